@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the BPF object, the native loader, the TypeScript and the web UI, each only when its sources changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+newer() { # newer TARGET SOURCES...: true when TARGET is missing or older than any source
+  local target=$1; shift
+  [ -e "$target" ] || return 0
+  [ -n "$(find "$@" -newer "$target" -print -quit 2>/dev/null)" ]
+}
+
+make -s -C src/kernel
+
+if newer src/native/build/Release/dhrishti_native.node src/native/loader.c src/native/binding.gyp; then
+  echo "build: native loader"
+  npx --no-install node-gyp rebuild --directory=src/native --loglevel=error >/dev/null
+fi
+
+if newer dist/.stamp src bench test tsconfig.json package.json; then
+  echo "build: TypeScript"
+  npx --no-install tsc -p .
+  touch dist/.stamp
+fi
+
+if [ -f src/ui/package.json ] && newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/package.json; then
+  echo "build: web UI"
+  npm --prefix src/ui run build --silent
+fi

@@ -1,0 +1,41 @@
+// Turns the raw facts the kernel reports at close into a failure reason.
+import { ConnFlag, TcpState } from './layout.js';
+import type { FailureReason } from './types.js';
+
+export const ERRNO: Record<number, string> = {
+  1: 'EPERM', 13: 'EACCES', 32: 'EPIPE', 101: 'ENETUNREACH', 103: 'ECONNABORTED',
+  104: 'ECONNRESET', 110: 'ETIMEDOUT', 111: 'ECONNREFUSED', 113: 'EHOSTUNREACH',
+};
+
+export function errnoName(err: number): string | null {
+  if (!err) return null;
+  const e = Math.abs(err);
+  return ERRNO[e] ?? `errno ${e}`;
+}
+
+/**
+ * A connection that never completed its handshake always failed; one that did
+ * fails only if it ended by a reset or a timeout. A normal FIN close is never
+ * a failure.
+ */
+export function classifyClose(oldState: number, skErr: number, flags: number, retransmits: number): FailureReason | null {
+  const err = errnoName(skErr);
+  if (!(flags & ConnFlag.ESTABLISHED)) {
+    if (oldState !== TcpState.SYN_SENT && oldState !== TcpState.SYN_RECV) return null; // never a connection attempt we saw
+    switch (err) {
+      case 'ECONNREFUSED': return 'refused';
+      case 'ETIMEDOUT': return 'timeout';
+      case 'EHOSTUNREACH': case 'ENETUNREACH': case 'EACCES': case 'EPERM': return 'unreachable';
+      case 'ECONNRESET': case 'EPIPE': return 'reset';
+      case null:
+        if (flags & ConnFlag.RST_RECV) return 'refused';
+        // The caller gave up: a timeout if SYNs went unanswered, else an abort.
+        return retransmits > 0 ? 'timeout' : 'aborted';
+      default: return 'unreachable';
+    }
+  }
+  if (err === 'ETIMEDOUT') return 'timeout';
+  if (err === 'ECONNRESET' || err === 'EPIPE' || err === 'ECONNABORTED') return 'reset';
+  if (flags & (ConnFlag.RST_RECV | ConnFlag.RST_SENT)) return 'reset';
+  return null;
+}

@@ -1,0 +1,143 @@
+// Decodes ring buffer batches and conns-map values into ConnEvents.
+// Hot path: plain offsets, no BigInt, one object per record.
+import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, Side, ConnFlag } from './layout.js';
+import { classifyClose, errnoName } from './classify.js';
+import type { ConnEvent, EventType, Role } from './types.js';
+
+const TWO32 = 4294967296;
+const AF_INET = 2;
+
+/** Converts kernel CLOCK_BOOTTIME nanoseconds to Unix milliseconds. */
+export interface Clock { bootNsToUnixMs(ns: number): number }
+
+export function clockFrom(bootTimeNs: number, nowMs = Date.now()): Clock {
+  const offsetMs = nowMs - bootTimeNs / 1e6;
+  return { bootNsToUnixMs: (ns) => ns / 1e6 + offsetMs };
+}
+
+const KIND_TYPE: Record<number, EventType> = {
+  [EventKind.CONNECT]: 'connect',
+  [EventKind.ESTABLISHED]: 'established',
+  [EventKind.CLOSE]: 'close',
+  [EventKind.LISTEN]: 'listen',
+  [EventKind.LISTEN_CLOSE]: 'listen_close',
+};
+const ROLE: Role[] = ['unknown', 'client', 'server'];
+void Side;
+
+export function u64(buf: Buffer, off: number): number {
+  return buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * TWO32;
+}
+
+function ipv4(buf: Buffer, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+function isV4Mapped(buf: Buffer, off: number): boolean {
+  for (let i = 0; i < 10; i++) if (buf[off + i] !== 0) return false;
+  return buf[off + 10] === 0xff && buf[off + 11] === 0xff;
+}
+
+/** RFC 5952 text form of a 16-byte IPv6 address. */
+export function ipv6(buf: Buffer, off: number): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
+  let bestStart = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+/** Address at off; IPv4-mapped IPv6 (dual-stack listeners) is reported as IPv4. */
+function addr(buf: Buffer, off: number, af: number): [string, 4 | 6] {
+  if (af === AF_INET) return [ipv4(buf, off), 4];
+  if (isV4Mapped(buf, off)) return [ipv4(buf, off + 12), 4];
+  return [ipv6(buf, off), 6];
+}
+
+function comm(buf: Buffer, off: number): string {
+  let end = buf.indexOf(0, off);
+  if (end < 0 || end > off + COMM_LEN) end = off + COMM_LEN;
+  return buf.toString('latin1', off, end);
+}
+
+/** Decodes a struct dh_conn at `c` into the connection fields of an event. */
+function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number): ConnEvent {
+  const af = buf.readUInt16LE(c + CONN.family);
+  const [saddr, family] = addr(buf, c + CONN.saddr, af);
+  const [daddr] = addr(buf, c + CONN.daddr, af);
+  const flags = buf[c + CONN.flags];
+  const start = u64(buf, c + CONN.start_ns);
+  return {
+    type,
+    time,
+    cookie,
+    role: ROLE[buf[c + CONN.side]] ?? 'unknown',
+    family,
+    saddr,
+    sport: buf.readUInt16LE(c + CONN.sport),
+    daddr,
+    dport: buf.readUInt16LE(c + CONN.dport),
+    pid: buf.readUInt32LE(c + CONN.pid),
+    comm: comm(buf, c + CONN.comm),
+    cgroupId: u64(buf, c + CONN.cgroup_id),
+    netns: buf.readUInt32LE(c + CONN.netns),
+    bytesSent: u64(buf, c + CONN.bytes_sent),
+    bytesReceived: u64(buf, c + CONN.bytes_received),
+    retransmits: buf.readUInt32LE(c + CONN.retransmits),
+    srttUs: buf.readUInt32LE(c + CONN.srtt_us),
+    startTime: start ? clock.bootNsToUnixMs(start) : null,
+    established: (flags & ConnFlag.ESTABLISHED) !== 0,
+    resetSent: (flags & ConnFlag.RST_SENT) !== 0,
+    resetReceived: (flags & ConnFlag.RST_RECV) !== 0,
+    midflight: (flags & ConnFlag.MIDFLIGHT) !== 0,
+    oldState: 0,
+    newState: 0,
+    error: null,
+    failure: null,
+  };
+}
+
+/** Decodes one struct dh_event at byte offset `off`. Returns null for an unknown kind. */
+export function decodeEvent(buf: Buffer, off: number, clock: Clock): ConnEvent | null {
+  const type = KIND_TYPE[buf[off + EVENT.kind]];
+  if (!type) return null;
+  const e = fillConn(buf, off + EVENT.conn, clock, type, clock.bootNsToUnixMs(u64(buf, off + EVENT.ts_ns)), u64(buf, off + EVENT.cookie));
+  e.oldState = buf[off + EVENT.old_state];
+  e.newState = buf[off + EVENT.new_state];
+  if (type === 'close') {
+    const skErr = buf.readInt32LE(off + EVENT.sk_err);
+    e.error = errnoName(skErr);
+    e.failure = classifyClose(e.oldState, skErr, buf[off + EVENT.conn + CONN.flags], e.retransmits);
+  }
+  return e;
+}
+
+export interface DecodeResult { events: ConnEvent[]; malformed: number }
+
+/** Decodes a batch of `count` fixed-size records as delivered by the loader. */
+export function decodeBatch(buf: Buffer, count: number, clock: Clock): DecodeResult {
+  const events: ConnEvent[] = [];
+  let malformed = 0;
+  const n = Math.min(count, Math.floor(buf.length / EVENT_SIZE));
+  malformed += count - n;
+  for (let i = 0; i < n; i++) {
+    const e = decodeEvent(buf, i * EVENT_SIZE, clock);
+    if (e) events.push(e); else malformed++;
+  }
+  return { events, malformed };
+}
+
+/** Decodes one conns-map value (an open connection's live counters). */
+export function decodeConn(buf: Buffer, off: number, cookie: number, clock: Clock, nowMs: number): ConnEvent {
+  return fillConn(buf, off, clock, 'traffic', nowMs, cookie);
+}
+
+export { CONN_SIZE, EVENT_SIZE };

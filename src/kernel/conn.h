@@ -1,0 +1,72 @@
+/* The one definition of every record the kernel shares with user space.
+ * src/events/layout.ts mirrors it; test/layout.test.ts checks both against the
+ * compiled object's BTF, so a change here that is not made there fails the tests. */
+#ifndef DHRISHTI_CONN_H
+#define DHRISHTI_CONN_H
+
+#define DH_COMM_LEN 16
+#define DH_ADDR_LEN 16
+
+enum dh_event_kind {
+	DH_EV_CONNECT = 1,      /* client sent SYN (source port may still be 0) */
+	DH_EV_ESTABLISHED = 2,  /* handshake done, client or server side */
+	DH_EV_CLOSE = 3,        /* socket reached TCP_CLOSE: final counters and error */
+	DH_EV_LISTEN = 4,       /* a socket started listening */
+	DH_EV_LISTEN_CLOSE = 5, /* a listening socket closed */
+};
+
+enum dh_side {
+	DH_SIDE_UNKNOWN = 0,
+	DH_SIDE_CLIENT = 1,
+	DH_SIDE_SERVER = 2,
+};
+
+enum dh_conn_flag {
+	DH_F_ESTABLISHED = 1,  /* the handshake completed at some point */
+	DH_F_RST_SENT = 2,     /* we sent a reset on this socket */
+	DH_F_RST_RECV = 4,     /* the peer reset this socket */
+	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
+};
+
+/* Indexes of the per-CPU loss counters: everything the kernel side could not record. */
+enum dh_loss {
+	DH_LOSS_RINGBUF_FULL = 0, /* an event was dropped because the ring buffer was full */
+	DH_LOSS_CONN_MAP_FULL = 1,/* a socket could not be tracked because the conns map was full */
+	DH_LOSS_MAX = 4,
+};
+
+/* Per-socket aggregate, the value of the `conns` map (key: socket cookie).
+ * Byte counters count what the owning process sent and received through
+ * syscalls since Dhrishti first saw the socket. */
+struct dh_conn {
+	__u64 start_ns;        /* CLOCK_BOOTTIME of the first state seen; 0 if midflight */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 cgroup_id;       /* cgroup v2 id of the owner (from the socket when in softirq) */
+	__u8 saddr[DH_ADDR_LEN];/* local address: IPv4 in the first 4 bytes, or IPv6 */
+	__u8 daddr[DH_ADDR_LEN];/* remote address */
+	__u32 pid;             /* tgid of the owner; 0 until a syscall on the socket names it */
+	__u32 netns;           /* network namespace inode */
+	__u32 retransmits;     /* segments retransmitted (tcp:tcp_retransmit_skb) */
+	__u32 srtt_us;         /* smoothed RTT, microseconds */
+	__u16 sport;           /* local port, host order */
+	__u16 dport;           /* remote port, host order */
+	__u16 family;          /* AF_INET or AF_INET6 */
+	__u8 side;             /* enum dh_side */
+	__u8 flags;            /* enum dh_conn_flag */
+	char comm[DH_COMM_LEN];
+};
+
+/* One ring-buffer record. Fixed size: the loader hands user space batches of them. */
+struct dh_event {
+	__u64 ts_ns;           /* CLOCK_BOOTTIME */
+	__u64 cookie;          /* socket cookie: stable id of the socket */
+	struct dh_conn conn;
+	__u8 kind;             /* enum dh_event_kind */
+	__u8 old_state;        /* TCP state before the transition */
+	__u8 new_state;
+	__u8 pad;
+	__s32 sk_err;          /* sk->sk_err at close: ECONNREFUSED, ETIMEDOUT, ... */
+};
+
+#endif

@@ -1,0 +1,27 @@
+/* Dhrishti's kernel side: one object, one concern per included file. Only
+ * tracepoints and tp_btf, so it loads on kernels without kprobes or fentry. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "conn.h"
+#include "maps.h"
+#include "sock.h"
+
+#include "tcp/state.c"
+#include "tcp/traffic.c"
+#include "tcp/retransmit.c"
+#include "tcp/reset.c"
+#include "tcp/accept.c"
+
+/* Keep the shared records in the object's BTF even if unused by value, so the
+ * layout test can read them there. */
+const struct dh_event *dh_event_btf __attribute__((unused));
+const enum dh_event_kind dh_event_kind_btf __attribute__((unused));
+const enum dh_side dh_side_btf __attribute__((unused));
+const enum dh_conn_flag dh_conn_flag_btf __attribute__((unused));
+const enum dh_loss dh_loss_btf __attribute__((unused));
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,33 @@
+#ifndef DHRISHTI_MAPS_H
+#define DHRISHTI_MAPS_H
+
+/* Sizes here are placeholders: the loader sets the real ones from
+ * src/config/defaults.ts (or the command line) before loading. */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct dh_conn);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DH_LOSS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+static __always_inline void count_loss(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&losses, &what);
+	if (n)
+		*n += 1;
+}
+
+#endif

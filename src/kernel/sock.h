@@ -1,0 +1,94 @@
+/* Reading facts off a struct sock, shared by every TCP probe. */
+#ifndef DHRISHTI_SOCK_H
+#define DHRISHTI_SOCK_H
+
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+
+static __always_inline int is_inet_tcp(const struct sock *sk)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6;
+}
+
+static __always_inline void read_tuple(const struct sock *sk, struct dh_conn *c)
+{
+	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	/* inet_sport, not skc_num: closing unhashes the socket and zeroes
+	 * skc_num before the TCP_CLOSE tracepoint fires. */
+	c->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (c->family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)c->saddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)c->daddr, sk, __sk_common.skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(&c->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+static __always_inline __u32 sk_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* The socket keeps the cgroup of the task that created it; for accepted
+ * sockets it is the listener's. Valid in softirq, unlike the current task. */
+static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
+{
+	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	if (!cg)
+		return 0;
+	return BPF_CORE_READ(cg, kn, id);
+}
+
+static __always_inline __u32 sk_srtt_us(const struct sock *sk)
+{
+	return BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3;
+}
+
+static __always_inline void set_owner_from_current(struct dh_conn *c)
+{
+	c->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(&c->comm, sizeof(c->comm));
+}
+
+/* A socket we did not see being born: track it from now on. */
+static __always_inline struct dh_conn *track_midflight(const struct sock *sk, __u64 cookie, __u8 side)
+{
+	struct dh_conn c = {};
+	read_tuple(sk, &c);
+	c.netns = sk_netns(sk);
+	c.cgroup_id = sk_cgroup_id(sk);
+	c.side = side;
+	c.flags = DH_F_MIDFLIGHT;
+	if (bpf_map_update_elem(&conns, &cookie, &c, BPF_NOEXIST) && !bpf_map_lookup_elem(&conns, &cookie)) {
+		count_loss(DH_LOSS_CONN_MAP_FULL);
+		return 0;
+	}
+	return bpf_map_lookup_elem(&conns, &cookie);
+}
+
+static __always_inline void emit(__u8 kind, __u64 cookie, const struct dh_conn *c, int old_state,
+				 int new_state, int sk_err)
+{
+	struct dh_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_loss(DH_LOSS_RINGBUF_FULL);
+		return;
+	}
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cookie = cookie;
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+	e->kind = kind;
+	e->old_state = old_state;
+	e->new_state = new_state;
+	e->pad = 0;
+	e->sk_err = sk_err;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif
