@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// Entry point of the `dhrishti` command.
+import { Command, CommanderError } from 'commander';
+import { registerTrace } from './commands/trace.js';
+import { registerDoctor } from './commands/doctor.js';
+
+const program = new Command();
+program
+  .name('dhrishti')
+  .description('Live service map of this host, seen from the kernel with eBPF')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDoctor(program);
+registerTrace(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  console.error(`dhrishti: ${(e as Error).message}`);
+  process.exit(1);
+}

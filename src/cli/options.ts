@@ -1,0 +1,34 @@
+// Parsers for command-line values: a bad value stops with a clear message, never a stack trace.
+import { InvalidArgumentError } from 'commander';
+
+export function positiveNumber(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    return n;
+  };
+}
+
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
+    return n;
+  };
+}
+
+export const port = positiveInt('port', 65535);
+
+/** Ring buffer size: a power of two of at least one page. */
+export function ringbufBytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`ring buffer size must be a power of two of at least 4096 bytes, got "${v}"`);
+  return n;
+}
+
+export function oneOf<T extends string>(name: string, allowed: readonly T[]) {
+  return (v: string): T => {
+    if (!allowed.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+    return v as T;
+  };
+}
