@@ -113,9 +113,12 @@ export function decodeEvent(buf: Buffer, off: number, clock: Clock): ConnEvent |
   e.oldState = buf[off + EVENT.old_state];
   e.newState = buf[off + EVENT.new_state];
   if (type === 'close') {
-    const skErr = buf.readInt32LE(off + EVENT.sk_err);
+    const c = off + EVENT.conn;
+    const skErr = buf.readInt32LE(c + CONN.close_err);
+    const end = u64(buf, c + CONN.end_ns);
+    if (end) e.time = clock.bootNsToUnixMs(end); // when it closed, not when it was freed
     e.error = errnoName(skErr);
-    e.failure = classifyClose(e.oldState, skErr, buf[off + EVENT.conn + CONN.flags], e.retransmits);
+    e.failure = classifyClose(e.oldState, skErr, buf[c + CONN.flags], e.retransmits);
   }
   return e;
 }

@@ -5,23 +5,27 @@
 /** struct dh_conn: the per-socket aggregate (value of the `conns` map). */
 export const CONN = {
   start_ns: 0,
-  bytes_sent: 8,
-  bytes_received: 16,
-  cgroup_id: 24,
-  saddr: 32,
-  daddr: 48,
-  pid: 64,
-  netns: 68,
-  retransmits: 72,
-  srtt_us: 76,
-  sport: 80,
-  dport: 82,
-  family: 84,
-  side: 86,
-  flags: 87,
-  comm: 88,
+  end_ns: 8,
+  bytes_sent: 16,
+  bytes_received: 24,
+  cgroup_id: 32,
+  saddr: 40,
+  daddr: 56,
+  pid: 72,
+  netns: 76,
+  retransmits: 80,
+  srtt_us: 84,
+  sport: 88,
+  dport: 90,
+  family: 92,
+  side: 94,
+  flags: 95,
+  comm: 96,
+  close_err: 112,
+  close_state: 116,
+  pad: 117,
 } as const;
-export const CONN_SIZE = 104;
+export const CONN_SIZE = 120;
 export const COMM_LEN = 16;
 
 /** struct dh_event: one ring buffer record. */
@@ -29,13 +33,12 @@ export const EVENT = {
   ts_ns: 0,
   cookie: 8,
   conn: 16,
-  kind: 120,
-  old_state: 121,
-  new_state: 122,
-  pad: 123,
-  sk_err: 124,
+  kind: 136,
+  old_state: 137,
+  new_state: 138,
+  pad: 139,
 } as const;
-export const EVENT_SIZE = 128;
+export const EVENT_SIZE = 144;
 
 export const EventKind = {
   CONNECT: 1,

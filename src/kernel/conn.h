@@ -10,7 +10,7 @@
 enum dh_event_kind {
 	DH_EV_CONNECT = 1,      /* client sent SYN (source port may still be 0) */
 	DH_EV_ESTABLISHED = 2,  /* handshake done, client or server side */
-	DH_EV_CLOSE = 3,        /* socket reached TCP_CLOSE: final counters and error */
+	DH_EV_CLOSE = 3,        /* socket destroyed: final counters, and the error and state it closed with */
 	DH_EV_LISTEN = 4,       /* a socket started listening */
 	DH_EV_LISTEN_CLOSE = 5, /* a listening socket closed */
 };
@@ -40,6 +40,7 @@ enum dh_loss {
  * syscalls since Dhrishti first saw the socket. */
 struct dh_conn {
 	__u64 start_ns;        /* CLOCK_BOOTTIME of the first state seen; 0 if midflight */
+	__u64 end_ns;          /* when it reached TCP_CLOSE; 0 while open */
 	__u64 bytes_sent;
 	__u64 bytes_received;
 	__u64 cgroup_id;       /* cgroup v2 id of the owner (from the socket when in softirq) */
@@ -55,6 +56,9 @@ struct dh_conn {
 	__u8 side;             /* enum dh_side */
 	__u8 flags;            /* enum dh_conn_flag */
 	char comm[DH_COMM_LEN];
+	__s32 close_err;       /* sk->sk_err when it reached TCP_CLOSE: ECONNREFUSED, ETIMEDOUT, ... */
+	__u8 close_state;      /* TCP state it left for TCP_CLOSE; 0 while open */
+	__u8 pad[3];
 };
 
 /* One ring-buffer record. Fixed size: the loader hands user space batches of them. */
@@ -65,8 +69,7 @@ struct dh_event {
 	__u8 kind;             /* enum dh_event_kind */
 	__u8 old_state;        /* TCP state before the transition */
 	__u8 new_state;
-	__u8 pad;
-	__s32 sk_err;          /* sk->sk_err at close: ECONNREFUSED, ETIMEDOUT, ... */
+	__u8 pad[5];
 };
 
 #endif

@@ -15,6 +15,7 @@
 #include "tcp/retransmit.c"
 #include "tcp/reset.c"
 #include "tcp/accept.c"
+#include "tcp/destroy.c"
 
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */

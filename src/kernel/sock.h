@@ -73,7 +73,7 @@ static __always_inline struct dh_conn *track_midflight(const struct sock *sk, __
 }
 
 static __always_inline void emit(__u8 kind, __u64 cookie, const struct dh_conn *c, int old_state,
-				 int new_state, int sk_err)
+				 int new_state)
 {
 	struct dh_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -86,8 +86,7 @@ static __always_inline void emit(__u8 kind, __u64 cookie, const struct dh_conn *
 	e->kind = kind;
 	e->old_state = old_state;
 	e->new_state = new_state;
-	e->pad = 0;
-	e->sk_err = sk_err;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -3,6 +3,11 @@
 
 static __always_inline int on_syn_sent(const struct sock *sk, __u64 cookie, int oldstate)
 {
+	/* A socket may connect again after a failed attempt: report that one first. */
+	struct dh_conn *prev = bpf_map_lookup_elem(&conns, &cookie);
+	if (prev && prev->close_state)
+		emit(DH_EV_CLOSE, cookie, prev, prev->close_state, TCP_CLOSE);
+
 	/* Process context: the connecting task owns the socket. The source port
 	 * is not chosen yet; ESTABLISHED and CLOSE re-read the tuple. */
 	struct dh_conn c = {};
@@ -14,7 +19,7 @@ static __always_inline int on_syn_sent(const struct sock *sk, __u64 cookie, int 
 	set_owner_from_current(&c);
 	if (bpf_map_update_elem(&conns, &cookie, &c, BPF_ANY))
 		count_loss(DH_LOSS_CONN_MAP_FULL);
-	emit(DH_EV_CONNECT, cookie, &c, oldstate, TCP_SYN_SENT, 0);
+	emit(DH_EV_CONNECT, cookie, &c, oldstate, TCP_SYN_SENT);
 	return 0;
 }
 
@@ -43,30 +48,28 @@ static __always_inline int on_established(const struct sock *sk, __u64 cookie, i
 	read_tuple(sk, c);
 	c->flags |= DH_F_ESTABLISHED;
 	c->srtt_us = sk_srtt_us(sk);
-	emit(DH_EV_ESTABLISHED, cookie, c, oldstate, TCP_ESTABLISHED, 0);
+	emit(DH_EV_ESTABLISHED, cookie, c, oldstate, TCP_ESTABLISHED);
 	return 0;
 }
 
+/* Reaching TCP_CLOSE is not the end of a socket: its owner may still read
+ * data that arrived before the FIN. Record how it closed; tcp/destroy.c
+ * reports it when the socket is freed, with the final counters. */
 static __always_inline int on_close(const struct sock *sk, __u64 cookie, int oldstate)
 {
-	int err = BPF_CORE_READ(sk, sk_err);
 	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
-	if (c) {
-		read_tuple(sk, c);
-		c->srtt_us = sk_srtt_us(sk);
-		emit(DH_EV_CLOSE, cookie, c, oldstate, TCP_CLOSE, err);
-		bpf_map_delete_elem(&conns, &cookie);
+	if (!c) /* never tracked: predates the agent and stayed silent */
+		c = track_midflight(sk, cookie, DH_SIDE_UNKNOWN);
+	if (!c)
 		return 0;
-	}
-	/* Never tracked (predates the agent and stayed silent): still report the
-	 * end so user space can retire what start-up discovery found. */
-	struct dh_conn tmp = {};
-	read_tuple(sk, &tmp);
-	tmp.netns = sk_netns(sk);
-	tmp.cgroup_id = sk_cgroup_id(sk);
-	tmp.flags = DH_F_MIDFLIGHT;
-	tmp.srtt_us = sk_srtt_us(sk);
-	emit(DH_EV_CLOSE, cookie, &tmp, oldstate, TCP_CLOSE, err);
+	__u16 sport = c->sport;
+	read_tuple(sk, c);
+	if (!c->sport)
+		c->sport = sport;
+	c->srtt_us = sk_srtt_us(sk);
+	c->end_ns = bpf_ktime_get_boot_ns();
+	c->close_err = BPF_CORE_READ(sk, sk_err);
+	c->close_state = oldstate;
 	return 0;
 }
 
@@ -78,7 +81,7 @@ static __always_inline int on_listen(const struct sock *sk, __u64 cookie, int ol
 	c.cgroup_id = sk_cgroup_id(sk);
 	c.side = DH_SIDE_SERVER;
 	set_owner_from_current(&c); /* listen() and close() run in the owner's context */
-	emit(newstate == TCP_LISTEN ? DH_EV_LISTEN : DH_EV_LISTEN_CLOSE, cookie, &c, oldstate, newstate, 0);
+	emit(newstate == TCP_LISTEN ? DH_EV_LISTEN : DH_EV_LISTEN_CLOSE, cookie, &c, oldstate, newstate);
 	return 0;
 }
 

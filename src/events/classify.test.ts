@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyClose } from './classify.js';
+import { ConnFlag, TcpState } from './layout.js';
+
+const { SYN_SENT, ESTABLISHED, FIN_WAIT2, LAST_ACK } = TcpState;
+const EST = ConnFlag.ESTABLISHED;
+
+test('never-established attempts always fail, with the kernel error as reason', () => {
+  assert.equal(classifyClose(SYN_SENT, 111, 0, 0), 'refused');
+  assert.equal(classifyClose(SYN_SENT, 110, 0, 1), 'timeout');
+  assert.equal(classifyClose(SYN_SENT, 113, 0, 0), 'unreachable');
+  assert.equal(classifyClose(SYN_SENT, 101, 0, 0), 'unreachable');
+  assert.equal(classifyClose(SYN_SENT, 0, 0, 2), 'timeout', 'caller gave up after unanswered SYNs');
+  assert.equal(classifyClose(SYN_SENT, 0, 0, 0), 'aborted', 'caller gave up at once');
+  assert.equal(classifyClose(SYN_SENT, 0, ConnFlag.RST_RECV, 0), 'refused');
+});
+
+test('an established connection that closed normally is never a failure', () => {
+  assert.equal(classifyClose(FIN_WAIT2, 0, EST, 0), null);
+  assert.equal(classifyClose(LAST_ACK, 0, EST, 5), null, 'retransmits alone are not a failure');
+});
+
+test('an established connection ended by a reset or timeout fails', () => {
+  assert.equal(classifyClose(ESTABLISHED, 104, EST | ConnFlag.RST_RECV, 0), 'reset');
+  assert.equal(classifyClose(ESTABLISHED, 0, EST | ConnFlag.RST_SENT, 0), 'reset');
+  assert.equal(classifyClose(ESTABLISHED, 110, EST, 9), 'timeout');
+  assert.equal(classifyClose(ESTABLISHED, 32, EST, 0), 'reset');
+});

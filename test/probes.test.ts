@@ -1,0 +1,151 @@
+// The kernel probe engine against the real kernel: loopback, IPv6, refused,
+// timed out, namespaces, pre-existing connections and lost events.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { EventLog } from './support/events.js';
+import { node, start, stopAll } from './support/children.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT } from './support/scripts.js';
+import type { ConnEvent } from '../src/events/types.js';
+
+let log: EventLog;
+before(() => { log = new EventLog().start(); });
+after(async () => { await stopAll(); log?.stop(); });
+
+const between = (n: number, lo: number, hi: number) => n >= lo && n <= hi;
+
+async function transfer(host: string, sent: number, reply: number) {
+  const server = node(SERVER, [host, String(reply)]);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = node(CLIENT, [host, String(port), String(sent)]);
+  const local = Number((await client.waitFor(/^local (\d+)/))[1]);
+  await client.waitFor(/^done (\d+)/);
+  return { server, client, port, local };
+}
+
+test('loopback connection: connect, established on both sides, close, with pids and bytes', async () => {
+  const N = 1_000_000, M = 300_000;
+  const { server, client, port, local } = await transfer('127.0.0.1', N, M);
+  const mine = (e: ConnEvent) => (e.sport === local && e.dport === port) || (e.sport === port && e.dport === local);
+
+  const connect = await log.waitFor((e) => e.type === 'connect' && e.dport === port && e.pid === client.pid, 'connect');
+  assert.equal(connect.daddr, '127.0.0.1');
+  assert.equal(connect.role, 'client');
+  const estC = await log.waitFor((e) => mine(e) && e.type === 'established' && e.role === 'client', 'client established');
+  assert.equal(estC.saddr, '127.0.0.1');
+  assert.equal(estC.pid, client.pid);
+  const estS = await log.waitFor((e) => mine(e) && e.type === 'established' && e.role === 'server', 'server established');
+  assert.equal(estS.sport, port);
+  assert.equal(estS.dport, local);
+  assert.equal(estC.cookie, connect.cookie, 'one socket, one cookie');
+
+  const closeC = await log.waitFor((e) => mine(e) && e.type === 'close' && e.role === 'client', 'client close');
+  const closeS = await log.waitFor((e) => mine(e) && e.type === 'close' && e.role === 'server', 'server close');
+  assert.equal(closeC.pid, client.pid);
+  assert.equal(closeS.pid, server.pid, 'server pid attached at accept/first read');
+  assert.equal(closeC.failure, null);
+  assert.equal(closeS.failure, null);
+  assert.ok(closeC.established && closeS.established);
+  assert.ok(between(closeC.bytesSent, N, N * 1.01), `client sent ${closeC.bytesSent}`);
+  assert.ok(between(closeS.bytesReceived, N, N * 1.01), `server received ${closeS.bytesReceived}`);
+  assert.ok(between(closeS.bytesSent, M, M * 1.01), `server sent ${closeS.bytesSent}`);
+  assert.ok(between(closeC.bytesReceived, M, M * 1.01), `client received ${closeC.bytesReceived}`);
+  assert.ok(closeC.srttUs > 0, 'RTT measured');
+  assert.ok(closeC.startTime && closeC.time >= closeC.startTime, 'start and end time');
+  assert.ok(Math.abs(closeC.time - Date.now()) < 60_000, 'wall-clock time');
+});
+
+test('connection to a closed port is reported as refused, never as established', async () => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const client = node(CLIENT, ['127.0.0.1', String(port), '10']);
+  await client.waitFor(/^error ECONNREFUSED/);
+  const close = await log.waitFor((e) => e.type === 'close' && e.dport === port && e.pid === client.pid, 'refused close');
+  assert.equal(close.failure, 'refused');
+  assert.equal(close.established, false);
+  assert.equal(close.error, 'ECONNREFUSED');
+  assert.ok(!log.find((e) => e.type === 'established' && e.dport === port), 'no established event');
+});
+
+test('IPv6 loopback connection carries IPv6 addresses', async () => {
+  const { port, local } = await transfer('::1', 1000, 10);
+  const est = await log.waitFor((e) => e.type === 'established' && e.role === 'client' && e.dport === port && e.sport === local, 'v6 established');
+  assert.equal(est.family, 6);
+  assert.equal(est.saddr, '::1');
+  assert.equal(est.daddr, '::1');
+});
+
+test('dual-stack listener: IPv4 client seen as IPv4 on the server side', async () => {
+  const { port, local } = await transfer('::', 1000, 10); // server on ::, client connects to :: (loopback)
+  void local;
+  const server = node(SERVER, ['::', '0']);
+  const sport = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = node(CLIENT, ['127.0.0.1', String(sport), '100']);
+  const cport = Number((await client.waitFor(/^local (\d+)/))[1]);
+  const est = await log.waitFor((e) => e.type === 'established' && e.role === 'server' && e.sport === sport && e.dport === cport, 'mapped established');
+  assert.equal(est.family, 4);
+  assert.equal(est.saddr, '127.0.0.1');
+  assert.equal(est.daddr, '127.0.0.1');
+  void port;
+});
+
+test('network namespace: a dropped SYN times out, and events carry the namespace inode', async () => {
+  const ns = `dh-probe-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', '9', '-j', 'DROP']);
+    const inode = fs.statSync(`/run/netns/${ns}`).ino;
+    const client = start('ip', ['netns', 'exec', ns, 'python3', '-c', PY_SYNCNT_CLIENT, '127.0.0.1', '9']);
+    const pid = Number((await client.waitFor(/^pid (\d+)/))[1]);
+    await client.waitFor(/^error 110/, 15000);
+    const close = await log.waitFor((e) => e.type === 'close' && e.dport === 9 && e.pid === pid, 'timeout close');
+    assert.equal(close.failure, 'timeout');
+    assert.equal(close.established, false);
+    assert.equal(close.netns, inode);
+    assert.ok(close.retransmits >= 1, 'SYN retransmitted');
+    const connect = log.find((e) => e.type === 'connect' && e.pid === pid)!;
+    assert.equal(connect.netns, inode);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+test('a connection opened before the agent started is discovered, and later traffic counted', async () => {
+  const server = node(SINK, ['127.0.0.1']);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const holder = node(HOLDER, ['127.0.0.1', String(port)]);
+  const local = Number((await holder.waitFor(/^local (\d+)/))[1]);
+  holder.send('send 5000');
+  await server.waitFor(/^got 5000$/);
+
+  const late = new EventLog({ flushIntervalMs: 200 });
+  try {
+    late.start();
+    const ex = await late.waitFor((e) => e.type === 'existing' && e.sport === local && e.dport === port, 'existing client side');
+    assert.equal(ex.pid, holder.pid);
+    assert.equal(ex.role, 'client');
+    const exS = await late.waitFor((e) => e.type === 'existing' && e.sport === port && e.dport === local, 'existing server side');
+    assert.equal(exS.pid, server.pid);
+    assert.equal(exS.role, 'server');
+    await late.waitFor((e) => e.type === 'listen' && e.sport === port, 'existing listener');
+
+    const K = 200_000;
+    holder.send(`send ${K}`);
+    await server.waitFor(new RegExp(`^got ${5000 + K}$`));
+    const t = await late.waitFor((e) => e.type === 'traffic' && e.sport === local && e.bytesSent >= K, 'traffic after start');
+    assert.ok(t.midflight);
+    assert.ok(between(t.bytesSent, K, K * 1.01), `counted ${t.bytesSent} of ${K}`);
+    const r = await late.waitFor((e) => e.type === 'traffic' && e.sport === port && e.bytesReceived >= K, 'server side traffic');
+    assert.ok(between(r.bytesReceived, K, K * 1.01));
+    holder.send('end');
+    const close = await late.waitFor((e) => e.type === 'close' && e.sport === local && e.dport === port, 'close of pre-existing');
+    assert.ok(close.bytesSent >= K);
+  } finally {
+    late.stop();
+  }
+});

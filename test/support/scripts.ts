@@ -1,0 +1,78 @@
+// Small TCP programs run as separate processes, so events carry their own pids.
+
+/** Server: argv host; prints "port N"; reads each connection to its end, then replies argv[2] bytes. */
+export const SERVER = `
+const net = require('net');
+const [host, reply] = process.argv.slice(1);
+const srv = net.createServer((s) => {
+  let got = 0;
+  s.on('data', (d) => { got += d.length; });
+  s.on('end', () => { console.log('received ' + got); s.end(Buffer.alloc(Number(reply || 0), 7)); });
+  s.on('error', () => {});
+});
+srv.listen(0, host, () => console.log('port ' + srv.address().port));
+`;
+
+/** Client: argv host port bytes; prints "local N" once connected and "done N" with bytes received. */
+export const CLIENT = `
+const net = require('net');
+const [host, port, bytes] = process.argv.slice(1);
+const c = net.connect(Number(port), host, () => {
+  console.log('local ' + c.localPort);
+  c.end(Buffer.alloc(Number(bytes), 1));
+});
+let got = 0;
+c.on('data', (d) => { got += d.length; });
+c.on('close', () => { console.log('done ' + got); });
+c.on('error', (e) => { console.log('error ' + e.code); });
+`;
+
+/** Holds a connection open: prints "local N", then on each stdin line "send K" writes K bytes. */
+export const HOLDER = `
+const net = require('net');
+const readline = require('readline');
+const [host, port] = process.argv.slice(1);
+const c = net.connect(Number(port), host, () => console.log('local ' + c.localPort));
+readline.createInterface({ input: process.stdin }).on('line', (l) => {
+  const [cmd, n] = l.split(' ');
+  if (cmd === 'send') c.write(Buffer.alloc(Number(n), 2), () => console.log('sent ' + n));
+  if (cmd === 'end') c.end();
+});
+c.on('close', () => process.exit(0));
+`;
+
+/** Echo-less sink server that keeps connections open; prints "port N" and "got N" per chunk total. */
+export const SINK = `
+const net = require('net');
+const [host] = process.argv.slice(1);
+let total = 0;
+const srv = net.createServer((s) => { s.on('data', (d) => { total += d.length; console.log('got ' + total); }); s.on('error', () => {}); });
+srv.listen(0, host, () => console.log('port ' + srv.address().port));
+`;
+
+/** Makes `count` short connections to host:port, `parallel` at a time; prints "made N". */
+export const HAMMER = `
+const net = require('net');
+const [host, port, count, parallel] = process.argv.slice(1).map((x, i) => i ? Number(x) : x);
+let started = 0, done = 0;
+function one() {
+  if (started >= count) return;
+  started++;
+  const c = net.connect(port, host, () => c.end('x'));
+  c.on('error', () => {});
+  c.on('close', () => { done++; if (done === count) console.log('made ' + done); else one(); });
+}
+for (let i = 0; i < parallel; i++) one();
+`;
+
+/** Python client with TCP_SYNCNT=1, so a dropped SYN times out in about 3 s. */
+export const PY_SYNCNT_CLIENT = `
+import socket, sys, os
+print('pid', os.getpid(), flush=True)
+s = socket.socket(); s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    print('connected', flush=True)
+except OSError as e:
+    print('error', e.errno, flush=True)
+`;
