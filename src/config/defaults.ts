@@ -23,11 +23,26 @@ export const DEFAULTS = {
   tracefsPaths: ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'],
   bpffsPath: '/sys/fs/bpf',
   dockerSocket: '/var/run/docker.sock',
+  /** Identity: stopped containers remembered for late events (oldest evicted). */
+  maxStoppedContainers: 1000,
+  /** Identity: Docker reconnect backoff, doubling from min to max. */
+  dockerReconnectMinMs: 1000,
+  dockerReconnectMaxMs: 10000,
+  /** Identity: a cgroup id miss walks the cgroup v2 tree at most this often. */
+  cgroupRescanIntervalMs: 1000,
+  /** Identity: host process info cache (entries, and how long an entry is trusted). */
+  processCacheEntries: 8192,
+  processCacheTtlMs: 30000,
+  /** Identity: longest command line kept per process. */
+  cmdlineMaxChars: 256,
+  /** Identity: the host's own addresses are re-read at most this often (on a miss). */
+  hostAddressRefreshMs: 5000,
   /** How long `dhrishti doctor` waits for Docker's /_ping before calling it unreachable. */
   doctorDockerTimeoutMs: 2000,
   btfPath: '/sys/kernel/btf/vmlinux',
-  /** Oldest kernel with every helper the probes use (ring buffer, boot clock, tp_btf). */
-  minKernel: [5, 8] as const,
+  /** Oldest kernel with every probe the core uses: sock:sock_send_length and
+   *  sock:sock_recv_length arrived in 6.3 (ring buffer, boot clock and tp_btf earlier). */
+  minKernel: [6, 3] as const,
 } as const;
 
 /** Tracepoints the core probes need, as category/name. */
@@ -71,3 +86,13 @@ export const BENCH = {
     decodeRecordsPerSec: 2_000_000,
   },
 } as const;
+
+/** The live graph's bounds. */
+export const GRAPH_DEFAULTS = {
+  idleMs: 15 * 60_000,
+  maxExternalNodes: 1000,
+  pairGraceMs: 300,
+  tickMs: 100,
+  /** WebSocket deltas at most this often. */
+  streamIntervalMs: 500,
+};

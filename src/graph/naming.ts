@@ -1,0 +1,75 @@
+// Names a connection end as a graph node: replicas of one Compose service or
+// Kubernetes workload collapse into one service node.
+import type { ContainerInfo, Owner, AddressOwner } from '../identity/types.js';
+import type { Instance, NodeKind } from './types.js';
+
+export interface NodeRef {
+  id: string;
+  kind: NodeKind;
+  label: string;
+  group: string | null;
+  image?: string;
+  labels?: Record<string, string>;
+  instance?: Instance;
+}
+
+/** "api-7d9f8b6c5-x2k4p" -> "api"; "db-0" (StatefulSet) -> "db". */
+export function workloadOfPod(pod: string): string {
+  const parts = pod.split('-');
+  if (parts.length >= 3 && /^[a-z0-9]{5}$/.test(parts.at(-1)!) && /^[a-z0-9]{6,10}$/.test(parts.at(-2)!)) return parts.slice(0, -2).join('-');
+  if (parts.length >= 2 && /^[a-z0-9]{5}$/.test(parts.at(-1)!)) return parts.slice(0, -1).join('-'); // DaemonSet / Job pods
+  if (parts.length >= 2 && /^\d+$/.test(parts.at(-1)!)) return parts.slice(0, -1).join('-');
+  return pod;
+}
+
+function containerInstance(c: ContainerInfo, pid: number): Instance {
+  return {
+    id: c.id,
+    name: c.name,
+    pids: pid ? [pid] : c.pid ? [c.pid] : [],
+    ips: c.networks.flatMap((n) => [n.ipv4, n.ipv6].filter((x): x is string => !!x)),
+    image: c.image,
+    state: c.state,
+    startedAt: c.startedAt ?? undefined,
+    stoppedAt: c.stoppedAt ?? undefined,
+  };
+}
+
+export function containerNode(c: ContainerInfo, pid = 0): NodeRef {
+  const instance = containerInstance(c, pid);
+  if (c.compose) {
+    return { id: `svc:${c.compose.project}/${c.compose.service}`, kind: 'service', label: c.compose.service, group: c.compose.project, image: c.image, labels: c.labels, instance };
+  }
+  if (c.kubernetes) {
+    const w = workloadOfPod(c.kubernetes.pod);
+    return { id: `svc:${c.kubernetes.namespace}/${w}`, kind: 'service', label: w, group: c.kubernetes.namespace, image: c.image, labels: c.labels, instance };
+  }
+  return { id: `ctr:${c.name}`, kind: 'container', label: c.name, group: null, image: c.image, labels: c.labels, instance };
+}
+
+/** Host processes are named by systemd service, else executable, else command name. */
+export function processName(o: { unit: string | null; exe: string; comm: string }): string {
+  if (o.unit && o.unit.endsWith('.service') && !o.unit.startsWith('user@')) return o.unit.replace(/\.service$/, '');
+  return o.exe || o.comm || 'unknown';
+}
+
+export function ownerNode(o: Owner): NodeRef {
+  if (o.kind === 'container') return containerNode(o.container, o.pid);
+  const name = o.kind === 'process' ? processName(o) : o.comm || 'unknown';
+  const instance: Instance = { id: `pid:${o.pid}`, name: o.comm || name, pids: o.pid ? [o.pid] : [], ips: [] };
+  return { id: `proc:${name}`, kind: 'process', label: name, group: 'host', instance: o.pid ? instance : undefined };
+}
+
+export const HOST_NODE: NodeRef = { id: 'proc:host', kind: 'process', label: 'host', group: 'host' };
+
+/** The far end of a connection known only by its address. */
+export function addressNode(a: AddressOwner, ip: string, role: 'client' | 'server'): NodeRef {
+  if (a.kind === 'container') return containerNode(a.container);
+  if (a.kind === 'host') return a.published ? containerNode(a.published.container) : HOST_NODE;
+  return role === 'client'
+    ? { id: `client:${ip}`, kind: 'client', label: ip, group: null }
+    : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
+}
+
+export const OTHER_EXTERNAL: NodeRef = { id: 'ext:other', kind: 'external', label: 'other external', group: null };
+export const OTHER_CLIENTS: NodeRef = { id: 'client:other', kind: 'client', label: 'other clients', group: null };

@@ -1,0 +1,58 @@
+// Per-second counters over the last minute, for rates over 10 s and 1 min.
+import type { Rates } from './types.js';
+
+export const WINDOW_SECONDS = 60;
+const FIELDS = 4; // connections, failures, bytesSent, bytesReceived
+
+export class RateWindow {
+  private readonly buckets = new Float64Array(WINDOW_SECONDS * FIELDS);
+  private headSec = 0; // the second the newest bucket holds
+
+  private advance(nowMs: number): number {
+    const sec = Math.floor(nowMs / 1000);
+    if (sec > this.headSec) {
+      const steps = Math.min(sec - this.headSec, WINDOW_SECONDS);
+      for (let i = 1; i <= steps; i++) this.buckets.fill(0, ((this.headSec + i) % WINDOW_SECONDS) * FIELDS, ((this.headSec + i) % WINDOW_SECONDS) * FIELDS + FIELDS);
+      this.headSec = sec;
+    }
+    return sec;
+  }
+
+  add(nowMs: number, connections: number, failures: number, bytesSent: number, bytesReceived: number): void {
+    const sec = this.advance(nowMs);
+    if (this.headSec - sec >= WINDOW_SECONDS) return;
+    const b = (sec % WINDOW_SECONDS) * FIELDS;
+    this.buckets[b] += connections;
+    this.buckets[b + 1] += failures;
+    this.buckets[b + 2] += bytesSent;
+    this.buckets[b + 3] += bytesReceived;
+  }
+
+  /** Rates per second over the last `seconds` complete-or-current seconds. */
+  rates(nowMs: number, seconds: number): Rates {
+    const sec = this.advance(nowMs);
+    const r = [0, 0, 0, 0];
+    for (let i = 0; i < seconds; i++) {
+      const b = ((sec - i + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
+      for (let f = 0; f < FIELDS; f++) r[f] += this.buckets[b + f];
+    }
+    return { connections: r[0] / seconds, failures: r[1] / seconds, bytesSent: r[2] / seconds, bytesReceived: r[3] / seconds };
+  }
+
+  /** True when nothing happened in the whole window. */
+  idle(nowMs: number): boolean {
+    this.advance(nowMs);
+    return this.buckets.every((x) => x === 0);
+  }
+
+  /** One point per second, oldest first. */
+  series(nowMs: number): { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number }[] {
+    const sec = this.advance(nowMs);
+    const out = [];
+    for (let i = WINDOW_SECONDS - 1; i >= 0; i--) {
+      const b = ((sec - i + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
+      out.push({ time: (sec - i) * 1000, connections: this.buckets[b], failures: this.buckets[b + 1], bytesSent: this.buckets[b + 2], bytesReceived: this.buckets[b + 3] });
+    }
+    return out;
+  }
+}
