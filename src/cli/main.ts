@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerRun } from './commands/run.js';
 
 const program = new Command();
 program
@@ -13,6 +14,7 @@ program
 
 registerDoctor(program);
 registerTrace(program);
+registerRun(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -73,7 +73,8 @@ function endpointKey(ip: string, port: number, netns: number): string {
 export class ConnectionTable {
   private bySocket = new Map<string, { conn: Conn; role: 'client' | 'server' }>();
   private byEndpoint = new Map<string, Conn>();
-  private listeners = new Set<string>();
+  /** Listening sockets by namespace and port, with their owner when known. */
+  private listeners = new Map<string, { pid: number; comm: string }>();
 
   get size(): number { return this.byEndpoint.size; }
 
@@ -81,7 +82,7 @@ export class ConnectionTable {
 
   /** Applies one event; returns the connection it concerns, or null (listeners). */
   apply(e: ConnEvent): Conn | null {
-    if (e.type === 'listen') { this.listeners.add(`${e.netns}|${e.sport}`); return null; }
+    if (e.type === 'listen') { this.listeners.set(`${e.netns}|${e.sport}`, { pid: e.pid, comm: e.comm }); return null; }
     if (e.type === 'listen_close') { this.listeners.delete(`${e.netns}|${e.sport}`); return null; }
 
     const cookieKey = e.cookie ? `c:${e.cookie}` : null;
@@ -110,6 +111,10 @@ export class ConnectionTable {
     const side = conn[role]!;
     this.index(ref, cookieKey, tupleKey);
     this.update(side, e);
+    if (role === 'server' && !side.pid) { // accepted in softirq: the listener's owner until a syscall names it
+      const l = this.listeners.get(`${side.netns}|${side.localPort}`);
+      if (l?.pid) { side.pid = l.pid; side.comm = l.comm; }
+    }
     if (role === 'client' && !conn.key && e.sport) this.rekey(conn, endpointKey(e.saddr, e.sport, e.netns));
     const c = this.bySocket.get((cookieKey ?? tupleKey)!)?.conn ?? conn; // rekey may have merged it into another
     c.lastTime = Math.max(c.lastTime, e.time);

@@ -191,7 +191,11 @@ export class LiveGraph {
     if (ref.labels) n.labels = ref.labels;
     if (ref.instance) {
       const i = n.instances.findIndex((x) => x.id === ref.instance!.id);
-      if (i < 0) n.instances.push(ref.instance);
+      if (i < 0) {
+        n.instances.push(ref.instance);
+        // Host processes come and go (one per curl); keep the most recent few.
+        if (n.kind === 'process' && n.instances.length > 16) n.instances.shift();
+      }
       else n.instances[i] = { ...ref.instance, pids: [...new Set([...n.instances[i].pids, ...ref.instance.pids])].slice(-16) };
       for (const ip of ref.instance.ips) if (!n.ips.includes(ip)) n.ips.push(ip);
     }

@@ -1,0 +1,101 @@
+// The running agent: kernel events -> identity -> live graph, plus self-telemetry.
+import { ProbeEngine, type EngineOptions } from '../collector/engine.js';
+import { IdentityResolver, type ResolverOptions } from '../identity/resolver.js';
+import { LiveGraph, type GraphOptions } from '../graph/live-graph.js';
+import { containerNode } from '../graph/naming.js';
+import type { ContainerChange } from '../identity/types.js';
+import type { AttachResult } from '../native/index.js';
+import type { ConnEvent } from '../events/types.js';
+import type { AgentStatus } from '../graph/types.js';
+import { GRAPH_DEFAULTS } from '../config/defaults.js';
+import { CpuMeter, EventRate } from './telemetry.js';
+
+export interface AgentOptions {
+  engine?: EngineOptions;
+  identity?: ResolverOptions;
+  graph?: GraphOptions;
+}
+
+export interface AgentTelemetry extends AgentStatus {
+  events: number;
+  lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  cpuPercent: number;
+  rssBytes: number;
+  probes: AttachResult[];
+  docker: { up: boolean; containers: number } | null;
+  graph: { nodes: number; edges: number; openConnections: number; pendingConnections: number; expiredEdges: number; collapsedEndpoints: number; proxiedConnections: number };
+  trackedSockets: number;
+}
+
+export type EventTap = (events: ConnEvent[]) => void;
+
+export class Agent {
+  readonly engine: ProbeEngine;
+  readonly identity: IdentityResolver;
+  readonly graph: LiveGraph;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly startedAt = Date.now();
+  private readonly rate = new EventRate();
+  private readonly cpu = new CpuMeter();
+  private eventsPerSec = 0;
+  private taps: EventTap[] = [];
+  probes: AttachResult[] = [];
+
+  constructor(opts: AgentOptions = {}) {
+    this.engine = new ProbeEngine(opts.engine);
+    this.identity = new IdentityResolver(opts.identity);
+    this.graph = new LiveGraph(this.identity, opts.graph);
+  }
+
+  /** Extra consumers of the raw event stream (the history store). */
+  tap(fn: EventTap): void { this.taps.push(fn); }
+
+  async start(): Promise<AttachResult[]> {
+    await this.identity.start();
+    this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
+    this.engine.onEvents((events) => {
+      this.graph.ingest(events);
+      for (const t of this.taps) t(events);
+    });
+    this.probes = this.engine.start();
+    this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
+    this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
+    for (const t of this.timers) t.unref();
+    return this.probes;
+  }
+
+  status(): AgentStatus {
+    const s = this.engine.stats();
+    return {
+      eventsPerSec: Math.round(this.eventsPerSec * 10) / 10,
+      lostEvents: s.lost.total,
+      identityMisses: this.identity.stats().cgroupMisses,
+      uptimeSec: Math.round((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  telemetry(): AgentTelemetry {
+    const s = this.engine.stats();
+    const id = this.identity.stats();
+    const size = this.graph.size();
+    const c = this.graph.counters;
+    return {
+      ...this.status(),
+      events: s.events,
+      lost: s.lost,
+      cpuPercent: Math.round(this.cpu.sample() * 10) / 10,
+      rssBytes: process.memoryUsage().rss,
+      probes: s.probes,
+      docker: id.docker ? { up: id.docker.up, containers: id.docker.running } : null,
+      graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
+      trackedSockets: s.trackedConnections,
+    };
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.engine.stop();
+    this.identity.stop();
+  }
+}

@@ -1,0 +1,50 @@
+// Query parameter parsing: anything malformed becomes a BadRequest with a message.
+import type { GraphFilter } from '../graph/live-graph.js';
+
+export class BadRequest extends Error {}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "30s", "5m", "1h", "2d", "1500ms" or a plain number of seconds -> milliseconds. */
+export function parseDuration(v: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) throw new BadRequest(`${name} must be a duration such as 30s, 5m, 1h or 2d, got "${v}"`);
+  const ms = Number(m[1]) * UNITS[m[2] ?? 's'];
+  if (!(ms > 0) || ms > 366 * UNITS.d) throw new BadRequest(`${name} must be between 1ms and 366d, got "${v}"`);
+  return ms;
+}
+
+const INCLUDE = ['external', 'host', 'clients'] as const;
+
+/** Rejects parameters the endpoint does not know, so a typo is not silently ignored. */
+export function onlyKnown(q: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(q)) if (!known.includes(k)) throw new BadRequest(`unknown parameter "${k}"; known: ${known.join(', ') || 'none'}`);
+}
+
+function single(q: Record<string, unknown>, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new BadRequest(`${name} must be given once`);
+  return v;
+}
+
+export const GRAPH_PARAMS = ['window', 'group', 'include', 'token'] as const;
+
+export function parseGraphFilter(q: Record<string, unknown>): GraphFilter {
+  const f: GraphFilter = {};
+  const w = single(q, 'window');
+  if (w !== undefined) f.windowMs = parseDuration(w, 'window');
+  const g = single(q, 'group');
+  if (g !== undefined) {
+    if (!g || g.length > 253 || /[\u0000-\u001f]/.test(g)) throw new BadRequest('group must be a Compose project or Kubernetes namespace name');
+    f.group = g;
+  }
+  const inc = single(q, 'include');
+  if (inc !== undefined) {
+    const parts = inc.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = parts.filter((p) => !(INCLUDE as readonly string[]).includes(p));
+    if (bad.length) throw new BadRequest(`include takes ${INCLUDE.join(', ')}; got "${bad.join(', ')}"`);
+    f.include = new Set(parts as (typeof INCLUDE)[number][]);
+  }
+  return f;
+}

@@ -1,0 +1,88 @@
+// HTTP and WebSocket API, and the web UI, on one port (default 127.0.0.1:7979).
+import Fastify, { type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Agent } from '../agent/agent.js';
+import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS } from './params.js';
+import { isLoopbackHost, tokenMatches } from './auth.js';
+import { agentRegistry } from './metrics.js';
+import { attachStream } from './stream.js';
+import { DEFAULTS, REPO_ROOT } from '../config/defaults.js';
+
+export interface ApiOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Folder of the built web UI (default src/ui/dist). */
+  uiDir?: string;
+}
+
+/** Extra routes (history) register here without the server knowing them. */
+export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
+
+export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
+  const host = opts.host ?? DEFAULTS.apiHost;
+  const port = opts.port ?? DEFAULTS.apiPort;
+  const token = opts.token || undefined;
+  if (!isLoopbackHost(host) && !token) {
+    throw new Error(`refusing to listen on ${host} without a token: anyone who can reach it would see this host's traffic; pass --token or set DHRISHTI_TOKEN`);
+  }
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.setErrorHandler((err: Error, _req, reply) => {
+    if (err instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: err.message });
+    const code = (err as { statusCode?: number }).statusCode;
+    if (code && code >= 400 && code < 500) return reply.code(code).send({ error: 'bad_request', message: err.message });
+    reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  if (token) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.startsWith('/api/') && !req.url.startsWith('/metrics')) return; // the UI's static files carry no data
+      if (!tokenMatches(req, token)) return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong token' });
+    });
+  }
+
+  const q = (req: { query: unknown }) => (req.query ?? {}) as Record<string, unknown>;
+
+  app.get('/api/v1/health', async () => ({ status: 'ok' }));
+  app.get('/api/v1/agent', async () => agent.telemetry());
+  app.get('/api/v1/graph', async (req) => {
+    onlyKnown(q(req), GRAPH_PARAMS);
+    return agent.graph.snapshot(parseGraphFilter(q(req)));
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {
+    onlyKnown(q(req), ['token']);
+    return agent.graph.nodeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no node ${req.params.id}` });
+  });
+  app.get<{ Params: { id: string } }>('/api/v1/edges/:id', async (req, reply) => {
+    onlyKnown(q(req), ['token']);
+    return agent.graph.edgeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no edge ${req.params.id}` });
+  });
+  app.get('/api/v1/clients', async (req) => {
+    onlyKnown(q(req), ['token']);
+    return { clients: agent.graph.remoteClients() };
+  });
+  const registry = agentRegistry(agent);
+  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  attachStream(app, agent);
+  for (const p of plugins) await p(app);
+
+  const uiDir = opts.uiDir ?? path.join(REPO_ROOT, 'src', 'ui', 'dist');
+  if (fs.existsSync(path.join(uiDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: uiDir, index: 'index.html' });
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.sendFile('index.html');
+      reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    });
+  }
+
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { app, url: `http://${shown}:${bound}` };
+}

@@ -1,0 +1,83 @@
+// `dhrishti run`: the agent, its API and the web UI.
+import type { Command } from 'commander';
+import { Agent } from '../../agent/agent.js';
+import { startApi, type RoutePlugin } from '../../api/server.js';
+import { DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
+import { port, ringbufBytes } from '../options.js';
+import { parseDuration } from '../../api/params.js';
+import { InvalidArgumentError } from 'commander';
+import { onShutdown } from '../lifecycle.js';
+
+export interface RunOptions {
+  host: string;
+  port: number;
+  token?: string;
+  docker: boolean;
+  dockerSocket: string;
+  ringbufBytes?: number;
+  idle?: number;
+}
+
+/** Hooks other features (history) use to join the run command without it knowing them. */
+export const runExtensions: { options(cmd: Command): void; start(agent: Agent, opts: Record<string, unknown>): Promise<{ plugins: RoutePlugin[]; describe: string[]; stop(): void | Promise<void> }> }[] = [];
+
+const duration = (name: string) => (v: string) => {
+  try { return parseDuration(v, name); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('run the agent with its API and web UI')
+    .option('--host <address>', 'address the API listens on', DEFAULTS.apiHost)
+    .option('--port <port>', 'API port', port, DEFAULTS.apiPort)
+    .option('--token <token>', 'API token (required off loopback; or DHRISHTI_TOKEN)')
+    .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
+    .option('--no-docker', 'do not follow a Docker daemon')
+    .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
+    .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'));
+  for (const ext of runExtensions) ext.options(cmd);
+  cmd.action((opts: RunOptions) => run(opts));
+}
+
+async function run(opts: RunOptions): Promise<void> {
+  const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+  const agent = new Agent({
+    engine: { ringbufBytes: opts.ringbufBytes },
+    identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
+    graph: opts.idle ? { idleMs: opts.idle } : {},
+  });
+  const say = (s: string) => console.log(`dhrishti: ${s}`);
+  let probes;
+  try {
+    probes = await agent.start();
+  } catch (e) {
+    console.error(`dhrishti: cannot start the probes: ${(e as Error).message}`);
+    agent.stop();
+    process.exit(1);
+  }
+  onShutdown(() => agent.stop());
+  const ok = probes.filter((p) => p.ok);
+  say(`attached ${ok.length}/${probes.length} kernel probes: ${ok.map((p) => p.section.replace(/^(tp_btf|tracepoint)\//, '')).join(', ')}`);
+  for (const p of probes.filter((x) => !x.ok)) say(`could not attach ${p.section} (${p.error}); continuing without it`);
+  const docker = agent.identity.stats().docker;
+  say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying)`) : 'Docker disabled');
+
+  const plugins: RoutePlugin[] = [];
+  for (const ext of runExtensions) {
+    const r = await ext.start(agent, opts as unknown as Record<string, unknown>);
+    plugins.push(...r.plugins);
+    r.describe.forEach(say);
+    onShutdown(r.stop);
+  }
+  try {
+    const { app, url } = await startApi(agent, { host: opts.host, port: opts.port, token }, plugins);
+    onShutdown(() => app.close());
+    say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
+    say(`web UI on ${url}/`);
+  } catch (e) {
+    console.error(`dhrishti: ${(e as Error).message}`);
+    agent.stop();
+    process.exit(1);
+  }
+}
