@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
+import { registerGraph } from './commands/graph.js';
 
 const program = new Command();
 program
@@ -15,6 +16,7 @@ program
 registerDoctor(program);
 registerTrace(program);
 registerRun(program);
+registerGraph(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,39 @@
+// `dhrishti graph`: the current map from a running agent, as JSON, DOT or Mermaid.
+import type { Command } from 'commander';
+import { oneOf } from '../options.js';
+import { toDot, toMermaid } from '../../graph/export.js';
+import type { GraphSnapshot } from '../../graph/types.js';
+import { DEFAULTS } from '../../config/defaults.js';
+
+const FORMATS = ['json', 'dot', 'mermaid'] as const;
+
+export function registerGraph(program: Command): void {
+  program
+    .command('graph')
+    .description('print the current service map from a running agent')
+    .option('--format <format>', `output format: ${FORMATS.join(', ')}`, oneOf('--format', FORMATS), 'json')
+    .option('--url <url>', 'agent address', `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
+    .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
+    .option('--window <duration>', 'only edges seen within this long, e.g. 5m')
+    .option('--group <name>', 'only this Compose project or Kubernetes namespace')
+    .option('--include <kinds>', 'kinds besides containers: external,host,clients')
+    .action(async (opts: { format: (typeof FORMATS)[number]; url: string; token?: string; window?: string; group?: string; include?: string }) => {
+      let base: URL;
+      try { base = new URL('/api/v1/graph', opts.url); } catch { console.error(`dhrishti graph: --url is not a URL: ${opts.url}`); process.exit(2); }
+      for (const k of ['window', 'group', 'include'] as const) if (opts[k]) base.searchParams.set(k, opts[k]!);
+      const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+      let res: Response;
+      try {
+        res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      } catch (e) {
+        console.error(`dhrishti graph: no agent answering at ${opts.url} (${(e as Error).cause ?? (e as Error).message}); start one with: dhrishti run`);
+        process.exit(1);
+      }
+      const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;
+      if (!res.ok || !body) {
+        console.error(`dhrishti graph: the agent answered ${res.status}: ${body?.message ?? res.statusText}`);
+        process.exit(1);
+      }
+      process.stdout.write(opts.format === 'json' ? JSON.stringify(body, null, 2) + '\n' : opts.format === 'dot' ? toDot(body) : toMermaid(body));
+    });
+}

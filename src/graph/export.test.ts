@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { toDot, toMermaid } from './export.js';
+import type { GraphSnapshot, GraphEdge } from './types.js';
+
+const rates = { connections: 2, failures: 0, bytesSent: 0, bytesReceived: 0 };
+const edge = (source: string, target: string, port: number, failed = 0): GraphEdge => ({
+  id: `${source}|${target}|${port}|tcp`, source, target, port, protocol: 'tcp',
+  connections: { opened: 3, active: 1, closed: 2, failed, failedBy: { refused: failed, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } },
+  bytes: { sent: 1, received: 1 }, rtt: { meanUs: 1, p95Us: 1, samples: 1 }, retransmits: 0, duration: { meanMs: 1, p95Ms: 1, samples: 1 },
+  firstSeen: 0, lastSeen: 0, rates: { '10s': rates, '1m': rates },
+});
+const g: GraphSnapshot = {
+  generatedAt: 0,
+  nodes: [
+    { id: 'svc:shop/web', kind: 'service', label: 'web', group: 'shop', instances: [{ id: 'a', name: 'a', pids: [], ips: [] }, { id: 'b', name: 'b', pids: [], ips: [] }], ips: [], firstSeen: 0, lastSeen: 0, active: 1 },
+    { id: 'svc:shop/db', kind: 'service', label: 'db "main"', group: 'shop', instances: [], ips: [], firstSeen: 0, lastSeen: 0, active: 1 },
+    { id: 'ext:203.0.113.9', kind: 'external', label: '203.0.113.9', group: null, instances: [], ips: [], firstSeen: 0, lastSeen: 0, active: 0 },
+  ],
+  edges: [edge('svc:shop/web', 'svc:shop/db', 5432), edge('svc:shop/web', 'ext:203.0.113.9', 443, 4)],
+};
+
+test('DOT groups by project, labels ports and failures, escapes quotes', () => {
+  const d = toDot(g);
+  assert.match(d, /subgraph cluster_0 \{\n    label="shop";/);
+  assert.match(d, /"svc:shop\/web" \[label="web \(x2\)", shape=box3d\];/);
+  assert.match(d, /label="db \\"main\\""/);
+  assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2.0 conn\/s 4 failed", color=red\];/);
+});
+
+test('Mermaid is a flowchart with subgraphs and red failing links', () => {
+  const m = toMermaid(g);
+  assert.ok(m.startsWith('flowchart LR\n'));
+  assert.match(m, /subgraph g\d\["shop"\]/);
+  assert.match(m, /-->\|":5432 2.0 conn\/s"\|/);
+  assert.match(m, /linkStyle 0 stroke:#d33/);
+  assert.match(m, /#34;main#34;/);
+});

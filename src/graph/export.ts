@@ -1,0 +1,74 @@
+// The map as text people paste into docs: Graphviz DOT and Mermaid.
+import type { GraphEdge, GraphNode, GraphSnapshot } from './types.js';
+
+const rate = (e: GraphEdge) => e.rates['1m'].connections;
+
+function edgeLabel(e: GraphEdge): string {
+  const parts = [`:${e.port}`];
+  const r = rate(e);
+  if (r > 0) parts.push(`${r >= 10 ? r.toFixed(0) : r.toFixed(1)} conn/s`);
+  if (e.connections.failed) parts.push(`${e.connections.failed} failed`);
+  return parts.join(' ');
+}
+
+const SHAPE: Record<GraphNode['kind'], string> = { service: 'box3d', container: 'box', process: 'component', external: 'cloud', client: 'oval' };
+
+function dotId(s: string): string { return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`; }
+
+export function toDot(g: GraphSnapshot): string {
+  const out = ['digraph dhrishti {', '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
+  const groups = new Map<string, GraphNode[]>();
+  for (const n of g.nodes) { const k = n.group ?? ''; groups.set(k, [...(groups.get(k) ?? []), n]); }
+  let i = 0;
+  for (const [group, nodes] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    const indent = group ? '    ' : '  ';
+    if (group) out.push(`  subgraph cluster_${i++} {`, `    label=${dotId(group)};`);
+    for (const n of nodes.sort((a, b) => a.id.localeCompare(b.id))) {
+      const label = n.instances.length > 1 ? `${n.label} (x${n.instances.length})` : n.label;
+      out.push(`${indent}${dotId(n.id)} [label=${dotId(label)}, shape=${SHAPE[n.kind]}];`);
+    }
+    if (group) out.push('  }');
+  }
+  for (const e of [...g.edges].sort((a, b) => a.id.localeCompare(b.id))) {
+    const color = e.connections.failed ? 'red' : e.retransmits ? 'orange' : 'black';
+    out.push(`  ${dotId(e.source)} -> ${dotId(e.target)} [label=${dotId(edgeLabel(e))}, color=${color}];`);
+  }
+  out.push('}');
+  return out.join('\n') + '\n';
+}
+
+function mermaidId(ids: Map<string, string>, id: string): string {
+  if (!ids.has(id)) ids.set(id, `n${ids.size}`);
+  return ids.get(id)!;
+}
+
+const mermaidText = (s: string) => s.replace(/["<>]/g, (c) => `#${c.charCodeAt(0)};`);
+
+export function toMermaid(g: GraphSnapshot): string {
+  const ids = new Map<string, string>();
+  const out = ['flowchart LR'];
+  const shape = (n: GraphNode) => {
+    const t = `"${mermaidText(n.instances.length > 1 ? `${n.label} x${n.instances.length}` : n.label)}"`;
+    switch (n.kind) {
+      case 'external': return `((${t}))`;
+      case 'client': return `([${t}])`;
+      case 'process': return `[/${t}/]`;
+      default: return `[${t}]`;
+    }
+  };
+  const groups = new Map<string, GraphNode[]>();
+  for (const n of g.nodes) { const k = n.group ?? ''; groups.set(k, [...(groups.get(k) ?? []), n]); }
+  let i = 0;
+  for (const [group, nodes] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    if (group) out.push(`  subgraph g${i++}["${mermaidText(group)}"]`);
+    for (const n of nodes.sort((a, b) => a.id.localeCompare(b.id))) out.push(`    ${mermaidId(ids, n.id)}${shape(n)}`);
+    if (group) out.push('  end');
+  }
+  const failing: number[] = [];
+  [...g.edges].sort((a, b) => a.id.localeCompare(b.id)).forEach((e, k) => {
+    out.push(`  ${mermaidId(ids, e.source)} -->|"${mermaidText(edgeLabel(e))}"| ${mermaidId(ids, e.target)}`);
+    if (e.connections.failed) failing.push(k);
+  });
+  if (failing.length) out.push(`  linkStyle ${failing.join(',')} stroke:#d33,stroke-width:2px`);
+  return out.join('\n') + '\n';
+}
