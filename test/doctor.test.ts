@@ -76,7 +76,7 @@ test('a tracefs without tcp_retransmit_skb fails that line with a hint and skips
   assert.equal(table.code, 1, `exit ${table.code}\n${table.stdout}\n${table.stderr}`);
   const line = tableLine(table.stdout, tpCheck(MISSING));
   assert.match(line, /\sFAIL\s/);
-  assert.match(line, new RegExp(`${fakeTracefs}/events/${MISSING} missing\\s+\\S`)); // a fix hint follows the detail
+  assert.match(line, new RegExp(`FAIL\\s+missing:\\s+${fakeTracefs}/events/${MISSING}\\s+\\S`)); // a fix hint follows the detail
   assert.match(tableLine(table.stdout, 'probe load'), /\sskipped\s+not tried: 1 earlier check failed/);
   assert.match(table.stdout, /^Dhrishti cannot run here: 1 problem$/m);
 

@@ -43,6 +43,9 @@ export const DEFAULTS = {
   /** Oldest kernel with every probe the core uses: sock:sock_send_length and
    *  sock:sock_recv_length arrived in 6.3 (ring buffer, boot clock and tp_btf earlier). */
   minKernel: [6, 3] as const,
+  /** History database folder (`--data-dir` overrides): system-wide when run as root, else per user (under $HOME). */
+  dataDirRoot: '/var/lib/dhrishti',
+  dataDirUser: '.local/share/dhrishti',
 } as const;
 
 /** Tracepoints the core probes need, as category/name. */
@@ -96,3 +99,39 @@ export const GRAPH_DEFAULTS = {
   /** WebSocket deltas at most this often. */
   streamIntervalMs: 500,
 };
+
+/** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */
+export const UI_BENCH = {
+  nodes: 200,
+  edges: 1000,
+  /** A delta this often, changing this share of the edges' numbers. */
+  deltaIntervalMs: 500,
+  changedEdgeShare: 0.05,
+  /** Deltas measured after the first drawing. */
+  updates: 40,
+  targetP95Ms: 50,
+  viewport: { width: 1440, height: 900 },
+} as const;
+
+/** The history store (src/store): what is kept, how often it is written, and the API's bounds. */
+export const HISTORY_DEFAULTS = {
+  fileName: 'history.db',
+  /** Tiers as resolution:keep; the finest is written every flush, coarser ones are rolled up from it. */
+  retention: '10s:24h,1m:7d',
+  /** Rolled-up tiers and old rows are maintained at most this often. */
+  maintenanceIntervalMs: 60_000,
+  /** Failure samples and topology/container events written per flush; the rest are counted as suppressed. */
+  maxFailureSamplesPerFlush: 20,
+  maxTopologyEventsPerFlush: 200,
+  maxContainerEventsPerFlush: 100,
+  /** `/api/v1/graph?at=`: edges seen this long before the bucket also show (with zero numbers). */
+  atWindowMs: 60_000,
+  /** `/api/v1/timeseries` without step: the finest tier giving at most this many points. */
+  seriesTargetPoints: 1000,
+  /** ...and never more than this many points. */
+  seriesMaxPoints: 20_000,
+  eventsDefaultLimit: 1000,
+  eventsMaxLimit: 10_000,
+  /** Dimension rows' last-seen time is rewritten at most this often per node or edge. */
+  lastSeenWriteMs: 60_000,
+} as const;

@@ -75,6 +75,10 @@ test('checkTracefs: explicit root is used as given, never mounted; default path 
   const none = checkTracefs({ kind: 'default', path: null, mountedNow: false });
   assert.equal(none.status, 'FAIL');
   assert.match(none.hint ?? '', /^mount -t tracefs nodev \/sys\/kernel\/tracing/);
+  const hidden = checkTracefs({ kind: 'default', path: null, mountedNow: false, unreadable: '/sys/kernel/tracing' });
+  assert.equal(hidden.status, 'FAIL');
+  assert.match(hidden.detail, /cannot be read/);
+  assert.match(hidden.hint ?? '', /run as root/);
   const mounted = checkTracefs({ kind: 'default', path: '/sys/kernel/tracing', mountedNow: true });
   assert.equal(mounted.status, 'ok');
   assert.match(mounted.detail, /mounted it at/);
@@ -84,7 +88,7 @@ test('checkTracepoint: missing core tracepoint FAILs, missing optional one warns
   const miss = checkTracepoint('tcp/tcp_retransmit_skb', '/t', false);
   assert.equal(miss.check, 'tracepoint tcp:tcp_retransmit_skb');
   assert.equal(miss.status, 'FAIL');
-  assert.match(miss.detail, /\/t\/events\/tcp\/tcp_retransmit_skb missing/);
+  assert.match(miss.detail, /^missing: \/t\/events\/tcp\/tcp_retransmit_skb$/);
   assert.ok(miss.hint);
   const opt = checkTracepoint('syscalls/sys_exit_accept4', '/t', false);
   assert.equal(opt.status, 'warn');
@@ -172,4 +176,11 @@ test('formatTable aligns columns, shows hints only where given, and wraps long d
   // 39 characters of detail in a 12-wide column: 4 lines, continuation lines start at the detail column.
   assert.equal(lines.length, 3 + 4);
   for (const l of lines.slice(4)) assert.equal(l.search(/\S/), detailCol);
+});
+
+test('formatTable does not cut a path that is longer than the detail width', () => {
+  const long = '/tmp/dhrishti-doctor-abcdef/tracefs/events/tcp/tcp_retransmit_skb';
+  const out = formatTable([{ check: 'tp', status: 'FAIL', detail: `missing: ${long}`, hint: 'fix it' }], 40);
+  assert.match(out, /missing:\s+fix it\n\s+\/tmp/);
+  assert.ok(out.endsWith(long), out);
 });

@@ -52,7 +52,7 @@ export function checkKernel(release: string, min: readonly number[] = DEFAULTS.m
 
 export function checkBtf(present: boolean, btfPath: string = DEFAULTS.btfPath): CheckResult {
   if (present) return ok('BTF', btfPath);
-  return fail('BTF', `${btfPath} missing`,
+  return fail('BTF', `missing: ${btfPath}`,
     `kernel built without CONFIG_DEBUG_INFO_BTF=y; use a kernel with BTF (needs >= ${minKernelText}; most distribution kernels have it)`);
 }
 
@@ -97,7 +97,7 @@ export function checkPrivileges(s: ProcStatus): CheckResult {
 
 export type TracefsFact =
   /** Found at one of the default paths; `mountedNow` when doctor mounted it. */
-  | { kind: 'default'; path: string | null; mountedNow: boolean }
+  | { kind: 'default'; path: string | null; mountedNow: boolean; unreadable?: string }
   /** Given with --tracefs or DHRISHTI_TRACEFS; `hasEvents` when <path>/events exists. */
   | { kind: 'explicit'; path: string; source: string; hasEvents: boolean };
 
@@ -112,6 +112,9 @@ export function checkTracefs(f: TracefsFact): CheckResult {
     if (f.hasEvents) return ok('tracefs', `${f.path} (from ${f.source}; not mounting anything)`);
     return fail('tracefs', `no events/ folder under ${f.path} (from ${f.source})`,
       `point ${f.source} at a tracefs root, the folder holding events/ (usually ${DEFAULTS.tracefsPaths[0]})`);
+  }
+  if (!f.path && f.unreadable) {
+    return fail('tracefs', `mounted at ${f.unreadable} but its events/ cannot be read (permission denied)`, PRIV_HINT);
   }
   if (!f.path) {
     return fail('tracefs', `not mounted at ${DEFAULTS.tracefsPaths.join(' or ')}, and mounting it failed`,
@@ -143,7 +146,7 @@ export function checkTracepoint(tracepoint: string, root: string | null, present
   if (root === null || present === null) return skipped(check, 'no tracefs to look in');
   const where = `${root}/events/${tracepoint}`;
   if (present) return ok(check, where);
-  const detail = `${where} missing`;
+  const detail = `missing: ${where}`;
   return tracepointIsOptional(tracepoint)
     ? warn(check, `${detail} (optional probe)`, tracepointHint(tracepoint))
     : fail(check, detail, tracepointHint(tracepoint));
@@ -189,7 +192,7 @@ export function checkDocker(f: DockerFact, socket: string = DEFAULTS.dockerSocke
 
 export function checkBuilt(check: string, filePath: string, present: boolean): CheckResult {
   if (present) return ok(check, filePath);
-  return fail(check, `${filePath} missing`, 'npm run setup  (builds the BPF object and the native addon)');
+  return fail(check, `missing: ${filePath}`, 'npm run setup  (builds the BPF object and the native addon)');
 }
 
 // ---- the real test: load, attach, detach ----
@@ -266,13 +269,15 @@ export function wrap(text: string, width: number): string[] {
 
 const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - s.length));
 
-/** The report as aligned columns; long details wrap inside their column. */
-export function formatTable(results: readonly CheckResult[], detailWidth = 60): string {
+/** The report as aligned columns; long details wrap inside their column, at spaces. */
+export function formatTable(results: readonly CheckResult[], detailWidth = 90): string {
   const head: CheckResult = { check: 'CHECK', status: 'STATUS' as Status, detail: 'DETAIL', hint: 'FIX' };
   const rows = [head, ...results];
   const wCheck = Math.max(...rows.map((r) => r.check.length));
   const wStatus = Math.max(...rows.map((r) => r.status.length));
-  const wDetail = Math.min(detailWidth, Math.max(...rows.map((r) => r.detail.length)));
+  // Wide enough for the longest word (a path, usually) so paths are not cut, up to a limit.
+  const longestWord = Math.max(...rows.flatMap((r) => r.detail.split(/\s+/).map((w) => w.length)));
+  const wDetail = Math.max(Math.min(detailWidth, Math.max(...rows.map((r) => r.detail.length))), Math.min(longestWord, 2 * detailWidth));
   const out: string[] = [];
   for (const r of rows) {
     const details = wrap(r.detail, wDetail);

@@ -29,6 +29,10 @@ function tracefsFact(opts: DoctorOptions): TracefsFact {
   }
   const found = findTracefs();
   if (found) return { kind: 'default', path: found, mountedNow: false };
+  // Mounted but hidden from us (tracefs is root-only by default): mounting again would not help.
+  const procMounts = readOr('/proc/mounts', '');
+  const unreadable = DEFAULTS.tracefsPaths.find((p) => mountTypeAt(procMounts, p) === 'tracefs');
+  if (unreadable) return { kind: 'default', path: null, mountedNow: false, unreadable };
   const mounted = ensureTracefs();
   return { kind: 'default', path: mounted, mountedNow: mounted !== null };
 }

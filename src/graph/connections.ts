@@ -37,6 +37,8 @@ export class Conn {
   ignored = false;
   /** Set when the client is a remote host, for the clients list. */
   remoteClientIp: string | null = null;
+  /** Which ends were known when it was placed (1 client, 2 server): a late end re-places it. */
+  placedWith = 0;
   counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0 };
   socketKeys: string[] = [];
 
@@ -52,6 +54,8 @@ export class Conn {
       received: Math.max(this.server?.bytesSent ?? 0, this.client?.bytesReceived ?? 0),
     };
   }
+
+  sides(): number { return (this.client ? 1 : 0) | (this.server ? 2 : 0); }
 
   retransmits(): number { return (this.client?.retransmits ?? 0) + (this.server?.retransmits ?? 0); }
 

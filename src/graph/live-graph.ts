@@ -83,7 +83,8 @@ export class LiveGraph {
       const conn = this.table.apply(e);
       if (!conn) continue;
       if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn); continue; } // a proxy hop: absorb its events until it ends
-      if (conn.edgeId) this.account(conn, now);
+      if (conn.edgeId && conn.sides() !== conn.placedWith) this.replace(conn, now);
+      else if (conn.edgeId) this.account(conn, now);
       else if (this.ready(conn, now)) this.place(conn, now);
       else this.pending.add(conn);
     }
@@ -135,10 +136,42 @@ export class LiveGraph {
       };
       this.edges.set(id, edge);
     }
+    if (!c.edgeId) this.counters.connections++;
     c.edgeId = id;
-    this.counters.connections++;
-    if (!c.client) this.countClient(c, sn.n.id, port, now);
+    c.placedWith = c.sides();
+    if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, port, now);
     this.account(c, now);
+  }
+
+  /**
+   * The other end showed up after the connection was placed by address alone
+   * (its peer looked external): place it again with what is now known,
+   * moving what it counted to the right edge.
+   */
+  private replace(c: Conn, now: number): void {
+    const old = this.edges.get(c.edgeId!);
+    const k = c.counted;
+    if (old) {
+      const e = old.e;
+      if (k.open) {
+        e.connections.opened--;
+        if (this.open.delete(c)) { e.connections.active--; this.nodeActive(e, -1); }
+        if (k.close) e.connections.closed--;
+      }
+      if (k.failure && c.failure) { e.connections.failed--; e.connections.failedBy[c.failure]--; }
+      e.bytes.sent -= k.sent; e.bytes.received -= k.received; e.retransmits -= k.retransmits;
+      old.window.add(now, k.open ? -1 : 0, k.failure ? -1 : 0, -k.sent, -k.received);
+      old.v = ++this.version;
+      if (e.connections.opened === 0 && e.connections.failed === 0) this.dropEdge(c.edgeId!);
+    }
+    if (c.remoteClientIp) { const rc = this.clients.get(c.remoteClientIp); if (rc) rc.connections--; c.remoteClientIp = null; }
+    c.counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0 };
+    this.place(c, now);
+  }
+
+  private dropEdge(id: string): void {
+    this.edges.delete(id);
+    this.tombstones.push({ id, kind: 'edge', v: ++this.version });
   }
 
   /** client node, server node, server port; null for a proxy's own hop. */
@@ -148,7 +181,11 @@ export class LiveGraph {
     if (c.client) {
       const o = this.identity.resolveOwner(query(c.client));
       if (isDockerProxy(o)) return null; // docker-proxy -> container: the hop behind a published port
-      client = ownerNode(o);
+      // A namespace with an address of its own that is neither this host's nor a
+      // container's behaves as another host on the network: name it by address.
+      client = o.kind !== 'container' && this.identity.resolveAddress(c.client.localIp).kind === 'external'
+        ? this.outside(addressNode({ kind: 'external' }, c.client.localIp, 'client'))
+        : ownerNode(o);
     } else {
       client = this.outside(addressNode(this.identity.resolveAddress(c.server!.peerIp), c.server!.peerIp, 'client'));
     }
@@ -158,6 +195,8 @@ export class LiveGraph {
       if (published?.kind === 'host' && published.published) {
         server = containerNode(published.published.container);
         port = published.published.containerPort;
+      } else if (o.kind !== 'container' && this.identity.resolveAddress(c.server.localIp).kind === 'external') {
+        server = this.outside(addressNode({ kind: 'external' }, c.server.localIp, 'server'));
       } else server = ownerNode(o);
     } else {
       const a = this.identity.resolveAddress(c.client!.peerIp, c.client!.peerPort);
@@ -265,9 +304,8 @@ export class LiveGraph {
 
   private finish(c: Conn): void { this.table.remove(c); this.pending.delete(c); }
 
-  private countClient(c: Conn, target: string, port: number, now: number): void {
-    const ip = c.server!.peerIp;
-    if (this.identity.resolveAddress(ip).kind !== 'external') return;
+  private countClient(c: Conn, ip: string, target: string, port: number, now: number): void {
+    if (ip === 'other clients') return;
     let rc = this.clients.get(ip);
     if (!rc) {
       if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; return; }
@@ -286,8 +324,7 @@ export class LiveGraph {
     const used = new Set<string>();
     for (const [id, s] of this.edges) {
       if (s.e.connections.active === 0 && now - s.e.lastSeen > idle) {
-        this.edges.delete(id);
-        this.tombstones.push({ id, kind: 'edge', v: ++this.version });
+        this.dropEdge(id);
         this.counters.expiredEdges++;
       } else { used.add(s.e.source); used.add(s.e.target); }
     }

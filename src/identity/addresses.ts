@@ -1,0 +1,90 @@
+// IP address text forms and this host's own addresses.
+import net from 'node:net';
+import os from 'node:os';
+import { DEFAULTS } from '../config/defaults.js';
+
+const MAPPED_V4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/**
+ * One text form per address, the one the event decoder emits: IPv4 dotted,
+ * IPv6 in RFC 5952 form (lower case, longest zero run compressed), IPv4-mapped
+ * IPv6 as IPv4, zone id dropped. Null if the text is not an IP address.
+ */
+export function canonicalIp(ip: string): string | null {
+  const hit = v6Cache.get(ip);
+  if (hit !== undefined) return hit;
+  const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
+  const kind = net.isIP(bare);
+  if (kind === 4) return bare;
+  if (kind !== 6) return null;
+  const text = new net.SocketAddress({ address: bare, family: 'ipv6' }).address;
+  const m = MAPPED_V4.exec(text);
+  const out = m ? m[1] : text;
+  if (v6Cache.size >= V6_CACHE_MAX) v6Cache.clear();
+  v6Cache.set(ip, out);
+  return out;
+}
+
+/** IPv6 parsing costs microseconds; remember recent answers. */
+const v6Cache = new Map<string, string>();
+const V6_CACHE_MAX = 4096;
+
+export function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
+}
+
+export function isUnspecified(ip: string): boolean {
+  return ip === '0.0.0.0' || ip === '::' || ip === '';
+}
+
+export interface HostAddressOptions {
+  refreshMs?: number;
+  /** Source of interface addresses (os.networkInterfaces by default). */
+  interfaces?: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+}
+
+/** This host's own addresses, re-read at most every refreshMs when asked about an unknown one. */
+export class HostAddresses {
+  private addrs = new Set<string>();
+  private extra = new Set<string>();
+  private readAt = -Infinity;
+  private readonly refreshMs: number;
+  private readonly interfaces: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+  refreshes = 0;
+
+  constructor(opts: HostAddressOptions = {}) {
+    this.refreshMs = opts.refreshMs ?? DEFAULTS.hostAddressRefreshMs;
+    this.interfaces = opts.interfaces ?? os.networkInterfaces;
+    this.refresh();
+  }
+
+  /** Is ip (canonical form) one of this host's addresses? Loopback always is. */
+  has(ip: string): boolean {
+    if (isLoopback(ip) || this.addrs.has(ip) || this.extra.has(ip)) return true;
+    if (performance.now() - this.readAt < this.refreshMs) return false;
+    this.refresh();
+    return this.addrs.has(ip);
+  }
+
+  /** Addresses known to be local without being on an interface we can see (Docker bridge gateways). */
+  setExtra(ips: Iterable<string>): void {
+    this.extra = new Set([...ips].map(canonicalIp).filter((x): x is string => x !== null));
+  }
+
+  refresh(): void {
+    this.readAt = performance.now();
+    this.refreshes++;
+    const next = new Set<string>();
+    for (const list of Object.values(this.interfaces())) {
+      for (const a of list ?? []) {
+        const c = canonicalIp(a.address);
+        if (c) next.add(c);
+      }
+    }
+    this.addrs = next;
+  }
+
+  list(): string[] {
+    return [...new Set([...this.addrs, ...this.extra])];
+  }
+}

@@ -1,0 +1,90 @@
+// cgroup ids and paths on this host: cgroup v2 id -> path by walking the
+// cgroup v2 tree (cached, rescanned lazily on a miss at most once per
+// interval), and pid -> cgroup paths from /proc/<pid>/cgroup.
+import fs from 'node:fs';
+import path from 'node:path';
+import { cgroup2Root } from '../discovery/scan.js';
+import { DEFAULTS } from '../config/defaults.js';
+import { parseProcCgroup, type ProcCgroup } from './cgroup.js';
+
+export interface CgroupIndexOptions {
+  /** cgroup v2 mount point; found in /proc/self/mountinfo when not given. */
+  root?: string | null;
+  procRoot?: string;
+  rescanIntervalMs?: number;
+  /** Paths kept at most (ids of removed cgroups are kept for late events until then). */
+  maxEntries?: number;
+}
+
+export class CgroupIndex {
+  readonly root: string | null;
+  private readonly procRoot: string;
+  private readonly interval: number;
+  private readonly maxEntries: number;
+  private byId = new Map<number, string>();
+  private lastScan = -Infinity;
+  private scanCount = 0;
+
+  constructor(opts: CgroupIndexOptions = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.root = opts.root !== undefined ? opts.root : cgroup2Root(this.procRoot);
+    this.interval = opts.rescanIntervalMs ?? DEFAULTS.cgroupRescanIntervalMs;
+    this.maxEntries = opts.maxEntries ?? 65536;
+  }
+
+  get scans(): number { return this.scanCount; }
+  get size(): number { return this.byId.size; }
+
+  /** cgroup v2 path (relative to the mount, e.g. `/docker/<id>`) of a cgroup id, or null. */
+  pathOf(id: number): string | null {
+    const hit = this.byId.get(id);
+    if (hit !== undefined) return hit;
+    if (!this.root || id === 0) return null;
+    if (performance.now() - this.lastScan < this.interval) return null;
+    this.scan();
+    return this.byId.get(id) ?? null;
+  }
+
+  /** cgroup v2 id of a path (stat of its directory; 0 if gone), remembered for pathOf. */
+  idOf(cgroupPath: string): number {
+    if (!this.root) return 0;
+    try {
+      const ino = fs.statSync(path.join(this.root, cgroupPath)).ino;
+      this.remember(ino, cgroupPath);
+      return ino;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Walks the whole cgroup v2 tree. */
+  scan(): void {
+    this.lastScan = performance.now();
+    this.scanCount++;
+    if (!this.root) return;
+    if (this.byId.size > this.maxEntries) this.byId.clear();
+    const walk = (dir: string, rel: string): void => {
+      let ino: number;
+      try { ino = fs.statSync(dir).ino; } catch { return; }
+      this.byId.set(ino, rel);
+      let entries: fs.Dirent[];
+      try { entries = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+      for (const e of entries) {
+        if (e.isDirectory()) walk(path.join(dir, e.name), rel === '/' ? `/${e.name}` : `${rel}/${e.name}`);
+      }
+    };
+    walk(this.root, '/');
+  }
+
+  /** Parsed /proc/<pid>/cgroup, or null if the process is gone. */
+  pidCgroup(pid: number): ProcCgroup | null {
+    let text: string;
+    try { text = fs.readFileSync(path.join(this.procRoot, String(pid), 'cgroup'), 'utf8'); } catch { return null; }
+    return parseProcCgroup(text);
+  }
+
+  private remember(id: number, cgroupPath: string): void {
+    if (this.byId.size > this.maxEntries) this.byId.clear();
+    this.byId.set(id, cgroupPath);
+  }
+}

@@ -1,0 +1,225 @@
+// The one identity API the graph uses: who owns a connection end (container
+// or host process) and who owns an address (container, this host, or outside).
+// Hits are Map lookups; slow paths (/proc reads, cgroup tree walks) are cached.
+import { EventEmitter } from 'node:events';
+import { DEFAULTS } from '../config/defaults.js';
+import { canonicalIp, HostAddresses } from './addresses.js';
+import { CgroupIndex } from './cgroups.js';
+import { containerRefFromCgroupPath, systemdUnitFromCgroupPath } from './cgroup.js';
+import { DockerWatcher } from './docker.js';
+import { ProcessCache, type ProcessInfo } from './process.js';
+import type {
+  AddressOwner, ContainerChange, ContainerInfo, ContainerRef, Owner, OwnerQuery, PublishedMatch, ResolverStats,
+} from './types.js';
+
+export interface ResolverOptions {
+  /** Docker API socket (default DEFAULTS.dockerSocket). */
+  dockerSocket?: string;
+  /** Follow a Docker daemon (default true). Without it containers are named from cgroup paths only. */
+  docker?: boolean;
+  procRoot?: string;
+  /** cgroup v2 mount point (found in /proc/self/mountinfo when not given; null: none). */
+  cgroupRoot?: string | null;
+  maxStoppedContainers?: number;
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+interface CgroupVerdict { ref: ContainerRef | null; unit: string | null }
+
+const MAX_VERDICTS = 65536;
+const MAX_SYNTHETIC = 4096;
+
+/** True for Docker's userland proxy, which relays published ports to containers. */
+export function isDockerProxy(owner: Owner): boolean {
+  return owner.kind === 'process' && (owner.comm === 'docker-proxy' || owner.exe === 'docker-proxy');
+}
+
+/**
+ * Events: 'change' (ContainerChange) when a container starts, stops, is
+ * renamed, updated, removed or forgotten; 'docker' ({ up: boolean }) when the
+ * daemon connection comes or goes.
+ */
+export class IdentityResolver extends EventEmitter {
+  readonly cgroups: CgroupIndex;
+  readonly processes: ProcessCache;
+  readonly hostAddresses: HostAddresses;
+  readonly docker: DockerWatcher | null;
+  private verdicts = new Map<number, CgroupVerdict>();
+  /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
+  private synthetic = new Map<string, ContainerInfo>();
+  private counters = {
+    ownerLookups: 0, ownerContainer: 0, ownerProcess: 0, ownerUnknown: 0, cgroupMisses: 0,
+    addressLookups: 0, addressContainer: 0, addressHost: 0, addressExternal: 0,
+  };
+
+  constructor(opts: ResolverOptions = {}) {
+    super();
+    this.cgroups = new CgroupIndex({ procRoot: opts.procRoot, root: opts.cgroupRoot });
+    this.processes = new ProcessCache({ procRoot: opts.procRoot });
+    this.hostAddresses = new HostAddresses();
+    this.docker = opts.docker === false ? null : new DockerWatcher({
+      socketPath: opts.dockerSocket ?? DEFAULTS.dockerSocket,
+      maxStopped: opts.maxStoppedContainers,
+      reconnectMinMs: opts.reconnectMinMs,
+      reconnectMaxMs: opts.reconnectMaxMs,
+      cgroups: this.cgroups,
+      procRoot: opts.procRoot,
+    });
+    this.docker?.on('change', (c: ContainerChange) => this.onChange(c));
+    this.docker?.on('up', () => { this.refreshGateways(); this.emit('docker', { up: true }); });
+    this.docker?.on('down', (err: Error) => this.emit('docker', { up: false, error: err.message }));
+  }
+
+  /** Connects to Docker (or starts retrying in the background); never rejects. */
+  async start(): Promise<void> {
+    this.cgroups.scan();
+    await this.docker?.start();
+  }
+
+  stop(): void {
+    this.docker?.stop();
+  }
+
+  /** Who owns a connection end: by cgroup id, then the pid's cgroup, then the netns, else a host process. */
+  resolveOwner(q: OwnerQuery): Owner {
+    this.counters.ownerLookups++;
+    const comm = q.comm ?? '';
+    const store = this.docker?.store;
+    let verdict: CgroupVerdict | null = null;
+    if (q.cgroupId) {
+      const c = store?.byCgroupId(q.cgroupId);
+      if (c) return this.asContainer(c, q.pid, comm);
+      verdict = this.cgroupVerdict(q.cgroupId);
+      if (verdict?.ref) return this.asContainer(this.containerFor(verdict.ref), q.pid, comm);
+    }
+    let info: ProcessInfo | null = null;
+    if (q.pid > 0) {
+      const c = store?.byPid(q.pid);
+      if (c) return this.asContainer(c, q.pid, comm);
+      info = this.processes.get(q.pid, q.comm);
+      if (info?.container) return this.asContainer(this.containerFor(info.container), q.pid, comm);
+    }
+    if (q.netns) {
+      const c = store?.byNetns(q.netns);
+      if (c) return this.asContainer(c, q.pid, comm);
+    }
+    if (q.cgroupId && !verdict) this.counters.cgroupMisses++;
+    if (info) {
+      this.counters.ownerProcess++;
+      return { kind: 'process', pid: info.pid, comm: comm || info.comm, exe: info.exe, cmdline: info.cmdline, unit: info.unit ?? verdict?.unit ?? null };
+    }
+    if (q.pid > 0 || verdict?.unit) {
+      this.counters.ownerProcess++;
+      return { kind: 'process', pid: q.pid, comm, exe: '', cmdline: '', unit: verdict?.unit ?? null };
+    }
+    this.counters.ownerUnknown++;
+    return { kind: 'unknown', pid: q.pid, comm, cgroupId: q.cgroupId };
+  }
+
+  /** Who owns an IP: a local container (any of its networks), this host, or something outside. */
+  resolveAddress(ip: string, port?: number): AddressOwner {
+    this.counters.addressLookups++;
+    const store = this.docker?.store;
+    let c = store?.byIp(ip);
+    let addr = ip;
+    if (!c) {
+      const canon = canonicalIp(ip);
+      if (canon && canon !== ip) { addr = canon; c = store?.byIp(canon); }
+    }
+    if (c) {
+      const network = c.networks.find((n) => n.ipv4 === addr || n.ipv6 === addr);
+      if (network) { this.counters.addressContainer++; return { kind: 'container', container: c, network }; }
+    }
+    if (this.hostAddresses.has(addr)) {
+      this.counters.addressHost++;
+      return { kind: 'host', published: port ? this.publishedPort(addr, port) : null };
+    }
+    this.counters.addressExternal++;
+    return { kind: 'external' };
+  }
+
+  /** The running container that publishes (ip, port) on this host; 0.0.0.0 / :: bindings match any local address. */
+  publishedPort(ip: string, port: number, protocol = 'tcp'): PublishedMatch | null {
+    const store = this.docker?.store;
+    if (!store) return null;
+    const addr = canonicalIp(ip) ?? ip;
+    return store.published(addr, port, (a) => this.hostAddresses.has(a), protocol);
+  }
+
+  /** A known container by full or short id. */
+  container(id: string): ContainerInfo | null {
+    const store = this.docker?.store;
+    const c = store?.get(id) ?? this.synthetic.get(id);
+    if (c) return c;
+    if (id.length >= 12 && store) for (const x of store.all()) if (x.id.startsWith(id)) return x;
+    return null;
+  }
+
+  /** Every container the daemon told us about (running and remembered stopped ones). */
+  containers(): ContainerInfo[] {
+    return this.docker ? [...this.docker.store.all()] : [];
+  }
+
+  stats(): ResolverStats {
+    return { ...this.counters, cgroupScans: this.cgroups.scans, docker: this.docker?.stats() ?? null };
+  }
+
+  private asContainer(container: ContainerInfo, pid: number, comm: string): Owner {
+    this.counters.ownerContainer++;
+    return { kind: 'container', container, pid, comm };
+  }
+
+  private cgroupVerdict(id: number): CgroupVerdict | null {
+    const hit = this.verdicts.get(id);
+    if (hit) return hit;
+    const p = this.cgroups.pathOf(id);
+    if (p === null) return null;
+    const v = { ref: containerRefFromCgroupPath(p), unit: systemdUnitFromCgroupPath(p) };
+    if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear();
+    this.verdicts.set(id, v);
+    return v;
+  }
+
+  /** The daemon's container for a ref, else one named from the cgroup path alone. */
+  private containerFor(ref: ContainerRef): ContainerInfo {
+    const known = this.docker?.store.get(ref.id);
+    if (known) return known;
+    let s = this.synthetic.get(ref.id);
+    if (!s) {
+      s = syntheticContainer(ref);
+      if (this.synthetic.size >= MAX_SYNTHETIC) this.synthetic.delete(this.synthetic.keys().next().value as string);
+      this.synthetic.set(ref.id, s);
+    }
+    return s;
+  }
+
+  private onChange(c: ContainerChange): void {
+    this.synthetic.delete(c.container.id);
+    if (c.type === 'start' || c.type === 'update') this.refreshGateways();
+    this.emit('change', c);
+  }
+
+  /** Docker bridge gateways are this host's addresses. */
+  private refreshGateways(): void {
+    const gws: string[] = [];
+    for (const c of this.containers()) {
+      if (c.state !== 'running') continue;
+      for (const n of c.networks) {
+        if (n.gateway) gws.push(n.gateway);
+        if (n.ipv6Gateway) gws.push(n.ipv6Gateway);
+      }
+    }
+    this.hostAddresses.setExtra(gws);
+  }
+}
+
+function syntheticContainer(ref: ContainerRef): ContainerInfo {
+  const shortId = ref.id.slice(0, 12);
+  return {
+    id: ref.id, shortId, name: shortId, image: '', labels: {}, compose: null,
+    kubernetes: null, networks: [], ports: [], pid: 0, netns: 0, cgroupId: 0, cgroupPath: null,
+    state: 'running', startedAt: null, stoppedAt: null, exitCode: null, removed: false,
+    runtime: ref.runtime, source: 'cgroup',
+  };
+}

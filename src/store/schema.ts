@@ -1,0 +1,94 @@
+// The database layout, versioned with PRAGMA user_version: each migration takes
+// the file from version i to i+1 inside one transaction.
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
+ * last_seen and events.t in unix ms; rtt in microseconds; dur_mean in microseconds.
+ * One samples row = one edge in one bucket of one resolution; rows stay small
+ * because nodes and edges are integers into the dimension tables.
+ */
+const V1 = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nodes (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  label TEXT NOT NULL,
+  grp TEXT,
+  image TEXT,
+  labels TEXT,
+  instances TEXT,
+  ips TEXT,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE TABLE edges (
+  id INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  source INTEGER NOT NULL,
+  target INTEGER NOT NULL,
+  port INTEGER NOT NULL,
+  protocol TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX edges_source ON edges(source);
+CREATE INDEX edges_target ON edges(target);
+CREATE TABLE samples (
+  res INTEGER NOT NULL,
+  t INTEGER NOT NULL,
+  edge INTEGER NOT NULL,
+  opened INTEGER NOT NULL,
+  closed INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  bytes_sent INTEGER NOT NULL,
+  bytes_received INTEGER NOT NULL,
+  retransmits INTEGER NOT NULL,
+  active INTEGER NOT NULL,
+  rtt_mean INTEGER NOT NULL,
+  rtt_p95 INTEGER NOT NULL,
+  rtt_n INTEGER NOT NULL,
+  dur_mean INTEGER NOT NULL,
+  dur_n INTEGER NOT NULL,
+  PRIMARY KEY (res, t, edge)
+) WITHOUT ROWID;
+CREATE TABLE failures (
+  res INTEGER NOT NULL,
+  t INTEGER NOT NULL,
+  edge INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (res, t, edge, reason)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  t INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  node INTEGER,
+  edge INTEGER,
+  detail TEXT
+);
+CREATE INDEX events_t ON events(t);
+`;
+
+/** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
+export const MIGRATIONS: ((db: Database) => void)[] = [
+  (db) => db.exec(V1),
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Database): { from: number; to: number } {
+  const from = db.pragma('user_version', { simple: true }) as number;
+  if (from > SCHEMA_VERSION) {
+    throw new Error(`the history database has schema version ${from}, newer than this Dhrishti knows (${SCHEMA_VERSION}); use a newer Dhrishti or another --data-dir`);
+  }
+  for (let v = from; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      MIGRATIONS[v](db);
+      db.pragma(`user_version = ${v + 1}`); // a pragma takes no bound parameters; v is our own integer
+    })();
+  }
+  return { from, to: SCHEMA_VERSION };
+}

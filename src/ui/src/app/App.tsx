@@ -1,0 +1,95 @@
+// The page: top bar, the map or a table, the side panel and the status bar.
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ClientsTable } from '../table/ClientsTable.js';
+import { EdgeTable } from '../table/EdgeTable.js';
+import { MapView } from '../graph/MapView.js';
+import type { Selection } from '../graph/renderer.js';
+import { edgeHealth } from '../model/derive.js';
+import { computeVisible, NO_FILTERS, nodeMatches, type Filters } from '../model/filters.js';
+import { SidePanel } from '../panel/SidePanel.js';
+import { StatusBar } from '../status/StatusBar.js';
+import { Toolbar, type ThemePref, type View } from '../ui/Toolbar.js';
+import { useLiveVersion, useOsTheme } from './hooks.js';
+import type { Live } from './live.js';
+
+const THEME_KEY = 'dhrishti.theme';
+
+function storedThemePref(): ThemePref {
+  try {
+    const v = window.localStorage.getItem(THEME_KEY);
+    return v === 'light' || v === 'dark' ? v : 'auto';
+  } catch { return 'auto'; }
+}
+
+export function App({ live }: { live: Live }) {
+  const version = useLiveVersion(live);
+  const m = live.model;
+  const [view, setView] = useState<View>('map');
+  const [filters, setFiltersState] = useState<Filters>(NO_FILTERS);
+  const [fitKey, setFitKey] = useState(0);
+  const [selection, setSelection] = useState<Selection>(null);
+  const [revealId, setRevealId] = useState<string | null>(null);
+  const [themePref, setThemePref] = useState<ThemePref>(storedThemePref);
+  const osTheme = useOsTheme();
+  const theme = themePref === 'auto' ? osTheme : themePref;
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    try { window.localStorage.setItem(THEME_KEY, themePref); } catch { /* private mode */ }
+  }, [theme, themePref]);
+
+  const setFilters = useCallback((f: Filters) => { setFiltersState(f); setFitKey((k) => k + 1); }, []);
+  const close = useCallback(() => setSelection(null), []);
+  const openEdge = useCallback((id: string) => setSelection({ type: 'edge', id }), []);
+  const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);
+  const labelOf = useCallback((id: string) => m.nodes.get(id)?.label ?? id, [m]);
+
+  const groups = useMemo(() => {
+    const gs = m.groups();
+    return filters.group && !gs.includes(filters.group) ? [...gs, filters.group] : gs;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [version, filters.group]);
+
+  const visible = useMemo(
+    () => computeVisible(m.nodes, m.edges, filters, (id) => { const e = m.edges.get(id)!; return edgeHealth(e, m.retransmitGrewAt.has(id)); }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [version, filters],
+  );
+
+  /** Enter in the search box: open the best match and bring it into view. */
+  const onSearchEnter = useCallback(() => {
+    const q = filters.search.trim().toLowerCase();
+    if (!q) return;
+    const candidates = [...visible.nodes].map((id) => m.nodes.get(id)!).filter((n) => n && nodeMatches(n, q));
+    const best = candidates.find((n) => n.label.toLowerCase() === q) ?? candidates.sort((a, b) => a.label.length - b.label.length)[0];
+    if (!best) return;
+    setSelection({ type: 'node', id: best.id });
+    if (view === 'map') setRevealId(`${best.id}\u0000${Date.now()}`);
+  }, [filters.search, visible, m, view]);
+
+  const connected = live.state.phase === 'connected';
+  return (
+    <div className={`app${selection ? ' with-panel' : ''}`} data-theme={theme}>
+      <Toolbar view={view} onView={setView} filters={filters} onFilters={setFilters} groups={groups} onSearchEnter={onSearchEnter} themePref={themePref} onThemePref={setThemePref} />
+      <main className="main">
+        <div className="view">
+          <MapView
+            live={live}
+            theme={theme}
+            filters={filters}
+            selection={selection}
+            onSelect={setSelection}
+            shown={view === 'map'}
+            connected={connected}
+            fitKey={view === 'map' ? fitKey : 0}
+            revealId={revealId}
+          />
+          {view === 'table' && <EdgeTable live={live} version={version} filters={filters} selectedId={selection?.type === 'edge' ? selection.id : null} onOpen={openEdge} />}
+          {view === 'clients' && <ClientsTable shown labelOf={labelOf} onOpenNode={openNode} search={filters.search} />}
+        </div>
+        {selection && <SidePanel live={live} selection={selection} onSelect={setSelection} onClose={close} />}
+      </main>
+      <StatusBar live={live} shownNodes={visible.nodes.size} shownEdges={visible.edges.size} />
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+// The map: a Cytoscape canvas fed by the live model, with zoom controls, a legend
+// and a message when there is nothing to draw. Also exposes window.__dhrishti for tests.
+import { useEffect, useRef, useState } from 'react';
+import type { Live } from '../app/live.js';
+import type { Filters } from '../model/filters.js';
+import { emptyChange } from '../model/graphModel.js';
+import { Legend } from './Legend.js';
+import { PALETTES, type ThemeName } from './palette.js';
+import { MapRenderer, type Selection } from './renderer.js';
+import { installTestHook } from './testHook.js';
+
+interface Props {
+  live: Live;
+  theme: ThemeName;
+  filters: Filters;
+  selection: Selection;
+  onSelect: (sel: Selection) => void;
+  shown: boolean;
+  connected: boolean;
+  /** Bumps when the map should frame what is visible (e.g. after a filter change). */
+  fitKey: number;
+  /** `id\u0000nonce`: centres the view on that node each time it changes. */
+  revealId: string | null;
+}
+
+export function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  const renderer = useRef<MapRenderer | null>(null);
+  const onSelectRef = useRef(onSelect);
+  onSelectRef.current = onSelect;
+  const [counts, setCounts] = useState({ loaded: false, nodes: 0 });
+
+  useEffect(() => {
+    const r = new MapRenderer(box.current!, live.model, PALETTES[theme], (sel) => onSelectRef.current(sel));
+    renderer.current = r;
+    r.setFilters(filters, false);
+    const sync = () => setCounts((c) => (c.loaded === live.model.loaded && c.nodes === live.model.nodes.size ? c : { loaded: live.model.loaded, nodes: live.model.nodes.size }));
+    if (live.model.loaded) {
+      const all = emptyChange(true);
+      all.addedNodes = [...live.model.nodes.keys()];
+      all.addedEdges = [...live.model.edges.keys()];
+      r.applyChange(all);
+      sync();
+    }
+    const off = live.onChange((c) => { r.applyChange(c); sync(); });
+    const removeHook = installTestHook(live, r);
+    return () => { off(); removeHook(); r.destroy(); renderer.current = null; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [live]);
+
+  useEffect(() => { renderer.current?.setPalette(PALETTES[theme]); }, [theme]);
+  useEffect(() => { renderer.current?.setFilters(filters, fitKey > 0); }, [filters, fitKey]);
+  useEffect(() => { renderer.current?.select(selection); }, [selection]);
+  useEffect(() => { if (revealId) renderer.current?.reveal(revealId.split('\u0000')[0]); }, [revealId]);
+  useEffect(() => {
+    if (!shown) return;
+    renderer.current?.cy.resize();
+  }, [shown]);
+
+  const empty = counts.loaded && counts.nodes === 0;
+  return (
+    <section className="map" aria-label="Service map" hidden={!shown} data-testid="map">
+      <div ref={box} className="map-canvas" data-testid="map-canvas" />
+      {!counts.loaded && (
+        <div className="map-empty" data-testid="map-waiting" role="status">
+          <div className="spinner" aria-hidden="true" />
+          <p>{connected ? 'Loading the service map…' : 'Waiting for the Dhrishti agent…'}</p>
+        </div>
+      )}
+      {empty && (
+        <div className="map-empty" data-testid="map-empty" role="status">
+          <p className="big">No connections seen yet</p>
+          <p>Services appear here as soon as they open a TCP connection.</p>
+        </div>
+      )}
+      <div className="map-controls" role="toolbar" aria-label="Zoom">
+        <button type="button" onClick={() => renderer.current?.zoomBy(1.25)} aria-label="Zoom in" title="Zoom in" data-testid="zoom-in">+</button>
+        <button type="button" onClick={() => renderer.current?.zoomBy(0.8)} aria-label="Zoom out" title="Zoom out" data-testid="zoom-out">−</button>
+        <button type="button" onClick={() => renderer.current?.fit(true)} aria-label="Fit the map to the window" title="Fit" data-testid="zoom-fit">
+          <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5" /></svg>
+        </button>
+      </div>
+      <Legend />
+    </section>
+  );
+}

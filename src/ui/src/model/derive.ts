@@ -1,0 +1,63 @@
+// What an edge or node looks like, derived from its numbers: health colour,
+// activity, width and label. One place, so the map, the tables and tests agree.
+import type { GraphEdge, GraphNode } from '../../../graph/types.js';
+import { UI } from '../config.js';
+import { bytesRate, rate } from './format.js';
+
+export type Health = 'failing' | 'warn' | 'ok';
+/** flowing: new connections or bytes in the last 10 s; open: connections held open, quiet; idle: neither. */
+export type Activity = 'flowing' | 'open' | 'idle';
+
+export function edgeHealth(e: GraphEdge, retransmitsLately: boolean): Health {
+  if (e.rates['1m'].failures > 0 || e.rates['10s'].failures > 0) return 'failing';
+  if (retransmitsLately || (e.rtt.samples > 0 && e.rtt.p95Us > UI.highRttUs)) return 'warn';
+  return 'ok';
+}
+
+export function edgeActivity(e: GraphEdge): Activity {
+  const r = e.rates['10s'];
+  if (r.connections > 0 || r.bytesSent + r.bytesReceived > 0) return 'flowing';
+  if (e.connections.active > 0) return 'open';
+  return 'idle';
+}
+
+/** Line width in px: grows with the log of bytes/s and connections/s over the last 10 s. */
+export function edgeWidth(e: GraphEdge): number {
+  const r = e.rates['10s'];
+  const byConn = Math.log10(1 + r.connections) * 2.2;
+  const byBytes = Math.log10(1 + (r.bytesSent + r.bytesReceived) / 1024) * 1.4;
+  return Math.round((1.5 + Math.min(7, Math.max(byConn, byBytes))) * 10) / 10;
+}
+
+/** ":5432 · 12/s" — the port and the one rate that matters most right now. */
+export function edgeLabel(e: GraphEdge): string {
+  const r = e.rates['10s'];
+  const port = `:${e.port}`;
+  if (r.failures > 0) return `${port} · ${rate(r.failures)} fail/s`;
+  if (r.connections > 0) return `${port} · ${rate(r.connections)}/s`;
+  const b = r.bytesSent + r.bytesReceived;
+  if (b > 0) return `${port} · ${bytesRate(b)}`;
+  if (e.connections.active > 0) return `${port} · ${e.connections.active} open`;
+  return port;
+}
+
+export function nodeLabel(n: GraphNode): string {
+  const running = n.instances.filter((i) => i.state !== 'stopped').length;
+  return n.kind === 'service' && running > 1 ? `${n.label} ×${running}` : n.label;
+}
+
+export const KIND_NAMES: Record<GraphNode['kind'], string> = {
+  service: 'Service',
+  container: 'Container',
+  process: 'Host process',
+  external: 'External server',
+  client: 'Remote client',
+};
+
+export function groupParentId(group: string): string {
+  return `group::${group}`;
+}
+
+export function edgeEnds(e: GraphEdge): string {
+  return `${e.source} → ${e.target}`;
+}

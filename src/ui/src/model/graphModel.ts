@@ -1,0 +1,144 @@
+// The graph as the page knows it: snapshot and deltas from the stream applied to
+// plain maps, each step reporting exactly which ids were added, changed or removed
+// so the drawing can touch only those. Pure logic (no DOM), unit-tested in test/ui-model.test.ts.
+import type { GraphDelta, GraphEdge, GraphNode, GraphSnapshot } from '../../../graph/types.js';
+
+export interface Change {
+  /** True for the first snapshot: the drawing lays out everything from scratch. */
+  initial: boolean;
+  addedNodes: string[];
+  changedNodes: string[];
+  removedNodes: string[];
+  addedEdges: string[];
+  changedEdges: string[];
+  removedEdges: string[];
+}
+
+export function emptyChange(initial = false): Change {
+  return { initial, addedNodes: [], changedNodes: [], removedNodes: [], addedEdges: [], changedEdges: [], removedEdges: [] };
+}
+
+export function changeSize(c: Change): number {
+  return c.addedNodes.length + c.changedNodes.length + c.removedNodes.length + c.addedEdges.length + c.changedEdges.length + c.removedEdges.length;
+}
+
+export class GraphModel {
+  readonly nodes = new Map<string, GraphNode>();
+  readonly edges = new Map<string, GraphEdge>();
+  /** node id -> ids of edges touching it */
+  readonly adjacency = new Map<string, Set<string>>();
+  /** edge id -> wall time its retransmit count was last seen to grow */
+  readonly retransmitGrewAt = new Map<string, number>();
+  generatedAt = 0;
+  /** Bumped on every applied message; React views compare it. */
+  version = 0;
+  private hasSnapshot = false;
+
+  get loaded(): boolean {
+    return this.hasSnapshot;
+  }
+
+  /** A snapshot replaces everything; after the first one (a reconnect) it is applied as a diff. */
+  applySnapshot(s: GraphSnapshot, now = Date.now()): Change {
+    const change = emptyChange(!this.hasSnapshot);
+    const nodeIds = new Set(s.nodes.map((n) => n.id));
+    const edgeIds = new Set(s.edges.map((e) => e.id));
+    for (const id of [...this.edges.keys()]) if (!edgeIds.has(id)) { this.dropEdge(id); change.removedEdges.push(id); }
+    for (const id of [...this.nodes.keys()]) if (!nodeIds.has(id)) { this.dropNode(id, change); change.removedNodes.push(id); }
+    for (const n of s.nodes) this.putNode(n, change);
+    for (const e of s.edges) this.putEdge(e, change, now, change.initial);
+    this.generatedAt = s.generatedAt;
+    this.hasSnapshot = true;
+    this.version++;
+    return change;
+  }
+
+  applyDelta(d: GraphDelta, now = Date.now()): Change {
+    const change = emptyChange(false);
+    for (const id of d.removedEdges ?? []) if (this.edges.has(id)) { this.dropEdge(id); change.removedEdges.push(id); }
+    for (const id of d.removedNodes ?? []) if (this.nodes.has(id)) { this.dropNode(id, change); change.removedNodes.push(id); }
+    for (const n of d.nodes ?? []) this.putNode(n, change);
+    for (const e of d.edges ?? []) this.putEdge(e, change, now, false);
+    this.generatedAt = d.generatedAt;
+    this.version++;
+    return change;
+  }
+
+  /** Edges whose "retransmits lately" mark ran out by `now`; their colour must be recomputed. */
+  expireRetransmitMarks(now: number, windowMs: number): string[] {
+    const expired: string[] = [];
+    for (const [id, t] of this.retransmitGrewAt) {
+      if (now - t > windowMs) { this.retransmitGrewAt.delete(id); expired.push(id); }
+    }
+    return expired;
+  }
+
+  edgesOf(nodeId: string): GraphEdge[] {
+    const ids = this.adjacency.get(nodeId);
+    if (!ids) return [];
+    const out: GraphEdge[] = [];
+    for (const id of ids) { const e = this.edges.get(id); if (e) out.push(e); }
+    return out;
+  }
+
+  groups(): string[] {
+    const gs = new Set<string>();
+    for (const n of this.nodes.values()) if (n.group) gs.add(n.group);
+    return [...gs].sort((a, b) => a.localeCompare(b));
+  }
+
+  private putNode(n: GraphNode, change: Change): void {
+    if (this.nodes.has(n.id)) change.changedNodes.push(n.id);
+    else change.addedNodes.push(n.id);
+    this.nodes.set(n.id, n);
+  }
+
+  private putEdge(e: GraphEdge, change: Change, now: number, fromFirstSnapshot: boolean): void {
+    const prev = this.edges.get(e.id);
+    if (prev) {
+      change.changedEdges.push(e.id);
+      if (e.retransmits > prev.retransmits) this.retransmitGrewAt.set(e.id, now);
+      if (prev.source !== e.source || prev.target !== e.target) this.unlink(prev);
+    } else {
+      change.addedEdges.push(e.id);
+      // Seen for the first time with retransmits: count them as recent when the edge itself is.
+      if (e.retransmits > 0 && (!fromFirstSnapshot || now - e.lastSeen < 60_000)) this.retransmitGrewAt.set(e.id, Math.min(now, e.lastSeen || now));
+    }
+    this.edges.set(e.id, e);
+    this.link(e);
+  }
+
+  private link(e: GraphEdge): void {
+    for (const end of [e.source, e.target]) {
+      let set = this.adjacency.get(end);
+      if (!set) this.adjacency.set(end, (set = new Set()));
+      set.add(e.id);
+    }
+  }
+
+  private unlink(e: GraphEdge): void {
+    for (const end of [e.source, e.target]) {
+      const set = this.adjacency.get(end);
+      set?.delete(e.id);
+      if (set && set.size === 0) this.adjacency.delete(end);
+    }
+  }
+
+  private dropEdge(id: string): void {
+    const e = this.edges.get(id);
+    if (!e) return;
+    this.unlink(e);
+    this.edges.delete(id);
+    this.retransmitGrewAt.delete(id);
+  }
+
+  /** Removing a node removes its edges too, even if the delta forgot to list them. */
+  private dropNode(id: string, change: Change): void {
+    for (const eid of [...(this.adjacency.get(id) ?? [])]) {
+      this.dropEdge(eid);
+      change.removedEdges.push(eid);
+    }
+    this.nodes.delete(id);
+    this.adjacency.delete(id);
+  }
+}

@@ -1,0 +1,96 @@
+// An edge's numbers: live rates and totals from the stream, time series and failure samples from /api/v1/edges/:id.
+import type { ReactNode } from 'react';
+import type { EdgeDetail, GraphEdge, GraphNode } from '../../../graph/types.js';
+import { FAILURE_REASONS } from '../../../graph/types.js';
+import { api } from '../api/client.js';
+import { usePoll } from '../app/hooks.js';
+import { UI } from '../config.js';
+import { edgeActivity, edgeHealth } from '../model/derive.js';
+import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
+import { Sparkline } from './Sparkline.js';
+import { Failures, KeyValues, Section, Stat } from './parts.js';
+
+interface Props {
+  id: string;
+  edge: GraphEdge | undefined;
+  source: GraphNode | undefined;
+  target: GraphNode | undefined;
+  retransmitsLately: boolean;
+  onSelectNode: (id: string) => void;
+}
+
+const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
+const ACTIVITY_TEXT = { flowing: 'traffic now', open: 'open, quiet', idle: 'idle' } as const;
+
+export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode }: Props) {
+  const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
+  const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
+  if (!e) {
+    return <p className="muted panel-pad">{detail.error ? `This connection is gone (${detail.error}).` : 'Loading…'}</p>;
+  }
+  const health = edgeHealth(e, retransmitsLately);
+  const activity = edgeActivity(e);
+  const r10 = e.rates['10s'];
+  const r1m = e.rates['1m'];
+  const series = detail.data?.series ?? [];
+  const times = series.map((p) => p.time);
+  const failedBy = FAILURE_REASONS.filter((r) => (e.connections.failedBy?.[r] ?? 0) > 0);
+
+  return (
+    <div data-testid="edge-panel" data-edge-id={e.id}>
+      <div className="panel-ends">
+        <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{source?.label ?? e.source}</button>
+        <span className="arrow" aria-label="connects to">→</span>
+        <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{target?.label ?? e.target}</button>
+        <span className="port mono">:{e.port}/{e.protocol}</span>
+      </div>
+      <div className="badges">
+        <span className={`badge health-${health}`} data-testid="edge-health">{HEALTH_TEXT[health]}</span>
+        <span className={`badge activity-${activity}`}>{ACTIVITY_TEXT[activity]}</span>
+        {!live && <span className="badge">no longer on the map</span>}
+      </div>
+
+      <div className="stats">
+        <Stat label="conn/s (10 s)" value={rate(r10.connections)} testId="stat-conn-rate" />
+        <Stat label="fail/s (10 s)" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
+        <Stat label="bytes/s" value={bytesRate(r10.bytesSent + r10.bytesReceived)} testId="stat-bytes-rate" />
+        <Stat label="open now" value={count(e.connections.active)} testId="stat-active" />
+      </div>
+
+      <Section title="Last minute" testId="edge-series" aside={detail.error ? <span className="warn-text">series unavailable</span> : null}>
+        <div className="sparks">
+          <Sparkline label="connections/s" times={times} values={series.map((p) => p.connections)} format={rate} color="var(--accent)" testId="spark-connections" />
+          <Sparkline label="failures/s" times={times} values={series.map((p) => p.failures)} format={rate} color="var(--edge-fail)" testId="spark-failures" />
+          <Sparkline label="sent/s" times={times} values={series.map((p) => p.bytesSent)} format={bytesRate} color="var(--edge-ok)" testId="spark-sent" />
+          <Sparkline label="received/s" times={times} values={series.map((p) => p.bytesReceived)} format={bytesRate} color="var(--kind-container)" testId="spark-received" />
+        </div>
+      </Section>
+
+      <Section title="Connections">
+        <KeyValues rows={[
+          ['opened', count(e.connections.opened)],
+          ['closed', count(e.connections.closed)],
+          ['failed', <span className={e.connections.failed ? 'bad-text' : undefined}>{count(e.connections.failed)}</span>],
+          ['per second, 1 min', `${rate(r1m.connections)} opened · ${rate(r1m.failures)} failed`],
+          ...(failedBy.length ? [['failed by', <span className="chips">{failedBy.map((r) => <span key={r} className={`badge reason-${r}`}>{r} {count(e.connections.failedBy[r])}</span>)}</span>] as [string, ReactNode]] : []),
+        ]} />
+      </Section>
+
+      <Section title="Traffic and timing">
+        <KeyValues rows={[
+          ['sent (client → server)', `${bytes(e.bytes.sent)} · ${bytesRate(r10.bytesSent)}`],
+          ['received', `${bytes(e.bytes.received)} · ${bytesRate(r10.bytesReceived)}`],
+          ['round trip', e.rtt.samples ? `${micros(e.rtt.meanUs)} mean · ${micros(e.rtt.p95Us)} p95 (${count(e.rtt.samples)} samples)` : '–'],
+          ['connection lifetime', e.duration.samples ? `${millis(e.duration.meanMs)} mean · ${millis(e.duration.p95Ms)} p95` : '–'],
+          ['retransmits', <span className={retransmitsLately ? 'warn-text' : undefined}>{count(e.retransmits)}{retransmitsLately ? ' (rising)' : ''}</span>],
+          ['first seen', ago(e.firstSeen)],
+          ['last seen', ago(e.lastSeen)],
+        ]} />
+      </Section>
+
+      <Section title="Recent failures" testId="edge-failures">
+        <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+// A node's identity (image, labels, instances with pids and addresses), its connections and recent failures.
+import type { ReactNode } from 'react';
+import type { GraphEdge, GraphNode, NodeDetail } from '../../../graph/types.js';
+import { api } from '../api/client.js';
+import { usePoll } from '../app/hooks.js';
+import { UI } from '../config.js';
+import { KIND_NAMES } from '../model/derive.js';
+import { ago, count, rate } from '../model/format.js';
+import type { Health } from '../model/derive.js';
+import { Failures, KeyValues, Section, Stat } from './parts.js';
+
+interface Props {
+  id: string;
+  node: GraphNode | undefined;
+  edges: GraphEdge[];
+  labelOf: (id: string) => string;
+  healthOf: (edgeId: string) => Health;
+  onSelectEdge: (id: string) => void;
+}
+
+function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges: GraphEdge[]; self: string; labelOf: (id: string) => string; healthOf: (id: string) => Health; onSelectEdge: (id: string) => void; dir: 'in' | 'out' }) {
+  if (!edges.length) return <p className="muted">None.</p>;
+  const sorted = [...edges].sort((a, b) => b.rates['10s'].connections - a.rates['10s'].connections || a.port - b.port);
+  return (
+    <ul className="edge-list">
+      {sorted.map((e) => {
+        const other = dir === 'in' ? e.source : e.target;
+        return (
+          <li key={e.id}>
+            <button type="button" className="edge-link" onClick={() => onSelectEdge(e.id)} data-testid="panel-edge-link" data-edge-id={e.id}>
+              <span className={`dot health-${healthOf(e.id)}`} aria-hidden="true" />
+              <span className="edge-link-name">{dir === 'in' ? `${labelOf(other)} →` : `→ ${labelOf(other)}`}{other === self ? ' (itself)' : ''}</span>
+              <span className="mono muted">:{e.port}</span>
+              <span className="edge-link-rate">{rate(e.rates['10s'].connections)}/s</span>
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge }: Props) {
+  const detail = usePoll<NodeDetail>(id, (s) => api.node(id, s), UI.detailRefreshMs);
+  const n: GraphNode | undefined = live ?? detail.data ?? undefined;
+  if (!n) return <p className="muted panel-pad">{detail.error ? `This node is gone (${detail.error}).` : 'Loading…'}</p>;
+  const incoming = edges.filter((e) => e.target === id);
+  const outgoing = edges.filter((e) => e.source === id);
+  const failing = edges.filter((e) => healthOf(e.id) === 'failing').length;
+  const labels = Object.entries(n.labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const running = n.instances.filter((i) => i.state !== 'stopped').length;
+
+  return (
+    <div data-testid="node-panel" data-node-id={n.id}>
+      <div className="badges">
+        <span className={`badge kind kind-${n.kind}`}>{KIND_NAMES[n.kind]}</span>
+        {n.group && <span className="badge">{n.group}</span>}
+        {!live && <span className="badge">no longer on the map</span>}
+      </div>
+      <div className="stats">
+        <Stat label="open now" value={count(n.active)} testId="stat-active" />
+        <Stat label="instances" value={n.instances.length ? `${running}/${n.instances.length}` : '–'} />
+        <Stat label="in / out" value={`${incoming.length} / ${outgoing.length}`} />
+        <Stat label="failing links" value={count(failing)} tone={failing ? 'bad' : undefined} />
+      </div>
+
+      <Section title="Identity" testId="node-identity">
+        <KeyValues rows={[
+          ['id', <span className="mono">{n.id}</span>],
+          ...(n.image ? [['image', <span className="mono">{n.image}</span>] as [string, ReactNode]] : []),
+          ['addresses', n.ips.length ? <span className="mono">{n.ips.join(', ')}</span> : '–'],
+          ['first seen', ago(n.firstSeen)],
+          ['last seen', ago(n.lastSeen)],
+        ]} />
+        {labels.length > 0 && (
+          <details className="labels">
+            <summary>{labels.length} label{labels.length === 1 ? '' : 's'}</summary>
+            <dl className="kv mono small">
+              {labels.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+            </dl>
+          </details>
+        )}
+      </Section>
+
+      {n.instances.length > 0 && (
+        <Section title="Instances" testId="node-instances">
+          <table className="mini">
+            <thead><tr><th scope="col">name</th><th scope="col">pids</th><th scope="col">addresses</th></tr></thead>
+            <tbody>
+              {n.instances.map((i) => (
+                <tr key={i.id} className={i.state === 'stopped' ? 'stopped' : undefined} data-testid="instance-row">
+                  <td title={i.id}>
+                    <span className={`dot ${i.state === 'stopped' ? 'health-idle' : 'health-ok'}`} aria-hidden="true" />
+                    {i.name}{i.state === 'stopped' && <span className="muted"> (stopped)</span>}
+                    {i.image && i.image !== n.image && <div className="muted small mono">{i.image}</div>}
+                  </td>
+                  <td className="mono">{i.pids.length ? i.pids.join(', ') : '–'}</td>
+                  <td className="mono">{i.ips.length ? i.ips.join(', ') : '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Section>
+      )}
+
+      <Section title={`Incoming (${incoming.length})`} testId="node-incoming">
+        <EdgeList edges={incoming} self={id} labelOf={labelOf} healthOf={healthOf} onSelectEdge={onSelectEdge} dir="in" />
+      </Section>
+      <Section title={`Outgoing (${outgoing.length})`} testId="node-outgoing">
+        <EdgeList edges={outgoing} self={id} labelOf={labelOf} healthOf={healthOf} onSelectEdge={onSelectEdge} dir="out" />
+      </Section>
+      <Section title="Recent failures" testId="node-failures">
+        <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+// The side panel for the chosen node or edge. Takes focus when it opens, gives it
+// back when it closes, and closes on Escape.
+import { useEffect, useRef } from 'react';
+import type { Live } from '../app/live.js';
+import type { Selection } from '../graph/renderer.js';
+import { edgeHealth, KIND_NAMES } from '../model/derive.js';
+import { EdgePanel } from './EdgePanel.js';
+import { NodePanel } from './NodePanel.js';
+
+interface Props {
+  live: Live;
+  selection: NonNullable<Selection>;
+  onSelect: (sel: Selection) => void;
+  onClose: () => void;
+}
+
+export function SidePanel({ live, selection, onSelect, onClose }: Props) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const m = live.model;
+
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    return () => { if (before && document.contains(before)) before.focus(); };
+  }, []);
+  useEffect(() => { heading.current?.focus(); }, [selection.type, selection.id]);
+  useEffect(() => {
+    const onKey = (ev: KeyboardEvent) => {
+      if (ev.key === 'Escape' && !ev.defaultPrevented) { ev.preventDefault(); onClose(); }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  const labelOf = (id: string) => m.nodes.get(id)?.label ?? id;
+  const healthOf = (id: string) => { const e = m.edges.get(id); return e ? edgeHealth(e, m.retransmitGrewAt.has(id)) : 'ok'; };
+  let kicker: string;
+  let title: string;
+  if (selection.type === 'node') {
+    const n = m.nodes.get(selection.id);
+    kicker = n ? KIND_NAMES[n.kind] : 'Node';
+    title = n?.label ?? selection.id;
+  } else {
+    const e = m.edges.get(selection.id);
+    kicker = 'Connection';
+    title = e ? `${labelOf(e.source)} → ${labelOf(e.target)}` : selection.id;
+  }
+
+  return (
+    <aside className="panel" aria-labelledby="panel-title" data-testid="side-panel" data-kind={selection.type} data-id={selection.id}>
+      <header className="panel-head">
+        <div className="panel-titles">
+          <div className="kicker">{kicker}</div>
+          <h2 id="panel-title" ref={heading} tabIndex={-1} title={title}>{title}</h2>
+        </div>
+        <button type="button" className="icon-btn" onClick={onClose} aria-label="Close the panel (Escape)" title="Close (Esc)" data-testid="panel-close">
+          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><path d="M6 6l12 12M18 6 6 18" /></svg>
+        </button>
+      </header>
+      <div className="panel-body">
+        {selection.type === 'node' ? (
+          <NodePanel
+            key={selection.id}
+            id={selection.id}
+            node={m.nodes.get(selection.id)}
+            edges={m.edgesOf(selection.id)}
+            labelOf={labelOf}
+            healthOf={healthOf}
+            onSelectEdge={(id) => onSelect({ type: 'edge', id })}
+          />
+        ) : (
+          <EdgePanel
+            key={selection.id}
+            id={selection.id}
+            edge={m.edges.get(selection.id)}
+            source={m.nodes.get(m.edges.get(selection.id)?.source ?? '')}
+            target={m.nodes.get(m.edges.get(selection.id)?.target ?? '')}
+            retransmitsLately={m.retransmitGrewAt.has(selection.id)}
+            onSelectNode={(id) => onSelect({ type: 'node', id })}
+          />
+        )}
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,48 @@
+// A small inline SVG time-series chart: area under a line, the latest value and the peak.
+
+interface Props {
+  label: string;
+  times: number[];
+  values: number[];
+  format: (v: number) => string;
+  color: string;
+  testId?: string;
+}
+
+const W = 300;
+const H = 44;
+
+export function Sparkline({ label, times, values, format, color, testId }: Props) {
+  const n = values.length;
+  const peak = n ? Math.max(...values) : 0;
+  const last = n ? values[n - 1] : 0;
+  let line = '';
+  let area = '';
+  if (n >= 2) {
+    const t0 = times[0];
+    const span = Math.max(1, times[n - 1] - t0);
+    const ymax = peak > 0 ? peak : 1;
+    const pts = values.map((v, i) => [((times[i] - t0) / span) * W, H - 3 - (Math.max(0, v) / ymax) * (H - 8)] as const);
+    line = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`).join('');
+    area = `${line}L${W},${H}L0,${H}Z`;
+  }
+  const summary = `${label}: now ${format(last)}, peak ${format(peak)}`;
+  return (
+    <figure className="spark" data-testid={testId}>
+      <figcaption>
+        <span className="spark-label">{label}</span>
+        <span className="spark-value">{format(last)}</span>
+      </figcaption>
+      {n >= 2 ? (
+        <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={summary}>
+          <title>{summary}</title>
+          <path d={area} fill={color} opacity="0.14" />
+          <path d={line} fill="none" stroke={color} strokeWidth="1.6" vectorEffect="non-scaling-stroke" strokeLinejoin="round" />
+        </svg>
+      ) : (
+        <div className="spark-none">not enough data yet</div>
+      )}
+      <div className="spark-peak">peak {format(peak)}</div>
+    </figure>
+  );
+}

@@ -1,0 +1,53 @@
+// Building blocks shared by the node and edge panels.
+import type { ReactNode } from 'react';
+import type { FailureSample } from '../../../graph/types.js';
+import { ago, clock } from '../model/format.js';
+
+export function Section({ title, children, testId, aside }: { title: string; children: ReactNode; testId?: string; aside?: ReactNode }) {
+  return (
+    <section className="panel-section" data-testid={testId}>
+      <h3>{title}{aside && <span className="section-aside">{aside}</span>}</h3>
+      {children}
+    </section>
+  );
+}
+
+export function Stat({ label, value, tone, testId }: { label: string; value: ReactNode; tone?: 'bad' | 'warn' | 'good'; testId?: string }) {
+  return (
+    <div className={`stat${tone ? ` tone-${tone}` : ''}`} data-testid={testId}>
+      <div className="stat-value">{value}</div>
+      <div className="stat-label">{label}</div>
+    </div>
+  );
+}
+
+export function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
+  return (
+    <dl className="kv">
+      {rows.map(([k, v]) => (
+        <div key={k}><dt>{k}</dt><dd>{v}</dd></div>
+      ))}
+    </dl>
+  );
+}
+
+export function Failures({ samples, loading, error }: { samples: FailureSample[] | undefined; loading: boolean; error: string | null }) {
+  if (!samples) return <p className="muted">{error ? `Could not load: ${error}` : loading ? 'Loading…' : 'None recorded.'}</p>;
+  if (samples.length === 0) return <p className="muted">No failures recorded recently.</p>;
+  const sorted = [...samples].sort((a, b) => b.time - a.time);
+  return (
+    <ul className="failures" data-testid="recent-failures">
+      {sorted.map((f, i) => (
+        <li key={`${f.time}-${i}`} data-testid="failure-row" data-reason={f.reason}>
+          <div className="failure-head">
+            <span className={`badge reason-${f.reason}`}>{f.reason}</span>
+            <span className="failure-proc">{f.clientComm || 'unknown'}{f.clientPid ? <span className="muted"> · pid {f.clientPid}</span> : null}</span>
+            <time dateTime={new Date(f.time).toISOString()} title={new Date(f.time).toLocaleString()}>{clock(f.time)} · {ago(f.time)}</time>
+          </div>
+          <div className="failure-addr mono">{f.clientAddr} → {f.serverAddr}</div>
+          {f.error && <div className="failure-error">{f.error}</div>}
+        </li>
+      ))}
+    </ul>
+  );
+}

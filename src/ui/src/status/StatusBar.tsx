@@ -1,0 +1,66 @@
+// The status bar: whether the live stream is up, how busy the agent is, and whether it is losing events.
+import { useEffect, useState } from 'react';
+import { api } from '../api/client.js';
+import type { StreamState } from '../api/stream.js';
+import type { Live } from '../app/live.js';
+import { usePoll } from '../app/hooks.js';
+import { UI } from '../config.js';
+import { ago, bytes, count, duration, rate } from '../model/format.js';
+
+interface Props {
+  live: Live;
+  shownNodes: number;
+  shownEdges: number;
+}
+
+function connectionText(s: StreamState, now: number): string {
+  switch (s.phase) {
+    case 'connected': return 'Live';
+    case 'connecting': return s.attempt ? 'Reconnecting…' : 'Connecting…';
+    case 'reconnecting': {
+      const secs = Math.max(0, Math.ceil((s.retryAt - now) / 1000));
+      return `Reconnecting${secs ? ` in ${secs}s` : '…'}`;
+    }
+  }
+}
+
+export function StatusBar({ live, shownNodes, shownEdges }: Props) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => { const t = window.setInterval(() => setNow(Date.now()), 1000); return () => window.clearInterval(t); }, []);
+  const s = live.state;
+  const phase = s.phase === 'connected' ? 'connected' : s.phase === 'reconnecting' || (s.phase === 'connecting' && s.attempt > 0) ? 'reconnecting' : 'connecting';
+  const telemetry = usePoll(phase === 'connected' ? 'agent' : null, (sig) => api.agent(sig), UI.agentRefreshMs);
+  const a = live.agent;
+  const m = live.model;
+  const lost = a?.lostEvents ?? telemetry.data?.lostEvents ?? 0;
+  const cpu = telemetry.data?.cpu;
+
+  return (
+    <footer className="statusbar" data-testid="status-bar" role="contentinfo">
+      <span className={`conn conn-${phase}`} data-testid="status-connection" data-state={phase} role="status" aria-live="polite"
+        title={s.phase === 'reconnecting' ? `Lost the live stream: ${s.reason}` : undefined}>
+        <span className="conn-dot" aria-hidden="true" />
+        {connectionText(s, now)}
+      </span>
+      {s.phase !== 'connected' && live.lastMessageAt > 0 && <span className="muted">data from {ago(live.lastMessageAt, now)}</span>}
+      <span data-testid="status-events" title="Kernel events handled per second">
+        <span className="muted">events</span> {a ? `${rate(a.eventsPerSec)}/s` : '–'}
+      </span>
+      <span data-testid="status-lost" className={lost > 0 ? 'bad-text' : undefined} title="Events the kernel could not hand over (ring buffer full or map full)">
+        <span className="muted">lost</span> {a || telemetry.data ? count(lost) : '–'}
+      </span>
+      {a && a.identityMisses > 0 && (
+        <span data-testid="status-identity-misses" title="Events whose process or container could not be named">
+          <span className="muted">unnamed</span> {count(a.identityMisses)}
+        </span>
+      )}
+      {typeof cpu === 'number' && <span title="Agent CPU"><span className="muted">cpu</span> {cpu.toFixed(1)}%</span>}
+      {typeof telemetry.data?.rssBytes === 'number' && <span title="Agent memory"><span className="muted">mem</span> {bytes(telemetry.data.rssBytes)}</span>}
+      <span className="spacer" />
+      <span data-testid="status-counts">
+        {count(shownNodes)}<span className="muted">/{count(m.nodes.size)} nodes</span> · {count(shownEdges)}<span className="muted">/{count(m.edges.size)} connections</span>
+      </span>
+      {a && <span className="muted" title="Agent uptime">up {duration(a.uptimeSec)}</span>}
+    </footer>
+  );
+}

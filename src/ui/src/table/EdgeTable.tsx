@@ -1,0 +1,110 @@
+// The graph as a table: one row per connection (client, server, port), sortable,
+// with the same filters as the map. Rows are focusable; Enter opens the side panel.
+import { memo, useMemo } from 'react';
+import type { GraphEdge } from '../../../graph/types.js';
+import type { Live } from '../app/live.js';
+import { edgeActivity, edgeHealth, type Health } from '../model/derive.js';
+import { computeVisible, type Filters } from '../model/filters.js';
+import { ago, bytesRate, count, micros, rate } from '../model/format.js';
+import { compareBy, SortHeader, useSort } from './sort.js';
+
+type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'bytes' | 'rtt' | 'active' | 'failed' | 'lastSeen';
+
+interface Props {
+  live: Live;
+  version: number;
+  filters: Filters;
+  selectedId: string | null;
+  onOpen: (edgeId: string) => void;
+}
+
+interface Row { e: GraphEdge; health: Health; src: string; dst: string }
+
+const Line = memo(function Line({ row, selected, onOpen }: { row: Row; selected: boolean; onOpen: (id: string) => void }) {
+  const { e, health } = row;
+  const r = e.rates['10s'];
+  return (
+    <tr
+      tabIndex={0}
+      className={`${selected ? 'selected ' : ''}health-${health}`}
+      aria-selected={selected}
+      data-testid="edge-row"
+      data-edge-id={e.id}
+      onClick={() => onOpen(e.id)}
+      onKeyDown={(ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); onOpen(e.id); } }}
+    >
+      <td><span className={`dot health-${health}`} aria-label={health} />{row.src}</td>
+      <td>{row.dst}</td>
+      <td className="num mono">{e.port}</td>
+      <td className="num">{rate(r.connections)}<span className="unit">/s</span></td>
+      <td className={`num${r.failures > 0 ? ' bad-text' : ''}`}>{rate(r.failures)}<span className="unit">/s</span></td>
+      <td className="num">{bytesRate(r.bytesSent + r.bytesReceived)}</td>
+      <td className={`num${health === 'warn' ? ' warn-text' : ''}`}>{e.rtt.samples ? micros(e.rtt.p95Us) : '–'}</td>
+      <td className="num">{count(e.connections.active)}</td>
+      <td className={`num${e.connections.failed ? ' bad-text' : ''}`}>{count(e.connections.failed)}</td>
+      <td className="num muted">{ago(e.lastSeen)}</td>
+    </tr>
+  );
+}, (a, b) => a.row.e === b.row.e && a.row.health === b.row.health && a.row.src === b.row.src && a.row.dst === b.row.dst && a.selected === b.selected && a.onOpen === b.onOpen);
+
+export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props) {
+  const [sort, onSort] = useSort<Key>('rate');
+  const m = live.model;
+  const rows = useMemo(() => {
+    const healthOf = (id: string) => { const e = m.edges.get(id)!; return edgeHealth(e, m.retransmitGrewAt.has(id)); };
+    const vis = computeVisible(m.nodes, m.edges, filters, healthOf);
+    const label = (id: string) => m.nodes.get(id)?.label ?? id;
+    const out: Row[] = [];
+    for (const id of vis.edges) {
+      const e = m.edges.get(id)!;
+      out.push({ e, health: healthOf(id), src: label(e.source), dst: label(e.target) });
+    }
+    const get: Record<Key, (r: Row) => number | string> = {
+      source: (r) => r.src,
+      target: (r) => r.dst,
+      port: (r) => r.e.port,
+      rate: (r) => r.e.rates['10s'].connections,
+      failures: (r) => r.e.rates['10s'].failures * 1e6 + r.e.connections.failed,
+      bytes: (r) => r.e.rates['10s'].bytesSent + r.e.rates['10s'].bytesReceived,
+      rtt: (r) => (r.e.rtt.samples ? r.e.rtt.p95Us : -1),
+      active: (r) => r.e.connections.active,
+      failed: (r) => r.e.connections.failed,
+      lastSeen: (r) => r.e.lastSeen,
+    };
+    const tie = compareBy<Row>((r) => r.e.id, false);
+    const cmp = compareBy(get[sort.key], sort.desc);
+    return out.sort((a, b) => cmp(a, b) || tie(a, b));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [version, filters, sort, m]);
+
+  const flowing = rows.filter((r) => edgeActivity(r.e) === 'flowing').length;
+  return (
+    <section className="table-view" aria-label="Connections table" data-testid="edge-table">
+      <div className="table-caption">
+        <strong>{count(rows.length)}</strong> connections shown of {count(m.edges.size)} · {count(flowing)} with traffic now
+      </div>
+      <div className="table-scroll">
+        <table className="grid">
+          <thead>
+            <tr>
+              <SortHeader k="source" label="Client" sort={sort} onSort={onSort} />
+              <SortHeader k="target" label="Server" sort={sort} onSort={onSort} />
+              <SortHeader k="port" label="Port" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="rate" label="Conn/s" sort={sort} onSort={onSort} numeric title="Sort by connections opened per second (10 s)" />
+              <SortHeader k="failures" label="Fail/s" sort={sort} onSort={onSort} numeric title="Sort by failures per second (10 s)" />
+              <SortHeader k="bytes" label="Bytes/s" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="rtt" label="RTT p95" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="active" label="Open" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="failed" label="Failed" sort={sort} onSort={onSort} numeric title="Sort by failed connections in total" />
+              <SortHeader k="lastSeen" label="Last seen" sort={sort} onSort={onSort} numeric />
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => <Line key={r.e.id} row={r} selected={r.e.id === selectedId} onOpen={onOpen} />)}
+          </tbody>
+        </table>
+        {rows.length === 0 && <p className="muted table-empty" data-testid="edge-table-empty">{m.edges.size ? 'No connection matches the filters.' : 'No connections seen yet.'}</p>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,182 @@
+// The live service map end to end: a real dockerd, real containers, the real
+// agent (`dhrishti run`), its HTTP and WebSocket API.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import WebSocket from 'ws';
+import {
+  TestDockerd, ensureTestImage, runContainer, createNetwork, composeLabels, nodeCommand, removeAll,
+} from './support/dockerd.js';
+import { startAgent, getJson, waitForGraph, freePort, type RunningAgent } from './support/agent.js';
+import { start, stopAll } from './support/children.js';
+import type { GraphEdge, GraphSnapshot, NodeDetail, EdgeDetail, RemoteClient, StreamMessage } from '../src/graph/types.js';
+
+const NET = 'dhmap';
+const REMOTE_NS = `dh-remote-${process.pid}`;
+const HOST_IP = '198.18.7.1', REMOTE_IP = '198.18.7.2'; // benchmarking range, only on our own veth pair
+const PAYLOAD = 100_000;
+const SOCKET_LINK = `/tmp/dhrishti-test-docker-${process.pid}.sock`;
+
+const DB = `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(5432);`;
+/** api: HTTP on 8080, and a keep-alive pool of 2 connections to db opened at start, written to every 200 ms. */
+const API = `
+const net = require('net');
+require('http').createServer((q, s) => { q.on('data', () => {}); q.on('end', () => s.end('ok')); }).listen(8080);
+function pool() { const c = net.connect(5432, 'shop-db-1'); c.on('error', () => setTimeout(pool, 500)); setInterval(() => c.writable && c.write('x'.repeat(100)), 200); }
+setTimeout(() => { pool(); pool(); }, 300);`;
+const WEB = `
+const http = require('http');
+setInterval(() => { for (const h of ['shop-api-1', 'shop-api-2']) http.get({ host: h, port: 8080, agent: false }, (r) => r.resume()).on('error', () => {}); }, 300);`;
+const BROKEN = `setInterval(() => require('net').connect(9999, 'shop-db-1').on('error', () => {}), 400);`;
+const LATE = `setInterval(() => { const c = require('net').connect(5432, 'shop-db-1', () => c.end('hello')); c.on('error', () => {}); }, 300);`;
+
+let dockerd: TestDockerd;
+let agent: RunningAgent;
+let publishedPort: number;
+const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-after-1'];
+const graphUrl = () => `${agent.url}/api/v1/graph?group=shop`;
+const ids = (g: GraphSnapshot) => g.edges.map((e) => e.id).sort();
+const edgeOf = (g: GraphSnapshot, source: string, target: string, port: number) => g.edges.find((e) => e.source === source && e.target === target && e.port === port);
+
+async function shop(name: string, service: string, n: number, script: string, publish?: string[]) {
+  return runContainer(dockerd, { name, network: NET, labels: composeLabels('shop', service, n), command: nodeCommand(script), publish });
+}
+
+before(async () => {
+  dockerd = await TestDockerd.start();
+  await ensureTestImage(dockerd);
+  await createNetwork(dockerd, NET, { subnet: '172.31.250.0/24' });
+  publishedPort = await freePort();
+  await shop('shop-db-1', 'db', 1, DB);
+  await shop('shop-api-1', 'api', 1, API, [`0.0.0.0:${publishedPort}:8080`]);
+  await shop('shop-api-2', 'api', 2, API);
+  await shop('shop-web-1', 'web', 1, WEB);
+  await shop('shop-broken-1', 'broken', 1, BROKEN);
+  await new Promise((r) => setTimeout(r, 1500)); // the api pools are open before the agent starts
+  // A link outside dockerd's folder: stopping dockerd kills processes whose command line names that folder.
+  fs.rmSync(SOCKET_LINK, { force: true });
+  fs.symlinkSync(dockerd.socketPath, SOCKET_LINK);
+  agent = await startAgent(['--docker-socket', SOCKET_LINK]);
+});
+
+after(async () => {
+  if (agent?.child.stderr.length) console.log('agent stderr:\n' + agent.child.stderr.join('\n'));
+  await stopAll();
+  await agent?.stop();
+  try { execFileSync('ip', ['netns', 'del', REMOTE_NS], { stdio: 'ignore' }); } catch { /* not made */ }
+  try { execFileSync('ip', ['link', 'del', 'dhveth0'], { stdio: 'ignore' }); } catch { /* gone with the namespace */ }
+  if (dockerd) { await removeAll(dockerd, containers, [NET]); await dockerd.stop(); }
+  fs.rmSync(SOCKET_LINK, { force: true });
+});
+
+test('the map shows exactly the expected edges, named by Compose service, with failures and bytes', async () => {
+  // The host itself sends a known payload through the published port (docker-proxy on loopback).
+  const res = await fetch(`http://127.0.0.1:${publishedPort}/`, { method: 'POST', body: Buffer.alloc(PAYLOAD, 1) });
+  assert.equal(await res.text(), 'ok');
+
+  const expected = (g: GraphSnapshot) => {
+    const host = g.edges.find((e) => e.target === 'svc:shop/api' && e.port === 8080 && e.source.startsWith('proc:'));
+    return !!(edgeOf(g, 'svc:shop/api', 'svc:shop/db', 5432)?.bytes.sent && edgeOf(g, 'svc:shop/web', 'svc:shop/api', 8080)
+      && edgeOf(g, 'svc:shop/broken', 'svc:shop/db', 9999) && host && host.bytes.sent >= PAYLOAD);
+  };
+  const g = await waitForGraph(graphUrl(), expected, 'the expected edges', 20000);
+  const host = g.edges.find((e) => e.target === 'svc:shop/api' && e.source.startsWith('proc:'))!;
+  assert.deepEqual(ids(g), [
+    host.id,
+    'svc:shop/api|svc:shop/db|5432|tcp',
+    'svc:shop/broken|svc:shop/db|9999|tcp',
+    'svc:shop/web|svc:shop/api|8080|tcp',
+  ].sort(), 'no edge missing, none extra (docker-proxy hidden behind the published port)');
+
+  const pool = edgeOf(g, 'svc:shop/api', 'svc:shop/db', 5432)!;
+  assert.equal(pool.connections.active, 4, 'the keep-alive pool that predates the agent: 2 replicas x 2');
+  assert.equal(pool.connections.failed, 0);
+  assert.ok(pool.bytes.sent > 0, 'pool traffic after start counted');
+
+  const broken = edgeOf(g, 'svc:shop/broken', 'svc:shop/db', 9999)!;
+  assert.ok(broken.connections.failedBy.refused >= 1, 'refused counted');
+  assert.equal(broken.connections.failed, broken.connections.failedBy.refused);
+  assert.equal(broken.connections.opened, 0, 'a refused connection is never counted as opened');
+
+  const web = edgeOf(g, 'svc:shop/web', 'svc:shop/api', 8080)!;
+  assert.ok(web.connections.opened >= 1);
+  assert.equal(web.connections.failed, 0);
+
+  const api = g.nodes.find((n) => n.id === 'svc:shop/api')!;
+  assert.equal(api.kind, 'service');
+  assert.equal(api.group, 'shop');
+  assert.deepEqual(api.instances.map((i) => i.name).sort(), ['shop-api-1', 'shop-api-2'], 'two replicas, one service node');
+  assert.equal(api.instances[0].image, 'dhrishti-node:test');
+
+  const detail = (await getJson<EdgeDetail>(`${agent.url}/api/v1/edges/${encodeURIComponent(broken.id)}`)).body;
+  assert.equal(detail.recentFailures[0].reason, 'refused');
+  assert.ok(detail.recentFailures[0].clientPid > 0, 'failure sample names the client process');
+  const node = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent('svc:shop/db')}`)).body;
+  assert.ok(node.incoming.includes(pool.id));
+});
+
+test('a remote client (an outside host in its own namespace) is on the map and in the clients list', async () => {
+  const sh = (...a: string[]) => execFileSync('ip', a);
+  sh('netns', 'add', REMOTE_NS);
+  sh('link', 'add', 'dhveth0', 'type', 'veth', 'peer', 'name', 'dhveth1');
+  sh('link', 'set', 'dhveth1', 'netns', REMOTE_NS);
+  sh('addr', 'add', `${HOST_IP}/30`, 'dev', 'dhveth0');
+  sh('link', 'set', 'dhveth0', 'up');
+  sh('netns', 'exec', REMOTE_NS, 'ip', 'addr', 'add', `${REMOTE_IP}/30`, 'dev', 'dhveth1');
+  sh('netns', 'exec', REMOTE_NS, 'ip', 'link', 'set', 'dhveth1', 'up');
+  sh('netns', 'exec', REMOTE_NS, 'ip', 'link', 'set', 'lo', 'up');
+  const client = start('ip', ['netns', 'exec', REMOTE_NS, process.execPath, '-e',
+    `require('http').get('http://${HOST_IP}:${publishedPort}/', (r) => { r.resume(); r.on('end', () => console.log('status ' + r.statusCode)); }).on('error', (e) => console.log('error ' + e.code));`]);
+  await client.waitFor(/^status 200/, 15000);
+  const g = await waitForGraph(graphUrl(), (x) => !!edgeOf(x, `client:${REMOTE_IP}`, 'svc:shop/api', 8080), 'remote client edge', 15000)
+    .catch(async (e) => { console.log(JSON.stringify((await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph`)).body.edges.map((x) => x.id))); throw e; });
+  assert.equal(g.nodes.find((n) => n.id === `client:${REMOTE_IP}`)!.kind, 'client');
+  const clients = (await getJson<{ clients: RemoteClient[] }>(`${agent.url}/api/v1/clients`)).body.clients;
+  const rc = clients.find((c) => c.ip === REMOTE_IP);
+  assert.ok(rc, `remote client listed: ${JSON.stringify(clients)}`);
+  assert.ok(rc!.targets.some((t) => t.node === 'svc:shop/api' && t.port === 8080));
+});
+
+test('a container started later appears with its edges (and a WebSocket delta); a stopped one keeps its history', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/api/v1/stream?group=shop`);
+  const messages: StreamMessage[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+  await new Promise((r) => ws.once('open', r));
+  await shop('shop-late-1', 'late', 1, LATE);
+  const g = await waitForGraph(graphUrl(), (x) => !!edgeOf(x, 'svc:shop/late', 'svc:shop/db', 5432), 'edge of the late container');
+  assert.ok(edgeOf(g, 'svc:shop/late', 'svc:shop/db', 5432)!.connections.opened >= 1);
+  const deadline = Date.now() + 5000;
+  const lateId = 'svc:shop/late|svc:shop/db|5432|tcp';
+  while (Date.now() < deadline && !messages.some((m) => m.type === 'delta' && m.delta.edges.some((e: GraphEdge) => e.id === lateId))) await new Promise((r) => setTimeout(r, 100));
+  ws.close();
+  assert.equal(messages[0].type, 'snapshot', 'snapshot first');
+  assert.ok(messages.some((m) => m.type === 'delta' && m.delta.edges.some((e) => e.id === lateId)), 'a delta carried the new edge');
+
+  await dockerd.cli(['stop', '-t', '1', 'shop-web-1']);
+  const after = await waitForGraph(graphUrl(), (x) => x.nodes.find((n) => n.id === 'svc:shop/web')?.instances[0]?.state === 'stopped', 'web marked stopped');
+  assert.ok(edgeOf(after, 'svc:shop/web', 'svc:shop/api', 8080), 'the stopped container keeps its edge');
+});
+
+test('bad parameters get 400 with a JSON error; a non-loopback bind without a token refuses to start', async () => {
+  for (const q of ['window=abc', 'include=everything', 'window=5m&bogus=1', 'window=-1s']) {
+    const r = await getJson<{ error: string; message: string }>(`${agent.url}/api/v1/graph?${q}`);
+    assert.equal(r.status, 400, q);
+    assert.equal(r.body.error, 'bad_request');
+    assert.ok(r.body.message.length > 5);
+  }
+  assert.equal((await getJson(`${agent.url}/api/v1/edges/nope`)).status, 404);
+  const open = start('./dhrishti', ['run', '--host', '0.0.0.0', '--port', String(await freePort()), '--no-docker']);
+  const code = await open.exited;
+  assert.notEqual(code, 0);
+  assert.match(open.stderr.join('\n'), /token/);
+});
+
+test('restarting dockerd while the agent runs loses no identity for new containers', async () => {
+  await dockerd.stop({ keepDir: true });
+  dockerd = await TestDockerd.start({ dir: dockerd.dir });
+  await dockerd.cli(['start', 'shop-db-1']);
+  await shop('shop-after-1', 'after', 1, LATE);
+  const g = await waitForGraph(graphUrl(), (x) => !!edgeOf(x, 'svc:shop/after', 'svc:shop/db', 5432), 'edge of a container started after the restart', 30000);
+  assert.equal(g.nodes.find((n) => n.id === 'svc:shop/after')!.instances[0].name, 'shop-after-1');
+});

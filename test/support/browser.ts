@@ -1,0 +1,169 @@
+// A real headless browser for UI tests and the render benchmark: Debian's chromium,
+// started by us (so we hold its pid and kill it by pid), driven by playwright-core over CDP.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-dev-shm-usage',
+  '--mute-audio',
+];
+
+export interface BrowserOptions {
+  viewport?: { width: number; height: number };
+  colorScheme?: 'light' | 'dark';
+  /** Extra chromium flags. */
+  args?: string[];
+  /** How long to wait for chromium to start, in ms. */
+  startTimeoutMs?: number;
+}
+
+export interface BrowserSession {
+  pid: number;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Console errors and uncaught page errors seen so far, on every page of the session. */
+  errors: string[];
+  /** Opens `url` and waits until the UI's test hook says the map is drawn. */
+  openUi(url: string, timeoutMs?: number): Promise<void>;
+  /** Waits until `fn` (run in the page; a function or an expression) is truthy; returns its value. */
+  waitFor<T>(fn: (() => T) | string, timeoutMs?: number, what?: string): Promise<T>;
+  /** window.__dhrishti's lists, for assertions on what is drawn. */
+  drawn(): Promise<{ nodes: string[]; edges: string[]; visibleNodes: string[]; visibleEdges: string[] }>;
+  edgeClasses(id: string): Promise<string[]>;
+  screenshot(file: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts chromium with a fresh profile in a temp folder; close() kills it by pid and removes the folder. */
+export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserSession> {
+  if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`${CHROMIUM_PATH} not found; run: npm run setup (installs Debian's chromium)`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-chromium-'));
+  const proc = spawn(CHROMIUM_PATH, [
+    ...CHROMIUM_ARGS,
+    ...(opts.args ?? []),
+    `--user-data-dir=${profile}`,
+    '--remote-debugging-address=127.0.0.1',
+    '--remote-debugging-port=0',
+    'about:blank',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (!proc.pid) { fs.rmSync(profile, { recursive: true, force: true }); throw new Error('cannot start chromium'); }
+  const pid = proc.pid;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stderr: string[] = [];
+
+  const kill = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+
+  let browser: Browser;
+  try {
+    const wsEndpoint = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`chromium did not start within ${opts.startTimeoutMs ?? 20000} ms: ${stderr.slice(-5).join(' | ')}`)), opts.startTimeoutMs ?? 20000);
+      readline.createInterface({ input: proc.stderr! }).on('line', (l) => {
+        stderr.push(l);
+        const m = l.match(/DevTools listening on (ws:\/\/\S+)/);
+        if (m) { clearTimeout(t); resolve(m[1]); }
+      });
+      proc.once('exit', (code) => { clearTimeout(t); reject(new Error(`chromium exited (${code}) before it was ready: ${stderr.slice(-5).join(' | ')}`)); });
+    });
+    browser = await chromium.connectOverCDP(wsEndpoint);
+  } catch (e) {
+    await kill();
+    throw e;
+  }
+
+  const errors: string[] = [];
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1440, height: 900 },
+    colorScheme: opts.colorScheme ?? 'light',
+  });
+  const watch = (p: Page) => {
+    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    p.on('pageerror', (err) => errors.push(err.message));
+  };
+  context.on('page', watch);
+  const page = await context.newPage();
+
+  const session: BrowserSession = {
+    pid,
+    browser,
+    context,
+    page,
+    errors,
+    async openUi(url, timeoutMs = 30000) {
+      await page.goto(url, { waitUntil: 'domcontentloaded' });
+      await session.waitFor(() => window.__dhrishti?.ready === true, timeoutMs, 'the map to be drawn (window.__dhrishti.ready)');
+    },
+    async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
+      try {
+        const handle = await page.waitForFunction(fn, undefined, { timeout: timeoutMs, polling: 100 });
+        return (await handle.jsonValue()) as never;
+      } catch (e) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''} (${(e as Error).message.split('\n')[0]})`);
+      }
+    },
+    drawn() {
+      return page.evaluate(() => {
+        const h = window.__dhrishti;
+        if (!h) throw new Error('window.__dhrishti is missing: is this the Dhrishti UI?');
+        return { nodes: h.nodeIds(), edges: h.edgeIds(), visibleNodes: h.visibleNodeIds(), visibleEdges: h.visibleEdgeIds() };
+      });
+    },
+    edgeClasses(id) {
+      return page.evaluate((edgeId) => window.__dhrishti?.edgeClasses(edgeId) ?? [], id);
+    },
+    async screenshot(file) {
+      await page.screenshot({ path: file });
+    },
+    async close() {
+      try { await browser.close(); } catch { /* already gone */ }
+      await kill();
+    },
+  };
+  return session;
+}
+
+/** The shape of window.__dhrishti as the UI exposes it (see src/ui/src/graph/testHook.ts). */
+interface DhrishtiHook {
+  /** The Cytoscape instance (typed loosely here; see the UI for its full type). */
+  cy: unknown;
+  ready: boolean;
+  /** Acts as a click on a node or edge (opens the side panel). */
+  tap(id: string): void;
+  nodeIds(): string[];
+  edgeIds(): string[];
+  visibleNodeIds(): string[];
+  visibleEdgeIds(): string[];
+  edgeClasses(id: string): string[];
+  nodeClasses(id: string): string[];
+  position(id: string): { x: number; y: number } | null;
+  layoutRuns(): number;
+  timings(): { kind: 'snapshot' | 'delta'; elements: number; applyMs: number; frameMs: number; at: number }[];
+  connection(): string;
+}
+
+declare global {
+  interface Window { __dhrishti?: DhrishtiHook }
+}
