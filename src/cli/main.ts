@@ -5,6 +5,7 @@ import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 import { registerGraph } from './commands/graph.js';
+import { registerDemo } from './commands/demo.js';
 
 const program = new Command();
 program
@@ -17,6 +18,7 @@ registerDoctor(program);
 registerTrace(program);
 registerRun(program);
 registerGraph(program);
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);
