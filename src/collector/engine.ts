@@ -21,6 +21,8 @@ export interface EngineOptions {
 export interface EngineStats {
   events: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  /** Batches a consumer failed on (the events were counted but not all consumed). */
+  consumerErrors: number;
   trackedConnections: number;
   probes: AttachResult[];
   startedAt: number;
@@ -41,6 +43,8 @@ export class ProbeEngine {
   private probes: AttachResult[] = [];
   private readonly startedAt = Date.now();
   private tracked = 0;
+  private consumerErrors = 0;
+  private lastErrorLog = 0;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.native = loadNative();
@@ -77,7 +81,16 @@ export class ProbeEngine {
   private emit(events: ConnEvent[]): void {
     if (!events.length) return;
     this.eventCount += events.length;
-    for (const fn of this.listeners) fn(events);
+    for (const fn of this.listeners) {
+      // A consumer's bug must not take the probes down (this runs inside the native callback).
+      try { fn(events); } catch (e) {
+        this.consumerErrors++;
+        if (Date.now() - this.lastErrorLog > 60_000) {
+          this.lastErrorLog = Date.now();
+          console.error(`dhrishti: error while handling events (${this.consumerErrors} so far): ${(e as Error).stack ?? e}`);
+        }
+      }
+    }
   }
 
   private onBatch(buf: Buffer, count: number): void {
@@ -130,6 +143,7 @@ export class ProbeEngine {
       events: this.eventCount,
       lost: { ...l, malformed, total: l.ringbufFull + l.connMapFull + malformed },
       trackedConnections: this.tracked,
+      consumerErrors: this.consumerErrors,
       probes: this.probes,
       startedAt: this.startedAt,
     };
