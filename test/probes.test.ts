@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
-import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT } from './support/scripts.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, RESETTER, WAITER } from './support/scripts.js';
 import type { ConnEvent } from '../src/events/types.js';
 
 let log: EventLog;
@@ -147,5 +147,38 @@ test('a connection opened before the agent started is discovered, and later traf
     assert.ok(close.bytesSent >= K);
   } finally {
     late.stop();
+  }
+});
+
+test('an established connection that the peer resets is reported as reset, on both sides', async () => {
+  const server = node(RESETTER, ['127.0.0.1']);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = node(WAITER, ['127.0.0.1', String(port)]);
+  const local = Number((await client.waitFor(/^local (\d+)/))[1]);
+  await client.waitFor(/^error ECONNRESET/);
+  const c = await log.waitFor((e) => e.type === 'close' && e.sport === local && e.dport === port, 'client close');
+  assert.equal(c.established, true);
+  assert.equal(c.failure, 'reset');
+  assert.equal(c.resetReceived, true);
+  const s = await log.waitFor((e) => e.type === 'close' && e.sport === port && e.dport === local, 'server close');
+  assert.equal(s.failure, 'reset');
+  assert.equal(s.resetSent, true);
+});
+
+test('a connect answered by ICMP host-unreachable is reported as unreachable', async () => {
+  const ns = `dh-unreach-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', '9', '-j', 'REJECT', '--reject-with', 'icmp-host-unreachable']);
+    const client = start('ip', ['netns', 'exec', ns, 'python3', '-c', PY_SYNCNT_CLIENT, '127.0.0.1', '9']);
+    const pid = Number((await client.waitFor(/^pid (\d+)/))[1]);
+    await client.waitFor(/^error 113/, 15000);
+    const close = await log.waitFor((e) => e.type === 'close' && e.dport === 9 && e.pid === pid, 'unreachable close');
+    assert.equal(close.failure, 'unreachable');
+    assert.equal(close.error, 'EHOSTUNREACH');
+    assert.equal(close.established, false);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
   }
 });

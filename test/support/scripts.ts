@@ -76,3 +76,19 @@ try:
 except OSError as e:
     print('error', e.errno, flush=True)
 `;
+
+/** Server that accepts, reads the first chunk, then resets the connection (RST, not FIN). */
+export const RESETTER = `
+const net = require('net');
+const srv = net.createServer((s) => { s.once('data', () => s.resetAndDestroy()); s.on('error', () => {}); });
+srv.listen(0, process.argv[1], () => console.log('port ' + srv.address().port));
+`;
+
+/** Client that sends a little, then waits for the peer; prints "error CODE" or "closed". */
+export const WAITER = `
+const net = require('net');
+const [host, port] = process.argv.slice(1);
+const c = net.connect(Number(port), host, () => { console.log('local ' + c.localPort); c.write('hello'); });
+c.on('error', (e) => console.log('error ' + e.code));
+c.on('close', () => console.log('closed'));
+`;
