@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { DEFAULTS } from '../config/defaults.js';
 import { ContainerStore } from './container-store.js';
 import { CgroupIndex } from './cgroups.js';
-import { containerFromInspect, type HostProbe, type InspectJson } from './inspect.js';
+import { containerFromInspect, dockerTime, type HostProbe, type InspectJson } from './inspect.js';
 import type { ContainerChange, DockerStats } from './types.js';
 
 export interface DockerWatcherOptions {
@@ -50,6 +50,7 @@ export class DockerWatcher extends EventEmitter {
   private stream: NodeJS.ReadableStream | null = null;
   private streamAbort: AbortController | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private sockWatch: fs.FSWatcher | null = null;
   private stopped = false;
   private connecting = false;
   private queues = new Map<string, Promise<void>>();
@@ -91,6 +92,7 @@ export class DockerWatcher extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.unwatchSocket();
     this.closeStream();
     this.setDown(null);
   }
@@ -134,6 +136,7 @@ export class DockerWatcher extends EventEmitter {
       this.backoffMs = this.minMs;
       this.up = true;
       this.since = Date.now();
+      this.unwatchSocket();
       this.emit('up');
     } catch (e) {
       this.closeStream();
@@ -145,7 +148,33 @@ export class DockerWatcher extends EventEmitter {
     }
   }
 
+  /**
+   * While the daemon is away, watch for its socket to be created again
+   * (dockerd recreates it on start) and try at once instead of waiting out the backoff.
+   */
+  private watchSocket(): void {
+    if (this.sockWatch || this.stopped) return;
+    const base = path.basename(this.socketPath);
+    try {
+      this.sockWatch = fs.watch(path.dirname(this.socketPath), (_event, name) => {
+        if (name !== base || this.up || !this.timer) return;
+        clearTimeout(this.timer);
+        this.timer = null;
+        this.backoffMs = this.minMs;
+        void this.connect();
+      });
+      this.sockWatch.on('error', () => this.unwatchSocket());
+      this.sockWatch.unref();
+    } catch { /* no such directory: the backoff alone will do */ }
+  }
+
+  private unwatchSocket(): void {
+    this.sockWatch?.close();
+    this.sockWatch = null;
+  }
+
   private retry(): void {
+    this.watchSocket();
     if (this.stopped || this.timer) return;
     const wait = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.maxMs);
@@ -241,7 +270,7 @@ export class DockerWatcher extends EventEmitter {
       }
       const known = this.store.get(id);
       // created but never started: nothing to name yet
-      if (!known && !j.State?.Running && !j.State?.StartedAt?.startsWith('2')) return;
+      if (!known && !j.State?.Running && dockerTime(j.State?.StartedAt) === null) return;
       this.report(this.store.upsert(containerFromInspect(j, this.probe)));
     });
   }
