@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { ensureNodeImage } from '../../src/demo/image.js';
 
 const run = promisify(execFile);
 
 export const TEST_IMAGE = 'dhrishti-node:test';
-const IMAGE_TAR = '/tmp/dhrishti-test-image.tar';
 const NODE = '/usr/bin/node';
 
 export interface DockerdOptions {
@@ -174,46 +174,9 @@ async function unmountUnder(dir: string): Promise<void> {
   }
 }
 
-/** Shared libraries and loader `ldd` lists for a binary. */
-async function libsOf(binary: string): Promise<string[]> {
-  const { stdout } = await run('ldd', [binary]);
-  const out: string[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
-    if (m) out.push(m[1]);
-  }
-  return out;
-}
-
-/** Builds (once, cached in /tmp) a root filesystem tarball holding the host's node and its libraries. */
-async function buildImageTar(): Promise<string> {
-  const nodeTime = fs.statSync(NODE).mtimeMs;
-  try { if (fs.statSync(IMAGE_TAR).mtimeMs >= nodeTime) return IMAGE_TAR; } catch { /* build it */ }
-  const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-image-'));
-  try {
-    for (const file of [NODE, ...(await libsOf(NODE))]) {
-      fs.mkdirSync(path.join(stage, path.dirname(file)), { recursive: true });
-      fs.copyFileSync(file, path.join(stage, file));
-      fs.chmodSync(path.join(stage, file), 0o755);
-    }
-    fs.mkdirSync(path.join(stage, 'tmp'), { mode: 0o1777 });
-    fs.mkdirSync(path.join(stage, 'etc'));
-    fs.writeFileSync(path.join(stage, 'etc/passwd'), 'root:x:0:0:root:/:/usr/bin/node\n');
-    const partial = `${IMAGE_TAR}.${process.pid}`;
-    await run('tar', ['-C', stage, '-cf', partial, '.']);
-    fs.renameSync(partial, IMAGE_TAR); // atomic: a parallel test never reads half a tarball
-  } finally {
-    fs.rmSync(stage, { recursive: true, force: true });
-  }
-  return IMAGE_TAR;
-}
-
 /** Makes sure `dhrishti-node:test` (node + its libraries, nothing else) exists in this daemon. */
 export async function ensureTestImage(d: TestDockerd): Promise<string> {
-  try { await d.docker.getImage(TEST_IMAGE).inspect(); return TEST_IMAGE; } catch { /* import it */ }
-  const tar = await buildImageTar();
-  await d.cli(['import', '--change', 'CMD ["/usr/bin/node"]', tar, TEST_IMAGE], 120000);
-  return TEST_IMAGE;
+  return ensureNodeImage(TEST_IMAGE, (args) => d.cli(args, 120000));
 }
 
 /** `node -e` command that also exits at once on SIGTERM (node as PID 1 otherwise ignores it). */
