@@ -29,6 +29,8 @@ function single(q: Record<string, unknown>, name: string): string | undefined {
 }
 
 export const GRAPH_PARAMS = ['window', 'group', 'include', 'token'] as const;
+/** /api/v1/graph at a past time or over a range (served by the history store), on top of GRAPH_PARAMS. */
+export const GRAPH_HISTORY_PARAMS = ['at', 'from', 'to'] as const;
 
 export function parseGraphFilter(q: Record<string, unknown>): GraphFilter {
   const f: GraphFilter = {};

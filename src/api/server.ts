@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Agent } from '../agent/agent.js';
-import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS } from './params.js';
+import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
 import { isLoopbackHost, tokenMatches } from './auth.js';
 import { agentRegistry } from './metrics.js';
 import { attachStream } from './stream.js';
@@ -21,6 +21,10 @@ export interface ApiOptions {
 
 /** Extra routes (history) register here without the server knowing them. */
 export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
+
+/** A plugin that serves the map at past times decorates the app with this; /api/v1/graph with at, from or to goes to it. */
+export interface GraphHistory { graph(query: Record<string, unknown>): unknown }
+export const GRAPH_HISTORY = 'graphHistory';
 
 export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
   const host = opts.host ?? DEFAULTS.apiHost;
@@ -51,6 +55,10 @@ export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: Rou
   app.get('/api/v1/health', async () => ({ status: 'ok' }));
   app.get('/api/v1/agent', async () => agent.telemetry());
   app.get('/api/v1/graph', async (req) => {
+    if (GRAPH_HISTORY_PARAMS.some((k) => k in q(req))) {
+      if (!app.hasDecorator(GRAPH_HISTORY)) throw new BadRequest('at, from and to need the history store, which is off on this agent');
+      return (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY].graph(q(req));
+    }
     onlyKnown(q(req), GRAPH_PARAMS);
     return agent.graph.snapshot(parseGraphFilter(q(req)));
   });

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
+import './commands/history-ext.js'; // adds history to `run` through runExtensions
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
 

@@ -116,12 +116,13 @@ export const UI_BENCH = {
 /** The history store (src/store): what is kept, how often it is written, and the API's bounds. */
 export const HISTORY_DEFAULTS = {
   fileName: 'history.db',
-  /** Tiers as resolution:keep; the finest is written every flush, coarser ones are rolled up from it. */
-  retention: '10s:24h,1m:7d',
+  /** Tiers as resolution:keep; the finest is written every flush, coarser ones are rolled up from it.
+   *  The 10 m tier adds no history (it ends with the 1 m one): it makes long ranges read ten times fewer rows. */
+  retention: '10s:24h,1m:7d,10m:7d',
   /** Rolled-up tiers and old rows are maintained at most this often. */
   maintenanceIntervalMs: 60_000,
   /** Failure samples and topology/container events written per flush; the rest are counted as suppressed. */
-  maxFailureSamplesPerFlush: 20,
+  maxFailureSamplesPerFlush: 10,
   maxTopologyEventsPerFlush: 200,
   maxContainerEventsPerFlush: 100,
   /** `/api/v1/graph?at=`: edges seen this long before the bucket also show (with zero numbers). */
@@ -134,4 +135,14 @@ export const HISTORY_DEFAULTS = {
   eventsMaxLimit: 10_000,
   /** Dimension rows' last-seen time is rewritten at most this often per node or edge. */
   lastSeenWriteMs: 60_000,
+} as const;
+
+/** bench/history.ts: the synthetic load written through the history store, and the targets. */
+export const HISTORY_BENCH = {
+  edges: 1000,
+  nodes: 200,
+  hours: 24,
+  /** Each query is timed this many times; the median is reported. */
+  queryRuns: 9,
+  targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
 } as const;

@@ -14,6 +14,8 @@ export function openDatabase(file: string): Db {
   }
   let db: Db;
   try {
+    // The file maps this host's traffic: owner-only, like the live API off loopback needs a token. SQLite gives the WAL the same mode.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
     db = new Database(file, { timeout: 2000 });
   } catch (e) {
     throw new Error(`cannot open the history database ${file}: ${(e as Error).message}`);

@@ -1,12 +1,16 @@
 // The database layout, versioned with PRAGMA user_version: each migration takes
 // the file from version i to i+1 inside one transaction.
 import type { Database } from 'better-sqlite3';
+import type { FailureReason } from '../graph/types.js';
 
 /**
  * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
- * last_seen and events.t in unix ms; rtt in microseconds; dur_mean in microseconds.
- * One samples row = one edge in one bucket of one resolution; rows stay small
- * because nodes and edges are integers into the dimension tables.
+ * last_seen and events.t in unix ms; rtt in microseconds; dur_mean in tenths of
+ * a millisecond (the live graph's precision). One samples row = one edge in one
+ * bucket of one resolution. Rows stay small: nodes and edges are integers into
+ * the dimension tables, failures by reason live in their own sparse table, and
+ * the means carry no sample counts: they are weighted by `closed` (the live graph
+ * takes one RTT and one duration sample per closing connection).
  */
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -48,16 +52,14 @@ CREATE TABLE samples (
   active INTEGER NOT NULL,
   rtt_mean INTEGER NOT NULL,
   rtt_p95 INTEGER NOT NULL,
-  rtt_n INTEGER NOT NULL,
   dur_mean INTEGER NOT NULL,
-  dur_n INTEGER NOT NULL,
   PRIMARY KEY (res, t, edge)
 ) WITHOUT ROWID;
 CREATE TABLE failures (
   res INTEGER NOT NULL,
   t INTEGER NOT NULL,
   edge INTEGER NOT NULL,
-  reason TEXT NOT NULL,
+  reason INTEGER NOT NULL,
   n INTEGER NOT NULL,
   PRIMARY KEY (res, t, edge, reason)
 ) WITHOUT ROWID;
@@ -71,6 +73,10 @@ CREATE TABLE events (
 );
 CREATE INDEX events_t ON events(t);
 `;
+
+/** failures.reason codes: fixed here, whatever order the graph lists reasons in. */
+export const REASON_CODES: Record<FailureReason, number> = { refused: 1, timeout: 2, reset: 3, unreachable: 4, aborted: 5 };
+export const REASON_BY_CODE = new Map(Object.entries(REASON_CODES).map(([r, c]) => [c, r as FailureReason]));
 
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [

@@ -21,7 +21,17 @@ export const CHROMIUM_ARGS = [
   '--no-default-browser-check',
   '--disable-dev-shm-usage',
   '--mute-audio',
+  '--disable-breakpad',
+  '--disable-crash-reporter',
 ];
+
+/** Browsers still running, killed (by process group) if this process exits without closing them. */
+const live = new Set<number>();
+process.once('exit', () => { for (const pid of live) killGroup(pid, 'SIGKILL'); });
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch { /* gone */ } }
+}
 
 export interface BrowserOptions {
   viewport?: { width: number; height: number };
@@ -47,7 +57,26 @@ export interface BrowserSession {
   drawn(): Promise<{ nodes: string[]; edges: string[]; visibleNodes: string[]; visibleEdges: string[] }>;
   edgeClasses(id: string): Promise<string[]>;
   screenshot(file: string): Promise<void>;
+  /** CPU time (user + system, ms) used so far by every chromium process of this session. */
+  cpuMs(): number;
   close(): Promise<void>;
+}
+
+const TICKS_PER_SEC = 100; // USER_HZ on Linux
+
+/** Sums utime + stime of the live processes in process group `pgid`, from /proc. */
+export function groupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    try { stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8'); } catch { continue; }
+    // fields after the command name, which is in parentheses and may contain spaces
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(f[2]) !== pgid) continue; // f[2] = pgrp
+    ticks += Number(f[11]) + Number(f[12]); // utime, stime
+  }
+  return (ticks / TICKS_PER_SEC) * 1000;
 }
 
 /** Starts chromium with a fresh profile in a temp folder; close() kills it by pid and removes the folder. */
@@ -61,20 +90,29 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     '--remote-debugging-address=127.0.0.1',
     '--remote-debugging-port=0',
     'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // its own process group, so close() ends the zygote, renderers and GPU process with it
+    detached: true,
+    // chromium's own temp folders go inside the profile and are removed with it
+    env: { ...process.env, TMPDIR: profile },
+  });
   if (!proc.pid) { fs.rmSync(profile, { recursive: true, force: true }); throw new Error('cannot start chromium'); }
   const pid = proc.pid;
+  live.add(pid);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stderr: string[] = [];
 
   const kill = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      killGroup(pid, 'SIGTERM');
+      const t = setTimeout(() => killGroup(pid, 'SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
     }
-    fs.rmSync(profile, { recursive: true, force: true });
+    killGroup(pid, 'SIGKILL'); // any helper process still in the group
+    live.delete(pid);
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 
   let browser: Browser;
@@ -137,6 +175,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     async screenshot(file) {
       await page.screenshot({ path: file });
     },
+    cpuMs: () => groupCpuMs(pid),
     async close() {
       try { await browser.close(); } catch { /* already gone */ }
       await kill();

@@ -6,8 +6,9 @@ export const UI = {
   reconnectMaxMs: 10_000,
   /** An edge's RTT p95 above this is drawn amber. */
   highRttUs: 200_000,
-  /** An edge whose retransmit count grew within this long is drawn amber. */
-  retransmitRecentMs: 60_000,
+  /** An edge whose retransmit count grew by this many within the window is drawn amber. */
+  retransmitWindowMs: 60_000,
+  retransmitWarnCount: 3,
   /** Side panel details (with their time series) are refetched this often while open. */
   detailRefreshMs: 2_000,
   /** Remote clients and agent telemetry are polled this often while shown. */
@@ -15,9 +16,9 @@ export const UI = {
   agentRefreshMs: 5_000,
   /** React views other than the map re-render at most this often. */
   viewThrottleMs: 500,
-  /** Frames per second of the "flowing" dash animation, and the most flowing edges animated. */
-  flowFps: 12,
-  maxAnimatedEdges: 400,
+  /** Frames per second of the dots moving along edges with traffic, and the most edges that get dots. */
+  flowFps: 20,
+  maxAnimatedEdges: 150,
   /** Above this many edges, edges are hidden while panning/zooming. */
   bigGraphEdges: 400,
   /** Timing samples kept for tests and the render benchmark. */

@@ -4,7 +4,6 @@ import { ClientsTable } from '../table/ClientsTable.js';
 import { EdgeTable } from '../table/EdgeTable.js';
 import { MapView } from '../graph/MapView.js';
 import type { Selection } from '../graph/renderer.js';
-import { edgeHealth } from '../model/derive.js';
 import { computeVisible, NO_FILTERS, nodeMatches, type Filters } from '../model/filters.js';
 import { SidePanel } from '../panel/SidePanel.js';
 import { StatusBar } from '../status/StatusBar.js';
@@ -51,7 +50,7 @@ export function App({ live }: { live: Live }) {
   }, [version, filters.group]);
 
   const visible = useMemo(
-    () => computeVisible(m.nodes, m.edges, filters, (id) => { const e = m.edges.get(id)!; return edgeHealth(e, m.retransmitGrewAt.has(id)); }),
+    () => computeVisible(m.nodes, m.edges, filters, (id) => m.healthOf(id)),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [version, filters],
   );

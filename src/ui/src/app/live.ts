@@ -24,7 +24,7 @@ function isStreamMessage(m: unknown): m is StreamMessage {
 }
 
 export class Live {
-  readonly model = new GraphModel();
+  readonly model = new GraphModel(UI.retransmitWindowMs, UI.retransmitWarnCount);
   agent: AgentStatus | null = null;
   state: StreamState = { phase: 'connecting', attempt: 0 };
   lastMessageAt = 0;

@@ -18,11 +18,13 @@ function KindSwatch({ kind }: { kind: NodeKind }) {
   return <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">{shapes[kind]}</svg>;
 }
 
-function EdgeSwatch({ color, dashed, width = 2.5, faint }: { color: string; dashed?: boolean; width?: number; faint?: boolean }) {
+/** A line with an arrow; `dots` marks traffic now (dots travel along such edges on the map). */
+function EdgeSwatch({ color, dots, width = 2.5, faint }: { color: string; dots?: boolean; width?: number; faint?: boolean }) {
   return (
     <svg viewBox="0 0 34 10" width="34" height="10" aria-hidden="true">
-      <line x1="1" y1="5" x2="26" y2="5" stroke={color} strokeWidth={width} strokeDasharray={dashed ? '6 3' : undefined} strokeLinecap="round" opacity={faint ? 0.55 : 1} />
+      <line x1="1" y1="5" x2="26" y2="5" stroke={color} strokeWidth={width} strokeLinecap="round" opacity={faint ? 0.55 : 1} />
       <path d="M26 1.5 33 5l-7 3.5z" fill={color} opacity={faint ? 0.55 : 1} />
+      {dots && [7, 18].map((x) => <circle key={x} cx={x} cy="5" r="2.8" fill={color} stroke="var(--bg)" strokeWidth="1" />)}
     </svg>
   );
 }
@@ -42,11 +44,11 @@ export function Legend() {
             ))}
           </ul>
           <ul>
-            <li><EdgeSwatch color="var(--edge-ok)" dashed /> traffic now</li>
+            <li><EdgeSwatch color="var(--edge-ok)" dots /> traffic now</li>
             <li><EdgeSwatch color="var(--edge-open)" /> open, quiet</li>
             <li><EdgeSwatch color="var(--edge-idle)" faint /> idle</li>
-            <li><EdgeSwatch color="var(--edge-warn)" dashed /> retransmits / slow</li>
-            <li><EdgeSwatch color="var(--edge-fail)" dashed /> failing</li>
+            <li><EdgeSwatch color="var(--edge-warn)" /> retransmits / slow</li>
+            <li><EdgeSwatch color="var(--edge-fail)" /> failing</li>
             <li><EdgeSwatch color="var(--edge-idle)" width={6} /> wider = more traffic</li>
           </ul>
         </div>

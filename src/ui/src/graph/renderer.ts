@@ -8,10 +8,11 @@ import { UI } from '../config.js';
 import type { Change } from '../model/graphModel.js';
 import type { GraphModel } from '../model/graphModel.js';
 import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, groupParentId, nodeLabel, type Activity, type Health } from '../model/derive.js';
-import { computeVisible, NO_FILTERS, type Filters } from '../model/filters.js';
+import { computeVisible, isFiltering, NO_FILTERS, type Filters } from '../model/filters.js';
+import { FlowOverlay } from './flow.js';
 import { loadPositions, savePositions } from './positions.js';
 import type { Palette } from './palette.js';
-import { buildStyle } from './style.js';
+import { buildStyle, labelDetailAt, type LabelDetail } from './style.js';
 
 cytoscape.use(fcose);
 
@@ -24,10 +25,10 @@ const COMMON_LAYOUT = {
   nodeRepulsion: () => 9000,
   idealEdgeLength: () => 110,
   edgeElasticity: () => 0.3,
-  nestingFactor: 0.6,
+  nestingFactor: 0.9,
   gravity: 0.3,
-  gravityCompound: 1.2,
-  gravityRangeCompound: 1.6,
+  gravityCompound: 0.6,
+  gravityRangeCompound: 2,
   tilingPaddingVertical: 28,
   tilingPaddingHorizontal: 28,
   padding: 40,
@@ -46,9 +47,11 @@ export class MapRenderer {
   private readonly hidden = new Set<string>();
   private filters: Filters = NO_FILTERS;
   private selection: Selection = null;
-  private flowing: cytoscape.EdgeCollection;
-  private flowOffset = 0;
-  private flowTimer: number | undefined;
+  private readonly flow: FlowOverlay;
+  /** Set when something the moving dots depend on changed (which edges flow, their width or colour). */
+  private flowDirty = true;
+  private palette: Palette;
+  private lod: LabelDetail = { nodes: true, edges: true };
   private layoutTimer: number | undefined;
   private saveTimer: number | undefined;
 
@@ -58,9 +61,10 @@ export class MapRenderer {
     palette: Palette,
     private readonly onSelect: (sel: Selection) => void,
   ) {
+    this.palette = palette;
     this.cy = cytoscape({
       container,
-      style: buildStyle(palette),
+      style: buildStyle(palette, this.lod),
       minZoom: 0.05,
       maxZoom: 3,
       boxSelectionEnabled: false,
@@ -68,7 +72,6 @@ export class MapRenderer {
       autoungrabify: false,
       motionBlur: false,
     });
-    this.flowing = this.cy.collection() as cytoscape.EdgeCollection;
     this.cy.on('tap', 'node', (ev) => {
       const n = ev.target as cytoscape.NodeSingular;
       if (!n.hasClass('group')) this.onSelect({ type: 'node', id: n.id() });
@@ -76,25 +79,29 @@ export class MapRenderer {
     this.cy.on('tap', 'edge', (ev) => this.onSelect({ type: 'edge', id: (ev.target as cytoscape.EdgeSingular).id() }));
     this.cy.on('tap', (ev) => { if (ev.target === this.cy) this.onSelect(null); });
     this.cy.on('dragfree', 'node', () => this.savePositionsSoon());
-    this.flowTimer = window.setInterval(() => this.stepFlow(), 1000 / UI.flowFps);
+    this.cy.on('zoom', () => this.scaleGroupLabelsSoon());
+    this.flow = new FlowOverlay(this.cy, container, palette);
   }
 
   destroy(): void {
-    window.clearInterval(this.flowTimer);
+    this.flow.destroy();
+    cancelAnimationFrame(this.groupLabelFrame);
     window.clearTimeout(this.layoutTimer);
     window.clearTimeout(this.saveTimer);
     this.cy.destroy();
   }
 
   setPalette(p: Palette): void {
-    this.cy.style(buildStyle(p));
+    this.palette = p;
+    this.cy.style(buildStyle(p, this.lod));
+    this.flow.setPalette(p);
   }
 
   /** Brings the drawing in line with the model after `change`; touches only what changed. */
   applyChange(change: Change): void {
     const cy = this.cy;
     const m = this.model;
-    const expired = m.expireRetransmitMarks(Date.now(), UI.retransmitRecentMs);
+    const expired = m.expireRetransmitMarks();
     const newNodes: string[] = [];
     const touchedNodes = new Set<string>();
     const isInitial = change.initial || cy.nodes().length === 0;
@@ -132,7 +139,10 @@ export class MapRenderer {
       this.applyFilters(false);
     });
 
-    this.flowing = cy.edges('.flowing').not('.hidden') as cytoscape.EdgeCollection;
+    if (this.flowDirty || newNodes.length || change.removedNodes.length) {
+      this.flowDirty = false;
+      this.flow.invalidate();
+    }
     if (isInitial && cy.nodes().length) this.initialLayout();
     else if (newNodes.length) this.layoutSoon(newNodes);
     if (this.selection && (change.addedEdges.length || change.addedNodes.length)) this.highlight(this.selection);
@@ -141,7 +151,7 @@ export class MapRenderer {
   setFilters(f: Filters, fit: boolean): void {
     this.filters = f;
     this.cy.batch(() => this.applyFilters(true));
-    this.flowing = this.cy.edges('.flowing').not('.hidden') as cytoscape.EdgeCollection;
+    this.flow.invalidate();
     if (fit) this.fit(true);
   }
 
@@ -202,14 +212,14 @@ export class MapRenderer {
       el.data('kind', n.kind);
     }
     if ((el.data('parent') ?? undefined) !== parent) (el as cytoscape.NodeSingular).move({ parent: parent ?? null });
-    el.toggleClass('stopped', stopped);
+    if (el.hasClass('stopped') !== stopped) el.toggleClass('stopped', stopped);
     return false;
   }
 
   /** Adds or updates one edge; returns true when anything visible changed. */
   private drawEdge(e: GraphEdge): boolean {
     const cy = this.cy;
-    const health = edgeHealth(e, this.model.retransmitGrewAt.has(e.id));
+    const health = edgeHealth(e, this.model.retransmitting.has(e.id));
     const activity = edgeActivity(e);
     const label = edgeLabel(e);
     const width = edgeWidth(e);
@@ -228,27 +238,33 @@ export class MapRenderer {
       cy.add({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label, width }, classes: `${health} ${activity}` });
       this.health.set(e.id, health);
       this.activity.set(e.id, activity);
+      this.flowDirty = true;
       return true;
     }
     if (el.data('label') !== label) el.data('label', label);
-    if (el.data('width') !== width) el.data('width', width);
+    if (el.data('width') !== width) {
+      el.data('width', width);
+      if (activity === 'flowing') this.flowDirty = true;
+    }
     const oldHealth = this.health.get(e.id);
     const oldActivity = this.activity.get(e.id);
     if (oldHealth !== health) {
       if (oldHealth) el.removeClass(oldHealth);
       el.addClass(health);
       this.health.set(e.id, health);
+      this.flowDirty = true;
     }
     if (oldActivity !== activity) {
       if (oldActivity) el.removeClass(oldActivity);
       el.addClass(activity);
       this.activity.set(e.id, activity);
-      if (activity !== 'flowing') el.removeStyle('line-dash-offset');
+      this.flowDirty = true;
     }
     return oldHealth !== health;
   }
 
   private forgetEdge(id: string): void {
+    if (this.activity.get(id) === 'flowing') this.flowDirty = true;
     this.health.delete(id);
     this.activity.delete(id);
     this.pendingEdges.delete(id);
@@ -261,7 +277,7 @@ export class MapRenderer {
     if (el.empty()) return;
     let failing = false;
     for (const eid of this.model.adjacency.get(id) ?? []) if (this.health.get(eid) === 'failing') { failing = true; break; }
-    el.toggleClass('failing', failing);
+    if (el.hasClass('failing') !== failing) el.toggleClass('failing', failing);
   }
 
   private removeEmptyGroups(): void {
@@ -270,12 +286,14 @@ export class MapRenderer {
 
   /** Hides what the filters leave out; with `all` false only elements whose state flips are touched. */
   private applyFilters(all: boolean): void {
+    if (!all && this.hidden.size === 0 && !isFiltering(this.filters)) return; // nothing hidden, nothing to hide
     const vis = computeVisible(this.model.nodes, this.model.edges, this.filters, (id) => this.health.get(id) ?? 'ok');
     const set = (el: cytoscape.SingularElementArgument, show: boolean) => {
       const id = el.id();
       if (show === !this.hidden.has(id) && !all) return;
       if (show) this.hidden.delete(id); else this.hidden.add(id);
       el.toggleClass('hidden', !show);
+      if (el.isEdge()) this.flowDirty = true;
     };
     this.cy.nodes().forEach((n) => { if (!n.hasClass('group')) set(n, vis.nodes.has(n.id())); });
     this.cy.edges().forEach((e) => set(e, vis.edges.has(e.id())));
@@ -300,18 +318,9 @@ export class MapRenderer {
         : (el as unknown as cytoscape.EdgeSingular).union((el as unknown as cytoscape.EdgeSingular).connectedNodes());
       const withParents = keep.union(keep.nodes().parents());
       cy.elements().not(withParents).addClass('faded');
-      keep.edges().addClass('near');
+      keep.addClass('near');
     });
-  }
-
-  // ---- motion ----
-
-  /** Moves the dashes of flowing edges a step: one batched style write for the lot. */
-  private stepFlow(): void {
-    if (document.hidden || this.flowing.empty()) return;
-    this.flowOffset = (this.flowOffset - 1.5) % 1100;
-    const eles = this.flowing.length > UI.maxAnimatedEdges ? this.flowing.slice(0, UI.maxAnimatedEdges) : this.flowing;
-    this.cy.batch(() => eles.style('line-dash-offset', this.flowOffset));
+    this.flow.invalidate();
   }
 
   // ---- layout ----
@@ -327,19 +336,28 @@ export class MapRenderer {
     const simple = cy.nodes().not('.group');
     const known = simple.filter((n) => saved.has(n.id()));
     this.edgesOnViewport();
+    this.scaleGroupLabelsSoon();
     if (known.length >= Math.max(1, simple.length * 0.8)) {
       cy.batch(() => known.forEach((n) => { const p = saved.get(n.id())!; n.position({ x: p[0], y: p[1] }); }));
       const rest = simple.not(known).map((n) => n.id());
       rest.forEach((id) => this.awaitingLayout.delete(id));
       if (rest.length) { this.placeNearNeighbours(rest); this.incrementalLayout(new Set(rest)); }
     } else {
-      cy.layout({ ...COMMON_LAYOUT, quality: 'default', randomize: true, fit: false, packComponents: true, tile: true } as cytoscape.LayoutOptions).run();
+      // "proof" keeps labels apart too (nodeDimensionsIncludeLabels); too slow for big maps
+      const quality = simple.length <= 80 ? 'proof' : 'default';
+      cy.layout({ ...this.layoutOptions(), quality, randomize: true, fit: false, packComponents: true, tile: true } as cytoscape.LayoutOptions).run();
       this.layoutRuns++;
     }
     this.awaitingLayout.clear();
     this.fit();
     this.ready = true;
     this.savePositionsSoon();
+  }
+
+  /** Small maps sit tighter; big ones need room between their many edges. */
+  private layoutOptions() {
+    const n = this.cy.nodes().length;
+    return { ...COMMON_LAYOUT, idealEdgeLength: () => (n < 60 ? 105 : 110), nodeRepulsion: () => (n < 60 ? 14000 : 9000) };
   }
 
   private layoutSoon(ids: string[]): void {
@@ -359,7 +377,7 @@ export class MapRenderer {
     const before = new Map(others.map((n: cytoscape.NodeSingular) => [n.id(), { ...n.position() }] as const));
     if (others.nonempty()) {
       cy.layout({
-        ...COMMON_LAYOUT,
+        ...this.layoutOptions(),
         quality: 'proof',
         randomize: false,
         fit: false,
@@ -414,6 +432,29 @@ export class MapRenderer {
     const big = this.cy.edges().length > UI.bigGraphEdges;
     const r = (this.cy as unknown as { renderer(): { hideEdgesOnViewport?: boolean } }).renderer();
     if (r) r.hideEdgesOnViewport = big;
+  }
+
+  private groupLabelFrame = 0;
+
+  /**
+   * On zoom: project names stay readable (their font grows as the zoom shrinks), and labels too
+   * small to read are dropped from the stylesheet, which makes every redraw of a big map cheaper.
+   */
+  private scaleGroupLabelsSoon(): void {
+    if (this.groupLabelFrame) return;
+    this.groupLabelFrame = requestAnimationFrame(() => {
+      this.groupLabelFrame = 0;
+      const lod = labelDetailAt(this.cy.zoom());
+      if (lod.nodes !== this.lod.nodes || lod.edges !== this.lod.edges) {
+        this.lod = lod;
+        this.cy.style(buildStyle(this.palette, lod));
+      }
+      const size = Math.round(Math.min(48, Math.max(12, 12 / this.cy.zoom())));
+      const groups = this.cy.nodes('.group');
+      if (groups.nonempty() && groups[0].numericStyle('font-size') !== size) {
+        this.cy.batch(() => groups.style({ 'font-size': size, 'text-margin-y': -size / 2 }));
+      }
+    });
   }
 
   private capZoom(): void {

@@ -5,6 +5,7 @@ import type { NodeKind } from '../../../graph/types.js';
 import { kindIcon } from './icons.js';
 import type { Palette } from './palette.js';
 
+const TRANSPARENT_PIXEL = 'data:image/svg+xml;utf8,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%20width%3D%221%22%20height%3D%221%22%2F%3E';
 const FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif';
 
 const SHAPE: Record<NodeKind, string> = {
@@ -17,7 +18,21 @@ const SHAPE: Record<NodeKind, string> = {
 const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
 const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'client'];
 
-export function buildStyle(p: Palette): StylesheetJson {
+/** Which labels are worth drawing at the current zoom (Cytoscape spends time on them even when too small to show). */
+export interface LabelDetail {
+  nodes: boolean;
+  edges: boolean;
+}
+
+export const NODE_FONT = 13;
+export const EDGE_FONT = 11;
+const MIN_SCREEN_FONT = 7;
+
+export function labelDetailAt(zoom: number): LabelDetail {
+  return { nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT, edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT };
+}
+
+export function buildStyle(p: Palette, lod: LabelDetail = { nodes: true, edges: true }): StylesheetJson {
   const kindRules = KINDS.map((k) => ({
     selector: `node.kind-${k}`,
     style: {
@@ -36,10 +51,10 @@ export function buildStyle(p: Palette): StylesheetJson {
     {
       selector: 'node',
       style: {
-        label: 'data(label)',
+        label: lod.nodes ? 'data(label)' : '',
         'font-family': FONT,
-        'font-size': 11,
-        'font-weight': 500,
+        'font-size': NODE_FONT,
+        'font-weight': 550,
         color: p.text,
         'text-valign': 'bottom',
         'text-halign': 'center',
@@ -49,13 +64,13 @@ export function buildStyle(p: Palette): StylesheetJson {
         'text-outline-color': p.labelHalo,
         'text-outline-width': 2,
         'text-outline-opacity': 0.9,
-        'min-zoomed-font-size': 7,
+        'min-zoomed-font-size': MIN_SCREEN_FONT,
         'border-width': 1.5,
         'background-fit': 'none',
         'background-clip': 'none',
         'overlay-opacity': 0,
-        'transition-property': 'opacity',
-        'transition-duration': 150,
+        // Explicit depths keep Cytoscape's z-sort from walking the compound tree per comparison.
+        'z-compound-depth': 'orphan',
       },
     },
     ...kindRules,
@@ -66,7 +81,10 @@ export function buildStyle(p: Palette): StylesheetJson {
         shape: 'round-rectangle',
         'background-color': p.groupFill,
         'background-opacity': 0.85,
-        'background-image': 'none',
+        // A node with no background image makes Cytoscape 3.34 flip its "backgrounding" state on
+        // every draw (counting the image as missing in one pass and present in the other), which
+        // restyles the group, its children and their edges each frame. A transparent image avoids it.
+        'background-image': TRANSPARENT_PIXEL,
         'border-color': p.groupBorder,
         'border-width': 1,
         padding: '22px',
@@ -81,6 +99,7 @@ export function buildStyle(p: Palette): StylesheetJson {
         'text-outline-width': 0,
         'min-zoomed-font-size': 6,
         'corner-radius': 14,
+        'z-compound-depth': 'bottom',
       },
     },
     { selector: 'node.failing', style: { 'border-color': p.edgeFail, 'border-width': 3.5, 'underlay-color': p.edgeFail, 'underlay-opacity': 0.18, 'underlay-padding': 7, 'underlay-shape': 'ellipse' } },
@@ -95,33 +114,35 @@ export function buildStyle(p: Palette): StylesheetJson {
         'target-arrow-color': p.edgeIdle,
         'target-arrow-shape': 'triangle',
         'arrow-scale': 0.85,
-        'line-cap': 'round',
-        label: 'data(label)',
+        'line-cap': 'butt',
+        label: lod.edges ? 'data(label)' : '',
         'font-family': FONT,
-        'font-size': 9.5,
+        'font-size': EDGE_FONT,
         'font-weight': 500,
         color: p.muted,
         'text-background-color': p.labelBg,
         'text-background-opacity': 0.9,
         'text-background-padding': '2px',
         'text-background-shape': 'round-rectangle',
-        'min-zoomed-font-size': 8,
+        'min-zoomed-font-size': MIN_SCREEN_FONT,
         'overlay-opacity': 0,
+        'z-compound-depth': 'orphan',
       },
     },
     { selector: 'edge.idle', style: { opacity: 0.55, 'line-style': 'solid' } },
     { selector: 'edge.open.ok', style: { 'line-color': p.edgeOpen, 'target-arrow-color': p.edgeOpen } },
-    { selector: 'edge.flowing', style: { 'line-style': 'dashed', 'line-dash-pattern': [7, 4], opacity: 1 } },
+    { selector: 'edge.flowing', style: { opacity: 1 } },
     { selector: 'edge.flowing.ok', style: { 'line-color': p.edgeOk, 'target-arrow-color': p.edgeOk } },
     { selector: 'edge.warn', style: { 'line-color': p.edgeWarn, 'target-arrow-color': p.edgeWarn, color: p.text } },
-    { selector: 'edge.failing', style: { 'line-color': p.edgeFail, 'target-arrow-color': p.edgeFail, color: p.edgeFail, 'z-index': 5 } },
+    { selector: 'edge.failing', style: { 'line-color': p.edgeFail, 'target-arrow-color': p.edgeFail, color: p.edgeFail } },
     { selector: 'edge.failing.flowing', style: { 'underlay-color': p.edgeFail, 'underlay-opacity': 0.15, 'underlay-padding': 4 } },
     // selection: the chosen element and its neighbours stand out, the rest fades
-    { selector: '.faded', style: { opacity: 0.14 } },
+    { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },
     { selector: 'node.group.faded', style: { opacity: 0.5 } },
-    { selector: 'node:selected', style: { 'underlay-color': p.accent, 'underlay-opacity': 0.28, 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
-    { selector: 'edge:selected', style: { 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, 'z-index': 10, color: p.text, 'min-zoomed-font-size': 0 } },
-    { selector: 'edge.near', style: { 'min-zoomed-font-size': 0, 'z-index': 9 } },
+    { selector: 'node:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.28, 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
+    { selector: 'edge:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
+    { selector: 'edge.near', style: { label: 'data(label)', 'min-zoomed-font-size': 0 } },
+    { selector: 'node.near', style: { label: 'data(label)' } },
     { selector: '.hidden', style: { display: 'none' } },
   ] as StylesheetJson;
 }

@@ -2,6 +2,7 @@
 // plain maps, each step reporting exactly which ids were added, changed or removed
 // so the drawing can touch only those. Pure logic (no DOM), unit-tested in test/ui-model.test.ts.
 import type { GraphDelta, GraphEdge, GraphNode, GraphSnapshot } from '../../../graph/types.js';
+import { edgeHealth, type Health } from './derive.js';
 
 export interface Change {
   /** True for the first snapshot: the drawing lays out everything from scratch. */
@@ -27,12 +28,16 @@ export class GraphModel {
   readonly edges = new Map<string, GraphEdge>();
   /** node id -> ids of edges touching it */
   readonly adjacency = new Map<string, Set<string>>();
-  /** edge id -> wall time its retransmit count was last seen to grow */
-  readonly retransmitGrewAt = new Map<string, number>();
+  /** Edges whose retransmit count grew by at least `retransmitWarnCount` within the last `retransmitWindowMs`. */
+  readonly retransmitting = new Set<string>();
+  /** edge id -> (time, retransmit count) whenever the count changed; the first is the baseline */
+  private readonly retransmitSamples = new Map<string, { t: number; v: number }[]>();
   generatedAt = 0;
   /** Bumped on every applied message; React views compare it. */
   version = 0;
   private hasSnapshot = false;
+
+  constructor(private readonly retransmitWindowMs = 60_000, private readonly retransmitWarnCount = 3) {}
 
   get loaded(): boolean {
     return this.hasSnapshot;
@@ -46,7 +51,7 @@ export class GraphModel {
     for (const id of [...this.edges.keys()]) if (!edgeIds.has(id)) { this.dropEdge(id); change.removedEdges.push(id); }
     for (const id of [...this.nodes.keys()]) if (!nodeIds.has(id)) { this.dropNode(id, change); change.removedNodes.push(id); }
     for (const n of s.nodes) this.putNode(n, change);
-    for (const e of s.edges) this.putEdge(e, change, now, change.initial);
+    for (const e of s.edges) this.putEdge(e, change, now);
     this.generatedAt = s.generatedAt;
     this.hasSnapshot = true;
     this.version++;
@@ -58,19 +63,24 @@ export class GraphModel {
     for (const id of d.removedEdges ?? []) if (this.edges.has(id)) { this.dropEdge(id); change.removedEdges.push(id); }
     for (const id of d.removedNodes ?? []) if (this.nodes.has(id)) { this.dropNode(id, change); change.removedNodes.push(id); }
     for (const n of d.nodes ?? []) this.putNode(n, change);
-    for (const e of d.edges ?? []) this.putEdge(e, change, now, false);
+    for (const e of d.edges ?? []) this.putEdge(e, change, now);
     this.generatedAt = d.generatedAt;
     this.version++;
     return change;
   }
 
-  /** Edges whose "retransmits lately" mark ran out by `now`; their colour must be recomputed. */
-  expireRetransmitMarks(now: number, windowMs: number): string[] {
+  /** Edges whose "retransmitting" mark ran out by `now`; their colour must be recomputed. */
+  expireRetransmitMarks(now = Date.now()): string[] {
     const expired: string[] = [];
-    for (const [id, t] of this.retransmitGrewAt) {
-      if (now - t > windowMs) { this.retransmitGrewAt.delete(id); expired.push(id); }
+    for (const id of [...this.retransmitting]) {
+      if (!this.judgeRetransmits(id, now)) expired.push(id);
     }
     return expired;
+  }
+
+  healthOf(id: string): Health {
+    const e = this.edges.get(id);
+    return e ? edgeHealth(e, this.retransmitting.has(id)) : 'ok';
   }
 
   edgesOf(nodeId: string): GraphEdge[] {
@@ -93,19 +103,42 @@ export class GraphModel {
     this.nodes.set(n.id, n);
   }
 
-  private putEdge(e: GraphEdge, change: Change, now: number, fromFirstSnapshot: boolean): void {
+  private putEdge(e: GraphEdge, change: Change, now: number): void {
     const prev = this.edges.get(e.id);
     if (prev) {
       change.changedEdges.push(e.id);
-      if (e.retransmits > prev.retransmits) this.retransmitGrewAt.set(e.id, now);
       if (prev.source !== e.source || prev.target !== e.target) this.unlink(prev);
     } else {
       change.addedEdges.push(e.id);
-      // Seen for the first time with retransmits: count them as recent when the edge itself is.
-      if (e.retransmits > 0 && (!fromFirstSnapshot || now - e.lastSeen < 60_000)) this.retransmitGrewAt.set(e.id, Math.min(now, e.lastSeen || now));
     }
     this.edges.set(e.id, e);
     this.link(e);
+    this.noteRetransmits(e, now);
+  }
+
+  /**
+   * The API gives retransmits as a running total, so "lately" is judged here from how the total
+   * moved while the page watched. The first count seen is only a baseline: an old total says nothing
+   * about now.
+   */
+  private noteRetransmits(e: GraphEdge, now: number): void {
+    const samples = this.retransmitSamples.get(e.id);
+    if (!samples) {
+      this.retransmitSamples.set(e.id, [{ t: now, v: e.retransmits }]);
+      return;
+    }
+    if (samples[samples.length - 1].v !== e.retransmits) samples.push({ t: now, v: e.retransmits });
+    this.judgeRetransmits(e.id, now);
+  }
+
+  private judgeRetransmits(id: string, now: number): boolean {
+    const s = this.retransmitSamples.get(id);
+    if (!s) { this.retransmitting.delete(id); return false; }
+    // keep one sample at or before the window's start as the baseline
+    while (s.length > 1 && s[1].t <= now - this.retransmitWindowMs) s.shift();
+    const rising = s[s.length - 1].v - s[0].v >= this.retransmitWarnCount;
+    if (rising) this.retransmitting.add(id); else this.retransmitting.delete(id);
+    return rising;
   }
 
   private link(e: GraphEdge): void {
@@ -129,7 +162,8 @@ export class GraphModel {
     if (!e) return;
     this.unlink(e);
     this.edges.delete(id);
-    this.retransmitGrewAt.delete(id);
+    this.retransmitting.delete(id);
+    this.retransmitSamples.delete(id);
   }
 
   /** Removing a node removes its edges too, even if the delta forgot to list them. */

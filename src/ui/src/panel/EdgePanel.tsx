@@ -50,9 +50,10 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         {!live && <span className="badge">no longer on the map</span>}
       </div>
 
+      <p className="stats-caption">Last 10 seconds</p>
       <div className="stats">
-        <Stat label="conn/s (10 s)" value={rate(r10.connections)} testId="stat-conn-rate" />
-        <Stat label="fail/s (10 s)" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
+        <Stat label="conn/s" value={rate(r10.connections)} testId="stat-conn-rate" />
+        <Stat label="fail/s" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
         <Stat label="bytes/s" value={bytesRate(r10.bytesSent + r10.bytesReceived)} testId="stat-bytes-rate" />
         <Stat label="open now" value={count(e.connections.active)} testId="stat-active" />
       </div>

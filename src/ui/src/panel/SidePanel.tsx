@@ -3,7 +3,7 @@
 import { useEffect, useRef } from 'react';
 import type { Live } from '../app/live.js';
 import type { Selection } from '../graph/renderer.js';
-import { edgeHealth, KIND_NAMES } from '../model/derive.js';
+import { KIND_NAMES } from '../model/derive.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 
@@ -32,7 +32,7 @@ export function SidePanel({ live, selection, onSelect, onClose }: Props) {
   }, [onClose]);
 
   const labelOf = (id: string) => m.nodes.get(id)?.label ?? id;
-  const healthOf = (id: string) => { const e = m.edges.get(id); return e ? edgeHealth(e, m.retransmitGrewAt.has(id)) : 'ok'; };
+  const healthOf = (id: string) => m.healthOf(id);
   let kicker: string;
   let title: string;
   if (selection.type === 'node') {
@@ -74,7 +74,7 @@ export function SidePanel({ live, selection, onSelect, onClose }: Props) {
             edge={m.edges.get(selection.id)}
             source={m.nodes.get(m.edges.get(selection.id)?.source ?? '')}
             target={m.nodes.get(m.edges.get(selection.id)?.target ?? '')}
-            retransmitsLately={m.retransmitGrewAt.has(selection.id)}
+            retransmitsLately={m.retransmitting.has(selection.id)}
             onSelectNode={(id) => onSelect({ type: 'node', id })}
           />
         )}

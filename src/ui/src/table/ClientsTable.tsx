@@ -48,7 +48,7 @@ export function ClientsTable({ shown, labelOf, onOpenNode, search }: Props) {
               <SortHeader k="connections" label="Connections" sort={sort} onSort={onSort} numeric />
               <SortHeader k="active" label="Open" sort={sort} onSort={onSort} numeric />
               <SortHeader k="failed" label="Failed" sort={sort} onSort={onSort} numeric />
-              <SortHeader k="bytes" label="Bytes in / out" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="bytes" label="Sent / received" sort={sort} onSort={onSort} numeric title="Sort by bytes sent by the client plus bytes it received" />
               <th scope="col">Talks to</th>
               <SortHeader k="lastSeen" label="Last seen" sort={sort} onSort={onSort} numeric />
             </tr>

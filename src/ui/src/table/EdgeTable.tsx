@@ -3,7 +3,8 @@
 import { memo, useMemo } from 'react';
 import type { GraphEdge } from '../../../graph/types.js';
 import type { Live } from '../app/live.js';
-import { edgeActivity, edgeHealth, type Health } from '../model/derive.js';
+import { UI } from '../config.js';
+import { edgeActivity, type Health } from '../model/derive.js';
 import { computeVisible, type Filters } from '../model/filters.js';
 import { ago, bytesRate, count, micros, rate } from '../model/format.js';
 import { compareBy, SortHeader, useSort } from './sort.js';
@@ -39,7 +40,7 @@ const Line = memo(function Line({ row, selected, onOpen }: { row: Row; selected:
       <td className="num">{rate(r.connections)}<span className="unit">/s</span></td>
       <td className={`num${r.failures > 0 ? ' bad-text' : ''}`}>{rate(r.failures)}<span className="unit">/s</span></td>
       <td className="num">{bytesRate(r.bytesSent + r.bytesReceived)}</td>
-      <td className={`num${health === 'warn' ? ' warn-text' : ''}`}>{e.rtt.samples ? micros(e.rtt.p95Us) : '–'}</td>
+      <td className={`num${e.rtt.samples && e.rtt.p95Us > UI.highRttUs ? ' warn-text' : ''}`}>{e.rtt.samples ? micros(e.rtt.p95Us) : '–'}</td>
       <td className="num">{count(e.connections.active)}</td>
       <td className={`num${e.connections.failed ? ' bad-text' : ''}`}>{count(e.connections.failed)}</td>
       <td className="num muted">{ago(e.lastSeen)}</td>
@@ -51,7 +52,7 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
   const [sort, onSort] = useSort<Key>('rate');
   const m = live.model;
   const rows = useMemo(() => {
-    const healthOf = (id: string) => { const e = m.edges.get(id)!; return edgeHealth(e, m.retransmitGrewAt.has(id)); };
+    const healthOf = (id: string) => m.healthOf(id);
     const vis = computeVisible(m.nodes, m.edges, filters, healthOf);
     const label = (id: string) => m.nodes.get(id)?.label ?? id;
     const out: Row[] = [];

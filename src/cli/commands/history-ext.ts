@@ -1,0 +1,46 @@
+// Joins the history store to `dhrishti run`: --data-dir, --retention, --no-history,
+// and the store's routes on the API.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { runExtensions } from './run.js';
+import { HistoryStore } from '../../store/history-store.js';
+import { historyRoutes } from '../../store/routes.js';
+import { defaultDataDir, databaseFile } from '../../store/paths.js';
+import { parseRetention, formatRetention, formatDuration, type Tier } from '../../store/retention.js';
+import { parseDuration } from '../../api/params.js';
+import { DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
+
+interface HistoryCliOptions {
+  history: boolean;
+  dataDir?: string;
+  retention?: Tier[];
+  flushInterval?: number;
+}
+
+const cli = <T>(parse: (v: string) => T) => (v: string): T => {
+  try { return parse(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
+
+runExtensions.push({
+  options(cmd: Command) {
+    cmd
+      .option('--data-dir <path>', `folder of the history database (default ${DEFAULTS.dataDirRoot} as root, else ~/${DEFAULTS.dataDirUser})`)
+      .option('--retention <tiers>', `history kept, as resolution:keep per tier, finest first (default ${HISTORY_DEFAULTS.retention})`, cli(parseRetention))
+      .option('--no-history', 'keep no history (live map only)')
+      // Tests flush every second instead of every finest bucket.
+      .addOption(new Option('--flush-interval <duration>', 'how often history is written').hideHelp().argParser(cli((v) => parseDuration(v, '--flush-interval'))));
+  },
+  async start(agent, raw) {
+    const opts = raw as unknown as HistoryCliOptions;
+    if (!opts.history) return { plugins: [], describe: ['history off (--no-history)'], stop() {} };
+    const file = databaseFile(opts.dataDir ?? defaultDataDir());
+    const tiers = opts.retention ?? parseRetention(HISTORY_DEFAULTS.retention);
+    const store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
+    store.attach(agent.graph, agent.identity);
+    store.start();
+    return {
+      plugins: [historyRoutes(store)],
+      describe: [`history in ${file} (retention ${formatRetention(tiers)}, written every ${formatDuration(store.flushIntervalMs)})`],
+      stop: () => store.close(),
+    };
+  },
+});

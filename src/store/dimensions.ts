@@ -1,0 +1,163 @@
+// Dimension tables: node and edge descriptors stored once, referred to by
+// small integers from every sample and event row.
+import type { Db } from './database.js';
+import type { GraphNode, Instance, NodeKind } from '../graph/types.js';
+import { HISTORY_DEFAULTS } from '../config/defaults.js';
+
+/** What the store keeps about a node (a GraphNode fits). */
+export interface NodeDesc {
+  id: string;
+  kind: NodeKind;
+  label: string;
+  group: string | null;
+  image?: string;
+  labels?: Record<string, string>;
+  instances: Instance[];
+  ips: string[];
+}
+
+/** What the store keeps about an edge (a GraphEdge fits). */
+export interface EdgeDesc {
+  id: string;
+  source: string;
+  target: string;
+  port: number;
+  protocol: 'tcp';
+}
+
+/** A node as stored, in the API's shape (without the numbers, which come from samples). */
+export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }
+export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number }
+
+interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; first_seen: number; last_seen: number }
+interface EdgeRow { id: number; key: string; source: number; target: number; port: number; protocol: string; first_seen: number; last_seen: number }
+
+const MAX_INSTANCES = 16;
+
+export class Dimensions {
+  /** key -> row id, descriptor signature, last_seen as written. */
+  private readonly nodes = new Map<string, { id: number; sig: string; seen: number }>();
+  private readonly edges = new Map<string, { id: number; seen: number }>();
+  private readonly stmt;
+
+  constructor(private readonly db: Db) {
+    this.stmt = {
+      insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, first_seen, last_seen)
+        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @now, @now)`),
+      updateNode: db.prepare(`UPDATE nodes SET kind=@kind, label=@label, grp=@grp, image=@image, labels=@labels, instances=@instances, ips=@ips,
+        last_seen=max(last_seen, @now) WHERE id=@id`),
+      seenNode: db.prepare('UPDATE nodes SET last_seen = max(last_seen, ?) WHERE id = ?'),
+      insertEdge: db.prepare(`INSERT INTO edges (key, source, target, port, protocol, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      seenEdge: db.prepare('UPDATE edges SET last_seen = max(last_seen, ?) WHERE id = ?'),
+      nodesByRef: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
+      edgesByRef: db.prepare<[string], EdgeRow>('SELECT * FROM edges WHERE id IN (SELECT value FROM json_each(?))'),
+      edgeByKey: db.prepare<[string], EdgeRow>('SELECT * FROM edges WHERE key = ?'),
+      nodeByKey: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE key = ?'),
+      incident: db.prepare<[number, number], { id: number }>('SELECT id FROM edges WHERE source = ? UNION SELECT id FROM edges WHERE target = ?'),
+      pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
+      pruneNodes: db.prepare(`DELETE FROM nodes WHERE last_seen < ? AND NOT EXISTS (SELECT 1 FROM edges WHERE source = nodes.id)
+        AND NOT EXISTS (SELECT 1 FROM edges WHERE target = nodes.id)`),
+    };
+    for (const r of db.prepare<[], NodeRow>('SELECT * FROM nodes').iterate()) this.nodes.set(r.key, { id: r.id, sig: signature(fromNodeRow(r)), seen: r.last_seen });
+    for (const r of db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
+  }
+
+  /** Row id of a node, written or updated when new or changed; last_seen moves at most once a minute. */
+  node(n: NodeDesc, now: number): number {
+    const sig = signature(n);
+    const known = this.nodes.get(n.id);
+    if (known && known.sig === sig) {
+      if (now - known.seen >= HISTORY_DEFAULTS.lastSeenWriteMs) { this.stmt.seenNode.run(now, known.id); known.seen = now; }
+      return known.id;
+    }
+    const row = {
+      key: n.id, kind: n.kind, label: n.label, grp: n.group, image: n.image ?? null,
+      labels: n.labels && Object.keys(n.labels).length ? JSON.stringify(n.labels) : null,
+      instances: n.instances.length ? JSON.stringify(n.instances.slice(-MAX_INSTANCES)) : null,
+      ips: n.ips.length ? JSON.stringify(n.ips.slice(0, 64)) : null, now,
+    };
+    if (known) {
+      this.stmt.updateNode.run({ ...row, id: known.id });
+      known.sig = sig;
+      known.seen = Math.max(known.seen, now);
+      return known.id;
+    }
+    const id = Number(this.stmt.insertNode.run(row).lastInsertRowid);
+    this.nodes.set(n.id, { id, sig, seen: now });
+    return id;
+  }
+
+  /** Row id of an edge; its end nodes must have been written first (or are given as a lookup). */
+  edge(e: EdgeDesc, nodeOf: (key: string) => NodeDesc | undefined, now: number): number {
+    const known = this.edges.get(e.id);
+    if (known) {
+      if (now - known.seen >= HISTORY_DEFAULTS.lastSeenWriteMs) { this.stmt.seenEdge.run(now, known.id); known.seen = now; }
+      return known.id;
+    }
+    const s = this.node(nodeOf(e.source) ?? placeholder(e.source), now);
+    const t = this.node(nodeOf(e.target) ?? placeholder(e.target), now);
+    const id = Number(this.stmt.insertEdge.run(e.id, s, t, e.port, e.protocol, now, now).lastInsertRowid);
+    this.edges.set(e.id, { id, seen: now });
+    return id;
+  }
+
+  /** Edges known (the write cache holds every stored edge). */
+  edgeCount(): number { return this.edges.size; }
+
+  edgeRef(key: string): number | undefined { return this.edges.get(key)?.id ?? this.stmt.edgeByKey.get(key)?.id; }
+  nodeRef(key: string): number | undefined { return this.nodes.get(key)?.id ?? this.stmt.nodeByKey.get(key)?.id; }
+
+  /** Edges touching a node (either end). */
+  incidentEdges(nodeRef: number): number[] { return this.stmt.incident.all(nodeRef, nodeRef).map((r) => r.id); }
+
+  nodesByRef(refs: Iterable<number>): Map<number, StoredNode> {
+    const out = new Map<number, StoredNode>();
+    for (const r of this.stmt.nodesByRef.all(JSON.stringify([...refs]))) out.set(r.id, fromNodeRow(r));
+    return out;
+  }
+
+  edgesByRef(refs: Iterable<number>): Map<number, StoredEdge> {
+    const out = new Map<number, StoredEdge>();
+    const rows = this.stmt.edgesByRef.all(JSON.stringify([...refs]));
+    const nodes = this.nodesByRef(new Set(rows.flatMap((r) => [r.source, r.target])));
+    for (const r of rows) {
+      const s = nodes.get(r.source), t = nodes.get(r.target);
+      out.set(r.id, { ref: r.id, id: r.key, source: s?.id ?? `?${r.source}`, target: t?.id ?? `?${r.target}`, sourceRef: r.source, targetRef: r.target, port: r.port, protocol: 'tcp', firstSeen: r.first_seen, lastSeen: r.last_seen });
+    }
+    return out;
+  }
+
+  /** Forgets nodes and edges last seen before `cutoff` (ms) that nothing refers to any more. */
+  prune(cutoff: number): { edges: number; nodes: number } {
+    const edges = this.stmt.pruneEdges.run(cutoff).changes;
+    const nodes = this.stmt.pruneNodes.run(cutoff).changes;
+    if (edges || nodes) {
+      this.nodes.clear();
+      this.edges.clear();
+      for (const r of this.db.prepare<[], NodeRow>('SELECT * FROM nodes').iterate()) this.nodes.set(r.key, { id: r.id, sig: signature(fromNodeRow(r)), seen: r.last_seen });
+      for (const r of this.db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
+    }
+    return { edges, nodes };
+  }
+}
+
+function signature(n: NodeDesc): string {
+  return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, n.instances.slice(-MAX_INSTANCES), n.ips.slice(0, 64)]);
+}
+
+/** A node known only by its id (its descriptor was not at hand): kind from the id's prefix. */
+function placeholder(key: string): NodeDesc {
+  const kind: NodeKind = key.startsWith('svc:') ? 'service' : key.startsWith('ctr:') ? 'container' : key.startsWith('ext:') ? 'external' : key.startsWith('client:') ? 'client' : 'process';
+  return { id: key, kind, label: key.replace(/^[a-z]+:/, ''), group: null, instances: [], ips: [] };
+}
+
+function fromNodeRow(r: NodeRow): StoredNode {
+  const n: StoredNode = {
+    ref: r.id, id: r.key, kind: r.kind as NodeKind, label: r.label, group: r.grp,
+    instances: r.instances ? JSON.parse(r.instances) : [], ips: r.ips ? JSON.parse(r.ips) : [],
+    firstSeen: r.first_seen, lastSeen: r.last_seen,
+  };
+  if (r.image !== null) n.image = r.image;
+  if (r.labels !== null) n.labels = JSON.parse(r.labels);
+  return n;
+}

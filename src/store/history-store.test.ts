@@ -1,0 +1,262 @@
+// The history store with a real SQLite file and a real LiveGraph fed synthetic
+// connection events (stand-in identity, no kernel); time is driven by a fake clock.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import { LiveGraph } from '../graph/live-graph.js';
+import { HistoryStore } from './history-store.js';
+import { parseRetention } from './retention.js';
+import type { EventLimits } from './events.js';
+import type { Metric } from './queries.js';
+import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from './testing.js';
+import type { ConnEvent } from '../events/types.js';
+
+const S = 1000, M = 60_000;
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+const dirs: string[] = [];
+after(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+
+function tempFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-store-'));
+  dirs.push(dir);
+  return path.join(dir, 'history.db');
+}
+
+/** An agent's worth: a live graph and a store on `file`, sharing one fake clock. */
+function agent(file: string, clock: { now: number }, o: { retention?: string; limits?: EventLimits; identityEvents?: EventEmitter } = {}) {
+  const graph = new LiveGraph(identity, { idleMs: 30 * S });
+  const store = new HistoryStore({ file, tiers: parseRetention(o.retention ?? '10s:1h,1m:1d'), clock: () => clock.now, limits: o.limits, warn: (m) => assert.fail(m) });
+  store.attach(graph, o.identityEvents);
+  return {
+    graph, store,
+    ingest(events: ConnEvent[], t: number) { clock.now = Math.max(clock.now, t); graph.ingest(events, t); },
+    /** Flushes at every 10 s boundary (+5 ms, like the timer) up to `t`. */
+    runTo(t: number) {
+      let next = Math.floor(clock.now / (10 * S)) * 10 * S + 10 * S + 5;
+      while (next <= t) { clock.now = next; graph.tick(next); store.flush(next); next += 10 * S; }
+      clock.now = Math.max(clock.now, t);
+    },
+  };
+}
+
+/** A series, checked to come out the same whether read by seeks or by a scan. */
+function series(store: HistoryStore, edges: number[], metric: Metric, from: number, to: number, step?: number) {
+  const grid = store.queries.seriesGrid(from, to, step, 1000);
+  const seek = store.queries.timeseries(edges, metric, grid, 'seek');
+  assert.deepEqual(store.queries.timeseries(edges, metric, grid, 'scan'), seek);
+  return seek;
+}
+
+function conn(a: ReturnType<typeof agent>, client: typeof web, server: typeof db, t: number, o: { sent?: number; received?: number; rttUs?: number; durMs?: number } = {}) {
+  const c = connection(client, server, t, o);
+  a.ingest(c.open, t);
+  a.ingest(c.close, t + (o.durMs ?? 50));
+}
+
+test('history survives a restart: the same file reopened still serves the earlier numbers', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  conn(a, web, db, T0 + 1 * S, { sent: 1000, received: 100, rttUs: 100 });
+  conn(a, web, db, T0 + 2 * S, { sent: 2000, received: 200, rttUs: 300 });
+  a.runTo(T0 + 10 * S + 5);
+  a.store.close();
+
+  const b = agent(file, clock); // a new agent process: empty live graph, same file
+  clock.now = T0 + 30 * S;
+  conn(b, web, db, T0 + 31 * S, { sent: 4000, received: 400 });
+  b.runTo(T0 + 40 * S + 5);
+  const early = b.store.queries.graphRange(T0, T0 + 10 * S);
+  const e = early.edges.find((x) => x.id === WEB_DB);
+  assert.ok(e, 'the edge from before the restart');
+  assert.equal(e.connections.opened, 2);
+  assert.equal(e.connections.closed, 2);
+  assert.deepEqual(e.bytes, { sent: 3000, received: 300 });
+  assert.equal(e.rtt.samples, 2);
+  assert.equal(e.rtt.meanUs, 200);
+  assert.equal(e.duration.meanMs, 50);
+  assert.deepEqual(early.nodes.map((n) => n.id), ['svc:shop/db', 'svc:shop/web']);
+  const webNode = early.nodes.find((n) => n.id === 'svc:shop/web')!;
+  assert.equal(webNode.group, 'shop');
+  assert.equal(webNode.kind, 'service');
+  assert.equal(webNode.image, 'web:1');
+  const all = b.store.queries.graphRange(T0, T0 + 60 * S).edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(all.connections.opened, 3, 'before and after the restart add up');
+  assert.equal(all.bytes.sent, 7000);
+  const types = b.store.queries.events({ from: T0, to: T0 + M, limit: 100 })!.events.map((x) => x.type);
+  assert.deepEqual(types.filter((t) => t.startsWith('agent_')), ['agent_started', 'agent_stopped', 'agent_started']);
+  b.store.close();
+});
+
+test('at= shows an edge that existed then and vanished later, and not one that came later', () => {
+  const clock = { now: T0 };
+  const a = agent(tempFile(), clock);
+  conn(a, web, db, T0 + 1 * S, { sent: 1000 });
+  a.runTo(T0 + 20 * S + 5);
+  const held = connection(web, cache, T0 + 22 * S);
+  a.ingest(held.open, T0 + 22 * S); // stays open
+  a.runTo(T0 + 120 * S + 5); // web->db goes idle for 30 s and leaves the live map
+  assert.equal(a.graph.snapshot({}, clock.now).edges.some((e) => e.id === WEB_DB), false, 'gone from the live map');
+
+  const then = a.store.queries.graphAt(T0 + 5 * S, 60 * S);
+  assert.deepEqual(then.edges.map((e) => e.id), [WEB_DB]);
+  assert.equal(then.edges[0].connections.opened, 1);
+  assert.equal(then.edges[0].bytes.sent, 1000);
+  assert.equal(then.resolutionMs, 10 * S);
+  const later = a.store.queries.graphAt(T0 + 115 * S, 60 * S);
+  assert.deepEqual(later.edges.map((e) => e.id), [WEB_CACHE]);
+  assert.equal(later.edges[0].connections.active, 1, 'open at the end of that bucket');
+  assert.equal(later.nodes.find((n) => n.id === 'svc:shop/web')!.active, 1);
+  // Seen within the window before `at` (but not in its bucket): listed with zero numbers.
+  const wide = a.store.queries.graphAt(T0 + 115 * S, 120 * S);
+  const old = wide.edges.find((e) => e.id === WEB_DB)!;
+  assert.equal(old.connections.opened, 0);
+  assert.equal(old.lastSeen, T0 + 10 * S, 'end of its last bucket');
+
+  const events = a.store.queries.events({ from: T0, to: clock.now, limit: 100 })!.events;
+  const vanished = events.find((x) => x.type === 'edge_vanished');
+  assert.equal(vanished?.edge, WEB_DB);
+  assert.ok(vanished.time > T0 + 30 * S && vanished.time < T0 + 60 * S, `vanished at ${vanished.time - T0}`);
+  assert.deepEqual(events.filter((x) => x.type === 'edge_appeared').map((x) => x.edge), [WEB_DB, WEB_CACHE]);
+
+  // It comes back: a new life of the edge, counted from zero again, and the range adds both lives.
+  conn(a, web, db, T0 + 131 * S, { sent: 500 });
+  a.runTo(T0 + 140 * S + 5);
+  const both = a.store.queries.graphRange(T0, T0 + 140 * S).edges.find((e) => e.id === WEB_DB)!;
+  assert.equal(both.connections.opened, 2);
+  assert.equal(both.bytes.sent, 1500);
+  a.store.close();
+});
+
+for (const retention of ['10s:1h,1m:1d', '10s:1h,1m:1d,3m:1d']) test(`a range sums exactly across tiers (10 s ends, 1 m middle), and series per bucket and per minute (${retention})`, () => {
+  const clock = { now: T0 };
+  const a = agent(tempFile(), clock, { retention });
+  const perBucket: { opened: number; sent: number; failed: number }[] = [];
+  for (let k = 0; k < 18; k++) {
+    const t = T0 + k * 10 * S + 1 * S;
+    const n = (k % 3) + 1;
+    for (let i = 0; i < n; i++) conn(a, web, db, t + i, { sent: 100 * (k + 1), received: 10 });
+    conn(a, web, cache, t, { sent: 7 });
+    let failed = 0;
+    if (k % 5 === 0) { a.ingest(refused(web, db, t + 500), t + 500); failed = 1; }
+    perBucket.push({ opened: n, sent: n * 100 * (k + 1), failed });
+    a.runTo(T0 + (k + 1) * 10 * S + 5);
+  }
+  a.runTo(T0 + 200 * S + 5);
+  const sum = (from: number, to: number, f: (b: (typeof perBucket)[number]) => number) => perBucket.slice(from, to).reduce((s, b) => s + f(b), 0);
+
+  // [25 s, 155 s) widens to buckets 2..15: 10 s for [20, 60), 1 m for [60, 120), 10 s for [120, 160).
+  const g = a.store.queries.graphRange(T0 + 25 * S, T0 + 155 * S);
+  const e = g.edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(e.connections.opened, sum(2, 16, (b) => b.opened));
+  assert.equal(e.bytes.sent, sum(2, 16, (b) => b.sent));
+  assert.equal(e.bytes.received, sum(2, 16, (b) => b.opened * 10));
+  assert.equal(e.connections.failed, sum(2, 16, (b) => b.failed));
+  assert.equal(e.connections.failedBy.refused, sum(2, 16, (b) => b.failed));
+  assert.equal(e.connections.active, 0);
+  assert.equal(g.edges.find((x) => x.id === WEB_CACHE)!.connections.opened, 14);
+  const whole = a.store.queries.graphRange(T0, T0 + 180 * S).edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(whole.connections.opened, sum(0, 18, (b) => b.opened));
+  assert.equal(whole.bytes.sent, sum(0, 18, (b) => b.sent));
+
+  const edges = a.store.queries.seriesEdges({ edge: WEB_DB })!;
+  const s10 = series(a.store, edges, 'connections', T0, T0 + 180 * S, 10 * S);
+  assert.equal(s10.step, 10 * S);
+  assert.deepEqual(s10.points.map((p) => p.v), perBucket.map((b) => b.opened));
+  assert.equal(s10.points[0].t, T0);
+  const s1m = series(a.store, edges, 'bytes_sent', T0, T0 + 180 * S, 2 * M);
+  assert.equal(s1m.step, M, 'a 2 m step snaps down to the 1 m tier');
+  assert.deepEqual(s1m.points.map((p) => p.v), [0, 1, 2].map((m) => sum(m * 6, m * 6 + 6, (b) => b.sent)));
+  const rtt = series(a.store, edges, 'rtt_mean', T0 + 170 * S, T0 + 200 * S, 10 * S);
+  assert.deepEqual(rtt.points.map((p) => p.v), [100, null, null], 'means are null where nothing was measured');
+  // A node sums its edges: web is the client of both.
+  const node = series(a.store, a.store.queries.seriesEdges({ node: 'svc:shop/web' })!, 'connections', T0, T0 + 180 * S, 10 * S);
+  assert.deepEqual(node.points.map((p) => p.v), perBucket.map((b) => b.opened + 1));
+  assert.equal(a.store.queries.seriesEdges({ edge: 'no|such|1|tcp' }), null);
+  a.store.close();
+});
+
+test('retention deletes old rows; downsampled tiers keep the totals', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const retention = '10s:2m,1m:10m';
+  const a = agent(file, clock, { retention });
+  let opened = 0, sent = 0;
+  for (let k = 0; k < 30; k++) { // 5 minutes of traffic
+    const t = T0 + k * 10 * S + 1 * S;
+    conn(a, web, db, t, { sent: 10 * (k + 1) });
+    conn(a, web, db, t + 1, { sent: 1 });
+    opened += 2; sent += 10 * (k + 1) + 1;
+    a.runTo(T0 + (k + 1) * 10 * S + 5);
+  }
+  const fine = a.store.queries.graphRange(T0, T0 + 5 * M).edges[0];
+  assert.deepEqual([fine.connections.opened, fine.bytes.sent], [opened, sent]);
+  a.runTo(T0 + 8 * M + 5);
+  const coarse = a.store.queries.graphRange(T0, T0 + 5 * M).edges[0];
+  assert.deepEqual([coarse.connections.opened, coarse.bytes.sent], [opened, sent], 'served from the 1 m tier, same totals');
+  a.store.close();
+
+  const raw = new Database(file, { readonly: true });
+  const rows = (res: number) => (raw.prepare('SELECT count(*) AS n FROM samples WHERE res = ?').get(res) as { n: number }).n;
+  assert.equal(rows(10), 0, '10 s rows older than 2 minutes are gone');
+  assert.equal(rows(60), 5, 'five 1 m rows');
+  raw.close();
+
+  const b = agent(file, clock, { retention });
+  b.runTo(T0 + 18 * M + 5); // past the 10 m keep, and past the last event naming the edge (it vanished at ~5.5 m)
+  assert.equal(b.store.queries.graphRange(T0, T0 + 5 * M).edges.length, 0, 'past 10 minutes nothing is left');
+  assert.equal(b.store.queries.events({ from: T0, to: T0 + 5 * M, limit: 10 })!.events.length, 0, 'events age out with the longest tier');
+  b.store.close();
+  const raw2 = new Database(file, { readonly: true });
+  assert.equal((raw2.prepare('SELECT count(*) AS n FROM edges').get() as { n: number }).n, 0, 'dimension rows nothing refers to are pruned');
+  raw2.close();
+});
+
+test('failure samples and container changes go to the timeline, capped per flush with a count', () => {
+  const clock = { now: T0 };
+  const docker = new EventEmitter();
+  const a = agent(tempFile(), clock, { limits: { failures: 2, topology: 200, container: 1 }, identityEvents: docker });
+  for (let i = 0; i < 5; i++) a.ingest(refused(web, db, T0 + 1 * S + i), T0 + 1 * S + i);
+  docker.emit('change', { type: 'start', container: { ...WEB, startedAt: T0 + 2 * S } });
+  docker.emit('change', { type: 'update', container: WEB }); // not a timeline event
+  docker.emit('change', { type: 'stop', container: { ...WEB, stoppedAt: T0 + 3 * S, exitCode: 0 } }); // over the cap of 1
+  a.runTo(T0 + 10 * S + 5);
+  const q = a.store.queries;
+  const failures = q.events({ from: T0, to: T0 + M, limit: 100, types: ['failure'] })!.events;
+  assert.equal(failures.length, 2);
+  assert.equal(failures[0].edge, WEB_DB);
+  assert.equal(failures[0].detail.reason, 'refused');
+  assert.equal(failures[0].detail.clientPid, 5);
+  const suppressed = q.events({ from: T0, to: T0 + M, limit: 100, types: ['suppressed'] })!.events;
+  assert.deepEqual(suppressed.map((x) => x.detail), [{ failures: 3, topology: 0, container: 1 }]);
+  const started = q.events({ from: T0, to: T0 + M, limit: 100, types: ['container_started'] })!.events;
+  assert.equal(started.length, 1);
+  assert.equal(started[0].node, 'svc:shop/web');
+  assert.equal(started[0].time, T0 + 2 * S);
+  assert.equal(started[0].detail.container, 'web-1');
+  assert.equal(q.events({ from: T0, to: T0 + M, limit: 100, node: 'svc:shop/db' })!.events.filter((x) => x.type === 'failure').length, 2, 'node filter finds its edges\' events');
+  assert.equal(q.events({ from: T0, to: T0 + M, limit: 1 })!.truncated, true);
+  assert.equal(q.events({ from: T0, to: T0 + M, limit: 10, node: 'svc:nope' }), null);
+  const e = q.graphRange(T0, T0 + 10 * S).edges[0];
+  assert.deepEqual([e.connections.failed, e.connections.failedBy.refused, e.connections.opened], [5, 5, 0]);
+  a.store.close();
+});
+
+test('one agent per file; a file from a newer schema is refused', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  assert.throws(() => new HistoryStore({ file, clock: () => clock.now }), /in use by another process/);
+  a.store.close();
+  const raw = new Database(file);
+  assert.equal(raw.pragma('user_version', { simple: true }), 1);
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  raw.pragma('user_version = 99');
+  raw.close();
+  assert.throws(() => new HistoryStore({ file, clock: () => clock.now }), /schema version 99, newer/);
+  assert.throws(() => new HistoryStore({ file: tempFile(), flushIntervalMs: 3000 }), /must divide the finest resolution/);
+});

@@ -1,0 +1,268 @@
+// Reading history back: the map at a moment, the map over a range, one metric's
+// series for an edge or node, and the timeline events.
+import type { Db } from './database.js';
+import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
+import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
+import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type Rates } from '../graph/types.js';
+import type { GraphFilter } from '../graph/live-graph.js';
+import { REASON_BY_CODE } from './schema.js';
+
+/** Numbers of one edge over some buckets, before they become a GraphEdge. */
+interface Agg {
+  opened: number; closed: number; failed: number; sent: number; received: number; retransmits: number;
+  active: number; rttSum: number; rttN: number; rttP95: number; durSum: number; durN: number;
+  failedBy: Record<FailureReason, number>;
+  /** End (ms) of the last bucket it has a row in. */
+  lastSeen: number;
+}
+
+interface AggRow { edge: number; o: number; c: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number; ds: number; dn: number; tmax: number }
+
+/** Means are weighted by closed connections, where they were measured (see schema.ts). */
+const WEIGHTED = `sum(rtt_mean * closed) AS rs, sum(CASE WHEN rtt_mean > 0 THEN closed ELSE 0 END) AS rn,
+  sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn`;
+
+/** Series metrics: per bucket, summed over the edge (or over a node's edges). */
+export const METRICS = {
+  connections: 'connections opened',
+  failures: 'connections failed (any reason)',
+  bytes_sent: 'bytes client -> server',
+  bytes_received: 'bytes server -> client',
+  retransmits: 'TCP retransmits',
+  active: 'connections open at the end of the bucket (coarse tiers: the peak)',
+  rtt_mean: 'mean smoothed RTT in microseconds of connections closed, weighted by their number (null when none closed)',
+  rtt_p95: 'RTT p95 in microseconds, the largest of the edges/buckets (null when none closed)',
+  duration_mean: 'mean connection duration in milliseconds, weighted like rtt_mean (null when none closed)',
+} as const;
+export type Metric = keyof typeof METRICS;
+
+export interface SeriesPoint { t: number; v: number | null }
+export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
+
+export interface HistoryEvent {
+  time: number;
+  type: string;
+  node: string | null;
+  edge: string | null;
+  detail: Record<string, unknown>;
+}
+
+export class HistoryQueries {
+  private readonly stmt;
+
+  constructor(db: Db, private readonly dims: Dimensions, private readonly spans: () => TierSpan[], private readonly now: () => number) {
+    const aggCols = `edge, sum(opened) AS o, sum(closed) AS c, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br,
+      sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, max(t) AS tmax`;
+    this.stmt = {
+      range: db.prepare<[number, number, number], AggRow>(`SELECT ${aggCols} FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge`),
+      rangeFailures: db.prepare<[number, number, number], { edge: number; reason: number; n: number }>(
+        'SELECT edge, reason, sum(n) AS n FROM failures WHERE res = ? AND t >= ? AND t < ? GROUP BY edge, reason'),
+      lastSeenIn: db.prepare<[number, number, number], { edge: number; tmax: number }>(
+        'SELECT edge, max(t) AS tmax FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge'),
+      // One seek per (bucket, edge): the samples key is (res, t, edge), so this stays fast for long ranges of a few edges.
+      series: db.prepare<{ res: number; start: number; end: number; edges: string }, { t: number; o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>(
+        `WITH RECURSIVE b(t) AS (SELECT @start UNION ALL SELECT t + @res FROM b WHERE t + @res < @end)
+         SELECT b.t AS t, sum(s.opened) AS o, sum(s.failed) AS f, sum(s.bytes_sent) AS bs, sum(s.bytes_received) AS br, sum(s.retransmits) AS r,
+           sum(s.active) AS a, sum(s.rtt_mean * s.closed) AS rs, sum(CASE WHEN s.rtt_mean > 0 THEN s.closed ELSE 0 END) AS rn,
+           max(CASE WHEN s.rtt_mean > 0 THEN s.rtt_p95 END) AS rp,
+           sum(s.dur_mean * s.closed) AS ds, sum(CASE WHEN s.dur_mean > 0 THEN s.closed ELSE 0 END) AS dn
+         FROM b JOIN samples s ON s.res = @res AND s.t = b.t AND s.edge IN (SELECT value FROM json_each(@edges))
+         GROUP BY b.t`),
+      // For many edges, one pass over the range is cheaper than a seek per edge and bucket (rows come in t order: no sort).
+      seriesScan: db.prepare<{ res: number; start: number; end: number; edges: string }, { t: number; o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>(
+        `SELECT t, sum(opened) AS o, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br, sum(retransmits) AS r,
+           sum(active) AS a, sum(rtt_mean * closed) AS rs, sum(CASE WHEN rtt_mean > 0 THEN closed ELSE 0 END) AS rn,
+           max(CASE WHEN rtt_mean > 0 THEN rtt_p95 END) AS rp,
+           sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn
+         FROM samples WHERE res = @res AND t >= @start AND t < @end AND edge IN (SELECT value FROM json_each(@edges))
+         GROUP BY t`),
+      events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; limit: number },
+        { t: number; type: string; node: string | null; edge: string | null; detail: string | null }>(
+        `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
+         LEFT JOIN nodes n ON n.id = e.node LEFT JOIN edges g ON g.id = e.edge
+         WHERE e.t >= @from AND e.t < @to
+           AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
+           AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
+           AND (@edge IS NULL OR e.edge = @edge)
+         ORDER BY e.t, e.id LIMIT @limit`),
+    };
+  }
+
+  /** The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros). */
+  graphAt(at: number, windowMs: number, filter: GraphFilter = {}): HistoryGraph {
+    const spans = this.spans();
+    const k = tierAt(at, spans);
+    const r = spans[k].resolutionMs, res = r / 1000;
+    const bucket = Math.floor(at / r) * r;
+    const aggs = this.aggregate([{ resolutionMs: r, from: bucket, to: bucket + r }]);
+    const since = Math.floor((bucket - Math.max(windowMs, 0)) / r) * r;
+    for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
+      if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: (row.tmax + res) * 1000 });
+    }
+    return { ...this.build(aggs, r, filter), at, resolutionMs: r };
+  }
+
+  /** Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest). */
+  graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
+    const segments = planRange(from, to, this.spans());
+    const aggs = this.aggregate(segments);
+    const span = segments.length ? segments.at(-1)!.to - segments[0].from : to - from;
+    return { ...this.build(aggs, span, filter), from, to };
+  }
+
+  private aggregate(segments: Segment[]): Map<number, Agg> {
+    const out = new Map<number, Agg>();
+    for (const s of segments) {
+      const res = s.resolutionMs / 1000, a = s.from / 1000, b = s.to / 1000;
+      for (const row of this.stmt.range.all(res, a, b)) {
+        const g = out.get(row.edge) ?? emptyAgg();
+        g.opened += row.o; g.closed += row.c; g.failed += row.f; g.sent += row.bs; g.received += row.br; g.retransmits += row.r;
+        g.active = Math.max(g.active, row.a); g.rttSum += row.rs; g.rttN += row.rn; g.rttP95 = Math.max(g.rttP95, row.rp);
+        g.durSum += row.ds; g.durN += row.dn; g.lastSeen = Math.max(g.lastSeen, (row.tmax + res) * 1000);
+        out.set(row.edge, g);
+      }
+      for (const f of this.stmt.rangeFailures.all(res, a, b)) {
+        const g = out.get(f.edge), reason = REASON_BY_CODE.get(f.reason);
+        if (g && reason) g.failedBy[reason] += f.n;
+      }
+    }
+    return out;
+  }
+
+  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter): GraphSnapshot {
+    const dims = this.dims.edgesByRef(aggs.keys());
+    const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])));
+    const edges: GraphEdge[] = [];
+    const outNodes = new Map<string, GraphNode>();
+    const now = this.now();
+    for (const [ref, g] of aggs) {
+      const d = dims.get(ref);
+      if (!d) continue; // pruned meanwhile
+      const s = nodes.get(d.sourceRef), t = nodes.get(d.targetRef);
+      if (!s || !t || !visible(s, t, filter)) continue;
+      edges.push(toEdge(d, { ...g, lastSeen: Math.min(g.lastSeen, now) }, spanMs)); // the current bucket ends in the future
+      for (const n of new Set([s, t])) {
+        const o = outNodes.get(n.id) ?? toNode(n);
+        o.active += g.active;
+        o.lastSeen = Math.max(o.lastSeen, Math.min(g.lastSeen, now));
+        outNodes.set(n.id, o);
+      }
+    }
+    edges.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return { generatedAt: now, nodes: [...outNodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
+  }
+
+  /** Row ids of the edges a series sums over, or null when the edge or node was never stored. */
+  seriesEdges(q: { edge?: string; node?: string }): number[] | null {
+    if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); return r === undefined ? null : [r]; }
+    const n = this.dims.nodeRef(q.node!);
+    return n === undefined ? null : this.dims.incidentEdges(n);
+  }
+
+  /** The tier and bucket grid a series over [from, to) is drawn on (see seriesTier). */
+  seriesGrid(from: number, to: number, stepMs: number | undefined, targetPoints: number): { tier: number; step: number; from: number; to: number; points: number } {
+    const spans = this.spans();
+    const tier = seriesTier(from, to, stepMs, spans, targetPoints);
+    const step = spans[tier].resolutionMs;
+    const start = Math.floor(from / step) * step, end = Math.ceil(to / step) * step;
+    return { tier, step, from: start, to: end, points: (end - start) / step };
+  }
+
+  /** One metric per bucket of the grid; buckets without rows count 0 (means: null). */
+  timeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }, how?: 'seek' | 'scan'): { step: number; from: number; to: number; points: SeriesPoint[] } {
+    const spans = this.spans();
+    const { tier: k, step, from: start, to: end } = grid;
+    const buckets = new Map<number, { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>();
+    const json = JSON.stringify(edges);
+    // A seek costs about as much as reading ~80 rows in passing (measured): scan when the edges are a large share of all.
+    const query = (how ?? (edges.length * 80 > this.dims.edgeCount() ? 'scan' : 'seek')) === 'scan' ? this.stmt.seriesScan : this.stmt.series;
+    for (const s of planRange(start, end, spans.slice(0, k + 1))) {
+      for (const row of query.all({ res: s.resolutionMs / 1000, start: s.from / 1000, end: s.to / 1000, edges: json })) {
+        const t = Math.floor((row.t * 1000) / step) * step;
+        const b = buckets.get(t);
+        if (!b) { buckets.set(t, { ...row }); continue; }
+        // A coarse bucket made from finer rows: counts add up, the open count keeps its peak.
+        b.o += row.o; b.f += row.f; b.bs += row.bs; b.br += row.br; b.r += row.r; b.a = Math.max(b.a, row.a);
+        b.rs += row.rs; b.rn += row.rn; b.ds += row.ds; b.dn += row.dn;
+        b.rp = row.rp === null ? b.rp : Math.max(b.rp ?? 0, row.rp);
+      }
+    }
+    const points: SeriesPoint[] = [];
+    for (let t = start; t < end; t += step) {
+      const b = buckets.get(t);
+      points.push({ t, v: b ? metricOf(metric, b) : COUNTS.has(metric) ? 0 : null });
+    }
+    return { step, from: start, to: end, points };
+  }
+
+  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
+    let node: number | null = null, edge: number | null = null;
+    if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
+    if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); if (r === undefined) return null; edge = r; }
+    const rows = this.stmt.events.all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, limit: q.limit + 1 });
+    const events = rows.slice(0, q.limit).map((r) => ({ time: r.t, type: r.type, node: r.node, edge: r.edge, detail: r.detail ? JSON.parse(r.detail) : {} }));
+    return { events, truncated: rows.length > q.limit };
+  }
+}
+
+const COUNTS = new Set<Metric>(['connections', 'failures', 'bytes_sent', 'bytes_received', 'retransmits', 'active']);
+
+function metricOf(m: Metric, b: { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }): number | null {
+  switch (m) {
+    case 'connections': return b.o;
+    case 'failures': return b.f;
+    case 'bytes_sent': return b.bs;
+    case 'bytes_received': return b.br;
+    case 'retransmits': return b.r;
+    case 'active': return b.a;
+    case 'rtt_mean': return b.rn ? Math.round(b.rs / b.rn) : null;
+    case 'rtt_p95': return b.rn ? b.rp : null;
+    case 'duration_mean': return b.dn ? Math.round(b.ds / b.dn) / 10 : null;
+  }
+}
+
+function emptyAgg(): Agg {
+  return {
+    opened: 0, closed: 0, failed: 0, sent: 0, received: 0, retransmits: 0, active: 0, rttSum: 0, rttN: 0, rttP95: 0, durSum: 0, durN: 0,
+    failedBy: Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>, lastSeen: 0,
+  };
+}
+
+function rates(g: Agg, spanMs: number): Rates {
+  const s = Math.max(spanMs, 1) / 1000;
+  const r = (v: number) => Math.round((v / s) * 100) / 100;
+  return { connections: r(g.opened), failures: r(g.failed), bytesSent: r(g.sent), bytesReceived: r(g.received) };
+}
+
+function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
+  const rt = rates(g, spanMs);
+  return {
+    id: d.id, source: d.source, target: d.target, port: d.port, protocol: 'tcp',
+    connections: { opened: g.opened, active: g.active, closed: g.closed, failed: g.failed, failedBy: g.failedBy },
+    bytes: { sent: g.sent, received: g.received },
+    rtt: { meanUs: g.rttN ? Math.round(g.rttSum / g.rttN) : 0, p95Us: g.rttN ? g.rttP95 : 0, samples: g.rttN },
+    retransmits: g.retransmits,
+    // Duration p95 is not stored: 0.
+    duration: { meanMs: g.durN ? Math.round(g.durSum / g.durN) / 10 : 0, p95Ms: 0, samples: g.durN },
+    firstSeen: d.firstSeen, lastSeen: g.lastSeen,
+    rates: { '10s': rt, '1m': { ...rt } },
+  };
+}
+
+function toNode(n: StoredNode): GraphNode {
+  const { ref: _ref, ...rest } = n;
+  return { ...rest, lastSeen: 0, active: 0 };
+}
+
+/** The live map's filter rules (group, include), applied to stored nodes. */
+function visible(a: StoredNode, b: StoredNode, f: GraphFilter): boolean {
+  const kindOk = (n: StoredNode) => {
+    if (!f.include) return true;
+    if (n.kind === 'external') return f.include.has('external');
+    if (n.kind === 'client') return f.include.has('clients') || f.include.has('external');
+    if (n.kind === 'process') return f.include.has('host');
+    return true;
+  };
+  if (!kindOk(a) || !kindOk(b)) return false;
+  return !f.group || a.group === f.group || b.group === f.group;
+}

@@ -1,0 +1,130 @@
+// The history routes through the real API server (startApi, fastify inject): the
+// graph route hands at/from/to to the store; bad parameters answer 400 as JSON.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { LiveGraph } from '../graph/live-graph.js';
+import { startApi } from '../api/server.js';
+import type { Agent } from '../agent/agent.js';
+import { HistoryStore } from './history-store.js';
+import { historyRoutes } from './routes.js';
+import { parseRetention } from './retention.js';
+import { identity, connection, web, db, WEB_DB } from './testing.js';
+
+const S = 1000;
+const T0 = Date.now() - 10 * 60 * S - (Date.now() % 60_000); // ten minutes ago, on a minute
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-routes-'));
+const clock = { now: T0 };
+const graph = new LiveGraph(identity, { idleMs: 30 * S });
+const store = new HistoryStore({ file: path.join(dir, 'history.db'), tiers: parseRetention('10s:1h,1m:1d'), clock: () => clock.now });
+// Only what the routes under test touch; /metrics and the stream are not exercised.
+const agent = { graph, status: () => ({}), telemetry: () => ({}) } as unknown as Agent;
+let app: FastifyInstance;
+let plain: FastifyInstance;
+
+before(async () => {
+  store.attach(graph);
+  const c = connection(web, db, T0 + 1 * S, { sent: 1000, received: 100 });
+  graph.ingest(c.open, T0 + 1 * S);
+  graph.ingest(c.close, T0 + 1 * S + 50);
+  clock.now = T0 + 10 * S + 5;
+  store.flush(clock.now);
+  clock.now = T0 + 10 * 60 * S;
+  ({ app } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir }, [historyRoutes(store)]));
+  ({ app: plain } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir })); // no history
+});
+
+after(async () => {
+  await app?.close();
+  await plain?.close();
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function get(url: string, on = app) {
+  const r = await on.inject({ method: 'GET', url });
+  return { status: r.statusCode, body: r.json() as Record<string, any> };
+}
+
+const enc = encodeURIComponent;
+
+test('graph at= and from=&to= come from the store; the live graph still answers without them', async () => {
+  const at = await get(`/api/v1/graph?at=${T0 + 5 * S}`);
+  assert.equal(at.status, 200);
+  assert.equal(at.body.at, T0 + 5 * S);
+  assert.deepEqual(at.body.edges.map((e: { id: string }) => e.id), [WEB_DB]);
+  const range = await get(`/api/v1/graph?from=${enc(new Date(T0).toISOString())}&to=-1m`);
+  assert.equal(range.status, 200);
+  assert.equal(range.body.edges[0].bytes.sent, 1000);
+  assert.equal(range.body.from, T0);
+  assert.equal((await get('/api/v1/graph?from=-15m&group=other')).body.edges.length, 0, 'filters apply to history too');
+  const live = await get('/api/v1/graph');
+  assert.equal(live.status, 200);
+  assert.ok(Array.isArray(live.body.edges));
+  assert.equal((await get('/api/v1/graph?bogus=1')).status, 400, 'the live route still rejects unknown parameters');
+  const off = await get('/api/v1/graph?at=-5m', plain);
+  assert.equal(off.status, 400);
+  assert.match(off.body.message, /history store/);
+});
+
+test('timeseries and events answer with their shapes', async () => {
+  const s = await get(`/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=bytes_sent&from=${T0}&to=${T0 + 30 * S}&step=10s`);
+  assert.equal(s.status, 200);
+  assert.equal(s.body.metric, 'bytes_sent');
+  assert.equal(s.body.step, 10 * S);
+  assert.deepEqual(s.body.points, [{ t: T0, v: 1000 }, { t: T0 + 10 * S, v: 0 }, { t: T0 + 20 * S, v: 0 }]);
+  const n = await get(`/api/v1/timeseries?node=${enc('svc:shop/db')}&metric=connections&from=-15m`);
+  assert.equal(n.status, 200);
+  assert.equal(n.body.points.reduce((a: number, p: { v: number }) => a + p.v, 0), 1);
+  const ev = await get('/api/v1/events?from=-1h&type=edge_appeared');
+  assert.equal(ev.status, 200);
+  assert.deepEqual(ev.body.events.map((e: { edge: string }) => e.edge), [WEB_DB]);
+  const h = await get('/api/v1/history');
+  assert.equal(h.status, 200);
+  assert.equal(h.body.retention, '10s:1h,1m:1d');
+  assert.ok(h.body.sizeBytes > 0);
+});
+
+test('bad times, reversed ranges, unknown metrics and missing ids answer 400 with a JSON error', async () => {
+  const e = enc(WEB_DB);
+  const bad = [
+    '/api/v1/graph?at=yesterday',
+    '/api/v1/graph?at=2026-13-45',
+    '/api/v1/graph?from=-1h&to=-2h',
+    '/api/v1/graph?from=now&to=now',
+    '/api/v1/graph?to=-1h',
+    '/api/v1/graph?at=-1h&from=-2h',
+    '/api/v1/graph?from=-1h&window=5m',
+    '/api/v1/graph?at=-1h&bogus=1',
+    '/api/v1/graph?at=-1h&at=-2h',
+    '/api/v1/timeseries?metric=connections',
+    `/api/v1/timeseries?edge=${e}&node=x&metric=connections`,
+    `/api/v1/timeseries?edge=${e}`,
+    `/api/v1/timeseries?edge=${e}&metric=latency`,
+    `/api/v1/timeseries?edge=${e}&metric=connections&step=0s`,
+    `/api/v1/timeseries?edge=${e}&metric=connections&step=-10s`,
+    `/api/v1/timeseries?edge=${e}&metric=connections&from=-1h&to=-2h`,
+    `/api/v1/timeseries?edge=${e}&metric=connections&from=-300d&step=1s`,
+    '/api/v1/events?from=soon',
+    '/api/v1/events?limit=0',
+    '/api/v1/events?limit=ten',
+    '/api/v1/events?type=bogus',
+  ];
+  for (const url of bad) {
+    const r = await get(url);
+    assert.equal(r.status, 400, url);
+    assert.equal(r.body.error, 'bad_request', url);
+    assert.equal(typeof r.body.message, 'string', url);
+  }
+});
+
+test('an edge or node the store never saw answers 404', async () => {
+  const r = await get(`/api/v1/timeseries?edge=${enc('a|b|1|tcp')}&metric=connections`);
+  assert.equal(r.status, 404);
+  assert.equal(r.body.error, 'not_found');
+  assert.equal((await get('/api/v1/timeseries?node=svc:none&metric=active')).status, 404);
+  assert.equal((await get('/api/v1/events?node=svc:none')).status, 404);
+});

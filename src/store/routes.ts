@@ -1,0 +1,124 @@
+// History API: /api/v1/graph?at= and ?from=&to= (through the graph route's hook),
+// /api/v1/timeseries, /api/v1/events and /api/v1/history (what is stored).
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from '../api/params.js';
+import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from '../api/server.js';
+import { parseTime } from './time.js';
+import { METRICS, type HistoryGraph, type Metric } from './queries.js';
+import type { HistoryStore } from './history-store.js';
+import type { EventType } from './sampler.js';
+import { HISTORY_DEFAULTS } from '../config/defaults.js';
+
+/** An id the store never saw: answered 404. */
+export class NotFound extends Error {}
+
+const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
+const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
+const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
+export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
+  'container_started', 'container_stopped', 'container_renamed', 'failure', 'suppressed'];
+
+type Query = Record<string, unknown>;
+
+function single(q: Query, name: string): string | undefined {
+  const v = q[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new BadRequest(`${name} must be given once`);
+  return v;
+}
+
+function id(q: Query, name: string): string | undefined {
+  const v = single(q, name);
+  if (v !== undefined && (!v || v.length > 1024)) throw new BadRequest(`${name} must be a ${name} id as the graph gives it`);
+  return v;
+}
+
+/** from/to with defaults; from must come before to. */
+function range(q: Query, now: number, defaultFrom?: string): { from: number; to: number } {
+  const f = single(q, 'from') ?? defaultFrom;
+  if (f === undefined) throw new BadRequest('from is required (ISO-8601, unix ms, now, or relative like -1h)');
+  const from = parseTime(f, 'from', now);
+  const to = parseTime(single(q, 'to') ?? 'now', 'to', now);
+  if (from >= to) throw new BadRequest(`from must be before to (got from=${new Date(from).toISOString()}, to=${new Date(to).toISOString()})`);
+  return { from, to };
+}
+
+/** /api/v1/graph with at, or with from and to. */
+export function historyGraph(store: HistoryStore, q: Query): HistoryGraph {
+  onlyKnown(q, GRAPH_KNOWN);
+  const now = store.now();
+  const filter = parseGraphFilter(q);
+  const at = single(q, 'at');
+  if (at !== undefined) {
+    if (q.from !== undefined || q.to !== undefined) throw new BadRequest('give either at, or from and to, not both');
+    return store.queries.graphAt(parseTime(at, 'at', now), filter.windowMs ?? HISTORY_DEFAULTS.atWindowMs, filter);
+  }
+  if (filter.windowMs !== undefined) throw new BadRequest('window applies to the live map and to at=, not to from/to');
+  const r = range(q, now);
+  return store.queries.graphRange(r.from, r.to, filter);
+}
+
+export function historySeries(store: HistoryStore, q: Query) {
+  onlyKnown(q, SERIES_KNOWN);
+  const edge = id(q, 'edge'), node = id(q, 'node');
+  if ((edge === undefined) === (node === undefined)) throw new BadRequest('give exactly one of edge or node');
+  const metric = single(q, 'metric');
+  if (metric === undefined) throw new BadRequest(`metric is required: one of ${Object.keys(METRICS).join(', ')}`);
+  if (!(metric in METRICS)) throw new BadRequest(`unknown metric "${metric}"; known: ${Object.keys(METRICS).join(', ')}`);
+  const s = single(q, 'step');
+  const step = s === undefined ? undefined : parseDuration(s, 'step');
+  const r = range(q, store.now(), '-1h');
+  const edges = store.queries.seriesEdges({ edge, node });
+  if (!edges) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
+  const grid = store.queries.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);
+  if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) throw new BadRequest(`that range has ${grid.points} points at step ${grid.step / 1000}s; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
+  const out = store.queries.timeseries(edges, metric as Metric, grid);
+  return { metric, ...(edge !== undefined ? { edge } : { node }), step: out.step, from: out.from, to: out.to, points: out.points };
+}
+
+export function historyEvents(store: HistoryStore, q: Query) {
+  onlyKnown(q, EVENTS_KNOWN);
+  const r = range(q, store.now(), '-1h');
+  const l = single(q, 'limit');
+  let limit: number = HISTORY_DEFAULTS.eventsDefaultLimit;
+  if (l !== undefined) {
+    limit = Number(l);
+    if (!/^\d+$/.test(l) || limit < 1 || limit > HISTORY_DEFAULTS.eventsMaxLimit) throw new BadRequest(`limit must be a whole number from 1 to ${HISTORY_DEFAULTS.eventsMaxLimit}, got "${l}"`);
+  }
+  const t = single(q, 'type');
+  let types: string[] | undefined;
+  if (t !== undefined) {
+    types = t.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = types.filter((x) => !(EVENT_TYPES as string[]).includes(x));
+    if (!types.length || bad.length) throw new BadRequest(`type takes ${EVENT_TYPES.join(', ')}; got "${t}"`);
+  }
+  const node = id(q, 'node'), edge = id(q, 'edge');
+  const out = store.queries.events({ ...r, limit, types, node, edge });
+  if (!out) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
+  return { from: r.from, to: r.to, ...out };
+}
+
+/** Bad input answers 400, an unknown id 404, each as {error, message}; anything else goes to the app's handler. */
+async function answer(reply: FastifyReply, fn: () => unknown): Promise<unknown> {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: e.message });
+    if (e instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: e.message });
+    throw e;
+  }
+}
+
+export function historyRoutes(store: HistoryStore): RoutePlugin {
+  return (app: FastifyInstance) => {
+    const graph: GraphHistory = { graph: (q) => historyGraph(store, q) };
+    app.decorate(GRAPH_HISTORY, graph);
+    const q = (req: { query: unknown }) => (req.query ?? {}) as Query;
+    app.get('/api/v1/timeseries', (req, reply) => answer(reply, () => historySeries(store, q(req))));
+    app.get('/api/v1/events', (req, reply) => answer(reply, () => historyEvents(store, q(req))));
+    app.get('/api/v1/history', (req, reply) => answer(reply, () => {
+      onlyKnown(q(req), ['token']);
+      return { ...store.status(), metrics: METRICS, eventTypes: EVENT_TYPES };
+    }));
+  };
+}

@@ -1,0 +1,83 @@
+// Pure parts of the store: retention specs, time parameters, tier planning, interval means.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseRetention, formatRetention } from './retention.js';
+import { parseTime } from './time.js';
+import { planRange, seriesTier, tierAt, type TierSpan } from './plan.js';
+import { intervalMean } from './interval-mean.js';
+import { defaultDataDir } from './paths.js';
+import { BadRequest } from '../api/params.js';
+
+const S = 1000, M = 60_000, H = 3_600_000, D = 86_400_000;
+
+test('retention: tiers parse fine to coarse; bad specs are refused with a reason', () => {
+  assert.deepEqual(parseRetention('10s:24h,1m:7d'), [{ resolutionMs: 10 * S, keepMs: 24 * H }, { resolutionMs: M, keepMs: 7 * D }]);
+  assert.equal(formatRetention(parseRetention('10s:24h, 1m:7d ,1h:90d')), '10s:1d,1m:7d,1h:90d');
+  assert.throws(() => parseRetention(''), /resolution:keep/);
+  assert.throws(() => parseRetention('10s'), /resolution:keep/);
+  assert.throws(() => parseRetention('1m:7d,10s:24h'), /fine to coarse/);
+  assert.throws(() => parseRetention('10s:24h,15s:7d'), /multiple/);
+  assert.throws(() => parseRetention('10s:24h,1m:1h'), /keeps less than the finer/);
+  assert.throws(() => parseRetention('1500ms:1h'), /whole seconds/);
+  assert.throws(() => parseRetention('1m:30s'), /less than one bucket/);
+  assert.throws(() => parseRetention('10x:1h'), /duration/);
+});
+
+test('time parameters: ISO-8601, unix ms, now, relative; nonsense is a BadRequest', () => {
+  const now = Date.UTC(2026, 5, 1, 12, 0, 0);
+  assert.equal(parseTime('now', 'at', now), now);
+  assert.equal(parseTime('-15m', 'at', now), now - 15 * M);
+  assert.equal(parseTime('-2h', 'at', now), now - 2 * H);
+  assert.equal(parseTime('-1d', 'at', now), now - D);
+  assert.equal(parseTime(String(now - 5000), 'at', now), now - 5000);
+  assert.equal(parseTime('2026-06-01T11:00:00Z', 'at', now), now - H);
+  assert.equal(parseTime('2026-06-01T13:30:00+02:00', 'at', now), now - 30 * M);
+  for (const bad of ['', 'yesterday', '-', '-15x', '+15m', '2026-13-45T99:00:00Z', '12.5', '1999-01-01T00:00:00Z', '99999999999999']) {
+    assert.throws(() => parseTime(bad, 'at', now), BadRequest, bad);
+  }
+});
+
+test('range plan: coarse tier for whole buckets, finer for the ends and the part not rolled up yet', () => {
+  const now = 10 * D;
+  const spans: TierSpan[] = [
+    { resolutionMs: 10 * S, from: now - D, to: Infinity },
+    { resolutionMs: M, from: now - 7 * D, to: now - 2 * M },
+  ];
+  // 1 h ending now, from a ragged start: 10 s head, 1 m middle up to the roll-up mark, 10 s tail.
+  const from = now - H + 15 * S;
+  assert.deepEqual(planRange(from, now, spans), [
+    { resolutionMs: 10 * S, from: now - H + 10 * S, to: now - H + M },
+    { resolutionMs: M, from: now - H + M, to: now - 2 * M },
+    { resolutionMs: 10 * S, from: now - 2 * M, to: now },
+  ]);
+  // Older than the finest tier keeps: the coarse bucket at the edge is used whole.
+  assert.deepEqual(planRange(now - 3 * D + 15 * S, now - 2 * D + 15 * S, spans), [{ resolutionMs: M, from: now - 3 * D, to: now - 2 * D + M }]);
+  // Shorter than a coarse bucket: the finest tier only.
+  assert.deepEqual(planRange(now - 50 * S, now - 20 * S, spans), [{ resolutionMs: 10 * S, from: now - 50 * S, to: now - 20 * S }]);
+  assert.equal(tierAt(now - H, spans), 0);
+  assert.equal(tierAt(now - 2 * D, spans), 1);
+  assert.equal(seriesTier(now - H, now, undefined, spans, 1000), 0, '360 points at 10 s');
+  assert.equal(seriesTier(now - 20 * H, now, undefined, spans, 1000), 1, '7200 points at 10 s is too many');
+  assert.equal(seriesTier(now - H, now, 5 * M, spans, 1000), 1, 'step 5m snaps to 1m');
+  assert.equal(seriesTier(now - H, now, 1 * S, spans, 1000), 0, 'step 1s snaps to the finest');
+  assert.equal(seriesTier(now - 3 * D, now, 10 * S, spans, 1000), 1, 'the finest tier no longer reaches back');
+});
+
+test('interval mean: exact for a fresh edge, no spikes from rounding on a long-lived one', () => {
+  assert.equal(intervalMean(0, 0, 120, 4, 1), 120);
+  assert.equal(intervalMean(100, 2, 150, 4, 1), 200, 'exact while counts are small');
+  // 100000 samples at ~50.4 µs, then 10 more at ~50 µs: rounded means both read 50.
+  assert.equal(intervalMean(50, 100_000, 50, 100_010, 1), 50, 'naive difference would say 50, fine');
+  // Rounded running mean ticks from 50 to 51 with 10 new samples: the naive difference says ~10050 µs.
+  const m = intervalMean(50, 100_000, 51, 100_010, 1);
+  assert.ok(m >= 51 && m < 51 + 1e-9, `steady: ${m}`);
+  // A real shift with enough samples still shows.
+  assert.ok(intervalMean(50, 1000, 95, 2000, 1) > 135);
+  assert.equal(intervalMean(50, 10, 50, 10, 1), 0, 'no new samples');
+});
+
+test('data folder: /var/lib/dhrishti as root, else under the home folder', () => {
+  assert.equal(defaultDataDir(0, {}), '/var/lib/dhrishti');
+  assert.match(defaultDataDir(1000, {}), /\.local\/share\/dhrishti$/);
+  assert.equal(defaultDataDir(1000, { XDG_DATA_HOME: '/x/data' }), '/x/data/dhrishti');
+});

@@ -1,0 +1,65 @@
+// The write path: one flush's rows and events into the finest tier. The caller
+// wraps it in the flush's single transaction.
+import type { Db } from './database.js';
+import type { Dimensions, NodeDesc } from './dimensions.js';
+import type { EventRecord, IntervalRow } from './sampler.js';
+import type { FailureReason } from '../graph/types.js';
+import { REASON_CODES } from './schema.js';
+
+/** A mean column merged with another row's, both weighted by their closed connections (only where the mean was measured). */
+export function mergeMean(col: string): string {
+  const w = (side: string) => `(CASE WHEN ${side}${col} > 0 THEN ${side}closed ELSE 0 END)`;
+  return `${col} = CASE WHEN ${w('')} + ${w('excluded.')} > 0
+    THEN CAST(round((${col} * ${w('')} + excluded.${col} * ${w('excluded.')}) * 1.0 / (${w('')} + ${w('excluded.')})) AS INTEGER) ELSE 0 END`;
+}
+
+export interface Batch {
+  /** When the flush ran (unix ms). */
+  time: number;
+  /** Start (unix ms) of the finest-tier bucket the interval's numbers belong to. */
+  bucket: number;
+  rows: IntervalRow[];
+  /** Descriptors of the nodes the rows and events refer to. */
+  nodes: Map<string, NodeDesc>;
+  events: EventRecord[];
+}
+
+export class SampleWriter {
+  private readonly insertSample;
+  private readonly insertFailure;
+  private readonly insertEvent;
+
+  constructor(db: Db, private readonly dims: Dimensions, private readonly resolutionMs: number) {
+    // Several flushes may land in one bucket (a flush interval shorter than the finest
+    // resolution, or a clock step back): they add up, and `active` is the latest.
+    this.insertSample = db.prepare(`INSERT INTO samples (res, t, edge, opened, closed, failed, bytes_sent, bytes_received, retransmits, active, rtt_mean, rtt_p95, dur_mean)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (res, t, edge) DO UPDATE SET
+        opened = opened + excluded.opened, closed = closed + excluded.closed, failed = failed + excluded.failed,
+        bytes_sent = bytes_sent + excluded.bytes_sent, bytes_received = bytes_received + excluded.bytes_received,
+        retransmits = retransmits + excluded.retransmits, active = excluded.active,
+        ${mergeMean('rtt_mean')}, rtt_p95 = max(rtt_p95, excluded.rtt_p95), ${mergeMean('dur_mean')}`);
+    this.insertFailure = db.prepare(`INSERT INTO failures (res, t, edge, reason, n) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (res, t, edge, reason) DO UPDATE SET n = n + excluded.n`);
+    this.insertEvent = db.prepare('INSERT INTO events (t, type, node, edge, detail) VALUES (?, ?, ?, ?, ?)');
+  }
+
+  write(b: Batch): void {
+    const res = this.resolutionMs / 1000;
+    const t = Math.floor(b.bucket / this.resolutionMs) * res;
+    const nodeOf = (k: string) => b.nodes.get(k);
+    for (const r of b.rows) {
+      const edge = this.dims.edge(r.edge, nodeOf, b.time);
+      // Means ride on `closed` as their weight: without a closed connection there is nothing to weigh.
+      const closed = r.closed > 0;
+      this.insertSample.run(res, t, edge, r.opened, r.closed, r.failed, r.bytesSent, r.bytesReceived, r.retransmits, r.active,
+        closed ? Math.round(r.rttMeanUs) : 0, closed ? Math.round(r.rttP95Us) : 0, closed ? Math.round(r.durMeanMs * 10) : 0);
+      for (const [reason, n] of Object.entries(r.failedBy)) if (n) this.insertFailure.run(res, t, edge, REASON_CODES[reason as FailureReason], n);
+    }
+    for (const e of b.events) {
+      const node = e.node ? this.dims.node(e.node, b.time) : null;
+      const edge = e.edge ? this.dims.edge(e.edge, nodeOf, b.time) : null;
+      this.insertEvent.run(Math.round(e.time), e.type, node, edge, e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : null);
+    }
+  }
+}

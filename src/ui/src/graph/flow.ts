@@ -1,0 +1,169 @@
+// Motion on edges with traffic: small dots travelling from client to server, drawn on
+// a canvas of their own above Cytoscape's. Moving them never makes Cytoscape redraw
+// the graph, so a thousand edges stay smooth; geometry is re-read only when nodes move.
+import type cytoscape from 'cytoscape';
+import { UI } from '../config.js';
+import type { Palette } from './palette.js';
+
+interface Track {
+  x1: number; y1: number; x2: number; y2: number;
+  /** Quadratic control point when Cytoscape bends the edge (parallel or opposite edges). */
+  cx: number | null; cy: number | null;
+  length: number;
+  color: string;
+  dots: number;
+  radius: number;
+  /** Dot speed in graph units per second. */
+  speed: number;
+  phase: number;
+}
+
+export class FlowOverlay {
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private tracks: Track[] = [];
+  private dirty = true;
+  private raf = 0;
+  private lastDraw = 0;
+  private cleared = true;
+  private readonly reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
+  private readonly onPosition = () => { this.invalidate(); };
+  private readonly onMotionPref = () => { this.invalidate(); };
+
+  constructor(private readonly cy: cytoscape.Core, container: HTMLElement, private palette: Palette) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.className = 'flow-layer';
+    this.canvas.setAttribute('aria-hidden', 'true');
+    this.canvas.dataset.testid = 'flow-layer';
+    container.appendChild(this.canvas);
+    this.ctx = this.canvas.getContext('2d')!;
+    cy.on('position add remove', this.onPosition);
+    cy.on('layoutstop', this.onPosition);
+    this.reducedMotion.addEventListener('change', this.onMotionPref);
+    this.loop = this.loop.bind(this);
+    this.raf = requestAnimationFrame(this.loop);
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.raf);
+    this.raf = 0;
+    this.reducedMotion.removeEventListener('change', this.onMotionPref);
+    this.cy.off('position add remove', this.onPosition);
+    this.cy.off('layoutstop', this.onPosition);
+    this.canvas.remove();
+  }
+
+  setPalette(p: Palette): void { this.palette = p; this.invalidate(); }
+
+  /** The flowing edges changed (added, removed, restyled, moved or filtered). */
+  invalidate(): void {
+    this.dirty = true;
+    if (!this.raf && !this.canvas.isConnected) return;
+    if (!this.raf) this.raf = requestAnimationFrame(this.loop);
+  }
+
+  private rebuild(): void {
+    this.dirty = false;
+    const p = this.palette;
+    // the busiest edges move; on a crowded map the rest would only add noise
+    const edges = this.cy.edges('.flowing').filter((e) => !e.hasClass('hidden') && !e.hasClass('faded'))
+      .sort((a, b) => Number(b.data('width')) - Number(a.data('width')));
+    const tracks: Track[] = [];
+    const limit = Math.min(edges.length, UI.maxAnimatedEdges);
+    for (let i = 0; i < limit; i++) {
+      const e = edges[i] as cytoscape.EdgeSingular;
+      const s = e.sourceEndpoint();
+      const t = e.targetEndpoint();
+      if (!s || !t || !Number.isFinite(s.x) || !Number.isFinite(t.x)) continue;
+      const cps = e.controlPoints?.();
+      const cp = cps && cps.length === 1 ? cps[0] : null;
+      const length = Math.hypot(t.x - s.x, t.y - s.y);
+      if (length < 8) continue;
+      const width = Number(e.data('width')) || 2;
+      const color = e.hasClass('failing') ? p.edgeFail : e.hasClass('warn') ? p.edgeWarn : p.edgeOk;
+      tracks.push({
+        x1: s.x, y1: s.y, x2: t.x, y2: t.y,
+        cx: cp ? cp.x : null, cy: cp ? cp.y : null,
+        length, color,
+        dots: Math.max(1, Math.min(4, Math.round(length / 140))),
+        radius: 1.6 + width * 0.45,
+        speed: 45 + width * 10,
+        // a stable phase per edge so dots on neighbouring edges do not march in step
+        phase: (hash(e.id()) % 1000) / 1000,
+      });
+    }
+    this.tracks = tracks;
+  }
+
+  /** Runs only while there is something to move: an idle map costs no frames here. */
+  private loop(now: number): void {
+    this.raf = 0;
+    if (this.dirty) this.rebuild();
+    const moving = this.tracks.length > 0 && !this.reducedMotion.matches;
+    if (now - this.lastDraw >= 1000 / UI.flowFps || !moving) {
+      this.lastDraw = now;
+      if (!document.hidden) this.draw(now);
+    }
+    if (moving) this.raf = requestAnimationFrame(this.loop);
+  }
+
+  private draw(now: number): void {
+    const c = this.canvas;
+    const w = this.cy.width(), h = this.cy.height();
+    const dpr = window.devicePixelRatio || 1;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+      c.style.width = `${w}px`;
+      c.style.height = `${h}px`;
+    }
+    const ctx = this.ctx;
+    if (!this.tracks.length || this.reducedMotion.matches) {
+      if (!this.cleared) { ctx.clearRect(0, 0, c.width, c.height); this.cleared = true; }
+      return;
+    }
+    const zoom = this.cy.zoom();
+    const pan = this.cy.pan();
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    this.cleared = false;
+    ctx.translate(pan.x, pan.y);
+    ctx.scale(zoom, zoom);
+    // visible part of the graph, in graph coordinates
+    const x0 = -pan.x / zoom, y0 = -pan.y / zoom, x1 = x0 + w / zoom, y1 = y0 + h / zoom;
+    const secs = now / 1000;
+    const halo = this.palette.canvas;
+    const minR = 1.8 / zoom;
+    ctx.lineWidth = 1.2 / zoom;
+    ctx.strokeStyle = halo;
+    for (const t of this.tracks) {
+      if (Math.max(t.x1, t.x2) < x0 || Math.min(t.x1, t.x2) > x1 || Math.max(t.y1, t.y2) < y0 || Math.min(t.y1, t.y2) > y1) continue;
+      ctx.fillStyle = t.color;
+      const r = Math.max(minR, t.radius);
+      const base = (secs * t.speed) / t.length + t.phase;
+      ctx.beginPath();
+      for (let i = 0; i < t.dots; i++) {
+        const u = (base + i / t.dots) % 1;
+        let x: number, y: number;
+        if (t.cx !== null && t.cy !== null) {
+          const v = 1 - u;
+          x = v * v * t.x1 + 2 * v * u * t.cx + u * u * t.x2;
+          y = v * v * t.y1 + 2 * v * u * t.cy + u * u * t.y2;
+        } else {
+          x = t.x1 + (t.x2 - t.x1) * u;
+          y = t.y1 + (t.y2 - t.y1) * u;
+        }
+        ctx.moveTo(x + r, y);
+        ctx.arc(x, y, r, 0, Math.PI * 2);
+      }
+      ctx.fill();
+      ctx.stroke();
+    }
+  }
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}

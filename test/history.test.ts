@@ -1,0 +1,95 @@
+// History end to end: the real agent records real loopback connections, is
+// stopped (SIGTERM) and started again on the same data folder, and still serves them.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { node, start, stopAll, type Child } from './support/children.js';
+import { SERVER, CLIENT } from './support/scripts.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import type { GraphEdge } from '../src/graph/types.js';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-history-e2e-'));
+after(async () => {
+  await stopAll();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    }).on('error', reject);
+  });
+}
+
+async function agent(port: number): Promise<Child> {
+  const a = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--data-dir', dataDir, '--no-docker', '--flush-interval', '1s']);
+  await a.waitFor(/API on http/, 30_000);
+  return a;
+}
+
+async function get(port: number, url: string): Promise<any> {
+  const r = await fetch(`http://127.0.0.1:${port}${url}`);
+  const body = await r.json();
+  assert.equal(r.status, 200, `${url}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('a restarted agent still serves the connections its earlier run recorded', async () => {
+  const port1 = await freePort();
+  const first = await agent(port1);
+  assert.ok(first.lines.some((l) => l.includes(`history in ${dataDir}`)), first.lines.join('\n'));
+  const server = node(SERVER, ['127.0.0.1', '64']);
+  const serverPort = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const began = Date.now();
+  for (let i = 0; i < 3; i++) {
+    const c = node(CLIENT, ['127.0.0.1', String(serverPort), '1000']);
+    assert.equal((await c.waitFor(/^done (\d+)/))[1], '64');
+  }
+  const done = Date.now();
+  const ours = (g: { edges: GraphEdge[] }) => g.edges.find((e) => e.port === serverPort && e.connections.opened >= 3);
+  const recorded = await until('the edge in the history', async () => ours(await get(port1, `/api/v1/graph?from=${began - 1000}&to=now`)));
+  assert.equal(recorded.source, 'proc:node');
+  assert.equal(recorded.target, 'proc:node');
+
+  await first.stop(); // SIGTERM: the last interval is written, the file closed
+  assert.equal(await first.exited, 0, first.stderr.join('\n'));
+
+  const port2 = await freePort();
+  const second = await agent(port2);
+  const range = await get(port2, `/api/v1/graph?from=${began - 1000}&to=${done + 5000}`);
+  const e = ours(range);
+  assert.ok(e, `edge to port ${serverPort} in ${JSON.stringify(range.edges.map((x: GraphEdge) => x.id))}`);
+  assert.equal(e.id, recorded.id);
+  assert.equal(e.connections.opened, 3);
+  assert.equal(e.connections.failed, 0);
+  assert.deepEqual(e.bytes, { sent: 3000, received: 192 });
+  assert.ok(range.nodes.some((n: { id: string }) => n.id === 'proc:node'));
+
+  const at = await get(port2, `/api/v1/graph?at=${done}`);
+  assert.ok(at.edges.some((x: GraphEdge) => x.id === recorded.id), 'at= shows it');
+  assert.equal(second.lines.filter((l) => /history in/.test(l)).length, 1);
+
+  const series = await get(port2, `/api/v1/timeseries?edge=${encodeURIComponent(recorded.id)}&metric=connections&from=${began - 60_000}&to=now`);
+  assert.equal(series.points.reduce((s: number, p: { v: number }) => s + p.v, 0), 3);
+  const events = await get(port2, `/api/v1/events?from=${began - 60_000}&to=now`);
+  const types = events.events.map((x: { type: string }) => x.type);
+  assert.deepEqual(types.filter((t: string) => t.startsWith('agent_')).slice(-3), ['agent_started', 'agent_stopped', 'agent_started']);
+  assert.ok(events.events.some((x: { type: string; edge: string }) => x.type === 'edge_appeared' && x.edge === recorded.id));
+  await second.stop();
+  assert.equal(await second.exited, 0);
+});
