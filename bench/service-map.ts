@@ -550,10 +550,11 @@ function printSummary(l: LatencyResult | null, s: ScaleResult | null): void {
     if (idle) rows.push([`agent RSS, ${s.containers} containers, no connections`, `${mb(idle.rssFinal)} MB`, '', '']);
     for (const c of s.cases) {
       const tag = c.name.slice(0, 1);
-      rows.push([`${tag}: agent RSS max (${s.containers} ctrs, ${int(c.active)} conns)`, `${mb(c.usage.rssMax)} MB`, `<= ${TARGET_RSS_MB} MB`, met(c.usage.rssMax <= TARGET_RSS_MB * (1 << 20))]);
+      rows.push([`${tag}: agent RSS max (${s.containers} ctrs, ${int(s.connectionsOpened)} conns)`, `${mb(c.usage.rssMax)} MB`, `<= ${TARGET_RSS_MB} MB`, met(c.usage.rssMax <= TARGET_RSS_MB * (1 << 20))]);
       rows.push([`${tag}: agent RSS peak (VmHWM)`, `${mb(c.usage.peak)} MB`, '', '']);
       rows.push([`${tag}: agent CPU`, `${fixed(c.usage.cpuPercent, 1)}%`, '', '']);
       rows.push([`${tag}: catch-up (${c.catchUpFrom})`, `${fixed(c.catchUpMs / 1000, 1)} s`, '', '']);
+      rows.push([`${tag}: connections active on the map`, int(c.serverEdges.reduce((n, e) => n + e.active, 0)), `= ${int(s.connectionsOpened)}`, met(c.serverEdges.reduce((n, e) => n + e.active, 0) === s.connectionsOpened)]);
     }
   }
   console.log('\n== Summary ==');

@@ -121,7 +121,7 @@ async function measure(o: Options): Promise<void> {
     const firstDrawMs = Date.now() - t0;
     // CPU the page burns with nothing arriving (the moving dots), to take out of the per-update figure
     server.pause(true);
-    await b.page.waitForTimeout(1500);
+    await b.page.waitForTimeout(3000); // let the first drawing settle
     const idle0 = { cpu: b.cpuMs(), t: Date.now() };
     await b.page.waitForTimeout(4000);
     const idleCpuPerSec = (b.cpuMs() - idle0.cpu) / ((Date.now() - idle0.t) / 1000);

@@ -22,7 +22,8 @@ if newer dist/.stamp src bench test tsconfig.json package.json; then
   touch dist/.stamp
 fi
 
-if [ -f src/ui/package.json ] && newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/package.json; then
+if newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/vite.config.ts src/ui/tsconfig.json src/graph/types.ts package-lock.json; then
   echo "build: web UI"
-  npm --prefix src/ui run build --silent
+  npx --no-install tsc -p src/ui
+  npx --no-install vite build --config src/ui/vite.config.ts --logLevel warn
 fi

@@ -59,7 +59,7 @@ export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: Rou
       if (!app.hasDecorator(GRAPH_HISTORY)) throw new BadRequest('at, from and to need the history store, which is off on this agent');
       return (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY].graph(q(req));
     }
-    onlyKnown(q(req), GRAPH_PARAMS);
+    onlyKnown(q(req), [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS]); // history ones were routed above
     return agent.graph.snapshot(parseGraphFilter(q(req)));
   });
   app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {

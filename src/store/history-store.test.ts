@@ -260,3 +260,20 @@ test('one agent per file; a file from a newer schema is refused', () => {
   assert.throws(() => new HistoryStore({ file, clock: () => clock.now }), /schema version 99, newer/);
   assert.throws(() => new HistoryStore({ file: tempFile(), flushIntervalMs: 3000 }), /must divide the finest resolution/);
 });
+
+test('after the retention changes, rows of a tier no longer configured age out with the longest keep', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock, { retention: '10s:1h,1m:1d' });
+  conn(a, web, db, T0 + 1 * S, { sent: 100 });
+  a.runTo(T0 + 3 * M + 5); // the first minutes are rolled into 1 m rows
+  a.store.close();
+  const b = agent(file, clock, { retention: '10s:1h' });
+  b.runTo(T0 + 30 * M + 5);
+  assert.equal(b.store.queries.graphRange(T0, T0 + M).edges.length, 1, 'still within the keep');
+  b.runTo(T0 + 65 * M + 5);
+  b.store.close();
+  const raw = new Database(file, { readonly: true });
+  assert.equal((raw.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n, 0, '1 m rows gone after an hour, like the 10 s ones');
+  raw.close();
+});

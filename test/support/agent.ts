@@ -1,5 +1,7 @@
 // Runs the real `dhrishti run` as a child process on a free port, and talks to its API.
 import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { start, type Child } from './children.js';
 import { REPO_ROOT } from '../../src/config/defaults.js';
@@ -15,11 +17,16 @@ export async function freePort(): Promise<number> {
 
 export interface RunningAgent { child: Child; url: string; port: number; stop(): Promise<void> }
 
+/** Starts `dhrishti run`; history goes to a temp folder (removed on stop) unless args name one. */
 export async function startAgent(args: string[] = []): Promise<RunningAgent> {
   const port = await freePort();
-  const child = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), ...args]);
+  const own = args.includes('--data-dir') || args.includes('--no-history') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-data-'));
+  const child = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), ...(own ? ['--data-dir', own] : []), ...args]);
   await child.waitFor(/API on http/, 30000);
-  return { child, port, url: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+  return {
+    child, port, url: `http://127.0.0.1:${port}`,
+    async stop() { await child.stop(); if (own) fs.rmSync(own, { recursive: true, force: true }); },
+  };
 }
 
 export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {

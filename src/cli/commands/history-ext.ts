@@ -23,7 +23,7 @@ const cli = <T>(parse: (v: string) => T) => (v: string): T => {
 runExtensions.push({
   options(cmd: Command) {
     cmd
-      .option('--data-dir <path>', `folder of the history database (default ${DEFAULTS.dataDirRoot} as root, else ~/${DEFAULTS.dataDirUser})`)
+      .addOption(new Option('--data-dir <path>', `folder of the history database (default ${DEFAULTS.dataDirRoot} as root, else ~/${DEFAULTS.dataDirUser})`).env('DHRISHTI_DATA_DIR'))
       .option('--retention <tiers>', `history kept, as resolution:keep per tier, finest first (default ${HISTORY_DEFAULTS.retention})`, cli(parseRetention))
       .option('--no-history', 'keep no history (live map only)')
       // Tests flush every second instead of every finest bucket.
@@ -34,7 +34,18 @@ runExtensions.push({
     if (!opts.history) return { plugins: [], describe: ['history off (--no-history)'], stop() {} };
     const file = databaseFile(opts.dataDir ?? defaultDataDir());
     const tiers = opts.retention ?? parseRetention(HISTORY_DEFAULTS.retention);
-    const store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
+    const r0 = tiers[0].resolutionMs;
+    if (opts.flushInterval !== undefined && (opts.flushInterval > r0 || r0 % opts.flushInterval !== 0)) {
+      throw new Error(`--flush-interval must divide the finest retention resolution (${formatDuration(r0)})`);
+    }
+    let store: HistoryStore;
+    try {
+      store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
+    } catch (e) {
+      // The live map matters more than its history: run on without it, loudly.
+      console.error(`dhrishti: warning: history off: ${(e as Error).message}`);
+      return { plugins: [], describe: [], stop() {} };
+    }
     store.attach(agent.graph, agent.identity);
     store.start();
     return {

@@ -17,7 +17,10 @@ export const UI = {
   /** React views other than the map re-render at most this often. */
   viewThrottleMs: 500,
   /** Frames per second of the dots moving along edges with traffic, and the most edges that get dots. */
-  flowFps: 20,
+  flowFps: 24,
+  /** With more moving edges than this, dots move at flowFpsBusy (each frame repaints the whole overlay). */
+  flowBusyEdges: 60,
+  flowFpsBusy: 12,
   maxAnimatedEdges: 150,
   /** Above this many edges, edges are hidden while panning/zooming. */
   bigGraphEdges: 400,

@@ -100,7 +100,8 @@ export class FlowOverlay {
     this.raf = 0;
     if (this.dirty) this.rebuild();
     const moving = this.tracks.length > 0 && !this.reducedMotion.matches;
-    if (now - this.lastDraw >= 1000 / UI.flowFps || !moving) {
+    const fps = this.tracks.length > UI.flowBusyEdges ? UI.flowFpsBusy : UI.flowFps;
+    if (now - this.lastDraw >= 1000 / fps || !moving) {
       this.lastDraw = now;
       if (!document.hidden) this.draw(now);
     }

@@ -12,7 +12,7 @@ import { computeVisible, isFiltering, NO_FILTERS, type Filters } from '../model/
 import { FlowOverlay } from './flow.js';
 import { loadPositions, savePositions } from './positions.js';
 import type { Palette } from './palette.js';
-import { buildStyle, labelDetailAt, type LabelDetail } from './style.js';
+import { buildStyle, FULL_LABELS, labelDetailAt, sameDetail, type LabelDetail } from './style.js';
 
 cytoscape.use(fcose);
 
@@ -51,7 +51,7 @@ export class MapRenderer {
   /** Set when something the moving dots depend on changed (which edges flow, their width or colour). */
   private flowDirty = true;
   private palette: Palette;
-  private lod: LabelDetail = { nodes: true, edges: true };
+  private lod: LabelDetail = FULL_LABELS;
   private layoutTimer: number | undefined;
   private saveTimer: number | undefined;
 
@@ -146,6 +146,7 @@ export class MapRenderer {
     if (isInitial && cy.nodes().length) this.initialLayout();
     else if (newNodes.length) this.layoutSoon(newNodes);
     if (this.selection && (change.addedEdges.length || change.addedNodes.length)) this.highlight(this.selection);
+    if (change.addedNodes.length || change.removedNodes.length) this.scaleGroupLabelsSoon();
   }
 
   setFilters(f: Filters, fit: boolean): void {
@@ -444,8 +445,8 @@ export class MapRenderer {
     if (this.groupLabelFrame) return;
     this.groupLabelFrame = requestAnimationFrame(() => {
       this.groupLabelFrame = 0;
-      const lod = labelDetailAt(this.cy.zoom());
-      if (lod.nodes !== this.lod.nodes || lod.edges !== this.lod.edges) {
+      const lod = labelDetailAt(this.cy.zoom(), this.model.nodes.size, this.model.edges.size);
+      if (!sameDetail(lod, this.lod)) {
         this.lod = lod;
         this.cy.style(buildStyle(this.palette, lod));
       }

@@ -18,21 +18,36 @@ const SHAPE: Record<NodeKind, string> = {
 const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
 const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'client'];
 
-/** Which labels are worth drawing at the current zoom (Cytoscape spends time on them even when too small to show). */
+/**
+ * Labels for the current zoom. On a small map they grow as the view zooms out, so names stay
+ * readable; on a big one, labels too small to read are left out of the stylesheet altogether
+ * (Cytoscape spends time on every label, drawn or not).
+ */
 export interface LabelDetail {
   nodes: boolean;
   edges: boolean;
+  nodeFont: number;
+  edgeFont: number;
 }
 
-export const NODE_FONT = 13;
-export const EDGE_FONT = 11;
+const NODE_FONT = 13;
+const EDGE_FONT = 11;
 const MIN_SCREEN_FONT = 7;
+export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
 
-export function labelDetailAt(zoom: number): LabelDetail {
-  return { nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT, edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT };
+export function labelDetailAt(zoom: number, nodes: number, edges: number): LabelDetail {
+  const clamp = (v: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, v)));
+  if (nodes <= 80 && edges <= 200) {
+    return { nodes: true, edges: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20) };
+  }
+  return { nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT, edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
 }
 
-export function buildStyle(p: Palette, lod: LabelDetail = { nodes: true, edges: true }): StylesheetJson {
+export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
+  return a.nodes === b.nodes && a.edges === b.edges && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont;
+}
+
+export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): StylesheetJson {
   const kindRules = KINDS.map((k) => ({
     selector: `node.kind-${k}`,
     style: {
@@ -53,14 +68,14 @@ export function buildStyle(p: Palette, lod: LabelDetail = { nodes: true, edges: 
       style: {
         label: lod.nodes ? 'data(label)' : '',
         'font-family': FONT,
-        'font-size': NODE_FONT,
+        'font-size': lod.nodeFont,
         'font-weight': 550,
         color: p.text,
         'text-valign': 'bottom',
         'text-halign': 'center',
         'text-margin-y': 5,
         'text-wrap': 'ellipsis',
-        'text-max-width': '130px',
+        'text-max-width': `${lod.nodeFont * 11}px`,
         'text-outline-color': p.labelHalo,
         'text-outline-width': 2,
         'text-outline-opacity': 0.9,
@@ -117,7 +132,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = { nodes: true, edges: 
         'line-cap': 'butt',
         label: lod.edges ? 'data(label)' : '',
         'font-family': FONT,
-        'font-size': EDGE_FONT,
+        'font-size': lod.edgeFont,
         'font-weight': 500,
         color: p.muted,
         'text-background-color': p.labelBg,

@@ -24,9 +24,9 @@ const VIEWS: { id: View; label: string }[] = [
 const NEXT_THEME: Record<ThemePref, ThemePref> = { auto: 'light', light: 'dark', dark: 'auto' };
 const THEME_TEXT: Record<ThemePref, string> = { auto: 'Theme: follows the system', light: 'Theme: light', dark: 'Theme: dark' };
 
-function Toggle({ label, checked, onChange, testId }: { label: string; checked: boolean; onChange: (v: boolean) => void; testId: string }) {
+function Toggle({ label, title, checked, onChange, testId }: { label: string; title: string; checked: boolean; onChange: (v: boolean) => void; testId: string }) {
   return (
-    <label className={`toggle${checked ? ' on' : ''}`}>
+    <label className={`toggle${checked ? ' on' : ''}`} title={title}>
       <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} data-testid={testId} />
       {label}
     </label>
@@ -72,10 +72,10 @@ export function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnte
             aria-label="Search nodes by name, image, address or port"
           />
         </label>
-        <Toggle label="Host processes" checked={filters.showHost} onChange={(v) => set({ showHost: v })} testId="filter-host" />
-        <Toggle label="External" checked={filters.showExternal} onChange={(v) => set({ showExternal: v })} testId="filter-external" />
-        <Toggle label="Clients" checked={filters.showClients} onChange={(v) => set({ showClients: v })} testId="filter-clients" />
-        <Toggle label="Failing only" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
+        <Toggle label="Host" title="Show host processes (programs outside containers)" checked={filters.showHost} onChange={(v) => set({ showHost: v })} testId="filter-host" />
+        <Toggle label="External" title="Show servers outside this host" checked={filters.showExternal} onChange={(v) => set({ showExternal: v })} testId="filter-external" />
+        <Toggle label="Clients" title="Show remote clients connecting to this host" checked={filters.showClients} onChange={(v) => set({ showClients: v })} testId="filter-clients" />
+        <Toggle label="Failing only" title="Show only connections failing in the last minute" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
       </div>
       <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>
         {themePref === 'auto' ? (

@@ -1,0 +1,177 @@
+// Unit tests for the web UI's pure logic: applying snapshots and deltas to the
+// page's graph model, edge health/activity/labels, and the filters.
+// (The UI's own tsconfig excludes it from the root build, so its tests live here.)
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GraphEdge, GraphNode } from '../src/graph/types.js';
+import { GraphModel } from '../src/ui/src/model/graphModel.js';
+import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../src/ui/src/model/derive.js';
+import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
+
+const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
+
+function node(id: string, kind: GraphNode['kind'], group: string | null, extra: Partial<GraphNode> = {}): GraphNode {
+  return { id, kind, label: id.split(/[:/]/).pop()!, group, instances: [], ips: [], firstSeen: 1, lastSeen: 2, active: 0, ...extra };
+}
+
+function edge(source: string, target: string, port: number, extra: Partial<GraphEdge> = {}): GraphEdge {
+  return {
+    id: `${source}|${target}|${port}|tcp`, source, target, port, protocol: 'tcp',
+    connections: { opened: 1, active: 0, closed: 1, failed: 0, failedBy: { refused: 0, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } },
+    bytes: { sent: 10, received: 20 }, rtt: { meanUs: 100, p95Us: 200, samples: 1 }, retransmits: 0,
+    duration: { meanMs: 1, p95Ms: 2, samples: 1 }, firstSeen: 1, lastSeen: 2,
+    rates: { '10s': { ...zero }, '1m': { ...zero } },
+    ...extra,
+  };
+}
+
+const api = node('svc:shop/api', 'service', 'shop');
+const db = node('svc:shop/db', 'service', 'shop');
+const nginx = node('proc:nginx.service', 'process', 'host');
+const ext = node('ext:203.0.113.9', 'external', null);
+const apiDb = edge(api.id, db.id, 5432);
+const nginxApi = edge(nginx.id, api.id, 8080);
+const apiExt = edge(api.id, ext.id, 443);
+
+describe('GraphModel', () => {
+  it('reports everything as added on the first snapshot', () => {
+    const m = new GraphModel();
+    const c = m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [apiDb] });
+    assert.equal(c.initial, true);
+    assert.deepEqual(c.addedNodes, [api.id, db.id]);
+    assert.deepEqual(c.addedEdges, [apiDb.id]);
+    assert.deepEqual(m.edgesOf(api.id).map((e) => e.id), [apiDb.id]);
+  });
+
+  it('applies a delta as exactly the changes it carries', () => {
+    const m = new GraphModel();
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db, nginx], edges: [apiDb, nginxApi] });
+    const changed = { ...apiDb, lastSeen: 9 };
+    const c = m.applyDelta({ generatedAt: 2, nodes: [ext], edges: [changed, apiExt], removedNodes: [], removedEdges: [nginxApi.id] });
+    assert.equal(c.initial, false);
+    assert.deepEqual(c.addedNodes, [ext.id]);
+    assert.deepEqual(c.changedEdges, [apiDb.id]);
+    assert.deepEqual(c.addedEdges, [apiExt.id]);
+    assert.deepEqual(c.removedEdges, [nginxApi.id]);
+    assert.equal(m.edges.get(apiDb.id)!.lastSeen, 9);
+    assert.deepEqual(m.edgesOf(nginx.id), []);
+  });
+
+  it('removes a node\'s edges with it even when the delta does not list them', () => {
+    const m = new GraphModel();
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [apiDb] });
+    const c = m.applyDelta({ generatedAt: 2, nodes: [], edges: [], removedNodes: [db.id], removedEdges: [] });
+    assert.deepEqual(c.removedNodes, [db.id]);
+    assert.deepEqual(c.removedEdges, [apiDb.id]);
+    assert.equal(m.edges.size, 0);
+  });
+
+  it('treats a later snapshot (after a reconnect) as a diff', () => {
+    const m = new GraphModel();
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db, nginx], edges: [apiDb, nginxApi] });
+    const c = m.applySnapshot({ generatedAt: 5, nodes: [api, db, ext], edges: [apiDb, apiExt] });
+    assert.equal(c.initial, false);
+    assert.deepEqual(c.removedNodes, [nginx.id]);
+    assert.deepEqual(c.removedEdges, [nginxApi.id]);
+    assert.deepEqual(c.addedNodes, [ext.id]);
+    assert.deepEqual(c.addedEdges, [apiExt.id]);
+    assert.deepEqual(c.changedEdges, [apiDb.id]);
+  });
+
+  it('ignores a delta for ids it never saw removed', () => {
+    const m = new GraphModel();
+    m.applySnapshot({ generatedAt: 1, nodes: [api], edges: [] });
+    const c = m.applyDelta({ generatedAt: 2, nodes: [], edges: [], removedNodes: ['nope'], removedEdges: ['nope|x|1|tcp'] });
+    assert.deepEqual(c.removedNodes, []);
+    assert.deepEqual(c.removedEdges, []);
+  });
+
+  it('marks retransmits only when the total grows while watched, and forgets after the window', () => {
+    const m = new GraphModel(60_000, 3);
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [{ ...apiDb, retransmits: 50 }] }, 1000);
+    assert.equal(m.retransmitting.has(apiDb.id), false, 'an old total is only a baseline');
+    m.applyDelta({ generatedAt: 2, nodes: [], edges: [{ ...apiDb, retransmits: 51 }], removedNodes: [], removedEdges: [] }, 2000);
+    assert.equal(m.retransmitting.has(apiDb.id), false, 'one retransmit is below the threshold');
+    m.applyDelta({ generatedAt: 3, nodes: [], edges: [{ ...apiDb, retransmits: 54 }], removedNodes: [], removedEdges: [] }, 3000);
+    assert.equal(m.retransmitting.has(apiDb.id), true);
+    assert.equal(m.healthOf(apiDb.id), 'warn');
+    assert.deepEqual(m.expireRetransmitMarks(30_000), []);
+    assert.deepEqual(m.expireRetransmitMarks(70_000), [apiDb.id]);
+    assert.equal(m.healthOf(apiDb.id), 'ok');
+  });
+});
+
+describe('edge looks', () => {
+  it('is red when failing, amber when slow, else ok', () => {
+    assert.equal(edgeHealth(edge('a', 'b', 1, { rates: { '10s': { ...zero }, '1m': { ...zero, failures: 0.2 } } }), false), 'failing');
+    assert.equal(edgeHealth(edge('a', 'b', 1, { rtt: { meanUs: 1, p95Us: 900_000, samples: 3 } }), false), 'warn');
+    assert.equal(edgeHealth(edge('a', 'b', 1), true), 'warn');
+    assert.equal(edgeHealth(edge('a', 'b', 1), false), 'ok');
+  });
+
+  it('is flowing with traffic in the last 10 s, open with held connections, else idle', () => {
+    assert.equal(edgeActivity(edge('a', 'b', 1, { rates: { '10s': { ...zero, bytesSent: 5 }, '1m': { ...zero } } })), 'flowing');
+    assert.equal(edgeActivity(edge('a', 'b', 1, { connections: { ...apiDb.connections, active: 2 } })), 'open');
+    assert.equal(edgeActivity(edge('a', 'b', 1)), 'idle');
+  });
+
+  it('labels the port with the rate that matters', () => {
+    assert.equal(edgeLabel(edge('a', 'b', 5432, { rates: { '10s': { ...zero, connections: 12 }, '1m': { ...zero } } })), ':5432 · 12/s');
+    assert.equal(edgeLabel(edge('a', 'b', 443, { rates: { '10s': { ...zero, connections: 3, failures: 1.5 }, '1m': { ...zero } } })), ':443 · 1.5 fail/s');
+    assert.equal(edgeLabel(edge('a', 'b', 80)), ':80');
+  });
+
+  it('grows wider with traffic, within bounds', () => {
+    const idle = edgeWidth(edge('a', 'b', 1));
+    const busy = edgeWidth(edge('a', 'b', 1, { rates: { '10s': { ...zero, connections: 500 }, '1m': { ...zero } } }));
+    const huge = edgeWidth(edge('a', 'b', 1, { rates: { '10s': { ...zero, connections: 1e9, bytesSent: 1e12 }, '1m': { ...zero } } }));
+    assert.ok(idle < busy && busy <= huge && huge <= 8.5, `${idle} ${busy} ${huge}`);
+  });
+
+  it('counts running replicas in a service label', () => {
+    const inst = (state: 'running' | 'stopped') => ({ id: state + Math.random(), name: 'x', pids: [], ips: [], state });
+    assert.equal(nodeLabel(node('svc:a/api', 'service', 'a', { instances: [inst('running'), inst('running'), inst('stopped')] })), 'api ×2');
+    assert.equal(nodeLabel(node('svc:a/api', 'service', 'a', { instances: [inst('running')] })), 'api');
+  });
+});
+
+describe('filters', () => {
+  const m = new GraphModel();
+  const failing = { ...apiExt, rates: { '10s': { ...zero, failures: 1 }, '1m': { ...zero, failures: 1 } } };
+  m.applySnapshot({ generatedAt: 1, nodes: [api, db, nginx, ext, node('svc:pay/gw', 'service', 'pay')], edges: [apiDb, nginxApi, failing] });
+  const vis = (f: Partial<Filters>) => {
+    const v = computeVisible(m.nodes, m.edges, { ...NO_FILTERS, ...f }, (id) => m.healthOf(id));
+    return { nodes: [...v.nodes].sort(), edges: [...v.edges].sort() };
+  };
+
+  it('shows everything by default, including nodes without edges', () => {
+    const v = vis({});
+    assert.equal(v.nodes.length, 5);
+    assert.equal(v.edges.length, 3);
+  });
+
+  it('keeps a project\'s outside peers as context', () => {
+    const v = vis({ group: 'shop' });
+    assert.deepEqual(v.nodes, [ext.id, nginx.id, api.id, db.id].sort());
+    assert.equal(v.edges.length, 3);
+  });
+
+  it('hides host processes and external servers with their edges', () => {
+    const v = vis({ showHost: false, showExternal: false });
+    assert.deepEqual(v.nodes, [api.id, db.id, 'svc:pay/gw'].sort());
+    assert.deepEqual(v.edges, [apiDb.id]);
+  });
+
+  it('shows only failing edges and their ends', () => {
+    const v = vis({ failingOnly: true });
+    assert.deepEqual(v.edges, [failing.id]);
+    assert.deepEqual(v.nodes, [ext.id, api.id].sort());
+  });
+
+  it('searches names, addresses and ports', () => {
+    assert.deepEqual(vis({ search: 'nginx' }).edges, [nginxApi.id]);
+    assert.deepEqual(vis({ search: ':5432' }).edges, [apiDb.id]);
+    assert.deepEqual(vis({ search: '203.0.113' }).nodes, [ext.id, api.id].sort());
+    assert.deepEqual(vis({ search: 'no such thing' }).nodes, []);
+  });
+});
