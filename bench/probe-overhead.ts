@@ -116,11 +116,13 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
             // Each wrk connection is two sockets (wrk's end and the server's end).
             const sockets = (r: WrkResult) => 2 * (mode === 'close' ? r.requests : o.connections);
             if (o.warmupSeconds > 0) observer.benchSockets += sockets(await runWrk({ ...wrk, seconds: o.warmupSeconds }));
+            // A pause before every connection-per-request run (in every condition, so all runs start alike)
+            // in which the observer's idle CPU is sampled.
             let observerIdleCpuMs: number | null = null;
-            if (observer.pid !== null && mode === 'close') {
-              const idle0 = cpuTimeMs(observer.pid, o.ticksPerSec);
+            if (mode === 'close') {
+              const idle0 = observer.pid === null ? 0 : cpuTimeMs(observer.pid, o.ticksPerSec);
               await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
-              observerIdleCpuMs = ((cpuTimeMs(observer.pid, o.ticksPerSec) - idle0) * o.seconds * 1000) / IDLE_SAMPLE_MS;
+              if (observer.pid !== null) observerIdleCpuMs = ((cpuTimeMs(observer.pid, o.ticksPerSec) - idle0) * o.seconds * 1000) / IDLE_SAMPLE_MS;
             }
             const cpu0 = observer.pid === null ? 0 : cpuTimeMs(observer.pid, o.ticksPerSec);
             const result = await runWrk({ ...wrk, seconds: o.seconds });

@@ -56,7 +56,7 @@ export class SyntheticGraph {
     const now = Date.now();
     const ids = [...this.edges.keys()];
     const changed = new Map<string, GraphEdge>();
-    const n = Math.max(1, Math.round(ids.length * this.o.changedEdgeShare));
+    const n = ids.length ? Math.max(1, Math.round(ids.length * this.o.changedEdgeShare)) : 0;
     for (let i = 0; i < n; i++) {
       const id = ids[Math.floor(this.rnd() * ids.length)];
       const e = this.edges.get(id)!;
@@ -257,9 +257,9 @@ export class SyntheticGraph {
         s = pick(all.filter((n) => n.kind === 'service' || n.kind === 'container'));
         if (!s) continue;
         const r = this.rnd();
-        if (r < 0.8) t = pick(all.filter((n) => n.group === s!.group && n.id !== s!.id && n.kind !== 'client'));
-        else if (r < 0.9) t = pick(entry.filter((n) => n.group !== s!.group));
-        else if (r < 0.97) t = pick(all.filter((n) => n.kind === 'external'));
+        if (r < 0.9) t = pick(all.filter((n) => n.group === s!.group && n.id !== s!.id && n.kind !== 'client'));
+        else if (r < 0.95) t = pick(entry.filter((n) => n.group !== s!.group));
+        else if (r < 0.99) t = pick(all.filter((n) => n.kind === 'external'));
         else t = pick(all.filter((n) => n.kind === 'process'));
       }
       if (!s || !t || t.id === s.id) continue;

@@ -3,7 +3,7 @@
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import { BPF_OBJECT_PATH, DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u64, type Clock } from '../events/decode.js';
-import { CONN, EVENT_SIZE, Loss } from '../events/layout.js';
+import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
 import { ensureTracefs } from './tracefs.js';
@@ -28,6 +28,13 @@ export interface EngineStats {
   startedAt: number;
 }
 
+/** Traffic updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
+const FLUSH_BATCH = 2048;
+
+/**
+ * Receives events in batches. Traffic events are reused between flushes (one
+ * object per open socket, updated in place): copy what you keep beyond the call.
+ */
 export type BatchListener = (events: ConnEvent[]) => void;
 
 export class ProbeEngine {
@@ -36,8 +43,14 @@ export class ProbeEngine {
   private clock: Clock;
   private listeners: BatchListener[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
-  /** Last counters reported per open socket, to report only what moved. */
-  private lastCounters = new Map<number, number>();
+  /** Per open socket: its counters when last reported, and its decoded event to copy (no new strings per flush). */
+  private known = new Map<number, { sig: number; gen: number; ev: ConnEvent }>();
+  private gen = 0;
+  /** Reused every flush: the conns map is read straight into them. */
+  private mapKeys: Buffer | null = null;
+  private mapValues: Buffer | null = null;
+  /** Resolves once start-up discovery has been reported (or at once without it). */
+  ready: Promise<void> = Promise.resolve();
   private eventCount = 0;
   private malformed = 0;
   private probes: AttachResult[] = [];
@@ -71,10 +84,18 @@ export class ProbeEngine {
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count));
-    const interval = this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs;
-    this.flushTimer = setInterval(() => this.flush(), interval);
-    this.flushTimer.unref();
-    if (this.opts.discover !== false) this.emit(this.discover());
+    // Counters flow only after discovery, so an old connection is introduced before its traffic.
+    const startFlushing = () => {
+      if (!this.handle) return;
+      this.flushTimer = setInterval(() => this.flush(), this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
+      this.flushTimer.unref();
+    };
+    if (this.opts.discover === false) startFlushing();
+    else {
+      this.ready = this.discover().then((events) => { if (this.handle) this.emit(events); }, (e) => {
+        console.error(`dhrishti: start-up discovery failed: ${(e as Error).message}`);
+      }).finally(startFlushing);
+    }
     return this.probes;
   }
 
@@ -96,31 +117,49 @@ export class ProbeEngine {
   private onBatch(buf: Buffer, count: number): void {
     const { events, malformed } = decodeBatch(buf, count, this.clock);
     this.malformed += malformed;
-    for (const e of events) if (e.type === 'close') this.lastCounters.delete(e.cookie);
+    for (const e of events) if (e.type === 'close') this.known.delete(e.cookie);
     this.emit(events);
   }
 
-  /** Reads every open connection's counters and reports those that moved. */
+  /** Reads every open connection's counters and reports those that moved, in bounded batches. */
   flush(): void {
     if (!this.handle) return;
     this.native.drain(this.handle); // closes first, so a closed socket is not reported as traffic after its close
-    const m = this.native.readMap(this.handle, 'conns');
+    const entries = this.opts.connMapEntries ?? DEFAULTS.connMapEntries;
+    this.mapKeys ??= Buffer.allocUnsafe(entries * 8);
+    this.mapValues ??= Buffer.allocUnsafe(entries * CONN_SIZE);
+    const m = this.native.readMap(this.handle, 'conns', this.mapKeys, this.mapValues);
     const now = Date.now();
-    const out: ConnEvent[] = [];
-    const seen = new Set<number>();
+    const gen = ++this.gen;
+    let out: ConnEvent[] = [];
     for (let i = 0; i < m.count; i++) {
       const cookie = u64(m.keys, i * m.keySize);
       const off = i * m.valueSize;
-      seen.add(cookie);
-      // Sum of the moving counters is a cheap change detector.
-      const sig = u64(m.values, off + CONN.bytes_sent) + u64(m.values, off + CONN.bytes_received) * 3 +
-        m.values.readUInt32LE(off + CONN.retransmits) * 7;
-      if (this.lastCounters.get(cookie) === sig) continue;
-      this.lastCounters.set(cookie, sig);
-      const e = decodeConn(m.values, off, cookie, this.clock, now);
-      if (e.bytesSent || e.bytesReceived || e.retransmits) out.push(e);
+      const sent = u64(m.values, off + CONN.bytes_sent), received = u64(m.values, off + CONN.bytes_received);
+      const retrans = m.values.readUInt32LE(off + CONN.retransmits);
+      const sig = sent + received * 3 + retrans * 7; // a cheap change detector
+      const k = this.known.get(cookie);
+      if (k) {
+        k.gen = gen;
+        if (k.sig === sig) continue;
+        k.sig = sig;
+      }
+      if (!sent && !received && !retrans) { if (!k) this.known.set(cookie, { sig, gen, ev: decodeConn(m.values, off, cookie, this.clock, now) }); continue; }
+      let ev: ConnEvent;
+      const pid = m.values.readUInt32LE(off + CONN.pid);
+      if (k && (!pid || pid === k.ev.pid)) {
+        // The same object each second, updated in place: no garbage per open connection.
+        ev = k.ev;
+        ev.time = now; ev.bytesSent = sent; ev.bytesReceived = received; ev.retransmits = retrans;
+        ev.srttUs = m.values.readUInt32LE(off + CONN.srtt_us);
+      } else {
+        ev = decodeConn(m.values, off, cookie, this.clock, now);
+        if (k) k.ev = ev; else this.known.set(cookie, { sig, gen, ev });
+      }
+      out.push(ev);
+      if (out.length >= FLUSH_BATCH) { this.emit(out); out = []; }
     }
-    for (const c of this.lastCounters.keys()) if (!seen.has(c)) this.lastCounters.delete(c);
+    for (const [c, k] of this.known) if (k.gen !== gen) this.known.delete(c);
     this.tracked = m.count;
     this.emit(out);
   }
@@ -149,8 +188,8 @@ export class ProbeEngine {
     };
   }
 
-  private discover(): ConnEvent[] {
-    const found = scanExisting();
+  private async discover(): Promise<ConnEvent[]> {
+    const found = await scanExisting();
     const listening = new Set(found.filter((s) => s.listening).map((s) => `${s.netns}:${s.sport}`));
     const now = Date.now();
     return found.map((s) => existingEvent(s, listening.has(`${s.netns}:${s.sport}`), now));

@@ -11,7 +11,7 @@ export const NATIVE_ADDON_PATH = path.join(REPO_ROOT, 'src', 'native', 'build', 
 
 export const DEFAULTS = {
   /** Ring buffer size in bytes (power of two, multiple of the page size). */
-  ringbufBytes: 8 * 1024 * 1024,
+  ringbufBytes: 4 * 1024 * 1024,
   /** Sockets tracked at once in the kernel. */
   connMapEntries: 65536,
   /** How often open connections' counters are read from the kernel. */

@@ -40,20 +40,19 @@ export class Conn {
   /** Which ends were known when it was placed (1 client, 2 server): a late end re-places it. */
   placedWith = 0;
   counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0 };
-  socketKeys: string[] = [];
+  cookies: number[] = [];
+  tuples: string[] = [];
 
   constructor(readonly createdAt: number) {
     this.startTime = createdAt;
     this.lastTime = createdAt;
   }
 
-  /** Client-to-server and server-to-client bytes; both views count the same bytes. */
-  bytes(): { sent: number; received: number } {
-    return {
-      sent: Math.max(this.client?.bytesSent ?? 0, this.server?.bytesReceived ?? 0),
-      received: Math.max(this.server?.bytesSent ?? 0, this.client?.bytesReceived ?? 0),
-    };
-  }
+  /** Client-to-server bytes; both views count the same bytes. */
+  bytesSent(): number { return Math.max(this.client?.bytesSent ?? 0, this.server?.bytesReceived ?? 0); }
+
+  /** Server-to-client bytes. */
+  bytesReceived(): number { return Math.max(this.server?.bytesSent ?? 0, this.client?.bytesReceived ?? 0); }
 
   sides(): number { return (this.client ? 1 : 0) | (this.server ? 2 : 0); }
 
@@ -74,13 +73,20 @@ function endpointKey(ip: string, port: number, netns: number): string {
   return isLoopback(ip) ? `${netns}|${ip}|${port}` : `${ip}|${port}`;
 }
 
+type Ref = { conn: Conn; role: 'client' | 'server' };
+
 export class ConnectionTable {
-  private bySocket = new Map<string, { conn: Conn; role: 'client' | 'server' }>();
-  private byEndpoint = new Map<string, Conn>();
+  /** Sockets by cookie: the usual way events find their connection, without building strings. */
+  private byCookie = new Map<number, Ref>();
+  /** Sockets found by start-up discovery have no cookie until the kernel reports them. */
+  private byTuple = new Map<string, Ref>();
+  /** Connections by client endpoint; a client port can be reused towards different servers. */
+  private byEndpoint = new Map<string, Conn[]>();
   /** Listening sockets by namespace and port, with their owner when known. */
   private listeners = new Map<string, { pid: number; comm: string }>();
+  private live = new Set<Conn>();
 
-  get size(): number { return this.byEndpoint.size; }
+  get size(): number { return this.live.size; }
 
   isListening(netns: number, port: number): boolean { return this.listeners.has(`${netns}|${port}`); }
 
@@ -89,90 +95,112 @@ export class ConnectionTable {
     if (e.type === 'listen') { this.listeners.set(`${e.netns}|${e.sport}`, { pid: e.pid, comm: e.comm }); return null; }
     if (e.type === 'listen_close') { this.listeners.delete(`${e.netns}|${e.sport}`); return null; }
 
-    const cookieKey = e.cookie ? `c:${e.cookie}` : null;
-    const tupleKey = e.sport ? `t:${e.netns}|${e.saddr}|${e.sport}|${e.daddr}|${e.dport}` : null;
-    let ref = (cookieKey && this.bySocket.get(cookieKey)) || (tupleKey && this.bySocket.get(tupleKey)) || null;
-
-    if (!ref) {
-      const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
-      const side: Side = {
-        role, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, netns: e.netns, localIp: e.saddr, localPort: e.sport,
-        peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false,
-      };
-      let conn: Conn | undefined;
-      const key = role === 'client' ? (e.sport ? endpointKey(e.saddr, e.sport, e.netns) : null) : endpointKey(e.daddr, e.dport, e.netns);
-      if (key) conn = this.byEndpoint.get(key);
-      if (!conn || conn[role]) { // a new connection (an old one on a reused port was closed)
-        conn = new Conn(e.startTime ?? e.time);
-        conn.key = key;
-        if (key) this.byEndpoint.set(key, conn);
-      }
-      conn[role] = side;
-      conn.midflight ||= e.midflight;
-      ref = { conn, role };
+    let ref = e.cookie ? this.byCookie.get(e.cookie) : undefined;
+    if (!ref && e.sport && this.byTuple.size) {
+      ref = this.byTuple.get(tupleKey(e));
+      if (ref && e.cookie) this.byCookie.set(e.cookie, ref);
     }
-    const { conn, role } = ref;
-    const side = conn[role]!;
-    this.index(ref, cookieKey, tupleKey);
+    if (!ref) ref = this.add(e);
+    const side = ref.conn[ref.role]!;
     this.update(side, e);
-    if (role === 'server' && !side.pid) { // accepted in softirq: the listener's owner until a syscall names it
+    if (ref.role === 'server' && !side.pid) { // accepted in softirq: the listener's owner until a syscall names it
       const l = this.listeners.get(`${side.netns}|${side.localPort}`);
       if (l?.pid) { side.pid = l.pid; side.comm = l.comm; }
     }
-    if (role === 'client' && !conn.key && e.sport) this.rekey(conn, endpointKey(e.saddr, e.sport, e.netns));
-    const c = this.bySocket.get((cookieKey ?? tupleKey)!)?.conn ?? conn; // rekey may have merged it into another
+    if (ref.role === 'client' && !ref.conn.key && e.sport) ref = this.join(ref, endpointKey(e.saddr, e.sport, e.netns));
+    const c = ref.conn;
     c.lastTime = Math.max(c.lastTime, e.time);
     if (e.startTime && e.startTime < c.startTime) c.startTime = e.startTime;
     if (e.established || e.type === 'established' || e.type === 'existing') c.established = true;
     if (e.type === 'close') {
-      c[role]!.closed = true;
+      c[ref.role]!.closed = true;
       if (e.failure && !c.failure) { c.failure = e.failure; c.error = e.error; }
       if (c.isClosed()) c.closedAt = e.time;
     }
     return c;
   }
 
-  private index(ref: { conn: Conn; role: 'client' | 'server' }, ...keys: (string | null)[]): void {
-    for (const k of keys) {
-      if (k && !this.bySocket.has(k)) {
-        this.bySocket.set(k, ref);
-        ref.conn.socketKeys.push(k);
-      }
+  /** A socket seen for the first time: join the other end of its connection, or start one. */
+  private add(e: ConnEvent): Ref {
+    const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
+    const side: Side = {
+      role, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, netns: e.netns, localIp: e.saddr, localPort: e.sport,
+      peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false,
+    };
+    const key = role === 'client' ? (e.sport ? endpointKey(e.saddr, e.sport, e.netns) : null) : endpointKey(e.daddr, e.dport, e.netns);
+    let conn = key ? this.partner(key, side) : undefined;
+    if (!conn) {
+      conn = new Conn(e.startTime ?? e.time);
+      this.live.add(conn);
+      if (key) this.addEndpoint(key, conn);
     }
+    conn[role] = side;
+    conn.midflight ||= e.midflight;
+    const ref = { conn, role };
+    if (e.cookie) { this.byCookie.set(e.cookie, ref); conn.cookies.push(e.cookie); }
+    // Sockets that predate the agent are also found by tuple: discovery names them without a cookie.
+    if (e.sport && (!e.cookie || e.midflight)) { const t = tupleKey(e); this.byTuple.set(t, ref); conn.tuples.push(t); }
+    return ref;
+  }
+
+  /**
+   * The connection at this client endpoint still waiting for the other end:
+   * the one whose addresses match exactly, else the only one (DNAT changes
+   * the server address a client sees), else none.
+   */
+  private partner(key: string, side: Side): Conn | undefined {
+    const other = side.role === 'client' ? 'server' : 'client';
+    const waiting = this.byEndpoint.get(key)?.filter((c) => !c[side.role] && c[other]);
+    if (!waiting?.length) return undefined;
+    const exact = waiting.find((c) => { const o = c[other]!; return o.localIp === side.peerIp && o.localPort === side.peerPort; });
+    return exact ?? (waiting.length === 1 ? waiting[0] : undefined);
+  }
+
+  private addEndpoint(key: string, conn: Conn): void {
+    conn.key = key;
+    const list = this.byEndpoint.get(key);
+    if (list) list.push(conn); else this.byEndpoint.set(key, [conn]);
   }
 
   private update(s: Side, e: ConnEvent): void {
     if (e.pid) { s.pid = e.pid; s.comm = e.comm; }
     if (e.cgroupId) s.cgroupId = e.cgroupId;
     if (e.sport) { s.localIp = e.saddr; s.localPort = e.sport; s.peerIp = e.daddr; s.peerPort = e.dport; }
-    s.bytesSent = Math.max(s.bytesSent, e.bytesSent);
-    s.bytesReceived = Math.max(s.bytesReceived, e.bytesReceived);
-    s.retransmits = Math.max(s.retransmits, e.retransmits);
+    if (e.bytesSent > s.bytesSent) s.bytesSent = e.bytesSent;
+    if (e.bytesReceived > s.bytesReceived) s.bytesReceived = e.bytesReceived;
+    if (e.retransmits > s.retransmits) s.retransmits = e.retransmits;
     if (e.srttUs) s.srttUs = e.srttUs;
   }
 
   /** The client side learnt its port: join the server side if it came first. */
-  private rekey(conn: Conn, key: string): void {
-    const other = this.byEndpoint.get(key);
-    if (other && other !== conn && !other.client) {
-      other.client = conn.client;
-      other.established ||= conn.established;
-      other.startTime = Math.min(other.startTime, conn.startTime);
-      for (const k of conn.socketKeys) {
-        this.bySocket.set(k, { conn: other, role: 'client' });
-        other.socketKeys.push(k);
-      }
-      conn.socketKeys = [];
-      conn.ignored = true; // merged away
-      return;
-    }
-    conn.key = key;
-    this.byEndpoint.set(key, conn);
+  private join(ref: Ref, key: string): Ref {
+    const conn = ref.conn;
+    const other = this.partner(key, conn.client!);
+    if (!other) { this.addEndpoint(key, conn); return ref; }
+    other.client = conn.client;
+    other.established ||= conn.established;
+    other.startTime = Math.min(other.startTime, conn.startTime);
+    const moved = { conn: other, role: 'client' as const };
+    for (const c of conn.cookies) { this.byCookie.set(c, moved); other.cookies.push(c); }
+    conn.cookies = [];
+    conn.ignored = true; // merged away
+    this.live.delete(conn);
+    return moved;
   }
 
   /** Forgets a finished connection. */
   remove(conn: Conn): void {
-    for (const k of conn.socketKeys) if (this.bySocket.get(k)?.conn === conn) this.bySocket.delete(k);
-    if (conn.key && this.byEndpoint.get(conn.key) === conn) this.byEndpoint.delete(conn.key);
+    for (const c of conn.cookies) if (this.byCookie.get(c)?.conn === conn) this.byCookie.delete(c);
+    for (const t of conn.tuples) if (this.byTuple.get(t)?.conn === conn) this.byTuple.delete(t);
+    if (conn.key) {
+      const list = this.byEndpoint.get(conn.key);
+      const i = list?.indexOf(conn) ?? -1;
+      if (i >= 0) { list!.splice(i, 1); if (!list!.length) this.byEndpoint.delete(conn.key); }
+    }
+    conn.cookies = [];
+    conn.tuples = [];
+    this.live.delete(conn);
   }
 }
+
+function tupleKey(e: ConnEvent): string { return `${e.netns}|${e.saddr}|${e.sport}|${e.daddr}|${e.dport}`; }

@@ -150,3 +150,21 @@ test('beyond the cap, outside endpoints collapse into one node, counted', () => 
   assert.deepEqual(ids, ['ext:203.0.113.1', 'ext:203.0.113.2', 'ext:other']);
   assert.equal(g.counters.collapsedEndpoints, 3);
 });
+
+test('a client port reused towards two servers pairs each server with its own client (discovery order)', () => {
+  const g = new LiveGraph(identity);
+  const existing = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: null, midflight: true, ...p });
+  g.ingest([
+    // two client sockets on the same local port: one to db, one to an outside server
+    existing({ role: 'client', saddr: '10.0.0.2', sport: 40500, daddr: '10.0.0.4', dport: 5432, cgroupId: 100 }),
+    existing({ role: 'client', saddr: '10.0.0.2', sport: 40500, daddr: '203.0.113.5', dport: 5432, cgroupId: 100 }),
+    // then the server ends, as discovery reports them after the clients
+    existing({ role: 'server', saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: 40500, cgroupId: 102 }),
+  ], 1000);
+  g.tick(5000);
+  const snap = g.snapshot({}, 5000);
+  assert.deepEqual(snap.edges.map((e) => `${e.id}=${e.connections.active}`).sort(), [
+    'svc:shop/web|ext:203.0.113.5|5432|tcp=1',
+    'svc:shop/web|svc:shop/db|5432|tcp=1',
+  ]);
+});

@@ -255,8 +255,7 @@ export class LiveGraph {
       opened = 1;
       if (!c.closedAt) { e.connections.active++; activeDelta++; this.open.add(c); this.nodeActive(e, 1); }
     }
-    const b = c.bytes();
-    const ds = Math.max(0, b.sent - k.sent), dr = Math.max(0, b.received - k.received);
+    const ds = Math.max(0, c.bytesSent() - k.sent), dr = Math.max(0, c.bytesReceived() - k.received);
     k.sent += ds; k.received += dr;
     e.bytes.sent += ds; e.bytes.received += dr;
     const rt = c.retransmits();

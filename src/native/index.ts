@@ -12,7 +12,8 @@ export interface NativeLoader {
   attach(h: Handle): AttachResult[];
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void): void;
   drain(h: Handle): void;
-  readMap(h: Handle, name: string): MapContents;
+  /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
+  readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
   stats(h: Handle): { malformed: number };
   close(h: Handle): void;
   bootTimeNs(): number;

@@ -337,12 +337,14 @@ static napi_value js_drain(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* readMap(handle, name) -> { keySize, valueSize, count, keys, values }.
- * Per-CPU maps return one value slot (rounded to 8 bytes) per possible CPU. */
+/* readMap(handle, name[, keysBuf, valuesBuf]) -> { keySize, valueSize, count, keys, values }.
+ * Per-CPU maps return one value slot (rounded to 8 bytes) per possible CPU.
+ * Given buffers large enough for the whole map, it reads straight into them
+ * and returns them: a periodic reader then allocates nothing. */
 static napi_value js_read_map(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
+	size_t argc = 4;
+	napi_value argv[4];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
 	if (!l)
@@ -364,11 +366,28 @@ static napi_value js_read_map(napi_env env, napi_callback_info info)
 	size_t ksize = bpf_map__key_size(m), vsize = bpf_map__value_size(m);
 	size_t vslot = percpu ? ((vsize + 7) & ~7ul) * libbpf_num_possible_cpus() : vsize;
 	size_t max = bpf_map__max_entries(m);
-	char *keys = malloc(ksize * max + 1), *values = malloc(vslot * max + 1);
+	char *keys = NULL, *values = NULL;
+	int caller_buffers = 0;
+	if (argc >= 4) {
+		void *kd, *vd;
+		size_t kl, vl;
+		if (napi_get_buffer_info(env, argv[2], &kd, &kl) == napi_ok &&
+		    napi_get_buffer_info(env, argv[3], &vd, &vl) == napi_ok && kl >= ksize * max && vl >= vslot * max) {
+			keys = kd;
+			values = vd;
+			caller_buffers = 1;
+		}
+	}
+	if (!caller_buffers) {
+		keys = malloc(ksize * max + 1);
+		values = malloc(vslot * max + 1);
+	}
 	size_t count = 0;
 	if (!keys || !values) {
-		free(keys);
-		free(values);
+		if (!caller_buffers) {
+			free(keys);
+			free(values);
+		}
 		return throw_err(env, "readMap: %s", ENOMEM);
 	}
 	if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
@@ -388,9 +407,12 @@ static napi_value js_read_map(napi_env env, napi_callback_info info)
 						       values + count * vslot, &n, NULL);
 			if (err) {
 				if (errno != ENOENT) {
-					free(keys);
-					free(values);
-					return throw_err(env, "readMap: %s", errno);
+					int e = errno;
+					if (!caller_buffers) {
+						free(keys);
+						free(values);
+					}
+					return throw_err(env, "readMap: %s", e);
 				}
 				done = 1;
 			}
@@ -407,6 +429,11 @@ static napi_value js_read_map(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, res, "valueSize", v);
 	napi_create_uint32(env, count, &v);
 	napi_set_named_property(env, res, "count", v);
+	if (caller_buffers) {
+		napi_set_named_property(env, res, "keys", argv[2]);
+		napi_set_named_property(env, res, "values", argv[3]);
+		return res;
+	}
 	napi_create_buffer_copy(env, count * ksize, keys, &dst, &v);
 	napi_set_named_property(env, res, "keys", v);
 	napi_create_buffer_copy(env, count * vslot, values, &dst, &v);

@@ -10,7 +10,8 @@ export class EventLog {
   constructor(opts: EngineOptions = {}) {
     this.engine = new ProbeEngine({ flushIntervalMs: 200, ...opts });
     this.engine.onEvents((batch) => {
-      for (const e of batch) {
+      for (const live of batch) {
+        const e = { ...live }; // traffic events are reused by the engine
         this.events.push(e);
         for (const w of [...this.waiters]) if (w.pred(e)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.resolve(e); }
       }

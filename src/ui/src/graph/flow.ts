@@ -23,6 +23,9 @@ export class FlowOverlay {
   private readonly ctx: CanvasRenderingContext2D;
   private tracks: Track[] = [];
   private dirty = true;
+  /** Geometry is read only after Cytoscape has drawn the change, when its edge paths are already computed. */
+  private drawnSinceDirty = false;
+  private readonly onRender = () => { this.drawnSinceDirty = true; };
   private raf = 0;
   private lastDraw = 0;
   private cleared = true;
@@ -39,6 +42,7 @@ export class FlowOverlay {
     this.ctx = this.canvas.getContext('2d')!;
     cy.on('position add remove', this.onPosition);
     cy.on('layoutstop', this.onPosition);
+    cy.on('render', this.onRender);
     this.reducedMotion.addEventListener('change', this.onMotionPref);
     this.loop = this.loop.bind(this);
     this.raf = requestAnimationFrame(this.loop);
@@ -50,6 +54,7 @@ export class FlowOverlay {
     this.reducedMotion.removeEventListener('change', this.onMotionPref);
     this.cy.off('position add remove', this.onPosition);
     this.cy.off('layoutstop', this.onPosition);
+    this.cy.off('render', this.onRender);
     this.canvas.remove();
   }
 
@@ -58,6 +63,7 @@ export class FlowOverlay {
   /** The flowing edges changed (added, removed, restyled, moved or filtered). */
   invalidate(): void {
     this.dirty = true;
+    this.drawnSinceDirty = false;
     if (!this.raf && !this.canvas.isConnected) return;
     if (!this.raf) this.raf = requestAnimationFrame(this.loop);
   }
@@ -98,8 +104,9 @@ export class FlowOverlay {
   /** Runs only while there is something to move: an idle map costs no frames here. */
   private loop(now: number): void {
     this.raf = 0;
-    if (this.dirty) this.rebuild();
-    const moving = this.tracks.length > 0 && !this.reducedMotion.matches;
+    const still = this.reducedMotion.matches;
+    if (this.dirty && this.drawnSinceDirty && !still) this.rebuild();
+    const moving = (this.tracks.length > 0 || this.dirty) && !still;
     const fps = this.tracks.length > UI.flowBusyEdges ? UI.flowFpsBusy : UI.flowFps;
     if (now - this.lastDraw >= 1000 / fps || !moving) {
       this.lastDraw = now;

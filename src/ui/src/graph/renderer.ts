@@ -242,7 +242,8 @@ export class MapRenderer {
       this.flowDirty = true;
       return true;
     }
-    if (el.data('label') !== label) el.data('label', label);
+    // Labels hidden at this zoom are not kept up to date (each change costs a restyle); see refreshLabels.
+    if ((this.lod.edges || el.hasClass('near')) && el.data('label') !== label) el.data('label', label);
     if (el.data('width') !== width) {
       el.data('width', width);
       if (activity === 'flowing') this.flowDirty = true;
@@ -320,6 +321,7 @@ export class MapRenderer {
       const withParents = keep.union(keep.nodes().parents());
       cy.elements().not(withParents).addClass('faded');
       keep.addClass('near');
+      this.refreshLabels(keep.edges());
     });
     this.flow.invalidate();
   }
@@ -447,14 +449,28 @@ export class MapRenderer {
       this.groupLabelFrame = 0;
       const lod = labelDetailAt(this.cy.zoom(), this.model.nodes.size, this.model.edges.size);
       if (!sameDetail(lod, this.lod)) {
+        const labelsBack = lod.edges && !this.lod.edges;
         this.lod = lod;
-        this.cy.style(buildStyle(this.palette, lod));
+        this.cy.batch(() => {
+          if (labelsBack) this.refreshLabels();
+          this.cy.style(buildStyle(this.palette, lod));
+        });
       }
       const size = Math.round(Math.min(48, Math.max(12, 12 / this.cy.zoom())));
       const groups = this.cy.nodes('.group');
       if (groups.nonempty() && groups[0].numericStyle('font-size') !== size) {
         this.cy.batch(() => groups.style({ 'font-size': size, 'text-margin-y': -size / 2 }));
       }
+    });
+  }
+
+  /** Brings every edge label up to date (they are left alone while too small to show). */
+  private refreshLabels(edges: cytoscape.EdgeCollection = this.cy.edges()): void {
+    edges.forEach((el) => {
+      const e = this.model.edges.get(el.id());
+      if (!e) return;
+      const label = edgeLabel(e);
+      if (el.data('label') !== label) el.data('label', label);
     });
   }
 

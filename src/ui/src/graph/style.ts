@@ -26,6 +26,8 @@ const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'clien
 export interface LabelDetail {
   nodes: boolean;
   edges: boolean;
+  /** Arrowheads: on a big map zoomed far out they are a few pixels wide and cost half of every redraw. */
+  arrows: boolean;
   nodeFont: number;
   edgeFont: number;
 }
@@ -33,18 +35,24 @@ export interface LabelDetail {
 const NODE_FONT = 13;
 const EDGE_FONT = 11;
 const MIN_SCREEN_FONT = 7;
-export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
+export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, arrows: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
 
 export function labelDetailAt(zoom: number, nodes: number, edges: number): LabelDetail {
   const clamp = (v: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, v)));
   if (nodes <= 80 && edges <= 200) {
-    return { nodes: true, edges: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20) };
+    return { nodes: true, edges: true, arrows: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20) };
   }
-  return { nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT, edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
+  return {
+    nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT,
+    edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT,
+    arrows: zoom >= 0.45,
+    nodeFont: NODE_FONT,
+    edgeFont: EDGE_FONT,
+  };
 }
 
 export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
-  return a.nodes === b.nodes && a.edges === b.edges && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont;
+  return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont;
 }
 
 export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): StylesheetJson {
@@ -108,6 +116,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
         'font-weight': 650,
         color: p.groupText,
         'text-transform': 'uppercase',
+        'text-wrap': 'none',
+        'text-max-width': '2000px',
         'text-valign': 'top',
         'text-halign': 'center',
         'text-margin-y': -6,
@@ -127,7 +137,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
         'control-point-step-size': 26,
         'line-color': p.edgeIdle,
         'target-arrow-color': p.edgeIdle,
-        'target-arrow-shape': 'triangle',
+        'target-arrow-shape': lod.arrows ? 'triangle' : 'none',
         'arrow-scale': 0.85,
         'line-cap': 'butt',
         label: lod.edges ? 'data(label)' : '',
@@ -155,8 +165,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
     { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },
     { selector: 'node.group.faded', style: { opacity: 0.5 } },
     { selector: 'node:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.28, 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
-    { selector: 'edge:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
-    { selector: 'edge.near', style: { label: 'data(label)', 'min-zoomed-font-size': 0 } },
+    { selector: 'edge:selected', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
+    { selector: 'edge.near', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'min-zoomed-font-size': 0 } },
     { selector: 'node.near', style: { label: 'data(label)' } },
     { selector: '.hidden', style: { display: 'none' } },
   ] as StylesheetJson;

@@ -26,7 +26,8 @@ export function edgeWidth(e: GraphEdge): number {
   const r = e.rates['10s'];
   const byConn = Math.log10(1 + r.connections) * 2.2;
   const byBytes = Math.log10(1 + (r.bytesSent + r.bytesReceived) / 1024) * 1.4;
-  return Math.round((1.5 + Math.min(7, Math.max(byConn, byBytes))) * 10) / 10;
+  // half-pixel steps: small rate wobbles do not restyle the edge on every update
+  return Math.round((1.5 + Math.min(7, Math.max(byConn, byBytes))) * 2) / 2;
 }
 
 /** ":5432 · 12/s" — the port and the one rate that matters most right now. */

@@ -12,10 +12,18 @@ export function Section({ title, children, testId, aside }: { title: string; chi
   );
 }
 
+/** "55.8 KB/s" -> 55.8 with a small "KB/s", so numbers fit their boxes. */
+function withUnit(v: ReactNode): ReactNode {
+  if (typeof v !== 'string') return v;
+  const i = v.lastIndexOf(' ');
+  if (i < 0) return v;
+  return <>{v.slice(0, i)}<span className="stat-unit">{v.slice(i + 1)}</span></>;
+}
+
 export function Stat({ label, value, tone, testId }: { label: string; value: ReactNode; tone?: 'bad' | 'warn' | 'good'; testId?: string }) {
   return (
     <div className={`stat${tone ? ` tone-${tone}` : ''}`} data-testid={testId}>
-      <div className="stat-value">{value}</div>
+      <div className="stat-value">{withUnit(value)}</div>
       <div className="stat-label">{label}</div>
     </div>
   );

@@ -30,6 +30,9 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
   const s = live.state;
   const phase = s.phase === 'connected' ? 'connected' : s.phase === 'reconnecting' || (s.phase === 'connecting' && s.attempt > 0) ? 'reconnecting' : 'connecting';
   const telemetry = usePoll(phase === 'connected' ? 'agent' : null, (sig) => api.agent(sig), UI.agentRefreshMs);
+  // While the stream is down, ask the API directly: a 401/403 means the page needs ?token=
+  const probe = usePoll(phase === 'reconnecting' ? 'probe' : null, (sig) => api.agent(sig), UI.agentRefreshMs);
+  const authProblem = probe.error !== null && /^40[13]\b/.test(probe.error);
   const a = live.agent;
   const m = live.model;
   const lost = a?.lostEvents ?? telemetry.data?.lostEvents ?? 0;
@@ -42,6 +45,11 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
         <span className="conn-dot" aria-hidden="true" />
         {connectionText(s, now)}
       </span>
+      {authProblem && (
+        <span className="bad-text" data-testid="status-auth">
+          Not authorised: open this page with its <span className="mono">?token=…</span> link
+        </span>
+      )}
       {s.phase !== 'connected' && live.lastMessageAt > 0 && <span className="muted">data from {ago(live.lastMessageAt, now)}</span>}
       <span data-testid="status-events" title="Kernel events handled per second">
         <span className="muted">events</span> {a ? `${rate(a.eventsPerSec)}/s` : '–'}
