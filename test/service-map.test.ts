@@ -80,7 +80,11 @@ test('the map shows exactly the expected edges, named by Compose service, with f
     return !!(edgeOf(g, 'svc:shop/api', 'svc:shop/db', 5432)?.bytes.sent && edgeOf(g, 'svc:shop/web', 'svc:shop/api', 8080)
       && edgeOf(g, 'svc:shop/broken', 'svc:shop/db', 9999) && host && host.bytes.sent >= PAYLOAD);
   };
-  const g = await waitForGraph(graphUrl(), expected, 'the expected edges', 20000);
+  const g = await waitForGraph(graphUrl(), expected, 'the expected edges', 20000).catch(async (e) => {
+    const all = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph`)).body;
+    console.log(JSON.stringify(all.edges.map((x) => [x.id, x.bytes.sent, x.connections])), JSON.stringify(all.nodes.map((n) => [n.id, n.instances])));
+    throw e;
+  });
   const host = g.edges.find((e) => e.target === 'svc:shop/api' && e.source.startsWith('proc:'))!;
   assert.deepEqual(ids(g), [
     host.id,

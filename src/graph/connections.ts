@@ -39,6 +39,9 @@ export class Conn {
   remoteClientIp: string | null = null;
   /** Which ends were known when it was placed (1 client, 2 server): a late end re-places it. */
   placedWith = 0;
+  /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
+  placedClientPid = 0;
+  placedServerPid = 0;
   counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0 };
   cookies: number[] = [];
   tuples: string[] = [];
@@ -55,6 +58,11 @@ export class Conn {
   bytesReceived(): number { return Math.max(this.server?.bytesSent ?? 0, this.client?.bytesReceived ?? 0); }
 
   sides(): number { return (this.client ? 1 : 0) | (this.server ? 2 : 0); }
+
+  /** An end arrived, or an end's process became known, since it was placed. */
+  learntSincePlaced(): boolean {
+    return this.sides() !== this.placedWith || (!this.placedClientPid && !!this.client?.pid) || (!this.placedServerPid && !!this.server?.pid);
+  }
 
   retransmits(): number { return (this.client?.retransmits ?? 0) + (this.server?.retransmits ?? 0); }
 
@@ -96,7 +104,7 @@ export class ConnectionTable {
     if (e.type === 'listen_close') { this.listeners.delete(`${e.netns}|${e.sport}`); return null; }
 
     let ref = e.cookie ? this.byCookie.get(e.cookie) : undefined;
-    if (!ref && e.sport && this.byTuple.size) {
+    if (!ref && e.sport) {
       ref = this.byTuple.get(tupleKey(e));
       if (ref && e.cookie) this.byCookie.set(e.cookie, ref);
     }
@@ -138,8 +146,8 @@ export class ConnectionTable {
     conn.midflight ||= e.midflight;
     const ref = { conn, role };
     if (e.cookie) { this.byCookie.set(e.cookie, ref); conn.cookies.push(e.cookie); }
-    // Sockets that predate the agent are also found by tuple: discovery names them without a cookie.
-    if (e.sport && (!e.cookie || e.midflight)) { const t = tupleKey(e); this.byTuple.set(t, ref); conn.tuples.push(t); }
+    // Also by tuple: start-up discovery names sockets without a cookie, often after the kernel did.
+    if (e.sport) { const t = tupleKey(e); this.byTuple.set(t, ref); conn.tuples.push(t); }
     return ref;
   }
 

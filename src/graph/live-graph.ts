@@ -83,7 +83,7 @@ export class LiveGraph {
       const conn = this.table.apply(e);
       if (!conn) continue;
       if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn); continue; } // a proxy hop: absorb its events until it ends
-      if (conn.edgeId && conn.sides() !== conn.placedWith) this.replace(conn, now);
+      if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
       else if (conn.edgeId) this.account(conn, now);
       else if (this.ready(conn, now)) this.place(conn, now);
       else this.pending.add(conn);
@@ -139,16 +139,27 @@ export class LiveGraph {
     if (!c.edgeId) this.counters.connections++;
     c.edgeId = id;
     c.placedWith = c.sides();
+    c.placedClientPid = c.client?.pid ?? 0;
+    c.placedServerPid = c.server?.pid ?? 0;
     if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, port, now);
     this.account(c, now);
   }
 
   /**
    * The other end showed up after the connection was placed by address alone
-   * (its peer looked external): place it again with what is now known,
-   * moving what it counted to the right edge.
+   * (its peer looked external), or an end's process became known (accepted in
+   * softirq): place it again with what is now known, moving what it counted
+   * to the right edge if that changed.
    */
   private replace(c: Conn, now: number): void {
+    const ends = this.resolveEnds(c);
+    if (ends && `${ends[0].id}|${ends[1].id}|${ends[2]}|tcp` === c.edgeId) { // same edge: just remember what it knew
+      c.placedWith = c.sides();
+      c.placedClientPid = c.client?.pid ?? 0;
+      c.placedServerPid = c.server?.pid ?? 0;
+      this.account(c, now);
+      return;
+    }
     const old = this.edges.get(c.edgeId!);
     const k = c.counted;
     if (old) {

@@ -1,5 +1,5 @@
 // The page: top bar, the map or a table, the side panel and the status bar.
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ClientsTable } from '../table/ClientsTable.js';
 import { EdgeTable } from '../table/EdgeTable.js';
 import { MapView } from '../graph/MapView.js';
@@ -43,11 +43,13 @@ export function App({ live }: { live: Live }) {
   const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);
   const labelOf = useCallback((id: string) => m.nodes.get(id)?.label ?? id, [m]);
 
-  const groups = useMemo(() => {
+  // the same list (same array) until a project comes or goes, so the toolbar need not re-render
+  const groupsKey = useMemo(() => {
     const gs = m.groups();
-    return filters.group && !gs.includes(filters.group) ? [...gs, filters.group] : gs;
+    return (filters.group && !gs.includes(filters.group) ? [...gs, filters.group] : gs).join('\u0000');
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, filters.group]);
+  const groups = useMemo(() => (groupsKey ? groupsKey.split('\u0000') : []), [groupsKey]);
 
   const visible = useMemo(
     () => computeVisible(m.nodes, m.edges, filters, (id) => m.healthOf(id)),
@@ -55,16 +57,19 @@ export function App({ live }: { live: Live }) {
     [version, filters],
   );
 
+  const visibleRef = useRef(visible);
+  visibleRef.current = visible;
+
   /** Enter in the search box: open the best match and bring it into view. */
   const onSearchEnter = useCallback(() => {
     const q = filters.search.trim().toLowerCase();
     if (!q) return;
-    const candidates = [...visible.nodes].map((id) => m.nodes.get(id)!).filter((n) => n && nodeMatches(n, q));
+    const candidates = [...visibleRef.current.nodes].map((id) => m.nodes.get(id)!).filter((n) => n && nodeMatches(n, q));
     const best = candidates.find((n) => n.label.toLowerCase() === q) ?? candidates.sort((a, b) => a.label.length - b.label.length)[0];
     if (!best) return;
     setSelection({ type: 'node', id: best.id });
     if (view === 'map') setRevealId(`${best.id}\u0000${Date.now()}`);
-  }, [filters.search, visible, m, view]);
+  }, [filters.search, m, view]);
 
   const connected = live.state.phase === 'connected';
   return (

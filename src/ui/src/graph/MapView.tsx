@@ -1,6 +1,6 @@
 // The map: a Cytoscape canvas fed by the live model, with zoom controls, a legend
 // and a message when there is nothing to draw. Also exposes window.__dhrishti for tests.
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState } from 'react';
 import type { Live } from '../app/live.js';
 import type { Filters } from '../model/filters.js';
 import { emptyChange } from '../model/graphModel.js';
@@ -23,7 +23,7 @@ interface Props {
   revealId: string | null;
 }
 
-export function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId }: Props) {
+export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const renderer = useRef<MapRenderer | null>(null);
   const onSelectRef = useRef(onSelect);
@@ -83,4 +83,4 @@ export function MapView({ live, theme, filters, selection, onSelect, shown, conn
       <Legend />
     </section>
   );
-}
+});

@@ -78,18 +78,14 @@ export class FlowOverlay {
     const limit = Math.min(edges.length, UI.maxAnimatedEdges);
     for (let i = 0; i < limit; i++) {
       const e = edges[i] as cytoscape.EdgeSingular;
-      const s = e.sourceEndpoint();
-      const t = e.targetEndpoint();
-      if (!s || !t || !Number.isFinite(s.x) || !Number.isFinite(t.x)) continue;
-      const cps = e.controlPoints?.();
-      const cp = cps && cps.length === 1 ? cps[0] : null;
-      const length = Math.hypot(t.x - s.x, t.y - s.y);
+      const g = pathOf(e);
+      if (!g) continue;
+      const length = Math.hypot(g.x2 - g.x1, g.y2 - g.y1);
       if (length < 8) continue;
       const width = Number(e.data('width')) || 2;
       const color = e.hasClass('failing') ? p.edgeFail : e.hasClass('warn') ? p.edgeWarn : p.edgeOk;
       tracks.push({
-        x1: s.x, y1: s.y, x2: t.x, y2: t.y,
-        cx: cp ? cp.x : null, cy: cp ? cp.y : null,
+        ...g,
         length, color,
         dots: Math.max(1, Math.min(4, Math.round(length / 140))),
         radius: 1.6 + width * 0.45,
@@ -168,6 +164,32 @@ export class FlowOverlay {
       ctx.stroke();
     }
   }
+}
+
+interface Path { x1: number; y1: number; x2: number; y2: number; cx: number | null; cy: number | null }
+
+/**
+ * The drawn path of an edge. Read from the renderer's scratch data, which Cytoscape has just
+ * computed for drawing: the public edge.sourceEndpoint()/controlPoints() re-check every parallel
+ * edge on each call and cost tens of milliseconds for a hundred edges. Falls back to the public
+ * API should the scratch data ever look different.
+ */
+function pathOf(e: cytoscape.EdgeSingular): Path | null {
+  const rs = (e as unknown as { _private?: { rscratch?: Record<string, unknown> } })._private?.rscratch;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  if (rs) {
+    const x1 = n(rs.startX), y1 = n(rs.startY), x2 = n(rs.endX), y2 = n(rs.endY);
+    const cp = Array.isArray(rs.ctrlpts) ? rs.ctrlpts : null;
+    if (x1 !== null && y1 !== null && x2 !== null && y2 !== null) {
+      if (rs.edgeType === 'straight' || rs.edgeType === 'haystack' || !cp || cp.length < 2) return { x1, y1, x2, y2, cx: null, cy: null };
+      if (rs.edgeType === 'bezier' && cp.length === 2 && n(cp[0]) !== null && n(cp[1]) !== null) return { x1, y1, x2, y2, cx: cp[0] as number, cy: cp[1] as number };
+    }
+  }
+  const s = e.sourceEndpoint(), t = e.targetEndpoint();
+  if (!s || !t || !Number.isFinite(s.x) || !Number.isFinite(t.x)) return null;
+  const cps = e.controlPoints?.();
+  const c = cps && cps.length === 1 ? cps[0] : null;
+  return { x1: s.x, y1: s.y, x2: t.x, y2: t.y, cx: c ? c.x : null, cy: c ? c.y : null };
 }
 
 function hash(s: string): number {

@@ -204,7 +204,6 @@ export class MapRenderer {
     const el = cy.getElementById(n.id);
     if (el.empty()) {
       cy.add({ group: 'nodes', data: { id: n.id, label, kind: n.kind, parent }, classes: `kind-${n.kind}${stopped ? ' stopped' : ''}` });
-      this.pendingLayoutPosition(n.id);
       return true;
     }
     if (el.data('label') !== label) el.data('label', label);
@@ -328,10 +327,6 @@ export class MapRenderer {
 
   // ---- layout ----
 
-  private pendingLayoutPosition(id: string): void {
-    this.awaitingLayout.add(id);
-  }
-
   /** First layout: saved positions from an earlier visit when most nodes have one, else a full fcose run. */
   private initialLayout(): void {
     const cy = this.cy;
@@ -343,7 +338,6 @@ export class MapRenderer {
     if (known.length >= Math.max(1, simple.length * 0.8)) {
       cy.batch(() => known.forEach((n) => { const p = saved.get(n.id())!; n.position({ x: p[0], y: p[1] }); }));
       const rest = simple.not(known).map((n) => n.id());
-      rest.forEach((id) => this.awaitingLayout.delete(id));
       if (rest.length) { this.placeNearNeighbours(rest); this.incrementalLayout(new Set(rest)); }
     } else {
       // "proof" keeps labels apart too (nodeDimensionsIncludeLabels); too slow for big maps

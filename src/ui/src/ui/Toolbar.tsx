@@ -1,4 +1,5 @@
 // The top bar: views, filters and the theme switch.
+import { memo } from 'react';
 import type { Filters } from '../model/filters.js';
 
 export type View = 'map' | 'table' | 'clients';
@@ -33,7 +34,7 @@ function Toggle({ label, title, checked, onChange, testId }: { label: string; ti
   );
 }
 
-export function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnter, themePref, onThemePref }: Props) {
+export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnter, themePref, onThemePref }: Props) {
   const set = (patch: Partial<Filters>) => onFilters({ ...filters, ...patch });
   return (
     <header className="topbar">
@@ -88,4 +89,4 @@ export function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnte
       </button>
     </header>
   );
-}
+});
