@@ -19,6 +19,8 @@ export interface Side {
   retransmits: number;
   srttUs: number;
   closed: boolean;
+  /** Its key in the tuple index, once its local port is known. */
+  tuple: string | null;
 }
 
 export class Conn {
@@ -111,6 +113,11 @@ export class ConnectionTable {
     if (!ref) ref = this.add(e);
     const side = ref.conn[ref.role]!;
     this.update(side, e);
+    if (!side.tuple && e.sport) { // also by tuple: start-up discovery names sockets without a cookie, often after the kernel did
+      side.tuple = tupleKey(e);
+      this.byTuple.set(side.tuple, ref);
+      ref.conn.tuples.push(side.tuple);
+    }
     if (ref.role === 'server' && !side.pid) { // accepted in softirq: the listener's owner until a syscall names it
       const l = this.listeners.get(`${side.netns}|${side.localPort}`);
       if (l?.pid) { side.pid = l.pid; side.comm = l.comm; }
@@ -133,7 +140,7 @@ export class ConnectionTable {
     const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
     const side: Side = {
       role, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, netns: e.netns, localIp: e.saddr, localPort: e.sport,
-      peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false,
+      peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, tuple: null,
     };
     const key = role === 'client' ? (e.sport ? endpointKey(e.saddr, e.sport, e.netns) : null) : endpointKey(e.daddr, e.dport, e.netns);
     let conn = key ? this.partner(key, side) : undefined;
@@ -146,8 +153,6 @@ export class ConnectionTable {
     conn.midflight ||= e.midflight;
     const ref = { conn, role };
     if (e.cookie) { this.byCookie.set(e.cookie, ref); conn.cookies.push(e.cookie); }
-    // Also by tuple: start-up discovery names sockets without a cookie, often after the kernel did.
-    if (e.sport) { const t = tupleKey(e); this.byTuple.set(t, ref); conn.tuples.push(t); }
     return ref;
   }
 
@@ -190,7 +195,9 @@ export class ConnectionTable {
     other.startTime = Math.min(other.startTime, conn.startTime);
     const moved = { conn: other, role: 'client' as const };
     for (const c of conn.cookies) { this.byCookie.set(c, moved); other.cookies.push(c); }
+    for (const t of conn.tuples) { this.byTuple.set(t, moved); other.tuples.push(t); }
     conn.cookies = [];
+    conn.tuples = [];
     conn.ignored = true; // merged away
     this.live.delete(conn);
     return moved;

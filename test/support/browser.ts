@@ -25,9 +25,23 @@ export const CHROMIUM_ARGS = [
   '--disable-crash-reporter',
 ];
 
-/** Browsers still running, killed (by process group) if this process exits without closing them. */
+/** Browsers still running, killed (by process group) if this process exits or is stopped without closing them. */
 const live = new Set<number>();
-process.once('exit', () => { for (const pid of live) killGroup(pid, 'SIGKILL'); });
+const killLive = () => { for (const pid of live) killGroup(pid, 'SIGKILL'); live.clear(); };
+process.once('exit', killLive);
+/** On SIGINT/SIGTERM: kill the browsers, then die of the same signal as if we had not been listening. */
+function onSignal(sig: NodeJS.Signals): void {
+  killLive();
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  process.kill(process.pid, sig);
+}
+function watchSignals(on: boolean): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.removeListener(sig, onSignal);
+    if (on) process.once(sig, onSignal);
+  }
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch { /* gone */ } }
@@ -100,6 +114,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
   if (!proc.pid) { fs.rmSync(profile, { recursive: true, force: true }); throw new Error('cannot start chromium'); }
   const pid = proc.pid;
   live.add(pid);
+  watchSignals(true);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stderr: string[] = [];
 
@@ -112,6 +127,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     }
     killGroup(pid, 'SIGKILL'); // any helper process still in the group
     live.delete(pid);
+    if (live.size === 0) watchSignals(false);
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   };
 

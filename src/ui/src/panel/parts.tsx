@@ -16,7 +16,7 @@ export function Section({ title, children, testId, aside }: { title: string; chi
 function withUnit(v: ReactNode): ReactNode {
   if (typeof v !== 'string') return v;
   const i = v.lastIndexOf(' ');
-  if (i < 0) return v;
+  if (i < 0 || !/^[A-Za-zµ][A-Za-z/]*$/.test(v.slice(i + 1))) return v;
   return <>{v.slice(0, i)}<span className="stat-unit">{v.slice(i + 1)}</span></>;
 }
 
