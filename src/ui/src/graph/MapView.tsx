@@ -29,9 +29,10 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
   const [counts, setCounts] = useState({ loaded: false, nodes: 0 });
+  const [layouting, setLayouting] = useState(false);
 
   useEffect(() => {
-    const r = new MapRenderer(box.current!, live.model, PALETTES[theme], (sel) => onSelectRef.current(sel));
+    const r = new MapRenderer(box.current!, live.model, PALETTES[theme], (sel) => onSelectRef.current(sel), setLayouting);
     renderer.current = r;
     r.setFilters(filters, false);
     const sync = () => setCounts((c) => (c.loaded === live.model.loaded && c.nodes === live.model.nodes.size ? c : { loaded: live.model.loaded, nodes: live.model.nodes.size }));
@@ -65,6 +66,12 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
         <div className="map-empty" data-testid="map-waiting" role="status">
           <div className="spinner" aria-hidden="true" />
           <p>{connected ? 'Loading the service map…' : 'Waiting for the Dhrishti agent…'}</p>
+        </div>
+      )}
+      {layouting && (
+        <div className="map-empty" data-testid="map-layouting" role="status">
+          <div className="spinner" aria-hidden="true" />
+          <p>Laying out {counts.nodes} nodes…</p>
         </div>
       )}
       {empty && (

@@ -48,6 +48,8 @@ export class MapRenderer {
   private filters: Filters = NO_FILTERS;
   private selection: Selection = null;
   private readonly flow: FlowOverlay;
+  private readonly container: HTMLElement;
+  private layoutDeferred = 0;
   /** Set when something the moving dots depend on changed (which edges flow, their width or colour). */
   private flowDirty = true;
   private palette: Palette;
@@ -60,8 +62,11 @@ export class MapRenderer {
     private readonly model: GraphModel,
     palette: Palette,
     private readonly onSelect: (sel: Selection) => void,
+    /** Told when a long first layout starts and ends, so the page can say so. */
+    private readonly onLayouting: (busy: boolean) => void = () => {},
   ) {
     this.palette = palette;
+    this.container = container;
     this.cy = cytoscape({
       container,
       style: buildStyle(palette, this.lod),
@@ -86,6 +91,8 @@ export class MapRenderer {
   destroy(): void {
     this.flow.destroy();
     cancelAnimationFrame(this.groupLabelFrame);
+    cancelAnimationFrame(this.layoutDeferred);
+    window.clearTimeout(this.layoutDeferred);
     window.clearTimeout(this.layoutTimer);
     window.clearTimeout(this.saveTimer);
     this.cy.destroy();
@@ -143,7 +150,7 @@ export class MapRenderer {
       this.flowDirty = false;
       this.flow.invalidate();
     }
-    if (isInitial && cy.nodes().length) this.initialLayout();
+    if (isInitial && cy.nodes().length) this.firstLayout();
     else if (newNodes.length) this.layoutSoon(newNodes);
     if (this.selection && (change.addedEdges.length || change.addedNodes.length)) this.highlight(this.selection);
     if (change.addedNodes.length || change.removedNodes.length) this.scaleGroupLabelsSoon();
@@ -326,6 +333,26 @@ export class MapRenderer {
   }
 
   // ---- layout ----
+
+  /**
+   * A big map takes seconds to lay out, which blocks the page: hide the canvas, let the page
+   * paint its "laying out" note, then lay out. Small maps are laid out at once.
+   */
+  private firstLayout(): void {
+    if (this.cy.nodes().length < 60) { this.initialLayout(); return; }
+    if (this.layoutDeferred) return;
+    this.container.style.visibility = 'hidden';
+    this.onLayouting(true);
+    this.layoutDeferred = requestAnimationFrame(() => {
+      this.layoutDeferred = window.setTimeout(() => {
+        this.layoutDeferred = 0;
+        if (this.cy.destroyed()) return;
+        this.initialLayout();
+        this.container.style.visibility = '';
+        this.onLayouting(false);
+      }, 0);
+    });
+  }
 
   /** First layout: saved positions from an earlier visit when most nodes have one, else a full fcose run. */
   private initialLayout(): void {

@@ -1,0 +1,109 @@
+// The web UI in a real browser (Debian's Chromium) against the real agent and
+// real containers: what is drawn, the side panel, failing edges, live updates, filters.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestDockerd, ensureTestImage, runContainer, createNetwork, composeLabels, nodeCommand, removeAll } from './support/dockerd.js';
+import { startAgent, waitForGraph, type RunningAgent } from './support/agent.js';
+import { launchBrowser, type BrowserSession } from './support/browser.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+
+const NET = 'dhui';
+const LINK = `/tmp/dhrishti-ui-docker-${process.pid}.sock`;
+const SHOTS = path.join(REPO_ROOT, 'test-output');
+const DB = `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(5432);`;
+const API = `require('http').createServer((q, s) => s.end('ok')).listen(8080);`;
+const WEB = `setInterval(() => require('http').get({ host: 'shop-api-1', port: 8080, agent: false }, (r) => r.resume()).on('error', () => {}), 300);`;
+const BROKEN = `setInterval(() => require('net').connect(9999, 'shop-db-1').on('error', () => {}), 300);`;
+const LATE = `setInterval(() => { const c = require('net').connect(5432, 'shop-db-1', () => c.end('hi')); c.on('error', () => {}); }, 200);`;
+const WEB_EDGE = 'svc:shop/web|svc:shop/api|8080|tcp';
+const BROKEN_EDGE = 'svc:shop/broken|svc:shop/db|9999|tcp';
+
+let dockerd: TestDockerd;
+let agent: RunningAgent;
+let b: BrowserSession;
+const names = ['shop-db-1', 'shop-api-1', 'shop-web-1', 'shop-broken-1', 'shop-late-1'];
+const shop = (name: string, service: string, script: string) =>
+  runContainer(dockerd, { name, network: NET, labels: composeLabels('shop', service, 1), command: nodeCommand(script) });
+
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  dockerd = await TestDockerd.start();
+  await ensureTestImage(dockerd);
+  await createNetwork(dockerd, NET, { subnet: '172.31.252.0/24' });
+  await shop('shop-db-1', 'db', DB);
+  await shop('shop-api-1', 'api', API);
+  await shop('shop-web-1', 'web', WEB);
+  await shop('shop-broken-1', 'broken', BROKEN);
+  fs.rmSync(LINK, { force: true });
+  fs.symlinkSync(dockerd.socketPath, LINK);
+  agent = await startAgent(['--docker-socket', LINK]);
+  await waitForGraph(`${agent.url}/api/v1/graph`, (g) => [WEB_EDGE, BROKEN_EDGE].every((id) => g.edges.some((e) => e.id === id)), 'edges in the API');
+  b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+  await b.openUi(agent.url);
+});
+
+after(async () => {
+  await b?.close();
+  await agent?.stop();
+  if (dockerd) { await removeAll(dockerd, names, [NET]); await dockerd.stop(); }
+  fs.rmSync(LINK, { force: true });
+});
+
+test('the page shows the expected nodes and edges, and a failing edge is drawn as failing', async () => {
+  await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(BROKEN_EDGE)})`, 10000, 'edges drawn');
+  const drawn = await b.drawn();
+  for (const id of ['svc:shop/web', 'svc:shop/api', 'svc:shop/broken', 'svc:shop/db']) assert.ok(drawn.nodes.includes(id), `node ${id} drawn`);
+  for (const id of [WEB_EDGE, BROKEN_EDGE]) assert.ok(drawn.edges.includes(id), `edge ${id} drawn`);
+  await b.waitFor(`window.__dhrishti.edgeClasses(${JSON.stringify(BROKEN_EDGE)}).includes('failing')`, 10000, 'failing class');
+  assert.ok(!(await b.edgeClasses(WEB_EDGE)).includes('failing'), 'a healthy edge is not drawn as failing');
+  assert.match(await b.page.getByTestId('status-connection').innerText(), /live|connected/i);
+  await b.page.getByTestId('zoom-fit').click();
+  await b.screenshot(path.join(SHOTS, 'ui-map.png'));
+  assert.deepEqual(b.errors, [], 'no console errors');
+});
+
+test('clicking an edge opens the side panel with its numbers', async () => {
+  await b.page.evaluate((id) => window.__dhrishti!.tap(id), BROKEN_EDGE);
+  const panel = b.page.getByTestId('edge-panel');
+  await panel.waitFor({ state: 'visible', timeout: 5000 });
+  const text = await panel.innerText();
+  assert.match(text, /9999/);
+  assert.match(text, /refused/i);
+  await b.page.getByTestId('failure-row').first().waitFor({ timeout: 5000 });
+  await b.screenshot(path.join(SHOTS, 'ui-panel.png'));
+  await b.page.evaluate((id) => window.__dhrishti!.tap(id), WEB_EDGE);
+  await b.page.waitForFunction(() => /8080/.test(document.querySelector('[data-testid="edge-panel"]')?.textContent ?? ''), undefined, { timeout: 5000 });
+  await b.page.keyboard.press('Escape');
+  await b.page.getByTestId('edge-panel').waitFor({ state: 'hidden', timeout: 5000 });
+});
+
+test('a container started during the test appears within 2 s without a reload', async () => {
+  await b.page.evaluate(() => { (window as unknown as { __marker: number }).__marker = 1; });
+  await shop('shop-late-1', 'late', LATE);
+  const started = Date.now();
+  await b.waitFor(`window.__dhrishti.nodeIds().includes('svc:shop/late')`, 10000, 'late node drawn');
+  const took = Date.now() - started;
+  assert.ok(took <= 2000, `appeared after ${took} ms`);
+  assert.equal(await b.page.evaluate(() => (window as unknown as { __marker?: number }).__marker), 1, 'no reload');
+});
+
+test('filters and search change what is shown', async () => {
+  const search = b.page.getByTestId('filter-search');
+  await search.fill('broken');
+  await b.waitFor(`window.__dhrishti.visibleEdgeIds().length === 1`, 5000, 'search narrows');
+  assert.deepEqual((await b.drawn()).visibleEdges, [BROKEN_EDGE]);
+  await search.fill('');
+  await b.waitFor(`window.__dhrishti.visibleEdgeIds().includes(${JSON.stringify(WEB_EDGE)})`, 5000, 'search cleared');
+
+  await b.page.getByTestId('filter-failing').click();
+  await b.waitFor(`!window.__dhrishti.visibleEdgeIds().includes(${JSON.stringify(WEB_EDGE)})`, 5000, 'failing only');
+  assert.deepEqual((await b.drawn()).visibleEdges, [BROKEN_EDGE]);
+  await b.page.getByTestId('filter-failing').click();
+
+  await b.page.getByTestId('filter-host').click(); // hide host processes
+  await b.waitFor(`window.__dhrishti.visibleNodeIds().every((id) => !id.startsWith('proc:'))`, 5000, 'host hidden');
+  await b.page.getByTestId('filter-host').click();
+  assert.deepEqual(b.errors, [], 'no console errors');
+});
