@@ -24,8 +24,9 @@ export interface LoadBenchOptions {
   /** taskset CPU lists; null lets the process float. */
   wrkCpu: string | null;
   serverCpu: string | null;
-  /** The agent process script (compiled JS). */
+  /** The agent process script (compiled JS), and the node flags it runs with. */
   agentScript: string;
+  agentNodeFlags: readonly string[];
   /** Run the agent under `node --cpu-prof`, writing its profile here. */
   agentProfileDir: string | null;
   ticksPerSec: number;
@@ -62,7 +63,7 @@ interface Observer { pid: number | null; benchSockets: number; stop(): Promise<v
 
 async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchResult): Promise<Observer> {
   if (c === 'agent') {
-    const agent = new AgentProcess(o.agentScript, o.agentProfileDir);
+    const agent = new AgentProcess(o.agentScript, o.agentNodeFlags, o.agentProfileDir);
     await agent.start();
     const obs: Observer = {
       pid: agent.pid,

@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import { BENCH, BPF_OBJECT_PATH, DEFAULTS, NATIVE_ADDON_PATH } from '../src/config/defaults.js';
 import { EVENT_SIZE } from '../src/events/layout.js';
 import { positiveInt, oneOf } from '../src/cli/options.js';
-import { runDecodeBench, type DecodeBenchResult } from './decode.js';
+import type { DecodeBenchResult } from './decode.js';
 import { runLoadBench, CONDITIONS, MODES, type Condition, type LoadBenchResult } from './probe-overhead.js';
 import type { LoadMode } from './lib/wrk.js';
-import { killAll } from './lib/children.js';
+import { killAll, start } from './lib/children.js';
+import { fileURLToPath } from 'node:url';
 import { AGENT_SCRIPT } from './lib/agent.js';
 import { fixed, int, max, median, pct, table } from './lib/report.js';
 
@@ -24,7 +25,13 @@ interface Options {
   pin: boolean;
   agentProfile?: string;
   agentScript: string;
+  agentNodeFlags: string;
 }
+
+/** One decoding run: node flags, and what the child process measured under them. */
+interface DecodeVariant { label: string; flags: string[]; result: DecodeBenchResult }
+
+const DECODE_CHILD = fileURLToPath(new URL('./decode-child.js', import.meta.url));
 
 const T = BENCH.targets;
 const MODE_LABEL: Record<LoadMode, string> = { keepalive: 'keep-alive', close: 'connection per request' };
@@ -60,12 +67,31 @@ function ticksPerSec(): number {
   try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; }
 }
 
-function printDecode(d: DecodeBenchResult): void {
-  console.log(`\n== Decoding: decodeBatch over ${int(d.records)} synthetic records ==`);
+/** Runs bench/decode-child.js under `flags` in its own process (fresh heap, the flags under test). */
+async function decodeInChild(flags: string[], records: number, batchSizes: number[]): Promise<DecodeBenchResult> {
+  const child = start('decode benchmark', process.execPath, [...flags, DECODE_CHILD, String(records), String(BENCH.decodeRepeats), batchSizes.join(',')]);
+  const code = await child.exited;
+  const line = child.lines.find((l) => l.startsWith('{'));
+  if (code !== 0 || !line) throw new Error(`decode benchmark failed (code ${code}): ${child.stderr.slice(-5).join(' | ')}`);
+  return JSON.parse(line) as DecodeBenchResult;
+}
+
+function flagsLabel(flags: string[]): string {
+  return flags.length ? flags.join(' ') : 'no flags';
+}
+
+function printDecode(vs: DecodeVariant[]): void {
+  const d = vs[0].result;
+  console.log(`\n== Decoding: decodeBatch over ${int(d.records)} synthetic records (${BENCH.decodeRepeats} timed passes each) ==`);
   console.log(`mix: ${int(d.mix.ipv4)} IPv4, ${int(d.mix.mapped)} IPv4-mapped IPv6, ${int(d.mix.ipv6)} IPv6; ${int(d.mix.closes)} closes, ${int(d.mix.closeErrors)} with sk_err`);
-  console.log(`one batch of ${int(d.records)}:   ${d.wholeBatch.map((r) => `${fixed(r / 1e6, 2)}M`).join('  ')} records/s  (median ${fixed(median(d.wholeBatch) / 1e6, 2)}M, best ${fixed(max(d.wholeBatch) / 1e6, 2)}M)`);
-  console.log(`batches of ${BENCH.decodeBatchRecords} (closer to real batches: a full ${DEFAULTS.ringbufBytes / 1048576} MiB ring buffer holds ${int(DEFAULTS.ringbufBytes / EVENT_SIZE)} records):`);
-  console.log(`                    ${d.sliced.map((r) => `${fixed(r / 1e6, 2)}M`).join('  ')} records/s  (median ${fixed(median(d.sliced) / 1e6, 2)}M, best ${fixed(max(d.sliced) / 1e6, 2)}M)`);
+  console.log(`(a full ${DEFAULTS.ringbufBytes / 1048576} MiB ring buffer holds ${int(DEFAULTS.ringbufBytes / EVENT_SIZE)} records; the agent's batches are usually far smaller)`);
+  const rows: string[][] = [];
+  for (const v of vs) {
+    for (const r of v.result.runs) {
+      rows.push([`${v.label} (${flagsLabel(v.flags)})`, int(r.batch), r.rates.map((x) => fixed(x / 1e6, 2)).join(' '), `${fixed(median(r.rates) / 1e6, 2)}M`, `${fixed(max(r.rates) / 1e6, 2)}M`]);
+    }
+  }
+  console.log(table(['node', 'records per call', 'passes (M records/s)', 'median', 'best'], rows));
 }
 
 function rps(l: LoadBenchResult, c: Condition, m: LoadMode): number[] {
@@ -122,7 +148,7 @@ function printLoad(l: LoadBenchResult): void {
   if (ka.length) console.log(`agent CPU during keep-alive runs: ${ka.map((s) => pct(s.observerCpuMs! / 1000 / s.wrk.seconds)).join(', ')} of one core`);
 }
 
-function printSummary(o: Options, d: DecodeBenchResult | null, l: LoadBenchResult | null): void {
+function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult | null): void {
   const rows: (string[] | null)[] = [];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   if (l) {
@@ -144,15 +170,18 @@ function printSummary(o: Options, d: DecodeBenchResult | null, l: LoadBenchResul
   if (d) {
     if (l) rows.push(null);
     const target = `>= ${T.decodeRecordsPerSec / 1e6}M/s`;
-    const whole = median(d.wholeBatch), sliced = median(d.sliced);
-    rows.push([`decode, one batch of ${int(d.records)} records`, `${fixed(whole / 1e6, 2)}M/s`, target, met(whole >= T.decodeRecordsPerSec)]);
-    rows.push([`decode, batches of ${BENCH.decodeBatchRecords} records`, `${fixed(sliced / 1e6, 2)}M/s`, target, met(sliced >= T.decodeRecordsPerSec)]);
+    for (const v of d) {
+      for (const r of v.result.runs) {
+        const rate = median(r.rates);
+        rows.push([`decode, ${v.label}, ${int(r.batch)} per call`, `${fixed(rate / 1e6, 2)}M/s`, target, met(rate >= T.decodeRecordsPerSec)]);
+      }
+    }
   }
   console.log('\n== Summary ==');
   const bg = l ? max(l.backgroundLoad) : 0;
   if (bg > 0.05) console.log(`WARNING: other processes kept up to ${pct(bg)} of the CPUs busy between runs; the load figures are noisy. Run again on an idle machine.`);
   if (l && max(l.foreignPrograms) > 0) console.log(`WARNING: other processes had up to ${max(l.foreignPrograms)} BPF tracing programs loaded during the runs; the "no agent" baseline was not clean.`);
-  if (l) console.log(`(medians of ${o.rounds} rounds; wrk ${o.seconds}s x ${o.connections} connections; ${o.pin ? `wrk on CPU ${BENCH.wrkCpu}, server on CPU ${BENCH.serverCpu}, observers unpinned` : 'nothing pinned'})`);
+  if (l) console.log(`(medians of ${o.rounds} rounds; wrk ${o.seconds}s x ${o.connections} connections; ${o.pin ? `wrk on CPU ${BENCH.wrkCpu}, server on CPU ${BENCH.serverCpu}, observers unpinned` : 'nothing pinned'}; agent run as node ${o.agentNodeFlags || '(no flags)'})`);
   console.log(table(['measure', 'result', 'target', ''], rows));
 }
 
@@ -162,10 +191,13 @@ async function main(o: Options): Promise<void> {
     console.error(`bench: cannot run:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     process.exit(1);
   }
-  let decode: DecodeBenchResult | null = null;
+  const agentFlags = o.agentNodeFlags.split(/\s+/).filter(Boolean);
+  let decode: DecodeVariant[] | null = null;
   let load: LoadBenchResult | null = null;
   if (o.only !== 'load') {
-    decode = runDecodeBench({ records: o.records, repeats: BENCH.decodeRepeats, batchRecords: BENCH.decodeBatchRecords });
+    // Plain node, with the whole buffer in one call as well; then the agent's flags, on batch sizes it meets.
+    decode = [{ label: 'plain', flags: [], result: await decodeInChild([], o.records, [0, ...BENCH.decodeBatchRecords]) }];
+    if (agentFlags.length) decode.push({ label: "agent's", flags: agentFlags, result: await decodeInChild(agentFlags, o.records, [...BENCH.decodeBatchRecords]) });
     printDecode(decode);
   }
   if (o.only !== 'decode') {
@@ -179,6 +211,7 @@ async function main(o: Options): Promise<void> {
       wrkCpu: o.pin ? BENCH.wrkCpu : null,
       serverCpu: o.pin ? BENCH.serverCpu : null,
       agentScript: o.agentScript,
+      agentNodeFlags: agentFlags,
       agentProfileDir: o.agentProfile ?? null,
       ticksPerSec: ticksPerSec(),
       log: (line) => console.log(line),
@@ -200,6 +233,7 @@ const program = new Command()
   .option('--records <n>', 'synthetic records for the decoding benchmark', positiveInt('--records', 20_000_000), BENCH.decodeRecords)
   .option('--no-pin', 'do not pin wrk and the server to CPUs with taskset')
   .option('--agent-script <file>', 'agent to measure: a script that prints a {"ready":true} line and, on SIGTERM, a {"summary":...} line', AGENT_SCRIPT)
+  .option('--agent-node-flags <flags>', 'node/V8 flags for the agent and the second decoding run ("" for none)', BENCH.agentNodeFlags.join(' '))
   .option('--agent-profile <dir>', 'run the agent under node --cpu-prof and write its profiles to <dir>')
   .showHelpAfterError()
   .exitOverride();

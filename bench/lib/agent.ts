@@ -14,8 +14,15 @@ export interface AgentSummary {
 export class AgentProcess {
   private child: Child | null = null;
 
-  /** @param cpuProfileDir when set, the agent runs under `node --cpu-prof` and writes its profile there. */
-  constructor(private readonly script = AGENT_SCRIPT, private readonly cpuProfileDir: string | null = null) {}
+  /**
+   * @param nodeFlags V8/node flags the agent runs with (the launcher's, to measure what ships).
+   * @param cpuProfileDir when set, the agent runs under `node --cpu-prof` and writes its profile there.
+   */
+  constructor(
+    private readonly script = AGENT_SCRIPT,
+    private readonly nodeFlags: readonly string[] = [],
+    private readonly cpuProfileDir: string | null = null,
+  ) {}
 
   get pid(): number {
     if (!this.child) throw new Error('agent not running');
@@ -24,7 +31,7 @@ export class AgentProcess {
 
   async start(): Promise<void> {
     const flags = this.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfileDir}`] : [];
-    this.child = start('agent', process.execPath, [...flags, this.script]);
+    this.child = start('agent', process.execPath, [...this.nodeFlags, ...flags, this.script]);
     await this.child.waitFor(/"ready":true/, 30000);
   }
 

@@ -26,8 +26,14 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Browsers still running, killed (by process group) if this process exits or is stopped without closing them. */
-const live = new Set<number>();
-const killLive = () => { for (const pid of live) killGroup(pid, 'SIGKILL'); live.clear(); };
+const live = new Map<number, string>(); // pid -> profile folder
+const killLive = () => {
+  for (const [pid, profile] of live) {
+    killGroup(pid, 'SIGKILL');
+    try { fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }); } catch { /* best effort on the way out */ }
+  }
+  live.clear();
+};
 process.once('exit', killLive);
 /** On SIGINT/SIGTERM: kill the browsers, then die of the same signal as if we had not been listening. */
 function onSignal(sig: NodeJS.Signals): void {
@@ -113,7 +119,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
   });
   if (!proc.pid) { fs.rmSync(profile, { recursive: true, force: true }); throw new Error('cannot start chromium'); }
   const pid = proc.pid;
-  live.add(pid);
+  live.set(pid, profile);
   watchSignals(true);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stderr: string[] = [];

@@ -25,7 +25,13 @@ export class FlowOverlay {
   private dirty = true;
   /** Geometry is read only after Cytoscape has drawn the change, when its edge paths are already computed. */
   private drawnSinceDirty = false;
-  private readonly onRender = () => { this.drawnSinceDirty = true; };
+  private renderTimer = 0;
+  // a little after the draw, so the frame that shows a change does not also pay for this
+  private readonly onRender = () => {
+    if (this.dirty && !this.drawnSinceDirty && !this.renderTimer) {
+      this.renderTimer = window.setTimeout(() => { this.renderTimer = 0; this.drawnSinceDirty = true; }, 40);
+    }
+  };
   private raf = 0;
   private lastDraw = 0;
   private cleared = true;
@@ -51,6 +57,7 @@ export class FlowOverlay {
   destroy(): void {
     cancelAnimationFrame(this.raf);
     this.raf = 0;
+    window.clearTimeout(this.renderTimer);
     this.reducedMotion.removeEventListener('change', this.onMotionPref);
     this.cy.off('position add remove', this.onPosition);
     this.cy.off('layoutstop', this.onPosition);

@@ -152,6 +152,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
         'min-zoomed-font-size': MIN_SCREEN_FONT,
         'overlay-opacity': 0,
         'z-compound-depth': 'orphan',
+        // explicit, so idle <-> active never looks like a change from "no opacity" (which re-sorts every element)
+        opacity: 1,
       },
     },
     { selector: 'edge.idle', style: { opacity: 0.55, 'line-style': 'solid' } },
