@@ -1,29 +1,14 @@
 // Dimension tables: node and edge descriptors stored once, referred to by
 // small integers from every sample and event row.
 import type { Db } from './database.js';
-import type { GraphNode, Instance, NodeKind } from '../graph/types.js';
+import type { GraphEdge, GraphNode, NodeKind } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
-export interface NodeDesc {
-  id: string;
-  kind: NodeKind;
-  label: string;
-  group: string | null;
-  image?: string;
-  labels?: Record<string, string>;
-  instances: Instance[];
-  ips: string[];
-}
+export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips'>;
 
 /** What the store keeps about an edge (a GraphEdge fits). */
-export interface EdgeDesc {
-  id: string;
-  source: string;
-  target: string;
-  port: number;
-  protocol: 'tcp';
-}
+export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
 
 /** A node as stored, in the API's shape (without the numbers, which come from samples). */
 export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }
