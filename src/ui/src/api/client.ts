@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
   const token = pageToken();
   const res = await fetch(API + path, {
     headers: token ? { Authorization: `Bearer ${token}` } : {},

@@ -10,6 +10,9 @@ import { StatusBar } from '../status/StatusBar.js';
 import { Toolbar, type ThemePref, type View } from '../ui/Toolbar.js';
 import { useLiveVersion, useOsTheme } from './hooks.js';
 import type { Live } from './live.js';
+import { HistoryState } from '../history/state.js';
+import { TimePicker } from '../history/TimePicker.js';
+import { ReplayBar } from '../history/ReplayBar.js';
 
 const THEME_KEY = 'dhrishti.theme';
 
@@ -30,6 +33,9 @@ export function App({ live }: { live: Live }) {
   const [revealId, setRevealId] = useState<string | null>(null);
   const [themePref, setThemePref] = useState<ThemePref>(storedThemePref);
   const osTheme = useOsTheme();
+  const history = useMemo(() => new HistoryState(live), [live]);
+  useEffect(() => () => history.destroy(), [history]);
+  const timePicker = useMemo(() => <TimePicker history={history} />, [history]); // same element: the toolbar stays memoized
   const theme = themePref === 'auto' ? osTheme : themePref;
 
   useEffect(() => {
@@ -74,7 +80,7 @@ export function App({ live }: { live: Live }) {
   const connected = live.state.phase === 'connected';
   return (
     <div className={`app${selection ? ' with-panel' : ''}`} data-theme={theme}>
-      <Toolbar view={view} onView={setView} filters={filters} onFilters={setFilters} groups={groups} onSearchEnter={onSearchEnter} themePref={themePref} onThemePref={setThemePref} />
+      <Toolbar view={view} onView={setView} filters={filters} onFilters={setFilters} groups={groups} onSearchEnter={onSearchEnter} themePref={themePref} onThemePref={setThemePref}>{timePicker}</Toolbar>
       <main className="main">
         <div className="view">
           <MapView
@@ -88,10 +94,11 @@ export function App({ live }: { live: Live }) {
             fitKey={view === 'map' ? fitKey : 0}
             revealId={revealId}
           />
+          {view === 'map' && <ReplayBar history={history} />}
           {view === 'table' && <EdgeTable live={live} version={version} filters={filters} selectedId={selection?.type === 'edge' ? selection.id : null} onOpen={openEdge} />}
           {view === 'clients' && <ClientsTable shown labelOf={labelOf} onOpenNode={openNode} search={filters.search} />}
         </div>
-        {selection && <SidePanel live={live} selection={selection} onSelect={setSelection} onClose={close} />}
+        {selection && <SidePanel live={live} selection={selection} onSelect={setSelection} onClose={close} history={history} />}
       </main>
       <StatusBar live={live} shownNodes={visible.nodes.size} shownEdges={visible.edges.size} />
     </div>

@@ -1,7 +1,7 @@
 // The live state of the page: the stream, the graph model and the agent's
 // numbers. The map listens synchronously (to draw each change at once); React
 // views subscribe through a throttle so tables and panels re-render at most twice a second.
-import type { AgentStatus, StreamMessage } from '../../../graph/types.js';
+import type { AgentStatus, GraphSnapshot, StreamMessage } from '../../../graph/types.js';
 import { LiveStream, type StreamState } from '../api/stream.js';
 import { UI } from '../config.js';
 import { changeSize, GraphModel, type Change } from '../model/graphModel.js';
@@ -60,9 +60,30 @@ export class Live {
 
   getVersion = (): number => this.viewVersion;
 
+  /** True while the map shows a moment or range from the history: stream messages keep the agent status but are not drawn. */
+  paused = false;
+
+  /** Shows a graph from elsewhere (the history) in place of the live one; unchanged elements stay as they are. */
+  showSnapshot(graph: GraphSnapshot): void {
+    const change = this.model.applySnapshot(graph);
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
+  /** Back to the live map: stream messages are drawn again, starting from `current` (a fresh GET /graph). */
+  resume(current: GraphSnapshot): void {
+    this.paused = false;
+    this.showSnapshot(current);
+  }
+
   private handle(msg: StreamMessage, receivedAt: number): void {
     if (!isStreamMessage(msg)) {
       console.warn('dhrishti: ignoring a stream message of unknown shape');
+      return;
+    }
+    if (this.paused) {
+      if (msg.agent) this.agent = msg.agent;
+      this.lastMessageAt = Date.now();
       return;
     }
     const change = msg.type === 'snapshot' ? this.model.applySnapshot(msg.graph) : this.model.applyDelta(msg.delta);

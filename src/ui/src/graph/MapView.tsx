@@ -50,12 +50,20 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
   }, [live]);
 
   useEffect(() => { renderer.current?.setPalette(PALETTES[theme]); }, [theme]);
-  useEffect(() => { renderer.current?.setFilters(filters, fitKey > 0); }, [filters, fitKey]);
+  // filters apply at once; the view frames the result once typing pauses
+  useEffect(() => {
+    renderer.current?.setFilters(filters, false);
+    if (fitKey === 0) return;
+    const t = window.setTimeout(() => renderer.current?.fit(true), 250);
+    return () => window.clearTimeout(t);
+  }, [filters, fitKey]);
   useEffect(() => { renderer.current?.select(selection); }, [selection]);
   useEffect(() => { if (revealId) renderer.current?.reveal(revealId.split('\u0000')[0]); }, [revealId]);
   useEffect(() => {
-    if (!shown) return;
-    renderer.current?.cy.resize();
+    const r = renderer.current;
+    if (!r) return;
+    if (shown) r.cy.resize();
+    r.setPaused(!shown);
   }, [shown]);
 
   const empty = counts.loaded && counts.nodes === 0;

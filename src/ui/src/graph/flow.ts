@@ -26,6 +26,7 @@ export class FlowOverlay {
   /** Geometry is read only after Cytoscape has drawn the change, when its edge paths are already computed. */
   private drawnSinceDirty = false;
   private renderTimer = 0;
+  private dirtySince = 0;
   // a little after the draw, so the frame that shows a change does not also pay for this
   private readonly onRender = () => {
     if (this.dirty && !this.drawnSinceDirty && !this.renderTimer) {
@@ -67,11 +68,20 @@ export class FlowOverlay {
 
   setPalette(p: Palette): void { this.palette = p; this.invalidate(); }
 
+  private paused = false;
+
+  /** No frames at all while the map is hidden. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (paused) { cancelAnimationFrame(this.raf); this.raf = 0; } else this.invalidate();
+  }
+
   /** The flowing edges changed (added, removed, restyled, moved or filtered). */
   invalidate(): void {
+    if (!this.dirty) this.dirtySince = performance.now();
     this.dirty = true;
     this.drawnSinceDirty = false;
-    if (!this.raf && !this.canvas.isConnected) return;
+    if (this.paused || !this.canvas.isConnected) return;
     if (!this.raf) this.raf = requestAnimationFrame(this.loop);
   }
 
@@ -108,7 +118,8 @@ export class FlowOverlay {
   private loop(now: number): void {
     this.raf = 0;
     const still = this.reducedMotion.matches;
-    if (this.dirty && this.drawnSinceDirty && !still) this.rebuild();
+    // normally after Cytoscape has drawn the change; if nothing is drawn (no change on its side), soon anyway
+    if (this.dirty && (this.drawnSinceDirty || now - this.dirtySince > 300) && !still) this.rebuild();
     const moving = (this.tracks.length > 0 || this.dirty) && !still;
     const fps = this.tracks.length > UI.flowBusyEdges ? UI.flowFpsBusy : UI.flowFps;
     if (now - this.lastDraw >= 1000 / fps || !moving) {

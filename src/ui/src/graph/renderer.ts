@@ -55,6 +55,9 @@ export class MapRenderer {
   private palette: Palette;
   private lod: LabelDetail = FULL_LABELS;
   private layoutTimer: number | undefined;
+  /** While the map is not shown, changes are only collected, and drawn in one go when it is. */
+  private paused = false;
+  private backlog: Change | null = null;
   private saveTimer: number | undefined;
 
   constructor(
@@ -104,8 +107,23 @@ export class MapRenderer {
     this.flow.setPalette(p);
   }
 
+  /** Stops or resumes drawing (the map is hidden behind a table); resuming draws what changed meanwhile. */
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    this.flow.setPaused(paused);
+    if (!paused && this.backlog) {
+      const c = this.backlog;
+      this.backlog = null;
+      this.applyChange(c);
+    }
+  }
+
   /** Brings the drawing in line with the model after `change`; touches only what changed. */
   applyChange(change: Change): void {
+    if (this.paused && !change.initial && this.cy.nodes().length) {
+      this.backlog = this.backlog ? mergeChanges(this.backlog, change) : change;
+      return;
+    }
     const cy = this.cy;
     const m = this.model;
     const expired = m.expireRetransmitMarks();
@@ -509,4 +527,18 @@ export class MapRenderer {
       savePositions(out);
     }, 1000);
   }
+}
+
+/** One change that does what `a` then `b` did (applyChange reads the model's current state for each id). */
+function mergeChanges(a: Change, b: Change): Change {
+  const u = (x: string[], y: string[]) => [...new Set([...x, ...y])];
+  return {
+    initial: a.initial || b.initial,
+    addedNodes: u(a.addedNodes, b.addedNodes),
+    changedNodes: u(a.changedNodes, b.changedNodes),
+    removedNodes: u(a.removedNodes, b.removedNodes),
+    addedEdges: u(a.addedEdges, b.addedEdges),
+    changedEdges: u(a.changedEdges, b.changedEdges),
+    removedEdges: u(a.removedEdges, b.removedEdges),
+  };
 }

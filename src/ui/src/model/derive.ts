@@ -24,10 +24,10 @@ export function edgeActivity(e: GraphEdge): Activity {
 /** Line width in px: grows with the log of bytes/s and connections/s over the last 10 s. */
 export function edgeWidth(e: GraphEdge): number {
   const r = e.rates['10s'];
-  const byConn = Math.log10(1 + r.connections) * 2.2;
-  const byBytes = Math.log10(1 + (r.bytesSent + r.bytesReceived) / 1024) * 1.4;
+  const byConn = Math.log10(1 + r.connections) * 1.7;
+  const byBytes = Math.log10(1 + (r.bytesSent + r.bytesReceived) / 1024) * 1.1;
   // half-pixel steps: small rate wobbles do not restyle the edge on every update
-  return Math.round((1.5 + Math.min(7, Math.max(byConn, byBytes))) * 2) / 2;
+  return Math.round((1.5 + Math.min(5, Math.max(byConn, byBytes))) * 2) / 2;
 }
 
 /** ":5432 · 12/s" — the port and the one rate that matters most right now. */

@@ -6,15 +6,19 @@ import type { Selection } from '../graph/renderer.js';
 import { KIND_NAMES } from '../model/derive.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
+import { HistoryCharts } from '../history/HistoryCharts.js';
+import type { HistoryState } from '../history/state.js';
 
 interface Props {
   live: Live;
   selection: NonNullable<Selection>;
   onSelect: (sel: Selection) => void;
   onClose: () => void;
+  /** When given, charts over the picked past range follow the live numbers. */
+  history?: HistoryState;
 }
 
-export function SidePanel({ live, selection, onSelect, onClose }: Props) {
+export function SidePanel({ live, selection, onSelect, onClose, history }: Props) {
   const heading = useRef<HTMLHeadingElement>(null);
   const m = live.model;
 
@@ -78,6 +82,7 @@ export function SidePanel({ live, selection, onSelect, onClose }: Props) {
             onSelectNode={(id) => onSelect({ type: 'node', id })}
           />
         )}
+        {history && <HistoryCharts history={history} selection={selection} />}
       </div>
     </aside>
   );

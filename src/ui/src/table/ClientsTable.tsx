@@ -6,6 +6,7 @@ import { usePoll } from '../app/hooks.js';
 import { UI } from '../config.js';
 import { ago, bytes, count } from '../model/format.js';
 import { compareBy, SortHeader, useSort } from './sort.js';
+import { useVirtualRows } from './virtual.js';
 
 type Key = 'ip' | 'connections' | 'active' | 'failed' | 'bytes' | 'lastSeen';
 
@@ -34,14 +35,19 @@ export function ClientsTable({ shown, labelOf, onOpenNode, search }: Props) {
     return [...list].sort(compareBy(get[sort.key], sort.desc));
   }, [polled.data, sort, search, labelOf]);
 
+  const v = useVirtualRows(rows.length);
   return (
     <section className="table-view" aria-label="Remote clients" data-testid="clients-table">
       <div className="table-caption">
         <strong>{count(rows.length)}</strong> remote clients
         {polled.error && <span className="warn-text"> · could not refresh: {polled.error}</span>}
       </div>
-      <div className="table-scroll">
-        <table className="grid">
+      <div className="table-scroll" ref={v.ref}>
+        <table className="grid fixed">
+          <colgroup>
+            <col style={{ width: '15%' }} /><col style={{ width: '10%' }} /><col style={{ width: '7%' }} /><col style={{ width: '7%' }} />
+            <col style={{ width: '15%' }} /><col style={{ width: '36%' }} /><col style={{ width: '10%' }} />
+          </colgroup>
           <thead>
             <tr>
               <SortHeader k="ip" label="Client address" sort={sort} onSort={onSort} />
@@ -54,9 +60,13 @@ export function ClientsTable({ shown, labelOf, onOpenNode, search }: Props) {
             </tr>
           </thead>
           <tbody>
-            {rows.map((c) => (
-              <tr key={c.ip} tabIndex={0} data-testid="client-row" data-client-ip={c.ip}
-                onKeyDown={(ev) => { if (ev.key === 'Enter' && c.targets[0]) onOpenNode(c.targets[0].node); }}>
+            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={7} /></tr>}
+            {rows.slice(v.start, v.end).map((c, i) => (
+              <tr key={c.ip} tabIndex={0} data-testid="client-row" data-client-ip={c.ip} data-row-index={v.start + i}
+                onKeyDown={(ev) => {
+                  if (ev.target !== ev.currentTarget) return;
+                  if (ev.key === 'Enter' && c.targets[0]) onOpenNode(c.targets[0].node); else v.onRowKey(ev, v.start + i);
+                }}>
                 <td className="mono">{c.ip}</td>
                 <td className="num">{count(c.connections)}</td>
                 <td className="num">{count(c.active)}</td>
@@ -74,6 +84,7 @@ export function ClientsTable({ shown, labelOf, onOpenNode, search }: Props) {
                 <td className="num muted">{ago(c.lastSeen)}</td>
               </tr>
             ))}
+            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={7} /></tr>}
           </tbody>
         </table>
         {rows.length === 0 && (

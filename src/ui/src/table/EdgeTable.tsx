@@ -8,6 +8,7 @@ import { edgeActivity, type Health } from '../model/derive.js';
 import { computeVisible, type Filters } from '../model/filters.js';
 import { ago, bytesRate, count, micros, rate } from '../model/format.js';
 import { compareBy, SortHeader, useSort } from './sort.js';
+import { useVirtualRows } from './virtual.js';
 
 type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'bytes' | 'rtt' | 'active' | 'failed' | 'lastSeen';
 
@@ -21,7 +22,10 @@ interface Props {
 
 interface Row { e: GraphEdge; health: Health; src: string; dst: string }
 
-const Line = memo(function Line({ row, selected, onOpen }: { row: Row; selected: boolean; onOpen: (id: string) => void }) {
+/** `tick` changes every few seconds so "last seen" texts of quiet rows do not go stale. */
+interface LineProps { row: Row; index: number; selected: boolean; onOpen: (id: string) => void; onKey: (ev: React.KeyboardEvent, i: number) => boolean; tick: number }
+
+const Line = memo(function Line({ row, index, selected, onOpen, onKey }: LineProps) {
   const { e, health } = row;
   const r = e.rates['10s'];
   return (
@@ -31,8 +35,11 @@ const Line = memo(function Line({ row, selected, onOpen }: { row: Row; selected:
       aria-selected={selected}
       data-testid="edge-row"
       data-edge-id={e.id}
+      data-row-index={index}
       onClick={() => onOpen(e.id)}
-      onKeyDown={(ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); onOpen(e.id); } }}
+      onKeyDown={(ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); onOpen(e.id); } else onKey(ev, index);
+      }}
     >
       <td><span className={`dot health-${health}`} aria-label={health} />{row.src}</td>
       <td>{row.dst}</td>
@@ -46,7 +53,7 @@ const Line = memo(function Line({ row, selected, onOpen }: { row: Row; selected:
       <td className="num muted">{ago(e.lastSeen)}</td>
     </tr>
   );
-}, (a, b) => a.row.e === b.row.e && a.row.health === b.row.health && a.row.src === b.row.src && a.row.dst === b.row.dst && a.selected === b.selected && a.onOpen === b.onOpen);
+}, (a, b) => a.row.e === b.row.e && a.row.health === b.row.health && a.row.src === b.row.src && a.row.dst === b.row.dst && a.index === b.index && a.selected === b.selected && a.onOpen === b.onOpen && a.onKey === b.onKey && a.tick === b.tick);
 
 export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props) {
   const [sort, onSort] = useSort<Key>('rate');
@@ -79,13 +86,20 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
   }, [version, filters, sort, m]);
 
   const flowing = rows.filter((r) => edgeActivity(r.e) === 'flowing').length;
+  const tick = Math.floor(Date.now() / 5000);
+  const v = useVirtualRows(rows.length);
   return (
     <section className="table-view" aria-label="Connections table" data-testid="edge-table">
       <div className="table-caption">
         <strong>{count(rows.length)}</strong> connections shown of {count(m.edges.size)} · {count(flowing)} with traffic now
       </div>
-      <div className="table-scroll">
-        <table className="grid">
+      <div className="table-scroll" ref={v.ref}>
+        <table className="grid fixed">
+          <colgroup>
+            <col style={{ width: '19%' }} /><col style={{ width: '19%' }} /><col style={{ width: '7%' }} /><col style={{ width: '8%' }} />
+            <col style={{ width: '8%' }} /><col style={{ width: '10%' }} /><col style={{ width: '9%' }} /><col style={{ width: '6%' }} />
+            <col style={{ width: '6%' }} /><col style={{ width: '8%' }} />
+          </colgroup>
           <thead>
             <tr>
               <SortHeader k="source" label="Client" sort={sort} onSort={onSort} />
@@ -101,7 +115,11 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => <Line key={r.e.id} row={r} selected={r.e.id === selectedId} onOpen={onOpen} />)}
+            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={10} /></tr>}
+            {rows.slice(v.start, v.end).map((r, i) => (
+              <Line key={r.e.id} row={r} index={v.start + i} selected={r.e.id === selectedId} onOpen={onOpen} onKey={v.onRowKey} tick={tick} />
+            ))}
+            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={10} /></tr>}
           </tbody>
         </table>
         {rows.length === 0 && <p className="muted table-empty" data-testid="edge-table-empty">{m.edges.size ? 'No connection matches the filters.' : 'No connections seen yet.'}</p>}

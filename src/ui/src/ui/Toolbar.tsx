@@ -1,5 +1,5 @@
 // The top bar: views, filters and the theme switch.
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
 import type { Filters } from '../model/filters.js';
 
 export type View = 'map' | 'table' | 'clients';
@@ -14,6 +14,8 @@ interface Props {
   onSearchEnter: () => void;
   themePref: ThemePref;
   onThemePref: (t: ThemePref) => void;
+  /** Extra controls before the theme switch (the time picker). */
+  children?: ReactNode;
 }
 
 const VIEWS: { id: View; label: string }[] = [
@@ -34,7 +36,7 @@ function Toggle({ label, title, checked, onChange, testId }: { label: string; ti
   );
 }
 
-export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnter, themePref, onThemePref }: Props) {
+export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters, groups, onSearchEnter, themePref, onThemePref, children }: Props) {
   const set = (patch: Partial<Filters>) => onFilters({ ...filters, ...patch });
   return (
     <header className="topbar">
@@ -78,6 +80,7 @@ export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters,
         <Toggle label="Clients" title="Show remote clients connecting to this host" checked={filters.showClients} onChange={(v) => set({ showClients: v })} testId="filter-clients" />
         <Toggle label="Failing only" title="Show only connections failing in the last minute" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
       </div>
+      {children}
       <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>
         {themePref === 'auto' ? (
           <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2"><circle cx="12" cy="12" r="8" /><path d="M12 4a8 8 0 0 1 0 16z" fill="currentColor" /></svg>

@@ -1,0 +1,46 @@
+// Side panel charts for the chosen node or edge over the picked range, from /api/v1/timeseries.
+import { useEffect, useState } from 'react';
+import type { Selection } from '../graph/renderer.js';
+import { bytes, count } from '../model/format.js';
+import { Sparkline } from '../panel/Sparkline.js';
+import { historyApi, type Series, type SeriesMetric } from './api.js';
+import { useHistory, type HistoryState } from './state.js';
+
+const CHARTS: { metric: SeriesMetric; label: string; color: string; format: (v: number) => string }[] = [
+  { metric: 'connections', label: 'connections', color: 'var(--accent)', format: count },
+  { metric: 'failures', label: 'failures', color: 'var(--edge-fail)', format: count },
+  { metric: 'bytes_sent', label: 'bytes sent', color: 'var(--edge-ok)', format: bytes },
+  { metric: 'bytes_received', label: 'bytes received', color: 'var(--kind-container)', format: bytes },
+];
+
+export function HistoryCharts({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
+  const v = useHistory(history);
+  const [series, setSeries] = useState<Series[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const range = v.range;
+  useEffect(() => {
+    if (!range) return;
+    const ctl = new AbortController();
+    setSeries(null); setError(null);
+    Promise.all(CHARTS.map((c) => historyApi.series(selection, c.metric, range.from, range.to, ctl.signal)))
+      .then(setSeries, (e: Error) => { if (e.name !== 'AbortError') setError(e.message); });
+    return () => ctl.abort();
+  }, [range, selection.type, selection.id]);
+  if (!range) return null;
+  return (
+    <section className="history-charts" data-testid="history-charts">
+      <h3>Over the picked range</h3>
+      {error && <p className="muted">{error.startsWith('404') ? 'Not seen in this range.' : `History unavailable (${error}).`}</p>}
+      {!error && !series && <p className="muted">Loading…</p>}
+      {series && (
+        <div className="sparks">
+          {CHARTS.map((c, i) => {
+            const pts = series[i].points;
+            return <Sparkline key={c.metric} label={`${c.label} per ${series[i].step / 1000}s`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v ?? 0)}
+              format={c.format} color={c.color} testId={`history-${c.metric}`} />;
+          })}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,22 @@
+// The history endpoints (see src/store/README.md): the map at a moment or over a range, series and the timeline.
+import type { GraphSnapshot } from '../../../graph/types.js';
+import { getJson } from '../api/client.js';
+
+export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
+export interface SeriesPoint { t: number; v: number | null }
+export interface Series { metric: string; step: number; from: number; to: number; points: SeriesPoint[] }
+export interface HistoryEvent { time: number; type: string; node: string | null; edge: string | null; detail: Record<string, unknown> }
+export interface EventsPage { from: number; to: number; events: HistoryEvent[]; truncated: boolean }
+
+export type SeriesMetric = 'connections' | 'failures' | 'bytes_sent' | 'bytes_received';
+
+const INCLUDE = 'include=external,host';
+
+export const historyApi = {
+  at: (t: number, signal?: AbortSignal) => getJson<HistoryGraph>(`/graph?at=${t}&${INCLUDE}`, signal),
+  range: (from: number, to: number, signal?: AbortSignal) => getJson<HistoryGraph>(`/graph?from=${from}&to=${to}&${INCLUDE}`, signal),
+  series: (target: { type: 'node' | 'edge'; id: string }, metric: SeriesMetric, from: number, to: number, signal?: AbortSignal) =>
+    getJson<Series>(`/timeseries?${target.type}=${encodeURIComponent(target.id)}&metric=${metric}&from=${from}&to=${to}`, signal),
+  events: (from: number, to: number, types: string[], signal?: AbortSignal) =>
+    getJson<EventsPage>(`/events?from=${from}&to=${to}&limit=2000&type=${types.join(',')}`, signal),
+};

@@ -1,0 +1,168 @@
+// What the page shows in time: live (the stream) or a past range, and within a range
+// either the whole range summed or one replayed moment. Owns the fetches and the replay timer.
+import { useSyncExternalStore } from 'react';
+import { api } from '../api/client.js';
+import type { Live } from '../app/live.js';
+import { historyApi, type HistoryEvent } from './api.js';
+import { rangeFor, replayGrid, REPLAY_STEP_MS, type ReplaySpeed, type TimeChoice, type TimeRange } from './range.js';
+
+export interface Marker { t: number; kind: 'topology' | 'failures'; count: number; text: string }
+
+export interface HistoryView {
+  choice: TimeChoice;
+  range: TimeRange | null;
+  /** The replayed moment; null shows the whole range summed. */
+  at: number | null;
+  playing: boolean;
+  speed: ReplaySpeed;
+  markers: Marker[];
+  loading: boolean;
+  error: string | null;
+}
+
+const TOPOLOGY = ['edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished'];
+
+/** One marker per step and kind, so a busy range gives a readable track. */
+export function markersFrom(events: HistoryEvent[], step = REPLAY_STEP_MS): Marker[] {
+  const byKey = new Map<string, Marker>();
+  for (const e of events) {
+    const kind = e.type === 'failure' ? 'failures' : TOPOLOGY.includes(e.type) ? 'topology' : null;
+    if (!kind) continue;
+    const t = Math.floor(e.time / step) * step;
+    const key = `${kind}:${t}`;
+    const m = byKey.get(key) ?? { t, kind, count: 0, text: '' };
+    m.count++;
+    byKey.set(key, m);
+  }
+  const out = [...byKey.values()].sort((a, b) => a.t - b.t);
+  for (const m of out) m.text = m.kind === 'failures' ? `${m.count} failed connection${m.count > 1 ? 's' : ''}` : `${m.count} topology change${m.count > 1 ? 's' : ''}`;
+  return out;
+}
+
+export class HistoryState {
+  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null };
+  private readonly listeners = new Set<() => void>();
+  /** Only the answer to the newest map request is drawn. */
+  private seq = 0;
+  private ctl: AbortController | undefined;
+  private timer: number | undefined;
+
+  constructor(private readonly live: Live) {}
+
+  subscribe = (fn: () => void): (() => void) => { this.listeners.add(fn); return () => this.listeners.delete(fn); };
+  get = (): HistoryView => this.view;
+
+  choose(choice: TimeChoice, now = Date.now()): void {
+    if (choice === 'live') { this.goLive(); return; }
+    if (choice === 'custom') {
+      const r = this.view.range ?? rangeFor('1h', now)!;
+      this.setRange(r, 'custom');
+      return;
+    }
+    this.setRange(rangeFor(choice, now)!, choice);
+  }
+
+  setRange(r: TimeRange, choice: TimeChoice = 'custom'): void {
+    if (!(r.from < r.to)) { this.set({ choice, error: 'the start must come before the end' }); return; }
+    this.stopTimer();
+    this.live.paused = true;
+    this.set({ choice, range: r, at: null, playing: false, markers: [], error: null });
+    void this.draw(() => historyApi.range(r.from, r.to, this.signal()));
+    void this.loadMarkers(r);
+  }
+
+  /** Shows the map at `t` (snapped to the replay grid inside the range). */
+  scrub(t: number): void {
+    const r = this.view.range;
+    if (!r) return;
+    const g = replayGrid(r);
+    const at = Math.min(g.max, Math.max(g.min, Math.round(t / g.step) * g.step));
+    this.set({ at });
+    void this.draw(() => historyApi.at(at, this.signal()));
+  }
+
+  /** Back to the whole range summed. */
+  summary(): void {
+    const r = this.view.range;
+    if (!r) return;
+    this.stopTimer();
+    this.set({ at: null, playing: false });
+    void this.draw(() => historyApi.range(r.from, r.to, this.signal()));
+  }
+
+  play(): void {
+    const r = this.view.range;
+    if (!r) return;
+    const g = replayGrid(r);
+    const start = this.view.at === null || this.view.at >= g.max ? g.min : this.view.at;
+    this.set({ playing: true });
+    this.scrub(start);
+    this.schedule();
+  }
+
+  pause(): void { this.stopTimer(); this.set({ playing: false }); }
+
+  setSpeed(speed: ReplaySpeed): void {
+    this.set({ speed });
+    if (this.view.playing) { this.stopTimer(); this.schedule(); }
+  }
+
+  destroy(): void { this.stopTimer(); this.ctl?.abort(); }
+
+  private schedule(): void {
+    this.timer = window.setTimeout(() => {
+      const r = this.view.range;
+      if (!r || !this.view.playing || this.view.at === null) return;
+      const g = replayGrid(r);
+      if (this.view.at >= g.max) { this.pause(); return; }
+      this.scrub(this.view.at + g.step);
+      this.schedule();
+    }, REPLAY_STEP_MS / this.view.speed);
+  }
+
+  private stopTimer(): void { window.clearTimeout(this.timer); this.timer = undefined; }
+
+  private goLive(): void {
+    this.stopTimer();
+    this.set({ choice: 'live', range: null, at: null, playing: false, markers: [], error: null });
+    void this.draw(() => api.graph(this.signal()), true);
+  }
+
+  private signal(): AbortSignal {
+    this.ctl?.abort();
+    this.ctl = new AbortController();
+    return this.ctl.signal;
+  }
+
+  private async draw(load: () => Promise<import('../../../graph/types.js').GraphSnapshot>, resume = false): Promise<void> {
+    const mine = ++this.seq;
+    this.set({ loading: true });
+    try {
+      const g = await load();
+      if (mine !== this.seq) return;
+      if (resume) this.live.resume(g); else this.live.showSnapshot(g);
+      this.set({ loading: false, error: null });
+    } catch (e) {
+      if (mine !== this.seq || (e as Error).name === 'AbortError') return;
+      if (resume) this.live.paused = false; // the stream carries on from what is drawn
+      this.set({ loading: false, error: (e as Error).message || 'request failed' });
+    }
+  }
+
+  private async loadMarkers(r: TimeRange): Promise<void> {
+    try {
+      const page = await historyApi.events(r.from, r.to, [...TOPOLOGY, 'failure']);
+      if (this.view.range !== r) return;
+      this.set({ markers: markersFrom(page.events) });
+    } catch { /* markers are a hint; the map still works without them */ }
+  }
+
+  private set(patch: Partial<HistoryView>): void {
+    this.view = { ...this.view, ...patch };
+    for (const fn of this.listeners) fn();
+  }
+}
+
+export function useHistory(h: HistoryState): HistoryView {
+  return useSyncExternalStore(h.subscribe, h.get);
+}

@@ -1,0 +1,137 @@
+// History in the browser: the real agent records two loopback connections one after
+// the other; the page's time picker and replay scrubber redraw the map as it was.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { node, stopAll, type Child } from './support/children.js';
+import { SERVER } from './support/scripts.js';
+import { startAgent, getJson, type RunningAgent } from './support/agent.js';
+import { launchBrowser, type BrowserSession } from './support/browser.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import type { GraphSnapshot } from '../src/graph/types.js';
+
+const SHOTS = path.join(REPO_ROOT, 'test-output');
+const STEP = 10_000; // the store's finest resolution, the scrubber's step
+/** Connects to argv host:port every 200 ms, sends a byte and closes. */
+const LOOP = `
+const net = require('net');
+const [host, port] = process.argv.slice(1);
+setInterval(() => { const c = net.connect(Number(port), host, () => c.end('x')); c.on('data', () => {}); c.on('error', () => {}); }, 200);
+console.log('looping');
+`;
+
+let agent: RunningAgent;
+let b: BrowserSession;
+
+before(async () => {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  agent = await startAgent(['--no-docker', '--flush-interval', '1s']);
+});
+
+after(async () => {
+  await b?.close();
+  await stopAll();
+  await agent?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+async function pair(): Promise<{ server: Child; client: Child; port: number }> {
+  const server = node(SERVER, ['127.0.0.1', '16']);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = node(LOOP, ['127.0.0.1', String(port)]);
+  await client.waitFor(/^looping/);
+  return { server, client, port };
+}
+
+/** The id of the recorded edge to `port` (from the history, so only after a flush). */
+function recordedEdge(port: number, from: number): Promise<string> {
+  return until(`the edge to port ${port} in the history`, async () => {
+    const g = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph?from=${from}&to=now&include=external,host`)).body;
+    return g.edges.find((e) => e.port === port)?.id;
+  });
+}
+
+async function scrubTo(t: number): Promise<void> {
+  await b.page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, t);
+}
+
+test('the time picker and the replay scrubber show the map as it was', async () => {
+  const began = Date.now();
+  // Edge A for a few seconds, then gone.
+  const a = await pair();
+  const aStart = Date.now();
+  await sleep(4000);
+  await a.client.stop();
+  await a.server.stop();
+  const aStop = Date.now();
+  const edgeA = await recordedEdge(a.port, began - 1000);
+  // A moment when A was busy; B starts only in a later bucket (and after a flush).
+  const tA = Math.floor((aStart + 2000) / STEP) * STEP;
+  const atA = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph?at=${tA}&include=external,host`)).body;
+  assert.ok(atA.edges.some((e) => e.id === edgeA), `the API has A at ${tA}: ${JSON.stringify(atA.edges.map((e) => e.id))}`);
+  const wait = Math.max(tA + STEP + 500, aStop + 1500) - Date.now();
+  if (wait > 0) await sleep(wait);
+
+  const bPair = await pair();
+  const edgeB = await recordedEdge(bPair.port, began - 1000);
+  assert.notEqual(edgeA, edgeB);
+
+  b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+  await b.openUi(agent.url);
+  await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 15_000, 'B on the live map');
+
+  await b.page.selectOption('[data-testid=time-picker]', '15m');
+  await b.page.locator('[data-testid=replay-bar]').waitFor({ timeout: 10_000 });
+  // the whole range summed: both
+  await b.waitFor(`[${JSON.stringify(edgeA)}, ${JSON.stringify(edgeB)}].every((id) => window.__dhrishti.edgeIds().includes(id))`, 10_000, 'A and B in the range');
+  await b.waitFor(`document.querySelectorAll('[data-testid=replay-marker]').length > 0`, 10_000, 'topology markers on the track');
+
+  const scrubber = b.page.locator('[data-testid=replay-scrubber]');
+  const min = Number(await scrubber.getAttribute('min'));
+  const max = Number(await scrubber.getAttribute('max'));
+  assert.ok(min <= tA && tA < max, `tA ${tA} inside [${min}, ${max}]`);
+
+  await scrubTo(tA);
+  await b.waitFor(`document.querySelector('[data-testid=replay-time]').dataset.t === '${tA}'`, 5_000, 'the replay time');
+  await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeA)}) && !window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`,
+    10_000, `only A drawn at ${new Date(tA).toISOString()}`);
+  // the chosen edge's charts over the range: A's connections add up to some
+  await b.page.evaluate((id) => window.__dhrishti!.tap(id), edgeA);
+  await b.waitFor(`document.querySelector('[data-testid=history-connections] svg') !== null`, 10_000, 'range charts in the side panel');
+  await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
+  await b.page.keyboard.press('Escape');
+
+  await scrubTo(max);
+  await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 10_000, 'B drawn at the end of the range');
+  assert.equal(await b.page.locator('[data-testid=replay-time]').getAttribute('data-t'), String(max));
+
+  // play at 60x from the start: the time moves on by itself
+  await b.page.selectOption('[data-testid=replay-speed]', '60');
+  await scrubTo(min);
+  await b.page.click('[data-testid=replay-play]');
+  await b.waitFor(`Number(document.querySelector('[data-testid=replay-time]').dataset.t) >= ${min + 3 * STEP}`, 10_000, 'the replay to advance');
+  await b.page.click('[data-testid=replay-play]');
+
+  // back to live: the stream draws again
+  await b.page.selectOption('[data-testid=time-picker]', 'live');
+  await b.waitFor(`!document.querySelector('[data-testid=replay-bar]') && window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 10_000, 'the live map');
+  assert.deepEqual(b.errors, []);
+  await bPair.client.stop();
+  await bPair.server.stop();
+});
