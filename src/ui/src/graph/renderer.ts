@@ -415,9 +415,10 @@ export class MapRenderer {
   /** Lays out `fresh` nodes with every other node fixed where it is, then pins those back exactly. */
   private incrementalLayout(fresh: Set<string>): void {
     const cy = this.cy;
-    const others = cy.nodes().filter((n) => !n.hasClass('group') && !fresh.has(n.id())) as cytoscape.NodeCollection;
+    // Only drawn nodes: fcose leaves hidden ones out, and a constraint naming one of them breaks it.
+    const others = cy.nodes().filter((n) => !n.hasClass('group') && !fresh.has(n.id()) && n.visible()) as cytoscape.NodeCollection;
     const before = new Map(others.map((n: cytoscape.NodeSingular) => [n.id(), { ...n.position() }] as const));
-    if (others.nonempty()) {
+    if (others.nonempty()) try {
       cy.layout({
         ...this.layoutOptions(),
         quality: 'proof',
@@ -430,6 +431,10 @@ export class MapRenderer {
         fixedNodeConstraint: [...before].map(([nodeId, position]) => ({ nodeId, position })),
       } as cytoscape.LayoutOptions).run();
       this.layoutRuns++;
+    } catch (e) {
+      // The new nodes keep the places next to their neighbours they were given; the map stays usable.
+      console.warn('dhrishti: incremental layout failed, keeping neighbour placement:', e);
+    } finally {
       // fcose keeps fixed nodes in place up to rounding; make it exact so nothing drifts over time
       cy.batch(() => others.forEach((n) => { const p = before.get(n.id())!; const q = n.position(); if (p.x !== q.x || p.y !== q.y) n.position(p); }));
     }
