@@ -13,6 +13,8 @@ export interface EngineOptions {
   ringbufBytes?: number;
   connMapEntries?: number;
   flushIntervalMs?: number;
+  /** After the first record of a burst, wait this long before draining the ring buffer. */
+  drainDelayMs?: number;
   /** Report connections and listeners that predate the agent (default true). */
   discover?: boolean;
   objectPath?: string;
@@ -83,7 +85,7 @@ export class ProbeEngine {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
-    this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count));
+    this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
       if (!this.handle) return;

@@ -12,6 +12,8 @@ export const NATIVE_ADDON_PATH = path.join(REPO_ROOT, 'src', 'native', 'build', 
 export const DEFAULTS = {
   /** Ring buffer size in bytes (power of two, multiple of the page size). */
   ringbufBytes: 4 * 1024 * 1024,
+  /** Batching of ring buffer reads: one wake-up per this many ms at most, instead of one per record. */
+  drainDelayMs: 20,
   /** Sockets tracked at once in the kernel. */
   connMapEntries: 65536,
   /** How often open connections' counters are read from the kernel. */

@@ -10,7 +10,8 @@ export type Handle = { readonly __brand: 'bpf-object' };
 export interface NativeLoader {
   open(objectPath: string, mapSizes: Record<string, number>): Handle;
   attach(h: Handle): AttachResult[];
-  poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void): void;
+  /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. */
+  poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
   drain(h: Handle): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;

@@ -20,6 +20,8 @@ typedef struct {
 	int nlinks;
 	struct ring_buffer *rb;
 	uv_poll_t *poll; /* heap: libuv frees it after close completes */
+	uv_timer_t *timer; /* delays a drain so records arrive in batches, not one wake-up each */
+	unsigned int delay_ms;
 	int polling;
 	napi_env env;
 	napi_ref callback;
@@ -78,6 +80,10 @@ static void stop_polling(loader_t *l)
 		l->poll->data = NULL;
 		uv_close((uv_handle_t *)l->poll, free_handle);
 		l->poll = NULL;
+		uv_timer_stop(l->timer);
+		l->timer->data = NULL;
+		uv_close((uv_handle_t *)l->timer, free_handle);
+		l->timer = NULL;
 		l->polling = 0;
 	}
 	if (l->callback) {
@@ -274,19 +280,38 @@ static void drain(loader_t *l)
 	}
 }
 
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void on_timer(uv_timer_t *t)
+{
+	loader_t *l = t->data;
+	if (!l || !l->rb || !l->polling)
+		return;
+	drain(l);
+	if (l->polling) /* the callback may have closed the loader */
+		uv_poll_start(l->poll, UV_READABLE, on_poll);
+}
+
+/* The first record after a quiet spell wakes us; wait delay_ms for the rest of
+ * the burst, so a busy host costs a few wake-ups a second, not one per record. */
 static void on_poll(uv_poll_t *h, int status, int events)
 {
 	loader_t *l = h->data;
 	if (!l || status < 0 || !l->rb)
 		return;
-	drain(l);
+	if (!l->delay_ms) {
+		drain(l);
+		return;
+	}
+	uv_poll_stop(l->poll);
+	uv_timer_start(l->timer, on_timer, l->delay_ms, 0);
 }
 
-/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)) */
+/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]) */
 static napi_value js_poll(napi_env env, napi_callback_info info)
 {
-	size_t argc = 4;
-	napi_value argv[4];
+	size_t argc = 5;
+	napi_value argv[5];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 4) {
 		napi_throw_type_error(env, NULL, "poll(handle, mapName, recordSize, callback)");
@@ -317,9 +342,15 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_create_reference(env, argv[3], 1, &l->callback));
 	uv_loop_t *loop;
 	napi_get_uv_event_loop(env, &loop);
+	l->delay_ms = 0;
+	if (argc >= 5)
+		napi_get_value_uint32(env, argv[4], &l->delay_ms);
 	l->poll = malloc(sizeof *l->poll);
 	uv_poll_init(loop, l->poll, ring_buffer__epoll_fd(l->rb));
 	l->poll->data = l;
+	l->timer = malloc(sizeof *l->timer);
+	uv_timer_init(loop, l->timer);
+	l->timer->data = l;
 	uv_poll_start(l->poll, UV_READABLE, on_poll);
 	l->polling = 1;
 	return NULL;
