@@ -54,7 +54,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     const p = url.pathname.slice('/api/v1'.length);
     if (p === '/graph') return json(res, 200, graph.snapshot());
     if (p === '/clients') return json(res, 200, { clients: graph.clients() });
-    if (p === '/agent') return json(res, 200, { ...agent(), cpu: 1.7, rssBytes: 96 * 1024 * 1024, probes: [] });
+    if (p === '/agent') return json(res, 200, { ...agent(), cpuPercent: 1.7, rssBytes: 96 * 1024 * 1024, probes: [] });
     let m = p.match(/^\/nodes\/(.+)$/);
     if (m) { const d = graph.nodeDetail(decodeURIComponent(m[1])); return d ? json(res, 200, d) : json(res, 404, { error: 'Not Found', message: 'no such node' }); }
     m = p.match(/^\/edges\/(.+)$/);

@@ -36,7 +36,7 @@ export interface AgentTelemetry {
   eventsPerSec?: number;
   lostEvents?: number;
   identityMisses?: number;
-  cpu?: number;
+  cpuPercent?: number;
   rssBytes?: number;
   uptimeSec?: number;
   probes?: { name: string; attached?: boolean; ok?: boolean; [k: string]: unknown }[];

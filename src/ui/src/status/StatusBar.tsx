@@ -36,7 +36,7 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
   const a = live.agent;
   const m = live.model;
   const lost = a?.lostEvents ?? telemetry.data?.lostEvents ?? 0;
-  const cpu = telemetry.data?.cpu;
+  const cpu = telemetry.data?.cpuPercent;
 
   return (
     <footer className="statusbar" data-testid="status-bar" role="contentinfo">
