@@ -94,7 +94,7 @@ export class ProbeEngine {
     };
     if (this.opts.discover === false) startFlushing();
     else {
-      this.ready = this.discover().then((events) => { if (this.handle) this.emit(events); }, (e) => {
+      this.ready = this.discover().catch((e) => {
         console.error(`dhrishti: start-up discovery failed: ${(e as Error).message}`);
       }).finally(startFlushing);
     }
@@ -190,11 +190,16 @@ export class ProbeEngine {
     };
   }
 
-  private async discover(): Promise<ConnEvent[]> {
+  /** Reports what existed before the probes: listeners first, then connections, in bounded batches. */
+  private async discover(): Promise<void> {
     const found = await scanExisting();
+    found.sort((a, b) => Number(b.listening) - Number(a.listening));
     const listening = new Set(found.filter((s) => s.listening).map((s) => `${s.netns}:${s.sport}`));
     const now = Date.now();
-    return found.map((s) => existingEvent(s, listening.has(`${s.netns}:${s.sport}`), now));
+    for (let i = 0; i < found.length && this.handle; i += FLUSH_BATCH) {
+      this.emit(found.slice(i, i + FLUSH_BATCH).map((s) => existingEvent(s, listening.has(`${s.netns}:${s.sport}`), now)));
+      await new Promise((r) => setImmediate(r)); // let the ring buffer drain and young garbage die between batches
+    }
   }
 
   /** Detaches every probe. Safe to call twice. */
