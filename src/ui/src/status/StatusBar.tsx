@@ -13,9 +13,9 @@ interface Props {
   shownEdges: number;
 }
 
-function connectionText(s: StreamState, now: number): string {
+function connectionText(s: StreamState, now: number, paused: boolean): string {
   switch (s.phase) {
-    case 'connected': return 'Live';
+    case 'connected': return paused ? 'Connected · showing history' : 'Live';
     case 'connecting': return s.attempt ? 'Reconnecting…' : 'Connecting…';
     case 'reconnecting': {
       const secs = Math.max(0, Math.ceil((s.retryAt - now) / 1000));
@@ -43,7 +43,7 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
       <span className={`conn conn-${phase}`} data-testid="status-connection" data-state={phase} role="status" aria-live="polite"
         title={s.phase === 'reconnecting' ? `Lost the live stream: ${s.reason}` : undefined}>
         <span className="conn-dot" aria-hidden="true" />
-        {connectionText(s, now)}
+        {connectionText(s, now, live.paused)}
       </span>
       {authProblem && (
         <span className="bad-text" data-testid="status-auth">
