@@ -1,5 +1,6 @@
 // History in the browser: the real agent records two loopback connections one after
 // the other; the page's time picker and replay scrubber redraw the map as it was.
+import { until, sleep } from './support/wait.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -35,17 +36,7 @@ after(async () => {
   await agent?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 async function pair(): Promise<{ server: Child; client: Child; port: number }> {
   const server = node(SERVER, ['127.0.0.1', '16']);

@@ -1,5 +1,6 @@
 // History end to end: the real agent records real loopback connections, is
 // stopped (SIGTERM) and started again on the same data folder, and still serves them.
+import { until } from './support/wait.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -39,15 +40,6 @@ async function get(port: number, url: string): Promise<any> {
   return body;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 test('a restarted agent still serves the connections its earlier run recorded', async () => {
   const port1 = await freePort();

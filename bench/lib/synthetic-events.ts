@@ -1,6 +1,7 @@
 // A synthetic ring buffer batch: `count` struct dh_event records laid out by
 // src/events/layout.ts, with the mix a busy host produces (mostly IPv4, some
 // IPv6 and IPv4-mapped, closes carrying sk_err and reset flags).
+import { prng as rng } from './synthetic-graph.js';
 import { CONN, EVENT, EVENT_SIZE, EventKind, Side, ConnFlag, TcpState } from '../../src/events/layout.js';
 
 const AF_INET = 2;
@@ -8,18 +9,6 @@ const AF_INET6 = 10;
 const COMMS = ['node', 'nginx', 'postgres', 'redis-server', 'curl', 'wrk', 'python3', 'java-worker-pool'];
 const DPORTS = [80, 443, 5432, 6379, 8080, 3306, 9090];
 const ERRS = [111, 104, 110, 113, 32]; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, EPIPE
-
-/** Small deterministic PRNG (mulberry32), so every run decodes the same bytes. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function writeU64(buf: Buffer, off: number, v: number): void {
   buf.writeUInt32LE(v % 4294967296, off);

@@ -5,7 +5,6 @@ import { LiveGraph, type GraphOptions } from '../graph/live-graph.js';
 import { containerNode } from '../graph/naming.js';
 import type { ContainerChange } from '../identity/types.js';
 import type { AttachResult } from '../native/index.js';
-import type { ConnEvent } from '../events/types.js';
 import type { AgentStatus } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
@@ -27,8 +26,6 @@ export interface AgentTelemetry extends AgentStatus {
   trackedSockets: number;
 }
 
-export type EventTap = (events: ConnEvent[]) => void;
-
 export class Agent {
   readonly engine: ProbeEngine;
   readonly identity: IdentityResolver;
@@ -38,7 +35,6 @@ export class Agent {
   private readonly rate = new EventRate();
   private readonly cpu = new CpuMeter();
   private eventsPerSec = 0;
-  private taps: EventTap[] = [];
   probes: AttachResult[] = [];
 
   constructor(opts: AgentOptions = {}) {
@@ -47,16 +43,10 @@ export class Agent {
     this.graph = new LiveGraph(this.identity, opts.graph);
   }
 
-  /** Extra consumers of the raw event stream (the history store). */
-  tap(fn: EventTap): void { this.taps.push(fn); }
-
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
     this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
-    this.engine.onEvents((events) => {
-      this.graph.ingest(events);
-      for (const t of this.taps) t(events);
-    });
+    this.engine.onEvents((events) => this.graph.ingest(events));
     this.probes = this.engine.start();
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));

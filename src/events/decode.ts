@@ -1,6 +1,6 @@
 // Decodes ring buffer batches and conns-map values into ConnEvents.
 // Hot path: plain offsets, no BigInt, one object per record.
-import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, Side, ConnFlag } from './layout.js';
+import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag } from './layout.js';
 import { classifyClose, errnoName } from './classify.js';
 import type { ConnEvent, EventType, Role } from './types.js';
 
@@ -23,7 +23,6 @@ const KIND_TYPE: Record<number, EventType> = {
   [EventKind.LISTEN_CLOSE]: 'listen_close',
 };
 const ROLE: Role[] = ['unknown', 'client', 'server'];
-void Side;
 
 // Plain byte reads: Buffer#readUInt32LE and friends validate their offset on
 // every call, which costs about a third of the decoding time.

@@ -347,9 +347,7 @@ export class LiveGraph {
       }
     }
     for (const [ip, rc] of this.clients) if (now - rc.lastSeen > idle) this.clients.delete(ip);
-    const cutoff = now - 60_000; // tombstones only matter to streams that fell a minute behind
-    while (this.tombstones.length > 10_000) this.tombstones.shift();
-    void cutoff;
+    while (this.tombstones.length > 10_000) this.tombstones.shift(); // only streams far behind need old ones
   }
 
   /** Marks a node changed (identity update: a container stopped or was renamed). */
