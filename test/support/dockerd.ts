@@ -38,6 +38,9 @@ export class TestDockerd {
   /** IP forwarding settings before dockerd changed them, restored by stop(). */
   private hostState: Forwarding | null = null;
 
+  /** Holds the machine-wide test-dockerd lock until stop(). */
+  private lock: ChildProcess | null = null;
+
   private constructor(readonly dir: string, private readonly child: ChildProcess) {
     this.socketPath = path.join(dir, 'docker.sock');
     this.docker = new Docker({ socketPath: this.socketPath });
@@ -62,10 +65,12 @@ export class TestDockerd {
       '--shutdown-timeout', '2',
       ...(opts.defaultBridge ? [] : ['--bridge', 'none']),
     ];
+    const lock = await machineLock();
     const hostState = await readForwarding();
     const child = spawn('dockerd', args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const d = new TestDockerd(dir, child);
+    d.lock = lock;
     d.hostState = hostState;
     child.on('error', () => { /* reported through exit below */ });
     const deadline = Date.now() + (opts.startTimeoutMs ?? 60000);
@@ -73,6 +78,7 @@ export class TestDockerd {
       if (child.exitCode !== null || child.signalCode !== null || !child.pid) {
         const tail = fs.readFileSync(d.logPath, 'utf8').split('\n').slice(-15).join('\n');
         if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+        lock.kill('SIGKILL');
         throw new Error(`dockerd exited during start (${child.exitCode ?? child.signalCode}):\n${tail}`);
       }
       try { await d.docker.ping(); return d; } catch { /* not yet */ }
@@ -120,7 +126,26 @@ export class TestDockerd {
     await unmountUnder(this.dir);
     if (!opts.keepDir) fs.rmSync(this.dir, { recursive: true, force: true });
     if (this.hostState) await restoreForwarding(this.hostState);
+    this.lock?.kill('SIGKILL');
+    this.lock = null;
   }
+}
+
+/**
+ * One test dockerd at a time on this machine: two daemons share iptables'
+ * DOCKER chains and would undo each other's rules. `flock` holds the lock
+ * while its stdin stays open, so it is released even if the test dies.
+ */
+async function machineLock(): Promise<ChildProcess> {
+  const holder = spawn('flock', ['-x', '/tmp/dhrishti-test-dockerd.lock', '-c', 'echo locked; read _'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`could not take the test dockerd lock (flock exited ${code})`)));
+  });
+  holder.unref();
+  (holder.stdout as unknown as { unref?: () => void }).unref?.();
+  (holder.stdin as unknown as { unref?: () => void }).unref?.();
+  return holder;
 }
 
 interface Forwarding { ipForward: string; forwardPolicy: string | null }
