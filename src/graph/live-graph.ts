@@ -43,6 +43,8 @@ export interface GraphCounters {
   expiredNodes: number;
   collapsedEndpoints: number;
   proxiedConnections: number;
+  /** Connections from remote clients past the list's cap (maxExternalNodes): counted, not listed. */
+  foldedClientConnections: number;
 }
 
 interface EdgeState {
@@ -69,7 +71,7 @@ export class LiveGraph {
   private readonly tombstones: { id: string; kind: 'node' | 'edge'; v: number }[] = [];
   private version = 0;
   private externalCount = 0;
-  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0 };
+  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0 };
   private readonly opts: Required<GraphOptions>;
 
   constructor(private readonly identity: Identity, opts: GraphOptions = {}) {
@@ -77,6 +79,8 @@ export class LiveGraph {
   }
 
   get currentVersion(): number { return this.version; }
+  /** Remote clients listed at most by remoteClients(). */
+  get clientLimit(): number { return this.opts.maxExternalNodes; }
 
   ingest(events: ConnEvent[], now = Date.now()): void {
     for (const e of events) {
@@ -318,7 +322,7 @@ export class LiveGraph {
     if (ip === 'other clients') return;
     let rc = this.clients.get(ip);
     if (!rc) {
-      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; return; }
+      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; this.counters.foldedClientConnections++; return; }
       rc = { ip, connections: 0, active: 0, failed: 0, bytesSent: 0, bytesReceived: 0, firstSeen: now, lastSeen: now, targets: [] };
       this.clients.set(ip, rc);
     }
