@@ -1,13 +1,18 @@
 // Security headers on every answer, UI and API alike: the UI loads only its own
 // scripts and styles, talks only to its own origin, and is never framed; API
 // answers are never sniffed as another type, cached, or read by another site.
+import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+
+/** Cytoscape adds this one <style> element to the page; the CSP allows it by its hash and no other inline style. */
+const CYTOSCAPE_STYLE = '.__________cytoscape_container { position: relative; }';
+const styleHash = (css: string) => `'sha256-${crypto.createHash('sha256').update(css).digest('base64')}'`;
 
 /** The built UI is a module script and a stylesheet from its own origin; the favicon is a data: URL. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  `style-src 'self' ${styleHash(CYTOSCAPE_STYLE)}`,
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
