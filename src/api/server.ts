@@ -68,12 +68,21 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
 
   // Kept as registered and read when asked: hooks that run later (the UI's) still mark their routes public.
   const registered: { method: string | string[]; url: string; config?: unknown; wsHandler?: unknown }[] = [];
-  app.addHook('onRoute', (r) => { registered.push(r); });
+  app.addHook('onRoute', (r) => {
+    if (typeof (r as { wsHandler?: unknown }).wsHandler === 'function') r.config = { ...(r.config as object), websocket: true };
+    registered.push(r);
+  });
   const routes = (): RouteInfo[] => registered.flatMap((r) => [r.method].flat().map((method) => ({
-    method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true, websocket: method === 'GET' && typeof r.wsHandler === 'function',
+    method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true, websocket: method === 'GET' && (r.config as { websocket?: boolean } | undefined)?.websocket === true,
   })));
   installAccess(app, { host, token, allowHosts: opts.allowHosts, allowOrigins: opts.allowOrigins });
   installSecurityHeaders(app);
+  // Only the stream upgrades: a WebSocket handshake to any other route (a UI file, health) is refused, not opened and closed.
+  app.addHook('onRequest', async (req, reply) => {
+    if (/^websocket$/i.test(req.headers.upgrade ?? '') && !(req.routeOptions.config as { websocket?: boolean } | undefined)?.websocket && !req.is404) {
+      return reply.code(400).send({ error: 'not_websocket', message: `${req.routeOptions.url} is not a WebSocket; the stream is /api/v1/stream` });
+    }
+  });
   // closeTimeout (ws 8.18) is missing from @types/ws: how long a closed client has to answer before its socket goes.
   const wsOptions = { maxPayload: 64 * 1024, closeTimeout: API_DEFAULTS.streamCloseTimeoutMs } as { maxPayload: number };
   await app.register(websocket, { options: wsOptions });
