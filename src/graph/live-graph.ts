@@ -66,6 +66,7 @@ export class LiveGraph {
   private readonly nodes = new Map<string, NodeState>();
   private readonly edges = new Map<string, EdgeState>();
   private readonly clients = new Map<string, RemoteClient>();
+  private readonly foldedConns = new WeakSet<Conn>();
   private readonly pending = new Set<Conn>();
   private readonly open = new Set<Conn>();
   private readonly tombstones: { id: string; kind: 'node' | 'edge'; v: number }[] = [];
@@ -318,11 +319,16 @@ export class LiveGraph {
 
   private finish(c: Conn): void { this.table.remove(c); this.pending.delete(c); }
 
+  /** A connection from a client past the list's cap: counted once, even if it is placed again. */
+  private fold(c: Conn): void {
+    if (!this.foldedConns.has(c)) { this.foldedConns.add(c); this.counters.foldedClientConnections++; }
+  }
+
   private countClient(c: Conn, ip: string, target: string, port: number, now: number): void {
-    if (ip === 'other clients') return;
+    if (ip === 'other clients') { this.fold(c); return; }
     let rc = this.clients.get(ip);
     if (!rc) {
-      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; this.counters.foldedClientConnections++; return; }
+      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; this.fold(c); return; }
       rc = { ip, connections: 0, active: 0, failed: 0, bytesSent: 0, bytesReceived: 0, firstSeen: now, lastSeen: now, targets: [] };
       this.clients.set(ip, rc);
     }
