@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import type { ApiSource } from './source.js';
+export type { ApiSource, GraphView } from './source.js';
 import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
 import { checkExposure, installAccess, PUBLIC_ROUTE } from './auth.js';
 import { installSecurityHeaders, rawSecurityHeaders } from './headers.js';
@@ -91,6 +92,8 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     if (err instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: err.message });
     const code = (err as { statusCode?: number }).statusCode;
     if (code && code >= 400 && code < 500) return reply.code(code).send({ error: errorCode(code), message: clip(err.message) });
+    // A part that cannot answer for now (the history store with a damaged or unreadable file) says why.
+    if (code === 503) return reply.code(503).send({ error: (err as { error?: string }).error ?? 'unavailable', message: clip(err.message) });
     reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -129,11 +132,12 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   app.get('/api/v1/clients', async (req) => {
     onlyKnown(q(req), ['token']);
     const clients = graph.remoteClients();
-    const folded = graph.counters.foldedClientConnections;
+    const folded = graph.counters?.foldedClientConnections ?? 0;
+    const limit = graph.clientLimit ?? null;
     // The list stops at the cap; connections from further clients are counted, not listed.
-    return { clients, limit: graph.clientLimit, capped: folded > 0 || clients.length >= graph.clientLimit, foldedConnections: folded };
+    return { clients, limit, capped: folded > 0 || (limit !== null && clients.length >= limit), foldedConnections: folded };
   });
-  const registry = opts.registry ?? new client.Registry();
+  const registry = opts.registry ?? source.metrics?.() ?? new client.Registry();
   app.get('/metrics', async (req, reply) => {
     onlyKnown(q(req), ['token']);
     return reply.type(registry.contentType).send(await registry.metrics());

@@ -1,5 +1,6 @@
 // What the API serves, as an interface: the agent's live graph today, another
 // source (a hub merging several agents) tomorrow. The Agent class satisfies it as is.
+import type { Registry } from 'prom-client';
 import type { GraphFilter } from '../graph/live-graph.js';
 import type { AgentStatus, EdgeDetail, GraphDelta, GraphSnapshot, NodeDetail, RemoteClient } from '../graph/types.js';
 
@@ -13,8 +14,8 @@ export interface GraphView {
   edgeDetail(id: string): EdgeDetail | null;
   remoteClients(): RemoteClient[];
   /** remoteClients() lists at most this many; connections from further clients are only counted. */
-  readonly clientLimit: number;
-  readonly counters: { readonly foldedClientConnections: number };
+  readonly clientLimit?: number;
+  readonly counters?: { readonly foldedClientConnections?: number };
 }
 
 export interface ApiSource {
@@ -23,4 +24,6 @@ export interface ApiSource {
   status(): AgentStatus;
   /** Self-telemetry for /api/v1/agent. */
   telemetry(): object;
+  /** Its own /metrics registry, if it has one (else the one given to startApi). */
+  metrics?(): Registry;
 }
