@@ -108,7 +108,8 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     onlyKnown(q(req), ['token']);
     return { routes: routes() };
   });
-  const stream = attachStream(app, source, { ...opts.stream, registry: opts.registry });
+  const registry = opts.registry ?? source.metrics?.() ?? new client.Registry();
+  const stream = attachStream(app, source, { ...opts.stream, registry });
   app.get('/api/v1/agent', async (req) => {
     onlyKnown(q(req), ['token']);
     return { ...source.telemetry(), stream: stream.stats() };
@@ -137,7 +138,6 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     // The list stops at the cap; connections from further clients are counted, not listed.
     return { clients, limit, capped: folded > 0 || (limit !== null && clients.length >= limit), foldedConnections: folded };
   });
-  const registry = opts.registry ?? source.metrics?.() ?? new client.Registry();
   app.get('/metrics', async (req, reply) => {
     onlyKnown(q(req), ['token']);
     return reply.type(registry.contentType).send(await registry.metrics());
