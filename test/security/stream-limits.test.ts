@@ -119,44 +119,24 @@ test('clients that never read: backlog bounded while connected, then dropped and
     assert.ok(reader.snapshot);
     const before = await stats(agent);
 
-    // 150 raw clients: the handshake, then never a read. The cap (100) turns 49 away (the reader holds one place).
-    const N = 150;
-    const t0 = Date.now();
-    await Promise.all(Array.from({ length: N }, async () => {
-      const h = await wsHandshake(agent.url, '/api/v1/stream');
-      assert.equal(h.status, 101);
-      h.socket!.pause();
-      h.socket!.on('error', () => {});
-      stalled.push(h.socket!);
-    }));
-    assert.ok(Date.now() - t0 < 15_000, `the ${N} handshakes took ${Date.now() - t0} ms: longer than the pong timeout, the test would not see them together`);
-    const during = await stats(agent);
-    poke = setInterval(() => {
-      for (const s of servers) http.get({ host: '127.0.0.1', port: (s.address() as { port: number }).port, agent: false }, (r) => r.resume()).on('error', () => {});
-    }, 100);
-    assert.equal(during.stream.clients, 100, 'capped at 100');
-    assert.equal(during.stream.dropped.overCapacity, N - 99);
-
-    // While they sit there, no stalled client holds more than the window plus one message, in the
-    // agent's buffers and the kernel's send queue together.
-    await sleep(3000);
-    const biggest = Math.max(...reader.messages);
-    const bound = WINDOW + biggest + 16 * 1024; // + frame headers and pings
-    const queues = [...kernelQueues(agent.port).values()];
-    const held = queues.filter((q) => q > 0);
-    const worst = Math.max(0, ...held);
-    const mid = await stats(agent);
-    console.log(`stalled clients: ${mid.stream.clients - 1}; agent backlog ${mid.stream.backlogBytes} B (${Math.round(mid.stream.backlogBytes / (mid.stream.clients - 1))} B each); kernel queues per connection: max ${worst} B, total ${held.reduce((t, q) => t + q, 0)} B; window ${WINDOW} B, largest message ${biggest} B; agent RSS ${before.rssBytes >> 20} -> ${mid.rssBytes >> 20} MiB`);
-    assert.ok(worst <= bound, `a stalled connection holds ${worst} B in kernel queues, over ${bound}`);
-    assert.ok(mid.stream.backlogBytes <= (mid.stream.clients - 1) * bound + bound, `agent backlog ${mid.stream.backlogBytes}`);
-    assert.ok(held.length > 50 && worst > WINDOW / 2, `deltas did reach the stalled clients (${held.length} non-empty queues, max ${worst} B): the bound was exercised`);
-
-    // Then they are dropped: no pong for two ping intervals (16 s). Their sockets are reset, so the kernel frees their queues.
-    await until('the stalled clients to be dropped', async () => ((await stats(agent)).stream.clients === 1 ? true : undefined), 30_000);
+    // Two waves of 150 raw clients: the handshake, then never a read. The cap (100) turns 49 away
+    // each time (the reader holds one place). The second wave shows that what the first one took
+    // was given back: memory is bounded by the clients connected, not by how many came and went.
+    const rss: number[] = [];
+    const traffic = (on: boolean) => {
+      clearInterval(poke);
+      if (on) poke = setInterval(() => {
+        for (const s of servers) http.get({ host: '127.0.0.1', port: (s.address() as { port: number }).port, agent: false }, (r) => r.resume()).on('error', () => {});
+      }, 100);
+    };
+    for (const wave of [1, 2]) rss.push(await stalledWave(agent, reader, WINDOW, wave, traffic, stalled));
+    traffic(true);
     const after = await stats(agent);
-    assert.equal(after.stream.dropped.noPong, 99);
-    await until('their connections to be gone, queues and all', async () => (kernelQueues(agent.port).size <= 3 ? true : undefined), 10_000);
-    assert.ok(after.rssBytes - before.rssBytes < 64 << 20, `agent RSS grew ${(after.rssBytes - before.rssBytes) >> 20} MiB`);
+    assert.equal(after.stream.dropped.noPong, 2 * 99);
+    assert.equal(after.stream.dropped.overCapacity, 2 * 51);
+    console.log(`agent RSS: before ${before.rssBytes >> 20} MiB, with the first wave ${rss[0] >> 20} MiB, with the second ${rss[1] >> 20} MiB, after ${after.rssBytes >> 20} MiB`);
+    assert.ok(rss[1] - rss[0] < 32 << 20, `the second wave added ${(rss[1] - rss[0]) >> 20} MiB more than the first`);
+    assert.ok(rss[0] - before.rssBytes < 160 << 20, `agent RSS grew ${(rss[0] - before.rssBytes) >> 20} MiB with 99 stalled clients`);
 
     // The reader kept up all along and still gets deltas.
     assert.equal(reader.ws.readyState, WebSocket.OPEN);
@@ -169,3 +149,45 @@ test('clients that never read: backlog bounded while connected, then dropped and
     await agent.stop();
   }
 });
+
+/** One wave of 150 never-reading clients: connected, measured while stalled, then seen dropped. Resolves with the agent's RSS while they were there. */
+async function stalledWave(agent: RunningAgent, reader: { messages: number[] }, WINDOW: number, wave: number, traffic: (on: boolean) => void, stalled: import('node:net').Socket[]): Promise<number> {
+  const N = 150;
+  traffic(false); // quiet while they connect, so that all are there before the first pong timeout
+  const base = await stats(agent);
+  const t0 = Date.now();
+  const mine: import('node:net').Socket[] = [];
+  await Promise.all(Array.from({ length: N }, async () => {
+    const h = await wsHandshake(agent.url, '/api/v1/stream');
+    assert.equal(h.status, 101);
+    h.socket!.pause();
+    h.socket!.on('error', () => {});
+    mine.push(h.socket!);
+  }));
+  stalled.push(...mine);
+  assert.ok(Date.now() - t0 < 15_000, `wave ${wave}: the ${N} handshakes took ${Date.now() - t0} ms, longer than the pong timeout`);
+  const during = await stats(agent);
+  assert.equal(during.stream.clients, 100, `wave ${wave}: capped at 100`);
+  assert.equal(during.stream.dropped.overCapacity - base.stream.dropped.overCapacity, N - 99, `wave ${wave}: turned away`);
+  traffic(true);
+
+  // While they sit there, no stalled client holds more than the window plus one message, in the
+  // agent's buffers and the kernel's queues together.
+  await sleep(3000);
+  const biggest = Math.max(...reader.messages);
+  const bound = WINDOW + biggest + 16 * 1024; // + frame headers and pings
+  const queues = [...kernelQueues(agent.port).values()];
+  const held = queues.filter((q) => q > 0);
+  const worst = Math.max(0, ...held);
+  const mid = await stats(agent);
+  console.log(`wave ${wave}: stalled clients ${mid.stream.clients - 1}; agent backlog ${mid.stream.backlogBytes} B (${Math.round(mid.stream.backlogBytes / (mid.stream.clients - 1))} B each); kernel queues per connection: max ${worst} B, total ${held.reduce((t, q) => t + q, 0)} B; window ${WINDOW} B, largest message ${biggest} B; agent RSS ${mid.rssBytes >> 20} MiB`);
+  assert.ok(worst <= bound, `a stalled connection holds ${worst} B in kernel queues, over ${bound}`);
+  assert.ok(mid.stream.backlogBytes <= mid.stream.clients * bound, `agent backlog ${mid.stream.backlogBytes}`);
+  assert.ok(held.length > 50 && worst > WINDOW / 2, `deltas did reach the stalled clients (${held.length} non-empty queues, max ${worst} B): the bound was exercised`);
+
+  // Then they are dropped: no pong for two ping intervals (16 s). Their sockets are reset, so the kernel frees their queues.
+  await until(`wave ${wave}: the stalled clients to be dropped`, async () => ((await stats(agent)).stream.clients === 1 ? true : undefined), 30_000);
+  await until(`wave ${wave}: their connections to be gone, queues and all`, async () => (kernelQueues(agent.port).size <= 3 ? true : undefined), 10_000);
+  for (const s of mine) s.destroy();
+  return mid.rssBytes;
+}
