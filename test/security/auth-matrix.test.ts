@@ -4,48 +4,27 @@
 // slashes, ...), over HTTP and as a WebSocket upgrade: 401 without the token, through with it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { startAgent, type RunningAgent } from '../support/agent.js';
-import { rawRequest, wsHandshake, firstTextFrame, routeTable, leaksInternals, type RouteRow, type RawAnswer } from '../support/http.js';
-import { until } from '../support/wait.js';
+import type { RunningAgent } from '../support/agent.js';
+import { rawRequest, wsHandshake, firstTextFrame, leaksInternals, type RouteRow, type RawAnswer } from '../support/http.js';
 import { pathVariants } from './paths.js';
+import { startGuarded, type Guarded } from './guarded.js';
 
 const TOKEN = 'matrix-0123456789abcdef';
 const BEARER = { Authorization: `Bearer ${TOKEN}` };
+let g: Guarded;
 let agent: RunningAgent;
-let dir: string;
-let traffic: http.Server;
-let poke: NodeJS.Timeout;
 let routes: RouteRow[];
 const ids: Record<string, string> = {};
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-matrix-'));
-  fs.writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
-  agent = await startAgent(['--no-docker', '--flush-interval', '1s', '--token-file', path.join(dir, 'token')]);
-  // Some traffic so that the map has a node and an edge whose ids the parametric routes can take.
-  traffic = http.createServer((_q, s) => s.end('ok'));
-  await new Promise<void>((r) => traffic.listen(0, '127.0.0.1', () => r()));
-  const port = (traffic.address() as { port: number }).port;
-  poke = setInterval(() => http.get({ host: '127.0.0.1', port, agent: false }, (r) => r.resume()).on('error', () => {}), 100);
-  const graph = await until('an edge on the map', async () => {
-    const g = JSON.parse((await rawRequest(agent.url, '/api/v1/graph?include=host,external', { headers: BEARER })).body) as { nodes: { id: string }[]; edges: { id: string }[] };
-    return g.edges.length ? g : undefined;
-  });
-  ids.nodes = graph.nodes[0].id;
-  ids.edges = graph.edges[0].id;
-  routes = await routeTable(agent.url, TOKEN);
+  g = await startGuarded(TOKEN);
+  agent = g.agent;
+  routes = g.routes;
+  ids.nodes = g.nodes[0];
+  ids.edges = g.edges[0];
 });
 
-after(async () => {
-  clearInterval(poke);
-  traffic?.close();
-  await agent?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(async () => { await g?.stop(); });
 
 /** A request path for a route: its parameters filled with real ids. */
 function concrete(r: RouteRow): string {

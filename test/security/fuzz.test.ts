@@ -6,42 +6,26 @@
 // `error` code. DHRISHTI_FUZZ_RUNS scales the run (default 2000 HTTP requests, 300 upgrades).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import fc from 'fast-check';
-import { startAgent, type RunningAgent } from '../support/agent.js';
-import { rawRequest, wsHandshake, firstTextFrame, routeTable, leaksInternals, type RouteRow, type RawAnswer } from '../support/http.js';
-import { until } from '../support/wait.js';
+import type { RunningAgent } from '../support/agent.js';
+import { rawRequest, wsHandshake, firstTextFrame, leaksInternals, type RouteRow, type RawAnswer } from '../support/http.js';
+import { startGuarded, type Guarded } from './guarded.js';
 
 const RUNS = Number(process.env.DHRISHTI_FUZZ_RUNS ?? 2000);
 const WS_RUNS = Math.max(50, Math.round(RUNS * 0.15));
 const TOKEN = 'fuzz-token-0123456789abcdef';
+let g: Guarded;
 let agent: RunningAgent;
-let dir: string;
-let traffic: http.Server;
-let poke: NodeJS.Timeout;
 let routes: RouteRow[];
 const known = new Map<string, string[]>(); // route url -> parameters it takes
 const ids = { nodes: [] as string[], edges: [] as string[] };
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-fuzz-'));
-  fs.writeFileSync(path.join(dir, 'token'), TOKEN, { mode: 0o600 });
-  agent = await startAgent(['--no-docker', '--flush-interval', '1s', '--token-file', path.join(dir, 'token')]);
-  traffic = http.createServer((_q, s) => s.end('ok'));
-  await new Promise<void>((r) => traffic.listen(0, '127.0.0.1', () => r()));
-  const port = (traffic.address() as { port: number }).port;
-  poke = setInterval(() => http.get({ host: '127.0.0.1', port, agent: false }, (r) => r.resume()).on('error', () => {}), 200);
-  const g = await until('edges on the map', async () => {
-    const a = await rawRequest(agent.url, '/api/v1/graph?include=host,external,clients', { headers: { Authorization: `Bearer ${TOKEN}` } });
-    const j = JSON.parse(a.body) as { nodes: { id: string }[]; edges: { id: string }[] };
-    return j.edges.length ? j : undefined;
-  });
-  ids.nodes = g.nodes.map((n) => n.id);
-  ids.edges = g.edges.map((e) => e.id);
-  routes = await routeTable(agent.url, TOKEN);
+  g = await startGuarded(TOKEN);
+  agent = g.agent;
+  routes = g.routes;
+  ids.nodes = g.nodes;
+  ids.edges = g.edges;
   const history = JSON.parse((await rawRequest(agent.url, '/api/v1/history', { headers: { Authorization: `Bearer ${TOKEN}` } })).body) as { metrics?: Record<string, unknown>; eventTypes?: string[] };
   metrics.push(...Object.keys(history.metrics ?? {}));
   eventTypes.push(...(history.eventTypes ?? []));
@@ -53,12 +37,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  clearInterval(poke);
-  traffic?.close();
-  await agent?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
+after(async () => { await g?.stop(); });
 
 // --- generators -------------------------------------------------------------------------------
 
