@@ -1,22 +1,35 @@
 // HTTP and WebSocket API, and the web UI, on one port (default 127.0.0.1:7979).
-import Fastify, { type FastifyInstance } from 'fastify';
+// Access rules (Host, Origin, token) are in auth.ts; every answer that is not a 2xx is JSON
+// {error, message}; every route is listed at /api/v1/routes, gathered as fastify registers it.
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
+import client from 'prom-client';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import path from 'node:path';
-import type { Agent } from '../agent/agent.js';
+import type { ApiSource } from './source.js';
+export type { ApiSource, GraphView } from './source.js';
 import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
-import { isLoopbackHost, tokenMatches } from './auth.js';
-import { agentRegistry } from './metrics.js';
-import { attachStream } from './stream.js';
-import { DEFAULTS, REPO_ROOT } from '../config/defaults.js';
+import { checkExposure, installAccess, PUBLIC_ROUTE } from './auth.js';
+import { installSecurityHeaders, rawSecurityHeaders } from './headers.js';
+import { attachStream, type StreamOptions } from './stream.js';
+import { API_DEFAULTS, DEFAULTS, REPO_ROOT } from '../config/defaults.js';
 
 export interface ApiOptions {
   host?: string;
   port?: number;
   token?: string;
+  /** Host header names accepted besides this agent's own (--allow-host). */
+  allowHosts?: string[];
+  /** Origins of other pages allowed to use the API (--allow-origin). */
+  allowOrigins?: string[];
   /** Folder of the built web UI (default src/ui/dist). */
   uiDir?: string;
+  /** Served at /metrics (the source's self-metrics); the stream adds its own. */
+  registry?: client.Registry;
+  stream?: Omit<StreamOptions, 'registry'>;
 }
 
 /** Extra routes (history) register here without the server knowing them. */
@@ -26,65 +39,117 @@ export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 export interface GraphHistory { graph(query: Record<string, unknown>): unknown }
 export const GRAPH_HISTORY = 'graphHistory';
 
-export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
+/** One row of /api/v1/routes. */
+export interface RouteInfo { method: string; url: string; public: boolean; websocket: boolean }
+
+/** "payload_too_large" for 413, and so on: the error code of a status fastify itself answers. */
+const errorCode = (status: number) => (http.STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
+
+const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+
+export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
   const host = opts.host ?? DEFAULTS.apiHost;
   const port = opts.port ?? DEFAULTS.apiPort;
   const token = opts.token || undefined;
-  if (!isLoopbackHost(host) && !token) {
-    throw new Error(`refusing to listen on ${host} without a token: anyone who can reach it would see this host's traffic; pass --token or set DHRISHTI_TOKEN`);
-  }
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  checkExposure(host, token);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    routerOptions: { maxParamLength: API_DEFAULTS.maxParamLength },
+    // Malformed paths (bad percent-encoding) are answered before routing: in our shape too.
+    frameworkErrors: (err, _req, reply) => { (reply as FastifyReply).code(400).send({ error: 'bad_request', message: clip(err.message) }); },
+    // Requests too malformed for HTTP parsing never reach fastify: answer JSON all the same.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable) return socket.destroy();
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify({ error: errorCode(status), message: status === 431 ? 'request line and headers are too large' : 'malformed HTTP request' });
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${rawSecurityHeaders()}Connection: close\r\n\r\n${body}`);
+    },
+  });
+
+  // Kept as registered and read when asked: hooks that run later (the UI's) still mark their routes public.
+  const registered: { method: string | string[]; url: string; config?: unknown; wsHandler?: unknown }[] = [];
+  app.addHook('onRoute', (r) => {
+    if (typeof (r as { wsHandler?: unknown }).wsHandler === 'function') r.config = { ...(r.config as object), websocket: true };
+    registered.push(r);
+  });
+  const routes = (): RouteInfo[] => registered.flatMap((r) => [r.method].flat().map((method) => ({
+    method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true, websocket: method === 'GET' && (r.config as { websocket?: boolean } | undefined)?.websocket === true,
+  })));
+  installAccess(app, { host, token, allowHosts: opts.allowHosts, allowOrigins: opts.allowOrigins });
+  installSecurityHeaders(app);
+  // Only the stream upgrades: a WebSocket handshake to any other route (a UI file, health) is refused, not opened and closed.
+  app.addHook('onRequest', async (req, reply) => {
+    if (/^websocket$/i.test(req.headers.upgrade ?? '') && !(req.routeOptions.config as { websocket?: boolean } | undefined)?.websocket && !req.is404) {
+      return reply.code(400).send({ error: 'not_websocket', message: `${req.routeOptions.url} is not a WebSocket; the stream is /api/v1/stream` });
+    }
+  });
+  // closeTimeout (ws 8.18) is missing from @types/ws: how long a closed client has to answer before its socket goes.
+  const wsOptions = { maxPayload: 64 * 1024, closeTimeout: API_DEFAULTS.streamCloseTimeoutMs } as { maxPayload: number };
+  await app.register(websocket, { options: wsOptions });
 
   app.setErrorHandler((err: Error, _req, reply) => {
     if (err instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: err.message });
     const code = (err as { statusCode?: number }).statusCode;
-    if (code && code >= 400 && code < 500) return reply.code(code).send({ error: 'bad_request', message: err.message });
+    if (code && code >= 400 && code < 500) return reply.code(code).send({ error: errorCode(code), message: clip(err.message) });
+    // A part that cannot answer for now (the history store with a damaged or unreadable file) says why.
+    if (code === 503) return reply.code(503).send({ error: (err as { error?: string }).error ?? 'unavailable', message: clip(err.message) });
     reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
-
-  if (token) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.startsWith('/api/') && !req.url.startsWith('/metrics')) return; // the UI's static files carry no data
-      if (!tokenMatches(req, token)) return reply.code(401).send({ error: 'unauthorized', message: 'missing or wrong token' });
-    });
-  }
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: 'not_found', message: clip(`no route ${req.method} ${req.url.split('?')[0]}`) });
+  });
 
   const q = (req: { query: unknown }) => (req.query ?? {}) as Record<string, unknown>;
+  const graph = source.graph;
 
-  app.get('/api/v1/health', async () => ({ status: 'ok' }));
-  app.get('/api/v1/agent', async () => agent.telemetry());
+  app.get('/api/v1/health', { config: PUBLIC_ROUTE }, async () => ({ status: 'ok' }));
+  app.get('/api/v1/routes', async (req) => {
+    onlyKnown(q(req), ['token']);
+    return { routes: routes() };
+  });
+  const registry = opts.registry ?? source.metrics?.() ?? new client.Registry();
+  const stream = attachStream(app, source, { ...opts.stream, registry });
+  app.get('/api/v1/agent', async (req) => {
+    onlyKnown(q(req), ['token']);
+    return { ...source.telemetry(), stream: stream.stats() };
+  });
   app.get('/api/v1/graph', async (req) => {
-    if (GRAPH_HISTORY_PARAMS.some((k) => k in q(req))) {
+    if (GRAPH_HISTORY_PARAMS.some((k) => Object.hasOwn(q(req), k))) {
       if (!app.hasDecorator(GRAPH_HISTORY)) throw new BadRequest('at, from and to need the history store, which is off on this agent');
       return (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY].graph(q(req));
     }
     onlyKnown(q(req), [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS]); // history ones were routed above
-    return agent.graph.snapshot(parseGraphFilter(q(req)));
+    return graph.snapshot(parseGraphFilter(q(req)));
   });
   app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {
     onlyKnown(q(req), ['token']);
-    return agent.graph.nodeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no node ${req.params.id}` });
+    return graph.nodeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: clip(`no node ${req.params.id}`) });
   });
   app.get<{ Params: { id: string } }>('/api/v1/edges/:id', async (req, reply) => {
     onlyKnown(q(req), ['token']);
-    return agent.graph.edgeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: `no edge ${req.params.id}` });
+    return graph.edgeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: clip(`no edge ${req.params.id}`) });
   });
   app.get('/api/v1/clients', async (req) => {
     onlyKnown(q(req), ['token']);
-    return { clients: agent.graph.remoteClients() };
+    const clients = graph.remoteClients();
+    const folded = graph.counters?.foldedClientConnections ?? 0;
+    const limit = graph.clientLimit ?? null;
+    // The list stops at the cap; connections from further clients are counted, not listed.
+    return { clients, limit, capped: folded > 0 || (limit !== null && clients.length >= limit), foldedConnections: folded };
   });
-  const registry = agentRegistry(agent);
-  app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  attachStream(app, agent);
+  app.get('/metrics', async (req, reply) => {
+    onlyKnown(q(req), ['token']);
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
   for (const p of plugins) await p(app);
 
   const uiDir = opts.uiDir ?? path.join(REPO_ROOT, 'src', 'ui', 'dist');
   if (fs.existsSync(path.join(uiDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: uiDir, index: 'index.html' });
-    app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/api/')) return reply.sendFile('index.html');
-      reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    // One route per file that exists at start (no wildcard): any other path is a 404, never a file.
+    await app.register(async (ui) => {
+      ui.addHook('onRoute', (r) => { r.config = { ...(r.config as object), ...PUBLIC_ROUTE }; });
+      await ui.register(fastifyStatic, { root: uiDir, index: 'index.html', wildcard: false });
     });
   }
 

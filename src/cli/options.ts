@@ -32,3 +32,20 @@ export function oneOf<T extends string>(name: string, allowed: readonly T[]) {
     return v as T;
   };
 }
+
+/** Repeatable options: each occurrence parsed and added to the list. */
+export function repeatable<T>(parse: (v: string) => T) {
+  return (v: string, prev: T[] = []): T[] => {
+    try { return [...prev, parse(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+  };
+}
+
+/** Byte counts such as 65536, 64k, 1m. */
+export function bytes(name: string) {
+  return (v: string): number => {
+    const m = /^(\d+)([km]?)$/i.exec(v.trim());
+    const n = m ? Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1024 : m[2].toLowerCase() === 'm' ? 1 << 20 : 1) : NaN;
+    if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a number of bytes such as 65536, 64k or 1m, got "${v}"`);
+    return n;
+  };
+}

@@ -94,6 +94,24 @@ export const BENCH = {
   },
 } as const;
 
+/** The API server (src/api): its bounds and the WebSocket stream's flow control. */
+export const API_DEFAULTS = {
+  /** Longest path parameter the router accepts, percent-encoded: a 2 KB node or edge id needs up to 6 KB. */
+  maxParamLength: 16 * 1024,
+  /** WebSocket /api/v1/stream clients at once (`--max-stream-clients`); one more is closed with 1013. */
+  maxStreamClients: 100,
+  /** A ping follows every message, and goes out at least this often on an idle stream. */
+  streamPingIntervalMs: 15_000,
+  /** A client that leaves a ping unanswered this long (dead, or not reading) is dropped: 2 ping intervals. */
+  streamPongTimeoutFactor: 2,
+  /** Bytes sent to a client and not yet confirmed by its pong; above this, deltas wait and merge into one. */
+  streamWindowBytes: 1 << 20,
+  /** How long a closing client gets to answer the close frame before its socket is destroyed. */
+  streamCloseTimeoutMs: 5_000,
+  /** Tokens shorter than this draw a warning. */
+  minTokenChars: 16,
+} as const;
+
 /** The live graph's bounds. */
 export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,

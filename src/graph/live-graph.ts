@@ -43,6 +43,8 @@ export interface GraphCounters {
   expiredNodes: number;
   collapsedEndpoints: number;
   proxiedConnections: number;
+  /** Connections from remote clients past the list's cap (maxExternalNodes): counted, not listed. */
+  foldedClientConnections: number;
 }
 
 interface EdgeState {
@@ -64,12 +66,13 @@ export class LiveGraph {
   private readonly nodes = new Map<string, NodeState>();
   private readonly edges = new Map<string, EdgeState>();
   private readonly clients = new Map<string, RemoteClient>();
+  private readonly foldedConns = new WeakSet<Conn>();
   private readonly pending = new Set<Conn>();
   private readonly open = new Set<Conn>();
   private readonly tombstones: { id: string; kind: 'node' | 'edge'; v: number }[] = [];
   private version = 0;
   private externalCount = 0;
-  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0 };
+  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0 };
   private readonly opts: Required<GraphOptions>;
 
   constructor(private readonly identity: Identity, opts: GraphOptions = {}) {
@@ -77,6 +80,8 @@ export class LiveGraph {
   }
 
   get currentVersion(): number { return this.version; }
+  /** Remote clients listed at most by remoteClients(). */
+  get clientLimit(): number { return this.opts.maxExternalNodes; }
 
   ingest(events: ConnEvent[], now = Date.now()): void {
     for (const e of events) {
@@ -314,11 +319,16 @@ export class LiveGraph {
 
   private finish(c: Conn): void { this.table.remove(c); this.pending.delete(c); }
 
+  /** A connection from a client past the list's cap: counted once, even if it is placed again. */
+  private fold(c: Conn): void {
+    if (!this.foldedConns.has(c)) { this.foldedConns.add(c); this.counters.foldedClientConnections++; }
+  }
+
   private countClient(c: Conn, ip: string, target: string, port: number, now: number): void {
-    if (ip === 'other clients') return;
+    if (ip === 'other clients') { this.fold(c); return; }
     let rc = this.clients.get(ip);
     if (!rc) {
-      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; return; }
+      if (this.clients.size >= this.opts.maxExternalNodes) { this.counters.collapsedEndpoints++; this.fold(c); return; }
       rc = { ip, connections: 0, active: 0, failed: 0, bytesSent: 0, bytesReceived: 0, firstSeen: now, lastSeen: now, targets: [] };
       this.clients.set(ip, rc);
     }

@@ -178,7 +178,11 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     },
     async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
       try {
-        const handle = await page.waitForFunction(fn, undefined, { timeout: timeoutMs, polling: 100 });
+        // A string is sent as an arrow function: Playwright evals its source once (inside the CDP call,
+        // which the UI's CSP allows), then polls the function; polling a bare expression evals every
+        // time, which the CSP (no 'unsafe-eval') refuses.
+        const pred = typeof fn === 'string' ? `() => (${fn})` : fn;
+        const handle = await page.waitForFunction(pred, undefined, { timeout: timeoutMs, polling: 100 });
         return (await handle.jsonValue()) as never;
       } catch (e) {
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''} (${(e as Error).message.split('\n')[0]})`);

@@ -2,16 +2,25 @@
 import type { Command } from 'commander';
 import { Agent } from '../../agent/agent.js';
 import { startApi, type RoutePlugin } from '../../api/server.js';
-import { DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
-import { port, ringbufBytes } from '../options.js';
+import { checkExposure, parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
+import { agentRegistry } from '../../api/metrics.js';
+import { API_DEFAULTS, DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
+import { bytes, port, positiveInt, repeatable, ringbufBytes } from '../options.js';
+import { resolveToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { onShutdown } from '../lifecycle.js';
 
 export interface RunOptions {
   host: string;
   port: number;
   token?: string;
+  tokenFile?: string;
+  allowHost: string[];
+  allowOrigin: string[];
+  maxStreamClients: number;
+  streamPingInterval?: number;
+  streamWindow?: number;
   docker: boolean;
   dockerSocket: string;
   ringbufBytes?: number;
@@ -31,7 +40,14 @@ export function registerRun(program: Command): void {
     .description('run the agent with its API and web UI')
     .option('--host <address>', 'address the API listens on', DEFAULTS.apiHost)
     .option('--port <port>', 'API port', port, DEFAULTS.apiPort)
-    .option('--token <token>', 'API token (required off loopback; or DHRISHTI_TOKEN)')
+    .option('--token-file <path>', 'file holding the API token (required off loopback; or DHRISHTI_TOKEN)')
+    .option('--token <token>', 'API token on the command line (visible in ps: prefer --token-file)')
+    .option('--allow-host <name>', 'also answer to this Host header name, e.g. a reverse proxy\'s (repeatable)', repeatable(parseAllowHost), [])
+    .option('--allow-origin <origin>', 'let pages from this origin use the API and the stream (repeatable; no wildcards)', repeatable(parseAllowOrigin), [])
+    .option('--max-stream-clients <n>', 'WebSocket stream clients at once', positiveInt('--max-stream-clients', 100_000), API_DEFAULTS.maxStreamClients)
+    // Tests shorten the stream's keep-alive and window to see dead and slow clients dropped quickly.
+    .addOption(new Option('--stream-ping-interval <duration>').hideHelp().argParser(duration('--stream-ping-interval')))
+    .addOption(new Option('--stream-window <bytes>').hideHelp().argParser(bytes('--stream-window')))
     .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
     .option('--no-docker', 'do not follow a Docker daemon')
     .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
@@ -41,7 +57,17 @@ export function registerRun(program: Command): void {
 }
 
 async function run(opts: RunOptions): Promise<void> {
-  const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+  // Everything about who may connect is settled before a probe is attached.
+  let token: string | undefined;
+  try {
+    const t = resolveToken(opts);
+    token = t.token;
+    for (const w of t.warnings) console.error(`dhrishti: warning: ${w}`);
+    checkExposure(opts.host, token);
+  } catch (e) {
+    console.error(`dhrishti: ${(e as Error).message}`);
+    process.exit(2);
+  }
   const agent = new Agent({
     engine: { ringbufBytes: opts.ringbufBytes },
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
@@ -71,7 +97,10 @@ async function run(opts: RunOptions): Promise<void> {
     onShutdown(r.stop);
   }
   try {
-    const { app, url } = await startApi(agent, { host: opts.host, port: opts.port, token }, plugins);
+    const { app, url } = await startApi(agent, {
+      host: opts.host, port: opts.port, token, allowHosts: opts.allowHost, allowOrigins: opts.allowOrigin, registry: agentRegistry(agent),
+      stream: { maxClients: opts.maxStreamClients, pingIntervalMs: opts.streamPingInterval, windowBytes: opts.streamWindow },
+    }, plugins);
     onShutdown(() => app.close());
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
     say(`web UI on ${url}/`);

@@ -68,7 +68,8 @@ export class LiveStream {
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      if (!this.stopped) this.retry(ev.code === 1008 || ev.code === 4401 ? 'not authorised (check ?token=)' : `closed (${ev.code})`);
+      // The agent says why it closed (too many clients, 1013; no pong, 4008): show its reason.
+      if (!this.stopped) this.retry(ev.code === 1008 || ev.code === 4401 ? 'not authorised (check ?token=)' : `closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
     };
     ws.onerror = () => { /* onclose follows and schedules the retry */ };
   }

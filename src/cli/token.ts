@@ -1,0 +1,40 @@
+// The API token from --token-file, DHRISHTI_TOKEN or --token (the last one shows in `ps`).
+import fs from 'node:fs';
+import { API_DEFAULTS } from '../config/defaults.js';
+
+export interface TokenChoice { token?: string; warnings: string[] }
+
+const MAX_FILE_BYTES = 4096;
+
+/** Throws with a message for the user when a token is unusable; warns when it is weak or exposed. */
+export function resolveToken(o: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): TokenChoice {
+  const warnings: string[] = [];
+  let token: string | undefined;
+  let from: string;
+  if (o.token !== undefined && o.tokenFile !== undefined) throw new Error('give either --token or --token-file, not both');
+  if (o.tokenFile !== undefined) {
+    from = `--token-file ${o.tokenFile}`;
+    let st: fs.Stats;
+    try { st = fs.statSync(o.tokenFile); } catch (e) { throw new Error(`cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
+    if (st.isDirectory()) throw new Error(`${from} is a folder, not a file`);
+    let text: string;
+    try { text = fs.readFileSync(o.tokenFile, 'utf8'); } catch (e) { throw new Error(`cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`); }
+    if (text.length > MAX_FILE_BYTES) throw new Error(`${from} holds ${text.length} characters; a token file holds one token (at most ${MAX_FILE_BYTES})`);
+    token = text.trim();
+    if (!token) throw new Error(`${from} is empty`);
+    if (st.isFile() && st.mode & 0o077) warnings.push(`${o.tokenFile} can be read by other users; chmod 600 it`);
+  } else if (o.token !== undefined) {
+    from = '--token';
+    token = o.token;
+    warnings.push('--token is visible to every user of this host (ps, /proc); prefer --token-file <path> or DHRISHTI_TOKEN');
+  } else {
+    from = 'DHRISHTI_TOKEN';
+    token = env.DHRISHTI_TOKEN || undefined;
+  }
+  if (token === undefined) return { warnings };
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new Error(`the token from ${from} must be printable ASCII without spaces (it travels in a header and in ?token=)`);
+  if (token.length < API_DEFAULTS.minTokenChars) {
+    warnings.push(`the token from ${from} has ${token.length} characters; use at least ${API_DEFAULTS.minTokenChars} random ones (e.g. openssl rand -hex 16)`);
+  }
+  return { token, warnings };
+}
