@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseProcNetTcp } from './procnet.js';
+import { v6Text } from '../events/address.js';
 
 const V4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1234 1 0000000000000000 100 0 0 10 0
@@ -11,10 +12,7 @@ const V6 = `  sl  local_address                         remote_address          
    0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0
    1: 0000000000000000FFFF00000100007F:1F90 0000000000000000FFFF00000100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 100 1 0000000000000000 100 0 0 10 0
 `;
-const fmt = (b: Buffer): [string, 4 | 6] => {
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  return mapped ? [`${b[12]}.${b[13]}.${b[14]}.${b[15]}`, 4] : [b.toString('hex'), 6];
-};
+const fmt = (b: Buffer) => v6Text(b);
 
 test('parses /proc/net/tcp lines, skipping garbage', () => {
   const s = parseProcNetTcp(V4, 4, fmt);
@@ -25,7 +23,7 @@ test('parses /proc/net/tcp lines, skipping garbage', () => {
 
 test('parses /proc/net/tcp6, including IPv4-mapped addresses', () => {
   const s = parseProcNetTcp(V6, 6, fmt);
-  assert.equal(s[0].saddr, '00000000000000000000000000000001');
+  assert.equal(s[0].saddr, '::1');
   assert.equal(s[0].family, 6);
   assert.equal(s[1].saddr, '127.0.0.1');
   assert.equal(s[1].family, 4);

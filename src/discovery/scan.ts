@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseProcNetTcp, isEstablished, isListening, type ProcSocket } from './procnet.js';
-import { ipv6 } from '../events/decode.js';
+import { v6Text } from '../events/address.js';
+import { cgroup2Root, cgroupIdOf } from '../identity/cgroups.js';
 
 export interface ExistingSocket extends ProcSocket {
   netns: number;
@@ -20,28 +21,6 @@ function readOr(file: string, fallback = ''): string {
 function inodeOfLink(link: string): number {
   const m = /\[(\d+)\]$/.exec(link);
   return m ? Number(m[1]) : 0;
-}
-
-function v6(b: Buffer): [string, 4 | 6] {
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  return mapped ? [`${b[12]}.${b[13]}.${b[14]}.${b[15]}`, 4] : [ipv6(b, 0), 6];
-}
-
-/** Mount point of the cgroup v2 hierarchy (unified, or hybrid's /sys/fs/cgroup/unified). */
-export function cgroup2Root(procRoot = '/proc'): string | null {
-  for (const line of readOr(path.join(procRoot, 'self/mountinfo')).split('\n')) {
-    const parts = line.split(' - ');
-    if (parts.length === 2 && parts[1].startsWith('cgroup2 ')) return line.split(' ')[4];
-  }
-  return null;
-}
-
-/** cgroup v2 id of a process: the inode of its cgroup directory. */
-export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc'): number {
-  if (!root) return 0;
-  const line = readOr(path.join(procRoot, String(pid), 'cgroup')).split('\n').find((l) => l.startsWith('0::'));
-  if (!line) return 0;
-  try { return fs.statSync(path.join(root, line.slice(3))).ino; } catch { return 0; }
 }
 
 /** Runs fn over items, at most `limit` at a time. */
@@ -92,8 +71,8 @@ export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]
   for (const [netns, rep] of nsRep) {
     const base = path.join(procRoot, String(rep), 'net');
     const socks = [
-      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp'), 'utf8').catch(() => ''), 4, v6),
-      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp6'), 'utf8').catch(() => ''), 6, v6),
+      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp'), 'utf8').catch(() => ''), 4, v6Text),
+      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp6'), 'utf8').catch(() => ''), 6, v6Text),
     ];
     for (const s of socks) {
       if (!isEstablished(s) && !isListening(s)) continue;

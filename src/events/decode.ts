@@ -2,6 +2,7 @@
 // Hot path: plain offsets, no BigInt, one object per record.
 import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag } from './layout.js';
 import { classifyClose, errnoName } from './classify.js';
+import { addrText, isV4Mapped } from './address.js';
 import type { ConnEvent, EventType, Role } from './types.js';
 
 const TWO32 = 4294967296;
@@ -42,43 +43,6 @@ export function u64(buf: Buffer, off: number): number {
   return u32(buf, off) + u32(buf, off + 4) * TWO32;
 }
 
-function ipv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-function isV4Mapped(buf: Buffer, off: number): boolean {
-  for (let i = 0; i < 10; i++) if (buf[off + i] !== 0) return false;
-  return buf[off + 10] === 0xff && buf[off + 11] === 0xff;
-}
-
-/** RFC 5952 text form of a 16-byte IPv6 address, built in one pass without arrays. */
-export function ipv6(b: Buffer, o: number): string {
-  let bestStart = -1, bestLen = 1, runStart = -1;
-  for (let i = 0; i <= 8; i++) {
-    const zero = i < 8 && b[o + 2 * i] === 0 && b[o + 2 * i + 1] === 0;
-    if (zero) {
-      if (runStart < 0) runStart = i;
-    } else if (runStart >= 0) {
-      if (i - runStart > bestLen) { bestStart = runStart; bestLen = i - runStart; }
-      runStart = -1;
-    }
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) { s += '::'; i += bestLen - 1; continue; }
-    if (s.length && !s.endsWith(':')) s += ':';
-    s += ((b[o + 2 * i] << 8) | b[o + 2 * i + 1]).toString(16);
-  }
-  return s;
-}
-
-/** Address at off; IPv4-mapped IPv6 (dual-stack listeners) is reported as IPv4. */
-function addr(buf: Buffer, off: number, af: number): string {
-  if (af === AF_INET) return ipv4(buf, off);
-  if (isV4Mapped(buf, off)) return ipv4(buf, off + 12);
-  return ipv6(buf, off);
-}
-
 function comm(b: Buffer, o: number): string {
   let s = '';
   for (let i = 0; i < COMM_LEN; i++) {
@@ -93,8 +57,8 @@ function comm(b: Buffer, o: number): string {
 function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number): ConnEvent {
   const af = u16(buf, c + CONN.family);
   const family: 4 | 6 = af === AF_INET || isV4Mapped(buf, c + CONN.saddr) ? 4 : 6;
-  const saddr = addr(buf, c + CONN.saddr, af);
-  const daddr = addr(buf, c + CONN.daddr, af);
+  const saddr = addrText(buf, c + CONN.saddr, af);
+  const daddr = addrText(buf, c + CONN.daddr, af);
   const flags = buf[c + CONN.flags];
   const start = u64(buf, c + CONN.start_ns);
   return {

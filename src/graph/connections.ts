@@ -1,8 +1,7 @@
 // Correlates the two ends of a TCP connection. When both ends are on this host
 // the kernel reports two sockets; they meet on the client's endpoint
 // (address, port), which both views share even through DNAT.
-import type { ConnEvent } from '../events/types.js';
-import type { FailureReason } from './types.js';
+import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 
 export interface Side {
   role: 'client' | 'server';
@@ -44,7 +43,8 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0 };
+  /** What it has added to its edge so far (rttUs, durationMs: its samples, if taken). */
+  counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
   cookies: number[] = [];
   tuples: string[] = [];
 
@@ -133,6 +133,20 @@ export class ConnectionTable {
       if (c.isClosed()) c.closedAt = e.time;
     }
     return c;
+  }
+
+  /** Applies an open socket's counters; returns its connection, or null for a socket never introduced. */
+  count(u: CounterUpdate, now: number): Conn | null {
+    const ref = this.byCookie.get(u.cookie);
+    if (!ref) return null;
+    const s = ref.conn[ref.role]!;
+    if (u.bytesSent > s.bytesSent) s.bytesSent = u.bytesSent;
+    if (u.bytesReceived > s.bytesReceived) s.bytesReceived = u.bytesReceived;
+    if (u.retransmits > s.retransmits) s.retransmits = u.retransmits;
+    if (u.srttUs) s.srttUs = u.srttUs;
+    if (u.pid && !s.pid) s.pid = u.pid;
+    if (now > ref.conn.lastTime) ref.conn.lastTime = now;
+    return ref.conn;
   }
 
   /** A socket seen for the first time: join the other end of its connection, or start one. */
