@@ -31,7 +31,7 @@ function u16(b: Buffer, o: number): number {
   return b[o] | (b[o + 1] << 8);
 }
 
-function u32(b: Buffer, o: number): number {
+export function u32(b: Buffer, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
 }
 

@@ -92,3 +92,17 @@ const c = net.connect(Number(port), host, () => { console.log('local ' + c.local
 c.on('error', (e) => console.log('error ' + e.code));
 c.on('close', () => console.log('closed'));
 `;
+
+/** Python client bound to argv[1] (local port) that connects to 127.0.0.1:argv[2], then sends 5000 bytes and holds the connection 3 s. */
+export const PY_BOUND_CLIENT = `
+import socket, sys, time
+lport, port = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', lport))
+print('connecting', flush=True)
+s.connect(('127.0.0.1', port))
+print('connected', flush=True)
+s.sendall(b'x' * 5000)
+time.sleep(3)
+s.close()
+print('done', flush=True)
+`;
