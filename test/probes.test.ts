@@ -9,6 +9,7 @@ import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
 import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
+import { until } from './support/wait.js';
 import path from 'node:path';
 import type { ConnEvent } from '../src/events/types.js';
 
@@ -128,7 +129,7 @@ test('a client read by the engine mid-handshake has its real port and state in l
     execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(port), '-j', 'DROP']);
     const lport = 20000 + (process.pid % 10000);
     const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--json', '--types', 'established,traffic', '--port', String(lport), '--duration', '9']);
-    await new Promise((r) => setTimeout(r, 1500)); // let it attach
+    await until('trace to attach', async () => (trace.stderr.some((l) => l.includes('tracing (')) ? true : undefined), 30_000);
     const client = start('ip', ['netns', 'exec', ns, 'python3', '-c', PY_BOUND_CLIENT, String(lport), String(port)]);
     await client.waitFor(/^connecting/);
     await new Promise((r) => setTimeout(r, 2500)); // two reads of the counters while in SYN_SENT

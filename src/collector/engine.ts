@@ -43,6 +43,14 @@ export type BatchListener = (events: ConnEvent[]) => void;
  */
 export type CounterListener = (updates: CounterUpdate[], time: number) => void;
 
+/**
+ * Sockets first seen in the counters read are introduced by a full event, at
+ * most this many per read: after a start with tens of thousands of open
+ * sockets they follow over a few reads instead of in one burst (their counters
+ * are cumulative, so nothing is lost by waiting).
+ */
+const INTRODUCTIONS_PER_READ = 4096;
+
 /** What the engine last told consumers about an open socket. */
 interface Known { sig: number; gen: number; pid: number }
 
@@ -177,7 +185,7 @@ export class ProbeEngine {
     const gen = ++this.gen;
     const v = m.values;
     let intro: ConnEvent[] = [];
-    let n = 0;
+    let n = 0, introduced = 0;
     const batch = this.batch;
     batch.length = 0;
     for (let i = 0; i < m.count; i++) {
@@ -192,11 +200,18 @@ export class ProbeEngine {
         k.gen = gen;
         const newOwner = pid !== 0 && pid !== k.pid;
         if (k.sig === sig && !newOwner) continue;
+        if (newOwner) {
+          if (introduced >= INTRODUCTIONS_PER_READ) continue;
+          introduced++;
+          k.sig = sig; k.pid = pid;
+          intro.push(decodeConn(v, off, cookie, this.clock, now));
+          continue;
+        }
         k.sig = sig;
-        if (newOwner) { k.pid = pid; intro.push(decodeConn(v, off, cookie, this.clock, now)); continue; }
       } else {
         // Not introduced yet: a handshake in progress says nothing until it is established.
-        if (!sent && !received && !retrans) continue;
+        if ((!sent && !received && !retrans) || introduced >= INTRODUCTIONS_PER_READ) continue;
+        introduced++;
         this.known.set(cookie, { sig, gen, pid });
         intro.push(decodeConn(v, off, cookie, this.clock, now));
         continue;

@@ -43,13 +43,26 @@ export function u64(buf: Buffer, off: number): number {
   return u32(buf, off) + u32(buf, off + 4) * TWO32;
 }
 
+// A host has few distinct command names, and most records repeat the last few:
+// a direct-mapped cache keyed by a hash of the bytes returns the same string.
+const COMM_CACHE = 256;
+const commKeys: (Uint8Array | undefined)[] = new Array(COMM_CACHE).fill(undefined);
+const commText: string[] = new Array(COMM_CACHE).fill('');
+
 function comm(b: Buffer, o: number): string {
-  let s = '';
-  for (let i = 0; i < COMM_LEN; i++) {
-    const c = b[o + i];
-    if (c === 0) break;
-    s += String.fromCharCode(c);
+  let len = 0, h = 2166136261;
+  while (len < COMM_LEN && b[o + len] !== 0) { h = Math.imul(h ^ b[o + len], 16777619); len++; }
+  const slot = (h >>> 0) & (COMM_CACHE - 1);
+  const k = commKeys[slot];
+  if (k && k.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) if (k[i] !== b[o + i]) { same = false; break; }
+    if (same) return commText[slot];
   }
+  let s = '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(b[o + i]);
+  commKeys[slot] = Uint8Array.prototype.slice.call(b, o, o + len);
+  commText[slot] = s;
   return s;
 }
 

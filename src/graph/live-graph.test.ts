@@ -168,3 +168,51 @@ test('failures and topology are reported per interval; an edge that came and wen
   assert.deepEqual(d.topology, [], 'appeared and vanished within one interval: no change to report');
   assert.ok(d.nodes.has('svc:shop/web'), 'nodes of the rows are described even when gone');
 });
+
+// Issue #8: at start-up, a client port of a connection that predates the agent is reused by a new connection
+// (towards another server) while discovery is still reporting: each end must stay with its own connection.
+for (const [where, cl, sv, other] of [
+  ['loopback', '127.0.0.1', '127.0.0.1', '127.0.0.1'],
+  ['a bridge', '10.0.0.2', '10.0.0.4', '10.0.0.5'],
+] as const) {
+  test(`a client port reused during discovery does not pair with the old connection's other end (${where})`, () => {
+    const g = new LiveGraph(identity);
+    g.discovering = true;
+    const old = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: null, midflight: true, time: 1000, netns: 1, ...p });
+    const cg = where === 'loopback' ? { c: 1, s: 1 } : { c: 100, s: 102 };
+    // Old connection A: client :41602 -> server :5000, its server end reported first...
+    g.ingest([old({ role: 'server', saddr: sv, sport: 5000, daddr: cl, dport: 41602, pid: 15, comm: 'serverA', cgroupId: cg.s })], 1000);
+    // ...then, before its client end, a new connection B from the same client endpoint to another server (:6000).
+    const b = nextCookie(), bs = nextCookie();
+    const base = { saddr: cl, daddr: other, dport: 6000, pid: 20, comm: 'clientB', cgroupId: where === 'loopback' ? 1 : 100, startTime: 2000, netns: 1 };
+    g.ingest([
+      ev({ ...base, type: 'connect', cookie: b, sport: 0, established: false, time: 2000 }),
+      ev({ ...base, type: 'established', cookie: b, sport: 41602, time: 2001 }),
+      ev({ type: 'established', role: 'server', cookie: bs, saddr: other, sport: 6000, daddr: cl, dport: 41602, pid: 30, comm: 'serverB', cgroupId: where === 'loopback' ? 1 : 103, startTime: 2000.5, time: 2001, netns: 1 }),
+    ], 2001);
+    // A new server socket on the old client's endpoint too (connection C to :7000), before A's client end is reported.
+    const cs = nextCookie();
+    g.ingest([ev({ type: 'established', role: 'server', cookie: cs, saddr: other, sport: 7000, daddr: cl, dport: 41603, pid: 31, comm: 'serverC', startTime: 2100, time: 2101, netns: 1, cgroupId: 1 })], 2101);
+    g.ingest([old({ role: 'client', saddr: cl, sport: 41603, daddr: sv, dport: 5001, pid: 16, comm: 'clientA2', cgroupId: cg.c })], 2200);
+    g.ingest([old({ role: 'client', saddr: cl, sport: 41602, daddr: sv, dport: 5000, pid: 16, comm: 'clientA', cgroupId: cg.c })], 2300);
+    g.discovering = false;
+    g.tick(5000);
+    const edges = g.snapshot({}, 5000).edges.map((e) => `${e.source}|${e.target}|${e.port}=${e.connections.active}`).sort();
+    const n = (comm: string, c: typeof WEB_DB | null = null) => c ?? `proc:${comm}`;
+    if (where === 'loopback') {
+      assert.deepEqual(edges, [
+        `${n('clientA')}|${n('serverA')}|5000=1`,
+        `${n('clientA2')}|proc:host|5001=1`, // its server end never came: placed by address
+        `${n('clientB')}|${n('serverB')}|6000=1`,
+        `proc:host|${n('serverC')}|7000=1`,
+      ].sort());
+    } else {
+      assert.deepEqual(edges, [
+        'svc:shop/web|svc:shop/cache|6000=1',
+        'svc:shop/web|svc:shop/db|5000=1',
+        'svc:shop/web|svc:shop/db|5001=1',
+        `svc:shop/web|${n('serverC')}|7000=1`,
+      ].sort());
+    }
+  });
+}

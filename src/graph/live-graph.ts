@@ -56,6 +56,14 @@ export class LiveGraph {
   }
 
   get currentVersion(): number { return this.state.version; }
+
+  /**
+   * While start-up discovery reports what predates the agent, a connection it
+   * found waits for its other end (listed anywhere in the walk) instead of
+   * being placed alone after the usual grace.
+   */
+  set discovering(on: boolean) { this.table.discovering = on; }
+  get discovering(): boolean { return this.table.discovering; }
   /** Remote clients listed at most by remoteClients(). */
   get clientLimit(): number { return this.opts.maxExternalNodes; }
 
@@ -79,14 +87,19 @@ export class LiveGraph {
     if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn); return; } // a proxy hop: absorb its events until it ends
     if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
     else if (conn.edgeId) this.account(conn, now);
-    else if (this.placement.ready(conn, now)) this.place(conn, now);
-    else this.pending.add(conn);
+    else if (this.heldForDiscovery(conn) || !this.placement.ready(conn, now)) this.pending.add(conn);
+    else this.place(conn, now);
+  }
+
+  private heldForDiscovery(c: Conn): boolean {
+    return this.discovering && c.discovered && c.closedAt === null && !(c.client && c.server);
   }
 
   /** Places connections whose other end never came, and retires idle edges. Call a few times a second. */
   tick(now = Date.now()): void {
     for (const c of this.pending) {
       if (c.ignored || c.edgeId) { this.pending.delete(c); continue; }
+      if (this.heldForDiscovery(c)) continue;
       if (now - c.createdAt >= this.opts.pairGraceMs || c.closedAt !== null) this.place(c, now);
     }
     this.counters.pending = this.pending.size;

@@ -84,7 +84,8 @@ function runTrace(opts: TraceOptions): void {
     console.error(line);
   });
   try {
-    engine.start();
+    const probes = engine.start();
+    console.error(`dhrishti trace: tracing (${probes.filter((p) => p.ok).length} probes attached); Ctrl-C to stop`);
   } catch (e) {
     console.error(`dhrishti trace: ${(e as Error).message}`);
     process.exit(1);
