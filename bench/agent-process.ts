@@ -13,6 +13,7 @@ function consume(events: ConnEvent[]): void {
 
 const engine = new ProbeEngine();
 engine.onEvents(consume);
+engine.onCounters((updates) => { counts.counters = (counts.counters ?? 0) + updates.length; });
 try {
   engine.start();
 } catch (e) {

@@ -11,7 +11,8 @@ import type { EdgeDesc, NodeDesc } from '../src/store/dimensions.js';
 import { FAILURE_REASONS } from '../src/graph/types.js';
 import { positiveInt } from '../src/cli/options.js';
 import { parseRetention, formatRetention } from '../src/store/retention.js';
-import { HISTORY_BENCH, HISTORY_DEFAULTS } from '../src/config/defaults.js';
+import { HISTORY_DEFAULTS } from '../src/config/defaults.js';
+import { HISTORY_BENCH } from './lib/constants.js';
 import { fixed, int, median, table } from './lib/report.js';
 
 const program = new Command()

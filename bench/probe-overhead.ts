@@ -1,17 +1,16 @@
-// Probe overhead under HTTP load on loopback: wrk against a Node http server
-// with no observer, with Dhrishti's agent, and with a bpftrace peer, in
-// keep-alive and connection-per-request modes; plus the observer's own CPU time.
-import { fileURLToPath } from 'node:url';
-import { start, cpuTimeMs, type Child } from './lib/children.js';
+// Overhead under HTTP load on loopback: wrk against nginx (one worker) with
+// no observer, with the product (`dhrishti run`), with the engine alone, and
+// with a bpftrace peer, in keep-alive and connection-per-request modes,
+// interleaved round by round; plus each observer's own CPU time from /proc.
+import { cpuTimeMs } from './lib/children.js';
 import { runWrk, type LoadMode, type WrkResult } from './lib/wrk.js';
-import { AgentProcess, type AgentSummary } from './lib/agent.js';
+import { EngineProcess, ProductAgent, type AgentSummary, type Observed } from './lib/agent.js';
 import { BpftracePeer, type PeerSummary } from './lib/bpftrace-peer.js';
+import { startNginx } from './lib/nginx.js';
 import { int, pct } from './lib/report.js';
 import { backgroundLoad, loadedTracingPrograms } from './lib/host.js';
 
-const SERVER_SCRIPT = fileURLToPath(new URL('./http-server.js', import.meta.url));
-
-export const CONDITIONS = ['none', 'agent', 'bpftrace'] as const;
+export const CONDITIONS = ['none', 'agent', 'engine', 'bpftrace'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 export const MODES: LoadMode[] = ['keepalive', 'close'];
 
@@ -21,24 +20,27 @@ export interface LoadBenchOptions {
   seconds: number;
   warmupSeconds: number;
   rounds: number;
-  /** taskset CPU lists; null lets the process float. */
-  wrkCpu: string | null;
-  serverCpu: string | null;
-  /** The agent process script (compiled JS), and the node flags it runs with. */
-  agentScript: string;
+  conditions: readonly Condition[];
+  /** Pin wrk and nginx to their own CPUs (taskset); the observers always float. */
+  pinned: boolean;
+  wrkCpu: string;
+  serverCpu: string;
+  /** The engine-only process script (compiled JS), and the node flags the agent and the engine run with. */
+  engineScript: string;
   agentNodeFlags: readonly string[];
-  /** Run the agent under `node --cpu-prof`, writing its profile here. */
-  agentProfileDir: string | null;
+  /** Run the agent and the engine under `node --cpu-prof`, writing profiles here. */
+  profileDir: string | null;
   ticksPerSec: number;
   log: (line: string) => void;
 }
 
 export interface LoadSample {
+  pinned: boolean;
   round: number;
   condition: Condition;
   mode: LoadMode;
   wrk: WrkResult;
-  /** CPU time of the observer process (agent or bpftrace) during the measured run. */
+  /** CPU time of the observer process during the measured run. */
   observerCpuMs: number | null;
   /** The observer's CPU time while idle for as long as the run (measured over IDLE_SAMPLE_MS, scaled): its cost for other traffic on the host and its timers. */
   observerIdleCpuMs: number | null;
@@ -52,23 +54,22 @@ export interface LoadBenchResult {
   backgroundLoad: number[];
   /** BPF tracing programs of other processes found loaded before each round. */
   foreignPrograms: number[];
-  agentSummaries: ObserverReport<AgentSummary>[];
-  peerSummaries: ObserverReport<PeerSummary>[];
+  observerSummaries: ObserverReport[];
 }
 
 /** What an observer reported over its life, beside the TCP sockets the benchmark itself opened and closed meanwhile. */
-export interface ObserverReport<T> { summary: T; benchSockets: number }
+export interface ObserverReport { condition: Condition; summary: AgentSummary | PeerSummary; benchSockets: number }
 
 interface Observer { pid: number | null; benchSockets: number; stop(): Promise<void> }
 
 async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchResult): Promise<Observer> {
-  if (c === 'agent') {
-    const agent = new AgentProcess(o.agentScript, o.agentNodeFlags, o.agentProfileDir);
-    await agent.start();
+  if (c === 'agent' || c === 'engine') {
+    const p: Observed = c === 'agent' ? new ProductAgent(o.agentNodeFlags, o.profileDir) : new EngineProcess(o.engineScript, o.agentNodeFlags, o.profileDir);
+    await p.start();
     const obs: Observer = {
-      pid: agent.pid,
+      pid: p.pid,
       benchSockets: 0,
-      stop: async () => { const s = await agent.stop(); if (s) out.agentSummaries.push({ summary: s, benchSockets: obs.benchSockets }); },
+      stop: async () => { const s = await p.stop(); if (s) out.observerSummaries.push({ condition: c, summary: s, benchSockets: obs.benchSockets }); },
     };
     return obs;
   }
@@ -83,29 +84,25 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
     const obs: Observer = {
       pid: peer.pid,
       benchSockets: 0,
-      stop: async () => { out.peerSummaries.push({ summary: await peer.stop(), benchSockets: obs.benchSockets }); },
+      stop: async () => { out.observerSummaries.push({ condition: c, summary: await peer.stop(), benchSockets: obs.benchSockets }); },
     };
     return obs;
   }
   return { pid: null, benchSockets: 0, stop: async () => {} };
 }
 
-export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult> {
-  const out: LoadBenchResult = { samples: [], backgroundLoad: [], foreignPrograms: [], agentSummaries: [], peerSummaries: [] };
-  const serverCmd: [string, string[]] = o.serverCpu === null
-    ? [process.execPath, [SERVER_SCRIPT]]
-    : ['taskset', ['-c', o.serverCpu, process.execPath, SERVER_SCRIPT]];
-  const server: Child = start('http server', ...serverCmd);
+export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = { samples: [], backgroundLoad: [], foreignPrograms: [], observerSummaries: [] }): Promise<LoadBenchResult> {
+  const server = await startNginx(o.pinned ? o.serverCpu : null);
+  const wrkCpu = o.pinned ? o.wrkCpu : null;
+  const tag = o.pinned ? 'pinned' : 'unpinned';
   try {
-    const port = Number((await server.waitFor(/^port (\d+)$/))[1]);
-    const url = `http://127.0.0.1:${port}/`;
-    o.log(`server: node http on ${url} (pid ${server.pid}${o.serverCpu === null ? '' : `, CPU ${o.serverCpu}`}); wrk -t${o.threads} -c${o.connections} -d${o.seconds}s${o.wrkCpu === null ? '' : ` on CPU ${o.wrkCpu}`}, ${o.warmupSeconds}s warm-up before each run`);
+    o.log(`[${tag}] server: nginx, one worker, on ${server.url}${o.pinned ? ` (CPU ${o.serverCpu})` : ''}; wrk -t${o.threads} -c${o.connections} -d${o.seconds}s${o.pinned ? ` on CPU ${o.wrkCpu}` : ''}, ${o.warmupSeconds}s warm-up before each run; observers float`);
     for (let round = 0; round < o.rounds; round++) {
       // Alternate the order so slow drift (thermal, TIME_WAIT build-up) does not favour one condition.
-      const order = round % 2 === 0 ? [...CONDITIONS] : [...CONDITIONS].reverse();
+      const order = round % 2 === 0 ? [...o.conditions] : [...o.conditions].reverse();
       const bg = await backgroundLoad();
       out.backgroundLoad.push(bg);
-      o.log(`  round ${round + 1}/${o.rounds}: other processes keep ${pct(bg)} of the CPUs busy${bg > 0.05 ? ' (WARNING: figures will be noisy)' : ''}`);
+      o.log(`  [${tag}] round ${round + 1}/${o.rounds}: other processes keep ${pct(bg)} of the CPUs busy${bg > 0.05 ? ' (WARNING: figures will be noisy)' : ''}`);
       const foreign = loadedTracingPrograms();
       out.foreignPrograms.push(foreign?.length ?? 0);
       if (foreign?.length) o.log(`  WARNING: ${foreign.length} BPF tracing programs of other processes are loaded (${[...new Set(foreign)].slice(0, 6).join(', ')}${foreign.length > 6 ? ', ...' : ''}); they tax every condition, the baseline too`);
@@ -113,7 +110,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
         const observer = await startObserver(condition, o, out);
         try {
           for (const mode of MODES) {
-            const wrk = { url, mode, threads: o.threads, connections: o.connections, cpu: o.wrkCpu };
+            const wrk = { url: server.url, mode, threads: o.threads, connections: o.connections, cpu: wrkCpu };
             // Each wrk connection is two sockets (wrk's end and the server's end).
             const sockets = (r: WrkResult) => 2 * (mode === 'close' ? r.requests : o.connections);
             if (o.warmupSeconds > 0) observer.benchSockets += sockets(await runWrk({ ...wrk, seconds: o.warmupSeconds }));
@@ -129,8 +126,8 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadBenchResult
             const result = await runWrk({ ...wrk, seconds: o.seconds });
             const observerCpuMs = observer.pid === null ? null : cpuTimeMs(observer.pid, o.ticksPerSec) - cpu0;
             observer.benchSockets += sockets(result);
-            out.samples.push({ round, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs });
-            o.log(`  round ${round + 1}/${o.rounds}  ${condition.padEnd(8)}  ${mode.padEnd(9)}  ${int(result.requestsPerSec).padStart(7)} req/s` +
+            out.samples.push({ pinned: o.pinned, round, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs });
+            o.log(`  [${tag}] round ${round + 1}/${o.rounds}  ${condition.padEnd(8)}  ${mode.padEnd(9)}  ${int(result.requestsPerSec).padStart(7)} req/s` +
               `  ${int(result.requests).padStart(8)} requests` +
               (result.socketErrors || result.non2xx ? `  (${result.socketErrors} socket errors, ${result.non2xx} non-2xx)` : '') +
               (observerCpuMs === null ? '' : `  ${condition} CPU ${int(observerCpuMs)} ms`) +

@@ -1,18 +1,23 @@
-// `npm run bench`: probe overhead under HTTP load, the agent's CPU cost per
-// connection, and user-space decoding throughput. Prints figures beside their
+// `npm run bench`: the product's cost under HTTP load. wrk against nginx (one
+// worker) on loopback, connection-per-request and keep-alive, with no agent,
+// with `dhrishti run` (graph, API and history on), with the engine alone and
+// with a bpftrace peer, interleaved over rounds, unpinned (as users run it) and
+// pinned; plus user-space decoding throughput. Prints figures beside their
 // targets; the exit code says only whether the benchmark could run.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { BENCH, BPF_OBJECT_PATH, DEFAULTS, NATIVE_ADDON_PATH } from '../src/config/defaults.js';
+import { BPF_OBJECT_PATH, DEFAULTS, NATIVE_ADDON_PATH } from '../src/config/defaults.js';
 import { EVENT_SIZE } from '../src/events/layout.js';
 import { positiveInt, oneOf } from '../src/cli/options.js';
 import type { DecodeBenchResult } from './decode.js';
-import { runLoadBench, CONDITIONS, MODES, type Condition, type LoadBenchResult } from './probe-overhead.js';
+import { runLoadBench, CONDITIONS, MODES, type Condition, type LoadBenchResult, type LoadSample } from './probe-overhead.js';
 import type { LoadMode } from './lib/wrk.js';
 import { killAll, start } from './lib/children.js';
 import { fileURLToPath } from 'node:url';
-import { AGENT_SCRIPT } from './lib/agent.js';
+import { AGENT_SCRIPT, CLI_MAIN } from './lib/agent.js';
+import { NGINX } from './lib/nginx.js';
+import { BENCH } from './lib/constants.js';
 import { fixed, int, max, median, pct, table } from './lib/report.js';
 
 interface Options {
@@ -22,9 +27,10 @@ interface Options {
   rounds: number;
   connections: number;
   records: number;
-  pin: boolean;
-  agentProfile?: string;
-  agentScript: string;
+  pin: 'both' | 'on' | 'off';
+  conditions: Condition[];
+  profile?: string;
+  engineScript: string;
   agentNodeFlags: string;
 }
 
@@ -35,7 +41,7 @@ const DECODE_CHILD = fileURLToPath(new URL('./decode-child.js', import.meta.url)
 
 const T = BENCH.targets;
 const MODE_LABEL: Record<LoadMode, string> = { keepalive: 'keep-alive', close: 'connection per request' };
-const COND_LABEL: Record<Condition, string> = { none: 'no agent', agent: 'Dhrishti agent', bpftrace: 'bpftrace 0.17 peer' };
+const COND_LABEL: Record<Condition, string> = { none: 'no agent', agent: 'dhrishti run', engine: 'engine only', bpftrace: 'bpftrace 0.17 peer' };
 
 function nonNegativeInt(name: string) {
   return (v: string): number => {
@@ -43,6 +49,13 @@ function nonNegativeInt(name: string) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of 0 or more, got "${v}"`);
     return n;
   };
+}
+
+function conditionList(v: string): Condition[] {
+  const xs = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = xs.filter((x) => !(CONDITIONS as readonly string[]).includes(x));
+  if (bad.length || !xs.length) throw new InvalidArgumentError(`--conditions takes ${CONDITIONS.join(', ')}; got "${v}"`);
+  return [...new Set(['none', ...xs])] as Condition[]; // the baseline always runs
 }
 
 function has(cmd: string): boolean {
@@ -55,9 +68,11 @@ function preflight(o: Options): string[] {
   if (o.only === 'decode') return problems;
   if (process.getuid?.() !== 0) problems.push('the load benchmark loads eBPF programs and must run as root (try: sudo npm run bench)');
   if (!fs.existsSync(BPF_OBJECT_PATH)) problems.push(`BPF object not built (${BPF_OBJECT_PATH}); run: npm run setup`);
-  if (!fs.existsSync(o.agentScript)) problems.push(`agent script not found: ${o.agentScript}`);
+  if (!fs.existsSync(CLI_MAIN)) problems.push(`dhrishti not built (${CLI_MAIN}); run: npm run setup`);
+  if (!fs.existsSync(o.engineScript)) problems.push(`engine script not found: ${o.engineScript}`);
   if (!fs.existsSync(NATIVE_ADDON_PATH)) problems.push(`native loader not built (${NATIVE_ADDON_PATH}); run: npm run setup`);
-  for (const tool of ['wrk', 'bpftrace', ...(o.pin ? ['taskset'] : [])]) {
+  if (!fs.existsSync(NGINX)) problems.push(`${NGINX} not found; run: npm run setup (installs nginx-light from Debian)`);
+  for (const tool of ['wrk', ...(o.conditions.includes('bpftrace') ? ['bpftrace'] : []), ...(o.pin !== 'off' ? ['taskset'] : [])]) {
     if (!has(tool)) problems.push(`${tool} not found; run: npm run setup (installs it from Debian)`);
   }
   return problems;
@@ -76,10 +91,6 @@ async function decodeInChild(flags: string[], records: number, batchSizes: numbe
   return JSON.parse(line) as DecodeBenchResult;
 }
 
-function flagsLabel(flags: string[]): string {
-  return flags.length ? flags.join(' ') : 'no flags';
-}
-
 function printDecode(vs: DecodeVariant[]): void {
   const d = vs[0].result;
   console.log(`\n== Decoding: decodeBatch over ${int(d.records)} synthetic records (${BENCH.decodeRepeats} timed passes each) ==`);
@@ -88,87 +99,101 @@ function printDecode(vs: DecodeVariant[]): void {
   const rows: string[][] = [];
   for (const v of vs) {
     for (const r of v.result.runs) {
-      rows.push([`${v.label} (${flagsLabel(v.flags)})`, int(r.batch), r.rates.map((x) => fixed(x / 1e6, 2)).join(' '), `${fixed(median(r.rates) / 1e6, 2)}M`, `${fixed(max(r.rates) / 1e6, 2)}M`]);
+      rows.push([`${v.label} (${v.flags.length ? v.flags.join(' ') : 'no flags'})`, int(r.batch), r.rates.map((x) => fixed(x / 1e6, 2)).join(' '), `${fixed(median(r.rates) / 1e6, 2)}M`, `${fixed(max(r.rates) / 1e6, 2)}M`]);
     }
   }
   console.log(table(['node', 'records per call', 'passes (M records/s)', 'median', 'best'], rows));
 }
 
-function rps(l: LoadBenchResult, c: Condition, m: LoadMode): number[] {
-  return l.samples.filter((s) => s.condition === c && s.mode === m).map((s) => s.wrk.requestsPerSec);
+// ---------------------------------------------------------------- load figures
+
+type Pin = boolean;
+const of = (l: LoadBenchResult, pinned: Pin, c: Condition, m: LoadMode) => l.samples.filter((s) => s.pinned === pinned && s.condition === c && s.mode === m);
+
+/** Throughput of a condition over the no-agent run of the same round, one ratio per round (interleaving cancels drift). */
+function ratios(l: LoadBenchResult, pinned: Pin, c: Condition, m: LoadMode): number[] {
+  const base = new Map(of(l, pinned, 'none', m).map((s) => [s.round, s.wrk.requestsPerSec]));
+  return of(l, pinned, c, m).filter((s) => base.has(s.round)).map((s) => s.wrk.requestsPerSec / base.get(s.round)!);
 }
 
-/** Observer CPU in ms per 10k connections, per close-mode run (each request is one connection). */
-function cpuPer10kConnections(l: LoadBenchResult, c: Condition): number[] {
-  return l.samples.filter((s) => s.condition === c && s.mode === 'close' && s.observerCpuMs !== null && s.wrk.requests > 0)
-    .map((s) => (s.observerCpuMs! / s.wrk.requests) * 10000);
+/** Observer CPU in ms per 10k connections, per connection-per-request run (each request is one connection, two sockets). */
+const cpuPer10k = (s: LoadSample) => (s.observerCpuMs! / s.wrk.requests) * 10000;
+/** The same, less what the observer spends idle for as long (other traffic on the host, timers). */
+const netCpuPer10k = (s: LoadSample) => (Math.max(0, s.observerCpuMs! - (s.observerIdleCpuMs ?? 0)) / s.wrk.requests) * 10000;
+
+function cpuRuns(l: LoadBenchResult, pinned: Pin, c: Condition, f: (s: LoadSample) => number): number[] {
+  return of(l, pinned, c, 'close').filter((s) => s.observerCpuMs !== null && s.wrk.requests > 0).map(f);
 }
 
-/** The same, less what the observer spent in an idle stretch as long as the run (other traffic on the host, timers). */
-function netCpuPer10kConnections(l: LoadBenchResult, c: Condition): number[] {
-  return l.samples.filter((s) => s.condition === c && s.mode === 'close' && s.observerCpuMs !== null && s.observerIdleCpuMs !== null && s.wrk.requests > 0)
-    .map((s) => (Math.max(0, s.observerCpuMs! - s.observerIdleCpuMs!) / s.wrk.requests) * 10000);
+/** "median [min-max]" */
+function spread(xs: number[], digits: number): string {
+  if (!xs.length) return '-';
+  return `${fixed(median(xs), digits)} [${fixed(Math.min(...xs), digits)}-${fixed(Math.max(...xs), digits)}]`;
 }
 
-function printLoad(l: LoadBenchResult): void {
-  console.log('\n== HTTP load on loopback: requests/s (median of rounds; best in brackets) ==');
-  const rows: string[][] = [];
-  for (const m of MODES) {
-    const base = median(rps(l, 'none', m));
-    for (const c of CONDITIONS) {
-      const xs = rps(l, c, m);
-      const ratio = median(xs) / base;
-      const target = c === 'agent' ? `>= ${m === 'keepalive' ? T.keepAliveRatio : T.connPerRequestRatio}` : '';
-      rows.push([`${MODE_LABEL[m]}, ${COND_LABEL[c]}`, int(median(xs)), `(${int(max(xs))})`, c === 'none' ? '1.000' : fixed(ratio, 3), target]);
+function pinnings(o: Options): Pin[] { return o.pin === 'both' ? [false, true] : [o.pin === 'on']; }
+const pinLabel = (p: Pin) => (p ? 'pinned (wrk CPU 0, nginx CPU 1, observers float)' : 'unpinned (as users run it)');
+
+function printLoad(o: Options, l: LoadBenchResult): void {
+  for (const pinned of pinnings(o)) {
+    console.log(`\n== HTTP load, ${pinLabel(pinned)}: requests/s, median [min-max] of ${o.rounds} rounds; ratio to no agent per round ==`);
+    const rows: (string[] | null)[] = [];
+    for (const m of MODES) {
+      for (const c of o.conditions) {
+        const rps = of(l, pinned, c, m).map((s) => s.wrk.requestsPerSec);
+        rows.push([`${MODE_LABEL[m]}, ${COND_LABEL[c]}`, spread(rps, 0), c === 'none' ? '1.000' : spread(ratios(l, pinned, c, m), 3)]);
+      }
+      rows.push(null);
     }
+    rows.pop();
+    console.log(table(['condition', 'req/s', 'ratio to no agent'], rows));
+    console.log(`\nCPU per 10k connections (connection per request; each connection is two sockets, both traced), median [min-max]:`);
+    const cpuRows: string[][] = [];
+    for (const c of o.conditions.filter((x) => x !== 'none')) {
+      cpuRows.push([COND_LABEL[c], `${spread(cpuRuns(l, pinned, c, cpuPer10k), 1)} ms`, `${spread(cpuRuns(l, pinned, c, netCpuPer10k), 1)} ms`]);
+    }
+    console.log(table(['observer', 'CPU per 10k connections', 'less its idle CPU'], cpuRows));
+    const ka = of(l, pinned, 'agent', 'keepalive').filter((s) => s.observerCpuMs !== null);
+    if (ka.length) console.log(`dhrishti run CPU during keep-alive runs: ${ka.map((s) => pct(s.observerCpuMs! / 1000 / s.wrk.seconds)).join(', ')} of one core`);
   }
-  console.log(table(['condition', 'req/s', 'best', 'ratio to no agent', 'target'], rows));
-
   // Closed sockets each observer reported, against those the benchmark made: more means other TCP traffic on the host was traced too.
   const foreign = (seen: number, made: number) => (seen > made * 1.1 ? `  (WARNING: ${int(seen - made)} more than the benchmark made: other TCP traffic on this host)` : '');
-  for (const { summary: s, benchSockets } of l.agentSummaries) {
-    console.log(`agent saw: ${Object.entries(s.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}; lost ${s.lost.total} (ring buffer full ${s.lost.ringbufFull}, conn map full ${s.lost.connMapFull}, malformed ${s.lost.malformed})`);
-    console.log(`  closes: ${int(s.counts.close ?? 0)} seen, ${int(benchSockets)} sockets made by the benchmark${foreign(s.counts.close ?? 0, benchSockets)}`);
-    const open = (s.counts.existing ?? 0) + (s.counts.listen ?? 0);
-    if (open > 100) console.log(`  WARNING: ${int(open)} sockets of other processes were open when the agent started; their traffic (${int(s.counts.traffic ?? 0)} traffic events) adds to the agent's CPU`);
+  console.log('');
+  for (const r of l.observerSummaries) {
+    const s = r.summary;
+    if ('closeLines' in s) console.log(`bpftrace saw: ${int(s.transitions)} state changes, printed ${int(s.closeLines)} closes; ${int(r.benchSockets)} sockets made by the benchmark${foreign(s.closeLines, r.benchSockets)}`);
+    else if (r.condition === 'engine') console.log(`engine saw: ${Object.entries(s.counts).map(([k, v]) => `${k} ${int(v)}`).join(', ')}; lost ${s.lost.total}; closes vs ${int(r.benchSockets)} sockets made${foreign(s.counts.close ?? 0, r.benchSockets)}`);
+    else console.log(`dhrishti run saw: ${int(s.events)} events, lost ${s.lost.total} (ring buffer full ${s.lost.ringbufFull}, conn map full ${s.lost.connMapFull}, malformed ${s.lost.malformed}); graph ${s.counts.nodes} nodes, ${s.counts.edges} edges; ${int(r.benchSockets)} sockets made by the benchmark`);
   }
-  for (const { summary: s, benchSockets } of l.peerSummaries) {
-    console.log(`bpftrace saw: ${int(s.transitions)} state changes, printed ${int(s.closeLines)} closes; ${int(benchSockets)} sockets made by the benchmark${foreign(s.closeLines, benchSockets)}`);
-  }
-
-  const agentCpu = median(cpuPer10kConnections(l, 'agent'));
-  const peerCpu = median(cpuPer10kConnections(l, 'bpftrace'));
-  // X ms of CPU per 10k connections is X ms per second at 10k connections/s, i.e. X/1000 of a core.
-  console.log(`\nagent CPU: ${fixed(agentCpu, 1)} ms per 10k connections = ${fixed(agentCpu / 10, 2)}% of one core at 10k connections/s (target <= ${T.agentCorePercentAt10kConnPerSec}%)`);
-  console.log(`  per run: ${cpuPer10kConnections(l, 'agent').map((x) => `${fixed(x, 1)} ms`).join(', ')}; each connection is two sockets (wrk's and the server's), both traced`);
-  const agentNet = median(netCpuPer10kConnections(l, 'agent'));
-  console.log(`  less its CPU when idle for as long (other traffic on the host, timers): ${fixed(agentNet, 1)} ms per 10k connections = ${fixed(agentNet / 10, 2)}% of one core`);
-  console.log(`bpftrace CPU (its user-space process): ${fixed(peerCpu, 1)} ms per 10k connections = ${fixed(peerCpu / 10, 2)}% of one core at 10k connections/s`);
-  const ka = l.samples.filter((s) => s.condition === 'agent' && s.mode === 'keepalive' && s.observerCpuMs !== null);
-  if (ka.length) console.log(`agent CPU during keep-alive runs: ${ka.map((s) => pct(s.observerCpuMs! / 1000 / s.wrk.seconds)).join(', ')} of one core`);
 }
 
 function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult | null): void {
   const rows: (string[] | null)[] = [];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   if (l) {
-    for (const m of MODES) {
-      const base = median(rps(l, 'none', m));
-      const agent = median(rps(l, 'agent', m)) / base;
-      const peer = median(rps(l, 'bpftrace', m)) / base;
-      const target = m === 'keepalive' ? T.keepAliveRatio : T.connPerRequestRatio;
-      rows.push([`${MODE_LABEL[m]}: req/s, no agent`, int(base), '', '']);
-      rows.push([`${MODE_LABEL[m]}: agent ratio`, fixed(agent, 3), `>= ${target}`, met(agent >= target)]);
-      rows.push([`${MODE_LABEL[m]}: bpftrace ratio`, fixed(peer, 3), '', '']);
-      rows.push([`${MODE_LABEL[m]}: agent overhead vs bpftrace`, `${pct(1 - agent)} vs ${pct(1 - peer)}`, 'lower', met(agent > peer)]);
+    for (const pinned of pinnings(o)) {
+      const p = pinned ? 'pinned' : 'unpinned';
+      for (const m of MODES) {
+        const base = median(of(l, pinned, 'none', m).map((s) => s.wrk.requestsPerSec));
+        const agent = median(ratios(l, pinned, 'agent', m));
+        const peer = median(ratios(l, pinned, 'bpftrace', m));
+        const target = m === 'keepalive' ? T.keepAliveRatio : T.connPerRequestRatio;
+        rows.push([`${p}, ${MODE_LABEL[m]}: req/s, no agent`, int(base), '', '']);
+        if (o.conditions.includes('agent')) rows.push([`${p}, ${MODE_LABEL[m]}: dhrishti run ratio`, spread(ratios(l, pinned, 'agent', m), 3), `>= ${target}`, met(agent >= target)]);
+        if (o.conditions.includes('engine')) rows.push([`${p}, ${MODE_LABEL[m]}: engine-only ratio`, spread(ratios(l, pinned, 'engine', m), 3), '', '']);
+        if (o.conditions.includes('bpftrace')) rows.push([`${p}, ${MODE_LABEL[m]}: bpftrace ratio`, spread(ratios(l, pinned, 'bpftrace', m), 3), '', '']);
+        if (o.conditions.includes('agent') && o.conditions.includes('bpftrace')) rows.push([`${p}, ${MODE_LABEL[m]}: dhrishti run above bpftrace`, `${fixed(agent, 3)} vs ${fixed(peer, 3)}`, 'above', met(agent > peer)]);
+        rows.push(null);
+      }
+      if (o.conditions.includes('agent')) {
+        const cpu = cpuRuns(l, pinned, 'agent', cpuPer10k);
+        rows.push([`${p}: dhrishti run CPU per 10k new connections`, `${spread(cpu, 1)} ms`, `<= ${T.agentCpuMsPer10kConnections} ms`, met(median(cpu) <= T.agentCpuMsPer10kConnections)]);
+      }
+      if (o.conditions.includes('engine')) rows.push([`${p}: engine-only CPU per 10k new connections`, `${spread(cpuRuns(l, pinned, 'engine', cpuPer10k), 1)} ms`, '', '']);
       rows.push(null);
     }
-    const cpu = median(cpuPer10kConnections(l, 'agent'));
-    rows.push(['agent CPU per 10k connections', `${fixed(cpu, 1)} ms`, '', '']);
-    rows.push(['agent CPU at 10k connections/s', `${fixed(cpu / 10, 2)}% core`, `<= ${T.agentCorePercentAt10kConnPerSec}%`, met(cpu / 10 <= T.agentCorePercentAt10kConnPerSec)]);
   }
   if (d) {
-    if (l) rows.push(null);
     const target = `>= ${T.decodeRecordsPerSec / 1e6}M/s`;
     for (const v of d) {
       for (const r of v.result.runs) {
@@ -177,12 +202,13 @@ function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult 
       }
     }
   }
+  while (rows.length && rows[rows.length - 1] === null) rows.pop();
   console.log('\n== Summary ==');
   const bg = l ? max(l.backgroundLoad) : 0;
   if (bg > 0.05) console.log(`WARNING: other processes kept up to ${pct(bg)} of the CPUs busy between runs; the load figures are noisy. Run again on an idle machine.`);
   if (l && max(l.foreignPrograms) > 0) console.log(`WARNING: other processes had up to ${max(l.foreignPrograms)} BPF tracing programs loaded during the runs; the "no agent" baseline was not clean.`);
-  if (l) console.log(`(medians of ${o.rounds} rounds; wrk ${o.seconds}s x ${o.connections} connections; ${o.pin ? `wrk on CPU ${BENCH.wrkCpu}, server on CPU ${BENCH.serverCpu}, observers unpinned` : 'nothing pinned'}; agent run as node ${o.agentNodeFlags || '(no flags)'})`);
-  console.log(table(['measure', 'result', 'target', ''], rows));
+  if (l) console.log(`(${o.rounds} rounds, interleaved; wrk -t${BENCH.wrkThreads} -c${o.connections} ${o.seconds}s against nginx with one worker; agent and engine run as node ${o.agentNodeFlags || '(no flags)'}; ratios are per round against the no-agent run of the same round)`);
+  console.log(table(['measure', 'median [min-max]', 'target', ''], rows));
 }
 
 async function main(o: Options): Promise<void> {
@@ -202,39 +228,36 @@ async function main(o: Options): Promise<void> {
   }
   if (o.only !== 'decode') {
     console.log('\n== HTTP load runs ==');
-    load = await runLoadBench({
-      threads: BENCH.wrkThreads,
-      connections: o.connections,
-      seconds: o.seconds,
-      warmupSeconds: o.warmup,
-      rounds: o.rounds,
-      wrkCpu: o.pin ? BENCH.wrkCpu : null,
-      serverCpu: o.pin ? BENCH.serverCpu : null,
-      agentScript: o.agentScript,
-      agentNodeFlags: agentFlags,
-      agentProfileDir: o.agentProfile ?? null,
-      ticksPerSec: ticksPerSec(),
-      log: (line) => console.log(line),
-    });
-    printLoad(load);
-    if (o.agentProfile) console.log(`agent CPU profiles (.cpuprofile, open in Chrome DevTools) written to ${o.agentProfile}`);
+    if (o.profile) fs.mkdirSync(o.profile, { recursive: true });
+    load = { samples: [], backgroundLoad: [], foreignPrograms: [], observerSummaries: [] };
+    for (const pinned of pinnings(o)) {
+      await runLoadBench({
+        threads: BENCH.wrkThreads, connections: o.connections, seconds: o.seconds, warmupSeconds: o.warmup, rounds: o.rounds,
+        conditions: o.conditions, pinned, wrkCpu: BENCH.wrkCpu, serverCpu: BENCH.serverCpu,
+        engineScript: o.engineScript, agentNodeFlags: agentFlags, profileDir: o.profile ?? null,
+        ticksPerSec: ticksPerSec(), log: (line) => console.log(line),
+      }, load);
+    }
+    printLoad(o, load);
+    if (o.profile) console.log(`CPU profiles of the agent and the engine (.cpuprofile, open in Chrome DevTools) written to ${o.profile}`);
   }
   printSummary(o, decode, load);
 }
 
 const program = new Command()
   .name('bench')
-  .description('Dhrishti benchmark: probe overhead under HTTP load, agent CPU per connection, decoding throughput')
+  .description('Dhrishti benchmark: the agent\'s cost under HTTP load (dhrishti run, the engine alone, a bpftrace peer), and decoding throughput')
   .option('--only <part>', 'run only one part: load or decode', oneOf('--only', ['all', 'load', 'decode'] as const), 'all')
   .option('--seconds <n>', 'seconds per measured wrk run', positiveInt('--seconds', 600), BENCH.wrkSeconds)
   .option('--warmup <n>', 'seconds of unmeasured load before each run', nonNegativeInt('--warmup'), BENCH.warmupSeconds)
-  .option('--rounds <n>', 'times each condition runs (median reported)', positiveInt('--rounds', 20), BENCH.rounds)
+  .option('--rounds <n>', 'times each condition runs, interleaved', positiveInt('--rounds', 50), BENCH.rounds)
   .option('--connections <n>', 'wrk open connections', positiveInt('--connections', 10000), BENCH.wrkConnections)
   .option('--records <n>', 'synthetic records for the decoding benchmark', positiveInt('--records', 20_000_000), BENCH.decodeRecords)
-  .option('--no-pin', 'do not pin wrk and the server to CPUs with taskset')
-  .option('--agent-script <file>', 'agent to measure: a script that prints a {"ready":true} line and, on SIGTERM, a {"summary":...} line', AGENT_SCRIPT)
-  .option('--agent-node-flags <flags>', 'node/V8 flags for the agent and the second decoding run ("" for none)', BENCH.agentNodeFlags.join(' '))
-  .option('--agent-profile <dir>', 'run the agent under node --cpu-prof and write its profiles to <dir>')
+  .option('--pin <how>', 'pin wrk and nginx to CPUs: both (unpinned, then pinned), on, off', oneOf('--pin', ['both', 'on', 'off'] as const), 'both')
+  .option('--conditions <list>', `observers to compare with no agent (${CONDITIONS.filter((c) => c !== 'none').join(',')})`, conditionList, [...CONDITIONS])
+  .option('--engine-script <file>', 'engine-only observer: a script that prints a {"ready":true} line and, on SIGTERM, a {"summary":...} line', AGENT_SCRIPT)
+  .option('--agent-node-flags <flags>', 'node/V8 flags for the agent, the engine and the second decoding run ("" for none)', BENCH.agentNodeFlags.join(' '))
+  .option('--profile <dir>', 'run the agent and the engine under node --cpu-prof (20 ms interval) and write their profiles to <dir>')
   .showHelpAfterError()
   .exitOverride();
 

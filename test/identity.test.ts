@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { IdentityResolver, isDockerProxy } from '../src/identity/resolver.js';
 import type { ContainerChange, ContainerInfo, Owner } from '../src/identity/types.js';
-import { cgroup2Root, cgroupIdOf } from '../src/discovery/scan.js';
+import { cgroup2Root, cgroupIdOf } from '../src/identity/cgroups.js';
 import {
   TestDockerd, ensureTestImage, createNetwork, runContainer, composeLabels, containerFacts, removeAll, nodeCommand,
   httpServerScript, type ContainerFacts,

@@ -7,7 +7,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
-import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, RESETTER, WAITER } from './support/scripts.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER } from './support/scripts.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import { until } from './support/wait.js';
+import path from 'node:path';
 import type { ConnEvent } from '../src/events/types.js';
 
 let log: EventLog;
@@ -110,6 +113,38 @@ test('network namespace: a dropped SYN times out, and events carry the namespace
     assert.ok(close.retransmits >= 1, 'SYN retransmitted');
     const connect = log.find((e) => e.type === 'connect' && e.pid === pid)!;
     assert.equal(connect.netns, inode);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+test('a client read by the engine mid-handshake has its real port and state in later traffic, and trace --port sees it', async () => {
+  // The SYN is dropped for a while, so the counters read (every second) finds the socket in SYN_SENT, before its port is in the record.
+  const ns = `dh-handshake-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    const server = start('ip', ['netns', 'exec', ns, process.execPath, '-e', SINK, '--', '127.0.0.1']);
+    const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(port), '-j', 'DROP']);
+    const lport = 20000 + (process.pid % 10000);
+    const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--json', '--types', 'established,traffic', '--port', String(lport), '--duration', '9']);
+    await until('trace to attach', async () => (trace.stderr.some((l) => l.includes('tracing (')) ? true : undefined), 30_000);
+    const client = start('ip', ['netns', 'exec', ns, 'python3', '-c', PY_BOUND_CLIENT, String(lport), String(port)]);
+    await client.waitFor(/^connecting/);
+    await new Promise((r) => setTimeout(r, 2500)); // two reads of the counters while in SYN_SENT
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-D', 'INPUT', '-p', 'tcp', '--syn', '--dport', String(port), '-j', 'DROP']);
+    await client.waitFor(/^connected/, 10000);
+    await server.waitFor(/^got 5000$/);
+    assert.equal(await trace.exited, 0, trace.stderr.join('\n'));
+    const events = trace.lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ConnEvent);
+    const traffic = events.filter((e) => e.type === 'traffic' && e.dport === port);
+    assert.ok(traffic.length > 0, `trace --port ${lport} shows the client's traffic: ${trace.lines.join('\n')}`);
+    for (const t of traffic) assert.equal(t.sport, lport, 'its real local port');
+    // (A retransmitted SYN moves the counters during the handshake: that traffic is rightly not established yet.)
+    const data = traffic.filter((t) => t.bytesSent >= 5000);
+    assert.ok(data.length > 0, 'the data sent once connected');
+    for (const t of data) assert.equal(t.established, true, 'established, not the state it was first read in');
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }

@@ -1,22 +1,41 @@
-// Starts and stops bench/agent-process.js, the agent under test, as a child process.
+// The observers under test, as child processes: the product (`dhrishti run`,
+// with its graph, API and history, as a user runs it), and the engine alone
+// (bench/agent-process.js: the probes and a counting consumer).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { start, type Child } from './children.js';
+import { REPO_ROOT } from '../../src/config/defaults.js';
+import type { AgentTelemetry } from '../../src/agent/agent.js';
 
-/** The default agent; `--agent-script` swaps in another with the same contract (a "ready" JSON line, a "summary" JSON line on SIGTERM). */
+/** The engine-only stand-in; `--agent-script` swaps in another with the same contract (a "ready" JSON line, a "summary" JSON line on SIGTERM). */
 export const AGENT_SCRIPT = fileURLToPath(new URL('../agent-process.js', import.meta.url));
+export const CLI_MAIN = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
+/** What an observer says about itself when stopped. */
 export interface AgentSummary {
   counts: Record<string, number>;
   events: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
 }
 
-export class AgentProcess {
+export interface Observed {
+  readonly pid: number;
+  start(): Promise<void>;
+  stop(): Promise<AgentSummary | null>;
+}
+
+const profileFlags = (dir: string | null) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '20000'] : []);
+
+/** The engine alone with a counting consumer. */
+export class EngineProcess implements Observed {
   private child: Child | null = null;
 
   /**
-   * @param nodeFlags V8/node flags the agent runs with (the launcher's, to measure what ships).
-   * @param cpuProfileDir when set, the agent runs under `node --cpu-prof` and writes its profile there.
+   * @param nodeFlags V8/node flags it runs with (the launcher's, to measure what ships).
+   * @param cpuProfileDir when set, it runs under `node --cpu-prof` and writes its profile there.
    */
   constructor(
     private readonly script = AGENT_SCRIPT,
@@ -25,13 +44,12 @@ export class AgentProcess {
   ) {}
 
   get pid(): number {
-    if (!this.child) throw new Error('agent not running');
+    if (!this.child) throw new Error('engine not running');
     return this.child.pid;
   }
 
   async start(): Promise<void> {
-    const flags = this.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfileDir}`] : [];
-    this.child = start('agent', process.execPath, [...this.nodeFlags, ...flags, this.script]);
+    this.child = start('engine', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), this.script]);
     await this.child.waitFor(/"ready":true/, 30000);
   }
 
@@ -41,7 +59,60 @@ export class AgentProcess {
     this.child = null;
     const code = await child.stop('SIGTERM', 10000);
     const line = child.lines.find((l) => l.includes('"summary"'));
-    if (code !== 0 || !line) throw new Error(`agent did not stop cleanly (code ${code}); stderr: ${child.stderr.slice(-5).join(' | ') || '(empty)'}`);
+    if (code !== 0 || !line) throw new Error(`engine did not stop cleanly (code ${code}); stderr: ${child.stderr.slice(-5).join(' | ') || '(empty)'}`);
     return (JSON.parse(line) as { summary: AgentSummary }).summary;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/**
+ * The product as a user starts it: `dhrishti run` (live graph, API, history;
+ * Docker followed if there is one), with the launcher's node flags. Only the
+ * API port and the history folder are its own.
+ */
+export class ProductAgent implements Observed {
+  private child: Child | null = null;
+  private url = '';
+  private dataDir = '';
+
+  constructor(private readonly nodeFlags: readonly string[] = [], private readonly cpuProfileDir: string | null = null, private readonly extraArgs: string[] = []) {}
+
+  get pid(): number {
+    if (!this.child) throw new Error('agent not running');
+    return this.child.pid;
+  }
+
+  async start(): Promise<void> {
+    const port = await freePort();
+    this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-bench-data-'));
+    this.child = start('dhrishti run', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), CLI_MAIN,
+      'run', '--port', String(port), '--data-dir', this.dataDir, ...this.extraArgs]);
+    await this.child.waitFor(/API on http/, 60000);
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async telemetry(): Promise<AgentTelemetry> {
+    const r = await fetch(`${this.url}/api/v1/agent`);
+    return (await r.json()) as AgentTelemetry;
+  }
+
+  async stop(): Promise<AgentSummary | null> {
+    if (!this.child) return null;
+    let t: AgentTelemetry | null = null;
+    try { t = await this.telemetry(); } catch { /* report what we can */ }
+    const child = this.child;
+    this.child = null;
+    const code = await child.stop('SIGTERM', 15000);
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+    if (code !== 0 && code !== null) throw new Error(`dhrishti run did not stop cleanly (code ${code}); stderr: ${child.stderr.slice(-5).join(' | ') || '(empty)'}`);
+    if (!t) return null;
+    return { counts: { edges: t.graph.edges, nodes: t.graph.nodes }, events: t.events, lost: t.lost };
   }
 }

@@ -47,7 +47,10 @@ export class Agent {
     await this.identity.start();
     this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
     this.engine.onEvents((events) => this.graph.ingest(events));
+    this.engine.onCounters((updates, time) => this.graph.count(updates, time));
+    this.graph.discovering = true;
     this.probes = this.engine.start();
+    void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
     for (const t of this.timers) t.unref();

@@ -2,9 +2,9 @@
 // periodic map reads into ConnEvents, and counts everything it loses.
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import { BPF_OBJECT_PATH, DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
-import { decodeBatch, decodeConn, clockFrom, u64, type Clock } from '../events/decode.js';
+import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
-import type { ConnEvent } from '../events/types.js';
+import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
 import { ensureTracefs } from './tracefs.js';
 import fs from 'node:fs';
@@ -30,24 +30,46 @@ export interface EngineStats {
   startedAt: number;
 }
 
-/** Traffic updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
+/** Counter updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
 const FLUSH_BATCH = 2048;
 
-/**
- * Receives events in batches. Traffic events are reused between flushes (one
- * object per open socket, updated in place): copy what you keep beyond the call.
- */
+/** Receives connection events in batches (lifecycle from the ring buffer, start-up discovery, sockets first seen in the map). */
 export type BatchListener = (events: ConnEvent[]) => void;
+
+/**
+ * Receives the counters of open sockets that moved since the last read, for
+ * sockets already introduced by an event. The array and its objects are
+ * reused by the next read: copy what you keep beyond the call.
+ */
+export type CounterListener = (updates: CounterUpdate[], time: number) => void;
+
+/**
+ * Sockets first seen in the counters read are introduced by a full event, at
+ * most this many per read: after a start with tens of thousands of open
+ * sockets they follow over a few reads instead of in one burst (their counters
+ * are cumulative, so nothing is lost by waiting).
+ */
+const INTRODUCTIONS_PER_READ = 4096;
+
+/** What the engine last told consumers about an open socket. */
+interface Known { sig: number; gen: number; pid: number }
+
+/** The change detector over a socket's counters (cheap, and exact enough: counters only grow). */
+const signature = (sent: number, received: number, retransmits: number) => sent + received * 3 + retransmits * 7;
 
 export class ProbeEngine {
   private native: NativeLoader;
   private handle: Handle | null = null;
   private clock: Clock;
   private listeners: BatchListener[] = [];
+  private counterListeners: CounterListener[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
-  /** Per open socket: its counters when last reported, and its decoded event to copy (no new strings per flush). */
-  private known = new Map<number, { sig: number; gen: number; ev: ConnEvent }>();
+  /** Per open socket introduced to consumers: its counters and owner when last reported. */
+  private known = new Map<number, Known>();
   private gen = 0;
+  /** Counter updates, reused from one read to the next. */
+  private pool: CounterUpdate[] = [];
+  private batch: CounterUpdate[] = [];
   /** Reused every flush: the conns map is read straight into them. */
   private mapKeys: Buffer | null = null;
   private mapValues: Buffer | null = null;
@@ -68,6 +90,10 @@ export class ProbeEngine {
 
   onEvents(fn: BatchListener): void {
     this.listeners.push(fn);
+  }
+
+  onCounters(fn: CounterListener): void {
+    this.counterListeners.push(fn);
   }
 
   /** Loads and attaches the probes, then reports what already existed. Throws with a clear message if a required probe cannot attach. */
@@ -106,24 +132,48 @@ export class ProbeEngine {
     this.eventCount += events.length;
     for (const fn of this.listeners) {
       // A consumer's bug must not take the probes down (this runs inside the native callback).
-      try { fn(events); } catch (e) {
-        this.consumerErrors++;
-        if (Date.now() - this.lastErrorLog > 60_000) {
-          this.lastErrorLog = Date.now();
-          console.error(`dhrishti: error while handling events (${this.consumerErrors} so far): ${(e as Error).stack ?? e}`);
-        }
-      }
+      try { fn(events); } catch (e) { this.consumerFailed(e); }
+    }
+  }
+
+  private emitCounters(updates: CounterUpdate[], time: number): void {
+    if (!updates.length) return;
+    this.eventCount += updates.length;
+    for (const fn of this.counterListeners) {
+      try { fn(updates, time); } catch (e) { this.consumerFailed(e); }
+    }
+  }
+
+  private consumerFailed(e: unknown): void {
+    this.consumerErrors++;
+    if (Date.now() - this.lastErrorLog > 60_000) {
+      this.lastErrorLog = Date.now();
+      console.error(`dhrishti: error while handling events (${this.consumerErrors} so far): ${(e as Error).stack ?? e}`);
     }
   }
 
   private onBatch(buf: Buffer, count: number): void {
     const { events, malformed } = decodeBatch(buf, count, this.clock);
     this.malformed += malformed;
-    for (const e of events) if (e.type === 'close') this.known.delete(e.cookie);
+    for (const e of events) this.introduced(e);
     this.emit(events);
   }
 
-  /** Reads every open connection's counters and reports those that moved, in bounded batches. */
+  /** Remembers what consumers now know about a socket, so its counters follow as small updates. */
+  private introduced(e: ConnEvent): void {
+    if (e.type === 'close') { this.known.delete(e.cookie); return; }
+    if (!e.cookie || e.type === 'listen' || e.type === 'listen_close') return;
+    const sig = signature(e.bytesSent, e.bytesReceived, e.retransmits);
+    const k = this.known.get(e.cookie);
+    if (k) { k.sig = sig; k.pid = e.pid || k.pid; k.gen = this.gen; } else this.known.set(e.cookie, { sig, gen: this.gen, pid: e.pid });
+  }
+
+  /**
+   * Reads every open socket's counters and reports those that moved: as small
+   * counter updates for sockets consumers know, as a full 'traffic' event for a
+   * socket first seen here (it predates the agent, or its first event was lost)
+   * or whose owner just became known.
+   */
   flush(): void {
     if (!this.handle) return;
     this.native.drain(this.handle); // closes first, so a closed socket is not reported as traffic after its close
@@ -133,37 +183,54 @@ export class ProbeEngine {
     const m = this.native.readMap(this.handle, 'conns', this.mapKeys, this.mapValues);
     const now = Date.now();
     const gen = ++this.gen;
-    let out: ConnEvent[] = [];
+    const v = m.values;
+    let intro: ConnEvent[] = [];
+    let n = 0, introduced = 0;
+    const batch = this.batch;
+    batch.length = 0;
     for (let i = 0; i < m.count; i++) {
       const cookie = u64(m.keys, i * m.keySize);
       const off = i * m.valueSize;
-      const sent = u64(m.values, off + CONN.bytes_sent), received = u64(m.values, off + CONN.bytes_received);
-      const retrans = m.values.readUInt32LE(off + CONN.retransmits);
-      const sig = sent + received * 3 + retrans * 7; // a cheap change detector
+      const sent = u64(v, off + CONN.bytes_sent), received = u64(v, off + CONN.bytes_received);
+      const retrans = u32(v, off + CONN.retransmits);
+      const pid = u32(v, off + CONN.pid);
+      const sig = signature(sent, received, retrans);
       const k = this.known.get(cookie);
       if (k) {
         k.gen = gen;
-        if (k.sig === sig) continue;
+        const newOwner = pid !== 0 && pid !== k.pid;
+        if (k.sig === sig && !newOwner) continue;
+        if (newOwner) {
+          if (introduced >= INTRODUCTIONS_PER_READ) continue;
+          introduced++;
+          k.sig = sig; k.pid = pid;
+          intro.push(decodeConn(v, off, cookie, this.clock, now));
+          continue;
+        }
         k.sig = sig;
-      }
-      if (!sent && !received && !retrans) { if (!k) this.known.set(cookie, { sig, gen, ev: decodeConn(m.values, off, cookie, this.clock, now) }); continue; }
-      let ev: ConnEvent;
-      const pid = m.values.readUInt32LE(off + CONN.pid);
-      if (k && (!pid || pid === k.ev.pid)) {
-        // The same object each second, updated in place: no garbage per open connection.
-        ev = k.ev;
-        ev.time = now; ev.bytesSent = sent; ev.bytesReceived = received; ev.retransmits = retrans;
-        ev.srttUs = m.values.readUInt32LE(off + CONN.srtt_us);
       } else {
-        ev = decodeConn(m.values, off, cookie, this.clock, now);
-        if (k) k.ev = ev; else this.known.set(cookie, { sig, gen, ev });
+        // Not introduced yet: a handshake in progress says nothing until it is established.
+        if ((!sent && !received && !retrans) || introduced >= INTRODUCTIONS_PER_READ) continue;
+        introduced++;
+        this.known.set(cookie, { sig, gen, pid });
+        intro.push(decodeConn(v, off, cookie, this.clock, now));
+        continue;
       }
-      out.push(ev);
-      if (out.length >= FLUSH_BATCH) { this.emit(out); out = []; }
+      let u = this.pool[n];
+      if (!u) u = this.pool[n] = { cookie: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, pid: 0 };
+      n++;
+      u.cookie = cookie; u.bytesSent = sent; u.bytesReceived = received; u.retransmits = retrans;
+      u.srttUs = u32(v, off + CONN.srtt_us); u.pid = pid;
+      batch.push(u);
+      if (batch.length >= FLUSH_BATCH) { this.emitCounters(batch, now); batch.length = 0; }
+      if (intro.length >= FLUSH_BATCH) { this.emit(intro); intro = []; }
     }
-    for (const [c, k] of this.known) if (k.gen !== gen) this.known.delete(c);
+    for (const [c, k] of this.known) if (k.gen !== gen && k.gen !== gen - 1) this.known.delete(c); // gone without a close we saw
     this.tracked = m.count;
-    this.emit(out);
+    this.emit(intro);
+    this.emitCounters(batch, now);
+    batch.length = 0;
+    if (this.pool.length > FLUSH_BATCH * 4) this.pool.length = FLUSH_BATCH; // a burst's worth is not kept forever
   }
 
   lossCounts(): { ringbufFull: number; connMapFull: number } {

@@ -66,34 +66,6 @@ export const REQUIRED_TRACEPOINTS = [
 /** Programs that may fail to attach without stopping the agent (owner naming at accept). */
 export const OPTIONAL_PROGRAMS = new Set(['dh_sys_exit_accept4', 'dh_sys_exit_accept']);
 
-/** `npm run bench` (bench/run.ts): load shape, repetitions and the targets printed beside the results. */
-export const BENCH = {
-  /** wrk threads, open connections and seconds per measured run. */
-  wrkThreads: 1,
-  wrkConnections: 32,
-  wrkSeconds: 8,
-  /** Unmeasured wrk run before each condition, so caches and JIT are warm. */
-  warmupSeconds: 2,
-  /** Every condition runs this many times, in alternating order; the median is reported. */
-  rounds: 3,
-  /** CPUs (taskset lists) for the load generator and the server; the agent and bpftrace float. */
-  wrkCpu: '0',
-  serverCpu: '1',
-  /** Synthetic ring buffer records decoded per pass, and passes timed. */
-  decodeRecords: 1_000_000,
-  decodeRepeats: 5,
-  /** Records per decodeBatch call in the smaller-batch variants (a full 4 MiB ring buffer holds 29k records). */
-  decodeBatchRecords: [256, 4096],
-  /** V8 flags the agent runs with: the same as the ./dhrishti launcher's, so the bench measures what ships. */
-  agentNodeFlags: ['--max-semi-space-size=8'],
-  targets: {
-    keepAliveRatio: 0.97,
-    connPerRequestRatio: 0.93,
-    agentCorePercentAt10kConnPerSec: 5,
-    decodeRecordsPerSec: 2_000_000,
-  },
-} as const;
-
 /** The API server (src/api): its bounds and the WebSocket stream's flow control. */
 export const API_DEFAULTS = {
   /** Longest path parameter the router accepts, percent-encoded: a 2 KB node or edge id needs up to 6 KB. */
@@ -157,14 +129,4 @@ export const HISTORY_DEFAULTS = {
   eventsMaxLimit: 10_000,
   /** Dimension rows' last-seen time is rewritten at most this often per node or edge. */
   lastSeenWriteMs: 60_000,
-} as const;
-
-/** bench/history.ts: the synthetic load written through the history store, and the targets. */
-export const HISTORY_BENCH = {
-  edges: 1000,
-  nodes: 200,
-  hours: 24,
-  /** Each query is timed this many times; the median is reported. */
-  queryRuns: 9,
-  targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
 } as const;

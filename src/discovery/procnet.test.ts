@@ -11,23 +11,24 @@ const V6 = `  sl  local_address                         remote_address          
    0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0
    1: 0000000000000000FFFF00000100007F:1F90 0000000000000000FFFF00000100007F:D431 01 00000000:00000000 00:00000000 00000000     0        0 100 1 0000000000000000 100 0 0 10 0
 `;
-const fmt = (b: Buffer): [string, 4 | 6] => {
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  return mapped ? [`${b[12]}.${b[13]}.${b[14]}.${b[15]}`, 4] : [b.toString('hex'), 6];
-};
 
 test('parses /proc/net/tcp lines, skipping garbage', () => {
-  const s = parseProcNetTcp(V4, 4, fmt);
+  const s = parseProcNetTcp(V4, 4);
   assert.equal(s.length, 2);
   assert.deepEqual(s[0], { family: 4, saddr: '127.0.0.1', sport: 8080, daddr: '0.0.0.0', dport: 0, state: 10, inode: 1234 });
   assert.deepEqual(s[1], { family: 4, saddr: '127.0.0.1', sport: 50000, daddr: '127.0.0.1', dport: 8080, state: 1, inode: 5678 });
 });
 
 test('parses /proc/net/tcp6, including IPv4-mapped addresses', () => {
-  const s = parseProcNetTcp(V6, 6, fmt);
-  assert.equal(s[0].saddr, '00000000000000000000000000000001');
+  const s = parseProcNetTcp(V6, 6);
+  assert.equal(s[0].saddr, '::1');
   assert.equal(s[0].family, 6);
   assert.equal(s[1].saddr, '127.0.0.1');
   assert.equal(s[1].family, 4);
   assert.equal(s[1].dport, 54321);
+});
+
+test('keeps only the states asked for, from bytes as read from /proc', () => {
+  const s = parseProcNetTcp(Buffer.from(V4), 4, (st) => st === 1);
+  assert.deepEqual(s.map((x) => x.inode), [5678]);
 });

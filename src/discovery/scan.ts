@@ -1,9 +1,16 @@
 // Start-up discovery: TCP connections and listeners that predate the agent,
 // in every network namespace, with the process that owns each socket.
+//
+// A host with tens of thousands of sockets has as many /proc fd links to read.
+// The walk reads /proc in small synchronous slices and yields between them, so
+// the probes' ring buffer keeps draining, and it keeps little: the sockets
+// first (one pass over each namespace's /proc/net/tcp{,6}), then only the fd
+// links that name one of them. Promise-per-file reads would cost several times
+// the CPU and leave a heap peak behind.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseProcNetTcp, isEstablished, isListening, type ProcSocket } from './procnet.js';
-import { ipv6 } from '../events/decode.js';
+import { cgroup2Root, cgroupIdOf } from '../identity/cgroups.js';
 
 export interface ExistingSocket extends ProcSocket {
   netns: number;
@@ -13,94 +20,98 @@ export interface ExistingSocket extends ProcSocket {
   listening: boolean;
 }
 
-function readOr(file: string, fallback = ''): string {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return fallback; }
-}
+/** Work done between yields to the event loop. */
+const SLICE_MS = 4;
+/** fd links read at once. */
+const READS_IN_FLIGHT = 32;
 
 function inodeOfLink(link: string): number {
-  const m = /\[(\d+)\]$/.exec(link);
-  return m ? Number(m[1]) : 0;
+  // "net:[4026531840]" / "socket:[12345]"
+  const a = link.indexOf('[');
+  return a < 0 ? 0 : Number(link.slice(a + 1, -1)) || 0;
 }
 
-function v6(b: Buffer): [string, 4 | 6] {
-  const mapped = b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
-  return mapped ? [`${b[12]}.${b[13]}.${b[14]}.${b[15]}`, 4] : [ipv6(b, 0), 6];
+function readlinkOr(p: string): string {
+  try { return fs.readlinkSync(p); } catch { return ''; }
 }
 
-/** Mount point of the cgroup v2 hierarchy (unified, or hybrid's /sys/fs/cgroup/unified). */
-export function cgroup2Root(procRoot = '/proc'): string | null {
-  for (const line of readOr(path.join(procRoot, 'self/mountinfo')).split('\n')) {
-    const parts = line.split(' - ');
-    if (parts.length === 2 && parts[1].startsWith('cgroup2 ')) return line.split(' ')[4];
-  }
-  return null;
-}
+const wanted = (state: number) => isEstablished({ state }) || isListening({ state });
 
-/** cgroup v2 id of a process: the inode of its cgroup directory. */
-export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc'): number {
-  if (!root) return 0;
-  const line = readOr(path.join(procRoot, String(pid), 'cgroup')).split('\n').find((l) => l.startsWith('0::'));
-  if (!line) return 0;
-  try { return fs.statSync(path.join(root, line.slice(3))).ino; } catch { return 0; }
-}
-
-/** Runs fn over items, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
-}
-
-/**
- * Walks /proc without blocking the event loop for long (a host with tens of
- * thousands of sockets takes seconds), so the probes' ring buffer keeps draining.
- */
-export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]> {
-  const fsp = fs.promises;
-  const pids = (await fsp.readdir(procRoot)).filter((d) => /^\d+$/.test(d)).map(Number);
-  const nsRep = new Map<number, number>(); // netns inode -> one pid inside it
-  const owner = new Map<number, number>(); // socket inode -> pid
-  await eachLimited(pids, 16, async (pid) => {
-    const dir = path.join(procRoot, String(pid));
-    try {
-      const ns = inodeOfLink(await fsp.readlink(path.join(dir, 'ns/net')));
-      if (ns && !nsRep.has(ns)) nsRep.set(ns, pid);
-    } catch { return; }
-    let fds: string[];
-    try { fds = await fsp.readdir(path.join(dir, 'fd')); } catch { return; }
-    for (let i = 0; i < fds.length; i += 256) {
-      const links = await Promise.all(fds.slice(i, i + 256).map((fd) => fsp.readlink(path.join(dir, 'fd', fd)).catch(() => '')));
-      for (const link of links) {
-        if (!link.startsWith('socket:[')) continue;
-        const ino = inodeOfLink(link);
-        if (!owner.has(ino)) owner.set(ino, pid);
-      }
+/** Runs `step` over items in slices of about SLICE_MS, yielding in between. */
+async function sliced<T>(items: T[], step: (x: T) => void): Promise<void> {
+  let t = performance.now();
+  for (const x of items) {
+    step(x);
+    if (performance.now() - t > SLICE_MS) {
+      await new Promise((r) => setImmediate(r));
+      t = performance.now();
     }
+  }
+}
+
+export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]> {
+  const pids = fs.readdirSync(procRoot).filter((d) => d.charCodeAt(0) <= 0x39).map(Number).filter((n) => n > 0);
+  // One process per network namespace is enough to read its sockets.
+  const nsRep = new Map<number, number>();
+  await sliced(pids, (pid) => {
+    const ns = inodeOfLink(readlinkOr(path.join(procRoot, String(pid), 'ns/net')));
+    if (ns && !nsRep.has(ns)) nsRep.set(ns, pid);
   });
-  const root = cgroup2Root(procRoot);
   const out: ExistingSocket[] = [];
+  const byInode = new Map<number, ExistingSocket>();
+  for (const [netns, rep] of nsRep) {
+    const base = path.join(procRoot, String(rep), 'net');
+    for (const [file, family] of [['tcp', 4], ['tcp6', 6]] as const) {
+      let data: Buffer;
+      try { data = fs.readFileSync(path.join(base, file)); } catch { continue; }
+      for (const s of parseProcNetTcp(data, family, wanted)) {
+        const e = s as ExistingSocket;
+        e.netns = netns; e.pid = 0; e.comm = ''; e.cgroupId = 0; e.listening = isListening(s);
+        out.push(e);
+        if (s.inode) byInode.set(s.inode, e);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  if (!out.length) return out;
+  // Owners: the first process holding each socket's fd.
+  const root = cgroup2Root(procRoot);
   const facts = new Map<number, { comm: string; cgroupId: number }>();
+  // Every fd link of every process, read with a few reads in flight (the thread pool runs them in parallel).
   const factsOf = (pid: number) => {
     let f = facts.get(pid);
     if (!f) {
-      f = { comm: readOr(path.join(procRoot, String(pid), 'comm')).trim(), cgroupId: cgroupIdOf(pid, root, procRoot) };
+      let comm = '';
+      try { comm = fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'latin1').trim(); } catch { /* gone */ }
+      f = { comm, cgroupId: cgroupIdOf(pid, root, procRoot) };
       facts.set(pid, f);
     }
     return f;
   };
-  for (const [netns, rep] of nsRep) {
-    const base = path.join(procRoot, String(rep), 'net');
-    const socks = [
-      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp'), 'utf8').catch(() => ''), 4, v6),
-      ...parseProcNetTcp(await fsp.readFile(path.join(base, 'tcp6'), 'utf8').catch(() => ''), 6, v6),
-    ];
-    for (const s of socks) {
-      if (!isEstablished(s) && !isListening(s)) continue;
-      const pid = owner.get(s.inode) ?? 0;
-      const f = pid ? factsOf(pid) : { comm: '', cgroupId: 0 };
-      out.push({ ...s, netns, pid, comm: f.comm, cgroupId: f.cgroupId, listening: isListening(s) });
-    }
-  }
+  await new Promise<void>((resolve) => {
+    let p = 0, fds: string[] = [], k = 0, dir = '', inFlight = 0;
+    const next = (): boolean => {
+      while (k >= fds.length) {
+        if (p >= pids.length) return false;
+        dir = path.join(procRoot, String(pids[p++]), 'fd');
+        try { fds = fs.readdirSync(dir); } catch { fds = []; }
+        k = 0;
+      }
+      const pid = pids[p - 1];
+      inFlight++;
+      fs.readlink(`${dir}/${fds[k++]}`, (err, link) => {
+        inFlight--;
+        if (!err && link.startsWith('socket:[')) {
+          const s = byInode.get(inodeOfLink(link));
+          if (s && !s.pid) { const f = factsOf(pid); s.pid = pid; s.comm = f.comm; s.cgroupId = f.cgroupId; }
+        }
+        if (!next() && inFlight === 0) resolve();
+      });
+      return true;
+    };
+    let started = 0;
+    while (started < READS_IN_FLIGHT && next()) started++;
+    if (!started) resolve();
+  });
   return out;
 }

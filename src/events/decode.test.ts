@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, ipv6, clockFrom } from './decode.js';
+import { decodeBatch, clockFrom } from './decode.js';
+import { ipv6 } from './address.js';
 import { CONN, EVENT, EVENT_SIZE, EventKind, TcpState } from './layout.js';
 
 const clock = clockFrom(1e12, 1_700_000_000_000); // boot ns 1e12 == that unix ms

@@ -2,6 +2,7 @@
 // Hot path: plain offsets, no BigInt, one object per record.
 import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag } from './layout.js';
 import { classifyClose, errnoName } from './classify.js';
+import { addrText, isV4Mapped } from './address.js';
 import type { ConnEvent, EventType, Role } from './types.js';
 
 const TWO32 = 4294967296;
@@ -30,7 +31,7 @@ function u16(b: Buffer, o: number): number {
   return b[o] | (b[o + 1] << 8);
 }
 
-function u32(b: Buffer, o: number): number {
+export function u32(b: Buffer, o: number): number {
   return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000;
 }
 
@@ -42,50 +43,26 @@ export function u64(buf: Buffer, off: number): number {
   return u32(buf, off) + u32(buf, off + 4) * TWO32;
 }
 
-function ipv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-function isV4Mapped(buf: Buffer, off: number): boolean {
-  for (let i = 0; i < 10; i++) if (buf[off + i] !== 0) return false;
-  return buf[off + 10] === 0xff && buf[off + 11] === 0xff;
-}
-
-/** RFC 5952 text form of a 16-byte IPv6 address, built in one pass without arrays. */
-export function ipv6(b: Buffer, o: number): string {
-  let bestStart = -1, bestLen = 1, runStart = -1;
-  for (let i = 0; i <= 8; i++) {
-    const zero = i < 8 && b[o + 2 * i] === 0 && b[o + 2 * i + 1] === 0;
-    if (zero) {
-      if (runStart < 0) runStart = i;
-    } else if (runStart >= 0) {
-      if (i - runStart > bestLen) { bestStart = runStart; bestLen = i - runStart; }
-      runStart = -1;
-    }
-  }
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) { s += '::'; i += bestLen - 1; continue; }
-    if (s.length && !s.endsWith(':')) s += ':';
-    s += ((b[o + 2 * i] << 8) | b[o + 2 * i + 1]).toString(16);
-  }
-  return s;
-}
-
-/** Address at off; IPv4-mapped IPv6 (dual-stack listeners) is reported as IPv4. */
-function addr(buf: Buffer, off: number, af: number): string {
-  if (af === AF_INET) return ipv4(buf, off);
-  if (isV4Mapped(buf, off)) return ipv4(buf, off + 12);
-  return ipv6(buf, off);
-}
+// A host has few distinct command names, and most records repeat the last few:
+// a direct-mapped cache keyed by a hash of the bytes returns the same string.
+const COMM_CACHE = 256;
+const commKeys: (Uint8Array | undefined)[] = new Array(COMM_CACHE).fill(undefined);
+const commText: string[] = new Array(COMM_CACHE).fill('');
 
 function comm(b: Buffer, o: number): string {
-  let s = '';
-  for (let i = 0; i < COMM_LEN; i++) {
-    const c = b[o + i];
-    if (c === 0) break;
-    s += String.fromCharCode(c);
+  let len = 0, h = 2166136261;
+  while (len < COMM_LEN && b[o + len] !== 0) { h = Math.imul(h ^ b[o + len], 16777619); len++; }
+  const slot = (h >>> 0) & (COMM_CACHE - 1);
+  const k = commKeys[slot];
+  if (k && k.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) if (k[i] !== b[o + i]) { same = false; break; }
+    if (same) return commText[slot];
   }
+  let s = '';
+  for (let i = 0; i < len; i++) s += String.fromCharCode(b[o + i]);
+  commKeys[slot] = Uint8Array.prototype.slice.call(b, o, o + len);
+  commText[slot] = s;
   return s;
 }
 
@@ -93,8 +70,8 @@ function comm(b: Buffer, o: number): string {
 function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number): ConnEvent {
   const af = u16(buf, c + CONN.family);
   const family: 4 | 6 = af === AF_INET || isV4Mapped(buf, c + CONN.saddr) ? 4 : 6;
-  const saddr = addr(buf, c + CONN.saddr, af);
-  const daddr = addr(buf, c + CONN.daddr, af);
+  const saddr = addrText(buf, c + CONN.saddr, af);
+  const daddr = addrText(buf, c + CONN.daddr, af);
   const flags = buf[c + CONN.flags];
   const start = u64(buf, c + CONN.start_ns);
   return {

@@ -10,7 +10,10 @@ export type EventType =
   | 'existing'; // found open at start-up, before the probes saw it
 
 export type Role = 'client' | 'server' | 'unknown';
+
+/** Why a connection failed. The one definition: graph/types.ts re-exports it for the API. */
 export type FailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'aborted';
+export const FAILURE_REASONS: FailureReason[] = ['refused', 'timeout', 'reset', 'unreachable', 'aborted'];
 
 export interface ConnEvent {
   type: EventType;
@@ -45,4 +48,20 @@ export interface ConnEvent {
   error: string | null;
   /** Why the connection failed; null for a success or a normal close. */
   failure: FailureReason | null;
+}
+
+/**
+ * An open socket's cumulative counters, as the periodic read of the kernel's
+ * conns map found them. A socket is always introduced first by a ConnEvent
+ * (from the ring buffer, start-up discovery, or a 'traffic' event for a socket
+ * first seen in the map); after that only these small updates follow.
+ */
+export interface CounterUpdate {
+  cookie: number;
+  bytesSent: number;
+  bytesReceived: number;
+  retransmits: number;
+  srttUs: number;
+  /** Owner tgid; 0 until a syscall on the socket named it. */
+  pid: number;
 }

@@ -1,63 +1,13 @@
-// Pure logic of the live graph, with a stand-in identity (unit test).
+// Pure logic of the live graph, with the stand-in identity of the shared fixtures (unit test).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph, type Identity } from './live-graph.js';
 import type { ConnEvent } from '../events/types.js';
-import type { AddressOwner, ContainerInfo, Owner } from '../identity/types.js';
-
-function container(name: string, ip: string, cgroupId: number, compose?: [string, string], ports: ContainerInfo['ports'] = []): ContainerInfo {
-  return {
-    id: name.padEnd(64, '0'), shortId: name, name, image: 'img', labels: {}, compose: compose ? { project: compose[0], service: compose[1], number: 1 } : null,
-    kubernetes: null, networks: [{ name: 'n', networkId: 'x', ipv4: ip, ipv6: null, gateway: null, ipv6Gateway: null, aliases: [] }],
-    ports, pid: 0, netns: 0, networkMode: 'n', cgroupId, cgroupPath: null, state: 'running', startedAt: 0, stoppedAt: null, exitCode: null, removed: false, runtime: 'docker', source: 'docker',
-  };
-}
-const web1 = container('web-1', '10.0.0.2', 100, ['shop', 'web']);
-const web2 = container('web-2', '10.0.0.3', 101, ['shop', 'web']);
-const db = container('db', '10.0.0.4', 102, ['shop', 'db'], [{ hostIp: '0.0.0.0', hostPort: 15432, containerPort: 5432, protocol: 'tcp' }]);
-const all = [web1, web2, db];
-
-const identity: Identity = {
-  resolveOwner(q): Owner {
-    const c = all.find((x) => x.cgroupId === q.cgroupId);
-    if (c) return { kind: 'container', container: c, pid: q.pid, comm: q.comm ?? '' };
-    return { kind: 'process', pid: q.pid, comm: q.comm ?? '', exe: q.comm ?? '', cmdline: '', unit: null };
-  },
-  resolveAddress(ip, port): AddressOwner {
-    const c = all.find((x) => x.networks.some((n) => n.ipv4 === ip));
-    if (c) return { kind: 'container', container: c, network: c.networks[0] };
-    if (ip.startsWith('127.') || ip === '192.168.1.1') {
-      const p = all.find((x) => x.ports.some((pp) => pp.hostPort === port));
-      return { kind: 'host', published: p && port ? { container: p, containerPort: p.ports[0].containerPort, hostIp: '0.0.0.0', hostPort: port } : null };
-    }
-    return { kind: 'external' };
-  },
-};
-
-let cookie = 1;
-function ev(p: Partial<ConnEvent>): ConnEvent {
-  return {
-    type: 'established', time: 1000, cookie: cookie++, role: 'client', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 1, comm: 'x',
-    cgroupId: 1, netns: 1, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 1000, established: true,
-    resetSent: false, resetReceived: false, midflight: false, oldState: 0, newState: 0, error: null, failure: null, ...p,
-  };
-}
+import { identity, ev, connection, counters, nextCookie, web, db, WEB_DB } from '../../test/support/fixtures.js';
 
 /** Both ends of one local connection: client events then server events, then closes. */
 function pair(client: { ip: string; port: number; cg: number; pid: number }, server: { ip: string; port: number; cg: number }, bytes: number, t = 1000) {
-  const c = cookie++, s = cookie++;
-  const base = { time: t, startTime: t };
-  return {
-    open: [
-      ev({ ...base, type: 'connect', cookie: c, role: 'client', saddr: client.ip, sport: 0, daddr: server.ip, dport: server.port, cgroupId: client.cg, pid: client.pid, established: false }),
-      ev({ ...base, type: 'established', cookie: c, role: 'client', saddr: client.ip, sport: client.port, daddr: server.ip, dport: server.port, cgroupId: client.cg, pid: client.pid }),
-      ev({ ...base, type: 'established', cookie: s, role: 'server', saddr: server.ip, sport: server.port, daddr: client.ip, dport: client.port, cgroupId: server.cg, pid: 0 }),
-    ],
-    close: [
-      ev({ time: t + 50, startTime: t, type: 'close', cookie: c, role: 'client', saddr: client.ip, sport: client.port, daddr: server.ip, dport: server.port, cgroupId: client.cg, pid: client.pid, bytesSent: bytes, bytesReceived: 10, srttUs: 50 }),
-      ev({ time: t + 50, startTime: t, type: 'close', cookie: s, role: 'server', saddr: server.ip, sport: server.port, daddr: client.ip, dport: client.port, cgroupId: server.cg, pid: 77, bytesReceived: bytes, bytesSent: 10, srttUs: 40 }),
-    ],
-  };
+  return connection({ ip: client.ip, cg: client.cg, pid: client.pid }, server, t, { sent: bytes, received: 10, rttUs: 50, clientPort: client.port });
 }
 
 test('both local ends of a connection make one edge, replicas one service node', () => {
@@ -84,7 +34,7 @@ test('both local ends of a connection make one edge, replicas one service node',
 
 test('a refused connect to a host port fails on an edge to the host, with a sample', () => {
   const g = new LiveGraph(identity);
-  const c = cookie++;
+  const c = nextCookie();
   g.ingest([
     ev({ type: 'connect', cookie: c, saddr: '10.0.0.2', daddr: '127.0.0.1', dport: 9, cgroupId: 100, pid: 5, established: false }),
     ev({ type: 'close', cookie: c, saddr: '10.0.0.2', sport: 40010, daddr: '127.0.0.1', dport: 9, cgroupId: 100, pid: 5, established: false, failure: 'refused', error: 'ECONNREFUSED' }),
@@ -115,7 +65,6 @@ test('a remote client and an external server appear, and the clients list counts
 });
 
 test('docker-proxy on a published port is replaced by the container behind it', () => {
-  const g = new LiveGraph(identity);
   const proxy = { kind: 'process', pid: 9, comm: 'docker-proxy', exe: 'docker-proxy', cmdline: '', unit: null } as const;
   const id2: Identity = { ...identity, resolveOwner: (q) => (q.cgroupId === 9 ? proxy : identity.resolveOwner(q)) };
   const g2 = new LiveGraph(id2);
@@ -123,8 +72,7 @@ test('docker-proxy on a published port is replaced by the container behind it', 
   const hop = pair({ ip: '10.0.0.1', port: 43000, cg: 9, pid: 9 }, { ip: '10.0.0.4', port: 5432, cg: 102 }, 100);
   g2.ingest([...a.open, ...hop.open, ...a.close, ...hop.close], 1000);
   const snap = g2.snapshot({}, 1000);
-  assert.deepEqual(snap.edges.map((e) => e.id), ['proc:x|svc:shop/db|5432|tcp']);
-  void g;
+  assert.deepEqual(snap.edges.map((e) => e.id), ['proc:client|svc:shop/db|5432|tcp']);
 });
 
 test('idle edges leave the live view and the delta says so; deltas carry only changes', () => {
@@ -168,3 +116,103 @@ test('a client port reused towards two servers pairs each server with its own cl
     'svc:shop/web|svc:shop/db|5432|tcp=1',
   ]);
 });
+
+test('counter updates move bytes and retransmits onto the edge; each drained interval has exact sums of its own', () => {
+  const g = new LiveGraph(identity);
+  g.startIntervals();
+  const c = connection(web, db, 1000, { sent: 1000, received: 100, rttUs: 250 });
+  g.ingest(c.open, 1000);
+  g.count([counters({ cookie: c.cookies.client, bytesSent: 500, bytesReceived: 20, retransmits: 2, srttUs: 80, pid: 5 })], 2000);
+  let d = g.drainInterval(2500);
+  let row = d.edges.find((r) => r.edge.id === WEB_DB)!;
+  assert.deepEqual([row.opened, row.closed, row.bytesSent, row.bytesReceived, row.retransmits, row.active], [1, 0, 500, 20, 2, 1]);
+  assert.deepEqual(d.topology.map((t) => t.type).sort(), ['edge_appeared', 'node_appeared', 'node_appeared']);
+  assert.ok(d.nodes.has('svc:shop/web') && d.nodes.has('svc:shop/db'));
+  const live = g.snapshot({}, 2500).edges[0];
+  assert.equal(live.bytes.sent, 500);
+  assert.equal(live.retransmits, 2, 'live: a running total');
+  assert.ok(live.rates['10s'].retransmits! > 0, 'and a rate, for "lately"');
+
+  g.count([counters({ cookie: c.cookies.client, bytesSent: 800, bytesReceived: 20, retransmits: 3 })], 3000);
+  g.ingest(c.close, 3050);
+  d = g.drainInterval(4000);
+  row = d.edges.find((r) => r.edge.id === WEB_DB)!;
+  assert.deepEqual([row.opened, row.closed, row.bytesSent, row.bytesReceived, row.retransmits, row.active], [0, 1, 500, 80, 1, 0], 'only what moved since the last drain');
+  assert.equal(row.rttMeanUs, 250);
+  assert.equal(row.durMeanMs, 50);
+  assert.equal(d.topology.length, 0);
+  assert.equal(g.drainInterval(5000).edges.length, 0, 'nothing moved, nothing open: no row');
+});
+
+test('an interval\'s RTT p95 comes from the connections that closed in it, not from older ones', () => {
+  const g = new LiveGraph(identity);
+  g.startIntervals();
+  for (let i = 0; i < 30; i++) { const c = connection(web, db, 1000 + i, { rttUs: 10_000 }); g.ingest([...c.open, ...c.close], 1100 + i); }
+  assert.equal(g.drainInterval(2000).edges[0].rttP95Us, 10_000);
+  for (let i = 0; i < 30; i++) { const c = connection(web, db, 3000 + i, { rttUs: 100 + i }); g.ingest([...c.open, ...c.close], 3100 + i); }
+  const row = g.drainInterval(4000).edges[0];
+  assert.equal(row.rttP95Us, 128, 'p95 of 100..129');
+  assert.equal(row.rttMeanUs, 114.5);
+  assert.equal(g.snapshot({}, 4000).edges[0].rtt.p95Us, 10_000, 'the live view keeps its recent-connections p95');
+});
+
+test('failures and topology are reported per interval; an edge that came and went in between still gives its counts', () => {
+  const g = new LiveGraph(identity, { idleMs: 1000 });
+  g.startIntervals();
+  const c = connection(web, db, 1000, { sent: 300 });
+  g.ingest([...c.open, ...c.close], 1050);
+  g.tick(5000); // idle: the edge and its nodes leave the map before any drain
+  const d = g.drainInterval(5000);
+  assert.equal(d.edges.length, 1, 'its numbers are not lost');
+  assert.deepEqual([d.edges[0].opened, d.edges[0].bytesSent, d.edges[0].active], [1, 300, 0]);
+  assert.deepEqual(d.topology, [], 'appeared and vanished within one interval: no change to report');
+  assert.ok(d.nodes.has('svc:shop/web'), 'nodes of the rows are described even when gone');
+});
+
+// Issue #8: at start-up, a client port of a connection that predates the agent is reused by a new connection
+// (towards another server) while discovery is still reporting: each end must stay with its own connection.
+for (const [where, cl, sv, other] of [
+  ['loopback', '127.0.0.1', '127.0.0.1', '127.0.0.1'],
+  ['a bridge', '10.0.0.2', '10.0.0.4', '10.0.0.5'],
+] as const) {
+  test(`a client port reused during discovery does not pair with the old connection's other end (${where})`, () => {
+    const g = new LiveGraph(identity);
+    g.discovering = true;
+    const old = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: null, midflight: true, time: 1000, netns: 1, ...p });
+    const cg = where === 'loopback' ? { c: 1, s: 1 } : { c: 100, s: 102 };
+    // Old connection A: client :41602 -> server :5000, its server end reported first...
+    g.ingest([old({ role: 'server', saddr: sv, sport: 5000, daddr: cl, dport: 41602, pid: 15, comm: 'serverA', cgroupId: cg.s })], 1000);
+    // ...then, before its client end, a new connection B from the same client endpoint to another server (:6000).
+    const b = nextCookie(), bs = nextCookie();
+    const base = { saddr: cl, daddr: other, dport: 6000, pid: 20, comm: 'clientB', cgroupId: where === 'loopback' ? 1 : 100, startTime: 2000, netns: 1 };
+    g.ingest([
+      ev({ ...base, type: 'connect', cookie: b, sport: 0, established: false, time: 2000 }),
+      ev({ ...base, type: 'established', cookie: b, sport: 41602, time: 2001 }),
+      ev({ type: 'established', role: 'server', cookie: bs, saddr: other, sport: 6000, daddr: cl, dport: 41602, pid: 30, comm: 'serverB', cgroupId: where === 'loopback' ? 1 : 103, startTime: 2000.5, time: 2001, netns: 1 }),
+    ], 2001);
+    // A new server socket on the old client's endpoint too (connection C to :7000), before A's client end is reported.
+    const cs = nextCookie();
+    g.ingest([ev({ type: 'established', role: 'server', cookie: cs, saddr: other, sport: 7000, daddr: cl, dport: 41603, pid: 31, comm: 'serverC', startTime: 2100, time: 2101, netns: 1, cgroupId: 1 })], 2101);
+    g.ingest([old({ role: 'client', saddr: cl, sport: 41603, daddr: sv, dport: 5001, pid: 16, comm: 'clientA2', cgroupId: cg.c })], 2200);
+    g.ingest([old({ role: 'client', saddr: cl, sport: 41602, daddr: sv, dport: 5000, pid: 16, comm: 'clientA', cgroupId: cg.c })], 2300);
+    g.discovering = false;
+    g.tick(5000);
+    const edges = g.snapshot({}, 5000).edges.map((e) => `${e.source}|${e.target}|${e.port}=${e.connections.active}`).sort();
+    const n = (comm: string, c: typeof WEB_DB | null = null) => c ?? `proc:${comm}`;
+    if (where === 'loopback') {
+      assert.deepEqual(edges, [
+        `${n('clientA')}|${n('serverA')}|5000=1`,
+        `${n('clientA2')}|proc:host|5001=1`, // its server end never came: placed by address
+        `${n('clientB')}|${n('serverB')}|6000=1`,
+        `proc:host|${n('serverC')}|7000=1`,
+      ].sort());
+    } else {
+      assert.deepEqual(edges, [
+        'svc:shop/web|svc:shop/cache|6000=1',
+        'svc:shop/web|svc:shop/db|5000=1',
+        'svc:shop/web|svc:shop/db|5001=1',
+        `svc:shop/web|${n('serverC')}|7000=1`,
+      ].sort());
+    }
+  });
+}

@@ -1,4 +1,6 @@
-// Mean over every sample, p95 over the most recent ones: bounded memory per edge.
+// Bounded-memory summaries of a stream of numbers (RTTs, durations).
+
+/** Mean over every sample, p95 over the most recent ones. */
 export class Distribution {
   private readonly ring: Float64Array;
   private n = 0;
@@ -15,10 +17,54 @@ export class Distribution {
 
   mean(): number { return this.count ? this.sum / this.count : 0; }
 
-  p95(): number {
-    const len = Math.min(this.n, this.ring.length);
-    if (!len) return 0;
-    const sorted = Array.from(this.ring.subarray(0, len)).sort((a, b) => a - b);
-    return sorted[Math.min(len - 1, Math.ceil(len * 0.95) - 1)];
+  p95(): number { return p95Of(this.ring, Math.min(this.n, this.ring.length)); }
+}
+
+/**
+ * Exact count and sum of an interval's samples, and a uniform random sample of
+ * them (reservoir sampling) for its p95; reset at the end of each interval.
+ * Memory grows with the samples up to `max`, so idle edges cost almost nothing.
+ */
+export class IntervalSamples {
+  private buf: Float64Array | null = null;
+  count = 0;
+  sum = 0;
+
+  constructor(private readonly max = 512) {}
+
+  add(v: number): void {
+    const i = this.count++;
+    this.sum += v;
+    if (i < this.max) {
+      if (!this.buf || i >= this.buf.length) {
+        const next = new Float64Array(Math.min(this.max, Math.max(8, i * 2)));
+        if (this.buf) next.set(this.buf);
+        this.buf = next;
+      }
+      this.buf[i] = v;
+    } else {
+      const j = Math.floor(Math.random() * (i + 1));
+      if (j < this.max) this.buf![j] = v;
+    }
   }
+
+  /** Takes a sample back out (a connection moved to another edge): only the count and sum are exact afterwards. */
+  remove(v: number): void {
+    if (this.count <= 0) return;
+    this.count--;
+    this.sum -= v;
+  }
+
+  mean(): number { return this.count ? this.sum / this.count : 0; }
+
+  p95(): number { return this.buf ? p95Of(this.buf, Math.min(this.count, this.max)) : 0; }
+
+  reset(): void { this.count = 0; this.sum = 0; }
+}
+
+/** Nearest-rank 95th percentile of the first `len` values. */
+function p95Of(values: Float64Array, len: number): number {
+  if (len <= 0) return 0;
+  const sorted = values.slice(0, len).sort();
+  return sorted[Math.min(len - 1, Math.ceil(len * 0.95) - 1)];
 }

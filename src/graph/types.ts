@@ -8,8 +8,10 @@ export type NodeKind =
   | 'external' // a server outside this host
   | 'client'; // a remote client connecting to local services
 
-export type FailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'aborted';
-export const FAILURE_REASONS: FailureReason[] = ['refused', 'timeout', 'reset', 'unreachable', 'aborted'];
+// Failure reasons are defined with the events that carry them.
+import type { FailureReason } from '../events/types.js';
+export { FAILURE_REASONS } from '../events/types.js';
+export type { FailureReason } from '../events/types.js';
 
 /** One container or process behind a node. */
 export interface Instance {
@@ -46,8 +48,16 @@ export interface Rates {
   failures: number;
   bytesSent: number; // client -> server
   bytesReceived: number; // server -> client
+  /** TCP segments retransmitted per second; "retransmitting lately" is this over '10s' being above 0. */
+  retransmits?: number;
 }
 
+/**
+ * One edge. Counts (connections opened/closed/failed, bytes, retransmits) are
+ * running totals since the edge appeared on the live map; on a map read from
+ * the history (`at=`, `from`/`to`) they are the totals of that bucket or range
+ * instead. `rates` are per second in both, and are what "lately" should read.
+ */
 export interface GraphEdge {
   id: string; // `${source}|${target}|${port}|${protocol}`
   source: string; // client node id
@@ -63,6 +73,7 @@ export interface GraphEdge {
   };
   bytes: { sent: number; received: number };
   rtt: { meanUs: number; p95Us: number; samples: number };
+  /** TCP segments retransmitted (see above: a running total live, the bucket's or range's count in history). */
   retransmits: number;
   duration: { meanMs: number; p95Ms: number; samples: number };
   firstSeen: number;
@@ -98,7 +109,8 @@ export interface FailureSample {
 
 export interface EdgeDetail extends GraphEdge {
   recentFailures: FailureSample[];
-  series: { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number }[];
+  /** Per second over the last minute; retransmits are segments retransmitted in that second. */
+  series: { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number; retransmits?: number }[];
 }
 
 export interface NodeDetail extends GraphNode {

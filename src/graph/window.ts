@@ -2,7 +2,7 @@
 import type { Rates } from './types.js';
 
 export const WINDOW_SECONDS = 60;
-const FIELDS = 4; // connections, failures, bytesSent, bytesReceived
+const FIELDS = 5; // connections, failures, bytesSent, bytesReceived, retransmits
 
 export class RateWindow {
   private readonly buckets = new Float64Array(WINDOW_SECONDS * FIELDS);
@@ -18,7 +18,7 @@ export class RateWindow {
     return sec;
   }
 
-  add(nowMs: number, connections: number, failures: number, bytesSent: number, bytesReceived: number): void {
+  add(nowMs: number, connections: number, failures: number, bytesSent: number, bytesReceived: number, retransmits = 0): void {
     const sec = this.advance(nowMs);
     if (this.headSec - sec >= WINDOW_SECONDS) return;
     const b = (sec % WINDOW_SECONDS) * FIELDS;
@@ -26,17 +26,18 @@ export class RateWindow {
     this.buckets[b + 1] += failures;
     this.buckets[b + 2] += bytesSent;
     this.buckets[b + 3] += bytesReceived;
+    this.buckets[b + 4] += retransmits;
   }
 
   /** Rates per second over the last `seconds` complete-or-current seconds. */
   rates(nowMs: number, seconds: number): Rates {
     const sec = this.advance(nowMs);
-    const r = [0, 0, 0, 0];
+    const r = [0, 0, 0, 0, 0];
     for (let i = 0; i < seconds; i++) {
       const b = ((sec - i + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
       for (let f = 0; f < FIELDS; f++) r[f] += this.buckets[b + f];
     }
-    return { connections: r[0] / seconds, failures: r[1] / seconds, bytesSent: r[2] / seconds, bytesReceived: r[3] / seconds };
+    return { connections: r[0] / seconds, failures: r[1] / seconds, bytesSent: r[2] / seconds, bytesReceived: r[3] / seconds, retransmits: r[4] / seconds };
   }
 
   /** True when nothing happened in the whole window. */
@@ -46,12 +47,12 @@ export class RateWindow {
   }
 
   /** One point per second, oldest first. */
-  series(nowMs: number): { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number }[] {
+  series(nowMs: number): { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number; retransmits: number }[] {
     const sec = this.advance(nowMs);
     const out = [];
     for (let i = WINDOW_SECONDS - 1; i >= 0; i--) {
       const b = ((sec - i + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
-      out.push({ time: (sec - i) * 1000, connections: this.buckets[b], failures: this.buckets[b + 1], bytesSent: this.buckets[b + 2], bytesReceived: this.buckets[b + 3] });
+      out.push({ time: (sec - i) * 1000, connections: this.buckets[b], failures: this.buckets[b + 1], bytesSent: this.buckets[b + 2], bytesReceived: this.buckets[b + 3], retransmits: this.buckets[b + 4] });
     }
     return out;
   }

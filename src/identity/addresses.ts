@@ -2,8 +2,8 @@
 import net from 'node:net';
 import os from 'node:os';
 import { DEFAULTS } from '../config/defaults.js';
+import { v4FromMappedText } from '../events/address.js';
 
-const MAPPED_V4 = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 
 /**
  * One text form per address, the one the event decoder emits: IPv4 dotted,
@@ -18,8 +18,7 @@ export function canonicalIp(ip: string): string | null {
   if (kind === 4) return bare;
   if (kind !== 6) return null;
   const text = new net.SocketAddress({ address: bare, family: 'ipv6' }).address;
-  const m = MAPPED_V4.exec(text);
-  const out = m ? m[1] : text;
+  const out = v4FromMappedText(text) ?? text;
   if (v6Cache.size >= V6_CACHE_MAX) v6Cache.clear();
   v6Cache.set(ip, out);
   return out;

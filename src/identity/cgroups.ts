@@ -3,9 +3,29 @@
 // interval), and pid -> cgroup paths from /proc/<pid>/cgroup.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroup2Root } from '../discovery/scan.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { parseProcCgroup, type ProcCgroup } from './cgroup.js';
+
+/** Mount point of the cgroup v2 hierarchy (unified, or hybrid's /sys/fs/cgroup/unified), from mountinfo; null if none. */
+export function cgroup2Root(procRoot = '/proc'): string | null {
+  let text = '';
+  try { text = fs.readFileSync(path.join(procRoot, 'self/mountinfo'), 'utf8'); } catch { return null; }
+  for (const line of text.split('\n')) {
+    const parts = line.split(' - ');
+    if (parts.length === 2 && parts[1].startsWith('cgroup2 ')) return line.split(' ')[4];
+  }
+  return null;
+}
+
+/** cgroup v2 id of a process: the inode of its cgroup v2 directory (0 if unknown). */
+export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc'): number {
+  if (!root) return 0;
+  let text = '';
+  try { text = fs.readFileSync(path.join(procRoot, String(pid), 'cgroup'), 'utf8'); } catch { return 0; }
+  const v2 = parseProcCgroup(text).v2;
+  if (v2 === null) return 0;
+  try { return fs.statSync(path.join(root, v2)).ino; } catch { return 0; }
+}
 
 export interface CgroupIndexOptions {
   /** cgroup v2 mount point; found in /proc/self/mountinfo when not given. */

@@ -30,10 +30,7 @@ interface CgroupVerdict { ref: ContainerRef | null; unit: string | null }
 const MAX_VERDICTS = 65536;
 const MAX_SYNTHETIC = 4096;
 
-/** True for Docker's userland proxy, which relays published ports to containers. */
-export function isDockerProxy(owner: Owner): boolean {
-  return owner.kind === 'process' && (owner.comm === 'docker-proxy' || owner.exe === 'docker-proxy');
-}
+export { isDockerProxy } from './types.js';
 
 /**
  * Events: 'change' (ContainerChange) when a container starts, stops, is

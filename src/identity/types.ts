@@ -117,6 +117,11 @@ export type Owner =
     }
   | { kind: 'unknown'; pid: number; comm: string; cgroupId: number };
 
+/** Docker's userland proxy, which relays a published port to its container: its own hop is not an edge of the map. */
+export function isDockerProxy(owner: Owner): boolean {
+  return owner.kind === 'process' && (owner.comm === 'docker-proxy' || owner.exe === 'docker-proxy');
+}
+
 /** What a connection end needs for the owner lookup; the fields of a ConnEvent. */
 export interface OwnerQuery {
   pid: number;

@@ -8,7 +8,8 @@ import { HISTORY_DEFAULTS } from '../config/defaults.js';
 export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips'>;
 
 /** What the store keeps about an edge (a GraphEdge fits). */
-export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
+export type { EdgeDesc } from '../graph/interval.js';
+import type { EdgeDesc } from '../graph/interval.js';
 
 /** A node as stored, in the API's shape (without the numbers, which come from samples). */
 export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }

@@ -12,7 +12,7 @@ import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
 import type { EventLimits } from './events.js';
 import type { Metric } from './queries.js';
-import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from './testing.js';
+import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
 import type { ConnEvent } from '../events/types.js';
 
 const S = 1000, M = 60_000;

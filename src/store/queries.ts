@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type Rates } from '../graph/types.js';
-import type { GraphFilter } from '../graph/live-graph.js';
+import { edgeVisible, type GraphFilter } from '../graph/filter.js';
 import { REASON_BY_CODE } from './schema.js';
 
 /** Numbers of one edge over some buckets, before they become a GraphEdge. */
@@ -139,7 +139,7 @@ export class HistoryQueries {
       const d = dims.get(ref);
       if (!d) continue; // pruned meanwhile
       const s = nodes.get(d.sourceRef), t = nodes.get(d.targetRef);
-      if (!s || !t || !visible(s, t, filter)) continue;
+      if (!s || !t || !edgeVisible(s, t, filter)) continue;
       edges.push(toEdge(d, { ...g, lastSeen: Math.min(g.lastSeen, now) }, spanMs)); // the current bucket ends in the future
       for (const n of new Set([s, t])) {
         const o = outNodes.get(n.id) ?? toNode(n);
@@ -231,7 +231,7 @@ function emptyAgg(): Agg {
 function rates(g: Agg, spanMs: number): Rates {
   const s = Math.max(spanMs, 1) / 1000;
   const r = (v: number) => Math.round((v / s) * 100) / 100;
-  return { connections: r(g.opened), failures: r(g.failed), bytesSent: r(g.sent), bytesReceived: r(g.received) };
+  return { connections: r(g.opened), failures: r(g.failed), bytesSent: r(g.sent), bytesReceived: r(g.received), retransmits: r(g.retransmits) };
 }
 
 function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
@@ -252,17 +252,4 @@ function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
 function toNode(n: StoredNode): GraphNode {
   const { ref: _ref, ...rest } = n;
   return { ...rest, lastSeen: 0, active: 0 };
-}
-
-/** The live map's filter rules (group, include), applied to stored nodes. */
-function visible(a: StoredNode, b: StoredNode, f: GraphFilter): boolean {
-  const kindOk = (n: StoredNode) => {
-    if (!f.include) return true;
-    if (n.kind === 'external') return f.include.has('external');
-    if (n.kind === 'client') return f.include.has('clients') || f.include.has('external');
-    if (n.kind === 'process') return f.include.has('host');
-    return true;
-  };
-  if (!kindOk(a) || !kindOk(b)) return false;
-  return !f.group || a.group === f.group || b.group === f.group;
 }

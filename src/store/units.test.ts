@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { parseRetention, formatRetention } from './retention.js';
 import { parseTime } from './time.js';
 import { planRange, seriesTier, tierAt, type TierSpan } from './plan.js';
-import { intervalMean } from './interval-mean.js';
 import { defaultDataDir } from './paths.js';
 import { BadRequest } from '../api/params.js';
 
@@ -61,19 +60,6 @@ test('range plan: coarse tier for whole buckets, finer for the ends and the part
   assert.equal(seriesTier(now - H, now, 5 * M, spans, 1000), 1, 'step 5m snaps to 1m');
   assert.equal(seriesTier(now - H, now, 1 * S, spans, 1000), 0, 'step 1s snaps to the finest');
   assert.equal(seriesTier(now - 3 * D, now, 10 * S, spans, 1000), 1, 'the finest tier no longer reaches back');
-});
-
-test('interval mean: exact for a fresh edge, no spikes from rounding on a long-lived one', () => {
-  assert.equal(intervalMean(0, 0, 120, 4, 1), 120);
-  assert.equal(intervalMean(100, 2, 150, 4, 1), 200, 'exact while counts are small');
-  // 100000 samples at ~50.4 µs, then 10 more at ~50 µs: rounded means both read 50.
-  assert.equal(intervalMean(50, 100_000, 50, 100_010, 1), 50, 'naive difference would say 50, fine');
-  // Rounded running mean ticks from 50 to 51 with 10 new samples: the naive difference says ~10050 µs.
-  const m = intervalMean(50, 100_000, 51, 100_010, 1);
-  assert.ok(m >= 51 && m < 51 + 1e-9, `steady: ${m}`);
-  // A real shift with enough samples still shows.
-  assert.ok(intervalMean(50, 1000, 95, 2000, 1) > 135);
-  assert.equal(intervalMean(50, 10, 50, 10, 1), 0, 'no new samples');
 });
 
 test('data folder: /var/lib/dhrishti as root, else under the home folder', () => {

@@ -1,5 +1,6 @@
 // Collects events from a real ProbeEngine and waits for the ones a test expects.
 import { ProbeEngine, type EngineOptions } from '../../src/collector/engine.js';
+import { withTraffic } from '../../src/collector/traffic.js';
 import type { ConnEvent } from '../../src/events/types.js';
 
 export class EventLog {
@@ -9,9 +10,10 @@ export class EventLog {
 
   constructor(opts: EngineOptions = {}) {
     this.engine = new ProbeEngine({ flushIntervalMs: 200, ...opts });
-    this.engine.onEvents((batch) => {
+    // Counter updates joined to their socket's latest event, as `dhrishti trace` shows them.
+    withTraffic(this.engine, (batch) => {
       for (const live of batch) {
-        const e = { ...live }; // traffic events are reused by the engine
+        const e = { ...live };
         this.events.push(e);
         for (const w of [...this.waiters]) if (w.pred(e)) { this.waiters.splice(this.waiters.indexOf(w), 1); w.resolve(e); }
       }

@@ -92,3 +92,57 @@ const c = net.connect(Number(port), host, () => { console.log('local ' + c.local
 c.on('error', (e) => console.log('error ' + e.code));
 c.on('close', () => console.log('closed'));
 `;
+
+/** Python client bound to argv[1] (local port) that connects to 127.0.0.1:argv[2], then sends 5000 bytes and holds the connection 3 s. */
+export const PY_BOUND_CLIENT = `
+import socket, sys, time
+lport, port = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', lport))
+print('connecting', flush=True)
+s.connect(('127.0.0.1', port))
+print('connected', flush=True)
+s.sendall(b'x' * 5000)
+time.sleep(3)
+s.close()
+print('done', flush=True)
+`;
+
+/**
+ * Python: opens argv[2] connections to 127.0.0.1:argv[1], each from its own
+ * SO_REUSEADDR-bound port counted up from 10000 (below the ephemeral range;
+ * taken ports are skipped; bind(0) would search the whole range each time);
+ * prints "ports P,P,..." (the first 50) and "open N"; holds them until stdin closes.
+ */
+export const PY_MANY_CLIENTS = `
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+socks, p = [], 10000
+while len(socks) < n and p < 32768:
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(('127.0.0.1', p)); s.connect(('127.0.0.1', port)); socks.append(s)
+    except OSError:
+        s.close()
+    p += 1
+print('ports ' + ','.join(str(s.getsockname()[1]) for s in socks[:50]), flush=True)
+print('open', len(socks), flush=True)
+sys.stdin.read()
+`;
+
+/** Python: for argv[3] seconds, connects from each of the local ports argv[1] (comma separated) to 127.0.0.1:argv[2] and resets at once; prints "cycles N". */
+export const PY_PORT_REUSER = `
+import socket, struct, sys, time
+ports, target, secs = [int(p) for p in sys.argv[1].split(',')], int(sys.argv[2]), float(sys.argv[3])
+end, cycles = time.time() + secs, 0
+while time.time() < end:
+    for p in ports:
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        try:
+            s.bind(('127.0.0.1', p)); s.connect(('127.0.0.1', target)); cycles += 1
+        except OSError:
+            pass
+        s.close()
+    time.sleep(0.02)
+print('cycles', cycles, flush=True)
+`;

@@ -1,6 +1,7 @@
 // `dhrishti trace`: connection events live, as a table (like tcplife) or NDJSON.
 import type { Command } from 'commander';
 import { ProbeEngine } from '../../collector/engine.js';
+import { withTraffic } from '../../collector/traffic.js';
 import type { ConnEvent, EventType } from '../../events/types.js';
 import { positiveInt, positiveNumber, port, ringbufBytes } from '../options.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
@@ -60,7 +61,7 @@ function runTrace(opts: TraceOptions): void {
   let shown = 0;
   const out = process.stdout;
   if (!opts.json) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
-  engine.onEvents((events) => {
+  withTraffic(engine, (events) => {
     let text = '';
     for (const e of events) {
       if (!types.has(e.type)) continue;
@@ -83,7 +84,8 @@ function runTrace(opts: TraceOptions): void {
     console.error(line);
   });
   try {
-    engine.start();
+    const probes = engine.start();
+    console.error(`dhrishti trace: tracing (${probes.filter((p) => p.ok).length} probes attached); Ctrl-C to stop`);
   } catch (e) {
     console.error(`dhrishti trace: ${(e as Error).message}`);
     process.exit(1);

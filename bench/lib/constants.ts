@@ -1,0 +1,40 @@
+// The benchmarks' load shapes, repetitions and targets (the product's own defaults are in src/config/defaults.ts).
+
+/** `npm run bench` (bench/run.ts): load shape, repetitions and the targets printed beside the results. */
+export const BENCH = {
+  /** wrk threads, open connections and seconds per measured run. */
+  wrkThreads: 1,
+  wrkConnections: 32,
+  wrkSeconds: 8,
+  /** Unmeasured wrk run before each condition, so caches and JIT are warm. */
+  warmupSeconds: 2,
+  /** Every condition runs this many times, in alternating order; medians and spreads are reported. */
+  rounds: 5,
+  /** CPUs (taskset lists) for the load generator and the server when pinned; the observers always float. */
+  wrkCpu: '0',
+  serverCpu: '1',
+  /** Synthetic ring buffer records decoded per pass, and passes timed. */
+  decodeRecords: 1_000_000,
+  decodeRepeats: 5,
+  /** Records per decodeBatch call in the smaller-batch variants (a full 4 MiB ring buffer holds 29k records). */
+  decodeBatchRecords: [256, 4096],
+  /** V8 flags the agent runs with: the same as the ./dhrishti launcher's, so the bench measures what ships. */
+  agentNodeFlags: ['--max-semi-space-size=8'],
+  targets: {
+    keepAliveRatio: 0.97,
+    connPerRequestRatio: 0.95,
+    /** The full agent's CPU per 10k new connections. */
+    agentCpuMsPer10kConnections: 50,
+    decodeRecordsPerSec: 2_000_000,
+  },
+} as const;
+
+/** bench/history.ts: the synthetic load written through the history store, and the targets. */
+export const HISTORY_BENCH = {
+  edges: 1000,
+  nodes: 200,
+  hours: 24,
+  /** Each query is timed this many times; the median is reported. */
+  queryRuns: 9,
+  targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
+} as const;

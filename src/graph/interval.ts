@@ -1,0 +1,162 @@
+// What happened on the map since the history store last asked: exact per-edge
+// sums and counts, the samples of the interval's own RTTs, failure samples,
+// and which edges and nodes appeared or vanished. The store drains it once per
+// flush; nothing is diffed or cloned.
+import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode } from './types.js';
+import { IntervalSamples } from './stats.js';
+
+/** An edge's identity, as the store keeps it (a GraphEdge fits). */
+export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
+
+/** Counts on one edge since the last drain. */
+export class IntervalCounts {
+  opened = 0;
+  closed = 0;
+  failed = 0;
+  readonly failedBy = Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>;
+  sent = 0;
+  received = 0;
+  retransmits = 0;
+  /** Smoothed RTT of each connection that closed. */
+  readonly rtt = new IntervalSamples();
+  /** Duration (ms) of each connection that closed and was seen from its start. */
+  readonly duration = new IntervalSamples(0);
+
+  empty(): boolean {
+    return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits;
+  }
+
+  reset(): void {
+    this.opened = this.closed = this.failed = this.sent = this.received = this.retransmits = 0;
+    for (const r of FAILURE_REASONS) this.failedBy[r] = 0;
+    this.rtt.reset();
+    this.duration.reset();
+  }
+}
+
+/** One edge's numbers for one interval. */
+export interface EdgeInterval {
+  edge: EdgeDesc;
+  opened: number;
+  closed: number;
+  failed: number;
+  failedBy: Partial<Record<FailureReason, number>>;
+  bytesSent: number;
+  bytesReceived: number;
+  retransmits: number;
+  /** Open connections at the end of the interval. */
+  active: number;
+  /** Mean and p95 smoothed RTT of the connections that closed in the interval (0 when none was measured). */
+  rttMeanUs: number;
+  rttP95Us: number;
+  /** Mean duration of the connections that closed in the interval (0 when none). */
+  durMeanMs: number;
+}
+
+export type TopologyChange =
+  | { type: 'edge_appeared' | 'edge_vanished'; time: number; edge: EdgeDesc }
+  | { type: 'node_appeared' | 'node_vanished'; time: number; node: GraphNode };
+
+export interface GraphInterval {
+  /** Edges with something to say: activity in the interval, or connections open at its end. */
+  edges: EdgeInterval[];
+  /** Every node the edges and changes refer to (live objects: read them before the next ingest). */
+  nodes: Map<string, GraphNode>;
+  /** Edges and nodes new since the last drain, or gone (net: one that came and went in between is not listed). */
+  topology: TopologyChange[];
+  failures: { edge: EdgeDesc; sample: FailureSample }[];
+  /** Failures in the interval beyond the samples kept. */
+  unsampledFailures: number;
+}
+
+export function intervalRow(e: EdgeDesc, c: IntervalCounts, active: number): EdgeInterval {
+  const failedBy: EdgeInterval['failedBy'] = {};
+  for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
+  return {
+    edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol },
+    opened: c.opened, closed: c.closed, failed: c.failed, failedBy,
+    bytesSent: c.sent, bytesReceived: c.received, retransmits: c.retransmits, active,
+    rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(),
+  };
+}
+
+/** The changes and samples between drains; exists only while a reader drains it (the history store). */
+export class IntervalLog {
+  private appearedEdges = new Set<string>();
+  private vanishedEdges = new Map<string, GraphEdge>();
+  private appearedNodes = new Set<string>();
+  private vanishedNodes = new Map<string, GraphNode>();
+  /** Every node dropped since the last drain: rows and failure samples may still name it. */
+  private goneNodes = new Map<string, GraphNode>();
+  /** Edges dropped with counts not drained yet. */
+  private retired: { e: GraphEdge; counts: IntervalCounts }[] = [];
+  private failures: { edge: EdgeDesc; sample: FailureSample }[] = [];
+  private unsampled = 0;
+
+  constructor(private readonly maxFailureSamples: number) {}
+
+  edgeAdded(id: string): void {
+    if (!this.vanishedEdges.delete(id)) this.appearedEdges.add(id);
+  }
+
+  edgeDropped(e: GraphEdge, counts: IntervalCounts): void {
+    if (!this.appearedEdges.delete(e.id)) this.vanishedEdges.set(e.id, e);
+    if (!counts.empty()) this.retired.push({ e, counts });
+  }
+
+  nodeAdded(id: string): void {
+    if (!this.vanishedNodes.delete(id)) this.appearedNodes.add(id);
+  }
+
+  nodeDropped(n: GraphNode): void {
+    if (!this.appearedNodes.delete(n.id)) this.vanishedNodes.set(n.id, n);
+    this.goneNodes.set(n.id, n);
+  }
+
+  failure(edge: EdgeDesc, sample: FailureSample): void {
+    if (this.failures.length < this.maxFailureSamples) this.failures.push({ edge, sample });
+    else this.unsampled++;
+  }
+
+  /** A failure taken back (its connection moved to another edge). */
+  failureRemoved(): void {
+    if (this.unsampled > 0) this.unsampled--;
+  }
+
+  /** Everything since the last drain; resets the edges' counts. */
+  drain(now: number, edges: ReadonlyMap<string, { e: GraphEdge; counts: IntervalCounts }>, nodeOf: (id: string) => GraphNode | undefined): GraphInterval {
+    const out: GraphInterval = { edges: [], nodes: new Map(), topology: [], failures: this.failures, unsampledFailures: this.unsampled };
+    const node = (id: string) => {
+      if (out.nodes.has(id)) return;
+      const n = nodeOf(id) ?? this.goneNodes.get(id);
+      if (n) out.nodes.set(id, n);
+    };
+    const row = (e: GraphEdge, counts: IntervalCounts, active: number) => {
+      out.edges.push(intervalRow(e, counts, active));
+      node(e.source);
+      node(e.target);
+    };
+    for (const s of edges.values()) {
+      if (!s.counts.empty() || s.e.connections.active > 0) row(s.e, s.counts, s.e.connections.active);
+      s.counts.reset();
+    }
+    for (const r of this.retired) row(r.e, r.counts, 0);
+    for (const id of this.appearedEdges) {
+      const e = edges.get(id)?.e;
+      if (e) { out.topology.push({ type: 'edge_appeared', time: now, edge: e }); node(e.source); node(e.target); }
+    }
+    for (const e of this.vanishedEdges.values()) { out.topology.push({ type: 'edge_vanished', time: now, edge: e }); node(e.source); node(e.target); }
+    for (const id of this.appearedNodes) { const n = nodeOf(id); if (n) { out.topology.push({ type: 'node_appeared', time: now, node: n }); out.nodes.set(id, n); } }
+    for (const n of this.vanishedNodes.values()) { out.topology.push({ type: 'node_vanished', time: now, node: n }); out.nodes.set(n.id, n); }
+    for (const f of this.failures) { node(f.edge.source); node(f.edge.target); }
+    this.appearedEdges = new Set();
+    this.vanishedEdges = new Map();
+    this.appearedNodes = new Set();
+    this.vanishedNodes = new Map();
+    this.goneNodes = new Map();
+    this.retired = [];
+    this.failures = [];
+    this.unsampled = 0;
+    return out;
+  }
+}

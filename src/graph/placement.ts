@@ -1,0 +1,81 @@
+// Where a connection goes on the map: which node each end is (its owner, or
+// its address when the end is not on this host), the docker-proxy rule for
+// published ports, and the cap on outside nodes.
+import type { AddressOwner, Owner, OwnerQuery } from '../identity/types.js';
+import { isDockerProxy } from '../identity/types.js';
+import type { Conn, Side } from './connections.js';
+import { addressNode, ownerNode, containerNode, OTHER_CLIENTS, OTHER_EXTERNAL, type NodeRef } from './naming.js';
+import type { GraphState } from './state.js';
+
+/** What the graph needs from the identity layer. */
+export interface Identity {
+  resolveOwner(q: OwnerQuery): Owner;
+  resolveAddress(ip: string, port?: number): AddressOwner;
+}
+
+export interface Ends { client: NodeRef; server: NodeRef; port: number }
+
+export const edgeId = (client: string, server: string, port: number) => `${client}|${server}|${port}|tcp`;
+
+export class Placement {
+  constructor(
+    private readonly identity: Identity,
+    private readonly state: GraphState,
+    private readonly opts: { maxExternalNodes: number; pairGraceMs: number },
+    private readonly counters: { collapsedEndpoints: number },
+  ) {}
+
+  /** Placed right away when both ends are known, when it is over, or when its peer is outside this host; else after the grace. */
+  ready(c: Conn, now: number): boolean {
+    if (c.client && c.server) return true;
+    if (c.closedAt !== null) return true;
+    const s = (c.client ?? c.server)!;
+    if (this.identity.resolveAddress(s.peerIp, s.peerPort).kind === 'external') return true;
+    return now - c.createdAt >= this.opts.pairGraceMs;
+  }
+
+  /** Client node, server node and server port; null for a proxy's own hop. */
+  ends(c: Conn): Ends | null {
+    let client: NodeRef, server: NodeRef;
+    let port = c.server ? c.server.localPort : c.client!.peerPort;
+    if (c.client) {
+      const o = this.identity.resolveOwner(query(c.client));
+      if (isDockerProxy(o)) return null; // docker-proxy -> container: the hop behind a published port
+      // A namespace with an address of its own that is neither this host's nor a
+      // container's behaves as another host on the network: name it by address.
+      client = o.kind !== 'container' && this.identity.resolveAddress(c.client.localIp).kind === 'external'
+        ? this.outside(addressNode({ kind: 'external' }, c.client.localIp, 'client'))
+        : ownerNode(o);
+    } else {
+      client = this.outside(addressNode(this.identity.resolveAddress(c.server!.peerIp), c.server!.peerIp, 'client'));
+    }
+    if (c.server) {
+      const o = this.identity.resolveOwner(query(c.server));
+      const published = isDockerProxy(o) ? this.identity.resolveAddress(c.server.localIp, c.server.localPort) : null;
+      if (published?.kind === 'host' && published.published) {
+        server = containerNode(published.published.container);
+        port = published.published.containerPort;
+      } else if (o.kind !== 'container' && this.identity.resolveAddress(c.server.localIp).kind === 'external') {
+        server = this.outside(addressNode({ kind: 'external' }, c.server.localIp, 'server'));
+      } else server = ownerNode(o);
+    } else {
+      const a = this.identity.resolveAddress(c.client!.peerIp, c.client!.peerPort);
+      if (a.kind === 'host' && a.published) port = a.published.containerPort;
+      server = this.outside(addressNode(a, c.client!.peerIp, 'server'));
+    }
+    return { client, server, port };
+  }
+
+  /** Caps outside endpoints: past the limit, new ones join an aggregate node. */
+  private outside(ref: NodeRef): NodeRef {
+    if (ref.kind !== 'external' && ref.kind !== 'client') return ref;
+    if (this.state.nodes.has(ref.id)) return ref;
+    if (this.state.externalCount >= this.opts.maxExternalNodes) {
+      this.counters.collapsedEndpoints++;
+      return ref.kind === 'client' ? OTHER_CLIENTS : OTHER_EXTERNAL;
+    }
+    return ref;
+  }
+}
+
+function query(s: Side): OwnerQuery { return { pid: s.pid, cgroupId: s.cgroupId, netns: s.netns, comm: s.comm }; }

@@ -1,0 +1,121 @@
+// The map's state: nodes, edges with their running numbers, remote clients,
+// and a version counter that every change bumps (deltas read changes since a
+// version; removals leave tombstones).
+import type { FailureSample, GraphEdge, GraphNode, Instance, RemoteClient } from './types.js';
+import type { NodeRef } from './naming.js';
+import { RateWindow } from './window.js';
+import { Distribution } from './stats.js';
+import { IntervalCounts, IntervalLog } from './interval.js';
+import { FAILURE_REASONS } from './types.js';
+
+export interface EdgeState {
+  e: GraphEdge;
+  window: RateWindow;
+  rtt: Distribution;
+  duration: Distribution;
+  failures: FailureSample[];
+  /** Version of its last change. */
+  v: number;
+  /** Since the history store last drained the map. */
+  counts: IntervalCounts;
+}
+
+export interface NodeState { n: GraphNode; v: number }
+
+const TOMBSTONES = 10_000;
+
+export class GraphState {
+  readonly nodes = new Map<string, NodeState>();
+  readonly edges = new Map<string, EdgeState>();
+  readonly clients = new Map<string, RemoteClient>();
+  readonly tombstones: { id: string; kind: 'node' | 'edge'; v: number }[] = [];
+  version = 0;
+  /** Outside nodes (external servers, remote clients) on the map, for their cap. */
+  externalCount = 0;
+  /** Set while a reader (the history store) drains intervals. */
+  log: IntervalLog | null = null;
+
+  bump(): number { return ++this.version; }
+
+  /** The edge between two nodes on a port, created if new. */
+  edge(id: string, source: string, target: string, port: number, now: number): EdgeState {
+    let s = this.edges.get(id);
+    if (s) return s;
+    s = {
+      e: {
+        id, source, target, port, protocol: 'tcp',
+        connections: { opened: 0, active: 0, closed: 0, failed: 0, failedBy: Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as GraphEdge['connections']['failedBy'] },
+        bytes: { sent: 0, received: 0 }, rtt: { meanUs: 0, p95Us: 0, samples: 0 }, retransmits: 0,
+        duration: { meanMs: 0, p95Ms: 0, samples: 0 }, firstSeen: now, lastSeen: now,
+        rates: { '10s': zeroRates(), '1m': zeroRates() },
+      },
+      window: new RateWindow(), rtt: new Distribution(), duration: new Distribution(), failures: [], v: 0, counts: new IntervalCounts(),
+    };
+    this.edges.set(id, s);
+    this.log?.edgeAdded(id);
+    return s;
+  }
+
+  dropEdge(id: string): void {
+    const s = this.edges.get(id);
+    if (!s) return;
+    this.edges.delete(id);
+    this.log?.edgeDropped(s.e, s.counts);
+    this.tombstones.push({ id, kind: 'edge', v: this.bump() });
+    this.trimTombstones();
+  }
+
+  /** The node a reference names, created if new, its facts (image, instances, addresses) merged in. */
+  touchNode(ref: NodeRef, now: number): NodeState {
+    let s = this.nodes.get(ref.id);
+    if (!s) {
+      const outside = ref.kind === 'external' || ref.kind === 'client';
+      s = { n: { id: ref.id, kind: ref.kind, label: ref.label, group: ref.group, instances: [], ips: outside ? [ref.label] : [], firstSeen: now, lastSeen: now, active: 0 }, v: 0 };
+      if (outside) this.externalCount++;
+      this.nodes.set(ref.id, s);
+      this.log?.nodeAdded(ref.id);
+    }
+    const n = s.n;
+    n.lastSeen = now;
+    if (ref.image) n.image = ref.image;
+    if (ref.labels) n.labels = ref.labels;
+    const inst = ref.instance;
+    if (inst) {
+      const i = n.instances.findIndex((x) => x.id === inst.id);
+      if (i < 0) {
+        n.instances.push(inst);
+        // Host processes come and go (one per curl); keep the most recent few.
+        if (n.kind === 'process' && n.instances.length > 16) n.instances.shift();
+      } else if (n.instances[i] !== inst) {
+        const old = n.instances[i];
+        const pids = inst.pids.every((p) => old.pids.includes(p)) ? old.pids : [...new Set([...old.pids, ...inst.pids])].slice(-16);
+        n.instances[i] = sameFacts(old, inst) && pids === old.pids ? old : { ...inst, pids };
+      }
+      for (const ip of inst.ips) if (!n.ips.includes(ip)) n.ips.push(ip);
+    }
+    s.v = this.bump();
+    return s;
+  }
+
+  dropNode(id: string): void {
+    const s = this.nodes.get(id);
+    if (!s) return;
+    this.nodes.delete(id);
+    if (s.n.kind === 'external' || s.n.kind === 'client') this.externalCount--;
+    this.log?.nodeDropped(s.n);
+    this.tombstones.push({ id, kind: 'node', v: this.bump() });
+    this.trimTombstones();
+  }
+
+  private trimTombstones(): void {
+    // Only streams far behind need old ones (they get a snapshot instead).
+    if (this.tombstones.length > TOMBSTONES * 2) this.tombstones.splice(0, this.tombstones.length - TOMBSTONES);
+  }
+}
+
+function sameFacts(a: Instance, b: Instance): boolean {
+  return a.name === b.name && a.image === b.image && a.state === b.state && a.startedAt === b.startedAt && a.stoppedAt === b.stoppedAt
+    && a.ips.length === b.ips.length && a.ips.every((ip, k) => ip === b.ips[k]);
+}
+
+function zeroRates() { return { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0 }; }
