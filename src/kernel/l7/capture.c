@@ -1,0 +1,365 @@
+/* Request capture: where the bytes of each socket syscall are found, how a
+ * socket's protocol is recognised, and the parsing loop.
+ *
+ * Kernel subtlety: sock:sock_send_length / sock:sock_recv_length fire inside
+ * sock_sendmsg/sock_recvmsg after the copy, on the syscall's thread, with the
+ * socket. The user registers saved at syscall entry (bpf_task_pt_regs) give
+ * the syscall number and its buffer argument, so one program per direction
+ * sees every socket read and write without sys_enter/sys_exit programs
+ * firing on all file I/O of the host, and without fd tables: a socket is its
+ * cookie, so fd reuse cannot mix two connections. I/O with no user buffer
+ * (io_uring, sendfile, splice, kernel threads) is counted and skipped. */
+
+#include "state.h"
+
+enum dh_l7_first {
+	DH_L7_FIRST_REQUEST = 1, /* travels client -> server */
+	DH_L7_FIRST_REPLY = 2,   /* travels server -> client (a greeting, or a response seen mid-connection) */
+};
+
+#include "http1.c"
+#include "http2.c"
+#include "postgres.c"
+#include "mysql.c"
+#include "redis.c"
+
+static __always_inline int tls_nested(__u64 cookie, int ret, int is_send);
+static __always_inline void tls_remember_recv(__u64 cookie);
+
+#define DH_PF_KTHREAD 0x00200000
+
+/* x86_64 syscall numbers of the socket I/O calls that carry a user buffer. */
+#define DH_NR_READ 0
+#define DH_NR_WRITE 1
+#define DH_NR_READV 19
+#define DH_NR_WRITEV 20
+#define DH_NR_SENDTO 44
+#define DH_NR_RECVFROM 45
+#define DH_NR_SENDMSG 46
+#define DH_NR_RECVMSG 47
+#define DH_NR_RECVMMSG 299
+#define DH_NR_SENDMMSG 307
+
+struct dh_user_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+struct dh_user_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad;
+	__u64 iov;
+	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+};
+
+static __always_inline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
+{
+	struct dh_user_iovec v[DH_L7_IOV];
+	__u32 left = sc->total;
+	if (cnt > DH_L7_IOV)
+		cnt = DH_L7_IOV; /* bytes past the eighth segment cannot be read; framing notices */
+	if (!cnt || bpf_probe_read_user(v, cnt * sizeof(v[0]), (void *)iov))
+		return -1;
+	sc->nseg = 0;
+	for (int i = 0; i < DH_L7_IOV; i++) {
+		if (i >= cnt || !left)
+			break;
+		__u32 n = v[i].len > left ? left : v[i].len;
+		sc->base[i] = v[i].base;
+		sc->len[i] = n;
+		sc->nseg = i + 1;
+		left -= n;
+	}
+	return 0;
+}
+
+/* Fills sc with the user buffer of the syscall in progress; -1 if it has none. */
+static __always_inline int l7_user_io(struct dh_l7_scratch *sc)
+{
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->flags & DH_PF_KTHREAD)
+		return -1;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return -1;
+	long nr = regs->orig_ax;
+	__u64 a1 = regs->si, a2 = regs->dx;
+	struct dh_user_msghdr m;
+	switch (nr) {
+	case DH_NR_READ:
+	case DH_NR_WRITE:
+	case DH_NR_SENDTO:
+	case DH_NR_RECVFROM:
+		sc->base[0] = a1;
+		sc->len[0] = sc->total;
+		sc->nseg = 1;
+		return 0;
+	case DH_NR_READV:
+	case DH_NR_WRITEV:
+		return l7_read_iov(sc, a1, a2);
+	case DH_NR_SENDMMSG:
+	case DH_NR_RECVMMSG:
+		if (a2 != 1) /* the tracepoint fires per message; which one is unknown here */
+			return -1;
+		/* fall through: an mmsghdr starts with its msghdr */
+	case DH_NR_SENDMSG:
+	case DH_NR_RECVMSG:
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1))
+			return -1;
+		return l7_read_iov(sc, m.iov, m.iovlen);
+	}
+#endif
+	return -1;
+}
+
+static __always_inline int l7_is(struct dh_l7_scratch *sc, const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (sc->win[i & 31] != s[i])
+			return 0;
+	return 1;
+}
+
+/* Recognises a protocol from the first bytes of a message; sets *first to the
+ * direction such bytes travel and *init to the request direction's first framing state. */
+static __always_inline __u8 l7_classify(struct dh_l7_scratch *sc, int *first, __u8 *init)
+{
+	__u32 n = l7_load(sc, 0, 32);
+	if (n < 4)
+		return DH_L7_UNKNOWN;
+	__u8 c0 = sc->win[0], c1 = sc->win[1], c2 = sc->win[2];
+	*first = DH_L7_FIRST_REQUEST;
+	if (n >= 8 && h1_method(sc))
+		return DH_L7_HTTP1;
+	if (n >= 24 && l7_is(sc, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24)) {
+		*init = H2_PREFACE;
+		return DH_L7_HTTP2;
+	}
+	if (c0 == 0x16 && c1 == 0x03 && c2 <= 0x04 && n >= 6 && sc->win[5] == 0x01) /* ClientHello */
+		return DH_L7_TLS;
+	int pg = pg_classify(sc, n);
+	if (pg) {
+		*init = pg == 2 ? PG_STARTUP : PG_TYPED;
+		return DH_L7_POSTGRES;
+	}
+	if (redis_classify(sc, n))
+		return DH_L7_REDIS;
+	int mf = my_classify(sc, n);
+	if (mf) {
+		*first = mf;
+		return DH_L7_MYSQL;
+	}
+	*first = DH_L7_FIRST_REPLY;
+	if (n >= 12 && l7_is(sc, "HTTP/1.", 7) && sc->win[8] == ' ')
+		return DH_L7_HTTP1;
+	return DH_L7_UNKNOWN;
+}
+
+/* Parses one syscall's bytes: message after message, skipping bodies. */
+__noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (!sc || !st)
+		return 0;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->flags & DH_L7_D_RESYNC) {
+		d->flags = 0;
+		d->state = 0;
+		d->skip = 0;
+		d->aux = 0;
+		d->depth = 0;
+		if (st->proto == DH_L7_HTTP2)
+			d->state = H2_FRAMES;
+	}
+	for (int i = 0; i < DH_L7_STEPS; i++) {
+		if (sc->cur >= sc->total || (st->flags & DH_L7_F_STOPPED))
+			return 0;
+		if (d->skip) {
+			__u64 left = sc->total - sc->cur;
+			if (d->skip >= left) {
+				d->skip -= left;
+				sc->cur = sc->total;
+				return 0;
+			}
+			sc->cur += d->skip;
+			d->skip = 0;
+			continue;
+		}
+		int r = 1;
+		switch (st->proto) {
+		case DH_L7_HTTP1:
+			r = h1_step(sc, st);
+			break;
+		case DH_L7_HTTP2:
+			r = h2_step(sc, st);
+			break;
+		case DH_L7_POSTGRES:
+			r = pg_step(sc, st);
+			break;
+		case DH_L7_MYSQL:
+			r = my_step(sc, st);
+			break;
+		case DH_L7_REDIS:
+			r = redis_step(sc, st);
+			break;
+		}
+		if (r < 0) {
+			l7_desync(sc, st);
+			return 0;
+		}
+		if (r)
+			return 0;
+	}
+	l7_loss(DH_L7_LOSS_STEPS);
+	l7_desync(sc, st);
+	return 0;
+}
+
+static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
+{
+	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
+	if (!c) {
+		*midflight = 1;
+		return DH_SIDE_UNKNOWN;
+	}
+	*midflight = (c->flags & DH_F_MIDFLIGHT) != 0;
+	return c->side;
+}
+
+/* Feeds one syscall's (or one TLS call's) bytes of a socket to its parser,
+ * recognising the protocol first if the socket is new. */
+static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send)
+{
+	__u64 cookie = sc->cookie;
+	if (!st || st->proto == DH_L7_TLS) {
+		int first = 0;
+		__u8 midflight = 0, init = 0;
+		__u8 side = st ? st->side : l7_side_of(cookie, &midflight);
+		__u8 proto = l7_classify(sc, &first, &init);
+		/* The role comes from the connection; bytes that travel the wrong way for it are not a start. */
+		int from_client = (side == DH_SIDE_CLIENT) == !!is_send;
+		if (proto != DH_L7_UNKNOWN && side != DH_SIDE_UNKNOWN &&
+		    (first == DH_L7_FIRST_REQUEST) != from_client)
+			proto = DH_L7_UNKNOWN;
+		if (proto == DH_L7_UNKNOWN) {
+			if (st) /* TLS plaintext that is not a known protocol: stop looking */
+				st->flags |= DH_L7_F_STOPPED;
+			else {
+				/* The first bytes decide; a socket that predates us gets a few tries
+				 * since its first bytes seen may fall inside a message. */
+				__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+				__u8 v = midflight ? 1 : DH_L7_ATTEMPTS;
+				if (!tries)
+					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
+				else if (*tries < DH_L7_ATTEMPTS)
+					*tries += 1;
+			}
+			return 0;
+		}
+		if (!st) {
+			__u32 zero = 0;
+			struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
+			if (!tmpl)
+				return 0;
+			if (bpf_map_update_elem(&l7_socks, &cookie, tmpl, BPF_NOEXIST)) {
+				l7_loss(DH_L7_LOSS_SOCK_MAP_FULL);
+				return 0;
+			}
+			st = bpf_map_lookup_elem(&l7_socks, &cookie);
+			if (!st)
+				return 0;
+			if (side == DH_SIDE_UNKNOWN) {
+				int sender_is_client = first == DH_L7_FIRST_REQUEST;
+				side = (sender_is_client == !!is_send) ? DH_SIDE_CLIENT : DH_SIDE_SERVER;
+				st->flags |= DH_L7_F_ROLE_INFERRED;
+			}
+			st->side = side;
+			st->pid = bpf_get_current_pid_tgid() >> 32;
+			if (proto == DH_L7_TLS) {
+				st->proto = proto;
+				st->flags |= DH_L7_F_TLS;
+				return 0;
+			}
+		}
+		st->proto = proto;
+		st->dir[0].state = init;
+	}
+	sc->dir = ((st->side == DH_SIDE_CLIENT) == !!is_send) ? 0 : 1;
+	sc->cur = 0;
+	return l7_process(sc, st);
+}
+
+static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&l7_scratch, &zero);
+}
+
+static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int is_send)
+{
+	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
+		return 0;
+	struct dh_l7_config *cfg = l7_cfg();
+	if (!cfg || !cfg->enabled || !is_inet_tcp(sk))
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	if (tls_nested(cookie, ret, is_send))
+		return 0;
+	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
+	if (st) {
+		if (st->flags & DH_L7_F_TLS) {
+			if (!is_send)
+				tls_remember_recv(cookie);
+			return 0;
+		}
+		if (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED))
+			return 0;
+	} else {
+		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+		if (tries && *tries >= DH_L7_ATTEMPTS)
+			return 0;
+	}
+	struct dh_l7_scratch *sc = l7_scratch_get();
+	if (!sc)
+		return 0;
+	sc->total = ret;
+	if (l7_user_io(sc)) {
+		l7_loss(DH_L7_LOSS_SKIPPED_IO);
+		return 0;
+	}
+	sc->now = bpf_ktime_get_boot_ns();
+	sc->cookie = cookie;
+	sc->tls = 0;
+	return l7_feed(sc, st, is_send);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(dh_l7_send, struct sock *sk, int ret, int flags)
+{
+	return l7_capture(sk, ret, flags, 1);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(dh_l7_recv, struct sock *sk, int ret, int flags)
+{
+	return l7_capture(sk, ret, flags, 0);
+}
+
+/* The socket is gone: its aggregate stays until user space has read it. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(dh_l7_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
+	if (st) {
+		st->counts.unpaired += st->nreq;
+		st->nreq = 0;
+		st->flags |= DH_L7_F_CLOSED;
+	}
+	bpf_map_delete_elem(&l7_skip, &cookie);
+	return 0;
+}
