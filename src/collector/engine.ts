@@ -8,6 +8,7 @@ import type { ConnEvent } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
 import { ensureTracefs } from './tracefs.js';
 import fs from 'node:fs';
+import { L7Collector, L7_PROGRAMS, L7_UPROBES, l7MapSizes, type L7Options } from '../l7/collector.js';
 
 export interface EngineOptions {
   ringbufBytes?: number;
@@ -18,6 +19,8 @@ export interface EngineOptions {
   /** Report connections and listeners that predate the agent (default true). */
   discover?: boolean;
   objectPath?: string;
+  /** Request capture (L7): options, or false to leave it out. */
+  l7?: L7Options | false;
 }
 
 export interface EngineStats {
@@ -60,6 +63,10 @@ export class ProbeEngine {
   private tracked = 0;
   private consumerErrors = 0;
   private lastErrorLog = 0;
+  /** Request (L7) collector, when L7 capture is on and the kernel accepted its programs. */
+  l7: L7Collector | null = null;
+  /** Why L7 capture is off, if it is. */
+  l7Unavailable: string | null = null;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.native = loadNative();
@@ -75,17 +82,35 @@ export class ProbeEngine {
     const objectPath = this.opts.objectPath ?? BPF_OBJECT_PATH;
     if (!fs.existsSync(objectPath)) throw new Error(`BPF object not built (${objectPath}); run: npm run setup`);
     ensureTracefs();
-    this.handle = this.native.open(objectPath, {
+    const sizes = {
       events: this.opts.ringbufBytes ?? DEFAULTS.ringbufBytes,
       conns: this.opts.connMapEntries ?? DEFAULTS.connMapEntries,
-    });
+      ...l7MapSizes(this.opts.l7 || {}),
+    };
+    const l7Programs = [...L7_PROGRAMS, ...L7_UPROBES];
+    if (this.opts.l7 === false) {
+      this.handle = this.native.open(objectPath, sizes, l7Programs);
+      this.l7Unavailable = 'turned off';
+    } else {
+      try {
+        this.handle = this.native.open(objectPath, sizes);
+      } catch (e) { // the connection map must not depend on the request capture: load without it
+        this.handle = this.native.open(objectPath, sizes, l7Programs);
+        this.l7Unavailable = `the kernel rejected the L7 programs (${(e as Error).message})`;
+        console.error(`dhrishti: request capture (L7) unavailable: ${this.l7Unavailable}`);
+      }
+    }
     this.probes = this.native.attach(this.handle);
-    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program));
+    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program) && !L7_PROGRAMS.includes(p.program));
     if (missing.length) {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    if (this.opts.l7 !== false && !this.l7Unavailable && this.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
+      this.l7 = new L7Collector(this.native, this.handle, this.clock, this.opts.l7 || {});
+      this.l7.start(this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
       if (!this.handle) return;
@@ -164,6 +189,7 @@ export class ProbeEngine {
     for (const [c, k] of this.known) if (k.gen !== gen) this.known.delete(c);
     this.tracked = m.count;
     this.emit(out);
+    this.l7?.flush();
   }
 
   lossCounts(): { ringbufFull: number; connMapFull: number } {
@@ -207,6 +233,7 @@ export class ProbeEngine {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
     if (!this.handle) return;
+    this.l7?.stop();
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
     this.native.close(this.handle);
     this.handle = null;

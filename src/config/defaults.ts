@@ -150,3 +150,38 @@ export const HISTORY_BENCH = {
   queryRuns: 9,
   targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
 } as const;
+
+/** Requests (L7): what the kernel keeps, how samples are limited, and where TLS libraries are looked for.
+ *  Map sizes are set at load time; the rest is written to the kernel's `l7_config` map. */
+export const L7_DEFAULTS = {
+  /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
+  enabled: true,
+  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, about 700 bytes each). */
+  socketEntries: 8192,
+  /** Sockets remembered as not carrying a known protocol (LRU). */
+  skipEntries: 16384,
+  /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */
+  prefixBytes: 256,
+  /** Samples of failed and slow requests: on, at most this many per second in total, bursts of this many. */
+  samples: true,
+  samplesPerSec: 50,
+  sampleBurst: 20,
+  /** A request at least this slow is sampled. */
+  slowMs: 200,
+  /** Ring buffer for samples, bytes (power of two). */
+  samplesRingbufBytes: 256 * 1024,
+  /** `dhrishti trace --l7`: every request is a sample, up to this many per second. */
+  traceSamplesPerSec: 5000,
+  /** Recent samples kept in memory for the API. */
+  recentSamples: 500,
+  /** TLS plaintext through OpenSSL uprobes; binaries are found through /proc/<pid>/maps. */
+  tls: true,
+  /** Distinct files (libraries or executables) probed at most. */
+  tlsMaxTargets: 32,
+  /** New processes are looked at this often for TLS libraries. */
+  tlsScanIntervalMs: 10_000,
+  /** Processes looked at per scan at most (the rest wait for the next scan). */
+  tlsScanMaxProcesses: 2000,
+  /** Library names whose SSL_* functions are probed when a process maps them. */
+  tlsLibraryPattern: /\/libssl\.so(\.[0-9.]+)?$/,
+} as const;

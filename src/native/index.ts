@@ -8,7 +8,8 @@ export interface MapContents { keySize: number; valueSize: number; count: number
 export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
-  open(objectPath: string, mapSizes: Record<string, number>): Handle;
+  /** Loads the object; programs named in skipPrograms are left out (not loaded, not attached). */
+  open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[]): Handle;
   /** Attaches every program except uprobes and those named in exclude. */
   attach(h: Handle, exclude?: string[]): AttachResult[];
   /** Attaches a uprobe program to a symbol of an ELF file, for every process that maps it. */

@@ -139,11 +139,26 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* open(path, { mapName: maxEntries, ... }) -> handle. Loads but does not attach. */
+static int in_list(napi_env env, napi_value list, const char *name)
+{
+	uint32_t n = 0;
+	if (!list || napi_get_array_length(env, list, &n) != napi_ok)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value v;
+		char buf[128];
+		if (napi_get_element(env, list, i, &v) == napi_ok && get_string(env, v, buf, sizeof buf) && !strcmp(buf, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* open(path, { mapName: maxEntries, ... }[, skipPrograms]) -> handle. Loads but does not attach;
+ * programs named in skipPrograms are not even loaded (a feature the kernel rejects can be left out). */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
+	size_t argc = 3;
+	napi_value argv[3];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	char path[4096];
 	if (argc < 1 || !get_string(env, argv[0], path, sizeof path)) {
@@ -186,6 +201,10 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 		const char *sec = bpf_program__section_name(p);
 		if (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9))
 			bpf_program__set_autoattach(p, false);
+		if (argc >= 3 && in_list(env, argv[2], bpf_program__name(p))) {
+			bpf_program__set_autoload(p, false);
+			bpf_program__set_autoattach(p, false);
+		}
 	}
 	int err = bpf_object__load(obj);
 	if (err) {
@@ -199,20 +218,6 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	NAPI_CALL(env, napi_create_external(env, l, finalize, NULL, &handle));
 	napi_add_env_cleanup_hook(env, cleanup_hook, l);
 	return handle;
-}
-
-static int in_list(napi_env env, napi_value list, const char *name)
-{
-	uint32_t n = 0;
-	if (!list || napi_get_array_length(env, list, &n) != napi_ok)
-		return 0;
-	for (uint32_t i = 0; i < n; i++) {
-		napi_value v;
-		char buf[128];
-		if (napi_get_element(env, list, i, &v) == napi_ok && get_string(env, v, buf, sizeof buf) && !strcmp(buf, name))
-			return 1;
-	}
-	return 0;
 }
 
 /* attach(handle[, exclude]) -> [{ program, ok, error }]: one entry per program, never throws
@@ -231,7 +236,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	struct bpf_program *prog;
 	uint32_t i = 0;
 	bpf_object__for_each_program(prog, l->obj) {
-		if (!bpf_program__autoattach(prog) || in_list(env, exclude, bpf_program__name(prog)))
+		if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog) || in_list(env, exclude, bpf_program__name(prog)))
 			continue;
 		napi_value entry, v;
 		napi_create_object(env, &entry);
