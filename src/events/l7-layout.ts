@@ -13,8 +13,8 @@ export const L7_COMM_LEN = 16;
 export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, pad: 140 } as const;
 export const L7_COUNTS_SIZE = 144;
 
-export const L7_REQ = { start_ns: 0, id: 8, meta: 12 } as const;
-export const L7_REQ_SIZE = 16;
+export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, pad: 20 } as const;
+export const L7_REQ_SIZE = 24;
 
 export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, depth: 32, pad: 33 } as const;
 export const L7_DIR_SIZE = 40;
@@ -22,9 +22,9 @@ export const L7_DIR_SIZE = 40;
 /** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */
 export const L7_SOCK = {
   counts: 0, pid: 144, proto: 148, side: 149, flags: 150, nreq: 151, head: 152, text_len: 153,
-  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 296, hpack: 376, text: 440,
+  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 440, text: 504,
 } as const;
-export const L7_SOCK_SIZE = 696;
+export const L7_SOCK_SIZE = 760;
 
 /** struct dh_l7_sample: one record of the `l7_samples` ring buffer. */
 export const L7_SAMPLE = {

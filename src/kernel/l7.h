@@ -68,11 +68,15 @@ struct dh_l7_counts {
 	__u32 pad;
 };
 
-/* One request in flight: FIFO for ordered protocols, stream table for HTTP/2. */
+/* Requests in flight: FIFO for ordered protocols, stream table for HTTP/2.
+ * Pipelined requests that arrive in one syscall with the same meta share an
+ * entry (same start time), so a deep pipeline fits in a few entries. */
 struct dh_l7_req {
 	__u64 start_ns;
-	__u32 id;     /* sequence number, or HTTP/2 stream id */
-	__u32 meta;   /* protocol bits (HTTP HEAD, error seen, status so far) */
+	__u32 id;     /* sequence number of the first request, or HTTP/2 stream id */
+	__u32 meta;   /* protocol bits: low 16 from the request (HTTP HEAD), high 16 from its response (error seen) */
+	__u32 count;  /* requests in this entry */
+	__u32 pad;
 };
 
 /* Framing state of one direction: where the next message starts. */

@@ -176,19 +176,17 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 			d->state = H2_FRAMES;
 	}
 	for (int i = 0; i < DH_L7_STEPS; i++) {
-		if (sc->cur >= sc->total || (st->flags & DH_L7_F_STOPPED))
-			return 0;
-		if (d->skip) {
-			__u64 left = sc->total - sc->cur;
+		if (d->skip) { /* a body, payload or frame: passed over without reading it */
+			__u64 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
 			if (d->skip >= left) {
 				d->skip -= left;
-				sc->cur = sc->total;
 				return 0;
 			}
 			sc->cur += d->skip;
 			d->skip = 0;
-			continue;
 		}
+		if (sc->cur >= sc->total || (st->flags & DH_L7_F_STOPPED))
+			return 0;
 		int r = 1;
 		switch (st->proto) {
 		case DH_L7_HTTP1:
@@ -355,8 +353,10 @@ int BPF_PROG(dh_l7_destroy, struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
-	if (st) {
-		st->counts.unpaired += st->nreq;
+	if (st) { /* requests still in flight never got their response */
+		for (int i = 0; i < DH_L7_INFLIGHT; i++)
+			if (st->req[i].start_ns)
+				st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
 		st->nreq = 0;
 		st->flags |= DH_L7_F_CLOSED;
 	}

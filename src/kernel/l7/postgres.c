@@ -11,7 +11,7 @@
 
 enum { PG_TYPED = 0, PG_STARTUP = 1, PG_SSL_REPLY = 2 };
 enum { PG_BATCH = 1 };     /* dir.aux (requests): an extended batch is open */
-enum { PG_M_ERROR = 1 };   /* request meta: an ErrorResponse came */
+enum { PG_M_ERROR = 1 << 16 };   /* request meta (response part): an ErrorResponse came */
 
 #define PG_SSL_REQUEST 80877103
 #define PG_GSS_REQUEST 80877104

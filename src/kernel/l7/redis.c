@@ -100,18 +100,17 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 		int h = redis_int(sc, n, &v);
 		if (h < 0 || v <= 0 || v > (1 << 20))
 			return -1;
-		int slot = l7_push(sc, st, 0);
 		/* The command name follows: "$9\r\nSUBSCRIBE\r\n" and kin switch to push mode. */
-		__u32 a = h;
-		if (slot >= 0 && l7_byte(sc, a) == '$' && l7_byte(sc, a + 2) == '\r') {
+		__u32 a = h, meta = 0;
+		if (l7_byte(sc, a) == '$' && l7_byte(sc, a + 2) == '\r') {
 			__u32 len = l7_byte(sc, a + 1) - '0', s = a + 4;
-			if ((len == 9 && redis_upper_is(sc, s, "SUBSCRIBE", 9)) ||
-			    (len == 7 && redis_upper_is(sc, s, "MONITOR", 7)))
-				st->req[slot & (DH_L7_INFLIGHT - 1)].meta |= RD_M_PUSH;
-		} else if (slot >= 0 && l7_byte(sc, a) == '$' && l7_byte(sc, a + 1) == '1' && l7_byte(sc, a + 2) == '0' &&
+			if ((len == 9 && redis_upper_is(sc, s, "SUBSCRIBE", 9)) || (len == 7 && redis_upper_is(sc, s, "MONITOR", 7)))
+				meta = RD_M_PUSH;
+		} else if (l7_byte(sc, a) == '$' && l7_byte(sc, a + 1) == '1' && l7_byte(sc, a + 2) == '0' &&
 			   (redis_upper_is(sc, a + 5, "PSUBSCRIBE", 10) || redis_upper_is(sc, a + 5, "SSUBSCRIBE", 10))) {
-			st->req[slot & (DH_L7_INFLIGHT - 1)].meta |= RD_M_PUSH;
+			meta = RD_M_PUSH;
 		}
+		l7_push(sc, st, meta);
 		sc->cur += h;
 		d->aux = v;
 		d->state = RD_ARGS;

@@ -12,7 +12,8 @@
 
 #define DH_L7_IOV 8        /* iovec segments followed per syscall */
 #define DH_L7_WIN 256      /* bytes read per parsing step */
-#define DH_L7_STEPS 64     /* parsing steps per syscall buffer (messages, chunks, frames) */
+#define DH_L7_STEPS 128    /* parsing steps per syscall buffer (messages, chunks, frames) */
+#define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
 #define DH_L7_ATTEMPTS 8   /* buffers tried before a socket is declared not L7 */
 
 enum dh_l7_dir_flag {
@@ -192,17 +193,29 @@ __noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u
 	return 0;
 }
 
-/* A request starts (ordered protocols): appended to the FIFO. Returns its slot or -1. */
+/* A request starts (ordered protocols): appended to the FIFO, or merged into
+ * the last entry when it came in the same syscall with the same meta. Returns its slot or -1. */
 static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta)
 {
+	st->seq++;
+	if (st->nreq) {
+		__u32 last = (st->head + st->nreq - 1) & (DH_L7_INFLIGHT - 1);
+		struct dh_l7_req *r = &st->req[last];
+		if (r->start_ns == sc->now && r->meta == meta && r->count < 0xffff) {
+			r->count++;
+			l7_keep_text(sc, st, st->seq);
+			return last;
+		}
+	}
 	if (st->nreq >= DH_L7_INFLIGHT) {
 		l7_loss(DH_L7_LOSS_INFLIGHT_FULL);
 		return -1;
 	}
 	__u32 slot = (st->head + st->nreq) & (DH_L7_INFLIGHT - 1);
 	st->req[slot].start_ns = sc->now;
-	st->req[slot].id = ++st->seq;
+	st->req[slot].id = st->seq;
 	st->req[slot].meta = meta;
+	st->req[slot].count = 1;
 	st->nreq++;
 	l7_keep_text(sc, st, st->seq);
 	return slot;
@@ -276,7 +289,7 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->flags = why | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
 	s->pad = 0;
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
-	if (st->text_id == id && st->text_len) {
+	if (st->text_id == id && st->text_len) { /* the newest request's text only */
 		s->flags |= DH_L7_S_TEXT;
 		s->text_len = st->text_len;
 		__builtin_memcpy(s->text, st->text, DH_L7_TEXT);
@@ -313,8 +326,15 @@ static __always_inline void l7_pop(struct dh_l7_scratch *sc, struct dh_l7_sock *
 		return;
 	}
 	__u32 slot = st->head & (DH_L7_INFLIGHT - 1);
-	l7_account(sc, st, st->req[slot].id, st->req[slot].start_ns, cls, status);
-	st->req[slot].start_ns = 0;
+	struct dh_l7_req *r = &st->req[slot];
+	l7_account(sc, st, r->id, r->start_ns, cls, status);
+	if (r->count > 1) { /* the next request of a pipelined burst */
+		r->count--;
+		r->id++;
+		r->meta &= ~DH_L7_M_RESPONSE;
+		return;
+	}
+	r->start_ns = 0;
 	st->head = (slot + 1) & (DH_L7_INFLIGHT - 1);
 	st->nreq--;
 }
@@ -331,7 +351,9 @@ static __always_inline struct dh_l7_req *l7_head(struct dh_l7_sock *st)
 static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 {
 	l7_loss(DH_L7_LOSS_DESYNC);
-	st->counts.unpaired += st->nreq;
+	for (int i = 0; i < DH_L7_INFLIGHT; i++)
+		if (i < st->nreq)
+			st->counts.unpaired += st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)].count;
 	st->nreq = 0;
 	st->head = 0;
 	for (int i = 0; i < DH_L7_INFLIGHT; i++)
