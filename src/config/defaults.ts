@@ -156,7 +156,7 @@ export const HISTORY_BENCH = {
 export const L7_DEFAULTS = {
   /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
   enabled: true,
-  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 760 bytes each). */
+  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each). */
   socketEntries: 8192,
   /** Sockets remembered as not carrying a known protocol (LRU). */
   skipEntries: 16384,

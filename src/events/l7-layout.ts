@@ -8,6 +8,7 @@ export const L7_INFLIGHT = 8;
 export const L7_TEXT = 256;
 export const L7_HPACK = 16;
 export const L7_COMM_LEN = 16;
+export const L7_CARRY = 32;
 
 /** struct dh_l7_counts: monotonic per-socket counters. */
 export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, pad: 140 } as const;
@@ -16,15 +17,15 @@ export const L7_COUNTS_SIZE = 144;
 export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, pad: 20 } as const;
 export const L7_REQ_SIZE = 24;
 
-export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, depth: 32, pad: 33 } as const;
-export const L7_DIR_SIZE = 40;
+export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, depth: 32, carry_len: 33, pad: 34, carry: 40 } as const;
+export const L7_DIR_SIZE = 72;
 
 /** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */
 export const L7_SOCK = {
   counts: 0, pid: 144, proto: 148, side: 149, flags: 150, nreq: 151, head: 152, text_len: 153,
-  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 440, text: 504,
+  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 504, text: 568,
 } as const;
-export const L7_SOCK_SIZE = 760;
+export const L7_SOCK_SIZE = 824;
 
 /** struct dh_l7_sample: one record of the `l7_samples` ring buffer. */
 export const L7_SAMPLE = {
@@ -61,5 +62,6 @@ export const L7_ENUM_NAMES = {
 export const L7_ARRAYS = {
   dh_l7_counts: { requests: L7_CLASSES, buckets: L7_BUCKETS },
   dh_l7_sock: { req: L7_INFLIGHT, hpack: L7_HPACK, text: L7_TEXT },
+  dh_l7_dir: { carry: L7_CARRY },
   dh_l7_sample: { comm: L7_COMM_LEN, text: L7_TEXT },
 } as const;

@@ -15,6 +15,7 @@
 #define DH_L7_TEXT 256    /* request prefix kept for samples */
 #define DH_L7_HPACK 16    /* newest HPACK dynamic-table insertions remembered per socket */
 #define DH_L7_COMM_LEN 16
+#define DH_L7_CARRY 32    /* bytes of a cut header kept for the next syscall */
 
 enum dh_l7_proto {
 	DH_L7_UNKNOWN = 0,
@@ -88,7 +89,9 @@ struct dh_l7_dir {
 	__u8 state;   /* protocol-specific framing state */
 	__u8 flags;   /* enum dh_l7_dir_flag */
 	__u8 depth;   /* Redis: nesting level */
-	__u8 pad[7];
+	__u8 carry_len;
+	__u8 pad[6];
+	__u8 carry[DH_L7_CARRY]; /* a message header cut by the end of the last syscall's bytes */
 };
 
 /* Value of the `l7_socks` map (key: socket cookie). */

@@ -160,7 +160,78 @@ static __always_inline __u8 l7_classify(struct dh_l7_scratch *sc, int *first, __
 	return DH_L7_UNKNOWN;
 }
 
-/* Parses one syscall's bytes: message after message, skipping bodies. */
+struct dh_l7_loop {
+	struct dh_l7_scratch *sc;
+	struct dh_l7_sock *st;
+};
+
+/* One parsing step: pass over a body, then read one message header (or chunk, frame, value). */
+static long l7_step(__u32 i, void *ctx)
+{
+	struct dh_l7_loop *lp = ctx;
+	struct dh_l7_scratch *sc = lp->sc;
+	struct dh_l7_sock *st = lp->st;
+	if (!sc || !st)
+		return 1;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->skip) { /* a body, payload or frame: passed over without reading it */
+		__u64 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
+		if (d->skip > left) {
+			d->skip -= left;
+			sc->cur = sc->total;
+			return 1;
+		}
+		sc->cur += d->skip;
+		d->skip = 0;
+	}
+	if (sc->cur >= sc->total) {
+		/* a Redis bulk reply that ends with the data ends its value now, not at the next read */
+		if (st->proto == DH_L7_REDIS && sc->dir == 1 && d->state == RD_BULK_DONE)
+			redis_step(sc, st);
+		return 1;
+	}
+	if (st->flags & DH_L7_F_STOPPED)
+		return 1;
+	int r = 1;
+	switch (st->proto) {
+	case DH_L7_HTTP1:
+		r = h1_step(sc, st);
+		break;
+	case DH_L7_HTTP2:
+		r = h2_step(sc, st);
+		break;
+	case DH_L7_POSTGRES:
+		r = pg_step(sc, st);
+		break;
+	case DH_L7_MYSQL:
+		r = my_step(sc, st);
+		break;
+	case DH_L7_REDIS:
+		r = redis_step(sc, st);
+		break;
+	}
+	if (r == DH_L7_MORE) { /* keep the cut header for the next syscall */
+		__u32 rem = sc->total - sc->cur;
+		if (rem > DH_L7_CARRY || !rem || l7_load(sc, sc->cur, rem) != rem) {
+			l7_desync(sc, st);
+			return 1;
+		}
+		for (int k = 0; k < DH_L7_CARRY; k++)
+			if (k < rem)
+				d->carry[k] = sc->win[k];
+		d->carry_len = rem;
+		sc->cur = sc->total;
+		return 1;
+	}
+	if (r < 0) {
+		l7_desync(sc, st);
+		return 1;
+	}
+	return r ? 1 : 0;
+}
+
+/* Parses one syscall's bytes: message after message, skipping bodies. A deep
+ * pipeline in one buffer takes many steps, so the loop is bpf_loop's. */
 __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 {
 	if (!sc || !st)
@@ -172,48 +243,19 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		d->skip = 0;
 		d->aux = 0;
 		d->depth = 0;
-		if (st->proto == DH_L7_HTTP2)
-			d->state = H2_FRAMES;
+		d->carry_len = 0;
 	}
-	for (int i = 0; i < DH_L7_STEPS; i++) {
-		if (d->skip) { /* a body, payload or frame: passed over without reading it */
-			__u64 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
-			if (d->skip >= left) {
-				d->skip -= left;
-				return 0;
-			}
-			sc->cur += d->skip;
-			d->skip = 0;
-		}
-		if (sc->cur >= sc->total || (st->flags & DH_L7_F_STOPPED))
-			return 0;
-		int r = 1;
-		switch (st->proto) {
-		case DH_L7_HTTP1:
-			r = h1_step(sc, st);
-			break;
-		case DH_L7_HTTP2:
-			r = h2_step(sc, st);
-			break;
-		case DH_L7_POSTGRES:
-			r = pg_step(sc, st);
-			break;
-		case DH_L7_MYSQL:
-			r = my_step(sc, st);
-			break;
-		case DH_L7_REDIS:
-			r = redis_step(sc, st);
-			break;
-		}
-		if (r < 0) {
-			l7_desync(sc, st);
-			return 0;
-		}
-		if (r)
-			return 0;
+	/* a header cut at the end of the last syscall comes first */
+	sc->carry_len = d->carry_len > DH_L7_CARRY ? 0 : d->carry_len;
+	__builtin_memcpy(sc->carry, d->carry, DH_L7_CARRY);
+	d->carry_len = 0;
+	sc->total += sc->carry_len;
+	struct dh_l7_loop lp = {.sc = sc, .st = st};
+	bpf_loop(DH_L7_STEPS, l7_step, &lp, 0);
+	if (sc->cur < sc->total && !(st->flags & DH_L7_F_STOPPED) && !d->skip) {
+		l7_loss(DH_L7_LOSS_STEPS);
+		l7_desync(sc, st);
 	}
-	l7_loss(DH_L7_LOSS_STEPS);
-	l7_desync(sc, st);
 	return 0;
 }
 
@@ -332,6 +374,7 @@ static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int i
 	sc->now = bpf_ktime_get_boot_ns();
 	sc->cookie = cookie;
 	sc->tls = 0;
+	sc->carry_len = 0;
 	return l7_feed(sc, st, is_send);
 }
 

@@ -250,7 +250,7 @@ static __always_inline int h1_chunk(struct dh_l7_scratch *sc, struct dh_l7_dir *
 		}
 	}
 	if (nl < 0)
-		return -1; /* chunk-size line split across syscalls */
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	sc->cur += nl + 1;
 	if (!size) {
 		d->state = H1_TRAILERS;
@@ -270,6 +270,8 @@ __noinline int h1_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	switch (d->state) {
 	case H1_START:
 		n = l7_load(sc, sc->cur, DH_L7_WIN);
+		if (n < 16 && l7_at_end(sc, n))
+			return DH_L7_MORE; /* a start line cut by the end of the data */
 		if (n < 8)
 			return -1;
 		if (sc->dir == 0) {

@@ -226,7 +226,9 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
 	if (d->state == H2_PREFACE) {
 		__u32 n = l7_load(sc, sc->cur, 24);
-		if (n < 24 || sc->win[0] != 'P' || sc->win[1] != 'R' || sc->win[2] != 'I')
+		if (n < 24)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		if (sc->win[0] != 'P' || sc->win[1] != 'R' || sc->win[2] != 'I')
 			return -1;
 		sc->cur += 24;
 		d->state = H2_FRAMES;
@@ -234,7 +236,7 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	}
 	__u32 n = l7_load(sc, sc->cur, 9);
 	if (n < 9)
-		return -1; /* frame header split across syscalls */
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 *w = sc->win;
 	__u32 len = (__u32)w[0] << 16 | (__u32)w[1] << 8 | w[2];
 	__u8 type = w[3], flags = w[4];

@@ -14,6 +14,13 @@
 #define MY_COM_STMT_SEND_LONG_DATA 0x18
 #define MY_COM_STMT_CLOSE 0x19
 
+enum { MY_CMD = 1 }; /* requests: a command header was read alone */
+
+static __always_inline int my_is_command(__u8 c)
+{
+	return c != MY_COM_QUIT && c != MY_COM_STMT_CLOSE && c != MY_COM_STMT_SEND_LONG_DATA && c < 0x20;
+}
+
 /* The server greeting (sent by the server) or, mid-connection, a whole COM_QUERY. */
 static __always_inline int my_classify(struct dh_l7_scratch *sc, __u32 n)
 {
@@ -34,18 +41,31 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		return 1;
 	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
 	__u32 n = l7_load(sc, sc->cur, 8);
-	if (n < 4)
-		return -1;
+	if (n < 1 || (n < 4 && d->state != MY_CMD))
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 *w = sc->win;
 	if (w[0] == 0x16 && w[1] == 0x03 && w[2] <= 0x04) { /* TLS after the client's SSLRequest */
 		st->flags |= DH_L7_F_TLS;
 		return 1;
 	}
+	if (d->state == MY_CMD) { /* the payload of a command packet whose header came alone */
+		d->state = 0;
+		if (my_is_command(w[0]))
+			l7_push(sc, st, w[0]);
+		d->skip = d->aux;
+		return 0;
+	}
 	__u32 len = w[0] | (__u32)w[1] << 8 | (__u32)w[2] << 16;
 	__u8 seq = w[3], first = n > 4 ? w[4] : 0;
+	if (sc->dir == 0 && seq == 0 && n == 4 && len) {
+		/* servers read the 4-byte header first, then the payload: decide at the payload */
+		d->state = MY_CMD;
+		d->aux = len;
+		sc->cur += 4;
+		return 0;
+	}
 	if (sc->dir == 0) {
-		if (seq == 0 && len >= 1 && first != MY_COM_QUIT && first != MY_COM_STMT_CLOSE &&
-		    first != MY_COM_STMT_SEND_LONG_DATA)
+		if (seq == 0 && len >= 1 && my_is_command(first))
 			l7_push(sc, st, first);
 	} else if (seq >= 1 && st->nreq) {
 		int err = len >= 1 && first == 0xff;

@@ -45,7 +45,7 @@ static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_soc
 	__u32 n = l7_load(sc, sc->cur, 8);
 	if (d->state == PG_STARTUP) {
 		if (n < 8)
-			return -1;
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		__u32 len = pg_be32(sc, 0), code = pg_be32(sc, 4);
 		if (len < 8 || len > 10000)
 			return -1;
@@ -58,7 +58,7 @@ static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_soc
 		return 0;
 	}
 	if (n < 5)
-		return -1;
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 t = sc->win[0];
 	__u32 len = pg_be32(sc, 1);
 	if (len < 4 || len > (1 << 30))
@@ -102,7 +102,7 @@ static __always_inline int pg_reply(struct dh_l7_scratch *sc, struct dh_l7_sock 
 		return sc->win[0] == 'N' ? 0 : -1;
 	}
 	if (n < 5)
-		return -1;
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 t = sc->win[0];
 	__u32 len = pg_be32(sc, 1);
 	if (len < 4 || len > (1 << 30) || t < '1' || t > 'z')

@@ -84,10 +84,12 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 	__u32 n = l7_load(sc, sc->cur, 64);
 	__s64 v = 0;
 	if (d->state == RD_ARGS) {
-		if (sc->win[0] != '$')
+		if (n && sc->win[0] != '$')
 			return -1;
 		int h = redis_int(sc, n, &v);
-		if (h < 0 || v < 0)
+		if (h < 0)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		if (v < 0)
 			return -1;
 		sc->cur += h;
 		d->skip = v + 2;
@@ -98,7 +100,9 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 	__u8 c = sc->win[0];
 	if (c == '*') {
 		int h = redis_int(sc, n, &v);
-		if (h < 0 || v <= 0 || v > (1 << 20))
+		if (h < 0)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		if (v <= 0 || v > (1 << 20))
 			return -1;
 		/* The command name follows: "$9\r\nSUBSCRIBE\r\n" and kin switch to push mode. */
 		__u32 a = h, meta = 0;
@@ -116,6 +120,10 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 		d->state = RD_ARGS;
 		return 0;
 	}
+	if (c == '\r' || c == '\n') { /* an empty inline line: the server ignores it, no reply */
+		sc->cur += (c == '\r' && sc->win[1] == '\n') ? 2 : 1;
+		return 0;
+	}
 	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') { /* inline command: one line */
 		for (int i = 0; i < 64; i++) {
 			if (i >= n)
@@ -126,6 +134,8 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 				return 0;
 			}
 		}
+		if (l7_at_end(sc, n))
+			return DH_L7_MORE;
 	}
 	return -1;
 }
@@ -168,7 +178,7 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	case '$': case '!': case '=': {
 		int h = redis_int(sc, n, &v);
 		if (h < 0)
-			return -1;
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		sc->cur += h;
 		if (v < 0) {
 			redis_value_done(sc, st, d);
@@ -181,7 +191,7 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	case '*': case '~': case '>': case '%': case '|': {
 		int h = redis_int(sc, n, &v);
 		if (h < 0)
-			return -1;
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		sc->cur += h;
 		if (t == '%' || t == '|')
 			v *= 2;

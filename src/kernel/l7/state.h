@@ -12,7 +12,7 @@
 
 #define DH_L7_IOV 8        /* iovec segments followed per syscall */
 #define DH_L7_WIN 256      /* bytes read per parsing step */
-#define DH_L7_STEPS 128    /* parsing steps per syscall buffer (messages, chunks, frames) */
+#define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
 #define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
 #define DH_L7_ATTEMPTS 8   /* buffers tried before a socket is declared not L7 */
 
@@ -91,6 +91,9 @@ struct dh_l7_scratch {
 	__u8 pad;
 	__u16 h2_status; /* HTTP/2 header block: :status found */
 	__u16 h2_grpc;   /* ... grpc-status + 1 found */
+	__u32 carry_len; /* bytes of the last syscall that come before this one's (a cut header) */
+	__u32 carry_pad;
+	__u8 carry[DH_L7_CARRY];
 	__u64 s_lat;     /* the request l7_sample() looks at */
 	__u32 s_id, s_cls, s_status, s_pad;
 	__u8 win[DH_L7_WIN * 3]; /* a window, room for reads past it, and slack for the verifier's bounds */
@@ -117,7 +120,8 @@ static __always_inline struct dh_l7_config *l7_cfg(void)
 }
 
 /* Copies up to len (<= DH_L7_WIN) bytes at offset off of the syscall's data
- * into sc->win; returns the number copied. Follows iovec segments. */
+ * into sc->win; returns the number copied. Offsets count the carried bytes of
+ * a cut header first, then the syscall's own bytes across its iovec segments. */
 __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 {
 	__u32 done = 0;
@@ -127,6 +131,17 @@ __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 		len = sc->total - off;
 	if (len > DH_L7_WIN)
 		len = DH_L7_WIN;
+	if (off < sc->carry_len) {
+		for (int k = 0; k < DH_L7_CARRY; k++) {
+			if (off + k >= sc->carry_len || done >= len)
+				break;
+			sc->win[k] = sc->carry[(off + k) & (DH_L7_CARRY - 1)];
+			done++;
+		}
+		off = 0;
+	} else {
+		off -= sc->carry_len;
+	}
 	for (int i = 0; i < DH_L7_IOV; i++) {
 		if (i >= sc->nseg || done >= len)
 			break;
@@ -155,6 +170,16 @@ __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 		sc->win[done & (DH_L7_WIN * 2 - 1)] = 0;
 	return done;
 }
+
+/* The loaded n bytes run to the end of the syscall's data: a header that is
+ * not complete in them may continue in the next syscall. */
+static __always_inline int l7_at_end(struct dh_l7_scratch *sc, __u32 n)
+{
+	return sc->cur + n >= sc->total;
+}
+
+/* Return value of a step whose message header is cut by the end of the data. */
+#define DH_L7_MORE 2
 
 /* An index into sc->win the verifier can bound (clang would fold a plain mask away). */
 static __always_inline __u32 l7_idx(__u32 i)
@@ -361,6 +386,7 @@ static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_soc
 	for (int d = 0; d < 2; d++) {
 		st->dir[d].flags = DH_L7_D_RESYNC;
 		st->dir[d].skip = 0;
+		st->dir[d].carry_len = 0;
 	}
 	sc->cur = sc->total;
 }

@@ -97,6 +97,7 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 	sc->now = bpf_ktime_get_boot_ns();
 	sc->cookie = cookie;
 	sc->tls = 1;
+	sc->carry_len = 0;
 	l7_feed(sc, st, is_send);
 }
 

@@ -19,8 +19,12 @@ test('COM_QUERY and COM_STMT_PREPARE: normalised; COM_STMT_EXECUTE: statement id
   assert.deepEqual(describeMysql(packet(0x0e, Buffer.alloc(0))), { method: 'PING' });
 });
 
-test('not a command packet: null', () => {
-  assert.equal(describeMysql(Buffer.from([5, 0, 0, 1, 3, 0x41, 0x41, 0x41, 0x41])), null, 'sequence 1');
+test('payload only (the server read the header apart)', () => {
+  assert.deepEqual(describeMysql(Buffer.concat([Buffer.from([3]), Buffer.from('select 7')])), { method: 'SELECT', target: 'select ?' });
+});
+
+test('not a command: null', () => {
+  assert.equal(describeMysql(Buffer.from([5, 0, 0, 1, 0x99, 0x41, 0x41, 0x41, 0x41])), null);
   assert.equal(describeMysql(packet(0x99, Buffer.alloc(3))), null);
 });
 
