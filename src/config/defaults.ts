@@ -182,6 +182,8 @@ export const L7_DEFAULTS = {
   tlsScanIntervalMs: 10_000,
   /** Processes looked at per scan at most (the rest wait for the next scan). */
   tlsScanMaxProcesses: 2000,
+  /** The host's OpenSSL, probed at start so short-lived clients (curl) are covered from their first call. */
+  tlsHostLibraries: ['/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/lib/aarch64-linux-gnu/libssl.so.3', '/usr/lib64/libssl.so.3', '/usr/lib/libssl.so.3'],
   /** Library names whose SSL_* functions are probed when a process maps them. */
   tlsLibraryPattern: /\/libssl\.so(\.[0-9.]+)?$/,
 } as const;

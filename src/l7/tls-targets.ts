@@ -46,6 +46,7 @@ export class TlsTargets {
   }
 
   start(): void {
+    for (const lib of L7_DEFAULTS.tlsHostLibraries) if (fs.existsSync(lib)) this.probeFile(lib, lib);
     this.scan();
     this.timer = setInterval(() => this.scan(), this.opts.scanIntervalMs ?? L7_DEFAULTS.tlsScanIntervalMs);
     this.timer.unref();
@@ -95,7 +96,11 @@ export class TlsTargets {
   }
 
   private probe(pid: number, path: string): number {
-    const viaRoot = `${this.proc}/${pid}/root${path}`;
+    return this.probeFile(`${this.proc}/${pid}/root${path}`, path);
+  }
+
+  /** Puts the uprobes on one file (by its path here), once per file; returns 1 if newly probed. */
+  private probeFile(viaRoot: string, path: string): number {
     let id: string;
     try {
       const st = fs.statSync(viaRoot);

@@ -12,6 +12,9 @@
 
 #include "state.h"
 
+/* l7_skip values: directions already looked at, and tries for sockets that predate us. */
+enum { DH_L7_SKIP_SEND = 1, DH_L7_SKIP_RECV = 2, DH_L7_SKIP_MIDFLIGHT = 4, DH_L7_SKIP_TRY = 8 };
+
 enum dh_l7_first {
 	DH_L7_FIRST_REQUEST = 1, /* travels client -> server */
 	DH_L7_FIRST_REPLY = 2,   /* travels server -> client (a greeting, or a response seen mid-connection) */
@@ -289,14 +292,19 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			if (st) /* TLS plaintext that is not a known protocol: stop looking */
 				st->flags |= DH_L7_F_STOPPED;
 			else {
-				/* The first bytes decide; a socket that predates us gets a few tries
+				/* The first bytes each way decide (a server may speak first, like an
+				 * HTTP/2 server's SETTINGS); a socket that predates us gets a few tries,
 				 * since its first bytes seen may fall inside a message. */
 				__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
-				__u8 v = midflight ? 1 : DH_L7_ATTEMPTS;
-				if (!tries)
+				__u8 bit = is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV;
+				if (!tries) {
+					__u8 v = bit | (midflight ? DH_L7_SKIP_MIDFLIGHT | DH_L7_SKIP_TRY : 0);
 					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
-				else if (*tries < DH_L7_ATTEMPTS)
-					*tries += 1;
+				} else {
+					*tries |= bit;
+					if ((*tries & DH_L7_SKIP_MIDFLIGHT) && (*tries >> 3) < DH_L7_ATTEMPTS)
+						*tries += DH_L7_SKIP_TRY;
+				}
 			}
 			return 0;
 		}
@@ -360,7 +368,8 @@ static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int i
 			return 0;
 	} else {
 		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
-		if (tries && *tries >= DH_L7_ATTEMPTS)
+		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS
+							       : (*tries & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV))))
 			return 0;
 	}
 	struct dh_l7_scratch *sc = l7_scratch_get();

@@ -152,7 +152,7 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 kind, __u8 ex)
 /* Bytes an SSL call moved: its return value, or *len_ptr for the _ex forms. */
 static __always_inline __u32 tls_bytes(struct pt_regs *ctx, struct dh_tls_call *c)
 {
-	long ret = PT_REGS_RC(ctx);
+	int ret = (int)PT_REGS_RC(ctx); /* an int in eax: the upper half of rax is not its sign */
 	if (c->ex) {
 		__u64 n = 0;
 		if (ret != 1 || bpf_probe_read_user(&n, sizeof(n), (void *)c->len_ptr))
