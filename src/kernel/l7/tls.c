@@ -37,6 +37,15 @@ struct {
 	__type(value, struct dh_tls_call);
 } tls_calls SEC(".maps");
 
+/* Plaintext written to a memory BIO, waiting for the thread's next socket write
+ * (apart from tls_calls: Node calls SSL_read before it flushes the ciphertext). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct dh_tls_call);
+} tls_pending SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -105,19 +114,20 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 static __always_inline int tls_nested(__u64 cookie, int ret, int is_send)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
+	if (is_send) {
+		struct dh_tls_call *p = bpf_map_lookup_elem(&tls_pending, &tid);
+		if (p) {
+			__u64 ssl = p->ssl, buf = p->buf;
+			__u32 len = p->len;
+			bpf_map_delete_elem(&tls_pending, &tid);
+			tls_learn(ssl, cookie);
+			tls_feed(cookie, buf, len, 1);
+			return 1;
+		}
+	}
 	struct dh_tls_call *c = bpf_map_lookup_elem(&tls_calls, &tid);
 	if (!c)
 		return 0;
-	if (c->kind == TLS_PENDING_WRITE) {
-		if (!is_send)
-			return 0;
-		__u64 ssl = c->ssl, buf = c->buf;
-		__u32 len = c->len;
-		bpf_map_delete_elem(&tls_calls, &tid);
-		tls_learn(ssl, cookie);
-		tls_feed(cookie, buf, len, 1);
-		return 1;
-	}
 	if ((c->kind == TLS_WRITE) != !!is_send)
 		return 0;
 	c->cookie = cookie;
@@ -183,20 +193,26 @@ static __always_inline int tls_exit(struct pt_regs *ctx, int is_write)
 		bpf_map_delete_elem(&tls_calls, &tid);
 		return 0;
 	}
-	if (!cookie && is_write) { /* memory BIO: the ciphertext is written next, on this thread */
+	if (!cookie) {
+		/* Memory BIO (Node): the socket this thread last read TLS from. A client's
+		 * first write is made in the callback that read the server's Finished. */
+		__u64 *last = bpf_map_lookup_elem(&tls_last_recv, &tid);
+		if (last) {
+			cookie = *last;
+			tls_learn(ssl, cookie);
+		}
+	}
+	if (!cookie && is_write) { /* the ciphertext is written next, on this thread */
 		c->kind = TLS_PENDING_WRITE;
 		c->len = n;
+		bpf_map_update_elem(&tls_pending, &tid, c, BPF_ANY);
+		bpf_map_delete_elem(&tls_calls, &tid);
 		return 0;
 	}
 	bpf_map_delete_elem(&tls_calls, &tid);
 	if (!cookie) {
-		__u64 *last = bpf_map_lookup_elem(&tls_last_recv, &tid);
-		if (!last) {
-			l7_loss(DH_L7_LOSS_TLS_UNMATCHED);
-			return 0;
-		}
-		cookie = *last;
-		tls_learn(ssl, cookie);
+		l7_loss(DH_L7_LOSS_TLS_UNMATCHED);
+		return 0;
 	}
 	tls_feed(cookie, buf, n, is_write);
 	return 0;
