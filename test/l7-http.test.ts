@@ -59,11 +59,15 @@ test('samples are rate-limited in the kernel, and the ones over the rate are cou
   const limited = new L7Log({ tls: false, samplesPerSec: 5, sampleBurst: 5 }).start();
   try {
     const before = limited.engine.l7!.losses().samplesOverRate;
+    const t0 = Date.now();
     const port = await server();
     await client(port, [['GET', '/500', 60]]);
     await limited.settle(port, 'server', 60);
+    const seconds = (Date.now() - t0) / 1000;
+    // the bucket is the whole host's: other failures on the machine may take some of it
     const mine = limited.samples.filter((s) => s.target === '/500');
-    assert.ok(mine.length >= 5 && mine.length <= 20, `${mine.length} samples of 120 failures (both sides)`);
+    assert.ok(mine.length >= 1, 'some failures sampled');
+    assert.ok(limited.samples.length <= 5 + 5 * seconds + 2, `${limited.samples.length} samples in ${seconds.toFixed(1)} s at 5/s, burst 5`);
     assert.ok(limited.engine.l7!.losses().samplesOverRate - before >= 100, 'the rest counted as over the rate');
   } finally {
     limited.stop();

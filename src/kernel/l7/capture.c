@@ -59,25 +59,29 @@ struct dh_user_msghdr {
 	__u32 flags;
 };
 
-static __always_inline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
+/* Reads the user's iovec array (up to DH_L7_IOV entries) into sc: bytes past
+ * the last one followed cannot be read, and the framing notices. */
+__noinline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
 {
-	struct dh_user_iovec v[DH_L7_IOV];
+	if (!sc)
+		return -1;
 	__u32 left = sc->total;
 	if (cnt > DH_L7_IOV)
-		cnt = DH_L7_IOV; /* bytes past the eighth segment cannot be read; framing notices */
-	if (!cnt || bpf_probe_read_user(v, cnt * sizeof(v[0]), (void *)iov))
-		return -1;
+		cnt = DH_L7_IOV;
 	sc->nseg = 0;
 	for (int i = 0; i < DH_L7_IOV; i++) {
 		if (i >= cnt || !left)
 			break;
-		__u32 n = v[i].len > left ? left : v[i].len;
-		sc->base[i] = v[i].base;
+		struct dh_user_iovec v;
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+			return -1;
+		__u32 n = v.len > left ? left : v.len;
+		sc->base[i] = v.base;
 		sc->len[i] = n;
 		sc->nseg = i + 1;
 		left -= n;
 	}
-	return 0;
+	return sc->nseg ? 0 : -1;
 }
 
 /* Fills sc with the user buffer of the syscall in progress; -1 if it has none. */

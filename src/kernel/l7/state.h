@@ -10,7 +10,7 @@
 #ifndef DHRISHTI_L7_STATE_H
 #define DHRISHTI_L7_STATE_H
 
-#define DH_L7_IOV 8        /* iovec segments followed per syscall */
+#define DH_L7_IOV 32       /* iovec segments followed per syscall (HTTP/2 writev one buffer per frame part) */
 #define DH_L7_WIN 256      /* bytes read per parsing step */
 #define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
 #define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
@@ -76,7 +76,7 @@ struct {
 /* The syscall being parsed: its user buffer and the parsing cursor. */
 struct dh_l7_scratch {
 	__u64 base[DH_L7_IOV];
-	__u32 len[DH_L7_IOV];
+	__u64 len[DH_L7_IOV];  /* read straight from the user's iovec array as {base, len} pairs, then clamped */
 	__u32 nseg;
 	__u32 total;   /* bytes the syscall moved */
 	__u32 cur;     /* parse position in [0, total) */
@@ -124,32 +124,41 @@ static __always_inline struct dh_l7_config *l7_cfg(void)
  * a cut header first, then the syscall's own bytes across its iovec segments. */
 __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 {
-	__u32 done = 0;
+	__u32 done = 0, seg = DH_L7_IOV;
 	if (!sc || off >= sc->total)
 		return 0;
 	if (len > sc->total - off)
 		len = sc->total - off;
 	if (len > DH_L7_WIN)
 		len = DH_L7_WIN;
-	if (off < sc->carry_len) {
-		for (int k = 0; k < DH_L7_CARRY; k++) {
-			if (off + k >= sc->carry_len || done >= len)
-				break;
-			sc->win[k] = sc->carry[(off + k) & (DH_L7_CARRY - 1)];
-			done++;
-		}
+	if (off < sc->carry_len && sc->carry_len <= DH_L7_CARRY) {
+		/* whole-array copy: bytes past the carried ones are overwritten below */
+		bpf_probe_read_kernel(sc->win, DH_L7_CARRY, &sc->carry[off & (DH_L7_CARRY - 1)]);
+		done = sc->carry_len - off;
+		if (done > len)
+			done = len;
 		off = 0;
 	} else {
 		off -= sc->carry_len;
 	}
-	for (int i = 0; i < DH_L7_IOV; i++) {
-		if (i >= sc->nseg || done >= len)
+	/* the segment holding off (no reads here, so the verifier prunes this loop) */
+	for (int k = 0; k < DH_L7_IOV; k++) {
+		if (k >= sc->nseg)
 			break;
-		__u32 sl = sc->len[i];
-		if (off >= sl) {
-			off -= sl;
-			continue;
+		if (off < sc->len[k]) {
+			seg = k;
+			break;
 		}
+		off -= sc->len[k];
+	}
+	/* a window spans a few segments at most */
+	for (int r = 0; r < 4; r++) {
+		__u32 k = seg + r;
+		if (k >= sc->nseg || k >= DH_L7_IOV || done >= len)
+			break;
+		__u32 sl = sc->len[k & (DH_L7_IOV - 1)];
+		if (off >= sl)
+			break;
 		__u32 n = sl - off;
 		if (n > len - done)
 			n = len - done;
@@ -161,7 +170,7 @@ __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 		__u32 at = done;
 		asm volatile("%0 &= 0x1ff" : "+r"(n));
 		asm volatile("%0 &= 0xff" : "+r"(at));
-		if (bpf_probe_read_user(&sc->win[at], n, (void *)(sc->base[i] + off)))
+		if (bpf_probe_read_user(&sc->win[at], n, (void *)(sc->base[k & (DH_L7_IOV - 1)] + off)))
 			break;
 		done += n;
 		off = 0;
