@@ -45,11 +45,13 @@ export class TlsTargets {
     this.proc = opts.procRoot ?? '/proc';
   }
 
+  /** Probes the host's libssl now (short-lived clients use it), and scans processes soon after:
+   *  attaching to a large binary takes a while, so the first scan does not hold up the start. */
   start(): void {
     for (const lib of L7_DEFAULTS.tlsHostLibraries) if (fs.existsSync(lib)) this.probeFile(lib, lib);
-    this.scan();
     this.timer = setInterval(() => this.scan(), this.opts.scanIntervalMs ?? L7_DEFAULTS.tlsScanIntervalMs);
     this.timer.unref();
+    setImmediate(() => { if (this.timer) this.scan(); });
   }
 
   stop(): void {

@@ -7,8 +7,9 @@ import { port, ringbufBytes } from '../options.js';
 import { parseDuration } from '../../api/params.js';
 import { InvalidArgumentError } from 'commander';
 import { onShutdown } from '../lifecycle.js';
+import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 
-export interface RunOptions {
+export interface RunOptions extends L7Flags {
   host: string;
   port: number;
   token?: string;
@@ -36,6 +37,7 @@ export function registerRun(program: Command): void {
     .option('--no-docker', 'do not follow a Docker daemon')
     .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'));
+  addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
   cmd.action((opts: RunOptions) => run(opts));
 }
@@ -43,7 +45,7 @@ export function registerRun(program: Command): void {
 async function run(opts: RunOptions): Promise<void> {
   const token = opts.token ?? process.env.DHRISHTI_TOKEN;
   const agent = new Agent({
-    engine: { ringbufBytes: opts.ringbufBytes },
+    engine: { ringbufBytes: opts.ringbufBytes, l7: l7OptionsFrom(opts) },
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
   });
