@@ -11,8 +11,12 @@ function consume(events: ConnEvent[]): void {
   for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
 }
 
-const engine = new ProbeEngine();
+// `--no-l7`: the agent without request capture (bench/l7.ts compares both).
+const engine = new ProbeEngine(process.argv.includes('--no-l7') ? { l7: false } : {});
 engine.onEvents(consume);
+/** Requests the kernel aggregates counted, summed over all sockets, by role. */
+const l7 = { client: 0, server: 0 };
+engine.l7?.onDeltas((ds) => { for (const d of ds) for (const n of d.requests) l7[d.role] += n; });
 try {
   engine.start();
 } catch (e) {
@@ -25,6 +29,7 @@ process.on('SIGTERM', () => {
   engine.flush();
   const s = engine.stats();
   engine.stop();
-  process.stdout.write(JSON.stringify({ summary: { counts, events: s.events, lost: s.lost } }) + '\n');
+  const l7Summary = engine.l7 ? { requests: l7, losses: engine.l7.losses(), samples: engine.l7.stats().samples } : null;
+  process.stdout.write(JSON.stringify({ summary: { counts, events: s.events, lost: s.lost, l7: l7Summary } }) + '\n');
   process.exit(0);
 });

@@ -9,6 +9,8 @@ export interface AgentSummary {
   counts: Record<string, number>;
   events: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  /** Request capture: requests counted by role, and its losses (null when off). */
+  l7?: { requests: { client: number; server: number }; losses: Record<string, number>; samples: Record<string, number> } | null;
 }
 
 export class AgentProcess {
@@ -22,6 +24,7 @@ export class AgentProcess {
     private readonly script = AGENT_SCRIPT,
     private readonly nodeFlags: readonly string[] = [],
     private readonly cpuProfileDir: string | null = null,
+    private readonly args: readonly string[] = [],
   ) {}
 
   get pid(): number {
@@ -31,7 +34,7 @@ export class AgentProcess {
 
   async start(): Promise<void> {
     const flags = this.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${this.cpuProfileDir}`] : [];
-    this.child = start('agent', process.execPath, [...this.nodeFlags, ...flags, this.script]);
+    this.child = start('agent', process.execPath, [...this.nodeFlags, ...flags, this.script, ...this.args]);
     await this.child.waitFor(/"ready":true/, 30000);
   }
 

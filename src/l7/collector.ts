@@ -30,7 +30,7 @@ export interface L7Options {
 
 /** Kernel programs of the L7 side: left unattached when L7 is off. */
 export const L7_PROGRAMS = ['dh_l7_send', 'dh_l7_recv', 'dh_l7_destroy'];
-export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_write_ret', 'dh_ssl_read', 'dh_ssl_read_ex', 'dh_ssl_read_ret'];
+export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_read', 'dh_ssl_read_ex', 'dh_ssl_ret'];
 
 /** Map sizes the loader sets before loading, from the options. */
 export function l7MapSizes(o: L7Options = {}): Record<string, number> {

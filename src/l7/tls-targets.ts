@@ -9,13 +9,13 @@ import { L7_DEFAULTS } from '../config/defaults.js';
 /** Program, symbol, return probe; the first one decides whether a file has OpenSSL at all. */
 const PROBES: [string, string, boolean][] = [
   ['dh_ssl_write', 'SSL_write', false],
-  ['dh_ssl_write_ret', 'SSL_write', true],
+  ['dh_ssl_ret', 'SSL_write', true],
   ['dh_ssl_read', 'SSL_read', false],
-  ['dh_ssl_read_ret', 'SSL_read', true],
+  ['dh_ssl_ret', 'SSL_read', true],
   ['dh_ssl_write_ex', 'SSL_write_ex', false],
-  ['dh_ssl_write_ret', 'SSL_write_ex', true],
+  ['dh_ssl_ret', 'SSL_write_ex', true],
   ['dh_ssl_read_ex', 'SSL_read_ex', false],
-  ['dh_ssl_read_ret', 'SSL_read_ex', true],
+  ['dh_ssl_ret', 'SSL_read_ex', true],
 ];
 
 export interface TlsTargetStats {

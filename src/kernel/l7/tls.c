@@ -179,12 +179,13 @@ static __always_inline __u64 tls_known(__u64 ssl)
 	return cookie ? *cookie : 0;
 }
 
-static __always_inline int tls_exit(struct pt_regs *ctx, int is_write)
+static __always_inline int tls_exit(struct pt_regs *ctx)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct dh_tls_call *c = bpf_map_lookup_elem(&tls_calls, &tid);
-	if (!c || c->kind != (is_write ? TLS_WRITE : TLS_READ))
+	if (!c || (c->kind != TLS_WRITE && c->kind != TLS_READ))
 		return 0;
+	int is_write = c->kind == TLS_WRITE;
 	__u32 n = tls_bytes(ctx, c);
 	__u64 cookie = c->cookie, ssl = c->ssl, buf = c->buf;
 	if (!cookie)
@@ -224,8 +225,6 @@ int BPF_KPROBE(dh_ssl_write) { return tls_enter(ctx, TLS_WRITE, 0); }
 SEC("uprobe")
 int BPF_KPROBE(dh_ssl_write_ex) { return tls_enter(ctx, TLS_WRITE, 1); }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(dh_ssl_write_ret) { return tls_exit(ctx, 1); }
 
 SEC("uprobe")
 int BPF_KPROBE(dh_ssl_read) { return tls_enter(ctx, TLS_READ, 0); }
@@ -233,5 +232,7 @@ int BPF_KPROBE(dh_ssl_read) { return tls_enter(ctx, TLS_READ, 0); }
 SEC("uprobe")
 int BPF_KPROBE(dh_ssl_read_ex) { return tls_enter(ctx, TLS_READ, 1); }
 
+/* One return probe for all four: the call remembered at entry says which it was
+ * (and the parsers are verified once for it, not once per direction). */
 SEC("uretprobe")
-int BPF_KRETPROBE(dh_ssl_read_ret) { return tls_exit(ctx, 0); }
+int BPF_KRETPROBE(dh_ssl_ret) { return tls_exit(ctx); }

@@ -1,0 +1,62 @@
+// First overhead figure of request capture (L7): wrk keep-alive against a Node
+// http server with no agent, the agent without L7 (--no-l7), and the agent
+// with L7, interleaved; throughput, the agent's CPU per 10k req/s, and whether
+// the kernel counted every request wrk made. (The bpftrace peer that reads the
+// same prefix at the syscall tracepoints is phase 2.)
+import { fileURLToPath } from 'node:url';
+import { start, cpuTimeMs, type Child } from './lib/children.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
+import { AgentProcess, AGENT_SCRIPT, type AgentSummary } from './lib/agent.js';
+import { int, median, pct, fixed, table } from './lib/report.js';
+import { BENCH } from '../src/config/defaults.js';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+const SERVER_SCRIPT = fileURLToPath(new URL('./http-server.js', import.meta.url));
+const CONDITIONS = ['none', 'agent --no-l7', 'agent'] as const;
+type Condition = (typeof CONDITIONS)[number];
+const ROUNDS = Number(process.env.L7_BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.L7_BENCH_SECONDS ?? 8);
+
+interface Sample { condition: Condition; wrk: WrkResult; agentCpuMs: number | null; summary: AgentSummary | null }
+
+async function main(): Promise<void> {
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const server: Child = start('server', 'taskset', ['-c', BENCH.serverCpu, process.execPath, SERVER_SCRIPT]);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const url = `http://127.0.0.1:${port}/`;
+  const samples: Sample[] = [];
+  console.log(`bench:l7  wrk -t${BENCH.wrkThreads} -c${BENCH.wrkConnections} -d${SECONDS}s keep-alive, ${ROUNDS} rounds; load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? [...CONDITIONS].reverse() : [...CONDITIONS];
+      for (const condition of order) {
+        const agent = condition === 'none' ? null : new AgentProcess(AGENT_SCRIPT, BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []);
+        await agent?.start();
+        await runWrk({ url, mode: 'keepalive', threads: BENCH.wrkThreads, connections: BENCH.wrkConnections, seconds: BENCH.warmupSeconds, cpu: BENCH.wrkCpu });
+        const cpu0 = agent ? cpuTimeMs(agent.pid, ticks) : 0;
+        const wrk = await runWrk({ url, mode: 'keepalive', threads: BENCH.wrkThreads, connections: BENCH.wrkConnections, seconds: SECONDS, cpu: BENCH.wrkCpu });
+        const agentCpuMs = agent ? cpuTimeMs(agent.pid, ticks) - cpu0 : null;
+        await new Promise((r) => setTimeout(r, 1500)); // the last flush reads the closed sockets' aggregates
+        const summary = agent ? await agent.stop() : null;
+        samples.push({ condition, wrk, agentCpuMs, summary });
+        console.log(`  round ${round + 1} ${condition.padEnd(14)} ${int(wrk.requestsPerSec)} req/s${agentCpuMs !== null ? `, agent ${pct(agentCpuMs / (wrk.seconds * 1000))} of a core` : ''}${summary?.l7 ? `, L7 counted server ${int(summary.l7.requests.server)} client ${int(summary.l7.requests.client)} (warm-up + run: ${int(wrk.requests)} in the run)` : ''}`);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const base = median(samples.filter((s) => s.condition === 'none').map((s) => s.wrk.requestsPerSec));
+  const rows = CONDITIONS.map((c) => {
+    const mine = samples.filter((s) => s.condition === c);
+    const rps = median(mine.map((s) => s.wrk.requestsPerSec));
+    const cpuPer10k = median(mine.filter((s) => s.agentCpuMs !== null).map((s) => ((s.agentCpuMs! / (s.wrk.seconds * 1000)) / s.wrk.requestsPerSec) * 10_000));
+    return [c, int(rps), fixed(rps / base, 3), Number.isFinite(cpuPer10k) ? pct(cpuPer10k) : '-'];
+  });
+  console.log(`\n${table(['condition', 'req/s (median)', 'ratio to none', 'agent CPU per 10k req/s'], rows)}`);
+  const l7 = samples.filter((s) => s.summary?.l7).map((s) => s.summary!.l7!.losses);
+  console.log(`L7 losses over the runs: ${JSON.stringify(l7.reduce((a, b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k] ?? 0) + v])), {} as Record<string, number>))}`);
+  console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
