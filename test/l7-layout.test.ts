@@ -23,6 +23,7 @@ const structs = [
   ['dh_l7_sock', L.L7_SOCK, L.L7_SOCK_SIZE],
   ['dh_l7_sample', L.L7_SAMPLE, L.L7_SAMPLE_SIZE],
   ['dh_l7_config', L.L7_CONFIG, L.L7_CONFIG_SIZE],
+  ['dh_l7_final', L.L7_FINAL, L.L7_FINAL_SIZE],
 ] as const;
 
 for (const [struct, layout, size] of structs) {

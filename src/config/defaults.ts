@@ -170,6 +170,8 @@ export const L7_DEFAULTS = {
   slowMs: 200,
   /** Ring buffer for samples, bytes (power of two). */
   samplesRingbufBytes: 256 * 1024,
+  /** Ring buffer for closed sockets' last aggregates (160 bytes each), bytes (power of two). */
+  finalRingbufBytes: 1024 * 1024,
   /** `dhrishti trace --l7`: every request is a sample, up to this many per second. */
   traceSamplesPerSec: 5000,
   /** Recent samples kept in memory for the API. */

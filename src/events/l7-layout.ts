@@ -34,6 +34,10 @@ export const L7_SAMPLE = {
 } as const;
 export const L7_SAMPLE_SIZE = 312;
 
+/** struct dh_l7_final: a destroyed socket's last aggregate (ring buffer `l7_final`). */
+export const L7_FINAL = { cookie: 0, counts: 8, pid: 152, proto: 156, side: 157, flags: 158, pad: 159 } as const;
+export const L7_FINAL_SIZE = 160;
+
 /** struct dh_l7_config: the one entry of `l7_config`. */
 export const L7_CONFIG = {
   slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, pad: 31,
@@ -45,7 +49,7 @@ export const L7Class = { OTHER: 0, '1XX': 1, '2XX': 2, '3XX': 3, '4XX': 4, '5XX'
 export const L7Flag = { CLOSED: 1, TLS: 2, ROLE_INFERRED: 4, STOPPED: 8 } as const;
 export const L7Loss = {
   SOCK_MAP_FULL: 0, SAMPLE_RATE: 1, SAMPLE_RINGBUF: 2, SKIPPED_IO: 3, DESYNC: 4, INFLIGHT_FULL: 5, TLS_UNMATCHED: 6,
-  STEPS: 7, MAX: 8,
+  STEPS: 7, FINAL_RINGBUF: 8, MAX: 12,
 } as const;
 export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8 } as const;
 

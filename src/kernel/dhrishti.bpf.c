@@ -30,6 +30,7 @@ const enum dh_conn_flag dh_conn_flag_btf __attribute__((unused));
 const enum dh_loss dh_loss_btf __attribute__((unused));
 const struct dh_l7_sock *dh_l7_sock_btf __attribute__((unused));
 const struct dh_l7_sample *dh_l7_sample_btf __attribute__((unused));
+const struct dh_l7_final *dh_l7_final_btf __attribute__((unused));
 const struct dh_l7_config *dh_l7_config_btf __attribute__((unused));
 const enum dh_l7_proto dh_l7_proto_btf __attribute__((unused));
 const enum dh_l7_class dh_l7_class_btf __attribute__((unused));

@@ -57,7 +57,8 @@ enum dh_l7_loss {
 	DH_L7_LOSS_INFLIGHT_FULL = 5,  /* more requests in flight than DH_L7_INFLIGHT: the extra ones are not timed */
 	DH_L7_LOSS_TLS_UNMATCHED = 6,  /* TLS plaintext whose socket could not be found */
 	DH_L7_LOSS_STEPS = 7,          /* a buffer held more messages than one pass may parse */
-	DH_L7_LOSS_MAX = 8,
+	DH_L7_LOSS_FINAL_RINGBUF = 8,  /* a closed socket's last aggregate waited in the map (ring buffer full) */
+	DH_L7_LOSS_MAX = 12,
 };
 
 /* What user space reads for each socket; monotonic counters, never reset. */
@@ -112,6 +113,18 @@ struct dh_l7_sock {
 	struct dh_l7_dir dir[2]; /* [0] requests, [1] responses */
 	__u32 hpack[DH_L7_HPACK]; /* HTTP/2: what each recent dynamic-table insertion holds (status kind << 16 | code) */
 	char text[DH_L7_TEXT];
+};
+
+/* A socket's aggregate when it is destroyed (ring buffer `l7_final`): one record
+ * per connection, so closed sockets leave the map at once, whatever the churn. */
+struct dh_l7_final {
+	__u64 cookie;
+	struct dh_l7_counts counts;
+	__u32 pid;
+	__u8 proto;
+	__u8 side;
+	__u8 flags;
+	__u8 pad;
 };
 
 enum dh_l7_sample_flag {

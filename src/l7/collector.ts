@@ -6,8 +6,8 @@ import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
 import { u64, type Clock } from '../events/decode.js';
 import {
-  L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_SAMPLE_SIZE, L7_SOCK, L7_SOCK_SIZE,
-  L7Flag, L7Loss,
+  L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
+  L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss,
 } from '../events/l7-layout.js';
 import { PROTOCOLS, type L7Delta, type L7Protocol, type L7Sample } from './types.js';
 import { decodeSamples, type SampleDecodeStats } from './samples.js';
@@ -38,6 +38,7 @@ export function l7MapSizes(o: L7Options = {}): Record<string, number> {
     l7_socks: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     l7_skip: L7_DEFAULTS.skipEntries,
     l7_samples: L7_DEFAULTS.samplesRingbufBytes,
+    l7_final: L7_DEFAULTS.finalRingbufBytes,
   };
 }
 
@@ -50,6 +51,8 @@ export interface L7Losses {
   inflightFull: number;
   tlsUnmatched: number;
   stepLimit: number;
+  /** Closed sockets whose last aggregate waited in the map for a flush (ring buffer full): not lost, but they used map space. */
+  finalRingbufFull: number;
 }
 
 export interface L7Stats {
@@ -86,6 +89,7 @@ export class L7Collector {
   start(drainDelayMs: number): void {
     this.configure(true);
     this.native.poll(this.handle, 'l7_samples', L7_SAMPLE_SIZE, (buf, count) => this.onSampleBatch(buf, count), drainDelayMs);
+    this.native.poll(this.handle, 'l7_final', L7_FINAL_SIZE, (buf, count) => this.onFinalBatch(buf, count), drainDelayMs);
     if (this.opts.tls ?? L7_DEFAULTS.tls) {
       this.tls = new TlsTargets(this.native, this.handle, { maxTargets: this.opts.tlsMaxTargets, scanIntervalMs: this.opts.tlsScanIntervalMs });
       this.tls.start();
@@ -118,6 +122,23 @@ export class L7Collector {
     for (const fn of this.sampleListeners) fn(samples);
   }
 
+  /** Destroyed sockets: their last counters, reported as a closing delta. */
+  private onFinalBatch(buf: Buffer, count: number): void {
+    const out: L7Delta[] = [];
+    for (let i = 0; i < count; i++) {
+      const off = i * L7_FINAL_SIZE;
+      const cookie = u64(buf, off + L7_FINAL.cookie);
+      const counts = buf.subarray(off + L7_FINAL.counts, off + L7_FINAL.counts + L7_COUNTS_SIZE);
+      const prev = this.last.get(cookie);
+      this.last.delete(cookie);
+      if (!prev && isZero(counts)) continue;
+      out.push(this.deltaOf(cookie, counts, prev, true, {
+        pid: buf.readUInt32LE(off + L7_FINAL.pid), proto: buf[off + L7_FINAL.proto], side: buf[off + L7_FINAL.side], flags: buf[off + L7_FINAL.flags],
+      }));
+    }
+    if (out.length) for (const fn of this.deltaListeners) fn(out);
+  }
+
   /** Samples kept in memory, oldest first. */
   recentSamples(): readonly L7Sample[] { return this.recent; }
 
@@ -127,7 +148,6 @@ export class L7Collector {
     this.values ??= Buffer.allocUnsafe(this.entries * L7_SOCK_SIZE);
     const m = this.native.readMap(this.handle, 'l7_socks', this.keys, this.values);
     const out: L7Delta[] = [];
-    const seen = new Set<number>();
     const closedKeys: number[] = [];
     for (let i = 0; i < m.count; i++) {
       const cookie = u64(m.keys, i * m.keySize);
@@ -135,7 +155,6 @@ export class L7Collector {
       const flags = m.values[off + L7_SOCK.flags];
       const closed = (flags & L7Flag.CLOSED) !== 0;
       if (closed) closedKeys.push(i);
-      seen.add(cookie);
       const counts = m.values.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
       const prev = this.last.get(cookie);
       if (prev && prev.equals(counts)) {
@@ -149,7 +168,7 @@ export class L7Collector {
       out.push(this.delta(cookie, m.values, off, prev, closed, false));
       this.last.set(cookie, Buffer.from(counts));
     }
-    for (const c of this.last.keys()) if (!seen.has(c)) this.last.delete(c);
+    // A socket missing from the map was destroyed: its final record (ring buffer) ends it and clears `last`.
     if (closedKeys.length) {
       const del = Buffer.allocUnsafe(closedKeys.length * 8);
       closedKeys.forEach((idx, j) => m.keys.copy(del, j * 8, idx * m.keySize, idx * m.keySize + 8));
@@ -162,25 +181,30 @@ export class L7Collector {
   }
 
   private delta(cookie: number, v: Buffer, off: number, prev: Buffer | undefined, closed: boolean, empty: boolean): L7Delta {
-    const c = off + L7_SOCK.counts;
-    const p = (o: number) => (prev ? prev.readUInt32LE(o) : 0);
+    const counts = v.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
+    return this.deltaOf(cookie, empty ? prev ?? counts : counts, prev, closed, {
+      pid: v.readUInt32LE(off + L7_SOCK.pid), proto: v[off + L7_SOCK.proto], side: v[off + L7_SOCK.side], flags: v[off + L7_SOCK.flags],
+    });
+  }
+
+  /** What moved between two readings of a socket's counters (u32 counters wrap). */
+  private deltaOf(cookie: number, c: Buffer, prev: Buffer | undefined, closed: boolean, o: { pid: number; proto: number; side: number; flags: number }): L7Delta {
+    const p = (x: number) => (prev ? prev.readUInt32LE(x) : 0);
     const requests = new Array<number>(L7_CLASSES), buckets = new Array<number>(L7_BUCKETS);
-    for (let k = 0; k < L7_CLASSES; k++) requests[k] = empty ? 0 : (v.readUInt32LE(c + L7_COUNTS.requests + 4 * k) - p(L7_COUNTS.requests + 4 * k)) >>> 0;
-    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = empty ? 0 : (v.readUInt32LE(c + L7_COUNTS.buckets + 4 * k) - p(L7_COUNTS.buckets + 4 * k)) >>> 0;
-    const flags = v[off + L7_SOCK.flags];
-    const proto = v[off + L7_SOCK.proto];
+    for (let k = 0; k < L7_CLASSES; k++) requests[k] = (c.readUInt32LE(L7_COUNTS.requests + 4 * k) - p(L7_COUNTS.requests + 4 * k)) >>> 0;
+    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = (c.readUInt32LE(L7_COUNTS.buckets + 4 * k) - p(L7_COUNTS.buckets + 4 * k)) >>> 0;
     return {
       cookie,
-      pid: v.readUInt32LE(off + L7_SOCK.pid),
-      protocol: (PROTOCOLS[proto] ?? 'unknown') as L7Protocol,
-      role: v[off + L7_SOCK.side] === 2 ? 'server' : 'client',
-      roleInferred: (flags & L7Flag.ROLE_INFERRED) !== 0,
-      tls: (flags & L7Flag.TLS) !== 0,
+      pid: o.pid,
+      protocol: (PROTOCOLS[o.proto] ?? 'unknown') as L7Protocol,
+      role: o.side === 2 ? 'server' : 'client',
+      roleInferred: (o.flags & L7Flag.ROLE_INFERRED) !== 0,
+      tls: (o.flags & L7Flag.TLS) !== 0,
       closed,
       requests,
       buckets,
-      latencySumNs: empty ? 0 : u64(v, c + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
-      unpaired: empty ? 0 : (v.readUInt32LE(c + L7_COUNTS.unpaired) - p(L7_COUNTS.unpaired)) >>> 0,
+      latencySumNs: u64(c, L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
+      unpaired: (c.readUInt32LE(L7_COUNTS.unpaired) - p(L7_COUNTS.unpaired)) >>> 0,
     };
   }
 
@@ -194,7 +218,7 @@ export class L7Collector {
     return {
       socketMapFull: sum(L7Loss.SOCK_MAP_FULL), samplesOverRate: sum(L7Loss.SAMPLE_RATE), samplesRingbufFull: sum(L7Loss.SAMPLE_RINGBUF),
       skippedIo: sum(L7Loss.SKIPPED_IO), desync: sum(L7Loss.DESYNC), inflightFull: sum(L7Loss.INFLIGHT_FULL),
-      tlsUnmatched: sum(L7Loss.TLS_UNMATCHED), stepLimit: sum(L7Loss.STEPS),
+      tlsUnmatched: sum(L7Loss.TLS_UNMATCHED), stepLimit: sum(L7Loss.STEPS), finalRingbufFull: sum(L7Loss.FINAL_RINGBUF),
     };
   }
 

@@ -403,19 +403,35 @@ int BPF_PROG(dh_l7_recv, struct sock *sk, int ret, int flags)
 	return l7_capture(sk, ret, flags, 0);
 }
 
-/* The socket is gone: its aggregate stays until user space has read it. */
+/* The socket is gone: its last aggregate goes to user space in one record and
+ * the entry leaves the map. If the ring buffer is full the entry stays, marked
+ * closed, and user space deletes it once read. */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(dh_l7_destroy, struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
-	if (st) { /* requests still in flight never got their response */
-		for (int i = 0; i < DH_L7_INFLIGHT; i++)
-			if (st->req[i].start_ns)
-				st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
-		st->nreq = 0;
-		st->flags |= DH_L7_F_CLOSED;
-	}
 	bpf_map_delete_elem(&l7_skip, &cookie);
+	if (!st)
+		return 0;
+	for (int i = 0; i < DH_L7_INFLIGHT; i++) /* requests still in flight never got their response */
+		if (st->req[i].start_ns)
+			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
+	st->nreq = 0;
+	struct dh_l7_final *f = bpf_ringbuf_reserve(&l7_final, sizeof(*f), 0);
+	if (!f) { /* only then is an entry marked closed: user space reports and deletes it */
+		st->flags |= DH_L7_F_CLOSED;
+		l7_loss(DH_L7_LOSS_FINAL_RINGBUF);
+		return 0;
+	}
+	f->cookie = cookie;
+	__builtin_memcpy(&f->counts, &st->counts, sizeof(f->counts));
+	f->pid = st->pid;
+	f->proto = st->proto;
+	f->side = st->side;
+	f->flags = st->flags | DH_L7_F_CLOSED;
+	f->pad = 0;
+	bpf_ringbuf_submit(f, 0);
+	bpf_map_delete_elem(&l7_socks, &cookie);
 	return 0;
 }

@@ -212,11 +212,21 @@ __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
 	sc->first_cr = (d->flags & DH_L7_D_MIDLINE_CR) != 0;
 	sc->ls = 0;
 	sc->found = 0;
-	for (__u32 i = 0; i < DH_L7_WIN; i++) {
-		if (i >= n)
+	/* eight bytes at a time: only a word holding a '\n' is looked at byte by byte */
+	for (__u32 w = 0; w < DH_L7_WIN / 8; w++) {
+		__u32 i0 = w * 8;
+		if (i0 >= n)
 			break;
-		if (sc->win[i] == '\n' && h1_newline(sc, st, i))
-			break;
+		__u64 y = l7_u64(sc, i0) ^ 0x0a0a0a0a0a0a0a0aULL;
+		if (!((y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL))
+			continue;
+		for (__u32 k = 0; k < 8; k++) {
+			__u32 i = i0 + k;
+			if (i >= n)
+				break;
+			if (sc->win[i] == '\n' && h1_newline(sc, st, i))
+				return h1_window_end(sc, st, n);
+		}
 	}
 	return h1_window_end(sc, st, n);
 }
@@ -278,7 +288,7 @@ __noinline int h1_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 			__u32 m = h1_method(sc);
 			if (!m)
 				return -1;
-			l7_push(sc, st, m & 0x7f);
+			l7_push(sc, st, m & 0x7f, n);
 		} else {
 			__u8 *w = sc->win;
 			if (w[0] != 'H' || w[1] != 'T' || w[2] != 'T' || w[3] != 'P' || w[4] != '/' || w[8] != ' ')

@@ -257,7 +257,7 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 					st->req[i].meta = 0;
 					st->req[i].count = 1;
 					st->nreq++;
-					l7_keep_text(sc, st, sid);
+					l7_keep_text(sc, st, sid, 0);
 					break;
 				}
 			}

@@ -51,7 +51,7 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	if (d->state == MY_CMD) { /* the payload of a command packet whose header came alone */
 		d->state = 0;
 		if (my_is_command(w[0]))
-			l7_push(sc, st, w[0]);
+			l7_push(sc, st, w[0], 0);
 		d->skip = d->aux;
 		return 0;
 	}
@@ -66,7 +66,7 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	}
 	if (sc->dir == 0) {
 		if (seq == 0 && len >= 1 && my_is_command(first))
-			l7_push(sc, st, first);
+			l7_push(sc, st, first, 0);
 	} else if (seq >= 1 && st->nreq) {
 		int err = len >= 1 && first == 0xff;
 		__u32 code = err && n >= 7 ? (w[5] | (__u32)w[6] << 8) : 0;

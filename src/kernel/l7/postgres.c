@@ -66,17 +66,17 @@ static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_soc
 	switch (t) {
 	case 'Q':
 	case 'F':
-		l7_push(sc, st, 0);
+		l7_push(sc, st, 0, 0);
 		break;
 	case 'P': case 'B': case 'D': case 'E': case 'C': case 'H':
 		if (!(d->aux & PG_BATCH)) {
-			l7_push(sc, st, 0);
+			l7_push(sc, st, 0, 0);
 			d->aux |= PG_BATCH;
 		}
 		break;
 	case 'S':
 		if (!(d->aux & PG_BATCH))
-			l7_push(sc, st, 0);
+			l7_push(sc, st, 0, 0);
 		d->aux &= ~PG_BATCH;
 		break;
 	case 'X': case 'p': case 'd': case 'c': case 'f':

@@ -114,7 +114,7 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 			   (redis_upper_is(sc, a + 5, "PSUBSCRIBE", 10) || redis_upper_is(sc, a + 5, "SSUBSCRIBE", 10))) {
 			meta = RD_M_PUSH;
 		}
-		l7_push(sc, st, meta);
+		l7_push(sc, st, meta, 0);
 		sc->cur += h;
 		d->aux = v;
 		d->state = RD_ARGS;
@@ -129,7 +129,7 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 			if (i >= n)
 				break;
 			if (sc->win[i] == '\n') {
-				l7_push(sc, st, 0);
+				l7_push(sc, st, 0, 0);
 				sc->cur += i + 1;
 				return 0;
 			}

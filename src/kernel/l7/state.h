@@ -58,6 +58,11 @@ struct {
 	__type(value, struct dh_l7_config);
 } l7_config SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} l7_final SEC(".maps");
+
 /* Sample rate limit (GCRA): the theoretical arrival time of the next sample. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -209,7 +214,9 @@ static __always_inline __u64 l7_u64(struct dh_l7_scratch *sc, __u32 i)
 }
 
 /* Copies the request's first bytes (at the cursor) for a later sample. */
-__noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id)
+/* Copies the request's first bytes (at the cursor) for a later sample. `have`
+ * bytes at the cursor are in the window already (a parser's own load). */
+__noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u32 have)
 {
 	struct dh_l7_config *cfg = l7_cfg();
 	if (!sc || !st || !cfg || !cfg->samples)
@@ -217,8 +224,10 @@ __noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u
 	__u32 want = cfg->text_bytes;
 	if (want > DH_L7_TEXT)
 		want = DH_L7_TEXT;
-	/* A whole window, so a parser's window at the same cursor stays as it was. */
-	__u32 n = l7_load(sc, sc->cur, DH_L7_WIN);
+	__u32 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
+	__u32 n = have;
+	if (have < want && have < left) /* a whole window, so a parser's window at the same cursor stays as it was */
+		n = l7_load(sc, sc->cur, DH_L7_WIN);
 	if (n > want)
 		n = want;
 	__builtin_memcpy(st->text, sc->win, DH_L7_TEXT);
@@ -229,7 +238,7 @@ __noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u
 
 /* A request starts (ordered protocols): appended to the FIFO, or merged into
  * the last entry when it came in the same syscall with the same meta. Returns its slot or -1. */
-static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta)
+static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta, __u32 have)
 {
 	st->seq++;
 	if (st->nreq) {
@@ -237,7 +246,7 @@ static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *
 		struct dh_l7_req *r = &st->req[last];
 		if (r->start_ns == sc->now && r->meta == meta && r->count < 0xffff) {
 			r->count++;
-			l7_keep_text(sc, st, st->seq);
+			l7_keep_text(sc, st, st->seq, have);
 			return last;
 		}
 	}
@@ -251,7 +260,7 @@ static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	st->req[slot].meta = meta;
 	st->req[slot].count = 1;
 	st->nreq++;
-	l7_keep_text(sc, st, st->seq);
+	l7_keep_text(sc, st, st->seq, have);
 	return slot;
 }
 
