@@ -1,7 +1,7 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
-import { BPF_OBJECT_PATH, DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent } from '../events/types.js';
@@ -88,7 +88,7 @@ export class ProbeEngine {
       ...l7MapSizes(this.opts.l7 || {}),
     };
     const l7Programs = [...L7_PROGRAMS, ...L7_UPROBES];
-    if (this.opts.l7 === false) {
+    if (this.opts.l7 === false || (this.opts.l7 === undefined && !L7_DEFAULTS.enabled)) {
       this.handle = this.native.open(objectPath, sizes, l7Programs);
       this.l7Unavailable = 'turned off';
     } else {
@@ -107,7 +107,7 @@ export class ProbeEngine {
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
-    if (this.opts.l7 !== false && !this.l7Unavailable && this.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
+    if (!this.l7Unavailable && this.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
       this.l7 = new L7Collector(this.native, this.handle, this.clock, this.opts.l7 || {});
       this.l7.start(this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
     }
