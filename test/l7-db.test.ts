@@ -101,6 +101,25 @@ test('PostgreSQL: simple and extended queries, errors, and a 400 ms query', asyn
   assert.ok(failed.some((s) => s.target === 'select $1::int / ?'), 'extended query sampled from its Parse message');
 });
 
+test('PostgreSQL over TLS: SSLRequest answered S, then the plaintext through libpq\'s OpenSSL uprobes', async () => {
+  const tlsLog = new L7Log({ samplesPerSec: 2000, sampleBurst: 2000 }).start();
+  try {
+    const p = await startPostgres(true);
+    servers.push(p);
+    execFileSync('psql', [`host=127.0.0.1 port=${p.port} user=postgres dbname=postgres sslmode=require`, '-X', '-q',
+      '-c', 'select 1', '-c', 'select 2', '-c', 'select * from nope', '-c', 'select 3'], { stdio: 'ignore' });
+    for (const role of ['server', 'client'] as const) {
+      const t = await tlsLog.settle(p.port, role, 4);
+      assert.deepEqual(byClass(t), { ok: 3, error: 1 }, role);
+      assert.equal(t.tls, true, `${role}: seen through TLS`);
+      assert.deepEqual([...t.protocols], ['postgres']);
+      assert.equal(t.unpaired, 0);
+    }
+  } finally {
+    tlsLog.stop();
+  }
+});
+
 test('MySQL: COM_QUERY, COM_STMT_PREPARE/EXECUTE, ERR packets and a 400 ms query', async () => {
   const m = await startMariadb();
   servers.push(m);

@@ -37,16 +37,23 @@ export async function startRedis(): Promise<DbServer> {
   return server(child, port, dir);
 }
 
-/** PostgreSQL 15 with trust authentication for user postgres (it refuses to run as root: runs as postgres). */
-export async function startPostgres(): Promise<DbServer> {
+/** PostgreSQL 15 with trust authentication for user postgres (it refuses to run as root: runs as postgres).
+ *  With `tls`, it serves TLS with a self-signed certificate made by openssl. */
+export async function startPostgres(tls = false): Promise<DbServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-pg-'));
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
   const bin = '/usr/lib/postgresql/15/bin';
   execFileSync('runuser', ['-u', 'postgres', '--', `${bin}/initdb`, '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], { stdio: 'ignore' });
+  const ssl = ['-c', 'ssl=off'];
+  if (tls) {
+    execFileSync('runuser', ['-u', 'postgres', '--', 'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
+      '-keyout', `${data}/server.key`, '-out', `${data}/server.crt`], { stdio: 'ignore' });
+    ssl.splice(0, 2, '-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key');
+  }
   const port = await freePort();
   const child = start('runuser', ['-u', 'postgres', '--', `${bin}/postgres`, '-D', data, '-p', String(port), '-k', dir,
-    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'ssl=off']);
+    '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', ...ssl]);
   await waitPort(port, child);
   await sleep(300); // accepting TCP before recovery is done would refuse the first connection
   return server(child, port, dir);
