@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 iproute2 iptables
-  docker.io wrk bpftrace chromium nginx-light)
+  docker.io wrk bpftrace chromium
+  postgresql mariadb-server mariadb-client redis-server redis-tools nginx-light curl openssl)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -19,6 +19,8 @@ export interface AgentSummary {
   counts: Record<string, number>;
   events: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  /** Request capture: requests counted by role, and its losses (null when off). */
+  l7?: { requests: { client: number; server: number }; losses: Record<string, number>; samples: Record<string, number> } | null;
 }
 
 export interface Observed {
@@ -41,6 +43,7 @@ export class EngineProcess implements Observed {
     private readonly script = AGENT_SCRIPT,
     private readonly nodeFlags: readonly string[] = [],
     private readonly cpuProfileDir: string | null = null,
+    private readonly args: readonly string[] = [],
   ) {}
 
   get pid(): number {
@@ -49,7 +52,7 @@ export class EngineProcess implements Observed {
   }
 
   async start(): Promise<void> {
-    this.child = start('engine', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), this.script]);
+    this.child = start('engine', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), this.script, ...this.args]);
     await this.child.waitFor(/"ready":true/, 30000);
   }
 

@@ -1,13 +1,14 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
-import { BPF_OBJECT_PATH, DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
 import { ensureTracefs } from './tracefs.js';
 import fs from 'node:fs';
+import { L7Collector, L7_PROGRAMS, L7_UPROBES, l7MapSizes, type L7Options } from '../l7/collector.js';
 
 export interface EngineOptions {
   ringbufBytes?: number;
@@ -18,6 +19,8 @@ export interface EngineOptions {
   /** Report connections and listeners that predate the agent (default true). */
   discover?: boolean;
   objectPath?: string;
+  /** Request capture (L7): options, or false to leave it out. */
+  l7?: L7Options | false;
 }
 
 export interface EngineStats {
@@ -82,6 +85,10 @@ export class ProbeEngine {
   private tracked = 0;
   private consumerErrors = 0;
   private lastErrorLog = 0;
+  /** Request (L7) collector, when L7 capture is on and the kernel accepted its programs. */
+  l7: L7Collector | null = null;
+  /** Why L7 capture is off, if it is. */
+  l7Unavailable: string | null = null;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.native = loadNative();
@@ -101,17 +108,35 @@ export class ProbeEngine {
     const objectPath = this.opts.objectPath ?? BPF_OBJECT_PATH;
     if (!fs.existsSync(objectPath)) throw new Error(`BPF object not built (${objectPath}); run: npm run setup`);
     ensureTracefs();
-    this.handle = this.native.open(objectPath, {
+    const sizes = {
       events: this.opts.ringbufBytes ?? DEFAULTS.ringbufBytes,
       conns: this.opts.connMapEntries ?? DEFAULTS.connMapEntries,
-    });
+      ...l7MapSizes(this.opts.l7 || {}),
+    };
+    const l7Programs = [...L7_PROGRAMS, ...L7_UPROBES];
+    if (this.opts.l7 === false || (this.opts.l7 === undefined && !L7_DEFAULTS.enabled)) {
+      this.handle = this.native.open(objectPath, sizes, l7Programs);
+      this.l7Unavailable = 'turned off';
+    } else {
+      try {
+        this.handle = this.native.open(objectPath, sizes);
+      } catch (e) { // the connection map must not depend on the request capture: load without it
+        this.handle = this.native.open(objectPath, sizes, l7Programs);
+        this.l7Unavailable = `the kernel rejected the L7 programs (${(e as Error).message})`;
+        console.error(`dhrishti: request capture (L7) unavailable: ${this.l7Unavailable}`);
+      }
+    }
     this.probes = this.native.attach(this.handle);
-    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program));
+    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program) && !L7_PROGRAMS.includes(p.program));
     if (missing.length) {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    if (!this.l7Unavailable && this.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
+      this.l7 = new L7Collector(this.native, this.handle, this.clock, this.opts.l7 || {});
+      this.l7.start(this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
       if (!this.handle) return;
@@ -231,6 +256,7 @@ export class ProbeEngine {
     this.emitCounters(batch, now);
     batch.length = 0;
     if (this.pool.length > FLUSH_BATCH * 4) this.pool.length = FLUSH_BATCH; // a burst's worth is not kept forever
+    this.l7?.flush();
   }
 
   lossCounts(): { ringbufFull: number; connMapFull: number } {
@@ -274,6 +300,7 @@ export class ProbeEngine {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
     if (!this.handle) return;
+    this.l7?.stop();
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
     this.native.close(this.handle);
     this.handle = null;

@@ -130,3 +130,42 @@ export const HISTORY_DEFAULTS = {
   /** Dimension rows' last-seen time is rewritten at most this often per node or edge. */
   lastSeenWriteMs: 60_000,
 } as const;
+
+/** Requests (L7): what the kernel keeps, how samples are limited, and where TLS libraries are looked for.
+ *  Map sizes are set at load time; the rest is written to the kernel's `l7_config` map. */
+export const L7_DEFAULTS = {
+  /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
+  enabled: true,
+  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each). */
+  socketEntries: 8192,
+  /** Sockets remembered as not carrying a known protocol (LRU). */
+  skipEntries: 16384,
+  /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */
+  prefixBytes: 256,
+  /** Samples of failed and slow requests: on, at most this many per second in total, bursts of this many. */
+  samples: true,
+  samplesPerSec: 50,
+  sampleBurst: 20,
+  /** A request at least this slow is sampled. */
+  slowMs: 200,
+  /** Ring buffer for samples, bytes (power of two). */
+  samplesRingbufBytes: 256 * 1024,
+  /** Ring buffer for closed sockets' last aggregates (160 bytes each), bytes (power of two). */
+  finalRingbufBytes: 1024 * 1024,
+  /** `dhrishti trace --l7`: every request is a sample, up to this many per second. */
+  traceSamplesPerSec: 5000,
+  /** Recent samples kept in memory for the API. */
+  recentSamples: 500,
+  /** TLS plaintext through OpenSSL uprobes; binaries are found through /proc/<pid>/maps. */
+  tls: true,
+  /** Distinct files (libraries or executables) probed at most. */
+  tlsMaxTargets: 32,
+  /** New processes are looked at this often for TLS libraries. */
+  tlsScanIntervalMs: 10_000,
+  /** Processes looked at per scan at most (the rest wait for the next scan). */
+  tlsScanMaxProcesses: 2000,
+  /** The host's OpenSSL, probed at start so short-lived clients (curl) are covered from their first call. */
+  tlsHostLibraries: ['/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/lib/aarch64-linux-gnu/libssl.so.3', '/usr/lib64/libssl.so.3', '/usr/lib/libssl.so.3'],
+  /** Library names whose SSL_* functions are probed when a process maps them. */
+  tlsLibraryPattern: /\/libssl\.so(\.[0-9.]+)?$/,
+} as const;

@@ -17,6 +17,10 @@
 #include "tcp/accept.c"
 #include "tcp/destroy.c"
 
+#include "l7.h"
+#include "l7/capture.c"
+#include "l7/tls.c"
+
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
 const struct dh_event *dh_event_btf __attribute__((unused));
@@ -24,5 +28,14 @@ const enum dh_event_kind dh_event_kind_btf __attribute__((unused));
 const enum dh_side dh_side_btf __attribute__((unused));
 const enum dh_conn_flag dh_conn_flag_btf __attribute__((unused));
 const enum dh_loss dh_loss_btf __attribute__((unused));
+const struct dh_l7_sock *dh_l7_sock_btf __attribute__((unused));
+const struct dh_l7_sample *dh_l7_sample_btf __attribute__((unused));
+const struct dh_l7_final *dh_l7_final_btf __attribute__((unused));
+const struct dh_l7_config *dh_l7_config_btf __attribute__((unused));
+const enum dh_l7_proto dh_l7_proto_btf __attribute__((unused));
+const enum dh_l7_class dh_l7_class_btf __attribute__((unused));
+const enum dh_l7_flag dh_l7_flag_btf __attribute__((unused));
+const enum dh_l7_loss dh_l7_loss_btf __attribute__((unused));
+const enum dh_l7_sample_flag dh_l7_sample_flag_btf __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

@@ -8,9 +8,16 @@ export interface MapContents { keySize: number; valueSize: number; count: number
 export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
-  open(objectPath: string, mapSizes: Record<string, number>): Handle;
-  attach(h: Handle): AttachResult[];
-  /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. */
+  /** Loads the object; programs named in skipPrograms are left out (not loaded, not attached). */
+  open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[]): Handle;
+  /** Attaches every program except uprobes and those named in exclude. */
+  attach(h: Handle, exclude?: string[]): AttachResult[];
+  /** Attaches a uprobe program to a symbol of an ELF file, for every process that maps it. */
+  attachUprobe(h: Handle, program: string, path: string, symbol: string, retprobe: boolean): { ok: boolean; error?: string };
+  updateMap(h: Handle, name: string, key: Buffer, value: Buffer): void;
+  /** Deletes the first `count` keys of `keys`; returns how many existed. */
+  deleteKeys(h: Handle, name: string, keys: Buffer, count: number): number;
+  /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. Once per ring buffer map. */
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
   drain(h: Handle): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */

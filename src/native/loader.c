@@ -12,12 +12,11 @@
 #include <stdio.h>
 #include <time.h>
 
-#define MAX_LINKS 64
+#define MAX_LINKS 1024 /* tracepoints plus uprobes on every TLS library found */
+#define MAX_RINGS 4
 
+/* One ring buffer map delivered to one JavaScript callback. */
 typedef struct {
-	struct bpf_object *obj;
-	struct bpf_link *links[MAX_LINKS];
-	int nlinks;
 	struct ring_buffer *rb;
 	uv_poll_t *poll; /* heap: libuv frees it after close completes */
 	uv_timer_t *timer; /* delays a drain so records arrive in batches, not one wake-up each */
@@ -30,6 +29,15 @@ typedef struct {
 	char *batch;
 	size_t batch_len, batch_cap;
 	unsigned long long malformed;
+} ring_t;
+
+typedef struct {
+	struct bpf_object *obj;
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	ring_t rings[MAX_RINGS];
+	int nrings;
+	napi_env env;
 } loader_t;
 
 static char errbuf[512];
@@ -73,7 +81,7 @@ static char *get_string(napi_env env, napi_value v, char *buf, size_t len)
 
 static void free_handle(uv_handle_t *h) { free(h); }
 
-static void stop_polling(loader_t *l)
+static void stop_polling(ring_t *l)
 {
 	if (l->polling) {
 		uv_poll_stop(l->poll);
@@ -94,11 +102,17 @@ static void stop_polling(loader_t *l)
 
 static void destroy(loader_t *l)
 {
-	stop_polling(l);
-	if (l->rb) {
-		ring_buffer__free(l->rb);
-		l->rb = NULL;
+	for (int r = 0; r < l->nrings; r++) {
+		ring_t *rg = &l->rings[r];
+		stop_polling(rg);
+		if (rg->rb) {
+			ring_buffer__free(rg->rb);
+			rg->rb = NULL;
+		}
+		free(rg->batch);
+		rg->batch = NULL;
 	}
+	l->nrings = 0;
 	for (int i = 0; i < l->nlinks; i++)
 		bpf_link__destroy(l->links[i]);
 	l->nlinks = 0;
@@ -106,8 +120,6 @@ static void destroy(loader_t *l)
 		bpf_object__close(l->obj);
 		l->obj = NULL;
 	}
-	free(l->batch);
-	l->batch = NULL;
 }
 
 static void cleanup_hook(void *arg) { destroy((loader_t *)arg); }
@@ -127,11 +139,26 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* open(path, { mapName: maxEntries, ... }) -> handle. Loads but does not attach. */
+static int in_list(napi_env env, napi_value list, const char *name)
+{
+	uint32_t n = 0;
+	if (!list || napi_get_array_length(env, list, &n) != napi_ok)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value v;
+		char buf[128];
+		if (napi_get_element(env, list, i, &v) == napi_ok && get_string(env, v, buf, sizeof buf) && !strcmp(buf, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* open(path, { mapName: maxEntries, ... }[, skipPrograms]) -> handle. Loads but does not attach;
+ * programs named in skipPrograms are not even loaded (a feature the kernel rejects can be left out). */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
+	size_t argc = 3;
+	napi_value argv[3];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	char path[4096];
 	if (argc < 1 || !get_string(env, argv[0], path, sizeof path)) {
@@ -168,6 +195,17 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 			}
 		}
 	}
+	/* Uprobes need a binary and a symbol: attachUprobe() attaches them, attach() skips them. */
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, obj) {
+		const char *sec = bpf_program__section_name(p);
+		if (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9))
+			bpf_program__set_autoattach(p, false);
+		if (argc >= 3 && in_list(env, argv[2], bpf_program__name(p))) {
+			bpf_program__set_autoload(p, false);
+			bpf_program__set_autoattach(p, false);
+		}
+	}
 	int err = bpf_object__load(obj);
 	if (err) {
 		bpf_object__close(obj);
@@ -182,20 +220,24 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	return handle;
 }
 
-/* attach(handle) -> [{ program, ok, error }]: one entry per program, never throws
- * for a single program so callers can decide what is required. */
+/* attach(handle[, exclude]) -> [{ program, ok, error }]: one entry per program, never throws
+ * for a single program so callers can decide what is required. Uprobes and
+ * programs named in exclude are left alone. */
 static napi_value js_attach(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1], result;
+	size_t argc = 2;
+	napi_value argv[2], result;
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
 	if (!l)
 		return NULL;
+	napi_value exclude = argc >= 2 ? argv[1] : NULL;
 	NAPI_CALL(env, napi_create_array(env, &result));
 	struct bpf_program *prog;
 	uint32_t i = 0;
 	bpf_object__for_each_program(prog, l->obj) {
+		if (!bpf_program__autoload(prog) || !bpf_program__autoattach(prog) || in_list(env, exclude, bpf_program__name(prog)))
+			continue;
 		napi_value entry, v;
 		napi_create_object(env, &entry);
 		napi_create_string_utf8(env, bpf_program__name(prog), NAPI_AUTO_LENGTH, &v);
@@ -219,7 +261,7 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 
 static int on_record(void *ctx, void *data, size_t size)
 {
-	loader_t *l = ctx;
+	ring_t *l = ctx;
 	if (size != l->record_size) {
 		l->malformed++;
 		return 0;
@@ -240,7 +282,7 @@ static int on_record(void *ctx, void *data, size_t size)
 }
 
 /* Drain the ring buffer and hand JavaScript one Buffer with every record. */
-static void drain(loader_t *l)
+static void drain(ring_t *l)
 {
 	l->batch_len = 0;
 	ring_buffer__consume(l->rb);
@@ -284,7 +326,7 @@ static void on_poll(uv_poll_t *h, int status, int events);
 
 static void on_timer(uv_timer_t *t)
 {
-	loader_t *l = t->data;
+	ring_t *l = t->data;
 	if (!l || !l->rb || !l->polling)
 		return;
 	drain(l);
@@ -296,7 +338,7 @@ static void on_timer(uv_timer_t *t)
  * the burst, so a busy host costs a few wake-ups a second, not one per record. */
 static void on_poll(uv_poll_t *h, int status, int events)
 {
-	loader_t *l = h->data;
+	ring_t *l = h->data;
 	if (!l || status < 0 || !l->rb)
 		return;
 	if (!l->delay_ms) {
@@ -307,7 +349,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	uv_timer_start(l->timer, on_timer, l->delay_ms, 0);
 }
 
-/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]) */
+/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]): once per ring buffer map. */
 static napi_value js_poll(napi_env env, napi_callback_info info)
 {
 	size_t argc = 5;
@@ -317,11 +359,11 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 		napi_throw_type_error(env, NULL, "poll(handle, mapName, recordSize, callback)");
 		return NULL;
 	}
-	loader_t *l = get_loader(env, argv[0]);
-	if (!l)
+	loader_t *ld = get_loader(env, argv[0]);
+	if (!ld)
 		return NULL;
-	if (l->rb) {
-		napi_throw_error(env, NULL, "already polling");
+	if (ld->nrings >= MAX_RINGS) {
+		napi_throw_error(env, NULL, "poll: too many ring buffers");
 		return NULL;
 	}
 	char name[128];
@@ -330,11 +372,14 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 		napi_throw_type_error(env, NULL, "poll: bad map name or record size");
 		return NULL;
 	}
-	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	struct bpf_map *m = bpf_object__find_map_by_name(ld->obj, name);
 	if (!m) {
 		napi_throw_error(env, NULL, "poll: no such map");
 		return NULL;
 	}
+	ring_t *l = &ld->rings[ld->nrings];
+	memset(l, 0, sizeof *l);
+	l->env = env;
 	l->record_size = rsize;
 	l->rb = ring_buffer__new(bpf_map__fd(m), on_record, l, NULL);
 	if (!l->rb)
@@ -353,6 +398,7 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	l->timer->data = l;
 	uv_poll_start(l->poll, UV_READABLE, on_poll);
 	l->polling = 1;
+	ld->nrings++;
 	return NULL;
 }
 
@@ -363,8 +409,10 @@ static napi_value js_drain(napi_env env, napi_callback_info info)
 	napi_value argv[1];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
-	if (l && l->rb)
-		drain(l);
+	if (l)
+		for (int r = 0; r < l->nrings; r++)
+			if (l->rings[r].rb)
+				drain(&l->rings[r]);
 	return NULL;
 }
 
@@ -474,6 +522,108 @@ static napi_value js_read_map(napi_env env, napi_callback_info info)
 	return res;
 }
 
+/* attachUprobe(handle, program, binaryPath, symbol, retprobe) -> { ok, error }.
+ * libbpf resolves the symbol in the ELF file; the probe covers every process
+ * that maps that file (pid -1). */
+static napi_value js_attach_uprobe(napi_env env, napi_callback_info info)
+{
+	size_t argc = 5;
+	napi_value argv[5], res, v;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = argc >= 5 ? get_loader(env, argv[0]) : NULL;
+	if (!l)
+		return NULL;
+	char prog_name[128], path[4096], sym[256];
+	bool ret = false;
+	if (!get_string(env, argv[1], prog_name, sizeof prog_name) || !get_string(env, argv[2], path, sizeof path) ||
+	    !get_string(env, argv[3], sym, sizeof sym) || napi_get_value_bool(env, argv[4], &ret) != napi_ok) {
+		napi_throw_type_error(env, NULL, "attachUprobe(handle, program, path, symbol, retprobe)");
+		return NULL;
+	}
+	struct bpf_program *prog = bpf_object__find_program_by_name(l->obj, prog_name);
+	int err = 0;
+	struct bpf_link *link = NULL;
+	if (!prog)
+		err = ENOENT;
+	else if (l->nlinks >= MAX_LINKS)
+		err = E2BIG;
+	else {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = sym, .retprobe = ret);
+		link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
+		if (!link)
+			err = errno ? errno : EINVAL;
+		else
+			l->links[l->nlinks++] = link;
+	}
+	napi_create_object(env, &res);
+	napi_get_boolean(env, link != NULL, &v);
+	napi_set_named_property(env, res, "ok", v);
+	if (!link) {
+		napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &v);
+		napi_set_named_property(env, res, "error", v);
+	}
+	return res;
+}
+
+/* updateMap(handle, name, key, value): writes one element (BPF_ANY). */
+static napi_value js_update_map(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = argc >= 4 ? get_loader(env, argv[0]) : NULL;
+	if (!l)
+		return NULL;
+	char name[128];
+	void *k, *v;
+	size_t kl, vl;
+	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], &k, &kl) != napi_ok ||
+	    napi_get_buffer_info(env, argv[3], &v, &vl) != napi_ok) {
+		napi_throw_type_error(env, NULL, "updateMap(handle, name, key, value)");
+		return NULL;
+	}
+	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	if (!m || kl != bpf_map__key_size(m) || vl != bpf_map__value_size(m)) {
+		napi_throw_error(env, NULL, "updateMap: no such map, or wrong key/value size");
+		return NULL;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(m), k, v, BPF_ANY))
+		return throw_err(env, "updateMap: %s", errno);
+	return NULL;
+}
+
+/* deleteKeys(handle, name, keys, count) -> number deleted. */
+static napi_value js_delete_keys(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4], res;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = argc >= 4 ? get_loader(env, argv[0]) : NULL;
+	if (!l)
+		return NULL;
+	char name[128];
+	void *k;
+	size_t kl;
+	uint32_t count;
+	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], &k, &kl) != napi_ok ||
+	    napi_get_value_uint32(env, argv[3], &count) != napi_ok) {
+		napi_throw_type_error(env, NULL, "deleteKeys(handle, name, keys, count)");
+		return NULL;
+	}
+	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	size_t ks = m ? bpf_map__key_size(m) : 0;
+	if (!m || kl < ks * count) {
+		napi_throw_error(env, NULL, "deleteKeys: no such map, or keys buffer too small");
+		return NULL;
+	}
+	uint32_t done = 0;
+	for (uint32_t i = 0; i < count; i++)
+		if (!bpf_map_delete_elem(bpf_map__fd(m), (char *)k + i * ks))
+			done++;
+	napi_create_uint32(env, done, &res);
+	return res;
+}
+
 static napi_value js_close(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -494,8 +644,11 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	loader_t *l = get_loader(env, argv[0]);
 	if (!l)
 		return NULL;
+	unsigned long long malformed = 0;
+	for (int r = 0; r < l->nrings; r++)
+		malformed += l->rings[r].malformed;
 	napi_create_object(env, &res);
-	napi_create_double(env, (double)l->malformed, &v);
+	napi_create_double(env, (double)malformed, &v);
 	napi_set_named_property(env, res, "malformed", v);
 	return res;
 }
@@ -521,6 +674,9 @@ static napi_value init(napi_env env, napi_value exports)
 	napi_property_descriptor props[] = {
 		{"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
 		{"attach", NULL, js_attach, NULL, NULL, NULL, napi_default, NULL},
+		{"attachUprobe", NULL, js_attach_uprobe, NULL, NULL, NULL, napi_default, NULL},
+		{"updateMap", NULL, js_update_map, NULL, NULL, NULL, napi_default, NULL},
+		{"deleteKeys", NULL, js_delete_keys, NULL, NULL, NULL, napi_default, NULL},
 		{"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
 		{"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
 		{"readMap", NULL, js_read_map, NULL, NULL, NULL, napi_default, NULL},

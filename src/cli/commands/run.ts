@@ -10,8 +10,9 @@ import { resolveToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
 import { InvalidArgumentError, Option } from 'commander';
 import { onShutdown } from '../lifecycle.js';
+import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 
-export interface RunOptions {
+export interface RunOptions extends L7Flags {
   host: string;
   port: number;
   token?: string;
@@ -52,6 +53,7 @@ export function registerRun(program: Command): void {
     .option('--no-docker', 'do not follow a Docker daemon')
     .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'));
+  addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
   cmd.action((opts: RunOptions) => run(opts));
 }
@@ -69,7 +71,7 @@ async function run(opts: RunOptions): Promise<void> {
     process.exit(2);
   }
   const agent = new Agent({
-    engine: { ringbufBytes: opts.ringbufBytes },
+    engine: { ringbufBytes: opts.ringbufBytes, l7: l7OptionsFrom(opts) },
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
   });

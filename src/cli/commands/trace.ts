@@ -6,16 +6,33 @@ import type { ConnEvent, EventType } from '../../events/types.js';
 import { positiveInt, positiveNumber, port, ringbufBytes } from '../options.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
 import { DEFAULTS } from '../../config/defaults.js';
+import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
+import type { L7Sample } from '../../l7/types.js';
 
 const ALL_TYPES: EventType[] = ['connect', 'established', 'traffic', 'close', 'listen', 'listen_close', 'existing'];
 
-interface TraceOptions {
+interface TraceOptions extends L7Flags {
   json?: boolean;
   duration?: number;
   pid?: number;
   port?: number;
-  types: string;
+  types?: string;
   ringbufBytes?: number;
+}
+
+const REQUEST_COLUMNS: [string, number][] = [
+  ['TIME', 12], ['PID', 7], ['COMM', 15], ['ROLE', 6], ['PEER', 28], ['PROTO', 8], ['METHOD', 8], ['TARGET', 40], ['STATUS', 7], ['LAT_MS', 9],
+];
+
+interface Peer { local: number; remote: string; port: number }
+
+function requestRow(r: L7Sample, peer: Peer | undefined): string {
+  const t = new Date(r.time).toISOString().slice(11, 23);
+  const status = r.protocol === 'http1' || (r.protocol === 'http2' && /^[1-5]xx$/.test(r.statusClass)) ? String(r.status) : r.statusClass === 'error' ? `ERR${r.status > 1 ? ` ${r.status}` : ''}` : r.statusClass === 'other' ? '?' : 'OK';
+  const target = (r.target ?? (r.method ? '' : '(not kept)')).replace(/\s+/g, ' ');
+  const cells = [t, String(r.pid), r.comm || '-', r.role, peer ? `${peer.remote}:${peer.port}` : '-', r.protocol + (r.tls ? '+tls' : ''),
+    r.method ?? '-', target, status, r.latencyMs.toFixed(2)];
+  return cells.map((c, i) => pad(c, REQUEST_COLUMNS[i][1])).join(' ').trimEnd();
 }
 
 const COLUMNS: [string, number][] = [
@@ -38,29 +55,40 @@ function row(e: ConnEvent): string {
 }
 
 export function registerTrace(program: Command): void {
-  program
+  const cmd = program
     .command('trace')
     .description('stream TCP connection events from the kernel as they happen')
     .option('--json', 'one JSON object per line instead of a table')
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
     .option('--pid <pid>', 'only connections owned by this process', positiveInt('--pid'))
     .option('--port <port>', 'only connections with this local or remote port', port)
-    .option('--types <list>', `event types to show (${ALL_TYPES.join(',')})`, ALL_TYPES.join(','))
+    .option('--types <list>', `event types to show (${ALL_TYPES.join(',')}; default all, none with --l7)`)
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
-    .action((opts: TraceOptions) => runTrace(opts));
+    .option('--l7', 'print requests as they complete, one line each (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)');
+  addL7Options(cmd, true).action((opts: TraceOptions) => runTrace(opts));
 }
 
 function runTrace(opts: TraceOptions): void {
-  const types = new Set(opts.types.split(',').map((s) => s.trim()));
+  const types = new Set((opts.types ?? (opts.l7 ? '' : ALL_TYPES.join(','))).split(',').map((s) => s.trim()).filter(Boolean));
   const unknown = [...types].filter((t) => !ALL_TYPES.includes(t as EventType));
   if (unknown.length) {
     console.error(`dhrishti trace: unknown event type ${unknown.join(', ')}; choose from ${ALL_TYPES.join(', ')}`);
     process.exit(2);
   }
-  const engine = new ProbeEngine({ ringbufBytes: opts.ringbufBytes, discover: types.has('existing') || types.has('listen') });
-  let shown = 0;
+  // Requests: every request is a sample in the kernel (still rate-limited); without --l7 none is captured.
+  const engine = new ProbeEngine({ ringbufBytes: opts.ringbufBytes, discover: types.has('existing') || types.has('listen'), l7: opts.l7 ? l7OptionsFrom(opts, true) : false });
+  let shown = 0, requests = 0;
   const out = process.stdout;
-  if (!opts.json) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
+  if (!opts.json && types.size) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
+  if (!opts.json && opts.l7) out.write(REQUEST_COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
+  const peers = new Map<number, Peer>();
+  engine.onEvents((events) => {
+    for (const e of events) {
+      if (!opts.l7 || !e.cookie) continue;
+      if (e.dport) peers.set(e.cookie, { local: e.sport, remote: e.family === 6 ? `[${e.daddr}]` : e.daddr, port: e.dport });
+      if (e.type === 'close') setTimeout(() => peers.delete(e.cookie), 2000).unref(); // samples may trail the close
+    }
+  });
   withTraffic(engine, (events) => {
     let text = '';
     for (const e of events) {
@@ -75,7 +103,12 @@ function runTrace(opts: TraceOptions): void {
   let lastLost = 0;
   const report = () => {
     const s = engine.stats();
-    return `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed})`;
+    let line = `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed})`;
+    if (engine.l7) {
+      const l = engine.l7.losses();
+      line += `; ${requests} requests shown, ${l.samplesOverRate} over --l7-sample-rate, ${l.samplesRingbufFull} dropped by a full ring buffer`;
+    }
+    return line;
   };
   onShutdown(() => {
     engine.flush();
@@ -85,11 +118,24 @@ function runTrace(opts: TraceOptions): void {
   });
   try {
     const probes = engine.start();
-    console.error(`dhrishti trace: tracing (${probes.filter((p) => p.ok).length} probes attached); Ctrl-C to stop`);
+    console.error(`dhrishti trace: ${probes.filter((p) => p.ok).length} probes attached`);
   } catch (e) {
     console.error(`dhrishti trace: ${(e as Error).message}`);
     process.exit(1);
   }
+  if (opts.l7 && !engine.l7) console.error(`dhrishti trace: requests cannot be captured here: ${engine.l7Unavailable}`);
+  console.error(`dhrishti trace: tracing${opts.l7 && engine.l7 ? ' requests' : ''}; Ctrl-C to stop`);
+  engine.l7?.onSamples((samples) => {
+    let text = '';
+    for (const r of samples) {
+      const peer = peers.get(r.cookie);
+      if (opts.pid && r.pid !== opts.pid) continue;
+      if (opts.port && peer?.port !== opts.port && peer?.local !== opts.port) continue;
+      text += (opts.json ? JSON.stringify({ ...r, peer: peer ? `${peer.remote}:${peer.port}` : null }) : requestRow(r, peer)) + '\n';
+      requests++;
+    }
+    if (text) out.write(text);
+  });
   const watch = setInterval(() => {
     const lost = engine.stats().lost.total;
     if (lost > lastLost) console.error(`dhrishti trace: warning: ${lost - lastLost} events lost in the last second (total ${lost}); a larger --ringbuf-bytes helps`);

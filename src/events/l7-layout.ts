@@ -1,0 +1,71 @@
+// Mirror of src/kernel/l7.h: byte offsets of the L7 records and the values of
+// their enums. test/l7-layout.test.ts checks every entry against the BTF of
+// the compiled object, so this is the single TypeScript statement of the layout.
+
+export const L7_CLASSES = 8;
+export const L7_BUCKETS = 24;
+export const L7_INFLIGHT = 8;
+export const L7_TEXT = 256;
+export const L7_HPACK = 16;
+export const L7_COMM_LEN = 16;
+export const L7_CARRY = 32;
+
+/** struct dh_l7_counts: monotonic per-socket counters. */
+export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, pad: 140 } as const;
+export const L7_COUNTS_SIZE = 144;
+
+export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, pad: 20 } as const;
+export const L7_REQ_SIZE = 24;
+
+export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, depth: 32, carry_len: 33, pad: 34, carry: 40 } as const;
+export const L7_DIR_SIZE = 72;
+
+/** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */
+export const L7_SOCK = {
+  counts: 0, pid: 144, proto: 148, side: 149, flags: 150, nreq: 151, head: 152, text_len: 153,
+  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 504, text: 568,
+} as const;
+export const L7_SOCK_SIZE = 824;
+
+/** struct dh_l7_sample: one record of the `l7_samples` ring buffer. */
+export const L7_SAMPLE = {
+  ts_ns: 0, cookie: 8, latency_ns: 16, pid: 24, status: 28, proto: 32, cls: 33, side: 34, flags: 35,
+  text_len: 36, pad: 38, comm: 40, text: 56,
+} as const;
+export const L7_SAMPLE_SIZE = 312;
+
+/** struct dh_l7_final: a destroyed socket's last aggregate (ring buffer `l7_final`). */
+export const L7_FINAL = { cookie: 0, counts: 8, pid: 152, proto: 156, side: 157, flags: 158, pad: 159 } as const;
+export const L7_FINAL_SIZE = 160;
+
+/** struct dh_l7_config: the one entry of `l7_config`. */
+export const L7_CONFIG = {
+  slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, pad: 31,
+} as const;
+export const L7_CONFIG_SIZE = 32;
+
+export const L7Proto = { UNKNOWN: 0, HTTP1: 1, HTTP2: 2, POSTGRES: 3, MYSQL: 4, REDIS: 5, TLS: 6 } as const;
+export const L7Class = { OTHER: 0, '1XX': 1, '2XX': 2, '3XX': 3, '4XX': 4, '5XX': 5, OK: 6, ERROR: 7 } as const;
+export const L7Flag = { CLOSED: 1, TLS: 2, ROLE_INFERRED: 4, STOPPED: 8 } as const;
+export const L7Loss = {
+  SOCK_MAP_FULL: 0, SAMPLE_RATE: 1, SAMPLE_RINGBUF: 2, SKIPPED_IO: 3, DESYNC: 4, INFLIGHT_FULL: 5, TLS_UNMATCHED: 6,
+  STEPS: 7, FINAL_RINGBUF: 8, MAX: 12,
+} as const;
+export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8 } as const;
+
+/** C enum name for each TypeScript constant, for the layout test. */
+export const L7_ENUM_NAMES = {
+  dh_l7_proto: Object.fromEntries(Object.entries(L7Proto).map(([k, v]) => [`DH_L7_${k}`, v])),
+  dh_l7_class: Object.fromEntries(Object.entries(L7Class).map(([k, v]) => [`DH_L7_C_${k}`, v])),
+  dh_l7_flag: Object.fromEntries(Object.entries(L7Flag).map(([k, v]) => [`DH_L7_F_${k}`, v])),
+  dh_l7_loss: Object.fromEntries(Object.entries(L7Loss).map(([k, v]) => [`DH_L7_LOSS_${k}`, v])),
+  dh_l7_sample_flag: Object.fromEntries(Object.entries(L7SampleFlag).map(([k, v]) => [`DH_L7_S_${k}`, v])),
+} as const;
+
+/** Array sizes the test checks against the BTF arrays. */
+export const L7_ARRAYS = {
+  dh_l7_counts: { requests: L7_CLASSES, buckets: L7_BUCKETS },
+  dh_l7_sock: { req: L7_INFLIGHT, hpack: L7_HPACK, text: L7_TEXT },
+  dh_l7_dir: { carry: L7_CARRY },
+  dh_l7_sample: { comm: L7_COMM_LEN, text: L7_TEXT },
+} as const;

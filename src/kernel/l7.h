@@ -1,0 +1,166 @@
+/* The one definition of the request (L7) records the kernel shares with user
+ * space. src/events/l7-layout.ts mirrors it; test/l7-layout.test.ts checks both
+ * against the compiled object's BTF.
+ *
+ * What leaves the kernel: per-socket aggregates (read by the periodic flush,
+ * never one record per request) and rate-limited samples of failed or slow
+ * requests (ring buffer `l7_samples`). Sizes below are compile-time maxima;
+ * the runtime limits come from src/config/defaults.ts through `l7_config`. */
+#ifndef DHRISHTI_L7_H
+#define DHRISHTI_L7_H
+
+#define DH_L7_CLASSES 8   /* enum dh_l7_class */
+#define DH_L7_BUCKETS 24  /* log2 latency buckets: [0] < 2 us, [i] in [2^i, 2^(i+1)) us, [23] >= 2^23 us */
+#define DH_L7_INFLIGHT 8  /* requests in flight per socket (pipelined, or HTTP/2 streams) */
+#define DH_L7_TEXT 256    /* request prefix kept for samples */
+#define DH_L7_HPACK 16    /* newest HPACK dynamic-table insertions remembered per socket */
+#define DH_L7_COMM_LEN 16
+#define DH_L7_CARRY 32    /* bytes of a cut header kept for the next syscall */
+
+enum dh_l7_proto {
+	DH_L7_UNKNOWN = 0,
+	DH_L7_HTTP1 = 1,
+	DH_L7_HTTP2 = 2,
+	DH_L7_POSTGRES = 3,
+	DH_L7_MYSQL = 4,
+	DH_L7_REDIS = 5,
+	DH_L7_TLS = 6,      /* TLS seen on the wire, no plaintext (no uprobe for its library) */
+};
+
+/* Status class of a completed request: HTTP classes by the first digit; the
+ * other protocols (and gRPC, when grpc-status is present) are OK or ERROR. */
+enum dh_l7_class {
+	DH_L7_C_OTHER = 0,  /* a response that carried no usable status */
+	DH_L7_C_1XX = 1,
+	DH_L7_C_2XX = 2,
+	DH_L7_C_3XX = 3,
+	DH_L7_C_4XX = 4,
+	DH_L7_C_5XX = 5,
+	DH_L7_C_OK = 6,
+	DH_L7_C_ERROR = 7,
+};
+
+enum dh_l7_flag {
+	DH_L7_F_CLOSED = 1,        /* the socket is gone: user space deletes the entry once read */
+	DH_L7_F_TLS = 2,           /* plaintext comes from the TLS uprobes; wire bytes are ignored */
+	DH_L7_F_ROLE_INFERRED = 4, /* predates the agent: role taken from who sent the first request */
+	DH_L7_F_STOPPED = 8,       /* protocol switched (HTTP upgrade, CONNECT, pub/sub): no more pairing */
+};
+
+/* Indexes of the per-CPU L7 loss counters (map `l7_losses`). */
+enum dh_l7_loss {
+	DH_L7_LOSS_SOCK_MAP_FULL = 0,  /* a classified socket could not be tracked */
+	DH_L7_LOSS_SAMPLE_RATE = 1,    /* a sample was over the rate limit */
+	DH_L7_LOSS_SAMPLE_RINGBUF = 2, /* a sample found the ring buffer full */
+	DH_L7_LOSS_SKIPPED_IO = 3,     /* I/O with no user buffer to read: io_uring, sendfile, splice, kernel threads, multi-message mmsg */
+	DH_L7_LOSS_DESYNC = 4,         /* bytes that broke the framing: parsing restarts at the next syscall */
+	DH_L7_LOSS_INFLIGHT_FULL = 5,  /* more requests in flight than DH_L7_INFLIGHT: the extra ones are not timed */
+	DH_L7_LOSS_TLS_UNMATCHED = 6,  /* TLS plaintext whose socket could not be found */
+	DH_L7_LOSS_STEPS = 7,          /* a buffer held more messages than one pass may parse */
+	DH_L7_LOSS_FINAL_RINGBUF = 8,  /* a closed socket's last aggregate waited in the map (ring buffer full) */
+	DH_L7_LOSS_MAX = 12,
+};
+
+/* What user space reads for each socket; monotonic counters, never reset. */
+struct dh_l7_counts {
+	__u64 latency_sum_ns;
+	__u32 requests[DH_L7_CLASSES];   /* completed requests by enum dh_l7_class */
+	__u32 buckets[DH_L7_BUCKETS];    /* latency of the same requests */
+	__u32 unpaired;                  /* responses with no request, or requests that never got one */
+	__u32 pad;
+};
+
+/* Requests in flight: FIFO for ordered protocols, stream table for HTTP/2.
+ * Pipelined requests that arrive in one syscall with the same meta share an
+ * entry (same start time), so a deep pipeline fits in a few entries. */
+struct dh_l7_req {
+	__u64 start_ns;
+	__u32 id;     /* sequence number of the first request, or HTTP/2 stream id */
+	__u32 meta;   /* protocol bits: low 16 from the request (HTTP HEAD), high 16 from its response (error seen) */
+	__u32 count;  /* requests in this entry */
+	__u32 pad;
+};
+
+/* Framing state of one direction: where the next message starts. */
+struct dh_l7_dir {
+	__u64 skip;   /* bytes of the current message (body, frame, row) still to pass over */
+	__u32 aux;    /* protocol-specific: Content-Length, message kind, ... */
+	__u32 nest[4];/* Redis: elements left at each nesting level of a reply */
+	__u16 code;   /* status of the message being read */
+	__u8 state;   /* protocol-specific framing state */
+	__u8 flags;   /* enum dh_l7_dir_flag */
+	__u8 depth;   /* Redis: nesting level */
+	__u8 carry_len;
+	__u8 pad[6];
+	__u8 carry[DH_L7_CARRY]; /* a message header cut by the end of the last syscall's bytes */
+};
+
+/* Value of the `l7_socks` map (key: socket cookie). */
+struct dh_l7_sock {
+	struct dh_l7_counts counts;
+	__u32 pid;             /* owner when classified */
+	__u8 proto;            /* enum dh_l7_proto */
+	__u8 side;             /* enum dh_side of the socket */
+	__u8 flags;            /* enum dh_l7_flag */
+	__u8 nreq;             /* requests in flight */
+	__u8 head;             /* FIFO head index */
+	__u8 text_len;         /* bytes in text (0: none) */
+	__u8 hpack_next;       /* next slot in hpack (ring) */
+	__u8 pad;
+	__u32 seq;             /* requests started */
+	__u32 text_id;         /* the request whose prefix is in text */
+	struct dh_l7_req req[DH_L7_INFLIGHT];
+	struct dh_l7_dir dir[2]; /* [0] requests, [1] responses */
+	__u32 hpack[DH_L7_HPACK]; /* HTTP/2: what each recent dynamic-table insertion holds (status kind << 16 | code) */
+	char text[DH_L7_TEXT];
+};
+
+/* A socket's aggregate when it is destroyed (ring buffer `l7_final`): one record
+ * per connection, so closed sockets leave the map at once, whatever the churn. */
+struct dh_l7_final {
+	__u64 cookie;
+	struct dh_l7_counts counts;
+	__u32 pid;
+	__u8 proto;
+	__u8 side;
+	__u8 flags;
+	__u8 pad;
+};
+
+enum dh_l7_sample_flag {
+	DH_L7_S_TEXT = 1,      /* text holds the request's first bytes */
+	DH_L7_S_TLS = 2,       /* seen as plaintext through the TLS uprobes */
+	DH_L7_S_SLOW = 4,      /* sampled because slow */
+	DH_L7_S_FAILED = 8,    /* sampled because failed */
+};
+
+/* One ring-buffer record of `l7_samples`: a failed or slow request (or any, in trace mode). */
+struct dh_l7_sample {
+	__u64 ts_ns;           /* CLOCK_BOOTTIME when the response completed it */
+	__u64 cookie;
+	__u64 latency_ns;
+	__u32 pid;
+	__u32 status;          /* HTTP status, grpc-status, or 0 / 1 (ok / error) */
+	__u8 proto;
+	__u8 cls;              /* enum dh_l7_class */
+	__u8 side;
+	__u8 flags;            /* enum dh_l7_sample_flag */
+	__u16 text_len;
+	__u16 pad;
+	char comm[DH_L7_COMM_LEN];
+	char text[DH_L7_TEXT];
+};
+
+/* Value of the one-entry `l7_config` array, written by user space. */
+struct dh_l7_config {
+	__u64 slow_ns;         /* requests at least this slow are sampled */
+	__u64 sample_gap_ns;   /* rate limit: one sample per gap on average ... */
+	__u64 sample_burst_ns; /* ... with bursts of burst/gap samples */
+	__u32 text_bytes;      /* request prefix copied for samples (<= DH_L7_TEXT) */
+	__u8 enabled;
+	__u8 samples;          /* 0: no samples at all */
+	__u8 sample_all;       /* every request is a sample (dhrishti trace --l7), still rate-limited */
+	__u8 pad;
+};
+
+#endif

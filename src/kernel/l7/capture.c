@@ -1,0 +1,437 @@
+/* Request capture: where the bytes of each socket syscall are found, how a
+ * socket's protocol is recognised, and the parsing loop.
+ *
+ * Kernel subtlety: sock:sock_send_length / sock:sock_recv_length fire inside
+ * sock_sendmsg/sock_recvmsg after the copy, on the syscall's thread, with the
+ * socket. The user registers saved at syscall entry (bpf_task_pt_regs) give
+ * the syscall number and its buffer argument, so one program per direction
+ * sees every socket read and write without sys_enter/sys_exit programs
+ * firing on all file I/O of the host, and without fd tables: a socket is its
+ * cookie, so fd reuse cannot mix two connections. I/O with no user buffer
+ * (io_uring, sendfile, splice, kernel threads) is counted and skipped. */
+
+#include "state.h"
+
+/* l7_skip values: directions already looked at, and tries for sockets that predate us. */
+enum { DH_L7_SKIP_SEND = 1, DH_L7_SKIP_RECV = 2, DH_L7_SKIP_MIDFLIGHT = 4, DH_L7_SKIP_TRY = 8 };
+
+enum dh_l7_first {
+	DH_L7_FIRST_REQUEST = 1, /* travels client -> server */
+	DH_L7_FIRST_REPLY = 2,   /* travels server -> client (a greeting, or a response seen mid-connection) */
+};
+
+#include "http1.c"
+#include "http2.c"
+#include "postgres.c"
+#include "mysql.c"
+#include "redis.c"
+
+static __always_inline int tls_nested(__u64 cookie, int ret, int is_send);
+static __always_inline void tls_remember_recv(__u64 cookie);
+
+#define DH_PF_KTHREAD 0x00200000
+
+/* x86_64 syscall numbers of the socket I/O calls that carry a user buffer. */
+#define DH_NR_READ 0
+#define DH_NR_WRITE 1
+#define DH_NR_READV 19
+#define DH_NR_WRITEV 20
+#define DH_NR_SENDTO 44
+#define DH_NR_RECVFROM 45
+#define DH_NR_SENDMSG 46
+#define DH_NR_RECVMSG 47
+#define DH_NR_RECVMMSG 299
+#define DH_NR_SENDMMSG 307
+
+struct dh_user_iovec {
+	__u64 base;
+	__u64 len;
+};
+
+struct dh_user_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad;
+	__u64 iov;
+	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+};
+
+/* Reads the user's iovec array (up to DH_L7_IOV entries) into sc: bytes past
+ * the last one followed cannot be read, and the framing notices. */
+__noinline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
+{
+	if (!sc)
+		return -1;
+	__u32 left = sc->total;
+	if (cnt > DH_L7_IOV)
+		cnt = DH_L7_IOV;
+	sc->nseg = 0;
+	for (int i = 0; i < DH_L7_IOV; i++) {
+		if (i >= cnt || !left)
+			break;
+		struct dh_user_iovec v;
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+			return -1;
+		__u32 n = v.len > left ? left : v.len;
+		sc->base[i] = v.base;
+		sc->len[i] = n;
+		sc->nseg = i + 1;
+		left -= n;
+	}
+	return sc->nseg ? 0 : -1;
+}
+
+/* Fills sc with the user buffer of the syscall in progress; -1 if it has none. */
+static __always_inline int l7_user_io(struct dh_l7_scratch *sc)
+{
+#ifdef __TARGET_ARCH_x86
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->flags & DH_PF_KTHREAD)
+		return -1;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs)
+		return -1;
+	long nr = regs->orig_ax;
+	__u64 a1 = regs->si, a2 = regs->dx;
+	struct dh_user_msghdr m;
+	switch (nr) {
+	case DH_NR_READ:
+	case DH_NR_WRITE:
+	case DH_NR_SENDTO:
+	case DH_NR_RECVFROM:
+		sc->base[0] = a1;
+		sc->len[0] = sc->total;
+		sc->nseg = 1;
+		return 0;
+	case DH_NR_READV:
+	case DH_NR_WRITEV:
+		return l7_read_iov(sc, a1, a2);
+	case DH_NR_SENDMMSG:
+	case DH_NR_RECVMMSG:
+		if (a2 != 1) /* the tracepoint fires per message; which one is unknown here */
+			return -1;
+		/* fall through: an mmsghdr starts with its msghdr */
+	case DH_NR_SENDMSG:
+	case DH_NR_RECVMSG:
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)a1))
+			return -1;
+		return l7_read_iov(sc, m.iov, m.iovlen);
+	}
+#endif
+	return -1;
+}
+
+static __always_inline int l7_is(struct dh_l7_scratch *sc, const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (sc->win[i & 31] != s[i])
+			return 0;
+	return 1;
+}
+
+/* Recognises a protocol from the first bytes of a message; sets *first to the
+ * direction such bytes travel and *init to the request direction's first framing state. */
+static __always_inline __u8 l7_classify(struct dh_l7_scratch *sc, int *first, __u8 *init)
+{
+	__u32 n = l7_load(sc, 0, 32);
+	if (n < 4)
+		return DH_L7_UNKNOWN;
+	__u8 c0 = sc->win[0], c1 = sc->win[1], c2 = sc->win[2];
+	*first = DH_L7_FIRST_REQUEST;
+	if (n >= 8 && h1_method(sc))
+		return DH_L7_HTTP1;
+	if (n >= 24 && l7_is(sc, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24)) {
+		*init = H2_PREFACE;
+		return DH_L7_HTTP2;
+	}
+	if (c0 == 0x16 && c1 == 0x03 && c2 <= 0x04 && n >= 6 && sc->win[5] == 0x01) /* ClientHello */
+		return DH_L7_TLS;
+	int pg = pg_classify(sc, n);
+	if (pg) {
+		*init = pg == 2 ? PG_STARTUP : PG_TYPED;
+		return DH_L7_POSTGRES;
+	}
+	if (redis_classify(sc, n))
+		return DH_L7_REDIS;
+	int mf = my_classify(sc, n);
+	if (mf) {
+		*first = mf;
+		return DH_L7_MYSQL;
+	}
+	*first = DH_L7_FIRST_REPLY;
+	if (n >= 12 && l7_is(sc, "HTTP/1.", 7) && sc->win[8] == ' ')
+		return DH_L7_HTTP1;
+	return DH_L7_UNKNOWN;
+}
+
+struct dh_l7_loop {
+	struct dh_l7_scratch *sc;
+	struct dh_l7_sock *st;
+};
+
+/* One parsing step: pass over a body, then read one message header (or chunk, frame, value). */
+static long l7_step(__u32 i, void *ctx)
+{
+	struct dh_l7_loop *lp = ctx;
+	struct dh_l7_scratch *sc = lp->sc;
+	struct dh_l7_sock *st = lp->st;
+	if (!sc || !st)
+		return 1;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->skip) { /* a body, payload or frame: passed over without reading it */
+		__u64 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
+		if (d->skip > left) {
+			d->skip -= left;
+			sc->cur = sc->total;
+			return 1;
+		}
+		sc->cur += d->skip;
+		d->skip = 0;
+	}
+	if (sc->cur >= sc->total) {
+		/* a Redis bulk reply that ends with the data ends its value now, not at the next read */
+		if (st->proto == DH_L7_REDIS && sc->dir == 1 && d->state == RD_BULK_DONE)
+			redis_step(sc, st);
+		return 1;
+	}
+	if (st->flags & DH_L7_F_STOPPED)
+		return 1;
+	int r = 1;
+	switch (st->proto) {
+	case DH_L7_HTTP1:
+		r = h1_step(sc, st);
+		break;
+	case DH_L7_HTTP2:
+		r = h2_step(sc, st);
+		break;
+	case DH_L7_POSTGRES:
+		r = pg_step(sc, st);
+		break;
+	case DH_L7_MYSQL:
+		r = my_step(sc, st);
+		break;
+	case DH_L7_REDIS:
+		r = redis_step(sc, st);
+		break;
+	}
+	if (r == DH_L7_MORE) { /* keep the cut header for the next syscall */
+		__u32 rem = sc->total - sc->cur;
+		if (rem > DH_L7_CARRY || !rem || l7_load(sc, sc->cur, rem) != rem) {
+			l7_desync(sc, st);
+			return 1;
+		}
+		for (int k = 0; k < DH_L7_CARRY; k++)
+			if (k < rem)
+				d->carry[k] = sc->win[k];
+		d->carry_len = rem;
+		sc->cur = sc->total;
+		return 1;
+	}
+	if (r < 0) {
+		l7_desync(sc, st);
+		return 1;
+	}
+	return r ? 1 : 0;
+}
+
+/* Parses one syscall's bytes: message after message, skipping bodies. A deep
+ * pipeline in one buffer takes many steps, so the loop is bpf_loop's. */
+__noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (!sc || !st)
+		return 0;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->flags & DH_L7_D_RESYNC) {
+		d->flags = 0;
+		d->state = 0;
+		d->skip = 0;
+		d->aux = 0;
+		d->depth = 0;
+		d->carry_len = 0;
+	}
+	/* a header cut at the end of the last syscall comes first */
+	sc->carry_len = d->carry_len > DH_L7_CARRY ? 0 : d->carry_len;
+	__builtin_memcpy(sc->carry, d->carry, DH_L7_CARRY);
+	d->carry_len = 0;
+	sc->total += sc->carry_len;
+	struct dh_l7_loop lp = {.sc = sc, .st = st};
+	bpf_loop(DH_L7_STEPS, l7_step, &lp, 0);
+	if (sc->cur < sc->total && !(st->flags & DH_L7_F_STOPPED) && !d->skip) {
+		l7_loss(DH_L7_LOSS_STEPS);
+		l7_desync(sc, st);
+	}
+	return 0;
+}
+
+static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
+{
+	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
+	if (!c) {
+		*midflight = 1;
+		return DH_SIDE_UNKNOWN;
+	}
+	*midflight = (c->flags & DH_F_MIDFLIGHT) != 0;
+	return c->side;
+}
+
+/* Feeds one syscall's (or one TLS call's) bytes of a socket to its parser,
+ * recognising the protocol first if the socket is new. */
+static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send)
+{
+	__u64 cookie = sc->cookie;
+	if (!st || st->proto == DH_L7_TLS) {
+		int first = 0;
+		__u8 midflight = 0, init = 0;
+		__u8 side = st ? st->side : l7_side_of(cookie, &midflight);
+		__u8 proto = l7_classify(sc, &first, &init);
+		/* The role comes from the connection; bytes that travel the wrong way for it are not a start. */
+		int from_client = (side == DH_SIDE_CLIENT) == !!is_send;
+		if (proto != DH_L7_UNKNOWN && side != DH_SIDE_UNKNOWN &&
+		    (first == DH_L7_FIRST_REQUEST) != from_client)
+			proto = DH_L7_UNKNOWN;
+		if (proto == DH_L7_UNKNOWN) {
+			if (st) /* TLS plaintext that is not a known protocol: stop looking */
+				st->flags |= DH_L7_F_STOPPED;
+			else {
+				/* The first bytes each way decide (a server may speak first, like an
+				 * HTTP/2 server's SETTINGS); a socket that predates us gets a few tries,
+				 * since its first bytes seen may fall inside a message. */
+				__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+				__u8 bit = is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV;
+				if (!tries) {
+					__u8 v = bit | (midflight ? DH_L7_SKIP_MIDFLIGHT | DH_L7_SKIP_TRY : 0);
+					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
+				} else {
+					*tries |= bit;
+					if ((*tries & DH_L7_SKIP_MIDFLIGHT) && (*tries >> 3) < DH_L7_ATTEMPTS)
+						*tries += DH_L7_SKIP_TRY;
+				}
+			}
+			return 0;
+		}
+		if (!st) {
+			__u32 zero = 0;
+			struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
+			if (!tmpl)
+				return 0;
+			if (bpf_map_update_elem(&l7_socks, &cookie, tmpl, BPF_NOEXIST)) {
+				l7_loss(DH_L7_LOSS_SOCK_MAP_FULL);
+				return 0;
+			}
+			st = bpf_map_lookup_elem(&l7_socks, &cookie);
+			if (!st)
+				return 0;
+			if (side == DH_SIDE_UNKNOWN) {
+				int sender_is_client = first == DH_L7_FIRST_REQUEST;
+				side = (sender_is_client == !!is_send) ? DH_SIDE_CLIENT : DH_SIDE_SERVER;
+				st->flags |= DH_L7_F_ROLE_INFERRED;
+			}
+			st->side = side;
+			st->pid = bpf_get_current_pid_tgid() >> 32;
+			if (proto == DH_L7_TLS) {
+				st->proto = proto;
+				st->flags |= DH_L7_F_TLS;
+				return 0;
+			}
+		}
+		st->proto = proto;
+		st->dir[0].state = init;
+	}
+	sc->dir = ((st->side == DH_SIDE_CLIENT) == !!is_send) ? 0 : 1;
+	sc->cur = 0;
+	return l7_process(sc, st);
+}
+
+static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&l7_scratch, &zero);
+}
+
+static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int is_send)
+{
+	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
+		return 0;
+	struct dh_l7_config *cfg = l7_cfg();
+	if (!cfg || !cfg->enabled || !is_inet_tcp(sk))
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	if (tls_nested(cookie, ret, is_send))
+		return 0;
+	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
+	if (st) {
+		if (st->flags & DH_L7_F_TLS) {
+			if (!is_send)
+				tls_remember_recv(cookie);
+			return 0;
+		}
+		if (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED))
+			return 0;
+	} else {
+		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS
+							       : (*tries & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV))))
+			return 0;
+	}
+	struct dh_l7_scratch *sc = l7_scratch_get();
+	if (!sc)
+		return 0;
+	sc->total = ret;
+	if (l7_user_io(sc)) {
+		l7_loss(DH_L7_LOSS_SKIPPED_IO);
+		return 0;
+	}
+	sc->now = bpf_ktime_get_boot_ns();
+	sc->cookie = cookie;
+	sc->tls = 0;
+	sc->carry_len = 0;
+	return l7_feed(sc, st, is_send);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(dh_l7_send, struct sock *sk, int ret, int flags)
+{
+	return l7_capture(sk, ret, flags, 1);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(dh_l7_recv, struct sock *sk, int ret, int flags)
+{
+	return l7_capture(sk, ret, flags, 0);
+}
+
+/* The socket is gone: its last aggregate goes to user space in one record and
+ * the entry leaves the map. If the ring buffer is full the entry stays, marked
+ * closed, and user space deletes it once read. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(dh_l7_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
+	bpf_map_delete_elem(&l7_skip, &cookie);
+	if (!st)
+		return 0;
+	for (int i = 0; i < DH_L7_INFLIGHT; i++) /* requests still in flight never got their response */
+		if (st->req[i].start_ns)
+			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
+	st->nreq = 0;
+	struct dh_l7_final *f = bpf_ringbuf_reserve(&l7_final, sizeof(*f), 0);
+	if (!f) { /* only then is an entry marked closed: user space reports and deletes it */
+		st->flags |= DH_L7_F_CLOSED;
+		l7_loss(DH_L7_LOSS_FINAL_RINGBUF);
+		return 0;
+	}
+	f->cookie = cookie;
+	__builtin_memcpy(&f->counts, &st->counts, sizeof(f->counts));
+	f->pid = st->pid;
+	f->proto = st->proto;
+	f->side = st->side;
+	f->flags = st->flags | DH_L7_F_CLOSED;
+	f->pad = 0;
+	bpf_ringbuf_submit(f, 0);
+	bpf_map_delete_elem(&l7_socks, &cookie);
+	return 0;
+}

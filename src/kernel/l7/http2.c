@@ -1,0 +1,279 @@
+/* HTTP/2 (h2c, and h2 inside TLS) and gRPC. Frames are [length:3][type]
+ * [flags][stream:4], so framing is exact; streams interleave, so requests in
+ * flight are a small table keyed by stream id, not a FIFO. A request is the
+ * client's HEADERS on a new stream; it ends with the server's END_STREAM (or
+ * RST_STREAM). The status is :status, and grpc-status when the response
+ * carries one (gRPC: non-zero is a failure).
+ *
+ * Kernel subtlety: headers are HPACK-compressed with a per-connection dynamic
+ * table. Only :status and grpc-status matter here, and an index into the
+ * dynamic table counts back from the newest insertion, whatever was evicted,
+ * so remembering what the server's last DH_L7_HPACK insertions held (not
+ * their text) decodes later references to them exactly. Values are decoded
+ * from plain or Huffman digits. A reference to an older entry, or a header
+ * block beyond one window or split into CONTINUATION frames, leaves the
+ * status unknown (class OTHER) rather than guessed. */
+
+enum { H2_FRAMES = 0, H2_PREFACE = 1 };
+enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3 };
+enum { H2_END_STREAM = 1, H2_PADDED = 8, H2_PRIORITY = 0x20 };
+enum { HP_STATUS = 1, HP_GRPC = 2 };
+
+/* "grpc-status" as little-endian words: plain (bytes 0-7 and 3-10), and
+ * Huffman-coded (RFC 7541 appendix B: 9a ca c8 b2 12 34 da 8f). */
+#define HP_GRPC_PLAIN_0 0x6174732d63707267ULL /* "grpc-sta" */
+#define HP_GRPC_PLAIN_3 0x7375746174732d63ULL /* "c-status" */
+#define HP_GRPC_HUFF 0x8fda3412b2c8ca9aULL
+
+/* An HPACK integer with an N-bit prefix; two continuation bytes at most (values < 16511). */
+static __always_inline int hp_int(struct dh_l7_scratch *sc, __u32 *pos, __u32 mask, __u32 *out)
+{
+	__u32 p = *pos, v = l7_byte(sc, p) & mask;
+	p++;
+	if (v == mask) {
+		__u8 b = l7_byte(sc, p++);
+		v += b & 0x7f;
+		if (b & 0x80) {
+			b = l7_byte(sc, p++);
+			v += (__u32)(b & 0x7f) << 7;
+			if (b & 0x80)
+				return -1;
+		}
+	}
+	*pos = p;
+	*out = v;
+	return 0;
+}
+
+/* Up to three decimal digits, plain or Huffman-coded; -1 if not digits. */
+static __always_inline int hp_digits(struct dh_l7_scratch *sc, __u32 at, __u32 len, int huff)
+{
+	int v = 0, nd = 0;
+	if (!huff) {
+		for (int i = 0; i < 3; i++) {
+			if (i >= len)
+				break;
+			__u8 b = l7_byte(sc, at + i);
+			if (b < '0' || b > '9')
+				return -1;
+			v = v * 10 + (b - '0');
+			nd++;
+		}
+		return nd ? v : -1;
+	}
+	__u32 acc = 0, nbits = len * 8, bit = 0;
+	for (int i = 0; i < 3; i++)
+		acc = acc << 8 | (i < len ? l7_byte(sc, at + i) : 0xff);
+	if (len < 3)
+		acc >>= (3 - len) * 8;
+	for (int k = 0; k < 3; k++) {
+		if (nbits - bit < 5)
+			break;
+		__u32 c5 = (acc >> (nbits - bit - 5)) & 0x1f;
+		if (c5 <= 2) { /* '0' '1' '2': 00000 00001 00010 */
+			v = v * 10 + c5;
+			bit += 5;
+		} else {
+			if (nbits - bit < 6)
+				break;
+			__u32 c6 = (acc >> (nbits - bit - 6)) & 0x3f;
+			if (c6 < 0x19 || c6 > 0x1f) /* '3'..'9': 011001..011111 */
+				break;
+			v = v * 10 + (c6 - 0x19 + 3);
+			bit += 6;
+		}
+		nd++;
+	}
+	return nd ? v : -1;
+}
+
+static __always_inline __u32 hp_static_status(__u32 idx)
+{
+	switch (idx) {
+	case 8: return 200;
+	case 9: return 204;
+	case 10: return 206;
+	case 11: return 304;
+	case 12: return 400;
+	case 13: return 404;
+	case 14: return 500;
+	}
+	return 0;
+}
+
+/* Decodes one header field of a server header block at pos; returns the next position or -1. */
+__noinline int h2_field(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 pos)
+{
+	if (!sc || !st || pos >= DH_L7_WIN)
+		return -1;
+	__u8 b = l7_byte(sc, pos);
+	__u32 idx = 0, kind = 0, code = 0, insert = 0, len = 0, valid = 0;
+	if (b & 0x80) {
+		if (hp_int(sc, &pos, 0x7f, &idx))
+			return -1;
+		if (idx >= 8 && idx <= 14) {
+			kind = HP_STATUS;
+			code = hp_static_status(idx);
+			valid = 1;
+		} else if (idx >= 62 && idx < 62 + DH_L7_HPACK) {
+			__u32 e = st->hpack[(st->hpack_next - 1 - (idx - 62)) & (DH_L7_HPACK - 1)];
+			kind = e >> 16;
+			code = e & 0xffff;
+			valid = kind != 0;
+		}
+	} else if ((b & 0xe0) == 0x20) { /* dynamic table size update */
+		return hp_int(sc, &pos, 0x1f, &idx) ? -1 : pos;
+	} else {
+		insert = b & 0x40;
+		if (hp_int(sc, &pos, insert ? 0x3f : 0x0f, &idx))
+			return -1;
+		if (!idx) {
+			int huff = l7_byte(sc, pos) & 0x80;
+			if (hp_int(sc, &pos, 0x7f, &len))
+				return -1;
+			if (!huff && len == 11 && l7_u64(sc, pos) == HP_GRPC_PLAIN_0 && l7_u64(sc, pos + 3) == HP_GRPC_PLAIN_3)
+				kind = HP_GRPC;
+			else if (huff && len == 8 && l7_u64(sc, pos) == HP_GRPC_HUFF)
+				kind = HP_GRPC;
+			pos += len;
+		} else if (idx >= 8 && idx <= 14) {
+			kind = HP_STATUS;
+		} else if (idx >= 62 && idx < 62 + DH_L7_HPACK) {
+			kind = st->hpack[(st->hpack_next - 1 - (idx - 62)) & (DH_L7_HPACK - 1)] >> 16;
+		}
+		int huff = l7_byte(sc, pos) & 0x80;
+		if (hp_int(sc, &pos, 0x7f, &len) || len > DH_L7_WIN)
+			return -1;
+		if (kind && len >= 1 && len <= 3) {
+			int v = hp_digits(sc, pos, len, huff);
+			if (v >= 0) {
+				code = v;
+				valid = 1;
+			}
+		}
+		pos += len;
+		if (insert) { /* remember what the new newest entry holds */
+			st->hpack[st->hpack_next & (DH_L7_HPACK - 1)] = valid ? (kind << 16 | code) : 0;
+			st->hpack_next++;
+		}
+	}
+	if (valid && kind == HP_STATUS)
+		sc->h2_status = code;
+	else if (valid && kind == HP_GRPC)
+		sc->h2_grpc = code + 1;
+	return pos;
+}
+
+static __always_inline struct dh_l7_req *h2_stream(struct dh_l7_sock *st, __u32 sid)
+{
+	for (int i = 0; i < DH_L7_INFLIGHT; i++)
+		if (st->req[i].start_ns && st->req[i].id == sid)
+			return &st->req[i];
+	return 0;
+}
+
+static __always_inline void h2_done(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *e, int reset)
+{
+	__u32 grpc = (e->meta >> 16) & 0xff, status = e->meta & 0x3ff, cls;
+	if (reset)
+		cls = sc->dir == 1 ? DH_L7_C_ERROR : DH_L7_C_OTHER;
+	else if (grpc) {
+		status = grpc - 1;
+		cls = status == 0 ? DH_L7_C_OK : DH_L7_C_ERROR;
+	} else
+		cls = l7_http_class(status);
+	l7_account(sc, st, e->id, e->start_ns, cls, status);
+	e->start_ns = 0;
+	if (st->nreq)
+		st->nreq--;
+}
+
+/* A server header block: decode :status / grpc-status into the stream's meta. */
+static __always_inline void h2_headers(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 flen, __u8 flags,
+				       struct dh_l7_req *e)
+{
+	__u32 n = l7_load(sc, sc->cur, DH_L7_WIN);
+	__u32 pos = 0, end = flen < n ? flen : n;
+	if (flags & H2_PADDED) {
+		__u32 pad = sc->win[0];
+		pos = 1;
+		end = end > pad ? end - pad : 0;
+	}
+	if (flags & H2_PRIORITY)
+		pos += 5;
+	sc->h2_status = 0;
+	sc->h2_grpc = 0;
+	for (int i = 0; i < 24; i++) {
+		if (pos >= end)
+			break;
+		int next = h2_field(sc, st, pos);
+		if (next < 0 || next > end)
+			break;
+		pos = next;
+	}
+	if (!e)
+		return;
+	if (sc->h2_status)
+		e->meta = (e->meta & ~0x3ffu) | (sc->h2_status & 0x3ff) | 0x400;
+	if (sc->h2_grpc)
+		e->meta = (e->meta & 0xffff) | (__u32)(sc->h2_grpc & 0xff) << 16;
+}
+
+__noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (!sc || !st)
+		return 1;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->state == H2_PREFACE) {
+		__u32 n = l7_load(sc, sc->cur, 24);
+		if (n < 24)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		if (sc->win[0] != 'P' || sc->win[1] != 'R' || sc->win[2] != 'I')
+			return -1;
+		sc->cur += 24;
+		d->state = H2_FRAMES;
+		return 0;
+	}
+	__u32 n = l7_load(sc, sc->cur, 9);
+	if (n < 9)
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+	__u8 *w = sc->win;
+	__u32 len = (__u32)w[0] << 16 | (__u32)w[1] << 8 | w[2];
+	__u8 type = w[3], flags = w[4];
+	__u32 sid = ((__u32)w[5] << 24 | (__u32)w[6] << 16 | (__u32)w[7] << 8 | w[8]) & 0x7fffffff;
+	if (len > (1 << 24))
+		return -1;
+	struct dh_l7_req *e = sid ? h2_stream(st, sid) : 0;
+	if (sc->dir == 0) {
+		if (type == H2_HEADERS && sid && !e) { /* a new stream: a request */
+			if (st->nreq >= DH_L7_INFLIGHT) {
+				l7_loss(DH_L7_LOSS_INFLIGHT_FULL);
+			} else {
+				for (int i = 0; i < DH_L7_INFLIGHT; i++) {
+					if (st->req[i].start_ns)
+						continue;
+					st->req[i].start_ns = sc->now;
+					st->req[i].id = sid;
+					st->req[i].meta = 0;
+					st->req[i].count = 1;
+					st->nreq++;
+					l7_keep_text(sc, st, sid, 0);
+					break;
+				}
+			}
+		} else if (type == H2_RST_STREAM && e) {
+			h2_done(sc, st, e, 1);
+		}
+		sc->cur += 9;
+	} else {
+		sc->cur += 9;
+		if (type == H2_HEADERS)
+			h2_headers(sc, st, len, flags, e);
+		if (e && (type == H2_HEADERS || type == H2_DATA) && (flags & H2_END_STREAM))
+			h2_done(sc, st, e, 0);
+		else if (e && type == H2_RST_STREAM)
+			h2_done(sc, st, e, 1);
+	}
+	d->skip = len;
+	return 0;
+}

@@ -1,0 +1,78 @@
+/* MySQL / MariaDB client protocol. Packets are [length:3 LE][sequence:1]
+ * [payload], followed by length in both directions. A command is a packet
+ * with sequence 0 from the client; its response starts with the server's
+ * packet of sequence 1: ERR (0xff) is a failure, anything else (OK, a result
+ * set's column count, EOF) a success. The protocol has no pipelining, so one
+ * command is in flight; latency runs to the first response packet.
+ *
+ * Kernel subtlety: the server speaks first (greeting, sequence 0, protocol
+ * 10); that and the authentication exchange (sequence >= 1 from the client)
+ * are not commands. COM_QUIT, COM_STMT_CLOSE and COM_STMT_SEND_LONG_DATA get
+ * no response and are not counted. */
+
+#define MY_COM_QUIT 0x01
+#define MY_COM_STMT_SEND_LONG_DATA 0x18
+#define MY_COM_STMT_CLOSE 0x19
+
+enum { MY_CMD = 1 }; /* requests: a command header was read alone */
+
+static __always_inline int my_is_command(__u8 c)
+{
+	return c != MY_COM_QUIT && c != MY_COM_STMT_CLOSE && c != MY_COM_STMT_SEND_LONG_DATA && c < 0x20;
+}
+
+/* The server greeting (sent by the server) or, mid-connection, a whole COM_QUERY. */
+static __always_inline int my_classify(struct dh_l7_scratch *sc, __u32 n)
+{
+	__u8 *w = sc->win;
+	__u32 len = w[0] | (__u32)w[1] << 8 | (__u32)w[2] << 16;
+	if (n < 8 || len + 4 != sc->total)
+		return 0;
+	if (w[3] == 0 && w[4] == 10 && w[5] >= '1' && w[5] <= '9') /* greeting: "5.7.x", "10.11.x-MariaDB" */
+		return DH_L7_FIRST_REPLY;
+	if (w[3] == 0 && w[4] == 3 && len > 6)
+		return DH_L7_FIRST_REQUEST;
+	return 0;
+}
+
+__noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (!sc || !st)
+		return 1;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	__u32 n = l7_load(sc, sc->cur, 8);
+	if (n < 1 || (n < 4 && d->state != MY_CMD))
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+	__u8 *w = sc->win;
+	if (w[0] == 0x16 && w[1] == 0x03 && w[2] <= 0x04) { /* TLS after the client's SSLRequest */
+		st->flags |= DH_L7_F_TLS;
+		return 1;
+	}
+	if (d->state == MY_CMD) { /* the payload of a command packet whose header came alone */
+		d->state = 0;
+		if (my_is_command(w[0]))
+			l7_push(sc, st, w[0], 0);
+		d->skip = d->aux;
+		return 0;
+	}
+	__u32 len = w[0] | (__u32)w[1] << 8 | (__u32)w[2] << 16;
+	__u8 seq = w[3], first = n > 4 ? w[4] : 0;
+	if (sc->dir == 0 && seq == 0 && n == 4 && len) {
+		/* servers read the 4-byte header first, then the payload: decide at the payload */
+		d->state = MY_CMD;
+		d->aux = len;
+		sc->cur += 4;
+		return 0;
+	}
+	if (sc->dir == 0) {
+		if (seq == 0 && len >= 1 && my_is_command(first))
+			l7_push(sc, st, first, 0);
+	} else if (seq >= 1 && st->nreq) {
+		int err = len >= 1 && first == 0xff;
+		__u32 code = err && n >= 7 ? (w[5] | (__u32)w[6] << 8) : 0;
+		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, code);
+	}
+	sc->cur += 4;
+	d->skip = len;
+	return 0;
+}

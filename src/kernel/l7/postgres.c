@@ -1,0 +1,128 @@
+/* PostgreSQL wire protocol v3. Every message after the startup one is
+ * [type:1][length:4, counting itself][payload], so both directions are
+ * followed exactly by length. A request is a simple Query ('Q'), a function
+ * call ('F'), or an extended-query batch (Parse/Bind/Describe/Execute/...
+ * up to Sync); it ends at ReadyForQuery ('Z'), and an ErrorResponse ('E')
+ * on the way makes it a failure. Pipelined batches pair in order.
+ *
+ * Kernel subtlety: the startup message and SSLRequest have no type byte; the
+ * server's answer to SSLRequest is a single unframed byte ('S' then TLS, or
+ * 'N'). ReadyForQuery after authentication answers no request and is ignored. */
+
+enum { PG_TYPED = 0, PG_STARTUP = 1, PG_SSL_REPLY = 2 };
+enum { PG_BATCH = 1 };     /* dir.aux (requests): an extended batch is open */
+enum { PG_M_ERROR = 1 << 16 };   /* request meta (response part): an ErrorResponse came */
+
+#define PG_SSL_REQUEST 80877103
+#define PG_GSS_REQUEST 80877104
+#define PG_PROTO_3 196608
+
+static __always_inline __u32 pg_be32(struct dh_l7_scratch *sc, __u32 at)
+{
+	return (__u32)l7_byte(sc, at) << 24 | (__u32)l7_byte(sc, at + 1) << 16 | (__u32)l7_byte(sc, at + 2) << 8 |
+	       l7_byte(sc, at + 3);
+}
+
+/* A startup message, SSLRequest or GSSENCRequest (2); or, mid-connection, one whole simple Query (1). */
+static __always_inline int pg_classify(struct dh_l7_scratch *sc, __u32 n)
+{
+	if (n < 8)
+		return 0;
+	__u32 len = pg_be32(sc, 0), code = pg_be32(sc, 4);
+	if (len >= 8 && len <= 10000 && (code == PG_PROTO_3 || code == PG_SSL_REQUEST || code == PG_GSS_REQUEST))
+		return 2;
+	len = pg_be32(sc, 1);
+	if (sc->win[0] == 'Q' && len + 1 == sc->total && len > 5) {
+		__u8 last = 0;
+		if (!bpf_probe_read_user(&last, 1, (void *)(sc->base[0] + len)) && last == 0 && sc->nseg == 1)
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
+{
+	__u32 n = l7_load(sc, sc->cur, 8);
+	if (d->state == PG_STARTUP) {
+		if (n < 8)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		__u32 len = pg_be32(sc, 0), code = pg_be32(sc, 4);
+		if (len < 8 || len > 10000)
+			return -1;
+		if (code == PG_SSL_REQUEST || code == PG_GSS_REQUEST)
+			st->dir[1].state = PG_SSL_REPLY; /* the startup message comes next, maybe inside TLS */
+		else
+			d->state = PG_TYPED;
+		sc->cur += 8;
+		d->skip = len - 8;
+		return 0;
+	}
+	if (n < 5)
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+	__u8 t = sc->win[0];
+	__u32 len = pg_be32(sc, 1);
+	if (len < 4 || len > (1 << 30))
+		return -1;
+	switch (t) {
+	case 'Q':
+	case 'F':
+		l7_push(sc, st, 0, 0);
+		break;
+	case 'P': case 'B': case 'D': case 'E': case 'C': case 'H':
+		if (!(d->aux & PG_BATCH)) {
+			l7_push(sc, st, 0, 0);
+			d->aux |= PG_BATCH;
+		}
+		break;
+	case 'S':
+		if (!(d->aux & PG_BATCH))
+			l7_push(sc, st, 0, 0);
+		d->aux &= ~PG_BATCH;
+		break;
+	case 'X': case 'p': case 'd': case 'c': case 'f':
+		break;
+	default:
+		return -1;
+	}
+	sc->cur += 5;
+	d->skip = len - 4;
+	return 0;
+}
+
+static __always_inline int pg_reply(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
+{
+	__u32 n = l7_load(sc, sc->cur, 8);
+	if (d->state == PG_SSL_REPLY) {
+		d->state = PG_TYPED;
+		sc->cur += 1;
+		if (sc->win[0] == 'S' || sc->win[0] == 'G') {
+			st->flags |= DH_L7_F_TLS; /* the rest is ciphertext; plaintext comes from the TLS uprobes */
+			return 1;
+		}
+		return sc->win[0] == 'N' ? 0 : -1;
+	}
+	if (n < 5)
+		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+	__u8 t = sc->win[0];
+	__u32 len = pg_be32(sc, 1);
+	if (len < 4 || len > (1 << 30) || t < '1' || t > 'z')
+		return -1;
+	struct dh_l7_req *h = l7_head(st);
+	if (t == 'E' && h)
+		h->meta |= PG_M_ERROR;
+	else if (t == 'Z' && h) {
+		int err = h->meta & PG_M_ERROR;
+		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, err ? 1 : 0);
+	}
+	sc->cur += 5;
+	d->skip = len - 4;
+	return 0;
+}
+
+__noinline int pg_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (!sc || !st)
+		return 1;
+	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	return sc->dir == 0 ? pg_request(sc, st, d) : pg_reply(sc, st, d);
+}

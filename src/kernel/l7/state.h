@@ -1,0 +1,412 @@
+/* L7 maps and the bookkeeping every protocol shares: reading the syscall's
+ * user buffer, the per-socket FIFO of requests in flight, the aggregates and
+ * the rate-limited samples.
+ *
+ * Kernel subtlety: parsing runs in the syscall's own thread after the copy
+ * (tp_btf sock_send_length / sock_recv_length), so the user pages are resident
+ * and bpf_probe_read_user does not fault. Scratch space is per CPU: these
+ * programs never nest on one CPU (they run in process context, and BPF
+ * programs run with migration disabled). */
+#ifndef DHRISHTI_L7_STATE_H
+#define DHRISHTI_L7_STATE_H
+
+#define DH_L7_IOV 32       /* iovec segments followed per syscall (HTTP/2 writev one buffer per frame part) */
+#define DH_L7_WIN 256      /* bytes read per parsing step */
+#define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
+#define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
+#define DH_L7_ATTEMPTS 8   /* buffers tried before a socket is declared not L7 */
+
+enum dh_l7_dir_flag {
+	DH_L7_D_MIDLINE = 1,    /* the last buffer ended inside an HTTP header line */
+	DH_L7_D_MIDLINE_CR = 2, /* ... and that partial line was "\r" */
+	DH_L7_D_RESYNC = 4,     /* framing lost: restart at the next syscall */
+	DH_L7_D_FIRST = 8,      /* first line of a header window is a start line */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct dh_l7_sock);
+} l7_socks SEC(".maps");
+
+/* An all-zero socket state to insert from (the state is too big for the BPF stack). Never written. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dh_l7_sock);
+} l7_zero SEC(".maps");
+
+/* Sockets found not to carry a known protocol; LRU: forgetting one only costs a new look. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u8);
+} l7_skip SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} l7_samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dh_l7_config);
+} l7_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} l7_final SEC(".maps");
+
+/* Sample rate limit (GCRA): the theoretical arrival time of the next sample. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_bucket SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DH_L7_LOSS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} l7_losses SEC(".maps");
+
+/* The syscall being parsed: its user buffer and the parsing cursor. */
+struct dh_l7_scratch {
+	__u64 base[DH_L7_IOV];
+	__u64 len[DH_L7_IOV];  /* read straight from the user's iovec array as {base, len} pairs, then clamped */
+	__u32 nseg;
+	__u32 total;   /* bytes the syscall moved */
+	__u32 cur;     /* parse position in [0, total) */
+	__u32 dir;     /* 0: requests, 1: responses */
+	__u64 now;
+	__u64 cookie;
+	__u32 ls;      /* HTTP header scan: current line start in win */
+	__u32 found;   /* HTTP header scan: end of headers (offset after the blank line), 0 if not yet */
+	__u8 tls;
+	__u8 skip_first; /* HTTP header scan: the window's first line is not a header */
+	__u8 first_cr;   /* ... and the last buffer ended with a lone "\r" */
+	__u8 pad;
+	__u16 h2_status; /* HTTP/2 header block: :status found */
+	__u16 h2_grpc;   /* ... grpc-status + 1 found */
+	__u32 carry_len; /* bytes of the last syscall that come before this one's (a cut header) */
+	__u32 carry_pad;
+	__u8 carry[DH_L7_CARRY];
+	__u64 s_lat;     /* the request l7_sample() looks at */
+	__u32 s_id, s_cls, s_status, s_pad;
+	__u8 win[DH_L7_WIN * 3]; /* a window, room for reads past it, and slack for the verifier's bounds */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dh_l7_scratch);
+} l7_scratch SEC(".maps");
+
+static __always_inline void l7_loss(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&l7_losses, &what);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct dh_l7_config *l7_cfg(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&l7_config, &zero);
+}
+
+/* Copies up to len (<= DH_L7_WIN) bytes at offset off of the syscall's data
+ * into sc->win; returns the number copied. Offsets count the carried bytes of
+ * a cut header first, then the syscall's own bytes across its iovec segments. */
+__noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
+{
+	__u32 done = 0, seg = DH_L7_IOV;
+	if (!sc || off >= sc->total)
+		return 0;
+	if (len > sc->total - off)
+		len = sc->total - off;
+	if (len > DH_L7_WIN)
+		len = DH_L7_WIN;
+	if (off < sc->carry_len && sc->carry_len <= DH_L7_CARRY) {
+		/* whole-array copy: bytes past the carried ones are overwritten below */
+		bpf_probe_read_kernel(sc->win, DH_L7_CARRY, &sc->carry[off & (DH_L7_CARRY - 1)]);
+		done = sc->carry_len - off;
+		if (done > len)
+			done = len;
+		off = 0;
+	} else {
+		off -= sc->carry_len;
+	}
+	/* the segment holding off (no reads here, so the verifier prunes this loop) */
+	for (int k = 0; k < DH_L7_IOV; k++) {
+		if (k >= sc->nseg)
+			break;
+		if (off < sc->len[k]) {
+			seg = k;
+			break;
+		}
+		off -= sc->len[k];
+	}
+	/* a window spans a few segments at most */
+	for (int r = 0; r < 4; r++) {
+		__u32 k = seg + r;
+		if (k >= sc->nseg || k >= DH_L7_IOV || done >= len)
+			break;
+		__u32 sl = sc->len[k & (DH_L7_IOV - 1)];
+		if (off >= sl)
+			break;
+		__u32 n = sl - off;
+		if (n > len - done)
+			n = len - done;
+		if (done >= DH_L7_WIN)
+			break;
+		if (n > DH_L7_WIN)
+			n = DH_L7_WIN;
+		/* clang may drop the clamp's bound on the register it passes: restate it for the verifier */
+		__u32 at = done;
+		asm volatile("%0 &= 0x1ff" : "+r"(n));
+		asm volatile("%0 &= 0xff" : "+r"(at));
+		if (bpf_probe_read_user(&sc->win[at], n, (void *)(sc->base[k & (DH_L7_IOV - 1)] + off)))
+			break;
+		done += n;
+		off = 0;
+	}
+	if (done < DH_L7_WIN * 2)
+		sc->win[done & (DH_L7_WIN * 2 - 1)] = 0;
+	return done;
+}
+
+/* The loaded n bytes run to the end of the syscall's data: a header that is
+ * not complete in them may continue in the next syscall. */
+static __always_inline int l7_at_end(struct dh_l7_scratch *sc, __u32 n)
+{
+	return sc->cur + n >= sc->total;
+}
+
+/* Return value of a step whose message header is cut by the end of the data. */
+#define DH_L7_MORE 2
+
+/* An index into sc->win the verifier can bound (clang would fold a plain mask away). */
+static __always_inline __u32 l7_idx(__u32 i)
+{
+	asm volatile("%0 &= 0x1ff" : "+r"(i));
+	return i;
+}
+
+static __always_inline __u8 l7_byte(struct dh_l7_scratch *sc, __u32 i)
+{
+	return sc->win[l7_idx(i)];
+}
+
+/* Eight bytes at i, little-endian (x86 and arm64 allow unaligned map value loads). */
+static __always_inline __u64 l7_u64(struct dh_l7_scratch *sc, __u32 i)
+{
+	return *(__u64 *)&sc->win[l7_idx(i)];
+}
+
+/* Copies the request's first bytes (at the cursor) for a later sample. */
+/* Copies the request's first bytes (at the cursor) for a later sample. `have`
+ * bytes at the cursor are in the window already (a parser's own load). */
+__noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u32 have)
+{
+	struct dh_l7_config *cfg = l7_cfg();
+	if (!sc || !st || !cfg || !cfg->samples)
+		return 0;
+	__u32 want = cfg->text_bytes;
+	if (want > DH_L7_TEXT)
+		want = DH_L7_TEXT;
+	__u32 left = sc->total > sc->cur ? sc->total - sc->cur : 0;
+	__u32 n = have;
+	if (have < want && have < left) /* a whole window, so a parser's window at the same cursor stays as it was */
+		n = l7_load(sc, sc->cur, DH_L7_WIN);
+	if (n > want)
+		n = want;
+	__builtin_memcpy(st->text, sc->win, DH_L7_TEXT);
+	st->text_len = n > 255 ? 255 : n;
+	st->text_id = id;
+	return 0;
+}
+
+/* A request starts (ordered protocols): appended to the FIFO, or merged into
+ * the last entry when it came in the same syscall with the same meta. Returns its slot or -1. */
+static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta, __u32 have)
+{
+	st->seq++;
+	if (st->nreq) {
+		__u32 last = (st->head + st->nreq - 1) & (DH_L7_INFLIGHT - 1);
+		struct dh_l7_req *r = &st->req[last];
+		if (r->start_ns == sc->now && r->meta == meta && r->count < 0xffff) {
+			r->count++;
+			l7_keep_text(sc, st, st->seq, have);
+			return last;
+		}
+	}
+	if (st->nreq >= DH_L7_INFLIGHT) {
+		l7_loss(DH_L7_LOSS_INFLIGHT_FULL);
+		return -1;
+	}
+	__u32 slot = (st->head + st->nreq) & (DH_L7_INFLIGHT - 1);
+	st->req[slot].start_ns = sc->now;
+	st->req[slot].id = st->seq;
+	st->req[slot].meta = meta;
+	st->req[slot].count = 1;
+	st->nreq++;
+	l7_keep_text(sc, st, st->seq, have);
+	return slot;
+}
+
+static __always_inline __u32 l7_bucket_of(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	__u32 b = 0;
+	if (us >= 1 << 16) { us >>= 16; b += 16; }
+	if (us >= 1 << 8) { us >>= 8; b += 8; }
+	if (us >= 1 << 4) { us >>= 4; b += 4; }
+	if (us >= 1 << 2) { us >>= 2; b += 2; }
+	if (us >= 1 << 1) { b += 1; }
+	return b >= DH_L7_BUCKETS ? DH_L7_BUCKETS - 1 : b;
+}
+
+static __always_inline __u32 l7_http_class(__u32 status)
+{
+	if (status >= 100 && status < 600)
+		return status / 100;
+	return DH_L7_C_OTHER;
+}
+
+/* GCRA: at most one sample per gap on average, bursts up to burst. */
+static __always_inline int l7_sample_allowed(struct dh_l7_config *cfg, __u64 now)
+{
+	__u32 zero = 0;
+	__u64 *tat = bpf_map_lookup_elem(&l7_bucket, &zero);
+	if (!tat)
+		return 0;
+	__u64 old = *tat;
+	__u64 base = old > now ? old : now;
+	if (base > now + cfg->sample_burst_ns)
+		return 0;
+	return __sync_val_compare_and_swap(tat, old, base + cfg->sample_gap_ns) == old;
+}
+
+/* Samples the request described by sc->s_*, if failed or slow and within the rate. */
+__noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	struct dh_l7_config *cfg = l7_cfg();
+	if (!sc || !st || !cfg || !cfg->samples)
+		return 0;
+	__u64 lat = sc->s_lat;
+	__u32 id = sc->s_id, cls = sc->s_cls, status = sc->s_status;
+	__u8 why = 0;
+	if (cls == DH_L7_C_5XX || cls == DH_L7_C_4XX || cls == DH_L7_C_ERROR)
+		why |= DH_L7_S_FAILED;
+	if (lat >= cfg->slow_ns)
+		why |= DH_L7_S_SLOW;
+	if (!why && !cfg->sample_all)
+		return 0;
+	if (!l7_sample_allowed(cfg, sc->now)) {
+		l7_loss(DH_L7_LOSS_SAMPLE_RATE);
+		return 0;
+	}
+	struct dh_l7_sample *s = bpf_ringbuf_reserve(&l7_samples, sizeof(*s), 0);
+	if (!s) {
+		l7_loss(DH_L7_LOSS_SAMPLE_RINGBUF);
+		return 0;
+	}
+	s->ts_ns = sc->now;
+	s->cookie = sc->cookie;
+	s->latency_ns = lat;
+	s->pid = st->pid;
+	s->status = status;
+	s->proto = st->proto;
+	s->cls = cls;
+	s->side = st->side;
+	s->flags = why | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
+	s->pad = 0;
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	if (st->text_id == id && st->text_len) { /* the newest request's text only */
+		s->flags |= DH_L7_S_TEXT;
+		s->text_len = st->text_len;
+		__builtin_memcpy(s->text, st->text, DH_L7_TEXT);
+	} else {
+		s->text_len = 0;
+		__builtin_memset(s->text, 0, DH_L7_TEXT);
+	}
+	bpf_ringbuf_submit(s, 0);
+	return 0;
+}
+
+/* Counts a finished request: class, latency bucket, and maybe a sample. */
+static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
+				       __u32 cls, __u32 status)
+{
+	__u64 lat = sc->now > start ? sc->now - start : 0;
+	st->counts.requests[cls & (DH_L7_CLASSES - 1)]++;
+	__u32 b = l7_bucket_of(lat);
+	if (b < DH_L7_BUCKETS)
+		st->counts.buckets[b]++;
+	st->counts.latency_sum_ns += lat;
+	sc->s_lat = lat;
+	sc->s_id = id;
+	sc->s_cls = cls;
+	sc->s_status = status;
+	l7_sample(sc, st);
+}
+
+/* The oldest request in flight got its response. */
+static __always_inline void l7_pop(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 cls, __u32 status)
+{
+	if (!st->nreq) {
+		st->counts.unpaired++;
+		return;
+	}
+	__u32 slot = st->head & (DH_L7_INFLIGHT - 1);
+	struct dh_l7_req *r = &st->req[slot];
+	l7_account(sc, st, r->id, r->start_ns, cls, status);
+	if (r->count > 1) { /* the next request of a pipelined burst */
+		r->count--;
+		r->id++;
+		r->meta &= ~DH_L7_M_RESPONSE;
+		return;
+	}
+	r->start_ns = 0;
+	st->head = (slot + 1) & (DH_L7_INFLIGHT - 1);
+	st->nreq--;
+}
+
+static __always_inline struct dh_l7_req *l7_head(struct dh_l7_sock *st)
+{
+	if (!st->nreq)
+		return 0;
+	return &st->req[st->head & (DH_L7_INFLIGHT - 1)];
+}
+
+/* Framing is lost: drop what is in flight (it can no longer be paired) and
+ * restart both directions at their next syscall. */
+static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	l7_loss(DH_L7_LOSS_DESYNC);
+	for (int i = 0; i < DH_L7_INFLIGHT; i++)
+		if (i < st->nreq)
+			st->counts.unpaired += st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)].count;
+	st->nreq = 0;
+	st->head = 0;
+	for (int i = 0; i < DH_L7_INFLIGHT; i++)
+		st->req[i].start_ns = 0;
+	for (int d = 0; d < 2; d++) {
+		st->dir[d].flags = DH_L7_D_RESYNC;
+		st->dir[d].skip = 0;
+		st->dir[d].carry_len = 0;
+	}
+	sc->cur = sc->total;
+}
+
+#endif

@@ -1,0 +1,240 @@
+// The request (L7) collector: configures the kernel side, reads the per-socket
+// aggregates at each periodic flush and yields what changed per socket cookie,
+// decodes the rate-limited samples, and keeps the TLS uprobes on the files
+// that need them. No record per request ever comes from the kernel.
+import type { Handle, NativeLoader } from '../native/index.js';
+import { L7_DEFAULTS } from '../config/defaults.js';
+import { u64, type Clock } from '../events/decode.js';
+import {
+  L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
+  L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss,
+} from '../events/l7-layout.js';
+import { PROTOCOLS, type L7Delta, type L7Protocol, type L7Sample } from './types.js';
+import { decodeSamples, type SampleDecodeStats } from './samples.js';
+import { TlsTargets, type TlsTargetStats } from './tls-targets.js';
+
+export interface L7Options {
+  socketEntries?: number;
+  prefixBytes?: number;
+  samples?: boolean;
+  samplesPerSec?: number;
+  sampleBurst?: number;
+  slowMs?: number;
+  /** Every request becomes a sample (still rate-limited): `dhrishti trace --l7`. */
+  sampleAll?: boolean;
+  tls?: boolean;
+  tlsMaxTargets?: number;
+  tlsScanIntervalMs?: number;
+  recentSamples?: number;
+}
+
+/** Kernel programs of the L7 side: left unattached when L7 is off. */
+export const L7_PROGRAMS = ['dh_l7_send', 'dh_l7_recv', 'dh_l7_destroy'];
+export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_read', 'dh_ssl_read_ex', 'dh_ssl_ret'];
+
+/** Map sizes the loader sets before loading, from the options. */
+export function l7MapSizes(o: L7Options = {}): Record<string, number> {
+  return {
+    l7_socks: o.socketEntries ?? L7_DEFAULTS.socketEntries,
+    l7_skip: L7_DEFAULTS.skipEntries,
+    l7_samples: L7_DEFAULTS.samplesRingbufBytes,
+    l7_final: L7_DEFAULTS.finalRingbufBytes,
+  };
+}
+
+export interface L7Losses {
+  socketMapFull: number;
+  samplesOverRate: number;
+  samplesRingbufFull: number;
+  skippedIo: number;
+  desync: number;
+  inflightFull: number;
+  tlsUnmatched: number;
+  stepLimit: number;
+  /** Closed sockets whose last aggregate waited in the map for a flush (ring buffer full): not lost, but they used map space. */
+  finalRingbufFull: number;
+}
+
+export interface L7Stats {
+  sockets: number;
+  losses: L7Losses;
+  samples: SampleDecodeStats;
+  tls: TlsTargetStats | null;
+}
+
+type DeltaListener = (deltas: L7Delta[]) => void;
+type SampleListener = (samples: L7Sample[]) => void;
+
+export class L7Collector {
+  /** Counters of each socket when last reported (the 144 counter bytes). */
+  private last = new Map<number, Buffer>();
+  private keys: Buffer | null = null;
+  private values: Buffer | null = null;
+  private deltaListeners: DeltaListener[] = [];
+  private sampleListeners: SampleListener[] = [];
+  private recent: L7Sample[] = [];
+  private sockets = 0;
+  private sampleStats: SampleDecodeStats = { samples: 0, unparsed: 0, malformed: 0 };
+  private tls: TlsTargets | null = null;
+  private readonly entries: number;
+
+  constructor(private native: NativeLoader, private handle: Handle, private clock: Clock, private opts: L7Options = {}) {
+    this.entries = opts.socketEntries ?? L7_DEFAULTS.socketEntries;
+  }
+
+  onDeltas(fn: DeltaListener): void { this.deltaListeners.push(fn); }
+  onSamples(fn: SampleListener): void { this.sampleListeners.push(fn); }
+
+  /** Writes the configuration, starts taking samples and probing TLS libraries. */
+  start(drainDelayMs: number): void {
+    this.configure(true);
+    this.native.poll(this.handle, 'l7_samples', L7_SAMPLE_SIZE, (buf, count) => this.onSampleBatch(buf, count), drainDelayMs);
+    this.native.poll(this.handle, 'l7_final', L7_FINAL_SIZE, (buf, count) => this.onFinalBatch(buf, count), drainDelayMs);
+    if (this.opts.tls ?? L7_DEFAULTS.tls) {
+      this.tls = new TlsTargets(this.native, this.handle, { maxTargets: this.opts.tlsMaxTargets, scanIntervalMs: this.opts.tlsScanIntervalMs });
+      this.tls.start();
+    }
+  }
+
+  /** (Re)writes `l7_config`; enabled=false makes every L7 program return at once. */
+  configure(enabled: boolean): void {
+    const o = this.opts;
+    const rate = o.samplesPerSec ?? (o.sampleAll ? L7_DEFAULTS.traceSamplesPerSec : L7_DEFAULTS.samplesPerSec);
+    const burst = Math.max(1, o.sampleBurst ?? (o.sampleAll ? rate : L7_DEFAULTS.sampleBurst));
+    const gap = Math.round(1e9 / Math.max(rate, 1e-3));
+    const b = Buffer.alloc(L7_CONFIG_SIZE);
+    b.writeBigUInt64LE(BigInt(Math.round((o.slowMs ?? L7_DEFAULTS.slowMs) * 1e6)), L7_CONFIG.slow_ns);
+    b.writeBigUInt64LE(BigInt(gap), L7_CONFIG.sample_gap_ns);
+    b.writeBigUInt64LE(BigInt(gap * burst), L7_CONFIG.sample_burst_ns);
+    b.writeUInt32LE(Math.min(256, Math.max(0, o.prefixBytes ?? L7_DEFAULTS.prefixBytes)), L7_CONFIG.text_bytes);
+    b[L7_CONFIG.enabled] = enabled ? 1 : 0;
+    b[L7_CONFIG.samples] = (o.samples ?? L7_DEFAULTS.samples) || o.sampleAll ? 1 : 0;
+    b[L7_CONFIG.sample_all] = o.sampleAll ? 1 : 0;
+    this.native.updateMap(this.handle, 'l7_config', Buffer.alloc(4), b);
+  }
+
+  private onSampleBatch(buf: Buffer, count: number): void {
+    const samples = decodeSamples(buf, count, this.clock, this.sampleStats);
+    if (!samples.length) return;
+    const keep = this.opts.recentSamples ?? L7_DEFAULTS.recentSamples;
+    this.recent.push(...samples);
+    if (this.recent.length > keep) this.recent.splice(0, this.recent.length - keep);
+    for (const fn of this.sampleListeners) fn(samples);
+  }
+
+  /** Destroyed sockets: their last counters, reported as a closing delta. */
+  private onFinalBatch(buf: Buffer, count: number): void {
+    const out: L7Delta[] = [];
+    for (let i = 0; i < count; i++) {
+      const off = i * L7_FINAL_SIZE;
+      const cookie = u64(buf, off + L7_FINAL.cookie);
+      const counts = buf.subarray(off + L7_FINAL.counts, off + L7_FINAL.counts + L7_COUNTS_SIZE);
+      const prev = this.last.get(cookie);
+      this.last.delete(cookie);
+      if (!prev && isZero(counts)) continue;
+      out.push(this.deltaOf(cookie, counts, prev, true, {
+        pid: buf.readUInt32LE(off + L7_FINAL.pid), proto: buf[off + L7_FINAL.proto], side: buf[off + L7_FINAL.side], flags: buf[off + L7_FINAL.flags],
+      }));
+    }
+    if (out.length) for (const fn of this.deltaListeners) fn(out);
+  }
+
+  /** Samples kept in memory, oldest first. */
+  recentSamples(): readonly L7Sample[] { return this.recent; }
+
+  /** Reads every socket's aggregate; reports those that moved, then forgets closed sockets (in the kernel too). */
+  flush(): L7Delta[] {
+    this.keys ??= Buffer.allocUnsafe(this.entries * 8);
+    this.values ??= Buffer.allocUnsafe(this.entries * L7_SOCK_SIZE);
+    const m = this.native.readMap(this.handle, 'l7_socks', this.keys, this.values);
+    const out: L7Delta[] = [];
+    const closedKeys: number[] = [];
+    for (let i = 0; i < m.count; i++) {
+      const cookie = u64(m.keys, i * m.keySize);
+      const off = i * m.valueSize;
+      const flags = m.values[off + L7_SOCK.flags];
+      const closed = (flags & L7Flag.CLOSED) !== 0;
+      if (closed) closedKeys.push(i);
+      const counts = m.values.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
+      const prev = this.last.get(cookie);
+      if (prev && prev.equals(counts)) {
+        if (closed && !isZero(counts)) out.push(this.delta(cookie, m.values, off, prev, true, true));
+        continue;
+      }
+      if (!prev && isZero(counts)) {
+        if (!closed) this.last.set(cookie, Buffer.from(counts));
+        continue;
+      }
+      out.push(this.delta(cookie, m.values, off, prev, closed, false));
+      this.last.set(cookie, Buffer.from(counts));
+    }
+    // A socket missing from the map was destroyed: its final record (ring buffer) ends it and clears `last`.
+    if (closedKeys.length) {
+      const del = Buffer.allocUnsafe(closedKeys.length * 8);
+      closedKeys.forEach((idx, j) => m.keys.copy(del, j * 8, idx * m.keySize, idx * m.keySize + 8));
+      this.native.deleteKeys(this.handle, 'l7_socks', del, closedKeys.length);
+      for (const idx of closedKeys) this.last.delete(u64(m.keys, idx * m.keySize));
+    }
+    this.sockets = m.count - closedKeys.length;
+    for (const fn of this.deltaListeners) fn(out);
+    return out;
+  }
+
+  private delta(cookie: number, v: Buffer, off: number, prev: Buffer | undefined, closed: boolean, empty: boolean): L7Delta {
+    const counts = v.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
+    return this.deltaOf(cookie, empty ? prev ?? counts : counts, prev, closed, {
+      pid: v.readUInt32LE(off + L7_SOCK.pid), proto: v[off + L7_SOCK.proto], side: v[off + L7_SOCK.side], flags: v[off + L7_SOCK.flags],
+    });
+  }
+
+  /** What moved between two readings of a socket's counters (u32 counters wrap). */
+  private deltaOf(cookie: number, c: Buffer, prev: Buffer | undefined, closed: boolean, o: { pid: number; proto: number; side: number; flags: number }): L7Delta {
+    const p = (x: number) => (prev ? prev.readUInt32LE(x) : 0);
+    const requests = new Array<number>(L7_CLASSES), buckets = new Array<number>(L7_BUCKETS);
+    for (let k = 0; k < L7_CLASSES; k++) requests[k] = (c.readUInt32LE(L7_COUNTS.requests + 4 * k) - p(L7_COUNTS.requests + 4 * k)) >>> 0;
+    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = (c.readUInt32LE(L7_COUNTS.buckets + 4 * k) - p(L7_COUNTS.buckets + 4 * k)) >>> 0;
+    return {
+      cookie,
+      pid: o.pid,
+      protocol: (PROTOCOLS[o.proto] ?? 'unknown') as L7Protocol,
+      role: o.side === 2 ? 'server' : 'client',
+      roleInferred: (o.flags & L7Flag.ROLE_INFERRED) !== 0,
+      tls: (o.flags & L7Flag.TLS) !== 0,
+      closed,
+      requests,
+      buckets,
+      latencySumNs: u64(c, L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
+      unpaired: (c.readUInt32LE(L7_COUNTS.unpaired) - p(L7_COUNTS.unpaired)) >>> 0,
+    };
+  }
+
+  losses(): L7Losses {
+    const m = this.native.readMap(this.handle, 'l7_losses');
+    const sum = (idx: number) => {
+      let s = 0;
+      for (let o = idx * m.valueSize; o < (idx + 1) * m.valueSize; o += 8) s += u64(m.values, o);
+      return s;
+    };
+    return {
+      socketMapFull: sum(L7Loss.SOCK_MAP_FULL), samplesOverRate: sum(L7Loss.SAMPLE_RATE), samplesRingbufFull: sum(L7Loss.SAMPLE_RINGBUF),
+      skippedIo: sum(L7Loss.SKIPPED_IO), desync: sum(L7Loss.DESYNC), inflightFull: sum(L7Loss.INFLIGHT_FULL),
+      tlsUnmatched: sum(L7Loss.TLS_UNMATCHED), stepLimit: sum(L7Loss.STEPS), finalRingbufFull: sum(L7Loss.FINAL_RINGBUF),
+    };
+  }
+
+  stats(): L7Stats {
+    return { sockets: this.sockets, losses: this.losses(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
+  }
+
+  /** Looks for TLS libraries in processes started since the last scan (tests call it to skip the wait). */
+  scanTls(): number { return this.tls?.scan() ?? 0; }
+
+  stop(): void {
+    this.tls?.stop();
+  }
+}
+
+function isZero(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i]) return false;
+  return true;
+}

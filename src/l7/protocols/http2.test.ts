@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import hpack from 'hpack.js';
+import { describeHttp2 } from './http2.js';
+import { fuzz } from './testing.js';
+
+function headersFrame(fields: { name: string; value: string }[], flags = 4): Buffer {
+  const c = (hpack as unknown as { compressor: { create(o: object): { write(f: object[]): void; read(): Buffer } } }).compressor.create({ table: { size: 4096 } });
+  c.write(fields);
+  const block = c.read();
+  const h = Buffer.alloc(9);
+  h.writeUIntBE(block.length, 0, 3);
+  h[3] = 1;
+  h[4] = flags;
+  h.writeUInt32BE(1, 5);
+  return Buffer.concat([h, block]);
+}
+
+test('method and path of a HEADERS frame (Huffman-coded literals), query dropped', () => {
+  const f = headersFrame([
+    { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' },
+    { name: ':path', value: '/pkg.Service/Method?x=1' }, { name: ':authority', value: 'a' },
+  ]);
+  assert.deepEqual(describeHttp2(f), { method: 'POST', target: '/pkg.Service/Method' });
+});
+
+test('not a HEADERS frame: null', () => {
+  const f = headersFrame([{ name: ':method', value: 'GET' }]);
+  f[3] = 0;
+  assert.equal(describeHttp2(f), null);
+});
+
+test('fuzz: random and truncated bytes never throw', () => {
+  const { randomParsed } = fuzz(describeHttp2, [headersFrame([{ name: ':method', value: 'GET' }, { name: ':path', value: '/a' }])]);
+  assert.ok(randomParsed < 30, `${randomParsed} random inputs parsed`);
+});

@@ -1,0 +1,67 @@
+// Decodes `l7_samples` ring buffer records and names the request each holds.
+import { L7_SAMPLE, L7_SAMPLE_SIZE, L7_COMM_LEN, L7Proto, L7SampleFlag } from '../events/l7-layout.js';
+import { u64, type Clock } from '../events/decode.js';
+import { PROTOCOLS, STATUS_CLASSES, type L7Protocol, type L7Sample, type RequestDescription, type SampleReason } from './types.js';
+import { describeHttp1 } from './protocols/http1.js';
+import { describeHttp2 } from './protocols/http2.js';
+import { describePostgres } from './protocols/postgres.js';
+import { describeMysql } from './protocols/mysql.js';
+import { describeRedis } from './protocols/redis.js';
+
+const DESCRIBE: Partial<Record<number, (text: Buffer) => RequestDescription | null>> = {
+  [L7Proto.HTTP1]: describeHttp1,
+  [L7Proto.HTTP2]: describeHttp2,
+  [L7Proto.POSTGRES]: describePostgres,
+  [L7Proto.MYSQL]: describeMysql,
+  [L7Proto.REDIS]: describeRedis,
+};
+
+/** Names a request from its first bytes; null (counted by the caller as unparsed) for bytes no parser accepts. Never throws. */
+export function describeRequest(proto: number, text: Buffer): RequestDescription | null {
+  const fn = DESCRIBE[proto];
+  if (!fn || !text.length) return null;
+  try {
+    return fn(text);
+  } catch {
+    return null;
+  }
+}
+
+export interface SampleDecodeStats { samples: number; unparsed: number; malformed: number }
+
+/** Decodes `count` records of a batch; bad records are counted, never thrown. */
+export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: SampleDecodeStats): L7Sample[] {
+  const out: L7Sample[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = i * L7_SAMPLE_SIZE;
+    if (o + L7_SAMPLE_SIZE > buf.length) { stats.malformed++; break; }
+    const proto = buf[o + L7_SAMPLE.proto], cls = buf[o + L7_SAMPLE.cls], flags = buf[o + L7_SAMPLE.flags];
+    if (proto >= PROTOCOLS.length || cls >= STATUS_CLASSES.length) { stats.malformed++; continue; }
+    const textLen = Math.min(buf.readUInt16LE(o + L7_SAMPLE.text_len), 256);
+    const text = flags & L7SampleFlag.TEXT ? buf.subarray(o + L7_SAMPLE.text, o + L7_SAMPLE.text + textLen) : Buffer.alloc(0);
+    const d = describeRequest(proto, text);
+    if (text.length && !d) stats.unparsed++;
+    const commEnd = buf.indexOf(0, o + L7_SAMPLE.comm);
+    const reasons: SampleReason[] = [];
+    if (flags & L7SampleFlag.FAILED) reasons.push('failed');
+    if (flags & L7SampleFlag.SLOW) reasons.push('slow');
+    if (!reasons.length) reasons.push('traced');
+    out.push({
+      time: clock.bootNsToUnixMs(u64(buf, o + L7_SAMPLE.ts_ns)),
+      cookie: u64(buf, o + L7_SAMPLE.cookie),
+      pid: buf.readUInt32LE(o + L7_SAMPLE.pid),
+      comm: buf.toString('utf8', o + L7_SAMPLE.comm, commEnd >= 0 && commEnd < o + L7_SAMPLE.comm + L7_COMM_LEN ? commEnd : o + L7_SAMPLE.comm + L7_COMM_LEN),
+      protocol: PROTOCOLS[proto] as L7Protocol,
+      role: buf[o + L7_SAMPLE.side] === 2 ? 'server' : 'client',
+      status: buf.readUInt32LE(o + L7_SAMPLE.status),
+      statusClass: STATUS_CLASSES[cls],
+      latencyMs: u64(buf, o + L7_SAMPLE.latency_ns) / 1e6,
+      method: d?.method ?? null,
+      target: d?.target ?? null,
+      tls: (flags & L7SampleFlag.TLS) !== 0,
+      reasons,
+    });
+    stats.samples++;
+  }
+  return out;
+}

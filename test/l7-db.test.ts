@@ -1,0 +1,143 @@
+// Request capture (L7) of Redis, PostgreSQL and MySQL/MariaDB: real Debian
+// servers and real clients (redis-cli, redis-benchmark, psql, pg, mysql2);
+// known mixes asserted exactly per socket aggregate.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import { stopAll, start } from './support/children.js';
+import { L7Log, byClass, inBuckets } from './support/l7.js';
+import { startMariadb, startPostgres, startRedis, type DbServer } from './support/db.js';
+
+let log: L7Log;
+const servers: DbServer[] = [];
+before(() => { log = new L7Log({ tls: false, samplesPerSec: 2000, sampleBurst: 2000 }).start(); });
+after(async () => {
+  await stopAll();
+  for (const s of servers) await s.stop();
+  log?.stop();
+});
+
+const SLOW_BUCKET = 18; // [262, 524) ms
+
+test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const lines: string[] = [];
+  for (let i = 0; i < 500; i++) lines.push(`SET k${i} v${i}`);
+  lines.push('SET s str');
+  for (let i = 0; i < 50; i++) lines.push('LPUSH s x'); // WRONGTYPE error
+  for (let i = 0; i < 100; i++) lines.push(`GET k${i}`);
+  const proto = lines.map((l) => { const a = l.split(' '); return `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`; }).join('');
+  // --pipe exits 1 when some replies were errors, as they are here
+  const run = spawnSync('redis-cli', ['-p', String(r.port), '--pipe'], { input: proto });
+  assert.match(run.stdout.toString(), /errors: 50, replies: 651/);
+  // redis-cli --pipe ends with an ECHO of its own to know when every reply came.
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(r.port, role, 652);
+    assert.deepEqual(byClass(t), { ok: 602, error: 50 }, role);
+    assert.deepEqual([...t.protocols], ['redis']);
+    assert.equal(t.unpaired, 0);
+  }
+  // In a pipeline only the newest request's bytes are kept, so its failures are sampled without a name;
+  // a failure on its own is sampled with the command name, never its arguments.
+  assert.ok(log.samples.some((s) => s.protocol === 'redis' && s.statusClass === 'error' && s.role === 'server'));
+  spawnSync('redis-cli', ['-p', String(r.port), 'lpush', 's', 'secret-value']);
+  await log.settle(r.port, 'server', 653);
+  const err = log.samples.find((s) => s.protocol === 'redis' && s.statusClass === 'error' && s.role === 'server' && s.method);
+  assert.equal(err?.method, 'LPUSH');
+  assert.equal(err?.target, null);
+  assert.ok(!JSON.stringify(log.samples).includes('secret-value'));
+});
+
+test('Redis: redis-benchmark with 16-deep pipelines', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  execFileSync('redis-benchmark', ['-p', String(r.port), '-n', '2000', '-P', '16', '-c', '2', '-t', 'set,get', '-q'], { stdio: 'ignore' });
+  const t = await log.settle(r.port, 'server', 4000);
+  // 2000 SET + 2000 GET, plus the CONFIG GETs redis-benchmark sends first; it may close a
+  // connection with a pipeline still unanswered, which counts as unpaired, not as a reply.
+  assert.ok(Math.abs(t.requests[6] - 4000) <= 80, `ok ${t.requests[6]} within 2% of 4000`);
+  assert.equal(t.requests[7], 0);
+  assert.ok(t.unpaired <= 32, `unpaired ${t.unpaired}`);
+});
+
+test('Redis: pub/sub pushes are not replies, and do not flip or mis-pair anything', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const sub = start('redis-cli', ['-p', String(r.port), 'subscribe', 'news']);
+  await sub.waitFor(/news/);
+  for (let i = 0; i < 5; i++) execFileSync('redis-cli', ['-p', String(r.port), 'publish', 'news', `m${i}`]);
+  await sub.waitFor(/m4/);
+  const t = await log.settle(r.port, 'client', 6);
+  assert.deepEqual(byClass(t), { ok: 6 }, 'SUBSCRIBE and the five PUBLISH');
+  assert.equal(t.unpaired, 0);
+  await sub.stop();
+});
+
+test('PostgreSQL: simple and extended queries, errors, and a 400 ms query', async () => {
+  const p = await startPostgres();
+  servers.push(p);
+  const c = new pg.Client({ host: '127.0.0.1', port: p.port, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  for (let i = 0; i < 30; i++) await c.query('select 1');                       // simple Query
+  for (let i = 0; i < 20; i++) await c.query('select $1::int + 1 as x', [i]);   // Parse/Bind/Describe/Execute/Sync
+  for (let i = 0; i < 5; i++) await c.query('select * from nope').catch(() => {});
+  for (let i = 0; i < 3; i++) await c.query('select $1::int / 0', [1]).catch(() => {});
+  for (let i = 0; i < 2; i++) await c.query('select pg_sleep(0.4)');
+  await c.end();
+  // psql: SSLRequest answered 'N', then the startup message, then its commands.
+  execFileSync('psql', ['-h', '127.0.0.1', '-p', String(p.port), '-U', 'postgres', '-X', '-q', '-c', 'select 1', '-c', 'select 2', '-c', 'select 3'], { stdio: 'ignore' });
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(p.port, role, 63);
+    assert.deepEqual(byClass(t), { ok: 55, error: 8 }, role);
+    assert.equal(inBuckets(t, SLOW_BUCKET, role === 'server' ? SLOW_BUCKET : SLOW_BUCKET + 1), 2, `${role}: the two pg_sleep(0.4)`);
+    assert.equal(t.unpaired, 0);
+    assert.equal(t.sockets, 2);
+  }
+  const failed = log.samples.filter((s) => s.protocol === 'postgres' && s.role === 'server' && s.statusClass === 'error');
+  assert.ok(failed.some((s) => s.target === 'select * from nope'));
+  assert.ok(failed.some((s) => s.target === 'select $1::int / ?'), 'extended query sampled from its Parse message');
+});
+
+test('PostgreSQL over TLS: SSLRequest answered S, then the plaintext through libpq\'s OpenSSL uprobes', async () => {
+  const tlsLog = new L7Log({ samplesPerSec: 2000, sampleBurst: 2000 }).start();
+  try {
+    const p = await startPostgres(true);
+    servers.push(p);
+    execFileSync('psql', [`host=127.0.0.1 port=${p.port} user=postgres dbname=postgres sslmode=require`, '-X', '-q',
+      '-c', 'select 1', '-c', 'select 2', '-c', 'select * from nope', '-c', 'select 3'], { stdio: 'ignore' });
+    for (const role of ['server', 'client'] as const) {
+      const t = await tlsLog.settle(p.port, role, 4);
+      assert.deepEqual(byClass(t), { ok: 3, error: 1 }, role);
+      assert.equal(t.tls, true, `${role}: seen through TLS`);
+      assert.deepEqual([...t.protocols], ['postgres']);
+      assert.equal(t.unpaired, 0);
+    }
+  } finally {
+    tlsLog.stop();
+  }
+});
+
+test('MySQL: COM_QUERY, COM_STMT_PREPARE/EXECUTE, ERR packets and a 400 ms query', async () => {
+  const m = await startMariadb();
+  servers.push(m);
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: m.port, user: 'root' });
+  for (let i = 0; i < 20; i++) await c.query('select 1');
+  for (let i = 0; i < 4; i++) await c.query('select * from nope').catch(() => {});
+  for (let i = 0; i < 10; i++) await c.execute('select ? + 1 as x', [i]); // one PREPARE, ten EXECUTE
+  for (let i = 0; i < 3; i++) await c.execute('select * from nope where id = ?', [1]).catch(() => {}); // PREPARE fails
+  for (let i = 0; i < 2; i++) await c.query('select sleep(0.4)');
+  await c.end();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(m.port, role, 40);
+    assert.deepEqual(byClass(t), { ok: 33, error: 7 }, role);
+    // the server's own view is exact; a loaded machine may delay the client's wake-up past 524 ms
+    assert.equal(inBuckets(t, SLOW_BUCKET, role === 'server' ? SLOW_BUCKET : SLOW_BUCKET + 1), 2, `${role}: the two sleep(0.4)`);
+    assert.equal(t.unpaired, 0);
+    assert.equal(t.protocols.has('mysql'), true);
+  }
+  const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
+  assert.ok(failed.some((s) => s.method === 'SELECT' && s.target === 'select * from nope' && s.status === 1046), `ERR code kept (1046: no database selected): ${JSON.stringify(failed)}`);
+});

@@ -1,0 +1,109 @@
+// Request capture (L7) through TLS (OpenSSL uprobes: nginx and curl on the
+// host's libssl, Node's own OpenSSL) and over HTTP/2 with gRPC statuses.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { node, start, stopAll } from './support/children.js';
+import { freePort } from './support/agent.js';
+import { L7Log, byClass, inBuckets } from './support/l7.js';
+import { HTTPS_SERVER, HTTPS_CLIENT, H2C_SERVER, H2C_CLIENT } from './support/l7-scripts.js';
+
+let log: L7Log;
+let dir: string;
+let key: string, cert: string;
+before(() => {
+  log = new L7Log({ samplesPerSec: 2000, sampleBurst: 2000 }).start();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-tls-'));
+  key = path.join(dir, 'key.pem');
+  cert = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+});
+after(async () => {
+  await stopAll();
+  log?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('TLS: curl to nginx with a self-signed certificate, seen in plaintext on both sides', async () => {
+  const port = await freePort();
+  const conf = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+master_process on;
+user root;
+pid ${dir}/nginx.pid;
+error_log stderr error;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${cert};
+    ssl_certificate_key ${key};
+    location = /ok { return 200 "ok"; }
+    location = /err { return 500; }
+    location / { return 404; }
+  }
+}`);
+  const nginx = start('nginx', ['-c', conf, '-p', dir]);
+  for (let i = 0; i < 50 && !fs.existsSync(`${dir}/nginx.pid`); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(log.engine.l7!.stats().tls!.attached >= 1, 'the host libssl is probed');
+  const url = (p: string) => `https://127.0.0.1:${port}${p}`;
+  // one curl, one keep-alive connection: 8 OK, 3 not found, 2 server errors
+  execFileSync('curl', ['-sk', '--http1.1', ...Array(8).fill(url('/ok')), ...Array(3).fill(url('/missing')), ...Array(2).fill(url('/err'))], { stdio: 'ignore' });
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 13);
+    assert.deepEqual(byClass(t), { '2xx': 8, '4xx': 3, '5xx': 2 }, role);
+    assert.equal(t.tls, true, `${role}: plaintext through the TLS uprobes`);
+    assert.deepEqual([...t.protocols], ['http1']);
+    assert.equal(t.unpaired, 0);
+  }
+  const failed = log.samples.filter((s) => s.tls && s.statusClass === '5xx' && s.role === 'server' && s.comm.startsWith('nginx'));
+  assert.equal(failed.length, 2);
+  assert.ok(failed.every((s) => s.method === 'GET' && s.target === '/err'));
+  await nginx.stop();
+});
+
+test('TLS: Node https server and client (Node\'s own OpenSSL, memory BIOs)', async () => {
+  log.engine.l7!.scanTls();
+  const s = node(HTTPS_SERVER, [key, cert]);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  log.engine.l7!.scanTls(); // probes /usr/bin/node now that a node process is there
+  const c = node(HTTPS_CLIENT, [String(port), JSON.stringify([['GET', '/ok', 10], ['GET', '/404', 3], ['GET', '/500', 2], ['GET', '/slow', 1]])]);
+  await c.waitFor(/^done/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 16);
+    assert.deepEqual(byClass(t), { '2xx': 11, '4xx': 3, '5xx': 2 }, role);
+    assert.equal(t.tls, true);
+    assert.equal(inBuckets(t, 18, 19), 1, `${role}: the slow request near 400 ms`);
+    assert.equal(t.unpaired, 0);
+  }
+});
+
+test('HTTP/2 (h2c), gRPC-like: interleaved streams, grpc-status from trailers, :status, and a slow call', async () => {
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const plan = [['/pkg.Svc/Ok', 20], ['/pkg.Svc/Fail', 7], ['/nope', 5], ['/pkg.Svc/Slow', 2], ['/pkg.Svc/Ok', 6]];
+  const c = node(H2C_CLIENT, [String(port), JSON.stringify(plan), '6']);
+  await c.waitFor(/^done/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 40);
+    assert.deepEqual(byClass(t), { ok: 28, error: 7, '4xx': 5 }, role);
+    assert.deepEqual([...t.protocols], ['http2']);
+    assert.equal(inBuckets(t, 18, 19), 2, `${role}: the two slow calls`);
+    assert.equal(t.unpaired, 0);
+  }
+  const fail = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'server' && x.statusClass === 'error');
+  assert.equal(fail.length, 7);
+  assert.ok(fail.every((x) => x.status === 13));
+  assert.ok(fail.some((x) => x.method === 'POST' && x.target === '/pkg.Svc/Fail'), 'the first call of a path is named (later ones reference the client\'s HPACK table)');
+});

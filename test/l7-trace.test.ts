@@ -1,0 +1,25 @@
+// `dhrishti trace --l7`: one line per request, with the peer, as the real CLI prints it.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { node, start, stopAll } from './support/children.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import { HTTP_SERVER, HTTP_CLIENT } from './support/l7-scripts.js';
+import { until } from './support/wait.js';
+
+after(stopAll);
+
+test('trace --l7 --json prints each request with method, path without query, status, latency and peer', async () => {
+  const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--l7', '--json', '--no-l7-tls', '--duration', '60']);
+  await until('trace to start', async () => (trace.stderr.some((l) => /tracing requests/.test(l)) ? true : undefined), 60_000);
+  const s = node(HTTP_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const c = node(HTTP_CLIENT, [String(port), JSON.stringify([['GET', '/ok?secret=1', 3], ['GET', '/500', 2]])]);
+  await c.waitFor(/^done/, 20_000);
+  const mine = () => trace.lines.map((l) => JSON.parse(l)).filter((r) => r.pid === s.pid);
+  const lines = await until('the server side requests', async () => (mine().length >= 5 ? mine() : undefined), 15_000);
+  assert.deepEqual(lines.map((r) => `${r.method} ${r.target} ${r.status}`), ['GET /ok 200', 'GET /ok 200', 'GET /ok 200', 'GET /500 500', 'GET /500 500']);
+  assert.ok(lines.every((r) => r.role === 'server' && r.protocol === 'http1' && r.latencyMs >= 0 && /^127\.0\.0\.1:\d+$/.test(r.peer)));
+  assert.ok(!trace.lines.some((l) => l.includes('secret=1')), 'query strings never printed');
+  await trace.stop();
+});

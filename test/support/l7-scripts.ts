@@ -1,0 +1,153 @@
+// Real HTTP servers and clients for the request-capture tests, run as child processes.
+
+/** HTTP/1 server: prints "port N". Paths: /ok, /404, /500, /slow (400 ms), /big (1 MB), /chunked (5 chunks, 20 ms apart), POST /upload. */
+export const HTTP_SERVER = `
+const http = require('http');
+const srv = http.createServer((req, res) => {
+  const p = req.url.split('?')[0];
+  req.on('data', () => {});
+  req.on('end', () => {
+    if (p === '/404') { res.statusCode = 404; return res.end('nope'); }
+    if (p === '/500') { res.statusCode = 500; return res.end('bad'); }
+    if (p === '/slow') return setTimeout(() => res.end('slow'), 400);
+    if (p === '/big') return res.end(Buffer.alloc(1 << 20, 97));
+    if (p === '/chunked') {
+      let i = 0;
+      const t = setInterval(() => { res.write('chunk ' + i + ' HTTP/1.1 200 OK\\r\\n'); if (++i === 5) { clearInterval(t); res.end(); } }, 20);
+      return;
+    }
+    if (p === '/upload') { res.statusCode = 201; return res.end('stored'); }
+    res.end('ok');
+  });
+});
+srv.keepAliveTimeout = 60000;
+srv.listen(0, process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
+`;
+
+/** HTTP/1 client on one keep-alive connection: argv port, then plan JSON [[method, path, count, bodyBytes, headerBytes]]; prints "done". */
+export const HTTP_CLIENT = `
+const http = require('http');
+const [port, plan] = process.argv.slice(1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
+  const headers = {};
+  if (hdr) headers['x-padding'] = 'p'.repeat(hdr);
+  const r = http.request({ host: '127.0.0.1', port: Number(port), method, path, agent, headers }, (res) => { res.resume(); res.on('end', resolve); });
+  r.on('error', reject);
+  if (body) r.end(Buffer.alloc(body, 98)); else r.end();
+});
+(async () => {
+  for (const [method, path, count, body, hdr] of JSON.parse(plan)) for (let i = 0; i < count; i++) await one(method, path, body, hdr);
+  agent.destroy();
+  console.log('done');
+})().catch((e) => console.log('error ' + e.message));
+`;
+
+/** Pipelining client: argv port count; writes count GET /ok requests in one write, prints "done N" after N responses. */
+export const PIPELINE_CLIENT = `
+const net = require('net');
+const [port, count] = process.argv.slice(1).map(Number);
+const c = net.connect(port, '127.0.0.1', () => {
+  c.write('GET /ok?i=1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'.repeat(count));
+});
+let text = '';
+c.on('data', (d) => {
+  text += d.toString('latin1');
+  const n = text.split('HTTP/1.1 200').length - 1;
+  if (n === count) { console.log('done ' + n); c.end(); }
+});
+c.on('error', (e) => console.log('error ' + e.code));
+`;
+
+/** Not HTTP: a server on argv host:port that sends random bytes, and a client that sends random bytes; prints "done". */
+export const NOISE = `
+const net = require('net');
+const crypto = require('crypto');
+const [host, port] = process.argv.slice(1);
+const srv = net.createServer((s) => { s.on('data', () => s.write(crypto.randomBytes(300))); s.on('error', () => {}); });
+srv.listen(Number(port), host, () => {
+  const c = net.connect(Number(port), host, async () => {
+    for (let i = 0; i < 20; i++) { c.write(crypto.randomBytes(200)); await new Promise((r) => setTimeout(r, 5)); }
+    c.write('GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n');
+    setTimeout(() => { c.end(); srv.close(); console.log('done'); }, 200);
+  });
+  c.on('data', () => {});
+});
+`;
+
+/** HTTPS server (argv key cert): prints "port N"; same paths as HTTP_SERVER's /ok, /404, /500, /slow. */
+export const HTTPS_SERVER = `
+const https = require('https');
+const fs = require('fs');
+const [key, cert] = process.argv.slice(1);
+const srv = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
+  const p = req.url.split('?')[0];
+  if (p === '/404') { res.statusCode = 404; return res.end('nope'); }
+  if (p === '/500') { res.statusCode = 500; return res.end('bad'); }
+  if (p === '/slow') return setTimeout(() => res.end('slow'), 400);
+  res.end('ok');
+});
+srv.keepAliveTimeout = 60000;
+srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+`;
+
+/** HTTPS client on one keep-alive connection: argv port plan (as HTTP_CLIENT); prints "done". */
+export const HTTPS_CLIENT = `
+const https = require('https');
+const [port, plan] = process.argv.slice(1);
+const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+const one = (method, path) => new Promise((resolve, reject) => {
+  const r = https.request({ host: '127.0.0.1', port: Number(port), method, path, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  r.on('error', reject);
+  r.end();
+});
+(async () => {
+  for (const [method, path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) await one(method, path);
+  agent.destroy();
+  console.log('done');
+})().catch((e) => console.log('error ' + e.message));
+`;
+
+/** HTTP/2 cleartext server, gRPC-like: /pkg.Svc/Ok (grpc-status 0), /pkg.Svc/Fail (grpc-status 13),
+ *  /pkg.Svc/Slow (400 ms, grpc-status 0), anything else 404. Prints "port N". */
+export const H2C_SERVER = `
+const http2 = require('http2');
+const srv = http2.createServer();
+srv.on('stream', (stream, headers) => {
+  const p = headers[':path'];
+  const grpc = (code, delay) => setTimeout(() => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(code), 'grpc-message': code ? 'internal' : '' }));
+    stream.end(Buffer.from([0, 0, 0, 0, 2, 8, 1]));
+  }, delay);
+  if (p === '/pkg.Svc/Ok') return grpc(0, 0);
+  if (p === '/pkg.Svc/Fail') return grpc(13, 0);
+  if (p === '/pkg.Svc/Slow') return grpc(0, 400);
+  stream.respond({ ':status': 404 });
+  stream.end('no');
+});
+srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+`;
+
+/** HTTP/2 client: argv port plan [[path, count]]; sends each group with `concurrency` streams interleaved; prints "done". */
+export const H2C_CLIENT = `
+const http2 = require('http2');
+const [port, plan, concurrency] = process.argv.slice(1);
+const c = http2.connect('http://127.0.0.1:' + port);
+const one = (path) => new Promise((resolve, reject) => {
+  const r = c.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc' });
+  r.on('response', () => {});
+  r.on('data', () => {});
+  r.on('end', resolve);
+  r.on('error', reject);
+  r.end(Buffer.from([0, 0, 0, 0, 0]));
+});
+(async () => {
+  const jobs = [];
+  for (const [path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push(path);
+  const n = Number(concurrency || 4);
+  for (let i = 0; i < jobs.length; i += n) await Promise.all(jobs.slice(i, i + n).map(one));
+  c.close();
+  console.log('done');
+})().catch((e) => console.log('error ' + e.message));
+`;
