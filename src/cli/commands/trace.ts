@@ -116,15 +116,15 @@ function runTrace(opts: TraceOptions): void {
     engine.stop();
     console.error(line);
   });
+  let attached = 0;
   try {
-    const probes = engine.start();
-    console.error(`dhrishti trace: ${probes.filter((p) => p.ok).length} probes attached`);
+    attached = engine.start().filter((p) => p.ok).length;
   } catch (e) {
     console.error(`dhrishti trace: ${(e as Error).message}`);
     process.exit(1);
   }
   if (opts.l7 && !engine.l7) console.error(`dhrishti trace: requests cannot be captured here: ${engine.l7Unavailable}`);
-  console.error(`dhrishti trace: tracing${opts.l7 && engine.l7 ? ' requests' : ''}; Ctrl-C to stop`);
+  console.error(`dhrishti trace: tracing${opts.l7 && engine.l7 ? ' requests' : ''} (${attached} probes attached); Ctrl-C to stop`);
   engine.l7?.onSamples((samples) => {
     let text = '';
     for (const r of samples) {
