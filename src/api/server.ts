@@ -40,6 +40,8 @@ export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: Rou
     if (err instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: err.message });
     const code = (err as { statusCode?: number }).statusCode;
     if (code && code >= 400 && code < 500) return reply.code(code).send({ error: 'bad_request', message: err.message });
+    // A part that cannot answer for now (the history store with a damaged or unreadable file) says why.
+    if (code === 503) return reply.code(503).send({ error: (err as { error?: string }).error ?? 'unavailable', message: err.message });
     reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
