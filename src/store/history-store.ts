@@ -258,7 +258,7 @@ export class HistoryStore {
     } catch (e) {
       this.counts.failed++;
       this.lastError = (e as Error).message;
-      this.report(`history: sampling the live graph failed (${this.counts.failed} failed flushes so far): ${this.lastError}`);
+      this.report(`history: sampling the live graph for ${this.file} failed (${this.counts.failed} failed flushes so far): ${this.lastError}`);
       return;
     }
     this.lastFlushAt = now;
