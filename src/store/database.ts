@@ -103,8 +103,9 @@ function checkIntegrity(file: string, readOnly: boolean): Opened['check']['kind'
   if (size === 0) return 'new';
   let db: Db | null = null;
   try {
-    db = new Database(file, { timeout: 2000, readonly: readOnly, fileMustExist: true });
-    // EXCLUSIVE: no -shm file; also fails fast (SQLITE_BUSY) when another agent holds the file.
+    // No busy wait: another agent holding the file is reported at once, not after blocking the event loop (retries come every 30 s).
+    db = new Database(file, { timeout: 0, readonly: readOnly, fileMustExist: true });
+    // EXCLUSIVE: no -shm file.
     db.pragma('locking_mode = EXCLUSIVE');
     if (size <= HISTORY_DEFAULTS.integrityCheckMaxBytes) {
       const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];

@@ -15,11 +15,12 @@ import type { NodeDetail } from '../../src/graph/types.js';
 
 const NET = 'dhrishti-faults';
 const SUBNET = '172.31.247.0/24';
-const cleanup: (() => Promise<void> | void)[] = [];
-after(async () => {
-  await stopAll();
-  for (const f of cleanup.reverse()) { try { await f(); } catch { /* best effort */ } }
-});
+after(() => stopAll());
+
+/** Runs the clean-ups in reverse, each once, ignoring failures: every test ends its own dockerd (and frees the machine's dockerd lock). */
+async function cleanUp(fs: (() => Promise<void> | void)[]): Promise<void> {
+  for (const f of fs.splice(0).reverse()) { try { await f(); } catch { /* best effort */ } }
+}
 
 const docker = async (a: RunningAgent) => (await getJson<AgentTelemetry>(`${a.url}/api/v1/agent`)).body.docker;
 const untilDocker = (a: RunningAgent, up: boolean, ms = 30000) =>
@@ -51,17 +52,19 @@ async function named(a: RunningAgent, ip: string, name: string): Promise<void> {
 const crashes = (a: RunningAgent) => a.child.stderr.filter((l) => /^\s+at |Uncaught|TypeError|ReferenceError|unhandled/i.test(l));
 
 test('dockerd killed (kill -9) and restarted: the agent stays up, keeps the names it knew, catches up, and names containers started after', async (t) => {
+  const cleanup: (() => Promise<void> | void)[] = [];
   const link = path.join(os.tmpdir(), `dhrishti-faults-docker-${process.pid}.sock`);
   fs.rmSync(link, { force: true });
   let d = await TestDockerd.start();
   cleanup.push(async () => { await removeAll(d, ['before-kill', 'after-restart'], [NET]); await d.stop(); fs.rmSync(link, { force: true }); });
-  await ensureTestImage(d);
-  await createNetwork(d, NET, { subnet: SUBNET });
-  const ip1 = await server(d, 'before-kill');
-  // A link outside dockerd's folder: cleaning up after dockerd kills processes naming that folder.
-  fs.symlinkSync(d.socketPath, link);
-  const a = await startAgent(['--docker-socket', link, '--no-history']);
   try {
+    await ensureTestImage(d);
+    await createNetwork(d, NET, { subnet: SUBNET });
+    const ip1 = await server(d, 'before-kill');
+    // A link outside dockerd's folder: cleaning up after dockerd kills processes naming that folder.
+    fs.symlinkSync(d.socketPath, link);
+    const a = await startAgent(['--docker-socket', link, '--no-history']);
+    cleanup.push(() => a.stop());
     await untilDocker(a, true);
     await named(a, ip1, 'before-kill');
 
@@ -94,15 +97,17 @@ test('dockerd killed (kill -9) and restarted: the agent stays up, keeps the name
     assert.equal((await getJson<{ status: string }>(`${a.url}/api/v1/health`)).body.status, 'ok');
     assert.deepEqual(crashes(a), []);
   } finally {
-    await a.stop();
+    await cleanUp(cleanup);
   }
 });
 
 test('the Docker socket missing at start, then appearing: the agent runs without it, says so, then follows the daemon and names its containers', async (t) => {
+  const cleanup: (() => Promise<void> | void)[] = [];
   const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-sock-'));
   const sock = path.join(sockDir, 'docker.sock');
   cleanup.push(() => fs.rmSync(sockDir, { recursive: true, force: true }));
   const a = await startAgent(['--docker-socket', sock, '--no-history']);
+  cleanup.push(() => a.stop());
   try {
     assert.ok(a.child.lines.some((l) => l.includes(`Docker not reachable at ${sock}`)), a.child.lines.join('\n'));
     assert.equal((await docker(a))?.up, false);
@@ -121,6 +126,6 @@ test('the Docker socket missing at start, then appearing: the agent runs without
     assert.equal(a.child.proc.exitCode, null);
     assert.deepEqual(crashes(a), []);
   } finally {
-    await a.stop();
+    await cleanUp(cleanup);
   }
 });
