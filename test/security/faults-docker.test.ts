@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startAgent, getJson, waitForGraph, type RunningAgent } from '../support/agent.js';
@@ -26,20 +27,27 @@ const docker = async (a: RunningAgent) => (await getJson<AgentTelemetry>(`${a.ur
 const untilDocker = (a: RunningAgent, up: boolean, ms = 30000) =>
   until(`the agent to see Docker ${up ? 'up' : 'down'}`, async () => ((await docker(a))?.up === up ? true : undefined), ms);
 
+/** One request on a connection of its own (fetch would reuse a kept-alive one, placed when it opened). */
+function hit(ip: string): Promise<string> {
+  return new Promise((resolve) => {
+    const r = http.get({ host: ip, port: 8080, agent: false, timeout: 1000 }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); });
+    r.on('timeout', () => r.destroy());
+    r.on('error', () => resolve(''));
+  });
+}
+
 /** An HTTP server container on the test network; resolves to its address. */
 async function server(d: TestDockerd, name: string): Promise<string> {
   await runContainer(d, { name, network: NET, command: nodeCommand(httpServerScript(8080, name)) });
   const ip = (await containerFacts(d, name)).ip;
-  await until(`${name} to answer`, async () => {
-    try { return (await (await fetch(`http://${ip}:8080/`, { signal: AbortSignal.timeout(1000) })).text()) === name ? true : undefined; } catch { return undefined; }
-  }, 20000);
+  await until(`${name} to answer`, async () => ((await hit(ip)) === name ? true : undefined), 20000);
   return ip;
 }
 
-/** Talks to the container from the host until the live map shows the edge to it, named after it. */
+/** Opens connections to the container from the host until the live map shows an edge to it, named after it. */
 async function named(a: RunningAgent, ip: string, name: string): Promise<void> {
   let stop = false;
-  const talk = (async () => { while (!stop) { try { await (await fetch(`http://${ip}:8080/`)).text(); } catch { /* retried */ } await new Promise((r) => setTimeout(r, 200)); } })();
+  const talk = (async () => { while (!stop) { await hit(ip); await new Promise((r) => setTimeout(r, 200)); } })();
   try {
     await waitForGraph(`${a.url}/api/v1/graph`, (g) => g.edges.some((e) => e.target === `ctr:${name}` && e.port === 8080), `an edge to ctr:${name}`, 20000);
   } finally {
@@ -117,6 +125,9 @@ test('the Docker socket missing at start, then appearing: the agent runs without
     await createNetwork(d, NET, { subnet: SUBNET });
     const ip = await server(d, 'appeared'); // started before the agent can see the daemon
     assert.equal((await docker(a))?.up, false, 'still no socket where the agent looks');
+    // Without Docker the container is still a container, named from its cgroup (its short id).
+    const shortId = (await containerFacts(d, 'appeared')).id.slice(0, 12);
+    await named(a, ip, shortId);
     fs.symlinkSync(d.socketPath, sock); // the socket appears
     const appeared = performance.now();
     await untilDocker(a, true, 20000);
