@@ -151,3 +151,26 @@ test('inherited names are not metrics, and a too-long series names the step aske
     fine.close();
   }
 });
+
+test('a history that cannot answer says why with 503 on every history route, never 500; /api/v1/history still describes it', async () => {
+  const blocker = path.join(dir, 'not-a-folder');
+  fs.writeFileSync(blocker, 'x');
+  const broken = new HistoryStore({ file: path.join(blocker, 'history.db'), tiers: parseRetention('10s:1h'), clock: () => clock.now, warn: () => {} });
+  const { app: off } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir }, [historyRoutes(broken)]);
+  try {
+    for (const url of ['/api/v1/graph?at=-1m', '/api/v1/graph?from=-1h', `/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=connections`, '/api/v1/events']) {
+      const r = await get(url, off);
+      assert.equal(r.status, 503, url);
+      assert.equal(r.body.error, 'history_unavailable', url);
+      assert.ok(r.body.message.includes(blocker), `${url}: ${r.body.message}`);
+    }
+    assert.equal((await get('/api/v1/graph?at=yesterday', off)).status, 400, 'bad input is still a 400');
+    const h = await get('/api/v1/history', off);
+    assert.equal(h.status, 200);
+    assert.equal(h.body.health.state, 'unavailable');
+    assert.ok(h.body.health.reason.includes(blocker));
+  } finally {
+    await off.close();
+    broken.close();
+  }
+});
