@@ -5,7 +5,7 @@ import { LiveGraph, type GraphOptions } from '../graph/live-graph.js';
 import { containerNode } from '../graph/naming.js';
 import type { ContainerChange } from '../identity/types.js';
 import type { AttachResult } from '../native/index.js';
-import type { AgentStatus } from '../graph/types.js';
+import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 
@@ -24,6 +24,8 @@ export interface AgentTelemetry extends AgentStatus {
   docker: { up: boolean; containers: number } | null;
   graph: { nodes: number; edges: number; openConnections: number; pendingConnections: number; expiredEdges: number; collapsedEndpoints: number; proxiedConnections: number };
   trackedSockets: number;
+  /** The history store's health; null when history is off. */
+  history: HistoryHealth | null;
 }
 
 export class Agent {
@@ -36,6 +38,8 @@ export class Agent {
   private readonly cpu = new CpuMeter();
   private eventsPerSec = 0;
   probes: AttachResult[] = [];
+  /** Set by the history store when one runs (src/cli/commands/history-ext.ts). */
+  historyHealth: (() => HistoryHealth) | null = null;
 
   constructor(opts: AgentOptions = {}) {
     this.engine = new ProbeEngine(opts.engine);
@@ -82,6 +86,7 @@ export class Agent {
       docker: id.docker ? { up: id.docker.up, containers: id.docker.running } : null,
       graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
       trackedSockets: s.trackedConnections,
+      history: this.historyHealth?.() ?? null,
     };
   }
 

@@ -1,17 +1,12 @@
 // Query parameter parsing: anything malformed becomes a BadRequest with a message.
 import type { GraphFilter } from '../graph/live-graph.js';
+import { parseDuration as parseDurationValue } from '../config/duration.js';
 
 export class BadRequest extends Error {}
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "30s", "5m", "1h", "2d", "1500ms" or a plain number of seconds -> milliseconds. */
+/** parseDuration for query parameters: a bad value is a BadRequest. */
 export function parseDuration(v: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
-  if (!m) throw new BadRequest(`${name} must be a duration such as 30s, 5m, 1h or 2d, got "${v}"`);
-  const ms = Number(m[1]) * UNITS[m[2] ?? 's'];
-  if (!(ms > 0) || ms > 366 * UNITS.d) throw new BadRequest(`${name} must be between 1ms and 366d, got "${v}"`);
-  return ms;
+  try { return parseDurationValue(v, name); } catch (e) { throw new BadRequest((e as Error).message); }
 }
 
 const INCLUDE = ['external', 'host', 'clients'] as const;

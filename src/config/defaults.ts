@@ -129,6 +129,16 @@ export const HISTORY_DEFAULTS = {
   eventsMaxLimit: 10_000,
   /** Dimension rows' last-seen time is rewritten at most this often per node or edge. */
   lastSeenWriteMs: 60_000,
+  /** At open, files up to this size are read whole by PRAGMA quick_check (~5 ms per MB); larger ones get a sampled check. */
+  integrityCheckMaxBytes: 256 * 1024 * 1024,
+  /** Intervals whose write failed (disk full) are kept in memory and written with the next flush that succeeds, up to
+   *  this many intervals or rows (rows + events); past that the oldest interval is dropped and counted. */
+  pendingMaxIntervals: 720,
+  pendingMaxRows: 100_000,
+  /** A history file that could not be opened (another agent holds it, disk full) is tried again this often. */
+  reopenIntervalMs: 30_000,
+  /** Repeated write failures are reported on stderr at most this often. */
+  warnIntervalMs: 60_000,
 } as const;
 
 /** Requests (L7): what the kernel keeps, how samples are limited, and where TLS libraries are looked for.

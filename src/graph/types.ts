@@ -143,3 +143,32 @@ export interface AgentStatus {
   identityMisses: number;
   uptimeSec: number;
 }
+
+/**
+ * The history store's health: `history` in /api/v1/agent, /api/v1/history, the UI status bar and /metrics.
+ * - ok: recording.
+ * - recovered: recording into a fresh file since a corrupt one was set aside this run (see lastCorruption).
+ * - read_only: the data folder cannot be written; the existing file is served, nothing new is recorded.
+ * - failing: writes fail (e.g. the disk is full); intervals are held in memory and written when writes work again.
+ * - unavailable: the file can be neither read nor written (history routes answer 503).
+ */
+export type HistoryState = 'ok' | 'recovered' | 'read_only' | 'failing' | 'unavailable';
+
+export interface HistoryHealth {
+  state: HistoryState;
+  file: string;
+  /** Why the state is not ok, naming the file; null when ok. */
+  reason: string | null;
+  /** When the store entered this state (unix ms). */
+  since: number;
+  /** Corrupt files set aside since the agent started. */
+  corruptions: number;
+  lastCorruption: { time: number; found: 'open' | 'read' | 'write'; detail: string; movedTo: string | null } | null;
+  /** ok: written; failed: a write was tried and failed; skipped: not tried (read-only, or no usable file). */
+  flushes: { ok: number; failed: number; skipped: number };
+  lastError: string | null;
+  /** Intervals not written yet, held in memory (lost if the agent stops before writes work again). */
+  pending: { intervals: number; rows: number; events: number };
+  /** Intervals dropped because the pending buffer was full: never written. */
+  dropped: { intervals: number; rows: number; events: number };
+}

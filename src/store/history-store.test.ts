@@ -250,14 +250,22 @@ test('one agent per file; a file from a newer schema is refused', () => {
   const file = tempFile();
   const clock = { now: T0 };
   const a = agent(file, clock);
-  assert.throws(() => new HistoryStore({ file, clock: () => clock.now }), /in use by another process/);
+  const quiet = { file, clock: () => clock.now, warn: () => {} };
+  const second = new HistoryStore(quiet);
+  assert.equal(second.health().state, 'unavailable');
+  assert.match(second.health().reason!, /in use by another process/);
+  assert.throws(() => second.queries, /in use by another process/);
+  second.close();
   a.store.close();
   const raw = new Database(file);
   assert.equal(raw.pragma('user_version', { simple: true }), 1);
-  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete', 'at rest in rollback mode, so a read-only folder can still be read');
   raw.pragma('user_version = 99');
   raw.close();
-  assert.throws(() => new HistoryStore({ file, clock: () => clock.now }), /schema version 99, newer/);
+  const newer = new HistoryStore(quiet);
+  assert.equal(newer.health().state, 'unavailable');
+  assert.match(newer.health().reason!, /schema version 99, newer/);
+  newer.close();
   assert.throws(() => new HistoryStore({ file: tempFile(), flushIntervalMs: 3000 }), /must divide the finest resolution/);
 });
 

@@ -1,6 +1,6 @@
 // Retention tiers ("10s:24h,1m:7d"): each tier keeps rows of one resolution for
 // a while; the finest is written by the flush, coarser ones are rolled up from it.
-import { parseDuration } from '../api/params.js';
+import { parseDuration } from '../config/duration.js';
 
 export interface Tier {
   /** Bucket length in ms (whole seconds). */

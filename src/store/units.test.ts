@@ -1,11 +1,9 @@
-// Pure parts of the store: retention specs, time parameters, tier planning, interval means.
+// Pure parts of the store: retention specs, tier planning, interval means.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRetention, formatRetention } from './retention.js';
-import { parseTime } from './time.js';
 import { planRange, seriesTier, tierAt, type TierSpan } from './plan.js';
 import { defaultDataDir } from './paths.js';
-import { BadRequest } from '../api/params.js';
 
 const S = 1000, M = 60_000, H = 3_600_000, D = 86_400_000;
 
@@ -20,20 +18,6 @@ test('retention: tiers parse fine to coarse; bad specs are refused with a reason
   assert.throws(() => parseRetention('1500ms:1h'), /whole seconds/);
   assert.throws(() => parseRetention('1m:30s'), /less than one bucket/);
   assert.throws(() => parseRetention('10x:1h'), /duration/);
-});
-
-test('time parameters: ISO-8601, unix ms, now, relative; nonsense is a BadRequest', () => {
-  const now = Date.UTC(2026, 5, 1, 12, 0, 0);
-  assert.equal(parseTime('now', 'at', now), now);
-  assert.equal(parseTime('-15m', 'at', now), now - 15 * M);
-  assert.equal(parseTime('-2h', 'at', now), now - 2 * H);
-  assert.equal(parseTime('-1d', 'at', now), now - D);
-  assert.equal(parseTime(String(now - 5000), 'at', now), now - 5000);
-  assert.equal(parseTime('2026-06-01T11:00:00Z', 'at', now), now - H);
-  assert.equal(parseTime('2026-06-01T13:30:00+02:00', 'at', now), now - 30 * M);
-  for (const bad of ['', 'yesterday', '-', '-15x', '+15m', '2026-13-45T99:00:00Z', '12.5', '1999-01-01T00:00:00Z', '99999999999999']) {
-    assert.throws(() => parseTime(bad, 'at', now), BadRequest, bad);
-  }
 });
 
 test('range plan: coarse tier for whole buckets, finer for the ends and the part not rolled up yet', () => {

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runExtensions } from './run.js';
 import { HistoryStore } from '../../store/history-store.js';
-import { historyRoutes } from '../../store/routes.js';
+import { historyRoutes } from '../../api/history-routes.js';
 import { defaultDataDir, databaseFile } from '../../store/paths.js';
 import { parseRetention, formatRetention, formatDuration, type Tier } from '../../store/retention.js';
 import { parseDuration } from '../../api/params.js';
@@ -38,19 +38,18 @@ runExtensions.push({
     if (opts.flushInterval !== undefined && (opts.flushInterval > r0 || r0 % opts.flushInterval !== 0)) {
       throw new Error(`--flush-interval must divide the finest retention resolution (${formatDuration(r0)})`);
     }
-    let store: HistoryStore;
-    try {
-      store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
-    } catch (e) {
-      // The live map matters more than its history: run on without it, loudly.
-      console.error(`dhrishti: warning: history off: ${(e as Error).message}`);
-      return { plugins: [], describe: [], stop() {} };
-    }
+    // Problems with the file (corrupt, read-only, in use, disk full) do not stop the agent: the store
+    // says what it does about them in its health (/api/v1/agent, /metrics, the UI) and on stderr.
+    const store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
+    agent.historyHealth = () => store.health();
     store.attach(agent.graph, agent.identity);
     store.start();
+    const h = store.health();
+    const head = `history in ${file} (retention ${formatRetention(tiers)}, written every ${formatDuration(store.flushIntervalMs)})`;
+    if (h.state === 'read_only' || h.state === 'unavailable') console.error(`dhrishti: warning: history ${h.state.replace('_', '-')}: ${h.reason}`);
     return {
       plugins: [historyRoutes(store)],
-      describe: [`history in ${file} (retention ${formatRetention(tiers)}, written every ${formatDuration(store.flushIntervalMs)})`],
+      describe: [h.state === 'ok' || h.state === 'recovered' ? head : `${head}: ${h.state.replace('_', '-')}`],
       stop: () => store.close(),
     };
   },

@@ -1,6 +1,6 @@
 // The one place that knows how to reach the API: same origin as the page, with
 // the access token (when the agent asks for one) taken from the page's ?token=.
-import type { EdgeDetail, GraphSnapshot, NodeDetail, RemoteClient } from '../../../graph/types.js';
+import type { EdgeDetail, GraphSnapshot, HistoryHealth, NodeDetail, RemoteClient } from '../../../graph/types.js';
 
 const API = '/api/v1';
 
@@ -40,6 +40,8 @@ export interface AgentTelemetry {
   rssBytes?: number;
   uptimeSec?: number;
   probes?: { name: string; attached?: boolean; ok?: boolean; [k: string]: unknown }[];
+  /** null when history is off. */
+  history?: HistoryHealth | null;
 }
 
 export const api = {

@@ -6,12 +6,21 @@ import type { Live } from '../app/live.js';
 import { usePoll } from '../app/hooks.js';
 import { UI } from '../config.js';
 import { ago, bytes, count, duration, rate } from '../model/format.js';
+import type { HistoryHealth } from '../../../graph/types.js';
 
 interface Props {
   live: Live;
   shownNodes: number;
   shownEdges: number;
 }
+
+/** What the status bar says about a history store that is not simply recording (its reason, naming the file, is the tooltip). */
+const HISTORY_TEXT: Record<Exclude<HistoryHealth['state'], 'ok'>, string> = {
+  recovered: 'History restarted: the old file was corrupt and set aside',
+  read_only: 'History read-only: nothing new is recorded',
+  failing: 'History not saving',
+  unavailable: 'History unavailable',
+};
 
 function connectionText(s: StreamState, now: number, paused: boolean): string {
   switch (s.phase) {
@@ -37,6 +46,7 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
   const m = live.model;
   const lost = a?.lostEvents ?? telemetry.data?.lostEvents ?? 0;
   const cpu = telemetry.data?.cpuPercent;
+  const history = telemetry.data?.history;
 
   return (
     <footer className="statusbar" data-testid="status-bar" role="contentinfo">
@@ -48,6 +58,11 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
       {authProblem && (
         <span className="bad-text" data-testid="status-auth">
           Not authorised: open this page with its <span className="mono">?token=…</span> link
+        </span>
+      )}
+      {history && history.state !== 'ok' && (
+        <span data-testid="status-history" data-state={history.state} className={history.state === 'read_only' ? 'warn-text' : 'bad-text'} title={history.reason ?? undefined}>
+          {HISTORY_TEXT[history.state]}{history.state === 'failing' && history.pending.intervals > 0 ? ` (${count(history.pending.intervals)} intervals held)` : ''}
         </span>
       )}
       {s.phase !== 'connected' && live.lastMessageAt > 0 && <span className="muted">data from {ago(live.lastMessageAt, now)}</span>}

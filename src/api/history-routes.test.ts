@@ -7,12 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { LiveGraph } from '../graph/live-graph.js';
-import { startApi } from '../api/server.js';
+import { startApi } from './server.js';
 import type { Agent } from '../agent/agent.js';
-import { HistoryStore } from './history-store.js';
-import { historyRoutes } from './routes.js';
-import { parseRetention } from './retention.js';
-import { identity, connection, web, db, WEB_DB } from './testing.js';
+import { HistoryStore } from '../store/history-store.js';
+import { historyRoutes, historySeries } from './history-routes.js';
+import { parseRetention } from '../store/retention.js';
+import { identity, connection, web, db, WEB_DB } from '../store/testing.js';
 
 const S = 1000;
 const T0 = Date.now() - 10 * 60 * S - (Date.now() % 60_000); // ten minutes ago, on a minute
@@ -104,6 +104,13 @@ test('bad times, reversed ranges, unknown metrics and missing ids answer 400 wit
     `/api/v1/timeseries?edge=${e}&node=x&metric=connections`,
     `/api/v1/timeseries?edge=${e}`,
     `/api/v1/timeseries?edge=${e}&metric=latency`,
+    `/api/v1/timeseries?edge=${e}&metric=toString`,
+    `/api/v1/timeseries?edge=${e}&metric=constructor`,
+    `/api/v1/timeseries?edge=${e}&metric=__proto__`,
+    `/api/v1/timeseries?edge=${e}&metric=hasOwnProperty`,
+    '/api/v1/graph?at=2024-02-30',
+    '/api/v1/graph?at=2023-02-29T10:00:00Z',
+    '/api/v1/events?from=2024-04-31',
     `/api/v1/timeseries?edge=${e}&metric=connections&step=0s`,
     `/api/v1/timeseries?edge=${e}&metric=connections&step=-10s`,
     `/api/v1/timeseries?edge=${e}&metric=connections&from=-1h&to=-2h`,
@@ -127,4 +134,43 @@ test('an edge or node the store never saw answers 404', async () => {
   assert.equal(r.body.error, 'not_found');
   assert.equal((await get('/api/v1/timeseries?node=svc:none&metric=active')).status, 404);
   assert.equal((await get('/api/v1/events?node=svc:none')).status, 404);
+});
+
+test('inherited names are not metrics, and a too-long series names the step asked for', async () => {
+  const r = await get(`/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=toString`);
+  assert.match(r.body.message, /unknown metric "toString"; known: connections/);
+  const day = await get('/api/v1/graph?at=2024-02-30');
+  assert.match(day.body.message, /2024-02 has 29 days, got day 30/);
+  // A 1 s tier kept a day: step=500ms snaps to 1 s buckets; the message names 500ms, what was asked.
+  const fine = new HistoryStore({ file: path.join(dir, 'fine.db'), tiers: parseRetention('1s:1d'), clock: () => clock.now });
+  try {
+    const q = { edge: WEB_DB, metric: 'connections', from: '-10h', step: '500ms' };
+    assert.throws(() => historySeries(fine, q), /36000 points at step=500ms \(served from 1s buckets[^)]*\); at most 20000/);
+    assert.throws(() => historySeries(fine, { ...q, step: undefined }), /points without step/);
+  } finally {
+    fine.close();
+  }
+});
+
+test('a history that cannot answer says why with 503 on every history route, never 500; /api/v1/history still describes it', async () => {
+  const blocker = path.join(dir, 'not-a-folder');
+  fs.writeFileSync(blocker, 'x');
+  const broken = new HistoryStore({ file: path.join(blocker, 'history.db'), tiers: parseRetention('10s:1h'), clock: () => clock.now, warn: () => {} });
+  const { app: off } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir }, [historyRoutes(broken)]);
+  try {
+    for (const url of ['/api/v1/graph?at=-1m', '/api/v1/graph?from=-1h', `/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=connections`, '/api/v1/events']) {
+      const r = await get(url, off);
+      assert.equal(r.status, 503, url);
+      assert.equal(r.body.error, 'history_unavailable', url);
+      assert.ok(r.body.message.includes(blocker), `${url}: ${r.body.message}`);
+    }
+    assert.equal((await get('/api/v1/graph?at=yesterday', off)).status, 400, 'bad input is still a 400');
+    const h = await get('/api/v1/history', off);
+    assert.equal(h.status, 200);
+    assert.equal(h.body.health.state, 'unavailable');
+    assert.ok(h.body.health.reason.includes(blocker));
+  } finally {
+    await off.close();
+    broken.close();
+  }
 });

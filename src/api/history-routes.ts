@@ -1,12 +1,13 @@
 // History API: /api/v1/graph?at= and ?from=&to= (through the graph route's hook),
-// /api/v1/timeseries, /api/v1/events and /api/v1/history (what is stored).
+// /api/v1/timeseries, /api/v1/events and /api/v1/history (what is stored, and its health).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from '../api/params.js';
-import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from '../api/server.js';
+import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from './params.js';
+import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import { parseTime } from './time.js';
-import { METRICS, type HistoryGraph, type Metric } from './queries.js';
-import type { HistoryStore } from './history-store.js';
-import type { EventType } from './sampler.js';
+import { METRICS, type HistoryGraph, type Metric } from '../store/queries.js';
+import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js';
+import type { EventType } from '../store/sampler.js';
+import { formatDuration } from '../store/retention.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** An id the store never saw: answered 404. */
@@ -51,11 +52,12 @@ export function historyGraph(store: HistoryStore, q: Query): HistoryGraph {
   const at = single(q, 'at');
   if (at !== undefined) {
     if (q.from !== undefined || q.to !== undefined) throw new BadRequest('give either at, or from and to, not both');
-    return store.queries.graphAt(parseTime(at, 'at', now), filter.windowMs ?? HISTORY_DEFAULTS.atWindowMs, filter);
+    const t = parseTime(at, 'at', now);
+    return store.read((q) => q.graphAt(t, filter.windowMs ?? HISTORY_DEFAULTS.atWindowMs, filter));
   }
   if (filter.windowMs !== undefined) throw new BadRequest('window applies to the live map and to at=, not to from/to');
   const r = range(q, now);
-  return store.queries.graphRange(r.from, r.to, filter);
+  return store.read((q) => q.graphRange(r.from, r.to, filter));
 }
 
 export function historySeries(store: HistoryStore, q: Query) {
@@ -64,15 +66,22 @@ export function historySeries(store: HistoryStore, q: Query) {
   if ((edge === undefined) === (node === undefined)) throw new BadRequest('give exactly one of edge or node');
   const metric = single(q, 'metric');
   if (metric === undefined) throw new BadRequest(`metric is required: one of ${Object.keys(METRICS).join(', ')}`);
-  if (!(metric in METRICS)) throw new BadRequest(`unknown metric "${metric}"; known: ${Object.keys(METRICS).join(', ')}`);
+  if (!Object.hasOwn(METRICS, metric)) throw new BadRequest(`unknown metric "${metric}"; known: ${Object.keys(METRICS).join(', ')}`);
   const s = single(q, 'step');
   const step = s === undefined ? undefined : parseDuration(s, 'step');
   const r = range(q, store.now(), '-1h');
-  const edges = store.queries.seriesEdges({ edge, node });
-  if (!edges) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
-  const grid = store.queries.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);
-  if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) throw new BadRequest(`that range has ${grid.points} points at step ${grid.step / 1000}s; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
-  const out = store.queries.timeseries(edges, metric as Metric, grid);
+  const out = store.read((q) => {
+    const grid = q.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);
+    if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) {
+      // Name the step asked for: the stored resolution it snapped to is a detail the caller did not choose.
+      const asked = s === undefined ? 'without step' : `at step=${s}`;
+      const snapped = s !== undefined && grid.step !== step ? ` (served from ${formatDuration(grid.step)} buckets, the stored resolution that reaches back to from)` : '';
+      throw new BadRequest(`that range has ${grid.points} points ${asked}${snapped}; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
+    }
+    const edges = q.seriesEdges({ edge, node });
+    if (!edges) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
+    return q.timeseries(edges, metric as Metric, grid);
+  });
   return { metric, ...(edge !== undefined ? { edge } : { node }), step: out.step, from: out.from, to: out.to, points: out.points };
 }
 
@@ -93,18 +102,22 @@ export function historyEvents(store: HistoryStore, q: Query) {
     if (!types.length || bad.length) throw new BadRequest(`type takes ${EVENT_TYPES.join(', ')}; got "${t}"`);
   }
   const node = id(q, 'node'), edge = id(q, 'edge');
-  const out = store.queries.events({ ...r, limit, types, node, edge });
+  const out = store.read((q) => q.events({ ...r, limit, types, node, edge }));
   if (!out) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
   return { from: r.from, to: r.to, ...out };
 }
 
-/** Bad input answers 400, an unknown id 404, each as {error, message}; anything else goes to the app's handler. */
+/**
+ * Bad input answers 400, an unknown id 404, a history that cannot answer (corrupt, unreadable) 503,
+ * each as {error, message}; anything else goes to the app's handler.
+ */
 async function answer(reply: FastifyReply, fn: () => unknown): Promise<unknown> {
   try {
     return fn();
   } catch (e) {
     if (e instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: e.message });
     if (e instanceof NotFound) return reply.code(404).send({ error: 'not_found', message: e.message });
+    if (e instanceof HistoryUnavailable) return reply.code(503).send({ error: e.error, message: e.message });
     throw e;
   }
 }
