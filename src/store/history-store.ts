@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { openDatabase, type Db } from './database.js';
 import { Dimensions } from './dimensions.js';
-import { IntervalSampler, type GraphSource } from './sampler.js';
+import { IntervalSampler, type GraphSource, type EventRecord } from './sampler.js';
 import { SampleWriter, type Batch } from './writer.js';
 import { Rollup } from './rollup.js';
 import { ContainerEvents, flushEvents, DEFAULT_EVENT_LIMITS, type EventLimits } from './events.js';
@@ -59,6 +59,9 @@ export class HistoryStore {
   private failedFlushes = 0;
   private lastFlush: HistoryStatus['lastFlush'] = null;
   private closed = false;
+  /** Timeline events from outside the graph (the policy's), written with the next flush. */
+  private extraEvents: EventRecord[] = [];
+  private extraDropped = 0;
 
   constructor(private readonly opts: HistoryOptions) {
     this.file = opts.file;
@@ -109,13 +112,27 @@ export class HistoryStore {
     try {
       const s = this.sampler.sample(now);
       // An interval's numbers go to the bucket holding its midpoint, so flushes late by a few ms still land right.
-      batch = { time: now, bucket: this.bucketOf((prev + now) / 2), rows: s.rows, nodes: s.nodes, events: flushEvents(s, this.containers.drain(), now, this.opts.limits) };
+      batch = { time: now, bucket: this.bucketOf((prev + now) / 2), rows: s.rows, nodes: s.nodes, events: [...flushEvents(s, this.containers.drain(), now, this.opts.limits), ...this.drainExtra(now)] };
     } catch (e) {
       this.failed(e);
       return;
     }
     this.lastFlushAt = now;
     this.record(batch);
+  }
+
+  /** Queues timeline events from outside the graph for the next flush; past the topology cap per flush they are counted as suppressed. */
+  addEvents(events: EventRecord[]): void {
+    const cap = this.opts.limits?.topology ?? DEFAULT_EVENT_LIMITS.topology;
+    for (const e of events) { if (this.extraEvents.length < cap) this.extraEvents.push(e); else this.extraDropped++; }
+  }
+
+  private drainExtra(now: number): EventRecord[] {
+    const out = this.extraEvents;
+    if (this.extraDropped) out.push({ time: now, type: 'suppressed', detail: { policy: this.extraDropped } });
+    this.extraEvents = [];
+    this.extraDropped = 0;
+    return out;
   }
 
   /** The write path (the flush, and the benchmark): one transaction with the rows, events, roll-ups and, now and then, pruning. */
