@@ -1,6 +1,7 @@
 // Prometheus self-metrics at /metrics: every loss is visible to a scraper.
 import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
+import { policyMetricList } from '../policy/metrics.js';
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new client.Registry();
@@ -27,5 +28,6 @@ export function agentRegistry(agent: Agent): client.Registry {
     g.set({ what: 'expired_nodes' }, c.expiredNodes);
     g.set({ what: 'collapsed_endpoints' }, c.collapsedEndpoints);
   });
+  for (const m of policyMetricList()) reg.registerMetric(m);
   return reg;
 }

@@ -176,9 +176,11 @@ export class PolicyEngine {
     const activity = edge.lastSeen ?? now;
     let news: ViolationNews | null = null;
     if (!v) {
+      // It began when the edge did, unless the policy came later.
+      const began = Math.min(now, Math.max(edge.firstSeen ?? now, this.loaded?.loadedAt ?? 0));
       v = {
         rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
-        firstSeen: now, lastSeen: activity, connections: opened, attempts: failed, attempted: opened === 0 && failed > 0,
+        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: opened === 0 && failed > 0,
         processes: { client: who(this.nodes.get(edge.source)?.node), server: who(this.nodes.get(edge.target)?.node) },
       };
       this.violations.set(key, v);

@@ -53,12 +53,13 @@ export function decorateGraph<G extends GraphOutput>(graph: G, engine: PolicyEng
   for (const m of ['snapshot', 'changesSince', 'edgeDetail', 'nodeDetail'] as const) {
     if (typeof graph[m] !== 'function') throw new Error(`the graph has no ${m}(): the policy cannot decorate it`);
   }
+  const version = versionReader(graph);
   const orig: GraphOutput = {
     snapshot: graph.snapshot.bind(graph),
     changesSince: graph.changesSince.bind(graph),
     edgeDetail: graph.edgeDetail.bind(graph),
     nodeDetail: graph.nodeDetail.bind(graph),
-    get currentVersion() { return graph.currentVersion; },
+    get currentVersion() { return version(); },
   };
   const changes: number[] = [];
   engine.onPolicyChange(() => changes.push(orig.currentVersion + changes.length + 1));
@@ -91,4 +92,14 @@ export function decorateGraph<G extends GraphOutput>(graph: G, engine: PolicyEng
   Object.assign(graph, decorated);
   Object.defineProperty(graph, 'currentVersion', { configurable: true, get: () => orig.currentVersion + changes.length });
   return orig;
+}
+
+/** Reads currentVersion as the object itself defines it (before the decorator puts its own on the instance). */
+function versionReader(graph: GraphOutput): () => number {
+  for (let o: object | null = graph; o; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, 'currentVersion');
+    if (d?.get) { const get = d.get; return () => get.call(graph) as number; }
+    if (d && 'value' in d) return () => (Object.getOwnPropertyDescriptor(o!, 'currentVersion')?.value as number);
+  }
+  throw new Error('the graph has no currentVersion: the policy cannot decorate it');
 }

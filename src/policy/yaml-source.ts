@@ -124,18 +124,34 @@ export function positionOf(src: YamlSource, path: readonly (string | number)[], 
   return { line: p.line, column: p.col };
 }
 
-/** ajv errors as FileErrors at the right places, most useful first (errors inside union branches that did not apply are dropped). */
+/**
+ * ajv errors as FileErrors at the right places. Union keywords (oneOf, anyOf)
+ * report every branch; the useful part is kept: a deeper error from the branch
+ * that fits the value's shape, else one "must be A or B" for the value itself.
+ */
 export function schemaErrors(src: YamlSource, validate: ValidateFunction, describe: (path: (string | number)[], e: ErrorObject) => string | null = () => null): FileError[] {
   if (validate(src.data)) return [];
-  const errs = (validate.errors ?? []).filter((e) => !(e.keyword === 'required' && e.schemaPath.includes('/oneOf/')) && e.keyword !== 'propertyNames');
+  const all = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames' && e.keyword !== 'if');
+  const unions = new Set(all.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => e.instancePath));
+  const deeper = (p: string) => all.some((x) => x.instancePath.startsWith(p + '/') && x.keyword !== 'oneOf' && x.keyword !== 'anyOf');
   const seen = new Set<string>();
   const out: FileError[] = [];
-  for (const e of errs) {
+  for (const e of all) {
     const path = pointer(e.instancePath);
-    const where = dotted(path);
-    let problem = describe(path, e) ?? standard(e);
+    const custom = describe(path, e);
+    let problem: string | null = custom;
+    if (problem === null) {
+      const inUnion = unions.has(e.instancePath);
+      if (inUnion && e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && ['type', 'required', 'enum', 'const', 'pattern', 'minimum', 'maximum'].includes(e.keyword)) continue;
+      if (e.keyword === 'oneOf' || e.keyword === 'anyOf') {
+        if (deeper(e.instancePath)) continue;
+        const types = [...new Set(all.filter((x) => x.instancePath === e.instancePath && x.keyword === 'type').flatMap((x) => String((x.params as { type: string }).type).split(',')))];
+        problem = types.length ? `must be ${types.join(' or ')}, got ${typeOf(e.data)}` : (e.params as { passingSchemas?: unknown }).passingSchemas ? 'matches more than one allowed form' : `is not in an allowed form (got ${typeOf(e.data)})`;
+      } else problem = standard(e);
+    }
     const key = e.keyword === 'additionalProperties' ? String((e.params as { additionalProperty: string }).additionalProperty) : e.propertyName;
     const pos = positionOf(src, path, key !== undefined ? { key } : {});
+    const where = dotted(path);
     problem = where ? `${where}: ${problem}` : problem;
     const sig = `${pos.line}:${pos.column}:${problem}`;
     if (seen.has(sig)) continue;
@@ -155,7 +171,7 @@ function standard(e: ErrorObject): string {
   switch (e.keyword) {
     case 'additionalProperties': {
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return `unknown key "${p.additionalProperty}"${known.length ? `; known keys: ${known.join(', ')}` : ''}`;
+      return `unknown key "${p.additionalProperty}"${known.length && known.length <= 16 ? `; known keys: ${known.join(', ')}` : ''}`;
     }
     case 'required': return `missing "${p.missingProperty}"`;
     case 'type': return `must be ${String(p.type).split(',').join(' or ')}, got ${typeOf(e.data)}`;

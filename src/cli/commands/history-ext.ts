@@ -8,6 +8,7 @@ import { defaultDataDir, databaseFile } from '../../store/paths.js';
 import { parseRetention, formatRetention, formatDuration, type Tier } from '../../store/retention.js';
 import { parseDuration } from '../../api/params.js';
 import { DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
+import { runContext } from '../run-context.js';
 
 interface HistoryCliOptions {
   history: boolean;
@@ -48,6 +49,7 @@ runExtensions.push({
     }
     store.attach(agent.graph, agent.identity);
     store.start();
+    runContext.history = store;
     return {
       plugins: [historyRoutes(store)],
       describe: [`history in ${file} (retention ${formatRetention(tiers)}, written every ${formatDuration(store.flushIntervalMs)})`],
