@@ -33,10 +33,13 @@ export function nodeFacts(n: NodeLike): NodeFacts {
   if (n.kind === 'container' && !names.includes(n.label)) names.push(n.label);
   const images = isContainer ? [...new Set([n.image, ...n.instances.map((i) => i.image)].filter((x): x is string => !!x))] : [];
   const processes = n.kind === 'process' ? [...new Set([n.label, ...n.instances.map((i) => i.name)].filter(Boolean))] : [];
+  // A service node is a Compose service or a Kubernetes workload; without labels (history, cgroup-only naming) its group says which.
+  const k8s = labels[K8S_NAMESPACE] !== undefined;
+  const composeSvc = n.kind === 'service' && !k8s;
   return {
     kind: n.kind,
-    composeProject: labels[COMPOSE_PROJECT] ?? null,
-    composeService: labels[COMPOSE_SERVICE] ?? null,
+    composeProject: labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : null),
+    composeService: labels[COMPOSE_SERVICE] ?? (composeSvc ? n.label : null),
     namespace: labels[K8S_NAMESPACE] ?? null,
     labels,
     names,

@@ -33,6 +33,7 @@ export class AlertWebhook {
   private timer: NodeJS.Timeout | null = null;
   private attempt = 0;
   private stopped = false;
+  private scheduled = false;
   private lastWarn = -Infinity;
   readonly stats: WebhookStats = { queued: 0, sent: 0, failures: 0, dropped: 0, lastError: null };
   private readonly o: Required<Omit<WebhookOptions, 'warn'>> & { warn: (m: string) => void };
@@ -60,7 +61,10 @@ export class AlertWebhook {
     }
     this.queue.push(a);
     this.stats.queued = this.queue.length;
-    if (!this.busy && !this.timer) void this.pump();
+    if (!this.busy && !this.timer && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => { this.scheduled = false; void this.pump(); }); // the caller (the graph follower) never waits for the network
+    }
   }
 
   private async pump(): Promise<void> {
