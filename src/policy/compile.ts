@@ -2,7 +2,7 @@
 // node; with them the node keeps the rules it can start (rules whose `from`
 // holds one of its zones), so judging an edge walks only those, in order.
 import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type RuleAction, type RuleSpec } from './model.js';
-import { compileSelector, nodeFacts, type NodePredicate } from './selectors.js';
+import { compileSelector, nodeFacts, type NodeFacts, type NodePredicate } from './selectors.js';
 import type { PolicyVerdict } from '../graph/types.js';
 
 /** A node's place under one policy. */
@@ -43,7 +43,8 @@ export class CompiledPolicy {
     this.predicates = zones.map((z) => {
       if (z.builtin && z.name === 'any') return () => true;
       const ps = z.selectors.map(compileSelector);
-      return (f) => ps.some((p) => p(f));
+      if (ps.length === 1) return ps[0];
+      return (f) => { for (let i = 0; i < ps.length; i++) if (ps[i](f)) return true; return false; };
     });
     this.rules = spec.rules.map((r) => {
       const from = new Uint32Array(this.words);
@@ -62,8 +63,10 @@ export class CompiledPolicy {
   }
 
   /** The node's zones and candidate rules. */
-  place(n: NodeLike): NodeZones {
-    const f = nodeFacts(n);
+  place(n: NodeLike): NodeZones { return this.placeFacts(nodeFacts(n)); }
+
+  /** The same from facts already read (they do not depend on the policy: the engine keeps them per node). */
+  placeFacts(f: NodeFacts): NodeZones {
     const bits = new Uint32Array(this.words);
     for (let i = 0; i < this.predicates.length; i++) if (this.predicates[i](f)) bits[i >> 5] |= 1 << (i & 31);
     const rules: number[] = [];

@@ -7,6 +7,7 @@
 import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
 import { withAttempt, type Decision, type NodeZones } from './compile.js';
+import { nodeFacts, type NodeFacts } from './selectors.js';
 import type { LoadedPolicy } from './load.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
@@ -37,7 +38,7 @@ export interface ViolationListener {
   (v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void;
 }
 
-interface NodeEntry { node: NodeLike; zones: NodeZones; gen: number }
+interface NodeEntry { node: NodeLike; facts: NodeFacts; zones: NodeZones; gen: number }
 interface EdgeEntry {
   edge: EdgeLike & { firstSeen?: number; lastSeen?: number };
   d: Decision;
@@ -86,14 +87,14 @@ export class PolicyEngine {
   setPolicy(p: LoadedPolicy, now = Date.now()): { edges: number; violations: number } {
     this.loaded = p;
     this.policyGen++;
-    for (const n of this.nodes.values()) { n.zones = p.compiled.place(n.node); n.gen = ++this.nodeGen; }
-    const keep = new Set<string>();
+    for (const n of this.nodes.values()) { n.zones = p.compiled.placeFacts(n.facts); n.gen = ++this.nodeGen; }
     for (const e of this.edges.values()) {
       this.decide(e);
-      if (e.d.verdict === 'violation') keep.add(`${e.d.rule}|${e.edge.id}`);
+      if (e.d.verdict === 'violation') this.account(e, now, true);
+      else this.violations.delete(e.edge.id);
     }
-    for (const k of [...this.violations.keys()]) if (!keep.has(k)) this.violations.delete(k);
-    for (const e of this.edges.values()) if (e.d.verdict === 'violation') this.account(e, now, true);
+    // Violations of edges no longer on the map stay until they age out, unless the policy no longer sees them.
+    for (const [id, v] of this.violations) if (!this.edges.has(id) && !this.stillBroken(v)) this.violations.delete(id);
     for (const l of this.changeListeners) l();
     return { edges: this.edges.size, violations: this.violations.size };
   }
@@ -101,7 +102,16 @@ export class PolicyEngine {
   /** A node added or changed: placed in its zones again. */
   noteNode(n: NodeLike): void {
     const p = this.loaded;
-    this.nodes.set(n.id, { node: n, zones: p ? p.compiled.place(n) : EMPTY, gen: ++this.nodeGen });
+    const facts = nodeFacts(n);
+    this.nodes.set(n.id, { node: n, facts, zones: p ? p.compiled.placeFacts(facts) : EMPTY, gen: ++this.nodeGen });
+  }
+
+  /** A remembered violation judged again by its nodes (if still known) under the policy now in force. */
+  private stillBroken(v: Violation): boolean {
+    const p = this.loaded, s = this.nodes.get(v.client), t = this.nodes.get(v.server);
+    if (!p || !s || !t) return false;
+    const d = p.compiled.decide(s.zones, t.zones, v.port, v.protocol);
+    return d.verdict === 'violation' && d.rule === v.rule;
   }
 
   forgetNode(id: string): void { this.nodes.delete(id); }
@@ -171,8 +181,9 @@ export class PolicyEngine {
     const dOpen = Math.max(0, opened - e.opened), dFail = Math.max(0, failed - e.failed);
     e.opened = opened;
     e.failed = failed;
-    const key = `${e.d.rule}|${edge.id}`;
-    let v = this.violations.get(key);
+    // An edge has one verdict, so at most one violation at a time: keyed by edge, replaced when the rule changes.
+    let v = this.violations.get(edge.id);
+    if (v && v.rule !== e.d.rule) { this.violations.delete(edge.id); v = undefined; }
     const activity = edge.lastSeen ?? now;
     let news: ViolationNews | null = null;
     if (!v) {
@@ -181,12 +192,12 @@ export class PolicyEngine {
       v = {
         rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
         firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: opened === 0 && failed > 0,
-        processes: { client: who(this.nodes.get(edge.source)?.node), server: who(this.nodes.get(edge.target)?.node) },
+        processes: NO_PROCESSES,
       };
-      this.violations.set(key, v);
+      this.violations.set(edge.id, v);
       this.bound();
       news = 'new';
-      this.emit(v, news, { connections: opened, attempts: failed });
+      if (this.listeners.length) this.emit(this.withProcesses(v), news, { connections: opened, attempts: failed });
       return;
     }
     if (fromReload || (!dOpen && !dFail)) return;
@@ -194,12 +205,11 @@ export class PolicyEngine {
     v.lastSeen = Math.max(v.lastSeen, activity);
     v.connections += dOpen;
     v.attempts += dFail;
-    v.processes = { client: who(this.nodes.get(edge.source)?.node), server: who(this.nodes.get(edge.target)?.node) };
     if (v.attempted && dOpen > 0) {
       v.attempted = false;
       if (!news) news = 'connected';
     }
-    this.emit(v, news, { connections: dOpen, attempts: dFail });
+    if (this.listeners.length) this.emit(this.withProcesses(v), news, { connections: dOpen, attempts: dFail });
   }
 
   private emit(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
@@ -209,14 +219,22 @@ export class PolicyEngine {
   private bound(): void {
     const max = this.opts.maxViolations ?? POLICY_DEFAULTS.maxViolations;
     if (this.violations.size <= max) return;
-    const oldest = [...this.violations.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen).slice(0, this.violations.size - max);
+    // Past the bound, the oldest tenth goes at once (not one sort per new violation).
+    const oldest = [...this.violations.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen).slice(0, this.violations.size - max + Math.ceil(max / 10));
     for (const [k] of oldest) this.violations.delete(k);
   }
 
   // ---- reading ----
 
+  /** The processes are read when asked for (from the nodes as they are now), not kept per violation. */
+  private withProcesses(v: Violation): Violation {
+    const c = this.nodes.get(v.client)?.node, s = this.nodes.get(v.server)?.node;
+    if (c || s) v.processes = { client: c ? who(c) : v.processes.client, server: s ? who(s) : v.processes.server };
+    return v;
+  }
+
   violationList(): Violation[] {
-    return [...this.violations.values()].map((v) => ({ ...v, processes: { client: [...v.processes.client], server: [...v.processes.server] } }))
+    return [...this.violations.values()].map((v) => { const w = this.withProcesses(v); return { ...w, processes: { client: [...w.processes.client], server: [...w.processes.server] } }; })
       .sort((a, b) => b.lastSeen - a.lastSeen);
   }
 
@@ -251,6 +269,7 @@ export class PolicyEngine {
   }
 }
 
+const NO_PROCESSES: Violation['processes'] = Object.freeze({ client: [], server: [] }) as unknown as Violation['processes'];
 const EMPTY: NodeZones = { bits: new Uint32Array(0), rules: new Int32Array(0) };
 const UNJUDGED: Decision = { verdict: 'unmatched' };
 

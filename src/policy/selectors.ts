@@ -55,11 +55,21 @@ function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
 }
 
-/** `*` matches any characters, `/` included (images and names are not paths). */
+/**
+ * `*` matches any characters, `/` included (images and names are not paths).
+ * Most patterns are a literal, a prefix or a suffix: those skip the regular expression.
+ */
 const SEP = '\u0001';
+const SPECIAL = /[*?[\]{}()!+@\\]/;
 export function glob(pattern: string): (s: string) => boolean {
-  const re = picomatch.makeRe(pattern.replaceAll('/', SEP), { dot: true, nobrace: false, noextglob: true });
-  return (s) => re.test(s.replaceAll('/', SEP));
+  if (!SPECIAL.test(pattern)) return (s) => s === pattern;
+  if (pattern === '*') return () => true;
+  const inner = pattern.slice(1, -1);
+  if (pattern.endsWith('*') && !SPECIAL.test(pattern.slice(0, -1))) { const p = pattern.slice(0, -1); return (s) => s.startsWith(p); }
+  if (pattern.startsWith('*') && !SPECIAL.test(pattern.slice(1))) { const p = pattern.slice(1); return (s) => s.endsWith(p); }
+  if (pattern.startsWith('*') && pattern.endsWith('*') && !SPECIAL.test(inner)) return (s) => s.includes(inner);
+  const re = picomatch.makeRe(pattern.replaceAll('/', SEP), { dot: true, noextglob: true });
+  return pattern.includes('/') ? (s) => re.test(s.replaceAll('/', SEP)) : (s) => re.test(s.includes('/') ? s.replaceAll('/', SEP) : s);
 }
 
 /** Checks a CIDR as written; null when fine, else what is wrong. */
@@ -84,7 +94,7 @@ export function compileSelector(s: Selector): NodePredicate {
   const any = (pattern: string | undefined, get: (f: NodeFacts) => string[]) => {
     if (pattern === undefined) return;
     const m = glob(pattern);
-    tests.push((f) => get(f).some(m));
+    tests.push((f) => { const xs = get(f); for (let i = 0; i < xs.length; i++) if (m(xs[i])) return true; return false; });
   };
   one(s.compose_project, (f) => f.composeProject);
   one(s.compose_service, (f) => f.composeService);
@@ -104,8 +114,9 @@ export function compileSelector(s: Selector): NodePredicate {
       return !!a && ranges.some(([net, bits]) => net.kind() === a.kind() && a.match(net as never, bits));
     });
   }
+  if (tests.length === 1) return tests[0];
   return (f) => {
-    for (const t of tests) if (!t(f)) return false;
+    for (let i = 0; i < tests.length; i++) if (!tests[i](f)) return false;
     return true;
   };
 }
