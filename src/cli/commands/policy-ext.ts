@@ -17,20 +17,37 @@ import { policyRoutes } from '../../api/policy-routes.js';
 import type { NodeLike } from '../../policy/model.js';
 
 interface PolicyCliOptions {
-  policy?: { file: string; loaded: LoadedPolicy };
-  compose?: { file: string; project: ComposeProject }[];
+  policy?: string;
+  compose?: string[];
   alertWebhook?: string;
   host: string;
   port: number;
+  /** Set by the preAction hook: the files as read. */
+  policyLoaded?: { file: string; loaded: LoadedPolicy };
+  composeLoaded?: { file: string; project: ComposeProject }[];
 }
 
-/** Files are read while the command line is parsed: a bad one stops `run` with file:line:column before anything starts. */
-const policyFile = (v: string) => {
-  try { return { file: v, loaded: loadPolicyFile(v) }; } catch (e) { throw new InvalidArgumentError(`invalid policy: ${(e as Error).message}`); }
-};
-const composeFile = (v: string, prev: { file: string; project: ComposeProject }[] = []) => {
-  try { return [...prev, { file: v, project: loadComposeFile(v) }]; } catch (e) { throw new InvalidArgumentError(`invalid compose file: ${(e as Error).message}`); }
-};
+/**
+ * Files are read before `run` starts anything: a bad one stops it with
+ * file:line:column and what is wrong (exit 1), before a probe is attached.
+ */
+function readFiles(cmd: Command): void {
+  const o = cmd.opts<PolicyCliOptions>();
+  let what = 'policy';
+  try {
+    if (o.policy) cmd.setOptionValue('policyLoaded', { file: o.policy, loaded: loadPolicyFile(o.policy) });
+    what = 'compose file';
+    if (o.compose?.length) cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
+  } catch (e) {
+    console.error(`dhrishti: invalid ${what}: ${(e as Error).message}`);
+    for (const more of (e as { more?: Error[] }).more ?? []) console.error(`dhrishti:   also ${more.message}`);
+    process.exit(1);
+  }
+  if (o.alertWebhook && !o.policy) {
+    console.error('dhrishti: --alert-webhook needs --policy');
+    process.exit(1);
+  }
+}
 const webhookUrl = (v: string) => {
   try { new AlertWebhook(v).stop(); return v; } catch (e) { throw new InvalidArgumentError(`--alert-webhook: ${(e as Error).message}`); }
 };
@@ -38,17 +55,17 @@ const webhookUrl = (v: string) => {
 runExtensions.push({
   options(cmd: Command) {
     cmd
-      .option('--policy <file>', 'isolation policy (YAML): zones and rules; verdicts on every edge, reloaded on change and SIGHUP', policyFile)
-      .option('--compose <file>', 'compose file whose declared dependencies are compared with what runs (repeatable)', composeFile)
-      .option('--alert-webhook <url>', 'POST an Alertmanager-style alert for each new policy violation (needs --policy)', webhookUrl);
+      .option('--policy <file>', 'isolation policy (YAML): zones and rules; verdicts on every edge, reloaded on change and SIGHUP')
+      .option('--compose <file>', 'compose file whose declared dependencies are compared with what runs (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--alert-webhook <url>', 'POST an Alertmanager-style alert for each new policy violation (needs --policy)', webhookUrl)
+      .hook('preAction', (c) => readFiles(c));
   },
   async start(agent, raw) {
-    const opts = raw as unknown as PolicyCliOptions;
+    const o = raw as unknown as PolicyCliOptions;
+    const opts = { ...o, policy: o.policyLoaded, compose: o.composeLoaded };
     if (!opts.policy && !opts.compose?.length) {
-      if (opts.alertWebhook) throw new Error('--alert-webhook needs --policy');
       return { plugins: [policyRoutes({ graph: agent.graph, policy: null, intent: null, history: runContext.history ?? null })], describe: [], stop() {} };
     }
-    if (opts.alertWebhook && !opts.policy) throw new Error('--alert-webhook needs --policy');
     const describe: string[] = [];
     const stops: (() => void)[] = [];
     let policy: PolicyRuntime | null = null;
