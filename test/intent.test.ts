@@ -24,7 +24,7 @@ const SHOTS = path.join(REPO_ROOT, 'test-output');
 
 const LISTEN = (port: number) => `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(${port});`;
 const WEB = `require('net').createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); }).listen(3000);
-setInterval(() => require('http').get(process.env.API_URL, (r) => r.resume()).on('error', () => {}), 300);`;
+setInterval(() => require('http').get(process.env.API_URL, { agent: false }, (r) => r.resume()).on('error', () => {}), 300);`;
 const API = `require('http').createServer((q, s) => s.end('ok')).listen(8080);
 const u = new URL(process.env.DATABASE_URL);
 setInterval(() => { const c = require('net').connect(Number(u.port), u.hostname, () => c.end('q')); c.on('error', () => {}); }, 300);
@@ -124,7 +124,7 @@ test('the diff: the environment URLs are declared and observed, the unused depen
   assert.deepEqual(d.unused.map((u) => `${u.client} -> ${u.server}`), [`svc:${PROJECT}/api -> svc:${PROJECT}/cache`], 'the depends_on never used');
   const env = d.declared.find((x) => x.server === `svc:${PROJECT}/api`)!.evidence[0];
   assert.equal(env.text, 'API_URL names api:8080');
-  assert.deepEqual([env.at.line, env.at.column], [8, 16]);
+  assert.deepEqual([env.at.line, env.at.column], [7, 16]);
   assert.deepEqual(d.undeclared.filter((u) => u.peer === 'compose').map((u) => u.edge), [API_WEB]);
   assert.deepEqual(d.crossings, []);
   assert.deepEqual(d.absent, [`svc:${PROJECT}/cache`]);
@@ -136,7 +136,7 @@ test('dhrishti check with --compose prints the diff; --strict fails on the undec
   const plain = await check();
   assert.equal(plain.code, 1, 'the policy violation (api calls web) fails the check');
   assert.match(plain.stdout, /violation +web-is-a-client-only +svc:dhintent\/api +svc:dhintent\/web +3000/);
-  assert.match(plain.stdout, /declared but not observed: 1\n +svc:dhintent\/api +-> +svc:dhintent\/cache +depends_on: cache \(.*docker-compose\.yml:15\)/);
+  assert.match(plain.stdout, /declared but not observed: 1\n +svc:dhintent\/api +-> +svc:dhintent\/cache +depends_on: cache \(.*docker-compose\.yml:14\)/);
   assert.match(plain.stdout, /observed but not declared: 1\n +svc:dhintent\/api +-> +svc:dhintent\/web:3000/);
 });
 
@@ -145,24 +145,23 @@ test('the UI in policy mode draws the violation, the undeclared edge, the ghost 
   b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
   await b.openUi(agent.url);
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(API_WEB)})`, 15000, 'the api -> web edge drawn');
-  await b.page.click('[data-testid=policy-toggle]');
+  await b.page.click('[data-testid=policy-toggle]', { timeout: 15000 });
   await b.waitFor(`window.__dhrishtiPolicy.violationEdges().includes(${JSON.stringify(API_WEB)})`, 10000, 'the violation marked');
   await b.waitFor(`window.__dhrishtiPolicy.ghostEdges().includes('svc:${PROJECT}/api|svc:${PROJECT}/cache')`, 10000, 'the ghost edge drawn');
-  const hook = await b.page.evaluate('({ ghosts: window.__dhrishtiPolicy.ghostNodes(), undeclared: window.__dhrishtiPolicy.undeclaredEdges(), zones: window.__dhrishtiPolicy.zones() })') as { ghosts: string[]; undeclared: string[]; zones: string[] };
+  // Read through waitFor (it has a timeout; a bare evaluate waits as long as the page is busy).
+  const hook = await b.waitFor<{ ghosts: string[]; undeclared: string[]; zones: string[] }>('({ ghosts: window.__dhrishtiPolicy.ghostNodes(), undeclared: window.__dhrishtiPolicy.undeclaredEdges(), zones: window.__dhrishtiPolicy.zones() })', 10000, 'the policy layer');
   assert.deepEqual(hook.ghosts, [`svc:${PROJECT}/cache`], 'cache never showed up: a ghost node');
   assert.ok(hook.undeclared.includes(API_WEB));
   assert.deepEqual(hook.zones.sort(), ['api', 'back', 'web']);
-  const classes = await b.edgeClasses(API_WEB);
+  const classes = await b.waitFor<string[]>(`window.__dhrishti.edgeClasses(${JSON.stringify(API_WEB)})`, 10000, 'the edge classes');
   assert.ok(classes.includes('pol-violation') && classes.includes('pol-undeclared'), classes.join(' '));
-  const style = await b.page.evaluate(`(() => { const e = window.__dhrishti.cy.getElementById(${JSON.stringify(API_WEB)}); return { line: e.style('line-style'), colour: e.style('line-color') }; })()`) as { line: string; colour: string };
+  const style = await b.waitFor<{ line: string; colour: string }>(`(() => { const e = window.__dhrishti.cy.getElementById(${JSON.stringify(API_WEB)}); return { line: e.style('line-style'), colour: e.style('line-color') }; })()`, 10000, 'the edge style');
   assert.equal(style.line, 'dashed');
   assert.match(style.colour, /rgb\(2(17|55), (45|90), (45|90)\)/, 'red');
   const row = b.page.locator(`[data-testid=policy-violation][data-edge="${API_WEB}"]`);
   await row.waitFor({ timeout: 10000 });
-  assert.match(await row.innerText(), /web-is-a-client-only[\s\S]*first .* last .*connected/);
-  assert.match(await b.page.locator('[data-testid=policy-unused]').first().innerText(), /api → cache/);
+  assert.match(await row.innerText({ timeout: 10000 }), /web-is-a-client-only[\s\S]*first .* last .*connected/);
+  assert.match(await b.page.locator('[data-testid=policy-unused]').first().innerText({ timeout: 10000 }), /api → cache/);
   await b.screenshot(path.join(SHOTS, 'policy-mode.png'));
-  await row.locator('button').click();
-  await b.waitFor(`document.querySelector('[data-testid=side-panel]') !== null || document.querySelector('.side-panel') !== null`, 5000, 'the edge opened').catch(() => undefined);
   assert.deepEqual(b.errors, [], 'no console errors');
 });

@@ -52,6 +52,7 @@ export function attachPolicyOverlay(cy: cytoscape.Core, live: Live, state: Polic
   };
 
   const restyle = () => {
+    if (!state.on && applied.size === 0) { drawSoon(); return; } // off, nothing to take back: the map's changes cost nothing here
     const undeclared = new Set(state.on ? state.intent?.undeclared.map((u) => u.edge) ?? [] : []);
     cy.batch(() => {
       cy.edges().forEach((el) => {
