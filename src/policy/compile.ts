@@ -107,9 +107,9 @@ function inRanges(r: Int32Array, port: number): boolean {
   return false;
 }
 
-/** A violation seen only as failed attempts is flagged `attempted`. */
+/** A violation that never connected (only failed or unanswered attempts so far) is flagged `attempted`. */
 export function withAttempt(d: Decision, e: EdgeLike): PolicyVerdict {
   if (d.verdict !== 'violation') return d;
   const c = e.connections;
-  return c && c.opened === 0 && c.failed > 0 ? { ...d, attempted: true } : { ...d, attempted: false };
+  return { ...d, attempted: !!c && c.opened === 0 };
 }

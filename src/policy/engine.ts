@@ -25,7 +25,7 @@ export interface Violation {
   /** Connections that got through, and attempts that failed, counted since first seen. */
   connections: number;
   attempts: number;
-  /** Never connected: only failed attempts so far. */
+  /** Never connected: only failed (or unanswered) attempts so far. */
   attempted: boolean;
   /** The processes and containers at the client end and the server end. */
   processes: { client: string[]; server: string[] };
@@ -191,7 +191,7 @@ export class PolicyEngine {
       const began = Math.min(now, Math.max(edge.firstSeen ?? now, this.loaded?.loadedAt ?? 0));
       v = {
         rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
-        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: opened === 0 && failed > 0,
+        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && opened === 0,
         processes: NO_PROCESSES,
       };
       this.violations.set(edge.id, v);
