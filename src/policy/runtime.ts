@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   /** Warnings computed against what runs now (selectors matching nothing). */
   coverage?: (p: LoadedPolicy) => string[];
   reaffirmMs?: number;
+  /** Injectable clock (tests); Date.now otherwise. */
+  clock?: () => number;
 }
 
 export class PolicyRuntime {
@@ -56,10 +58,12 @@ export class PolicyRuntime {
   private readonly onHup = () => this.reload('SIGHUP');
   private readonly say: (m: string) => void;
   private readonly warn: (m: string) => void;
+  private readonly clock: () => number;
 
   constructor(readonly file: string, initial: LoadedPolicy, private readonly opts: RuntimeOptions = {}) {
     this.say = opts.say ?? ((m) => console.log(`dhrishti: ${m}`));
     this.warn = opts.warn ?? ((m) => console.error(`dhrishti: ${m}`));
+    this.clock = opts.clock ?? Date.now;
     this.engine = new PolicyEngine(null);
     this.engine.onViolation((v, news, counts) => this.violation(v, news, counts));
     this.apply(initial, 'start');
@@ -82,7 +86,7 @@ export class PolicyRuntime {
   }
 
   /** Reads the file again; a bad file is refused and the policy in force stays. True when a new policy is in force. */
-  reload(why: string, now = Date.now()): boolean {
+  reload(why: string, now = this.clock()): boolean {
     let p: LoadedPolicy;
     try {
       p = loadPolicyFile(this.file, now);
@@ -116,7 +120,7 @@ export class PolicyRuntime {
   }
 
   private record(p: LoadedPolicy, why: string): void {
-    this.opts.timeline?.addEvents([{ time: Date.now(), type: 'policy_loaded', detail: { file: p.file, sha256: p.sha256, reason: why, rules: p.spec.rules.length, zones: p.spec.zones.length, text: p.text } }]);
+    this.opts.timeline?.addEvents([{ time: this.clock(), type: 'policy_loaded', detail: { file: p.file, sha256: p.sha256, reason: why, rules: p.spec.rules.length, zones: p.spec.zones.length, text: p.text } }]);
   }
 
   private violation(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
@@ -124,7 +128,7 @@ export class PolicyRuntime {
     if (counts.connections + counts.attempts > 0) policyMetrics.violations.inc(labels, counts.connections + counts.attempts);
     if (counts.attempts > 0) policyMetrics.attempted.inc(labels, counts.attempts);
     if (!news) return;
-    const now = Date.now();
+    const now = this.clock();
     this.opts.timeline?.addEvents([{
       time: now, type: 'policy_violation',
       edge: { id: v.edge, source: v.client, target: v.server, port: v.port, protocol: 'tcp' },
