@@ -68,6 +68,11 @@ export function glob(pattern: string): (s: string) => boolean {
   if (pattern.endsWith('*') && !SPECIAL.test(pattern.slice(0, -1))) { const p = pattern.slice(0, -1); return (s) => s.startsWith(p); }
   if (pattern.startsWith('*') && !SPECIAL.test(pattern.slice(1))) { const p = pattern.slice(1); return (s) => s.endsWith(p); }
   if (pattern.startsWith('*') && pattern.endsWith('*') && !SPECIAL.test(inner)) return (s) => s.includes(inner);
+  if (!SPECIAL.test(pattern.replace(/[*?]/g, ''))) {
+    // Only * and ?: one plain regular expression (picomatch's guards against path segments are not wanted here).
+    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+    return (s) => re.test(s);
+  }
   const re = picomatch.makeRe(pattern.replaceAll('/', SEP), { dot: true, noextglob: true });
   return pattern.includes('/') ? (s) => re.test(s.replaceAll('/', SEP)) : (s) => re.test(s.includes('/') ? s.replaceAll('/', SEP) : s);
 }
