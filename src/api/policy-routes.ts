@@ -167,7 +167,8 @@ function zonesOut(p: LoadedPolicy, engine: PolicyEngine) {
   const members = new Map(engine.zones().map((z) => [z.name, z]));
   return p.compiled.zoneNames.map((name) => {
     const spec = p.spec.zones.find((z) => z.name === name);
-    return { name, builtin: !spec, selectors: spec?.selectors ?? [], members: members.get(name)?.members ?? [] };
+    // `any` holds every node: its list would only repeat the map.
+    return { name, builtin: !spec, selectors: spec?.selectors ?? [], members: name === 'any' && !spec ? [] : members.get(name)?.members ?? [] };
   });
 }
 

@@ -72,7 +72,7 @@ export class PolicyState {
       }
     };
     const [policy, intent] = await Promise.all([
-      get<PolicyInfo>('/policy', 'No policy: start the agent with --policy FILE.'),
+      get<PolicyInfo>('/policy?verdict=violation', 'No policy: start the agent with --policy FILE.'),
       get<IntentInfo>('/intent', 'No compose files: start the agent with --compose FILE to see undeclared and unused edges.'),
     ]);
     if (ac.signal.aborted || !this.on) return;
