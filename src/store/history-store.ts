@@ -112,7 +112,8 @@ export class HistoryStore {
     try {
       const s = this.sampler.sample(now);
       // An interval's numbers go to the bucket holding its midpoint, so flushes late by a few ms still land right.
-      batch = { time: now, bucket: this.bucketOf((prev + now) / 2), rows: s.rows, nodes: s.nodes, events: [...flushEvents(s, this.containers.drain(), now, this.opts.limits), ...this.drainExtra(now)] };
+      batch = { time: now, bucket: this.bucketOf((prev + now) / 2), rows: s.rows, nodes: s.nodes, events: flushEvents(s, this.containers.drain(), now, this.opts.limits) };
+      batch.events.push(...this.drainExtra(now));
     } catch (e) {
       this.failed(e);
       return;
