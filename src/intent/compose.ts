@@ -9,7 +9,7 @@ import path from 'node:path';
 import util from 'node:util';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
-import { readYamlFile, schemaErrors, positionOf, combine, FileError, type YamlSource } from '../policy/yaml-source.js';
+import { readYamlFile, schemaErrors, positionOf, combine, FileError } from '../policy/yaml-source.js';
 
 export interface Position { file: string; line: number; column: number }
 
@@ -175,5 +175,3 @@ export function interpolate(s: string, vars: Record<string, string>): string {
     }
   });
 }
-
-export type { YamlSource };

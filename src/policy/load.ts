@@ -86,7 +86,7 @@ function fromSource(src: YamlSource, now: number): LoadedPolicy {
     if (m.ports !== undefined) {
       const arr = Array.isArray(m.ports) ? m.ports : [m.ports];
       ports = arr.map((p, j) => {
-        const [lo, hi] = typeof p === 'number' ? [p, p] : p.split('-').map(Number).concat(p.includes('-') ? [] : [Number(p)]) as [number, number];
+        const [lo, hi] = typeof p === 'number' ? [p, p] : p.includes('-') ? p.split('-').map(Number) : [Number(p), Number(p)];
         if (!(lo >= 1 && hi <= 65535 && lo <= hi)) at(Array.isArray(m.ports) ? ['rules', i, action, 'ports', j] : ['rules', i, action, 'ports'], `"${p}" is not a port (1-65535) or a range low-high`);
         return [lo, hi];
       });
