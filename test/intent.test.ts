@@ -161,7 +161,7 @@ test('the UI in policy mode draws the violation, the undeclared edge, the ghost 
   const row = b.page.locator(`[data-testid=policy-violation][data-edge="${API_WEB}"]`);
   await row.waitFor({ timeout: 10000 });
   assert.match(await row.innerText({ timeout: 10000 }), /web-is-a-client-only[\s\S]*first .* last .*connected/);
-  assert.match(await b.page.locator('[data-testid=policy-unused]').first().innerText({ timeout: 10000 }), /api → cache/);
+  assert.match(await b.page.locator('[data-testid=policy-unused]').first().innerText({ timeout: 10000 }), /dhintent\/api → dhintent\/cache \(depends_on: cache, docker-compose\.yml:14\)/);
   await b.screenshot(path.join(SHOTS, 'policy-mode.png'));
   assert.deepEqual(b.errors, [], 'no console errors');
 });
