@@ -163,8 +163,19 @@ export function attachPolicyOverlay(cy: cytoscape.Core, live: Live, state: Polic
     }
   }
 
+  // The panel takes the map's right edge: the canvas makes room for it, and the view frames what is drawn again.
+  const map = container.closest('.map');
+  let open = false;
+  const makeRoom = () => {
+    if (!map || open === state.on) return;
+    open = state.on;
+    map.classList.toggle('policy-open', open);
+    cy.resize();
+    if (cy.nodes().nonempty()) cy.animate({ fit: { eles: cy.elements(), padding: 40 } }, { duration: 250 });
+  };
   const offLive = live.onChange(() => restyle());
-  const offState = state.subscribe(() => restyle());
+  const offState = state.subscribe(() => { makeRoom(); restyle(); });
+  makeRoom();
   const onView = () => drawSoon();
   cy.on('render viewport resize', onView);
   restyle();
@@ -181,6 +192,7 @@ export function attachPolicyOverlay(cy: cytoscape.Core, live: Live, state: Polic
 
   return () => {
     offLive(); offState();
+    map?.classList.remove('policy-open');
     cy.off('render viewport resize', onView);
     cancelAnimationFrame(frame);
     cy.batch(() => cy.edges().forEach((el) => { for (const c of CLASSES) el.removeClass(c); }));
