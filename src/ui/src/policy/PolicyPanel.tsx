@@ -58,6 +58,12 @@ export function PolicyPanel({ onOpenEdge }: { onOpenEdge: (id: string) => void }
       {p?.lastError && (
         <p className="policy-error" role="alert">Edit refused: {p.lastError.file}:{p.lastError.line}:{p.lastError.column}: {p.lastError.message}. The previous policy stays.</p>
       )}
+      {p && p.warnings.length > 0 && (
+        <details className="policy-warnings" data-testid="policy-warnings">
+          <summary>{p.warnings.length} warning{p.warnings.length === 1 ? '' : 's'}</summary>
+          <ul>{p.warnings.map((w) => <li key={w}>{w}</li>)}</ul>
+        </details>
+      )}
       {p && (
         <>
           <h3>Violations</h3>
