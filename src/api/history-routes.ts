@@ -17,7 +17,8 @@ const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
-  'container_started', 'container_stopped', 'container_renamed', 'failure', 'suppressed'];
+  'container_started', 'container_stopped', 'container_renamed', 'failure', 'suppressed',
+  'policy_loaded', 'policy_rejected', 'policy_violation'];
 
 type Query = Record<string, unknown>;
 

@@ -2,6 +2,7 @@
 import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
+import { policyMetricList } from '../policy/metrics.js';
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new client.Registry();
@@ -29,5 +30,6 @@ export function agentRegistry(agent: Agent): client.Registry {
     g.set({ what: 'collapsed_endpoints' }, c.collapsedEndpoints);
   });
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
+  for (const m of policyMetricList()) reg.registerMetric(m);
   return reg;
 }

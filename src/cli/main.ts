@@ -5,6 +5,8 @@ import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 import './commands/history-ext.js'; // adds history to `run` through runExtensions
+import './commands/policy-ext.js'; // adds --policy, --compose, --alert-webhook to `run` (after history: it writes to its timeline)
+import { registerCheck } from './commands/check.js';
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
 
@@ -20,6 +22,7 @@ registerTrace(program);
 registerRun(program);
 registerGraph(program);
 registerDemo(program);
+registerCheck(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -179,3 +179,39 @@ export const L7_DEFAULTS = {
   /** Library names whose SSL_* functions are probed when a process maps them. */
   tlsLibraryPattern: /\/libssl\.so(\.[0-9.]+)?$/,
 } as const;
+
+/** Isolation policy (`--policy`), compose intent (`--compose`) and policy alerts (src/policy, src/intent). */
+export const POLICY_DEFAULTS = {
+  /** Policy and compose files larger than this are refused before parsing. */
+  maxFileBytes: 256 * 1024,
+  /** YAML aliases expanded per document at most (a billion-laughs file is refused, not expanded). */
+  maxAliasCount: 100,
+  /** How often the policy follows the live graph (new edges get verdicts, violations are noticed). */
+  followIntervalMs: 500,
+  /** A file change is read this long after the last change event (editors write in several steps). */
+  reloadDebounceMs: 200,
+  /** Files are also checked this often by stat (changes fs.watch misses: bind mounts, symlink swaps). */
+  reloadPollMs: 2000,
+  /** A violation quiet this long that is seen again is a new timeline event (and a new alert). */
+  quietMs: 5 * 60_000,
+  /** Violations remembered at most (oldest last-seen forgotten first). */
+  maxViolations: 10_000,
+  /** The policy in force is written to the timeline at least this often, so `?at=` finds it within retention. */
+  reaffirmMs: 24 * 3_600_000,
+  /** Webhook: seconds before a POST is given up, retries with doubling backoff, and queued alerts at most. */
+  webhookTimeoutMs: 5000,
+  webhookRetries: 5,
+  webhookBackoffMinMs: 1000,
+  webhookBackoffMaxMs: 60_000,
+  webhookQueue: 1000,
+} as const;
+
+/** bench/policy.ts: verdicts for this many edges under this many rules, and the targets. */
+export const POLICY_BENCH = {
+  edges: 5000,
+  nodes: 1000,
+  rules: 200,
+  zones: 100,
+  repeats: 21,
+  targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
+} as const;

@@ -79,6 +79,17 @@ export interface GraphEdge {
   firstSeen: number;
   lastSeen: number;
   rates: { '10s': Rates; '1m': Rates };
+  /** The isolation policy's verdict (`--policy`); absent when no policy is loaded. */
+  policy?: PolicyVerdict;
+}
+
+/** What the policy says about an edge: decided by the first rule that matches it. */
+export interface PolicyVerdict {
+  verdict: 'allowed' | 'violation' | 'unmatched';
+  /** The deciding rule's name; absent when unmatched. */
+  rule?: string;
+  /** A violation seen only as failed connection attempts so far: it never connected. */
+  attempted?: boolean;
 }
 
 export interface GraphSnapshot {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { closeDatabase, CorruptDatabase, isCorruption, isDiskFull, OpenFailed, openDatabase, setAside, type Db, type Opened } from './database.js';
 import { Dimensions, type NodeDesc } from './dimensions.js';
-import { IntervalSampler, type GraphSource } from './sampler.js';
+import { IntervalSampler, type GraphSource, type EventRecord } from './sampler.js';
 import { SampleWriter, type Batch } from './writer.js';
 import { Rollup } from './rollup.js';
 import { ContainerEvents, flushEvents, DEFAULT_EVENT_LIMITS, type EventLimits } from './events.js';
@@ -81,6 +81,9 @@ export class HistoryStore {
   private lastWarn = -Infinity;
   private lastFlush: HistoryStatus['lastFlush'] = null;
   private closed = false;
+  /** Timeline events from outside the graph (the policy's), written with the next flush. */
+  private extraEvents: EventRecord[] = [];
+  private extraDropped = 0;
 
   private state: HistoryState = 'ok';
   private reason: string | null = null;
@@ -255,6 +258,7 @@ export class HistoryStore {
       const s = this.sampler.sample(now);
       // An interval's numbers go to the bucket holding its midpoint, so flushes late by a few ms still land right.
       batch = { time: now, bucket: this.bucketOf((prev + now) / 2), rows: s.rows, nodes: s.nodes, events: flushEvents(s, this.containers.drain(), now, this.opts.limits) };
+      batch.events.push(...this.drainExtra(now));
     } catch (e) {
       this.counts.failed++;
       this.lastError = (e as Error).message;
@@ -263,6 +267,20 @@ export class HistoryStore {
     }
     this.lastFlushAt = now;
     this.record(batch);
+  }
+
+  /** Queues timeline events from outside the graph for the next flush; past the topology cap per flush they are counted as suppressed. */
+  addEvents(events: EventRecord[]): void {
+    const cap = this.opts.limits?.topology ?? DEFAULT_EVENT_LIMITS.topology;
+    for (const e of events) { if (this.extraEvents.length < cap) this.extraEvents.push(e); else this.extraDropped++; }
+  }
+
+  private drainExtra(now: number): EventRecord[] {
+    const out = this.extraEvents;
+    if (this.extraDropped) out.push({ time: now, type: 'suppressed', detail: { policy: this.extraDropped } });
+    this.extraEvents = [];
+    this.extraDropped = 0;
+    return out;
   }
 
   /**

@@ -8,6 +8,7 @@ import { defaultDataDir, databaseFile } from '../../store/paths.js';
 import { parseRetention, formatRetention, formatDuration, type Tier } from '../../store/retention.js';
 import { parseDuration } from '../../api/params.js';
 import { DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
+import { runContext } from '../run-context.js';
 
 interface HistoryCliOptions {
   history: boolean;
@@ -47,6 +48,7 @@ runExtensions.push({
     const h = store.health();
     const head = `history in ${file} (retention ${formatRetention(tiers)}, written every ${formatDuration(store.flushIntervalMs)})`;
     if (h.state === 'read_only' || h.state === 'unavailable') console.error(`dhrishti: warning: history ${h.state.replace('_', '-')}: ${h.reason}`);
+    runContext.history = store;
     return {
       plugins: [historyRoutes(store)],
       describe: [h.state === 'ok' || h.state === 'recovered' ? head : `${head}: ${h.state.replace('_', '-')}`],

@@ -13,6 +13,7 @@ import type { Live } from './live.js';
 import { HistoryState } from '../history/state.js';
 import { TimePicker } from '../history/TimePicker.js';
 import { ReplayBar } from '../history/ReplayBar.js';
+import { PolicyPanel, PolicyToggle } from '../policy/PolicyPanel.js';
 
 const THEME_KEY = 'dhrishti.theme';
 
@@ -35,7 +36,7 @@ export function App({ live }: { live: Live }) {
   const osTheme = useOsTheme();
   const history = useMemo(() => new HistoryState(live), [live]);
   useEffect(() => () => history.destroy(), [history]);
-  const timePicker = useMemo(() => <TimePicker history={history} />, [history]); // same element: the toolbar stays memoized
+  const timePicker = useMemo(() => <><PolicyToggle /><TimePicker history={history} /></>, [history]); // same element: the toolbar stays memoized
   const theme = themePref === 'auto' ? osTheme : themePref;
 
   useEffect(() => {
@@ -95,6 +96,7 @@ export function App({ live }: { live: Live }) {
             revealId={revealId}
           />
           {view === 'map' && <ReplayBar history={history} />}
+          {view === 'map' && <PolicyPanel onOpenEdge={openEdge} />}
           {view === 'table' && <EdgeTable live={live} version={version} filters={filters} selectedId={selection?.type === 'edge' ? selection.id : null} onOpen={openEdge} />}
           {view === 'clients' && <ClientsTable shown labelOf={labelOf} onOpenNode={openNode} search={filters.search} />}
         </div>

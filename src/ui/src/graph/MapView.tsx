@@ -8,6 +8,7 @@ import { Legend } from './Legend.js';
 import { PALETTES, type ThemeName } from './palette.js';
 import { MapRenderer, type Selection } from './renderer.js';
 import { installTestHook } from './testHook.js';
+import { attachPolicyOverlay } from '../policy/overlay.js';
 
 interface Props {
   live: Live;
@@ -45,7 +46,8 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
     }
     const off = live.onChange((c) => { r.applyChange(c); sync(); });
     const removeHook = installTestHook(live, r);
-    return () => { off(); removeHook(); r.destroy(); renderer.current = null; };
+    const removePolicy = attachPolicyOverlay(r.cy, live);
+    return () => { off(); removeHook(); removePolicy(); r.destroy(); renderer.current = null; };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live]);
 

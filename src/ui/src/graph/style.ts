@@ -4,6 +4,7 @@ import type { StylesheetJson } from 'cytoscape';
 import type { NodeKind } from '../../../graph/types.js';
 import { kindIcon } from './icons.js';
 import type { Palette } from './palette.js';
+import { policyStyle } from '../policy/style.js';
 
 const TRANSPARENT_PIXEL = 'data:image/svg+xml;utf8,%3Csvg%20xmlns%3D%22http%3A%2F%2Fwww.w3.org%2F2000%2Fsvg%22%20width%3D%221%22%20height%3D%221%22%2F%3E';
 const FONT = 'Inter, "Segoe UI", system-ui, -apple-system, Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -163,6 +164,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
     { selector: 'edge.warn', style: { 'line-color': p.edgeWarn, 'target-arrow-color': p.edgeWarn, color: p.text } },
     { selector: 'edge.failing', style: { 'line-color': p.edgeFail, 'target-arrow-color': p.edgeFail, color: p.edgeFail } },
     { selector: 'edge.failing.flowing', style: { 'underlay-color': p.edgeFail, 'underlay-opacity': 0.15, 'underlay-padding': 4 } },
+    ...policyStyle(p), // policy mode's marks (classes set by src/ui/src/policy/overlay.ts)
     // selection: the chosen element and its neighbours stand out, the rest fades
     { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },
     { selector: 'node.group.faded', style: { opacity: 0.5 } },

@@ -1,0 +1,104 @@
+// Joins the isolation policy and compose intent to `dhrishti run`: --policy,
+// --compose, --alert-webhook; verdicts on the map, /api/v1/policy and
+// /api/v1/intent. A bad file at start stops the agent before it starts.
+import { InvalidArgumentError, type Command } from 'commander';
+import { runExtensions } from './run.js';
+import { runContext } from '../run-context.js';
+import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
+import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
+import { PolicyRuntime } from '../../policy/runtime.js';
+import { IntentRuntime } from '../../intent/runtime.js';
+import { decorateGraph, follow } from '../../policy/graph-view.js';
+import { AlertWebhook } from '../../policy/webhook.js';
+import { measureEngine } from '../../policy/metrics.js';
+import { unmatchedSelectors } from '../../policy/coverage.js';
+import { containerNode } from '../../graph/naming.js';
+import { policyRoutes } from '../../api/policy-routes.js';
+import type { NodeLike } from '../../policy/model.js';
+
+interface PolicyCliOptions {
+  policy?: string;
+  compose?: string[];
+  alertWebhook?: string;
+  host: string;
+  port: number;
+  /** Set by the preAction hook: the files as read. */
+  policyLoaded?: { file: string; loaded: LoadedPolicy };
+  composeLoaded?: { file: string; project: ComposeProject }[];
+}
+
+/**
+ * Files are read before `run` starts anything: a bad one stops it with
+ * file:line:column and what is wrong (exit 1), before a probe is attached.
+ */
+function readFiles(cmd: Command): void {
+  const o = cmd.opts<PolicyCliOptions>();
+  let what = 'policy';
+  try {
+    if (o.policy) cmd.setOptionValue('policyLoaded', { file: o.policy, loaded: loadPolicyFile(o.policy) });
+    what = 'compose file';
+    if (o.compose?.length) cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
+  } catch (e) {
+    console.error(`dhrishti: invalid ${what}: ${(e as Error).message}`);
+    for (const more of (e as { more?: Error[] }).more ?? []) console.error(`dhrishti:   also ${more.message}`);
+    process.exit(1);
+  }
+  if (o.alertWebhook && !o.policy) {
+    console.error('dhrishti: --alert-webhook needs --policy');
+    process.exit(1);
+  }
+}
+const webhookUrl = (v: string) => {
+  try { new AlertWebhook(v).stop(); return v; } catch (e) { throw new InvalidArgumentError(`--alert-webhook: ${(e as Error).message}`); }
+};
+
+runExtensions.push({
+  options(cmd: Command) {
+    cmd
+      .option('--policy <file>', 'isolation policy (YAML): zones and rules; verdicts on every edge, reloaded on change and SIGHUP')
+      .option('--compose <file>', 'compose file whose declared dependencies are compared with what runs (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--alert-webhook <url>', 'POST an Alertmanager-style alert for each new policy violation (needs --policy)', webhookUrl)
+      .hook('preAction', (c) => readFiles(c));
+  },
+  async start(agent, raw) {
+    const o = raw as unknown as PolicyCliOptions;
+    const opts = { ...o, policy: o.policyLoaded, compose: o.composeLoaded };
+    if (!opts.policy && !opts.compose?.length) {
+      return { plugins: [policyRoutes({ graph: agent.graph, policy: null, intent: null, history: runContext.history ?? null })], describe: [], stop() {} };
+    }
+    const describe: string[] = [];
+    const stops: (() => void)[] = [];
+    let policy: PolicyRuntime | null = null;
+    if (opts.policy) {
+      const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+      const webhook = opts.alertWebhook ? new AlertWebhook(opts.alertWebhook) : undefined;
+      // What runs now, for "selector matches nothing" warnings: the map, and every known container.
+      const running = (): NodeLike[] => [
+        ...(policy?.engine.knownNodes() ?? []),
+        ...agent.identity.containers().map((c) => { const r = containerNode(c); return { ...r, instances: r.instance ? [r.instance] : [], ips: r.instance?.ips ?? [] }; }),
+      ];
+      policy = new PolicyRuntime(opts.policy.file, opts.policy.loaded, {
+        timeline: runContext.history, webhook, uiUrl: `http://${shown}:${opts.port}/`, coverage: (p) => unmatchedSelectors(p, running()),
+      });
+      const feed = decorateGraph(agent.graph, policy.engine);
+      const follower = follow(feed, policy.engine);
+      policy.start();
+      measureEngine(policy.engine);
+      stops.push(() => { follower.stop(); policy?.stop(); measureEngine(null); });
+      if (webhook) describe.push(`policy alerts to ${opts.alertWebhook}`);
+    }
+    let intent: IntentRuntime | null = null;
+    if (opts.compose?.length) {
+      intent = new IntentRuntime(opts.compose.map((c) => c.file), opts.compose.map((c) => c.project));
+      intent.start();
+      stops.push(() => intent?.stop());
+      const d = intent.declarations();
+      describe.push(`compose intent from ${opts.compose.map((c) => `${c.file} (project ${c.project.project})`).join(', ')}: ${d.edges.length} declared edges`);
+    }
+    return {
+      plugins: [policyRoutes({ graph: agent.graph, policy, intent, history: runContext.history ?? null })],
+      describe,
+      stop: () => { for (const s of stops) s(); },
+    };
+  },
+});

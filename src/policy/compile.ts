@@ -1,0 +1,115 @@
+// The policy compiled for speed. A node's zones are a bitset, computed once per
+// node; with them the node keeps the rules it can start (rules whose `from`
+// holds one of its zones), so judging an edge walks only those, in order.
+import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type RuleAction, type RuleSpec } from './model.js';
+import { compileSelector, nodeFacts, type NodeFacts, type NodePredicate } from './selectors.js';
+import type { PolicyVerdict } from '../graph/types.js';
+
+/** A node's place under one policy. */
+export interface NodeZones {
+  bits: Uint32Array;
+  /** Indices of the rules whose `from` holds one of the node's zones, in rule order. */
+  rules: Int32Array;
+}
+
+interface CompiledRule {
+  spec: RuleSpec;
+  action: RuleAction;
+  from: Uint32Array;
+  /** Zone indices of `to`. */
+  to: Int32Array;
+  /** Flattened [low, high, low, high, ...], or null for any port. */
+  ports: Int32Array | null;
+  protocols: Set<string> | null;
+}
+
+export type Decision = Omit<PolicyVerdict, 'attempted'>;
+
+const UNMATCHED: Decision = Object.freeze({ verdict: 'unmatched' });
+
+export class CompiledPolicy {
+  /** Built-in zones first, then the file's. */
+  readonly zoneNames: string[];
+  private readonly predicates: NodePredicate[];
+  private readonly rules: CompiledRule[];
+  private readonly words: number;
+  private readonly decisions: { allowed: Decision; violation: Decision }[];
+
+  constructor(readonly spec: PolicySpec) {
+    const zones = [...BUILTIN_ZONES, ...spec.zones.filter((z) => !z.builtin)];
+    this.zoneNames = zones.map((z) => z.name);
+    const index = new Map(this.zoneNames.map((n, i) => [n, i]));
+    this.words = Math.ceil(zones.length / 32);
+    this.predicates = zones.map((z) => {
+      if (z.builtin && z.name === 'any') return () => true;
+      const ps = z.selectors.map(compileSelector);
+      if (ps.length === 1) return ps[0];
+      return (f) => { for (let i = 0; i < ps.length; i++) if (ps[i](f)) return true; return false; };
+    });
+    this.rules = spec.rules.map((r) => {
+      const from = new Uint32Array(this.words);
+      for (const z of r.from) { const i = index.get(z)!; from[i >> 5] |= 1 << (i & 31); }
+      return {
+        spec: r, action: r.action, from,
+        to: Int32Array.from(r.to.map((z) => index.get(z)!)),
+        ports: r.ports ? Int32Array.from(r.ports.flat()) : null,
+        protocols: r.protocols ? new Set(r.protocols) : null,
+      };
+    });
+    this.decisions = spec.rules.map((r) => ({
+      allowed: Object.freeze({ verdict: 'allowed', rule: r.name }),
+      violation: Object.freeze({ verdict: 'violation', rule: r.name }),
+    }));
+  }
+
+  /** The node's zones and candidate rules. */
+  place(n: NodeLike): NodeZones { return this.placeFacts(nodeFacts(n)); }
+
+  /** The same from facts already read (they do not depend on the policy: the engine keeps them per node). */
+  placeFacts(f: NodeFacts): NodeZones {
+    const bits = new Uint32Array(this.words);
+    for (let i = 0; i < this.predicates.length; i++) if (this.predicates[i](f)) bits[i >> 5] |= 1 << (i & 31);
+    const rules: number[] = [];
+    for (let r = 0; r < this.rules.length; r++) {
+      const from = this.rules[r].from;
+      for (let w = 0; w < from.length; w++) if (from[w] & bits[w]) { rules.push(r); break; }
+    }
+    return { bits, rules: Int32Array.from(rules) };
+  }
+
+  zonesOf(z: NodeZones): string[] {
+    return this.zoneNames.filter((_, i) => (z.bits[i >> 5] >>> (i & 31)) & 1);
+  }
+
+  /** First matching rule decides: deny -> violation; allow -> allowed; allow-only -> allowed when `to` holds the server, else violation. */
+  decide(client: NodeZones, server: NodeZones, port: number, protocol: string): Decision {
+    const sb = server.bits;
+    const cand = client.rules;
+    for (let k = 0; k < cand.length; k++) {
+      const r = this.rules[cand[k]];
+      if (r.ports && !inRanges(r.ports, port)) continue;
+      if (r.protocols && !r.protocols.has(protocol)) continue;
+      let hit = false;
+      const to = r.to;
+      for (let j = 0; j < to.length; j++) { const z = to[j]; if ((sb[z >> 5] >>> (z & 31)) & 1) { hit = true; break; } }
+      if (r.action === 'deny') { if (hit) return this.decisions[cand[k]].violation; }
+      else if (r.action === 'allow') { if (hit) return this.decisions[cand[k]].allowed; }
+      else return hit ? this.decisions[cand[k]].allowed : this.decisions[cand[k]].violation;
+    }
+    return UNMATCHED;
+  }
+
+  get ruleCount(): number { return this.rules.length; }
+}
+
+function inRanges(r: Int32Array, port: number): boolean {
+  for (let i = 0; i < r.length; i += 2) if (port >= r[i] && port <= r[i + 1]) return true;
+  return false;
+}
+
+/** A violation that never connected (only failed or unanswered attempts so far) is flagged `attempted`. */
+export function withAttempt(d: Decision, e: EdgeLike): PolicyVerdict {
+  if (d.verdict !== 'violation') return d;
+  const c = e.connections;
+  return { ...d, attempted: !!c && c.opened === 0 };
+}

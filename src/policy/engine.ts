@@ -1,0 +1,288 @@
+// Verdicts on edges under the policy in force, and the violations seen.
+// Node zones are cached per node (recomputed when the node changes or the
+// policy does); an edge's decision is cached until one of its nodes or the
+// policy changes. Violations are kept per rule and edge with first/last seen
+// and counts; listeners hear of new ones, recurrences after a quiet period,
+// and attempted ones that got through.
+import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
+import type { EdgeLike, NodeLike } from './model.js';
+import { withAttempt, type Decision, type NodeZones } from './compile.js';
+import { nodeFacts, type NodeFacts } from './selectors.js';
+import type { LoadedPolicy } from './load.js';
+import { POLICY_DEFAULTS } from '../config/defaults.js';
+
+export interface Violation {
+  rule: string;
+  edge: string;
+  client: string;
+  server: string;
+  port: number;
+  protocol: string;
+  /** When Dhrishti first saw this edge break this rule (unix ms). */
+  firstSeen: number;
+  /** Last activity on the edge while it broke the rule. */
+  lastSeen: number;
+  /** Connections that got through, and attempts that failed, counted since first seen. */
+  connections: number;
+  attempts: number;
+  /** Never connected: only failed (or unanswered) attempts so far. */
+  attempted: boolean;
+  /** The processes and containers at the client end and the server end. */
+  processes: { client: string[]; server: string[] };
+}
+
+export type ViolationNews = 'new' | 'recurred' | 'connected';
+
+/** Hears every accounting of a violation: `news` says what is new about it, null when only its counts moved. */
+export interface ViolationListener {
+  (v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void;
+}
+
+interface NodeEntry { node: NodeLike; facts: NodeFacts; zones: NodeZones; gen: number }
+interface EdgeEntry {
+  edge: EdgeLike & { firstSeen?: number; lastSeen?: number };
+  d: Decision;
+  policyGen: number;
+  s: number;
+  t: number;
+  /** Counters last accounted, to count what is new. */
+  opened: number;
+  failed: number;
+  firstSeen: number;
+}
+
+/** A node's processes and containers, as the violations panel lists them. */
+function who(n: NodeLike | undefined): string[] {
+  if (!n) return [];
+  const out = n.instances.slice(-8).map((i) => (i.pids.length ? `${i.name} (pid ${i.pids.slice(-3).join(', ')})` : i.name));
+  return out.length ? out : [n.label];
+}
+
+export class PolicyEngine {
+  private loaded: LoadedPolicy | null = null;
+  private policyGen = 0;
+  private nodeGen = 0;
+  private readonly nodes = new Map<string, NodeEntry>();
+  private readonly edges = new Map<string, EdgeEntry>();
+  private readonly violations = new Map<string, Violation>();
+  private readonly listeners: ViolationListener[] = [];
+  private readonly changeListeners: (() => void)[] = [];
+
+  constructor(policy: LoadedPolicy | null = null, private readonly opts: { quietMs?: number; maxViolations?: number } = {}) {
+    if (policy) this.setPolicy(policy);
+  }
+
+  get policy(): LoadedPolicy | null { return this.loaded; }
+  get generation(): number { return this.policyGen; }
+
+  onViolation(l: ViolationListener): void { this.listeners.push(l); }
+  /** Called after the policy changed (verdicts of old edges may differ). */
+  onPolicyChange(l: () => void): void { this.changeListeners.push(l); }
+
+  /**
+   * Puts a policy in force: every known node is placed in its zones again and
+   * every known edge judged again. Violations the new policy no longer sees are
+   * cleared; ones it newly sees are reported as new.
+   */
+  setPolicy(p: LoadedPolicy, now = Date.now()): { edges: number; violations: number } {
+    this.loaded = p;
+    this.policyGen++;
+    for (const n of this.nodes.values()) { n.zones = p.compiled.placeFacts(n.facts); n.gen = ++this.nodeGen; }
+    for (const e of this.edges.values()) {
+      this.decide(e);
+      if (e.d.verdict === 'violation') this.account(e, now, true);
+      else this.violations.delete(e.edge.id);
+    }
+    // Violations of edges no longer on the map stay until they age out, unless the policy no longer sees them.
+    for (const [id, v] of this.violations) if (!this.edges.has(id) && !this.stillBroken(v)) this.violations.delete(id);
+    for (const l of this.changeListeners) l();
+    return { edges: this.edges.size, violations: this.violations.size };
+  }
+
+  /** A node added or changed: placed in its zones again. */
+  noteNode(n: NodeLike): void {
+    const p = this.loaded;
+    const facts = nodeFacts(n);
+    this.nodes.set(n.id, { node: n, facts, zones: p ? p.compiled.placeFacts(facts) : EMPTY, gen: ++this.nodeGen });
+  }
+
+  /** A remembered violation judged again by its nodes (if still known) under the policy now in force. */
+  private stillBroken(v: Violation): boolean {
+    const p = this.loaded, s = this.nodes.get(v.client), t = this.nodes.get(v.server);
+    if (!p || !s || !t) return false;
+    const d = p.compiled.decide(s.zones, t.zones, v.port, v.protocol);
+    return d.verdict === 'violation' && d.rule === v.rule;
+  }
+
+  forgetNode(id: string): void { this.nodes.delete(id); }
+
+  /** An edge seen (new or with new numbers): judged, and its violation accounted. */
+  noteEdge(e: EdgeLike & { firstSeen?: number; lastSeen?: number }, now = Date.now()): PolicyVerdict | undefined {
+    let entry = this.edges.get(e.id);
+    const firstSeen = e.firstSeen ?? 0;
+    if (!entry || entry.firstSeen !== firstSeen) {
+      // A new edge, or a new life of one that expired: count from zero.
+      entry = { edge: e, d: UNJUDGED, policyGen: -1, s: -1, t: -1, opened: 0, failed: 0, firstSeen };
+      this.edges.set(e.id, entry);
+    }
+    entry.edge = e;
+    if (!this.loaded) return undefined;
+    this.decide(entry);
+    if (entry.d.verdict === 'violation') this.account(entry, now, false);
+    else { entry.opened = e.connections?.opened ?? 0; entry.failed = e.connections?.failed ?? 0; }
+    return withAttempt(entry.d, e);
+  }
+
+  forgetEdge(id: string): void { this.edges.delete(id); }
+
+  /**
+   * The verdict for an edge in some output (a snapshot, a delta, a detail),
+   * from the caches when the nodes are known; `nodeOf` supplies nodes the
+   * engine has not seen yet. Does not count anything.
+   */
+  verdict(e: EdgeLike, nodeOf?: (id: string) => NodeLike | undefined): PolicyVerdict | undefined {
+    const p = this.loaded;
+    if (!p) return undefined;
+    const entry = this.edges.get(e.id);
+    if (entry) {
+      const s = this.nodes.get(e.source), t = this.nodes.get(e.target);
+      if (s && t) {
+        if (entry.policyGen !== this.policyGen || entry.s !== s.gen || entry.t !== t.gen) this.decide(entry);
+        return withAttempt(entry.d, e);
+      }
+    }
+    const sz = this.zonesFor(e.source, nodeOf), tz = this.zonesFor(e.target, nodeOf);
+    if (!sz || !tz) return { verdict: 'unmatched' };
+    return withAttempt(p.compiled.decide(sz, tz, e.port, e.protocol), e);
+  }
+
+  private zonesFor(id: string, nodeOf?: (id: string) => NodeLike | undefined): NodeZones | null {
+    const known = this.nodes.get(id);
+    if (known) return known.zones;
+    const n = nodeOf?.(id);
+    if (!n) return null;
+    this.noteNode(n);
+    return this.nodes.get(id)!.zones;
+  }
+
+  private decide(e: EdgeEntry): void {
+    const p = this.loaded;
+    const s = this.nodes.get(e.edge.source), t = this.nodes.get(e.edge.target);
+    if (!p || !s || !t) { e.d = { verdict: 'unmatched' }; e.policyGen = this.policyGen; e.s = e.t = -1; return; }
+    e.d = p.compiled.decide(s.zones, t.zones, e.edge.port, e.edge.protocol);
+    e.policyGen = this.policyGen;
+    e.s = s.gen;
+    e.t = t.gen;
+  }
+
+  private account(e: EdgeEntry, now: number, fromReload: boolean): void {
+    const edge = e.edge;
+    const opened = edge.connections?.opened ?? 0, failed = edge.connections?.failed ?? 0;
+    const dOpen = Math.max(0, opened - e.opened), dFail = Math.max(0, failed - e.failed);
+    e.opened = opened;
+    e.failed = failed;
+    // An edge has one verdict, so at most one violation at a time: keyed by edge, replaced when the rule changes.
+    let v = this.violations.get(edge.id);
+    if (v && v.rule !== e.d.rule) { this.violations.delete(edge.id); v = undefined; }
+    const activity = edge.lastSeen ?? now;
+    let news: ViolationNews | null = null;
+    if (!v) {
+      // It began when the edge did, unless the policy came later.
+      const began = Math.min(now, Math.max(edge.firstSeen ?? now, this.loaded?.loadedAt ?? 0));
+      v = {
+        rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
+        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && opened === 0,
+        processes: NO_PROCESSES,
+      };
+      this.violations.set(edge.id, v);
+      this.bound();
+      news = 'new';
+      if (this.listeners.length) this.emit(this.withProcesses(v), news, { connections: opened, attempts: failed });
+      return;
+    }
+    if (fromReload || (!dOpen && !dFail)) return;
+    if (activity - v.lastSeen >= (this.opts.quietMs ?? POLICY_DEFAULTS.quietMs)) news = 'recurred';
+    v.lastSeen = Math.max(v.lastSeen, activity);
+    v.connections += dOpen;
+    v.attempts += dFail;
+    if (v.attempted && dOpen > 0) {
+      v.attempted = false;
+      if (!news) news = 'connected';
+    }
+    if (this.listeners.length) this.emit(this.withProcesses(v), news, { connections: dOpen, attempts: dFail });
+  }
+
+  private emit(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
+    for (const l of this.listeners) l(v, news, counts);
+  }
+
+  private bound(): void {
+    const max = this.opts.maxViolations ?? POLICY_DEFAULTS.maxViolations;
+    if (this.violations.size <= max) return;
+    // Past the bound, the oldest tenth goes at once (not one sort per new violation).
+    const oldest = [...this.violations.entries()].sort((a, b) => a[1].lastSeen - b[1].lastSeen).slice(0, this.violations.size - max + Math.ceil(max / 10));
+    for (const [k] of oldest) this.violations.delete(k);
+  }
+
+  // ---- reading ----
+
+  /** The processes are read when asked for (from the nodes as they are now), not kept per violation. */
+  private withProcesses(v: Violation): Violation {
+    const c = this.nodes.get(v.client)?.node, s = this.nodes.get(v.server)?.node;
+    if (c || s) v.processes = { client: c ? who(c) : v.processes.client, server: s ? who(s) : v.processes.server };
+    return v;
+  }
+
+  violationList(): Violation[] {
+    return [...this.violations.values()].map((v) => { const w = this.withProcesses(v); return { ...w, processes: { client: [...w.processes.client], server: [...w.processes.server] } }; })
+      .sort((a, b) => b.lastSeen - a.lastSeen);
+  }
+
+  /** Every known edge with its verdict. */
+  verdicts(): { edge: string; source: string; target: string; port: number; protocol: string; policy: PolicyVerdict }[] {
+    if (!this.loaded) return [];
+    const out = [];
+    for (const e of this.edges.values()) {
+      if (e.policyGen !== this.policyGen) this.decide(e);
+      out.push({ edge: e.edge.id, source: e.edge.source, target: e.edge.target, port: e.edge.port, protocol: e.edge.protocol, policy: withAttempt(e.d, e.edge) });
+    }
+    return out;
+  }
+
+  /** Zones with the nodes in them now, and how many nodes each of their selectors matches. */
+  zones(): { name: string; builtin: boolean; members: string[] }[] {
+    const p = this.loaded;
+    if (!p) return [];
+    const names = p.compiled.zoneNames;
+    const members: string[][] = names.map(() => []);
+    for (const [id, n] of this.nodes) {
+      for (let i = 0; i < names.length; i++) if ((n.zones.bits[i >> 5] >>> (i & 31)) & 1) members[i].push(id);
+    }
+    const builtin = new Set(['any', 'external', 'host']);
+    return names.map((name, i) => ({ name, builtin: builtin.has(name) && !p.spec.zones.some((z) => z.name === name), members: members[i].sort() }));
+  }
+
+  knownNodes(): NodeLike[] { return [...this.nodes.values()].map((n) => n.node); }
+
+  size(): { nodes: number; edges: number; violations: number } {
+    return { nodes: this.nodes.size, edges: this.edges.size, violations: this.violations.size };
+  }
+}
+
+const NO_PROCESSES: Violation['processes'] = Object.freeze({ client: [], server: [] }) as unknown as Violation['processes'];
+const EMPTY: NodeZones = { bits: new Uint32Array(0), rules: new Int32Array(0) };
+const UNJUDGED: Decision = { verdict: 'unmatched' };
+
+/** Puts verdicts on a snapshot's or a delta's edges (in place), nodes from the same output first. */
+export function annotate(engine: PolicyEngine, edges: GraphEdge[], nodes: GraphNode[] = [], nodeOf?: (id: string) => NodeLike | undefined): void {
+  if (!engine.policy) return;
+  let byId: Map<string, GraphNode> | null = null;
+  const lookup = (id: string) => {
+    byId ??= new Map(nodes.map((n) => [n.id, n]));
+    return byId.get(id) ?? nodeOf?.(id);
+  };
+  for (const e of edges) {
+    const v = engine.verdict(e, lookup);
+    if (v) e.policy = v;
+  }
+}

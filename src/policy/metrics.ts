@@ -1,0 +1,41 @@
+// The policy's Prometheus metrics. Created here, registered nowhere: the API's
+// registry adds them (src/api/metrics.ts), so they show on /metrics.
+import client from 'prom-client';
+import type { PolicyEngine } from './engine.js';
+
+const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [] });
+
+export const policyMetrics = {
+  violations: counter('dhrishti_policy_violations_total',
+    'Connections that broke the isolation policy (connected or attempted), by rule and by client and server node', ['rule', 'client', 'server']),
+  attempted: counter('dhrishti_policy_attempted_violations_total',
+    'Of those, connection attempts that failed (refused, timed out, reset)', ['rule', 'client', 'server']),
+  reloads: counter('dhrishti_policy_reloads_total', 'Policy and compose file loads, by result (ok, refused)', ['file', 'result']),
+  webhookSent: counter('dhrishti_alert_webhook_sent_total', 'Alerts delivered to the --alert-webhook'),
+  webhookFailures: counter('dhrishti_alert_webhook_failures_total', 'Webhook POSTs that failed (each try; retried with backoff)'),
+  webhookDropped: counter('dhrishti_alert_webhook_dropped_total', 'Alerts given up, by reason (retries, rejected, queue_full)', ['reason']),
+};
+
+let source: PolicyEngine | null = null;
+
+const edgesByVerdict = new client.Gauge({
+  name: 'dhrishti_policy_edges',
+  help: 'Edges on the live map by policy verdict (allowed, violation, unmatched)',
+  labelNames: ['verdict'],
+  registers: [],
+  collect() {
+    this.reset();
+    if (!source) return;
+    const n = { allowed: 0, violation: 0, unmatched: 0 };
+    for (const v of source.verdicts()) n[v.policy.verdict]++;
+    for (const [k, c] of Object.entries(n)) this.set({ verdict: k }, c);
+  },
+});
+
+/** The engine whose verdicts dhrishti_policy_edges counts. */
+export function measureEngine(e: PolicyEngine | null): void { source = e; }
+
+/** Every policy metric, for a registry to add. */
+export function policyMetricList(): client.Metric[] {
+  return [...Object.values(policyMetrics), edgesByVerdict] as client.Metric[];
+}

@@ -1,0 +1,84 @@
+// The policy in a running process: reloaded when the file changes and on
+// SIGHUP, a bad file refused with the old policy kept; and `dhrishti check`
+// reading a stopped agent's history file (--data-dir).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PolicyRuntime, type TimelineEvent } from './runtime.js';
+import { loadPolicyFile } from './load.js';
+import { LiveGraph } from '../graph/live-graph.js';
+import { HistoryStore } from '../store/history-store.js';
+import { databaseFile } from '../store/paths.js';
+import { identity, connection, web, cache } from '../store/testing.js';
+import { REPO_ROOT } from '../config/defaults.js';
+
+const run = promisify(execFile);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-runtime-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const A = 'zones:\n  web: {compose_service: web}\nrules:\n  - name: r1\n    deny: {from: web, to: any}\n';
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await new Promise((r) => setTimeout(r, 20)); }
+};
+
+test('reloads on a file change and on SIGHUP; a bad edit is refused and the old policy stays', async () => {
+  const file = path.join(dir, 'p.yaml');
+  fs.writeFileSync(file, A);
+  const events: TimelineEvent[] = [];
+  const said: string[] = [];
+  const rt = new PolicyRuntime(file, loadPolicyFile(file), { timeline: { addEvents: (e) => events.push(...e) }, say: (m) => said.push(m), warn: (m) => said.push(m) });
+  rt.start();
+  try {
+    const first = rt.status().sha256;
+    fs.writeFileSync(file, A.replace('r1', 'r2'));
+    await until(() => rt.status().sha256 !== first);
+    assert.equal(rt.engine.policy!.spec.rules[0].name, 'r2', 'picked up by the watcher');
+
+    fs.writeFileSync(file, A.replace('deny', 'dney'));
+    await until(() => rt.status().lastError !== null);
+    assert.equal(rt.engine.policy!.spec.rules[0].name, 'r2', 'the old policy stays');
+    assert.match(rt.status().lastError!.message, /rules\[0\]/);
+    assert.ok(said.some((m) => /policy refused \(file changed\): .*p\.yaml:4:5: rules\[0\]: a rule needs one of deny, allow, allow-only .*stays in force/.test(m)), said.join('\n'));
+
+    // A change the watcher would see too, but SIGHUP reads the file at once.
+    rt.stop(); // no watcher: only the signal can reload now
+    rt.start();
+    const watcherOff = rt as unknown as { watcher: { stop(): void } | null };
+    watcherOff.watcher?.stop();
+    fs.writeFileSync(file, A.replace('r1', 'r3'));
+    process.kill(process.pid, 'SIGHUP');
+    await until(() => rt.engine.policy!.spec.rules[0].name === 'r3');
+    assert.equal(rt.status().lastError, null);
+    assert.deepEqual(events.map((e) => e.type), ['policy_loaded', 'policy_loaded', 'policy_rejected', 'policy_loaded']);
+    assert.equal(events[3].detail?.reason, 'SIGHUP');
+  } finally {
+    rt.stop();
+  }
+});
+
+test('dhrishti check reads a stopped agent\'s history file (--data-dir): exit 1 and the rule', async () => {
+  const data = path.join(dir, 'data');
+  const graph = new LiveGraph(identity);
+  const now = Date.now();
+  const store = new HistoryStore({ file: databaseFile(data), clock: () => now });
+  store.attach(graph);
+  const c = connection(web, cache, now - 30_000);
+  graph.ingest(c.open, now - 30_000);
+  graph.ingest(c.close, now - 29_000);
+  store.flush(now);
+  store.close();
+  const policy = path.join(dir, 'check.yaml');
+  fs.writeFileSync(policy, 'zones:\n  web: {compose_service: web}\n  cache: {compose_service: cache}\nrules:\n  - name: web-never-cache\n    deny: {from: web, to: cache}\n');
+  const r = await run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--policy', policy, '--data-dir', data, '--since', '10m']).then(() => ({ code: 0, stdout: '' }), (e) => e as { code: number; stdout: string });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /violation +web-never-cache +svc:shop\/web +svc:shop\/cache +6379/);
+  assert.match(r.stdout, /history\.db \(last 10 min\): 1 violation/);
+  const bad = await run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--policy', path.join(dir, 'missing.yaml'), '--data-dir', data]).then(() => ({ code: 0, stderr: '' }), (e) => e as { code: number; stderr: string });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /missing\.yaml:1:1: cannot read the file: no such file/);
+});

@@ -1,0 +1,166 @@
+// The policy in a running agent: loaded at start, reloaded when the file
+// changes or on SIGHUP (a bad file is refused and the policy in force stays),
+// violations counted for /metrics, written to the timeline and sent to the
+// alert webhook.
+import { PolicyEngine, type Violation, type ViolationNews } from './engine.js';
+import { loadPolicyFile, type LoadedPolicy } from './load.js';
+import { FileError } from './yaml-source.js';
+import { policyMetrics } from './metrics.js';
+import { watchFiles } from './watch.js';
+import type { AlertWebhook, Alert } from './webhook.js';
+import { POLICY_DEFAULTS } from '../config/defaults.js';
+
+/** A timeline event as the history store takes it. */
+export interface TimelineEvent {
+  time: number;
+  type: 'policy_loaded' | 'policy_rejected' | 'policy_violation';
+  edge?: { id: string; source: string; target: string; port: number; protocol: 'tcp' };
+  detail?: Record<string, unknown>;
+}
+
+export interface TimelineSink { addEvents(events: TimelineEvent[]): void }
+
+export interface PolicyStatus {
+  file: string;
+  sha256: string | null;
+  loadedAt: number | null;
+  rules: number;
+  zones: number;
+  reloads: number;
+  refused: number;
+  /** The last refused load, while the file is still bad. */
+  lastError: { time: number; file: string; line: number; column: number; message: string; all: { file: string; line: number; column: number; message: string }[] } | null;
+  warnings: string[];
+}
+
+export interface RuntimeOptions {
+  timeline?: TimelineSink;
+  webhook?: AlertWebhook;
+  /** The web UI's address, for links in alerts. */
+  uiUrl?: string;
+  say?: (msg: string) => void;
+  warn?: (msg: string) => void;
+  /** Warnings computed against what runs now (selectors matching nothing). */
+  coverage?: (p: LoadedPolicy) => string[];
+  reaffirmMs?: number;
+  /** Injectable clock (tests); Date.now otherwise. */
+  clock?: () => number;
+}
+
+export class PolicyRuntime {
+  readonly engine: PolicyEngine;
+  private reloads = 0;
+  private refused = 0;
+  private lastError: PolicyStatus['lastError'] = null;
+  private warnings: string[] = [];
+  private watcher: { stop(): void } | null = null;
+  private reaffirm: NodeJS.Timeout | null = null;
+  private readonly onHup = () => this.reload('SIGHUP');
+  private readonly say: (m: string) => void;
+  private readonly warn: (m: string) => void;
+  private readonly clock: () => number;
+
+  constructor(readonly file: string, initial: LoadedPolicy, private readonly opts: RuntimeOptions = {}) {
+    this.say = opts.say ?? ((m) => console.log(`dhrishti: ${m}`));
+    this.warn = opts.warn ?? ((m) => console.error(`dhrishti: ${m}`));
+    this.clock = opts.clock ?? Date.now;
+    this.engine = new PolicyEngine(null);
+    this.engine.onViolation((v, news, counts) => this.violation(v, news, counts));
+    this.apply(initial, 'start');
+  }
+
+  /** Follows the file and SIGHUP; writes the policy in force to the timeline now and then. */
+  start(): void {
+    this.watcher = watchFiles([this.file], () => this.reload('file changed'));
+    process.on('SIGHUP', this.onHup);
+    const every = this.opts.reaffirmMs ?? POLICY_DEFAULTS.reaffirmMs;
+    this.reaffirm = setInterval(() => { const p = this.engine.policy; if (p) this.record(p, 'in force'); }, every);
+    this.reaffirm.unref();
+  }
+
+  stop(): void {
+    this.watcher?.stop();
+    process.off('SIGHUP', this.onHup);
+    if (this.reaffirm) clearInterval(this.reaffirm);
+    this.opts.webhook?.stop();
+  }
+
+  /** Reads the file again; a bad file is refused and the policy in force stays. True when a new policy is in force. */
+  reload(why: string, now = this.clock()): boolean {
+    let p: LoadedPolicy;
+    try {
+      p = loadPolicyFile(this.file, now);
+    } catch (e) {
+      const fe = e instanceof FileError ? e : new FileError(this.file, 1, 1, (e as Error).message);
+      this.refused++;
+      this.lastError = { time: now, file: fe.file, line: fe.line, column: fe.column, message: fe.problem, all: fe.all() };
+      policyMetrics.reloads.inc({ file: 'policy', result: 'refused' });
+      const since = this.engine.policy ? new Date(this.engine.policy.loadedAt).toISOString() : 'start';
+      this.warn(`policy refused (${why}): ${fe.message}; the policy loaded at ${since} stays in force`);
+      this.opts.timeline?.addEvents([{ time: now, type: 'policy_rejected', detail: { file: this.file, line: fe.line, column: fe.column, message: fe.problem } }]);
+      return false;
+    }
+    this.lastError = null;
+    if (p.sha256 === this.engine.policy?.sha256) {
+      if (why === 'SIGHUP') this.say(`policy ${this.file} unchanged (${why})`);
+      return false;
+    }
+    this.apply(p, why);
+    return true;
+  }
+
+  private apply(p: LoadedPolicy, why: string): void {
+    const r = this.engine.setPolicy(p, p.loadedAt);
+    this.reloads++;
+    policyMetrics.reloads.inc({ file: 'policy', result: 'ok' });
+    this.warnings = [...p.warnings, ...(this.opts.coverage?.(p) ?? [])];
+    this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${p.spec.zones.length} zones, ${p.spec.rules.length} rules; ${r.violations} violation${r.violations === 1 ? '' : 's'} on the map now`);
+    for (const w of this.warnings) this.warn(`warning: ${w}`);
+    this.record(p, why);
+  }
+
+  private record(p: LoadedPolicy, why: string): void {
+    this.opts.timeline?.addEvents([{ time: this.clock(), type: 'policy_loaded', detail: { file: p.file, sha256: p.sha256, reason: why, rules: p.spec.rules.length, zones: p.spec.zones.length, text: p.text } }]);
+  }
+
+  private violation(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
+    const labels = { rule: v.rule, client: v.client, server: v.server };
+    if (counts.connections + counts.attempts > 0) policyMetrics.violations.inc(labels, counts.connections + counts.attempts);
+    if (counts.attempts > 0) policyMetrics.attempted.inc(labels, counts.attempts);
+    if (!news) return;
+    const now = this.clock();
+    this.opts.timeline?.addEvents([{
+      time: now, type: 'policy_violation',
+      edge: { id: v.edge, source: v.client, target: v.server, port: v.port, protocol: 'tcp' },
+      detail: { rule: v.rule, news, attempted: v.attempted, connections: v.connections, attempts: v.attempts, client: v.client, server: v.server, port: v.port },
+    }]);
+    if (news === 'connected') this.warn(`policy: ${v.client} -> ${v.server}:${v.port} got through after failed attempts (rule ${v.rule})`);
+    else this.warn(`policy violation (${news}): ${v.client} -> ${v.server}:${v.port} breaks rule ${v.rule}${v.attempted ? ' (attempted, not connected)' : ''}`);
+    // One alert per new violation, and one per recurrence after a quiet period; getting through after attempts is on the timeline.
+    if (news !== 'connected' && this.opts.webhook) this.opts.webhook.send(alertOf(v, news, this.opts.uiUrl));
+  }
+
+  status(): PolicyStatus {
+    const p = this.engine.policy;
+    return {
+      file: this.file, sha256: p?.sha256 ?? null, loadedAt: p?.loadedAt ?? null, rules: p?.spec.rules.length ?? 0, zones: p?.spec.zones.length ?? 0,
+      reloads: this.reloads, refused: this.refused, lastError: this.lastError, warnings: this.warnings,
+    };
+  }
+}
+
+export function alertOf(v: Violation, news: 'new' | 'recurred', uiUrl?: string): Alert {
+  const how = v.attempted ? `attempted ${v.attempts} time(s), refused or failed so far` : `${v.connections} connection(s) got through`;
+  return {
+    labels: { alertname: 'DhrishtiPolicyViolation', rule: v.rule, client: v.client, server: v.server, port: String(v.port), severity: 'critical' },
+    annotations: {
+      summary: `${v.client} -> ${v.server}:${v.port} breaks policy rule ${v.rule}`,
+      description: `${news === 'recurred' ? 'Again after a quiet period: ' : ''}${how}. Client: ${v.processes.client.join(', ') || v.client}. Server: ${v.processes.server.join(', ') || v.server}.`,
+      attempted: String(v.attempted),
+      first_seen: new Date(v.firstSeen).toISOString(),
+      edge: v.edge,
+    },
+    startsAt: new Date(v.firstSeen).toISOString(),
+    ...(uiUrl ? { generatorURL: uiUrl } : {}),
+  };
+}
