@@ -5,6 +5,7 @@ import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
 import './commands/history-ext.js'; // adds history to `run` through runExtensions
+import './commands/fleet-ext.js'; // adds edge metrics, OTLP and remote-write to `run`
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
 

@@ -150,3 +150,38 @@ export const HISTORY_BENCH = {
   queryRuns: 9,
   targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
 } as const;
+
+/** Bucket bounds of the per-edge histograms the graph keeps for exporters (GraphEdge.histograms). */
+export const HISTOGRAM_BOUNDS = {
+  /** Smoothed RTT in microseconds: loopback and same-host (tens of µs) to far regions (hundreds of ms). */
+  rttUs: [50, 100, 250, 500, 1000, 5000, 10_000, 50_000, 100_000, 500_000],
+  /** Connection duration in milliseconds, from short requests to long-lived pools. */
+  durationMs: [5, 25, 100, 400, 1600, 6400, 30_000, 120_000],
+} as const;
+
+/** Edge metrics for Prometheus, OTLP and remote-write (src/export), and the hub (src/hub). */
+export const EXPORT_DEFAULTS = {
+  /** Edges exported with their own labels, busiest first; the rest are summed into one `other` series. */
+  topEdges: 500,
+  /** A labelled edge keeps its place unless an unlabelled one is this much busier (no flapping at the cut). */
+  keepBonus: 1.25,
+  /** The model is rebuilt at most this often, however many scrapers and pushers ask. */
+  minRefreshMs: 1000,
+  /** Listener and address rows exported at most (each IP of each listener is one row). */
+  maxListenRows: 5000,
+  otlpIntervalMs: 15_000,
+  remoteWriteIntervalMs: 15_000,
+  pushTimeoutMs: 10_000,
+} as const;
+
+export const HUB_DEFAULTS = {
+  port: 7980,
+  /** Live view: instant queries this often. */
+  refreshMs: 5000,
+  /** One PromQL request longer than this counts as Prometheus being slow (and fails). */
+  queryTimeoutMs: 5000,
+  /** An agent whose last report is older than this is shown stale. */
+  staleAfterMs: 60_000,
+  /** Agents that reported within this window are listed (down or stale ones too). */
+  agentLookback: '1h',
+} as const;

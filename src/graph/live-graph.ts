@@ -10,7 +10,7 @@ import {
   FAILURE_REASONS, type EdgeDetail, type FailureSample, type GraphDelta, type GraphEdge, type GraphNode,
   type GraphSnapshot, type NodeDetail, type RemoteClient,
 } from './types.js';
-import { GRAPH_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
 
 /** What the graph needs from the identity layer. */
 export interface Identity {
@@ -34,6 +34,8 @@ export interface GraphFilter {
   group?: string;
   /** Kinds beyond containers and services to include; undefined = everything. */
   include?: Set<'external' | 'host' | 'clients'>;
+  /** Fill GraphEdge.histograms (exporters). */
+  histograms?: boolean;
 }
 
 export interface GraphCounters {
@@ -132,7 +134,7 @@ export class LiveGraph {
           duration: { meanMs: 0, p95Ms: 0, samples: 0 }, firstSeen: now, lastSeen: now,
           rates: { '10s': zeroRates(), '1m': zeroRates() },
         },
-        window: new RateWindow(), rtt: new Distribution(), duration: new Distribution(), failures: [], v: 0,
+        window: new RateWindow(), rtt: new Distribution(256, HISTOGRAM_BOUNDS.rttUs), duration: new Distribution(256, HISTOGRAM_BOUNDS.durationMs), failures: [], v: 0,
       };
       this.edges.set(id, edge);
     }
@@ -357,12 +359,14 @@ export class LiveGraph {
 
   // ---- reading ----
 
-  private edgeOut(s: EdgeState, now: number): GraphEdge {
+  private edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
     const e = s.e;
     e.rates = { '10s': s.window.rates(now, 10), '1m': s.window.rates(now, 60) };
     e.rtt = { meanUs: Math.round(s.rtt.mean()), p95Us: s.rtt.p95(), samples: s.rtt.count };
     e.duration = { meanMs: Math.round(s.duration.mean() * 10) / 10, p95Ms: Math.round(s.duration.p95() * 10) / 10, samples: s.duration.count };
-    return structuredClone(e);
+    const out = structuredClone(e);
+    if (histograms) out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
+    return out;
   }
 
   private visible(f: GraphFilter, now: number): { nodes: Set<string>; edges: EdgeState[] } {
@@ -399,7 +403,7 @@ export class LiveGraph {
     return {
       generatedAt: now,
       nodes: [...v.nodes].map((id) => structuredClone(this.nodes.get(id)!.n)),
-      edges: v.edges.map((s) => this.edgeOut(s, now)),
+      edges: v.edges.map((s) => this.edgeOut(s, now, f.histograms)),
     };
   }
 

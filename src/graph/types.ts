@@ -38,6 +38,8 @@ export interface GraphNode {
   lastSeen: number;
   /** Connections open now, in or out. */
   active: number;
+  /** Hosts this node runs on (set by the hub, which joins many agents; absent on a single agent's map). */
+  hosts?: string[];
 }
 
 /** Rates per second over a sliding window. */
@@ -68,6 +70,15 @@ export interface GraphEdge {
   firstSeen: number;
   lastSeen: number;
   rates: { '10s': Rates; '1m': Rates };
+  /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
+  histograms?: { rttUs: Histogram; durationMs: Histogram };
+}
+
+/** Samples counted per bucket: counts[i] holds those ≤ bounds[i] (and above bounds[i-1]); the last count, those above every bound. */
+export interface Histogram {
+  bounds: readonly number[];
+  counts: number[];
+  sum: number;
 }
 
 export interface GraphSnapshot {
