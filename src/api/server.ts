@@ -5,6 +5,9 @@ import fastifyStatic from '@fastify/static';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Agent } from '../agent/agent.js';
+import type { LiveGraph } from '../graph/live-graph.js';
+import type { AgentStatus } from '../graph/types.js';
+import type { Registry } from 'prom-client';
 import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
 import { isLoopbackHost, tokenMatches } from './auth.js';
 import { agentRegistry } from './metrics.js';
@@ -19,6 +22,15 @@ export interface ApiOptions {
   uiDir?: string;
 }
 
+/** What the API serves: the agent, or anything with the same reading methods (the hub). */
+export interface ApiSource {
+  graph: Pick<LiveGraph, 'snapshot' | 'changesSince' | 'currentVersion' | 'nodeDetail' | 'edgeDetail' | 'remoteClients'>;
+  telemetry(): unknown;
+  status(): AgentStatus;
+  /** Its own /metrics registry (the agent's is built from the agent). */
+  metrics?(): Registry;
+}
+
 /** Extra routes (history) register here without the server knowing them. */
 export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 
@@ -26,7 +38,7 @@ export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 export interface GraphHistory { graph(query: Record<string, unknown>): unknown }
 export const GRAPH_HISTORY = 'graphHistory';
 
-export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
+export async function startApi(agent: ApiSource, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
   const host = opts.host ?? DEFAULTS.apiHost;
   const port = opts.port ?? DEFAULTS.apiPort;
   const token = opts.token || undefined;
@@ -40,6 +52,7 @@ export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: Rou
     if (err instanceof BadRequest) return reply.code(400).send({ error: 'bad_request', message: err.message });
     const code = (err as { statusCode?: number }).statusCode;
     if (code && code >= 400 && code < 500) return reply.code(code).send({ error: 'bad_request', message: err.message });
+    if (code === 503) return reply.code(503).send({ error: 'unavailable', message: err.message });
     reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
 
@@ -74,7 +87,7 @@ export async function startApi(agent: Agent, opts: ApiOptions = {}, plugins: Rou
     onlyKnown(q(req), ['token']);
     return { clients: agent.graph.remoteClients() };
   });
-  const registry = agentRegistry(agent);
+  const registry = agent.metrics?.() ?? agentRegistry(agent as Agent);
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   attachStream(app, agent);
   for (const p of plugins) await p(app);

@@ -1,12 +1,12 @@
 // WebSocket /api/v1/stream: a full snapshot on connect, then only what changed.
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Agent } from '../agent/agent.js';
+import type { ApiSource } from './server.js';
 import type { StreamMessage } from '../graph/types.js';
 import { onlyKnown, parseGraphFilter, GRAPH_PARAMS } from './params.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 
-export function attachStream(app: FastifyInstance, agent: Agent): void {
+export function attachStream(app: FastifyInstance, agent: ApiSource): void {
   app.get('/api/v1/stream', { websocket: true }, (socket: WebSocket, req) => {
     const query = (req.query ?? {}) as Record<string, unknown>;
     let filter;

@@ -8,6 +8,7 @@ import './commands/history-ext.js'; // adds history to `run` through runExtensio
 import './commands/fleet-ext.js'; // adds edge metrics, OTLP and remote-write to `run`
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
+import { registerHub } from './commands/hub.js';
 
 const program = new Command();
 program
@@ -21,6 +22,7 @@ registerTrace(program);
 registerRun(program);
 registerGraph(program);
 registerDemo(program);
+registerHub(program);
 
 try {
   await program.parseAsync(process.argv);
