@@ -9,6 +9,7 @@ import './commands/fleet-ext.js'; // adds edge metrics, OTLP and remote-write to
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHub } from './commands/hub.js';
+import { registerImage } from './commands/image.js';
 
 const program = new Command();
 program
@@ -23,6 +24,7 @@ registerRun(program);
 registerGraph(program);
 registerDemo(program);
 registerHub(program);
+registerImage(program);
 
 try {
   await program.parseAsync(process.argv);
