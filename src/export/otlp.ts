@@ -39,10 +39,12 @@ function metricData(f: Family, start: [number, number], end: [number, number]): 
   return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: f.series.map((s) => point(s.labels, s.value)) };
 }
 
+const resourceOf = (host: string, version: string) => resourceFromAttributes({ 'service.name': 'dhrishti', 'service.version': version, 'host.name': host });
+
 export function resourceMetrics(snap: Snapshot, host: string, version: string): ResourceMetrics {
   const start = millisToHrTime(snap.startTime), end = millisToHrTime(snap.time);
   return {
-    resource: resourceFromAttributes({ 'service.name': 'dhrishti', 'service.version': version, 'host.name': host }),
+    resource: resourceOf(host, version),
     scopeMetrics: [{ scope: { name: 'dhrishti', version }, metrics: snap.families.map((f) => metricData(f, start, end)) }],
   };
 }
@@ -92,7 +94,8 @@ export class OtlpPusher {
       exportTimeoutMillis: Math.min(EXPORT_DEFAULTS.pushTimeoutMs, interval),
       metricProducers: [new FamilyProducer(snapshot, o.host, o.version)],
     });
-    this.provider = new MeterProvider({ readers: [this.reader] });
+    // The reader sends producers' metrics under the provider's resource.
+    this.provider = new MeterProvider({ resource: resourceOf(o.host, o.version), readers: [this.reader] });
   }
 
   /** Pushes now (the periodic push goes on). */

@@ -8,7 +8,7 @@ import { freePort } from './agent.js';
 import { sleep } from './wait.js';
 
 export interface PrometheusOptions {
-  /** Scrape targets as host:port, each under its own job. */
+  /** Scrape targets as host:port, grouped by job. */
   targets?: { job: string; target: string }[];
   scrapeIntervalSec?: number;
   /** Extra flags (e.g. --query.timeout). */
@@ -24,7 +24,9 @@ export class TestPrometheus {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-prom-'));
     const port = await freePort();
     const interval = `${o.scrapeIntervalSec ?? 1}s`;
-    const jobs = (o.targets ?? []).map((t) => `  - job_name: ${JSON.stringify(t.job)}\n    static_configs:\n      - targets: [${JSON.stringify(t.target)}]`).join('\n');
+    const byJob = new Map<string, string[]>();
+    for (const t of o.targets ?? []) byJob.set(t.job, [...(byJob.get(t.job) ?? []), t.target]);
+    const jobs = [...byJob].map(([job, ts]) => `  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: [${ts.map((t) => JSON.stringify(t)).join(', ')}]`).join('\n');
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs || '  []'}\n`);
     const child = start('prometheus', [
       `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
