@@ -3,8 +3,19 @@
 import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
 
+/** prom-client's registry, plus text written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
+export class AgentRegistry extends client.Registry {
+  private readonly texts: (() => string)[] = [];
+
+  appendText(fn: () => string): void { this.texts.push(fn); }
+
+  override async metrics(): Promise<string> {
+    return (await super.metrics()) + this.texts.map((f) => f()).join('');
+  }
+}
+
 /** Features that add series to /metrics register here without the API knowing them (like runExtensions). */
-export const metricsExtensions: ((reg: client.Registry, agent: Agent) => void)[] = [];
+export const metricsExtensions: ((reg: AgentRegistry, agent: Agent) => void)[] = [];
 
 /** A counter whose value is read from a running total at scrape time. */
 function counter(reg: client.Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]) {
@@ -18,7 +29,7 @@ function counter(reg: client.Registry, name: string, help: string, labelNames: s
 }
 
 export function agentRegistry(agent: Agent): client.Registry {
-  const reg = new client.Registry();
+  const reg = new AgentRegistry();
   client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_process_' });
   counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
   counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {

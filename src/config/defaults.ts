@@ -153,8 +153,8 @@ export const HISTORY_BENCH = {
 
 /** Bucket bounds of the per-edge histograms the graph keeps for exporters (GraphEdge.histograms). */
 export const HISTOGRAM_BOUNDS = {
-  /** Smoothed RTT in microseconds: loopback and same-host (tens of µs) to far regions (hundreds of ms). */
-  rttUs: [50, 100, 250, 500, 1000, 5000, 10_000, 50_000, 100_000, 500_000],
+  /** Smoothed RTT in microseconds: loopback and same-host (tens of µs) to far regions (hundreds of ms); few, as every edge exports one row per bound. */
+  rttUs: [50, 200, 1000, 5000, 20_000, 100_000, 500_000],
   /** Connection duration in milliseconds, from short requests to long-lived pools. */
   durationMs: [5, 25, 100, 400, 1600, 6400, 30_000, 120_000],
 } as const;
@@ -184,4 +184,19 @@ export const HUB_DEFAULTS = {
   staleAfterMs: 60_000,
   /** Agents that reported within this window are listed (down or stale ones too). */
   agentLookback: '1h',
+} as const;
+
+/** bench/fleet.ts: the scrape and hub benchmarks' load, and the targets printed beside the results. */
+export const FLEET_BENCH = {
+  /** Real edges on a real agent (one per listening port), all exported with their own labels. */
+  scrapeEdges: 2000,
+  scrapeRuns: 20,
+  /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
+  scrapeIntervalSec: 15,
+  /** Synthetic fleet written through remote-write: hosts, logical edges, share of them crossing hosts. */
+  hosts: 20,
+  edges: 5000,
+  crossHostShare: 0.5,
+  hubRuns: 20,
+  targets: { scrapeMs: 100, exportCorePercent: 1, hubP95Ms: 1000 },
 } as const;

@@ -2,9 +2,8 @@
 // monotonic counters, Tempo's names, and the Prometheus text they become.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import client from 'prom-client';
 import { EdgeMetrics } from './edge-metrics.js';
-import { registerFamilies } from './prometheus.js';
+import { exposition } from './exposition.js';
 import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import type { Family, Snapshot } from './families.js';
@@ -108,18 +107,19 @@ test('Tempo service-graph series: exact names, client/server/connection_type lab
 test('Prometheus text: counters typed as counters, histograms with cumulative buckets', async () => {
   const m = new EdgeMetrics({ host: 'h', topEdges: 3 });
   const r = m.update(synthetic(5));
-  const snap: Snapshot = { families: r.families, time: 1000, startTime: 0 };
-  const reg = new client.Registry();
-  registerFamilies(reg, () => snap);
-  const text = await reg.metrics();
+  const text = exposition(r.families);
   assert.match(text, /^# TYPE dhrishti_edge_connections_opened_total counter$/m);
   assert.match(text, /^# TYPE dhrishti_edge_connections_active gauge$/m);
   assert.match(text, /^# TYPE traces_service_graph_request_server_seconds histogram$/m);
   const line = text.split('\n').find((l) => l.startsWith('dhrishti_edge_rtt_seconds_bucket{') && l.includes('le="+Inf"') && l.includes('client="other"'))!;
   assert.ok(line, text.slice(0, 2000));
   assert.match(line, / 3$/); // edges n=1,2 folded: 3 samples
-  assert.match(text, /dhrishti_edge_rtt_seconds_bucket\{le="0.0001",client="other".* 0$/m);
-  assert.match(text, /dhrishti_edge_rtt_seconds_bucket\{le="0.00025",client="other".* 3$/m);
+  assert.match(text, /^dhrishti_edge_rtt_seconds_bucket\{client="other",.*,le="0.0002"\} 0$/m);
+  assert.match(text, /^dhrishti_edge_rtt_seconds_bucket\{client="other",.*,le="0.001"\} 3$/m);
+  assert.match(text, /^# TYPE dhrishti_edge_connection_duration_seconds summary$/m);
+  assert.ok(!/client_group=""/.test(text), 'empty labels are left out');
+  assert.match(text, /^dhrishti_edge_rtt_seconds_count\{client="other",[^}]*\} 3$/m);
+  assert.match(text, /^# HELP dhrishti_edge_connections_opened_total TCP connections/m);
 });
 
 test('OTLP and remote-write shapes of the same families', () => {

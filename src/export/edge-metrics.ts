@@ -23,7 +23,12 @@ export interface EdgeBlock {
 }
 
 /** One exported series: an edge with its own labels, or `other`. */
-export interface Row { labels: Labels; acc: Float64Array; active: number }
+export interface Row { labels: Labels; acc: Float64Array; active: number; reasonLabels(i: number): Labels }
+
+/** Labels with `reason`, made once per edge and reason (the exposition caches label text per object). */
+function reasonLabels(labels: Labels, cache: Labels[]): (i: number) => Labels {
+  return (i) => (cache[i] ??= { ...labels, reason: FAILURE_REASONS[i] });
+}
 
 const R = FAILURE_REASONS.length;
 const RTT_B = HISTOGRAM_BOUNDS.rttUs.length + 1;
@@ -59,13 +64,15 @@ export const L4_BLOCK: EdgeBlock = {
   families(rows, at) {
     const counter = (name: string, help: string, unit: string, off: number): Family =>
       ({ type: 'counter', name, help, unit, series: rows.map((r) => ({ labels: r.labels, value: r.acc[at + off] })) });
+    // Rows that would only say zero are left out until they have something (a failure, a retransmit, a closed connection).
     const failed: Family = { type: 'counter', name: 'dhrishti_edge_connections_failed_total', help: 'Connections that failed, by reason (refused, timeout, reset, unreachable, aborted)', unit: '{connection}', series: [] };
     for (const r of rows) {
       for (let i = 0; i < R; i++) {
         const v = r.acc[at + F.failed + i];
-        if (v > 0) failed.series.push({ labels: { ...r.labels, reason: FAILURE_REASONS[i] }, value: v });
+        if (v > 0) failed.series.push({ labels: r.reasonLabels(i), value: v });
       }
     }
+    const closedRows = rows.filter((r) => r.acc[at + F.closed] > 0);
     return [
       counter('dhrishti_edge_connections_opened_total', 'TCP connections established from client to server', '{connection}', F.opened),
       counter('dhrishti_edge_connections_closed_total', 'Established connections that have ended', '{connection}', F.closed),
@@ -73,14 +80,15 @@ export const L4_BLOCK: EdgeBlock = {
       { type: 'gauge', name: 'dhrishti_edge_connections_active', help: 'Connections open now', unit: '{connection}', series: rows.map((r) => ({ labels: r.labels, value: r.active })) },
       counter('dhrishti_edge_sent_bytes_total', 'Bytes sent from client to server', 'By', F.sent),
       counter('dhrishti_edge_received_bytes_total', 'Bytes sent from server back to client', 'By', F.received),
-      counter('dhrishti_edge_retransmits_total', 'TCP segments retransmitted on the edge\'s connections', '{segment}', F.retransmits),
+      { type: 'counter', name: 'dhrishti_edge_retransmits_total', help: 'TCP segments retransmitted on the edge\'s connections', unit: '{segment}', series: rows.filter((r) => r.acc[at + F.retransmits] > 0).map((r) => ({ labels: r.labels, value: r.acc[at + F.retransmits] })) },
       {
         type: 'histogram', name: 'dhrishti_edge_rtt_seconds', help: 'Smoothed round-trip time of each connection when it closed', unit: 's', bounds: RTT_BOUNDS_S,
-        series: rows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })),
+        series: closedRows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })).filter((s) => s.count > 0),
       },
       {
-        type: 'histogram', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long each connection lasted, connect to close', unit: 's', bounds: DUR_BOUNDS_S,
-        series: rows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.dur, at + F.dur + DUR_B), sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B) })),
+        // A mean per edge; the distribution is Tempo's request_*_seconds histograms, per client and server.
+        type: 'summary', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long connections lasted, connect to close (sum and count)', unit: 's',
+        series: closedRows.map((r) => ({ labels: r.labels, sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B) })).filter((s) => s.count > 0),
       },
     ];
   },
@@ -89,6 +97,7 @@ export const L4_BLOCK: EdgeBlock = {
 interface EdgeState {
   firstSeen: number;
   labels: Labels;
+  reasons: Labels[];
   tempoKey: string;
   last: Float64Array;
   acc: Float64Array;
@@ -124,6 +133,8 @@ export class EdgeMetrics {
   private readonly edges = new Map<string, EdgeState>();
   private readonly tempo = new Map<string, TempoState>();
   private readonly other: Float64Array;
+  private readonly otherLabels: Labels;
+  private readonly otherReasons: Labels[] = [];
   private readonly delta: Float64Array;
 
   constructor(opts: EdgeMetricsOptions) {
@@ -135,6 +146,7 @@ export class EdgeMetrics {
     for (const b of this.blocks) { this.offsets.push(w); w += b.width; }
     this.width = w;
     this.other = new Float64Array(w);
+    this.otherLabels = otherLabels(this.host);
     this.delta = new Float64Array(w);
   }
 
@@ -160,7 +172,7 @@ export class EdgeMetrics {
       if (!st) {
         const c = nodeOrUnknown(nodes, e.source), s = nodeOrUnknown(nodes, e.target);
         st = {
-          firstSeen: e.firstSeen, labels: edgeLabels(e, nodes, this.host), tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
+          firstSeen: e.firstSeen, labels: edgeLabels(e, nodes, this.host), reasons: [], tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
           last: new Float64Array(this.width), acc: new Float64Array(this.width), labelled: false,
         };
         this.edges.set(e.id, st);
@@ -178,7 +190,7 @@ export class EdgeMetrics {
       st.labelled = i < this.topEdges;
       let tkey: string;
       if (st.labelled) {
-        rows.push({ labels: st.labels, acc: st.acc, active: e.connections.active });
+        rows.push({ labels: st.labels, acc: st.acc, active: e.connections.active, reasonLabels: reasonLabels(st.labels, st.reasons) });
         tkey = st.tempoKey;
       } else {
         for (let k = 0; k < this.width; k++) this.other[k] += this.delta[k];
@@ -197,7 +209,7 @@ export class EdgeMetrics {
     }
     for (const id of this.edges.keys()) if (!seen.has(id)) this.edges.delete(id); // expired from the graph: its series go stale
     for (const [k, t] of this.tempo) if (!t.members) this.tempo.delete(k);
-    if (folded) rows.push({ labels: otherLabels(this.host), acc: this.other, active: otherActive });
+    if (folded) rows.push({ labels: this.otherLabels, acc: this.other, active: otherActive, reasonLabels: reasonLabels(this.otherLabels, this.otherReasons) });
 
     const families: Family[] = [];
     for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));

@@ -17,7 +17,10 @@ interface FamilyBase {
 export interface CounterFamily extends FamilyBase { type: 'counter'; series: ScalarSeries[] }
 export interface GaugeFamily extends FamilyBase { type: 'gauge'; series: ScalarSeries[] }
 export interface HistogramFamily extends FamilyBase { type: 'histogram'; bounds: readonly number[]; series: HistogramSeries[] }
-export type Family = CounterFamily | GaugeFamily | HistogramFamily;
+/** Sum and count only (a Prometheus summary without quantiles): a mean, for two rows instead of a histogram's dozen. */
+export interface SummarySeries { labels: Labels; sum: number; count: number }
+export interface SummaryFamily extends FamilyBase { type: 'summary'; series: SummarySeries[] }
+export type Family = CounterFamily | GaugeFamily | HistogramFamily | SummaryFamily;
 
 /** Series of one family share their start: the exporter's start, for OTLP's cumulative points. */
 export interface Snapshot { families: Family[]; time: number; startTime: number }

@@ -24,6 +24,12 @@ export function otlpMetricsUrl(endpoint: string): string {
 function metricData(f: Family, start: [number, number], end: [number, number]): MetricData {
   const descriptor = { name: otlpName(f), description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };
   const point = <T>(attributes: Record<string, string>, value: T) => ({ startTime: start, endTime: end, attributes, value });
+  if (f.type === 'summary') { // OTLP's summary carries quantiles the SDK cannot build: a histogram without bounds holds sum and count
+    return {
+      descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: f.series.map((s) => point(s.labels, { buckets: { boundaries: [], counts: [s.count] }, sum: s.sum, count: s.count })),
+    };
+  }
   if (f.type === 'histogram') {
     return {
       descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM,

@@ -32,6 +32,11 @@ export function toTimeseries(snap: Snapshot, extra: Labels = {}): Timeseries[] {
       for (const s of f.series) {
         for (const r of cumulativeRows(f, s)) out.push({ labels: { ...extra, ...r.labels, __name__: f.name + r.suffix }, samples: [{ value: r.value, timestamp: t }] });
       }
+    } else if (f.type === 'summary') {
+      for (const s of f.series) {
+        out.push({ labels: { ...extra, ...s.labels, __name__: `${f.name}_sum` }, samples: [{ value: s.sum, timestamp: t }] });
+        out.push({ labels: { ...extra, ...s.labels, __name__: `${f.name}_count` }, samples: [{ value: s.count, timestamp: t }] });
+      }
     } else {
       for (const s of f.series) out.push({ labels: { ...extra, ...s.labels, __name__: f.name }, samples: [{ value: s.value, timestamp: t }] });
     }

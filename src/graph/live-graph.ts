@@ -412,7 +412,7 @@ export class LiveGraph {
     const v = this.visible(f, now);
     const delta: GraphDelta = { generatedAt: now, nodes: [], edges: [], removedNodes: [], removedEdges: [] };
     for (const id of v.nodes) { const s = this.nodes.get(id)!; if (s.v > since) delta.nodes.push(structuredClone(s.n)); }
-    for (const s of v.edges) if (s.v > since || now - s.e.lastSeen < 61_000) delta.edges.push(this.edgeOut(s, now));
+    for (const s of v.edges) if (s.v > since || now - s.e.lastSeen < 61_000) delta.edges.push(this.edgeOut(s, now, f.histograms));
     for (const t of this.tombstones) {
       if (t.v <= since) continue;
       (t.kind === 'node' ? delta.removedNodes : delta.removedEdges).push(t.id);

@@ -36,8 +36,8 @@ export const RATES = [
   tag(`sum without (reason) (irate(${m}[1m]))`, `${k}10s`),
 ]).join(' or ');
 
-/** p95 of RTT and duration since each edge began (cumulative buckets), tagged by __m. */
-export const P95 = `${tag('histogram_quantile(0.95, dhrishti_edge_rtt_seconds_bucket)', 'rtt')} or ${tag('histogram_quantile(0.95, dhrishti_edge_connection_duration_seconds_bucket)', 'dur')}`;
+/** p95 of RTT since each edge began (cumulative buckets), tagged by __m (duration is exported as a mean only). */
+export const P95 = tag('histogram_quantile(0.95, dhrishti_edge_rtt_seconds_bucket)', 'rtt');
 
 export const INFO = '{__name__=~"dhrishti_(listen|address)_info"}';
 
@@ -68,7 +68,7 @@ export function rangeResets(rangeMs: number): string {
 export const RANGE_START = `{__name__=~"dhrishti_(${alt(Object.values(COUNTERS))})"}`;
 
 export function rangeP95(rangeMs: number): string {
-  return `${tag(`histogram_quantile(0.95, increase(dhrishti_edge_rtt_seconds_bucket[${rs(rangeMs)}]))`, 'rtt')} or ${tag(`histogram_quantile(0.95, increase(dhrishti_edge_connection_duration_seconds_bucket[${rs(rangeMs)}]))`, 'dur')}`;
+  return tag(`histogram_quantile(0.95, increase(dhrishti_edge_rtt_seconds_bucket[${rs(rangeMs)}]))`, 'rtt');
 }
 
 export function rangeAgents(rangeMs: number): string {
