@@ -19,11 +19,21 @@ export interface FleetEdge {
 }
 
 export const hostName = (i: number) => `host-${i}`;
-/** Each service has one address: 10.<host>.<n>.<n> style, unique per (host, service). */
-export function serviceIp(host: number, service: string): string {
-  let h = 0;
-  for (const c of service) h = (h * 31 + c.charCodeAt(0)) & 0xffff;
-  return `10.${host}.${h >> 8}.${(h & 0xff) || 1}`;
+/** Each service gets one address, 10.<host>.x.y, unique per (host, service), in order of first use. */
+function addressPlan(): (host: number, service: string) => string {
+  const seen = new Map<string, string>();
+  const next = new Map<number, number>();
+  return (host, service) => {
+    const k = `${host}/${service}`;
+    let ip = seen.get(k);
+    if (!ip) {
+      const n = (next.get(host) ?? 0) + 1;
+      next.set(host, n);
+      ip = `10.${host}.${n >> 8}.${n & 0xff}`;
+      seen.set(k, ip);
+    }
+    return ip;
+  };
 }
 
 function node(id: string, kind: GraphNode['kind'], label: string, group: string | null): GraphNode {
@@ -50,6 +60,7 @@ function edge(source: string, target: string, port: number, e: FleetEdge): Graph
 
 /** What each host's agent reports for these edges: one snapshot of families per host. */
 export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fleet', time = Date.now()): Snapshot[] {
+  const serviceIp = addressPlan();
   const graphs = Array.from({ length: hosts }, (): GraphSnapshot => ({ generatedAt: time, nodes: [], edges: [] }));
   const services = Array.from({ length: hosts }, () => new Set<string>());
   const add = (g: GraphSnapshot, n: GraphNode) => { if (!g.nodes.some((x) => x.id === n.id)) g.nodes.push(n); };

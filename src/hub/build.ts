@@ -74,13 +74,24 @@ export class EdgeTable {
     }
   }
 
-  addRates(samples: Sample[]): void {
-    const fields: Record<string, keyof Rates> = { c: 'connections', f: 'failures', s: 'bytesSent', r: 'bytesReceived' };
-    for (const s of samples) {
-      const m = /^([cfsr])(1m|10s)$/.exec(s.metric.__m ?? '');
-      const e = m && this.get(s.metric);
-      if (!e || !m) continue;
-      e.rates[m[2] as '1m' | '10s'][fields[m[1]]] += s.value;
+  /**
+   * Rates from the counters now and `windowSec` earlier (two plain selections are far cheaper for
+   * Prometheus than rate() over every edge). A series that is new or was reset counts from zero.
+   * The map's 10 s and 1 m rates are both this one.
+   */
+  addRatesBetween(now: Sample[], before: Sample[], windowSec: number): void {
+    const fields: Partial<Record<string, keyof Rates>> = { [COUNTERS.opened]: 'connections', [COUNTERS.failed]: 'failures', [COUNTERS.sent]: 'bytesSent', [COUNTERS.received]: 'bytesReceived' };
+    const id = (m: Record<string, string>) => `${m.__name__}\u0001${m.job ?? ''}\u0001${m.instance ?? ''}\u0001${m.reason ?? ''}\u0001${edgeKey(m)}`;
+    const prev = new Map<string, number>();
+    for (const s of before) if (fields[s.metric.__name__]) prev.set(id(s.metric), s.value);
+    for (const s of now) {
+      const f = fields[s.metric.__name__];
+      const e = f && this.get(s.metric);
+      if (!e || !f) continue;
+      const p = prev.get(id(s.metric));
+      const r = (p !== undefined && s.value >= p ? s.value - p : s.value) / windowSec;
+      e.rates['1m'][f] += r;
+      e.rates['10s'][f] += r;
     }
   }
 

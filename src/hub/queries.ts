@@ -28,13 +28,9 @@ const tag = (expr: string, m: string) => `label_replace(${expr}, "__m", "${m}", 
 /** Counters and gauges of every edge, plus agent totals, in one instant query (names kept). */
 export const CURRENT = `{__name__=~"dhrishti_(${alt([...Object.values(COUNTERS), ACTIVE, ...Object.values(AGENT_TOTALS)])})"}`;
 
-/** Rates over the last minute and the last two samples (the map's 1m and 10s rates), tagged by __m. */
-export const RATES = [
-  ['c', COUNTERS.opened], ['f', COUNTERS.failed], ['s', COUNTERS.sent], ['r', COUNTERS.received],
-].flatMap(([k, m]) => [
-  tag(`sum without (reason) (rate(${m}[1m]))`, `${k}1m`),
-  tag(`sum without (reason) (irate(${m}[1m]))`, `${k}10s`),
-]).join(' or ');
+/** The counters the map's rates come from, selected again a window earlier. */
+export const RATED = `{__name__=~"dhrishti_(${alt([COUNTERS.opened, COUNTERS.failed, COUNTERS.sent, COUNTERS.received])})"}`;
+export const RATE_WINDOW_MS = 60_000;
 
 /** p95 of RTT since each edge began (cumulative buckets), tagged by __m (duration is exported as a mean only). */
 export const P95 = tag('histogram_quantile(0.95, dhrishti_edge_rtt_seconds_bucket)', 'rtt');

@@ -10,6 +10,9 @@ import { AddressBook, agentStates, buildGraph, EdgeTable, type AgentState } from
 import * as Q from './queries.js';
 import { filterGraph } from './filter.js';
 
+/** RTT p95 is asked for on every this many live refreshes (a slower-moving, dearer figure). */
+const P95_EVERY = 6;
+
 export class Unavailable extends Error {
   readonly statusCode = 503;
 }
@@ -43,23 +46,27 @@ export interface HubOptions {
 
 export interface HubMap { graph: GraphSnapshot; agents: AgentState[]; warnings: string[]; ms: number }
 
-/** The queries behind one map at one time (now when absent). */
-export async function mapAt(prom: PromClient, at: number | undefined, staleAfterMs: number): Promise<HubMap> {
+/**
+ * The queries behind one map at one time (now when absent). RTT p95 needs histogram_quantile over
+ * every bucket, the dearest query by far: pass `p95` to reuse an earlier answer instead.
+ */
+export async function mapAt(prom: PromClient, at: number | undefined, staleAfterMs: number, p95?: Sample[]): Promise<HubMap & { p95: Sample[] }> {
   const t0 = performance.now();
-  const [reports, up, current, rates, p95, info] = await Promise.all([
-    prom.instant(Q.AGENTS, at), prom.instant(Q.UP, at), prom.instant(Q.CURRENT, at),
-    prom.instant(Q.RATES, at), prom.instant(Q.P95, at), prom.instant(Q.INFO, at),
-  ]);
   const when = at ?? Date.now();
+  const [reports, up, current, before, quantiles, info] = await Promise.all([
+    prom.instant(Q.AGENTS, when), prom.instant(Q.UP, when), prom.instant(Q.CURRENT, when),
+    prom.instant(Q.RATED, when - Q.RATE_WINDOW_MS), p95 ? Promise.resolve({ data: p95, warnings: [], ms: 0 }) : prom.instant(Q.P95, when), prom.instant(Q.INFO, when),
+  ]);
   const table = new EdgeTable();
   table.addCounters(current.data);
-  table.addRates(rates.data);
-  table.addP95(p95.data);
+  table.addRatesBetween(current.data, before.data, Q.RATE_WINDOW_MS / 1000);
+  table.addP95(quantiles.data);
   return {
     graph: buildGraph(table, new AddressBook(info.data), when),
     agents: agentStates(reports.data, up.data, current.data, when, staleAfterMs),
-    warnings: [...new Set([reports, up, current, rates, p95, info].flatMap((r) => r.warnings))],
+    warnings: [...new Set([reports, up, current, before, quantiles, info].flatMap((r) => r.warnings))],
     ms: performance.now() - t0,
+    p95: quantiles.data,
   };
 }
 
@@ -107,7 +114,8 @@ export class HubSource {
   readonly prom: PromClient;
   private readonly refreshMs: number;
   private readonly staleAfterMs: number;
-  private current: HubMap | null = null;
+  private current: (HubMap & { p95: Sample[] }) | null = null;
+  private refreshes = 0;
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
@@ -138,7 +146,9 @@ export class HubSource {
     this.refreshing ??= (async () => {
       this.hubStatus.lastAttempt = Date.now();
       try {
-        const m = await mapAt(this.prom, undefined, this.staleAfterMs);
+        const reuse = this.current && this.refreshes % P95_EVERY !== 0 ? this.current.p95 : undefined;
+        const m = await mapAt(this.prom, undefined, this.staleAfterMs, reuse);
+        this.refreshes++;
         this.current = m;
         this.remember(m.graph);
         Object.assign(this.hubStatus, { state: 'ok', message: null, lastSuccess: Date.now(), queryMs: Math.round(m.ms), warnings: m.warnings });
