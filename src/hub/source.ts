@@ -10,8 +10,8 @@ import { AddressBook, agentStates, buildGraph, EdgeTable, type AgentState } from
 import * as Q from './queries.js';
 import { filterGraph } from './filter.js';
 
-/** RTT p95 is asked for on every this many live refreshes (a slower-moving, dearer figure). */
-const P95_EVERY = 6;
+/** The slower-moving figures are asked for on every this many live refreshes. */
+const SLOW_EVERY = 6;
 
 export class Unavailable extends Error {
   readonly statusCode = 503;
@@ -46,27 +46,32 @@ export interface HubOptions {
 
 export interface HubMap { graph: GraphSnapshot; agents: AgentState[]; warnings: string[]; ms: number }
 
+/** The slower-moving part of a map (closed, retransmits, RTT/duration sums, RTT p95), reusable across live refreshes. */
+export interface SlowPart { counters: Sample[]; p95: Sample[] }
+
 /**
- * The queries behind one map at one time (now when absent). RTT p95 needs histogram_quantile over
- * every bucket, the dearest query by far: pass `p95` to reuse an earlier answer instead.
+ * The queries behind one map at one time (now when absent). Pass `slow` to reuse an earlier
+ * answer for the dearer, slower-moving figures (RTT p95 needs histogram_quantile over every bucket).
  */
-export async function mapAt(prom: PromClient, at: number | undefined, staleAfterMs: number, p95?: Sample[]): Promise<HubMap & { p95: Sample[] }> {
+export async function mapAt(prom: PromClient, at: number | undefined, staleAfterMs: number, slow?: SlowPart): Promise<HubMap & { slow: SlowPart }> {
   const t0 = performance.now();
   const when = at ?? Date.now();
-  const [reports, up, current, before, quantiles, info] = await Promise.all([
-    prom.instant(Q.AGENTS, when), prom.instant(Q.UP, when), prom.instant(Q.CURRENT, when),
-    prom.instant(Q.RATED, when - Q.RATE_WINDOW_MS), p95 ? Promise.resolve({ data: p95, warnings: [], ms: 0 }) : prom.instant(Q.P95, when), prom.instant(Q.INFO, when),
+  const cachedSlow = slow ? { counters: { data: slow.counters, warnings: [], ms: 0 }, p95: { data: slow.p95, warnings: [], ms: 0 } } : null;
+  const [reports, up, current, before, slowCounters, quantiles, info] = await Promise.all([
+    prom.instant(Q.AGENTS, when), prom.instant(Q.UP, when), prom.instant(Q.CURRENT, when), prom.instant(Q.RATED, when - Q.RATE_WINDOW_MS),
+    cachedSlow?.counters ?? prom.instant(Q.SLOW, when), cachedSlow?.p95 ?? prom.instant(Q.P95, when), prom.instant(Q.INFO, when),
   ]);
   const table = new EdgeTable();
   table.addCounters(current.data);
+  table.addCounters(slowCounters.data);
   table.addRatesBetween(current.data, before.data, Q.RATE_WINDOW_MS / 1000);
   table.addP95(quantiles.data);
   return {
     graph: buildGraph(table, new AddressBook(info.data), when),
     agents: agentStates(reports.data, up.data, current.data, when, staleAfterMs),
-    warnings: [...new Set([reports, up, current, before, quantiles, info].flatMap((r) => r.warnings))],
+    warnings: [...new Set([reports, up, current, before, slowCounters, quantiles, info].flatMap((r) => r.warnings))],
     ms: performance.now() - t0,
-    p95: quantiles.data,
+    slow: { counters: slowCounters.data, p95: quantiles.data },
   };
 }
 
@@ -114,7 +119,7 @@ export class HubSource {
   readonly prom: PromClient;
   private readonly refreshMs: number;
   private readonly staleAfterMs: number;
-  private current: (HubMap & { p95: Sample[] }) | null = null;
+  private current: (HubMap & { slow: SlowPart }) | null = null;
   private refreshes = 0;
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | null = null;
@@ -146,7 +151,7 @@ export class HubSource {
     this.refreshing ??= (async () => {
       this.hubStatus.lastAttempt = Date.now();
       try {
-        const reuse = this.current && this.refreshes % P95_EVERY !== 0 ? this.current.p95 : undefined;
+        const reuse = this.current && this.refreshes % SLOW_EVERY !== 0 ? this.current.slow : undefined;
         const m = await mapAt(this.prom, undefined, this.staleAfterMs, reuse);
         this.refreshes++;
         this.current = m;
