@@ -44,7 +44,7 @@ export interface HubOptions {
   headers?: Record<string, string>;
 }
 
-export interface HubMap { graph: GraphSnapshot; agents: AgentState[]; warnings: string[]; ms: number }
+export interface HubMap { graph: GraphSnapshot; agents: AgentState[]; warnings: string[]; ms: number; queryMs?: number }
 
 /** The slower-moving part of a map (closed, retransmits, RTT/duration sums, RTT p95), reusable across live refreshes. */
 export interface SlowPart { counters: Sample[]; p95: Sample[] }
@@ -61,6 +61,7 @@ export async function mapAt(prom: PromClient, at: number | undefined, staleAfter
     prom.instant(Q.AGENTS, when), prom.instant(Q.UP, when), prom.instant(Q.CURRENT, when), prom.instant(Q.RATED, when - Q.RATE_WINDOW_MS),
     cachedSlow?.counters ?? prom.instant(Q.SLOW, when), cachedSlow?.p95 ?? prom.instant(Q.P95, when), prom.instant(Q.INFO, when),
   ]);
+  const queryMs = performance.now() - t0;
   const table = new EdgeTable();
   table.addCounters(current.data);
   table.addCounters(slowCounters.data);
@@ -71,6 +72,7 @@ export async function mapAt(prom: PromClient, at: number | undefined, staleAfter
     agents: agentStates(reports.data, up.data, current.data, when, staleAfterMs),
     warnings: [...new Set([reports, up, current, before, slowCounters, quantiles, info].flatMap((r) => r.warnings))],
     ms: performance.now() - t0,
+    queryMs,
     slow: { counters: slowCounters.data, p95: quantiles.data },
   };
 }
