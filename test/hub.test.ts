@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../src/config/defaults.js';
 import { fleetSnapshots, writeFleet, type FleetEdge } from '../src/export/testing.js';
 import type { GraphSnapshot } from '../src/graph/types.js';
 import type { HubTelemetry } from '../src/hub/source.js';
+import { launchBrowser } from './support/browser.js';
 
 after(() => stopAll());
 
@@ -68,8 +69,37 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
     const bad = await getJson<{ message: string }>(`${hub.url}/api/v1/graph?from=now&to=-1h`);
     assert.equal(bad.status, 400);
 
-    // Prometheus goes away: the hub says so and serves no map as if it were true.
-    await prom.stop();
+    // A second hub on the same Prometheus answers the same (no state of its own).
+    const hub2 = await startHub(prom.url);
+    try {
+      const shape = (x: GraphSnapshot) => x.edges.map((e) => `${e.id} ${e.connections.opened} ${e.connections.failed} ${e.bytes.sent}`).sort();
+      const g2 = await until('the second hub\'s map', async () => { const r = await getJson<GraphSnapshot>(`${hub2.url}/api/v1/graph`); return r.status === 200 ? r.body : undefined; });
+      assert.deepEqual(shape(g2), shape((await getJson<GraphSnapshot>(`${hub.url}/api/v1/graph`)).body));
+    } finally {
+      await hub2.stop();
+    }
+
+    // The web UI on the hub: nodes boxed by host (and project), Prometheus and the agents in the status bar.
+    const b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+    try {
+      await b.openUi(hub.url);
+      await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(EDGE)})`, 20_000, 'the joined edge drawn');
+      const boxes = await b.page.evaluate(`(() => {
+        const n = window.__dhrishti.cy.getElementById('svc:fleet/web');
+        return [n.parent().id(), n.parent().parent().id(), n.parent().parent().data('label')];
+      })()`);
+      assert.deepEqual(boxes, ['group::host-0/fleet', 'host::host-0', 'host-0']);
+      await b.waitFor(`document.querySelector('[data-testid=status-agents]')?.textContent.includes('2/2 up')`, 15_000, 'agents in the status bar');
+      assert.equal(await b.page.getAttribute('[data-testid=status-prometheus]', 'data-state'), 'ok');
+      await prom.stop();
+      await b.waitFor(`document.querySelector('[data-testid=status-prometheus]')?.dataset.state === 'down'`, 20_000, 'Prometheus down in the status bar');
+      assert.match((await b.page.textContent('[data-testid=status-prometheus]')) ?? '', /unreachable/);
+      assert.deepEqual(b.errors.filter((e) => !/503|Failed to load resource|WebSocket/.test(e)), []);
+    } finally {
+      await b.close();
+    }
+
+    // Prometheus went away: the hub says so and serves no map as if it were true.
     const down = await until('the hub to notice', async () => {
       const r = await getJson<{ error: string; message: string }>(`${hub.url}/api/v1/graph`);
       return r.status === 503 ? r.body : undefined;
