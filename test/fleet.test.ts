@@ -70,9 +70,11 @@ before(async () => {
   fs.rmSync(SOCKET_LINK, { force: true });
   fs.symlinkSync(dockerd.socketPath, SOCKET_LINK);
   const common = ['--docker-socket', SOCKET_LINK, '--no-history'];
-  agentA = await startAgent([...common, '--scope-cgroup', PARENT_A, '--hostname', 'host-a', '--otlp-endpoint', `http://127.0.0.1:${(otlp.address() as { port: number }).port}`, '--otlp-interval', '1s']);
+  const promPort = await freePort(); // agent A pushes there before Prometheus is up: its first pushes fail and are retried
+  agentA = await startAgent([...common, '--scope-cgroup', PARENT_A, '--hostname', 'host-a', '--otlp-endpoint', `http://127.0.0.1:${(otlp.address() as { port: number }).port}`, '--otlp-interval', '1s',
+    '--remote-write', `http://127.0.0.1:${promPort}/api/v1/write`, '--remote-write-interval', '1s']); // scraped and pushed: the hub must not count it twice
   agentB = await startAgent([...common, '--scope-cgroup', PARENT_B, '--hostname', 'host-b']);
-  prom = await TestPrometheus.start({ targets: [{ job: 'dhrishti', target: `127.0.0.1:${agentA.port}` }, { job: 'dhrishti', target: `127.0.0.1:${agentB.port}` }] });
+  prom = await TestPrometheus.start({ port: promPort, targets: [{ job: 'dhrishti', target: `127.0.0.1:${agentA.port}` }, { job: 'dhrishti', target: `127.0.0.1:${agentB.port}` }] });
   const port = await freePort();
   hub = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', prom.url, '--port', String(port), '--refresh', '1s']);
   await hub.waitFor(/API on http/, 30_000);
@@ -127,6 +129,12 @@ test('the hub joins the cross-host edge, with host labels and the true count', a
   assert.ok(!g.edges.some((x) => x.target === `ext:${apiIp}` || x.source === `client:${webIp}`), 'no address stubs left for the joined call');
   const tel = (await getJson<HubTelemetry>(`${hubUrl}/api/v1/agent`)).body;
   assert.deepEqual(tel.agents.map((a) => [a.host, a.state, a.up]), [['host-a', 'up', true], ['host-b', 'up', true]]);
+  // host-a is also pushed with remote-write (instance = its host name): the same edge twice in Prometheus, once on the map
+  const pushed = await until('host-a\'s pushed series', async () => {
+    const r = await prom.query(`dhrishti_edge_connections_opened_total{instance="host-a", client="web"}`);
+    return r.length ? r : undefined;
+  });
+  assert.equal(Number(pushed[0].value[1]), FIRST);
   await sleep(3000); // a few more scrapes of the first state
   t1 = Date.now();
   await sleep(2000);
@@ -148,7 +156,7 @@ test('?from=&to= on the hub returns a past state', async () => {
 });
 
 test('Tempo service-graph series and listen/address info in Prometheus', async () => {
-  const tempo = await prom.query('traces_service_graph_request_total{host="host-a", client="fleet/web"}');
+  const tempo = await prom.query('traces_service_graph_request_total{host="host-a", client="fleet/web", instance!="host-a"}'); // the scraped copy (host-a also pushes one)
   assert.equal(tempo.length, 1);
   assert.deepEqual(Object.keys(tempo[0].metric).filter((k) => !['__name__', 'job', 'instance'].includes(k)).sort(), ['client', 'connection_type', 'host', 'server']);
   assert.equal(tempo[0].metric.server, apiIp);
@@ -193,4 +201,14 @@ test('OTLP: the same names and values reach a receiver through the SDK\'s export
   const names = found.rm.scopeMetrics[0].metrics.map((x) => x.name);
   for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_listen_info']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   assert.equal(found.rm.scopeMetrics[0].metrics.find((x) => x.name === 'dhrishti_edge_sent_bytes')?.unit, 'By');
+});
+
+test('an agent that stops is shown down on the hub, the other stays up', async () => {
+  await agentB.stop();
+  const tel = await until('host-b down', async () => {
+    const t = (await getJson<HubTelemetry>(`${hubUrl}/api/v1/agent`)).body;
+    return t.agents.find((a) => a.host === 'host-b')?.state === 'down' ? t : undefined;
+  }, 30_000);
+  assert.equal(tel.agents.find((a) => a.host === 'host-a')?.state, 'up');
+  assert.equal(tel.agents.find((a) => a.host === 'host-b')?.up, false);
 });

@@ -64,7 +64,7 @@ export const L4_BLOCK: EdgeBlock = {
   families(rows, at) {
     const counter = (name: string, help: string, unit: string, off: number): Family =>
       ({ type: 'counter', name, help, unit, series: rows.map((r) => ({ labels: r.labels, value: r.acc[at + off] })) });
-    // Rows that would only say zero are left out until they have something (a failure, a retransmit, a closed connection).
+    // Rows that would only say zero for long are left out until they have something (a failure of that reason, a closed connection).
     const failed: Family = { type: 'counter', name: 'dhrishti_edge_connections_failed_total', help: 'Connections that failed, by reason (refused, timeout, reset, unreachable, aborted)', unit: '{connection}', series: [] };
     for (const r of rows) {
       for (let i = 0; i < R; i++) {
@@ -80,7 +80,7 @@ export const L4_BLOCK: EdgeBlock = {
       { type: 'gauge', name: 'dhrishti_edge_connections_active', help: 'Connections open now', unit: '{connection}', series: rows.map((r) => ({ labels: r.labels, value: r.active })) },
       counter('dhrishti_edge_sent_bytes_total', 'Bytes sent from client to server', 'By', F.sent),
       counter('dhrishti_edge_received_bytes_total', 'Bytes sent from server back to client', 'By', F.received),
-      { type: 'counter', name: 'dhrishti_edge_retransmits_total', help: 'TCP segments retransmitted on the edge\'s connections', unit: '{segment}', series: rows.filter((r) => r.acc[at + F.retransmits] > 0).map((r) => ({ labels: r.labels, value: r.acc[at + F.retransmits] })) },
+      counter('dhrishti_edge_retransmits_total', 'TCP segments retransmitted on the edge\'s connections', '{segment}', F.retransmits),
       {
         type: 'histogram', name: 'dhrishti_edge_rtt_seconds', help: 'Smoothed round-trip time of each connection when it closed', unit: 's', bounds: RTT_BOUNDS_S,
         series: closedRows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })).filter((s) => s.count > 0),

@@ -41,6 +41,17 @@ export function edgeKey(m: Record<string, string>): string {
   return EDGE_LABELS.map((l) => m[l] ?? '').join('\u0001');
 }
 
+/** The largest sample per (what, edge), whatever job or instance it came under. */
+function onePerSeries(samples: Sample[], what: (m: Record<string, string>) => string): Sample[] {
+  const best = new Map<string, Sample>();
+  for (const s of samples) {
+    const k = `${what(s.metric)}\u0002${edgeKey(s.metric)}`;
+    const b = best.get(k);
+    if (!b || s.value > b.value) best.set(k, s);
+  }
+  return [...best.values()];
+}
+
 /** A table of edges filled from several answers. */
 export class EdgeTable {
   readonly edges = new Map<string, EdgeNumbers>();
@@ -59,9 +70,13 @@ export class EdgeTable {
     return e;
   }
 
-  /** Counters (by __name__, or by __m for range answers) and active. Several series of one edge (two scrape jobs) add up. */
+  /**
+   * Counters (by __name__, or by __m for range answers) and active. One agent's edge can arrive as
+   * several series (scraped and also pushed with remote-write, or under two jobs): they say the same,
+   * so the largest is taken, never their sum.
+   */
   addCounters(samples: Sample[], field: (m: Record<string, string>) => CounterField | 'active' | null = (m) => (m.__name__ === ACTIVE ? 'active' : FIELD_OF.get(m.__name__) ?? null)): void {
-    for (const s of samples) {
+    for (const s of onePerSeries(samples, (m) => `${field(m)}\u0001${m.reason ?? ''}`)) {
       const f = field(s.metric);
       if (!f) continue;
       const e = this.get(s.metric);
@@ -84,14 +99,18 @@ export class EdgeTable {
     const id = (m: Record<string, string>) => `${m.__name__}\u0001${m.job ?? ''}\u0001${m.instance ?? ''}\u0001${m.reason ?? ''}\u0001${edgeKey(m)}`;
     const prev = new Map<string, number>();
     for (const s of before) if (fields[s.metric.__name__]) prev.set(id(s.metric), s.value);
+    const rated: Sample[] = [];
     for (const s of now) {
+      if (!fields[s.metric.__name__]) continue;
+      const p = prev.get(id(s.metric));
+      rated.push({ metric: s.metric, value: (p !== undefined && s.value >= p ? s.value - p : s.value) / windowSec });
+    }
+    for (const s of onePerSeries(rated, (m) => `${m.__name__}\u0001${m.reason ?? ''}`)) {
       const f = fields[s.metric.__name__];
       const e = f && this.get(s.metric);
       if (!e || !f) continue;
-      const p = prev.get(id(s.metric));
-      const r = (p !== undefined && s.value >= p ? s.value - p : s.value) / windowSec;
-      e.rates['1m'][f] += r;
-      e.rates['10s'][f] += r;
+      e.rates['1m'][f] += s.value;
+      e.rates['10s'][f] += s.value;
     }
   }
 
@@ -105,19 +124,32 @@ export class EdgeTable {
   }
 }
 
+/**
+ * One state per host from its heartbeat series (scraped, pushed, or both) and the scrape's `up`:
+ * up while a scrape succeeds or a push is fresh; down when every scrape of it fails and nothing is
+ * pushed; stale when its last report is older than staleAfterMs.
+ */
 export function agentStates(reports: Sample[], up: Sample[], current: Sample[], at: number, staleAfterMs: number): AgentState[] {
   const upOf = new Map(up.map((s) => [`${s.metric.job}\u0001${s.metric.instance}`, s.value === 1]));
-  const byHost = new Map<string, AgentState>();
+  const byHost = new Map<string, AgentState & { scraped: boolean; pushedFresh: boolean; anyUp: boolean }>();
   for (const r of reports) {
     const host = r.metric.host;
     if (!host) continue;
     const lastReport = r.value * 1000;
-    const prev = byHost.get(host);
-    if (prev && prev.lastReport >= lastReport) continue; // the same host under two jobs: the freshest speaks
     const u = upOf.get(`${r.metric.job ?? ''}\u0001${r.metric.instance ?? ''}`);
-    const staleSec = Math.max(0, Math.round((at - lastReport) / 1000));
-    const state = u === false ? 'down' : at - lastReport > staleAfterMs ? 'stale' : 'up';
-    byHost.set(host, { host, job: r.metric.job ?? '', instance: r.metric.instance ?? '', lastReport, up: u ?? null, state, staleSec, folded: 0, edges: 0, lostEvents: 0 });
+    let a = byHost.get(host);
+    if (!a) {
+      a = { host, job: r.metric.job ?? '', instance: r.metric.instance ?? '', lastReport, up: null, state: 'stale', staleSec: 0, folded: 0, edges: 0, lostEvents: 0, scraped: false, pushedFresh: false, anyUp: false };
+      byHost.set(host, a);
+    }
+    if (lastReport > a.lastReport) Object.assign(a, { lastReport, job: r.metric.job ?? '', instance: r.metric.instance ?? '' });
+    if (u === undefined) a.pushedFresh ||= at - lastReport <= staleAfterMs;
+    else { a.scraped = true; a.anyUp ||= u; }
+  }
+  for (const a of byHost.values()) {
+    a.up = a.scraped ? a.anyUp : null;
+    a.staleSec = Math.max(0, Math.round((at - a.lastReport) / 1000));
+    a.state = a.anyUp || a.pushedFresh ? (at - a.lastReport > staleAfterMs ? 'stale' : 'up') : a.scraped ? 'down' : 'stale';
   }
   for (const s of current) {
     const a = byHost.get(s.metric.host ?? '');
@@ -126,7 +158,7 @@ export function agentStates(reports: Sample[], up: Sample[], current: Sample[], 
     else if (s.metric.__name__ === AGENT_TOTALS.edges) a.edges = s.value;
     else if (s.metric.__name__ === AGENT_TOTALS.lost) a.lostEvents += s.value;
   }
-  return [...byHost.values()].sort((a, b) => (a.host < b.host ? -1 : 1));
+  return [...byHost.values()].map(({ scraped: _s, pushedFresh: _p, anyUp: _u, ...a }) => a).sort((a, b) => (a.host < b.host ? -1 : 1));
 }
 
 interface Owner { host: string; name: string; group: string; kind: NodeKind; containerPort: number }

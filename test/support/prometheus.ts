@@ -13,6 +13,8 @@ export interface PrometheusOptions {
   scrapeIntervalSec?: number;
   /** Extra flags (e.g. --query.timeout). */
   args?: string[];
+  /** A port chosen beforehand (for clients configured before it starts); a free one otherwise. */
+  port?: number;
 }
 
 export class TestPrometheus {
@@ -22,7 +24,7 @@ export class TestPrometheus {
 
   static async start(o: PrometheusOptions = {}): Promise<TestPrometheus> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-prom-'));
-    const port = await freePort();
+    const port = o.port ?? await freePort();
     const interval = `${o.scrapeIntervalSec ?? 1}s`;
     const byJob = new Map<string, string[]>();
     for (const t of o.targets ?? []) byJob.set(t.job, [...(byJob.get(t.job) ?? []), t.target]);
