@@ -40,6 +40,8 @@ export interface GraphNode {
   lastSeen: number;
   /** Connections open now, in or out. */
   active: number;
+  /** Hosts this node runs on (set by the hub, which joins many agents; absent on a single agent's map). */
+  hosts?: string[];
 }
 
 /** Rates per second over a sliding window. */
@@ -81,6 +83,15 @@ export interface GraphEdge {
   rates: { '10s': Rates; '1m': Rates };
   /** The isolation policy's verdict (`--policy`); absent when no policy is loaded. */
   policy?: PolicyVerdict;
+  /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
+  histograms?: { rttUs: Histogram; durationMs: Histogram };
+}
+
+/** Samples counted per bucket: counts[i] holds those ≤ bounds[i] (and above bounds[i-1]); the last count, those above every bound. */
+export interface Histogram {
+  bounds: readonly number[];
+  counts: number[];
+  sum: number;
 }
 
 /** What the policy says about an edge: decided by the first rule that matches it. */

@@ -7,7 +7,7 @@ import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import { UI } from '../config.js';
 import type { Change } from '../model/graphModel.js';
 import type { GraphModel } from '../model/graphModel.js';
-import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, groupParentId, nodeLabel, type Activity, type Health } from '../model/derive.js';
+import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, groupParentId, hostParentId, nodeLabel, type Activity, type Health } from '../model/derive.js';
 import { computeVisible, isFiltering, NO_FILTERS, type Filters } from '../model/filters.js';
 import { FlowOverlay } from './flow.js';
 import { loadPositions, savePositions } from './positions.js';
@@ -220,9 +220,15 @@ export class MapRenderer {
   /** Adds or updates one node; returns true when it was added. */
   private drawNode(n: GraphNode): boolean {
     const cy = this.cy;
-    const parent = n.group ? groupParentId(n.group) : undefined;
+    // On a hub's map a node on one host sits in that host's box (its project's box inside it).
+    const host = n.hosts?.length === 1 ? n.hosts[0] : undefined;
+    const hostBox = host ? hostParentId(host) : undefined;
+    if (hostBox && cy.getElementById(hostBox).empty()) {
+      cy.add({ group: 'nodes', data: { id: hostBox, label: host }, classes: 'group host-group', selectable: false, grabbable: true });
+    }
+    const parent = n.group ? groupParentId(host ? `${host}/${n.group}` : n.group) : hostBox;
     if (parent && cy.getElementById(parent).empty()) {
-      cy.add({ group: 'nodes', data: { id: parent, label: n.group }, classes: 'group', selectable: false, grabbable: true });
+      cy.add({ group: 'nodes', data: { id: parent, label: n.group, parent: hostBox }, classes: 'group', selectable: false, grabbable: true });
     }
     const label = nodeLabel(n);
     const stopped = n.instances.length > 0 && n.instances.every((i) => i.state === 'stopped');

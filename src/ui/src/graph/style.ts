@@ -168,6 +168,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
     // selection: the chosen element and its neighbours stand out, the rest fades
     { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },
     { selector: 'node.group.faded', style: { opacity: 0.5 } },
+    // a hub's host box around its projects: dashed, so it reads as a machine rather than a project
+    { selector: 'node.host-group', style: { 'border-style': 'dashed', 'border-width': 2, 'text-transform': 'none' } },
     { selector: 'node:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.28, 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
     { selector: 'edge:selected', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
     { selector: 'edge.near', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'min-zoomed-font-size': 0 } },
