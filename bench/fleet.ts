@@ -25,6 +25,7 @@ const program = new Command()
   .option('--hosts <n>', 'hosts of the synthetic fleet', positiveInt('--hosts', 1000), FLEET_BENCH.hosts)
   .option('--skip-scrape', 'only the hub part')
   .option('--skip-hub', 'only the scrape part')
+  .option('--profile <dir>', 'run the scraped agent under node --cpu-prof (20 ms interval) and write its profile to <dir>')
   .exitOverride();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,9 +42,11 @@ function go() {
   for (let i = 0; i < 100; i++) one();
 }`;
 
-async function scrapeBench(edges: number): Promise<string[]> {
+async function scrapeBench(edges: number, profileDir?: string): Promise<string[]> {
   const port = await freePort();
-  const agent = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)]);
+  // The profiler's interval stays coarse: a fine one interrupts the BPF verifier (EAGAIN).
+  const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', '20000'] : [];
+  const agent = start(process.execPath, ['--max-semi-space-size=8', ...prof, path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)]);
   await agent.waitFor(/API on http/, 30_000);
   const url = `http://127.0.0.1:${port}`;
   const load = node(TRAFFIC, [String(edges)]);
@@ -170,10 +173,11 @@ async function hubBench(hosts: number, n: number): Promise<string[]> {
 
 async function main(): Promise<void> {
   try { program.parse(); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode); throw e; }
-  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean }>();
+  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; profile?: string }>();
   const out: string[] = [];
   try {
-    if (!o.skipScrape) out.push(...(await scrapeBench(o.edges)), '');
+    if (!o.skipScrape) out.push(...(await scrapeBench(o.edges, o.profile)), '');
+    if (o.profile && !o.skipScrape) out.push(`CPU profile of the scraped agent (.cpuprofile; summary: node dist/bench/profile-summary.js <file>) in ${o.profile}`, '');
     if (!o.skipHub) out.push(...(await hubBench(o.hosts, o.fleetEdges)));
   } finally {
     await stopAll();

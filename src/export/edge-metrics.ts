@@ -1,11 +1,14 @@
-// Per-edge metrics from graph snapshots: the top N edges by traffic keep their
-// own labels, the rest are summed into one `other` series, and every counter
-// is kept monotonic here (an edge moving between the two, or the graph moving
-// a connection to another edge, never makes a counter go down).
+// Per-edge metrics from the live graph, read in place every refresh: the top N
+// edges by traffic keep their own labels, the rest are summed into one `other`
+// series, and every counter is kept monotonic here (an edge moving between the
+// two, or the graph moving a connection to another edge, never makes a counter
+// go down). Each edge's labels and row are made once and reused, so the
+// exposition can reuse its text while its numbers stand still.
 import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
+import type { EdgeReading } from '../graph/readings.js';
 import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import type { Family, Labels } from './families.js';
-import { connectionType, edgeLabels, nodeOrUnknown, OTHER, otherLabels, tempoName } from './labels.js';
+import { connectionType, edgeLabels, OTHER, otherLabels, tempoName, UNKNOWN_NODE } from './labels.js';
 
 /**
  * A block of numbers accumulated per edge, and the families it writes. The L4
@@ -15,17 +18,28 @@ import { connectionType, edgeLabels, nodeOrUnknown, OTHER, otherLabels, tempoNam
  */
 export interface EdgeBlock {
   width: number;
-  /** Cumulative numbers of the edge into out[at .. at+width). */
-  read(e: GraphEdge, out: Float64Array, at: number): void;
+  /**
+   * Cumulative numbers of the edge into out[at .. at+width). On a live agent `e` is the graph's own
+   * edge read in place (readings.ts): its running totals are current, its derived fields (rates,
+   * summaries) are not; `r` has the rest (distributions, recent rates).
+   */
+  read(e: GraphEdge, out: Float64Array, at: number, r: EdgeReading): void;
   families(rows: Row[], at: number): Family[];
   /** For Tempo: [requests, failed] and per-bucket latency in seconds (at Tempo's bounds), from the accumulated numbers; null to let L4 speak. */
   requests?(acc: Float64Array, at: number): { requests: number; failed: number; latency: Float64Array; latencySum: number } | null;
 }
 
-/** One exported series: an edge with its own labels, or `other`. */
-export interface Row { labels: Labels; acc: Float64Array; active: number; reasonLabels(i: number): Labels }
+/** One exported series: an edge with its own labels, or `other`. The same object every refresh while the edge stays labelled. */
+export interface Row {
+  labels: Labels;
+  acc: Float64Array;
+  active: number;
+  /** p95 of the edge's recent connection durations in seconds; NaN when none closed (or for `other`, where it means nothing). */
+  durationP95: number;
+  reasonLabels(i: number): Labels;
+}
 
-/** Labels with `reason`, made once per edge and reason (the exposition caches label text per object). */
+/** Labels with `reason`, made once per edge and reason (the exposition caches text per label object). */
 function reasonLabels(labels: Labels, cache: Labels[]): (i: number) => Labels {
   return (i) => (cache[i] ??= { ...labels, reason: FAILURE_REASONS[i] });
 }
@@ -40,20 +54,18 @@ const L4_WIDTH = F.durSum + 1;
 const RTT_BOUNDS_S = HISTOGRAM_BOUNDS.rttUs.map((x) => x / 1e6);
 const DUR_BOUNDS_S = HISTOGRAM_BOUNDS.durationMs.map((x) => x / 1e3);
 
-function readL4(e: GraphEdge, out: Float64Array, at: number): void {
+function readL4(e: GraphEdge, out: Float64Array, at: number, r: EdgeReading): void {
   out[at + F.opened] = e.connections.opened;
   out[at + F.closed] = e.connections.closed;
   for (let i = 0; i < R; i++) out[at + F.failed + i] = e.connections.failedBy[FAILURE_REASONS[i]] ?? 0;
   out[at + F.sent] = e.bytes.sent;
   out[at + F.received] = e.bytes.received;
   out[at + F.retransmits] = e.retransmits;
-  const h = e.histograms;
-  if (h) {
-    for (let i = 0; i < RTT_B; i++) out[at + F.rtt + i] = h.rttUs.counts[i] ?? 0;
-    out[at + F.rttSum] = h.rttUs.sum;
-    for (let i = 0; i < DUR_B; i++) out[at + F.dur + i] = h.durationMs.counts[i] ?? 0;
-    out[at + F.durSum] = h.durationMs.sum;
-  }
+  const rtt = r.rtt.buckets, dur = r.duration.buckets;
+  for (let i = 0; i < RTT_B; i++) out[at + F.rtt + i] = rtt[i] ?? 0;
+  out[at + F.rttSum] = r.rtt.total;
+  for (let i = 0; i < DUR_B; i++) out[at + F.dur + i] = dur[i] ?? 0;
+  out[at + F.durSum] = r.duration.total;
 }
 
 const sumOf = (a: Float64Array, from: number, n: number) => { let s = 0; for (let i = 0; i < n; i++) s += a[from + i]; return s; };
@@ -86,22 +98,31 @@ export const L4_BLOCK: EdgeBlock = {
         series: closedRows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })).filter((s) => s.count > 0),
       },
       {
-        // A mean per edge; the distribution is Tempo's request_*_seconds histograms, per client and server.
-        type: 'summary', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long connections lasted, connect to close (sum and count)', unit: 's',
-        series: closedRows.map((r) => ({ labels: r.labels, sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B) })).filter((s) => s.count > 0),
+        // A mean and the recent p95 per edge (three rows, not a histogram's dozen); the distribution is Tempo's request_*_seconds histograms, per client and server.
+        type: 'summary', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long connections lasted, connect to close (sum and count of all; quantile 0.95 of the most recent ones)', unit: 's',
+        series: closedRows.map((r) => ({ labels: r.labels, sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B), quantiles: Number.isNaN(r.durationP95) ? undefined : [[0.95, r.durationP95] as [number, number]] })).filter((s) => s.count > 0),
       },
     ];
   },
 };
 
 interface EdgeState {
+  id: string;
   firstSeen: number;
   labels: Labels;
-  reasons: Labels[];
   tempoKey: string;
   last: Float64Array;
-  acc: Float64Array;
+  /** What moved since the previous refresh (never negative). */
+  delta: Float64Array;
+  row: Row;
   labelled: boolean;
+  /** Refresh that last saw it. */
+  seen: number;
+  traffic: number;
+  score: number;
+  total: number;
+  /** Duration samples its p95 was computed from (a sort of 256 values: only redone when it moved). */
+  durationCount: number;
 }
 
 interface TempoState { labels: Labels; acc: Float64Array; members: number }
@@ -118,10 +139,33 @@ export interface EdgeMetricsResult {
   folded: number;
 }
 
-/** Score for the top N: bytes per second over the last minute, a new connection worth a kilobyte. */
-function traffic(e: GraphEdge): number {
-  const r = e.rates['1m'];
-  return r.bytesSent + r.bytesReceived + 1000 * r.connections;
+/** Where edges come from: the live graph read in place (LiveGraph.forEachEdge), or a snapshot's edges (snapshotEdges). */
+export type EdgeSource = (fn: (r: EdgeReading) => void) => void;
+
+/**
+ * Score for the top N: traffic of about the last minute (bytes, a new connection worth a kilobyte), kept as a
+ * decaying sum of what moved between refreshes, so ranking needs no read of the graph's per-second windows.
+ */
+const SCORE_HALF_LIFE_MS = 30_000;
+
+const EMPTY: ArrayLike<number> = [];
+
+/** Readings of a snapshot taken with histograms (tests, the synthetic fleet). */
+export function snapshotEdges(g: GraphSnapshot): EdgeSource {
+  const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
+  return (fn) => {
+    for (const e of g.edges) {
+      const h = e.histograms;
+      const dist = (x: { counts: ArrayLike<number>; sum: number } | undefined, p95: number) => ({
+        count: x ? Array.from(x.counts).reduce((a, b) => a + b, 0) : 0, total: x?.sum ?? 0, buckets: x?.counts ?? EMPTY, p95: () => p95,
+      });
+      fn({
+        edge: e, source: nodes.get(e.source), target: nodes.get(e.target), version: 0,
+        rates: (seconds) => e.rates[seconds <= 10 ? '10s' : '1m'],
+        rtt: dist(h?.rttUs, e.rtt.p95Us), duration: dist(h?.durationMs, e.duration.p95Ms),
+      });
+    }
+  };
 }
 
 export class EdgeMetrics {
@@ -133,9 +177,11 @@ export class EdgeMetrics {
   private readonly edges = new Map<string, EdgeState>();
   private readonly tempo = new Map<string, TempoState>();
   private readonly other: Float64Array;
-  private readonly otherLabels: Labels;
-  private readonly otherReasons: Labels[] = [];
-  private readonly delta: Float64Array;
+  private readonly otherRow: Row;
+  private readonly raw: Float64Array;
+  private refreshes = 0;
+  private lastUpdate = 0;
+  private readonly hostLabels: Labels;
 
   constructor(opts: EdgeMetricsOptions) {
     this.host = opts.host;
@@ -146,57 +192,76 @@ export class EdgeMetrics {
     for (const b of this.blocks) { this.offsets.push(w); w += b.width; }
     this.width = w;
     this.other = new Float64Array(w);
-    this.otherLabels = otherLabels(this.host);
-    this.delta = new Float64Array(w);
+    const labels = otherLabels(this.host);
+    this.otherRow = { labels, acc: this.other, active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []) };
+    this.raw = new Float64Array(w);
+    this.hostLabels = { host: this.host };
   }
 
-  /** Folds a new snapshot (taken with histograms) into the counters and returns the families. */
-  update(g: GraphSnapshot): EdgeMetricsResult {
-    const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
-    const raw = new Float64Array(this.width);
-    const seen = new Set<string>();
-    // Rank: labelled edges keep their place unless clearly overtaken.
-    const ranked = g.edges.map((e) => {
-      const st = this.edges.get(e.id);
-      const s = traffic(e);
-      return { e, score: st?.labelled ? s * EXPORT_DEFAULTS.keepBonus : s, kept: st?.labelled ? 1 : 0, total: e.bytes.sent + e.bytes.received };
-    });
-    ranked.sort((a, b) => b.score - a.score || b.kept - a.kept || b.total - a.total || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
+  /** Reads one edge: what moved since the last refresh goes into its delta. */
+  private read(r: EdgeReading, seen: EdgeState[], decay: number): void {
+    const e = r.edge;
+    let st = this.edges.get(e.id);
+    if (!st) {
+      const c = r.source ?? UNKNOWN_NODE, s = r.target ?? UNKNOWN_NODE;
+      const labels = edgeLabels(e, c, s, this.host);
+      st = {
+        id: e.id, firstSeen: e.firstSeen, labels, tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
+        last: new Float64Array(this.width), delta: new Float64Array(this.width),
+        row: { labels, acc: new Float64Array(this.width), active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []) },
+        labelled: false, seen: 0, traffic: 0, score: 0, total: 0, durationCount: 0,
+      };
+      this.edges.set(e.id, st);
+    } else if (st.firstSeen !== e.firstSeen) { // expired and made again between two refreshes: it counts from zero
+      st.firstSeen = e.firstSeen;
+      st.last.fill(0);
+    }
+    const raw = this.raw;
+    for (let b = 0; b < this.blocks.length; b++) this.blocks[b].read(e, raw, this.offsets[b], r);
+    for (let k = 0; k < this.width; k++) {
+      const d = raw[k] - st.last[k];
+      st.delta[k] = d > 0 ? d : 0; // a correction or a reset: nothing new to count
+      st.last[k] = raw[k];
+    }
+    st.row.active = e.connections.active;
+    const n = r.duration.count;
+    if (n !== st.durationCount) { st.durationCount = n; st.row.durationP95 = n ? r.duration.p95() / 1e3 : NaN; }
+    const d = st.delta;
+    st.traffic = st.traffic * decay + d[F.sent] + d[F.received] + 1000 * d[F.opened];
+    st.score = st.labelled ? st.traffic * EXPORT_DEFAULTS.keepBonus : st.traffic; // labelled edges keep their place unless clearly overtaken
+    st.total = e.bytes.sent + e.bytes.received;
+    st.seen = this.refreshes;
+    seen.push(st);
+  }
+
+  /** Folds the edges' news into the counters and returns the families. Pass a GraphSnapshot (with histograms) or an EdgeSource. */
+  update(from: GraphSnapshot | EdgeSource, now = Date.now()): EdgeMetricsResult {
+    const source = typeof from === 'function' ? from : snapshotEdges(from);
+    this.refreshes++;
+    const decay = this.lastUpdate ? 0.5 ** (Math.max(0, now - this.lastUpdate) / SCORE_HALF_LIFE_MS) : 1;
+    this.lastUpdate = now;
+    const ranked: EdgeState[] = [];
+    source((r) => this.read(r, ranked, decay));
+    ranked.sort((a, b) => b.score - a.score || Number(b.labelled) - Number(a.labelled) || b.total - a.total || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rows: Row[] = [];
     let otherActive = 0, folded = 0;
     for (const tempo of this.tempo.values()) tempo.members = 0;
+    const otherKey = `${OTHER}\u0000${OTHER}\u0000`;
     for (let i = 0; i < ranked.length; i++) {
-      const e = ranked[i].e;
-      seen.add(e.id);
-      let st = this.edges.get(e.id);
-      if (!st) {
-        const c = nodeOrUnknown(nodes, e.source), s = nodeOrUnknown(nodes, e.target);
-        st = {
-          firstSeen: e.firstSeen, labels: edgeLabels(e, nodes, this.host), reasons: [], tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
-          last: new Float64Array(this.width), acc: new Float64Array(this.width), labelled: false,
-        };
-        this.edges.set(e.id, st);
-      } else if (st.firstSeen !== e.firstSeen) { // expired and made again between two updates: it counts from zero
-        st.firstSeen = e.firstSeen;
-        st.last.fill(0);
-      }
-      for (let b = 0; b < this.blocks.length; b++) this.blocks[b].read(e, raw, this.offsets[b]);
-      for (let k = 0; k < this.width; k++) {
-        const d = raw[k] - st.last[k];
-        this.delta[k] = d > 0 ? d : 0; // a correction or a reset: nothing new to count
-        st.last[k] = raw[k];
-        st.acc[k] += this.delta[k];
-      }
+      const st = ranked[i];
+      const delta = st.delta;
       st.labelled = i < this.topEdges;
       let tkey: string;
+      const acc = st.row.acc; // its own total even while folded: a series that gets its label starts from the edge's whole count
+      for (let k = 0; k < this.width; k++) acc[k] += delta[k];
       if (st.labelled) {
-        rows.push({ labels: st.labels, acc: st.acc, active: e.connections.active, reasonLabels: reasonLabels(st.labels, st.reasons) });
+        rows.push(st.row);
         tkey = st.tempoKey;
       } else {
-        for (let k = 0; k < this.width; k++) this.other[k] += this.delta[k];
-        otherActive += e.connections.active;
+        for (let k = 0; k < this.width; k++) this.other[k] += delta[k];
+        otherActive += st.row.active;
         folded++;
-        tkey = `${OTHER}\u0000${OTHER}\u0000`;
+        tkey = otherKey;
       }
       let t = this.tempo.get(tkey);
       if (!t) {
@@ -205,17 +270,17 @@ export class EdgeMetrics {
         this.tempo.set(tkey, t);
       }
       t.members++;
-      for (let k = 0; k < this.width; k++) t.acc[k] += this.delta[k];
+      for (let k = 0; k < this.width; k++) t.acc[k] += delta[k];
     }
-    for (const id of this.edges.keys()) if (!seen.has(id)) this.edges.delete(id); // expired from the graph: its series go stale
+    for (const [id, st] of this.edges) if (st.seen !== this.refreshes) this.edges.delete(id); // expired from the graph: its series go stale
     for (const [k, t] of this.tempo) if (!t.members) this.tempo.delete(k);
-    if (folded) rows.push({ labels: this.otherLabels, acc: this.other, active: otherActive, reasonLabels: reasonLabels(this.otherLabels, this.otherReasons) });
+    if (folded) { this.otherRow.active = otherActive; rows.push(this.otherRow); }
 
     const families: Family[] = [];
     for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));
     families.push(...this.tempoFamilies());
-    families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: { host: this.host }, value: folded }] });
-    families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: { host: this.host }, value: g.edges.length }] });
+    families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: this.hostLabels, value: folded }] });
+    families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: this.hostLabels, value: ranked.length }] });
     return { families, labelled: rows.length - (folded ? 1 : 0), folded };
   }
 
@@ -243,3 +308,4 @@ export class EdgeMetrics {
     ];
   }
 }
+

@@ -1,20 +1,24 @@
 // The families in Prometheus' text format (0.0.4). prom-client formats the
 // agent's own metrics; edge families are tens of thousands of rows whose label
-// sets repeat across metrics and scrapes, so each label set is escaped once
-// and its text reused (prom-client re-escaped every row: ~0.8 s for 2,000 edges).
-import type { Family, Labels } from './families.js';
+// sets repeat across metrics and scrapes, and most of whose numbers stand still
+// between two scrapes. So each label set is escaped once, each series' rows are
+// kept as text with the numbers they were made from, and a scrape re-renders
+// only the series whose numbers moved; the text is joined once at the end (a
+// string grown row by row is a rope of ~10^5 pieces that costs more to flatten
+// than to build).
+import type { Family, HistogramFamily, Labels, SummaryFamily } from './families.js';
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 /** `a="x",b="y"` for a label set; cached per object, since the exporter reuses an edge's labels. */
-const cache = new WeakMap<Labels, string>();
+const labelCache = new WeakMap<Labels, string>();
 function labelText(l: Labels): string {
-  let s = cache.get(l);
+  let s = labelCache.get(l);
   if (s === undefined) {
     s = '';
     for (const k in l) if (l[k] !== '') s += `${s ? ',' : ''}${k}="${escapeLabel(l[k])}"`; // an empty value is no label, to Prometheus
-    cache.set(l, s);
+    labelCache.set(l, s);
   }
   return s;
 }
@@ -24,28 +28,68 @@ function value(v: number): string {
   return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf';
 }
 
+/** A series' rows as text, and the numbers they were made from. */
+interface Rows { a: number; b: number; c: number; text: string }
+/** Per label set (one object per edge, kept while the edge lives), per family name. */
+const rowCache = new WeakMap<Labels, Map<string, Rows>>();
+
+function rowsOf(labels: Labels, family: string): Rows {
+  let m = rowCache.get(labels);
+  if (!m) { m = new Map(); rowCache.set(labels, m); }
+  let r = m.get(family);
+  if (!r) { r = { a: NaN, b: NaN, c: NaN, text: '' }; m.set(family, r); }
+  return r;
+}
+
+// Rows are made with join: it gives one flat string, where `+` gives a rope
+// that the final join would have to walk piece by piece on every scrape.
+function histogramText(f: HistogramFamily, s: HistogramFamily['series'][number], les: string[]): string {
+  const l = labelText(s.labels);
+  const b = `${f.name}_bucket{${l}${l ? ',' : ''}`;
+  const out: (string | number)[] = [];
+  let acc = 0;
+  for (let i = 0; i < f.bounds.length; i++) {
+    acc += s.counts[i];
+    out.push(b, les[i], '} ', acc, '\n');
+  }
+  out.push(b, 'le="+Inf"} ', s.count, '\n', f.name, '_sum{', l, '} ', value(s.sum), '\n', f.name, '_count{', l, '} ', s.count, '\n');
+  return out.join('');
+}
+
+function summaryText(f: SummaryFamily, s: SummaryFamily['series'][number]): string {
+  const l = labelText(s.labels);
+  const out: (string | number)[] = [];
+  for (const [q, v] of s.quantiles ?? []) out.push(f.name, '{', l, l ? ',' : '', 'quantile="', q, '"} ', value(v), '\n');
+  out.push(f.name, '_sum{', l, '} ', value(s.sum), '\n', f.name, '_count{', l, '} ', s.count, '\n');
+  return out.join('');
+}
+
 export function exposition(families: Family[]): string {
-  let out = '';
+  const parts: string[] = [];
   for (const f of families) {
-    out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+    parts.push(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`);
     if (f.type === 'histogram') {
-      const les = [...f.bounds.map((b) => `le="${b}"`), 'le="+Inf"'];
-      const b = `${f.name}_bucket{`;
+      const les = f.bounds.map((b) => `le="${b}"`);
       for (const s of f.series) {
-        const l = labelText(s.labels);
-        const sep = l ? ',' : '';
-        let acc = 0;
-        for (let i = 0; i < f.bounds.length; i++) {
-          acc += s.counts[i];
-          out += `${b}${l}${sep}${les[i]}} ${acc}\n`;
-        }
-        out += `${b}${l}${sep}${les[f.bounds.length]}} ${s.count}\n${f.name}_sum{${l}} ${value(s.sum)}\n${f.name}_count{${l}} ${s.count}\n`;
+        // Per-bucket counts only grow: the same count and sum mean the same buckets.
+        const r = rowsOf(s.labels, f.name);
+        if (r.a !== s.count || r.b !== s.sum) { r.a = s.count; r.b = s.sum; r.text = histogramText(f, s, les); }
+        parts.push(r.text);
       }
     } else if (f.type === 'summary') {
-      for (const s of f.series) { const l = labelText(s.labels); out += `${f.name}_sum{${l}} ${value(s.sum)}\n${f.name}_count{${l}} ${s.count}\n`; }
+      for (const s of f.series) {
+        const q = s.quantiles?.length === 1 ? s.quantiles[0][1] : s.quantiles?.length ? NaN : -1; // NaN: never equal, re-rendered
+        const r = rowsOf(s.labels, f.name);
+        if (r.a !== s.count || r.b !== s.sum || r.c !== q) { r.a = s.count; r.b = s.sum; r.c = q; r.text = summaryText(f, s); }
+        parts.push(r.text);
+      }
     } else {
-      for (const s of f.series) out += `${f.name}{${labelText(s.labels)}} ${value(s.value)}\n`;
+      for (const s of f.series) {
+        const r = rowsOf(s.labels, f.name);
+        if (r.a !== s.value) { r.a = s.value; r.text = [f.name, '{', labelText(s.labels), '} ', value(s.value), '\n'].join(''); }
+        parts.push(r.text);
+      }
     }
   }
-  return out;
+  return parts.join('');
 }

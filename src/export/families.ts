@@ -17,8 +17,8 @@ interface FamilyBase {
 export interface CounterFamily extends FamilyBase { type: 'counter'; series: ScalarSeries[] }
 export interface GaugeFamily extends FamilyBase { type: 'gauge'; series: ScalarSeries[] }
 export interface HistogramFamily extends FamilyBase { type: 'histogram'; bounds: readonly number[]; series: HistogramSeries[] }
-/** Sum and count only (a Prometheus summary without quantiles): a mean, for two rows instead of a histogram's dozen. */
-export interface SummarySeries { labels: Labels; sum: number; count: number }
+/** Sum and count (a mean), and optionally quantiles of recent samples as [quantile, value]: a few rows instead of a histogram's dozen. */
+export interface SummarySeries { labels: Labels; sum: number; count: number; quantiles?: [number, number][] }
 export interface SummaryFamily extends FamilyBase { type: 'summary'; series: SummarySeries[] }
 export type Family = CounterFamily | GaugeFamily | HistogramFamily | SummaryFamily;
 

@@ -20,10 +20,12 @@ export const EDGE_LABELS = ['client', 'client_group', 'client_kind', 'server', '
 /** The value every name label takes on the series that sums the edges beyond the top N. */
 export const OTHER = 'other';
 
-const UNKNOWN: Pick<GraphNode, 'label' | 'group' | 'kind'> = { label: 'unknown', group: null, kind: 'external' };
+type End = Pick<GraphNode, 'label' | 'group' | 'kind'>;
 
-export function edgeLabels(e: GraphEdge, nodes: Map<string, GraphNode>, host: string): Labels {
-  const c = nodes.get(e.source) ?? UNKNOWN, s = nodes.get(e.target) ?? UNKNOWN;
+/** An end the graph no longer names (an edge read while its node was dropped). */
+export const UNKNOWN_NODE: End = { label: 'unknown', group: null, kind: 'external' };
+
+export function edgeLabels(e: Pick<GraphEdge, 'port' | 'protocol'>, c: End, s: End, host: string): Labels {
   return {
     client: c.label, client_group: c.group ?? '', client_kind: c.kind,
     server: s.label, server_group: s.group ?? '', server_kind: s.kind,
@@ -44,8 +46,4 @@ export function tempoName(n: Pick<GraphNode, 'label' | 'group'>): string {
 export function connectionType(c: Pick<GraphNode, 'kind'>, s: Pick<GraphNode, 'kind'>): string {
   const outside = (k: string) => k === 'external' || k === 'client';
   return outside(c.kind) || outside(s.kind) ? 'virtual_node' : '';
-}
-
-export function nodeOrUnknown(nodes: Map<string, GraphNode>, id: string): Pick<GraphNode, 'label' | 'group' | 'kind'> {
-  return nodes.get(id) ?? UNKNOWN;
 }

@@ -34,6 +34,7 @@ export function toTimeseries(snap: Snapshot, extra: Labels = {}): Timeseries[] {
       }
     } else if (f.type === 'summary') {
       for (const s of f.series) {
+        for (const [q, v] of s.quantiles ?? []) out.push({ labels: { ...extra, ...s.labels, quantile: String(q), __name__: f.name }, samples: [{ value: v, timestamp: t }] });
         out.push({ labels: { ...extra, ...s.labels, __name__: `${f.name}_sum` }, samples: [{ value: s.sum, timestamp: t }] });
         out.push({ labels: { ...extra, ...s.labels, __name__: `${f.name}_count` }, samples: [{ value: s.count, timestamp: t }] });
       }

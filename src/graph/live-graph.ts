@@ -9,12 +9,14 @@ import { Placement, edgeId, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
 import * as views from './views.js';
+import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
 import type { EdgeDetail, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 
 export type { Identity } from './placement.js';
 export type { GraphFilter } from './filter.js';
+export type { EdgeReading } from './readings.js';
 
 export interface GraphOptions {
   /** An idle edge (nothing open, nothing seen) leaves the live view after this long. */
@@ -307,6 +309,9 @@ export class LiveGraph {
   nodeDetail(id: string): NodeDetail | null { return views.nodeDetail(this.state, id); }
 
   remoteClients(): RemoteClient[] { return views.remoteClients(this.state); }
+
+  /** Exporters: every edge's numbers read in place, no copies (readings.ts). */
+  forEachEdge(fn: (r: EdgeReading) => void, now = Date.now()): void { forEachEdge(this.state, now, fn); }
 
   size(): { nodes: number; edges: number; connections: number; open: number } {
     return { nodes: this.state.nodes.size, edges: this.state.edges.size, connections: this.table.size, open: this.open.size };

@@ -2,35 +2,43 @@
 // With bounds, every sample is also counted in a fixed bucket (for exporters' histograms).
 import type { Histogram } from './types.js';
 
+const EMPTY = new Float64Array(0);
+
 export class Distribution {
   private readonly ring: Float64Array;
   private n = 0;
   private sum = 0;
-  private readonly buckets: Float64Array | null;
+  private readonly bucketCounts: Float64Array | null;
   count = 0;
 
   constructor(size = 256, private readonly bounds: readonly number[] | null = null) {
     this.ring = new Float64Array(size);
-    this.buckets = bounds ? new Float64Array(bounds.length + 1) : null;
+    this.bucketCounts = bounds ? new Float64Array(bounds.length + 1) : null;
   }
 
   add(v: number): void {
     this.ring[this.n++ % this.ring.length] = v;
     this.sum += v;
     this.count++;
-    if (this.buckets) {
+    if (this.bucketCounts) {
       let i = 0;
       while (i < this.bounds!.length && v > this.bounds![i]) i++;
-      this.buckets[i]++;
+      this.bucketCounts[i]++;
     }
   }
 
   mean(): number { return this.count ? this.sum / this.count : 0; }
 
+  /** Sum of every sample. */
+  get total(): number { return this.sum; }
+
+  /** Samples per bucket, read in place (empty without bounds). */
+  get buckets(): ArrayLike<number> { return this.bucketCounts ?? EMPTY; }
+
   p95(): number { return p95Of(this.ring, Math.min(this.n, this.ring.length)); }
 
   histogram(): Histogram | null {
-    return this.buckets ? { bounds: this.bounds!, counts: Array.from(this.buckets), sum: this.sum } : null;
+    return this.bucketCounts ? { bounds: this.bounds!, counts: Array.from(this.bucketCounts), sum: this.sum } : null;
   }
 }
 
