@@ -1,6 +1,8 @@
 // `npm run bench:fleet`: (1) a real agent with 2,000 real edges: /metrics scrape
 // time, payload size, and the agent's CPU for exporting at a 15 s interval;
-// (2) a 20-host, 5,000-edge synthetic fleet written through remote-write into a
+// (2) the CPU of one remote-write push of 2,000 labelled edges, against encoding
+// every series anew (what a generic client does) in the same run;
+// (3) a 20-host, 5,000-edge synthetic fleet written through remote-write into a
 // real Prometheus: how long the hub takes to build its map (p50/p95).
 import { Command, CommanderError } from 'commander';
 import path from 'node:path';
@@ -13,7 +15,10 @@ import { positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
 import { fixed, int, median, table } from './lib/report.js';
 import { prng } from './lib/synthetic-graph.js';
-import { fleetSnapshots, writeFleet, type FleetEdge } from '../src/export/testing.js';
+import { fleetGraphs, fleetSnapshots, writeFleet, type FleetEdge } from '../src/export/testing.js';
+import { EdgeMetrics } from '../src/export/edge-metrics.js';
+import { RemoteWriteEncoder, WriteRequest, toTimeseries } from '../src/export/remote-write.js';
+import { compressSync } from 'snappy';
 import { PromClient } from '../src/hub/promql.js';
 import { mapAt } from '../src/hub/source.js';
 import * as Q from '../src/hub/queries.js';
@@ -25,6 +30,7 @@ const program = new Command()
   .option('--hosts <n>', 'hosts of the synthetic fleet', positiveInt('--hosts', 1000), FLEET_BENCH.hosts)
   .option('--skip-scrape', 'only the hub part')
   .option('--skip-hub', 'only the scrape part')
+  .option('--skip-push', 'leave out the remote-write part')
   .option('--profile <dir>', 'run the scraped agent under node --cpu-prof (20 ms interval) and write its profile to <dir>')
   .exitOverride();
 
@@ -109,6 +115,52 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
   ];
 }
 
+/** CPU (ms, this thread's user+system) of fn. */
+function cpuMs(fn: () => void): number {
+  const c = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(c);
+  return (d.user + d.system) / 1000;
+}
+
+/** One agent's remote-write push of `edges` labelled edges: encode and snappy, kept series bytes against every series encoded anew. */
+function pushBench(edges: number): string[] {
+  const list: FleetEdge[] = Array.from({ length: edges }, (_, i) => ({ from: [0, `c${i % 50}`], to: [0, `s${Math.floor(i / 50)}`], port: 8000 + (i % 7), opened: 10 + i }));
+  const g = fleetGraphs(1, list, 'push').graphs[0];
+  const metrics = new EdgeMetrics({ host: 'bench', topEdges: edges * 2 });
+  const enc = new RemoteWriteEncoder({ job: 'dhrishti', instance: 'bench' });
+  const snapAt = (i: number) => {
+    for (const e of g.edges) { e.connections.opened += i; e.bytes.sent += 100 * i; } // every edge moved: every value new
+    return { families: metrics.update(g).families, time: Date.now(), startTime: 0 };
+  };
+  let bytes = 0, series = 0;
+  const ours = (i: number) => { const snap = snapAt(i); return cpuMs(() => { bytes = 0; for (const b of enc.encode(snap)) bytes += compressSync(b).length; series = enc.series; }); };
+  const anew = (i: number) => {
+    const snap = snapAt(i);
+    return cpuMs(() => {
+      const ts = toTimeseries(snap, { job: 'dhrishti', instance: 'bench' }).map((t) => ({ labels: Object.entries(t.labels).map(([name, value]) => ({ name, value })), samples: t.samples }));
+      compressSync(WriteRequest.encode({ timeseries: ts }).finish());
+    });
+  };
+  const first = ours(1);
+  const kept: number[] = [], fresh: number[] = [];
+  // Apart, so that one's garbage is not collected on the other's time.
+  for (let i = 0; i < FLEET_BENCH.pushRuns; i++) kept.push(ours(i + 2));
+  for (let i = 0; i < Math.min(3, FLEET_BENCH.pushRuns); i++) fresh.push(anew(i + 2));
+  const t = FLEET_BENCH.targets;
+  const pct = (median(kept) / (FLEET_BENCH.scrapeIntervalSec * 1000)) * 100;
+  return [
+    `remote-write push of ${int(edges)} labelled edges (${int(series)} series, ${int(bytes)} bytes snappy-compressed), CPU of encoding and compressing`,
+    table(['figure', 'value', 'target'], [
+      ['first push, series bytes made (ms)', fixed(first, 1), ''],
+      ['next pushes, series bytes kept, median (ms)', fixed(median(kept), 1), ''],
+      ['every series encoded anew, median (ms)', fixed(median(fresh), 1), ''],
+      ['ratio anew / kept', fixed(median(fresh) / median(kept), 1), ''],
+      [`push CPU at one push per ${FLEET_BENCH.scrapeIntervalSec} s (% of a core)`, fixed(pct, 2), `<= ${t.exportCorePercent}`],
+    ]),
+  ];
+}
+
 function fleetEdges(hosts: number, n: number): FleetEdge[] {
   const rnd = prng(7);
   const perHost = Math.max(4, Math.ceil(Math.sqrt(n / hosts) * 2));
@@ -173,11 +225,12 @@ async function hubBench(hosts: number, n: number): Promise<string[]> {
 
 async function main(): Promise<void> {
   try { program.parse(); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode); throw e; }
-  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; profile?: string }>();
+  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; skipPush?: boolean; profile?: string }>();
   const out: string[] = [];
   try {
     if (!o.skipScrape) out.push(...(await scrapeBench(o.edges, o.profile)), '');
     if (o.profile && !o.skipScrape) out.push(`CPU profile of the scraped agent (.cpuprofile; summary: node dist/bench/profile-summary.js <file>) in ${o.profile}`, '');
+    if (!o.skipPush) out.push(...pushBench(o.edges), '');
     if (!o.skipHub) out.push(...(await hubBench(o.hosts, o.fleetEdges)));
   } finally {
     await stopAll();

@@ -236,6 +236,8 @@ export const EXPORT_DEFAULTS = {
   maxListenRows: 5000,
   otlpIntervalMs: 15_000,
   remoteWriteIntervalMs: 15_000,
+  /** Series per remote-write request (an agent's push is sent in pieces of this many). */
+  remoteWriteBatch: 5000,
   pushTimeoutMs: 10_000,
 } as const;
 
@@ -256,6 +258,8 @@ export const FLEET_BENCH = {
   /** Real edges on a real agent (one per listening port), all exported with their own labels. */
   scrapeEdges: 2000,
   scrapeRuns: 20,
+  /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
+  pushRuns: 10,
   /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
   scrapeIntervalSec: 15,
   /** Synthetic fleet written through remote-write: hosts, logical edges, share of them crossing hosts. */

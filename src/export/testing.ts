@@ -6,7 +6,7 @@ import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } f
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import type { Family, Snapshot } from './families.js';
-import { toTimeseries, writeOnce, type Timeseries } from './remote-write.js';
+import { RemoteWriteEncoder, writeSnapshot } from './remote-write.js';
 
 export interface FleetEdge {
   /** Client host index and service, server host index and service. */
@@ -58,8 +58,8 @@ function edge(source: string, target: string, port: number, e: FleetEdge): Graph
   };
 }
 
-/** What each host's agent reports for these edges: one snapshot of families per host. */
-export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fleet', time = Date.now()): Snapshot[] {
+/** Each host's graph (as its agent's map holds them) for these edges, and the address plan behind them. */
+export function fleetGraphs(hosts: number, edges: FleetEdge[], project = 'fleet', time = Date.now()): { graphs: GraphSnapshot[]; services: Set<string>[]; serviceIp: (host: number, service: string) => string } {
   const serviceIp = addressPlan();
   const graphs = Array.from({ length: hosts }, (): GraphSnapshot => ({ generatedAt: time, nodes: [], edges: [] }));
   const services = Array.from({ length: hosts }, () => new Set<string>());
@@ -81,6 +81,12 @@ export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fle
     add(gs, node(`client:${cIp}`, 'client', cIp, null)); add(gs, node(sId, 'service', ss, project));
     gs.edges.push(edge(`client:${cIp}`, sId, e.port, { ...e, failed: 0 })); // the server never sees refused connections
   }
+  return { graphs, services, serviceIp };
+}
+
+/** What each host's agent reports for these edges: one snapshot of families per host. */
+export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fleet', time = Date.now()): Snapshot[] {
+  const { graphs, services, serviceIp } = fleetGraphs(hosts, edges, project, time);
   return graphs.map((g, h) => {
     const m = new EdgeMetrics({ host: hostName(h), topEdges: 1_000_000 });
     const host = hostName(h);
@@ -104,11 +110,11 @@ export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fle
 /** Writes each host's snapshot (as job "dhrishti", instance = host) through remote-write; throws on a refusal. */
 export async function writeFleet(url: string, snaps: Snapshot[], batch = 20_000): Promise<number> {
   let n = 0;
-  const all: Timeseries[] = snaps.flatMap((s, h) => toTimeseries(s, { job: 'dhrishti', instance: hostName(h) }));
-  for (let i = 0; i < all.length; i += batch) {
-    const err = await writeOnce(url, all.slice(i, i + batch), { timeoutMs: 60_000 });
+  for (const [h, snap] of snaps.entries()) {
+    const enc = new RemoteWriteEncoder({ job: 'dhrishti', instance: hostName(h) }, batch);
+    const err = await writeSnapshot(url, enc, snap, { timeoutMs: 60_000 });
     if (err) throw new Error(`remote-write refused: ${err}`);
-    n += Math.min(batch, all.length - i);
+    n += enc.series;
   }
   return n;
 }
