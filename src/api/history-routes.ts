@@ -14,29 +14,29 @@ import { HISTORY_DEFAULTS } from '../config/defaults.js';
 export class NotFound extends Error {}
 
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
-const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
-const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
+export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
+export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
   'container_started', 'container_stopped', 'container_renamed', 'failure', 'suppressed',
   'policy_loaded', 'policy_rejected', 'policy_violation'];
 
 type Query = Record<string, unknown>;
 
-function single(q: Query, name: string): string | undefined {
+export function single(q: Query, name: string): string | undefined {
   const v = q[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new BadRequest(`${name} must be given once`);
   return v;
 }
 
-function id(q: Query, name: string): string | undefined {
+export function id(q: Query, name: string): string | undefined {
   const v = single(q, name);
   if (v !== undefined && (!v || v.length > 1024)) throw new BadRequest(`${name} must be a ${name} id as the graph gives it`);
   return v;
 }
 
 /** from/to with defaults; from must come before to. */
-function range(q: Query, now: number, defaultFrom?: string): { from: number; to: number } {
+export function range(q: Query, now: number, defaultFrom?: string): { from: number; to: number } {
   const f = single(q, 'from') ?? defaultFrom;
   if (f === undefined) throw new BadRequest('from is required (ISO-8601, unix ms, now, or relative like -1h)');
   const from = parseTime(f, 'from', now);

@@ -119,21 +119,23 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     onlyKnown(q(req), ['token']);
     return { ...source.telemetry(), stream: stream.stats() };
   });
-  app.get('/api/v1/graph', async (req) => {
+  app.get('/api/v1/graph', async (req, reply) => {
     if (GRAPH_HISTORY_PARAMS.some((k) => Object.hasOwn(q(req), k))) {
       if (!app.hasDecorator(GRAPH_HISTORY)) throw new BadRequest('at, from and to need the history store, which is off on this agent');
       return (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY].graph(q(req));
     }
     onlyKnown(q(req), [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS]); // history ones were routed above
-    return graph.snapshot(parseGraphFilter(q(req)));
+    const filter = parseGraphFilter(q(req));
+    const json = graph.snapshotJson?.(filter);
+    return json ? reply.type('application/json; charset=utf-8').send(json) : graph.snapshot(filter);
   });
   app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {
     onlyKnown(q(req), ['token']);
-    return graph.nodeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: clip(`no node ${req.params.id}`) });
+    return (await graph.nodeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no node ${req.params.id}`) });
   });
   app.get<{ Params: { id: string } }>('/api/v1/edges/:id', async (req, reply) => {
     onlyKnown(q(req), ['token']);
-    return graph.edgeDetail(req.params.id) ?? reply.code(404).send({ error: 'not_found', message: clip(`no edge ${req.params.id}`) });
+    return (await graph.edgeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no edge ${req.params.id}`) });
   });
   app.get('/api/v1/clients', async (req) => {
     onlyKnown(q(req), ['token']);

@@ -10,8 +10,11 @@ export interface GraphView {
   readonly currentVersion: number;
   snapshot(f?: GraphFilter): GraphSnapshot;
   changesSince(version: number, f?: GraphFilter): { delta: GraphDelta; version: number };
-  nodeDetail(id: string): NodeDetail | null;
-  edgeDetail(id: string): EdgeDetail | null;
+  /** A hub reads details from Prometheus: it may answer later. */
+  nodeDetail(id: string): NodeDetail | null | Promise<NodeDetail | null>;
+  edgeDetail(id: string): EdgeDetail | null | Promise<EdgeDetail | null>;
+  /** The snapshot as JSON, when the source keeps it made (a hub's map changes once per refresh); null: serialize snapshot(). */
+  snapshotJson?(f?: GraphFilter): string | null;
   remoteClients(): RemoteClient[];
   /** remoteClients() lists at most this many; connections from further clients are only counted. */
   readonly clientLimit?: number;

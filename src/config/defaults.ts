@@ -251,6 +251,17 @@ export const HUB_DEFAULTS = {
   staleAfterMs: 60_000,
   /** Agents that reported within this window are listed (down or stale ones too). */
   agentLookback: '1h',
+  /** The map's "1m" rates: between an agent's latest report and the one about this much earlier. */
+  rateWindowMs: 60_000,
+  /** /api/v1/timeseries on the hub: the default step is at least this (agents report every few seconds, not every second). */
+  seriesMinStepMs: 10_000,
+  /** Edge detail on the hub: rates over the last this long, one point per step. */
+  detailSeriesMs: 5 * 60_000,
+  detailStepMs: 15_000,
+  /** Failures listed in an edge's or node's detail: counted over this long before now. */
+  recentFailuresMs: 15 * 60_000,
+  /** Events: presence is sampled at about this many steps over the range (first and last seen to within a step). */
+  eventSteps: 240,
 } as const;
 
 /** bench/fleet.ts: the scrape and hub benchmarks' load, and the targets printed beside the results. */
@@ -266,6 +277,13 @@ export const FLEET_BENCH = {
   hosts: 20,
   edges: 5000,
   crossHostShare: 0.5,
-  hubRuns: 20,
+  hubRuns: 10,
+  /** Reports of every host written before the hub is measured, one per reportEverySec. */
+  historyReports: 6,
+  reportEverySec: 15,
+  /** The live hub: its refresh, how long it is loaded with requests, and the pause between one client's requests. */
+  hubRefreshSec: 5,
+  hubLoadSec: 60,
+  hubRequestGapMs: 100,
   targets: { scrapeMs: 100, exportCorePercent: 1, hubP95Ms: 1000 },
 } as const;

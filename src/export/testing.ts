@@ -84,27 +84,70 @@ export function fleetGraphs(hosts: number, edges: FleetEdge[], project = 'fleet'
   return { graphs, services, serviceIp };
 }
 
+/** Each host's listen and address info for the plan. */
+function infoFamilies(h: number, edges: FleetEdge[], project: string, services: Set<string>[], serviceIp: (host: number, service: string) => string): Family[] {
+  const host = hostName(h);
+  const ports = new Map<string, Set<number>>();
+  for (const e of edges) if (e.to[0] === h) { const s = ports.get(e.to[1]) ?? new Set(); s.add(e.port); ports.set(e.to[1], s); }
+  return [
+    {
+      type: 'gauge', name: 'dhrishti_listen_info', help: 'listen', unit: '1',
+      series: [...ports].flatMap(([svc, ps]) => [...ps].map((p) => ({ labels: { host, ip: serviceIp(h, svc), port: String(p), name: svc, group: project, kind: 'service', published: '', container_port: '' }, value: 1 }))),
+    },
+    {
+      type: 'gauge', name: 'dhrishti_address_info', help: 'address', unit: '1',
+      series: [...services[h]].map((svc) => ({ labels: { host, ip: serviceIp(h, svc), name: svc, group: project, kind: 'service' }, value: 1 })),
+    },
+  ];
+}
+
+const heartbeat = (h: number, time: number): Family =>
+  ({ type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'hb', unit: 's', series: [{ labels: { host: hostName(h), version: 'test' }, value: time / 1000 }] });
+
 /** What each host's agent reports for these edges: one snapshot of families per host. */
 export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fleet', time = Date.now()): Snapshot[] {
   const { graphs, services, serviceIp } = fleetGraphs(hosts, edges, project, time);
   return graphs.map((g, h) => {
     const m = new EdgeMetrics({ host: hostName(h), topEdges: 1_000_000 });
-    const host = hostName(h);
-    const ports = new Map<string, Set<number>>();
-    for (const e of edges) if (e.to[0] === h) { const s = ports.get(e.to[1]) ?? new Set(); s.add(e.port); ports.set(e.to[1], s); }
-    const info: Family[] = [
-      {
-        type: 'gauge', name: 'dhrishti_listen_info', help: 'listen', unit: '1',
-        series: [...ports].flatMap(([svc, ps]) => [...ps].map((p) => ({ labels: { host, ip: serviceIp(h, svc), port: String(p), name: svc, group: project, kind: 'service', published: '', container_port: '' }, value: 1 }))),
-      },
-      {
-        type: 'gauge', name: 'dhrishti_address_info', help: 'address', unit: '1',
-        series: [...services[h]].map((svc) => ({ labels: { host, ip: serviceIp(h, svc), name: svc, group: project, kind: 'service' }, value: 1 })),
-      },
-    ];
-    const heartbeat: Family = { type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'hb', unit: 's', series: [{ labels: { host, version: 'test' }, value: time / 1000 }] };
-    return { families: [heartbeat, ...m.update(g).families, ...info], time, startTime: time };
+    return { families: [heartbeat(h, time), ...m.update(g).families, ...infoFamilies(h, edges, project, services, serviceIp)], time, startTime: time };
   });
+}
+
+/**
+ * A fleet whose agents keep running: each write moves every edge's counters on and sends every
+ * host's series at that time, as each agent's remote-write push would (its exporter and encoder kept).
+ */
+export class FleetWriter {
+  private readonly graphs: GraphSnapshot[];
+  private readonly metrics: EdgeMetrics[];
+  private readonly encoders: RemoteWriteEncoder[];
+  private readonly info: Family[][];
+
+  constructor(readonly hosts: number, edges: FleetEdge[], project = 'fleet') {
+    const f = fleetGraphs(hosts, edges, project);
+    this.graphs = f.graphs;
+    this.metrics = f.graphs.map((_, h) => new EdgeMetrics({ host: hostName(h), topEdges: 1_000_000 }));
+    this.encoders = f.graphs.map((_, h) => new RemoteWriteEncoder({ job: 'dhrishti', instance: hostName(h) }, 20_000));
+    this.info = f.graphs.map((_, h) => infoFamilies(h, edges, project, f.services, f.serviceIp));
+  }
+
+  /** Every edge of these hosts (all by default) gets `opened` more connections (bytes in proportion, as many closed), then each host writes at `time`; resolves to the series written. */
+  async write(url: string, time: number, opened = 0, hosts?: number[]): Promise<number> {
+    let n = 0;
+    for (const h of hosts ?? this.graphs.keys()) {
+      for (const e of this.graphs[h].edges) {
+        e.connections.opened += opened; e.connections.closed += opened;
+        e.bytes.sent += opened * 1000; e.bytes.received += opened * 2000;
+        e.histograms!.rttUs.counts[3] += opened; e.histograms!.rttUs.sum += opened * 400;
+        e.histograms!.durationMs.counts[2] += opened; e.histograms!.durationMs.sum += opened * 50;
+      }
+      const snap: Snapshot = { families: [heartbeat(h, time), ...this.metrics[h].update(this.graphs[h], time).families, ...this.info[h]], time, startTime: time };
+      const err = await writeSnapshot(url, this.encoders[h], snap, { timeoutMs: 60_000 });
+      if (err) throw new Error(`remote-write refused: ${err}`);
+      n += this.encoders[h].series;
+    }
+    return n;
+  }
 }
 
 /** Writes each host's snapshot (as job "dhrishti", instance = host) through remote-write; throws on a refusal. */

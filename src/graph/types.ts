@@ -127,6 +127,8 @@ export interface FailureSample {
   clientComm: string;
   clientAddr: string;
   serverAddr: string;
+  /** Failures this entry stands for, when more than one: the hub has counts per reason and interval, not each failure. */
+  count?: number;
 }
 
 export interface EdgeDetail extends GraphEdge {

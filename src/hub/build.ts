@@ -4,11 +4,15 @@
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type Rates } from '../graph/types.js';
 import { EDGE_LABELS, OTHER } from '../export/labels.js';
 import type { Sample } from './promql.js';
-import { ACTIVE, AGENT_TOTALS, COUNTERS, REPORT, type CounterField } from './queries.js';
+import { ACTIVE, AGENT_TOTALS, COUNTERS, DURATION, RATED, SEP, type CounterField } from './queries.js';
+
+type EdgeLabels = Record<(typeof EDGE_LABELS)[number], string>;
 
 /** One agent's numbers for one of its edges, as its series say. */
 export interface EdgeNumbers {
-  labels: Record<(typeof EDGE_LABELS)[number], string>;
+  /** Its labels joined (the `e` label of the answers): one key per agent and edge. */
+  key: string;
+  labels: EdgeLabels;
   c: Record<CounterField, number>;
   failedBy: Record<FailureReason, number>;
   active: number;
@@ -37,99 +41,118 @@ const zeroCounters = () => Object.fromEntries(Object.keys(COUNTERS).map((k) => [
 const zeroFailed = () => Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>;
 const FIELD_OF = new Map<string, CounterField>(Object.entries(COUNTERS).map(([f, m]) => [m, f as CounterField]));
 
-export function edgeKey(m: Record<string, string>): string {
-  return EDGE_LABELS.map((l) => m[l] ?? '').join('\u0001');
-}
-
-/** The largest sample per (what, edge), whatever job or instance it came under. */
-function onePerSeries(samples: Sample[], what: (m: Record<string, string>) => string): Sample[] {
-  const best = new Map<string, Sample>();
-  for (const s of samples) {
-    const k = `${what(s.metric)}\u0002${edgeKey(s.metric)}`;
-    const b = best.get(k);
-    if (!b || s.value > b.value) best.set(k, s);
+/** The labels an answer's `e` carries, in EDGE_LABELS order; null for `other` and anything malformed. */
+const parsed = new Map<string, EdgeLabels | null>();
+export function edgeLabelsOf(e: string | undefined): EdgeLabels | null {
+  if (!e) return null;
+  let l = parsed.get(e);
+  if (l === undefined) {
+    const parts = e.split(SEP);
+    l = parts.length === EDGE_LABELS.length ? Object.fromEntries(EDGE_LABELS.map((k, i) => [k, parts[i]])) as EdgeLabels : null;
+    // `other` is a sum of folded edges: counted in the agent's status, not drawn
+    if (l && (!l.host || !l.client || l.client === OTHER)) l = null;
+    if (parsed.size > 200_000) parsed.clear(); // keys of edges long gone
+    parsed.set(e, l);
   }
-  return [...best.values()];
+  return l;
 }
 
-/** A table of edges filled from several answers. */
+/** A table of one or many agents' edges, filled from several answers. */
 export class EdgeTable {
   readonly edges = new Map<string, EdgeNumbers>();
 
-  get(m: Record<string, string>): EdgeNumbers | null {
-    if (!m.host || !m.client || m.client === OTHER) return null; // `other` is a sum of folded edges: counted in the agent's status, not drawn
-    const k = edgeKey(m);
-    let e = this.edges.get(k);
-    if (!e) {
-      e = {
-        labels: Object.fromEntries(EDGE_LABELS.map((l) => [l, m[l] ?? ''])) as EdgeNumbers['labels'],
-        c: zeroCounters(), failedBy: zeroFailed(), active: 0, rttP95: 0, durP95: 0, rates: { '10s': zeroRates(), '1m': zeroRates() },
-      };
-      this.edges.set(k, e);
+  get(e: string | undefined): EdgeNumbers | null {
+    const labels = edgeLabelsOf(e);
+    if (!labels) return null;
+    let n = this.edges.get(e!);
+    if (!n) {
+      n = { key: e!, labels, c: zeroCounters(), failedBy: zeroFailed(), active: 0, rttP95: 0, durP95: 0, rates: { '10s': zeroRates(), '1m': zeroRates() } };
+      this.edges.set(e!, n);
     }
-    return e;
+    return n;
   }
 
-  /**
-   * Counters (by __name__, or by __m for range answers) and active. One agent's edge can arrive as
-   * several series (scraped and also pushed with remote-write, or under two jobs): they say the same,
-   * so the largest is taken, never their sum.
-   */
-  addCounters(samples: Sample[], field: (m: Record<string, string>) => CounterField | 'active' | null = (m) => (m.__name__ === ACTIVE ? 'active' : FIELD_OF.get(m.__name__) ?? null)): void {
-    for (const s of onePerSeries(samples, (m) => `${field(m)}\u0001${m.reason ?? ''}`)) {
-      const f = field(s.metric);
-      if (!f) continue;
-      const e = this.get(s.metric);
-      if (!e) continue;
-      if (f === 'active') e.active += s.value;
-      else {
-        e.c[f] += s.value;
-        if (f === 'failed' && (FAILURE_REASONS as string[]).includes(s.metric.reason)) e.failedBy[s.metric.reason as FailureReason] += s.value;
-      }
-    }
-  }
-
-  /**
-   * Rates from the counters now and `windowSec` earlier (two plain selections are far cheaper for
-   * Prometheus than rate() over every edge). A series that is new or was reset counts from zero.
-   * The map's 10 s and 1 m rates are both this one.
-   */
-  addRatesBetween(now: Sample[], before: Sample[], windowSec: number): void {
-    const fields: Partial<Record<string, keyof Rates>> = { [COUNTERS.opened]: 'connections', [COUNTERS.failed]: 'failures', [COUNTERS.sent]: 'bytesSent', [COUNTERS.received]: 'bytesReceived' };
-    const id = (m: Record<string, string>) => `${m.__name__}\u0001${m.job ?? ''}\u0001${m.instance ?? ''}\u0001${m.reason ?? ''}\u0001${edgeKey(m)}`;
-    const prev = new Map<string, number>();
-    for (const s of before) if (fields[s.metric.__name__]) prev.set(id(s.metric), s.value);
-    const rated: Sample[] = [];
-    for (const s of now) {
-      if (!fields[s.metric.__name__]) continue;
-      const p = prev.get(id(s.metric));
-      rated.push({ metric: s.metric, value: (p !== undefined && s.value >= p ? s.value - p : s.value) / windowSec });
-    }
-    for (const s of onePerSeries(rated, (m) => `${m.__name__}\u0001${m.reason ?? ''}`)) {
-      const f = fields[s.metric.__name__];
-      const e = f && this.get(s.metric);
-      if (!e || !f) continue;
-      e.rates['1m'][f] += s.value;
-      e.rates['10s'][f] += s.value;
-    }
-  }
-
-  addP95(samples: Sample[]): void {
+  /** The answer of queries.edges (or any answer with __name__ and e): counters, failures by reason, open now, the duration p95. */
+  addEdges(samples: Sample[]): void {
     for (const s of samples) {
-      const e = this.get(s.metric);
+      const m = s.metric;
+      const e = this.get(m.e);
       if (!e) continue;
-      if (s.metric.__m === 'rtt') e.rttP95 = Math.max(e.rttP95, s.value);
-      if (s.metric.__m === 'dur') e.durP95 = Math.max(e.durP95, s.value);
+      const name = m.__name__;
+      if (name === ACTIVE) { e.active = s.value; continue; }
+      if (name === DURATION) { if (m.quantile === '0.95' && Number.isFinite(s.value)) e.durP95 = s.value; continue; }
+      const f = FIELD_OF.get(name);
+      if (!f) continue;
+      e.c[f] += s.value;
+      if (f === 'failed' && (FAILURE_REASONS as string[]).includes(m.reason)) e.failedBy[m.reason as FailureReason] += s.value;
+    }
+  }
+
+  /** Range answers tagged by field in __m (rangeLast, increases). */
+  addTagged(samples: Sample[]): void {
+    for (const s of samples) {
+      const e = this.get(s.metric.e);
+      const f = s.metric.__m as CounterField | 'active' | 'durP95' | undefined;
+      if (!e || !f) continue;
+      if (f === 'active') { e.active = Math.max(e.active, s.value); continue; }
+      if (f === 'durP95') { e.durP95 = Math.max(e.durP95, s.value); continue; }
+      if (!(f in e.c)) continue;
+      e.c[f] += s.value;
+      if (f === 'failed' && (FAILURE_REASONS as string[]).includes(s.metric.reason)) e.failedBy[s.metric.reason as FailureReason] += s.value;
+    }
+  }
+
+  addRttP95(samples: Sample[]): void {
+    for (const s of samples) {
+      const e = this.get(s.metric.e);
+      if (e && Number.isFinite(s.value)) e.rttP95 = s.value;
     }
   }
 }
+
+/** The rated counters of each edge at one report (an agent's, or everyone's at one time): opened, failed (all reasons), sent, received. */
+export interface Report { t: number; values: Map<string, Float64Array> }
+
+export function reportOf(t: number, edges: Iterable<EdgeNumbers>): Report {
+  const values = new Map<string, Float64Array>();
+  for (const e of edges) values.set(e.key, Float64Array.from(RATED, (f) => e.c[f]));
+  return { t, values };
+}
+
+/** The same report from an answer of queries.rated. */
+export function reportFrom(t: number, samples: Sample[]): Report {
+  const t2 = new EdgeTable();
+  t2.addEdges(samples);
+  return reportOf(t, t2.edges.values());
+}
+
+const RATE_FIELDS: (keyof Rates)[] = ['connections', 'failures', 'bytesSent', 'bytesReceived'];
+
+/** Per second between an earlier report and now; a counter lower than before was reset (the agent restarted): it counts from zero. */
+export function ratesBetween(now: Report, before: Report | undefined): Map<string, Rates> {
+  const out = new Map<string, Rates>();
+  const dt = before ? (now.t - before.t) / 1000 : 0;
+  for (const [k, v] of now.values) {
+    const r = zeroRates();
+    const b = before?.values.get(k);
+    if (dt > 0) {
+      for (let i = 0; i < RATE_FIELDS.length; i++) {
+        const p = b ? b[i] : 0; // new since: it counted from zero
+        r[RATE_FIELDS[i]] = (v[i] >= p ? v[i] - p : v[i]) / dt;
+      }
+    }
+    out.set(k, r);
+  }
+  return out;
+}
+
 
 /**
  * One state per host from its heartbeat series (scraped, pushed, or both) and the scrape's `up`:
  * up while a scrape succeeds or a push is fresh; down when every scrape of it fails and nothing is
  * pushed; stale when its last report is older than staleAfterMs.
  */
-export function agentStates(reports: Sample[], up: Sample[], current: Sample[], at: number, staleAfterMs: number): AgentState[] {
+export function agentStates(reports: Sample[], up: Sample[], totals: Sample[], at: number, staleAfterMs: number): AgentState[] {
   const upOf = new Map(up.map((s) => [`${s.metric.job}\u0001${s.metric.instance}`, s.value === 1]));
   const byHost = new Map<string, AgentState & { scraped: boolean; pushedFresh: boolean; anyUp: boolean }>();
   for (const r of reports) {
@@ -151,7 +174,7 @@ export function agentStates(reports: Sample[], up: Sample[], current: Sample[], 
     a.staleSec = Math.max(0, Math.round((at - a.lastReport) / 1000));
     a.state = a.anyUp || a.pushedFresh ? (at - a.lastReport > staleAfterMs ? 'stale' : 'up') : a.scraped ? 'down' : 'stale';
   }
-  for (const s of current) {
+  for (const s of totals) {
     const a = byHost.get(s.metric.host ?? '');
     if (!a) continue;
     if (s.metric.__name__ === AGENT_TOTALS.folded) a.folded = s.value;
@@ -182,10 +205,10 @@ export class AddressBook {
   client(ip: string): Owner | null { return this.address.get(ip) ?? null; }
 }
 
-interface End { id: string; kind: NodeKind; label: string; group: string | null; host: string | null; ip: string | null }
+export interface End { id: string; kind: NodeKind; label: string; group: string | null; host: string | null; ip: string | null }
 
 /** Node ids of the hub: services join across hosts (replicas of one workload); containers and processes are per host. */
-function end(name: string, group: string, kind: NodeKind, host: string): End {
+export function end(name: string, group: string, kind: NodeKind, host: string): End {
   const g = group || null;
   switch (kind) {
     case 'service': return { id: `svc:${group}/${name}`, kind, label: name, group: g, host, ip: null };
@@ -196,10 +219,39 @@ function end(name: string, group: string, kind: NodeKind, host: string): End {
   }
 }
 
-interface Obs { n: EdgeNumbers; side: 'client' | 'server' }
+/** Where one agent's edge sits on the hub's map: its ends resolved across hosts, and which side saw it. */
+export interface Placed { id: string; client: End; server: End; port: number; side: 'client' | 'server' }
+
+export function place(n: Pick<EdgeNumbers, 'labels'>, book: AddressBook): Placed {
+  const l = n.labels;
+  let port = Number(l.server_port) || 0;
+  let client: End, server: End, side: Placed['side'];
+  if (l.client_kind === 'client') {
+    const o = book.client(l.client);
+    client = o && o.host !== l.host ? end(o.name, o.group, o.kind, o.host) : end(l.client, '', 'client', l.host);
+    side = 'server';
+  } else {
+    client = end(l.client, l.client_group, l.client_kind as NodeKind, l.host);
+    side = 'client';
+  }
+  if (l.server_kind === 'external') {
+    const o = book.server(l.server, port);
+    if (o && o.host !== l.host) {
+      server = end(o.name, o.group, o.kind, o.host);
+      if (o.containerPort) port = o.containerPort; // a published port: the server sees its container port
+    } else server = end(l.server, '', 'external', l.host);
+  } else server = end(l.server, l.server_group, l.server_kind as NodeKind, l.host);
+  return { id: `${client.id}|${server.id}|${port}|tcp`, client, server, port, side };
+}
+
+export interface BuiltMap {
+  graph: GraphSnapshot;
+  /** For each edge of the map, the agents' edges its numbers were summed from (for series and events). */
+  views: Map<string, EdgeNumbers[]>;
+}
 
 /** Builds the map: ends resolved across hosts; one connection seen by both agents counted once (the client's view first). */
-export function buildGraph(table: EdgeTable, book: AddressBook, at: number): GraphSnapshot {
+export function buildGraph(views: Iterable<EdgeNumbers>, book: AddressBook, at: number): BuiltMap {
   const ends = new Map<string, End & { hosts: Set<string> }>();
   const obs = new Map<string, { ids: [string, string, number]; client: EdgeNumbers[]; server: EdgeNumbers[] }>();
   const keep = (e: End) => {
@@ -208,44 +260,29 @@ export function buildGraph(table: EdgeTable, book: AddressBook, at: number): Gra
     if (e.host) x.hosts.add(e.host);
     return x;
   };
-  for (const n of table.edges.values()) {
-    const l = n.labels;
-    let port = Number(l.server_port) || 0;
-    let client: End, server: End, side: Obs['side'];
-    if (l.client_kind === 'client') {
-      const o = book.client(l.client);
-      client = o && o.host !== l.host ? end(o.name, o.group, o.kind, o.host) : end(l.client, '', 'client', l.host);
-      side = 'server';
-    } else {
-      client = end(l.client, l.client_group, l.client_kind as NodeKind, l.host);
-      side = 'client';
-    }
-    if (l.server_kind === 'external') {
-      const o = book.server(l.server, port);
-      if (o && o.host !== l.host) {
-        server = end(o.name, o.group, o.kind, o.host);
-        if (o.containerPort) port = o.containerPort; // a published port: the server sees its container port
-      } else server = end(l.server, '', 'external', l.host);
-    } else server = end(l.server, l.server_group, l.server_kind as NodeKind, l.host);
-    const c = keep(client), s = keep(server);
-    const id = `${c.id}|${s.id}|${port}|tcp`;
-    let o = obs.get(id);
-    if (!o) { o = { ids: [c.id, s.id, port], client: [], server: [] }; obs.set(id, o); }
-    o[side].push(n);
+  for (const n of views) {
+    const p = place(n, book);
+    keep(p.client); keep(p.server);
+    let o = obs.get(p.id);
+    if (!o) { o = { ids: [p.client.id, p.server.id, p.port], client: [], server: [] }; obs.set(p.id, o); }
+    o[p.side].push(n);
   }
   const edges: GraphEdge[] = [];
+  const used = new Map<string, EdgeNumbers[]>();
   const active = new Map<string, number>();
   for (const [id, o] of obs) {
     const views = o.client.length ? o.client : o.server; // the client knows failures the server never sees
     const e = sumEdge(id, o.ids, views, at);
     edges.push(e);
-    for (const nid of new Set([e.source, e.target])) active.set(nid, (active.get(nid) ?? 0) + e.connections.active);
+    used.set(id, views);
+    active.set(e.source, (active.get(e.source) ?? 0) + e.connections.active);
+    if (e.target !== e.source) active.set(e.target, (active.get(e.target) ?? 0) + e.connections.active);
   }
   const nodes: GraphNode[] = [...ends.values()].map((x) => ({
     id: x.id, kind: x.kind, label: x.label, group: x.group, instances: [], ips: x.ip ? [x.ip] : [],
     firstSeen: at, lastSeen: at, active: active.get(x.id) ?? 0, ...(x.hosts.size ? { hosts: [...x.hosts].sort() } : {}),
   }));
-  return { generatedAt: at, nodes, edges };
+  return { graph: { generatedAt: at, nodes, edges }, views: used };
 }
 
 function sumEdge(id: string, [source, target, port]: [string, string, number], views: EdgeNumbers[], at: number): GraphEdge {
@@ -254,7 +291,7 @@ function sumEdge(id: string, [source, target, port]: [string, string, number], v
   for (const v of views) {
     for (const k of Object.keys(c) as CounterField[]) c[k] += v.c[k];
     for (const r of FAILURE_REASONS) failedBy[r] += v.failedBy[r];
-    for (const w of ['10s', '1m'] as const) for (const k of Object.keys(rates[w]) as (keyof Rates)[]) rates[w][k] = (rates[w][k] ?? 0) + (v.rates[w][k] ?? 0);
+    for (const w of ['10s', '1m'] as const) for (const k of RATE_FIELDS) rates[w][k] = (rates[w][k] ?? 0) + (v.rates[w][k] ?? 0);
     active += v.active;
     rttP95 = Math.max(rttP95, v.rttP95);
     durP95 = Math.max(durP95, v.durP95);
@@ -271,4 +308,3 @@ function sumEdge(id: string, [source, target, port]: [string, string, number], v
   };
 }
 
-export { REPORT };

@@ -1,6 +1,10 @@
 // Every PromQL expression the hub runs, in one place. Each answers for all
-// edges of all agents at once (a handful of requests per refresh, not one per edge).
+// edges of all agents (or of the agents named) at once: a handful of requests
+// per refresh, never one per edge. Answers are made small before they leave
+// Prometheus: one agent's edge scraped and also pushed is one series
+// (`max by`), and an edge's nine labels travel as one joined label `e`.
 import { HUB_DEFAULTS } from '../config/defaults.js';
+import { EDGE_LABELS } from '../export/labels.js';
 
 /** Edge counters and the field of EdgeNumbers each fills. */
 export const COUNTERS = {
@@ -17,13 +21,31 @@ export const COUNTERS = {
 } as const;
 export type CounterField = keyof typeof COUNTERS;
 export const ACTIVE = 'dhrishti_edge_connections_active';
+/** The duration summary's recent p95 (quantile="0.95"). */
+export const DURATION = 'dhrishti_edge_connection_duration_seconds';
+export const RTT_BUCKET = 'dhrishti_edge_rtt_seconds_bucket';
 export const REPORT = 'dhrishti_agent_report_timestamp_seconds';
+/** The counters the live map's rates come from. */
+export const RATED: readonly CounterField[] = ['opened', 'failed', 'sent', 'received'];
 
 /** Agent-level numbers shown in the hub's status. */
 export const AGENT_TOTALS = { lost: 'dhrishti_lost_events_total', folded: 'dhrishti_export_edges_folded', edges: 'dhrishti_export_edges' } as const;
 
+/** The label `e` carries an edge's labels joined by this (never in a name, an address or a port). */
+export const SEP = '\u0001';
+
+/** A PromQL string literal (Go's escapes, which JSON's are a subset of). */
+export const str = (s: string) => JSON.stringify(s);
+
 const alt = (names: string[]) => names.map((n) => n.replace(/^dhrishti_/, '')).join('|');
-const tag = (expr: string, m: string) => `label_replace(${expr}, "__m", "${m}", "", "")`;
+const nameRe = (names: string[]) => `__name__=~"dhrishti_(${alt(names)})"`;
+const join = (expr: string) => `label_join(${expr}, "e", ${str(SEP)}, ${EDGE_LABELS.map((l) => str(l)).join(', ')})`;
+
+/** A matcher for these hosts' series; none when every host is asked for. */
+export function hostMatcher(hosts: readonly string[] | null): string {
+  if (!hosts) return '';
+  return `, host=~${str(hosts.map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))}`;
+}
 
 /**
  * A call between two hosts is reported twice: by the client's agent (client named) and by the server's
@@ -33,50 +55,63 @@ const tag = (expr: string, m: string) => `label_replace(${expr}, "__m", "${m}", 
 const KNOWN_CLIENTS = 'label_replace(label_replace(dhrishti_address_info, "client", "$1", "ip", "(.*)"), "client_kind", "client", "", "")';
 const once = (expr: string) => `(${expr}) unless on (client, client_kind) ${KNOWN_CLIENTS}`;
 
-/** What the live map needs every refresh: connections, failures, bytes, open now; plus agent totals. */
-export const LIVE_COUNTERS: string[] = [COUNTERS.opened, COUNTERS.failed, COUNTERS.sent, COUNTERS.received];
-export const CURRENT = once(`{__name__=~"dhrishti_(${alt([...LIVE_COUNTERS, ACTIVE, ...Object.values(AGENT_TOTALS)])})"}`);
+const EDGE_NAMES = [...Object.values(COUNTERS), ACTIVE, DURATION];
 
-/** Slower-moving figures (closed, retransmits, RTT and duration means), asked on every few refreshes. */
-export const SLOW = once(`{__name__=~"dhrishti_(${alt(Object.values(COUNTERS).filter((m) => !LIVE_COUNTERS.includes(m)))})"}`);
+/** Every figure of every edge of these hosts (all when null): counters, open now, the recent duration p95. */
+export function edges(hosts: readonly string[] | null): string {
+  return `max by (__name__, e, reason, quantile) (${join(once(`{${nameRe(EDGE_NAMES)}${hostMatcher(hosts)}, quantile=~"|0.95"}`))})`;
+}
 
-/** The counters the map's rates come from, selected again a window earlier. */
-export const RATED = once(`{__name__=~"dhrishti_(${alt(LIVE_COUNTERS)})"}`);
-export const RATE_WINDOW_MS = 60_000;
+/** The counters the rates come from (for a map's rates: the same a minute earlier). */
+export function rated(hosts: readonly string[] | null): string {
+  return `max by (__name__, e, reason) (${join(once(`{${nameRe(RATED.map((f) => COUNTERS[f]))}${hostMatcher(hosts)}}`))})`;
+}
 
-/** p95 of RTT since each edge began (cumulative buckets), tagged by __m (duration is exported as a mean only). */
-export const P95 = tag(`histogram_quantile(0.95, ${once('dhrishti_edge_rtt_seconds_bucket')})`, 'rtt');
+/** RTT p95 since each edge began (cumulative buckets). */
+export function rttP95(hosts: readonly string[] | null): string {
+  return `histogram_quantile(0.95, max by (e, le) (${join(once(`${RTT_BUCKET}{le!=""${hostMatcher(hosts)}}`))}))`;
+}
 
-export const INFO = '{__name__=~"dhrishti_(listen|address)_info"}';
+/** When each host last reported: its heartbeat's sample time (seconds). */
+export const REPORTED = `max by (host) (timestamp(${REPORT}))`;
+
+export function info(hosts: readonly string[] | null): string {
+  return `{__name__=~"dhrishti_(listen|address)_info"${hostMatcher(hosts)}}`;
+}
 
 /** Every agent that reported within the lookback, with the time of its last report as the value. */
 export const AGENTS = `last_over_time(${REPORT}[${HUB_DEFAULTS.agentLookback}])`;
 /** Scrape health of those agents (absent for agents that push with remote-write). */
 export const UP = `up and on (job, instance) last_over_time(${REPORT}[${HUB_DEFAULTS.agentLookback}])`;
+/** Agent totals: edges, folded edges, lost events. */
+export const TOTALS = `max by (__name__, host, reason) ({${nameRe(Object.values(AGENT_TOTALS))}})`;
 
 // ---- a range [from, to], evaluated at `to` ----
 
-const rs = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+export const rs = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
 const COUNTER_LIST = Object.entries(COUNTERS) as [CounterField, string][];
+const tagged = (f: string, expr: string) => `label_replace(${expr}, "__m", "${f}", "", "")`;
+const byEdge = (expr: string, by = 'e, reason') => `max by (${by}) (${join(once(expr))})`;
 
 /** Last value of every counter within the range (series that ended early included), and the peak of active. */
 export function rangeLast(rangeMs: number): string {
   return [
-    ...COUNTER_LIST.map(([f, m]) => tag(`last_over_time(${m}[${rs(rangeMs)}])`, f)),
-    tag(`max_over_time(${ACTIVE}[${rs(rangeMs)}])`, 'active'),
+    ...COUNTER_LIST.map(([f, m]) => tagged(f, byEdge(`last_over_time(${m}[${rs(rangeMs)}])`))),
+    tagged('active', byEdge(`max_over_time(${ACTIVE}[${rs(rangeMs)}])`, 'e')),
+    tagged('durP95', byEdge(`max_over_time(${DURATION}{quantile="0.95"}[${rs(rangeMs)}])`, 'e')),
   ].join(' or ');
 }
 
 /** For series that reset within the range (agent restart), Prometheus' own reset-aware increase. */
 export function rangeResets(rangeMs: number): string {
-  return COUNTER_LIST.map(([f, m]) => tag(`increase(${m}[${rs(rangeMs)}]) and (resets(${m}[${rs(rangeMs)}]) > 0)`, f)).join(' or ');
+  return COUNTER_LIST.map(([f, m]) => tagged(f, byEdge(`increase(${m}[${rs(rangeMs)}]) and (resets(${m}[${rs(rangeMs)}]) > 0)`))).join(' or ');
 }
 
 /** The counters' values at the start of the range (instant query at `from`). */
-export const RANGE_START = `{__name__=~"dhrishti_(${alt(Object.values(COUNTERS))})"}`;
+export const RANGE_START = `max by (__name__, e, reason) (${join(once(`{${nameRe(Object.values(COUNTERS))}}`))})`;
 
 export function rangeP95(rangeMs: number): string {
-  return tag(`histogram_quantile(0.95, increase(dhrishti_edge_rtt_seconds_bucket[${rs(rangeMs)}]))`, 'rtt');
+  return `histogram_quantile(0.95, max by (e, le) (${join(once(`increase(${RTT_BUCKET}[${rs(rangeMs)}])`))}))`;
 }
 
 export function rangeAgents(rangeMs: number): string {
@@ -84,5 +119,5 @@ export function rangeAgents(rangeMs: number): string {
 }
 
 export function rangeInfo(rangeMs: number): string {
-  return `last_over_time(${INFO}[${rs(rangeMs)}])`;
+  return `last_over_time({__name__=~"dhrishti_(listen|address)_info"}[${rs(rangeMs)}])`;
 }

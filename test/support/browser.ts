@@ -178,11 +178,19 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     },
     async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
       try {
-        // A string is sent as an arrow function: Playwright evals its source once (inside the CDP call,
-        // which the UI's CSP allows), then polls the function; polling a bare expression evals every
-        // time, which the CSP (no 'unsafe-eval') refuses.
-        const pred = typeof fn === 'string' ? `() => (${fn})` : fn;
-        const handle = await page.waitForFunction(pred, undefined, { timeout: timeoutMs, polling: 100 });
+        if (typeof fn === 'string') {
+          // A string is polled from here with page.evaluate (a CDP call, which the UI's CSP allows). Given to
+          // waitForFunction it is evaluated in the page (refused by the CSP: no 'unsafe-eval'), and wrapped
+          // as `() => (...)` it evaluates to a function, which is truthy: the wait returned at once.
+          const end = Date.now() + timeoutMs;
+          for (;;) {
+            const v = await page.evaluate(fn);
+            if (v) return v as never;
+            if (Date.now() > end) throw new Error(`still false: ${fn.slice(0, 200)}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        const handle = await page.waitForFunction(fn, undefined, { timeout: timeoutMs, polling: 100 });
         return (await handle.jsonValue()) as never;
       } catch (e) {
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''} (${(e as Error).message.split('\n')[0]})`);
