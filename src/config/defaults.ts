@@ -251,6 +251,12 @@ export const HUB_DEFAULTS = {
   staleAfterMs: 60_000,
   /** Agents that reported within this window are listed (down or stale ones too). */
   agentLookback: '1h',
+  /** While refreshes fail, the last good map is still served this long (at least two refreshes), then the API answers 503. */
+  staleMapGraceMs: 5000,
+  /** A refresh asks for about this many edges per query (agents grouped by their edge counts; more agents, more queries, one after another). */
+  edgesPerQuery: 1500,
+  /** An agent's RTT p95s (a quantile over every bucket series) are asked again at most this often. */
+  p95EveryMs: 60_000,
   /** The map's "1m" rates: between an agent's latest report and the one about this much earlier. */
   rateWindowMs: 60_000,
   /** /api/v1/timeseries on the hub: the default step is at least this (agents report every few seconds, not every second). */

@@ -62,12 +62,13 @@ export class FleetExporter {
     const t0 = performance.now();
     const r = this.edges.update((fn) => this.src.graph.forEachEdge(fn, now), now);
     const families: Family[] = [
+      ...r.families,
+      ...this.listen.families(),
+      // Last: a push sent in pieces has all of its numbers in once the heartbeat is (the hub asks for an agent's edges when it moves).
       {
         type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'When this agent last built its metrics (unix seconds): how stale a host is, for the hub', unit: 's',
         series: [{ labels: { host: this.host, version: this.opts.version ?? '' }, value: now / 1000 }],
       },
-      ...r.families,
-      ...this.listen.families(),
     ];
     this.last = { labelled: r.labelled, folded: r.folded };
     this.buildMs += performance.now() - t0;

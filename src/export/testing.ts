@@ -109,7 +109,7 @@ export function fleetSnapshots(hosts: number, edges: FleetEdge[], project = 'fle
   const { graphs, services, serviceIp } = fleetGraphs(hosts, edges, project, time);
   return graphs.map((g, h) => {
     const m = new EdgeMetrics({ host: hostName(h), topEdges: 1_000_000 });
-    return { families: [heartbeat(h, time), ...m.update(g).families, ...infoFamilies(h, edges, project, services, serviceIp)], time, startTime: time };
+    return { families: [...m.update(g).families, ...infoFamilies(h, edges, project, services, serviceIp), heartbeat(h, time)], time, startTime: time };
   });
 }
 
@@ -141,7 +141,7 @@ export class FleetWriter {
         e.histograms!.rttUs.counts[3] += opened; e.histograms!.rttUs.sum += opened * 400;
         e.histograms!.durationMs.counts[2] += opened; e.histograms!.durationMs.sum += opened * 50;
       }
-      const snap: Snapshot = { families: [heartbeat(h, time), ...this.metrics[h].update(this.graphs[h], time).families, ...this.info[h]], time, startTime: time };
+      const snap: Snapshot = { families: [...this.metrics[h].update(this.graphs[h], time).families, ...this.info[h], heartbeat(h, time)], time, startTime: time };
       const err = await writeSnapshot(url, this.encoders[h], snap, { timeoutMs: 60_000 });
       if (err) throw new Error(`remote-write refused: ${err}`);
       n += this.encoders[h].series;

@@ -87,7 +87,7 @@ function byHost(samples: Sample[]): Map<string, Sample[]> {
 /** Agents' states and totals, asked on every refresh and for every past map. */
 async function agentsAt(prom: PromClient, at: number, staleAfterMs: number) {
   const [reports, up, totals] = await Promise.all([prom.instant(Q.AGENTS, at), prom.instant(Q.UP, at), prom.instant(Q.TOTALS, at)]);
-  return { agents: agentStates(reports.data, up.data, totals.data, at, staleAfterMs), results: [reports, up, totals] };
+  return { agents: agentStates(reports.data, up.data, totals.data, at, staleAfterMs), totals: totals.data, results: [reports, up, totals] };
 }
 
 /**
@@ -153,6 +153,19 @@ export async function mapRange(prom: PromClient, from: number, to: number, stale
 
 const failureText = (e: unknown) => (e instanceof PromError ? e.message : `the hub could not read Prometheus' answer: ${(e as Error).message}`);
 
+/** Hosts in order, grouped so that each group's edges (by `size`) stay within `limit`; a host bigger than that is a group alone. */
+export function batchesOf(hosts: readonly string[], size: ReadonlyMap<string, number>, limit: number): string[][] {
+  const batches: string[][] = [];
+  let load = Infinity;
+  for (const h of hosts) {
+    const n = size.get(h) ?? 0;
+    if (load + n > limit) { batches.push([]); load = 0; }
+    batches[batches.length - 1].push(h);
+    load += n;
+  }
+  return batches;
+}
+
 /** What the hub keeps of one agent between refreshes. */
 interface HostCache {
   /** Sample time (ms) of the report its edges are from. */
@@ -161,6 +174,9 @@ interface HostCache {
   info: Sample[];
   /** Its recent reports' rated counters, oldest first, for rates. */
   reports: Report[];
+  /** RTT p95 per edge, and when it was asked for. */
+  p95: Map<string, number>;
+  p95At: number;
 }
 
 /** The report to take "1m" rates against: the newest at least a minute older than `now`, else the oldest kept. */
@@ -189,6 +205,8 @@ export class HubSource {
   private readonly staleAfterMs: number;
   private current: HubMap | null = null;
   private readonly hosts = new Map<string, HostCache>();
+  /** Agents fetched by a refresh that has not finished (or failed part way): kept for the next one. */
+  private readonly staged = new Map<string, HostCache>();
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
@@ -254,46 +272,66 @@ export class HubSource {
     const t0 = performance.now();
     const [reported, a] = await Promise.all([this.prom.instant(Q.REPORTED, now), agentsAt(this.prom, now, this.staleAfterMs)]);
     const times = new Map(reported.data.filter((s) => s.metric.host).map((s) => [s.metric.host, Math.round(s.value * 1000)]));
-    const changed = [...times].filter(([h, t]) => (this.hosts.get(h)?.reported ?? -1) < t).map(([h]) => h);
-    const fresh = changed.filter((h) => !this.hosts.has(h));
-    const hosts = new Map<string, HostCache>();
-    for (const [h, c] of this.hosts) if (times.has(h)) hosts.set(h, c); // an agent silent past Prometheus' lookback is gone, as its series are
+    const known = (h: string) => this.staged.get(h) ?? this.hosts.get(h);
+    const changed = [...times].filter(([h, t]) => (known(h)?.reported ?? -1) < t).map(([h]) => h);
     const results: (Result<unknown> | null)[] = [reported, ...a.results];
-    if (changed.length) {
-      const sel = changed.length === times.size ? null : changed;
-      const seedAt = now - HUB_DEFAULTS.rateWindowMs;
-      // Agents new to this hub: their counters a minute earlier, so the first map has rates too.
-      const fsel = fresh.length === times.size ? null : fresh;
-      const [edges, p95, info, seed, seedTimes] = await Promise.all([
-        this.prom.instant(Q.edges(sel), now), this.prom.instant(Q.rttP95(sel), now), this.prom.instant(Q.info(sel), now),
-        fresh.length ? this.prom.instant(Q.rated(fsel), seedAt) : null, fresh.length ? this.prom.instant(Q.REPORTED, seedAt) : null,
-      ]);
-      results.push(edges, p95, info, seed, seedTimes);
-      const edgesOf = byHost(edges.data), p95Of = byHost(p95.data), infoOf = byHost(info.data), seedOf = byHost(seed?.data ?? []);
-      const seedTime = new Map((seedTimes?.data ?? []).map((s) => [s.metric.host, Math.round(s.value * 1000)]));
-      for (const h of changed) {
-        const t = times.get(h)!;
-        const table = new EdgeTable();
-        table.addEdges(edgesOf.get(h) ?? []);
-        table.addRttP95(p95Of.get(h) ?? []);
-        const report = reportOf(t, table.edges.values());
-        const st = seedTime.get(h);
-        const earlier = this.hosts.get(h)?.reports ?? (st !== undefined && st < t ? [reportFrom(st, seedOf.get(h) ?? [])] : []);
-        const recent = ratesBetween(report, earlier[earlier.length - 1]);
-        const minute = ratesBetween(report, minuteBefore(earlier, t));
-        for (const e of table.edges.values()) {
-          e.rates = { '10s': recent.get(e.key) ?? e.rates['10s'], '1m': minute.get(e.key) ?? e.rates['1m'] };
-        }
-        hosts.set(h, { reported: t, edges: [...table.edges.values()], info: infoOf.get(h) ?? [], reports: trim([...earlier, report], t) });
-      }
-    }
+    // In pieces of about edgesPerQuery edges (an agent's count is in its totals): each answer stays small enough
+    // to come within the query timeout, and what came in is kept (staged) should a later piece fail.
+    const size = new Map<string, number>();
+    for (const s of a.totals) if (s.metric.__name__ === Q.AGENT_TOTALS.edges) size.set(s.metric.host, s.value);
+    for (const batch of batchesOf(changed, size, HUB_DEFAULTS.edgesPerQuery)) results.push(...await this.fetchHosts(batch, batch.length === times.size ? null : batch, times, now));
     const queryMs = performance.now() - t0;
+    const hosts = new Map<string, HostCache>();
+    // An agent silent past Prometheus' lookback is gone, as its series are.
+    for (const h of times.keys()) { const c = known(h); if (c) hosts.set(h, c); }
+    this.staged.clear();
     const all: EdgeNumbers[] = [];
     const info: Sample[] = [];
     for (const c of hosts.values()) { for (const e of c.edges) all.push(e); for (const s of c.info) info.push(s); }
     const built = buildGraph(all, new AddressBook(info), now);
     this.hubStatus.hostsAsked = changed.length;
     return { ...built, hosts, agents: a.agents, warnings: warningsOf(results), ms: performance.now() - t0, queryMs };
+  }
+
+  /** These agents' edges, RTT p95 and addresses at `now`, staged with their rates; agents new to this hub get their counters a minute earlier too. */
+  private async fetchHosts(batch: string[], sel: string[] | null, times: Map<string, number>, now: number): Promise<Result<unknown>[]> {
+    const fresh = batch.filter((h) => !this.staged.has(h) && !this.hosts.has(h));
+    const fsel = sel === null && fresh.length === batch.length ? null : fresh;
+    const seedAt = now - HUB_DEFAULTS.rateWindowMs;
+    // RTT p95 (histogram_quantile over every bucket series) moves slowly: asked again for an agent once a minute.
+    const p95Due = batch.filter((h) => now - ((this.staged.get(h) ?? this.hosts.get(h))?.p95At ?? 0) >= HUB_DEFAULTS.p95EveryMs);
+    const psel = p95Due.length === batch.length ? sel : p95Due;
+    const [edges, p95, info, seed, seedTimes] = await Promise.all([
+      this.prom.instant(Q.edges(sel), now), p95Due.length ? this.prom.instant(Q.rttP95(psel), now) : null, this.prom.instant(Q.info(sel), now),
+      fresh.length ? this.prom.instant(Q.rated(fsel), seedAt) : null, fresh.length ? this.prom.instant(Q.REPORTED, seedAt) : null,
+    ]);
+    const edgesOf = byHost(edges.data), p95Of = byHost(p95?.data ?? []), infoOf = byHost(info.data), seedOf = byHost(seed?.data ?? []);
+    const seedTime = new Map((seedTimes?.data ?? []).map((s) => [s.metric.host, Math.round(s.value * 1000)]));
+    for (const h of batch) {
+      const t = times.get(h)!;
+      const before = this.staged.get(h) ?? this.hosts.get(h);
+      const table = new EdgeTable();
+      table.addEdges(edgesOf.get(h) ?? []);
+      const due = p95Due.includes(h);
+      // An edge new since the last p95 answer has none yet: the agent's p95s are asked on its next report.
+      let unknown = false;
+      if (due) table.addRttP95(p95Of.get(h) ?? []);
+      else for (const e of table.edges.values()) { const v = before!.p95.get(e.key); if (v === undefined) unknown = true; else e.rttP95 = v; }
+      const report = reportOf(t, table.edges.values());
+      const st = seedTime.get(h);
+      const earlier = before?.reports ?? (st !== undefined && st < t ? [reportFrom(st, seedOf.get(h) ?? [])] : []);
+      const recent = ratesBetween(report, earlier[earlier.length - 1]);
+      const minute = ratesBetween(report, minuteBefore(earlier, t));
+      for (const e of table.edges.values()) {
+        e.rates = { '10s': recent.get(e.key) ?? e.rates['10s'], '1m': minute.get(e.key) ?? e.rates['1m'] };
+      }
+      const edges = [...table.edges.values()];
+      this.staged.set(h, {
+        reported: t, edges, info: infoOf.get(h) ?? [], reports: trim([...earlier, report], t),
+        p95: due ? new Map(edges.map((e) => [e.key, e.rttP95])) : before!.p95, p95At: due ? now : unknown ? 0 : before!.p95At,
+      });
+    }
+    return [edges, info, ...(p95 ? [p95] : []), ...(seed ? [seed] : []), ...(seedTimes ? [seedTimes] : [])];
   }
 
   /** Makes a refresh's map the live one: versions for what changed, tombstones for what went. */
@@ -315,12 +353,22 @@ export class HubSource {
     this.json = null;
   }
 
-  /** The live map, or 503 when the last refresh failed (never an empty map that only looks true). */
+  /**
+   * The live map; while refreshes fail, the last good one for a short grace (its age in the telemetry and
+   * its generatedAt), then 503: never an empty map, nor an old one for long, that only looks true.
+   */
   private live(): HubMap {
-    if (this.hubStatus.state !== 'ok' || !this.current) {
+    if (!this.servable()) {
       throw new Unavailable(this.hubStatus.state === 'starting' ? 'the hub has not heard from Prometheus yet' : `${this.hubStatus.message ?? 'Prometheus failed'}${this.hubStatus.lastSuccess ? `; last good map at ${new Date(this.hubStatus.lastSuccess).toISOString()}` : ''}`);
     }
-    return this.current;
+    return this.current!;
+  }
+
+  private servable(): boolean {
+    if (!this.current) return false;
+    if (this.hubStatus.state === 'ok') return true;
+    const grace = Math.max(HUB_DEFAULTS.staleMapGraceMs, 2 * this.refreshMs);
+    return this.hubStatus.lastSuccess !== null && Date.now() - this.hubStatus.lastSuccess <= grace;
   }
 
   /** The live map's views of an edge (undefined when the live map has no such edge). */
@@ -380,7 +428,7 @@ export class HubSource {
   private changesSince(since: number, f: GraphFilter): { delta: GraphDelta; version: number } {
     const now = Date.now();
     const empty: GraphDelta = { generatedAt: now, nodes: [], edges: [], removedNodes: [], removedEdges: [] };
-    if (this.hubStatus.state !== 'ok' || !this.current || since >= this.version) return { delta: empty, version: Math.max(since, this.version) };
+    if (!this.current || !this.servable() || since >= this.version) return { delta: empty, version: Math.max(since, this.version) };
     const g = filterGraph(this.current.graph, f);
     const newer = (m: Map<string, Versioned>, id: string) => (m.get(id)?.v ?? Infinity) > since;
     const removed = this.tombstones.filter((t) => t.v > since);
