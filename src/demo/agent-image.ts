@@ -37,10 +37,13 @@ export async function buildAgentImage(tag: string, docker: (args: string[]) => P
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-agent-image-'));
   try {
     await run('tar', ['-C', stage, '-xf', await nodeRootfsTar()]);
-    for (const lib of await librariesOf(NATIVE_ADDON_PATH)) {
-      const dest = path.join(stage, lib);
-      if (!fs.existsSync(dest)) { fs.mkdirSync(path.dirname(dest), { recursive: true }); fs.copyFileSync(lib, dest); }
-    }
+    const addLibraries = async (binary: string) => {
+      for (const lib of await librariesOf(binary)) {
+        const dest = path.join(stage, lib);
+        if (!fs.existsSync(dest)) { fs.mkdirSync(path.dirname(dest), { recursive: true }); fs.copyFileSync(lib, dest); }
+      }
+    };
+    await addLibraries(NATIVE_ADDON_PATH);
     const app = path.join(stage, APP);
     const copy = (rel: string) => fs.cpSync(path.join(REPO_ROOT, rel), path.join(app, rel), { recursive: true, dereference: true });
     for (const rel of ['package.json', 'dist/src', path.relative(REPO_ROOT, BPF_OBJECT_PATH), path.relative(REPO_ROOT, NATIVE_ADDON_PATH), 'src/ui/dist']) copy(rel);
@@ -52,6 +55,8 @@ export async function buildAgentImage(tag: string, docker: (args: string[]) => P
         // nested node_modules are listed on their own; a native module's C sources are not needed at run time
         filter: (src) => src === dir || !/^[/\\](node_modules|deps)$|[/\\]node_modules$/.test(src.slice(dir.length)),
       });
+      // A dependency's native binding (snappy's) needs its shared libraries too (librt, libgcc_s), which node's rootfs may lack.
+      for (const f of fs.readdirSync(dir)) if (f.endsWith('.node')) await addLibraries(path.join(dir, f));
     }
     const tar = path.join(stage, '..', `${path.basename(stage)}.tar`);
     await run('tar', ['-C', stage, '-cf', tar, '.']);
