@@ -178,10 +178,11 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     },
     async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
       try {
-        // A string is sent as an arrow function: Playwright evals its source once (inside the CDP call,
-        // which the UI's CSP allows), then polls the function; polling a bare expression evals every
-        // time, which the CSP (no 'unsafe-eval') refuses.
-        const pred = typeof fn === 'string' ? `() => (${fn})` : fn;
+        // A string becomes a function here, in node: Playwright sends a function's source once (inside
+        // the CDP call, which the UI's CSP allows) and polls it; a string it would eval on every poll,
+        // which the CSP (no 'unsafe-eval') refuses. (A string holding an arrow function would not do:
+        // Playwright evaluates it to the function itself, which is truthy, and stops at once.)
+        const pred = typeof fn === 'string' ? (new Function(`return (${fn});`) as () => unknown) : fn;
         const handle = await page.waitForFunction(pred, undefined, { timeout: timeoutMs, polling: 100 });
         return (await handle.jsonValue()) as never;
       } catch (e) {
