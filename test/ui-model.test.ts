@@ -99,6 +99,38 @@ describe('GraphModel', () => {
     assert.deepEqual(m.expireRetransmitMarks(70_000), [apiDb.id]);
     assert.equal(m.healthOf(apiDb.id), 'ok');
   });
+
+  it('reads replayed retransmits as each bucket\'s own count, and starts afresh back live', () => {
+    const m = new GraphModel(60_000, 3);
+    const frame = (t: number, retransmits: number) =>
+      m.applySnapshot({ generatedAt: t, nodes: [api, db], edges: [{ ...apiDb, retransmits }] }, 5000 + t, 'interval');
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [{ ...apiDb, retransmits: 40 }] }, 1000); // live: a total
+    // replay: 5 in the first bucket, 5 in the next (a running-total reading would see no growth), then 0, then 1
+    frame(10_000, 5);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'a bucket with 5 retransmits');
+    frame(20_000, 5);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'the same count in the next bucket is 5 more, not none');
+    frame(30_000, 0);
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'a quiet bucket');
+    frame(40_000, 1);
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'one retransmit is below the threshold');
+    frame(50_000, 4);
+    assert.deepEqual(m.expireRetransmitMarks(10_000_000), [], 'a replayed moment does not age with the clock');
+    assert.equal(m.healthOf(apiDb.id), 'warn');
+    // back live: the total (40) is only a baseline again, not a jump from the bucket's 4
+    m.applySnapshot({ generatedAt: 9, nodes: [api, db], edges: [{ ...apiDb, retransmits: 41 }] }, 20_000, 'running');
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'live again: no amber from comparing a total with a bucket');
+    m.applyDelta({ generatedAt: 10, nodes: [], edges: [{ ...apiDb, retransmits: 45 }], removedNodes: [], removedEdges: [] }, 21_000);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'live growth is judged as before');
+  });
+
+  it('clears the marks when the counting changes without a new graph', () => {
+    const m = new GraphModel(60_000, 3);
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [{ ...apiDb, retransmits: 9 }] }, 1000, 'interval');
+    assert.equal(m.healthOf(apiDb.id), 'warn');
+    assert.deepEqual(m.useCounting('running'), [apiDb.id]);
+    assert.equal(m.healthOf(apiDb.id), 'ok');
+  });
 });
 
 describe('edge looks', () => {
