@@ -7,6 +7,7 @@ import type { GraphEdge, GraphNode } from '../src/graph/types.js';
 import { GraphModel } from '../src/ui/src/model/graphModel.js';
 import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../src/ui/src/model/derive.js';
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
+import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
 
 const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
 
@@ -205,5 +206,106 @@ describe('filters', () => {
     assert.deepEqual(vis({ search: ':5432' }).edges, [apiDb.id]);
     assert.deepEqual(vis({ search: '203.0.113' }).nodes, [ext.id, api.id].sort());
     assert.deepEqual(vis({ search: 'no such thing' }).nodes, []);
+  });
+});
+
+describe('GroupedGraph (folded projects)', () => {
+  const web = node('svc:shop/web', 'service', 'shop');
+  const pay = node('svc:pay/gw', 'service', 'pay');
+  const webApi = edge(web.id, api.id, 8080, { rates: { '10s': { ...zero, connections: 2 }, '1m': { ...zero } } });
+  const apiPay = edge(api.id, pay.id, 443, { rates: { '10s': { ...zero, connections: 3 }, '1m': { ...zero } } });
+  const webPay = edge(web.id, pay.id, 443, { rates: { '10s': { ...zero, connections: 4 }, '1m': { ...zero } } });
+  const snapshot = { generatedAt: 1, nodes: [api, db, web, pay, ext], edges: [apiDb, webApi, apiPay, webPay, apiExt] };
+  const shop = foldedId('shop');
+  const sorted = (xs: string[]) => [...xs].sort();
+
+  it('draws the model as it is while nothing is folded', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    const c = g.apply(m.applySnapshot(snapshot));
+    assert.deepEqual(sorted(c.addedNodes), sorted(snapshot.nodes.map((n) => n.id)));
+    assert.deepEqual(sorted(c.addedEdges), sorted(snapshot.edges.map((e) => e.id)));
+    assert.equal(g.drawnEdgeOf(apiDb.id), apiDb.id);
+  });
+
+  it('folds a big map\'s projects at first sight: one node each, inner edges hidden, edges out merged', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    m.applySnapshot(snapshot);
+    assert.equal(g.foldIfBig({ aboveNodes: 100, aboveEdges: 100, minMembers: 2 }), false, 'small: nothing folded');
+    assert.equal(g.foldIfBig({ aboveNodes: 3, aboveEdges: 100, minMembers: 2 }), true);
+    assert.deepEqual(g.foldedGroups(), ['shop'], 'pay has one node only');
+    const all = { initial: true, addedNodes: [...m.nodes.keys()], changedNodes: [], removedNodes: [], addedEdges: [...m.edges.keys()], changedEdges: [], removedEdges: [] };
+    const c = g.apply(all);
+    assert.deepEqual(sorted(c.addedNodes), sorted([shop, pay.id, ext.id]));
+    const toPay = `link::${shop}|${pay.id}`, toExt = `link::${shop}|${ext.id}`;
+    assert.deepEqual(sorted(c.addedEdges), sorted([toPay, toExt]));
+    assert.equal(g.drawnEdgeOf(apiDb.id), null, 'inside the folded project');
+    assert.equal(g.drawnNodeOf(api.id), shop);
+    const merged = g.edge(toPay)!;
+    assert.deepEqual(sorted(merged.members!), sorted([apiPay.id, webPay.id]));
+    assert.equal(merged.edge.rates['10s'].connections, 7, 'rates summed');
+    assert.equal(merged.edge.port, 443, 'the shared port');
+    assert.deepEqual(g.folds(shop), { id: shop, group: 'shop', members: 3, inner: 2 });
+    const vis = g.visible(computeVisible(m.nodes, m.edges, { ...NO_FILTERS, search: 'web' }, () => 'ok'));
+    assert.ok(vis.nodes.has(shop) && vis.edges.has(toPay) && !vis.edges.has(toExt), 'a match inside shows its folded project');
+  });
+
+  it('unfolds and folds again, reporting exactly the drawn elements that go and come', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    const f = g.fold('shop');
+    assert.deepEqual(sorted(f.removedNodes), sorted([api.id, db.id, web.id]));
+    assert.deepEqual(sorted(f.removedEdges), sorted([apiDb.id, webApi.id, apiPay.id, webPay.id, apiExt.id]));
+    assert.deepEqual(f.addedNodes, [shop]);
+    assert.deepEqual(sorted(f.addedEdges), sorted([`link::${shop}|${pay.id}`, `link::${shop}|${ext.id}`]));
+    assert.equal(g.fold('shop').addedNodes.length, 0, 'folding twice does nothing');
+    const u = g.unfold('shop');
+    assert.deepEqual(u.removedNodes, [shop]);
+    assert.deepEqual(sorted(u.addedNodes), sorted([api.id, db.id, web.id]));
+    assert.deepEqual(sorted(u.addedEdges), sorted(snapshot.edges.map((e) => e.id)));
+    assert.deepEqual(sorted(u.removedEdges), sorted([`link::${shop}|${pay.id}`, `link::${shop}|${ext.id}`]));
+  });
+
+  it('keeps merged edges up to date from deltas: changed, worst health, gone with their last member', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    g.fold('shop');
+    const toPay = `link::${shop}|${pay.id}`;
+    const failing = { ...apiPay, rates: { '10s': { ...zero, connections: 1, failures: 2 }, '1m': { ...zero, failures: 1 } } };
+    let c = g.apply(m.applyDelta({ generatedAt: 2, nodes: [], edges: [failing], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.changedEdges, [toPay]);
+    assert.equal(g.healthOf(toPay), 'failing', 'as bad as its worst member');
+    assert.equal(g.edge(toPay)!.edge.rates['10s'].connections, 5);
+    c = g.apply(m.applyDelta({ generatedAt: 3, nodes: [], edges: [{ ...apiDb, rates: { '10s': { ...zero, failures: 1 }, '1m': { ...zero } } }], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual([...c.changedEdges, ...c.addedEdges, ...c.removedEdges], [], 'an inner edge draws nothing');
+    assert.equal(g.innerHealth('shop'), 'failing', 'but the folded node knows it fails inside');
+    c = g.apply(m.applyDelta({ generatedAt: 4, nodes: [], edges: [], removedNodes: [], removedEdges: [apiPay.id] }));
+    assert.deepEqual(c.changedEdges, [toPay]);
+    c = g.apply(m.applyDelta({ generatedAt: 5, nodes: [], edges: [], removedNodes: [], removedEdges: [webPay.id] }));
+    assert.deepEqual(c.removedEdges, [toPay]);
+    assert.equal(g.edge(toPay), null);
+  });
+
+  it('puts a new node of a folded project inside it, also when its edge came first', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    g.fold('shop');
+    const late = node('svc:shop/late', 'service', 'shop');
+    const latePay = edge(late.id, pay.id, 443);
+    let c = g.apply(m.applyDelta({ generatedAt: 2, nodes: [], edges: [latePay], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.addedEdges, [latePay.id], 'drawn as itself while its source is unknown');
+    c = g.apply(m.applyDelta({ generatedAt: 3, nodes: [late], edges: [], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.changedNodes, [shop]);
+    assert.deepEqual(c.addedNodes, []);
+    assert.deepEqual(c.removedEdges, [latePay.id]);
+    assert.deepEqual(c.changedEdges, [`link::${shop}|${pay.id}`]);
+    assert.equal(g.folds(shop)!.members, 4);
+    c = g.apply(m.applyDelta({ generatedAt: 4, nodes: [], edges: [], removedNodes: [api.id, db.id, web.id, late.id], removedEdges: [] }));
+    assert.deepEqual(c.removedNodes, [shop], 'an empty folded project goes');
+    assert.deepEqual(c.removedEdges.sort(), [`link::${shop}|${ext.id}`, `link::${shop}|${pay.id}`].sort());
   });
 });
