@@ -3,12 +3,31 @@
 // that stand for several model edges are merged into one. Kept up to date from each model
 // Change, reporting the drawn ids it added, changed or removed, so the drawing touches only
 // those. Pure logic (no DOM), unit-tested in test/ui-model.test.ts.
-import type { GraphEdge, Rates } from '../../../graph/types.js';
+import type { GraphEdge, GraphNode, Rates } from '../../../graph/types.js';
 import { edgeHealth, type Health } from './derive.js';
 import type { Visible } from './filters.js';
 import { emptyChange, type Change, type GraphModel } from './graphModel.js';
 
 const FOLD_PREFIX = 'fold::';
+
+/**
+ * What a node folds into: its project, or for the nodes outside any project, one fold for all
+ * external servers and one for all remote clients (a big map has hundreds of them).
+ */
+export const OUTSIDE: Record<'external' | 'client', { key: string; title: string }> = {
+  external: { key: '*external', title: 'external servers' },
+  client: { key: '*clients', title: 'remote clients' },
+};
+
+export function foldKey(n: GraphNode): string | null {
+  if (n.group) return n.group;
+  return n.kind === 'external' || n.kind === 'client' ? OUTSIDE[n.kind].key : null;
+}
+
+/** A fold's name as shown: a project's name, or "external servers" / "remote clients". */
+export function foldTitle(key: string): string {
+  return Object.values(OUTSIDE).find((o) => o.key === key)?.title ?? key;
+}
 const LINK_PREFIX = 'link::';
 
 /** The drawn id of a folded project. */
@@ -61,7 +80,8 @@ export class GroupedGraph {
   foldIfBig(p: FoldPolicy): boolean {
     if (this.model.nodes.size <= p.aboveNodes && this.model.edges.size <= p.aboveEdges) return false;
     for (const n of this.model.nodes.values()) {
-      if (n.group && !this.folded.has(n.group) && this.membersOf(n.group, true).size >= p.minMembers) this.folded.add(n.group);
+      const k = foldKey(n);
+      if (k && !this.folded.has(k) && this.membersOf(k, true).size >= p.minMembers) this.folded.add(k);
     }
     return true;
   }
@@ -71,7 +91,8 @@ export class GroupedGraph {
 
   /** The drawn node standing for a model node (itself, or its folded project). */
   drawnNodeOf(nodeId: string): string {
-    const g = this.model.nodes.get(nodeId)?.group ?? this.nodeGroup.get(nodeId) ?? null;
+    const n = this.model.nodes.get(nodeId);
+    const g = n ? foldKey(n) : this.nodeGroup.get(nodeId) ?? null;
     return g && this.folded.has(g) ? foldedId(g) : nodeId;
   }
 
@@ -102,11 +123,11 @@ export class GroupedGraph {
     return worst;
   }
 
-  /** Members of a project (model node ids). */
+  /** Members of a fold (model node ids). */
   membersOf(group: string, fresh = false): ReadonlySet<string> {
     if (fresh) {
       const s = new Set<string>();
-      for (const n of this.model.nodes.values()) if (n.group === group) s.add(n.id);
+      for (const n of this.model.nodes.values()) if (foldKey(n) === group) s.add(n.id);
       return s;
     }
     return this.groupMembers.get(group) ?? new Set();
@@ -160,28 +181,29 @@ export class GroupedGraph {
     for (const id of [...c.addedNodes, ...c.changedNodes]) {
       const n = this.model.nodes.get(id);
       if (!n) continue;
+      const key = foldKey(n);
       const known = this.nodeGroup.has(id);
       const prev = this.nodeGroup.get(id) ?? null;
       const wasFolded = known && prev !== null && this.folded.has(prev);
-      if (known && prev !== n.group && prev) {
+      if (known && prev !== key && prev) {
         this.groupMembers.get(prev)?.delete(id);
         if (wasFolded) touchedGroups.add(prev);
       }
-      this.nodeGroup.set(id, n.group);
-      if (n.group) {
-        let set = this.groupMembers.get(n.group);
-        if (!set) this.groupMembers.set(n.group, (set = new Set()));
+      this.nodeGroup.set(id, key);
+      if (key) {
+        let set = this.groupMembers.get(key);
+        if (!set) this.groupMembers.set(key, (set = new Set()));
         set.add(id);
       }
-      const nowFolded = n.group !== null && this.folded.has(n.group);
+      const nowFolded = key !== null && this.folded.has(key);
       if (nowFolded) {
-        touchedGroups.add(n.group!);
+        touchedGroups.add(key!);
         if (known && !wasFolded) out.removedNodes.push(id);
       } else {
         (known && !wasFolded ? out.changedNodes : out.addedNodes).push(id);
       }
       // its edges may now end at another drawn node (also when they came before the node did)
-      if (known ? wasFolded !== nowFolded || prev !== n.group : nowFolded) for (const e of this.model.adjacency.get(id) ?? []) rehome.add(e);
+      if (known ? wasFolded !== nowFolded || prev !== key : nowFolded) for (const e of this.model.adjacency.get(id) ?? []) rehome.add(e);
     }
     this.syncGroups(touchedGroups, out);
     for (const id of [...c.addedEdges, ...c.changedEdges, ...rehome]) this.attach(id, out, dirty, changedEdges);
@@ -189,7 +211,7 @@ export class GroupedGraph {
     return dedupe(out);
   }
 
-  /** Folds a project into one node. */
+  /** Folds a project (or the external servers, or the remote clients: see OUTSIDE) into one node. */
   fold(group: string): Change {
     const out = emptyChange(false);
     if (this.folded.has(group) || !this.groupMembers.get(group)?.size) return out;
