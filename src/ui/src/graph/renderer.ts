@@ -171,33 +171,37 @@ export class MapRenderer {
     this.draw(drawn, change.initial || this.cy.nodes().length === 0);
   }
 
-  /** Folds a project into one node (placed where its nodes were). */
+  /** Folds a project into one node (placed at the middle of its nodes). */
   fold(group: string): void {
     if (this.grouped.isFolded(group)) return;
     const members = this.drawnMembers(group);
-    const centre = members.nonempty() ? centreOf(members.boundingBox({})) : null;
     this.rememberAll(members);
+    const centre = members.nonempty() ? centreOfPoints(members.map((n) => ({ ...(n as cytoscape.NodeSingular).position() }))) : null;
     const change = this.grouped.fold(group);
     this.draw(change, false, centre ? new Map([[foldedId(group), centre]]) : undefined);
     this.opts.onFolded?.(this.grouped.foldedGroups());
     this.memory.saveSoon();
   }
 
-  /** Unfolds a project: its nodes come back where they were (moved along with the folded box), or are laid out there. */
+  /**
+   * Unfolds a project: its nodes come back where they were (moved along with the folded box if it
+   * was dragged, the rest then moving out of their way), or are laid out there in the worker.
+   */
   unfold(group: string, frame = true): void {
     if (!this.grouped.isFolded(group)) return;
     const box = this.cy.getElementById(foldedId(group));
     const at = box.nonempty() ? { ...(box as cytoscape.NodeSingular).position() } : null;
     const was = box.nonempty() ? box.boundingBox({}) : null;
     const members = [...this.grouped.membersOf(group)];
-    const change = this.grouped.unfold(group);
-    // where the members were relative to the folded box's place when they folded
     const known = members.map((id) => this.memory.recall(id));
     const all = known.every(Boolean) && members.length > 0;
+    const change = this.grouped.unfold(group);
     const places = new Map<string, Point>();
+    let moved = true;
     if (all && at) {
       const c = centreOfPoints(known as Point[]);
-      members.forEach((id, i) => places.set(id, { x: known[i]!.x - c.x + at.x, y: known[i]!.y - c.y + at.y }));
+      moved = Math.abs(c.x - at.x) > 0.5 || Math.abs(c.y - at.y) > 0.5;
+      members.forEach((id, i) => places.set(id, moved ? { x: known[i]!.x - c.x + at.x, y: known[i]!.y - c.y + at.y } : known[i]!));
     } else if (at) {
       // a ring around the box's place until the worker's layout of the project arrives
       members.forEach((id, i) => {
@@ -208,11 +212,8 @@ export class MapRenderer {
     this.draw(change, false, places);
     this.opts.onFolded?.(this.grouped.foldedGroups());
     const inside = this.drawnMembers(group);
-    if (!all && inside.nonempty() && at) {
-      void this.layoutProject(group, at, frame, was);
-    } else {
-      this.afterUnfold(group, frame, was);
-    }
+    if (!all && inside.nonempty() && at) void this.layoutProject(group, at, frame, was);
+    else this.afterUnfold(group, frame, moved ? was : null);
   }
 
   /** Folds every project (and the external servers and remote clients), or unfolds them all. */
@@ -221,17 +222,24 @@ export class MapRenderer {
       const keys = new Set<string>();
       for (const n of this.model.nodes.values()) { const k = foldKey(n); if (k) keys.add(k); }
       for (const k of keys) if (this.grouped.membersOf(k).size >= 2) this.fold(k);
-    } else {
-      // everything at once is a new map: one layout of the whole, not one unfold after another
-      const change = emptyChange(false);
-      for (const g of this.grouped.foldedGroups()) {
-        const c = this.grouped.unfold(g);
-        for (const k of Object.keys(change) as (keyof Change)[]) if (k !== 'initial') (change[k] as string[]).push(...c[k]);
-      }
-      this.opts.onFolded?.(this.grouped.foldedGroups());
-      this.draw(change, false, undefined, true);
-      this.layoutAll();
+      return;
     }
+    const groups = this.grouped.foldedGroups();
+    if (groups.every((g) => [...this.grouped.membersOf(g)].every((id) => this.memory.recall(id)))) {
+      // every node has had a place: back to it
+      for (const g of groups) this.unfold(g, false);
+      this.fit(true);
+      return;
+    }
+    // a map never seen unfolded: one layout of the whole, not one unfold after another
+    const change = emptyChange(false);
+    for (const g of groups) {
+      const c = this.grouped.unfold(g);
+      for (const k of Object.keys(change) as (keyof Change)[]) if (k !== 'initial') (change[k] as string[]).push(...c[k]);
+    }
+    this.opts.onFolded?.(this.grouped.foldedGroups());
+    this.draw(change, false, undefined, true);
+    this.layoutAll();
   }
 
   setFilters(f: Filters, fit: boolean): void {
@@ -615,14 +623,15 @@ export class MapRenderer {
     this.afterUnfold(group, frame, was);
   }
 
-  /** After an unfold: the rest moves out of the project's way, and the view frames it. */
+  /** After an unfold: the rest moves out of the project's way (unless it came back where it was: `was` null), and the view frames it. */
   private afterUnfold(group: string, frame: boolean, was: Rect | null): void {
     const inside = this.drawnMembers(group);
     if (inside.empty()) return;
     // a project has a box around its nodes; the external servers and remote clients have none
     const parent = this.cy.getElementById(groupParentId(group));
     const all = inside.union(parent);
-    makeRoom(this.cy, all.boundingBox({ includeLabels: true }), was, new Set(all.map((n) => n.id())));
+    // back exactly where it was (was === null): the room is still there
+    if (was) makeRoom(this.cy, all.boundingBox({ includeLabels: true }), was, new Set(all.map((n) => n.id())));
     this.rememberAll(this.cy.nodes());
     this.memory.saveSoon();
     this.flow.invalidate();
@@ -758,10 +767,6 @@ function makeCy(container: HTMLElement, style: cytoscape.StylesheetJson, want: R
     }
   }
   return { cy: cytoscape(base), name: 'canvas' };
-}
-
-function centreOf(bb: { x1: number; y1: number; x2: number; y2: number }): Point {
-  return { x: (bb.x1 + bb.x2) / 2, y: (bb.y1 + bb.y2) / 2 };
 }
 
 function centreOfPoints(ps: Point[]): Point {
