@@ -28,6 +28,7 @@ interface Options {
   token?: string;
   screenshots?: string;
   webgl: boolean;
+  uiDir: string;
 }
 
 const UI_DIR = path.join(REPO_ROOT, 'src', 'ui', 'dist');
@@ -47,7 +48,7 @@ function percentile(xs: number[], p: number): number {
 }
 
 async function serve(o: Options): Promise<void> {
-  const server = await startUiServer({ uiDir: UI_DIR, scenario: o.scenario, nodes: o.nodes, edges: o.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs, port: o.port, token: o.token });
+  const server = await startUiServer({ uiDir: o.uiDir, scenario: o.scenario, nodes: o.nodes, edges: o.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs, port: o.port, token: o.token });
   console.log(`synthetic Dhrishti API + UI on ${server.url}${o.token ? `?token=${o.token}` : ''} (${server.graph.nodes.size} nodes, ${server.graph.edges.size} edges; Ctrl-C stops)`);
   const stop = async () => { await server.close(); process.exit(0); };
   process.on('SIGINT', stop);
@@ -166,7 +167,7 @@ function standardCases(o: Options): Case[] {
 const LARGE = { nodes: 1000, edges: 5000, targetP95Ms: 100, targetFirstDrawMs: 3000 } as const;
 
 async function measureCase(c: Case, o: Options): Promise<CaseResult> {
-  const server = await startUiServer({ uiDir: UI_DIR, scenario: o.scenario, nodes: c.nodes, edges: c.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs });
+  const server = await startUiServer({ uiDir: o.uiDir, scenario: o.scenario, nodes: c.nodes, edges: c.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs });
   let b: BrowserSession | null = null;
   try {
     b = await launchBrowser({ viewport: UI_BENCH.viewport, args: c.args });
@@ -214,8 +215,9 @@ async function measureCase(c: Case, o: Options): Promise<CaseResult> {
         longTasks: w.__longTasks.filter((t) => t.start >= since),
         drawnNodes: (h.cy as { nodes(): unknown[] }).nodes().length,
         drawnEdges: (h.cy as { edges(): unknown[] }).edges().length,
-        layout: h.firstLayout(),
-        renderer: h.renderer(),
+        // (optional: an older build given with --ui-dir has neither)
+        layout: h.firstLayout?.() ?? null,
+        renderer: h.renderer?.() ?? 'canvas',
       };
     }, { from: firstDeltaIndex, since: readyAt });
     const d = r.deltas.slice(0, o.updates);
@@ -281,6 +283,7 @@ const program = new Command()
   .option('--port <n>', 'port for --serve', positive('--port', 65535), 7979)
   .option('--token <t>', 'with --serve: require this token, like an agent bound to a non-loopback address')
   .option('--screenshots <dir>', 'after measuring, save screenshots there')
+  .option('--ui-dir <dir>', 'the built UI to measure (e.g. another build, for a comparison)', UI_DIR)
   .option('--no-webgl', 'leave out the case drawn with the WebGL renderer (software WebGL here: slow)')
   .showHelpAfterError()
   .exitOverride();

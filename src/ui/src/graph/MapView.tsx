@@ -69,6 +69,22 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live]);
 
+  // panels over the map (the replay bar, the legend opening or closing) change what is clear to draw on
+  useEffect(() => {
+    const section = box.current!.parentElement!;
+    const view = section.parentElement ?? section;
+    const sizes = new ResizeObserver(() => renderer.current?.panelsChanged());
+    const watch = () => {
+      sizes.disconnect();
+      for (const el of view.querySelectorAll('[data-map-overlay]')) sizes.observe(el);
+    };
+    const children = new MutationObserver(watch);
+    children.observe(view, { childList: true });
+    children.observe(section, { childList: true });
+    watch();
+    return () => { children.disconnect(); sizes.disconnect(); };
+  }, []);
+
   useEffect(() => { renderer.current?.setPalette(PALETTES[theme]); }, [theme]);
   // filters apply at once; the view frames the result once typing pauses
   useEffect(() => {

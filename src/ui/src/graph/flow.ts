@@ -178,8 +178,11 @@ export class FlowOverlay {
     const ctx = this.ctx;
     if (!this.tracks.length || this.reducedMotion.matches) {
       if (!this.cleared) { ctx.clearRect(0, 0, c.width, c.height); this.cleared = true; }
+      // an empty layer still costs the compositor a full-size blend each frame
+      if (c.style.display !== 'none') c.style.display = 'none';
       return;
     }
+    if (c.style.display === 'none') c.style.display = '';
     const zoom = this.cy.zoom();
     const pan = this.cy.pan();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

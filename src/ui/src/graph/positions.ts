@@ -3,6 +3,8 @@
 // browser's storage (a reload draws the same map).
 const KEY = 'dhrishti.positions.v1';
 const MAX_ENTRIES = 5000;
+/** This page remembers at most this many places (nodes come and go: remote clients, short-lived processes). */
+const MAX_SEEN = 20_000;
 
 export type Point = { x: number; y: number };
 
@@ -54,7 +56,9 @@ export class PositionMemory {
   }
 
   remember(id: string, p: Point): void {
+    this.at.delete(id); // the newest at the end: the oldest go first when full
     this.at.set(id, { x: p.x, y: p.y });
+    if (this.at.size > MAX_SEEN) this.at.delete(this.at.keys().next().value!);
   }
 
   forget(id: string): void {

@@ -684,6 +684,12 @@ export class MapRenderer {
     return (el as cytoscape.NodeSingular).connectedEdges().map((e) => (e.data('source') === id ? e.data('target') : e.data('source')) as string);
   }
 
+  /** A panel over the map came, went or changed size: while the view is untouched, it reframes if a node is now under one. */
+  panelsChanged(): void {
+    if (!this.ready || this.userMoved || this.cy.destroyed()) return;
+    this.keepInView(this.cy.nodes().not('.group').map((n) => n.id()));
+  }
+
   /** While the user has not moved the view, it reframes when new nodes land outside it or under a panel. */
   private keepInView(ids: string[]): void {
     if (this.userMoved) return;
