@@ -29,6 +29,7 @@ interface Options {
   screenshots?: string;
   webgl: boolean;
   uiDir: string;
+  cases?: string;
 }
 
 const UI_DIR = path.join(REPO_ROOT, 'src', 'ui', 'dist');
@@ -122,6 +123,8 @@ async function screenshots(b: BrowserSession, server: UiServer, dir: string, c: 
 
 /** One measured case: a map size, and how it is shown. */
 interface Case {
+  /** Short name for --cases. */
+  key: string;
   name: string;
   nodes: number;
   edges: number;
@@ -156,11 +159,11 @@ interface CaseResult {
 /** The standard cases: the issue's two sizes as users get them, then the big map unfolded, and on WebGL. */
 function standardCases(o: Options): Case[] {
   return [
-    { name: `${UI_BENCH.nodes}/${UI_BENCH.edges}`, nodes: UI_BENCH.nodes, edges: UI_BENCH.edges, targetP95Ms: UI_BENCH.targetP95Ms },
-    { name: `${LARGE.nodes}/${LARGE.edges} (folded: the default)`, nodes: LARGE.nodes, edges: LARGE.edges, targetP95Ms: LARGE.targetP95Ms, targetFirstDrawMs: LARGE.targetFirstDrawMs },
-    { name: `${LARGE.nodes}/${LARGE.edges} all unfolded`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, targetP95Ms: LARGE.targetP95Ms },
-    ...(o.webgl ? [{ name: `${LARGE.nodes}/${LARGE.edges} unfolded, WebGL`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, query: '?renderer=webgl', args: ['--enable-unsafe-swiftshader'], targetP95Ms: LARGE.targetP95Ms }] : []),
-  ];
+    { key: 'small', name: `${UI_BENCH.nodes}/${UI_BENCH.edges}`, nodes: UI_BENCH.nodes, edges: UI_BENCH.edges, targetP95Ms: UI_BENCH.targetP95Ms },
+    { key: 'large', name: `${LARGE.nodes}/${LARGE.edges} (folded: the default)`, nodes: LARGE.nodes, edges: LARGE.edges, targetP95Ms: LARGE.targetP95Ms, targetFirstDrawMs: LARGE.targetFirstDrawMs },
+    { key: 'unfolded', name: `${LARGE.nodes}/${LARGE.edges} all unfolded`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, targetP95Ms: LARGE.targetP95Ms },
+    ...(o.webgl ? [{ key: 'webgl', name: `${LARGE.nodes}/${LARGE.edges} unfolded, WebGL`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, query: '?renderer=webgl', args: ['--enable-unsafe-swiftshader'], targetP95Ms: LARGE.targetP95Ms }] : []),
+  ].filter((c) => !o.cases || o.cases.split(',').includes(c.key));
 }
 
 /** The big map of the issue: 1,000 nodes, 5,000 edges, "usable": a delta's frame and the first drawing. */
@@ -246,7 +249,7 @@ async function measureCase(c: Case, o: Options): Promise<CaseResult> {
 
 async function measure(o: Options): Promise<void> {
   const single = o.nodes !== UI_BENCH.nodes || o.edges !== UI_BENCH.edges;
-  const cases = single ? [{ name: `${o.nodes}/${o.edges}`, nodes: o.nodes, edges: o.edges, targetP95Ms: o.nodes > UI_BENCH.nodes ? LARGE.targetP95Ms : UI_BENCH.targetP95Ms }] : standardCases(o);
+  const cases = single ? [{ key: 'custom', name: `${o.nodes}/${o.edges}`, nodes: o.nodes, edges: o.edges, targetP95Ms: o.nodes > UI_BENCH.nodes ? LARGE.targetP95Ms : UI_BENCH.targetP95Ms }] : standardCases(o);
   console.log(`== Web UI render: synthetic API, a delta every ${o.intervalMs} ms changing ${fixed(UI_BENCH.changedEdgeShare * 100, 0)}% of the edges; ${o.updates} deltas measured per case ==`);
   const results: CaseResult[] = [];
   for (const c of cases) {
@@ -283,6 +286,7 @@ const program = new Command()
   .option('--port <n>', 'port for --serve', positive('--port', 65535), 7979)
   .option('--token <t>', 'with --serve: require this token, like an agent bound to a non-loopback address')
   .option('--screenshots <dir>', 'after measuring, save screenshots there')
+  .option('--cases <list>', 'only these cases: small, large, unfolded, webgl (comma-separated)')
   .option('--ui-dir <dir>', 'the built UI to measure (e.g. another build, for a comparison)', UI_DIR)
   .option('--no-webgl', 'leave out the case drawn with the WebGL renderer (software WebGL here: slow)')
   .showHelpAfterError()
