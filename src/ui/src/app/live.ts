@@ -35,6 +35,7 @@ export class Live {
   private viewVersion = 0;
   private lastViewNotify = 0;
   private viewTimer: number | undefined;
+  private viewFrame = 0;
 
   constructor() {
     this.stream = new LiveStream({
@@ -44,7 +45,7 @@ export class Live {
   }
 
   start(): void { this.stream.start(); }
-  stop(): void { this.stream.stop(); window.clearTimeout(this.viewTimer); }
+  stop(): void { this.stream.stop(); window.clearTimeout(this.viewTimer); cancelAnimationFrame(this.viewFrame); }
 
   /** Synchronous: called inside the message handler with exactly what changed. */
   onChange(fn: (c: Change) => void): () => void {
@@ -124,8 +125,11 @@ export class Live {
       for (const fn of this.viewListeners) fn();
     };
     window.clearTimeout(this.viewTimer);
+    cancelAnimationFrame(this.viewFrame);
     const wait = UI.viewThrottleMs - (performance.now() - this.lastViewNotify);
-    if (now || wait <= 0) fire();
+    if (now) fire();
+    // the tables and the status bar re-render after the map's frame, not before it
+    else if (wait <= 0) this.viewFrame = requestAnimationFrame(() => { this.viewTimer = window.setTimeout(fire, 0); });
     else this.viewTimer = window.setTimeout(fire, wait);
   }
 }
