@@ -27,8 +27,11 @@ export interface EdgeDecoration {
   classOf?(e: DrawnEdge, ctx: LookContext): string | null;
   /** Data fields read by the style rules. */
   dataOf?(e: DrawnEdge, ctx: LookContext): Record<string, string | number>;
-  /** Its data only matters while labels are drawn: not updated otherwise (each update restyles the edge). */
-  whenLabelled?: boolean;
+  /**
+   * Its data only shows at some zoom (labels: while drawn; widths: from where a half-pixel step can
+   * be seen). Otherwise it is not updated (each update restyles the edge) until the zoom shows it.
+   */
+  shownAt?: 'labels' | 'close';
   /** The moving dots depend on it: a change re-reads them. */
   movesDots?: boolean;
   /** Style rules, placed after the base edge rules. */
@@ -72,8 +75,8 @@ export const EDGE_DECORATIONS: EdgeDecoration[] = [
     // the links between folded projects are many and cross each other: their numbers show on a pick
     style: () => [{ selector: 'edge.merged', style: { label: '' } }] as StylesheetJson,
   },
-  { name: 'width', dataOf: (e) => ({ width: e.members ? Math.min(9, edgeWidth(e.edge) + Math.log2(e.members.length)) : edgeWidth(e.edge) }), movesDots: true },
-  { name: 'label', dataOf: (e) => ({ label: drawnEdgeLabel(e) }), whenLabelled: true },
+  { name: 'width', dataOf: (e) => ({ width: e.members ? Math.min(9, edgeWidth(e.edge) + Math.log2(e.members.length)) : edgeWidth(e.edge) }), movesDots: true, shownAt: 'close' },
+  { name: 'label', dataOf: (e) => ({ label: drawnEdgeLabel(e) }), shownAt: 'labels' },
 ];
 
 /** The decorations that apply in `mode`. */

@@ -2,7 +2,10 @@
 // where its folded box was (moving the rest out of its way), and the small map's incremental
 // fcose run that settles new nodes while every other node stays exactly where it is.
 import type cytoscape from 'cytoscape';
+import type { GraphNode } from '../../../graph/types.js';
+import { nodeLabel } from '../model/derive.js';
 import { pushFor, type LayoutJob, type LayoutNode } from './layoutCompute.js';
+import { SIZE } from './style.js';
 import type { Point } from './positions.js';
 
 /** Nodes closer than this (centre to centre) are taken to overlap. */
@@ -98,6 +101,14 @@ export function layoutNode(n: cytoscape.NodeSingular, group: string | null): Lay
   return { id: n.id(), w: Math.max(20, Math.ceil(bb.w)), h: Math.max(20, Math.ceil(bb.h)), group, push };
 }
 
+/** A node's size with its label, estimated from the model (before Cytoscape has styled it). */
+export function estimatedNode(n: GraphNode): LayoutNode {
+  const body = SIZE[n.kind];
+  // 13 px labels below the shape, ellipsized at 11 em (style.ts)
+  const label = Math.min(nodeLabel(n).length * 7.4, 13 * 11);
+  return { id: n.id, w: Math.ceil(Math.max(body, label) + 4), h: body + 22, group: n.group };
+}
+
 /** The job for drawn nodes `nodes` (not project boxes) and the drawn edges among them. */
 export function layoutJob(cy: cytoscape.Core, nodes: cytoscape.NodeCollection, strategy: LayoutJob['strategy']): LayoutJob {
   const ids = new Set(nodes.map((n) => n.id()));
@@ -150,3 +161,23 @@ export function makeRoom(cy: cytoscape.Core, box: Rect, was: Rect | null, keep: 
 }
 
 export interface Rect { x1: number; y1: number; x2: number; y2: number }
+
+/** A placeholder placement: each project's nodes in a square grid of their own, the projects side by side. */
+export function gridByGroup(cy: cytoscape.Core, nodes: cytoscape.NodeCollection, gap = 90): void {
+  const byGroup = new Map<string, cytoscape.NodeSingular[]>();
+  nodes.forEach((n) => {
+    const p = n.parent();
+    const k = p.nonempty() ? p[0].id() : '';
+    const l = byGroup.get(k) ?? [];
+    l.push(n);
+    byGroup.set(k, l);
+  });
+  const cells = [...byGroup.values()];
+  const cellSide = Math.max(...cells.map((c) => Math.ceil(Math.sqrt(c.length)))) * gap + 2 * gap;
+  const perRow = Math.ceil(Math.sqrt(cells.length));
+  cy.batch(() => cells.forEach((members, i) => {
+    const ox = (i % perRow) * cellSide, oy = Math.floor(i / perRow) * cellSide;
+    const side = Math.ceil(Math.sqrt(members.length));
+    members.forEach((n, j) => n.position({ x: ox + (j % side) * gap, y: oy + Math.floor(j / side) * gap }));
+  }));
+}

@@ -15,10 +15,10 @@ import { foldedId, foldKey, foldTitle, groupOfFolded, GroupedGraph, isFoldedId, 
 import { FlowOverlay } from './flow.js';
 import { chooseRenderer, rendererPref, type RendererName } from './gl.js';
 import { LayoutClient } from './layoutClient.js';
-import { computeLayout } from './layoutCompute.js';
+import { computeLayout, type LayoutJob } from './layoutCompute.js';
 import { decorationsFor, type EdgeDecoration, type LookContext, type MapMode } from './looks.js';
 import type { Palette } from './palette.js';
-import { layoutJob, makeRoom, placeNearNeighbours, settleNew } from './placement.js';
+import { estimatedNode, gridByGroup, layoutJob, makeRoom, placeNearNeighbours, settleNew } from './placement.js';
 import { PositionMemory, type Point } from './positions.js';
 import { buildStyle, foldedSize, FULL_LABELS, groupFontAt, labelDetailAt, sameDetail, type LabelDetail } from './style.js';
 import { clearFrame, outOfClearView, type Rect } from './viewport.js';
@@ -154,7 +154,8 @@ export class MapRenderer {
 
   /** Brings the drawing in line with the model after `change`; touches only what changed. */
   applyChange(change: Change): void {
-    if (this.paused && !change.initial && this.cy.nodes().length) {
+    // hidden behind a table, or laying out in the worker: collect, and draw in one go afterwards
+    if ((this.paused || this.laying) && !change.initial && this.cy.nodes().length) {
       this.backlog = this.backlog ? mergeChanges(this.backlog, change) : change;
       return;
     }
@@ -231,15 +232,40 @@ export class MapRenderer {
       this.fit(true);
       return;
     }
-    // a map never seen unfolded: one layout of the whole, not one unfold after another
+    // a map never seen unfolded: one layout of the whole (in the worker, sizes estimated from the
+    // model), and only then drawn, at once; meanwhile the folded map stays and changes wait
     const change = emptyChange(false);
     for (const g of groups) {
       const c = this.grouped.unfold(g);
       for (const k of Object.keys(change) as (keyof Change)[]) if (k !== 'initial') (change[k] as string[]).push(...c[k]);
     }
     this.opts.onFolded?.(this.grouped.foldedGroups());
-    this.draw(change, false, undefined, true);
-    this.layoutAll();
+    const nodes = [...this.model.nodes.values()];
+    const strategy = nodes.length <= UI.compoundLayoutMaxNodes ? 'compound' : 'grouped';
+    const job: LayoutJob = { nodes: nodes.map(estimatedNode), edges: [...this.model.edges.values()].map((e) => ({ s: e.source, t: e.target })), strategy };
+    const gen = ++this.layoutGen;
+    this.laying = true;
+    this.opts.onLayouting?.(true);
+    this.layouts.run(job).then((r) => {
+      if (gen !== this.layoutGen || this.cy.destroyed()) return;
+      // the whole map will be framed far out: style the new elements for that at once, not twice
+      this.useDetail(labelDetailAt(0.05, this.model.nodes.size, this.model.edges.size));
+      this.draw(change, false, new Map(Object.entries(r.positions).map(([id, p]) => [id, { x: p[0], y: p[1] }])), true);
+      this.layoutRuns++;
+      this.finishLayout(r.ms, this.layouts.where);
+    }, (e: Error) => {
+      console.warn('dhrishti: layout failed:', e.message);
+      if (gen !== this.layoutGen) return;
+      this.draw(change, false, undefined, true);
+      gridByGroup(this.cy, this.cy.nodes().not('.group'));
+      this.finishLayout(0, 'failed');
+    }).finally(() => {
+      if (gen !== this.layoutGen) return;
+      this.laying = false;
+      this.opts.onLayouting?.(false);
+      this.placeNew();
+      if (this.backlog && !this.paused) { const c = this.backlog; this.backlog = null; this.applyChange(c); }
+    });
   }
 
   setFilters(f: Filters, fit: boolean): void {
@@ -349,7 +375,7 @@ export class MapRenderer {
     else if (this.awaitingLayout.size && !this.laying && !relayout) this.placeNew();
     if (this.selection || this.mergedPick) if (change.addedEdges.length || change.addedNodes.length) this.highlight(this.selection);
     if (change.addedNodes.length || change.removedNodes.length) this.scaleGroupLabelsSoon();
-    if (newNodes.length && this.ready) this.keepInView(newNodes);
+    if (newNodes.length && this.ready && !relayout && !this.laying) this.keepInView(newNodes);
   }
 
   /** Adds or updates one drawn node; returns true when it was added. */
@@ -426,7 +452,8 @@ export class MapRenderer {
     }
     let visible = false;
     const old = this.looks.get(id) ?? [];
-    const labelled = this.lod.edges || el.hasClass('near') || el.selected();
+    const picked = el.hasClass('near') || el.selected();
+    const shown = { labels: this.lod.edges || picked, close: this.lod.arrows || picked };
     this.decorations.forEach((dec, i) => {
       if (old[i] !== classes[i]) {
         if (old[i]) el.removeClass(old[i]!);
@@ -434,8 +461,8 @@ export class MapRenderer {
         visible = true;
         if (dec.movesDots) this.flowDirty = true;
       }
-      // data hidden at this zoom (labels) is not kept up to date: each change costs a restyle; see refreshLabels
-      if (dec.dataOf && (!dec.whenLabelled || labelled)) {
+      // data too small to see at this zoom (labels, width steps) is not kept up to date: each change costs a restyle; see refreshHidden
+      if (dec.dataOf && (!dec.shownAt || shown[dec.shownAt])) {
         for (const [k, v] of Object.entries(dec.dataOf(d, this.lookCtx))) {
           if (el.data(k) !== v) { el.data(k, v); if (dec.movesDots && classes.includes('flowing')) this.flowDirty = true; }
         }
@@ -524,7 +551,7 @@ export class MapRenderer {
       const withParents = keep.union(keep.nodes().parents());
       cy.elements().not(withParents).addClass('faded');
       keep.addClass('near');
-      this.refreshLabels(keep.edges());
+      this.refreshHidden(keep.edges(), { labels: true, close: true });
     });
     this.flow.invalidate();
   }
@@ -577,6 +604,8 @@ export class MapRenderer {
       return;
     }
     this.laying = true;
+    // meanwhile a cheap grid by project, so that nothing is drawn piled up at one point
+    gridByGroup(cy, simple);
     this.container.style.visibility = 'hidden';
     this.opts.onLayouting?.(true);
     this.layouts.run(job).then(
@@ -587,6 +616,7 @@ export class MapRenderer {
       this.laying = false;
       this.container.style.visibility = '';
       this.opts.onLayouting?.(false);
+      if (this.backlog && !this.paused) { const c = this.backlog; this.backlog = null; this.applyChange(c); }
     });
   }
 
@@ -726,17 +756,9 @@ export class MapRenderer {
     this.groupLabelFrame = requestAnimationFrame(() => {
       this.groupLabelFrame = 0;
       if (this.cy.destroyed()) return;
-      const lod = labelDetailAt(this.cy.zoom(), this.cy.nodes().length, this.cy.edges().length);
-      if (!sameDetail(lod, this.lod)) {
-        const labelsBack = lod.edges && !this.lod.edges;
-        this.lod = lod;
-        this.cy.batch(() => {
-          if (labelsBack) this.refreshLabels();
-          this.cy.style(buildStyle(this.palette, lod, this.mode));
-        });
-        force = true;
-      }
-      this.flow.setEnabled(lod.dots);
+      // not in the middle of an animated framing: each change of detail restyles every element
+      if (this.framing > 0) { window.setTimeout(() => this.scaleGroupLabelsSoon(force), 120); return; }
+      if (this.useDetail(labelDetailAt(this.cy.zoom(), this.cy.nodes().length, this.cy.edges().length))) force = true;
       const size = groupFontAt(this.cy.zoom());
       const titled = this.cy.nodes('.group, .folded');
       if (titled.nonempty() && (force || titled[0].numericStyle('font-size') !== size)) {
@@ -748,14 +770,27 @@ export class MapRenderer {
     });
   }
 
-  /** Brings every edge label up to date (they are left alone while too small to show). */
-  private refreshLabels(edges: cytoscape.EdgeCollection = this.cy.edges()): void {
-    const label = this.decorations.find((d) => d.whenLabelled && d.dataOf);
-    if (!label) return;
+  /** Switches the level of detail (a new stylesheet: every element restyles); returns whether it changed. */
+  private useDetail(lod: LabelDetail): boolean {
+    this.flow.setEnabled(lod.dots);
+    if (sameDetail(lod, this.lod)) return false;
+    const back = { labels: lod.edges && !this.lod.edges, close: lod.arrows && !this.lod.arrows };
+    this.lod = lod;
+    this.cy.batch(() => {
+      if (back.labels || back.close) this.refreshHidden(this.cy.edges(), back);
+      this.cy.style(buildStyle(this.palette, lod, this.mode));
+    });
+    return true;
+  }
+
+  /** Brings the data left alone while too small to see (labels, widths) up to date on `edges`. */
+  private refreshHidden(edges: cytoscape.EdgeCollection, which: { labels: boolean; close: boolean }): void {
+    const decs = this.decorations.filter((d) => d.dataOf && d.shownAt && which[d.shownAt]);
+    if (!decs.length) return;
     edges.forEach((el) => {
       const d = this.grouped.edge(el.id());
       if (!d) return;
-      for (const [k, v] of Object.entries(label.dataOf!(d, this.lookCtx))) if (el.data(k) !== v) el.data(k, v);
+      for (const dec of decs) for (const [k, v] of Object.entries(dec.dataOf!(d, this.lookCtx))) if (el.data(k) !== v) el.data(k, v);
     });
   }
 }

@@ -16,7 +16,7 @@ const SHAPE: Record<NodeKind, string> = {
   external: 'round-diamond',
   client: 'round-triangle',
 };
-const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
+export const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
 const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'client'];
 
 /**
@@ -65,9 +65,15 @@ export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
   return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots;
 }
 
-/** Screen size of project titles: readable at any zoom (the font grows as the view zooms out). */
+const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48];
+
+/**
+ * Font of project titles: readable at any zoom (it grows as the view zooms out). In a few steps:
+ * each change restyles the projects, and with them every node and edge inside.
+ */
 export function groupFontAt(zoom: number): number {
-  return Math.round(Math.min(48, Math.max(12, 12 / zoom)));
+  const want = 12 / zoom;
+  return TITLE_SIZES.find((s) => s >= want) ?? TITLE_SIZES[TITLE_SIZES.length - 1];
 }
 
 /** Side of a folded project's box: grows with the square root of its nodes. */
