@@ -170,7 +170,7 @@ export function runStep(step: LayoutStep): Record<string, [number, number]> | In
   }
   const cy = headless([...boxes, ...step.top], links, false);
   run(cy, { quality: 'default', nodeRepulsion: 12000, idealEdgeLength: 140 });
-  separate(cy, 40);
+  separate(cy, 40, 400);
   const byGroup = new Map(step.inner.map((v) => [box(v.group), v]));
   const positions: Record<string, [number, number]> = {};
   cy.nodes().forEach((n) => {
