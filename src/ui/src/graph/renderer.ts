@@ -69,7 +69,7 @@ export class MapRenderer {
   private readonly looks = new Map<string, (string | null)[]>();
   private decorations: EdgeDecoration[];
   private mode: MapMode = 'health';
-  private readonly lookCtx: LookContext;
+  private readonly lookCtx: { mode: MapMode; health: LookContext['health'] };
   /** Drawn edges whose ends are not drawn yet. */
   private readonly pendingEdges = new Set<string>();
   private readonly awaitingLayout = new Set<string>();
@@ -138,6 +138,24 @@ export class MapRenderer {
     this.palette = p;
     this.cy.style(buildStyle(p, this.lod, this.mode));
     this.flow.setPalette(p);
+    this.scaleGroupLabelsSoon(true);
+  }
+
+  /** What the map is coloured by: its decorations and their style rules; every edge is redrawn. */
+  setMode(mode: MapMode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.lookCtx.mode = mode;
+    this.decorations = decorationsFor(mode);
+    this.cy.batch(() => {
+      this.cy.edges().forEach((e) => { for (const c of this.looks.get(e.id()) ?? []) if (c) e.removeClass(c); this.looks.delete(e.id()); });
+      this.cy.style(buildStyle(this.palette, this.lod, mode));
+    });
+    const all = emptyChange(false);
+    all.changedEdges = this.cy.edges().map((e) => e.id());
+    // as new: each edge gets every class and data field of the new decorations
+    for (const id of all.changedEdges) this.looks.set(id, this.decorations.map(() => null));
+    this.draw(all, false);
     this.scaleGroupLabelsSoon(true);
   }
 
