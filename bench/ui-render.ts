@@ -74,10 +74,10 @@ async function screenshots(b: BrowserSession, server: UiServer, dir: string, c: 
     await page.waitForTimeout(1200);
     await shot(`unfolded-${group}`);
   }
-  // closer: the busiest node at 1.5x, to check labels, arrows and dots
+  // closer: the busiest node (not a folded box) at 1.5x, to check labels, arrows and dots
   await page.evaluate(() => {
     const cy = window.__dhrishti!.cy as { nodes(): { not(s: string): { sort(f: (a: { degree(): number }, b: { degree(): number }) => number): { [i: number]: unknown } } }; zoom(o: unknown): void; center(e: unknown): void };
-    const busiest = cy.nodes().not('.group').sort((a, b) => b.degree() - a.degree())[0];
+    const busiest = cy.nodes().not('.group, .folded').sort((a, b) => b.degree() - a.degree())[0];
     cy.zoom({ level: 1.5 } as unknown);
     cy.center(busiest);
   });

@@ -29,8 +29,11 @@ export const UI = {
    * into one node; tap one to unfold it.
    */
   fold: { aboveNodes: 300, aboveEdges: 1500, minMembers: 6 },
-  /** Drawn maps up to this many nodes are laid out as one (projects as compound nodes); bigger ones project by project. */
-  compoundLayoutMaxNodes: 150,
+  /**
+   * Drawn maps up to this many nodes are laid out as one (projects as compound nodes: edges across
+   * projects pull their ends together); bigger ones project by project, in parallel workers.
+   */
+  compoundLayoutMaxNodes: 300,
   /** Smaller first layouts run on the page at once; bigger ones in a Web Worker. */
   layoutOnPageBelow: 60,
   /** Up to this many drawn nodes, new nodes are settled by an fcose run with the others fixed; above, only placed. */

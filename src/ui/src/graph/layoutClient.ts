@@ -31,6 +31,11 @@ export class LayoutClient {
     return { positions, ms: performance.now() - t0 };
   }
 
+  /** Starts a worker now (it loads its own copy of Cytoscape), so the first big layout does not wait for it. */
+  prewarm(): void {
+    if (!this.failed && this.workers.length === 0) this.start();
+  }
+
   destroy(): void {
     for (const { w, busy } of this.workers) { w.terminate(); busy?.reject(new Error('layout cancelled')); }
     this.workers = [];

@@ -119,6 +119,8 @@ export class MapRenderer {
     this.cy.on('viewport', () => { if (!this.framing) this.userMoved = true; });
     this.cy.on('resize', () => { if (!this.userMoved && this.ready) this.fitSoon(); });
     this.flow = new FlowOverlay(this.cy, container, palette);
+    // while the page waits for the first snapshot
+    this.layouts.prewarm();
   }
 
   destroy(): void {
