@@ -289,6 +289,27 @@ describe('GroupedGraph (folded projects)', () => {
     assert.equal(g.edge(toPay), null);
   });
 
+  it('folds the external servers and the remote clients of a big map into one node each', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    const ext2 = node('ext:203.0.113.10', 'external', null);
+    const cli1 = node('client:198.51.100.1', 'client', null);
+    const cli2 = node('client:198.51.100.2', 'client', null);
+    const edges = [edge(api.id, ext.id, 443), edge(api.id, ext2.id, 443), edge(cli1.id, web.id, 80), edge(cli2.id, web.id, 80)];
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db, web, ext, ext2, cli1, cli2], edges });
+    g.foldIfBig({ aboveNodes: 3, aboveEdges: 100, minMembers: 2 });
+    assert.deepEqual(g.foldedGroups(), ['*clients', '*external', 'shop']);
+    const all = { initial: true, addedNodes: [...m.nodes.keys()], changedNodes: [], removedNodes: [], addedEdges: [...m.edges.keys()], changedEdges: [], removedEdges: [] };
+    const c = g.apply(all);
+    assert.deepEqual(sorted(c.addedNodes), sorted([shop, foldedId('*external'), foldedId('*clients')]));
+    assert.equal(g.drawnNodeOf(ext2.id), foldedId('*external'));
+    assert.deepEqual(sorted(c.addedEdges), sorted([`link::${shop}|${foldedId('*external')}`, `link::${foldedId('*clients')}|${shop}`]));
+    assert.equal(g.edge(`link::${shop}|${foldedId('*external')}`)!.members!.length, 2);
+    // unfolded, they are nodes of no project again
+    const u = g.unfold('*external');
+    assert.deepEqual(sorted(u.addedNodes), sorted([ext.id, ext2.id]));
+  });
+
   it('puts a new node of a folded project inside it, also when its edge came first', () => {
     const m = new GraphModel();
     const g = new GroupedGraph(m);
