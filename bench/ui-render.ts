@@ -150,6 +150,7 @@ interface CaseResult {
   applyP95: number;
   elements: number;
   cpuPerUpdate: number;
+  busyCpuPct: number;
   idleCpuPct: number;
   longTasks: number;
   longMax: number;
@@ -232,6 +233,7 @@ async function measureCase(c: Case, o: Options): Promise<CaseResult> {
       applyP95: percentile(d.map((t) => t.applyMs), 95),
       elements: percentile(d.map((t) => t.elements), 50),
       cpuPerUpdate: (runCpu - idleCpuPerSec * runSecs) / Math.max(1, d.length),
+      busyCpuPct: runCpu / runSecs / 10,
       idleCpuPct: idleCpuPerSec / 10,
       longTasks: lt.length, longMax: lt.length ? Math.max(...lt) : 0,
       errors: [...b.errors],
@@ -260,7 +262,7 @@ async function measure(o: Options): Promise<void> {
     console.log(table(['per update (ms)', 'p50', 'p95', 'max'], [
       ['message to next frame', fixed(r.p50, 1), fixed(r.p95, 1), fixed(r.max, 1)],
     ]));
-    console.log(`parse + apply (sync) p95 ${fixed(r.applyP95, 1)} ms; model elements changed per update ${int(r.elements)}; chromium CPU about ${fixed(r.cpuPerUpdate, 0)} ms per update, ${fixed(r.idleCpuPct, 1)}% of a core with no updates; long tasks (> 50 ms) ${r.longTasks}${r.longTasks ? ` (max ${fixed(r.longMax, 0)} ms)` : ''}`);
+    console.log(`parse + apply (sync) p95 ${fixed(r.applyP95, 1)} ms; model elements changed per update ${int(r.elements)}; chromium CPU ${fixed(r.busyCpuPct, 1)}% of a core while updating (about ${fixed(r.cpuPerUpdate, 0)} ms per update), ${fixed(r.idleCpuPct, 1)}% with no updates; long tasks (> 50 ms) ${r.longTasks}${r.longTasks ? ` (max ${fixed(r.longMax, 0)} ms)` : ''}`);
     if (r.errors.length) console.log(`page errors: ${r.errors.join(' | ')}`);
   }
   console.log(`\n== Summary (machine load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs: other work inflates every figure) ==`);
