@@ -65,7 +65,7 @@ export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
   return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots;
 }
 
-const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48];
+const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48, 64, 84];
 
 /**
  * Font of project titles: readable at any zoom (it grows as the view zooms out). In a few steps:
