@@ -228,6 +228,19 @@ interface DhrishtiHook {
   layoutRuns(): number;
   timings(): { kind: 'snapshot' | 'delta'; elements: number; applyMs: number; frameMs: number; at: number }[];
   connection(): string;
+  /** 'webgl' or 'canvas'. */
+  renderer(): string;
+  /** Folded projects (and '*external' / '*clients'), and the drawn ids of their boxes. */
+  folded(): string[];
+  foldedIds(): string[];
+  fold(group: string): void;
+  unfold(group: string): void;
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  firstLayout(): { ms: number; where: string; nodes: number } | null;
+  lastLayout(): { ms: number; where: string; nodes: number } | null;
+  viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Node boxes (labels included) in the canvas's pixels. */
+  renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
 
 declare global {
