@@ -17,6 +17,8 @@ export interface AgentOptions {
 
 export interface AgentTelemetry extends AgentStatus {
   events: number;
+  /** Sockets whose close the kernel reported (each local connection is two). */
+  closes: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
   cpuPercent: number;
   rssBytes: number;
@@ -75,6 +77,7 @@ export class Agent {
     return {
       ...this.status(),
       events: s.events,
+      closes: s.closes,
       lost: s.lost,
       cpuPercent: Math.round(this.cpu.sample() * 10) / 10,
       rssBytes: process.memoryUsage().rss,

@@ -22,6 +22,8 @@ export interface EngineOptions {
 
 export interface EngineStats {
   events: number;
+  /** Sockets whose close the kernel reported (each local connection is two). */
+  closes: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
   /** Batches a consumer failed on (the events were counted but not all consumed). */
   consumerErrors: number;
@@ -33,7 +35,11 @@ export interface EngineStats {
 /** Counter updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
 const FLUSH_BATCH = 2048;
 
-/** Receives connection events in batches (lifecycle from the ring buffer, start-up discovery, sockets first seen in the map). */
+/**
+ * Receives connection events in batches (lifecycle from the ring buffer,
+ * start-up discovery, sockets first seen in the map). The event objects are
+ * reused by the next batch: copy what you keep beyond the call.
+ */
 export type BatchListener = (events: ConnEvent[]) => void;
 
 /**
@@ -64,9 +70,11 @@ export class ProbeEngine {
   private listeners: BatchListener[] = [];
   private counterListeners: CounterListener[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
-  /** Per open socket introduced to consumers: its counters and owner when last reported. */
+  /** Per open socket found by a counters read: its counters and owner when last reported. */
   private known = new Map<number, Known>();
   private gen = 0;
+  /** Ring buffer events, reused from one batch to the next. */
+  private eventPool: ConnEvent[] = [];
   /** Counter updates, reused from one read to the next. */
   private pool: CounterUpdate[] = [];
   private batch: CounterUpdate[] = [];
@@ -76,6 +84,7 @@ export class ProbeEngine {
   /** Resolves once start-up discovery has been reported (or at once without it). */
   ready: Promise<void> = Promise.resolve();
   private eventCount = 0;
+  private closeCount = 0;
   private malformed = 0;
   private probes: AttachResult[] = [];
   private readonly startedAt = Date.now();
@@ -153,19 +162,20 @@ export class ProbeEngine {
   }
 
   private onBatch(buf: Buffer, count: number): void {
-    const { events, malformed } = decodeBatch(buf, count, this.clock);
+    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
     this.emit(events);
   }
 
-  /** Remembers what consumers now know about a socket, so its counters follow as small updates. */
+  /**
+   * A socket's close ends what the engine remembers of it. Sockets are
+   * remembered from the first counters read that finds them, not from their
+   * events: most sockets under a connection-per-request load live and die
+   * between two reads and never need an entry.
+   */
   private introduced(e: ConnEvent): void {
-    if (e.type === 'close') { this.known.delete(e.cookie); return; }
-    if (!e.cookie || e.type === 'listen' || e.type === 'listen_close') return;
-    const sig = signature(e.bytesSent, e.bytesReceived, e.retransmits);
-    const k = this.known.get(e.cookie);
-    if (k) { k.sig = sig; k.pid = e.pid || k.pid; k.gen = this.gen; } else this.known.set(e.cookie, { sig, gen: this.gen, pid: e.pid });
+    if (e.type === 'close') { this.closeCount++; if (this.known.size) this.known.delete(e.cookie); }
   }
 
   /**
@@ -209,7 +219,9 @@ export class ProbeEngine {
         }
         k.sig = sig;
       } else {
-        // Not introduced yet: a handshake in progress says nothing until it is established.
+        // First read of this socket: consumers may know it from its events (then this full
+        // event just refreshes it) or not (it predates the agent, or its events were lost).
+        // A handshake in progress says nothing until it is established.
         if ((!sent && !received && !retrans) || introduced >= INTRODUCTIONS_PER_READ) continue;
         introduced++;
         this.known.set(cookie, { sig, gen, pid });
@@ -249,6 +261,7 @@ export class ProbeEngine {
     const malformed = this.malformed + (this.handle ? this.native.stats(this.handle).malformed : 0);
     return {
       events: this.eventCount,
+      closes: this.closeCount,
       lost: { ...l, malformed, total: l.ringbufFull + l.connMapFull + malformed },
       trackedConnections: this.tracked,
       consumerErrors: this.consumerErrors,
