@@ -40,7 +40,7 @@ export class Agent {
   probes: AttachResult[] = [];
 
   constructor(opts: AgentOptions = {}) {
-    this.engine = new ProbeEngine(opts.engine);
+    this.engine = new ProbeEngine({ connectEvents: false, ...opts.engine });
     this.identity = new IdentityResolver(opts.identity);
     this.graph = new LiveGraph(this.identity, opts.graph);
   }

@@ -30,15 +30,30 @@ export interface Side {
   tuple: string | null;
 }
 
+/** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
+export interface Counted { open: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
+
+export function resetCounted(k: Counted): void {
+  k.open = k.close = k.failure = false;
+  k.sent = k.received = k.retransmits = k.rttUs = 0;
+  k.durationMs = -1;
+}
+
+/**
+ * One connection, seen from one or both ends. The table reuses the objects of
+ * finished connections (a busy host finishes thousands a second): nothing may
+ * hold one beyond its life.
+ */
 export class Conn {
+  createdAt = 0;
   /** The client's port: its entry in the endpoint index (0: not indexed yet). */
   endpointPort = 0;
   /** Since when (event time) its other end could have joined it: when its client endpoint became known. */
-  waitingSince: number;
-  client?: Side;
-  server?: Side;
-  startTime: number;
-  lastTime: number;
+  waitingSince = 0;
+  client: Side | undefined = undefined;
+  server: Side | undefined = undefined;
+  startTime = 0;
+  lastTime = 0;
   established = false;
   failure: FailureReason | null = null;
   error: string | null = null;
@@ -62,12 +77,19 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  /** What it has added to its edge so far (rttUs, durationMs: its samples, if taken). */
-  counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
-  constructor(readonly createdAt: number) {
-    this.startTime = createdAt;
-    this.lastTime = createdAt;
-    this.waitingSince = createdAt;
+  readonly counted: Counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+
+  constructor(createdAt: number) { this.begin(createdAt); }
+
+  /** Starts a new life (a new object, or a finished one reused). */
+  begin(createdAt: number): void {
+    this.createdAt = this.startTime = this.lastTime = this.waitingSince = createdAt;
+    this.endpointPort = 0;
+    this.client = this.server = undefined;
+    this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.ignored = false;
+    this.failure = null; this.error = null; this.closedAt = null; this.edgeId = null; this.remoteClientIp = null;
+    this.placedWith = this.placedClientPid = this.placedServerPid = 0;
+    resetCounted(this.counted);
   }
 
   /** Client-to-server bytes; both views count the same bytes. */
@@ -148,6 +170,9 @@ export class ConnectionTable {
   private listeners = new Map<number, { netns: number; pid: number; comm: string }[]>();
   /** Connections in the table (a count and a flag on each: no set to grow and shrink with every connection). */
   private liveCount = 0;
+  /** Finished connections and sides, reused for new ones. */
+  private spareConns: Conn[] = [];
+  private spareSides: Side[] = [];
   private discoveryOn = false;
 
   get size(): number { return this.liveCount; }
@@ -226,16 +251,17 @@ export class ConnectionTable {
   /** A socket seen for the first time: join the other end of its connection, or start one. */
   private add(e: ConnEvent): Side {
     const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
-    const side: Side = {
-      conn: null as unknown as Conn, role, cookie: e.cookie, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, netns: e.netns,
-      localIp: e.saddr, localPort: e.sport, peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0,
-      closed: false, startTime: e.midflight ? null : e.startTime, establishedBy: null, tuple: null,
-    };
-    if (e.established || e.type === 'established' || e.type === 'existing') side.establishedBy = e.time;
+    const side = this.spareSides.pop() ?? newSide();
+    side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
+    side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
+    side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
+    side.closed = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null;
+    side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : null;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
     if (!conn) {
-      conn = new Conn(e.startTime ?? e.time);
+      conn = this.spareConns.pop();
+      if (conn) conn.begin(e.startTime ?? e.time); else conn = new Conn(e.startTime ?? e.time);
       conn.live = true;
       this.liveCount++;
       conn[role] = side;
@@ -324,15 +350,21 @@ export class ConnectionTable {
     this.forget(conn);
   }
 
-  /** Forgets a finished connection. */
+  /** Forgets a finished connection; its objects are reused for a later one. */
   remove(conn: Conn): void {
-    for (const s of [conn.client, conn.server]) {
-      if (!s || s.conn !== conn) continue;
-      if (s.cookie && this.byCookie.get(s.cookie) === s) this.byCookie.delete(s.cookie);
-      if (s.tuple && this.byTuple.get(s.tuple) === s) this.unindexTuple(s);
-    }
+    if (!conn.live) return;
     this.unindex(conn);
+    this.retire(conn.client, conn);
+    this.retire(conn.server, conn);
     this.forget(conn);
+    if (this.spareConns.length < SPARE) this.spareConns.push(conn);
+  }
+
+  private retire(s: Side | undefined, conn: Conn): void {
+    if (!s || s.conn !== conn) return;
+    if (s.cookie && this.byCookie.get(s.cookie) === s) this.byCookie.delete(s.cookie);
+    if (s.tuple) this.unindexTuple(s);
+    if (this.spareSides.length < SPARE * 2) this.spareSides.push(s);
   }
 
   private indexTuple(side: Side, key: string): void {
@@ -356,6 +388,16 @@ export class ConnectionTable {
   private forget(conn: Conn): void {
     if (conn.live) { conn.live = false; this.liveCount--; }
   }
+}
+
+/** Finished connections kept for reuse at most. */
+const SPARE = 4096;
+
+function newSide(): Side {
+  return {
+    conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
+    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, startTime: null, establishedBy: null, tuple: null,
+  };
 }
 
 function tupleKey(e: ConnEvent): string { return `${e.netns}|${e.saddr}|${e.sport}|${e.daddr}|${e.dport}`; }

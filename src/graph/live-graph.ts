@@ -3,7 +3,7 @@
 // connection goes (placement.ts); the views read the map (views.ts); the
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
-import { Conn, ConnectionTable } from './connections.js';
+import { Conn, ConnectionTable, resetCounted } from './connections.js';
 import type { NodeRef } from './naming.js';
 import { Placement, edgeId, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
@@ -176,7 +176,7 @@ export class LiveGraph {
     const old = this.state.edges.get(c.edgeId!);
     if (old) this.unaccount(c, old, now);
     if (c.remoteClientIp) { const rc = this.state.clients.get(c.remoteClientIp); if (rc) rc.connections--; c.remoteClientIp = null; }
-    c.counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+    resetCounted(c.counted);
     this.place(c, now);
   }
 

@@ -8,7 +8,8 @@ export interface MapContents { keySize: number; valueSize: number; count: number
 export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
-  open(objectPath: string, mapSizes: Record<string, number>): Handle;
+  /** Opens and loads the object: map sizes and load-time settings (`const volatile` globals) applied first. */
+  open(objectPath: string, mapSizes: Record<string, number>, consts?: Record<string, number>): Handle;
   attach(h: Handle): AttachResult[];
   /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. */
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;

@@ -6,6 +6,7 @@
 #include <uv.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,15 +128,54 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
-/* open(path, { mapName: maxEntries, ... }) -> handle. Loads but does not attach. */
+/* Sets a `const volatile` global of the object (a load-time setting in .rodata)
+ * before load: the verifier then sees a constant and drops the dead branch. */
+static int set_const(struct bpf_object *obj, const char *name, long long value)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	if (!btf)
+		return -ENOENT;
+	int sec = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (sec < 0)
+		return -ENOENT;
+	const struct btf_type *t = btf__type_by_id(btf, sec);
+	const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		struct bpf_map *m;
+		bpf_object__for_each_map(m, obj) {
+			size_t size = 0;
+			const void *cur;
+			if (!strstr(bpf_map__name(m), ".rodata") || !(cur = bpf_map__initial_value(m, &size)))
+				continue;
+			if (vs[i].offset + vs[i].size > size || vs[i].size > sizeof value)
+				return -EINVAL;
+			char *data = malloc(size);
+			if (!data)
+				return -ENOMEM;
+			memcpy(data, cur, size);
+			memcpy(data + vs[i].offset, &value, vs[i].size); /* little-endian: the low bytes */
+			int err = bpf_map__set_initial_value(m, data, size);
+			free(data);
+			return err;
+		}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/* open(path, { mapName: maxEntries, ... }[, { constName: value, ... }]) -> handle.
+ * Loads but does not attach. */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
-	size_t argc = 2;
-	napi_value argv[2];
+	size_t argc = 3;
+	napi_value argv[3];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	char path[4096];
 	if (argc < 1 || !get_string(env, argv[0], path, sizeof path)) {
-		napi_throw_type_error(env, NULL, "open(path, sizes): path must be a string");
+		napi_throw_type_error(env, NULL, "open(path, sizes, consts): path must be a string");
 		return NULL;
 	}
 	libbpf_set_print(silent_print);
@@ -163,6 +203,30 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 			if (!m || bpf_map__set_max_entries(m, size)) {
 				bpf_object__close(obj);
 				snprintf(errbuf, sizeof errbuf, "cannot size map '%s' to %u", name, size);
+				napi_throw_error(env, NULL, errbuf);
+				return NULL;
+			}
+		}
+	}
+	if (argc >= 3) {
+		napi_value names;
+		uint32_t n;
+		NAPI_CALL(env, napi_get_property_names(env, argv[2], &names));
+		NAPI_CALL(env, napi_get_array_length(env, names, &n));
+		for (uint32_t i = 0; i < n; i++) {
+			napi_value key, val;
+			char name[128];
+			int64_t value;
+			napi_get_element(env, names, i, &key);
+			napi_get_property(env, argv[2], key, &val);
+			if (!get_string(env, key, name, sizeof name) || napi_get_value_int64(env, val, &value) != napi_ok) {
+				bpf_object__close(obj);
+				napi_throw_type_error(env, NULL, "load-time settings must be { name: number }");
+				return NULL;
+			}
+			if (set_const(obj, name, value)) {
+				bpf_object__close(obj);
+				snprintf(errbuf, sizeof errbuf, "no load-time setting '%s' in the BPF object", name);
 				napi_throw_error(env, NULL, errbuf);
 				return NULL;
 			}
