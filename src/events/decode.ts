@@ -75,11 +75,12 @@ function blankEvent(): ConnEvent {
   };
 }
 
-/** Decodes a struct dh_conn at `c` into the connection fields of `e` (a new event without one). */
-function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number, e: ConnEvent = blankEvent()): ConnEvent {
+/** Decodes a struct dh_conn at `c` into the connection fields of `into`, or of a new event. */
+function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number, into?: ConnEvent): ConnEvent {
   const af = u16(buf, c + CONN.family);
   const flags = buf[c + CONN.flags];
   const start = u64(buf, c + CONN.start_ns);
+  const e = into ?? blankEvent();
   e.type = type;
   e.time = time;
   e.cookie = cookie;
