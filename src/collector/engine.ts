@@ -243,7 +243,7 @@ export class ProbeEngine {
       if (batch.length >= FLUSH_BATCH) { this.emitCounters(batch, now); batch.length = 0; }
       if (intro.length >= FLUSH_BATCH) { this.emit(intro); intro = []; }
     }
-    for (const [c, k] of this.known) if (k.gen !== gen && k.gen !== gen - 1) this.known.delete(c); // gone without a close we saw
+    this.known.forEach((k, c) => { if (k.gen !== gen && k.gen !== gen - 1) this.known.delete(c); }); // gone without a close we saw (forEach: no entry arrays)
     this.tracked = m.count;
     this.emit(intro);
     this.emitCounters(batch, now);
