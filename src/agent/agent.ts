@@ -26,6 +26,8 @@ export interface AgentTelemetry extends AgentStatus {
   docker: { up: boolean; containers: number } | null;
   graph: { nodes: number; edges: number; openConnections: number; pendingConnections: number; expiredEdges: number; collapsedEndpoints: number; proxiedConnections: number };
   trackedSockets: number;
+  /** Sockets start-up discovery found, and how long it took (ms); null until done. */
+  discovery: { sockets: number; scanMs: number; ms: number } | null;
 }
 
 export class Agent {
@@ -85,6 +87,7 @@ export class Agent {
       docker: id.docker ? { up: id.docker.up, containers: id.docker.running } : null,
       graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
       trackedSockets: s.trackedConnections,
+      discovery: s.discovery,
     };
   }
 

@@ -34,6 +34,8 @@ export interface EngineStats {
   /** Batches a consumer failed on (the events were counted but not all consumed). */
   consumerErrors: number;
   trackedConnections: number;
+  /** Sockets start-up discovery found, and how long it took; null until done (or without discovery). */
+  discovery: { sockets: number; scanMs: number; ms: number } | null;
   probes: AttachResult[];
   startedAt: number;
 }
@@ -87,6 +89,8 @@ export class ProbeEngine {
   /** Reused every flush: the conns map is read straight into them. */
   private mapKeys: Buffer | null = null;
   private mapValues: Buffer | null = null;
+  /** What start-up discovery found, and how long it took (walking /proc, then reporting); null until done. */
+  discovery: { sockets: number; scanMs: number; ms: number } | null = null;
   /** Resolves once start-up discovery has been reported (or at once without it). */
   ready: Promise<void> = Promise.resolve();
   private eventCount = 0;
@@ -270,6 +274,7 @@ export class ProbeEngine {
       closes: this.closeCount,
       lost: { ...l, malformed, total: l.ringbufFull + l.connMapFull + malformed },
       trackedConnections: this.tracked,
+      discovery: this.discovery,
       consumerErrors: this.consumerErrors,
       probes: this.probes,
       startedAt: this.startedAt,
@@ -278,7 +283,9 @@ export class ProbeEngine {
 
   /** Reports what existed before the probes: listeners first, then connections, in bounded batches. */
   private async discover(): Promise<void> {
+    const t0 = performance.now();
     const found = await scanExisting();
+    const scanned = performance.now();
     found.sort((a, b) => Number(b.listening) - Number(a.listening));
     const listening = new Set(found.filter((s) => s.listening).map((s) => `${s.netns}:${s.sport}`));
     const now = Date.now();
@@ -286,6 +293,7 @@ export class ProbeEngine {
       this.emit(found.slice(i, i + FLUSH_BATCH).map((s) => existingEvent(s, listening.has(`${s.netns}:${s.sport}`), now)));
       await new Promise((r) => setImmediate(r)); // let the ring buffer drain and young garbage die between batches
     }
+    this.discovery = { sockets: found.length, scanMs: Math.round(scanned - t0), ms: Math.round(performance.now() - t0) };
   }
 
   /** Detaches every probe. Safe to call twice. */

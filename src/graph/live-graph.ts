@@ -5,7 +5,7 @@
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
 import type { NodeRef } from './naming.js';
-import { Placement, edgeId, type Identity } from './placement.js';
+import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
 import * as views from './views.js';
@@ -47,6 +47,7 @@ export class LiveGraph {
   private readonly table = new ConnectionTable();
   private readonly state = new GraphState();
   private readonly placement: Placement;
+  private readonly edgeIds = new EdgeIds();
   /** Connections waiting to be placed (flagged on each; placed ones are dropped from the list lazily). */
   private pending: Conn[] = [];
   private openCount = 0;
@@ -147,7 +148,7 @@ export class LiveGraph {
     }
     const cn = this.state.touchNode(ends.client, now);
     const sn = this.state.touchNode(ends.server, now);
-    const id = edgeId(cn.n.id, sn.n.id, ends.port);
+    const id = this.edgeIds.get(cn.n.id, sn.n.id, ends.port);
     this.state.edge(id, cn.n.id, sn.n.id, ends.port, now);
     if (!c.edgeId) this.counters.connections++;
     c.edgeId = id;
@@ -166,7 +167,7 @@ export class LiveGraph {
    */
   private replace(c: Conn, now: number): void {
     const ends = this.placement.ends(c, now);
-    if (ends && edgeId(ends.client.id, ends.server.id, ends.port) === c.edgeId) { // same edge: just remember what it knew
+    if (ends && this.edgeIds.get(ends.client.id, ends.server.id, ends.port) === c.edgeId) { // same edge: just remember what it knew
       c.placedWith = c.sides();
       c.placedClientPid = c.client?.pid ?? 0;
       c.placedServerPid = c.server?.pid ?? 0;

@@ -30,6 +30,30 @@ export interface Ends { client: NodeRef; server: NodeRef; port: number }
 
 export const edgeId = (client: string, server: string, port: number) => `${client}|${server}|${port}|tcp`;
 
+/**
+ * Edge ids by their parts, so placing a connection on a known edge builds no
+ * string (node ids are the same string objects each time: their hashes are cached).
+ */
+export class EdgeIds {
+  private ids = new Map<string, Map<string, Map<number, string>>>();
+  private count = 0;
+
+  get(client: string, server: string, port: number): string {
+    let a = this.ids.get(client);
+    if (!a) { a = new Map(); this.ids.set(client, a); }
+    let b = a.get(server);
+    if (!b) { b = new Map(); a.set(server, b); }
+    let id = b.get(port);
+    if (id === undefined) {
+      if (this.count >= 65_536) { this.ids.clear(); this.count = 0; } // bounded; rebuilt as edges are met again
+      id = edgeId(client, server, port);
+      b.set(port, id);
+      this.count++;
+    }
+    return id;
+  }
+}
+
 export class Placement {
   /** By pid (or, without one, by cgroup id): identity lookups happen once per process, not per connection. */
   private owners = new Map<number, OwnerEntry>();

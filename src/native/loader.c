@@ -30,6 +30,10 @@ typedef struct {
 	/* batch being filled by the ring buffer callback */
 	char *batch;
 	size_t batch_len, batch_cap;
+	/* a JavaScript Buffer over `batch` (not a copy), made again only when `batch` moves */
+	napi_ref batch_buf;
+	char *batch_buf_data;
+	size_t batch_buf_cap;
 	unsigned long long malformed;
 } loader_t;
 
@@ -74,6 +78,16 @@ static char *get_string(napi_env env, napi_value v, char *buf, size_t len)
 
 static void free_handle(uv_handle_t *h) { free(h); }
 
+/* Drops the Buffer over the batch memory (before that memory moves or is freed). */
+static void forget_batch_buffer(loader_t *l)
+{
+	if (l->batch_buf) {
+		napi_delete_reference(l->env, l->batch_buf);
+		l->batch_buf = NULL;
+		l->batch_buf_data = NULL;
+	}
+}
+
 static void stop_polling(loader_t *l)
 {
 	if (l->polling) {
@@ -91,6 +105,7 @@ static void stop_polling(loader_t *l)
 		napi_delete_reference(l->env, l->callback);
 		l->callback = NULL;
 	}
+	forget_batch_buffer(l);
 }
 
 static void destroy(loader_t *l)
@@ -317,7 +332,21 @@ static void drain(loader_t *l)
 	void *dst;
 	napi_get_reference_value(env, l->callback, &cb);
 	napi_get_global(env, &global);
-	napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf);
+	/* One Buffer over the batch memory, reused batch after batch: no copy and no
+	 * allocation per batch. JavaScript reads it only during the call (the count
+	 * says how many records it holds). */
+	if (!l->batch_buf || l->batch_buf_data != l->batch || l->batch_buf_cap != l->batch_cap) {
+		forget_batch_buffer(l);
+		if (napi_create_external_buffer(env, l->batch_cap, l->batch, NULL, NULL, &buf) != napi_ok) {
+			napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf); /* no external buffers here: copy */
+		} else {
+			napi_create_reference(env, buf, 1, &l->batch_buf);
+			l->batch_buf_data = l->batch;
+			l->batch_buf_cap = l->batch_cap;
+		}
+	} else {
+		napi_get_reference_value(env, l->batch_buf, &buf);
+	}
 	napi_create_uint32(env, (uint32_t)(l->batch_len / l->record_size), &count);
 	napi_value args[2] = {buf, count};
 	/* napi_make_callback runs microtasks and reports exceptions like any
@@ -338,6 +367,7 @@ static void drain(loader_t *l)
 	napi_async_destroy(env, actx);
 	napi_close_handle_scope(env, scope);
 	if (l->batch_cap > (1 << 24)) { /* do not hold on to a burst's memory */
+		forget_batch_buffer(l);
 		free(l->batch);
 		l->batch = NULL;
 		l->batch_cap = 0;
