@@ -198,50 +198,31 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	if (!obj)
 		return throw_err(env, "cannot open BPF object: %s", errno);
 
-	if (argc >= 2) {
+	/* Map sizes, then load-time settings: { name: number } each. */
+	for (size_t arg = 1; arg < argc && arg < 3; arg++) {
 		napi_value names;
 		uint32_t n;
-		NAPI_CALL(env, napi_get_property_names(env, argv[1], &names));
-		NAPI_CALL(env, napi_get_array_length(env, names, &n));
-		for (uint32_t i = 0; i < n; i++) {
-			napi_value key, val;
-			char name[128];
-			uint32_t size;
-			napi_get_element(env, names, i, &key);
-			napi_get_property(env, argv[1], key, &val);
-			if (!get_string(env, key, name, sizeof name) || napi_get_value_uint32(env, val, &size) != napi_ok) {
-				bpf_object__close(obj);
-				napi_throw_type_error(env, NULL, "map sizes must be { name: number }");
-				return NULL;
-			}
-			struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-			if (!m || bpf_map__set_max_entries(m, size)) {
-				bpf_object__close(obj);
-				snprintf(errbuf, sizeof errbuf, "cannot size map '%s' to %u", name, size);
-				napi_throw_error(env, NULL, errbuf);
-				return NULL;
-			}
-		}
-	}
-	if (argc >= 3) {
-		napi_value names;
-		uint32_t n;
-		NAPI_CALL(env, napi_get_property_names(env, argv[2], &names));
+		NAPI_CALL(env, napi_get_property_names(env, argv[arg], &names));
 		NAPI_CALL(env, napi_get_array_length(env, names, &n));
 		for (uint32_t i = 0; i < n; i++) {
 			napi_value key, val;
 			char name[128];
 			int64_t value;
 			napi_get_element(env, names, i, &key);
-			napi_get_property(env, argv[2], key, &val);
+			napi_get_property(env, argv[arg], key, &val);
 			if (!get_string(env, key, name, sizeof name) || napi_get_value_int64(env, val, &value) != napi_ok) {
 				bpf_object__close(obj);
-				napi_throw_type_error(env, NULL, "load-time settings must be { name: number }");
+				napi_throw_type_error(env, NULL, arg == 1 ? "map sizes must be { name: number }" : "load-time settings must be { name: number }");
 				return NULL;
 			}
-			if (set_const(obj, name, value)) {
+			struct bpf_map *m = arg == 1 ? bpf_object__find_map_by_name(obj, name) : NULL;
+			int bad = arg == 1 ? (!m || value < 0 || value > UINT32_MAX || bpf_map__set_max_entries(m, (uint32_t)value)) : set_const(obj, name, value);
+			if (bad) {
 				bpf_object__close(obj);
-				snprintf(errbuf, sizeof errbuf, "no load-time setting '%s' in the BPF object", name);
+				if (arg == 1)
+					snprintf(errbuf, sizeof errbuf, "cannot size map '%s' to %lld", name, (long long)value);
+				else
+					snprintf(errbuf, sizeof errbuf, "no load-time setting '%s' in the BPF object", name);
 				napi_throw_error(env, NULL, errbuf);
 				return NULL;
 			}
