@@ -3,6 +3,7 @@ import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
+import { registerL7Metrics } from './l7-metrics.js';
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new client.Registry();
@@ -30,6 +31,7 @@ export function agentRegistry(agent: Agent): client.Registry {
     g.set({ what: 'collapsed_endpoints' }, c.collapsedEndpoints);
   });
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
+  registerL7Metrics(reg, () => agent.l7Telemetry());
   for (const m of policyMetricList()) reg.registerMetric(m);
   return reg;
 }

@@ -151,6 +151,9 @@ export class ConnectionTable {
     this.discoveryOn = on;
   }
 
+  /** The socket with this cookie, while its connection is in the table. */
+  sideOf(cookie: number): Side | undefined { return this.byCookie.get(cookie); }
+
   isListening(netns: number, port: number): boolean { return this.listeners.has(listenerKey(netns, port)); }
 
   /** Applies one event; returns the connection it concerns, or null (listeners). */
