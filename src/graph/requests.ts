@@ -120,6 +120,8 @@ interface ConnRequests {
   counted: Map<RequestProtocol, RequestTotals>;
   /** Samples waiting until the connection is placed and its source known. */
   held: RequestSample[];
+  /** The client's socket sent a sample: the server's samples are the same requests again. */
+  clientSampled: boolean;
 }
 
 export interface RequestCounters {
@@ -133,7 +135,7 @@ export interface RequestCounters {
 
 /** How long a socket's requests wait for its connection (a socket introduced late, a final count after its close). */
 const WAIT_MS = 5_000;
-const HELD_SAMPLES = 16;
+const HELD_SAMPLES = 64;
 const ORPHAN_SAMPLES = 256;
 
 export class RequestLedger {
@@ -192,7 +194,7 @@ export class RequestLedger {
 
   private connState(c: Conn): ConnRequests {
     let cr = this.conns.get(c);
-    if (!cr) this.conns.set(c, (cr = { source: null, edge: null, counted: new Map(), held: [] }));
+    if (!cr) this.conns.set(c, (cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false }));
     return cr;
   }
 
@@ -304,8 +306,15 @@ export class RequestLedger {
       latencyMs: Math.round(x.latencyMs * 1000) / 1000, pid: x.pid, process: x.comm, side: side.role, tls: x.tls, reasons: x.reasons,
     };
     const cr = this.connState(c);
-    if (cr.source && cr.source !== rs.side) return; // the other socket's view of the same request
-    const s = cr.source && cr.edge && cr.edge === c.edgeId ? this.state.edges.get(cr.edge) : undefined;
+    // A client's sample means the client counts requests: its view is the one kept. A server's
+    // is kept when there is no local client, or once the server's view is the one counted;
+    // dropped once the client's is; until then it waits.
+    let keep: boolean | null;
+    if (rs.side === 'client') { keep = true; cr.clientSampled = true; }
+    else if (cr.clientSampled || cr.source === 'client') keep = false;
+    else keep = !c.client || cr.source === 'server' ? true : null;
+    if (keep === false) return; // the other socket's view of the same request
+    const s = keep && c.edgeId && (!cr.edge || cr.edge === c.edgeId) ? this.state.edges.get(c.edgeId) : undefined;
     if (s) { this.keepSample(s, rs); s.v = this.state.bump(); return; }
     if (cr.held.length >= HELD_SAMPLES) { this.counters.unplacedSamples++; return; }
     cr.held.push(rs);
