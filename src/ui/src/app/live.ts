@@ -4,7 +4,7 @@
 import type { AgentStatus, GraphSnapshot, StreamMessage } from '../../../graph/types.js';
 import { LiveStream, type StreamState } from '../api/stream.js';
 import { UI } from '../config.js';
-import { changeSize, GraphModel, type Change } from '../model/graphModel.js';
+import { changeSize, emptyChange, GraphModel, type Change } from '../model/graphModel.js';
 
 /** How long one stream message took: parse + apply (applyMs) and until the frame after it (frameMs). */
 export interface Timing {
@@ -66,6 +66,15 @@ export class Live {
   /** Shows a graph from elsewhere (the history) in place of the live one; unchanged elements stay as they are. */
   showSnapshot(graph: GraphSnapshot): void {
     const change = this.model.applySnapshot(graph);
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
+  /** Every edge is judged and drawn again (the request thresholds changed). */
+  restyle(): void {
+    const change = emptyChange(false);
+    change.changedEdges = [...this.model.edges.keys()];
+    this.model.version++;
     for (const fn of this.changeListeners) fn(change);
     this.notifyViews(true);
   }
