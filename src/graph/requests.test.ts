@@ -73,6 +73,21 @@ test('a socket\'s last count after its connection closed still lands on the edge
   assert.equal(g.requestCounters.requests, 3);
 });
 
+test('a short connection (one request, counted only in its last counts after the close): both ends\' last counts make one request; gone after the wait', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest([...a.open, ...a.close], 1000);
+  g.requests([delta(a.cookies.server, 'server', { [C5]: 1 }, { closed: true })], 1050);
+  g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1060);
+  const r = g.snapshot({}, 1100).edges[0].requests![0];
+  assert.equal(r.count, 1, 'the client\'s view replaces the server\'s');
+  assert.equal(r.errors, 1);
+  g.tick(5000);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })], 5000);
+  g.tick(11_000);
+  assert.equal(g.requestCounters.unplacedRequests, 1, 'a count long after the close has no connection to go to: counted as lost');
+});
+
 test('counts that come before their connection is known wait for it', () => {
   const g = new LiveGraph(identity);
   const a = connection(web, db, 1000);

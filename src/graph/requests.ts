@@ -11,6 +11,10 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import type { Conn, Side } from './connections.js';
+
+/** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide }
+interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn }
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -135,14 +139,20 @@ export interface RequestCounters {
 
 /** How long a socket's requests wait for its connection (a socket introduced late, a final count after its close). */
 const WAIT_MS = 5_000;
+/** How long a closed connection's sockets stay findable (their last counts come within a flush). */
+const CLOSED_MS = 2_500;
 const HELD_SAMPLES = 64;
 const ORPHAN_SAMPLES = 256;
 
 export class RequestLedger {
-  private readonly sides = new WeakMap<Side, Map<RequestProtocol, RequestTotals>>();
-  private readonly conns = new WeakMap<Conn, ConnRequests>();
-  /** Sides of connections the table forgot lately: a socket's last count comes with or just after its close. */
-  private readonly closed = new Map<number, { side: Side; at: number }>();
+  private readonly sides = new WeakMap<LedgerSide, Map<RequestProtocol, RequestTotals>>();
+  private readonly conns = new WeakMap<LedgerConn, ConnRequests>();
+  /**
+   * Connections the table forgot lately, as small stand-ins (not the table's objects, which
+   * a busy host closes by the ten thousand a second): a socket's last count comes with or
+   * just after its close.
+   */
+  private readonly closed = new Map<number, { side: LedgerSide; at: number }>();
   /** Counts of sockets not known (yet) to the table. */
   private orphans = new Map<number, { deltas: L7Delta[]; at: number }>();
   private orphanSamples: { sample: L7Sample; at: number }[] = [];
@@ -154,11 +164,11 @@ export class RequestLedger {
     private readonly samplesPerEdge = L7_DEFAULTS.edgeSamples,
   ) {}
 
-  private find(cookie: number): Side | undefined { return this.sideOf(cookie) ?? this.closed.get(cookie)?.side; }
+  private find(cookie: number): LedgerSide | undefined { return this.sideOf(cookie) ?? this.closed.get(cookie)?.side; }
 
   /** Per-socket deltas from the request collector. */
   ingest(deltas: readonly L7Delta[], now: number): void {
-    const touched = new Set<Conn>();
+    const touched = new Set<LedgerConn>();
     if (this.orphans.size) {
       for (const [cookie, o] of this.orphans) {
         const side = this.find(cookie);
@@ -183,7 +193,7 @@ export class RequestLedger {
     if (this.orphanSamples.length) this.samples([], now);
   }
 
-  private addTo(side: Side, d: L7Delta): void {
+  private addTo(side: LedgerSide, d: L7Delta): void {
     let m = this.sides.get(side);
     if (!m) this.sides.set(side, (m = new Map()));
     const p = d.protocol as RequestProtocol;
@@ -192,14 +202,14 @@ export class RequestLedger {
     t.addDelta(d);
   }
 
-  private connState(c: Conn): ConnRequests {
+  private connState(c: LedgerConn): ConnRequests {
     let cr = this.conns.get(c);
     if (!cr) this.conns.set(c, (cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false }));
     return cr;
   }
 
   /** The client's view when it has one, else the server's. */
-  private sourceOf(c: Conn): 'client' | 'server' | null {
+  private sourceOf(c: LedgerConn): 'client' | 'server' | null {
     if (c.client && this.sides.has(c.client)) return 'client';
     if (c.server && this.sides.has(c.server)) return 'server';
     return null;
@@ -216,13 +226,24 @@ export class RequestLedger {
     if (cr?.edge) this.takeBack(cr, now);
   }
 
-  /** A connection is over: its sockets stay findable a little longer for their last counts. */
+  /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
   finished(c: Conn, now: number): void {
-    for (const s of [c.client, c.server]) if (s?.cookie && s.conn === c) this.closed.set(s.cookie, { side: s, at: now });
+    if (c.ignored || !c.edgeId) return; // nothing of it is counted anywhere
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false };
+    for (const s of [c.client, c.server]) {
+      if (!s?.cookie || s.conn !== c) continue;
+      const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc };
+      pc[s.role] = ps;
+      const totals = this.sides.get(s);
+      if (totals) this.sides.set(ps, totals);
+      this.closed.set(s.cookie, { side: ps, at: now });
+    }
+    const cr = this.conns.get(c);
+    if (cr) this.conns.set(pc, cr);
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */
-  private settle(c: Conn, now: number): void {
+  private settle(c: LedgerConn, now: number): void {
     if (c.ignored) return; // a proxy's own hop: its requests are the ones counted on the connection it relays
     const want = this.sourceOf(c);
     if (!want) return;
@@ -298,7 +319,7 @@ export class RequestLedger {
     }
   }
 
-  private sample(side: Side, x: L7Sample): void {
+  private sample(side: LedgerSide, x: L7Sample): void {
     const c = side.conn;
     if (c.ignored) return;
     const rs: RequestSample = {
@@ -329,7 +350,7 @@ export class RequestLedger {
   /** Forgets closed sockets' sides and counts, as lost, requests whose socket never became known. */
   tick(now: number): void {
     for (const [cookie, x] of this.closed) {
-      if (now - x.at < WAIT_MS) break; // insertion order is time order
+      if (now - x.at < CLOSED_MS) break; // insertion order is time order
       this.closed.delete(cookie);
     }
     for (const [cookie, o] of this.orphans) {
