@@ -9,7 +9,8 @@ import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE } from './support/l7-s
 import { getJson, type RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 import { until } from './support/wait.js';
-import type { GraphSnapshot, NodeDetail } from '../src/graph/types.js';
+import type { GraphSnapshot, NodeDetail, StreamMessage } from '../src/graph/types.js';
+import WebSocket from 'ws';
 
 let log: L7Log;
 let agent: RunningAgent;
@@ -96,8 +97,12 @@ test('keep-alive mix: counts, status classes and the slow path in its latency bu
   assert.ok((srv.inboundRequests?.find((x) => x.protocol === 'http1')?.count ?? 0) >= 80);
 });
 
-test('pipelining: 100 requests in one write are 100 requests, paired in order', async () => {
+test('pipelining: 100 requests in one write are 100 requests, paired in order (and the WebSocket delta carries them)', async () => {
   const port = await server();
+  const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/api/v1/stream`);
+  const messages: StreamMessage[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as StreamMessage));
+  await new Promise((r) => ws.once('open', r));
   const c = node(PIPELINE_CLIENT, [String(port), '100']);
   await c.waitFor(/^done 100/, 20_000);
   for (const role of ['server', 'client'] as const) {
@@ -108,6 +113,9 @@ test('pipelining: 100 requests in one write are 100 requests, paired in order', 
   const e = await settleEdge(agent, port, 100);
   assert.deepEqual(e.byClass, { '2xx': 100 }, 'on the edge');
   assert.equal(e.unpaired, 0);
+  const seen = await until('a stream delta with the edge\'s requests', async () => messages.find((m) => m.type === 'delta' && m.delta.edges.some((x) => x.port === port && x.requests?.[0]?.count === 100)), 10_000);
+  assert.equal(seen.type, 'delta');
+  ws.close();
 });
 
 test('samples are rate-limited in the kernel, and the ones over the rate are counted', async () => {
