@@ -10,11 +10,14 @@ import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 import type { L7Stats } from '../l7/collector.js';
 import type { RequestCounters } from '../graph/requests.js';
+import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
 
 export interface AgentOptions {
   engine?: EngineOptions;
   identity?: ResolverOptions;
   graph?: GraphOptions;
+  /** Report only sockets of these cgroups or network namespaces. */
+  scope?: ScopeOptions;
 }
 
 export interface AgentTelemetry extends AgentStatus {
@@ -44,6 +47,7 @@ export class Agent {
   readonly engine: ProbeEngine;
   readonly identity: IdentityResolver;
   readonly graph: LiveGraph;
+  readonly scope: Scope | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly rate = new EventRate();
@@ -56,13 +60,14 @@ export class Agent {
   constructor(opts: AgentOptions = {}) {
     this.engine = new ProbeEngine(opts.engine);
     this.identity = new IdentityResolver(opts.identity);
-    this.graph = new LiveGraph(this.identity, opts.graph);
+    this.scope = opts.scope ? new Scope(opts.scope) : null;
+    this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
   }
 
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
     this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
-    this.engine.onEvents((events) => this.graph.ingest(events));
+    this.engine.onEvents((events) => this.graph.ingest(this.scope ? this.scope.filter(events) : events));
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();

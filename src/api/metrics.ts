@@ -1,37 +1,65 @@
-// Prometheus self-metrics at /metrics: every loss is visible to a scraper.
+// Prometheus /metrics: the agent's own health (every loss visible to a scraper)
+// and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
 import { registerL7Metrics } from './l7-metrics.js';
 
+/** prom-client's registry, plus text written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
+export class AgentRegistry extends client.Registry {
+  private readonly texts: (() => string)[] = [];
+
+  appendText(fn: () => string): void { this.texts.push(fn); }
+
+  override async metrics(): Promise<string> {
+    return (await super.metrics()) + this.texts.map((f) => f()).join('');
+  }
+}
+
+/** Features that add series to /metrics register here without the API knowing them (like runExtensions). */
+export const metricsExtensions: ((reg: AgentRegistry, agent: Agent) => void)[] = [];
+
+/** A counter whose value is read from a running total at scrape time. */
+function counter(reg: client.Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]) {
+  return new client.Counter({
+    name, help, labelNames, registers: [reg],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.inc(labels, v);
+    },
+  });
+}
+
 export function agentRegistry(agent: Agent): client.Registry {
-  const reg = new client.Registry();
+  const reg = new AgentRegistry();
   client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_process_' });
-  const gauge = (name: string, help: string, labelNames: string[], read: (g: client.Gauge) => void) =>
-    new client.Gauge({ name, help, labelNames, registers: [reg], collect() { read(this); } });
-  gauge('dhrishti_events_total', 'Connection events received from the kernel', [], (g) => g.set(agent.engine.stats().events));
-  gauge('dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], (g) => {
+  counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
+  counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {
     const l = agent.engine.stats().lost;
-    g.set({ reason: 'ringbuf_full' }, l.ringbufFull);
-    g.set({ reason: 'conn_map_full' }, l.connMapFull);
-    g.set({ reason: 'malformed' }, l.malformed);
+    return [[{ reason: 'ringbuf_full' }, l.ringbufFull], [{ reason: 'conn_map_full' }, l.connMapFull], [{ reason: 'malformed' }, l.malformed]];
   });
-  gauge('dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], (g) => g.set(agent.identity.stats().cgroupMisses));
-  gauge('dhrishti_graph_size', 'Live graph size', ['what'], (g) => {
-    const s = agent.graph.size();
-    g.set({ what: 'nodes' }, s.nodes);
-    g.set({ what: 'edges' }, s.edges);
-    g.set({ what: 'open_connections' }, s.open);
+  counter(reg, 'dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], () => [[{}, agent.identity.stats().cgroupMisses]]);
+  new client.Gauge({
+    name: 'dhrishti_graph_size', help: 'Live graph size', labelNames: ['what'], registers: [reg],
+    collect() {
+      const s = agent.graph.size();
+      this.set({ what: 'nodes' }, s.nodes);
+      this.set({ what: 'edges' }, s.edges);
+      this.set({ what: 'open_connections' }, s.open);
+    },
   });
-  gauge('dhrishti_graph_dropped_total', 'What the bounded graph dropped or collapsed', ['what'], (g) => {
+  counter(reg, 'dhrishti_graph_dropped_total', 'What the bounded graph dropped or collapsed', ['what'], () => {
     const c = agent.graph.counters;
-    g.set({ what: 'expired_edges' }, c.expiredEdges);
-    g.set({ what: 'expired_nodes' }, c.expiredNodes);
-    g.set({ what: 'collapsed_endpoints' }, c.collapsedEndpoints);
+    return [[{ what: 'expired_edges' }, c.expiredEdges], [{ what: 'expired_nodes' }, c.expiredNodes], [{ what: 'collapsed_endpoints' }, c.collapsedEndpoints]];
   });
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
   registerL7Metrics(reg, () => agent.l7Telemetry());
   for (const m of policyMetricList()) reg.registerMetric(m);
+  if (agent.scope) {
+    const scope = agent.scope;
+    counter(reg, 'dhrishti_scope_dropped_events_total', 'Events about sockets outside the agent\'s scope (--scope-cgroup, --scope-netns), not reported', [], () => [[{}, scope.dropped]]);
+  }
+  for (const ext of metricsExtensions) ext(reg, agent);
   return reg;
 }

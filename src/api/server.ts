@@ -32,6 +32,7 @@ export interface ApiOptions {
   stream?: Omit<StreamOptions, 'registry'>;
 }
 
+
 /** Extra routes (history) register here without the server knowing them. */
 export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 

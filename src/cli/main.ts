@@ -7,8 +7,11 @@ import { registerRun } from './commands/run.js';
 import './commands/history-ext.js'; // adds history to `run` through runExtensions
 import './commands/policy-ext.js'; // adds --policy, --compose, --alert-webhook to `run` (after history: it writes to its timeline)
 import { registerCheck } from './commands/check.js';
+import './commands/fleet-ext.js'; // adds edge metrics, OTLP and remote-write to `run`
 import { registerGraph } from './commands/graph.js';
 import { registerDemo } from './commands/demo.js';
+import { registerHub } from './commands/hub.js';
+import { registerImage } from './commands/image.js';
 
 const program = new Command();
 program
@@ -23,6 +26,8 @@ registerRun(program);
 registerGraph(program);
 registerDemo(program);
 registerCheck(program);
+registerHub(program);
+registerImage(program);
 
 try {
   await program.parseAsync(process.argv);

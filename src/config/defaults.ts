@@ -217,3 +217,53 @@ export const POLICY_BENCH = {
   repeats: 21,
   targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
 } as const;
+
+/** Bucket bounds of the per-edge histograms the graph keeps for exporters (GraphEdge.histograms). */
+export const HISTOGRAM_BOUNDS = {
+  /** Smoothed RTT in microseconds: loopback and same-host (tens of µs) to far regions (hundreds of ms); few, as every edge exports one row per bound. */
+  rttUs: [50, 200, 1000, 5000, 20_000, 100_000, 500_000],
+  /** Connection duration in milliseconds, from short requests to long-lived pools. */
+  durationMs: [5, 25, 100, 400, 1600, 6400, 30_000, 120_000],
+} as const;
+
+/** Edge metrics for Prometheus, OTLP and remote-write (src/export), and the hub (src/hub). */
+export const EXPORT_DEFAULTS = {
+  /** Edges exported with their own labels, busiest first; the rest are summed into one `other` series. */
+  topEdges: 500,
+  /** A labelled edge keeps its place unless an unlabelled one is this much busier (no flapping at the cut). */
+  keepBonus: 1.25,
+  /** The model is rebuilt at most this often, however many scrapers and pushers ask. */
+  minRefreshMs: 1000,
+  /** Listener and address rows exported at most (each IP of each listener is one row). */
+  maxListenRows: 5000,
+  otlpIntervalMs: 15_000,
+  remoteWriteIntervalMs: 15_000,
+  pushTimeoutMs: 10_000,
+} as const;
+
+export const HUB_DEFAULTS = {
+  port: 7980,
+  /** Live view: instant queries this often. */
+  refreshMs: 5000,
+  /** One PromQL request longer than this counts as Prometheus being slow (and fails). */
+  queryTimeoutMs: 5000,
+  /** An agent whose last report is older than this is shown stale. */
+  staleAfterMs: 60_000,
+  /** Agents that reported within this window are listed (down or stale ones too). */
+  agentLookback: '1h',
+} as const;
+
+/** bench/fleet.ts: the scrape and hub benchmarks' load, and the targets printed beside the results. */
+export const FLEET_BENCH = {
+  /** Real edges on a real agent (one per listening port), all exported with their own labels. */
+  scrapeEdges: 2000,
+  scrapeRuns: 20,
+  /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
+  scrapeIntervalSec: 15,
+  /** Synthetic fleet written through remote-write: hosts, logical edges, share of them crossing hosts. */
+  hosts: 20,
+  edges: 5000,
+  crossHostShare: 0.5,
+  hubRuns: 20,
+  targets: { scrapeMs: 100, exportCorePercent: 1, hubP95Ms: 1000 },
+} as const;

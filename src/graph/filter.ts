@@ -13,6 +13,8 @@ export interface GraphFilter {
   group?: string;
   /** Kinds beyond containers and services to include; undefined = everything. */
   include?: Set<IncludeKind>;
+  /** Fill GraphEdge.histograms (exporters). */
+  histograms?: boolean;
 }
 
 type NodeFacts = Pick<GraphNode, 'kind' | 'group'>;

@@ -8,6 +8,7 @@ import { Distribution } from './stats.js';
 import { IntervalCounts, IntervalLog } from './interval.js';
 import { FAILURE_REASONS } from './types.js';
 import type { EdgeRequestState } from './requests.js';
+import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 
 export interface EdgeState {
   e: GraphEdge;
@@ -52,7 +53,7 @@ export class GraphState {
         duration: { meanMs: 0, p95Ms: 0, samples: 0 }, firstSeen: now, lastSeen: now,
         rates: { '10s': zeroRates(), '1m': zeroRates() },
       },
-      window: new RateWindow(), rtt: new Distribution(), duration: new Distribution(), failures: [], v: 0, counts: new IntervalCounts(),
+      window: new RateWindow(), rtt: new Distribution(256, HISTOGRAM_BOUNDS.rttUs), duration: new Distribution(256, HISTOGRAM_BOUNDS.durationMs), failures: [], v: 0, counts: new IntervalCounts(),
     };
     this.edges.set(id, s);
     this.log?.edgeAdded(id);

@@ -41,6 +41,8 @@ export interface GraphNode {
   lastSeen: number;
   /** Connections open now, in or out. */
   active: number;
+  /** Hosts this node runs on (set by the hub, which joins many agents; absent on a single agent's map). */
+  hosts?: string[];
 }
 
 /** Rates per second over a sliding window. */
@@ -88,6 +90,15 @@ export interface GraphEdge {
    * connection counts above: running totals live, the bucket's or range's in history.
    */
   requests?: EdgeRequests[];
+  /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
+  histograms?: { rttUs: Histogram; durationMs: Histogram };
+}
+
+/** Samples counted per bucket: counts[i] holds those ≤ bounds[i] (and above bounds[i-1]); the last count, those above every bound. */
+export interface Histogram {
+  bounds: readonly number[];
+  counts: number[];
+  sum: number;
 }
 
 // ---- requests (L7) ----

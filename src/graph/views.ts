@@ -10,7 +10,7 @@ const RATES_MOVE_MS = 61_000;
 const FAILURE_SAMPLES = 20;
 
 /** An edge's derived numbers brought up to date, copied out. */
-function edgeOut(s: EdgeState, now: number): GraphEdge {
+function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
   const e = s.e;
   e.rates = { '10s': s.window.rates(now, 10), '1m': s.window.rates(now, 60) };
   e.rtt = { meanUs: Math.round(s.rtt.mean()), p95Us: s.rtt.p95(), samples: s.rtt.count };
@@ -24,6 +24,7 @@ function edgeOut(s: EdgeState, now: number): GraphEdge {
   };
   const requests = edgeRequests(s.requests, now);
   if (requests) out.requests = requests;
+  if (histograms) out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
   return out;
 }
 
@@ -54,7 +55,7 @@ export function snapshot(state: GraphState, f: GraphFilter, now: number): GraphS
   return {
     generatedAt: now,
     nodes: [...v.nodes].map((id) => nodeOut(state.nodes.get(id)!.n)),
-    edges: v.edges.map((s) => edgeOut(s, now)),
+    edges: v.edges.map((s) => edgeOut(s, now, f.histograms)),
   };
 }
 
@@ -63,7 +64,7 @@ export function changesSince(state: GraphState, since: number, f: GraphFilter, n
   const v = visible(state, f, now);
   const delta: GraphDelta = { generatedAt: now, nodes: [], edges: [], removedNodes: [], removedEdges: [] };
   for (const id of v.nodes) { const s = state.nodes.get(id)!; if (s.v > since) delta.nodes.push(nodeOut(s.n)); }
-  for (const s of v.edges) if (s.v > since || now - s.e.lastSeen < RATES_MOVE_MS) delta.edges.push(edgeOut(s, now));
+  for (const s of v.edges) if (s.v > since || now - s.e.lastSeen < RATES_MOVE_MS) delta.edges.push(edgeOut(s, now, f.histograms));
   for (const t of state.tombstones) {
     if (t.v <= since) continue;
     (t.kind === 'node' ? delta.removedNodes : delta.removedEdges).push(t.id);

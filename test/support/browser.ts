@@ -178,10 +178,11 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     },
     async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
       try {
-        // A string is sent as an arrow function: Playwright evals its source once (inside the CDP call,
-        // which the UI's CSP allows), then polls the function; polling a bare expression evals every
-        // time, which the CSP (no 'unsafe-eval') refuses.
-        const pred = typeof fn === 'string' ? `() => (${fn})` : fn;
+        // A string becomes a function here, in node: Playwright sends a function's source once (inside
+        // the CDP call, which the UI's CSP allows) and polls it; a string it would eval on every poll,
+        // which the CSP (no 'unsafe-eval') refuses. (A string holding an arrow function would not do:
+        // Playwright evaluates it to the function itself, which is truthy, and stops at once.)
+        const pred = typeof fn === 'string' ? (new Function(`return (${fn});`) as () => unknown) : fn;
         const handle = await page.waitForFunction(pred, undefined, { timeout: timeoutMs, polling: 100 });
         return (await handle.jsonValue()) as never;
       } catch (e) {
@@ -227,6 +228,19 @@ interface DhrishtiHook {
   layoutRuns(): number;
   timings(): { kind: 'snapshot' | 'delta'; elements: number; applyMs: number; frameMs: number; at: number }[];
   connection(): string;
+  /** 'webgl' or 'canvas'. */
+  renderer(): string;
+  /** Folded projects (and '*external' / '*clients'), and the drawn ids of their boxes. */
+  folded(): string[];
+  foldedIds(): string[];
+  fold(group: string): void;
+  unfold(group: string): void;
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  firstLayout(): { ms: number; where: string; nodes: number } | null;
+  lastLayout(): { ms: number; where: string; nodes: number } | null;
+  viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Node boxes (labels included) in the canvas's pixels. */
+  renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
 
 declare global {

@@ -11,6 +11,7 @@ import { parseDuration } from '../../api/params.js';
 import { InvalidArgumentError, Option } from 'commander';
 import { onShutdown } from '../lifecycle.js';
 import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
+import { parseCgroupPath, parseNetnsInode } from '../../agent/scope.js';
 
 export interface RunOptions extends L7Flags {
   host: string;
@@ -26,10 +27,18 @@ export interface RunOptions extends L7Flags {
   dockerSocket: string;
   ringbufBytes?: number;
   idle?: number;
+  scopeCgroup?: string[];
+  scopeNetns?: number[];
 }
 
 /** Hooks other features (history) use to join the run command without it knowing them. */
-export const runExtensions: { options(cmd: Command): void; start(agent: Agent, opts: Record<string, unknown>): Promise<{ plugins: RoutePlugin[]; describe: string[]; stop(): void | Promise<void> }> }[] = [];
+export const runExtensions: { options(cmd: Command): void; prepare?(agent: Agent, opts: Record<string, unknown>): void; start(agent: Agent, opts: Record<string, unknown>): Promise<{ plugins: RoutePlugin[]; describe: string[]; stop(): void | Promise<void> }> }[] = [];
+
+function repeat<T>(parse: (v: string) => T) {
+  return (v: string, prev: T[] | undefined): T[] => {
+    try { return [...(prev ?? []), parse(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+  };
+}
 
 const duration = (name: string) => (v: string) => {
   try { return parseDuration(v, name); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
@@ -52,7 +61,9 @@ export function registerRun(program: Command): void {
     .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
     .option('--no-docker', 'do not follow a Docker daemon')
     .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
-    .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'));
+    .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
+    .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
+    .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode));
   addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
   cmd.action((opts: RunOptions) => run(opts));
@@ -74,10 +85,12 @@ async function run(opts: RunOptions): Promise<void> {
     engine: { ringbufBytes: opts.ringbufBytes, l7: l7OptionsFrom(opts) },
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
+    scope: opts.scopeCgroup || opts.scopeNetns ? { cgroups: opts.scopeCgroup, netns: opts.scopeNetns } : undefined,
   });
   const say = (s: string) => console.log(`dhrishti: ${s}`);
   let probes;
   try {
+    for (const ext of runExtensions) ext.prepare?.(agent, opts as unknown as Record<string, unknown>); // before the probes: nothing they report is missed
     probes = await agent.start();
   } catch (e) {
     console.error(`dhrishti: cannot start the probes: ${(e as Error).message}`);
@@ -88,6 +101,7 @@ async function run(opts: RunOptions): Promise<void> {
   const ok = probes.filter((p) => p.ok);
   say(`attached ${ok.length}/${probes.length} kernel probes: ${ok.map((p) => p.section.replace(/^(tp_btf|tracepoint)\//, '')).join(', ')}`);
   for (const p of probes.filter((x) => !x.ok)) say(`could not attach ${p.section} (${p.error}); continuing without it`);
+  if (agent.scope) say(`scoped to ${agent.scope.describe()}: other sockets are not reported`);
   const docker = agent.identity.stats().docker;
   say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying)`) : 'Docker disabled');
 

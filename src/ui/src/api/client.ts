@@ -42,6 +42,9 @@ export interface AgentTelemetry {
   probes?: { name: string; attached?: boolean; ok?: boolean; [k: string]: unknown }[];
   /** null when history is off. */
   history?: HistoryHealth | null;
+  /** Present when the page is served by `dhrishti hub`: whether Prometheus answers, and the agents it knows. */
+  hub?: { prometheus: string; state: 'starting' | 'ok' | 'down' | 'slow' | 'error'; message: string | null; lastSuccess: number | null; queryMs: number };
+  agents?: { host: string; state: 'up' | 'down' | 'stale'; staleSec: number; folded: number }[];
 }
 
 export const api = {

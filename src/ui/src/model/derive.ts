@@ -65,6 +65,11 @@ export function groupParentId(group: string): string {
   return `group::${group}`;
 }
 
+/** The box of one host's nodes on a hub's map. */
+export function hostParentId(host: string): string {
+  return `host::${host}`;
+}
+
 export function edgeEnds(e: GraphEdge): string {
   return `${e.source} → ${e.target}`;
 }

@@ -1,6 +1,6 @@
 // The status bar: whether the live stream is up, how busy the agent is, and whether it is losing events.
 import { useEffect, useState } from 'react';
-import { api } from '../api/client.js';
+import { api, type AgentTelemetry } from '../api/client.js';
 import type { StreamState } from '../api/stream.js';
 import type { Live } from '../app/live.js';
 import { usePoll } from '../app/hooks.js';
@@ -31,6 +31,23 @@ function connectionText(s: StreamState, now: number, paused: boolean): string {
       return `Reconnecting${secs ? ` in ${secs}s` : '…'}`;
     }
   }
+}
+
+/** On a hub: Prometheus' state (its error, never an empty map passed off as true) and the agents' health. */
+function HubStatus({ t }: { t: AgentTelemetry }) {
+  const h = t.hub!, agents = t.agents ?? [];
+  const bad = agents.filter((a) => a.state !== 'up');
+  return (
+    <>
+      <span data-testid="status-prometheus" data-state={h.state} className={h.state === 'ok' ? undefined : 'bad-text'} title={h.message ?? `${h.prometheus}, last answer in ${h.queryMs} ms`}>
+        <span className="muted">prometheus</span> {h.state === 'ok' ? 'ok' : `${h.state}: ${h.message ?? ''}`}
+      </span>
+      <span data-testid="status-agents" className={bad.length ? 'bad-text' : undefined}
+        title={agents.map((a) => `${a.host}: ${a.state}${a.staleSec ? `, last report ${a.staleSec}s ago` : ''}${a.folded ? `, ${a.folded} edges folded` : ''}`).join('\n')}>
+        <span className="muted">agents</span> {agents.length - bad.length}/{agents.length} up{bad.length ? ` (${bad.map((a) => `${a.host} ${a.state}${a.state === 'stale' ? ` ${a.staleSec}s` : ''}`).join(', ')})` : ''}
+      </span>
+    </>
+  );
 }
 
 export function StatusBar({ live, shownNodes, shownEdges }: Props) {
@@ -79,6 +96,7 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
       )}
       {typeof cpu === 'number' && <span title="Agent CPU"><span className="muted">cpu</span> {cpu.toFixed(1)}%</span>}
       {typeof telemetry.data?.rssBytes === 'number' && <span title="Agent memory"><span className="muted">mem</span> {bytes(telemetry.data.rssBytes)}</span>}
+      {(telemetry.data ?? probe.data)?.hub && <HubStatus t={(telemetry.data ?? probe.data)!} />}
       <span className="spacer" />
       <span data-testid="status-counts">
         {count(shownNodes)}<span className="muted">/{count(m.nodes.size)} nodes</span> · {count(shownEdges)}<span className="muted">/{count(m.edges.size)} connections</span>

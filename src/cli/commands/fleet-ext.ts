@@ -1,0 +1,103 @@
+// Joins the fleet export to `dhrishti run`: edge metrics on /metrics, and the
+// OTLP and remote-write pushers (--hostname, --top-edges, --otlp-endpoint, --remote-write).
+import { InvalidArgumentError, type Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import client from 'prom-client';
+import { runExtensions } from './run.js';
+import { metricsExtensions } from '../../api/metrics.js';
+import { FleetExporter } from '../../export/exporter.js';
+import { exposition } from '../../export/exposition.js';
+import { OtlpPusher, otlpMetricsUrl } from '../../export/otlp.js';
+import { RemoteWritePusher, checkRemoteWriteUrl } from '../../export/remote-write.js';
+import { PushStats } from '../../export/push-stats.js';
+import { parseDuration } from '../../api/params.js';
+import { EXPORT_DEFAULTS, REPO_ROOT } from '../../config/defaults.js';
+import type { Agent } from '../../agent/agent.js';
+import { positiveInt } from '../options.js';
+
+interface FleetCliOptions {
+  hostname?: string;
+  topEdges?: number;
+  otlpEndpoint?: string;
+  otlpInterval?: number;
+  remoteWrite?: string;
+  remoteWriteInterval?: number;
+}
+
+const cli = <T>(parse: (v: string) => T) => (v: string): T => {
+  try { return parse(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+};
+
+export function productVersion(): string {
+  try { return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version; } catch { return ''; }
+}
+
+function hostname(v: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(v)) throw new Error(`--hostname takes a host name (letters, digits, dot, dash, underscore), got "${v}"`);
+  return v;
+}
+
+/** Where the agent's events reach the exporter: the same scoped batches the graph gets. */
+export function exportSource(agent: Agent) {
+  const scope = agent.scope;
+  return {
+    graph: agent.graph,
+    identity: agent.identity,
+    scope,
+    onEvents: (fn: (e: Parameters<Parameters<Agent['engine']['onEvents']>[0]>[0]) => void) =>
+      agent.engine.onEvents((events) => fn(scope ? events.filter((e) => scope.owns(e.cgroupId, e.netns)) : events)),
+  };
+}
+
+let exporter: FleetExporter | null = null;
+const pushers: { otlp?: OtlpPusher; rw?: RemoteWritePusher } = {};
+
+runExtensions.push({
+  options(cmd: Command) {
+    cmd
+      .option('--hostname <name>', 'this host\'s name on edge metrics (label host; default the machine\'s host name)', cli(hostname))
+      .option('--top-edges <n>', `edges exported with their own labels, busiest first; the rest are summed as "other" (default ${EXPORT_DEFAULTS.topEdges})`, positiveInt('--top-edges', 100_000))
+      .option('--otlp-endpoint <url>', 'push the same metrics over OTLP/HTTP to this collector (e.g. http://collector:4318)', cli((v) => { otlpMetricsUrl(v); return v; }))
+      .option('--otlp-interval <duration>', `how often to push over OTLP (default ${EXPORT_DEFAULTS.otlpIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--otlp-interval')))
+      .option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write)', cli(checkRemoteWriteUrl))
+      .option('--remote-write-interval <duration>', `how often to push with remote-write (default ${EXPORT_DEFAULTS.remoteWriteIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--remote-write-interval')));
+  },
+  prepare(agent, raw) {
+    const o = raw as unknown as FleetCliOptions;
+    const version = productVersion();
+    const ex = new FleetExporter(exportSource(agent), { host: o.hostname, topEdges: o.topEdges, version });
+    exporter = ex;
+    const stats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
+    if (o.otlpEndpoint) pushers.otlp = new OtlpPusher(() => ex.snapshot(), stats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version });
+    if (o.remoteWrite) pushers.rw = new RemoteWritePusher(() => ex.snapshot(), stats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
+    metricsExtensions.push((reg) => {
+      reg.appendText(() => exposition(ex.snapshot().families));
+      new client.Counter({
+        name: 'dhrishti_export_build_seconds_total', help: 'CPU time spent building the edge metrics', registers: [reg],
+        collect() { this.reset(); this.inc(ex.buildMs / 1000); },
+      });
+      const active = [pushers.otlp ? stats.otlp : null, pushers.rw ? stats.rw : null].filter((s): s is PushStats => s !== null);
+      if (!active.length) return;
+      new client.Counter({
+        name: 'dhrishti_export_pushes_total', help: 'Pushes to OTLP or remote-write receivers, by outcome', labelNames: ['exporter', 'outcome'], registers: [reg],
+        collect() {
+          this.reset();
+          for (const s of active) { this.inc({ exporter: s.exporter, outcome: 'ok' }, s.pushes - s.failures); this.inc({ exporter: s.exporter, outcome: 'failed' }, s.failures); }
+        },
+      });
+    });
+  },
+  async start(_agent, raw) {
+    const o = raw as unknown as FleetCliOptions;
+    const ex = exporter!;
+    const describe = [`edge metrics on /metrics as host "${ex.host}" (top ${o.topEdges ?? EXPORT_DEFAULTS.topEdges} edges, the rest as "other")`];
+    if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!)} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
+    if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${o.remoteWrite} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
+    return {
+      plugins: [],
+      describe,
+      async stop() { pushers.rw?.stop(); await pushers.otlp?.stop(); },
+    };
+  },
+});

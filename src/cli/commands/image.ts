@@ -1,0 +1,32 @@
+// `dhrishti image`: the agent as a local Docker image, with no registry.
+import type { Command } from 'commander';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { AGENT_IMAGE, buildAgentImage } from '../../demo/agent-image.js';
+import { DEFAULTS } from '../../config/defaults.js';
+
+const run = promisify(execFile);
+
+export function registerImage(program: Command): void {
+  program
+    .command('image')
+    .description('build a local Docker image of the agent (no registry needed); see deploy/ for how to run it')
+    .option('--tag <tag>', 'image name', AGENT_IMAGE)
+    .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
+    .action(async (o: { tag: string; dockerSocket: string }) => {
+      const say = (s: string) => console.log(`dhrishti image: ${s}`);
+      const docker = async (args: string[]) => {
+        try { return (await run('docker', ['-H', `unix://${o.dockerSocket}`, ...args], { maxBuffer: 16 << 20, timeout: 300_000 })).stdout.trim(); } catch (e) {
+          const err = e as { stderr?: string; message: string };
+          throw new Error(`docker ${args[0]}: ${err.stderr?.trim() || err.message}`);
+        }
+      };
+      try {
+        const r = await buildAgentImage(o.tag, docker, say);
+        say(`built ${r.tag}; run it with the line in deploy/docker-run.sh`);
+      } catch (e) {
+        console.error(`dhrishti image: ${(e as Error).message}`);
+        process.exit(1);
+      }
+    });
+}

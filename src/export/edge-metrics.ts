@@ -1,0 +1,245 @@
+// Per-edge metrics from graph snapshots: the top N edges by traffic keep their
+// own labels, the rest are summed into one `other` series, and every counter
+// is kept monotonic here (an edge moving between the two, or the graph moving
+// a connection to another edge, never makes a counter go down).
+import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
+import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
+import type { Family, Labels } from './families.js';
+import { connectionType, edgeLabels, nodeOrUnknown, OTHER, otherLabels, tempoName } from './labels.js';
+
+/**
+ * A block of numbers accumulated per edge, and the families it writes. The L4
+ * block and Tempo's are built in; the L7 block (requests, latency) plugs in the
+ * same way: give it a width, a reader of its cumulative numbers from a
+ * GraphEdge, and its families; `requests` lets it feed Tempo's series.
+ */
+export interface EdgeBlock {
+  width: number;
+  /** Cumulative numbers of the edge into out[at .. at+width). */
+  read(e: GraphEdge, out: Float64Array, at: number): void;
+  families(rows: Row[], at: number): Family[];
+  /** For Tempo: [requests, failed] and per-bucket latency in seconds (at Tempo's bounds), from the accumulated numbers; null to let L4 speak. */
+  requests?(acc: Float64Array, at: number): { requests: number; failed: number; latency: Float64Array; latencySum: number } | null;
+}
+
+/** One exported series: an edge with its own labels, or `other`. */
+export interface Row { labels: Labels; acc: Float64Array; active: number; reasonLabels(i: number): Labels }
+
+/** Labels with `reason`, made once per edge and reason (the exposition caches label text per object). */
+function reasonLabels(labels: Labels, cache: Labels[]): (i: number) => Labels {
+  return (i) => (cache[i] ??= { ...labels, reason: FAILURE_REASONS[i] });
+}
+
+const R = FAILURE_REASONS.length;
+const RTT_B = HISTOGRAM_BOUNDS.rttUs.length + 1;
+const DUR_B = HISTOGRAM_BOUNDS.durationMs.length + 1;
+/** Offsets in the L4 block. */
+const F = { opened: 0, closed: 1, failed: 2, sent: 2 + R, received: 3 + R, retransmits: 4 + R, rtt: 5 + R, rttSum: 5 + R + RTT_B, dur: 6 + R + RTT_B, durSum: 6 + R + RTT_B + DUR_B } as const;
+const L4_WIDTH = F.durSum + 1;
+
+const RTT_BOUNDS_S = HISTOGRAM_BOUNDS.rttUs.map((x) => x / 1e6);
+const DUR_BOUNDS_S = HISTOGRAM_BOUNDS.durationMs.map((x) => x / 1e3);
+
+function readL4(e: GraphEdge, out: Float64Array, at: number): void {
+  out[at + F.opened] = e.connections.opened;
+  out[at + F.closed] = e.connections.closed;
+  for (let i = 0; i < R; i++) out[at + F.failed + i] = e.connections.failedBy[FAILURE_REASONS[i]] ?? 0;
+  out[at + F.sent] = e.bytes.sent;
+  out[at + F.received] = e.bytes.received;
+  out[at + F.retransmits] = e.retransmits;
+  const h = e.histograms;
+  if (h) {
+    for (let i = 0; i < RTT_B; i++) out[at + F.rtt + i] = h.rttUs.counts[i] ?? 0;
+    out[at + F.rttSum] = h.rttUs.sum;
+    for (let i = 0; i < DUR_B; i++) out[at + F.dur + i] = h.durationMs.counts[i] ?? 0;
+    out[at + F.durSum] = h.durationMs.sum;
+  }
+}
+
+const sumOf = (a: Float64Array, from: number, n: number) => { let s = 0; for (let i = 0; i < n; i++) s += a[from + i]; return s; };
+
+export const L4_BLOCK: EdgeBlock = {
+  width: L4_WIDTH,
+  read: readL4,
+  families(rows, at) {
+    const counter = (name: string, help: string, unit: string, off: number): Family =>
+      ({ type: 'counter', name, help, unit, series: rows.map((r) => ({ labels: r.labels, value: r.acc[at + off] })) });
+    // Rows that would only say zero for long are left out until they have something (a failure of that reason, a closed connection).
+    const failed: Family = { type: 'counter', name: 'dhrishti_edge_connections_failed_total', help: 'Connections that failed, by reason (refused, timeout, reset, unreachable, aborted)', unit: '{connection}', series: [] };
+    for (const r of rows) {
+      for (let i = 0; i < R; i++) {
+        const v = r.acc[at + F.failed + i];
+        if (v > 0) failed.series.push({ labels: r.reasonLabels(i), value: v });
+      }
+    }
+    const closedRows = rows.filter((r) => r.acc[at + F.closed] > 0);
+    return [
+      counter('dhrishti_edge_connections_opened_total', 'TCP connections established from client to server', '{connection}', F.opened),
+      counter('dhrishti_edge_connections_closed_total', 'Established connections that have ended', '{connection}', F.closed),
+      failed,
+      { type: 'gauge', name: 'dhrishti_edge_connections_active', help: 'Connections open now', unit: '{connection}', series: rows.map((r) => ({ labels: r.labels, value: r.active })) },
+      counter('dhrishti_edge_sent_bytes_total', 'Bytes sent from client to server', 'By', F.sent),
+      counter('dhrishti_edge_received_bytes_total', 'Bytes sent from server back to client', 'By', F.received),
+      counter('dhrishti_edge_retransmits_total', 'TCP segments retransmitted on the edge\'s connections', '{segment}', F.retransmits),
+      {
+        type: 'histogram', name: 'dhrishti_edge_rtt_seconds', help: 'Smoothed round-trip time of each connection when it closed', unit: 's', bounds: RTT_BOUNDS_S,
+        series: closedRows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })).filter((s) => s.count > 0),
+      },
+      {
+        // A mean per edge; the distribution is Tempo's request_*_seconds histograms, per client and server.
+        type: 'summary', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long connections lasted, connect to close (sum and count)', unit: 's',
+        series: closedRows.map((r) => ({ labels: r.labels, sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B) })).filter((s) => s.count > 0),
+      },
+    ];
+  },
+};
+
+interface EdgeState {
+  firstSeen: number;
+  labels: Labels;
+  reasons: Labels[];
+  tempoKey: string;
+  last: Float64Array;
+  acc: Float64Array;
+  labelled: boolean;
+}
+
+interface TempoState { labels: Labels; acc: Float64Array; members: number }
+
+export interface EdgeMetricsOptions {
+  host: string;
+  topEdges?: number;
+  blocks?: EdgeBlock[];
+}
+
+export interface EdgeMetricsResult {
+  families: Family[];
+  labelled: number;
+  folded: number;
+}
+
+/** Score for the top N: bytes per second over the last minute, a new connection worth a kilobyte. */
+function traffic(e: GraphEdge): number {
+  const r = e.rates['1m'];
+  return r.bytesSent + r.bytesReceived + 1000 * r.connections;
+}
+
+export class EdgeMetrics {
+  readonly host: string;
+  readonly topEdges: number;
+  private readonly blocks: EdgeBlock[];
+  private readonly offsets: number[];
+  private readonly width: number;
+  private readonly edges = new Map<string, EdgeState>();
+  private readonly tempo = new Map<string, TempoState>();
+  private readonly other: Float64Array;
+  private readonly otherLabels: Labels;
+  private readonly otherReasons: Labels[] = [];
+  private readonly delta: Float64Array;
+
+  constructor(opts: EdgeMetricsOptions) {
+    this.host = opts.host;
+    this.topEdges = opts.topEdges ?? EXPORT_DEFAULTS.topEdges;
+    this.blocks = [L4_BLOCK, ...(opts.blocks ?? [])];
+    this.offsets = [];
+    let w = 0;
+    for (const b of this.blocks) { this.offsets.push(w); w += b.width; }
+    this.width = w;
+    this.other = new Float64Array(w);
+    this.otherLabels = otherLabels(this.host);
+    this.delta = new Float64Array(w);
+  }
+
+  /** Folds a new snapshot (taken with histograms) into the counters and returns the families. */
+  update(g: GraphSnapshot): EdgeMetricsResult {
+    const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
+    const raw = new Float64Array(this.width);
+    const seen = new Set<string>();
+    // Rank: labelled edges keep their place unless clearly overtaken.
+    const ranked = g.edges.map((e) => {
+      const st = this.edges.get(e.id);
+      const s = traffic(e);
+      return { e, score: st?.labelled ? s * EXPORT_DEFAULTS.keepBonus : s, kept: st?.labelled ? 1 : 0, total: e.bytes.sent + e.bytes.received };
+    });
+    ranked.sort((a, b) => b.score - a.score || b.kept - a.kept || b.total - a.total || (a.e.id < b.e.id ? -1 : a.e.id > b.e.id ? 1 : 0));
+    const rows: Row[] = [];
+    let otherActive = 0, folded = 0;
+    for (const tempo of this.tempo.values()) tempo.members = 0;
+    for (let i = 0; i < ranked.length; i++) {
+      const e = ranked[i].e;
+      seen.add(e.id);
+      let st = this.edges.get(e.id);
+      if (!st) {
+        const c = nodeOrUnknown(nodes, e.source), s = nodeOrUnknown(nodes, e.target);
+        st = {
+          firstSeen: e.firstSeen, labels: edgeLabels(e, nodes, this.host), reasons: [], tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
+          last: new Float64Array(this.width), acc: new Float64Array(this.width), labelled: false,
+        };
+        this.edges.set(e.id, st);
+      } else if (st.firstSeen !== e.firstSeen) { // expired and made again between two updates: it counts from zero
+        st.firstSeen = e.firstSeen;
+        st.last.fill(0);
+      }
+      for (let b = 0; b < this.blocks.length; b++) this.blocks[b].read(e, raw, this.offsets[b]);
+      for (let k = 0; k < this.width; k++) {
+        const d = raw[k] - st.last[k];
+        this.delta[k] = d > 0 ? d : 0; // a correction or a reset: nothing new to count
+        st.last[k] = raw[k];
+        st.acc[k] += this.delta[k];
+      }
+      st.labelled = i < this.topEdges;
+      let tkey: string;
+      if (st.labelled) {
+        rows.push({ labels: st.labels, acc: st.acc, active: e.connections.active, reasonLabels: reasonLabels(st.labels, st.reasons) });
+        tkey = st.tempoKey;
+      } else {
+        for (let k = 0; k < this.width; k++) this.other[k] += this.delta[k];
+        otherActive += e.connections.active;
+        folded++;
+        tkey = `${OTHER}\u0000${OTHER}\u0000`;
+      }
+      let t = this.tempo.get(tkey);
+      if (!t) {
+        const [client, server, connection_type] = tkey.split('\u0000');
+        t = { labels: { client, server, connection_type, host: this.host }, acc: new Float64Array(this.width), members: 0 };
+        this.tempo.set(tkey, t);
+      }
+      t.members++;
+      for (let k = 0; k < this.width; k++) t.acc[k] += this.delta[k];
+    }
+    for (const id of this.edges.keys()) if (!seen.has(id)) this.edges.delete(id); // expired from the graph: its series go stale
+    for (const [k, t] of this.tempo) if (!t.members) this.tempo.delete(k);
+    if (folded) rows.push({ labels: this.otherLabels, acc: this.other, active: otherActive, reasonLabels: reasonLabels(this.otherLabels, this.otherReasons) });
+
+    const families: Family[] = [];
+    for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));
+    families.push(...this.tempoFamilies());
+    families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: { host: this.host }, value: folded }] });
+    families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: { host: this.host }, value: g.edges.length }] });
+    return { families, labelled: rows.length - (folded ? 1 : 0), folded };
+  }
+
+  /** Grafana's service graph reads these names as Tempo writes them. */
+  private tempoFamilies(): Family[] {
+    const series = [...this.tempo.values()].map((t) => {
+      let req: ReturnType<NonNullable<EdgeBlock['requests']>> = null;
+      for (let b = 1; b < this.blocks.length && !req; b++) req = this.blocks[b].requests?.(t.acc, this.offsets[b]) ?? null;
+      // Until L7 speaks for an edge, a connection is its request and its duration the latency.
+      const requests = req ? req.requests : t.acc[F.opened];
+      const failed = req ? req.failed : sumOf(t.acc, F.failed, R);
+      const counts = req ? req.latency : t.acc.subarray(F.dur, F.dur + DUR_B);
+      const sum = req ? req.latencySum : t.acc[F.durSum] / 1e3;
+      return { labels: t.labels, requests, failed, counts, sum, count: sumOf(counts as Float64Array, 0, counts.length) };
+    });
+    const hist = (name: string, help: string): Family => ({
+      type: 'histogram', name, help, unit: 's', bounds: DUR_BOUNDS_S,
+      series: series.map((s) => ({ labels: s.labels, counts: s.counts, sum: s.sum, count: s.count })),
+    });
+    return [
+      { type: 'counter', name: 'traces_service_graph_request_total', help: 'Requests from client to server (a connection until L7 data is known)', unit: '{request}', series: series.map((s) => ({ labels: s.labels, value: s.requests })) },
+      { type: 'counter', name: 'traces_service_graph_request_failed_total', help: 'Failed requests from client to server (failed connections until L7 data is known)', unit: '{request}', series: series.map((s) => ({ labels: s.labels, value: s.failed })) },
+      hist('traces_service_graph_request_server_seconds', 'Request time as the server sees it (connection duration until L7 data is known)'),
+      hist('traces_service_graph_request_client_seconds', 'Request time as the client sees it (connection duration until L7 data is known)'),
+    ];
+  }
+}

@@ -1,0 +1,51 @@
+// The labels every edge series carries. They are a contract with dashboards,
+// alert rules and the hub: add new ones, never rename (docs: deploy/README.md).
+import type { GraphEdge, GraphNode } from '../graph/types.js';
+import type { Labels } from './families.js';
+
+/**
+ * - `client`, `server`: the end's name: Compose service or Kubernetes workload,
+ *   container name, host process (systemd unit or executable), or an IP
+ *   address for an end outside this host.
+ * - `client_group`, `server_group`: Compose project or Kubernetes namespace;
+ *   `host` for host processes; empty for outside ends.
+ * - `client_kind`, `server_kind`: service, container, process, external
+ *   (a server outside this host) or client (a remote client).
+ * - `server_port`: the port as the server sees it. Client ports are never labels.
+ * - `protocol`: `tcp` (L7 protocols will be their own label when they land).
+ * - `host`: the reporting agent's host name (`--hostname`).
+ */
+export const EDGE_LABELS = ['client', 'client_group', 'client_kind', 'server', 'server_group', 'server_kind', 'server_port', 'protocol', 'host'] as const;
+
+/** The value every name label takes on the series that sums the edges beyond the top N. */
+export const OTHER = 'other';
+
+const UNKNOWN: Pick<GraphNode, 'label' | 'group' | 'kind'> = { label: 'unknown', group: null, kind: 'external' };
+
+export function edgeLabels(e: GraphEdge, nodes: Map<string, GraphNode>, host: string): Labels {
+  const c = nodes.get(e.source) ?? UNKNOWN, s = nodes.get(e.target) ?? UNKNOWN;
+  return {
+    client: c.label, client_group: c.group ?? '', client_kind: c.kind,
+    server: s.label, server_group: s.group ?? '', server_kind: s.kind,
+    server_port: String(e.port), protocol: e.protocol, host,
+  };
+}
+
+export function otherLabels(host: string): Labels {
+  return { client: OTHER, client_group: '', client_kind: OTHER, server: OTHER, server_group: '', server_kind: OTHER, server_port: '', protocol: 'tcp', host };
+}
+
+/** Tempo has no group label: a grouped end is named `group/name` so two projects' `api`s stay apart. */
+export function tempoName(n: Pick<GraphNode, 'label' | 'group'>): string {
+  return n.group && n.group !== 'host' ? `${n.group}/${n.label}` : n.label;
+}
+
+/** Tempo's `connection_type`: empty between two observed ends; `virtual_node` when one end is only an address. */
+export function connectionType(c: Pick<GraphNode, 'kind'>, s: Pick<GraphNode, 'kind'>): string {
+  const outside = (k: string) => k === 'external' || k === 'client';
+  return outside(c.kind) || outside(s.kind) ? 'virtual_node' : '';
+}
+
+export function nodeOrUnknown(nodes: Map<string, GraphNode>, id: string): Pick<GraphNode, 'label' | 'group' | 'kind'> {
+  return nodes.get(id) ?? UNKNOWN;
+}

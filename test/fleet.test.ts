@@ -1,0 +1,214 @@
+// Two hosts on one kernel: one dockerd whose containers sit under two cgroup
+// parents, two agents each scoped to one (--scope-cgroup), a real Prometheus
+// scraping both, the hub joining the cross-host call, an OTLP receiver, and the
+// dashboard's PromQL run against what was scraped.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { TestDockerd, ensureTestImage, createNetwork, composeLabels, nodeCommand, removeAll, containerFacts, httpServerScript } from './support/dockerd.js';
+import { startAgent, getJson, freePort, type RunningAgent } from './support/agent.js';
+import { start, stopAll, type Child } from './support/children.js';
+import { TestPrometheus } from './support/prometheus.js';
+import { until, sleep } from './support/wait.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import type { GraphSnapshot } from '../src/graph/types.js';
+import type { HubTelemetry } from '../src/hub/source.js';
+
+const NET = `dhfleet${process.pid % 10000}`;
+const PARENT_A = `/dhrishti-test-host-a-${process.pid}`, PARENT_B = `/dhrishti-test-host-b-${process.pid}`;
+const SOCKET_LINK = `/tmp/dhrishti-test-docker-fleet-${process.pid}.sock`;
+const EDGE = 'svc:fleet/web|svc:fleet/api|8080|tcp';
+const FIRST = 12, SECOND = 5, REFUSED = 2, CLOSED_PORT = 9;
+
+let dockerd: TestDockerd;
+let agentA: RunningAgent, agentB: RunningAgent;
+let prom: TestPrometheus;
+let hub: Child, hubUrl: string;
+let apiIp = '', webIp = '';
+const otlpBodies: unknown[] = [];
+let otlp: http.Server;
+
+/** `count` sequential requests from web to api, each on a new connection, run inside web's container (its cgroup). */
+async function traffic(count: number, refused = 0): Promise<void> {
+  const script = `const http = require('http'); let n = 0;
+    const one = () => http.get({ host: '${apiIp}', port: 8080, agent: false }, (r) => { r.resume(); r.on('end', () => ++n < ${count} ? setTimeout(one, 20) : bad(${refused})); }).on('error', (e) => { console.error(e.message); process.exit(1); });
+    const bad = (k) => k ? require('net').connect(${CLOSED_PORT}, '${apiIp}').on('error', () => bad(k - 1)) : setTimeout(() => process.exit(0), 100);
+    one();`;
+  await dockerd.cli(['exec', 'fleet-web', '/usr/bin/node', '-e', script], 60_000);
+}
+
+async function run(name: string, parent: string, service: string, script: string): Promise<void> {
+  const args = ['run', '-d', '--name', name, '--network', NET, '--cgroup-parent', parent];
+  for (const [k, v] of Object.entries(composeLabels('fleet', service, 1))) args.push('--label', `${k}=${v}`);
+  await dockerd.cli([...args, 'dhrishti-node:test', ...nodeCommand(script)]);
+}
+
+before(async () => {
+  otlp = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
+      try { otlpBodies.push({ path: req.url, type: req.headers['content-type'], json: JSON.parse(body.toString('utf8')) }); } catch { otlpBodies.push({ path: req.url, type: req.headers['content-type'], raw: body.length }); }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => otlp.listen(0, '127.0.0.1', () => r()));
+
+  dockerd = await TestDockerd.start();
+  await ensureTestImage(dockerd);
+  await createNetwork(dockerd, NET, { subnet: '172.31.251.0/24' });
+  await run('fleet-api', PARENT_B, 'api', httpServerScript(8080, 'ok'));
+  await run('fleet-web', PARENT_A, 'web', 'setInterval(() => {}, 1 << 30);');
+  apiIp = (await containerFacts(dockerd, 'fleet-api')).ip;
+  webIp = (await containerFacts(dockerd, 'fleet-web')).ip;
+  fs.rmSync(SOCKET_LINK, { force: true });
+  fs.symlinkSync(dockerd.socketPath, SOCKET_LINK);
+  const common = ['--docker-socket', SOCKET_LINK, '--no-history'];
+  const promPort = await freePort(); // agent A pushes there before Prometheus is up: its first pushes fail and are retried
+  agentA = await startAgent([...common, '--scope-cgroup', PARENT_A, '--hostname', 'host-a', '--otlp-endpoint', `http://127.0.0.1:${(otlp.address() as { port: number }).port}`, '--otlp-interval', '1s',
+    '--remote-write', `http://127.0.0.1:${promPort}/api/v1/write`, '--remote-write-interval', '1s']); // scraped and pushed: the hub must not count it twice
+  agentB = await startAgent([...common, '--scope-cgroup', PARENT_B, '--hostname', 'host-b']);
+  prom = await TestPrometheus.start({ port: promPort, targets: [{ job: 'dhrishti', target: `127.0.0.1:${agentA.port}` }, { job: 'dhrishti', target: `127.0.0.1:${agentB.port}` }] });
+  const port = await freePort();
+  hub = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', prom.url, '--port', String(port), '--refresh', '1s']);
+  await hub.waitFor(/API on http/, 30_000);
+  hubUrl = `http://127.0.0.1:${port}`;
+});
+
+after(async () => {
+  await hub?.stop();
+  await prom?.stop();
+  await agentA?.stop();
+  await agentB?.stop();
+  if (dockerd) {
+    await removeAll(dockerd, ['fleet-api', 'fleet-web'], [NET]);
+    await dockerd.stop();
+  }
+  fs.rmSync(SOCKET_LINK, { force: true });
+  await new Promise<void>((r) => otlp.close(() => r()));
+  await stopAll();
+});
+
+test('two scoped agents: each sees only its own cgroup parent, the other side as an address', async () => {
+  await traffic(FIRST, REFUSED);
+  const edgeA = await until('host-a\'s view of web -> api', async () => {
+    const g = (await getJson<GraphSnapshot>(`${agentA.url}/api/v1/graph`)).body;
+    return g.edges.find((e) => e.source === 'svc:fleet/web' && e.target === `ext:${apiIp}` && e.connections.opened >= FIRST);
+  });
+  assert.equal(edgeA.port, 8080);
+  assert.equal(edgeA.connections.opened, FIRST);
+  const gA = (await getJson<GraphSnapshot>(`${agentA.url}/api/v1/graph`)).body;
+  assert.ok(!gA.nodes.some((n) => n.id === 'svc:fleet/api'), 'host-a does not see api as its own');
+  const edgeB = await until('host-b\'s view', async () => {
+    const g = (await getJson<GraphSnapshot>(`${agentB.url}/api/v1/graph`)).body;
+    return g.edges.find((e) => e.source === `client:${webIp}` && e.target === 'svc:fleet/api' && e.connections.opened >= FIRST);
+  });
+  assert.equal(edgeB.connections.opened, FIRST);
+});
+
+let t1 = 0;
+
+test('the hub joins the cross-host edge, with host labels and the true count', async () => {
+  const g = await until('the hub\'s joined edge', async () => {
+    const r = await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`);
+    return r.status === 200 && r.body.edges.some((e) => e.id === EDGE && e.connections.opened === FIRST) ? r.body : undefined;
+  }, 40_000);
+  const e = g.edges.find((x) => x.id === EDGE)!;
+  assert.equal(e.connections.failed, 0);
+  assert.ok(e.bytes.sent > 0 && e.bytes.received > 0);
+  const refused = g.edges.find((x) => x.id === `svc:fleet/web|svc:fleet/api|${CLOSED_PORT}|tcp`);
+  assert.equal(refused?.connections.failedBy.refused, REFUSED, 'refused connections, seen only by the client, land on the joined server');
+  assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/web')!.hosts, ['host-a']);
+  assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/api')!.hosts, ['host-b']);
+  assert.ok(!g.edges.some((x) => x.target === `ext:${apiIp}` || x.source === `client:${webIp}`), 'no address stubs left for the joined call');
+  const tel = (await getJson<HubTelemetry>(`${hubUrl}/api/v1/agent`)).body;
+  assert.deepEqual(tel.agents.map((a) => [a.host, a.state, a.up]), [['host-a', 'up', true], ['host-b', 'up', true]]);
+  // host-a is also pushed with remote-write (instance = its host name): the same edge twice in Prometheus, once on the map
+  const pushed = await until('host-a\'s pushed series', async () => {
+    const r = await prom.query(`dhrishti_edge_connections_opened_total{instance="host-a", client="web"}`);
+    return r.length ? r : undefined;
+  });
+  assert.equal(Number(pushed[0].value[1]), FIRST);
+  await sleep(3000); // a few more scrapes of the first state
+  t1 = Date.now();
+  await sleep(2000);
+});
+
+test('?from=&to= on the hub returns a past state', async () => {
+  await traffic(SECOND, REFUSED); // more refusals: the dashboard's failure rate has something to show
+  await until('the live count to move', async () => {
+    const r = await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`);
+    return r.body.edges?.find((e) => e.id === EDGE)?.connections.opened === FIRST + SECOND ? true : undefined;
+  }, 40_000);
+  const past = await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph?from=-10m&to=${t1}`);
+  assert.equal(past.status, 200, JSON.stringify(past.body));
+  assert.equal(past.body.edges.find((e) => e.id === EDGE)?.connections.opened, FIRST);
+  const at = await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph?at=${t1}`);
+  assert.equal(at.body.edges.find((e) => e.id === EDGE)?.connections.opened, FIRST);
+  const since = await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph?from=${t1}&to=now`);
+  assert.equal(since.body.edges.find((e) => e.id === EDGE)?.connections.opened, SECOND);
+});
+
+test('Tempo service-graph series and listen/address info in Prometheus', async () => {
+  const tempo = await prom.query('traces_service_graph_request_total{host="host-a", client="fleet/web", instance!="host-a"}'); // the scraped copy (host-a also pushes one)
+  assert.equal(tempo.length, 1);
+  assert.deepEqual(Object.keys(tempo[0].metric).filter((k) => !['__name__', 'job', 'instance'].includes(k)).sort(), ['client', 'connection_type', 'host', 'server']);
+  assert.equal(tempo[0].metric.server, apiIp);
+  assert.equal(tempo[0].metric.connection_type, 'virtual_node');
+  assert.equal(Number(tempo[0].value[1]), FIRST + SECOND);
+  for (const name of ['traces_service_graph_request_failed_total', 'traces_service_graph_request_server_seconds_bucket', 'traces_service_graph_request_client_seconds_count']) {
+    assert.ok((await prom.query(`${name}{client="fleet/web"}`)).length > 0, name);
+  }
+  const listen = await prom.query(`dhrishti_listen_info{host="host-b", ip="${apiIp}", port="8080"}`);
+  assert.equal(listen[0]?.metric.name, 'api');
+  const addr = await prom.query(`dhrishti_address_info{host="host-a", ip="${webIp}"}`);
+  assert.equal(addr[0]?.metric.name, 'web');
+  assert.equal((await prom.query(`dhrishti_address_info{host="host-a", ip="${apiIp}"}`)).length, 0, 'scoped: host-a does not claim api');
+});
+
+test('every PromQL expression of the Grafana dashboard returns data', async () => {
+  const dash = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'deploy', 'grafana', 'dhrishti-dashboard.json'), 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[]; templating: { list: { query?: { query?: string } }[] } };
+  const exprs = dash.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr })));
+  assert.ok(exprs.length >= 8);
+  for (const { title, expr } of exprs) {
+    const q = expr.replaceAll('$__rate_interval', '1m').replaceAll('$host', '.*');
+    const r = await prom.query(q);
+    assert.ok(r.length > 0, `${title}: ${q} returned nothing`);
+  }
+  const hosts = await prom.query('group by (host) (dhrishti_agent_report_timestamp_seconds)');
+  assert.deepEqual(hosts.map((h) => h.metric.host).sort(), ['host-a', 'host-b']);
+});
+
+test('OTLP: the same names and values reach a receiver through the SDK\'s exporter', async () => {
+  const found = await until('an OTLP push with the edge', async () => {
+    for (const b of [...otlpBodies].reverse() as { path: string; json?: { resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeMetrics: { metrics: { name: string; unit: string; sum?: { isMonotonic: boolean; dataPoints: { asDouble?: number; asInt?: string; attributes: { key: string; value: { stringValue?: string } }[] }[] } }[] }[] }[] } }[]) {
+      const rm = b.json?.resourceMetrics?.[0];
+      const m = rm?.scopeMetrics?.[0]?.metrics?.find((x) => x.name === 'dhrishti_edge_connections_opened');
+      const dp = m?.sum?.dataPoints.find((d) => d.attributes.some((a) => a.key === 'client' && a.value.stringValue === 'web') && d.attributes.some((a) => a.key === 'server' && a.value.stringValue === apiIp));
+      if (dp && Number(dp.asDouble ?? dp.asInt) === FIRST + SECOND) return { b, rm: rm!, m: m!, dp };
+    }
+    return undefined;
+  }, 20_000);
+  assert.equal(found.b.path, '/v1/metrics');
+  assert.equal(found.m.sum!.isMonotonic, true);
+  assert.equal(found.rm.resource.attributes.find((a) => a.key === 'host.name')?.value.stringValue, 'host-a');
+  const names = found.rm.scopeMetrics[0].metrics.map((x) => x.name);
+  for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_listen_info']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  assert.equal(found.rm.scopeMetrics[0].metrics.find((x) => x.name === 'dhrishti_edge_sent_bytes')?.unit, 'By');
+});
+
+test('an agent that stops is shown down on the hub, the other stays up', async () => {
+  await agentB.stop();
+  const tel = await until('host-b down', async () => {
+    const t = (await getJson<HubTelemetry>(`${hubUrl}/api/v1/agent`)).body;
+    return t.agents.find((a) => a.host === 'host-b')?.state === 'down' ? t : undefined;
+  }, 30_000);
+  assert.equal(tel.agents.find((a) => a.host === 'host-a')?.state, 'up');
+  assert.equal(tel.agents.find((a) => a.host === 'host-b')?.up, false);
+});

@@ -1,0 +1,150 @@
+// The hub against a real Prometheus fed through the agent's own remote-write
+// path: cross-host edges joined, history by range, and an honest answer when
+// Prometheus is down, slow or failing.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { TestPrometheus } from './support/prometheus.js';
+import { freePort, getJson } from './support/agent.js';
+import { start, stopAll, type Child } from './support/children.js';
+import { until, sleep } from './support/wait.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import { fleetSnapshots, writeFleet, type FleetEdge } from '../src/export/testing.js';
+import type { GraphSnapshot } from '../src/graph/types.js';
+import type { HubTelemetry } from '../src/hub/source.js';
+import { launchBrowser } from './support/browser.js';
+
+after(() => stopAll());
+
+interface Hub { child: Child; url: string; stop(): Promise<void> }
+
+async function startHub(prometheus: string, args: string[] = []): Promise<Hub> {
+  const port = await freePort();
+  const child = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', prometheus, '--port', String(port), '--refresh', '500ms', ...args]);
+  await child.waitFor(/API on http/, 30_000);
+  return { child, url: `http://127.0.0.1:${port}`, stop: () => child.stop() };
+}
+
+const EDGE = 'svc:fleet/web|svc:fleet/api|8080|tcp';
+
+test('hub: cross-host edge joined once with hosts, counts from the client, past states by range', async () => {
+  const prom = await TestPrometheus.start();
+  const hub = await startHub(prom.url);
+  try {
+    const t0 = Date.now() - 120_000;
+    const edges = (webApi: number): FleetEdge[] => [
+      { from: [0, 'web'], to: [1, 'api'], port: 8080, opened: webApi, failed: 2 },
+      { from: [1, 'api'], to: [1, 'db'], port: 5432, opened: 5 },
+    ];
+    await writeFleet(`${prom.url}/api/v1/write`, fleetSnapshots(2, edges(7), 'fleet', t0));
+    await writeFleet(`${prom.url}/api/v1/write`, fleetSnapshots(2, edges(10), 'fleet', Date.now()));
+
+    const g = await until('the joined edge', async () => {
+      const r = await getJson<GraphSnapshot>(`${hub.url}/api/v1/graph`);
+      return r.status === 200 && r.body.edges.some((e) => e.id === EDGE && e.connections.opened === 10) ? r.body : undefined;
+    });
+    const e = g.edges.find((x) => x.id === EDGE)!;
+    assert.equal(e.connections.failed, 2, 'failures come from the client\'s view');
+    assert.equal(e.connections.failedBy.refused, 2);
+    assert.equal(e.bytes.sent, 10_000);
+    assert.equal(g.edges.filter((x) => x.source === 'svc:fleet/web').length, 1, 'the server\'s view of the same connections is not a second edge');
+    assert.ok(!g.nodes.some((n) => n.kind === 'external' || n.kind === 'client'), `no address stubs: ${g.nodes.map((n) => n.id).join(', ')}`);
+    assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/web')!.hosts, ['host-0']);
+    assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/api')!.hosts, ['host-1']);
+    assert.equal(g.edges.find((x) => x.id === 'svc:fleet/api|svc:fleet/db|5432|tcp')!.connections.opened, 5);
+
+    const tel = (await getJson<HubTelemetry>(`${hub.url}/api/v1/agent`)).body;
+    assert.equal(tel.hub.state, 'ok');
+    assert.deepEqual(tel.agents.map((a) => [a.host, a.state]), [['host-0', 'up'], ['host-1', 'up']]);
+
+    const iso = (t: number) => new Date(t).toISOString();
+    const past = await getJson<GraphSnapshot & { from: number }>(`${hub.url}/api/v1/graph?from=${iso(t0 - 60_000)}&to=${iso(t0 + 30_000)}`);
+    assert.equal(past.status, 200, JSON.stringify(past.body));
+    assert.equal(past.body.edges.find((x) => x.id === EDGE)?.connections.opened, 7, 'the state two minutes ago');
+    const later = await getJson<GraphSnapshot>(`${hub.url}/api/v1/graph?from=${iso(t0 + 30_000)}&to=now`);
+    assert.equal(later.body.edges.find((x) => x.id === EDGE)?.connections.opened, 3, 'what happened since');
+    const at = await getJson<GraphSnapshot>(`${hub.url}/api/v1/graph?at=${t0 + 1000}`);
+    assert.equal(at.body.edges.find((x) => x.id === EDGE)?.connections.opened, 7);
+    const bad = await getJson<{ message: string }>(`${hub.url}/api/v1/graph?from=now&to=-1h`);
+    assert.equal(bad.status, 400);
+
+    // A second hub on the same Prometheus answers the same (no state of its own).
+    const hub2 = await startHub(prom.url);
+    try {
+      const shape = (x: GraphSnapshot) => x.edges.map((e) => `${e.id} ${e.connections.opened} ${e.connections.failed} ${e.bytes.sent}`).sort();
+      const g2 = await until('the second hub\'s map', async () => { const r = await getJson<GraphSnapshot>(`${hub2.url}/api/v1/graph`); return r.status === 200 ? r.body : undefined; });
+      assert.deepEqual(shape(g2), shape((await getJson<GraphSnapshot>(`${hub.url}/api/v1/graph`)).body));
+    } finally {
+      await hub2.stop();
+    }
+
+    // The web UI on the hub: nodes boxed by host (and project), Prometheus and the agents in the status bar.
+    const b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+    try {
+      await b.openUi(hub.url);
+      await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(EDGE)})`, 20_000, 'the joined edge drawn');
+      const boxes = await b.page.evaluate(`(() => {
+        const n = window.__dhrishti.cy.getElementById('svc:fleet/web');
+        return [n.parent().id(), n.parent().parent().id(), n.parent().parent().data('label')];
+      })()`);
+      assert.deepEqual(boxes, ['group::host-0/fleet', 'host::host-0', 'host-0']);
+      await b.waitFor(`document.querySelector('[data-testid=status-agents]')?.textContent.includes('2/2 up')`, 15_000, 'agents in the status bar');
+      assert.equal(await b.page.getAttribute('[data-testid=status-prometheus]', 'data-state'), 'ok');
+      await prom.stop();
+      await b.waitFor(`document.querySelector('[data-testid=status-prometheus]')?.dataset.state === 'down'`, 20_000, 'Prometheus down in the status bar');
+      assert.match((await b.page.textContent('[data-testid=status-prometheus]')) ?? '', /unreachable/);
+      assert.deepEqual(b.errors.filter((e) => !/503|Failed to load resource|WebSocket/.test(e)), []);
+    } finally {
+      await b.close();
+    }
+
+    // Prometheus went away: the hub says so and serves no map as if it were true.
+    const down = await until('the hub to notice', async () => {
+      const r = await getJson<{ error: string; message: string }>(`${hub.url}/api/v1/graph`);
+      return r.status === 503 ? r.body : undefined;
+    });
+    assert.match(down.message, /unreachable/);
+    const t2 = (await getJson<HubTelemetry>(`${hub.url}/api/v1/agent`)).body;
+    assert.equal(t2.hub.state, 'down');
+    assert.ok(t2.hub.lastSuccess, 'it remembers when it last had a good map');
+    assert.equal((await getJson(`${hub.url}/api/v1/graph?at=-1m`)).status, 503);
+  } finally {
+    await hub.stop();
+    await prom.stop();
+  }
+});
+
+test('hub: a slow or failing Prometheus is reported, never drawn as an empty map', async () => {
+  let mode: 'error' | 'slow' | 'html' = 'error';
+  const fake = http.createServer((req, res) => {
+    req.resume();
+    if (mode === 'error') { res.writeHead(503, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'storage is busy' })); }
+    else if (mode === 'html') { res.writeHead(502, { 'Content-Type': 'text/html' }); res.end('<html>bad gateway</html>'); }
+    else setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } })); }, 1500);
+  });
+  await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+  const hub = await startHub(url, ['--query-timeout', '300ms']);
+  try {
+    const state = async (want: string, message: RegExp) => until(`hub state ${want} ${message}`, async () => {
+      const t = (await getJson<HubTelemetry>(`${hub.url}/api/v1/agent`)).body;
+      return t.hub.state === want && message.test(t.hub.message ?? '') ? t : undefined;
+    });
+    await state('error', /storage is busy/);
+    let g = await getJson<{ message: string }>(`${hub.url}/api/v1/graph`);
+    assert.equal(g.status, 503);
+    assert.match(g.body.message, /storage is busy/);
+    mode = 'html';
+    await state('error', /HTTP 502 with something that is not its API/);
+    mode = 'slow';
+    await state('slow', /did not answer within 300 ms/);
+    g = await getJson<{ message: string }>(`${hub.url}/api/v1/graph`);
+    assert.equal(g.status, 503);
+    await sleep(100);
+  } finally {
+    await hub.stop();
+    fake.closeAllConnections();
+    await new Promise<void>((r) => fake.close(() => r()));
+  }
+});
