@@ -107,7 +107,7 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
         await agent?.start();
         await peer?.start();
         const ids = new Set(progs().filter((p) => !before.has(p.id) && p.name?.startsWith('dh_')).map((p) => p.id));
-        const warm = await load.run(BENCH.warmupSeconds);
+        const warm = await load.run(L7_BENCH.warmupSeconds);
         const pid = agent?.pid ?? peer?.pid ?? null;
         const cpu0 = pid ? cpuTimeMs(pid, ticks) : 0;
         const rss0 = pid ? memoryOf(pid).rss : 0;

@@ -43,6 +43,8 @@ export const HISTORY_BENCH = {
 export const L7_BENCH = {
   rounds: 3,
   seconds: 8,
+  /** Unmeasured load after an observer starts (its start-up, first scans and JIT warm-up are not the run's growth). */
+  warmupSeconds: 4,
   /** redis-benchmark connections (one thread); pgbench clients (one thread). */
   redisClients: 32,
   pgClients: 8,
