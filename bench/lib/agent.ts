@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { start, type Child } from './children.js';
 import { REPO_ROOT } from '../../src/config/defaults.js';
 import type { AgentTelemetry } from '../../src/agent/agent.js';
+import type { GraphSnapshot } from '../../src/graph/types.js';
 
 /** The engine-only stand-in; `--agent-script` swaps in another with the same contract (a "ready" JSON line, a "summary" JSON line on SIGTERM). */
 export const AGENT_SCRIPT = fileURLToPath(new URL('../agent-process.js', import.meta.url));
@@ -122,6 +123,13 @@ export class ProductAgent implements Observed {
 
   async closes(): Promise<number | null> {
     try { return (await this.telemetry()).closes; } catch { return null; }
+  }
+
+  /** Requests on the live map's edges into a server port (all protocols). */
+  async requestsTo(port: number): Promise<number> {
+    const r = await fetch(`${this.url}/api/v1/graph`);
+    const g = (await r.json()) as GraphSnapshot;
+    return g.edges.filter((e) => e.port === port).reduce((n, e) => n + (e.requests ?? []).reduce((m, x) => m + x.count, 0), 0);
   }
 
   async telemetry(): Promise<AgentTelemetry> {

@@ -38,3 +38,21 @@ export const HISTORY_BENCH = {
   queryRuns: 9,
   targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
 } as const;
+
+/** bench/l7.ts (`npm run bench:l7`): request capture's cost on the product, and the targets of issue #10. */
+export const L7_BENCH = {
+  rounds: 3,
+  seconds: 8,
+  /** Unmeasured load after an observer starts (its start-up, first scans and JIT warm-up are not the run's growth). */
+  warmupSeconds: 4,
+  /** redis-benchmark connections (one thread); pgbench clients (one thread). */
+  redisClients: 32,
+  pgClients: 8,
+  targets: {
+    /** Throughput with `dhrishti run` (L7 on) over no observer. */
+    ratio: 0.95,
+    /** The agent's CPU per 10k requests per second, as a fraction of one core. */
+    cpuPer10k: 0.05,
+    rssGrowthMb: 20,
+  },
+} as const;

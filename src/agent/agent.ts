@@ -8,6 +8,8 @@ import type { AttachResult } from '../native/index.js';
 import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
+import type { L7Stats } from '../l7/collector.js';
+import type { RequestCounters } from '../graph/requests.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
 
 export interface AgentOptions {
@@ -33,6 +35,16 @@ export interface AgentTelemetry extends AgentStatus {
   discovery: { sockets: number; scanMs: number; ms: number } | null;
   /** The history store's health; null when history is off. */
   history: HistoryHealth | null;
+  /** Request capture (L7): whether it runs, and everything it lost or left out. */
+  l7: L7Telemetry;
+}
+
+export interface L7Telemetry extends Partial<L7Stats> {
+  enabled: boolean;
+  /** Why it is off (turned off, or the kernel refused its programs); null when on. */
+  unavailable: string | null;
+  /** Requests put on the map, and those whose socket the map never knew (lost). */
+  graph: RequestCounters;
 }
 
 export class Agent {
@@ -63,6 +75,8 @@ export class Agent {
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();
+    this.engine.l7?.onDeltas((deltas) => this.graph.requests(deltas));
+    this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));
     void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
@@ -98,7 +112,15 @@ export class Agent {
       trackedSockets: s.trackedConnections,
       discovery: s.discovery,
       history: this.historyHealth?.() ?? null,
+      l7: this.l7Telemetry(),
     };
+  }
+
+  l7Telemetry(): L7Telemetry {
+    const l7 = this.engine.l7;
+    const graph = { ...this.graph.requestCounters };
+    if (!l7) return { enabled: false, unavailable: this.engine.l7Unavailable ?? 'not started', graph };
+    return { enabled: true, unavailable: null, ...l7.stats(), graph };
   }
 
   stop(): void {

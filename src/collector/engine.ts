@@ -158,7 +158,15 @@ export class ProbeEngine {
       this.l7.start(this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
     }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
+    // The request aggregates are read from the start meanwhile: closed sockets' entries must
+    // leave the kernel's map (a busy host fills it within a second), and the graph holds
+    // counts of sockets it does not know yet for a while.
+    if (this.l7 && this.opts.discover !== false) {
+      this.flushTimer = setInterval(() => { if (this.handle) this.l7?.flush(); }, this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
+      this.flushTimer.unref();
+    }
     const startFlushing = () => {
+      if (this.flushTimer) clearInterval(this.flushTimer);
       if (!this.handle) return;
       this.flushTimer = setInterval(() => this.flush(), this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
       this.flushTimer.unref();

@@ -166,6 +166,8 @@ export const L7_DEFAULTS = {
   traceSamplesPerSec: 5000,
   /** Recent samples kept in memory for the API. */
   recentSamples: 500,
+  /** Recent failed and slow requests kept per edge (the edge panel's table). */
+  edgeSamples: 20,
   /** TLS plaintext through OpenSSL uprobes; binaries are found through /proc/<pid>/maps. */
   tls: true,
   /** Distinct files (libraries or executables) probed at most. */

@@ -189,6 +189,9 @@ export class ConnectionTable {
     this.discoveryOn = on;
   }
 
+  /** The socket with this cookie, while its connection is in the table. */
+  sideOf(cookie: number): Side | undefined { return this.byCookie.get(cookie); }
+
   isListening(netns: number, port: number): boolean { return this.listener(netns, port) !== undefined; }
 
   private listener(netns: number, port: number): { pid: number; comm: string } | undefined {

@@ -4,6 +4,8 @@
 // flush; nothing is diffed or cloned.
 import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode } from './types.js';
 import { IntervalSamples } from './stats.js';
+import { requestIntervals, type RequestInterval, type RequestTotals } from './requests.js';
+import type { RequestProtocol } from './types.js';
 
 /** An edge's identity, as the store keeps it (a GraphEdge fits). */
 export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
@@ -21,13 +23,16 @@ export class IntervalCounts {
   readonly rtt = new IntervalSamples();
   /** Duration (ms) of each connection that closed and was seen from its start. */
   readonly duration = new IntervalSamples(0);
+  /** Requests (L7) per protocol, once any were counted (requests.ts). */
+  requests: Map<RequestProtocol, RequestTotals> | null = null;
 
   empty(): boolean {
-    return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits;
+    return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits && !this.requests;
   }
 
   reset(): void {
     this.opened = this.closed = this.failed = this.sent = this.received = this.retransmits = 0;
+    this.requests = null;
     for (const r of FAILURE_REASONS) this.failedBy[r] = 0;
     this.rtt.reset();
     this.duration.reset();
@@ -51,6 +56,8 @@ export interface EdgeInterval {
   rttP95Us: number;
   /** Mean duration of the connections that closed in the interval (0 when none). */
   durMeanMs: number;
+  /** Requests (L7) per protocol; absent when none. */
+  requests?: RequestInterval[];
 }
 
 export type TopologyChange =
@@ -72,12 +79,15 @@ export interface GraphInterval {
 export function intervalRow(e: EdgeDesc, c: IntervalCounts, active: number): EdgeInterval {
   const failedBy: EdgeInterval['failedBy'] = {};
   for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
-  return {
+  const row: EdgeInterval = {
     edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol },
     opened: c.opened, closed: c.closed, failed: c.failed, failedBy,
     bytesSent: c.sent, bytesReceived: c.received, retransmits: c.retransmits, active,
     rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(),
   };
+  const requests = requestIntervals(c.requests);
+  if (requests) row.requests = requests;
+  return row;
 }
 
 /** The changes and samples between drains; exists only while a reader drains it (the history store). */

@@ -8,6 +8,8 @@ import type { NodeRef } from './naming.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
+import { RequestLedger, type RequestCounters } from './requests.js';
+import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import type { GraphFilter } from './filter.js';
 import type { EdgeDetail, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
@@ -60,11 +62,17 @@ export class LiveGraph {
   private eventClock = 0;
   readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0 };
   private readonly opts: Required<GraphOptions>;
+  /** Requests (L7) per socket, onto the edges of their connections. */
+  private readonly ledger: RequestLedger;
 
   constructor(identity: Identity, opts: GraphOptions = {}) {
     this.opts = { ...GRAPH_DEFAULTS, ...opts };
     this.placement = new Placement(identity, this.state, this.opts, this.counters);
+    this.ledger = new RequestLedger(this.state, (cookie) => this.table.sideOf(cookie));
   }
+
+  /** Requests counted and requests that could not be put on the map. */
+  get requestCounters(): RequestCounters { return this.ledger.counters; }
 
   get currentVersion(): number { return this.state.version; }
 
@@ -96,8 +104,14 @@ export class LiveGraph {
     }
   }
 
+  /** Per-socket request (L7) aggregates: onto the edge of each socket's connection. */
+  requests(deltas: readonly L7Delta[], now = Date.now()): void { this.ledger.ingest(deltas, now); }
+
+  /** Samples of failed and slow requests: kept on their edges. */
+  requestSamples(samples: readonly L7Sample[], now = Date.now()): void { this.ledger.samples(samples, now); }
+
   private settle(conn: Conn, now: number): void {
-    if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn); return; } // a proxy hop: absorb its events until it ends
+    if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn, now); return; } // a proxy hop: absorb its events until it ends
     if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
     else if (conn.edgeId) this.account(conn, now);
     else if (this.heldForDiscovery(conn) || !(this.placement.ready(conn, now) || this.waitedEnough(conn, -Infinity))) this.wait(conn);
@@ -133,6 +147,7 @@ export class LiveGraph {
     }
     list.length = kept;
     this.counters.pending = kept;
+    this.ledger.tick(now);
     // Expiry walks the whole map: once a second is plenty for idle times of minutes.
     if (now - this.lastExpire >= Math.min(1000, this.opts.idleMs / 2)) { this.lastExpire = now; this.expire(now); }
   }
@@ -143,7 +158,7 @@ export class LiveGraph {
     if (!ends) {
       c.ignored = true;
       this.counters.proxiedConnections++;
-      if (c.closedAt !== null) this.finish(c);
+      if (c.closedAt !== null) this.finish(c, now);
       return;
     }
     const cn = this.state.touchNode(ends.client, now);
@@ -157,6 +172,7 @@ export class LiveGraph {
     c.placedServerPid = c.server?.pid ?? 0;
     if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, ends.port, now);
     this.account(c, now);
+    this.ledger.placed(c, now);
   }
 
   /**
@@ -174,6 +190,7 @@ export class LiveGraph {
       this.account(c, now);
       return;
     }
+    this.ledger.moving(c, now);
     const old = this.state.edges.get(c.edgeId!);
     if (old) this.unaccount(c, old, now);
     if (c.remoteClientIp) { const rc = this.state.clients.get(c.remoteClientIp); if (rc) rc.connections--; c.remoteClientIp = null; }
@@ -257,7 +274,7 @@ export class LiveGraph {
       }
       const rtt = c.srttUs();
       if (rtt) { s.rtt.add(rtt); iv.rtt.add(rtt); k.rttUs = rtt; }
-      this.finish(c);
+      this.finish(c, now);
     }
     if (opened || failed || ds || dr || drt) s.window.add(now, opened, failed, ds, dr, drt);
     const rc = c.remoteClientIp ? this.state.clients.get(c.remoteClientIp) : undefined;
@@ -277,7 +294,7 @@ export class LiveGraph {
     if (b) { b.n.active += d; b.v = this.state.bump(); }
   }
 
-  private finish(c: Conn): void { this.table.remove(c); c.pending = false; }
+  private finish(c: Conn, now: number): void { this.ledger.finished(c, now); this.table.remove(c); c.pending = false; }
 
   /** A connection from a client past the list's cap: counted once, even if it is placed again. */
   private fold(c: Conn): void {
@@ -333,7 +350,7 @@ export class LiveGraph {
 
   edgeDetail(id: string, now = Date.now()): EdgeDetail | null { return views.edgeDetail(this.state, id, now); }
 
-  nodeDetail(id: string): NodeDetail | null { return views.nodeDetail(this.state, id); }
+  nodeDetail(id: string, now = Date.now()): NodeDetail | null { return views.nodeDetail(this.state, id, now); }
 
   remoteClients(): RemoteClient[] { return views.remoteClients(this.state); }
 

@@ -40,6 +40,7 @@ export class Dimensions {
       edgeByKey: db.prepare<[string], EdgeRow>('SELECT * FROM edges WHERE key = ?'),
       nodeByKey: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE key = ?'),
       incident: db.prepare<[number, number], { id: number }>('SELECT id FROM edges WHERE source = ? UNION SELECT id FROM edges WHERE target = ?'),
+      inbound: db.prepare<[number], { id: number }>('SELECT id FROM edges WHERE target = ?'),
       pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
       pruneNodes: db.prepare(`DELETE FROM nodes WHERE last_seen < ? AND NOT EXISTS (SELECT 1 FROM edges WHERE source = nodes.id)
         AND NOT EXISTS (SELECT 1 FROM edges WHERE target = nodes.id)`),
@@ -95,6 +96,9 @@ export class Dimensions {
 
   /** Edges touching a node (either end). */
   incidentEdges(nodeRef: number): number[] { return this.stmt.incident.all(nodeRef, nodeRef).map((r) => r.id); }
+
+  /** Edges into a node (its inbound requests). */
+  inboundEdges(nodeRef: number): number[] { return this.stmt.inbound.all(nodeRef).map((r) => r.id); }
 
   nodesByRef(refs: Iterable<number>): Map<number, StoredNode> {
     const out = new Map<number, StoredNode>();

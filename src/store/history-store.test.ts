@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
+import { SCHEMA_VERSION } from './schema.js';
 import type { EventLimits } from './events.js';
 import type { Metric } from './queries.js';
 import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
@@ -258,7 +259,7 @@ test('one agent per file; a file from a newer schema is refused', () => {
   second.close();
   a.store.close();
   const raw = new Database(file);
-  assert.equal(raw.pragma('user_version', { simple: true }), 1);
+  assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete', 'at rest in rollback mode, so a read-only folder can still be read');
   raw.pragma('user_version = 99');
   raw.close();

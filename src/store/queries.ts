@@ -6,6 +6,9 @@ import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './pl
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type Rates } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
 import { REASON_BY_CODE } from './schema.js';
+import { RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
+import { latencySummary } from '../graph/latency.js';
+import type { RequestProtocol } from '../graph/types.js';
 
 /** Numbers of one edge over some buckets, before they become a GraphEdge. */
 interface Agg {
@@ -14,6 +17,8 @@ interface Agg {
   failedBy: Record<FailureReason, number>;
   /** End (ms) of the last bucket it has a row in. */
   lastSeen: number;
+  /** Requests (L7) per protocol, when any. */
+  requests?: Map<RequestProtocol, RequestSum>;
 }
 
 interface AggRow { edge: number; o: number; c: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number; ds: number; dn: number; tmax: number }
@@ -33,8 +38,17 @@ export const METRICS = {
   rtt_mean: 'mean smoothed RTT in microseconds of connections closed, weighted by their number (null when none closed)',
   rtt_p95: 'RTT p95 in microseconds, the largest of the edges/buckets (null when none closed)',
   duration_mean: 'mean connection duration in milliseconds, weighted like rtt_mean (null when none closed)',
+  requests: 'requests completed, all protocols (a node: its inbound requests)',
+  request_errors: 'failed requests: HTTP 5xx, gRPC non-OK, database and Redis errors (a node: inbound)',
+  request_client_errors: 'HTTP 4xx responses (a node: inbound)',
+  request_mean: 'mean request latency in milliseconds (null without requests)',
+  request_p50: 'median request latency in milliseconds, from the bucket\'s summed histogram (null without requests)',
+  request_p95: '95th percentile request latency in milliseconds, from the summed histogram (null without requests)',
+  request_p99: '99th percentile request latency in milliseconds, from the summed histogram (null without requests)',
 } as const;
 export type Metric = keyof typeof METRICS;
+/** Metrics read from the requests table; a node's are its inbound edges'. */
+export const isRequestMetric = (m: Metric): boolean => m.startsWith('request');
 
 export interface SeriesPoint { t: number; v: number | null }
 export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
@@ -49,8 +63,12 @@ export interface HistoryEvent {
 
 export class HistoryQueries {
   private readonly stmt;
+  private readonly requestRange;
+  private readonly requestSeries;
 
   constructor(db: Db, private readonly dims: Dimensions, private readonly spans: () => TierSpan[], private readonly now: () => number) {
+    this.requestRange = requestRange(db);
+    this.requestSeries = requestSeries(db);
     const aggCols = `edge, sum(opened) AS o, sum(closed) AS c, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br,
       sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, max(t) AS tmax`;
     this.stmt = {
@@ -125,6 +143,18 @@ export class HistoryQueries {
         const g = out.get(f.edge), reason = REASON_BY_CODE.get(f.reason);
         if (g && reason) g.failedBy[reason] += f.n;
       }
+      const reqs = new Map<number, Map<RequestProtocol, RequestSum>>();
+      this.requestRange(res, a, b, reqs);
+      for (const [edge, m] of reqs) {
+        const g = out.get(edge);
+        if (!g) continue;
+        g.requests ??= new Map();
+        for (const [p, s] of m) {
+          const into = g.requests.get(p);
+          if (!into) g.requests.set(p, s);
+          else { into.add(rowOf(s)); }
+        }
+      }
     }
     return out;
   }
@@ -152,11 +182,12 @@ export class HistoryQueries {
     return { generatedAt: now, nodes: [...outNodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
   }
 
-  /** Row ids of the edges a series sums over, or null when the edge or node was never stored. */
-  seriesEdges(q: { edge?: string; node?: string }): number[] | null {
+  /** Row ids of the edges a series sums over (a node's: its edges, or only inbound ones), or null when the edge or node was never stored. */
+  seriesEdges(q: { edge?: string; node?: string; inbound?: boolean }): number[] | null {
     if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); return r === undefined ? null : [r]; }
     const n = this.dims.nodeRef(q.node!);
-    return n === undefined ? null : this.dims.incidentEdges(n);
+    if (n === undefined) return null;
+    return q.inbound ? this.dims.inboundEdges(n) : this.dims.incidentEdges(n);
   }
 
   /** The tier and bucket grid a series over [from, to) is drawn on (see seriesTier). */
@@ -172,6 +203,7 @@ export class HistoryQueries {
   timeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }, how?: 'seek' | 'scan'): { step: number; from: number; to: number; points: SeriesPoint[] } {
     const spans = this.spans();
     const { tier: k, step, from: start, to: end } = grid;
+    if (isRequestMetric(metric)) return this.requestTimeseries(edges, metric, grid);
     const buckets = new Map<number, { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>();
     const json = JSON.stringify(edges);
     // A seek costs about as much as reading ~80 rows in passing (measured): scan when the edges are a large share of all.
@@ -195,6 +227,26 @@ export class HistoryQueries {
     return { step, from: start, to: end, points };
   }
 
+  /** A request metric per bucket: counts summed, latency from the bucket's summed histogram. */
+  private requestTimeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }): { step: number; from: number; to: number; points: SeriesPoint[] } {
+    const { tier: k, step, from: start, to: end } = grid;
+    const buckets = new Map<number, RequestSum>();
+    for (const s of planRange(start, end, this.spans().slice(0, k + 1))) {
+      this.requestSeries(s.resolutionMs / 1000, s.from / 1000, s.to / 1000, edges, (t, row) => {
+        const b = Math.floor((t * 1000) / step) * step;
+        let sum = buckets.get(b);
+        if (!sum) buckets.set(b, (sum = new RequestSum()));
+        sum.add(row);
+      });
+    }
+    const points: SeriesPoint[] = [];
+    for (let t = start; t < end; t += step) {
+      const b = buckets.get(t);
+      points.push({ t, v: requestMetricOf(metric, b) });
+    }
+    return { step, from: start, to: end, points };
+  }
+
   events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
     let node: number | null = null, edge: number | null = null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
@@ -207,6 +259,26 @@ export class HistoryQueries {
 
 const COUNTS = new Set<Metric>(['connections', 'failures', 'bytes_sent', 'bytes_received', 'retransmits', 'active']);
 
+function requestMetricOf(m: Metric, b: RequestSum | undefined): number | null {
+  const n = b ? b.count() : 0;
+  switch (m) {
+    case 'requests': return n;
+    case 'request_errors': return b ? b.errors() : 0;
+    case 'request_client_errors': return b ? b.clientErrors() : 0;
+  }
+  if (!b || !n) return null;
+  const l = latencySummary(b.buckets, b.latencyUs * 1000);
+  return m === 'request_mean' ? l.meanMs : m === 'request_p50' ? l.p50Ms : m === 'request_p95' ? l.p95Ms : l.p99Ms;
+}
+
+/** A RequestSum as a row (to add one sum into another). */
+function rowOf(s: RequestSum): Record<string, number> {
+  const r: Record<string, number> = { unpaired: s.unpaired, lat_us: s.latencyUs, flags: s.flags };
+  s.status.forEach((v, i) => (r[`s${i}`] = v));
+  s.buckets.forEach((v, i) => (r[`b${i}`] = v));
+  return r;
+}
+
 function metricOf(m: Metric, b: { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }): number | null {
   switch (m) {
     case 'connections': return b.o;
@@ -218,6 +290,7 @@ function metricOf(m: Metric, b: { o: number; f: number; bs: number; br: number; 
     case 'rtt_mean': return b.rn ? Math.round(b.rs / b.rn) : null;
     case 'rtt_p95': return b.rn ? b.rp : null;
     case 'duration_mean': return b.dn ? Math.round(b.ds / b.dn) / 10 : null;
+    default: return null; // request metrics: requestTimeseries
   }
 }
 
@@ -236,6 +309,7 @@ function rates(g: Agg, spanMs: number): Rates {
 
 function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
   const rt = rates(g, spanMs);
+  const requests = storedRequests(g.requests, spanMs);
   return {
     id: d.id, source: d.source, target: d.target, port: d.port, protocol: 'tcp',
     connections: { opened: g.opened, active: g.active, closed: g.closed, failed: g.failed, failedBy: g.failedBy },
@@ -246,6 +320,7 @@ function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
     duration: { meanMs: g.durN ? Math.round(g.durSum / g.durN) / 10 : 0, p95Ms: 0, samples: g.durN },
     firstSeen: d.firstSeen, lastSeen: g.lastSeen,
     rates: { '10s': rt, '1m': { ...rt } },
+    ...(requests ? { requests } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // the file from version i to i+1 inside one transaction.
 import type { Database } from 'better-sqlite3';
 import type { FailureReason } from '../graph/types.js';
+import { REQUESTS_SCHEMA } from './requests.js';
 
 /**
  * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
@@ -81,6 +82,8 @@ export const REASON_BY_CODE = new Map(Object.entries(REASON_CODES).map(([r, c]) 
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
+  // 2: requests (L7) per edge, protocol and bucket (requests.ts).
+  (db) => db.exec(REQUESTS_SCHEMA),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -74,6 +74,15 @@ export class Live {
     this.notifyViews(true);
   }
 
+  /** Every edge is judged and drawn again (the request thresholds changed). */
+  restyle(): void {
+    const change = emptyChange(false);
+    change.changedEdges = [...this.model.edges.keys()];
+    this.model.version++;
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
   /**
    * Back to the live map: stream messages are drawn again, starting from `current` (a fresh GET
    * /graph), or, when that could not be had, from what is drawn.

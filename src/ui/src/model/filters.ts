@@ -2,6 +2,7 @@
 // and tests compute the same answer.
 import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import type { Health } from './derive.js';
+import { recentRequests } from './requests.js';
 
 export interface Filters {
   /** Compose project / namespace / "host"; '' for all. */
@@ -70,7 +71,7 @@ export function computeVisible(
     if (!allowed.has(e.source) || !allowed.has(e.target)) continue;
     if (!inGroup.has(e.source) && !inGroup.has(e.target)) continue;
     if (q && !matched.has(e.source) && !matched.has(e.target) && !edgeMatches(e, q)) continue;
-    if (f.failingOnly && healthOf(e.id) !== 'failing') continue;
+    if (f.failingOnly && healthOf(e.id) !== 'failing' && !(recentRequests(e).errors > 0)) continue; // failing, or requests failing lately
     visEdges.add(e.id);
     visNodes.add(e.source);
     visNodes.add(e.target);

@@ -8,6 +8,7 @@ import { KIND_NAMES } from '../model/derive.js';
 import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 
 interface Props {
   id: string;
@@ -100,6 +101,14 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
               ))}
             </tbody>
           </table>
+        </Section>
+      )}
+
+      {(detail.data?.inboundRequests?.length ?? 0) > 0 && (
+        <Section title="Inbound requests (rate, errors, duration)" testId="node-inbound-requests">
+          {detail.data!.inboundRequests!.map((r) => <RequestBlock key={r.protocol} r={r} testId="inbound-request-block" />)}
+          <h4 className="muted small">Recent failed and slow requests</h4>
+          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
         </Section>
       )}
 

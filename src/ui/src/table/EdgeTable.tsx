@@ -6,11 +6,12 @@ import type { Live } from '../app/live.js';
 import { UI } from '../config.js';
 import { edgeActivity, type Health } from '../model/derive.js';
 import { computeVisible, type Filters } from '../model/filters.js';
-import { ago, bytesRate, count, micros, rate } from '../model/format.js';
+import { ago, bytesRate, count, micros, millis, rate } from '../model/format.js';
+import { mainRequests, pctText, recentRequests } from '../model/requests.js';
 import { compareBy, SortHeader, useSort } from './sort.js';
 import { useVirtualRows } from './virtual.js';
 
-type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'bytes' | 'rtt' | 'active' | 'failed' | 'lastSeen';
+type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'reqRate' | 'reqErrors' | 'reqP95' | 'bytes' | 'rtt' | 'active' | 'failed' | 'lastSeen';
 
 interface Props {
   live: Live;
@@ -20,7 +21,16 @@ interface Props {
   onOpen: (edgeId: string) => void;
 }
 
-interface Row { e: GraphEdge; health: Health; src: string; dst: string }
+interface Row { e: GraphEdge; health: Health; src: string; dst: string; req: number; errShare: number; p95: number }
+
+/** Requests of an edge for the table: req/s over 10 s (all protocols), error share and p95 over the last minute (-1: none). */
+function requestCells(e: GraphEdge): { req: number; errShare: number; p95: number } {
+  if (!e.requests?.length) return { req: -1, errShare: -1, p95: -1 };
+  const r = recentRequests(e);
+  const main = mainRequests(e)!;
+  const req = e.requests.reduce((n, x) => n + x.rates['10s'].requests, 0);
+  return { req, errShare: r.requests > 0 ? r.errors / r.requests : -1, p95: main.rates['1m'].latency.samples ? main.rates['1m'].latency.p95Ms : -1 };
+}
 
 /** `tick` changes every few seconds so "last seen" texts of quiet rows do not go stale. */
 interface LineProps { row: Row; index: number; selected: boolean; onOpen: (id: string) => void; onKey: (ev: React.KeyboardEvent, i: number) => boolean; tick: number }
@@ -46,6 +56,9 @@ const Line = memo(function Line({ row, index, selected, onOpen, onKey }: LinePro
       <td className="num mono">{e.port}</td>
       <td className="num">{rate(r.connections)}<span className="unit">/s</span></td>
       <td className={`num${r.failures > 0 ? ' bad-text' : ''}`}>{rate(r.failures)}<span className="unit">/s</span></td>
+      <td className="num" data-testid="cell-req-rate">{row.req >= 0 ? <>{rate(row.req)}<span className="unit">/s</span></> : '–'}</td>
+      <td className={`num${row.errShare > 0 ? ' bad-text' : ''}`} data-testid="cell-req-errors">{row.errShare >= 0 ? pctText(row.errShare) : '–'}</td>
+      <td className="num" data-testid="cell-req-p95">{row.p95 >= 0 ? millis(row.p95) : '–'}</td>
       <td className="num">{bytesRate(r.bytesSent + r.bytesReceived)}</td>
       <td className={`num${e.rtt.samples && e.rtt.p95Us > UI.highRttUs ? ' warn-text' : ''}`}>{e.rtt.samples ? micros(e.rtt.p95Us) : '–'}</td>
       <td className="num">{count(e.connections.active)}</td>
@@ -65,7 +78,7 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
     const out: Row[] = [];
     for (const id of vis.edges) {
       const e = m.edges.get(id)!;
-      out.push({ e, health: healthOf(id), src: label(e.source), dst: label(e.target) });
+      out.push({ e, health: healthOf(id), src: label(e.source), dst: label(e.target), ...requestCells(e) });
     }
     const get: Record<Key, (r: Row) => number | string> = {
       source: (r) => r.src,
@@ -73,6 +86,9 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
       port: (r) => r.e.port,
       rate: (r) => r.e.rates['10s'].connections,
       failures: (r) => r.e.rates['10s'].failures * 1e6 + r.e.connections.failed,
+      reqRate: (r) => r.req,
+      reqErrors: (r) => r.errShare,
+      reqP95: (r) => r.p95,
       bytes: (r) => r.e.rates['10s'].bytesSent + r.e.rates['10s'].bytesReceived,
       rtt: (r) => (r.e.rtt.samples ? r.e.rtt.p95Us : -1),
       active: (r) => r.e.connections.active,
@@ -96,9 +112,9 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
       <div className="table-scroll" ref={v.ref}>
         <table className="grid fixed">
           <colgroup>
-            <col style={{ width: '19%' }} /><col style={{ width: '19%' }} /><col style={{ width: '7%' }} /><col style={{ width: '8%' }} />
-            <col style={{ width: '8%' }} /><col style={{ width: '10%' }} /><col style={{ width: '9%' }} /><col style={{ width: '6%' }} />
-            <col style={{ width: '6%' }} /><col style={{ width: '8%' }} />
+            <col style={{ width: '15%' }} /><col style={{ width: '15%' }} /><col style={{ width: '6%' }} /><col style={{ width: '7%' }} />
+            <col style={{ width: '7%' }} /><col style={{ width: '7%' }} /><col style={{ width: '6%' }} /><col style={{ width: '7%' }} />
+            <col style={{ width: '8%' }} /><col style={{ width: '7%' }} /><col style={{ width: '5%' }} /><col style={{ width: '5%' }} /><col style={{ width: '7%' }} />
           </colgroup>
           <thead>
             <tr>
@@ -107,6 +123,9 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
               <SortHeader k="port" label="Port" sort={sort} onSort={onSort} numeric />
               <SortHeader k="rate" label="Conn/s" sort={sort} onSort={onSort} numeric title="Sort by connections opened per second (10 s)" />
               <SortHeader k="failures" label="Fail/s" sort={sort} onSort={onSort} numeric title="Sort by failures per second (10 s)" />
+              <SortHeader k="reqRate" label="Req/s" sort={sort} onSort={onSort} numeric title="Sort by requests per second (10 s, all protocols)" />
+              <SortHeader k="reqErrors" label="Err %" sort={sort} onSort={onSort} numeric title="Sort by the share of failed requests (HTTP 5xx, gRPC, database and Redis errors) in the last minute" />
+              <SortHeader k="reqP95" label="Req p95" sort={sort} onSort={onSort} numeric title="Sort by request latency p95 in the last minute" />
               <SortHeader k="bytes" label="Bytes/s" sort={sort} onSort={onSort} numeric />
               <SortHeader k="rtt" label="RTT p95" sort={sort} onSort={onSort} numeric />
               <SortHeader k="active" label="Open" sort={sort} onSort={onSort} numeric />
@@ -115,11 +134,11 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
             </tr>
           </thead>
           <tbody>
-            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={10} /></tr>}
+            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={13} /></tr>}
             {rows.slice(v.start, v.end).map((r, i) => (
               <Line key={r.e.id} row={r} index={v.start + i} selected={r.e.id === selectedId} onOpen={onOpen} onKey={v.onRowKey} tick={tick} />
             ))}
-            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={10} /></tr>}
+            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={13} /></tr>}
           </tbody>
         </table>
         {rows.length === 0 && <p className="muted table-empty" data-testid="edge-table-empty">{m.edges.size ? 'No connection matches the filters.' : 'No connections seen yet.'}</p>}

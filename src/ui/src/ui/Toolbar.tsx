@@ -78,7 +78,7 @@ export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters,
         <Toggle label="Host" title="Show host processes (programs outside containers)" checked={filters.showHost} onChange={(v) => set({ showHost: v })} testId="filter-host" />
         <Toggle label="External" title="Show servers outside this host" checked={filters.showExternal} onChange={(v) => set({ showExternal: v })} testId="filter-external" />
         <Toggle label="Clients" title="Show remote clients connecting to this host" checked={filters.showClients} onChange={(v) => set({ showClients: v })} testId="filter-clients" />
-        <Toggle label="Failing only" title="Show only connections failing in the last minute" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
+        <Toggle label="Failing only" title="Show only connections failing in the last minute: failed connections, requests failing (HTTP 5xx, gRPC, database or Redis errors) or past the request thresholds" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
       </div>
       {children}
       <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>
