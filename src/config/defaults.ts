@@ -194,6 +194,8 @@ export const POLICY_DEFAULTS = {
   reloadPollMs: 2000,
   /** A violation quiet this long that is seen again is a new timeline event (and a new alert). */
   quietMs: 5 * 60_000,
+  /** Distinct sets of zones whose candidate rules a compiled policy keeps (nodes share them); past this the memo starts again. */
+  maxZoneSets: 4096,
   /** Violations remembered at most (oldest last-seen forgotten first). */
   maxViolations: 10_000,
   /** The policy in force is written to the timeline at least this often, so `?at=` finds it within retention. */

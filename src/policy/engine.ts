@@ -100,10 +100,14 @@ export class PolicyEngine {
   }
 
   /** A node added or changed: placed in its zones again. */
-  noteNode(n: NodeLike): void {
+  noteNode(n: NodeLike): void { this.place(n); }
+
+  private place(n: NodeLike): NodeEntry {
     const p = this.loaded;
     const facts = nodeFacts(n);
-    this.nodes.set(n.id, { node: n, facts, zones: p ? p.compiled.placeFacts(facts) : EMPTY, gen: ++this.nodeGen });
+    const entry = { node: n, facts, zones: p ? p.compiled.placeFacts(facts) : EMPTY, gen: ++this.nodeGen };
+    this.nodes.set(n.id, entry);
+    return entry;
   }
 
   /** A remembered violation judged again by its nodes (if still known) under the policy now in force. */
@@ -160,9 +164,7 @@ export class PolicyEngine {
     const known = this.nodes.get(id);
     if (known) return known.zones;
     const n = nodeOf?.(id);
-    if (!n) return null;
-    this.noteNode(n);
-    return this.nodes.get(id)!.zones;
+    return n ? this.place(n).zones : null;
   }
 
   private decide(e: EdgeEntry): void {
