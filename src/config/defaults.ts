@@ -215,6 +215,8 @@ export const POLICY_BENCH = {
   rules: 200,
   zones: 100,
   repeats: 21,
+  /** Timed runs of the new-edge measures (each on a fresh engine and, for new nodes, fresh nodes), after one warm-up. */
+  runs: 41,
   targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
 } as const;
 

@@ -3,7 +3,7 @@
 // (rules whose `from` holds one of its zones), so judging an edge walks only
 // those, in order. Nodes in the same zones share one NodeZones.
 import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type RuleAction, type RuleSpec } from './model.js';
-import { nodeFacts, type NodeFacts } from './selectors.js';
+import { nodeFacts } from './selectors.js';
 import { ZoneIndex, scanZones, type PlaceZones } from './zone-index.js';
 import type { PolicyVerdict } from '../graph/types.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
@@ -70,12 +70,9 @@ export class CompiledPolicy {
   }
 
   /** The node's zones and candidate rules. */
-  place(n: NodeLike): NodeZones { return this.placeFacts(nodeFacts(n)); }
-
-  /** The same from facts already read (they do not depend on the policy: the engine keeps them per node). */
-  placeFacts(f: NodeFacts): NodeZones {
+  place(n: NodeLike): NodeZones {
     const bits = this.scratch;
-    this.placeZones(f, bits);
+    this.placeZones(nodeFacts(n), bits);
     const key = String.fromCharCode.apply(null, this.scratchKey as unknown as number[]);
     let z = this.byZones.get(key);
     if (!z) {

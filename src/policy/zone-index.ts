@@ -27,8 +27,10 @@ interface Glob { match: (s: string) => boolean; atom: number }
 /** The atoms one key's values can satisfy. */
 interface KeyIndex {
   exact: Map<string, number[]>;
-  /** Globs by the character a value must start with; ANY_START: globs that can match any start. */
-  globs: Map<number, Glob[]>;
+  /** Globs by the character a value must start with, */
+  byStart: Map<number, Glob[]>;
+  /** and those that can match any start. */
+  anyStart: Glob[];
 }
 const ANY_START = -1;
 
@@ -93,7 +95,7 @@ export class ZoneIndex {
 
   /** Sets the bits of the node's zones (and clears the rest). */
   place(f: NodeFacts, bits: Uint32Array): void {
-    bits.fill(0);
+    for (let w = 0; w < bits.length; w++) bits[w] = 0;
     this.out = bits;
     if (++this.stamp === 0x7fffffff) { this.atomSeen.fill(0); this.selectorSeen.fill(0); this.stamp = 1; }
     for (let i = 0; i < this.always.length; i++) { const z = this.always[i]; bits[z >> 5] |= 1 << (z & 31); }
@@ -120,10 +122,12 @@ export class ZoneIndex {
   }
 
   private matchValue(k: KeyIndex, v: string): void {
-    const exact = k.exact.get(v);
-    if (exact) for (let i = 0; i < exact.length; i++) this.mark(exact[i]);
-    this.matchGlobs(k.globs.get(ANY_START), v);
-    if (v.length) this.matchGlobs(k.globs.get(v.charCodeAt(0)), v);
+    if (k.exact.size) {
+      const exact = k.exact.get(v);
+      if (exact) for (let i = 0; i < exact.length; i++) this.mark(exact[i]);
+    }
+    if (k.anyStart.length) this.matchGlobs(k.anyStart, v);
+    if (k.byStart.size && v.length) this.matchGlobs(k.byStart.get(v.charCodeAt(0)), v);
   }
 
   private matchGlobs(gs: Glob[] | undefined, v: string): void {
@@ -144,11 +148,12 @@ export class ZoneIndex {
   }
 }
 
-const newKeyIndex = (): KeyIndex => ({ exact: new Map(), globs: new Map() });
+const newKeyIndex = (): KeyIndex => ({ exact: new Map(), byStart: new Map(), anyStart: [] });
 
 function addPattern(k: KeyIndex, pattern: string, atom: number): void {
   if (isLiteral(pattern)) { push(k.exact, pattern, atom); return; }
-  push(k.globs, globStart(pattern), { match: glob(pattern), atom });
+  const g = { match: glob(pattern), atom }, start = globStart(pattern);
+  if (start === ANY_START) k.anyStart.push(g); else push(k.byStart, start, g);
 }
 
 /**
