@@ -19,7 +19,7 @@ export const BENCH = {
   /** Records per decodeBatch call in the smaller-batch variants (a full 4 MiB ring buffer holds 29k records). */
   decodeBatchRecords: [256, 4096],
   /** V8 flags the agent runs with: the same as the ./dhrishti launcher's, so the bench measures what ships. */
-  agentNodeFlags: ['--max-semi-space-size=8'],
+  agentNodeFlags: ['--max-semi-space-size=4', '--heap-growing-percent=30'],
   targets: {
     keepAliveRatio: 0.97,
     connPerRequestRatio: 0.95,

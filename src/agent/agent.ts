@@ -20,6 +20,8 @@ export interface AgentOptions {
 
 export interface AgentTelemetry extends AgentStatus {
   events: number;
+  /** Sockets whose close the kernel reported (each local connection is two). */
+  closes: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
   cpuPercent: number;
   rssBytes: number;
@@ -27,6 +29,8 @@ export interface AgentTelemetry extends AgentStatus {
   docker: { up: boolean; containers: number } | null;
   graph: { nodes: number; edges: number; openConnections: number; pendingConnections: number; expiredEdges: number; collapsedEndpoints: number; proxiedConnections: number };
   trackedSockets: number;
+  /** Sockets start-up discovery found, and how long it took (ms); null until done. */
+  discovery: { sockets: number; scanMs: number; ms: number } | null;
   /** The history store's health; null when history is off. */
   history: HistoryHealth | null;
 }
@@ -46,7 +50,7 @@ export class Agent {
   historyHealth: (() => HistoryHealth) | null = null;
 
   constructor(opts: AgentOptions = {}) {
-    this.engine = new ProbeEngine(opts.engine);
+    this.engine = new ProbeEngine({ connectEvents: false, ...opts.engine });
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
@@ -84,6 +88,7 @@ export class Agent {
     return {
       ...this.status(),
       events: s.events,
+      closes: s.closes,
       lost: s.lost,
       cpuPercent: Math.round(this.cpu.sample() * 10) / 10,
       rssBytes: process.memoryUsage().rss,
@@ -91,6 +96,7 @@ export class Agent {
       docker: id.docker ? { up: id.docker.up, containers: id.docker.running } : null,
       graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
       trackedSockets: s.trackedConnections,
+      discovery: s.discovery,
       history: this.historyHealth?.() ?? null,
     };
   }

@@ -32,9 +32,9 @@ export const DEFAULTS = {
   dockerReconnectMaxMs: 10000,
   /** Identity: a cgroup id miss walks the cgroup v2 tree at most this often. */
   cgroupRescanIntervalMs: 1000,
-  /** Identity: host process info cache (entries, and how long an entry is trusted). */
+  /** Identity: host process info cache (entries, and how long an entry is trusted before its start time is checked again). */
   processCacheEntries: 8192,
-  processCacheTtlMs: 30000,
+  processCacheTtlMs: 10000,
   /** Identity: longest command line kept per process. */
   cmdlineMaxChars: 256,
   /** Identity: the host's own addresses are re-read at most this often (on a miss). */
