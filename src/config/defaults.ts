@@ -196,6 +196,8 @@ export const POLICY_DEFAULTS = {
   reloadPollMs: 2000,
   /** A violation quiet this long that is seen again is a new timeline event (and a new alert). */
   quietMs: 5 * 60_000,
+  /** Distinct sets of zones whose candidate rules a compiled policy keeps (nodes share them); past this the memo starts again. */
+  maxZoneSets: 4096,
   /** Violations remembered at most (oldest last-seen forgotten first). */
   maxViolations: 10_000,
   /** The policy in force is written to the timeline at least this often, so `?at=` finds it within retention. */
@@ -215,6 +217,8 @@ export const POLICY_BENCH = {
   rules: 200,
   zones: 100,
   repeats: 21,
+  /** Timed runs of the new-edge measures (each on a fresh engine and, for new nodes, fresh nodes), after one warm-up. */
+  runs: 41,
   targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
 } as const;
 
