@@ -1,6 +1,6 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
-import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
+import { loadNative, type AttachResult, type Handle, type MapContents, type NativeLoader } from '../native/index.js';
 import { BPF_OBJECT_PATH, DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
@@ -28,6 +28,26 @@ export interface EngineStats {
   trackedConnections: number;
   probes: AttachResult[];
   startedAt: number;
+}
+
+/** What a capture sharing the engine's BPF object may do once it is loaded. */
+export interface KernelAccess {
+  readonly clock: Clock;
+  readonly probes: AttachResult[];
+  /** Its own ring buffer, drained with the engine's (same wake-ups). */
+  pollRing(map: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void): void;
+  readMap(name: string): MapContents;
+  updateMap(name: string, key: Buffer, value: Buffer): void;
+  /** Records of that ring the loader skipped (wrong size). */
+  ringMalformed(map: string): number;
+}
+
+/** A capture in the same BPF object (DNS; L7 later): sizes its maps before load, then reads its rings. */
+export interface EngineExtension {
+  mapSizes(): Record<string, number>;
+  attach(kernel: KernelAccess): void;
+  /** The object is about to close: last chance to drain and read. */
+  detach?(): void;
 }
 
 /** Traffic updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
@@ -60,6 +80,7 @@ export class ProbeEngine {
   private tracked = 0;
   private consumerErrors = 0;
   private lastErrorLog = 0;
+  private extensions: EngineExtension[] = [];
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.native = loadNative();
@@ -70,6 +91,26 @@ export class ProbeEngine {
     this.listeners.push(fn);
   }
 
+  /** Adds a capture that shares the BPF object; call before start(). */
+  use(ext: EngineExtension): void {
+    this.extensions.push(ext);
+  }
+
+  private kernelAccess(): KernelAccess {
+    const h = () => {
+      if (!this.handle) throw new Error('probes are stopped');
+      return this.handle;
+    };
+    return {
+      clock: this.clock,
+      probes: this.probes,
+      pollRing: (map, size, fn) => this.native.pollRing(h(), map, size, fn),
+      readMap: (name) => this.native.readMap(h(), name),
+      updateMap: (name, key, value) => this.native.updateMap(h(), name, key, value),
+      ringMalformed: (map) => (this.handle ? this.native.stats(this.handle).rings?.[map] ?? 0 : 0),
+    };
+  }
+
   /** Loads and attaches the probes, then reports what already existed. Throws with a clear message if a required probe cannot attach. */
   start(): AttachResult[] {
     const objectPath = this.opts.objectPath ?? BPF_OBJECT_PATH;
@@ -78,6 +119,7 @@ export class ProbeEngine {
     this.handle = this.native.open(objectPath, {
       events: this.opts.ringbufBytes ?? DEFAULTS.ringbufBytes,
       conns: this.opts.connMapEntries ?? DEFAULTS.connMapEntries,
+      ...Object.assign({}, ...this.extensions.map((x) => x.mapSizes())),
     });
     this.probes = this.native.attach(this.handle);
     const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program));
@@ -86,6 +128,7 @@ export class ProbeEngine {
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    for (const x of this.extensions) x.attach(this.kernelAccess());
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
       if (!this.handle) return;
@@ -208,6 +251,9 @@ export class ProbeEngine {
     this.flushTimer = null;
     if (!this.handle) return;
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
+    for (const x of this.extensions) {
+      try { x.detach?.(); } catch { /* closing anyway */ }
+    }
     this.native.close(this.handle);
     this.handle = null;
   }

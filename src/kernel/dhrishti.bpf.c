@@ -17,6 +17,13 @@
 #include "tcp/accept.c"
 #include "tcp/destroy.c"
 
+#include "dns.h"
+#include "syscall_buf.h"
+#include "dns/maps.h"
+#include "dns/socket.c"
+#include "dns/capture.c"
+#include "dns/mmsg.c"
+
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
 const struct dh_event *dh_event_btf __attribute__((unused));
@@ -24,5 +31,12 @@ const enum dh_event_kind dh_event_kind_btf __attribute__((unused));
 const enum dh_side dh_side_btf __attribute__((unused));
 const enum dh_conn_flag dh_conn_flag_btf __attribute__((unused));
 const enum dh_loss dh_loss_btf __attribute__((unused));
+const struct dh_dns_event *dh_dns_event_btf __attribute__((unused));
+const struct dh_dns_config *dh_dns_config_btf __attribute__((unused));
+const struct dh_dns_peer *dh_dns_peer_btf __attribute__((unused));
+const enum dh_dns_dir dh_dns_dir_btf __attribute__((unused));
+const enum dh_dns_flag dh_dns_flag_btf __attribute__((unused));
+const enum dh_dns_loss dh_dns_loss_btf __attribute__((unused));
+const enum dh_sys_kind dh_sys_kind_btf __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

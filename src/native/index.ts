@@ -12,10 +12,14 @@ export interface NativeLoader {
   attach(h: Handle): AttachResult[];
   /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. */
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
+  /** A further ring buffer, consumed with the one poll() started (call poll first). */
+  pollRing(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void): void;
+  /** Writes one map entry; key and value must have the map's sizes. */
+  updateMap(h: Handle, name: string, key: Buffer, value: Buffer): void;
   drain(h: Handle): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
-  stats(h: Handle): { malformed: number };
+  stats(h: Handle): { malformed: number; rings: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;

@@ -13,6 +13,18 @@
 #include <time.h>
 
 #define MAX_LINKS 64
+#define MAX_RINGS 4
+
+/* A further ring buffer (DNS, L7) consumed with the first one: same wake-ups,
+ * its own record size and JavaScript callback. */
+typedef struct {
+	char name[64];
+	napi_ref callback;
+	size_t record_size;
+	char *batch;
+	size_t batch_len, batch_cap;
+	unsigned long long malformed;
+} ring_sub_t;
 
 typedef struct {
 	struct bpf_object *obj;
@@ -30,6 +42,8 @@ typedef struct {
 	char *batch;
 	size_t batch_len, batch_cap;
 	unsigned long long malformed;
+	ring_sub_t rings[MAX_RINGS];
+	int nrings;
 } loader_t;
 
 static char errbuf[512];
@@ -90,6 +104,11 @@ static void stop_polling(loader_t *l)
 		napi_delete_reference(l->env, l->callback);
 		l->callback = NULL;
 	}
+	for (int i = 0; i < l->nrings; i++) {
+		if (l->rings[i].callback)
+			napi_delete_reference(l->env, l->rings[i].callback);
+		l->rings[i].callback = NULL;
+	}
 }
 
 static void destroy(loader_t *l)
@@ -108,6 +127,11 @@ static void destroy(loader_t *l)
 	}
 	free(l->batch);
 	l->batch = NULL;
+	for (int i = 0; i < l->nrings; i++) {
+		free(l->rings[i].batch);
+		l->rings[i].batch = NULL;
+	}
+	l->nrings = 0;
 }
 
 static void cleanup_hook(void *arg) { destroy((loader_t *)arg); }
@@ -217,6 +241,23 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 	return result;
 }
 
+static int append_record(char **batch, size_t *len, size_t *cap, const void *data, size_t size)
+{
+	if (*len + size > *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1 << 16;
+		while (ncap < *len + size)
+			ncap *= 2;
+		char *nb = realloc(*batch, ncap);
+		if (!nb)
+			return -ENOMEM;
+		*batch = nb;
+		*cap = ncap;
+	}
+	memcpy(*batch + *len, data, size);
+	*len += size;
+	return 0;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	loader_t *l = ctx;
@@ -224,37 +265,30 @@ static int on_record(void *ctx, void *data, size_t size)
 		l->malformed++;
 		return 0;
 	}
-	if (l->batch_len + size > l->batch_cap) {
-		size_t cap = l->batch_cap ? l->batch_cap * 2 : 1 << 16;
-		while (cap < l->batch_len + size)
-			cap *= 2;
-		char *nb = realloc(l->batch, cap);
-		if (!nb)
-			return -ENOMEM;
-		l->batch = nb;
-		l->batch_cap = cap;
-	}
-	memcpy(l->batch + l->batch_len, data, size);
-	l->batch_len += size;
-	return 0;
+	return append_record(&l->batch, &l->batch_len, &l->batch_cap, data, size);
 }
 
-/* Drain the ring buffer and hand JavaScript one Buffer with every record. */
-static void drain(loader_t *l)
+static int on_ring_record(void *ctx, void *data, size_t size)
 {
-	l->batch_len = 0;
-	ring_buffer__consume(l->rb);
-	if (!l->batch_len || !l->callback)
-		return;
-	napi_env env = l->env;
+	ring_sub_t *r = ctx;
+	if (size != r->record_size) {
+		r->malformed++;
+		return 0;
+	}
+	return append_record(&r->batch, &r->batch_len, &r->batch_cap, data, size);
+}
+
+/* Hands JavaScript one Buffer holding a batch of records. */
+static void deliver(napi_env env, napi_ref callback, const char *batch, size_t len, size_t record_size)
+{
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
 	napi_value cb, global, buf, count;
 	void *dst;
-	napi_get_reference_value(env, l->callback, &cb);
+	napi_get_reference_value(env, callback, &cb);
 	napi_get_global(env, &global);
-	napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf);
-	napi_create_uint32(env, (uint32_t)(l->batch_len / l->record_size), &count);
+	napi_create_buffer_copy(env, len, batch, &dst, &buf);
+	napi_create_uint32(env, (uint32_t)(len / record_size), &count);
 	napi_value args[2] = {buf, count};
 	/* napi_make_callback runs microtasks and reports exceptions like any
 	 * libuv-driven callback. */
@@ -273,10 +307,35 @@ static void drain(loader_t *l)
 	napi_close_callback_scope(env, cscope);
 	napi_async_destroy(env, actx);
 	napi_close_handle_scope(env, scope);
-	if (l->batch_cap > (1 << 24)) { /* do not hold on to a burst's memory */
-		free(l->batch);
-		l->batch = NULL;
-		l->batch_cap = 0;
+}
+
+static void shrink(char **batch, size_t *cap)
+{
+	if (*cap > (1 << 24)) { /* do not hold on to a burst's memory */
+		free(*batch);
+		*batch = NULL;
+		*cap = 0;
+	}
+}
+
+/* Drain the ring buffers and hand JavaScript one Buffer per ring with every record. */
+static void drain(loader_t *l)
+{
+	l->batch_len = 0;
+	for (int i = 0; i < l->nrings; i++)
+		l->rings[i].batch_len = 0;
+	ring_buffer__consume(l->rb);
+	if (l->batch_len && l->callback)
+		deliver(l->env, l->callback, l->batch, l->batch_len, l->record_size);
+	if (l->obj)
+		shrink(&l->batch, &l->batch_cap);
+	/* a callback may close the loader: check before each ring */
+	for (int i = 0; l->obj && i < l->nrings; i++) {
+		ring_sub_t *r = &l->rings[i];
+		if (r->batch_len && r->callback)
+			deliver(l->env, r->callback, r->batch, r->batch_len, r->record_size);
+		if (l->obj)
+			shrink(&r->batch, &r->batch_cap);
 	}
 }
 
@@ -353,6 +412,84 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	l->timer->data = l;
 	uv_poll_start(l->poll, UV_READABLE, on_poll);
 	l->polling = 1;
+	return NULL;
+}
+
+/* pollRing(handle, ringbufMapName, recordSize, callback(buffer, count)): a
+ * further ring buffer, consumed with the one poll() started (call that first). */
+static napi_value js_poll_ring(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 4) {
+		napi_throw_type_error(env, NULL, "pollRing(handle, mapName, recordSize, callback)");
+		return NULL;
+	}
+	loader_t *l = get_loader(env, argv[0]);
+	if (!l)
+		return NULL;
+	if (!l->rb) {
+		napi_throw_error(env, NULL, "pollRing: call poll() first");
+		return NULL;
+	}
+	if (l->nrings >= MAX_RINGS) {
+		napi_throw_error(env, NULL, "pollRing: too many ring buffers");
+		return NULL;
+	}
+	char name[64];
+	uint32_t rsize;
+	if (!get_string(env, argv[1], name, sizeof name) || napi_get_value_uint32(env, argv[2], &rsize) != napi_ok || !rsize) {
+		napi_throw_type_error(env, NULL, "pollRing: bad map name or record size");
+		return NULL;
+	}
+	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	if (!m || bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF) {
+		napi_throw_error(env, NULL, "pollRing: no such ring buffer map");
+		return NULL;
+	}
+	ring_sub_t *r = &l->rings[l->nrings];
+	memset(r, 0, sizeof *r);
+	snprintf(r->name, sizeof r->name, "%s", name);
+	r->record_size = rsize;
+	if (ring_buffer__add(l->rb, bpf_map__fd(m), on_ring_record, r))
+		return throw_err(env, "cannot add ring buffer: %s", errno);
+	NAPI_CALL(env, napi_create_reference(env, argv[3], 1, &r->callback));
+	l->nrings++;
+	return NULL;
+}
+
+/* updateMap(handle, name, key, value): writes one entry (configuration maps). */
+static napi_value js_update_map(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4];
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = get_loader(env, argv[0]);
+	if (!l)
+		return NULL;
+	char name[128];
+	void *key, *value;
+	size_t klen, vlen;
+	if (argc < 4 || !get_string(env, argv[1], name, sizeof name) ||
+	    napi_get_buffer_info(env, argv[2], &key, &klen) != napi_ok ||
+	    napi_get_buffer_info(env, argv[3], &value, &vlen) != napi_ok) {
+		napi_throw_type_error(env, NULL, "updateMap(handle, name, keyBuffer, valueBuffer)");
+		return NULL;
+	}
+	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	if (!m) {
+		napi_throw_error(env, NULL, "updateMap: no such map");
+		return NULL;
+	}
+	if (klen != bpf_map__key_size(m) || vlen != bpf_map__value_size(m)) {
+		snprintf(errbuf, sizeof errbuf, "updateMap '%s': key and value must be %u and %u bytes", name,
+			 bpf_map__key_size(m), bpf_map__value_size(m));
+		napi_throw_error(env, NULL, errbuf);
+		return NULL;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(m), key, value, BPF_ANY))
+		return throw_err(env, "updateMap: %s", errno);
 	return NULL;
 }
 
@@ -485,7 +622,7 @@ static napi_value js_close(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* stats(handle) -> { malformed }: records the loader itself had to skip. */
+/* stats(handle) -> { malformed, rings: { name: malformed } }: records the loader itself had to skip. */
 static napi_value js_stats(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -497,6 +634,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	napi_create_object(env, &res);
 	napi_create_double(env, (double)l->malformed, &v);
 	napi_set_named_property(env, res, "malformed", v);
+	napi_value rings;
+	napi_create_object(env, &rings);
+	for (int i = 0; i < l->nrings; i++) {
+		napi_create_double(env, (double)l->rings[i].malformed, &v);
+		napi_set_named_property(env, rings, l->rings[i].name, v);
+	}
+	napi_set_named_property(env, res, "rings", rings);
 	return res;
 }
 
@@ -523,6 +667,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{"attach", NULL, js_attach, NULL, NULL, NULL, napi_default, NULL},
 		{"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
 		{"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
+		{"pollRing", NULL, js_poll_ring, NULL, NULL, NULL, napi_default, NULL},
+		{"updateMap", NULL, js_update_map, NULL, NULL, NULL, napi_default, NULL},
 		{"readMap", NULL, js_read_map, NULL, NULL, NULL, napi_default, NULL},
 		{"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
 		{"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDnsMessage, RRType, Rcode } from './parse.js';
+import { buildMessage, buildQuery } from './testing.js';
+
+test('a query: id, question, no answers', () => {
+  const r = parseDnsMessage(buildQuery(0x1234, 'Web.Zone.TEST', 'AAAA'));
+  assert.equal(r.error, null);
+  assert.equal(r.msg!.id, 0x1234);
+  assert.equal(r.msg!.response, false);
+  assert.deepEqual(r.msg!.question, { name: 'web.zone.test', type: RRType.AAAA });
+  assert.deepEqual(r.msg!.answers, []);
+});
+
+test('an answer with a compressed CNAME chain, A and AAAA records', () => {
+  const buf = buildMessage({
+    id: 7, response: true, question: { name: 'alias.zone.test', type: 'A' },
+    answers: [
+      { name: 'alias.zone.test', type: 'CNAME', ttl: 300, data: 'lb.cdn.zone.test' },
+      { name: 'lb.cdn.zone.test', type: 'A', ttl: 30, data: '198.51.100.7' },
+      { name: 'lb.cdn.zone.test', type: 'AAAA', ttl: 30, data: '2001:db8::7' },
+    ],
+  });
+  assert.ok(buf.length < 120, 'names were compressed');
+  const r = parseDnsMessage(buf);
+  assert.equal(r.error, null);
+  const m = r.msg!;
+  assert.equal(m.response, true);
+  assert.equal(m.rcode, Rcode.NOERROR);
+  assert.deepEqual(m.answers, [
+    { name: 'alias.zone.test', type: RRType.CNAME, ttl: 300, data: 'lb.cdn.zone.test' },
+    { name: 'lb.cdn.zone.test', type: RRType.A, ttl: 30, data: '198.51.100.7' },
+    { name: 'lb.cdn.zone.test', type: RRType.AAAA, ttl: 30, data: '2001:db8::7' },
+  ]);
+});
+
+test('rcodes and the TC flag', () => {
+  const nx = parseDnsMessage(buildMessage({ id: 1, response: true, rcode: Rcode.NXDOMAIN, question: { name: 'nx.test', type: 'A' } }));
+  assert.equal(nx.msg!.rcode, Rcode.NXDOMAIN);
+  const tc = parseDnsMessage(buildMessage({ id: 2, response: true, truncated: true, question: { name: 'big.test', type: 'A' } }));
+  assert.equal(tc.msg!.truncated, true);
+});
+
+test('a capture shorter than the message gives what was whole, marked partial', () => {
+  const full = buildMessage({
+    id: 9, response: true, question: { name: 'many.test', type: 'A' },
+    answers: Array.from({ length: 40 }, (_, i) => ({ name: 'many.test', type: 'A' as const, ttl: 60, data: `198.51.100.${i}` })),
+  });
+  const r = parseDnsMessage(full.subarray(0, 200), 200, false);
+  assert.equal(r.error, null);
+  assert.equal(r.msg!.partial, true);
+  assert.ok(r.msg!.answers.length > 5 && r.msg!.answers.length < 40, `${r.msg!.answers.length} answers`);
+  // The same prefix claimed to be the whole message is malformed.
+  assert.equal(parseDnsMessage(full.subarray(0, 200), 200, true).error, 'bad-count');
+});
+
+test('names with odd bytes are escaped, never passed through', () => {
+  const buf = buildMessage({ id: 3, question: { name: 'a\x1b[31mb.test', type: 'A' }, compress: false });
+  assert.equal(parseDnsMessage(buf).msg!.question!.name, 'a\\027\\09131mb.test');
+});
+
+test('pointer loops, forward pointers and over-long names are malformed', () => {
+  const header = [0, 1, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0];
+  const self = Buffer.from([...header, 0xc0, 12, 0, 1, 0, 1]);
+  assert.equal(parseDnsMessage(self).error, 'pointer-loop');
+  const forward = Buffer.from([...header, 0xc0, 14, 1, 0x61, 0, 0, 1, 0, 1]);
+  assert.equal(parseDnsMessage(forward).error, 'pointer-loop');
+  const long = Buffer.from([...header, ...Array.from({ length: 5 }, () => [63, ...new Array(63).fill(0x61)]).flat(), 0, 0, 1, 0, 1]);
+  assert.equal(parseDnsMessage(long).error, 'name-too-long');
+  assert.equal(parseDnsMessage(Buffer.from([1, 2, 3])).error, 'short-header');
+  const badA = buildMessage({ id: 4, response: true, question: { name: 'x.test', type: 'A' }, answers: [{ name: 'x.test', type: 'A', ttl: 1, data: '1.2.3.4' }] });
+  badA[badA.length - 5] = 3; // rdlength 4 -> 3
+  assert.notEqual(parseDnsMessage(badA).error, null);
+});

@@ -1,0 +1,195 @@
+// A bounded DNS message parser (RFC 1035) for bytes read off the wire of
+// other processes: the header, the first question, and the A, AAAA and CNAME
+// records of the answer section. It never throws and never loops: compression
+// pointers must point backwards and are followed a bounded number of times,
+// names are capped at 255 bytes, records per message are capped. A capture
+// shorter than the message (`complete` false) yields what was whole, marked
+// partial; running out of bytes in a complete message is malformed.
+import { ipv6 } from '../events/decode.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
+
+export const RRType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, HTTPS: 65, ANY: 255 } as const;
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(RRType).map(([k, v]) => [v, k]));
+export const typeName = (t: number): string => TYPE_NAMES[t] ?? `TYPE${t}`;
+
+export const Rcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+const RCODE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Rcode).map(([k, v]) => [v, k]));
+export const rcodeName = (r: number): string => RCODE_NAMES[r] ?? `RCODE${r}`;
+
+export interface DnsQuestion { name: string; type: number }
+
+/** An A, AAAA or CNAME record: `data` is the address, or the CNAME's target. */
+export interface DnsRecord { name: string; type: number; ttl: number; data: string }
+
+export interface DnsMessage {
+  id: number;
+  response: boolean;
+  opcode: number;
+  rcode: number;
+  /** TC: the server truncated the answer (the client retries over TCP). */
+  truncated: boolean;
+  question: DnsQuestion | null;
+  answers: DnsRecord[];
+  /** The capture ended before the message did: what was whole has been read. */
+  partial: boolean;
+  /** Answer records not returned: other types, or beyond the record limit. */
+  skipped: number;
+}
+
+export type DnsParseError = 'short-header' | 'bad-count' | 'bad-label' | 'pointer-loop' | 'name-too-long' | 'truncated' | 'bad-rdata';
+
+export type ParseResult = { msg: DnsMessage; error: null } | { msg: null; error: DnsParseError };
+
+export interface ParseLimits { maxRecords: number; maxPointerJumps: number }
+
+const LIMITS: ParseLimits = { maxRecords: DNS_DEFAULTS.maxRecordsPerMessage, maxPointerJumps: DNS_DEFAULTS.maxPointerJumps };
+const HEADER = 12;
+const MAX_NAME = 255;
+const MAX_QUESTIONS = 4;
+const CLASS_IN = 1;
+
+/** Sentinel for "ran out of bytes": partial if the capture was short, malformed if not. */
+const OUT = 'out' as const;
+type NameResult = string | DnsParseError | typeof OUT;
+
+/** Reads a (possibly compressed) name at `off`; `nameEnd` receives where its encoding ends. */
+class NameReader {
+  nameEnd = 0;
+  constructor(private readonly buf: Buffer, private readonly end: number, private readonly maxJumps: number) {}
+
+  read(off: number): NameResult {
+    const b = this.buf;
+    let pos = off, next = -1, jumps = 0, wire = 1, name = '';
+    for (;;) {
+      if (pos >= this.end) return OUT;
+      const len = b[pos];
+      if (len === 0) {
+        if (next < 0) next = pos + 1;
+        break;
+      }
+      const kind = len & 0xc0;
+      if (kind === 0xc0) {
+        if (pos + 1 >= this.end) return OUT;
+        const target = ((len & 0x3f) << 8) | b[pos + 1];
+        if (next < 0) next = pos + 2;
+        // Only backwards: a pointer to itself or beyond is how loops are made.
+        if (target >= pos || ++jumps > this.maxJumps) return 'pointer-loop';
+        pos = target;
+        continue;
+      }
+      if (kind !== 0) return 'bad-label';
+      if (pos + 1 + len > this.end) return OUT;
+      wire += len + 1;
+      if (wire > MAX_NAME) return 'name-too-long';
+      if (name) name += '.';
+      name += label(b, pos + 1, pos + 1 + len);
+      pos += 1 + len;
+    }
+    this.nameEnd = next;
+    return name || '.';
+  }
+}
+
+/** A label as text: lower case, and every byte outside [a-z0-9_-] escaped as \DDD (never trust names from the wire). */
+function label(b: Buffer, start: number, end: number): string {
+  let plain = true;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)) { plain = false; break; }
+  }
+  if (plain) return b.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) s += String.fromCharCode(c);
+    else if (c >= 0x41 && c <= 0x5a) s += String.fromCharCode(c + 32);
+    else s += '\\' + String(c).padStart(3, '0');
+  }
+  return s;
+}
+
+function fail(error: DnsParseError): ParseResult {
+  return { msg: null, error };
+}
+
+/**
+ * Parses one DNS message held in buf[0, length). `complete` says whether
+ * those are all its bytes (false when the kernel captured only a prefix).
+ */
+export function parseDnsMessage(buf: Buffer, length = buf.length, complete = true, limits: ParseLimits = LIMITS): ParseResult {
+  const end = Math.min(length, buf.length);
+  if (end < HEADER) return fail('short-header');
+  const b = buf;
+  const flags = (b[2] << 8) | b[3];
+  const qd = (b[4] << 8) | b[5];
+  const an = (b[6] << 8) | b[7];
+  const msg: DnsMessage = {
+    id: (b[0] << 8) | b[1],
+    response: (flags & 0x8000) !== 0,
+    opcode: (flags >> 11) & 0xf,
+    rcode: flags & 0xf,
+    truncated: (flags & 0x0200) !== 0,
+    question: null,
+    answers: [],
+    partial: false,
+    skipped: 0,
+  };
+  // Every question takes at least 5 bytes and every record 11: counts a message cannot hold are lies.
+  if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - HEADER)) return fail('bad-count');
+  const names = new NameReader(b, end, limits.maxPointerJumps);
+  const outOfData = (): ParseResult => {
+    if (complete) return fail('truncated');
+    msg.partial = true;
+    return { msg, error: null };
+  };
+
+  let pos = HEADER;
+  for (let i = 0; i < qd; i++) {
+    const name = names.read(pos);
+    if (name === OUT) return outOfData();
+    if (isError(name)) return fail(name);
+    pos = names.nameEnd;
+    if (pos + 4 > end) return outOfData();
+    if (i === 0) msg.question = { name, type: (b[pos] << 8) | b[pos + 1] };
+    pos += 4;
+  }
+
+  for (let i = 0; i < an; i++) {
+    if (i >= limits.maxRecords) { msg.skipped += an - i; break; }
+    const name = names.read(pos);
+    if (name === OUT) return outOfData();
+    if (isError(name)) return fail(name);
+    pos = names.nameEnd;
+    if (pos + 10 > end) return outOfData();
+    const type = (b[pos] << 8) | b[pos + 1];
+    const cls = (b[pos + 2] << 8) | b[pos + 3];
+    const rawTtl = ((b[pos + 4] << 24) >>> 0) + ((b[pos + 5] << 16) | (b[pos + 6] << 8) | b[pos + 7]);
+    const ttl = rawTtl > 0x7fffffff ? 0 : rawTtl; // RFC 2181: a TTL with the top bit set means zero
+    const rdlen = (b[pos + 8] << 8) | b[pos + 9];
+    const rdata = pos + 10;
+    if (rdata + rdlen > end) {
+      if (complete) return fail('truncated');
+      return outOfData();
+    }
+    pos = rdata + rdlen;
+    if (cls !== CLASS_IN) { msg.skipped++; continue; }
+    if (type === RRType.A) {
+      if (rdlen !== 4) return fail('bad-rdata');
+      msg.answers.push({ name, type, ttl, data: `${b[rdata]}.${b[rdata + 1]}.${b[rdata + 2]}.${b[rdata + 3]}` });
+    } else if (type === RRType.AAAA) {
+      if (rdlen !== 16) return fail('bad-rdata');
+      msg.answers.push({ name, type, ttl, data: ipv6(b, rdata) });
+    } else if (type === RRType.CNAME) {
+      const target = new NameReader(b, rdata + rdlen, limits.maxPointerJumps).read(rdata);
+      if (target === OUT || isError(target)) return fail(target === OUT ? 'bad-rdata' : target);
+      msg.answers.push({ name, type, ttl, data: target });
+    } else {
+      msg.skipped++;
+    }
+  }
+  return { msg, error: null };
+}
+
+function isError(x: NameResult): x is DnsParseError {
+  return x === 'bad-label' || x === 'pointer-loop' || x === 'name-too-long' || x === 'truncated' || x === 'bad-rdata';
+}
