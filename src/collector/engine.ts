@@ -128,7 +128,10 @@ export class ProbeEngine {
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
     this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
-    for (const x of this.extensions) x.attach(this.kernelAccess());
+    for (const x of this.extensions) {
+      // An extension that cannot start must not stop the connection probes.
+      try { x.attach(this.kernelAccess()); } catch (e) { console.error(`dhrishti: ${(e as Error).message}`); }
+    }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
       if (!this.handle) return;

@@ -1,0 +1,156 @@
+// Matches each DNS query to its answer by socket and id, for latency; a query
+// with no answer within the timeout becomes a timeout. An answer may be read
+// before its query is reported (sendmmsg queries are read at the syscall's
+// exit, and another thread may receive first): such an answer waits briefly
+// for its query. Bounded: the oldest pending queries are dropped (counted).
+import type { WireMessage } from './assemble.js';
+import type { DnsMessage } from './parse.js';
+import { RRType, rcodeName, typeName } from './parse.js';
+import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
+
+const DOCKER_RESOLVER = '127.0.0.11';
+/** How long an answer waits for a query reported late. */
+const EARLY_ANSWER_MS = 2000;
+const MAX_EARLY_ANSWERS = 1024;
+
+interface Pending {
+  time: number;
+  client: DnsClient;
+  resolver: DnsResolver;
+  transport: 'udp' | 'tcp';
+  id: number;
+  name: string;
+  type: number;
+  retransmits: number;
+}
+
+interface EarlyAnswer { received: number; wire: WireMessage; msg: DnsMessage }
+
+export interface MatcherLimits { queryTimeoutMs: number; maxPendingQueries: number; maxCnameChain: number }
+
+export function clientOf(w: WireMessage): DnsClient {
+  const s = w.seg;
+  return { pid: s.pid, comm: s.comm, cgroupId: s.cgroupId, netns: s.netns, address: s.local, port: s.localPort };
+}
+
+export function resolverOf(w: WireMessage): DnsResolver {
+  const s = w.seg;
+  return { address: s.peer, port: s.peerPort, family: s.family, dockerEmbedded: s.peer === DOCKER_RESOLVER };
+}
+
+export class QueryMatcher {
+  pendingEvicted = 0;
+  private pending = new Map<string, Pending>();
+  private early = new Map<string, EarlyAnswer>();
+
+  constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
+
+  get pendingCount(): number { return this.pending.size; }
+
+  query(w: WireMessage, msg: DnsMessage): void {
+    const key = `${w.seg.cookie}:${msg.id}`;
+    const early = this.early.get(key);
+    if (early) {
+      this.early.delete(key);
+      this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.wire.seg.time - w.seg.time)));
+      return;
+    }
+    const seen = this.pending.get(key);
+    if (seen) { seen.retransmits++; return; }
+    if (this.pending.size >= this.limits.maxPendingQueries) {
+      const oldest = this.pending.keys().next().value!;
+      this.pending.delete(oldest);
+      this.pendingEvicted++;
+    }
+    this.pending.set(key, pendingOf(w, msg));
+  }
+
+  /** Returns false when the answer matched no query (yet). */
+  answer(w: WireMessage, msg: DnsMessage): void {
+    const key = `${w.seg.cookie}:${msg.id}`;
+    const q = this.pending.get(key);
+    if (q && (!msg.question || msg.question.name === q.name)) {
+      this.pending.delete(key);
+      this.emit(transaction(this.limits, q, msg, Math.max(0, w.seg.time - q.time)));
+      return;
+    }
+    if (this.early.size >= MAX_EARLY_ANSWERS) this.flushEarly(Infinity);
+    this.early.set(key, { received: Date.now(), wire: { ...w, data: Buffer.alloc(0) }, msg });
+  }
+
+  /** Times out old queries and gives up on answers whose query never came. */
+  sweep(now = Date.now()): void {
+    for (const [key, q] of this.pending) {
+      if (now - q.time < this.limits.queryTimeoutMs) break; // insertion order is send order
+      this.pending.delete(key);
+      this.emit(transaction(this.limits, q, null, null));
+    }
+    this.flushEarly(now);
+  }
+
+  private flushEarly(now: number): void {
+    for (const [key, a] of this.early) {
+      if (now - a.received < EARLY_ANSWER_MS) break;
+      this.early.delete(key);
+      const q = a.msg.question;
+      const unmatched: Pending = {
+        time: a.wire.seg.time, client: clientOf(a.wire), resolver: resolverOf(a.wire), transport: a.wire.seg.tcp ? 'tcp' : 'udp',
+        id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
+      };
+      this.emit(transaction(this.limits, unmatched, a.msg, null));
+    }
+  }
+}
+
+function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
+  return {
+    time: w.seg.time, client: clientOf(w), resolver: resolverOf(w), transport: w.seg.tcp ? 'tcp' : 'udp',
+    id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
+  };
+}
+
+/** Builds the transaction; answered when `answer` is given, a timeout otherwise; unmatched when latency is null. */
+function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | null, latencyMs: number | null): DnsTransaction {
+  const t: DnsTransaction = {
+    time: q.time,
+    outcome: !answer ? 'timeout' : latencyMs === null ? 'unmatched' : 'answered',
+    client: q.client,
+    resolver: q.resolver,
+    transport: q.transport,
+    id: q.id,
+    name: q.name,
+    type: typeName(q.type),
+    rcode: answer ? rcodeName(answer.rcode) : null,
+    latencyMs,
+    retransmits: q.retransmits,
+    truncated: answer?.truncated ?? false,
+    answers: [],
+    cnames: [],
+    addresses: [],
+    ttl: 0,
+  };
+  if (answer) followChain(t, answer, limits.maxCnameChain);
+  return t;
+}
+
+/** From the question name through its CNAMEs to the addresses, with the chain's minimum TTL. */
+function followChain(t: DnsTransaction, msg: DnsMessage, maxChain: number): void {
+  let ttl = Infinity;
+  let current = t.name;
+  for (const r of msg.answers) t.answers.push({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: r.data });
+  for (let hop = 0; hop < maxChain; hop++) {
+    const c = msg.answers.find((r) => r.type === RRType.CNAME && r.name === current);
+    if (!c) break;
+    t.cnames.push(c.data);
+    ttl = Math.min(ttl, c.ttl);
+    current = c.data;
+  }
+  for (const r of msg.answers) {
+    if ((r.type === RRType.A || r.type === RRType.AAAA) && (r.name === current || !t.name)) {
+      t.addresses.push(r.data);
+      ttl = Math.min(ttl, r.ttl);
+    }
+  }
+  t.ttl = t.addresses.length ? ttl : 0;
+}
