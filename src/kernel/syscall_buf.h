@@ -111,24 +111,36 @@ static __always_inline struct pt_regs *current_syscall_regs(void)
 	return (struct pt_regs *)bpf_task_pt_regs(task);
 }
 
-/* Reads up to DH_SYS_MAX_IOV entries of a user iovec array. 0, or -1 if unreadable. */
+struct dh_iov_loop {
+	struct dh_sys_buf *b;
+	__u64 uiov;
+	int err;
+};
+
+static long dh_read_iov_one(__u64 i, void *ctx)
+{
+	struct dh_iov_loop *l = ctx;
+	struct iovec v;
+	if (i >= DH_SYS_MAX_IOV || bpf_probe_read_user(&v, sizeof(v), (void *)(l->uiov + i * sizeof(struct iovec)))) {
+		l->err = -1;
+		return 1;
+	}
+	l->b->iov[i].base = (__u64)v.iov_base;
+	l->b->iov[i].len = v.iov_len;
+	l->b->niov = i + 1;
+	return 0;
+}
+
+/* Reads up to DH_SYS_MAX_IOV entries of a user iovec array (bpf_loop: the
+ * verifier walks one entry, not each). 0, or -1 if unreadable. */
 static __always_inline int read_user_iov(struct dh_sys_buf *b, __u64 uiov, __u64 count)
 {
 	if (!uiov)
 		return -1;
-	__u32 n = count < DH_SYS_MAX_IOV ? count : DH_SYS_MAX_IOV;
 	b->more_iov = count > DH_SYS_MAX_IOV;
-	for (__u32 i = 0; i < DH_SYS_MAX_IOV; i++) {
-		if (i >= n)
-			break;
-		struct iovec v;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(uiov + i * sizeof(struct iovec))))
-			return -1;
-		b->iov[i].base = (__u64)v.iov_base;
-		b->iov[i].len = v.iov_len;
-		b->niov = i + 1;
-	}
-	return 0;
+	struct dh_iov_loop l = { .b = b, .uiov = uiov };
+	bpf_loop(count < DH_SYS_MAX_IOV ? count : DH_SYS_MAX_IOV, dh_read_iov_one, &l, 0);
+	return l.err;
 }
 
 /* Reads a user struct user_msghdr: its address argument and its iovec entries. */

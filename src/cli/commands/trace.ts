@@ -5,6 +5,7 @@ import type { ConnEvent, EventType } from '../../events/types.js';
 import { positiveInt, positiveNumber, port, ringbufBytes } from '../options.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
 import { DEFAULTS } from '../../config/defaults.js';
+import { runDnsTrace } from './trace-dns.js';
 
 const ALL_TYPES: EventType[] = ['connect', 'established', 'traffic', 'close', 'listen', 'listen_close', 'existing'];
 
@@ -15,6 +16,7 @@ interface TraceOptions {
   port?: number;
   types: string;
   ringbufBytes?: number;
+  dns?: boolean;
 }
 
 const COLUMNS: [string, number][] = [
@@ -39,14 +41,15 @@ function row(e: ConnEvent): string {
 export function registerTrace(program: Command): void {
   program
     .command('trace')
-    .description('stream TCP connection events from the kernel as they happen')
+    .description('stream TCP connection events (or, with --dns, DNS queries and answers) from the kernel as they happen')
     .option('--json', 'one JSON object per line instead of a table')
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
     .option('--pid <pid>', 'only connections owned by this process', positiveInt('--pid'))
     .option('--port <port>', 'only connections with this local or remote port', port)
     .option('--types <list>', `event types to show (${ALL_TYPES.join(',')})`, ALL_TYPES.join(','))
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
-    .action((opts: TraceOptions) => runTrace(opts));
+    .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)')
+    .action((opts: TraceOptions) => (opts.dns ? runDnsTrace(opts) : runTrace(opts)));
 }
 
 function runTrace(opts: TraceOptions): void {

@@ -53,24 +53,42 @@ static __always_inline void dns_emit_segment(const struct dh_dns_config *cfg, co
 	bpf_ringbuf_submit(e, 0);
 }
 
+struct dns_seg_loop {
+	const struct dns_sock_facts *f;
+	const struct dh_sys_buf *b;
+	__u32 msg_len;
+	__u32 off;
+	__u8 msg_index;
+};
+
+/* One buffer segment; a bpf_loop callback, so the verifier walks it once. */
+static long dns_emit_one(__u64 i, void *ctx)
+{
+	struct dns_seg_loop *l = ctx;
+	const struct dh_sys_buf *b = l->b;
+	if (i >= DH_SYS_MAX_IOV || i >= b->niov || l->off >= l->msg_len)
+		return 1;
+	struct dh_dns_config *cfg = dns_enabled_config();
+	if (!cfg)
+		return 1;
+	__u64 seg = b->iov[i].len;
+	if (seg > l->msg_len - l->off)
+		seg = l->msg_len - l->off;
+	if (!seg)
+		return 0;
+	int last = l->off + seg >= l->msg_len || i + 1 >= b->niov;
+	dns_emit_segment(cfg, l->f, b->kind, l->msg_index, l->msg_len, l->off, seg, b->iov[i].base, last);
+	l->off += seg;
+	return 0;
+}
+
 /* One message (msg_len bytes) spread over the call's buffers, one record per segment. */
 static __always_inline void dns_emit_message(const struct dh_dns_config *cfg, const struct dns_sock_facts *f,
 					     const struct dh_sys_buf *b, __u32 msg_len, __u8 msg_index)
 {
-	__u32 off = 0;
-	for (int i = 0; i < DH_SYS_MAX_IOV; i++) {
-		if (i >= b->niov || off >= msg_len)
-			break;
-		__u64 seg = b->iov[i].len;
-		if (seg > msg_len - off)
-			seg = msg_len - off;
-		if (!seg)
-			continue;
-		int last = off + seg >= msg_len || i + 1 >= b->niov;
-		dns_emit_segment(cfg, f, b->kind, msg_index, msg_len, off, seg, b->iov[i].base, last);
-		off += seg;
-	}
-	if (off < msg_len && b->more_iov)
+	struct dns_seg_loop l = { .f = f, .b = b, .msg_len = msg_len, .msg_index = msg_index };
+	bpf_loop(DH_SYS_MAX_IOV, dns_emit_one, &l, 0);
+	if (l.off < msg_len && b->more_iov)
 		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
 }
 

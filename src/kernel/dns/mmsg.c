@@ -7,6 +7,42 @@
 
 #define DH_DNS_MAX_MMSG 8
 
+struct dns_mmsg_loop {
+	struct dns_sock_facts sock;
+	__u64 mmsg;
+	__u8 sys;
+	__u8 sock_kind;
+};
+
+/* One message; a bpf_loop callback, so the verifier walks it once rather than per message. */
+static long dns_mmsg_one(__u64 i, void *ctx)
+{
+	struct dns_mmsg_loop *l = ctx;
+	struct dh_dns_config *cfg = dns_enabled_config();
+	if (!cfg)
+		return 1;
+	struct dh_sys_buf b = { .kind = l->sys };
+	__u32 len = 0;
+	if (syscall_mmsg_at(&b, l->mmsg, i, &len)) {
+		dns_count_loss(DH_DNS_LOSS_READ_FAULT);
+		return 1;
+	}
+	struct dns_sock_facts f = l->sock;
+	if (l->sock_kind == DNS_SOCK_UNCONNECTED) {
+		/* A send names its server per message; a receive's sender is in msg_name now. */
+		if (dns_peer_from_args(cfg, b.name, b.namelen, &f)) {
+			if (f.dir == DH_DNS_DIR_SEND)
+				dns_remember_peer(&f);
+		} else if (f.dir == DH_DNS_DIR_SEND || !dns_peer_from_query(&f)) {
+			return 0;
+		}
+	}
+	if (!dns_rate_allows(cfg))
+		return 1;
+	dns_emit_message(cfg, &f, &b, len, i);
+	return 0;
+}
+
 static __always_inline int on_mmsg_exit(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -20,41 +56,22 @@ static __always_inline int on_mmsg_exit(long ret)
 	struct dh_dns_config *cfg = dns_enabled_config();
 	if (!cfg)
 		return 0;
-	struct dns_sock_facts sock = {};
-	int kind = dns_socket((struct sock *)call.sk, cfg, &sock);
-	if (kind == DNS_SOCK_NONE)
+	struct dns_mmsg_loop l = {};
+	l.sock_kind = dns_socket((struct sock *)call.sk, cfg, &l.sock);
+	if (l.sock_kind == DNS_SOCK_NONE)
 		return 0;
-	sock.dir = call.dir;
-	sock.cookie = call.cookie;
+	l.sock.dir = call.dir;
+	l.sock.cookie = call.cookie;
 	struct dh_sys_buf args = {};
 	if (syscall_buf(&args) || !args.mmsg)
 		return 0;
-	if (ret > DH_DNS_MAX_MMSG)
+	l.mmsg = args.mmsg;
+	l.sys = args.kind;
+	if (ret > DH_DNS_MAX_MMSG) {
 		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
-
-	for (__u32 i = 0; i < DH_DNS_MAX_MMSG; i++) {
-		if (i >= ret)
-			break;
-		struct dh_sys_buf b = { .kind = args.kind };
-		__u32 len = 0;
-		if (syscall_mmsg_at(&b, args.mmsg, i, &len)) {
-			dns_count_loss(DH_DNS_LOSS_READ_FAULT);
-			break;
-		}
-		struct dns_sock_facts f = sock;
-		if (kind == DNS_SOCK_UNCONNECTED) {
-			/* A send names its server per message; a receive's sender is in msg_name now. */
-			if (dns_peer_from_args(cfg, b.name, b.namelen, &f)) {
-				if (f.dir == DH_DNS_DIR_SEND)
-					dns_remember_peer(&f);
-			} else if (f.dir == DH_DNS_DIR_SEND || !dns_peer_from_query(&f)) {
-				continue;
-			}
-		}
-		if (!dns_rate_allows(cfg))
-			break;
-		dns_emit_message(cfg, &f, &b, len, i);
+		ret = DH_DNS_MAX_MMSG;
 	}
+	bpf_loop(ret, dns_mmsg_one, &l, 0);
 	return 0;
 }
 
