@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 iproute2 iptables
-  docker.io wrk bpftrace chromium)
+  docker.io wrk bpftrace chromium dnsmasq-base unbound musl-tools)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
