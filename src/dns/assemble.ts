@@ -14,7 +14,10 @@ import { DNS_DEFAULTS } from '../config/defaults.js';
 export interface WireMessage {
   /** The segment that started the message: time, socket, process, peer. */
   seg: DnsSegment;
-  data: Buffer;
+  /** The captured bytes are buf[off, off + captured): possibly a view into a batch, valid during the call. */
+  buf: Buffer;
+  off: number;
+  captured: number;
   /** Length of the message on the wire. */
   length: number;
   /** Every byte of it was captured. */
@@ -56,9 +59,9 @@ export class MessageAssembler {
   }
 
   private pushDatagram(seg: DnsSegment, out: (m: WireMessage) => void): void {
-    const whole = seg.data.length === seg.segLen && !seg.readFault;
+    const whole = seg.cap === seg.segLen && !seg.readFault;
     if (seg.segOff === 0 && seg.last) {
-      out({ seg, data: seg.data, length: seg.msgLen, complete: whole && seg.segLen === seg.msgLen });
+      out({ seg, buf: seg.buf, off: seg.dataOff, captured: seg.cap, length: seg.msgLen, complete: whole && seg.segLen === seg.msgLen });
       return;
     }
     const key = `${seg.cookie}:${seg.tid}:${seg.dir}:${seg.msgIndex}`;
@@ -68,10 +71,10 @@ export class MessageAssembler {
       p = { seg, chunks: [], captured: 0, complete: true };
       this.partials.set(key, p);
     }
-    this.append(p, seg.data, seg.segLen, whole);
+    this.append(p, seg.buf.subarray(seg.dataOff, seg.dataOff + seg.cap), seg.segLen, whole);
     if (seg.last) {
       this.partials.delete(key);
-      out({ seg: p.seg, data: Buffer.concat(p.chunks), length: seg.msgLen, complete: p.complete && p.captured === seg.msgLen });
+      this.emit(p, seg.msgLen, out);
     }
   }
 
@@ -83,17 +86,23 @@ export class MessageAssembler {
     if (!whole || take < wireLen) p.complete = false;
   }
 
+  private emit(p: PartialMessage, length: number, out: (m: WireMessage) => void): void {
+    const data = p.chunks.length === 1 ? p.chunks[0] : Buffer.concat(p.chunks);
+    out({ seg: p.seg, buf: data, off: 0, captured: data.length, length, complete: p.complete && p.captured === length });
+  }
+
   private pushStream(seg: DnsSegment, out: (m: WireMessage) => void): void {
     const key = `${seg.cookie}:${seg.dir}`;
     let s = this.streams.get(key);
     if (!s) { s = { prefixBytes: 0, prefixHigh: 0, need: 0, length: 0, msg: null, broken: false }; this.streams.set(key, s); }
     if (s.broken) return;
-    const known = seg.readFault ? 0 : seg.data.length;
+    const known = seg.readFault ? 0 : seg.cap;
+    const data = seg.buf.subarray(seg.dataOff, seg.dataOff + known);
     let i = 0;
     while (i < seg.segLen) {
       if (s.need === 0) {
         if (i >= known) { s.broken = true; this.desync++; return; } // a length prefix we did not see
-        const byte = seg.data[i++];
+        const byte = data[i++];
         if (s.prefixBytes === 0) { s.prefixHigh = byte; s.prefixBytes = 1; continue; }
         s.prefixBytes = 0;
         s.need = s.length = (s.prefixHigh << 8) | byte;
@@ -102,13 +111,13 @@ export class MessageAssembler {
       }
       const take = Math.min(s.need, seg.segLen - i);
       const have = Math.max(0, Math.min(take, known - i));
-      this.append(s.msg!, seg.data.subarray(i, i + have), take, have === take);
+      this.append(s.msg!, data.subarray(i, i + have), take, have === take);
       s.need -= take;
       i += take;
       if (s.need === 0) {
         const m = s.msg!;
         s.msg = null;
-        out({ seg: m.seg, data: m.chunks.length === 1 ? m.chunks[0] : Buffer.concat(m.chunks), length: s.length, complete: m.complete && m.captured === s.length });
+        this.emit(m, s.length, out);
       }
     }
   }

@@ -6,7 +6,7 @@
 //   records -> segments -> messages (assemble) -> parse -> match -> transactions
 //                                                                  -> name map, health, listeners
 import type { EngineExtension, KernelAccess } from '../collector/engine.js';
-import { decodeDnsRecord } from '../events/dns-decode.js';
+import { DnsRecordDecoder } from '../events/dns-decode.js';
 import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_SIZE, DnsLoss } from '../events/dns-layout.js';
 import { u64, type Clock } from '../events/decode.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
@@ -32,6 +32,8 @@ export class DnsCollector implements EngineExtension {
   readonly options: DnsOptions;
   private kernel: KernelAccess | null = null;
   private clock: Clock | null = null;
+  private decoder: DnsRecordDecoder | null = null;
+  private decoderClock: Clock | null = null;
   private readonly assembler: MessageAssembler;
   private readonly matcher: QueryMatcher;
   private readonly names: NameMap;
@@ -122,14 +124,18 @@ export class DnsCollector implements EngineExtension {
   /** Takes a batch of dh_dns_event records (the ring buffer callback; tests may call it with records they built). */
   ingest(buf: Buffer, count: number, clock: Clock | null = this.clock): void {
     if (!clock) throw new Error('DnsCollector.ingest: no clock (attach first, or pass one)');
+    if (!this.decoder || this.decoderClock !== clock) {
+      this.decoder = new DnsRecordDecoder(clock, this.options.socketCacheEntries);
+      this.decoderClock = clock;
+    }
     for (let i = 0; i < count; i++) {
       this.counts.records++;
-      this.assembler.push(decodeDnsRecord(buf, i * DNS_EVENT_SIZE, clock), (m) => this.onMessage(m));
+      this.assembler.push(this.decoder.decode(buf, i * DNS_EVENT_SIZE), this.onMessage);
     }
   }
 
-  private onMessage(w: WireMessage): void {
-    const r = parseDnsMessage(w.data, w.data.length, w.complete);
+  private readonly onMessage = (w: WireMessage): void => {
+    const r = parseDnsMessage(w.buf, w.off, w.captured, w.complete);
     if (r.error !== null) {
       this.malformed.set(r.error, (this.malformed.get(r.error) ?? 0) + 1);
       return;
@@ -139,7 +145,7 @@ export class DnsCollector implements EngineExtension {
     if (w.seg.dir === 'send' && !msg.response) { this.counts.queries++; this.matcher.query(w, msg); }
     else if (w.seg.dir === 'recv' && msg.response) { this.counts.responses++; this.matcher.answer(w, msg); }
     else this.malformed.set('unexpected-direction', (this.malformed.get('unexpected-direction') ?? 0) + 1);
-  }
+  };
 
   private onTransaction(t: DnsTransaction): void {
     this.counts.transactions++;

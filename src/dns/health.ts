@@ -50,6 +50,8 @@ interface Entry {
 export class HealthTable {
   evictions = 0;
   private entries: LRUCache<string, Entry>;
+  /** Client objects are shared per socket (see partiesOf): their entry key is computed once. */
+  private keys = new WeakMap<DnsTransaction['client'], string>();
 
   constructor(private readonly clientKey: ClientKey = defaultClientKey, private readonly limits: HealthLimits = DNS_DEFAULTS) {
     this.entries = new LRUCache({ max: limits.maxHealthEntries, dispose: (_v, _k, r) => { if (r === 'evict') this.evictions++; } });
@@ -57,12 +59,15 @@ export class HealthTable {
 
   record(t: DnsTransaction): void {
     if (t.outcome === 'unmatched') return; // the query was not seen: nothing to count it against
-    const ck = this.clientKey(t.client);
-    const key = `${ck}|${t.resolver.address}|${t.resolver.port}`;
+    let key = this.keys.get(t.client);
+    if (key === undefined) {
+      key = `${this.clientKey(t.client)}|${t.resolver.address}|${t.resolver.port}`;
+      this.keys.set(t.client, key);
+    }
     let e = this.entries.get(key);
     if (!e) {
       e = {
-        clientKey: ck, client: t.client, resolver: t.resolver, firstSeen: t.time, lastSeen: t.time,
+        clientKey: this.clientKey(t.client), client: t.client, resolver: t.resolver, firstSeen: t.time, lastSeen: t.time,
         queries: 0, answered: 0, noerror: 0, nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, searchExpansions: 0,
         buckets: new Uint32Array(this.limits.latencyBucketsMs.length + 1), latencyCount: 0, latencyMax: 0,
         rateSlots: new Uint32Array(this.limits.rateWindowSec + 1), rateSecs: new Float64Array(this.limits.rateWindowSec + 1),

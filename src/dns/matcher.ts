@@ -4,6 +4,7 @@
 // exit, and another thread may receive first): such an answer waits briefly
 // for its query. Bounded: the oldest pending queries are dropped (counted).
 import type { WireMessage } from './assemble.js';
+import type { DnsSocketFacts } from '../events/dns-decode.js';
 import type { DnsMessage } from './parse.js';
 import { RRType, rcodeName, typeName } from './parse.js';
 import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
@@ -25,35 +26,43 @@ interface Pending {
   retransmits: number;
 }
 
-interface EarlyAnswer { received: number; wire: WireMessage; msg: DnsMessage }
+interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; tcp: boolean; msg: DnsMessage }
 
 export interface MatcherLimits { queryTimeoutMs: number; maxPendingQueries: number; maxCnameChain: number }
 
-export function clientOf(w: WireMessage): DnsClient {
-  const s = w.seg;
-  return { pid: s.pid, comm: s.comm, cgroupId: s.cgroupId, netns: s.netns, address: s.local, port: s.localPort };
+/** Client and resolver objects, made once per socket's facts and shared by its transactions (do not modify them). */
+const parties = new WeakMap<DnsSocketFacts, { client: DnsClient; resolver: DnsResolver }>();
+
+export function partiesOf(f: DnsSocketFacts): { client: DnsClient; resolver: DnsResolver } {
+  let p = parties.get(f);
+  if (!p) {
+    p = {
+      client: { pid: f.pid, comm: f.comm, cgroupId: f.cgroupId, netns: f.netns, address: f.local, port: f.localPort },
+      resolver: { address: f.peer, port: f.peerPort, family: f.family, dockerEmbedded: f.peer === DOCKER_RESOLVER },
+    };
+    parties.set(f, p);
+  }
+  return p;
 }
 
-export function resolverOf(w: WireMessage): DnsResolver {
-  const s = w.seg;
-  return { address: s.peer, port: s.peerPort, family: s.family, dockerEmbedded: s.peer === DOCKER_RESOLVER };
-}
+/** Queries are keyed by socket and id: a number while the cookie is small enough (it always is in practice). */
+const keyOf = (cookie: number, id: number): number | string => (cookie < 2 ** 36 ? cookie * 65536 + id : `${cookie}:${id}`);
 
 export class QueryMatcher {
   pendingEvicted = 0;
-  private pending = new Map<string, Pending>();
-  private early = new Map<string, EarlyAnswer>();
+  private pending = new Map<number | string, Pending>();
+  private early = new Map<number | string, EarlyAnswer>();
 
   constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
 
   get pendingCount(): number { return this.pending.size; }
 
   query(w: WireMessage, msg: DnsMessage): void {
-    const key = `${w.seg.cookie}:${msg.id}`;
-    const early = this.early.get(key);
+    const key = keyOf(w.seg.cookie, msg.id);
+    const early = this.early.size ? this.early.get(key) : undefined;
     if (early) {
       this.early.delete(key);
-      this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.wire.seg.time - w.seg.time)));
+      this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.time - w.seg.time)));
       return;
     }
     const seen = this.pending.get(key);
@@ -66,9 +75,8 @@ export class QueryMatcher {
     this.pending.set(key, pendingOf(w, msg));
   }
 
-  /** Returns false when the answer matched no query (yet). */
   answer(w: WireMessage, msg: DnsMessage): void {
-    const key = `${w.seg.cookie}:${msg.id}`;
+    const key = keyOf(w.seg.cookie, msg.id);
     const q = this.pending.get(key);
     if (q && (!msg.question || msg.question.name === q.name)) {
       this.pending.delete(key);
@@ -76,7 +84,7 @@ export class QueryMatcher {
       return;
     }
     if (this.early.size >= MAX_EARLY_ANSWERS) this.flushEarly(Infinity);
-    this.early.set(key, { received: Date.now(), wire: { ...w, data: Buffer.alloc(0) }, msg });
+    this.early.set(key, { received: Date.now(), time: w.seg.time, facts: w.seg.facts, tcp: w.seg.tcp, msg });
   }
 
   /** Times out old queries and gives up on answers whose query never came. */
@@ -94,8 +102,9 @@ export class QueryMatcher {
       if (now - a.received < EARLY_ANSWER_MS) break;
       this.early.delete(key);
       const q = a.msg.question;
+      const { client, resolver } = partiesOf(a.facts);
       const unmatched: Pending = {
-        time: a.wire.seg.time, client: clientOf(a.wire), resolver: resolverOf(a.wire), transport: a.wire.seg.tcp ? 'tcp' : 'udp',
+        time: a.time, client, resolver, transport: a.tcp ? 'tcp' : 'udp',
         id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
       };
       this.emit(transaction(this.limits, unmatched, a.msg, null));
@@ -104,8 +113,9 @@ export class QueryMatcher {
 }
 
 function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
+  const { client, resolver } = partiesOf(w.seg.facts);
   return {
-    time: w.seg.time, client: clientOf(w), resolver: resolverOf(w), transport: w.seg.tcp ? 'tcp' : 'udp',
+    time: w.seg.time, client, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
     id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
   };
 }

@@ -31,18 +31,21 @@ interface NameAnswer { addresses: string[]; resolvedAt: number }
 
 export interface ClientHint { pid?: number; cgroupId?: number }
 
+/** An address's bindings, most recent first, and when the last of them expires. */
+interface AddressEntry { bindings: Binding[]; expiresAt: number }
+
 export class NameMap {
   evictions = 0;
-  private byAddress: LRUCache<string, Binding[]>;
+  private byAddress: LRUCache<string, AddressEntry>;
   private byName: LRUCache<string, NameAnswer>;
 
   constructor(private readonly limits: NameMapLimits = DNS_DEFAULTS) {
     const max = limits.nameMapEntries;
-    this.byAddress = new LRUCache({
-      max, ttlAutopurge: false,
+    this.byAddress = new LRUCache<string, AddressEntry>({
+      max,
       dispose: (_v, _k, reason) => { if (reason === 'evict') this.evictions++; },
     });
-    this.byName = new LRUCache({ max, ttlAutopurge: false });
+    this.byName = new LRUCache<string, NameAnswer>({ max });
   }
 
   /** Takes the names an answered query gave its addresses. */
@@ -51,39 +54,47 @@ export class NameMap {
     const hold = Math.min(Math.max(t.ttl * 1000, this.limits.minHoldMs), this.limits.maxHoldMs);
     const expiresAt = now + hold;
     const netns = t.client.netns;
-    const addresses = t.addresses.slice(0, this.limits.maxAddressesPerName);
-    this.byName.set(`${netns}|${t.name}`, { addresses, resolvedAt: now }, { ttl: this.limits.maxHoldMs });
-    const client = { pid: t.client.pid, cgroupId: t.client.cgroupId, comm: t.client.comm };
+    const addresses = t.addresses.length > this.limits.maxAddressesPerName ? t.addresses.slice(0, this.limits.maxAddressesPerName) : t.addresses;
+    const nameKey = `${netns}|${t.name}`;
+    const answer = this.byName.get(nameKey);
+    if (answer && sameList(answer.addresses, addresses)) answer.resolvedAt = now;
+    else this.byName.set(nameKey, { addresses, resolvedAt: now });
+    const pid = t.client.pid;
     for (const address of addresses) {
       const key = `${netns}|${address}`;
-      const list = this.live(key, now) ?? [];
-      let b = list.find((x) => x.name === t.name);
+      const entry = this.live(key, now);
+      if (!entry) {
+        const client = { pid, cgroupId: t.client.cgroupId, comm: t.client.comm };
+        this.byAddress.set(key, { bindings: [{ name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [client] }], expiresAt });
+        continue;
+      }
+      const list = entry.bindings;
+      let b = list[0].name === t.name ? list[0] : list.find((x) => x.name === t.name);
       if (b) {
-        list.splice(list.indexOf(b), 1);
+        if (b !== list[0]) { list.splice(list.indexOf(b), 1); list.unshift(b); }
         b.cnames = t.cnames;
         b.resolver = t.resolver;
         b.resolvedAt = now;
         b.expiresAt = expiresAt;
-        b.clients = [client, ...b.clients.filter((c) => c.pid !== client.pid)].slice(0, this.limits.maxClientsPerName);
+        if (b.clients[0].pid !== pid) {
+          b.clients = [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm }, ...b.clients.filter((c) => c.pid !== pid)].slice(0, this.limits.maxClientsPerName);
+        }
       } else {
-        b = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [client] };
+        b = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm }] };
+        list.unshift(b);
+        if (list.length > this.limits.maxNamesPerAddress) list.length = this.limits.maxNamesPerAddress;
       }
-      list.unshift(b);
-      if (list.length > this.limits.maxNamesPerAddress) list.length = this.limits.maxNamesPerAddress;
-      this.byAddress.set(key, list, { ttl: Math.max(...list.map((x) => x.expiresAt)) - now });
+      if (expiresAt > entry.expiresAt) entry.expiresAt = expiresAt;
     }
   }
 
-  /** Live bindings of an address, most recent first (expired ones dropped). */
-  private live(key: string, now: number): Binding[] | undefined {
-    const list = this.byAddress.get(key);
-    if (!list) return undefined;
-    const alive = list.filter((b) => b.expiresAt > now);
-    if (alive.length !== list.length) {
-      if (alive.length) this.byAddress.set(key, alive, { ttl: Math.max(...alive.map((x) => x.expiresAt)) - now });
-      else this.byAddress.delete(key);
-    }
-    return alive.length ? alive : undefined;
+  /** An address's entry with its expired bindings dropped, or undefined. */
+  private live(key: string, now: number): AddressEntry | undefined {
+    const entry = this.byAddress.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now) { this.byAddress.delete(key); return undefined; }
+    if (entry.bindings.some((b) => b.expiresAt <= now)) entry.bindings = entry.bindings.filter((b) => b.expiresAt > now);
+    return entry;
   }
 
   /**
@@ -91,7 +102,7 @@ export class NameMap {
    * else the most recent answer's. Null for an address no answer named.
    */
   lookup(netns: number, address: string, client: ClientHint = {}, now = Date.now()): DnsNameBinding | null {
-    const list = this.live(`${netns}|${address}`, now);
+    const list = this.live(`${netns}|${address}`, now)?.bindings;
     if (!list) return null;
     const b = (client.pid && list.find((x) => x.clients.some((c) => c.pid === client.pid)))
       || (client.cgroupId && list.find((x) => x.clients.some((c) => c.cgroupId === client.cgroupId)))
@@ -101,7 +112,7 @@ export class NameMap {
 
   /** Every live name of an address, most recent first. */
   bindings(netns: number, address: string, now = Date.now()): DnsNameBinding[] {
-    return (this.live(`${netns}|${address}`, now) ?? []).map((b) => this.view(netns, address, b));
+    return (this.live(`${netns}|${address}`, now)?.bindings ?? []).map((b) => this.view(netns, address, b));
   }
 
   /** The addresses of a name's latest answer in a namespace. */
@@ -122,9 +133,14 @@ export class NameMap {
     return { addresses: this.byAddress.size, names: this.byName.size, capacity: this.limits.nameMapEntries };
   }
 
-  /** Drops expired entries now (they are dropped lazily otherwise). */
-  purge(): void {
-    this.byAddress.purgeStale();
-    this.byName.purgeStale();
+  /** Drops expired addresses now (they are dropped lazily otherwise). */
+  purge(now = Date.now()): void {
+    for (const [key, entry] of this.byAddress.entries()) if (entry.expiresAt <= now) this.byAddress.delete(key);
   }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

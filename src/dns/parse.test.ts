@@ -46,12 +46,12 @@ test('a capture shorter than the message gives what was whole, marked partial', 
     id: 9, response: true, question: { name: 'many.test', type: 'A' },
     answers: Array.from({ length: 40 }, (_, i) => ({ name: 'many.test', type: 'A' as const, ttl: 60, data: `198.51.100.${i}` })),
   });
-  const r = parseDnsMessage(full.subarray(0, 200), 200, false);
+  const r = parseDnsMessage(full.subarray(0, 200), 0, 200, false);
   assert.equal(r.error, null);
   assert.equal(r.msg!.partial, true);
   assert.ok(r.msg!.answers.length > 5 && r.msg!.answers.length < 40, `${r.msg!.answers.length} answers`);
   // The same prefix claimed to be the whole message is malformed.
-  assert.equal(parseDnsMessage(full.subarray(0, 200), 200, true).error, 'bad-count');
+  assert.equal(parseDnsMessage(full.subarray(0, 200), 0, 200, true).error, 'bad-count');
 });
 
 test('names with odd bytes are escaped, never passed through', () => {
@@ -71,4 +71,12 @@ test('pointer loops, forward pointers and over-long names are malformed', () => 
   const badA = buildMessage({ id: 4, response: true, question: { name: 'x.test', type: 'A' }, answers: [{ name: 'x.test', type: 'A', ttl: 1, data: '1.2.3.4' }] });
   badA[badA.length - 5] = 3; // rdlength 4 -> 3
   assert.notEqual(parseDnsMessage(badA).error, null);
+});
+
+test('a message at an offset of a larger buffer (compression pointers are relative to its start)', () => {
+  const m = buildMessage({ id: 5, response: true, question: { name: 'off.test', type: 'A' }, answers: [{ name: 'off.test', type: 'A', ttl: 9, data: '198.51.100.9' }] });
+  const buf = Buffer.concat([Buffer.alloc(100, 0xc0), m, Buffer.alloc(50, 0xc0)]);
+  const r = parseDnsMessage(buf, 100, m.length);
+  assert.equal(r.error, null);
+  assert.deepEqual(r.msg!.answers, [{ name: 'off.test', type: RRType.A, ttl: 9, data: '198.51.100.9' }]);
 });

@@ -52,42 +52,42 @@ const CLASS_IN = 1;
 const OUT = 'out' as const;
 type NameResult = string | DnsParseError | typeof OUT;
 
-/** Reads a (possibly compressed) name at `off`; `nameEnd` receives where its encoding ends. */
-class NameReader {
-  nameEnd = 0;
-  constructor(private readonly buf: Buffer, private readonly end: number, private readonly maxJumps: number) {}
+/** Where the last name read ended (module state: no object per name). */
+let nameEnd = 0;
 
-  read(off: number): NameResult {
-    const b = this.buf;
-    let pos = off, next = -1, jumps = 0, wire = 1, name = '';
-    for (;;) {
-      if (pos >= this.end) return OUT;
-      const len = b[pos];
-      if (len === 0) {
-        if (next < 0) next = pos + 1;
-        break;
-      }
-      const kind = len & 0xc0;
-      if (kind === 0xc0) {
-        if (pos + 1 >= this.end) return OUT;
-        const target = ((len & 0x3f) << 8) | b[pos + 1];
-        if (next < 0) next = pos + 2;
-        // Only backwards: a pointer to itself or beyond is how loops are made.
-        if (target >= pos || ++jumps > this.maxJumps) return 'pointer-loop';
-        pos = target;
-        continue;
-      }
-      if (kind !== 0) return 'bad-label';
-      if (pos + 1 + len > this.end) return OUT;
-      wire += len + 1;
-      if (wire > MAX_NAME) return 'name-too-long';
-      if (name) name += '.';
-      name += label(b, pos + 1, pos + 1 + len);
-      pos += 1 + len;
+/**
+ * Reads a (possibly compressed) name at absolute offset `off` of a message
+ * starting at `base` and captured up to `end`; sets nameEnd.
+ */
+function readName(b: Buffer, base: number, end: number, off: number, maxJumps: number): NameResult {
+  let pos = off, next = -1, jumps = 0, wire = 1, name = '';
+  for (;;) {
+    if (pos >= end) return OUT;
+    const len = b[pos];
+    if (len === 0) {
+      if (next < 0) next = pos + 1;
+      break;
     }
-    this.nameEnd = next;
-    return name || '.';
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= end) return OUT;
+      const target = base + (((len & 0x3f) << 8) | b[pos + 1]);
+      if (next < 0) next = pos + 2;
+      // Only backwards: a pointer to itself or beyond is how loops are made.
+      if (target >= pos || ++jumps > maxJumps) return 'pointer-loop';
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) return 'bad-label';
+    if (pos + 1 + len > end) return OUT;
+    wire += len + 1;
+    if (wire > MAX_NAME) return 'name-too-long';
+    if (name) name += '.';
+    name += label(b, pos + 1, pos + 1 + len);
+    pos += 1 + len;
   }
+  nameEnd = next;
+  return name || '.';
 }
 
 /** A label as text: lower case, and every byte outside [a-z0-9_-] escaped as \DDD (never trust names from the wire). */
@@ -113,18 +113,19 @@ function fail(error: DnsParseError): ParseResult {
 }
 
 /**
- * Parses one DNS message held in buf[0, length). `complete` says whether
- * those are all its bytes (false when the kernel captured only a prefix).
+ * Parses one DNS message held in buf[start, start + length). `complete` says
+ * whether those are all its bytes (false when the kernel captured only a prefix).
  */
-export function parseDnsMessage(buf: Buffer, length = buf.length, complete = true, limits: ParseLimits = LIMITS): ParseResult {
-  const end = Math.min(length, buf.length);
-  if (end < HEADER) return fail('short-header');
+export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - start, complete = true, limits: ParseLimits = LIMITS): ParseResult {
   const b = buf;
-  const flags = (b[2] << 8) | b[3];
-  const qd = (b[4] << 8) | b[5];
-  const an = (b[6] << 8) | b[7];
+  const base = start;
+  const end = Math.min(start + length, buf.length);
+  if (end - base < HEADER) return fail('short-header');
+  const flags = (b[base + 2] << 8) | b[base + 3];
+  const qd = (b[base + 4] << 8) | b[base + 5];
+  const an = (b[base + 6] << 8) | b[base + 7];
   const msg: DnsMessage = {
-    id: (b[0] << 8) | b[1],
+    id: (b[base] << 8) | b[base + 1],
     response: (flags & 0x8000) !== 0,
     opcode: (flags >> 11) & 0xf,
     rcode: flags & 0xf,
@@ -135,20 +136,20 @@ export function parseDnsMessage(buf: Buffer, length = buf.length, complete = tru
     skipped: 0,
   };
   // Every question takes at least 5 bytes and every record 11: counts a message cannot hold are lies.
-  if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - HEADER)) return fail('bad-count');
-  const names = new NameReader(b, end, limits.maxPointerJumps);
+  if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - base - HEADER)) return fail('bad-count');
+  const jumps = limits.maxPointerJumps;
   const outOfData = (): ParseResult => {
     if (complete) return fail('truncated');
     msg.partial = true;
     return { msg, error: null };
   };
 
-  let pos = HEADER;
+  let pos = base + HEADER;
   for (let i = 0; i < qd; i++) {
-    const name = names.read(pos);
+    const name = readName(b, base, end, pos, jumps);
     if (name === OUT) return outOfData();
     if (isError(name)) return fail(name);
-    pos = names.nameEnd;
+    pos = nameEnd;
     if (pos + 4 > end) return outOfData();
     if (i === 0) msg.question = { name, type: (b[pos] << 8) | b[pos + 1] };
     pos += 4;
@@ -156,10 +157,10 @@ export function parseDnsMessage(buf: Buffer, length = buf.length, complete = tru
 
   for (let i = 0; i < an; i++) {
     if (i >= limits.maxRecords) { msg.skipped += an - i; break; }
-    const name = names.read(pos);
+    const name = readName(b, base, end, pos, jumps);
     if (name === OUT) return outOfData();
     if (isError(name)) return fail(name);
-    pos = names.nameEnd;
+    pos = nameEnd;
     if (pos + 10 > end) return outOfData();
     const type = (b[pos] << 8) | b[pos + 1];
     const cls = (b[pos + 2] << 8) | b[pos + 3];
@@ -167,10 +168,7 @@ export function parseDnsMessage(buf: Buffer, length = buf.length, complete = tru
     const ttl = rawTtl > 0x7fffffff ? 0 : rawTtl; // RFC 2181: a TTL with the top bit set means zero
     const rdlen = (b[pos + 8] << 8) | b[pos + 9];
     const rdata = pos + 10;
-    if (rdata + rdlen > end) {
-      if (complete) return fail('truncated');
-      return outOfData();
-    }
+    if (rdata + rdlen > end) return outOfData();
     pos = rdata + rdlen;
     if (cls !== CLASS_IN) { msg.skipped++; continue; }
     if (type === RRType.A) {
@@ -180,7 +178,7 @@ export function parseDnsMessage(buf: Buffer, length = buf.length, complete = tru
       if (rdlen !== 16) return fail('bad-rdata');
       msg.answers.push({ name, type, ttl, data: ipv6(b, rdata) });
     } else if (type === RRType.CNAME) {
-      const target = new NameReader(b, rdata + rdlen, limits.maxPointerJumps).read(rdata);
+      const target = readName(b, base, rdata + rdlen, rdata, jumps);
       if (target === OUT || isError(target)) return fail(target === OUT ? 'bad-rdata' : target);
       msg.answers.push({ name, type, ttl, data: target });
     } else {

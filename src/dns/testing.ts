@@ -2,6 +2,7 @@
 // compression as servers write it). The product never sends DNS.
 import net from 'node:net';
 import { RRType } from './parse.js';
+import { DNS_DATA_MAX, DNS_EVENT, DNS_EVENT_SIZE, DnsDir, DnsFlag, SysKind } from '../events/dns-layout.js';
 
 export interface BuildRecord { name: string; type: 'A' | 'AAAA' | 'CNAME'; ttl: number; data: string }
 
@@ -70,3 +71,57 @@ export function buildMessage(m: BuildMessage): Buffer {
 }
 
 export const buildQuery = (id: number, name: string, type: 'A' | 'AAAA' = 'A'): Buffer => buildMessage({ id, question: { name, type } });
+
+export interface RecordFields {
+  dir: 'send' | 'recv';
+  data: Buffer;
+  cookie?: number;
+  pid?: number;
+  tid?: number;
+  comm?: string;
+  cgroupId?: number;
+  netns?: number;
+  /** IPv4 only here. */
+  local?: string;
+  localPort?: number;
+  peer?: string;
+  peerPort?: number;
+  tcp?: boolean;
+  /** Boot-clock nanoseconds. */
+  tsNs?: number;
+  msgLen?: number;
+  segOff?: number;
+  segLen?: number;
+  last?: boolean;
+  msgIndex?: number;
+}
+
+/** One struct dh_dns_event as the kernel writes it (see src/kernel/dns.h). */
+export function buildRecord(f: RecordFields): Buffer {
+  const b = Buffer.alloc(DNS_EVENT_SIZE);
+  const v4 = (s: string, at: number) => s.split('.').forEach((x, i) => { b[at + i] = Number(x); });
+  const segLen = f.segLen ?? f.data.length;
+  b.writeBigUInt64LE(BigInt(f.tsNs ?? 1e12), DNS_EVENT.ts_ns);
+  b.writeBigUInt64LE(BigInt(f.cookie ?? 1), DNS_EVENT.cookie);
+  b.writeBigUInt64LE(BigInt(f.cgroupId ?? 7), DNS_EVENT.cgroup_id);
+  v4(f.local ?? '127.0.0.1', DNS_EVENT.saddr);
+  v4(f.peer ?? '127.0.0.53', DNS_EVENT.daddr);
+  b.writeUInt32LE(f.pid ?? 100, DNS_EVENT.pid);
+  b.writeUInt32LE(f.tid ?? f.pid ?? 100, DNS_EVENT.tid);
+  b.writeUInt32LE(f.netns ?? 4026531840, DNS_EVENT.netns);
+  b.writeUInt32LE(f.msgLen ?? segLen, DNS_EVENT.msg_len);
+  b.writeUInt32LE(f.segOff ?? 0, DNS_EVENT.seg_off);
+  b.writeUInt32LE(segLen, DNS_EVENT.seg_len);
+  const cap = Math.min(f.data.length, DNS_DATA_MAX);
+  b.writeUInt16LE(cap, DNS_EVENT.cap);
+  b.writeUInt16LE(f.localPort ?? 40000, DNS_EVENT.sport);
+  b.writeUInt16LE(f.peerPort ?? 53, DNS_EVENT.dport);
+  b.writeUInt16LE(2, DNS_EVENT.family);
+  b[DNS_EVENT.dir] = f.dir === 'send' ? DnsDir.SEND : DnsDir.RECV;
+  b[DNS_EVENT.flags] = (f.tcp ? DnsFlag.TCP : 0) | (f.last === false ? 0 : DnsFlag.LAST_SEG);
+  b[DNS_EVENT.syscall] = f.tcp ? SysKind.READ : f.dir === 'send' ? SysKind.SENDTO : SysKind.RECVFROM;
+  b[DNS_EVENT.msg_index] = f.msgIndex ?? 0;
+  b.write((f.comm ?? 'client').slice(0, 15), DNS_EVENT.comm, 'latin1');
+  f.data.copy(b, DNS_EVENT.data, 0, cap);
+  return b;
+}

@@ -1,17 +1,17 @@
 // Decodes DNS ring buffer records (struct dh_dns_event) into segments: one
 // piece of one DNS message, with the socket and process that moved it.
+// Hot path: a socket's facts (process, addresses as text) are decoded once
+// and shared by its records while they stay the same; the payload is not
+// copied (a segment points into the batch).
 import { DNS_EVENT, DNS_COMM_LEN, DNS_DATA_MAX, DnsDir, DnsFlag, SysKind } from './dns-layout.js';
 import { ipv6, u64, type Clock } from './decode.js';
 
 const AF_INET = 2;
 const SYSCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SysKind).map(([k, v]) => [v, k.toLowerCase()]));
 
-export interface DnsSegment {
-  /** Unix ms. */
-  time: number;
-  cookie: number;
+/** Who moved the bytes, over which socket to which server. One object per socket while these stay the same. */
+export interface DnsSocketFacts {
   pid: number;
-  tid: number;
   comm: string;
   cgroupId: number;
   netns: number;
@@ -21,6 +21,15 @@ export interface DnsSegment {
   /** The DNS server ('' when unknown). */
   peer: string;
   peerPort: number;
+  tcp: boolean;
+}
+
+export interface DnsSegment {
+  /** Unix ms. */
+  time: number;
+  cookie: number;
+  tid: number;
+  facts: DnsSocketFacts;
   dir: 'send' | 'recv';
   tcp: boolean;
   /** Where the peer came from: the connected socket, the syscall's address argument, or the socket's last query. */
@@ -34,8 +43,10 @@ export interface DnsSegment {
   /** Last segment of its message. */
   last: boolean;
   readFault: boolean;
-  /** The captured bytes (cap of segLen); a view into the batch: copy what you keep. */
-  data: Buffer;
+  /** The captured bytes are buf[dataOff, dataOff + cap): a view into the batch, valid during the call. */
+  buf: Buffer;
+  dataOff: number;
+  cap: number;
 }
 
 function u16(b: Buffer, o: number): number {
@@ -72,36 +83,68 @@ function comm(b: Buffer, o: number): string {
   return s;
 }
 
-/** Decodes the record at `off` of a batch. */
-export function decodeDnsRecord(buf: Buffer, off: number, clock: Clock): DnsSegment {
-  const af = u16(buf, off + DNS_EVENT.family);
-  const flags = buf[off + DNS_EVENT.flags];
-  const daddr = off + DNS_EVENT.daddr;
-  const cap = u16(buf, off + DNS_EVENT.cap);
-  const data = off + DNS_EVENT.data;
-  return {
-    time: clock.bootNsToUnixMs(u64(buf, off + DNS_EVENT.ts_ns)),
-    cookie: u64(buf, off + DNS_EVENT.cookie),
-    pid: u32(buf, off + DNS_EVENT.pid),
-    tid: u32(buf, off + DNS_EVENT.tid),
-    comm: comm(buf, off + DNS_EVENT.comm),
-    cgroupId: u64(buf, off + DNS_EVENT.cgroup_id),
-    netns: u32(buf, off + DNS_EVENT.netns),
-    family: af === AF_INET || isV4Mapped(buf, daddr) ? 4 : 6,
-    local: address(buf, off + DNS_EVENT.saddr, af),
-    localPort: u16(buf, off + DNS_EVENT.sport),
-    peer: isZero(buf, daddr) ? '' : address(buf, daddr, af),
-    peerPort: u16(buf, off + DNS_EVENT.dport),
-    dir: buf[off + DNS_EVENT.dir] === DnsDir.SEND ? 'send' : 'recv',
-    tcp: (flags & DnsFlag.TCP) !== 0,
-    peerSource: flags & DnsFlag.PEER_FROM_ARGS ? 'args' : flags & DnsFlag.PEER_FROM_QUERY ? 'query' : 'socket',
-    syscall: SYSCALL_NAMES[buf[off + DNS_EVENT.syscall]] ?? 'none',
-    msgIndex: buf[off + DNS_EVENT.msg_index],
-    msgLen: u32(buf, off + DNS_EVENT.msg_len),
-    segOff: u32(buf, off + DNS_EVENT.seg_off),
-    segLen: u32(buf, off + DNS_EVENT.seg_len),
-    last: (flags & DnsFlag.LAST_SEG) !== 0,
-    readFault: (flags & DnsFlag.READ_FAULT) !== 0,
-    data: buf.subarray(data, data + Math.min(cap, u32(buf, off + DNS_EVENT.seg_len), DNS_DATA_MAX)),
-  };
+/** The raw fields a cached DnsSocketFacts was made from. */
+interface Cached { facts: DnsSocketFacts; key: number[] }
+
+const KEY_FIELDS = [DNS_EVENT.pid, DNS_EVENT.netns, DNS_EVENT.sport, DNS_EVENT.daddr, DNS_EVENT.daddr + 4, DNS_EVENT.daddr + 8, DNS_EVENT.daddr + 12,
+  DNS_EVENT.saddr, DNS_EVENT.saddr + 12, DNS_EVENT.cgroup_id, DNS_EVENT.cgroup_id + 4];
+
+export class DnsRecordDecoder {
+  private sockets = new Map<number, Cached>();
+
+  /** maxSockets bounds the facts cache (it starts over when full). */
+  constructor(private readonly clock: Clock, private readonly maxSockets = 4096) {}
+
+  private factsOf(buf: Buffer, off: number, cookie: number, flags: number): DnsSocketFacts {
+    const hit = this.sockets.get(cookie);
+    if (hit) {
+      const k = hit.key;
+      let same = u16(buf, off + DNS_EVENT.dport) === hit.facts.peerPort;
+      for (let i = 0; same && i < KEY_FIELDS.length; i++) same = u32(buf, off + KEY_FIELDS[i]) === k[i];
+      if (same) return hit.facts;
+    }
+    const af = u16(buf, off + DNS_EVENT.family);
+    const daddr = off + DNS_EVENT.daddr;
+    const facts: DnsSocketFacts = {
+      pid: u32(buf, off + DNS_EVENT.pid),
+      comm: comm(buf, off + DNS_EVENT.comm),
+      cgroupId: u64(buf, off + DNS_EVENT.cgroup_id),
+      netns: u32(buf, off + DNS_EVENT.netns),
+      family: af === AF_INET || isV4Mapped(buf, daddr) ? 4 : 6,
+      local: address(buf, off + DNS_EVENT.saddr, af),
+      localPort: u16(buf, off + DNS_EVENT.sport),
+      peer: isZero(buf, daddr) ? '' : address(buf, daddr, af),
+      peerPort: u16(buf, off + DNS_EVENT.dport),
+      tcp: (flags & DnsFlag.TCP) !== 0,
+    };
+    if (this.sockets.size >= this.maxSockets) this.sockets.clear();
+    this.sockets.set(cookie, { facts, key: KEY_FIELDS.map((f) => u32(buf, off + f)) });
+    return facts;
+  }
+
+  /** Decodes the record at `off` of a batch. */
+  decode(buf: Buffer, off: number): DnsSegment {
+    const flags = buf[off + DNS_EVENT.flags];
+    const cookie = u64(buf, off + DNS_EVENT.cookie);
+    const segLen = u32(buf, off + DNS_EVENT.seg_len);
+    return {
+      time: this.clock.bootNsToUnixMs(u64(buf, off + DNS_EVENT.ts_ns)),
+      cookie,
+      tid: u32(buf, off + DNS_EVENT.tid),
+      facts: this.factsOf(buf, off, cookie, flags),
+      dir: buf[off + DNS_EVENT.dir] === DnsDir.SEND ? 'send' : 'recv',
+      tcp: (flags & DnsFlag.TCP) !== 0,
+      peerSource: flags & DnsFlag.PEER_FROM_ARGS ? 'args' : flags & DnsFlag.PEER_FROM_QUERY ? 'query' : 'socket',
+      syscall: SYSCALL_NAMES[buf[off + DNS_EVENT.syscall]] ?? 'none',
+      msgIndex: buf[off + DNS_EVENT.msg_index],
+      msgLen: u32(buf, off + DNS_EVENT.msg_len),
+      segOff: u32(buf, off + DNS_EVENT.seg_off),
+      segLen,
+      last: (flags & DnsFlag.LAST_SEG) !== 0,
+      readFault: (flags & DnsFlag.READ_FAULT) !== 0,
+      buf,
+      dataOff: off + DNS_EVENT.data,
+      cap: Math.min(u16(buf, off + DNS_EVENT.cap), segLen, DNS_DATA_MAX),
+    };
+  }
 }

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { start, type Child } from './children.js';
+import { librariesOf } from '../../src/demo/image.js';
 
 const run = promisify(execFile);
 
@@ -199,3 +200,32 @@ console.log('pid ' + process.pid);
 let left = names.length;
 for (const n of names) r.resolve4(n, (e, a) => { console.log(n + ' ' + (e ? e.code : a.join(','))); if (--left === 0) process.exit(0); });
 `;
+
+/**
+ * A container image with DNS clients and nothing else: glibc's `getent` (and
+ * the libraries it links) and, when musl-gcc is installed, the static musl
+ * resolver as /resolve-musl. Made on this machine with `docker import`.
+ */
+export async function ensureDnsClientImage(docker: (args: string[]) => Promise<string>, tag = 'dhrishti-dns-client:test'): Promise<{ tag: string; musl: boolean }> {
+  const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-dns-image-'));
+  try {
+    const musl = await buildMuslResolver(stage);
+    try { await docker(['image', 'inspect', tag]); return { tag, musl: !!musl }; } catch { /* build it */ }
+    const root = path.join(stage, 'root');
+    for (const file of ['/usr/bin/getent', ...(await librariesOf('/usr/bin/getent'))]) {
+      const dest = path.join(root, file);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.copyFileSync(file, dest);
+      fs.chmodSync(dest, 0o755);
+    }
+    if (musl) fs.copyFileSync(musl, path.join(root, 'resolve-musl'));
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/nsswitch.conf'), 'hosts: files dns\n');
+    const tar = path.join(stage, 'root.tar');
+    await run('tar', ['-C', root, '-cf', tar, '.']);
+    await docker(['import', tar, tag]);
+    return { tag, musl: !!musl };
+  } finally {
+    fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
