@@ -11,8 +11,9 @@ import { LRUCache } from 'lru-cache';
 import type { DnsSegment } from '../events/dns-decode.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
+/** Passed to `out` and reused for the next message: read it during the call, keep only what you copy. */
 export interface WireMessage {
-  /** The segment that started the message: time, socket, process, peer. */
+  /** The segment that started the message: time, socket, process, peer (reused like the message). */
   seg: DnsSegment;
   /** The captured bytes are buf[off, off + captured): possibly a view into a batch, valid during the call. */
   buf: Buffer;
@@ -25,6 +26,9 @@ export interface WireMessage {
 }
 
 export interface AssemblerLimits { maxTcpStreams: number; maxMessageBytes: number; maxPartialMessages: number }
+
+/** What a kept segment points to instead of its batch (its bytes are copied into chunks). */
+const EMPTY = Buffer.alloc(0);
 
 interface PartialMessage { seg: DnsSegment; chunks: Buffer[]; captured: number; complete: boolean }
 
@@ -44,6 +48,7 @@ export class MessageAssembler {
   desync = 0;
   evicted = 0;
   private partials: LRUCache<string, PartialMessage>;
+  private wire = {} as WireMessage;
   private streams: LRUCache<string, Stream>;
 
   constructor(private readonly limits: AssemblerLimits = DNS_DEFAULTS) {
@@ -61,14 +66,16 @@ export class MessageAssembler {
   private pushDatagram(seg: DnsSegment, out: (m: WireMessage) => void): void {
     const whole = seg.cap === seg.segLen && !seg.readFault;
     if (seg.segOff === 0 && seg.last) {
-      out({ seg, buf: seg.buf, off: seg.dataOff, captured: seg.cap, length: seg.msgLen, complete: whole && seg.segLen === seg.msgLen });
+      const w = this.wire;
+      w.seg = seg; w.buf = seg.buf; w.off = seg.dataOff; w.captured = seg.cap; w.length = seg.msgLen; w.complete = whole && seg.segLen === seg.msgLen;
+      out(w);
       return;
     }
     const key = `${seg.cookie}:${seg.tid}:${seg.dir}:${seg.msgIndex}`;
     let p = this.partials.get(key);
     if (seg.segOff === 0 || !p) {
       if (seg.segOff !== 0) return; // its first segment was lost: nothing to join it to
-      p = { seg, chunks: [], captured: 0, complete: true };
+      p = { seg: { ...seg, buf: EMPTY }, chunks: [], captured: 0, complete: true };
       this.partials.set(key, p);
     }
     this.append(p, seg.buf.subarray(seg.dataOff, seg.dataOff + seg.cap), seg.segLen, whole);
@@ -88,7 +95,9 @@ export class MessageAssembler {
 
   private emit(p: PartialMessage, length: number, out: (m: WireMessage) => void): void {
     const data = p.chunks.length === 1 ? p.chunks[0] : Buffer.concat(p.chunks);
-    out({ seg: p.seg, buf: data, off: 0, captured: data.length, length, complete: p.complete && p.captured === length });
+    const w = this.wire;
+    w.seg = p.seg; w.buf = data; w.off = 0; w.captured = data.length; w.length = length; w.complete = p.complete && p.captured === length;
+    out(w);
   }
 
   private pushStream(seg: DnsSegment, out: (m: WireMessage) => void): void {
@@ -106,7 +115,7 @@ export class MessageAssembler {
         if (s.prefixBytes === 0) { s.prefixHigh = byte; s.prefixBytes = 1; continue; }
         s.prefixBytes = 0;
         s.need = s.length = (s.prefixHigh << 8) | byte;
-        s.msg = { seg, chunks: [], captured: 0, complete: true };
+        s.msg = { seg: { ...seg, buf: EMPTY }, chunks: [], captured: 0, complete: true };
         continue;
       }
       const take = Math.min(s.need, seg.segLen - i);

@@ -6,7 +6,7 @@
 //   records -> segments -> messages (assemble) -> parse -> match -> transactions
 //                                                                  -> name map, health, listeners
 import type { EngineExtension, KernelAccess } from '../collector/engine.js';
-import { DnsRecordDecoder } from '../events/dns-decode.js';
+import { DnsRecordDecoder, type DnsSegment } from '../events/dns-decode.js';
 import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_SIZE, DnsLoss } from '../events/dns-layout.js';
 import { u64, type Clock } from '../events/decode.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
@@ -34,6 +34,8 @@ export class DnsCollector implements EngineExtension {
   private clock: Clock | null = null;
   private decoder: DnsRecordDecoder | null = null;
   private decoderClock: Clock | null = null;
+  /** Every record is decoded into this one object (the assembler copies what it keeps). */
+  private segment = {} as DnsSegment;
   private readonly assembler: MessageAssembler;
   private readonly matcher: QueryMatcher;
   private readonly names: NameMap;
@@ -130,7 +132,7 @@ export class DnsCollector implements EngineExtension {
     }
     for (let i = 0; i < count; i++) {
       this.counts.records++;
-      this.assembler.push(this.decoder.decode(buf, i * DNS_EVENT_SIZE), this.onMessage);
+      this.assembler.push(this.decoder.decode(buf, i * DNS_EVENT_SIZE, this.segment), this.onMessage);
     }
   }
 
@@ -224,7 +226,7 @@ export class DnsCollector implements EngineExtension {
       pendingEvicted: this.matcher.pendingEvicted,
       malformed: { total: Object.values(byReason).reduce((a, b) => a + b, 0), byReason },
       lost,
-      nameMap: { ...this.names.size, evictions: this.names.evictions },
+      nameMap: { ...this.names.size, evictions: this.names.evictions, nameEvictions: this.names.nameEvictions },
       health: { ...this.health.size, evictions: this.health.evictions },
       consumerErrors: this.counts.consumerErrors,
     };

@@ -3,7 +3,6 @@
 // An NXDOMAIN for a search-list expansion (`api.corp.example` before `api`
 // was found) is not a failure: it is re-counted when the shorter name is
 // answered soon after by the same process. Bounded everywhere.
-import { LRUCache } from 'lru-cache';
 import type { DnsClient, DnsHealth, DnsTransaction } from './types.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
@@ -24,6 +23,10 @@ export const defaultClientKey: ClientKey = (c) => `${c.cgroupId}/${c.netns}/${c.
 const RECENT_NX = 16;
 
 interface Entry {
+  key: string;
+  /** Last moved to the end of the recency order. */
+  touched: number;
+  evicted: boolean;
   clientKey: string;
   client: DnsClient;
   resolver: DnsTransaction['resolver'];
@@ -49,32 +52,45 @@ interface Entry {
 
 export class HealthTable {
   evictions = 0;
-  private entries: LRUCache<string, Entry>;
-  /** Client objects are shared per socket (see partiesOf): their entry key is computed once. */
-  private keys = new WeakMap<DnsTransaction['client'], string>();
+  /** By key, least recently active first (recency kept to the second). */
+  private entries = new Map<string, Entry>();
+  /** Client objects are shared per socket (see partiesOf): the hot path finds their entry without a key. */
+  private byClient = new WeakMap<DnsTransaction['client'], Entry>();
 
-  constructor(private readonly clientKey: ClientKey = defaultClientKey, private readonly limits: HealthLimits = DNS_DEFAULTS) {
-    this.entries = new LRUCache({ max: limits.maxHealthEntries, dispose: (_v, _k, r) => { if (r === 'evict') this.evictions++; } });
-  }
+  constructor(private readonly clientKey: ClientKey = defaultClientKey, private readonly limits: HealthLimits = DNS_DEFAULTS) {}
 
-  record(t: DnsTransaction): void {
-    if (t.outcome === 'unmatched') return; // the query was not seen: nothing to count it against
-    let key = this.keys.get(t.client);
-    if (key === undefined) {
-      key = `${this.clientKey(t.client)}|${t.resolver.address}|${t.resolver.port}`;
-      this.keys.set(t.client, key);
+  private entryFor(t: DnsTransaction): Entry {
+    let e = this.byClient.get(t.client);
+    if (e && !e.evicted) {
+      if (t.time - e.touched >= 1000) { e.touched = t.time; this.entries.delete(e.key); this.entries.set(e.key, e); }
+      return e;
     }
-    let e = this.entries.get(key);
+    const ck = this.clientKey(t.client);
+    const key = `${ck}|${t.resolver.address}|${t.resolver.port}`;
+    e = this.entries.get(key);
     if (!e) {
       e = {
-        clientKey: this.clientKey(t.client), client: t.client, resolver: t.resolver, firstSeen: t.time, lastSeen: t.time,
+        key, touched: t.time, evicted: false, clientKey: ck, client: t.client, resolver: t.resolver, firstSeen: t.time, lastSeen: t.time,
         queries: 0, answered: 0, noerror: 0, nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, searchExpansions: 0,
         buckets: new Uint32Array(this.limits.latencyBucketsMs.length + 1), latencyCount: 0, latencyMax: 0,
         rateSlots: new Uint32Array(this.limits.rateWindowSec + 1), rateSecs: new Float64Array(this.limits.rateWindowSec + 1),
         failing: new Map(), recentNx: [],
       };
       this.entries.set(key, e);
+      while (this.entries.size > this.limits.maxHealthEntries) {
+        const oldest = this.entries.values().next().value!;
+        oldest.evicted = true;
+        this.entries.delete(oldest.key);
+        this.evictions++;
+      }
     }
+    this.byClient.set(t.client, e);
+    return e;
+  }
+
+  record(t: DnsTransaction): void {
+    if (t.outcome === 'unmatched') return; // the query was not seen: nothing to count it against
+    const e = this.entryFor(t);
     e.client = t.client;
     e.lastSeen = Math.max(e.lastSeen, t.time);
     e.queries++;

@@ -6,7 +6,7 @@
 import type { WireMessage } from './assemble.js';
 import type { DnsSocketFacts } from '../events/dns-decode.js';
 import type { DnsMessage } from './parse.js';
-import { RRType, rcodeName, typeName } from './parse.js';
+import { rcodeName, typeName } from './parse.js';
 import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
@@ -16,6 +16,9 @@ const EARLY_ANSWER_MS = 2000;
 const MAX_EARLY_ANSWERS = 1024;
 
 interface Pending {
+  cookie: number;
+  /** Answered, timed out or evicted: only the age queue still holds it. */
+  done: boolean;
   time: number;
   client: DnsClient;
   resolver: DnsResolver;
@@ -50,49 +53,85 @@ const keyOf = (cookie: number, id: number): number | string => (cookie < 2 ** 36
 
 export class QueryMatcher {
   pendingEvicted = 0;
-  private pending = new Map<number | string, Pending>();
+  /** socket cookie -> DNS id -> the query awaiting its answer. */
+  private pending = new Map<number, Map<number, Pending>>();
+  /** Every pending query in send order, for timeouts and the bound; done ones are skipped. */
+  private queue: Pending[] = [];
+  private head = 0;
+  private count = 0;
   private early = new Map<number | string, EarlyAnswer>();
 
   constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
 
-  get pendingCount(): number { return this.pending.size; }
+  get pendingCount(): number { return this.count; }
 
   query(w: WireMessage, msg: DnsMessage): void {
-    const key = keyOf(w.seg.cookie, msg.id);
-    const early = this.early.size ? this.early.get(key) : undefined;
-    if (early) {
-      this.early.delete(key);
-      this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.time - w.seg.time)));
-      return;
+    const cookie = w.seg.cookie;
+    if (this.early.size) {
+      const key = keyOf(cookie, msg.id);
+      const early = this.early.get(key);
+      if (early) {
+        this.early.delete(key);
+        this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.time - w.seg.time)));
+        return;
+      }
     }
-    const seen = this.pending.get(key);
+    const seen = this.pending.get(cookie)?.get(msg.id);
     if (seen) { seen.retransmits++; return; }
-    if (this.pending.size >= this.limits.maxPendingQueries) {
-      const oldest = this.pending.keys().next().value!;
-      this.pending.delete(oldest);
-      this.pendingEvicted++;
-    }
-    this.pending.set(key, pendingOf(w, msg));
+    if (this.count >= this.limits.maxPendingQueries) this.dropOldest();
+    let bySocket = this.pending.get(cookie);
+    if (!bySocket) { bySocket = new Map(); this.pending.set(cookie, bySocket); }
+    const p = pendingOf(w, msg);
+    bySocket.set(msg.id, p);
+    this.queue.push(p);
+    this.count++;
   }
 
   answer(w: WireMessage, msg: DnsMessage): void {
-    const key = keyOf(w.seg.cookie, msg.id);
-    const q = this.pending.get(key);
+    const q = this.pending.get(w.seg.cookie)?.get(msg.id);
     if (q && (!msg.question || msg.question.name === q.name)) {
-      this.pending.delete(key);
+      this.forget(q);
       this.emit(transaction(this.limits, q, msg, Math.max(0, w.seg.time - q.time)));
       return;
     }
     if (this.early.size >= MAX_EARLY_ANSWERS) this.flushEarly(Infinity);
-    this.early.set(key, { received: Date.now(), time: w.seg.time, facts: w.seg.facts, tcp: w.seg.tcp, msg });
+    this.early.set(keyOf(w.seg.cookie, msg.id), { received: Date.now(), time: w.seg.time, facts: w.seg.facts, tcp: w.seg.tcp, msg });
+  }
+
+  private forget(q: Pending): void {
+    const bySocket = this.pending.get(q.cookie);
+    if (bySocket?.get(q.id) === q) {
+      bySocket.delete(q.id);
+      if (!bySocket.size) this.pending.delete(q.cookie);
+    }
+    q.done = true;
+    this.count--;
+  }
+
+  private dropOldest(): void {
+    while (this.head < this.queue.length) {
+      const q = this.queue[this.head++];
+      if (q.done) continue;
+      this.forget(q);
+      this.pendingEvicted++;
+      return;
+    }
   }
 
   /** Times out old queries and gives up on answers whose query never came. */
   sweep(now = Date.now()): void {
-    for (const [key, q] of this.pending) {
-      if (now - q.time < this.limits.queryTimeoutMs) break; // insertion order is send order
-      this.pending.delete(key);
-      this.emit(transaction(this.limits, q, null, null));
+    while (this.head < this.queue.length) {
+      const q = this.queue[this.head];
+      if (!q.done) {
+        if (now - q.time < this.limits.queryTimeoutMs) break; // the queue is in send order
+        this.forget(q);
+        this.emit(transaction(this.limits, q, null, null));
+      }
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     this.flushEarly(now);
   }
@@ -104,7 +143,7 @@ export class QueryMatcher {
       const q = a.msg.question;
       const { client, resolver } = partiesOf(a.facts);
       const unmatched: Pending = {
-        time: a.time, client, resolver, transport: a.tcp ? 'tcp' : 'udp',
+        cookie: 0, done: true, time: a.time, client, resolver, transport: a.tcp ? 'tcp' : 'udp',
         id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
       };
       this.emit(transaction(this.limits, unmatched, a.msg, null));
@@ -115,7 +154,7 @@ export class QueryMatcher {
 function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   const { client, resolver } = partiesOf(w.seg.facts);
   return {
-    time: w.seg.time, client, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
+    cookie: w.seg.cookie, done: false, time: w.seg.time, client, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
     id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
   };
 }
@@ -148,16 +187,16 @@ function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | nul
 function followChain(t: DnsTransaction, msg: DnsMessage, maxChain: number): void {
   let ttl = Infinity;
   let current = t.name;
-  for (const r of msg.answers) t.answers.push({ name: r.name, type: typeName(r.type), ttl: r.ttl, data: r.data });
+  t.answers = msg.answers; // the parser's records, not copied (transactions are read-only to listeners)
   for (let hop = 0; hop < maxChain; hop++) {
-    const c = msg.answers.find((r) => r.type === RRType.CNAME && r.name === current);
+    const c = msg.answers.find((r) => r.type === 'CNAME' && r.name === current);
     if (!c) break;
     t.cnames.push(c.data);
     ttl = Math.min(ttl, c.ttl);
     current = c.data;
   }
   for (const r of msg.answers) {
-    if ((r.type === RRType.A || r.type === RRType.AAAA) && (r.name === current || !t.name)) {
+    if (r.type !== 'CNAME' && (r.name === current || !t.name)) {
       t.addresses.push(r.data);
       ttl = Math.min(ttl, r.ttl);
     }

@@ -28,9 +28,9 @@ test('an answer with a compressed CNAME chain, A and AAAA records', () => {
   assert.equal(m.response, true);
   assert.equal(m.rcode, Rcode.NOERROR);
   assert.deepEqual(m.answers, [
-    { name: 'alias.zone.test', type: RRType.CNAME, ttl: 300, data: 'lb.cdn.zone.test' },
-    { name: 'lb.cdn.zone.test', type: RRType.A, ttl: 30, data: '198.51.100.7' },
-    { name: 'lb.cdn.zone.test', type: RRType.AAAA, ttl: 30, data: '2001:db8::7' },
+    { name: 'alias.zone.test', type: 'CNAME', ttl: 300, data: 'lb.cdn.zone.test' },
+    { name: 'lb.cdn.zone.test', type: 'A', ttl: 30, data: '198.51.100.7' },
+    { name: 'lb.cdn.zone.test', type: 'AAAA', ttl: 30, data: '2001:db8::7' },
   ]);
 });
 
@@ -78,5 +78,5 @@ test('a message at an offset of a larger buffer (compression pointers are relati
   const buf = Buffer.concat([Buffer.alloc(100, 0xc0), m, Buffer.alloc(50, 0xc0)]);
   const r = parseDnsMessage(buf, 100, m.length);
   assert.equal(r.error, null);
-  assert.deepEqual(r.msg!.answers, [{ name: 'off.test', type: RRType.A, ttl: 9, data: '198.51.100.9' }]);
+  assert.deepEqual(r.msg!.answers, [{ name: 'off.test', type: 'A', ttl: 9, data: '198.51.100.9' }]);
 });

@@ -19,7 +19,7 @@ export const rcodeName = (r: number): string => RCODE_NAMES[r] ?? `RCODE${r}`;
 export interface DnsQuestion { name: string; type: number }
 
 /** An A, AAAA or CNAME record: `data` is the address, or the CNAME's target. */
-export interface DnsRecord { name: string; type: number; ttl: number; data: string }
+export interface DnsRecord { name: string; type: 'A' | 'AAAA' | 'CNAME'; ttl: number; data: string }
 
 export interface DnsMessage {
   id: number;
@@ -54,13 +54,17 @@ type NameResult = string | DnsParseError | typeof OUT;
 
 /** Where the last name read ended (module state: no object per name). */
 let nameEnd = 0;
+/** A name's text is built here, then made one flat string (255 wire bytes escape to at most ~1020 characters). */
+const text = Buffer.allocUnsafe(1100);
 
 /**
  * Reads a (possibly compressed) name at absolute offset `off` of a message
- * starting at `base` and captured up to `end`; sets nameEnd.
+ * starting at `base` and captured up to `end`; sets nameEnd. The text is lower
+ * case, and every byte outside [a-z0-9_-] is escaped as \DDD: names come from
+ * the wire and end up on terminals and web pages.
  */
 function readName(b: Buffer, base: number, end: number, off: number, maxJumps: number): NameResult {
-  let pos = off, next = -1, jumps = 0, wire = 1, name = '';
+  let pos = off, next = -1, jumps = 0, wire = 1, n = 0;
   for (;;) {
     if (pos >= end) return OUT;
     const len = b[pos];
@@ -82,30 +86,22 @@ function readName(b: Buffer, base: number, end: number, off: number, maxJumps: n
     if (pos + 1 + len > end) return OUT;
     wire += len + 1;
     if (wire > MAX_NAME) return 'name-too-long';
-    if (name) name += '.';
-    name += label(b, pos + 1, pos + 1 + len);
+    if (n) text[n++] = 0x2e;
+    for (let i = pos + 1, last = pos + len; i <= last; i++) {
+      const c = b[i];
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) text[n++] = c;
+      else if (c >= 0x41 && c <= 0x5a) text[n++] = c + 32;
+      else {
+        text[n++] = 0x5c;
+        text[n++] = 0x30 + ((c / 100) | 0);
+        text[n++] = 0x30 + (((c / 10) | 0) % 10);
+        text[n++] = 0x30 + (c % 10);
+      }
+    }
     pos += 1 + len;
   }
   nameEnd = next;
-  return name || '.';
-}
-
-/** A label as text: lower case, and every byte outside [a-z0-9_-] escaped as \DDD (never trust names from the wire). */
-function label(b: Buffer, start: number, end: number): string {
-  let plain = true;
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f)) { plain = false; break; }
-  }
-  if (plain) return b.toString('latin1', start, end);
-  let s = '';
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) s += String.fromCharCode(c);
-    else if (c >= 0x41 && c <= 0x5a) s += String.fromCharCode(c + 32);
-    else s += '\\' + String(c).padStart(3, '0');
-  }
-  return s;
+  return n ? text.toString('latin1', 0, n) : '.';
 }
 
 function fail(error: DnsParseError): ParseResult {
@@ -173,14 +169,14 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
     if (cls !== CLASS_IN) { msg.skipped++; continue; }
     if (type === RRType.A) {
       if (rdlen !== 4) return fail('bad-rdata');
-      msg.answers.push({ name, type, ttl, data: `${b[rdata]}.${b[rdata + 1]}.${b[rdata + 2]}.${b[rdata + 3]}` });
+      msg.answers.push({ name, type: 'A', ttl, data: `${b[rdata]}.${b[rdata + 1]}.${b[rdata + 2]}.${b[rdata + 3]}` });
     } else if (type === RRType.AAAA) {
       if (rdlen !== 16) return fail('bad-rdata');
-      msg.answers.push({ name, type, ttl, data: ipv6(b, rdata) });
+      msg.answers.push({ name, type: 'AAAA', ttl, data: ipv6(b, rdata) });
     } else if (type === RRType.CNAME) {
       const target = readName(b, base, rdata + rdlen, rdata, jumps);
       if (target === OUT || isError(target)) return fail(target === OUT ? 'bad-rdata' : target);
-      msg.answers.push({ name, type, ttl, data: target });
+      msg.answers.push({ name, type: 'CNAME', ttl, data: target });
     } else {
       msg.skipped++;
     }

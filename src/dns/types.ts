@@ -26,7 +26,7 @@ export interface DnsResolver {
 export type DnsTransport = 'udp' | 'tcp';
 
 /** An A, AAAA or CNAME record of an answer. */
-export interface DnsAnswerRecord { name: string; type: string; ttl: number; data: string }
+export interface DnsAnswerRecord { name: string; type: 'A' | 'AAAA' | 'CNAME'; ttl: number; data: string }
 
 /**
  * One query and what became of it: answered (with an rcode), timed out, or an
@@ -125,7 +125,8 @@ export interface DnsCollectorStats {
     ringbufFull: number; rateLimited: number; noSyscall: number; readFault: number; segments: number; mmsgMapFull: number;
     loaderMalformed: number; tcpDesync: number; reassemblyEvicted: number; total: number;
   };
-  nameMap: { addresses: number; names: number; capacity: number; evictions: number };
+  /** Addresses (and names) forgotten because the map was full: evictions, nameEvictions. */
+  nameMap: { addresses: number; names: number; capacity: number; evictions: number; nameEvictions: number };
   health: { entries: number; capacity: number; evictions: number };
   /** Listener callbacks that threw. */
   consumerErrors: number;

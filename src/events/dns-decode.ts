@@ -122,29 +122,29 @@ export class DnsRecordDecoder {
     return facts;
   }
 
-  /** Decodes the record at `off` of a batch. */
-  decode(buf: Buffer, off: number): DnsSegment {
+  /** Decodes the record at `off` of a batch into `into` (or a new segment): records are decoded into one reused object. */
+  decode(buf: Buffer, off: number, into?: DnsSegment): DnsSegment {
     const flags = buf[off + DNS_EVENT.flags];
     const cookie = u64(buf, off + DNS_EVENT.cookie);
     const segLen = u32(buf, off + DNS_EVENT.seg_len);
-    return {
-      time: this.clock.bootNsToUnixMs(u64(buf, off + DNS_EVENT.ts_ns)),
-      cookie,
-      tid: u32(buf, off + DNS_EVENT.tid),
-      facts: this.factsOf(buf, off, cookie, flags),
-      dir: buf[off + DNS_EVENT.dir] === DnsDir.SEND ? 'send' : 'recv',
-      tcp: (flags & DnsFlag.TCP) !== 0,
-      peerSource: flags & DnsFlag.PEER_FROM_ARGS ? 'args' : flags & DnsFlag.PEER_FROM_QUERY ? 'query' : 'socket',
-      syscall: SYSCALL_NAMES[buf[off + DNS_EVENT.syscall]] ?? 'none',
-      msgIndex: buf[off + DNS_EVENT.msg_index],
-      msgLen: u32(buf, off + DNS_EVENT.msg_len),
-      segOff: u32(buf, off + DNS_EVENT.seg_off),
-      segLen,
-      last: (flags & DnsFlag.LAST_SEG) !== 0,
-      readFault: (flags & DnsFlag.READ_FAULT) !== 0,
-      buf,
-      dataOff: off + DNS_EVENT.data,
-      cap: Math.min(u16(buf, off + DNS_EVENT.cap), segLen, DNS_DATA_MAX),
-    };
+    const s = into ?? ({} as DnsSegment);
+    s.time = this.clock.bootNsToUnixMs(u64(buf, off + DNS_EVENT.ts_ns));
+    s.cookie = cookie;
+    s.tid = u32(buf, off + DNS_EVENT.tid);
+    s.facts = this.factsOf(buf, off, cookie, flags);
+    s.dir = buf[off + DNS_EVENT.dir] === DnsDir.SEND ? 'send' : 'recv';
+    s.tcp = (flags & DnsFlag.TCP) !== 0;
+    s.peerSource = flags & DnsFlag.PEER_FROM_ARGS ? 'args' : flags & DnsFlag.PEER_FROM_QUERY ? 'query' : 'socket';
+    s.syscall = SYSCALL_NAMES[buf[off + DNS_EVENT.syscall]] ?? 'none';
+    s.msgIndex = buf[off + DNS_EVENT.msg_index];
+    s.msgLen = u32(buf, off + DNS_EVENT.msg_len);
+    s.segOff = u32(buf, off + DNS_EVENT.seg_off);
+    s.segLen = segLen;
+    s.last = (flags & DnsFlag.LAST_SEG) !== 0;
+    s.readFault = (flags & DnsFlag.READ_FAULT) !== 0;
+    s.buf = buf;
+    s.dataOff = off + DNS_EVENT.data;
+    s.cap = Math.min(u16(buf, off + DNS_EVENT.cap), segLen, DNS_DATA_MAX);
+    return s;
   }
 }
