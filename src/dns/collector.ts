@@ -11,7 +11,7 @@ import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_
 import { u64, type Clock } from '../events/decode.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 import { MessageAssembler, type WireMessage } from './assemble.js';
-import { parseDnsMessage } from './parse.js';
+import { parseDnsMessage, isMalformed } from './parse.js';
 import { QueryMatcher } from './matcher.js';
 import { NameMap, type ClientHint } from './name-map.js';
 import { HealthTable, defaultClientKey, type ClientKey } from './health.js';
@@ -48,6 +48,7 @@ export class DnsCollector implements EngineExtension {
   private counts = { records: 0, queries: 0, responses: 0, transactions: 0, unmatched: 0, timeouts: 0, consumerErrors: 0 };
   private malformed = new Map<string, number>();
   private lastErrorLog = 0;
+  private processingNs = 0n;
 
   constructor(private readonly opts: DnsCollectorOptions = {}) {
     this.options = { ...DNS_DEFAULTS, ...opts };
@@ -73,7 +74,11 @@ export class DnsCollector implements EngineExtension {
     }
     this.kernel = kernel;
     this.clock = kernel.clock;
-    kernel.pollRing('dns_events', DNS_EVENT_SIZE, (buf, count) => this.ingest(buf, count));
+    kernel.pollRing('dns_events', DNS_EVENT_SIZE, (buf, count) => {
+      const t0 = process.hrtime.bigint();
+      this.ingest(buf, count);
+      this.processingNs += process.hrtime.bigint() - t0;
+    });
     kernel.updateMap('dns_config', Buffer.alloc(4), this.configValue(true));
     this.available = true;
     this.reason = null;
@@ -137,12 +142,11 @@ export class DnsCollector implements EngineExtension {
   }
 
   private readonly onMessage = (w: WireMessage): void => {
-    const r = parseDnsMessage(w.buf, w.off, w.captured, w.complete);
-    if (r.error !== null) {
-      this.malformed.set(r.error, (this.malformed.get(r.error) ?? 0) + 1);
+    const msg = parseDnsMessage(w.buf, w.off, w.captured, w.complete);
+    if (isMalformed(msg)) {
+      this.malformed.set(msg, (this.malformed.get(msg) ?? 0) + 1);
       return;
     }
-    const msg = r.msg;
     // Direction says who spoke: a client socket sends queries and receives answers.
     if (w.seg.dir === 'send' && !msg.response) { this.counts.queries++; this.matcher.query(w, msg); }
     else if (w.seg.dir === 'recv' && msg.response) { this.counts.responses++; this.matcher.answer(w, msg); }
@@ -229,6 +233,7 @@ export class DnsCollector implements EngineExtension {
       nameMap: { ...this.names.size, evictions: this.names.evictions, nameEvictions: this.names.nameEvictions },
       health: { ...this.health.size, evictions: this.health.evictions },
       consumerErrors: this.counts.consumerErrors,
+      processingMs: Number(this.processingNs / 1000n) / 1000,
     };
   }
 }

@@ -4,9 +4,17 @@
 // as an error (which the collector counts as malformed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDnsMessage } from './parse.js';
+import { parseDnsMessage, isMalformed, type ParseResult, type DnsMessage } from './parse.js';
 import { buildMessage } from './testing.js';
 import { prng } from '../../bench/lib/synthetic-graph.js';
+
+/** The parse error, or null. */
+const errorOf = (r: ParseResult) => (isMalformed(r) ? r : null);
+/** The message (fails the test on an error). */
+const msgOf = (r: ParseResult): DnsMessage => {
+  assert.ok(!isMalformed(r), `parse error ${r}`);
+  return r as DnsMessage;
+};
 
 const rnd = prng(0x5eed);
 const int = (n: number) => Math.floor(rnd() * n);
@@ -32,7 +40,7 @@ function check(buf: Buffer, complete: boolean): 'ok' | 'error' {
   } catch (e) {
     assert.fail(`parser threw on ${buf.toString('hex')}: ${(e as Error).message}`);
   }
-  return r.error ? 'error' : 'ok';
+  return isMalformed(r) ? 'error' : 'ok';
 }
 
 test('random bytes: never throws, lengths 0..600', { timeout: 60_000 }, () => {
@@ -52,7 +60,7 @@ test('truncated real messages: malformed when claimed whole, partial when the ca
       const cut = seed.subarray(0, len);
       assert.equal(check(Buffer.from(cut), true), 'error', `a ${len}-byte prefix of a ${seed.length}-byte message claimed whole`);
       const r = parseDnsMessage(Buffer.from(cut), 0, len, false);
-      if (len >= 12) assert.ok(r.error === null ? r.msg.partial || r.msg.question === null || len === seed.length : true);
+      if (len >= 12) assert.ok(errorOf(r) === null ? msgOf(r).partial || msgOf(r).question === null || len === seed.length : true);
     }
   }
 });
@@ -79,11 +87,11 @@ test('compression pointer loops of every length are errors, fast', { timeout: 60
     body.push(0xc0, 12);
     const buf = Buffer.from([...header, ...body, 0, 1, 0, 1]);
     const r = parseDnsMessage(buf);
-    assert.notEqual(r.error, null, `${labels}-label loop`);
+    assert.notEqual(errorOf(r), null, `${labels}-label loop`);
   }
   // Two answers whose names point at each other, and a chain of pointers each one step back.
   const ab = Buffer.from([0, 9, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 14, 0xc0, 12, 0, 1, 0, 1]);
-  assert.equal(parseDnsMessage(ab).error, 'pointer-loop');
+  assert.equal(errorOf(parseDnsMessage(ab)), 'pointer-loop');
   // Each answer's name points at the previous answer's name, itself a pointer: the depth limit ends it.
   const deep: number[] = [0, 9, 0x81, 0x80, 0, 1, 0, 30, 0, 0, 0, 0, 1, 0x61, 0, 0, 1, 0, 1];
   let prev = 12;
@@ -92,5 +100,5 @@ test('compression pointer loops of every length are errors, fast', { timeout: 60
     deep.push(0xc0 | (prev >> 8), prev & 0xff, 0, 16, 0, 1, 0, 0, 0, 60, 0, 0); // TXT with empty rdata
     prev = at;
   }
-  assert.equal(parseDnsMessage(Buffer.from(deep)).error, 'pointer-loop');
+  assert.equal(errorOf(parseDnsMessage(Buffer.from(deep))), 'pointer-loop');
 });

@@ -38,7 +38,13 @@ export interface DnsMessage {
 
 export type DnsParseError = 'short-header' | 'bad-count' | 'bad-label' | 'pointer-loop' | 'name-too-long' | 'truncated' | 'bad-rdata';
 
-export type ParseResult = { msg: DnsMessage; error: null } | { msg: null; error: DnsParseError };
+/** The message, or why it is malformed. */
+export type ParseResult = DnsMessage | DnsParseError;
+
+export const isMalformed = (r: ParseResult): r is DnsParseError => typeof r === 'string';
+
+/** Shared by every message without answers (never modified). */
+const NO_ANSWERS: DnsRecord[] = [];
 
 export interface ParseLimits { maxRecords: number; maxPointerJumps: number }
 
@@ -104,9 +110,7 @@ function readName(b: Buffer, base: number, end: number, off: number, maxJumps: n
   return n ? text.toString('latin1', 0, n) : '.';
 }
 
-function fail(error: DnsParseError): ParseResult {
-  return { msg: null, error };
-}
+const fail = (error: DnsParseError): ParseResult => error;
 
 /**
  * Parses one DNS message held in buf[start, start + length). `complete` says
@@ -127,44 +131,42 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
     rcode: flags & 0xf,
     truncated: (flags & 0x0200) !== 0,
     question: null,
-    answers: [],
+    answers: an ? [] : NO_ANSWERS,
     partial: false,
     skipped: 0,
   };
   // Every question takes at least 5 bytes and every record 11: counts a message cannot hold are lies.
   if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - base - HEADER)) return fail('bad-count');
   const jumps = limits.maxPointerJumps;
-  const outOfData = (): ParseResult => {
-    if (complete) return fail('truncated');
-    msg.partial = true;
-    return { msg, error: null };
-  };
 
   let pos = base + HEADER;
   for (let i = 0; i < qd; i++) {
     const name = readName(b, base, end, pos, jumps);
-    if (name === OUT) return outOfData();
+    if (name === OUT) return outOfData(msg, complete);
     if (isError(name)) return fail(name);
     pos = nameEnd;
-    if (pos + 4 > end) return outOfData();
+    if (pos + 4 > end) return outOfData(msg, complete);
     if (i === 0) msg.question = { name, type: (b[pos] << 8) | b[pos + 1] };
     pos += 4;
   }
 
   for (let i = 0; i < an; i++) {
     if (i >= limits.maxRecords) { msg.skipped += an - i; break; }
-    const name = readName(b, base, end, pos, jumps);
-    if (name === OUT) return outOfData();
+    // Most records name the question by a pointer to it (0xc00c): reuse its text.
+    const toQuestion = msg.question !== null && pos + 1 < end && b[pos] === 0xc0 && b[pos + 1] === HEADER;
+    const name = toQuestion ? msg.question!.name : readName(b, base, end, pos, jumps);
+    if (toQuestion) nameEnd = pos + 2;
+    if (name === OUT) return outOfData(msg, complete);
     if (isError(name)) return fail(name);
     pos = nameEnd;
-    if (pos + 10 > end) return outOfData();
+    if (pos + 10 > end) return outOfData(msg, complete);
     const type = (b[pos] << 8) | b[pos + 1];
     const cls = (b[pos + 2] << 8) | b[pos + 3];
     const rawTtl = ((b[pos + 4] << 24) >>> 0) + ((b[pos + 5] << 16) | (b[pos + 6] << 8) | b[pos + 7]);
     const ttl = rawTtl > 0x7fffffff ? 0 : rawTtl; // RFC 2181: a TTL with the top bit set means zero
     const rdlen = (b[pos + 8] << 8) | b[pos + 9];
     const rdata = pos + 10;
-    if (rdata + rdlen > end) return outOfData();
+    if (rdata + rdlen > end) return outOfData(msg, complete);
     pos = rdata + rdlen;
     if (cls !== CLASS_IN) { msg.skipped++; continue; }
     if (type === RRType.A) {
@@ -181,7 +183,14 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
       msg.skipped++;
     }
   }
-  return { msg, error: null };
+  return msg;
+}
+
+/** Ran out of bytes: malformed if they were all the message's, partial if the capture was short. */
+function outOfData(msg: DnsMessage, complete: boolean): ParseResult {
+  if (complete) return 'truncated';
+  msg.partial = true;
+  return msg;
 }
 
 function isError(x: NameResult): x is DnsParseError {

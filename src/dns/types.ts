@@ -130,4 +130,6 @@ export interface DnsCollectorStats {
   health: { entries: number; capacity: number; evictions: number };
   /** Listener callbacks that threw. */
   consumerErrors: number;
+  /** Time spent turning records into transactions (and in listeners), ms since start: the collector's own cost. */
+  processingMs: number;
 }

@@ -86,8 +86,8 @@ function comm(b: Buffer, o: number): string {
 /** The raw fields a cached DnsSocketFacts was made from. */
 interface Cached { facts: DnsSocketFacts; key: number[] }
 
-const KEY_FIELDS = [DNS_EVENT.pid, DNS_EVENT.netns, DNS_EVENT.sport, DNS_EVENT.daddr, DNS_EVENT.daddr + 4, DNS_EVENT.daddr + 8, DNS_EVENT.daddr + 12,
-  DNS_EVENT.saddr, DNS_EVENT.saddr + 12, DNS_EVENT.cgroup_id, DNS_EVENT.cgroup_id + 4];
+/** What may change under one cookie: the process (pid), and an unconnected socket's peer (and its bound port). */
+const KEY_FIELDS = [DNS_EVENT.pid, DNS_EVENT.sport, DNS_EVENT.daddr, DNS_EVENT.daddr + 4, DNS_EVENT.daddr + 8, DNS_EVENT.daddr + 12];
 
 export class DnsRecordDecoder {
   private sockets = new Map<number, Cached>();
