@@ -59,6 +59,8 @@ export class QueryMatcher {
   private queue: Pending[] = [];
   private head = 0;
   private count = 0;
+  /** Done queries still in `pending`: unlinked in bulk (a Map shrinks, and allocates, when emptied one entry at a time). */
+  private unlink: Pending[] = [];
   private early = new Map<number | string, EarlyAnswer>();
 
   constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
@@ -77,7 +79,7 @@ export class QueryMatcher {
       }
     }
     const seen = this.pending.get(cookie)?.get(msg.id);
-    if (seen) { seen.retransmits++; return; }
+    if (seen && !seen.done) { seen.retransmits++; return; }
     if (this.count >= this.limits.maxPendingQueries) this.dropOldest();
     let bySocket = this.pending.get(cookie);
     if (!bySocket) { bySocket = new Map(); this.pending.set(cookie, bySocket); }
@@ -89,7 +91,7 @@ export class QueryMatcher {
 
   answer(w: WireMessage, msg: DnsMessage): void {
     const q = this.pending.get(w.seg.cookie)?.get(msg.id);
-    if (q && (!msg.question || msg.question.name === q.name)) {
+    if (q && !q.done && (!msg.question || msg.question.name === q.name)) {
       this.forget(q);
       this.emit(transaction(this.limits, q, msg, Math.max(0, w.seg.time - q.time)));
       return;
@@ -99,13 +101,21 @@ export class QueryMatcher {
   }
 
   private forget(q: Pending): void {
-    const bySocket = this.pending.get(q.cookie);
-    if (bySocket?.get(q.id) === q) {
-      bySocket.delete(q.id);
-      if (!bySocket.size) this.pending.delete(q.cookie);
-    }
     q.done = true;
     this.count--;
+    this.unlink.push(q);
+    if (this.unlink.length >= this.limits.maxPendingQueries) this.unlinkDone();
+  }
+
+  private unlinkDone(): void {
+    for (const q of this.unlink) {
+      const bySocket = this.pending.get(q.cookie);
+      if (bySocket?.get(q.id) === q) {
+        bySocket.delete(q.id);
+        if (!bySocket.size) this.pending.delete(q.cookie);
+      }
+    }
+    this.unlink.length = 0;
   }
 
   private dropOldest(): void {
@@ -129,6 +139,7 @@ export class QueryMatcher {
       }
       this.head++;
     }
+    this.unlinkDone();
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -159,6 +170,11 @@ function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   };
 }
 
+/** Shared by transactions without them (never modified). */
+const NO_CNAMES: string[] = [];
+const NO_ADDRESSES: string[] = [];
+const NO_ANSWERS: DnsTransaction['answers'] = [];
+
 /** Builds the transaction; answered when `answer` is given, a timeout otherwise; unmatched when latency is null. */
 function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | null, latencyMs: number | null): DnsTransaction {
   const t: DnsTransaction = {
@@ -174,9 +190,9 @@ function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | nul
     latencyMs,
     retransmits: q.retransmits,
     truncated: answer?.truncated ?? false,
-    answers: [],
-    cnames: [],
-    addresses: [],
+    answers: NO_ANSWERS,
+    cnames: NO_CNAMES,
+    addresses: NO_ADDRESSES,
     ttl: 0,
   };
   if (answer) followChain(t, answer, limits.maxCnameChain);
@@ -191,15 +207,23 @@ function followChain(t: DnsTransaction, msg: DnsMessage, maxChain: number): void
   for (let hop = 0; hop < maxChain; hop++) {
     const c = msg.answers.find((r) => r.type === 'CNAME' && r.name === current);
     if (!c) break;
+    if (t.cnames === NO_CNAMES) t.cnames = [];
     t.cnames.push(c.data);
     ttl = Math.min(ttl, c.ttl);
     current = c.data;
   }
-  for (const r of msg.answers) {
-    if (r.type !== 'CNAME' && (r.name === current || !t.name)) {
-      t.addresses.push(r.data);
-      ttl = Math.min(ttl, r.ttl);
+  let n = 0;
+  for (const r of msg.answers) if (r.type !== 'CNAME' && (r.name === current || !t.name)) n++;
+  if (n) {
+    const addresses = new Array<string>(n);
+    n = 0;
+    for (const r of msg.answers) {
+      if (r.type !== 'CNAME' && (r.name === current || !t.name)) {
+        addresses[n++] = r.data;
+        ttl = Math.min(ttl, r.ttl);
+      }
     }
+    t.addresses = addresses;
   }
-  t.ttl = t.addresses.length ? ttl : 0;
+  t.ttl = n ? ttl : 0;
 }

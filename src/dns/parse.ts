@@ -131,7 +131,7 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
     rcode: flags & 0xf,
     truncated: (flags & 0x0200) !== 0,
     question: null,
-    answers: an ? [] : NO_ANSWERS,
+    answers: NO_ANSWERS,
     partial: false,
     skipped: 0,
   };
@@ -139,6 +139,8 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
   if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - base - HEADER)) return fail('bad-count');
   const jumps = limits.maxPointerJumps;
 
+  // Records are gathered here and copied out at their exact count (no growing arrays per message).
+  found.length = 0;
   let pos = base + HEADER;
   for (let i = 0; i < qd; i++) {
     const name = readName(b, base, end, pos, jumps);
@@ -171,18 +173,19 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
     if (cls !== CLASS_IN) { msg.skipped++; continue; }
     if (type === RRType.A) {
       if (rdlen !== 4) return fail('bad-rdata');
-      msg.answers.push({ name, type: 'A', ttl, data: `${b[rdata]}.${b[rdata + 1]}.${b[rdata + 2]}.${b[rdata + 3]}` });
+      found.push({ name, type: 'A', ttl, data: ipv4(b, rdata) });
     } else if (type === RRType.AAAA) {
       if (rdlen !== 16) return fail('bad-rdata');
-      msg.answers.push({ name, type: 'AAAA', ttl, data: ipv6(b, rdata) });
+      found.push({ name, type: 'AAAA', ttl, data: ipv6(b, rdata) });
     } else if (type === RRType.CNAME) {
       const target = readName(b, base, rdata + rdlen, rdata, jumps);
       if (target === OUT || isError(target)) return fail(target === OUT ? 'bad-rdata' : target);
-      msg.answers.push({ name, type: 'CNAME', ttl, data: target });
+      found.push({ name, type: 'CNAME', ttl, data: target });
     } else {
       msg.skipped++;
     }
   }
+  if (found.length) msg.answers = found.slice();
   return msg;
 }
 
@@ -190,7 +193,22 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
 function outOfData(msg: DnsMessage, complete: boolean): ParseResult {
   if (complete) return 'truncated';
   msg.partial = true;
+  if (found.length) msg.answers = found.slice();
   return msg;
+}
+
+const found: DnsRecord[] = [];
+const DIGITS = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** Dotted IPv4 text in one flat string. */
+function ipv4(b: Buffer, at: number): string {
+  let n = 0;
+  for (let k = 0; k < 4; k++) {
+    if (k) text[n++] = 0x2e;
+    const d = DIGITS[b[at + k]];
+    for (let j = 0; j < d.length; j++) text[n++] = d.charCodeAt(j);
+  }
+  return text.toString('latin1', 0, n);
 }
 
 function isError(x: NameResult): x is DnsParseError {
