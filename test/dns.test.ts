@@ -8,7 +8,9 @@ import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsHealth, DnsTransaction } from '../src/dns/types.js';
 import { DnsLab, buildMuslResolver, CARES_CLIENT, RESOLVER, UNBOUND, DEAD_UPSTREAM } from './support/dns-lab.js';
-import { stopAll } from './support/children.js';
+import { start, stopAll } from './support/children.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import path from 'node:path';
 import { until } from './support/wait.js';
 
 const HOSTS: Record<string, string[]> = {
@@ -187,6 +189,18 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     const old = dns.nameFor(lab.inode, '198.51.100.20')!;
     assert.equal(old.name, 'move.zone.test');
     assert.equal(old.current, false);
+  });
+
+  it('`dhrishti trace --dns` prints each query with its answer live', async () => {
+    const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--dns', '--duration', '30']);
+    await trace.waitFor(/^TIME\s+PID\s+COMM\s+RESOLVER/, 60_000);
+    const r = await lab.exec(['getent', 'ahosts', 'alias.zone.test']);
+    const nx = await lab.exec(['getent', 'ahosts', 'missing.zone.test']);
+    const line = await trace.waitFor(new RegExp(`^\\S+\\s+${r.pid}\\s+getent\\s+127\\.0\\.0\\.1:53\\s+udp\\s+A\\s+alias\\.zone\\.test\\s+NOERROR\\s+[\\d.]+\\s+CNAME web\\.zone\\.test, 198\\.51\\.100\\.10$`), 15_000);
+    assert.ok(line);
+    await trace.waitFor(new RegExp(`^\\S+\\s+${nx.pid}\\s+getent\\s+\\S+\\s+udp\\s+A\\s+missing\\.zone\\.test\\s+NXDOMAIN`), 15_000);
+    await trace.stop();
+    assert.match(trace.stderr.join('\n'), /queries shown .* 0 malformed, 0 lost/);
   });
 
   it('counts no loss and no malformed message for all of the above', () => {

@@ -168,8 +168,10 @@ export class NameMap {
    * else the most recent answer's. Null for an address no answer named.
    */
   lookup(netns: number, address: string, client: ClientHint = {}, now = Date.now()): DnsNameBinding | null {
-    const list = this.live(netns, address, now)?.bindings;
-    if (!list) return null;
+    const entry = this.live(netns, address, now);
+    if (!entry) return null;
+    this.byAddress.touch(entry, now); // naming a connection is a use
+    const list = entry.bindings;
     const b = (client.pid && list.find((x) => x.clients.some((c) => c.pid === client.pid)))
       || (client.cgroupId && list.find((x) => x.clients.some((c) => c.cgroupId === client.cgroupId)))
       || list[0];

@@ -36,7 +36,6 @@ export function runDnsTrace(opts: DnsTraceOptions): void {
   engine.use(dns);
   const out = process.stdout;
   let shown = 0;
-  if (!opts.json) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   dns.onTransactionDone((t) => {
     if (opts.pid && t.client.pid !== opts.pid) return;
     out.write((opts.json ? JSON.stringify(t) : dnsRow(t)) + '\n');
@@ -64,6 +63,8 @@ export function runDnsTrace(opts: DnsTraceOptions): void {
     console.error(`dhrishti trace --dns: ${dns.stats().reason}; run: dhrishti doctor`);
     process.exit(1);
   }
+  // The header says the probes are listening.
+  if (!opts.json) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   let lastLost = 0;
   const watch = setInterval(() => {
     const lost = dns.stats().lost.total;
