@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsHealth, DnsTransaction } from '../src/dns/types.js';
-import { DnsLab, buildMuslResolver, CARES_CLIENT, RESOLVER, UNBOUND, DEAD_UPSTREAM } from './support/dns-lab.js';
+import { DnsLab, buildMuslResolver, buildSyscallClient, CARES_CLIENT, RESOLVER, RESOLVER6, UNBOUND, DEAD_UPSTREAM } from './support/dns-lab.js';
 import { start, stopAll } from './support/children.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import path from 'node:path';
@@ -136,6 +136,15 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
       health((x) => x.client.comm === 'dnsmasq' && x.resolver.address === DEAD_UPSTREAM && x.timeouts >= 2).length ? true : undefined, 15_000);
   });
 
+  it('a resolver over IPv6', async () => {
+    const r = await lab.exec([process.execPath, '-e', CARES_CLIENT, '--', RESOLVER6, '2000', 'db.zone.test']);
+    assert.equal(r.code, 0, r.stderr);
+    const t = await waitTx('answer over IPv6', (x) => x.client.pid === r.pid);
+    assert.deepEqual(t.resolver, { address: '::1', port: 53, family: 6, dockerEmbedded: false });
+    assert.equal(t.client.address, '::1');
+    assert.deepEqual(t.addresses, ['198.51.100.11']);
+  });
+
   it('musl (unconnected sendto/recvfrom): the resolver comes from the address the query was sent to', async (t) => {
     const bin = await buildMuslResolver(lab.dir);
     if (!bin) { t.skip('musl-gcc not installed'); return; }
@@ -147,6 +156,22 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     assert.equal(ok.resolver.port, 53);
     await waitTx('musl NXDOMAIN', (x) => x.client.pid === r.pid && x.name === 'nxm.zone.test' && x.rcode === 'NXDOMAIN');
     assert.equal(dns.nameFor(lab.inode, '198.51.100.50')?.name, 'musl.zone.test');
+  });
+
+  it('sendmmsg/recvmmsg on an unconnected socket, and writev/readv over two buffers each way', async (t) => {
+    const bin = await buildSyscallClient(lab.dir);
+    if (!bin) { t.skip('no C compiler'); return; }
+    const m = await lab.exec([bin, 'mmsg', RESOLVER, 'web.zone.test', 'db.zone.test', 'nxmmsg.zone.test']);
+    assert.equal(m.code, 0, m.stderr);
+    const mine = async (pid: number, n: number) => until(`${n} transactions of ${pid}`, async () => (fromPid(pid).length >= n ? fromPid(pid) : undefined));
+    const viaMmsg = await mine(m.pid, 3);
+    assert.deepEqual(viaMmsg.map((x) => [x.id, x.name, x.rcode, x.resolver.address, x.resolver.port]).sort(), [
+      [0x4000, 'web.zone.test', 'NOERROR', RESOLVER, 53], [0x4001, 'db.zone.test', 'NOERROR', RESOLVER, 53], [0x4002, 'nxmmsg.zone.test', 'NXDOMAIN', RESOLVER, 53],
+    ]);
+    const v = await lab.exec([bin, 'iov', RESOLVER, 'db.zone.test', 'web.zone.test']);
+    assert.equal(v.code, 0, v.stderr);
+    const viaIov = await mine(v.pid, 2);
+    assert.deepEqual(viaIov.map((x) => [x.name, x.addresses[0]]).sort(), [['db.zone.test', '198.51.100.11'], ['web.zone.test', '198.51.100.10']]);
   });
 
   it("Go's resolver (docker CLI with GODEBUG=netdns=go: write/read on connected UDP)", async (t) => {

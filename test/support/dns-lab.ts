@@ -1,6 +1,6 @@
 // A private DNS world for tests and benchmarks, in its own network namespace
 // (only loopback inside, so nothing can leave it):
-//   127.0.0.1:53    dnsmasq serving zone.test from a hosts file the test writes,
+//   127.0.0.1:53    dnsmasq serving zone.test (also on [::1]:53) from a hosts file the test writes,
 //                   with CNAMEs, NXDOMAIN for unknown zone.test names, and
 //                   forwarding fail.test to unbound, refused.test to the refuser
 //                   and dead.test to an address where nothing listens;
@@ -20,6 +20,8 @@ const run = promisify(execFile);
 
 export const ZONE = 'zone.test';
 export const RESOLVER = '127.0.0.1';
+/** The zone's server over IPv6 too. */
+export const RESOLVER6 = '::1';
 export const UNBOUND = '127.0.0.3';
 export const REFUSER = '127.0.0.2';
 export const DEAD_UPSTREAM = '127.0.0.9';
@@ -79,7 +81,7 @@ export class DnsLab {
   private async startServers(): Promise<void> {
     const cfg = (file: string, text: string) => { fs.writeFileSync(path.join(this.dir, file), text); return path.join(this.dir, file); };
     const zone = cfg('zone.conf', [
-      'no-resolv', 'no-hosts', 'bind-interfaces', 'user=root', `listen-address=${RESOLVER}`, 'port=53',
+      'no-resolv', 'no-hosts', 'bind-interfaces', 'user=root', `listen-address=${RESOLVER},${RESOLVER6}`, 'port=53',
       `addn-hosts=${path.join(this.dir, 'hosts')}`, `local-ttl=${this.opts.ttl ?? 30}`, `cache-size=${this.opts.cacheSize ?? 0}`, 'no-negcache',
       `local=/${ZONE}/`, `server=/fail.test/${UNBOUND}`, `server=/refused.test/${REFUSER}#5353`, `server=/dead.test/${DEAD_UPSTREAM}`,
       ...Object.entries(this.opts.cnames ?? {}).map(([a, t]) => `cname=${a},${t}`),
@@ -227,5 +229,93 @@ export async function ensureDnsClientImage(docker: (args: string[]) => Promise<s
     return { tag, musl: !!musl };
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A C client for the syscalls no common resolver library uses: `mmsg` sends
+ * one query per name in one sendmmsg on an unconnected socket and reads the
+ * answers with recvmmsg; `iov` writes each query over two iovec entries
+ * (header, rest) with writev on a connected socket and reads the answer into
+ * two buffers with readv. Prints "id rcode" per answer. Null when no C compiler.
+ */
+export async function buildSyscallClient(dir: string): Promise<string | null> {
+  const src = path.join(dir, 'dnsclient.c'), bin = path.join(dir, 'dnsclient');
+  fs.writeFileSync(src, String.raw`#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static int query(unsigned char *q, int id, const char *name) {
+	int n = 0;
+	q[n++] = id >> 8; q[n++] = id & 0xff; q[n++] = 1; q[n++] = 0; q[n++] = 0; q[n++] = 1;
+	memset(q + n, 0, 6); n += 6;
+	const char *p = name;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		int len = dot ? dot - p : (int)strlen(p);
+		q[n++] = len; memcpy(q + n, p, len); n += len;
+		p += len + (dot ? 1 : 0);
+	}
+	q[n++] = 0; q[n++] = 0; q[n++] = 1; q[n++] = 0; q[n++] = 1;
+	return n;
+}
+
+int main(int argc, char **argv) {
+	if (argc < 4) return 2;
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(53) };
+	inet_pton(AF_INET, argv[2], &srv.sin_addr);
+	int names = argc - 3, fd = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned char q[8][300], a[8][600];
+	if (names > 8) names = 8;
+	if (!strcmp(argv[1], "mmsg")) {
+		struct mmsghdr m[8]; struct iovec v[8]; struct sockaddr_in from[8];
+		for (int i = 0; i < names; i++) {
+			v[i].iov_base = q[i]; v[i].iov_len = query(q[i], 0x4000 + i, argv[3 + i]);
+			memset(&m[i], 0, sizeof m[i]);
+			m[i].msg_hdr.msg_name = &srv; m[i].msg_hdr.msg_namelen = sizeof srv;
+			m[i].msg_hdr.msg_iov = &v[i]; m[i].msg_hdr.msg_iovlen = 1;
+		}
+		if (sendmmsg(fd, m, names, 0) != names) { perror("sendmmsg"); return 1; }
+		int got = 0;
+		while (got < names) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			if (poll(&pf, 1, 3000) <= 0) break;
+			for (int i = 0; i < names; i++) {
+				v[i].iov_base = a[i]; v[i].iov_len = sizeof a[i];
+				memset(&m[i], 0, sizeof m[i]);
+				m[i].msg_hdr.msg_name = &from[i]; m[i].msg_hdr.msg_namelen = sizeof from[i];
+				m[i].msg_hdr.msg_iov = &v[i]; m[i].msg_hdr.msg_iovlen = 1;
+			}
+			int r = recvmmsg(fd, m, names - got, MSG_DONTWAIT, NULL);
+			for (int i = 0; i < r; i++) printf("%d %d\n", (a[i][0] << 8) | a[i][1], a[i][3] & 15);
+			if (r > 0) got += r;
+		}
+		return got == names ? 0 : 1;
+	}
+	if (connect(fd, (struct sockaddr *)&srv, sizeof srv)) { perror("connect"); return 1; }
+	for (int i = 0; i < names; i++) {
+		int n = query(q[i], 0x5000 + i, argv[3 + i]);
+		struct iovec out[2] = { { q[i], 12 }, { q[i] + 12, n - 12 } };
+		if (writev(fd, out, 2) != n) { perror("writev"); return 1; }
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 3000) <= 0) return 1;
+		struct iovec in[2] = { { a[i], 12 }, { a[i] + 12, sizeof a[i] - 12 } };
+		if (readv(fd, in, 2) < 12) return 1;
+		printf("%d %d\n", (a[i][0] << 8) | a[i][1], a[i][3] & 15);
+	}
+	return 0;
+}
+`);
+  try {
+    await run('cc', ['-O2', '-o', bin, src]);
+    return bin;
+  } catch {
+    return null;
   }
 }
