@@ -198,6 +198,11 @@ export class DnsCollector implements EngineExtension {
     return this.names.addressesOf(netns, name);
   }
 
+  /** Call when a network namespace is gone (its container stopped): its inode may be reused. */
+  forgetNamespace(netns: number): void {
+    this.names.forgetNamespace(netns);
+  }
+
   /** DNS health of every client -> resolver pair (an edge on the map). */
   resolverEdges(now = Date.now()): DnsHealth[] {
     return this.health.list(now);

@@ -79,3 +79,15 @@ test('names per address and addresses per name are capped', () => {
   assert.deepEqual(m.addressesOf(NS, 'many.test'), ['198.51.100.10', '198.51.100.11']);
   assert.equal(m.lookup(NS, '198.51.100.12', {}, 11), null);
 });
+
+test('a namespace that is gone is forgotten (its inode may be reused)', () => {
+  const m = new NameMap();
+  m.record(answer('a.test', ['198.51.100.1'], { netns: 5 }), 0);
+  m.record(answer('b.test', ['198.51.100.1']), 0);
+  m.forgetNamespace(5);
+  assert.equal(m.lookup(5, '198.51.100.1', {}, 1), null);
+  assert.deepEqual(m.addressesOf(5, 'a.test'), []);
+  assert.equal(m.lookup(NS, '198.51.100.1', {}, 1)?.name, 'b.test');
+  assert.deepEqual(m.size, { addresses: 1, names: 1, capacity: DNS_DEFAULTS.nameMapEntries });
+  assert.equal(m.evictions, 0);
+});

@@ -90,6 +90,15 @@ class Bounded<T extends { netns: number; touched: number }> {
     }
   }
 
+  /** Drops a whole namespace (not counted as evictions). */
+  dropNamespace(netns: number): void {
+    const m = this.byNs.get(netns);
+    if (!m) return;
+    for (const e of m.values()) this.order.delete(e);
+    this.byNs.delete(netns);
+    if (this.lastNs === netns) this.lastMap = undefined;
+  }
+
   get size(): number { return this.order.size; }
   values(): IterableIterator<T> { return this.order.keys(); }
 }
@@ -199,6 +208,15 @@ export class NameMap {
 
   get size(): { addresses: number; names: number; capacity: number } {
     return { addresses: this.byAddress.size, names: this.byName.size, capacity: this.limits.nameMapEntries };
+  }
+
+  /**
+   * Forgets every name of a network namespace that is gone: the kernel reuses
+   * namespace inodes, and a new container must not inherit old names.
+   */
+  forgetNamespace(netns: number): void {
+    this.byAddress.dropNamespace(netns);
+    this.byName.dropNamespace(netns);
   }
 
   /** Drops expired addresses now (they are dropped lazily otherwise). */

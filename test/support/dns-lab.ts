@@ -204,9 +204,10 @@ for (const n of names) r.resolve4(n, (e, a) => { console.log(n + ' ' + (e ? e.co
 `;
 
 /**
- * A container image with DNS clients and nothing else: glibc's `getent` (and
- * the libraries it links) and, when musl-gcc is installed, the static musl
- * resolver as /resolve-musl. Made on this machine with `docker import`.
+ * A container image with DNS clients and a server, nothing else: glibc's
+ * `getent`, dnsmasq (and the libraries they link) and, when musl-gcc is
+ * installed, the static musl resolver as /resolve-musl. Made on this machine
+ * with `docker import`.
  */
 export async function ensureDnsClientImage(docker: (args: string[]) => Promise<string>, tag = 'dhrishti-dns-client:test'): Promise<{ tag: string; musl: boolean }> {
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-dns-image-'));
@@ -214,7 +215,9 @@ export async function ensureDnsClientImage(docker: (args: string[]) => Promise<s
     const musl = await buildMuslResolver(stage);
     try { await docker(['image', 'inspect', tag]); return { tag, musl: !!musl }; } catch { /* build it */ }
     const root = path.join(stage, 'root');
-    for (const file of ['/usr/bin/getent', ...(await librariesOf('/usr/bin/getent'))]) {
+    const binaries = ['/usr/bin/getent', '/usr/sbin/dnsmasq'];
+    const files = new Set([...binaries, ...(await Promise.all(binaries.map(librariesOf))).flat()]);
+    for (const file of files) {
       const dest = path.join(root, file);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       fs.copyFileSync(file, dest);
@@ -222,7 +225,10 @@ export async function ensureDnsClientImage(docker: (args: string[]) => Promise<s
     }
     if (musl) fs.copyFileSync(musl, path.join(root, 'resolve-musl'));
     fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'etc/nsswitch.conf'), 'hosts: files dns\n');
+    fs.writeFileSync(path.join(root, 'etc/nsswitch.conf'), 'hosts: files dns\npasswd: files\ngroup: files\n');
+    fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/:/bin/false\n');
+    fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
+    fs.mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
     const tar = path.join(stage, 'root.tar');
     await run('tar', ['-C', root, '-cf', tar, '.']);
     await docker(['import', tar, tag]);
