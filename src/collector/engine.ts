@@ -104,7 +104,7 @@ export class ProbeEngine {
     return {
       clock: this.clock,
       probes: this.probes,
-      pollRing: (map, size, fn) => this.native.pollRing(h(), map, size, fn),
+      pollRing: (map, size, fn) => this.native.poll(h(), map, size, fn, this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs),
       readMap: (name) => this.native.readMap(h(), name),
       updateMap: (name, key, value) => this.native.updateMap(h(), name, key, value),
       ringMalformed: (map) => (this.handle ? this.native.stats(this.handle).rings?.[map] ?? 0 : 0),

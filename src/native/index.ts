@@ -10,10 +10,8 @@ export type Handle = { readonly __brand: 'bpf-object' };
 export interface NativeLoader {
   open(objectPath: string, mapSizes: Record<string, number>): Handle;
   attach(h: Handle): AttachResult[];
-  /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. */
+  /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. Once per ring buffer map. */
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
-  /** A further ring buffer, consumed with the one poll() started (call poll first). */
-  pollRing(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void): void;
   /** Writes one map entry; key and value must have the map's sizes. */
   updateMap(h: Handle, name: string, key: Buffer, value: Buffer): void;
   drain(h: Handle): void;

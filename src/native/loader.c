@@ -366,7 +366,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	uv_timer_start(l->timer, on_timer, l->delay_ms, 0);
 }
 
-/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]) */
+static napi_value add_ring(napi_env env, loader_t *l, napi_value *argv);
+
+/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]),
+ * once per ring buffer map: the first starts the polling, later ones add
+ * their ring to it (same wake-ups and delay). */
 static napi_value js_poll(napi_env env, napi_callback_info info)
 {
 	size_t argc = 5;
@@ -379,10 +383,8 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	loader_t *l = get_loader(env, argv[0]);
 	if (!l)
 		return NULL;
-	if (l->rb) {
-		napi_throw_error(env, NULL, "already polling");
-		return NULL;
-	}
+	if (l->rb)
+		return add_ring(env, l, argv);
 	char name[128];
 	uint32_t rsize;
 	if (!get_string(env, argv[1], name, sizeof name) || napi_get_value_uint32(env, argv[2], &rsize) != napi_ok || !rsize) {
@@ -415,37 +417,22 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* pollRing(handle, ringbufMapName, recordSize, callback(buffer, count)): a
- * further ring buffer, consumed with the one poll() started (call that first). */
-static napi_value js_poll_ring(napi_env env, napi_callback_info info)
+/* A further ring buffer, consumed with the one poll() started. */
+static napi_value add_ring(napi_env env, loader_t *l, napi_value *argv)
 {
-	size_t argc = 4;
-	napi_value argv[4];
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	if (argc < 4) {
-		napi_throw_type_error(env, NULL, "pollRing(handle, mapName, recordSize, callback)");
-		return NULL;
-	}
-	loader_t *l = get_loader(env, argv[0]);
-	if (!l)
-		return NULL;
-	if (!l->rb) {
-		napi_throw_error(env, NULL, "pollRing: call poll() first");
-		return NULL;
-	}
 	if (l->nrings >= MAX_RINGS) {
-		napi_throw_error(env, NULL, "pollRing: too many ring buffers");
+		napi_throw_error(env, NULL, "poll: too many ring buffers");
 		return NULL;
 	}
 	char name[64];
 	uint32_t rsize;
 	if (!get_string(env, argv[1], name, sizeof name) || napi_get_value_uint32(env, argv[2], &rsize) != napi_ok || !rsize) {
-		napi_throw_type_error(env, NULL, "pollRing: bad map name or record size");
+		napi_throw_type_error(env, NULL, "poll: bad map name or record size");
 		return NULL;
 	}
 	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
 	if (!m || bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF) {
-		napi_throw_error(env, NULL, "pollRing: no such ring buffer map");
+		napi_throw_error(env, NULL, "poll: no such ring buffer map");
 		return NULL;
 	}
 	ring_sub_t *r = &l->rings[l->nrings];
@@ -667,7 +654,6 @@ static napi_value init(napi_env env, napi_value exports)
 		{"attach", NULL, js_attach, NULL, NULL, NULL, napi_default, NULL},
 		{"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
 		{"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
-		{"pollRing", NULL, js_poll_ring, NULL, NULL, NULL, napi_default, NULL},
 		{"updateMap", NULL, js_update_map, NULL, NULL, NULL, napi_default, NULL},
 		{"readMap", NULL, js_read_map, NULL, NULL, NULL, napi_default, NULL},
 		{"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
