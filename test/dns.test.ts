@@ -228,6 +228,29 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     assert.match(trace.stderr.join('\n'), /queries shown .* 0 malformed, 0 lost/);
   });
 
+  it('over the per-CPU record limit, records are dropped in the kernel and counted', async () => {
+    const limited = new ProbeEngine({ discover: false });
+    const small = new DnsCollector({ maxRecordsPerSecPerCpu: 4 });
+    limited.use(small);
+    limited.start();
+    try {
+      const names = Array.from({ length: 40 }, (_, i) => `burst${i}.zone.test`);
+      const r = await lab.exec([process.execPath, '-e', CARES_CLIENT, '--', RESOLVER, '2000', ...names]);
+      assert.equal(r.code, 0, r.stderr);
+      await waitTx('the burst seen by the unlimited collector', (x) => x.client.pid === r.pid && x.name === 'burst39.zone.test');
+      // 80 messages (40 queries, 40 answers): each is kept or counted as dropped.
+      const s = await until('every message kept or counted', async () => {
+        const x = small.stats();
+        return x.records + x.lost.rateLimited >= 80 ? x : undefined;
+      }, 5000);
+      assert.ok(s.lost.rateLimited > 0);
+      // At most 4 a second on each of the (2) CPUs, over the second or two the burst took.
+      assert.ok(s.records <= 4 * 2 * 3, `records kept: ${s.records}`);
+    } finally {
+      limited.stop();
+    }
+  });
+
   it('counts no loss and no malformed message for all of the above', () => {
     const s = dns.stats();
     assert.equal(s.malformed.total, 0, JSON.stringify(s.malformed));
