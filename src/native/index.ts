@@ -8,7 +8,7 @@ export interface MapContents { keySize: number; valueSize: number; count: number
 export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
-  /** Loads the object; programs named in skipPrograms are left out (not loaded, not attached). */
+  /** Loads the object; programs named in skipPrograms (or matching a 'prefix*' there) are left out (not loaded, not attached). */
   open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[]): Handle;
   /** Attaches every program except uprobes and those named in exclude. */
   attach(h: Handle, exclude?: string[]): AttachResult[];
@@ -22,7 +22,8 @@ export interface NativeLoader {
   drain(h: Handle): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
-  stats(h: Handle): { malformed: number };
+  /** Records skipped for a wrong size: in all, and per ring buffer map. */
+  stats(h: Handle): { malformed: number; rings: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;
