@@ -9,6 +9,9 @@ import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
+import { DnsCollector, type DnsCollectorOptions } from '../dns/collector.js';
+import type { DnsCollectorStats } from '../dns/types.js';
+import { sharesNetns } from '../identity/container-store.js';
 
 export interface AgentOptions {
   engine?: EngineOptions;
@@ -16,6 +19,8 @@ export interface AgentOptions {
   graph?: GraphOptions;
   /** Report only sockets of these cgroups or network namespaces. */
   scope?: ScopeOptions;
+  /** DNS capture (names for outside servers, resolver edges): options, or false to leave it out. */
+  dns?: DnsCollectorOptions | false;
 }
 
 export interface AgentTelemetry extends AgentStatus {
@@ -29,6 +34,8 @@ export interface AgentTelemetry extends AgentStatus {
   trackedSockets: number;
   /** The history store's health; null when history is off. */
   history: HistoryHealth | null;
+  /** DNS capture: what it saw, lost and keeps; null when it is off. */
+  dns: DnsCollectorStats | null;
 }
 
 export class Agent {
@@ -36,6 +43,8 @@ export class Agent {
   readonly identity: IdentityResolver;
   readonly graph: LiveGraph;
   readonly scope: Scope | null;
+  /** DNS capture, unless turned off; isAvailable() says whether the kernel side runs. */
+  readonly dns: DnsCollector | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly rate = new EventRate();
@@ -50,20 +59,37 @@ export class Agent {
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
+    this.dns = opts.dns === false ? null : new DnsCollector(opts.dns ?? {});
+    if (this.dns) this.engine.use(this.dns);
   }
 
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
-    this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
+    this.identity.on('change', (c: ContainerChange) => {
+      this.graph.refreshContainer(containerNode(c.container));
+      // Its namespace inode may be reused: the names its processes resolved go with it.
+      if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);
+    });
     this.engine.onEvents((events) => this.graph.ingest(this.scope ? this.scope.filter(events) : events));
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();
     void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
+    const dns = this.dns?.isAvailable() ? this.dns : null;
+    if (dns) {
+      this.graph.setNames(dns);
+      this.timers.push(setInterval(() => this.syncDns(dns), GRAPH_DEFAULTS.dnsSyncMs));
+    }
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
     for (const t of this.timers) t.unref();
     return this.probes;
+  }
+
+  /** Resolver edges from the DNS health of clients in scope. */
+  private syncDns(dns: DnsCollector): void {
+    const health = dns.resolverEdges();
+    this.graph.updateDns(this.scope ? health.filter((h) => this.scope!.owns(h.client.cgroupId, h.client.netns)) : health);
   }
 
   status(): AgentStatus {
@@ -92,6 +118,7 @@ export class Agent {
       graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
       trackedSockets: s.trackedConnections,
       history: this.historyHealth?.() ?? null,
+      dns: this.dns ? this.dns.stats() : null,
     };
   }
 

@@ -53,6 +53,12 @@ export interface KernelAccess {
 export interface EngineExtension {
   /** Its kernel programs, by name or 'prefix*' (CAPTURE_PROGRAMS). */
   readonly programs: readonly string[];
+  /**
+   * Its ring buffers to drain before each batch of connection events is
+   * handled: what they carry (DNS answers naming addresses) is then known when
+   * the connections that followed are placed, whichever ring woke first.
+   */
+  readonly leadingRings?: readonly string[];
   /** Sizes of its maps, set before load. */
   mapSizes(): Record<string, number>;
   /** The object is loaded and attached: start reading. */
@@ -122,6 +128,8 @@ export class ProbeEngine {
   private consumerErrors = 0;
   private lastErrorLog = 0;
   private extensions: EngineExtension[] = [];
+  /** Rings of the attached captures to drain before connection events (EngineExtension.leadingRings). */
+  private leadingRings: string[] = [];
   private readonly l7Capture: L7Capture | null;
 
   constructor(private readonly opts: EngineOptions = {}) {
@@ -179,7 +187,10 @@ export class ProbeEngine {
     const kernel: KernelAccess = { native: this.native, handle: this.handle, clock: this.clock, probes: this.probes, drainDelayMs };
     for (const x of loaded) {
       // A capture that cannot start must not stop the connection probes.
-      try { x.attach(kernel); } catch (e) { x.unavailable((e as Error).message); console.error(`dhrishti: ${(e as Error).message}`); }
+      try {
+        x.attach(kernel);
+        this.leadingRings.push(...(x.leadingRings ?? []));
+      } catch (e) { x.unavailable((e as Error).message); console.error(`dhrishti: ${(e as Error).message}`); }
     }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
     const startFlushing = () => {
@@ -252,6 +263,7 @@ export class ProbeEngine {
   }
 
   private onBatch(buf: Buffer, count: number): void {
+    if (this.leadingRings.length && this.handle) for (const r of this.leadingRings) this.native.drain(this.handle, r);
     const { events, malformed } = decodeBatch(buf, count, this.clock);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
@@ -377,6 +389,7 @@ export class ProbeEngine {
     this.flushTimer = null;
     if (!this.handle) return;
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
+    this.leadingRings = [];
     for (const x of this.extensions) {
       try { x.detach?.(); } catch { /* closing anyway */ }
     }

@@ -152,6 +152,8 @@ export const GRAPH_DEFAULTS = {
   tickMs: 100,
   /** WebSocket deltas at most this often. */
   streamIntervalMs: 500,
+  /** Resolver edges take the DNS health this often. */
+  dnsSyncMs: 1000,
 };
 
 /** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */

@@ -30,6 +30,8 @@ const PROGRAMS = ['dh_dns_sock_send', 'dh_dns_sock_recv'];
 
 export class DnsCollector implements EngineExtension {
   readonly programs = CAPTURE_PROGRAMS.dns;
+  /** Answers are read before the connections that follow them, so those are placed named. */
+  readonly leadingRings = ['dns_events'];
   readonly options: DnsOptions;
   private kernel: KernelAccess | null = null;
   private clock: Clock | null = null;

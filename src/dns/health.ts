@@ -44,10 +44,31 @@ interface Entry {
   buckets: Uint32Array;
   latencyCount: number;
   latencyMax: number;
+  latencySum: number;
   rateSlots: Uint32Array;
   rateSecs: Float64Array;
   failing: Map<string, { count: number; reason: string; lastSeen: number }>;
   recentNx: { name: string; pid: number; time: number }[];
+}
+
+/**
+ * The q-quantile of latencies counted in buckets (counts[i]: those <= bounds[i],
+ * the last count: above every bound), interpolated inside the bucket; null when empty.
+ */
+export function bucketQuantile(bounds: readonly number[], counts: ArrayLike<number>, total: number, max: number, q: number): number | null {
+  if (total <= 0) return null;
+  const want = q * total;
+  let seen = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const n = counts[i];
+    if (n > 0 && seen + n >= want) {
+      const lo = i === 0 ? 0 : bounds[i - 1];
+      const hi = i < bounds.length ? Math.min(bounds[i], max) : max;
+      return lo + (Math.max(hi, lo) - lo) * ((want - seen) / n);
+    }
+    seen += n;
+  }
+  return max;
 }
 
 export class HealthTable {
@@ -72,7 +93,7 @@ export class HealthTable {
       e = {
         key, touched: t.time, evicted: false, clientKey: ck, client: t.client, resolver: t.resolver, firstSeen: t.time, lastSeen: t.time,
         queries: 0, answered: 0, noerror: 0, nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, searchExpansions: 0,
-        buckets: new Uint32Array(this.limits.latencyBucketsMs.length + 1), latencyCount: 0, latencyMax: 0,
+        buckets: new Uint32Array(this.limits.latencyBucketsMs.length + 1), latencyCount: 0, latencyMax: 0, latencySum: 0,
         rateSlots: new Uint32Array(this.limits.rateWindowSec + 1), rateSecs: new Float64Array(this.limits.rateWindowSec + 1),
         failing: new Map(), recentNx: [],
       };
@@ -124,6 +145,7 @@ export class HealthTable {
     while (i < b.length && ms > b[i]) i++;
     e.buckets[i]++;
     e.latencyCount++;
+    e.latencySum += ms;
     if (ms > e.latencyMax) e.latencyMax = ms;
   }
 
@@ -159,20 +181,7 @@ export class HealthTable {
   }
 
   private quantile(e: Entry, q: number): number | null {
-    if (!e.latencyCount) return null;
-    const b = this.limits.latencyBucketsMs;
-    const want = q * e.latencyCount;
-    let seen = 0;
-    for (let i = 0; i < e.buckets.length; i++) {
-      const n = e.buckets[i];
-      if (n && seen + n >= want) {
-        const lo = i === 0 ? 0 : b[i - 1];
-        const hi = i < b.length ? Math.min(b[i], e.latencyMax) : e.latencyMax;
-        return lo + (hi - lo) * ((want - seen) / n);
-      }
-      seen += n;
-    }
-    return e.latencyMax;
+    return bucketQuantile(this.limits.latencyBucketsMs, e.buckets, e.latencyCount, e.latencyMax, q);
   }
 
   private rate(e: Entry, now: number): number {
@@ -194,7 +203,10 @@ export class HealthTable {
       queries: e.queries, queriesPerSec: this.rate(e, now), answered: e.answered, noerror: e.noerror, nxdomain: e.nxdomain,
       servfail: e.servfail, refused: e.refused, otherErrors: e.otherErrors, timeouts: e.timeouts, searchExpansions: e.searchExpansions,
       failures: e.nxdomain + e.servfail + e.refused + e.otherErrors + e.timeouts,
-      latency: { count: e.latencyCount, p50Ms: round(this.quantile(e, 0.5)), p95Ms: round(this.quantile(e, 0.95)), maxMs: e.latencyCount ? round(e.latencyMax) : null },
+      latency: {
+        count: e.latencyCount, p50Ms: round(this.quantile(e, 0.5)), p95Ms: round(this.quantile(e, 0.95)), maxMs: e.latencyCount ? round(e.latencyMax) : null,
+        sumMs: e.latencySum, buckets: Array.from(e.buckets),
+      },
       failingNames,
     };
   }

@@ -100,7 +100,8 @@ export interface DnsHealth {
   searchExpansions: number;
   /** nxdomain + servfail + refused + otherErrors + timeouts. */
   failures: number;
-  latency: { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
+  /** Answer latency; sumMs and buckets (counts per DNS_DEFAULTS.latencyBucketsMs bound, the last above all) are running totals. */
+  latency: { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; sumMs: number; buckets: number[] };
   /** The names that failed most, with their last failure. */
   failingNames: { name: string; count: number; reason: string; lastSeen: number }[];
 }

@@ -4,7 +4,9 @@
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { Conn, ConnectionTable } from './connections.js';
-import type { NodeRef } from './naming.js';
+import type { AddressNames, NodeRef } from './naming.js';
+import { ResolverEdges } from './resolvers.js';
+import type { DnsHealth } from '../dns/types.js';
 import { Placement, edgeId, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
@@ -44,6 +46,7 @@ export class LiveGraph {
   private readonly table = new ConnectionTable();
   private readonly state = new GraphState();
   private readonly placement: Placement;
+  private readonly resolvers: ResolverEdges;
   private readonly foldedConns = new WeakSet<Conn>();
   private readonly pending = new Set<Conn>();
   private readonly open = new Set<Conn>();
@@ -54,7 +57,14 @@ export class LiveGraph {
   constructor(identity: Identity, opts: GraphOptions = {}) {
     this.opts = { ...GRAPH_DEFAULTS, ...opts };
     this.placement = new Placement(identity, this.state, this.opts, this.counters);
+    this.resolvers = new ResolverEdges(identity, this.state, (r) => this.placement.outside(r));
   }
+
+  /** Names outside servers (and lists names on local ones) from the DNS answers their clients received. */
+  setNames(names: AddressNames | null): void { this.placement.names = names; }
+
+  /** DNS health per client -> resolver pair (DnsCollector.resolverEdges()), as resolver edges; call about once a second. */
+  updateDns(health: readonly DnsHealth[], now = Date.now()): void { this.resolvers.update(health, now); }
 
   get currentVersion(): number { return this.state.version; }
 

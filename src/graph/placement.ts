@@ -4,7 +4,7 @@
 import type { AddressOwner, Owner, OwnerQuery } from '../identity/types.js';
 import { isDockerProxy } from '../identity/types.js';
 import type { Conn, Side } from './connections.js';
-import { addressNode, ownerNode, containerNode, OTHER_CLIENTS, OTHER_EXTERNAL, type NodeRef } from './naming.js';
+import { addressNode, ownerNode, containerNode, namedExternalNode, OTHER_CLIENTS, OTHER_EXTERNAL, type AddressNames, type NodeRef } from './naming.js';
 import type { GraphState } from './state.js';
 
 /** What the graph needs from the identity layer. */
@@ -18,6 +18,9 @@ export interface Ends { client: NodeRef; server: NodeRef; port: number }
 export const edgeId = (client: string, server: string, port: number) => `${client}|${server}|${port}|tcp`;
 
 export class Placement {
+  /** Names from the DNS answers clients received (set when DNS capture runs). */
+  names: AddressNames | null = null;
+
   constructor(
     private readonly identity: Identity,
     private readonly state: GraphState,
@@ -56,18 +59,30 @@ export class Placement {
         server = containerNode(published.published.container);
         port = published.published.containerPort;
       } else if (o.kind !== 'container' && this.identity.resolveAddress(c.server.localIp).kind === 'external') {
-        server = this.outside(addressNode({ kind: 'external' }, c.server.localIp, 'server'));
-      } else server = ownerNode(o);
+        server = this.outside(this.named(addressNode({ kind: 'external' }, c.server.localIp, 'server'), c.client));
+      } else server = this.named(ownerNode(o), c.client);
     } else {
       const a = this.identity.resolveAddress(c.client!.peerIp, c.client!.peerPort);
       if (a.kind === 'host' && a.published) port = a.published.containerPort;
-      server = this.outside(addressNode(a, c.client!.peerIp, 'server'));
+      server = this.outside(this.named(addressNode(a, c.client!.peerIp, 'server'), c.client));
     }
     return { client, server, port };
   }
 
+  /**
+   * The name the client resolved for the address it connected to: an external
+   * server becomes a node named by it; a local node (a container reached through
+   * Docker's embedded DNS) stays itself and lists the name.
+   */
+  private named(ref: NodeRef, client: Side | null | undefined): NodeRef {
+    if (!this.names || !client) return ref;
+    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId });
+    if (!name) return ref;
+    return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
+  }
+
   /** Caps outside endpoints: past the limit, new ones join an aggregate node. */
-  private outside(ref: NodeRef): NodeRef {
+  outside(ref: NodeRef): NodeRef {
     if (ref.kind !== 'external' && ref.kind !== 'client') return ref;
     if (this.state.nodes.has(ref.id)) return ref;
     if (this.state.externalCount >= this.opts.maxExternalNodes) {

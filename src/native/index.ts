@@ -19,7 +19,8 @@ export interface NativeLoader {
   deleteKeys(h: Handle, name: string, keys: Buffer, count: number): number;
   /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. Once per ring buffer map. */
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
-  drain(h: Handle): void;
+  /** Consumes what is pending now: every ring buffer, or only the one named. */
+  drain(h: Handle, ringbufMap?: string): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
   /** Records skipped for a wrong size: in all, and per ring buffer map. */

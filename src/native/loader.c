@@ -408,17 +408,24 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* drain(handle): consume what is pending now (used before close). */
+/* drain(handle[, mapName]): consume what is pending now, in every ring buffer
+ * or in the one named (a capture whose records must be read before another's). */
 static napi_value js_drain(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
+	size_t argc = 2;
+	napi_value argv[2];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
-	if (l)
-		for (int r = 0; r < l->nrings; r++)
-			if (l->rings[r].rb)
-				drain(&l->rings[r]);
+	if (!l)
+		return NULL;
+	char name[128] = "";
+	if (argc >= 2 && !get_string(env, argv[1], name, sizeof name)) {
+		napi_throw_type_error(env, NULL, "drain(handle[, mapName])");
+		return NULL;
+	}
+	for (int r = 0; r < l->nrings; r++)
+		if (l->rings[r].rb && (!name[0] || !strcmp(name, l->rings[r].name)))
+			drain(&l->rings[r]);
 	return NULL;
 }
 

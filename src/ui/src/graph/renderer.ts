@@ -266,7 +266,7 @@ export class MapRenderer {
         return false;
       }
       this.pendingEdges.delete(e.id);
-      cy.add({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label, width }, classes: `${health} ${activity}` });
+      cy.add({ group: 'edges', data: { id: e.id, source: e.source, target: e.target, label, width }, classes: `${health} ${activity}${e.protocol === 'dns' ? ' dns' : ''}` });
       this.health.set(e.id, health);
       this.activity.set(e.id, activity);
       this.flowDirty = true;

@@ -164,6 +164,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
     { selector: 'edge.warn', style: { 'line-color': p.edgeWarn, 'target-arrow-color': p.edgeWarn, color: p.text } },
     { selector: 'edge.failing', style: { 'line-color': p.edgeFail, 'target-arrow-color': p.edgeFail, color: p.edgeFail } },
     { selector: 'edge.failing.flowing', style: { 'underlay-color': p.edgeFail, 'underlay-opacity': 0.15, 'underlay-padding': 4 } },
+    // a resolver edge (DNS queries, not connections): dotted, red like any edge when names fail
+    { selector: 'edge.dns', style: { 'line-style': 'dotted' } },
     ...policyStyle(p), // policy mode's marks (classes set by src/ui/src/policy/overlay.ts)
     // selection: the chosen element and its neighbours stand out, the rest fades
     { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },

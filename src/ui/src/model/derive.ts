@@ -33,7 +33,8 @@ export function edgeWidth(e: GraphEdge): number {
 /** ":5432 · 12/s" — the port and the one rate that matters most right now. */
 export function edgeLabel(e: GraphEdge): string {
   const r = e.rates['10s'];
-  const port = `:${e.port}`;
+  const port = e.protocol === 'dns' ? 'DNS' : `:${e.port}`;
+  if (e.protocol === 'dns') return r.failures > 0 ? `${port} · ${rate(r.failures)} failed/s` : r.connections > 0 ? `${port} · ${rate(r.connections)} q/s` : port;
   if (r.failures > 0) return `${port} · ${rate(r.failures)} fail/s`;
   if (r.connections > 0) return `${port} · ${rate(r.connections)}/s`;
   const b = r.bytesSent + r.bytesReceived;

@@ -9,6 +9,7 @@ import { edgeActivity, edgeHealth } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { DnsEdgeSections } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -36,11 +37,11 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
   const times = series.map((p) => p.time);
   const failedBy = FAILURE_REASONS.filter((r) => (e.connections.failedBy?.[r] ?? 0) > 0);
 
-  return (
-    <div data-testid="edge-panel" data-edge-id={e.id}>
+  const head = (
+    <>
       <div className="panel-ends">
         <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{source?.label ?? e.source}</button>
-        <span className="arrow" aria-label="connects to">→</span>
+        <span className="arrow" aria-label={e.dns ? 'resolves names through' : 'connects to'}>→</span>
         <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{target?.label ?? e.target}</button>
         <span className="port mono">:{e.port}/{e.protocol}</span>
       </div>
@@ -49,6 +50,14 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         <span className={`badge activity-${activity}`}>{ACTIVITY_TEXT[activity]}</span>
         {!live && <span className="badge">no longer on the map</span>}
       </div>
+    </>
+  );
+  // A resolver edge: the client's DNS health towards its resolver.
+  if (e.dns) return <div data-testid="edge-panel" data-edge-id={e.id} data-protocol="dns">{head}<DnsEdgeSections e={e} dns={e.dns} /></div>;
+
+  return (
+    <div data-testid="edge-panel" data-edge-id={e.id}>
+      {head}
 
       <p className="stats-caption">Last 10 seconds</p>
       <div className="stats">

@@ -8,6 +8,7 @@ import { KIND_NAMES } from '../model/derive.js';
 import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { NodeNames } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -81,6 +82,8 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
           </details>
         )}
       </Section>
+
+      {n.dns && <NodeNames dns={n.dns} />}
 
       {n.instances.length > 0 && (
         <Section title="Instances" testId="node-instances">
