@@ -91,3 +91,13 @@ test('a namespace that is gone is forgotten (its inode may be reused)', () => {
   assert.deepEqual(m.size, { addresses: 1, names: 1, capacity: DNS_DEFAULTS.nameMapEntries });
   assert.equal(m.evictions, 0);
 });
+
+test('one process resolving two names of one address: a connection gets the name its process had received by the time it started', () => {
+  const m = new NameMap();
+  m.record({ ...answer('payments.partner.example', ['203.0.113.9'], { pid: 7 }), time: 1000, latencyMs: 2 }, 1002);
+  m.record({ ...answer('www.partner.example', ['203.0.113.9'], { pid: 7, cnames: ['payments.partner.example'] }), time: 1010, latencyMs: 2 }, 1012);
+  assert.equal(m.lookup(NS, '203.0.113.9', { pid: 7, at: 1005 }, 2000)?.name, 'payments.partner.example', 'connected between the two answers');
+  assert.equal(m.lookup(NS, '203.0.113.9', { pid: 7, at: 1020 }, 2000)?.name, 'www.partner.example', 'connected after the second');
+  assert.equal(m.lookup(NS, '203.0.113.9', { pid: 7, at: 900 }, 2000)?.name, 'payments.partner.example', 'before any answer: the first it got');
+  assert.equal(m.lookup(NS, '203.0.113.9', { pid: 7 }, 2000)?.name, 'www.partner.example', 'no time: its latest');
+});

@@ -22,7 +22,8 @@ interface Binding {
   resolver: DnsResolver;
   resolvedAt: number;
   expiresAt: number;
-  clients: { pid: number; cgroupId: number; comm: string }[];
+  /** Clients that received it, most recent first, and when each last did (the answer's time, Unix ms). */
+  clients: { pid: number; cgroupId: number; comm: string; at: number }[];
 }
 
 /** An address's bindings, most recent first, and when the last of them expires. */
@@ -31,7 +32,8 @@ interface AddressEntry { netns: number; address: string; bindings: Binding[]; ex
 /** The latest answer for a name. */
 interface NameAnswer { netns: number; name: string; addresses: string[]; resolvedAt: number; pid: number; touched: number }
 
-export interface ClientHint { pid?: number; cgroupId?: number }
+/** Who asks for a name, and when their connection started (the name their latest answer before it gave wins). */
+export interface ClientHint { pid?: number; cgroupId?: number; at?: number }
 
 /** A repeated answer refreshes an address's bindings at most this often; recency is kept to this grain too. */
 const REFRESH_MS = 1000;
@@ -121,6 +123,7 @@ export class NameMap {
     if (t.outcome === 'timeout' || t.rcode !== 'NOERROR' || !t.name || !t.addresses.length) return;
     const netns = t.client.netns;
     const pid = t.client.pid;
+    const at = t.time + (t.latencyMs ?? 0);
     const addresses = t.addresses.length > this.limits.maxAddressesPerName ? t.addresses.slice(0, this.limits.maxAddressesPerName) : t.addresses;
     const answer = this.byName.get(netns, t.name);
     if (answer && sameList(answer.addresses, addresses)) {
@@ -137,7 +140,7 @@ export class NameMap {
     for (const address of addresses) {
       const entry = this.live(netns, address, now);
       if (!entry) {
-        const client = { pid, cgroupId: t.client.cgroupId, comm: t.client.comm };
+        const client = { pid, cgroupId: t.client.cgroupId, comm: t.client.comm, at };
         const b: Binding = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [client] };
         this.byAddress.set({ netns, address, bindings: [b], expiresAt, touched: now }, now);
         continue;
@@ -152,10 +155,10 @@ export class NameMap {
         b.resolvedAt = now;
         b.expiresAt = expiresAt;
         if (b.clients[0].pid !== pid) {
-          b.clients = [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm }, ...b.clients.filter((c) => c.pid !== pid)].slice(0, this.limits.maxClientsPerName);
-        }
+          b.clients = [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm, at }, ...b.clients.filter((c) => c.pid !== pid)].slice(0, this.limits.maxClientsPerName);
+        } else b.clients[0].at = at;
       } else {
-        b = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm }] };
+        b = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [{ pid, cgroupId: t.client.cgroupId, comm: t.client.comm, at }] };
         list.unshift(b);
         if (list.length > this.limits.maxNamesPerAddress) list.length = this.limits.maxNamesPerAddress;
       }
@@ -173,7 +176,9 @@ export class NameMap {
   }
 
   /**
-   * The name of an address in a namespace, as `client` resolved it if it did;
+   * The name of an address in a namespace, as `client` resolved it if it did
+   * (with `at`: its latest answer by then, so a connection made before the
+   * process resolved another name of the same address keeps the first);
    * else the most recent answer's. Null for an address no answer named.
    */
   lookup(netns: number, address: string, client: ClientHint = {}, now = Date.now()): DnsNameBinding | null {
@@ -181,8 +186,8 @@ export class NameMap {
     if (!entry) return null;
     this.byAddress.touch(entry, now); // naming a connection is a use
     const list = entry.bindings;
-    const b = (client.pid && list.find((x) => x.clients.some((c) => c.pid === client.pid)))
-      || (client.cgroupId && list.find((x) => x.clients.some((c) => c.cgroupId === client.cgroupId)))
+    const b = (client.pid && latestFor(list, (c) => c.pid === client.pid, client.at))
+      || (client.cgroupId && latestFor(list, (c) => c.cgroupId === client.cgroupId, client.at))
       || list[0];
     return this.view(netns, address, b);
   }
@@ -223,6 +228,20 @@ export class NameMap {
   purge(now = Date.now()): void {
     for (const e of [...this.byAddress.values()]) if (e.expiresAt <= now) this.byAddress.remove(e);
   }
+}
+
+/** The binding a matching client received last (by `at` if given: last received by then, else the first received). */
+function latestFor(list: Binding[], match: (c: Binding['clients'][number]) => boolean, at: number | undefined): Binding | undefined {
+  if (list.length === 1) return list[0].clients.some(match) ? list[0] : undefined;
+  let best: Binding | undefined, bestAt = -Infinity, first: Binding | undefined, firstAt = Infinity;
+  for (const b of list) {
+    for (const c of b.clients) {
+      if (!match(c)) continue;
+      if ((at === undefined || c.at <= at) && c.at > bestAt) { best = b; bestAt = c.at; }
+      if (c.at < firstAt) { first = b; firstAt = c.at; }
+    }
+  }
+  return best ?? first;
 }
 
 function sameList(a: string[], b: string[]): boolean {

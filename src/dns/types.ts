@@ -73,8 +73,8 @@ export interface DnsNameBinding {
   expiresAt: number;
   /** The name's latest answer (in this namespace) still includes this address. */
   current: boolean;
-  /** Clients that received this answer (most recent first, bounded). */
-  clients: { pid: number; cgroupId: number; comm: string }[];
+  /** Clients that received this answer (most recent first, bounded), and when each last did. */
+  clients: { pid: number; cgroupId: number; comm: string; at: number }[];
 }
 
 /** Counts of one client -> resolver pair, and the health derived from them. */

@@ -20,7 +20,7 @@ export interface NodeRef {
 
 /** What the graph needs from the DNS name map: the name a client resolved for an address it then used. */
 export interface AddressNames {
-  nameFor(netns: number, address: string, client?: { pid?: number; cgroupId?: number }): { name: string; cnames: string[] } | null;
+  nameFor(netns: number, address: string, client?: { pid?: number; cgroupId?: number; at?: number }): { name: string; cnames: string[] } | null;
 }
 
 /** "api-7d9f8b6c5-x2k4p" -> "api"; "db-0" (StatefulSet) -> "db". */

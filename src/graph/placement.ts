@@ -76,7 +76,7 @@ export class Placement {
    */
   private named(ref: NodeRef, client: Side | null | undefined): NodeRef {
     if (!this.names || !client) return ref;
-    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId });
+    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime ?? undefined });
     if (!name) return ref;
     return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
   }

@@ -37,12 +37,23 @@ export interface DnsLabOptions {
   resolvOptions?: string;
   /** dnsmasq's cache size (0: none). */
   cacheSize?: number;
+  /**
+   * A veth link to the host's namespace, so host processes can use the lab:
+   * the host side gets `${prefix}.1/24`, the lab `${prefix}.53` (dnsmasq
+   * answers there too) and each of `servers` (for the test's own servers).
+   */
+  link?: { prefix: string; servers: string[] };
 }
+
+/** The lab's resolver as seen from the host over the link. */
+export const linkResolver = (prefix: string) => `${prefix}.53`;
 
 export class DnsLab {
   private children: Child[] = [];
   private zone: Child | null = null;
   readonly inode: number;
+  /** The host side of the link, if any. */
+  private hostLink: string | null = null;
 
   private constructor(readonly name: string, readonly dir: string, private readonly opts: DnsLabOptions) {
     this.inode = fs.statSync(`/run/netns/${name}`).ino;
@@ -57,6 +68,7 @@ export class DnsLab {
     try {
       fs.mkdirSync(`/etc/netns/${name}`, { recursive: true });
       fs.writeFileSync(`/etc/netns/${name}/resolv.conf`, `nameserver ${RESOLVER}\noptions ${opts.resolvOptions ?? 'timeout:2 attempts:1'}\n`);
+      if (opts.link) await lab.addLink(opts.link);
       lab.writeHosts(opts.hosts);
       await lab.startServers();
     } catch (e) {
@@ -64,6 +76,34 @@ export class DnsLab {
       throw e;
     }
     return lab;
+  }
+
+  private async addLink(link: NonNullable<DnsLabOptions['link']>): Promise<void> {
+    const tag = `dh${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
+    const host = `${tag}h`, lab = `${tag}l`;
+    await run('ip', ['link', 'add', host, 'type', 'veth', 'peer', 'name', lab]);
+    this.hostLink = host;
+    await run('ip', ['link', 'set', lab, 'netns', this.name]);
+    await run('ip', ['addr', 'add', `${link.prefix}.1/24`, 'dev', host]);
+    await run('ip', ['link', 'set', host, 'up']);
+    for (const a of [linkResolver(link.prefix), ...link.servers]) await run('ip', ['-n', this.name, 'addr', 'add', `${a}/24`, 'dev', lab]);
+    await run('ip', ['-n', this.name, 'link', 'set', lab, 'up']);
+    fs.writeFileSync(path.join(this.dir, 'host-resolv.conf'), `nameserver ${linkResolver(link.prefix)}\noptions timeout:2 attempts:1\n`);
+  }
+
+  /**
+   * Runs a command to its end in the host's network namespace, resolving
+   * through the lab over the link (its own mount namespace sees a resolv.conf
+   * naming the lab; the host's is untouched). `pid` is the command's.
+   */
+  async hostExec(argv: string[], timeoutMs = 30_000): Promise<{ pid: number; code: number | null; stdout: string; stderr: string }> {
+    if (!this.hostLink) throw new Error('DNS lab: hostExec needs the link option');
+    const c = start('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', path.join(this.dir, 'host-resolv.conf'), ...argv]);
+    const timer = setTimeout(() => void c.stop(), timeoutMs);
+    const code = await c.exited;
+    clearTimeout(timer);
+    await new Promise((r) => setImmediate(r));
+    return { pid: c.pid, code, stdout: c.lines.join('\n'), stderr: c.stderr.join('\n') };
   }
 
   /** Rewrites the zone's hosts file; call reload() to make dnsmasq read it. */
@@ -81,7 +121,7 @@ export class DnsLab {
   private async startServers(): Promise<void> {
     const cfg = (file: string, text: string) => { fs.writeFileSync(path.join(this.dir, file), text); return path.join(this.dir, file); };
     const zone = cfg('zone.conf', [
-      'no-resolv', 'no-hosts', 'bind-interfaces', 'user=root', `listen-address=${RESOLVER},${RESOLVER6}`, 'port=53',
+      'no-resolv', 'no-hosts', 'bind-interfaces', 'user=root', `listen-address=${[RESOLVER, RESOLVER6, ...(this.opts.link ? [linkResolver(this.opts.link.prefix)] : [])].join(',')}`, 'port=53',
       `addn-hosts=${path.join(this.dir, 'hosts')}`, `local-ttl=${this.opts.ttl ?? 30}`, `cache-size=${this.opts.cacheSize ?? 0}`, 'no-negcache',
       `local=/${ZONE}/`, `server=/fail.test/${UNBOUND}`, `server=/refused.test/${REFUSER}#5353`, `server=/dead.test/${DEAD_UPSTREAM}`,
       ...Object.entries(this.opts.cnames ?? {}).map(([a, t]) => `cname=${a},${t}`),
@@ -155,6 +195,7 @@ r.setServers([${JSON.stringify(server)}]); r.resolve4(${JSON.stringify(name)}, (
   async stop(): Promise<void> {
     await Promise.all(this.children.map((c) => c.stop()));
     this.children = [];
+    if (this.hostLink) try { await run('ip', ['link', 'del', this.hostLink]); } catch { /* gone with the namespace */ }
     try { await run('ip', ['netns', 'del', this.name]); } catch { /* already gone */ }
     fs.rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
     fs.rmSync(this.dir, { recursive: true, force: true });
