@@ -11,9 +11,11 @@ import fs from 'node:fs';
 import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsTransaction } from '../src/dns/types.js';
-import { TestDockerd, ensureTestImage, createNetwork, runContainer, containerFacts, removeAll } from './support/dockerd.js';
+import { TestDockerd, ensureTestImage, createNetwork, runContainer, containerFacts, removeAll, nodeCommand, httpServerScript, TEST_IMAGE } from './support/dockerd.js';
 import { ensureDnsClientImage } from './support/dns-lab.js';
 import { until } from './support/wait.js';
+import { startAgent, waitForGraph, type RunningAgent } from './support/agent.js';
+import type { GraphSnapshot } from '../src/graph/types.js';
 
 const NET = 'dh-dns-net';
 
@@ -21,6 +23,7 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
   let d: TestDockerd;
   let engine: ProbeEngine;
   let dns: DnsCollector;
+  let agent: RunningAgent;
   let image: { tag: string; musl: boolean };
   let targetIp = '';
   const txs: DnsTransaction[] = [];
@@ -46,9 +49,11 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
     dns.onTransactionDone((t) => txs.push(t));
     engine.start();
     assert.ok(dns.isAvailable(), `DNS capture available: ${dns.stats().reason}`);
+    agent = await startAgent(['--docker-socket', d.socketPath, '--no-history']);
   });
 
   after(async () => {
+    await agent?.stop();
     engine?.stop();
     if (d) {
       await removeAll(d, containers, [NET]);
@@ -107,6 +112,30 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
       txs.find((x) => x.resolver.address === upstreamIp && x.name === 'dns-targt' && x.client.netns === t.client.netns));
     assert.equal(fwd.rcode, 'NXDOMAIN');
     assert.equal(fwd.resolver.port, 53);
+  });
+
+  it('through dhrishti run: a container reached by its name keeps its own node (the name listed on it); a typo is an NXDOMAIN on its red resolver edge', async () => {
+    containers.push('dns-db', 'dns-api');
+    await runContainer(d, { name: 'dns-db', network: NET, command: nodeCommand(httpServerScript(5432)) });
+    const dbIp = (await containerFacts(d, 'dns-db')).ip;
+    // Unknown names go to the dnsmasq container (--dns), never to the host's upstream outside this machine.
+    await d.cli(['run', '-d', '--name', 'dns-api', '--network', NET, '--dns', upstreamIp, TEST_IMAGE, ...nodeCommand(`
+      const http = require('http');
+      const get = (host) => new Promise((done) => http.get({ host, port: 5432, path: '/' }, (r) => { r.resume(); r.on('end', done); }).on('error', done));
+      (async () => { for (let i = 0; i < 3; i++) { await get('dns-db'); await get('dns-dbb'); } setInterval(() => {}, 1 << 30); })();`)]);
+    const tcp = 'ctr:dns-api|ctr:dns-db|5432|tcp', resolverEdge = 'ctr:dns-api|proc:docker-dns|53|dns';
+    const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === tcp) && (x.edges.find((e) => e.id === resolverEdge)?.dns?.nxdomain ?? 0) >= 1,
+      'the container edge and the resolver edge with its NXDOMAIN', 30_000);
+    assert.ok(!g.nodes.some((n) => n.kind === 'external' && (n.ips.includes(dbIp) || n.label.startsWith('dns-db'))), 'no external node for a container resolved by name');
+    assert.ok(g.nodes.find((n) => n.id === 'ctr:dns-db')!.dns?.names.includes('dns-db'), 'the name it was reached by is listed on the container');
+    const r = g.edges.find((e) => e.id === resolverEdge)!;
+    assert.deepEqual(r.dns!.resolvers, [{ address: '127.0.0.11', port: 53, dockerEmbedded: true }]);
+    assert.ok(r.dns!.failingNames.some((f) => f.name === 'dns-dbb' && f.reason === 'NXDOMAIN'), JSON.stringify(r.dns!.failingNames));
+    assert.ok(r.rates['1m'].failures > 0, 'red');
+    assert.equal(g.nodes.find((n) => n.id === 'proc:docker-dns')!.label, 'Docker DNS');
+    assert.ok(g.edges.some((e) => e.id === 'ctr:dns-client-glibc|proc:docker-dns|53|dns'), 'a container that resolved and exited at once keeps its queries on its own node');
+    // The embedded DNS asked the external resolver (the dnsmasq container) for the typo: drawn from the Docker DNS node.
+    await waitForGraph(`${agent.url}/api/v1/graph`, (x: GraphSnapshot) => x.edges.some((e) => e.source === 'proc:docker-dns' && e.target === 'ctr:dns-upstream' && e.protocol === 'dns'), 'Docker DNS -> upstream resolver edge');
   });
 
   it('counts no loss and no malformed message', () => {

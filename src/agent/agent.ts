@@ -59,7 +59,8 @@ export class Agent {
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
-    this.dns = opts.dns === false ? null : new DnsCollector(opts.dns ?? {});
+    // DNS health is kept per map node, as the client was when it asked.
+    this.dns = opts.dns === false ? null : new DnsCollector({ clientKey: (c) => this.graph.dnsClientKey(c), ...opts.dns });
     if (this.dns) this.engine.use(this.dns);
   }
 

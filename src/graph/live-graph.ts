@@ -6,7 +6,7 @@ import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { Conn, ConnectionTable } from './connections.js';
 import type { AddressNames, NodeRef } from './naming.js';
 import { ResolverEdges } from './resolvers.js';
-import type { DnsHealth } from '../dns/types.js';
+import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, edgeId, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
@@ -62,6 +62,9 @@ export class LiveGraph {
 
   /** Names outside servers (and lists names on local ones) from the DNS answers their clients received. */
   setNames(names: AddressNames | null): void { this.placement.names = names; }
+
+  /** The DNS collector's client key: the client's node, resolved when its socket is first seen. */
+  dnsClientKey(c: DnsClient): string { return this.resolvers.clientKey(c); }
 
   /** DNS health per client -> resolver pair (DnsCollector.resolverEdges()), as resolver edges; call about once a second. */
   updateDns(health: readonly DnsHealth[], now = Date.now()): void { this.resolvers.update(health, now); }

@@ -5,7 +5,7 @@
 // moved since the last feed is added to the edge (queries as its connections),
 // its rates and the history's interval, so a failing edge turns red like a
 // failing TCP edge does, and its panel lists the names that failed.
-import type { DnsHealth } from '../dns/types.js';
+import type { DnsClient, DnsHealth } from '../dns/types.js';
 import type { EdgeDns } from './types.js';
 import { addressNode, ownerNode, DOCKER_DNS, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
@@ -31,12 +31,21 @@ const ZERO: Omit<Seen, 'edgeId' | 'health' | 'failing' | 'buckets' | 'lastSeen'>
 
 export const resolverEdgeId = (client: string, resolver: string, port: number) => `${client}|${resolver}|${port}|dns`;
 
-/** Docker's embedded resolver asks upstream servers from dockerd itself: those queries leave from the Docker DNS node. */
+/**
+ * Docker's embedded resolver asks upstream servers from dockerd itself, inside
+ * the container's namespace: those queries leave from the Docker DNS node, not
+ * from the container.
+ */
 const isDockerd = (comm: string) => comm === 'dockerd';
+
+/** Client nodes remembered by key (the health table keys pairs by them). */
+const CLIENT_REFS = 4096;
 
 export class ResolverEdges {
   /** By client key and resolver address: what the edge has counted. */
   private readonly seen = new Map<string, Seen>();
+  /** Client nodes as they were when their queries were made (a short-lived container is gone a second later). */
+  private readonly clients = new Map<string, NodeRef>();
 
   constructor(
     private readonly identity: Identity,
@@ -79,11 +88,27 @@ export class ResolverEdges {
     for (const s of changed) mergeView(s.e.dns!, byEdge.get(s.e.id) ?? []);
   }
 
+  /**
+   * The node a DNS client is (the DNS collector's client key, asked when a
+   * client socket is first seen): its health is kept per node, and the node
+   * is the one it was then.
+   */
+  clientKey(c: DnsClient): string {
+    const ref = this.clientNode(c);
+    this.clients.delete(ref.id);
+    this.clients.set(ref.id, ref);
+    if (this.clients.size > CLIENT_REFS) this.clients.delete(this.clients.keys().next().value!);
+    return ref.id;
+  }
+
+  private clientNode(c: DnsClient): NodeRef {
+    if (isDockerd(c.comm)) return DOCKER_DNS;
+    return ownerNode(this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm }));
+  }
+
   /** The client's node and its resolver's. */
   private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef } {
-    const c = h.client;
-    const owner = this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm });
-    const client = owner.kind === 'process' && isDockerd(owner.comm) ? DOCKER_DNS : ownerNode(owner);
+    const client = this.clients.get(h.clientKey) ?? this.clientNode(h.client);
     const r = h.resolver;
     const resolver = r.dockerEmbedded ? DOCKER_DNS : this.outside(addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server'));
     return { client, resolver };
