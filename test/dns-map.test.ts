@@ -9,6 +9,7 @@ import { startAgent, getJson, waitForGraph, type RunningAgent } from './support/
 import { stopAll } from './support/children.js';
 import { until } from './support/wait.js';
 import type { EdgeDns, GraphEdge, GraphSnapshot } from '../src/graph/types.js';
+import { launchBrowser, type BrowserSession } from './support/browser.js';
 
 const PREFIX = '198.18.53'; // benchmarking range, only on the test's own veth pair
 const PAY = `${PREFIX}.250`, OTHER = `${PREFIX}.251`;
@@ -43,6 +44,7 @@ const RESOLVER_EDGE = `${CLIENT}|ext:${DNS}|53|dns`;
 describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
   let lab: DnsLab;
   let agent: RunningAgent;
+  let b: BrowserSession | null = null;
   const graphUrl = () => `${agent.url}/api/v1/graph`;
   const edge = (g: GraphSnapshot, id: string) => g.edges.find((e) => e.id === id);
   const dnsOf = async (): Promise<EdgeDns | null> => edge((await getJson<GraphSnapshot>(graphUrl())).body, RESOLVER_EDGE)?.dns ?? null;
@@ -55,6 +57,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
   });
 
   after(async () => {
+    await b?.close();
     await agent?.stop();
     await stopAll();
     await lab?.stop();
@@ -122,6 +125,41 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     assert.ok(e.rates['1m'].failures > 0, 'failing lately: drawn red');
     const resolverNode = (await getJson<GraphSnapshot>(graphUrl())).body.nodes.find((n) => n.id === `ext:${DNS}`);
     assert.equal(resolverNode?.kind, 'external');
+  });
+
+  it('in the browser: the resolver edge is red and its panel lists the failing names; nodes labelled by FQDN, found by name, boxed by registered domain; the table\'s DNS column', async () => {
+    b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
+    await b.openUi(agent.url);
+    await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(RESOLVER_EDGE)})`, 15_000, 'the resolver edge drawn');
+    const classes = await b.edgeClasses(RESOLVER_EDGE);
+    assert.ok(classes.includes('failing') && classes.includes('dns'), classes.join(' '));
+    await b.waitFor(`window.__dhrishti.cy.getElementById('ext:payments.partner.example').data('label') === 'payments.partner.example'`, 5000, 'the node labelled by its FQDN');
+
+    await b.page.evaluate((id) => window.__dhrishti!.tap(id), RESOLVER_EDGE);
+    const panel = b.page.locator('[data-testid=edge-panel][data-protocol=dns]');
+    await panel.waitFor({ timeout: 10_000 });
+    assert.equal(await panel.locator('[data-testid=edge-health]').textContent(), 'Failing');
+    await panel.locator('[data-testid=dns-failing-name][data-name="nx1.zone.test"]').waitFor({ timeout: 10_000 });
+    assert.equal(await panel.locator('[data-testid=dns-failing-name][data-name="a.dead.test"]').getAttribute('data-reason'), 'timeout');
+    assert.match((await panel.locator('[data-testid=dns-counts]').textContent())!, /NXDOMAIN\s*[1-9]/);
+
+    // Search by a name from a CNAME chain finds the node that answered through it.
+    await b.page.fill('[data-testid=filter-search]', 'payments.partner');
+    await b.waitFor(`window.__dhrishti.visibleNodeIds().includes('ext:www.partner.example') && window.__dhrishti.visibleNodeIds().includes('ext:payments.partner.example') && !window.__dhrishti.visibleNodeIds().includes('ext:${OTHER}')`, 10_000, 'search by DNS name');
+    await b.page.fill('[data-testid=filter-search]', '');
+
+    // Grouped by registered domain: both names in one box.
+    await b.page.click('[data-testid=filter-domains]');
+    await b.waitFor(`['ext:payments.partner.example', 'ext:www.partner.example', 'ext:move.partner.example'].every((id) => window.__dhrishti.cy.getElementById(id).data('parent') === 'group::partner.example')`, 10_000, 'boxed by partner.example');
+    await b.page.click('[data-testid=filter-domains]');
+    await b.waitFor(`!window.__dhrishti.cy.getElementById('ext:payments.partner.example').data('parent')`, 10_000, 'unboxed again');
+
+    await b.page.click('[data-testid=tab-table]');
+    const row = b.page.locator(`[data-testid=edge-row][data-edge-id="${RESOLVER_EDGE}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    assert.match((await row.locator('[data-testid=edge-row-dns]').textContent())!, /NXDOMAIN 5/);
+    assert.match((await b.page.locator(`[data-testid=edge-row][data-edge-id="${CLIENT}|ext:www.partner.example|${PORT}|tcp"] [data-testid=edge-row-dns]`).textContent())!, /www\.partner\.example → payments\.partner\.example/);
+    assert.deepEqual(b.errors, []);
   });
 
   it('/metrics has the per-client DNS counters and the capture\'s losses', async () => {
