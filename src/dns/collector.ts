@@ -11,7 +11,7 @@ import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_
 import { u64, type Clock } from '../events/decode.js';
 import { CAPTURE_PROGRAMS, DNS_DEFAULTS } from '../config/defaults.js';
 import { MessageAssembler, type WireMessage } from './assemble.js';
-import { parseDnsMessage, isMalformed } from './parse.js';
+import { parseDnsMessage, isMalformed, emptyMessage, type DnsMessage } from './parse.js';
 import { QueryMatcher } from './matcher.js';
 import { NameMap, type ClientHint } from './name-map.js';
 import { HealthTable, defaultClientKey, type ClientKey } from './health.js';
@@ -155,8 +155,13 @@ export class DnsCollector implements EngineExtension {
     }
   }
 
+  /** Queries are parsed into this one object: the matcher copies what it keeps of them. */
+  private readonly queryScratch: DnsMessage = emptyMessage();
+
   private readonly onMessage = (w: WireMessage): void => {
-    const msg = parseDnsMessage(w.buf, w.off, w.captured, w.complete);
+    // QR (the top bit of the flags' first byte): an answer's objects outlive the call, a query's do not.
+    const isQuery = w.captured > 2 && (w.buf[w.off + 2] & 0x80) === 0;
+    const msg = parseDnsMessage(w.buf, w.off, w.captured, w.complete, undefined, isQuery ? this.queryScratch : undefined);
     if (isMalformed(msg)) {
       this.malformed.set(msg, (this.malformed.get(msg) ?? 0) + 1);
       return;

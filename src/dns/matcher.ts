@@ -67,6 +67,7 @@ export class QueryMatcher {
 
   get pendingCount(): number { return this.count; }
 
+  /** A query: read during the call only (the collector parses queries into one reused object). */
   query(w: WireMessage, msg: DnsMessage): void {
     const cookie = w.seg.cookie;
     if (this.early.size) {
@@ -104,7 +105,11 @@ export class QueryMatcher {
     q.done = true;
     this.count--;
     this.unlink.push(q);
-    if (this.unlink.length >= this.limits.maxPendingQueries) this.unlinkDone();
+    // Answers mostly come in send order: done queries at the head leave the queue now, and
+    // the socket tables are cleaned in small batches, so an answered query is garbage while
+    // it is young (held for a second it would be promoted and cost a full collection later).
+    while (this.head < this.queue.length && this.queue[this.head].done) this.queue[this.head++] = RELEASED;
+    if (this.unlink.length >= UNLINK_BATCH) this.unlinkDone();
   }
 
   private unlinkDone(): void {
@@ -161,6 +166,15 @@ export class QueryMatcher {
     }
   }
 }
+
+/** Done queries are unlinked from the socket tables this many at a time (a Map emptied one entry at a time shrinks, and allocates). */
+const UNLINK_BATCH = 256;
+
+/** Stands in the queue for a query that left it (keeps the array dense). */
+const RELEASED: Pending = {
+  cookie: 0, done: true, time: 0, client: { pid: 0, comm: '', cgroupId: 0, netns: 0, address: '', port: 0 },
+  resolver: { address: '', port: 0, family: 4, dockerEmbedded: false }, transport: 'udp', id: 0, name: '', type: 0, retransmits: 0,
+};
 
 function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   const { client, resolver } = partiesOf(w.seg.facts);

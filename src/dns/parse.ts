@@ -5,7 +5,7 @@
 // names are capped at 255 bytes, records per message are capped. A capture
 // shorter than the message (`complete` false) yields what was whole, marked
 // partial; running out of bytes in a complete message is malformed.
-import { ipv6 } from '../events/address.js';
+import { ipv4, ipv6 } from '../events/address.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
 export const RRType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, HTTPS: 65, ANY: 255 } as const;
@@ -64,6 +64,32 @@ let nameEnd = 0;
 const text = Buffer.allocUnsafe(1100);
 
 /**
+ * Names recently read, by a hash of their text: a resolver loop asks for the
+ * same few names again and again, and each hit returns the string made the
+ * first time instead of a new one (direct-mapped; a collision just replaces).
+ */
+const NAME_CACHE = 4096;
+const cachedBytes: (Uint8Array | undefined)[] = new Array(NAME_CACHE).fill(undefined);
+const cachedText: string[] = new Array(NAME_CACHE).fill('');
+
+/** The string of text[0, n), from the cache when the same bytes were read lately. */
+function nameText(n: number): string {
+  let h = 2166136261;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ text[i], 16777619);
+  const slot = (h >>> 0) & (NAME_CACHE - 1);
+  const k = cachedBytes[slot];
+  if (k && k.length === n) {
+    let i = 0;
+    while (i < n && k[i] === text[i]) i++;
+    if (i === n) return cachedText[slot];
+  }
+  const str = text.toString('latin1', 0, n);
+  cachedBytes[slot] = Uint8Array.prototype.slice.call(text, 0, n);
+  cachedText[slot] = str;
+  return str;
+}
+
+/**
  * Reads a (possibly compressed) name at absolute offset `off` of a message
  * starting at `base` and captured up to `end`; sets nameEnd. The text is lower
  * case, and every byte outside [a-z0-9_-] is escaped as \DDD: names come from
@@ -107,16 +133,23 @@ function readName(b: Buffer, base: number, end: number, off: number, maxJumps: n
     pos += 1 + len;
   }
   nameEnd = next;
-  return n ? text.toString('latin1', 0, n) : '.';
+  return n ? nameText(n) : '.';
 }
 
 const fail = (error: DnsParseError): ParseResult => error;
 
+/** A fresh message object to parse into (parseDnsMessage's `into`). */
+export function emptyMessage(): DnsMessage {
+  return { id: 0, response: false, opcode: 0, rcode: 0, truncated: false, question: null, answers: NO_ANSWERS, partial: false, skipped: 0 };
+}
+
 /**
  * Parses one DNS message held in buf[start, start + length). `complete` says
  * whether those are all its bytes (false when the kernel captured only a prefix).
+ * With `into`, the message and its question object are written there instead of
+ * new ones (a caller that copies what it keeps, like the query side of matching).
  */
-export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - start, complete = true, limits: ParseLimits = LIMITS): ParseResult {
+export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - start, complete = true, limits: ParseLimits = LIMITS, into?: DnsMessage): ParseResult {
   const b = buf;
   const base = start;
   const end = Math.min(start + length, buf.length);
@@ -124,17 +157,17 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
   const flags = (b[base + 2] << 8) | b[base + 3];
   const qd = (b[base + 4] << 8) | b[base + 5];
   const an = (b[base + 6] << 8) | b[base + 7];
-  const msg: DnsMessage = {
-    id: (b[base] << 8) | b[base + 1],
-    response: (flags & 0x8000) !== 0,
-    opcode: (flags >> 11) & 0xf,
-    rcode: flags & 0xf,
-    truncated: (flags & 0x0200) !== 0,
-    question: null,
-    answers: NO_ANSWERS,
-    partial: false,
-    skipped: 0,
-  };
+  const question = into?.question ?? null;
+  const msg: DnsMessage = into ?? emptyMessage();
+  msg.id = (b[base] << 8) | b[base + 1];
+  msg.response = (flags & 0x8000) !== 0;
+  msg.opcode = (flags >> 11) & 0xf;
+  msg.rcode = flags & 0xf;
+  msg.truncated = (flags & 0x0200) !== 0;
+  msg.question = null;
+  msg.answers = NO_ANSWERS;
+  msg.partial = false;
+  msg.skipped = 0;
   // Every question takes at least 5 bytes and every record 11: counts a message cannot hold are lies.
   if (qd > MAX_QUESTIONS || (complete && qd * 5 + an * 11 > end - base - HEADER)) return fail('bad-count');
   const jumps = limits.maxPointerJumps;
@@ -148,7 +181,10 @@ export function parseDnsMessage(buf: Buffer, start = 0, length = buf.length - st
     if (isError(name)) return fail(name);
     pos = nameEnd;
     if (pos + 4 > end) return outOfData(msg, complete);
-    if (i === 0) msg.question = { name, type: (b[pos] << 8) | b[pos + 1] };
+    if (i === 0) {
+      const type = (b[pos] << 8) | b[pos + 1];
+      if (question) { question.name = name; question.type = type; msg.question = question; } else msg.question = { name, type };
+    }
     pos += 4;
   }
 
@@ -198,18 +234,6 @@ function outOfData(msg: DnsMessage, complete: boolean): ParseResult {
 }
 
 const found: DnsRecord[] = [];
-const DIGITS = Array.from({ length: 256 }, (_, i) => String(i));
-
-/** Dotted IPv4 text in one flat string. */
-function ipv4(b: Buffer, at: number): string {
-  let n = 0;
-  for (let k = 0; k < 4; k++) {
-    if (k) text[n++] = 0x2e;
-    const d = DIGITS[b[at + k]];
-    for (let j = 0; j < d.length; j++) text[n++] = d.charCodeAt(j);
-  }
-  return text.toString('latin1', 0, n);
-}
 
 function isError(x: NameResult): x is DnsParseError {
   return x === 'bad-label' || x === 'pointer-loop' || x === 'name-too-long' || x === 'truncated' || x === 'bad-rdata';

@@ -75,7 +75,8 @@ export class Placement {
    * Docker's embedded DNS) stays itself and lists the name.
    */
   private named(ref: NodeRef, client: Side | null | undefined): NodeRef {
-    if (!this.names || !client) return ref;
+    // Loopback is this host's own traffic, the bulk of it on a busy host: DNS names outside servers, not it.
+    if (!this.names || !client || isLoopback(client.peerIp)) return ref;
     const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime ?? undefined });
     if (!name) return ref;
     return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
@@ -92,5 +93,7 @@ export class Placement {
     return ref;
   }
 }
+
+const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 function query(s: Side): OwnerQuery { return { pid: s.pid, cgroupId: s.cgroupId, netns: s.netns, comm: s.comm }; }
