@@ -11,6 +11,9 @@ import { CpuMeter, EventRate } from './telemetry.js';
 import type { L7Stats } from '../l7/collector.js';
 import type { RequestCounters } from '../graph/requests.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
+import { DnsCollector, type DnsCollectorOptions } from '../dns/collector.js';
+import type { DnsCollectorStats } from '../dns/types.js';
+import { sharesNetns } from '../identity/container-store.js';
 
 export interface AgentOptions {
   engine?: EngineOptions;
@@ -18,6 +21,8 @@ export interface AgentOptions {
   graph?: GraphOptions;
   /** Report only sockets of these cgroups or network namespaces. */
   scope?: ScopeOptions;
+  /** DNS capture (names for outside servers, resolver edges): options, or false to leave it out. */
+  dns?: DnsCollectorOptions | false;
 }
 
 export interface AgentTelemetry extends AgentStatus {
@@ -37,6 +42,8 @@ export interface AgentTelemetry extends AgentStatus {
   history: HistoryHealth | null;
   /** Request capture (L7): whether it runs, and everything it lost or left out. */
   l7: L7Telemetry;
+  /** DNS capture: what it saw, lost and keeps; null when it is off. */
+  dns: DnsCollectorStats | null;
 }
 
 export interface L7Telemetry extends Partial<L7Stats> {
@@ -52,6 +59,8 @@ export class Agent {
   readonly identity: IdentityResolver;
   readonly graph: LiveGraph;
   readonly scope: Scope | null;
+  /** DNS capture, unless turned off; isAvailable() says whether the kernel side runs. */
+  readonly dns: DnsCollector | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly rate = new EventRate();
@@ -66,11 +75,18 @@ export class Agent {
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
+    // DNS health is kept per map node, as the client was when it asked.
+    this.dns = opts.dns === false ? null : new DnsCollector({ clientKey: (c) => this.graph.dnsClientKey(c), ...opts.dns });
+    if (this.dns) this.engine.use(this.dns);
   }
 
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
-    this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
+    this.identity.on('change', (c: ContainerChange) => {
+      this.graph.refreshContainer(containerNode(c.container));
+      // Its namespace inode may be reused: the names its processes resolved go with it.
+      if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);
+    });
     this.engine.onEvents((events) => this.graph.ingest(this.scope ? this.scope.filter(events) : events));
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
@@ -79,9 +95,20 @@ export class Agent {
     this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));
     void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
+    const dns = this.dns?.isAvailable() ? this.dns : null;
+    if (dns) {
+      this.graph.setNames(dns);
+      this.timers.push(setInterval(() => this.syncDns(dns), GRAPH_DEFAULTS.dnsSyncMs));
+    }
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
     for (const t of this.timers) t.unref();
     return this.probes;
+  }
+
+  /** Resolver edges from the DNS health of clients in scope. */
+  private syncDns(dns: DnsCollector): void {
+    const health = dns.resolverEdges();
+    this.graph.updateDns(this.scope ? health.filter((h) => this.scope!.owns(h.client.cgroupId, h.client.netns)) : health);
   }
 
   status(): AgentStatus {
@@ -113,6 +140,7 @@ export class Agent {
       discovery: s.discovery,
       history: this.historyHealth?.() ?? null,
       l7: this.l7Telemetry(),
+      dns: this.dns ? this.dns.stats() : null,
     };
   }
 

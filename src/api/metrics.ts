@@ -5,6 +5,7 @@ import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
 import { registerL7Metrics } from './l7-metrics.js';
+import { registerDnsMetrics } from './dns-metrics.js';
 
 /** prom-client's registry, plus text written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
 export class AgentRegistry extends client.Registry {
@@ -55,6 +56,7 @@ export function agentRegistry(agent: Agent): client.Registry {
   });
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
   registerL7Metrics(reg, () => agent.l7Telemetry());
+  if (agent.dns) registerDnsMetrics(reg, agent.dns, agent.graph);
   for (const m of policyMetricList()) reg.registerMetric(m);
   if (agent.scope) {
     const scope = agent.scope;

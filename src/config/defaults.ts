@@ -66,6 +66,66 @@ export const REQUIRED_TRACEPOINTS = [
 /** Programs that may fail to attach without stopping the agent (owner naming at accept). */
 export const OPTIONAL_PROGRAMS = new Set(['dh_sys_exit_accept4', 'dh_sys_exit_accept']);
 
+/** Kernel programs of each capture that shares the BPF object with the connection probes (engine.use):
+ *  loaded only while that capture is in use, never required. By name, or by 'prefix*'. */
+export const CAPTURE_PROGRAMS = {
+  l7: ['dh_l7_*', 'dh_ssl_*'],
+  dns: ['dh_dns_*'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** DNS capture (src/kernel/dns, src/dns): what counts as DNS, and every bound. */
+export const DNS_DEFAULTS = {
+  /** Server ports whose traffic is DNS, at most 4 (Docker's embedded resolver at 127.0.0.11 counts on any port). */
+  ports: [53] as readonly number[],
+  /** Bytes of each message segment copied in the kernel (at most 512, DH_DNS_DATA_MAX). */
+  captureBytes: 512,
+  /** The DNS ring buffer, in bytes (power of two): 6,700 records of 624 bytes, 0.7 s of 5k queries/s if the agent is held up. */
+  ringbufBytes: 4 << 20,
+  /** Records per second each CPU may emit; beyond it they are counted as rate-limited. 0: no limit. */
+  maxRecordsPerSecPerCpu: 20_000,
+  /** Unconnected UDP sockets remembered after sending a query, so their answers are taken (kernel LRU). */
+  peerMapEntries: 4096,
+  /** Threads inside sendmmsg/recvmmsg on a DNS socket at once (kernel LRU). */
+  mmsgMapEntries: 1024,
+  /** A query with no answer within this is a timeout. */
+  queryTimeoutMs: 5000,
+  /** Queries awaiting their answer at once; the oldest are dropped (counted) beyond it. */
+  maxPendingQueries: 10_000,
+  /** Name map: addresses named at once, over all network namespaces; least recently used go first (counted). */
+  nameMapEntries: 10_000,
+  /** An answer names its addresses for its TTL, but at least this long... */
+  minHoldMs: 60_000,
+  /** ...and at most this long. */
+  maxHoldMs: 24 * 3600_000,
+  /** Names kept per address, and clients remembered per name of an address. */
+  maxNamesPerAddress: 8,
+  maxClientsPerName: 8,
+  /** Addresses kept per name (the latest answer). */
+  maxAddressesPerName: 32,
+  /** Parser bounds: resource records read per message, compression pointers followed per name, CNAME links followed. */
+  maxRecordsPerMessage: 64,
+  maxPointerJumps: 16,
+  maxCnameChain: 8,
+  /** Clients (client x resolver pairs) with health kept; least recently active go first (counted). */
+  maxHealthEntries: 2000,
+  /** Failing names kept per client x resolver pair, and how many the API lists. */
+  maxFailingNames: 50,
+  topFailingNames: 10,
+  /** Queries-per-second window. */
+  rateWindowSec: 10,
+  /** Latency histogram bucket upper bounds in ms (the last bucket is open). */
+  latencyBucketsMs: [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as readonly number[],
+  /** TCP DNS streams reassembled at once, and bytes of one message kept while it is reassembled. */
+  maxTcpStreams: 1024,
+  maxMessageBytes: 4096,
+  /** Split UDP messages (several iovec segments) awaiting their last segment. */
+  maxPartialMessages: 256,
+  /** Sockets whose decoded facts (addresses, process) are cached. */
+  socketCacheEntries: 4096,
+  /** An NXDOMAIN followed within this by an answer for a shorter name (search-list expansion) is not a failure. */
+  searchExpansionWindowMs: 5000,
+};
+
 /** The API server (src/api): its bounds and the WebSocket stream's flow control. */
 export const API_DEFAULTS = {
   /** Longest path parameter the router accepts, percent-encoded: a 2 KB node or edge id needs up to 6 KB. */
@@ -92,6 +152,8 @@ export const GRAPH_DEFAULTS = {
   tickMs: 100,
   /** WebSocket deltas at most this often. */
   streamIntervalMs: 500,
+  /** Resolver edges take the DNS health this often. */
+  dnsSyncMs: 1000,
 };
 
 /** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */

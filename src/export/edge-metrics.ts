@@ -156,7 +156,8 @@ export class EdgeMetrics {
     const raw = new Float64Array(this.width);
     const seen = new Set<string>();
     // Rank: labelled edges keep their place unless clearly overtaken.
-    const ranked = g.edges.map((e) => {
+    // Resolver edges (protocol 'dns') have DNS families of their own (api/metrics.ts), not connection series.
+    const ranked = g.edges.filter((e) => e.protocol === 'tcp').map((e) => {
       const st = this.edges.get(e.id);
       const s = traffic(e);
       return { e, score: st?.labelled ? s * EXPORT_DEFAULTS.keepBonus : s, kept: st?.labelled ? 1 : 0, total: e.bytes.sent + e.bytes.received };
@@ -215,7 +216,7 @@ export class EdgeMetrics {
     for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));
     families.push(...this.tempoFamilies());
     families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: { host: this.host }, value: folded }] });
-    families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: { host: this.host }, value: g.edges.length }] });
+    families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: { host: this.host }, value: ranked.length }] });
     return { families, labelled: rows.length - (folded ? 1 : 0), folded };
   }
 

@@ -4,7 +4,9 @@
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
-import type { NodeRef } from './naming.js';
+import type { AddressNames, NodeRef } from './naming.js';
+import { ResolverEdges } from './resolvers.js';
+import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
@@ -49,6 +51,7 @@ export class LiveGraph {
   private readonly table = new ConnectionTable();
   private readonly state = new GraphState();
   private readonly placement: Placement;
+  private readonly resolvers: ResolverEdges;
   private readonly edgeIds = new EdgeIds();
   /** Connections waiting to be placed (flagged on each; placed ones are dropped from the list lazily). */
   private pending: Conn[] = [];
@@ -69,10 +72,20 @@ export class LiveGraph {
     this.opts = { ...GRAPH_DEFAULTS, ...opts };
     this.placement = new Placement(identity, this.state, this.opts, this.counters);
     this.ledger = new RequestLedger(this.state, (cookie) => this.table.sideOf(cookie));
+    this.resolvers = new ResolverEdges(identity, this.state, (r) => this.placement.outside(r));
   }
 
   /** Requests counted and requests that could not be put on the map. */
   get requestCounters(): RequestCounters { return this.ledger.counters; }
+
+  /** Names outside servers (and lists names on local ones) from the DNS answers their clients received. */
+  setNames(names: AddressNames | null): void { this.placement.names = names; }
+
+  /** The DNS collector's client key: the client's node, resolved when its socket is first seen. */
+  dnsClientKey(c: DnsClient): string { return this.resolvers.clientKey(c); }
+
+  /** DNS health per client -> resolver pair (DnsCollector.resolverEdges()), as resolver edges; call about once a second. */
+  updateDns(health: readonly DnsHealth[], now = Date.now()): void { this.resolvers.update(health, now); }
 
   get currentVersion(): number { return this.state.version; }
 

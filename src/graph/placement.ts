@@ -4,7 +4,7 @@
 import type { AddressOwner, Owner, OwnerQuery } from '../identity/types.js';
 import { isDockerProxy } from '../identity/types.js';
 import type { Conn, Side } from './connections.js';
-import { addressNode, ownerNode, containerNode, OTHER_CLIENTS, OTHER_EXTERNAL, type NodeRef } from './naming.js';
+import { addressNode, ownerNode, containerNode, namedExternalNode, OTHER_CLIENTS, OTHER_EXTERNAL, type AddressNames, type NodeRef } from './naming.js';
 import type { GraphState } from './state.js';
 
 /** What the graph needs from the identity layer. */
@@ -61,6 +61,8 @@ export class Placement {
   private outsideIps = new Map<string, boolean>();
   private cachedVersion = -1;
   private cachedEpoch = -1;
+  /** Names from the DNS answers clients received (set when DNS capture runs). */
+  names: AddressNames | null = null;
 
   constructor(
     private readonly identity: Identity,
@@ -131,18 +133,31 @@ export class Placement {
         server = containerNode(published.published.container);
         port = published.published.containerPort;
       } else if (o.kind !== 'container' && this.isOutside(c.server.localIp)) {
-        server = this.outside(addressNode({ kind: 'external' }, c.server.localIp, 'server'));
-      } else server = ref;
+        server = this.outside(this.named(addressNode({ kind: 'external' }, c.server.localIp, 'server'), c.client));
+      } else server = this.named(ref, c.client);
     } else {
       const a = this.identity.resolveAddress(c.client!.peerIp, c.client!.peerPort);
       if (a.kind === 'host' && a.published) port = a.published.containerPort;
-      server = this.outside(addressNode(a, c.client!.peerIp, 'server'));
+      server = this.outside(this.named(addressNode(a, c.client!.peerIp, 'server'), c.client));
     }
     return { client, server, port };
   }
 
+  /**
+   * The name the client resolved for the address it connected to: an external
+   * server becomes a node named by it; a local node (a container reached through
+   * Docker's embedded DNS) stays itself and lists the name.
+   */
+  private named(ref: NodeRef, client: Side | null | undefined): NodeRef {
+    // Loopback is this host's own traffic, the bulk of it on a busy host: DNS names outside servers, not it.
+    if (!this.names || !client || isLoopback(client.peerIp)) return ref;
+    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime ?? undefined });
+    if (!name) return ref;
+    return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
+  }
+
   /** Caps outside endpoints: past the limit, new ones join an aggregate node. */
-  private outside(ref: NodeRef): NodeRef {
+  outside(ref: NodeRef): NodeRef {
     if (ref.kind !== 'external' && ref.kind !== 'client') return ref;
     if (this.state.nodes.has(ref.id)) return ref;
     if (this.state.externalCount >= this.opts.maxExternalNodes) {
@@ -152,5 +167,7 @@ export class Placement {
     return ref;
   }
 }
+
+const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 function query(s: Side): OwnerQuery { return { pid: s.pid, cgroupId: s.cgroupId, netns: s.netns, comm: s.comm }; }

@@ -43,6 +43,51 @@ export interface GraphNode {
   active: number;
   /** Hosts this node runs on (set by the hub, which joins many agents; absent on a single agent's map). */
   hosts?: string[];
+  /** Names from DNS answers its clients received; absent when no client resolved it by name. */
+  dns?: NodeDns;
+}
+
+/**
+ * DNS names of a node, from the answers processes on this host received (never
+ * from reverse lookups). An external node named by DNS has `ext:<name>` as id and
+ * the name as label; its addresses are `ips`. A container resolved through
+ * Docker's embedded DNS keeps its own node and lists the names here.
+ */
+export interface NodeDns {
+  /** Names clients resolved to reach it, in the order first seen (bounded); an external node named by DNS has its name first. */
+  names: string[];
+  /** The CNAME chain of the latest answer naming it, from the name asked to the canonical name (empty without CNAMEs). */
+  cnames: string[];
+  /** Registered domain of the first name (public suffix list: `payments.partner.example` -> `partner.example`); null if it has none. */
+  domain: string | null;
+}
+
+/**
+ * DNS health of one client towards its resolver, on a resolver edge
+ * (protocol 'dns', port the resolver's). Counts are running totals since the
+ * edge appeared on the live map; on a history map, those of the bucket or range.
+ */
+export interface EdgeDns {
+  /** Resolver addresses asked (Docker's embedded DNS answers at 127.0.0.11 inside each container). */
+  resolvers: { address: string; port: number; dockerEmbedded: boolean }[];
+  queries: number;
+  answered: number;
+  noerror: number;
+  nxdomain: number;
+  servfail: number;
+  refused: number;
+  /** Other error codes (FORMERR, NOTIMP, ...). */
+  otherErrors: number;
+  /** Queries without an answer within 5 s. */
+  timeouts: number;
+  /** nxdomain + servfail + refused + otherErrors + timeouts (an NXDOMAIN of a search-list expansion is not one). */
+  failures: number;
+  /** Over the last 10 s. */
+  queriesPerSec: number;
+  /** Answer latency; null when nothing was answered. History maps carry only p95 (the largest of their buckets). */
+  latency: { p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
+  /** The names that failed most, with the last reason (NXDOMAIN, SERVFAIL, REFUSED, timeout, ...). */
+  failingNames: { name: string; count: number; reason: string; lastSeen: number }[];
 }
 
 /** Rates per second over a sliding window. */
@@ -56,7 +101,12 @@ export interface Rates {
 }
 
 /**
- * One edge. Counts (connections opened/closed/failed, bytes, retransmits) are
+ * One edge: TCP connections from client to server, or (protocol 'dns') a
+ * client's DNS queries to its resolver. On a DNS edge `connections` counts
+ * queries (opened: sent, closed: answered, failed: failed, failedBy stays 0:
+ * `dns` says why), `rates.connections`/`rates.failures` are queries and failed
+ * queries per second, and bytes, RTT, retransmits and duration stay 0.
+ * Counts (connections opened/closed/failed, bytes, retransmits) are
  * running totals since the edge appeared on the live map; on a map read from
  * the history (`at=`, `from`/`to`) they are the totals of that bucket or range
  * instead. `rates` are per second in both, and are what "lately" should read.
@@ -66,7 +116,7 @@ export interface GraphEdge {
   source: string; // client node id
   target: string; // server node id
   port: number; // server port as the server sees it
-  protocol: 'tcp';
+  protocol: 'tcp' | 'dns';
   connections: {
     opened: number;
     active: number;
@@ -90,6 +140,8 @@ export interface GraphEdge {
    * connection counts above: running totals live, the bucket's or range's in history.
    */
   requests?: EdgeRequests[];
+  /** DNS health, on resolver edges (protocol 'dns') only. */
+  dns?: EdgeDns;
   /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
   histograms?: { rttUs: Histogram; durationMs: Histogram };
 }

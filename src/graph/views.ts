@@ -25,6 +25,7 @@ function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
   const requests = edgeRequests(s.requests, now);
   if (requests) out.requests = requests;
   if (histograms) out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
+  if (e.dns) out.dns = { ...structuredClone(e.dns), queriesPerSec: e.rates['10s'].connections };
   return out;
 }
 
@@ -35,6 +36,7 @@ function visible(state: GraphState, f: GraphFilter, now: number): { nodes: Set<s
   const edges: EdgeState[] = [];
   const nodes = new Set<string>();
   for (const s of state.edges.values()) {
+    if (f.protocol && s.e.protocol !== f.protocol) continue;
     if (f.windowMs && now - s.e.lastSeen > f.windowMs && s.e.connections.active === 0) continue;
     const a = state.nodes.get(s.e.source)?.n, b = state.nodes.get(s.e.target)?.n;
     if (!a || !b || !edgeVisible(a, b, f)) continue;
@@ -43,7 +45,7 @@ function visible(state: GraphState, f: GraphFilter, now: number): { nodes: Set<s
     nodes.add(b.id);
   }
   for (const s of state.nodes.values()) {
-    if (nodes.has(s.n.id) || !nodeVisible(s.n, f)) continue;
+    if (f.protocol || nodes.has(s.n.id) || !nodeVisible(s.n, f)) continue;
     if (f.windowMs && now - s.n.lastSeen > f.windowMs) continue;
     nodes.add(s.n.id);
   }

@@ -9,7 +9,7 @@ export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
   /**
-   * Loads the object; programs named in skipPrograms are left out (not loaded,
+   * Loads the object; programs named in skipPrograms (or matching a 'prefix*' there) are left out (not loaded,
    * not attached); load-time settings (`const volatile` globals) are set first.
    */
   open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[], consts?: Record<string, number>): Handle;
@@ -24,10 +24,12 @@ export interface NativeLoader {
   poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number,
     /** Every batch in one reused Buffer over the loader's memory (no copy): read it during the call only. */
     reuseBuffer?: boolean): void;
-  drain(h: Handle): void;
+  /** Consumes what is pending now: every ring buffer, or only the one named. */
+  drain(h: Handle, ringbufMap?: string): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
-  stats(h: Handle): { malformed: number };
+  /** Records skipped for a wrong size: in all, and per ring buffer map. */
+  stats(h: Handle): { malformed: number; rings: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;

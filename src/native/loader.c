@@ -14,10 +14,11 @@
 #include <time.h>
 
 #define MAX_LINKS 1024 /* tracepoints plus uprobes on every TLS library found */
-#define MAX_RINGS 4
+#define MAX_RINGS 8 /* connection events, L7 samples and finals, DNS */
 
 /* One ring buffer map delivered to one JavaScript callback. */
 typedef struct {
+	char name[128]; /* the map */
 	struct ring_buffer *rb;
 	uv_poll_t *poll; /* heap: libuv frees it after close completes */
 	uv_timer_t *timer; /* delays a drain so records arrive in batches, not one wake-up each */
@@ -194,6 +195,7 @@ static int set_const(struct bpf_object *obj, const char *name, long long value)
 	return -ENOENT;
 }
 
+/* Is name in the list of strings? An entry ending in '*' matches by prefix. */
 static int in_list(napi_env env, napi_value list, const char *name)
 {
 	uint32_t n = 0;
@@ -202,7 +204,10 @@ static int in_list(napi_env env, napi_value list, const char *name)
 	for (uint32_t i = 0; i < n; i++) {
 		napi_value v;
 		char buf[128];
-		if (napi_get_element(env, list, i, &v) == napi_ok && get_string(env, v, buf, sizeof buf) && !strcmp(buf, name))
+		if (napi_get_element(env, list, i, &v) != napi_ok || !get_string(env, v, buf, sizeof buf))
+			continue;
+		size_t n = strlen(buf);
+		if (n && buf[n - 1] == '*' ? !strncmp(buf, name, n - 1) : !strcmp(buf, name))
 			return 1;
 	}
 	return 0;
@@ -461,6 +466,7 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	}
 	ring_t *l = &ld->rings[ld->nrings];
 	memset(l, 0, sizeof *l);
+	snprintf(l->name, sizeof l->name, "%s", name);
 	l->env = env;
 	l->record_size = rsize;
 	l->rb = ring_buffer__new(bpf_map__fd(m), on_record, l, NULL);
@@ -488,17 +494,24 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* drain(handle): consume what is pending now (used before close). */
+/* drain(handle[, mapName]): consume what is pending now, in every ring buffer
+ * or in the one named (a capture whose records must be read before another's). */
 static napi_value js_drain(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
+	size_t argc = 2;
+	napi_value argv[2];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
-	if (l)
-		for (int r = 0; r < l->nrings; r++)
-			if (l->rings[r].rb)
-				drain(&l->rings[r]);
+	if (!l)
+		return NULL;
+	char name[128] = "";
+	if (argc >= 2 && !get_string(env, argv[1], name, sizeof name)) {
+		napi_throw_type_error(env, NULL, "drain(handle[, mapName])");
+		return NULL;
+	}
+	for (int r = 0; r < l->nrings; r++)
+		if (l->rings[r].rb && (!name[0] || !strcmp(name, l->rings[r].name)))
+			drain(&l->rings[r]);
 	return NULL;
 }
 
@@ -721,7 +734,7 @@ static napi_value js_close(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* stats(handle) -> { malformed }: records the loader itself had to skip. */
+/* stats(handle) -> { malformed, rings: { map: malformed } }: records the loader itself had to skip (wrong size), in all and per ring buffer. */
 static napi_value js_stats(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -736,6 +749,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	napi_create_object(env, &res);
 	napi_create_double(env, (double)malformed, &v);
 	napi_set_named_property(env, res, "malformed", v);
+	napi_value rings;
+	napi_create_object(env, &rings);
+	for (int r = 0; r < l->nrings; r++) {
+		napi_create_double(env, (double)l->rings[r].malformed, &v);
+		napi_set_named_property(env, rings, l->rings[r].name, v);
+	}
+	napi_set_named_property(env, res, "rings", rings);
 	return res;
 }
 

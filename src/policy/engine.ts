@@ -121,6 +121,7 @@ export class PolicyEngine {
 
   /** An edge seen (new or with new numbers): judged, and its violation accounted. */
   noteEdge(e: EdgeLike & { firstSeen?: number; lastSeen?: number }, now = Date.now()): PolicyVerdict | undefined {
+    if (e.protocol === 'dns') return undefined; // a resolver edge (DNS health), not traffic the policy rules on
     let entry = this.edges.get(e.id);
     const firstSeen = e.firstSeen ?? 0;
     if (!entry || entry.firstSeen !== firstSeen) {
@@ -145,7 +146,7 @@ export class PolicyEngine {
    */
   verdict(e: EdgeLike, nodeOf?: (id: string) => NodeLike | undefined): PolicyVerdict | undefined {
     const p = this.loaded;
-    if (!p) return undefined;
+    if (!p || e.protocol === 'dns') return undefined;
     const entry = this.edges.get(e.id);
     if (entry) {
       const s = this.nodes.get(e.source), t = this.nodes.get(e.target);

@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import type { Dimensions, NodeDesc } from './dimensions.js';
 import type { EventRecord, IntervalRow } from './sampler.js';
 import type { FailureReason } from '../graph/types.js';
-import { REASON_CODES } from './schema.js';
+import { DNS_FAILURE_CODES, REASON_CODES, type DnsFailureKind } from './schema.js';
 import { requestInsert } from './requests.js';
 
 /** A mean column merged with another row's, both weighted by their closed connections (only where the mean was measured). */
@@ -59,6 +59,7 @@ export class SampleWriter {
         closed ? Math.round(r.rttMeanUs) : 0, closed ? Math.round(r.rttP95Us) : 0, closed ? Math.round(r.durMeanMs * 10) : 0);
       for (const [reason, n] of Object.entries(r.failedBy)) if (n) this.insertFailure.run(res, t, edge, REASON_CODES[reason as FailureReason], n);
       if (r.requests) for (const q of r.requests) this.insertRequests(res, t, edge, q);
+      if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
     }
     for (const e of b.events) {
       const node = e.node ? this.dims.node(e.node, b.time) : null;

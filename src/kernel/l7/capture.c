@@ -29,19 +29,7 @@ enum dh_l7_first {
 static __always_inline int tls_nested(__u64 cookie, int ret, int is_send);
 static __always_inline void tls_remember_recv(__u64 cookie);
 
-#define DH_PF_KTHREAD 0x00200000
-
-/* x86_64 syscall numbers of the socket I/O calls that carry a user buffer. */
-#define DH_NR_READ 0
-#define DH_NR_WRITE 1
-#define DH_NR_READV 19
-#define DH_NR_WRITEV 20
-#define DH_NR_SENDTO 44
-#define DH_NR_RECVFROM 45
-#define DH_NR_SENDMSG 46
-#define DH_NR_RECVMSG 47
-#define DH_NR_RECVMMSG 299
-#define DH_NR_SENDMMSG 307
+/* DH_PF_KTHREAD and the syscall numbers (DH_NR_*): syscall_buf.h. */
 
 struct dh_user_iovec {
 	__u64 base;

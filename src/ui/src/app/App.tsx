@@ -48,6 +48,7 @@ export function App({ live }: { live: Live }) {
   }, [theme, themePref]);
 
   const setFilters = useCallback((f: Filters) => { setFiltersState(f); setFitKey((k) => k + 1); }, []);
+  useEffect(() => live.setGroupDomains(filters.groupDomains), [live, filters.groupDomains]);
   const close = useCallback(() => setSelection(null), []);
   const openEdge = useCallback((id: string) => setSelection({ type: 'edge', id }), []);
   const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);

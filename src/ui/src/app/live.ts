@@ -83,6 +83,14 @@ export class Live {
     this.notifyViews(true);
   }
 
+  /** External servers named by DNS boxed by registered domain, or not. */
+  setGroupDomains(on: boolean): void {
+    const change = this.model.setGroupByDomain(on);
+    if (!changeSize(change)) return;
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
   /**
    * Back to the live map: stream messages are drawn again, starting from `current` (a fresh GET
    * /graph), or, when that could not be had, from what is drawn.

@@ -75,6 +75,12 @@ export const EDGE_DECORATIONS: EdgeDecoration[] = [
     // the links between folded projects are many and cross each other: their numbers show on a pick
     style: () => [{ selector: 'edge.merged', style: { label: '' } }] as StylesheetJson,
   },
+  {
+    name: 'resolver',
+    // a resolver edge carries DNS queries, not connections: dotted, red like any edge when names fail
+    classOf: (e) => (e.edge.protocol === 'dns' ? 'dns' : null),
+    style: () => [{ selector: 'edge.dns', style: { 'line-style': 'dotted' } }] as StylesheetJson,
+  },
   { name: 'width', dataOf: (e) => ({ width: e.members ? Math.min(9, edgeWidth(e.edge) + Math.log2(e.members.length)) : edgeWidth(e.edge) }), movesDots: true, shownAt: 'close' },
   { name: 'label', dataOf: (e) => ({ label: drawnEdgeLabel(e) }), shownAt: 'labels' },
 ];

@@ -37,7 +37,8 @@ export function edgeWidth(e: GraphEdge): number {
 /** "HTTP · 42/s · 3% 5xx · p95 180 ms" with requests lately; else ":5432 · 12/s", the port and the one rate that matters most right now. */
 export function edgeLabel(e: GraphEdge): string {
   const r = e.rates['10s'];
-  const port = `:${e.port}`;
+  const port = e.protocol === 'dns' ? 'DNS' : `:${e.port}`;
+  if (e.protocol === 'dns') return r.failures > 0 ? `${port} · ${rate(r.failures)} failed/s` : r.connections > 0 ? `${port} · ${rate(r.connections)} q/s` : port;
   const req = requestLabel(e);
   if (req) return r.failures > 0 ? `${req} · ${rate(r.failures)} fail/s` : req;
   if (r.failures > 0) return `${port} · ${rate(r.failures)} fail/s`;

@@ -12,9 +12,11 @@ export interface Filters {
   showExternal: boolean;
   showClients: boolean;
   failingOnly: boolean;
+  /** External servers named by DNS are boxed by registered domain (not a filter: nothing is hidden). */
+  groupDomains: boolean;
 }
 
-export const NO_FILTERS: Filters = { group: '', search: '', showHost: true, showExternal: true, showClients: true, failingOnly: false };
+export const NO_FILTERS: Filters = { group: '', search: '', showHost: true, showExternal: true, showClients: true, failingOnly: false, groupDomains: false };
 
 export function isFiltering(f: Filters): boolean {
   return f.group !== '' || f.search.trim() !== '' || !f.showHost || !f.showExternal || !f.showClients || f.failingOnly;
@@ -34,7 +36,7 @@ export function kindAllowed(n: GraphNode, f: Filters): boolean {
 
 export function nodeMatches(n: GraphNode, q: string): boolean {
   if (!q) return true;
-  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name)];
+  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name), ...(n.dns ? [...n.dns.names, ...n.dns.cnames] : [])];
   return hay.some((s) => s.toLowerCase().includes(q));
 }
 

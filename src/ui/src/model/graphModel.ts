@@ -45,6 +45,8 @@ export class GraphModel {
   /** Bumped on every applied message; React views compare it. */
   version = 0;
   private hasSnapshot = false;
+  /** External servers named by DNS are put in a group per registered domain (the "Domains" toggle). */
+  private groupByDomain = false;
 
   constructor(private readonly retransmitWindowMs = 60_000, private readonly retransmitWarnCount = 3) {}
 
@@ -124,10 +126,20 @@ export class GraphModel {
     return [...gs].sort((a, b) => a.localeCompare(b));
   }
 
+  /** Boxes external servers by the registered domain of their DNS name, or not; returns the nodes that moved. */
+  setGroupByDomain(on: boolean): Change {
+    const change = emptyChange(false);
+    if (on === this.groupByDomain) return change;
+    this.groupByDomain = on;
+    for (const n of [...this.nodes.values()]) if (n.kind === 'external' && n.dns?.domain) this.putNode({ ...n, group: null }, change);
+    this.version++;
+    return change;
+  }
+
   private putNode(n: GraphNode, change: Change): void {
     if (this.nodes.has(n.id)) change.changedNodes.push(n.id);
     else change.addedNodes.push(n.id);
-    this.nodes.set(n.id, n);
+    this.nodes.set(n.id, this.groupByDomain && n.kind === 'external' && n.dns?.domain && !n.group ? { ...n, group: n.dns.domain } : n);
   }
 
   private putEdge(e: GraphEdge, change: Change, now: number): void {

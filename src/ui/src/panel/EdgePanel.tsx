@@ -11,6 +11,7 @@ import { Sparkline } from './Sparkline.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
 import { LatencyHistogram, RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { protocolName } from '../model/requests.js';
+import { DnsEdgeSections } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -40,11 +41,11 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
   const requests = e.requests ?? [];
   const hasRequests = requests.length > 0 || (detail.data?.requestLatency?.length ?? 0) > 0;
 
-  return (
-    <div data-testid="edge-panel" data-edge-id={e.id}>
+  const head = (
+    <>
       <div className="panel-ends">
         <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{source?.label ?? e.source}</button>
-        <span className="arrow" aria-label="connects to">→</span>
+        <span className="arrow" aria-label={e.dns ? 'resolves names through' : 'connects to'}>→</span>
         <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{target?.label ?? e.target}</button>
         <span className="port mono">:{e.port}/{e.protocol}</span>
       </div>
@@ -53,6 +54,14 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         <span className={`badge activity-${activity}`}>{ACTIVITY_TEXT[activity]}</span>
         {!live && <span className="badge">no longer on the map</span>}
       </div>
+    </>
+  );
+  // A resolver edge: the client's DNS health towards its resolver.
+  if (e.dns) return <div data-testid="edge-panel" data-edge-id={e.id} data-protocol="dns">{head}<DnsEdgeSections e={e} dns={e.dns} /></div>;
+
+  return (
+    <div data-testid="edge-panel" data-edge-id={e.id}>
+      {head}
 
       <p className="stats-caption">Last 10 seconds</p>
       <div className="stats">

@@ -9,6 +9,7 @@ import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
 import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
+import { NodeNames } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -82,6 +83,8 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
           </details>
         )}
       </Section>
+
+      {n.dns && <NodeNames dns={n.dns} />}
 
       {n.instances.length > 0 && (
         <Section title="Instances" testId="node-instances">
