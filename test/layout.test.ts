@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BPF_OBJECT_PATH, OPTIONAL_PROGRAMS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, OPTIONAL_PROGRAMS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
 import { L7_PROGRAMS, L7_UPROBES } from '../src/l7/collector.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, ENUM_NAMES } from '../src/events/layout.js';
 
@@ -56,18 +56,21 @@ test('the BPF object has a program for each required tracepoint, and no other', 
   const required = REQUIRED_TRACEPOINTS.map((t) => t.split('/'));
   const onRequired = (tp: string[]) => required.some(([cat, n]) => n === tp.at(-1) && (tp.length === 1 || tp[0] === cat));
   const l7Uprobes: string[] = L7_UPROBES;
+  const capturePatterns: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
+  const isCapture = (fn: string) => L7_PROGRAMS.includes(fn) || capturePatterns.some((c) => (c.endsWith('*') ? fn.startsWith(c.slice(0, -1)) : fn === c));
   for (const p of programs) {
     if (l7Uprobes.includes(p.fn)) {
       assert.match(p.section, /^u(ret)?probe/, `${p.fn}: an L7 uprobe (src/l7/collector.ts)`);
       continue;
     }
     const tp = tracepointOf(p.section);
-    // Request capture (L7) rides on the same tracepoints under its own names.
-    if (!L7_PROGRAMS.includes(p.fn)) assert.equal(p.fn, `dh_${tp.at(-1)}`, `${p.section}: the program is named after its tracepoint`);
+    // Request (L7) and DNS capture ride on the same tracepoints under their own names.
+    if (isCapture(p.fn)) continue; // captures may add tracepoints of their own (optional: left out if the kernel refuses them)
+    assert.equal(p.fn, `dh_${tp.at(-1)}`, `${p.section}: the program is named after its tracepoint`);
     assert.ok(onRequired(tp), `${p.section} (${p.fn}) is in REQUIRED_TRACEPOINTS (src/config/defaults.ts)`);
   }
   for (const [cat, name] of required) {
-    assert.ok(programs.some((p) => !L7_PROGRAMS.includes(p.fn) && !l7Uprobes.includes(p.fn) && tracepointOf(p.section).at(-1) === name), `${cat}/${name} has a program of its own`);
+    assert.ok(programs.some((p) => !isCapture(p.fn) && !l7Uprobes.includes(p.fn) && tracepointOf(p.section).at(-1) === name), `${cat}/${name} has a program of its own`);
   }
   for (const fn of [...L7_PROGRAMS, ...L7_UPROBES]) assert.ok(programs.some((p) => p.fn === fn), `L7 program ${fn} exists`);
   for (const fn of OPTIONAL_PROGRAMS) assert.ok(programs.some((p) => p.fn === fn), `optional program ${fn} exists`);
