@@ -1,7 +1,7 @@
 // The agent under test, as its own process: a ProbeEngine with default
 // settings and a small consumer. Prints one JSON "ready" line once the probes
 // are attached and one JSON "summary" line when stopped with SIGTERM.
-// The consumer is a stand-in: the graph pipeline will replace consume().
+// On SIGUSR2 it prints a {"closes":N} line: the sockets closed it has seen so far.
 import { ProbeEngine } from '../src/collector/engine.js';
 import type { ConnEvent } from '../src/events/types.js';
 
@@ -25,6 +25,8 @@ try {
 }
 engine.l7?.onDeltas((ds) => { for (const d of ds) for (const n of d.requests) l7[d.role] += n; });
 process.stdout.write(JSON.stringify({ ready: true, pid: process.pid }) + '\n');
+
+process.on('SIGUSR2', () => { process.stdout.write(JSON.stringify({ closes: engine.stats().closes }) + '\n'); });
 
 process.on('SIGTERM', () => {
   engine.flush();

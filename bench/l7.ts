@@ -1,28 +1,55 @@
-// First overhead figure of request capture (L7): wrk keep-alive against a Node
-// http server with no agent, the agent without L7 (--no-l7), and the agent
-// with L7, interleaved; throughput, the agent's CPU per 10k req/s, and whether
-// the kernel counted every request wrk made. (The bpftrace peer that reads the
-// same prefix at the syscall tracepoints is phase 2.)
-import { cpuTimeMs } from './lib/children.js';
-import { runWrk, type WrkResult } from './lib/wrk.js';
-import { EngineProcess, AGENT_SCRIPT, type AgentSummary } from './lib/agent.js';
-import { int, median, pct, fixed, table } from './lib/report.js';
-import { BENCH } from './lib/constants.js';
-import { startNginx } from './lib/nginx.js';
+// `npm run bench:l7`: the cost of request capture, measured on the product as
+// a user runs it (`dhrishti run`: graph, API and history on). Three loads, each
+// keep-alive on loopback with the server pinned to one CPU and the load
+// generator to the other: nginx (one worker) under wrk, redis-server under
+// redis-benchmark, PostgreSQL under pgbench (select-only). Conditions, in
+// interleaved rounds: no observer, `dhrishti run`, `dhrishti run --no-l7`, and a
+// bpftrace peer reading the same request prefix at the same hooks
+// (bench/lib/bpftrace-l7.ts). Prints throughput ratios, the agent's CPU per
+// 10k req/s, its RSS growth over the run, the kernel run time per program, and
+// whether the map counted every request; beside the targets of issue #10.
+// A benchmark, not a test: the exit code says only whether it could run.
+import { Command, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { cpuTimeMs } from './lib/children.js';
+import { runWrk } from './lib/wrk.js';
+import { ProductAgent } from './lib/agent.js';
+import { BpftraceL7Peer } from './lib/bpftrace-l7.js';
+import { int, median, max, pct, fixed, table } from './lib/report.js';
+import { BENCH, L7_BENCH } from './lib/constants.js';
+import { startNginx } from './lib/nginx.js';
+import { startBenchPostgres, startBenchRedis, runPgbench, runRedisBenchmark } from './lib/db-servers.js';
+import { memoryOf } from './lib/proc-usage.js';
+import { positiveInt } from '../src/cli/options.js';
 
-const CONDITIONS = ['none', 'agent --no-l7', 'agent'] as const;
+const CONDITIONS = ['none', 'agent', 'agent --no-l7', 'bpftrace'] as const;
 type Condition = (typeof CONDITIONS)[number];
-const ROUNDS = Number(process.env.L7_BENCH_ROUNDS ?? 3);
-const SECONDS = Number(process.env.L7_BENCH_SECONDS ?? 8);
+const LABEL: Record<Condition, string> = { none: 'no observer', agent: 'dhrishti run', 'agent --no-l7': 'dhrishti run --no-l7', bpftrace: 'bpftrace 0.17 L7 peer' };
+const WORKLOADS = ['http', 'redis', 'pgbench'] as const;
+type Workload = (typeof WORKLOADS)[number];
+const WORKLOAD_LABEL: Record<Workload, string> = {
+  http: `nginx (1 worker) under wrk -t${BENCH.wrkThreads} -c${BENCH.wrkConnections}, keep-alive`,
+  redis: `redis-server under redis-benchmark -c ${L7_BENCH.redisClients} (SET/GET), keep-alive`,
+  pgbench: `PostgreSQL 15 under pgbench -S -c ${L7_BENCH.pgClients} (select-only), keep-alive`,
+};
 
-interface Sample { condition: Condition; wrk: WrkResult; agentCpuMs: number | null; summary: AgentSummary | null; bpf: Record<string, { ns: number; runs: number }> }
+interface Sample {
+  condition: Condition;
+  rps: number;
+  requests: number;
+  seconds: number;
+  cpuMs: number | null;
+  rssGrowth: number | null;
+  bpf: Record<string, { ns: number; runs: number }>;
+  /** Requests the agent put on the edges into the server's port over warm-up and run (agent only). */
+  counted: number | null;
+  losses: Record<string, number> | null;
+}
 
 interface BpfProg { id: number; name?: string; run_time_ns?: number; run_cnt?: number }
 const progs = (): BpfProg[] => JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 
-/** Run time and runs of the given BPF programs (kernel.bpf_stats_enabled), by program name. */
 function bpfStats(ids: Set<number>): Record<string, { ns: number; runs: number }> {
   const out: Record<string, { ns: number; runs: number }> = {};
   for (const p of progs()) {
@@ -34,61 +61,151 @@ function bpfStats(ids: Set<number>): Record<string, { ns: number; runs: number }
   return out;
 }
 
-function diff(a: Record<string, { ns: number; runs: number }>, b: Record<string, { ns: number; runs: number }>) {
-  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { ns: v.ns - (a[k]?.ns ?? 0), runs: v.runs - (a[k]?.runs ?? 0) }]));
+const diff = (a: Record<string, { ns: number; runs: number }>, b: Record<string, { ns: number; runs: number }>) =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, { ns: v.ns - (a[k]?.ns ?? 0), runs: v.runs - (a[k]?.runs ?? 0) }]));
+
+/** One load: starts its server once; `run` drives it for `seconds` and returns what the client measured. */
+interface Load {
+  port: number;
+  run(seconds: number): Promise<{ rps: number; requests: number; seconds: number }>;
+  stop(): Promise<void>;
 }
 
-async function main(): Promise<void> {
-  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const server = await startNginx(BENCH.serverCpu);
-  const url = server.url;
+async function startLoad(w: Workload): Promise<Load> {
+  if (w === 'http') {
+    const s = await startNginx(BENCH.serverCpu);
+    return {
+      port: Number(new URL(s.url).port),
+      async run(seconds) {
+        const r = await runWrk({ url: s.url, mode: 'keepalive', threads: BENCH.wrkThreads, connections: BENCH.wrkConnections, seconds, cpu: BENCH.wrkCpu });
+        return { rps: r.requestsPerSec, requests: r.requests, seconds: r.seconds };
+      },
+      stop: () => s.stop(),
+    };
+  }
+  if (w === 'redis') {
+    const s = await startBenchRedis(BENCH.serverCpu);
+    return { port: s.port, run: (seconds) => runRedisBenchmark(s.port, seconds, BENCH.wrkCpu), stop: () => s.stop() };
+  }
+  const s = await startBenchPostgres(BENCH.serverCpu);
+  return { port: s.port, run: (seconds) => runPgbench(s.port, seconds, BENCH.wrkCpu), stop: () => s.stop() };
+}
+
+interface Options { rounds: number; seconds: number; workloads: Workload[]; conditions: Condition[] }
+
+async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]> {
+  const load = await startLoad(w);
   const samples: Sample[] = [];
-  // Per-program run time in the kernel: the cost of the probes themselves, which the agent's CPU does not show.
-  const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
-  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
-  console.log(`bench:l7  wrk -t${BENCH.wrkThreads} -c${BENCH.wrkConnections} -d${SECONDS}s keep-alive, ${ROUNDS} rounds; load average before: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 ? [...CONDITIONS].reverse() : [...CONDITIONS];
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 ? [...o.conditions].reverse() : [...o.conditions];
       for (const condition of order) {
-        const agent = condition === 'none' ? null : new EngineProcess(AGENT_SCRIPT, BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []);
+        const agent = condition === 'agent' || condition === 'agent --no-l7'
+          ? new ProductAgent(BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []) : null;
+        const peer = condition === 'bpftrace' ? new BpftraceL7Peer() : null;
         const before = new Set(progs().map((p) => p.id));
         await agent?.start();
-        // the agent's programs: the dh_* ones that appeared with it (bpftool here does not show owners)
+        await peer?.start();
         const ids = new Set(progs().filter((p) => !before.has(p.id) && p.name?.startsWith('dh_')).map((p) => p.id));
-        await runWrk({ url, mode: 'keepalive', threads: BENCH.wrkThreads, connections: BENCH.wrkConnections, seconds: BENCH.warmupSeconds, cpu: BENCH.wrkCpu });
-        const cpu0 = agent ? cpuTimeMs(agent.pid, ticks) : 0;
+        const warm = await load.run(L7_BENCH.warmupSeconds);
+        const pid = agent?.pid ?? peer?.pid ?? null;
+        const cpu0 = pid ? cpuTimeMs(pid, ticks) : 0;
+        const rss0 = pid ? memoryOf(pid).rss : 0;
         const bpf0 = agent ? bpfStats(ids) : {};
-        const wrk = await runWrk({ url, mode: 'keepalive', threads: BENCH.wrkThreads, connections: BENCH.wrkConnections, seconds: SECONDS, cpu: BENCH.wrkCpu });
-        const agentCpuMs = agent ? cpuTimeMs(agent.pid, ticks) - cpu0 : null;
+        const run = await load.run(o.seconds);
+        const cpuMs = pid ? cpuTimeMs(pid, ticks) - cpu0 : null;
         const bpf = agent ? diff(bpf0, bpfStats(ids)) : {};
-        await new Promise((r) => setTimeout(r, 1500)); // the last flush reads the closed sockets' aggregates
-        const summary = agent ? await agent.stop() : null;
-        samples.push({ condition, wrk, agentCpuMs, summary, bpf });
-        console.log(`  round ${round + 1} ${condition.padEnd(14)} ${int(wrk.requestsPerSec)} req/s${agentCpuMs !== null ? `, agent ${pct(agentCpuMs / (wrk.seconds * 1000))} of a core` : ''}${summary?.l7 ? `, L7 counted server ${int(summary.l7.requests.server)} client ${int(summary.l7.requests.client)} (warm-up + run: ${int(wrk.requests)} in the run)` : ''}`);
+        let counted: number | null = null, losses: Record<string, number> | null = null, rssGrowth: number | null = null;
+        if (agent) {
+          await new Promise((r) => setTimeout(r, 2500)); // the last flush: closed sockets' aggregates, the history write
+          rssGrowth = memoryOf(agent.pid).rss - rss0;
+          const t = await agent.telemetry();
+          if (condition === 'agent') {
+            counted = await agent.requestsTo(load.port);
+            losses = { ...(t.l7?.losses ?? {}), unplacedRequests: t.l7?.graph.unplacedRequests ?? 0 } as Record<string, number>;
+          }
+        } else if (peer) rssGrowth = memoryOf(peer.pid).rss - rss0;
+        await agent?.stop();
+        await peer?.stop();
+        samples.push({ condition, rps: run.rps, requests: warm.requests + run.requests, seconds: run.seconds, cpuMs, rssGrowth, bpf, counted, losses });
+        const extra = [
+          cpuMs !== null ? `${pct(cpuMs / (run.seconds * 1000))} of a core` : '',
+          rssGrowth !== null ? `RSS ${rssGrowth >= 0 ? '+' : ''}${fixed(rssGrowth / (1 << 20), 1)} MB` : '',
+          counted !== null ? `counted ${int(counted)} of ${int(warm.requests + run.requests)} made` : '',
+        ].filter(Boolean).join(', ');
+        console.log(`  ${w} round ${round + 1} ${LABEL[condition].padEnd(22)} ${int(run.rps)} req/s${extra ? `, ${extra}` : ''}`);
       }
     }
   } finally {
-    await server.stop();
+    await load.stop();
+  }
+  return samples;
+}
+
+function report(w: Workload, samples: Sample[], o: Options): void {
+  const T = L7_BENCH.targets;
+  const base = median(samples.filter((s) => s.condition === 'none').map((s) => s.rps));
+  const ratio = (c: Condition) => median(samples.filter((s) => s.condition === c).map((s) => s.rps)) / base;
+  const rows = o.conditions.map((c) => {
+    const mine = samples.filter((s) => s.condition === c);
+    const rps = median(mine.map((s) => s.rps));
+    const cpu = median(mine.filter((s) => s.cpuMs !== null).map((s) => (s.cpuMs! / (s.seconds * 1000)) / (s.rps / 10_000)));
+    const rss = max(mine.filter((s) => s.rssGrowth !== null).map((s) => s.rssGrowth! / (1 << 20)));
+    return [LABEL[c], int(rps), fixed(rps / base, 3), c === 'none' ? '-' : pct(cpu), c === 'none' ? '-' : fixed(rss, 1)];
+  });
+  console.log(`\n${WORKLOAD_LABEL[w]}\n${table(['condition', 'req/s (median)', 'ratio to none', 'observer CPU per 10k req/s', 'RSS growth max (MB)'], rows)}`);
+  const agent = samples.filter((s) => s.condition === 'agent');
+  if (!agent.length) return;
+  const r = ratio('agent'), peer = o.conditions.includes('bpftrace') ? ratio('bpftrace') : NaN;
+  const cpu = median(agent.map((s) => (s.cpuMs! / (s.seconds * 1000)) / (s.rps / 10_000)));
+  const rss = max(agent.map((s) => s.rssGrowth! / (1 << 20)));
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log(table(['target (dhrishti run with L7)', 'seen', 'target', ''], [
+    ['throughput ratio to no observer', fixed(r, 3), `>= ${T.ratio}`, met(r >= T.ratio)],
+    ['... above the bpftrace peer\'s', Number.isFinite(peer) ? fixed(peer, 3) : '-', `< ${fixed(r, 3)}`, Number.isFinite(peer) ? met(r > peer) : '-'],
+    ['agent CPU per 10k req/s (one core = 100%)', pct(cpu), `<= ${pct(T.cpuPer10k, 0)}`, met(cpu <= T.cpuPer10k)],
+    ['agent RSS growth over the run', `${fixed(rss, 1)} MB`, `<= ${T.rssGrowthMb} MB`, met(rss <= T.rssGrowthMb)],
+    ['requests on the map / requests made', fixed(median(agent.map((s) => s.counted! / s.requests)), 4), '1 (every one, once)', ''],
+  ]));
+  const perReq = (names: (n: string) => boolean) => median(agent.map((s) => Object.entries(s.bpf).filter(([n]) => names(n)).reduce((a, [, v]) => a + v.ns, 0) / s.requests));
+  const avg = (name: string) => median(agent.filter((s) => s.bpf[name]?.runs).map((s) => s.bpf[name].ns / s.bpf[name].runs));
+  console.log(`kernel time per request (both sockets, all programs) ${fixed(perReq(() => true), 0)} ns, of it L7 ${fixed(perReq((n) => n.startsWith('dh_l7') || n.startsWith('dh_ssl')), 0)} ns; `
+    + `per run: dh_l7_send ${fixed(avg('dh_l7_send'), 0)} ns, dh_l7_recv ${fixed(avg('dh_l7_recv'), 0)} ns, dh_sock_send_length ${fixed(avg('dh_sock_send_length'), 0)} ns`);
+  const losses = agent.map((s) => s.losses!).reduce((a, b) => Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (a[k] ?? 0) + (b[k] ?? 0)])), {});
+  const nonzero = Object.entries(losses).filter(([, v]) => v);
+  console.log(`L7 losses over the agent's runs (the whole host's traffic): ${nonzero.length ? nonzero.map(([k, v]) => `${k} ${int(v)}`).join(', ') : 'none'}`);
+}
+
+function list<T extends string>(name: string, all: readonly T[]) {
+  return (v: string): T[] => {
+    const xs = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = xs.filter((x) => !(all as readonly string[]).includes(x));
+    if (bad.length || !xs.length) throw new InvalidArgumentError(`${name} takes ${all.join(', ')}; got "${v}"`);
+    return [...new Set(xs)] as T[];
+  };
+}
+
+async function main(): Promise<void> {
+  const cmd = new Command('bench:l7')
+    .option('--rounds <n>', 'rounds per load (conditions interleaved, order alternating)', positiveInt('--rounds', 50), L7_BENCH.rounds)
+    .option('--seconds <n>', 'seconds per measured run', positiveInt('--seconds', 600), L7_BENCH.seconds)
+    .option('--loads <list>', `loads to run: ${WORKLOADS.join(',')}`, list('--loads', WORKLOADS), [...WORKLOADS])
+    .option('--conditions <list>', `conditions besides "none": ${CONDITIONS.slice(1).join(',')}`, list('--conditions', CONDITIONS), [...CONDITIONS]);
+  cmd.parse(process.argv);
+  const raw = cmd.opts<{ rounds: number; seconds: number; loads: Workload[]; conditions: Condition[] }>();
+  const o: Options = { rounds: raw.rounds, seconds: raw.seconds, workloads: raw.loads, conditions: [...new Set<Condition>(['none', ...raw.conditions])] };
+  const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
+  execFileSync('sysctl', ['-q', '-w', 'kernel.bpf_stats_enabled=1']);
+  console.log(`bench:l7  ${o.rounds} rounds x ${o.seconds} s per condition and load; ${os.cpus().length} CPUs; uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+  const results: [Workload, Sample[]][] = [];
+  try {
+    for (const w of o.workloads) results.push([w, await measure(w, o, ticks)]);
+  } finally {
     execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${statsWas}`]);
   }
-  const base = median(samples.filter((s) => s.condition === 'none').map((s) => s.wrk.requestsPerSec));
-  const rows = CONDITIONS.map((c) => {
-    const mine = samples.filter((s) => s.condition === c);
-    const rps = median(mine.map((s) => s.wrk.requestsPerSec));
-    const cpuPer10k = median(mine.filter((s) => s.agentCpuMs !== null).map((s) => ((s.agentCpuMs! / (s.wrk.seconds * 1000)) / s.wrk.requestsPerSec) * 10_000));
-    return [c, int(rps), fixed(rps / base, 3), Number.isFinite(cpuPer10k) ? pct(cpuPer10k) : '-'];
-  });
-  console.log(`\n${table(['condition', 'req/s (median)', 'ratio to none', 'agent CPU per 10k req/s'], rows)}`);
-  for (const c of CONDITIONS.filter((x) => x !== 'none')) {
-    const mine = samples.filter((s) => s.condition === c);
-    const perReq = (names: (n: string) => boolean) => median(mine.map((s) => Object.entries(s.bpf).filter(([n]) => names(n)).reduce((a, [, v]) => a + v.ns, 0) / s.wrk.requests));
-    const avg = (name: string) => median(mine.filter((s) => s.bpf[name]?.runs).map((s) => s.bpf[name].ns / s.bpf[name].runs));
-    console.log(`${c}: BPF time per request (both sides, all programs) ${fixed(perReq(() => true), 0)} ns, of it L7 ${fixed(perReq((n) => n.startsWith('dh_l7')), 0)} ns; per run: dh_l7_send ${fixed(avg('dh_l7_send'), 0)} ns, dh_l7_recv ${fixed(avg('dh_l7_recv'), 0)} ns, dh_sock_send_length ${fixed(avg('dh_sock_send_length'), 0)} ns`);
-  }
-  const l7 = samples.filter((s) => s.summary?.l7).map((s) => s.summary!.l7!.losses);
-  console.log(`L7 losses over the runs: ${JSON.stringify(l7.reduce((a, b) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, (a[k] ?? 0) + v])), {} as Record<string, number>))}`);
-  console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  for (const [w, s] of results) report(w, s, o);
+  console.log(`\nuptime after: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -44,6 +44,8 @@ export interface LoadSample {
   observerCpuMs: number | null;
   /** The observer's CPU time while idle for as long as the run (measured over IDLE_SAMPLE_MS, scaled): its cost for other traffic on the host and its timers. */
   observerIdleCpuMs: number | null;
+  /** Connections the observer saw close during the run (sockets closed / 2): the benchmark's and any other TCP on the host. */
+  tracedConnections: number | null;
 }
 
 const IDLE_SAMPLE_MS = 2000;
@@ -60,7 +62,7 @@ export interface LoadBenchResult {
 /** What an observer reported over its life, beside the TCP sockets the benchmark itself opened and closed meanwhile. */
 export interface ObserverReport { condition: Condition; summary: AgentSummary | PeerSummary; benchSockets: number }
 
-interface Observer { pid: number | null; benchSockets: number; stop(): Promise<void> }
+interface Observer { pid: number | null; benchSockets: number; stop(): Promise<void>; closes(): Promise<number | null> }
 
 async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchResult): Promise<Observer> {
   if (c === 'agent' || c === 'engine') {
@@ -70,6 +72,7 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
       pid: p.pid,
       benchSockets: 0,
       stop: async () => { const s = await p.stop(); if (s) out.observerSummaries.push({ condition: c, summary: s, benchSockets: obs.benchSockets }); },
+      closes: () => p.closes(),
     };
     return obs;
   }
@@ -85,10 +88,11 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
       pid: peer.pid,
       benchSockets: 0,
       stop: async () => { out.observerSummaries.push({ condition: c, summary: await peer.stop(), benchSockets: obs.benchSockets }); },
+      closes: async () => null,
     };
     return obs;
   }
-  return { pid: null, benchSockets: 0, stop: async () => {} };
+  return { pid: null, benchSockets: 0, stop: async () => {}, closes: async () => null };
 }
 
 export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = { samples: [], backgroundLoad: [], foreignPrograms: [], observerSummaries: [] }): Promise<LoadBenchResult> {
@@ -122,16 +126,20 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
               await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
               if (observer.pid !== null) observerIdleCpuMs = ((cpuTimeMs(observer.pid, o.ticksPerSec) - idle0) * o.seconds * 1000) / IDLE_SAMPLE_MS;
             }
+            const closes0 = mode === 'close' ? await observer.closes() : null;
             const cpu0 = observer.pid === null ? 0 : cpuTimeMs(observer.pid, o.ticksPerSec);
             const result = await runWrk({ ...wrk, seconds: o.seconds });
             const observerCpuMs = observer.pid === null ? null : cpuTimeMs(observer.pid, o.ticksPerSec) - cpu0;
+            const closes1 = closes0 === null ? null : await observer.closes();
+            const tracedConnections = closes0 === null || closes1 === null ? null : (closes1 - closes0) / 2;
             observer.benchSockets += sockets(result);
-            out.samples.push({ pinned: o.pinned, round, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs });
+            out.samples.push({ pinned: o.pinned, round, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs, tracedConnections });
             o.log(`  [${tag}] round ${round + 1}/${o.rounds}  ${condition.padEnd(8)}  ${mode.padEnd(9)}  ${int(result.requestsPerSec).padStart(7)} req/s` +
               `  ${int(result.requests).padStart(8)} requests` +
               (result.socketErrors || result.non2xx ? `  (${result.socketErrors} socket errors, ${result.non2xx} non-2xx)` : '') +
               (observerCpuMs === null ? '' : `  ${condition} CPU ${int(observerCpuMs)} ms`) +
-              (observerIdleCpuMs === null ? '' : ` (idle for as long: ${int(observerIdleCpuMs)} ms)`));
+              (observerIdleCpuMs === null ? '' : ` (idle for as long: ${int(observerIdleCpuMs)} ms)`) +
+              (tracedConnections === null ? '' : `; it saw ${int(tracedConnections)} connections close`));
           }
         } finally {
           await observer.stop();

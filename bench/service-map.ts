@@ -515,6 +515,7 @@ function printScale(s: ScaleResult): void {
     const u = c.usage, t = c.telemetry;
     console.log(`\n-- ${c.name} --`);
     console.log(`agent start (spawn -> API): ${int(c.startedMs)} ms; catch-up (${c.catchUpFrom}): ${int(c.catchUpMs)} ms; active on the servers' edges: ${int(c.active)}`);
+    if (t.discovery) console.log(`start-up discovery: ${int(t.discovery.sockets)} sockets found in ${int(t.discovery.scanMs)} ms of walking /proc, reported after ${int(t.discovery.ms)} ms`);
     if (c.idle) console.log(`before the connections (${s.containers} containers, Docker identity loaded): RSS ${mb(c.idle.rssFinal)} MB, CPU ${fixed(c.idle.cpuPercent, 1)}%`);
     console.log(`over ${fixed(u.seconds, 1)} s: RSS max ${mb(u.rssMax)} MB, final ${mb(u.rssFinal)} MB, peak ever (VmHWM) ${mb(u.peak)} MB; CPU ${fixed(u.cpuPercent, 1)}% of one core`);
     console.log(`RSS by mapping: node binary + libraries ${mb(c.map.binaries)} MB, BPF ring buffer ${mb(c.map.bpfMaps)} MB, malloc heap ${mb(c.map.mallocHeap)} MB, other anonymous (V8 heap, stacks, arenas) ${mb(c.map.otherAnon)} MB`);

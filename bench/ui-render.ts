@@ -1,9 +1,12 @@
-// Web UI render benchmark: the built UI in headless chromium, fed by a synthetic
-// API (200 nodes, 1000 edges, a delta every 500 ms changing ~5% of the edges and now
-// and then adding or removing one). Measures, in the page, how long each update takes
-// from the WebSocket message to the frame after it (parse + apply + Cytoscape draw).
+// Web UI render benchmark: the built UI in headless chromium, fed by a synthetic API
+// (a delta every 500 ms changing ~5% of the edges and now and then adding or removing one).
+// Measures, in the page, how long each update takes from the WebSocket message to the frame
+// after it (parse + apply + Cytoscape draw), and how long the first drawing takes. Cases:
+// 200 nodes / 1000 edges; 1000 / 5000 as a user gets it (projects folded); the same with
+// every project unfolded; and that drawn by the WebGL renderer (here: SwiftShader, on the CPU).
 //
-//   node dist/bench/ui-render.js                 measure and print p50/p95/max
+//   node dist/bench/ui-render.js                 measure every case and print p50/p95/max
+//   node dist/bench/ui-render.js --nodes 500 --edges 2500   one case of that size
 //   node dist/bench/ui-render.js --serve         keep serving the synthetic API + UI for development
 //   node dist/bench/ui-render.js --screenshots /tmp   also save screenshots of the map and panels
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -24,6 +27,9 @@ interface Options {
   port: number;
   token?: string;
   screenshots?: string;
+  webgl: boolean;
+  uiDir: string;
+  cases?: string;
 }
 
 const UI_DIR = path.join(REPO_ROOT, 'src', 'ui', 'dist');
@@ -43,7 +49,7 @@ function percentile(xs: number[], p: number): number {
 }
 
 async function serve(o: Options): Promise<void> {
-  const server = await startUiServer({ uiDir: UI_DIR, scenario: o.scenario, nodes: o.nodes, edges: o.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs, port: o.port, token: o.token });
+  const server = await startUiServer({ uiDir: o.uiDir, scenario: o.scenario, nodes: o.nodes, edges: o.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs, port: o.port, token: o.token });
   console.log(`synthetic Dhrishti API + UI on ${server.url}${o.token ? `?token=${o.token}` : ''} (${server.graph.nodes.size} nodes, ${server.graph.edges.size} edges; Ctrl-C stops)`);
   const stop = async () => { await server.close(); process.exit(0); };
   process.on('SIGINT', stop);
@@ -51,22 +57,34 @@ async function serve(o: Options): Promise<void> {
   await new Promise(() => {});
 }
 
-async function screenshots(b: BrowserSession, server: UiServer, dir: string): Promise<string[]> {
+async function screenshots(b: BrowserSession, server: UiServer, dir: string, c: Case): Promise<string[]> {
   const page = b.page;
   const files: string[] = [];
-  const shot = async (name: string) => { const f = path.join(dir, `dhrishti-${name}.png`); await page.screenshot({ path: f }); files.push(f); };
+  const slug = `${c.nodes}x${c.edges}${c.unfoldAll ? '-unfolded' : ''}${c.query?.includes('webgl') ? '-webgl' : ''}`;
+  const shot = async (name: string) => { const f = path.join(dir, `dhrishti-${slug}-${name}.png`); await page.screenshot({ path: f }); files.push(f); };
   await page.waitForTimeout(600);
   await shot('map');
-  // closer: the busiest node at 1.5x, to check labels and arrows
+  const folded = await page.evaluate(() => window.__dhrishti!.folded());
+  if (folded.length) {
+    // open the first project, as a tap on it would; the view frames it
+    const runs = await page.evaluate(() => window.__dhrishti!.layoutRuns());
+    const group = folded.find((g) => !g.startsWith('*')) ?? folded[0];
+    await page.evaluate((g) => window.__dhrishti!.unfold(g), group);
+    await b.waitFor(`window.__dhrishti.layoutRuns() > ${runs}`, 60_000, 'the unfolded project laid out');
+    await page.waitForTimeout(1200);
+    await shot(`unfolded-${group}`);
+  }
+  // closer: the busiest node (not a folded box) at 1.5x, to check labels, arrows and dots
   await page.evaluate(() => {
     const cy = window.__dhrishti!.cy as { nodes(): { not(s: string): { sort(f: (a: { degree(): number }, b: { degree(): number }) => number): { [i: number]: unknown } } }; zoom(o: unknown): void; center(e: unknown): void };
-    const busiest = cy.nodes().not('.group').sort((a, b) => b.degree() - a.degree())[0];
+    const busiest = cy.nodes().not('.group, .folded').sort((a, b) => b.degree() - a.degree())[0];
     cy.zoom({ level: 1.5 } as unknown);
     cy.center(busiest);
   });
-  await page.waitForTimeout(400);
-  await shot('map-zoomed');
+  await page.waitForTimeout(800);
+  await shot('zoomed');
   await page.getByTestId('zoom-fit').click();
+  if (c.nodes !== UI_BENCH.nodes) return files;
   // a failing edge, opened the way a click would
   const failing = [...server.graph.edges.values()].find((e) => e.rates['1m'].failures > 0);
   if (failing) {
@@ -103,11 +121,60 @@ async function screenshots(b: BrowserSession, server: UiServer, dir: string): Pr
   return files;
 }
 
-async function measure(o: Options): Promise<void> {
-  const server = await startUiServer({ uiDir: UI_DIR, scenario: o.scenario, nodes: o.nodes, edges: o.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs });
+/** One measured case: a map size, and how it is shown. */
+interface Case {
+  /** Short name for --cases. */
+  key: string;
+  name: string;
+  nodes: number;
+  edges: number;
+  /** Added to the page URL (e.g. forcing a renderer). */
+  query?: string;
+  /** Unfold every project after the first drawing and measure with all 1000 nodes drawn. */
+  unfoldAll?: boolean;
+  /** Extra chromium flags. */
+  args?: string[];
+  targetP95Ms: number;
+  targetFirstDrawMs?: number;
+}
+
+interface CaseResult {
+  c: Case;
+  firstDrawMs: number;
+  layout: { ms: number; where: string; nodes: number } | null;
+  unfoldMs: number | null;
+  renderer: string;
+  drawnNodes: number;
+  drawnEdges: number;
+  p50: number; p95: number; max: number;
+  applyP95: number;
+  elements: number;
+  cpuPerUpdate: number;
+  busyCpuPct: number;
+  idleCpuPct: number;
+  longTasks: number;
+  longMax: number;
+  errors: string[];
+}
+
+/** The standard cases: the issue's two sizes as users get them, then the big map unfolded, and on WebGL. */
+function standardCases(o: Options): Case[] {
+  return [
+    { key: 'small', name: `${UI_BENCH.nodes}/${UI_BENCH.edges}`, nodes: UI_BENCH.nodes, edges: UI_BENCH.edges, targetP95Ms: UI_BENCH.targetP95Ms },
+    { key: 'large', name: `${LARGE.nodes}/${LARGE.edges} (folded: the default)`, nodes: LARGE.nodes, edges: LARGE.edges, targetP95Ms: LARGE.targetP95Ms, targetFirstDrawMs: LARGE.targetFirstDrawMs },
+    { key: 'unfolded', name: `${LARGE.nodes}/${LARGE.edges} all unfolded`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, targetP95Ms: LARGE.targetP95Ms },
+    ...(o.webgl ? [{ key: 'webgl', name: `${LARGE.nodes}/${LARGE.edges} unfolded, WebGL`, nodes: LARGE.nodes, edges: LARGE.edges, unfoldAll: true, query: '?renderer=webgl', args: ['--enable-unsafe-swiftshader'], targetP95Ms: LARGE.targetP95Ms }] : []),
+  ].filter((c) => !o.cases || o.cases.split(',').includes(c.key));
+}
+
+/** The big map of the issue: 1,000 nodes, 5,000 edges, "usable": a delta's frame and the first drawing. */
+const LARGE = { nodes: 1000, edges: 5000, targetP95Ms: 100, targetFirstDrawMs: 3000 } as const;
+
+async function measureCase(c: Case, o: Options): Promise<CaseResult> {
+  const server = await startUiServer({ uiDir: o.uiDir, scenario: o.scenario, nodes: c.nodes, edges: c.edges, changedEdgeShare: UI_BENCH.changedEdgeShare, deltaIntervalMs: o.intervalMs });
   let b: BrowserSession | null = null;
   try {
-    b = await launchBrowser({ viewport: UI_BENCH.viewport });
+    b = await launchBrowser({ viewport: UI_BENCH.viewport, args: c.args });
     await b.page.addInitScript(() => {
       const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
       w.__longTasks = [];
@@ -117,18 +184,22 @@ async function measure(o: Options): Promise<void> {
       } catch { /* long task timing unsupported */ }
     });
     const t0 = Date.now();
-    await b.openUi(server.url, 60_000);
+    await b.openUi(server.url + (c.query ?? ''), 120_000);
     const firstDrawMs = Date.now() - t0;
-    await b.page.waitForTimeout(3000); // let the first drawing settle (Cytoscape builds its caches lazily)
+    let unfoldMs: number | null = null;
+    if (c.unfoldAll) {
+      const u0 = Date.now();
+      await b.page.evaluate(() => { (document.querySelector('[data-testid=unfold-all]') as HTMLButtonElement | null)?.click(); });
+      await b.waitFor(() => (window.__dhrishti!.lastLayout()?.nodes ?? 0) > 100 && window.__dhrishti!.folded().length === 0, 180_000, 'the unfolded map laid out');
+      unfoldMs = Date.now() - u0;
+    }
+    await b.page.waitForTimeout(3000); // let the drawing settle (Cytoscape builds its caches lazily)
     const readyAt = await b.page.evaluate(() => performance.now());
     const firstDeltaIndex = await b.page.evaluate(() => window.__dhrishti!.timings().length);
     const run0 = { cpu: b.cpuMs(), t: Date.now() };
-    console.log(`== Web UI render: ${server.graph.nodes.size} nodes, ${server.graph.edges.size} edges, a delta every ${o.intervalMs} ms changing ${fixed(UI_BENCH.changedEdgeShare * 100, 0)}% of the edges ==`);
-    console.log(`first drawing (page load, snapshot, full layout) in ${int(firstDrawMs)} ms; measuring ${o.updates} updates...`);
-
     await b.waitFor(
       `window.__dhrishti.timings().slice(${firstDeltaIndex}).filter((t) => t.kind === 'delta').length >= ${o.updates}`,
-      o.updates * o.intervalMs * 3 + 20_000,
+      o.updates * o.intervalMs * 4 + 30_000,
       `${o.updates} updates`,
     );
     const runCpu = b.cpuMs() - run0.cpu;
@@ -140,46 +211,66 @@ async function measure(o: Options): Promise<void> {
     await b.page.waitForTimeout(4000);
     const idleCpuPerSec = (b.cpuMs() - idle0.cpu) / ((Date.now() - idle0.t) / 1000);
     server.pause(false);
-    const result = await b.page.evaluate(({ from, since }) => {
+    const r = await b.page.evaluate(({ from, since }) => {
       const h = window.__dhrishti!;
       const w = window as unknown as { __longTasks: { start: number; duration: number }[] };
       return {
-        snapshot: h.timings().find((t) => t.kind === 'snapshot') ?? null,
         deltas: h.timings().slice(from).filter((t) => t.kind === 'delta'),
         longTasks: w.__longTasks.filter((t) => t.start >= since),
-        edges: h.edgeIds().length,
-        nodes: h.nodeIds().length,
-        layoutRuns: h.layoutRuns(),
+        drawnNodes: (h.cy as { nodes(): unknown[] }).nodes().length,
+        drawnEdges: (h.cy as { edges(): unknown[] }).edges().length,
+        // (optional: an older build given with --ui-dir has neither)
+        layout: h.firstLayout?.() ?? null,
+        renderer: h.renderer?.() ?? 'canvas',
       };
     }, { from: firstDeltaIndex, since: readyAt });
-    const d = result.deltas.slice(0, o.updates);
+    const d = r.deltas.slice(0, o.updates);
     const frame = d.map((t) => t.frameMs);
-    const apply = d.map((t) => t.applyMs);
-    const elems = d.map((t) => t.elements);
-    const p95 = percentile(frame, 95);
-    console.log(table(['per update (ms)', 'p50', 'p95', 'max'], [
-      ['message to next frame', fixed(percentile(frame, 50), 1), fixed(p95, 1), fixed(Math.max(...frame), 1)],
-      ['parse + apply (sync)', fixed(percentile(apply, 50), 1), fixed(percentile(apply, 95), 1), fixed(Math.max(...apply), 1)],
-      ['elements changed', int(percentile(elems, 50)), int(percentile(elems, 95)), int(Math.max(...elems))],
-    ]));
-    if (result.snapshot) console.log(`snapshot: ${result.snapshot.elements} elements added in ${fixed(result.snapshot.applyMs, 0)} ms; the full layout runs after that (page ready after ${int(firstDrawMs)} ms, above)`);
-    const got = Math.max(1, d.length);
-    const cpuPerUpdate = (runCpu - idleCpuPerSec * runSecs) / got;
-    console.log(`chromium CPU, all its processes: ${fixed(runCpu / runSecs / 10, 1)}% of a core while updating, ${fixed(idleCpuPerSec / 10, 1)}% with no updates (moving dots, frame loop): about ${fixed(cpuPerUpdate, 0)} ms per update`);
-    console.log(`machine load average: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs (other work on the machine inflates the times above)`);
-    const lt = result.longTasks.map((t) => t.duration);
-    console.log(`long tasks (> 50 ms) while measuring: ${lt.length}${lt.length ? ` (max ${fixed(Math.max(...lt), 0)} ms)` : ''}`);
-    console.log(`drawn at the end: ${result.nodes} nodes, ${result.edges} edges (server: ${server.graph.nodes.size} / ${server.graph.edges.size}); layout runs: ${result.layoutRuns}`);
-    console.log(`target: p95 < ${UI_BENCH.targetP95Ms} ms per update: ${p95 < UI_BENCH.targetP95Ms ? 'met' : 'NOT met'}`);
-    if (b.errors.length) console.log(`page errors: ${b.errors.join(' | ')}`);
+    const lt = r.longTasks.map((t) => t.duration);
+    const out: CaseResult = {
+      c, firstDrawMs, unfoldMs, layout: r.layout, renderer: r.renderer, drawnNodes: r.drawnNodes, drawnEdges: r.drawnEdges,
+      p50: percentile(frame, 50), p95: percentile(frame, 95), max: Math.max(...frame),
+      applyP95: percentile(d.map((t) => t.applyMs), 95),
+      elements: percentile(d.map((t) => t.elements), 50),
+      cpuPerUpdate: (runCpu - idleCpuPerSec * runSecs) / Math.max(1, d.length),
+      busyCpuPct: runCpu / runSecs / 10,
+      idleCpuPct: idleCpuPerSec / 10,
+      longTasks: lt.length, longMax: lt.length ? Math.max(...lt) : 0,
+      errors: [...b.errors],
+    };
     if (o.screenshots) {
-      const files = await screenshots(b, server, o.screenshots);
-      console.log(`screenshots: ${files.join(', ')}`);
+      const files = await screenshots(b, server, o.screenshots, c);
+      console.log(`screenshots (${c.name}): ${files.join(', ')}`);
     }
+    return out;
   } finally {
     await b?.close();
     await server.close();
   }
+}
+
+async function measure(o: Options): Promise<void> {
+  const single = o.nodes !== UI_BENCH.nodes || o.edges !== UI_BENCH.edges;
+  const cases = single ? [{ key: 'custom', name: `${o.nodes}/${o.edges}`, nodes: o.nodes, edges: o.edges, targetP95Ms: o.nodes > UI_BENCH.nodes ? LARGE.targetP95Ms : UI_BENCH.targetP95Ms }] : standardCases(o);
+  console.log(`== Web UI render: synthetic API, a delta every ${o.intervalMs} ms changing ${fixed(UI_BENCH.changedEdgeShare * 100, 0)}% of the edges; ${o.updates} deltas measured per case ==`);
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const r = await measureCase(c, o);
+    results.push(r);
+    const lay = r.layout ? `${int(r.layout.ms)} ms (${r.layout.where}, ${r.layout.nodes} drawn nodes)` : '-';
+    console.log(`\n-- ${c.name}: ${r.renderer} renderer; drawn ${r.drawnNodes} nodes, ${r.drawnEdges} edges; first drawing ${int(r.firstDrawMs)} ms (page load, snapshot, layout ${lay})${r.unfoldMs !== null ? `; unfolding all and laying out ${int(r.unfoldMs)} ms` : ''}`);
+    console.log(table(['per update (ms)', 'p50', 'p95', 'max'], [
+      ['message to next frame', fixed(r.p50, 1), fixed(r.p95, 1), fixed(r.max, 1)],
+    ]));
+    console.log(`parse + apply (sync) p95 ${fixed(r.applyP95, 1)} ms; model elements changed per update ${int(r.elements)}; chromium CPU ${fixed(r.busyCpuPct, 1)}% of a core while updating (about ${fixed(r.cpuPerUpdate, 0)} ms per update), ${fixed(r.idleCpuPct, 1)}% with no updates; long tasks (> 50 ms) ${r.longTasks}${r.longTasks ? ` (max ${fixed(r.longMax, 0)} ms)` : ''}`);
+    if (r.errors.length) console.log(`page errors: ${r.errors.join(' | ')}`);
+  }
+  console.log(`\n== Summary (machine load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs: other work inflates every figure) ==`);
+  console.log(table(['case', 'renderer', 'first draw ms', 'p50 ms', 'p95 ms', 'target p95', 'met'], results.map((r) => [
+    r.c.name, r.renderer, int(r.firstDrawMs) + (r.c.targetFirstDrawMs ? ` (< ${int(r.c.targetFirstDrawMs)})` : ''),
+    fixed(r.p50, 1), fixed(r.p95, 1), `< ${r.c.targetP95Ms}`,
+    r.p95 < r.c.targetP95Ms && (!r.c.targetFirstDrawMs || r.firstDrawMs < r.c.targetFirstDrawMs) ? 'yes' : 'NO',
+  ])));
 }
 
 const program = new Command()
@@ -197,6 +288,9 @@ const program = new Command()
   .option('--port <n>', 'port for --serve', positive('--port', 65535), 7979)
   .option('--token <t>', 'with --serve: require this token, like an agent bound to a non-loopback address')
   .option('--screenshots <dir>', 'after measuring, save screenshots there')
+  .option('--cases <list>', 'only these cases: small, large, unfolded, webgl (comma-separated)')
+  .option('--ui-dir <dir>', 'the built UI to measure (e.g. another build, for a comparison)', UI_DIR)
+  .option('--no-webgl', 'leave out the case drawn with the WebGL renderer (software WebGL here: slow)')
   .showHelpAfterError()
   .exitOverride();
 

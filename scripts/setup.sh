@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make g++ python3 iproute2 iptables
   docker.io docker-compose wrk bpftrace chromium prometheus prometheus-alertmanager
-  postgresql mariadb-server mariadb-client redis-server redis-tools nginx-light curl openssl)
+  postgresql mariadb-server mariadb-client redis-server redis-tools nginx-light curl openssl
+  dnsmasq-base unbound musl-tools)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

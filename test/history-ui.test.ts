@@ -54,6 +54,36 @@ function recordedEdge(port: number, from: number): Promise<string> {
   });
 }
 
+/** Where each drawn node is (model coordinates). */
+function positions(): Promise<Record<string, { x: number; y: number }>> {
+  return b.page.evaluate(() => Object.fromEntries(window.__dhrishti!.nodeIds().map((id) => [id, window.__dhrishti!.position(id)!])));
+}
+
+/** Nodes drawn in both keep their place exactly (the layout is not redone by a switch). */
+function samePlaces(before: Record<string, { x: number; y: number }>, after: Record<string, { x: number; y: number }>, when: string): void {
+  const common = Object.keys(before).filter((id) => id in after);
+  assert.ok(common.length > 0, `some nodes drawn in both (${when})`);
+  for (const id of common) assert.deepEqual(after[id], before[id], `${id} stays where it was (${when})`);
+}
+
+/** No node (label included) is drawn under the legend or another panel over the map (new host processes may come meanwhile: the view reframes for them). */
+async function clearOfPanels(when: string): Promise<void> {
+  let under: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const { boxes, panels } = await b.page.evaluate(() => {
+      const canvas = document.querySelector('[data-testid=map-canvas]')!.getBoundingClientRect();
+      const panels = [...document.querySelectorAll('[data-map-overlay]')].map((el) => el.getBoundingClientRect())
+        .filter((r) => r.width > 0).map((r) => ({ x1: r.left - canvas.left, y1: r.top - canvas.top, x2: r.right - canvas.left, y2: r.bottom - canvas.top }));
+      return { boxes: window.__dhrishti!.renderedBoxes(), panels };
+    });
+    assert.ok(panels.length >= 2, 'the legend and the zoom buttons are there');
+    under = boxes.filter((n) => panels.some((p) => n.x1 < p.x2 && p.x1 < n.x2 && n.y1 < p.y2 && p.y1 < n.y2)).map((n) => `${n.id} ${JSON.stringify(n)}`);
+    if (!under.length) return;
+    await sleep(250);
+  }
+  assert.fail(`nodes under a panel (${when}): ${under.join(', ')}`);
+}
+
 async function scrubTo(t: number): Promise<void> {
   await b.page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
     const input = el as HTMLInputElement;
@@ -86,11 +116,17 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
   await b.openUi(agent.url);
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 15_000, 'B on the live map');
+  await b.page.waitForTimeout(1000); // new nodes are settled 300 ms after they come
+  const live = await positions();
+  await clearOfPanels('the live map');
 
   await b.page.selectOption('[data-testid=time-picker]', '15m');
   await b.page.locator('[data-testid=replay-bar]').waitFor({ timeout: 10_000 });
   // the whole range summed: both
   await b.waitFor(`[${JSON.stringify(edgeA)}, ${JSON.stringify(edgeB)}].every((id) => window.__dhrishti.edgeIds().includes(id))`, 10_000, 'A and B in the range');
+  await b.page.waitForTimeout(1000);
+  samePlaces(live, await positions(), 'the history range');
+  await clearOfPanels('the history range');
   await b.waitFor(`document.querySelectorAll('[data-testid=replay-marker]').length > 0`, 10_000, 'topology markers on the track');
 
   const scrubber = b.page.locator('[data-testid=replay-scrubber]');
@@ -119,9 +155,14 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   await b.waitFor(`Number(document.querySelector('[data-testid=replay-time]').dataset.t) >= ${min + 3 * STEP}`, 10_000, 'the replay to advance');
   await b.page.click('[data-testid=replay-play]');
 
-  // back to live: the stream draws again
+  // back to live: the stream draws again, every node where it was before the history was shown
   await b.page.selectOption('[data-testid=time-picker]', 'live');
   await b.waitFor(`!document.querySelector('[data-testid=replay-bar]') && window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 10_000, 'the live map');
+  await b.page.waitForTimeout(1000);
+  const back = await positions();
+  samePlaces(live, back, 'live again');
+  for (const id of Object.keys(live)) assert.ok(id in back || !(await b.drawn()).nodes.includes(id), `${id} is drawn again`);
+  await clearOfPanels('live again');
   assert.deepEqual(b.errors, []);
   await bPair.client.stop();
   await bPair.server.stop();

@@ -9,14 +9,22 @@ import mysql from 'mysql2/promise';
 import { stopAll, start } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
 import { startMariadb, startPostgres, startRedis, type DbServer } from './support/db.js';
+import { getJson, type RunningAgent } from './support/agent.js';
+import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
+import type { NodeDetail } from '../src/graph/types.js';
 
 let log: L7Log;
+let agent: RunningAgent;
 const servers: DbServer[] = [];
-before(() => { log = new L7Log({ tls: false, samplesPerSec: 2000, sampleBurst: 2000 }).start(); });
+before(async () => {
+  log = new L7Log({ tls: false, samplesPerSec: 2000, sampleBurst: 2000 }).start();
+  agent = await startL7Agent();
+});
 after(async () => {
   await stopAll();
   for (const s of servers) await s.stop();
   log?.stop();
+  await agent?.stop();
 });
 
 const SLOW_BUCKET = 18; // [262, 524) ms
@@ -40,6 +48,10 @@ test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors',
     assert.deepEqual([...t.protocols], ['redis']);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, r.port, 652);
+  assert.deepEqual(e.byClass, { ok: 602, error: 50 }, 'on the edge: -ERR replies are errors');
+  assert.equal(e.errors, 50);
+  assert.deepEqual(e.protocols, ['redis']);
   // In a pipeline only the newest request's bytes are kept, so its failures are sampled without a name;
   // a failure on its own is sampled with the command name, never its arguments.
   assert.ok(log.samples.some((s) => s.protocol === 'redis' && s.statusClass === 'error' && s.role === 'server'));
@@ -61,6 +73,9 @@ test('Redis: redis-benchmark with 16-deep pipelines', async () => {
   assert.ok(Math.abs(t.requests[6] - 4000) <= 80, `ok ${t.requests[6]} within 2% of 4000`);
   assert.equal(t.requests[7], 0);
   assert.ok(t.unpaired <= 32, `unpaired ${t.unpaired}`);
+  const e = await settleEdge(agent, r.port, 4000);
+  assert.ok(Math.abs(e.byClass.ok - 4000) <= 80, `on the edge: ok ${e.byClass.ok} within 2% of 4000`);
+  assert.equal(e.errors, 0);
 });
 
 test('Redis: pub/sub pushes are not replies, and do not flip or mis-pair anything', async () => {
@@ -96,6 +111,15 @@ test('PostgreSQL: simple and extended queries, errors, and a 400 ms query', asyn
     assert.equal(t.unpaired, 0);
     assert.equal(t.sockets, 2);
   }
+  const e = await settleEdge(agent, p.port, 63);
+  assert.deepEqual(e.byClass, { ok: 55, error: 8 }, `on the edges (pg from node, psql): ${JSON.stringify({ ...e, samples: e.samples.length })}`);
+  assert.equal(bucketsIn(e, SLOW_BUCKET, SLOW_BUCKET + 1), 2, 'the two pg_sleep(0.4) in the edge\'s histogram');
+  assert.deepEqual(e.protocols, ['postgres']);
+  assert.ok(e.samples.some((s) => s.statusClass === 'error' && s.target === 'select * from nope'), 'the failed statement, normalised, on the edge');
+  assert.ok(e.samples.some((s) => s.reasons.includes('slow') && s.latencyMs >= 399 && /pg_sleep/.test(s.target ?? '')), 'the slow statement on the edge');
+  const server = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent(e.edges[0].split('|')[1])}`)).body;
+  const red = server.inboundRequests?.find((x) => x.protocol === 'postgres');
+  assert.ok(red && red.count >= 63 && red.errors >= 8, `inbound RED of the postgres node: ${JSON.stringify(red)}`);
   const failed = log.samples.filter((s) => s.protocol === 'postgres' && s.role === 'server' && s.statusClass === 'error');
   assert.ok(failed.some((s) => s.target === 'select * from nope'));
   assert.ok(failed.some((s) => s.target === 'select $1::int / ?'), 'extended query sampled from its Parse message');
@@ -115,6 +139,9 @@ test('PostgreSQL over TLS: SSLRequest answered S, then the plaintext through lib
       assert.deepEqual([...t.protocols], ['postgres']);
       assert.equal(t.unpaired, 0);
     }
+    const e = await settleEdge(agent, p.port, 4);
+    assert.deepEqual(e.byClass, { ok: 3, error: 1 }, 'on the edge');
+    assert.equal(e.tls, true, 'flagged as seen through TLS');
   } finally {
     tlsLog.stop();
   }
@@ -138,6 +165,10 @@ test('MySQL: COM_QUERY, COM_STMT_PREPARE/EXECUTE, ERR packets and a 400 ms query
     assert.equal(t.unpaired, 0);
     assert.equal(t.protocols.has('mysql'), true);
   }
+  const e = await settleEdge(agent, m.port, 40);
+  assert.deepEqual(e.byClass, { ok: 33, error: 7 }, 'on the edge');
+  assert.equal(bucketsIn(e, SLOW_BUCKET, SLOW_BUCKET + 1), 2);
+  assert.ok(e.samples.some((s) => s.statusClass === 'error' && s.status === 1046), 'the ERR number on the edge\'s sample');
   const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
   assert.ok(failed.some((s) => s.method === 'SELECT' && s.target === 'select * from nope' && s.status === 1046), `ERR code kept (1046: no database selected): ${JSON.stringify(failed)}`);
 });

@@ -1,14 +1,24 @@
 // Request capture (L7) of HTTP/1 against the real kernel with real Node
-// servers and clients: known mixes asserted exactly, per socket aggregate.
+// servers and clients: known mixes asserted exactly, per socket aggregate
+// (the engine) and on the edge, as the real `dhrishti run` serves it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { node, stopAll } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
 import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE } from './support/l7-scripts.js';
+import { getJson, type RunningAgent } from './support/agent.js';
+import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
+import { until } from './support/wait.js';
+import type { GraphSnapshot, NodeDetail, StreamMessage } from '../src/graph/types.js';
+import WebSocket from 'ws';
 
 let log: L7Log;
-before(() => { log = new L7Log({ tls: false, samplesPerSec: 2000, sampleBurst: 2000 }).start(); });
-after(async () => { await stopAll(); log?.stop(); });
+let agent: RunningAgent;
+before(async () => {
+  log = new L7Log({ tls: false, samplesPerSec: 2000, sampleBurst: 2000 }).start();
+  agent = await startL7Agent(['--no-l7-tls']);
+});
+after(async () => { await stopAll(); log?.stop(); await agent?.stop(); });
 
 async function server(): Promise<number> {
   const s = node(HTTP_SERVER);
@@ -42,10 +52,57 @@ test('keep-alive mix: counts, status classes and the slow path in its latency bu
   assert.equal(failed.length, 5, 'failed requests sampled');
   assert.ok(failed.every((s) => s.status === 500 && s.statusClass === '5xx'));
   assert.ok(!log.samples.some((s) => s.target?.includes('?')), 'no query string kept');
+
+  // The product: one edge into the port, its requests block, histogram and samples.
+  const e = await settleEdge(agent, port, 80);
+  assert.equal(e.edges.length, 1, `one edge: ${e.edges}`);
+  assert.deepEqual(e.byClass, { '2xx': 65, '4xx': 10, '5xx': 5 });
+  assert.equal(e.errors, 5);
+  assert.equal(e.clientErrors, 10);
+  assert.equal(e.unpaired, 0);
+  assert.deepEqual(e.protocols, ['http1']);
+  assert.equal(bucketsIn(e, SLOW_BUCKET, SLOW_BUCKET), 3, 'the three slow requests in the edge\'s histogram');
+  assert.equal(bucketsIn(e, SLOW_BUCKET + 1, 23), 0);
+  const r = e.blocks[0];
+  assert.ok(r.latency.p99Ms >= 262 && r.latency.p99Ms <= 524.3, `p99 in the 400 ms bucket: ${r.latency.p99Ms}`);
+  assert.ok(r.latency.p50Ms < 262, `p50 below it: ${r.latency.p50Ms}`);
+  assert.ok(r.rates['1m'].requests > 0 && r.rates['1m'].errors > 0);
+  const s500 = e.samples.filter((x) => x.target === '/500');
+  const sSlow = e.samples.filter((x) => x.target === '/slow');
+  assert.equal(s500.length, 5, `each 500 listed once on the edge (one side's sample): ${JSON.stringify(e.samples)}`);
+  assert.ok(s500.every((x) => x.method === 'GET' && x.status === 500 && x.statusClass === '5xx' && x.process === 'node' && x.pid > 0 && x.reasons.includes('failed')));
+  assert.equal(sSlow.length, 3);
+  assert.ok(sSlow.every((x) => x.latencyMs >= 399 && x.reasons.includes('slow')));
+  assert.ok(!JSON.stringify(e.samples).includes('user=1'), 'no query string on the edge');
+
+  // History: the same numbers, exactly, in the finest tier (written every second here).
+  const id = e.edges[0];
+  const series = await until('the history to hold the requests', async () => {
+    const s = (await getJson<{ points: { t: number; v: number | null }[] }>(`${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(id)}&metric=requests&from=-5m`)).body;
+    return s.points.reduce((n, p) => n + (p.v ?? 0), 0) >= 80 ? s : undefined;
+  }, 15_000);
+  assert.equal(series.points.reduce((n, p) => n + (p.v ?? 0), 0), 80);
+  const errs = (await getJson<{ points: { v: number | null }[] }>(`${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(id)}&metric=request_errors&from=-5m`)).body;
+  assert.equal(errs.points.reduce((n, p) => n + (p.v ?? 0), 0), 5);
+  const p99 = (await getJson<{ points: { v: number | null }[] }>(`${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(id)}&metric=request_p99&from=-5m`)).body;
+  assert.ok(p99.points.some((p) => p.v !== null && p.v >= 262), 'the slow requests\' bucket in the stored p99');
+  const range = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph?from=-5m`)).body.edges.find((x) => x.id === id)!;
+  assert.deepEqual(Object.fromEntries(Object.entries(range.requests![0].status).filter(([, n]) => n)), { '2xx': 65, '4xx': 10, '5xx': 5 });
+  // at= a moment with requests: the bucket's own numbers
+  const busy = series.points.find((p) => (p.v ?? 0) > 0)!;
+  const at = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph?at=${busy.t + 1}`)).body.edges.find((x) => x.id === id)!;
+  assert.equal(at.requests![0].count, busy.v);
+  // inbound RED of the server's node includes this edge
+  const srv = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent(id.split('|')[1])}`)).body;
+  assert.ok((srv.inboundRequests?.find((x) => x.protocol === 'http1')?.count ?? 0) >= 80);
 });
 
-test('pipelining: 100 requests in one write are 100 requests, paired in order', async () => {
+test('pipelining: 100 requests in one write are 100 requests, paired in order (and the WebSocket delta carries them)', async () => {
   const port = await server();
+  const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/api/v1/stream`);
+  const messages: StreamMessage[] = [];
+  ws.on('message', (d) => messages.push(JSON.parse(d.toString()) as StreamMessage));
+  await new Promise((r) => ws.once('open', r));
   const c = node(PIPELINE_CLIENT, [String(port), '100']);
   await c.waitFor(/^done 100/, 20_000);
   for (const role of ['server', 'client'] as const) {
@@ -53,6 +110,12 @@ test('pipelining: 100 requests in one write are 100 requests, paired in order', 
     assert.deepEqual(byClass(t), { '2xx': 100 }, role);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, port, 100);
+  assert.deepEqual(e.byClass, { '2xx': 100 }, 'on the edge');
+  assert.equal(e.unpaired, 0);
+  const seen = await until('a stream delta with the edge\'s requests', async () => messages.find((m) => m.type === 'delta' && m.delta.edges.some((x) => x.port === port && x.requests?.[0]?.count === 100)), 10_000);
+  assert.equal(seen.type, 'delta');
+  ws.close();
 });
 
 test('samples are rate-limited in the kernel, and the ones over the rate are counted', async () => {
@@ -82,6 +145,9 @@ test('requests larger than the prefix: big bodies and big headers, then small re
     assert.deepEqual(byClass(t), { '2xx': 14, '4xx': 6 }, role);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, port, 20);
+  assert.deepEqual(e.byClass, { '2xx': 14, '4xx': 6 }, 'on the edge');
+  assert.equal(e.unpaired, 0);
 });
 
 test('responses split across reads: 1 MB bodies and chunked bodies whose chunks look like responses', async () => {
@@ -92,6 +158,8 @@ test('responses split across reads: 1 MB bodies and chunked bodies whose chunks 
     assert.deepEqual(byClass(t), { '2xx': 12, '4xx': 2 }, role);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, port, 14);
+  assert.deepEqual(e.byClass, { '2xx': 12, '4xx': 2 }, 'on the edge');
 });
 
 test('many connections, one after another (fds reused): each counted on its own socket', async () => {
@@ -100,6 +168,8 @@ test('many connections, one after another (fds reused): each counted on its own 
   const t = await log.settle(port, 'server', 20);
   assert.deepEqual(byClass(t), { '2xx': 15, '5xx': 5 });
   assert.equal(t.sockets, 5);
+  const e = await settleEdge(agent, port, 20);
+  assert.deepEqual(e.byClass, { '2xx': 15, '5xx': 5 }, 'five connections, each counted once, all on the edge (their last counts come after their close)');
 });
 
 test('port 80 carrying random bytes stays unclassified, even when an HTTP request line comes later', async () => {

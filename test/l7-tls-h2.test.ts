@@ -10,11 +10,15 @@ import { node, start, stopAll } from './support/children.js';
 import { freePort } from './support/agent.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
 import { HTTPS_SERVER, HTTPS_CLIENT, H2C_SERVER, H2C_CLIENT } from './support/l7-scripts.js';
+import type { RunningAgent } from './support/agent.js';
+import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 
 let log: L7Log;
+let agent: RunningAgent;
 let dir: string;
 let key: string, cert: string;
-before(() => {
+before(async () => {
+  agent = await startL7Agent();
   log = new L7Log({ samplesPerSec: 2000, sampleBurst: 2000 }).start();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-tls-'));
   key = path.join(dir, 'key.pem');
@@ -24,6 +28,7 @@ before(() => {
 after(async () => {
   await stopAll();
   log?.stop();
+  await agent?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -70,6 +75,10 @@ http {
   const failed = log.samples.filter((s) => s.tls && s.statusClass === '5xx' && s.role === 'server' && s.comm.startsWith('nginx'));
   assert.equal(failed.length, 2);
   assert.ok(failed.every((s) => s.method === 'GET' && s.target === '/err'));
+  const e = await settleEdge(agent, port, 13);
+  assert.deepEqual(e.byClass, { '2xx': 8, '4xx': 3, '5xx': 2 }, 'on the edge');
+  assert.equal(e.tls, true);
+  assert.equal(e.samples.filter((s) => s.target === '/err' && s.status === 500 && s.tls).length, 2, 'the two 500s once each on the edge');
   await nginx.stop();
 });
 
@@ -87,6 +96,10 @@ test('TLS: Node https server and client (Node\'s own OpenSSL, memory BIOs)', asy
     assert.equal(inBuckets(t, 18, 19), 1, `${role}: the slow request near 400 ms`);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, port, 16);
+  assert.deepEqual(e.byClass, { '2xx': 11, '4xx': 3, '5xx': 2 }, 'on the edge');
+  assert.equal(e.tls, true);
+  assert.equal(bucketsIn(e, 18, 19), 1);
 });
 
 test('HTTP/2 (h2c), gRPC-like: interleaved streams, grpc-status from trailers, :status, and a slow call', async () => {
@@ -102,6 +115,12 @@ test('HTTP/2 (h2c), gRPC-like: interleaved streams, grpc-status from trailers, :
     assert.equal(inBuckets(t, 18, 19), 2, `${role}: the two slow calls`);
     assert.equal(t.unpaired, 0);
   }
+  const e = await settleEdge(agent, port, 40);
+  assert.deepEqual(e.byClass, { ok: 28, error: 7, '4xx': 5 }, 'on the edge');
+  assert.equal(e.grpc, true, 'HTTP/2 with grpc-status: gRPC');
+  assert.equal(e.errors, 7, 'gRPC non-OK are errors');
+  assert.equal(e.clientErrors, 5);
+  assert.equal(bucketsIn(e, 18, 19), 2);
   const fail = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'server' && x.statusClass === 'error');
   assert.equal(fail.length, 7);
   assert.ok(fail.every((x) => x.status === 13));

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BPF_OBJECT_PATH } from '../src/config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, OPTIONAL_PROGRAMS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
+import { L7_PROGRAMS, L7_UPROBES } from '../src/l7/collector.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, ENUM_NAMES } from '../src/events/layout.js';
 
 interface BtfType { kind: string; name?: string; size?: number; members?: { name: string; bits_offset: number }[]; values?: { name: string; val: number }[] }
@@ -29,3 +30,48 @@ for (const [name, values] of Object.entries(ENUM_NAMES)) {
     assert.deepEqual(Object.fromEntries(t.values!.map((v) => [v.name, v.val])), values);
   });
 }
+
+// One list of probes: the tracepoints `dhrishti doctor` checks (REQUIRED_TRACEPOINTS) and the programs
+// the object holds must be the same set, named as the doctor and the engine expect (dh_<tracepoint>);
+// the request capture's programs (src/l7/collector.ts) use the same tracepoints, and uprobes.
+test('the BPF object has a program for each required tracepoint, and no other', () => {
+  const sections = new Map<number, string>();
+  for (const line of execFileSync('readelf', ['-S', '--wide', BPF_OBJECT_PATH], { encoding: 'utf8' }).split('\n')) {
+    const m = /^\s*\[\s*(\d+)\]\s+(\S+)/.exec(line);
+    if (m) sections.set(Number(m[1]), m[2]);
+  }
+  const programs: { fn: string; section: string }[] = [];
+  for (const line of execFileSync('readelf', ['-s', '--wide', BPF_OBJECT_PATH], { encoding: 'utf8' }).split('\n')) {
+    const m = /\sFUNC\s+GLOBAL\s+\S+\s+(\d+)\s+(\S+)$/.exec(line);
+    const section = m ? sections.get(Number(m[1])) ?? '?' : '';
+    // Global functions in .text are subprograms called by programs (verified on their own), not programs.
+    if (m && section !== '.text') programs.push({ fn: m[2], section });
+  }
+  assert.ok(programs.length > 0, 'programs found in the object');
+  const tracepointOf = (section: string) => {
+    const parts = section.split('/');
+    assert.ok(parts[0] === 'tp_btf' || parts[0] === 'tracepoint', `${section}: only tracepoints and tp_btf (no kprobes or fentry)`);
+    return parts.slice(1);
+  };
+  const required = REQUIRED_TRACEPOINTS.map((t) => t.split('/'));
+  const onRequired = (tp: string[]) => required.some(([cat, n]) => n === tp.at(-1) && (tp.length === 1 || tp[0] === cat));
+  const l7Uprobes: string[] = L7_UPROBES;
+  const capturePatterns: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
+  const isCapture = (fn: string) => L7_PROGRAMS.includes(fn) || capturePatterns.some((c) => (c.endsWith('*') ? fn.startsWith(c.slice(0, -1)) : fn === c));
+  for (const p of programs) {
+    if (l7Uprobes.includes(p.fn)) {
+      assert.match(p.section, /^u(ret)?probe/, `${p.fn}: an L7 uprobe (src/l7/collector.ts)`);
+      continue;
+    }
+    const tp = tracepointOf(p.section);
+    // Request (L7) and DNS capture ride on the same tracepoints under their own names.
+    if (isCapture(p.fn)) continue; // captures may add tracepoints of their own (optional: left out if the kernel refuses them)
+    assert.equal(p.fn, `dh_${tp.at(-1)}`, `${p.section}: the program is named after its tracepoint`);
+    assert.ok(onRequired(tp), `${p.section} (${p.fn}) is in REQUIRED_TRACEPOINTS (src/config/defaults.ts)`);
+  }
+  for (const [cat, name] of required) {
+    assert.ok(programs.some((p) => !isCapture(p.fn) && !l7Uprobes.includes(p.fn) && tracepointOf(p.section).at(-1) === name), `${cat}/${name} has a program of its own`);
+  }
+  for (const fn of [...L7_PROGRAMS, ...L7_UPROBES]) assert.ok(programs.some((p) => p.fn === fn), `L7 program ${fn} exists`);
+  for (const fn of OPTIONAL_PROGRAMS) assert.ok(programs.some((p) => p.fn === fn), `optional program ${fn} exists`);
+});

@@ -161,13 +161,13 @@ test('a connection opened before the agent started is discovered, and later traf
   const late = new EventLog({ flushIntervalMs: 200 });
   try {
     late.start();
-    const ex = await late.waitFor((e) => e.type === 'existing' && e.sport === local && e.dport === port, 'existing client side');
+    const ex = await late.waitFor((e) => e.type === 'existing' && e.sport === local && e.dport === port, 'existing client side', 30_000); // discovery walks every process's fds: seconds on a busy host
     assert.equal(ex.pid, holder.pid);
     assert.equal(ex.role, 'client');
-    const exS = await late.waitFor((e) => e.type === 'existing' && e.sport === port && e.dport === local, 'existing server side');
+    const exS = await late.waitFor((e) => e.type === 'existing' && e.sport === port && e.dport === local, 'existing server side', 30_000);
     assert.equal(exS.pid, server.pid);
     assert.equal(exS.role, 'server');
-    await late.waitFor((e) => e.type === 'listen' && e.sport === port, 'existing listener');
+    await late.waitFor((e) => e.type === 'listen' && e.sport === port, 'existing listener', 30_000);
 
     const K = 200_000;
     holder.send(`send ${K}`);

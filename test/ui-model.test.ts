@@ -7,6 +7,7 @@ import type { GraphEdge, GraphNode } from '../src/graph/types.js';
 import { GraphModel } from '../src/ui/src/model/graphModel.js';
 import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../src/ui/src/model/derive.js';
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
+import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
 
 const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
 
@@ -99,6 +100,38 @@ describe('GraphModel', () => {
     assert.deepEqual(m.expireRetransmitMarks(70_000), [apiDb.id]);
     assert.equal(m.healthOf(apiDb.id), 'ok');
   });
+
+  it('reads replayed retransmits as each bucket\'s own count, and starts afresh back live', () => {
+    const m = new GraphModel(60_000, 3);
+    const frame = (t: number, retransmits: number) =>
+      m.applySnapshot({ generatedAt: t, nodes: [api, db], edges: [{ ...apiDb, retransmits }] }, 5000 + t, 'interval');
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [{ ...apiDb, retransmits: 40 }] }, 1000); // live: a total
+    // replay: 5 in the first bucket, 5 in the next (a running-total reading would see no growth), then 0, then 1
+    frame(10_000, 5);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'a bucket with 5 retransmits');
+    frame(20_000, 5);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'the same count in the next bucket is 5 more, not none');
+    frame(30_000, 0);
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'a quiet bucket');
+    frame(40_000, 1);
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'one retransmit is below the threshold');
+    frame(50_000, 4);
+    assert.deepEqual(m.expireRetransmitMarks(10_000_000), [], 'a replayed moment does not age with the clock');
+    assert.equal(m.healthOf(apiDb.id), 'warn');
+    // back live: the total (40) is only a baseline again, not a jump from the bucket's 4
+    m.applySnapshot({ generatedAt: 9, nodes: [api, db], edges: [{ ...apiDb, retransmits: 41 }] }, 20_000, 'running');
+    assert.equal(m.healthOf(apiDb.id), 'ok', 'live again: no amber from comparing a total with a bucket');
+    m.applyDelta({ generatedAt: 10, nodes: [], edges: [{ ...apiDb, retransmits: 45 }], removedNodes: [], removedEdges: [] }, 21_000);
+    assert.equal(m.healthOf(apiDb.id), 'warn', 'live growth is judged as before');
+  });
+
+  it('clears the marks when the counting changes without a new graph', () => {
+    const m = new GraphModel(60_000, 3);
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db], edges: [{ ...apiDb, retransmits: 9 }] }, 1000, 'interval');
+    assert.equal(m.healthOf(apiDb.id), 'warn');
+    assert.deepEqual(m.useCounting('running'), [apiDb.id]);
+    assert.equal(m.healthOf(apiDb.id), 'ok');
+  });
 });
 
 describe('edge looks', () => {
@@ -173,5 +206,127 @@ describe('filters', () => {
     assert.deepEqual(vis({ search: ':5432' }).edges, [apiDb.id]);
     assert.deepEqual(vis({ search: '203.0.113' }).nodes, [ext.id, api.id].sort());
     assert.deepEqual(vis({ search: 'no such thing' }).nodes, []);
+  });
+});
+
+describe('GroupedGraph (folded projects)', () => {
+  const web = node('svc:shop/web', 'service', 'shop');
+  const pay = node('svc:pay/gw', 'service', 'pay');
+  const webApi = edge(web.id, api.id, 8080, { rates: { '10s': { ...zero, connections: 2 }, '1m': { ...zero } } });
+  const apiPay = edge(api.id, pay.id, 443, { rates: { '10s': { ...zero, connections: 3 }, '1m': { ...zero } } });
+  const webPay = edge(web.id, pay.id, 443, { rates: { '10s': { ...zero, connections: 4 }, '1m': { ...zero } } });
+  const snapshot = { generatedAt: 1, nodes: [api, db, web, pay, ext], edges: [apiDb, webApi, apiPay, webPay, apiExt] };
+  const shop = foldedId('shop');
+  const sorted = (xs: string[]) => [...xs].sort();
+
+  it('draws the model as it is while nothing is folded', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    const c = g.apply(m.applySnapshot(snapshot));
+    assert.deepEqual(sorted(c.addedNodes), sorted(snapshot.nodes.map((n) => n.id)));
+    assert.deepEqual(sorted(c.addedEdges), sorted(snapshot.edges.map((e) => e.id)));
+    assert.equal(g.drawnEdgeOf(apiDb.id), apiDb.id);
+  });
+
+  it('folds a big map\'s projects at first sight: one node each, inner edges hidden, edges out merged', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    m.applySnapshot(snapshot);
+    assert.equal(g.foldIfBig({ aboveNodes: 100, aboveEdges: 100, minMembers: 2 }), false, 'small: nothing folded');
+    assert.equal(g.foldIfBig({ aboveNodes: 3, aboveEdges: 100, minMembers: 2 }), true);
+    assert.deepEqual(g.foldedGroups(), ['shop'], 'pay has one node only');
+    const all = { initial: true, addedNodes: [...m.nodes.keys()], changedNodes: [], removedNodes: [], addedEdges: [...m.edges.keys()], changedEdges: [], removedEdges: [] };
+    const c = g.apply(all);
+    assert.deepEqual(sorted(c.addedNodes), sorted([shop, pay.id, ext.id]));
+    const toPay = `link::${shop}|${pay.id}`, toExt = `link::${shop}|${ext.id}`;
+    assert.deepEqual(sorted(c.addedEdges), sorted([toPay, toExt]));
+    assert.equal(g.drawnEdgeOf(apiDb.id), null, 'inside the folded project');
+    assert.equal(g.drawnNodeOf(api.id), shop);
+    const merged = g.edge(toPay)!;
+    assert.deepEqual(sorted(merged.members!), sorted([apiPay.id, webPay.id]));
+    assert.equal(merged.edge.rates['10s'].connections, 7, 'rates summed');
+    assert.equal(merged.edge.port, 443, 'the shared port');
+    assert.deepEqual(g.folds(shop), { id: shop, group: 'shop', members: 3, inner: 2 });
+    const vis = g.visible(computeVisible(m.nodes, m.edges, { ...NO_FILTERS, search: 'web' }, () => 'ok'));
+    assert.ok(vis.nodes.has(shop) && vis.edges.has(toPay) && !vis.edges.has(toExt), 'a match inside shows its folded project');
+  });
+
+  it('unfolds and folds again, reporting exactly the drawn elements that go and come', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    const f = g.fold('shop');
+    assert.deepEqual(sorted(f.removedNodes), sorted([api.id, db.id, web.id]));
+    assert.deepEqual(sorted(f.removedEdges), sorted([apiDb.id, webApi.id, apiPay.id, webPay.id, apiExt.id]));
+    assert.deepEqual(f.addedNodes, [shop]);
+    assert.deepEqual(sorted(f.addedEdges), sorted([`link::${shop}|${pay.id}`, `link::${shop}|${ext.id}`]));
+    assert.equal(g.fold('shop').addedNodes.length, 0, 'folding twice does nothing');
+    const u = g.unfold('shop');
+    assert.deepEqual(u.removedNodes, [shop]);
+    assert.deepEqual(sorted(u.addedNodes), sorted([api.id, db.id, web.id]));
+    assert.deepEqual(sorted(u.addedEdges), sorted(snapshot.edges.map((e) => e.id)));
+    assert.deepEqual(sorted(u.removedEdges), sorted([`link::${shop}|${pay.id}`, `link::${shop}|${ext.id}`]));
+  });
+
+  it('keeps merged edges up to date from deltas: changed, worst health, gone with their last member', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    g.fold('shop');
+    const toPay = `link::${shop}|${pay.id}`;
+    const failing = { ...apiPay, rates: { '10s': { ...zero, connections: 1, failures: 2 }, '1m': { ...zero, failures: 1 } } };
+    let c = g.apply(m.applyDelta({ generatedAt: 2, nodes: [], edges: [failing], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.changedEdges, [toPay]);
+    assert.equal(g.healthOf(toPay), 'failing', 'as bad as its worst member');
+    assert.equal(g.edge(toPay)!.edge.rates['10s'].connections, 5);
+    c = g.apply(m.applyDelta({ generatedAt: 3, nodes: [], edges: [{ ...apiDb, rates: { '10s': { ...zero, failures: 1 }, '1m': { ...zero } } }], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual([...c.changedEdges, ...c.addedEdges, ...c.removedEdges], [], 'an inner edge draws nothing');
+    assert.equal(g.innerHealth('shop'), 'failing', 'but the folded node knows it fails inside');
+    c = g.apply(m.applyDelta({ generatedAt: 4, nodes: [], edges: [], removedNodes: [], removedEdges: [apiPay.id] }));
+    assert.deepEqual(c.changedEdges, [toPay]);
+    c = g.apply(m.applyDelta({ generatedAt: 5, nodes: [], edges: [], removedNodes: [], removedEdges: [webPay.id] }));
+    assert.deepEqual(c.removedEdges, [toPay]);
+    assert.equal(g.edge(toPay), null);
+  });
+
+  it('folds the external servers and the remote clients of a big map into one node each', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    const ext2 = node('ext:203.0.113.10', 'external', null);
+    const cli1 = node('client:198.51.100.1', 'client', null);
+    const cli2 = node('client:198.51.100.2', 'client', null);
+    const edges = [edge(api.id, ext.id, 443), edge(api.id, ext2.id, 443), edge(cli1.id, web.id, 80), edge(cli2.id, web.id, 80)];
+    m.applySnapshot({ generatedAt: 1, nodes: [api, db, web, ext, ext2, cli1, cli2], edges });
+    g.foldIfBig({ aboveNodes: 3, aboveEdges: 100, minMembers: 2 });
+    assert.deepEqual(g.foldedGroups(), ['*clients', '*external', 'shop']);
+    const all = { initial: true, addedNodes: [...m.nodes.keys()], changedNodes: [], removedNodes: [], addedEdges: [...m.edges.keys()], changedEdges: [], removedEdges: [] };
+    const c = g.apply(all);
+    assert.deepEqual(sorted(c.addedNodes), sorted([shop, foldedId('*external'), foldedId('*clients')]));
+    assert.equal(g.drawnNodeOf(ext2.id), foldedId('*external'));
+    assert.deepEqual(sorted(c.addedEdges), sorted([`link::${shop}|${foldedId('*external')}`, `link::${foldedId('*clients')}|${shop}`]));
+    assert.equal(g.edge(`link::${shop}|${foldedId('*external')}`)!.members!.length, 2);
+    // unfolded, they are nodes of no project again
+    const u = g.unfold('*external');
+    assert.deepEqual(sorted(u.addedNodes), sorted([ext.id, ext2.id]));
+  });
+
+  it('puts a new node of a folded project inside it, also when its edge came first', () => {
+    const m = new GraphModel();
+    const g = new GroupedGraph(m);
+    g.apply(m.applySnapshot(snapshot));
+    g.fold('shop');
+    const late = node('svc:shop/late', 'service', 'shop');
+    const latePay = edge(late.id, pay.id, 443);
+    let c = g.apply(m.applyDelta({ generatedAt: 2, nodes: [], edges: [latePay], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.addedEdges, [latePay.id], 'drawn as itself while its source is unknown');
+    c = g.apply(m.applyDelta({ generatedAt: 3, nodes: [late], edges: [], removedNodes: [], removedEdges: [] }));
+    assert.deepEqual(c.changedNodes, [shop]);
+    assert.deepEqual(c.addedNodes, []);
+    assert.deepEqual(c.removedEdges, [latePay.id]);
+    assert.deepEqual(c.changedEdges, [`link::${shop}|${pay.id}`]);
+    assert.equal(g.folds(shop)!.members, 4);
+    c = g.apply(m.applyDelta({ generatedAt: 4, nodes: [], edges: [], removedNodes: [api.id, db.id, web.id, late.id], removedEdges: [] }));
+    assert.deepEqual(c.removedNodes, [shop], 'an empty folded project goes');
+    assert.deepEqual(c.removedEdges.sort(), [`link::${shop}|${ext.id}`, `link::${shop}|${pay.id}`].sort());
   });
 });

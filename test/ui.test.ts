@@ -111,3 +111,58 @@ test('filters and search change what is shown', async () => {
   await b.page.getByTestId('filter-host').click();
   assert.deepEqual(b.errors, [], 'no console errors');
 });
+
+test('projects fold into one box and unfold back where they were', async () => {
+  const shopIds = ['svc:shop/web', 'svc:shop/api', 'svc:shop/broken', 'svc:shop/db'];
+  const before = await b.page.evaluate((ids) => ids.map((id) => window.__dhrishti!.position(id)), shopIds);
+  assert.ok(before.every(Boolean), 'the shop nodes are drawn');
+
+  await b.page.getByTestId('fold-toggle').click();
+  await b.waitFor(`window.__dhrishti.foldedIds().includes('fold::shop')`, 5000, 'shop folded');
+  let drawn = await b.drawn();
+  assert.ok(shopIds.every((id) => !drawn.nodes.includes(id)), 'its nodes are not drawn while folded');
+  assert.ok(!drawn.edges.includes(WEB_EDGE) && !drawn.edges.includes(BROKEN_EDGE), 'nor the edges inside it');
+  assert.ok((await b.page.evaluate(() => window.__dhrishti!.nodeClasses('fold::shop'))).includes('failing'), 'a failing edge inside marks the folded box');
+  await b.page.getByTestId('folded-hint').waitFor({ timeout: 5000 });
+  await b.screenshot(path.join(SHOTS, 'ui-folded.png'));
+
+  // a tap on the box unfolds it; its nodes come back to their places
+  await b.page.evaluate(() => window.__dhrishti!.tap('fold::shop'));
+  await b.waitFor(`window.__dhrishti.nodeIds().includes('svc:shop/web') && !window.__dhrishti.foldedIds().includes('fold::shop')`, 5000, 'shop unfolded');
+  const after = await b.page.evaluate((ids) => ids.map((id) => window.__dhrishti!.position(id)), shopIds);
+  assert.deepEqual(after, before, 'same places after folding and unfolding');
+  drawn = await b.drawn();
+  assert.ok(drawn.edges.includes(WEB_EDGE) && drawn.edges.includes(BROKEN_EDGE), 'the edges inside are drawn again');
+
+  // and "unfold all" brings every other folded group back the same way
+  if ((await b.page.evaluate(() => window.__dhrishti!.folded())).length) {
+    await b.page.getByTestId('unfold-all').click();
+    await b.waitFor(`window.__dhrishti.folded().length === 0`, 5000, 'all unfolded');
+  }
+  assert.deepEqual(await b.page.evaluate((ids) => ids.map((id) => window.__dhrishti!.position(id)), shopIds), before);
+  assert.deepEqual(b.errors, [], 'no console errors');
+});
+
+test('the map draws on the canvas when WebGL cannot be had, and with WebGL when asked', async () => {
+  assert.equal(await b.page.evaluate(() => window.__dhrishti!.renderer()), 'canvas', 'software WebGL (SwiftShader here) is left alone by default');
+  const noGl = await launchBrowser({ viewport: { width: 1000, height: 700 }, args: ['--disable-webgl', '--disable-3d-apis'] });
+  try {
+    await noGl.openUi(`${agent.url}?renderer=webgl`);
+    assert.equal(await noGl.page.evaluate(() => window.__dhrishti!.renderer()), 'canvas', 'asked for WebGL, but there is none');
+    assert.ok((await noGl.drawn()).nodes.includes('svc:shop/web'));
+  } finally {
+    await noGl.close();
+  }
+  const gl = await launchBrowser({ viewport: { width: 1000, height: 700 }, args: ['--enable-unsafe-swiftshader'] });
+  try {
+    await gl.openUi(`${agent.url}?renderer=webgl`);
+    assert.equal(await gl.page.evaluate(() => window.__dhrishti!.renderer()), 'webgl');
+    await gl.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(BROKEN_EDGE)})`, 10000, 'edges drawn with WebGL');
+    await gl.waitFor(`window.__dhrishti.edgeClasses(${JSON.stringify(BROKEN_EDGE)}).includes('failing')`, 10000, 'failing class with WebGL');
+    await gl.page.waitForTimeout(500);
+    await gl.screenshot(path.join(SHOTS, 'ui-map-webgl.png'));
+    assert.deepEqual(gl.errors, [], 'no console errors with WebGL');
+  } finally {
+    await gl.close();
+  }
+});

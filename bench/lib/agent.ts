@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { start, type Child } from './children.js';
 import { REPO_ROOT } from '../../src/config/defaults.js';
 import type { AgentTelemetry } from '../../src/agent/agent.js';
+import type { GraphSnapshot } from '../../src/graph/types.js';
 
 /** The engine-only stand-in; `--agent-script` swaps in another with the same contract (a "ready" JSON line, a "summary" JSON line on SIGTERM). */
 export const AGENT_SCRIPT = fileURLToPath(new URL('../agent-process.js', import.meta.url));
@@ -27,9 +28,17 @@ export interface Observed {
   readonly pid: number;
   start(): Promise<void>;
   stop(): Promise<AgentSummary | null>;
+  /** Sockets closed it has seen so far (all TCP on the host, not only the benchmark's). */
+  closes(): Promise<number | null>;
 }
 
-const profileFlags = (dir: string | null) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '20000'] : []);
+const CPU_PROFILE = new URL('./cpu-profile.js', import.meta.url).href;
+
+/** With a profile folder: a preload that profiles finely once start-up (and the BPF verifier) is over. */
+function profileEnv(dir: string | null): NodeJS.ProcessEnv | undefined {
+  if (!dir) return undefined;
+  return { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${CPU_PROFILE}`.trim(), DHRISHTI_BENCH_CPU_PROFILE_DIR: dir };
+}
 
 /** The engine alone with a counting consumer. */
 export class EngineProcess implements Observed {
@@ -52,8 +61,19 @@ export class EngineProcess implements Observed {
   }
 
   async start(): Promise<void> {
-    this.child = start('engine', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), this.script, ...this.args]);
+    this.child = start('engine', process.execPath, [...this.nodeFlags, this.script, ...this.args], { env: profileEnv(this.cpuProfileDir) });
     await this.child.waitFor(/"ready":true/, 30000);
+  }
+
+  async closes(): Promise<number | null> {
+    if (!this.child) return null;
+    const before = this.child.lines.length;
+    process.kill(this.child.pid, 'SIGUSR2');
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      const line = this.child.lines.slice(before).find((l) => l.startsWith('{"closes"'));
+      if (line) return (JSON.parse(line) as { closes: number }).closes;
+    }
+    return null;
   }
 
   async stop(): Promise<AgentSummary | null> {
@@ -95,10 +115,21 @@ export class ProductAgent implements Observed {
   async start(): Promise<void> {
     const port = await freePort();
     this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-bench-data-'));
-    this.child = start('dhrishti run', process.execPath, [...this.nodeFlags, ...profileFlags(this.cpuProfileDir), CLI_MAIN,
-      'run', '--port', String(port), '--data-dir', this.dataDir, ...this.extraArgs]);
+    this.child = start('dhrishti run', process.execPath, [...this.nodeFlags, CLI_MAIN,
+      'run', '--port', String(port), '--data-dir', this.dataDir, ...this.extraArgs], { env: profileEnv(this.cpuProfileDir) });
     await this.child.waitFor(/API on http/, 60000);
     this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async closes(): Promise<number | null> {
+    try { return (await this.telemetry()).closes; } catch { return null; }
+  }
+
+  /** Requests on the live map's edges into a server port (all protocols). */
+  async requestsTo(port: number): Promise<number> {
+    const r = await fetch(`${this.url}/api/v1/graph`);
+    const g = (await r.json()) as GraphSnapshot;
+    return g.edges.filter((e) => e.port === port).reduce((n, e) => n + (e.requests ?? []).reduce((m, x) => m + x.count, 0), 0);
   }
 
   async telemetry(): Promise<AgentTelemetry> {

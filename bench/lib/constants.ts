@@ -19,7 +19,7 @@ export const BENCH = {
   /** Records per decodeBatch call in the smaller-batch variants (a full 4 MiB ring buffer holds 29k records). */
   decodeBatchRecords: [256, 4096],
   /** V8 flags the agent runs with: the same as the ./dhrishti launcher's, so the bench measures what ships. */
-  agentNodeFlags: ['--max-semi-space-size=8'],
+  agentNodeFlags: ['--max-semi-space-size=4', '--heap-growing-percent=30'],
   targets: {
     keepAliveRatio: 0.97,
     connPerRequestRatio: 0.95,
@@ -37,4 +37,22 @@ export const HISTORY_BENCH = {
   /** Each query is timed this many times; the median is reported. */
   queryRuns: 9,
   targets: { databaseBytes: 500 * 1024 * 1024, queryMs: 100 },
+} as const;
+
+/** bench/l7.ts (`npm run bench:l7`): request capture's cost on the product, and the targets of issue #10. */
+export const L7_BENCH = {
+  rounds: 3,
+  seconds: 8,
+  /** Unmeasured load after an observer starts (its start-up, first scans and JIT warm-up are not the run's growth). */
+  warmupSeconds: 4,
+  /** redis-benchmark connections (one thread); pgbench clients (one thread). */
+  redisClients: 32,
+  pgClients: 8,
+  targets: {
+    /** Throughput with `dhrishti run` (L7 on) over no observer. */
+    ratio: 0.95,
+    /** The agent's CPU per 10k requests per second, as a fraction of one core. */
+    cpuPer10k: 0.05,
+    rssGrowthMb: 20,
+  },
 } as const;

@@ -15,6 +15,8 @@ export interface UiServerOptions extends SyntheticOptions {
   port?: number;
   /** When set, every request needs `Authorization: Bearer <token>` (WebSocket: `?token=`), like a non-loopback agent. */
   token?: string;
+  /** Headers sent with every answer (e.g. the agent's Content-Security-Policy, to check the UI lives with it). */
+  headers?: Record<string, string>;
 }
 
 export interface UiServer {
@@ -72,6 +74,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   };
 
   const server = http.createServer((req, res) => {
+    for (const [k, v] of Object.entries(o.headers ?? {})) res.setHeader(k, v);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'Method Not Allowed' });

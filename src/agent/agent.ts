@@ -8,7 +8,12 @@ import type { AttachResult } from '../native/index.js';
 import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
+import type { L7Stats } from '../l7/collector.js';
+import type { RequestCounters } from '../graph/requests.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
+import { DnsCollector, type DnsCollectorOptions } from '../dns/collector.js';
+import type { DnsCollectorStats } from '../dns/types.js';
+import { sharesNetns } from '../identity/container-store.js';
 
 export interface AgentOptions {
   engine?: EngineOptions;
@@ -16,10 +21,14 @@ export interface AgentOptions {
   graph?: GraphOptions;
   /** Report only sockets of these cgroups or network namespaces. */
   scope?: ScopeOptions;
+  /** DNS capture (names for outside servers, resolver edges): options, or false to leave it out. */
+  dns?: DnsCollectorOptions | false;
 }
 
 export interface AgentTelemetry extends AgentStatus {
   events: number;
+  /** Sockets whose close the kernel reported (each local connection is two). */
+  closes: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
   cpuPercent: number;
   rssBytes: number;
@@ -27,8 +36,22 @@ export interface AgentTelemetry extends AgentStatus {
   docker: { up: boolean; containers: number } | null;
   graph: { nodes: number; edges: number; openConnections: number; pendingConnections: number; expiredEdges: number; collapsedEndpoints: number; proxiedConnections: number };
   trackedSockets: number;
+  /** Sockets start-up discovery found, and how long it took (ms); null until done. */
+  discovery: { sockets: number; scanMs: number; ms: number } | null;
   /** The history store's health; null when history is off. */
   history: HistoryHealth | null;
+  /** Request capture (L7): whether it runs, and everything it lost or left out. */
+  l7: L7Telemetry;
+  /** DNS capture: what it saw, lost and keeps; null when it is off. */
+  dns: DnsCollectorStats | null;
+}
+
+export interface L7Telemetry extends Partial<L7Stats> {
+  enabled: boolean;
+  /** Why it is off (turned off, or the kernel refused its programs); null when on. */
+  unavailable: string | null;
+  /** Requests put on the map, and those whose socket the map never knew (lost). */
+  graph: RequestCounters;
 }
 
 export class Agent {
@@ -36,6 +59,8 @@ export class Agent {
   readonly identity: IdentityResolver;
   readonly graph: LiveGraph;
   readonly scope: Scope | null;
+  /** DNS capture, unless turned off; isAvailable() says whether the kernel side runs. */
+  readonly dns: DnsCollector | null;
   private timers: NodeJS.Timeout[] = [];
   private readonly startedAt = Date.now();
   private readonly rate = new EventRate();
@@ -46,24 +71,44 @@ export class Agent {
   historyHealth: (() => HistoryHealth) | null = null;
 
   constructor(opts: AgentOptions = {}) {
-    this.engine = new ProbeEngine(opts.engine);
+    this.engine = new ProbeEngine({ connectEvents: false, ...opts.engine });
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
+    // DNS health is kept per map node, as the client was when it asked.
+    this.dns = opts.dns === false ? null : new DnsCollector({ clientKey: (c) => this.graph.dnsClientKey(c), ...opts.dns });
+    if (this.dns) this.engine.use(this.dns);
   }
 
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
-    this.identity.on('change', (c: ContainerChange) => this.graph.refreshContainer(containerNode(c.container)));
+    this.identity.on('change', (c: ContainerChange) => {
+      this.graph.refreshContainer(containerNode(c.container));
+      // Its namespace inode may be reused: the names its processes resolved go with it.
+      if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);
+    });
     this.engine.onEvents((events) => this.graph.ingest(this.scope ? this.scope.filter(events) : events));
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();
+    this.engine.l7?.onDeltas((deltas) => this.graph.requests(deltas));
+    this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));
     void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
+    const dns = this.dns?.isAvailable() ? this.dns : null;
+    if (dns) {
+      this.graph.setNames(dns);
+      this.timers.push(setInterval(() => this.syncDns(dns), GRAPH_DEFAULTS.dnsSyncMs));
+    }
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));
     for (const t of this.timers) t.unref();
     return this.probes;
+  }
+
+  /** Resolver edges from the DNS health of clients in scope. */
+  private syncDns(dns: DnsCollector): void {
+    const health = dns.resolverEdges();
+    this.graph.updateDns(this.scope ? health.filter((h) => this.scope!.owns(h.client.cgroupId, h.client.netns)) : health);
   }
 
   status(): AgentStatus {
@@ -84,6 +129,7 @@ export class Agent {
     return {
       ...this.status(),
       events: s.events,
+      closes: s.closes,
       lost: s.lost,
       cpuPercent: Math.round(this.cpu.sample() * 10) / 10,
       rssBytes: process.memoryUsage().rss,
@@ -91,8 +137,18 @@ export class Agent {
       docker: id.docker ? { up: id.docker.up, containers: id.docker.running } : null,
       graph: { nodes: size.nodes, edges: size.edges, openConnections: size.open, pendingConnections: c.pending, expiredEdges: c.expiredEdges, collapsedEndpoints: c.collapsedEndpoints, proxiedConnections: c.proxiedConnections },
       trackedSockets: s.trackedConnections,
+      discovery: s.discovery,
       history: this.historyHealth?.() ?? null,
+      l7: this.l7Telemetry(),
+      dns: this.dns ? this.dns.stats() : null,
     };
+  }
+
+  l7Telemetry(): L7Telemetry {
+    const l7 = this.engine.l7;
+    const graph = { ...this.graph.requestCounters };
+    if (!l7) return { enabled: false, unavailable: this.engine.l7Unavailable ?? 'not started', graph };
+    return { enabled: true, unavailable: null, ...l7.stats(), graph };
   }
 
   stop(): void {

@@ -82,6 +82,7 @@ export class Scope {
 /** The graph's view of identity inside a scope: containers outside it are other hosts' business. */
 export function scopedIdentity(inner: Identity, scope: Scope): Identity {
   return {
+    get version() { return inner.version; }, // the graph caches answers until it moves
     resolveOwner: (q) => inner.resolveOwner(q),
     resolveAddress(ip, port): AddressOwner {
       const a = inner.resolveAddress(ip, port);

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import { parseTime } from './time.js';
-import { METRICS, type HistoryGraph, type Metric } from '../store/queries.js';
+import { METRICS, isRequestMetric, type HistoryGraph, type Metric } from '../store/queries.js';
 import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js';
 import type { EventType } from '../store/sampler.js';
 import { formatDuration } from '../store/retention.js';
@@ -17,7 +17,7 @@ const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
-  'container_started', 'container_stopped', 'container_renamed', 'failure', 'suppressed',
+  'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'suppressed',
   'policy_loaded', 'policy_rejected', 'policy_violation'];
 
 type Query = Record<string, unknown>;
@@ -79,7 +79,7 @@ export function historySeries(store: HistoryStore, q: Query) {
       const snapped = s !== undefined && grid.step !== step ? ` (served from ${formatDuration(grid.step)} buckets, the stored resolution that reaches back to from)` : '';
       throw new BadRequest(`that range has ${grid.points} points ${asked}${snapped}; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
     }
-    const edges = q.seriesEdges({ edge, node });
+    const edges = q.seriesEdges({ edge, node, inbound: isRequestMetric(metric as Metric) }, metric as Metric);
     if (!edges) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
     return q.timeseries(edges, metric as Metric, grid);
   });

@@ -4,6 +4,8 @@ import client from 'prom-client';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
+import { registerL7Metrics } from './l7-metrics.js';
+import { registerDnsMetrics } from './dns-metrics.js';
 
 /** prom-client's registry, plus text written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
 export class AgentRegistry extends client.Registry {
@@ -53,6 +55,8 @@ export function agentRegistry(agent: Agent): client.Registry {
     return [[{ what: 'expired_edges' }, c.expiredEdges], [{ what: 'expired_nodes' }, c.expiredNodes], [{ what: 'collapsed_endpoints' }, c.collapsedEndpoints]];
   });
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
+  registerL7Metrics(reg, () => agent.l7Telemetry());
+  if (agent.dns) registerDnsMetrics(reg, agent.dns, agent.graph);
   for (const m of policyMetricList()) reg.registerMetric(m);
   if (agent.scope) {
     const scope = agent.scope;

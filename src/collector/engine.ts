@@ -1,14 +1,15 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
-import { BPF_OBJECT_PATH, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
 import { ensureTracefs } from './tracefs.js';
 import fs from 'node:fs';
-import { L7Collector, L7_PROGRAMS, L7_UPROBES, l7MapSizes, type L7Options } from '../l7/collector.js';
+import type { L7Collector, L7Options } from '../l7/collector.js';
+import { L7Capture } from '../l7/extension.js';
 
 export interface EngineOptions {
   ringbufBytes?: number;
@@ -18,6 +19,12 @@ export interface EngineOptions {
   drainDelayMs?: number;
   /** Report connections and listeners that predate the agent (default true). */
   discover?: boolean;
+  /**
+   * Report each connection attempt as it starts (default true). The live map
+   * needs none: the established and close events carry the same facts, and the
+   * kernel then writes 20% fewer records per connection.
+   */
+  connectEvents?: boolean;
   objectPath?: string;
   /** Request capture (L7): options, or false to leave it out. */
   l7?: L7Options | false;
@@ -25,18 +32,67 @@ export interface EngineOptions {
 
 export interface EngineStats {
   events: number;
+  /** Sockets whose close the kernel reported (each local connection is two). */
+  closes: number;
   lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
   /** Batches a consumer failed on (the events were counted but not all consumed). */
   consumerErrors: number;
   trackedConnections: number;
+  /** Sockets start-up discovery found, and how long it took; null until done (or without discovery). */
+  discovery: { sockets: number; scanMs: number; ms: number } | null;
   probes: AttachResult[];
   startedAt: number;
 }
 
+/** What a capture sharing the engine's BPF object gets once it is loaded: the loader and the object itself. */
+export interface KernelAccess {
+  readonly native: NativeLoader;
+  readonly handle: Handle;
+  readonly clock: Clock;
+  /** Every program the engine attached, the capture's own among them. */
+  readonly probes: AttachResult[];
+  /** The delay its ring buffers should be drained with (native.poll), as the engine's own. */
+  readonly drainDelayMs: number;
+}
+
+/**
+ * A capture in the same BPF object as the connection probes (L7, DNS): its
+ * programs load only while it is in use, and if the kernel rejects them the
+ * object loads without them, so the connection map never depends on a capture.
+ */
+export interface EngineExtension {
+  /** Its kernel programs, by name or 'prefix*' (CAPTURE_PROGRAMS). */
+  readonly programs: readonly string[];
+  /**
+   * Its ring buffers to drain before each batch of connection events is
+   * handled: what they carry (DNS answers naming addresses) is then known when
+   * the connections that followed are placed, whichever ring woke first.
+   */
+  readonly leadingRings?: readonly string[];
+  /** Sizes of its maps, set before load. */
+  mapSizes(): Record<string, number>;
+  /** The object is loaded and attached: start reading. */
+  attach(kernel: KernelAccess): void;
+  /** Its programs were left out of the object (why, for the user). */
+  unavailable(reason: string): void;
+  /** Called at the end of each engine flush (periodic map reads). */
+  flush?(): void;
+  /** The object is about to close: last chance to drain and read. */
+  detach?(): void;
+}
+
+const matches = (patterns: readonly string[], name: string) =>
+  patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+const ALL_CAPTURE_PROGRAMS: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
+
 /** Counter updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
 const FLUSH_BATCH = 2048;
 
-/** Receives connection events in batches (lifecycle from the ring buffer, start-up discovery, sockets first seen in the map). */
+/**
+ * Receives connection events in batches (lifecycle from the ring buffer,
+ * start-up discovery, sockets first seen in the map). The event objects are
+ * reused by the next batch: copy what you keep beyond the call.
+ */
 export type BatchListener = (events: ConnEvent[]) => void;
 
 /**
@@ -67,32 +123,56 @@ export class ProbeEngine {
   private listeners: BatchListener[] = [];
   private counterListeners: CounterListener[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
-  /** Per open socket introduced to consumers: its counters and owner when last reported. */
+  /** Per open socket found by a counters read: its counters and owner when last reported. */
   private known = new Map<number, Known>();
   private gen = 0;
+  /** Ring buffer events, reused from one batch to the next. */
+  private eventPool: ConnEvent[] = [];
   /** Counter updates, reused from one read to the next. */
   private pool: CounterUpdate[] = [];
   private batch: CounterUpdate[] = [];
   /** Reused every flush: the conns map is read straight into them. */
   private mapKeys: Buffer | null = null;
   private mapValues: Buffer | null = null;
+  /** What start-up discovery found, and how long it took (walking /proc, then reporting); null until done. */
+  discovery: { sockets: number; scanMs: number; ms: number } | null = null;
   /** Resolves once start-up discovery has been reported (or at once without it). */
   ready: Promise<void> = Promise.resolve();
   private eventCount = 0;
+  private closeCount = 0;
   private malformed = 0;
   private probes: AttachResult[] = [];
   private readonly startedAt = Date.now();
   private tracked = 0;
   private consumerErrors = 0;
   private lastErrorLog = 0;
-  /** Request (L7) collector, when L7 capture is on and the kernel accepted its programs. */
-  l7: L7Collector | null = null;
-  /** Why L7 capture is off, if it is. */
-  l7Unavailable: string | null = null;
+  private extensions: EngineExtension[] = [];
+  /** Rings of the attached captures to drain before connection events (EngineExtension.leadingRings). */
+  private leadingRings: string[] = [];
+  private readonly l7Capture: L7Capture | null;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.native = loadNative();
     this.clock = clockFrom(this.native.bootTimeNs());
+    const l7Off = opts.l7 === false || (opts.l7 === undefined && !L7_DEFAULTS.enabled);
+    this.l7Capture = l7Off ? null : new L7Capture(opts.l7 || {});
+    if (this.l7Capture) this.use(this.l7Capture);
+  }
+
+  /** Request (L7) collector, when L7 capture is on and the kernel accepted its programs. */
+  get l7(): L7Collector | null {
+    return this.l7Capture?.collector ?? null;
+  }
+
+  /** Why L7 capture is off, if it is. */
+  get l7Unavailable(): string | null {
+    return this.l7Capture ? this.l7Capture.unavailableReason : 'turned off';
+  }
+
+  /** Adds a capture that shares the BPF object; call before start(). */
+  use(ext: EngineExtension): void {
+    if (this.handle) throw new Error('engine.use() must come before start()');
+    this.extensions.push(ext);
   }
 
   onEvents(fn: BatchListener): void {
@@ -111,34 +191,37 @@ export class ProbeEngine {
     const sizes = {
       events: this.opts.ringbufBytes ?? DEFAULTS.ringbufBytes,
       conns: this.opts.connMapEntries ?? DEFAULTS.connMapEntries,
-      ...l7MapSizes(this.opts.l7 || {}),
+      ...Object.assign({}, ...this.extensions.map((x) => x.mapSizes())),
     };
-    const l7Programs = [...L7_PROGRAMS, ...L7_UPROBES];
-    if (this.opts.l7 === false || (this.opts.l7 === undefined && !L7_DEFAULTS.enabled)) {
-      this.handle = this.native.open(objectPath, sizes, l7Programs);
-      this.l7Unavailable = 'turned off';
-    } else {
-      try {
-        this.handle = this.native.open(objectPath, sizes);
-      } catch (e) { // the connection map must not depend on the request capture: load without it
-        this.handle = this.native.open(objectPath, sizes, l7Programs);
-        this.l7Unavailable = `the kernel rejected the L7 programs (${(e as Error).message})`;
-        console.error(`dhrishti: request capture (L7) unavailable: ${this.l7Unavailable}`);
-      }
-    }
+    const consts = { dh_report_connect: this.opts.connectEvents === false ? 0 : 1 };
+    const { handle, loaded } = this.load(objectPath, sizes, consts);
+    this.handle = handle;
     this.probes = this.native.attach(this.handle);
-    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program) && !L7_PROGRAMS.includes(p.program));
+    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program) && !matches(ALL_CAPTURE_PROGRAMS, p.program));
     if (missing.length) {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
     }
-    this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
-    if (!this.l7Unavailable && this.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
-      this.l7 = new L7Collector(this.native, this.handle, this.clock, this.opts.l7 || {});
-      this.l7.start(this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs);
+    const drainDelayMs = this.opts.drainDelayMs ?? DEFAULTS.drainDelayMs;
+    this.native.poll(this.handle, 'events', EVENT_SIZE, (buf, count) => this.onBatch(buf, count), drainDelayMs, true);
+    const kernel: KernelAccess = { native: this.native, handle: this.handle, clock: this.clock, probes: this.probes, drainDelayMs };
+    for (const x of loaded) {
+      // A capture that cannot start must not stop the connection probes.
+      try {
+        x.attach(kernel);
+        this.leadingRings.push(...(x.leadingRings ?? []));
+      } catch (e) { x.unavailable((e as Error).message); console.error(`dhrishti: ${(e as Error).message}`); }
     }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
+    // The request aggregates are read from the start meanwhile: closed sockets' entries must
+    // leave the kernel's map (a busy host fills it within a second), and the graph holds
+    // counts of sockets it does not know yet for a while.
+    if (this.l7 && this.opts.discover !== false) {
+      this.flushTimer = setInterval(() => { if (this.handle) this.l7?.flush(); }, this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
+      this.flushTimer.unref();
+    }
     const startFlushing = () => {
+      if (this.flushTimer) clearInterval(this.flushTimer);
       if (!this.handle) return;
       this.flushTimer = setInterval(() => this.flush(), this.opts.flushIntervalMs ?? DEFAULTS.flushIntervalMs);
       this.flushTimer.unref();
@@ -150,6 +233,36 @@ export class ProbeEngine {
       }).finally(startFlushing);
     }
     return this.probes;
+  }
+
+  /**
+   * Loads the object with the programs of the captures in use. If the kernel
+   * rejects it, the captures are left out one at a time, then all together:
+   * the connection probes must load whatever a capture's programs do.
+   */
+  private load(objectPath: string, sizes: Record<string, number>, consts: Record<string, number>): { handle: Handle; loaded: EngineExtension[] } {
+    const inUse = this.extensions.flatMap((x) => x.programs);
+    const unused = ALL_CAPTURE_PROGRAMS.filter((p) => !inUse.includes(p));
+    const without = (left: EngineExtension[]) => [...unused, ...left.flatMap((x) => x.programs)];
+    let first: Error;
+    try {
+      return { handle: this.native.open(objectPath, sizes, unused, consts), loaded: this.extensions };
+    } catch (e) {
+      if (!this.extensions.length) throw e;
+      first = e as Error;
+    }
+    const tries = this.extensions.length > 1 ? [...this.extensions.map((x) => [x]), this.extensions] : [this.extensions];
+    for (const left of tries) {
+      let handle: Handle;
+      try { handle = this.native.open(objectPath, sizes, without(left), consts); } catch { continue; }
+      for (const x of left) {
+        const reason = `the kernel rejected its programs (${first.message})`;
+        x.unavailable(reason);
+        console.error(`dhrishti: capture of ${x.programs.join(', ')} unavailable: ${reason}`);
+      }
+      return { handle, loaded: this.extensions.filter((x) => !left.includes(x)) };
+    }
+    throw first;
   }
 
   private emit(events: ConnEvent[]): void {
@@ -178,19 +291,21 @@ export class ProbeEngine {
   }
 
   private onBatch(buf: Buffer, count: number): void {
-    const { events, malformed } = decodeBatch(buf, count, this.clock);
+    if (this.leadingRings.length && this.handle) for (const r of this.leadingRings) this.native.drain(this.handle, r);
+    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
     this.emit(events);
   }
 
-  /** Remembers what consumers now know about a socket, so its counters follow as small updates. */
+  /**
+   * A socket's close ends what the engine remembers of it. Sockets are
+   * remembered from the first counters read that finds them, not from their
+   * events: most sockets under a connection-per-request load live and die
+   * between two reads and never need an entry.
+   */
   private introduced(e: ConnEvent): void {
-    if (e.type === 'close') { this.known.delete(e.cookie); return; }
-    if (!e.cookie || e.type === 'listen' || e.type === 'listen_close') return;
-    const sig = signature(e.bytesSent, e.bytesReceived, e.retransmits);
-    const k = this.known.get(e.cookie);
-    if (k) { k.sig = sig; k.pid = e.pid || k.pid; k.gen = this.gen; } else this.known.set(e.cookie, { sig, gen: this.gen, pid: e.pid });
+    if (e.type === 'close') { this.closeCount++; if (this.known.size) this.known.delete(e.cookie); }
   }
 
   /**
@@ -234,7 +349,9 @@ export class ProbeEngine {
         }
         k.sig = sig;
       } else {
-        // Not introduced yet: a handshake in progress says nothing until it is established.
+        // First read of this socket: consumers may know it from its events (then this full
+        // event just refreshes it) or not (it predates the agent, or its events were lost).
+        // A handshake in progress says nothing until it is established.
         if ((!sent && !received && !retrans) || introduced >= INTRODUCTIONS_PER_READ) continue;
         introduced++;
         this.known.set(cookie, { sig, gen, pid });
@@ -250,13 +367,15 @@ export class ProbeEngine {
       if (batch.length >= FLUSH_BATCH) { this.emitCounters(batch, now); batch.length = 0; }
       if (intro.length >= FLUSH_BATCH) { this.emit(intro); intro = []; }
     }
-    for (const [c, k] of this.known) if (k.gen !== gen && k.gen !== gen - 1) this.known.delete(c); // gone without a close we saw
+    this.known.forEach((k, c) => { if (k.gen !== gen && k.gen !== gen - 1) this.known.delete(c); }); // gone without a close we saw (forEach: no entry arrays)
     this.tracked = m.count;
     this.emit(intro);
     this.emitCounters(batch, now);
     batch.length = 0;
     if (this.pool.length > FLUSH_BATCH * 4) this.pool.length = FLUSH_BATCH; // a burst's worth is not kept forever
-    this.l7?.flush();
+    for (const x of this.extensions) {
+      try { x.flush?.(); } catch (e) { this.consumerFailed(e); }
+    }
   }
 
   lossCounts(): { ringbufFull: number; connMapFull: number } {
@@ -275,8 +394,10 @@ export class ProbeEngine {
     const malformed = this.malformed + (this.handle ? this.native.stats(this.handle).malformed : 0);
     return {
       events: this.eventCount,
+      closes: this.closeCount,
       lost: { ...l, malformed, total: l.ringbufFull + l.connMapFull + malformed },
       trackedConnections: this.tracked,
+      discovery: this.discovery,
       consumerErrors: this.consumerErrors,
       probes: this.probes,
       startedAt: this.startedAt,
@@ -285,7 +406,9 @@ export class ProbeEngine {
 
   /** Reports what existed before the probes: listeners first, then connections, in bounded batches. */
   private async discover(): Promise<void> {
+    const t0 = performance.now();
     const found = await scanExisting();
+    const scanned = performance.now();
     found.sort((a, b) => Number(b.listening) - Number(a.listening));
     const listening = new Set(found.filter((s) => s.listening).map((s) => `${s.netns}:${s.sport}`));
     const now = Date.now();
@@ -293,6 +416,7 @@ export class ProbeEngine {
       this.emit(found.slice(i, i + FLUSH_BATCH).map((s) => existingEvent(s, listening.has(`${s.netns}:${s.sport}`), now)));
       await new Promise((r) => setImmediate(r)); // let the ring buffer drain and young garbage die between batches
     }
+    this.discovery = { sockets: found.length, scanMs: Math.round(scanned - t0), ms: Math.round(performance.now() - t0) };
   }
 
   /** Detaches every probe. Safe to call twice. */
@@ -300,8 +424,11 @@ export class ProbeEngine {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.flushTimer = null;
     if (!this.handle) return;
-    this.l7?.stop();
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
+    this.leadingRings = [];
+    for (const x of this.extensions) {
+      try { x.detach?.(); } catch { /* closing anyway */ }
+    }
     this.native.close(this.handle);
     this.handle = null;
   }

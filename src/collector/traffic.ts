@@ -10,7 +10,7 @@ export function withTraffic(engine: ProbeEngine, fn: BatchListener): void {
   engine.onEvents((events) => {
     for (const e of events) {
       if (e.type === 'close') last.delete(e.cookie);
-      else if (e.cookie && e.type !== 'listen' && e.type !== 'listen_close') last.set(e.cookie, e);
+      else if (e.cookie && e.type !== 'listen' && e.type !== 'listen_close') last.set(e.cookie, { ...e }); // events are reused by the engine
     }
     fn(events);
   });

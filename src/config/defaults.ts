@@ -32,9 +32,9 @@ export const DEFAULTS = {
   dockerReconnectMaxMs: 10000,
   /** Identity: a cgroup id miss walks the cgroup v2 tree at most this often. */
   cgroupRescanIntervalMs: 1000,
-  /** Identity: host process info cache (entries, and how long an entry is trusted). */
+  /** Identity: host process info cache (entries, and how long an entry is trusted before its start time is checked again). */
   processCacheEntries: 8192,
-  processCacheTtlMs: 30000,
+  processCacheTtlMs: 10000,
   /** Identity: longest command line kept per process. */
   cmdlineMaxChars: 256,
   /** Identity: the host's own addresses are re-read at most this often (on a miss). */
@@ -66,6 +66,66 @@ export const REQUIRED_TRACEPOINTS = [
 /** Programs that may fail to attach without stopping the agent (owner naming at accept). */
 export const OPTIONAL_PROGRAMS = new Set(['dh_sys_exit_accept4', 'dh_sys_exit_accept']);
 
+/** Kernel programs of each capture that shares the BPF object with the connection probes (engine.use):
+ *  loaded only while that capture is in use, never required. By name, or by 'prefix*'. */
+export const CAPTURE_PROGRAMS = {
+  l7: ['dh_l7_*', 'dh_ssl_*'],
+  dns: ['dh_dns_*'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** DNS capture (src/kernel/dns, src/dns): what counts as DNS, and every bound. */
+export const DNS_DEFAULTS = {
+  /** Server ports whose traffic is DNS, at most 4 (Docker's embedded resolver at 127.0.0.11 counts on any port). */
+  ports: [53] as readonly number[],
+  /** Bytes of each message segment copied in the kernel (at most 512, DH_DNS_DATA_MAX). */
+  captureBytes: 512,
+  /** The DNS ring buffer, in bytes (power of two): 6,700 records of 624 bytes, 0.7 s of 5k queries/s if the agent is held up. */
+  ringbufBytes: 4 << 20,
+  /** Records per second each CPU may emit; beyond it they are counted as rate-limited. 0: no limit. */
+  maxRecordsPerSecPerCpu: 20_000,
+  /** Unconnected UDP sockets remembered after sending a query, so their answers are taken (kernel LRU). */
+  peerMapEntries: 4096,
+  /** Threads inside sendmmsg/recvmmsg on a DNS socket at once (kernel LRU). */
+  mmsgMapEntries: 1024,
+  /** A query with no answer within this is a timeout. */
+  queryTimeoutMs: 5000,
+  /** Queries awaiting their answer at once; the oldest are dropped (counted) beyond it. */
+  maxPendingQueries: 10_000,
+  /** Name map: addresses named at once, over all network namespaces; least recently used go first (counted). */
+  nameMapEntries: 10_000,
+  /** An answer names its addresses for its TTL, but at least this long... */
+  minHoldMs: 60_000,
+  /** ...and at most this long. */
+  maxHoldMs: 24 * 3600_000,
+  /** Names kept per address, and clients remembered per name of an address. */
+  maxNamesPerAddress: 8,
+  maxClientsPerName: 8,
+  /** Addresses kept per name (the latest answer). */
+  maxAddressesPerName: 32,
+  /** Parser bounds: resource records read per message, compression pointers followed per name, CNAME links followed. */
+  maxRecordsPerMessage: 64,
+  maxPointerJumps: 16,
+  maxCnameChain: 8,
+  /** Clients (client x resolver pairs) with health kept; least recently active go first (counted). */
+  maxHealthEntries: 2000,
+  /** Failing names kept per client x resolver pair, and how many the API lists. */
+  maxFailingNames: 50,
+  topFailingNames: 10,
+  /** Queries-per-second window. */
+  rateWindowSec: 10,
+  /** Latency histogram bucket upper bounds in ms (the last bucket is open). */
+  latencyBucketsMs: [0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as readonly number[],
+  /** TCP DNS streams reassembled at once, and bytes of one message kept while it is reassembled. */
+  maxTcpStreams: 1024,
+  maxMessageBytes: 4096,
+  /** Split UDP messages (several iovec segments) awaiting their last segment. */
+  maxPartialMessages: 256,
+  /** Sockets whose decoded facts (addresses, process) are cached. */
+  socketCacheEntries: 4096,
+  /** An NXDOMAIN followed within this by an answer for a shorter name (search-list expansion) is not a failure. */
+  searchExpansionWindowMs: 5000,
+};
+
 /** The API server (src/api): its bounds and the WebSocket stream's flow control. */
 export const API_DEFAULTS = {
   /** Longest path parameter the router accepts, percent-encoded: a 2 KB node or edge id needs up to 6 KB. */
@@ -92,6 +152,8 @@ export const GRAPH_DEFAULTS = {
   tickMs: 100,
   /** WebSocket deltas at most this often. */
   streamIntervalMs: 500,
+  /** Resolver edges take the DNS health this often. */
+  dnsSyncMs: 1000,
 };
 
 /** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */
@@ -166,6 +228,8 @@ export const L7_DEFAULTS = {
   traceSamplesPerSec: 5000,
   /** Recent samples kept in memory for the API. */
   recentSamples: 500,
+  /** Recent failed and slow requests kept per edge (the edge panel's table). */
+  edgeSamples: 20,
   /** TLS plaintext through OpenSSL uprobes; binaries are found through /proc/<pid>/maps. */
   tls: true,
   /** Distinct files (libraries or executables) probed at most. */
@@ -194,6 +258,8 @@ export const POLICY_DEFAULTS = {
   reloadPollMs: 2000,
   /** A violation quiet this long that is seen again is a new timeline event (and a new alert). */
   quietMs: 5 * 60_000,
+  /** Distinct sets of zones whose candidate rules a compiled policy keeps (nodes share them); past this the memo starts again. */
+  maxZoneSets: 4096,
   /** Violations remembered at most (oldest last-seen forgotten first). */
   maxViolations: 10_000,
   /** The policy in force is written to the timeline at least this often, so `?at=` finds it within retention. */
@@ -213,6 +279,8 @@ export const POLICY_BENCH = {
   rules: 200,
   zones: 100,
   repeats: 21,
+  /** Timed runs of the new-edge measures (each on a fresh engine and, for new nodes, fresh nodes), after one warm-up. */
+  runs: 41,
   targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
 } as const;
 

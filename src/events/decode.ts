@@ -66,49 +66,55 @@ function comm(b: Buffer, o: number): string {
   return s;
 }
 
-/** Decodes a struct dh_conn at `c` into the connection fields of an event. */
-function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number): ConnEvent {
-  const af = u16(buf, c + CONN.family);
-  const family: 4 | 6 = af === AF_INET || isV4Mapped(buf, c + CONN.saddr) ? 4 : 6;
-  const saddr = addrText(buf, c + CONN.saddr, af);
-  const daddr = addrText(buf, c + CONN.daddr, af);
-  const flags = buf[c + CONN.flags];
-  const start = u64(buf, c + CONN.start_ns);
+/** An event with every field present, in one order: fresh and reused events share one shape. */
+function blankEvent(): ConnEvent {
   return {
-    type,
-    time,
-    cookie,
-    role: ROLE[buf[c + CONN.side]] ?? 'unknown',
-    family,
-    saddr,
-    sport: u16(buf, c + CONN.sport),
-    daddr,
-    dport: u16(buf, c + CONN.dport),
-    pid: u32(buf, c + CONN.pid),
-    comm: comm(buf, c + CONN.comm),
-    cgroupId: u64(buf, c + CONN.cgroup_id),
-    netns: u32(buf, c + CONN.netns),
-    bytesSent: u64(buf, c + CONN.bytes_sent),
-    bytesReceived: u64(buf, c + CONN.bytes_received),
-    retransmits: u32(buf, c + CONN.retransmits),
-    srttUs: u32(buf, c + CONN.srtt_us),
-    startTime: start ? clock.bootNsToUnixMs(start) : null,
-    established: (flags & ConnFlag.ESTABLISHED) !== 0,
-    resetSent: (flags & ConnFlag.RST_SENT) !== 0,
-    resetReceived: (flags & ConnFlag.RST_RECV) !== 0,
-    midflight: (flags & ConnFlag.MIDFLIGHT) !== 0,
-    oldState: 0,
-    newState: 0,
-    error: null,
-    failure: null,
+    type: 'traffic', time: 0, cookie: 0, role: 'unknown', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 0, comm: '',
+    cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: null, established: false,
+    resetSent: false, resetReceived: false, midflight: false, oldState: 0, newState: 0, error: null, failure: null,
   };
 }
 
-/** Decodes one struct dh_event at byte offset `off`. Returns null for an unknown kind. */
-export function decodeEvent(buf: Buffer, off: number, clock: Clock): ConnEvent | null {
+/** Decodes a struct dh_conn at `c` into the connection fields of `into`, or of a new event. */
+function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number, into?: ConnEvent): ConnEvent {
+  const af = u16(buf, c + CONN.family);
+  const flags = buf[c + CONN.flags];
+  const start = u64(buf, c + CONN.start_ns);
+  const e = into ?? blankEvent();
+  e.type = type;
+  e.time = time;
+  e.cookie = cookie;
+  e.role = ROLE[buf[c + CONN.side]] ?? 'unknown';
+  e.family = af === AF_INET || isV4Mapped(buf, c + CONN.saddr) ? 4 : 6;
+  e.saddr = addrText(buf, c + CONN.saddr, af);
+  e.sport = u16(buf, c + CONN.sport);
+  e.daddr = addrText(buf, c + CONN.daddr, af);
+  e.dport = u16(buf, c + CONN.dport);
+  e.pid = u32(buf, c + CONN.pid);
+  e.comm = comm(buf, c + CONN.comm);
+  e.cgroupId = u64(buf, c + CONN.cgroup_id);
+  e.netns = u32(buf, c + CONN.netns);
+  e.bytesSent = u64(buf, c + CONN.bytes_sent);
+  e.bytesReceived = u64(buf, c + CONN.bytes_received);
+  e.retransmits = u32(buf, c + CONN.retransmits);
+  e.srttUs = u32(buf, c + CONN.srtt_us);
+  e.startTime = start ? clock.bootNsToUnixMs(start) : null;
+  e.established = (flags & ConnFlag.ESTABLISHED) !== 0;
+  e.resetSent = (flags & ConnFlag.RST_SENT) !== 0;
+  e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
+  e.midflight = (flags & ConnFlag.MIDFLIGHT) !== 0;
+  e.oldState = 0;
+  e.newState = 0;
+  e.error = null;
+  e.failure = null;
+  return e;
+}
+
+/** Decodes one struct dh_event at byte offset `off` (into `into` when given). Returns null for an unknown kind. */
+export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnEvent): ConnEvent | null {
   const type = KIND_TYPE[buf[off + EVENT.kind]];
   if (!type) return null;
-  const e = fillConn(buf, off + EVENT.conn, clock, type, clock.bootNsToUnixMs(u64(buf, off + EVENT.ts_ns)), u64(buf, off + EVENT.cookie));
+  const e = fillConn(buf, off + EVENT.conn, clock, type, clock.bootNsToUnixMs(u64(buf, off + EVENT.ts_ns)), u64(buf, off + EVENT.cookie), into);
   e.oldState = buf[off + EVENT.old_state];
   e.newState = buf[off + EVENT.new_state];
   if (type === 'close') {
@@ -124,18 +130,31 @@ export function decodeEvent(buf: Buffer, off: number, clock: Clock): ConnEvent |
 
 export interface DecodeResult { events: ConnEvent[]; malformed: number }
 
-/** Decodes a batch of `count` fixed-size records as delivered by the loader. */
-export function decodeBatch(buf: Buffer, count: number, clock: Clock): DecodeResult {
+/**
+ * Decodes a batch of `count` fixed-size records as delivered by the loader.
+ * With a `pool`, events are written into its objects (grown as needed, up to a
+ * bound) instead of new ones: nothing allocated per record, but the events are
+ * only valid until the next call with the same pool.
+ */
+export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: ConnEvent[]): DecodeResult {
   const events: ConnEvent[] = [];
   let malformed = 0;
   const n = Math.min(count, Math.floor(buf.length / EVENT_SIZE));
   malformed += count - n;
   for (let i = 0; i < n; i++) {
-    const e = decodeEvent(buf, i * EVENT_SIZE, clock);
+    let into: ConnEvent | undefined;
+    if (pool) {
+      into = pool[events.length];
+      if (!into) { into = blankEvent(); if (pool.length < MAX_POOL) pool.push(into); }
+    }
+    const e = decodeEvent(buf, i * EVENT_SIZE, clock, into);
     if (e) events.push(e); else malformed++;
   }
   return { events, malformed };
 }
+
+/** Pooled events at most: a full ring buffer's worth is 29k, usual batches are far smaller. */
+const MAX_POOL = 8192;
 
 /** Decodes one conns-map value (an open connection's live counters). */
 export function decodeConn(buf: Buffer, off: number, cookie: number, clock: Clock, nowMs: number): ConnEvent {

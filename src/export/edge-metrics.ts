@@ -201,6 +201,8 @@ export class EdgeMetrics {
   /** Reads one edge: what moved since the last refresh goes into its delta. */
   private read(r: EdgeReading, seen: EdgeState[], decay: number): void {
     const e = r.edge;
+    // Resolver edges (protocol 'dns') have DNS families of their own (api/metrics.ts), not connection series.
+    if (e.protocol !== 'tcp') return;
     let st = this.edges.get(e.id);
     if (!st) {
       const c = r.source ?? UNKNOWN_NODE, s = r.target ?? UNKNOWN_NODE;

@@ -30,13 +30,30 @@ export interface Side {
   tuple: string | null;
 }
 
+/** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
+export interface Counted { open: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
+
+export function resetCounted(k: Counted): void {
+  k.open = k.close = k.failure = false;
+  k.sent = k.received = k.retransmits = k.rttUs = 0;
+  k.durationMs = -1;
+}
+
+/**
+ * One connection, seen from one or both ends. The table reuses the objects of
+ * finished connections (a busy host finishes thousands a second): nothing may
+ * hold one beyond its life.
+ */
 export class Conn {
+  createdAt = 0;
   /** The client's port: its entry in the endpoint index (0: not indexed yet). */
   endpointPort = 0;
-  client?: Side;
-  server?: Side;
-  startTime: number;
-  lastTime: number;
+  /** Since when (event time) its other end could have joined it: when its client endpoint became known. */
+  waitingSince = 0;
+  client: Side | undefined = undefined;
+  server: Side | undefined = undefined;
+  startTime = 0;
+  lastTime = 0;
   established = false;
   failure: FailureReason | null = null;
   error: string | null = null;
@@ -44,6 +61,14 @@ export class Conn {
   midflight = false;
   /** Started from start-up discovery (its other end may still be on its way). */
   discovered = false;
+  /** In the connection table. */
+  live = false;
+  /** Waiting to be placed (in the graph's pending list). */
+  pending = false;
+  /** Counted as open on its edge. */
+  open = false;
+  /** From a client past the clients list's cap: counted once as folded, even if placed again. */
+  folded = false;
   /** Set by the graph once the connection is on an edge. */
   edgeId: string | null = null;
   ignored = false;
@@ -54,11 +79,19 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  /** What it has added to its edge so far (rttUs, durationMs: its samples, if taken). */
-  counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
-  constructor(readonly createdAt: number) {
-    this.startTime = createdAt;
-    this.lastTime = createdAt;
+  readonly counted: Counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+
+  constructor(createdAt: number) { this.begin(createdAt); }
+
+  /** Starts a new life (a new object, or a finished one reused). */
+  begin(createdAt: number): void {
+    this.createdAt = this.startTime = this.lastTime = this.waitingSince = createdAt;
+    this.endpointPort = 0;
+    this.client = this.server = undefined;
+    this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
+    this.failure = null; this.error = null; this.closedAt = null; this.edgeId = null; this.remoteClientIp = null;
+    this.placedWith = this.placedClientPid = this.placedServerPid = 0;
+    resetCounted(this.counted);
   }
 
   /** Client-to-server bytes; both views count the same bytes. */
@@ -121,7 +154,6 @@ function sameLife(client: Side, server: Side): boolean {
 /** The client's view of the server is the server's own address: no NAT in between. */
 const exactly = (client: Side, server: Side) => client.peerIp === server.localIp && client.peerPort === server.localPort;
 
-const listenerKey = (netns: number, port: number) => netns * 65536 + port;
 
 export class ConnectionTable {
   /** Sockets by cookie: the usual way events find their connection, without building strings. */
@@ -132,54 +164,70 @@ export class ConnectionTable {
    * and the kernel's while discovery is under way.
    */
   private byTuple = new Map<string, Side>();
+  /** Local ports of the sockets in byTuple, counted: a socket on another port builds no key to look up. */
+  private tuplePorts = new Map<number, number>();
   /** Connections by client port (then address, and namespace for loopback); a port can be reused towards different servers. */
   private byEndpoint = new Map<number, Conn | Conn[]>();
-  /** Listening sockets by namespace and port, with their owner when known. */
-  private listeners = new Map<number, { pid: number; comm: string }>();
-  private live = new Set<Conn>();
+  /** Listening sockets by port (then namespace), with their owner when known. Ports are small integers: no key to build. */
+  private listeners = new Map<number, { netns: number; pid: number; comm: string }[]>();
+  /** Connections in the table (a count and a flag on each: no set to grow and shrink with every connection). */
+  private liveCount = 0;
+  /** Finished connections and sides, reused for new ones. */
+  private spareConns: Conn[] = [];
+  private spareSides: Side[] = [];
   private discoveryOn = false;
 
-  get size(): number { return this.live.size; }
+  get size(): number { return this.liveCount; }
 
   /** Start-up discovery is reporting what predates the agent: the kernel's sockets are indexed by tuple too meanwhile. */
   get discovering(): boolean { return this.discoveryOn; }
   set discovering(on: boolean) {
     if (this.discoveryOn && !on) {
       // Over: sockets the kernel named need no tuple any more; discovery's own keep theirs until it does.
-      for (const [t, side] of this.byTuple) if (side.cookie) { this.byTuple.delete(t); side.tuple = null; }
+      for (const side of [...this.byTuple.values()]) if (side.cookie) this.unindexTuple(side);
     }
     this.discoveryOn = on;
   }
 
-  isListening(netns: number, port: number): boolean { return this.listeners.has(listenerKey(netns, port)); }
+  /** The socket with this cookie, while its connection is in the table. */
+  sideOf(cookie: number): Side | undefined { return this.byCookie.get(cookie); }
+
+  isListening(netns: number, port: number): boolean { return this.listener(netns, port) !== undefined; }
+
+  private listener(netns: number, port: number): { pid: number; comm: string } | undefined {
+    const list = this.listeners.get(port);
+    if (list) for (const l of list) if (l.netns === netns) return l;
+    return undefined;
+  }
 
   /** Applies one event; returns the connection it concerns, or null (listeners). */
   apply(e: ConnEvent): Conn | null {
-    if (e.type === 'listen') { this.listeners.set(listenerKey(e.netns, e.sport), { pid: e.pid, comm: e.comm }); return null; }
-    if (e.type === 'listen_close') { this.listeners.delete(listenerKey(e.netns, e.sport)); return null; }
+    if (e.type === 'listen' || e.type === 'listen_close') {
+      const others = (this.listeners.get(e.sport) ?? []).filter((l) => l.netns !== e.netns);
+      if (e.type === 'listen') others.push({ netns: e.netns, pid: e.pid, comm: e.comm });
+      if (others.length) this.listeners.set(e.sport, others); else this.listeners.delete(e.sport);
+      return null;
+    }
 
     let side = e.cookie ? this.byCookie.get(e.cookie) : undefined;
-    if (!side && e.sport && this.byTuple.size) {
+    if (!side && e.sport && this.tuplePorts.has(e.sport)) {
       side = this.byTuple.get(tupleKey(e));
       if (side && e.cookie && side.cookie && side.cookie !== e.cookie) side = undefined; // another socket on the same tuple, later
       if (side && e.cookie && !side.cookie) {
         side.cookie = e.cookie;
         this.byCookie.set(e.cookie, side);
-        if (!this.discoveryOn) { this.byTuple.delete(side.tuple!); side.tuple = null; } // met: the cookie suffices from now on
+        if (!this.discoveryOn) this.unindexTuple(side); // met: the cookie suffices from now on
       }
     }
     if (!side) side = this.add(e);
     this.update(side, e);
     // Discovery names sockets without a cookie, often after the kernel did: meet them by tuple.
-    if (!side.tuple && e.sport && (!side.cookie || this.discoveryOn)) {
-      side.tuple = tupleKey(e);
-      this.byTuple.set(side.tuple, side);
-    }
+    if (!side.tuple && e.sport && (!side.cookie || this.discoveryOn)) this.indexTuple(side, tupleKey(e));
     if (side.role === 'server' && !side.pid) { // accepted in softirq: the listener's owner until a syscall names it
-      const l = this.listeners.get(listenerKey(side.netns, side.localPort));
+      const l = this.listener(side.netns, side.localPort);
       if (l?.pid) { side.pid = l.pid; side.comm = l.comm; }
     }
-    if (side.role === 'client' && !side.conn.endpointPort && e.sport) this.join(side);
+    if (side.role === 'client' && !side.conn.endpointPort && e.sport) this.join(side, e.time);
     const c = side.conn;
     if (e.time > c.lastTime) c.lastTime = e.time;
     if (e.startTime && e.startTime < c.startTime) c.startTime = e.startTime;
@@ -208,20 +256,22 @@ export class ConnectionTable {
   /** A socket seen for the first time: join the other end of its connection, or start one. */
   private add(e: ConnEvent): Side {
     const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
-    const side: Side = {
-      conn: null as unknown as Conn, role, cookie: e.cookie, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, netns: e.netns,
-      localIp: e.saddr, localPort: e.sport, peerIp: e.daddr, peerPort: e.dport, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0,
-      closed: false, startTime: e.midflight ? null : e.startTime, establishedBy: null, tuple: null,
-    };
-    if (e.established || e.type === 'established' || e.type === 'existing') side.establishedBy = e.time;
+    const side = this.spareSides.pop() ?? newSide();
+    side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
+    side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
+    side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
+    side.closed = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null;
+    side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : null;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
     if (!conn) {
-      conn = new Conn(e.startTime ?? e.time);
-      this.live.add(conn);
+      conn = this.spareConns.pop();
+      if (conn) conn.begin(e.startTime ?? e.time); else conn = new Conn(e.startTime ?? e.time);
+      conn.live = true;
+      this.liveCount++;
       conn[role] = side;
       side.conn = conn;
-      if (indexed) this.index(conn, endpointOf(side).port);
+      if (indexed) this.index(conn, endpointOf(side).port, e.time);
     } else {
       conn[role] = side;
       side.conn = conn;
@@ -240,11 +290,13 @@ export class ConnectionTable {
    * client port reused towards another server).
    */
   private partner(side: Side): Conn | undefined {
-    const ep = endpointOf(side);
+    const ep = side.role === 'client' ? { ip: side.localIp, port: side.localPort, netns: side.netns } : { ip: side.peerIp, port: side.peerPort, netns: side.netns };
     const entry = this.byEndpoint.get(ep.port);
     if (!entry) return undefined;
     let only: Conn | undefined, candidates = 0;
-    for (const c of Array.isArray(entry) ? entry : [entry]) {
+    const n = Array.isArray(entry) ? entry.length : 1;
+    for (let i = 0; i < n; i++) {
+      const c = Array.isArray(entry) ? entry[i] : entry;
       const other = side.role === 'client' ? c.server : c.client;
       if (c[side.role] || !other || !at(c, ep)) continue;
       const cl = side.role === 'client' ? side : other, sv = side.role === 'client' ? other : side;
@@ -256,8 +308,9 @@ export class ConnectionTable {
     return candidates === 1 && !isLoopback(ep.ip) ? only : undefined;
   }
 
-  private index(conn: Conn, port: number): void {
+  private index(conn: Conn, port: number, time: number): void {
     conn.endpointPort = port;
+    if (time > conn.waitingSince) conn.waitingSince = time;
     const entry = this.byEndpoint.get(port);
     if (!entry) this.byEndpoint.set(port, conn);
     else if (Array.isArray(entry)) entry.push(conn);
@@ -289,29 +342,67 @@ export class ConnectionTable {
   }
 
   /** The client side learnt its port: join the server side if it came first, else wait at its endpoint. */
-  private join(client: Side): void {
+  private join(client: Side, time: number): void {
     const conn = client.conn;
     const other = this.partner(client);
-    if (!other) { this.index(conn, client.localPort); return; }
+    if (!other) { this.index(conn, client.localPort, time); return; }
     other.client = client;
     client.conn = other;
     other.established ||= conn.established;
     other.startTime = Math.min(other.startTime, conn.startTime);
     conn.client = undefined;
     conn.ignored = true; // merged away
-    this.live.delete(conn);
+    this.forget(conn);
   }
 
-  /** Forgets a finished connection. */
+  /** Forgets a finished connection; its objects are reused for a later one. */
   remove(conn: Conn): void {
-    for (const s of [conn.client, conn.server]) {
-      if (!s || s.conn !== conn) continue;
-      if (s.cookie && this.byCookie.get(s.cookie) === s) this.byCookie.delete(s.cookie);
-      if (s.tuple && this.byTuple.get(s.tuple) === s) this.byTuple.delete(s.tuple);
-    }
+    if (!conn.live) return;
     this.unindex(conn);
-    this.live.delete(conn);
+    this.retire(conn.client, conn);
+    this.retire(conn.server, conn);
+    this.forget(conn);
+    if (this.spareConns.length < SPARE) this.spareConns.push(conn);
   }
+
+  private retire(s: Side | undefined, conn: Conn): void {
+    if (!s || s.conn !== conn) return;
+    if (s.cookie && this.byCookie.get(s.cookie) === s) this.byCookie.delete(s.cookie);
+    if (s.tuple) this.unindexTuple(s);
+    if (this.spareSides.length < SPARE * 2) this.spareSides.push(s);
+  }
+
+  private indexTuple(side: Side, key: string): void {
+    const old = this.byTuple.get(key);
+    if (old && old !== side) this.unindexTuple(old);
+    side.tuple = key;
+    this.byTuple.set(key, side);
+    this.tuplePorts.set(side.localPort, (this.tuplePorts.get(side.localPort) ?? 0) + 1);
+  }
+
+  private unindexTuple(side: Side): void {
+    if (!side.tuple) return;
+    if (this.byTuple.get(side.tuple) === side) {
+      this.byTuple.delete(side.tuple);
+      const n = (this.tuplePorts.get(side.localPort) ?? 1) - 1;
+      if (n > 0) this.tuplePorts.set(side.localPort, n); else this.tuplePorts.delete(side.localPort);
+    }
+    side.tuple = null;
+  }
+
+  private forget(conn: Conn): void {
+    if (conn.live) { conn.live = false; this.liveCount--; }
+  }
+}
+
+/** Finished connections kept for reuse at most. */
+const SPARE = 4096;
+
+function newSide(): Side {
+  return {
+    conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
+    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, startTime: null, establishedBy: null, tuple: null,
+  };
 }
 
 function tupleKey(e: ConnEvent): string { return `${e.netns}|${e.saddr}|${e.sport}|${e.daddr}|${e.dport}`; }

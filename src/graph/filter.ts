@@ -15,6 +15,8 @@ export interface GraphFilter {
   include?: Set<IncludeKind>;
   /** Fill GraphEdge.histograms (exporters). */
   histograms?: boolean;
+  /** Only edges of this protocol (connections, or resolver edges) and their ends. */
+  protocol?: 'tcp' | 'dns';
 }
 
 type NodeFacts = Pick<GraphNode, 'kind' | 'group'>;

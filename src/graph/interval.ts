@@ -4,6 +4,10 @@
 // flush; nothing is diffed or cloned.
 import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode } from './types.js';
 import { IntervalSamples } from './stats.js';
+import { requestIntervals, type RequestInterval, type RequestTotals } from './requests.js';
+import type { RequestProtocol } from './types.js';
+import { bucketQuantile } from '../dns/health.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
 
 /** An edge's identity, as the store keeps it (a GraphEdge fits). */
 export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
@@ -21,16 +25,55 @@ export class IntervalCounts {
   readonly rtt = new IntervalSamples();
   /** Duration (ms) of each connection that closed and was seen from its start. */
   readonly duration = new IntervalSamples(0);
+  /** Requests (L7) per protocol, once any were counted (requests.ts). */
+  requests: Map<RequestProtocol, RequestTotals> | null = null;
+  /** A resolver edge's DNS numbers (its queries count as opened, answered as closed, failed as failed). */
+  dns: DnsIntervalCounts | null = null;
 
   empty(): boolean {
-    return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits;
+    return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits && !this.requests;
   }
 
   reset(): void {
     this.opened = this.closed = this.failed = this.sent = this.received = this.retransmits = 0;
+    this.requests = null;
     for (const r of FAILURE_REASONS) this.failedBy[r] = 0;
     this.rtt.reset();
     this.duration.reset();
+    this.dns?.reset();
+  }
+}
+
+/** Failing names a resolver edge keeps per interval. */
+const INTERVAL_FAILING_NAMES = 10;
+
+/** What a resolver edge's queries came to since the last drain. */
+export class DnsIntervalCounts {
+  nxdomain = 0;
+  servfail = 0;
+  refused = 0;
+  timeouts = 0;
+  otherErrors = 0;
+  latencyCount = 0;
+  latencySumMs = 0;
+  latencyMaxMs = 0;
+  /** Answers per latency bucket (DNS_DEFAULTS.latencyBucketsMs). */
+  readonly buckets = new Float64Array(DNS_DEFAULTS.latencyBucketsMs.length + 1);
+  /** Names that failed, how often, the last reason and when; the first INTERVAL_FAILING_NAMES only. */
+  readonly failing = new Map<string, { count: number; reason: string; lastSeen: number }>();
+
+  failed(name: string, count: number, reason: string, lastSeen: number): void {
+    const f = this.failing.get(name);
+    if (f) { f.count += count; f.reason = reason; f.lastSeen = lastSeen; } else if (this.failing.size < INTERVAL_FAILING_NAMES) this.failing.set(name, { count, reason, lastSeen });
+  }
+
+  latencyMs(q: number): number { return bucketQuantile(DNS_DEFAULTS.latencyBucketsMs, this.buckets, this.latencyCount, this.latencyMaxMs, q) ?? 0; }
+
+  reset(): void {
+    this.nxdomain = this.servfail = this.refused = this.timeouts = this.otherErrors = 0;
+    this.latencyCount = this.latencySumMs = this.latencyMaxMs = 0;
+    this.buckets.fill(0);
+    this.failing.clear();
   }
 }
 
@@ -51,6 +94,10 @@ export interface EdgeInterval {
   rttP95Us: number;
   /** Mean duration of the connections that closed in the interval (0 when none). */
   durMeanMs: number;
+  /** Requests (L7) per protocol; absent when none. */
+  requests?: RequestInterval[];
+  /** A resolver edge's failures by kind and failing names (its answer latency is in rttMeanUs and rttP95Us). */
+  dns?: { nxdomain: number; servfail: number; refused: number; timeouts: number; otherErrors: number; failingNames: { name: string; count: number; reason: string; lastSeen: number }[] };
 }
 
 export type TopologyChange =
@@ -72,12 +119,24 @@ export interface GraphInterval {
 export function intervalRow(e: EdgeDesc, c: IntervalCounts, active: number): EdgeInterval {
   const failedBy: EdgeInterval['failedBy'] = {};
   for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
-  return {
+  const row: EdgeInterval = {
     edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol },
     opened: c.opened, closed: c.closed, failed: c.failed, failedBy,
     bytesSent: c.sent, bytesReceived: c.received, retransmits: c.retransmits, active,
     rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(),
   };
+  const requests = requestIntervals(c.requests);
+  if (requests) row.requests = requests;
+  const d = c.dns;
+  if (d) {
+    row.rttMeanUs = d.latencyCount ? (d.latencySumMs / d.latencyCount) * 1000 : 0;
+    row.rttP95Us = d.latencyMs(0.95) * 1000;
+    row.dns = {
+      nxdomain: d.nxdomain, servfail: d.servfail, refused: d.refused, timeouts: d.timeouts, otherErrors: d.otherErrors,
+      failingNames: [...d.failing].map(([name, f]) => ({ name, ...f })),
+    };
+  }
+  return row;
 }
 
 /** The changes and samples between drains; exists only while a reader drains it (the history store). */

@@ -193,7 +193,7 @@ for (const [where, cl, sv, other] of [
     // A new server socket on the old client's endpoint too (connection C to :7000), before A's client end is reported.
     const cs = nextCookie();
     g.ingest([ev({ type: 'established', role: 'server', cookie: cs, saddr: other, sport: 7000, daddr: cl, dport: 41603, pid: 31, comm: 'serverC', startTime: 2100, time: 2101, netns: 1, cgroupId: 1 })], 2101);
-    g.ingest([old({ role: 'client', saddr: cl, sport: 41603, daddr: sv, dport: 5001, pid: 16, comm: 'clientA2', cgroupId: cg.c })], 2200);
+    g.ingest([old({ role: 'client', saddr: cl, sport: 41603, daddr: sv, dport: 5001, pid: 17, comm: 'clientA2', cgroupId: cg.c })], 2200);
     g.ingest([old({ role: 'client', saddr: cl, sport: 41602, daddr: sv, dport: 5000, pid: 16, comm: 'clientA', cgroupId: cg.c })], 2300);
     g.discovering = false;
     g.tick(5000);

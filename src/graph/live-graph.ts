@@ -3,11 +3,15 @@
 // connection goes (placement.ts); the views read the map (views.ts); the
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
-import { Conn, ConnectionTable } from './connections.js';
-import type { NodeRef } from './naming.js';
-import { Placement, edgeId, type Identity } from './placement.js';
+import { Conn, ConnectionTable, resetCounted } from './connections.js';
+import type { AddressNames, NodeRef } from './naming.js';
+import { ResolverEdges } from './resolvers.js';
+import type { DnsClient, DnsHealth } from '../dns/types.js';
+import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
+import { RequestLedger, type RequestCounters } from './requests.js';
+import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
@@ -38,6 +42,9 @@ export interface GraphCounters {
   foldedClientConnections: number;
 }
 
+/** How late the agent may run behind the kernel's events before the wall clock decides alone. */
+const LATE_MS = 2000;
+
 /** Failure samples kept per interval for the history (it writes fewer; the rest are counted). */
 const INTERVAL_FAILURE_SAMPLES = 100;
 const FAILURE_SAMPLES = 20;
@@ -46,17 +53,41 @@ export class LiveGraph {
   private readonly table = new ConnectionTable();
   private readonly state = new GraphState();
   private readonly placement: Placement;
-  private readonly foldedConns = new WeakSet<Conn>();
-  private readonly pending = new Set<Conn>();
-  private readonly open = new Set<Conn>();
+  private readonly resolvers: ResolverEdges;
+  private readonly edgeIds = new EdgeIds();
+  /** Connections waiting to be placed (flagged on each; placed ones are dropped from the list lazily). */
+  private pending: Conn[] = [];
+  private openCount = 0;
   private lastExpire = -Infinity;
+  /**
+   * The latest event time seen. Whether a connection's other end had time to
+   * show up is judged on the events' clock: when the agent runs late (a busy
+   * host), the other end is already waiting in the next batch.
+   */
+  private eventClock = 0;
   readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0 };
   private readonly opts: Required<GraphOptions>;
+  /** Requests (L7) per socket, onto the edges of their connections. */
+  private readonly ledger: RequestLedger;
 
   constructor(identity: Identity, opts: GraphOptions = {}) {
     this.opts = { ...GRAPH_DEFAULTS, ...opts };
     this.placement = new Placement(identity, this.state, this.opts, this.counters);
+    this.ledger = new RequestLedger(this.state, (cookie) => this.table.sideOf(cookie));
+    this.resolvers = new ResolverEdges(identity, this.state, (r) => this.placement.outside(r));
   }
+
+  /** Requests counted and requests that could not be put on the map. */
+  get requestCounters(): RequestCounters { return this.ledger.counters; }
+
+  /** Names outside servers (and lists names on local ones) from the DNS answers their clients received. */
+  setNames(names: AddressNames | null): void { this.placement.names = names; }
+
+  /** The DNS collector's client key: the client's node, resolved when its socket is first seen. */
+  dnsClientKey(c: DnsClient): string { return this.resolvers.clientKey(c); }
+
+  /** DNS health per client -> resolver pair (DnsCollector.resolverEdges()), as resolver edges; call about once a second. */
+  updateDns(health: readonly DnsHealth[], now = Date.now()): void { this.resolvers.update(health, now); }
 
   get currentVersion(): number { return this.state.version; }
 
@@ -73,6 +104,8 @@ export class LiveGraph {
   /** Connection lifecycle events (and sockets introduced by discovery or the counters read). */
   ingest(events: ConnEvent[], now = Date.now()): void {
     for (const e of events) {
+      // Only the kernel's own timestamps move it (counters reads and discovery carry the time they ran).
+      if (e.time > this.eventClock && e.type !== 'traffic' && e.type !== 'existing') this.eventClock = e.time;
       const conn = this.table.apply(e);
       if (conn) this.settle(conn, now);
     }
@@ -86,12 +119,30 @@ export class LiveGraph {
     }
   }
 
+  /** Per-socket request (L7) aggregates: onto the edge of each socket's connection. */
+  requests(deltas: readonly L7Delta[], now = Date.now()): void { this.ledger.ingest(deltas, now); }
+
+  /** Samples of failed and slow requests: kept on their edges. */
+  requestSamples(samples: readonly L7Sample[], now = Date.now()): void { this.ledger.samples(samples, now); }
+
   private settle(conn: Conn, now: number): void {
-    if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn); return; } // a proxy hop: absorb its events until it ends
+    if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn, now); return; } // a proxy hop: absorb its events until it ends
     if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
     else if (conn.edgeId) this.account(conn, now);
-    else if (this.heldForDiscovery(conn) || !this.placement.ready(conn, now)) this.pending.add(conn);
+    else if (this.heldForDiscovery(conn) || !(this.placement.ready(conn, now) || this.waitedEnough(conn, -Infinity))) this.wait(conn);
     else this.place(conn, now);
+  }
+
+  private wait(c: Conn): void {
+    if (c.pending) return;
+    c.pending = true;
+    this.pending.push(c);
+  }
+
+  /** Its other end had its chance: the grace has passed on the events' clock, or (no events coming: `now`, the wall clock, from the timer) well past it. */
+  private waitedEnough(c: Conn, now: number): boolean {
+    const grace = this.opts.pairGraceMs;
+    return this.eventClock - c.waitingSince >= grace || now - c.waitingSince >= grace + LATE_MS;
   }
 
   private heldForDiscovery(c: Conn): boolean {
@@ -100,28 +151,34 @@ export class LiveGraph {
 
   /** Places connections whose other end never came, and retires idle edges. Call a few times a second. */
   tick(now = Date.now()): void {
-    for (const c of this.pending) {
-      if (c.ignored || c.edgeId) { this.pending.delete(c); continue; }
-      if (this.heldForDiscovery(c)) continue;
-      if (now - c.createdAt >= this.opts.pairGraceMs || c.closedAt !== null) this.place(c, now);
+    let kept = 0;
+    const list = this.pending;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (!c.pending) continue;
+      if (c.ignored || c.edgeId) { c.pending = false; continue; }
+      if (!this.heldForDiscovery(c) && (c.closedAt !== null || this.waitedEnough(c, now))) { this.place(c, now); continue; }
+      list[kept++] = c;
     }
-    this.counters.pending = this.pending.size;
+    list.length = kept;
+    this.counters.pending = kept;
+    this.ledger.tick(now);
     // Expiry walks the whole map: once a second is plenty for idle times of minutes.
     if (now - this.lastExpire >= Math.min(1000, this.opts.idleMs / 2)) { this.lastExpire = now; this.expire(now); }
   }
 
   private place(c: Conn, now: number): void {
-    this.pending.delete(c);
-    const ends = this.placement.ends(c);
+    c.pending = false;
+    const ends = this.placement.ends(c, now);
     if (!ends) {
       c.ignored = true;
       this.counters.proxiedConnections++;
-      if (c.closedAt !== null) this.finish(c);
+      if (c.closedAt !== null) this.finish(c, now);
       return;
     }
     const cn = this.state.touchNode(ends.client, now);
     const sn = this.state.touchNode(ends.server, now);
-    const id = edgeId(cn.n.id, sn.n.id, ends.port);
+    const id = this.edgeIds.get(cn.n.id, sn.n.id, ends.port);
     this.state.edge(id, cn.n.id, sn.n.id, ends.port, now);
     if (!c.edgeId) this.counters.connections++;
     c.edgeId = id;
@@ -130,6 +187,7 @@ export class LiveGraph {
     c.placedServerPid = c.server?.pid ?? 0;
     if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, ends.port, now);
     this.account(c, now);
+    this.ledger.placed(c, now);
   }
 
   /**
@@ -139,18 +197,19 @@ export class LiveGraph {
    * to the right edge if that changed.
    */
   private replace(c: Conn, now: number): void {
-    const ends = this.placement.ends(c);
-    if (ends && edgeId(ends.client.id, ends.server.id, ends.port) === c.edgeId) { // same edge: just remember what it knew
+    const ends = this.placement.ends(c, now);
+    if (ends && this.edgeIds.get(ends.client.id, ends.server.id, ends.port) === c.edgeId) { // same edge: just remember what it knew
       c.placedWith = c.sides();
       c.placedClientPid = c.client?.pid ?? 0;
       c.placedServerPid = c.server?.pid ?? 0;
       this.account(c, now);
       return;
     }
+    this.ledger.moving(c, now);
     const old = this.state.edges.get(c.edgeId!);
     if (old) this.unaccount(c, old, now);
     if (c.remoteClientIp) { const rc = this.state.clients.get(c.remoteClientIp); if (rc) rc.connections--; c.remoteClientIp = null; }
-    c.counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+    resetCounted(c.counted);
     this.place(c, now);
   }
 
@@ -160,7 +219,7 @@ export class LiveGraph {
     if (k.open) {
       e.connections.opened--;
       if (iv.opened > 0) iv.opened--;
-      if (this.open.delete(c)) { e.connections.active--; this.nodeActive(e, -1); }
+      if (c.open) { c.open = false; this.openCount--; e.connections.active--; this.nodeActive(e, -1); }
       if (k.close) { e.connections.closed--; if (iv.closed > 0) iv.closed--; }
     }
     if (k.failure && c.failure) {
@@ -189,7 +248,7 @@ export class LiveGraph {
       e.connections.opened++;
       iv.opened++;
       opened = 1;
-      if (!c.closedAt) { e.connections.active++; activeDelta++; this.open.add(c); this.nodeActive(e, 1); }
+      if (!c.closedAt) { e.connections.active++; activeDelta++; c.open = true; this.openCount++; this.nodeActive(e, 1); }
     }
     const ds = Math.max(0, c.bytesSent() - k.sent), dr = Math.max(0, c.bytesReceived() - k.received);
     k.sent += ds; k.received += dr;
@@ -220,7 +279,7 @@ export class LiveGraph {
       if (k.open) {
         e.connections.closed++;
         iv.closed++;
-        if (this.open.delete(c)) { e.connections.active--; activeDelta--; this.nodeActive(e, -1); }
+        if (c.open) { c.open = false; this.openCount--; e.connections.active--; activeDelta--; this.nodeActive(e, -1); }
         if (!c.midflight) {
           const d = c.closedAt - c.startTime;
           s.duration.add(d);
@@ -230,7 +289,7 @@ export class LiveGraph {
       }
       const rtt = c.srttUs();
       if (rtt) { s.rtt.add(rtt); iv.rtt.add(rtt); k.rttUs = rtt; }
-      this.finish(c);
+      this.finish(c, now);
     }
     if (opened || failed || ds || dr || drt) s.window.add(now, opened, failed, ds, dr, drt);
     const rc = c.remoteClientIp ? this.state.clients.get(c.remoteClientIp) : undefined;
@@ -250,11 +309,11 @@ export class LiveGraph {
     if (b) { b.n.active += d; b.v = this.state.bump(); }
   }
 
-  private finish(c: Conn): void { this.table.remove(c); this.pending.delete(c); }
+  private finish(c: Conn, now: number): void { this.ledger.finished(c, now); this.table.remove(c); c.pending = false; }
 
   /** A connection from a client past the list's cap: counted once, even if it is placed again. */
   private fold(c: Conn): void {
-    if (!this.foldedConns.has(c)) { this.foldedConns.add(c); this.counters.foldedClientConnections++; }
+    if (!c.folded) { c.folded = true; this.counters.foldedClientConnections++; }
   }
 
   private countClient(c: Conn, ip: string, target: string, port: number, now: number): void {
@@ -306,7 +365,7 @@ export class LiveGraph {
 
   edgeDetail(id: string, now = Date.now()): EdgeDetail | null { return views.edgeDetail(this.state, id, now); }
 
-  nodeDetail(id: string): NodeDetail | null { return views.nodeDetail(this.state, id); }
+  nodeDetail(id: string, now = Date.now()): NodeDetail | null { return views.nodeDetail(this.state, id, now); }
 
   remoteClients(): RemoteClient[] { return views.remoteClients(this.state); }
 
@@ -314,7 +373,7 @@ export class LiveGraph {
   forEachEdge(fn: (r: EdgeReading) => void, now = Date.now()): void { forEachEdge(this.state, now, fn); }
 
   size(): { nodes: number; edges: number; connections: number; open: number } {
-    return { nodes: this.state.nodes.size, edges: this.state.edges.size, connections: this.table.size, open: this.open.size };
+    return { nodes: this.state.nodes.size, edges: this.state.edges.size, connections: this.table.size, open: this.openCount };
   }
 
   // ---- history ----

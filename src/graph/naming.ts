@@ -2,6 +2,7 @@
 // Kubernetes workload collapse into one service node.
 import type { ContainerInfo, Owner, AddressOwner } from '../identity/types.js';
 import type { Instance, NodeKind } from './types.js';
+import { getDomain } from 'tldts';
 
 export interface NodeRef {
   id: string;
@@ -11,6 +12,15 @@ export interface NodeRef {
   image?: string;
   labels?: Record<string, string>;
   instance?: Instance;
+  /** The address an outside end was seen at (an external node named by DNS has a name for its label). */
+  address?: string;
+  /** The DNS name its client resolved to reach it, and the answer's CNAME chain. */
+  dns?: { name: string; cnames: string[] };
+}
+
+/** What the graph needs from the DNS name map: the name a client resolved for an address it then used. */
+export interface AddressNames {
+  nameFor(netns: number, address: string, client?: { pid?: number; cgroupId?: number; at?: number }): { name: string; cnames: string[] } | null;
 }
 
 /** "api-7d9f8b6c5-x2k4p" -> "api"; "db-0" (StatefulSet) -> "db". */
@@ -70,6 +80,19 @@ export function addressNode(a: AddressOwner, ip: string, role: 'client' | 'serve
     ? { id: `client:${ip}`, kind: 'client', label: ip, group: null }
     : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
 }
+
+/** An external server named by the DNS answer its client received: the name is the node, the address a detail. */
+export function namedExternalNode(ip: string, name: { name: string; cnames: string[] }): NodeRef {
+  return { id: `ext:${name.name}`, kind: 'external', label: name.name, group: null, address: ip, dns: { name: name.name, cnames: name.cnames } };
+}
+
+/** `payments.partner.example` -> `partner.example` (public suffix list); null for single labels and addresses. */
+export function registeredDomain(name: string): string | null {
+  return getDomain(name, { allowPrivateDomains: true });
+}
+
+/** Docker's embedded DNS server (127.0.0.11 in every container on a user-defined network): one node for all of them. */
+export const DOCKER_DNS: NodeRef = { id: 'proc:docker-dns', kind: 'process', label: 'Docker DNS', group: 'host' };
 
 export const OTHER_EXTERNAL: NodeRef = { id: 'ext:other', kind: 'external', label: 'other external', group: null };
 export const OTHER_CLIENTS: NodeRef = { id: 'client:other', kind: 'client', label: 'other clients', group: null };

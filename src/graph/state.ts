@@ -2,11 +2,12 @@
 // and a version counter that every change bumps (deltas read changes since a
 // version; removals leave tombstones).
 import type { FailureSample, GraphEdge, GraphNode, Instance, RemoteClient } from './types.js';
-import type { NodeRef } from './naming.js';
+import { registeredDomain, type NodeRef } from './naming.js';
 import { RateWindow } from './window.js';
 import { Distribution } from './stats.js';
 import { IntervalCounts, IntervalLog } from './interval.js';
 import { FAILURE_REASONS } from './types.js';
+import type { EdgeRequestState } from './requests.js';
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 
 export interface EdgeState {
@@ -19,6 +20,8 @@ export interface EdgeState {
   v: number;
   /** Since the history store last drained the map. */
   counts: IntervalCounts;
+  /** Its requests (L7), once any were counted (requests.ts). */
+  requests?: EdgeRequestState;
 }
 
 export interface NodeState { n: GraphNode; v: number }
@@ -39,12 +42,12 @@ export class GraphState {
   bump(): number { return ++this.version; }
 
   /** The edge between two nodes on a port, created if new. */
-  edge(id: string, source: string, target: string, port: number, now: number): EdgeState {
+  edge(id: string, source: string, target: string, port: number, now: number, protocol: GraphEdge['protocol'] = 'tcp'): EdgeState {
     let s = this.edges.get(id);
     if (s) return s;
     s = {
       e: {
-        id, source, target, port, protocol: 'tcp',
+        id, source, target, port, protocol,
         connections: { opened: 0, active: 0, closed: 0, failed: 0, failedBy: Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as GraphEdge['connections']['failedBy'] },
         bytes: { sent: 0, received: 0 }, rtt: { meanUs: 0, p95Us: 0, samples: 0 }, retransmits: 0,
         duration: { meanMs: 0, p95Ms: 0, samples: 0 }, firstSeen: now, lastSeen: now,
@@ -71,7 +74,7 @@ export class GraphState {
     let s = this.nodes.get(ref.id);
     if (!s) {
       const outside = ref.kind === 'external' || ref.kind === 'client';
-      s = { n: { id: ref.id, kind: ref.kind, label: ref.label, group: ref.group, instances: [], ips: outside ? [ref.label] : [], firstSeen: now, lastSeen: now, active: 0 }, v: 0 };
+      s = { n: { id: ref.id, kind: ref.kind, label: ref.label, group: ref.group, instances: [], ips: outside ? [ref.address ?? ref.label] : [], firstSeen: now, lastSeen: now, active: 0 }, v: 0 };
       if (outside) this.externalCount++;
       this.nodes.set(ref.id, s);
       this.log?.nodeAdded(ref.id);
@@ -80,6 +83,8 @@ export class GraphState {
     n.lastSeen = now;
     if (ref.image) n.image = ref.image;
     if (ref.labels) n.labels = ref.labels;
+    if (ref.address && !n.ips.includes(ref.address) && n.ips.length < MAX_NODE_ADDRESSES) n.ips.push(ref.address);
+    if (ref.dns) addName(n, ref.dns);
     const inst = ref.instance;
     if (inst) {
       const i = n.instances.findIndex((x) => x.id === inst.id);
@@ -113,6 +118,20 @@ export class GraphState {
     if (this.tombstones.length > TOMBSTONES * 2) this.tombstones.splice(0, this.tombstones.length - TOMBSTONES);
   }
 }
+
+/** A node's addresses kept (a name behind a CDN answers with many). */
+const MAX_NODE_ADDRESSES = 64;
+/** Names kept per node. */
+const MAX_NODE_NAMES = 8;
+
+function addName(n: GraphNode, d: { name: string; cnames: string[] }): void {
+  if (!n.dns) { n.dns = { names: [d.name], cnames: d.cnames, domain: registeredDomain(d.name) }; return; }
+  if (!n.dns.names.includes(d.name) && n.dns.names.length < MAX_NODE_NAMES) n.dns.names.push(d.name);
+  // The chain of the node's own name is the detail; another name's chain does not replace it.
+  if (d.name === n.dns.names[0] && !sameList(d.cnames, n.dns.cnames)) n.dns.cnames = d.cnames;
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 function sameFacts(a: Instance, b: Instance): boolean {
   return a.name === b.name && a.image === b.image && a.state === b.state && a.startedAt === b.startedAt && a.stoppedAt === b.stoppedAt

@@ -12,6 +12,7 @@ export type NodeKind =
 import type { FailureReason } from '../events/types.js';
 export { FAILURE_REASONS } from '../events/types.js';
 export type { FailureReason } from '../events/types.js';
+import type { L7Protocol, L7StatusClass } from '../l7/types.js';
 
 /** One container or process behind a node. */
 export interface Instance {
@@ -42,6 +43,51 @@ export interface GraphNode {
   active: number;
   /** Hosts this node runs on (set by the hub, which joins many agents; absent on a single agent's map). */
   hosts?: string[];
+  /** Names from DNS answers its clients received; absent when no client resolved it by name. */
+  dns?: NodeDns;
+}
+
+/**
+ * DNS names of a node, from the answers processes on this host received (never
+ * from reverse lookups). An external node named by DNS has `ext:<name>` as id and
+ * the name as label; its addresses are `ips`. A container resolved through
+ * Docker's embedded DNS keeps its own node and lists the names here.
+ */
+export interface NodeDns {
+  /** Names clients resolved to reach it, in the order first seen (bounded); an external node named by DNS has its name first. */
+  names: string[];
+  /** The CNAME chain of the latest answer naming it, from the name asked to the canonical name (empty without CNAMEs). */
+  cnames: string[];
+  /** Registered domain of the first name (public suffix list: `payments.partner.example` -> `partner.example`); null if it has none. */
+  domain: string | null;
+}
+
+/**
+ * DNS health of one client towards its resolver, on a resolver edge
+ * (protocol 'dns', port the resolver's). Counts are running totals since the
+ * edge appeared on the live map; on a history map, those of the bucket or range.
+ */
+export interface EdgeDns {
+  /** Resolver addresses asked (Docker's embedded DNS answers at 127.0.0.11 inside each container). */
+  resolvers: { address: string; port: number; dockerEmbedded: boolean }[];
+  queries: number;
+  answered: number;
+  noerror: number;
+  nxdomain: number;
+  servfail: number;
+  refused: number;
+  /** Other error codes (FORMERR, NOTIMP, ...). */
+  otherErrors: number;
+  /** Queries without an answer within 5 s. */
+  timeouts: number;
+  /** nxdomain + servfail + refused + otherErrors + timeouts (an NXDOMAIN of a search-list expansion is not one). */
+  failures: number;
+  /** Over the last 10 s. */
+  queriesPerSec: number;
+  /** Answer latency; null when nothing was answered. History maps carry only p95 (the largest of their buckets). */
+  latency: { p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
+  /** The names that failed most, with the last reason (NXDOMAIN, SERVFAIL, REFUSED, timeout, ...). */
+  failingNames: { name: string; count: number; reason: string; lastSeen: number }[];
 }
 
 /** Rates per second over a sliding window. */
@@ -55,7 +101,12 @@ export interface Rates {
 }
 
 /**
- * One edge. Counts (connections opened/closed/failed, bytes, retransmits) are
+ * One edge: TCP connections from client to server, or (protocol 'dns') a
+ * client's DNS queries to its resolver. On a DNS edge `connections` counts
+ * queries (opened: sent, closed: answered, failed: failed, failedBy stays 0:
+ * `dns` says why), `rates.connections`/`rates.failures` are queries and failed
+ * queries per second, and bytes, RTT, retransmits and duration stay 0.
+ * Counts (connections opened/closed/failed, bytes, retransmits) are
  * running totals since the edge appeared on the live map; on a map read from
  * the history (`at=`, `from`/`to`) they are the totals of that bucket or range
  * instead. `rates` are per second in both, and are what "lately" should read.
@@ -65,7 +116,7 @@ export interface GraphEdge {
   source: string; // client node id
   target: string; // server node id
   port: number; // server port as the server sees it
-  protocol: 'tcp';
+  protocol: 'tcp' | 'dns';
   connections: {
     opened: number;
     active: number;
@@ -83,6 +134,14 @@ export interface GraphEdge {
   rates: { '10s': Rates; '1m': Rates };
   /** The isolation policy's verdict (`--policy`); absent when no policy is loaded. */
   policy?: PolicyVerdict;
+  /**
+   * Requests on this edge's connections, one entry per application protocol
+   * (src/l7); absent when none was seen. Counts follow the same rule as the
+   * connection counts above: running totals live, the bucket's or range's in history.
+   */
+  requests?: EdgeRequests[];
+  /** DNS health, on resolver edges (protocol 'dns') only. */
+  dns?: EdgeDns;
   /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
   histograms?: { rttUs: Histogram; durationMs: Histogram };
 }
@@ -92,6 +151,94 @@ export interface Histogram {
   bounds: readonly number[];
   counts: number[];
   sum: number;
+}
+
+// ---- requests (L7) ----
+
+/** Application protocols whose requests are counted, recognised from the first bytes (never the port). */
+export type RequestProtocol = Exclude<L7Protocol, 'unknown' | 'tls'>;
+export const REQUEST_PROTOCOLS: readonly RequestProtocol[] = ['http1', 'http2', 'postgres', 'mysql', 'redis'];
+
+/**
+ * Status class of a completed request: HTTP by the first digit of the status
+ * ('other': a response with no usable status); gRPC (grpc-status), databases
+ * and Redis are 'ok' or 'error'. Defined with the kernel's enum (src/l7/types.ts).
+ */
+export type RequestStatusClass = L7StatusClass;
+export { STATUS_CLASSES as REQUEST_STATUS_CLASSES } from '../l7/types.js';
+
+/**
+ * Latency figures drawn from the log2 histogram (bucket i holds [2^i, 2^(i+1)) µs):
+ * the mean is exact, percentiles are interpolated within their bucket.
+ */
+export interface LatencySummary {
+  /** Requests the figures are drawn from (0: the others are 0). */
+  samples: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+/** Requests per second over a window, and the latency of the requests in it. */
+export interface RequestRates {
+  requests: number;
+  /** Failed requests per second: HTTP 5xx, gRPC non-OK, database and Redis errors. */
+  errors: number;
+  /** HTTP 4xx per second (the client's mistake: apart from errors). */
+  clientErrors: number;
+  latency: LatencySummary;
+}
+
+/** One protocol's requests on an edge (RED: rate, errors, duration). */
+export interface EdgeRequests {
+  protocol: RequestProtocol;
+  /** HTTP/2 whose responses carry grpc-status: gRPC. */
+  grpc: boolean;
+  /** Some were seen as plaintext through the TLS (OpenSSL) uprobes. */
+  tls: boolean;
+  /** Requests completed (with a response). */
+  count: number;
+  /** The same requests by status class. */
+  status: Record<RequestStatusClass, number>;
+  /** status['5xx'] + status.error: HTTP 5xx, gRPC non-OK, database and Redis errors. */
+  errors: number;
+  /** status['4xx']: HTTP 4xx, counted apart from errors. */
+  clientErrors: number;
+  /** Responses with no request to pair, and requests that never got one (framing lost, closed in flight). */
+  unpaired: number;
+  /** Latency of the `count` requests. */
+  latency: LatencySummary;
+  rates: { '10s': RequestRates; '1m': RequestRates };
+}
+
+/** A failed or slow request, sampled in the kernel (rate-limited) and kept on its edge. */
+export interface RequestSample {
+  time: number; // unix ms when the response completed it
+  protocol: RequestProtocol;
+  /** HTTP method, SQL verb or Redis command; null when its bytes were not kept (inside a pipeline, or --l7-prefix-bytes 0). */
+  method: string | null;
+  /** Path without query string, or the normalised SQL statement (literals as ?); null when not kept or not applicable. */
+  target: string | null;
+  /** HTTP status, grpc-status, MySQL error number, or 0 / 1 (ok / error) for the others. */
+  status: number;
+  statusClass: RequestStatusClass;
+  latencyMs: number;
+  /** The process that saw it, and from which end of the connection. */
+  pid: number;
+  process: string;
+  side: 'client' | 'server';
+  tls: boolean;
+  reasons: ('failed' | 'slow' | 'traced')[];
+}
+
+/** One protocol's latency histogram on an edge: bucket i holds [2^i, 2^(i+1)) µs (bucket 0 from 0, the last open-ended). */
+export interface RequestHistogram {
+  protocol: RequestProtocol;
+  /** Every request counted on the edge (live), or in the bucket or range (history). */
+  total: number[];
+  /** The last minute's requests (live only; equal to total in history). */
+  lastMinute: number[];
 }
 
 /** What the policy says about an edge: decided by the first rule that matches it. */
@@ -133,14 +280,22 @@ export interface FailureSample {
 
 export interface EdgeDetail extends GraphEdge {
   recentFailures: FailureSample[];
-  /** Per second over the last minute; retransmits are segments retransmitted in that second. */
-  series: { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number; retransmits?: number }[];
+  /** Per second over the last minute; retransmits are segments retransmitted in that second; requests and requestErrors (all protocols) likewise. */
+  series: { time: number; connections: number; failures: number; bytesSent: number; bytesReceived: number; retransmits?: number; requests?: number; requestErrors?: number }[];
+  /** Latency histograms of the requests, per protocol (empty without requests). */
+  requestLatency?: RequestHistogram[];
+  /** Recent failed and slow requests, newest first. */
+  recentRequests?: RequestSample[];
 }
 
 export interface NodeDetail extends GraphNode {
   incoming: string[]; // edge ids
   outgoing: string[];
   recentFailures: FailureSample[];
+  /** Inbound RED: the requests of the incoming edges, per protocol, summed (histograms exactly). */
+  inboundRequests?: EdgeRequests[];
+  /** Recent failed and slow requests on the incoming edges, newest first. */
+  recentRequests?: RequestSample[];
 }
 
 /** A remote client (not on this host) that connects to local services. */

@@ -3,6 +3,7 @@
 import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphNode, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
 import { edgeVisible, nodeVisible, type GraphFilter } from './filter.js';
 import type { EdgeState, GraphState } from './state.js';
+import { edgeRequests, mergedRequests, requestHistograms, requestSeries } from './requests.js';
 
 /** Edges whose rates still move (traffic within the last minute) are in every delta. */
 const RATES_MOVE_MS = 61_000;
@@ -21,7 +22,10 @@ function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
     bytes: { ...e.bytes }, rtt: e.rtt, retransmits: e.retransmits, duration: e.duration,
     firstSeen: e.firstSeen, lastSeen: e.lastSeen, rates: e.rates,
   };
+  const requests = edgeRequests(s.requests, now);
+  if (requests) out.requests = requests;
   if (histograms) out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
+  if (e.dns) out.dns = { ...structuredClone(e.dns), queriesPerSec: e.rates['10s'].connections };
   return out;
 }
 
@@ -32,6 +36,7 @@ function visible(state: GraphState, f: GraphFilter, now: number): { nodes: Set<s
   const edges: EdgeState[] = [];
   const nodes = new Set<string>();
   for (const s of state.edges.values()) {
+    if (f.protocol && s.e.protocol !== f.protocol) continue;
     if (f.windowMs && now - s.e.lastSeen > f.windowMs && s.e.connections.active === 0) continue;
     const a = state.nodes.get(s.e.source)?.n, b = state.nodes.get(s.e.target)?.n;
     if (!a || !b || !edgeVisible(a, b, f)) continue;
@@ -40,7 +45,7 @@ function visible(state: GraphState, f: GraphFilter, now: number): { nodes: Set<s
     nodes.add(b.id);
   }
   for (const s of state.nodes.values()) {
-    if (nodes.has(s.n.id) || !nodeVisible(s.n, f)) continue;
+    if (f.protocol || nodes.has(s.n.id) || !nodeVisible(s.n, f)) continue;
     if (f.windowMs && now - s.n.lastSeen > f.windowMs) continue;
     nodes.add(s.n.id);
   }
@@ -72,18 +77,29 @@ export function changesSince(state: GraphState, since: number, f: GraphFilter, n
 export function edgeDetail(state: GraphState, id: string, now: number): EdgeDetail | null {
   const s = state.edges.get(id);
   if (!s) return null;
-  return { ...edgeOut(s, now), recentFailures: [...s.failures].reverse(), series: s.window.series(now) };
+  const series: EdgeDetail['series'] = s.window.series(now);
+  const req = requestSeries(s.requests, now);
+  if (req) series.forEach((p, i) => { p.requests = req[i].requests; p.requestErrors = req[i].errors; });
+  return {
+    ...edgeOut(s, now), recentFailures: [...s.failures].reverse(), series,
+    requestLatency: requestHistograms(s.requests, now), recentRequests: s.requests ? [...s.requests.samples].reverse() : [],
+  };
 }
 
-export function nodeDetail(state: GraphState, id: string): NodeDetail | null {
+export function nodeDetail(state: GraphState, id: string, now = Date.now()): NodeDetail | null {
   const s = state.nodes.get(id);
   if (!s) return null;
   const incoming: string[] = [], outgoing: string[] = [], fails: FailureSample[] = [];
+  const inbound: EdgeState[] = [];
   for (const e of state.edges.values()) {
-    if (e.e.target === id) { incoming.push(e.e.id); fails.push(...e.failures); }
+    if (e.e.target === id) { incoming.push(e.e.id); fails.push(...e.failures); inbound.push(e); }
     if (e.e.source === id) { outgoing.push(e.e.id); fails.push(...e.failures); }
   }
-  return { ...nodeOut(s.n), incoming, outgoing, recentFailures: fails.sort((a, b) => b.time - a.time).slice(0, FAILURE_SAMPLES) };
+  const out: NodeDetail = { ...nodeOut(s.n), incoming, outgoing, recentFailures: fails.sort((a, b) => b.time - a.time).slice(0, FAILURE_SAMPLES) };
+  const red = mergedRequests(inbound.map((e) => e.requests), now);
+  if (red) out.inboundRequests = red;
+  out.recentRequests = inbound.flatMap((e) => e.requests?.samples ?? []).sort((a, b) => b.time - a.time).slice(0, FAILURE_SAMPLES);
+  return out;
 }
 
 export function remoteClients(state: GraphState): RemoteClient[] {

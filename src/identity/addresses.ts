@@ -11,22 +11,24 @@ import { v4FromMappedText } from '../events/address.js';
  * IPv6 as IPv4, zone id dropped. Null if the text is not an IP address.
  */
 export function canonicalIp(ip: string): string | null {
-  const hit = v6Cache.get(ip);
+  const hit = canonCache.get(ip);
   if (hit !== undefined) return hit;
   const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
   const kind = net.isIP(bare);
-  if (kind === 4) return bare;
-  if (kind !== 6) return null;
-  const text = new net.SocketAddress({ address: bare, family: 'ipv6' }).address;
-  const out = v4FromMappedText(text) ?? text;
-  if (v6Cache.size >= V6_CACHE_MAX) v6Cache.clear();
-  v6Cache.set(ip, out);
+  let out: string | null = null;
+  if (kind === 4) out = bare;
+  else if (kind === 6) {
+    const text = new net.SocketAddress({ address: bare, family: 'ipv6' }).address;
+    out = v4FromMappedText(text) ?? text;
+  }
+  if (canonCache.size >= CANON_CACHE_MAX) canonCache.clear();
+  canonCache.set(ip, out);
   return out;
 }
 
-/** IPv6 parsing costs microseconds; remember recent answers. */
-const v6Cache = new Map<string, string>();
-const V6_CACHE_MAX = 4096;
+/** Parsing costs microseconds and the same addresses come back all the time: remember recent answers. */
+const canonCache = new Map<string, string | null>();
+const CANON_CACHE_MAX = 4096;
 
 export function isLoopback(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
@@ -50,6 +52,8 @@ export class HostAddresses {
   private readonly refreshMs: number;
   private readonly interfaces: () => NodeJS.Dict<os.NetworkInterfaceInfo[]>;
   refreshes = 0;
+  /** Bumped whenever the set of addresses changes. */
+  changes = 0;
 
   constructor(opts: HostAddressOptions = {}) {
     this.refreshMs = opts.refreshMs ?? DEFAULTS.hostAddressRefreshMs;
@@ -67,7 +71,9 @@ export class HostAddresses {
 
   /** Addresses known to be local without being on an interface we can see (Docker bridge gateways). */
   setExtra(ips: Iterable<string>): void {
-    this.extra = new Set([...ips].map(canonicalIp).filter((x): x is string => x !== null));
+    const next = new Set([...ips].map(canonicalIp).filter((x): x is string => x !== null));
+    if (!sameSet(next, this.extra)) this.changes++;
+    this.extra = next;
   }
 
   refresh(): void {
@@ -80,10 +86,17 @@ export class HostAddresses {
         if (c) next.add(c);
       }
     }
+    if (!sameSet(next, this.addrs)) this.changes++;
     this.addrs = next;
   }
 
   list(): string[] {
     return [...new Set([...this.addrs, ...this.extra])];
   }
+}
+
+function sameSet(a: Set<string>, b: Set<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }

@@ -27,6 +27,9 @@ export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc')
   try { return fs.statSync(path.join(root, v2)).ino; } catch { return 0; }
 }
 
+/** How long a cgroup id that a walk of the tree did not find is not looked for again. */
+const MISSING_MS = 30_000;
+
 export interface CgroupIndexOptions {
   /** cgroup v2 mount point; found in /proc/self/mountinfo when not given. */
   root?: string | null;
@@ -42,6 +45,7 @@ export class CgroupIndex {
   private readonly interval: number;
   private readonly maxEntries: number;
   private byId = new Map<number, string>();
+  private missing = new Map<number, number>();
   private lastScan = -Infinity;
   private scanCount = 0;
 
@@ -60,9 +64,17 @@ export class CgroupIndex {
     const hit = this.byId.get(id);
     if (hit !== undefined) return hit;
     if (!this.root || id === 0) return null;
-    if (performance.now() - this.lastScan < this.interval) return null;
+    const now = performance.now();
+    // An id a walk did not find (a cgroup already removed) does not make the next one walk again for a while.
+    const missed = this.missing.get(id);
+    if (missed !== undefined && now - missed < MISSING_MS) return null;
+    if (now - this.lastScan < this.interval) return null;
     this.scan();
-    return this.byId.get(id) ?? null;
+    const p = this.byId.get(id);
+    if (p !== undefined) return p;
+    if (this.missing.size >= 4096) this.missing.clear();
+    this.missing.set(id, now);
+    return null;
   }
 
   /** cgroup v2 id of a path (stat of its directory; 0 if gone), remembered for pathOf. */

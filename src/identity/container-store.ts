@@ -8,7 +8,7 @@ import type { ContainerChange, ContainerInfo, PublishedMatch, PublishedPort } fr
 interface PortEntry { container: ContainerInfo; port: PublishedPort }
 
 /** A container network mode whose netns belongs to someone else (host or another container). */
-function sharesNetns(mode = ''): boolean {
+export function sharesNetns(mode = ''): boolean {
   return mode === 'host' || mode.startsWith('container:');
 }
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ProcessCache } from './process.js';
 
-function fakeProc(root: string, pid: number, comm: string, cgroup: string, exe = '/usr/sbin/nginx'): void {
+function fakeProc(root: string, pid: number, comm: string, cgroup: string, exe = '/usr/sbin/nginx', startTicks = 1000): void {
   const dir = path.join(root, String(pid));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'ns'), { recursive: true });
@@ -14,35 +14,48 @@ function fakeProc(root: string, pid: number, comm: string, cgroup: string, exe =
   fs.writeFileSync(path.join(dir, 'cgroup'), cgroup);
   fs.symlinkSync(exe, path.join(dir, 'exe'));
   fs.symlinkSync('net:[4026531840]', path.join(dir, 'ns/net'));
+  // Field 22 is the start time; the comm in parentheses may hold spaces.
+  const fields = ['S', ...Array.from({ length: 18 }, (_, i) => String(i + 1)), String(startTicks), '0', '0'];
+  fs.writeFileSync(path.join(dir, 'stat'), `${pid} (${comm} x) ${fields.join(' ')}\n`);
 }
 
-test('host process facts: comm, exe, cmdline, unit, netns; cached; pid reuse noticed by comm', () => {
+test('host process facts: comm, exe, cmdline, unit, netns; read once per process; pid reuse caught by start time', () => {
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
   try {
     fakeProc(proc, 10, 'nginx', '0::/system.slice/nginx.service\n');
-    const cache = new ProcessCache({ procRoot: proc, cmdlineMaxChars: 12 });
-    const p = cache.get(10, 'nginx')!;
+    const cache = new ProcessCache({ procRoot: proc, cmdlineMaxChars: 12, ttlMs: 0 });
+    const p = cache.get(10)!;
     assert.equal(p.comm, 'nginx');
     assert.equal(p.exe, 'nginx');
     assert.equal(p.cmdline, '/usr/sbin/ng');
     assert.equal(p.unit, 'nginx.service');
     assert.equal(p.container, null);
     assert.equal(p.netns, 4026531840);
-    assert.equal(cache.get(10, 'nginx'), p, 'cached');
-    assert.equal(cache.reads, 1);
+    assert.equal(p.startTicks, 1000);
+    for (let i = 0; i < 5; i++) assert.equal(cache.get(10, `worker-${i}`), p, 'cached, whatever the thread name');
+    assert.equal(cache.reads, 1, 'one full read');
+    assert.equal(cache.checks, 5, 'start time checked (ttl 0: every time)');
 
-    fakeProc(proc, 10, 'redis-server', '0::/system.slice/redis.service\n', '/usr/bin/redis-server');
-    const q = cache.get(10, 'redis-server')!;
-    assert.equal(q.unit, 'redis.service', 'a different comm means the pid was reused');
+    fakeProc(proc, 10, 'redis-server', '0::/system.slice/redis.service\n', '/usr/bin/redis-server', 2000);
+    assert.equal(cache.get(10)!.unit, 'redis.service', 'another start time: the pid was reused');
     assert.equal(cache.reads, 2);
-    cache.get(10, 'worker-thread');
-    cache.get(10, 'worker-thread');
-    assert.equal(cache.reads, 3, 'a thread name is learnt after one re-read');
 
     fs.rmSync(path.join(proc, '10'), { recursive: true });
-    assert.equal(cache.get(10, 'other')?.unit, 'redis.service', 'exited: last known facts');
+    assert.equal(cache.get(10)?.unit, 'redis.service', 'exited: last known facts');
     assert.equal(cache.get(11), null);
     assert.equal(cache.get(0), null);
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});
+
+test('within the ttl a cached pid costs no read at all', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
+  try {
+    fakeProc(proc, 12, 'java', '0::/\n');
+    const cache = new ProcessCache({ procRoot: proc, ttlMs: 60_000 });
+    for (let i = 0; i < 100; i++) cache.get(12, i % 2 ? 'java' : 'C2 CompilerThre');
+    assert.deepEqual([cache.reads, cache.checks], [1, 0]);
   } finally {
     fs.rmSync(proc, { recursive: true, force: true });
   }

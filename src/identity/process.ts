@@ -1,6 +1,8 @@
 // Host process facts by pid (comm, exe, cmdline, cgroup, systemd unit), read
-// from /proc once and cached with a bound. A cached pid is re-read when its
-// entry is old or the caller's comm disagrees (the pid was reused).
+// from /proc once per process and cached with a bound. Pid reuse is caught by
+// the process start time (/proc/<pid>/stat field 22): a cached entry is checked
+// against it at most every ttlMs, with one small read, never per event. (The
+// comm of an event is no check: a process's threads carry their own names.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS } from '../config/defaults.js';
@@ -21,6 +23,8 @@ export interface ProcessInfo {
   container: ContainerRef | null;
   /** Network namespace inode, 0 if unreadable. */
   netns: number;
+  /** Start time in clock ticks since boot (/proc/<pid>/stat field 22); 0 if unreadable. */
+  startTicks: number;
   readAt: number;
 }
 
@@ -37,8 +41,15 @@ function readOr(file: string): string | null {
 
 interface Entry {
   info: ProcessInfo;
-  /** comm values seen for this pid: thread names differ from the process's comm. */
-  comms: Set<string>;
+  /** When the start time was last checked. */
+  checkedAt: number;
+}
+
+/** Field 22 of /proc/<pid>/stat (after the parenthesised comm, which may hold spaces), or 0. */
+export function startTicksOf(stat: string | null): number {
+  if (!stat) return 0;
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[19]) || 0; // fields 3.. follow the comm: field 22 is the 20th of them
 }
 
 export class ProcessCache {
@@ -48,7 +59,9 @@ export class ProcessCache {
   private readonly cmdMax: number;
   /** Insertion order = age: the first key is the oldest entry. */
   private cache = new Map<number, Entry>();
+  /** Full reads of a process's facts, and start-time checks of cached ones. */
   reads = 0;
+  checks = 0;
 
   constructor(opts: ProcessCacheOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
@@ -57,18 +70,23 @@ export class ProcessCache {
     this.cmdMax = opts.cmdlineMaxChars ?? DEFAULTS.cmdlineMaxChars;
   }
 
-  /** Facts about pid, or null if it has exited and was never seen. `comm` (from the event) detects pid reuse. */
-  get(pid: number, comm?: string): ProcessInfo | null {
+  /** Facts about pid, or null if it has exited and was never seen. (`comm`, an event's thread name, is accepted for compatibility and not used.) */
+  get(pid: number, _comm?: string): ProcessInfo | null {
     if (pid <= 0) return null;
     const hit = this.cache.get(pid);
     const now = Date.now();
-    if (hit && now - hit.info.readAt < this.ttl && (!comm || hit.comms.has(comm))) return hit.info;
+    if (hit) {
+      if (now - hit.checkedAt < this.ttl) return hit.info;
+      const stat = readOr(path.join(this.procRoot, String(pid), 'stat'));
+      this.checks++;
+      if (stat === null) { hit.checkedAt = now; return hit.info; } // exited: the last thing we knew is still the best answer
+      const ticks = startTicksOf(stat);
+      if (ticks === hit.info.startTicks) { hit.checkedAt = now; return hit.info; }
+    }
     const fresh = this.read(pid, now);
-    if (!fresh) return hit?.info ?? null; // exited: the last thing we knew is still the best answer
-    const comms = new Set([fresh.comm]);
-    if (comm) comms.add(comm); // a thread's name: accept it from now on without re-reading
+    if (!fresh) return hit?.info ?? null;
     this.cache.delete(pid);
-    this.cache.set(pid, { info: fresh, comms });
+    this.cache.set(pid, { info: fresh, checkedAt: now });
     if (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as number);
     return fresh;
   }
@@ -79,6 +97,7 @@ export class ProcessCache {
     const comm = readOr(path.join(dir, 'comm'));
     if (comm === null) return null;
     this.reads++;
+    const startTicks = startTicksOf(readOr(path.join(dir, 'stat')));
     let exe = '';
     try { exe = path.basename(fs.readlinkSync(path.join(dir, 'exe'))).replace(/ \(deleted\)$/, ''); } catch { /* kernel thread or gone */ }
     const rawCmd = readOr(path.join(dir, 'cmdline')) ?? '';
@@ -101,6 +120,7 @@ export class ProcessCache {
       unit: cgroupPath ? systemdUnitFromCgroupPath(cgroupPath) : null,
       container: cg ? containerRefFromProcCgroup(cg) : null,
       netns,
+      startTicks,
       readAt: now,
     };
   }

@@ -45,6 +45,8 @@ export class IdentityResolver extends EventEmitter {
   private verdicts = new Map<number, CgroupVerdict>();
   /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
   private synthetic = new Map<string, ContainerInfo>();
+  /** Bumped whenever an owner or address answer may have changed (see `version`). */
+  private changes = 0;
   private counters = {
     ownerLookups: 0, ownerContainer: 0, ownerProcess: 0, ownerUnknown: 0, cgroupMisses: 0,
     addressLookups: 0, addressContainer: 0, addressHost: 0, addressExternal: 0,
@@ -64,9 +66,16 @@ export class IdentityResolver extends EventEmitter {
       procRoot: opts.procRoot,
     });
     this.docker?.on('change', (c: ContainerChange) => this.onChange(c));
-    this.docker?.on('up', () => { this.refreshGateways(); this.emit('docker', { up: true }); });
-    this.docker?.on('down', (err: Error) => this.emit('docker', { up: false, error: err.message }));
+    this.docker?.on('up', () => { this.changes++; this.refreshGateways(); this.emit('docker', { up: true }); });
+    this.docker?.on('down', (err: Error) => { this.changes++; this.emit('docker', { up: false, error: err.message }); });
   }
+
+  /**
+   * Grows whenever an answer of resolveOwner or resolveAddress may have
+   * changed: a container event, Docker coming or going, this host's addresses,
+   * a rescan of the cgroup tree. Callers may cache answers until it moves.
+   */
+  get version(): number { return this.changes + this.hostAddresses.changes + this.cgroups.scans; }
 
   /** Connects to Docker (or starts retrying in the background); never rejects. */
   async start(): Promise<void> {
@@ -192,6 +201,7 @@ export class IdentityResolver extends EventEmitter {
   }
 
   private onChange(c: ContainerChange): void {
+    this.changes++;
     this.synthetic.delete(c.container.id);
     if (c.type === 'start' || c.type === 'update') this.refreshGateways();
     this.emit('change', c);

@@ -17,9 +17,17 @@
 #include "tcp/accept.c"
 #include "tcp/destroy.c"
 
+#include "syscall_buf.h" /* user buffers of socket syscalls: L7 and DNS */
+
 #include "l7.h"
 #include "l7/capture.c"
 #include "l7/tls.c"
+
+#include "dns.h"
+#include "dns/maps.h"
+#include "dns/socket.c"
+#include "dns/capture.c"
+#include "dns/mmsg.c"
 
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
@@ -37,5 +45,12 @@ const enum dh_l7_class dh_l7_class_btf __attribute__((unused));
 const enum dh_l7_flag dh_l7_flag_btf __attribute__((unused));
 const enum dh_l7_loss dh_l7_loss_btf __attribute__((unused));
 const enum dh_l7_sample_flag dh_l7_sample_flag_btf __attribute__((unused));
+const struct dh_dns_event *dh_dns_event_btf __attribute__((unused));
+const struct dh_dns_config *dh_dns_config_btf __attribute__((unused));
+const struct dh_dns_peer *dh_dns_peer_btf __attribute__((unused));
+const enum dh_dns_dir dh_dns_dir_btf __attribute__((unused));
+const enum dh_dns_flag dh_dns_flag_btf __attribute__((unused));
+const enum dh_dns_loss dh_dns_loss_btf __attribute__((unused));
+const enum dh_sys_kind dh_sys_kind_btf __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

@@ -23,6 +23,10 @@ struct {
 	__type(value, __u64);
 } losses SEC(".maps");
 
+/* Load-time settings: the loader sets them before the verifier runs
+ * (src/collector/engine.ts), so a branch they turn off costs nothing. */
+const volatile __u8 dh_report_connect = 1; /* a CONNECT event per attempt (the close and established events carry the same facts) */
+
 static __always_inline void count_loss(__u32 what)
 {
 	__u64 *n = bpf_map_lookup_elem(&losses, &what);

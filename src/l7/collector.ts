@@ -57,6 +57,8 @@ export interface L7Losses {
 
 export interface L7Stats {
   sockets: number;
+  /** Batches a consumer (the graph) failed on: counted and logged, never thrown into the probes. */
+  consumerErrors: number;
   losses: L7Losses;
   samples: SampleDecodeStats;
   tls: TlsTargetStats | null;
@@ -77,6 +79,8 @@ export class L7Collector {
   private sampleStats: SampleDecodeStats = { samples: 0, unparsed: 0, malformed: 0 };
   private tls: TlsTargets | null = null;
   private readonly entries: number;
+  private consumerErrors = 0;
+  private lastErrorLog = 0;
 
   constructor(private native: NativeLoader, private handle: Handle, private clock: Clock, private opts: L7Options = {}) {
     this.entries = opts.socketEntries ?? L7_DEFAULTS.socketEntries;
@@ -119,7 +123,7 @@ export class L7Collector {
     const keep = this.opts.recentSamples ?? L7_DEFAULTS.recentSamples;
     this.recent.push(...samples);
     if (this.recent.length > keep) this.recent.splice(0, this.recent.length - keep);
-    for (const fn of this.sampleListeners) fn(samples);
+    this.tell(this.sampleListeners, samples);
   }
 
   /** Destroyed sockets: their last counters, reported as a closing delta. */
@@ -136,7 +140,20 @@ export class L7Collector {
         pid: buf.readUInt32LE(off + L7_FINAL.pid), proto: buf[off + L7_FINAL.proto], side: buf[off + L7_FINAL.side], flags: buf[off + L7_FINAL.flags],
       }));
     }
-    if (out.length) for (const fn of this.deltaListeners) fn(out);
+    if (out.length) this.tell(this.deltaListeners, out);
+  }
+
+  /** A consumer's bug must not take the probes down (this runs in the native callback or the flush timer). */
+  private tell<T>(fns: ((x: T) => void)[], x: T): void {
+    for (const fn of fns) {
+      try { fn(x); } catch (e) {
+        this.consumerErrors++;
+        if (Date.now() - this.lastErrorLog > 60_000) {
+          this.lastErrorLog = Date.now();
+          console.error(`dhrishti: error while handling request aggregates (${this.consumerErrors} so far): ${(e as Error).stack ?? e}`);
+        }
+      }
+    }
   }
 
   /** Samples kept in memory, oldest first. */
@@ -176,7 +193,7 @@ export class L7Collector {
       for (const idx of closedKeys) this.last.delete(u64(m.keys, idx * m.keySize));
     }
     this.sockets = m.count - closedKeys.length;
-    for (const fn of this.deltaListeners) fn(out);
+    this.tell(this.deltaListeners, out);
     return out;
   }
 
@@ -223,7 +240,7 @@ export class L7Collector {
   }
 
   stats(): L7Stats {
-    return { sockets: this.sockets, losses: this.losses(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
+    return { sockets: this.sockets, consumerErrors: this.consumerErrors, losses: this.losses(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
   }
 
   /** Looks for TLS libraries in processes started since the last scan (tests call it to skip the wait). */

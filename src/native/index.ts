@@ -8,8 +8,11 @@ export interface MapContents { keySize: number; valueSize: number; count: number
 export type Handle = { readonly __brand: 'bpf-object' };
 
 export interface NativeLoader {
-  /** Loads the object; programs named in skipPrograms are left out (not loaded, not attached). */
-  open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[]): Handle;
+  /**
+   * Loads the object; programs named in skipPrograms (or matching a 'prefix*' there) are left out (not loaded,
+   * not attached); load-time settings (`const volatile` globals) are set first.
+   */
+  open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[], consts?: Record<string, number>): Handle;
   /** Attaches every program except uprobes and those named in exclude. */
   attach(h: Handle, exclude?: string[]): AttachResult[];
   /** Attaches a uprobe program to a symbol of an ELF file, for every process that maps it. */
@@ -18,11 +21,15 @@ export interface NativeLoader {
   /** Deletes the first `count` keys of `keys`; returns how many existed. */
   deleteKeys(h: Handle, name: string, keys: Buffer, count: number): number;
   /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. Once per ring buffer map. */
-  poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number): void;
-  drain(h: Handle): void;
+  poll(h: Handle, ringbufMap: string, recordSize: number, onBatch: (buf: Buffer, count: number) => void, delayMs?: number,
+    /** Every batch in one reused Buffer over the loader's memory (no copy): read it during the call only. */
+    reuseBuffer?: boolean): void;
+  /** Consumes what is pending now: every ring buffer, or only the one named. */
+  drain(h: Handle, ringbufMap?: string): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
-  stats(h: Handle): { malformed: number };
+  /** Records skipped for a wrong size: in all, and per ring buffer map. */
+  stats(h: Handle): { malformed: number; rings: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;

@@ -6,6 +6,7 @@
 #include <uv.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,11 @@
 #include <time.h>
 
 #define MAX_LINKS 1024 /* tracepoints plus uprobes on every TLS library found */
-#define MAX_RINGS 4
+#define MAX_RINGS 8 /* connection events, L7 samples and finals, DNS */
 
 /* One ring buffer map delivered to one JavaScript callback. */
 typedef struct {
+	char name[128]; /* the map */
 	struct ring_buffer *rb;
 	uv_poll_t *poll; /* heap: libuv frees it after close completes */
 	uv_timer_t *timer; /* delays a drain so records arrive in batches, not one wake-up each */
@@ -28,6 +30,11 @@ typedef struct {
 	/* batch being filled by the ring buffer callback */
 	char *batch;
 	size_t batch_len, batch_cap;
+	/* with `reuse`: a JavaScript Buffer over `batch` (not a copy), made again only when `batch` moves */
+	int reuse;
+	napi_ref batch_buf;
+	char *batch_buf_data;
+	size_t batch_buf_cap;
 	unsigned long long malformed;
 } ring_t;
 
@@ -81,6 +88,16 @@ static char *get_string(napi_env env, napi_value v, char *buf, size_t len)
 
 static void free_handle(uv_handle_t *h) { free(h); }
 
+/* Drops the Buffer over the batch memory (before that memory moves or is freed). */
+static void forget_batch_buffer(ring_t *l)
+{
+	if (l->batch_buf) {
+		napi_delete_reference(l->env, l->batch_buf);
+		l->batch_buf = NULL;
+		l->batch_buf_data = NULL;
+	}
+}
+
 static void stop_polling(ring_t *l)
 {
 	if (l->polling) {
@@ -98,6 +115,7 @@ static void stop_polling(ring_t *l)
 		napi_delete_reference(l->env, l->callback);
 		l->callback = NULL;
 	}
+	forget_batch_buffer(l);
 }
 
 static void destroy(loader_t *l)
@@ -139,6 +157,45 @@ static int silent_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, args);
 }
 
+/* Sets a `const volatile` global of the object (a load-time setting in .rodata)
+ * before load: the verifier then sees a constant and drops the dead branch. */
+static int set_const(struct bpf_object *obj, const char *name, long long value)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	if (!btf)
+		return -ENOENT;
+	int sec = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (sec < 0)
+		return -ENOENT;
+	const struct btf_type *t = btf__type_by_id(btf, sec);
+	const struct btf_var_secinfo *vs = btf_var_secinfos(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs[i].type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name))
+			continue;
+		struct bpf_map *m;
+		bpf_object__for_each_map(m, obj) {
+			size_t size = 0;
+			const void *cur;
+			if (!strstr(bpf_map__name(m), ".rodata") || !(cur = bpf_map__initial_value(m, &size)))
+				continue;
+			if (vs[i].offset + vs[i].size > size || vs[i].size > sizeof value)
+				return -EINVAL;
+			char *data = malloc(size);
+			if (!data)
+				return -ENOMEM;
+			memcpy(data, cur, size);
+			memcpy(data + vs[i].offset, &value, vs[i].size); /* little-endian: the low bytes */
+			int err = bpf_map__set_initial_value(m, data, size);
+			free(data);
+			return err;
+		}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/* Is name in the list of strings? An entry ending in '*' matches by prefix. */
 static int in_list(napi_env env, napi_value list, const char *name)
 {
 	uint32_t n = 0;
@@ -147,22 +204,26 @@ static int in_list(napi_env env, napi_value list, const char *name)
 	for (uint32_t i = 0; i < n; i++) {
 		napi_value v;
 		char buf[128];
-		if (napi_get_element(env, list, i, &v) == napi_ok && get_string(env, v, buf, sizeof buf) && !strcmp(buf, name))
+		if (napi_get_element(env, list, i, &v) != napi_ok || !get_string(env, v, buf, sizeof buf))
+			continue;
+		size_t n = strlen(buf);
+		if (n && buf[n - 1] == '*' ? !strncmp(buf, name, n - 1) : !strcmp(buf, name))
 			return 1;
 	}
 	return 0;
 }
 
-/* open(path, { mapName: maxEntries, ... }[, skipPrograms]) -> handle. Loads but does not attach;
- * programs named in skipPrograms are not even loaded (a feature the kernel rejects can be left out). */
+/* open(path, { mapName: maxEntries, ... }[, skipPrograms[, { constName: value, ... }]]) -> handle.
+ * Loads but does not attach; programs named in skipPrograms are not even loaded
+ * (a feature the kernel rejects can be left out); load-time settings are set first. */
 static napi_value js_open(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3];
+	size_t argc = 4;
+	napi_value argv[4];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	char path[4096];
 	if (argc < 1 || !get_string(env, argv[0], path, sizeof path)) {
-		napi_throw_type_error(env, NULL, "open(path, sizes): path must be a string");
+		napi_throw_type_error(env, NULL, "open(path, sizes, skipPrograms, consts): path must be a string");
 		return NULL;
 	}
 	libbpf_set_print(silent_print);
@@ -170,26 +231,34 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	if (!obj)
 		return throw_err(env, "cannot open BPF object: %s", errno);
 
-	if (argc >= 2) {
+	/* Map sizes (argument 2), then load-time settings (argument 4): { name: number } each. */
+	for (size_t arg = 1; arg < argc && arg < 4; arg += 2) {
+		napi_valuetype type;
+		if (napi_typeof(env, argv[arg], &type) != napi_ok || type == napi_undefined || type == napi_null)
+			continue;
 		napi_value names;
 		uint32_t n;
-		NAPI_CALL(env, napi_get_property_names(env, argv[1], &names));
+		NAPI_CALL(env, napi_get_property_names(env, argv[arg], &names));
 		NAPI_CALL(env, napi_get_array_length(env, names, &n));
 		for (uint32_t i = 0; i < n; i++) {
 			napi_value key, val;
 			char name[128];
-			uint32_t size;
+			int64_t value;
 			napi_get_element(env, names, i, &key);
-			napi_get_property(env, argv[1], key, &val);
-			if (!get_string(env, key, name, sizeof name) || napi_get_value_uint32(env, val, &size) != napi_ok) {
+			napi_get_property(env, argv[arg], key, &val);
+			if (!get_string(env, key, name, sizeof name) || napi_get_value_int64(env, val, &value) != napi_ok) {
 				bpf_object__close(obj);
-				napi_throw_type_error(env, NULL, "map sizes must be { name: number }");
+				napi_throw_type_error(env, NULL, arg == 1 ? "map sizes must be { name: number }" : "load-time settings must be { name: number }");
 				return NULL;
 			}
-			struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
-			if (!m || bpf_map__set_max_entries(m, size)) {
+			struct bpf_map *m = arg == 1 ? bpf_object__find_map_by_name(obj, name) : NULL;
+			int bad = arg == 1 ? (!m || value < 0 || value > UINT32_MAX || bpf_map__set_max_entries(m, (uint32_t)value)) : set_const(obj, name, value);
+			if (bad) {
 				bpf_object__close(obj);
-				snprintf(errbuf, sizeof errbuf, "cannot size map '%s' to %u", name, size);
+				if (arg == 1)
+					snprintf(errbuf, sizeof errbuf, "cannot size map '%s' to %lld", name, (long long)value);
+				else
+					snprintf(errbuf, sizeof errbuf, "no load-time setting '%s' in the BPF object", name);
 				napi_throw_error(env, NULL, errbuf);
 				return NULL;
 			}
@@ -201,7 +270,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 		const char *sec = bpf_program__section_name(p);
 		if (!strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9))
 			bpf_program__set_autoattach(p, false);
-		if (argc >= 3 && in_list(env, argv[2], bpf_program__name(p))) {
+		if (argc >= 3 && in_list(env, argv[2], bpf_program__name(p))) { /* in_list ignores a non-array (undefined) */
 			bpf_program__set_autoload(p, false);
 			bpf_program__set_autoattach(p, false);
 		}
@@ -295,7 +364,23 @@ static void drain(ring_t *l)
 	void *dst;
 	napi_get_reference_value(env, l->callback, &cb);
 	napi_get_global(env, &global);
-	napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf);
+	if (!l->reuse) {
+		napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf);
+	} else if (!l->batch_buf || l->batch_buf_data != l->batch || l->batch_buf_cap != l->batch_cap) {
+		/* One Buffer over the batch memory, reused batch after batch: no copy and no
+		 * allocation per batch. JavaScript reads it only during the call (the count
+		 * says how many records it holds). */
+		forget_batch_buffer(l);
+		if (napi_create_external_buffer(env, l->batch_cap, l->batch, NULL, NULL, &buf) != napi_ok) {
+			napi_create_buffer_copy(env, l->batch_len, l->batch, &dst, &buf); /* no external buffers here: copy */
+		} else {
+			napi_create_reference(env, buf, 1, &l->batch_buf);
+			l->batch_buf_data = l->batch;
+			l->batch_buf_cap = l->batch_cap;
+		}
+	} else {
+		napi_get_reference_value(env, l->batch_buf, &buf);
+	}
 	napi_create_uint32(env, (uint32_t)(l->batch_len / l->record_size), &count);
 	napi_value args[2] = {buf, count};
 	/* napi_make_callback runs microtasks and reports exceptions like any
@@ -316,6 +401,7 @@ static void drain(ring_t *l)
 	napi_async_destroy(env, actx);
 	napi_close_handle_scope(env, scope);
 	if (l->batch_cap > (1 << 24)) { /* do not hold on to a burst's memory */
+		forget_batch_buffer(l);
 		free(l->batch);
 		l->batch = NULL;
 		l->batch_cap = 0;
@@ -349,14 +435,15 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	uv_timer_start(l->timer, on_timer, l->delay_ms, 0);
 }
 
-/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs]): once per ring buffer map. */
+/* poll(handle, ringbufMapName, recordSize, callback(buffer, count)[, delayMs[, reuseBuffer]]): once per ring buffer map.
+ * With reuseBuffer, every batch comes in the same Buffer over the loader's memory (read it during the call only). */
 static napi_value js_poll(napi_env env, napi_callback_info info)
 {
-	size_t argc = 5;
-	napi_value argv[5];
+	size_t argc = 6;
+	napi_value argv[6];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	if (argc < 4) {
-		napi_throw_type_error(env, NULL, "poll(handle, mapName, recordSize, callback)");
+		napi_throw_type_error(env, NULL, "poll(handle, mapName, recordSize, callback[, delayMs[, reuseBuffer]])");
 		return NULL;
 	}
 	loader_t *ld = get_loader(env, argv[0]);
@@ -379,6 +466,7 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	}
 	ring_t *l = &ld->rings[ld->nrings];
 	memset(l, 0, sizeof *l);
+	snprintf(l->name, sizeof l->name, "%s", name);
 	l->env = env;
 	l->record_size = rsize;
 	l->rb = ring_buffer__new(bpf_map__fd(m), on_record, l, NULL);
@@ -390,6 +478,10 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	l->delay_ms = 0;
 	if (argc >= 5)
 		napi_get_value_uint32(env, argv[4], &l->delay_ms);
+	bool reuse = false;
+	if (argc >= 6)
+		napi_get_value_bool(env, argv[5], &reuse);
+	l->reuse = reuse;
 	l->poll = malloc(sizeof *l->poll);
 	uv_poll_init(loop, l->poll, ring_buffer__epoll_fd(l->rb));
 	l->poll->data = l;
@@ -402,17 +494,24 @@ static napi_value js_poll(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* drain(handle): consume what is pending now (used before close). */
+/* drain(handle[, mapName]): consume what is pending now, in every ring buffer
+ * or in the one named (a capture whose records must be read before another's). */
 static napi_value js_drain(napi_env env, napi_callback_info info)
 {
-	size_t argc = 1;
-	napi_value argv[1];
+	size_t argc = 2;
+	napi_value argv[2];
 	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
 	loader_t *l = get_loader(env, argv[0]);
-	if (l)
-		for (int r = 0; r < l->nrings; r++)
-			if (l->rings[r].rb)
-				drain(&l->rings[r]);
+	if (!l)
+		return NULL;
+	char name[128] = "";
+	if (argc >= 2 && !get_string(env, argv[1], name, sizeof name)) {
+		napi_throw_type_error(env, NULL, "drain(handle[, mapName])");
+		return NULL;
+	}
+	for (int r = 0; r < l->nrings; r++)
+		if (l->rings[r].rb && (!name[0] || !strcmp(name, l->rings[r].name)))
+			drain(&l->rings[r]);
 	return NULL;
 }
 
@@ -635,7 +734,7 @@ static napi_value js_close(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
-/* stats(handle) -> { malformed }: records the loader itself had to skip. */
+/* stats(handle) -> { malformed, rings: { map: malformed } }: records the loader itself had to skip (wrong size), in all and per ring buffer. */
 static napi_value js_stats(napi_env env, napi_callback_info info)
 {
 	size_t argc = 1;
@@ -650,6 +749,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	napi_create_object(env, &res);
 	napi_create_double(env, (double)malformed, &v);
 	napi_set_named_property(env, res, "malformed", v);
+	napi_value rings;
+	napi_create_object(env, &rings);
+	for (int r = 0; r < l->nrings; r++) {
+		napi_create_double(env, (double)l->rings[r].malformed, &v);
+		napi_set_named_property(env, rings, l->rings[r].name, v);
+	}
+	napi_set_named_property(env, res, "rings", rings);
 	return res;
 }
 

@@ -1,11 +1,14 @@
-// The policy compiled for speed. A node's zones are a bitset, computed once per
-// node; with them the node keeps the rules it can start (rules whose `from`
-// holds one of its zones), so judging an edge walks only those, in order.
+// The policy compiled for speed. A node's zones are a bitset, found through the
+// zone index (zone-index.ts); with them the node keeps the rules it can start
+// (rules whose `from` holds one of its zones), so judging an edge walks only
+// those, in order. Nodes in the same zones share one NodeZones.
 import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type RuleAction, type RuleSpec } from './model.js';
-import { compileSelector, nodeFacts, type NodeFacts, type NodePredicate } from './selectors.js';
+import { nodeFacts } from './selectors.js';
+import { ZoneIndex, scanZones, type PlaceZones } from './zone-index.js';
 import type { PolicyVerdict } from '../graph/types.js';
+import { POLICY_DEFAULTS } from '../config/defaults.js';
 
-/** A node's place under one policy. */
+/** A node's place under one policy (shared by nodes in the same zones: read only). */
 export interface NodeZones {
   bits: Uint32Array;
   /** Indices of the rules whose `from` holds one of the node's zones, in rule order. */
@@ -30,22 +33,26 @@ const UNMATCHED: Decision = Object.freeze({ verdict: 'unmatched' });
 export class CompiledPolicy {
   /** Built-in zones first, then the file's. */
   readonly zoneNames: string[];
-  private readonly predicates: NodePredicate[];
+  private readonly placeZones: PlaceZones;
   private readonly rules: CompiledRule[];
   private readonly words: number;
   private readonly decisions: { allowed: Decision; violation: Decision }[];
+  /** Zone bits (as a string key) -> the NodeZones every node in just those zones shares. */
+  private readonly byZones = new Map<string, NodeZones>();
+  private readonly scratch: Uint32Array;
+  /** The same bits as 16-bit characters: the key of byZones. */
+  private readonly scratchKey: Uint16Array;
 
-  constructor(readonly spec: PolicySpec) {
+  /** `scan`: find zones by testing every selector (the reference, for the bench's baseline) instead of the index. */
+  constructor(readonly spec: PolicySpec, opts: { scan?: boolean } = {}) {
     const zones = [...BUILTIN_ZONES, ...spec.zones.filter((z) => !z.builtin)];
     this.zoneNames = zones.map((z) => z.name);
     const index = new Map(this.zoneNames.map((n, i) => [n, i]));
     this.words = Math.ceil(zones.length / 32);
-    this.predicates = zones.map((z) => {
-      if (z.builtin && z.name === 'any') return () => true;
-      const ps = z.selectors.map(compileSelector);
-      if (ps.length === 1) return ps[0];
-      return (f) => { for (let i = 0; i < ps.length; i++) if (ps[i](f)) return true; return false; };
-    });
+    this.scratch = new Uint32Array(this.words);
+    this.scratchKey = new Uint16Array(this.scratch.buffer);
+    if (opts.scan) this.placeZones = scanZones(zones);
+    else { const zi = new ZoneIndex(zones); this.placeZones = (f, bits) => zi.place(f, bits); }
     this.rules = spec.rules.map((r) => {
       const from = new Uint32Array(this.words);
       for (const z of r.from) { const i = index.get(z)!; from[i >> 5] |= 1 << (i & 31); }
@@ -63,18 +70,26 @@ export class CompiledPolicy {
   }
 
   /** The node's zones and candidate rules. */
-  place(n: NodeLike): NodeZones { return this.placeFacts(nodeFacts(n)); }
+  place(n: NodeLike): NodeZones {
+    const bits = this.scratch;
+    this.placeZones(nodeFacts(n), bits);
+    const key = String.fromCharCode.apply(null, this.scratchKey as unknown as number[]);
+    let z = this.byZones.get(key);
+    if (!z) {
+      if (this.byZones.size >= POLICY_DEFAULTS.maxZoneSets) this.byZones.clear();
+      z = { bits: bits.slice(), rules: this.rulesFrom(bits) };
+      this.byZones.set(key, z);
+    }
+    return z;
+  }
 
-  /** The same from facts already read (they do not depend on the policy: the engine keeps them per node). */
-  placeFacts(f: NodeFacts): NodeZones {
-    const bits = new Uint32Array(this.words);
-    for (let i = 0; i < this.predicates.length; i++) if (this.predicates[i](f)) bits[i >> 5] |= 1 << (i & 31);
+  private rulesFrom(bits: Uint32Array): Int32Array {
     const rules: number[] = [];
     for (let r = 0; r < this.rules.length; r++) {
       const from = this.rules[r].from;
       for (let w = 0; w < from.length; w++) if (from[w] & bits[w]) { rules.push(r); break; }
     }
-    return { bits, rules: Int32Array.from(rules) };
+    return Int32Array.from(rules);
   }
 
   zonesOf(z: NodeZones): string[] {

@@ -7,7 +7,6 @@
 import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
 import { withAttempt, type Decision, type NodeZones } from './compile.js';
-import { nodeFacts, type NodeFacts } from './selectors.js';
 import type { LoadedPolicy } from './load.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
@@ -38,7 +37,8 @@ export interface ViolationListener {
   (v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void;
 }
 
-interface NodeEntry { node: NodeLike; facts: NodeFacts; zones: NodeZones; gen: number }
+/** Facts are read from the node when it is placed and not kept: less to hold (and for the collector to copy) per node. */
+interface NodeEntry { node: NodeLike; zones: NodeZones; gen: number }
 interface EdgeEntry {
   edge: EdgeLike & { firstSeen?: number; lastSeen?: number };
   d: Decision;
@@ -87,7 +87,7 @@ export class PolicyEngine {
   setPolicy(p: LoadedPolicy, now = Date.now()): { edges: number; violations: number } {
     this.loaded = p;
     this.policyGen++;
-    for (const n of this.nodes.values()) { n.zones = p.compiled.placeFacts(n.facts); n.gen = ++this.nodeGen; }
+    for (const n of this.nodes.values()) { n.zones = p.compiled.place(n.node); n.gen = ++this.nodeGen; }
     for (const e of this.edges.values()) {
       this.decide(e);
       if (e.d.verdict === 'violation') this.account(e, now, true);
@@ -100,10 +100,13 @@ export class PolicyEngine {
   }
 
   /** A node added or changed: placed in its zones again. */
-  noteNode(n: NodeLike): void {
+  noteNode(n: NodeLike): void { this.place(n); }
+
+  private place(n: NodeLike): NodeEntry {
     const p = this.loaded;
-    const facts = nodeFacts(n);
-    this.nodes.set(n.id, { node: n, facts, zones: p ? p.compiled.placeFacts(facts) : EMPTY, gen: ++this.nodeGen });
+    const entry = { node: n, zones: p ? p.compiled.place(n) : EMPTY, gen: ++this.nodeGen };
+    this.nodes.set(n.id, entry);
+    return entry;
   }
 
   /** A remembered violation judged again by its nodes (if still known) under the policy now in force. */
@@ -118,6 +121,7 @@ export class PolicyEngine {
 
   /** An edge seen (new or with new numbers): judged, and its violation accounted. */
   noteEdge(e: EdgeLike & { firstSeen?: number; lastSeen?: number }, now = Date.now()): PolicyVerdict | undefined {
+    if (e.protocol === 'dns') return undefined; // a resolver edge (DNS health), not traffic the policy rules on
     let entry = this.edges.get(e.id);
     const firstSeen = e.firstSeen ?? 0;
     if (!entry || entry.firstSeen !== firstSeen) {
@@ -142,7 +146,7 @@ export class PolicyEngine {
    */
   verdict(e: EdgeLike, nodeOf?: (id: string) => NodeLike | undefined): PolicyVerdict | undefined {
     const p = this.loaded;
-    if (!p) return undefined;
+    if (!p || e.protocol === 'dns') return undefined;
     const entry = this.edges.get(e.id);
     if (entry) {
       const s = this.nodes.get(e.source), t = this.nodes.get(e.target);
@@ -160,9 +164,7 @@ export class PolicyEngine {
     const known = this.nodes.get(id);
     if (known) return known.zones;
     const n = nodeOf?.(id);
-    if (!n) return null;
-    this.noteNode(n);
-    return this.nodes.get(id)!.zones;
+    return n ? this.place(n).zones : null;
   }
 
   private decide(e: EdgeEntry): void {

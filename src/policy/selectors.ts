@@ -13,46 +13,110 @@ export interface NodeFacts {
   namespace: string | null;
   labels: Record<string, string>;
   /** Container names (instances, and the node's label for a lone container). */
-  names: string[];
-  images: string[];
+  names: readonly string[];
+  images: readonly string[];
   /** Host process names: systemd unit or executable (the label) and command names. */
-  processes: string[];
+  processes: readonly string[];
   /** The address of an outside end (external server or remote client). */
-  address: ipaddr.IPv4 | ipaddr.IPv6 | null;
+  address: Address | null;
 }
+
+/** An address as bytes: 4 for IPv4 (IPv4-mapped IPv6 included), 16 for IPv6. */
+export type Address = Uint8Array;
+export interface Cidr { bytes: Uint8Array; bits: number }
 
 const COMPOSE_PROJECT = 'com.docker.compose.project';
 const COMPOSE_SERVICE = 'com.docker.compose.service';
 const K8S_NAMESPACE = 'io.kubernetes.pod.namespace';
+const NONE: readonly string[] = Object.freeze([]);
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export function nodeFacts(n: NodeLike): NodeFacts {
-  const labels = n.labels ?? {};
+  const labels = n.labels ?? NO_LABELS;
   const isContainer = n.kind === 'service' || n.kind === 'container';
   const outside = n.kind === 'external' || n.kind === 'client';
-  const names = isContainer ? n.instances.map((i) => i.name) : [];
-  if (n.kind === 'container' && !names.includes(n.label)) names.push(n.label);
-  const images = isContainer ? [...new Set([n.image, ...n.instances.map((i) => i.image)].filter((x): x is string => !!x))] : [];
-  const processes = n.kind === 'process' ? [...new Set([n.label, ...n.instances.map((i) => i.name)].filter(Boolean))] : [];
   // A service node is a Compose service or a Kubernetes workload; without labels (history, cgroup-only naming) its group says which.
-  const k8s = labels[K8S_NAMESPACE] !== undefined;
-  const composeSvc = n.kind === 'service' && !k8s;
+  const composeSvc = n.kind === 'service' && labels[K8S_NAMESPACE] === undefined;
   return {
     kind: n.kind,
     composeProject: labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : null),
     composeService: labels[COMPOSE_SERVICE] ?? (composeSvc ? n.label : null),
     namespace: labels[K8S_NAMESPACE] ?? null,
     labels,
-    names,
-    images,
-    processes,
+    names: isContainer ? distinct(n.kind === 'container' ? n.label : undefined, n.instances, 'name') : NONE,
+    images: isContainer ? distinct(n.image, n.instances, 'image') : NONE,
+    processes: n.kind === 'process' ? distinct(n.label, n.instances, 'name') : NONE,
     address: outside ? parseAddress(n.ips[0] ?? n.label) : null,
   };
 }
 
-function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+/** `first` and the instances' `key`, each once, empty ones left out (a node has one or a few instances: no Set needed). */
+function distinct(first: string | undefined, instances: NodeLike['instances'], key: 'name' | 'image'): readonly string[] {
+  const out: string[] = first ? [first] : [];
+  for (let i = 0; i < instances.length; i++) {
+    const v = instances[i][key];
+    if (v && !out.includes(v)) out.push(v);
+  }
+  return out.length ? out : NONE;
+}
+
+export function parseAddress(s: string): Address | null {
+  const quad = dottedQuad(s);
+  if (quad) return quad;
   if (!ipaddr.isValid(s)) return null;
   const a = ipaddr.parse(s);
-  return a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address() : a;
+  return Uint8Array.from(a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() ? (a as ipaddr.IPv6).toIPv4Address().toByteArray() : a.toByteArray());
+}
+
+/** The common case without ipaddr's regular expressions: four decimal octets, no leading zeros (ipaddr reads those as octal, so they go to it). */
+function dottedQuad(s: string): Address | null {
+  const out = new Uint8Array(4);
+  let part = 0, v = 0, digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part === 4) return null;
+      out[part++] = v;
+      v = digits = 0;
+    } else {
+      if (c < 48 || c > 57 || (digits === 1 && v === 0)) return null;
+      v = v * 10 + c - 48;
+      if (++digits > 3 || v > 255) return null;
+    }
+  }
+  return part === 4 ? out : null;
+}
+
+export function parseCidr(c: string): Cidr {
+  const [net, bits] = ipaddr.parseCIDR(c);
+  return { bytes: Uint8Array.from(net.toByteArray()), bits };
+}
+
+/** Same family and the first `bits` bits equal (an IPv4 address is never in an IPv6 range, as ipaddr has it). */
+export function inCidr(a: Address, c: Cidr): boolean {
+  const b = c.bytes;
+  if (a.length !== b.length) return false;
+  const whole = c.bits >> 3, rest = c.bits & 7;
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  return rest === 0 || ((a[whole] ^ b[whole]) & (0xff00 >> rest) & 0xff) === 0;
+}
+
+/** The selector keys whose value is a glob, and the facts each one tests: a node matches when one of its values does. */
+export const GLOB_KEYS = {
+  compose_project: (f: NodeFacts) => f.composeProject,
+  compose_service: (f: NodeFacts) => f.composeService,
+  namespace: (f: NodeFacts) => f.namespace,
+  name: (f: NodeFacts) => f.names,
+  image: (f: NodeFacts) => f.images,
+  process: (f: NodeFacts) => f.processes,
+} satisfies Partial<Record<keyof Selector, (f: NodeFacts) => string | null | readonly string[]>>;
+export type GlobKey = keyof typeof GLOB_KEYS;
+export const GLOB_KEY_NAMES = Object.keys(GLOB_KEYS) as GlobKey[];
+
+/** A label's value, or undefined (a key like "constructor" reads no function from Object.prototype). */
+export function labelValue(f: NodeFacts, key: string): string | undefined {
+  const v = f.labels[key];
+  return typeof v === 'string' ? v : undefined;
 }
 
 /**
@@ -61,8 +125,10 @@ function parseAddress(s: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
  */
 const SEP = '\u0001';
 const SPECIAL = /[*?[\]{}()!+@\\]/;
+/** A pattern without glob characters matches only itself. */
+export function isLiteral(pattern: string): boolean { return !SPECIAL.test(pattern); }
 export function glob(pattern: string): (s: string) => boolean {
-  if (!SPECIAL.test(pattern)) return (s) => s === pattern;
+  if (isLiteral(pattern)) return (s) => s === pattern;
   if (pattern === '*') return () => true;
   const inner = pattern.slice(1, -1);
   if (pattern.endsWith('*') && !SPECIAL.test(pattern.slice(0, -1))) { const p = pattern.slice(0, -1); return (s) => s.startsWith(p); }
@@ -89,35 +155,35 @@ export function cidrProblem(c: string): string | null {
 
 export type NodePredicate = (f: NodeFacts) => boolean;
 
+/** One value of a glob key matches (null and [] never do). */
+export function someMatch(v: string | null | readonly string[], m: (s: string) => boolean): boolean {
+  if (v === null) return false;
+  if (typeof v === 'string') return m(v);
+  for (let i = 0; i < v.length; i++) if (m(v[i])) return true;
+  return false;
+}
+
+/**
+ * A selector as one predicate that tests every key: the definition of what a
+ * selector matches. The zone index (zone-index.ts) finds the same answers by
+ * lookup, and is tested against this.
+ */
 export function compileSelector(s: Selector): NodePredicate {
   const tests: NodePredicate[] = [];
-  const one = (pattern: string | undefined, get: (f: NodeFacts) => string | null) => {
-    if (pattern === undefined) return;
-    const m = glob(pattern);
-    tests.push((f) => { const v = get(f); return v !== null && m(v); });
-  };
-  const any = (pattern: string | undefined, get: (f: NodeFacts) => string[]) => {
-    if (pattern === undefined) return;
-    const m = glob(pattern);
-    tests.push((f) => { const xs = get(f); for (let i = 0; i < xs.length; i++) if (m(xs[i])) return true; return false; });
-  };
-  one(s.compose_project, (f) => f.composeProject);
-  one(s.compose_service, (f) => f.composeService);
-  one(s.namespace, (f) => f.namespace);
-  any(s.name, (f) => f.names);
-  any(s.image, (f) => f.images);
-  any(s.process, (f) => f.processes);
+  for (const key of GLOB_KEY_NAMES) {
+    const pattern = s[key];
+    if (pattern === undefined) continue;
+    const m = glob(pattern), get = GLOB_KEYS[key];
+    tests.push((f) => someMatch(get(f), m));
+  }
   if (s.kind) { const k = s.kind; tests.push((f) => f.kind === k); }
   for (const [k, v] of Object.entries(s.label ?? {})) {
     const m = glob(v);
-    tests.push((f) => f.labels[k] !== undefined && m(f.labels[k]));
+    tests.push((f) => { const x = labelValue(f, k); return x !== undefined && m(x); });
   }
   if (s.cidr) {
-    const ranges = s.cidr.map((c) => ipaddr.parseCIDR(c));
-    tests.push((f) => {
-      const a = f.address;
-      return !!a && ranges.some(([net, bits]) => net.kind() === a.kind() && a.match(net as never, bits));
-    });
+    const ranges = s.cidr.map(parseCidr);
+    tests.push((f) => f.address !== null && ranges.some((r) => inCidr(f.address!, r)));
   }
   if (tests.length === 1) return tests[0];
   return (f) => {

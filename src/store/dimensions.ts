@@ -5,7 +5,7 @@ import type { GraphEdge, GraphNode, NodeKind } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
-export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips'>;
+export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'>;
 
 /** What the store keeps about an edge (a GraphEdge fits). */
 export type { EdgeDesc } from '../graph/interval.js';
@@ -15,7 +15,7 @@ import type { EdgeDesc } from '../graph/interval.js';
 export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }
 export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number }
 
-interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; first_seen: number; last_seen: number }
+interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; dns: string | null; first_seen: number; last_seen: number }
 interface EdgeRow { id: number; key: string; source: number; target: number; port: number; protocol: string; first_seen: number; last_seen: number }
 
 const MAX_INSTANCES = 16;
@@ -28,10 +28,10 @@ export class Dimensions {
 
   constructor(private readonly db: Db) {
     this.stmt = {
-      insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, first_seen, last_seen)
-        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @now, @now)`),
+      insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, dns, first_seen, last_seen)
+        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @dns, @now, @now)`),
       updateNode: db.prepare(`UPDATE nodes SET kind=@kind, label=@label, grp=@grp, image=@image, labels=@labels, instances=@instances, ips=@ips,
-        last_seen=max(last_seen, @now) WHERE id=@id`),
+        dns=@dns, last_seen=max(last_seen, @now) WHERE id=@id`),
       seenNode: db.prepare('UPDATE nodes SET last_seen = max(last_seen, ?) WHERE id = ?'),
       insertEdge: db.prepare(`INSERT INTO edges (key, source, target, port, protocol, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       seenEdge: db.prepare('UPDATE edges SET last_seen = max(last_seen, ?) WHERE id = ?'),
@@ -40,6 +40,7 @@ export class Dimensions {
       edgeByKey: db.prepare<[string], EdgeRow>('SELECT * FROM edges WHERE key = ?'),
       nodeByKey: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE key = ?'),
       incident: db.prepare<[number, number], { id: number }>('SELECT id FROM edges WHERE source = ? UNION SELECT id FROM edges WHERE target = ?'),
+      inbound: db.prepare<[number], { id: number }>('SELECT id FROM edges WHERE target = ?'),
       pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
       pruneNodes: db.prepare(`DELETE FROM nodes WHERE last_seen < ? AND NOT EXISTS (SELECT 1 FROM edges WHERE source = nodes.id)
         AND NOT EXISTS (SELECT 1 FROM edges WHERE target = nodes.id)`),
@@ -60,7 +61,7 @@ export class Dimensions {
       key: n.id, kind: n.kind, label: n.label, grp: n.group, image: n.image ?? null,
       labels: n.labels && Object.keys(n.labels).length ? JSON.stringify(n.labels) : null,
       instances: n.instances.length ? JSON.stringify(n.instances.slice(-MAX_INSTANCES)) : null,
-      ips: n.ips.length ? JSON.stringify(n.ips.slice(0, 64)) : null, now,
+      ips: n.ips.length ? JSON.stringify(n.ips.slice(0, 64)) : null, dns: n.dns ? JSON.stringify(n.dns) : null, now,
     };
     if (known) {
       this.stmt.updateNode.run({ ...row, id: known.id });
@@ -96,6 +97,9 @@ export class Dimensions {
   /** Edges touching a node (either end). */
   incidentEdges(nodeRef: number): number[] { return this.stmt.incident.all(nodeRef, nodeRef).map((r) => r.id); }
 
+  /** Edges into a node (its inbound requests). */
+  inboundEdges(nodeRef: number): number[] { return this.stmt.inbound.all(nodeRef).map((r) => r.id); }
+
   nodesByRef(refs: Iterable<number>): Map<number, StoredNode> {
     const out = new Map<number, StoredNode>();
     for (const r of this.stmt.nodesByRef.all(JSON.stringify([...refs]))) out.set(r.id, fromNodeRow(r));
@@ -108,7 +112,7 @@ export class Dimensions {
     const nodes = this.nodesByRef(new Set(rows.flatMap((r) => [r.source, r.target])));
     for (const r of rows) {
       const s = nodes.get(r.source), t = nodes.get(r.target);
-      out.set(r.id, { ref: r.id, id: r.key, source: s?.id ?? `?${r.source}`, target: t?.id ?? `?${r.target}`, sourceRef: r.source, targetRef: r.target, port: r.port, protocol: 'tcp', firstSeen: r.first_seen, lastSeen: r.last_seen });
+      out.set(r.id, { ref: r.id, id: r.key, source: s?.id ?? `?${r.source}`, target: t?.id ?? `?${r.target}`, sourceRef: r.source, targetRef: r.target, port: r.port, protocol: r.protocol === 'dns' ? 'dns' : 'tcp', firstSeen: r.first_seen, lastSeen: r.last_seen });
     }
     return out;
   }
@@ -128,7 +132,7 @@ export class Dimensions {
 }
 
 function signature(n: NodeDesc): string {
-  return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, n.instances.slice(-MAX_INSTANCES), n.ips.slice(0, 64)]);
+  return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, n.instances.slice(-MAX_INSTANCES), n.ips.slice(0, 64), n.dns ?? null]);
 }
 
 /** A node known only by its id (its descriptor was not at hand): kind from the id's prefix. */
@@ -145,5 +149,6 @@ function fromNodeRow(r: NodeRow): StoredNode {
   };
   if (r.image !== null) n.image = r.image;
   if (r.labels !== null) n.labels = JSON.parse(r.labels);
+  if (r.dns) n.dns = JSON.parse(r.dns);
   return n;
 }

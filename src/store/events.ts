@@ -62,9 +62,18 @@ export function flushEvents(s: Sample, containers: { events: EventRecord[]; drop
     time: sample.time, type: 'failure', edge,
     detail: { reason: sample.reason, error: sample.error, clientPid: sample.clientPid, clientComm: sample.clientComm, clientAddr: sample.clientAddr, serverAddr: sample.serverAddr },
   }));
-  const out = [...containers.events, ...topology, ...failures];
+  // Names a resolver edge failed to resolve in the interval (the failures cap covers both kinds).
+  const dnsFailures: EventRecord[] = [];
+  let dnsNames = 0;
+  for (const r of s.rows) {
+    for (const f of r.dns?.failingNames ?? []) {
+      dnsNames++;
+      if (failures.length + dnsFailures.length < limits.failures) dnsFailures.push({ time: f.lastSeen, type: 'dns_failure', edge: r.edge, detail: { name: f.name, reason: f.reason, count: f.count } });
+    }
+  }
+  const out = [...containers.events, ...topology, ...failures, ...dnsFailures];
   const suppressed = {
-    failures: s.failures.length - failures.length + s.unsampledFailures,
+    failures: s.failures.length - failures.length + s.unsampledFailures + dnsNames - dnsFailures.length,
     topology: s.topology.length - topology.length,
     container: containers.dropped,
   };

@@ -10,6 +10,9 @@ import Database from 'better-sqlite3';
 import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
+import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
 import type { Metric } from './queries.js';
 import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
@@ -258,7 +261,7 @@ test('one agent per file; a file from a newer schema is refused', () => {
   second.close();
   a.store.close();
   const raw = new Database(file);
-  assert.equal(raw.pragma('user_version', { simple: true }), 1);
+  assert.equal(raw.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'delete', 'at rest in rollback mode, so a read-only folder can still be read');
   raw.pragma('user_version = 99');
   raw.close();
@@ -284,4 +287,51 @@ test('after the retention changes, rows of a tier no longer configured age out w
   const raw = new Database(file, { readonly: true });
   assert.equal((raw.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n, 0, '1 m rows gone after an hour, like the 10 s ones');
   raw.close();
+});
+
+test('DNS in the history: a past map shows the names of its day and the resolver edge\'s health; DNS series; a version 1 file gains the names column', () => {
+  const file = tempFile();
+  // A file as the first release wrote it: the store migrates it on open.
+  const v1 = new Database(file);
+  MIGRATIONS[0](v1);
+  v1.pragma('user_version = 1');
+  v1.close();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  a.graph.setNames({ nameFor: (_ns, ip) => (ip === '203.0.113.9' ? { name: 'payments.partner.example', cnames: ['pay.cdn.example'] } : null) });
+  const out = connection(web, { ip: '203.0.113.9', cg: 0, port: 443 }, T0 + 1 * S);
+  a.ingest(out.open.filter((e) => e.role !== 'server'), T0 + 1 * S);
+  const buckets = new Array(DNS_DEFAULTS.latencyBucketsMs.length + 1).fill(0);
+  buckets[2] = 3;
+  const h: DnsHealth = {
+    clientKey: 'web', client: { pid: 5, comm: 'client', cgroupId: 100, netns: 1, address: '10.0.0.2', port: 40000 },
+    resolver: { address: '127.0.0.11', port: 53, family: 4, dockerEmbedded: true }, firstSeen: T0, lastSeen: T0 + 2 * S,
+    queries: 5, queriesPerSec: 0, answered: 4, noerror: 1, nxdomain: 2, servfail: 1, refused: 0, otherErrors: 0, timeouts: 1, searchExpansions: 0, failures: 4,
+    latency: { count: 4, p50Ms: 0.8, p95Ms: 1, maxMs: 1, sumMs: 3.2, buckets },
+    failingNames: [{ name: 'dbb', count: 2, reason: 'NXDOMAIN', lastSeen: T0 + 2 * S }, { name: 'x.fail.test', count: 1, reason: 'SERVFAIL', lastSeen: T0 + 2 * S }],
+  };
+  clock.now = T0 + 3 * S;
+  a.graph.updateDns([h], T0 + 3 * S);
+  a.runTo(T0 + 10 * S + 5);
+  // Later the name is gone from the live map; the past map still has it.
+  a.runTo(T0 + 120 * S);
+  const then = a.store.queries.graphAt(T0 + 5 * S, 60 * S);
+  const named = then.nodes.find((n) => n.id === 'ext:payments.partner.example');
+  assert.ok(named, then.nodes.map((n) => n.id).join(' '));
+  assert.deepEqual(named.dns, { names: ['payments.partner.example'], cnames: ['pay.cdn.example'], domain: 'partner.example' });
+  assert.deepEqual(named.ips, ['203.0.113.9']);
+  const r = then.edges.find((e) => e.protocol === 'dns');
+  assert.ok(r, then.edges.map((e) => e.id).join(' '));
+  assert.equal(r.id, 'svc:shop/web|proc:docker-dns|53|dns');
+  assert.deepEqual([r.dns!.queries, r.dns!.answered, r.dns!.nxdomain, r.dns!.servfail, r.dns!.timeouts, r.dns!.failures], [5, 4, 2, 1, 1, 4]);
+  assert.deepEqual(r.dns!.failingNames.map((f) => [f.name, f.count, f.reason]), [['dbb', 2, 'NXDOMAIN'], ['x.fail.test', 1, 'SERVFAIL']]);
+  assert.ok(r.dns!.latency.p95Ms! > 0.5 && r.dns!.latency.p95Ms! <= 1, `p95 ${r.dns!.latency.p95Ms}`);
+  assert.ok(!then.edges.some((e) => e.protocol === 'dns' && e.connections.failedBy.timeout), 'DNS failures are not TCP failure reasons');
+  const edgeRefs = a.store.queries.seriesEdges({ edge: r.id })!;
+  assert.deepEqual(series(a.store, edgeRefs, 'dns_failures', T0, T0 + 20 * S, 10 * S).points.map((p) => p.v), [4, 0]);
+  assert.deepEqual(series(a.store, edgeRefs, 'dns_queries', T0, T0 + 20 * S, 10 * S).points.map((p) => p.v), [5, 0]);
+  const nodeRefs = a.store.queries.seriesEdges({ node: 'svc:shop/web' }, 'dns_queries')!;
+  assert.deepEqual(series(a.store, nodeRefs, 'dns_queries', T0, T0 + 10 * S, 10 * S).points.map((p) => p.v), [5], 'a node\'s DNS series sums its resolver edges only');
+  assert.deepEqual(a.store.queries.seriesEdges({ node: 'svc:shop/web' }, 'connections')!.length, 1, 'its connection series, its connection edges only');
+  a.store.close();
 });

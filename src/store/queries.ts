@@ -5,15 +5,24 @@ import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type Rates } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
-import { REASON_BY_CODE } from './schema.js';
+import { RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
+import { latencySummary } from '../graph/latency.js';
+import type { RequestProtocol } from '../graph/types.js';
+import { DNS_FAILURE_BY_CODE, DNS_FAILURE_CODES, REASON_BY_CODE, type DnsFailureKind } from './schema.js';
+import type { EdgeDns } from '../graph/types.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
 
 /** Numbers of one edge over some buckets, before they become a GraphEdge. */
 interface Agg {
   opened: number; closed: number; failed: number; sent: number; received: number; retransmits: number;
   active: number; rttSum: number; rttN: number; rttP95: number; durSum: number; durN: number;
   failedBy: Record<FailureReason, number>;
+  /** A resolver edge's failed queries by kind. */
+  dns: Record<DnsFailureKind, number>;
   /** End (ms) of the last bucket it has a row in. */
   lastSeen: number;
+  /** Requests (L7) per protocol, when any. */
+  requests?: Map<RequestProtocol, RequestSum>;
 }
 
 interface AggRow { edge: number; o: number; c: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number; ds: number; dn: number; tmax: number }
@@ -33,8 +42,21 @@ export const METRICS = {
   rtt_mean: 'mean smoothed RTT in microseconds of connections closed, weighted by their number (null when none closed)',
   rtt_p95: 'RTT p95 in microseconds, the largest of the edges/buckets (null when none closed)',
   duration_mean: 'mean connection duration in milliseconds, weighted like rtt_mean (null when none closed)',
+  requests: 'requests completed, all protocols (a node: its inbound requests)',
+  request_errors: 'failed requests: HTTP 5xx, gRPC non-OK, database and Redis errors (a node: inbound)',
+  request_client_errors: 'HTTP 4xx responses (a node: inbound)',
+  request_mean: 'mean request latency in milliseconds (null without requests)',
+  request_p50: 'median request latency in milliseconds, from the bucket\'s summed histogram (null without requests)',
+  request_p95: '95th percentile request latency in milliseconds, from the summed histogram (null without requests)',
+  request_p99: '99th percentile request latency in milliseconds, from the summed histogram (null without requests)',
+  dns_queries: 'DNS queries sent (resolver edges; a node: its resolver edges)',
+  dns_failures: 'DNS queries failed: NXDOMAIN, SERVFAIL, REFUSED, other errors, timeouts (resolver edges)',
+  dns_latency_mean: 'mean DNS answer latency in milliseconds, weighted by answers (null when none answered)',
+  dns_latency_p95: 'DNS answer latency p95 in milliseconds, the largest of the edges/buckets (null when none answered)',
 } as const;
 export type Metric = keyof typeof METRICS;
+/** Metrics read from the requests table; a node's are its inbound edges'. */
+export const isRequestMetric = (m: Metric): boolean => m.startsWith('request');
 
 export interface SeriesPoint { t: number; v: number | null }
 export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
@@ -49,8 +71,12 @@ export interface HistoryEvent {
 
 export class HistoryQueries {
   private readonly stmt;
+  private readonly requestRange;
+  private readonly requestSeries;
 
   constructor(db: Db, private readonly dims: Dimensions, private readonly spans: () => TierSpan[], private readonly now: () => number) {
+    this.requestRange = requestRange(db);
+    this.requestSeries = requestSeries(db);
     const aggCols = `edge, sum(opened) AS o, sum(closed) AS c, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br,
       sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, max(t) AS tmax`;
     this.stmt = {
@@ -76,6 +102,8 @@ export class HistoryQueries {
            sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn
          FROM samples WHERE res = @res AND t >= @start AND t < @end AND edge IN (SELECT value FROM json_each(@edges))
          GROUP BY t`),
+      dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
+        `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
       events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; limit: number },
         { t: number; type: string; node: string | null; edge: string | null; detail: string | null }>(
         `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
@@ -99,7 +127,7 @@ export class HistoryQueries {
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: (row.tmax + res) * 1000 });
     }
-    return { ...this.build(aggs, r, filter), at, resolutionMs: r };
+    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r };
   }
 
   /** Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest). */
@@ -107,7 +135,7 @@ export class HistoryQueries {
     const segments = planRange(from, to, this.spans());
     const aggs = this.aggregate(segments);
     const span = segments.length ? segments.at(-1)!.to - segments[0].from : to - from;
-    return { ...this.build(aggs, span, filter), from, to };
+    return { ...this.build(aggs, span, filter, from, to), from, to };
   }
 
   private aggregate(segments: Segment[]): Map<number, Agg> {
@@ -122,15 +150,29 @@ export class HistoryQueries {
         out.set(row.edge, g);
       }
       for (const f of this.stmt.rangeFailures.all(res, a, b)) {
-        const g = out.get(f.edge), reason = REASON_BY_CODE.get(f.reason);
+        const g = out.get(f.edge), reason = REASON_BY_CODE.get(f.reason), kind = DNS_FAILURE_BY_CODE.get(f.reason);
         if (g && reason) g.failedBy[reason] += f.n;
+        else if (g && kind) g.dns[kind] += f.n;
+      }
+      const reqs = new Map<number, Map<RequestProtocol, RequestSum>>();
+      this.requestRange(res, a, b, reqs);
+      for (const [edge, m] of reqs) {
+        const g = out.get(edge);
+        if (!g) continue;
+        g.requests ??= new Map();
+        for (const [p, s] of m) {
+          const into = g.requests.get(p);
+          if (!into) g.requests.set(p, s);
+          else { into.add(rowOf(s)); }
+        }
       }
     }
     return out;
   }
 
-  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter): GraphSnapshot {
+  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number): GraphSnapshot {
     const dims = this.dims.edgesByRef(aggs.keys());
+    const names = this.failingNames([...dims.values()].filter((d) => d.protocol === 'dns').map((d) => d.ref), from, to);
     const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])));
     const edges: GraphEdge[] = [];
     const outNodes = new Map<string, GraphNode>();
@@ -139,8 +181,10 @@ export class HistoryQueries {
       const d = dims.get(ref);
       if (!d) continue; // pruned meanwhile
       const s = nodes.get(d.sourceRef), t = nodes.get(d.targetRef);
-      if (!s || !t || !edgeVisible(s, t, filter)) continue;
-      edges.push(toEdge(d, { ...g, lastSeen: Math.min(g.lastSeen, now) }, spanMs)); // the current bucket ends in the future
+      if (!s || !t || !edgeVisible(s, t, filter) || (filter.protocol && d.protocol !== filter.protocol)) continue;
+      const e = toEdge(d, { ...g, lastSeen: Math.min(g.lastSeen, now) }, spanMs); // the current bucket ends in the future
+      if (e.dns) e.dns.failingNames = names.get(ref) ?? [];
+      edges.push(e);
       for (const n of new Set([s, t])) {
         const o = outNodes.get(n.id) ?? toNode(n);
         o.active += g.active;
@@ -152,11 +196,36 @@ export class HistoryQueries {
     return { generatedAt: now, nodes: [...outNodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1)), edges };
   }
 
-  /** Row ids of the edges a series sums over, or null when the edge or node was never stored. */
-  seriesEdges(q: { edge?: string; node?: string }): number[] | null {
+  /** The names resolver edges failed to resolve in [from, to), most failed first (from 'dns_failure' events). */
+  private failingNames(edges: number[], from: number, to: number): Map<number, EdgeDns['failingNames']> {
+    const out = new Map<number, Map<string, EdgeDns['failingNames'][number]>>();
+    if (!edges.length) return new Map();
+    for (const r of this.stmt.dnsNames.all({ from, to, edges: JSON.stringify(edges) })) {
+      const d = JSON.parse(r.detail) as { name?: unknown; reason?: unknown; count?: unknown };
+      if (typeof d.name !== 'string') continue;
+      const m = out.get(r.edge) ?? new Map();
+      out.set(r.edge, m);
+      const f = m.get(d.name);
+      const count = typeof d.count === 'number' ? d.count : 1, reason = typeof d.reason === 'string' ? d.reason : '';
+      if (!f) m.set(d.name, { name: d.name, count, reason, lastSeen: r.t });
+      else { f.count += count; if (r.t >= f.lastSeen) { f.lastSeen = r.t; f.reason = reason; } }
+    }
+    return new Map([...out].map(([e, m]) => [e, [...m.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen).slice(0, DNS_DEFAULTS.topFailingNames)]));
+  }
+
+  /**
+   * Row ids of the edges a series sums over, or null when the edge or node was never stored.
+   * A node's DNS metrics sum its resolver edges; its request metrics its inbound edges; its others, its connection edges.
+   */
+  seriesEdges(q: { edge?: string; node?: string; inbound?: boolean }, metric?: Metric): number[] | null {
     if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); return r === undefined ? null : [r]; }
     const n = this.dims.nodeRef(q.node!);
-    return n === undefined ? null : this.dims.incidentEdges(n);
+    if (n === undefined) return null;
+    const edges = q.inbound ? this.dims.inboundEdges(n) : this.dims.incidentEdges(n);
+    if (!metric) return edges;
+    const want = metric.startsWith('dns_') ? 'dns' : 'tcp';
+    const stored = this.dims.edgesByRef(edges);
+    return edges.filter((r) => (stored.get(r)?.protocol ?? 'tcp') === want);
   }
 
   /** The tier and bucket grid a series over [from, to) is drawn on (see seriesTier). */
@@ -172,6 +241,7 @@ export class HistoryQueries {
   timeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }, how?: 'seek' | 'scan'): { step: number; from: number; to: number; points: SeriesPoint[] } {
     const spans = this.spans();
     const { tier: k, step, from: start, to: end } = grid;
+    if (isRequestMetric(metric)) return this.requestTimeseries(edges, metric, grid);
     const buckets = new Map<number, { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>();
     const json = JSON.stringify(edges);
     // A seek costs about as much as reading ~80 rows in passing (measured): scan when the edges are a large share of all.
@@ -195,6 +265,26 @@ export class HistoryQueries {
     return { step, from: start, to: end, points };
   }
 
+  /** A request metric per bucket: counts summed, latency from the bucket's summed histogram. */
+  private requestTimeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }): { step: number; from: number; to: number; points: SeriesPoint[] } {
+    const { tier: k, step, from: start, to: end } = grid;
+    const buckets = new Map<number, RequestSum>();
+    for (const s of planRange(start, end, this.spans().slice(0, k + 1))) {
+      this.requestSeries(s.resolutionMs / 1000, s.from / 1000, s.to / 1000, edges, (t, row) => {
+        const b = Math.floor((t * 1000) / step) * step;
+        let sum = buckets.get(b);
+        if (!sum) buckets.set(b, (sum = new RequestSum()));
+        sum.add(row);
+      });
+    }
+    const points: SeriesPoint[] = [];
+    for (let t = start; t < end; t += step) {
+      const b = buckets.get(t);
+      points.push({ t, v: requestMetricOf(metric, b) });
+    }
+    return { step, from: start, to: end, points };
+  }
+
   events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
     let node: number | null = null, edge: number | null = null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
@@ -205,7 +295,27 @@ export class HistoryQueries {
   }
 }
 
-const COUNTS = new Set<Metric>(['connections', 'failures', 'bytes_sent', 'bytes_received', 'retransmits', 'active']);
+const COUNTS = new Set<Metric>(['connections', 'failures', 'bytes_sent', 'bytes_received', 'retransmits', 'active', 'dns_queries', 'dns_failures']);
+
+function requestMetricOf(m: Metric, b: RequestSum | undefined): number | null {
+  const n = b ? b.count() : 0;
+  switch (m) {
+    case 'requests': return n;
+    case 'request_errors': return b ? b.errors() : 0;
+    case 'request_client_errors': return b ? b.clientErrors() : 0;
+  }
+  if (!b || !n) return null;
+  const l = latencySummary(b.buckets, b.latencyUs * 1000);
+  return m === 'request_mean' ? l.meanMs : m === 'request_p50' ? l.p50Ms : m === 'request_p95' ? l.p95Ms : l.p99Ms;
+}
+
+/** A RequestSum as a row (to add one sum into another). */
+function rowOf(s: RequestSum): Record<string, number> {
+  const r: Record<string, number> = { unpaired: s.unpaired, lat_us: s.latencyUs, flags: s.flags };
+  s.status.forEach((v, i) => (r[`s${i}`] = v));
+  s.buckets.forEach((v, i) => (r[`b${i}`] = v));
+  return r;
+}
 
 function metricOf(m: Metric, b: { o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }): number | null {
   switch (m) {
@@ -218,13 +328,19 @@ function metricOf(m: Metric, b: { o: number; f: number; bs: number; br: number; 
     case 'rtt_mean': return b.rn ? Math.round(b.rs / b.rn) : null;
     case 'rtt_p95': return b.rn ? b.rp : null;
     case 'duration_mean': return b.dn ? Math.round(b.ds / b.dn) / 10 : null;
+    case 'dns_queries': return b.o;
+    case 'dns_failures': return b.f;
+    case 'dns_latency_mean': return b.rn ? Math.round(b.rs / b.rn) / 1000 : null;
+    case 'dns_latency_p95': return b.rn && b.rp !== null ? b.rp / 1000 : null;
+    default: return null; // request metrics: requestTimeseries
   }
 }
 
 function emptyAgg(): Agg {
   return {
     opened: 0, closed: 0, failed: 0, sent: 0, received: 0, retransmits: 0, active: 0, rttSum: 0, rttN: 0, rttP95: 0, durSum: 0, durN: 0,
-    failedBy: Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>, lastSeen: 0,
+    failedBy: Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>,
+    dns: Object.fromEntries(Object.keys(DNS_FAILURE_CODES).map((k) => [k, 0])) as Record<DnsFailureKind, number>, lastSeen: 0,
   };
 }
 
@@ -236,8 +352,9 @@ function rates(g: Agg, spanMs: number): Rates {
 
 function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
   const rt = rates(g, spanMs);
-  return {
-    id: d.id, source: d.source, target: d.target, port: d.port, protocol: 'tcp',
+  const requests = storedRequests(g.requests, spanMs);
+  const e: GraphEdge = {
+    id: d.id, source: d.source, target: d.target, port: d.port, protocol: d.protocol,
     connections: { opened: g.opened, active: g.active, closed: g.closed, failed: g.failed, failedBy: g.failedBy },
     bytes: { sent: g.sent, received: g.received },
     rtt: { meanUs: g.rttN ? Math.round(g.rttSum / g.rttN) : 0, p95Us: g.rttN ? g.rttP95 : 0, samples: g.rttN },
@@ -246,7 +363,18 @@ function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
     duration: { meanMs: g.durN ? Math.round(g.durSum / g.durN) / 10 : 0, p95Ms: 0, samples: g.durN },
     firstSeen: d.firstSeen, lastSeen: g.lastSeen,
     rates: { '10s': rt, '1m': { ...rt } },
+    ...(requests ? { requests } : {}),
   };
+  if (d.protocol === 'dns') {
+    const k = g.dns;
+    const errors = k.nxdomain + k.servfail + k.refused + k.otherErrors;
+    e.dns = {
+      resolvers: [], queries: g.opened, answered: g.closed, noerror: Math.max(0, g.closed - errors), nxdomain: k.nxdomain, servfail: k.servfail,
+      refused: k.refused, otherErrors: k.otherErrors, timeouts: k.timeouts, failures: g.failed, queriesPerSec: rt.connections,
+      latency: { p50Ms: null, p95Ms: g.rttN ? g.rttP95 / 1000 : null, maxMs: null }, failingNames: [],
+    };
+  }
+  return e;
 }
 
 function toNode(n: StoredNode): GraphNode {

@@ -3,6 +3,7 @@
 import type { Db } from './database.js';
 import type { Tier } from './retention.js';
 import { mergeMean } from './writer.js';
+import { requestDelete, requestRollup } from './requests.js';
 
 const SUM_COLUMNS = ['opened', 'closed', 'failed', 'bytes_sent', 'bytes_received', 'retransmits'];
 
@@ -15,6 +16,8 @@ export class Rollup {
   private readonly deleteSamples;
   private readonly deleteFailures;
   private readonly deleteEvents;
+  private readonly rollRequests;
+  private readonly deleteRequests;
   /** Resolutions present in the file but not configured. */
   private readonly strays: number[] = [];
   private readonly marks: (number | null)[];
@@ -39,6 +42,8 @@ export class Rollup {
     this.deleteSamples = db.prepare('DELETE FROM samples WHERE res = ? AND t < ?');
     this.deleteFailures = db.prepare('DELETE FROM failures WHERE res = ? AND t < ?');
     this.deleteEvents = db.prepare('DELETE FROM events WHERE t < ?');
+    this.rollRequests = requestRollup(db);
+    this.deleteRequests = requestDelete(db);
     // Rows of a resolution no longer configured (the retention was changed) age out with the longest keep.
     // They are found once, at open, by hopping along the key (one seek per resolution, no scan).
     const next = db.prepare<[number], { res: number | null }>('SELECT min(res) AS res FROM samples WHERE res > ?');
@@ -72,6 +77,7 @@ export class Rollup {
         const p = { from, to, start: mark, end };
         rows += this.rollSamples.run(p).changes;
         this.rollFailures.run(p);
+        this.rollRequests.run(p);
         this.setMeta.run(`rolled:${to}`, String(end));
         this.marks[k] = end * 1000;
       }
@@ -91,11 +97,13 @@ export class Rollup {
       const res = t.resolutionMs / 1000, before = Math.floor(cutoff / 1000);
       samples += this.deleteSamples.run(res, before).changes;
       this.deleteFailures.run(res, before);
+      this.deleteRequests.run(res, before);
     }
     const longest = now - this.longestKeepMs();
     for (const res of this.strays) {
       samples += this.deleteSamples.run(res, Math.floor(longest / 1000)).changes;
       this.deleteFailures.run(res, Math.floor(longest / 1000));
+      this.deleteRequests.run(res, Math.floor(longest / 1000));
     }
     const events = this.deleteEvents.run(longest).changes;
     return { samples, events };

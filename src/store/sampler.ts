@@ -20,7 +20,7 @@ export type EventType =
   | 'agent_started' | 'agent_stopped'
   | 'edge_appeared' | 'edge_vanished' | 'node_appeared' | 'node_vanished'
   | 'container_started' | 'container_stopped' | 'container_renamed'
-  | 'failure' | 'suppressed'
+  | 'failure' | 'dns_failure' | 'suppressed'
   | 'policy_loaded' | 'policy_rejected' | 'policy_violation';
 
 export interface EventRecord {

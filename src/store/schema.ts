@@ -2,6 +2,7 @@
 // the file from version i to i+1 inside one transaction.
 import type { Database } from 'better-sqlite3';
 import type { FailureReason } from '../graph/types.js';
+import { REQUESTS_SCHEMA } from './requests.js';
 
 /**
  * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
@@ -78,9 +79,26 @@ CREATE INDEX events_t ON events(t);
 export const REASON_CODES: Record<FailureReason, number> = { refused: 1, timeout: 2, reset: 3, unreachable: 4, aborted: 5 };
 export const REASON_BY_CODE = new Map(Object.entries(REASON_CODES).map(([r, c]) => [c, r as FailureReason]));
 
+/**
+ * A resolver edge (edges.protocol = 'dns') stores its queries in the same rows:
+ * opened = queries sent, closed = answered, failed = failed queries, rtt_mean and
+ * rtt_p95 = answer latency in microseconds (weighted by answered, like RTTs by
+ * closed); its failures rows count failed queries by kind, with these codes.
+ */
+export const DNS_FAILURE_CODES = { nxdomain: 11, servfail: 12, refused: 13, timeouts: 14, otherErrors: 15 } as const;
+export type DnsFailureKind = keyof typeof DNS_FAILURE_CODES;
+export const DNS_FAILURE_BY_CODE = new Map(Object.entries(DNS_FAILURE_CODES).map(([k, c]) => [c as number, k as DnsFailureKind]));
+
+/** V3: nodes.dns holds a node's DNS names (NodeDns as JSON), so a past map shows the names of its day. */
+const V3_NODE_NAMES = 'ALTER TABLE nodes ADD COLUMN dns TEXT;';
+
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
+  // 2: requests (L7) per edge, protocol and bucket (requests.ts).
+  (db) => db.exec(REQUESTS_SCHEMA),
+  // 3: DNS names per node.
+  (db) => db.exec(V3_NODE_NAMES),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -4,7 +4,8 @@ import type { Db } from './database.js';
 import type { Dimensions, NodeDesc } from './dimensions.js';
 import type { EventRecord, IntervalRow } from './sampler.js';
 import type { FailureReason } from '../graph/types.js';
-import { REASON_CODES } from './schema.js';
+import { DNS_FAILURE_CODES, REASON_CODES, type DnsFailureKind } from './schema.js';
+import { requestInsert } from './requests.js';
 
 /** A mean column merged with another row's, both weighted by their closed connections (only where the mean was measured). */
 export function mergeMean(col: string): string {
@@ -28,6 +29,7 @@ export class SampleWriter {
   private readonly insertSample;
   private readonly insertFailure;
   private readonly insertEvent;
+  private readonly insertRequests;
 
   constructor(db: Db, private readonly dims: Dimensions, private readonly resolutionMs: number) {
     // Several flushes may land in one bucket (a flush interval shorter than the finest
@@ -42,6 +44,7 @@ export class SampleWriter {
     this.insertFailure = db.prepare(`INSERT INTO failures (res, t, edge, reason, n) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (res, t, edge, reason) DO UPDATE SET n = n + excluded.n`);
     this.insertEvent = db.prepare('INSERT INTO events (t, type, node, edge, detail) VALUES (?, ?, ?, ?, ?)');
+    this.insertRequests = requestInsert(db);
   }
 
   write(b: Batch): void {
@@ -55,6 +58,8 @@ export class SampleWriter {
       this.insertSample.run(res, t, edge, r.opened, r.closed, r.failed, r.bytesSent, r.bytesReceived, r.retransmits, r.active,
         closed ? Math.round(r.rttMeanUs) : 0, closed ? Math.round(r.rttP95Us) : 0, closed ? Math.round(r.durMeanMs * 10) : 0);
       for (const [reason, n] of Object.entries(r.failedBy)) if (n) this.insertFailure.run(res, t, edge, REASON_CODES[reason as FailureReason], n);
+      if (r.requests) for (const q of r.requests) this.insertRequests(res, t, edge, q);
+      if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
     }
     for (const e of b.events) {
       const node = e.node ? this.dims.node(e.node, b.time) : null;

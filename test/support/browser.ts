@@ -178,19 +178,12 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     },
     async waitFor(fn, timeoutMs = 15000, what = 'a condition in the page') {
       try {
-        if (typeof fn === 'string') {
-          // A string is polled from here with page.evaluate (a CDP call, which the UI's CSP allows). Given to
-          // waitForFunction it is evaluated in the page (refused by the CSP: no 'unsafe-eval'), and wrapped
-          // as `() => (...)` it evaluates to a function, which is truthy: the wait returned at once.
-          const end = Date.now() + timeoutMs;
-          for (;;) {
-            const v = await page.evaluate(fn);
-            if (v) return v as never;
-            if (Date.now() > end) throw new Error(`still false: ${fn.slice(0, 200)}`);
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-        const handle = await page.waitForFunction(fn, undefined, { timeout: timeoutMs, polling: 100 });
+        // A string becomes a function here, in node: Playwright sends a function's source once (inside
+        // the CDP call, which the UI's CSP allows) and polls it; a string it would eval on every poll,
+        // which the CSP (no 'unsafe-eval') refuses. (A string holding an arrow function would not do:
+        // Playwright evaluates it to the function itself, which is truthy, and stops at once.)
+        const pred = typeof fn === 'string' ? (new Function(`return (${fn});`) as () => unknown) : fn;
+        const handle = await page.waitForFunction(pred, undefined, { timeout: timeoutMs, polling: 100 });
         return (await handle.jsonValue()) as never;
       } catch (e) {
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''} (${(e as Error).message.split('\n')[0]})`);
@@ -235,6 +228,19 @@ interface DhrishtiHook {
   layoutRuns(): number;
   timings(): { kind: 'snapshot' | 'delta'; elements: number; applyMs: number; frameMs: number; at: number }[];
   connection(): string;
+  /** 'webgl' or 'canvas'. */
+  renderer(): string;
+  /** Folded projects (and '*external' / '*clients'), and the drawn ids of their boxes. */
+  folded(): string[];
+  foldedIds(): string[];
+  fold(group: string): void;
+  unfold(group: string): void;
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  firstLayout(): { ms: number; where: string; nodes: number } | null;
+  lastLayout(): { ms: number; where: string; nodes: number } | null;
+  viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Node boxes (labels included) in the canvas's pixels. */
+  renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
 
 declare global {

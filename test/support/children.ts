@@ -49,7 +49,7 @@ export function start(cmd: string, args: string[], opts: SpawnOptions = {}): Chi
       live.delete(child);
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
+        const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
         await exited;
         clearTimeout(t);
       }

@@ -1,6 +1,7 @@
 // Real HTTP servers and clients for the request-capture tests, run as child processes.
 
-/** HTTP/1 server: prints "port N". Paths: /ok, /404, /500, /slow (400 ms), /big (1 MB), /chunked (5 chunks, 20 ms apart), POST /upload. */
+/** HTTP/1 server on argv host (default 127.0.0.1) and port (default any): prints "port N".
+ *  Paths: /ok, /404, /500, /slow (400 ms), /big (1 MB), /chunked (5 chunks, 20 ms apart), POST /upload. */
 export const HTTP_SERVER = `
 const http = require('http');
 const srv = http.createServer((req, res) => {
@@ -21,18 +22,18 @@ const srv = http.createServer((req, res) => {
   });
 });
 srv.keepAliveTimeout = 60000;
-srv.listen(0, process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
+srv.listen(Number(process.argv[2] || 0), process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTP/1 client on one keep-alive connection: argv port, then plan JSON [[method, path, count, bodyBytes, headerBytes]]; prints "done". */
+/** HTTP/1 client on one keep-alive connection: argv port, then plan JSON [[method, path, count, bodyBytes, headerBytes]], then host (default 127.0.0.1); prints "done". */
 export const HTTP_CLIENT = `
 const http = require('http');
-const [port, plan] = process.argv.slice(1);
+const [port, plan, host] = process.argv.slice(1);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
   const headers = {};
   if (hdr) headers['x-padding'] = 'p'.repeat(hdr);
-  const r = http.request({ host: '127.0.0.1', port: Number(port), method, path, agent, headers }, (res) => { res.resume(); res.on('end', resolve); });
+  const r = http.request({ host: host || '127.0.0.1', port: Number(port), method, path, agent, headers }, (res) => { res.resume(); res.on('end', resolve); });
   r.on('error', reject);
   if (body) r.end(Buffer.alloc(body, 98)); else r.end();
 });
@@ -43,11 +44,11 @@ const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
 })().catch((e) => console.log('error ' + e.message));
 `;
 
-/** Pipelining client: argv port count; writes count GET /ok requests in one write, prints "done N" after N responses. */
+/** Pipelining client: argv port count [host]; writes count GET /ok requests in one write, prints "done N" after N responses. */
 export const PIPELINE_CLIENT = `
 const net = require('net');
 const [port, count] = process.argv.slice(1).map(Number);
-const c = net.connect(port, '127.0.0.1', () => {
+const c = net.connect(port, process.argv[3] || '127.0.0.1', () => {
   c.write('GET /ok?i=1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'.repeat(count));
 });
 let text = '';
@@ -75,12 +76,13 @@ srv.listen(Number(port), host, () => {
 });
 `;
 
-/** HTTPS server (argv key cert): prints "port N"; same paths as HTTP_SERVER's /ok, /404, /500, /slow. */
+/** HTTPS server (argv key cert, as files or PEM text; then host and port): prints "port N"; same paths as HTTP_SERVER's /ok, /404, /500, /slow. */
 export const HTTPS_SERVER = `
 const https = require('https');
 const fs = require('fs');
-const [key, cert] = process.argv.slice(1);
-const srv = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => {
+const [key, cert, host, port] = process.argv.slice(1);
+const pem = (x) => (x.startsWith('-----') ? x : fs.readFileSync(x));
+const srv = https.createServer({ key: pem(key), cert: pem(cert) }, (req, res) => {
   const p = req.url.split('?')[0];
   if (p === '/404') { res.statusCode = 404; return res.end('nope'); }
   if (p === '/500') { res.statusCode = 500; return res.end('bad'); }
@@ -88,16 +90,16 @@ const srv = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSyn
   res.end('ok');
 });
 srv.keepAliveTimeout = 60000;
-srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+srv.listen(Number(port || 0), host || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTPS client on one keep-alive connection: argv port plan (as HTTP_CLIENT); prints "done". */
+/** HTTPS client on one keep-alive connection: argv port plan [host] (as HTTP_CLIENT); prints "done". */
 export const HTTPS_CLIENT = `
 const https = require('https');
-const [port, plan] = process.argv.slice(1);
+const [port, plan, host] = process.argv.slice(1);
 const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
 const one = (method, path) => new Promise((resolve, reject) => {
-  const r = https.request({ host: '127.0.0.1', port: Number(port), method, path, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  const r = https.request({ host: host || '127.0.0.1', port: Number(port), method, path, agent }, (res) => { res.resume(); res.on('end', resolve); });
   r.on('error', reject);
   r.end();
 });
@@ -109,7 +111,7 @@ const one = (method, path) => new Promise((resolve, reject) => {
 `;
 
 /** HTTP/2 cleartext server, gRPC-like: /pkg.Svc/Ok (grpc-status 0), /pkg.Svc/Fail (grpc-status 13),
- *  /pkg.Svc/Slow (400 ms, grpc-status 0), anything else 404. Prints "port N". */
+ *  /pkg.Svc/Slow (400 ms, grpc-status 0), anything else 404. argv host port (default 127.0.0.1, any). Prints "port N". */
 export const H2C_SERVER = `
 const http2 = require('http2');
 const srv = http2.createServer();
@@ -126,14 +128,14 @@ srv.on('stream', (stream, headers) => {
   stream.respond({ ':status': 404 });
   stream.end('no');
 });
-srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+srv.listen(Number(process.argv[2] || 0), process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTP/2 client: argv port plan [[path, count]]; sends each group with `concurrency` streams interleaved; prints "done". */
+/** HTTP/2 client: argv port plan [[path, count]] concurrency [host]; sends each group with `concurrency` streams interleaved; prints "done". */
 export const H2C_CLIENT = `
 const http2 = require('http2');
-const [port, plan, concurrency] = process.argv.slice(1);
-const c = http2.connect('http://127.0.0.1:' + port);
+const [port, plan, concurrency, host] = process.argv.slice(1);
+const c = http2.connect('http://' + (host || '127.0.0.1') + ':' + port);
 const one = (path) => new Promise((resolve, reject) => {
   const r = c.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc' });
   r.on('response', () => {});

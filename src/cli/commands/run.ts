@@ -29,6 +29,7 @@ export interface RunOptions extends L7Flags {
   idle?: number;
   scopeCgroup?: string[];
   scopeNetns?: number[];
+  dns: boolean;
 }
 
 /** Hooks other features (history) use to join the run command without it knowing them. */
@@ -63,7 +64,8 @@ export function registerRun(program: Command): void {
     .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
-    .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode));
+    .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode))
+    .option('--no-dns', 'do not read DNS answers (outside servers then keep their addresses; no resolver edges)');
   addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
   cmd.action((opts: RunOptions) => run(opts));
@@ -86,6 +88,7 @@ async function run(opts: RunOptions): Promise<void> {
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
     scope: opts.scopeCgroup || opts.scopeNetns ? { cgroups: opts.scopeCgroup, netns: opts.scopeNetns } : undefined,
+    dns: opts.dns ? {} : false,
   });
   const say = (s: string) => console.log(`dhrishti: ${s}`);
   let probes;
@@ -102,6 +105,7 @@ async function run(opts: RunOptions): Promise<void> {
   say(`attached ${ok.length}/${probes.length} kernel probes: ${ok.map((p) => p.section.replace(/^(tp_btf|tracepoint)\//, '')).join(', ')}`);
   for (const p of probes.filter((x) => !x.ok)) say(`could not attach ${p.section} (${p.error}); continuing without it`);
   if (agent.scope) say(`scoped to ${agent.scope.describe()}: other sockets are not reported`);
+  if (agent.dns) say(agent.dns.isAvailable() ? 'reading DNS answers: outside servers are named, resolver edges drawn' : `DNS capture unavailable (${agent.dns.stats().reason}); outside servers keep their addresses`);
   const docker = agent.identity.stats().docker;
   say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying)`) : 'Docker disabled');
 

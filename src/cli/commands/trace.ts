@@ -8,6 +8,7 @@ import { onShutdown, shutdown } from '../lifecycle.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 import type { L7Sample } from '../../l7/types.js';
+import { runDnsTrace } from './trace-dns.js';
 
 const ALL_TYPES: EventType[] = ['connect', 'established', 'traffic', 'close', 'listen', 'listen_close', 'existing'];
 
@@ -18,6 +19,7 @@ interface TraceOptions extends L7Flags {
   port?: number;
   types?: string;
   ringbufBytes?: number;
+  dns?: boolean;
 }
 
 const REQUEST_COLUMNS: [string, number][] = [
@@ -57,15 +59,16 @@ function row(e: ConnEvent): string {
 export function registerTrace(program: Command): void {
   const cmd = program
     .command('trace')
-    .description('stream TCP connection events from the kernel as they happen')
+    .description('stream TCP connection events (or, with --dns, DNS queries and answers) from the kernel as they happen')
     .option('--json', 'one JSON object per line instead of a table')
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
     .option('--pid <pid>', 'only connections owned by this process', positiveInt('--pid'))
     .option('--port <port>', 'only connections with this local or remote port', port)
     .option('--types <list>', `event types to show (${ALL_TYPES.join(',')}; default all, none with --l7)`)
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
-    .option('--l7', 'print requests as they complete, one line each (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)');
-  addL7Options(cmd, true).action((opts: TraceOptions) => runTrace(opts));
+    .option('--l7', 'print requests as they complete, one line each (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)')
+    .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)');
+  addL7Options(cmd, true).action((opts: TraceOptions) => (opts.dns ? runDnsTrace(opts) : runTrace(opts)));
 }
 
 function runTrace(opts: TraceOptions): void {

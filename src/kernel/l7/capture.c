@@ -29,24 +29,14 @@ enum dh_l7_first {
 static __always_inline int tls_nested(__u64 cookie, int ret, int is_send);
 static __always_inline void tls_remember_recv(__u64 cookie);
 
-#define DH_PF_KTHREAD 0x00200000
-
-/* x86_64 syscall numbers of the socket I/O calls that carry a user buffer. */
-#define DH_NR_READ 0
-#define DH_NR_WRITE 1
-#define DH_NR_READV 19
-#define DH_NR_WRITEV 20
-#define DH_NR_SENDTO 44
-#define DH_NR_RECVFROM 45
-#define DH_NR_SENDMSG 46
-#define DH_NR_RECVMSG 47
-#define DH_NR_RECVMMSG 299
-#define DH_NR_SENDMMSG 307
+/* DH_PF_KTHREAD and the syscall numbers (DH_NR_*): syscall_buf.h. */
 
 struct dh_user_iovec {
 	__u64 base;
 	__u64 len;
 };
+
+#define DH_L7_IOV_HEAD 2 /* iovec entries read at once (a header and a body); a power of two */
 
 struct dh_user_msghdr {
 	__u64 name;
@@ -69,11 +59,18 @@ __noinline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
 	if (cnt > DH_L7_IOV)
 		cnt = DH_L7_IOV;
 	sc->nseg = 0;
+	/* the usual few entries in one read (one helper call, not one per entry) */
+	struct dh_user_iovec head[DH_L7_IOV_HEAD];
+	__u32 have = 0;
+	if (cnt >= 2 && !bpf_probe_read_user(head, sizeof(head[0]) * DH_L7_IOV_HEAD, (void *)iov))
+		have = DH_L7_IOV_HEAD;
 	for (int i = 0; i < DH_L7_IOV; i++) {
 		if (i >= cnt || !left)
 			break;
 		struct dh_user_iovec v;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+		if (i < have && i < DH_L7_IOV_HEAD)
+			v = head[i & (DH_L7_IOV_HEAD - 1)];
+		else if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
 			return -1;
 		__u32 n = v.len > left ? left : v.len;
 		sc->base[i] = v.base;
@@ -173,7 +170,7 @@ struct dh_l7_loop {
 };
 
 /* One parsing step: pass over a body, then read one message header (or chunk, frame, value). */
-static long l7_step(__u32 i, void *ctx)
+static __noinline long l7_step(__u32 i, void *ctx)
 {
 	struct dh_l7_loop *lp = ctx;
 	struct dh_l7_scratch *sc = lp->sc;
@@ -258,7 +255,12 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	d->carry_len = 0;
 	sc->total += sc->carry_len;
 	struct dh_l7_loop lp = {.sc = sc, .st = st};
-	bpf_loop(DH_L7_STEPS, l7_step, &lp, 0);
+	/* Most syscalls hold a message header and maybe its body: two direct steps; bpf_loop
+	 * only for more. (A step with nothing left returns at once, except that it ends a
+	 * Redis bulk reply which ends with the data.) */
+	if (!l7_step(0, &lp) && (sc->cur < sc->total || st->proto == DH_L7_REDIS) &&
+	    !l7_step(1, &lp) && (sc->cur < sc->total || st->proto == DH_L7_REDIS))
+		bpf_loop(DH_L7_STEPS - 2, l7_step, &lp, 0);
 	if (sc->cur < sc->total && !(st->flags & DH_L7_F_STOPPED) && !d->skip) {
 		l7_loss(DH_L7_LOSS_STEPS);
 		l7_desync(sc, st);
@@ -351,12 +353,21 @@ static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
 	return bpf_map_lookup_elem(&l7_scratch, &zero);
 }
 
+/* TCP over IPv4 or IPv6. tp_btf gives a typed socket: plain loads, no probe-read helper calls. */
+static __always_inline int l7_inet_tcp(struct sock *sk)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	__u16 family = sk->__sk_common.skc_family;
+	return family == AF_INET || family == AF_INET6;
+}
+
 static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int is_send)
 {
 	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
 		return 0;
 	struct dh_l7_config *cfg = l7_cfg();
-	if (!cfg || !cfg->enabled || !is_inet_tcp(sk))
+	if (!cfg || !cfg->enabled || !l7_inet_tcp(sk))
 		return 0;
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	if (tls_nested(cookie, ret, is_send))
@@ -370,6 +381,13 @@ static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int i
 		}
 		if (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED))
 			return 0;
+		/* Wholly inside a body (or frame) being passed over: no buffer, no registers to read. */
+		struct dh_l7_dir *d = &st->dir[((st->side == DH_SIDE_CLIENT) == !!is_send) ? 0 : 1];
+		if (d->skip >= (__u64)ret && !d->carry_len && !(d->flags & DH_L7_D_RESYNC) &&
+		    !(st->proto == DH_L7_REDIS && d->skip == (__u64)ret)) {
+			d->skip -= ret;
+			return 0;
+		}
 	} else {
 		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
 		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS

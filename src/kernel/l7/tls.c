@@ -53,6 +53,31 @@ struct {
 	__type(value, __u64);
 } tls_socks SEC(".maps");
 
+/* Entries in tls_calls and tls_pending, or more (an entry lost to LRU eviction is
+ * never taken off): while it is 0, no socket syscall can be an SSL call's, and
+ * every socket read and write skips both lookups. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tls_inflight SEC(".maps");
+
+static __always_inline void tls_count(__s64 d)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&tls_inflight, &zero);
+	if (n)
+		__sync_fetch_and_add(n, d);
+}
+
+static __always_inline int tls_idle(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&tls_inflight, &zero);
+	return n && *n == 0;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
@@ -113,6 +138,8 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 /* Called for every socket syscall: is it the ciphertext of an SSL call in progress? */
 static __always_inline int tls_nested(__u64 cookie, int ret, int is_send)
 {
+	if (tls_idle())
+		return 0;
 	__u64 tid = bpf_get_current_pid_tgid();
 	if (is_send) {
 		struct dh_tls_call *p = bpf_map_lookup_elem(&tls_pending, &tid);
@@ -120,6 +147,7 @@ static __always_inline int tls_nested(__u64 cookie, int ret, int is_send)
 			__u64 ssl = p->ssl, buf = p->buf;
 			__u32 len = p->len;
 			bpf_map_delete_elem(&tls_pending, &tid);
+			tls_count(-1);
 			tls_learn(ssl, cookie);
 			tls_feed(cookie, buf, len, 1);
 			return 1;
@@ -155,6 +183,7 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 kind, __u8 ex)
 		.kind = kind,
 		.ex = ex,
 	};
+	tls_count(1); /* before the entry: a nested socket call never sees it uncounted */
 	bpf_map_update_elem(&tls_calls, &tid, &c, BPF_ANY);
 	return 0;
 }
@@ -192,6 +221,7 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 		cookie = tls_known(ssl);
 	if (!n) {
 		bpf_map_delete_elem(&tls_calls, &tid);
+		tls_count(-1);
 		return 0;
 	}
 	if (!cookie) {
@@ -206,11 +236,12 @@ static __always_inline int tls_exit(struct pt_regs *ctx)
 	if (!cookie && is_write) { /* the ciphertext is written next, on this thread */
 		c->kind = TLS_PENDING_WRITE;
 		c->len = n;
-		bpf_map_update_elem(&tls_pending, &tid, c, BPF_ANY);
+		bpf_map_update_elem(&tls_pending, &tid, c, BPF_ANY); /* the call's count goes with it */
 		bpf_map_delete_elem(&tls_calls, &tid);
 		return 0;
 	}
 	bpf_map_delete_elem(&tls_calls, &tid);
+	tls_count(-1);
 	if (!cookie) {
 		l7_loss(DH_L7_LOSS_TLS_UNMATCHED);
 		return 0;

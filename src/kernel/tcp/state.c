@@ -19,7 +19,8 @@ static __always_inline int on_syn_sent(const struct sock *sk, __u64 cookie, int 
 	set_owner_from_current(&c);
 	if (bpf_map_update_elem(&conns, &cookie, &c, BPF_ANY))
 		count_loss(DH_LOSS_CONN_MAP_FULL);
-	emit(DH_EV_CONNECT, cookie, &c, oldstate, TCP_SYN_SENT);
+	if (dh_report_connect)
+		emit(DH_EV_CONNECT, cookie, &c, oldstate, TCP_SYN_SENT);
 	return 0;
 }
 

@@ -24,6 +24,20 @@ export const UI = {
   maxAnimatedEdges: 150,
   /** Above this many edges, edges are hidden while panning/zooming. */
   bigGraphEdges: 400,
+  /**
+   * A map this big at first sight starts with each project (of at least minMembers nodes) folded
+   * into one node; tap one to unfold it.
+   */
+  fold: { aboveNodes: 300, aboveEdges: 1500, minMembers: 6 },
+  /**
+   * Drawn maps up to this many nodes are laid out as one (projects as compound nodes: edges across
+   * projects pull their ends together); bigger ones project by project, in parallel workers.
+   */
+  compoundLayoutMaxNodes: 300,
+  /** Smaller first layouts run on the page at once; bigger ones in a Web Worker. */
+  layoutOnPageBelow: 60,
+  /** Up to this many drawn nodes, new nodes are settled by an fcose run with the others fixed; above, only placed. */
+  settleMaxNodes: 150,
   /** Timing samples kept for tests and the render benchmark. */
   maxTimingSamples: 2_000,
 } as const;

@@ -14,6 +14,8 @@ import { HistoryState } from '../history/state.js';
 import { TimePicker } from '../history/TimePicker.js';
 import { ReplayBar } from '../history/ReplayBar.js';
 import { PolicyPanel, PolicyToggle } from '../policy/PolicyPanel.js';
+import { Thresholds } from '../requests/Thresholds.js';
+import { thresholds } from '../model/requests.js';
 
 const THEME_KEY = 'dhrishti.theme';
 
@@ -36,7 +38,8 @@ export function App({ live }: { live: Live }) {
   const osTheme = useOsTheme();
   const history = useMemo(() => new HistoryState(live), [live]);
   useEffect(() => () => history.destroy(), [history]);
-  const timePicker = useMemo(() => <><PolicyToggle /><TimePicker history={history} /></>, [history]); // same element: the toolbar stays memoized
+  const timePicker = useMemo(() => <><PolicyToggle /><Thresholds /><TimePicker history={history} /></>, [history]); // same element: the toolbar stays memoized
+  useEffect(() => thresholds.subscribe(() => live.restyle()), [live]); // new request thresholds: every edge judged again
   const theme = themePref === 'auto' ? osTheme : themePref;
 
   useEffect(() => {
@@ -45,6 +48,7 @@ export function App({ live }: { live: Live }) {
   }, [theme, themePref]);
 
   const setFilters = useCallback((f: Filters) => { setFiltersState(f); setFitKey((k) => k + 1); }, []);
+  useEffect(() => live.setGroupDomains(filters.groupDomains), [live, filters.groupDomains]);
   const close = useCallback(() => setSelection(null), []);
   const openEdge = useCallback((id: string) => setSelection({ type: 'edge', id }), []);
   const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);

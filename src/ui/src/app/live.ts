@@ -4,7 +4,7 @@
 import type { AgentStatus, GraphSnapshot, StreamMessage } from '../../../graph/types.js';
 import { LiveStream, type StreamState } from '../api/stream.js';
 import { UI } from '../config.js';
-import { changeSize, GraphModel, type Change } from '../model/graphModel.js';
+import { changeSize, emptyChange, GraphModel, type Change, type Counting } from '../model/graphModel.js';
 
 /** How long one stream message took: parse + apply (applyMs) and until the frame after it (frameMs). */
 export interface Timing {
@@ -35,6 +35,7 @@ export class Live {
   private viewVersion = 0;
   private lastViewNotify = 0;
   private viewTimer: number | undefined;
+  private viewFrame = 0;
 
   constructor() {
     this.stream = new LiveStream({
@@ -44,7 +45,7 @@ export class Live {
   }
 
   start(): void { this.stream.start(); }
-  stop(): void { this.stream.stop(); window.clearTimeout(this.viewTimer); }
+  stop(): void { this.stream.stop(); window.clearTimeout(this.viewTimer); cancelAnimationFrame(this.viewFrame); }
 
   /** Synchronous: called inside the message handler with exactly what changed. */
   onChange(fn: (c: Change) => void): () => void {
@@ -63,17 +64,43 @@ export class Live {
   /** True while the map shows a moment or range from the history: stream messages keep the agent status but are not drawn. */
   paused = false;
 
-  /** Shows a graph from elsewhere (the history) in place of the live one; unchanged elements stay as they are. */
-  showSnapshot(graph: GraphSnapshot): void {
-    const change = this.model.applySnapshot(graph);
+  /**
+   * Shows a graph from elsewhere (the history, whose counters are per bucket or per range) in place
+   * of the live one; unchanged elements stay as they are.
+   */
+  showSnapshot(graph: GraphSnapshot, counting: Counting = 'interval'): void {
+    const change = this.model.applySnapshot(graph, Date.now(), counting);
     for (const fn of this.changeListeners) fn(change);
     this.notifyViews(true);
   }
 
-  /** Back to the live map: stream messages are drawn again, starting from `current` (a fresh GET /graph). */
-  resume(current: GraphSnapshot): void {
+  /** Every edge is judged and drawn again (the request thresholds changed). */
+  restyle(): void {
+    const change = emptyChange(false);
+    change.changedEdges = [...this.model.edges.keys()];
+    this.model.version++;
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
+  /** External servers named by DNS boxed by registered domain, or not. */
+  setGroupDomains(on: boolean): void {
+    const change = this.model.setGroupByDomain(on);
+    if (!changeSize(change)) return;
+    for (const fn of this.changeListeners) fn(change);
+    this.notifyViews(true);
+  }
+
+  /**
+   * Back to the live map: stream messages are drawn again, starting from `current` (a fresh GET
+   * /graph), or, when that could not be had, from what is drawn.
+   */
+  resume(current: GraphSnapshot | null): void {
     this.paused = false;
-    this.showSnapshot(current);
+    if (current) { this.showSnapshot(current, 'running'); return; }
+    const change = emptyChange(false);
+    change.changedEdges = this.model.useCounting('running');
+    for (const fn of this.changeListeners) fn(change);
   }
 
   private handle(msg: StreamMessage, receivedAt: number): void {
@@ -115,8 +142,11 @@ export class Live {
       for (const fn of this.viewListeners) fn();
     };
     window.clearTimeout(this.viewTimer);
+    cancelAnimationFrame(this.viewFrame);
     const wait = UI.viewThrottleMs - (performance.now() - this.lastViewNotify);
-    if (now || wait <= 0) fire();
+    if (now) fire();
+    // the tables and the status bar re-render after the map's frame, not before it
+    else if (wait <= 0) this.viewFrame = requestAnimationFrame(() => { this.viewTimer = window.setTimeout(fire, 0); });
     else this.viewTimer = window.setTimeout(fire, wait);
   }
 }

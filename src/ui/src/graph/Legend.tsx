@@ -18,6 +18,16 @@ function KindSwatch({ kind }: { kind: NodeKind }) {
   return <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">{shapes[kind]}</svg>;
 }
 
+/** A folded project: a box of boxes. */
+function FoldedSwatch() {
+  return (
+    <svg viewBox="0 0 20 20" width="16" height="16" aria-hidden="true">
+      <rect x="1.5" y="1.5" width="17" height="17" rx="4" fill="var(--surface)" stroke="var(--border-strong)" strokeWidth="1.5" />
+      {[[5, 5], [10.5, 5], [5, 10.5], [10.5, 10.5]].map(([x, y]) => <rect key={`${x}${y}`} x={x} y={y} width="4.5" height="4.5" rx="1" fill="none" stroke="var(--muted)" strokeWidth="1.2" />)}
+    </svg>
+  );
+}
+
 /** A line with an arrow; `dots` marks traffic now (dots travel along such edges on the map). */
 function EdgeSwatch({ color, dots, width = 2.5, faint }: { color: string; dots?: boolean; width?: number; faint?: boolean }) {
   return (
@@ -32,7 +42,7 @@ function EdgeSwatch({ color, dots, width = 2.5, faint }: { color: string; dots?:
 export function Legend() {
   const [open, setOpen] = useState(true);
   return (
-    <aside className={`legend${open ? '' : ' closed'}`} aria-label="Legend" data-testid="legend">
+    <aside className={`legend${open ? '' : ' closed'}`} aria-label="Legend" data-testid="legend" data-map-overlay>
       <button type="button" className="legend-toggle" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="legend-toggle">
         Legend <span aria-hidden="true">{open ? '▾' : '▸'}</span>
       </button>
@@ -42,6 +52,7 @@ export function Legend() {
             {KINDS.map((k) => (
               <li key={k}><KindSwatch kind={k} /> {KIND_NAMES[k]}</li>
             ))}
+            <li><FoldedSwatch /> Folded project</li>
           </ul>
           <ul>
             <li><EdgeSwatch color="var(--edge-ok)" dots /> traffic now</li>

@@ -9,6 +9,19 @@ import { PALETTES, type ThemeName } from './palette.js';
 import { MapRenderer, type Selection } from './renderer.js';
 import { installTestHook } from './testHook.js';
 import { attachPolicyOverlay } from '../policy/overlay.js';
+import type { Rect } from './viewport.js';
+import './map.css';
+
+/** Panels over the map marked data-map-overlay (legend, buttons, replay bar), in the canvas's pixels. */
+function overlaysOver(canvas: HTMLElement): Rect[] {
+  const base = canvas.getBoundingClientRect();
+  const scope = canvas.closest('.view') ?? canvas.parentElement;
+  if (!scope) return [];
+  return [...scope.querySelectorAll<HTMLElement>('[data-map-overlay]')]
+    .map((el) => el.getBoundingClientRect())
+    .filter((r) => r.width > 0 && r.height > 0)
+    .map((r) => ({ x1: r.left - base.left - 6, y1: r.top - base.top - 6, x2: r.right - base.left + 6, y2: r.bottom - base.top + 6 }));
+}
 
 interface Props {
   live: Live;
@@ -31,9 +44,16 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
   onSelectRef.current = onSelect;
   const [counts, setCounts] = useState({ loaded: false, nodes: 0 });
   const [layouting, setLayouting] = useState(false);
+  const [folded, setFolded] = useState<string[]>([]);
 
   useEffect(() => {
-    const r = new MapRenderer(box.current!, live.model, PALETTES[theme], (sel) => onSelectRef.current(sel), setLayouting);
+    const canvas = box.current!;
+    const r = new MapRenderer(canvas, live.model, PALETTES[theme], {
+      onSelect: (sel) => onSelectRef.current(sel),
+      onLayouting: setLayouting,
+      onFolded: setFolded,
+      obstacles: () => overlaysOver(canvas),
+    });
     renderer.current = r;
     r.setFilters(filters, false);
     const sync = () => setCounts((c) => (c.loaded === live.model.loaded && c.nodes === live.model.nodes.size ? c : { loaded: live.model.loaded, nodes: live.model.nodes.size }));
@@ -50,6 +70,22 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
     return () => { off(); removeHook(); removePolicy(); r.destroy(); renderer.current = null; };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [live]);
+
+  // panels over the map (the replay bar, the legend opening or closing) change what is clear to draw on
+  useEffect(() => {
+    const section = box.current!.parentElement!;
+    const view = section.parentElement ?? section;
+    const sizes = new ResizeObserver(() => renderer.current?.panelsChanged());
+    const watch = () => {
+      sizes.disconnect();
+      for (const el of view.querySelectorAll('[data-map-overlay]')) sizes.observe(el);
+    };
+    const children = new MutationObserver(watch);
+    children.observe(view, { childList: true });
+    children.observe(section, { childList: true });
+    watch();
+    return () => { children.disconnect(); sizes.disconnect(); };
+  }, []);
 
   useEffect(() => { renderer.current?.setPalette(PALETTES[theme]); }, [theme]);
   // filters apply at once; the view frames the result once typing pauses
@@ -90,11 +126,25 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
           <p>Services appear here as soon as they open a TCP connection.</p>
         </div>
       )}
-      <div className="map-controls" role="toolbar" aria-label="Zoom">
+      {folded.length > 0 && shown && (
+        <div className="map-hint" data-map-overlay data-testid="folded-hint" role="status">
+          Folded into {folded.length} box{folded.length > 1 ? 'es' : ''}: tap one to open it
+          <button type="button" className="link" onClick={() => renderer.current?.setAllFolded(false)} data-testid="unfold-all">unfold all</button>
+        </div>
+      )}
+      <div className="map-controls" role="toolbar" aria-label="Zoom" data-map-overlay>
         <button type="button" onClick={() => renderer.current?.zoomBy(1.25)} aria-label="Zoom in" title="Zoom in" data-testid="zoom-in">+</button>
         <button type="button" onClick={() => renderer.current?.zoomBy(0.8)} aria-label="Zoom out" title="Zoom out" data-testid="zoom-out">−</button>
         <button type="button" onClick={() => renderer.current?.fit(true)} aria-label="Fit the map to the window" title="Fit" data-testid="zoom-fit">
           <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5" /></svg>
+        </button>
+        <button type="button" onClick={() => renderer.current?.setAllFolded(folded.length === 0)} data-testid="fold-toggle" data-folded={folded.length > 0}
+          aria-label={folded.length ? 'Unfold every project' : 'Fold each project into one node'} title={folded.length ? 'Unfold all projects' : 'Fold projects'}>
+          {folded.length ? (
+            <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round"><rect x="4" y="4" width="16" height="16" rx="3" /><path d="M9 12h6M12 9v6" /></svg>
+          ) : (
+            <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round"><rect x="4" y="4" width="16" height="16" rx="3" /><path d="M9 12h6" /></svg>
+          )}
         </button>
       </div>
       <Legend />

@@ -22,6 +22,8 @@ export class FlowOverlay {
   private readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private tracks: Track[] = [];
+  /** Big opaque boxes (folded projects) that edges pass under: no dots drawn over them. */
+  private covers: { x1: number; y1: number; x2: number; y2: number }[] = [];
   private dirty = true;
   /** Geometry is read only after Cytoscape has drawn the change, when its edge paths are already computed. */
   private drawnSinceDirty = false;
@@ -38,6 +40,15 @@ export class FlowOverlay {
   private cleared = true;
   private readonly reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
   private readonly onPosition = () => { this.invalidate(); };
+  /** With more flowing edges than get dots, the busiest ones in view get them: re-pick after the view moves. */
+  private viewTimer = 0;
+  private readonly onViewport = () => {
+    if (!this.enabled || this.flowingCount <= UI.maxAnimatedEdges) return;
+    window.clearTimeout(this.viewTimer);
+    this.viewTimer = window.setTimeout(() => this.invalidate(), 250);
+  };
+  private flowingCount = 0;
+  private enabled = true;
   private readonly onMotionPref = () => { this.invalidate(); };
 
   constructor(private readonly cy: cytoscape.Core, container: HTMLElement, private palette: Palette) {
@@ -50,6 +61,7 @@ export class FlowOverlay {
     cy.on('position add remove', this.onPosition);
     cy.on('layoutstop', this.onPosition);
     cy.on('render', this.onRender);
+    cy.on('viewport', this.onViewport);
     this.reducedMotion.addEventListener('change', this.onMotionPref);
     this.loop = this.loop.bind(this);
     this.raf = requestAnimationFrame(this.loop);
@@ -59,6 +71,8 @@ export class FlowOverlay {
     cancelAnimationFrame(this.raf);
     this.raf = 0;
     window.clearTimeout(this.renderTimer);
+    window.clearTimeout(this.viewTimer);
+    this.cy.off('viewport', this.onViewport);
     this.reducedMotion.removeEventListener('change', this.onMotionPref);
     this.cy.off('position add remove', this.onPosition);
     this.cy.off('layoutstop', this.onPosition);
@@ -69,6 +83,13 @@ export class FlowOverlay {
   setPalette(p: Palette): void { this.palette = p; this.invalidate(); }
 
   private paused = false;
+
+  /** Level of detail: no dots on a big map seen from afar (they would be specks, and cost frames). */
+  setEnabled(on: boolean): void {
+    if (on === this.enabled) return;
+    this.enabled = on;
+    this.invalidate();
+  }
 
   /** No frames at all while the map is hidden. */
   setPaused(paused: boolean): void {
@@ -89,8 +110,18 @@ export class FlowOverlay {
     this.dirty = false;
     const p = this.palette;
     // the busiest edges move; on a crowded map the rest would only add noise
-    const edges = this.cy.edges('.flowing').filter((e) => !e.hasClass('hidden') && !e.hasClass('faded'))
-      .sort((a, b) => Number(b.data('width')) - Number(a.data('width')));
+    if (!this.enabled) { this.tracks = []; return; }
+    this.covers = this.cy.nodes('.folded').filter((n) => n.visible()).map((n) => n.boundingBox({ includeLabels: false }));
+    let edges = this.cy.edges('.flowing').filter((e) => !e.hasClass('hidden') && !e.hasClass('faded'));
+    this.flowingCount = edges.length;
+    if (edges.length > UI.maxAnimatedEdges) {
+      const ext = this.cy.extent();
+      edges = edges.filter((e) => {
+        const s = (e as cytoscape.EdgeSingular).source().position(), t = (e as cytoscape.EdgeSingular).target().position();
+        return Math.max(s.x, t.x) >= ext.x1 && Math.min(s.x, t.x) <= ext.x2 && Math.max(s.y, t.y) >= ext.y1 && Math.min(s.y, t.y) <= ext.y2;
+      });
+    }
+    edges = edges.sort((a, b) => Number(b.data('width')) - Number(a.data('width')));
     const tracks: Track[] = [];
     const limit = Math.min(edges.length, UI.maxAnimatedEdges);
     for (let i = 0; i < limit; i++) {
@@ -112,6 +143,11 @@ export class FlowOverlay {
       });
     }
     this.tracks = tracks;
+  }
+
+  private covered(x: number, y: number): boolean {
+    for (const c of this.covers) if (x >= c.x1 && x <= c.x2 && y >= c.y1 && y <= c.y2) return true;
+    return false;
   }
 
   /** Runs only while there is something to move: an idle map costs no frames here. */
@@ -142,8 +178,11 @@ export class FlowOverlay {
     const ctx = this.ctx;
     if (!this.tracks.length || this.reducedMotion.matches) {
       if (!this.cleared) { ctx.clearRect(0, 0, c.width, c.height); this.cleared = true; }
+      // an empty layer still costs the compositor a full-size blend each frame
+      if (c.style.display !== 'none') c.style.display = 'none';
       return;
     }
+    if (c.style.display === 'none') c.style.display = '';
     const zoom = this.cy.zoom();
     const pan = this.cy.pan();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -156,6 +195,7 @@ export class FlowOverlay {
     const secs = now / 1000;
     const halo = this.palette.canvas;
     const minR = 1.8 / zoom;
+    const covers = this.covers.length > 0;
     ctx.lineWidth = 1.2 / zoom;
     ctx.strokeStyle = halo;
     for (const t of this.tracks) {
@@ -175,6 +215,7 @@ export class FlowOverlay {
           x = t.x1 + (t.x2 - t.x1) * u;
           y = t.y1 + (t.y2 - t.y1) * u;
         }
+        if (covers && this.covered(x, y)) continue;
         ctx.moveTo(x + r, y);
         ctx.arc(x, y, r, 0, Math.PI * 2);
       }

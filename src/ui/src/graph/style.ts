@@ -2,7 +2,8 @@
 // map (label, kind, width); health and activity are classes set by the renderer.
 import type { StylesheetJson } from 'cytoscape';
 import type { NodeKind } from '../../../graph/types.js';
-import { kindIcon } from './icons.js';
+import { kindIcon, projectIcon } from './icons.js';
+import { decorationStyles, type MapMode } from './looks.js';
 import type { Palette } from './palette.js';
 import { policyStyle } from '../policy/style.js';
 
@@ -16,7 +17,7 @@ const SHAPE: Record<NodeKind, string> = {
   external: 'round-diamond',
   client: 'round-triangle',
 };
-const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
+export const SIZE: Record<NodeKind, number> = { service: 44, container: 38, process: 36, external: 40, client: 40 };
 const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'client'];
 
 /**
@@ -31,17 +32,25 @@ export interface LabelDetail {
   arrows: boolean;
   nodeFont: number;
   edgeFont: number;
+  /** Dots moving along busy edges: on a small map, or close enough to tell the edges apart. */
+  dots: boolean;
 }
 
 const NODE_FONT = 13;
 const EDGE_FONT = 11;
 const MIN_SCREEN_FONT = 7;
-export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, arrows: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT };
+export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, arrows: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT, dots: true };
 
+/** Drawn maps up to this size are "small": every label and dot at any zoom. */
+const SMALL = { nodes: 80, edges: 200 };
+/** Dots on a bigger map only from this zoom on (and only on the busiest edges in view). */
+const DOTS_ZOOM = 0.6;
+
+/** What to draw at `zoom` for a map drawing `nodes` nodes and `edges` edges. */
 export function labelDetailAt(zoom: number, nodes: number, edges: number): LabelDetail {
   const clamp = (v: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, v)));
-  if (nodes <= 80 && edges <= 200) {
-    return { nodes: true, edges: true, arrows: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20) };
+  if (nodes <= SMALL.nodes && edges <= SMALL.edges) {
+    return { nodes: true, edges: true, arrows: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20), dots: true };
   }
   return {
     nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT,
@@ -49,14 +58,31 @@ export function labelDetailAt(zoom: number, nodes: number, edges: number): Label
     arrows: zoom >= 0.45,
     nodeFont: NODE_FONT,
     edgeFont: EDGE_FONT,
+    dots: zoom >= DOTS_ZOOM,
   };
 }
 
 export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
-  return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont;
+  return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots;
 }
 
-export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): StylesheetJson {
+const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48, 64, 84];
+
+/**
+ * Font of project titles: readable at any zoom (it grows as the view zooms out). In a few steps:
+ * each change restyles the projects, and with them every node and edge inside.
+ */
+export function groupFontAt(zoom: number): number {
+  const want = 12 / zoom;
+  return TITLE_SIZES.find((s) => s >= want) ?? TITLE_SIZES[TITLE_SIZES.length - 1];
+}
+
+/** Side of a folded project's box: grows with the square root of its nodes. */
+export function foldedSize(members: number): number {
+  return Math.round(40 + 4 * Math.sqrt(members));
+}
+
+export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: MapMode = 'health'): StylesheetJson {
   const kindRules = KINDS.map((k) => ({
     selector: `node.kind-${k}`,
     style: {
@@ -128,6 +154,40 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
         'z-compound-depth': 'bottom',
       },
     },
+    {
+      // a folded project: one box standing for all its nodes (tap to unfold)
+      selector: 'node.folded',
+      style: {
+        shape: 'round-rectangle',
+        width: 'data(size)',
+        height: 'data(size)',
+        'corner-radius': 12,
+        'background-color': p.groupFill,
+        'background-opacity': 1,
+        'background-image': projectIcon(p.groupText),
+        'background-width': '42%',
+        'background-height': '42%',
+        'border-color': p.groupBorder,
+        'border-width': 2.5,
+        label: 'data(label)',
+        'text-wrap': 'wrap',
+        'text-max-width': '2000px',
+        'text-valign': 'bottom',
+        'text-margin-y': 6,
+        'font-size': 12,
+        'font-weight': 650,
+        color: p.groupText,
+        'text-outline-color': p.labelHalo,
+        'text-outline-width': 2,
+        'min-zoomed-font-size': 6,
+        'z-compound-depth': 'orphan',
+      },
+    },
+    ...(['external', 'client'] as const).map((k) => ({
+      // the folded external servers / remote clients: their kind's icon and colour
+      selector: `node.folded.of-${k}`,
+      style: { 'background-image': kindIcon(k, p.kind[k]), 'border-color': p.kind[k], 'background-width': '48%', 'background-height': '48%' },
+    })),
     { selector: 'node.failing', style: { 'border-color': p.edgeFail, 'border-width': 3.5, 'underlay-color': p.edgeFail, 'underlay-opacity': 0.18, 'underlay-padding': 7, 'underlay-shape': 'ellipse' } },
     { selector: 'node.stopped', style: { 'background-opacity': 0.45, 'border-style': 'dashed' } },
     {
@@ -157,13 +217,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS): Styleshe
         opacity: 1,
       },
     },
-    { selector: 'edge.idle', style: { opacity: 0.55, 'line-style': 'solid' } },
-    { selector: 'edge.open.ok', style: { 'line-color': p.edgeOpen, 'target-arrow-color': p.edgeOpen } },
-    { selector: 'edge.flowing', style: { opacity: 1 } },
-    { selector: 'edge.flowing.ok', style: { 'line-color': p.edgeOk, 'target-arrow-color': p.edgeOk } },
-    { selector: 'edge.warn', style: { 'line-color': p.edgeWarn, 'target-arrow-color': p.edgeWarn, color: p.text } },
-    { selector: 'edge.failing', style: { 'line-color': p.edgeFail, 'target-arrow-color': p.edgeFail, color: p.edgeFail } },
-    { selector: 'edge.failing.flowing', style: { 'underlay-color': p.edgeFail, 'underlay-opacity': 0.15, 'underlay-padding': 4 } },
+    ...(decorationStyles(p, mode) as unknown[]),
     ...policyStyle(p), // policy mode's marks (classes set by src/ui/src/policy/overlay.ts)
     // selection: the chosen element and its neighbours stand out, the rest fades
     { selector: '.faded', style: { opacity: 0.14, 'underlay-opacity': 0 } },

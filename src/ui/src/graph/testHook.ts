@@ -18,6 +18,22 @@ export interface DhrishtiTestHook {
   layoutRuns(): number;
   timings(): Timing[];
   connection(): string;
+  /** 'webgl' or 'canvas'. */
+  renderer(): string;
+  /** Folded projects, and the drawn ids of their nodes (fold::<project>). */
+  folded(): string[];
+  foldedIds(): string[];
+  fold(group: string): void;
+  unfold(group: string): void;
+  /** What the zoom shows: labels, arrows, moving dots. */
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  /** The first layout: how long (ms), where it ran ('page', 'worker', 'saved'), how many nodes. */
+  firstLayout(): { ms: number; where: string; nodes: number } | null;
+  lastLayout(): { ms: number; where: string; nodes: number } | null;
+  /** The current zoom level and pan. */
+  viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Node boxes (labels included) in the canvas's pixels, for checks that nothing lies under a panel. */
+  renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
 
 declare global {
@@ -26,7 +42,7 @@ declare global {
 
 export function installTestHook(live: Live, r: MapRenderer): () => void {
   const cy = r.cy;
-  const graphNodes = () => cy.nodes().not('.group');
+  const graphNodes = () => cy.nodes().not('.group').not('.folded');
   const hook: DhrishtiTestHook = {
     cy,
     get ready() { return live.model.loaded && (r.ready || live.model.nodes.size === 0); },
@@ -41,6 +57,19 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     layoutRuns: () => r.layoutRuns,
     timings: () => [...live.timings],
     connection: () => live.state.phase,
+    renderer: () => r.rendererName,
+    folded: () => r.grouped.foldedGroups(),
+    foldedIds: () => cy.nodes('.folded').map((n) => n.id()),
+    fold: (g) => r.fold(g),
+    unfold: (g) => r.unfold(g),
+    detail: () => { const d = r.detail(); return { nodes: d.nodes, edges: d.edges, arrows: d.arrows, dots: d.dots }; },
+    firstLayout: () => r.firstLayout,
+    lastLayout: () => r.lastLayout,
+    viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
+    renderedBoxes: () => cy.nodes().not('.group').filter((n) => n.visible()).map((n) => {
+      const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
+      return { id: n.id(), x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
+    }),
   };
   window.__dhrishti = hook;
   return () => { if (window.__dhrishti === hook) delete window.__dhrishti; };

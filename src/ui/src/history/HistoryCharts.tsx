@@ -1,7 +1,7 @@
 // Side panel charts for the chosen node or edge over the picked range, from /api/v1/timeseries.
 import { useEffect, useState } from 'react';
 import type { Selection } from '../graph/renderer.js';
-import { bytes, count } from '../model/format.js';
+import { bytes, count, millis } from '../model/format.js';
 import { Sparkline } from '../panel/Sparkline.js';
 import { historyApi, type Series, type SeriesMetric } from './api.js';
 import { useHistory, type HistoryState } from './state.js';
@@ -11,7 +11,12 @@ const CHARTS: { metric: SeriesMetric; label: string; color: string; format: (v: 
   { metric: 'failures', label: 'failures', color: 'var(--edge-fail)', format: count },
   { metric: 'bytes_sent', label: 'bytes sent', color: 'var(--edge-ok)', format: bytes },
   { metric: 'bytes_received', label: 'bytes received', color: 'var(--kind-container)', format: bytes },
+  // Requests (a node's: inbound); drawn only when the selection had any in the range.
+  { metric: 'requests', label: 'requests', color: 'var(--accent)', format: count },
+  { metric: 'request_errors', label: 'request errors', color: 'var(--edge-fail)', format: count },
+  { metric: 'request_p95', label: 'request p95', color: 'var(--edge-warn)', format: millis },
 ];
+const REQUEST_METRICS = new Set<SeriesMetric>(['requests', 'request_errors', 'request_p95']);
 
 export function HistoryCharts({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
   const v = useHistory(history);
@@ -36,7 +41,9 @@ export function HistoryCharts({ history, selection }: { history: HistoryState; s
         <div className="sparks">
           {CHARTS.map((c, i) => {
             const pts = series[i].points;
-            return <Sparkline key={c.metric} label={`${c.label} per ${series[i].step / 1000}s`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v ?? 0)}
+            if (REQUEST_METRICS.has(c.metric) && !series[CHARTS.findIndex((x) => x.metric === 'requests')].points.some((p) => (p.v ?? 0) > 0)) return null;
+            const per = c.metric === 'request_p95' ? ` (${series[i].step / 1000}s buckets)` : ` per ${series[i].step / 1000}s`;
+            return <Sparkline key={c.metric} label={`${c.label}${per}`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v ?? 0)}
               format={c.format} color={c.color} testId={`history-${c.metric}`} />;
           })}
         </div>

@@ -11,7 +11,7 @@ export function ReplayBar({ history }: { history: HistoryState }) {
   const long = v.range.to - v.range.from > 12 * 3600_000;
   const value = v.at ?? g.max;
   return (
-    <div className="replay-bar" data-testid="replay-bar" role="group" aria-label="Replay">
+    <div className="replay-bar" data-testid="replay-bar" role="group" aria-label="Replay" data-map-overlay>
       <button type="button" className="icon-btn" onClick={() => (v.playing ? history.pause() : history.play())}
         aria-label={v.playing ? 'Pause the replay' : 'Play the range'} title={v.playing ? 'Pause' : 'Play'} data-testid="replay-play" data-playing={v.playing}>
         {v.playing ? (

@@ -8,7 +8,7 @@ export interface Series { metric: string; step: number; from: number; to: number
 export interface HistoryEvent { time: number; type: string; node: string | null; edge: string | null; detail: Record<string, unknown> }
 export interface EventsPage { from: number; to: number; events: HistoryEvent[]; truncated: boolean }
 
-export type SeriesMetric = 'connections' | 'failures' | 'bytes_sent' | 'bytes_received';
+export type SeriesMetric = 'connections' | 'failures' | 'bytes_sent' | 'bytes_received' | 'requests' | 'request_errors' | 'request_p95';
 
 const INCLUDE = 'include=external,host';
 

@@ -140,11 +140,11 @@ export class HistoryState {
     try {
       const g = await load();
       if (mine !== this.seq) return;
-      if (resume) this.live.resume(g); else this.live.showSnapshot(g);
+      if (resume) this.live.resume(g); else this.live.showSnapshot(g, 'interval');
       this.set({ loading: false, error: null });
     } catch (e) {
       if (mine !== this.seq || (e as Error).name === 'AbortError') return;
-      if (resume) this.live.paused = false; // the stream carries on from what is drawn
+      if (resume) this.live.resume(null); // the stream carries on from what is drawn
       this.set({ loading: false, error: (e as Error).message || 'request failed' });
     }
   }

@@ -3,14 +3,18 @@
 import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import { UI } from '../config.js';
 import { bytesRate, rate } from './format.js';
+import { requestHealth, requestLabel, type RequestThresholds } from './requests.js';
 
 export type Health = 'failing' | 'warn' | 'ok';
 /** flowing: new connections or bytes in the last 10 s; open: connections held open, quiet; idle: neither. */
 export type Activity = 'flowing' | 'open' | 'idle';
 
-export function edgeHealth(e: GraphEdge, retransmitsLately: boolean): Health {
+/** Failed connections, or requests failing or slow past the user's thresholds (model/requests.ts), make an edge failing or degraded. */
+export function edgeHealth(e: GraphEdge, retransmitsLately: boolean, t?: RequestThresholds): Health {
   if (e.rates['1m'].failures > 0 || e.rates['10s'].failures > 0) return 'failing';
-  if (retransmitsLately || (e.rtt.samples > 0 && e.rtt.p95Us > UI.highRttUs)) return 'warn';
+  const req = requestHealth(e, t);
+  if (req === 'failing') return 'failing';
+  if (req === 'warn' || retransmitsLately || (e.rtt.samples > 0 && e.rtt.p95Us > UI.highRttUs)) return 'warn';
   return 'ok';
 }
 
@@ -30,10 +34,13 @@ export function edgeWidth(e: GraphEdge): number {
   return Math.round((1.5 + Math.min(5, Math.max(byConn, byBytes))) * 2) / 2;
 }
 
-/** ":5432 · 12/s" — the port and the one rate that matters most right now. */
+/** "HTTP · 42/s · 3% 5xx · p95 180 ms" with requests lately; else ":5432 · 12/s", the port and the one rate that matters most right now. */
 export function edgeLabel(e: GraphEdge): string {
   const r = e.rates['10s'];
-  const port = `:${e.port}`;
+  const port = e.protocol === 'dns' ? 'DNS' : `:${e.port}`;
+  if (e.protocol === 'dns') return r.failures > 0 ? `${port} · ${rate(r.failures)} failed/s` : r.connections > 0 ? `${port} · ${rate(r.connections)} q/s` : port;
+  const req = requestLabel(e);
+  if (req) return r.failures > 0 ? `${req} · ${rate(r.failures)} fail/s` : req;
   if (r.failures > 0) return `${port} · ${rate(r.failures)} fail/s`;
   if (r.connections > 0) return `${port} · ${rate(r.connections)}/s`;
   const b = r.bytesSent + r.bytesReceived;

@@ -2,6 +2,7 @@
 // and tests compute the same answer.
 import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import type { Health } from './derive.js';
+import { recentRequests } from './requests.js';
 
 export interface Filters {
   /** Compose project / namespace / "host"; '' for all. */
@@ -11,9 +12,11 @@ export interface Filters {
   showExternal: boolean;
   showClients: boolean;
   failingOnly: boolean;
+  /** External servers named by DNS are boxed by registered domain (not a filter: nothing is hidden). */
+  groupDomains: boolean;
 }
 
-export const NO_FILTERS: Filters = { group: '', search: '', showHost: true, showExternal: true, showClients: true, failingOnly: false };
+export const NO_FILTERS: Filters = { group: '', search: '', showHost: true, showExternal: true, showClients: true, failingOnly: false, groupDomains: false };
 
 export function isFiltering(f: Filters): boolean {
   return f.group !== '' || f.search.trim() !== '' || !f.showHost || !f.showExternal || !f.showClients || f.failingOnly;
@@ -33,7 +36,7 @@ export function kindAllowed(n: GraphNode, f: Filters): boolean {
 
 export function nodeMatches(n: GraphNode, q: string): boolean {
   if (!q) return true;
-  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name)];
+  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name), ...(n.dns ? [...n.dns.names, ...n.dns.cnames] : [])];
   return hay.some((s) => s.toLowerCase().includes(q));
 }
 
@@ -70,7 +73,7 @@ export function computeVisible(
     if (!allowed.has(e.source) || !allowed.has(e.target)) continue;
     if (!inGroup.has(e.source) && !inGroup.has(e.target)) continue;
     if (q && !matched.has(e.source) && !matched.has(e.target) && !edgeMatches(e, q)) continue;
-    if (f.failingOnly && healthOf(e.id) !== 'failing') continue;
+    if (f.failingOnly && healthOf(e.id) !== 'failing' && !(recentRequests(e).errors > 0)) continue; // failing, or requests failing lately
     visEdges.add(e.id);
     visNodes.add(e.source);
     visNodes.add(e.target);

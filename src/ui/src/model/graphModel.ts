@@ -15,6 +15,13 @@ export interface Change {
   removedEdges: string[];
 }
 
+/**
+ * What an edge's counters count. The live API gives running totals since the agent started, so
+ * "lately" is judged from how they move while the page watches. A history moment gives one
+ * bucket's counts, and a history range the sums over the range: those are judged as they are.
+ */
+export type Counting = 'running' | 'interval';
+
 export function emptyChange(initial = false): Change {
   return { initial, addedNodes: [], changedNodes: [], removedNodes: [], addedEdges: [], changedEdges: [], removedEdges: [] };
 }
@@ -33,9 +40,13 @@ export class GraphModel {
   /** edge id -> (time, retransmit count) whenever the count changed; the first is the baseline */
   private readonly retransmitSamples = new Map<string, { t: number; v: number }[]>();
   generatedAt = 0;
+  /** How the counters of the graph shown now count; changes with the live/history switch. */
+  counting: Counting = 'running';
   /** Bumped on every applied message; React views compare it. */
   version = 0;
   private hasSnapshot = false;
+  /** External servers named by DNS are put in a group per registered domain (the "Domains" toggle). */
+  private groupByDomain = false;
 
   constructor(private readonly retransmitWindowMs = 60_000, private readonly retransmitWarnCount = 3) {}
 
@@ -43,9 +54,13 @@ export class GraphModel {
     return this.hasSnapshot;
   }
 
-  /** A snapshot replaces everything; after the first one (a reconnect) it is applied as a diff. */
-  applySnapshot(s: GraphSnapshot, now = Date.now()): Change {
+  /**
+   * A snapshot replaces everything; after the first one (a reconnect, or a switch to or from the
+   * history) it is applied as a diff. `counting` says what its counters are (see Counting).
+   */
+  applySnapshot(s: GraphSnapshot, now = Date.now(), counting: Counting = 'running'): Change {
     const change = emptyChange(!this.hasSnapshot);
+    this.useCounting(counting);
     const nodeIds = new Set(s.nodes.map((n) => n.id));
     const edgeIds = new Set(s.edges.map((e) => e.id));
     for (const id of [...this.edges.keys()]) if (!edgeIds.has(id)) { this.dropEdge(id); change.removedEdges.push(id); }
@@ -56,6 +71,19 @@ export class GraphModel {
     this.hasSnapshot = true;
     this.version++;
     return change;
+  }
+
+  /**
+   * Switches what the counters count. A total and a bucket's count cannot be compared, so the
+   * retransmit judgement starts afresh; returns the edges whose mark that cleared.
+   */
+  useCounting(counting: Counting): string[] {
+    if (counting === this.counting) return [];
+    this.counting = counting;
+    const cleared = [...this.retransmitting];
+    this.retransmitSamples.clear();
+    this.retransmitting.clear();
+    return cleared;
   }
 
   applyDelta(d: GraphDelta, now = Date.now()): Change {
@@ -72,6 +100,7 @@ export class GraphModel {
   /** Edges whose "retransmitting" mark ran out by `now`; their colour must be recomputed. */
   expireRetransmitMarks(now = Date.now()): string[] {
     const expired: string[] = [];
+    if (this.counting === 'interval') return expired; // a past moment does not age
     for (const id of [...this.retransmitting]) {
       if (!this.judgeRetransmits(id, now)) expired.push(id);
     }
@@ -97,10 +126,20 @@ export class GraphModel {
     return [...gs].sort((a, b) => a.localeCompare(b));
   }
 
+  /** Boxes external servers by the registered domain of their DNS name, or not; returns the nodes that moved. */
+  setGroupByDomain(on: boolean): Change {
+    const change = emptyChange(false);
+    if (on === this.groupByDomain) return change;
+    this.groupByDomain = on;
+    for (const n of [...this.nodes.values()]) if (n.kind === 'external' && n.dns?.domain) this.putNode({ ...n, group: null }, change);
+    this.version++;
+    return change;
+  }
+
   private putNode(n: GraphNode, change: Change): void {
     if (this.nodes.has(n.id)) change.changedNodes.push(n.id);
     else change.addedNodes.push(n.id);
-    this.nodes.set(n.id, n);
+    this.nodes.set(n.id, this.groupByDomain && n.kind === 'external' && n.dns?.domain && !n.group ? { ...n, group: n.dns.domain } : n);
   }
 
   private putEdge(e: GraphEdge, change: Change, now: number): void {
@@ -117,11 +156,15 @@ export class GraphModel {
   }
 
   /**
-   * The API gives retransmits as a running total, so "lately" is judged here from how the total
-   * moved while the page watched. The first count seen is only a baseline: an old total says nothing
-   * about now.
+   * Live, retransmits are a running total, so "lately" is judged from how the total moved while
+   * the page watched; the first count seen is only a baseline (an old total says nothing about now).
+   * From the history, the count is the bucket's (or the range's) own.
    */
   private noteRetransmits(e: GraphEdge, now: number): void {
+    if (this.counting === 'interval') {
+      if (e.retransmits >= this.retransmitWarnCount) this.retransmitting.add(e.id); else this.retransmitting.delete(e.id);
+      return;
+    }
     const samples = this.retransmitSamples.get(e.id);
     if (!samples) {
       this.retransmitSamples.set(e.id, [{ t: now, v: e.retransmits }]);

@@ -9,6 +9,9 @@ import { edgeActivity, edgeHealth } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { LatencyHistogram, RequestBlock, RequestSamples } from '../requests/RequestParts.js';
+import { protocolName } from '../model/requests.js';
+import { DnsEdgeSections } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -35,12 +38,14 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
   const series = detail.data?.series ?? [];
   const times = series.map((p) => p.time);
   const failedBy = FAILURE_REASONS.filter((r) => (e.connections.failedBy?.[r] ?? 0) > 0);
+  const requests = e.requests ?? [];
+  const hasRequests = requests.length > 0 || (detail.data?.requestLatency?.length ?? 0) > 0;
 
-  return (
-    <div data-testid="edge-panel" data-edge-id={e.id}>
+  const head = (
+    <>
       <div className="panel-ends">
         <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{source?.label ?? e.source}</button>
-        <span className="arrow" aria-label="connects to">→</span>
+        <span className="arrow" aria-label={e.dns ? 'resolves names through' : 'connects to'}>→</span>
         <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{target?.label ?? e.target}</button>
         <span className="port mono">:{e.port}/{e.protocol}</span>
       </div>
@@ -49,6 +54,14 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         <span className={`badge activity-${activity}`}>{ACTIVITY_TEXT[activity]}</span>
         {!live && <span className="badge">no longer on the map</span>}
       </div>
+    </>
+  );
+  // A resolver edge: the client's DNS health towards its resolver.
+  if (e.dns) return <div data-testid="edge-panel" data-edge-id={e.id} data-protocol="dns">{head}<DnsEdgeSections e={e} dns={e.dns} /></div>;
+
+  return (
+    <div data-testid="edge-panel" data-edge-id={e.id}>
+      {head}
 
       <p className="stats-caption">Last 10 seconds</p>
       <div className="stats">
@@ -64,8 +77,30 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
           <Sparkline label="failures/s" times={times} values={series.map((p) => p.failures)} format={rate} color="var(--edge-fail)" testId="spark-failures" />
           <Sparkline label="sent/s" times={times} values={series.map((p) => p.bytesSent)} format={bytesRate} color="var(--edge-ok)" testId="spark-sent" />
           <Sparkline label="received/s" times={times} values={series.map((p) => p.bytesReceived)} format={bytesRate} color="var(--kind-container)" testId="spark-received" />
+          {hasRequests && <Sparkline label="requests/s" times={times} values={series.map((p) => p.requests ?? 0)} format={rate} color="var(--accent)" testId="spark-requests" />}
+          {hasRequests && <Sparkline label="request errors/s" times={times} values={series.map((p) => p.requestErrors ?? 0)} format={rate} color="var(--edge-fail)" testId="spark-request-errors" />}
         </div>
       </Section>
+
+      {hasRequests && (
+        <Section title="Requests" testId="edge-requests">
+          {requests.map((r) => {
+            const h = detail.data?.requestLatency?.find((x) => x.protocol === r.protocol);
+            const minute = h && h.lastMinute.some((n) => n > 0);
+            return (
+              <div key={r.protocol}>
+                <RequestBlock r={r} />
+                {h && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
+              </div>
+            );
+          })}
+        </Section>
+      )}
+      {hasRequests && (
+        <Section title="Recent failed and slow requests" testId="edge-request-samples">
+          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
+        </Section>
+      )}
 
       <Section title="Connections">
         <KeyValues rows={[

@@ -8,6 +8,8 @@ import { KIND_NAMES } from '../model/derive.js';
 import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
+import { NodeNames } from './DnsPanel.js';
 
 interface Props {
   id: string;
@@ -82,6 +84,8 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
         )}
       </Section>
 
+      {n.dns && <NodeNames dns={n.dns} />}
+
       {n.instances.length > 0 && (
         <Section title="Instances" testId="node-instances">
           <table className="mini">
@@ -100,6 +104,14 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
               ))}
             </tbody>
           </table>
+        </Section>
+      )}
+
+      {(detail.data?.inboundRequests?.length ?? 0) > 0 && (
+        <Section title="Inbound requests (rate, errors, duration)" testId="node-inbound-requests">
+          {detail.data!.inboundRequests!.map((r) => <RequestBlock key={r.protocol} r={r} testId="inbound-request-block" />)}
+          <h4 className="muted small">Recent failed and slow requests</h4>
+          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
         </Section>
       )}
 

@@ -6,11 +6,25 @@ import type { Live } from '../app/live.js';
 import { UI } from '../config.js';
 import { edgeActivity, type Health } from '../model/derive.js';
 import { computeVisible, type Filters } from '../model/filters.js';
-import { ago, bytesRate, count, micros, rate } from '../model/format.js';
+import { ago, bytesRate, count, micros, millis, rate } from '../model/format.js';
+import { mainRequests, pctText, recentRequests } from '../model/requests.js';
+import { dnsFailureSummary } from '../panel/DnsPanel.js';
 import { compareBy, SortHeader, useSort } from './sort.js';
 import { useVirtualRows } from './virtual.js';
 
-type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'bytes' | 'rtt' | 'active' | 'failed' | 'lastSeen';
+type Key = 'source' | 'target' | 'port' | 'rate' | 'failures' | 'reqRate' | 'reqErrors' | 'reqP95' | 'bytes' | 'rtt' | 'active' | 'failed' | 'dns' | 'lastSeen';
+
+/** RTT p95 in µs; on a resolver edge, the DNS answer latency p95. */
+const latencyUs = (e: GraphEdge): number | null => (e.dns ? (e.dns.latency.p95Ms === null ? null : e.dns.latency.p95Ms * 1000) : e.rtt.samples ? e.rtt.p95Us : null);
+
+/** The DNS column: a resolver edge's failures by kind and the name failing most; a connection's server name chain. */
+function dnsText(e: GraphEdge, serverNames: string | undefined): string {
+  if (e.dns) {
+    const top = e.dns.failingNames[0];
+    return [dnsFailureSummary(e.dns), top ? `${top.name} ${top.reason}` : ''].filter(Boolean).join(' · ') || `${count(e.dns.queries)} queries`;
+  }
+  return serverNames ?? '';
+}
 
 interface Props {
   live: Live;
@@ -20,7 +34,16 @@ interface Props {
   onOpen: (edgeId: string) => void;
 }
 
-interface Row { e: GraphEdge; health: Health; src: string; dst: string }
+interface Row { e: GraphEdge; health: Health; src: string; dst: string; req: number; errShare: number; p95: number; dns: string }
+
+/** Requests of an edge for the table: req/s over 10 s (all protocols), error share and p95 over the last minute (-1: none). */
+function requestCells(e: GraphEdge): { req: number; errShare: number; p95: number } {
+  if (!e.requests?.length) return { req: -1, errShare: -1, p95: -1 };
+  const r = recentRequests(e);
+  const main = mainRequests(e)!;
+  const req = e.requests.reduce((n, x) => n + x.rates['10s'].requests, 0);
+  return { req, errShare: r.requests > 0 ? r.errors / r.requests : -1, p95: main.rates['1m'].latency.samples ? main.rates['1m'].latency.p95Ms : -1 };
+}
 
 /** `tick` changes every few seconds so "last seen" texts of quiet rows do not go stale. */
 interface LineProps { row: Row; index: number; selected: boolean; onOpen: (id: string) => void; onKey: (ev: React.KeyboardEvent, i: number) => boolean; tick: number }
@@ -28,6 +51,7 @@ interface LineProps { row: Row; index: number; selected: boolean; onOpen: (id: s
 const Line = memo(function Line({ row, index, selected, onOpen, onKey }: LineProps) {
   const { e, health } = row;
   const r = e.rates['10s'];
+  const lat = latencyUs(e);
   return (
     <tr
       tabIndex={0}
@@ -43,17 +67,21 @@ const Line = memo(function Line({ row, index, selected, onOpen, onKey }: LinePro
     >
       <td><span className={`dot health-${health}`} aria-label={health} />{row.src}</td>
       <td>{row.dst}</td>
-      <td className="num mono">{e.port}</td>
+      <td className="num mono">{e.port}{e.protocol === 'dns' && <span className="unit"> dns</span>}</td>
       <td className="num">{rate(r.connections)}<span className="unit">/s</span></td>
       <td className={`num${r.failures > 0 ? ' bad-text' : ''}`}>{rate(r.failures)}<span className="unit">/s</span></td>
+      <td className="num" data-testid="cell-req-rate">{row.req >= 0 ? <>{rate(row.req)}<span className="unit">/s</span></> : '–'}</td>
+      <td className={`num${row.errShare > 0 ? ' bad-text' : ''}`} data-testid="cell-req-errors">{row.errShare >= 0 ? pctText(row.errShare) : '–'}</td>
+      <td className="num" data-testid="cell-req-p95">{row.p95 >= 0 ? millis(row.p95) : '–'}</td>
       <td className="num">{bytesRate(r.bytesSent + r.bytesReceived)}</td>
-      <td className={`num${e.rtt.samples && e.rtt.p95Us > UI.highRttUs ? ' warn-text' : ''}`}>{e.rtt.samples ? micros(e.rtt.p95Us) : '–'}</td>
+      <td className={`num${lat !== null && lat > UI.highRttUs ? ' warn-text' : ''}`}>{lat === null ? '–' : e.dns ? millis(lat / 1000) : micros(lat)}</td>
       <td className="num">{count(e.connections.active)}</td>
       <td className={`num${e.connections.failed ? ' bad-text' : ''}`}>{count(e.connections.failed)}</td>
+      <td className={`dns-cell${e.dns?.failures ? ' bad-text' : ''}`} title={row.dns} data-testid="edge-row-dns">{row.dns}</td>
       <td className="num muted">{ago(e.lastSeen)}</td>
     </tr>
   );
-}, (a, b) => a.row.e === b.row.e && a.row.health === b.row.health && a.row.src === b.row.src && a.row.dst === b.row.dst && a.index === b.index && a.selected === b.selected && a.onOpen === b.onOpen && a.onKey === b.onKey && a.tick === b.tick);
+}, (a, b) => a.row.e === b.row.e && a.row.health === b.row.health && a.row.src === b.row.src && a.row.dst === b.row.dst && a.row.dns === b.row.dns && a.index === b.index && a.selected === b.selected && a.onOpen === b.onOpen && a.onKey === b.onKey && a.tick === b.tick);
 
 export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props) {
   const [sort, onSort] = useSort<Key>('rate');
@@ -65,7 +93,8 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
     const out: Row[] = [];
     for (const id of vis.edges) {
       const e = m.edges.get(id)!;
-      out.push({ e, health: healthOf(id), src: label(e.source), dst: label(e.target) });
+      const server = m.nodes.get(e.target)?.dns;
+      out.push({ e, health: healthOf(id), src: label(e.source), dst: label(e.target), ...requestCells(e), dns: dnsText(e, server?.cnames.length ? [server.names[0], ...server.cnames].join(' → ') : undefined) });
     }
     const get: Record<Key, (r: Row) => number | string> = {
       source: (r) => r.src,
@@ -73,10 +102,14 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
       port: (r) => r.e.port,
       rate: (r) => r.e.rates['10s'].connections,
       failures: (r) => r.e.rates['10s'].failures * 1e6 + r.e.connections.failed,
+      reqRate: (r) => r.req,
+      reqErrors: (r) => r.errShare,
+      reqP95: (r) => r.p95,
       bytes: (r) => r.e.rates['10s'].bytesSent + r.e.rates['10s'].bytesReceived,
-      rtt: (r) => (r.e.rtt.samples ? r.e.rtt.p95Us : -1),
+      rtt: (r) => latencyUs(r.e) ?? -1,
       active: (r) => r.e.connections.active,
       failed: (r) => r.e.connections.failed,
+      dns: (r) => r.dns,
       lastSeen: (r) => r.e.lastSeen,
     };
     const tie = compareBy<Row>((r) => r.e.id, false);
@@ -96,9 +129,9 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
       <div className="table-scroll" ref={v.ref}>
         <table className="grid fixed">
           <colgroup>
-            <col style={{ width: '19%' }} /><col style={{ width: '19%' }} /><col style={{ width: '7%' }} /><col style={{ width: '8%' }} />
-            <col style={{ width: '8%' }} /><col style={{ width: '10%' }} /><col style={{ width: '9%' }} /><col style={{ width: '6%' }} />
-            <col style={{ width: '6%' }} /><col style={{ width: '8%' }} />
+            <col style={{ width: '12%' }} /><col style={{ width: '12%' }} /><col style={{ width: '5%' }} /><col style={{ width: '6%' }} />
+            <col style={{ width: '6%' }} /><col style={{ width: '6%' }} /><col style={{ width: '6%' }} /><col style={{ width: '6%' }} />
+            <col style={{ width: '7%' }} /><col style={{ width: '6%' }} /><col style={{ width: '5%' }} /><col style={{ width: '5%' }} /><col style={{ width: '12%' }} /><col style={{ width: '6%' }} />
           </colgroup>
           <thead>
             <tr>
@@ -107,19 +140,23 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
               <SortHeader k="port" label="Port" sort={sort} onSort={onSort} numeric />
               <SortHeader k="rate" label="Conn/s" sort={sort} onSort={onSort} numeric title="Sort by connections opened per second (10 s)" />
               <SortHeader k="failures" label="Fail/s" sort={sort} onSort={onSort} numeric title="Sort by failures per second (10 s)" />
+              <SortHeader k="reqRate" label="Req/s" sort={sort} onSort={onSort} numeric title="Sort by requests per second (10 s, all protocols)" />
+              <SortHeader k="reqErrors" label="Err %" sort={sort} onSort={onSort} numeric title="Sort by the share of failed requests (HTTP 5xx, gRPC, database and Redis errors) in the last minute" />
+              <SortHeader k="reqP95" label="Req p95" sort={sort} onSort={onSort} numeric title="Sort by request latency p95 in the last minute" />
               <SortHeader k="bytes" label="Bytes/s" sort={sort} onSort={onSort} numeric />
-              <SortHeader k="rtt" label="RTT p95" sort={sort} onSort={onSort} numeric />
+              <SortHeader k="rtt" label="RTT p95" sort={sort} onSort={onSort} numeric title="Sort by round-trip time p95 (resolver edges: DNS answer latency p95)" />
               <SortHeader k="active" label="Open" sort={sort} onSort={onSort} numeric />
-              <SortHeader k="failed" label="Failed" sort={sort} onSort={onSort} numeric title="Sort by failed connections in total" />
+              <SortHeader k="failed" label="Failed" sort={sort} onSort={onSort} numeric title="Sort by failed connections (resolver edges: failed queries) in total" />
+              <SortHeader k="dns" label="DNS" sort={sort} onSort={onSort} title="Resolver edges: failures by answer and the name failing most; connections: the server's CNAME chain" />
               <SortHeader k="lastSeen" label="Last seen" sort={sort} onSort={onSort} numeric />
             </tr>
           </thead>
           <tbody>
-            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={10} /></tr>}
+            {v.padTop > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padTop }}><td colSpan={14} /></tr>}
             {rows.slice(v.start, v.end).map((r, i) => (
               <Line key={r.e.id} row={r} index={v.start + i} selected={r.e.id === selectedId} onOpen={onOpen} onKey={v.onRowKey} tick={tick} />
             ))}
-            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={10} /></tr>}
+            {v.padBottom > 0 && <tr className="spacer" aria-hidden="true" style={{ height: v.padBottom }}><td colSpan={14} /></tr>}
           </tbody>
         </table>
         {rows.length === 0 && <p className="muted table-empty" data-testid="edge-table-empty">{m.edges.size ? 'No connection matches the filters.' : 'No connections seen yet.'}</p>}

@@ -64,7 +64,7 @@ export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters,
           <svg viewBox="0 0 24 24" width="15" height="15" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><circle cx="11" cy="11" r="6.5" /><path d="m16 16 4.5 4.5" /></svg>
           <input
             type="search"
-            placeholder="Search name, image, IP, :port"
+            placeholder="Search name, DNS name, image, IP, :port"
             value={filters.search}
             onChange={(e) => set({ search: e.target.value })}
             onKeyDown={(e) => {
@@ -78,7 +78,8 @@ export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters,
         <Toggle label="Host" title="Show host processes (programs outside containers)" checked={filters.showHost} onChange={(v) => set({ showHost: v })} testId="filter-host" />
         <Toggle label="External" title="Show servers outside this host" checked={filters.showExternal} onChange={(v) => set({ showExternal: v })} testId="filter-external" />
         <Toggle label="Clients" title="Show remote clients connecting to this host" checked={filters.showClients} onChange={(v) => set({ showClients: v })} testId="filter-clients" />
-        <Toggle label="Failing only" title="Show only connections failing in the last minute" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
+        <Toggle label="Failing only" title="Show only connections failing in the last minute: failed connections, requests failing (HTTP 5xx, gRPC, database or Redis errors) or past the request thresholds" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
+        <Toggle label="Domains" title="Box external servers named by DNS by their registered domain (api.partner.example and payments.partner.example under partner.example)" checked={filters.groupDomains} onChange={(v) => set({ groupDomains: v })} testId="filter-domains" />
       </div>
       {children}
       <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>

@@ -1,0 +1,48 @@
+// Request capture (L7) on /metrics: requests put on the map, and every request,
+// sample or socket it lost or left out, by reason. Absent when L7 is off.
+import client from 'prom-client';
+import type { L7Telemetry } from '../agent/agent.js';
+
+/** Loss reasons as /metrics names them, read from the telemetry. */
+const LOSSES: [string, (t: L7Telemetry) => number | undefined][] = [
+  ['socket_map_full', (t) => t.losses?.socketMapFull],
+  ['samples_over_rate', (t) => t.losses?.samplesOverRate],
+  ['samples_ringbuf_full', (t) => t.losses?.samplesRingbufFull],
+  ['skipped_io', (t) => t.losses?.skippedIo],
+  ['desync', (t) => t.losses?.desync],
+  ['inflight_full', (t) => t.losses?.inflightFull],
+  ['tls_unmatched', (t) => t.losses?.tlsUnmatched],
+  ['step_limit', (t) => t.losses?.stepLimit],
+  ['final_ringbuf_full', (t) => t.losses?.finalRingbufFull],
+  ['samples_malformed', (t) => t.samples?.malformed],
+  ['samples_unparsed', (t) => t.samples?.unparsed],
+  ['unplaced_requests', (t) => t.graph.unplacedRequests],
+  ['unplaced_samples', (t) => t.graph.unplacedSamples],
+  ['consumer_errors', (t) => t.consumerErrors],
+];
+
+export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry): void {
+  const gauge = (name: string, help: string, labelNames: string[], fill: (g: client.Gauge, t: L7Telemetry) => void) =>
+    new client.Gauge({ name, help, labelNames, registers: [reg], collect() { this.reset(); const t = read(); if (t.enabled) fill(this, t); } });
+  new client.Gauge({
+    name: 'dhrishti_l7_enabled', help: 'Request capture (L7) runs: 1, or 0 (dhrishti_l7_unavailable says why)', registers: [reg],
+    collect() { this.set(read().enabled ? 1 : 0); },
+  });
+  gauge('dhrishti_l7_requests_total', 'Requests counted on the map\'s edges (all protocols)', [], (g, t) => g.set(t.graph.requests));
+  gauge('dhrishti_l7_sockets', 'Sockets whose requests the kernel aggregates now', [], (g, t) => g.set(t.sockets ?? 0));
+  gauge('dhrishti_l7_samples_total', 'Samples of failed and slow requests received from the kernel', [], (g, t) => g.set(t.samples?.samples ?? 0));
+  gauge('dhrishti_l7_lost_total', 'Requests, samples and bytes request capture lost or left out, by reason', ['reason'], (g, t) => {
+    for (const [reason, f] of LOSSES) g.set({ reason }, f(t) ?? 0);
+  });
+  gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
+    if (!t.tls) return;
+    g.set({ state: 'probed' }, t.tls.attached);
+    g.set({ state: 'skipped' }, t.tls.skipped);
+    g.set({ state: 'failed' }, t.tls.failed);
+  });
+  // The reason is a label on a 0 when off, so a scraper sees why.
+  new client.Gauge({
+    name: 'dhrishti_l7_unavailable', help: 'Request capture is off: 1 with the reason', labelNames: ['reason'], registers: [reg],
+    collect() { this.reset(); const t = read(); if (!t.enabled) this.set({ reason: t.unavailable ?? 'off' }, 1); },
+  });
+}

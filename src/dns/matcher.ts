@@ -1,0 +1,243 @@
+// Matches each DNS query to its answer by socket and id, for latency; a query
+// with no answer within the timeout becomes a timeout. An answer may be read
+// before its query is reported (sendmmsg queries are read at the syscall's
+// exit, and another thread may receive first): such an answer waits briefly
+// for its query. Bounded: the oldest pending queries are dropped (counted).
+import type { WireMessage } from './assemble.js';
+import type { DnsSocketFacts } from '../events/dns-decode.js';
+import type { DnsMessage } from './parse.js';
+import { rcodeName, typeName } from './parse.js';
+import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
+
+const DOCKER_RESOLVER = '127.0.0.11';
+/** How long an answer waits for a query reported late. */
+const EARLY_ANSWER_MS = 2000;
+const MAX_EARLY_ANSWERS = 1024;
+
+interface Pending {
+  cookie: number;
+  /** Answered, timed out or evicted: only the age queue still holds it. */
+  done: boolean;
+  time: number;
+  client: DnsClient;
+  resolver: DnsResolver;
+  transport: 'udp' | 'tcp';
+  id: number;
+  name: string;
+  type: number;
+  retransmits: number;
+}
+
+interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; tcp: boolean; msg: DnsMessage }
+
+export interface MatcherLimits { queryTimeoutMs: number; maxPendingQueries: number; maxCnameChain: number }
+
+/** Client and resolver objects, made once per socket's facts and shared by its transactions (do not modify them). */
+const parties = new WeakMap<DnsSocketFacts, { client: DnsClient; resolver: DnsResolver }>();
+
+export function partiesOf(f: DnsSocketFacts): { client: DnsClient; resolver: DnsResolver } {
+  let p = parties.get(f);
+  if (!p) {
+    p = {
+      client: { pid: f.pid, comm: f.comm, cgroupId: f.cgroupId, netns: f.netns, address: f.local, port: f.localPort },
+      resolver: { address: f.peer, port: f.peerPort, family: f.family, dockerEmbedded: f.peer === DOCKER_RESOLVER },
+    };
+    parties.set(f, p);
+  }
+  return p;
+}
+
+/** Queries are keyed by socket and id: a number while the cookie is small enough (it always is in practice). */
+const keyOf = (cookie: number, id: number): number | string => (cookie < 2 ** 36 ? cookie * 65536 + id : `${cookie}:${id}`);
+
+export class QueryMatcher {
+  pendingEvicted = 0;
+  /** socket cookie -> DNS id -> the query awaiting its answer. */
+  private pending = new Map<number, Map<number, Pending>>();
+  /** Every pending query in send order, for timeouts and the bound; done ones are skipped. */
+  private queue: Pending[] = [];
+  private head = 0;
+  private count = 0;
+  /** Done queries still in `pending`: unlinked in bulk (a Map shrinks, and allocates, when emptied one entry at a time). */
+  private unlink: Pending[] = [];
+  private early = new Map<number | string, EarlyAnswer>();
+
+  constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
+
+  get pendingCount(): number { return this.count; }
+
+  /** A query: read during the call only (the collector parses queries into one reused object). */
+  query(w: WireMessage, msg: DnsMessage): void {
+    const cookie = w.seg.cookie;
+    if (this.early.size) {
+      const key = keyOf(cookie, msg.id);
+      const early = this.early.get(key);
+      if (early) {
+        this.early.delete(key);
+        this.emit(transaction(this.limits, pendingOf(w, msg), early.msg, Math.max(0, early.time - w.seg.time)));
+        return;
+      }
+    }
+    const seen = this.pending.get(cookie)?.get(msg.id);
+    if (seen && !seen.done) { seen.retransmits++; return; }
+    if (this.count >= this.limits.maxPendingQueries) this.dropOldest();
+    let bySocket = this.pending.get(cookie);
+    if (!bySocket) { bySocket = new Map(); this.pending.set(cookie, bySocket); }
+    const p = pendingOf(w, msg);
+    bySocket.set(msg.id, p);
+    this.queue.push(p);
+    this.count++;
+  }
+
+  answer(w: WireMessage, msg: DnsMessage): void {
+    const q = this.pending.get(w.seg.cookie)?.get(msg.id);
+    if (q && !q.done && (!msg.question || msg.question.name === q.name)) {
+      this.forget(q);
+      this.emit(transaction(this.limits, q, msg, Math.max(0, w.seg.time - q.time)));
+      return;
+    }
+    if (this.early.size >= MAX_EARLY_ANSWERS) this.flushEarly(Infinity);
+    this.early.set(keyOf(w.seg.cookie, msg.id), { received: Date.now(), time: w.seg.time, facts: w.seg.facts, tcp: w.seg.tcp, msg });
+  }
+
+  private forget(q: Pending): void {
+    q.done = true;
+    this.count--;
+    this.unlink.push(q);
+    // Answers mostly come in send order: done queries at the head leave the queue now, and
+    // the socket tables are cleaned in small batches, so an answered query is garbage while
+    // it is young (held for a second it would be promoted and cost a full collection later).
+    while (this.head < this.queue.length && this.queue[this.head].done) this.queue[this.head++] = RELEASED;
+    if (this.unlink.length >= UNLINK_BATCH) this.unlinkDone();
+  }
+
+  private unlinkDone(): void {
+    for (const q of this.unlink) {
+      const bySocket = this.pending.get(q.cookie);
+      if (bySocket?.get(q.id) === q) {
+        bySocket.delete(q.id);
+        if (!bySocket.size) this.pending.delete(q.cookie);
+      }
+    }
+    this.unlink.length = 0;
+  }
+
+  private dropOldest(): void {
+    while (this.head < this.queue.length) {
+      const q = this.queue[this.head++];
+      if (q.done) continue;
+      this.forget(q);
+      this.pendingEvicted++;
+      return;
+    }
+  }
+
+  /** Times out old queries and gives up on answers whose query never came. */
+  sweep(now = Date.now()): void {
+    while (this.head < this.queue.length) {
+      const q = this.queue[this.head];
+      if (!q.done) {
+        if (now - q.time < this.limits.queryTimeoutMs) break; // the queue is in send order
+        this.forget(q);
+        this.emit(transaction(this.limits, q, null, null));
+      }
+      this.head++;
+    }
+    this.unlinkDone();
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.flushEarly(now);
+  }
+
+  private flushEarly(now: number): void {
+    for (const [key, a] of this.early) {
+      if (now - a.received < EARLY_ANSWER_MS) break;
+      this.early.delete(key);
+      const q = a.msg.question;
+      const { client, resolver } = partiesOf(a.facts);
+      const unmatched: Pending = {
+        cookie: 0, done: true, time: a.time, client, resolver, transport: a.tcp ? 'tcp' : 'udp',
+        id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
+      };
+      this.emit(transaction(this.limits, unmatched, a.msg, null));
+    }
+  }
+}
+
+/** Done queries are unlinked from the socket tables this many at a time (a Map emptied one entry at a time shrinks, and allocates). */
+const UNLINK_BATCH = 256;
+
+/** Stands in the queue for a query that left it (keeps the array dense). */
+const RELEASED: Pending = {
+  cookie: 0, done: true, time: 0, client: { pid: 0, comm: '', cgroupId: 0, netns: 0, address: '', port: 0 },
+  resolver: { address: '', port: 0, family: 4, dockerEmbedded: false }, transport: 'udp', id: 0, name: '', type: 0, retransmits: 0,
+};
+
+function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
+  const { client, resolver } = partiesOf(w.seg.facts);
+  return {
+    cookie: w.seg.cookie, done: false, time: w.seg.time, client, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
+    id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
+  };
+}
+
+/** Shared by transactions without them (never modified). */
+const NO_CNAMES: string[] = [];
+const NO_ADDRESSES: string[] = [];
+const NO_ANSWERS: DnsTransaction['answers'] = [];
+
+/** Builds the transaction; answered when `answer` is given, a timeout otherwise; unmatched when latency is null. */
+function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | null, latencyMs: number | null): DnsTransaction {
+  const t: DnsTransaction = {
+    time: q.time,
+    outcome: !answer ? 'timeout' : latencyMs === null ? 'unmatched' : 'answered',
+    client: q.client,
+    resolver: q.resolver,
+    transport: q.transport,
+    id: q.id,
+    name: q.name,
+    type: typeName(q.type),
+    rcode: answer ? rcodeName(answer.rcode) : null,
+    latencyMs,
+    retransmits: q.retransmits,
+    truncated: answer?.truncated ?? false,
+    answers: NO_ANSWERS,
+    cnames: NO_CNAMES,
+    addresses: NO_ADDRESSES,
+    ttl: 0,
+  };
+  if (answer) followChain(t, answer, limits.maxCnameChain);
+  return t;
+}
+
+/** From the question name through its CNAMEs to the addresses, with the chain's minimum TTL. */
+function followChain(t: DnsTransaction, msg: DnsMessage, maxChain: number): void {
+  let ttl = Infinity;
+  let current = t.name;
+  t.answers = msg.answers; // the parser's records, not copied (transactions are read-only to listeners)
+  for (let hop = 0; hop < maxChain; hop++) {
+    const c = msg.answers.find((r) => r.type === 'CNAME' && r.name === current);
+    if (!c) break;
+    if (t.cnames === NO_CNAMES) t.cnames = [];
+    t.cnames.push(c.data);
+    ttl = Math.min(ttl, c.ttl);
+    current = c.data;
+  }
+  let n = 0;
+  for (const r of msg.answers) if (r.type !== 'CNAME' && (r.name === current || !t.name)) n++;
+  if (n) {
+    const addresses = new Array<string>(n);
+    n = 0;
+    for (const r of msg.answers) {
+      if (r.type !== 'CNAME' && (r.name === current || !t.name)) {
+        addresses[n++] = r.data;
+        ttl = Math.min(ttl, r.ttl);
+      }
+    }
+    t.addresses = addresses;
+  }
+  t.ttl = n ? ttl : 0;
+}

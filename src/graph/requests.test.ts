@@ -1,0 +1,161 @@
+// Requests (L7) on the live map: per-socket deltas onto edges (unit test, stand-in identity).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LiveGraph } from './live-graph.js';
+import { latencySummary, quantileUs } from './latency.js';
+import type { L7Delta, L7Sample } from '../l7/types.js';
+import { identity, ev, connection, nextCookie, web, db, WEB_DB } from '../../test/support/fixtures.js';
+
+/** A delta: `status` as {class index: n}, every request in latency bucket `bucket`. */
+function delta(cookie: number, role: 'client' | 'server', status: Record<number, number>, o: { bucket?: number; protocol?: L7Delta['protocol']; closed?: boolean; unpaired?: number; tls?: boolean } = {}): L7Delta {
+  const requests = new Array(8).fill(0), buckets = new Array(24).fill(0);
+  let n = 0;
+  for (const [k, v] of Object.entries(status)) { requests[Number(k)] = v; n += v; }
+  buckets[o.bucket ?? 10] = n;
+  const mid = 2 ** (o.bucket ?? 10) * 1.5 * 1000;
+  return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, unpaired: o.unpaired ?? 0 };
+}
+
+function sample(cookie: number, role: 'client' | 'server', status: number, time = 1500): L7Sample {
+  return { time, cookie, pid: role === 'client' ? 5 : 7, comm: role, protocol: 'http1', role, status, statusClass: status >= 500 ? '5xx' : '2xx', latencyMs: 3, method: 'GET', target: '/x', tls: false, reasons: ['failed'] };
+}
+
+const OK = 2, C4 = 4, C5 = 5;
+
+test('both ends seen: the client\'s count is used, never both; histograms and percentiles follow', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest(a.open, 1000);
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 90, [C5]: 10 }), delta(a.cookies.client, 'client', { [OK]: 90, [C5]: 10 }, { bucket: 12 })], 1400);
+  const e = g.snapshot({}, 1500).edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(e.requests?.length, 1);
+  const r = e.requests![0];
+  assert.equal(r.protocol, 'http1');
+  assert.equal(r.count, 100);
+  assert.equal(r.errors, 10);
+  assert.equal(r.status['5xx'], 10);
+  assert.equal(r.latency.samples, 100);
+  assert.ok(r.latency.p50Ms >= 4.096 && r.latency.p50Ms < 8.192, `client's bucket 12: ${r.latency.p50Ms}`);
+  assert.equal(r.rates['10s'].requests, 10);
+  assert.equal(r.rates['10s'].errors, 1);
+  // the next flush adds what moved
+  g.requests([delta(a.cookies.client, 'client', { [C4]: 5 })], 2400);
+  const r2 = g.snapshot({}, 2500).edges[0].requests![0];
+  assert.equal(r2.count, 105);
+  assert.equal(r2.clientErrors, 5);
+  assert.equal(r2.errors, 10);
+});
+
+test('only the server counted (remote or unprobed client): the server\'s view stands; the client\'s replaces it when it comes', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest(a.open, 1000);
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 7 })], 1400);
+  assert.equal(g.snapshot({}, 1500).edges[0].requests![0].count, 7);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 8 }), delta(a.cookies.server, 'server', { [OK]: 1 })], 2400);
+  assert.equal(g.snapshot({}, 2500).edges[0].requests![0].count, 8, 'the client\'s 8, not 8 + 8');
+  const iv = g.drainInterval(3000).edges.find((x) => x.edge.id === WEB_DB)!;
+  assert.equal(iv.requests![0].status[OK], 8, 'the interval too');
+});
+
+test('a socket\'s last count after its connection closed still lands on the edge; an unknown socket is counted as lost', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest([...a.open, ...a.close], 1000);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 3 }, { closed: true })], 1100);
+  assert.equal(g.snapshot({}, 1200).edges[0].requests![0].count, 3);
+  const stranger = nextCookie();
+  g.requests([delta(stranger, 'client', { [OK]: 4 })], 1200);
+  g.tick(1300);
+  assert.equal(g.requestCounters.unplacedRequests, 0, 'still waiting for its connection');
+  g.tick(7000);
+  assert.equal(g.requestCounters.unplacedRequests, 4);
+  assert.equal(g.requestCounters.requests, 3);
+});
+
+test('a short connection (one request, counted only in its last counts after the close): both ends\' last counts make one request; gone after the wait', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest([...a.open, ...a.close], 1000);
+  g.requests([delta(a.cookies.server, 'server', { [C5]: 1 }, { closed: true })], 1050);
+  g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1060);
+  const r = g.snapshot({}, 1100).edges[0].requests![0];
+  assert.equal(r.count, 1, 'the client\'s view replaces the server\'s');
+  assert.equal(r.errors, 1);
+  g.tick(5000);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })], 5000);
+  g.tick(11_000);
+  assert.equal(g.requestCounters.unplacedRequests, 1, 'a count long after the close has no connection to go to: counted as lost');
+});
+
+test('counts that come before their connection is known wait for it', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 2 })], 900);
+  g.ingest(a.open, 1000);
+  g.requests([], 1900);
+  assert.equal(g.snapshot({}, 2000).edges[0].requests![0].count, 2);
+  assert.equal(g.requestCounters.unplacedRequests, 0);
+});
+
+test('a connection placed again moves its requests to the new edge', () => {
+  const g = new LiveGraph(identity, { pairGraceMs: 0 });
+  // the client alone first: its peer 10.0.0.4 resolves to db, placed at once by address
+  const c = nextCookie(), s = nextCookie();
+  g.ingest([ev({ type: 'established', cookie: c, saddr: '10.0.0.2', sport: 45000, daddr: '127.0.0.1', dport: 8080, cgroupId: 100, pid: 5 })], 1000);
+  g.requests([delta(c, 'client', { [OK]: 6 })], 1100);
+  const first = g.snapshot({}, 1200).edges;
+  assert.equal(first.length, 1);
+  assert.equal(first[0].requests![0].count, 6);
+  // the server end shows up in a container: the connection moves to the container's edge
+  g.ingest([ev({ type: 'established', role: 'server', cookie: s, saddr: '127.0.0.1', sport: 8080, daddr: '10.0.0.2', dport: 45000, cgroupId: 102, pid: 7 })], 1300);
+  const after = g.snapshot({}, 1400).edges;
+  const moved = after.find((e) => e.target === 'svc:shop/db');
+  assert.ok(moved, JSON.stringify(after.map((e) => e.id)));
+  assert.equal(moved!.requests![0].count, 6);
+  const total = after.reduce((n, e) => n + (e.requests?.[0]?.count ?? 0), 0);
+  assert.equal(total, 6, 'not left on the old edge');
+});
+
+test('samples: one per request (the chosen socket\'s), newest first in the edge detail; node detail sums inbound RED', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest(a.open, 1000);
+  g.requestSamples([sample(a.cookies.server, 'server', 500, 1100), sample(a.cookies.client, 'client', 500, 1101)], 1150);
+  g.requests([delta(a.cookies.server, 'server', { [C5]: 1 }), delta(a.cookies.client, 'client', { [C5]: 1 })], 1400);
+  g.requestSamples([sample(a.cookies.client, 'client', 503, 1500), sample(a.cookies.server, 'server', 503, 1500)], 1550);
+  const d = g.edgeDetail(WEB_DB, 1600)!;
+  assert.deepEqual(d.recentRequests!.map((x) => [x.status, x.side]), [[503, 'client'], [500, 'client']]);
+  assert.equal(d.requestLatency![0].total[10], 1);
+  assert.equal(d.series.reduce((n, p) => n + (p.requests ?? 0), 0), 1);
+  const n = g.nodeDetail('svc:shop/db', 1600)!;
+  assert.equal(n.inboundRequests![0].count, 1);
+  assert.equal(n.inboundRequests![0].errors, 1);
+  assert.equal(n.recentRequests!.length, 2);
+});
+
+test('several protocols on one edge are listed apart; TLS and gRPC are flagged', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.ingest(a.open, 1000);
+  g.requests([delta(a.cookies.client, 'client', { 6: 3, 7: 1 }, { protocol: 'http2', tls: true }), delta(a.cookies.client, 'client', { [OK]: 1 })], 1100);
+  const r = g.snapshot({}, 1200).edges[0].requests!;
+  assert.deepEqual(r.map((x) => [x.protocol, x.grpc, x.tls, x.count, x.errors]), [['http1', false, false, 1, 0], ['http2', true, true, 4, 1]]);
+});
+
+test('latency: percentiles interpolate inside log2 buckets; merged histograms are summed, not averaged', () => {
+  const b = new Array(24).fill(0);
+  b[18] = 10; // [262144, 524288) us
+  assert.equal(quantileUs(b, 0.5), 262144 + 262144 * 0.5);
+  assert.equal(quantileUs(b, 1), 524288);
+  b[3] = 90;
+  assert.ok(quantileUs(b, 0.5) < 16);
+  assert.ok(quantileUs(b, 0.95) > 262144);
+  const s = latencySummary(b, 10 * 400e6 + 90 * 10e3);
+  assert.equal(s.samples, 100);
+  assert.equal(s.meanMs, 40.01);
+  const last = new Array(24).fill(0);
+  last[23] = 1;
+  assert.equal(quantileUs(last, 0.99), 2 ** 23, 'the open last bucket answers its lower bound');
+  assert.equal(latencySummary(new Array(24).fill(0), 0).p95Ms, 0);
+});

@@ -1,0 +1,440 @@
+// Requests (L7) on the map. The request collector reports what each socket
+// counted, by socket cookie; the cookie names a side of a connection, and the
+// connection is on an edge. A socket's requests go to that edge, and move with
+// the connection when it is placed again.
+//
+// A connection with both ends on this host has two sockets that count the same
+// requests. Only one is counted: the client's when it has counted any, else the
+// server's. (A client whose TLS library has no uprobe, or a remote client, counts
+// nothing; then the server's view stands. If the client's view shows up after
+// the server's was counted, the server's is taken back and the client's put in
+// its place.) Samples follow the same rule, so a failed request is listed once.
+import type { L7Delta, L7Sample } from '../l7/types.js';
+import type { Conn, Side } from './connections.js';
+
+/** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide }
+interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn }
+import type { EdgeState, GraphState } from './state.js';
+import type { IntervalCounts } from './interval.js';
+import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
+import { LATENCY_BUCKETS, latencySummary } from './latency.js';
+import {
+  REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES,
+  type EdgeRequests, type RequestHistogram, type RequestProtocol, type RequestRates, type RequestSample, type RequestStatusClass,
+} from './types.js';
+import { L7_DEFAULTS } from '../config/defaults.js';
+
+const CLASSES = REQUEST_STATUS_CLASSES.length;
+const C_4XX = REQUEST_STATUS_CLASSES.indexOf('4xx'), C_5XX = REQUEST_STATUS_CLASSES.indexOf('5xx');
+const C_OK = REQUEST_STATUS_CLASSES.indexOf('ok'), C_ERROR = REQUEST_STATUS_CLASSES.indexOf('error');
+
+export const isRequestProtocol = (p: string): p is RequestProtocol => (REQUEST_PROTOCOLS as readonly string[]).includes(p);
+
+/** Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. */
+export class RequestTotals {
+  readonly status = new Float64Array(CLASSES);
+  readonly buckets = new Float64Array(LATENCY_BUCKETS);
+  latencySumNs = 0;
+  unpaired = 0;
+  tls = false;
+
+  addDelta(d: L7Delta): void {
+    for (let i = 0; i < CLASSES; i++) this.status[i] += d.requests[i] ?? 0;
+    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] += d.buckets[i] ?? 0;
+    this.latencySumNs += d.latencySumNs;
+    this.unpaired += d.unpaired;
+    this.tls ||= d.tls;
+  }
+
+  /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
+  add(o: RequestTotals, sign = 1, floor = false): void {
+    const f = (v: number) => (floor ? Math.max(0, v) : v);
+    for (let i = 0; i < CLASSES; i++) this.status[i] = f(this.status[i] + sign * o.status[i]);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = f(this.buckets[i] + sign * o.buckets[i]);
+    this.latencySumNs = f(this.latencySumNs + sign * o.latencySumNs);
+    this.unpaired = f(this.unpaired + sign * o.unpaired);
+    if (sign > 0) this.tls ||= o.tls;
+  }
+
+  /** this - o, field by field. */
+  minus(o: RequestTotals | undefined): RequestTotals {
+    const d = new RequestTotals();
+    d.add(this);
+    if (o) d.add(o, -1);
+    d.tls = this.tls;
+    return d;
+  }
+
+  count(): number { let n = 0; for (let i = 0; i < CLASSES; i++) n += this.status[i]; return n; }
+  errors(): number { return this.status[C_5XX] + this.status[C_ERROR]; }
+  clientErrors(): number { return this.status[C_4XX]; }
+  grpc(p: RequestProtocol): boolean { return p === 'http2' && this.status[C_OK] + this.status[C_ERROR] > 0; }
+
+  zero(): boolean {
+    if (this.latencySumNs || this.unpaired) return false;
+    for (let i = 0; i < CLASSES; i++) if (this.status[i]) return false;
+    for (let i = 0; i < LATENCY_BUCKETS; i++) if (this.buckets[i]) return false;
+    return true;
+  }
+
+  statusRecord(): Record<RequestStatusClass, number> {
+    return Object.fromEntries(REQUEST_STATUS_CLASSES.map((c, i) => [c, this.status[i]])) as Record<RequestStatusClass, number>;
+  }
+}
+
+/** A protocol's requests since the edge appeared, and over the last minute. */
+export interface ProtocolState { totals: RequestTotals; window: RequestWindow }
+
+/** An edge's requests: per protocol, and recent failed and slow requests (newest last). */
+export class EdgeRequestState {
+  readonly protocols = new Map<RequestProtocol, ProtocolState>();
+  readonly samples: RequestSample[] = [];
+}
+
+/** One protocol's requests of one edge in one history interval. */
+export interface RequestInterval {
+  protocol: RequestProtocol;
+  tls: boolean;
+  grpc: boolean;
+  /** By status class (REQUEST_STATUS_CLASSES order). */
+  status: number[];
+  /** Latency histogram (LATENCY_BUCKETS). */
+  buckets: number[];
+  latencySumNs: number;
+  unpaired: number;
+}
+
+/** An interval's requests as the history store writes them (non-empty protocols only). */
+export function requestIntervals(m: Map<RequestProtocol, RequestTotals> | null): RequestInterval[] | undefined {
+  if (!m) return undefined;
+  const out: RequestInterval[] = [];
+  for (const [protocol, t] of m) {
+    if (t.zero()) continue;
+    out.push({ protocol, tls: t.tls, grpc: t.grpc(protocol), status: Array.from(t.status), buckets: Array.from(t.buckets), latencySumNs: t.latencySumNs, unpaired: t.unpaired });
+  }
+  return out.length ? out : undefined;
+}
+
+/** What a connection added to its edge, and from which of its sockets. */
+interface ConnRequests {
+  source: 'client' | 'server' | null;
+  /** The edge its requests are counted on (null: not counted anywhere). */
+  edge: string | null;
+  counted: Map<RequestProtocol, RequestTotals>;
+  /** Samples waiting until the connection is placed and its source known. */
+  held: RequestSample[];
+  /** The client's socket sent a sample: the server's samples are the same requests again. */
+  clientSampled: boolean;
+}
+
+export interface RequestCounters {
+  /** Requests counted on edges (all protocols). */
+  requests: number;
+  /** Requests of sockets the graph never came to know (their connection was not seen): counted, not on the map. */
+  unplacedRequests: number;
+  /** Samples of such sockets, or held past the bound while their connection waited for placement. */
+  unplacedSamples: number;
+}
+
+/** How long a socket's requests wait for its connection (a socket introduced late, a final count after its close). */
+const WAIT_MS = 5_000;
+/** How long a closed connection's sockets stay findable (their last counts come within a flush). */
+const CLOSED_MS = 2_500;
+const HELD_SAMPLES = 64;
+const ORPHAN_SAMPLES = 256;
+
+export class RequestLedger {
+  private readonly sides = new WeakMap<LedgerSide, Map<RequestProtocol, RequestTotals>>();
+  private readonly conns = new WeakMap<LedgerConn, ConnRequests>();
+  /**
+   * Connections the table forgot lately, as small stand-ins (not the table's objects, which
+   * a busy host closes by the ten thousand a second): a socket's last count comes with or
+   * just after its close.
+   */
+  private readonly closed = new Map<number, { side: LedgerSide; at: number }>();
+  /** Counts of sockets not known (yet) to the table. */
+  private orphans = new Map<number, { deltas: L7Delta[]; at: number }>();
+  private orphanSamples: { sample: L7Sample; at: number }[] = [];
+  readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
+
+  constructor(
+    private readonly state: GraphState,
+    private readonly sideOf: (cookie: number) => Side | undefined,
+    private readonly samplesPerEdge = L7_DEFAULTS.edgeSamples,
+  ) {}
+
+  private find(cookie: number): LedgerSide | undefined { return this.sideOf(cookie) ?? this.closed.get(cookie)?.side; }
+
+  /** Per-socket deltas from the request collector. */
+  ingest(deltas: readonly L7Delta[], now: number): void {
+    const touched = new Set<LedgerConn>();
+    if (this.orphans.size) {
+      for (const [cookie, o] of this.orphans) {
+        const side = this.find(cookie);
+        if (!side) continue;
+        this.orphans.delete(cookie);
+        for (const d of o.deltas) this.addTo(side, d);
+        touched.add(side.conn);
+      }
+    }
+    for (const d of deltas) {
+      if (!isRequestProtocol(d.protocol)) continue; // TLS without plaintext, or nothing recognised: no requests
+      const side = this.find(d.cookie);
+      if (!side) {
+        const o = this.orphans.get(d.cookie);
+        if (o) o.deltas.push(d); else this.orphans.set(d.cookie, { deltas: [d], at: now });
+        continue;
+      }
+      this.addTo(side, d);
+      touched.add(side.conn);
+    }
+    for (const c of touched) this.settle(c, now);
+    if (this.orphanSamples.length) this.samples([], now);
+  }
+
+  private addTo(side: LedgerSide, d: L7Delta): void {
+    let m = this.sides.get(side);
+    if (!m) this.sides.set(side, (m = new Map()));
+    const p = d.protocol as RequestProtocol;
+    let t = m.get(p);
+    if (!t) m.set(p, (t = new RequestTotals()));
+    t.addDelta(d);
+  }
+
+  private connState(c: LedgerConn): ConnRequests {
+    let cr = this.conns.get(c);
+    if (!cr) this.conns.set(c, (cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false }));
+    return cr;
+  }
+
+  /** The client's view when it has one, else the server's. */
+  private sourceOf(c: LedgerConn): 'client' | 'server' | null {
+    if (c.client && this.sides.has(c.client)) return 'client';
+    if (c.server && this.sides.has(c.server)) return 'server';
+    return null;
+  }
+
+  /** A connection was placed on an edge: what its sockets counted so far goes there. */
+  placed(c: Conn, now: number): void {
+    if (this.conns.has(c) || this.sourceOf(c)) this.settle(c, now);
+  }
+
+  /** A connection leaves its edge (placed again): what it counted there is taken back. */
+  moving(c: Conn, now: number): void {
+    const cr = this.conns.get(c);
+    if (cr?.edge) this.takeBack(cr, now);
+  }
+
+  /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
+  finished(c: Conn, now: number): void {
+    // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
+    const cr = this.conns.get(c);
+    this.conns.delete(c);
+    const ended = [c.client, c.server].filter((s): s is Side => !!s && s.conn === c);
+    if (c.ignored || !c.edgeId) { for (const s of ended) this.sides.delete(s); return; } // nothing of it is counted anywhere
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false };
+    for (const s of ended) {
+      const totals = this.sides.get(s);
+      this.sides.delete(s);
+      if (!s.cookie) continue;
+      const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc };
+      pc[s.role] = ps;
+      if (totals) this.sides.set(ps, totals);
+      this.closed.set(s.cookie, { side: ps, at: now });
+    }
+    if (cr) this.conns.set(pc, cr);
+  }
+
+  /** Brings the connection's edge up to date with its chosen socket's counts. */
+  private settle(c: LedgerConn, now: number): void {
+    if (c.ignored) return; // a proxy's own hop: its requests are the ones counted on the connection it relays
+    const want = this.sourceOf(c);
+    if (!want) return;
+    const cr = this.connState(c);
+    if (cr.source !== want) {
+      if (cr.edge) this.takeBack(cr, now);
+      cr.source = want;
+    }
+    if (!c.edgeId) return;
+    if (cr.edge && cr.edge !== c.edgeId) this.takeBack(cr, now);
+    const s = this.state.edges.get(c.edgeId);
+    if (!s) return;
+    const src = this.sides.get(c[want]!)!;
+    let moved = false;
+    for (const [p, t] of src) {
+      const k = cr.counted.get(p);
+      const d = t.minus(k);
+      if (d.zero()) continue;
+      this.apply(s, p, d, 1, now);
+      if (k) k.add(d); else cr.counted.set(p, d);
+      moved = true;
+    }
+    cr.edge = c.edgeId;
+    if (cr.held.length) {
+      for (const x of cr.held) if (x.side === want) this.keepSample(s, x);
+      cr.held.length = 0;
+      moved = true;
+    }
+    if (moved) { s.e.lastSeen = Math.max(s.e.lastSeen, now); s.v = this.state.bump(); }
+  }
+
+  private takeBack(cr: ConnRequests, now: number): void {
+    const s = this.state.edges.get(cr.edge!);
+    if (s) {
+      for (const [p, t] of cr.counted) this.apply(s, p, t, -1, now);
+      s.v = this.state.bump();
+    }
+    cr.counted.clear();
+    cr.edge = null;
+  }
+
+  private apply(s: EdgeState, p: RequestProtocol, d: RequestTotals, sign: 1 | -1, now: number): void {
+    const es = (s.requests ??= new EdgeRequestState());
+    let ps = es.protocols.get(p);
+    if (!ps) es.protocols.set(p, (ps = { totals: new RequestTotals(), window: new RequestWindow() }));
+    ps.totals.add(d, sign);
+    ps.window.add(now, sign * d.count(), sign * d.errors(), sign * d.clientErrors(), sign * d.latencySumNs, d.buckets, sign);
+    const iv = intervalOf(s.counts);
+    let it = iv.get(p);
+    if (!it) iv.set(p, (it = new RequestTotals()));
+    it.add(d, sign, sign < 0);
+    this.counters.requests += sign * d.count();
+  }
+
+  /** Samples of failed and slow requests from the collector. */
+  samples(list: readonly L7Sample[], now: number): void {
+    if (this.orphanSamples.length) {
+      const waiting = this.orphanSamples;
+      this.orphanSamples = [];
+      for (const o of waiting) {
+        const side = this.find(o.sample.cookie);
+        if (side) this.sample(side, o.sample);
+        else if (now - o.at < WAIT_MS) this.orphanSamples.push(o);
+        else this.counters.unplacedSamples++;
+      }
+    }
+    for (const x of list) {
+      if (!isRequestProtocol(x.protocol)) continue;
+      const side = this.find(x.cookie);
+      if (side) { this.sample(side, x); continue; }
+      if (this.orphanSamples.length >= ORPHAN_SAMPLES) { this.counters.unplacedSamples++; continue; }
+      this.orphanSamples.push({ sample: x, at: now });
+    }
+  }
+
+  private sample(side: LedgerSide, x: L7Sample): void {
+    const c = side.conn;
+    if (c.ignored) return;
+    const rs: RequestSample = {
+      time: x.time, protocol: x.protocol as RequestProtocol, method: x.method, target: x.target, status: x.status, statusClass: x.statusClass,
+      latencyMs: Math.round(x.latencyMs * 1000) / 1000, pid: x.pid, process: x.comm, side: side.role, tls: x.tls, reasons: x.reasons,
+    };
+    const cr = this.connState(c);
+    // A client's sample means the client counts requests: its view is the one kept. A server's
+    // is kept when there is no local client, or once the server's view is the one counted;
+    // dropped once the client's is; until then it waits.
+    let keep: boolean | null;
+    if (rs.side === 'client') { keep = true; cr.clientSampled = true; }
+    else if (cr.clientSampled || cr.source === 'client') keep = false;
+    else keep = !c.client || cr.source === 'server' ? true : null;
+    if (keep === false) return; // the other socket's view of the same request
+    const s = keep && c.edgeId && (!cr.edge || cr.edge === c.edgeId) ? this.state.edges.get(c.edgeId) : undefined;
+    if (s) { this.keepSample(s, rs); s.v = this.state.bump(); return; }
+    if (cr.held.length >= HELD_SAMPLES) { this.counters.unplacedSamples++; return; }
+    cr.held.push(rs);
+  }
+
+  private keepSample(s: EdgeState, rs: RequestSample): void {
+    const es = (s.requests ??= new EdgeRequestState());
+    es.samples.push(rs);
+    if (es.samples.length > this.samplesPerEdge) es.samples.splice(0, es.samples.length - this.samplesPerEdge);
+  }
+
+  /** Forgets closed sockets' sides and counts, as lost, requests whose socket never became known. */
+  tick(now: number): void {
+    for (const [cookie, x] of this.closed) {
+      if (now - x.at < CLOSED_MS) break; // insertion order is time order
+      this.closed.delete(cookie);
+    }
+    for (const [cookie, o] of this.orphans) {
+      if (now - o.at < WAIT_MS) continue;
+      this.orphans.delete(cookie);
+      for (const d of o.deltas) this.counters.unplacedRequests += d.requests.reduce((a, b) => a + b, 0);
+    }
+    if (this.orphanSamples.length) this.samples([], now);
+  }
+}
+
+function intervalOf(c: IntervalCounts): Map<RequestProtocol, RequestTotals> {
+  return (c.requests ??= new Map());
+}
+
+// ---- reading ----
+
+function ratesOf(w: WindowSums): RequestRates {
+  const s = w.seconds;
+  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, latency: latencySummary(w.buckets, w.latencySumNs) };
+}
+
+function blockOf(p: RequestProtocol, t: RequestTotals, w10: WindowSums, w60: WindowSums): EdgeRequests {
+  return {
+    protocol: p, grpc: t.grpc(p), tls: t.tls, count: t.count(), status: t.statusRecord(), errors: t.errors(), clientErrors: t.clientErrors(),
+    unpaired: t.unpaired, latency: latencySummary(t.buckets, t.latencySumNs), rates: { '10s': ratesOf(w10), '1m': ratesOf(w60) },
+  };
+}
+
+const byProtocol = (a: RequestProtocol, b: RequestProtocol) => REQUEST_PROTOCOLS.indexOf(a) - REQUEST_PROTOCOLS.indexOf(b);
+
+/** The `requests` block of an edge; undefined when it has none. */
+export function edgeRequests(es: EdgeRequestState | undefined, now: number): EdgeRequests[] | undefined {
+  if (!es) return undefined;
+  const out: EdgeRequests[] = [];
+  for (const p of [...es.protocols.keys()].sort(byProtocol)) {
+    const ps = es.protocols.get(p)!;
+    if (ps.totals.zero()) continue;
+    out.push(blockOf(p, ps.totals, ps.window.sums(now, 10), ps.window.sums(now, 60)));
+  }
+  return out.length ? out : undefined;
+}
+
+/** Several edges' requests summed per protocol (a node's inbound RED): histograms and windows bucket by bucket. */
+export function mergedRequests(states: (EdgeRequestState | undefined)[], now: number): EdgeRequests[] | undefined {
+  const acc = new Map<RequestProtocol, { t: RequestTotals; w10: WindowSums; w60: WindowSums }>();
+  for (const es of states) {
+    if (!es) continue;
+    for (const [p, ps] of es.protocols) {
+      let a = acc.get(p);
+      if (!a) acc.set(p, (a = { t: new RequestTotals(), w10: emptySums(10), w60: emptySums(60) }));
+      a.t.add(ps.totals);
+      addSums(a.w10, ps.window.sums(now, 10));
+      addSums(a.w60, ps.window.sums(now, 60));
+    }
+  }
+  const out: EdgeRequests[] = [];
+  for (const p of [...acc.keys()].sort(byProtocol)) {
+    const a = acc.get(p)!;
+    if (!a.t.zero()) out.push(blockOf(p, a.t, a.w10, a.w60));
+  }
+  return out.length ? out : undefined;
+}
+
+export function requestHistograms(es: EdgeRequestState | undefined, now: number): RequestHistogram[] {
+  if (!es) return [];
+  return [...es.protocols.keys()].sort(byProtocol).filter((p) => !es.protocols.get(p)!.totals.zero()).map((p) => {
+    const ps = es.protocols.get(p)!;
+    return { protocol: p, total: Array.from(ps.totals.buckets), lastMinute: Array.from(ps.window.sums(now, 60).buckets) };
+  });
+}
+
+/** Requests and errors per second over the last minute, all protocols, oldest first. */
+export function requestSeries(es: EdgeRequestState | undefined, now: number): { requests: number; errors: number }[] | null {
+  if (!es || !es.protocols.size) return null;
+  let out: { requests: number; errors: number }[] | null = null;
+  for (const ps of es.protocols.values()) {
+    const s = ps.window.series(now);
+    if (!out) out = s;
+    else s.forEach((x, i) => { out![i].requests += x.requests; out![i].errors += x.errors; });
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+// Resolver edges: each client's DNS queries to its resolver, drawn as an edge
+// (protocol 'dns') from the client's node to the resolver's: Docker's embedded
+// DNS, a resolver container, the host, or a server outside. Fed about once a
+// second with the DNS collector's health per client -> resolver pair: what
+// moved since the last feed is added to the edge (queries as its connections),
+// its rates and the history's interval, so a failing edge turns red like a
+// failing TCP edge does, and its panel lists the names that failed.
+import type { DnsClient, DnsHealth } from '../dns/types.js';
+import type { EdgeDns } from './types.js';
+import { addressNode, ownerNode, DOCKER_DNS, type NodeRef } from './naming.js';
+import type { Identity } from './placement.js';
+import type { EdgeState, GraphState } from './state.js';
+import { DnsIntervalCounts } from './interval.js';
+import { DNS_DEFAULTS } from '../config/defaults.js';
+
+/** What the edge already counted of one client -> resolver pair. */
+interface Seen {
+  edgeId: string;
+  lastSeen: number;
+  queries: number; answered: number; failures: number;
+  nxdomain: number; servfail: number; refused: number; otherErrors: number; timeouts: number;
+  latencyCount: number; latencySumMs: number; buckets: number[];
+  failing: Map<string, number>;
+  /** The pair's latest health, for the edge's merged view. */
+  health: DnsHealth;
+}
+
+const ZERO: Omit<Seen, 'edgeId' | 'health' | 'failing' | 'buckets' | 'lastSeen'> = {
+  queries: 0, answered: 0, failures: 0, nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, latencyCount: 0, latencySumMs: 0,
+};
+
+export const resolverEdgeId = (client: string, resolver: string, port: number) => `${client}|${resolver}|${port}|dns`;
+
+/**
+ * Docker's embedded resolver asks upstream servers from dockerd itself, inside
+ * the container's namespace: those queries leave from the Docker DNS node, not
+ * from the container.
+ */
+const isDockerd = (comm: string) => comm === 'dockerd';
+
+/** Client nodes remembered by key (the health table keys pairs by them). */
+const CLIENT_REFS = 4096;
+
+export class ResolverEdges {
+  /** By client key and resolver address: what the edge has counted. */
+  private readonly seen = new Map<string, Seen>();
+  /** Client nodes as they were when their queries were made (a short-lived container is gone a second later). */
+  private readonly clients = new Map<string, NodeRef>();
+
+  constructor(
+    private readonly identity: Identity,
+    private readonly state: GraphState,
+    /** Caps outside nodes (Placement's rule). */
+    private readonly outside: (ref: NodeRef) => NodeRef,
+  ) {}
+
+  /** Takes the collector's health list (DnsCollector.resolverEdges()). */
+  update(list: readonly DnsHealth[], now: number): void {
+    const changed = new Set<EdgeState>();
+    const live = new Set<string>();
+    for (const h of list) {
+      const key = `${h.clientKey}|${h.resolver.address}|${h.resolver.port}`;
+      live.add(key);
+      let p = this.seen.get(key);
+      if (p && p.lastSeen === h.lastSeen && p.queries === h.queries && p.failures === h.failures && this.state.edges.has(p.edgeId)) {
+        p.health = h;
+        continue;
+      }
+      // A pair evicted and seen again starts from nothing.
+      if (p && h.queries < p.queries) { this.seen.delete(key); p = undefined; }
+      const ends = this.ends(h);
+      const id = resolverEdgeId(ends.client.id, ends.resolver.id, h.resolver.port);
+      const cn = this.state.touchNode(ends.client, now);
+      const rn = this.state.touchNode(ends.resolver, now);
+      const s = this.state.edge(id, cn.n.id, rn.n.id, h.resolver.port, now, 'dns');
+      const prev: Seen = p ?? { ...ZERO, edgeId: id, lastSeen: 0, buckets: [], failing: new Map(), health: h };
+      this.account(s, prev, h, now);
+      this.seen.set(key, { ...countsOf(h), edgeId: id, lastSeen: h.lastSeen, health: h });
+      changed.add(s);
+    }
+    for (const k of this.seen.keys()) if (!live.has(k)) this.seen.delete(k); // evicted by the collector
+    if (!changed.size) return;
+    const byEdge = new Map<string, DnsHealth[]>();
+    for (const p of this.seen.values()) {
+      const l = byEdge.get(p.edgeId);
+      if (l) l.push(p.health); else byEdge.set(p.edgeId, [p.health]);
+    }
+    for (const s of changed) mergeView(s.e.dns!, byEdge.get(s.e.id) ?? []);
+  }
+
+  /**
+   * The node a DNS client is (the DNS collector's client key, asked when a
+   * client socket is first seen): its health is kept per node, and the node
+   * is the one it was then.
+   */
+  clientKey(c: DnsClient): string {
+    const ref = this.clientNode(c);
+    this.clients.delete(ref.id);
+    this.clients.set(ref.id, ref);
+    if (this.clients.size > CLIENT_REFS) this.clients.delete(this.clients.keys().next().value!);
+    return ref.id;
+  }
+
+  private clientNode(c: DnsClient): NodeRef {
+    if (isDockerd(c.comm)) return DOCKER_DNS;
+    return ownerNode(this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm }));
+  }
+
+  /** The client's node and its resolver's. */
+  private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef } {
+    const client = this.clients.get(h.clientKey) ?? this.clientNode(h.client);
+    const r = h.resolver;
+    const resolver = r.dockerEmbedded ? DOCKER_DNS : this.outside(addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server'));
+    return { client, resolver };
+  }
+
+  /** Adds what moved since `p` to the edge, its rates and its interval. */
+  private account(s: EdgeState, p: Seen, h: DnsHealth, now: number): void {
+    const e = s.e, iv = s.counts, c = e.connections;
+    const dq = h.queries - p.queries, da = h.answered - p.answered, df = h.failures - p.failures;
+    c.opened += dq;
+    c.closed += da;
+    c.failed = Math.max(0, c.failed + df); // an NXDOMAIN found to be a search-list expansion is taken back
+    iv.opened += dq;
+    iv.closed += da;
+    iv.failed = Math.max(0, iv.failed + df);
+    e.lastSeen = Math.max(e.lastSeen, h.lastSeen);
+    s.window.add(now, dq, Math.max(0, df), 0, 0, 0);
+    const d = (iv.dns ??= new DnsIntervalCounts());
+    d.nxdomain = Math.max(0, d.nxdomain + h.nxdomain - p.nxdomain);
+    d.servfail += h.servfail - p.servfail;
+    d.refused += h.refused - p.refused;
+    d.otherErrors += h.otherErrors - p.otherErrors;
+    d.timeouts += h.timeouts - p.timeouts;
+    const l = h.latency;
+    d.latencyCount += l.count - p.latencyCount;
+    d.latencySumMs += l.sumMs - p.latencySumMs;
+    if (l.maxMs !== null && l.maxMs > d.latencyMaxMs) d.latencyMaxMs = l.maxMs;
+    for (let i = 0; i < l.buckets.length && i < d.buckets.length; i++) d.buckets[i] += l.buckets[i] - (p.buckets[i] ?? 0);
+    for (const f of h.failingNames) {
+      const n = f.count - (p.failing.get(f.name) ?? 0);
+      if (n > 0) d.failed(f.name, n, f.reason, f.lastSeen);
+    }
+    const t = (e.dns ??= emptyDns());
+    t.queries += dq; t.answered += da; t.failures = Math.max(0, t.failures + df);
+    t.nxdomain = Math.max(0, t.nxdomain + h.nxdomain - p.nxdomain); t.servfail += h.servfail - p.servfail; t.refused += h.refused - p.refused;
+    t.otherErrors += h.otherErrors - p.otherErrors; t.timeouts += h.timeouts - p.timeouts;
+    t.noerror = Math.max(0, t.answered - t.nxdomain - t.servfail - t.refused - t.otherErrors);
+    s.v = this.state.bump();
+  }
+}
+
+function countsOf(h: DnsHealth): Omit<Seen, 'edgeId' | 'health' | 'lastSeen'> {
+  return {
+    queries: h.queries, answered: h.answered, failures: h.failures, nxdomain: h.nxdomain, servfail: h.servfail, refused: h.refused,
+    otherErrors: h.otherErrors, timeouts: h.timeouts, latencyCount: h.latency.count, latencySumMs: h.latency.sumMs, buckets: h.latency.buckets,
+    failing: new Map(h.failingNames.map((f) => [f.name, f.count])),
+  };
+}
+
+export function emptyDns(): EdgeDns {
+  return {
+    resolvers: [], queries: 0, answered: 0, noerror: 0, nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, failures: 0,
+    queriesPerSec: 0, latency: { p50Ms: null, p95Ms: null, maxMs: null }, failingNames: [],
+  };
+}
+
+/** The parts of an edge's DNS block that are views of its pairs' health: resolvers, latency, failing names. */
+function mergeView(t: EdgeDns, hs: DnsHealth[]): void {
+  const resolvers = new Map<string, EdgeDns['resolvers'][number]>();
+  const failing = new Map<string, EdgeDns['failingNames'][number]>();
+  let lat: DnsHealth['latency'] | null = null;
+  for (const h of hs) {
+    const r = h.resolver;
+    resolvers.set(`${r.address}|${r.port}`, { address: r.address, port: r.port, dockerEmbedded: r.dockerEmbedded });
+    // Several pairs on one edge (a client asking two addresses of one resolver): the busiest one's latency.
+    if (h.latency.count && (!lat || h.latency.count > lat.count)) lat = h.latency;
+    for (const f of h.failingNames) {
+      const o = failing.get(f.name);
+      if (!o) failing.set(f.name, { ...f });
+      else { o.count += f.count; if (f.lastSeen > o.lastSeen) { o.lastSeen = f.lastSeen; o.reason = f.reason; } }
+    }
+  }
+  t.resolvers = [...resolvers.values()];
+  t.latency = lat ? { p50Ms: lat.p50Ms, p95Ms: lat.p95Ms, maxMs: lat.maxMs } : { p50Ms: null, p95Ms: null, maxMs: null };
+  t.failingNames = [...failing.values()].sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen).slice(0, DNS_DEFAULTS.topFailingNames);
+}

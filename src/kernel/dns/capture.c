@@ -1,0 +1,153 @@
+/* DNS messages as processes send and receive them, from tp_btf
+ * sock_send_length and sock_recv_length: every socket syscall (read, write,
+ * readv, writev, sendto, recvfrom, sendmsg, recvmsg) passes there, in every
+ * network namespace, for UDP and TCP alike. The payload is read from the
+ * syscall's user buffer (syscall_buf.h); one record per buffer segment,
+ * bounded in size and rate, and every drop counted.
+ * Kernel subtleties: the tracepoint fires after the copy (so a receive's
+ * bytes are in the buffer), once per message of sendmmsg/recvmmsg (handled at
+ * their exit, dns/mmsg.c), and with MSG_PEEK for reads that leave the data
+ * queued (skipped: the real read follows). */
+
+static __always_inline void dns_emit_segment(const struct dh_dns_config *cfg, const struct dns_sock_facts *f,
+					     __u8 sys, __u8 msg_index, __u32 msg_len, __u32 off, __u32 seg,
+					     __u64 base, int last)
+{
+	struct dh_dns_event *e = bpf_ringbuf_reserve(&dns_events, sizeof(*e), 0);
+	if (!e) {
+		dns_count_loss(DH_DNS_LOSS_RINGBUF_FULL);
+		return;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cookie = f->cookie;
+	e->cgroup_id = bpf_get_current_cgroup_id();
+	__builtin_memcpy(e->saddr, f->saddr, 16);
+	__builtin_memcpy(e->daddr, f->daddr, 16);
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->netns = f->netns;
+	e->msg_len = msg_len;
+	e->seg_off = off;
+	e->seg_len = seg;
+	e->sport = f->sport;
+	e->dport = f->dport;
+	e->family = f->family;
+	e->dir = f->dir;
+	e->flags = f->flags | (last ? DH_DNS_F_LAST_SEG : 0);
+	e->syscall = sys;
+	e->msg_index = msg_index;
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+
+	__u64 cap = seg < cfg->capture_bytes ? seg : cfg->capture_bytes;
+	asm volatile("" : "+r"(cap)); /* keep the clamp below on the register the copy uses */
+	if (cap > DH_DNS_DATA_MAX)
+		cap = DH_DNS_DATA_MAX;
+	if (cap && bpf_probe_read_user(e->data, cap, (void *)base)) {
+		cap = 0;
+		e->flags |= DH_DNS_F_READ_FAULT;
+		dns_count_loss(DH_DNS_LOSS_READ_FAULT);
+	}
+	e->cap = cap;
+	bpf_ringbuf_submit(e, 0);
+}
+
+struct dns_seg_loop {
+	const struct dns_sock_facts *f;
+	const struct dh_sys_buf *b;
+	__u32 msg_len;
+	__u32 off;
+	__u8 msg_index;
+};
+
+/* One buffer segment; a bpf_loop callback, so the verifier walks it once. */
+static long dns_emit_one(__u64 i, void *ctx)
+{
+	struct dns_seg_loop *l = ctx;
+	const struct dh_sys_buf *b = l->b;
+	if (i >= DH_SYS_MAX_IOV || i >= b->niov || l->off >= l->msg_len)
+		return 1;
+	struct dh_dns_config *cfg = dns_enabled_config();
+	if (!cfg)
+		return 1;
+	__u64 seg = b->iov[i].len;
+	if (seg > l->msg_len - l->off)
+		seg = l->msg_len - l->off;
+	if (!seg)
+		return 0;
+	int last = l->off + seg >= l->msg_len || i + 1 >= b->niov;
+	dns_emit_segment(cfg, l->f, b->kind, l->msg_index, l->msg_len, l->off, seg, b->iov[i].base, last);
+	l->off += seg;
+	return 0;
+}
+
+/* One message (msg_len bytes) spread over the call's buffers, one record per segment. */
+static __always_inline void dns_emit_message(const struct dh_dns_config *cfg, const struct dns_sock_facts *f,
+					     const struct dh_sys_buf *b, __u32 msg_len, __u8 msg_index)
+{
+	struct dns_seg_loop l = { .f = f, .b = b, .msg_len = msg_len, .msg_index = msg_index };
+	bpf_loop(DH_SYS_MAX_IOV, dns_emit_one, &l, 0);
+	if (l.off < msg_len && b->more_iov)
+		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
+}
+
+/* sendmmsg/recvmmsg: remember the socket for the syscall's exit. */
+static __always_inline void dns_defer_mmsg(struct sock *sk, __u64 cookie, __u8 dir)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct dns_mmsg_call call = { .sk = (__u64)sk, .cookie = cookie, .dir = dir };
+	if (bpf_map_update_elem(&dns_mmsg, &tid, &call, BPF_ANY))
+		dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
+}
+
+static __always_inline int on_dns_io(struct sock *sk, int ret, int flags, __u8 dir)
+{
+	if (ret <= 0 || !sk)
+		return 0;
+	struct dh_dns_config *cfg = dns_enabled_config();
+	if (!cfg)
+		return 0;
+	struct dns_sock_facts f = {};
+	int kind = dns_socket(sk, cfg, &f);
+	if (kind == DNS_SOCK_NONE)
+		return 0;
+	f.dir = dir;
+	if (dir == DH_DNS_DIR_RECV && (flags & MSG_PEEK))
+		return 0;
+	f.cookie = bpf_get_socket_cookie(sk);
+	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_RECV && !dns_peer_from_query(&f))
+		return 0;
+
+	struct dh_sys_buf b = {};
+	int err = syscall_buf(&b);
+	if (b.kind == DH_SYS_RECVMMSG || b.kind == DH_SYS_SENDMMSG) {
+		dns_defer_mmsg(sk, f.cookie, dir);
+		return 0;
+	}
+	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_SEND) {
+		if (err || !dns_peer_from_args(cfg, b.name, b.namelen, &f))
+			return 0; /* not known to be DNS: nothing lost */
+		dns_remember_peer(&f);
+	}
+	if (err) {
+		dns_count_loss(err == -1 ? DH_DNS_LOSS_NO_SYSCALL : DH_DNS_LOSS_READ_FAULT);
+		return 0;
+	}
+	if (!dns_rate_allows(cfg))
+		return 0;
+	dns_emit_message(cfg, &f, &b, ret, 0);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(dh_dns_sock_send, struct sock *sk, int ret, int flags)
+{
+	return on_dns_io(sk, ret, flags, DH_DNS_DIR_SEND);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(dh_dns_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return on_dns_io(sk, ret, flags, DH_DNS_DIR_RECV);
+}

@@ -1,0 +1,97 @@
+/* Maps of the DNS capture. Sizes here are placeholders: the loader sets the
+ * real ones from src/config/defaults.ts (DNS_DEFAULTS) before loading. */
+#ifndef DHRISHTI_DNS_MAPS_H
+#define DHRISHTI_DNS_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} dns_events SEC(".maps");
+
+/* Unconnected UDP sockets that sent a DNS query: cookie -> where to. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct dh_dns_peer);
+} dns_peers SEC(".maps");
+
+/* A thread inside sendmmsg/recvmmsg on a DNS socket: tid -> the socket, read at the syscall's exit. */
+struct dns_mmsg_call {
+	__u64 sk;   /* struct sock *, alive until the syscall returns (its file holds it) */
+	__u64 cookie;
+	__u8 dir;
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct dns_mmsg_call);
+} dns_mmsg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dh_dns_config);
+} dns_config SEC(".maps");
+
+/* Per-CPU one-second window of records emitted, for max_records_per_sec. */
+struct dns_rate_window {
+	__u64 start_ns;
+	__u64 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_rate_window);
+} dns_rate SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DH_DNS_LOSS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} dns_losses SEC(".maps");
+
+static __always_inline void dns_count_loss(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&dns_losses, &what);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct dh_dns_config *dns_enabled_config(void)
+{
+	__u32 zero = 0;
+	struct dh_dns_config *cfg = bpf_map_lookup_elem(&dns_config, &zero);
+	return cfg && cfg->enabled ? cfg : 0;
+}
+
+/* One more message on this CPU within its one-second window? */
+static __always_inline int dns_rate_allows(const struct dh_dns_config *cfg)
+{
+	if (!cfg->max_records_per_sec)
+		return 1;
+	__u32 zero = 0;
+	struct dns_rate_window *w = bpf_map_lookup_elem(&dns_rate, &zero);
+	if (!w)
+		return 1;
+	__u64 now = bpf_ktime_get_boot_ns();
+	if (now - w->start_ns >= 1000000000ull) {
+		w->start_ns = now;
+		w->count = 0;
+	}
+	if (w->count >= cfg->max_records_per_sec) {
+		dns_count_loss(DH_DNS_LOSS_RATE_LIMITED);
+		return 0;
+	}
+	w->count++;
+	return 1;
+}
+
+#endif

@@ -1,0 +1,39 @@
+// Request capture (L7) as a capture of the probe engine: its programs load
+// only while it is on, and its collector starts once they are attached.
+import type { EngineExtension, KernelAccess } from '../collector/engine.js';
+import { CAPTURE_PROGRAMS } from '../config/defaults.js';
+import { L7Collector, L7_PROGRAMS, l7MapSizes, type L7Options } from './collector.js';
+
+export class L7Capture implements EngineExtension {
+  readonly programs = CAPTURE_PROGRAMS.l7;
+  collector: L7Collector | null = null;
+  unavailableReason: string | null = 'not attached';
+
+  constructor(private readonly opts: L7Options) {}
+
+  mapSizes(): Record<string, number> {
+    return l7MapSizes(this.opts);
+  }
+
+  attach(k: KernelAccess): void {
+    if (!k.probes.some((p) => p.ok && L7_PROGRAMS.includes(p.program))) {
+      this.unavailableReason = 'its probes did not attach';
+      return;
+    }
+    this.collector = new L7Collector(k.native, k.handle, k.clock, this.opts);
+    this.collector.start(k.drainDelayMs);
+    this.unavailableReason = null;
+  }
+
+  unavailable(reason: string): void {
+    this.unavailableReason = reason;
+  }
+
+  flush(): void {
+    this.collector?.flush();
+  }
+
+  detach(): void {
+    this.collector?.stop();
+  }
+}

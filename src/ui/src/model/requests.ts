@@ -1,0 +1,115 @@
+// Requests (L7) as the page shows them: the edge label ("HTTP · 42/s · 3% 5xx ·
+// p95 180 ms"), how error rate and latency colour an edge, and the thresholds
+// the user sets for that (kept in the browser). Pure, except the thresholds store.
+import type { EdgeRequests, GraphEdge, RequestProtocol } from '../../../graph/types.js';
+import { millis, rate } from './format.js';
+
+const NAMES: Record<RequestProtocol, string> = { http1: 'HTTP', http2: 'HTTP/2', postgres: 'Postgres', mysql: 'MySQL', redis: 'Redis' };
+
+export function protocolName(r: Pick<EdgeRequests, 'protocol' | 'grpc'>): string {
+  return r.protocol === 'http2' && r.grpc ? 'gRPC' : NAMES[r.protocol];
+}
+
+/** The protocol with the most requests lately (else the most in total); null without requests. */
+export function mainRequests(e: GraphEdge): EdgeRequests | null {
+  const rs = e.requests;
+  if (!rs?.length) return null;
+  return rs.reduce((a, b) => (b.rates['1m'].requests > a.rates['1m'].requests || (b.rates['1m'].requests === a.rates['1m'].requests && b.count > a.count) ? b : a));
+}
+
+/** Requests in the last minute, all protocols, and how many failed. */
+export function recentRequests(e: GraphEdge): { requests: number; errors: number; clientErrors: number } {
+  let requests = 0, errors = 0, clientErrors = 0;
+  for (const r of e.requests ?? []) { requests += r.rates['1m'].requests; errors += r.rates['1m'].errors; clientErrors += r.rates['1m'].clientErrors; }
+  return { requests, errors, clientErrors };
+}
+
+/** Error share (0..1) of a protocol's requests over the last minute. */
+export function errorShare(r: EdgeRequests): number {
+  const w = r.rates['1m'];
+  return w.requests > 0 ? w.errors / w.requests : 0;
+}
+
+/** HTTP's errors are its 5xx; other protocols' are failures (gRPC non-OK, database and Redis errors). */
+export const errorWord = (r: EdgeRequests) => (r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? '5xx' : 'err');
+
+export function pctText(x: number): string {
+  const p = x * 100;
+  if (p <= 0) return '0%';
+  if (p < 1) return `${p.toFixed(1).replace(/\.0$/, '')}%`;
+  return `${Math.round(p)}%`;
+}
+
+/** "HTTP · 42/s · 3% 5xx · p95 180 ms"; null when the edge had no requests lately. */
+export function requestLabel(e: GraphEdge): string | null {
+  const r = mainRequests(e);
+  if (!r) return null;
+  const w1 = r.rates['1m'];
+  if (w1.requests <= 0) return null;
+  const per = r.rates['10s'].requests > 0 ? r.rates['10s'].requests : w1.requests;
+  const parts = [protocolName(r), `${rate(per)}/s`];
+  if (w1.errors > 0) parts.push(`${pctText(w1.errors / w1.requests)} ${errorWord(r)}`);
+  else if (w1.clientErrors > 0) parts.push(`${pctText(w1.clientErrors / w1.requests)} 4xx`);
+  if (w1.latency.samples > 0) parts.push(`p95 ${millis(w1.latency.p95Ms)}`);
+  return parts.join(' · ');
+}
+
+// ---- thresholds ----
+
+export interface RequestThresholds {
+  /** Error share (percent) over the last minute at or above which an edge is drawn failing (red). */
+  errorFailPct: number;
+  /** ... and above which it is drawn degraded (amber). */
+  errorWarnPct: number;
+  /** p95 latency (ms) over the last minute at or above which an edge is drawn degraded ... */
+  latencyWarnMs: number;
+  /** ... and failing. */
+  latencyFailMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: RequestThresholds = { errorFailPct: 5, errorWarnPct: 0, latencyWarnMs: 500, latencyFailMs: 2000 };
+const KEY = 'dhrishti.requestThresholds';
+
+function valid(t: Partial<RequestThresholds>): RequestThresholds {
+  const num = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d);
+  return {
+    errorFailPct: num(t.errorFailPct, DEFAULT_THRESHOLDS.errorFailPct),
+    errorWarnPct: num(t.errorWarnPct, DEFAULT_THRESHOLDS.errorWarnPct),
+    latencyWarnMs: num(t.latencyWarnMs, DEFAULT_THRESHOLDS.latencyWarnMs),
+    latencyFailMs: num(t.latencyFailMs, DEFAULT_THRESHOLDS.latencyFailMs),
+  };
+}
+
+function load(): RequestThresholds {
+  try {
+    const s = globalThis.localStorage?.getItem(KEY);
+    return s ? valid(JSON.parse(s) as Partial<RequestThresholds>) : DEFAULT_THRESHOLDS;
+  } catch { return DEFAULT_THRESHOLDS; }
+}
+
+let current: RequestThresholds = load();
+const listeners = new Set<() => void>();
+
+export const thresholds = {
+  get: (): RequestThresholds => current,
+  set(t: Partial<RequestThresholds>): void {
+    current = valid({ ...current, ...t });
+    try { globalThis.localStorage?.setItem(KEY, JSON.stringify(current)); } catch { /* private mode */ }
+    for (const fn of listeners) fn();
+  },
+  subscribe(fn: () => void): () => void { listeners.add(fn); return () => listeners.delete(fn); },
+};
+
+/** How the edge's requests judge it by the thresholds: 'failing', 'warn', or null (nothing to say). */
+export function requestHealth(e: GraphEdge, t: RequestThresholds = current): 'failing' | 'warn' | null {
+  let worst: 'failing' | 'warn' | null = null;
+  for (const r of e.requests ?? []) {
+    const w = r.rates['1m'];
+    if (w.requests <= 0) continue;
+    const err = (w.errors / w.requests) * 100;
+    const p95 = w.latency.samples > 0 ? w.latency.p95Ms : 0;
+    if ((w.errors > 0 && err >= t.errorFailPct) || (p95 > 0 && p95 >= t.latencyFailMs)) return 'failing';
+    if ((w.errors > 0 && err > t.errorWarnPct) || (p95 > 0 && p95 >= t.latencyWarnMs)) worst = 'warn';
+  }
+  return worst;
+}
