@@ -68,6 +68,16 @@ test('5,000 edges with N=500: exactly 500 labelled series plus other, and the fo
   assert.equal(rtt.series.length, 501);
 });
 
+test('resolver (dns) edges are not connection series, nor counted as edges', () => {
+  const g = synthetic(3);
+  const dns = edge(g.nodes[0].id, g.nodes[1].id, 53, 40);
+  g.edges.push({ ...dns, id: `${dns.source}|${dns.target}|53|dns`, protocol: 'dns' });
+  const r = new EdgeMetrics({ host: 'h1', topEdges: 500 }).update(g);
+  assert.equal(r.labelled, 3);
+  assert.ok(scalar(r.families, 'dhrishti_edge_connections_opened_total').series.every((s) => s.labels.server_port !== '53'));
+  assert.equal(scalar(r.families, 'dhrishti_export_edges').series[0].value, 3);
+});
+
 test('counters stay monotonic when an edge moves between labelled and other', () => {
   const m = new EdgeMetrics({ host: 'h', topEdges: 1 });
   const g = synthetic(2); // edge 0: n=1, edge 1: n=2 (busier, labelled)
