@@ -69,6 +69,26 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
     const bad = await getJson<{ message: string }>(`${hub.url}/api/v1/graph?from=now&to=-1h`);
     assert.equal(bad.status, 400);
 
+    // Time series and events of the map's edge, from range queries.
+    const ts = await getJson<{ step: number; points: { t: number; v: number | null }[] }>(`${hub.url}/api/v1/timeseries?edge=${encodeURIComponent(EDGE)}&metric=connections&from=${iso(t0 - 60_000)}&to=now&step=30s`);
+    assert.equal(ts.status, 200, JSON.stringify(ts.body));
+    assert.equal(ts.body.step, 30_000);
+    const counted = ts.body.points.filter((p) => p.v);
+    assert.deepEqual(counted.map((p) => p.v), [7, 3], 'opened as the edge appeared, then the three since');
+    assert.ok(counted[0].t <= t0 && counted[1].t > t0 + 30_000);
+    const ev = await getJson<{ events: { type: string; edge: string | null; node: string | null; detail: Record<string, unknown> }[]; unavailable?: { types: string[] } }>(`${hub.url}/api/v1/events?from=${iso(t0 - 60_000)}&to=now`);
+    assert.equal(ev.status, 200, JSON.stringify(ev.body));
+    // (The two reports are two minutes apart: depending on where the steps fall, the gap may also read as agents
+    // stopping and edges vanishing in between, so only what must be there is asserted.)
+    const kinds = new Set(ev.body.events.map((x) => `${x.type} ${x.edge ?? x.node ?? x.detail.host}`));
+    for (const k of [
+      'agent_started host-0', 'agent_started host-1',
+      'edge_appeared svc:fleet/api|svc:fleet/db|5432|tcp', `edge_appeared ${EDGE}`, `failure ${EDGE}`,
+      'node_appeared svc:fleet/api', 'node_appeared svc:fleet/db', 'node_appeared svc:fleet/web',
+    ]) assert.ok(kinds.has(k), `${k} in ${[...kinds].join(', ')}`);
+    assert.deepEqual(ev.body.events.find((x) => x.type === 'failure')!.detail, { reason: 'refused', count: 2, host: 'host-0' });
+    assert.ok(ev.body.unavailable?.types.includes('container_started'), 'what only agents keep is named, not silently empty');
+
     // A second hub on the same Prometheus answers the same (no state of its own).
     const hub2 = await startHub(prom.url);
     try {
