@@ -133,7 +133,7 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
     assert.ok(r.dns!.failingNames.some((f) => f.name === 'dns-dbb' && f.reason === 'NXDOMAIN'), JSON.stringify(r.dns!.failingNames));
     assert.ok(r.rates['1m'].failures > 0, 'red');
     assert.equal(g.nodes.find((n) => n.id === 'proc:docker-dns')!.label, 'Docker DNS');
-    assert.ok(g.edges.some((e) => e.id === 'ctr:dns-client-glibc|proc:docker-dns|53|dns'), 'a container that resolved and exited at once keeps its queries on its own node');
+    assert.ok(g.edges.some((e) => e.id === 'ctr:dns-client-glibc|proc:docker-dns|53|dns'), `a container that resolved and exited at once keeps its queries on its own node; resolver edges: ${g.edges.filter((e) => e.protocol === 'dns').map((e) => e.id).join(', ')}`);
     // The embedded DNS asked the external resolver (the dnsmasq container) for the typo: drawn from the Docker DNS node.
     await waitForGraph(`${agent.url}/api/v1/graph`, (x: GraphSnapshot) => x.edges.some((e) => e.source === 'proc:docker-dns' && e.target === 'ctr:dns-upstream' && e.protocol === 'dns'), 'Docker DNS -> upstream resolver edge');
   });

@@ -154,6 +154,8 @@ export const GRAPH_DEFAULTS = {
   streamIntervalMs: 500,
   /** Resolver edges take the DNS health this often. */
   dnsSyncMs: 1000,
+  /** A DNS client in a container Docker has not named yet waits this long for its name before its resolver edge is drawn. */
+  dnsClientNameGraceMs: 5000,
 };
 
 /** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */

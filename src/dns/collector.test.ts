@@ -55,6 +55,37 @@ test('no answer within 5 s is a timeout; a retransmission is the same query', ()
   assert.deepEqual(h.failingNames.map((f) => [f.name, f.reason]), [['slow.test', 'timeout']]);
 });
 
+test('every query left unanswered times out, however many are swept at once and whatever was answered between them', () => {
+  const { c, txs, feed } = setup();
+  feed(
+    { dir: 'send', data: buildQuery(30, 'first.test'), tsNs: ns(0) },
+    { dir: 'send', data: buildQuery(31, 'second.test'), tsNs: ns(1) },
+    { dir: 'send', data: buildQuery(32, 'answered.test'), tsNs: ns(2) },
+    { dir: 'send', data: buildQuery(33, 'third.test'), tsNs: ns(3) },
+    { dir: 'recv', data: answer(32, 'answered.test'), tsNs: ns(4) },
+  );
+  c.sweep(T0 + 10_000);
+  assert.deepEqual(txs.map((t) => [t.name, t.outcome]).sort(), [
+    ['answered.test', 'answered'], ['first.test', 'timeout'], ['second.test', 'timeout'], ['third.test', 'timeout'],
+  ]);
+  assert.equal(c.stats().pendingQueries, 0);
+  assert.equal(c.stats().timeouts, 3);
+});
+
+test('past the pending bound the oldest query is evicted, one per new query, and the rest still time out', () => {
+  const { c, txs, feed } = setup({ maxPendingQueries: 2 });
+  feed(
+    { dir: 'send', data: buildQuery(40, 'a.test'), tsNs: ns(0) },
+    { dir: 'send', data: buildQuery(41, 'b.test'), tsNs: ns(1) },
+    { dir: 'send', data: buildQuery(42, 'c.test'), tsNs: ns(2) },
+    { dir: 'send', data: buildQuery(43, 'd.test'), tsNs: ns(3) },
+  );
+  assert.equal(c.stats().pendingEvicted, 2);
+  c.sweep(T0 + 10_000);
+  assert.deepEqual(txs.map((t) => [t.name, t.outcome]), [['c.test', 'timeout'], ['d.test', 'timeout']]);
+  assert.equal(c.stats().pendingQueries, 0);
+});
+
 test('an answer read before its query was reported still matches it', () => {
   const { c, txs, feed } = setup();
   feed({ dir: 'recv', data: answer(12, 'early.test'), tsNs: ns(2) });

@@ -108,7 +108,7 @@ export class QueryMatcher {
     // Answers mostly come in send order: done queries at the head leave the queue now, and
     // the socket tables are cleaned in small batches, so an answered query is garbage while
     // it is young (held for a second it would be promoted and cost a full collection later).
-    while (this.head < this.queue.length && this.queue[this.head].done) this.queue[this.head++] = RELEASED;
+    this.skipDone();
     if (this.unlink.length >= UNLINK_BATCH) this.unlinkDone();
   }
 
@@ -123,26 +123,26 @@ export class QueryMatcher {
     this.unlink.length = 0;
   }
 
+  /** Moves the head past done queries (releasing their slots); the head is then a pending query or the end. */
+  private skipDone(): void {
+    while (this.head < this.queue.length && this.queue[this.head].done) this.queue[this.head++] = RELEASED;
+  }
+
   private dropOldest(): void {
-    while (this.head < this.queue.length) {
-      const q = this.queue[this.head++];
-      if (q.done) continue;
-      this.forget(q);
-      this.pendingEvicted++;
-      return;
-    }
+    this.skipDone();
+    if (this.head >= this.queue.length) return;
+    // forget() moves the head past it: the head is never advanced again here (that would skip a pending query).
+    this.forget(this.queue[this.head]);
+    this.pendingEvicted++;
   }
 
   /** Times out old queries and gives up on answers whose query never came. */
   sweep(now = Date.now()): void {
-    while (this.head < this.queue.length) {
+    for (this.skipDone(); this.head < this.queue.length; this.skipDone()) {
       const q = this.queue[this.head];
-      if (!q.done) {
-        if (now - q.time < this.limits.queryTimeoutMs) break; // the queue is in send order
-        this.forget(q);
-        this.emit(transaction(this.limits, q, null, null));
-      }
-      this.head++;
+      if (now - q.time < this.limits.queryTimeoutMs) break; // the queue is in send order
+      this.forget(q); // done, so the next skipDone() moves past it
+      this.emit(transaction(this.limits, q, null, null));
     }
     this.unlinkDone();
     if (this.head > 1024 && this.head * 2 > this.queue.length) {

@@ -4,10 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
-import { identity, ev } from '../../test/support/fixtures.js';
+import { identity, ev, CONTAINERS } from '../../test/support/fixtures.js';
+import type { Identity } from './placement.js';
+import type { ContainerInfo } from '../identity/types.js';
 import type { DnsHealth, DnsResolver } from '../dns/types.js';
 import type { AddressNames } from './naming.js';
-import { DNS_DEFAULTS } from '../config/defaults.js';
+import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
 
 const T = 1_000_000;
 
@@ -123,6 +125,37 @@ test('resolver edges: counts move by what changed, failures turn the edge red, f
   const v = g.currentVersion;
   g.updateDns([health({ resolver: embedded, queries: 15, nxdomain: 2, timeouts: 1, lastSeen: T + 2500 })], T + 4000);
   assert.equal(g.currentVersion, v);
+});
+
+test('a client container Docker has not named yet (known by its cgroup only) gets its resolver edge on its own node once named, or after a grace', () => {
+  // cgroup 300: a short-lived container; the daemon's inspect lands after its queries were counted.
+  const named: ContainerInfo = { ...CONTAINERS[0], id: 'f'.repeat(64), shortId: 'f'.repeat(12), name: 'one-shot', compose: null, cgroupId: 300 };
+  const synthetic: ContainerInfo = { ...named, name: named.shortId, source: 'cgroup' };
+  let inspected = false;
+  const id: Identity = {
+    resolveOwner: (q) => (q.cgroupId === 300 ? { kind: 'container', container: inspected ? named : synthetic, pid: q.pid, comm: q.comm ?? '' } : identity.resolveOwner(q)),
+    resolveAddress: identity.resolveAddress,
+  };
+  const g = new LiveGraph(id);
+  const embedded = resolver('127.0.0.11', true);
+  const h = (queries: number, at: number) => ({ ...health({ cgroupId: 300, comm: 'getent', resolver: embedded, queries, lastSeen: at }), clientKey: g.dnsClientKey(health({ cgroupId: 300, comm: 'getent', resolver: embedded }).client) });
+  const first = h(2, T);
+  g.updateDns([first], T + 500);
+  assert.ok(!g.snapshot({}, T + 500).edges.some((e) => e.protocol === 'dns'), 'not drawn on a node named by its id');
+  inspected = true;
+  g.updateDns([{ ...first }], T + 1500);
+  const e = g.snapshot({}, T + 1500).edges.find((x) => x.protocol === 'dns')!;
+  assert.equal(e.id, 'ctr:one-shot|proc:docker-dns|53|dns');
+  assert.equal(e.dns!.queries, 2);
+  // Never named: drawn by its id after the grace, its queries not lost.
+  inspected = false;
+  const g2 = new LiveGraph(id);
+  const other = { ...first, clientKey: g2.dnsClientKey(first.client) };
+  g2.updateDns([other], T + 1000);
+  assert.equal(g2.snapshot({}, T + 1000).edges.filter((x) => x.protocol === 'dns').length, 0);
+  g2.updateDns([other], T + GRAPH_DEFAULTS.dnsClientNameGraceMs);
+  assert.deepEqual(g2.snapshot({}, T + GRAPH_DEFAULTS.dnsClientNameGraceMs).edges.filter((x) => x.protocol === 'dns').map((x) => [x.id, x.dns!.queries]),
+    [[`ctr:${'f'.repeat(12)}|proc:docker-dns|53|dns`, 2]]);
 });
 
 test('dockerd asking upstream for the embedded DNS is drawn from the Docker DNS node; an upstream resolver outside is an external node', () => {

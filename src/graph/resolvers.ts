@@ -11,7 +11,7 @@ import { addressNode, ownerNode, DOCKER_DNS, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
 import type { EdgeState, GraphState } from './state.js';
 import { DnsIntervalCounts } from './interval.js';
-import { DNS_DEFAULTS } from '../config/defaults.js';
+import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
 
 /** What the edge already counted of one client -> resolver pair. */
 interface Seen {
@@ -69,6 +69,8 @@ export class ResolverEdges {
       // A pair evicted and seen again starts from nothing.
       if (p && h.queries < p.queries) { this.seen.delete(key); p = undefined; }
       const ends = this.ends(h);
+      // Drawn once Docker names the container (a short-lived one is often gone before the inspect), or after a grace without.
+      if (ends.provisional && !p && now - h.firstSeen < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
       const id = resolverEdgeId(ends.client.id, ends.resolver.id, h.resolver.port);
       const cn = this.state.touchNode(ends.client, now);
       const rn = this.state.touchNode(ends.resolver, now);
@@ -94,24 +96,34 @@ export class ResolverEdges {
    * is the one it was then.
    */
   clientKey(c: DnsClient): string {
-    const ref = this.clientNode(c);
-    this.clients.delete(ref.id);
-    this.clients.set(ref.id, ref);
-    if (this.clients.size > CLIENT_REFS) this.clients.delete(this.clients.keys().next().value!);
+    const { ref, provisional } = this.clientNode(c);
+    // A container known so far only by its cgroup (Docker has not told its name yet) is asked again at each update.
+    if (!provisional) this.pin(ref.id, ref);
     return ref.id;
   }
 
-  private clientNode(c: DnsClient): NodeRef {
-    if (isDockerd(c.comm)) return DOCKER_DNS;
-    return ownerNode(this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm }));
+  private pin(key: string, ref: NodeRef): void {
+    this.clients.delete(key);
+    this.clients.set(key, ref);
+    if (this.clients.size > CLIENT_REFS) this.clients.delete(this.clients.keys().next().value!);
   }
 
-  /** The client's node and its resolver's. */
-  private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef } {
-    const client = this.clients.get(h.clientKey) ?? this.clientNode(h.client);
+  private clientNode(c: DnsClient): { ref: NodeRef; provisional: boolean } {
+    if (isDockerd(c.comm)) return { ref: DOCKER_DNS, provisional: false };
+    const owner = this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm });
+    return { ref: ownerNode(owner), provisional: owner.kind === 'container' && owner.container.source === 'cgroup' };
+  }
+
+  /** The client's node (provisional: a container not named yet) and its resolver's. */
+  private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef; provisional: boolean } {
+    let client = this.clients.get(h.clientKey), provisional = false;
+    if (!client) {
+      ({ ref: client, provisional } = this.clientNode(h.client));
+      if (!provisional) this.pin(h.clientKey, client); // named now: kept as it is, even once the container is gone
+    }
     const r = h.resolver;
     const resolver = r.dockerEmbedded ? DOCKER_DNS : this.outside(addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server'));
-    return { client, resolver };
+    return { client, resolver, provisional };
   }
 
   /** Adds what moved since `p` to the edge, its rates and its interval. */

@@ -37,6 +37,33 @@ test('cgroup id -> path: walks the tree, rescans on a miss at most once per inte
   }
 });
 
+test('a cgroup made (and removed) between walks is still named: learnt from inotify the moment it is made', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-cgroot-'));
+  const idx = new CgroupIndex({ root, procRoot: root, rescanIntervalMs: 60_000 });
+  try {
+    fs.mkdirSync(path.join(root, 'docker'));
+    idx.scan();
+    idx.watch();
+    fs.mkdirSync(path.join(root, 'docker', ID));
+    const id = fs.statSync(path.join(root, 'docker', ID)).ino;
+    const learnt = async () => { for (let i = 0; i < 100 && idx.learnt < 1; i++) await new Promise((r) => setTimeout(r, 10)); };
+    await learnt();
+    fs.rmdirSync(path.join(root, 'docker', ID));
+    assert.equal(idx.pathOf(id), `/docker/${ID}`, 'named without a walk, after it is gone');
+    // a parent made later (dockerd's first container) is watched too
+    fs.mkdirSync(path.join(root, 'system.slice'));
+    for (let i = 0; i < 100 && idx.learnt < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    fs.mkdirSync(path.join(root, 'system.slice', `docker-${ID}.scope`));
+    const scoped = fs.statSync(path.join(root, 'system.slice', `docker-${ID}.scope`)).ino;
+    for (let i = 0; i < 100 && idx.learnt < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(idx.pathOf(scoped), `/system.slice/docker-${ID}.scope`);
+    assert.equal(idx.scans, 1, 'no walk was needed');
+  } finally {
+    idx.unwatch();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('no cgroup v2 mount: every lookup is a quiet miss', () => {
   const idx = new CgroupIndex({ root: null });
   assert.equal(idx.pathOf(42), null);

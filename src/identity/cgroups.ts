@@ -1,6 +1,10 @@
 // cgroup ids and paths on this host: cgroup v2 id -> path by walking the
 // cgroup v2 tree (cached, rescanned lazily on a miss at most once per
-// interval), and pid -> cgroup paths from /proc/<pid>/cgroup.
+// interval), and pid -> cgroup paths from /proc/<pid>/cgroup. New cgroups
+// near the top of the tree (where Docker puts containers) are learnt the
+// moment they are made (inotify): a container that runs for a few
+// milliseconds is gone, its cgroup directory with it, before its events
+// are read, and a walk then can no longer find it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS } from '../config/defaults.js';
@@ -27,6 +31,9 @@ export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc')
   try { return fs.statSync(path.join(root, v2)).ino; } catch { return 0; }
 }
 
+/** inotify watches at most (the root and its children). */
+const MAX_WATCHED_DIRS = 64;
+
 /** How long a cgroup id that a walk of the tree did not find is not looked for again. */
 const MISSING_MS = 30_000;
 
@@ -46,6 +53,9 @@ export class CgroupIndex {
   private readonly maxEntries: number;
   private byId = new Map<number, string>();
   private missing = new Map<number, number>();
+  /** Watched directories (relative paths): the root and its children. */
+  private watchers = new Map<string, fs.FSWatcher>();
+  private learntCount = 0;
   private lastScan = -Infinity;
   private scanCount = 0;
 
@@ -57,6 +67,8 @@ export class CgroupIndex {
   }
 
   get scans(): number { return this.scanCount; }
+  /** cgroups learnt from inotify as they were made. */
+  get learnt(): number { return this.learntCount; }
   get size(): number { return this.byId.size; }
 
   /** cgroup v2 path (relative to the mount, e.g. `/docker/<id>`) of a cgroup id, or null. */
@@ -106,6 +118,43 @@ export class CgroupIndex {
       }
     };
     walk(this.root, '/');
+  }
+
+  /**
+   * Learns cgroups as they are made, in the root and the directories one
+   * level down (/docker/<id>, /system.slice/docker-<id>.scope); deeper ones
+   * (Kubernetes pods) are still found by walks. No-op where inotify cannot watch.
+   */
+  watch(): void {
+    if (!this.root || this.watchers.size) return;
+    this.watchDir('/');
+    let entries: fs.Dirent[] = [];
+    try { entries = fs.readdirSync(this.root, { withFileTypes: true }); } catch { /* walks still work */ }
+    for (const e of entries) if (e.isDirectory()) this.watchDir(`/${e.name}`);
+  }
+
+  unwatch(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private watchDir(rel: string): void {
+    if (!this.root || this.watchers.has(rel) || this.watchers.size >= MAX_WATCHED_DIRS) return;
+    try {
+      const w = fs.watch(path.join(this.root, rel), { persistent: false }, (_event, name) => { if (name) this.made(rel, String(name)); });
+      w.on('error', () => { w.close(); this.watchers.delete(rel); });
+      this.watchers.set(rel, w);
+    } catch { /* not watchable (removed meanwhile, or no inotify): walks still find what is in it */ }
+  }
+
+  /** A name appeared or went in a watched directory: remembers it if it is a cgroup that exists. */
+  private made(parent: string, name: string): void {
+    const rel = parent === '/' ? `/${name}` : `${parent}/${name}`;
+    let st: fs.Stats;
+    try { st = fs.statSync(path.join(this.root!, rel)); } catch { return; } // removed (or an inotify rename of a file)
+    if (!st.isDirectory()) return;
+    if (this.byId.get(st.ino) !== rel) { this.remember(st.ino, rel); this.learntCount++; }
+    if (parent === '/') this.watchDir(rel);
   }
 
   /** Parsed /proc/<pid>/cgroup, or null if the process is gone. */

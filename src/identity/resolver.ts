@@ -80,10 +80,12 @@ export class IdentityResolver extends EventEmitter {
   /** Connects to Docker (or starts retrying in the background); never rejects. */
   async start(): Promise<void> {
     this.cgroups.scan();
+    this.cgroups.watch();
     await this.docker?.start();
   }
 
   stop(): void {
+    this.cgroups.unwatch();
     this.docker?.stop();
   }
 
@@ -168,7 +170,7 @@ export class IdentityResolver extends EventEmitter {
   }
 
   stats(): ResolverStats {
-    return { ...this.counters, cgroupScans: this.cgroups.scans, docker: this.docker?.stats() ?? null };
+    return { ...this.counters, cgroupScans: this.cgroups.scans, cgroupsLearnt: this.cgroups.learnt, docker: this.docker?.stats() ?? null };
   }
 
   private asContainer(container: ContainerInfo, pid: number, comm: string): Owner {

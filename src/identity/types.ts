@@ -183,5 +183,7 @@ export interface ResolverStats {
   addressHost: number;
   addressExternal: number;
   cgroupScans: number;
+  /** cgroups learnt as they were made (inotify), before any walk. */
+  cgroupsLearnt: number;
   docker: DockerStats | null;
 }

@@ -33,7 +33,7 @@ export interface IntentDiff {
   absent: string[];
 }
 
-type Graph = { nodes: Pick<GraphNode, 'id'>[]; edges: Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'connections' | 'firstSeen' | 'lastSeen'>[] };
+type Graph = { nodes: Pick<GraphNode, 'id'>[]; edges: (Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'connections' | 'firstSeen' | 'lastSeen'> & Partial<Pick<GraphEdge, 'protocol'>>)[] };
 
 export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Declarations = declaredEdges(projects)): IntentDiff {
   const declared = new Map(decl.edges.map((d) => [`${d.client}|${d.server}`, d]));
@@ -41,6 +41,7 @@ export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Decla
   const undeclared: IntentDiff['undeclared'] = [];
   const crossings: IntentDiff['crossings'] = [];
   for (const e of graph.edges) {
+    if (e.protocol === 'dns') continue; // name lookups through the resolver: no compose file declares them
     const c = decl.services.get(e.source), s = decl.services.get(e.target);
     if (!c && !s) continue;
     const o: ObservedEdge = {
