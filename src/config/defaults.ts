@@ -290,8 +290,14 @@ export const POLICY_BENCH = {
 export const HISTOGRAM_BOUNDS = {
   /** Smoothed RTT in microseconds: loopback and same-host (tens of µs) to far regions (hundreds of ms); few, as every edge exports one row per bound. */
   rttUs: [50, 200, 1000, 5000, 20_000, 100_000, 500_000],
-  /** Connection duration in milliseconds, from short requests to long-lived pools. */
-  durationMs: [5, 25, 100, 400, 1600, 6400, 30_000, 120_000],
+  /**
+   * Connection duration in milliseconds. Powers of two of a microsecond (2^8 .. 2^23 µs), so that Tempo's
+   * latency histograms can hold an edge's connections and another's requests (log2 µs buckets, src/graph/latency.ts)
+   * at the same bounds exactly; beyond 8.39 s (where the request histogram ends) only +Inf.
+   */
+  durationMs: [0.256, 1.024, 4.096, 16.384, 65.536, 262.144, 1048.576, 4194.304, 8388.608],
+  /** Request latency bounds exported (src/export), in µs: the L7 histogram's own bounds from 16 µs (the buckets below it fold into the first). */
+  requestLatencyUs: [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072, 262_144, 524_288, 1_048_576, 2_097_152, 4_194_304, 8_388_608],
 } as const;
 
 /** Edge metrics for Prometheus, OTLP and remote-write (src/export), and the hub (src/hub). */

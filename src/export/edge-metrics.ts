@@ -4,17 +4,18 @@
 // two, or the graph moving a connection to another edge, never makes a counter
 // go down). Each edge's labels and row are made once and reused, so the
 // exposition can reuse its text while its numbers stand still.
-import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
-import type { EdgeReading } from '../graph/readings.js';
+import { FAILURE_REASONS, REQUEST_STATUS_CLASSES, type GraphEdge, type GraphNode, type GraphSnapshot, type RequestProtocol } from '../graph/types.js';
+import type { EdgeReading, RequestTotalsReading } from '../graph/readings.js';
 import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import type { Family, Labels } from './families.js';
 import { connectionType, edgeLabels, OTHER, otherLabels, tempoName, UNKNOWN_NODE } from './labels.js';
+import { FAILED_CLASSES, newRequestAcc, P, PROTOCOL_INDEX, readRequests, REQUEST_WIDTH, requestFamilies, REQ, requestLabels, toTempoBuckets } from './request-metrics.js';
 
 /**
  * A block of numbers accumulated per edge, and the families it writes. The L4
- * block and Tempo's are built in; the L7 block (requests, latency) plugs in the
- * same way: give it a width, a reader of its cumulative numbers from a
- * GraphEdge, and its families; `requests` lets it feed Tempo's series.
+ * block, the requests (request-metrics.ts, kept per protocol and only for edges
+ * that have some) and Tempo's are built in; another block plugs in here: give
+ * it a width, a reader of its cumulative numbers from a GraphEdge, and its families.
  */
 export interface EdgeBlock {
   width: number;
@@ -25,8 +26,6 @@ export interface EdgeBlock {
    */
   read(e: GraphEdge, out: Float64Array, at: number, r: EdgeReading): void;
   families(rows: Row[], at: number): Family[];
-  /** For Tempo: [requests, failed] and per-bucket latency in seconds (at Tempo's bounds), from the accumulated numbers; null to let L4 speak. */
-  requests?(acc: Float64Array, at: number): { requests: number; failed: number; latency: Float64Array; latencySum: number } | null;
 }
 
 /** One exported series: an edge with its own labels, or `other`. The same object every refresh while the edge stays labelled. */
@@ -37,6 +36,10 @@ export interface Row {
   /** p95 of the edge's recent connection durations in seconds; NaN when none closed (or for `other`, where it means nothing). */
   durationP95: number;
   reasonLabels(i: number): Labels;
+  /** Request totals per protocol (PROTOCOL_INDEX), allocated at the first request (request-metrics.ts layout). */
+  req: (Float64Array | undefined)[];
+  /** Labels with app_protocol (cls -1) or app_protocol and status_class, made once. */
+  requestLabels(protocol: number, cls: number): Labels;
 }
 
 /** Labels with `reason`, made once per edge and reason (the exposition caches text per label object). */
@@ -106,6 +109,9 @@ export const L4_BLOCK: EdgeBlock = {
   },
 };
 
+/** One protocol's requests on one edge: the last totals read, what moved, and the accumulated totals (the row's). */
+interface ProtocolState { last: Float64Array; delta: Float64Array; acc: Float64Array; seen: number }
+
 interface EdgeState {
   id: string;
   firstSeen: number;
@@ -123,8 +129,16 @@ interface EdgeState {
   total: number;
   /** Duration samples its p95 was computed from (a sort of 256 values: only redone when it moved). */
   durationCount: number;
+  /** Per protocol, once it has requests. */
+  req: (ProtocolState | undefined)[];
+  /** It has had a request: Tempo counts its requests, no longer its connections. */
+  speaksL7: boolean;
 }
 
+/** Tempo's numbers per (client, server, connection_type): requests, failed, latency buckets at TEMPO bounds, latency sum (s). */
+const T = { requests: 0, failed: 1, buckets: 2 } as const;
+const T_SUM = 2 + DUR_B;
+const T_WIDTH = T_SUM + 1;
 interface TempoState { labels: Labels; acc: Float64Array; members: number }
 
 export interface EdgeMetricsOptions {
@@ -163,9 +177,21 @@ export function snapshotEdges(g: GraphSnapshot): EdgeSource {
         edge: e, source: nodes.get(e.source), target: nodes.get(e.target), version: 0,
         rates: (seconds) => e.rates[seconds <= 10 ? '10s' : '1m'],
         rtt: dist(h?.rttUs, e.rtt.p95Us), duration: dist(h?.durationMs, e.duration.p95Ms),
+        requests: snapshotRequests(e),
       });
     }
   };
+}
+
+/** A snapshot edge's requests as running totals: counts from `requests`, latency from `histograms.requests` (empty without it). */
+function snapshotRequests(e: GraphEdge): EdgeReading['requests'] {
+  if (!e.requests?.length) return undefined;
+  const m = new Map<RequestProtocol, { totals: RequestTotalsReading }>();
+  for (const r of e.requests) {
+    const h = e.histograms?.requests?.find((x) => x.protocol === r.protocol);
+    m.set(r.protocol, { totals: { status: REQUEST_STATUS_CLASSES.map((c) => r.status[c] ?? 0), buckets: h?.buckets ?? EMPTY, latencySumNs: h?.latencySumNs ?? 0, unpaired: r.unpaired } });
+  }
+  return m;
 }
 
 export class EdgeMetrics {
@@ -179,6 +205,8 @@ export class EdgeMetrics {
   private readonly other: Float64Array;
   private readonly otherRow: Row;
   private readonly raw: Float64Array;
+  private readonly rawReq = newRequestAcc();
+  private readonly tempoDelta = new Float64Array(T_WIDTH);
   private refreshes = 0;
   private lastUpdate = 0;
   private readonly hostLabels: Labels;
@@ -193,7 +221,7 @@ export class EdgeMetrics {
     this.width = w;
     this.other = new Float64Array(w);
     const labels = otherLabels(this.host);
-    this.otherRow = { labels, acc: this.other, active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []) };
+    this.otherRow = newRow(labels, this.other);
     this.raw = new Float64Array(w);
     this.hostLabels = { host: this.host };
   }
@@ -210,13 +238,14 @@ export class EdgeMetrics {
       st = {
         id: e.id, firstSeen: e.firstSeen, labels, tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
         last: new Float64Array(this.width), delta: new Float64Array(this.width),
-        row: { labels, acc: new Float64Array(this.width), active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []) },
-        labelled: false, seen: 0, traffic: 0, score: 0, total: 0, durationCount: 0,
+        row: newRow(labels, new Float64Array(this.width)),
+        labelled: false, seen: 0, traffic: 0, score: 0, total: 0, durationCount: 0, req: [], speaksL7: false,
       };
       this.edges.set(e.id, st);
     } else if (st.firstSeen !== e.firstSeen) { // expired and made again between two refreshes: it counts from zero
       st.firstSeen = e.firstSeen;
       st.last.fill(0);
+      for (const ps of st.req) ps?.last.fill(0);
     }
     const raw = this.raw;
     for (let b = 0; b < this.blocks.length; b++) this.blocks[b].read(e, raw, this.offsets[b], r);
@@ -225,6 +254,8 @@ export class EdgeMetrics {
       st.delta[k] = d > 0 ? d : 0; // a correction or a reset: nothing new to count
       st.last[k] = raw[k];
     }
+    const rq = r.requests;
+    if (rq) for (const [p, x] of rq) this.readProtocol(st, p, x.totals);
     st.row.active = e.connections.active;
     const n = r.duration.count;
     if (n !== st.durationCount) { st.durationCount = n; st.row.durationP95 = n ? r.duration.p95() / 1e3 : NaN; }
@@ -234,6 +265,28 @@ export class EdgeMetrics {
     st.total = e.bytes.sent + e.bytes.received;
     st.seen = this.refreshes;
     seen.push(st);
+  }
+
+  private readProtocol(st: EdgeState, p: RequestProtocol, t: RequestTotalsReading): void {
+    const pi = PROTOCOL_INDEX.get(p);
+    if (pi === undefined) return;
+    let ps = st.req[pi];
+    if (!ps) {
+      const acc = newRequestAcc();
+      ps = st.req[pi] = { last: newRequestAcc(), delta: newRequestAcc(), acc, seen: 0 };
+      st.row.req[pi] = acc;
+    }
+    const raw = this.rawReq;
+    readRequests(t, raw);
+    let any = false;
+    for (let k = 0; k < REQUEST_WIDTH; k++) {
+      const d = raw[k] - ps.last[k];
+      ps.delta[k] = d > 0 ? d : 0;
+      ps.last[k] = raw[k];
+    }
+    for (let c = 0; c < REQ.classes; c++) if (raw[c] > 0) { any = true; break; }
+    if (any) st.speaksL7 = true;
+    ps.seen = this.refreshes;
   }
 
   /** Folds the edges' news into the counters and returns the families. Pass a GraphSnapshot (with histograms) or an EdgeSource. */
@@ -256,6 +309,15 @@ export class EdgeMetrics {
       let tkey: string;
       const acc = st.row.acc; // its own total even while folded: a series that gets its label starts from the edge's whole count
       for (let k = 0; k < this.width; k++) acc[k] += delta[k];
+      for (let pi = 0; pi < P; pi++) {
+        const ps = st.req[pi];
+        if (!ps || ps.seen !== this.refreshes) continue;
+        for (let k = 0; k < REQUEST_WIDTH; k++) ps.acc[k] += ps.delta[k];
+        if (!st.labelled) {
+          const o = (this.otherRow.req[pi] ??= newRequestAcc());
+          for (let k = 0; k < REQUEST_WIDTH; k++) o[k] += ps.delta[k];
+        }
+      }
       if (st.labelled) {
         rows.push(st.row);
         tkey = st.tempoKey;
@@ -268,11 +330,12 @@ export class EdgeMetrics {
       let t = this.tempo.get(tkey);
       if (!t) {
         const [client, server, connection_type] = tkey.split('\u0000');
-        t = { labels: { client, server, connection_type, host: this.host }, acc: new Float64Array(this.width), members: 0 };
+        t = { labels: { client, server, connection_type, host: this.host }, acc: new Float64Array(T_WIDTH), members: 0 };
         this.tempo.set(tkey, t);
       }
       t.members++;
-      for (let k = 0; k < this.width; k++) t.acc[k] += delta[k];
+      const td = this.tempoOf(st);
+      for (let k = 0; k < T_WIDTH; k++) t.acc[k] += td[k];
     }
     for (const [id, st] of this.edges) if (st.seen !== this.refreshes) this.edges.delete(id); // expired from the graph: its series go stale
     for (const [k, t] of this.tempo) if (!t.members) this.tempo.delete(k);
@@ -280,34 +343,58 @@ export class EdgeMetrics {
 
     const families: Family[] = [];
     for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));
+    families.push(...requestFamilies(rows));
     families.push(...this.tempoFamilies());
     families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: this.hostLabels, value: folded }] });
     families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: this.hostLabels, value: ranked.length }] });
     return { families, labelled: rows.length - (folded ? 1 : 0), folded };
   }
 
+  /**
+   * What an edge adds to Tempo's series this refresh: its requests once it has had one (their
+   * count, failures and latency), else its connections (opened, failed, duration). An edge whose
+   * first request comes after some connections keeps what those connections added.
+   */
+  private tempoOf(st: EdgeState): Float64Array {
+    const td = this.tempoDelta;
+    td.fill(0);
+    if (st.speaksL7) {
+      for (let pi = 0; pi < P; pi++) {
+        const ps = st.req[pi];
+        if (!ps || ps.seen !== this.refreshes) continue;
+        const d = ps.delta;
+        for (let c = 0; c < REQ.classes; c++) td[T.requests] += d[c];
+        for (const c of FAILED_CLASSES) td[T.failed] += d[c];
+        toTempoBuckets(d, td, T.buckets);
+        td[T_SUM] += d[REQ.sumNs] / 1e9;
+      }
+    } else {
+      const d = st.delta;
+      td[T.requests] = d[F.opened];
+      td[T.failed] = sumOf(d, F.failed, R);
+      for (let i = 0; i < DUR_B; i++) td[T.buckets + i] = d[F.dur + i];
+      td[T_SUM] = d[F.durSum] / 1e3;
+    }
+    return td;
+  }
+
   /** Grafana's service graph reads these names as Tempo writes them. */
   private tempoFamilies(): Family[] {
-    const series = [...this.tempo.values()].map((t) => {
-      let req: ReturnType<NonNullable<EdgeBlock['requests']>> = null;
-      for (let b = 1; b < this.blocks.length && !req; b++) req = this.blocks[b].requests?.(t.acc, this.offsets[b]) ?? null;
-      // Until L7 speaks for an edge, a connection is its request and its duration the latency.
-      const requests = req ? req.requests : t.acc[F.opened];
-      const failed = req ? req.failed : sumOf(t.acc, F.failed, R);
-      const counts = req ? req.latency : t.acc.subarray(F.dur, F.dur + DUR_B);
-      const sum = req ? req.latencySum : t.acc[F.durSum] / 1e3;
-      return { labels: t.labels, requests, failed, counts, sum, count: sumOf(counts as Float64Array, 0, counts.length) };
-    });
+    const series = [...this.tempo.values()];
     const hist = (name: string, help: string): Family => ({
       type: 'histogram', name, help, unit: 's', bounds: DUR_BOUNDS_S,
-      series: series.map((s) => ({ labels: s.labels, counts: s.counts, sum: s.sum, count: s.count })),
+      series: series.map((t) => ({ labels: t.labels, counts: t.acc.subarray(T.buckets, T.buckets + DUR_B), sum: t.acc[T_SUM], count: sumOf(t.acc, T.buckets, DUR_B) })),
     });
+    const rule = 'an edge with requests (L7) counts its requests, one without counts its connections';
     return [
-      { type: 'counter', name: 'traces_service_graph_request_total', help: 'Requests from client to server (a connection until L7 data is known)', unit: '{request}', series: series.map((s) => ({ labels: s.labels, value: s.requests })) },
-      { type: 'counter', name: 'traces_service_graph_request_failed_total', help: 'Failed requests from client to server (failed connections until L7 data is known)', unit: '{request}', series: series.map((s) => ({ labels: s.labels, value: s.failed })) },
-      hist('traces_service_graph_request_server_seconds', 'Request time as the server sees it (connection duration until L7 data is known)'),
-      hist('traces_service_graph_request_client_seconds', 'Request time as the client sees it (connection duration until L7 data is known)'),
+      { type: 'counter', name: 'traces_service_graph_request_total', help: `Requests from client to server (${rule})`, unit: '{request}', series: series.map((t) => ({ labels: t.labels, value: t.acc[T.requests] })) },
+      { type: 'counter', name: 'traces_service_graph_request_failed_total', help: `Failed requests from client to server: HTTP 5xx, gRPC, database and Redis errors (${rule}: failed connections)`, unit: '{request}', series: series.map((t) => ({ labels: t.labels, value: t.acc[T.failed] })) },
+      hist('traces_service_graph_request_server_seconds', `Request time as the server sees it (${rule}: connection duration)`),
+      hist('traces_service_graph_request_client_seconds', `Request time as the client sees it (${rule}: connection duration)`),
     ];
   }
 }
 
+function newRow(labels: Labels, acc: Float64Array): Row {
+  return { labels, acc, active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []), req: [], requestLabels: requestLabels(labels, []) };
+}

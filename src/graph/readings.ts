@@ -2,7 +2,7 @@
 // copy. A snapshot copies each edge (and clones each node) for readers that
 // keep what they get; an exporter that only folds numbers into its counters
 // every scrape would copy thousands of edges for nothing.
-import type { GraphEdge, GraphNode, Rates } from './types.js';
+import type { GraphEdge, GraphNode, Rates, RequestProtocol } from './types.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { Distribution } from './stats.js';
 
@@ -13,6 +13,16 @@ export interface DistributionReading {
   /** Samples per bucket (not cumulative), at the bounds the graph was made with (HISTOGRAM_BOUNDS). */
   readonly buckets: ArrayLike<number>;
   p95(): number;
+}
+
+/** One protocol's running request totals (src/graph/requests.ts RequestTotals). */
+export interface RequestTotalsReading {
+  /** By status class, REQUEST_STATUS_CLASSES order. */
+  readonly status: ArrayLike<number>;
+  /** Latency, log2 µs buckets (LATENCY_BUCKETS). */
+  readonly buckets: ArrayLike<number>;
+  readonly latencySumNs: number;
+  readonly unpaired: number;
 }
 
 /**
@@ -32,6 +42,8 @@ export interface EdgeReading {
   readonly rtt: DistributionReading;
   /** Connection duration in ms, connect to close. */
   readonly duration: DistributionReading;
+  /** Its requests per application protocol, running totals; undefined before the first. */
+  readonly requests: ReadonlyMap<RequestProtocol, { readonly totals: RequestTotalsReading }> | undefined;
 }
 
 class Reading implements EdgeReading {
@@ -44,6 +56,7 @@ class Reading implements EdgeReading {
   rates(seconds: number): Rates { return this.s.window.rates(this.now, seconds); }
   get rtt(): Distribution { return this.s.rtt; }
   get duration(): Distribution { return this.s.duration; }
+  get requests(): EdgeReading['requests'] { return this.s.requests?.protocols; }
 }
 
 export function forEachEdge(state: GraphState, now: number, fn: (r: EdgeReading) => void): void {

@@ -143,7 +143,11 @@ export interface GraphEdge {
   /** DNS health, on resolver edges (protocol 'dns') only. */
   dns?: EdgeDns;
   /** Bucketed RTT (µs) and duration (ms) of closed connections, for exporters; only when asked for (GraphFilter.histograms). */
-  histograms?: { rttUs: Histogram; durationMs: Histogram };
+  histograms?: {
+    rttUs: Histogram; durationMs: Histogram;
+    /** Per protocol with requests: the latency histogram (LATENCY_BUCKETS log2 µs buckets, src/graph/latency.ts) and exact sum. */
+    requests?: { protocol: RequestProtocol; buckets: number[]; latencySumNs: number }[];
+  };
 }
 
 /** Samples counted per bucket: counts[i] holds those ≤ bounds[i] (and above bounds[i-1]); the last count, those above every bound. */

@@ -24,7 +24,15 @@ function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
   };
   const requests = edgeRequests(s.requests, now);
   if (requests) out.requests = requests;
-  if (histograms) out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
+  if (histograms) {
+    out.histograms = { rttUs: s.rtt.histogram()!, durationMs: s.duration.histogram()! };
+    if (requests) {
+      out.histograms.requests = requests.map((r) => {
+        const t = s.requests!.protocols.get(r.protocol)!.totals;
+        return { protocol: r.protocol, buckets: Array.from(t.buckets), latencySumNs: t.latencySumNs };
+      });
+    }
+  }
   if (e.dns) out.dns = { ...structuredClone(e.dns), queriesPerSec: e.rates['10s'].connections };
   return out;
 }
