@@ -1,0 +1,71 @@
+// Requests on /metrics from a real `dhrishti run` and real HTTP traffic: the
+// edge's request counters by status class and its duration histogram (exact
+// buckets), and Tempo's service-graph series counting requests, not the one
+// keep-alive connection that carried them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { node, start, stopAll } from './support/children.js';
+import { HTTP_SERVER, HTTP_CLIENT } from './support/l7-scripts.js';
+import type { RunningAgent } from './support/agent.js';
+import { startL7Agent, settleEdge } from './support/l7-agent.js';
+import { until } from './support/wait.js';
+
+let agent: RunningAgent;
+let dir = '';
+before(async () => {
+  agent = await startL7Agent(['--no-l7-tls', '--hostname', 'l7x']);
+  // The server runs as its own executable name (a hard link to node), so Tempo's client/server pair is its alone.
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-l7x-'));
+  try { fs.linkSync(process.execPath, path.join(dir, 'l7srv')); } catch { fs.copyFileSync(process.execPath, path.join(dir, 'l7srv')); fs.chmodSync(path.join(dir, 'l7srv'), 0o755); }
+});
+after(async () => { await stopAll(); await agent?.stop(); if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+/** The value of the one row of `name` whose labels include `want`; undefined if none. */
+function row(text: string, name: string, want: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(want).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+// Bucket i holds [2^i, 2^(i+1)) µs: the 400 ms requests are in [262144, 524288) µs.
+test('/metrics: exact request counts, status classes and duration buckets of the edge; Tempo counts its requests', async () => {
+  const srv = start(path.join(dir, 'l7srv'), ['-e', HTTP_SERVER]);
+  const port = Number((await srv.waitFor(/^port (\d+)/))[1]);
+  const c = node(HTTP_CLIENT, [String(port), JSON.stringify([['GET', '/ok', 50], ['GET', '/404', 10], ['GET', '/500', 5], ['GET', '/slow', 3]])]);
+  await c.waitFor(/^done/, 30_000);
+  const e = await settleEdge(agent, port, 68);
+  assert.equal(e.count, 68, `the map holds the requests: ${JSON.stringify(e.byClass)}`);
+  const edge = { server: 'l7srv', server_port: String(port), host: 'l7x', app_protocol: 'http1' };
+  const text = await until('the requests on /metrics', async () => {
+    const t = await (await fetch(`${agent.url}/metrics`)).text();
+    return row(t, 'dhrishti_edge_request_duration_seconds_count', edge) === 68 ? t : undefined;
+  }, 15_000);
+  assert.equal(row(text, 'dhrishti_edge_requests_total', { ...edge, status_class: '2xx' }), 53);
+  assert.equal(row(text, 'dhrishti_edge_requests_total', { ...edge, status_class: '4xx' }), 10);
+  assert.equal(row(text, 'dhrishti_edge_requests_total', { ...edge, status_class: '5xx' }), 5);
+  assert.equal(row(text, 'dhrishti_edge_requests_total', { ...edge, status_class: '3xx' }), undefined, 'no row for a class with no request');
+  assert.match(text, /^# TYPE dhrishti_edge_request_duration_seconds histogram$/m);
+  assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '0.262144' }), 65, 'all but the slow three under 262 ms');
+  assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '0.524288' }), 68, 'the slow three in the 400 ms bucket');
+  assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '+Inf' }), 68);
+  const sum = row(text, 'dhrishti_edge_request_duration_seconds_sum', edge)!;
+  assert.ok(sum >= 1.2 && sum < 2, `sum of latencies in seconds (3 × 400 ms and 65 fast ones): ${sum}`);
+  assert.equal(row(text, 'dhrishti_edge_requests_unpaired_total', edge), undefined);
+  // One keep-alive connection carried them: Tempo's pair says 68 requests, 5 failed, and their latency.
+  const pair = { client: 'node', server: 'l7srv', connection_type: '', host: 'l7x' };
+  assert.equal(row(text, 'dhrishti_edge_connections_opened_total', { server: 'l7srv', server_port: String(port) }), 1);
+  const tempo = { server: 'l7srv', host: 'l7x' };
+  assert.equal(row(text, 'traces_service_graph_request_total', tempo), 68, `pair ${JSON.stringify(pair)}`);
+  assert.equal(row(text, 'traces_service_graph_request_failed_total', tempo), 5);
+  for (const h of ['traces_service_graph_request_server_seconds', 'traces_service_graph_request_client_seconds']) {
+    assert.equal(row(text, `${h}_bucket`, { ...tempo, le: '0.262144' }), 65, h);
+    assert.equal(row(text, `${h}_bucket`, { ...tempo, le: '1.048576' }), 68, h);
+    assert.equal(row(text, `${h}_count`, tempo), 68, h);
+  }
+  assert.ok(text.includes('client="node"') && /traces_service_graph_request_total\{client="node",server="l7srv"/.test(text), 'Tempo labels client and server by executable');
+});
