@@ -37,14 +37,36 @@ const program = new Command()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const p95 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]; };
 
-/** One process listening on `n` ports, another connecting once to each (100 at a time): n edges on the map. */
+/**
+ * One process listening on `n` ports, another connecting once to each (100 at a time): n edges on the map.
+ * Every `httpEvery`-th edge carries HTTP/1 requests (3 on its connection, one a 404), so the request families' cost is in the scrape.
+ */
 const TRAFFIC = `
-const net = require('net'); const n = Number(process.argv[1]); const ports = [];
+const net = require('net'); const n = Number(process.argv[1]); const every = Number(process.argv[2]); const ports = [];
 let listening = 0;
-for (let i = 0; i < n; i++) { const s = net.createServer((c) => { c.on('data', () => {}); c.on('error', () => {}); c.on('end', () => c.end()); }); s.listen(0, '127.0.0.1', () => { ports.push(s.address().port); if (++listening === n) go(); }); }
+const RES = (s) => 'HTTP/1.1 ' + s + ' X\\r\\nContent-Length: 0\\r\\n\\r\\n';
+for (let i = 0; i < n; i++) {
+  const http = i % every === 0;
+  const s = net.createServer((c) => {
+    let buf = '';
+    c.on('data', (d) => { if (!http) return; buf += d; let k; while ((k = buf.indexOf('\\r\\n\\r\\n')) >= 0) { const req = buf.slice(0, k); buf = buf.slice(k + 4); c.write(RES(req.includes('/missing') ? '404' : '200')); } });
+    c.on('error', () => {}); c.on('end', () => c.end());
+  });
+  s.listen(0, '127.0.0.1', () => { ports[i] = s.address().port; if (++listening === n) go(); });
+}
 function go() {
   let next = 0, done = 0;
-  const one = () => { if (next >= ports.length) return; const p = ports[next++]; const c = net.connect(p, '127.0.0.1', () => c.end('x'.repeat(100))); c.on('error', () => {}); c.on('close', () => { if (++done === ports.length) console.log('connected ' + done); else one(); }); };
+  const one = () => {
+    if (next >= ports.length) return;
+    const i = next++, p = ports[i];
+    const c = net.connect(p, '127.0.0.1', () => {
+      if (i % every) return c.end('x'.repeat(100));
+      let got = 0; const paths = ['/a', '/b', '/missing'];
+      c.on('data', (d) => { got += String(d).split('HTTP/1.1 ').length - 1; if (got >= paths.length) c.end(); else c.write('GET ' + paths[got] + ' HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n'); });
+      c.write('GET ' + paths[0] + ' HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n');
+    });
+    c.on('error', () => {}); c.on('close', () => { if (++done === ports.length) console.log('connected ' + done); else one(); });
+  };
   for (let i = 0; i < 100; i++) one();
 }`;
 
@@ -55,7 +77,7 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
   const agent = start(process.execPath, ['--max-semi-space-size=8', ...prof, path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)]);
   await agent.waitFor(/API on http/, 30_000);
   const url = `http://127.0.0.1:${port}`;
-  const load = node(TRAFFIC, [String(edges)]);
+  const load = node(TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery)]);
   await load.waitFor(/^connected/, 120_000);
   const deadline = Date.now() + 60_000;
   let have = 0;
@@ -103,11 +125,12 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
   const corePct = (perScrapeCpu / (FLEET_BENCH.scrapeIntervalSec * 1000)) * 100;
   const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
   const edgeSeries = body.split('\n').filter((l) => l.startsWith('dhrishti_edge_connections_opened_total{')).length;
+  const requestEdges = body.split('\n').filter((l) => l.startsWith('dhrishti_edge_request_duration_seconds_count{')).length;
   await load.stop();
   await agent.stop();
   const t = FLEET_BENCH.targets;
   return [
-    `scrape of a real agent with ${int(have)} edges (${int(edgeSeries)} labelled edge series, ${int(series)} series in all)`,
+    `scrape of a real agent with ${int(have)} edges (${int(edgeSeries)} labelled edge series, ${int(requestEdges)} of them with HTTP requests, ${int(series)} series in all)`,
     table(['figure', 'value', 'target'], [
       ['scrape time (until the last byte, decompressed), median (ms)', fixed(median(times), 1), ''],
       ['scrape time, p95 (ms)', fixed(p95(times), 1), `<= ${t.scrapeMs}`],
@@ -131,7 +154,7 @@ function cpuMs(fn: () => void): number {
 
 /** One agent's remote-write push of `edges` labelled edges: encode and snappy, kept series bytes against every series encoded anew. */
 function pushBench(edges: number): string[] {
-  const list: FleetEdge[] = Array.from({ length: edges }, (_, i) => ({ from: [0, `c${i % 50}`], to: [0, `s${Math.floor(i / 50)}`], port: 8000 + (i % 7), opened: 10 + i }));
+  const list: FleetEdge[] = Array.from({ length: edges }, (_, i) => ({ from: [0, `c${i % 50}`], to: [0, `s${Math.floor(i / 50)}`], port: 8000 + (i % 7), opened: 10 + i, requests: i % FLEET_BENCH.httpEvery ? undefined : 3 * (10 + i) }));
   const g = fleetGraphs(1, list, 'push').graphs[0];
   const metrics = new EdgeMetrics({ host: 'bench', topEdges: edges * 2 });
   const enc = new RemoteWriteEncoder({ job: 'dhrishti', instance: 'bench' });

@@ -350,6 +350,8 @@ export const HUB_DEFAULTS = {
 export const FLEET_BENCH = {
   /** Real edges on a real agent (one per listening port), all exported with their own labels. */
   scrapeEdges: 2000,
+  /** Every this-many-th edge (of the scraped agent and the push) carries HTTP requests, so the request families' cost is measured. */
+  httpEvery: 4,
   scrapeRuns: 20,
   /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
   pushRuns: 10,

@@ -2,7 +2,8 @@
 // other across hosts, as each host's agent would report them (the client's view
 // on one host, the server's on another), with their listen/address info.
 // Written to a real Prometheus through the product's own remote-write path.
-import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
+import { FAILURE_REASONS, REQUEST_STATUS_CLASSES, type GraphEdge, type GraphNode, type GraphSnapshot, type RequestStatusClass } from '../graph/types.js';
+import { LATENCY_BUCKETS, latencySummary } from '../graph/latency.js';
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import { EdgeMetrics } from './edge-metrics.js';
 import type { Family, Snapshot } from './families.js';
@@ -16,6 +17,8 @@ export interface FleetEdge {
   opened: number;
   failed?: number;
   bytes?: number;
+  /** HTTP/1 requests on the edge (2xx, one in ten a 5xx; all in the 0.5-1 ms bucket); none by default. */
+  requests?: number;
 }
 
 export const hostName = (i: number) => `host-${i}`;
@@ -40,15 +43,18 @@ function node(id: string, kind: GraphNode['kind'], label: string, group: string 
   return { id, kind, label, group, instances: [], ips: [], firstSeen: 1, lastSeen: 1, active: 0 };
 }
 
+/** The duration bucket a 50 ms connection falls in. */
+const DUR_50MS = HISTOGRAM_BOUNDS.durationMs.findIndex((b) => b >= 50);
+
 function edge(source: string, target: string, port: number, e: FleetEdge): GraphEdge {
   const failedBy = Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as GraphEdge['connections']['failedBy'];
   failedBy.refused = e.failed ?? 0;
   const rtt = new Array(HISTOGRAM_BOUNDS.rttUs.length + 1).fill(0);
   rtt[3] = e.opened;
   const dur = new Array(HISTOGRAM_BOUNDS.durationMs.length + 1).fill(0);
-  dur[2] = e.opened;
+  dur[DUR_50MS] = e.opened;
   const bytes = e.bytes ?? e.opened * 1000;
-  return {
+  const out: GraphEdge = {
     id: `${source}|${target}|${port}|tcp`, source, target, port, protocol: 'tcp',
     connections: { opened: e.opened, active: 0, closed: e.opened, failed: e.failed ?? 0, failedBy },
     bytes: { sent: bytes, received: bytes * 2 }, rtt: { meanUs: 400, p95Us: 400, samples: e.opened }, retransmits: 0,
@@ -56,6 +62,18 @@ function edge(source: string, target: string, port: number, e: FleetEdge): Graph
     rates: { '10s': { connections: e.opened, failures: 0, bytesSent: bytes, bytesReceived: bytes }, '1m': { connections: e.opened, failures: 0, bytesSent: bytes, bytesReceived: bytes } },
     histograms: { rttUs: { bounds: HISTOGRAM_BOUNDS.rttUs, counts: rtt, sum: e.opened * 400 }, durationMs: { bounds: HISTOGRAM_BOUNDS.durationMs, counts: dur, sum: e.opened * 50 } },
   };
+  if (e.requests) {
+    const n = e.requests, failed = Math.floor(n / 10);
+    const status = Object.fromEntries(REQUEST_STATUS_CLASSES.map((c) => [c, 0])) as Record<RequestStatusClass, number>;
+    status['2xx'] = n - failed; status['5xx'] = failed;
+    const buckets = new Array(LATENCY_BUCKETS).fill(0);
+    buckets[9] = n; // [512, 1024) µs
+    const latencySumNs = n * 700_000;
+    const none = { requests: 0, errors: 0, clientErrors: 0, latency: latencySummary([], 0) };
+    out.requests = [{ protocol: 'http1', grpc: false, tls: false, count: n, status, errors: failed, clientErrors: 0, unpaired: 0, latency: latencySummary(buckets, latencySumNs), rates: { '10s': none, '1m': none } }];
+    out.histograms!.requests = [{ protocol: 'http1', buckets, latencySumNs }];
+  }
+  return out;
 }
 
 /** Each host's graph (as its agent's map holds them) for these edges, and the address plan behind them. */
@@ -139,7 +157,7 @@ export class FleetWriter {
         e.connections.opened += opened; e.connections.closed += opened;
         e.bytes.sent += opened * 1000; e.bytes.received += opened * 2000;
         e.histograms!.rttUs.counts[3] += opened; e.histograms!.rttUs.sum += opened * 400;
-        e.histograms!.durationMs.counts[2] += opened; e.histograms!.durationMs.sum += opened * 50;
+        e.histograms!.durationMs.counts[DUR_50MS] += opened; e.histograms!.durationMs.sum += opened * 50;
       }
       const snap: Snapshot = { families: [...this.metrics[h].update(this.graphs[h], time).families, ...this.info[h], heartbeat(h, time)], time, startTime: time };
       const err = await writeSnapshot(url, this.encoders[h], snap, { timeoutMs: 60_000 });
