@@ -12,7 +12,8 @@ import type { Labels } from './families.js';
  * - `client_kind`, `server_kind`: service, container, process, external
  *   (a server outside this host) or client (a remote client).
  * - `server_port`: the port as the server sees it. Client ports are never labels.
- * - `protocol`: `tcp` (L7 protocols will be their own label when they land).
+ * - `protocol`: `tcp`. Request series (request-metrics.ts) add `app_protocol`
+ *   (http1, http2, postgres, mysql, redis) and, on the counter, `status_class`.
  * - `host`: the reporting agent's host name (`--hostname`).
  */
 export const EDGE_LABELS = ['client', 'client_group', 'client_kind', 'server', 'server_group', 'server_kind', 'server_port', 'protocol', 'host'] as const;
