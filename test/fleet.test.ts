@@ -165,6 +165,13 @@ test('Tempo service-graph series and listen/address info in Prometheus', async (
   for (const name of ['traces_service_graph_request_failed_total', 'traces_service_graph_request_server_seconds_bucket', 'traces_service_graph_request_client_seconds_count']) {
     assert.ok((await prom.query(`${name}{client="fleet/web"}`)).length > 0, name);
   }
+  // The same HTTP calls as requests (L7): each of the 17 on its own connection, all 2xx, scraped and pushed (remote-write) alike.
+  for (const instance of ['instance!="host-a"', 'instance="host-a"']) {
+    const req = await prom.query(`dhrishti_edge_requests_total{host="host-a", client="web", server="${apiIp}", server_port="8080", ${instance}}`);
+    assert.deepEqual(req.map((r) => [r.metric.app_protocol, r.metric.status_class, Number(r.value[1])]), [['http1', '2xx', FIRST + SECOND]], instance);
+    const inf = await prom.query(`dhrishti_edge_request_duration_seconds_bucket{host="host-a", client="web", server_port="8080", le="+Inf", ${instance}}`);
+    assert.equal(Number(inf[0]?.value[1]), FIRST + SECOND, instance);
+  }
   const listen = await prom.query(`dhrishti_listen_info{host="host-b", ip="${apiIp}", port="8080"}`);
   assert.equal(listen[0]?.metric.name, 'api');
   const addr = await prom.query(`dhrishti_address_info{host="host-a", ip="${webIp}"}`);
@@ -199,7 +206,7 @@ test('OTLP: the same names and values reach a receiver through the SDK\'s export
   assert.equal(found.m.sum!.isMonotonic, true);
   assert.equal(found.rm.resource.attributes.find((a) => a.key === 'host.name')?.value.stringValue, 'host-a');
   const names = found.rm.scopeMetrics[0].metrics.map((x) => x.name);
-  for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_listen_info']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_edge_requests', 'dhrishti_edge_request_duration_seconds', 'dhrishti_listen_info']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   assert.equal(found.rm.scopeMetrics[0].metrics.find((x) => x.name === 'dhrishti_edge_sent_bytes')?.unit, 'By');
 });
 
