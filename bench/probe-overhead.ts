@@ -28,6 +28,8 @@ export interface LoadBenchOptions {
   /** The engine-only process script (compiled JS), and the node flags the agent and the engine run with. */
   engineScript: string;
   agentNodeFlags: readonly string[];
+  /** Extra `dhrishti run` arguments (e.g. --no-l7 --no-dns, to see what a capture costs). */
+  agentArgs?: string[];
   /** Run the agent and the engine under `node --cpu-prof`, writing profiles here. */
   profileDir: string | null;
   ticksPerSec: number;
@@ -66,7 +68,7 @@ interface Observer { pid: number | null; benchSockets: number; stop(): Promise<v
 
 async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchResult): Promise<Observer> {
   if (c === 'agent' || c === 'engine') {
-    const p: Observed = c === 'agent' ? new ProductAgent(o.agentNodeFlags, o.profileDir) : new EngineProcess(o.engineScript, o.agentNodeFlags, o.profileDir);
+    const p: Observed = c === 'agent' ? new ProductAgent(o.agentNodeFlags, o.profileDir, o.agentArgs ?? []) : new EngineProcess(o.engineScript, o.agentNodeFlags, o.profileDir);
     await p.start();
     const obs: Observer = {
       pid: p.pid,

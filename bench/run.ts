@@ -32,6 +32,7 @@ interface Options {
   profile?: string;
   engineScript: string;
   agentNodeFlags: string;
+  agentArgs: string;
 }
 
 /** One decoding run: node flags, and what the child process measured under them. */
@@ -237,7 +238,7 @@ async function main(o: Options): Promise<void> {
       await runLoadBench({
         threads: BENCH.wrkThreads, connections: o.connections, seconds: o.seconds, warmupSeconds: o.warmup, rounds: o.rounds,
         conditions: o.conditions, pinned, wrkCpu: BENCH.wrkCpu, serverCpu: BENCH.serverCpu,
-        engineScript: o.engineScript, agentNodeFlags: agentFlags, profileDir: o.profile ?? null,
+        engineScript: o.engineScript, agentNodeFlags: agentFlags, agentArgs: o.agentArgs.split(/\s+/).filter(Boolean), profileDir: o.profile ?? null,
         ticksPerSec: ticksPerSec(), log: (line) => console.log(line),
       }, load);
     }
@@ -260,6 +261,7 @@ const program = new Command()
   .option('--conditions <list>', `observers to compare with no agent (${CONDITIONS.filter((c) => c !== 'none').join(',')})`, conditionList, [...CONDITIONS])
   .option('--engine-script <file>', 'engine-only observer: a script that prints a {"ready":true} line and, on SIGTERM, a {"summary":...} line', AGENT_SCRIPT)
   .option('--agent-node-flags <flags>', 'node/V8 flags for the agent, the engine and the second decoding run ("" for none)', BENCH.agentNodeFlags.join(' '))
+  .option('--agent-args <args>', 'extra `dhrishti run` arguments, e.g. "--no-l7 --no-dns"', '')
   .option('--profile <dir>', 'profile the agent and the engine (V8 CPU profiler, from 5 s after start, 0.5 ms samples) and write .cpuprofile files to <dir>')
   .showHelpAfterError()
   .exitOverride();
