@@ -91,6 +91,7 @@ export class Agent {
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();
+    if (!this.engine.l7) this.graph.requestsOff();
     this.engine.l7?.onDeltas((deltas) => this.graph.requests(deltas));
     this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));
     void this.engine.ready.finally(() => { this.graph.discovering = false; });

@@ -2,6 +2,7 @@
 // the kernel reports two sockets; they meet on the client's endpoint
 // (address, port), which both views share even through DNAT.
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
+import type { ConnRequests, SideRequests } from './requests.js';
 
 export interface Side {
   /** The connection it belongs to (changes when two halves meet). */
@@ -28,6 +29,8 @@ export interface Side {
   establishedBy: number | null;
   /** Its key in the tuple index, once indexed. */
   tuple: string | null;
+  /** What its socket counted of requests, per protocol (the request ledger's; cleared when the side is reused). */
+  requests: SideRequests | undefined;
 }
 
 /** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
@@ -80,6 +83,8 @@ export class Conn {
   placedClientPid = 0;
   placedServerPid = 0;
   readonly counted: Counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+  /** The request ledger's state of this connection (a field, not a WeakMap entry: ten thousand connections a second). */
+  requests: ConnRequests | undefined = undefined;
 
   constructor(createdAt: number) { this.begin(createdAt); }
 
@@ -91,6 +96,7 @@ export class Conn {
     this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
     this.failure = null; this.error = null; this.closedAt = null; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
+    this.requests = undefined;
     resetCounted(this.counted);
   }
 
@@ -260,7 +266,7 @@ export class ConnectionTable {
     side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
     side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
     side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
-    side.closed = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null;
+    side.closed = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null; side.requests = undefined;
     side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : null;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
@@ -402,6 +408,7 @@ function newSide(): Side {
   return {
     conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
     bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, startTime: null, establishedBy: null, tuple: null,
+    requests: undefined,
   };
 }
 

@@ -122,6 +122,9 @@ export class LiveGraph {
   /** Per-socket request (L7) aggregates: onto the edge of each socket's connection. */
   requests(deltas: readonly L7Delta[], now = Date.now()): void { this.ledger.ingest(deltas, now); }
 
+  /** No request counts will come (L7 capture is off): closed connections need not wait for them. */
+  requestsOff(): void { this.ledger.enabled = false; }
+
   /** Samples of failed and slow requests: kept on their edges. */
   requestSamples(samples: readonly L7Sample[], now = Date.now()): void { this.ledger.samples(samples, now); }
 

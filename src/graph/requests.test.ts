@@ -159,3 +159,19 @@ test('latency: percentiles interpolate inside log2 buckets; merged histograms ar
   assert.equal(quantileUs(last, 0.99), 2 ** 23, 'the open last bucket answers its lower bound');
   assert.equal(latencySummary(new Array(24).fill(0), 0).p95Ms, 0);
 });
+
+test('sockets whose last counts are in are forgotten at once, before or after their connection\'s close', () => {
+  for (const order of ['finals first', 'close first'] as const) {
+    const g = new LiveGraph(identity);
+    const a = connection(web, db, 1000);
+    g.ingest(a.open, 1000);
+    const finals = [delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true }), delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })];
+    if (order === 'finals first') { g.requests(finals, 1050); g.ingest(a.close, 1060); } else { g.ingest(a.close, 1050); g.requests(finals, 1060); }
+    assert.equal(g.snapshot({}, 1100).edges[0].requests![0].count, 1, order);
+    // The kernel reports nothing of a socket after its last counts: a stray one finds no connection (counted as lost).
+    g.requests([delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })], 1200);
+    g.tick(7000);
+    assert.equal(g.requestCounters.unplacedRequests, 1, order);
+    assert.equal(g.requestCounters.requests, 1, order);
+  }
+});

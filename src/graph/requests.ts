@@ -10,11 +10,17 @@
 // the server's was counted, the server's is taken back and the client's put in
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
-import type { Conn, Side } from './connections.js';
+import { Conn, type Side } from './connections.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
-interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide }
-interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn }
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined }
+interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
+/** What one socket counted, per protocol. */
+export class SideRequests {
+  readonly totals = new Map<RequestProtocol, RequestTotals>();
+  /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
+  final = false;
+}
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -33,8 +39,9 @@ export const isRequestProtocol = (p: string): p is RequestProtocol => (REQUEST_P
 
 /** Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. */
 export class RequestTotals {
-  readonly status = new Float64Array(CLASSES);
-  readonly buckets = new Float64Array(LATENCY_BUCKETS);
+  // Plain arrays, not Float64Arrays: one is made per socket and connection, and each typed array costs the GC an array buffer to track.
+  readonly status: number[] = zeros(CLASSES);
+  readonly buckets: number[] = zeros(LATENCY_BUCKETS);
   latencySumNs = 0;
   unpaired = 0;
   tls = false;
@@ -49,11 +56,11 @@ export class RequestTotals {
 
   /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
   add(o: RequestTotals, sign = 1, floor = false): void {
-    const f = (v: number) => (floor ? Math.max(0, v) : v);
-    for (let i = 0; i < CLASSES; i++) this.status[i] = f(this.status[i] + sign * o.status[i]);
-    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = f(this.buckets[i] + sign * o.buckets[i]);
-    this.latencySumNs = f(this.latencySumNs + sign * o.latencySumNs);
-    this.unpaired = f(this.unpaired + sign * o.unpaired);
+    const min = floor ? 0 : -Infinity;
+    for (let i = 0; i < CLASSES; i++) this.status[i] = Math.max(min, this.status[i] + sign * o.status[i]);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = Math.max(min, this.buckets[i] + sign * o.buckets[i]);
+    this.latencySumNs = Math.max(min, this.latencySumNs + sign * o.latencySumNs);
+    this.unpaired = Math.max(min, this.unpaired + sign * o.unpaired);
     if (sign > 0) this.tls ||= o.tls;
   }
 
@@ -81,6 +88,12 @@ export class RequestTotals {
   statusRecord(): Record<RequestStatusClass, number> {
     return Object.fromEntries(REQUEST_STATUS_CLASSES.map((c, i) => [c, this.status[i]])) as Record<RequestStatusClass, number>;
   }
+}
+
+function zeros(n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(0);
+  return a;
 }
 
 /** A protocol's requests since the edge appeared, and over the last minute. */
@@ -117,7 +130,7 @@ export function requestIntervals(m: Map<RequestProtocol, RequestTotals> | null):
 }
 
 /** What a connection added to its edge, and from which of its sockets. */
-interface ConnRequests {
+export interface ConnRequests {
   source: 'client' | 'server' | null;
   /** The edge its requests are counted on (null: not counted anywhere). */
   edge: string | null;
@@ -145,8 +158,6 @@ const HELD_SAMPLES = 64;
 const ORPHAN_SAMPLES = 256;
 
 export class RequestLedger {
-  private readonly sides = new WeakMap<LedgerSide, Map<RequestProtocol, RequestTotals>>();
-  private readonly conns = new WeakMap<LedgerConn, ConnRequests>();
   /**
    * Connections the table forgot lately, as small stand-ins (not the table's objects, which
    * a busy host closes by the ten thousand a second): a socket's last count comes with or
@@ -157,6 +168,8 @@ export class RequestLedger {
   private orphans = new Map<number, { deltas: L7Delta[]; at: number }>();
   private orphanSamples: { sample: L7Sample; at: number }[] = [];
   readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
+  /** Off when requests are not captured (`--no-l7`): no counts will come, so closed connections leave no stand-ins. */
+  enabled = true;
 
   constructor(
     private readonly state: GraphState,
@@ -189,61 +202,75 @@ export class RequestLedger {
       this.addTo(side, d);
       touched.add(side.conn);
     }
-    for (const c of touched) this.settle(c, now);
+    for (const c of touched) {
+      this.settle(c, now);
+      if (!(c instanceof Conn)) this.release(c);
+    }
     if (this.orphanSamples.length) this.samples([], now);
   }
 
+  /** A closed connection's stand-in goes once each of its sockets has sent its closing count. */
+  private release(c: LedgerConn): void {
+    if ((c.client && !c.client.requests?.final) || (c.server && !c.server.requests?.final)) return;
+    if (c.client) this.closed.delete(c.client.cookie);
+    if (c.server) this.closed.delete(c.server.cookie);
+  }
+
   private addTo(side: LedgerSide, d: L7Delta): void {
-    let m = this.sides.get(side);
-    if (!m) this.sides.set(side, (m = new Map()));
+    let m = side.requests;
+    if (!m) side.requests = m = new SideRequests();
     const p = d.protocol as RequestProtocol;
-    let t = m.get(p);
-    if (!t) m.set(p, (t = new RequestTotals()));
+    let t = m.totals.get(p);
+    if (!t) m.totals.set(p, (t = new RequestTotals()));
     t.addDelta(d);
+    if (d.closed) m.final = true;
   }
 
   private connState(c: LedgerConn): ConnRequests {
-    let cr = this.conns.get(c);
-    if (!cr) this.conns.set(c, (cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false }));
+    let cr = c.requests;
+    if (!cr) c.requests = cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false };
     return cr;
   }
 
   /** The client's view when it has one, else the server's. */
   private sourceOf(c: LedgerConn): 'client' | 'server' | null {
-    if (c.client && this.sides.has(c.client)) return 'client';
-    if (c.server && this.sides.has(c.server)) return 'server';
+    if (c.client?.requests) return 'client';
+    if (c.server?.requests) return 'server';
     return null;
   }
 
   /** A connection was placed on an edge: what its sockets counted so far goes there. */
   placed(c: Conn, now: number): void {
-    if (this.conns.has(c) || this.sourceOf(c)) this.settle(c, now);
+    if (c.requests || this.sourceOf(c)) this.settle(c, now);
   }
 
   /** A connection leaves its edge (placed again): what it counted there is taken back. */
   moving(c: Conn, now: number): void {
-    const cr = this.conns.get(c);
+    const cr = c.requests;
     if (cr?.edge) this.takeBack(cr, now);
   }
 
   /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
   finished(c: Conn, now: number): void {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
-    const cr = this.conns.get(c);
-    this.conns.delete(c);
+    const cr = c.requests;
+    c.requests = undefined;
     const ended = [c.client, c.server].filter((s): s is Side => !!s && s.conn === c);
-    if (c.ignored || !c.edgeId) { for (const s of ended) this.sides.delete(s); return; } // nothing of it is counted anywhere
-    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false };
+    if (c.ignored || !c.edgeId || !this.enabled) { for (const s of ended) s.requests = undefined; return; } // nothing of it is counted anywhere
+    // A socket whose closing count is in needs no stand-in: under connection-per-request
+    // load that is most of them, and stand-ins kept for seconds are what the GC pays for.
+    let waiting = false;
+    for (const s of ended) if (s.cookie && !s.requests?.final) waiting = true;
+    if (!waiting) { for (const s of ended) s.requests = undefined; return; }
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr };
     for (const s of ended) {
-      const totals = this.sides.get(s);
-      this.sides.delete(s);
+      const totals = s.requests;
+      s.requests = undefined;
       if (!s.cookie) continue;
-      const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc };
+      const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc, requests: totals };
       pc[s.role] = ps;
-      if (totals) this.sides.set(ps, totals);
-      this.closed.set(s.cookie, { side: ps, at: now });
+      if (!totals?.final) this.closed.set(s.cookie, { side: ps, at: now });
     }
-    if (cr) this.conns.set(pc, cr);
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */
@@ -260,7 +287,7 @@ export class RequestLedger {
     if (cr.edge && cr.edge !== c.edgeId) this.takeBack(cr, now);
     const s = this.state.edges.get(c.edgeId);
     if (!s) return;
-    const src = this.sides.get(c[want]!)!;
+    const src = c[want]!.requests!.totals;
     let moved = false;
     for (const [p, t] of src) {
       const k = cr.counted.get(p);

@@ -128,17 +128,20 @@ export class L7Collector {
 
   /** Destroyed sockets: their last counters, reported as a closing delta. */
   private onFinalBatch(buf: Buffer, count: number): void {
+    // A socket's samples were taken before it closed: read them first, so they find its connection still known.
+    this.native.drain(this.handle, 'l7_samples');
     const out: L7Delta[] = [];
+    const hasLast = this.last.size > 0;
     for (let i = 0; i < count; i++) {
+      // One record per closed socket, ten thousand a second under connection-per-request
+      // load: read in place (no Buffer views), and `last` is looked at only when it holds any.
       const off = i * L7_FINAL_SIZE;
       const cookie = u64(buf, off + L7_FINAL.cookie);
-      const counts = buf.subarray(off + L7_FINAL.counts, off + L7_FINAL.counts + L7_COUNTS_SIZE);
-      const prev = this.last.get(cookie);
-      this.last.delete(cookie);
-      if (!prev && isZero(counts)) continue;
-      out.push(this.deltaOf(cookie, counts, prev, true, {
-        pid: buf.readUInt32LE(off + L7_FINAL.pid), proto: buf[off + L7_FINAL.proto], side: buf[off + L7_FINAL.side], flags: buf[off + L7_FINAL.flags],
-      }));
+      const prev = hasLast ? this.last.get(cookie) : undefined;
+      if (prev) this.last.delete(cookie);
+      else if (isZero(buf, off + L7_FINAL.counts, L7_COUNTS_SIZE)) continue;
+      out.push(this.deltaOf(cookie, buf, off + L7_FINAL.counts, prev, true,
+        buf.readUInt32LE(off + L7_FINAL.pid), buf[off + L7_FINAL.proto], buf[off + L7_FINAL.side], buf[off + L7_FINAL.flags]));
     }
     if (out.length) this.tell(this.deltaListeners, out);
   }
@@ -175,10 +178,10 @@ export class L7Collector {
       const counts = m.values.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
       const prev = this.last.get(cookie);
       if (prev && prev.equals(counts)) {
-        if (closed && !isZero(counts)) out.push(this.delta(cookie, m.values, off, prev, true, true));
+        if (closed && !isZero(counts, 0, counts.length)) out.push(this.delta(cookie, m.values, off, prev, true, true));
         continue;
       }
-      if (!prev && isZero(counts)) {
+      if (!prev && isZero(counts, 0, counts.length)) {
         if (!closed) this.last.set(cookie, Buffer.from(counts));
         continue;
       }
@@ -198,30 +201,34 @@ export class L7Collector {
   }
 
   private delta(cookie: number, v: Buffer, off: number, prev: Buffer | undefined, closed: boolean, empty: boolean): L7Delta {
-    const counts = v.subarray(off + L7_SOCK.counts, off + L7_SOCK.counts + L7_COUNTS_SIZE);
-    return this.deltaOf(cookie, empty ? prev ?? counts : counts, prev, closed, {
-      pid: v.readUInt32LE(off + L7_SOCK.pid), proto: v[off + L7_SOCK.proto], side: v[off + L7_SOCK.side], flags: v[off + L7_SOCK.flags],
-    });
+    const pid = v.readUInt32LE(off + L7_SOCK.pid), proto = v[off + L7_SOCK.proto], side = v[off + L7_SOCK.side], flags = v[off + L7_SOCK.flags];
+    if (empty && prev) return this.deltaOf(cookie, prev, 0, prev, closed, pid, proto, side, flags);
+    return this.deltaOf(cookie, v, off + L7_SOCK.counts, prev, closed, pid, proto, side, flags);
   }
 
-  /** What moved between two readings of a socket's counters (u32 counters wrap). */
-  private deltaOf(cookie: number, c: Buffer, prev: Buffer | undefined, closed: boolean, o: { pid: number; proto: number; side: number; flags: number }): L7Delta {
-    const p = (x: number) => (prev ? prev.readUInt32LE(x) : 0);
+  /** What moved between two readings of a socket's counters, those at c[at..] and prev (u32 counters wrap). */
+  private deltaOf(cookie: number, c: Buffer, at: number, prev: Buffer | undefined, closed: boolean, pid: number, proto: number, side: number, flags: number): L7Delta {
     const requests = new Array<number>(L7_CLASSES), buckets = new Array<number>(L7_BUCKETS);
-    for (let k = 0; k < L7_CLASSES; k++) requests[k] = (c.readUInt32LE(L7_COUNTS.requests + 4 * k) - p(L7_COUNTS.requests + 4 * k)) >>> 0;
-    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = (c.readUInt32LE(L7_COUNTS.buckets + 4 * k) - p(L7_COUNTS.buckets + 4 * k)) >>> 0;
+    for (let k = 0; k < L7_CLASSES; k++) {
+      const x = L7_COUNTS.requests + 4 * k;
+      requests[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
+    }
+    for (let k = 0; k < L7_BUCKETS; k++) {
+      const x = L7_COUNTS.buckets + 4 * k;
+      buckets[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
+    }
     return {
       cookie,
-      pid: o.pid,
-      protocol: (PROTOCOLS[o.proto] ?? 'unknown') as L7Protocol,
-      role: o.side === 2 ? 'server' : 'client',
-      roleInferred: (o.flags & L7Flag.ROLE_INFERRED) !== 0,
-      tls: (o.flags & L7Flag.TLS) !== 0,
+      pid,
+      protocol: (PROTOCOLS[proto] ?? 'unknown') as L7Protocol,
+      role: side === 2 ? 'server' : 'client',
+      roleInferred: (flags & L7Flag.ROLE_INFERRED) !== 0,
+      tls: (flags & L7Flag.TLS) !== 0,
       closed,
       requests,
       buckets,
-      latencySumNs: u64(c, L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
-      unpaired: (c.readUInt32LE(L7_COUNTS.unpaired) - p(L7_COUNTS.unpaired)) >>> 0,
+      latencySumNs: u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
+      unpaired: (c.readUInt32LE(at + L7_COUNTS.unpaired) - (prev ? prev.readUInt32LE(L7_COUNTS.unpaired) : 0)) >>> 0,
     };
   }
 
@@ -251,7 +258,7 @@ export class L7Collector {
   }
 }
 
-function isZero(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i]) return false;
+function isZero(b: Buffer, from: number, n: number): boolean {
+  for (let i = from; i < from + n; i++) if (b[i]) return false;
   return true;
 }
