@@ -1,6 +1,8 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
+import type { EngineExtension, KernelAccess } from '../native/capture.js';
+
 import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
@@ -42,43 +44,6 @@ export interface EngineStats {
   discovery: { sockets: number; scanMs: number; ms: number } | null;
   probes: AttachResult[];
   startedAt: number;
-}
-
-/** What a capture sharing the engine's BPF object gets once it is loaded: the loader and the object itself. */
-export interface KernelAccess {
-  readonly native: NativeLoader;
-  readonly handle: Handle;
-  readonly clock: Clock;
-  /** Every program the engine attached, the capture's own among them. */
-  readonly probes: AttachResult[];
-  /** The delay its ring buffers should be drained with (native.poll), as the engine's own. */
-  readonly drainDelayMs: number;
-}
-
-/**
- * A capture in the same BPF object as the connection probes (L7, DNS): its
- * programs load only while it is in use, and if the kernel rejects them the
- * object loads without them, so the connection map never depends on a capture.
- */
-export interface EngineExtension {
-  /** Its kernel programs, by name or 'prefix*' (CAPTURE_PROGRAMS). */
-  readonly programs: readonly string[];
-  /**
-   * Its ring buffers to drain before each batch of connection events is
-   * handled: what they carry (DNS answers naming addresses) is then known when
-   * the connections that followed are placed, whichever ring woke first.
-   */
-  readonly leadingRings?: readonly string[];
-  /** Sizes of its maps, set before load. */
-  mapSizes(): Record<string, number>;
-  /** The object is loaded and attached: start reading. */
-  attach(kernel: KernelAccess): void;
-  /** Its programs were left out of the object (why, for the user). */
-  unavailable(reason: string): void;
-  /** Called at the end of each engine flush (periodic map reads). */
-  flush?(): void;
-  /** The object is about to close: last chance to drain and read. */
-  detach?(): void;
 }
 
 const matches = (patterns: readonly string[], name: string) =>

@@ -5,7 +5,7 @@
 //
 //   records -> segments -> messages (assemble) -> parse -> match -> transactions
 //                                                                  -> name map, health, listeners
-import type { EngineExtension, KernelAccess } from '../collector/engine.js';
+import type { EngineExtension, KernelAccess } from '../native/capture.js';
 import { DnsRecordDecoder, type DnsSegment } from '../events/dns-decode.js';
 import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_SIZE, DnsLoss } from '../events/dns-layout.js';
 import { u64, type Clock } from '../events/decode.js';

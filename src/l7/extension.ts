@@ -1,6 +1,6 @@
 // Request capture (L7) as a capture of the probe engine: its programs load
 // only while it is on, and its collector starts once they are attached.
-import type { EngineExtension, KernelAccess } from '../collector/engine.js';
+import type { EngineExtension, KernelAccess } from '../native/capture.js';
 import { CAPTURE_PROGRAMS } from '../config/defaults.js';
 import { L7Collector, L7_PROGRAMS, l7MapSizes, type L7Options } from './collector.js';
 
