@@ -4,12 +4,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { start, type Child } from './children.js';
 import { REPO_ROOT } from '../../src/config/defaults.js';
 import type { AgentTelemetry } from '../../src/agent/agent.js';
 import type { GraphSnapshot } from '../../src/graph/types.js';
+import { freePort } from '../../test/support/agent.js';
 
 /** The engine-only stand-in; `--agent-script` swaps in another with the same contract (a "ready" JSON line, a "summary" JSON line on SIGTERM). */
 export const AGENT_SCRIPT = fileURLToPath(new URL('../agent-process.js', import.meta.url));
@@ -85,14 +85,6 @@ export class EngineProcess implements Observed {
     if (code !== 0 || !line) throw new Error(`engine did not stop cleanly (code ${code}); stderr: ${child.stderr.slice(-5).join(' | ') || '(empty)'}`);
     return (JSON.parse(line) as { summary: AgentSummary }).summary;
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 /**

@@ -8,16 +8,9 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { start, type Child } from './children.js';
 import { L7_BENCH } from './constants.js';
+import { freePort } from '../../test/support/agent.js';
 
 export interface BenchServer { port: number; stop(): Promise<void> }
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 async function listening(port: number, child: Child, ms = 30_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end;) {

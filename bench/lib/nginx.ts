@@ -4,18 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { start, type Child } from './children.js';
+import { freePort } from '../../test/support/agent.js';
 
 export const NGINX = '/usr/sbin/nginx';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 function config(dir: string, port: number): string {
   return `
