@@ -61,7 +61,8 @@ export function historyGraph(store: HistoryStore, q: Query): HistoryGraph {
   return store.read((q) => q.graphRange(r.from, r.to, filter));
 }
 
-export function historySeries(store: HistoryStore, q: Query) {
+/** A series request's parameters, checked: one of edge or node, a known metric, the step asked for (if any). Shared with the hub. */
+export function seriesParams(q: Query): { edge?: string; node?: string; metric: Metric; step?: number; stepText?: string } {
   onlyKnown(q, SERIES_KNOWN);
   const edge = id(q, 'edge'), node = id(q, 'node');
   if ((edge === undefined) === (node === undefined)) throw new BadRequest('give exactly one of edge or node');
@@ -69,7 +70,11 @@ export function historySeries(store: HistoryStore, q: Query) {
   if (metric === undefined) throw new BadRequest(`metric is required: one of ${Object.keys(METRICS).join(', ')}`);
   if (!Object.hasOwn(METRICS, metric)) throw new BadRequest(`unknown metric "${metric}"; known: ${Object.keys(METRICS).join(', ')}`);
   const s = single(q, 'step');
-  const step = s === undefined ? undefined : parseDuration(s, 'step');
+  return { edge, node, metric: metric as Metric, step: s === undefined ? undefined : parseDuration(s, 'step'), stepText: s };
+}
+
+export function historySeries(store: HistoryStore, q: Query) {
+  const { edge, node, metric, step, stepText: s } = seriesParams(q);
   const r = range(q, store.now(), '-1h');
   const out = store.read((q) => {
     const grid = q.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);

@@ -1,9 +1,9 @@
 // /api/v1/timeseries on the hub: the agent's response shape and parameters,
 // answered from PromQL range queries over the agents' edges behind a map edge
 // (or behind every edge of a node).
-import { BadRequest, onlyKnown, parseDuration } from '../api/params.js';
-import { id, NotFound, range, SERIES_KNOWN, single } from '../api/history-routes.js';
-import { METRICS, type Metric, type SeriesPoint } from '../store/queries.js';
+import { BadRequest } from '../api/params.js';
+import { NotFound, range, seriesParams } from '../api/history-routes.js';
+import type { Metric, SeriesPoint } from '../store/queries.js';
 import { HISTORY_DEFAULTS, HISTOGRAM_BOUNDS, HUB_DEFAULTS } from '../config/defaults.js';
 import { formatDuration } from '../store/retention.js';
 import type { EdgeNumbers } from './build.js';
@@ -68,14 +68,7 @@ async function values(hub: HubSource, metric: Metric, views: EdgeNumbers[], grid
 }
 
 export async function hubSeries(hub: HubSource, q: Query) {
-  onlyKnown(q, SERIES_KNOWN);
-  const edge = id(q, 'edge'), node = id(q, 'node');
-  if ((edge === undefined) === (node === undefined)) throw new BadRequest('give exactly one of edge or node');
-  const metric = single(q, 'metric');
-  if (metric === undefined) throw new BadRequest(`metric is required: one of ${Object.keys(METRICS).join(', ')}`);
-  if (!Object.hasOwn(METRICS, metric)) throw new BadRequest(`unknown metric "${metric}"; known: ${Object.keys(METRICS).join(', ')}`);
-  const s = single(q, 'step');
-  const asked = s === undefined ? undefined : parseDuration(s, 'step');
+  const { edge, node, metric, step: asked, stepText: s } = seriesParams(q);
   const r = range(q, Date.now(), '-1h');
   const step = asked ?? Math.max(HUB_DEFAULTS.seriesMinStepMs, niceStep((r.to - r.from) / HISTORY_DEFAULTS.seriesTargetPoints));
   if (step < 1000) throw new BadRequest(`step must be at least 1s on the hub (Prometheus keeps samples, not events), got ${formatDuration(step)}`);
