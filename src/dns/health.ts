@@ -3,7 +3,7 @@
 // An NXDOMAIN for a search-list expansion (`api.corp.example` before `api`
 // was found) is not a failure: it is re-counted when the shorter name is
 // answered soon after by the same process. Bounded everywhere.
-import type { DnsClient, DnsHealth, DnsTransaction } from './types.js';
+import type { DnsClient, DnsHealth, DnsOutcomes, DnsTransaction } from './types.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
 export interface HealthLimits {
@@ -22,7 +22,7 @@ export const defaultClientKey: ClientKey = (c) => `${c.cgroupId}/${c.netns}/${c.
 
 const RECENT_NX = 16;
 
-interface Entry {
+interface Entry extends DnsOutcomes {
   key: string;
   /** Last moved to the end of the recency order. */
   touched: number;
@@ -32,14 +32,6 @@ interface Entry {
   resolver: DnsTransaction['resolver'];
   firstSeen: number;
   lastSeen: number;
-  queries: number;
-  answered: number;
-  noerror: number;
-  nxdomain: number;
-  servfail: number;
-  refused: number;
-  otherErrors: number;
-  timeouts: number;
   searchExpansions: number;
   buckets: Uint32Array;
   latencyCount: number;

@@ -78,16 +78,9 @@ export interface DnsNameBinding {
 }
 
 /** Counts of one client -> resolver pair, and the health derived from them. */
-export interface DnsHealth {
-  clientKey: string;
-  /** The most recent client process seen under this key. */
-  client: DnsClient;
-  resolver: DnsResolver;
-  firstSeen: number;
-  lastSeen: number;
+/** Queries by outcome: one definition for the collector's health per client and the map's resolver edges. */
+export interface DnsOutcomes {
   queries: number;
-  /** Queries per second over the last few seconds. */
-  queriesPerSec: number;
   answered: number;
   noerror: number;
   nxdomain: number;
@@ -95,7 +88,19 @@ export interface DnsHealth {
   refused: number;
   /** Other error rcodes (FORMERR, NOTIMP, ...). */
   otherErrors: number;
+  /** Queries without an answer within the timeout (5 s). */
   timeouts: number;
+}
+
+export interface DnsHealth extends DnsOutcomes {
+  clientKey: string;
+  /** The most recent client process seen under this key. */
+  client: DnsClient;
+  resolver: DnsResolver;
+  firstSeen: number;
+  lastSeen: number;
+  /** Queries per second over the last few seconds. */
+  queriesPerSec: number;
   /** NXDOMAINs of search-list expansions (the name was then found without the suffix): not failures. */
   searchExpansions: number;
   /** nxdomain + servfail + refused + otherErrors + timeouts. */

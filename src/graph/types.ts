@@ -13,6 +13,7 @@ import type { FailureReason } from '../events/types.js';
 export { FAILURE_REASONS } from '../events/types.js';
 export type { FailureReason } from '../events/types.js';
 import type { L7Protocol, L7StatusClass } from '../l7/types.js';
+import type { DnsOutcomes } from '../dns/types.js';
 
 /** One container or process behind a node. */
 export interface Instance {
@@ -67,19 +68,9 @@ export interface NodeDns {
  * (protocol 'dns', port the resolver's). Counts are running totals since the
  * edge appeared on the live map; on a history map, those of the bucket or range.
  */
-export interface EdgeDns {
+export interface EdgeDns extends DnsOutcomes {
   /** Resolver addresses asked (Docker's embedded DNS answers at 127.0.0.11 inside each container). */
   resolvers: { address: string; port: number; dockerEmbedded: boolean }[];
-  queries: number;
-  answered: number;
-  noerror: number;
-  nxdomain: number;
-  servfail: number;
-  refused: number;
-  /** Other error codes (FORMERR, NOTIMP, ...). */
-  otherErrors: number;
-  /** Queries without an answer within 5 s. */
-  timeouts: number;
   /** nxdomain + servfail + refused + otherErrors + timeouts (an NXDOMAIN of a search-list expansion is not one). */
   failures: number;
   /** Over the last 10 s. */
