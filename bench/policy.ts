@@ -7,6 +7,8 @@
 // selector of every zone (no zone index), and judging each edge with no
 // per-node cache at all.
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Command, CommanderError } from 'commander';
 import { loadPolicyText, type LoadedPolicy } from '../src/policy/load.js';
 import { CompiledPolicy } from '../src/policy/compile.js';
@@ -106,23 +108,40 @@ function makePolicy(zones: number, rules: number, rnd: () => number, variant: nu
 /** CPU time in ms (this process's user + system; other processes competing for the cores do not inflate it as they do wall time). */
 function cpuMs(fn: () => void): number { const c = process.cpuUsage(); fn(); const u = process.cpuUsage(c); return (u.user + u.system) / 1000; }
 
+// Young-generation collections on demand, to keep the bench's own allocations out of the engine's figures.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as (o: { type: 'minor' | 'major'; execution?: 'sync' }) => void;
+/** Two scavenges: what survives both (all live young objects) is in the old generation. */
+const promote = () => { gc({ type: 'minor', execution: 'sync' }); gc({ type: 'minor', execution: 'sync' }); };
+
+/**
+ * CPU ms of `fn`, starting with an empty young generation (the bench's own allocations promoted beforehand, untimed)
+ * and ending with the scavenges that promote what `fn` allocated and keeps: the work pays for its own garbage
+ * collection, the bench's does not.
+ */
+function measured(fn: () => void): number {
+  promote();
+  return cpuMs(() => { fn(); promote(); });
+}
+
 /** CPU ms of each of `repeats` calls. */
 function timed(fn: () => void, repeats: number): number[] {
   const xs: number[] = [];
-  for (let i = 0; i < repeats; i++) xs.push(cpuMs(fn));
+  for (let i = 0; i < repeats; i++) xs.push(measured(fn));
   return xs;
 }
 
 /**
- * CPU us per edge of each run: `setup(run)` (not timed) returns the run's work over `count` edges, and `after(run)`
- * (not timed either) follows it; run 0 warms up and is not counted.
+ * CPU us per edge of each run (measured): `setup(run)` (not timed) returns the run's work over `count` edges. The
+ * first WARM_UP runs are not counted: until then the JIT is still compiling and the heap still growing to its
+ * working size, each growth a full collection whose concurrent marking lands in some run's CPU time.
  */
-function perEdge(runs: number, count: number, setup: (run: number) => () => void, after?: (run: number) => void): number[] {
+const WARM_UP = 10;
+function perEdge(runs: number, count: number, setup: (run: number) => () => void): number[] {
   const xs: number[] = [];
-  for (let r = 0; r <= runs; r++) {
-    const ms = cpuMs(setup(r));
-    if (r > 0) xs.push((ms * 1000) / count);
-    after?.(r);
+  for (let r = 0; r < runs + WARM_UP; r++) {
+    const ms = measured(setup(r));
+    if (r >= WARM_UP) xs.push((ms * 1000) / count);
   }
   return xs;
 }
@@ -147,8 +166,9 @@ async function main(): Promise<void> {
   const before = counts(engine);
 
   // After a change: the other policy, then back; each swap re-places every node and re-judges every edge.
-  const change = (en: PolicyEngine, ps: LoadedPolicy[]) => { let k = 0; return timed(() => { en.setPolicy(ps[++k % 2]); }, o.repeats); };
+  const change = (en: PolicyEngine, ps: LoadedPolicy[]) => { let k = 0; return timed(() => { en.setPolicy(ps[++k % 2]); }, o.repeats + WARM_UP).slice(WARM_UP); };
   const changeMs = change(engine, loaded);
+  if (process.env.POLICY_BENCH_RUNS) console.log(changeMs.map((x) => x.toFixed(1)).join(' '));
   const after = counts(engine);
   const scanEngine = new PolicyEngine({ ...loaded[0], compiled: new CompiledPolicy(loaded[0].spec, { scan: true }) });
   for (const n of nodes) scanEngine.noteNode(n);
@@ -164,23 +184,22 @@ async function main(): Promise<void> {
     return () => { for (const e of fresh) en.noteEdge(e); };
   });
   // ... and edges whose two nodes are new too (new containers, new names): each run its own nodes, a fresh engine and policy.
-  // A run's nodes and edges are made AHEAD runs before it is timed (after a timed run, not between its setup and its timing): by then the young-generation GC has moved them
-  // to the old generation, as a graph's nodes are by the time they number thousands; made just before, their copying
-  // by the GC would be timed as the engine's work.
-  const AHEAD = 3;
-  const runInput = (run: number) => {
-    const ns = makeNodes(fresh.length * 2, prng(1000 + run)).map((n, i) => ({ ...n, id: `${n.id}~${run}.${i}`, instances: n.instances.map((x) => ({ ...x, name: `${x.name}-r${run}` })) }));
+  // A run's nodes are new to its engine (a fresh engine and a freshly compiled policy each run), drawn in turn from a few
+  // sets made up front and promoted untimed (see perEdge), as a graph's nodes are by the time they number thousands:
+  // making new ones per run would leave the old generation's marking and sweeping of the bench's garbage to be timed.
+  const INPUT_SETS = 4;
+  const runInput = (set: number) => {
+    const ns = makeNodes(fresh.length * 2, prng(1000 + set)).map((n, i) => ({ ...n, id: `${n.id}~${set}.${i}`, instances: n.instances.map((x) => ({ ...x, name: `${x.name}-r${set}` })) }));
     return { ns, es: fresh.map((e, i) => ({ ...e, id: `new${i}`, source: ns[2 * i].id, target: ns[2 * i + 1].id })) };
   };
-  const bothNew = (scan: boolean) => {
-    const ready = Array.from({ length: AHEAD }, (_, r) => runInput(r));
-    return perEdge(o.runs, fresh.length, (run) => {
-      const { ns, es } = ready.shift()!;
-      const en = new PolicyEngine(compiled(scan));
-      return () => { for (let i = 0; i < es.length; i++) { en.noteNode(ns[2 * i]); en.noteNode(ns[2 * i + 1]); en.noteEdge(es[i]); } };
-    }, (run) => ready.push(runInput(run + AHEAD)));
-  };
+  const inputs = Array.from({ length: INPUT_SETS }, (_, k) => runInput(k));
+  const bothNew = (scan: boolean) => perEdge(o.runs, fresh.length, (run) => {
+    const { ns, es } = inputs[run % INPUT_SETS];
+    const en = new PolicyEngine(compiled(scan));
+    return () => { for (let i = 0; i < es.length; i++) { en.noteNode(ns[2 * i]); en.noteNode(ns[2 * i + 1]); en.noteEdge(es[i]); } };
+  });
   const cold = bothNew(false), coldScan = bothNew(true);
+  if (process.env.POLICY_BENCH_RUNS) console.log(cold.map((x) => x.toFixed(1)).join(' '));
 
   // Baseline: no per-node cache; both ends placed again for every edge.
   const base = median(timed(() => {
@@ -194,9 +213,9 @@ async function main(): Promise<void> {
     [name, fixed(median(xs), 2), fixed(quantile(xs, 0.95), 2), target ? `<= ${target}` : '', target ? ok(quantile(xs, 0.95), target) : ''];
   console.log(`policy bench: ${int(o.edges)} edges, ${int(o.nodes)} nodes, ${o.rules} rules, ${o.zones} zones; node ${process.version}; CPU time (load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, ${os.cpus().length} CPUs)`);
   console.log(`verdicts before: ${JSON.stringify(before)}; after the change: ${JSON.stringify(after)}`);
-  console.log(`new-edge figures: ${o.runs} runs of ${int(fresh.length)} edges each (after one warm-up run); "both nodes new": ${int(fresh.length * 2)} new nodes per run, each placed in its zones`);
+  console.log(`new-edge figures: ${o.runs} runs of ${int(fresh.length)} edges each (after ${WARM_UP} warm-up runs); "both nodes new": ${int(fresh.length * 2)} new nodes per run, each placed in its zones`);
   console.log(table(['measure', 'median', 'p95', 'target', 'met (p95)'], [
-    row(`re-evaluation after a policy change (ms, ${o.repeats} repeats)`, changeMs, t.reevaluateMs),
+    row(`re-evaluation after a policy change (ms, ${o.repeats} repeats after ${WARM_UP})`, changeMs, t.reevaluateMs),
     row('new edge, known nodes (us/edge)', known, t.perNewEdgeUs),
     row('new edge, both nodes new (us/edge)', cold, t.perNewEdgeUs),
     null,

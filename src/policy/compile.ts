@@ -3,7 +3,7 @@
 // (rules whose `from` holds one of its zones), so judging an edge walks only
 // those, in order. Nodes in the same zones share one NodeZones.
 import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type RuleAction, type RuleSpec } from './model.js';
-import { nodeFacts } from './selectors.js';
+import { FactsReader } from './selectors.js';
 import { ZoneIndex, scanZones, type PlaceZones } from './zone-index.js';
 import type { PolicyVerdict } from '../graph/types.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
@@ -37,11 +37,11 @@ export class CompiledPolicy {
   private readonly rules: CompiledRule[];
   private readonly words: number;
   private readonly decisions: { allowed: Decision; violation: Decision }[];
-  /** Zone bits (as a string key) -> the NodeZones every node in just those zones shares. */
-  private readonly byZones = new Map<string, NodeZones>();
+  /** Hash of the zone bits -> the NodeZones every node in just those zones shares (a hash numbers, a key string would be allocated per node). */
+  private readonly byZones = new Map<number, NodeZones | NodeZones[]>();
+  private zoneSets = 0;
   private readonly scratch: Uint32Array;
-  /** The same bits as 16-bit characters: the key of byZones. */
-  private readonly scratchKey: Uint16Array;
+  private readonly facts = new FactsReader();
 
   /** `scan`: find zones by testing every selector (the reference, for the bench's baseline) instead of the index. */
   constructor(readonly spec: PolicySpec, opts: { scan?: boolean } = {}) {
@@ -50,7 +50,6 @@ export class CompiledPolicy {
     const index = new Map(this.zoneNames.map((n, i) => [n, i]));
     this.words = Math.ceil(zones.length / 32);
     this.scratch = new Uint32Array(this.words);
-    this.scratchKey = new Uint16Array(this.scratch.buffer);
     if (opts.scan) this.placeZones = scanZones(zones);
     else { const zi = new ZoneIndex(zones); this.placeZones = (f, bits) => zi.place(f, bits); }
     this.rules = spec.rules.map((r) => {
@@ -72,14 +71,19 @@ export class CompiledPolicy {
   /** The node's zones and candidate rules. */
   place(n: NodeLike): NodeZones {
     const bits = this.scratch;
-    this.placeZones(nodeFacts(n), bits);
-    const key = String.fromCharCode.apply(null, this.scratchKey as unknown as number[]);
-    let z = this.byZones.get(key);
-    if (!z) {
-      if (this.byZones.size >= POLICY_DEFAULTS.maxZoneSets) this.byZones.clear();
-      z = { bits: bits.slice(), rules: this.rulesFrom(bits) };
-      this.byZones.set(key, z);
+    this.placeZones(this.facts.read(n), bits);
+    let h = 0x811c9dc5;
+    for (let w = 0; w < bits.length; w++) h = Math.imul(h ^ bits[w], 0x01000193);
+    const found = this.byZones.get(h);
+    if (found) {
+      if (!Array.isArray(found)) { if (sameBits(found.bits, bits)) return found; }
+      else for (let i = 0; i < found.length; i++) if (sameBits(found[i].bits, bits)) return found[i];
     }
+    if (this.zoneSets >= POLICY_DEFAULTS.maxZoneSets) { this.byZones.clear(); this.zoneSets = 0; }
+    const z = { bits: bits.slice(), rules: this.rulesFrom(bits) };
+    const again = this.byZones.get(h);
+    this.byZones.set(h, again === undefined ? z : Array.isArray(again) ? [...again, z] : [again, z]);
+    this.zoneSets++;
     return z;
   }
 
@@ -115,6 +119,11 @@ export class CompiledPolicy {
   }
 
   get ruleCount(): number { return this.rules.length; }
+}
+
+function sameBits(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function inRanges(r: Int32Array, port: number): boolean {

@@ -8,6 +8,7 @@ import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
 import { withAttempt, type Decision, type NodeZones } from './compile.js';
 import type { LoadedPolicy } from './load.js';
+import { NodeTable } from './node-table.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
 export interface Violation {
@@ -37,8 +38,6 @@ export interface ViolationListener {
   (v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void;
 }
 
-/** Facts are read from the node when it is placed and not kept: less to hold (and for the collector to copy) per node. */
-interface NodeEntry { node: NodeLike; zones: NodeZones; gen: number }
 interface EdgeEntry {
   edge: EdgeLike & { firstSeen?: number; lastSeen?: number };
   d: Decision;
@@ -62,7 +61,8 @@ export class PolicyEngine {
   private loaded: LoadedPolicy | null = null;
   private policyGen = 0;
   private nodeGen = 0;
-  private readonly nodes = new Map<string, NodeEntry>();
+  /** Facts are read from a node when it is placed and not kept: less to hold per node. */
+  private readonly nodes = new NodeTable();
   private readonly edges = new Map<string, EdgeEntry>();
   private readonly violations = new Map<string, Violation>();
   private readonly listeners: ViolationListener[] = [];
@@ -87,7 +87,7 @@ export class PolicyEngine {
   setPolicy(p: LoadedPolicy, now = Date.now()): { edges: number; violations: number } {
     this.loaded = p;
     this.policyGen++;
-    for (const n of this.nodes.values()) { n.zones = p.compiled.place(n.node); n.gen = ++this.nodeGen; }
+    for (const [, s] of this.nodes.entries()) this.nodes.replace(s, p.compiled.place(this.nodes.node(s)), ++this.nodeGen);
     for (const e of this.edges.values()) {
       this.decide(e);
       if (e.d.verdict === 'violation') this.account(e, now, true);
@@ -102,26 +102,26 @@ export class PolicyEngine {
   /** A node added or changed: placed in its zones again. */
   noteNode(n: NodeLike): void { this.place(n); }
 
-  private place(n: NodeLike): NodeEntry {
+  private place(n: NodeLike): NodeZones {
     const p = this.loaded;
-    const entry = { node: n, zones: p ? p.compiled.place(n) : EMPTY, gen: ++this.nodeGen };
-    this.nodes.set(n.id, entry);
-    return entry;
+    const zones = p ? p.compiled.place(n) : EMPTY;
+    this.nodes.put(n, zones, ++this.nodeGen);
+    return zones;
   }
 
   /** A remembered violation judged again by its nodes (if still known) under the policy now in force. */
   private stillBroken(v: Violation): boolean {
-    const p = this.loaded, s = this.nodes.get(v.client), t = this.nodes.get(v.server);
-    if (!p || !s || !t) return false;
-    const d = p.compiled.decide(s.zones, t.zones, v.port, v.protocol);
+    const p = this.loaded, s = this.nodes.slot(v.client), t = this.nodes.slot(v.server);
+    if (!p || s < 0 || t < 0) return false;
+    const d = p.compiled.decide(this.nodes.zones(s), this.nodes.zones(t), v.port, v.protocol);
     return d.verdict === 'violation' && d.rule === v.rule;
   }
 
   forgetNode(id: string): void { this.nodes.delete(id); }
 
   /** An edge seen (new or with new numbers): judged, and its violation accounted. */
-  noteEdge(e: EdgeLike & { firstSeen?: number; lastSeen?: number }, now = Date.now()): PolicyVerdict | undefined {
-    if (e.protocol === 'dns') return undefined; // a resolver edge (DNS health), not traffic the policy rules on
+  noteEdge(e: EdgeLike & { firstSeen?: number; lastSeen?: number }, now = Date.now()): void {
+    if (e.protocol === 'dns') return; // a resolver edge (DNS health), not traffic the policy rules on
     let entry = this.edges.get(e.id);
     const firstSeen = e.firstSeen ?? 0;
     if (!entry || entry.firstSeen !== firstSeen) {
@@ -130,11 +130,10 @@ export class PolicyEngine {
       this.edges.set(e.id, entry);
     }
     entry.edge = e;
-    if (!this.loaded) return undefined;
+    if (!this.loaded) return;
     this.decide(entry);
     if (entry.d.verdict === 'violation') this.account(entry, now, false);
     else { entry.opened = e.connections?.opened ?? 0; entry.failed = e.connections?.failed ?? 0; }
-    return withAttempt(entry.d, e);
   }
 
   forgetEdge(id: string): void { this.edges.delete(id); }
@@ -149,9 +148,9 @@ export class PolicyEngine {
     if (!p || e.protocol === 'dns') return undefined;
     const entry = this.edges.get(e.id);
     if (entry) {
-      const s = this.nodes.get(e.source), t = this.nodes.get(e.target);
-      if (s && t) {
-        if (entry.policyGen !== this.policyGen || entry.s !== s.gen || entry.t !== t.gen) this.decide(entry);
+      const s = this.nodes.slot(e.source), t = this.nodes.slot(e.target);
+      if (s >= 0 && t >= 0) {
+        if (entry.policyGen !== this.policyGen || entry.s !== this.nodes.gen(s) || entry.t !== this.nodes.gen(t)) this.decide(entry);
         return withAttempt(entry.d, e);
       }
     }
@@ -161,20 +160,20 @@ export class PolicyEngine {
   }
 
   private zonesFor(id: string, nodeOf?: (id: string) => NodeLike | undefined): NodeZones | null {
-    const known = this.nodes.get(id);
-    if (known) return known.zones;
+    const known = this.nodes.slot(id);
+    if (known >= 0) return this.nodes.zones(known);
     const n = nodeOf?.(id);
-    return n ? this.place(n).zones : null;
+    return n ? this.place(n) : null;
   }
 
   private decide(e: EdgeEntry): void {
     const p = this.loaded;
-    const s = this.nodes.get(e.edge.source), t = this.nodes.get(e.edge.target);
-    if (!p || !s || !t) { e.d = { verdict: 'unmatched' }; e.policyGen = this.policyGen; e.s = e.t = -1; return; }
-    e.d = p.compiled.decide(s.zones, t.zones, e.edge.port, e.edge.protocol);
+    const s = this.nodes.slot(e.edge.source), t = this.nodes.slot(e.edge.target);
+    if (!p || s < 0 || t < 0) { e.d = UNJUDGED; e.policyGen = this.policyGen; e.s = e.t = -1; return; }
+    e.d = p.compiled.decide(this.nodes.zones(s), this.nodes.zones(t), e.edge.port, e.edge.protocol);
     e.policyGen = this.policyGen;
-    e.s = s.gen;
-    e.t = t.gen;
+    e.s = this.nodes.gen(s);
+    e.t = this.nodes.gen(t);
   }
 
   private account(e: EdgeEntry, now: number, fromReload: boolean): void {
@@ -230,7 +229,8 @@ export class PolicyEngine {
 
   /** The processes are read when asked for (from the nodes as they are now), not kept per violation. */
   private withProcesses(v: Violation): Violation {
-    const c = this.nodes.get(v.client)?.node, s = this.nodes.get(v.server)?.node;
+    const cs = this.nodes.slot(v.client), ss = this.nodes.slot(v.server);
+    const c = cs >= 0 ? this.nodes.node(cs) : undefined, s = ss >= 0 ? this.nodes.node(ss) : undefined;
     if (c || s) v.processes = { client: c ? who(c) : v.processes.client, server: s ? who(s) : v.processes.server };
     return v;
   }
@@ -257,14 +257,15 @@ export class PolicyEngine {
     if (!p) return [];
     const names = p.compiled.zoneNames;
     const members: string[][] = names.map(() => []);
-    for (const [id, n] of this.nodes) {
-      for (let i = 0; i < names.length; i++) if ((n.zones.bits[i >> 5] >>> (i & 31)) & 1) members[i].push(id);
+    for (const [id, s] of this.nodes.entries()) {
+      const bits = this.nodes.zones(s).bits;
+      for (let i = 0; i < names.length; i++) if ((bits[i >> 5] >>> (i & 31)) & 1) members[i].push(id);
     }
     const builtin = new Set(['any', 'external', 'host']);
     return names.map((name, i) => ({ name, builtin: builtin.has(name) && !p.spec.zones.some((z) => z.name === name), members: members[i].sort() }));
   }
 
-  knownNodes(): NodeLike[] { return [...this.nodes.values()].map((n) => n.node); }
+  knownNodes(): NodeLike[] { return [...this.nodes.entries()].map(([, s]) => this.nodes.node(s)); }
 
   size(): { nodes: number; edges: number; violations: number } {
     return { nodes: this.nodes.size, edges: this.edges.size, violations: this.violations.size };

@@ -32,27 +32,47 @@ const NONE: readonly string[] = Object.freeze([]);
 const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export function nodeFacts(n: NodeLike): NodeFacts {
+  return readFacts(n, { kind: n.kind, composeProject: null, composeService: null, namespace: null, labels: NO_LABELS, names: NONE, images: NONE, processes: NONE, address: null }, null);
+}
+
+/** Lists a FactsReader fills again for each node. */
+interface FactLists { names: string[]; images: string[]; processes: string[] }
+
+/**
+ * Reads node after node into one NodeFacts, reusing it and its lists: placing
+ * thousands of new nodes then allocates nothing per node but an outside end's
+ * address. The facts hold until the next read.
+ */
+export class FactsReader {
+  private readonly f: NodeFacts = { kind: 'service', composeProject: null, composeService: null, namespace: null, labels: NO_LABELS, names: NONE, images: NONE, processes: NONE, address: null };
+  private readonly lists: FactLists = { names: [], images: [], processes: [] };
+  read(n: NodeLike): NodeFacts { return readFacts(n, this.f, this.lists); }
+}
+
+/** Fills `f` from the node; with `lists`, its list facts are those arrays refilled (else new arrays). */
+function readFacts(n: NodeLike, f: NodeFacts, lists: FactLists | null): NodeFacts {
   const labels = n.labels ?? NO_LABELS;
   const isContainer = n.kind === 'service' || n.kind === 'container';
   const outside = n.kind === 'external' || n.kind === 'client';
   // A service node is a Compose service or a Kubernetes workload; without labels (history, cgroup-only naming) its group says which.
   const composeSvc = n.kind === 'service' && labels[K8S_NAMESPACE] === undefined;
-  return {
-    kind: n.kind,
-    composeProject: labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : null),
-    composeService: labels[COMPOSE_SERVICE] ?? (composeSvc ? n.label : null),
-    namespace: labels[K8S_NAMESPACE] ?? null,
-    labels,
-    names: isContainer ? distinct(n.kind === 'container' ? n.label : undefined, n.instances, 'name') : NONE,
-    images: isContainer ? distinct(n.image, n.instances, 'image') : NONE,
-    processes: n.kind === 'process' ? distinct(n.label, n.instances, 'name') : NONE,
-    address: outside ? parseAddress(n.ips[0] ?? n.label) : null,
-  };
+  f.kind = n.kind;
+  f.composeProject = labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : null);
+  f.composeService = labels[COMPOSE_SERVICE] ?? (composeSvc ? n.label : null);
+  f.namespace = labels[K8S_NAMESPACE] ?? null;
+  f.labels = labels;
+  f.names = isContainer ? distinct(n.kind === 'container' ? n.label : undefined, n.instances, 'name', lists?.names) : NONE;
+  f.images = isContainer ? distinct(n.image, n.instances, 'image', lists?.images) : NONE;
+  f.processes = n.kind === 'process' ? distinct(n.label, n.instances, 'name', lists?.processes) : NONE;
+  f.address = outside ? parseAddress(n.ips[0] ?? n.label) : null;
+  return f;
 }
 
-/** `first` and the instances' `key`, each once, empty ones left out (a node has one or a few instances: no Set needed). */
-function distinct(first: string | undefined, instances: NodeLike['instances'], key: 'name' | 'image'): readonly string[] {
-  const out: string[] = first ? [first] : [];
+/** `first` and the instances' `key`, each once, empty ones left out (a node has one or a few instances: no Set needed), into `out` when given. */
+function distinct(first: string | undefined, instances: NodeLike['instances'], key: 'name' | 'image', into?: string[]): readonly string[] {
+  const out = into ?? [];
+  out.length = 0;
+  if (first) out.push(first);
   for (let i = 0; i < instances.length; i++) {
     const v = instances[i][key];
     if (v && !out.includes(v)) out.push(v);

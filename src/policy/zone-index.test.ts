@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { BUILTIN_ZONES, RULE_ACTIONS, type NodeLike, type PolicySpec, type RuleSpec, type Selector, type ZoneSpec } from './model.js';
-import { inCidr, nodeFacts, parseAddress, parseCidr } from './selectors.js';
+import { FactsReader, inCidr, nodeFacts, parseAddress, parseCidr } from './selectors.js';
 import { ZoneIndex, scanZones } from './zone-index.js';
 import { CompiledPolicy } from './compile.js';
 
@@ -66,6 +66,17 @@ test('the index puts every node in the zones that testing every selector does (r
   }), { numRuns: RUNS });
   // Not vacuous: many nodes land in some zone of the file (and many in none).
   assert.ok(inZones > placed * 0.3 && inZones < placed * 0.95, `${inZones} of ${placed} placements in a file zone`);
+});
+
+test('the reusing facts reader reads each node as a fresh read does (nothing carried over from the node before)', () => {
+  fc.assert(fc.property(nodes(1, 30), (ns) => {
+    const reader = new FactsReader();
+    for (const n of [...ns, ...[...ns].reverse()]) {
+      const f = reader.read(n), want = nodeFacts(n);
+      assert.deepEqual({ ...f, names: [...f.names], images: [...f.images], processes: [...f.processes] },
+        { ...want, names: [...want.names], images: [...want.images], processes: [...want.processes] }, JSON.stringify(n));
+    }
+  }), { numRuns: RUNS });
 });
 
 test('a policy compiled with the index judges every edge as one that tests every selector (random rules)', () => {
