@@ -7,6 +7,10 @@
 import { Command, CommanderError } from 'commander';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { start, stopAll, node } from '../test/support/children.js';
 import { freePort } from '../test/support/agent.js';
 import { TestPrometheus } from '../test/support/prometheus.js';
@@ -34,6 +38,7 @@ const program = new Command()
   .option('--profile <dir>', 'run the scraped agent under node --cpu-prof (20 ms interval) and write its profile to <dir>')
   .exitOverride();
 
+const execFileP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const p95 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]; };
 
@@ -70,6 +75,24 @@ function go() {
   for (let i = 0; i < 100; i++) one();
 }`;
 
+/** Prometheus' scrape_duration_seconds (ms) of `target`, scraped scrapeRuns times (after one warm-up scrape). */
+async function promScrapeTimes(target: string): Promise<number[]> {
+  const every = FLEET_BENCH.promScrapeIntervalSec;
+  const prom = await TestPrometheus.start({ targets: [{ job: 'agent', target }], scrapeIntervalSec: every });
+  try {
+    await sleep(every * 1000 * (FLEET_BENCH.scrapeRuns + 2));
+    const xs = await prom.queryRange('scrape_duration_seconds{job="agent"}', every * (FLEET_BENCH.scrapeRuns + 1));
+    return xs.map((x) => x * 1000).slice(1); // the first scrape creates every series
+  } finally { await prom.stop(); }
+}
+
+/** Serves one gzip body as /metrics from memory. */
+async function staticServer(gz: Buffer): Promise<{ target: string; close(): void }> {
+  const srv = http.createServer((_, res) => { res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Content-Encoding': 'gzip' }); res.end(gz); });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { target: `127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => srv.close() };
+}
+
 async function scrapeBench(edges: number, profileDir?: string): Promise<string[]> {
   const port = await freePort();
   // The profiler's interval stays coarse: a fine one interrupts the BPF verifier (EAGAIN).
@@ -87,14 +110,12 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
     if (have >= edges) break;
     await sleep(500);
   }
+  const fetchBody = async () => Buffer.from(await (await fetch(`${url}/metrics`)).arrayBuffer()).toString('utf8');
+  // Timed by curl as a scraper reads it: gzip asked for, the last byte in and decompressed (by zlib, in C).
   const scrape = async () => {
-    const t0 = performance.now();
-    const res = await fetch(`${url}/metrics`); // with Accept-Encoding: gzip, as Prometheus asks
-    const headersMs = performance.now() - t0;
-    // A scrape ends with the last byte in (decompressed); making a JS string of 8 MB is this client's cost, not the agent's.
-    const bytes = await res.arrayBuffer();
-    const ms = performance.now() - t0;
-    return { ms, headersMs, body: Buffer.from(bytes).toString('utf8'), encoding: res.headers.get('content-encoding') ?? 'identity' };
+    const { stdout } = await execFileP('curl', ['-sS', '--compressed', '-o', '/dev/null', '-w', '%{time_starttransfer} %{time_total} %{size_download}', `${url}/metrics`]);
+    const [first, total, size] = stdout.trim().split(' ').map(Number);
+    return { ms: total * 1000, headersMs: first * 1000, size };
   };
   for (let i = 0; i < 3; i++) { await scrape(); await sleep(1100); } // warm: JIT, first snapshot
   // Idle baseline: the agent's CPU with nobody scraping.
@@ -104,9 +125,9 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
   const idleCpu = cpuMsOf(agent.pid) - c0;
   // Scrapes spaced past the rebuild interval, so each one builds the model anew.
   const times: number[] = [], headerTimes: number[] = [];
-  let body = '', encoding = '';
+  let gzipBytes = 0;
   const buildSec = (text: string) => Number(/^dhrishti_export_build_seconds_total (\S+)$/m.exec(text)?.[1] ?? NaN);
-  const b0 = buildSec((await scrape()).body);
+  const b0 = buildSec(await fetchBody());
   await sleep(1100);
   c0 = cpuMsOf(agent.pid);
   const w0 = performance.now();
@@ -114,15 +135,20 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
     const r = await scrape();
     times.push(r.ms);
     headerTimes.push(r.headersMs);
-    body = r.body;
-    encoding = r.encoding;
+    gzipBytes = r.size;
     await sleep(1100);
   }
   const wall = performance.now() - w0;
   const scrapeCpu = cpuMsOf(agent.pid) - c0;
+  const body = await fetchBody();
   const buildMs = ((buildSec(body) - b0) * 1000) / FLEET_BENCH.scrapeRuns;
   const perScrapeCpu = Math.max(0, scrapeCpu - (idleCpu * wall) / idleMs) / FLEET_BENCH.scrapeRuns;
   const corePct = (perScrapeCpu / (FLEET_BENCH.scrapeIntervalSec * 1000)) * 100;
+  // The same agent scraped by a real Prometheus: its scrape_duration_seconds also holds Prometheus' parsing and
+  // storing of every sample, so the same payload served from memory by a bare server (no agent) is timed too.
+  const promTimes = await promScrapeTimes(`127.0.0.1:${port}`);
+  const still = await staticServer(zlib.gzipSync(body, { level: 1 }));
+  const floorTimes = await promScrapeTimes(still.target).finally(() => still.close());
   const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
   const edgeSeries = body.split('\n').filter((l) => l.startsWith('dhrishti_edge_connections_opened_total{')).length;
   const requestEdges = body.split('\n').filter((l) => l.startsWith('dhrishti_edge_request_duration_seconds_count{')).length;
@@ -132,11 +158,14 @@ async function scrapeBench(edges: number, profileDir?: string): Promise<string[]
   return [
     `scrape of a real agent with ${int(have)} edges (${int(edgeSeries)} labelled edge series, ${int(requestEdges)} of them with HTTP requests, ${int(series)} series in all)`,
     table(['figure', 'value', 'target'], [
-      ['scrape time (until the last byte, decompressed), median (ms)', fixed(median(times), 1), ''],
+      [`scrape time (curl, gzip: until the last byte, decompressed; ${times.length} scrapes), median (ms)`, fixed(median(times), 1), ''],
       ['scrape time, p95 (ms)', fixed(p95(times), 1), `<= ${t.scrapeMs}`],
-      [`...until the answer's headers (the agent's part, body ${encoding}), median (ms)`, fixed(median(headerTimes), 1), ''],
+      ['...until the first byte of the answer, median (ms)', fixed(median(headerTimes), 1), ''],
+      [`Prometheus' scrape_duration_seconds (${promTimes.length} scrapes: fetch, parse, store), median (ms)`, fixed(median(promTimes), 1), ''],
+      ['...p95 (ms)', fixed(p95(promTimes), 1), ''],
+      ['...the same payload from a bare server (Prometheus\' own part), median / p95 (ms)', `${fixed(median(floorTimes), 1)} / ${fixed(p95(floorTimes), 1)}`, ''],
       ['payload (bytes)', int(Buffer.byteLength(body)), ''],
-      ['payload gzip-compressed (bytes)', int(zlib.gzipSync(body).length), ''],
+      ['payload as sent, gzip (bytes)', int(gzipBytes), ''],
       ['agent CPU per scrape (ms)', fixed(perScrapeCpu, 1), ''],
       ['...of which building the model from the graph (ms, wall)', fixed(buildMs, 1), ''],
       [`export CPU at one scrape per ${FLEET_BENCH.scrapeIntervalSec} s (% of a core)`, fixed(corePct, 2), `<= ${t.exportCorePercent}`],

@@ -1,20 +1,31 @@
 // Prometheus /metrics: the agent's own health (every loss visible to a scraper)
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
+import type { TextChunk } from '../export/exposition.js';
+import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
 import { registerL7Metrics } from './l7-metrics.js';
 import { registerDnsMetrics } from './dns-metrics.js';
 
-/** prom-client's registry, plus text written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
+/** prom-client's registry, plus rows written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
 export class AgentRegistry extends client.Registry {
-  private readonly texts: (() => string)[] = [];
+  private readonly chunks: (() => TextChunk[])[] = [];
+  private readonly members = new GzipChunks();
 
-  appendText(fn: () => string): void { this.texts.push(fn); }
+  appendChunks(fn: () => TextChunk[]): void { this.chunks.push(fn); }
+
+  private appended(): TextChunk[] { return this.chunks.flatMap((f) => f()); }
 
   override async metrics(): Promise<string> {
-    return (await super.metrics()) + this.texts.map((f) => f()).join('');
+    return (await super.metrics()) + this.appended().map((c) => c.parts.join('')).join('');
+  }
+
+  /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */
+  async gzipped(): Promise<Buffer> {
+    const own = await super.metrics();
+    return this.members.body(own, this.appended());
   }
 }
 

@@ -357,6 +357,8 @@ export const FLEET_BENCH = {
   /** Every this-many-th edge (of the scraped agent and the push) carries HTTP requests, so the request families' cost is measured. */
   httpEvery: 4,
   scrapeRuns: 20,
+  /** Interval of the real Prometheus that scrapes the bench agent (its scrape_duration_seconds is the scrape time). */
+  promScrapeIntervalSec: 3,
   /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
   pushRuns: 10,
   /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */

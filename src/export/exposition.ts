@@ -64,32 +64,77 @@ function summaryText(f: SummaryFamily, s: SummaryFamily['series'][number]): stri
   return out.join('');
 }
 
+/** Each series' rows, from the cache while its numbers stand still, with the series' label set. */
+function forEachSeries(f: Family, emit: (labels: Labels, text: string) => void): void {
+  if (f.type === 'histogram') {
+    const les = f.bounds.map((b) => `le="${b}"`);
+    for (const s of f.series) {
+      // Per-bucket counts only grow: the same count and sum mean the same buckets.
+      const r = rowsOf(s.labels, f.name);
+      if (r.a !== s.count || r.b !== s.sum) { r.a = s.count; r.b = s.sum; r.text = histogramText(f, s, les); }
+      emit(s.labels, r.text);
+    }
+  } else if (f.type === 'summary') {
+    for (const s of f.series) {
+      const q = s.quantiles?.length === 1 ? s.quantiles[0][1] : s.quantiles?.length ? NaN : -1; // NaN: never equal, re-rendered
+      const r = rowsOf(s.labels, f.name);
+      if (r.a !== s.count || r.b !== s.sum || r.c !== q) { r.a = s.count; r.b = s.sum; r.c = q; r.text = summaryText(f, s); }
+      emit(s.labels, r.text);
+    }
+  } else {
+    for (const s of f.series) {
+      const r = rowsOf(s.labels, f.name);
+      if (r.a !== s.value) { r.a = s.value; r.text = [f.name, '{', labelText(s.labels), '} ', value(s.value), '\n'].join(''); }
+      emit(s.labels, r.text);
+    }
+  }
+}
+
+const header = (f: Family) => `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
+
 export function exposition(families: Family[]): string {
   const parts: string[] = [];
   for (const f of families) {
-    parts.push(`# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`);
-    if (f.type === 'histogram') {
-      const les = f.bounds.map((b) => `le="${b}"`);
-      for (const s of f.series) {
-        // Per-bucket counts only grow: the same count and sum mean the same buckets.
-        const r = rowsOf(s.labels, f.name);
-        if (r.a !== s.count || r.b !== s.sum) { r.a = s.count; r.b = s.sum; r.text = histogramText(f, s, les); }
-        parts.push(r.text);
-      }
-    } else if (f.type === 'summary') {
-      for (const s of f.series) {
-        const q = s.quantiles?.length === 1 ? s.quantiles[0][1] : s.quantiles?.length ? NaN : -1; // NaN: never equal, re-rendered
-        const r = rowsOf(s.labels, f.name);
-        if (r.a !== s.count || r.b !== s.sum || r.c !== q) { r.a = s.count; r.b = s.sum; r.c = q; r.text = summaryText(f, s); }
-        parts.push(r.text);
-      }
-    } else {
-      for (const s of f.series) {
-        const r = rowsOf(s.labels, f.name);
-        if (r.a !== s.value) { r.a = s.value; r.text = [f.name, '{', labelText(s.labels), '} ', value(s.value), '\n'].join(''); }
-        parts.push(r.text);
-      }
-    }
+    parts.push(header(f));
+    forEachSeries(f, (_, text) => parts.push(text));
   }
   return parts.join('');
+}
+
+/**
+ * Rows that stay together from scrape to scrape: a family's header, or the
+ * series of up to CHUNK_SERIES label sets (a label set keeps its chunk while
+ * it lives). A chunk whose row texts are the same strings as at the last
+ * scrape has the same text, whatever their order, so its compressed form can
+ * be kept (api/gzip-chunks.ts).
+ */
+export interface TextChunk { id: string; parts: string[] }
+
+const CHUNK_SERIES = 256;
+const chunkOf = new WeakMap<Labels, number>();
+let openChunk = 0, inOpenChunk = 0;
+function chunkNo(l: Labels): number {
+  let c = chunkOf.get(l);
+  if (c === undefined) {
+    if (++inOpenChunk > CHUNK_SERIES) { openChunk++; inOpenChunk = 1; }
+    c = openChunk;
+    chunkOf.set(l, c);
+  }
+  return c;
+}
+
+/** The families as chunks, in the order Prometheus' format asks for: each family's header, then its series. */
+export function expositionChunks(families: Family[]): TextChunk[] {
+  const out: TextChunk[] = [];
+  for (const f of families) {
+    out.push({ id: `${f.name}#h`, parts: [header(f)] });
+    const byChunk = new Map<number, string[]>();
+    forEachSeries(f, (labels, text) => {
+      const c = chunkNo(labels);
+      const parts = byChunk.get(c);
+      if (parts) parts.push(text); else byChunk.set(c, [text]);
+    });
+    for (const [c, parts] of byChunk) out.push({ id: `${f.name}#${c}`, parts });
+  }
+  return out;
 }

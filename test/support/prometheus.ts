@@ -55,6 +55,13 @@ export class TestPrometheus {
     return body.data.result;
   }
 
+  /** The values of a one-series query over the last `sec` seconds, oldest first (the series' raw samples). */
+  async queryRange(q: string, sec: number): Promise<number[]> {
+    const r = (await this.query(`${q}[${sec}s]`)) as unknown as { values?: [number, string][] }[];
+    if (r.length !== 1) throw new Error(`${q}: ${r.length} series, expected one`);
+    return (r[0].values ?? []).map(([, v]) => Number(v));
+  }
+
   async stop(): Promise<void> {
     await this.child.stop();
     fs.rmSync(this.dir, { recursive: true, force: true });

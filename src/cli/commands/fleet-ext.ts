@@ -7,7 +7,7 @@ import client from 'prom-client';
 import { runExtensions } from './run.js';
 import { metricsExtensions } from '../../api/metrics.js';
 import { FleetExporter } from '../../export/exporter.js';
-import { exposition } from '../../export/exposition.js';
+import { expositionChunks } from '../../export/exposition.js';
 import { OtlpPusher, otlpMetricsUrl } from '../../export/otlp.js';
 import { RemoteWritePusher, checkRemoteWriteUrl } from '../../export/remote-write.js';
 import { PushStats } from '../../export/push-stats.js';
@@ -72,7 +72,7 @@ runExtensions.push({
     if (o.otlpEndpoint) pushers.otlp = new OtlpPusher(() => ex.snapshot(), stats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version });
     if (o.remoteWrite) pushers.rw = new RemoteWritePusher(() => ex.snapshot(), stats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
     metricsExtensions.push((reg) => {
-      reg.appendText(() => exposition(ex.snapshot().families));
+      reg.appendChunks(() => expositionChunks(ex.snapshot().families));
       new client.Counter({
         name: 'dhrishti_export_build_seconds_total', help: 'CPU time spent building the edge metrics', registers: [reg],
         collect() { this.reset(); this.inc(ex.buildMs / 1000); },

@@ -1,0 +1,108 @@
+// /metrics gzip-compressed a chunk of rows at a time, reusing a chunk's
+// compressed bytes while its rows are unchanged: the exposition re-renders only
+// series whose numbers moved, so a scrape compresses only what moved, not the
+// text of tens of thousands of series.
+//
+// The body is still one gzip member (curl --compressed reads only the first of
+// several): each chunk is a raw DEFLATE stream compressed on its own and ended
+// with a sync flush (byte-aligned, not final), so the chunks concatenate into
+// one valid stream; an empty final block closes it. The trailer's CRC-32 is
+// combined from the chunks' CRCs (crc32Combine), without reading their text again.
+import zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import type { TextChunk } from '../export/exposition.js';
+
+const deflateRaw = promisify(zlib.deflateRaw);
+const OPTIONS: zlib.ZlibOptions = { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+/** An empty final block with fixed codes: BFINAL=1, BTYPE=01, end-of-block. */
+const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
+
+/** One chunk: its DEFLATE blocks, and its text's CRC-32 and length in bytes. */
+interface Piece { deflated: Buffer; crc: number; size: number }
+interface Member extends Piece { parts: string[] }
+
+async function piece(text: string): Promise<Piece> {
+  const raw = Buffer.from(text);
+  return { deflated: await deflateRaw(raw, OPTIONS), crc: zlib.crc32(raw), size: raw.length };
+}
+
+export class GzipChunks {
+  private members = new Map<string, Member>();
+  /** Chunks compressed and chunks reused, over all calls. */
+  readonly counts = { compressed: 0, kept: 0 };
+
+  /** `head` (always compressed: the agent's own metrics move every scrape), then the chunks, as one gzip file. */
+  async body(head: string, chunks: TextChunk[]): Promise<Buffer> {
+    const next = new Map<string, Member>();
+    const pieces: Piece[] = new Array(chunks.length + 1);
+    const made: Promise<void>[] = [piece(head).then((p) => { pieces[0] = p; })];
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i], old = this.members.get(c.id);
+      if (old && sameParts(old.parts, c.parts)) {
+        next.set(c.id, old);
+        pieces[i + 1] = old;
+        this.counts.kept++;
+        continue;
+      }
+      this.counts.compressed++;
+      made.push(piece(c.parts.join('')).then((p) => { next.set(c.id, { ...p, parts: c.parts }); pieces[i + 1] = p; }));
+    }
+    await Promise.all(made);
+    this.members = next;
+    let crc = 0, size = 0;
+    for (const p of pieces) { crc = crc32Combine(crc, p.crc, p.size); size += p.size; }
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc >>> 0, 0);
+    trailer.writeUInt32LE(size % 0x1_0000_0000, 4);
+    return Buffer.concat([HEADER, ...pieces.map((p) => p.deflated), FINAL_BLOCK, trailer]);
+  }
+}
+
+/** The same strings (each row's cached text object), in any order: the same text. */
+function sameParts(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  if (i === a.length) return true;
+  const rest = new Set(a.slice(i));
+  for (let j = i; j < b.length; j++) if (!rest.delete(b[j])) return false;
+  return rest.size === 0;
+}
+
+// CRC-32 of A followed by B from crc(A), crc(B) and B's length: crc(A) times x^(8·len(B)) modulo the
+// CRC polynomial, plus crc(B) (the arithmetic of zlib's crc32_combine, in GF(2) with reflected bits).
+const POLY = 0xedb88320;
+
+/** a·b modulo the polynomial (bit 31 is x^0, as CRC-32 holds its bits reflected). */
+function mulModP(a: number, b: number): number {
+  let m = 0x80000000, p = 0;
+  for (;;) {
+    if (a & m) { p ^= b; if ((a & (m - 1)) === 0) break; }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, for k = 0..31. */
+const X2N: number[] = (() => {
+  const t = [0x40000000]; // x^1
+  for (let k = 1; k < 32; k++) t.push(mulModP(t[k - 1], t[k - 1]));
+  return t;
+})();
+
+/** x^(n·2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x80000000; // x^0
+  while (n) {
+    if (n & 1) p = mulModP(X2N[k & 31], p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+export function crc32Combine(crcA: number, crcB: number, lenB: number): number {
+  return (mulModP(x2nModP(lenB, 3), crcA >>> 0) ^ crcB) >>> 0;
+}
