@@ -85,6 +85,8 @@ export class Conn {
   readonly counted: Counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
   /** The request ledger's state of this connection (a field, not a WeakMap entry: ten thousand connections a second). */
   requests: ConnRequests | undefined = undefined;
+  /** The request ledger's mark: this connection is in the batch being settled (see RequestLedger.ingest). */
+  ledgerMark = 0;
 
   constructor(createdAt: number) { this.begin(createdAt); }
 

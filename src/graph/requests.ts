@@ -13,11 +13,33 @@ import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
-interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined }
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number }
 interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
+/**
+ * Totals by protocol, for one socket or one connection: almost always one
+ * protocol, so two short arrays searched in turn rather than a Map (one per
+ * socket and per connection, ten thousand a second under connection-per-request
+ * load, and each Map is several objects for the GC).
+ */
+export class ProtocolTotals {
+  readonly protocols: RequestProtocol[] = [];
+  readonly totals: RequestTotals[] = [];
+  get size(): number { return this.protocols.length; }
+  get(p: RequestProtocol): RequestTotals | undefined {
+    for (let i = 0; i < this.protocols.length; i++) if (this.protocols[i] === p) return this.totals[i];
+    return undefined;
+  }
+  set(p: RequestProtocol, t: RequestTotals): void {
+    for (let i = 0; i < this.protocols.length; i++) if (this.protocols[i] === p) { this.totals[i] = t; return; }
+    this.protocols.push(p);
+    this.totals.push(t);
+  }
+  clear(): void { this.protocols.length = 0; this.totals.length = 0; }
+}
+
 /** What one socket counted, per protocol. */
 export class SideRequests {
-  readonly totals = new Map<RequestProtocol, RequestTotals>();
+  readonly totals = new ProtocolTotals();
   /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
   final = false;
 }
@@ -64,11 +86,13 @@ export class RequestTotals {
     if (sign > 0) this.tls ||= o.tls;
   }
 
-  /** this - o, field by field. */
-  minus(o: RequestTotals | undefined): RequestTotals {
-    const d = new RequestTotals();
-    d.add(this);
-    if (o) d.add(o, -1);
+  /** this - o, field by field, into `into` (a new one by default). */
+  minus(o: RequestTotals | undefined, into = new RequestTotals()): RequestTotals {
+    const d = into;
+    for (let i = 0; i < CLASSES; i++) d.status[i] = this.status[i] - (o ? o.status[i] : 0);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) d.buckets[i] = this.buckets[i] - (o ? o.buckets[i] : 0);
+    d.latencySumNs = this.latencySumNs - (o ? o.latencySumNs : 0);
+    d.unpaired = this.unpaired - (o ? o.unpaired : 0);
     d.tls = this.tls;
     return d;
   }
@@ -90,10 +114,9 @@ export class RequestTotals {
   }
 }
 
+/** n zeros, in a backing store of exactly n (pushing grows it to 17, then 41: twice the memory, and copies). */
 function zeros(n: number): number[] {
-  const a: number[] = [];
-  for (let i = 0; i < n; i++) a.push(0);
-  return a;
+  return new Array<number>(n).fill(0);
 }
 
 /** A protocol's requests since the edge appeared, and over the last minute. */
@@ -134,7 +157,7 @@ export interface ConnRequests {
   source: 'client' | 'server' | null;
   /** The edge its requests are counted on (null: not counted anywhere). */
   edge: string | null;
-  counted: Map<RequestProtocol, RequestTotals>;
+  counted: ProtocolTotals;
   /** Samples waiting until the connection is placed and its source known. */
   held: RequestSample[];
   /** The client's socket sent a sample: the server's samples are the same requests again. */
@@ -170,6 +193,10 @@ export class RequestLedger {
   readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
   /** Off when requests are not captured (`--no-l7`): no counts will come, so closed connections leave no stand-ins. */
   enabled = true;
+  private readonly touched: LedgerConn[] = [];
+  private mark = 0;
+  /** A difference applied and added at once (apply and add copy it). */
+  private readonly scratch = new RequestTotals();
 
   constructor(
     private readonly state: GraphState,
@@ -181,15 +208,20 @@ export class RequestLedger {
 
   /** Per-socket deltas from the request collector. */
   ingest(deltas: readonly L7Delta[], now: number): void {
-    const touched = new Set<LedgerConn>();
+    // The batch's connections, each once (marked), in an array kept from batch to batch.
+    const touched = this.touched, mark = ++this.mark;
+    touched.length = 0;
+    const touch = (c: LedgerConn) => { if (c.ledgerMark !== mark) { c.ledgerMark = mark; touched.push(c); } };
+    // Counts read before their connection was known (the L7 ring is drained apart from the event ring): most of a
+    // busy host's final counts pass through here once. forEach, not for-of: no entry array per orphan per batch.
     if (this.orphans.size) {
-      for (const [cookie, o] of this.orphans) {
+      this.orphans.forEach((o, cookie) => {
         const side = this.find(cookie);
-        if (!side) continue;
+        if (!side) return;
         this.orphans.delete(cookie);
-        for (const d of o.deltas) this.addTo(side, d);
-        touched.add(side.conn);
-      }
+        for (let i = 0; i < o.deltas.length; i++) this.addTo(side, o.deltas[i]);
+        touch(side.conn);
+      });
     }
     for (const d of deltas) {
       if (!isRequestProtocol(d.protocol)) continue; // TLS without plaintext, or nothing recognised: no requests
@@ -200,12 +232,14 @@ export class RequestLedger {
         continue;
       }
       this.addTo(side, d);
-      touched.add(side.conn);
+      touch(side.conn);
     }
-    for (const c of touched) {
+    for (let i = 0; i < touched.length; i++) {
+      const c = touched[i];
       this.settle(c, now);
       if (!(c instanceof Conn)) this.release(c);
     }
+    touched.length = 0;
     if (this.orphanSamples.length) this.samples([], now);
   }
 
@@ -228,7 +262,7 @@ export class RequestLedger {
 
   private connState(c: LedgerConn): ConnRequests {
     let cr = c.requests;
-    if (!cr) c.requests = cr = { source: null, edge: null, counted: new Map(), held: [], clientSampled: false };
+    if (!cr) c.requests = cr = { source: null, edge: null, counted: new ProtocolTotals(), held: [], clientSampled: false };
     return cr;
   }
 
@@ -262,7 +296,7 @@ export class RequestLedger {
     let waiting = false;
     for (const s of ended) if (s.cookie && !s.requests?.final) waiting = true;
     if (!waiting) { for (const s of ended) s.requests = undefined; return; }
-    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr };
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0 };
     for (const s of ended) {
       const totals = s.requests;
       s.requests = undefined;
@@ -289,9 +323,11 @@ export class RequestLedger {
     if (!s) return;
     const src = c[want]!.requests!.totals;
     let moved = false;
-    for (const [p, t] of src) {
+    for (let i = 0; i < src.size; i++) {
+      const p = src.protocols[i];
       const k = cr.counted.get(p);
-      const d = t.minus(k);
+      // What is new since the last settle; most settles of a connection find nothing new, so the difference goes in a scratch.
+      const d = src.totals[i].minus(k, k ? this.scratch : undefined);
       if (d.zero()) continue;
       this.apply(s, p, d, 1, now);
       if (k) k.add(d); else cr.counted.set(p, d);
@@ -309,7 +345,7 @@ export class RequestLedger {
   private takeBack(cr: ConnRequests, now: number): void {
     const s = this.state.edges.get(cr.edge!);
     if (s) {
-      for (const [p, t] of cr.counted) this.apply(s, p, t, -1, now);
+      for (let i = 0; i < cr.counted.size; i++) this.apply(s, cr.counted.protocols[i], cr.counted.totals[i], -1, now);
       s.v = this.state.bump();
     }
     cr.counted.clear();
