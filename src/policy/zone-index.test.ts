@@ -64,8 +64,9 @@ test('the index puts every node in the zones that testing every selector does (r
       for (let z = BUILTIN_ZONES.length; z < all.length; z++) if ((want[z >> 5] >>> (z & 31)) & 1) { inZones++; break; }
     }
   }), { numRuns: RUNS });
-  // Not vacuous: many nodes land in some zone of the file (and many in none).
-  assert.ok(inZones > placed * 0.3 && inZones < placed * 0.95, `${inZones} of ${placed} placements in a file zone`);
+  // Not vacuous: many nodes land in some zone of the file (and many in none). The share is about 0.29-0.35 from
+  // run to run (random policies): the bound sits well below it, so the check does not fail by chance.
+  assert.ok(inZones > placed * 0.2 && inZones < placed * 0.95, `${inZones} of ${placed} placements in a file zone`);
 });
 
 test('the reusing facts reader reads each node as a fresh read does (nothing carried over from the node before)', () => {
