@@ -1,7 +1,7 @@
 // Prometheus /metrics: the agent's own health (every loss visible to a scraper)
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
-import type { TextChunk } from '../export/exposition.js';
+import { chunksText, type TextChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
@@ -19,7 +19,7 @@ export class AgentRegistry extends client.Registry {
   private appended(): TextChunk[] { return this.chunks.flatMap((f) => f()); }
 
   override async metrics(): Promise<string> {
-    return (await super.metrics()) + this.appended().map((c) => c.parts.join('')).join('');
+    return (await super.metrics()) + chunksText(this.appended());
   }
 
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */

@@ -92,13 +92,14 @@ function forEachSeries(f: Family, emit: (labels: Labels, text: string) => void):
 
 const header = (f: Family) => `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
 
+/** The families in Prometheus' text format. */
 export function exposition(families: Family[]): string {
-  const parts: string[] = [];
-  for (const f of families) {
-    parts.push(header(f));
-    forEachSeries(f, (_, text) => parts.push(text));
-  }
-  return parts.join('');
+  return chunksText(expositionChunks(families));
+}
+
+/** Chunks as one text. */
+export function chunksText(chunks: TextChunk[]): string {
+  return chunks.map((c) => c.parts.join('')).join('');
 }
 
 /**

@@ -11,10 +11,20 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
+import type { EdgeState, GraphState } from './state.js';
+import type { IntervalCounts } from './interval.js';
+import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
+import { LATENCY_BUCKETS, latencySummary } from './latency.js';
+import {
+  REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES,
+  type EdgeRequests, type RequestHistogram, type RequestProtocol, type RequestRates, type RequestSample, type RequestStatusClass,
+} from './types.js';
+import { L7_DEFAULTS } from '../config/defaults.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
 interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number }
 interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
+
 /**
  * Totals by protocol, for one socket or one connection: almost always one
  * protocol, so two short arrays searched in turn rather than a Map (one per
@@ -43,15 +53,6 @@ export class SideRequests {
   /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
   final = false;
 }
-import type { EdgeState, GraphState } from './state.js';
-import type { IntervalCounts } from './interval.js';
-import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
-import { LATENCY_BUCKETS, latencySummary } from './latency.js';
-import {
-  REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES,
-  type EdgeRequests, type RequestHistogram, type RequestProtocol, type RequestRates, type RequestSample, type RequestStatusClass,
-} from './types.js';
-import { L7_DEFAULTS } from '../config/defaults.js';
 
 const CLASSES = REQUEST_STATUS_CLASSES.length;
 const C_4XX = REQUEST_STATUS_CLASSES.indexOf('4xx'), C_5XX = REQUEST_STATUS_CLASSES.indexOf('5xx');
@@ -212,8 +213,8 @@ export class RequestLedger {
     const touched = this.touched, mark = ++this.mark;
     touched.length = 0;
     const touch = (c: LedgerConn) => { if (c.ledgerMark !== mark) { c.ledgerMark = mark; touched.push(c); } };
-    // Counts read before their connection was known (the L7 ring is drained apart from the event ring): most of a
-    // busy host's final counts pass through here once. forEach, not for-of: no entry array per orphan per batch.
+    // Counts read before their connection was known (the L7 ring is drained apart from the event ring).
+    // forEach, not for-of: no entry array per orphan per batch.
     if (this.orphans.size) {
       this.orphans.forEach((o, cookie) => {
         const side = this.find(cookie);

@@ -74,15 +74,14 @@ export class CompiledPolicy {
     this.placeZones(this.facts.read(n), bits);
     let h = 0x811c9dc5;
     for (let w = 0; w < bits.length; w++) h = Math.imul(h ^ bits[w], 0x01000193);
-    const found = this.byZones.get(h);
+    let found = this.byZones.get(h);
     if (found) {
       if (!Array.isArray(found)) { if (sameBits(found.bits, bits)) return found; }
       else for (let i = 0; i < found.length; i++) if (sameBits(found[i].bits, bits)) return found[i];
     }
-    if (this.zoneSets >= POLICY_DEFAULTS.maxZoneSets) { this.byZones.clear(); this.zoneSets = 0; }
+    if (this.zoneSets >= POLICY_DEFAULTS.maxZoneSets) { this.byZones.clear(); this.zoneSets = 0; found = undefined; }
     const z = { bits: bits.slice(), rules: this.rulesFrom(bits) };
-    const again = this.byZones.get(h);
-    this.byZones.set(h, again === undefined ? z : Array.isArray(again) ? [...again, z] : [again, z]);
+    this.byZones.set(h, found === undefined ? z : Array.isArray(found) ? [...found, z] : [found, z]);
     this.zoneSets++;
     return z;
   }

@@ -31,8 +31,10 @@ const K8S_NAMESPACE = 'io.kubernetes.pod.namespace';
 const NONE: readonly string[] = Object.freeze([]);
 const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+const emptyFacts = (): NodeFacts => ({ kind: 'service', composeProject: null, composeService: null, namespace: null, labels: NO_LABELS, names: NONE, images: NONE, processes: NONE, address: null });
+
 export function nodeFacts(n: NodeLike): NodeFacts {
-  return readFacts(n, { kind: n.kind, composeProject: null, composeService: null, namespace: null, labels: NO_LABELS, names: NONE, images: NONE, processes: NONE, address: null }, null);
+  return readFacts(n, emptyFacts(), null);
 }
 
 /** Lists a FactsReader fills again for each node. */
@@ -44,7 +46,7 @@ interface FactLists { names: string[]; images: string[]; processes: string[] }
  * address. The facts hold until the next read.
  */
 export class FactsReader {
-  private readonly f: NodeFacts = { kind: 'service', composeProject: null, composeService: null, namespace: null, labels: NO_LABELS, names: NONE, images: NONE, processes: NONE, address: null };
+  private readonly f = emptyFacts();
   private readonly lists: FactLists = { names: [], images: [], processes: [] };
   read(n: NodeLike): NodeFacts { return readFacts(n, this.f, this.lists); }
 }
