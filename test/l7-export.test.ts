@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
+import zlib from 'node:zlib';
 import { node, start, stopAll } from './support/children.js';
 import { HTTP_SERVER, HTTP_CLIENT } from './support/l7-scripts.js';
 import type { RunningAgent } from './support/agent.js';
@@ -68,4 +70,35 @@ test('/metrics: exact request counts, status classes and duration buckets of the
     assert.equal(row(text, `${h}_count`, tempo), 68, h);
   }
   assert.ok(text.includes('client="node"') && /traces_service_graph_request_total\{client="node",server="l7srv"/.test(text), 'Tempo labels client and server by executable');
+});
+
+/** GET with this Accept-Encoding (fetch would decompress on its own): the Content-Encoding and the body as sent. */
+function getRaw(url: string, acceptEncoding: string | null): Promise<{ encoding: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers: acceptEncoding === null ? {} : { 'Accept-Encoding': acceptEncoding } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(parts) }));
+    }).on('error', reject);
+  });
+}
+
+test('/metrics gzip: one member that reads whole, scrape after scrape; sent plain when gzip is refused or not asked for', async () => {
+  const url = `${agent.url}/metrics`;
+  for (let i = 0; i < 3; i++) {
+    const g = await getRaw(url, 'gzip');
+    assert.equal(g.encoding, 'gzip');
+    // A reader of the first gzip member only (curl --compressed) must see it all: one member, its trailer's length the text's.
+    const text = zlib.gunzipSync(g.body);
+    assert.equal(text.length, g.body.readUInt32LE(g.body.length - 4));
+    assert.equal(zlib.inflateRawSync(g.body.subarray(10, g.body.length - 8)).length, text.length);
+    assert.match(text.toString(), /^# TYPE dhrishti_edge_requests_total counter$/m);
+    assert.match(text.toString(), /^dhrishti_agent_report_timestamp_seconds\{/m);
+    await new Promise((r) => setTimeout(r, 1100)); // past the export's rebuild interval
+  }
+  for (const ae of ['gzip;q=0', 'identity', null]) {
+    const p = await getRaw(url, ae);
+    assert.equal(p.encoding, undefined, `Accept-Encoding ${ae}`);
+    assert.match(p.body.toString(), /^# TYPE dhrishti_edge_requests_total counter$/m);
+  }
 });

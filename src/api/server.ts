@@ -2,6 +2,7 @@
 // Access rules (Host, Origin, token) are in auth.ts; every answer that is not a 2xx is JSON
 // {error, message}; every route is listed at /api/v1/routes, gathered as fastify registers it.
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { negotiate } from '@fastify/accept-negotiator';
 import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
 import client from 'prom-client';
@@ -149,7 +150,7 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     onlyKnown(q(req), ['token']);
     reply.type(registry.contentType).header('Vary', 'Accept-Encoding');
     // Prometheus asks for gzip: edge metrics' repetitive text shrinks ~50x, on worker threads, and only the rows that moved.
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+    if (negotiate(String(req.headers['accept-encoding'] ?? ''), ['gzip', 'identity']) === 'gzip') { // "gzip;q=0" refuses it
       const chunked = (registry as { gzipped?: () => Promise<Buffer> }).gzipped; // AgentRegistry: compressed bytes kept per chunk of rows
       const body = chunked ? await chunked.call(registry) : await gzip(await registry.metrics(), { level: 1 });
       return reply.header('Content-Encoding', 'gzip').send(body);
