@@ -359,6 +359,8 @@ export const FLEET_BENCH = {
   scrapeRuns: 20,
   /** Interval of the real Prometheus that scrapes the bench agent (its scrape_duration_seconds is the scrape time). */
   promScrapeIntervalSec: 3,
+  /** The busy scrape run: every edge gets a new connection this often (its rows move between two scrapes). */
+  busySweepMs: 2000,
   /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
   pushRuns: 10,
   /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
