@@ -17,6 +17,7 @@ import { TestPrometheus } from '../test/support/prometheus.js';
 import { REPO_ROOT, FLEET_BENCH } from '../src/config/defaults.js';
 import { positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
+import { EDGE_TRAFFIC } from './lib/edge-traffic.js';
 import { fixed, int, median, table } from './lib/report.js';
 import { prng } from './lib/synthetic-graph.js';
 import { fleetGraphs, FleetWriter, type FleetEdge } from '../src/export/testing.js';
@@ -41,41 +42,6 @@ const program = new Command()
 const execFileP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const p95 = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]; };
-
-/**
- * One process listening on `n` ports, another connecting once to each (100 at a time): n edges on the map.
- * Every `httpEvery`-th edge carries HTTP/1 requests (3 on its connection, one a 404), so the request families' cost is in the scrape.
- * With "busy", it connects to every port again every FLEET_BENCH.busySweepMs: every edge's rows move between two scrapes.
- */
-const TRAFFIC = `
-const net = require('net'); const n = Number(process.argv[1]); const every = Number(process.argv[2]); const busy = process.argv[3] === 'busy'; const ports = [];
-let listening = 0;
-const RES = (s) => 'HTTP/1.1 ' + s + ' X\\r\\nContent-Length: 0\\r\\n\\r\\n';
-for (let i = 0; i < n; i++) {
-  const http = i % every === 0;
-  const s = net.createServer((c) => {
-    let buf = '';
-    c.on('data', (d) => { if (!http) return; buf += d; let k; while ((k = buf.indexOf('\\r\\n\\r\\n')) >= 0) { const req = buf.slice(0, k); buf = buf.slice(k + 4); c.write(RES(req.includes('/missing') ? '404' : '200')); } });
-    c.on('error', () => {}); c.on('end', () => c.end());
-  });
-  s.listen(0, '127.0.0.1', () => { ports[i] = s.address().port; if (++listening === n) go(); });
-}
-let sweeps = 0;
-function go() {
-  let next = 0, done = 0; const t0 = Date.now();
-  const one = () => {
-    if (next >= ports.length) return;
-    const i = next++, p = ports[i];
-    const c = net.connect(p, '127.0.0.1', () => {
-      if (i % every) return c.end('x'.repeat(100));
-      let got = 0; const paths = ['/a', '/b', '/missing'];
-      c.on('data', (d) => { got += String(d).split('HTTP/1.1 ').length - 1; if (got >= paths.length) c.end(); else c.write('GET ' + paths[got] + ' HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n'); });
-      c.write('GET ' + paths[0] + ' HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n');
-    });
-    c.on('error', () => {}); c.on('close', () => { if (++done < ports.length) return one(); if (!sweeps++) console.log('connected ' + done); if (busy) setTimeout(go, Math.max(0, ${FLEET_BENCH.busySweepMs} - (Date.now() - t0))); });
-  };
-  for (let i = 0; i < 100; i++) one();
-}`;
 
 /** Prometheus' scrape_duration_seconds (ms) of `target`, scraped scrapeRuns times (after one warm-up scrape). */
 async function promScrapeTimes(target: string): Promise<number[]> {
@@ -102,7 +68,7 @@ async function scrapeBench(edges: number, busy: boolean, profileDir?: string): P
   const agent = start(process.execPath, ['--max-semi-space-size=8', ...prof, path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)]);
   await agent.waitFor(/API on http/, 30_000);
   const url = `http://127.0.0.1:${port}`;
-  const load = node(TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery), busy ? 'busy' : 'quiet']);
+  const load = node(EDGE_TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery), busy ? 'busy' : 'quiet']);
   await load.waitFor(/^connected/, 120_000);
   const deadline = Date.now() + 60_000;
   let have = 0;

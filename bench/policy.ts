@@ -7,6 +7,8 @@
 // selector of every zone (no zone index), and judging each edge with no
 // per-node cache at all.
 import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Command, CommanderError } from 'commander';
@@ -18,6 +20,10 @@ import type { GraphEdge } from '../src/graph/types.js';
 import { positiveInt } from '../src/cli/options.js';
 import { POLICY_BENCH } from '../src/config/defaults.js';
 import { prng } from './lib/synthetic-graph.js';
+import { EDGE_TRAFFIC } from './lib/edge-traffic.js';
+import { start, node, stopAll } from '../test/support/children.js';
+import { freePort } from '../test/support/agent.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
 import { fixed, int, median, quantile, table } from './lib/report.js';
 
 const program = new Command()
@@ -27,6 +33,7 @@ const program = new Command()
   .option('--rules <n>', 'rules in the policy', positiveInt('--rules'), POLICY_BENCH.rules)
   .option('--zones <n>', 'zones in the policy', positiveInt('--zones'), POLICY_BENCH.zones)
   .option('--repeats <n>', 'timed repeats of the re-evaluation (median reported)', positiveInt('--repeats', 1000), POLICY_BENCH.repeats)
+  .option('--skip-agent', 'leave out the reloads timed inside a real `dhrishti run`')
   .option('--runs <n>', 'timed runs of each new-edge measure (median and p95 reported)', positiveInt('--runs', 1000), POLICY_BENCH.runs)
   .exitOverride();
 
@@ -146,9 +153,53 @@ function perEdge(runs: number, count: number, setup: (run: number) => () => void
   return xs;
 }
 
+/**
+ * The same policy change inside the product: `dhrishti run --policy` with `edges` real edges (one listening port each),
+ * the file rewritten `repeats` times between two policies; each reload logs how long judging every edge again took.
+ */
+async function agentReloads(edges: number, texts: string[], repeats: number): Promise<{ ms: number[]; judged: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-policy-bench-'));
+  const file = path.join(dir, 'policy.yaml');
+  fs.writeFileSync(file, texts[0]);
+  const port = await freePort();
+  try {
+    const agent = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--no-history', '--no-docker', '--policy', file]);
+    await agent.waitFor(/API on http/, 30_000);
+    const load = node(EDGE_TRAFFIC, [String(edges), '1000000', 'quiet']);
+    await load.waitFor(/^connected/, 180_000);
+    const judged = /\((\d+) edges judged in ([\d.]+) ms\)/;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const g = (await (await fetch(`http://127.0.0.1:${port}/api/v1/agent`)).json()) as { graph: { edges: number } };
+      if (g.graph.edges >= edges) break;
+      if (Date.now() > deadline) throw new Error(`only ${g.graph.edges} of ${edges} edges on the map`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const ms: number[] = [];
+    let n = 0;
+    for (let i = 1; i <= repeats; i++) {
+      const seen = agent.lines.length;
+      fs.writeFileSync(file, texts[i % 2]);
+      const until = Date.now() + 20_000;
+      let m: RegExpExecArray | null = null;
+      while (!m && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        for (const l of agent.lines.slice(seen)) if ((m = judged.exec(l))) break;
+      }
+      if (!m) throw new Error(`reload ${i}: no "edges judged" line from the agent; its output: ${agent.lines.slice(-5).join(' | ')}`);
+      n = Number(m[1]);
+      ms.push(Number(m[2]));
+    }
+    return { ms, judged: n };
+  } finally {
+    await stopAll();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   try { program.parse(); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode); throw e; }
-  const o = program.opts<{ edges: number; nodes: number; rules: number; zones: number; repeats: number; runs: number }>();
+  const o = program.opts<{ edges: number; nodes: number; rules: number; zones: number; repeats: number; runs: number; skipAgent?: boolean }>();
   const rnd = prng(7);
   const nodes = makeNodes(o.nodes, rnd);
   const byNode = new Map(nodes.map((n) => [n.id, n]));
@@ -207,6 +258,7 @@ async function main(): Promise<void> {
     for (const e of edges) c.decide(c.place(byNode.get(e.source)!), c.place(byNode.get(e.target)!), e.port, e.protocol);
   }, Math.min(o.repeats, 5)));
 
+  const inAgent = o.skipAgent ? null : await agentReloads(o.edges, texts, o.repeats);
   const t = POLICY_BENCH.targets;
   const ok = (v: number, target: number) => (v <= target ? 'yes' : 'NO');
   const row = (name: string, xs: number[], target?: number): string[] =>
@@ -216,6 +268,7 @@ async function main(): Promise<void> {
   console.log(`new-edge figures: ${o.runs} runs of ${int(fresh.length)} edges each (after ${WARM_UP} warm-up runs); "both nodes new": ${int(fresh.length * 2)} new nodes per run, each placed in its zones`);
   console.log(table(['measure', 'median', 'p95', 'target', 'met (p95)'], [
     row(`re-evaluation after a policy change (ms, ${o.repeats} repeats after ${WARM_UP})`, changeMs, t.reevaluateMs),
+    ...(inAgent ? [row(`...the same inside \`dhrishti run\`: file rewritten, ${int(inAgent.judged)} real edges judged again (ms, ${inAgent.ms.length} reloads)`, inAgent.ms, t.reevaluateMs)] : []),
     row('new edge, known nodes (us/edge)', known, t.perNewEdgeUs),
     row('new edge, both nodes new (us/edge)', cold, t.perNewEdgeUs),
     null,

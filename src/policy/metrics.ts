@@ -11,6 +11,10 @@ export const policyMetrics = {
   attempted: counter('dhrishti_policy_attempted_violations_total',
     'Of those, connection attempts that failed (refused, timed out, reset)', ['rule', 'client', 'server']),
   reloads: counter('dhrishti_policy_reloads_total', 'Policy and compose file loads, by result (ok, refused)', ['file', 'result']),
+  evaluation: new client.Histogram({
+    name: 'dhrishti_policy_evaluation_seconds', help: 'Time to judge every known edge again when a policy is put in force (load or reload)',
+    buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5], registers: [],
+  }),
   webhookSent: counter('dhrishti_alert_webhook_sent_total', 'Alerts delivered to the --alert-webhook'),
   webhookFailures: counter('dhrishti_alert_webhook_failures_total', 'Webhook POSTs that failed (each try; retried with backoff)'),
   webhookDropped: counter('dhrishti_alert_webhook_dropped_total', 'Alerts given up, by reason (retries, rejected, queue_full)', ['reason']),

@@ -110,11 +110,14 @@ export class PolicyRuntime {
   }
 
   private apply(p: LoadedPolicy, why: string): void {
+    const t0 = performance.now();
     const r = this.engine.setPolicy(p, p.loadedAt);
+    const ms = performance.now() - t0;
     this.reloads++;
     policyMetrics.reloads.inc({ file: 'policy', result: 'ok' });
+    policyMetrics.evaluation.observe(ms / 1000);
     this.warnings = [...p.warnings, ...(this.opts.coverage?.(p) ?? [])];
-    this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${p.spec.zones.length} zones, ${p.spec.rules.length} rules; ${r.violations} violation${r.violations === 1 ? '' : 's'} on the map now`);
+    this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${p.spec.zones.length} zones, ${p.spec.rules.length} rules; ${r.violations} violation${r.violations === 1 ? '' : 's'} on the map now (${r.edges} edges judged in ${ms.toFixed(2)} ms)`);
     for (const w of this.warnings) this.warn(`warning: ${w}`);
     this.record(p, why);
   }
