@@ -343,7 +343,7 @@ async function main(): Promise<void> {
   const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; skipPush?: boolean; profile?: string }>();
   const out: string[] = [];
   try {
-    if (!o.skipScrape) for (const busy of [false, true]) out.push(...(await scrapeBench(o.edges, busy, busy ? undefined : o.profile)), '');
+    if (!o.skipScrape) for (const busy of [false, true]) out.push(...(await scrapeBench(o.edges, busy, o.profile && path.join(o.profile, busy ? 'busy' : 'quiet'))), '');
     if (o.profile && !o.skipScrape) out.push(`CPU profile of the scraped agent (.cpuprofile; summary: node dist/bench/profile-summary.js <file>) in ${o.profile}`, '');
     if (!o.skipPush) out.push(...pushBench(o.edges), '');
     if (!o.skipHub) out.push(...(await hubBench(o.hosts, o.fleetEdges)));

@@ -1,7 +1,7 @@
 // /metrics gzip-compressed a chunk of rows at a time, reusing a chunk's
-// compressed bytes while its rows are unchanged: the exposition re-renders only
-// series whose numbers moved, so a scrape compresses only what moved, not the
-// text of tens of thousands of series.
+// compressed bytes while its rows are unchanged (the same series, none of whose
+// numbers moved), so a quiet scrape neither writes nor compresses the text of
+// tens of thousands of series.
 //
 // The body is still one gzip member (curl --compressed reads only the first of
 // several): each chunk is a raw DEFLATE stream compressed on its own and ended
@@ -10,7 +10,7 @@
 // combined from the chunks' CRCs (crc32Combine), without reading their text again.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import type { TextChunk } from '../export/exposition.js';
+import type { ExpositionChunk, SeriesRows } from '../export/exposition.js';
 
 const deflateRaw = promisify(zlib.deflateRaw);
 const OPTIONS: zlib.ZlibOptions = { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH };
@@ -20,10 +20,9 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /** One chunk: its DEFLATE blocks, and its text's CRC-32 and length in bytes. */
 interface Piece { deflated: Buffer; crc: number; size: number }
-interface Member extends Piece { parts: string[] }
+interface Member extends Piece { series: readonly SeriesRows[]; stamp: number }
 
-async function piece(text: string): Promise<Piece> {
-  const raw = Buffer.from(text);
+async function piece(raw: Buffer): Promise<Piece> {
   return { deflated: await deflateRaw(raw, OPTIONS), crc: zlib.crc32(raw), size: raw.length };
 }
 
@@ -33,20 +32,21 @@ export class GzipChunks {
   readonly counts = { compressed: 0, kept: 0 };
 
   /** `head` (always compressed: the agent's own metrics move every scrape), then the chunks, as one gzip file. */
-  async body(head: string, chunks: TextChunk[]): Promise<Buffer> {
+  async body(head: string, chunks: ExpositionChunk[]): Promise<Buffer> {
     const next = new Map<string, Member>();
     const pieces: Piece[] = new Array(chunks.length + 1);
-    const made: Promise<void>[] = [piece(head).then((p) => { pieces[0] = p; })];
+    const made: Promise<void>[] = [piece(Buffer.from(head)).then((p) => { pieces[0] = p; })];
+    // Every chunk's bytes are written before the first await: they read the live numbers of this scrape.
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i], old = this.members.get(c.id);
-      if (old && sameParts(old.parts, c.parts)) {
+      if (old && old.stamp === c.stamp && sameSeries(old.series, c.series)) {
         next.set(c.id, old);
         pieces[i + 1] = old;
         this.counts.kept++;
         continue;
       }
       this.counts.compressed++;
-      made.push(piece(c.parts.join('')).then((p) => { next.set(c.id, { ...p, parts: c.parts }); pieces[i + 1] = p; }));
+      made.push(piece(c.bytes()).then((p) => { next.set(c.id, { ...p, series: c.series, stamp: c.stamp }); pieces[i + 1] = p; }));
     }
     await Promise.all(made);
     this.members = next;
@@ -59,8 +59,8 @@ export class GzipChunks {
   }
 }
 
-/** The same strings (each row's cached text object), in any order: the same text. */
-function sameParts(a: string[], b: string[]): boolean {
+/** The same series (by identity), in any order: with the same newest stamp, the same text. */
+function sameSeries(a: readonly SeriesRows[], b: readonly SeriesRows[]): boolean {
   if (a.length !== b.length) return false;
   let i = 0;
   while (i < a.length && a[i] === b[i]) i++;

@@ -1,7 +1,7 @@
 // Prometheus /metrics: the agent's own health (every loss visible to a scraper)
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
-import { chunksText, type TextChunk } from '../export/exposition.js';
+import { chunksText, type ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
@@ -11,12 +11,12 @@ import { registerDnsMetrics } from './dns-metrics.js';
 
 /** prom-client's registry, plus rows written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
 export class AgentRegistry extends client.Registry {
-  private readonly chunks: (() => TextChunk[])[] = [];
+  private readonly chunks: (() => ExpositionChunk[])[] = [];
   private readonly members = new GzipChunks();
 
-  appendChunks(fn: () => TextChunk[]): void { this.chunks.push(fn); }
+  appendChunks(fn: () => ExpositionChunk[]): void { this.chunks.push(fn); }
 
-  private appended(): TextChunk[] { return this.chunks.flatMap((f) => f()); }
+  private appended(): ExpositionChunk[] { return this.chunks.flatMap((f) => f()); }
 
   override async metrics(): Promise<string> {
     return (await super.metrics()) + chunksText(this.appended());

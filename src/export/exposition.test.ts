@@ -1,0 +1,67 @@
+// The byte-written exposition against a plain string formatter written here
+// (numbers by String(), rows joined): the same text for any numbers (large
+// integers, fractions, negatives, NaN, infinities) and any label values; and a
+// chunk's stamp moves exactly when one of its series' numbers does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { exposition, expositionChunks } from './exposition.js';
+import type { Family, Labels } from './families.js';
+
+const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const lab = (l: Labels, extra = '') => [...Object.entries(l).filter(([, v]) => v !== '').map(([k, v]) => `${k}="${esc(v)}"`), ...(extra ? [extra] : [])].join(',');
+
+function reference(families: Family[]): string {
+  let out = '';
+  for (const f of families) {
+    out += `# HELP ${f.name} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${f.name} ${f.type}\n`;
+    for (const s of f.series) {
+      if (f.type === 'histogram') {
+        const h = s as Extract<Family, { type: 'histogram' }>['series'][number];
+        let acc = 0;
+        f.bounds.forEach((b, i) => { acc += h.counts[i]; out += `${f.name}_bucket{${lab(h.labels, `le="${b}"`)}} ${num(acc)}\n`; });
+        out += `${f.name}_bucket{${lab(h.labels, 'le="+Inf"')}} ${num(h.count)}\n${f.name}_sum{${lab(h.labels)}} ${num(h.sum)}\n${f.name}_count{${lab(h.labels)}} ${num(h.count)}\n`;
+      } else if (f.type === 'summary') {
+        const m = s as Extract<Family, { type: 'summary' }>['series'][number];
+        for (const [q, v] of m.quantiles ?? []) out += `${f.name}{${lab(m.labels, `quantile="${q}"`)}} ${num(v)}\n`;
+        out += `${f.name}_sum{${lab(m.labels)}} ${num(m.sum)}\n${f.name}_count{${lab(m.labels)}} ${num(m.count)}\n`;
+      } else {
+        out += `${f.name}{${lab(s.labels)}} ${num((s as { value: number }).value)}\n`;
+      }
+    }
+  }
+  return out;
+}
+
+const anyNumber = fc.oneof(fc.double(), fc.nat(), fc.maxSafeNat(), fc.integer(), fc.constantFrom(0, -0, 1e21, 2 ** 53, 2 ** 53 + 2, 0.1, 1e-7));
+const labels = fc.dictionary(fc.constantFrom('client', 'server', 'host', 'reason'), fc.string({ unit: 'binary', maxLength: 12 }), { maxKeys: 3 });
+
+test('any numbers and label values: the same text as a plain string formatter', () => {
+  const families = fc.tuple(
+    fc.array(fc.record({ labels, value: anyNumber }), { maxLength: 6 }),
+    fc.array(fc.record({ labels, counts: fc.array(fc.nat(1e9), { minLength: 3, maxLength: 3 }), sum: anyNumber, count: fc.nat() }), { maxLength: 4 }),
+    fc.array(fc.record({ labels, sum: anyNumber, count: fc.nat(), quantiles: fc.option(fc.array(fc.tuple(fc.constantFrom(0.5, 0.95), anyNumber), { maxLength: 2 }), { nil: undefined }) }), { maxLength: 4 }),
+  ).map(([scalars, hists, sums]): Family[] => [
+    { type: 'gauge', name: 'g', help: 'a\\b\nc', unit: '1', series: scalars },
+    { type: 'histogram', name: 'h_seconds', help: 'h', unit: 's', bounds: [0.001, 0.5, 10], series: hists },
+    { type: 'summary', name: 's_seconds', help: 's', unit: 's', series: sums },
+  ]);
+  fc.assert(fc.property(families, (fs) => { assert.equal(exposition(fs), reference(fs)); }), { numRuns: 300 });
+  // Past the writer's first buffer (64 KiB), with multi-byte characters across the boundary.
+  const big: Family[] = [{ type: 'gauge', name: 'g', help: 'g', unit: '1', series: Array.from({ length: 40 }, (_, i) => ({ labels: { name: `☕é${i}`.repeat(900) }, value: i * 1.5 })) }];
+  assert.equal(exposition(big), reference(big));
+});
+
+test('a chunk keeps its stamp while its numbers stand still, and gets a new one when one moves', () => {
+  const series = Array.from({ length: 600 }, (_, i) => ({ labels: { edge: `e${i}` }, value: i }));
+  const fam = (): Family[] => [{ type: 'counter', name: 'c_total', help: 'c', unit: '1', series }];
+  const stamps = () => expositionChunks(fam()).map((c) => c.stamp);
+  const first = stamps();
+  assert.ok(first.length >= 4, 'a header and at least three chunks of up to 256 series');
+  assert.deepEqual(stamps(), first, 'nothing moved');
+  series[300].value++;
+  const next = stamps();
+  assert.equal(next[0], first[0], 'the header stands still');
+  assert.equal(next.filter((s, i) => s !== first[i]).length, 1, 'only the chunk holding the series that moved');
+});
