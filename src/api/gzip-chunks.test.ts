@@ -37,14 +37,14 @@ test('scrape after scrape, the body is one gzip member holding exactly the text;
     // One member: a reader that stops after the first (curl) sees it all.
     const inflate = zlib.inflateRawSync(body.subarray(10, body.length - 8));
     assert.equal(inflate.length, body.readUInt32LE(body.length - 4));
-    // Next scrape: one series' number moves, the series come in another order, one is new, one is gone.
-    series = [...series].reverse().map((s) => ({ ...s }));
+    // Next scrape: one series' number moves, one is new, one is gone; once, they come in another order.
+    series = (scrape === 3 ? [...series].reverse() : series).map((s) => ({ ...s }));
     series[scrape * 300 + 5].value += 1000;
     series.push({ labels: { edge: `new${scrape}`, host: 'h' }, value: 1 });
     series.splice(100 + scrape, 1);
   }
-  // Per scrape after the first, at most four of the ten chunks changed: the others were kept whatever their order.
-  assert.ok(gz.counts.kept >= 5 * 5, JSON.stringify(gz.counts));
+  // Per scrape after the first, at most three of the nine series chunks changed (all of them once, in the new order).
+  assert.ok(gz.counts.kept >= 4 * 6, JSON.stringify(gz.counts));
 });
 
 test('non-ASCII text and an empty chunk list', async () => {

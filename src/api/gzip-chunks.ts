@@ -1,5 +1,5 @@
 // /metrics gzip-compressed a chunk of rows at a time, reusing a chunk's
-// compressed bytes while its rows are unchanged (the same series, none of whose
+// compressed bytes while its stamp stands (the same series, none of whose
 // numbers moved), so a quiet scrape neither writes nor compresses the text of
 // tens of thousands of series.
 //
@@ -10,7 +10,7 @@
 // combined from the chunks' CRCs (crc32Combine), without reading their text again.
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import type { ExpositionChunk, SeriesRows } from '../export/exposition.js';
+import type { ExpositionChunk } from '../export/exposition.js';
 
 const deflateRaw = promisify(zlib.deflateRaw);
 const OPTIONS: zlib.ZlibOptions = { level: 1, finishFlush: zlib.constants.Z_SYNC_FLUSH };
@@ -20,7 +20,7 @@ const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
 
 /** One chunk: its DEFLATE blocks, and its text's CRC-32 and length in bytes. */
 interface Piece { deflated: Buffer; crc: number; size: number }
-interface Member extends Piece { series: readonly SeriesRows[]; stamp: number }
+interface Member extends Piece { stamp: number }
 
 async function piece(raw: Buffer): Promise<Piece> {
   return { deflated: await deflateRaw(raw, OPTIONS), crc: zlib.crc32(raw), size: raw.length };
@@ -39,14 +39,14 @@ export class GzipChunks {
     // Every chunk's bytes are written before the first await: they read the live numbers of this scrape.
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i], old = this.members.get(c.id);
-      if (old && old.stamp === c.stamp && sameSeries(old.series, c.series)) {
+      if (old && old.stamp === c.stamp) {
         next.set(c.id, old);
         pieces[i + 1] = old;
         this.counts.kept++;
         continue;
       }
       this.counts.compressed++;
-      made.push(piece(c.bytes()).then((p) => { next.set(c.id, { ...p, series: c.series, stamp: c.stamp }); pieces[i + 1] = p; }));
+      made.push(piece(c.bytes()).then((p) => { next.set(c.id, { ...p, stamp: c.stamp }); pieces[i + 1] = p; }));
     }
     await Promise.all(made);
     this.members = next;
@@ -57,17 +57,6 @@ export class GzipChunks {
     trailer.writeUInt32LE(size % 0x1_0000_0000, 4);
     return Buffer.concat([HEADER, ...pieces.map((p) => p.deflated), FINAL_BLOCK, trailer]);
   }
-}
-
-/** The same series (by identity), in any order: with the same newest stamp, the same text. */
-function sameSeries(a: readonly SeriesRows[], b: readonly SeriesRows[]): boolean {
-  if (a.length !== b.length) return false;
-  let i = 0;
-  while (i < a.length && a[i] === b[i]) i++;
-  if (i === a.length) return true;
-  const rest = new Set(a.slice(i));
-  for (let j = i; j < b.length; j++) if (!rest.delete(b[j])) return false;
-  return rest.size === 0;
 }
 
 // CRC-32 of A followed by B from crc(A), crc(B) and B's length: crc(A) times x^(8·len(B)) modulo the

@@ -7,7 +7,7 @@
 import { FAILURE_REASONS, REQUEST_STATUS_CLASSES, type GraphEdge, type GraphNode, type GraphSnapshot, type RequestProtocol } from '../graph/types.js';
 import type { EdgeReading, RequestTotalsReading } from '../graph/readings.js';
 import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
-import type { Family, Labels } from './families.js';
+import type { Family, HistogramSeries, Labels, ScalarSeries, SeriesSlots, SummarySeries } from './families.js';
 import { connectionType, edgeLabels, OTHER, otherLabels, tempoName, UNKNOWN_NODE } from './labels.js';
 import { FAILED_CLASSES, newRequestAcc, P, PROTOCOL_INDEX, readRequests, REQUEST_WIDTH, requestFamilies, REQ, requestLabels, toTempoBuckets } from './request-metrics.js';
 
@@ -40,6 +40,8 @@ export interface Row {
   req: (Float64Array | undefined)[];
   /** Labels with app_protocol (cls -1) or app_protocol and status_class, made once. */
   requestLabels(protocol: number, cls: number): Labels;
+  /** Its series objects, updated in place (L4 slots first, then request-metrics.ts's). */
+  slots: SeriesSlots;
 }
 
 /** Labels with `reason`, made once per edge and reason (the exposition caches text per label object). */
@@ -53,6 +55,17 @@ const DUR_B = HISTOGRAM_BOUNDS.durationMs.length + 1;
 /** Offsets in the L4 block. */
 const F = { opened: 0, closed: 1, failed: 2, sent: 2 + R, received: 3 + R, retransmits: 4 + R, rtt: 5 + R, rttSum: 5 + R + RTT_B, dur: 6 + R + RTT_B, durSum: 6 + R + RTT_B + DUR_B } as const;
 const L4_WIDTH = F.durSum + 1;
+
+/** Series slots of the L4 block: one per family, one per failure reason. */
+const S = { opened: 0, closed: 1, active: 2, sent: 3, received: 4, retransmits: 5, rtt: 6, duration: 7, failed: 8 } as const;
+export const L4_SLOTS = S.failed + R;
+
+/** The row's scalar series in `slot`, updated in place. */
+export function scalarIn(slots: SeriesSlots, slot: number, labels: Labels, value: number): ScalarSeries {
+  const s = (slots[slot] ??= { labels, value }) as ScalarSeries;
+  s.value = value;
+  return s;
+}
 
 const RTT_BOUNDS_S = HISTOGRAM_BOUNDS.rttUs.map((x) => x / 1e6);
 const DUR_BOUNDS_S = HISTOGRAM_BOUNDS.durationMs.map((x) => x / 1e3);
@@ -77,33 +90,48 @@ export const L4_BLOCK: EdgeBlock = {
   width: L4_WIDTH,
   read: readL4,
   families(rows, at) {
-    const counter = (name: string, help: string, unit: string, off: number): Family =>
-      ({ type: 'counter', name, help, unit, series: rows.map((r) => ({ labels: r.labels, value: r.acc[at + off] })) });
+    const counter = (name: string, help: string, unit: string, slot: number, off: number): Family =>
+      ({ type: 'counter', name, help, unit, series: rows.map((r) => scalarIn(r.slots, slot, r.labels, r.acc[at + off])) });
     // Rows that would only say zero for long are left out until they have something (a failure of that reason, a closed connection).
     const failed: Family = { type: 'counter', name: 'dhrishti_edge_connections_failed_total', help: 'Connections that failed, by reason (refused, timeout, reset, unreachable, aborted)', unit: '{connection}', series: [] };
+    const rtt: HistogramSeries[] = [], duration: SummarySeries[] = [];
     for (const r of rows) {
+      const a = r.acc;
       for (let i = 0; i < R; i++) {
-        const v = r.acc[at + F.failed + i];
-        if (v > 0) failed.series.push({ labels: r.reasonLabels(i), value: v });
+        const v = a[at + F.failed + i];
+        if (v > 0) failed.series.push(scalarIn(r.slots, S.failed + i, r.reasonLabels(i), v));
+      }
+      if (!(a[at + F.closed] > 0)) continue;
+      const rttCount = sumOf(a, at + F.rtt, RTT_B);
+      if (rttCount > 0) {
+        const h = (r.slots[S.rtt] ??= { labels: r.labels, counts: a.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: 0, count: 0 }) as HistogramSeries;
+        h.sum = a[at + F.rttSum] / 1e6;
+        h.count = rttCount;
+        rtt.push(h);
+      }
+      const durCount = sumOf(a, at + F.dur, DUR_B);
+      if (durCount > 0) {
+        const m = (r.slots[S.duration] ??= { labels: r.labels, sum: 0, count: 0, quantiles: undefined }) as SummarySeries & { q?: [number, number][] };
+        m.sum = a[at + F.durSum] / 1e3;
+        m.count = durCount;
+        if (Number.isNaN(r.durationP95)) m.quantiles = undefined;
+        else { m.quantiles = m.q ??= [[0.95, 0]]; m.quantiles[0][1] = r.durationP95; }
+        duration.push(m);
       }
     }
-    const closedRows = rows.filter((r) => r.acc[at + F.closed] > 0);
     return [
-      counter('dhrishti_edge_connections_opened_total', 'TCP connections established from client to server', '{connection}', F.opened),
-      counter('dhrishti_edge_connections_closed_total', 'Established connections that have ended', '{connection}', F.closed),
+      counter('dhrishti_edge_connections_opened_total', 'TCP connections established from client to server', '{connection}', S.opened, F.opened),
+      counter('dhrishti_edge_connections_closed_total', 'Established connections that have ended', '{connection}', S.closed, F.closed),
       failed,
-      { type: 'gauge', name: 'dhrishti_edge_connections_active', help: 'Connections open now', unit: '{connection}', series: rows.map((r) => ({ labels: r.labels, value: r.active })) },
-      counter('dhrishti_edge_sent_bytes_total', 'Bytes sent from client to server', 'By', F.sent),
-      counter('dhrishti_edge_received_bytes_total', 'Bytes sent from server back to client', 'By', F.received),
-      counter('dhrishti_edge_retransmits_total', 'TCP segments retransmitted on the edge\'s connections', '{segment}', F.retransmits),
-      {
-        type: 'histogram', name: 'dhrishti_edge_rtt_seconds', help: 'Smoothed round-trip time of each connection when it closed', unit: 's', bounds: RTT_BOUNDS_S,
-        series: closedRows.map((r) => ({ labels: r.labels, counts: r.acc.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: r.acc[at + F.rttSum] / 1e6, count: sumOf(r.acc, at + F.rtt, RTT_B) })).filter((s) => s.count > 0),
-      },
+      { type: 'gauge', name: 'dhrishti_edge_connections_active', help: 'Connections open now', unit: '{connection}', series: rows.map((r) => scalarIn(r.slots, S.active, r.labels, r.active)) },
+      counter('dhrishti_edge_sent_bytes_total', 'Bytes sent from client to server', 'By', S.sent, F.sent),
+      counter('dhrishti_edge_received_bytes_total', 'Bytes sent from server back to client', 'By', S.received, F.received),
+      counter('dhrishti_edge_retransmits_total', 'TCP segments retransmitted on the edge\'s connections', '{segment}', S.retransmits, F.retransmits),
+      { type: 'histogram', name: 'dhrishti_edge_rtt_seconds', help: 'Smoothed round-trip time of each connection when it closed', unit: 's', bounds: RTT_BOUNDS_S, series: rtt },
       {
         // A mean and the recent p95 per edge (three rows, not a histogram's dozen); the distribution is Tempo's request_*_seconds histograms, per client and server.
         type: 'summary', name: 'dhrishti_edge_connection_duration_seconds', help: 'How long connections lasted, connect to close (sum and count of all; quantile 0.95 of the most recent ones)', unit: 's',
-        series: closedRows.map((r) => ({ labels: r.labels, sum: r.acc[at + F.durSum] / 1e3, count: sumOf(r.acc, at + F.dur, DUR_B), quantiles: Number.isNaN(r.durationP95) ? undefined : [[0.95, r.durationP95] as [number, number]] })).filter((s) => s.count > 0),
+        series: duration,
       },
     ];
   },
@@ -139,7 +167,7 @@ interface EdgeState {
 const T = { requests: 0, failed: 1, buckets: 2 } as const;
 const T_SUM = 2 + DUR_B;
 const T_WIDTH = T_SUM + 1;
-interface TempoState { labels: Labels; acc: Float64Array; members: number }
+interface TempoState { labels: Labels; acc: Float64Array; members: number; slots: SeriesSlots }
 
 export interface EdgeMetricsOptions {
   host: string;
@@ -330,7 +358,7 @@ export class EdgeMetrics {
       let t = this.tempo.get(tkey);
       if (!t) {
         const [client, server, connection_type] = tkey.split('\u0000');
-        t = { labels: { client, server, connection_type, host: this.host }, acc: new Float64Array(T_WIDTH), members: 0 };
+        t = { labels: { client, server, connection_type, host: this.host }, acc: new Float64Array(T_WIDTH), members: 0, slots: [] };
         this.tempo.set(tkey, t);
       }
       t.members++;
@@ -343,7 +371,7 @@ export class EdgeMetrics {
 
     const families: Family[] = [];
     for (let b = 0; b < this.blocks.length; b++) families.push(...this.blocks[b].families(rows, this.offsets[b]));
-    families.push(...requestFamilies(rows));
+    families.push(...requestFamilies(rows, L4_SLOTS));
     families.push(...this.tempoFamilies());
     families.push({ type: 'gauge', name: 'dhrishti_export_edges_folded', help: `Edges beyond the top ${this.topEdges} by traffic, summed into the series labelled ${OTHER}`, unit: '{edge}', series: [{ labels: this.hostLabels, value: folded }] });
     families.push({ type: 'gauge', name: 'dhrishti_export_edges', help: 'Edges on this agent\'s map, labelled or folded', unit: '{edge}', series: [{ labels: this.hostLabels, value: ranked.length }] });
@@ -381,20 +409,26 @@ export class EdgeMetrics {
   /** Grafana's service graph reads these names as Tempo writes them. */
   private tempoFamilies(): Family[] {
     const series = [...this.tempo.values()];
-    const hist = (name: string, help: string): Family => ({
+    // Server and client histograms are the same numbers (slots 2 and 3: one series object each, as a family keeps its own).
+    const hist = (name: string, help: string, slot: number): Family => ({
       type: 'histogram', name, help, unit: 's', bounds: DUR_BOUNDS_S,
-      series: series.map((t) => ({ labels: t.labels, counts: t.acc.subarray(T.buckets, T.buckets + DUR_B), sum: t.acc[T_SUM], count: sumOf(t.acc, T.buckets, DUR_B) })),
+      series: series.map((t) => {
+        const h = (t.slots[slot] ??= { labels: t.labels, counts: t.acc.subarray(T.buckets, T.buckets + DUR_B), sum: 0, count: 0 }) as HistogramSeries;
+        h.sum = t.acc[T_SUM];
+        h.count = sumOf(t.acc, T.buckets, DUR_B);
+        return h;
+      }),
     });
     const rule = 'an edge with requests (L7) counts its requests, one without counts its connections';
     return [
-      { type: 'counter', name: 'traces_service_graph_request_total', help: `Requests from client to server (${rule})`, unit: '{request}', series: series.map((t) => ({ labels: t.labels, value: t.acc[T.requests] })) },
-      { type: 'counter', name: 'traces_service_graph_request_failed_total', help: `Failed requests from client to server: HTTP 5xx, gRPC, database and Redis errors (${rule}: failed connections)`, unit: '{request}', series: series.map((t) => ({ labels: t.labels, value: t.acc[T.failed] })) },
-      hist('traces_service_graph_request_server_seconds', `Request time as the server sees it (${rule}: connection duration)`),
-      hist('traces_service_graph_request_client_seconds', `Request time as the client sees it (${rule}: connection duration)`),
+      { type: 'counter', name: 'traces_service_graph_request_total', help: `Requests from client to server (${rule})`, unit: '{request}', series: series.map((t) => scalarIn(t.slots, 0, t.labels, t.acc[T.requests])) },
+      { type: 'counter', name: 'traces_service_graph_request_failed_total', help: `Failed requests from client to server: HTTP 5xx, gRPC, database and Redis errors (${rule}: failed connections)`, unit: '{request}', series: series.map((t) => scalarIn(t.slots, 1, t.labels, t.acc[T.failed])) },
+      hist('traces_service_graph_request_server_seconds', `Request time as the server sees it (${rule}: connection duration)`, 2),
+      hist('traces_service_graph_request_client_seconds', `Request time as the client sees it (${rule}: connection duration)`, 3),
     ];
   }
 }
 
 function newRow(labels: Labels, acc: Float64Array): Row {
-  return { labels, acc, active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []), req: [], requestLabels: requestLabels(labels, []) };
+  return { labels, acc, active: 0, durationP95: NaN, reasonLabels: reasonLabels(labels, []), req: [], requestLabels: requestLabels(labels, []), slots: [] };
 }

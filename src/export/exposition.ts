@@ -86,34 +86,47 @@ const writer = new Writer();
 
 /**
  * One series of one family: its rows' text up to the value (each a line's start),
- * the numbers it was last written with, and when those last moved. The same
- * object, with the same stamp, means the same rows.
+ * the numbers it was last written with, and when those last moved.
  */
 export interface SeriesRows {
   /** Rows' starts: histogram buckets then +Inf, _sum, _count; a summary's quantile rows come first, made per write. */
   starts: string[];
   /** Bytes its rows can take: the starts' and NUMBER_ROOM per row. */
   room: number;
+  /** Its label set's chunk. */
+  chunk: number;
   a: number; b: number; c: number;
   stamp: number;
 }
 
-/** Per label set (one object per edge, kept while the edge lives), per family name. */
-const rowCache = new WeakMap<Labels, Map<string, SeriesRows>>();
+/** Label sets per chunk: a label set keeps its chunk while it lives. */
+const CHUNK_SERIES = 256;
+const chunkOf = new WeakMap<Labels, number>();
+let openChunk = 0, inOpenChunk = 0;
+function chunkNo(l: Labels): number {
+  let c = chunkOf.get(l);
+  if (c === undefined) {
+    if (++inOpenChunk > CHUNK_SERIES) { openChunk++; inOpenChunk = 1; }
+    c = openChunk;
+    chunkOf.set(l, c);
+  }
+  return c;
+}
+
+/** Per family name, per label set (one object per edge, kept while the edge lives). */
+const rowCache = new Map<string, WeakMap<Labels, SeriesRows>>();
 /** Moves on every change anywhere: a chunk's newest stamp changes when any of its series does. */
 let clock = 0;
 
-function rowsOf(labels: Labels, f: Family): SeriesRows {
-  let m = rowCache.get(labels);
-  if (!m) { m = new Map(); rowCache.set(labels, m); }
-  let r = m.get(f.name);
+function rowsOf(m: WeakMap<Labels, SeriesRows>, labels: Labels, f: Family): SeriesRows {
+  let r = m.get(labels);
   if (!r) {
     const starts = startsOf(f, labels);
     let room = 0;
     for (const x of starts) room += Buffer.byteLength(x) + NUMBER_ROOM;
     if (f.type === 'summary') room += Buffer.byteLength(starts[0]) + 20 + NUMBER_ROOM; // its quantile row (one, mostly)
-    r = { starts, room, a: NaN, b: NaN, c: NaN, stamp: 0 };
-    m.set(f.name, r);
+    r = { starts, room, chunk: chunkNo(labels), a: NaN, b: NaN, c: NaN, stamp: 0 };
+    m.set(labels, r);
   }
   return r;
 }
@@ -130,8 +143,8 @@ function startsOf(f: Family, labels: Labels): string[] {
 }
 
 /** Re-stamps the series when its numbers moved since it was last written. */
-function touch(f: Family, s: Family['series'][number]): SeriesRows {
-  const r = rowsOf(s.labels, f);
+function touch(m: WeakMap<Labels, SeriesRows>, f: Family, s: Family['series'][number]): SeriesRows {
+  const r = rowsOf(m, s.labels, f);
   if (f.type === 'histogram') {
     // Per-bucket counts only grow: the same count and sum mean the same buckets.
     const h = s as HistogramFamily['series'][number];
@@ -176,68 +189,95 @@ const writerOf = (f: Family): SeriesWriter => (f.type === 'histogram' ? writeHis
 /**
  * Rows that stay together from scrape to scrape: a family's header, or the
  * series of up to CHUNK_SERIES label sets (a label set keeps its chunk while
- * it lives). The same series (by identity) with the same newest stamp have
- * the same text, whatever their order, so a chunk's compressed form can be
- * kept (api/gzip-chunks.ts) without writing it.
+ * it lives). Its stamp moves whenever its text may have: a series in it
+ * moved, or its series are not the same ones in the same order. So a chunk
+ * with the stamp of the last scrape has the same text, and its compressed
+ * form can be kept (api/gzip-chunks.ts) without writing it.
  */
 export interface ExpositionChunk {
-  id: string;
-  series: readonly SeriesRows[];
-  stamp: number;
-  /** Its text, as UTF-8. */
+  readonly id: string;
+  readonly stamp: number;
+  /** Its text, as UTF-8, from the numbers of the last expositionChunks call. */
   bytes(): Buffer;
 }
 
-const CHUNK_SERIES = 256;
-const chunkOf = new WeakMap<Labels, number>();
-let openChunk = 0, inOpenChunk = 0;
-function chunkNo(l: Labels): number {
-  let c = chunkOf.get(l);
-  if (c === undefined) {
-    if (++inOpenChunk > CHUNK_SERIES) { openChunk++; inOpenChunk = 1; }
-    c = openChunk;
-    chunkOf.set(l, c);
-  }
-  return c;
-}
-
 /** A family's header, stamped anew only if its text changes. */
-const headers = new Map<string, { text: string; stamp: number; bytes: Buffer }>();
+const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer }>();
 function headerChunk(f: Family): ExpositionChunk {
   const text = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
   let h = headers.get(f.name);
-  if (!h || h.text !== text) headers.set(f.name, (h = { text, stamp: ++clock, bytes: Buffer.from(text) }));
-  const bytes = h.bytes;
-  return { id: `${f.name}#h`, series: [], stamp: h.stamp, bytes: () => bytes };
+  if (!h || h.text !== text) {
+    const buf = Buffer.from(text);
+    headers.set(f.name, (h = { id: `${f.name}#h`, text, stamp: ++clock, buf, bytes: () => buf }));
+  }
+  return h;
 }
+
+/** One chunk of one family's series, kept from call to call (its arrays refilled in place). */
+class SeriesChunk implements ExpositionChunk {
+  readonly id: string;
+  stamp = 0;
+  family!: Family;
+  items: Family['series'][number][] = [];
+  rows: SeriesRows[] = [];
+  n = 0;
+  /** Newest stamp of its series' and of its membership. */
+  private members = 0;
+  private changed = false;
+
+  constructor(name: string, no: number) { this.id = `${name}#${no}`; }
+
+  begin(f: Family): void { this.family = f; this.n = 0; this.changed = false; this.stamp = this.members; }
+
+  add(s: Family['series'][number], r: SeriesRows): void {
+    const i = this.n++;
+    if (this.rows[i] !== r) { this.rows[i] = r; this.changed = true; }
+    this.items[i] = s;
+    if (r.stamp > this.stamp) this.stamp = r.stamp;
+  }
+
+  /** After the family's series are in: true if it holds any. */
+  end(): boolean {
+    if (this.changed || this.rows.length !== this.n) {
+      this.rows.length = this.n;
+      this.items.length = this.n;
+      this.stamp = this.members = ++clock;
+    }
+    return this.n > 0;
+  }
+
+  bytes(): Buffer {
+    const f = this.family, write = writerOf(f);
+    let room = 0;
+    for (let i = 0; i < this.n; i++) room += this.rows[i].room;
+    writer.begin(room);
+    for (let i = 0; i < this.n; i++) write(writer, f, this.items[i], this.rows[i]);
+    return writer.end();
+  }
+}
+
+/** Per family name, its chunks by number. */
+const seriesChunks = new Map<string, Map<number, SeriesChunk>>();
 
 /** The families as chunks, in the order Prometheus' format asks for: each family's header, then its series. */
 export function expositionChunks(families: Family[]): ExpositionChunk[] {
   const out: ExpositionChunk[] = [];
   for (const f of families) {
     out.push(headerChunk(f));
-    const byChunk = new Map<number, { items: Family['series'][number][]; rows: SeriesRows[]; stamp: number }>();
+    let m = rowCache.get(f.name);
+    if (!m) rowCache.set(f.name, (m = new WeakMap()));
+    let chunks = seriesChunks.get(f.name);
+    if (!chunks) seriesChunks.set(f.name, (chunks = new Map()));
+    for (const c of chunks.values()) c.begin(f);
     for (const s of f.series) {
-      const r = touch(f, s);
-      const c = chunkNo(s.labels);
-      let b = byChunk.get(c);
-      if (!b) byChunk.set(c, (b = { items: [], rows: [], stamp: 0 }));
-      b.items.push(s);
-      b.rows.push(r);
-      if (r.stamp > b.stamp) b.stamp = r.stamp;
+      const r = touch(m, f, s);
+      let c = chunks.get(r.chunk);
+      if (!c) { chunks.set(r.chunk, (c = new SeriesChunk(f.name, r.chunk))); c.begin(f); }
+      c.add(s, r);
     }
-    for (const [c, b] of byChunk) {
-      out.push({
-        id: `${f.name}#${c}`, series: b.rows, stamp: b.stamp,
-        bytes() {
-          let room = 0;
-          for (const r of b.rows) room += r.room;
-          writer.begin(room);
-          const write = writerOf(f);
-          for (let i = 0; i < b.items.length; i++) write(writer, f, b.items[i], b.rows[i]);
-          return writer.end();
-        },
-      });
+    for (const [no, c] of chunks) {
+      if (c.end()) out.push(c);
+      else chunks.delete(no); // its label sets are gone
     }
   }
   return out;

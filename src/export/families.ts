@@ -22,6 +22,14 @@ export interface SummarySeries { labels: Labels; sum: number; count: number; qua
 export interface SummaryFamily extends FamilyBase { type: 'summary'; series: SummarySeries[] }
 export type Family = CounterFamily | GaugeFamily | HistogramFamily | SummaryFamily;
 
+/**
+ * Series objects an exporter keeps per row and updates in place, one slot per
+ * family: families are rebuilt every refresh and read (written out, pushed)
+ * before the next, so a refresh need not make tens of thousands of new objects
+ * that live through a scrape (and so into the old generation).
+ */
+export type SeriesSlots = unknown[];
+
 /** Series of one family share their start: the exporter's start, for OTLP's cumulative points. */
 export interface Snapshot { families: Family[]; time: number; startTime: number }
 

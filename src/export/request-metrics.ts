@@ -6,7 +6,7 @@ import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import { REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES, type RequestProtocol } from '../graph/types.js';
 import type { RequestTotalsReading } from '../graph/readings.js';
 import { bucketToUs, LATENCY_BUCKETS } from '../graph/latency.js';
-import type { CounterFamily, Family, HistogramFamily, Labels } from './families.js';
+import type { CounterFamily, Family, HistogramFamily, HistogramSeries, Labels, ScalarSeries, SeriesSlots } from './families.js';
 
 const C = REQUEST_STATUS_CLASSES.length;
 /** Request duration bounds in µs (a subset of the L7 log2 bounds, so every bucket is exact). */
@@ -58,10 +58,19 @@ export function requestLabels(labels: Labels, cache: Labels[]): (protocol: numbe
     : { ...labels, app_protocol: REQUEST_PROTOCOLS[p], status_class: REQUEST_STATUS_CLASSES[cls] });
 }
 
-interface RequestRow { req: (Float64Array | undefined)[]; requestLabels(protocol: number, cls: number): Labels }
+interface RequestRow { req: (Float64Array | undefined)[]; requestLabels(protocol: number, cls: number): Labels; slots: SeriesSlots }
 
-/** Families of the rows' requests; rows and protocols without requests write nothing. */
-export function requestFamilies(rows: RequestRow[]): Family[] {
+/** Series slots per protocol: one per status class, then unpaired, then duration. */
+const SLOTS = C + 2;
+
+function scalar(r: RequestRow, slot: number, p: number, cls: number, value: number): ScalarSeries {
+  const s = (r.slots[slot] ??= { labels: r.requestLabels(p, cls), value }) as ScalarSeries;
+  s.value = value;
+  return s;
+}
+
+/** Families of the rows' requests; rows and protocols without requests write nothing. Series are kept in the rows' slots from `slotBase` on. */
+export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] {
   const total: CounterFamily = {
     type: 'counter', name: 'dhrishti_edge_requests_total', unit: '{request}', series: [],
     help: 'Requests completed on the edge, by application protocol (app_protocol) and status class (1xx-5xx and other for HTTP; ok or error for gRPC, PostgreSQL, MySQL, Redis); failed = 5xx or error',
@@ -78,11 +87,17 @@ export function requestFamilies(rows: RequestRow[]): Family[] {
     for (let p = 0; p < P; p++) {
       const a = r.req[p];
       if (!a) continue;
-      for (let c = 0; c < C; c++) if (a[c] > 0) total.series.push({ labels: r.requestLabels(p, c), value: a[c] });
-      if (a[REQ.unpaired] > 0) unpaired.series.push({ labels: r.requestLabels(p, -1), value: a[REQ.unpaired] });
+      const at = slotBase + p * SLOTS;
+      for (let c = 0; c < C; c++) if (a[c] > 0) total.series.push(scalar(r, at + c, p, c, a[c]));
+      if (a[REQ.unpaired] > 0) unpaired.series.push(scalar(r, at + C, p, -1, a[REQ.unpaired]));
       let n = 0;
       for (let j = 0; j < B; j++) n += a[REQ.buckets + j];
-      if (n > 0) duration.series.push({ labels: r.requestLabels(p, -1), counts: a.subarray(REQ.buckets, REQ.buckets + B), sum: a[REQ.sumNs] / 1e9, count: n });
+      if (n > 0) {
+        const h = (r.slots[at + C + 1] ??= { labels: r.requestLabels(p, -1), counts: a.subarray(REQ.buckets, REQ.buckets + B), sum: 0, count: 0 }) as HistogramSeries;
+        h.sum = a[REQ.sumNs] / 1e9;
+        h.count = n;
+        duration.series.push(h);
+      }
     }
   }
   return [total, duration, unpaired];
