@@ -36,6 +36,8 @@ const program = new Command()
   .option('--skip-scrape', 'only the hub part')
   .option('--skip-hub', 'only the scrape part')
   .option('--skip-push', 'leave out the remote-write part')
+  .option('--scrape <which>', 'which scrape runs: quiet, busy or both', (v) => { if (!['quiet', 'busy', 'both'].includes(v)) throw new CommanderError(2, 'bench', '--scrape: quiet, busy or both'); return v; }, 'both')
+  .option('--scrape-runs <n>', 'timed scrapes per run', positiveInt('--scrape-runs', 1000), FLEET_BENCH.scrapeRuns)
   .option('--profile <dir>', 'run the scraped agent under node --cpu-prof (20 ms interval) and write its profile to <dir>')
   .exitOverride();
 
@@ -61,7 +63,7 @@ async function staticServer(gz: Buffer): Promise<{ target: string; close(): void
   return { target: `127.0.0.1:${(srv.address() as AddressInfo).port}`, close: () => srv.close() };
 }
 
-async function scrapeBench(edges: number, busy: boolean, profileDir?: string): Promise<string[]> {
+async function scrapeBench(edges: number, busy: boolean, runs: number, profileDir?: string): Promise<string[]> {
   const port = await freePort();
   // The profiler's interval stays coarse: a fine one interrupts the BPF verifier (EAGAIN).
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', '20000'] : [];
@@ -99,7 +101,7 @@ async function scrapeBench(edges: number, busy: boolean, profileDir?: string): P
   await sleep(1100);
   c0 = cpuMsOf(agent.pid);
   const w0 = performance.now();
-  for (let i = 0; i < FLEET_BENCH.scrapeRuns; i++) {
+  for (let i = 0; i < runs; i++) {
     const r = await scrape();
     times.push(r.ms);
     headerTimes.push(r.headersMs);
@@ -109,8 +111,8 @@ async function scrapeBench(edges: number, busy: boolean, profileDir?: string): P
   const wall = performance.now() - w0;
   const scrapeCpu = cpuMsOf(agent.pid) - c0;
   const body = await fetchBody();
-  const buildMs = ((buildSec(body) - b0) * 1000) / FLEET_BENCH.scrapeRuns;
-  const perScrapeCpu = Math.max(0, scrapeCpu - (idleCpu * wall) / idleMs) / FLEET_BENCH.scrapeRuns;
+  const buildMs = ((buildSec(body) - b0) * 1000) / runs;
+  const perScrapeCpu = Math.max(0, scrapeCpu - (idleCpu * wall) / idleMs) / runs;
   const corePct = (perScrapeCpu / (FLEET_BENCH.scrapeIntervalSec * 1000)) * 100;
   // The same agent scraped by a real Prometheus: its scrape_duration_seconds also holds Prometheus' parsing and
   // storing of every sample, so the same payload served from memory by a bare server (no agent) is timed too.
@@ -340,10 +342,11 @@ async function hubBench(hosts: number, n: number): Promise<string[]> {
 
 async function main(): Promise<void> {
   try { program.parse(); } catch (e) { if (e instanceof CommanderError) process.exit(e.exitCode); throw e; }
-  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; skipPush?: boolean; profile?: string }>();
+  const o = program.opts<{ edges: number; fleetEdges: number; hosts: number; skipScrape?: boolean; skipHub?: boolean; skipPush?: boolean; profile?: string; scrape: string; scrapeRuns: number }>();
   const out: string[] = [];
   try {
-    if (!o.skipScrape) for (const busy of [false, true]) out.push(...(await scrapeBench(o.edges, busy, o.profile && path.join(o.profile, busy ? 'busy' : 'quiet'))), '');
+    const runs = o.scrape === 'both' ? [false, true] : [o.scrape === 'busy'];
+    if (!o.skipScrape) for (const busy of runs) out.push(...(await scrapeBench(o.edges, busy, o.scrapeRuns, o.profile && path.join(o.profile, busy ? 'busy' : 'quiet'))), '');
     if (o.profile && !o.skipScrape) out.push(`CPU profile of the scraped agent (.cpuprofile; summary: node dist/bench/profile-summary.js <file>) in ${o.profile}`, '');
     if (!o.skipPush) out.push(...pushBench(o.edges), '');
     if (!o.skipHub) out.push(...(await hubBench(o.hosts, o.fleetEdges)));
