@@ -13,19 +13,28 @@ import { registerDnsMetrics } from './dns-metrics.js';
 export class AgentRegistry extends client.Registry {
   private readonly chunks: (() => ExpositionChunk[])[] = [];
   private readonly members = new GzipChunks();
+  /** Main-thread time on the appended rows (ms): their families built when due, their rows written, compression started. */
+  appendedMs = 0;
 
   appendChunks(fn: () => ExpositionChunk[]): void { this.chunks.push(fn); }
 
   private appended(): ExpositionChunk[] { return this.chunks.flatMap((f) => f()); }
 
   override async metrics(): Promise<string> {
-    return (await super.metrics()) + chunksText(this.appended());
+    const own = await super.metrics();
+    const t0 = performance.now();
+    const text = chunksText(this.appended());
+    this.appendedMs += performance.now() - t0;
+    return own + text;
   }
 
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */
   async gzipped(): Promise<Buffer> {
     const own = await super.metrics();
-    return this.members.body(own, this.appended());
+    const t0 = performance.now();
+    const body = this.members.body(own, this.appended()); // writes every row it needs before its first await
+    this.appendedMs += performance.now() - t0;
+    return body;
   }
 }
 

@@ -74,8 +74,12 @@ runExtensions.push({
     metricsExtensions.push((reg) => {
       reg.appendChunks(() => expositionChunks(ex.snapshot().families));
       new client.Counter({
-        name: 'dhrishti_export_build_seconds_total', help: 'CPU time spent building the edge metrics', registers: [reg],
+        name: 'dhrishti_export_build_seconds_total', help: 'Main-thread time spent building the edge metrics from the graph', registers: [reg],
         collect() { this.reset(); this.inc(ex.buildMs / 1000); },
+      });
+      new client.Counter({
+        name: 'dhrishti_export_write_seconds_total', help: 'Main-thread time spent on the edge rows of /metrics: building them when due, writing their text, starting their compression', registers: [reg],
+        collect() { this.reset(); this.inc(reg.appendedMs / 1000); },
       });
       const active = [pushers.otlp ? stats.otlp : null, pushers.rw ? stats.rw : null].filter((s): s is PushStats => s !== null);
       if (!active.length) return;
