@@ -53,3 +53,15 @@ test('non-ASCII text and an empty chunk list', async () => {
   assert.equal(zlib.gunzipSync(await gz.body('', chunks)).toString(), '# HELP m h\n# TYPE m counter\nm{name="café ☕"} 1\n');
   assert.equal(zlib.gunzipSync(await gz.body('only\n', [])).toString(), 'only\n');
 });
+
+test('a scrape that moves the numbers while another is compressing never leaves old text under the new stamp', async () => {
+  const gz = new GzipChunks();
+  const labels = Array.from({ length: 600 }, (_, i) => ({ edge: `r${i}` }));
+  const at = (v: number) => expositionChunks([family(labels.map((l) => ({ labels: l, value: v })))]);
+  await gz.body('', at(1));
+  const compressing = gz.body('', at(2));
+  at(3); // e.g. a plain-text scrape meanwhile: every chunk gets a new stamp
+  await compressing;
+  const got = zlib.gunzipSync(await gz.body('', at(3))).toString();
+  assert.equal(got.split('\n').filter((l) => l.endsWith(' 3')).length, 600, 'every row as of the last call');
+});

@@ -23,7 +23,8 @@ interface Piece { deflated: Buffer; crc: number; size: number }
 interface Member extends Piece { stamp: number }
 
 async function piece(raw: Buffer): Promise<Piece> {
-  return { deflated: await deflateRaw(raw, OPTIONS), crc: zlib.crc32(raw), size: raw.length };
+  const crc = zlib.crc32(raw); // here, before the await: the caller times its own main-thread work
+  return { deflated: await deflateRaw(raw, OPTIONS), crc, size: raw.length };
 }
 
 export class GzipChunks {
@@ -46,7 +47,8 @@ export class GzipChunks {
         continue;
       }
       this.counts.compressed++;
-      made.push(piece(c.bytes()).then((p) => { next.set(c.id, { ...p, stamp: c.stamp }); pieces[i + 1] = p; }));
+      const stamp = c.stamp; // as written now: a call meanwhile may stamp the chunk anew
+      made.push(piece(c.bytes()).then((p) => { next.set(c.id, { ...p, stamp }); pieces[i + 1] = p; }));
     }
     await Promise.all(made);
     this.members = next;

@@ -8,7 +8,7 @@ import type { EdgeReading } from '../graph/readings.js';
 import type { ConnEvent } from '../events/types.js';
 import type { ContainerInfo } from '../identity/types.js';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
-import type { Family, Snapshot } from './families.js';
+import type { Family, Labels, Snapshot } from './families.js';
 import { EdgeMetrics, type EdgeBlock } from './edge-metrics.js';
 import { ListenTable, type ListenIdentity } from './listen.js';
 
@@ -43,10 +43,13 @@ export class FleetExporter {
   buildMs = 0;
   builds = 0;
   last = { labelled: 0, folded: 0 };
+  /** One object while the agent runs: the exposition keeps a label set's text and chunk by object. */
+  private readonly heartbeatLabels: Labels;
 
   constructor(private readonly src: ExportSource, private readonly opts: ExporterOptions = {}) {
     this.host = opts.host || os.hostname();
     this.edges = new EdgeMetrics({ host: this.host, topEdges: opts.topEdges, blocks: opts.blocks });
+    this.heartbeatLabels = { host: this.host, version: opts.version ?? '' };
     const scope = src.scope;
     this.listen = new ListenTable(src.identity, {
       host: this.host,
@@ -67,7 +70,7 @@ export class FleetExporter {
       // Last: a push sent in pieces has all of its numbers in once the heartbeat is (the hub asks for an agent's edges when it moves).
       {
         type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'When this agent last built its metrics (unix seconds): how stale a host is, for the hub', unit: 's',
-        series: [{ labels: { host: this.host, version: this.opts.version ?? '' }, value: now / 1000 }],
+        series: [{ labels: this.heartbeatLabels, value: now / 1000 }],
       },
     ];
     this.last = { labelled: r.labelled, folded: r.folded };

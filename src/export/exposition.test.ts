@@ -65,3 +65,12 @@ test('a chunk keeps its stamp while its numbers stand still, and gets a new one 
   assert.equal(next[0], first[0], 'the header stands still');
   assert.equal(next.filter((s, i) => s !== first[i]).length, 1, 'only the chunk holding the series that moved');
 });
+
+test('a family name given twice in one call: each keeps its own rows', () => {
+  const labels = Array.from({ length: 300 }, (_, i) => ({ edge: `d${i}` }));
+  const fams = (v: number): Family[] => [
+    { type: 'gauge', name: 'dup', help: 'd', unit: '1', series: labels.map((l) => ({ labels: l, value: v })) },
+    { type: 'gauge', name: 'dup', help: 'd', unit: '1', series: labels.slice(0, 10).map((l) => ({ labels: l, value: v + 100 })) },
+  ];
+  for (const v of [1, 2, 2]) assert.equal(exposition(fams(v)), reference(fams(v)));
+});

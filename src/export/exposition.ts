@@ -256,23 +256,28 @@ class SeriesChunk implements ExpositionChunk {
   }
 }
 
-/** Per family name, its chunks by number. */
+/** Per family (its name; a name given twice in one call, with the time it came), its chunks by number. */
 const seriesChunks = new Map<string, Map<number, SeriesChunk>>();
 
 /** The families as chunks, in the order Prometheus' format asks for: each family's header, then its series. */
 export function expositionChunks(families: Family[]): ExpositionChunk[] {
   const out: ExpositionChunk[] = [];
+  const names = new Map<string, number>();
   for (const f of families) {
+    // Prometheus refuses a name twice; should it happen, each keeps its own chunks (one object cannot hold both).
+    const nth = names.get(f.name) ?? 0;
+    names.set(f.name, nth + 1);
+    const key = nth ? `${f.name}#${nth}` : f.name;
     out.push(headerChunk(f));
     let m = rowCache.get(f.name);
     if (!m) rowCache.set(f.name, (m = new WeakMap()));
-    let chunks = seriesChunks.get(f.name);
-    if (!chunks) seriesChunks.set(f.name, (chunks = new Map()));
+    let chunks = seriesChunks.get(key);
+    if (!chunks) seriesChunks.set(key, (chunks = new Map()));
     for (const c of chunks.values()) c.begin(f);
     for (const s of f.series) {
       const r = touch(m, f, s);
       let c = chunks.get(r.chunk);
-      if (!c) { chunks.set(r.chunk, (c = new SeriesChunk(f.name, r.chunk))); c.begin(f); }
+      if (!c) { chunks.set(r.chunk, (c = new SeriesChunk(key, r.chunk))); c.begin(f); }
       c.add(s, r);
     }
     for (const [no, c] of chunks) {

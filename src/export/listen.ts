@@ -8,7 +8,7 @@ import type { ContainerInfo, Owner, OwnerQuery } from '../identity/types.js';
 import { containerNode, ownerNode, type NodeRef } from '../graph/naming.js';
 import { HostAddresses, isLoopback, isUnspecified } from '../identity/addresses.js';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
-import type { Family, ScalarSeries } from './families.js';
+import type { Family, Labels, ScalarSeries } from './families.js';
 
 export interface ListenIdentity {
   resolveOwner(q: OwnerQuery): Owner;
@@ -61,6 +61,19 @@ export class ListenTable {
     return c.state === 'running' && (this.o.ownsContainer?.(c) ?? true);
   }
 
+  /**
+   * The same label set as at the last refresh is the same object: the exposition keeps a label set's
+   * text and chunk by object, so a new one every refresh would make new text and chunks every scrape.
+   */
+  private keptLabels = new Map<string, Labels>();
+  private labelsNow = new Map<string, Labels>();
+  private labels(l: Labels): Labels {
+    const k = Object.values(l).join('\u0000');
+    const kept = this.keptLabels.get(k) ?? this.labelsNow.get(k) ?? l;
+    this.labelsNow.set(k, kept);
+    return kept;
+  }
+
   families(): Family[] {
     const host = this.o.host;
     const listen: ScalarSeries[] = [], address: ScalarSeries[] = [];
@@ -70,7 +83,7 @@ export class ListenTable {
       if (seen.has(k)) return;
       if (listen.length >= this.max) { this.dropped++; return; }
       seen.add(k);
-      listen.push({ labels: { host, ip, port: String(port), name: n.label, group: n.group ?? '', kind: n.kind, published, container_port: containerPort ? String(containerPort) : '' }, value: 1 });
+      listen.push({ labels: this.labels({ host, ip, port: String(port), name: n.label, group: n.group ?? '', kind: n.kind, published, container_port: containerPort ? String(containerPort) : '' }), value: 1 });
     };
     for (const l of this.listeners.values()) {
       const o = l.owner;
@@ -91,9 +104,12 @@ export class ListenTable {
         const ips = isUnspecified(p.hostIp) ? this.hostIps(p.hostIp === '::' ? 6 : 4) : [p.hostIp];
         for (const ip of ips) if (reachable(ip)) add(ip, p.hostPort, n, 'docker', p.containerPort);
       }
-      for (const ip of containerIps(c, null)) address.push({ labels: { host, ip, name: n.label, group: n.group ?? '', kind: n.kind }, value: 1 });
+      for (const ip of containerIps(c, null)) address.push({ labels: this.labels({ host, ip, name: n.label, group: n.group ?? '', kind: n.kind }), value: 1 });
     }
-    if (this.o.includeHost) for (const ip of this.hostIps(null)) address.push({ labels: { host, ip, name: 'host', group: 'host', kind: 'process' }, value: 1 });
+    if (this.o.includeHost) for (const ip of this.hostIps(null)) address.push({ labels: this.labels({ host, ip, name: 'host', group: 'host', kind: 'process' }), value: 1 });
+    // Only this refresh's label sets are kept for the next one.
+    this.keptLabels = this.labelsNow;
+    this.labelsNow = new Map();
     return [
       { type: 'gauge', name: 'dhrishti_listen_info', help: 'A server address on this host (ip, port) and its owner; published="docker" for a container port published on the host', unit: '1', series: listen },
       { type: 'gauge', name: 'dhrishti_address_info', help: 'An address a node on this host uses, so a remote peer can name it', unit: '1', series: address.slice(0, this.max) },
