@@ -2,7 +2,8 @@
 // monotonic counters, Tempo's names, and the Prometheus text they become.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EdgeMetrics } from './edge-metrics.js';
+import { EdgeMetrics, snapshotEdges, type EdgeSource } from './edge-metrics.js';
+import type { EdgeReading } from '../graph/readings.js';
 import { exposition } from './exposition.js';
 import { FAILURE_REASONS, type GraphEdge, type GraphNode, type GraphSnapshot } from '../graph/types.js';
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
@@ -145,4 +146,23 @@ test('OTLP and remote-write shapes of the same families', () => {
   const bucket = ts.filter((t) => t.labels.__name__ === 'dhrishti_edge_rtt_seconds_bucket');
   assert.equal(bucket.length, 4 * (HISTOGRAM_BOUNDS.rttUs.length + 1));
   assert.ok(ts.every((t) => t.labels.job === 'dhrishti' && t.samples[0].timestamp === 5000));
+});
+
+test('an edge whose graph version stands is not read again, and a version that moves brings its news', () => {
+  const g = synthetic(3);
+  const versions = [5, 6, 7];
+  const read = snapshotEdges(g);
+  // The live graph's readings carry a version that moves on every change; a snapshot's carry 0 (always read).
+  const source: EdgeSource = (fn) => { let i = 0; read((r) => fn({ ...r, version: versions[i++] } as EdgeReading)); };
+  const m = new EdgeMetrics({ host: 'h', topEdges: 10 });
+  const opened = () => scalar(m.update(source).families, 'dhrishti_edge_connections_opened_total').series.map((s) => s.value).sort((a, b) => a - b);
+  assert.deepEqual(opened(), [1, 2, 3]);
+  g.edges[0].connections.opened += 10; // numbers the exporter must not read while the version stands (the graph never does this)
+  assert.deepEqual(opened(), [1, 2, 3], 'version unchanged: not read');
+  versions[0] = 8;
+  assert.deepEqual(opened(), [2, 3, 11], 'version moved: read');
+  assert.deepEqual(opened(), [2, 3, 11], 'and counted once');
+  versions.fill(0);
+  g.edges[1].connections.opened += 1;
+  assert.deepEqual(opened(), [3, 3, 11].sort((a, b) => a - b), 'version 0 (a snapshot): always read');
 });

@@ -161,6 +161,10 @@ interface EdgeState {
   req: (ProtocolState | undefined)[];
   /** It has had a request: Tempo counts its requests, no longer its connections. */
   speaksL7: boolean;
+  /** The graph's version of the edge when last read (0: none; a snapshot's edges have none, and are always read). */
+  version: number;
+  /** Its delta is all zeros. */
+  still: boolean;
 }
 
 /** Tempo's numbers per (client, server, connection_type): requests, failed, latency buckets at TEMPO bounds, latency sum (s). */
@@ -267,7 +271,7 @@ export class EdgeMetrics {
         id: e.id, firstSeen: e.firstSeen, labels, tempoKey: `${tempoName(c)}\u0000${tempoName(s)}\u0000${connectionType(c, s)}`,
         last: new Float64Array(this.width), delta: new Float64Array(this.width),
         row: newRow(labels, new Float64Array(this.width)),
-        labelled: false, seen: 0, traffic: 0, score: 0, total: 0, durationCount: 0, req: [], speaksL7: false,
+        labelled: false, seen: 0, traffic: 0, score: 0, total: 0, durationCount: 0, req: [], speaksL7: false, version: 0, still: false,
       };
       this.edges.set(e.id, st);
     } else if (st.firstSeen !== e.firstSeen) { // expired and made again between two refreshes: it counts from zero
@@ -275,6 +279,17 @@ export class EdgeMetrics {
       st.last.fill(0);
       for (const ps of st.req) ps?.last.fill(0);
     }
+    if (r.version !== 0 && r.version === st.version) {
+      // Nothing on the edge moved since the last read (the graph bumps the version on every change): no news to read.
+      if (!st.still) { st.delta.fill(0); st.still = true; }
+      st.traffic *= decay;
+      st.score = st.labelled ? st.traffic * EXPORT_DEFAULTS.keepBonus : st.traffic;
+      st.seen = this.refreshes;
+      seen.push(st);
+      return; // its request blocks keep their last `seen`: the refresh adds nothing from them
+    }
+    st.version = r.version;
+    st.still = false;
     const raw = this.raw;
     for (let b = 0; b < this.blocks.length; b++) this.blocks[b].read(e, raw, this.offsets[b], r);
     for (let k = 0; k < this.width; k++) {
