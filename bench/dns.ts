@@ -52,8 +52,7 @@ interface Agent { child: Child; url: string; dataDir: string; profiler: Profiler
 
 /**
  * A CPU profile of the agent over the inspector protocol, started once the
- * probes are loaded (a profiler running during the load interrupts the BPF
- * verifier, which then fails with EAGAIN).
+ * probes are loaded, so that it holds the workload and not the start-up.
  */
 class Profiler {
   private id = 0;

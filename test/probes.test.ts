@@ -217,3 +217,20 @@ test('a connect answered by ICMP host-unreachable is reported as unreachable', a
     execFileSync('ip', ['netns', 'del', ns]);
   }
 });
+
+test('under a sampling profiler (node --cpu-prof, SIGPROF every 0.5 ms) every probe still loads: the verifier is not interrupted', async () => {
+  const dir = fs.mkdtempSync('/tmp/dhrishti-prof-');
+  const { freePort } = await import('./support/agent.js');
+  const agent = start(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval', '500', path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'run', '--port', String(await freePort()), '--no-history', '--no-docker']);
+  try {
+    await agent.waitFor(/API on http/, 60_000);
+    const out = [...agent.lines, ...agent.stderr].join('\n');
+    const m = /attached (\d+)\/(\d+) kernel probes/.exec(out);
+    assert.ok(m, out);
+    assert.equal(m[1], m[2], out);
+    assert.doesNotMatch(out, /unavailable|Resource temporarily unavailable/, 'L7 and DNS capture loaded too');
+  } finally {
+    await agent.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

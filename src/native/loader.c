@@ -8,6 +8,8 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -275,7 +277,15 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 			bpf_program__set_autoattach(p, false);
 		}
 	}
+	/* The verifier gives up with EAGAIN while a signal is pending (kernel/bpf/verifier.c do_check),
+	 * and libbpf retries only a few times: a sampling profiler's SIGPROF every few ms (node
+	 * --cpu-prof) failed every long verification. Held back while loading, it is delivered after. */
+	sigset_t prof, old;
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, &old);
 	int err = bpf_object__load(obj);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		bpf_object__close(obj);
 		return throw_err(env, "cannot load BPF object (verifier or permissions): %s", err);
