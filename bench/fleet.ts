@@ -4,7 +4,7 @@
 // every series anew (what a generic client does) in the same run;
 // (3) a 20-host, 5,000-edge synthetic fleet written through remote-write into a
 // real Prometheus: how long the hub takes to build its map (p50/p95).
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import http from 'node:http';
@@ -15,7 +15,7 @@ import { start, stopAll, node } from '../test/support/children.js';
 import { freePort } from '../test/support/agent.js';
 import { TestPrometheus } from '../test/support/prometheus.js';
 import { REPO_ROOT, FLEET_BENCH } from '../src/config/defaults.js';
-import { positiveInt } from '../src/cli/options.js';
+import { oneOf, positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
 import { EDGE_TRAFFIC } from './lib/edge-traffic.js';
 import { fixed, int, median, table } from './lib/report.js';
@@ -36,7 +36,7 @@ const program = new Command()
   .option('--skip-scrape', 'only the hub part')
   .option('--skip-hub', 'only the scrape part')
   .option('--skip-push', 'leave out the remote-write part')
-  .option('--scrape <which>', 'which scrape runs: quiet, busy or both', (v) => { if (!['quiet', 'busy', 'both'].includes(v)) throw new InvalidArgumentError(`--scrape must be quiet, busy or both, got "${v}"`); return v; }, 'both')
+  .option('--scrape <which>', 'which scrape runs: quiet, busy or both', oneOf('--scrape', ['quiet', 'busy', 'both']), 'both')
   .option('--scrape-runs <n>', 'timed scrapes per run', positiveInt('--scrape-runs', 1000), FLEET_BENCH.scrapeRuns)
   .option('--profile <dir>', 'run the scraped agent under node --cpu-prof (20 ms interval) and write its profile to <dir>')
   .exitOverride();

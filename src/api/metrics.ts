@@ -22,19 +22,19 @@ export class AgentRegistry extends client.Registry {
 
   override async metrics(): Promise<string> {
     const own = await super.metrics();
-    const t0 = performance.now();
-    const text = chunksText(this.appended());
-    this.appendedMs += performance.now() - t0;
-    return own + text;
+    return own + this.timed(() => chunksText(this.appended()));
   }
 
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */
   async gzipped(): Promise<Buffer> {
     const own = await super.metrics();
+    return this.timed(() => this.members.body(own, this.appended())); // writes every row it needs before its first await
+  }
+
+  /** Runs fn and counts its main-thread time in appendedMs. */
+  private timed<T>(fn: () => T): T {
     const t0 = performance.now();
-    const body = this.members.body(own, this.appended()); // writes every row it needs before its first await
-    this.appendedMs += performance.now() - t0;
-    return body;
+    try { return fn(); } finally { this.appendedMs += performance.now() - t0; }
   }
 }
 

@@ -7,7 +7,7 @@
 import { FAILURE_REASONS, REQUEST_STATUS_CLASSES, type GraphEdge, type GraphNode, type GraphSnapshot, type RequestProtocol } from '../graph/types.js';
 import type { EdgeReading, RequestTotalsReading } from '../graph/readings.js';
 import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
-import type { Family, HistogramSeries, Labels, ScalarSeries, SeriesSlots, SummarySeries } from './families.js';
+import { histogramIn, scalarIn, type Family, type HistogramSeries, type Labels, type SeriesSlots, type SummarySeries } from './families.js';
 import { connectionType, edgeLabels, OTHER, otherLabels, tempoName, UNKNOWN_NODE } from './labels.js';
 import { FAILED_CLASSES, newRequestAcc, P, PROTOCOL_INDEX, readRequests, REQUEST_WIDTH, requestFamilies, REQ, requestLabels, toTempoBuckets } from './request-metrics.js';
 
@@ -58,14 +58,7 @@ const L4_WIDTH = F.durSum + 1;
 
 /** Series slots of the L4 block: one per family, one per failure reason. */
 const S = { opened: 0, closed: 1, active: 2, sent: 3, received: 4, retransmits: 5, rtt: 6, duration: 7, failed: 8 } as const;
-export const L4_SLOTS = S.failed + R;
-
-/** The row's scalar series in `slot`, updated in place. */
-export function scalarIn(slots: SeriesSlots, slot: number, labels: Labels, value: number): ScalarSeries {
-  const s = (slots[slot] ??= { labels, value }) as ScalarSeries;
-  s.value = value;
-  return s;
-}
+const L4_SLOTS = S.failed + R;
 
 const RTT_BOUNDS_S = HISTOGRAM_BOUNDS.rttUs.map((x) => x / 1e6);
 const DUR_BOUNDS_S = HISTOGRAM_BOUNDS.durationMs.map((x) => x / 1e3);
@@ -104,10 +97,7 @@ export const L4_BLOCK: EdgeBlock = {
       if (!(a[at + F.closed] > 0)) continue;
       const rttCount = sumOf(a, at + F.rtt, RTT_B);
       if (rttCount > 0) {
-        const h = (r.slots[S.rtt] ??= { labels: r.labels, counts: a.subarray(at + F.rtt, at + F.rtt + RTT_B), sum: 0, count: 0 }) as HistogramSeries;
-        h.sum = a[at + F.rttSum] / 1e6;
-        h.count = rttCount;
-        rtt.push(h);
+        rtt.push(histogramIn(r.slots, S.rtt, r.labels, a, at + F.rtt, at + F.rtt + RTT_B, a[at + F.rttSum] / 1e6, rttCount));
       }
       const durCount = sumOf(a, at + F.dur, DUR_B);
       if (durCount > 0) {
@@ -427,12 +417,7 @@ export class EdgeMetrics {
     // Server and client histograms are the same numbers (slots 2 and 3: one series object each, as a family keeps its own).
     const hist = (name: string, help: string, slot: number): Family => ({
       type: 'histogram', name, help, unit: 's', bounds: DUR_BOUNDS_S,
-      series: series.map((t) => {
-        const h = (t.slots[slot] ??= { labels: t.labels, counts: t.acc.subarray(T.buckets, T.buckets + DUR_B), sum: 0, count: 0 }) as HistogramSeries;
-        h.sum = t.acc[T_SUM];
-        h.count = sumOf(t.acc, T.buckets, DUR_B);
-        return h;
-      }),
+      series: series.map((t) => histogramIn(t.slots, slot, t.labels, t.acc, T.buckets, T.buckets + DUR_B, t.acc[T_SUM], sumOf(t.acc, T.buckets, DUR_B))),
     });
     const rule = 'an edge with requests (L7) counts its requests, one without counts its connections';
     return [

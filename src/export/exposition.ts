@@ -88,13 +88,16 @@ const writer = new Writer();
  * One series of one family: its rows' text up to the value (each a line's start),
  * the numbers it was last written with, and when those last moved.
  */
-export interface SeriesRows {
+interface SeriesRows {
   /** Rows' starts: histogram buckets then +Inf, _sum, _count; a summary's quantile rows come first, made per write. */
   starts: string[];
   /** Bytes its rows can take: the starts' and NUMBER_ROOM per row. */
   room: number;
   /** Its label set's chunk. */
   chunk: number;
+  /** A summary's quantile row start, and the quantile it was made for. */
+  qStart: string;
+  q: number;
   a: number; b: number; c: number;
   stamp: number;
 }
@@ -125,7 +128,7 @@ function rowsOf(m: WeakMap<Labels, SeriesRows>, labels: Labels, f: Family): Seri
     let room = 0;
     for (const x of starts) room += Buffer.byteLength(x) + NUMBER_ROOM;
     if (f.type === 'summary') room += Buffer.byteLength(starts[0]) + 20 + NUMBER_ROOM; // its quantile row (one, mostly)
-    r = { starts, room, chunk: chunkNo(labels), a: NaN, b: NaN, c: NaN, stamp: 0 };
+    r = { starts, room, chunk: chunkNo(labels), qStart: '', q: NaN, a: NaN, b: NaN, c: NaN, stamp: 0 };
     m.set(labels, r);
   }
   return r;
@@ -174,9 +177,9 @@ const writeHistogram: SeriesWriter = (w, f, s, r) => {
 
 const writeSummary: SeriesWriter = (w, f, s, r) => {
   const m = s as SummaryFamily['series'][number];
-  if (m.quantiles?.length) {
-    const l = labelText(m.labels);
-    for (const [q, v] of m.quantiles) w.row(`${f.name}{${l}${l ? ',' : ''}quantile="${q}"} `, v);
+  for (const [q, v] of m.quantiles ?? []) {
+    if (q !== r.q) { const l = labelText(m.labels); r.q = q; r.qStart = `${f.name}{${l}${l ? ',' : ''}quantile="${q}"} `; } // one quantile, mostly: made once
+    w.row(r.qStart, v);
   }
   w.row(r.starts[0], m.sum);
   w.row(r.starts[1], m.count);

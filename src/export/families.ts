@@ -1,5 +1,6 @@
 // The exporters' one neutral model: metric families with labelled series, built
 // once per refresh and written out as Prometheus text, OTLP or remote-write.
+/** A series' labels. Give the same object from refresh to refresh: the exposition keeps a series' text and chunk by this object. */
 export type Labels = Record<string, string>;
 
 export interface ScalarSeries { labels: Labels; value: number }
@@ -29,6 +30,21 @@ export type Family = CounterFamily | GaugeFamily | HistogramFamily | SummaryFami
  * that live through a scrape (and so into the old generation).
  */
 export type SeriesSlots = unknown[];
+
+/** The scalar series in `slots[slot]`, made once with `labels`, its value set now. */
+export function scalarIn(slots: SeriesSlots, slot: number, labels: Labels, value: number): ScalarSeries {
+  const s = (slots[slot] ??= { labels, value }) as ScalarSeries;
+  s.value = value;
+  return s;
+}
+
+/** The histogram series in `slots[slot]`, made once with `labels` and its counts (a view of acc[from, to), which its owner keeps current), its sum and count set now. */
+export function histogramIn(slots: SeriesSlots, slot: number, labels: Labels, acc: Float64Array, from: number, to: number, sum: number, count: number): HistogramSeries {
+  const h = (slots[slot] ??= { labels, counts: acc.subarray(from, to), sum, count }) as HistogramSeries;
+  h.sum = sum;
+  h.count = count;
+  return h;
+}
 
 /** Series of one family share their start: the exporter's start, for OTLP's cumulative points. */
 export interface Snapshot { families: Family[]; time: number; startTime: number }

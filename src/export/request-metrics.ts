@@ -6,7 +6,7 @@ import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import { REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES, type RequestProtocol } from '../graph/types.js';
 import type { RequestTotalsReading } from '../graph/readings.js';
 import { bucketToUs, LATENCY_BUCKETS } from '../graph/latency.js';
-import type { CounterFamily, Family, HistogramFamily, HistogramSeries, Labels, ScalarSeries, SeriesSlots } from './families.js';
+import { histogramIn, scalarIn, type CounterFamily, type Family, type HistogramFamily, type Labels, type SeriesSlots } from './families.js';
 
 const C = REQUEST_STATUS_CLASSES.length;
 /** Request duration bounds in µs (a subset of the L7 log2 bounds, so every bucket is exact). */
@@ -63,12 +63,6 @@ interface RequestRow { req: (Float64Array | undefined)[]; requestLabels(protocol
 /** Series slots per protocol: one per status class, then unpaired, then duration. */
 const SLOTS = C + 2;
 
-function scalar(r: RequestRow, slot: number, p: number, cls: number, value: number): ScalarSeries {
-  const s = (r.slots[slot] ??= { labels: r.requestLabels(p, cls), value }) as ScalarSeries;
-  s.value = value;
-  return s;
-}
-
 /** Families of the rows' requests; rows and protocols without requests write nothing. Series are kept in the rows' slots from `slotBase` on. */
 export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] {
   const total: CounterFamily = {
@@ -88,16 +82,11 @@ export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] 
       const a = r.req[p];
       if (!a) continue;
       const at = slotBase + p * SLOTS;
-      for (let c = 0; c < C; c++) if (a[c] > 0) total.series.push(scalar(r, at + c, p, c, a[c]));
-      if (a[REQ.unpaired] > 0) unpaired.series.push(scalar(r, at + C, p, -1, a[REQ.unpaired]));
+      for (let c = 0; c < C; c++) if (a[c] > 0) total.series.push(scalarIn(r.slots, at + c, r.requestLabels(p, c), a[c]));
+      if (a[REQ.unpaired] > 0) unpaired.series.push(scalarIn(r.slots, at + C, r.requestLabels(p, -1), a[REQ.unpaired]));
       let n = 0;
       for (let j = 0; j < B; j++) n += a[REQ.buckets + j];
-      if (n > 0) {
-        const h = (r.slots[at + C + 1] ??= { labels: r.requestLabels(p, -1), counts: a.subarray(REQ.buckets, REQ.buckets + B), sum: 0, count: 0 }) as HistogramSeries;
-        h.sum = a[REQ.sumNs] / 1e9;
-        h.count = n;
-        duration.series.push(h);
-      }
+      if (n > 0) duration.series.push(histogramIn(r.slots, at + C + 1, r.requestLabels(p, -1), a, REQ.buckets, REQ.buckets + B, a[REQ.sumNs] / 1e9, n));
     }
   }
   return [total, duration, unpaired];
