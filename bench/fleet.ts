@@ -17,7 +17,7 @@ import { TestPrometheus } from '../test/support/prometheus.js';
 import { REPO_ROOT, FLEET_BENCH } from '../src/config/defaults.js';
 import { oneOf, positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
-import { EDGE_TRAFFIC } from './lib/edge-traffic.js';
+import { EDGE_TRAFFIC, waitForEdges } from './lib/edge-traffic.js';
 import { fixed, int, median, table } from './lib/report.js';
 import { prng } from './lib/synthetic-graph.js';
 import { fleetGraphs, FleetWriter, type FleetEdge } from '../src/export/testing.js';
@@ -72,14 +72,7 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   const url = `http://127.0.0.1:${port}`;
   const load = node(EDGE_TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery), busy ? 'busy' : 'quiet']);
   await load.waitFor(/^connected/, 120_000);
-  const deadline = Date.now() + 60_000;
-  let have = 0;
-  while (Date.now() < deadline) {
-    const t = (await (await fetch(`${url}/api/v1/agent`)).json()) as { graph: { edges: number } };
-    have = t.graph.edges;
-    if (have >= edges) break;
-    await sleep(500);
-  }
+  const have = await waitForEdges(url, edges);
   const fetchBody = async () => Buffer.from(await (await fetch(`${url}/metrics`)).arrayBuffer()).toString('utf8');
   // Timed by curl as a scraper reads it: gzip asked for, the last byte in and decompressed (by zlib, in C).
   const scrape = async () => {

@@ -20,10 +20,9 @@ import type { GraphEdge } from '../src/graph/types.js';
 import { positiveInt } from '../src/cli/options.js';
 import { POLICY_BENCH } from '../src/config/defaults.js';
 import { prng } from './lib/synthetic-graph.js';
-import { EDGE_TRAFFIC } from './lib/edge-traffic.js';
-import { start, node, stopAll } from '../test/support/children.js';
-import { freePort } from '../test/support/agent.js';
-import { REPO_ROOT } from '../src/config/defaults.js';
+import { EDGE_TRAFFIC, waitForEdges } from './lib/edge-traffic.js';
+import { node, stopAll } from '../test/support/children.js';
+import { startAgent } from '../test/support/agent.js';
 import { fixed, int, median, quantile, table } from './lib/report.js';
 
 const program = new Command()
@@ -161,32 +160,26 @@ async function agentReloads(edges: number, texts: string[], repeats: number): Pr
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-policy-bench-'));
   const file = path.join(dir, 'policy.yaml');
   fs.writeFileSync(file, texts[0]);
-  const port = await freePort();
   try {
-    const agent = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--no-history', '--no-docker', '--policy', file]);
-    await agent.waitFor(/API on http/, 30_000);
+    const agent = await startAgent(['--no-history', '--no-docker', '--policy', file]);
     const load = node(EDGE_TRAFFIC, [String(edges), '1000000', 'quiet']);
     await load.waitFor(/^connected/, 180_000);
     const judged = /\((\d+) edges judged in ([\d.]+) ms\)/;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const g = (await (await fetch(`http://127.0.0.1:${port}/api/v1/agent`)).json()) as { graph: { edges: number } };
-      if (g.graph.edges >= edges) break;
-      if (Date.now() > deadline) throw new Error(`only ${g.graph.edges} of ${edges} edges on the map`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const have = await waitForEdges(agent.url, edges);
+    if (have < edges) throw new Error(`only ${have} of ${edges} edges on the map`);
     const ms: number[] = [];
     let n = 0;
     for (let i = 1; i <= repeats; i++) {
-      const seen = agent.lines.length;
+      const lines = agent.child.lines;
+      let next = lines.length; // only lines after this write
       fs.writeFileSync(file, texts[i % 2]);
       const until = Date.now() + 20_000;
       let m: RegExpExecArray | null = null;
       while (!m && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 50));
-        for (const l of agent.lines.slice(seen)) if ((m = judged.exec(l))) break;
+        for (; !m && next < lines.length; next++) m = judged.exec(lines[next]);
       }
-      if (!m) throw new Error(`reload ${i}: no "edges judged" line from the agent; its output: ${agent.lines.slice(-5).join(' | ')}`);
+      if (!m) throw new Error(`reload ${i}: no "edges judged" line from the agent; its output: ${lines.slice(-5).join(' | ')}`);
       n = Number(m[1]);
       ms.push(Number(m[2]));
     }

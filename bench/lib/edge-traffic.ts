@@ -35,3 +35,13 @@ function go() {
   };
   for (let i = 0; i < 100; i++) one();
 }`;
+
+/** Waits until the agent at `url` has `n` edges on its map (or `ms` passes); returns how many it has. */
+export async function waitForEdges(url: string, n: number, ms = 60_000): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const have = ((await (await fetch(`${url}/api/v1/agent`)).json()) as { graph: { edges: number } }).graph.edges;
+    if (have >= n || Date.now() > deadline) return have;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
