@@ -12,6 +12,7 @@
 //     measured in its own process.
 // Prints figures beside their targets; the exit code says only whether it ran.
 // Everything it starts is stopped by pid, also on Ctrl-C.
+import { BENCH } from './lib/constants.js';
 import { Command, CommanderError } from 'commander';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -149,9 +150,8 @@ async function startAgent(args: string[], profile = false): Promise<Agent> {
   const inspectPort = profile ? await freePort() : 0;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-bench-dns-'));
   const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-  // The launcher's node flags (see ./dhrishti).
-  // BENCH_AGENT_NODE_FLAGS adds node flags (e.g. --trace-gc) to the agents for a closer look.
-  const flags = ['--max-semi-space-size=8', ...(process.env.BENCH_AGENT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(profile ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
+  // The launcher's node flags (read from ./dhrishti); BENCH_AGENT_NODE_FLAGS adds node flags (e.g. --trace-gc) for a closer look.
+  const flags = [...BENCH.agentNodeFlags, ...(process.env.BENCH_AGENT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(profile ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
   const child = start(process.execPath, [...flags, cli, 'run', '--port', String(port), '--data-dir', dataDir, '--no-docker', ...args]);
   await child.waitFor(/API on http/, 120_000);
   return { child, url: `http://127.0.0.1:${port}`, dataDir, profiler: profile ? await Profiler.attach(inspectPort) : null };

@@ -67,7 +67,9 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   const port = await freePort();
   // A coarse profiler interval keeps the profiler's own cost small in the figures.
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', '20000'] : [];
-  const agent = start(process.execPath, ['--max-semi-space-size=8', ...prof, path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js'), 'run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)]);
+  // As users run it: the ./dhrishti launcher with its V8 flags; a profiler joins through NODE_OPTIONS.
+  const agent = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)],
+    prof.length ? { env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${prof.join(' ')}`.trim() } } : {});
   await agent.waitFor(/API on http/, 30_000);
   const url = `http://127.0.0.1:${port}`;
   const load = node(EDGE_TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery), busy ? 'busy' : 'quiet']);

@@ -1,4 +1,5 @@
 // The benchmarks' load shapes, repetitions and targets (the product's own defaults are in src/config/defaults.ts).
+import { launcherFlags } from './launcher.js';
 
 /** `npm run bench` (bench/run.ts): load shape, repetitions and the targets printed beside the results. */
 export const BENCH = {
@@ -18,8 +19,8 @@ export const BENCH = {
   decodeRepeats: 5,
   /** Records per decodeBatch call in the smaller-batch variants (a full 4 MiB ring buffer holds 29k records). */
   decodeBatchRecords: [256, 4096],
-  /** V8 flags the agent runs with: the same as the ./dhrishti launcher's, so the bench measures what ships. */
-  agentNodeFlags: ['--max-semi-space-size=4', '--heap-growing-percent=30'],
+  /** V8 flags the agent runs with: read from the ./dhrishti launcher, so the bench measures what ships. */
+  agentNodeFlags: launcherFlags(),
   targets: {
     keepAliveRatio: 0.97,
     connPerRequestRatio: 0.95,
