@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { TestDockerd, ensureTestImage, createNetwork, composeLabels, nodeCommand, removeAll, containerFacts, httpServerScript } from './support/dockerd.js';
+import { TestDockerd, ensureTestImage, createNetwork, composeLabels, nodeCommand, removeAll, removeCgroupParent, containerFacts, httpServerScript } from './support/dockerd.js';
 import { startAgent, getJson, freePort, type RunningAgent } from './support/agent.js';
 import { start, stopAll, type Child } from './support/children.js';
 import { TestPrometheus } from './support/prometheus.js';
@@ -89,6 +89,8 @@ after(async () => {
   if (dockerd) {
     await removeAll(dockerd, ['fleet-api', 'fleet-web'], [NET]);
     await dockerd.stop();
+    removeCgroupParent(PARENT_A);
+    removeCgroupParent(PARENT_B);
   }
   fs.rmSync(SOCKET_LINK, { force: true });
   await new Promise<void>((r) => otlp.close(() => r()));

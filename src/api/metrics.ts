@@ -61,6 +61,7 @@ export function agentRegistry(agent: Agent): client.Registry {
     return [[{ reason: 'ringbuf_full' }, l.ringbufFull], [{ reason: 'conn_map_full' }, l.connMapFull], [{ reason: 'malformed' }, l.malformed]];
   });
   counter(reg, 'dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], () => [[{}, agent.identity.stats().cgroupMisses]]);
+  counter(reg, 'dhrishti_identity_cgroup_dirs_unwatched_total', 'cgroup directories not watched for new cgroups (cap reached): a short-lived container made in one may stay unnamed', [], () => [[{}, agent.identity.stats().cgroupsUnwatched]]);
   new client.Gauge({
     name: 'dhrishti_graph_size', help: 'Live graph size', labelNames: ['what'], registers: [reg],
     collect() {

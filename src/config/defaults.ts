@@ -32,6 +32,8 @@ export const DEFAULTS = {
   dockerReconnectMaxMs: 10000,
   /** Identity: a cgroup id miss walks the cgroup v2 tree at most this often. */
   cgroupRescanIntervalMs: 1000,
+  /** Identity: cgroup directories watched for new cgroups at most (the root and its children; container parents first). */
+  cgroupWatchMax: 1024,
   /** Identity: host process info cache (entries, and how long an entry is trusted before its start time is checked again). */
   processCacheEntries: 8192,
   processCacheTtlMs: 10000,

@@ -64,6 +64,26 @@ test('a cgroup made (and removed) between walks is still named: learnt from inot
   }
 });
 
+test('a host with more top-level cgroups than the watch cap: container parents are watched first, the rest counted', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-cgroot-'));
+  const idx = new CgroupIndex({ root, procRoot: root, rescanIntervalMs: 60_000, maxWatched: 4 });
+  try {
+    for (let i = 0; i < 10; i++) fs.mkdirSync(path.join(root, `leftover-${i}`));
+    fs.mkdirSync(path.join(root, 'docker'));
+    idx.scan();
+    idx.watch();
+    assert.equal(idx.unwatched, 8, 'root + docker + 2 leftovers watched, 8 counted');
+    fs.mkdirSync(path.join(root, 'docker', ID));
+    const id = fs.statSync(path.join(root, 'docker', ID)).ino;
+    for (let i = 0; i < 100 && idx.learnt < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    fs.rmdirSync(path.join(root, 'docker', ID));
+    assert.equal(idx.pathOf(id), `/docker/${ID}`, 'docker was watched despite readdir order');
+  } finally {
+    idx.unwatch();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('no cgroup v2 mount: every lookup is a quiet miss', () => {
   const idx = new CgroupIndex({ root: null });
   assert.equal(idx.pathOf(42), null);

@@ -31,8 +31,8 @@ export function cgroupIdOf(pid: number, root: string | null, procRoot = '/proc')
   try { return fs.statSync(path.join(root, v2)).ino; } catch { return 0; }
 }
 
-/** inotify watches at most (the root and its children). */
-const MAX_WATCHED_DIRS = 64;
+/** Where runtimes put containers, one level down: watched before any other child of the root. */
+const CONTAINER_PARENTS = /^(docker|system\.slice|machine\.slice|kubepods.*|containerd|podman|libpod.*|lxc\.payload.*)$/;
 
 /** How long a cgroup id that a walk of the tree did not find is not looked for again. */
 const MISSING_MS = 30_000;
@@ -44,6 +44,8 @@ export interface CgroupIndexOptions {
   rescanIntervalMs?: number;
   /** Paths kept at most (ids of removed cgroups are kept for late events until then). */
   maxEntries?: number;
+  /** Directories watched at most. */
+  maxWatched?: number;
 }
 
 export class CgroupIndex {
@@ -51,11 +53,13 @@ export class CgroupIndex {
   private readonly procRoot: string;
   private readonly interval: number;
   private readonly maxEntries: number;
+  private readonly maxWatched: number;
   private byId = new Map<number, string>();
   private missing = new Map<number, number>();
   /** Watched directories (relative paths): the root and its children. */
   private watchers = new Map<string, fs.FSWatcher>();
   private learntCount = 0;
+  private unwatchedCount = 0;
   private lastScan = -Infinity;
   private scanCount = 0;
 
@@ -64,11 +68,14 @@ export class CgroupIndex {
     this.root = opts.root !== undefined ? opts.root : cgroup2Root(this.procRoot);
     this.interval = opts.rescanIntervalMs ?? DEFAULTS.cgroupRescanIntervalMs;
     this.maxEntries = opts.maxEntries ?? 65536;
+    this.maxWatched = opts.maxWatched ?? DEFAULTS.cgroupWatchMax;
   }
 
   get scans(): number { return this.scanCount; }
   /** cgroups learnt from inotify as they were made. */
   get learnt(): number { return this.learntCount; }
+  /** Directories not watched because the cap was reached: cgroups made in them are found by walks only, and one that is already gone stays unnamed. */
+  get unwatched(): number { return this.unwatchedCount; }
   get size(): number { return this.byId.size; }
 
   /** cgroup v2 path (relative to the mount, e.g. `/docker/<id>`) of a cgroup id, or null. */
@@ -130,7 +137,10 @@ export class CgroupIndex {
     this.watchDir('/');
     let entries: fs.Dirent[] = [];
     try { entries = fs.readdirSync(this.root, { withFileTypes: true }); } catch { /* walks still work */ }
-    for (const e of entries) if (e.isDirectory()) this.watchDir(`/${e.name}`);
+    // Container parents first: a host with many other top-level cgroups must not use up the cap before them.
+    const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    for (const name of dirs) if (CONTAINER_PARENTS.test(name)) this.watchDir(`/${name}`);
+    for (const name of dirs) if (!CONTAINER_PARENTS.test(name)) this.watchDir(`/${name}`);
   }
 
   unwatch(): void {
@@ -139,7 +149,8 @@ export class CgroupIndex {
   }
 
   private watchDir(rel: string): void {
-    if (!this.root || this.watchers.has(rel) || this.watchers.size >= MAX_WATCHED_DIRS) return;
+    if (!this.root || this.watchers.has(rel)) return;
+    if (this.watchers.size >= this.maxWatched) { this.unwatchedCount++; return; }
     try {
       const w = fs.watch(path.join(this.root, rel), { persistent: false }, (_event, name) => { if (name) this.made(rel, String(name)); });
       w.on('error', () => { w.close(); this.watchers.delete(rel); });

@@ -170,7 +170,7 @@ export class IdentityResolver extends EventEmitter {
   }
 
   stats(): ResolverStats {
-    return { ...this.counters, cgroupScans: this.cgroups.scans, cgroupsLearnt: this.cgroups.learnt, docker: this.docker?.stats() ?? null };
+    return { ...this.counters, cgroupScans: this.cgroups.scans, cgroupsLearnt: this.cgroups.learnt, cgroupsUnwatched: this.cgroups.unwatched, docker: this.docker?.stats() ?? null };
   }
 
   private asContainer(container: ContainerInfo, pid: number, comm: string): Owner {

@@ -185,5 +185,7 @@ export interface ResolverStats {
   cgroupScans: number;
   /** cgroups learnt as they were made (inotify), before any walk. */
   cgroupsLearnt: number;
+  /** cgroup directories left unwatched (the watch cap was reached). */
+  cgroupsUnwatched: number;
   docker: DockerStats | null;
 }

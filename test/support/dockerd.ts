@@ -264,6 +264,17 @@ export async function containerFacts(d: TestDockerd, nameOrId: string): Promise<
 }
 
 /** Removes containers and networks, ignoring ones already gone. */
+/** Removes a `--cgroup-parent` the daemon made, in every cgroup hierarchy (runc leaves it behind). Call once its containers are removed. */
+export function removeCgroupParent(parent: string): void {
+  const hierarchies = ['/sys/fs/cgroup'];
+  try { for (const e of fs.readdirSync('/sys/fs/cgroup', { withFileTypes: true })) if (e.isDirectory()) hierarchies.push(path.join('/sys/fs/cgroup', e.name)); } catch { /* no cgroupfs */ }
+  for (const h of hierarchies) {
+    const dir = path.join(h, parent);
+    if (path.dirname(dir) !== h) continue; // only a top-level parent, never a path that climbs out
+    try { fs.rmdirSync(dir); } catch { /* not in this hierarchy, or already gone */ }
+  }
+}
+
 export async function removeAll(d: TestDockerd, containers: string[], networks: string[] = []): Promise<void> {
   if (containers.length) { try { await d.cli(['rm', '-f', ...containers]); } catch { /* some were gone */ } }
   for (const n of networks) { try { await d.cli(['network', 'rm', n]); } catch { /* gone */ } }
