@@ -156,6 +156,8 @@ function printLoad(o: Options, l: LoadBenchResult): void {
       cpuRows.push([COND_LABEL[c], `${spread(cpuRuns(l, pinned, c, cpuPer10k), 1)} ms`, `${spread(cpuRuns(l, pinned, c, netCpuPer10k), 1)} ms`, `${spread(cpuRuns(l, pinned, c, tracedCpuPer10k), 1)} ms`]);
     }
     console.log(table(['observer', 'per 10k benchmark connections', 'less its idle CPU', 'per 10k connections it saw close'], cpuRows));
+    const idle = of(l, pinned, 'agent', 'close').filter((s) => s.observerIdleCpuMs !== null).map((s) => (100 * s.observerIdleCpuMs!) / (s.wrk.seconds * 1000));
+    if (idle.length) console.log(`dhrishti run CPU in the pause before each run (no load): ${spread(idle, 2)} % of one core`);
     const ka = of(l, pinned, 'agent', 'keepalive').filter((s) => s.observerCpuMs !== null);
     if (ka.length) console.log(`dhrishti run CPU during keep-alive runs: ${ka.map((s) => pct(s.observerCpuMs! / 1000 / s.wrk.seconds)).join(', ')} of one core`);
   }

@@ -1,6 +1,7 @@
 // Prometheus /metrics: the agent's own health (every loss visible to a scraper)
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
+import { DEFAULTS } from '../config/defaults.js';
 import { chunksText, type ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
@@ -54,7 +55,7 @@ function counter(reg: client.Registry, name: string, help: string, labelNames: s
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new AgentRegistry();
-  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_process_' });
+  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_process_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
   counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
   counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {
     const l = agent.engine.stats().lost;

@@ -30,6 +30,11 @@ export const DEFAULTS = {
   /** Identity: Docker reconnect backoff, doubling from min to max. */
   dockerReconnectMinMs: 1000,
   dockerReconnectMaxMs: 10000,
+  /**
+   * Event-loop lag is sampled by a timer this often (prom-client's default of 10 ms wakes an idle agent
+   * 100 times a second, most of its idle CPU); a blocked loop still shows, as a late sample.
+   */
+  eventLoopSampleMs: 100,
   /** Identity: a cgroup id miss walks the cgroup v2 tree at most this often. */
   cgroupRescanIntervalMs: 1000,
   /** Identity: cgroup directories watched for new cgroups at most (the root and its children; container parents first). */
