@@ -234,3 +234,22 @@ test('under a sampling profiler (node --cpu-prof, SIGPROF every 0.5 ms) every pr
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stopping the engine detaches every probe: no BPF link or perf event stays open (links are closed from several threads at once)', async () => {
+  const { ProbeEngine } = await import('../src/collector/engine.js');
+  const { DnsCollector } = await import('../src/dns/collector.js');
+  const attachments = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try { return /^anon_inode:(bpf_link|\[perf_event\])$/.test(fs.readlinkSync(`/proc/self/fd/${fd}`)); } catch { return false; }
+  }).length;
+  const before = attachments();
+  const engine = new ProbeEngine({ discover: false, l7: {} });
+  engine.use(new DnsCollector());
+  engine.start();
+  const attached = attachments() - before;
+  try {
+    assert.ok(attached >= 16, `links and perf events open while attached: ${attached}`);
+  } finally {
+    engine.stop();
+  }
+  assert.equal(attachments(), before, 'all closed');
+});

@@ -120,6 +120,42 @@ static void stop_polling(ring_t *l)
 	forget_batch_buffer(l);
 }
 
+/* Closing a tracepoint or uprobe link waits for an RCU grace period (tens of
+ * ms each): one after another, a dozen links held an exiting agent for over a
+ * second. Closed from several threads at once, the waits overlap. */
+#define DETACH_THREADS 16
+
+typedef struct {
+	struct bpf_link **links;
+	int n, first;
+} detach_job_t;
+
+static void *detach_some(void *arg)
+{
+	detach_job_t *j = arg;
+	for (int i = j->first; i < j->n; i += DETACH_THREADS)
+		bpf_link__destroy(j->links[i]);
+	return NULL;
+}
+
+static void destroy_links(loader_t *l)
+{
+	pthread_t threads[DETACH_THREADS];
+	detach_job_t jobs[DETACH_THREADS];
+	int started = 0;
+	for (int t = 0; t < DETACH_THREADS && t < l->nlinks; t++) {
+		jobs[t] = (detach_job_t){.links = l->links, .n = l->nlinks, .first = t};
+		if (pthread_create(&threads[t], NULL, detach_some, &jobs[t]) != 0)
+			break;
+		started++;
+	}
+	for (int t = started; t < DETACH_THREADS && t < l->nlinks; t++) /* no thread for these: inline */
+		detach_some(&(detach_job_t){.links = l->links, .n = l->nlinks, .first = t});
+	for (int t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	l->nlinks = 0;
+}
+
 static void destroy(loader_t *l)
 {
 	for (int r = 0; r < l->nrings; r++) {
@@ -133,9 +169,7 @@ static void destroy(loader_t *l)
 		rg->batch = NULL;
 	}
 	l->nrings = 0;
-	for (int i = 0; i < l->nlinks; i++)
-		bpf_link__destroy(l->links[i]);
-	l->nlinks = 0;
+	destroy_links(l);
 	if (l->obj) {
 		bpf_object__close(l->obj);
 		l->obj = NULL;
