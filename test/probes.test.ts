@@ -253,3 +253,27 @@ test('stopping the engine detaches every probe: no BPF link or perf event stays 
   }
   assert.equal(attachments(), before, 'all closed');
 });
+
+test('a capture not in use leaves no code in the send and receive programs: its load-time switch is 0, so the verifier drops it', async () => {
+  const { ProbeEngine } = await import('../src/collector/engine.js');
+  const { DnsCollector } = await import('../src/dns/collector.js');
+  const sendProgram = () => {
+    const progs = JSON.parse(execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' })) as { id: number; name?: string; bytes_xlated: number }[];
+    return progs.filter((p) => p.name === 'dh_sock_send_length');
+  };
+  const sizeWith = (withCaptures: boolean) => {
+    const before = new Set(sendProgram().map((p) => p.id));
+    const engine = new ProbeEngine({ discover: false, l7: withCaptures ? {} : false });
+    if (withCaptures) engine.use(new DnsCollector());
+    engine.start();
+    try {
+      const mine = sendProgram().filter((p) => !before.has(p.id));
+      assert.equal(mine.length, 1, 'one send program of this engine');
+      return mine[0].bytes_xlated;
+    } finally {
+      engine.stop();
+    }
+  };
+  const bare = sizeWith(false), full = sizeWith(true);
+  assert.ok(full > 4 * bare, `send program: ${bare} bytes with no capture, ${full} with L7 and DNS`);
+});

@@ -3,7 +3,7 @@
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
-import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
@@ -49,6 +49,8 @@ export interface EngineStats {
 const matches = (patterns: readonly string[], name: string) =>
   patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
 const ALL_CAPTURE_PROGRAMS: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
+/** Every capture off: each extension loaded turns its own back on. */
+const CAPTURES_OFF: Record<string, number> = Object.fromEntries(Object.values(CAPTURE_SWITCHES).map((k) => [k, 0]));
 
 /** Counter updates reach consumers in batches of at most this many, so no single callback grows the heap much. */
 const FLUSH_BATCH = 2048;
@@ -209,9 +211,10 @@ export class ProbeEngine {
     const inUse = this.extensions.flatMap((x) => x.programs);
     const unused = ALL_CAPTURE_PROGRAMS.filter((p) => !inUse.includes(p));
     const without = (left: EngineExtension[]) => [...unused, ...left.flatMap((x) => x.programs)];
+    const switches = (loaded: EngineExtension[]) => ({ ...consts, ...CAPTURES_OFF, ...Object.fromEntries(loaded.map((x) => [x.kernelSwitch, 1])) });
     let first: Error;
     try {
-      return { handle: this.native.open(objectPath, sizes, unused, consts), loaded: this.extensions };
+      return { handle: this.native.open(objectPath, sizes, unused, switches(this.extensions)), loaded: this.extensions };
     } catch (e) {
       if (!this.extensions.length) throw e;
       first = e as Error;
@@ -219,7 +222,7 @@ export class ProbeEngine {
     const tries = this.extensions.length > 1 ? [...this.extensions.map((x) => [x]), this.extensions] : [this.extensions];
     for (const left of tries) {
       let handle: Handle;
-      try { handle = this.native.open(objectPath, sizes, without(left), consts); } catch { continue; }
+      try { handle = this.native.open(objectPath, sizes, without(left), switches(this.extensions.filter((x) => !left.includes(x)))); } catch { continue; }
       for (const x of left) {
         const reason = `the kernel rejected its programs (${first.message})`;
         x.unavailable(reason);

@@ -80,6 +80,13 @@ export const CAPTURE_PROGRAMS = {
   dns: ['dh_dns_*'],
 } as const satisfies Record<string, readonly string[]>;
 
+/** Load-time constant of each capture in the object (src/kernel/sock_io.c): its code inside the send and
+ *  receive programs, which every capture shares with the connection probes, is left out when it is 0. */
+export const CAPTURE_SWITCHES = {
+  l7: 'dh_l7_on',
+  dns: 'dh_dns_on',
+} as const satisfies Record<keyof typeof CAPTURE_PROGRAMS, string>;
+
 /** DNS capture (src/kernel/dns, src/dns): what counts as DNS, and every bound. */
 export const DNS_DEFAULTS = {
   /** Server ports whose traffic is DNS, at most 4 (Docker's embedded resolver at 127.0.0.11 counts on any port). */

@@ -9,7 +9,7 @@ import type { EngineExtension, KernelAccess } from '../native/capture.js';
 import { DnsRecordDecoder, type DnsSegment } from '../events/dns-decode.js';
 import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_SIZE, DnsLoss } from '../events/dns-layout.js';
 import { u64, type Clock } from '../events/decode.js';
-import { CAPTURE_PROGRAMS, DNS_DEFAULTS } from '../config/defaults.js';
+import { CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DNS_DEFAULTS } from '../config/defaults.js';
 import { MessageAssembler, type WireMessage } from './assemble.js';
 import { parseDnsMessage, isMalformed, emptyMessage, type DnsMessage } from './parse.js';
 import { QueryMatcher } from './matcher.js';
@@ -26,10 +26,9 @@ export interface DnsCollectorOptions extends Partial<DnsOptions> {
   sweepIntervalMs?: number;
 }
 
-const PROGRAMS = ['dh_dns_sock_send', 'dh_dns_sock_recv'];
-
 export class DnsCollector implements EngineExtension {
   readonly programs = CAPTURE_PROGRAMS.dns;
+  readonly kernelSwitch = CAPTURE_SWITCHES.dns;
   /** Answers are read before the connections that follow them, so those are placed named. */
   readonly leadingRings = ['dns_events'];
   readonly options: DnsOptions;
@@ -70,13 +69,9 @@ export class DnsCollector implements EngineExtension {
     return { dns_events: this.options.ringbufBytes, dns_peers: this.options.peerMapEntries, dns_mmsg: this.options.mmsgMapEntries };
   }
 
+  /** Loaded is attached: the capture runs inside the connection probes' send and receive programs
+   *  (src/kernel/sock_io.c), which the engine requires. */
   attach(kernel: KernelAccess): void {
-    const missing = PROGRAMS.map((name) => kernel.probes.find((p) => p.program === name) ?? { program: name, section: name, ok: false, error: 'not loaded' })
-      .filter((p) => !p.ok);
-    if (missing.length) {
-      this.reason = `DNS probes did not attach: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}`;
-      return;
-    }
     this.kernel = kernel;
     this.clock = kernel.clock;
     // Batches in one reused Buffer (no copy, no allocation per batch): ingest reads records during the call, and

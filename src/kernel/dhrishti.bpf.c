@@ -29,6 +29,8 @@
 #include "dns/capture.c"
 #include "dns/mmsg.c"
 
+#include "sock_io.c" /* the send and receive tracepoints: TCP, L7 and DNS in one program */
+
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
 const struct dh_event *dh_event_btf __attribute__((unused));

@@ -28,8 +28,9 @@ export interface L7Options {
   recentSamples?: number;
 }
 
-/** Kernel programs of the L7 side: left unattached when L7 is off. */
-export const L7_PROGRAMS = ['dh_l7_send', 'dh_l7_recv', 'dh_l7_destroy'];
+/** Kernel programs of the L7 side: left unattached when L7 is off. Its capture of each send and receive runs
+ *  inside the connection probes' programs (src/kernel/sock_io.c), switched by CAPTURE_SWITCHES.l7. */
+export const L7_PROGRAMS = ['dh_l7_destroy'];
 export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_read', 'dh_ssl_read_ex', 'dh_ssl_ret'];
 
 /** Map sizes the loader sets before loading, from the options. */

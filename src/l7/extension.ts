@@ -1,11 +1,12 @@
 // Request capture (L7) as a capture of the probe engine: its programs load
 // only while it is on, and its collector starts once they are attached.
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
-import { CAPTURE_PROGRAMS } from '../config/defaults.js';
+import { CAPTURE_PROGRAMS, CAPTURE_SWITCHES } from '../config/defaults.js';
 import { L7Collector, L7_PROGRAMS, l7MapSizes, type L7Options } from './collector.js';
 
 export class L7Capture implements EngineExtension {
   readonly programs = CAPTURE_PROGRAMS.l7;
+  readonly kernelSwitch = CAPTURE_SWITCHES.l7;
   collector: L7Collector | null = null;
   unavailableReason: string | null = 'not attached';
 

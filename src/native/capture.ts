@@ -23,6 +23,8 @@ export interface KernelAccess {
 export interface EngineExtension {
   /** Its kernel programs, by name or 'prefix*' (CAPTURE_PROGRAMS). */
   readonly programs: readonly string[];
+  /** Its load-time constant (CAPTURE_SWITCHES): 0 leaves its code out of the programs it shares. */
+  readonly kernelSwitch: string;
   /**
    * Its ring buffers to drain before each batch of connection events is
    * handled: what they carry (DNS answers naming addresses) is then known when

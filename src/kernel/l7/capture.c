@@ -353,23 +353,14 @@ static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
 	return bpf_map_lookup_elem(&l7_scratch, &zero);
 }
 
-/* TCP over IPv4 or IPv6. tp_btf gives a typed socket: plain loads, no probe-read helper calls. */
-static __always_inline int l7_inet_tcp(struct sock *sk)
-{
-	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	__u16 family = sk->__sk_common.skc_family;
-	return family == AF_INET || family == AF_INET6;
-}
-
-static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int is_send)
+/* One send or receive of a TCP socket (called from sock_io.c). */
+static __always_inline int l7_capture(__u64 cookie, int ret, int flags, int is_send)
 {
 	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
 		return 0;
 	struct dh_l7_config *cfg = l7_cfg();
-	if (!cfg || !cfg->enabled || !l7_inet_tcp(sk))
+	if (!cfg || !cfg->enabled)
 		return 0;
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	if (tls_nested(cookie, ret, is_send))
 		return 0;
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
@@ -407,18 +398,6 @@ static __always_inline int l7_capture(struct sock *sk, int ret, int flags, int i
 	sc->tls = 0;
 	sc->carry_len = 0;
 	return l7_feed(sc, st, is_send);
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(dh_l7_send, struct sock *sk, int ret, int flags)
-{
-	return l7_capture(sk, ret, flags, 1);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(dh_l7_recv, struct sock *sk, int ret, int flags)
-{
-	return l7_capture(sk, ret, flags, 0);
 }
 
 /* The socket is gone: its last aggregate goes to user space in one record and

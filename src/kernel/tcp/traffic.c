@@ -1,16 +1,16 @@
 /* Bytes each way, counted in the kernel per socket from sock:sock_send_length
  * and sock:sock_recv_length; user space reads the conns map in batches, so no
  * event leaves the kernel per send. The first syscall also names the owner of
- * a server-side socket, which was established in softirq. */
+ * a server-side socket, which was established in softirq. Called from the one
+ * program per tracepoint in sock_io.c. */
 
-static __always_inline int on_sock_io(struct sock *sk, int ret, int flags, int is_send)
+/* Returns the socket's entry (NULL if it cannot be tracked) for the captures
+ * that run after it on the same send or receive (sock_io.c). */
+static __always_inline struct dh_conn *tcp_traffic(struct sock *sk, __u64 cookie, int ret, int flags, int is_send)
 {
-	if (!is_inet_tcp(sk))
-		return 0;
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
 	if (!c) {
-		if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN)
+		if (sk->__sk_common.skc_state == TCP_LISTEN)
 			return 0;
 		c = track_midflight(sk, cookie, DH_SIDE_UNKNOWN);
 		if (!c)
@@ -28,17 +28,5 @@ static __always_inline int on_sock_io(struct sock *sk, int ret, int flags, int i
 			__sync_fetch_and_add(&c->bytes_received, ret);
 	}
 	c->srtt_us = sk_srtt_us(sk);
-	return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(dh_sock_send_length, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk, ret, flags, 1);
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(dh_sock_recv_length, struct sock *sk, int ret, int flags)
-{
-	return on_sock_io(sk, ret, flags, 0);
+	return c;
 }
