@@ -16,40 +16,46 @@ static __always_inline int is_inet_tcp(const struct sock *sk)
 	return family == AF_INET || family == AF_INET6;
 }
 
+/* A kfunc the verifier turns into no instruction: the cast lets a field of
+ * tcp_sock or inet_sock be read with a plain load rather than a probe-read helper call. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* These readers take tp_btf's typed socket (every caller is a tp_btf program):
+ * plain loads, not a probe-read helper call per field, which connection-per-
+ * request load pays several times per state change. */
 static __always_inline void read_tuple(const struct sock *sk, struct dh_conn *c)
 {
-	c->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	const struct inet_sock *inet = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock));
+	c->family = sk->__sk_common.skc_family;
 	/* inet_sport, not skc_num: closing unhashes the socket and zeroes
 	 * skc_num before the TCP_CLOSE tracepoint fires. */
-	c->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	c->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	c->sport = bpf_ntohs(inet->inet_sport);
+	c->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (c->family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)c->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)c->daddr, sk, __sk_common.skc_daddr);
+		*(__u32 *)c->saddr = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)c->daddr = sk->__sk_common.skc_daddr;
 	} else {
-		BPF_CORE_READ_INTO(&c->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&c->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(c->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(c->saddr));
+		__builtin_memcpy(c->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(c->daddr));
 	}
 }
 
 static __always_inline __u32 sk_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	const struct net *net = sk->__sk_common.skc_net.net;
+	return net ? net->ns.inum : 0;
 }
 
 /* The socket keeps the cgroup of the task that created it; for accepted
  * sockets it is the listener's. Valid in softirq, unlike the current task. */
 static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 {
-	struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	const struct cgroup *cg = sk->sk_cgrp_data.cgroup;
 	if (!cg)
 		return 0;
-	return BPF_CORE_READ(cg, kn, id);
+	const struct kernfs_node *kn = cg->kn;
+	return kn ? kn->id : 0;
 }
-
-/* A kfunc the verifier turns into no instruction: the cast lets a tcp_sock
- * field be read with a plain load rather than a probe-read helper call. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 /* Takes tp_btf's typed socket, already known to be TCP. */
 static __always_inline __u32 sk_srtt_us(const struct sock *sk)

@@ -9,8 +9,8 @@ int BPF_PROG(dh_tcp_destroy_sock, struct sock *sk)
 	if (!c)
 		return 0;
 	if (!c->close_state) { /* freed without passing TCP_CLOSE (e.g. never connected) */
-		c->close_state = BPF_CORE_READ(sk, __sk_common.skc_state);
-		c->close_err = BPF_CORE_READ(sk, sk_err);
+		c->close_state = sk->__sk_common.skc_state;
+		c->close_err = sk->sk_err;
 		c->end_ns = bpf_ktime_get_boot_ns();
 	}
 	emit(DH_EV_CLOSE, cookie, c, c->close_state, TCP_CLOSE);

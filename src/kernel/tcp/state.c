@@ -69,7 +69,7 @@ static __always_inline int on_close(const struct sock *sk, __u64 cookie, int old
 		c->sport = sport;
 	c->srtt_us = sk_srtt_us(sk);
 	c->end_ns = bpf_ktime_get_boot_ns();
-	c->close_err = BPF_CORE_READ(sk, sk_err);
+	c->close_err = sk->sk_err;
 	c->close_state = oldstate;
 	return 0;
 }
