@@ -6,8 +6,10 @@
 #define AF_INET6 10
 #define MSG_PEEK 2
 
-/* Takes tp_btf's typed socket: plain loads, not a probe-read helper call each
- * (these run on every send and receive of the host). */
+/* Every reader here takes a typed socket (tp_btf's, or one cast with
+ * bpf_rdonly_cast): plain loads, not a probe-read helper call per field. They
+ * run on every send and receive of the host, and several times per state
+ * change under connection-per-request load. */
 static __always_inline int is_inet_tcp(const struct sock *sk)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -16,20 +18,22 @@ static __always_inline int is_inet_tcp(const struct sock *sk)
 	return family == AF_INET || family == AF_INET6;
 }
 
-/* A kfunc the verifier turns into no instruction: the cast lets a field of
- * tcp_sock or inet_sock be read with a plain load rather than a probe-read helper call. */
+/* A kfunc the verifier turns into no instruction: a typed view of a pointer
+ * (a socket as its inet_sock or tcp_sock, or a socket pointer kept as a number). */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-/* These readers take tp_btf's typed socket (every caller is a tp_btf program):
- * plain loads, not a probe-read helper call per field, which connection-per-
- * request load pays several times per state change. */
-static __always_inline void read_tuple(const struct sock *sk, struct dh_conn *c)
+/* inet_sport, not skc_num: closing unhashes the socket and zeroes skc_num
+ * before the TCP_CLOSE tracepoint fires. */
+static __always_inline __u16 sk_sport(const struct sock *sk)
 {
 	const struct inet_sock *inet = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock));
+	return bpf_ntohs(inet->inet_sport);
+}
+
+static __always_inline void read_tuple(const struct sock *sk, struct dh_conn *c)
+{
 	c->family = sk->__sk_common.skc_family;
-	/* inet_sport, not skc_num: closing unhashes the socket and zeroes
-	 * skc_num before the TCP_CLOSE tracepoint fires. */
-	c->sport = bpf_ntohs(inet->inet_sport);
+	c->sport = sk_sport(sk);
 	c->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (c->family == AF_INET) {
 		*(__u32 *)c->saddr = sk->__sk_common.skc_rcv_saddr;
@@ -57,7 +61,7 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return kn ? kn->id : 0;
 }
 
-/* Takes tp_btf's typed socket, already known to be TCP. */
+/* The socket is known to be TCP. */
 static __always_inline __u32 sk_srtt_us(const struct sock *sk)
 {
 	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));

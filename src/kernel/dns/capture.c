@@ -101,36 +101,13 @@ static __always_inline void dns_defer_mmsg(struct sock *sk, __u64 cookie, __u8 d
 		dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
 }
 
-/* Could this socket be a DNS client's? Decided with plain loads (tp_btf's
- * socket is typed) before dns_socket reads the rest: nearly every send and
- * receive of a host is not DNS, and this runs on each of them. */
-static __always_inline int dns_maybe(struct sock *sk, const struct dh_dns_config *cfg)
-{
-	__u16 proto = sk->sk_protocol;
-	if (proto != DH_IPPROTO_UDP && proto != DH_IPPROTO_TCP)
-		return 0;
-	__u16 dport = bpf_ntohs(sk->__sk_common.skc_dport);
-	if (!dport)
-		return proto == DH_IPPROTO_UDP;
-	if (dns_is_port(cfg, dport))
-		return 1;
-	__u16 family = sk->__sk_common.skc_family;
-	if (family == AF_INET)
-		return sk->__sk_common.skc_daddr == DH_DOCKER_DNS_V4;
-	if (family != AF_INET6)
-		return 0;
-	__u32 w[4];
-	__builtin_memcpy(w, &sk->__sk_common.skc_v6_daddr, sizeof(w));
-	return dns_is_docker_resolver(family, (const __u8 *)w);
-}
-
 /* One send or receive of a socket (called from sock_io.c). */
 static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8 dir)
 {
 	if (ret <= 0 || !sk)
 		return 0;
 	struct dh_dns_config *cfg = dns_enabled_config();
-	if (!cfg || !dns_maybe(sk, cfg))
+	if (!cfg)
 		return 0;
 	struct dns_sock_facts f = {};
 	int kind = dns_socket(sk, cfg, &f);

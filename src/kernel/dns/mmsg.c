@@ -57,7 +57,8 @@ static __always_inline int on_mmsg_exit(long ret)
 	if (!cfg)
 		return 0;
 	struct dns_mmsg_loop l = {};
-	l.sock_kind = dns_socket((struct sock *)call.sk, cfg, &l.sock);
+	/* the socket pointer kept at the tracepoint, typed again: the syscall holds its fd until now */
+	l.sock_kind = dns_socket(bpf_rdonly_cast((void *)call.sk, bpf_core_type_id_kernel(struct sock)), cfg, &l.sock);
 	if (l.sock_kind == DNS_SOCK_NONE)
 		return 0;
 	l.sock.dir = call.dir;

@@ -56,22 +56,22 @@ static __always_inline int dns_is_server(const struct dh_dns_config *cfg, __u16 
 	return dns_is_port(cfg, port) || dns_is_docker_resolver(family, addr);
 }
 
-/* Reads the socket's tuple into f and says whether it may be a DNS client's.
+/* Reads the (typed) socket's tuple into f and says whether it may be a DNS client's.
  * The caller sets f->cookie: plain tracepoints cannot call bpf_get_socket_cookie. */
-static __always_inline int dns_socket(struct sock *sk, const struct dh_dns_config *cfg, struct dns_sock_facts *f)
+static __always_inline int dns_socket(const struct sock *sk, const struct dh_dns_config *cfg, struct dns_sock_facts *f)
 {
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 proto = sk->sk_protocol;
 	if (proto != DH_IPPROTO_UDP && proto != DH_IPPROTO_TCP)
 		return DNS_SOCK_NONE;
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	if (family != AF_INET && family != AF_INET6)
 		return DNS_SOCK_NONE;
 	f->family = family;
-	f->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	f->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)f->daddr, sk, __sk_common.skc_daddr);
+		*(__u32 *)f->daddr = sk->__sk_common.skc_daddr;
 	else
-		BPF_CORE_READ_INTO(&f->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(f->daddr, &sk->__sk_common.skc_v6_daddr, sizeof(f->daddr));
 
 	int kind;
 	if (f->dport)
@@ -81,12 +81,12 @@ static __always_inline int dns_socket(struct sock *sk, const struct dh_dns_confi
 	if (kind == DNS_SOCK_NONE)
 		return kind;
 
-	f->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	f->sport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	f->netns = sk_netns(sk);
+	f->sport = sk_sport(sk);
 	if (family == AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)f->saddr, sk, __sk_common.skc_rcv_saddr);
+		*(__u32 *)f->saddr = sk->__sk_common.skc_rcv_saddr;
 	else
-		BPF_CORE_READ_INTO(&f->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		__builtin_memcpy(f->saddr, &sk->__sk_common.skc_v6_rcv_saddr, sizeof(f->saddr));
 	if (proto == DH_IPPROTO_TCP)
 		f->flags |= DH_DNS_F_TCP;
 	return kind;

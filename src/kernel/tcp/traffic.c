@@ -4,17 +4,15 @@
  * a server-side socket, which was established in softirq. Called from the one
  * program per tracepoint in sock_io.c. */
 
-/* Returns the socket's entry (NULL if it cannot be tracked) for the captures
- * that run after it on the same send or receive (sock_io.c). */
-static __always_inline struct dh_conn *tcp_traffic(struct sock *sk, __u64 cookie, int ret, int flags, int is_send)
+static __always_inline void tcp_traffic(struct sock *sk, __u64 cookie, int ret, int flags, int is_send)
 {
 	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
 	if (!c) {
 		if (sk->__sk_common.skc_state == TCP_LISTEN)
-			return 0;
+			return;
 		c = track_midflight(sk, cookie, DH_SIDE_UNKNOWN);
 		if (!c)
-			return 0;
+			return;
 	}
 	if (!c->pid) {
 		set_owner_from_current(c);
@@ -28,5 +26,4 @@ static __always_inline struct dh_conn *tcp_traffic(struct sock *sk, __u64 cookie
 			__sync_fetch_and_add(&c->bytes_received, ret);
 	}
 	c->srtt_us = sk_srtt_us(sk);
-	return c;
 }
