@@ -216,6 +216,17 @@ function snapshotRequests(e: GraphEdge): EdgeReading['requests'] {
   return m;
 }
 
+/**
+ * Busiest first, labelled first on a tie, then by bytes and id. Answers only -1, 0 or 1: a comparator
+ * that returns a difference of doubles makes a heap number per comparison (2,000 edges: ~350 KB a refresh).
+ */
+function byRank(a: EdgeState, b: EdgeState): number {
+  if (a.score !== b.score) return a.score > b.score ? -1 : 1;
+  if (a.labelled !== b.labelled) return a.labelled ? -1 : 1;
+  if (a.total !== b.total) return a.total > b.total ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 export class EdgeMetrics {
   readonly host: string;
   readonly topEdges: number;
@@ -330,7 +341,7 @@ export class EdgeMetrics {
     this.lastUpdate = now;
     const ranked: EdgeState[] = [];
     source((r) => this.read(r, ranked, decay));
-    ranked.sort((a, b) => b.score - a.score || Number(b.labelled) - Number(a.labelled) || b.total - a.total || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    ranked.sort(byRank);
     const rows: Row[] = [];
     let otherActive = 0, folded = 0;
     for (const tempo of this.tempo.values()) tempo.members = 0;

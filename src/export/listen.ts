@@ -90,11 +90,14 @@ export class ListenTable {
       if (isDockerProxy(o)) continue; // its ports are listed as the containers' published ones below
       if (o.kind === 'container' && !this.inView(o.container)) continue;
       if (o.kind !== 'container' && !this.o.includeHost) continue;
-      const n = ownerNode(o);
-      const ips = !isUnspecified(l.ip) ? [l.ip]
-        : o.kind === 'container' ? containerIps(o.container, l.ip === '::' ? null : 4)
-        : this.hostIps(l.ip === '::' ? null : 4);
-      for (const ip of ips) if (reachable(ip)) add(ip, l.port, n, '', 0);
+      // Named only when it has a row: most listeners on a host are on loopback, and naming makes objects every refresh.
+      if (!isUnspecified(l.ip)) {
+        if (reachable(l.ip)) add(l.ip, l.port, ownerNode(o), '', 0);
+        continue;
+      }
+      const ips = o.kind === 'container' ? containerIps(o.container, l.ip === '::' ? null : 4) : this.hostIps(l.ip === '::' ? null : 4);
+      let n: NodeRef | undefined;
+      for (const ip of ips) if (reachable(ip)) add(ip, l.port, (n ??= ownerNode(o)), '', 0);
     }
     const containers = this.identity.containers().filter((c) => this.inView(c));
     for (const c of containers) {
