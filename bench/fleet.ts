@@ -18,6 +18,7 @@ import { REPO_ROOT, FLEET_BENCH } from '../src/config/defaults.js';
 import { oneOf, positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
 import { EDGE_TRAFFIC, waitForEdges } from './lib/edge-traffic.js';
+import { launcherFlags } from './lib/launcher.js';
 import { fixed, int, median, table } from './lib/report.js';
 import { prng } from './lib/synthetic-graph.js';
 import { fleetGraphs, FleetWriter, type FleetEdge } from '../src/export/testing.js';
@@ -67,9 +68,11 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   const port = await freePort();
   // A coarse profiler interval keeps the profiler's own cost small in the figures.
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', '20000'] : [];
-  // As users run it: the ./dhrishti launcher with its V8 flags; a profiler joins through NODE_OPTIONS.
-  const agent = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)],
-    prof.length ? { env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${prof.join(' ')}`.trim() } } : {});
+  // As users run it: the ./dhrishti launcher, or with a profiler node with the launcher's flags (node refuses --cpu-prof in NODE_OPTIONS).
+  const args = ['run', '--port', String(port), '--no-history', '--no-docker', '--hostname', 'bench', '--top-edges', String(edges * 2)];
+  const agent = prof.length
+    ? start('node', [...launcherFlags(), ...prof, path.join(REPO_ROOT, 'dist/src/cli/main.js'), ...args])
+    : start(path.join(REPO_ROOT, 'dhrishti'), args);
   await agent.waitFor(/API on http/, 30_000);
   const url = `http://127.0.0.1:${port}`;
   const load = node(EDGE_TRAFFIC, [String(edges), String(FLEET_BENCH.httpEvery), busy ? 'busy' : 'quiet']);
