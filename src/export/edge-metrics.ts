@@ -381,8 +381,9 @@ export class EdgeMetrics {
       const td = this.tempoOf(st);
       for (let k = 0; k < T_WIDTH; k++) t.acc[k] += td[k];
     }
-    for (const [id, st] of this.edges) if (st.seen !== this.refreshes) this.edges.delete(id); // expired from the graph: its series go stale
-    for (const [k, t] of this.tempo) if (!t.members) this.tempo.delete(k);
+    // forEach: a Map's for-of makes an [key, value] array per entry, thousands a refresh.
+    this.edges.forEach((st, id) => { if (st.seen !== this.refreshes) this.edges.delete(id); }); // expired from the graph: its series go stale
+    this.tempo.forEach((t, k) => { if (!t.members) this.tempo.delete(k); });
     if (folded) { this.otherRow.active = otherActive; rows.push(this.otherRow); }
 
     const families: Family[] = [];

@@ -86,3 +86,18 @@ test('a series object given to two families is written with each one\'s name, an
     assert.equal(exposition(fams()), reference(fams()));
   }
 });
+
+test('fractions written without String() read as String() writes them: sums of µs, ms and ns in seconds, and others', () => {
+  const nice = fc.oneof(
+    fc.integer({ min: -1e15, max: 1e15 }).map((k) => k / 1e6),
+    fc.integer({ min: -1e15, max: 1e15 }).map((k) => k / 1e9),
+    fc.integer({ min: 0, max: 1e12 }).map((k) => k / 1e3),
+    fc.double({ min: -2e9, max: 2e9, noNaN: true }),
+    fc.constantFrom(0.1 + 0.2, 1e-7, 5e-7, 1e-6, 0.000001, 1073741823.999999, 1073741824.5, 1048575.999999999, -0.5),
+  );
+  fc.assert(fc.property(fc.array(nice, { minLength: 1, maxLength: 20 }), (vs) => {
+    const series = vs.map((value, i) => ({ labels: { i: String(i) }, value }));
+    const fams: Family[] = [{ type: 'gauge', name: 'g', help: 'g', unit: '1', series }];
+    assert.equal(exposition(fams), reference(fams));
+  }), { numRuns: 2000 });
+});
