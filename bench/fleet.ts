@@ -97,6 +97,8 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   const sec = (name: string, text: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   const buildSec = (text: string) => sec('dhrishti_export_build_seconds_total', text);
   const writeSec = (text: string) => sec('dhrishti_export_write_seconds_total', text);
+  // V8's full collections (prom-client's count): on a busy host most scrapes can end up paying for one's marking steps.
+  const majors = (text: string) => Number(/^dhrishti_process_nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
   const before = await fetchBody();
   const b0 = buildSec(before), w0s = writeSec(before);
   await sleep(1100);
@@ -148,6 +150,7 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
       ['agent CPU per scrape (ms)', fixed(perScrapeCpu, 1), ''],
       ['agent main-thread time on the edge rows per scrape: model, text, compression started (ms)', fixed(writeMs, 1), ''],
       ['...of which building the model from the graph (ms)', fixed(buildMs, 1), ''],
+      [`the agent's full garbage collections (V8 mark-compact) during the ${runs} scrapes`, int(majors(body) - majors(before)), ''],
       [`export CPU at one scrape per ${FLEET_BENCH.scrapeIntervalSec} s (% of a core)`, fixed(corePct, 2), `<= ${t.exportCorePercent}`],
     ]),
   ];
