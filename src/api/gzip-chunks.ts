@@ -19,9 +19,10 @@ import type { ExpositionChunk } from '../export/exposition.js';
 const HEADER = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 /** An empty final block with fixed codes: BFINAL=1, BTYPE=01, end-of-block. */
 const FINAL_BLOCK = Buffer.from([0x03, 0x00]);
-/** What ends a chunk's own gzip file: a sync flush's empty stored block, the empty final block, then CRC and length. */
-const SYNC_THEN_FINAL = Buffer.from([0x00, 0x00, 0xff, 0xff, 0x03, 0x00]);
-const GZIP_HEADER = 10, TAIL = FINAL_BLOCK.length + 8;
+/** What ends a chunk's own gzip file: a sync flush's empty stored block (its LEN and NLEN), the empty final block, then CRC and length. */
+const SYNC_THEN_FINAL = Buffer.concat([Buffer.from([0x00, 0x00, 0xff, 0xff]), FINAL_BLOCK]);
+/** The gzip trailer: CRC-32, then length. */
+const TRAILER = 8;
 
 /** One chunk: its DEFLATE blocks, and its text's CRC-32 and length in bytes. */
 interface Piece { deflated: Buffer; crc: number; size: number }
@@ -42,11 +43,11 @@ function gzipFile(raw: Buffer): Promise<Buffer> {
 
 async function piece(raw: Buffer): Promise<Piece> {
   const file = await gzipFile(raw);
-  const tail = file.length - TAIL;
-  if (file.length < GZIP_HEADER + TAIL + 4 || !file.subarray(tail - 4, tail + FINAL_BLOCK.length).equals(SYNC_THEN_FINAL)) {
+  const trailer = file.length - TRAILER; // zlib's header is as long as ours: 10 bytes, no optional fields
+  if (trailer - SYNC_THEN_FINAL.length < HEADER.length || !file.subarray(trailer - SYNC_THEN_FINAL.length, trailer).equals(SYNC_THEN_FINAL)) {
     throw new Error('zlib ended a gzip chunk in an unexpected way'); // never seen: zlib's flush rules fix these bytes
   }
-  return { deflated: file.subarray(GZIP_HEADER, tail), crc: file.readUInt32LE(tail + FINAL_BLOCK.length), size: raw.length };
+  return { deflated: file.subarray(HEADER.length, trailer - FINAL_BLOCK.length), crc: file.readUInt32LE(trailer), size: raw.length };
 }
 
 export class GzipChunks {
