@@ -52,6 +52,10 @@ export class SideRequests {
   readonly totals = new ProtocolTotals();
   /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
   final = false;
+  /** When its first count came, for a socket not known yet (an orphan). */
+  since = 0;
+  /** In the ledger's pool: owned by nobody. */
+  free = false;
 }
 
 const CLASSES = REQUEST_STATUS_CLASSES.length;
@@ -85,6 +89,15 @@ export class RequestTotals {
     this.latencySumNs = Math.max(min, this.latencySumNs + sign * o.latencySumNs);
     this.unpaired = Math.max(min, this.unpaired + sign * o.unpaired);
     if (sign > 0) this.tls ||= o.tls;
+  }
+
+  /** Back to all zeros. */
+  reset(): void {
+    this.status.fill(0);
+    this.buckets.fill(0);
+    this.latencySumNs = 0;
+    this.unpaired = 0;
+    this.tls = false;
   }
 
   /** this - o, field by field, into `into` (a new one by default). */
@@ -163,6 +176,63 @@ export interface ConnRequests {
   held: RequestSample[];
   /** The client's socket sent a sample: the server's samples are the same requests again. */
   clientSampled: boolean;
+  /** In the ledger's pool: owned by nobody. */
+  free: boolean;
+}
+
+/** Objects each pool keeps at most (a burst's are left to the GC). */
+const POOL_MAX = 4096;
+
+/**
+ * Per-socket and per-connection request state, recycled. Under
+ * connection-per-request load every connection made about a dozen objects and
+ * arrays here, which lived just long enough for V8's young generation to copy
+ * them: the agent's largest GC cost (nginx under wrk: a third of all it allocated).
+ */
+class LedgerPool {
+  private readonly totals: RequestTotals[] = [];
+  private readonly sides: SideRequests[] = [];
+  private readonly conns: ConnRequests[] = [];
+
+  takeTotals(): RequestTotals { return this.totals.pop() ?? new RequestTotals(); }
+  takeSide(): SideRequests { const s = this.sides.pop() ?? new SideRequests(); s.free = false; return s; }
+  takeConn(): ConnRequests {
+    const cr = this.conns.pop() ?? { source: null, edge: null, counted: new ProtocolTotals(), held: [], clientSampled: false, free: false };
+    cr.free = false;
+    return cr;
+  }
+
+  giveTotals(t: RequestTotals): void {
+    if (this.totals.length >= POOL_MAX) return;
+    t.reset();
+    this.totals.push(t);
+  }
+
+  /** Gives back what a ProtocolTotals holds, and empties it. */
+  giveAll(p: ProtocolTotals): void {
+    for (let i = 0; i < p.totals.length; i++) this.giveTotals(p.totals[i]);
+    p.clear();
+  }
+
+  giveSide(s: SideRequests): void {
+    if (s.free) return;
+    this.giveAll(s.totals);
+    s.final = false;
+    s.since = 0;
+    s.free = true;
+    if (this.sides.length < POOL_MAX) this.sides.push(s);
+  }
+
+  giveConn(cr: ConnRequests): void {
+    if (cr.free) return;
+    this.giveAll(cr.counted);
+    cr.source = null;
+    cr.edge = null;
+    cr.held.length = 0;
+    cr.clientSampled = false;
+    cr.free = true;
+    if (this.conns.length < POOL_MAX) this.conns.push(cr);
+  }
 }
 
 export interface RequestCounters {
@@ -188,8 +258,9 @@ export class RequestLedger {
    * just after its close.
    */
   private readonly closed = new Map<number, { side: LedgerSide; at: number }>();
-  /** Counts of sockets not known (yet) to the table. */
-  private orphans = new Map<number, { deltas: L7Delta[]; at: number }>();
+  /** Counts of sockets not known (yet) to the table, summed as they come. */
+  private orphans = new Map<number, SideRequests>();
+  private readonly pool = new LedgerPool();
   private orphanSamples: { sample: L7Sample; at: number }[] = [];
   readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
   /** Off when requests are not captured (`--no-l7`): no counts will come, so closed connections leave no stand-ins. */
@@ -220,19 +291,23 @@ export class RequestLedger {
         const side = this.find(cookie);
         if (!side) return;
         this.orphans.delete(cookie);
-        for (let i = 0; i < o.deltas.length; i++) this.addTo(side, o.deltas[i]);
+        this.adopt(side, o);
         touch(side.conn);
       });
     }
+    // The deltas are read here, never kept (the collector reuses them).
     for (const d of deltas) {
       if (!isRequestProtocol(d.protocol)) continue; // TLS without plaintext, or nothing recognised: no requests
       const side = this.find(d.cookie);
       if (!side) {
-        const o = this.orphans.get(d.cookie);
-        if (o) o.deltas.push(d); else this.orphans.set(d.cookie, { deltas: [d], at: now });
+        let o = this.orphans.get(d.cookie);
+        if (!o) { o = this.pool.takeSide(); o.since = now; this.orphans.set(d.cookie, o); }
+        this.count(o, d);
         continue;
       }
-      this.addTo(side, d);
+      let m = side.requests;
+      if (!m) side.requests = m = this.pool.takeSide();
+      this.count(m, d);
       touch(side.conn);
     }
     for (let i = 0; i < touched.length; i++) {
@@ -247,23 +322,37 @@ export class RequestLedger {
   /** A closed connection's stand-in goes once each of its sockets has sent its closing count. */
   private release(c: LedgerConn): void {
     if ((c.client && !c.client.requests?.final) || (c.server && !c.server.requests?.final)) return;
-    if (c.client) this.closed.delete(c.client.cookie);
-    if (c.server) this.closed.delete(c.server.cookie);
+    if (c.client) { this.closed.delete(c.client.cookie); this.pool.giveSide(c.client.requests!); c.client.requests = undefined; }
+    if (c.server) { this.closed.delete(c.server.cookie); this.pool.giveSide(c.server.requests!); c.server.requests = undefined; }
+    if (c.requests) { this.pool.giveConn(c.requests); c.requests = undefined; }
   }
 
-  private addTo(side: LedgerSide, d: L7Delta): void {
-    let m = side.requests;
-    if (!m) side.requests = m = new SideRequests();
+  /** Adds a socket's delta to what it counted. */
+  private count(m: SideRequests, d: L7Delta): void {
     const p = d.protocol as RequestProtocol;
     let t = m.totals.get(p);
-    if (!t) m.totals.set(p, (t = new RequestTotals()));
+    if (!t) m.totals.set(p, (t = this.pool.takeTotals()));
     t.addDelta(d);
     if (d.closed) m.final = true;
   }
 
+  /** A socket became known: what it counted meanwhile (o) joins what it holds. */
+  private adopt(side: LedgerSide, o: SideRequests): void {
+    const m = side.requests;
+    if (!m) { side.requests = o; return; }
+    for (let i = 0; i < o.totals.size; i++) {
+      const p = o.totals.protocols[i];
+      const t = m.totals.get(p);
+      if (t) t.add(o.totals.totals[i]);
+      else { m.totals.set(p, o.totals.totals[i]); o.totals.totals[i] = this.pool.takeTotals(); } // moved, not copied
+    }
+    m.final ||= o.final;
+    this.pool.giveSide(o);
+  }
+
   private connState(c: LedgerConn): ConnRequests {
     let cr = c.requests;
-    if (!cr) c.requests = cr = { source: null, edge: null, counted: new ProtocolTotals(), held: [], clientSampled: false };
+    if (!cr) c.requests = cr = this.pool.takeConn();
     return cr;
   }
 
@@ -290,22 +379,34 @@ export class RequestLedger {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
     const cr = c.requests;
     c.requests = undefined;
-    const ended = [c.client, c.server].filter((s): s is Side => !!s && s.conn === c);
-    if (c.ignored || !c.edgeId || !this.enabled) { for (const s of ended) s.requests = undefined; return; } // nothing of it is counted anywhere
+    const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
     // A socket whose closing count is in needs no stand-in: under connection-per-request
     // load that is most of them, and stand-ins kept for seconds are what the GC pays for.
-    let waiting = false;
-    for (const s of ended) if (s.cookie && !s.requests?.final) waiting = true;
-    if (!waiting) { for (const s of ended) s.requests = undefined; return; }
-    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0 };
-    for (const s of ended) {
-      const totals = s.requests;
-      s.requests = undefined;
-      if (!s.cookie) continue;
-      const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc, requests: totals };
-      pc[s.role] = ps;
-      if (!totals?.final) this.closed.set(s.cookie, { side: ps, at: now });
+    const waiting = (!!client?.cookie && !client.requests?.final) || (!!server?.cookie && !server.requests?.final);
+    if (c.ignored || !c.edgeId || !this.enabled || !waiting) { // nothing more of it will be counted
+      if (client) this.drop(client);
+      if (server) this.drop(server);
+      if (cr) this.pool.giveConn(cr);
+      return;
     }
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0 };
+    if (client) this.standIn(client, pc, now);
+    if (server) this.standIn(server, pc, now);
+  }
+
+  private drop(s: Side): void {
+    if (s.requests) this.pool.giveSide(s.requests);
+    s.requests = undefined;
+  }
+
+  /** The finished side's counts move to the stand-in, findable by its cookie until its closing count comes. */
+  private standIn(s: Side, pc: LedgerConn, now: number): void {
+    const totals = s.requests;
+    s.requests = undefined;
+    if (!s.cookie) { if (totals) this.pool.giveSide(totals); return; }
+    const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc, requests: totals };
+    pc[s.role] = ps;
+    if (!totals?.final) this.closed.set(s.cookie, { side: ps, at: now });
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */
@@ -328,8 +429,8 @@ export class RequestLedger {
       const p = src.protocols[i];
       const k = cr.counted.get(p);
       // What is new since the last settle; most settles of a connection find nothing new, so the difference goes in a scratch.
-      const d = src.totals[i].minus(k, k ? this.scratch : undefined);
-      if (d.zero()) continue;
+      const d = src.totals[i].minus(k, k ? this.scratch : this.pool.takeTotals());
+      if (d.zero()) { if (!k) this.pool.giveTotals(d); continue; }
       this.apply(s, p, d, 1, now);
       if (k) k.add(d); else cr.counted.set(p, d);
       moved = true;
@@ -349,7 +450,7 @@ export class RequestLedger {
       for (let i = 0; i < cr.counted.size; i++) this.apply(s, cr.counted.protocols[i], cr.counted.totals[i], -1, now);
       s.v = this.state.bump();
     }
-    cr.counted.clear();
+    this.pool.giveAll(cr.counted);
     cr.edge = null;
   }
 
@@ -422,9 +523,10 @@ export class RequestLedger {
       this.closed.delete(cookie);
     }
     for (const [cookie, o] of this.orphans) {
-      if (now - o.at < WAIT_MS) continue;
+      if (now - o.since < WAIT_MS) continue;
       this.orphans.delete(cookie);
-      for (const d of o.deltas) this.counters.unplacedRequests += d.requests.reduce((a, b) => a + b, 0);
+      for (let i = 0; i < o.totals.size; i++) this.counters.unplacedRequests += o.totals.totals[i].count();
+      this.pool.giveSide(o);
     }
     if (this.orphanSamples.length) this.samples([], now);
   }

@@ -128,11 +128,20 @@ export class L7Collector {
     this.tell(this.sampleListeners, samples);
   }
 
+  /**
+   * Deltas of closed sockets, reused batch after batch: one socket closes per request under
+   * connection-per-request load, and a delta with its two arrays per socket was a sixth of
+   * everything the agent allocated. Listeners copy what they keep (L7Delta's contract).
+   */
+  private readonly finals: L7Delta[] = [];
+  private readonly finalPool: L7Delta[] = [];
+
   /** Destroyed sockets: their last counters, reported as a closing delta. */
   private onFinalBatch(buf: Buffer, count: number): void {
     // A socket's samples were taken before it closed: read them first, so they find its connection still known.
     this.native.drain(this.handle, 'l7_samples');
-    const out: L7Delta[] = [];
+    const out = this.finals, pool = this.finalPool;
+    out.length = 0;
     const hasLast = this.last.size > 0;
     for (let i = 0; i < count; i++) {
       // One record per closed socket, ten thousand a second under connection-per-request
@@ -142,10 +151,13 @@ export class L7Collector {
       const prev = hasLast ? this.last.get(cookie) : undefined;
       if (prev) this.last.delete(cookie);
       else if (isZero(buf, off + L7_FINAL.counts, L7_COUNTS_SIZE)) continue;
+      if (pool.length <= out.length) pool.push(blankDelta());
       out.push(this.deltaOf(cookie, buf, off + L7_FINAL.counts, prev, true,
-        buf.readUInt32LE(off + L7_FINAL.pid), buf[off + L7_FINAL.proto], buf[off + L7_FINAL.side], buf[off + L7_FINAL.flags]));
+        buf.readUInt32LE(off + L7_FINAL.pid), buf[off + L7_FINAL.proto], buf[off + L7_FINAL.side], buf[off + L7_FINAL.flags], pool[out.length]));
     }
     if (out.length) this.tell(this.deltaListeners, out);
+    out.length = 0;
+    if (pool.length > FINAL_POOL_MAX) pool.length = FINAL_POOL_MAX; // a burst's objects are not kept
   }
 
   /** A consumer's bug must not take the probes down (this runs in the native callback or the flush timer). */
@@ -209,8 +221,12 @@ export class L7Collector {
   }
 
   /** What moved between two readings of a socket's counters, those at c[at..] and prev (u32 counters wrap). */
-  private deltaOf(cookie: number, c: Buffer, at: number, prev: Buffer | undefined, closed: boolean, pid: number, proto: number, side: number, flags: number): L7Delta {
-    const requests = new Array<number>(L7_CLASSES), buckets = new Array<number>(L7_BUCKETS);
+  private deltaOf(
+    cookie: number, c: Buffer, at: number, prev: Buffer | undefined, closed: boolean, pid: number, proto: number, side: number, flags: number,
+    into?: L7Delta,
+  ): L7Delta {
+    const d = into ?? blankDelta();
+    const requests = d.requests, buckets = d.buckets;
     for (let k = 0; k < L7_CLASSES; k++) {
       const x = L7_COUNTS.requests + 4 * k;
       requests[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
@@ -219,19 +235,16 @@ export class L7Collector {
       const x = L7_COUNTS.buckets + 4 * k;
       buckets[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
     }
-    return {
-      cookie,
-      pid,
-      protocol: (PROTOCOLS[proto] ?? 'unknown') as L7Protocol,
-      role: side === 2 ? 'server' : 'client',
-      roleInferred: (flags & L7Flag.ROLE_INFERRED) !== 0,
-      tls: (flags & L7Flag.TLS) !== 0,
-      closed,
-      requests,
-      buckets,
-      latencySumNs: u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0),
-      unpaired: (c.readUInt32LE(at + L7_COUNTS.unpaired) - (prev ? prev.readUInt32LE(L7_COUNTS.unpaired) : 0)) >>> 0,
-    };
+    d.cookie = cookie;
+    d.pid = pid;
+    d.protocol = (PROTOCOLS[proto] ?? 'unknown') as L7Protocol;
+    d.role = side === 2 ? 'server' : 'client';
+    d.roleInferred = (flags & L7Flag.ROLE_INFERRED) !== 0;
+    d.tls = (flags & L7Flag.TLS) !== 0;
+    d.closed = closed;
+    d.latencySumNs = u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0);
+    d.unpaired = (c.readUInt32LE(at + L7_COUNTS.unpaired) - (prev ? prev.readUInt32LE(L7_COUNTS.unpaired) : 0)) >>> 0;
+    return d;
   }
 
   losses(): L7Losses {
@@ -258,6 +271,17 @@ export class L7Collector {
   stop(): void {
     this.tls?.stop();
   }
+}
+
+/** Closed sockets' deltas kept for reuse at most (a burst's batch may be larger). */
+const FINAL_POOL_MAX = 4096;
+
+/** A delta of one shape for every socket (the fields filled by deltaOf). */
+function blankDelta(): L7Delta {
+  return {
+    cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
+    requests: new Array<number>(L7_CLASSES).fill(0), buckets: new Array<number>(L7_BUCKETS).fill(0), latencySumNs: 0, unpaired: 0,
+  };
 }
 
 function isZero(b: Buffer, from: number, n: number): boolean {

@@ -12,7 +12,10 @@ export const STATUS_CLASSES: L7StatusClass[] = ['other', '1xx', '2xx', '3xx', '4
 export const bucketLowerUs = (i: number): number => (i === 0 ? 0 : 2 ** i);
 export const bucketUpperUs = (i: number, buckets: number): number => (i === buckets - 1 ? Infinity : 2 ** (i + 1));
 
-/** What changed on one socket since the last flush. */
+/**
+ * What changed on one socket since the last flush. A listener reads the deltas
+ * during its call only: those of closed sockets are reused for the next batch.
+ */
 export interface L7Delta {
   /** Socket cookie: the same id the connection events carry. */
   cookie: number;

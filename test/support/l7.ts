@@ -29,7 +29,7 @@ export const inBuckets = (t: L7Totals, lo: number, hi: number) => t.buckets.slic
 export class L7Log {
   readonly engine: ProbeEngine;
   private ports = new Map<number, { sport: number; dport: number; role: string }>();
-  private sums = new Map<number, { d: L7Delta; requests: number[]; buckets: number[]; unpaired: number }>();
+  private sums = new Map<number, { d: Pick<L7Delta, 'role' | 'protocol' | 'tls'>; requests: number[]; buckets: number[]; unpaired: number }>();
   readonly samples: L7Sample[] = [];
 
   constructor(l7: L7Options = {}, opts: EngineOptions = {}) {
@@ -45,8 +45,10 @@ export class L7Log {
     if (!l7) throw new Error(`L7 capture unavailable: ${this.engine.l7Unavailable}`);
     l7.onDeltas((ds) => {
       for (const d of ds) {
-        const s = this.sums.get(d.cookie) ?? { d, requests: new Array(L7_CLASSES).fill(0), buckets: new Array(L7_BUCKETS).fill(0), unpaired: 0 };
-        s.d = d;
+        // Deltas are read during the call only (closed sockets' are reused): what is read later is copied.
+        const kept = { role: d.role, protocol: d.protocol, tls: d.tls };
+        const s = this.sums.get(d.cookie) ?? { d: kept, requests: new Array(L7_CLASSES).fill(0), buckets: new Array(L7_BUCKETS).fill(0), unpaired: 0 };
+        s.d = kept;
         d.requests.forEach((v, i) => (s.requests[i] += v));
         d.buckets.forEach((v, i) => (s.buckets[i] += v));
         s.unpaired += d.unpaired;
