@@ -175,3 +175,42 @@ test('sockets whose last counts are in are forgotten at once, before or after th
     assert.equal(g.requestCounters.requests, 1, order);
   }
 });
+
+test('last counts read before their connection is known (the engine drains them first): counted once when the connection opens and closes, no stand-in left', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  // Both sockets' closing counts arrive before any of the connection's events.
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true }), delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1000);
+  assert.equal(g.snapshot({}, 1000).edges.length, 0);
+  g.ingest([...a.open, ...a.close], 1010);
+  const r = g.snapshot({}, 1020).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  assert.equal(r.count, 1, 'the client\'s view, once');
+  assert.equal(r.errors, 1);
+  // Nothing waits any more: a later count for either socket is a stranger's (lost after the wait), not this edge's.
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 9 })], 1100);
+  g.tick(7000);
+  assert.equal(g.snapshot({}, 7000).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1);
+  assert.equal(g.requestCounters.unplacedRequests, 9);
+  assert.equal(g.requestCounters.requests, 1);
+});
+
+test('the ledger keeps nothing of a delta it was given (the collector reuses closed sockets\' deltas), and recycled state starts from zero', () => {
+  const g = new LiveGraph(identity);
+  const reused = delta(0, 'client', {});
+  const give = (cookie: number, role: 'client' | 'server', n: number, t: number) => {
+    const d = delta(cookie, role, { [OK]: n }, { closed: true });
+    Object.assign(reused, { ...d, requests: reused.requests, buckets: reused.buckets });
+    reused.requests.splice(0, 8, ...d.requests);
+    reused.buckets.splice(0, 24, ...d.buckets);
+    g.requests([reused], t);
+  };
+  let t = 1000;
+  for (let i = 1; i <= 50; i++, t += 10) {
+    const c = connection(web, db, t);
+    if (i % 2) { give(c.cookies.server, 'server', i, t); give(c.cookies.client, 'client', i, t); g.ingest([...c.open, ...c.close], t + 1); }
+    else { g.ingest([...c.open, ...c.close], t); give(c.cookies.server, 'server', i, t + 1); give(c.cookies.client, 'client', i, t + 1); }
+  }
+  const r = g.snapshot({}, t).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  assert.equal(r.count, (50 * 51) / 2, 'each connection\'s own count, once');
+  assert.equal(g.requestCounters.requests, (50 * 51) / 2);
+});

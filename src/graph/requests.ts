@@ -377,6 +377,9 @@ export class RequestLedger {
   /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
   finished(c: Conn, now: number): void {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
+    // A socket's last count is read before its close (the engine drains it first); if its connection was not known
+    // then, the count waits as an orphan: it joins now, and goes to the edge before the connection ends.
+    if (this.orphans.size && this.adoptOrphans(c)) this.settle(c, now);
     const cr = c.requests;
     c.requests = undefined;
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
@@ -392,6 +395,20 @@ export class RequestLedger {
     const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0 };
     if (client) this.standIn(client, pc, now);
     if (server) this.standIn(server, pc, now);
+  }
+
+  /** Whether a side of c had counts waiting as an orphan (now adopted). */
+  private adoptOrphans(c: Conn): boolean {
+    const client = this.adoptOrphan(c, c.client), server = this.adoptOrphan(c, c.server);
+    return client || server;
+  }
+
+  private adoptOrphan(c: Conn, s: Side | undefined): boolean {
+    const o = s && s.conn === c && s.cookie ? this.orphans.get(s.cookie) : undefined;
+    if (!o) return false;
+    this.orphans.delete(s!.cookie);
+    this.adopt(s!, o);
+    return true;
   }
 
   private drop(s: Side): void {

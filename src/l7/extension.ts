@@ -12,6 +12,10 @@ export class L7Capture implements EngineExtension {
 
   constructor(private readonly opts: L7Options) {}
 
+  /** Closed sockets' last counts are read before connection events: a connection's close then finds them in,
+   *  and its requests go to its edge as it ends (no stand-in kept for a count still to come). */
+  get leadingRings(): string[] { return this.collector ? ['l7_final'] : []; }
+
   mapSizes(): Record<string, number> {
     return l7MapSizes(this.opts);
   }

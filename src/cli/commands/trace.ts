@@ -5,7 +5,7 @@ import { withTraffic } from '../../collector/traffic.js';
 import type { ConnEvent, EventType } from '../../events/types.js';
 import { positiveInt, positiveNumber, port, ringbufBytes } from '../options.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
-import { DEFAULTS } from '../../config/defaults.js';
+import { DEFAULTS, L7_DEFAULTS } from '../../config/defaults.js';
 import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 import type { L7Sample } from '../../l7/types.js';
 import { runDnsTrace } from './trace-dns.js';
@@ -85,12 +85,44 @@ function runTrace(opts: TraceOptions): void {
   if (!opts.json && types.size) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   if (!opts.json && opts.l7) out.write(REQUEST_COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   const peers = new Map<number, Peer>();
+  // A request may be read before its connection's events (closed sockets' counts and samples are read first),
+  // so one whose peer is not known yet waits for the next batch of events, or PEER_WAIT_MS.
+  const waiting: { r: L7Sample; at: number }[] = [];
+  const { tracePeerWaitMs: PEER_WAIT_MS, traceMaxWaiting: MAX_WAITING } = L7_DEFAULTS;
+  const printRequests = (list: L7Sample[], now: number) => {
+    let text = '';
+    for (const r of list) {
+      const peer = peers.get(r.cookie);
+      if (!peer && waiting.length < MAX_WAITING) { waiting.push({ r, at: now }); continue; }
+      text += requestLine(r, peer);
+    }
+    if (text) out.write(text);
+  };
+  const releaseWaiting = (now: number, all: boolean) => {
+    if (!waiting.length) return;
+    let text = '';
+    const keep = waiting.filter((w) => {
+      const peer = peers.get(w.r.cookie);
+      if (!peer && !all && now - w.at < PEER_WAIT_MS) return true;
+      text += requestLine(w.r, peer);
+      return false;
+    });
+    waiting.splice(0, waiting.length, ...keep);
+    if (text) out.write(text);
+  };
+  const requestLine = (r: L7Sample, peer: Peer | undefined): string => {
+    if (opts.pid && r.pid !== opts.pid) return '';
+    if (opts.port && peer?.port !== opts.port && peer?.local !== opts.port) return '';
+    requests++;
+    return (opts.json ? JSON.stringify({ ...r, peer: peer ? `${peer.remote}:${peer.port}` : null }) : requestRow(r, peer)) + '\n';
+  };
   engine.onEvents((events) => {
     for (const e of events) {
       if (!opts.l7 || !e.cookie) continue;
       if (e.dport) peers.set(e.cookie, { local: e.sport, remote: e.family === 6 ? `[${e.daddr}]` : e.daddr, port: e.dport });
       if (e.type === 'close') setTimeout(() => peers.delete(e.cookie), 2000).unref(); // samples may trail the close
     }
+    releaseWaiting(Date.now(), false);
   });
   withTraffic(engine, (events) => {
     let text = '';
@@ -115,6 +147,7 @@ function runTrace(opts: TraceOptions): void {
   };
   onShutdown(() => {
     engine.flush();
+    releaseWaiting(Date.now(), true);
     const line = report();
     engine.stop();
     console.error(line);
@@ -128,21 +161,12 @@ function runTrace(opts: TraceOptions): void {
   }
   if (opts.l7 && !engine.l7) console.error(`dhrishti trace: requests cannot be captured here: ${engine.l7Unavailable}`);
   console.error(`dhrishti trace: tracing${opts.l7 && engine.l7 ? ' requests' : ''} (${attached} probes attached); Ctrl-C to stop`);
-  engine.l7?.onSamples((samples) => {
-    let text = '';
-    for (const r of samples) {
-      const peer = peers.get(r.cookie);
-      if (opts.pid && r.pid !== opts.pid) continue;
-      if (opts.port && peer?.port !== opts.port && peer?.local !== opts.port) continue;
-      text += (opts.json ? JSON.stringify({ ...r, peer: peer ? `${peer.remote}:${peer.port}` : null }) : requestRow(r, peer)) + '\n';
-      requests++;
-    }
-    if (text) out.write(text);
-  });
+  engine.l7?.onSamples((samples) => printRequests(samples, Date.now()));
   const watch = setInterval(() => {
     const lost = engine.stats().lost.total;
     if (lost > lastLost) console.error(`dhrishti trace: warning: ${lost - lastLost} events lost in the last second (total ${lost}); a larger --ringbuf-bytes helps`);
     lastLost = lost;
+    releaseWaiting(Date.now(), false);
   }, 1000);
   watch.unref();
   if (opts.duration) setTimeout(() => void shutdown(0), opts.duration * 1000);
