@@ -214,3 +214,15 @@ test('the ledger keeps nothing of a delta it was given (the collector reuses clo
   assert.equal(r.count, (50 * 51) / 2, 'each connection\'s own count, once');
   assert.equal(g.requestCounters.requests, (50 * 51) / 2);
 });
+
+test('samples and last counts read before their connection is known: the client\'s samples land on the edge once, as the connection ends', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000);
+  g.requestSamples([sample(a.cookies.server, 'server', 500, 1001), sample(a.cookies.client, 'client', 500, 1002)], 1003);
+  g.requests([delta(a.cookies.server, 'server', { [C5]: 1 }, { closed: true }), delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1004);
+  g.ingest([...a.open, ...a.close], 1005);
+  const d = g.edgeDetail(WEB_DB, 1010)!;
+  assert.deepEqual(d.recentRequests!.map((x) => [x.status, x.side]), [[500, 'client']]);
+  g.tick(9000);
+  assert.equal(g.requestCounters.unplacedSamples, 0);
+});

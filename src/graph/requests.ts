@@ -379,7 +379,7 @@ export class RequestLedger {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
     // A socket's last count is read before its close (the engine drains it first); if its connection was not known
     // then, the count waits as an orphan: it joins now, and goes to the edge before the connection ends.
-    if (this.orphans.size && this.adoptOrphans(c)) this.settle(c, now);
+    if ((this.orphans.size || this.orphanSamples.length) && this.adoptOrphans(c)) this.settle(c, now);
     const cr = c.requests;
     c.requests = undefined;
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
@@ -400,7 +400,21 @@ export class RequestLedger {
   /** Whether a side of c had counts waiting as an orphan (now adopted). */
   private adoptOrphans(c: Conn): boolean {
     const client = this.adoptOrphan(c, c.client), server = this.adoptOrphan(c, c.server);
-    return client || server;
+    return this.adoptOrphanSamples(c) || client || server;
+  }
+
+  /** Samples that came before their connection was known (rate-limited: a short list). */
+  private adoptOrphanSamples(c: Conn): boolean {
+    let adopted = false;
+    for (let i = 0; i < this.orphanSamples.length;) {
+      const x = this.orphanSamples[i].sample;
+      const side = c.client?.conn === c && c.client.cookie === x.cookie ? c.client : c.server?.conn === c && c.server.cookie === x.cookie ? c.server : undefined;
+      if (!side) { i++; continue; }
+      this.orphanSamples.splice(i, 1);
+      this.sample(side, x);
+      adopted = true;
+    }
+    return adopted;
   }
 
   private adoptOrphan(c: Conn, s: Side | undefined): boolean {
@@ -454,7 +468,8 @@ export class RequestLedger {
     }
     cr.edge = c.edgeId;
     if (cr.held.length) {
-      for (const x of cr.held) if (x.side === want) this.keepSample(s, x);
+      // A client's sample is always its own view; a server's stands only when the server's view is the one counted.
+      for (const x of cr.held) if (x.side === 'client' || (want === 'server' && !cr.clientSampled)) this.keepSample(s, x);
       cr.held.length = 0;
       moved = true;
     }
