@@ -226,3 +226,20 @@ test('samples and last counts read before their connection is known: the client\
   g.tick(9000);
   assert.equal(g.requestCounters.unplacedSamples, 0);
 });
+
+test('many counts of sockets not known yet, adopted batch after batch while one never is: each counted once, the stranger lost after the wait', () => {
+  const g = new LiveGraph(identity);
+  const stranger = nextCookie();
+  g.requests([delta(stranger, 'client', { [OK]: 7 })], 1000);
+  let t = 1000;
+  for (let i = 0; i < 1500; i++, t += 1) {
+    const c = connection(web, db, t);
+    g.requests([delta(c.cookies.client, 'client', { [OK]: 1 }, { closed: true })], t);
+    g.ingest([...c.open, ...c.close], t);
+  }
+  assert.equal(g.snapshot({}, t).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1500);
+  g.tick(t + 100);
+  assert.equal(g.requestCounters.unplacedRequests, 0, 'the stranger still waits');
+  g.tick(7000);
+  assert.equal(g.requestCounters.unplacedRequests, 7);
+});

@@ -180,6 +180,48 @@ export interface ConnRequests {
   free: boolean;
 }
 
+/**
+ * Counts of sockets not known yet, by cookie. Under connection-per-request load
+ * hundreds come and go in every batch: deleting them one by one made the Map
+ * shrink and grow again (new tables each time), so a taken entry is left as a
+ * tombstone and the Map is cleared once none is live (or rebuilt when tombstones
+ * pile up behind a few long-lived entries).
+ */
+class OrphanTable {
+  private map = new Map<number, SideRequests | null>();
+  private live = 0;
+
+  get size(): number { return this.live; }
+
+  get(cookie: number): SideRequests | undefined { return this.map.get(cookie) ?? undefined; }
+
+  add(cookie: number, o: SideRequests): void {
+    if (this.map.get(cookie) === undefined && this.map.size >= 4 * this.live + 1024) this.compact();
+    this.map.set(cookie, o);
+    this.live++;
+  }
+
+  /** Removes and returns the cookie's entry. */
+  take(cookie: number): SideRequests | undefined {
+    const o = this.map.get(cookie);
+    if (!o) return undefined;
+    this.map.set(cookie, null);
+    if (--this.live === 0) this.map.clear();
+    return o;
+  }
+
+  /** Calls fn for every live entry (fn may take entries). */
+  forEach(fn: (o: SideRequests, cookie: number) => void): void {
+    this.map.forEach((o, cookie) => { if (o) fn(o, cookie); });
+  }
+
+  private compact(): void {
+    const m = new Map<number, SideRequests | null>();
+    this.map.forEach((o, cookie) => { if (o) m.set(cookie, o); });
+    this.map = m;
+  }
+}
+
 /** Objects each pool keeps at most (a burst's are left to the GC). */
 const POOL_MAX = 4096;
 
@@ -259,7 +301,7 @@ export class RequestLedger {
    */
   private readonly closed = new Map<number, { side: LedgerSide; at: number }>();
   /** Counts of sockets not known (yet) to the table, summed as they come. */
-  private orphans = new Map<number, SideRequests>();
+  private orphans = new OrphanTable();
   private readonly pool = new LedgerPool();
   private orphanSamples: { sample: L7Sample; at: number }[] = [];
   readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
@@ -290,7 +332,7 @@ export class RequestLedger {
       this.orphans.forEach((o, cookie) => {
         const side = this.find(cookie);
         if (!side) return;
-        this.orphans.delete(cookie);
+        this.orphans.take(cookie);
         this.adopt(side, o);
         touch(side.conn);
       });
@@ -301,7 +343,7 @@ export class RequestLedger {
       const side = this.find(d.cookie);
       if (!side) {
         let o = this.orphans.get(d.cookie);
-        if (!o) { o = this.pool.takeSide(); o.since = now; this.orphans.set(d.cookie, o); }
+        if (!o) { o = this.pool.takeSide(); o.since = now; this.orphans.add(d.cookie, o); }
         this.count(o, d);
         continue;
       }
@@ -418,9 +460,8 @@ export class RequestLedger {
   }
 
   private adoptOrphan(c: Conn, s: Side | undefined): boolean {
-    const o = s && s.conn === c && s.cookie ? this.orphans.get(s.cookie) : undefined;
+    const o = s && s.conn === c && s.cookie ? this.orphans.take(s.cookie) : undefined;
     if (!o) return false;
-    this.orphans.delete(s!.cookie);
     this.adopt(s!, o);
     return true;
   }
@@ -554,12 +595,12 @@ export class RequestLedger {
       if (now - x.at < CLOSED_MS) break; // insertion order is time order
       this.closed.delete(cookie);
     }
-    for (const [cookie, o] of this.orphans) {
-      if (now - o.since < WAIT_MS) continue;
-      this.orphans.delete(cookie);
+    this.orphans.forEach((o, cookie) => {
+      if (now - o.since < WAIT_MS) return;
+      this.orphans.take(cookie);
       for (let i = 0; i < o.totals.size; i++) this.counters.unplacedRequests += o.totals.totals[i].count();
       this.pool.giveSide(o);
-    }
+    });
     if (this.orphanSamples.length) this.samples([], now);
   }
 }

@@ -4,7 +4,7 @@
 // that need them. No record per request ever comes from the kernel.
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
-import { u64, type Clock } from '../events/decode.js';
+import { u32, u64, type Clock } from '../events/decode.js';
 import {
   L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
   L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss,
@@ -227,13 +227,14 @@ export class L7Collector {
   ): L7Delta {
     const d = into ?? blankDelta();
     const requests = d.requests, buckets = d.buckets;
+    // Plain byte reads (u32), not Buffer methods: 32 counters per closed socket, ten thousand sockets a second.
     for (let k = 0; k < L7_CLASSES; k++) {
       const x = L7_COUNTS.requests + 4 * k;
-      requests[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
+      requests[k] = (u32(c, at + x) - (prev ? u32(prev, x) : 0)) >>> 0;
     }
     for (let k = 0; k < L7_BUCKETS; k++) {
       const x = L7_COUNTS.buckets + 4 * k;
-      buckets[k] = (c.readUInt32LE(at + x) - (prev ? prev.readUInt32LE(x) : 0)) >>> 0;
+      buckets[k] = (u32(c, at + x) - (prev ? u32(prev, x) : 0)) >>> 0;
     }
     d.cookie = cookie;
     d.pid = pid;
