@@ -242,9 +242,9 @@ export const L7_DEFAULTS = {
   finalRingbufBytes: 1024 * 1024,
   /** `dhrishti trace --l7`: every request is a sample, up to this many per second. */
   traceSamplesPerSec: 5000,
-  /** `dhrishti trace --l7`: a request read before its connection's events waits this long for its peer, */
+  /** `dhrishti trace --l7`: how long a request read before its connection's events waits for its peer (about). */
   tracePeerWaitMs: 500,
-  /** ...and at most this many wait (the rest print with no peer). */
+  /** `dhrishti trace --l7`: requests waiting for their peer at most; the rest print with no peer. */
   traceMaxWaiting: 10_000,
   /** Recent samples kept in memory for the API. */
   recentSamples: 500,

@@ -183,9 +183,9 @@ export interface ConnRequests {
 /**
  * Counts of sockets not known yet, by cookie. Under connection-per-request load
  * hundreds come and go in every batch: deleting them one by one made the Map
- * shrink and grow again (new tables each time), so a taken entry is left as a
- * tombstone and the Map is cleared once none is live (or rebuilt when tombstones
- * pile up behind a few long-lived entries).
+ * shrink as it emptied and grow again as it filled (a new table each time). A
+ * taken entry is left as a tombstone instead, and the Map is rebuilt with its
+ * live entries only once tombstones are most of it.
  */
 class OrphanTable {
   private map = new Map<number, SideRequests | null>();
@@ -206,7 +206,7 @@ class OrphanTable {
     const o = this.map.get(cookie);
     if (!o) return undefined;
     this.map.set(cookie, null);
-    if (--this.live === 0) this.map.clear();
+    this.live--;
     return o;
   }
 

@@ -244,7 +244,7 @@ export class L7Collector {
     d.tls = (flags & L7Flag.TLS) !== 0;
     d.closed = closed;
     d.latencySumNs = u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0);
-    d.unpaired = (c.readUInt32LE(at + L7_COUNTS.unpaired) - (prev ? prev.readUInt32LE(L7_COUNTS.unpaired) : 0)) >>> 0;
+    d.unpaired = (u32(c, at + L7_COUNTS.unpaired) - (prev ? u32(prev, L7_COUNTS.unpaired) : 0)) >>> 0;
     return d;
   }
 

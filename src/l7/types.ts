@@ -14,7 +14,8 @@ export const bucketUpperUs = (i: number, buckets: number): number => (i === buck
 
 /**
  * What changed on one socket since the last flush. A listener reads the deltas
- * during its call only: those of closed sockets are reused for the next batch.
+ * (and the array holding them) during its call only: those of closed sockets
+ * are reused for the next batch.
  */
 export interface L7Delta {
   /** Socket cookie: the same id the connection events carry. */

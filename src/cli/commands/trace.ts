@@ -86,12 +86,13 @@ function runTrace(opts: TraceOptions): void {
   if (!opts.json && opts.l7) out.write(REQUEST_COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   const peers = new Map<number, Peer>();
   // A request may be read before its connection's events (closed sockets' counts and samples are read first),
-  // so one whose peer is not known yet waits for the next batch of events, or PEER_WAIT_MS.
+  // so one whose peer is not known yet waits for the next batch of events, or about PEER_WAIT_MS.
   const waiting: { r: L7Sample; at: number }[] = [];
   const { tracePeerWaitMs: PEER_WAIT_MS, traceMaxWaiting: MAX_WAITING } = L7_DEFAULTS;
   const printRequests = (list: L7Sample[], now: number) => {
     let text = '';
     for (const r of list) {
+      if (opts.pid && r.pid !== opts.pid) continue;
       const peer = peers.get(r.cookie);
       if (!peer && waiting.length < MAX_WAITING) { waiting.push({ r, at: now }); continue; }
       text += requestLine(r, peer);
@@ -136,20 +137,13 @@ function runTrace(opts: TraceOptions): void {
     if (text) out.write(text);
   });
   let lastLost = 0;
-  const report = () => {
-    const s = engine.stats();
-    let line = `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed})`;
-    if (engine.l7) {
-      const l = engine.l7.losses();
-      line += `; ${requests} requests shown, ${l.samplesOverRate} over --l7-sample-rate, ${l.samplesRingbufFull} dropped by a full ring buffer`;
-    }
-    return line;
-  };
   onShutdown(() => {
     engine.flush();
+    const s = engine.stats(), l = engine.l7?.losses() ?? null; // read while the maps are open
+    engine.stop(); // drains every ring once more
     releaseWaiting(Date.now(), true);
-    const line = report();
-    engine.stop();
+    let line = `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed})`;
+    if (l) line += `; ${requests} requests shown, ${l.samplesOverRate} over --l7-sample-rate, ${l.samplesRingbufFull} dropped by a full ring buffer`;
     console.error(line);
   });
   let attached = 0;
@@ -162,11 +156,12 @@ function runTrace(opts: TraceOptions): void {
   if (opts.l7 && !engine.l7) console.error(`dhrishti trace: requests cannot be captured here: ${engine.l7Unavailable}`);
   console.error(`dhrishti trace: tracing${opts.l7 && engine.l7 ? ' requests' : ''} (${attached} probes attached); Ctrl-C to stop`);
   engine.l7?.onSamples((samples) => printRequests(samples, Date.now()));
+  const release = setInterval(() => releaseWaiting(Date.now(), false), PEER_WAIT_MS / 5);
+  release.unref();
   const watch = setInterval(() => {
     const lost = engine.stats().lost.total;
     if (lost > lastLost) console.error(`dhrishti trace: warning: ${lost - lastLost} events lost in the last second (total ${lost}); a larger --ringbuf-bytes helps`);
     lastLost = lost;
-    releaseWaiting(Date.now(), false);
   }, 1000);
   watch.unref();
   if (opts.duration) setTimeout(() => void shutdown(0), opts.duration * 1000);
