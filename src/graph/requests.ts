@@ -384,9 +384,9 @@ export class RequestLedger {
     if (!m) { side.requests = o; return; }
     for (let i = 0; i < o.totals.size; i++) {
       const p = o.totals.protocols[i];
-      const t = m.totals.get(p);
-      if (t) t.add(o.totals.totals[i]);
-      else { m.totals.set(p, o.totals.totals[i]); o.totals.totals[i] = this.pool.takeTotals(); } // moved, not copied
+      let t = m.totals.get(p);
+      if (!t) m.totals.set(p, (t = this.pool.takeTotals()));
+      t.add(o.totals.totals[i]);
     }
     m.final ||= o.final;
     this.pool.giveSide(o);

@@ -111,8 +111,8 @@ function runTrace(opts: TraceOptions): void {
     waiting.splice(0, waiting.length, ...keep);
     if (text) out.write(text);
   };
+  /** A request's line (printRequests has applied --pid); '' when --port leaves it out. */
   const requestLine = (r: L7Sample, peer: Peer | undefined): string => {
-    if (opts.pid && r.pid !== opts.pid) return '';
     if (opts.port && peer?.port !== opts.port && peer?.local !== opts.port) return '';
     requests++;
     return (opts.json ? JSON.stringify({ ...r, peer: peer ? `${peer.remote}:${peer.port}` : null }) : requestRow(r, peer)) + '\n';
