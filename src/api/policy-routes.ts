@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { BadRequest, onlyKnown, parseDuration } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import type { GraphOutput } from '../policy/graph-view.js';
-import { PolicyEngine, type Violation } from '../policy/engine.js';
-import { loadPolicyText, type LoadedPolicy } from '../policy/load.js';
+import type { PolicyEngine, Violation } from '../policy/engine.js';
+import type { LoadedPolicy } from '../policy/load.js';
 import type { PolicyRuntime } from '../policy/runtime.js';
 import type { IntentRuntime } from '../intent/runtime.js';
 import type { HistoryStore } from '../store/history-store.js';
@@ -47,8 +47,9 @@ function storedPolicyAt(store: HistoryStore, at: number): { text: string; file: 
 
 export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
   const compiled = new Map<string, LoadedPolicy>(); // past policies by hash, a few
-  const policyAt = (at: number): { loaded: LoadedPolicy; since: number } | null => {
-    const cur = deps.policy?.engine.policy;
+  // Only reached with a policy on: its runtime compiles past policies (this module loads no policy code, so an agent without --policy does not either).
+  const policyAt = (rt: PolicyRuntime, at: number): { loaded: LoadedPolicy; since: number } | null => {
+    const cur = rt.engine.policy;
     if (cur && at >= cur.loadedAt) return { loaded: cur, since: cur.loadedAt };
     if (!deps.history) return null;
     const s = storedPolicyAt(deps.history, at);
@@ -56,7 +57,7 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
     if (cur && s.sha256 === cur.sha256) return { loaded: cur, since: s.since };
     let p = compiled.get(s.sha256);
     if (!p) {
-      try { p = loadPolicyText(s.file, s.text, s.since); } catch { return null; } // a policy refused then was never in force
+      try { p = rt.compile(s.file, s.text, s.since); } catch { return null; } // a policy refused then was never in force
       if (compiled.size > 8) compiled.clear();
       compiled.set(s.sha256, p);
     }
@@ -64,10 +65,10 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
   };
 
   /** A past map's edges judged under the policy in force then. */
-  const judgePast = (g: GraphSnapshot, at: number): LoadedPolicy | null => {
-    const p = policyAt(at);
+  const judgePast = (rt: PolicyRuntime, g: GraphSnapshot, at: number): LoadedPolicy | null => {
+    const p = policyAt(rt, at);
     if (!p) return null;
-    const engine = new PolicyEngine(p.loaded);
+    const engine = rt.engineFor(p.loaded);
     for (const n of g.nodes) engine.noteNode(n);
     for (const e of g.edges) { const v = engine.verdict(e); if (v) e.policy = v; }
     return p.loaded;
@@ -76,13 +77,14 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
   return (app: FastifyInstance) => {
     const q = (req: { query: unknown }) => (req.query ?? {}) as Query;
 
-    if (deps.policy && app.hasDecorator(GRAPH_HISTORY)) {
+    const rt0 = deps.policy;
+    if (rt0 && app.hasDecorator(GRAPH_HISTORY)) {
       const h = (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY];
       const past = h.graph.bind(h);
       h.graph = (query) => {
         const g = past(query) as GraphSnapshot & { at?: number; to?: number };
         const at = g.at ?? g.to;
-        if (at !== undefined) judgePast(g, at);
+        if (at !== undefined) judgePast(rt0, g, at);
         return g;
       };
     }
@@ -114,9 +116,9 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
       const w = single(query, 'window');
       const windowMs = w === undefined ? HISTORY_DEFAULTS.atWindowMs : parseDuration(w, 'window');
       const g = store.queries.graphAt(t, windowMs);
-      const p = policyAt(t);
+      const p = policyAt(rt, t);
       if (!p) return reply.code(404).send({ error: 'not_found', message: `no policy was in force at ${new Date(t).toISOString()} (or the history no longer holds it)` });
-      const engine = new PolicyEngine(p.loaded);
+      const engine = rt.engineFor(p.loaded);
       for (const n of g.nodes) engine.noteNode(n);
       for (const e of g.edges) engine.noteEdge(e, t);
       const all = engine.verdicts();

@@ -11,15 +11,7 @@ import { ValueType } from '@opentelemetry/api';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
 import { otlpName, type Family, type Snapshot } from './families.js';
 import type { PushStats } from './push-stats.js';
-
-/** OTLP/HTTP's metrics path is added to a bare endpoint, as the SDK's environment variables do. */
-export function otlpMetricsUrl(endpoint: string): string {
-  let u: URL;
-  try { u = new URL(endpoint); } catch { throw new Error(`--otlp-endpoint must be a URL such as http://collector:4318, got "${endpoint}"`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--otlp-endpoint must be http(s), got "${endpoint}"`);
-  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/metrics';
-  return u.toString();
-}
+import { otlpMetricsUrl } from './push-urls.js';
 
 function metricData(f: Family, start: [number, number], end: [number, number]): MetricData {
   const descriptor = { name: otlpName(f), description: f.help, unit: f.unit, valueType: ValueType.DOUBLE };

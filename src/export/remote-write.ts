@@ -14,6 +14,7 @@ import { compress } from 'snappy';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
 import type { Family, Labels, Snapshot } from './families.js';
 import type { PushStats } from './push-stats.js';
+import { checkRemoteWriteUrl } from './push-urls.js';
 
 export interface RemoteWriteOptions {
   url: string;
@@ -21,13 +22,6 @@ export interface RemoteWriteOptions {
   headers?: Record<string, string>;
   /** Labels a scrape would have added (job, instance), so queries work the same. */
   labels?: Labels;
-}
-
-export function checkRemoteWriteUrl(url: string): string {
-  let u: URL;
-  try { u = new URL(url); } catch { throw new Error(`--remote-write must be a URL such as http://prometheus:9090/api/v1/write, got "${url}"`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--remote-write must be http(s), got "${url}"`);
-  return u.toString();
 }
 
 /** The remote-write 1.0 messages a sender fills (prometheus/prompb remote.proto and types.proto). */

@@ -3,7 +3,7 @@
 // violations counted for /metrics, written to the timeline and sent to the
 // alert webhook.
 import { PolicyEngine, type Violation, type ViolationNews } from './engine.js';
-import { loadPolicyFile, type LoadedPolicy } from './load.js';
+import { loadPolicyFile, loadPolicyText, type LoadedPolicy } from './load.js';
 import { FileError } from './yaml-source.js';
 import { policyMetrics } from './metrics.js';
 import { watchFiles } from './watch.js';
@@ -59,6 +59,12 @@ export class PolicyRuntime {
   private readonly say: (m: string) => void;
   private readonly warn: (m: string) => void;
   private readonly clock: () => number;
+
+  /** An engine for another policy than the live one (a past one, for ?at=): the API gets it here, so it loads no policy code of its own. */
+  engineFor(p: LoadedPolicy): PolicyEngine { return new PolicyEngine(p); }
+
+  /** A policy text as the timeline kept it, compiled as a file would be. */
+  compile(file: string, text: string, since: number): LoadedPolicy { return loadPolicyText(file, text, since); }
 
   constructor(readonly file: string, initial: LoadedPolicy, private readonly opts: RuntimeOptions = {}) {
     this.say = opts.say ?? ((m) => console.log(`dhrishti: ${m}`));

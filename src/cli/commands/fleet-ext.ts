@@ -8,8 +8,9 @@ import { runExtensions } from './run.js';
 import { metricsExtensions } from '../../api/metrics.js';
 import { FleetExporter } from '../../export/exporter.js';
 import { expositionChunks } from '../../export/exposition.js';
-import { OtlpPusher, otlpMetricsUrl } from '../../export/otlp.js';
-import { RemoteWritePusher, checkRemoteWriteUrl } from '../../export/remote-write.js';
+import type { OtlpPusher } from '../../export/otlp.js';
+import type { RemoteWritePusher } from '../../export/remote-write.js';
+import { checkRemoteWriteUrl, otlpMetricsUrl } from '../../export/push-urls.js';
 import { PushStats } from '../../export/push-stats.js';
 import { parseDuration } from '../../api/params.js';
 import { EXPORT_DEFAULTS, REPO_ROOT } from '../../config/defaults.js';
@@ -52,6 +53,7 @@ export function exportSource(agent: Agent) {
 
 let exporter: FleetExporter | null = null;
 const pushers: { otlp?: OtlpPusher; rw?: RemoteWritePusher } = {};
+const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
 
 runExtensions.push({
   options(cmd: Command) {
@@ -68,9 +70,6 @@ runExtensions.push({
     const version = productVersion();
     const ex = new FleetExporter(exportSource(agent), { host: o.hostname, topEdges: o.topEdges, version });
     exporter = ex;
-    const stats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
-    if (o.otlpEndpoint) pushers.otlp = new OtlpPusher(() => ex.snapshot(), stats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version });
-    if (o.remoteWrite) pushers.rw = new RemoteWritePusher(() => ex.snapshot(), stats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
     metricsExtensions.push((reg) => {
       reg.appendChunks(() => expositionChunks(ex.snapshot().families));
       new client.Counter({
@@ -81,7 +80,7 @@ runExtensions.push({
         name: 'dhrishti_export_write_seconds_total', help: 'Main-thread time spent on the edge rows of /metrics: building them when due, writing their text, starting their compression', registers: [reg],
         collect() { this.reset(); this.inc(reg.appendedMs / 1000); },
       });
-      const active = [pushers.otlp ? stats.otlp : null, pushers.rw ? stats.rw : null].filter((s): s is PushStats => s !== null);
+      const active = [pushers.otlp ? pushStats.otlp : null, pushers.rw ? pushStats.rw : null].filter((s): s is PushStats => s !== null);
       if (!active.length) return;
       new client.Counter({
         name: 'dhrishti_export_pushes_total', help: 'Pushes to OTLP or remote-write receivers, by outcome', labelNames: ['exporter', 'outcome'], registers: [reg],
@@ -96,6 +95,15 @@ runExtensions.push({
     const o = raw as unknown as FleetCliOptions;
     const ex = exporter!;
     const describe = [`edge metrics on /metrics as host "${ex.host}" (top ${o.topEdges ?? EXPORT_DEFAULTS.topEdges} edges, the rest as "other")`];
+    // Loaded only when asked for: the OpenTelemetry SDK, protobufjs and snappy cost ~25 MB of memory an agent that does not push would carry.
+    if (o.otlpEndpoint) {
+      const { OtlpPusher } = await import('../../export/otlp.js');
+      pushers.otlp = new OtlpPusher(() => ex.snapshot(), pushStats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version: productVersion() });
+    }
+    if (o.remoteWrite) {
+      const { RemoteWritePusher } = await import('../../export/remote-write.js');
+      pushers.rw = new RemoteWritePusher(() => ex.snapshot(), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
+    }
     if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!)} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
     if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${o.remoteWrite} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
     return {

@@ -4,14 +4,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { runExtensions } from './run.js';
 import { runContext } from '../run-context.js';
-import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
-import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
-import { PolicyRuntime } from '../../policy/runtime.js';
-import { IntentRuntime } from '../../intent/runtime.js';
-import { decorateGraph, follow } from '../../policy/graph-view.js';
+import type { LoadedPolicy } from '../../policy/load.js';
+import type { ComposeProject } from '../../intent/compose.js';
+import type { PolicyRuntime } from '../../policy/runtime.js';
+import type { IntentRuntime } from '../../intent/runtime.js';
 import { AlertWebhook } from '../../policy/webhook.js';
 import { measureEngine } from '../../policy/metrics.js';
-import { unmatchedSelectors } from '../../policy/coverage.js';
 import { containerNode } from '../../graph/naming.js';
 import { policyRoutes } from '../../api/policy-routes.js';
 import type { NodeLike } from '../../policy/model.js';
@@ -31,13 +29,20 @@ interface PolicyCliOptions {
  * Files are read before `run` starts anything: a bad one stops it with
  * file:line:column and what is wrong (exit 1), before a probe is attached.
  */
-function readFiles(cmd: Command): void {
+async function readFiles(cmd: Command): Promise<void> {
   const o = cmd.opts<PolicyCliOptions>();
   let what = 'policy';
   try {
-    if (o.policy) cmd.setOptionValue('policyLoaded', { file: o.policy, loaded: loadPolicyFile(o.policy) });
+    // The policy and compose code (YAML, JSON schemas, selectors) loads only when asked for.
+    if (o.policy) {
+      const { loadPolicyFile } = await import('../../policy/load.js');
+      cmd.setOptionValue('policyLoaded', { file: o.policy, loaded: loadPolicyFile(o.policy) });
+    }
     what = 'compose file';
-    if (o.compose?.length) cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
+    if (o.compose?.length) {
+      const { loadComposeFile } = await import('../../intent/compose.js');
+      cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
+    }
   } catch (e) {
     console.error(`dhrishti: invalid ${what}: ${(e as Error).message}`);
     for (const more of (e as { more?: Error[] }).more ?? []) console.error(`dhrishti:   also ${more.message}`);
@@ -70,6 +75,9 @@ runExtensions.push({
     const stops: (() => void)[] = [];
     let policy: PolicyRuntime | null = null;
     if (opts.policy) {
+      const [{ PolicyRuntime }, { decorateGraph, follow }, { unmatchedSelectors }] = await Promise.all([
+        import('../../policy/runtime.js'), import('../../policy/graph-view.js'), import('../../policy/coverage.js'),
+      ]);
       const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
       const webhook = opts.alertWebhook ? new AlertWebhook(opts.alertWebhook) : undefined;
       // What runs now, for "selector matches nothing" warnings: the map, and every known container.
@@ -89,6 +97,7 @@ runExtensions.push({
     }
     let intent: IntentRuntime | null = null;
     if (opts.compose?.length) {
+      const { IntentRuntime } = await import('../../intent/runtime.js');
       intent = new IntentRuntime(opts.compose.map((c) => c.file), opts.compose.map((c) => c.project));
       intent.start();
       stops.push(() => intent?.stop());

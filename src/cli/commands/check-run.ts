@@ -1,0 +1,139 @@
+// What `dhrishti check` does (check.ts registers it): read the policy and
+// compose files, get the map, judge every edge, print and pick the exit code.
+import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
+import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
+import { intentDiff, type IntentDiff } from '../../intent/diff.js';
+import { PolicyEngine } from '../../policy/engine.js';
+import { unmatchedSelectors } from '../../policy/coverage.js';
+import { parseDuration } from '../../api/params.js';
+import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
+import { HISTORY_DEFAULTS } from '../../config/defaults.js';
+import type { CheckOptions } from './check.js';
+
+export interface CheckRow {
+  verdict: PolicyVerdict['verdict'];
+  rule: string | null;
+  attempted: boolean;
+  edge: string;
+  client: string;
+  server: string;
+  port: number;
+  connections: number;
+  attempts: number;
+  firstSeen: number;
+  lastSeen: number;
+  processes: string[];
+}
+
+export class CheckFailed extends Error {}
+
+export async function check(opts: CheckOptions): Promise<number> {
+  let policy: LoadedPolicy;
+  const projects: ComposeProject[] = [];
+  try {
+    policy = loadPolicyFile(opts.policy);
+    for (const f of opts.compose ?? []) projects.push(loadComposeFile(f));
+  } catch (e) {
+    throw new CheckFailed(`invalid file: ${(e as Error).message}`);
+  }
+  const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
+  const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
+
+  for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes)]) console.error(`warning: ${w}`);
+  const rows = judge(policy, graph);
+  const diff = projects.length ? intentDiff(projects, graph) : null;
+  const violations = rows.filter((r) => r.verdict === 'violation');
+  const counts = { allowed: 0, violation: 0, unmatched: 0 };
+  for (const r of rows) counts[r.verdict]++;
+
+  if (opts.format === 'json') {
+    process.stdout.write(JSON.stringify({ source, policy: { file: policy.file, sha256: policy.sha256 }, counts, edges: opts.all ? rows : violations, intent: diff }, null, 2) + '\n');
+  } else {
+    printTable(opts.all ? rows : violations, opts.all);
+    console.log(`\n${rows.length} edge${rows.length === 1 ? '' : 's'} from ${source}: ${counts.violation} violation${counts.violation === 1 ? '' : 's'}`
+      + ` (${violations.filter((v) => v.attempted).length} attempted only), ${counts.allowed} allowed, ${counts.unmatched} unmatched`);
+    if (diff) printIntent(diff);
+  }
+  const intentBad = !!diff && (diff.undeclared.length > 0 || diff.crossings.length > 0);
+  return violations.length || (opts.strict && intentBad) ? 1 : 0;
+}
+
+/** Every edge of the map with its verdict under the policy. */
+export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'edges'>): CheckRow[] {
+  const engine = new PolicyEngine(policy);
+  const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
+  for (const n of g.nodes) engine.noteNode(n);
+  const who = (id: string) => nodes.get(id)?.instances.slice(-4).map((i) => (i.pids.length ? `${i.name}(${i.pids.at(-1)})` : i.name)) ?? [];
+  return g.edges.map((e: GraphEdge) => {
+    const v = engine.verdict(e) ?? { verdict: 'unmatched' as const };
+    return {
+      verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
+      connections: e.connections.opened, attempts: e.connections.failed, firstSeen: e.firstSeen, lastSeen: e.lastSeen, processes: who(e.source),
+    };
+  }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);
+}
+
+const order = (v: CheckRow['verdict']) => (v === 'violation' ? 0 : v === 'unmatched' ? 1 : 2);
+
+async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promise<{ graph: GraphSnapshot; source: string }> {
+  let base: URL;
+  try { base = new URL('/api/v1/graph', opts.url); } catch { throw new CheckFailed(`--url is not a URL: ${opts.url}`); }
+  if (sinceMs !== undefined) base.searchParams.set('from', `-${Math.round(sinceMs / 1000)}s`);
+  const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+  let res: Response;
+  try {
+    res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(30_000) });
+  } catch (e) {
+    throw new CheckFailed(`no agent answering at ${opts.url} (${(e as Error).cause ?? (e as Error).message}); start one with: dhrishti run, or read a stopped agent's history with --data-dir`);
+  }
+  const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;
+  if (!res.ok || !body || !Array.isArray(body.edges)) throw new CheckFailed(`the agent answered ${res.status}: ${body?.message ?? res.statusText}`);
+  return { graph: body, source: sinceMs !== undefined ? `the agent's history (last ${opts.since})` : `the live map at ${opts.url}` };
+}
+
+async function fromHistoryFile(dir: string, sinceMs: number, retention?: string): Promise<{ graph: GraphSnapshot; source: string }> {
+  const { HistoryStore } = await import('../../store/history-store.js');
+  const { databaseFile } = await import('../../store/paths.js');
+  const { parseRetention } = await import('../../store/retention.js');
+  const file = databaseFile(dir);
+  let store;
+  try {
+    store = new HistoryStore({ file, tiers: parseRetention(retention ?? HISTORY_DEFAULTS.retention) });
+  } catch (e) {
+    throw new CheckFailed(`${(e as Error).message}${/in use/.test((e as Error).message) ? '; while the agent runs, check through it (--url)' : ''}`);
+  }
+  try {
+    const now = Date.now();
+    return { graph: store.queries.graphRange(now - sinceMs, now), source: `${file} (last ${Math.round(sinceMs / 60_000)} min)` };
+  } finally {
+    store.close();
+  }
+}
+
+function printTable(rows: CheckRow[], all?: boolean): void {
+  if (!rows.length) { console.log(all ? 'no edges' : 'no violations'); return; }
+  const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT PROCESSES'];
+  const body = rows.map((r) => [
+    r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),
+    String(r.connections), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
+  ]);
+  console.log(columns([head, ...body]));
+}
+
+function printIntent(d: IntentDiff): void {
+  console.log(`\ncompose: ${d.compose.map((c) => `${c.file} (project ${c.project})`).join(', ')}`);
+  const section = (title: string, rows: string[][]) => {
+    console.log(`\n${title}: ${rows.length}`);
+    if (rows.length) console.log(columns(rows.map((r) => ['  ' + r[0], ...r.slice(1)])));
+  };
+  section('observed but not declared', d.undeclared.map((u) => [u.client, '->', `${u.server}:${u.port}`, `${u.connections} connected, ${u.failed} failed`, u.peer === 'outside' ? '(other end outside the compose files)' : '']));
+  section('declared but not observed', d.unused.map((u) => [u.client, '->', u.server, u.evidence.map((e) => `${e.text} (${e.at.file}:${e.at.line})`).join('; ')]));
+  section('crossings between networks', d.crossings.map((c) => [c.client, '->', `${c.server}:${c.port}`, c.reason]));
+  if (d.unreachable.length) section('declared between services sharing no network', d.unreachable.map((u) => [u.client, '->', u.server, u.evidence[0]?.text ?? '']));
+}
+
+function columns(rows: string[][]): string {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ').trimEnd()).join('\n');
+}
