@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import Modem from 'docker-modem';
 import { DEFAULTS } from '../config/defaults.js';
 import { ContainerStore } from './container-store.js';
 import { CgroupIndex } from './cgroups.js';
@@ -40,7 +40,8 @@ const INSPECT_CONCURRENCY = 8;
 export class DockerWatcher extends EventEmitter {
   readonly store: ContainerStore;
   readonly socketPath: string;
-  private readonly docker: Docker;
+  /** docker-modem, the Engine API transport dockerode is built on: dockerode itself also loads gRPC and protobufjs (BuildKit sessions), ~6 MB of heap the agent never uses. */
+  private readonly modem: Modem;
   private readonly cgroups: CgroupIndex;
   private readonly procRoot: string;
   private readonly minMs: number;
@@ -63,7 +64,7 @@ export class DockerWatcher extends EventEmitter {
   constructor(opts: DockerWatcherOptions = {}) {
     super();
     this.socketPath = opts.socketPath ?? DEFAULTS.dockerSocket;
-    this.docker = new Docker({ socketPath: this.socketPath });
+    this.modem = new Modem({ socketPath: this.socketPath });
     this.store = new ContainerStore(opts.maxStopped ?? DEFAULTS.maxStoppedContainers);
     this.cgroups = opts.cgroups ?? new CgroupIndex({ procRoot: opts.procRoot });
     this.procRoot = opts.procRoot ?? '/proc';
@@ -120,13 +121,10 @@ export class DockerWatcher extends EventEmitter {
     if (this.stopped || this.connecting) return;
     this.connecting = true;
     try {
-      await (this.docker.ping as (o: object) => Promise<unknown>).call(this.docker, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      await this.get('/_ping', { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       // Stream first, list second: nothing that happens in between is missed.
       const abort = new AbortController();
-      const stream = await this.docker.getEvents({
-        filters: { type: ['container', 'network'] },
-        abortSignal: abort.signal,
-      } as Docker.GetEventsOptions);
+      const stream = await this.get<NodeJS.ReadableStream>('/events?', { options: { filters: { type: ['container', 'network'] } }, isStream: true, abortSignal: abort.signal });
       if (this.stopped) { abort.abort(); return; }
       this.attach(stream, abort);
       await this.relist();
@@ -257,13 +255,20 @@ export class DockerWatcher extends EventEmitter {
     }
   }
 
+  /** One GET of the Engine API; an error status rejects with its statusCode (404 for a container gone). */
+  private get<T = unknown>(path: string, o: { options?: Record<string, unknown>; isStream?: boolean; abortSignal?: AbortSignal }): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial({ path, method: 'GET', statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, ...o }, (err, data) => (err ? reject(err) : resolve(data as T)));
+    });
+  }
+
   /** Re-reads one container from the daemon. Serialised per container so answers apply in order. */
   private refresh(id: string): Promise<void> {
     return this.enqueue(id, async () => {
       let j: InspectJson;
       try {
         this.counters.inspects++;
-        j = await this.docker.getContainer(id).inspect({ abortSignal: AbortSignal.timeout(this.timeoutMs) }) as InspectJson;
+        j = await this.get<InspectJson>(`/containers/${encodeURIComponent(id)}/json`, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 404) { this.report(this.store.markRemoved(id)); return; }
         throw e;
@@ -288,7 +293,7 @@ export class DockerWatcher extends EventEmitter {
   private async relist(): Promise<void> {
     const before = new Set(this.store.ids());
     this.counters.lists++;
-    const list = await this.docker.listContainers({ all: true, abortSignal: AbortSignal.timeout(this.timeoutMs) } as Docker.ContainerListOptions);
+    const list = await this.get<{ Id: string; State: string }[]>('/containers/json?', { options: { all: true }, abortSignal: AbortSignal.timeout(this.timeoutMs) });
     const present = new Set(list.map((c) => c.Id));
     const max = this.store.maxStopped;
     const running = list.filter((c) => c.State === 'running');
