@@ -60,43 +60,70 @@ type NameResult = string | DnsParseError | typeof OUT;
 
 /** Where the last name read ended (module state: no object per name). */
 let nameEnd = 0;
+/** The last name's labels as on the wire (length bytes included, pointers followed): at most 255 bytes. */
+const raw = Buffer.allocUnsafe(256);
 /** A name's text is built here, then made one flat string (255 wire bytes escape to at most ~1020 characters). */
 const text = Buffer.allocUnsafe(1100);
 
 /**
- * Names recently read, by a hash of their text: a resolver loop asks for the
- * same few names again and again, and each hit returns the string made the
- * first time instead of a new one (direct-mapped; a collision just replaces).
+ * Names recently read, by a hash of their wire bytes: a resolver loop asks for
+ * the same few names again and again, and each hit returns the string made the
+ * first time, without building its text again (direct-mapped; a collision just
+ * replaces). Keyed by the bytes as sent, so two spellings of one name in
+ * different case are two entries with equal text.
  */
 const NAME_CACHE = 4096;
 const cachedBytes: (Uint8Array | undefined)[] = new Array(NAME_CACHE).fill(undefined);
 const cachedText: string[] = new Array(NAME_CACHE).fill('');
 
-/** The string of text[0, n), from the cache when the same bytes were read lately. */
-function nameText(n: number): string {
-  let h = 2166136261;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ text[i], 16777619);
+/** The text of raw[0, n) (hash h), from the cache when the same bytes were read lately. */
+function nameOf(n: number, h: number): string {
   const slot = (h >>> 0) & (NAME_CACHE - 1);
   const k = cachedBytes[slot];
   if (k && k.length === n) {
     let i = 0;
-    while (i < n && k[i] === text[i]) i++;
+    while (i < n && k[i] === raw[i]) i++;
     if (i === n) return cachedText[slot];
   }
-  const str = text.toString('latin1', 0, n);
-  cachedBytes[slot] = Uint8Array.prototype.slice.call(text, 0, n);
+  const str = textOf(n);
+  cachedBytes[slot] = Uint8Array.prototype.slice.call(raw, 0, n);
   cachedText[slot] = str;
   return str;
 }
 
 /**
+ * The text of the labels in raw[0, n): lower case, dot-separated, and every
+ * byte outside [a-z0-9_-] escaped as \DDD: names come from the wire and end
+ * up on terminals and web pages.
+ */
+function textOf(n: number): string {
+  let t = 0;
+  for (let at = 0; at < n;) {
+    const last = at + raw[at];
+    if (t) text[t++] = 0x2e;
+    for (let i = at + 1; i <= last; i++) {
+      const c = raw[i];
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) text[t++] = c;
+      else if (c >= 0x41 && c <= 0x5a) text[t++] = c + 32;
+      else {
+        text[t++] = 0x5c;
+        text[t++] = 0x30 + ((c / 100) | 0);
+        text[t++] = 0x30 + (((c / 10) | 0) % 10);
+        text[t++] = 0x30 + (c % 10);
+      }
+    }
+    at = last + 1;
+  }
+  return text.toString('latin1', 0, t);
+}
+
+/**
  * Reads a (possibly compressed) name at absolute offset `off` of a message
- * starting at `base` and captured up to `end`; sets nameEnd. The text is lower
- * case, and every byte outside [a-z0-9_-] is escaped as \DDD: names come from
- * the wire and end up on terminals and web pages.
+ * starting at `base` and captured up to `end`; sets nameEnd. Its labels are
+ * copied and hashed in one pass; the text is made only for a name not read lately.
  */
 function readName(b: Buffer, base: number, end: number, off: number, maxJumps: number): NameResult {
-  let pos = off, next = -1, jumps = 0, wire = 1, n = 0;
+  let pos = off, next = -1, jumps = 0, n = 0, h = 2166136261;
   for (;;) {
     if (pos >= end) return OUT;
     const len = b[pos];
@@ -116,24 +143,16 @@ function readName(b: Buffer, base: number, end: number, off: number, maxJumps: n
     }
     if (kind !== 0) return 'bad-label';
     if (pos + 1 + len > end) return OUT;
-    wire += len + 1;
-    if (wire > MAX_NAME) return 'name-too-long';
-    if (n) text[n++] = 0x2e;
-    for (let i = pos + 1, last = pos + len; i <= last; i++) {
+    if (n + len + 2 > MAX_NAME) return 'name-too-long'; // its labels, their length bytes and the root's
+    for (let i = pos, last = pos + len; i <= last; i++) {
       const c = b[i];
-      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f) text[n++] = c;
-      else if (c >= 0x41 && c <= 0x5a) text[n++] = c + 32;
-      else {
-        text[n++] = 0x5c;
-        text[n++] = 0x30 + ((c / 100) | 0);
-        text[n++] = 0x30 + (((c / 10) | 0) % 10);
-        text[n++] = 0x30 + (c % 10);
-      }
+      raw[n++] = c;
+      h = Math.imul(h ^ c, 16777619);
     }
     pos += 1 + len;
   }
   nameEnd = next;
-  return n ? nameText(n) : '.';
+  return n ? nameOf(n, h) : '.';
 }
 
 const fail = (error: DnsParseError): ParseResult => error;
