@@ -124,7 +124,7 @@ export class DockerWatcher extends EventEmitter {
       await this.get('/_ping', { abortSignal: AbortSignal.timeout(this.timeoutMs) });
       // Stream first, list second: nothing that happens in between is missed.
       const abort = new AbortController();
-      const stream = await this.get<NodeJS.ReadableStream>('/events?', { options: { filters: { type: ['container', 'network'] } }, isStream: true, abortSignal: abort.signal });
+      const stream = await this.get<NodeJS.ReadableStream>('/events?', { options: { filters: { type: ['container', 'network'] } }, isStream: true, abortSignal: abort.signal, errors: { 400: 'bad parameter' } });
       if (this.stopped) { abort.abort(); return; }
       this.attach(stream, abort);
       await this.relist();
@@ -255,10 +255,11 @@ export class DockerWatcher extends EventEmitter {
     }
   }
 
-  /** One GET of the Engine API; an error status rejects with its statusCode (404 for a container gone). */
-  private get<T = unknown>(path: string, o: { options?: Record<string, unknown>; isStream?: boolean; abortSignal?: AbortSignal }): Promise<T> {
+  /** One GET of the Engine API; a status other than 200 rejects with its statusCode and the reason given here (as dockerode words them). */
+  private get<T = unknown>(path: string, o: { options?: Record<string, unknown>; isStream?: boolean; abortSignal?: AbortSignal; errors?: Record<number, string> }): Promise<T> {
+    const { errors, ...rest } = o;
     return new Promise((resolve, reject) => {
-      this.modem.dial({ path, method: 'GET', statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, ...o }, (err, data) => (err ? reject(err) : resolve(data as T)));
+      this.modem.dial({ path, method: 'GET', statusCodes: { 200: true, 500: 'server error', ...errors }, ...rest }, (err, data) => (err ? reject(err) : resolve(data as T)));
     });
   }
 
@@ -268,7 +269,7 @@ export class DockerWatcher extends EventEmitter {
       let j: InspectJson;
       try {
         this.counters.inspects++;
-        j = await this.get<InspectJson>(`/containers/${encodeURIComponent(id)}/json`, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+        j = await this.get<InspectJson>(`/containers/${encodeURIComponent(id)}/json`, { abortSignal: AbortSignal.timeout(this.timeoutMs), errors: { 404: 'no such container' } });
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 404) { this.report(this.store.markRemoved(id)); return; }
         throw e;
@@ -293,7 +294,7 @@ export class DockerWatcher extends EventEmitter {
   private async relist(): Promise<void> {
     const before = new Set(this.store.ids());
     this.counters.lists++;
-    const list = await this.get<{ Id: string; State: string }[]>('/containers/json?', { options: { all: true }, abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    const list = await this.get<{ Id: string; State: string }[]>('/containers/json?', { options: { all: true }, abortSignal: AbortSignal.timeout(this.timeoutMs), errors: { 400: 'bad parameter' } });
     const present = new Set(list.map((c) => c.Id));
     const max = this.store.maxStopped;
     const running = list.filter((c) => c.State === 'running');

@@ -10,6 +10,8 @@ import { FleetExporter } from '../../export/exporter.js';
 import { expositionChunks } from '../../export/exposition.js';
 import type { OtlpPusher } from '../../export/otlp.js';
 import type { RemoteWritePusher } from '../../export/remote-write.js';
+type OtlpModule = typeof import('../../export/otlp.js');
+type RemoteWriteModule = typeof import('../../export/remote-write.js');
 import { checkRemoteWriteUrl, otlpMetricsUrl } from '../../export/push-urls.js';
 import { PushStats } from '../../export/push-stats.js';
 import { parseDuration } from '../../api/params.js';
@@ -54,6 +56,16 @@ export function exportSource(agent: Agent) {
 let exporter: FleetExporter | null = null;
 const pushers: { otlp?: OtlpPusher; rw?: RemoteWritePusher } = {};
 const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
+/**
+ * The pushers' modules, imported only when their flag is given: the OpenTelemetry SDK, protobufjs and snappy are
+ * memory an agent that does not push would carry. Imported before `run` starts anything, so a failure stops it there.
+ */
+const pushModules: { otlp?: OtlpModule; rw?: RemoteWriteModule } = {};
+async function importPushers(cmd: Command): Promise<void> {
+  const o = cmd.opts<FleetCliOptions>();
+  if (o.otlpEndpoint) pushModules.otlp = await import('../../export/otlp.js');
+  if (o.remoteWrite) pushModules.rw = await import('../../export/remote-write.js');
+}
 
 runExtensions.push({
   options(cmd: Command) {
@@ -63,7 +75,8 @@ runExtensions.push({
       .option('--otlp-endpoint <url>', 'push the same metrics over OTLP/HTTP to this collector (e.g. http://collector:4318)', cli((v) => { otlpMetricsUrl(v); return v; }))
       .option('--otlp-interval <duration>', `how often to push over OTLP (default ${EXPORT_DEFAULTS.otlpIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--otlp-interval')))
       .option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write)', cli(checkRemoteWriteUrl))
-      .option('--remote-write-interval <duration>', `how often to push with remote-write (default ${EXPORT_DEFAULTS.remoteWriteIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--remote-write-interval')));
+      .option('--remote-write-interval <duration>', `how often to push with remote-write (default ${EXPORT_DEFAULTS.remoteWriteIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--remote-write-interval')))
+      .hook('preAction', (c) => importPushers(c));
   },
   prepare(agent, raw) {
     const o = raw as unknown as FleetCliOptions;
@@ -95,14 +108,11 @@ runExtensions.push({
     const o = raw as unknown as FleetCliOptions;
     const ex = exporter!;
     const describe = [`edge metrics on /metrics as host "${ex.host}" (top ${o.topEdges ?? EXPORT_DEFAULTS.topEdges} edges, the rest as "other")`];
-    // Loaded only when asked for: the OpenTelemetry SDK, protobufjs and snappy cost ~25 MB of memory an agent that does not push would carry.
-    if (o.otlpEndpoint) {
-      const { OtlpPusher } = await import('../../export/otlp.js');
-      pushers.otlp = new OtlpPusher(() => ex.snapshot(), pushStats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version: productVersion() });
+    if (o.otlpEndpoint && pushModules.otlp) {
+      pushers.otlp = new pushModules.otlp.OtlpPusher(() => ex.snapshot(), pushStats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version: productVersion() });
     }
-    if (o.remoteWrite) {
-      const { RemoteWritePusher } = await import('../../export/remote-write.js');
-      pushers.rw = new RemoteWritePusher(() => ex.snapshot(), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
+    if (o.remoteWrite && pushModules.rw) {
+      pushers.rw = new pushModules.rw.RemoteWritePusher(() => ex.snapshot(), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
     }
     if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!)} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
     if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${o.remoteWrite} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
