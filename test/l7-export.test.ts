@@ -85,20 +85,25 @@ function getRaw(url: string, acceptEncoding: string | null): Promise<{ encoding:
 
 test('/metrics gzip: one member that reads whole, scrape after scrape; sent plain when gzip is refused or not asked for', async () => {
   const url = `${agent.url}/metrics`;
+  let last = '';
   for (let i = 0; i < 3; i++) {
     const g = await getRaw(url, 'gzip');
     assert.equal(g.encoding, 'gzip');
     // A reader of the first gzip member only (curl --compressed) must see it all: one member, its trailer's length the text's.
     const text = zlib.gunzipSync(g.body);
+    last = text.toString();
     assert.equal(text.length, g.body.readUInt32LE(g.body.length - 4));
     assert.equal(zlib.inflateRawSync(g.body.subarray(10, g.body.length - 8)).length, text.length);
     assert.match(text.toString(), /^# TYPE dhrishti_edge_requests_total counter$/m);
     assert.match(text.toString(), /^dhrishti_agent_report_timestamp_seconds\{/m);
     await new Promise((r) => setTimeout(r, 1100)); // past the export's rebuild interval
   }
+  // The plain body (written as bytes, not one string) holds the same families as the compressed one.
+  const families = (t: string) => [...new Set(t.split('\n').filter((l) => l.startsWith('# TYPE ')))].sort();
   for (const ae of ['gzip;q=0', 'identity', null]) {
     const p = await getRaw(url, ae);
     assert.equal(p.encoding, undefined, `Accept-Encoding ${ae}`);
     assert.match(p.body.toString(), /^# TYPE dhrishti_edge_requests_total counter$/m);
+    assert.deepEqual(families(p.body.toString()), families(last));
   }
 });

@@ -26,6 +26,17 @@ export class AgentRegistry extends client.Registry {
     return own + this.timed(() => chunksText(this.appended()));
   }
 
+  /**
+   * The same text as bytes, for a client that takes no compression (curl without --compressed). Never one
+   * JS string of every row: on a busy host that string is ~10 MB in V8's old generation, and after the full
+   * collection that frees it V8 leaves the heap so little room that it marks the whole heap at nearly every
+   * scrape from then on (busy-scrape p95 ~130 ms instead of ~70).
+   */
+  async plain(): Promise<Buffer> {
+    const own = await super.metrics();
+    return this.timed(() => Buffer.concat([Buffer.from(own), ...this.appended().map((c) => c.bytes())]));
+  }
+
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */
   async gzipped(): Promise<Buffer> {
     const own = await super.metrics();

@@ -155,7 +155,8 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
       const body = chunked ? await chunked.call(registry) : await gzip(await registry.metrics(), { level: 1 });
       return reply.header('Content-Encoding', 'gzip').send(body);
     }
-    return reply.send(await registry.metrics());
+    const plain = (registry as { plain?: () => Promise<Buffer> }).plain; // AgentRegistry: bytes, not one large string
+    return reply.send(plain ? await plain.call(registry) : await registry.metrics());
   });
   for (const p of plugins) await p(app);
 
