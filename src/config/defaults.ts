@@ -379,6 +379,12 @@ export const FLEET_BENCH = {
   promScrapeIntervalSec: 3,
   /** The busy scrape run: every edge gets a new connection this often (its rows move between two scrapes). */
   busySweepMs: 2000,
+  /**
+   * The busy run's timed scrapes wait (at most this long) for the agent's first full collection after
+   * start-up: that one sets the heap's room for a long-running agent (about 2 minutes in, here), and
+   * scrapes timed before it measure a young agent's easier heap.
+   */
+  settleMaxMs: 300_000,
   /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
   pushRuns: 10,
   /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
