@@ -100,10 +100,12 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   // V8's full collections (prom-client's count): on a busy host most scrapes can end up paying for one's marking steps.
   const majors = (text: string) => Number(/^dhrishti_process_nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
   // A long-running agent, as Prometheus sees it: wait for V8's first full collection past start-up (see FLEET_BENCH.settleMaxMs).
-  let settledSec = 0;
+  // prom-client writes the count only after the first major collection: none yet is 0.
+  const majorsSoFar = (text: string) => { const n = majors(text); return Number.isNaN(n) ? 0 : n; };
+  let settledSec = 0, settled = false;
   if (busy) {
-    const t0 = Date.now(), m0 = majors(await fetchBody());
-    while (Date.now() - t0 < FLEET_BENCH.settleMaxMs && !(majors(await fetchBody()) > m0)) await sleep(5000);
+    const t0 = Date.now(), m0 = majorsSoFar(await fetchBody());
+    while (!(settled = majorsSoFar(await fetchBody()) > m0) && Date.now() - t0 < FLEET_BENCH.settleMaxMs) await sleep(5000);
     settledSec = Math.round((Date.now() - t0) / 1000);
   }
   const before = await fetchBody();
@@ -143,7 +145,7 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
     ...warn,
     `scrape of a real agent with ${int(have)} edges (${int(edgeSeries)} labelled edge series, ${int(requestEdges)} of them with HTTP requests, ${int(series)} series in all), ` +
       (busy
-        ? `busy: every edge gets a new connection every ${FLEET_BENCH.busySweepMs / 1000} s, so its rows move between scrapes; timed ${settledSec} s after the idle baseline, once the agent had its first full collection past start-up`
+        ? `busy: every edge gets a new connection every ${FLEET_BENCH.busySweepMs / 1000} s, so its rows move between scrapes; timed ${settledSec} s after the idle baseline, ${settled ? 'once the agent had its first full collection past start-up' : `WARNING: no full collection came within ${FLEET_BENCH.settleMaxMs / 1000} s, so this agent's heap is still a young one's`}`
         : 'quiet: the traffic is over, rows stand still between scrapes'),
     table(['figure', 'value', 'target'], [
       [`scrape time (curl, gzip: until the last byte, decompressed; ${times.length} scrapes), median (ms)`, fixed(median(times), 1), ''],
@@ -159,7 +161,7 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
       ['agent CPU per scrape (ms)', fixed(perScrapeCpu, 1), ''],
       ['agent main-thread time on the edge rows per scrape: model, text, compression started (ms)', fixed(writeMs, 1), ''],
       ['...of which building the model from the graph (ms)', fixed(buildMs, 1), ''],
-      [`the agent's full garbage collections (V8 mark-compact) during the ${runs} scrapes`, int(majors(body) - majors(before)), ''],
+      [`the agent's full garbage collections (V8 mark-compact) during the ${runs} scrapes`, int(majorsSoFar(body) - majorsSoFar(before)), ''],
       [`export CPU at one scrape per ${FLEET_BENCH.scrapeIntervalSec} s (% of a core)`, fixed(corePct, 2), `<= ${t.exportCorePercent}`],
     ]),
   ];
