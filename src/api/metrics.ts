@@ -2,7 +2,7 @@
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
 import { DEFAULTS } from '../config/defaults.js';
-import { chunksText, type ExpositionChunk } from '../export/exposition.js';
+import type { ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
@@ -21,9 +21,9 @@ export class AgentRegistry extends client.Registry {
 
   private appended(): ExpositionChunk[] { return this.chunks.flatMap((f) => f()); }
 
+  /** The text as one string (prom-client's interface); /metrics itself sends plain() or gzipped(). */
   override async metrics(): Promise<string> {
-    const own = await super.metrics();
-    return own + this.timed(() => chunksText(this.appended()));
+    return (await this.plain()).toString('utf8');
   }
 
   /**

@@ -10,8 +10,6 @@ import { FleetExporter } from '../../export/exporter.js';
 import { expositionChunks } from '../../export/exposition.js';
 import type { OtlpPusher } from '../../export/otlp.js';
 import type { RemoteWritePusher } from '../../export/remote-write.js';
-type OtlpModule = typeof import('../../export/otlp.js');
-type RemoteWriteModule = typeof import('../../export/remote-write.js');
 import { checkRemoteWriteUrl, otlpMetricsUrl } from '../../export/push-urls.js';
 import { PushStats } from '../../export/push-stats.js';
 import { parseDuration } from '../../api/params.js';
@@ -60,7 +58,7 @@ const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write
  * The pushers' modules, imported only when their flag is given: the OpenTelemetry SDK, protobufjs and snappy are
  * memory an agent that does not push would carry. Imported before `run` starts anything, so a failure stops it there.
  */
-const pushModules: { otlp?: OtlpModule; rw?: RemoteWriteModule } = {};
+const pushModules: { otlp?: typeof import('../../export/otlp.js'); rw?: typeof import('../../export/remote-write.js') } = {};
 async function importPushers(cmd: Command): Promise<void> {
   const o = cmd.opts<FleetCliOptions>();
   if (o.otlpEndpoint) pushModules.otlp = await import('../../export/otlp.js');
