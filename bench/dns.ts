@@ -37,7 +37,7 @@ const TARGET_CPU_PERCENT = 3;
 /** Loaded seconds before the agent's CPU is measured: JIT tiering and first allocations are start-up costs, not steady state. */
 const WARMUP_SECONDS = 10;
 
-interface Options { rate: number; seconds: number; names: number; tcpConnections: number; boundSeconds: number; profile?: string }
+interface Options { rate: number; seconds: number; names: number; tcpConnections: number; boundSeconds: number; profile?: string; compare?: string }
 
 interface LoadResult { sent: number; ok: number; errors: number; skipped: number; seconds: number; qps: number; p50: number; p95: number }
 
@@ -145,11 +145,11 @@ async function runLoad(lab: DnsLab, o: Options): Promise<LoadResult> {
   return JSON.parse(line) as LoadResult;
 }
 
-async function startAgent(args: string[], profile = false): Promise<Agent> {
+async function startAgent(args: string[], profile = false, repo = REPO_ROOT): Promise<Agent> {
   const port = await freePort();
   const inspectPort = profile ? await freePort() : 0;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-bench-dns-'));
-  const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  const cli = path.join(repo, 'dist', 'src', 'cli', 'main.js');
   // The launcher's node flags (read from ./dhrishti); BENCH_AGENT_NODE_FLAGS adds node flags (e.g. --trace-gc) for a closer look.
   const flags = [...BENCH.agentNodeFlags, ...(process.env.BENCH_AGENT_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...(profile ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
   const child = start(process.execPath, [...flags, cli, 'run', '--port', String(port), '--data-dir', dataDir, '--no-docker', ...args]);
@@ -174,6 +174,9 @@ function gcPauses(a: Agent, from: number): string {
   }
   return [...by].map(([k, g]) => `${k} ${g.n}x ${fixed(g.ms, 0)} ms`).join(', ') || 'none seen';
 }
+
+/** This build's agent with DNS on: the last one measured. */
+const runCpu = (r: { cpuPercent: number[] }) => r.cpuPercent[r.cpuPercent.length - 1];
 
 const status = async (a: Agent) => (await getJson<AgentStatus>(`${a.url}/api/v1/agent`)).body;
 
@@ -226,6 +229,8 @@ async function main(o: Options): Promise<void> {
 
     log('dhrishti run --no-dns and dhrishti run (DNS capture on), side by side');
     const plain = await startAgent(['--no-dns']);
+    // --compare: another build with DNS on, measured over the same windows (every agent sees the same queries).
+    const other = o.compare ? [await startAgent([], false, o.compare)] : [];
     const agent = await startAgent([], !!o.profile);
     if (!(await status(agent)).dns?.available) throw new Error(`DNS capture unavailable: ${(await status(agent)).dns?.reason}`);
     await new Promise((r) => setTimeout(r, 2000)); // past start-up
@@ -234,7 +239,7 @@ async function main(o: Options): Promise<void> {
     const idleCpu = [(cpuMsOf(plain.child.pid) - idle0[0]) / 50, (cpuMsOf(agent.child.pid) - idle0[1]) / 50];
     log(`with the agents: ${int(o.rate)} queries/s for ${o.seconds} s (+${WARMUP_SECONDS} s warm-up)`);
     const gcFrom = [plain.child.lines.length, agent.child.lines.length];
-    const withAgent = await loadWithAgents(lab, [plain, agent], o);
+    const withAgent = await loadWithAgents(lab, [plain, ...other, agent], o);
     if (process.env.BENCH_AGENT_NODE_FLAGS?.includes('--trace-gc')) console.log(`  GC during the loop: run --no-dns: ${gcPauses(plain, gcFrom[0])}; run: ${gcPauses(agent, gcFrom[1])}`);
     const afterDns = await status(agent);
     const rss = memoryOf(agent.child.pid).rss;
@@ -244,7 +249,7 @@ async function main(o: Options): Promise<void> {
     const server = node(SERVER, ['127.0.0.1', '0']);
     const port = Number((await server.waitFor(/port (\d+)/))[1]);
     const hammer = node(HAMMER, ['127.0.0.1', String(port), String(o.tcpConnections), '4']);
-    const mixed = await loadWithAgents(lab, [plain, agent], o);
+    const mixed = await loadWithAgents(lab, [plain, ...other, agent], o);
     await hammer.waitFor(/made \d+/, 120_000);
     await new Promise((r) => setTimeout(r, 2000)); // the last closes reach the map
     const g = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph?window=10m`)).body;
@@ -252,6 +257,7 @@ async function main(o: Options): Promise<void> {
     const afterMixed = await status(agent);
     await server.stop();
     await stopAgent(plain);
+    for (const a of other) await stopAgent(a);
 
     log(`${o.boundSeconds} s over ${int(boundNames)} names (twice the name map's bound of ${int(capacity)})`);
     await runLoad(lab, { ...o, seconds: o.boundSeconds, names: boundNames });
@@ -269,12 +275,17 @@ async function main(o: Options): Promise<void> {
     console.log(table(['condition', 'answered/s', 'p50 ms', 'p95 ms', 'errors', 'CPU % of a core: run --no-dns', 'run'], [
       ['no agent', fixed(base.qps, 0), fixed(base.p50, 3), fixed(base.p95, 3), int(base.errors), '-', '-'],
       ['idle (no load)', '-', '-', '-', '-', fixed(idleCpu[0], 2), fixed(idleCpu[1], 2)],
-      ['resolver loop', fixed(withAgent.load.qps, 0), fixed(withAgent.load.p50, 3), fixed(withAgent.load.p95, 3), int(withAgent.load.errors), fixed(withAgent.cpuPercent[0], 2), fixed(withAgent.cpuPercent[1], 2)],
-      ['resolver loop, TCP connections meanwhile', fixed(mixed.load.qps, 0), fixed(mixed.load.p50, 3), fixed(mixed.load.p95, 3), int(mixed.load.errors), fixed(mixed.cpuPercent[0], 2), fixed(mixed.cpuPercent[1], 2)],
+      ['resolver loop', fixed(withAgent.load.qps, 0), fixed(withAgent.load.p50, 3), fixed(withAgent.load.p95, 3), int(withAgent.load.errors), fixed(withAgent.cpuPercent[0], 2), fixed(runCpu(withAgent), 2)],
+      ['resolver loop, TCP connections meanwhile', fixed(mixed.load.qps, 0), fixed(mixed.load.p50, 3), fixed(mixed.load.p95, 3), int(mixed.load.errors), fixed(mixed.cpuPercent[0], 2), fixed(runCpu(mixed), 2)],
     ]));
     console.log(`  ratio answered/s with the agents / without: ${fixed(withAgent.load.qps / base.qps, 3)}; agent (DNS on) RSS ${mb(rss)} MB`);
+    if (o.compare) {
+      const share = (r: typeof withAgent, i: number) => r.cpuPercent[i] - r.cpuPercent[0];
+      console.log(`  --compare ${o.compare} (DNS on, same windows): CPU ${fixed(withAgent.cpuPercent[1], 2)}% and ${fixed(mixed.cpuPercent[1], 2)}% of a core;` +
+        ` DNS share of this build / that build: ${fixed(share(withAgent, 2) / share(withAgent, 1), 3)} and ${fixed(share(mixed, 2) / share(mixed, 1), 3)}`);
+    }
     console.log('  --no-dns is the same agent without DNS capture, measured over the same window: what it uses is the host\'s other traffic, not this load.');
-    const dnsCost = withAgent.cpuPercent[1] - withAgent.cpuPercent[0];
+    const dnsCost = runCpu(withAgent) - withAgent.cpuPercent[0];
     console.log(`  DNS capture's share: ${fixed(dnsCost, 2)}% of a core (run minus run --no-dns), ${fixed((dnsCost * 1e4) / withAgent.load.qps, 2)} us per answered query;` +
       ` the collector's own processing (records to transactions, wall time inside the agent): ${fixed(withAgent.processingPercent, 2)}%`);
     console.log(`\nDNS capture after the first loaded run: ${int(d.records)} records, ${int(d.queries)} queries, ${int(d.responses)} answers, ${int(d.transactions)} transactions, ${int(d.timeouts)} timeouts, ${int(d.malformed.total)} malformed, ${int(d.lost.total)} lost ${JSON.stringify(d.lost)}`);
@@ -284,7 +295,7 @@ async function main(o: Options): Promise<void> {
     console.log(`Name map at its bound, measured alone: ${int(nm.recorded)} answers recorded, ${int(nm.addresses)} addresses kept (bound ${int(nm.capacity)}), ${int(nm.evictions)} evictions counted; heap held ${mb(nm.bytes)} MB (${int(nm.bytes / nm.capacity)} bytes per address)`);
     if (profileFile) console.log(`CPU profile of the agent (DNS on): ${profileFile}`);
     const noLoss = afterMixed.lost.total === 0 && endDns.lost.total === 0 && tcpClosed >= o.tcpConnections;
-    const cpu = withAgent.cpuPercent[1];
+    const cpu = runCpu(withAgent);
     console.log(`\nTargets: agent CPU <= ${TARGET_CPU_PERCENT}% of a core at ${int(o.rate)} queries/s: ${cpu <= TARGET_CPU_PERCENT ? 'met' : 'NOT met'}` +
       ` (${fixed(cpu, 2)}% at ${fixed(withAgent.load.qps, 0)} answered/s, of which DNS capture ${fixed(dnsCost, 2)}%); no TCP event lost meanwhile: ${noLoss ? 'met' : 'NOT met'};` +
       ` name map bounded: ${m.addresses <= m.capacity && nm.addresses <= nm.capacity ? 'met' : 'NOT met'}`);
@@ -303,6 +314,7 @@ const program = new Command()
   .option('--tcp-connections <n>', 'TCP connections made during the TCP run', positiveInt('--tcp-connections'), 3000)
   .option('--bound-seconds <n>', 'seconds of the loop over twice the name map\'s bound', positiveInt('--bound-seconds'), 8)
   .option('--profile <file>', 'write a CPU profile of `dhrishti run` (DNS on) over the resolver loop to this file')
+  .option('--compare <repo>', 'another built checkout of Dhrishti (e.g. a git worktree of the previous commit), run with DNS on beside this one over the same windows')
   .exitOverride();
 
 try {

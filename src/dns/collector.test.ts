@@ -86,6 +86,53 @@ test('past the pending bound the oldest query is evicted, one per new query, and
   assert.equal(c.stats().pendingQueries, 0);
 });
 
+test('thousands of queries in flight, answered out of order across sweeps: each ends once, as answered or as a timeout', () => {
+  // The age queue is a ring that wraps and grows: this walks it past its first size several times.
+  const { c, txs, feed } = setup({ maxPendingQueries: 50_000 });
+  const rnd = prng(7);
+  let sweepAt = 0;
+  const late: string[] = [];
+  c.onTransactionDone((t) => { if (t.outcome === 'timeout' && sweepAt - t.time > 6000) late.push(t.name); });
+  const open: { q: number; round: number }[] = [];
+  let sent = 0;
+  for (let round = 0; round < 12; round++) {
+    const at = round * 1000;
+    const batch = [];
+    for (let i = 0; i < 600 + round * 300; i++, sent++) { // more each round: the ring grows after its start has moved
+      batch.push({ dir: 'send' as const, data: buildQuery(sent & 0xffff, `q${sent}.test`), tsNs: ns(at), cookie: 5000 + (sent >> 16) });
+      if (sent % 7) open.push({ q: sent, round }); // every 7th is never answered
+    }
+    // Answer the oldest third (the ring's start moves on) and a random half of the rest, in random order;
+    // the others wait (some until they time out), so the ring also grows.
+    const answerNow = open.splice(0, Math.floor(open.length / 3));
+    for (let i = open.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [open[i], open[j]] = [open[j], open[i]]; }
+    answerNow.push(...open.splice(0, Math.floor(open.length / 2)));
+    for (let i = answerNow.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [answerNow[i], answerNow[j]] = [answerNow[j], answerNow[i]]; }
+    open.sort((a, b) => a.q - b.q);
+    for (const { q } of answerNow) batch.push({ dir: 'recv' as const, data: answer(q & 0xffff, `q${q}.test`), tsNs: ns(at + 1), cookie: 5000 + (q >> 16) });
+    feed(...batch);
+    sweepAt = T0 + at + 500;
+    c.sweep(sweepAt);
+    // What that sweep timed out (sent 5 s or more before it) is never answered.
+    for (let i = open.length - 1; i >= 0; i--) if (open[i].round <= round - 5) open.splice(i, 1);
+  }
+  for (let at = 12_500; at <= 17_500; at += 1000) {
+    sweepAt = T0 + at;
+    c.sweep(sweepAt);
+  }
+  assert.deepEqual(late, [], 'every timeout is found by the first sweep past its deadline');
+  const byName = new Map<string, string[]>();
+  for (const t of txs) byName.set(t.name, [...(byName.get(t.name) ?? []), t.outcome]);
+  assert.equal(byName.size, sent);
+  assert.ok([...byName.values()].every((o) => o.length === 1));
+  const outcomes = [...byName.values()].map((o) => o[0]);
+  const answered = outcomes.filter((o) => o === 'answered').length;
+  assert.equal(answered + outcomes.filter((o) => o === 'timeout').length, sent);
+  assert.ok(answered > sent / 2 && answered < sent, `${answered} of ${sent} answered`);
+  assert.equal(c.stats().pendingQueries, 0);
+  assert.equal(c.stats().unmatchedResponses, 0);
+});
+
 test('an answer read before its query was reported still matches it', () => {
   const { c, txs, feed } = setup();
   feed({ dir: 'recv', data: answer(12, 'early.test'), tsNs: ns(2) });

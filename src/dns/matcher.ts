@@ -56,8 +56,7 @@ export class QueryMatcher {
   /** socket cookie -> DNS id -> the query awaiting its answer. */
   private pending = new Map<number, Map<number, Pending>>();
   /** Every pending query in send order, for timeouts and the bound; done ones are skipped. */
-  private queue: Pending[] = [];
-  private head = 0;
+  private queue = new AgeQueue();
   private count = 0;
   /** Done queries still in `pending`: unlinked in bulk (a Map shrinks, and allocates, when emptied one entry at a time). */
   private unlink: Pending[] = [];
@@ -125,30 +124,26 @@ export class QueryMatcher {
 
   /** Moves the head past done queries (releasing their slots); the head is then a pending query or the end. */
   private skipDone(): void {
-    while (this.head < this.queue.length && this.queue[this.head].done) this.queue[this.head++] = RELEASED;
+    while (this.queue.length && this.queue.first().done) this.queue.shift();
   }
 
   private dropOldest(): void {
     this.skipDone();
-    if (this.head >= this.queue.length) return;
+    if (!this.queue.length) return;
     // forget() moves the head past it: the head is never advanced again here (that would skip a pending query).
-    this.forget(this.queue[this.head]);
+    this.forget(this.queue.first());
     this.pendingEvicted++;
   }
 
   /** Times out old queries and gives up on answers whose query never came. */
   sweep(now = Date.now()): void {
-    for (this.skipDone(); this.head < this.queue.length; this.skipDone()) {
-      const q = this.queue[this.head];
+    for (this.skipDone(); this.queue.length; this.skipDone()) {
+      const q = this.queue.first();
       if (now - q.time < this.limits.queryTimeoutMs) break; // the queue is in send order
       this.forget(q); // done, so the next skipDone() moves past it
       this.emit(transaction(this.limits, q, null, null));
     }
     this.unlinkDone();
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
     this.flushEarly(now);
   }
 
@@ -170,11 +165,43 @@ export class QueryMatcher {
 /** Done queries are unlinked from the socket tables this many at a time (a Map emptied one entry at a time shrinks, and allocates). */
 const UNLINK_BATCH = 256;
 
-/** Stands in the queue for a query that left it (keeps the array dense). */
-const RELEASED: Pending = {
-  cookie: 0, done: true, time: 0, client: { pid: 0, comm: '', cgroupId: 0, netns: 0, address: '', port: 0 },
-  resolver: { address: '', port: 0, family: 4, dockerEmbedded: false }, transport: 'udp', id: 0, name: '', type: 0, retransmits: 0,
-};
+/**
+ * Queries in send order: a ring that grows by doubling and never shrinks, so
+ * a steady load allocates nothing here (an array appended to and cut every
+ * sweep made a new backing store each second, long-lived enough to be
+ * promoted).
+ */
+class AgeQueue {
+  private ring: (Pending | undefined)[] = new Array(1024).fill(undefined);
+  /** Index of the oldest, and how many there are. */
+  private start = 0;
+  length = 0;
+
+  /** The oldest query (only when length > 0). */
+  first(): Pending {
+    return this.ring[this.start]!;
+  }
+
+  shift(): void {
+    this.ring[this.start] = undefined;
+    this.start = (this.start + 1) & (this.ring.length - 1);
+    this.length--;
+  }
+
+  push(p: Pending): void {
+    if (this.length === this.ring.length) this.grow();
+    this.ring[(this.start + this.length) & (this.ring.length - 1)] = p;
+    this.length++;
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const next = new Array<Pending | undefined>(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.length; i++) next[i] = old[(this.start + i) & (old.length - 1)];
+    this.start = 0;
+    this.ring = next;
+  }
+}
 
 function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   const { client, resolver } = partiesOf(w.seg.facts);

@@ -27,10 +27,10 @@ interface Binding {
 }
 
 /** An address's bindings, most recent first, and when the last of them expires. */
-interface AddressEntry { netns: number; address: string; bindings: Binding[]; expiresAt: number; touched: number }
+interface AddressEntry extends Linked<AddressEntry> { netns: number; address: string; bindings: Binding[]; expiresAt: number; touched: number }
 
 /** The latest answer for a name. */
-interface NameAnswer { netns: number; name: string; addresses: string[]; resolvedAt: number; pid: number; touched: number }
+interface NameAnswer extends Linked<NameAnswer> { netns: number; name: string; addresses: string[]; resolvedAt: number; pid: number; touched: number }
 
 /** Who asks for a name, and when their connection started (the name their latest answer before it gave wins). */
 export interface ClientHint { pid?: number; cgroupId?: number; at?: number }
@@ -38,14 +38,23 @@ export interface ClientHint { pid?: number; cgroupId?: number; at?: number }
 /** A repeated answer refreshes an address's bindings at most this often; recency is kept to this grain too. */
 const REFRESH_MS = 1000;
 
+/** Links of the recency list, kept on the entries themselves. */
+interface Linked<T> { prev: T | null; next: T | null }
+
 /**
  * Per-namespace maps for lookups (no composite string keys on the hot path),
- * and one recency order over all namespaces (object keys) for the bound.
+ * and one recency order over all namespaces for the bound: a list linked
+ * through the entries, so marking one used moves two pointers. (A Map kept in
+ * order by delete and re-insert rebuilt its table every few thousand uses, and
+ * each table lived long enough to be promoted, costing full collections.)
  */
-class Bounded<T extends { netns: number; touched: number }> {
+class Bounded<T extends { netns: number; touched: number } & Linked<T>> {
   evictions = 0;
   private byNs = new Map<number, Map<string, T>>();
-  private order = new Map<T, true>();
+  /** Least recently used first. */
+  private head: T | null = null;
+  private tail: T | null = null;
+  private count = 0;
   /** The last namespace looked up: consecutive lookups are mostly in the same one. */
   private lastNs = -1;
   private lastMap: Map<string, T> | undefined;
@@ -65,12 +74,12 @@ class Bounded<T extends { netns: number; touched: number }> {
     let m = this.ns(e.netns);
     if (!m) { m = new Map(); this.byNs.set(e.netns, m); this.lastMap = m; }
     const old = m.get(this.keyOf(e));
-    if (old) this.order.delete(old);
+    if (old) this.unlink(old);
     m.set(this.keyOf(e), e);
     e.touched = now;
-    this.order.set(e, true);
-    while (this.order.size > this.max) {
-      this.remove(this.order.keys().next().value!);
+    this.append(e);
+    while (this.count > this.max && this.head) {
+      this.remove(this.head);
       this.evictions++;
     }
   }
@@ -79,12 +88,13 @@ class Bounded<T extends { netns: number; touched: number }> {
   touch(e: T, now: number): void {
     if (now - e.touched < REFRESH_MS) return;
     e.touched = now;
-    this.order.delete(e);
-    this.order.set(e, true);
+    if (e === this.tail) return;
+    this.unlink(e);
+    this.append(e);
   }
 
   remove(e: T): void {
-    this.order.delete(e);
+    this.unlink(e);
     const m = this.ns(e.netns);
     if (m?.get(this.keyOf(e)) === e) {
       m.delete(this.keyOf(e));
@@ -96,13 +106,35 @@ class Bounded<T extends { netns: number; touched: number }> {
   dropNamespace(netns: number): void {
     const m = this.byNs.get(netns);
     if (!m) return;
-    for (const e of m.values()) this.order.delete(e);
+    for (const e of m.values()) this.unlink(e);
     this.byNs.delete(netns);
     if (this.lastNs === netns) this.lastMap = undefined;
   }
 
-  get size(): number { return this.order.size; }
-  values(): IterableIterator<T> { return this.order.keys(); }
+  get size(): number { return this.count; }
+
+  /** Every entry, least recently used first (a copy: safe to remove while walking it). */
+  values(): T[] {
+    const out: T[] = [];
+    for (let e = this.head; e; e = e.next) out.push(e);
+    return out;
+  }
+
+  private append(e: T): void {
+    e.prev = this.tail;
+    e.next = null;
+    if (this.tail) this.tail.next = e; else this.head = e;
+    this.tail = e;
+    this.count++;
+  }
+
+  /** Takes an entry out of the list (nothing if it is not in it). */
+  private unlink(e: T): void {
+    if (e.prev) e.prev.next = e.next; else if (this.head === e) this.head = e.next; else return;
+    if (e.next) e.next.prev = e.prev; else this.tail = e.prev;
+    e.prev = e.next = null;
+    this.count--;
+  }
 }
 
 export class NameMap {
@@ -133,7 +165,7 @@ export class NameMap {
       answer.pid = pid;
       this.byName.touch(answer, now);
     } else {
-      this.byName.set({ netns, name: t.name, addresses, resolvedAt: now, pid, touched: now }, now);
+      this.byName.set({ netns, name: t.name, addresses, resolvedAt: now, pid, touched: now, prev: null, next: null }, now);
     }
     const hold = Math.min(Math.max(t.ttl * 1000, this.limits.minHoldMs), this.limits.maxHoldMs);
     const expiresAt = now + hold;
@@ -142,7 +174,7 @@ export class NameMap {
       if (!entry) {
         const client = { pid, cgroupId: t.client.cgroupId, comm: t.client.comm, at };
         const b: Binding = { name: t.name, cnames: t.cnames, resolver: t.resolver, resolvedAt: now, expiresAt, clients: [client] };
-        this.byAddress.set({ netns, address, bindings: [b], expiresAt, touched: now }, now);
+        this.byAddress.set({ netns, address, bindings: [b], expiresAt, touched: now, prev: null, next: null }, now);
         continue;
       }
       this.byAddress.touch(entry, now);
@@ -226,7 +258,7 @@ export class NameMap {
 
   /** Drops expired addresses now (they are dropped lazily otherwise). */
   purge(now = Date.now()): void {
-    for (const e of [...this.byAddress.values()]) if (e.expiresAt <= now) this.byAddress.remove(e);
+    for (const e of this.byAddress.values()) if (e.expiresAt <= now) this.byAddress.remove(e);
   }
 }
 

@@ -81,13 +81,19 @@ const KEY_FIELDS = [DNS_EVENT.pid, DNS_EVENT.sport, DNS_EVENT.daddr, DNS_EVENT.d
 
 export class DnsRecordDecoder {
   private sockets = new Map<number, Cached>();
+  /** The last socket's entry: a query and its answer, and a resolver's run of queries, share one (and cookies are
+   *  doubles, slow Map keys). */
+  private lastCookie = -1;
+  private last: Cached | undefined;
 
   /** maxSockets bounds the facts cache (it starts over when full). */
   constructor(private readonly clock: Clock, private readonly maxSockets = 4096) {}
 
   private factsOf(buf: Buffer, off: number, cookie: number, flags: number): DnsSocketFacts {
-    const hit = this.sockets.get(cookie);
+    const hit = cookie === this.lastCookie ? this.last : this.sockets.get(cookie);
     if (hit) {
+      this.lastCookie = cookie;
+      this.last = hit;
       const k = hit.key;
       let same = u16(buf, off + DNS_EVENT.dport) === hit.facts.peerPort;
       for (let i = 0; same && i < KEY_FIELDS.length; i++) same = u32(buf, off + KEY_FIELDS[i]) === k[i];
@@ -108,7 +114,10 @@ export class DnsRecordDecoder {
       tcp: (flags & DnsFlag.TCP) !== 0,
     };
     if (this.sockets.size >= this.maxSockets) this.sockets.clear();
-    this.sockets.set(cookie, { facts, key: KEY_FIELDS.map((f) => u32(buf, off + f)) });
+    const entry = { facts, key: KEY_FIELDS.map((f) => u32(buf, off + f)) };
+    this.sockets.set(cookie, entry);
+    this.lastCookie = cookie;
+    this.last = entry;
     return facts;
   }
 

@@ -394,13 +394,15 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Drain the ring buffer and hand JavaScript one Buffer with every record. */
-static void drain(ring_t *l)
+/* Drain the ring buffer and hand JavaScript one Buffer with every record.
+ * Returns how many bytes of records it took. */
+static size_t drain(ring_t *l)
 {
 	l->batch_len = 0;
 	ring_buffer__consume(l->rb);
-	if (!l->batch_len || !l->callback)
-		return;
+	size_t took = l->batch_len;
+	if (!took || !l->callback)
+		return took;
 	napi_env env = l->env;
 	napi_handle_scope scope;
 	napi_open_handle_scope(env, &scope);
@@ -450,17 +452,25 @@ static void drain(ring_t *l)
 		l->batch = NULL;
 		l->batch_cap = 0;
 	}
+	return took;
 }
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
+/* While records keep coming, the timer alone drains every delay_ms: one
+ * wake-up per batch, and no epoll_ctl to re-arm the poll in between. The
+ * first drain that finds nothing hands back to the poll. */
 static void on_timer(uv_timer_t *t)
 {
 	ring_t *l = t->data;
 	if (!l || !l->rb || !l->polling)
 		return;
-	drain(l);
-	if (l->polling) /* the callback may have closed the loader */
+	size_t took = drain(l);
+	if (!l->polling) /* the callback may have closed the loader */
+		return;
+	if (took)
+		uv_timer_start(l->timer, on_timer, l->delay_ms, 0);
+	else
 		uv_poll_start(l->poll, UV_READABLE, on_poll);
 }
 
