@@ -9,14 +9,14 @@ if (!gc) throw new Error('run with --expose-gc');
 const capacity = Number(process.argv[2] ?? DNS_DEFAULTS.nameMapEntries);
 const map = new NameMap({ ...DNS_DEFAULTS, nameMapEntries: capacity });
 const resolver = { address: '127.0.0.53', port: 53, family: 4 as const, dockerEmbedded: false };
-const client = { pid: 4242, comm: 'api', cgroupId: 123456, netns: 4026531840, address: '10.0.0.2', port: 40000 };
+const client = { pid: 4242, comm: 'api', cgroupId: 123456, netns: 4026531840, address: '10.0.0.2' };
 gc();
 const before = process.memoryUsage().heapUsed;
 const total = capacity * 2; // twice the bound: the map must stay at it
 for (let i = 0; i < total; i++) {
   const name = `svc-${i}.partner-${i % 50}.example.com`;
   const t: DnsTransaction = {
-    time: Date.now(), outcome: 'answered', client, resolver, transport: 'udp', id: i & 0xffff, name, type: 'A', rcode: 'NOERROR',
+    time: Date.now(), outcome: 'answered', client, clientPort: 40000, resolver, transport: 'udp', id: i & 0xffff, name, type: 'A', rcode: 'NOERROR',
     latencyMs: 1, retransmits: 0, truncated: false, answers: [], ttl: 300,
     cnames: i % 10 === 0 ? [`edge-${i}.cdn.example.net`] : [],
     addresses: [`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`],

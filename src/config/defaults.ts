@@ -134,8 +134,6 @@ export const DNS_DEFAULTS = {
   maxMessageBytes: 4096,
   /** Split UDP messages (several iovec segments) awaiting their last segment. */
   maxPartialMessages: 256,
-  /** Sockets whose decoded facts (addresses, process) are cached. */
-  socketCacheEntries: 4096,
   /** An NXDOMAIN followed within this by an answer for a shorter name (search-list expansion) is not a failure. */
   searchExpansionWindowMs: 5000,
 };

@@ -143,7 +143,7 @@ export class DnsCollector implements EngineExtension {
   ingest(buf: Buffer, count: number, clock: Clock | null = this.clock): void {
     if (!clock) throw new Error('DnsCollector.ingest: no clock (attach first, or pass one)');
     if (!this.decoder || this.decoderClock !== clock) {
-      this.decoder = new DnsRecordDecoder(clock, this.options.socketCacheEntries);
+      this.decoder = new DnsRecordDecoder(clock);
       this.decoderClock = clock;
     }
     for (let i = 0; i < count; i++) {

@@ -5,11 +5,11 @@ import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsClient, DnsTransaction } from './types.js';
 
 const resolver = { address: '127.0.0.11', port: 53, family: 4 as const, dockerEmbedded: true };
-const api: DnsClient = { pid: 7, comm: 'api', cgroupId: 42, netns: 1, address: '172.18.0.2', port: 40000 };
+const api: DnsClient = { pid: 7, comm: 'api', cgroupId: 42, netns: 1, address: '172.18.0.2' };
 
 function tx(name: string, o: Partial<DnsTransaction> = {}): DnsTransaction {
   return {
-    time: 1_000_000, outcome: 'answered', client: api, resolver, transport: 'udp', id: 1, name, type: 'A', rcode: 'NOERROR',
+    time: 1_000_000, outcome: 'answered', client: api, clientPort: 40000, resolver, transport: 'udp', id: 1, name, type: 'A', rcode: 'NOERROR',
     latencyMs: 1, retransmits: 0, truncated: false, answers: [], cnames: [], addresses: ['172.18.0.3'], ttl: 600, ...o,
   };
 }

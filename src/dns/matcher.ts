@@ -21,6 +21,7 @@ interface Pending {
   done: boolean;
   time: number;
   client: DnsClient;
+  clientPort: number;
   resolver: DnsResolver;
   transport: 'udp' | 'tcp';
   id: number;
@@ -29,7 +30,7 @@ interface Pending {
   retransmits: number;
 }
 
-interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; tcp: boolean; msg: DnsMessage }
+interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; localPort: number; tcp: boolean; msg: DnsMessage }
 
 export interface MatcherLimits { queryTimeoutMs: number; maxPendingQueries: number; maxCnameChain: number }
 
@@ -40,7 +41,7 @@ export function partiesOf(f: DnsSocketFacts): { client: DnsClient; resolver: Dns
   let p = parties.get(f);
   if (!p) {
     p = {
-      client: { pid: f.pid, comm: f.comm, cgroupId: f.cgroupId, netns: f.netns, address: f.local, port: f.localPort },
+      client: { pid: f.pid, comm: f.comm, cgroupId: f.cgroupId, netns: f.netns, address: f.local },
       resolver: { address: f.peer, port: f.peerPort, family: f.family, dockerEmbedded: f.peer === DOCKER_RESOLVER },
     };
     parties.set(f, p);
@@ -97,7 +98,7 @@ export class QueryMatcher {
       return;
     }
     if (this.early.size >= MAX_EARLY_ANSWERS) this.flushEarly(Infinity);
-    this.early.set(keyOf(w.seg.cookie, msg.id), { received: Date.now(), time: w.seg.time, facts: w.seg.facts, tcp: w.seg.tcp, msg });
+    this.early.set(keyOf(w.seg.cookie, msg.id), { received: Date.now(), time: w.seg.time, facts: w.seg.facts, localPort: w.seg.localPort, tcp: w.seg.tcp, msg });
   }
 
   private forget(q: Pending): void {
@@ -154,7 +155,7 @@ export class QueryMatcher {
       const q = a.msg.question;
       const { client, resolver } = partiesOf(a.facts);
       const unmatched: Pending = {
-        cookie: 0, done: true, time: a.time, client, resolver, transport: a.tcp ? 'tcp' : 'udp',
+        cookie: 0, done: true, time: a.time, client, clientPort: a.localPort, resolver, transport: a.tcp ? 'tcp' : 'udp',
         id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
       };
       this.emit(transaction(this.limits, unmatched, a.msg, null));
@@ -206,7 +207,7 @@ class AgeQueue {
 function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   const { client, resolver } = partiesOf(w.seg.facts);
   return {
-    cookie: w.seg.cookie, done: false, time: w.seg.time, client, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
+    cookie: w.seg.cookie, done: false, time: w.seg.time, client, clientPort: w.seg.localPort, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
     id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
   };
 }
@@ -223,6 +224,7 @@ function transaction(limits: MatcherLimits, q: Pending, answer: DnsMessage | nul
     outcome: !answer ? 'timeout' : latencyMs === null ? 'unmatched' : 'answered',
     client: q.client,
     resolver: q.resolver,
+    clientPort: q.clientPort,
     transport: q.transport,
     id: q.id,
     name: q.name,

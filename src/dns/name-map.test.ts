@@ -9,8 +9,8 @@ const resolver = { address: '127.0.0.53', port: 53, family: 4 as const, dockerEm
 
 function answer(name: string, addresses: string[], o: { ttl?: number; pid?: number; cgroupId?: number; netns?: number; cnames?: string[] } = {}): DnsTransaction {
   return {
-    time: 0, outcome: 'answered', id: 1, type: 'A', rcode: 'NOERROR', latencyMs: 1, retransmits: 0, truncated: false, transport: 'udp',
-    client: { pid: o.pid ?? 10, comm: 'c', cgroupId: o.cgroupId ?? 1, netns: o.netns ?? NS, address: '', port: 0 },
+    time: 0, outcome: 'answered', id: 1, type: 'A', rcode: 'NOERROR', latencyMs: 1, retransmits: 0, truncated: false, transport: 'udp', clientPort: 40000,
+    client: { pid: o.pid ?? 10, comm: 'c', cgroupId: o.cgroupId ?? 1, netns: o.netns ?? NS, address: '' },
     resolver, name, answers: [], cnames: o.cnames ?? [], addresses, ttl: o.ttl ?? 300,
   };
 }

@@ -9,9 +9,9 @@ export interface DnsClient {
   cgroupId: number;
   /** Network namespace inode: names are kept per namespace. */
   netns: number;
-  /** The client socket's local address and port ('' / 0 when unbound). */
+  /** The client's local address ('' when unbound). One object serves all of a process's sockets alike: the
+   *  socket's port is the transaction's (clientPort). */
   address: string;
-  port: number;
 }
 
 /** The server a client asked. */
@@ -37,6 +37,8 @@ export interface DnsTransaction {
   time: number;
   outcome: 'answered' | 'timeout' | 'unmatched';
   client: DnsClient;
+  /** The local port of the socket that asked (0 when unbound). */
+  clientPort: number;
   resolver: DnsResolver;
   transport: DnsTransport;
   id: number;

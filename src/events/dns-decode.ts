@@ -10,7 +10,12 @@ import { addrText, isV4Mapped } from './address.js';
 const AF_INET = 2;
 const SYSCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SysKind).map(([k, v]) => [v, k.toLowerCase()]));
 
-/** Who moved the bytes, over which socket to which server. One object per socket while these stay the same. */
+/**
+ * Who moved the bytes, from which local address to which server: the same
+ * object for every record with the same process, addresses and command, over
+ * however many sockets (glibc and musl open one per lookup; the socket's own
+ * port is on the segment).
+ */
 export interface DnsSocketFacts {
   pid: number;
   comm: string;
@@ -18,7 +23,6 @@ export interface DnsSocketFacts {
   netns: number;
   family: 4 | 6;
   local: string;
-  localPort: number;
   /** The DNS server ('' when unknown). */
   peer: string;
   peerPort: number;
@@ -31,6 +35,8 @@ export interface DnsSegment {
   cookie: number;
   tid: number;
   facts: DnsSocketFacts;
+  /** The client socket's local port (0 when unbound). */
+  localPort: number;
   dir: 'send' | 'recv';
   tcp: boolean;
   /** Where the peer came from: the connected socket, the syscall's address argument, or the socket's last query. */
@@ -73,31 +79,46 @@ function comm(b: Buffer, o: number): string {
   return s;
 }
 
-/** The raw fields a cached DnsSocketFacts was made from. */
-interface Cached { facts: DnsSocketFacts; key: number[] }
-
-/** What may change under one cookie: the process (pid), and an unconnected socket's peer (and its bound port). */
-const KEY_FIELDS = [DNS_EVENT.pid, DNS_EVENT.sport, DNS_EVENT.daddr, DNS_EVENT.daddr + 4, DNS_EVENT.daddr + 8, DNS_EVENT.daddr + 12];
+/**
+ * The record's words its facts are made from: cgroup, local and peer address
+ * and pid (one run), the namespace, peer port with family, and the command.
+ * Facts are a function of these (and the TCP flag) alone, so a cache keyed by
+ * them is never stale, whichever socket or process reuse comes along.
+ */
+const FACT_WORDS = [
+  DNS_EVENT.cgroup_id, DNS_EVENT.cgroup_id + 4,
+  DNS_EVENT.saddr, DNS_EVENT.saddr + 4, DNS_EVENT.saddr + 8, DNS_EVENT.saddr + 12,
+  DNS_EVENT.daddr, DNS_EVENT.daddr + 4, DNS_EVENT.daddr + 8, DNS_EVENT.daddr + 12,
+  DNS_EVENT.pid, DNS_EVENT.netns, DNS_EVENT.dport,
+  DNS_EVENT.comm, DNS_EVENT.comm + 4, DNS_EVENT.comm + 8, DNS_EVENT.comm + 12,
+];
+const KEY_LEN = FACT_WORDS.length + 1; // and the TCP flag
+/** Facts cache slots (direct-mapped by a hash of the words; a collision just replaces). */
+const FACT_SLOTS = 512;
 
 export class DnsRecordDecoder {
-  private sockets = new Map<number, Cached>();
-  /** The last socket's entry: a query and its answer, and a resolver's run of queries, share one (and cookies are
-   *  doubles, slow Map keys). */
-  private lastCookie = -1;
-  private last: Cached | undefined;
+  private keys = new Uint32Array(FACT_SLOTS * KEY_LEN);
+  private facts: (DnsSocketFacts | undefined)[] = new Array(FACT_SLOTS).fill(undefined);
+  private words = new Uint32Array(KEY_LEN);
 
-  /** maxSockets bounds the facts cache (it starts over when full). */
-  constructor(private readonly clock: Clock, private readonly maxSockets = 4096) {}
+  constructor(private readonly clock: Clock) {}
 
-  private factsOf(buf: Buffer, off: number, cookie: number, flags: number): DnsSocketFacts {
-    const hit = cookie === this.lastCookie ? this.last : this.sockets.get(cookie);
+  private factsOf(buf: Buffer, off: number, flags: number): DnsSocketFacts {
+    const w = this.words;
+    let h = 2166136261;
+    for (let i = 0; i < FACT_WORDS.length; i++) {
+      const x = u32(buf, off + FACT_WORDS[i]);
+      w[i] = x;
+      h = Math.imul(h ^ x, 16777619);
+    }
+    w[FACT_WORDS.length] = flags & DnsFlag.TCP;
+    const slot = ((h ^ (h >>> 15)) >>> 0) & (FACT_SLOTS - 1);
+    const hit = this.facts[slot];
     if (hit) {
-      this.lastCookie = cookie;
-      this.last = hit;
-      const k = hit.key;
-      let same = u16(buf, off + DNS_EVENT.dport) === hit.facts.peerPort;
-      for (let i = 0; same && i < KEY_FIELDS.length; i++) same = u32(buf, off + KEY_FIELDS[i]) === k[i];
-      if (same) return hit.facts;
+      const k = this.keys;
+      let i = 0;
+      for (const base = slot * KEY_LEN; i < KEY_LEN && k[base + i] === w[i]; i++);
+      if (i === KEY_LEN) return hit;
     }
     const af = u16(buf, off + DNS_EVENT.family);
     const daddr = off + DNS_EVENT.daddr;
@@ -108,16 +129,12 @@ export class DnsRecordDecoder {
       netns: u32(buf, off + DNS_EVENT.netns),
       family: af === AF_INET || isV4Mapped(buf, daddr) ? 4 : 6,
       local: addrText(buf, off + DNS_EVENT.saddr, af),
-      localPort: u16(buf, off + DNS_EVENT.sport),
       peer: isZero(buf, daddr) ? '' : addrText(buf, daddr, af),
       peerPort: u16(buf, off + DNS_EVENT.dport),
       tcp: (flags & DnsFlag.TCP) !== 0,
     };
-    if (this.sockets.size >= this.maxSockets) this.sockets.clear();
-    const entry = { facts, key: KEY_FIELDS.map((f) => u32(buf, off + f)) };
-    this.sockets.set(cookie, entry);
-    this.lastCookie = cookie;
-    this.last = entry;
+    this.keys.set(w, slot * KEY_LEN);
+    this.facts[slot] = facts;
     return facts;
   }
 
@@ -130,7 +147,8 @@ export class DnsRecordDecoder {
     s.time = this.clock.bootNsToUnixMs(u64(buf, off + DNS_EVENT.ts_ns));
     s.cookie = cookie;
     s.tid = u32(buf, off + DNS_EVENT.tid);
-    s.facts = this.factsOf(buf, off, cookie, flags);
+    s.facts = this.factsOf(buf, off, flags);
+    s.localPort = u16(buf, off + DNS_EVENT.sport);
     s.dir = buf[off + DNS_EVENT.dir] === DnsDir.SEND ? 'send' : 'recv';
     s.tcp = (flags & DnsFlag.TCP) !== 0;
     s.peerSource = flags & DnsFlag.PEER_FROM_ARGS ? 'args' : flags & DnsFlag.PEER_FROM_QUERY ? 'query' : 'socket';

@@ -40,7 +40,7 @@ function health(p: Partial<DnsHealth> & { comm?: string; cgroupId?: number; reso
   const buckets = new Array(DNS_DEFAULTS.latencyBucketsMs.length + 1).fill(0);
   const h: DnsHealth = {
     clientKey: `${p.cgroupId ?? 100}/1/${p.comm ?? 'client'}`,
-    client: { pid: 5, comm: p.comm ?? 'client', cgroupId: p.cgroupId ?? 100, netns: 1, address: '10.0.0.2', port: 40000 },
+    client: { pid: 5, comm: p.comm ?? 'client', cgroupId: p.cgroupId ?? 100, netns: 1, address: '10.0.0.2' },
     firstSeen: T, lastSeen: T, queries: 0, queriesPerSec: 0, answered: 0, noerror: 0, nxdomain: 0, servfail: 0, refused: 0,
     otherErrors: 0, timeouts: 0, searchExpansions: 0, failures: 0,
     latency: { count: 0, p50Ms: null, p95Ms: null, maxMs: null, sumMs: 0, buckets }, failingNames: [],

@@ -304,7 +304,7 @@ test('DNS in the history: a past map shows the names of its day and the resolver
   const buckets = new Array(DNS_DEFAULTS.latencyBucketsMs.length + 1).fill(0);
   buckets[2] = 3;
   const h: DnsHealth = {
-    clientKey: 'web', client: { pid: 5, comm: 'client', cgroupId: 100, netns: 1, address: '10.0.0.2', port: 40000 },
+    clientKey: 'web', client: { pid: 5, comm: 'client', cgroupId: 100, netns: 1, address: '10.0.0.2' },
     resolver: { address: '127.0.0.11', port: 53, family: 4, dockerEmbedded: true }, firstSeen: T0, lastSeen: T0 + 2 * S,
     queries: 5, queriesPerSec: 0, answered: 4, noerror: 1, nxdomain: 2, servfail: 1, refused: 0, otherErrors: 0, timeouts: 1, searchExpansions: 0, failures: 4,
     latency: { count: 4, p50Ms: 0.8, p95Ms: 1, maxMs: 1, sumMs: 3.2, buckets },
