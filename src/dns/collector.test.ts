@@ -133,6 +133,19 @@ test('thousands of queries in flight, answered out of order across sweeps: each 
   assert.equal(c.stats().unmatchedResponses, 0);
 });
 
+test('queries of different sockets with the same id are each matched to their own socket\'s answer', () => {
+  const { c, txs, feed } = setup();
+  const names = ['one.test', 'two.test', 'three.test'];
+  feed(...names.map((n, i) => ({ dir: 'send' as const, data: buildQuery(77, n), tsNs: ns(i), cookie: 100 + i })));
+  // The middle of the id's chain is answered first, then its head, then its tail.
+  feed(...[1, 2, 0].map((i) => ({ dir: 'recv' as const, data: answer(77, names[i]), tsNs: ns(10 + i), cookie: 100 + i })));
+  assert.deepEqual(txs.map((t) => [t.name, t.outcome, t.latencyMs]), [['two.test', 'answered', 10], ['three.test', 'answered', 10], ['one.test', 'answered', 10]]);
+  assert.equal(c.stats().pendingQueries, 0);
+  // An answer on a socket that asked nothing with that id waits for its query, then is reported unmatched.
+  feed({ dir: 'recv', data: answer(77, 'one.test'), tsNs: ns(20), cookie: 999 });
+  assert.equal(txs.length, 3);
+});
+
 test('an answer read before its query was reported still matches it', () => {
   const { c, txs, feed } = setup();
   feed({ dir: 'recv', data: answer(12, 'early.test'), tsNs: ns(2) });

@@ -28,6 +28,8 @@ interface Pending {
   name: string;
   type: number;
   retransmits: number;
+  /** The next pending query with the same DNS id (another socket's). */
+  next: Pending | undefined;
 }
 
 interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; localPort: number; tcp: boolean; msg: DnsMessage }
@@ -54,13 +56,16 @@ const keyOf = (cookie: number, id: number): number | string => (cookie < 2 ** 36
 
 export class QueryMatcher {
   pendingEvicted = 0;
-  /** socket cookie -> DNS id -> the query awaiting its answer. */
-  private pending = new Map<number, Map<number, Pending>>();
+  /**
+   * Queries awaiting their answer, by DNS id; those of other sockets with the
+   * same id follow in a chain (ids are random, so chains are short). An array
+   * indexed by id: no hashing, and nothing allocated per socket or per query
+   * (per-socket Maps grew and shrank with every lookup a resolver made).
+   */
+  private byId: (Pending | undefined)[] = new Array(65536).fill(undefined);
   /** Every pending query in send order, for timeouts and the bound; done ones are skipped. */
   private queue = new AgeQueue();
   private count = 0;
-  /** Done queries still in `pending`: unlinked in bulk (a Map shrinks, and allocates, when emptied one entry at a time). */
-  private unlink: Pending[] = [];
   private early = new Map<number | string, EarlyAnswer>();
 
   constructor(private readonly emit: (t: DnsTransaction) => void, private readonly limits: MatcherLimits = DNS_DEFAULTS) {}
@@ -79,20 +84,19 @@ export class QueryMatcher {
         return;
       }
     }
-    const seen = this.pending.get(cookie)?.get(msg.id);
-    if (seen && !seen.done) { seen.retransmits++; return; }
+    const seen = this.find(cookie, msg.id);
+    if (seen) { seen.retransmits++; return; }
     if (this.count >= this.limits.maxPendingQueries) this.dropOldest();
-    let bySocket = this.pending.get(cookie);
-    if (!bySocket) { bySocket = new Map(); this.pending.set(cookie, bySocket); }
     const p = pendingOf(w, msg);
-    bySocket.set(msg.id, p);
+    p.next = this.byId[p.id];
+    this.byId[p.id] = p;
     this.queue.push(p);
     this.count++;
   }
 
   answer(w: WireMessage, msg: DnsMessage): void {
-    const q = this.pending.get(w.seg.cookie)?.get(msg.id);
-    if (q && !q.done && (!msg.question || msg.question.name === q.name)) {
+    const q = this.find(w.seg.cookie, msg.id);
+    if (q && (!msg.question || msg.question.name === q.name)) {
       this.forget(q);
       this.emit(transaction(this.limits, q, msg, Math.max(0, w.seg.time - q.time)));
       return;
@@ -101,26 +105,27 @@ export class QueryMatcher {
     this.early.set(keyOf(w.seg.cookie, msg.id), { received: Date.now(), time: w.seg.time, facts: w.seg.facts, localPort: w.seg.localPort, tcp: w.seg.tcp, msg });
   }
 
+  /** The pending query of a socket with this id. */
+  private find(cookie: number, id: number): Pending | undefined {
+    let p = this.byId[id];
+    while (p && p.cookie !== cookie) p = p.next;
+    return p;
+  }
+
   private forget(q: Pending): void {
     q.done = true;
     this.count--;
-    this.unlink.push(q);
-    // Answers mostly come in send order: done queries at the head leave the queue now, and
-    // the socket tables are cleaned in small batches, so an answered query is garbage while
-    // it is young (held for a second it would be promoted and cost a full collection later).
-    this.skipDone();
-    if (this.unlink.length >= UNLINK_BATCH) this.unlinkDone();
-  }
-
-  private unlinkDone(): void {
-    for (const q of this.unlink) {
-      const bySocket = this.pending.get(q.cookie);
-      if (bySocket?.get(q.id) === q) {
-        bySocket.delete(q.id);
-        if (!bySocket.size) this.pending.delete(q.cookie);
-      }
+    let p = this.byId[q.id];
+    if (p === q) this.byId[q.id] = q.next;
+    else {
+      while (p && p.next !== q) p = p.next;
+      if (p) p.next = q.next;
     }
-    this.unlink.length = 0;
+    q.next = undefined;
+    // Answers mostly come in send order: done queries at the head leave the queue now, so an
+    // answered query is garbage while it is young (held for a second it would be promoted and
+    // cost a full collection later).
+    this.skipDone();
   }
 
   /** Moves the head past done queries (releasing their slots); the head is then a pending query or the end. */
@@ -144,7 +149,6 @@ export class QueryMatcher {
       this.forget(q); // done, so the next skipDone() moves past it
       this.emit(transaction(this.limits, q, null, null));
     }
-    this.unlinkDone();
     this.flushEarly(now);
   }
 
@@ -156,15 +160,12 @@ export class QueryMatcher {
       const { client, resolver } = partiesOf(a.facts);
       const unmatched: Pending = {
         cookie: 0, done: true, time: a.time, client, clientPort: a.localPort, resolver, transport: a.tcp ? 'tcp' : 'udp',
-        id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0,
+        id: a.msg.id, name: q?.name ?? '', type: q?.type ?? 0, retransmits: 0, next: undefined,
       };
       this.emit(transaction(this.limits, unmatched, a.msg, null));
     }
   }
 }
-
-/** Done queries are unlinked from the socket tables this many at a time (a Map emptied one entry at a time shrinks, and allocates). */
-const UNLINK_BATCH = 256;
 
 /**
  * Queries in send order: a ring that grows by doubling and never shrinks, so
@@ -208,7 +209,7 @@ function pendingOf(w: WireMessage, msg: DnsMessage): Pending {
   const { client, resolver } = partiesOf(w.seg.facts);
   return {
     cookie: w.seg.cookie, done: false, time: w.seg.time, client, clientPort: w.seg.localPort, resolver, transport: w.seg.tcp ? 'tcp' : 'udp',
-    id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0,
+    id: msg.id, name: msg.question?.name ?? '', type: msg.question?.type ?? 0, retransmits: 0, next: undefined,
   };
 }
 
