@@ -19,6 +19,7 @@ const HOSTS: Record<string, string[]> = {
   'payments.partner.example': [PAY],
   'move.partner.example': [PAY],
   'db.zone.test': ['198.51.100.11'],
+  'n3.zone.test': ['198.51.100.13'],
 };
 
 /** Connects (glibc getaddrinfo through net.connect) to each argv name or address in turn on argv[1]. */
@@ -194,5 +195,30 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     assert.equal(a.dns.malformed.total, 0);
     assert.equal(a.dns.lost.total, 0);
     assert.ok(a.dns.nameMap.addresses > 0 && a.dns.nameMap.addresses <= a.dns.nameMap.capacity);
+  });
+
+  it('curl (glibc getaddrinfo) reaching a CNAME: its edge goes to the node named by the name it asked for', async () => {
+    const r = await lab.hostExec(['curl', '-s', '-o', '/dev/null', '-m', '5', `http://www.partner.example:${PORT}/`]);
+    assert.equal(r.code, 52, `curl connected and got the server's empty reply (${r.stderr})`);
+    const g = await waitForGraph(graphUrl(), (x) => !!edge(x, `proc:curl|ext:www.partner.example|${PORT}|tcp`), 'the curl edge to www.partner.example', 15_000);
+    assert.deepEqual(g.nodes.find((n) => n.id === 'ext:www.partner.example')!.ips, [PAY]);
+  });
+
+  it('--dns-names bounds the name map: past it the least recently used address is forgotten, and counted', async () => {
+    const small = await startAgent(['--no-docker', '--no-history', '--dns-names', '2']);
+    try {
+      await small.child.waitFor(/reading DNS answers/, 5000);
+      for (const name of ['payments.partner.example', 'db.zone.test', 'n3.zone.test']) {
+        assert.equal((await lab.hostExec(['getent', 'ahostsv4', name])).code, 0, name);
+      }
+      type Status = { dns: { nameMap: { addresses: number; capacity: number; evictions: number } } };
+      const m = await until('the third address evicting the first', async () => {
+        const nm = (await getJson<Status>(`${small.url}/api/v1/agent`)).body.dns.nameMap;
+        return nm.evictions >= 1 ? nm : undefined;
+      });
+      assert.deepEqual([m.capacity, m.addresses, m.evictions], [2, 2, 1]);
+    } finally {
+      await small.stop();
+    }
   });
 });

@@ -4,7 +4,7 @@ import { Agent } from '../../agent/agent.js';
 import { startApi, type RoutePlugin } from '../../api/server.js';
 import { checkExposure, parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
 import { agentRegistry } from '../../api/metrics.js';
-import { API_DEFAULTS, DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
+import { API_DEFAULTS, DEFAULTS, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
 import { bytes, port, positiveInt, repeatable, ringbufBytes } from '../options.js';
 import { resolveToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
@@ -30,6 +30,7 @@ export interface RunOptions extends L7Flags {
   scopeCgroup?: string[];
   scopeNetns?: number[];
   dns: boolean;
+  dnsNames: number;
 }
 
 /** Hooks other features (history) use to join the run command without it knowing them. */
@@ -44,6 +45,9 @@ function repeat<T>(parse: (v: string) => T) {
 const duration = (name: string) => (v: string) => {
   try { return parseDuration(v, name); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
 };
+
+/** --dns-names at most: a million addresses is over a GB of heap. */
+const DNS_MAX_NAMES = 1_000_000;
 
 export function registerRun(program: Command): void {
   const cmd = program
@@ -65,7 +69,9 @@ export function registerRun(program: Command): void {
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
     .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode))
-    .option('--no-dns', 'do not read DNS answers (outside servers then keep their addresses; no resolver edges)');
+    .option('--no-dns', 'do not read DNS answers (outside servers then keep their addresses; no resolver edges)')
+    .option('--dns-names <n>', 'addresses the DNS name map keeps, least recently used forgotten first (each one costs ~1.2 KB of heap)',
+      positiveInt('--dns-names', DNS_MAX_NAMES), DNS_DEFAULTS.nameMapEntries);
   addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
   cmd.action((opts: RunOptions) => run(opts));
@@ -88,7 +94,7 @@ async function run(opts: RunOptions): Promise<void> {
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
     scope: opts.scopeCgroup || opts.scopeNetns ? { cgroups: opts.scopeCgroup, netns: opts.scopeNetns } : undefined,
-    dns: opts.dns ? {} : false,
+    dns: opts.dns ? { nameMapEntries: opts.dnsNames } : false,
   });
   const say = (s: string) => console.log(`dhrishti: ${s}`);
   let probes;
