@@ -98,11 +98,13 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     assert.equal(edge(g, `${CLIENT}|ext:${OTHER}|${PORT}|tcp`)!.connections.opened, 1, 'the new address joined the name, not the bare-IP node');
   });
 
-  it('the resolver edge counts NXDOMAIN, SERVFAIL and timeouts exactly, is red, and lists the failing names', async () => {
+  it('the resolver edge counts NXDOMAIN, SERVFAIL, REFUSED and timeouts exactly, with queries/s and p95, is red, and lists the failing names', async () => {
     // Whatever the earlier tests asked is counted by now; count from here.
     await new Promise((r) => setTimeout(r, 2000));
     const before = (await dnsOf()) ?? { queries: 0, nxdomain: 0, servfail: 0, refused: 0, timeouts: 0, failures: 0 } as EdgeDns;
-    const names = ['nx1', 'nx2', 'nx3', 'nx4', 'nx5'].map((n) => `${n}.zone.test`).concat('a.fail.test', 'b.fail.test', 'c.fail.test', 'a.dead.test', 'b.dead.test', 'db.zone.test');
+    // Ten failing names: all of them in the panel's top ten.
+    const names = ['nx1', 'nx2', 'nx3', 'nx4'].map((n) => `${n}.zone.test`)
+      .concat('a.fail.test', 'b.fail.test', 'c.fail.test', 'x.refused.test', 'a.dead.test', 'b.dead.test', 'db.zone.test');
     const r = await lab.hostExec([process.execPath, '-e', CARES_CLIENT, '--', DNS, '2000', ...names]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /a\.dead\.test ETIMEOUT/);
@@ -112,13 +114,19 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
       return d && d.timeouts - before.timeouts >= 2 && d.queries - before.queries >= names.length ? d : undefined;
     }, 20_000);
     assert.deepEqual(
-      { queries: after.queries - before.queries, nxdomain: after.nxdomain - before.nxdomain, servfail: after.servfail - before.servfail, timeouts: after.timeouts - before.timeouts, failures: after.failures - before.failures },
-      { queries: 11, nxdomain: 5, servfail: 3, timeouts: 2, failures: 10 },
+      {
+        queries: after.queries - before.queries, nxdomain: after.nxdomain - before.nxdomain, servfail: after.servfail - before.servfail,
+        refused: after.refused - before.refused, timeouts: after.timeouts - before.timeouts, failures: after.failures - before.failures,
+      },
+      { queries: 11, nxdomain: 4, servfail: 3, refused: 1, timeouts: 2, failures: 10 },
     );
+    // 11 queries within the last 10 s window: a rate between 0.1/s and 11/s, depending on where the window ends.
+    assert.ok(after.queriesPerSec > 0 && after.queriesPerSec <= 11, `queries/s ${after.queriesPerSec}`);
     assert.deepEqual(after.resolvers, [{ address: DNS, port: 53, dockerEmbedded: false }]);
     const failing = new Map(after.failingNames.map((f) => [f.name, f.reason]));
     assert.equal(failing.get('nx1.zone.test'), 'NXDOMAIN');
     assert.equal(failing.get('a.fail.test'), 'SERVFAIL');
+    assert.equal(failing.get('x.refused.test'), 'REFUSED');
     assert.equal(failing.get('a.dead.test'), 'timeout');
     assert.ok(after.latency.p95Ms !== null && after.latency.p95Ms > 0);
     const e = edge((await getJson<GraphSnapshot>(graphUrl())).body, RESOLVER_EDGE)!;
@@ -143,6 +151,16 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     await panel.locator('[data-testid=dns-failing-name][data-name="nx1.zone.test"]').waitFor({ timeout: 10_000 });
     assert.equal(await panel.locator('[data-testid=dns-failing-name][data-name="a.dead.test"]').getAttribute('data-reason'), 'timeout');
     assert.match((await panel.locator('[data-testid=dns-counts]').textContent())!, /NXDOMAIN\s*[1-9]/);
+    assert.match((await panel.locator('[data-testid=dns-counts]').textContent())!, /REFUSED\s*[1-9]/);
+    assert.match((await panel.locator('[data-testid=stat-dns-p95]').textContent())!, /\d.*ms/, 'latency p95 shown');
+    assert.match((await panel.locator('[data-testid=stat-dns-rate]').textContent())!, /\d/, 'queries/s shown');
+
+    // A node named by DNS lists its names and the CNAME chain it was reached through.
+    await b.page.evaluate(() => window.__dhrishti!.tap('ext:www.partner.example'));
+    const names = b.page.locator('[data-testid=node-dns]');
+    await names.waitFor({ timeout: 10_000 });
+    assert.match((await names.locator('[data-testid=node-dns-names]').textContent())!, /www\.partner\.example/);
+    assert.equal(await names.locator('[data-testid=node-dns-cnames]').textContent(), 'www.partner.example → payments.partner.example');
 
     // Search by a name from a CNAME chain finds the node that answered through it.
     await b.page.fill('[data-testid=filter-search]', 'payments.partner');
@@ -158,7 +176,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     await b.page.click('[data-testid=tab-table]');
     const row = b.page.locator(`[data-testid=edge-row][data-edge-id="${RESOLVER_EDGE}"]`);
     await row.waitFor({ timeout: 10_000 });
-    assert.match((await row.locator('[data-testid=edge-row-dns]').textContent())!, /NXDOMAIN 5/);
+    assert.match((await row.locator('[data-testid=edge-row-dns]').textContent())!, /NXDOMAIN 4/);
     assert.match((await b.page.locator(`[data-testid=edge-row][data-edge-id="${CLIENT}|ext:www.partner.example|${PORT}|tcp"] [data-testid=edge-row-dns]`).textContent())!, /www\.partner\.example → payments\.partner\.example/);
     assert.deepEqual(b.errors, []);
   });
@@ -166,7 +184,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
   it('/metrics has the per-client DNS counters and the capture\'s losses', async () => {
     const text = await (await fetch(`${agent.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('dhrishti_dns_client_failures_total{') && l.includes(`client="${CLIENT}"`) && l.includes(`resolver="ext:${DNS}"`) && l.includes('kind="NXDOMAIN"'));
-    assert.ok(line && Number(line.split(' ').at(-1)) >= 5, line);
+    assert.ok(line && Number(line.split(' ').at(-1)) >= 4, line);
     for (const name of ['dhrishti_dns_lost_total{reason="ringbuf_full"}', 'dhrishti_dns_name_map_entries{what="capacity"}', 'dhrishti_dns_name_map_evictions_total{what="address"}', 'dhrishti_dns_client_latency_p95_seconds{']) {
       assert.ok(text.includes(name), `${name} in /metrics`);
     }
@@ -183,7 +201,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     const range = (await getJson<GraphSnapshot>(`${graphUrl()}?from=-5m`)).body;
     const r = range.edges.find((e: GraphEdge) => e.id === RESOLVER_EDGE);
     assert.ok(r?.dns, range.edges.map((e) => e.id).join(' '));
-    assert.deepEqual([r.dns.nxdomain, r.dns.servfail, r.dns.timeouts], [5, 3, 2]);
+    assert.deepEqual([r.dns.nxdomain, r.dns.servfail, r.dns.refused, r.dns.timeouts], [4, 3, 1, 2]);
     assert.ok(r.dns.failingNames.some((f) => f.name === 'a.dead.test' && f.reason === 'timeout'), JSON.stringify(r.dns.failingNames));
     const series = (await getJson<{ points: { v: number | null }[] }>(`${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(RESOLVER_EDGE)}&metric=dns_failures&from=-5m`)).body;
     assert.equal(series.points.reduce((s, p) => s + (p.v ?? 0), 0), 10);
