@@ -12,7 +12,7 @@ import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsTransaction } from '../src/dns/types.js';
 import { TestDockerd, ensureTestImage, createNetwork, runContainer, containerFacts, removeAll, nodeCommand, httpServerScript, TEST_IMAGE } from './support/dockerd.js';
-import { ensureDnsClientImage } from './support/dns-lab.js';
+import { DnsLab, ensureDnsClientImage, linkResolver } from './support/dns-lab.js';
 import { until } from './support/wait.js';
 import { startAgent, waitForGraph, type RunningAgent } from './support/agent.js';
 import type { GraphSnapshot } from '../src/graph/types.js';
@@ -143,5 +143,26 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
     assert.equal(s.malformed.total, 0, JSON.stringify(s.malformed));
     assert.equal(s.lost.total, 0, JSON.stringify(s.lost));
     assert.equal(s.timeouts, 0);
+  });
+
+  it('a container resolving an outside name (a CNAME) through the embedded DNS, forwarded to a real resolver beyond the host, then connecting: its edge goes to the node named by that FQDN', async () => {
+    // The outside: a DNS lab namespace linked to the host, its resolver and a server on the link; the container
+    // reaches both through the host (Docker's NAT), as it would a partner's network.
+    const prefix = '198.18.57', out = `${prefix}.250`, port = 5433;
+    const lab = await DnsLab.start({ hosts: { 'payments.partner.example': [out] }, cnames: { 'www.partner.example': 'payments.partner.example' }, link: { prefix, servers: [out] } });
+    try {
+      await lab.spawn(process.execPath, ['-e', `require('net').createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${port}, () => console.log('listening'))`]).waitFor(/^listening/, 15_000);
+      containers.push('dns-fqdn-client');
+      await d.cli(['run', '-d', '--name', 'dns-fqdn-client', '--network', NET, '--dns', linkResolver(prefix), TEST_IMAGE, ...nodeCommand(`
+        const net = require('net');
+        setInterval(() => { const s = net.connect({ host: 'www.partner.example', port: ${port}, family: 4 }); s.on('error', () => {}); s.on('connect', () => s.end()); }, 500);`)]);
+      const id = `ctr:dns-fqdn-client|ext:www.partner.example|${port}|tcp`;
+      const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x: GraphSnapshot) => !!x.edges.find((e) => e.id === id), `the container's edge to www.partner.example`, 30_000);
+      const n = g.nodes.find((x) => x.id === 'ext:www.partner.example')!;
+      assert.deepEqual(n.ips, [out]);
+      assert.deepEqual(n.dns?.cnames, ['payments.partner.example']);
+    } finally {
+      await lab.stop();
+    }
   });
 });
