@@ -152,8 +152,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     assert.equal(await panel.locator('[data-testid=dns-failing-name][data-name="a.dead.test"]').getAttribute('data-reason'), 'timeout');
     assert.match((await panel.locator('[data-testid=dns-counts]').textContent())!, /NXDOMAIN\s*[1-9]/);
     assert.match((await panel.locator('[data-testid=dns-counts]').textContent())!, /REFUSED\s*[1-9]/);
-    assert.match((await panel.locator('[data-testid=stat-dns-p95]').textContent())!, /\d.*ms/, 'latency p95 shown');
-    assert.match((await panel.locator('[data-testid=stat-dns-rate]').textContent())!, /\d/, 'queries/s shown');
+    assert.match((await panel.locator('[data-testid=stat-dns-p95] .stat-value').textContent())!, /^\d[\d.]*\s*(µs|ms|s)$/, 'latency p95 shown');
 
     // A node named by DNS lists its names and the CNAME chain it was reached through.
     await b.page.evaluate(() => window.__dhrishti!.tap('ext:www.partner.example'));
@@ -234,7 +233,9 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
         const nm = (await getJson<Status>(`${small.url}/api/v1/agent`)).body.dns.nameMap;
         return nm.evictions >= 1 ? nm : undefined;
       });
-      assert.deepEqual([m.capacity, m.addresses, m.evictions], [2, 2, 1]);
+      // (Other lookups on this host count too: at least the one eviction.)
+      assert.deepEqual([m.capacity, m.addresses], [2, 2]);
+      assert.ok(m.evictions >= 1);
     } finally {
       await small.stop();
     }

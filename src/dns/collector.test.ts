@@ -99,7 +99,8 @@ test('thousands of queries in flight, answered out of order across sweeps: each 
     const at = round * 1000;
     const batch = [];
     for (let i = 0; i < 600 + round * 300; i++, sent++) { // more each round: the ring grows after its start has moved
-      batch.push({ dir: 'send' as const, data: buildQuery(sent & 0xffff, `q${sent}.test`), tsNs: ns(at), cookie: 5000 + (sent >> 16) });
+      // 256 ids per socket: every id is shared by many sockets, so queries end in the middle of their id's chain.
+      batch.push({ dir: 'send' as const, data: buildQuery(sent & 0xff, `q${sent}.test`), tsNs: ns(at), cookie: 5000 + (sent >> 8) });
       if (sent % 7) open.push({ q: sent, round }); // every 7th is never answered
     }
     // Answer the oldest third (the ring's start moves on) and a random half of the rest, in random order;
@@ -109,7 +110,7 @@ test('thousands of queries in flight, answered out of order across sweeps: each 
     answerNow.push(...open.splice(0, Math.floor(open.length / 2)));
     for (let i = answerNow.length - 1; i > 0; i--) { const j = Math.floor(rnd() * (i + 1)); [answerNow[i], answerNow[j]] = [answerNow[j], answerNow[i]]; }
     open.sort((a, b) => a.q - b.q);
-    for (const { q } of answerNow) batch.push({ dir: 'recv' as const, data: answer(q & 0xffff, `q${q}.test`), tsNs: ns(at + 1), cookie: 5000 + (q >> 16) });
+    for (const { q } of answerNow) batch.push({ dir: 'recv' as const, data: answer(q & 0xff, `q${q}.test`), tsNs: ns(at + 1), cookie: 5000 + (q >> 8) });
     feed(...batch);
     sweepAt = T0 + at + 500;
     c.sweep(sweepAt);
@@ -144,6 +145,40 @@ test('queries of different sockets with the same id are each matched to their ow
   // An answer on a socket that asked nothing with that id waits for its query, then is reported unmatched.
   feed({ dir: 'recv', data: answer(77, 'one.test'), tsNs: ns(20), cookie: 999 });
   assert.equal(txs.length, 3);
+  c.sweep(Date.now() + 3000); // (an early answer waits by the wall clock)
+  assert.deepEqual(txs.slice(3).map((t) => [t.name, t.outcome]), [['one.test', 'unmatched']]);
+});
+
+test('a same-id chain loses members to timeouts and to the pending bound; the others are still matched', () => {
+  const { c, txs, feed } = setup({ maxPendingQueries: 3 });
+  // Four sockets ask with id 9: the oldest is evicted by the fourth (the bound is 3).
+  feed(...[0, 1, 2, 3].map((i) => ({ dir: 'send' as const, data: buildQuery(9, `s${i}.test`), tsNs: ns(i * 1000), cookie: 200 + i })));
+  assert.equal(c.stats().pendingEvicted, 1);
+  // 5 s after the second: it times out, from the middle of the chain (the third and fourth were sent later).
+  c.sweep(T0 + 6500);
+  assert.deepEqual(txs.map((t) => [t.name, t.outcome]), [['s1.test', 'timeout']]);
+  feed(...[3, 2, 0].map((i) => ({ dir: 'recv' as const, data: answer(9, `s${i}.test`), tsNs: ns(6600), cookie: 200 + i })));
+  assert.deepEqual(txs.slice(1).map((t) => [t.name, t.outcome]), [['s3.test', 'answered'], ['s2.test', 'answered']]);
+  assert.equal(c.stats().pendingQueries, 0);
+  // The evicted one's answer found no query: it waits, then is reported unmatched.
+  c.sweep(Date.now() + 3000);
+  assert.deepEqual(txs.slice(3).map((t) => [t.name, t.outcome]), [['s0.test', 'unmatched']]);
+});
+
+test('one process\'s sockets share one client object; each transaction keeps its own socket\'s port', () => {
+  const { txs, feed } = setup();
+  feed(
+    { dir: 'send', data: buildQuery(1, 'a.test'), tsNs: ns(0), cookie: 301, localPort: 40001 },
+    { dir: 'recv', data: answer(1, 'a.test'), tsNs: ns(1), cookie: 301, localPort: 40001 },
+    { dir: 'send', data: buildQuery(2, 'b.test'), tsNs: ns(2), cookie: 302, localPort: 40002 },
+    { dir: 'recv', data: answer(2, 'b.test'), tsNs: ns(3), cookie: 302, localPort: 40002 },
+    { dir: 'send', data: buildQuery(3, 'c.test'), tsNs: ns(4), cookie: 303, localPort: 40003, comm: 'other' },
+    { dir: 'recv', data: answer(3, 'c.test'), tsNs: ns(5), cookie: 303, localPort: 40003, comm: 'other' },
+  );
+  assert.deepEqual(txs.map((t) => t.clientPort), [40001, 40002, 40003]);
+  assert.equal(txs[0].client, txs[1].client, 'the same object for both sockets');
+  assert.notEqual(txs[2].client, txs[0].client, 'another command is another client');
+  assert.equal(txs[2].client.comm, 'other');
 });
 
 test('an answer read before its query was reported still matches it', () => {

@@ -67,7 +67,7 @@ export class HealthTable {
   evictions = 0;
   /** By key, least recently active first (recency kept to the second). */
   private entries = new Map<string, Entry>();
-  /** Client objects are shared per socket (see partiesOf): the hot path finds their entry without a key. */
+  /** Client objects are shared by a process's sockets (see partiesOf): the hot path finds their entry without a key. */
   private byClient = new WeakMap<DnsTransaction['client'], Entry>();
 
   constructor(private readonly clientKey: ClientKey = defaultClientKey, private readonly limits: HealthLimits = DNS_DEFAULTS) {}

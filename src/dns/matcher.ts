@@ -4,7 +4,7 @@
 // exit, and another thread may receive first): such an answer waits briefly
 // for its query. Bounded: the oldest pending queries are dropped (counted).
 import type { WireMessage } from './assemble.js';
-import type { DnsSocketFacts } from '../events/dns-decode.js';
+import type { DnsFacts } from '../events/dns-decode.js';
 import type { DnsMessage } from './parse.js';
 import { rcodeName, typeName } from './parse.js';
 import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
@@ -32,14 +32,15 @@ interface Pending {
   next: Pending | undefined;
 }
 
-interface EarlyAnswer { received: number; time: number; facts: DnsSocketFacts; localPort: number; tcp: boolean; msg: DnsMessage }
+interface EarlyAnswer { received: number; time: number; facts: DnsFacts; localPort: number; tcp: boolean; msg: DnsMessage }
 
 export interface MatcherLimits { queryTimeoutMs: number; maxPendingQueries: number; maxCnameChain: number }
 
-/** Client and resolver objects, made once per socket's facts and shared by its transactions (do not modify them). */
-const parties = new WeakMap<DnsSocketFacts, { client: DnsClient; resolver: DnsResolver }>();
+/** Client and resolver objects, made once per facts (a process, its address and resolver) and shared by their
+ *  transactions over every socket (do not modify them). */
+const parties = new WeakMap<DnsFacts, { client: DnsClient; resolver: DnsResolver }>();
 
-export function partiesOf(f: DnsSocketFacts): { client: DnsClient; resolver: DnsResolver } {
+export function partiesOf(f: DnsFacts): { client: DnsClient; resolver: DnsResolver } {
   let p = parties.get(f);
   if (!p) {
     p = {
@@ -149,6 +150,7 @@ export class QueryMatcher {
       this.forget(q); // done, so the next skipDone() moves past it
       this.emit(transaction(this.limits, q, null, null));
     }
+    this.queue.shrink();
     this.flushEarly(now);
   }
 
@@ -168,13 +170,15 @@ export class QueryMatcher {
 }
 
 /**
- * Queries in send order: a ring that grows by doubling and never shrinks, so
- * a steady load allocates nothing here (an array appended to and cut every
+ * Queries in send order: a ring that grows by doubling and shrinks only when
+ * it is mostly empty, so a steady load allocates nothing here (an array appended to and cut every
  * sweep made a new backing store each second, long-lived enough to be
  * promoted).
  */
+const MIN_RING = 1024;
+
 class AgeQueue {
-  private ring: (Pending | undefined)[] = new Array(1024).fill(undefined);
+  private ring: (Pending | undefined)[] = new Array(MIN_RING).fill(undefined);
   /** Index of the oldest, and how many there are. */
   private start = 0;
   length = 0;
@@ -196,9 +200,18 @@ class AgeQueue {
     this.length++;
   }
 
+  /** Halves a ring far larger than what it holds (one query stuck for 5 s at a high rate made it grow). */
+  shrink(): void {
+    if (this.ring.length > MIN_RING && this.length < this.ring.length / 8) this.resize(this.ring.length / 2);
+  }
+
   private grow(): void {
+    this.resize(this.ring.length * 2);
+  }
+
+  private resize(size: number): void {
     const old = this.ring;
-    const next = new Array<Pending | undefined>(old.length * 2).fill(undefined);
+    const next = new Array<Pending | undefined>(size).fill(undefined);
     for (let i = 0; i < this.length; i++) next[i] = old[(this.start + i) & (old.length - 1)];
     this.start = 0;
     this.ring = next;

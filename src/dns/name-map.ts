@@ -86,7 +86,7 @@ class Bounded<T extends { netns: number; touched: number } & Linked<T>> {
 
   /** Marks an entry used (at most once per REFRESH_MS: the order is kept to that grain). */
   touch(e: T, now: number): void {
-    if (now - e.touched < REFRESH_MS) return;
+    if (now - e.touched < REFRESH_MS || (!e.prev && e !== this.head)) return; // recent, or no longer kept
     e.touched = now;
     if (e === this.tail) return;
     this.unlink(e);

@@ -1,8 +1,8 @@
 // Decodes DNS ring buffer records (struct dh_dns_event) into segments: one
 // piece of one DNS message, with the socket and process that moved it.
-// Hot path: a socket's facts (process, addresses as text) are decoded once
-// and shared by its records while they stay the same; the payload is not
-// copied (a segment points into the batch).
+// Hot path: the facts of a record (process, addresses as text) are decoded
+// once and shared by every record, over any socket, made from the same words;
+// the payload is not copied (a segment points into the batch).
 import { DNS_EVENT, DNS_COMM_LEN, DNS_DATA_MAX, DnsDir, DnsFlag, SysKind } from './dns-layout.js';
 import { u64, type Clock } from './decode.js';
 import { addrText, isV4Mapped } from './address.js';
@@ -16,7 +16,7 @@ const SYSCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(
  * however many sockets (glibc and musl open one per lookup; the socket's own
  * port is on the segment).
  */
-export interface DnsSocketFacts {
+export interface DnsFacts {
   pid: number;
   comm: string;
   cgroupId: number;
@@ -34,7 +34,7 @@ export interface DnsSegment {
   time: number;
   cookie: number;
   tid: number;
-  facts: DnsSocketFacts;
+  facts: DnsFacts;
   /** The client socket's local port (0 when unbound). */
   localPort: number;
   dir: 'send' | 'recv';
@@ -98,12 +98,12 @@ const FACT_SLOTS = 512;
 
 export class DnsRecordDecoder {
   private keys = new Uint32Array(FACT_SLOTS * KEY_LEN);
-  private facts: (DnsSocketFacts | undefined)[] = new Array(FACT_SLOTS).fill(undefined);
+  private facts: (DnsFacts | undefined)[] = new Array(FACT_SLOTS).fill(undefined);
   private words = new Uint32Array(KEY_LEN);
 
   constructor(private readonly clock: Clock) {}
 
-  private factsOf(buf: Buffer, off: number, flags: number): DnsSocketFacts {
+  private factsOf(buf: Buffer, off: number, flags: number): DnsFacts {
     const w = this.words;
     let h = 2166136261;
     for (let i = 0; i < FACT_WORDS.length; i++) {
@@ -112,6 +112,7 @@ export class DnsRecordDecoder {
       h = Math.imul(h ^ x, 16777619);
     }
     w[FACT_WORDS.length] = flags & DnsFlag.TCP;
+    h = Math.imul(h ^ w[FACT_WORDS.length], 16777619); // a process's UDP and TCP facts (a retry after TC) in their own slots
     const slot = ((h ^ (h >>> 15)) >>> 0) & (FACT_SLOTS - 1);
     const hit = this.facts[slot];
     if (hit) {
@@ -122,7 +123,7 @@ export class DnsRecordDecoder {
     }
     const af = u16(buf, off + DNS_EVENT.family);
     const daddr = off + DNS_EVENT.daddr;
-    const facts: DnsSocketFacts = {
+    const facts: DnsFacts = {
       pid: u32(buf, off + DNS_EVENT.pid),
       comm: comm(buf, off + DNS_EVENT.comm),
       cgroupId: u64(buf, off + DNS_EVENT.cgroup_id),

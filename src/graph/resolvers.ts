@@ -92,8 +92,8 @@ export class ResolverEdges {
 
   /**
    * The node a DNS client is (the DNS collector's client key, asked when a
-   * client socket is first seen): its health is kept per node, and the node
-   * is the one it was then.
+   * client object is first seen: once per process, address and resolver): its
+   * health is kept per node, and the node is the one it was then.
    */
   clientKey(c: DnsClient): string {
     const { ref, provisional } = this.clientNode(c);
