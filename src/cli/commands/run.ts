@@ -70,7 +70,7 @@ export function registerRun(program: Command): void {
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
     .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode))
     .option('--no-dns', 'do not read DNS answers (outside servers then keep their addresses; no resolver edges)')
-    .option('--dns-names <n>', 'addresses the DNS name map keeps, least recently used forgotten first (each one costs ~1.2 KB of heap)',
+    .option('--dns-names <n>', 'addresses the DNS name map keeps, least recently used forgotten first (each one costs ~1 KB of heap)',
       positiveInt('--dns-names', DNS_MAX_NAMES), DNS_DEFAULTS.nameMapEntries);
   addL7Options(cmd);
   for (const ext of runExtensions) ext.options(cmd);
