@@ -18,6 +18,7 @@ import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PA
 import { checkExposure, installAccess, PUBLIC_ROUTE } from './auth.js';
 import { installSecurityHeaders, rawSecurityHeaders } from './headers.js';
 import { attachStream, type StreamOptions } from './stream.js';
+import { AgentRegistry } from './metrics.js';
 import { API_DEFAULTS, DEFAULTS, REPO_ROOT } from '../config/defaults.js';
 
 const gzip = promisify(zlib.gzip);
@@ -150,13 +151,13 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     onlyKnown(q(req), ['token']);
     reply.type(registry.contentType).header('Vary', 'Accept-Encoding');
     // Prometheus asks for gzip: edge metrics' repetitive text shrinks ~50x, on worker threads, and only the rows that moved.
+    // The agent's registry keeps compressed bytes per chunk of rows, and writes plain text as bytes, never one large string.
+    const agentRegistry = registry instanceof AgentRegistry ? registry : null;
     if (negotiate(String(req.headers['accept-encoding'] ?? ''), ['gzip', 'identity']) === 'gzip') { // "gzip;q=0" refuses it
-      const chunked = (registry as { gzipped?: () => Promise<Buffer> }).gzipped; // AgentRegistry: compressed bytes kept per chunk of rows
-      const body = chunked ? await chunked.call(registry) : await gzip(await registry.metrics(), { level: 1 });
+      const body = agentRegistry ? await agentRegistry.gzipped() : await gzip(await registry.metrics(), { level: 1 });
       return reply.header('Content-Encoding', 'gzip').send(body);
     }
-    const plain = (registry as { plain?: () => Promise<Buffer> }).plain; // AgentRegistry: bytes, not one large string
-    return reply.send(plain ? await plain.call(registry) : await registry.metrics());
+    return reply.send(agentRegistry ? await agentRegistry.plain() : await registry.metrics());
   });
   for (const p of plugins) await p(app);
 
