@@ -65,3 +65,38 @@ test('a scrape that moves the numbers while another is compressing never leaves 
   const got = zlib.gunzipSync(await gz.body('', at(3))).toString();
   assert.equal(got.split('\n').filter((l) => l.endsWith(' 3')).length, 600, 'every row as of the last call');
 });
+
+test('two scrapes compressing at once, each with its own numbers: each body holds its own text (the second never writes into memory the first is reading)', async () => {
+  const gz = new GzipChunks();
+  const labels = Array.from({ length: 3 * CHUNK_SERIES }, (_, i) => ({ edge: `c${i}` }));
+  const at = (v: number) => expositionChunks([family(labels.map((l) => ({ labels: l, value: v })))]);
+  await gz.body('', at(1)); // every chunk has its memory now
+  for (let round = 0; round < 3; round++) {
+    const a = gz.body('', at(10 + 2 * round));
+    const b = gz.body('', at(11 + 2 * round));
+    for (const [body, v] of [[await a, 10 + 2 * round], [await b, 11 + 2 * round]] as const) {
+      const rows = zlib.gunzipSync(body).toString().split('\n').filter((l) => l.startsWith('m{'));
+      assert.equal(rows.length, labels.length);
+      assert.ok(rows.every((l) => l.endsWith(` ${v}`)), `round ${round}: every row of the body with ${v}`);
+    }
+  }
+});
+
+test('each chunk written is released only once its compression is done, and every one of them is', async () => {
+  const gz = new GzipChunks();
+  const labels = Array.from({ length: 2 * CHUNK_SERIES }, (_, i) => ({ edge: `d${i}` }));
+  const events: string[] = [];
+  const watched = (v: number) => expositionChunks([family(labels.map((l) => ({ labels: l, value: v })))]).map((c) => ({
+    id: c.id, stamp: c.stamp,
+    bytes: () => { events.push(`bytes ${c.id}`); return c.bytes(); },
+    release: () => { events.push(`release ${c.id}`); c.release(); },
+  }));
+  for (const v of [1, 2]) {
+    events.length = 0;
+    const body = gz.body('', watched(v));
+    assert.ok(events.length > 0 && events.every((e) => e.startsWith('bytes ')), 'nothing released while compressing');
+    const written = events.length;
+    await body;
+    assert.deepEqual(events.slice(written).sort(), events.slice(0, written).map((e) => e.replace('bytes', 'release')).sort());
+  }
+});

@@ -34,7 +34,12 @@ export class AgentRegistry extends client.Registry {
    */
   async plain(): Promise<Buffer> {
     const own = await super.metrics();
-    return this.timed(() => Buffer.concat([Buffer.from(own), ...this.appended().map((c) => c.bytes())]));
+    return this.timed(() => {
+      const chunks = this.appended();
+      const body = Buffer.concat([Buffer.from(own), ...chunks.map((c) => c.bytes())]);
+      for (const c of chunks) c.release();
+      return body;
+    });
   }
 
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */

@@ -101,3 +101,24 @@ test('fractions written without String() read as String() writes them: sums of Â
     assert.equal(exposition(fams), reference(fams));
   }), { numRuns: 2000 });
 });
+
+test('a chunk writes into the memory it lent only once it is released: text lent out is never overwritten', () => {
+  const series = Array.from({ length: 50 }, (_, i) => ({ labels: { edge: `m${i}` }, value: i }));
+  const fams = (): Family[] => [{ type: 'gauge', name: 'mem', help: 'm', unit: '1', series }];
+  const chunkOf = () => expositionChunks(fams()).find((c) => c.id.startsWith('mem#') && !c.id.endsWith('#h'))!;
+  const overlap = (a: Buffer, b: Buffer) => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+  const c = chunkOf();
+  const lent = c.bytes();
+  const text = lent.toString();
+  series[0].value = 12345; // moved while the first text is still being read
+  const second = chunkOf().bytes();
+  assert.equal(lent.toString(), text, 'the lent text stands');
+  assert.ok(!overlap(second, lent), 'the second text went elsewhere');
+  assert.match(second.toString(), /mem\{edge="m0"\} 12345\n/);
+  c.release();
+  series[0].value = 7;
+  const third = chunkOf().bytes();
+  assert.ok(third.buffer === lent.buffer && third.byteOffset === lent.byteOffset, 'after release, the same memory again');
+  assert.equal(third.toString(), reference(fams()).split('\n').slice(2).join('\n'));
+  c.release();
+});

@@ -39,10 +39,17 @@ const NUMBER_ROOM = 25;
 
 /** Writes a chunk's rows into one buffer sized for them up front (no copy when done). */
 class Writer {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private n = 0;
 
-  begin(room: number): void { this.buf = Buffer.allocUnsafe(room); this.n = 0; }
+  /** Writes into `into` when it has the room, else into new memory (with a quarter more, so the next calls fit). */
+  begin(room: number, into?: Buffer): void {
+    this.buf = into && into.length >= room ? into : Buffer.allocUnsafe(Math.ceil(room * 1.25));
+    this.n = 0;
+  }
+
+  /** The memory written into (what end() returns is the written part of it). */
+  get memory(): Buffer { return this.buf; }
 
   /** Only when the room given was short (a summary's quantile rows): grow by copying. */
   private reserve(k: number): void {
@@ -252,18 +259,23 @@ const writerOf = (f: Family): SeriesWriter => (f.type === 'histogram' ? writeHis
 export interface ExpositionChunk {
   readonly id: string;
   readonly stamp: number;
-  /** Its text, as UTF-8, from the numbers of the last expositionChunks call. */
+  /**
+   * Its text, as UTF-8, from the numbers of the last expositionChunks call. The bytes are the
+   * caller's until it calls release(); a call before that writes into new memory.
+   */
   bytes(): Buffer;
+  /** The caller is done with what bytes() gave: the chunk writes its next text into the same memory. */
+  release(): void;
 }
 
 /** A family's header, stamped anew only if its text changes. */
-const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer }>();
+const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer; release(): void }>();
 function headerChunk(f: Family): ExpositionChunk {
   const text = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
   let h = headers.get(f.name);
   if (!h || h.text !== text) {
     const buf = Buffer.from(text);
-    headers.set(f.name, (h = { id: `${f.name}#h`, text, stamp: ++clock, buf, bytes: () => buf }));
+    headers.set(f.name, (h = { id: `${f.name}#h`, text, stamp: ++clock, buf, bytes: () => buf, release: () => {} }));
   }
   return h;
 }
@@ -279,6 +291,13 @@ class SeriesChunk implements ExpositionChunk {
   /** Newest stamp of its series' and of its membership. */
   private members = 0;
   private changed = false;
+  /**
+   * Memory its text is written into, scrape after scrape. New memory each time (10 MB a busy scrape,
+   * outside V8's heap but counted by its collector) made V8 mark the whole heap at most scrapes.
+   */
+  private memory: Buffer | undefined;
+  /** What bytes() gave is still being read (compressed on libuv's threads): write elsewhere. */
+  private lent = false;
 
   constructor(name: string, no: number) { this.id = `${name}#${no}`; }
 
@@ -305,10 +324,13 @@ class SeriesChunk implements ExpositionChunk {
     const f = this.family, write = writerOf(f);
     let room = 0;
     for (let i = 0; i < this.n; i++) room += this.rows[i].room;
-    writer.begin(room);
+    writer.begin(room, this.lent ? undefined : this.memory);
     for (let i = 0; i < this.n; i++) write(writer, f, this.items[i], this.rows[i]);
+    if (!this.lent) { this.memory = writer.memory; this.lent = true; } // what it lends is its own memory
     return writer.end();
   }
+
+  release(): void { this.lent = false; }
 }
 
 /** Per family (its name; a name given twice in one call, with the time it came), its chunks by number. */
@@ -345,7 +367,9 @@ export function expositionChunks(families: Family[]): ExpositionChunk[] {
 
 /** Chunks as one text. */
 export function chunksText(chunks: ExpositionChunk[]): string {
-  return Buffer.concat(chunks.map((c) => c.bytes())).toString('utf8');
+  const text = Buffer.concat(chunks.map((c) => c.bytes())).toString('utf8');
+  for (const c of chunks) c.release();
+  return text;
 }
 
 /** The families in Prometheus' text format. */
