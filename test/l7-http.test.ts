@@ -170,6 +170,10 @@ test('many connections, one after another (fds reused): each counted on its own 
   assert.equal(t.sockets, 5);
   const e = await settleEdge(agent, port, 20);
   assert.deepEqual(e.byClass, { '2xx': 15, '5xx': 5 }, 'five connections, each counted once, all on the edge (their last counts come after their close)');
+  // Each close says the parser took its socket: the graph keeps a closed socket findable for its last count only then.
+  for (const role of ['server', 'client'] as const) {
+    assert.deepEqual(await until(`five ${role} closes`, async () => { const m = log.closeMarks(port, role); return m.l7 + m.plain >= 5 ? m : undefined; }), { l7: 5, plain: 0 }, role);
+  }
 });
 
 test('port 80 carrying random bytes stays unclassified, even when an HTTP request line comes later', async () => {
@@ -178,6 +182,10 @@ test('port 80 carrying random bytes stays unclassified, even when an HTTP reques
   await c.waitFor(/^done/, 10_000);
   await new Promise((r) => setTimeout(r, 600));
   for (const role of ['server', 'client'] as const) assert.equal(log.totals(80, role).sockets, 0, role);
+  // Nor do their closes say the parser took them: no closing count will come.
+  for (const role of ['server', 'client'] as const) {
+    assert.deepEqual(await until(`the ${role} close`, async () => { const m = log.closeMarks(80, role); return m.l7 + m.plain >= 1 ? m : undefined; }), { l7: 0, plain: 1 }, role);
+  }
 });
 
 test('no record per request leaves the kernel: with samples off, requests are counted and nothing is sampled', async () => {

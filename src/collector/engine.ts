@@ -426,6 +426,7 @@ function existingEvent(s: ExistingSocket, serverSide: boolean, now: number): Con
     resetSent: false,
     resetReceived: false,
     midflight: true,
+    l7: false,
     oldState: 0,
     newState: s.state,
     error: null,

@@ -71,7 +71,7 @@ function blankEvent(): ConnEvent {
   return {
     type: 'traffic', time: 0, cookie: 0, role: 'unknown', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 0, comm: '',
     cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: null, established: false,
-    resetSent: false, resetReceived: false, midflight: false, oldState: 0, newState: 0, error: null, failure: null,
+    resetSent: false, resetReceived: false, midflight: false, l7: false, oldState: 0, newState: 0, error: null, failure: null,
   };
 }
 
@@ -103,6 +103,7 @@ function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: n
   e.resetSent = (flags & ConnFlag.RST_SENT) !== 0;
   e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
   e.midflight = (flags & ConnFlag.MIDFLIGHT) !== 0;
+  e.l7 = (flags & ConnFlag.L7) !== 0;
   e.oldState = 0;
   e.newState = 0;
   e.error = null;

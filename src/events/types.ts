@@ -42,6 +42,8 @@ export interface ConnEvent {
   resetReceived: boolean;
   /** First seen after it began: counters cover only what happened since. */
   midflight: boolean;
+  /** The kernel's request parser (L7) took the socket: its request counts end with a closing count of their own. */
+  l7: boolean;
   oldState: number;
   newState: number;
   /** errno name of sk_err at close (ECONNREFUSED, ...), or null. */

@@ -23,6 +23,8 @@ export interface Side {
   retransmits: number;
   srttUs: number;
   closed: boolean;
+  /** Its close said the kernel parsed requests on it (ConnEvent.l7): a closing count of them comes, if not in yet. */
+  l7: boolean;
   /** When the kernel saw it begin (SYN sent or received); null when it predates what we saw. */
   startTime: number | null;
   /** A time by which it was known to be established (the first event that said so), or null. */
@@ -242,6 +244,7 @@ export class ConnectionTable {
     if (e.established || e.type === 'established' || e.type === 'existing') c.established = true;
     if (e.type === 'close') {
       side.closed = true;
+      side.l7 = e.l7;
       if (e.failure && !c.failure) { c.failure = e.failure; c.error = e.error; }
       if (c.isClosed()) c.closedAt = e.time;
     }
@@ -268,7 +271,7 @@ export class ConnectionTable {
     side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
     side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
     side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
-    side.closed = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null; side.requests = undefined;
+    side.closed = side.l7 = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null; side.requests = undefined;
     side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : null;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
@@ -409,7 +412,7 @@ const SPARE = 4096;
 function newSide(): Side {
   return {
     conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
-    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, startTime: null, establishedBy: null, tuple: null,
+    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, l7: false, startTime: null, establishedBy: null, tuple: null,
     requests: undefined,
   };
 }

@@ -60,7 +60,7 @@ test('only the server counted (remote or unprobed client): the server\'s view st
 
 test('a socket\'s last count after its connection closed still lands on the edge; an unknown socket is counted as lost', () => {
   const g = new LiveGraph(identity);
-  const a = connection(web, db, 1000);
+  const a = connection(web, db, 1000, { l7: true });
   g.ingest([...a.open, ...a.close], 1000);
   g.requests([delta(a.cookies.client, 'client', { [OK]: 3 }, { closed: true })], 1100);
   assert.equal(g.snapshot({}, 1200).edges[0].requests![0].count, 3);
@@ -75,7 +75,7 @@ test('a socket\'s last count after its connection closed still lands on the edge
 
 test('a short connection (one request, counted only in its last counts after the close): both ends\' last counts make one request; gone after the wait', () => {
   const g = new LiveGraph(identity);
-  const a = connection(web, db, 1000);
+  const a = connection(web, db, 1000, { l7: true });
   g.ingest([...a.open, ...a.close], 1000);
   g.requests([delta(a.cookies.server, 'server', { [C5]: 1 }, { closed: true })], 1050);
   g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1060);
@@ -163,7 +163,7 @@ test('latency: percentiles interpolate inside log2 buckets; merged histograms ar
 test('sockets whose last counts are in are forgotten at once, before or after their connection\'s close', () => {
   for (const order of ['finals first', 'close first'] as const) {
     const g = new LiveGraph(identity);
-    const a = connection(web, db, 1000);
+    const a = connection(web, db, 1000, { l7: true });
     g.ingest(a.open, 1000);
     const finals = [delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true }), delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })];
     if (order === 'finals first') { g.requests(finals, 1050); g.ingest(a.close, 1060); } else { g.ingest(a.close, 1050); g.requests(finals, 1060); }
@@ -174,6 +174,24 @@ test('sockets whose last counts are in are forgotten at once, before or after th
     assert.equal(g.requestCounters.unplacedRequests, 1, order);
     assert.equal(g.requestCounters.requests, 1, order);
   }
+});
+
+test('a closed socket the kernel never parsed requests on leaves nothing waiting: a count for it after the close is a stranger\'s; one that counted requests (predating the agent) still waits', () => {
+  const g = new LiveGraph(identity);
+  const plain = connection(web, db, 1000); // its closes do not carry the kernel's L7 mark
+  g.ingest([...plain.open, ...plain.close], 1000);
+  g.requests([delta(plain.cookies.client, 'client', { [OK]: 2 }, { closed: true })], 1050);
+  g.tick(7000);
+  assert.equal(g.snapshot({}, 7000).edges.find((x) => x.id === WEB_DB)!.requests, undefined, 'not on the edge');
+  assert.equal(g.requestCounters.unplacedRequests, 2, 'counted as lost');
+  // Counts that came while it was open (a socket whose parser mark the close missed): its closing count still lands.
+  const old = connection(web, db, 8000);
+  g.ingest(old.open, 8000);
+  g.requests([delta(old.cookies.client, 'client', { [OK]: 1 })], 8010);
+  g.ingest(old.close, 8050);
+  g.requests([delta(old.cookies.client, 'client', { [OK]: 3 }, { closed: true })], 8100);
+  assert.equal(g.snapshot({}, 8200).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 4, 'both its counts');
+  assert.equal(g.requestCounters.unplacedRequests, 2);
 });
 
 test('last counts read before their connection is known (the engine drains them first): counted once when the connection opens and closes, no stand-in left', () => {
@@ -206,7 +224,7 @@ test('the ledger keeps nothing of a delta it was given (the collector reuses clo
   };
   let t = 1000;
   for (let i = 1; i <= 50; i++, t += 10) {
-    const c = connection(web, db, t);
+    const c = connection(web, db, t, { l7: true });
     if (i % 2) { give(c.cookies.server, 'server', i, t); give(c.cookies.client, 'client', i, t); g.ingest([...c.open, ...c.close], t + 1); }
     else { g.ingest([...c.open, ...c.close], t); give(c.cookies.server, 'server', i, t + 1); give(c.cookies.client, 'client', i, t + 1); }
   }

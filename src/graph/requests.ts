@@ -286,6 +286,15 @@ export interface RequestCounters {
   unplacedSamples: number;
 }
 
+/**
+ * Whether a finished connection's socket may still send request counts: its closing count is not in, and
+ * it is still open, or its close said the kernel parsed requests on it, or it has counted some (its close
+ * was read before the parser's mark reached it: a socket that predates the agent).
+ */
+function awaitsCount(s: Side | undefined): boolean {
+  return !!s?.cookie && !s.requests?.final && (!s.closed || s.l7 || !!s.requests);
+}
+
 /** How long a socket's requests wait for its connection (a socket introduced late, a final count after its close). */
 const WAIT_MS = 5_000;
 /** How long a closed connection's sockets stay findable (their last counts come within a flush). */
@@ -425,9 +434,10 @@ export class RequestLedger {
     const cr = c.requests;
     c.requests = undefined;
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
-    // A socket whose closing count is in needs no stand-in: under connection-per-request
-    // load that is most of them, and stand-ins kept for seconds are what the GC pays for.
-    const waiting = (!!client?.cookie && !client.requests?.final) || (!!server?.cookie && !server.requests?.final);
+    // A socket whose closing count is in needs no stand-in, nor does a closed one the kernel never parsed
+    // requests on (most connections on a host): no count will come. Under connection-per-request load
+    // that is nearly all of them, and stand-ins kept for seconds are what the GC pays for.
+    const waiting = awaitsCount(client) || awaitsCount(server);
     if (c.ignored || !c.edgeId || !this.enabled || !waiting) { // nothing more of it will be counted
       if (client) this.drop(client);
       if (server) this.drop(server);

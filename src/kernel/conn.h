@@ -26,6 +26,7 @@ enum dh_conn_flag {
 	DH_F_RST_SENT = 2,     /* we sent a reset on this socket */
 	DH_F_RST_RECV = 4,     /* the peer reset this socket */
 	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
+	DH_F_L7 = 16,          /* the L7 parser took it: its request counts end with a closing record (l7_final) */
 };
 
 /* Indexes of the per-CPU loss counters: everything the kernel side could not record. */

@@ -52,7 +52,7 @@ export function ev(p: Partial<ConnEvent>): ConnEvent {
   return {
     type: 'established', time: 1000, cookie: cookie++, role: 'client', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 1, comm: 'x',
     cgroupId: 1, netns: 1, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 1000, established: true,
-    resetSent: false, resetReceived: false, midflight: false, oldState: 0, newState: 0, error: null, failure: null, ...p,
+    resetSent: false, resetReceived: false, midflight: false, l7: false, oldState: 0, newState: 0, error: null, failure: null, ...p,
   };
 }
 
@@ -69,7 +69,8 @@ export const cache: End = { ip: '10.0.0.5', cg: 103, port: 6379 };
  * One connection seen at both ends, from open (`t`) to close (`t + durMs`):
  * the client sends `sent`, the server replies `received`.
  */
-export function connection(client: End, server: End, t: number, o: { sent?: number; received?: number; rttUs?: number; durMs?: number; clientPort?: number } = {}) {
+/** A connection between two ends on this host; `l7`: the kernel parsed requests on both its sockets (their closes say so). */
+export function connection(client: End, server: End, t: number, o: { sent?: number; received?: number; rttUs?: number; durMs?: number; clientPort?: number; l7?: boolean } = {}) {
   const c = cookie++, s = cookie++, cport = o.clientPort ?? port++;
   const sent = o.sent ?? 0, received = o.received ?? 0, dur = o.durMs ?? 50;
   const base = { startTime: t, saddr: client.ip, sport: cport, daddr: server.ip, dport: server.port!, cgroupId: client.cg, pid: client.pid ?? 5, comm: 'client' };
@@ -82,8 +83,8 @@ export function connection(client: End, server: End, t: number, o: { sent?: numb
       ev({ ...sbase, time: t, type: 'established', cookie: s }),
     ],
     close: [
-      ev({ ...base, time: t + dur, type: 'close', cookie: c, bytesSent: sent, bytesReceived: received, srttUs: o.rttUs ?? 100 }),
-      ev({ ...sbase, time: t + dur, type: 'close', cookie: s, bytesSent: received, bytesReceived: sent, srttUs: o.rttUs ?? 100 }),
+      ev({ ...base, time: t + dur, type: 'close', cookie: c, bytesSent: sent, bytesReceived: received, srttUs: o.rttUs ?? 100, l7: o.l7 ?? false }),
+      ev({ ...sbase, time: t + dur, type: 'close', cookie: s, bytesSent: received, bytesReceived: sent, srttUs: o.rttUs ?? 100, l7: o.l7 ?? false }),
     ],
   };
 }

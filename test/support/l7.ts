@@ -31,12 +31,22 @@ export class L7Log {
   private ports = new Map<number, { sport: number; dport: number; role: string }>();
   private sums = new Map<number, { d: Pick<L7Delta, 'role' | 'protocol' | 'tls'>; requests: number[]; buckets: number[]; unpaired: number }>();
   readonly samples: L7Sample[] = [];
+  private readonly closes: { port: number; role: string; l7: boolean }[] = [];
 
   constructor(l7: L7Options = {}, opts: EngineOptions = {}) {
     this.engine = new ProbeEngine({ flushIntervalMs: 200, discover: false, ...opts, l7 });
     this.engine.onEvents((batch) => {
-      for (const e of batch) if (e.cookie && e.sport && e.dport) this.ports.set(e.cookie, { sport: e.sport, dport: e.dport, role: e.role });
+      for (const e of batch) {
+        if (e.cookie && e.sport && e.dport) this.ports.set(e.cookie, { sport: e.sport, dport: e.dport, role: e.role });
+        if (e.type === 'close') this.closes.push({ port: e.role === 'server' ? e.sport : e.dport, role: e.role, l7: e.l7 });
+      }
     });
+  }
+
+  /** Closes of sockets to or from `port` in `role`: how many said the kernel's parser took the socket (ConnEvent.l7), and how many not. */
+  closeMarks(port: number, role: 'client' | 'server'): { l7: number; plain: number } {
+    const mine = this.closes.filter((c) => c.port === port && c.role === role);
+    return { l7: mine.filter((c) => c.l7).length, plain: mine.filter((c) => !c.l7).length };
   }
 
   start(): this {

@@ -326,6 +326,10 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			st = bpf_map_lookup_elem(&l7_socks, &cookie);
 			if (!st)
 				return 0;
+			/* Told at its close: user space keeps a closed socket findable for a closing count only if one comes. */
+			struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
+			if (c)
+				c->flags |= DH_F_L7;
 			if (side == DH_SIDE_UNKNOWN) {
 				int sender_is_client = first == DH_L7_FIRST_REQUEST;
 				side = (sender_is_client == !!is_send) ? DH_SIDE_CLIENT : DH_SIDE_SERVER;
