@@ -166,3 +166,16 @@ test('an edge whose graph version stands is not read again, and a version that m
   g.edges[1].connections.opened += 1;
   assert.deepEqual(opened(), [3, 3, 11].sort((a, b) => a - b), 'version 0 (a snapshot): always read');
 });
+
+test('durations in seconds are whole microseconds: sums of fractional milliseconds and p95s come out as short decimals (written without String())', () => {
+  const g = synthetic(3);
+  g.edges.forEach((e, i) => {
+    e.duration.p95Ms = 17.959716796875;
+    e.histograms!.durationMs!.sum = 0.1 + 0.2 + i * 1.0000000001;
+  });
+  const text = exposition(new EdgeMetrics({ host: 'h' }).update(g, 1000).families);
+  const rows = text.split('\n').filter((l) => /^(dhrishti_edge_connection_duration_seconds|traces_service_graph_request_(server|client)_seconds_sum)/.test(l));
+  assert.ok(rows.length >= 9, rows.join('\n'));
+  for (const r of rows) assert.match(r, / -?\d+(\.\d{1,6})?$/, r);
+  assert.ok(rows.some((r) => r.endsWith(' 0.01796')), 'the p95 to the microsecond');
+});

@@ -1,6 +1,7 @@
 // Correlates the two ends of a TCP connection. When both ends are on this host
 // the kernel reports two sockets; they meet on the client's endpoint
 // (address, port), which both views share even through DNAT.
+import { CookieMap } from './cookie-map.js';
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './requests.js';
 
@@ -167,7 +168,7 @@ const exactly = (client: Side, server: Side) => client.peerIp === server.localIp
 
 export class ConnectionTable {
   /** Sockets by cookie: the usual way events find their connection, without building strings. */
-  private byCookie = new Map<number, Side>();
+  private byCookie = new CookieMap<Side>();
   /**
    * Sockets by tuple, to meet the same socket again across cookie-less start-up
    * discovery and the kernel: discovery's sockets until the kernel names them,
