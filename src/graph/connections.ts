@@ -1,7 +1,7 @@
 // Correlates the two ends of a TCP connection. When both ends are on this host
 // the kernel reports two sockets; they meet on the client's endpoint
 // (address, port), which both views share even through DNAT.
-import { CookieMap } from './cookie-map.js';
+import { IntMap } from './int-map.js';
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './requests.js';
 
@@ -168,7 +168,7 @@ const exactly = (client: Side, server: Side) => client.peerIp === server.localIp
 
 export class ConnectionTable {
   /** Sockets by cookie: the usual way events find their connection, without building strings. */
-  private byCookie = new CookieMap<Side>();
+  private byCookie = new IntMap<Side>();
   /**
    * Sockets by tuple, to meet the same socket again across cookie-less start-up
    * discovery and the kernel: discovery's sockets until the kernel names them,
@@ -176,9 +176,9 @@ export class ConnectionTable {
    */
   private byTuple = new Map<string, Side>();
   /** Local ports of the sockets in byTuple, counted: a socket on another port builds no key to look up. */
-  private tuplePorts = new Map<number, number>();
+  private tuplePorts = new IntMap<number>();
   /** Connections by client port (then address, and namespace for loopback); a port can be reused towards different servers. */
-  private byEndpoint = new Map<number, Conn | Conn[]>();
+  private byEndpoint = new IntMap<Conn | Conn[]>();
   /** Listening sockets by port (then namespace), with their owner when known. Ports are small integers: no key to build. */
   private listeners = new Map<number, { netns: number; pid: number; comm: string }[]>();
   /** Connections in the table (a count and a flag on each: no set to grow and shrink with every connection). */

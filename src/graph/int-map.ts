@@ -1,19 +1,22 @@
-// Sockets by cookie, in an open-addressing table of typed arrays. A busy host
-// adds and deletes thousands of sockets a second: V8's Map rebuilds its table
+// A map keyed by non-negative integers (socket cookies, ports), in an
+// open-addressing table of typed arrays. A busy host adds and deletes thousands
+// of sockets a second: V8's Map rebuilds its table
 // every time deletions fill half of it, and the new table (100-200 KB with a
 // few thousand sockets open) lives on into the old generation, where each one
 // brings the next full collection closer. This table allocates only when it
 // doubles, or shrinks once mostly empty; deleting shifts the following entries
 // back (linear probing), so no deleted marks pile up.
 
-/** Keys are positive integers (a socket cookie is never 0: 0 marks an empty slot). */
-export class CookieMap<V> {
+/** Keys are non-negative integers. 0 marks an empty slot in the table: key 0 is kept beside it. */
+export class IntMap<V> {
   private keys: Float64Array;
   private values: (V | undefined)[];
   private mask: number;
   private bits: number;
   private count = 0;
   private readonly minCapacity: number;
+  private hasZero = false;
+  private zero: V | undefined;
 
   constructor(capacity = 1024) {
     this.bits = Math.max(4, Math.ceil(Math.log2(capacity)));
@@ -23,7 +26,7 @@ export class CookieMap<V> {
     this.mask = this.minCapacity - 1;
   }
 
-  get size(): number { return this.count; }
+  get size(): number { return this.count + (this.hasZero ? 1 : 0); }
 
   /** Fibonacci hashing of the key's two 32-bit halves: cookies come in runs, which this spreads. */
   private slot(k: number): number {
@@ -39,14 +42,16 @@ export class CookieMap<V> {
   }
 
   get(k: number): V | undefined {
+    if (k === 0) return this.zero;
     const i = this.find(k);
     return i < 0 ? undefined : this.values[i];
   }
 
-  has(k: number): boolean { return this.find(k) >= 0; }
+  has(k: number): boolean { return k === 0 ? this.hasZero : this.find(k) >= 0; }
 
   set(k: number, v: V): void {
-    if (!(k > 0) || !Number.isInteger(k)) throw new RangeError(`CookieMap key must be a positive integer, got ${k}`);
+    if (!(k >= 0) || !Number.isInteger(k)) throw new RangeError(`IntMap key must be a non-negative integer, got ${k}`);
+    if (k === 0) { this.hasZero = true; this.zero = v; return; }
     let i = this.slot(k);
     for (; ; i = (i + 1) & this.mask) {
       const x = this.keys[i];
@@ -59,6 +64,7 @@ export class CookieMap<V> {
   }
 
   delete(k: number): boolean {
+    if (k === 0) { const had = this.hasZero; this.hasZero = false; this.zero = undefined; return had; }
     let i = this.find(k);
     if (i < 0) return false;
     // Backward shift: an entry after the hole moves into it unless its own slot lies (cyclically) after the hole.
@@ -78,6 +84,7 @@ export class CookieMap<V> {
   }
 
   forEach(fn: (v: V, k: number) => void): void {
+    if (this.hasZero) fn(this.zero as V, 0);
     const keys = this.keys, values = this.values;
     for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) fn(values[i] as V, keys[i]);
   }
