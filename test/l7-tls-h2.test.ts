@@ -1,5 +1,6 @@
 // Request capture (L7) through TLS (OpenSSL uprobes: nginx and curl on the
 // host's libssl, Node's own OpenSSL) and over HTTP/2 with gRPC statuses.
+import { until } from './support/wait.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -79,6 +80,11 @@ http {
   assert.deepEqual(e.byClass, { '2xx': 8, '4xx': 3, '5xx': 2 }, 'on the edge');
   assert.equal(e.tls, true);
   assert.equal(e.samples.filter((s) => s.target === '/err' && s.status === 500 && s.tls).length, 2, 'the two 500s once each on the edge');
+  // Both closes say the parser took the socket (its state made by the TLS uprobes or the wire's ClientHello): a closing count follows.
+  for (const role of ['server', 'client'] as const) {
+    const m = await until(`the ${role} closes`, async () => { const x = log.closeMarks(port, role); return x.l7 + x.plain >= 1 ? x : undefined; });
+    assert.ok(m.l7 >= 1 && m.plain === 0, `${role}: ${JSON.stringify(m)}`);
+  }
   await nginx.stop();
 });
 

@@ -82,14 +82,14 @@ test('two scrapes compressing at once, each with its own numbers: each body hold
   }
 });
 
-test('each chunk written is released only once its compression is done, and every one of them is', async () => {
+test('no chunk written is given back while the body is being made, and every one of them is once it is done', async () => {
   const gz = new GzipChunks();
   const labels = Array.from({ length: 2 * CHUNK_SERIES }, (_, i) => ({ edge: `d${i}` }));
   const events: string[] = [];
   const watched = (v: number) => expositionChunks([family(labels.map((l) => ({ labels: l, value: v })))]).map((c) => ({
     id: c.id, stamp: c.stamp,
     bytes: () => { events.push(`bytes ${c.id}`); return c.bytes(); },
-    release: () => { events.push(`release ${c.id}`); c.release(); },
+    release: (b: Buffer) => { events.push(`release ${c.id}`); c.release(b); },
   }));
   for (const v of [1, 2]) {
     events.length = 0;

@@ -71,7 +71,8 @@ export class GzipChunks {
       }
       this.counts.compressed++;
       const stamp = c.stamp; // as written now: a call meanwhile may stamp the chunk anew
-      made.push(piece(c.bytes()).finally(() => c.release()).then((p) => { next.set(c.id, { ...p, stamp }); pieces[i + 1] = p; }));
+      const raw = c.bytes();
+      made.push(piece(raw).finally(() => c.release(raw)).then((p) => { next.set(c.id, { ...p, stamp }); pieces[i + 1] = p; }));
     }
     await Promise.all(made);
     this.members = next;

@@ -2,7 +2,7 @@
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
 import { DEFAULTS } from '../config/defaults.js';
-import type { ExpositionChunk } from '../export/exposition.js';
+import { joinChunks, type ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
 import { registerHistoryMetrics } from './history-metrics.js';
@@ -34,12 +34,7 @@ export class AgentRegistry extends client.Registry {
    */
   async plain(): Promise<Buffer> {
     const own = await super.metrics();
-    return this.timed(() => {
-      const chunks = this.appended();
-      const body = Buffer.concat([Buffer.from(own), ...chunks.map((c) => c.bytes())]);
-      for (const c of chunks) c.release();
-      return body;
-    });
+    return this.timed(() => joinChunks(this.appended(), Buffer.from(own)));
   }
 
   /** The same text, gzip-compressed; rows unchanged since the last call are not compressed again. */

@@ -103,7 +103,7 @@ function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: n
   e.resetSent = (flags & ConnFlag.RST_SENT) !== 0;
   e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
   e.midflight = (flags & ConnFlag.MIDFLIGHT) !== 0;
-  e.l7 = (flags & ConnFlag.L7) !== 0;
+  e.l7 = buf[c + CONN.l7] !== 0;
   e.oldState = 0;
   e.newState = 0;
   e.error = null;

@@ -23,7 +23,8 @@ export const CONN = {
   comm: 96,
   close_err: 112,
   close_state: 116,
-  pad: 117,
+  l7: 117,
+  pad: 118,
 } as const;
 export const CONN_SIZE = 120;
 export const COMM_LEN = 16;
@@ -50,7 +51,7 @@ export const EventKind = {
 
 export const Side = { UNKNOWN: 0, CLIENT: 1, SERVER: 2 } as const;
 
-export const ConnFlag = { ESTABLISHED: 1, RST_SENT: 2, RST_RECV: 4, MIDFLIGHT: 8, L7: 16 } as const;
+export const ConnFlag = { ESTABLISHED: 1, RST_SENT: 2, RST_RECV: 4, MIDFLIGHT: 8 } as const;
 
 export const Loss = { RINGBUF_FULL: 0, CONN_MAP_FULL: 1, MAX: 4 } as const;
 

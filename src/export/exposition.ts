@@ -261,15 +261,15 @@ export interface ExpositionChunk {
   readonly stamp: number;
   /**
    * Its text, as UTF-8, from the numbers of the last expositionChunks call. The bytes are the
-   * caller's until it calls release(); a call before that writes into new memory.
+   * caller's until it gives them back with release(); a call before that writes into new memory.
    */
   bytes(): Buffer;
-  /** The caller is done with what bytes() gave: the chunk writes its next text into the same memory. */
-  release(): void;
+  /** Gives back what bytes() gave: if that was the chunk's own memory, its next text is written there. */
+  release(bytes: Buffer): void;
 }
 
 /** A family's header, stamped anew only if its text changes. */
-const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer; release(): void }>();
+const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer; release(bytes: Buffer): void }>();
 function headerChunk(f: Family): ExpositionChunk {
   const text = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
   let h = headers.get(f.name);
@@ -296,7 +296,10 @@ class SeriesChunk implements ExpositionChunk {
    * outside V8's heap but counted by its collector) made V8 mark the whole heap at most scrapes.
    */
   private memory: Buffer | undefined;
-  /** What bytes() gave is still being read (compressed on libuv's threads): write elsewhere. */
+  /**
+   * Its memory is lent (being compressed on libuv's threads): write elsewhere. Only the loan of
+   * that memory ends it; text written elsewhere meanwhile is given back to no effect.
+   */
   private lent = false;
 
   constructor(name: string, no: number) { this.id = `${name}#${no}`; }
@@ -330,7 +333,10 @@ class SeriesChunk implements ExpositionChunk {
     return writer.end();
   }
 
-  release(): void { this.lent = false; }
+  release(bytes: Buffer): void {
+    const m = this.memory;
+    if (m && bytes.buffer === m.buffer && bytes.byteOffset === m.byteOffset) this.lent = false;
+  }
 }
 
 /** Per family (its name; a name given twice in one call, with the time it came), its chunks by number. */
@@ -367,9 +373,18 @@ export function expositionChunks(families: Family[]): ExpositionChunk[] {
 
 /** Chunks as one text. */
 export function chunksText(chunks: ExpositionChunk[]): string {
-  const text = Buffer.concat(chunks.map((c) => c.bytes())).toString('utf8');
-  for (const c of chunks) c.release();
-  return text;
+  return joinChunks(chunks).toString('utf8');
+}
+
+/** Chunks' bytes after `head`, in one new buffer; each chunk's are given back, whatever happens. */
+export function joinChunks(chunks: ExpositionChunk[], head?: Buffer): Buffer {
+  const lent: Buffer[] = [];
+  try {
+    for (const c of chunks) lent.push(c.bytes());
+    return Buffer.concat(head ? [head, ...lent] : lent);
+  } finally {
+    for (let i = 0; i < lent.length; i++) chunks[i].release(lent[i]);
+  }
 }
 
 /** The families in Prometheus' text format. */

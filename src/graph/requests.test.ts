@@ -176,7 +176,7 @@ test('sockets whose last counts are in are forgotten at once, before or after th
   }
 });
 
-test('a closed socket the kernel never parsed requests on leaves nothing waiting: a count for it after the close is a stranger\'s; one that counted requests (predating the agent) still waits', () => {
+test('a closed socket the kernel never parsed requests on leaves nothing waiting: a count for it after the close is a stranger\'s; one that counted requests still waits', () => {
   const g = new LiveGraph(identity);
   const plain = connection(web, db, 1000); // its closes do not carry the kernel's L7 mark
   g.ingest([...plain.open, ...plain.close], 1000);
@@ -184,7 +184,7 @@ test('a closed socket the kernel never parsed requests on leaves nothing waiting
   g.tick(7000);
   assert.equal(g.snapshot({}, 7000).edges.find((x) => x.id === WEB_DB)!.requests, undefined, 'not on the edge');
   assert.equal(g.requestCounters.unplacedRequests, 2, 'counted as lost');
-  // Counts that came while it was open (a socket whose parser mark the close missed): its closing count still lands.
+  // Counts that came while it was open, then a close without the mark (its connection entry made again): its closing count still lands.
   const old = connection(web, db, 8000);
   g.ingest(old.open, 8000);
   g.requests([delta(old.cookies.client, 'client', { [OK]: 1 })], 8010);

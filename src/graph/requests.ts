@@ -288,8 +288,9 @@ export interface RequestCounters {
 
 /**
  * Whether a finished connection's socket may still send request counts: its closing count is not in, and
- * it is still open, or its close said the kernel parsed requests on it, or it has counted some (its close
- * was read before the parser's mark reached it: a socket that predates the agent).
+ * it is still open, or its close said the kernel parsed requests on it, or it has counted some. (The last
+ * covers a close without the mark: the kernel's connection entry was made again after its parser marked it,
+ * e.g. a client's second connect, or made late when the connection map was full.)
  */
 function awaitsCount(s: Side | undefined): boolean {
   return !!s?.cookie && !s.requests?.final && (!s.closed || s.l7 || !!s.requests);

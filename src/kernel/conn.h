@@ -26,7 +26,6 @@ enum dh_conn_flag {
 	DH_F_RST_SENT = 2,     /* we sent a reset on this socket */
 	DH_F_RST_RECV = 4,     /* the peer reset this socket */
 	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
-	DH_F_L7 = 16,          /* the L7 parser took it: its request counts end with a closing record (l7_final) */
 };
 
 /* Indexes of the per-CPU loss counters: everything the kernel side could not record. */
@@ -59,7 +58,10 @@ struct dh_conn {
 	char comm[DH_COMM_LEN];
 	__s32 close_err;       /* sk->sk_err when it reached TCP_CLOSE: ECONNREFUSED, ETIMEDOUT, ... */
 	__u8 close_state;      /* TCP state it left for TCP_CLOSE; 0 while open */
-	__u8 pad[3];
+	__u8 l7;               /* 1 once the L7 parser took it: its request counts end with a closing record (l7_final).
+				* A byte of its own, not a flag: it is set after the send or receive has let go of the
+				* socket lock, so an |= on flags could race a reset's in softirq and lose a bit. */
+	__u8 pad[2];
 };
 
 /* One ring-buffer record. Fixed size: the loader hands user space batches of them. */

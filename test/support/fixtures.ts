@@ -67,9 +67,9 @@ export const cache: End = { ip: '10.0.0.5', cg: 103, port: 6379 };
 
 /**
  * One connection seen at both ends, from open (`t`) to close (`t + durMs`):
- * the client sends `sent`, the server replies `received`.
+ * the client sends `sent`, the server replies `received`. `l7`: the kernel
+ * parsed requests on both its sockets (their closes say so).
  */
-/** A connection between two ends on this host; `l7`: the kernel parsed requests on both its sockets (their closes say so). */
 export function connection(client: End, server: End, t: number, o: { sent?: number; received?: number; rttUs?: number; durMs?: number; clientPort?: number; l7?: boolean } = {}) {
   const c = cookie++, s = cookie++, cport = o.clientPort ?? port++;
   const sent = o.sent ?? 0, received = o.received ?? 0, dur = o.durMs ?? 50;

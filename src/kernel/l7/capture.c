@@ -315,21 +315,9 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			return 0;
 		}
 		if (!st) {
-			__u32 zero = 0;
-			struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
-			if (!tmpl)
-				return 0;
-			if (bpf_map_update_elem(&l7_socks, &cookie, tmpl, BPF_NOEXIST)) {
-				l7_loss(DH_L7_LOSS_SOCK_MAP_FULL);
-				return 0;
-			}
-			st = bpf_map_lookup_elem(&l7_socks, &cookie);
+			st = l7_sock_new(cookie);
 			if (!st)
 				return 0;
-			/* Told at its close: user space keeps a closed socket findable for a closing count only if one comes. */
-			struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
-			if (c)
-				c->flags |= DH_F_L7;
 			if (side == DH_SIDE_UNKNOWN) {
 				int sender_is_client = first == DH_L7_FIRST_REQUEST;
 				side = (sender_is_client == !!is_send) ? DH_SIDE_CLIENT : DH_SIDE_SERVER;

@@ -118,6 +118,24 @@ static __always_inline void l7_loss(__u32 what)
 		*n += 1;
 }
 
+/* A socket's L7 state, made from the all-zero template (NULL if the map is full: counted).
+ * Its connection is marked, so that its close tells user space a closing count follows. */
+static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
+{
+	__u32 zero = 0;
+	struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
+	if (!tmpl)
+		return 0;
+	if (bpf_map_update_elem(&l7_socks, &cookie, tmpl, BPF_NOEXIST)) {
+		l7_loss(DH_L7_LOSS_SOCK_MAP_FULL);
+		return 0;
+	}
+	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
+	if (c)
+		c->l7 = 1;
+	return bpf_map_lookup_elem(&l7_socks, &cookie);
+}
+
 static __always_inline struct dh_l7_config *l7_cfg(void)
 {
 	__u32 zero = 0;

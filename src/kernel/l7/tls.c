@@ -99,11 +99,7 @@ static __always_inline struct dh_l7_sock *tls_mark(__u64 cookie)
 		st->flags |= DH_L7_F_TLS;
 		return st;
 	}
-	__u32 zero = 0;
-	struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
-	if (!tmpl || bpf_map_update_elem(&l7_socks, &cookie, tmpl, BPF_NOEXIST))
-		return 0;
-	st = bpf_map_lookup_elem(&l7_socks, &cookie);
+	st = l7_sock_new(cookie);
 	if (st) {
 		st->proto = DH_L7_TLS;
 		st->flags = DH_L7_F_TLS;
