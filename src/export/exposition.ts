@@ -269,13 +269,13 @@ export interface ExpositionChunk {
 }
 
 /** A family's header, stamped anew only if its text changes. */
-const headers = new Map<string, ExpositionChunk & { text: string }>();
+const headers = new Map<string, { id: string; text: string; stamp: number; buf: Buffer; bytes(): Buffer; release(bytes: Buffer): void }>();
 function headerChunk(f: Family): ExpositionChunk {
   const text = `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
   let h = headers.get(f.name);
   if (!h || h.text !== text) {
     const buf = Buffer.from(text);
-    headers.set(f.name, (h = { id: `${f.name}#h`, text, stamp: ++clock, bytes: () => buf, release: () => {} }));
+    headers.set(f.name, (h = { id: `${f.name}#h`, text, stamp: ++clock, buf, bytes: () => buf, release: () => {} }));
   }
   return h;
 }

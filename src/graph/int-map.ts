@@ -14,15 +14,16 @@ export class IntMap<V> {
   private mask: number;
   private bits: number;
   private count = 0;
-  private readonly minBits: number;
+  private readonly minCapacity: number;
   private hasZero = false;
   private zero: V | undefined;
 
   constructor(capacity = 1024) {
-    this.bits = this.minBits = Math.max(4, Math.ceil(Math.log2(capacity)));
-    this.keys = new Float64Array(1 << this.bits);
-    this.values = new Array<V | undefined>(1 << this.bits).fill(undefined);
-    this.mask = (1 << this.bits) - 1;
+    this.bits = Math.max(4, Math.ceil(Math.log2(capacity)));
+    this.minCapacity = 1 << this.bits;
+    this.keys = new Float64Array(this.minCapacity);
+    this.values = new Array<V | undefined>(this.minCapacity).fill(undefined);
+    this.mask = this.minCapacity - 1;
   }
 
   get size(): number { return this.count + (this.hasZero ? 1 : 0); }
@@ -78,11 +79,10 @@ export class IntMap<V> {
     this.keys[i] = 0;
     this.values[i] = undefined;
     this.count--;
-    if (this.count * 16 < this.keys.length && this.bits > this.minBits) this.resize(this.bits - 2); // under a sixteenth full: a quarter the size
+    if (this.count * 16 < this.keys.length && this.keys.length > this.minCapacity) this.resize(this.bits - 2); // under a sixteenth full: a quarter the size
     return true;
   }
 
-  /** fn must not set or delete: deleting moves entries, so some would be skipped or met twice. */
   forEach(fn: (v: V, k: number) => void): void {
     if (this.hasZero) fn(this.zero as V, 0);
     const keys = this.keys, values = this.values;
@@ -91,7 +91,7 @@ export class IntMap<V> {
 
   private resize(bits: number): void {
     const keys = this.keys, values = this.values;
-    this.bits = Math.max(bits, this.minBits);
+    this.bits = Math.max(bits, Math.log2(this.minCapacity));
     const n = 1 << this.bits;
     this.keys = new Float64Array(n);
     this.values = new Array<V | undefined>(n).fill(undefined);

@@ -11,7 +11,6 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
-import { IntMap } from './int-map.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -183,36 +182,43 @@ export interface ConnRequests {
 
 /**
  * Counts of sockets not known yet, by cookie. Under connection-per-request load
- * hundreds come and go in every batch: an IntMap, which neither builds a new
- * table as it empties and fills nor keeps tombstones.
+ * hundreds come and go in every batch: deleting them one by one made the Map
+ * shrink as it emptied and grow again as it filled (a new table each time). A
+ * taken entry is left as a tombstone instead, and the Map is rebuilt with its
+ * live entries only once tombstones are most of it.
  */
 class OrphanTable {
-  private readonly map = new IntMap<SideRequests>();
-  /** The cookies one forEach visits (not reentrant: its callers' fn never calls it). */
-  private readonly visiting: number[] = [];
+  private map = new Map<number, SideRequests | null>();
+  private live = 0;
 
-  get size(): number { return this.map.size; }
+  get size(): number { return this.live; }
 
-  get(cookie: number): SideRequests | undefined { return this.map.get(cookie); }
+  get(cookie: number): SideRequests | undefined { return this.map.get(cookie) ?? undefined; }
 
-  add(cookie: number, o: SideRequests): void { this.map.set(cookie, o); }
+  add(cookie: number, o: SideRequests): void {
+    if (this.map.get(cookie) === undefined && this.map.size >= 4 * this.live + 1024) this.compact();
+    this.map.set(cookie, o);
+    this.live++;
+  }
 
   /** Removes and returns the cookie's entry. */
   take(cookie: number): SideRequests | undefined {
     const o = this.map.get(cookie);
-    if (o) this.map.delete(cookie);
+    if (!o) return undefined;
+    this.map.set(cookie, null);
+    this.live--;
     return o;
   }
 
-  /** Calls fn for every entry; fn may take entries (the cookies are listed first: deleting moves IntMap's entries). */
+  /** Calls fn for every live entry (fn may take entries). */
   forEach(fn: (o: SideRequests, cookie: number) => void): void {
-    const keys = this.visiting;
-    this.map.forEach((_, k) => { keys.push(k); });
-    for (let i = 0; i < keys.length; i++) {
-      const o = this.map.get(keys[i]);
-      if (o) fn(o, keys[i]);
-    }
-    keys.length = 0;
+    this.map.forEach((o, cookie) => { if (o) fn(o, cookie); });
+  }
+
+  private compact(): void {
+    const m = new Map<number, SideRequests | null>();
+    this.map.forEach((o, cookie) => { if (o) m.set(cookie, o); });
+    this.map = m;
   }
 }
 
