@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../src/config/defaults.js';
 import type { GraphSnapshot } from '../src/graph/types.js';
 
 const SHOTS = path.join(REPO_ROOT, 'test-output');
-/** Keep-alive client: every 100 ms one request; every 5th is /500, every 10th /slow (400 ms). Runs until stopped. */
+/** Keep-alive client: every 100 ms one request; every 10th is /slow (400 ms), and the 5th of each ten /500 (10%). Runs until stopped. */
 const STEADY_CLIENT = `
 const http = require('http');
 const port = Number(process.argv[1]);
@@ -64,9 +64,10 @@ test('the edge label says protocol, rate, 5xx share and p95; the edge is drawn f
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeId)})`, 15_000, 'the edge drawn');
   const text = await until<string>('a request label', async () => { const l = await label(); return l && LABEL.test(l) ? l : undefined; }, 15_000);
   const [, errPct, p95] = text.match(LABEL)!;
-  assert.ok(Number(errPct) >= 10 && Number(errPct) <= 30, `about 20% 5xx: ${text}`);
+  // 1 in 10 answers 500; early on the label's one-minute window holds a few dozen requests, so 7-11%
+  assert.ok(Number(errPct) >= 5 && Number(errPct) <= 20, `about 10% 5xx: ${text}`);
   assert.ok(Number(p95) >= 262 && Number(p95) <= 524, `p95 in the 400 ms bucket: ${text}`);
-  await b.waitFor(`window.__dhrishti.edgeClasses(${JSON.stringify(edgeId)}).includes('failing')`, 10_000, 'failing colour (20% >= the default 5%)');
+  await b.waitFor(`window.__dhrishti.edgeClasses(${JSON.stringify(edgeId)}).includes('failing')`, 10_000, 'failing colour (10% >= the default 5%)');
   assert.deepEqual(b.errors, [], 'no console errors');
 });
 

@@ -98,6 +98,26 @@ test('counts that come before their connection is known wait for it', () => {
   assert.equal(g.requestCounters.unplacedRequests, 0);
 });
 
+test('connection per request: closing counts of many sockets come before their connections, which open and close in one batch', () => {
+  // The engine reads closing counts before each batch of connection events, so under this load every count
+  // waits for its connection, and hundreds are taken in one batch: each is counted once, the client's view.
+  const g = new LiveGraph(identity);
+  const conns = Array.from({ length: 600 }, (_, i) => connection(web, db, 1000 + i, { l7: true, durMs: 1 }));
+  g.requests(conns.flatMap((a, i) => [
+    delta(a.cookies.client, 'client', i % 3 ? { [OK]: 1 } : { [C5]: 1 }, { closed: true, bucket: 12 }),
+    delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true }),
+  ]), 1500);
+  g.ingest(conns.flatMap((a) => [...a.open, ...a.close]), 1600);
+  const r = g.snapshot({}, 1700).edges[0].requests![0];
+  assert.equal(r.count, 600);
+  assert.equal(r.errors, 200, 'the client\'s view (every third a 500), not the server\'s');
+  assert.equal(r.latency.samples, 600);
+  assert.equal(g.drainInterval(1800).edges[0].requests![0].status[C5], 200, 'the interval too');
+  g.tick(8000);
+  assert.equal(g.requestCounters.unplacedRequests, 0, 'no count left behind as an orphan');
+  assert.equal(g.requestCounters.requests, 600);
+});
+
 test('a connection placed again moves its requests to the new edge', () => {
   const g = new LiveGraph(identity, { pairGraceMs: 0 });
   // the client alone first: its peer 10.0.0.4 resolves to db, placed at once by address

@@ -11,6 +11,7 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
+import { IntMap } from './int-map.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -44,7 +45,8 @@ export class ProtocolTotals {
     this.protocols.push(p);
     this.totals.push(t);
   }
-  clear(): void { this.protocols.length = 0; this.totals.length = 0; }
+  /** pop(), not `length = 0` (a runtime call, even on an empty array). */
+  clear(): void { while (this.protocols.length) { this.protocols.pop(); this.totals.pop(); } }
 }
 
 /** What one socket counted, per protocol. */
@@ -62,7 +64,9 @@ const CLASSES = REQUEST_STATUS_CLASSES.length;
 const C_4XX = REQUEST_STATUS_CLASSES.indexOf('4xx'), C_5XX = REQUEST_STATUS_CLASSES.indexOf('5xx');
 const C_OK = REQUEST_STATUS_CLASSES.indexOf('ok'), C_ERROR = REQUEST_STATUS_CLASSES.indexOf('error');
 
-export const isRequestProtocol = (p: string): p is RequestProtocol => (REQUEST_PROTOCOLS as readonly string[]).includes(p);
+const REQUEST_PROTOCOL_SET: ReadonlySet<string> = new Set(REQUEST_PROTOCOLS);
+/** A Set, not includes(): asked for every socket's delta (two per connection under connection-per-request load). */
+export const isRequestProtocol = (p: string): p is RequestProtocol => REQUEST_PROTOCOL_SET.has(p);
 
 /** Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. */
 export class RequestTotals {
@@ -83,6 +87,7 @@ export class RequestTotals {
 
   /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
   add(o: RequestTotals, sign = 1, floor = false): void {
+    if (sign === 1 && !floor) { this.plus(o); return; }
     const min = floor ? 0 : -Infinity;
     for (let i = 0; i < CLASSES; i++) this.status[i] = Math.max(min, this.status[i] + sign * o.status[i]);
     for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = Math.max(min, this.buckets[i] + sign * o.buckets[i]);
@@ -91,10 +96,21 @@ export class RequestTotals {
     if (sign > 0) this.tls ||= o.tls;
   }
 
-  /** Back to all zeros. */
+  /** Adds o (the common case of add(), without its clamping). */
+  plus(o: RequestTotals): void {
+    const st = this.status, bk = this.buckets, os = o.status, ob = o.buckets;
+    for (let i = 0; i < CLASSES; i++) st[i] += os[i];
+    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] += ob[i];
+    this.latencySumNs += o.latencySumNs;
+    this.unpaired += o.unpaired;
+    this.tls ||= o.tls;
+  }
+
+  /** Back to all zeros (loops, not fill(): a builtin call per array costs more than 30 stores). */
   reset(): void {
-    this.status.fill(0);
-    this.buckets.fill(0);
+    const st = this.status, bk = this.buckets;
+    for (let i = 0; i < CLASSES; i++) st[i] = 0;
+    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = 0;
     this.latencySumNs = 0;
     this.unpaired = 0;
     this.tls = false;
@@ -182,43 +198,36 @@ export interface ConnRequests {
 
 /**
  * Counts of sockets not known yet, by cookie. Under connection-per-request load
- * hundreds come and go in every batch: deleting them one by one made the Map
- * shrink as it emptied and grow again as it filled (a new table each time). A
- * taken entry is left as a tombstone instead, and the Map is rebuilt with its
- * live entries only once tombstones are most of it.
+ * hundreds come and go in every batch: an IntMap, which neither builds a new
+ * table as it empties and fills nor keeps tombstones.
  */
 class OrphanTable {
-  private map = new Map<number, SideRequests | null>();
-  private live = 0;
+  private readonly map = new IntMap<SideRequests>();
+  /** The cookies one forEach visits (not reentrant: its callers' fn never calls it). */
+  private readonly visiting: number[] = [];
 
-  get size(): number { return this.live; }
+  get size(): number { return this.map.size; }
 
-  get(cookie: number): SideRequests | undefined { return this.map.get(cookie) ?? undefined; }
+  get(cookie: number): SideRequests | undefined { return this.map.get(cookie); }
 
-  add(cookie: number, o: SideRequests): void {
-    if (this.map.get(cookie) === undefined && this.map.size >= 4 * this.live + 1024) this.compact();
-    this.map.set(cookie, o);
-    this.live++;
-  }
+  add(cookie: number, o: SideRequests): void { this.map.set(cookie, o); }
 
   /** Removes and returns the cookie's entry. */
   take(cookie: number): SideRequests | undefined {
     const o = this.map.get(cookie);
-    if (!o) return undefined;
-    this.map.set(cookie, null);
-    this.live--;
+    if (o) this.map.delete(cookie);
     return o;
   }
 
-  /** Calls fn for every live entry (fn may take entries). */
+  /** Calls fn for every entry; fn may take entries (the cookies are listed first: deleting moves IntMap's entries). */
   forEach(fn: (o: SideRequests, cookie: number) => void): void {
-    this.map.forEach((o, cookie) => { if (o) fn(o, cookie); });
-  }
-
-  private compact(): void {
-    const m = new Map<number, SideRequests | null>();
-    this.map.forEach((o, cookie) => { if (o) m.set(cookie, o); });
-    this.map = m;
+    const keys = this.visiting;
+    this.map.forEach((_, k) => { keys.push(k); });
+    for (let i = 0; i < keys.length; i++) {
+      const o = this.map.get(keys[i]);
+      if (o) fn(o, keys[i]);
+    }
+    keys.length = 0;
   }
 }
 
@@ -431,14 +440,16 @@ export class RequestLedger {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
     // A socket's last count is read before its close (the engine drains it first); if its connection was not known
     // then, the count waits as an orphan: it joins now, and goes to the edge before the connection ends.
-    if ((this.orphans.size || this.orphanSamples.length) && this.adoptOrphans(c)) this.settle(c, now);
-    const cr = c.requests;
-    c.requests = undefined;
+    const adopted = (this.orphans.size || this.orphanSamples.length) && this.adoptOrphans(c);
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
     // A socket whose closing count is in needs no stand-in, nor does a closed one the kernel never parsed
     // requests on (most connections on a host): no count will come. Under connection-per-request load
     // that is nearly all of them, and stand-ins kept for seconds are what the GC pays for.
     const waiting = awaitsCount(client) || awaitsCount(server);
+    if (!waiting && !c.requests) this.settleLast(c, now);
+    else if (adopted) this.settle(c, now);
+    const cr = c.requests;
+    c.requests = undefined;
     if (c.ignored || !c.edgeId || !this.enabled || !waiting) { // nothing more of it will be counted
       if (client) this.drop(client);
       if (server) this.drop(server);
@@ -490,6 +501,28 @@ export class RequestLedger {
     const ps: LedgerSide = { role: s.role, cookie: s.cookie, conn: pc, requests: totals };
     pc[s.role] = ps;
     if (!totals?.final) this.closed.set(s.cookie, { side: ps, at: now });
+  }
+
+  /**
+   * A finished connection's only settle: nothing of it is on an edge yet (no ConnRequests) and no count
+   * will follow, so what its chosen socket counted goes onto the edge as it is, with no record of what
+   * was added (it can never be taken back). This is every connection under connection-per-request
+   * load, whose counts come in one closing delta per socket.
+   */
+  private settleLast(c: Conn, now: number): void {
+    if (c.ignored || !c.edgeId) return;
+    const want = this.sourceOf(c);
+    if (!want) return;
+    const s = this.state.edges.get(c.edgeId);
+    if (!s) return;
+    const src = c[want]!.requests!.totals;
+    let moved = false;
+    for (let i = 0; i < src.size; i++) {
+      if (src.totals[i].zero()) continue;
+      this.apply(s, src.protocols[i], src.totals[i], 1, now);
+      moved = true;
+    }
+    if (moved) { s.e.lastSeen = Math.max(s.e.lastSeen, now); s.v = this.state.bump(); }
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */
