@@ -60,6 +60,7 @@ const FLUSH_BATCH = 2048;
  * start-up discovery, sockets first seen in the map). The event objects are
  * reused by the next batch: copy what you keep beyond the call.
  */
+/** A batch of events: the array and its events are the engine's, reused by the next batch (copy what you keep). */
 export type BatchListener = (events: ConnEvent[]) => void;
 
 /**
@@ -95,6 +96,8 @@ export class ProbeEngine {
   private gen = 0;
   /** Ring buffer events, reused from one batch to the next. */
   private eventPool: ConnEvent[] = [];
+  /** The list of a batch's events, reused too. */
+  private eventList: ConnEvent[] = [];
   /** Counter updates, reused from one read to the next. */
   private pool: CounterUpdate[] = [];
   private batch: CounterUpdate[] = [];
@@ -260,7 +263,7 @@ export class ProbeEngine {
 
   private onBatch(buf: Buffer, count: number): void {
     if (this.leadingRings.length && this.handle) for (const r of this.leadingRings) this.native.drain(this.handle, r);
-    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool);
+    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool, this.eventList);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
     this.emit(events);

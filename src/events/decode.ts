@@ -137,20 +137,23 @@ export interface DecodeResult { events: ConnEvent[]; malformed: number }
  * bound) instead of new ones: nothing allocated per record, but the events are
  * only valid until the next call with the same pool.
  */
-export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: ConnEvent[]): DecodeResult {
-  const events: ConnEvent[] = [];
+export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: ConnEvent[], out?: ConnEvent[]): DecodeResult {
+  // With `out`, the events are listed in it (kept batch after batch: a new array per batch grew by copying, about a tenth of what the agent allocated per connection).
+  const events: ConnEvent[] = out ?? [];
+  let listed = 0;
   let malformed = 0;
   const n = Math.min(count, Math.floor(buf.length / EVENT_SIZE));
   malformed += count - n;
   for (let i = 0; i < n; i++) {
     let into: ConnEvent | undefined;
     if (pool) {
-      into = pool[events.length];
+      into = pool[listed];
       if (!into) { into = blankEvent(); if (pool.length < MAX_POOL) pool.push(into); }
     }
     const e = decodeEvent(buf, i * EVENT_SIZE, clock, into);
-    if (e) events.push(e); else malformed++;
+    if (e) events[listed++] = e; else malformed++;
   }
+  if (events.length !== listed) events.length = listed;
   return { events, malformed };
 }
 

@@ -132,19 +132,17 @@ const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 /**
  * The client's endpoint names the connection: its address and port, as both
- * ends see them; a loopback one only within its network namespace.
+ * ends see them; a loopback one only within its network namespace. (Read from
+ * the side's fields where needed, not as an object: two per connection.)
  */
-interface Endpoint { ip: string; port: number; netns: number }
+const endpointPort = (s: Side) => (s.role === 'client' ? s.localPort : s.peerPort);
+const endpointIp = (s: Side) => (s.role === 'client' ? s.localIp : s.peerIp);
 
-function endpointOf(s: Side): Endpoint {
-  return s.role === 'client' ? { ip: s.localIp, port: s.localPort, netns: s.netns } : { ip: s.peerIp, port: s.peerPort, netns: s.netns };
-}
-
-/** Is this connection's client endpoint `ep`? */
-function at(c: Conn, ep: Endpoint): boolean {
+/** Is this connection's client endpoint the address `ip` (in `netns`, for loopback)? */
+function at(c: Conn, ip: string, netns: number): boolean {
   const s = (c.client ?? c.server)!;
-  const ip = s.role === 'client' ? s.localIp : s.peerIp;
-  return ip === ep.ip && (!isLoopback(ip) || s.netns === ep.netns);
+  const own = endpointIp(s);
+  return own === ip && (!isLoopback(own) || s.netns === netns);
 }
 
 /** Clock differences between the kernel's timestamps and ours. */
@@ -283,7 +281,7 @@ export class ConnectionTable {
       this.liveCount++;
       conn[role] = side;
       side.conn = conn;
-      if (indexed) this.index(conn, endpointOf(side).port, e.time);
+      if (indexed) this.index(conn, endpointPort(side), e.time);
     } else {
       conn[role] = side;
       side.conn = conn;
@@ -302,22 +300,22 @@ export class ConnectionTable {
    * client port reused towards another server).
    */
   private partner(side: Side): Conn | undefined {
-    const ep = side.role === 'client' ? { ip: side.localIp, port: side.localPort, netns: side.netns } : { ip: side.peerIp, port: side.peerPort, netns: side.netns };
-    const entry = this.byEndpoint.get(ep.port);
+    const ip = endpointIp(side);
+    const entry = this.byEndpoint.get(endpointPort(side));
     if (!entry) return undefined;
     let only: Conn | undefined, candidates = 0;
     const n = Array.isArray(entry) ? entry.length : 1;
     for (let i = 0; i < n; i++) {
       const c = Array.isArray(entry) ? entry[i] : entry;
       const other = side.role === 'client' ? c.server : c.client;
-      if (c[side.role] || !other || !at(c, ep)) continue;
+      if (c[side.role] || !other || !at(c, ip, side.netns)) continue;
       const cl = side.role === 'client' ? side : other, sv = side.role === 'client' ? other : side;
       if (!sameLife(cl, sv)) continue;
       if (exactly(cl, sv)) return c;
       candidates++;
       only = c;
     }
-    return candidates === 1 && !isLoopback(ep.ip) ? only : undefined;
+    return candidates === 1 && !isLoopback(ip) ? only : undefined;
   }
 
   private index(conn: Conn, port: number, time: number): void {

@@ -83,6 +83,16 @@ export class IntMap<V> {
     return true;
   }
 
+  /** Writes every key into out from index 0 and returns how many: a list to walk while deleting (deletion moves entries). */
+  keysInto(out: number[]): number {
+    let n = 0;
+    if (this.hasZero) out[n++] = 0;
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) out[n++] = keys[i];
+    return n;
+  }
+
+  /** fn must not set or delete: deleting moves entries, so some would be skipped or met twice (see keysInto). */
   forEach(fn: (v: V, k: number) => void): void {
     if (this.hasZero) fn(this.zero as V, 0);
     const keys = this.keys, values = this.values;

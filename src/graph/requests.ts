@@ -198,12 +198,13 @@ export interface ConnRequests {
 
 /**
  * Counts of sockets not known yet, by cookie. Under connection-per-request load
- * hundreds come and go in every batch: an IntMap, which neither builds a new
- * table as it empties and fills nor keeps tombstones.
+ * hundreds come and go in every batch (a socket's closing count is read just
+ * before the events that introduce it): an IntMap, which keeps no tombstones,
+ * sized so that emptying and refilling it every batch never resizes it.
  */
 class OrphanTable {
-  private readonly map = new IntMap<SideRequests>();
-  /** The cookies one forEach visits (not reentrant: its callers' fn never calls it). */
+  private readonly map = new IntMap<SideRequests>(ORPHAN_SLOTS);
+  /** The cookies one forEach visits, kept from call to call (not reentrant: its callers' fn never calls it). */
   private readonly visiting: number[] = [];
 
   get size(): number { return this.map.size; }
@@ -219,17 +220,18 @@ class OrphanTable {
     return o;
   }
 
-  /** Calls fn for every entry; fn may take entries (the cookies are listed first: deleting moves IntMap's entries). */
+  /** Calls fn for every entry; fn may take entries. */
   forEach(fn: (o: SideRequests, cookie: number) => void): void {
-    const keys = this.visiting;
-    this.map.forEach((_, k) => { keys.push(k); });
-    for (let i = 0; i < keys.length; i++) {
+    const keys = this.visiting, n = this.map.keysInto(keys);
+    for (let i = 0; i < n; i++) {
       const o = this.map.get(keys[i]);
       if (o) fn(o, keys[i]);
     }
-    keys.length = 0;
   }
 }
+
+/** Slots of the orphan table: up to half as many orphans (50k connections a second, two sockets each, 20 ms batches) before it grows. */
+const ORPHAN_SLOTS = 4096;
 
 /** Objects each pool keeps at most (a burst's are left to the GC). */
 const POOL_MAX = 4096;
@@ -345,17 +347,6 @@ export class RequestLedger {
     const touched = this.touched, mark = ++this.mark;
     touched.length = 0;
     const touch = (c: LedgerConn) => { if (c.ledgerMark !== mark) { c.ledgerMark = mark; touched.push(c); } };
-    // Counts read before their connection was known (the L7 ring is drained apart from the event ring).
-    // forEach, not for-of: no entry array per orphan per batch.
-    if (this.orphans.size) {
-      this.orphans.forEach((o, cookie) => {
-        const side = this.find(cookie);
-        if (!side) return;
-        this.orphans.take(cookie);
-        this.adopt(side, o);
-        touch(side.conn);
-      });
-    }
     // The deltas are read here, never kept (the collector reuses them).
     for (const d of deltas) {
       if (!isRequestProtocol(d.protocol)) continue; // TLS without plaintext, or nothing recognised: no requests
@@ -639,7 +630,18 @@ export class RequestLedger {
       if (now - x.at < CLOSED_MS) break; // insertion order is time order
       this.closed.delete(cookie);
     }
+    // Counts whose socket is known by now join it here, a tick after its connection came (not at once: under
+    // connection-per-request load the close that follows in the same batch takes them, in one pass); those
+    // still unknown after the wait are lost.
     this.orphans.forEach((o, cookie) => {
+      const side = this.find(cookie);
+      if (side) {
+        this.orphans.take(cookie);
+        this.adopt(side, o);
+        this.settle(side.conn, now);
+        if (!(side.conn instanceof Conn)) this.release(side.conn);
+        return;
+      }
       if (now - o.since < WAIT_MS) return;
       this.orphans.take(cookie);
       for (let i = 0; i < o.totals.size; i++) this.counters.unplacedRequests += o.totals.totals[i].count();

@@ -87,17 +87,19 @@ export class GraphState {
     if (ref.dns) addName(n, ref.dns);
     const inst = ref.instance;
     if (inst) {
-      const i = n.instances.findIndex((x) => x.id === inst.id);
+      // Loops, not findIndex/every: this runs twice per connection placed, and each callback is an allocation.
+      let i = n.instances.length - 1;
+      while (i >= 0 && n.instances[i].id !== inst.id) i--;
       if (i < 0) {
         n.instances.push(inst);
         // Host processes come and go (one per curl); keep the most recent few.
         if (n.kind === 'process' && n.instances.length > 16) n.instances.shift();
       } else if (n.instances[i] !== inst) {
         const old = n.instances[i];
-        const pids = inst.pids.every((p) => old.pids.includes(p)) ? old.pids : [...new Set([...old.pids, ...inst.pids])].slice(-16);
+        const pids = includesAll(old.pids, inst.pids) ? old.pids : [...new Set([...old.pids, ...inst.pids])].slice(-16);
         n.instances[i] = sameFacts(old, inst) && pids === old.pids ? old : { ...inst, pids };
       }
-      for (const ip of inst.ips) if (!n.ips.includes(ip)) n.ips.push(ip);
+      for (let k = 0; k < inst.ips.length; k++) if (!n.ips.includes(inst.ips[k])) n.ips.push(inst.ips[k]);
     }
     s.v = this.bump();
     return s;
@@ -131,11 +133,20 @@ function addName(n: GraphNode, d: { name: string; cnames: string[] }): void {
   if (d.name === n.dns.names[0] && !sameList(d.cnames, n.dns.cnames)) n.dns.cnames = d.cnames;
 }
 
-const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+function sameList(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function sameFacts(a: Instance, b: Instance): boolean {
   return a.name === b.name && a.image === b.image && a.state === b.state && a.startedAt === b.startedAt && a.stoppedAt === b.stoppedAt
-    && a.ips.length === b.ips.length && a.ips.every((ip, k) => ip === b.ips[k]);
+    && sameList(a.ips, b.ips);
+}
+
+function includesAll(have: number[], want: number[]): boolean {
+  for (let k = 0; k < want.length; k++) if (!have.includes(want[k])) return false;
+  return true;
 }
 
 function zeroRates() { return { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0 }; }
