@@ -57,10 +57,9 @@ const FLUSH_BATCH = 2048;
 
 /**
  * Receives connection events in batches (lifecycle from the ring buffer,
- * start-up discovery, sockets first seen in the map). The event objects are
- * reused by the next batch: copy what you keep beyond the call.
+ * start-up discovery, sockets first seen in the map). The array and its event
+ * objects are reused by the next batch: copy what you keep beyond the call.
  */
-/** A batch of events: the array and its events are the engine's, reused by the next batch (copy what you keep). */
 export type BatchListener = (events: ConnEvent[]) => void;
 
 /**

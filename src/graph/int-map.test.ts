@@ -44,3 +44,16 @@ test('a key that is not a non-negative integer is refused', () => {
   const m = new IntMap<number>();
   for (const k of [-1, 1.5, NaN, Infinity]) assert.throws(() => m.set(k, 1), RangeError);
 });
+
+test('keysInto lists every key once, so a walk of its list may delete as it goes (deletion moves entries)', () => {
+  fc.assert(fc.property(fc.uniqueArray(key, { maxLength: 300 }), (keys) => {
+    const m = new IntMap<number>(16);
+    for (const k of keys) m.set(k, k);
+    const list = [-1, -1, -1]; // longer than needed at first: keysInto returns the count, stale entries past it are ignored
+    const n = m.keysInto(list);
+    assert.equal(n, keys.length);
+    assert.deepEqual(list.slice(0, n).sort((a, b) => a - b), [...keys].sort((a, b) => a - b));
+    for (let i = 0; i < n; i++) assert.ok(m.delete(list[i]), `key ${list[i]} still there when its turn came`);
+    assert.equal(m.size, 0);
+  }), { numRuns: 300 });
+});

@@ -118,6 +118,36 @@ test('connection per request: closing counts of many sockets come before their c
   assert.equal(g.requestCounters.requests, 600);
 });
 
+test('a closing connection whose client count is still to come: the server\'s view is not put on the edge for good', () => {
+  // The server's last count came first (as an orphan); the client closed saying the kernel parsed it, and its count follows.
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true });
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 5 }, { closed: true })], 1000);
+  g.ingest([...a.open, ...a.close], 1050);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 4, [C5]: 1 }, { closed: true })], 1100);
+  g.tick(1200);
+  const r = g.snapshot({}, 1300).edges[0].requests![0];
+  assert.equal(r.count, 5, 'one view, not both');
+  assert.equal(r.errors, 1, 'the client\'s view');
+  assert.equal(g.requestCounters.requests, 5);
+});
+
+test('thousands of open connections whose first counts came before them: one tick joins every count to its socket', () => {
+  const g = new LiveGraph(identity);
+  const conns = Array.from({ length: 3000 }, (_, i) => connection(web, db, 1000 + i / 10));
+  g.requests(conns.flatMap((a, i) => [
+    delta(a.cookies.server, 'server', { [OK]: 1 }),
+    delta(a.cookies.client, 'client', i % 3 ? { [OK]: 1 } : { [C5]: 1 }),
+  ]), 1000);
+  g.ingest(conns.flatMap((a) => a.open), 1400);
+  g.tick(1500);
+  const r = g.snapshot({}, 1600).edges[0].requests![0];
+  assert.equal(r.count, 3000);
+  assert.equal(r.errors, 1000, 'the client\'s view of each');
+  g.tick(9000);
+  assert.equal(g.requestCounters.unplacedRequests, 0);
+});
+
 test('a connection placed again moves its requests to the new edge', () => {
   const g = new LiveGraph(identity, { pairGraceMs: 0 });
   // the client alone first: its peer 10.0.0.4 resolves to db, placed at once by address

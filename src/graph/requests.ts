@@ -230,7 +230,11 @@ class OrphanTable {
   }
 }
 
-/** Slots of the orphan table: up to half as many orphans (50k connections a second, two sockets each, 20 ms batches) before it grows. */
+/**
+ * Slots of the orphan table: it holds up to half as many before it grows. An orphan of a closing connection waits one
+ * 20 ms batch (50k connections a second, two sockets each, fit); one of a connection that stays open waits up to a
+ * graph tick (100 ms). Past that the table grows and shrinks again: correct, only slower.
+ */
 const ORPHAN_SLOTS = 4096;
 
 /** Objects each pool keeps at most (a burst's are left to the GC). */
@@ -624,7 +628,7 @@ export class RequestLedger {
     if (es.samples.length > this.samplesPerEdge) es.samples.splice(0, es.samples.length - this.samplesPerEdge);
   }
 
-  /** Forgets closed sockets' sides and counts, as lost, requests whose socket never became known. */
+  /** Joins waiting counts to their sockets once known, forgets closed sockets' sides, and counts as lost requests whose socket never became known. */
   tick(now: number): void {
     for (const [cookie, x] of this.closed) {
       if (now - x.at < CLOSED_MS) break; // insertion order is time order

@@ -121,7 +121,7 @@ function runTrace(opts: TraceOptions): void {
     for (const e of events) {
       if (!opts.l7 || !e.cookie) continue;
       if (e.dport) peers.set(e.cookie, { local: e.sport, remote: e.family === 6 ? `[${e.daddr}]` : e.daddr, port: e.dport });
-      if (e.type === 'close') setTimeout(() => peers.delete(e.cookie), 2000).unref(); // samples may trail the close
+      if (e.type === 'close') { const k = e.cookie; setTimeout(() => peers.delete(k), 2000).unref(); } // samples may trail the close (the event object is reused by then)
     }
     releaseWaiting(Date.now(), false);
   });
