@@ -368,11 +368,22 @@ export class RequestLedger {
     }
     for (let i = 0; i < touched.length; i++) {
       const c = touched[i];
-      this.settle(c, now);
-      if (!(c instanceof Conn)) this.release(c);
+      this.settleCounted(c, now);
     }
     touched.length = 0;
     if (this.orphanSamples.length) this.samples([], now);
+  }
+
+  /** A connection's sockets counted more: onto its edge; a closed connection's stand-in may then go. */
+  private settleCounted(c: LedgerConn, now: number): void {
+    this.settle(c, now);
+    if (!(c instanceof Conn)) this.release(c);
+  }
+
+  /** An edge's requests moved: it was seen now, and its version moves. */
+  private changed(s: EdgeState, now: number): void {
+    s.e.lastSeen = Math.max(s.e.lastSeen, now);
+    s.v = this.state.bump();
   }
 
   /** A closed connection's stand-in goes once each of its sockets has sent its closing count. */
@@ -517,7 +528,7 @@ export class RequestLedger {
       this.apply(s, src.protocols[i], src.totals[i], 1, now);
       moved = true;
     }
-    if (moved) { s.e.lastSeen = Math.max(s.e.lastSeen, now); s.v = this.state.bump(); }
+    if (moved) this.changed(s, now);
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */
@@ -553,7 +564,7 @@ export class RequestLedger {
       cr.held.length = 0;
       moved = true;
     }
-    if (moved) { s.e.lastSeen = Math.max(s.e.lastSeen, now); s.v = this.state.bump(); }
+    if (moved) this.changed(s, now);
   }
 
   private takeBack(cr: ConnRequests, now: number): void {
@@ -642,8 +653,7 @@ export class RequestLedger {
       if (side) {
         this.orphans.take(cookie);
         this.adopt(side, o);
-        this.settle(side.conn, now);
-        if (!(side.conn instanceof Conn)) this.release(side.conn);
+        this.settleCounted(side.conn, now);
         return;
       }
       if (now - o.since < WAIT_MS) return;
