@@ -11,7 +11,7 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
-import { IntMap } from './int-map.js';
+import { OrphanCounts } from './orphan-counts.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -54,8 +54,6 @@ export class SideRequests {
   readonly totals = new ProtocolTotals();
   /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
   final = false;
-  /** When its first count came, for a socket not known yet (an orphan). */
-  since = 0;
   /** In the ledger's pool: owned by nobody. */
   free = false;
 }
@@ -197,45 +195,11 @@ export interface ConnRequests {
 }
 
 /**
- * Counts of sockets not known yet, by cookie. Under connection-per-request load
- * hundreds come and go in every batch (a socket's closing count is read just
- * before the events that introduce it): an IntMap, which keeps no tombstones,
- * sized so that emptying and refilling it every batch never resizes it.
+ * Sockets whose counts may wait at once as orphans before the table grows. An orphan of a closing connection waits
+ * one 20 ms batch (50k connections a second, two sockets each, fit); one of a connection that stays open waits up
+ * to a graph tick (100 ms).
  */
-class OrphanTable {
-  private readonly map = new IntMap<SideRequests>(ORPHAN_SLOTS);
-  /** The cookies one forEach visits, kept from call to call (not reentrant: its callers' fn never calls it). */
-  private readonly visiting: number[] = [];
-
-  get size(): number { return this.map.size; }
-
-  get(cookie: number): SideRequests | undefined { return this.map.get(cookie); }
-
-  add(cookie: number, o: SideRequests): void { this.map.set(cookie, o); }
-
-  /** Removes and returns the cookie's entry. */
-  take(cookie: number): SideRequests | undefined {
-    const o = this.map.get(cookie);
-    if (o) this.map.delete(cookie);
-    return o;
-  }
-
-  /** Calls fn for every entry; fn may take entries. */
-  forEach(fn: (o: SideRequests, cookie: number) => void): void {
-    const keys = this.visiting, n = this.map.keysInto(keys);
-    for (let i = 0; i < n; i++) {
-      const o = this.map.get(keys[i]);
-      if (o) fn(o, keys[i]);
-    }
-  }
-}
-
-/**
- * Slots of the orphan table: it holds up to half as many before it grows. An orphan of a closing connection waits one
- * 20 ms batch (50k connections a second, two sockets each, fit); one of a connection that stays open waits up to a
- * graph tick (100 ms). Past that the table grows and shrinks again: correct, only slower.
- */
-const ORPHAN_SLOTS = 4096;
+const ORPHAN_SOCKETS = 2048;
 
 /** Objects each pool keeps at most (a burst's are left to the GC). */
 const POOL_MAX = 4096;
@@ -275,7 +239,6 @@ class LedgerPool {
     if (s.free) return;
     this.giveAll(s.totals);
     s.final = false;
-    s.since = 0;
     s.free = true;
     if (this.sides.length < POOL_MAX) this.sides.push(s);
   }
@@ -326,7 +289,7 @@ export class RequestLedger {
    */
   private readonly closed = new Map<number, { side: LedgerSide; at: number }>();
   /** Counts of sockets not known (yet) to the table, summed as they come. */
-  private orphans = new OrphanTable();
+  private readonly orphans = new OrphanCounts(ORPHAN_SOCKETS);
   private readonly pool = new LedgerPool();
   private orphanSamples: { sample: L7Sample; at: number }[] = [];
   readonly counters: RequestCounters = { requests: 0, unplacedRequests: 0, unplacedSamples: 0 };
@@ -355,12 +318,7 @@ export class RequestLedger {
     for (const d of deltas) {
       if (!isRequestProtocol(d.protocol)) continue; // TLS without plaintext, or nothing recognised: no requests
       const side = this.find(d.cookie);
-      if (!side) {
-        let o = this.orphans.get(d.cookie);
-        if (!o) { o = this.pool.takeSide(); o.since = now; this.orphans.add(d.cookie, o); }
-        this.count(o, d);
-        continue;
-      }
+      if (!side) { this.orphans.add(d.cookie, d, now); continue; }
       let m = side.requests;
       if (!m) side.requests = m = this.pool.takeSide();
       this.count(m, d);
@@ -403,18 +361,16 @@ export class RequestLedger {
     if (d.closed) m.final = true;
   }
 
-  /** A socket became known: what it counted meanwhile (o) joins what it holds. */
-  private adopt(side: LedgerSide, o: SideRequests): void {
-    const m = side.requests;
-    if (!m) { side.requests = o; return; }
-    for (let i = 0; i < o.totals.size; i++) {
-      const p = o.totals.protocols[i];
+  /** A socket became known: what it counted meanwhile, waiting as an orphan, joins what it holds. */
+  private adopt(side: LedgerSide): void {
+    const m = (side.requests ??= this.pool.takeSide());
+    this.orphans.read(side.cookie, this.scratch, (p, o) => {
       let t = m.totals.get(p);
       if (!t) m.totals.set(p, (t = this.pool.takeTotals()));
-      t.add(o.totals.totals[i]);
-    }
-    m.final ||= o.final;
-    this.pool.giveSide(o);
+      t.plus(o);
+    });
+    m.final ||= this.orphans.final(side.cookie);
+    this.orphans.delete(side.cookie);
   }
 
   private connState(c: LedgerConn): ConnRequests {
@@ -446,8 +402,13 @@ export class RequestLedger {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
     // A socket's last count is read before its close (the engine drains it first); if its connection was not known
     // then, the count waits as an orphan: it joins now, and goes to the edge before the connection ends.
-    const adopted = (this.orphans.size || this.orphanSamples.length) && this.adoptOrphans(c);
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
+    let adopted = this.orphanSamples.length > 0 && this.adoptOrphanSamples(c);
+    if (this.orphans.size) {
+      if (!adopted && this.settleOrphaned(c, client, server, now)) return;
+      if (this.adoptOrphan(client)) adopted = true;
+      if (this.adoptOrphan(server)) adopted = true;
+    }
     // A socket whose closing count is in needs no stand-in, nor does a closed one the kernel never parsed
     // requests on (most connections on a host): no count will come. Under connection-per-request load
     // that is nearly all of them, and stand-ins kept for seconds are what the GC pays for.
@@ -467,10 +428,35 @@ export class RequestLedger {
     if (server) this.standIn(server, pc, now);
   }
 
-  /** Whether a side of c had counts waiting as an orphan (now adopted). */
-  private adoptOrphans(c: Conn): boolean {
-    const client = this.adoptOrphan(c, c.client), server = this.adoptOrphan(c, c.server);
-    return this.adoptOrphanSamples(c) || client || server;
+  /**
+   * Connection-per-request load: a finished connection whose sockets' closing counts all waited as orphans, and
+   * nothing of it counted before. The chosen socket's counts go from their rows onto the edge, and nothing of
+   * the connection is kept. False when that does not apply (a socket counted before, or may count still).
+   */
+  private settleOrphaned(c: Conn, client: Side | undefined, server: Side | undefined, now: number): boolean {
+    if (c.requests || client?.requests || server?.requests || !this.orphanDone(client) || !this.orphanDone(server)) return false;
+    // The client's view when it has one, else the server's (sourceOf's rule).
+    const src = client?.cookie && this.orphans.has(client.cookie) ? client : server?.cookie && this.orphans.has(server.cookie) ? server : undefined;
+    if (!src) return false;
+    const s = !c.ignored && c.edgeId ? this.state.edges.get(c.edgeId) : undefined;
+    if (s) {
+      let moved = false;
+      this.orphans.read(src.cookie, this.scratch, (p, t) => {
+        if (t.zero()) return;
+        this.apply(s, p, t, 1, now);
+        moved = true;
+      });
+      if (moved) this.changed(s, now);
+    }
+    if (client?.cookie) this.orphans.delete(client.cookie);
+    if (server?.cookie) this.orphans.delete(server.cookie);
+    return true;
+  }
+
+  /** A side that will send no more counts: it has no cookie, its closing count waits as an orphan, or it closed unparsed. */
+  private orphanDone(s: Side | undefined): boolean {
+    if (!s?.cookie) return true;
+    return this.orphans.has(s.cookie) ? this.orphans.final(s.cookie) : !awaitsCount(s);
   }
 
   /** Samples that came before their connection was known (rate-limited: a short list). */
@@ -487,10 +473,10 @@ export class RequestLedger {
     return adopted;
   }
 
-  private adoptOrphan(c: Conn, s: Side | undefined): boolean {
-    const o = s && s.conn === c && s.cookie ? this.orphans.take(s.cookie) : undefined;
-    if (!o) return false;
-    this.adopt(s!, o);
+  /** Whether the side had counts waiting as an orphan (now adopted). */
+  private adoptOrphan(s: Side | undefined): boolean {
+    if (!s?.cookie || !this.orphans.has(s.cookie)) return false;
+    this.adopt(s);
     return true;
   }
 
@@ -648,18 +634,16 @@ export class RequestLedger {
     // Counts whose socket is known by now join it here, a tick after its connection came (not at once: under
     // connection-per-request load the close that follows in the same batch takes them, in one pass); those
     // still unknown after the wait are lost.
-    this.orphans.forEach((o, cookie) => {
+    this.orphans.forEach((cookie) => {
       const side = this.find(cookie);
       if (side) {
-        this.orphans.take(cookie);
-        this.adopt(side, o);
+        this.adopt(side);
         this.settleCounted(side.conn, now);
         return;
       }
-      if (now - o.since < WAIT_MS) return;
-      this.orphans.take(cookie);
-      for (let i = 0; i < o.totals.size; i++) this.counters.unplacedRequests += o.totals.totals[i].count();
-      this.pool.giveSide(o);
+      if (now - this.orphans.since(cookie)! < WAIT_MS) return;
+      this.counters.unplacedRequests += this.orphans.requests(cookie);
+      this.orphans.delete(cookie);
     });
     if (this.orphanSamples.length) this.samples([], now);
   }
