@@ -1,7 +1,7 @@
 // The orphan rows: counts of sockets not known yet, summed per protocol in a flat array (unit test).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OrphanCounts } from './orphan-counts.js';
+import { NO_ROW, OrphanCounts } from './orphan-counts.js';
 import { RequestTotals } from './requests.js';
 import type { L7Delta } from '../l7/types.js';
 import type { RequestProtocol } from './types.js';
@@ -19,7 +19,11 @@ function delta(cookie: number, o: { protocol?: L7Delta['protocol']; ok?: number;
 
 function read(t: OrphanCounts, cookie: number): Map<RequestProtocol, { status: number[]; buckets: number[]; latencySumNs: number; unpaired: number; tls: boolean }> {
   const out = new Map<RequestProtocol, { status: number[]; buckets: number[]; latencySumNs: number; unpaired: number; tls: boolean }>();
-  t.read(cookie, new RequestTotals(), (p, x) => out.set(p, { status: [...x.status], buckets: [...x.buckets], latencySumNs: x.latencySumNs, unpaired: x.unpaired, tls: x.tls }));
+  const x = new RequestTotals();
+  for (let r = t.head(cookie); r !== NO_ROW; r = t.next(r)) {
+    const p = t.read(r, x);
+    out.set(p, { status: [...x.status], buckets: [...x.buckets], latencySumNs: x.latencySumNs, unpaired: x.unpaired, tls: x.tls });
+  }
   return out;
 }
 
@@ -29,10 +33,10 @@ test('deltas of one socket are summed per protocol; the socket is final once its
   t.add(7, delta(7, { ok: 3, fail: 1, bucket: 12 }), 150);
   t.add(7, delta(7, { protocol: 'redis', ok: 4, tls: true }), 160);
   assert.equal(t.size, 1);
-  assert.equal(t.final(7), false);
-  assert.equal(t.since(7), 100, 'when its first count came');
+  assert.equal(t.isFinal(t.head(7)), false);
+  assert.equal(t.since(t.head(7)), 100, 'when its first count came');
   t.add(7, delta(7, { protocol: 'redis', ok: 1, closed: true }), 170);
-  assert.equal(t.final(7), true, 'the closing count of any protocol ends the socket');
+  assert.equal(t.isFinal(t.head(7)), true, 'the closing count of any protocol ends the socket');
   const m = read(t, 7);
   assert.deepEqual([...m.keys()].sort(), ['http1', 'redis']);
   const h = m.get('http1')!;
@@ -45,27 +49,26 @@ test('deltas of one socket are summed per protocol; the socket is final once its
   assert.equal(h.tls, false);
   assert.equal(m.get('redis')!.status[2], 5);
   assert.equal(m.get('redis')!.tls, true);
-  assert.equal(t.requests(7), 11);
-  assert.equal(t.since(8), undefined);
-  assert.equal(t.final(8), false);
+  assert.equal(t.requests(t.head(7)), 11);
+  assert.equal(t.head(8), NO_ROW, 'a socket none of whose counts waits');
 });
 
 test('rows are reused after a delete and start from zero; the table grows past its size and shrinks back once empty', () => {
   const t = new OrphanCounts(4);
   for (let c = 1; c <= 1000; c++) t.add(c, delta(c, { ok: c, protocol: c % 2 ? 'http1' : 'postgres' }), c);
   assert.equal(t.size, 1000);
-  for (let c = 1; c <= 1000; c++) assert.equal(t.requests(c), c, `socket ${c} kept its own count through growth`);
+  for (let c = 1; c <= 1000; c++) assert.equal(t.requests(t.head(c)), c, `socket ${c} kept its own count through growth`);
   for (let c = 1; c <= 1000; c += 2) t.delete(c);
   assert.equal(t.size, 500);
   for (let c = 1; c <= 1000; c += 2) t.add(c, delta(c, { ok: 1 }), 5000);
-  for (let c = 1; c <= 1000; c++) assert.equal(t.requests(c), c % 2 ? 1 : c, `socket ${c}: a reused row holds only its new count`);
+  for (let c = 1; c <= 1000; c++) assert.equal(t.requests(t.head(c)), c % 2 ? 1 : c, `socket ${c}: a reused row holds only its new count`);
   const seen: number[] = [];
   t.forEach((c) => { seen.push(c); t.delete(c); });
   assert.equal(seen.length, 1000, 'a walk that deletes as it goes visits each socket once');
   assert.equal(new Set(seen).size, 1000);
   assert.equal(t.size, 0);
   t.add(3, delta(3, { ok: 9 }), 1);
-  assert.equal(t.requests(3), 9);
+  assert.equal(t.requests(t.head(3)), 9);
   assert.deepEqual([...read(t, 3).keys()], ['http1']);
 });
 
@@ -74,6 +77,6 @@ test('a cookie of 64-bit size (a long-running host) is kept apart from its neigh
   const big = 2 ** 40 + 5;
   t.add(big, delta(big, { ok: 2 }), 1);
   t.add(big + 1, delta(big + 1, { ok: 3 }), 1);
-  assert.equal(t.requests(big), 2);
-  assert.equal(t.requests(big + 1), 3);
+  assert.equal(t.requests(t.head(big)), 2);
+  assert.equal(t.requests(t.head(big + 1)), 3);
 });

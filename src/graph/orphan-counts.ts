@@ -17,7 +17,8 @@ const CLASSES = REQUEST_STATUS_CLASSES.length;
 const PROTOCOL = 0, NEXT = 1, FLAGS = 2, SINCE = 3, STATUS = 4, BUCKETS = STATUS + CLASSES;
 const LATENCY_SUM = BUCKETS + LATENCY_BUCKETS, UNPAIRED = LATENCY_SUM + 1, STRIDE = UNPAIRED + 1;
 const FINAL = 1, TLS = 2;
-const NONE = -1;
+/** No row: what head() and next() return at the end. */
+export const NO_ROW = -1;
 
 /** What reads a row: RequestTotals' fields. */
 export interface TotalsLike { status: number[]; buckets: number[]; latencySumNs: number; unpaired: number; tls: boolean }
@@ -44,63 +45,68 @@ export class OrphanCounts {
   /** Sockets with counts waiting. */
   get size(): number { return this.heads.size; }
 
-  has(cookie: number): boolean { return this.heads.has(cookie); }
+  /** The socket's first row, which the reads below take; NO_ROW when none of its counts waits. */
+  head(cookie: number): number { return this.heads.get(cookie) ?? NO_ROW; }
+
+  /** The socket's next row (another protocol), or NO_ROW. */
+  next(row: number): number { return this.rows[row * STRIDE + NEXT]; }
 
   /** Sums a socket's delta (a request protocol's) into its row for that protocol. */
   add(cookie: number, d: L7Delta, now: number): void {
     const p = REQUEST_PROTOCOLS.indexOf(d.protocol as RequestProtocol);
-    const head = this.heads.get(cookie);
-    let r = head ?? NONE;
-    while (r !== NONE && this.rows[r * STRIDE + PROTOCOL] !== p) r = this.rows[r * STRIDE + NEXT];
-    if (r === NONE) {
-      r = this.newRow(p);
-      if (head === undefined) {
+    const head = this.head(cookie);
+    let r = head;
+    while (r !== NO_ROW && this.rows[r * STRIDE + PROTOCOL] !== p) r = this.next(r);
+    const req = d.requests, bk = d.buckets;
+    if (r === NO_ROW) { // a new row: written, not added to (no zeroing first)
+      r = this.takeRow();
+      const rows = this.rows, o = r * STRIDE;
+      rows[o + PROTOCOL] = p;
+      rows[o + SINCE] = now;
+      if (head === NO_ROW) {
+        rows[o + NEXT] = NO_ROW;
         this.heads.set(cookie, r);
-        this.rows[r * STRIDE + SINCE] = now;
-      } else { // after the head: the head keeps the socket's fields
-        const h = head * STRIDE;
-        this.rows[r * STRIDE + NEXT] = this.rows[h + NEXT];
-        this.rows[h + NEXT] = r;
+      } else { // after the head, which keeps the socket's fields
+        rows[o + NEXT] = rows[head * STRIDE + NEXT];
+        rows[head * STRIDE + NEXT] = r;
       }
+      rows[o + FLAGS] = d.tls ? TLS : 0;
+      for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] = req[i] ?? 0;
+      for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] = bk[i] ?? 0;
+      rows[o + LATENCY_SUM] = d.latencySumNs;
+      rows[o + UNPAIRED] = d.unpaired;
+    } else {
+      const rows = this.rows, o = r * STRIDE;
+      for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] += req[i] ?? 0;
+      for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] += bk[i] ?? 0;
+      rows[o + LATENCY_SUM] += d.latencySumNs;
+      rows[o + UNPAIRED] += d.unpaired;
+      if (d.tls) rows[o + FLAGS] = rows[o + FLAGS] | TLS;
     }
-    const rows = this.rows, o = r * STRIDE, req = d.requests, bk = d.buckets;
-    for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] += req[i] ?? 0;
-    for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] += bk[i] ?? 0;
-    rows[o + LATENCY_SUM] += d.latencySumNs;
-    rows[o + UNPAIRED] += d.unpaired;
-    if (d.tls) rows[o + FLAGS] = rows[o + FLAGS] | TLS;
-    if (d.closed) { const h = (head ?? r) * STRIDE; rows[h + FLAGS] = rows[h + FLAGS] | FINAL; }
+    if (d.closed) { const h = (head === NO_ROW ? r : head) * STRIDE; this.rows[h + FLAGS] = this.rows[h + FLAGS] | FINAL; }
   }
 
-  /** Its closing count is in: the kernel reports nothing more of it. */
-  final(cookie: number): boolean {
-    const h = this.heads.get(cookie);
-    return h !== undefined && (this.rows[h * STRIDE + FLAGS] & FINAL) !== 0;
+  /** Its closing count is in (head: from head()): the kernel reports nothing more of it. */
+  isFinal(head: number): boolean { return (this.rows[head * STRIDE + FLAGS] & FINAL) !== 0; }
+
+  /** When its first count came (head: from head()). */
+  since(head: number): number { return this.rows[head * STRIDE + SINCE]; }
+
+  /** Reads a row's counts into `into`; returns its protocol. */
+  read(row: number, into: TotalsLike): RequestProtocol {
+    const rows = this.rows, o = row * STRIDE, st = into.status, bk = into.buckets;
+    for (let i = 0; i < CLASSES; i++) st[i] = rows[o + STATUS + i];
+    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = rows[o + BUCKETS + i];
+    into.latencySumNs = rows[o + LATENCY_SUM];
+    into.unpaired = rows[o + UNPAIRED];
+    into.tls = (rows[o + FLAGS] & TLS) !== 0;
+    return REQUEST_PROTOCOLS[rows[o + PROTOCOL]];
   }
 
-  /** When its first count came (undefined: none waits). */
-  since(cookie: number): number | undefined {
-    const h = this.heads.get(cookie);
-    return h === undefined ? undefined : this.rows[h * STRIDE + SINCE];
-  }
-
-  /** Calls fn once per protocol the socket counted, with that protocol's counts read into `into` (overwritten each call). */
-  read<T extends TotalsLike>(cookie: number, into: T, fn: (p: RequestProtocol, t: T) => void): void {
-    for (let r = this.heads.get(cookie) ?? NONE; r !== NONE; r = this.rows[r * STRIDE + NEXT]) {
-      const rows = this.rows, o = r * STRIDE, st = into.status, bk = into.buckets;
-      for (let i = 0; i < CLASSES; i++) st[i] = rows[o + STATUS + i];
-      for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = rows[o + BUCKETS + i];
-      into.latencySumNs = rows[o + LATENCY_SUM];
-      into.unpaired = rows[o + UNPAIRED];
-      into.tls = (rows[o + FLAGS] & TLS) !== 0;
-      fn(REQUEST_PROTOCOLS[rows[o + PROTOCOL]], into);
-    }
-  }
-
-  /** Requests it counted, all protocols. */
-  requests(cookie: number): number {
+  /** Requests the socket counted, all protocols (head: from head()). */
+  requests(head: number): number {
     let n = 0;
-    for (let r = this.heads.get(cookie) ?? NONE; r !== NONE; r = this.rows[r * STRIDE + NEXT]) {
+    for (let r = head; r !== NO_ROW; r = this.next(r)) {
       for (let i = 0; i < CLASSES; i++) n += this.rows[r * STRIDE + STATUS + i];
     }
     return n;
@@ -111,7 +117,7 @@ export class OrphanCounts {
     const head = this.heads.get(cookie);
     if (head === undefined) return;
     this.heads.delete(cookie);
-    for (let r = head; r !== NONE;) {
+    for (let r = head; r !== NO_ROW;) {
       const next: number = this.rows[r * STRIDE + NEXT];
       this.free.push(r);
       r = next;
@@ -138,17 +144,11 @@ export class OrphanCounts {
     for (let i = 0; i < n; i++) if (this.heads.has(keys[i])) fn(keys[i]);
   }
 
-  private newRow(p: number): number {
-    let r = this.free.pop();
-    if (r === undefined) {
-      if (this.used === this.capacity) this.grow();
-      r = this.used++;
-    }
-    const rows = this.rows, o = r * STRIDE;
-    for (let i = 0; i < STRIDE; i++) rows[o + i] = 0; // a loop: fill() is a builtin call, dearer than 38 stores
-    rows[o + PROTOCOL] = p;
-    this.rows[r * STRIDE + NEXT] = NONE;
-    return r;
+  private takeRow(): number {
+    const r = this.free.pop();
+    if (r !== undefined) return r;
+    if (this.used === this.capacity) this.grow();
+    return this.used++;
   }
 
   private grow(): void {

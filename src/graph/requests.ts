@@ -11,7 +11,7 @@
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { Conn, type Side } from './connections.js';
-import { OrphanCounts } from './orphan-counts.js';
+import { NO_ROW, OrphanCounts } from './orphan-counts.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
 import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
@@ -361,15 +361,16 @@ export class RequestLedger {
     if (d.closed) m.final = true;
   }
 
-  /** A socket became known: what it counted meanwhile, waiting as an orphan, joins what it holds. */
-  private adopt(side: LedgerSide): void {
+  /** A socket became known: what it counted meanwhile, waiting as an orphan (from its head row), joins what it holds. */
+  private adopt(side: LedgerSide, head: number): void {
     const m = (side.requests ??= this.pool.takeSide());
-    this.orphans.read(side.cookie, this.scratch, (p, o) => {
+    for (let r = head; r !== NO_ROW; r = this.orphans.next(r)) {
+      const p = this.orphans.read(r, this.scratch);
       let t = m.totals.get(p);
       if (!t) m.totals.set(p, (t = this.pool.takeTotals()));
-      t.plus(o);
-    });
-    m.final ||= this.orphans.final(side.cookie);
+      t.plus(this.scratch);
+    }
+    m.final ||= this.orphans.isFinal(head);
     this.orphans.delete(side.cookie);
   }
 
@@ -434,29 +435,27 @@ export class RequestLedger {
    * the connection is kept. False when that does not apply (a socket counted before, or may count still).
    */
   private settleOrphaned(c: Conn, client: Side | undefined, server: Side | undefined, now: number): boolean {
-    if (c.requests || client?.requests || server?.requests || !this.orphanDone(client) || !this.orphanDone(server)) return false;
-    // The client's view when it has one, else the server's (sourceOf's rule).
-    const src = client?.cookie && this.orphans.has(client.cookie) ? client : server?.cookie && this.orphans.has(server.cookie) ? server : undefined;
-    if (!src) return false;
+    if (c.requests || client?.requests || server?.requests) return false;
+    const ch = client?.cookie ? this.orphans.head(client.cookie) : NO_ROW, sh = server?.cookie ? this.orphans.head(server.cookie) : NO_ROW;
+    if (ch === NO_ROW && sh === NO_ROW) return false;
+    // Neither side sends more: its closing count waits here, or it closed unparsed (or has no socket).
+    if (ch !== NO_ROW ? !this.orphans.isFinal(ch) : awaitsCount(client)) return false;
+    if (sh !== NO_ROW ? !this.orphans.isFinal(sh) : awaitsCount(server)) return false;
     const s = !c.ignored && c.edgeId ? this.state.edges.get(c.edgeId) : undefined;
     if (s) {
       let moved = false;
-      this.orphans.read(src.cookie, this.scratch, (p, t) => {
-        if (t.zero()) return;
-        this.apply(s, p, t, 1, now);
+      // The client's view when it has one, else the server's (sourceOf's rule).
+      for (let r = ch !== NO_ROW ? ch : sh; r !== NO_ROW; r = this.orphans.next(r)) {
+        const p = this.orphans.read(r, this.scratch);
+        if (this.scratch.zero()) continue;
+        this.apply(s, p, this.scratch, 1, now);
         moved = true;
-      });
+      }
       if (moved) this.changed(s, now);
     }
-    if (client?.cookie) this.orphans.delete(client.cookie);
-    if (server?.cookie) this.orphans.delete(server.cookie);
+    if (ch !== NO_ROW) this.orphans.delete(client!.cookie);
+    if (sh !== NO_ROW) this.orphans.delete(server!.cookie);
     return true;
-  }
-
-  /** A side that will send no more counts: it has no cookie, its closing count waits as an orphan, or it closed unparsed. */
-  private orphanDone(s: Side | undefined): boolean {
-    if (!s?.cookie) return true;
-    return this.orphans.has(s.cookie) ? this.orphans.final(s.cookie) : !awaitsCount(s);
   }
 
   /** Samples that came before their connection was known (rate-limited: a short list). */
@@ -475,8 +474,9 @@ export class RequestLedger {
 
   /** Whether the side had counts waiting as an orphan (now adopted). */
   private adoptOrphan(s: Side | undefined): boolean {
-    if (!s?.cookie || !this.orphans.has(s.cookie)) return false;
-    this.adopt(s);
+    const head = s?.cookie ? this.orphans.head(s.cookie) : NO_ROW;
+    if (head === NO_ROW) return false;
+    this.adopt(s!, head);
     return true;
   }
 
@@ -635,14 +635,14 @@ export class RequestLedger {
     // connection-per-request load the close that follows in the same batch takes them, in one pass); those
     // still unknown after the wait are lost.
     this.orphans.forEach((cookie) => {
-      const side = this.find(cookie);
+      const side = this.find(cookie), head = this.orphans.head(cookie);
       if (side) {
-        this.adopt(side);
+        this.adopt(side, head);
         this.settleCounted(side.conn, now);
         return;
       }
-      if (now - this.orphans.since(cookie)! < WAIT_MS) return;
-      this.counters.unplacedRequests += this.orphans.requests(cookie);
+      if (now - this.orphans.since(head) < WAIT_MS) return;
+      this.counters.unplacedRequests += this.orphans.requests(head);
       this.orphans.delete(cookie);
     });
     if (this.orphanSamples.length) this.samples([], now);
