@@ -311,3 +311,32 @@ test('many counts of sockets not known yet, adopted batch after batch while one 
   g.tick(7000);
   assert.equal(g.requestCounters.unplacedRequests, 7);
 });
+
+test('connection per request, a client the kernel never parsed (no uprobe on its TLS library): the server\'s closing count, read before the connection, stands', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true, durMs: 1 });
+  const clientClose = a.close.find((e) => e.cookie === a.cookies.client)!;
+  clientClose.l7 = false; // its close says nothing was parsed on it: no count will come
+  g.requests([delta(a.cookies.server, 'server', { [C5]: 2 }, { closed: true })], 1000);
+  g.ingest([...a.open, ...a.close], 1010);
+  const r = g.snapshot({}, 1020).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  assert.equal(r.count, 2);
+  assert.equal(r.errors, 2);
+  g.tick(8000);
+  assert.equal(g.requestCounters.unplacedRequests, 0, 'nothing left waiting');
+  assert.equal(g.requestCounters.requests, 2);
+});
+
+test('connection per request, the server\'s closing count after the connection\'s close: the client\'s view (read before) is counted once, and the server\'s, when it comes, is neither added nor lost', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true, durMs: 1 });
+  g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1000);
+  g.ingest([...a.open, ...a.close], 1010);
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true })], 1050);
+  const r = g.snapshot({}, 1100).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  assert.equal(r.count, 1);
+  assert.equal(r.errors, 1, 'the client\'s view');
+  g.tick(8000);
+  assert.equal(g.requestCounters.unplacedRequests, 0, 'the server\'s count found its connection\'s stand-in');
+  assert.equal(g.requestCounters.requests, 1);
+});
