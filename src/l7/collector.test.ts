@@ -1,0 +1,56 @@
+// Decoding closed sockets' last counts (unit test of the decoding alone: the loader is a stand-in that
+// hands over a batch, as the native poll does; the kernel side is covered by test/l7-*.test.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { L7Collector } from './collector.js';
+import { L7_COUNTS, L7_FINAL, L7_FINAL_SIZE } from '../events/l7-layout.js';
+import { clockFrom } from '../events/decode.js';
+import type { NativeLoader } from '../native/index.js';
+import type { L7Delta } from './types.js';
+
+/** Final records: socket i counted i+1 requests of class 2 and (i % 5) of class 5, in bucket i % 24. */
+function records(n: number, into: Buffer): Buffer {
+  for (let i = 0; i < n; i++) {
+    const o = i * L7_FINAL_SIZE, c = o + L7_FINAL.counts;
+    into.writeBigUInt64LE(BigInt(2 ** 33 + i), o + L7_FINAL.cookie);
+    into.writeUInt32LE(i + 1, c + L7_COUNTS.requests + 2 * 4);
+    into.writeUInt32LE(i % 5, c + L7_COUNTS.requests + 5 * 4);
+    into.writeUInt32LE(i + 1 + (i % 5), c + L7_COUNTS.buckets + (i % 24) * 4);
+    into.writeUInt32LE(0xfffffff0, c + L7_COUNTS.buckets + 23 * 4); // above 2^31: read unsigned
+    into.writeBigUInt64LE(BigInt(1000 * (i + 1)), c + L7_COUNTS.latency_sum_ns);
+    into.writeUInt32LE(7, c + L7_COUNTS.unpaired);
+    into.writeUInt32LE(100 + i, o + L7_FINAL.pid);
+    into[o + L7_FINAL.proto] = 1;
+    into[o + L7_FINAL.side] = i % 2 ? 2 : 1;
+  }
+  return into;
+}
+
+function decode(buf: Buffer, n: number): L7Delta[] {
+  const native = { drain: () => 0 } as unknown as NativeLoader;
+  const col = new L7Collector(native, {} as never, clockFrom(0));
+  const out: L7Delta[] = [];
+  col.onDeltas((ds) => { for (const d of ds) out.push({ ...d, requests: [...d.requests], buckets: [...d.buckets] }); });
+  col['onFinalBatch'](buf, n);
+  return out;
+}
+
+test('last counts read in place as words and byte by byte agree (an aligned batch and one a byte off)', () => {
+  const n = 40;
+  const aligned = records(n, Buffer.alloc(n * L7_FINAL_SIZE));
+  const off = records(n, Buffer.alloc(n * L7_FINAL_SIZE + 1).subarray(1));
+  const a = decode(aligned, n), b = decode(off, n);
+  assert.equal(a.length, n);
+  assert.deepEqual(a, b);
+  const d = a[7];
+  assert.equal(d.cookie, 2 ** 33 + 7);
+  assert.equal(d.requests[2], 8);
+  assert.equal(d.requests[5], 2);
+  assert.equal(d.buckets[7], 10);
+  assert.equal(d.buckets[23], 0xfffffff0);
+  assert.equal(d.latencySumNs, 8000);
+  assert.equal(d.unpaired, 7);
+  assert.equal(d.pid, 107);
+  assert.equal(d.role, 'server');
+  assert.equal(d.closed, true);
+});
