@@ -28,8 +28,12 @@ export class OrphanCounts {
   private readonly heads: IntMap<number>;
   private rows: Float64Array;
   private capacity: number;
-  /** Rows given back, reused first (the most recently used are the likeliest in cache). */
-  private readonly free: number[] = [];
+  /**
+   * Rows given back (a stack up to `freeTop`), reused first: the most recently used are the likeliest in cache.
+   * A typed array: emptying a plain array at every reset let its storage go, to be grown again at the next burst.
+   */
+  private free: Int32Array;
+  private freeTop = 0;
   private used = 0;
   /** The cookies one walk visits (not reentrant). */
   private readonly visiting: number[] = [];
@@ -40,6 +44,7 @@ export class OrphanCounts {
     this.heads = new IntMap<number>(sockets * 2);
     this.capacity = sockets;
     this.rows = new Float64Array(sockets * STRIDE);
+    this.free = new Int32Array(sockets);
   }
 
   /** Sockets with counts waiting. */
@@ -119,7 +124,7 @@ export class OrphanCounts {
     this.heads.delete(cookie);
     for (let r = head; r !== NO_ROW;) {
       const next: number = this.rows[r * STRIDE + NEXT];
-      this.free.push(r);
+      this.free[this.freeTop++] = r;
       r = next;
     }
     if (this.heads.size === 0) this.reset();
@@ -127,11 +132,12 @@ export class OrphanCounts {
 
   /** None waits: rows are used again from the first (a burst's are let go). */
   private reset(): void {
-    if (this.free.length) this.free.length = 0;
+    this.freeTop = 0;
     this.used = 0;
     if (this.capacity > this.initial * 4) {
       this.capacity = this.initial;
       this.rows = new Float64Array(this.initial * STRIDE);
+      this.free = new Int32Array(this.initial);
     }
   }
 
@@ -145,8 +151,7 @@ export class OrphanCounts {
   }
 
   private takeRow(): number {
-    const r = this.free.pop();
-    if (r !== undefined) return r;
+    if (this.freeTop) return this.free[--this.freeTop];
     if (this.used === this.capacity) this.grow();
     return this.used++;
   }
@@ -155,6 +160,9 @@ export class OrphanCounts {
     const rows = new Float64Array(this.capacity * 2 * STRIDE);
     rows.set(this.rows);
     this.rows = rows;
+    const free = new Int32Array(this.capacity * 2);
+    free.set(this.free.subarray(0, this.freeTop));
+    this.free = free;
     this.capacity *= 2;
   }
 }
