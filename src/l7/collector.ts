@@ -142,8 +142,8 @@ export class L7Collector {
     // A socket's samples were taken before it closed: read them first, so they find its connection still known.
     this.native.drain(this.handle, 'l7_samples');
     const out = this.finals, pool = this.finalPool;
-    out.length = 0;
     const hasLast = this.last.size > 0;
+    let n = 0;
     for (let i = 0; i < count; i++) {
       // One record per closed socket, ten thousand a second under connection-per-request
       // load: read in place (no Buffer views), and `last` is looked at only when it holds any.
@@ -152,13 +152,16 @@ export class L7Collector {
       const prev = hasLast ? this.last.get(cookie) : undefined;
       if (prev) this.last.delete(cookie);
       else if (isZero(buf, off + L7_FINAL.counts, L7_COUNTS_SIZE)) continue;
-      if (pool.length <= out.length) pool.push(blankDelta());
-      out.push(this.deltaOf(cookie, buf, off + L7_FINAL.counts, prev, true,
-        buf.readUInt32LE(off + L7_FINAL.pid), buf[off + L7_FINAL.proto], buf[off + L7_FINAL.side], buf[off + L7_FINAL.flags], pool[out.length]));
+      if (pool.length <= n) pool.push(blankDelta());
+      out[n] = this.deltaOf(cookie, buf, off + L7_FINAL.counts, prev, true,
+        buf.readUInt32LE(off + L7_FINAL.pid), buf[off + L7_FINAL.proto], buf[off + L7_FINAL.side], buf[off + L7_FINAL.flags], pool[n]);
+      n++;
     }
-    if (out.length) this.tell(this.deltaListeners, out);
-    out.length = 0;
-    if (pool.length > FINAL_POOL_MAX) pool.length = FINAL_POOL_MAX; // a burst's objects are not kept
+    // Entries are overwritten and the length set, never emptied then pushed: emptying an array lets its
+    // storage go, and pushing grew it again batch after batch (most of what this handler allocated).
+    if (out.length !== n) out.length = n;
+    if (n) this.tell(this.deltaListeners, out);
+    if (n > FINAL_POOL_MAX) { pool.length = FINAL_POOL_MAX; out.length = 0; } // a burst's objects are not kept
   }
 
   /** A consumer's bug must not take the probes down (this runs in the native callback or the flush timer). */
