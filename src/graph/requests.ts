@@ -306,7 +306,10 @@ export class RequestLedger {
     private readonly samplesPerEdge = L7_DEFAULTS.edgeSamples,
   ) {}
 
-  private find(cookie: number): LedgerSide | undefined { return this.sideOf(cookie) ?? this.closed.get(cookie)?.side; }
+  /** The socket's side, in the table or a stand-in's (none under connection-per-request load: no hashing then). */
+  private find(cookie: number): LedgerSide | undefined {
+    return this.sideOf(cookie) ?? (this.closed.size ? this.closed.get(cookie)?.side : undefined);
+  }
 
   /** Per-socket deltas from the request collector. */
   ingest(deltas: readonly L7Delta[], now: number): void {
