@@ -340,3 +340,49 @@ test('connection per request, the server\'s closing count after the connection\'
   assert.equal(g.requestCounters.unplacedRequests, 0, 'the server\'s count found its connection\'s stand-in');
   assert.equal(g.requestCounters.requests, 1);
 });
+
+test('a client\'s partial count and the server\'s closing count both before the connection, the client\'s closing count after the close: all of the client\'s view is counted, nothing lost', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true, durMs: 1 });
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 2 }), delta(a.cookies.server, 'server', { [OK]: 3 }, { closed: true })], 1000);
+  g.ingest([...a.open, ...a.close], 1010);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })], 1050);
+  assert.equal(g.snapshot({}, 1100).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 3, 'the client\'s 2 + 1, not the server\'s 3');
+  g.tick(9000);
+  assert.equal(g.requestCounters.unplacedRequests, 0);
+  assert.equal(g.requestCounters.requests, 3);
+});
+
+test('a closing count joined on the usual path ends its socket: a stray count for that cookie later is a stranger\'s, not the edge\'s', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true, durMs: 1 });
+  g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1000);
+  g.ingest([...a.open, ...a.close], 1010); // the server's close says a count of its own is coming
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 9 })], 1100);
+  g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true })], 1200);
+  assert.equal(g.snapshot({}, 1300).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1);
+  g.tick(9000);
+  assert.equal(g.requestCounters.unplacedRequests, 9);
+  assert.equal(g.requestCounters.requests, 1);
+});
+
+test('connection per request with two protocols on a socket, some clients unparsed, and a stranger that keeps the orphan table from emptying', () => {
+  const g = new LiveGraph(identity);
+  g.requests([delta(nextCookie(), 'client', { [OK]: 7 })], 1000);
+  let t = 1000, want = 0;
+  for (let i = 0; i < 300; i++, t++) {
+    const a = connection(web, db, t, { l7: true, durMs: 1 });
+    const ds = [delta(a.cookies.server, 'server', { [OK]: 50 }, { protocol: 'redis' }), delta(a.cookies.server, 'server', { [OK]: 50 }, { closed: true })];
+    if (i % 2) { ds.push(delta(a.cookies.client, 'client', { [OK]: 1 }, { protocol: 'redis' }), delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })); want += 2; }
+    else { a.close.find((e) => e.cookie === a.cookies.client)!.l7 = false; want += 100; }
+    g.requests(ds, t);
+    g.ingest([...a.open, ...a.close], t);
+  }
+  const e = g.snapshot({}, t).edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(e.requests!.reduce((n, r) => n + r.count, 0), want);
+  assert.equal(e.requests!.find((r) => r.protocol === 'redis')!.count, 150 * 50 + 150);
+  g.tick(t + 10);
+  g.tick(9000);
+  assert.equal(g.requestCounters.unplacedRequests, 7, 'only the stranger');
+  assert.equal(g.requestCounters.requests, want);
+});

@@ -54,3 +54,27 @@ test('last counts read in place as words and byte by byte agree (an aligned batc
   assert.equal(d.role, 'server');
   assert.equal(d.closed, true);
 });
+
+test('one collector, batch after batch: a smaller batch after a larger sends only its own, a moved buffer and one that starts inside its memory are read at their own offsets', () => {
+  const native = { drain: () => 0 } as unknown as NativeLoader;
+  const col = new L7Collector(native, {} as never, clockFrom(0));
+  const seen: number[][][] = [];
+  col.onDeltas((ds) => seen.push(ds.map((d) => [d.cookie, d.requests[2]])));
+  const fill = (b: Buffer, n: number, base: number) => {
+    b.fill(0);
+    for (let i = 0; i < n; i++) {
+      const o = i * L7_FINAL_SIZE;
+      b.writeBigUInt64LE(BigInt(base + i), o + L7_FINAL.cookie);
+      b.writeUInt32LE(base + i, o + L7_FINAL.counts + L7_COUNTS.requests + 2 * 4);
+      b[o + L7_FINAL.proto] = 1;
+    }
+    return b;
+  };
+  const first = fill(Buffer.alloc(100 * L7_FINAL_SIZE), 10, 100);
+  col['onFinalBatch'](first, 10);
+  col['onFinalBatch'](fill(first, 3, 200), 3);
+  col['onFinalBatch'](fill(Buffer.alloc(100 * L7_FINAL_SIZE + 8).subarray(8), 2, 300), 2);
+  assert.equal(seen[0].length, 10);
+  assert.deepEqual(seen[1], [[200, 200], [201, 201], [202, 202]]);
+  assert.deepEqual(seen[2], [[300, 300], [301, 301]]);
+});

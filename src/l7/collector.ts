@@ -260,7 +260,7 @@ export class L7Collector {
     return d;
   }
 
-  /** The words of b's memory, when b[at] starts one (the view is kept while b's memory is: the batches' buffer is reused). */
+  /** The words of b's memory, when b[at] starts one. The view is made again whenever b's memory is another (the loader makes a new Buffer when it moves its batch memory); an old view is kept alive but never read. */
   private wordsAt(b: Buffer, at: number): Uint32Array | null {
     if ((b.byteOffset + at) & 3 || !LITTLE_ENDIAN) return null;
     if (this.wordsOf !== b.buffer) {
