@@ -40,11 +40,10 @@ export class OrphanCounts {
 
   /** `sockets`: how many are expected at once; past that the table and the rows grow (correct, only slower). */
   constructor(private readonly initial: number) {
-    const sockets = initial;
-    this.heads = new IntMap<number>(sockets * 2);
-    this.capacity = sockets;
-    this.rows = new Float64Array(sockets * STRIDE);
-    this.free = new Int32Array(sockets);
+    this.heads = new IntMap<number>(initial * 2);
+    this.capacity = initial;
+    this.rows = new Float64Array(initial * STRIDE);
+    this.free = new Int32Array(initial);
   }
 
   /** Sockets with counts waiting. */
@@ -62,32 +61,27 @@ export class OrphanCounts {
     const head = this.head(cookie);
     let r = head;
     while (r !== NO_ROW && this.rows[r * STRIDE + PROTOCOL] !== p) r = this.next(r);
-    const req = d.requests, bk = d.buckets;
-    if (r === NO_ROW) { // a new row: written, not added to (no zeroing first)
+    const fresh = r === NO_ROW; // a new row is written, not zeroed and then added to
+    if (fresh) {
       r = this.takeRow();
-      const rows = this.rows, o = r * STRIDE;
-      rows[o + PROTOCOL] = p;
-      rows[o + SINCE] = now;
+      const o = r * STRIDE;
+      this.rows[o + PROTOCOL] = p;
+      this.rows[o + SINCE] = now;
+      this.rows[o + FLAGS] = 0;
       if (head === NO_ROW) {
-        rows[o + NEXT] = NO_ROW;
+        this.rows[o + NEXT] = NO_ROW;
         this.heads.set(cookie, r);
       } else { // after the head, which keeps the socket's fields
-        rows[o + NEXT] = rows[head * STRIDE + NEXT];
-        rows[head * STRIDE + NEXT] = r;
+        this.rows[o + NEXT] = this.rows[head * STRIDE + NEXT];
+        this.rows[head * STRIDE + NEXT] = r;
       }
-      rows[o + FLAGS] = d.tls ? TLS : 0;
-      for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] = req[i] ?? 0;
-      for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] = bk[i] ?? 0;
-      rows[o + LATENCY_SUM] = d.latencySumNs;
-      rows[o + UNPAIRED] = d.unpaired;
-    } else {
-      const rows = this.rows, o = r * STRIDE;
-      for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] += req[i] ?? 0;
-      for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] += bk[i] ?? 0;
-      rows[o + LATENCY_SUM] += d.latencySumNs;
-      rows[o + UNPAIRED] += d.unpaired;
-      if (d.tls) rows[o + FLAGS] = rows[o + FLAGS] | TLS;
     }
+    const rows = this.rows, o = r * STRIDE, req = d.requests, bk = d.buckets;
+    for (let i = 0; i < CLASSES; i++) rows[o + STATUS + i] = (fresh ? 0 : rows[o + STATUS + i]) + (req[i] ?? 0);
+    for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] = (fresh ? 0 : rows[o + BUCKETS + i]) + (bk[i] ?? 0);
+    rows[o + LATENCY_SUM] = (fresh ? 0 : rows[o + LATENCY_SUM]) + d.latencySumNs;
+    rows[o + UNPAIRED] = (fresh ? 0 : rows[o + UNPAIRED]) + d.unpaired;
+    if (d.tls) rows[o + FLAGS] = rows[o + FLAGS] | TLS;
     if (d.closed) { const h = (head === NO_ROW ? r : head) * STRIDE; this.rows[h + FLAGS] = this.rows[h + FLAGS] | FINAL; }
   }
 
@@ -141,12 +135,9 @@ export class OrphanCounts {
     }
   }
 
-  /** The cookies waiting, into `out` (kept by the caller); returns how many. A walk may delete as it goes. */
-  cookiesInto(out: number[]): number { return this.heads.keysInto(out); }
-
   /** Visits every socket waiting; fn may delete it. */
   forEach(fn: (cookie: number) => void): void {
-    const keys = this.visiting, n = this.cookiesInto(keys);
+    const keys = this.visiting, n = this.heads.keysInto(keys);
     for (let i = 0; i < n; i++) if (this.heads.has(keys[i])) fn(keys[i]);
   }
 
