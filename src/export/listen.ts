@@ -4,7 +4,7 @@
 // `dhrishti_address_info` (every address a node here uses, so a remote
 // client's IP can be named too).
 import type { ConnEvent } from '../events/types.js';
-import type { ContainerInfo, Owner, OwnerQuery } from '../identity/types.js';
+import { isDockerProxy, type ContainerInfo, type Owner, type OwnerQuery } from '../identity/types.js';
 import { containerNode, ownerNode, type NodeRef } from '../graph/naming.js';
 import { HostAddresses, isLoopback, isUnspecified } from '../identity/addresses.js';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
@@ -17,7 +17,6 @@ export interface ListenIdentity {
 
 interface Listener { ip: string; port: number; family: 4 | 6; owner: Owner }
 
-const isDockerProxy = (o: Owner) => o.kind === 'process' && (o.comm === 'docker-proxy' || o.exe === 'docker-proxy');
 const reachable = (ip: string) => !isLoopback(ip) && !isUnspecified(ip) && !ip.toLowerCase().startsWith('fe80:');
 
 export interface ListenOptions {
