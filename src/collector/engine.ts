@@ -423,7 +423,7 @@ function existingEvent(s: ExistingSocket, serverSide: boolean, now: number): Con
     bytesReceived: 0,
     retransmits: 0,
     srttUs: 0,
-    startTime: null,
+    startTime: 0,
     established: !s.listening,
     resetSent: false,
     resetReceived: false,

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, clockFrom } from './decode.js';
+import { decodeBatch, decodeConn, clockFrom } from './decode.js';
 import { ipv6 } from './address.js';
-import { CONN, EVENT, EVENT_SIZE, EventKind, TcpState } from './layout.js';
+import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, EventKind, TcpState } from './layout.js';
 
 const clock = clockFrom(1e12, 1_700_000_000_000); // boot ns 1e12 == that unix ms
 
@@ -51,6 +51,75 @@ test('decodes IPv4, IPv6 and IPv4-mapped records', () => {
   assert.equal(events[2].saddr, '127.0.0.1');
   assert.equal(events[2].failure, 'refused');
   assert.equal(events[2].error, 'ECONNREFUSED');
+});
+
+/** Every number of a record, each above 2^31 where the field allows (read as words in place, or from a copy when unaligned). */
+function wide(buf: Buffer, off: number, n: number) {
+  const c = off + EVENT.conn;
+  buf.writeBigUInt64LE(BigInt(1e12) + BigInt(n) * 1_000_000n, off + EVENT.ts_ns);
+  buf.writeBigUInt64LE(7n * 2n ** 32n + BigInt(n), off + EVENT.cookie);
+  buf[off + EVENT.kind] = EventKind.CLOSE;
+  buf[off + EVENT.old_state] = TcpState.ESTABLISHED;
+  buf.writeBigUInt64LE(n ? BigInt(1e12) - 2_500_000n : 0n, c + CONN.start_ns); // record 0: start not seen
+  buf.writeBigUInt64LE(BigInt(1e12) + 3_000_000n, c + CONN.end_ns);
+  buf.writeBigUInt64LE(3n * 2n ** 32n + 11n, c + CONN.bytes_sent);
+  buf.writeBigUInt64LE(2n ** 33n + 12n + BigInt(n), c + CONN.bytes_received);
+  buf.writeBigUInt64LE(5n * 2n ** 32n + 77n, c + CONN.cgroup_id);
+  buf.writeUInt32LE(4026531833, c + CONN.netns);
+  buf.writeUInt32LE(3_000_000_000, c + CONN.pid);
+  buf.writeUInt32LE(2_500_000_000, c + CONN.retransmits);
+  buf.writeUInt32LE(2_200_000_000, c + CONN.srtt_us);
+  buf.writeUInt16LE(2, c + CONN.family);
+  buf[c + CONN.flags] = 1;
+  buf.writeInt32LE(n ? 110 : 104, c + CONN.close_err); // the record's last word
+}
+
+test('numbers above 2^31 decode exactly, from a batch in place, from one that does not start on a word, and after the memory moved', () => {
+  const check = (events: { error: string | null; time: number; cookie: number; startTime: number; bytesSent: number; bytesReceived: number; cgroupId: number; netns: number; pid: number; retransmits: number; srttUs: number }[], label: string) => {
+    assert.equal(events.length, 2, label);
+    events.forEach((e, n) => {
+      assert.equal(e.time, 1_700_000_000_000 + 3, `${label}: closing time (end_ns)`);
+      assert.equal(e.cookie, 7 * 2 ** 32 + n, label);
+      assert.equal(e.startTime, n ? 1_700_000_000_000 - 2.5 : 0, `${label}: start (0: not seen)`);
+      assert.equal(e.bytesSent, 3 * 2 ** 32 + 11, label);
+      assert.equal(e.bytesReceived, 2 ** 33 + 12 + n, label);
+      assert.equal(e.cgroupId, 5 * 2 ** 32 + 77, label);
+      assert.equal(e.netns, 4026531833, label);
+      assert.equal(e.pid, 3_000_000_000, label);
+      assert.equal(e.retransmits, 2_500_000_000, label);
+      assert.equal(e.srttUs, 2_200_000_000, label);
+      assert.equal(e.error, n ? 'ETIMEDOUT' : 'ECONNRESET', label);
+    });
+  };
+  const buf = Buffer.alloc(EVENT_SIZE * 2);
+  wide(buf, 0, 0);
+  wide(buf, EVENT_SIZE, 1);
+  check(decodeBatch(buf, 2, clock).events, 'aligned');
+  const pool: ReturnType<typeof decodeBatch>['events'] = [];
+  check(decodeBatch(buf, 2, clock, pool).events, 'aligned, pooled');
+  for (const shift of [1, 2, 3, 5]) { // the same bytes at an offset that is not a word's
+    const odd = Buffer.alloc(EVENT_SIZE * 2 + 8).subarray(shift, shift + EVENT_SIZE * 2);
+    buf.copy(odd);
+    check(decodeBatch(odd, 2, clock, pool).events, `${shift} bytes off a word, pooled`);
+  }
+  const moved = Buffer.alloc(EVENT_SIZE * 2 + 8).subarray(8); // other memory, starting 8 bytes in
+  buf.copy(moved);
+  moved.writeUInt32LE(4026531999, EVENT_SIZE + EVENT.conn + CONN.netns);
+  const events = decodeBatch(moved, 2, clock, pool).events;
+  assert.equal(events[1].netns, 4026531999, 'the view follows the memory it is given');
+  assert.equal(events[0].netns, 4026531833);
+  // a conns-map value (an open socket's counters), aligned and not
+  for (const shift of [0, 3]) {
+    const v = Buffer.alloc(CONN_SIZE + 8).subarray(shift, shift + CONN_SIZE);
+    buf.copy(v, 0, EVENT_SIZE + EVENT.conn, EVENT_SIZE + EVENT.conn + CONN_SIZE);
+    const e = decodeConn(v, 0, 12345, clock, 1_700_000_000_500);
+    assert.equal(e.type, 'traffic');
+    assert.equal(e.cookie, 12345);
+    assert.equal(e.time, 1_700_000_000_500);
+    assert.equal(e.netns, 4026531833);
+    assert.equal(e.bytesReceived, 2 ** 33 + 13);
+    assert.equal(e.startTime, 1_700_000_000_000 - 2.5);
+  }
 });
 
 test('unknown kinds and short buffers are counted as malformed, not thrown', () => {

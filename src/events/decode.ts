@@ -4,16 +4,23 @@ import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag } fro
 import { classifyClose, errnoName } from './classify.js';
 import { addrText, isV4Mapped } from './address.js';
 import type { ConnEvent, EventType, Role } from './types.js';
-
-const TWO32 = 4294967296;
+import { TWO32, WordView } from './words.js';
 const AF_INET = 2;
 
-/** Converts kernel CLOCK_BOOTTIME nanoseconds to Unix milliseconds. */
-export interface Clock { bootNsToUnixMs(ns: number): number }
+/**
+ * Converts kernel CLOCK_BOOTTIME nanoseconds to Unix milliseconds. The decoder adds `offsetMs` itself
+ * rather than calling: a double passed to or returned from a call that is not inlined is a new heap
+ * number, and each record has two times.
+ */
+export interface Clock {
+  /** Unix ms = boot ns / 1e6 + offsetMs. */
+  readonly offsetMs: number;
+  bootNsToUnixMs(ns: number): number;
+}
 
 export function clockFrom(bootTimeNs: number, nowMs = Date.now()): Clock {
   const offsetMs = nowMs - bootTimeNs / 1e6;
-  return { bootNsToUnixMs: (ns) => ns / 1e6 + offsetMs };
+  return { offsetMs, bootNsToUnixMs: (ns) => ns / 1e6 + offsetMs };
 }
 
 const KIND_TYPE: Record<number, EventType> = {
@@ -70,35 +77,45 @@ function comm(b: Buffer, o: number): string {
 function blankEvent(): ConnEvent {
   return {
     type: 'traffic', time: 0, cookie: 0, role: 'unknown', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 0, comm: '',
-    cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: null, established: false,
+    cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 0, established: false,
     resetSent: false, resetReceived: false, midflight: false, l7: false, oldState: 0, newState: 0, error: null, failure: null,
   };
 }
 
-/** Decodes a struct dh_conn at `c` into the connection fields of `into`, or of a new event. */
-function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: number, cookie: number, into?: ConnEvent): ConnEvent {
+// Records are read as words in place (./words.ts): a network namespace inode is above 2^31 on every
+// host, and each such number a read helper returned was a new heap number, 32 bytes per record.
+const WORDS = new WordView();
+/** A record that does not start on a word (never one from the loader) is decoded from a copy that does. */
+const aligned = Buffer.alloc(EVENT_SIZE);
+const W_START = CONN.start_ns >>> 2, W_END = CONN.end_ns >>> 2, W_SENT = CONN.bytes_sent >>> 2, W_RECEIVED = CONN.bytes_received >>> 2;
+const W_CGROUP = CONN.cgroup_id >>> 2, W_PID = CONN.pid >>> 2, W_NETNS = CONN.netns >>> 2, W_RETRANS = CONN.retransmits >>> 2, W_SRTT = CONN.srtt_us >>> 2;
+const W_TS = EVENT.ts_ns >>> 2, W_COOKIE = EVENT.cookie >>> 2;
+
+/**
+ * Decodes a struct dh_conn at `c` (its words from `i` in `w`) into the connection fields of `into`,
+ * or of a new event. The caller sets `time` and `cookie`: passed in, as doubles, they were boxed.
+ */
+function fillConn(buf: Buffer, c: number, w: Uint32Array, i: number, clock: Clock, type: EventType, into?: ConnEvent): ConnEvent {
   const af = u16(buf, c + CONN.family);
   const flags = buf[c + CONN.flags];
-  const start = u64(buf, c + CONN.start_ns);
+  const start = w[i + W_START] + w[i + W_START + 1] * TWO32;
   const e = into ?? blankEvent();
   e.type = type;
-  e.time = time;
-  e.cookie = cookie;
   e.role = ROLE[buf[c + CONN.side]] ?? 'unknown';
   e.family = af === AF_INET || isV4Mapped(buf, c + CONN.saddr) ? 4 : 6;
   e.saddr = addrText(buf, c + CONN.saddr, af);
   e.sport = u16(buf, c + CONN.sport);
   e.daddr = addrText(buf, c + CONN.daddr, af);
   e.dport = u16(buf, c + CONN.dport);
-  e.pid = u32(buf, c + CONN.pid);
+  e.pid = w[i + W_PID];
   e.comm = comm(buf, c + CONN.comm);
-  e.cgroupId = u64(buf, c + CONN.cgroup_id);
-  e.netns = u32(buf, c + CONN.netns);
-  e.bytesSent = u64(buf, c + CONN.bytes_sent);
-  e.bytesReceived = u64(buf, c + CONN.bytes_received);
-  e.retransmits = u32(buf, c + CONN.retransmits);
-  e.srttUs = u32(buf, c + CONN.srtt_us);
-  e.startTime = start ? clock.bootNsToUnixMs(start) : null;
+  e.cgroupId = w[i + W_CGROUP] + w[i + W_CGROUP + 1] * TWO32;
+  e.netns = w[i + W_NETNS];
+  e.bytesSent = w[i + W_SENT] + w[i + W_SENT + 1] * TWO32;
+  e.bytesReceived = w[i + W_RECEIVED] + w[i + W_RECEIVED + 1] * TWO32;
+  e.retransmits = w[i + W_RETRANS];
+  e.srttUs = w[i + W_SRTT];
+  e.startTime = start ? start / 1e6 + clock.offsetMs : 0;
   e.established = (flags & ConnFlag.ESTABLISHED) !== 0;
   e.resetSent = (flags & ConnFlag.RST_SENT) !== 0;
   e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
@@ -115,14 +132,23 @@ function fillConn(buf: Buffer, c: number, clock: Clock, type: EventType, time: n
 export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnEvent): ConnEvent | null {
   const type = KIND_TYPE[buf[off + EVENT.kind]];
   if (!type) return null;
-  const e = fillConn(buf, off + EVENT.conn, clock, type, clock.bootNsToUnixMs(u64(buf, off + EVENT.ts_ns)), u64(buf, off + EVENT.cookie), into);
+  let w = WORDS.at(buf, off);
+  if (!w) {
+    buf.copy(aligned, 0, off, off + EVENT_SIZE);
+    buf = aligned; off = 0;
+    w = WORDS.at(buf, 0)!;
+  }
+  const i = (buf.byteOffset + off) >>> 2;
+  const e = fillConn(buf, off + EVENT.conn, w, i + (EVENT.conn >>> 2), clock, type, into);
+  e.time = (w[i + W_TS] + w[i + W_TS + 1] * TWO32) / 1e6 + clock.offsetMs;
+  e.cookie = w[i + W_COOKIE] + w[i + W_COOKIE + 1] * TWO32;
   e.oldState = buf[off + EVENT.old_state];
   e.newState = buf[off + EVENT.new_state];
   if (type === 'close') {
     const c = off + EVENT.conn;
     const skErr = i32(buf, c + CONN.close_err);
-    const end = u64(buf, c + CONN.end_ns);
-    if (end) e.time = clock.bootNsToUnixMs(end); // when it closed, not when it was freed
+    const end = w[i + (EVENT.conn >>> 2) + W_END] + w[i + (EVENT.conn >>> 2) + W_END + 1] * TWO32;
+    if (end) e.time = end / 1e6 + clock.offsetMs; // when it closed, not when it was freed
     e.error = errnoName(skErr);
     e.failure = classifyClose(e.oldState, skErr, buf[c + CONN.flags], e.retransmits);
   }
@@ -162,7 +188,16 @@ const MAX_POOL = 8192;
 
 /** Decodes one conns-map value (an open connection's live counters). */
 export function decodeConn(buf: Buffer, off: number, cookie: number, clock: Clock, nowMs: number): ConnEvent {
-  return fillConn(buf, off, clock, 'traffic', nowMs, cookie);
+  let w = WORDS.at(buf, off);
+  if (!w) {
+    buf.copy(aligned, 0, off, off + CONN_SIZE);
+    buf = aligned; off = 0;
+    w = WORDS.at(buf, 0)!;
+  }
+  const e = fillConn(buf, off, w, (buf.byteOffset + off) >>> 2, clock, 'traffic');
+  e.time = nowMs;
+  e.cookie = cookie;
+  return e;
 }
 
 export { CONN_SIZE, EVENT_SIZE };

@@ -35,8 +35,11 @@ export interface ConnEvent {
   bytesReceived: number;
   retransmits: number;
   srttUs: number;
-  /** Unix ms when the connection began, if seen. */
-  startTime: number | null;
+  /**
+   * Unix ms when the connection began; 0 when not seen (no null: a field that can hold null boxes
+   * every time stored in it, and this one is stored for every event).
+   */
+  startTime: number;
   established: boolean;
   resetSent: boolean;
   resetReceived: boolean;

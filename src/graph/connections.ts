@@ -26,10 +26,11 @@ export interface Side {
   closed: boolean;
   /** Its close said the kernel parsed requests on it (ConnEvent.l7): a closing count of them comes, if not in yet. */
   l7: boolean;
-  /** When the kernel saw it begin (SYN sent or received); null when it predates what we saw. */
-  startTime: number | null;
-  /** A time by which it was known to be established (the first event that said so), or null. */
-  establishedBy: number | null;
+  // Times are 0 when unknown, never null: a field that can hold null boxes each time stored in it.
+  /** When the kernel saw it begin (SYN sent or received); 0 when it predates what we saw. */
+  startTime: number;
+  /** A time by which it was known to be established (the first event that said so), or 0. */
+  establishedBy: number;
   /** Its key in the tuple index, once indexed. */
   tuple: string | null;
   /** What its socket counted of requests, per protocol (the request ledger's; cleared when the side is reused). */
@@ -63,7 +64,8 @@ export class Conn {
   established = false;
   failure: FailureReason | null = null;
   error: string | null = null;
-  closedAt: number | null = null;
+  /** When both ends (or the only one seen) closed; 0 while open. */
+  closedAt = 0;
   midflight = false;
   /** Started from start-up discovery (its other end may still be on its way). */
   discovered = false;
@@ -99,7 +101,7 @@ export class Conn {
     this.endpointPort = 0;
     this.client = this.server = undefined;
     this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
-    this.failure = null; this.error = null; this.closedAt = null; this.edgeId = null; this.remoteClientIp = null;
+    this.failure = null; this.error = null; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
     this.requests = undefined;
     resetCounted(this.counted);
@@ -155,8 +157,8 @@ const CLOCK_SLACK_MS = 100;
  * established belongs to another connection on a reused client port.
  */
 function sameLife(client: Side, server: Side): boolean {
-  if (server.startTime !== null && client.establishedBy !== null && server.startTime > client.establishedBy + CLOCK_SLACK_MS) return false;
-  if (client.startTime !== null && server.establishedBy !== null && client.startTime > server.establishedBy + CLOCK_SLACK_MS) return false;
+  if (server.startTime && client.establishedBy && server.startTime > client.establishedBy + CLOCK_SLACK_MS) return false;
+  if (client.startTime && server.establishedBy && client.startTime > server.establishedBy + CLOCK_SLACK_MS) return false;
   return true;
 }
 
@@ -270,13 +272,13 @@ export class ConnectionTable {
     side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
     side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
     side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
-    side.closed = side.l7 = false; side.startTime = e.midflight ? null : e.startTime; side.tuple = null; side.requests = undefined;
-    side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : null;
+    side.closed = side.l7 = false; side.startTime = e.midflight ? 0 : e.startTime; side.tuple = null; side.requests = undefined;
+    side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : 0;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
     if (!conn) {
       conn = this.spareConns.pop();
-      if (conn) conn.begin(e.startTime ?? e.time); else conn = new Conn(e.startTime ?? e.time);
+      if (conn) conn.begin(e.startTime || e.time); else conn = new Conn(e.startTime || e.time);
       conn.live = true;
       this.liveCount++;
       conn[role] = side;
@@ -348,7 +350,7 @@ export class ConnectionTable {
     if (e.bytesReceived > s.bytesReceived) s.bytesReceived = e.bytesReceived;
     if (e.retransmits > s.retransmits) s.retransmits = e.retransmits;
     if (e.srttUs) s.srttUs = e.srttUs;
-    if (s.establishedBy === null && (e.established || e.type === 'established')) s.establishedBy = e.time;
+    if (!s.establishedBy && (e.established || e.type === 'established')) s.establishedBy = e.time;
   }
 
   /** The client side learnt its port: join the server side if it came first, else wait at its endpoint. */
@@ -411,7 +413,7 @@ const SPARE = 4096;
 function newSide(): Side {
   return {
     conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
-    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, l7: false, startTime: null, establishedBy: null, tuple: null,
+    bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, l7: false, startTime: 0, establishedBy: 0, tuple: null,
     requests: undefined,
   };
 }

@@ -101,7 +101,7 @@ test('beyond the cap, outside endpoints collapse into one node, counted', () => 
 
 test('a client port reused towards two servers pairs each server with its own client (discovery order)', () => {
   const g = new LiveGraph(identity);
-  const existing = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: null, midflight: true, ...p });
+  const existing = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: 0, midflight: true, ...p });
   g.ingest([
     // two client sockets on the same local port: one to db, one to an outside server
     existing({ role: 'client', saddr: '10.0.0.2', sport: 40500, daddr: '10.0.0.4', dport: 5432, cgroupId: 100 }),
@@ -178,7 +178,7 @@ for (const [where, cl, sv, other] of [
   test(`a client port reused during discovery does not pair with the old connection's other end (${where})`, () => {
     const g = new LiveGraph(identity);
     g.discovering = true;
-    const old = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: null, midflight: true, time: 1000, netns: 1, ...p });
+    const old = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: 0, midflight: true, time: 1000, netns: 1, ...p });
     const cg = where === 'loopback' ? { c: 1, s: 1 } : { c: 100, s: 102 };
     // Old connection A: client :41602 -> server :5000, its server end reported first...
     g.ingest([old({ role: 'server', saddr: sv, sport: 5000, daddr: cl, dport: 41602, pid: 15, comm: 'serverA', cgroupId: cg.s })], 1000);

@@ -129,7 +129,7 @@ export class LiveGraph {
   requestSamples(samples: readonly L7Sample[], now = Date.now()): void { this.ledger.samples(samples, now); }
 
   private settle(conn: Conn, now: number): void {
-    if (conn.ignored) { if (conn.closedAt !== null) this.finish(conn, now); return; } // a proxy hop: absorb its events until it ends
+    if (conn.ignored) { if (conn.closedAt) this.finish(conn, now); return; } // a proxy hop: absorb its events until it ends
     if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
     else if (conn.edgeId) this.account(conn, now);
     else if (this.heldForDiscovery(conn) || !(this.placement.ready(conn, now) || this.waitedEnough(conn, -Infinity))) this.wait(conn);
@@ -149,7 +149,7 @@ export class LiveGraph {
   }
 
   private heldForDiscovery(c: Conn): boolean {
-    return this.discovering && c.discovered && c.closedAt === null && !(c.client && c.server);
+    return this.discovering && c.discovered && !c.closedAt && !(c.client && c.server);
   }
 
   /** Places connections whose other end never came, and retires idle edges. Call a few times a second. */
@@ -160,7 +160,7 @@ export class LiveGraph {
       const c = list[i];
       if (!c.pending) continue;
       if (c.ignored || c.edgeId) { c.pending = false; continue; }
-      if (!this.heldForDiscovery(c) && (c.closedAt !== null || this.waitedEnough(c, now))) { this.place(c, now); continue; }
+      if (!this.heldForDiscovery(c) && (c.closedAt || this.waitedEnough(c, now))) { this.place(c, now); continue; }
       list[kept++] = c;
     }
     list.length = kept;
@@ -176,7 +176,7 @@ export class LiveGraph {
     if (!ends) {
       c.ignored = true;
       this.counters.proxiedConnections++;
-      if (c.closedAt !== null) this.finish(c, now);
+      if (c.closedAt) this.finish(c, now);
       return;
     }
     const cn = this.state.touchNode(ends.client, now);
@@ -269,7 +269,7 @@ export class LiveGraph {
       iv.failedBy[c.failure]++;
       const cl = c.client, sv = c.server;
       const sample = {
-        time: c.closedAt ?? now, reason: c.failure, error: c.error, clientPid: cl?.pid ?? 0, clientComm: cl?.comm ?? '',
+        time: c.closedAt || now, reason: c.failure, error: c.error, clientPid: cl?.pid ?? 0, clientComm: cl?.comm ?? '',
         clientAddr: cl ? `${cl.localIp}:${cl.localPort}` : `${sv!.peerIp}:${sv!.peerPort}`,
         serverAddr: sv ? `${sv.localIp}:${sv.localPort}` : `${cl!.peerIp}:${cl!.peerPort}`,
       };
@@ -277,7 +277,7 @@ export class LiveGraph {
       if (s.failures.length > FAILURE_SAMPLES) s.failures.shift();
       this.state.log?.failure(e, sample);
     }
-    if (c.closedAt !== null && !k.close) {
+    if (c.closedAt && !k.close) {
       k.close = true;
       if (k.open) {
         e.connections.closed++;

@@ -105,12 +105,15 @@ export class Placement {
   /** Placed right away when both ends are known, when it is over, or when its peer is outside this host (else the graph waits a grace for the other end). */
   ready(c: Conn, now: number): boolean {
     if (c.client && c.server) return true;
-    if (c.closedAt !== null) return true;
+    if (c.closedAt) return true;
     this.fresh(now);
     return this.isOutside((c.client ?? c.server)!.peerIp);
   }
 
-  /** Client node, server node and server port; null for a proxy's own hop. */
+  /** What ends() returns: one object, overwritten by each call (one connection placed per call, a thousand a second). */
+  private readonly found: Ends = { client: OTHER_CLIENTS, server: OTHER_EXTERNAL, port: 0 };
+
+  /** Client node, server node and server port, valid until the next call; null for a proxy's own hop. */
   ends(c: Conn, now: number): Ends | null {
     this.fresh(now);
     let client: NodeRef, server: NodeRef;
@@ -140,7 +143,9 @@ export class Placement {
       if (a.kind === 'host' && a.published) port = a.published.containerPort;
       server = this.outside(this.named(addressNode(a, c.client!.peerIp, 'server'), c.client));
     }
-    return { client, server, port };
+    const f = this.found;
+    f.client = client; f.server = server; f.port = port;
+    return f;
   }
 
   /**
@@ -151,7 +156,7 @@ export class Placement {
   private named(ref: NodeRef, client: Side | null | undefined): NodeRef {
     // Loopback is this host's own traffic, the bulk of it on a busy host: DNS names outside servers, not it.
     if (!this.names || !client || isLoopback(client.peerIp)) return ref;
-    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime ?? undefined });
+    const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime || undefined });
     if (!name) return ref;
     return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
   }

@@ -8,7 +8,7 @@ import { clockFrom } from '../events/decode.js';
 import type { NativeLoader } from '../native/index.js';
 import type { L7Delta } from './types.js';
 
-/** Final records: socket i counted i+1 requests of class 2 and (i % 5) of class 5, in bucket i % 24. */
+/** Final records: socket i counted i+1 requests of class 2 and (i % 5) of class 5, in bucket i % 24; 7+i unpaired. */
 function records(n: number, into: Buffer): Buffer {
   for (let i = 0; i < n; i++) {
     const o = i * L7_FINAL_SIZE, c = o + L7_FINAL.counts;
@@ -17,8 +17,8 @@ function records(n: number, into: Buffer): Buffer {
     into.writeUInt32LE(i % 5, c + L7_COUNTS.requests + 5 * 4);
     into.writeUInt32LE(i + 1 + (i % 5), c + L7_COUNTS.buckets + (i % 24) * 4);
     into.writeUInt32LE(0xfffffff0, c + L7_COUNTS.buckets + 23 * 4); // above 2^31: read unsigned
-    into.writeBigUInt64LE(BigInt(1000 * (i + 1)), c + L7_COUNTS.latency_sum_ns);
-    into.writeUInt32LE(7, c + L7_COUNTS.unpaired);
+    into.writeBigUInt64LE(3n * 2n ** 32n + BigInt(1000 * (i + 1)), c + L7_COUNTS.latency_sum_ns); // both words
+    into.writeUInt32LE(7 + i, c + L7_COUNTS.unpaired);
     into.writeUInt32LE(100 + i, o + L7_FINAL.pid);
     into[o + L7_FINAL.proto] = 1;
     into[o + L7_FINAL.side] = i % 2 ? 2 : 1;
@@ -48,8 +48,8 @@ test('last counts read in place as words and byte by byte agree (an aligned batc
   assert.equal(d.requests[5], 2);
   assert.equal(d.buckets[7], 10);
   assert.equal(d.buckets[23], 0xfffffff0);
-  assert.equal(d.latencySumNs, 8000);
-  assert.equal(d.unpaired, 7);
+  assert.equal(d.latencySumNs, 3 * 2 ** 32 + 8000);
+  assert.equal(d.unpaired, 14);
   assert.equal(d.pid, 107);
   assert.equal(d.role, 'server');
   assert.equal(d.closed, true);

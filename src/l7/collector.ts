@@ -2,10 +2,10 @@
 // aggregates at each periodic flush and yields what changed per socket cookie,
 // decodes the rate-limited samples, and keeps the TLS uprobes on the files
 // that need them. No record per request ever comes from the kernel.
-import { endianness } from 'node:os';
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
 import { u32, u64, type Clock } from '../events/decode.js';
+import { TWO32, WordView } from '../events/words.js';
 import {
   L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
   L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss,
@@ -231,12 +231,15 @@ export class L7Collector {
   ): L7Delta {
     const d = into ?? blankDelta();
     const requests = d.requests, buckets = d.buckets;
-    const w = prev ? null : this.wordsAt(c, at);
+    const w = prev ? null : this.words.at(c, at);
     if (w) {
       // A socket's first report (every closing one under connection-per-request load): 32 counters read as words.
       const i = (c.byteOffset + at) >>> 2;
       for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + (L7_COUNTS.requests >>> 2) + k];
       for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + (L7_COUNTS.buckets >>> 2) + k];
+      const s = i + (L7_COUNTS.latency_sum_ns >>> 2);
+      d.latencySumNs = w[s] + w[s + 1] * TWO32;
+      d.unpaired = w[i + (L7_COUNTS.unpaired >>> 2)];
     } else {
       // Plain byte reads (u32), not Buffer methods: 32 counters per closed socket, ten thousand sockets a second.
       for (let k = 0; k < L7_CLASSES; k++) {
@@ -247,6 +250,8 @@ export class L7Collector {
         const x = L7_COUNTS.buckets + 4 * k;
         buckets[k] = (u32(c, at + x) - (prev ? u32(prev, x) : 0)) >>> 0;
       }
+      d.latencySumNs = u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0);
+      d.unpaired = (u32(c, at + L7_COUNTS.unpaired) - (prev ? u32(prev, L7_COUNTS.unpaired) : 0)) >>> 0;
     }
     d.cookie = cookie;
     d.pid = pid;
@@ -255,23 +260,11 @@ export class L7Collector {
     d.roleInferred = (flags & L7Flag.ROLE_INFERRED) !== 0;
     d.tls = (flags & L7Flag.TLS) !== 0;
     d.closed = closed;
-    d.latencySumNs = u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0);
-    d.unpaired = (u32(c, at + L7_COUNTS.unpaired) - (prev ? u32(prev, L7_COUNTS.unpaired) : 0)) >>> 0;
     return d;
   }
 
-  /** The words of b's memory, when b[at] starts one. The view is made again whenever b's memory is another (the loader makes a new Buffer when it moves its batch memory); an old view is kept alive but never read. */
-  private wordsAt(b: Buffer, at: number): Uint32Array | null {
-    if ((b.byteOffset + at) & 3 || !LITTLE_ENDIAN) return null;
-    if (this.wordsOf !== b.buffer) {
-      this.wordsOf = b.buffer;
-      this.words = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
-    }
-    return this.words;
-  }
-
-  private wordsOf: ArrayBufferLike | null = null;
-  private words: Uint32Array | null = null;
+  /** A socket's first counts are read as words in place (../events/words.ts). */
+  private readonly words = new WordView();
 
   losses(): L7Losses {
     const m = this.native.readMap(this.handle, 'l7_losses');
@@ -298,9 +291,6 @@ export class L7Collector {
     this.tls?.stop();
   }
 }
-
-/** Words read in place are in the host's order; the layout's byte reads (u32) are little-endian. */
-const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Closed sockets' deltas kept for reuse at most (a burst's batch may be larger). */
 const FINAL_POOL_MAX = 4096;

@@ -131,7 +131,8 @@ function runTrace(opts: TraceOptions): void {
       if (!types.has(e.type)) continue;
       if (opts.pid && e.pid !== opts.pid) continue;
       if (opts.port && e.sport !== opts.port && e.dport !== opts.port) continue;
-      text += (opts.json ? JSON.stringify(e) : row(e)) + '\n';
+      // JSON keeps null for a start not seen (the event's 0, kept numeric for the decoder's sake)
+      text += (opts.json ? JSON.stringify({ ...e, startTime: e.startTime || null }) : row(e)) + '\n';
       shown++;
     }
     if (text) out.write(text);
