@@ -132,13 +132,13 @@ function fillConn(buf: Buffer, c: number, w: Uint32Array, i: number, clock: Cloc
 export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnEvent): ConnEvent | null {
   const type = KIND_TYPE[buf[off + EVENT.kind]];
   if (!type) return null;
-  let w = WORDS.at(buf, off);
-  if (!w) {
+  let i = WORDS.index(buf, off);
+  if (i < 0) {
     buf.copy(aligned, 0, off, off + EVENT_SIZE);
     buf = aligned; off = 0;
-    w = WORDS.at(buf, 0)!;
+    i = WORDS.index(buf, 0);
   }
-  const i = (buf.byteOffset + off) >>> 2;
+  const w = WORDS.words;
   const e = fillConn(buf, off + EVENT.conn, w, i + (EVENT.conn >>> 2), clock, type, into);
   e.time = (w[i + W_TS] + w[i + W_TS + 1] * TWO32) / 1e6 + clock.offsetMs;
   e.cookie = w[i + W_COOKIE] + w[i + W_COOKIE + 1] * TWO32;
@@ -188,13 +188,13 @@ const MAX_POOL = 8192;
 
 /** Decodes one conns-map value (an open connection's live counters). */
 export function decodeConn(buf: Buffer, off: number, cookie: number, clock: Clock, nowMs: number): ConnEvent {
-  let w = WORDS.at(buf, off);
-  if (!w) {
+  let i = WORDS.index(buf, off);
+  if (i < 0) {
     buf.copy(aligned, 0, off, off + CONN_SIZE);
     buf = aligned; off = 0;
-    w = WORDS.at(buf, 0)!;
+    i = WORDS.index(buf, 0);
   }
-  const e = fillConn(buf, off, w, (buf.byteOffset + off) >>> 2, clock, 'traffic');
+  const e = fillConn(buf, off, WORDS.words, i, clock, 'traffic');
   e.time = nowMs;
   e.cookie = cookie;
   return e;

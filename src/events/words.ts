@@ -7,21 +7,33 @@
 
 export const TWO32 = 4294967296;
 
+const NONE = new Uint32Array(0);
+
 export class WordView {
+  /** The words of the memory of the Buffer last given to index(). */
+  words: Uint32Array = NONE;
   private of: ArrayBufferLike | null = null;
-  private words: Uint32Array | null = null;
+  /**
+   * The last Buffer given, and its byteOffset: the loader hands over the same Buffer batch after batch,
+   * and reading a Buffer's `buffer` or `byteOffset` is a call into the runtime each time (7 a connection).
+   */
+  private last: Buffer | null = null;
+  private base = 0;
 
   /**
-   * The words of b's memory when b[at] starts one, else null; the word at
-   * b[at + k] is `[(b.byteOffset + at + k) >>> 2]`. The view is made again whenever b's memory is
-   * another (the loader makes a new Buffer when it moves its batch memory): an old one is never read.
+   * The index in `words` of the word at b[at], or -1 when b[at] does not start one. The view is made
+   * again whenever b's memory is another (the loader makes a new Buffer when it moves its batch memory).
    */
-  at(b: Buffer, at: number): Uint32Array | null {
-    if ((b.byteOffset + at) & 3) return null;
-    if (this.of !== b.buffer) {
-      this.of = b.buffer;
-      this.words = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+  index(b: Buffer, at: number): number {
+    if (b !== this.last) {
+      this.last = b;
+      this.base = b.byteOffset;
+      if (this.of !== b.buffer) {
+        this.of = b.buffer;
+        this.words = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
+      }
     }
-    return this.words;
+    const x = this.base + at;
+    return x & 3 ? -1 : x >>> 2;
   }
 }

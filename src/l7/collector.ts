@@ -231,10 +231,10 @@ export class L7Collector {
   ): L7Delta {
     const d = into ?? blankDelta();
     const requests = d.requests, buckets = d.buckets;
-    const w = prev ? null : this.words.at(c, at);
-    if (w) {
+    const i = prev ? -1 : this.words.index(c, at);
+    if (i >= 0) {
       // A socket's first report (every closing one under connection-per-request load): 32 counters read as words.
-      const i = (c.byteOffset + at) >>> 2;
+      const w = this.words.words;
       for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + (L7_COUNTS.requests >>> 2) + k];
       for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + (L7_COUNTS.buckets >>> 2) + k];
       const s = i + (L7_COUNTS.latency_sum_ns >>> 2);
