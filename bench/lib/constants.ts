@@ -7,8 +7,12 @@ export const BENCH = {
   wrkThreads: 1,
   wrkConnections: 32,
   wrkSeconds: 8,
-  /** Unmeasured wrk run before each condition, so caches and JIT are warm. */
-  warmupSeconds: 2,
+  /**
+   * Unmeasured wrk run before each condition, so caches and JIT are warm. 2 s was not enough: the
+   * agent's JIT still optimized 37 functions during a 20-s measured run after it (16 after 10 s), and
+   * in one pair of runs it measured 71 ms of CPU per 10k connections against 63 after 10 s (98 with none).
+   */
+  warmupSeconds: 10,
   /** Every condition runs this many times, in alternating order; medians and spreads are reported. */
   rounds: 5,
   /** CPUs (taskset lists) for the load generator and the server when pinned; the observers always float. */
