@@ -59,7 +59,8 @@ function wide(buf: Buffer, off: number, n: number) {
   buf.writeBigUInt64LE(BigInt(1e12) + BigInt(n) * 1_000_000n, off + EVENT.ts_ns);
   buf.writeBigUInt64LE(7n * 2n ** 32n + BigInt(n), off + EVENT.cookie);
   buf[off + EVENT.kind] = EventKind.CLOSE;
-  buf[off + EVENT.old_state] = TcpState.ESTABLISHED;
+  buf[off + EVENT.old_state] = n ? TcpState.ESTABLISHED : TcpState.SYN_SENT; // the record's last bytes differ too
+  buf[off + EVENT.new_state] = n ? 7 : 6;
   buf.writeBigUInt64LE(n ? BigInt(1e12) - 2_500_000n : 0n, c + CONN.start_ns); // record 0: start not seen
   buf.writeBigUInt64LE(BigInt(1e12) + 3_000_000n, c + CONN.end_ns);
   buf.writeBigUInt64LE(3n * 2n ** 32n + 11n, c + CONN.bytes_sent);
@@ -71,11 +72,12 @@ function wide(buf: Buffer, off: number, n: number) {
   buf.writeUInt32LE(2_200_000_000, c + CONN.srtt_us);
   buf.writeUInt16LE(2, c + CONN.family);
   buf[c + CONN.flags] = 1;
-  buf.writeInt32LE(n ? 110 : 104, c + CONN.close_err); // the record's last word
+  buf.writeInt32LE(n ? 110 : 104, c + CONN.close_err);
+  buf[c + CONN.l7] = n; // the conns-map value's last bytes
 }
 
 test('numbers above 2^31 decode exactly, from a batch in place, from one that does not start on a word, and after the memory moved', () => {
-  const check = (events: { error: string | null; time: number; cookie: number; startTime: number; bytesSent: number; bytesReceived: number; cgroupId: number; netns: number; pid: number; retransmits: number; srttUs: number }[], label: string) => {
+  const check = (events: { oldState: number; newState: number; l7: boolean; error: string | null; time: number; cookie: number; startTime: number; bytesSent: number; bytesReceived: number; cgroupId: number; netns: number; pid: number; retransmits: number; srttUs: number }[], label: string) => {
     assert.equal(events.length, 2, label);
     events.forEach((e, n) => {
       assert.equal(e.time, 1_700_000_000_000 + 3, `${label}: closing time (end_ns)`);
@@ -89,6 +91,9 @@ test('numbers above 2^31 decode exactly, from a batch in place, from one that do
       assert.equal(e.retransmits, 2_500_000_000, label);
       assert.equal(e.srttUs, 2_200_000_000, label);
       assert.equal(e.error, n ? 'ETIMEDOUT' : 'ECONNRESET', label);
+      assert.equal(e.oldState, n ? TcpState.ESTABLISHED : TcpState.SYN_SENT, label);
+      assert.equal(e.newState, n ? 7 : 6, label);
+      assert.equal(e.l7, n === 1, label);
     });
   };
   const buf = Buffer.alloc(EVENT_SIZE * 2);
@@ -108,6 +113,15 @@ test('numbers above 2^31 decode exactly, from a batch in place, from one that do
   const events = decodeBatch(moved, 2, clock, pool).events;
   assert.equal(events[1].netns, 4026531999, 'the view follows the memory it is given');
   assert.equal(events[0].netns, 4026531833);
+  // two Buffers over one memory, at different offsets: each is read at its own
+  const mem = Buffer.alloc(EVENT_SIZE * 3 + 16);
+  const a = mem.subarray(0, EVENT_SIZE), b = mem.subarray(EVENT_SIZE + 8, 2 * EVENT_SIZE + 8);
+  buf.copy(a, 0, 0, EVENT_SIZE); buf.copy(b, 0, 0, EVENT_SIZE);
+  a.writeUInt32LE(111, EVENT.conn + CONN.netns); b.writeUInt32LE(222, EVENT.conn + CONN.netns);
+  assert.deepEqual([decodeBatch(a, 1, clock, pool).events[0].netns, decodeBatch(b, 1, clock, pool).events[0].netns], [111, 222]);
+  // a close whose end was not recorded keeps the record's own time
+  a.writeBigUInt64LE(0n, EVENT.conn + CONN.end_ns);
+  assert.equal(decodeBatch(a, 1, clock, pool).events[0].time, 1_700_000_000_000);
   // a conns-map value (an open socket's counters), aligned and not
   for (const shift of [0, 3]) {
     const v = Buffer.alloc(CONN_SIZE + 8).subarray(shift, shift + CONN_SIZE);
@@ -119,6 +133,7 @@ test('numbers above 2^31 decode exactly, from a batch in place, from one that do
     assert.equal(e.netns, 4026531833);
     assert.equal(e.bytesReceived, 2 ** 33 + 13);
     assert.equal(e.startTime, 1_700_000_000_000 - 2.5);
+    assert.equal(e.l7, true);
   }
 });
 

@@ -85,8 +85,9 @@ function blankEvent(): ConnEvent {
 // Records are read as words in place (./words.ts): a network namespace inode is above 2^31 on every
 // host, and each such number a read helper returned was a new heap number, 32 bytes per record.
 const WORDS = new WordView();
-/** A record that does not start on a word (never one from the loader) is decoded from a copy that does. */
+/** A record that does not start on a word (never one from the loader) is decoded from a copy that does, through its own view. */
 const aligned = Buffer.alloc(EVENT_SIZE);
+const ALIGNED_WORDS = new Uint32Array(aligned.buffer, aligned.byteOffset, EVENT_SIZE >>> 2);
 const W_START = CONN.start_ns >>> 2, W_END = CONN.end_ns >>> 2, W_SENT = CONN.bytes_sent >>> 2, W_RECEIVED = CONN.bytes_received >>> 2;
 const W_CGROUP = CONN.cgroup_id >>> 2, W_PID = CONN.pid >>> 2, W_NETNS = CONN.netns >>> 2, W_RETRANS = CONN.retransmits >>> 2, W_SRTT = CONN.srtt_us >>> 2;
 const W_TS = EVENT.ts_ns >>> 2, W_COOKIE = EVENT.cookie >>> 2;
@@ -132,13 +133,12 @@ function fillConn(buf: Buffer, c: number, w: Uint32Array, i: number, clock: Cloc
 export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnEvent): ConnEvent | null {
   const type = KIND_TYPE[buf[off + EVENT.kind]];
   if (!type) return null;
-  let i = WORDS.index(buf, off);
+  let i = WORDS.index(buf, off), w = WORDS.words;
   if (i < 0) {
     buf.copy(aligned, 0, off, off + EVENT_SIZE);
     buf = aligned; off = 0;
-    i = WORDS.index(buf, 0);
+    i = 0; w = ALIGNED_WORDS;
   }
-  const w = WORDS.words;
   const e = fillConn(buf, off + EVENT.conn, w, i + (EVENT.conn >>> 2), clock, type, into);
   e.time = (w[i + W_TS] + w[i + W_TS + 1] * TWO32) / 1e6 + clock.offsetMs;
   e.cookie = w[i + W_COOKIE] + w[i + W_COOKIE + 1] * TWO32;
@@ -188,13 +188,13 @@ const MAX_POOL = 8192;
 
 /** Decodes one conns-map value (an open connection's live counters). */
 export function decodeConn(buf: Buffer, off: number, cookie: number, clock: Clock, nowMs: number): ConnEvent {
-  let i = WORDS.index(buf, off);
+  let i = WORDS.index(buf, off), w = WORDS.words;
   if (i < 0) {
     buf.copy(aligned, 0, off, off + CONN_SIZE);
     buf = aligned; off = 0;
-    i = WORDS.index(buf, 0);
+    i = 0; w = ALIGNED_WORDS;
   }
-  const e = fillConn(buf, off, WORDS.words, i, clock, 'traffic');
+  const e = fillConn(buf, off, w, i, clock, 'traffic');
   e.time = nowMs;
   e.cookie = cookie;
   return e;

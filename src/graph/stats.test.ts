@@ -26,7 +26,9 @@ test('IntervalSamples keeps exact counts and sums, and a fair sample past its si
   // a uniform sample of 512 out of 0..n-1: its 95th percentile is within a few percent of 0.95 n
   assert.ok(Math.abs(s.p95() / n - 0.95) < 0.03, `p95 ${s.p95()} of 0..${n - 1}`);
   // a later stream in increasing order: a sampler biased to early (or late) arrivals gives itself away
+  // (the generator is seeded, so this is one fixed draw: a fair one lands within 0.01, one that keeps
+  // half as many late arrivals at 0.934)
   s.reset();
   for (let i = 0; i < n; i++) s.add(i);
-  assert.ok(Math.abs(s.p95() / n - 0.95) < 0.03, `p95 ${s.p95()} of an increasing 0..${n - 1}`);
+  assert.ok(Math.abs(s.p95() / n - 0.95) < 0.01, `p95 ${s.p95()} of an increasing 0..${n - 1}`);
 });

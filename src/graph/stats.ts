@@ -87,7 +87,7 @@ export class IntervalSamples {
 /**
  * xorshift32: a reservoir needs a fair index, not a secure one. Math.random's double came back as a
  * new heap number each time (0.45 MB/s under connection-per-request load, one per closed
- * connection); this state is an int32, which V8 keeps unboxed.
+ * connection); this state stays an int32, a small integer in Node's V8 (no pointer compression).
  */
 let seed = 0x2545f491;
 function randomBelow(n: number): number {

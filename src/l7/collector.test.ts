@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { L7Collector } from './collector.js';
-import { L7_COUNTS, L7_FINAL, L7_FINAL_SIZE } from '../events/l7-layout.js';
+import { L7_COUNTS, L7_FINAL, L7_FINAL_SIZE, L7_SOCK, L7_SOCK_SIZE } from '../events/l7-layout.js';
 import { clockFrom } from '../events/decode.js';
 import type { NativeLoader } from '../native/index.js';
 import type { L7Delta } from './types.js';
@@ -77,4 +77,39 @@ test('one collector, batch after batch: a smaller batch after a larger sends onl
   assert.equal(seen[0].length, 10);
   assert.deepEqual(seen[1], [[200, 200], [201, 201], [202, 202]]);
   assert.deepEqual(seen[2], [[300, 300], [301, 301]]);
+});
+
+test('a socket read at a flush and then closed: its closing count is what moved since (u32 counters and the 64-bit latency sum)', () => {
+  const counts = (b: Buffer, at: number, requests: number, latency: bigint, unpaired: number) => {
+    b.writeUInt32LE(requests, at + L7_COUNTS.requests + 2 * 4);
+    b.writeUInt32LE(requests, at + L7_COUNTS.buckets + 3 * 4);
+    b.writeBigUInt64LE(latency, at + L7_COUNTS.latency_sum_ns);
+    b.writeUInt32LE(unpaired, at + L7_COUNTS.unpaired);
+  };
+  // the socket as the periodic flush reads it from l7_socks: 5 requests so far
+  const value = Buffer.alloc(L7_SOCK_SIZE), key = Buffer.alloc(8);
+  key.writeBigUInt64LE(42n);
+  counts(value, L7_SOCK.counts, 5, 3n * 2n ** 32n + 100n, 2);
+  value[L7_SOCK.proto] = 1;
+  value[L7_SOCK.side] = 1;
+  const native = {
+    drain: () => 0,
+    readMap: () => ({ count: 1, keys: key, values: value, keySize: 8, valueSize: L7_SOCK_SIZE }),
+    deleteKeys: () => {},
+  } as unknown as NativeLoader;
+  const col = new L7Collector(native, {} as never, clockFrom(0), { socketEntries: 1 });
+  const seen: L7Delta[] = [];
+  col.onDeltas((ds) => { for (const d of ds) seen.push({ ...d, requests: [...d.requests], buckets: [...d.buckets] }); });
+  col.flush();
+  // then its closing record: 9 requests in all
+  const final = Buffer.alloc(L7_FINAL_SIZE);
+  final.writeBigUInt64LE(42n, L7_FINAL.cookie);
+  counts(final, L7_FINAL.counts, 9, 3n * 2n ** 32n + 175n, 3);
+  final[L7_FINAL.proto] = 1;
+  final[L7_FINAL.side] = 1;
+  col['onFinalBatch'](final, 1);
+  assert.equal(seen.length, 2);
+  assert.deepEqual([seen[0].requests[2], seen[0].buckets[3], seen[0].latencySumNs, seen[0].unpaired, seen[0].closed], [5, 5, 3 * 2 ** 32 + 100, 2, false]);
+  assert.deepEqual([seen[1].requests[2], seen[1].buckets[3], seen[1].latencySumNs, seen[1].unpaired, seen[1].closed], [4, 4, 75, 1, true]);
+  assert.equal(seen[1].cookie, 42);
 });
