@@ -16,6 +16,11 @@ function delta(cookie: number, role: 'client' | 'server', status: Record<number,
   return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, unpaired: o.unpaired ?? 0 };
 }
 
+/** The web -> db edge's first request block in the snapshot at `at`. */
+function webDb(g: LiveGraph, at: number) {
+  return g.snapshot({}, at).edges.find((x) => x.id === WEB_DB)!.requests![0];
+}
+
 function sample(cookie: number, role: 'client' | 'server', status: number, time = 1500): L7Sample {
   return { time, cookie, pid: role === 'client' ? 5 : 7, comm: role, protocol: 'http1', role, status, statusClass: status >= 500 ? '5xx' : '2xx', latencyMs: 3, method: 'GET', target: '/x', tls: false, reasons: ['failed'] };
 }
@@ -240,7 +245,7 @@ test('a closed socket the kernel never parsed requests on leaves nothing waiting
   g.requests([delta(old.cookies.client, 'client', { [OK]: 1 })], 8010);
   g.ingest(old.close, 8050);
   g.requests([delta(old.cookies.client, 'client', { [OK]: 3 }, { closed: true })], 8100);
-  assert.equal(g.snapshot({}, 8200).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 4, 'both its counts');
+  assert.equal(webDb(g, 8200).count, 4, 'both its counts');
   assert.equal(g.requestCounters.unplacedRequests, 2);
 });
 
@@ -251,13 +256,13 @@ test('last counts read before their connection is known (the engine drains them 
   g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true }), delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1000);
   assert.equal(g.snapshot({}, 1000).edges.length, 0);
   g.ingest([...a.open, ...a.close], 1010);
-  const r = g.snapshot({}, 1020).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  const r = webDb(g, 1020);
   assert.equal(r.count, 1, 'the client\'s view, once');
   assert.equal(r.errors, 1);
   // Nothing waits any more: a later count for either socket is a stranger's (lost after the wait), not this edge's.
   g.requests([delta(a.cookies.client, 'client', { [OK]: 9 })], 1100);
   g.tick(7000);
-  assert.equal(g.snapshot({}, 7000).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1);
+  assert.equal(webDb(g, 7000).count, 1);
   assert.equal(g.requestCounters.unplacedRequests, 9);
   assert.equal(g.requestCounters.requests, 1);
 });
@@ -278,7 +283,7 @@ test('the ledger keeps nothing of a delta it was given (the collector reuses clo
     if (i % 2) { give(c.cookies.server, 'server', i, t); give(c.cookies.client, 'client', i, t); g.ingest([...c.open, ...c.close], t + 1); }
     else { g.ingest([...c.open, ...c.close], t); give(c.cookies.server, 'server', i, t + 1); give(c.cookies.client, 'client', i, t + 1); }
   }
-  const r = g.snapshot({}, t).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  const r = webDb(g, t);
   assert.equal(r.count, (50 * 51) / 2, 'each connection\'s own count, once');
   assert.equal(g.requestCounters.requests, (50 * 51) / 2);
 });
@@ -305,7 +310,7 @@ test('many counts of sockets not known yet, adopted batch after batch while one 
     g.requests([delta(c.cookies.client, 'client', { [OK]: 1 }, { closed: true })], t);
     g.ingest([...c.open, ...c.close], t);
   }
-  assert.equal(g.snapshot({}, t).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1500);
+  assert.equal(webDb(g, t).count, 1500);
   g.tick(t + 100);
   assert.equal(g.requestCounters.unplacedRequests, 0, 'the stranger still waits');
   g.tick(7000);
@@ -319,7 +324,7 @@ test('connection per request, a client the kernel never parsed (no uprobe on its
   clientClose.l7 = false; // its close says nothing was parsed on it: no count will come
   g.requests([delta(a.cookies.server, 'server', { [C5]: 2 }, { closed: true })], 1000);
   g.ingest([...a.open, ...a.close], 1010);
-  const r = g.snapshot({}, 1020).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  const r = webDb(g, 1020);
   assert.equal(r.count, 2);
   assert.equal(r.errors, 2);
   g.tick(8000);
@@ -333,7 +338,7 @@ test('connection per request, the server\'s closing count after the connection\'
   g.requests([delta(a.cookies.client, 'client', { [C5]: 1 }, { closed: true })], 1000);
   g.ingest([...a.open, ...a.close], 1010);
   g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true })], 1050);
-  const r = g.snapshot({}, 1100).edges.find((x) => x.id === WEB_DB)!.requests![0];
+  const r = webDb(g, 1100);
   assert.equal(r.count, 1);
   assert.equal(r.errors, 1, 'the client\'s view');
   g.tick(8000);
@@ -347,7 +352,7 @@ test('a client\'s partial count and the server\'s closing count both before the 
   g.requests([delta(a.cookies.client, 'client', { [OK]: 2 }), delta(a.cookies.server, 'server', { [OK]: 3 }, { closed: true })], 1000);
   g.ingest([...a.open, ...a.close], 1010);
   g.requests([delta(a.cookies.client, 'client', { [OK]: 1 }, { closed: true })], 1050);
-  assert.equal(g.snapshot({}, 1100).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 3, 'the client\'s 2 + 1, not the server\'s 3');
+  assert.equal(webDb(g, 1100).count, 3, 'the client\'s 2 + 1, not the server\'s 3');
   g.tick(9000);
   assert.equal(g.requestCounters.unplacedRequests, 0);
   assert.equal(g.requestCounters.requests, 3);
@@ -360,7 +365,7 @@ test('a closing count joined on the usual path ends its socket: a stray count fo
   g.ingest([...a.open, ...a.close], 1010); // the server's close says a count of its own is coming
   g.requests([delta(a.cookies.client, 'client', { [OK]: 9 })], 1100);
   g.requests([delta(a.cookies.server, 'server', { [OK]: 1 }, { closed: true })], 1200);
-  assert.equal(g.snapshot({}, 1300).edges.find((x) => x.id === WEB_DB)!.requests![0].count, 1);
+  assert.equal(webDb(g, 1300).count, 1);
   g.tick(9000);
   assert.equal(g.requestCounters.unplacedRequests, 9);
   assert.equal(g.requestCounters.requests, 1);
