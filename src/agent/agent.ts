@@ -8,7 +8,6 @@ import type { AttachResult } from '../native/index.js';
 import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
-import { relaxHeapGrowth } from './heap.js';
 import type { L7Stats } from '../l7/collector.js';
 import type { RequestCounters } from '../graph/requests.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
@@ -95,10 +94,7 @@ export class Agent {
     if (!this.engine.l7) this.graph.requestsOff();
     this.engine.l7?.onDeltas((deltas) => this.graph.requests(deltas));
     this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));
-    void this.engine.ready.finally(() => {
-      this.graph.discovering = false;
-      relaxHeapGrowth();
-    });
+    void this.engine.ready.finally(() => { this.graph.discovering = false; });
     this.timers.push(setInterval(() => this.graph.tick(), GRAPH_DEFAULTS.tickMs));
     const dns = this.dns?.isAvailable() ? this.dns : null;
     if (dns) {
