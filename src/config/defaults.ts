@@ -93,8 +93,13 @@ export const DNS_DEFAULTS = {
   ports: [53] as readonly number[],
   /** Bytes of each message segment copied in the kernel (at most 512, DH_DNS_DATA_MAX). */
   captureBytes: 512,
-  /** The DNS ring buffer, in bytes (power of two): 6,700 records of 624 bytes, 0.7 s of 5k queries/s if the agent is held up. */
-  ringbufBytes: 4 << 20,
+  /**
+   * The DNS ring buffer, in bytes (power of two): 3,300 records of 624 bytes, 0.33 s of 5k queries/s (a
+   * query and its answer) if the agent is held up; records lost beyond it are counted. Its pages are
+   * resident and mapped twice: 4 MB of the agent's RSS (8 MB at 4 MB, which put case B of
+   * bench/service-map.ts at 151.6 MB against its 150).
+   */
+  ringbufBytes: 2 << 20,
   /** Records per second each CPU may emit; beyond it they are counted as rate-limited. 0: no limit. */
   maxRecordsPerSecPerCpu: 20_000,
   /** Unconnected UDP sockets remembered after sending a query, so their answers are taken (kernel LRU). */
