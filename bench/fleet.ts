@@ -18,7 +18,7 @@ import { REPO_ROOT, FLEET_BENCH } from '../src/config/defaults.js';
 import { oneOf, positiveInt } from '../src/cli/options.js';
 import { cpuMsOf } from './lib/proc-usage.js';
 import { EDGE_TRAFFIC, waitForEdges } from './lib/edge-traffic.js';
-import { launcherFlags } from './lib/launcher.js';
+import { launcherFlags } from '../src/config/launcher.js';
 import { fixed, int, median, table } from './lib/report.js';
 import { prng } from './lib/synthetic-graph.js';
 import { fleetGraphs, FleetWriter, type FleetEdge } from '../src/export/testing.js';

@@ -1,5 +1,5 @@
 // The benchmarks' load shapes, repetitions and targets (the product's own defaults are in src/config/defaults.ts).
-import { launcherFlags } from './launcher.js';
+import { launcherFlags } from '../../src/config/launcher.js';
 
 /** `npm run bench` (bench/run.ts): load shape, repetitions and the targets printed beside the results. */
 export const BENCH = {

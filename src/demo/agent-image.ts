@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BPF_OBJECT_PATH, NATIVE_ADDON_PATH, REPO_ROOT } from '../config/defaults.js';
+import { launcherFlags } from '../config/launcher.js';
 import { librariesOf, nodeRootfsTar } from './image.js';
 
 const run = promisify(execFile);
@@ -64,7 +65,8 @@ export async function buildAgentImage(tag: string, docker: (args: string[]) => P
     say(`importing ${(bytes / 1e6).toFixed(0)} MB as ${tag}`);
     try {
       await docker(['import',
-        '--change', `ENTRYPOINT ["/usr/bin/node", "--max-semi-space-size=8", "${APP}/dist/src/cli/main.js"]`,
+        // the launcher's V8 flags: the image runs node directly
+        '--change', `ENTRYPOINT ${JSON.stringify(['/usr/bin/node', ...launcherFlags(), `${APP}/dist/src/cli/main.js`])}`,
         '--change', 'CMD ["run"]',
         '--change', `WORKDIR ${APP}`,
         '--change', 'LABEL org.opencontainers.image.title=dhrishti',

@@ -1,9 +1,9 @@
 // The node flags the ./dhrishti launcher runs the agent with, read from the launcher itself (their
-// one definition), for benchmarks that start node themselves to add flags of their own (--trace-gc,
-// --inspect): the agent still runs as users run it.
+// one definition): for the container image, which runs node directly, and for benchmarks that start
+// node themselves to add flags of their own (--trace-gc, --inspect): the agent still runs as users run it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../../src/config/defaults.js';
+import { REPO_ROOT } from './defaults.js';
 
 export function launcherFlags(): string[] {
   const text = fs.readFileSync(path.join(REPO_ROOT, 'dhrishti'), 'utf8');
