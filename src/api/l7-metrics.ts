@@ -34,6 +34,9 @@ export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry)
   gauge('dhrishti_l7_lost_total', 'Requests, samples and bytes request capture lost or left out, by reason', ['reason'], (g, t) => {
     for (const [reason, f] of LOSSES) g.set({ reason }, f(t) ?? 0);
   });
+  gauge('dhrishti_l7_server_sockets_left_to_client_total',
+    'Server sockets not parsed, or no longer, because their client on this host parses the same requests (the count the map keeps)', [],
+    (g, t) => g.set(t.tallies?.leftToClient ?? 0));
   gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
     if (!t.tls) return;
     g.set({ state: 'probed' }, t.tls.attached);

@@ -42,5 +42,6 @@ export function l7OptionsFrom(f: L7Flags, sampleAll = false): L7Options | false 
     slowMs: f.l7SlowMs,
     socketEntries: f.l7Sockets,
     sampleAll,
+    bothEnds: sampleAll, // trace lists each end's view of a request, as tcplife lists each socket
   };
 }

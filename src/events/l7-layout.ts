@@ -23,7 +23,7 @@ export const L7_DIR_SIZE = 72;
 /** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */
 export const L7_SOCK = {
   counts: 0, pid: 144, proto: 148, side: 149, flags: 150, nreq: 151, head: 152, text_len: 153,
-  hpack_next: 154, pad: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 504, text: 568,
+  hpack_next: 154, peer_tries: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 504, text: 568,
 } as const;
 export const L7_SOCK_SIZE = 824;
 
@@ -40,17 +40,19 @@ export const L7_FINAL_SIZE = 160;
 
 /** struct dh_l7_config: the one entry of `l7_config`. */
 export const L7_CONFIG = {
-  slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, pad: 31,
+  slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, both_ends: 31,
 } as const;
 export const L7_CONFIG_SIZE = 32;
 
 export const L7Proto = { UNKNOWN: 0, HTTP1: 1, HTTP2: 2, POSTGRES: 3, MYSQL: 4, REDIS: 5, TLS: 6 } as const;
 export const L7Class = { OTHER: 0, '1XX': 1, '2XX': 2, '3XX': 3, '4XX': 4, '5XX': 5, OK: 6, ERROR: 7 } as const;
-export const L7Flag = { CLOSED: 1, TLS: 2, ROLE_INFERRED: 4, STOPPED: 8 } as const;
+export const L7Flag = { CLOSED: 1, TLS: 2, ROLE_INFERRED: 4, STOPPED: 8, PEER: 16 } as const;
 export const L7Loss = {
   SOCK_MAP_FULL: 0, SAMPLE_RATE: 1, SAMPLE_RINGBUF: 2, SKIPPED_IO: 3, DESYNC: 4, INFLIGHT_FULL: 5, TLS_UNMATCHED: 6,
   STEPS: 7, FINAL_RINGBUF: 8, MAX: 12,
 } as const;
+/** Counts kept in `l7_losses` past the losses (enum dh_l7_tally). */
+export const L7Tally = { LEFT_TO_CLIENT: 9 } as const;
 export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8 } as const;
 
 /** C enum name for each TypeScript constant, for the layout test. */
@@ -59,6 +61,7 @@ export const L7_ENUM_NAMES = {
   dh_l7_class: Object.fromEntries(Object.entries(L7Class).map(([k, v]) => [`DH_L7_C_${k}`, v])),
   dh_l7_flag: Object.fromEntries(Object.entries(L7Flag).map(([k, v]) => [`DH_L7_F_${k}`, v])),
   dh_l7_loss: Object.fromEntries(Object.entries(L7Loss).map(([k, v]) => [`DH_L7_LOSS_${k}`, v])),
+  dh_l7_tally: Object.fromEntries(Object.entries(L7Tally).map(([k, v]) => [`DH_L7_TALLY_${k}`, v])),
   dh_l7_sample_flag: Object.fromEntries(Object.entries(L7SampleFlag).map(([k, v]) => [`DH_L7_S_${k}`, v])),
 } as const;
 

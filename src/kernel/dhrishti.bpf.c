@@ -46,6 +46,7 @@ const enum dh_l7_proto dh_l7_proto_btf __attribute__((unused));
 const enum dh_l7_class dh_l7_class_btf __attribute__((unused));
 const enum dh_l7_flag dh_l7_flag_btf __attribute__((unused));
 const enum dh_l7_loss dh_l7_loss_btf __attribute__((unused));
+const enum dh_l7_tally dh_l7_tally_btf __attribute__((unused));
 const enum dh_l7_sample_flag dh_l7_sample_flag_btf __attribute__((unused));
 const struct dh_dns_event *dh_dns_event_btf __attribute__((unused));
 const struct dh_dns_config *dh_dns_config_btf __attribute__((unused));

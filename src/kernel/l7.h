@@ -45,6 +45,7 @@ enum dh_l7_flag {
 	DH_L7_F_TLS = 2,           /* plaintext comes from the TLS uprobes; wire bytes are ignored */
 	DH_L7_F_ROLE_INFERRED = 4, /* predates the agent: role taken from who sent the first request */
 	DH_L7_F_STOPPED = 8,       /* protocol switched (HTTP upgrade, CONNECT, pub/sub): no more pairing */
+	DH_L7_F_PEER = 16,         /* a server socket whose client, on this host, parses the same requests: parsing stopped */
 };
 
 /* Indexes of the per-CPU L7 loss counters (map `l7_losses`). */
@@ -59,6 +60,11 @@ enum dh_l7_loss {
 	DH_L7_LOSS_STEPS = 7,          /* a buffer held more messages than one pass may parse */
 	DH_L7_LOSS_FINAL_RINGBUF = 8,  /* a closed socket's last aggregate waited in the map (ring buffer full) */
 	DH_L7_LOSS_MAX = 12,
+};
+
+/* Counts kept in `l7_losses` past the losses: not losses, but work left out on purpose. */
+enum dh_l7_tally {
+	DH_L7_TALLY_LEFT_TO_CLIENT = 9, /* server sockets not parsed (or no longer) because their client on this host parses them */
 };
 
 /* What user space reads for each socket; monotonic counters, never reset. */
@@ -106,7 +112,7 @@ struct dh_l7_sock {
 	__u8 head;             /* FIFO head index */
 	__u8 text_len;         /* bytes in text (0: none) */
 	__u8 hpack_next;       /* next slot in hpack (ring) */
-	__u8 pad;
+	__u8 peer_tries;       /* server: times it looked for its client on this host (l7/peer.c) */
 	__u32 seq;             /* requests started */
 	__u32 text_id;         /* the request whose prefix is in text */
 	struct dh_l7_req req[DH_L7_INFLIGHT];
@@ -160,7 +166,7 @@ struct dh_l7_config {
 	__u8 enabled;
 	__u8 samples;          /* 0: no samples at all */
 	__u8 sample_all;       /* every request is a sample (dhrishti trace --l7), still rate-limited */
-	__u8 pad;
+	__u8 both_ends;        /* parse the server socket of a local connection too (l7/peer.c) */
 };
 
 #endif

@@ -8,7 +8,7 @@ import { u32, u64, type Clock } from '../events/decode.js';
 import { TWO32, WordView } from '../events/words.js';
 import {
   L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
-  L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss,
+  L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss, L7Tally,
 } from '../events/l7-layout.js';
 import { PROTOCOLS, type L7Delta, type L7Protocol, type L7Sample } from './types.js';
 import { decodeSamples, type SampleDecodeStats } from './samples.js';
@@ -23,6 +23,9 @@ export interface L7Options {
   slowMs?: number;
   /** Every request becomes a sample (still rate-limited): `dhrishti trace --l7`. */
   sampleAll?: boolean;
+  /** Parse both sockets of a connection whose two ends are on this host (by default only the client's,
+   *  the one user space keeps: src/kernel/l7/peer.c). `dhrishti trace --l7` and the parsers' tests show each end. */
+  bothEnds?: boolean;
   tls?: boolean;
   tlsMaxTargets?: number;
   tlsScanIntervalMs?: number;
@@ -39,6 +42,7 @@ export function l7MapSizes(o: L7Options = {}): Record<string, number> {
   return {
     l7_socks: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     l7_skip: L7_DEFAULTS.skipEntries,
+    l7_peers: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     l7_samples: L7_DEFAULTS.samplesRingbufBytes,
     l7_final: L7_DEFAULTS.finalRingbufBytes,
   };
@@ -57,11 +61,18 @@ export interface L7Losses {
   finalRingbufFull: number;
 }
 
+/** Work left out on purpose, counted beside the losses. */
+export interface L7Tallies {
+  /** Server sockets not parsed (or no longer) because their client, on this host, parses the same requests. */
+  leftToClient: number;
+}
+
 export interface L7Stats {
   sockets: number;
   /** Batches a consumer (the graph) failed on: counted and logged, never thrown into the probes. */
   consumerErrors: number;
   losses: L7Losses;
+  tallies: L7Tallies;
   samples: SampleDecodeStats;
   tls: TlsTargetStats | null;
 }
@@ -117,6 +128,7 @@ export class L7Collector {
     b[L7_CONFIG.enabled] = enabled ? 1 : 0;
     b[L7_CONFIG.samples] = (o.samples ?? L7_DEFAULTS.samples) || o.sampleAll ? 1 : 0;
     b[L7_CONFIG.sample_all] = o.sampleAll ? 1 : 0;
+    b[L7_CONFIG.both_ends] = o.bothEnds ? 1 : 0;
     this.native.updateMap(this.handle, 'l7_config', Buffer.alloc(4), b);
   }
 
@@ -266,13 +278,22 @@ export class L7Collector {
   /** A socket's first counts are read as words in place (../events/words.ts). */
   private readonly words = new WordView();
 
-  losses(): L7Losses {
+  /** The per-CPU counters of `l7_losses`, summed, by index. */
+  private counters(): (idx: number) => number {
     const m = this.native.readMap(this.handle, 'l7_losses');
-    const sum = (idx: number) => {
+    return (idx: number) => {
       let s = 0;
       for (let o = idx * m.valueSize; o < (idx + 1) * m.valueSize; o += 8) s += u64(m.values, o);
       return s;
     };
+  }
+
+  tallies(): L7Tallies {
+    return { leftToClient: this.counters()(L7Tally.LEFT_TO_CLIENT) };
+  }
+
+  losses(): L7Losses {
+    const sum = this.counters();
     return {
       socketMapFull: sum(L7Loss.SOCK_MAP_FULL), samplesOverRate: sum(L7Loss.SAMPLE_RATE), samplesRingbufFull: sum(L7Loss.SAMPLE_RINGBUF),
       skippedIo: sum(L7Loss.SKIPPED_IO), desync: sum(L7Loss.DESYNC), inflightFull: sum(L7Loss.INFLIGHT_FULL),
@@ -281,7 +302,7 @@ export class L7Collector {
   }
 
   stats(): L7Stats {
-    return { sockets: this.sockets, consumerErrors: this.consumerErrors, losses: this.losses(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
+    return { sockets: this.sockets, consumerErrors: this.consumerErrors, losses: this.losses(), tallies: this.tallies(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
   }
 
   /** Looks for TLS libraries in processes started since the last scan (tests call it to skip the wait). */

@@ -153,3 +153,26 @@ const one = (path) => new Promise((resolve, reject) => {
   console.log('done');
 })().catch((e) => console.log('error ' + e.message));
 `;
+
+/** HTTP/1 client that sends each request with sendfile(2), so no syscall of its socket has the request's bytes
+ *  in a user buffer: argv port count; GET /ok count times on one keep-alive connection, prints "done". */
+export const SENDFILE_CLIENT = `
+import os, socket, sys, tempfile
+port, count = int(sys.argv[1]), int(sys.argv[2])
+req = b"GET /ok HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n"
+f = tempfile.TemporaryFile()
+f.write(req)
+f.flush()
+s = socket.create_connection(("127.0.0.1", port))
+for _ in range(count):
+    os.sendfile(s.fileno(), f.fileno(), 0, len(req))
+    buf = b""
+    while b"\\r\\n\\r\\n" not in buf:
+        buf += s.recv(65536)
+    head, _, body = buf.partition(b"\\r\\n\\r\\n")
+    length = next(int(l.split(b":")[1]) for l in head.split(b"\\r\\n") if l.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        body += s.recv(65536)
+s.close()
+print("done", flush=True)
+`;

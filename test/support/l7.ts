@@ -33,8 +33,9 @@ export class L7Log {
   readonly samples: L7Sample[] = [];
   private readonly closes: { port: number; role: string; l7: boolean }[] = [];
 
+  /** Both ends of a local connection are parsed unless told otherwise: the parsers' tests check each end's view. */
   constructor(l7: L7Options = {}, opts: EngineOptions = {}) {
-    this.engine = new ProbeEngine({ flushIntervalMs: 200, discover: false, ...opts, l7 });
+    this.engine = new ProbeEngine({ flushIntervalMs: 200, discover: false, ...opts, l7: { bothEnds: true, ...l7 } });
     this.engine.onEvents((batch) => {
       for (const e of batch) {
         if (e.cookie && e.sport && e.dport) this.ports.set(e.cookie, { sport: e.sport, dport: e.dport, role: e.role });

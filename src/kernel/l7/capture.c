@@ -25,6 +25,7 @@ enum dh_l7_first {
 #include "postgres.c"
 #include "mysql.c"
 #include "redis.c"
+#include "peer.c"
 
 static __always_inline int tls_nested(__u64 cookie, int ret, int is_send);
 static __always_inline void tls_remember_recv(__u64 cookie);
@@ -280,8 +281,9 @@ static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
 }
 
 /* Feeds one syscall's (or one TLS call's) bytes of a socket to its parser,
- * recognising the protocol first if the socket is new. */
-static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send)
+ * recognising the protocol first if the socket is new. sk: the socket, or
+ * NULL for TLS plaintext (never left to a peer). */
+static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send, const struct sock *sk)
 {
 	__u64 cookie = sc->cookie;
 	if (!st || st->proto == DH_L7_TLS) {
@@ -315,9 +317,19 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			return 0;
 		}
 		if (!st) {
+			struct dh_l7_config *cfg = l7_cfg();
+			int peers = sk && proto != DH_L7_TLS && cfg && !cfg->both_ends;
+			if (peers && side == DH_SIDE_SERVER && l7_peer_parses(sk, proto)) {
+				__u8 v = DH_L7_SKIP_SEND | DH_L7_SKIP_RECV;
+				bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
+				l7_loss(DH_L7_TALLY_LEFT_TO_CLIENT);
+				return 0;
+			}
 			st = l7_sock_new(cookie);
 			if (!st)
 				return 0;
+			if (peers && side == DH_SIDE_CLIENT)
+				l7_peer_remember(sk, cookie);
 			if (side == DH_SIDE_UNKNOWN) {
 				int sender_is_client = first == DH_L7_FIRST_REQUEST;
 				side = (sender_is_client == !!is_send) ? DH_SIDE_CLIENT : DH_SIDE_SERVER;
@@ -346,7 +358,7 @@ static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
 }
 
 /* One send or receive of a TCP socket (called from sock_io.c). */
-static __always_inline int l7_capture(__u64 cookie, int ret, int flags, int is_send)
+static __always_inline int l7_capture(struct sock *sk, __u64 cookie, int ret, int flags, int is_send)
 {
 	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
 		return 0;
@@ -362,7 +374,7 @@ static __always_inline int l7_capture(__u64 cookie, int ret, int flags, int is_s
 				tls_remember_recv(cookie);
 			return 0;
 		}
-		if (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED))
+		if (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED | DH_L7_F_PEER))
 			return 0;
 		/* Wholly inside a body (or frame) being passed over: no buffer, no registers to read. */
 		struct dh_l7_dir *d = &st->dir[((st->side == DH_SIDE_CLIENT) == !!is_send) ? 0 : 1];
@@ -389,7 +401,10 @@ static __always_inline int l7_capture(__u64 cookie, int ret, int flags, int is_s
 	sc->cookie = cookie;
 	sc->tls = 0;
 	sc->carry_len = 0;
-	return l7_feed(sc, st, is_send);
+	l7_feed(sc, st, is_send, sk);
+	if (st && !cfg->both_ends)
+		l7_peer_retry(sk, st);
+	return 0;
 }
 
 /* The socket is gone: its last aggregate goes to user space in one record and
@@ -403,6 +418,8 @@ int BPF_PROG(dh_l7_destroy, struct sock *sk)
 	bpf_map_delete_elem(&l7_skip, &cookie);
 	if (!st)
 		return 0;
+	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
+		l7_peer_forget(sk);
 	for (int i = 0; i < DH_L7_INFLIGHT; i++) /* requests still in flight never got their response */
 		if (st->req[i].start_ns)
 			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;

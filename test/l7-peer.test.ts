@@ -1,0 +1,76 @@
+// Both ends of a connection on this host (src/kernel/l7/peer.c): the kernel
+// parses the client's socket and leaves the server's, whose count user space
+// would drop anyway. Real Node and MariaDB servers and clients; a Python client
+// that sends with sendfile(2) stands for a client whose socket cannot see its
+// requests, whose server must go on parsing. The product's edges stay exact
+// with this on: test/l7-http.test.ts and test/l7-db.test.ts assert them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { node, start, stopAll } from './support/children.js';
+import { L7Log, byClass } from './support/l7.js';
+import { HTTP_SERVER, HTTP_CLIENT, SENDFILE_CLIENT } from './support/l7-scripts.js';
+import { startMariadb, type DbServer } from './support/db.js';
+
+let log: L7Log;
+const servers: DbServer[] = [];
+before(() => { log = new L7Log({ tls: false, bothEnds: false }).start(); });
+after(async () => {
+  await stopAll();
+  for (const s of servers) await s.stop();
+  log?.stop();
+});
+
+const leftToClient = () => log.engine.l7!.tallies().leftToClient;
+
+async function httpServer(): Promise<number> {
+  const s = node(HTTP_SERVER);
+  return Number((await s.waitFor(/^port (\d+)/))[1]);
+}
+
+test('HTTP keep-alive, both ends here: the client counts every request, the server socket stops at its first request at the latest', async () => {
+  const left = leftToClient();
+  const port = await httpServer();
+  for (let i = 0; i < 3; i++) { // three connections, one after the other
+    const c = node(HTTP_CLIENT, [String(port), JSON.stringify([['GET', '/ok', 20], ['GET', '/404', 4], ['GET', '/500', 2]])]);
+    await c.waitFor(/^done/, 30_000);
+  }
+  const client = await log.settle(port, 'client', 78);
+  assert.deepEqual(byClass(client), { '2xx': 60, '4xx': 12, '5xx': 6 });
+  assert.equal(client.unpaired, 0);
+  assert.equal(client.sockets, 3);
+  const server = log.totals(port, 'server');
+  assert.ok(server.count <= 3, `the server sockets counted ${server.count} requests; at most one each before leaving the rest to the client`);
+  assert.ok(server.sockets <= 3);
+  assert.ok(leftToClient() - left >= 3, 'each server socket counted as left to its client');
+});
+
+test('MySQL, whose server speaks first: its socket is classified before its client is known, and still leaves the queries to it', async () => {
+  const left = leftToClient();
+  const m = await startMariadb();
+  servers.push(m);
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: m.port, user: 'root' });
+  for (let i = 0; i < 30; i++) await c.query('select 1');
+  for (let i = 0; i < 5; i++) await c.query('select * from nope').catch(() => {});
+  await c.end();
+  const client = await log.settle(m.port, 'client', 35);
+  assert.deepEqual(byClass(client), { ok: 30, error: 5 });
+  assert.equal(client.unpaired, 0);
+  // It stops at an idle moment once its client has sent a query: after the handshake's last packet (the
+  // client's first query may be on its way by then) or after its first response.
+  const server = log.totals(m.port, 'server');
+  assert.ok(server.count <= 1 && server.sockets <= 1, `the server counted ${server.count} queries before leaving them to its client`);
+  assert.ok(leftToClient() - left >= 1);
+});
+
+test('a local client that cannot see its own requests (sendfile): the server socket goes on parsing, exactly', async () => {
+  const port = await httpServer();
+  const c = start('python3', ['-c', SENDFILE_CLIENT, String(port), '40']);
+  await c.waitFor(/^done/, 30_000);
+  const server = await log.settle(port, 'server', 40);
+  assert.deepEqual(byClass(server), { '2xx': 40 });
+  assert.equal(server.sockets, 1);
+  assert.equal(server.unpaired, 0);
+  const client = log.totals(port, 'client');
+  assert.equal(client.count, 0, 'the client saw responses only');
+});
