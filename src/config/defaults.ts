@@ -227,7 +227,8 @@ export const HISTORY_DEFAULTS = {
 export const L7_DEFAULTS = {
   /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
   enabled: true,
-  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each). */
+  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each); also the client sockets
+   *  remembered by address tuple, so a local server can leave its requests to them (`l7_peers`, LRU, 48 bytes each). */
   socketEntries: 8192,
   /** Sockets remembered as not carrying a known protocol (LRU). */
   skipEntries: 16384,

@@ -201,6 +201,22 @@ __noinline int h1_window_end(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __
 	return 0;
 }
 
+/* The line [ls, i) is a header other than Content-Length and Transfer-Encoding
+ * (by its first and ninth or third bytes; h1_header checks the whole name): passed
+ * over without a call. Most lines of a response are such headers. */
+static __always_inline int h1_other_header(struct dh_l7_scratch *sc, __u32 i)
+{
+	__u32 ls = sc->ls;
+	if (i <= ls + 1)
+		return 0; /* blank, or too short to tell */
+	__u8 c = l7_byte(sc, ls) | 0x20;
+	if (c == 'c')
+		return (l7_byte(sc, ls + 8) | 0x20) != 'l';
+	if (c == 't')
+		return (l7_byte(sc, ls + 2) | 0x20) != 'a';
+	return 1;
+}
+
 /* Scans a window of n header bytes at the cursor. Returns 0 to go on, 1 when the buffer is used up.
  * The loop body is a load and a compare; all else is in calls, so the verifier walks it once per byte. */
 __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
@@ -224,7 +240,13 @@ __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
 			__u32 i = i0 + k;
 			if (i >= n)
 				break;
-			if (sc->win[i] == '\n' && h1_newline(sc, st, i))
+			if (sc->win[i] != '\n')
+				continue;
+			if (!sc->skip_first && h1_other_header(sc, i)) {
+				sc->ls = i + 1;
+				continue;
+			}
+			if (h1_newline(sc, st, i))
 				return h1_window_end(sc, st, n);
 		}
 	}
