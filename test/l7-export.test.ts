@@ -98,6 +98,11 @@ test('/metrics gzip: one member that reads whole, scrape after scrape; sent plai
     assert.match(text.toString(), /^dhrishti_agent_report_timestamp_seconds\{/m);
     await new Promise((r) => setTimeout(r, 1100)); // past the export's rebuild interval
   }
+  // Our running totals are declared counters (Prometheus' rate() needs it); prom-client's own process
+  // families (dhrishti_process_nodejs_active_*_total) are gauges of its making.
+  const totals = [...last.matchAll(/^# TYPE (\S+_total) (\S+)$/gm)].filter((m) => !m[1].startsWith('dhrishti_process_'));
+  assert.ok(totals.length >= 20, `${totals.length} _total families`);
+  assert.deepEqual(totals.filter((m) => m[2] !== 'counter').map((m) => `${m[1]} ${m[2]}`), []);
   // The plain body (written as bytes, not one string) holds the same families as the compressed one.
   const families = (t: string) => [...new Set(t.split('\n').filter((l) => l.startsWith('# TYPE ')))].sort();
   for (const ae of ['gzip;q=0', 'identity', null]) {

@@ -2,20 +2,10 @@
 // name map's size and evictions, and the health of each client -> resolver
 // edge on the map (queries, failures by kind, latency p95).
 import client from 'prom-client';
+import { counterFromTotals as counter } from './prom.js';
 import type { DnsCollector } from '../dns/collector.js';
 import type { LiveGraph } from '../graph/live-graph.js';
 import type { GraphEdge } from '../graph/types.js';
-
-/** A counter read from a running total at scrape time. */
-function counter(reg: client.Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]) {
-  return new client.Counter({
-    name, help, labelNames, registers: [reg],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
-}
 
 const LOSS_REASONS = [
   ['ringbufFull', 'ringbuf_full'], ['rateLimited', 'rate_limited'], ['noSyscall', 'no_syscall'], ['readFault', 'read_fault'],

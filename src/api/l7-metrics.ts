@@ -1,6 +1,7 @@
 // Request capture (L7) on /metrics: requests put on the map, and every request,
 // sample or socket it lost or left out, by reason. Absent when L7 is off.
 import client from 'prom-client';
+import { counterFromTotals } from './prom.js';
 import type { L7Telemetry } from '../agent/agent.js';
 
 /** Loss reasons as /metrics names them, read from the telemetry. */
@@ -28,15 +29,17 @@ export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry)
     name: 'dhrishti_l7_enabled', help: 'Request capture (L7) runs: 1, or 0 (dhrishti_l7_unavailable says why)', registers: [reg],
     collect() { this.set(read().enabled ? 1 : 0); },
   });
-  gauge('dhrishti_l7_requests_total', 'Requests counted on the map\'s edges (all protocols)', [], (g, t) => g.set(t.graph.requests));
+  // Running totals are counters; each reads the telemetry once per scrape and reports nothing while L7 is off.
+  const counter = (name: string, help: string, labelNames: string[], values: (t: L7Telemetry) => [Record<string, string>, number][]) =>
+    counterFromTotals(reg, name, help, labelNames, () => { const t = read(); return t.enabled ? values(t) : []; });
+  counter('dhrishti_l7_requests_total', 'Requests counted on the map\'s edges (all protocols)', [], (t) => [[{}, t.graph.requests]]);
   gauge('dhrishti_l7_sockets', 'Sockets whose requests the kernel aggregates now', [], (g, t) => g.set(t.sockets ?? 0));
-  gauge('dhrishti_l7_samples_total', 'Samples of failed and slow requests received from the kernel', [], (g, t) => g.set(t.samples?.samples ?? 0));
-  gauge('dhrishti_l7_lost_total', 'Requests, samples and bytes request capture lost or left out, by reason', ['reason'], (g, t) => {
-    for (const [reason, f] of LOSSES) g.set({ reason }, f(t) ?? 0);
-  });
-  gauge('dhrishti_l7_server_sockets_left_to_client_total',
+  counter('dhrishti_l7_samples_total', 'Samples of failed and slow requests received from the kernel', [], (t) => [[{}, t.samples?.samples ?? 0]]);
+  counter('dhrishti_l7_lost_total', 'Requests, samples and bytes request capture lost or left out, by reason', ['reason'],
+    (t) => LOSSES.map(([reason, f]) => [{ reason }, f(t) ?? 0]));
+  counter('dhrishti_l7_server_sockets_left_to_client_total',
     'Server sockets not parsed, or no longer, because their client on this host parses the same requests (the count the map keeps)', [],
-    (g, t) => g.set(t.tallies?.leftToClient ?? 0));
+    (t) => [[{}, t.tallies?.leftToClient ?? 0]]);
   gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
     if (!t.tls) return;
     g.set({ state: 'probed' }, t.tls.attached);

@@ -1,6 +1,7 @@
 // Prometheus /metrics: the agent's own health (every loss visible to a scraper)
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
+import { counterFromTotals as counter } from './prom.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { joinChunks, type ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
@@ -52,17 +53,6 @@ export class AgentRegistry extends client.Registry {
 
 /** Features that add series to /metrics register here without the API knowing them (like runExtensions). */
 export const metricsExtensions: ((reg: AgentRegistry, agent: Agent) => void)[] = [];
-
-/** A counter whose value is read from a running total at scrape time. */
-function counter(reg: client.Registry, name: string, help: string, labelNames: string[], read: () => [Record<string, string>, number][]) {
-  return new client.Counter({
-    name, help, labelNames, registers: [reg],
-    collect() {
-      this.reset();
-      for (const [labels, v] of read()) this.inc(labels, v);
-    },
-  });
-}
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new AgentRegistry();

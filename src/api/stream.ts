@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import client from 'prom-client';
+import { counterFromTotals } from './prom.js';
 import type { StreamMessage } from '../graph/types.js';
 import type { ApiSource } from './source.js';
 import { onlyKnown, parseGraphFilter, GRAPH_PARAMS } from './params.js';
@@ -134,14 +135,9 @@ export function attachStream(app: FastifyInstance, source: ApiSource, opts: Stre
     const reg = opts.registry;
     new client.Gauge({ name: 'dhrishti_stream_clients', help: 'WebSocket /api/v1/stream clients connected', registers: [reg], collect() { this.set(backlogs.size); } });
     new client.Gauge({ name: 'dhrishti_stream_backlog_bytes', help: 'Bytes sent to stream clients and not yet confirmed by their pongs', registers: [reg], collect() { this.set(stats().backlogBytes); } });
-    new client.Gauge({
-      name: 'dhrishti_stream_dropped_total', help: 'Stream clients turned away or dropped, by reason', labelNames: ['reason'], registers: [reg],
-      collect() {
-        this.set({ reason: 'over_capacity' }, dropped.overCapacity);
-        this.set({ reason: 'no_pong' }, dropped.noPong);
-        this.set({ reason: 'bad_parameters' }, dropped.badParameters);
-      },
-    });
+    counterFromTotals(reg, 'dhrishti_stream_dropped_total', 'Stream clients turned away or dropped, by reason', ['reason'], () => [
+      [{ reason: 'over_capacity' }, dropped.overCapacity], [{ reason: 'no_pong' }, dropped.noPong], [{ reason: 'bad_parameters' }, dropped.badParameters],
+    ]);
   }
   return { stats };
 }
