@@ -38,7 +38,7 @@ export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry)
   counter('dhrishti_l7_lost_total', 'Requests, samples and bytes request capture lost or left out, by reason', ['reason'],
     (t) => LOSSES.map(([reason, f]) => [{ reason }, f(t) ?? 0]));
   counter('dhrishti_l7_server_sockets_left_to_client_total',
-    'Server sockets not parsed, or no longer, because their client on this host parses the same requests (the count the map keeps)', [],
+    'Server sockets not parsed, or no longer, because their client on this host parses the same requests (the count the map keeps); one forgotten by the kernel\'s LRU and seen again counts again', [],
     (t) => [[{}, t.tallies?.leftToClient ?? 0]]);
   gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
     if (!t.tls) return;

@@ -419,7 +419,7 @@ int BPF_PROG(dh_l7_destroy, struct sock *sk)
 	if (!st)
 		return 0;
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
-		l7_peer_forget(sk);
+		l7_peer_forget(sk, cookie);
 	for (int i = 0; i < DH_L7_INFLIGHT; i++) /* requests still in flight never got their response */
 		if (st->req[i].start_ns)
 			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;

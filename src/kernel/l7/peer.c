@@ -12,9 +12,12 @@
  * ends sit in two namespaces). Behind NAT the tuples differ: both ends parse,
  * as before. The server's first bytes may arrive before the client's send
  * tracepoint has run (loopback delivers inside the client's sendmsg), so a
- * server that found no client yet asks again at its next few idle moments. */
+ * server that found no client yet asks again after its next few responses.
+ * Server sockets in `l7_skip` (left at their first bytes) share its LRU with
+ * every socket found not to be L7: one forgotten there is looked at again
+ * and, found still left to its client, counted again. */
 
-#define DH_L7_PEER_TRIES 8 /* idle moments at which a server socket looks for its client again */
+#define DH_L7_PEER_TRIES 8 /* idle moments after a response at which a server socket looks for its client again */
 
 struct dh_l7_tuple {
 	__u8 client[16]; /* IPv6, or IPv4-mapped */
@@ -75,11 +78,14 @@ static __always_inline void l7_peer_remember(const struct sock *sk, __u64 cookie
 	bpf_map_update_elem(&l7_peers, &t, &cookie, BPF_ANY);
 }
 
-static __always_inline void l7_peer_forget(const struct sock *sk)
+/* Only its own entry: a socket reset earlier may share its tuple with a newer client. */
+static __always_inline void l7_peer_forget(const struct sock *sk, __u64 cookie)
 {
 	struct dh_l7_tuple t = {};
 	l7_tuple_of(&t, sk, 1);
-	bpf_map_delete_elem(&l7_peers, &t);
+	__u64 *v = bpf_map_lookup_elem(&l7_peers, &t);
+	if (v && *v == cookie)
+		bpf_map_delete_elem(&l7_peers, &t);
 }
 
 /* Is the client end of server socket sk on this host, parsing its requests of proto in plain text? */
@@ -101,12 +107,16 @@ static __noinline int l7_peer_parses(const struct sock *sk, __u8 proto)
 	return c->seq || c->nreq || c->counts.latency_sum_ns;
 }
 
-/* A server socket already parsing, between requests: stops if its client turned out to parse them too. */
+/* A server socket already parsing, after a response and with nothing in flight: stops if its client
+ * turned out to parse the same requests. Handshakes (a MySQL greeting, Postgres SCRAM, HTTP/2 SETTINGS)
+ * spend no tries: by a first response, its client has sent a request. */
 static __always_inline void l7_peer_retry(const struct sock *sk, struct dh_l7_sock *st)
 {
 	if (st->side != DH_SIDE_SERVER || st->nreq || st->peer_tries >= DH_L7_PEER_TRIES ||
 	    (st->flags & (DH_L7_F_TLS | DH_L7_F_ROLE_INFERRED | DH_L7_F_STOPPED | DH_L7_F_PEER)))
 		return;
+	if (!st->counts.latency_sum_ns && !st->counts.unpaired)
+		return; /* no response yet */
 	st->peer_tries++;
 	if (l7_peer_parses(sk, st->proto)) {
 		st->flags |= DH_L7_F_PEER;
