@@ -7,10 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass } from './support/l7.js';
 import { HTTP_SERVER, HTTP_CLIENT, SENDFILE_CLIENT } from './support/l7-scripts.js';
-import { startMariadb, type DbServer } from './support/db.js';
+import { startMariadb, startPostgres, startRedis, type DbServer } from './support/db.js';
 
 let log: L7Log;
 const servers: DbServer[] = [];
@@ -74,6 +75,39 @@ test('MySQL, whose server speaks first: its socket is classified before its clie
   assert.equal(server.count, 1, `the server counted ${server.count} queries before leaving them to its client`);
   assert.equal(server.sockets, 1);
   assert.ok(leftToClient() - left >= 1);
+});
+
+/** One connection, one command at a time: argv port, then count PINGs and count failing INCRs; prints "done". */
+const RESP_CLIENT = `
+const net = require('net');
+const [port, n] = process.argv.slice(1).map(Number);
+const cmd = (...a) => '*' + a.length + '\\r\\n' + a.map((x) => '$' + Buffer.byteLength(x) + '\\r\\n' + x + '\\r\\n').join('');
+const plan = [cmd('SET', 's', 'str'), ...Array(n).fill(cmd('PING')), ...Array(n).fill(cmd('INCR', 's'))];
+const sock = net.connect(port, '127.0.0.1', () => next());
+let i = 0;
+function next() { if (i === plan.length) { sock.end(); console.log('done'); return; } sock.write(plan[i++]); }
+sock.on('data', () => next());
+`;
+
+test('Redis and PostgreSQL (simple and extended queries): their server sockets are left to the client too', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = node(RESP_CLIENT, [String(r.port), '20']);
+  await c.waitFor(/^done/, 30_000);
+  const rc = await log.settle(r.port, 'client', 41);
+  assert.deepEqual(byClass(rc), { ok: 21, error: 20 });
+  assert.ok(log.totals(r.port, 'server').count <= 1, 'redis server socket');
+
+  const p = await startPostgres();
+  servers.push(p);
+  const pc = new pg.Client({ host: '127.0.0.1', port: p.port, user: 'postgres', database: 'postgres' });
+  await pc.connect();
+  for (let i = 0; i < 20; i++) await pc.query('select 1');
+  for (let i = 0; i < 20; i++) await pc.query('select $1::int + 1 as x', [i]);
+  await pc.end();
+  const ps = await log.settle(p.port, 'client', 40);
+  assert.deepEqual(byClass(ps), { ok: 40 });
+  assert.ok(log.totals(p.port, 'server').count <= 1, `postgres server socket: ${log.totals(p.port, 'server').count}`);
 });
 
 test('a local client that cannot see its own requests (sendfile): the server socket goes on parsing, exactly', async () => {
