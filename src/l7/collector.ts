@@ -288,12 +288,11 @@ export class L7Collector {
     };
   }
 
-  tallies(): L7Tallies {
-    return { leftToClient: this.counters()(L7Tally.LEFT_TO_CLIENT) };
+  tallies(sum = this.counters()): L7Tallies {
+    return { leftToClient: sum(L7Tally.LEFT_TO_CLIENT) };
   }
 
-  losses(): L7Losses {
-    const sum = this.counters();
+  losses(sum = this.counters()): L7Losses {
     return {
       socketMapFull: sum(L7Loss.SOCK_MAP_FULL), samplesOverRate: sum(L7Loss.SAMPLE_RATE), samplesRingbufFull: sum(L7Loss.SAMPLE_RINGBUF),
       skippedIo: sum(L7Loss.SKIPPED_IO), desync: sum(L7Loss.DESYNC), inflightFull: sum(L7Loss.INFLIGHT_FULL),
@@ -302,7 +301,8 @@ export class L7Collector {
   }
 
   stats(): L7Stats {
-    return { sockets: this.sockets, consumerErrors: this.consumerErrors, losses: this.losses(), tallies: this.tallies(), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
+    const sum = this.counters(); // one read of the map for both
+    return { sockets: this.sockets, consumerErrors: this.consumerErrors, losses: this.losses(sum), tallies: this.tallies(sum), samples: { ...this.sampleStats }, tls: this.tls ? { ...this.tls.stats, files: [...this.tls.stats.files] } : null };
   }
 
   /** Looks for TLS libraries in processes started since the last scan (tests call it to skip the wait). */

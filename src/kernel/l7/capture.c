@@ -282,7 +282,7 @@ static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
 
 /* Feeds one syscall's (or one TLS call's) bytes of a socket to its parser,
  * recognising the protocol first if the socket is new. sk: the socket, or
- * NULL for TLS plaintext (never left to a peer). */
+ * NULL when it is not to be paired with its peer (TLS plaintext, both ends parsed). */
 static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send, const struct sock *sk)
 {
 	__u64 cookie = sc->cookie;
@@ -317,8 +317,7 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			return 0;
 		}
 		if (!st) {
-			struct dh_l7_config *cfg = l7_cfg();
-			int peers = sk && proto != DH_L7_TLS && cfg && !cfg->both_ends;
+			int peers = sk && proto != DH_L7_TLS;
 			if (peers && side == DH_SIDE_SERVER && l7_peer_parses(sk, proto)) {
 				__u8 v = DH_L7_SKIP_SEND | DH_L7_SKIP_RECV;
 				bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
@@ -401,9 +400,10 @@ static __always_inline int l7_capture(struct sock *sk, __u64 cookie, int ret, in
 	sc->cookie = cookie;
 	sc->tls = 0;
 	sc->carry_len = 0;
-	l7_feed(sc, st, is_send, sk);
-	if (st && !cfg->both_ends)
-		l7_peer_retry(sk, st);
+	const struct sock *peer_sk = cfg->both_ends ? 0 : sk;
+	l7_feed(sc, st, is_send, peer_sk);
+	if (st && peer_sk)
+		l7_peer_retry(peer_sk, st);
 	return 0;
 }
 
