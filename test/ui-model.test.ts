@@ -8,6 +8,9 @@ import { GraphModel } from '../src/ui/src/model/graphModel.js';
 import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../src/ui/src/model/derive.js';
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
 import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
+import type { StylesheetJson } from 'cytoscape';
+import { buildStyle, labelDetailAt } from '../src/ui/src/graph/style.js';
+import { PALETTES } from '../src/ui/src/graph/palette.js';
 
 const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
 
@@ -328,5 +331,23 @@ describe('GroupedGraph (folded projects)', () => {
     c = g.apply(m.applyDelta({ generatedAt: 4, nodes: [], edges: [], removedNodes: [api.id, db.id, web.id, late.id], removedEdges: [] }));
     assert.deepEqual(c.removedNodes, [shop], 'an empty folded project goes');
     assert.deepEqual(c.removedEdges.sort(), [`link::${shop}|${ext.id}`, `link::${shop}|${pay.id}`].sort());
+  });
+});
+
+describe('map stylesheet: level of detail', () => {
+  /** The edge properties the stylesheet gives to `selector`, merged in order (later rules win, as in Cytoscape). */
+  const edgeRule = (sheet: StylesheetJson, selector: string) =>
+    Object.assign({}, ...(sheet as { selector: string; style: Record<string, unknown> }[]).filter((r) => r.selector === selector).map((r) => r.style));
+
+  it('a big map zoomed out draws straight haystack edges without arrows; a small one, loops and chosen edges stay curved', () => {
+    const far = buildStyle(PALETTES.light, labelDetailAt(0.3, 200, 1000));
+    assert.equal(edgeRule(far, 'edge')['curve-style'], 'haystack');
+    assert.equal(edgeRule(far, 'edge')['target-arrow-shape'], 'none');
+    for (const sel of ['edge:loop', 'edge:selected', 'edge.near']) assert.equal(edgeRule(far, sel)['curve-style'], 'bezier', sel);
+    const near = buildStyle(PALETTES.light, labelDetailAt(1, 200, 1000));
+    assert.equal(edgeRule(near, 'edge')['curve-style'], 'bezier');
+    assert.equal(edgeRule(near, 'edge')['target-arrow-shape'], 'triangle');
+    const small = buildStyle(PALETTES.light, labelDetailAt(0.3, 20, 40));
+    assert.equal(edgeRule(small, 'edge')['curve-style'], 'bezier');
   });
 });

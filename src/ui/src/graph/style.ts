@@ -194,7 +194,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
       selector: 'edge',
       style: {
         width: 'data(width)',
-        'curve-style': 'bezier',
+        'curve-style': lod.arrows ? 'bezier' : 'haystack',
+        'haystack-radius': 0,
         'control-point-step-size': 26,
         'line-color': p.edgeIdle,
         'target-arrow-color': p.edgeIdle,
@@ -217,6 +218,10 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
         opacity: 1,
       },
     },
+    // Haystack edges cost a fraction of bezier ones to place and draw (no bundling of parallel edges, no control
+    // points): on a big map zoomed out, where arrows are off and a to/from pair would not be told apart anyway.
+    // A loop, a chosen edge and its neighbours stay curves with arrowheads.
+    { selector: 'edge:loop', style: { 'curve-style': 'bezier' } },
     ...(decorationStyles(p, mode) as unknown[]),
     ...policyStyle(p), // policy mode's marks (classes set by src/ui/src/policy/overlay.ts)
     // selection: the chosen element and its neighbours stand out, the rest fades
@@ -225,8 +230,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
     // a hub's host box around its projects: dashed, so it reads as a machine rather than a project
     { selector: 'node.host-group', style: { 'border-style': 'dashed', 'border-width': 2, 'text-transform': 'none' } },
     { selector: 'node:selected', style: { label: 'data(label)', 'underlay-color': p.accent, 'underlay-opacity': 0.28, 'underlay-padding': 9, 'underlay-shape': 'ellipse' } },
-    { selector: 'edge:selected', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
-    { selector: 'edge.near', style: { label: 'data(label)', 'target-arrow-shape': 'triangle', 'min-zoomed-font-size': 0 } },
+    { selector: 'edge:selected', style: { label: 'data(label)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
+    { selector: 'edge.near', style: { label: 'data(label)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'min-zoomed-font-size': 0 } },
     { selector: 'node.near', style: { label: 'data(label)' } },
     { selector: '.hidden', style: { display: 'none' } },
   ] as StylesheetJson;
