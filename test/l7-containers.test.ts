@@ -28,6 +28,11 @@ let dockerd: TestDockerd;
 let agent: RunningAgent;
 let dir: string;
 
+/** Server sockets the kernel left to their client on this host (src/kernel/l7/peer.c), so far. */
+async function leftToClient(): Promise<number> {
+  return (await getJson<AgentTelemetry>(`${agent.url}/api/v1/agent`)).body.l7.tallies?.leftToClient ?? 0;
+}
+
 /** Runs a client script inside the web container (a new process in it, as `docker exec` makes one). */
 function inWeb(script: string, args: string[]): Promise<string> {
   return dockerd.cli(['exec', 'l7-web-1', NODE, '-e', script, '--', ...args], 60_000);
@@ -68,6 +73,7 @@ after(async () => {
 });
 
 test('HTTP/1 between containers: a keep-alive mix and a pipeline, exactly, on the service edge, with the 400 ms path in its bucket', async () => {
+  const left = await leftToClient();
   const out = await inWeb(HTTP_CLIENT, ['8080', JSON.stringify([['GET', '/ok?id=7', 40], ['GET', '/404', 6], ['GET', '/500', 4], ['GET', '/slow', 2], ['POST', '/upload', 3, 200_000]]), 'l7-api-1']);
   assert.match(out, /done/);
   assert.match(await inWeb(PIPELINE_CLIENT, ['8080', '50', 'l7-api-1']), /done 50/);
@@ -82,6 +88,8 @@ test('HTTP/1 between containers: a keep-alive mix and a pipeline, exactly, on th
   const api = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent('svc:l7/api')}`)).body;
   assert.equal(api.inboundRequests?.[0].count, 105, 'inbound RED of the api service');
   assert.equal(api.inboundRequests?.[0].errors, 4);
+  // Both ends are on this host, in two network namespaces: each server socket left the counting to its client's.
+  assert.ok(await leftToClient() - left >= 2, `server sockets left to their client: ${await leftToClient() - left}`);
 });
 
 test('TLS inside containers: Node https client and server, plaintext through the containers\' own node (uprobes via /proc/<pid>/root)', async () => {
@@ -94,10 +102,12 @@ test('TLS inside containers: Node https client and server, plaintext through the
 });
 
 test('h2c / gRPC between containers: interleaved streams, grpc-status errors, the slow calls in their bucket', async () => {
+  const left = await leftToClient();
   assert.match(await inWeb(H2C_CLIENT, ['50051', JSON.stringify([['/pkg.Svc/Ok', 20], ['/pkg.Svc/Fail', 6], ['/nope', 2], ['/pkg.Svc/Slow', 2]]), '5', 'l7-grpc-1']), /done/);
   const e = await settleEdge(agent, 50051, 30, edge('web', 'grpc', 50051));
   assert.deepEqual(e.byClass, { ok: 22, error: 6, '4xx': 2 });
   assert.equal(e.grpc, true);
   assert.equal(e.errors, 6);
   assert.equal(bucketsIn(e, 18, 19), 2);
+  assert.ok(await leftToClient() - left >= 1, 'the gRPC server socket left the counting to its client');
 });

@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass } from './support/l7.js';
-import { HTTP_SERVER, HTTP_CLIENT, SENDFILE_CLIENT } from './support/l7-scripts.js';
+import { HTTP_SERVER, HTTP_CLIENT, SENDFILE_CLIENT, H2C_SERVER, H2C_CLIENT } from './support/l7-scripts.js';
 import { startMariadb, startPostgres, startRedis, type DbServer } from './support/db.js';
 
 let log: L7Log;
@@ -74,6 +74,20 @@ test('MySQL, whose server speaks first: its socket is classified before its clie
   const server = log.totals(m.port, 'server');
   assert.equal(server.count, 1, `the server counted ${server.count} queries before leaving them to its client`);
   assert.equal(server.sockets, 1);
+  assert.ok(leftToClient() - left >= 1);
+});
+
+test('HTTP/2 (h2c), whose server speaks SETTINGS first and answers interleaved streams: left to the client too', async () => {
+  const left = leftToClient();
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const c = node(H2C_CLIENT, [String(port), JSON.stringify([['/pkg.Svc/Ok', 30], ['/pkg.Svc/Fail', 8], ['/nope', 4]]), '6']);
+  await c.waitFor(/^done/, 20_000);
+  const client = await log.settle(port, 'client', 42);
+  assert.deepEqual(byClass(client), { ok: 30, error: 8, '4xx': 4 });
+  assert.equal(client.unpaired, 0);
+  const server = log.totals(port, 'server');
+  assert.ok(server.count <= 6, `the server socket counted ${server.count} calls; at most its first window of streams before leaving the rest to the client`);
   assert.ok(leftToClient() - left >= 1);
 });
 
