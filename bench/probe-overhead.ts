@@ -1,16 +1,18 @@
 // Overhead under HTTP load on loopback: wrk against nginx (one worker) with
 // no observer, with the product (`dhrishti run`), with the engine alone, and
-// with a bpftrace peer, in keep-alive and connection-per-request modes,
+// with a bpftrace peer, and with empty programs on the per-call tracepoints
+// (the floor of any per-call design), in keep-alive and connection-per-request modes,
 // interleaved round by round; plus each observer's own CPU time from /proc.
 import { cpuTimeMs } from './lib/children.js';
 import { runWrk, type LoadMode, type WrkResult } from './lib/wrk.js';
 import { EngineProcess, ProductAgent, type AgentSummary, type Observed } from './lib/agent.js';
 import { BpftracePeer, type PeerSummary } from './lib/bpftrace-peer.js';
+import { EmptyHooks } from './lib/empty-hooks.js';
 import { startNginx } from './lib/nginx.js';
 import { int, pct } from './lib/report.js';
 import { backgroundLoad, loadedTracingPrograms } from './lib/host.js';
 
-export const CONDITIONS = ['none', 'agent', 'engine', 'bpftrace'] as const;
+export const CONDITIONS = ['none', 'agent', 'engine', 'bpftrace', 'hooks'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 export const MODES: LoadMode[] = ['keepalive', 'close'];
 
@@ -93,6 +95,16 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
       closes: async () => null,
     };
     return obs;
+  }
+  if (c === 'hooks') {
+    const hooks = new EmptyHooks();
+    try {
+      await hooks.start();
+    } catch (e) {
+      await hooks.stop();
+      throw e;
+    }
+    return { pid: hooks.pid, benchSockets: 0, stop: () => hooks.stop(), closes: async () => null };
   }
   return { pid: null, benchSockets: 0, stop: async () => {}, closes: async () => null };
 }

@@ -1,7 +1,8 @@
 // `npm run bench`: the product's cost under HTTP load. wrk against nginx (one
 // worker) on loopback, connection-per-request and keep-alive, with no agent,
-// with `dhrishti run` (graph, API and history on), with the engine alone and
-// with a bpftrace peer, interleaved over rounds, unpinned (as users run it) and
+// with `dhrishti run` (graph, API and history on), with the engine alone,
+// with a bpftrace peer and with empty programs on the per-call tracepoints
+// (the floor), interleaved over rounds, unpinned (as users run it) and
 // pinned; plus user-space decoding throughput. Prints figures beside their
 // targets; the exit code says only whether the benchmark could run.
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -42,7 +43,7 @@ const DECODE_CHILD = fileURLToPath(new URL('./decode-child.js', import.meta.url)
 
 const T = BENCH.targets;
 const MODE_LABEL: Record<LoadMode, string> = { keepalive: 'keep-alive', close: 'connection per request' };
-const COND_LABEL: Record<Condition, string> = { none: 'no agent', agent: 'dhrishti run', engine: 'engine only', bpftrace: 'bpftrace 0.17 peer' };
+const COND_LABEL: Record<Condition, string> = { none: 'no agent', agent: 'dhrishti run', engine: 'engine only', bpftrace: 'bpftrace 0.17 peer', hooks: 'empty per-call hooks' };
 
 function nonNegativeInt(name: string) {
   return (v: string): number => {
@@ -73,7 +74,7 @@ function preflight(o: Options): string[] {
   if (!fs.existsSync(o.engineScript)) problems.push(`engine script not found: ${o.engineScript}`);
   if (!fs.existsSync(NATIVE_ADDON_PATH)) problems.push(`native loader not built (${NATIVE_ADDON_PATH}); run: npm run setup`);
   if (!fs.existsSync(NGINX)) problems.push(`${NGINX} not found; run: npm run setup (installs nginx-light from Debian)`);
-  for (const tool of ['wrk', ...(o.conditions.includes('bpftrace') ? ['bpftrace'] : []), ...(o.pin !== 'off' ? ['taskset'] : [])]) {
+  for (const tool of ['wrk', ...(o.conditions.includes('bpftrace') ? ['bpftrace'] : []), ...(o.conditions.includes('hooks') ? ['clang'] : []), ...(o.pin !== 'off' ? ['taskset'] : [])]) {
     if (!has(tool)) problems.push(`${tool} not found; run: npm run setup (installs it from Debian)`);
   }
   return problems;
@@ -188,6 +189,8 @@ function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult 
         if (o.conditions.includes('engine')) rows.push([`${p}, ${MODE_LABEL[m]}: engine-only ratio`, spread(ratios(l, pinned, 'engine', m), 3), '', '']);
         if (o.conditions.includes('bpftrace')) rows.push([`${p}, ${MODE_LABEL[m]}: bpftrace ratio`, spread(ratios(l, pinned, 'bpftrace', m), 3), '', '']);
         if (o.conditions.includes('agent') && o.conditions.includes('bpftrace')) rows.push([`${p}, ${MODE_LABEL[m]}: dhrishti run above bpftrace`, `${fixed(agent, 3)} vs ${fixed(peer, 3)}`, 'above', met(agent > peer)]);
+        // The floor: what a run keeps with programs that do nothing on the per-call tracepoints (no per-call design keeps more).
+        if (o.conditions.includes('hooks')) rows.push([`${p}, ${MODE_LABEL[m]}: empty per-call hooks ratio (the floor)`, spread(ratios(l, pinned, 'hooks', m), 3), '', '']);
         rows.push(null);
       }
       if (o.conditions.includes('agent')) {

@@ -1,0 +1,35 @@
+// The "hooks" condition of `npm run bench`: empty programs on the two per-call
+// tracepoints (empty-hooks.bpf.c), compiled with clang when the benchmark runs (against the vmlinux.h `npm run setup` made)
+// and held attached by a child process through the product's native loader.
+// What a run keeps with them is the most any per-call design can keep here.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BPF_OBJECT_PATH, REPO_ROOT } from '../../src/config/defaults.js';
+import { start, type Child } from './children.js';
+
+const SOURCE = path.join(REPO_ROOT, 'bench', 'lib', 'empty-hooks.bpf.c');
+const HOLDER = fileURLToPath(new URL('../empty-hooks-child.js', import.meta.url));
+
+export class EmptyHooks {
+  private child: Child | null = null;
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-bench-hooks-'));
+
+  get pid(): number | null { return this.child?.pid ?? null; }
+
+  /** Builds the object, starts the holder and resolves once both programs are attached. */
+  async start(): Promise<void> {
+    const obj = path.join(this.dir, 'empty-hooks.bpf.o');
+    execFileSync('clang', ['-O2', '-target', 'bpf', `-I${path.dirname(BPF_OBJECT_PATH)}`, '-c', SOURCE, '-o', obj], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = start('empty hooks', process.execPath, [HOLDER, obj]);
+    await this.child.waitFor(/^attached 2$/, 30_000);
+  }
+
+  async stop(): Promise<void> {
+    await this.child?.stop('SIGTERM', 5000);
+    this.child = null;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
