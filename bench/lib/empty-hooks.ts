@@ -1,7 +1,8 @@
 // The "hooks" condition of `npm run bench`: empty programs on the two per-call
-// tracepoints (empty-hooks.bpf.c), compiled with clang when the benchmark runs (against the vmlinux.h `npm run setup` made)
-// and held attached by a child process through the product's native loader.
-// What a run keeps with them is the most any per-call design can keep here.
+// tracepoints (empty-hooks.bpf.c), compiled with clang when the benchmark runs
+// (against the vmlinux.h that `npm run setup` made), and held attached by a
+// child process through the product's native loader. What a run keeps with
+// them is the most any per-call design can keep on this machine.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
