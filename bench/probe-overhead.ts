@@ -68,6 +68,17 @@ export interface ObserverReport { condition: Condition; summary: AgentSummary | 
 
 interface Observer { pid: number | null; benchSockets: number; stop(): Promise<void>; closes(): Promise<number | null> }
 
+/** Starts a helper process; one that fails to start is stopped (its temp files go) before the error goes on. */
+async function started<T extends { start(): Promise<void>; stop(): Promise<unknown> }>(x: T): Promise<T> {
+  try {
+    await x.start();
+  } catch (e) {
+    await x.stop();
+    throw e;
+  }
+  return x;
+}
+
 async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchResult): Promise<Observer> {
   if (c === 'agent' || c === 'engine') {
     const p: Observed = c === 'agent' ? new ProductAgent(o.agentNodeFlags, o.profileDir, o.agentArgs ?? []) : new EngineProcess(o.engineScript, o.agentNodeFlags, o.profileDir);
@@ -81,13 +92,7 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
     return obs;
   }
   if (c === 'bpftrace') {
-    const peer = new BpftracePeer();
-    try {
-      await peer.start();
-    } catch (e) {
-      await peer.stop();
-      throw e;
-    }
+    const peer = await started(new BpftracePeer());
     const obs: Observer = {
       pid: peer.pid,
       benchSockets: 0,
@@ -97,13 +102,7 @@ async function startObserver(c: Condition, o: LoadBenchOptions, out: LoadBenchRe
     return obs;
   }
   if (c === 'hooks') {
-    const hooks = new EmptyHooks();
-    try {
-      await hooks.start();
-    } catch (e) {
-      await hooks.stop();
-      throw e;
-    }
+    const hooks = await started(new EmptyHooks());
     return { pid: hooks.pid, benchSockets: 0, stop: () => hooks.stop(), closes: async () => null };
   }
   return { pid: null, benchSockets: 0, stop: async () => {}, closes: async () => null };
