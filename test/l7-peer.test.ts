@@ -15,7 +15,8 @@ import { startMariadb, startPostgres, startRedis, type DbServer } from './suppor
 
 let log: L7Log;
 const servers: DbServer[] = [];
-before(() => { log = new L7Log({ tls: false, bothEnds: false }).start(); });
+// A tiny l7_skip LRU: a verdict kept there would be forgotten at once among many sockets (see the last test).
+before(() => { log = new L7Log({ tls: false, bothEnds: false, skipEntries: 4 }).start(); });
 after(async () => {
   await stopAll();
   for (const s of servers) await s.stop();
@@ -137,4 +138,42 @@ test('a local client that cannot see its own requests (sendfile): the server soc
   assert.equal(client.sockets, 1);
   assert.equal(client.count, 0, 'the client saw responses only');
   assert.equal(client.unpaired, 40);
+});
+
+/** Sockets that carry no known protocol: a server on port 0 (prints "port N") and `n` clients writing random bytes every 5 ms for `ms`; prints "done". */
+const NOISY_SOCKETS = `
+const net = require('net');
+const crypto = require('crypto');
+const [n, ms] = process.argv.slice(1).map(Number);
+const srv = net.createServer((s) => { s.on('data', () => s.write(crypto.randomBytes(100))); s.on('error', () => {}); });
+srv.listen(0, '127.0.0.1', () => {
+  console.log('port ' + srv.address().port);
+  const until = Date.now() + ms;
+  let left = n;
+  for (let i = 0; i < n; i++) {
+    const c = net.connect(srv.address().port, '127.0.0.1', async () => {
+      while (Date.now() < until) { c.write(crypto.randomBytes(100)); await new Promise((r) => setTimeout(r, 5)); }
+      c.end();
+      if (--left === 0) { srv.close(); console.log('done'); }
+    });
+    c.on('data', () => {});
+    c.on('error', () => {});
+  }
+});
+`;
+
+test('a server socket left to its client is counted once, however many sockets around it are not parsed (its verdict is its own, not in the shared LRU)', async () => {
+  const port = await httpServer();
+  const noise = node(NOISY_SOCKETS, ['16', '3000']);
+  await noise.waitFor(/^port/);
+  const left = leftToClient();
+  const c = node(HTTP_CLIENT, [String(port), JSON.stringify([['GET', '/ok', 40]])]);
+  await c.waitFor(/^done/, 30_000);
+  await noise.waitFor(/^done/, 30_000);
+  const client = await log.settle(port, 'client', 40);
+  assert.deepEqual(byClass(client), { '2xx': 40 });
+  assert.equal(log.totals(port, 'server').count, 0);
+  // 32 sockets were judged not L7 meanwhile, with room for 4 verdicts in the LRU: one kept there would be
+  // forgotten between requests and the server socket judged, and counted, again at each.
+  assert.equal(leftToClient() - left, 1, 'the server socket counted once as left to its client');
 });

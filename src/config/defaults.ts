@@ -230,7 +230,8 @@ export const L7_DEFAULTS = {
   /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each); also the client sockets
    *  remembered by address tuple, so a local server can leave its requests to them (`l7_peers`, LRU, 48 bytes each). */
   socketEntries: 8192,
-  /** Sockets remembered as not carrying a known protocol (LRU). */
+  /** Sockets remembered as not parsed (no known protocol, or left to their local client) that have no conns entry to keep
+   *  that verdict in (LRU; a socket's own entry keeps it otherwise). */
   skipEntries: 16384,
   /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */
   prefixBytes: 256,

@@ -24,7 +24,8 @@ export const CONN = {
   close_err: 112,
   close_state: 116,
   l7: 117,
-  pad: 118,
+  l7_skip: 118,
+  pad: 119,
 } as const;
 export const CONN_SIZE = 120;
 export const COMM_LEN = 16;

@@ -61,7 +61,9 @@ struct dh_conn {
 	__u8 l7;               /* 1 once the L7 parser took it: its request counts end with a closing record (l7_final).
 				* A byte of its own, not a flag: it is set after the send or receive has let go of the
 				* socket lock, so an |= on flags could race a reset's in softirq and lose a bit. */
-	__u8 pad[2];
+	__u8 l7_skip;          /* the L7 parser's verdict on a socket it does not parse (l7/capture.c); kept here, with the
+				* socket's own entry, so it lasts as long as the socket and costs no lookup of its own */
+	__u8 pad;
 };
 
 /* One ring-buffer record. Fixed size: the loader hands user space batches of them. */

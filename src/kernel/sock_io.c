@@ -18,9 +18,9 @@ static __always_inline int on_sock_io(struct sock *sk, int ret, int flags, int i
 {
 	if (is_inet_tcp(sk)) {
 		__u64 cookie = bpf_get_socket_cookie(sk);
-		tcp_traffic(sk, cookie, ret, flags, is_send);
+		struct dh_conn *c = tcp_traffic(sk, cookie, ret, flags, is_send);
 		if (dh_l7_on)
-			l7_capture(sk, cookie, ret, flags, is_send);
+			l7_capture(sk, c, cookie, ret, flags, is_send);
 	}
 	if (dh_dns_on)
 		dns_capture(sk, ret, flags, is_send ? DH_DNS_DIR_SEND : DH_DNS_DIR_RECV);

@@ -16,6 +16,8 @@ import { TlsTargets, type TlsTargetStats } from './tls-targets.js';
 
 export interface L7Options {
   socketEntries?: number;
+  /** Entries of the l7_skip LRU: verdicts on sockets not parsed that have no conns entry of their own (default L7_DEFAULTS.skipEntries). */
+  skipEntries?: number;
   prefixBytes?: number;
   samples?: boolean;
   samplesPerSec?: number;
@@ -41,7 +43,7 @@ export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_read', 'dh
 export function l7MapSizes(o: L7Options = {}): Record<string, number> {
   return {
     l7_socks: o.socketEntries ?? L7_DEFAULTS.socketEntries,
-    l7_skip: L7_DEFAULTS.skipEntries,
+    l7_skip: o.skipEntries ?? L7_DEFAULTS.skipEntries,
     l7_peers: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     l7_samples: L7_DEFAULTS.samplesRingbufBytes,
     l7_final: L7_DEFAULTS.finalRingbufBytes,

@@ -12,7 +12,8 @@
 
 #include "state.h"
 
-/* l7_skip values: directions already looked at, and tries for sockets that predate us. */
+/* A socket not parsed: directions already looked at, and tries for sockets that predate us. Kept in the
+ * socket's conns entry (dh_conn.l7_skip), or in the l7_skip LRU for a socket with none (the map was full). */
 enum { DH_L7_SKIP_SEND = 1, DH_L7_SKIP_RECV = 2, DH_L7_SKIP_MIDFLIGHT = 4, DH_L7_SKIP_TRY = 8 };
 
 enum dh_l7_first {
@@ -283,7 +284,8 @@ static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
 /* Feeds one syscall's (or one TLS call's) bytes of a socket to its parser,
  * recognising the protocol first if the socket is new. sk: the socket, or
  * NULL when it is not to be paired with its peer (TLS plaintext, both ends parsed). */
-static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send, const struct sock *sk)
+static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *st, int is_send, const struct sock *sk,
+				   struct dh_conn *c)
 {
 	__u64 cookie = sc->cookie;
 	if (!st || st->proto == DH_L7_TLS) {
@@ -303,11 +305,13 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 				/* The first bytes each way decide (a server may speak first, like an
 				 * HTTP/2 server's SETTINGS); a socket that predates us gets a few tries,
 				 * since its first bytes seen may fall inside a message. */
-				__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+				__u8 *tries = c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
 				__u8 bit = is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV;
+				__u8 v = bit | (midflight ? DH_L7_SKIP_MIDFLIGHT | DH_L7_SKIP_TRY : 0);
 				if (!tries) {
-					__u8 v = bit | (midflight ? DH_L7_SKIP_MIDFLIGHT | DH_L7_SKIP_TRY : 0);
 					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
+				} else if (!*tries) {
+					*tries = v;
 				} else {
 					*tries |= bit;
 					if ((*tries & DH_L7_SKIP_MIDFLIGHT) && (*tries >> 3) < DH_L7_ATTEMPTS)
@@ -320,7 +324,10 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			int peers = sk && proto != DH_L7_TLS;
 			if (peers && side == DH_SIDE_SERVER && l7_peer_parses(sk, proto)) {
 				__u8 v = DH_L7_SKIP_SEND | DH_L7_SKIP_RECV;
-				bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
+				if (c)
+					c->l7_skip = v;
+				else
+					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
 				l7_loss(DH_L7_TALLY_LEFT_TO_CLIENT);
 				return 0;
 			}
@@ -357,7 +364,7 @@ static __always_inline struct dh_l7_scratch *l7_scratch_get(void)
 }
 
 /* One send or receive of a TCP socket (called from sock_io.c). */
-static __always_inline int l7_capture(struct sock *sk, __u64 cookie, int ret, int flags, int is_send)
+static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 cookie, int ret, int flags, int is_send)
 {
 	if (ret <= 0 || (!is_send && (flags & MSG_PEEK)))
 		return 0;
@@ -383,7 +390,7 @@ static __always_inline int l7_capture(struct sock *sk, __u64 cookie, int ret, in
 			return 0;
 		}
 	} else {
-		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+		__u8 *tries = c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
 		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS
 							       : (*tries & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV))))
 			return 0;
@@ -401,7 +408,7 @@ static __always_inline int l7_capture(struct sock *sk, __u64 cookie, int ret, in
 	sc->tls = 0;
 	sc->carry_len = 0;
 	const struct sock *peer_sk = cfg->both_ends ? 0 : sk;
-	l7_feed(sc, st, is_send, peer_sk);
+	l7_feed(sc, st, is_send, peer_sk, c);
 	if (st && peer_sk)
 		l7_peer_retry(peer_sk, st);
 	return 0;
@@ -414,8 +421,8 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(dh_l7_destroy, struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
+	/* An l7_skip entry is left to the LRU: cookies are never reused, and most sockets' verdicts are in conns. */
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
-	bpf_map_delete_elem(&l7_skip, &cookie);
 	if (!st)
 		return 0;
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))

@@ -13,9 +13,10 @@
  * as before. The server's first bytes may arrive before the client's send
  * tracepoint has run (loopback delivers inside the client's sendmsg), so a
  * server that found no client yet asks again after its next few responses.
- * Server sockets in `l7_skip` (left at their first bytes) share its LRU with
- * every socket found not to be L7: one forgotten there is looked at again
- * and, found still left to its client, counted again. */
+ * A server socket left at its first bytes keeps that verdict in its own conns
+ * entry (dh_conn.l7_skip), so it is counted once; only one with no entry (the
+ * map was full) falls back to the shared l7_skip LRU, where one forgotten is
+ * looked at again and counted again. */
 
 #define DH_L7_PEER_TRIES 8 /* idle moments after a response at which a server socket looks for its client again */
 

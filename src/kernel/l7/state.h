@@ -38,7 +38,8 @@ struct {
 	__type(value, struct dh_l7_sock);
 } l7_zero SEC(".maps");
 
-/* Sockets found not to carry a known protocol; LRU: forgetting one only costs a new look. */
+/* Sockets found not to carry a known protocol, or left to their client (l7/peer.c), that have no conns
+ * entry to keep the verdict in (dh_conn.l7_skip); LRU: forgetting one only costs a new look. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

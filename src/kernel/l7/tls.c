@@ -128,7 +128,7 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 	sc->cookie = cookie;
 	sc->tls = 1;
 	sc->carry_len = 0;
-	l7_feed(sc, st, is_send, 0);
+	l7_feed(sc, st, is_send, 0, 0);
 }
 
 /* Called for every socket syscall: is it the ciphertext of an SSL call in progress? */
