@@ -4,7 +4,9 @@
 // decoded and fed to the live graph with the real identity resolver (Docker
 // off; the connections belong to this process, so its /proc is read for real).
 // Prints CPU microseconds per connection (process CPU time, robust to a busy
-// machine) and the garbage collector's share of the wall time.
+// machine) and the garbage collector's share of the wall time. A third line adds
+// request capture as the agent gets it: each client socket's closing count (one
+// HTTP request) read just before the batch that holds its connection's events.
 // Run: node [node flags] dist/bench/graph-ingest.js [connections] [connections per batch]
 import { PerformanceObserver } from 'node:perf_hooks';
 import { decodeBatch, clockFrom } from '../src/events/decode.js';
@@ -14,6 +16,8 @@ import { LiveGraph } from '../src/graph/live-graph.js';
 import { IdentityResolver } from '../src/identity/resolver.js';
 import { cgroup2Root, cgroupIdOf } from '../src/identity/cgroups.js';
 import { fixed, median } from './lib/report.js';
+import type { L7Delta } from '../src/l7/types.js';
+import { L7_BUCKETS, L7_CLASSES } from '../src/events/l7-layout.js';
 
 const connections = Number(process.argv[2] ?? 200_000);
 const perBatch = Number(process.argv[3] ?? 300);
@@ -55,6 +59,18 @@ function put(buf: Buffer, i: number, r: Rec): void {
   buf.writeUInt32LE(40, c + CONN.srtt_us);
 }
 
+/** The client sockets' closing counts of `n` connections from `first`: one request each (2xx, 100-200 us), as the collector hands them over. */
+function finals(first: number, n: number): L7Delta[] {
+  const out: L7Delta[] = [];
+  for (let j = 0; j < n; j++) {
+    const requests = new Array<number>(L7_CLASSES).fill(0), buckets = new Array<number>(L7_BUCKETS).fill(0);
+    requests[2] = 1;
+    buckets[7] = 1;
+    out.push({ cookie: 2 * (first + j) + 1000, pid, protocol: 'http1', role: 'client', roleInferred: false, tls: false, closed: true, requests, buckets, latencySumNs: 150_000, unpaired: 0 });
+  }
+  return out;
+}
+
 /** One batch of `n` connections starting at connection `first`, 5 records each. */
 function batch(first: number, n: number): Buffer {
   const buf = Buffer.alloc(n * 5 * EVENT_SIZE);
@@ -75,11 +91,15 @@ let gcMs = 0;
 new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; }).observe({ entryTypes: ['gc'] });
 
 const batches: Buffer[] = [];
-for (let i = 0; i < connections; i += perBatch) batches.push(batch(i, Math.min(perBatch, connections - i)));
+const closing: L7Delta[][] = [];
+for (let i = 0; i < connections; i += perBatch) {
+  batches.push(batch(i, Math.min(perBatch, connections - i)));
+  closing.push(finals(i, Math.min(perBatch, connections - i)));
+}
 const identity = new IdentityResolver({ docker: false });
 await identity.start();
 
-async function run(withGraph: boolean): Promise<{ us: number; gcShare: number }> {
+async function run(withGraph: boolean, withRequests = false): Promise<{ us: number; gcShare: number }> {
   clock = clockFrom(bootNs); // each run starts now
   const graph = new LiveGraph(identity);
   const listen = Buffer.alloc(EVENT_SIZE);
@@ -89,10 +109,14 @@ async function run(withGraph: boolean): Promise<{ us: number; gcShare: number }>
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   const pool: ConnEvent[] = []; // as the engine does: event objects reused from batch to batch
-  for (const b of batches) {
+  if (!withRequests) graph.requestsOff();
+  for (let k = 0; k < batches.length; k++) {
+    const b = batches[k];
     const { events } = decodeBatch(b, b.length / EVENT_SIZE, clock, pool);
     // The agent drains the ring buffer 20 ms after the first record of a burst.
     const now = events[events.length - 1].time + 20;
+    // The closing counts are drained first (src/collector/engine.ts, leadingRings): their connections are not known yet.
+    if (withRequests) graph.requests(closing[k], now);
     if (withGraph) { graph.ingest(events, now); graph.tick(now); }
   }
   const wall = performance.now() - t0;
@@ -102,20 +126,27 @@ async function run(withGraph: boolean): Promise<{ us: number; gcShare: number }>
   if (withGraph) {
     const e = graph.snapshot().edges.find((x) => x.port === SERVER_PORT);
     if (!e || e.connections.opened !== connections) throw new Error(`graph-ingest: expected ${connections} connections on the edge, got ${e?.connections.opened}`);
+    const requests = graph.requestCounters.requests;
+    if (withRequests && requests !== connections) throw new Error(`graph-ingest: expected ${connections} requests on the map, got ${requests}`);
   }
   return { us: (ms * 1000) / connections, gcShare: gcMs / wall };
 }
 
 const rounds = 5;
-const decodeOnly: number[] = [], full: number[] = [], gc: number[] = [];
+const decodeOnly: number[] = [], full: number[] = [], gc: number[] = [], l7: number[] = [], l7gc: number[] = [];
 await run(true); // warm-up: JIT, caches
+await run(true, true);
 for (let r = 0; r < rounds; r++) {
   decodeOnly.push((await run(false)).us);
   const f = await run(true);
   full.push(f.us);
   gc.push(f.gcShare);
+  const q = await run(true, true);
+  l7.push(q.us);
+  l7gc.push(q.gcShare);
 }
 identity.stop();
 console.log(`${connections} connections (5 records each) in batches of ${perBatch}; median of ${rounds}:`);
 console.log(`  decode only:          ${fixed(median(decodeOnly), 2)} us per connection`);
 console.log(`  decode + live graph:  ${fixed(median(full), 2)} us per connection (${fixed(median(full) * 10, 0)} ms per 10k), garbage collection ${fixed(median(gc) * 100, 0)}% of it`);
+console.log(`  + requests (L7):      ${fixed(median(l7), 2)} us per connection (${fixed(median(l7) * 10, 0)} ms per 10k), garbage collection ${fixed(median(l7gc) * 100, 0)}% of it`);
