@@ -16,6 +16,12 @@
  * socket's conns entry (dh_conn.l7_skip), or in the l7_skip LRU for a socket with none (the map was full). */
 enum { DH_L7_SKIP_SEND = 1, DH_L7_SKIP_RECV = 2, DH_L7_SKIP_MIDFLIGHT = 4, DH_L7_SKIP_TRY = 8 };
 
+/* The socket's verdict: in its conns entry c, else in the LRU (NULL when the LRU has none either). */
+static __always_inline __u8 *l7_verdict(struct dh_conn *c, __u64 cookie)
+{
+	return c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
+}
+
 enum dh_l7_first {
 	DH_L7_FIRST_REQUEST = 1, /* travels client -> server */
 	DH_L7_FIRST_REPLY = 2,   /* travels server -> client (a greeting, or a response seen mid-connection) */
@@ -305,7 +311,7 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 				/* The first bytes each way decide (a server may speak first, like an
 				 * HTTP/2 server's SETTINGS); a socket that predates us gets a few tries,
 				 * since its first bytes seen may fall inside a message. */
-				__u8 *tries = c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
+				__u8 *tries = l7_verdict(c, cookie);
 				__u8 bit = is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV;
 				__u8 v = bit | (midflight ? DH_L7_SKIP_MIDFLIGHT | DH_L7_SKIP_TRY : 0);
 				if (!tries) {
@@ -324,8 +330,9 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 			int peers = sk && proto != DH_L7_TLS;
 			if (peers && side == DH_SIDE_SERVER && l7_peer_parses(sk, proto)) {
 				__u8 v = DH_L7_SKIP_SEND | DH_L7_SKIP_RECV;
-				if (c)
-					c->l7_skip = v;
+				__u8 *verdict = l7_verdict(c, cookie);
+				if (verdict)
+					*verdict = v;
 				else
 					bpf_map_update_elem(&l7_skip, &cookie, &v, BPF_ANY);
 				l7_loss(DH_L7_TALLY_LEFT_TO_CLIENT);
@@ -390,7 +397,7 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 			return 0;
 		}
 	} else {
-		__u8 *tries = c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
+		__u8 *tries = l7_verdict(c, cookie);
 		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS
 							       : (*tries & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV))))
 			return 0;
