@@ -16,6 +16,7 @@ import { LiveGraph } from '../src/graph/live-graph.js';
 import { IdentityResolver } from '../src/identity/resolver.js';
 import { cgroup2Root, cgroupIdOf } from '../src/identity/cgroups.js';
 import { fixed, median } from './lib/report.js';
+import { DEFAULTS } from '../src/config/defaults.js';
 import type { L7Delta } from '../src/l7/types.js';
 import { L7_BUCKETS, L7_CLASSES } from '../src/events/l7-layout.js';
 
@@ -113,8 +114,8 @@ async function run(withGraph: boolean, withRequests = false): Promise<{ us: numb
   for (let k = 0; k < batches.length; k++) {
     const b = batches[k];
     const { events } = decodeBatch(b, b.length / EVENT_SIZE, clock, pool);
-    // The agent drains the ring buffer 20 ms after the first record of a burst.
-    const now = events[events.length - 1].time + 20;
+    // The agent drains the ring buffer DEFAULTS.drainDelayMs after the first record of a burst.
+    const now = events[events.length - 1].time + DEFAULTS.drainDelayMs;
     // The closing counts are drained first (src/collector/engine.ts, leadingRings): their connections are not known yet.
     if (withRequests) graph.requests(closing[k], now);
     if (withGraph) { graph.ingest(events, now); graph.tick(now); }
