@@ -8,6 +8,8 @@
 // request capture as the agent gets it: each client socket's closing count (one
 // HTTP request) read just before the batch that holds its connection's events.
 // Run: node [node flags] dist/bench/graph-ingest.js [connections] [connections per batch]
+// (it runs again under the launcher's V8 flags, as the agent does, when they are not given)
+import { spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { decodeBatch, clockFrom } from '../src/events/decode.js';
 import type { ConnEvent } from '../src/events/types.js';
@@ -19,6 +21,13 @@ import { fixed, median } from './lib/report.js';
 import { DEFAULTS } from '../src/config/defaults.js';
 import type { L7Delta } from '../src/l7/types.js';
 import { L7_BUCKETS, L7_CLASSES } from '../src/events/l7-layout.js';
+import { launcherFlags } from '../src/config/launcher.js';
+
+const missing = launcherFlags().filter((f) => !process.execArgv.includes(f));
+if (missing.length) {
+  const r = spawnSync(process.execPath, [...missing, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const connections = Number(process.argv[2] ?? 200_000);
 const perBatch = Number(process.argv[3] ?? 300);
