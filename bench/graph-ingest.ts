@@ -122,7 +122,7 @@ async function run(withGraph: boolean, withRequests = false): Promise<{ us: numb
   if (!withRequests) graph.requestsOff();
   for (let k = 0; k < batches.length; k++) {
     const b = batches[k];
-    const { events } = decodeBatch(b, b.length / EVENT_SIZE, clock, pool);
+    const { events } = decodeBatch(b, b.length / EVENT_SIZE, clock, pool, undefined, true); // as the agent's engine decodes (foldHandshakes)
     // The agent drains the ring buffer DEFAULTS.drainDelayMs after the first record of a burst.
     const now = events[events.length - 1].time + DEFAULTS.drainDelayMs;
     // The closing counts are drained first (src/collector/engine.ts, leadingRings): their connections are not known yet.

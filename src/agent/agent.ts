@@ -71,7 +71,7 @@ export class Agent {
   historyHealth: (() => HistoryHealth) | null = null;
 
   constructor(opts: AgentOptions = {}) {
-    this.engine = new ProbeEngine({ connectEvents: false, ...opts.engine });
+    this.engine = new ProbeEngine({ connectEvents: false, foldHandshakes: true, ...opts.engine });
     this.identity = new IdentityResolver(opts.identity);
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);

@@ -27,6 +27,12 @@ export interface EngineOptions {
    * kernel then writes 20% fewer records per connection.
    */
   connectEvents?: boolean;
+  /**
+   * Leave out the handshake record of a socket whose close is in the same batch (default false):
+   * its close says all it said (decodeBatch). For consumers that apply a batch at once, like the
+   * live map; `trace` prints every record.
+   */
+  foldHandshakes?: boolean;
   objectPath?: string;
   /** Request capture (L7): options, or false to leave it out. */
   l7?: L7Options | false;
@@ -262,7 +268,7 @@ export class ProbeEngine {
 
   private onBatch(buf: Buffer, count: number): void {
     if (this.leadingRings.length && this.handle) for (const r of this.leadingRings) this.native.drain(this.handle, r);
-    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool, this.eventList);
+    const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool, this.eventList, this.opts.foldHandshakes === true);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
     this.emit(events);

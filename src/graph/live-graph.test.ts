@@ -51,6 +51,37 @@ test('a refused connect to a host port fails on an edge to the host, with a samp
   assert.equal(d.recentFailures[0].clientPid, 5);
 });
 
+test('a connection that opened and closed between two drains comes as its two closes (handshakes folded): the same edge and numbers as from its whole life', () => {
+  const numbers = (g: LiveGraph) => {
+    const e = g.snapshot({}, 2000).edges.find((x) => x.id === WEB_DB)!;
+    return { opened: e.connections.opened, closed: e.connections.closed, active: e.connections.active, sent: e.bytes.sent, received: e.bytes.received, ms: e.duration.meanMs, rtt: e.rtt.samples };
+  };
+  const whole = new LiveGraph(identity), folded = new LiveGraph(identity), reversed = new LiveGraph(identity);
+  // two lives of one client port, one after the other
+  const a = connection(web, db, 1000, { sent: 300, received: 20, clientPort: 41000 }), b = connection(web, db, 1100, { sent: 30, received: 2, clientPort: 41000 });
+  whole.ingest([...a.open, ...a.close], 1060);
+  whole.ingest([...b.open, ...b.close], 1160);
+  folded.ingest([...a.close, ...b.close], 1160);
+  reversed.ingest([a.close[1], a.close[0], b.close[1], b.close[0]], 1160);
+  const want = { opened: 2, closed: 2, active: 0, sent: 330, received: 22, ms: 50, rtt: 2 };
+  assert.deepEqual(numbers(whole), want);
+  assert.deepEqual(numbers(folded), want, 'client close first');
+  assert.deepEqual(numbers(reversed), want, 'server close first');
+  assert.equal(folded.snapshot({}, 2000).edges.length, 1, 'no edge from one end alone');
+  assert.equal(folded.size().connections, 0, 'nothing left waiting');
+});
+
+test('one end\'s close whose other end never comes is placed alone at the end of its batch, by address', () => {
+  const g = new LiveGraph(identity);
+  const c = connection(web, db, 1000, { sent: 5, received: 7 });
+  g.ingest([ev({ ...c.close[0] })], 1060);
+  const e = g.snapshot({}, 1060).edges.find((x) => x.id === WEB_DB);
+  assert.ok(e, 'placed without a tick');
+  assert.equal(e.connections.opened, 1);
+  assert.equal(e.connections.closed, 1);
+  assert.equal(e.bytes.sent, 5);
+});
+
 test('a remote client and an external server appear, and the clients list counts the remote one', () => {
   const g = new LiveGraph(identity);
   g.ingest([

@@ -109,7 +109,23 @@ export class LiveGraph {
       const conn = this.table.apply(e);
       if (conn) this.settle(conn, now);
     }
+    // Closed with one end known, and its other end's close was not in the batch after all: placed alone, as it is over.
+    const list = this.closedWaiting;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i];
+      if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
+    }
+    list.length = 0;
   }
+
+  /**
+   * Connections that closed in the batch being ingested with one end known. A connection that
+   * opened and closed between two drains comes as its two closes alone (the engine folds
+   * their handshakes away: decodeBatch), so the first close waits for the second, to the end
+   * of the batch. A reused port cannot begin before its last connection closed, so a close's
+   * time serves as when it was established when the two ends are met.
+   */
+  private readonly closedWaiting: Conn[] = [];
 
   /** Counter updates of open sockets: what moved is added to their edges. */
   count(updates: CounterUpdate[], now = Date.now()): void {
@@ -132,7 +148,10 @@ export class LiveGraph {
     if (conn.ignored) { if (conn.closedAt) this.finish(conn, now); return; } // a proxy hop: absorb its events until it ends
     if (conn.edgeId && conn.learntSincePlaced()) this.replace(conn, now);
     else if (conn.edgeId) this.account(conn, now);
-    else if (this.heldForDiscovery(conn) || !(this.placement.ready(conn, now) || this.waitedEnough(conn, -Infinity))) this.wait(conn);
+    else if (this.heldForDiscovery(conn) || !(this.placement.ready(conn, now) || this.waitedEnough(conn, -Infinity))) {
+      this.wait(conn);
+      if (conn.closedAt) this.closedWaiting.push(conn);
+    }
     else this.place(conn, now);
   }
 

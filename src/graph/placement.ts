@@ -102,10 +102,15 @@ export class Placement {
     return v;
   }
 
-  /** Placed right away when both ends are known, when it is over, or when its peer is outside this host (else the graph waits a grace for the other end). */
+  /**
+   * Placed right away when both ends are known, when it ended unestablished, or when its peer is outside
+   * this host; else the graph waits a grace for the other end (one that closed, to the end of its batch).
+   */
   ready(c: Conn, now: number): boolean {
     if (c.client && c.server) return true;
-    if (c.closedAt) return true;
+    // Over before it was established (refused, timed out): no other end will come. One that was established
+    // waits like an open one: its other end's close may follow in the same batch (the handshakes folded away).
+    if (c.closedAt && !c.established) return true;
     this.fresh(now);
     return this.isOutside((c.client ?? c.server)!.peerIp);
   }
