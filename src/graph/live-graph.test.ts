@@ -71,6 +71,17 @@ test('a connection that opened and closed between two drains comes as its two cl
   assert.equal(folded.size().connections, 0, 'nothing left waiting');
 });
 
+test('the two closes of a client in a namespace of its own on this host (an outside-looking address) make one connection, whichever comes first', () => {
+  for (const order of [[1, 0], [0, 1]]) {
+    const g = new LiveGraph(identity);
+    const c = connection({ ip: '198.51.100.9', cg: 1 }, db, 1000, { sent: 5 });
+    g.ingest(order.map((i) => c.close[i]), 1060);
+    const snap = g.snapshot({}, 1060);
+    assert.deepEqual(snap.edges.map((e) => [e.id, e.connections.opened, e.bytes.sent]), [['client:198.51.100.9|svc:shop/db|5432|tcp', 1, 5]], `order ${order}`);
+    assert.equal(g.remoteClients()[0].connections, 1);
+  }
+});
+
 test('one end\'s close whose other end never comes is placed alone at the end of its batch, by address', () => {
   const g = new LiveGraph(identity);
   const c = connection(web, db, 1000, { sent: 5, received: 7 });

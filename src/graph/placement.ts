@@ -109,8 +109,9 @@ export class Placement {
   ready(c: Conn, now: number): boolean {
     if (c.client && c.server) return true;
     // Over before it was established (refused, timed out): no other end will come. One that was established
-    // waits like an open one: its other end's close may follow in the same batch (the handshakes folded away).
-    if (c.closedAt && !c.established) return true;
+    // waits to the end of its batch, even with an outside peer (a client in a namespace of its own on this
+    // host looks outside): its other end's close may follow in the same batch (the handshakes folded away).
+    if (c.closedAt) return !c.established;
     this.fresh(now);
     return this.isOutside((c.client ?? c.server)!.peerIp);
   }
