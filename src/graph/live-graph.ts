@@ -116,6 +116,7 @@ export class LiveGraph {
       if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
     }
     list.length = 0;
+    this.ledger.applyBatch(now);
   }
 
   /**
@@ -185,6 +186,7 @@ export class LiveGraph {
     list.length = kept;
     this.counters.pending = kept;
     this.ledger.tick(now);
+    this.ledger.applyBatch(now);
     // Expiry walks the whole map: once a second is plenty for idle times of minutes.
     if (now - this.lastExpire >= Math.min(1000, this.opts.idleMs / 2)) { this.lastExpire = now; this.expire(now); }
   }

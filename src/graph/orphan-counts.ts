@@ -102,6 +102,19 @@ export class OrphanCounts {
     return REQUEST_PROTOCOLS[rows[o + PROTOCOL]];
   }
 
+  /** The row's protocol, as its index in REQUEST_PROTOCOLS. */
+  protocolIndex(row: number): number { return this.rows[row * STRIDE + PROTOCOL]; }
+
+  /** Adds a row's counts to `into`. */
+  addTo(row: number, into: TotalsLike): void {
+    const rows = this.rows, o = row * STRIDE, st = into.status, bk = into.buckets;
+    for (let i = 0; i < CLASSES; i++) st[i] += rows[o + STATUS + i];
+    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] += rows[o + BUCKETS + i];
+    into.latencySumNs += rows[o + LATENCY_SUM];
+    into.unpaired += rows[o + UNPAIRED];
+    if (rows[o + FLAGS] & TLS) into.tls = true;
+  }
+
   /** Requests the socket counted, all protocols (head: from head()). */
   requests(head: number): number {
     let n = 0;

@@ -154,6 +154,9 @@ export interface ProtocolState { totals: RequestTotals; window: RequestWindow }
 export class EdgeRequestState {
   readonly protocols = new Map<RequestProtocol, ProtocolState>();
   readonly samples: RequestSample[] = [];
+  /** Finished connections' counts of the batch being ingested, by protocol (REQUEST_PROTOCOLS order), not applied yet (RequestLedger.applyBatch). */
+  readonly batch: (RequestTotals | undefined)[] = [];
+  batched = false;
 }
 
 /** One protocol's requests of one edge in one history interval. */
@@ -296,6 +299,8 @@ export class RequestLedger {
   /** Off when requests are not captured (`--no-l7`): no counts will come, so closed connections leave no stand-ins. */
   enabled = true;
   private readonly touched: LedgerConn[] = [];
+  /** Edges with counts in their batch totals (applyBatch). */
+  private readonly batchedEdges: EdgeState[] = [];
   private mark = 0;
   /** A difference applied and added at once (apply and add copy it). */
   private readonly scratch = new RequestTotals();
@@ -446,15 +451,9 @@ export class RequestLedger {
     if (sh !== NO_ROW ? !this.orphans.isFinal(sh) : awaitsCount(server)) return false;
     const s = !c.ignored && c.edgeId ? this.state.edges.get(c.edgeId) : undefined;
     if (s) {
-      let moved = false;
-      // The client's view when it has one, else the server's (sourceOf's rule).
-      for (let r = ch !== NO_ROW ? ch : sh; r !== NO_ROW; r = this.orphans.next(r)) {
-        const p = this.orphans.read(r, this.scratch);
-        if (this.scratch.zero()) continue;
-        this.apply(s, p, this.scratch, 1, now);
-        moved = true;
-      }
-      if (moved) this.changed(s, now);
+      // The client's view when it has one, else the server's (sourceOf's rule). Summed into the edge's batch,
+      // applied once per edge at the batch's end: these counts are final and never taken back.
+      for (let r = ch !== NO_ROW ? ch : sh; r !== NO_ROW; r = this.orphans.next(r)) this.orphans.addTo(r, this.batchOf(s, this.orphans.protocolIndex(r)));
     }
     if (ch !== NO_ROW) this.orphans.delete(client!.cookie);
     if (sh !== NO_ROW) this.orphans.delete(server!.cookie);
@@ -577,6 +576,36 @@ export class RequestLedger {
     if (!it) iv.set(p, (it = new RequestTotals()));
     it.add(d, sign, sign < 0);
     this.counters.requests += sign * d.count();
+  }
+
+  /** The edge's batch totals of one protocol (by REQUEST_PROTOCOLS index), the edge listed for applyBatch. */
+  private batchOf(s: EdgeState, p: number): RequestTotals {
+    const es = (s.requests ??= new EdgeRequestState());
+    if (!es.batched) { es.batched = true; this.batchedEdges.push(s); }
+    return (es.batch[p] ??= new RequestTotals());
+  }
+
+  /**
+   * Applies what finished connections counted in this batch, once per edge and protocol instead of once
+   * per connection (every connection is one under connection-per-request load). The graph calls it at
+   * the end of each ingest and tick, so no reader sees a batch half applied.
+   */
+  applyBatch(now: number): void {
+    const list = this.batchedEdges;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i], es = s.requests!;
+      es.batched = false;
+      let moved = false;
+      for (let p = 0; p < es.batch.length; p++) {
+        const t = es.batch[p];
+        if (!t || t.zero()) continue;
+        this.apply(s, REQUEST_PROTOCOLS[p], t, 1, now);
+        t.reset();
+        moved = true;
+      }
+      if (moved) this.changed(s, now);
+    }
+    list.length = 0;
   }
 
   /** Samples of failed and slow requests from the collector. */
