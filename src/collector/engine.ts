@@ -28,9 +28,9 @@ export interface EngineOptions {
    */
   connectEvents?: boolean;
   /**
-   * Leave out the handshake record of a socket whose close is in the same batch (default false):
-   * its close says all it said (decodeBatch). For consumers that apply a batch at once, like the
-   * live map; `trace` prints every record.
+   * Leave out the handshake record of a server socket whose close is in the same batch (default
+   * false): its close says all it said (decodeBatch). For consumers that apply a batch at once,
+   * like the live map; `trace` prints every record.
    */
   foldHandshakes?: boolean;
   objectPath?: string;

@@ -152,23 +152,26 @@ test('IPv6 text form follows RFC 5952', () => {
   assert.equal(ipv6(b([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), 0), '2001:db8:0:1::1');
 });
 
-test('foldHandshakes leaves out the handshake of a socket whose close is in the same batch, and only that', () => {
-  // cookies 10..13 near 2^33 (read from both words); 12's close is in the batch, 11's and 13's are not
-  const kinds: [number, number][] = [[EventKind.ESTABLISHED, 10], [EventKind.ESTABLISHED, 11], [EventKind.CONNECT, 12], [EventKind.ESTABLISHED, 12],
-    [EventKind.CLOSE, 10], [EventKind.CLOSE, 12], [EventKind.ESTABLISHED, 13], [EventKind.LISTEN, 14]];
+test('foldHandshakes leaves out the handshake of a server socket whose close is in the same batch, and only that', () => {
+  // cookies 10..16 near 2^33 (read from both words). Servers: 10 and 12 close in the batch, 11 and 13 do not.
+  // Clients keep theirs: 15 closes in the batch, and 16 connects again after a failed attempt (its cookie's close comes first).
+  const kinds: [number, number, number][] = [[EventKind.ESTABLISHED, 10, 2], [EventKind.ESTABLISHED, 11, 2], [EventKind.ESTABLISHED, 15, 1], [EventKind.ESTABLISHED, 12, 2],
+    [EventKind.CLOSE, 10, 2], [EventKind.CLOSE, 12, 2], [EventKind.CLOSE, 16, 1], [EventKind.ESTABLISHED, 16, 1], [EventKind.CLOSE, 15, 1], [EventKind.ESTABLISHED, 13, 2], [EventKind.LISTEN, 14, 2]];
   const buf = Buffer.alloc(EVENT_SIZE * kinds.length);
   const cookieOf = (n: number) => 2n * 2n ** 32n + BigInt(n);
-  kinds.forEach(([kind, n], i) => {
+  kinds.forEach(([kind, n, side], i) => {
     record(buf, i * EVENT_SIZE, { kind, family: 2, saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] });
     buf.writeBigUInt64LE(cookieOf(n), i * EVENT_SIZE + EVENT.cookie);
+    buf[i * EVENT_SIZE + EVENT.conn + CONN.side] = side;
   });
   const seen = (fold: boolean) => decodeBatch(buf, kinds.length, clock, undefined, undefined, fold).events.map((e) => `${e.type}:${e.cookie - 2 * 2 ** 32}`);
-  assert.deepEqual(seen(true), ['established:11', 'connect:12', 'close:10', 'close:12', 'established:13', 'listen:14']);
+  assert.deepEqual(seen(true), ['established:11', 'established:15', 'close:10', 'close:12', 'close:16', 'established:16', 'close:15', 'established:13', 'listen:14']);
   assert.equal(seen(false).length, kinds.length, 'off by default: every record (trace prints them all)');
   // the next batch starts afresh: no close of 11 in it, so its handshake stays
   const one = Buffer.alloc(EVENT_SIZE);
   record(one, 0, { kind: EventKind.ESTABLISHED, family: 2, saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] });
   one.writeBigUInt64LE(cookieOf(11), EVENT.cookie);
+  one[EVENT.conn + CONN.side] = 2;
   assert.equal(decodeBatch(one, 1, clock, undefined, undefined, true).events.length, 1);
   // closes far apart (beyond the bitmap's span) are still found
   const far = Buffer.alloc(EVENT_SIZE * 4);
@@ -176,6 +179,7 @@ test('foldHandshakes leaves out the handshake of a socket whose close is in the 
   spread.forEach(([kind, c], i) => {
     record(far, i * EVENT_SIZE, { kind, family: 2, saddr: [127, 0, 0, 1], daddr: [127, 0, 0, 1] });
     far.writeBigUInt64LE(c, i * EVENT_SIZE + EVENT.cookie);
+    far[i * EVENT_SIZE + EVENT.conn + CONN.side] = 2;
   });
   assert.deepEqual(decodeBatch(far, 4, clock, undefined, undefined, true).events.map((e) => e.type), ['established', 'close', 'close']);
 });

@@ -1,6 +1,6 @@
 // Decodes ring buffer batches and conns-map values into ConnEvents.
 // Hot path: plain offsets, no BigInt, one object per record.
-import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag } from './layout.js';
+import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag, Side } from './layout.js';
 import { classifyClose, errnoName } from './classify.js';
 import { addrText, isV4Mapped } from './address.js';
 import type { ConnEvent, EventType, Role } from './types.js';
@@ -172,7 +172,8 @@ export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: Con
   malformed += count - n;
   const closing = foldHandshakes ? CLOSING.of(buf, n) : null;
   for (let i = 0; i < n; i++) {
-    if (closing && buf[i * EVENT_SIZE + EVENT.kind] === EventKind.ESTABLISHED && closing.has(buf, i * EVENT_SIZE)) continue;
+    if (closing && buf[i * EVENT_SIZE + EVENT.kind] === EventKind.ESTABLISHED && buf[i * EVENT_SIZE + EVENT.conn + CONN.side] === Side.SERVER
+      && closing.has(buf, i * EVENT_SIZE)) continue;
     let into: ConnEvent | undefined;
     if (pool) {
       into = pool[listed];
@@ -187,10 +188,16 @@ export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: Con
 
 /**
  * The sockets whose close is in a batch, by cookie, for decodeBatch(foldHandshakes): a
- * socket that was established and closed between two drains (every one under
+ * server socket that was established and closed between two drains (every one under
  * connection-per-request load) is reported by its close alone, which carries all its
- * handshake record said (tuple, owner, start, the established flag) and more. That is
- * half the records of a short connection left undecoded, and half the graph's events.
+ * handshake record said (tuple, owner, start, the established flag) and more: a
+ * quarter of a short connection's records left undecoded. Only a server's: its client
+ * (on this host) was established before it, so the client's handshake record has put
+ * the client's exact endpoint in the graph's index before the server's close looks for
+ * it. Folding the client's too left the server's close to meet whatever else waited at
+ * that endpoint (one other connection off loopback is taken as the DNAT case), and a
+ * client that connects again after a failed attempt keeps its cookie, so its new
+ * handshake follows the old attempt's close in the same batch.
  * Cookies come from one counter, handed out as sockets are first seen, so a batch's
  * closes are a narrow range: a bitmap over it, not a hash set.
  */

@@ -82,6 +82,20 @@ test('the two closes of a client in a namespace of its own on this host (an outs
   }
 });
 
+test('the server\'s handshake folded away: the client\'s handshake and both closes make one connection, whichever close comes first, beside another connection on the same client port', () => {
+  for (const serverFirst of [true, false]) {
+    const g = new LiveGraph(identity);
+    // the same client port towards an outside server (open, then closed) and towards db, in one batch
+    const ext = connection(web, { ip: '203.0.113.9', cg: 0, port: 443 }, 1000, { sent: 100, clientPort: 41000 });
+    const c = connection(web, db, 1010, { sent: 7, clientPort: 41000 });
+    const closes = serverFirst ? [c.close[1], c.close[0]] : c.close;
+    g.ingest([ext.open[1], ext.close[0], c.open[1], ...closes], 1060);
+    const edges = g.snapshot({}, 1060).edges.map((e) => [e.id, e.connections.opened, e.bytes.sent]).sort();
+    assert.deepEqual(edges, [['svc:shop/web|ext:203.0.113.9|443|tcp', 1, 100], [WEB_DB, 1, 7]], `server close first: ${serverFirst}`);
+    assert.equal(g.size().connections, 0, 'nothing left waiting');
+  }
+});
+
 test('one end\'s close whose other end never comes is placed alone at the end of its batch, by address', () => {
   const g = new LiveGraph(identity);
   const c = connection(web, db, 1000, { sent: 5, received: 7 });

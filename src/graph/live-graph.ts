@@ -120,11 +120,11 @@ export class LiveGraph {
   }
 
   /**
-   * Connections that closed in the batch being ingested with one end known. A connection that
-   * opened and closed between two drains comes as its two closes alone (the engine folds
-   * their handshakes away: decodeBatch), so the first close waits for the second, to the end
-   * of the batch. A reused port cannot begin before its last connection closed, so a close's
-   * time serves as when it was established when the two ends are met.
+   * Connections that closed in the batch being ingested with one end known. A server socket
+   * that opened and closed between two drains comes as its close alone (the engine folds its
+   * handshake away: decodeBatch), so a client's close that comes first waits for it, to the
+   * end of the batch. A reused port cannot begin before its last connection closed, so the
+   * server's close time serves as when it was established when the two ends are met.
    */
   private readonly closedWaiting: Conn[] = [];
 
