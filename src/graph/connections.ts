@@ -92,6 +92,8 @@ export class Conn {
   requests: ConnRequests | undefined = undefined;
   /** The request ledger's mark: this connection is in the batch being settled (see RequestLedger.ingest). */
   ledgerMark = 0;
+  /** Closed on its edge with only its client known, kept in the table to the end of its batch (LiveGraph.finishAtBatchEnd). */
+  finishDeferred = false;
 
   constructor(createdAt: number) { this.begin(createdAt); }
 
@@ -104,6 +106,7 @@ export class Conn {
     this.failure = null; this.error = null; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
     this.requests = undefined;
+    this.finishDeferred = false;
     resetCounted(this.counted);
   }
 

@@ -82,6 +82,18 @@ test('the two closes of a client in a namespace of its own on this host (an outs
   }
 });
 
+test('a server in a namespace of its own on this host (an outside-looking address), its handshake folded away: the client placed at its handshake still meets the server\'s close after its own', () => {
+  for (const serverFirst of [false, true]) {
+    const g = new LiveGraph(identity);
+    const c = connection(web, { ip: '198.51.100.20', cg: 0, port: 5432 }, 1000, { sent: 9, received: 4 });
+    const closes = serverFirst ? [c.close[1], c.close[0]] : c.close;
+    g.ingest([c.open[1], ...closes], 1060);
+    const edges = g.snapshot({}, 1060).edges.map((e) => [e.id, e.connections.opened, e.connections.closed, e.bytes.sent, e.bytes.received]);
+    assert.deepEqual(edges, [['svc:shop/web|ext:198.51.100.20|5432|tcp', 1, 1, 9, 4]], `server close first: ${serverFirst}`);
+    assert.equal(g.size().connections, 0, 'nothing left waiting');
+  }
+});
+
 test('the server\'s handshake folded away: the client\'s handshake and both closes make one connection, whichever close comes first, beside another connection on the same client port', () => {
   for (const serverFirst of [true, false]) {
     const g = new LiveGraph(identity);

@@ -103,19 +103,27 @@ export class LiveGraph {
 
   /** Connection lifecycle events (and sockets introduced by discovery or the counters read). */
   ingest(events: ConnEvent[], now = Date.now()): void {
-    for (const e of events) {
-      // Only the kernel's own timestamps move it (counters reads and discovery carry the time they ran).
-      if (e.time > this.eventClock && e.type !== 'traffic' && e.type !== 'existing') this.eventClock = e.time;
-      const conn = this.table.apply(e);
-      if (conn) this.settle(conn, now);
+    this.batching = true;
+    try {
+      for (const e of events) {
+        // Only the kernel's own timestamps move it (counters reads and discovery carry the time they ran).
+        if (e.time > this.eventClock && e.type !== 'traffic' && e.type !== 'existing') this.eventClock = e.time;
+        const conn = this.table.apply(e);
+        if (conn) this.settle(conn, now);
+      }
+      // Closed with one end known, and its other end's close was not in the batch after all: placed alone, as it is over.
+      const list = this.closedWaiting;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i];
+        if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
+      }
+      list.length = 0;
+      const done = this.finishAtBatchEnd;
+      for (let i = 0; i < done.length; i++) if (done[i].finishDeferred) this.finish(done[i], now);
+      done.length = 0;
+    } finally {
+      this.batching = false;
     }
-    // Closed with one end known, and its other end's close was not in the batch after all: placed alone, as it is over.
-    const list = this.closedWaiting;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i];
-      if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
-    }
-    list.length = 0;
     this.ledger.applyBatch(now);
   }
 
@@ -127,6 +135,15 @@ export class LiveGraph {
    * server's close time serves as when it was established when the two ends are met.
    */
   private readonly closedWaiting: Conn[] = [];
+
+  /**
+   * Connections placed at their client's handshake (the server looked outside) whose client closed in the
+   * batch being ingested: kept in the table to its end, as the server's close may follow in it (a server in
+   * a namespace of its own on this host, its handshake folded away) and must meet its client, not start a
+   * second connection.
+   */
+  private readonly finishAtBatchEnd: Conn[] = [];
+  private batching = false;
 
   /** Counter updates of open sockets: what moved is added to their edges. */
   count(updates: CounterUpdate[], now = Date.now()): void {
@@ -313,7 +330,8 @@ export class LiveGraph {
       }
       const rtt = c.srttUs();
       if (rtt) { s.rtt.add(rtt); iv.rtt.add(rtt); k.rttUs = rtt; }
-      this.finish(c, now);
+      if (this.batching && c.established && !c.server) { c.finishDeferred = true; this.finishAtBatchEnd.push(c); }
+      else this.finish(c, now);
     }
     if (opened || failed || ds || dr || drt) s.window.add(now, opened, failed, ds, dr, drt);
     const rc = c.remoteClientIp ? this.state.clients.get(c.remoteClientIp) : undefined;
@@ -333,7 +351,7 @@ export class LiveGraph {
     if (b) { b.n.active += d; b.v = this.state.bump(); }
   }
 
-  private finish(c: Conn, now: number): void { this.ledger.finished(c, now); this.table.remove(c); c.pending = false; }
+  private finish(c: Conn, now: number): void { c.finishDeferred = false; this.ledger.finished(c, now); this.table.remove(c); c.pending = false; }
 
   /** A connection from a client past the list's cap: counted once, even if it is placed again. */
   private fold(c: Conn): void {

@@ -124,6 +124,8 @@ test('DNS rebinding: a page under a name that now points at 127.0.0.1 gets nothi
     await b.openUi(`http://${REBOUND}:${named.port}/`);
     assert.match(await b.page.getByTestId('status-connection').innerText(), /live|connected/i);
   } finally {
+    // Leave its UI first: a page left open retries the stopped agent, and those refusals would land in a later test's console.
+    await b.page.goto('about:blank').catch(() => {});
     await named.stop();
   }
 });
@@ -201,6 +203,7 @@ test('the UI and the API carry security headers, and the UI works under its CSP 
   const violations: string[] = [];
   b.page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
   await b.page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to load: CSP ${e.violatedDirective} ${e.blockedURI}`)));
+  await b.page.goto('about:blank');
   b.errors.length = 0;
   await b.openUi(agent.url);
   await b.waitFor(`window.__dhrishti.nodeIds().length > 0`, 15000, 'nodes drawn under the CSP');
