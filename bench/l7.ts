@@ -3,9 +3,11 @@
 // keep-alive on loopback with the server pinned to one CPU and the load
 // generator to the other: nginx (one worker) under wrk, redis-server under
 // redis-benchmark, PostgreSQL under pgbench (select-only). Conditions, in
-// interleaved rounds: no observer, `dhrishti run`, `dhrishti run --no-l7`, and a
+// interleaved rounds: no observer, `dhrishti run`, `dhrishti run --no-l7`, a
 // bpftrace peer reading the same request prefix at the same hooks
-// (bench/lib/bpftrace-l7.ts). Prints throughput ratios, the agent's CPU per
+// (bench/lib/bpftrace-l7.ts), and the prefix-read floor: programs that only find
+// each send's buffer and copy 16 bytes of it, reading each request and response
+// once (bench/lib/prefix-floor.bpf.c), what a design like ours cannot go below. Prints throughput ratios, the agent's CPU per
 // 10k req/s, its RSS growth over the run, the kernel run time per program (over
 // the warm-up, the only time BPF run-time statistics are on), and
 // whether the map counted every request; beside the targets of issue #10.
@@ -17,6 +19,7 @@ import { cpuTimeMs } from './lib/children.js';
 import { runWrk } from './lib/wrk.js';
 import { ProductAgent } from './lib/agent.js';
 import { BpftraceL7Peer } from './lib/bpftrace-l7.js';
+import { EmptyHooks, PREFIX_FLOOR } from './lib/empty-hooks.js';
 import { int, median, max, pct, fixed, table } from './lib/report.js';
 import { BENCH, L7_BENCH } from './lib/constants.js';
 import { startNginx } from './lib/nginx.js';
@@ -24,9 +27,12 @@ import { startBenchPostgres, startBenchRedis, runPgbench, runRedisBenchmark } fr
 import { memoryOf } from './lib/proc-usage.js';
 import { positiveInt } from '../src/cli/options.js';
 
-const CONDITIONS = ['none', 'agent', 'agent --no-l7', 'bpftrace'] as const;
+const CONDITIONS = ['none', 'agent', 'agent --no-l7', 'bpftrace', 'floor'] as const;
 type Condition = (typeof CONDITIONS)[number];
-const LABEL: Record<Condition, string> = { none: 'no observer', agent: 'dhrishti run', 'agent --no-l7': 'dhrishti run --no-l7', bpftrace: 'bpftrace 0.17 L7 peer' };
+const LABEL: Record<Condition, string> = {
+  none: 'no observer', agent: 'dhrishti run', 'agent --no-l7': 'dhrishti run --no-l7', bpftrace: 'bpftrace 0.17 L7 peer',
+  floor: 'prefix-read floor',
+};
 const WORKLOADS = ['http', 'redis', 'pgbench'] as const;
 type Workload = (typeof WORKLOADS)[number];
 const WORKLOAD_LABEL: Record<Workload, string> = {
@@ -108,16 +114,19 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
         const agent = condition === 'agent' || condition === 'agent --no-l7'
           ? new ProductAgent(BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []) : null;
         const peer = condition === 'bpftrace' ? new BpftraceL7Peer() : null;
+        const floor = condition === 'floor' ? new EmptyHooks(PREFIX_FLOOR) : null;
         const before = new Set(progs().map((p) => p.id));
         await agent?.start();
         await peer?.start();
+        await floor?.start();
         const ids = new Set(progs().filter((p) => !before.has(p.id) && p.name?.startsWith('dh_')).map((p) => p.id));
         // The kernel's per-program accounting costs two clock reads per run: it is on for the warm-up only,
         // so the measured run's throughput is not charged for it.
-        setBpfStats(!!agent);
-        const bpf0 = agent ? bpfStats(ids) : {};
+        const kernelTimed = !!agent || !!floor;
+        setBpfStats(kernelTimed);
+        const bpf0 = kernelTimed ? bpfStats(ids) : {};
         const warm = await load.run(L7_BENCH.warmupSeconds);
-        const bpf = agent ? diff(bpf0, bpfStats(ids)) : {};
+        const bpf = kernelTimed ? diff(bpf0, bpfStats(ids)) : {};
         setBpfStats(false);
         const pid = agent?.pid ?? peer?.pid ?? null;
         const cpu0 = pid ? cpuTimeMs(pid, ticks) : 0;
@@ -136,6 +145,7 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
         } else if (peer) rssGrowth = memoryOf(peer.pid).rss - rss0;
         await agent?.stop();
         await peer?.stop();
+        await floor?.stop();
         samples.push({ condition, rps: run.rps, requests: warm.requests + run.requests, seconds: run.seconds, cpuMs, rssGrowth, bpf, bpfRequests: warm.requests, counted, losses });
         const extra = [
           cpuMs !== null ? `${pct(cpuMs / (run.seconds * 1000))} of a core` : '',
@@ -163,6 +173,13 @@ function report(w: Workload, samples: Sample[], o: Options): void {
     return [LABEL[c], int(rps), fixed(rps / base, 3), c === 'none' ? '-' : pct(cpu), c === 'none' ? '-' : fixed(rss, 1)];
   });
   console.log(`\n${WORKLOAD_LABEL[w]}\n${table(['condition', 'req/s (median)', 'ratio to none', 'observer CPU per 10k req/s', 'RSS growth max (MB)'], rows)}`);
+  const floor = samples.filter((s) => s.condition === 'floor' && s.bpfRequests);
+  if (floor.length) {
+    const runs = median(floor.map((s) => Object.values(s.bpf).reduce((a, v) => a + v.runs, 0) / s.bpfRequests));
+    const ns = median(floor.map((s) => Object.values(s.bpf).reduce((a, v) => a + v.ns, 0) / s.bpfRequests));
+    console.log(`prefix-read floor (registers and 16 bytes per TCP send, receives only called, nothing else): ratio ${fixed(ratio('floor'), 3)}; `
+      + `${fixed(ns, 0)} ns per request over ${fixed(runs, 1)} runs (${fixed(ns / runs, 0)} ns per run)`);
+  }
   const agent = samples.filter((s) => s.condition === 'agent');
   if (!agent.length) return;
   const r = ratio('agent'), peer = o.conditions.includes('bpftrace') ? ratio('bpftrace') : NaN;
