@@ -317,6 +317,9 @@ export class ConnectionTable {
       const cl = side.role === 'client' ? side : other, sv = side.role === 'client' ? other : side;
       if (!sameLife(cl, sv)) continue;
       if (exactly(cl, sv)) return c;
+      // A closed client kept to the end of its batch (LiveGraph.finishAtBatchEnd) waits only for its exact
+      // server: as one more candidate it would hide the one a reused client port now has through DNAT.
+      if (c.finishDeferred) continue;
       candidates++;
       only = c;
     }

@@ -94,6 +94,41 @@ test('a server in a namespace of its own on this host (an outside-looking addres
   }
 });
 
+test('a closed client kept to the end of its batch does not hide the DNAT partner of its reused client port', () => {
+  // web:41000 -> an outside server (placed at its handshake, closed), then the same client port to db through DNAT
+  // (a published port, then a ClusterIP-like address that looks outside), db's handshake folded away, in one batch
+  const cases = [['192.168.1.1', 15432, true], ['192.168.1.1', 15432, false], ['10.96.0.10', 5432, false]] as const;
+  for (const [vip, vport, clientCloseFirst] of cases) {
+    const g = new LiveGraph(identity);
+    const ext = connection(web, { ip: '203.0.113.9', cg: 0, port: 443 }, 1000, { sent: 100, clientPort: 41000 });
+    const c = nextCookie(), s = nextCookie();
+    const cb = { startTime: 1010, saddr: '10.0.0.2', sport: 41000, daddr: vip, dport: vport, cgroupId: 100, pid: 5, comm: 'client' };
+    const sb = { startTime: 1010, role: 'server' as const, saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: 41000, cgroupId: 102, pid: 7, comm: 'server' };
+    const cClose = ev({ ...cb, time: 1040, type: 'close', cookie: c, bytesSent: 7 });
+    const sClose = ev({ ...sb, time: 1040, type: 'close', cookie: s, bytesReceived: 7 });
+    g.ingest([ext.open[1], ext.close[0], ev({ ...cb, time: 1010, type: 'established', cookie: c }), ...(clientCloseFirst ? [cClose, sClose] : [sClose, cClose])], 1060);
+    const edges = g.snapshot({}, 1060).edges.map((e) => [e.id, e.connections.opened, e.bytes.sent]).sort();
+    assert.deepEqual(edges, [['svc:shop/web|ext:203.0.113.9|443|tcp', 1, 100], [WEB_DB, 1, 7]], `${vip}, client close first: ${clientCloseFirst}`);
+    assert.equal(g.size().connections, 0);
+  }
+});
+
+test('a batch cut short by an error: the next tick finishes the closed connections it kept', () => {
+  let boom = true;
+  const failing: Identity = { ...identity, resolveAddress: (ip: string, port?: number) => {
+    if (ip === '203.0.113.66' && boom) { boom = false; throw new Error('identity failed'); }
+    return identity.resolveAddress(ip, port);
+  } };
+  const g = new LiveGraph(failing);
+  const a = connection(web, { ip: '198.51.100.20', cg: 0, port: 5432 }, 1000, { sent: 9 });
+  const b = connection(web, { ip: '203.0.113.66', cg: 0, port: 443 }, 1000);
+  assert.throws(() => g.ingest([a.open[1], a.close[0], b.open[1]], 1060));
+  g.tick(1100);
+  const e = g.snapshot({}, 1100).edges.find((x) => x.id.includes('198.51.100.20'))!;
+  assert.deepEqual([e.connections.opened, e.connections.closed, e.connections.active], [1, 1, 0]);
+  assert.equal(g.size().connections, 1, 'only b, whose placing failed, is left');
+});
+
 test('the server\'s handshake folded away: the client\'s handshake and both closes make one connection, whichever close comes first, beside another connection on the same client port', () => {
   for (const serverFirst of [true, false]) {
     const g = new LiveGraph(identity);

@@ -118,9 +118,7 @@ export class LiveGraph {
         if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
       }
       list.length = 0;
-      const done = this.finishAtBatchEnd;
-      for (let i = 0; i < done.length; i++) if (done[i].finishDeferred) this.finish(done[i], now);
-      done.length = 0;
+      this.finishDeferred(now);
     } finally {
       this.batching = false;
     }
@@ -137,10 +135,11 @@ export class LiveGraph {
   private readonly closedWaiting: Conn[] = [];
 
   /**
-   * Connections placed at their client's handshake (the server looked outside) whose client closed in the
-   * batch being ingested: kept in the table to its end, as the server's close may follow in it (a server in
-   * a namespace of its own on this host, its handshake folded away) and must meet its client, not start a
-   * second connection.
+   * Placed connections whose client closed in the batch being ingested while their server was unknown (placed
+   * at the client's handshake because the server looked outside, or after the grace): kept in the table to its
+   * end, as the server's close may follow in it (a server in a namespace of its own on this host, its handshake
+   * folded away) and must meet its client, not start a second connection. Meanwhile they pair only with their
+   * exact server (ConnectionTable.partner). A batch cut short by an error leaves them to the next tick.
    */
   private readonly finishAtBatchEnd: Conn[] = [];
   private batching = false;
@@ -191,6 +190,7 @@ export class LiveGraph {
 
   /** Places connections whose other end never came, and retires idle edges. Call a few times a second. */
   tick(now = Date.now()): void {
+    this.finishDeferred(now); // none, unless a batch was cut short by an error
     let kept = 0;
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
@@ -349,6 +349,12 @@ export class LiveGraph {
     if (e.target === e.source) return;
     const b = this.state.nodes.get(e.target);
     if (b) { b.n.active += d; b.v = this.state.bump(); }
+  }
+
+  private finishDeferred(now: number): void {
+    const done = this.finishAtBatchEnd;
+    for (let i = 0; i < done.length; i++) if (done[i].finishDeferred) this.finish(done[i], now);
+    done.length = 0;
   }
 
   private finish(c: Conn, now: number): void { c.finishDeferred = false; this.ledger.finished(c, now); this.table.remove(c); c.pending = false; }
