@@ -308,7 +308,7 @@ export class ConnectionTable {
     const ip = endpointIp(side);
     const entry = this.byEndpoint.get(endpointPort(side));
     if (!entry) return undefined;
-    let only: Conn | undefined, candidates = 0;
+    let only: Conn | undefined, candidates = 0, kept: Conn | undefined, keptCount = 0;
     const n = Array.isArray(entry) ? entry.length : 1;
     for (let i = 0; i < n; i++) {
       const c = Array.isArray(entry) ? entry[i] : entry;
@@ -317,13 +317,14 @@ export class ConnectionTable {
       const cl = side.role === 'client' ? side : other, sv = side.role === 'client' ? other : side;
       if (!sameLife(cl, sv)) continue;
       if (exactly(cl, sv)) return c;
-      // A closed client kept to the end of its batch (LiveGraph.finishAtBatchEnd) waits only for its exact
-      // server: as one more candidate it would hide the one a reused client port now has through DNAT.
-      if (c.finishDeferred) continue;
+      // A closed client kept to the end of its batch (LiveGraph.finishAtBatchEnd) is the DNAT case only when
+      // nothing else waits there: as one more candidate it would hide the one a reused client port now has.
+      if (c.finishDeferred) { keptCount++; kept = c; continue; }
       candidates++;
       only = c;
     }
-    return candidates === 1 && !isLoopback(ip) ? only : undefined;
+    if (isLoopback(ip)) return undefined;
+    return candidates === 1 ? only : candidates === 0 && keptCount === 1 ? kept : undefined;
   }
 
   private index(conn: Conn, port: number, time: number): void {

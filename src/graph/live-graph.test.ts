@@ -113,6 +113,21 @@ test('a closed client kept to the end of its batch does not hide the DNAT partne
   }
 });
 
+test('a client through a ClusterIP-like address (it looks outside) and its DNAT server, its handshake folded away: one connection, whichever close comes first', () => {
+  for (const clientCloseFirst of [true, false]) {
+    const g = new LiveGraph(identity);
+    const c = nextCookie(), s = nextCookie();
+    const cb = { startTime: 1000, saddr: '10.0.0.2', sport: 41000, daddr: '10.96.0.10', dport: 5432, cgroupId: 100, pid: 5, comm: 'client' };
+    const sb = { startTime: 1000, role: 'server' as const, saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: 41000, cgroupId: 102, pid: 7, comm: 'server' };
+    const cClose = ev({ ...cb, time: 1040, type: 'close', cookie: c, bytesSent: 7 });
+    const sClose = ev({ ...sb, time: 1040, type: 'close', cookie: s, bytesReceived: 7 });
+    g.ingest([ev({ ...cb, time: 1000, type: 'established', cookie: c }), ...(clientCloseFirst ? [cClose, sClose] : [sClose, cClose])], 1060);
+    const edges = g.snapshot({}, 1060).edges.map((e) => [e.id, e.connections.opened, e.connections.closed, e.bytes.sent]);
+    assert.deepEqual(edges, [[WEB_DB, 1, 1, 7]], `client close first: ${clientCloseFirst}`);
+    assert.equal(g.size().connections, 0);
+  }
+});
+
 test('a batch cut short by an error: the next tick finishes the closed connections it kept', () => {
   let boom = true;
   const failing: Identity = { ...identity, resolveAddress: (ip: string, port?: number) => {
