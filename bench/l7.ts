@@ -7,10 +7,11 @@
 // bpftrace peer reading the same request prefix at the same hooks
 // (bench/lib/bpftrace-l7.ts), and the prefix-read floor: programs that only find
 // each send's buffer and copy 16 bytes of it, reading each request and response
-// once (bench/lib/prefix-floor.bpf.c), what a design like ours cannot go below. Prints throughput ratios, the agent's CPU per
-// 10k req/s, its RSS growth over the run, the kernel run time per program (over
-// the warm-up, the only time BPF run-time statistics are on), and
-// whether the map counted every request; beside the targets of issue #10.
+// once (bench/lib/prefix-floor.bpf.c), what a design like ours cannot go below.
+// Prints throughput ratios, the agent's CPU per 10k req/s, its RSS growth over
+// the run, the kernel run time per program (over the warm-up, the only time BPF
+// run-time statistics are on), and whether the map counted every request;
+// beside the targets of issue #10.
 // A benchmark, not a test: the exit code says only whether it could run.
 import { Command, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';

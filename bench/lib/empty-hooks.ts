@@ -30,7 +30,7 @@ export class EmptyHooks {
   /** Builds the object, starts the holder and resolves once both programs are attached. */
   async start(): Promise<void> {
     const obj = path.join(this.dir, path.basename(this.source).replace(/\.c$/, '.o'));
-    // -g: BTF for the CO-RE reads of the product's syscall_buf.h
+    // -g: BTF for CO-RE field accesses (prefix-floor.bpf.c reads task, socket and register fields)
     execFileSync('clang', ['-g', '-O2', '-target', 'bpf', `-D__TARGET_ARCH_${ARCH[process.arch] ?? process.arch}`,
       `-I${path.dirname(BPF_OBJECT_PATH)}`, `-I${path.join(REPO_ROOT, 'src', 'kernel')}`, '-c', this.source, '-o', obj], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = start('empty hooks', process.execPath, [HOLDER, obj]);

@@ -118,7 +118,7 @@ export class LiveGraph {
         if (c.pending && c.closedAt && !c.ignored && !c.edgeId) this.place(c, now);
       }
       list.length = 0;
-      this.finishDeferred(now);
+      this.finishKept(now);
     } finally {
       this.batching = false;
     }
@@ -190,7 +190,7 @@ export class LiveGraph {
 
   /** Places connections whose other end never came, and retires idle edges. Call a few times a second. */
   tick(now = Date.now()): void {
-    this.finishDeferred(now); // none, unless a batch was cut short by an error
+    this.finishKept(now); // none, unless a batch was cut short by an error
     let kept = 0;
     const list = this.pending;
     for (let i = 0; i < list.length; i++) {
@@ -351,7 +351,8 @@ export class LiveGraph {
     if (b) { b.n.active += d; b.v = this.state.bump(); }
   }
 
-  private finishDeferred(now: number): void {
+  /** Finishes the connections kept to the end of the batch (finishAtBatchEnd) that are still unfinished. */
+  private finishKept(now: number): void {
     const done = this.finishAtBatchEnd;
     for (let i = 0; i < done.length; i++) if (done[i].finishDeferred) this.finish(done[i], now);
     done.length = 0;
