@@ -228,19 +228,24 @@ __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
 	sc->first_cr = (d->flags & DH_L7_D_MIDLINE_CR) != 0;
 	sc->ls = 0;
 	sc->found = 0;
-	/* eight bytes at a time: only a word holding a '\n' is looked at byte by byte */
+	/* Eight bytes at a time, and in a word only its '\n' bytes: m has bit 7 of each
+	 * byte that is '\n' (and maybe of a 0x0b just after one, which the byte check drops). */
 	for (__u32 w = 0; w < DH_L7_WIN / 8; w++) {
 		__u32 i0 = w * 8;
 		if (i0 >= n)
 			break;
 		__u64 y = l7_u64(sc, i0) ^ 0x0a0a0a0a0a0a0a0aULL;
-		if (!((y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL))
-			continue;
+		__u64 m = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
 		for (__u32 k = 0; k < 8; k++) {
-			__u32 i = i0 + k;
+			if (!m)
+				break;
+			__u64 low = m & -m;
+			m ^= low;
+			/* low is bit 8j+7: (low >> 7) * that constant has j in its top byte */
+			__u32 i = i0 + (__u32)(((low >> 7) * 0x0001020304050607ULL) >> 56);
 			if (i >= n)
 				break;
-			if (sc->win[i] != '\n')
+			if (l7_byte(sc, i) != '\n')
 				continue;
 			if (!sc->skip_first && h1_other_header(sc, i)) {
 				sc->ls = i + 1;
