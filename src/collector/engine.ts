@@ -3,7 +3,7 @@
 import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
-import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS, OPTIONAL_PROGRAMS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
 import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
@@ -172,7 +172,7 @@ export class ProbeEngine {
     const { handle, loaded } = this.load(objectPath, sizes, consts);
     this.handle = handle;
     this.probes = this.native.attach(this.handle);
-    const missing = this.probes.filter((p) => !p.ok && !OPTIONAL_PROGRAMS.has(p.program) && !matches(ALL_CAPTURE_PROGRAMS, p.program));
+    const missing = this.probes.filter((p) => !p.ok && !matches(ALL_CAPTURE_PROGRAMS, p.program));
     if (missing.length) {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
@@ -234,7 +234,7 @@ export class ProbeEngine {
       for (const x of left) {
         const reason = `the kernel rejected its programs (${first.message})`;
         x.unavailable(reason);
-        console.error(`dhrishti: capture of ${x.programs.join(', ')} unavailable: ${reason}`);
+        console.error(`dhrishti: capture ${[x.kernelSwitch, ...x.programs].join(', ')} unavailable: ${reason}`);
       }
       return { handle, loaded: this.extensions.filter((x) => !left.includes(x)) };
     }

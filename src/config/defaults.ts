@@ -71,18 +71,13 @@ export const REQUIRED_TRACEPOINTS = [
   'tcp/tcp_receive_reset',
   'tcp/tcp_send_reset',
   'tcp/tcp_destroy_sock',
-  'syscalls/sys_exit_accept4',
-  'syscalls/sys_exit_accept',
 ] as const;
-
-/** Programs that may fail to attach without stopping the agent (owner naming at accept). */
-export const OPTIONAL_PROGRAMS = new Set(['dh_sys_exit_accept4', 'dh_sys_exit_accept']);
 
 /** Kernel programs of each capture that shares the BPF object with the connection probes (engine.use):
  *  loaded only while that capture is in use, never required. By name, or by 'prefix*'. */
 export const CAPTURE_PROGRAMS = {
   l7: ['dh_l7_*', 'dh_ssl_*'],
-  dns: ['dh_dns_*'],
+  dns: [], // all of it runs inside the send and receive programs (src/kernel/dns/capture.c)
 } as const satisfies Record<string, readonly string[]>;
 
 /** Load-time constant of each capture in the object (src/kernel/sock_io.c): its code inside the send and

@@ -84,15 +84,12 @@ test('checkTracefs: explicit root is used as given, never mounted; default path 
   assert.match(mounted.detail, /mounted it at/);
 });
 
-test('checkTracepoint: missing core tracepoint FAILs, missing optional one warns, no tracefs skips', () => {
+test('checkTracepoint: missing tracepoint FAILs, no tracefs skips', () => {
   const miss = checkTracepoint('tcp/tcp_retransmit_skb', '/t', false);
   assert.equal(miss.check, 'tracepoint tcp:tcp_retransmit_skb');
   assert.equal(miss.status, 'FAIL');
   assert.match(miss.detail, /^missing: \/t\/events\/tcp\/tcp_retransmit_skb$/);
   assert.ok(miss.hint);
-  const opt = checkTracepoint('syscalls/sys_exit_accept4', '/t', false);
-  assert.equal(opt.status, 'warn');
-  assert.match(opt.hint ?? '', /CONFIG_FTRACE_SYSCALLS/);
   assert.equal(checkTracepoint('sock/inet_sock_set_state', '/t', true).status, 'ok');
   assert.equal(checkTracepoint('sock/inet_sock_set_state', null, null).status, 'skipped');
 });
@@ -119,12 +116,12 @@ test('checkDocker only ever warns', () => {
 test('checkLoad and loadBlocker', () => {
   const probes = [
     { program: 'dh_inet_sock_set_state', section: 'tp_btf/inet_sock_set_state', ok: true },
-    { program: 'dh_sys_exit_accept', section: 'tracepoint/syscalls/sys_exit_accept', ok: false, error: 'ENOENT' },
+    { program: 'dh_ssl_write', section: 'uprobe', ok: false, error: 'ENOENT' },
   ];
   assert.equal(checkLoad({ kind: 'loaded', probes: [probes[0]], ms: 12.3 }).status, 'ok');
   const partial = checkLoad({ kind: 'loaded', probes, ms: 12.3 });
   assert.equal(partial.status, 'warn');
-  assert.match(partial.detail, /sys_exit_accept \(ENOENT\)/);
+  assert.match(partial.detail, /uprobe \(ENOENT\)/);
   const perm = checkLoad({ kind: 'error', message: 'cannot load BPF object (verifier or permissions): Operation not permitted' });
   assert.equal(perm.status, 'FAIL');
   assert.match(perm.hint ?? '', /CAP_BPF,CAP_PERFMON/);

@@ -1,7 +1,7 @@
 // Pure checks behind `dhrishti doctor`: each turns facts already gathered
 // from the system (see gather.ts) into one line of the report. No I/O here,
 // so every verdict and hint can be unit-tested.
-import { DEFAULTS, OPTIONAL_PROGRAMS, REQUIRED_TRACEPOINTS } from '../config/defaults.js';
+import { DEFAULTS, REQUIRED_TRACEPOINTS } from '../config/defaults.js';
 
 export type Status = 'ok' | 'warn' | 'FAIL' | 'skipped';
 
@@ -123,16 +123,8 @@ export function checkTracefs(f: TracefsFact): CheckResult {
   return ok('tracefs', f.mountedNow ? `was not mounted; mounted it at ${f.path}` : `mounted at ${f.path}`);
 }
 
-/** The probe program attached to a tracepoint is named dh_<tracepoint name>. */
-export function tracepointIsOptional(tracepoint: string): boolean {
-  return OPTIONAL_PROGRAMS.has(`dh_${tracepoint.split('/')[1]}`);
-}
-
 export function tracepointHint(tracepoint: string): string {
   const [category, name] = tracepoint.split('/');
-  if (category === 'syscalls') {
-    return `kernel built without CONFIG_FTRACE_SYSCALLS; without ${category}:${name} accepted connections get their owner named later, at first traffic`;
-  }
   if (name === 'sock_send_length' || name === 'sock_recv_length') {
     return `this kernel lacks ${category}:${name} (newer than ${minKernelText}); upgrade to a recent kernel to count bytes`;
   }
@@ -147,9 +139,7 @@ export function checkTracepoint(tracepoint: string, root: string | null, present
   const where = `${root}/events/${tracepoint}`;
   if (present) return ok(check, where);
   const detail = `missing: ${where}`;
-  return tracepointIsOptional(tracepoint)
-    ? warn(check, `${detail} (optional probe)`, tracepointHint(tracepoint))
-    : fail(check, detail, tracepointHint(tracepoint));
+  return fail(check, detail, tracepointHint(tracepoint));
 }
 
 // ---- bpffs ----

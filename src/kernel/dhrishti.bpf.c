@@ -14,7 +14,6 @@
 #include "tcp/traffic.c"
 #include "tcp/retransmit.c"
 #include "tcp/reset.c"
-#include "tcp/accept.c"
 #include "tcp/destroy.c"
 
 #include "syscall_buf.h" /* user buffers of socket syscalls: L7 and DNS */
@@ -27,7 +26,6 @@
 #include "dns/maps.h"
 #include "dns/socket.c"
 #include "dns/capture.c"
-#include "dns/mmsg.c"
 
 #include "sock_io.c" /* the send and receive tracepoints: TCP, L7 and DNS in one program */
 

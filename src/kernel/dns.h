@@ -33,7 +33,7 @@ enum dh_dns_loss {
 	DH_DNS_LOSS_NO_SYSCALL = 2,   /* DNS socket I/O outside a syscall whose buffer we can read (io_uring, kernel) */
 	DH_DNS_LOSS_READ_FAULT = 3,   /* the syscall's buffer or message header could not be read */
 	DH_DNS_LOSS_SEGMENTS = 4,     /* more iovec entries or mmsg messages than one call captures */
-	DH_DNS_LOSS_MMSG_MAP_FULL = 5,/* a sendmmsg/recvmmsg on a DNS socket could not be remembered until its exit */
+	DH_DNS_LOSS_MMSG_MAP_FULL = 5,/* a sendmmsg/recvmmsg's place could not be kept: its later messages were read as its first */
 	DH_DNS_LOSS_MAX = 8,
 };
 

@@ -10,7 +10,7 @@
  * - recvfrom/recvmsg copy the sender's address to user memory only after the
  *   tracepoint, so a receive's peer address cannot be read here;
  * - sendmmsg/recvmmsg fire the tracepoint once per message without saying
- *   which: their messages are read at the syscall's exit instead;
+ *   which: the caller counts them (dns/capture.c);
  * - io_uring workers and kernel threads do socket I/O with no syscall
  *   registers of their own: `kind` stays DH_SYS_NONE.
  * Shared by every capture that needs socket payloads: DNS reads its buffers
@@ -198,16 +198,6 @@ static __always_inline int syscall_buf(struct dh_sys_buf *b)
 		return 0;
 	}
 	return -1;
-}
-
-/* Reads message i of a user struct mmsghdr array: its buffers and the length
- * the kernel stored for it (valid at the syscall's exit). */
-static __always_inline int syscall_mmsg_at(struct dh_sys_buf *b, __u64 mmsg, __u32 i, __u32 *msg_len)
-{
-	__u64 at = mmsg + (__u64)i * sizeof(struct mmsghdr);
-	if (bpf_probe_read_user(msg_len, sizeof(*msg_len), (void *)(at + __builtin_offsetof(struct mmsghdr, msg_len))))
-		return -1;
-	return read_user_msghdr(b, at);
 }
 
 #endif

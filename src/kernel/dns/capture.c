@@ -5,9 +5,9 @@
  * syscall's user buffer (syscall_buf.h); one record per buffer segment,
  * bounded in size and rate, and every drop counted.
  * Kernel subtleties: the tracepoint fires after the copy (so a receive's
- * bytes are in the buffer), once per message of sendmmsg/recvmmsg (handled at
- * their exit, dns/mmsg.c), and with MSG_PEEK for reads that leave the data
- * queued (skipped: the real read follows). */
+ * bytes are in the buffer), once per message of sendmmsg/recvmmsg without
+ * saying which (a cursor per thread counts them, below), and with MSG_PEEK for
+ * reads that leave the data queued (skipped: the real read follows). */
 
 static __always_inline void dns_emit_segment(const struct dh_dns_config *cfg, const struct dns_sock_facts *f,
 					     __u8 sys, __u8 msg_index, __u32 msg_len, __u32 off, __u32 seg,
@@ -92,19 +92,64 @@ static __always_inline void dns_emit_message(const struct dh_dns_config *cfg, co
 		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
 }
 
-/* sendmmsg/recvmmsg: remember the socket for the syscall's exit. */
-static __always_inline void dns_defer_mmsg(struct sock *sk, __u64 cookie, __u8 dir)
+#define DH_DNS_MAX_MMSG 8 /* messages of one sendmmsg/recvmmsg read */
+
+/* Which message of its sendmmsg/recvmmsg this firing is about. The kernel sends
+ * or receives them in order, one tracepoint each, and a failed one (ret < 0,
+ * where dns_capture drops the cursor) ends the call; so a thread's cursor on
+ * the same array and socket names the next message, and the last one drops it.
+ * (Reading them at the syscall's exit instead would need a sys_exit program,
+ * which puts every task of the host on the slow syscall path.) */
+static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 cookie)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct dns_mmsg_call call = { .sk = (__u64)sk, .cookie = cookie, .dir = dir };
-	if (bpf_map_update_elem(&dns_mmsg, &tid, &call, BPF_ANY))
-		dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
+	struct dns_mmsg_cursor *cur = bpf_map_lookup_elem(&dns_mmsg, &tid);
+	__u32 i = 0;
+	if (cur && cur->mmsg == b->mmsg && cur->cookie == cookie && cur->next < b->vlen)
+		i = cur->next;
+	if (i + 1 < b->vlen) {
+		if (cur && i) {
+			cur->next = i + 1;
+		} else {
+			struct dns_mmsg_cursor c = { .mmsg = b->mmsg, .cookie = cookie, .next = i + 1 };
+			if (bpf_map_update_elem(&dns_mmsg, &tid, &c, BPF_ANY))
+				dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
+		}
+	} else if (cur) {
+		bpf_map_delete_elem(&dns_mmsg, &tid);
+	}
+	return i;
+}
+
+/* One message of a sendmmsg/recvmmsg: ret bytes, in the buffers its msghdr names. */
+static __always_inline void dns_mmsg_message(const struct dh_dns_config *cfg, struct dns_sock_facts *f, int sock_kind,
+					     const struct dh_sys_buf *call, int ret)
+{
+	__u32 i = dns_mmsg_index(call, f->cookie);
+	if (i >= DH_DNS_MAX_MMSG) {
+		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
+		return;
+	}
+	struct dh_sys_buf b = { .kind = call->kind };
+	if (read_user_msghdr(&b, call->mmsg + (__u64)i * sizeof(struct mmsghdr))) {
+		dns_count_loss(DH_DNS_LOSS_READ_FAULT);
+		return;
+	}
+	/* A send names its server per message (a receive's sender is written after the tracepoint: dns_capture took the query's). */
+	if (sock_kind == DNS_SOCK_UNCONNECTED && f->dir == DH_DNS_DIR_SEND) {
+		if (!dns_peer_from_args(cfg, b.name, b.namelen, f))
+			return; /* not known to be DNS: nothing lost */
+		dns_remember_peer(f);
+	}
+	if (!dns_rate_allows(cfg))
+		return;
+	dns_emit_message(cfg, f, &b, ret, i);
 }
 
 /* One send or receive of a socket (called from sock_io.c). */
 static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8 dir)
 {
-	if (ret <= 0 || !sk)
+	if (!sk)
 		return 0;
 	struct dh_dns_config *cfg = dns_enabled_config();
 	if (!cfg)
@@ -113,6 +158,11 @@ static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8
 	int kind = dns_socket(sk, cfg, &f);
 	if (kind == DNS_SOCK_NONE)
 		return 0;
+	if (ret <= 0) { /* a failed message ends a sendmmsg/recvmmsg: its cursor goes */
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_delete_elem(&dns_mmsg, &tid);
+		return 0;
+	}
 	f.dir = dir;
 	if (dir == DH_DNS_DIR_RECV && (flags & MSG_PEEK))
 		return 0;
@@ -123,7 +173,7 @@ static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8
 	struct dh_sys_buf b = {};
 	int err = syscall_buf(&b);
 	if (b.kind == DH_SYS_RECVMMSG || b.kind == DH_SYS_SENDMMSG) {
-		dns_defer_mmsg(sk, f.cookie, dir);
+		dns_mmsg_message(cfg, &f, kind, &b, ret);
 		return 0;
 	}
 	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_SEND) {

@@ -16,19 +16,19 @@ struct {
 	__type(value, struct dh_dns_peer);
 } dns_peers SEC(".maps");
 
-/* A thread inside sendmmsg/recvmmsg on a DNS socket: tid -> the socket, read at the syscall's exit. */
-struct dns_mmsg_call {
-	__u64 sk;   /* struct sock *, alive until the syscall returns (its file holds it) */
-	__u64 cookie;
-	__u8 dir;
-	__u8 pad[7];
+/* A thread inside sendmmsg/recvmmsg on a DNS socket: tid -> the message its next tracepoint is about (dns/capture.c). */
+struct dns_mmsg_cursor {
+	__u64 mmsg;   /* the call's user struct mmsghdr array */
+	__u64 cookie; /* its socket */
+	__u32 next;
+	__u32 pad;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, struct dns_mmsg_call);
+	__type(value, struct dns_mmsg_cursor);
 } dns_mmsg SEC(".maps");
 
 struct {

@@ -27,7 +27,11 @@ static __always_inline int on_syn_sent(const struct sock *sk, __u64 cookie, int 
 static __always_inline int on_syn_recv(const struct sock *sk, __u64 cookie)
 {
 	/* Softirq: the current task is unrelated, so owner facts come from the
-	 * socket; the pid is attached at accept() or the first send/recv. */
+	 * socket; the pid is attached at its first send/recv (the listener's owner
+	 * stands in until then). Not at accept(): the only hook there is a syscall
+	 * tracepoint, and attaching any sys_enter/sys_exit program puts every task
+	 * of the host on the kernel's slow syscall path (about 50 ns per syscall
+	 * here, whatever the syscall). */
 	struct dh_conn c = {};
 	read_tuple(sk, &c);
 	c.start_ns = bpf_ktime_get_boot_ns();
