@@ -99,7 +99,11 @@ static __always_inline void dns_emit_message(const struct dh_dns_config *cfg, co
  * where dns_capture drops the cursor) ends the call; so a thread's cursor on
  * the same array and socket names the next message, and the last one drops it.
  * (Reading them at the syscall's exit instead would need a sys_exit program,
- * which puts every task of the host on the slow syscall path.) */
+ * which puts every task of the host on the slow syscall path.) One end it
+ * cannot see: a recvmmsg whose timeout expires between messages leaves its
+ * cursor, and that thread's next recvmmsg on the same array and socket starts
+ * at the wrong message (its answer then pairs with no query). No resolver
+ * library receives DNS that way; glibc sends with sendmmsg, receives with recvfrom. */
 static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 cookie)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
