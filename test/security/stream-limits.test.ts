@@ -183,7 +183,11 @@ async function stalledWave(agent: RunningAgent, reader: { messages: number[] }, 
   console.log(`wave ${wave}: stalled clients ${mid.stream.clients - 1}; agent backlog ${mid.stream.backlogBytes} B (${Math.round(mid.stream.backlogBytes / (mid.stream.clients - 1))} B each); kernel queues per connection: max ${worst} B, total ${held.reduce((t, q) => t + q, 0)} B; window ${WINDOW} B, largest message ${biggest} B; agent RSS ${mid.rssBytes >> 20} MiB`);
   assert.ok(worst <= bound, `a stalled connection holds ${worst} B in kernel queues, over ${bound}`);
   assert.ok(mid.stream.backlogBytes <= mid.stream.clients * bound, `agent backlog ${mid.stream.backlogBytes}`);
-  assert.ok(held.length > 50 && worst > WINDOW / 2, `deltas did reach the stalled clients (${held.length} non-empty queues, max ${worst} B): the bound was exercised`);
+  // Deltas reached the stalled clients, so the bound was exercised: in the kernel's queues, or held by the agent
+  // (on a slow machine the kernel's queues may still be filling when they are read, as in CI's wave 2 of 2026-12-03).
+  const eachBacklog = mid.stream.backlogBytes / Math.max(1, mid.stream.clients - 1);
+  assert.ok((held.length > 50 && worst > WINDOW / 2) || eachBacklog > WINDOW / 2,
+    `deltas did reach the stalled clients (${held.length} non-empty queues, max ${worst} B; agent backlog ${Math.round(eachBacklog)} B each): the bound was exercised`);
 
   // Then they are dropped: no pong for two ping intervals (16 s). Their sockets are reset, so the kernel frees their queues.
   await until(`wave ${wave}: the stalled clients to be dropped`, async () => ((await stats(agent)).stream.clients === 1 ? true : undefined), 30_000);
