@@ -174,6 +174,18 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     assert.deepEqual(viaIov.map((x) => [x.name, x.addresses[0]]).sort(), [['db.zone.test', '198.51.100.11'], ['web.zone.test', '198.51.100.10']]);
   });
 
+  it('sendmmsg with an empty message inside, and after a call cut short by a bad message: each query is read from its own message', async (t) => {
+    const bin = await buildSyscallClient(lab.dir);
+    if (!bin) { t.skip('no C compiler'); return; }
+    const g = await lab.exec([bin, 'gaps', RESOLVER, 'web.zone.test', 'db.zone.test', 'nxgaps.zone.test']);
+    assert.equal(g.code, 0, g.stderr);
+    const mine = await until('6 transactions of the gaps client', async () => (fromPid(g.pid).length >= 6 ? fromPid(g.pid) : undefined));
+    assert.deepEqual(mine.map((x) => [x.id, x.name, x.rcode]).sort(), [
+      [0x4100, 'web.zone.test', 'NOERROR'], [0x4102, 'db.zone.test', 'NOERROR'], [0x4200, 'nxgaps.zone.test', 'NXDOMAIN'],
+      [0x4300, 'web.zone.test', 'NOERROR'], [0x4301, 'db.zone.test', 'NOERROR'], [0x4302, 'nxgaps.zone.test', 'NXDOMAIN'],
+    ]);
+  });
+
   it("Go's resolver (docker CLI with GODEBUG=netdns=go: write/read on connected UDP)", async (t) => {
     if (!fs.existsSync('/usr/bin/docker')) { t.skip('no Go binary (docker CLI) installed'); return; }
     // The CLI resolves the daemon's name, then fails to connect: the namespace has no route anywhere.

@@ -47,7 +47,7 @@ test('loopback connection: connect, established on both sides, close, with pids 
   const closeC = await log.waitFor((e) => mine(e) && e.type === 'close' && e.role === 'client', 'client close');
   const closeS = await log.waitFor((e) => mine(e) && e.type === 'close' && e.role === 'server', 'server close');
   assert.equal(closeC.pid, client.pid);
-  assert.equal(closeS.pid, server.pid, 'server pid attached at accept/first read');
+  assert.equal(closeS.pid, server.pid, 'server pid attached at its first read');
   assert.equal(closeC.failure, null);
   assert.equal(closeS.failure, null);
   assert.ok(closeC.established && closeS.established);

@@ -1,8 +1,8 @@
 // Matches each DNS query to its answer by socket and id, for latency; a query
 // with no answer within the timeout becomes a timeout. An answer may be read
-// before its query is reported (sendmmsg queries are read at the syscall's
-// exit, and another thread may receive first): such an answer waits briefly
-// for its query. Bounded: the oldest pending queries are dropped (counted).
+// before its query is reported (another thread may receive it first, or the
+// query's record may come in a later ring-buffer batch): such an answer waits
+// briefly for its query. Bounded: the oldest pending queries are dropped (counted).
 import type { WireMessage } from './assemble.js';
 import type { DnsFacts } from '../events/dns-decode.js';
 import type { DnsMessage } from './parse.js';

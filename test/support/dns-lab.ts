@@ -284,7 +284,11 @@ export async function ensureDnsClientImage(docker: (args: string[]) => Promise<s
  * one query per name in one sendmmsg on an unconnected socket and reads the
  * answers with recvmmsg; `iov` writes each query over two iovec entries
  * (header, rest) with writev on a connected socket and reads the answer into
- * two buffers with readv. Prints "id rcode" per answer. Null when no C compiler.
+ * two buffers with readv. `gaps` (three names a b c, unconnected) makes the
+ * per-message tracepoints hard to count: one sendmmsg of [a, an empty message,
+ * b], one of [c, a message with a bad iovec] that stops after c, then one of
+ * [a, b, c] on the same (cleared) array; the answers are read with recvfrom.
+ * Prints "id rcode" per answer. Null when no C compiler.
  */
 export async function buildSyscallClient(dir: string): Promise<string | null> {
   const src = path.join(dir, 'dnsclient.c'), bin = path.join(dir, 'dnsclient');
@@ -344,6 +348,31 @@ int main(int argc, char **argv) {
 			if (r > 0) got += r;
 		}
 		return got == names ? 0 : 1;
+	}
+	if (!strcmp(argv[1], "gaps") && names == 3) {
+		struct mmsghdr m[3]; struct iovec v[3];
+		int ids[3][3] = { { 0x4100, -1, 0x4102 }, { 0x4200, -2, 0 }, { 0x4300, 0x4301, 0x4302 } };
+		int pick[3][3] = { { 0, 0, 1 }, { 2, 0, 0 }, { 0, 1, 2 } }, count[3] = { 3, 2, 3 }, want[3] = { 3, 1, 3 };
+		for (int call = 0; call < 3; call++) {
+			memset(m, 0, sizeof m);
+			for (int i = 0; i < count[call]; i++) {
+				int id = ids[call][i];
+				v[i].iov_base = q[i]; v[i].iov_len = id >= 0 ? query(q[i], id, argv[3 + pick[call][i]]) : 0;
+				m[i].msg_hdr.msg_name = &srv; m[i].msg_hdr.msg_namelen = sizeof srv;
+				m[i].msg_hdr.msg_iov = id == -2 ? (struct iovec *)8 : &v[i]; m[i].msg_hdr.msg_iovlen = 1;
+			}
+			int r = sendmmsg(fd, m, count[call], 0);
+			if (r != want[call]) { fprintf(stderr, "sendmmsg %d sent %d\n", call, r); return 1; }
+		}
+		int got = 0;
+		while (got < 6) {
+			struct pollfd pf = { .fd = fd, .events = POLLIN };
+			if (poll(&pf, 1, 3000) <= 0) break;
+			if (recv(fd, a[0], sizeof a[0], 0) < 12) return 1;
+			printf("%d %d\n", (a[0][0] << 8) | a[0][1], a[0][3] & 15);
+			got++;
+		}
+		return got == 6 ? 0 : 1;
 	}
 	if (connect(fd, (struct sockaddr *)&srv, sizeof srv)) { perror("connect"); return 1; }
 	for (int i = 0; i < names; i++) {

@@ -94,42 +94,71 @@ static __always_inline void dns_emit_message(const struct dh_dns_config *cfg, co
 
 #define DH_DNS_MAX_MMSG 8 /* messages of one sendmmsg/recvmmsg read */
 
+#define DH_UIO_MAXIOV 1024 /* the kernel sends or receives at most this many messages per call */
+
 /* Which message of its sendmmsg/recvmmsg this firing is about. The kernel sends
- * or receives them in order, one tracepoint each, and a failed one (ret < 0,
- * where dns_capture drops the cursor) ends the call; so a thread's cursor on
- * the same array and socket names the next message, and the last one drops it.
- * (Reading them at the syscall's exit instead would need a sys_exit program,
- * which puts every task of the host on the slow syscall path.) One end it
- * cannot see: a recvmmsg whose timeout expires between messages leaves its
- * cursor, and that thread's next recvmmsg on the same array and socket starts
- * at the wrong message (its answer then pairs with no query). No resolver
- * library receives DNS that way; glibc sends with sendmmsg, receives with recvfrom. */
-static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 cookie)
+ * or receives them in order, one tracepoint each (an empty one too, with ret
+ * 0), so a thread's cursor on the same array and socket names the next
+ * message, and the last one drops it. (Reading them at the syscall's exit
+ * would need a sys_exit program, which puts every task of the host on the slow
+ * syscall path.) A failed message (ret < 0) ends the call, and dns_capture
+ * drops the cursor. A call can also end with no failing tracepoint: a timeout
+ * between received messages, a message refused before it reached the socket
+ * (a bad msghdr, an LSM), a fault writing msg_len back. Then the cursor is
+ * stale, so it is checked: the kernel writes each message's length into the
+ * array before taking the next, and a caller that clears its array between
+ * calls (glibc does) shows a stale cursor a length it did not write. A caller
+ * that reuses an uncleared array after such an end has its next call read
+ * from the wrong message (an answer that then pairs with no query). */
+static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 cookie, int ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 vlen = b->vlen > DH_UIO_MAXIOV ? DH_UIO_MAXIOV : b->vlen;
 	struct dns_mmsg_cursor *cur = bpf_map_lookup_elem(&dns_mmsg, &tid);
 	__u32 i = 0;
-	if (cur && cur->mmsg == b->mmsg && cur->cookie == cookie && cur->next < b->vlen)
-		i = cur->next;
-	if (i + 1 < b->vlen) {
-		if (cur && i) {
+	if (cur && cur->mmsg == b->mmsg && cur->cookie == cookie && cur->next && cur->next < vlen) {
+		__u32 written = 0;
+		__u64 at = b->mmsg + (__u64)(cur->next - 1) * sizeof(struct mmsghdr) + __builtin_offsetof(struct mmsghdr, msg_len);
+		if (!bpf_probe_read_user(&written, sizeof(written), (void *)at) && written == cur->last)
+			i = cur->next;
+	}
+	if (i + 1 < vlen) {
+		if (cur) {
+			cur->mmsg = b->mmsg;
+			cur->cookie = cookie;
 			cur->next = i + 1;
+			cur->last = ret;
 		} else {
-			struct dns_mmsg_cursor c = { .mmsg = b->mmsg, .cookie = cookie, .next = i + 1 };
-			if (bpf_map_update_elem(&dns_mmsg, &tid, &c, BPF_ANY))
+			struct dns_mmsg_cursor c = { .mmsg = b->mmsg, .cookie = cookie, .next = i + 1, .last = ret };
+			if (bpf_map_update_elem(&dns_mmsg, &tid, &c, BPF_NOEXIST))
 				dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
+			else
+				dns_mmsg_opened(1);
 		}
-	} else if (cur) {
-		bpf_map_delete_elem(&dns_mmsg, &tid);
+	} else if (cur && !bpf_map_delete_elem(&dns_mmsg, &tid)) {
+		dns_mmsg_opened(-1);
 	}
 	return i;
+}
+
+/* A socket call failed: if it was a sendmmsg/recvmmsg message, its call ends. Every failed
+ * send and receive of the host passes here (EAGAIN), so with no cursor open it costs one array read. */
+static __always_inline void dns_mmsg_failed(void)
+{
+	__u32 zero = 0;
+	__u64 *open = bpf_map_lookup_elem(&dns_mmsg_open, &zero);
+	if (!open || !*open)
+		return;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	if (!bpf_map_delete_elem(&dns_mmsg, &tid))
+		dns_mmsg_opened(-1);
 }
 
 /* One message of a sendmmsg/recvmmsg: ret bytes, in the buffers its msghdr names. */
 static __always_inline void dns_mmsg_message(const struct dh_dns_config *cfg, struct dns_sock_facts *f, int sock_kind,
 					     const struct dh_sys_buf *call, int ret)
 {
-	__u32 i = dns_mmsg_index(call, f->cookie);
+	__u32 i = dns_mmsg_index(call, f->cookie, ret);
 	if (i >= DH_DNS_MAX_MMSG) {
 		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
 		return;
@@ -155,6 +184,10 @@ static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8
 {
 	if (!sk)
 		return 0;
+	if (ret < 0) {
+		dns_mmsg_failed();
+		return 0;
+	}
 	struct dh_dns_config *cfg = dns_enabled_config();
 	if (!cfg)
 		return 0;
@@ -162,9 +195,11 @@ static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8
 	int kind = dns_socket(sk, cfg, &f);
 	if (kind == DNS_SOCK_NONE)
 		return 0;
-	if (ret <= 0) { /* a failed message ends a sendmmsg/recvmmsg: its cursor goes */
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		bpf_map_delete_elem(&dns_mmsg, &tid);
+	if (!ret) { /* nothing to read, but an empty message still takes its place in a sendmmsg/recvmmsg */
+		struct dh_sys_buf b = {};
+		syscall_buf(&b);
+		if (b.kind == DH_SYS_RECVMMSG || b.kind == DH_SYS_SENDMMSG)
+			dns_mmsg_index(&b, bpf_get_socket_cookie(sk), 0);
 		return 0;
 	}
 	f.dir = dir;

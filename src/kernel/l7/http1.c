@@ -218,7 +218,7 @@ static __always_inline int h1_other_header(struct dh_l7_scratch *sc, __u32 i)
 }
 
 /* Scans a window of n header bytes at the cursor. Returns 0 to go on, 1 when the buffer is used up.
- * The loop body is a load and a compare; all else is in calls, so the verifier walks it once per byte. */
+ * The loop bodies are loads, compares and bit arithmetic; all else is in calls, so the verifier walks them cheaply. */
 __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
 {
 	if (!sc || !st)

@@ -30,7 +30,7 @@ static __always_inline int on_syn_recv(const struct sock *sk, __u64 cookie)
 	 * socket; the pid is attached at its first send/recv (the listener's owner
 	 * stands in until then). Not at accept(): the only hook there is a syscall
 	 * tracepoint, and attaching any sys_enter/sys_exit program puts every task
-	 * of the host on the kernel's slow syscall path (about 50 ns per syscall
+	 * of the host on the kernel's slow syscall path (about 40 ns per syscall
 	 * here, whatever the syscall). */
 	struct dh_conn c = {};
 	read_tuple(sk, &c);
