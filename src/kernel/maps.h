@@ -34,4 +34,22 @@ static __always_inline void count_loss(__u32 what)
 		*n += 1;
 }
 
+/* A gauge: a one-slot array map counting the entries of a per-thread hash map
+ * (or more: an entry lost to LRU eviction is never taken off). While it reads
+ * 0, a hot path (every socket send and receive) skips that map's lookups. */
+static __always_inline void gauge_add(void *gauge, __s64 d)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(gauge, &zero);
+	if (n)
+		__sync_fetch_and_add(n, d);
+}
+
+static __always_inline __u64 gauge_read(void *gauge)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(gauge, &zero);
+	return n ? *n : 1;
+}
+
 #endif

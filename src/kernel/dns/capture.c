@@ -133,10 +133,10 @@ static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 co
 			if (bpf_map_update_elem(&dns_mmsg, &tid, &c, BPF_NOEXIST))
 				dns_count_loss(DH_DNS_LOSS_MMSG_MAP_FULL);
 			else
-				dns_mmsg_opened(1);
+				gauge_add(&dns_mmsg_open, 1);
 		}
 	} else if (cur && !bpf_map_delete_elem(&dns_mmsg, &tid)) {
-		dns_mmsg_opened(-1);
+		gauge_add(&dns_mmsg_open, -1);
 	}
 	return i;
 }
@@ -145,13 +145,11 @@ static __always_inline __u32 dns_mmsg_index(const struct dh_sys_buf *b, __u64 co
  * send and receive of the host passes here (EAGAIN), so with no cursor open it costs one array read. */
 static __always_inline void dns_mmsg_failed(void)
 {
-	__u32 zero = 0;
-	__u64 *open = bpf_map_lookup_elem(&dns_mmsg_open, &zero);
-	if (!open || !*open)
+	if (!gauge_read(&dns_mmsg_open))
 		return;
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	if (!bpf_map_delete_elem(&dns_mmsg, &tid))
-		dns_mmsg_opened(-1);
+		gauge_add(&dns_mmsg_open, -1);
 }
 
 /* One message of a sendmmsg/recvmmsg: ret bytes, in the buffers its msghdr names. */

@@ -53,9 +53,8 @@ struct {
 	__type(value, __u64);
 } tls_socks SEC(".maps");
 
-/* Entries in tls_calls and tls_pending, or more (an entry lost to LRU eviction is
- * never taken off): while it is 0, no socket syscall can be an SSL call's, and
- * every socket read and write skips both lookups. */
+/* Gauge of tls_calls and tls_pending (maps.h): while it is 0, no socket syscall
+ * can be an SSL call's, and every socket read and write skips both lookups. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -65,17 +64,12 @@ struct {
 
 static __always_inline void tls_count(__s64 d)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&tls_inflight, &zero);
-	if (n)
-		__sync_fetch_and_add(n, d);
+	gauge_add(&tls_inflight, d);
 }
 
 static __always_inline int tls_idle(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&tls_inflight, &zero);
-	return n && *n == 0;
+	return !gauge_read(&tls_inflight);
 }
 
 struct {
