@@ -18,7 +18,7 @@ import { PolicyEngine } from '../src/policy/engine.js';
 import type { NodeLike } from '../src/policy/model.js';
 import type { GraphEdge } from '../src/graph/types.js';
 import { positiveInt } from '../src/cli/options.js';
-import { POLICY_BENCH } from '../src/config/defaults.js';
+import { POLICY_BENCH } from './lib/constants.js';
 import { prng } from './lib/synthetic-graph.js';
 import { EDGE_TRAFFIC, waitForEdges } from './lib/edge-traffic.js';
 import { node, stopAll } from '../test/support/children.js';

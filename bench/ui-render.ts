@@ -13,7 +13,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, UI_BENCH } from '../src/config/defaults.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import { UI_BENCH } from './lib/constants.js';
 import { launchBrowser, type BrowserSession } from '../test/support/browser.js';
 import { startUiServer, type UiServer } from './lib/ui-server.js';
 import { fixed, int, table } from './lib/report.js';

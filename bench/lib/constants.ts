@@ -61,3 +61,64 @@ export const L7_BENCH = {
     rssGrowthMb: 20,
   },
 } as const;
+
+/** bench/ui-render.ts: the synthetic map the web UI draws, how it changes, and the target. */
+export const UI_BENCH = {
+  nodes: 200,
+  edges: 1000,
+  /** A delta this often, changing this share of the edges' numbers. */
+  deltaIntervalMs: 500,
+  changedEdgeShare: 0.05,
+  /** Deltas measured after the first drawing. */
+  updates: 40,
+  targetP95Ms: 50,
+  viewport: { width: 1440, height: 900 },
+} as const;
+
+/** bench/policy.ts: verdicts for this many edges under this many rules, and the targets. */
+export const POLICY_BENCH = {
+  edges: 5000,
+  nodes: 1000,
+  rules: 200,
+  zones: 100,
+  repeats: 21,
+  /** Timed runs of the new-edge measures (each on a fresh engine and, for new nodes, fresh nodes), after one warm-up. */
+  runs: 41,
+  targets: { reevaluateMs: 20, perNewEdgeUs: 10 },
+} as const;
+
+/** bench/fleet.ts: the scrape and hub benchmarks' load, and the targets printed beside the results. */
+export const FLEET_BENCH = {
+  /** Real edges on a real agent (one per listening port), all exported with their own labels. */
+  scrapeEdges: 2000,
+  /** Every this-many-th edge (of the scraped agent and the push) carries HTTP requests, so the request families' cost is measured. */
+  httpEvery: 4,
+  scrapeRuns: 20,
+  /** Interval of the real Prometheus that scrapes the bench agent (its scrape_duration_seconds is the scrape time). */
+  promScrapeIntervalSec: 3,
+  /** The busy scrape run: every edge gets a new connection this often (its rows move between two scrapes). */
+  busySweepMs: 2000,
+  /**
+   * The busy run's timed scrapes wait (at most this long) for the agent's first full collection after
+   * start-up: that one sets the heap's room for a long-running agent (about 2 minutes in, here), and
+   * scrapes timed before it measure a young agent's easier heap.
+   */
+  settleMaxMs: 300_000,
+  /** Remote-write pushes of the scrape's edge count, timed in the bench process. */
+  pushRuns: 10,
+  /** Prometheus' usual interval, for the agent's share of a core spent on exporting. */
+  scrapeIntervalSec: 15,
+  /** Synthetic fleet written through remote-write: hosts, logical edges, share of them crossing hosts. */
+  hosts: 20,
+  edges: 5000,
+  crossHostShare: 0.5,
+  hubRuns: 10,
+  /** Reports of every host written before the hub is measured, one per reportEverySec. */
+  historyReports: 6,
+  reportEverySec: 15,
+  /** The live hub: its refresh, how long it is loaded with requests, and the pause between one client's requests. */
+  hubRefreshSec: 5,
+  hubLoadSec: 60,
+  hubRequestGapMs: 100,
+  targets: { scrapeMs: 100, exportCorePercent: 1, hubP95Ms: 1000 },
+} as const;

@@ -1,5 +1,5 @@
 // Real edges for the benchmarks that need many (fleet scrape, policy reloads).
-import { FLEET_BENCH } from '../../src/config/defaults.js';
+import { FLEET_BENCH } from './constants.js';
 
 /**
  * One process listening on `n` ports, another connecting once to each (100 at a time): n edges on the map.
