@@ -162,6 +162,13 @@ export const API_DEFAULTS = {
 } as const;
 
 /** The live graph's bounds. */
+/**
+ * Linux's default range of client ports (net.ipv4.ip_local_port_range). A socket the kernel met midway
+ * (its handshake predates the agent) has no role of its own; when no listener is known for its port yet
+ * (start-up discovery still running), a local port outside this range facing a remote one inside it is the server's.
+ */
+export const EPHEMERAL_PORTS = { low: 32768, high: 60999 } as const;
+
 export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,
   maxExternalNodes: 1000,

@@ -2,6 +2,7 @@
 // the kernel reports two sockets; they meet on the client's endpoint
 // (address, port), which both views share even through DNAT.
 import { IntMap } from './int-map.js';
+import { EPHEMERAL_PORTS } from '../config/defaults.js';
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './requests.js';
 
@@ -169,6 +170,13 @@ function sameLife(client: Side, server: Side): boolean {
 const exactly = (client: Side, server: Side) => client.peerIp === server.localIp && client.peerPort === server.localPort;
 
 
+const ephemeral = (port: number) => port >= EPHEMERAL_PORTS.low && port <= EPHEMERAL_PORTS.high;
+
+/** A socket of unknown role whose port no known listener holds: the server's when only the peer's port is a client port. */
+function roleByPorts(localPort: number, peerPort: number): 'client' | 'server' {
+  return ephemeral(peerPort) && localPort !== 0 && !ephemeral(localPort) ? 'server' : 'client';
+}
+
 export class ConnectionTable {
   /** Sockets by cookie: the usual way events find their connection, without building strings. */
   private byCookie = new IntMap<Side>();
@@ -270,7 +278,7 @@ export class ConnectionTable {
 
   /** A socket seen for the first time: join the other end of its connection, or start one. */
   private add(e: ConnEvent): Side {
-    const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : 'client';
+    const role = e.role !== 'unknown' ? e.role : this.isListening(e.netns, e.sport) ? 'server' : roleByPorts(e.sport, e.dport);
     const side = this.spareSides.pop() ?? newSide();
     side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
     side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;

@@ -334,3 +334,13 @@ for (const [where, cl, sv, other] of [
     }
   });
 }
+
+test('a socket met midway with no role, before its listener is known (start-up), is the server when only its peer uses a client port', () => {
+  const g = new LiveGraph(identity);
+  // db's accepted socket, first seen at its close (its handshake predates the agent; discovery has not listed db's listener yet)
+  g.ingest([ev({ type: 'close', role: 'unknown', midflight: true, saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: 51618, cgroupId: 102, pid: 7 })], 1000);
+  // and a client socket met the same way, on a client port towards a server port
+  g.ingest([ev({ type: 'close', role: 'unknown', midflight: true, saddr: '10.0.0.2', sport: 51620, daddr: '10.0.0.4', dport: 5432, cgroupId: 100, pid: 5 })], 1000);
+  g.tick(5000);
+  assert.deepEqual(g.snapshot({}, 5000).edges.map((e) => e.id), [WEB_DB], 'both on web -> db:5432, none on db -> web:51618');
+});
