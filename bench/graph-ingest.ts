@@ -7,7 +7,11 @@
 // machine) and the garbage collector's share of the wall time. A third line adds
 // request capture as the agent gets it: each client socket's closing count (one
 // HTTP request) read just before the batch that holds its connection's events.
-// Run: node [node flags] dist/bench/graph-ingest.js [connections] [connections per batch]
+// With a pause, each batch waits that long after the one before, as the agent's
+// do (DEFAULTS.drainDelayMs): batches then start with cold caches, which cost
+// 30-40% more per connection here (2026-12-03), so the default (no pause)
+// understates the agent (but runs much faster).
+// Run: node [node flags] dist/bench/graph-ingest.js [connections] [connections per batch] [pause ms]
 // (it runs again under the launcher's V8 flags, as the agent does, when they are not given)
 import { spawnSync } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -31,6 +35,13 @@ if (missing.length) {
 
 const connections = Number(process.argv[2] ?? 200_000);
 const perBatch = Number(process.argv[3] ?? 300);
+const pauseMs = Number(process.argv[4] ?? 0);
+for (const [name, v, min, raw] of [['connections', connections, 1, process.argv[2]], ['connections per batch', perBatch, 1, process.argv[3]], ['pause ms', pauseMs, 0, process.argv[4]]] as const) {
+  if (!Number.isInteger(v) || v < min) {
+    console.error(`graph-ingest: ${name} must be a whole number of at least ${min}, got "${raw}"; usage: graph-ingest.js [connections] [connections per batch] [pause ms]`);
+    process.exit(2);
+  }
+}
 const SERVER_PORT = 8080;
 const pid = process.pid;
 const cgroupId = cgroupIdOf(pid, cgroup2Root());
@@ -128,6 +139,7 @@ async function run(withGraph: boolean, withRequests = false): Promise<{ us: numb
     // The closing counts are drained first (src/collector/engine.ts, leadingRings): their connections are not known yet.
     if (withRequests) graph.requests(closing[k], now);
     if (withGraph) { graph.ingest(events, now); graph.tick(now); }
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs)); // sleeping costs no CPU time
   }
   const wall = performance.now() - t0;
   const cu = process.cpuUsage(c0);
@@ -156,7 +168,7 @@ for (let r = 0; r < rounds; r++) {
   l7gc.push(q.gcShare);
 }
 identity.stop();
-console.log(`${connections} connections (5 records each) in batches of ${perBatch}; median of ${rounds}:`);
+console.log(`${connections} connections (5 records each) in batches of ${perBatch}${pauseMs ? `, ${pauseMs} ms apart` : ''}; median of ${rounds}:`);
 console.log(`  decode only:          ${fixed(median(decodeOnly), 2)} us per connection`);
 console.log(`  decode + live graph:  ${fixed(median(full), 2)} us per connection (${fixed(median(full) * 10, 0)} ms per 10k), garbage collection ${fixed(median(gc) * 100, 0)}% of it`);
 console.log(`  + requests (L7):      ${fixed(median(l7), 2)} us per connection (${fixed(median(l7) * 10, 0)} ms per 10k), garbage collection ${fixed(median(l7gc) * 100, 0)}% of it`);
