@@ -239,6 +239,12 @@ export const L7_DEFAULTS = {
   samplesRingbufBytes: 256 * 1024,
   /** Ring buffer for closed sockets' last aggregates (160 bytes each), bytes (power of two). */
   finalRingbufBytes: 1024 * 1024,
+  /**
+   * The engine drains the closing aggregates just before each batch of connection events (leadingRings), so their own
+   * drain is only a fallback, at most this often: at DEFAULTS.drainDelayMs it woke the agent 20 more times a second under
+   * connection-per-request load, each time for the few sockets closed since, and each wake-up starts with cold caches.
+   */
+  finalDrainFallbackMs: 1000,
   /** `dhrishti trace --l7`: every request is a sample, up to this many per second. */
   traceSamplesPerSec: 5000,
   /** `dhrishti trace --l7`: how long a request read before its connection's events waits for its peer (about). */

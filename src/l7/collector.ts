@@ -109,7 +109,8 @@ export class L7Collector {
     this.configure(true);
     this.native.poll(this.handle, 'l7_samples', L7_SAMPLE_SIZE, (buf, count) => this.onSampleBatch(buf, count), drainDelayMs);
     // One record per closed socket: batches in one reused Buffer (no copy or allocation per batch), read in place during the call.
-    this.native.poll(this.handle, 'l7_final', L7_FINAL_SIZE, (buf, count) => this.onFinalBatch(buf, count), drainDelayMs, true);
+    // Drained before each batch of connection events (the engine's leadingRings); this timer is a fallback.
+    this.native.poll(this.handle, 'l7_final', L7_FINAL_SIZE, (buf, count) => this.onFinalBatch(buf, count), Math.max(drainDelayMs, L7_DEFAULTS.finalDrainFallbackMs), true);
     if (this.opts.tls ?? L7_DEFAULTS.tls) {
       this.tls = new TlsTargets(this.native, this.handle, { maxTargets: this.opts.tlsMaxTargets, scanIntervalMs: this.opts.tlsScanIntervalMs });
       this.tls.start();
