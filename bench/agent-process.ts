@@ -8,7 +8,10 @@ import type { ConnEvent } from '../src/events/types.js';
 const counts: Record<string, number> = {};
 
 function consume(events: ConnEvent[]): void {
-  for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
+  for (const e of events) {
+    counts[e.type] = (counts[e.type] ?? 0) + 1;
+    if (e.requests) for (const n of e.requests.requests) l7[e.requests.role] += n; // a socket's last counts come with its close
+  }
 }
 
 // `--no-l7`: the agent without request capture (bench/l7.ts compares both).

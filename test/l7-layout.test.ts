@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { BPF_OBJECT_PATH } from '../src/config/defaults.js';
 import * as L from '../src/events/l7-layout.js';
+import { EVENT_SIZE } from '../src/events/layout.js';
 
 interface BtfMember { name: string; bits_offset: number; type_id: number }
 interface BtfType { id: number; kind: string; name?: string; size?: number; nr_elems?: number; members?: BtfMember[]; values?: { name: string; val: number }[] }
@@ -25,6 +26,20 @@ const structs = [
   ['dh_l7_config', L.L7_CONFIG, L.L7_CONFIG_SIZE],
   ['dh_l7_final', L.L7_FINAL, L.L7_FINAL_SIZE],
 ] as const;
+
+// The close with its counts is two slots of the events ring: user space reads that ring in EVENT_SIZE slots.
+test('struct dh_event_l7 is a dh_event and its counts in a second slot of the same size', () => {
+  const t = byName('STRUCT', 'dh_event_l7');
+  assert.equal(t.size, L.L7_EVENT_SIZE);
+  assert.equal(L.L7_EVENT_SIZE, 2 * EVENT_SIZE);
+  const [ev, tail] = t.members!;
+  assert.deepEqual([ev.name, ev.bits_offset / 8, byId.get(ev.type_id)?.name], ['ev', L.L7_EVENT.ev, 'dh_event']);
+  assert.equal(tail.bits_offset / 8, L.L7_EVENT.counts);
+  assert.equal(L.L7_EVENT.counts, EVENT_SIZE);
+  const union = byId.get(tail.type_id)!;
+  const counts = union.members!.find((m) => m.name === 'counts')!;
+  assert.deepEqual([counts.bits_offset, byId.get(counts.type_id)?.name], [0, 'dh_l7_counts']);
+});
 
 for (const [struct, layout, size] of structs) {
   test(`struct ${struct} matches src/events/l7-layout.ts`, () => {

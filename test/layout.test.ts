@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
-import { L7_PROGRAMS, L7_UPROBES } from '../src/l7/collector.js';
+import { L7_UPROBES } from '../src/l7/collector.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, ENUM_NAMES } from '../src/events/layout.js';
 
 interface BtfType { kind: string; name?: string; size?: number; members?: { name: string; bits_offset: number }[]; values?: { name: string; val: number }[] }
@@ -59,7 +59,7 @@ test('the BPF object has a program for each required tracepoint, and no other', 
   const onRequired = (tp: string[]) => required.some(([cat, n]) => n === tp.at(-1) && (tp.length === 1 || tp[0] === cat));
   const l7Uprobes: string[] = L7_UPROBES;
   const capturePatterns: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
-  const isCapture = (fn: string) => L7_PROGRAMS.includes(fn) || capturePatterns.some((c) => (c.endsWith('*') ? fn.startsWith(c.slice(0, -1)) : fn === c));
+  const isCapture = (fn: string) => capturePatterns.some((c) => (c.endsWith('*') ? fn.startsWith(c.slice(0, -1)) : fn === c));
   for (const p of programs) {
     if (l7Uprobes.includes(p.fn)) {
       assert.match(p.section, /^u(ret)?probe/, `${p.fn}: an L7 uprobe (src/l7/collector.ts)`);
@@ -74,5 +74,5 @@ test('the BPF object has a program for each required tracepoint, and no other', 
   for (const [cat, name] of required) {
     assert.ok(programs.some((p) => !isCapture(p.fn) && !l7Uprobes.includes(p.fn) && tracepointOf(p.section).at(-1) === name), `${cat}/${name} has a program of its own`);
   }
-  for (const fn of [...L7_PROGRAMS, ...L7_UPROBES]) assert.ok(programs.some((p) => p.fn === fn), `L7 program ${fn} exists`);
+  for (const fn of L7_UPROBES) assert.ok(programs.some((p) => p.fn === fn), `L7 program ${fn} exists`);
 });

@@ -124,6 +124,8 @@ export class ProbeEngine {
   private extensions: EngineExtension[] = [];
   /** Rings of the attached captures to drain before connection events (EngineExtension.leadingRings). */
   private leadingRings: string[] = [];
+  /** Attached captures that look at each batch of events before its consumers (EngineExtension.decoded). */
+  private decodedHooks: EngineExtension[] = [];
   private readonly l7Capture: L7Capture | null;
 
   constructor(private readonly opts: EngineOptions = {}) {
@@ -185,6 +187,7 @@ export class ProbeEngine {
       try {
         x.attach(kernel);
         this.leadingRings.push(...(x.leadingRings ?? []));
+        if (x.decoded) this.decodedHooks.push(x);
       } catch (e) { x.unavailable((e as Error).message); console.error(`dhrishti: ${(e as Error).message}`); }
     }
     // Counters flow only after discovery, so an old connection is introduced before its traffic.
@@ -271,6 +274,9 @@ export class ProbeEngine {
     const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool, this.eventList, this.opts.foldHandshakes === true);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);
+    for (const x of this.decodedHooks) {
+      try { x.decoded!(events); } catch (e) { this.consumerFailed(e); }
+    }
     this.emit(events);
   }
 
@@ -402,6 +408,7 @@ export class ProbeEngine {
     if (!this.handle) return;
     try { this.native.drain(this.handle); } catch { /* closing anyway */ }
     this.leadingRings = [];
+    this.decodedHooks = [];
     for (const x of this.extensions) {
       try { x.detach?.(); } catch { /* closing anyway */ }
     }
@@ -435,6 +442,7 @@ function existingEvent(s: ExistingSocket, serverSide: boolean, now: number): Con
     resetReceived: false,
     midflight: true,
     l7: false,
+    requests: null,
     oldState: 0,
     newState: s.state,
     error: null,

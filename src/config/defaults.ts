@@ -76,7 +76,7 @@ export const REQUIRED_TRACEPOINTS = [
 /** Kernel programs of each capture that shares the BPF object with the connection probes (engine.use):
  *  loaded only while that capture is in use, never required. By name, or by 'prefix*'. */
 export const CAPTURE_PROGRAMS = {
-  l7: ['dh_l7_*', 'dh_ssl_*'],
+  l7: ['dh_ssl_*'], // the rest runs inside the send, receive and close programs (src/kernel/sock_io.c, sock_close.c)
   dns: [], // all of it runs inside the send and receive programs (src/kernel/dns/capture.c)
 } as const satisfies Record<string, readonly string[]>;
 

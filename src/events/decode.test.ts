@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { decodeBatch, decodeConn, clockFrom } from './decode.js';
 import { ipv6 } from './address.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, EventKind, TcpState } from './layout.js';
+import { L7_COUNTS, L7Flag, L7Proto } from './l7-layout.js';
 
 const clock = clockFrom(1e12, 1_700_000_000_000); // boot ns 1e12 == that unix ms
 
@@ -182,4 +183,42 @@ test('foldHandshakes leaves out the handshake of a server socket whose close is 
     far[i * EVENT_SIZE + EVENT.conn + CONN.side] = 2;
   });
   assert.deepEqual(decodeBatch(far, 4, clock, undefined, undefined, true).events.map((e) => e.type), ['established', 'close', 'close']);
+});
+
+test('a close with its request counts takes two slots: the counts become its `requests`, the records around it decode as usual', () => {
+  // Slots: an established, a close with counts (2 slots), a close without; the same in memory 4 bytes off a word (byte reads).
+  const fill = (buf: Buffer) => {
+    record(buf, 0, { kind: EventKind.ESTABLISHED, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2] });
+    record(buf, EVENT_SIZE, { kind: EventKind.CLOSE, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2] });
+    buf[EVENT_SIZE + EVENT.l7_proto] = L7Proto.REDIS;
+    buf[EVENT_SIZE + EVENT.l7_side] = 2;
+    buf[EVENT_SIZE + EVENT.l7_flags] = L7Flag.TLS | L7Flag.CLOSED;
+    const t = 2 * EVENT_SIZE;
+    buf.writeUInt32LE(7, t + L7_COUNTS.requests + 4 * 6);
+    buf.writeUInt32LE(2, t + L7_COUNTS.requests + 4 * 7);
+    buf.writeUInt32LE(9, t + L7_COUNTS.buckets + 4 * 23);
+    buf.writeUInt32LE(3, t + L7_COUNTS.latency_sum_ns + 4); // 3 * 2^32 ns
+    // unpaired shares its bytes with a slot's kind and l7_proto: this count looks like a close with counts, and must not be read as one.
+    assert.deepEqual([EVENT.kind, EVENT.l7_proto], [L7_COUNTS.unpaired, L7_COUNTS.unpaired + 3]);
+    buf.writeUInt32LE(EventKind.CLOSE + 2 ** 24, t + L7_COUNTS.unpaired);
+    record(buf, 3 * EVENT_SIZE, { kind: EventKind.CLOSE, family: 2, saddr: [10, 0, 0, 3], daddr: [10, 0, 0, 4] });
+    return buf;
+  };
+  const aligned = fill(Buffer.alloc(4 * EVENT_SIZE));
+  const odd = fill(Buffer.alloc(4 * EVENT_SIZE + 4).subarray(4));
+  for (const [buf, label] of [[aligned, 'aligned'], [odd, 'off a word']] as const) {
+    for (const pool of [undefined, []]) {
+      const { events, malformed } = decodeBatch(buf, 4, clock, pool, undefined, true);
+      assert.equal(malformed, 0, label);
+      assert.deepEqual(events.map((e) => [e.type, e.saddr, !!e.requests]), [['established', '10.0.0.1', false], ['close', '10.0.0.1', true], ['close', '10.0.0.3', false]], label);
+      const d = events[1].requests!;
+      assert.deepEqual({ ...d, requests: [...d.requests], buckets: d.buckets.slice(22) }, {
+        cookie: 42, pid: 1234, protocol: 'redis', role: 'server', roleInferred: false, tls: true, closed: true,
+        requests: [0, 0, 0, 0, 0, 0, 7, 2], buckets: [0, 9], latencySumNs: 3 * 2 ** 32, unpaired: EventKind.CLOSE + 2 ** 24,
+      }, label);
+    }
+  }
+  // A close with counts cut off before its second slot is malformed, not read past the batch.
+  const cut = decodeBatch(aligned, 2, clock);
+  assert.deepEqual([cut.events.map((e) => e.type), cut.malformed], [['established'], 1]);
 });

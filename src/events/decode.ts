@@ -3,7 +3,8 @@
 import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag, Side } from './layout.js';
 import { classifyClose, errnoName } from './classify.js';
 import { addrText, isV4Mapped } from './address.js';
-import type { ConnEvent, EventType, Role } from './types.js';
+import { L7_BUCKETS, L7_CLASSES, L7_COUNTS, L7Flag } from './l7-layout.js';
+import { PROTOCOLS, type ConnEvent, type EventType, type L7Delta, type Role } from './types.js';
 import { TWO32, WordView } from './words.js';
 const AF_INET = 2;
 
@@ -78,7 +79,7 @@ function blankEvent(): ConnEvent {
   return {
     type: 'traffic', time: 0, cookie: 0, role: 'unknown', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 0, comm: '',
     cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 0, established: false,
-    resetSent: false, resetReceived: false, midflight: false, l7: false, oldState: 0, newState: 0, error: null, failure: null,
+    resetSent: false, resetReceived: false, midflight: false, l7: false, requests: null, oldState: 0, newState: 0, error: null, failure: null,
   };
 }
 
@@ -91,6 +92,7 @@ const ALIGNED_WORDS = new Uint32Array(aligned.buffer, aligned.byteOffset, EVENT_
 const W_START = CONN.start_ns >>> 2, W_END = CONN.end_ns >>> 2, W_SENT = CONN.bytes_sent >>> 2, W_RECEIVED = CONN.bytes_received >>> 2;
 const W_CGROUP = CONN.cgroup_id >>> 2, W_PID = CONN.pid >>> 2, W_NETNS = CONN.netns >>> 2, W_RETRANS = CONN.retransmits >>> 2, W_SRTT = CONN.srtt_us >>> 2;
 const W_TS = EVENT.ts_ns >>> 2, W_COOKIE = EVENT.cookie >>> 2;
+const W_REQUESTS = L7_COUNTS.requests >>> 2, W_BUCKETS = L7_COUNTS.buckets >>> 2, W_LATENCY = L7_COUNTS.latency_sum_ns >>> 2, W_UNPAIRED = L7_COUNTS.unpaired >>> 2;
 
 /**
  * Decodes a struct dh_conn at `c` (its words from `i` in `w`) into the connection fields of `into`,
@@ -122,6 +124,7 @@ function fillConn(buf: Buffer, c: number, w: Uint32Array, i: number, clock: Cloc
   e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
   e.midflight = (flags & ConnFlag.MIDFLIGHT) !== 0;
   e.l7 = buf[c + CONN.l7] !== 0;
+  e.requests = null;
   e.oldState = 0;
   e.newState = 0;
   e.error = null;
@@ -157,30 +160,89 @@ export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnE
 
 export interface DecodeResult { events: ConnEvent[]; malformed: number }
 
+/** Slots of the record at `off`: a close with its socket's request counts takes two (struct dh_event_l7). */
+function slotsAt(buf: Buffer, off: number): number {
+  return buf[off + EVENT.kind] === EventKind.CLOSE && buf[off + EVENT.l7_proto] !== 0 ? 2 : 1;
+}
+
+/** A blank delta, every field present in one order. */
+export function blankDelta(): L7Delta {
+  return {
+    cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
+    requests: new Array<number>(L7_CLASSES).fill(0), buckets: new Array<number>(L7_BUCKETS).fill(0), latencySumNs: 0, unpaired: 0,
+  };
+}
+
 /**
- * Decodes a batch of `count` fixed-size records as delivered by the loader.
- * With a `pool`, events are written into its objects (grown as needed, up to a
- * bound) instead of new ones: nothing allocated per record, but the events are
- * only valid until the next call with the same pool.
+ * Reads a struct dh_l7_counts at `at` (a close's second slot) into `d`, as the socket's last delta; proto,
+ * side and flags come from its close record at `ev`. u32 reads: the counts are read once each.
+ */
+function closingCounts(buf: Buffer, ev: number, at: number, e: ConnEvent, d: L7Delta): L7Delta {
+  const requests = d.requests, buckets = d.buckets, flags = buf[ev + EVENT.l7_flags];
+  const i = WORDS.index(buf, at), w = WORDS.words;
+  if (i >= 0) { // as words in place: 34 loads, not 136 byte loads
+    for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + W_REQUESTS + k];
+    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + W_BUCKETS + k];
+    d.latencySumNs = w[i + W_LATENCY] + w[i + W_LATENCY + 1] * TWO32;
+    d.unpaired = w[i + W_UNPAIRED];
+  } else {
+    for (let k = 0; k < L7_CLASSES; k++) requests[k] = u32(buf, at + L7_COUNTS.requests + 4 * k);
+    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = u32(buf, at + L7_COUNTS.buckets + 4 * k);
+    d.latencySumNs = u64(buf, at + L7_COUNTS.latency_sum_ns);
+    d.unpaired = u32(buf, at + L7_COUNTS.unpaired);
+  }
+  d.cookie = e.cookie;
+  d.pid = e.pid;
+  d.protocol = PROTOCOLS[buf[ev + EVENT.l7_proto]] ?? 'unknown';
+  d.role = buf[ev + EVENT.l7_side] === Side.SERVER ? 'server' : 'client';
+  d.roleInferred = (flags & L7Flag.ROLE_INFERRED) !== 0;
+  d.tls = (flags & L7Flag.TLS) !== 0;
+  d.closed = true;
+  return d;
+}
+
+/** Closing deltas of pooled events, by their order in the batch: valid, like the events, until the next pooled call (of any pool). */
+const DELTA_POOL: L7Delta[] = [];
+
+/**
+ * Decodes a batch of `count` fixed-size slots as delivered by the loader: one
+ * slot per record, or two for a close with its request counts (attached to the
+ * close as `requests`). With a `pool`, events are written into its objects
+ * (grown as needed, up to a bound) instead of new ones: nothing allocated per
+ * record, but the events are only valid until the next call with the same pool.
  */
 export function decodeBatch(buf: Buffer, count: number, clock: Clock, pool?: ConnEvent[], out?: ConnEvent[], foldHandshakes = false): DecodeResult {
   // With `out`, the events are listed in it (kept batch after batch: a new array per batch grew by copying, about a tenth of what the agent allocated per connection).
   const events: ConnEvent[] = out ?? [];
-  let listed = 0;
+  let listed = 0, closings = 0;
   let malformed = 0;
   const n = Math.min(count, Math.floor(buf.length / EVENT_SIZE));
   malformed += count - n;
   const closing = foldHandshakes ? CLOSING.of(buf, n) : null;
   for (let i = 0; i < n; i++) {
-    if (closing && buf[i * EVENT_SIZE + EVENT.kind] === EventKind.ESTABLISHED && buf[i * EVENT_SIZE + EVENT.conn + CONN.side] === Side.SERVER
-      && closing.has(buf, i * EVENT_SIZE)) continue;
+    const off = i * EVENT_SIZE;
+    const slots = slotsAt(buf, off);
+    if (closing && buf[off + EVENT.kind] === EventKind.ESTABLISHED && buf[off + EVENT.conn + CONN.side] === Side.SERVER
+      && closing.has(buf, off)) continue;
+    if (i + slots > n) { malformed += n - i; break; } // a record cut short (never from the loader)
     let into: ConnEvent | undefined;
     if (pool) {
       into = pool[listed];
       if (!into) { into = blankEvent(); if (pool.length < MAX_POOL) pool.push(into); }
     }
-    const e = decodeEvent(buf, i * EVENT_SIZE, clock, into);
-    if (e) events[listed++] = e; else malformed++;
+    const e = decodeEvent(buf, off, clock, into);
+    if (e) {
+      events[listed++] = e;
+      if (slots === 2) {
+        let d: L7Delta;
+        if (pool) {
+          d = DELTA_POOL[closings++];
+          if (!d) { d = blankDelta(); if (DELTA_POOL.length < MAX_POOL) DELTA_POOL.push(d); }
+        } else d = blankDelta();
+        e.requests = closingCounts(buf, off, off + EVENT_SIZE, e, d);
+      }
+    } else malformed += slots;
+    i += slots - 1;
   }
   if (events.length !== listed) events.length = listed;
   return { events, malformed };
@@ -211,7 +273,7 @@ class ClosingCookies {
 
   of(buf: Buffer, n: number): this {
     let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i += slotsAt(buf, i * EVENT_SIZE)) {
       const off = i * EVENT_SIZE;
       if (buf[off + EVENT.kind] !== EventKind.CLOSE) continue;
       const c = cookieAt(buf, off);
@@ -228,7 +290,7 @@ class ClosingCookies {
     if (span > MAX_SPAN) this.useWide = true;
     else if (span > this.bits.length * 8) this.bits = new Uint8Array(Math.max(this.bits.length * 2, (span >>> 3) + 1));
     this.span = span;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; i += slotsAt(buf, i * EVENT_SIZE)) {
       const off = i * EVENT_SIZE;
       if (buf[off + EVENT.kind] !== EventKind.CLOSE) continue;
       const c = cookieAt(buf, off);

@@ -38,6 +38,10 @@ export const L7_SAMPLE_SIZE = 312;
 export const L7_FINAL = { cookie: 0, counts: 8, pid: 152, proto: 156, side: 157, flags: 158, pad: 159 } as const;
 export const L7_FINAL_SIZE = 160;
 
+/** struct dh_event_l7: a close (struct dh_event, EVENT_SIZE) with its socket's counts in a second slot of the events ring. */
+export const L7_EVENT = { ev: 0, counts: 144 } as const;
+export const L7_EVENT_SIZE = 288;
+
 /** struct dh_l7_config: the one entry of `l7_config`. */
 export const L7_CONFIG = {
   slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, both_ends: 31,

@@ -38,7 +38,10 @@ export const EVENT = {
   kind: 136,
   old_state: 137,
   new_state: 138,
-  pad: 139,
+  l7_proto: 139,
+  l7_side: 140,
+  l7_flags: 141,
+  pad: 142,
 } as const;
 export const EVENT_SIZE = 144;
 

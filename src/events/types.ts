@@ -15,6 +15,37 @@ export type Role = 'client' | 'server' | 'unknown';
 export type FailureReason = 'refused' | 'timeout' | 'reset' | 'unreachable' | 'aborted';
 export const FAILURE_REASONS: FailureReason[] = ['refused', 'timeout', 'reset', 'unreachable', 'aborted'];
 
+/** Request protocols the kernel recognises (index = enum dh_l7_proto). */
+export type L7Protocol = 'unknown' | 'http1' | 'http2' | 'postgres' | 'mysql' | 'redis' | 'tls';
+export const PROTOCOLS: L7Protocol[] = ['unknown', 'http1', 'http2', 'postgres', 'mysql', 'redis', 'tls'];
+
+/**
+ * What changed on one socket's request (L7) counts: since the last periodic read, or
+ * (closed) its last counts, which come with its close event (ConnEvent.requests) or,
+ * when they could not, from the request collector. Read during the call only: those
+ * of closed sockets are reused for the next batch.
+ */
+export interface L7Delta {
+  /** Socket cookie: the same id the connection events carry. */
+  cookie: number;
+  pid: number;
+  protocol: L7Protocol;
+  role: 'client' | 'server';
+  /** The socket predates the agent: its role came from who sent the first request. */
+  roleInferred: boolean;
+  /** Seen as plaintext through the TLS uprobes (or TLS without plaintext, protocol 'tls'). */
+  tls: boolean;
+  /** The socket is gone; this is its last delta. */
+  closed: boolean;
+  /** Requests completed, by status class (index as STATUS_CLASSES). */
+  requests: number[];
+  /** Latency histogram of the same requests (see bucketLowerUs). */
+  buckets: number[];
+  latencySumNs: number;
+  /** Responses with no request to pair, and requests that never got one (desync, close in flight). */
+  unpaired: number;
+}
+
 export interface ConnEvent {
   type: EventType;
   /** Unix time in milliseconds. */
@@ -47,6 +78,8 @@ export interface ConnEvent {
   midflight: boolean;
   /** The kernel's request parser (L7) took the socket: its request counts end with a closing count of their own. */
   l7: boolean;
+  /** A close's last request counts of its socket, when the kernel sent them with it (else they come on their own). */
+  requests: L7Delta | null;
   oldState: number;
   newState: number;
   /** errno name of sk_err at close (ECONNREFUSED, ...), or null. */

@@ -222,6 +222,9 @@ export class ConnectionTable {
     return undefined;
   }
 
+  /** The socket the last apply() concerned (its connection is what apply returned). */
+  applied: Side | undefined = undefined;
+
   /** Applies one event; returns the connection it concerns, or null (listeners). */
   apply(e: ConnEvent): Conn | null {
     if (e.type === 'listen' || e.type === 'listen_close') {
@@ -242,6 +245,7 @@ export class ConnectionTable {
       }
     }
     if (!side) side = this.add(e);
+    this.applied = side;
     this.update(side, e);
     // Discovery names sockets without a cookie, often after the kernel did: meet them by tuple.
     if (!side.tuple && e.sport && (!side.cookie || this.discoveryOn)) this.indexTuple(side, tupleKey(e));

@@ -109,7 +109,10 @@ export class LiveGraph {
         // Only the kernel's own timestamps move it (counters reads and discovery carry the time they ran).
         if (e.time > this.eventClock && e.type !== 'traffic' && e.type !== 'existing') this.eventClock = e.time;
         const conn = this.table.apply(e);
-        if (conn) this.settle(conn, now);
+        if (!conn) continue;
+        // A close with its socket's last request counts: they join the socket before its connection is settled (and maybe finished).
+        if (e.requests) this.ledger.closing(this.table.applied!, e.requests, now);
+        this.settle(conn, now);
       }
       // Closed with one end known, and its other end's close was not in the batch after all: placed alone, as it is over.
       const list = this.closedWaiting;
@@ -150,6 +153,7 @@ export class LiveGraph {
       const conn = this.table.count(u, now);
       if (conn?.edgeId) this.settle(conn, now); // unplaced ones are counted when placed
     }
+    this.ledger.applyBatch(now); // requests of connections this finished
   }
 
   /** Per-socket request (L7) aggregates: onto the edge of each socket's connection. */

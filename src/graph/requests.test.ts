@@ -391,3 +391,42 @@ test('connection per request with two protocols on a socket, some clients unpars
   assert.equal(g.requestCounters.unplacedRequests, 7, 'only the stranger');
   assert.equal(g.requestCounters.requests, want);
 });
+
+test('connection per request, last counts with the close (ConnEvent.requests): each counted once on the edge, the client\'s view, nothing left waiting', () => {
+  const g = new LiveGraph(identity);
+  const conns = Array.from({ length: 600 }, (_, i) => connection(web, db, 1000 + i, { l7: true, durMs: 1 }));
+  const events = conns.flatMap((a, i) => {
+    const [client, server] = a.close;
+    client.requests = delta(a.cookies.client, 'client', i % 3 ? { [OK]: 1 } : { [C5]: 1 }, { closed: true, bucket: 12 });
+    server.requests = delta(a.cookies.server, 'server', {}, { closed: true }); // left to its client: counted nothing
+    return [...a.open, ...(i % 2 ? [client, server] : [server, client])]; // either end may close first
+  });
+  g.ingest(events, 1600);
+  const r = g.snapshot({}, 1700).edges[0].requests![0];
+  assert.equal(r.count, 600);
+  assert.equal(r.errors, 200, 'the client\'s view (every third a 500)');
+  assert.equal(r.latency.samples, 600);
+  assert.equal(g.drainInterval(1800).edges[0].requests![0].status[C5], 200, 'the interval too');
+  // Nothing waits for a count still to come: a stray count for one of those cookies later is a stranger's.
+  g.requests([delta(conns[0].cookies.client, 'client', { [OK]: 9 }, { closed: true })], 1900);
+  g.tick(8000);
+  assert.equal(g.requestCounters.requests, 600);
+  assert.equal(g.requestCounters.unplacedRequests, 9);
+});
+
+test('a long connection\'s last counts with its close: what the periodic reads reported is kept, the rest added, once', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true });
+  g.ingest(a.open, 1000);
+  g.requests([delta(a.cookies.client, 'client', { [OK]: 5 })], 1200);
+  assert.equal(webDb(g, 1300).count, 5);
+  const [client, server] = a.close;
+  client.requests = delta(a.cookies.client, 'client', { [OK]: 2, [C4]: 1 }, { closed: true }); // the collector made it a delta
+  g.ingest([client], 1400);
+  assert.equal(webDb(g, 1500).count, 8, 'on the edge while the server end is still open');
+  g.ingest([server], 1600);
+  g.tick(8000);
+  const r = webDb(g, 8000);
+  assert.deepEqual([r.count, r.clientErrors], [8, 1]);
+  assert.equal(g.requestCounters.unplacedRequests, 0);
+});

@@ -63,6 +63,16 @@ const C_4XX = REQUEST_STATUS_CLASSES.indexOf('4xx'), C_5XX = REQUEST_STATUS_CLAS
 const C_OK = REQUEST_STATUS_CLASSES.indexOf('ok'), C_ERROR = REQUEST_STATUS_CLASSES.indexOf('error');
 
 const REQUEST_PROTOCOL_SET: ReadonlySet<string> = new Set(REQUEST_PROTOCOLS);
+/** Each request protocol's index in REQUEST_PROTOCOLS (an edge's batch totals are kept in that order). */
+const PROTOCOL_INDEX = Object.fromEntries(REQUEST_PROTOCOLS.map((p, i) => [p, i])) as Record<RequestProtocol, number>;
+
+/** A delta that counted nothing. */
+function isEmpty(d: L7Delta): boolean {
+  if (d.latencySumNs || d.unpaired) return false;
+  for (let i = 0; i < d.requests.length; i++) if (d.requests[i]) return false;
+  for (let i = 0; i < d.buckets.length; i++) if (d.buckets[i]) return false;
+  return true;
+}
 /** A Set, not includes(): asked for every socket's delta (two per connection under connection-per-request load). */
 export const isRequestProtocol = (p: string): p is RequestProtocol => REQUEST_PROTOCOL_SET.has(p);
 
@@ -340,6 +350,25 @@ export class RequestLedger {
     if (this.orphanSamples.length) this.samples([], now);
   }
 
+  /**
+   * A socket's last counts, with its close (ConnEvent.requests): nothing more of it will come. They wait on the
+   * socket for its connection to finish, which puts them on the edge in one go (settleLast); a connection that
+   * had counted before, or stays open on its other end, is brought up to date now.
+   */
+  closing(side: Side, d: L7Delta, now: number): void {
+    side.l7 = false; // its count is in
+    if (!this.enabled || !isRequestProtocol(d.protocol)) { if (side.requests) side.requests.final = true; return; }
+    let m = side.requests;
+    if (!m) {
+      if (isEmpty(d)) return; // parsed, nothing completed: nothing to count
+      side.requests = m = this.pool.takeSide();
+    }
+    this.count(m, d);
+    m.final = true;
+    const c = side.conn;
+    if (c.requests || (c.edgeId && !c.closedAt)) this.settle(c, now);
+  }
+
   /** A connection's sockets counted more: onto its edge; a closed connection's stand-in may then go. */
   private settleCounted(c: LedgerConn, now: number): void {
     this.settle(c, now);
@@ -409,8 +438,9 @@ export class RequestLedger {
   /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
   finished(c: Conn, now: number): void {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.
-    // A socket's last count is read before its close (the engine drains it first); if its connection was not known
-    // then, the count waits as an orphan: it joins now, and goes to the edge before the connection ends.
+    // A socket's last count comes with its close (closing()), or on its own ring, read before the close (the engine
+    // drains it first); if its connection was not known then, the count waits as an orphan: it joins now, and goes
+    // to the edge before the connection ends.
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
     let adopted = this.orphanSamples.length > 0 && this.adoptOrphanSamples(c);
     if (this.orphans.size) {
@@ -438,7 +468,7 @@ export class RequestLedger {
   }
 
   /**
-   * Connection-per-request load: a finished connection whose sockets' closing counts all waited as orphans, and
+   * A finished connection whose sockets' closing counts all waited as orphans (they came on their own ring), and
    * nothing of it counted before. The chosen socket's counts go from their rows onto the edge, and nothing of
    * the connection is kept. False when that does not apply (a socket counted before, or may count still).
    */
@@ -509,14 +539,11 @@ export class RequestLedger {
     if (!want) return;
     const s = this.state.edges.get(c.edgeId);
     if (!s) return;
+    // Into the edge's batch, applied once per edge at the batch's end: final counts, never taken back.
     const src = c[want]!.requests!.totals;
-    let moved = false;
     for (let i = 0; i < src.size; i++) {
-      if (src.totals[i].zero()) continue;
-      this.apply(s, src.protocols[i], src.totals[i], 1, now);
-      moved = true;
+      if (!src.totals[i].zero()) this.batchOf(s, PROTOCOL_INDEX[src.protocols[i]]).plus(src.totals[i]);
     }
-    if (moved) this.changed(s, now);
   }
 
   /** Brings the connection's edge up to date with its chosen socket's counts. */

@@ -74,7 +74,11 @@ struct dh_event {
 	__u8 kind;             /* enum dh_event_kind */
 	__u8 old_state;        /* TCP state before the transition */
 	__u8 new_state;
-	__u8 pad[5];
+	__u8 l7_proto;         /* DH_EV_CLOSE only: enum dh_l7_proto of the socket's request counts, which fill the
+				* record's second slot (struct dh_event_l7, l7.h); 0 when the record is this event alone */
+	__u8 l7_side;          /* with l7_proto: enum dh_side the request parser gave the socket */
+	__u8 l7_flags;         /* with l7_proto: enum dh_l7_flag */
+	__u8 pad[2];
 };
 
 #endif

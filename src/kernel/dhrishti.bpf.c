@@ -28,6 +28,7 @@
 #include "dns/capture.c"
 
 #include "sock_io.c" /* the send and receive tracepoints: TCP, L7 and DNS in one program */
+#include "sock_close.c" /* a socket's end: its close and its request counts in one record */
 
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
@@ -39,6 +40,7 @@ const enum dh_loss dh_loss_btf __attribute__((unused));
 const struct dh_l7_sock *dh_l7_sock_btf __attribute__((unused));
 const struct dh_l7_sample *dh_l7_sample_btf __attribute__((unused));
 const struct dh_l7_final *dh_l7_final_btf __attribute__((unused));
+const struct dh_event_l7 *dh_event_l7_btf __attribute__((unused));
 const struct dh_l7_config *dh_l7_config_btf __attribute__((unused));
 const enum dh_l7_proto dh_l7_proto_btf __attribute__((unused));
 const enum dh_l7_class dh_l7_class_btf __attribute__((unused));

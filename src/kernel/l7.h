@@ -133,6 +133,19 @@ struct dh_l7_final {
 	__u8 pad;
 };
 
+/* A socket's close with its last request counts, one record of the `events` ring: the close
+ * (dh_event.l7_proto set), then the counts in a second slot of the same size, so user space
+ * reads that ring as slots of one size. One record, not two: the counts are read with the
+ * close that ends their connection, in order, with no lookup to join them. */
+struct dh_event_l7 {
+	struct dh_event ev;
+	union {
+		struct dh_l7_counts counts;
+		__u8 slot[sizeof(struct dh_event)];
+	};
+};
+_Static_assert(sizeof(struct dh_l7_counts) <= sizeof(struct dh_event), "the counts must fit one slot of the events ring");
+
 enum dh_l7_sample_flag {
 	DH_L7_S_TEXT = 1,      /* text holds the request's first bytes */
 	DH_L7_S_TLS = 2,       /* seen as plaintext through the TLS uprobes */

@@ -90,6 +90,21 @@ static __always_inline struct dh_conn *track_midflight(const struct sock *sk, __
 	return bpf_map_lookup_elem(&conns, &cookie);
 }
 
+static __always_inline void fill_event(struct dh_event *e, __u8 kind, __u64 cookie, const struct dh_conn *c,
+				       int old_state, int new_state)
+{
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->cookie = cookie;
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+	e->kind = kind;
+	e->old_state = old_state;
+	e->new_state = new_state;
+	e->l7_proto = 0;
+	e->l7_side = 0;
+	e->l7_flags = 0;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+}
+
 static __always_inline void emit(__u8 kind, __u64 cookie, const struct dh_conn *c, int old_state,
 				 int new_state)
 {
@@ -98,13 +113,7 @@ static __always_inline void emit(__u8 kind, __u64 cookie, const struct dh_conn *
 		count_loss(DH_LOSS_RINGBUF_FULL);
 		return;
 	}
-	e->ts_ns = bpf_ktime_get_boot_ns();
-	e->cookie = cookie;
-	__builtin_memcpy(&e->conn, c, sizeof(*c));
-	e->kind = kind;
-	e->old_state = old_state;
-	e->new_state = new_state;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	fill_event(e, kind, cookie, c, old_state, new_state);
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { L7Collector } from './collector.js';
 import { L7_COUNTS, L7_FINAL, L7_FINAL_SIZE, L7_SOCK, L7_SOCK_SIZE } from '../events/l7-layout.js';
-import { clockFrom } from '../events/decode.js';
+import { blankDelta, clockFrom } from '../events/decode.js';
+import { ev } from '../../test/support/fixtures.js';
 import type { NativeLoader } from '../native/index.js';
 import type { L7Delta } from './types.js';
 
@@ -112,4 +113,15 @@ test('a socket read at a flush and then closed: its closing count is what moved 
   assert.deepEqual([seen[0].requests[2], seen[0].buckets[3], seen[0].latencySumNs, seen[0].unpaired, seen[0].closed], [5, 5, 3 * 2 ** 32 + 100, 2, false]);
   assert.deepEqual([seen[1].requests[2], seen[1].buckets[3], seen[1].latencySumNs, seen[1].unpaired, seen[1].closed], [4, 4, 75, 1, true]);
   assert.equal(seen[1].cookie, 42);
+  // The same socket's last counts with its close instead (ConnEvent.requests, totals since it was first parsed): made the same delta.
+  const col2 = new L7Collector(native, {} as never, clockFrom(0), { socketEntries: 1 });
+  col2.flush();
+  const d = blankDelta();
+  d.cookie = 42; d.closed = true; d.protocol = 'http1';
+  d.requests[2] = 9; d.buckets[3] = 9; d.latencySumNs = 3 * 2 ** 32 + 175; d.unpaired = 3;
+  const close = { ...ev({ type: 'close', cookie: 42 }), requests: d };
+  col2.closing([close]);
+  assert.deepEqual([d.requests[2], d.buckets[3], d.latencySumNs, d.unpaired], [4, 4, 75, 1]);
+  col2.closing([close]);
+  assert.deepEqual([d.requests[2], d.latencySumNs], [4, 75], 'the socket is forgotten once closed: nothing taken off twice');
 });

@@ -4,7 +4,8 @@
 // that need them. No record per request ever comes from the kernel.
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
-import { u32, u64, type Clock } from '../events/decode.js';
+import { blankDelta, u32, u64, type Clock } from '../events/decode.js';
+import type { ConnEvent } from '../events/types.js';
 import { TWO32, WordView } from '../events/words.js';
 import {
   L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
@@ -34,9 +35,8 @@ export interface L7Options {
   recentSamples?: number;
 }
 
-/** Kernel programs of the L7 side: left unattached when L7 is off. Its capture of each send and receive runs
- *  inside the connection probes' programs (src/kernel/sock_io.c), switched by CAPTURE_SWITCHES.l7. */
-export const L7_PROGRAMS = ['dh_l7_destroy'];
+/** Uprobes of the L7 side (TLS plaintext), attached per library while L7 is on. The rest of its kernel code runs inside
+ *  the connection probes' programs (src/kernel/sock_io.c, sock_close.c), switched by CAPTURE_SWITCHES.l7. */
 export const L7_UPROBES = ['dh_ssl_write', 'dh_ssl_write_ex', 'dh_ssl_read', 'dh_ssl_read_ex', 'dh_ssl_ret'];
 
 /** Map sizes the loader sets before loading, from the options. */
@@ -179,6 +179,27 @@ export class L7Collector {
     if (n > FINAL_POOL_MAX) { pool.length = FINAL_POOL_MAX; out.length = 0; } // a burst's objects are not kept
   }
 
+  /**
+   * Closes that carry their socket's counts (ConnEvent.requests): those are totals since the socket was first
+   * parsed, and a socket the periodic read reported before has that much on the map already. Its delta is made
+   * of the rest, and the socket forgotten. (Only sockets that lived past a read are in `last`: none under
+   * connection-per-request load.)
+   */
+  closing(events: readonly ConnEvent[]): void {
+    if (!this.last.size) return;
+    for (let i = 0; i < events.length; i++) {
+      const d = events[i].requests;
+      if (!d) continue;
+      const prev = this.last.get(d.cookie);
+      if (!prev) continue;
+      this.last.delete(d.cookie);
+      for (let k = 0; k < L7_CLASSES; k++) d.requests[k] = (d.requests[k] - u32(prev, L7_COUNTS.requests + 4 * k)) >>> 0;
+      for (let k = 0; k < L7_BUCKETS; k++) d.buckets[k] = (d.buckets[k] - u32(prev, L7_COUNTS.buckets + 4 * k)) >>> 0;
+      d.latencySumNs -= u64(prev, L7_COUNTS.latency_sum_ns);
+      d.unpaired = (d.unpaired - u32(prev, L7_COUNTS.unpaired)) >>> 0;
+    }
+  }
+
   /** A consumer's bug must not take the probes down (this runs in the native callback or the flush timer). */
   private tell<T>(fns: ((x: T) => void)[], x: T): void {
     for (const fn of fns) {
@@ -318,14 +339,6 @@ export class L7Collector {
 
 /** Closed sockets' deltas kept for reuse at most (a burst's batch may be larger). */
 const FINAL_POOL_MAX = 4096;
-
-/** A delta of one shape for every socket (the fields filled by deltaOf). */
-function blankDelta(): L7Delta {
-  return {
-    cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
-    requests: new Array<number>(L7_CLASSES).fill(0), buckets: new Array<number>(L7_BUCKETS).fill(0), latencySumNs: 0, unpaired: 0,
-  };
-}
 
 function isZero(b: Buffer, from: number, n: number): boolean {
   for (let i = from; i < from + n; i++) if (b[i]) return false;

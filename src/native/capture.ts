@@ -3,6 +3,7 @@
 // imports the other's module to agree on it.
 import type { AttachResult, Handle, NativeLoader } from './index.js';
 import type { Clock } from '../events/decode.js';
+import type { ConnEvent } from '../events/types.js';
 
 /** What a capture sharing the engine's BPF object gets once it is loaded: the loader and the object itself. */
 export interface KernelAccess {
@@ -37,6 +38,8 @@ export interface EngineExtension {
   attach(kernel: KernelAccess): void;
   /** Its programs were left out of the object (why, for the user). */
   unavailable(reason: string): void;
+  /** A batch of connection events, decoded, before any consumer sees it: what the capture's own state changes in them. */
+  decoded?(events: ConnEvent[]): void;
   /** Called at the end of each engine flush (periodic map reads). */
   flush?(): void;
   /** The object is about to close: last chance to drain and read. */

@@ -375,7 +375,9 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	ring_t *l = ctx;
-	if (size != l->record_size) {
+	/* A record is one slot of the ring's record size, or two: a close with its request
+	 * counts (struct dh_event_l7, src/kernel/l7.h). JavaScript reads the batch as slots. */
+	if (size != l->record_size && size != 2 * l->record_size) {
 		l->malformed++;
 		return 0;
 	}

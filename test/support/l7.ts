@@ -26,6 +26,8 @@ export function byClass(t: L7Totals): Record<string, number> {
 /** Requests in buckets [lo, hi]. */
 export const inBuckets = (t: L7Totals, lo: number, hi: number) => t.buckets.slice(lo, hi + 1).reduce((a, b) => a + b, 0);
 
+const empty = (d: L7Delta) => !d.unpaired && !d.latencySumNs && d.requests.every((v) => !v) && d.buckets.every((v) => !v);
+
 export class L7Log {
   readonly engine: ProbeEngine;
   private ports = new Map<number, { sport: number; dport: number; role: string }>();
@@ -39,7 +41,9 @@ export class L7Log {
     this.engine.onEvents((batch) => {
       for (const e of batch) {
         if (e.cookie && e.sport && e.dport) this.ports.set(e.cookie, { sport: e.sport, dport: e.dport, role: e.role });
-        if (e.type === 'close') this.closes.push({ port: e.role === 'server' ? e.sport : e.dport, role: e.role, l7: e.l7 });
+        if (e.type === 'close') this.closes.push({ port: e.role === 'server' ? e.sport : e.dport, role: e.role, l7: e.l7 || !!e.requests });
+        // A socket's last counts, with its close (one that counted nothing, and was never reported, is not a socket that counted).
+        if (e.requests && (this.sums.has(e.cookie) || !empty(e.requests))) this.add(e.requests);
       }
     });
   }
@@ -54,20 +58,20 @@ export class L7Log {
     this.engine.start();
     const l7 = this.engine.l7;
     if (!l7) throw new Error(`L7 capture unavailable: ${this.engine.l7Unavailable}`);
-    l7.onDeltas((ds) => {
-      for (const d of ds) {
-        // Deltas are read during the call only (closed sockets' are reused): what is read later is copied.
-        const kept = { role: d.role, protocol: d.protocol, tls: d.tls };
-        const s = this.sums.get(d.cookie) ?? { d: kept, requests: new Array(L7_CLASSES).fill(0), buckets: new Array(L7_BUCKETS).fill(0), unpaired: 0 };
-        s.d = kept;
-        d.requests.forEach((v, i) => (s.requests[i] += v));
-        d.buckets.forEach((v, i) => (s.buckets[i] += v));
-        s.unpaired += d.unpaired;
-        this.sums.set(d.cookie, s);
-      }
-    });
+    l7.onDeltas((ds) => { for (const d of ds) this.add(d); });
     l7.onSamples((ss) => this.samples.push(...ss));
     return this;
+  }
+
+  /** Deltas are read during the call only (closed sockets' are reused): what is read later is copied. */
+  private add(d: L7Delta): void {
+    const kept = { role: d.role, protocol: d.protocol, tls: d.tls };
+    const s = this.sums.get(d.cookie) ?? { d: kept, requests: new Array(L7_CLASSES).fill(0), buckets: new Array(L7_BUCKETS).fill(0), unpaired: 0 };
+    s.d = kept;
+    d.requests.forEach((v, i) => (s.requests[i] += v));
+    d.buckets.forEach((v, i) => (s.buckets[i] += v));
+    s.unpaired += d.unpaired;
+    this.sums.set(d.cookie, s);
   }
 
   stop(): void { this.engine.stop(); }

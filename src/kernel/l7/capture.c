@@ -421,28 +421,34 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 	return 0;
 }
 
-/* The socket is gone: its last aggregate goes to user space in one record and
- * the entry leaves the map. If the ring buffer is full the entry stays, marked
- * closed, and user space deletes it once read. */
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(dh_l7_destroy, struct sock *sk)
+/* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight
+ * never got their response; its client-side peer entry goes. Returns its entry,
+ * whose counts then leave with its close (or l7_final_send), or NULL. */
+static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u64 cookie)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	/* An l7_skip entry is left to the LRU: cookies are never reused, and most sockets' verdicts are in conns. */
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
 	if (!st)
 		return 0;
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
 		l7_peer_forget(sk, cookie);
-	for (int i = 0; i < DH_L7_INFLIGHT; i++) /* requests still in flight never got their response */
+	for (int i = 0; i < DH_L7_INFLIGHT; i++)
 		if (st->req[i].start_ns)
 			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
 	st->nreq = 0;
+	return st;
+}
+
+/* A destroyed socket's counts in a record of their own (ring buffer l7_final), when
+ * they could not go with its close. If that ring is full too the entry stays,
+ * marked closed, and user space deletes it once read. */
+static __always_inline void l7_final_send(__u64 cookie, struct dh_l7_sock *st)
+{
 	struct dh_l7_final *f = bpf_ringbuf_reserve(&l7_final, sizeof(*f), 0);
 	if (!f) { /* only then is an entry marked closed: user space reports and deletes it */
 		st->flags |= DH_L7_F_CLOSED;
 		l7_loss(DH_L7_LOSS_FINAL_RINGBUF);
-		return 0;
+		return;
 	}
 	f->cookie = cookie;
 	__builtin_memcpy(&f->counts, &st->counts, sizeof(f->counts));
@@ -451,7 +457,6 @@ int BPF_PROG(dh_l7_destroy, struct sock *sk)
 	f->side = st->side;
 	f->flags = st->flags | DH_L7_F_CLOSED;
 	f->pad = 0;
+	bpf_map_delete_elem(&l7_socks, &cookie); /* before the submit: a map read after it must not count them again */
 	bpf_ringbuf_submit(f, 0);
-	bpf_map_delete_elem(&l7_socks, &cookie);
-	return 0;
 }

@@ -1,10 +1,9 @@
-/* The end of a socket's life (tcp:tcp_destroy_sock): report the connection
- * with its final counters and how it closed, then forget it. */
+/* The end of a socket's life (tcp:tcp_destroy_sock): its connection entry gets
+ * how it closed. The program (sock_close.c) reports it, with the socket's
+ * request counts when it has any, then forgets it. */
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(dh_tcp_destroy_sock, struct sock *sk)
+static __always_inline struct dh_conn *tcp_destroy(const struct sock *sk, __u64 cookie)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
 	if (!c)
 		return 0;
@@ -13,7 +12,5 @@ int BPF_PROG(dh_tcp_destroy_sock, struct sock *sk)
 		c->close_err = sk->sk_err;
 		c->end_ns = bpf_ktime_get_boot_ns();
 	}
-	emit(DH_EV_CLOSE, cookie, c, c->close_state, TCP_CLOSE);
-	bpf_map_delete_elem(&conns, &cookie);
-	return 0;
+	return c;
 }
