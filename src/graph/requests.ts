@@ -358,15 +358,30 @@ export class RequestLedger {
   closing(side: Side, d: L7Delta, now: number): void {
     side.l7 = false; // its count is in
     if (!this.enabled || !isRequestProtocol(d.protocol)) { if (side.requests) side.requests.final = true; return; }
+    const c = side.conn;
     let m = side.requests;
     if (!m) {
+      if (this.endsWith(c, side)) { // the usual case: straight into its edge's batch
+        const s = this.state.edges.get(c.edgeId!);
+        if (s) { this.batchOf(s, PROTOCOL_INDEX[d.protocol as RequestProtocol]).addDelta(d); return; }
+      }
       if (isEmpty(d)) return; // parsed, nothing completed: nothing to count
       side.requests = m = this.pool.takeSide();
     }
     this.count(m, d);
     m.final = true;
-    const c = side.conn;
     if (c.requests || (c.edgeId && !c.closedAt)) this.settle(c, now);
+  }
+
+  /**
+   * Whether this socket's last count is the only one its connection will put on its edge: both ends over (or
+   * a server with no local client), placed where it stays (nothing learnt since), nothing of it counted yet,
+   * and this socket's view the one kept (a client's, or a server's with no client). A client known alone is
+   * not: its server's close may still join it in this batch and move it (LiveGraph.finishAtBatchEnd).
+   */
+  private endsWith(c: Conn, side: Side): boolean {
+    if (!c.closedAt || c.edgeId === null || c.ignored || c.requests || c.learntSincePlaced()) return false;
+    return side.role === 'client' ? !!c.server && !c.server.requests : !c.client;
   }
 
   /** A connection's sockets counted more: onto its edge; a closed connection's stand-in may then go. */
