@@ -172,7 +172,10 @@ r.setServers([${JSON.stringify(server)}]); r.resolve4(${JSON.stringify(name)}, (
       if (got === want) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`DNS lab: ${server} did not answer ${name} with ${want} (got ${got}); logs in ${this.dir}`);
+    // The lab's directory goes with it: say here what its servers said (seen once in a full run: the refuser not answering).
+    const servers = this.children.map((c) => `${c.proc.spawnargs.slice(4).join(' ')}: ${c.proc.exitCode === null && c.proc.signalCode === null ? 'running' : `exited ${c.proc.exitCode ?? c.proc.signalCode}`}${c.stderr.length ? `, stderr: ${c.stderr.slice(-5).join(' | ')}` : ''}`);
+    const logs = fs.readdirSync(this.dir).filter((f) => f.endsWith('.log')).map((f) => `${f}: ${fs.readFileSync(path.join(this.dir, f), 'utf8').split('\n').slice(-6).join(' | ')}`);
+    throw new Error(`DNS lab: ${server} did not answer ${name} with ${want} (got ${got}); servers: ${servers.join('; ')}; logs: ${logs.join('; ') || 'none'}`);
   }
 
   /** Starts a long-running process inside the namespace (stopped by the lab). */
