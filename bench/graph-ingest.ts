@@ -5,8 +5,8 @@
 // off; the connections belong to this process, so its /proc is read for real).
 // Prints CPU microseconds per connection (process CPU time, robust to a busy
 // machine) and the garbage collector's share of the wall time. A third line adds
-// request capture as the agent gets it: each client socket's closing count (one
-// HTTP request) read just before the batch that holds its connection's events.
+// request capture as the agent gets it: each client socket's close carries its
+// counts (one HTTP request) in a second slot of its record (struct dh_event_l7).
 // With a pause, each batch waits that long after the one before, as the agent's
 // do (DEFAULTS.drainDelayMs): batches then start with cold caches, which cost
 // 30-40% more per connection here (2026-12-03), so the default (no pause)
@@ -23,8 +23,7 @@ import { IdentityResolver } from '../src/identity/resolver.js';
 import { cgroup2Root, cgroupIdOf } from '../src/identity/cgroups.js';
 import { fixed, median } from './lib/report.js';
 import { DEFAULTS } from '../src/config/defaults.js';
-import type { L7Delta } from '../src/l7/types.js';
-import { L7_BUCKETS, L7_CLASSES } from '../src/events/l7-layout.js';
+import { L7_COUNTS, L7Proto } from '../src/events/l7-layout.js';
 import { launcherFlags } from '../src/config/launcher.js';
 
 const missing = launcherFlags().filter((f) => !process.execArgv.includes(f));
@@ -80,21 +79,20 @@ function put(buf: Buffer, i: number, r: Rec): void {
   buf.writeUInt32LE(40, c + CONN.srtt_us);
 }
 
-/** The client sockets' closing counts of `n` connections from `first`: one request each (2xx, 100-200 us), as the collector hands them over. */
-function finals(first: number, n: number): L7Delta[] {
-  const out: L7Delta[] = [];
-  for (let j = 0; j < n; j++) {
-    const requests = new Array<number>(L7_CLASSES).fill(0), buckets = new Array<number>(L7_BUCKETS).fill(0);
-    requests[2] = 1;
-    buckets[7] = 1;
-    out.push({ cookie: 2 * (first + j) + 1000, pid, protocol: 'http1', role: 'client', roleInferred: false, tls: false, closed: true, requests, buckets, latencySumNs: 150_000, unpaired: 0 });
-  }
-  return out;
+/** The counts of one HTTP request (2xx, 100-200 us) in the slot after a close, which says so (struct dh_event_l7). */
+function putCounts(buf: Buffer, close: number): void {
+  buf[close * EVENT_SIZE + EVENT.l7_proto] = L7Proto.HTTP1;
+  buf[close * EVENT_SIZE + EVENT.l7_side] = Side.CLIENT;
+  const off = (close + 1) * EVENT_SIZE;
+  buf.fill(0, off, off + EVENT_SIZE);
+  buf.writeUInt32LE(1, off + L7_COUNTS.requests + 2 * 4);
+  buf.writeUInt32LE(1, off + L7_COUNTS.buckets + 7 * 4);
+  writeU64(buf, off + L7_COUNTS.latency_sum_ns, 150_000);
 }
 
-/** One batch of `n` connections starting at connection `first`, 5 records each. */
-function batch(first: number, n: number): Buffer {
-  const buf = Buffer.alloc(n * 5 * EVENT_SIZE);
+/** One batch of `n` connections starting at connection `first`, 5 records each; with `requests`, the client's close carries its counts. */
+function batch(first: number, n: number, requests: boolean): Buffer {
+  const buf = Buffer.alloc(n * (requests ? 6 : 5) * EVENT_SIZE);
   let k = 0;
   for (let j = 0; j < n; j++) {
     const i = first + j, t = bootNs + i * 60_000, cport = 32768 + (i % 28000), cc = 2 * i + 1000, sc = 2 * i + 1001;
@@ -102,7 +100,9 @@ function batch(first: number, n: number): Buffer {
     put(buf, k++, { ...base, kind: EventKind.CONNECT, ts: t, cookie: cc, side: Side.CLIENT, sport: 0, dport: SERVER_PORT, flags: 0, oldState: TcpState.CLOSE });
     put(buf, k++, { ...base, kind: EventKind.ESTABLISHED, ts: t + 20_000, cookie: cc, side: Side.CLIENT, sport: cport, dport: SERVER_PORT, flags: ConnFlag.ESTABLISHED, oldState: TcpState.SYN_SENT });
     put(buf, k++, { ...base, kind: EventKind.ESTABLISHED, ts: t + 30_000, cookie: sc, side: Side.SERVER, sport: SERVER_PORT, dport: cport, pid: 0, comm: '', start: t + 10_000, flags: ConnFlag.ESTABLISHED, oldState: TcpState.SYN_RECV });
-    put(buf, k++, { ...base, kind: EventKind.CLOSE, ts: t + 50_000, cookie: cc, side: Side.CLIENT, sport: cport, dport: SERVER_PORT, flags: ConnFlag.ESTABLISHED, end: t + 45_000, sent: 80, received: 200, oldState: TcpState.FIN_WAIT2 });
+    put(buf, k, { ...base, kind: EventKind.CLOSE, ts: t + 50_000, cookie: cc, side: Side.CLIENT, sport: cport, dport: SERVER_PORT, flags: ConnFlag.ESTABLISHED, end: t + 45_000, sent: 80, received: 200, oldState: TcpState.FIN_WAIT2 });
+    if (requests) putCounts(buf, k++);
+    k++;
     put(buf, k++, { ...base, kind: EventKind.CLOSE, ts: t + 55_000, cookie: sc, side: Side.SERVER, sport: SERVER_PORT, dport: cport, comm: 'nginx', start: t + 10_000, flags: ConnFlag.ESTABLISHED, end: t + 50_000, sent: 200, received: 80, oldState: TcpState.LAST_ACK });
   }
   return buf;
@@ -111,11 +111,10 @@ function batch(first: number, n: number): Buffer {
 let gcMs = 0;
 new PerformanceObserver((l) => { for (const e of l.getEntries()) gcMs += e.duration; }).observe({ entryTypes: ['gc'] });
 
-const batches: Buffer[] = [];
-const closing: L7Delta[][] = [];
+const batches: Buffer[] = [], withCounts: Buffer[] = [];
 for (let i = 0; i < connections; i += perBatch) {
-  batches.push(batch(i, Math.min(perBatch, connections - i)));
-  closing.push(finals(i, Math.min(perBatch, connections - i)));
+  batches.push(batch(i, Math.min(perBatch, connections - i), false));
+  withCounts.push(batch(i, Math.min(perBatch, connections - i), true));
 }
 const identity = new IdentityResolver({ docker: false });
 await identity.start();
@@ -132,12 +131,10 @@ async function run(withGraph: boolean, withRequests = false): Promise<{ us: numb
   const pool: ConnEvent[] = []; // as the engine does: event objects reused from batch to batch
   if (!withRequests) graph.requestsOff();
   for (let k = 0; k < batches.length; k++) {
-    const b = batches[k];
+    const b = (withRequests ? withCounts : batches)[k];
     const { events } = decodeBatch(b, b.length / EVENT_SIZE, clock, pool, undefined, true); // as the agent's engine decodes (foldHandshakes)
     // The agent drains the ring buffer DEFAULTS.drainDelayMs after the first record of a burst.
     const now = events[events.length - 1].time + DEFAULTS.drainDelayMs;
-    // The closing counts are drained first (src/collector/engine.ts, leadingRings): their connections are not known yet.
-    if (withRequests) graph.requests(closing[k], now);
     if (withGraph) { graph.ingest(events, now); graph.tick(now); }
     if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs)); // sleeping costs no CPU time
   }

@@ -212,7 +212,7 @@ test('a close with its request counts takes two slots: the counts become its `re
       assert.equal(malformed, 0, label);
       assert.deepEqual(events.map((e) => [e.type, e.saddr, !!e.requests]), [['established', '10.0.0.1', false], ['close', '10.0.0.1', true], ['close', '10.0.0.3', false]], label);
       const d = events[1].requests!;
-      assert.deepEqual({ ...d, requests: [...d.requests], buckets: d.buckets.slice(22) }, {
+      assert.deepEqual({ ...d, requests: [...d.requests], buckets: [...d.buckets.slice(22)] }, {
         cookie: 42, pid: 1234, protocol: 'redis', role: 'server', roleInferred: false, tls: true, closed: true,
         requests: [0, 0, 0, 0, 0, 0, 7, 2], buckets: [0, 9], latencySumNs: 3 * 2 ** 32, unpaired: EventKind.CLOSE + 2 ** 24,
       }, label);

@@ -169,7 +169,7 @@ function slotsAt(buf: Buffer, off: number): number {
 export function blankDelta(): L7Delta {
   return {
     cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
-    requests: new Array<number>(L7_CLASSES).fill(0), buckets: new Array<number>(L7_BUCKETS).fill(0), latencySumNs: 0, unpaired: 0,
+    requests: new Uint32Array(L7_CLASSES), buckets: new Uint32Array(L7_BUCKETS), latencySumNs: 0, unpaired: 0,
   };
 }
 

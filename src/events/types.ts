@@ -37,10 +37,11 @@ export interface L7Delta {
   tls: boolean;
   /** The socket is gone; this is its last delta. */
   closed: boolean;
-  /** Requests completed, by status class (index as STATUS_CLASSES). */
-  requests: number[];
+  /** Requests completed, by status class (index as STATUS_CLASSES). Typed: copied from the kernel's words as they are,
+   *  with no check or conversion per element (a closing delta's 32 stores into plain arrays were 4% of the agent's time). */
+  requests: Uint32Array;
   /** Latency histogram of the same requests (see bucketLowerUs). */
-  buckets: number[];
+  buckets: Uint32Array;
   latencySumNs: number;
   /** Responses with no request to pair, and requests that never got one (desync, close in flight). */
   unpaired: number;

@@ -3,7 +3,7 @@
 // (address, port), which both views share even through DNAT.
 import { IntMap } from './int-map.js';
 import { EPHEMERAL_PORTS } from '../config/defaults.js';
-import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
+import type { ConnEvent, CounterUpdate, FailureReason, L7Delta } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './requests.js';
 
 export interface Side {
@@ -36,6 +36,8 @@ export interface Side {
   tuple: string | null;
   /** What its socket counted of requests, per protocol (the request ledger's; cleared when the side is reused). */
   requests: SideRequests | undefined;
+  /** Its last request counts, come with its close in the batch being ingested and not taken yet (the request ledger's; valid to the batch's end). */
+  lastCounts: L7Delta | null;
 }
 
 /** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
@@ -287,7 +289,7 @@ export class ConnectionTable {
     side.role = role; side.cookie = e.cookie; side.pid = e.pid; side.comm = e.comm; side.cgroupId = e.cgroupId; side.netns = e.netns;
     side.localIp = e.saddr; side.localPort = e.sport; side.peerIp = e.daddr; side.peerPort = e.dport;
     side.bytesSent = side.bytesReceived = side.retransmits = side.srttUs = 0;
-    side.closed = side.l7 = false; side.startTime = e.midflight ? 0 : e.startTime; side.tuple = null; side.requests = undefined;
+    side.closed = side.l7 = false; side.startTime = e.midflight ? 0 : e.startTime; side.tuple = null; side.requests = undefined; side.lastCounts = null;
     side.establishedBy = e.established || e.type === 'established' || e.type === 'existing' ? e.time : 0;
     const indexed = role === 'server' || e.sport !== 0; // a client learns its port when established
     let conn = indexed ? this.partner(side) : undefined;
@@ -433,7 +435,7 @@ function newSide(): Side {
   return {
     conn: null as unknown as Conn, role: 'client', cookie: 0, pid: 0, comm: '', cgroupId: 0, netns: 0, localIp: '', localPort: 0, peerIp: '', peerPort: 0,
     bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, closed: false, l7: false, startTime: 0, establishedBy: 0, tuple: null,
-    requests: undefined,
+    requests: undefined, lastCounts: null,
   };
 }
 

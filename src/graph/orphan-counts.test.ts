@@ -7,7 +7,7 @@ import type { L7Delta } from '../l7/types.js';
 import type { RequestProtocol } from './types.js';
 
 function delta(cookie: number, o: { protocol?: L7Delta['protocol']; ok?: number; fail?: number; bucket?: number; closed?: boolean; tls?: boolean } = {}): L7Delta {
-  const requests = new Array(8).fill(0), buckets = new Array(24).fill(0);
+  const requests = new Uint32Array(8), buckets = new Uint32Array(24);
   requests[2] = o.ok ?? 1;
   requests[5] = o.fail ?? 0;
   buckets[o.bucket ?? 10] = requests[2] + requests[5];

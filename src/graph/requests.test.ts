@@ -8,7 +8,7 @@ import { identity, ev, connection, nextCookie, web, db, WEB_DB } from '../../tes
 
 /** A delta: `status` as {class index: n}, every request in latency bucket `bucket`. */
 function delta(cookie: number, role: 'client' | 'server', status: Record<number, number>, o: { bucket?: number; protocol?: L7Delta['protocol']; closed?: boolean; unpaired?: number; tls?: boolean } = {}): L7Delta {
-  const requests = new Array(8).fill(0), buckets = new Array(24).fill(0);
+  const requests = new Uint32Array(8), buckets = new Uint32Array(24);
   let n = 0;
   for (const [k, v] of Object.entries(status)) { requests[Number(k)] = v; n += v; }
   buckets[o.bucket ?? 10] = n;
@@ -273,8 +273,8 @@ test('the ledger keeps nothing of a delta it was given (the collector reuses clo
   const give = (cookie: number, role: 'client' | 'server', n: number, t: number) => {
     const d = delta(cookie, role, { [OK]: n }, { closed: true });
     Object.assign(reused, { ...d, requests: reused.requests, buckets: reused.buckets });
-    reused.requests.splice(0, 8, ...d.requests);
-    reused.buckets.splice(0, 24, ...d.buckets);
+    reused.requests.set(d.requests);
+    reused.buckets.set(d.buckets);
     g.requests([reused], t);
   };
   let t = 1000;
@@ -398,7 +398,8 @@ test('connection per request, last counts with the close (ConnEvent.requests): e
   const events = conns.flatMap((a, i) => {
     const [client, server] = a.close;
     client.requests = delta(a.cookies.client, 'client', i % 3 ? { [OK]: 1 } : { [C5]: 1 }, { closed: true, bucket: 12 });
-    server.requests = delta(a.cookies.server, 'server', {}, { closed: true }); // left to its client: counted nothing
+    // Left to its client (counted nothing), or parsed too (TLS, or before its client was known): its own view of the same requests.
+    server.requests = delta(a.cookies.server, 'server', i % 4 < 2 ? {} : { [OK]: 1 }, { closed: true });
     return [...a.open, ...(i % 2 ? [client, server] : [server, client])]; // either end may close first
   });
   g.ingest(events, 1600);
@@ -428,5 +429,22 @@ test('a long connection\'s last counts with its close: what the periodic reads r
   g.tick(8000);
   const r = webDb(g, 8000);
   assert.deepEqual([r.count, r.clientErrors], [8, 1]);
+  assert.equal(g.requestCounters.unplacedRequests, 0);
+});
+
+test('a client\'s last counts with its close while the server end stays open past the batch: on the edge at the batch\'s end, once', () => {
+  const g = new LiveGraph(identity);
+  const a = connection(web, db, 1000, { l7: true });
+  g.ingest(a.open, 1000);
+  const [client, server] = a.close;
+  client.requests = delta(a.cookies.client, 'client', { [OK]: 4, [C5]: 1 }, { closed: true });
+  g.ingest([client], 1400);
+  client.requests.requests.fill(0); // the engine reuses it for the next batch: nothing of it may be read later
+  assert.deepEqual([webDb(g, 1500).count, webDb(g, 1500).errors], [5, 1]);
+  server.requests = delta(a.cookies.server, 'server', { [OK]: 5 }, { closed: true }); // its own view of the same requests
+  g.ingest([server], 1600);
+  g.tick(8000);
+  assert.deepEqual([webDb(g, 8000).count, webDb(g, 8000).errors], [5, 1]);
+  assert.equal(g.requestCounters.requests, 5);
   assert.equal(g.requestCounters.unplacedRequests, 0);
 });

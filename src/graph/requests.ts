@@ -309,6 +309,12 @@ export class RequestLedger {
   /** Off when requests are not captured (`--no-l7`): no counts will come, so closed connections leave no stand-ins. */
   enabled = true;
   private readonly touched: LedgerConn[] = [];
+  /**
+   * Sockets whose last counts came with their close in the batch being ingested while their connection did not end
+   * with it (its other end still open, or not placed yet): most such connections end later in the batch and take them
+   * then; the rest keep a copy at the batch's end (applyBatch).
+   */
+  private readonly pendingLast: Side[] = [];
   /** Edges with counts in their batch totals (applyBatch). */
   private readonly batchedEdges: EdgeState[] = [];
   private mark = 0;
@@ -351,26 +357,58 @@ export class RequestLedger {
   }
 
   /**
-   * A socket's last counts, with its close (ConnEvent.requests): nothing more of it will come. They wait on the
-   * socket for its connection to finish, which puts them on the edge in one go (settleLast); a connection that
-   * had counted before, or stays open on its other end, is brought up to date now.
+   * A socket's last counts, with its close (ConnEvent.requests): nothing more of it will come. A connection that
+   * ends with them puts them straight into its edge's batch; one that ends later in the batch takes them then
+   * (finished); what is left at the batch's end is kept on the socket and settled (applyBatch).
    */
   closing(side: Side, d: L7Delta, now: number): void {
     side.l7 = false; // its count is in
     if (!this.enabled || !isRequestProtocol(d.protocol)) { if (side.requests) side.requests.final = true; return; }
     const c = side.conn;
-    let m = side.requests;
-    if (!m) {
-      if (this.endsWith(c, side)) { // the usual case: straight into its edge's batch
-        const s = this.state.edges.get(c.edgeId!);
-        if (s) { this.batchOf(s, PROTOCOL_INDEX[d.protocol as RequestProtocol]).addDelta(d); return; }
+    if (!side.requests && this.endsWith(c, side)) { // the usual case: straight into its edge's batch
+      const s = this.state.edges.get(c.edgeId!);
+      if (s) {
+        this.batchOf(s, PROTOCOL_INDEX[d.protocol as RequestProtocol]).addDelta(d);
+        if (side.role === 'client') c.server!.lastCounts = null; // the server's view of the same requests
+        return;
       }
-      if (isEmpty(d)) return; // parsed, nothing completed: nothing to count
-      side.requests = m = this.pool.takeSide();
     }
+    if (side.requests || c.requests) { // it counted before: what is new goes on now
+      this.keepLast(side, d);
+      if (c.requests) this.settle(c, now);
+      return;
+    }
+    if (isEmpty(d)) return; // parsed, nothing completed: nothing to count
+    side.lastCounts = d; // read, not copied: its connection most likely ends in this batch
+    this.pendingLast.push(side);
+  }
+
+  /**
+   * A connection ends with last counts that came with a close in this batch (closing). When nothing else of it was
+   * counted, the kept view (the client's, or the server's when no client count can come) goes into the edge's batch
+   * as it is, and the other is the same requests again; otherwise each joins what its socket holds, for the rest of
+   * finished() to settle.
+   */
+  private takeLast(c: Conn, client: Side | undefined, server: Side | undefined): void {
+    const cd = client?.lastCounts ?? null, sd = server?.lastCounts ?? null;
+    if (client) client.lastCounts = null;
+    if (server) server.lastCounts = null;
+    const orphaned = this.orphans.size > 0 && ((!!client && this.orphans.head(client.cookie) !== NO_ROW) || (!!server && this.orphans.head(server.cookie) !== NO_ROW));
+    const d = cd ?? (awaitsCount(client) ? null : sd);
+    if (d && !c.requests && !client?.requests && !server?.requests && !orphaned) {
+      const s = !c.ignored && c.edgeId ? this.state.edges.get(c.edgeId) : undefined;
+      if (s) this.batchOf(s, PROTOCOL_INDEX[d.protocol as RequestProtocol]).addDelta(d);
+      return;
+    }
+    if (cd) this.keepLast(client!, cd);
+    if (sd) this.keepLast(server!, sd);
+  }
+
+  /** Adds a socket's last counts to what it holds. */
+  private keepLast(side: Side, d: L7Delta): void {
+    const m = (side.requests ??= this.pool.takeSide());
     this.count(m, d);
     m.final = true;
-    if (c.requests || (c.edgeId && !c.closedAt)) this.settle(c, now);
   }
 
   /**
@@ -457,6 +495,7 @@ export class RequestLedger {
     // drains it first); if its connection was not known then, the count waits as an orphan: it joins now, and goes
     // to the edge before the connection ends.
     const client = c.client?.conn === c ? c.client : undefined, server = c.server?.conn === c ? c.server : undefined;
+    if (client?.lastCounts || server?.lastCounts) this.takeLast(c, client, server);
     let adopted = this.orphanSamples.length > 0 && this.adoptOrphanSamples(c);
     if (this.orphans.size) {
       if (!adopted && this.settleOrphaned(c, client, server, now)) return;
@@ -633,6 +672,16 @@ export class RequestLedger {
    * the end of each ingest and tick, so no reader sees a batch half applied.
    */
   applyBatch(now: number): void {
+    const pending = this.pendingLast;
+    for (let i = 0; i < pending.length; i++) {
+      const side = pending[i], d = side.lastCounts;
+      if (!d) continue; // taken by its connection's end (the side may be another connection's by now)
+      side.lastCounts = null;
+      this.keepLast(side, d);
+      const c = side.conn;
+      if (c.live && c.edgeId) this.settle(c, now);
+    }
+    pending.length = 0;
     const list = this.batchedEdges;
     for (let i = 0; i < list.length; i++) {
       const s = list[i], es = s.requests!;

@@ -31,7 +31,7 @@ function decode(buf: Buffer, n: number): L7Delta[] {
   const native = { drain: () => 0 } as unknown as NativeLoader;
   const col = new L7Collector(native, {} as never, clockFrom(0));
   const out: L7Delta[] = [];
-  col.onDeltas((ds) => { for (const d of ds) out.push({ ...d, requests: [...d.requests], buckets: [...d.buckets] }); });
+  col.onDeltas((ds) => { for (const d of ds) out.push({ ...d, requests: d.requests.slice(), buckets: d.buckets.slice() }); });
   col['onFinalBatch'](buf, n);
   return out;
 }
@@ -100,7 +100,7 @@ test('a socket read at a flush and then closed: its closing count is what moved 
   } as unknown as NativeLoader;
   const col = new L7Collector(native, {} as never, clockFrom(0), { socketEntries: 1 });
   const seen: L7Delta[] = [];
-  col.onDeltas((ds) => { for (const d of ds) seen.push({ ...d, requests: [...d.requests], buckets: [...d.buckets] }); });
+  col.onDeltas((ds) => { for (const d of ds) seen.push({ ...d, requests: d.requests.slice(), buckets: d.buckets.slice() }); });
   col.flush();
   // then its closing record: 9 requests in all
   const final = Buffer.alloc(L7_FINAL_SIZE);

@@ -27,7 +27,7 @@ function tempFile(): string {
 }
 
 function delta(cookie: number, status: number[], buckets: number[], latencySumNs: number, protocol: L7Delta['protocol'] = 'http1'): L7Delta {
-  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: status, buckets, latencySumNs, unpaired: 0 };
+  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status), buckets: Uint32Array.from(buckets), latencySumNs, unpaired: 0 };
 }
 
 /** 8 classes: `ok2xx` 2xx, `e5xx` 5xx; `fast` in bucket 9, `slow` in bucket 18. */
