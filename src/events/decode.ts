@@ -173,31 +173,38 @@ export function blankDelta(): L7Delta {
   };
 }
 
-/**
- * Reads a struct dh_l7_counts at `at` (a close's second slot) into `d`, as the socket's last delta; proto,
- * side and flags come from its close record at `ev`. u32 reads: the counts are read once each.
- */
-function closingCounts(buf: Buffer, ev: number, at: number, e: ConnEvent, d: L7Delta): L7Delta {
-  const requests = d.requests, buckets = d.buckets, flags = buf[ev + EVENT.l7_flags];
-  const i = WORDS.index(buf, at), w = WORDS.words;
-  if (i >= 0) { // as words in place: 34 loads, not 136 byte loads
+/** Reads a struct dh_l7_counts at b[at] into d's counters: as words in place when b[at] starts one (through `view`), else byte by byte. */
+export function readL7Counts(view: WordView, b: Buffer, at: number, d: L7Delta): void {
+  const requests = d.requests, buckets = d.buckets;
+  const i = view.index(b, at), w = view.words;
+  if (i >= 0) { // 34 loads, not 136 byte loads
     for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + W_REQUESTS + k];
     for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + W_BUCKETS + k];
     d.latencySumNs = w[i + W_LATENCY] + w[i + W_LATENCY + 1] * TWO32;
     d.unpaired = w[i + W_UNPAIRED];
   } else {
-    for (let k = 0; k < L7_CLASSES; k++) requests[k] = u32(buf, at + L7_COUNTS.requests + 4 * k);
-    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = u32(buf, at + L7_COUNTS.buckets + 4 * k);
-    d.latencySumNs = u64(buf, at + L7_COUNTS.latency_sum_ns);
-    d.unpaired = u32(buf, at + L7_COUNTS.unpaired);
+    for (let k = 0; k < L7_CLASSES; k++) requests[k] = u32(b, at + L7_COUNTS.requests + 4 * k);
+    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = u32(b, at + L7_COUNTS.buckets + 4 * k);
+    d.latencySumNs = u64(b, at + L7_COUNTS.latency_sum_ns);
+    d.unpaired = u32(b, at + L7_COUNTS.unpaired);
   }
-  d.cookie = e.cookie;
-  d.pid = e.pid;
-  d.protocol = PROTOCOLS[buf[ev + EVENT.l7_proto]] ?? 'unknown';
-  d.role = buf[ev + EVENT.l7_side] === Side.SERVER ? 'server' : 'client';
+}
+
+/** A delta's socket fields, from the kernel's values (enum dh_l7_proto, dh_side, dh_l7_flag). */
+export function setL7Socket(d: L7Delta, cookie: number, pid: number, proto: number, side: number, flags: number, closed: boolean): void {
+  d.cookie = cookie;
+  d.pid = pid;
+  d.protocol = PROTOCOLS[proto] ?? 'unknown';
+  d.role = side === Side.SERVER ? 'server' : 'client';
   d.roleInferred = (flags & L7Flag.ROLE_INFERRED) !== 0;
   d.tls = (flags & L7Flag.TLS) !== 0;
-  d.closed = true;
+  d.closed = closed;
+}
+
+/** A close's second slot at `at` (its record at `ev` names the protocol, side and flags): the socket's last counts. */
+function closingCounts(buf: Buffer, ev: number, at: number, e: ConnEvent, d: L7Delta): L7Delta {
+  readL7Counts(WORDS, buf, at, d);
+  setL7Socket(d, e.cookie, e.pid, buf[ev + EVENT.l7_proto], buf[ev + EVENT.l7_side], buf[ev + EVENT.l7_flags], true);
   return d;
 }
 

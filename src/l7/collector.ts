@@ -4,14 +4,14 @@
 // that need them. No record per request ever comes from the kernel.
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
-import { blankDelta, u32, u64, type Clock } from '../events/decode.js';
+import { blankDelta, readL7Counts, setL7Socket, u32, u64, type Clock } from '../events/decode.js';
 import type { ConnEvent } from '../events/types.js';
-import { TWO32, WordView } from '../events/words.js';
+import { WordView } from '../events/words.js';
 import {
   L7_BUCKETS, L7_CLASSES, L7_CONFIG, L7_CONFIG_SIZE, L7_COUNTS, L7_COUNTS_SIZE, L7_FINAL, L7_FINAL_SIZE, L7_SAMPLE_SIZE,
   L7_SOCK, L7_SOCK_SIZE, L7Flag, L7Loss, L7Tally,
 } from '../events/l7-layout.js';
-import { PROTOCOLS, type L7Delta, type L7Protocol, type L7Sample } from './types.js';
+import type { L7Delta, L7Sample } from './types.js';
 import { decodeSamples, type SampleDecodeStats } from './samples.js';
 import { TlsTargets, type TlsTargetStats } from './tls-targets.js';
 
@@ -193,10 +193,7 @@ export class L7Collector {
       const prev = this.last.get(d.cookie);
       if (!prev) continue;
       this.last.delete(d.cookie);
-      for (let k = 0; k < L7_CLASSES; k++) d.requests[k] = (d.requests[k] - u32(prev, L7_COUNTS.requests + 4 * k)) >>> 0;
-      for (let k = 0; k < L7_BUCKETS; k++) d.buckets[k] = (d.buckets[k] - u32(prev, L7_COUNTS.buckets + 4 * k)) >>> 0;
-      d.latencySumNs -= u64(prev, L7_COUNTS.latency_sum_ns);
-      d.unpaired = (d.unpaired - u32(prev, L7_COUNTS.unpaired)) >>> 0;
+      since(d, prev);
     }
   }
 
@@ -266,36 +263,9 @@ export class L7Collector {
     into?: L7Delta,
   ): L7Delta {
     const d = into ?? blankDelta();
-    const requests = d.requests, buckets = d.buckets;
-    const i = prev ? -1 : this.words.index(c, at);
-    if (i >= 0) {
-      // A socket's first report (every closing one under connection-per-request load): 32 counters read as words.
-      const w = this.words.words;
-      for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + (L7_COUNTS.requests >>> 2) + k];
-      for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + (L7_COUNTS.buckets >>> 2) + k];
-      const s = i + (L7_COUNTS.latency_sum_ns >>> 2);
-      d.latencySumNs = w[s] + w[s + 1] * TWO32;
-      d.unpaired = w[i + (L7_COUNTS.unpaired >>> 2)];
-    } else {
-      // Plain byte reads (u32), not Buffer methods: 32 counters per closed socket, ten thousand sockets a second.
-      for (let k = 0; k < L7_CLASSES; k++) {
-        const x = L7_COUNTS.requests + 4 * k;
-        requests[k] = (u32(c, at + x) - (prev ? u32(prev, x) : 0)) >>> 0;
-      }
-      for (let k = 0; k < L7_BUCKETS; k++) {
-        const x = L7_COUNTS.buckets + 4 * k;
-        buckets[k] = (u32(c, at + x) - (prev ? u32(prev, x) : 0)) >>> 0;
-      }
-      d.latencySumNs = u64(c, at + L7_COUNTS.latency_sum_ns) - (prev ? u64(prev, L7_COUNTS.latency_sum_ns) : 0);
-      d.unpaired = (u32(c, at + L7_COUNTS.unpaired) - (prev ? u32(prev, L7_COUNTS.unpaired) : 0)) >>> 0;
-    }
-    d.cookie = cookie;
-    d.pid = pid;
-    d.protocol = (PROTOCOLS[proto] ?? 'unknown') as L7Protocol;
-    d.role = side === 2 ? 'server' : 'client';
-    d.roleInferred = (flags & L7Flag.ROLE_INFERRED) !== 0;
-    d.tls = (flags & L7Flag.TLS) !== 0;
-    d.closed = closed;
+    readL7Counts(this.words, c, at, d);
+    if (prev) since(d, prev);
+    setL7Socket(d, cookie, pid, proto, side, flags, closed);
     return d;
   }
 
@@ -339,6 +309,14 @@ export class L7Collector {
 
 /** Closed sockets' deltas kept for reuse at most (a burst's batch may be larger). */
 const FINAL_POOL_MAX = 4096;
+
+/** Makes a socket's totals (d) what moved since an earlier reading of its counts (prev, a struct dh_l7_counts); u32 counters wrap. */
+function since(d: L7Delta, prev: Buffer): void {
+  for (let k = 0; k < L7_CLASSES; k++) d.requests[k] = (d.requests[k] - u32(prev, L7_COUNTS.requests + 4 * k)) >>> 0;
+  for (let k = 0; k < L7_BUCKETS; k++) d.buckets[k] = (d.buckets[k] - u32(prev, L7_COUNTS.buckets + 4 * k)) >>> 0;
+  d.latencySumNs -= u64(prev, L7_COUNTS.latency_sum_ns);
+  d.unpaired = (d.unpaired - u32(prev, L7_COUNTS.unpaired)) >>> 0;
+}
 
 function isZero(b: Buffer, from: number, n: number): boolean {
   for (let i = from; i < from + n; i++) if (b[i]) return false;
