@@ -215,6 +215,7 @@ test('a close with its request counts takes two slots: the counts become its `re
       assert.deepEqual({ ...d, requests: [...d.requests], buckets: [...d.buckets.slice(22)] }, {
         cookie: 42, pid: 1234, protocol: 'redis', role: 'server', roleInferred: false, tls: true, closed: true,
         requests: [0, 0, 0, 0, 0, 0, 7, 2], buckets: [0, 9], latencySumNs: 3 * 2 ** 32, unpaired: EventKind.CLOSE + 2 ** 24,
+        nonzero: (1 << 6) | (1 << 7) | (1 << 31), // the last bucket's bit is the sign bit
       }, label);
     }
   }

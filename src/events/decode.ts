@@ -4,7 +4,7 @@ import { CONN, CONN_SIZE, COMM_LEN, EVENT, EVENT_SIZE, EventKind, ConnFlag, Side
 import { classifyClose, errnoName } from './classify.js';
 import { addrText, isV4Mapped } from './address.js';
 import { L7_BUCKETS, L7_CLASSES, L7_COUNTS, L7Flag } from './l7-layout.js';
-import { PROTOCOLS, type ConnEvent, type EventType, type L7Delta, type Role } from './types.js';
+import { NONZERO_BUCKET_BIT, PROTOCOLS, type ConnEvent, type EventType, type L7Delta, type Role } from './types.js';
 import { TWO32, WordView } from './words.js';
 const AF_INET = 2;
 
@@ -169,25 +169,35 @@ function slotsAt(buf: Buffer, off: number): number {
 export function blankDelta(): L7Delta {
   return {
     cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
-    requests: new Uint32Array(L7_CLASSES), buckets: new Uint32Array(L7_BUCKETS), latencySumNs: 0, unpaired: 0,
+    requests: new Uint32Array(L7_CLASSES), buckets: new Uint32Array(L7_BUCKETS), latencySumNs: 0, unpaired: 0, nonzero: 0,
   };
+}
+
+/** L7Delta.nonzero of counters set one by one (not read by readL7Counts). */
+export function nonzeroOf(requests: ArrayLike<number>, buckets: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < requests.length; k++) if (requests[k]) m |= 1 << k;
+  for (let k = 0; k < buckets.length; k++) if (buckets[k]) m |= 1 << (NONZERO_BUCKET_BIT + k);
+  return m;
 }
 
 /** Reads a struct dh_l7_counts at b[at] into d's counters: as words in place when b[at] starts one (through `view`), else byte by byte. */
 export function readL7Counts(view: WordView, b: Buffer, at: number, d: L7Delta): void {
   const requests = d.requests, buckets = d.buckets;
   const i = view.index(b, at), w = view.words;
+  let nonzero = 0;
   if (i >= 0) { // 34 loads, not 136 byte loads
-    for (let k = 0; k < L7_CLASSES; k++) requests[k] = w[i + W_REQUESTS + k];
-    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = w[i + W_BUCKETS + k];
+    for (let k = 0; k < L7_CLASSES; k++) { const v = w[i + W_REQUESTS + k]; requests[k] = v; if (v) nonzero |= 1 << k; }
+    for (let k = 0; k < L7_BUCKETS; k++) { const v = w[i + W_BUCKETS + k]; buckets[k] = v; if (v) nonzero |= 1 << (NONZERO_BUCKET_BIT + k); }
     d.latencySumNs = w[i + W_LATENCY] + w[i + W_LATENCY + 1] * TWO32;
     d.unpaired = w[i + W_UNPAIRED];
   } else {
-    for (let k = 0; k < L7_CLASSES; k++) requests[k] = u32(b, at + L7_COUNTS.requests + 4 * k);
-    for (let k = 0; k < L7_BUCKETS; k++) buckets[k] = u32(b, at + L7_COUNTS.buckets + 4 * k);
+    for (let k = 0; k < L7_CLASSES; k++) { const v = u32(b, at + L7_COUNTS.requests + 4 * k); requests[k] = v; if (v) nonzero |= 1 << k; }
+    for (let k = 0; k < L7_BUCKETS; k++) { const v = u32(b, at + L7_COUNTS.buckets + 4 * k); buckets[k] = v; if (v) nonzero |= 1 << (NONZERO_BUCKET_BIT + k); }
     d.latencySumNs = u64(b, at + L7_COUNTS.latency_sum_ns);
     d.unpaired = u32(b, at + L7_COUNTS.unpaired);
   }
+  d.nonzero = nonzero;
 }
 
 /** A delta's socket fields, from the kernel's values (enum dh_l7_proto, dh_side, dh_l7_flag). */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { NO_ROW, OrphanCounts } from './orphan-counts.js';
 import { RequestTotals } from './requests.js';
 import type { L7Delta } from '../l7/types.js';
+import { nonzeroOf } from '../events/decode.js';
 import type { RequestProtocol } from './types.js';
 
 function delta(cookie: number, o: { protocol?: L7Delta['protocol']; ok?: number; fail?: number; bucket?: number; closed?: boolean; tls?: boolean } = {}): L7Delta {
@@ -13,7 +14,7 @@ function delta(cookie: number, o: { protocol?: L7Delta['protocol']; ok?: number;
   buckets[o.bucket ?? 10] = requests[2] + requests[5];
   return {
     cookie, pid: 1, protocol: o.protocol ?? 'http1', role: 'client', roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false,
-    requests, buckets, latencySumNs: 1000 * (requests[2] + requests[5]), unpaired: 1,
+    requests, buckets, latencySumNs: 1000 * (requests[2] + requests[5]), unpaired: 1, nonzero: nonzeroOf(requests, buckets),
   };
 }
 

@@ -2,8 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
+import { RequestTotals } from './requests.js';
 import { latencySummary, quantileUs } from './latency.js';
 import type { L7Delta, L7Sample } from '../l7/types.js';
+import { nonzeroOf } from '../events/decode.js';
 import { identity, ev, connection, nextCookie, web, db, WEB_DB } from '../../test/support/fixtures.js';
 
 /** A delta: `status` as {class index: n}, every request in latency bucket `bucket`. */
@@ -13,7 +15,7 @@ function delta(cookie: number, role: 'client' | 'server', status: Record<number,
   for (const [k, v] of Object.entries(status)) { requests[Number(k)] = v; n += v; }
   buckets[o.bucket ?? 10] = n;
   const mid = 2 ** (o.bucket ?? 10) * 1.5 * 1000;
-  return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, unpaired: o.unpaired ?? 0 };
+  return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, unpaired: o.unpaired ?? 0, nonzero: nonzeroOf(requests, buckets) };
 }
 
 /** The web -> db edge's first request block in the snapshot at `at`. */
@@ -447,4 +449,19 @@ test('a client\'s last counts with its close while the server end stays open pas
   assert.deepEqual([webDb(g, 8000).count, webDb(g, 8000).errors], [5, 1]);
   assert.equal(g.requestCounters.requests, 5);
   assert.equal(g.requestCounters.unplacedRequests, 0);
+});
+
+test('a delta adds exactly the counters its nonzero mask names: every class and bucket, the last bucket on the sign bit', () => {
+  const t = new RequestTotals();
+  const all = delta(1, 'client', {});
+  all.requests.forEach((_, i) => (all.requests[i] = i + 1));
+  all.buckets.forEach((_, i) => (all.buckets[i] = 100 + i));
+  all.nonzero = nonzeroOf(all.requests, all.buckets);
+  assert.equal(all.nonzero, -1, 'all 32 bits');
+  t.addDelta(all);
+  const last = delta(2, 'client', { 0: 2 }, { bucket: 23 });
+  assert.equal(last.nonzero, 1 | (1 << 31));
+  t.addDelta(last);
+  assert.deepEqual(t.status, [3, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(t.buckets, [...Array.from({ length: 23 }, (_, i) => 100 + i), 123 + 2]);
 });

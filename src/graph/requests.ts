@@ -10,6 +10,7 @@
 // the server's was counted, the server's is taken back and the client's put in
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
+import { NONZERO_BUCKET_BIT } from '../events/types.js';
 import { Conn, type Side } from './connections.js';
 import { NO_ROW, OrphanCounts } from './orphan-counts.js';
 import type { EdgeState, GraphState } from './state.js';
@@ -86,8 +87,12 @@ export class RequestTotals {
   tls = false;
 
   addDelta(d: L7Delta): void {
-    for (let i = 0; i < CLASSES; i++) this.status[i] += d.requests[i] ?? 0;
-    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] += d.buckets[i] ?? 0;
+    const st = this.status, bk = this.buckets, rq = d.requests, db = d.buckets;
+    for (let m = d.nonzero; m !== 0; m &= m - 1) { // only the counters it may have set, lowest bit first
+      const k = 31 - Math.clz32(m & -m);
+      if (k < NONZERO_BUCKET_BIT) st[k] += rq[k];
+      else bk[k - NONZERO_BUCKET_BIT] += db[k - NONZERO_BUCKET_BIT];
+    }
     this.latencySumNs += d.latencySumNs;
     this.unpaired += d.unpaired;
     this.tls ||= d.tls;

@@ -4,7 +4,7 @@
 // that need them. No record per request ever comes from the kernel.
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
-import { blankDelta, readL7Counts, setL7Socket, u32, u64, type Clock } from '../events/decode.js';
+import { blankDelta, nonzeroOf, readL7Counts, setL7Socket, u32, u64, type Clock } from '../events/decode.js';
 import type { ConnEvent } from '../events/types.js';
 import { WordView } from '../events/words.js';
 import {
@@ -316,6 +316,7 @@ function since(d: L7Delta, prev: Buffer): void {
   for (let k = 0; k < L7_BUCKETS; k++) d.buckets[k] = (d.buckets[k] - u32(prev, L7_COUNTS.buckets + 4 * k)) >>> 0;
   d.latencySumNs -= u64(prev, L7_COUNTS.latency_sum_ns);
   d.unpaired = (d.unpaired - u32(prev, L7_COUNTS.unpaired)) >>> 0;
+  d.nonzero = nonzeroOf(d.requests, d.buckets); // exact again (a superset already, but a wrapped counter is not)
 }
 
 function isZero(b: Buffer, from: number, n: number): boolean {

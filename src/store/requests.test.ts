@@ -13,6 +13,7 @@ import { parseRetention } from './retention.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { quantileUs } from '../graph/latency.js';
 import type { L7Delta } from '../l7/types.js';
+import { nonzeroOf } from '../events/decode.js';
 import { identity, connection, web, db, WEB_DB } from '../../test/support/fixtures.js';
 
 const S = 1000, M = 60_000;
@@ -27,7 +28,7 @@ function tempFile(): string {
 }
 
 function delta(cookie: number, status: number[], buckets: number[], latencySumNs: number, protocol: L7Delta['protocol'] = 'http1'): L7Delta {
-  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status), buckets: Uint32Array.from(buckets), latencySumNs, unpaired: 0 };
+  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status), buckets: Uint32Array.from(buckets), latencySumNs, unpaired: 0, nonzero: nonzeroOf(status, buckets) };
 }
 
 /** 8 classes: `ok2xx` 2xx, `e5xx` 5xx; `fast` in bucket 9, `slow` in bucket 18. */
