@@ -176,6 +176,22 @@ test('many connections, one after another (fds reused): each counted on its own 
   }
 });
 
+test('a drain handed on in passes of 3 ring slots: every close with its counts whole, every request counted once', async () => {
+  // Two-slot records (a close with its counts) straddle most pass boundaries here; the engine must not split one.
+  const small = new L7Log({ tls: false }, { batchSlots: 3 }).start();
+  try {
+    const port = await server();
+    await Promise.all(Array.from({ length: 10 }, () => client(port, [['GET', '/ok', 3], ['GET', '/500', 1]])));
+    for (const role of ['server', 'client'] as const) {
+      const t = await small.settle(port, role, 40);
+      assert.deepEqual(byClass(t), { '2xx': 30, '5xx': 10 }, role);
+      assert.equal(t.sockets, 10, role);
+      assert.deepEqual(await until(`ten ${role} closes`, async () => { const m = small.closeMarks(port, role); return m.l7 + m.plain >= 10 ? m : undefined; }), { l7: 10, plain: 0 }, role);
+    }
+    assert.equal(small.engine.stats().lost.malformed, 0, 'no record cut in two');
+  } finally { small.stop(); }
+});
+
 test('port 80 carrying random bytes stays unclassified, even when an HTTP request line comes later', async () => {
   const host = `127.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}.80`;
   const c = node(NOISE, [host, '80']);

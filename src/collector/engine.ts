@@ -4,7 +4,7 @@ import { loadNative, type AttachResult, type Handle, type NativeLoader } from '.
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
 import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
-import { decodeBatch, decodeConn, clockFrom, u32, u64, type Clock } from '../events/decode.js';
+import { decodeBatch, decodeConn, clockFrom, passEnd, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
@@ -33,6 +33,8 @@ export interface EngineOptions {
    * like the live map; `trace` prints every record.
    */
   foldHandshakes?: boolean;
+  /** Ring slots handed on at once, at most (DEFAULTS.batchSlots). */
+  batchSlots?: number;
   objectPath?: string;
   /** Request capture (L7): options, or false to leave it out. */
   l7?: L7Options | false;
@@ -271,6 +273,18 @@ export class ProbeEngine {
 
   private onBatch(buf: Buffer, count: number): void {
     if (this.leadingRings.length && this.handle) for (const r of this.leadingRings) this.native.drain(this.handle, r);
+    // In passes small enough that what one touches stays in the core's cache (DEFAULTS.batchSlots).
+    const max = this.opts.batchSlots ?? DEFAULTS.batchSlots;
+    if (count <= max) { this.onPass(buf, count); return; }
+    for (let i = 0; i < count;) {
+      let end = passEnd(buf, i, count, max);
+      if (end <= i) end = count; // what is left is not whole records (never from the loader): decodeBatch counts it malformed
+      this.onPass(buf.subarray(i * EVENT_SIZE, end * EVENT_SIZE), end - i);
+      i = end;
+    }
+  }
+
+  private onPass(buf: Buffer, count: number): void {
     const { events, malformed } = decodeBatch(buf, count, this.clock, this.eventPool, this.eventList, this.opts.foldHandshakes === true);
     this.malformed += malformed;
     for (const e of events) this.introduced(e);

@@ -19,6 +19,13 @@ export const DEFAULTS = {
    * While busy, only this timer drains: the 4 MB events ring holds 50 ms of ~580k records a second.
    */
   drainDelayMs: 50,
+  /**
+   * Records handed on at once, at most: a drain is split into passes of this many ring slots (72 KB).
+   * Under connection-per-request load a 50 ms drain holds ~4,000 records (570 KB), and the pooled
+   * events, connections and counts one pass touches then outgrew the core's 1 MB cache: the agent
+   * used ~25% less CPU per connection in passes of 400-1,000 (128 gave back part of it).
+   */
+  batchSlots: 512,
   /** Sockets tracked at once in the kernel. */
   connMapEntries: 65536,
   /** How often open connections' counters are read from the kernel. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBatch, decodeConn, clockFrom } from './decode.js';
+import { decodeBatch, decodeConn, clockFrom, passEnd } from './decode.js';
 import { ipv6 } from './address.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, EventKind, TcpState } from './layout.js';
 import { L7_COUNTS, L7Flag, L7Proto } from './l7-layout.js';
@@ -183,6 +183,21 @@ test('foldHandshakes leaves out the handshake of a server socket whose close is 
     far[i * EVENT_SIZE + EVENT.conn + CONN.side] = 2;
   });
   assert.deepEqual(decodeBatch(far, 4, clock, undefined, undefined, true).events.map((e) => e.type), ['established', 'close', 'close']);
+});
+
+test('passes over a batch end on record boundaries: a close with its counts is never split', () => {
+  // Slots: established, close with counts (2 slots), close.
+  const buf = Buffer.alloc(4 * EVENT_SIZE);
+  record(buf, 0, { kind: EventKind.ESTABLISHED, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2] });
+  record(buf, EVENT_SIZE, { kind: EventKind.CLOSE, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2] });
+  buf[EVENT_SIZE + EVENT.l7_proto] = L7Proto.HTTP1;
+  record(buf, 3 * EVENT_SIZE, { kind: EventKind.CLOSE, family: 2, saddr: [10, 0, 0, 3], daddr: [10, 0, 0, 4] });
+  assert.equal(passEnd(buf, 0, 4, 1), 1);
+  assert.equal(passEnd(buf, 1, 4, 1), 3, 'the two-slot record whole');
+  assert.equal(passEnd(buf, 0, 4, 2), 3, 'one slot over rather than cut it');
+  assert.equal(passEnd(buf, 3, 4, 512), 4);
+  assert.equal(passEnd(buf, 0, 6, 512), 4, 'a count past the buffer stops at its end');
+  assert.equal(passEnd(buf, 1, 2, 512), 2, 'a count that cuts a record: up to the count (decodeBatch calls the rest malformed)');
 });
 
 test('a close with its request counts takes two slots: the counts become its `requests`, the records around it decode as usual', () => {

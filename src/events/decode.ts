@@ -165,6 +165,14 @@ function slotsAt(buf: Buffer, off: number): number {
   return buf[off + EVENT.kind] === EventKind.CLOSE && buf[off + EVENT.l7_proto] !== 0 ? 2 : 1;
 }
 
+/** Where a pass over the batch that starts at slot `from` ends: after at most `max` slots (one more if a two-slot record straddles), or at `count`. */
+export function passEnd(buf: Buffer, from: number, count: number, max: number): number {
+  const n = Math.min(count, Math.floor(buf.length / EVENT_SIZE));
+  let i = from;
+  while (i < n && i - from < max) i += slotsAt(buf, i * EVENT_SIZE);
+  return Math.min(i, count);
+}
+
 /** A blank delta, every field present in one order. */
 export function blankDelta(): L7Delta {
   return {
