@@ -214,7 +214,7 @@ export interface ConnRequests {
 
 /**
  * Sockets whose counts may wait at once as orphans before the table grows. An orphan of a closing connection waits
- * one batch (DEFAULTS.drainDelayMs, 50 ms: 40k closing sockets a second fit); one of a connection that stays open
+ * one batch (DEFAULTS.drainDelayMs, 100 ms: 20k closing sockets a second fit); one of a connection that stays open
  * waits up to a graph tick (100 ms).
  */
 const ORPHAN_SOCKETS = 2048;
