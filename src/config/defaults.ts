@@ -250,7 +250,7 @@ export const L7_DEFAULTS = {
   finalRingbufBytes: 1024 * 1024,
   /**
    * The engine drains the closing aggregates just before each batch of connection events (leadingRings), so their own
-   * drain is only a fallback, at most this often: at DEFAULTS.drainDelayMs it woke the agent 20 more times a second under
+   * drain is only a fallback, at most this often: at the events' drain delay (then 50 ms) it woke the agent 20 more times a second under
    * connection-per-request load, each time for the few sockets closed since, and each wake-up starts with cold caches.
    */
   finalDrainFallbackMs: 1000,
