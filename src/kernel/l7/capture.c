@@ -22,6 +22,12 @@ static __always_inline __u8 *l7_verdict(struct dh_conn *c, __u64 cookie)
 	return c ? &c->l7_skip : bpf_map_lookup_elem(&l7_skip, &cookie);
 }
 
+/* A verdict that leaves this direction of the socket unparsed for good. */
+static __always_inline int l7_verdict_final(__u8 v, int is_send)
+{
+	return (v & DH_L7_SKIP_MIDFLIGHT) ? (v >> 3) >= DH_L7_ATTEMPTS : (v & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV));
+}
+
 enum dh_l7_first {
 	DH_L7_FIRST_REQUEST = 1, /* travels client -> server */
 	DH_L7_FIRST_REPLY = 2,   /* travels server -> client (a greeting, or a response seen mid-connection) */
@@ -380,6 +386,11 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 		return 0;
 	if (tls_nested(cookie, ret, is_send))
 		return 0;
+	/* A socket left unparsed (the server end of a local connection, whose client parses: half of all
+	 * local sockets) is told by its conns entry, without the l7_socks lookup: a socket that gets parser
+	 * state has its verdict cleared (l7_sock_new). */
+	if (c && c->l7_skip && l7_verdict_final(c->l7_skip, is_send))
+		return 0;
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
 	if (st) {
 		if (st->flags & DH_L7_F_TLS) {
@@ -396,10 +407,9 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 			d->skip -= ret;
 			return 0;
 		}
-	} else {
-		__u8 *tries = l7_verdict(c, cookie);
-		if (tries && ((*tries & DH_L7_SKIP_MIDFLIGHT) ? (*tries >> 3) >= DH_L7_ATTEMPTS
-							       : (*tries & (is_send ? DH_L7_SKIP_SEND : DH_L7_SKIP_RECV))))
+	} else if (!c) { /* a verdict in conns was read above */
+		__u8 *tries = bpf_map_lookup_elem(&l7_skip, &cookie);
+		if (tries && l7_verdict_final(*tries, is_send))
 			return 0;
 	}
 	struct dh_l7_scratch *sc = l7_scratch_get();
@@ -410,7 +420,7 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 		l7_loss(DH_L7_LOSS_SKIPPED_IO);
 		return 0;
 	}
-	sc->now = bpf_ktime_get_boot_ns();
+	sc->now = l7_sock_now(sk);
 	sc->cookie = cookie;
 	sc->tls = 0;
 	sc->carry_len = 0;

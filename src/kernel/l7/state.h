@@ -132,9 +132,29 @@ static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
 		return 0;
 	}
 	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
-	if (c)
+	if (c) {
 		c->l7 = 1;
+		c->l7_skip = 0; /* a verdict in conns means "no parser state" (l7_capture's first test) */
+	}
 	return bpf_map_lookup_elem(&l7_socks, &cookie);
+}
+
+/* The time of a send or receive of TCP socket sk, in ns on CLOCK_MONOTONIC (tcp_clock_ns()).
+ *
+ * Kernel subtlety: reading the clock (bpf_ktime_get_*_ns) orders the CPU's pipeline (rdtsc after
+ * lfence) and, through the clocksource's indirect call, costs more than all the rest of a short
+ * parse on a VM. TCP keeps the time it last took per socket (tcp_clock_cache, with tcp_mstamp):
+ * tcp_write_xmit takes it inside every send that transmits, and tcp_rcv_established when a segment
+ * arrives. So a send is timed when TCP sent it, and a receive when its data (or a later ACK)
+ * arrived, never after the call; an autocorked send (data still queued behind earlier data) keeps
+ * the time of that earlier data's transmission or of the last ACK. */
+static __always_inline __u64 l7_sock_now(const struct sock *sk)
+{
+	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	__u64 ns = 0;
+	if (bpf_core_field_exists(tp->tcp_clock_cache))
+		ns = tp->tcp_clock_cache;
+	return ns ? ns : bpf_ktime_get_ns();
 }
 
 static __always_inline struct dh_l7_config *l7_cfg(void)
@@ -331,7 +351,8 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		why |= DH_L7_S_SLOW;
 	if (!why && !cfg->sample_all)
 		return 0;
-	if (!l7_sample_allowed(cfg, sc->now)) {
+	__u64 now = bpf_ktime_get_boot_ns(); /* sc->now is a socket's clock, not boot time (l7_sock_now) */
+	if (!l7_sample_allowed(cfg, now)) {
 		l7_loss(DH_L7_LOSS_SAMPLE_RATE);
 		return 0;
 	}
@@ -340,7 +361,7 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		l7_loss(DH_L7_LOSS_SAMPLE_RINGBUF);
 		return 0;
 	}
-	s->ts_ns = sc->now;
+	s->ts_ns = now;
 	s->cookie = sc->cookie;
 	s->latency_ns = lat;
 	s->pid = st->pid;

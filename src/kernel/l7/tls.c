@@ -118,7 +118,7 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 	sc->len[0] = len;
 	sc->nseg = 1;
 	sc->total = len;
-	sc->now = bpf_ktime_get_boot_ns();
+	sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now; no socket to read it from here */
 	sc->cookie = cookie;
 	sc->tls = 1;
 	sc->carry_len = 0;
