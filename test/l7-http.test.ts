@@ -3,7 +3,7 @@
 // (the engine) and on the edge, as the real `dhrishti run` serves it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { node, stopAll } from './support/children.js';
+import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
 import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE } from './support/l7-scripts.js';
 import { getJson, type RunningAgent } from './support/agent.js';
@@ -190,6 +190,32 @@ test('a drain handed on in passes of 3 ring slots: every close with its counts w
     }
     assert.equal(small.engine.stats().lost.malformed, 0, 'no record cut in two');
   } finally { small.stop(); }
+});
+
+// A raw client that waits 300 ms, sends one request, and reads its response only 300 ms later
+// (Python: a paused Node socket would still read into its own buffer).
+const LATE_READER = `
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+for _ in range(3):
+    time.sleep(0.3)
+    s.sendall(b'GET /ok HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+    time.sleep(0.3)
+    assert s.recv(65536).startswith(b'HTTP/1.1 200')
+s.close()
+print('done', flush=True)
+`;
+
+test('a request sent after 300 ms idle and read 300 ms later is timed from its send to its read at the client; the server answered at once', async () => {
+  const port = await server();
+  const c = start('python3', ['-c', LATE_READER, String(port)]);
+  await c.waitFor(/^done/, 10_000);
+  // Bucket 18 holds 262-524 ms; below bucket 14 (16 ms) is "at once".
+  const client = await log.settle(port, 'client', 3), server_ = await log.settle(port, 'server', 3);
+  assert.deepEqual(byClass(client), { '2xx': 3 });
+  assert.deepEqual(byClass(server_), { '2xx': 3 });
+  assert.equal(inBuckets(client, SLOW_BUCKET, SLOW_BUCKET), 3, `client: send (TCP's clock, not the idle connection's last time) to read: ${JSON.stringify(client.buckets)}`);
+  assert.equal(inBuckets(server_, 0, 13), 3, `server: read to send: ${JSON.stringify(server_.buckets)}`);
 });
 
 test('port 80 carrying random bytes stays unclassified, even when an HTTP request line comes later', async () => {

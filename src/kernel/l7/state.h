@@ -142,18 +142,19 @@ static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
 /* The time of a send or receive of TCP socket sk, in ns on CLOCK_MONOTONIC (tcp_clock_ns()).
  *
  * Kernel subtlety: reading the clock (bpf_ktime_get_*_ns) orders the CPU's pipeline (rdtsc after
- * lfence) and, through the clocksource's indirect call, costs more than all the rest of a short
- * parse on a VM. TCP keeps the time it last took per socket (tcp_clock_cache, with tcp_mstamp):
- * tcp_write_xmit takes it inside every send that transmits, and tcp_rcv_established when a segment
- * arrives. So a send is timed when TCP sent it, and a receive when its data (or a later ACK)
- * arrived, never after the call; an autocorked send (data still queued behind earlier data) keeps
- * the time of that earlier data's transmission or of the last ACK. */
-static __always_inline __u64 l7_sock_now(const struct sock *sk)
+ * lfence) and goes through the clocksource's indirect call: on a VM that costs more than a short
+ * parse. TCP keeps the time it last took per socket (tcp_clock_cache), and tcp_write_xmit takes it
+ * inside every send that transmits, so a send reads it for free (an autocorked send, queued behind
+ * earlier unsent data, keeps the time that data went or the last ACK came). A receive reads the
+ * clock: the cached time there is the data's arrival or any later refresh (a window update sent
+ * by the read itself), which would time one response at its arrival and the next at its read. */
+static __always_inline __u64 l7_sock_now(const struct sock *sk, int is_send)
 {
-	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 	__u64 ns = 0;
-	if (bpf_core_field_exists(tp->tcp_clock_cache))
+	if (is_send && bpf_core_field_exists(struct tcp_sock, tcp_clock_cache)) {
+		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 		ns = tp->tcp_clock_cache;
+	}
 	return ns ? ns : bpf_ktime_get_ns();
 }
 
