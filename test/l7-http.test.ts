@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
-import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE } from './support/l7-scripts.js';
+import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE, LATE_READER } from './support/l7-scripts.js';
 import { getJson, type RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 import { until } from './support/wait.js';
@@ -191,20 +191,6 @@ test('a drain handed on in passes of 3 ring slots: every close with its counts w
     assert.equal(small.engine.stats().lost.malformed, 0, 'no record cut in two');
   } finally { small.stop(); }
 });
-
-// A raw client that waits 300 ms, sends one request, and reads its response only 300 ms later
-// (Python: a paused Node socket would still read into its own buffer).
-const LATE_READER = `
-import socket, sys, time
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
-for _ in range(3):
-    time.sleep(0.3)
-    s.sendall(b'GET /ok HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
-    time.sleep(0.3)
-    assert s.recv(65536).startswith(b'HTTP/1.1 200')
-s.close()
-print('done', flush=True)
-`;
 
 test('a request sent after 300 ms idle and read 300 ms later is timed from its send to its read at the client; the server answered at once', async () => {
   const port = await server();

@@ -176,3 +176,16 @@ for _ in range(count):
 s.close()
 print("done", flush=True)
 `;
+
+/** Python, argv port: three times, waits 300 ms, sends a GET, and reads its response only 300 ms later (a paused Node socket would still read into its own buffer); prints "done". */
+export const LATE_READER = `
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+for _ in range(3):
+    time.sleep(0.3)
+    s.sendall(b'GET /ok HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+    time.sleep(0.3)
+    assert s.recv(65536).startswith(b'HTTP/1.1 200')
+s.close()
+print('done', flush=True)
+`;

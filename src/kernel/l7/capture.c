@@ -389,7 +389,7 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 	/* A socket left unparsed (the server end of a local connection, whose client parses: half of all
 	 * local sockets) is told by its conns entry, without the l7_socks lookup: a socket that gets parser
 	 * state has its verdict cleared (l7_sock_new). */
-	if (c && c->l7_skip && l7_verdict_final(c->l7_skip, is_send))
+	if (c && l7_verdict_final(c->l7_skip, is_send))
 		return 0;
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
 	if (st) {
