@@ -218,6 +218,16 @@ test('a connect answered by ICMP host-unreachable is reported as unreachable', a
   }
 });
 
+test('every loaded program\'s skipped runs (recursion misses) are read from the kernel and counted as lost events', () => {
+  const s = log.engine.stats();
+  const attached = s.probes.filter((p) => p.ok).map((p) => p.program);
+  assert.ok(attached.length > 5);
+  for (const p of attached) assert.ok(Number.isInteger(s.skippedRuns[p]) && s.skippedRuns[p] >= 0, `${p}: ${s.skippedRuns[p]}`);
+  const l = s.lost;
+  assert.equal(l.probeSkipped, Object.values(s.skippedRuns).reduce((a, b) => a + b, 0));
+  assert.equal(l.total, l.ringbufFull + l.connMapFull + l.malformed + l.probeSkipped);
+});
+
 test('under a sampling profiler (node --cpu-prof, SIGPROF every 0.5 ms) every probe still loads: the verifier is not interrupted', async () => {
   const dir = fs.mkdtempSync('/tmp/dhrishti-prof-');
   const { freePort } = await import('./support/agent.js');

@@ -29,7 +29,7 @@ export interface AgentTelemetry extends AgentStatus {
   events: number;
   /** Sockets whose close the kernel reported (each local connection is two). */
   closes: number;
-  lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  lost: { ringbufFull: number; connMapFull: number; malformed: number; probeSkipped: number; total: number };
   cpuPercent: number;
   rssBytes: number;
   probes: AttachResult[];

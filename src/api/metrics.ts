@@ -60,8 +60,11 @@ export function agentRegistry(agent: Agent): client.Registry {
   counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
   counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {
     const l = agent.engine.stats().lost;
-    return [[{ reason: 'ringbuf_full' }, l.ringbufFull], [{ reason: 'conn_map_full' }, l.connMapFull], [{ reason: 'malformed' }, l.malformed]];
+    return [[{ reason: 'ringbuf_full' }, l.ringbufFull], [{ reason: 'conn_map_full' }, l.connMapFull], [{ reason: 'malformed' }, l.malformed],
+      [{ reason: 'probe_skipped' }, l.probeSkipped]];
   });
+  counter(reg, 'dhrishti_probe_runs_skipped_total', 'Kernel program runs skipped because the program was already running on that CPU (recursion misses): events not seen', ['program'],
+    () => Object.entries(agent.engine.stats().skippedRuns).map(([program, n]) => [{ program }, n]));
   counter(reg, 'dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], () => [[{}, agent.identity.stats().cgroupMisses]]);
   counter(reg, 'dhrishti_identity_cgroup_dirs_unwatched_total', 'cgroup directories not watched for new cgroups (cap reached): a short-lived container made in one may stay unnamed', [], () => [[{}, agent.identity.stats().cgroupsUnwatched]]);
   new client.Gauge({

@@ -44,7 +44,10 @@ export interface EngineStats {
   events: number;
   /** Sockets whose close the kernel reported (each local connection is two). */
   closes: number;
-  lost: { ringbufFull: number; connMapFull: number; malformed: number; total: number };
+  /** probeSkipped: program runs the kernel skipped (recursion misses), each an event not seen. */
+  lost: { ringbufFull: number; connMapFull: number; malformed: number; probeSkipped: number; total: number };
+  /** Recursion misses by program, for every loaded program of the object (L7's too). */
+  skippedRuns: Record<string, number>;
   /** Batches a consumer failed on (the events were counted but not all consumed). */
   consumerErrors: number;
   trackedConnections: number;
@@ -387,11 +390,15 @@ export class ProbeEngine {
 
   stats(): EngineStats {
     const l = this.lossCounts();
-    const malformed = this.malformed + (this.handle ? this.native.stats(this.handle).malformed : 0);
+    const n = this.handle ? this.native.stats(this.handle) : null;
+    const malformed = this.malformed + (n?.malformed ?? 0);
+    const skippedRuns = n?.skipped ?? {};
+    const probeSkipped = Object.values(skippedRuns).reduce((a, b) => a + b, 0);
     return {
       events: this.eventCount,
       closes: this.closeCount,
-      lost: { ...l, malformed, total: l.ringbufFull + l.connMapFull + malformed },
+      lost: { ...l, malformed, probeSkipped, total: l.ringbufFull + l.connMapFull + malformed + probeSkipped },
+      skippedRuns,
       trackedConnections: this.tracked,
       discovery: this.discovery,
       consumerErrors: this.consumerErrors,

@@ -16,6 +16,13 @@ test('never-established attempts always fail, with the kernel error as reason', 
   assert.equal(classifyClose(SYN_SENT, 0, ConnFlag.RST_RECV, 0), 'refused');
 });
 
+test('an attempt whose close the kernel skipped (its state read at free: CLOSE) still fails with its error', () => {
+  assert.equal(classifyClose(TcpState.CLOSE, 113, 0, 1), 'unreachable');
+  assert.equal(classifyClose(TcpState.CLOSE, 111, 0, 0), 'refused');
+  assert.equal(classifyClose(TcpState.CLOSE, 0, 0, 2), 'timeout');
+  assert.equal(classifyClose(TcpState.CLOSE, 113, ConnFlag.MIDFLIGHT, 0), null, 'a midflight entry was never seen attempting');
+});
+
 test('an established connection that closed normally is never a failure', () => {
   assert.equal(classifyClose(FIN_WAIT2, 0, EST, 0), null);
   assert.equal(classifyClose(LAST_ACK, 0, EST, 5), null, 'retransmits alone are not a failure');

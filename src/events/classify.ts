@@ -14,6 +14,15 @@ export function errnoName(err: number): string | null {
 }
 
 /**
+ * An entry the kernel made at connect() or at a SYN (not midflight) is an attempt whatever the state it
+ * closed from says: when its TCP_CLOSE run was skipped (tcp/destroy.c), the state is read at free, TCP_CLOSE.
+ */
+function wasAttempt(oldState: number, flags: number): boolean {
+  if (oldState === TcpState.SYN_SENT || oldState === TcpState.SYN_RECV) return true;
+  return oldState === TcpState.CLOSE && !(flags & ConnFlag.MIDFLIGHT);
+}
+
+/**
  * A connection that never completed its handshake always failed; one that did
  * fails only if it ended by a reset or a timeout. A normal FIN close is never
  * a failure.
@@ -21,7 +30,7 @@ export function errnoName(err: number): string | null {
 export function classifyClose(oldState: number, skErr: number, flags: number, retransmits: number): FailureReason | null {
   const err = errnoName(skErr);
   if (!(flags & ConnFlag.ESTABLISHED)) {
-    if (oldState !== TcpState.SYN_SENT && oldState !== TcpState.SYN_RECV) return null; // never a connection attempt we saw
+    if (!wasAttempt(oldState, flags)) return null; // never a connection attempt we saw
     switch (err) {
       case 'ECONNREFUSED': return 'refused';
       case 'ETIMEDOUT': return 'timeout';

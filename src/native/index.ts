@@ -28,8 +28,11 @@ export interface NativeLoader {
   drain(h: Handle, ringbufMap?: string): void;
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
-  /** Records skipped for a wrong size: in all, and per ring buffer map. */
-  stats(h: Handle): { malformed: number; rings: Record<string, number> };
+  /**
+   * Records skipped for a wrong size (in all, and per ring buffer map), and each loaded program's runs the
+   * kernel skipped because it was already running on that CPU (its recursion misses).
+   */
+  stats(h: Handle): { malformed: number; rings: Record<string, number>; skipped: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;

@@ -813,6 +813,21 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 		napi_set_named_property(env, rings, l->rings[r].name, v);
 	}
 	napi_set_named_property(env, res, "rings", rings);
+	/* Runs the kernel skipped because the program was already running on that CPU
+	 * (a softirq beneath it): each is an event never seen. */
+	napi_value skipped;
+	napi_create_object(env, &skipped);
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, l->obj) {
+		int fd = bpf_program__fd(prog);
+		struct bpf_prog_info pi = {0};
+		uint32_t len = sizeof(pi);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &pi, &len))
+			continue;
+		napi_create_double(env, (double)pi.recursion_misses, &v);
+		napi_set_named_property(env, skipped, bpf_program__name(prog), v);
+	}
+	napi_set_named_property(env, res, "skipped", skipped);
 	return res;
 }
 

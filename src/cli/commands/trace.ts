@@ -143,7 +143,7 @@ function runTrace(opts: TraceOptions): void {
     const s = engine.stats(), l = engine.l7?.losses() ?? null; // read while the maps are open
     engine.stop(); // drains every ring once more
     releaseWaiting(Date.now(), true);
-    let line = `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed})`;
+    let line = `dhrishti trace: ${shown} events shown, ${s.lost.total} lost (ring buffer full: ${s.lost.ringbufFull}, connection table full: ${s.lost.connMapFull}, malformed: ${s.lost.malformed}, probe runs skipped: ${s.lost.probeSkipped})`;
     if (l) line += `; ${requests} requests shown, ${l.samplesOverRate} over --l7-sample-rate, ${l.samplesRingbufFull} dropped by a full ring buffer`;
     console.error(line);
   });
