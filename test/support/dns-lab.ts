@@ -126,10 +126,13 @@ export class DnsLab {
       `local=/${ZONE}/`, `server=/fail.test/${UNBOUND}`, `server=/refused.test/${REFUSER}#5353`, `server=/dead.test/${DEAD_UPSTREAM}`,
       ...Object.entries(this.opts.cnames ?? {}).map(([a, t]) => `cname=${a},${t}`),
       `log-facility=${path.join(this.dir, 'zone.log')}`,
+      // each its own pid file: both default to /var/run/dnsmasq.pid, and the second then fails to start (a race)
+      `pid-file=${path.join(this.dir, 'zone.pid')}`,
     ].join('\n') + '\n');
     const refuser = cfg('refuser.conf', [
       'no-resolv', 'no-hosts', 'bind-interfaces', 'user=root', `listen-address=${REFUSER}`, 'port=5353',
       `log-facility=${path.join(this.dir, 'refuser.log')}`,
+      `pid-file=${path.join(this.dir, 'refuser.pid')}`,
     ].join('\n') + '\n');
     const unbound = cfg('unbound.conf', `server:
   interface: ${UNBOUND}@53

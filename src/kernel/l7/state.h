@@ -253,7 +253,6 @@ static __always_inline __u64 l7_u64(struct dh_l7_scratch *sc, __u32 i)
 	return *(__u64 *)&sc->win[l7_idx(i)];
 }
 
-/* Copies the request's first bytes (at the cursor) for a later sample. */
 /* Copies the request's first bytes (at the cursor) for a later sample. `have`
  * bytes at the cursor are in the window already (a parser's own load). */
 __noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u32 have)
