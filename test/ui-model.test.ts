@@ -9,7 +9,7 @@ import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../sr
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
 import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
 import type { StylesheetJson } from 'cytoscape';
-import { buildStyle, labelDetailAt } from '../src/ui/src/graph/style.js';
+import { buildStyle, FULL_LABELS, GROUP_FILL_OPACITY, labelDetailAt } from '../src/ui/src/graph/style.js';
 import { PALETTES } from '../src/ui/src/graph/palette.js';
 
 const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
@@ -349,5 +349,21 @@ describe('map stylesheet: level of detail', () => {
     assert.equal(edgeRule(near, 'edge')['target-arrow-shape'], 'triangle');
     const small = buildStyle(PALETTES.light, labelDetailAt(0.3, 20, 40));
     assert.equal(edgeRule(small, 'edge')['curve-style'], 'bezier');
+  });
+
+  it('from the same zoom, a big map leaves its edges to the overview layer: hidden in Cytoscape but for picks and loops, project boxes unfilled', () => {
+    const nodeRule = (sheet: StylesheetJson, selector: string) => edgeRule(sheet, selector);
+    const far = labelDetailAt(0.3, 200, 1000);
+    assert.equal(far.overview, true);
+    const sheet = buildStyle(PALETTES.light, far);
+    assert.equal(edgeRule(sheet, 'edge').visibility, 'hidden');
+    assert.equal(edgeRule(sheet, 'edge:selected, edge.near, edge:loop').visibility, 'visible');
+    assert.equal(nodeRule(sheet, 'node.group')['background-opacity'], 0, 'the overview layer fills them, under its lines');
+    for (const lod of [labelDetailAt(1, 200, 1000), labelDetailAt(0.3, 20, 40), FULL_LABELS]) {
+      assert.equal(lod.overview, false);
+      const s = buildStyle(PALETTES.light, lod);
+      assert.equal(edgeRule(s, 'edge').visibility, 'visible');
+      assert.equal(nodeRule(s, 'node.group')['background-opacity'], GROUP_FILL_OPACITY);
+    }
   });
 });

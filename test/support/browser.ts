@@ -221,7 +221,10 @@ interface DhrishtiHook {
   nodeIds(): string[];
   edgeIds(): string[];
   visibleNodeIds(): string[];
+  /** Shown edges: drawn by Cytoscape, or as overview lines on a big map zoomed out. */
   visibleEdgeIds(): string[];
+  /** The edges drawn as overview lines in the last frame. */
+  overviewEdgeIds(): string[];
   edgeClasses(id: string): string[];
   nodeClasses(id: string): string[];
   position(id: string): { x: number; y: number } | null;
@@ -235,7 +238,7 @@ interface DhrishtiHook {
   foldedIds(): string[];
   fold(group: string): void;
   unfold(group: string): void;
-  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean; overview: boolean };
   firstLayout(): { ms: number; where: string; nodes: number } | null;
   lastLayout(): { ms: number; where: string; nodes: number } | null;
   viewport(): { zoom: number; pan: { x: number; y: number } };

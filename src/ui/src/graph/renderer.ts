@@ -13,6 +13,7 @@ import { computeVisible, isFiltering, NO_FILTERS, type Filters } from '../model/
 import { emptyChange, type Change, type GraphModel } from '../model/graphModel.js';
 import { foldedId, foldKey, foldTitle, groupOfFolded, GroupedGraph, isFoldedId, isMergedId, OUTSIDE } from '../model/grouping.js';
 import { FlowOverlay } from './flow.js';
+import { EdgeOverview } from './overview.js';
 import { chooseRenderer, rendererPref, type RendererName } from './gl.js';
 import { LayoutClient } from './layoutClient.js';
 import { computeLayout, type LayoutJob } from './layoutCompute.js';
@@ -79,6 +80,8 @@ export class MapRenderer {
   /** A merged edge picked on the map (it has no side panel): highlighted until something else is. */
   private mergedPick: string | null = null;
   private readonly flow: FlowOverlay;
+  /** Zoomed-out edges as plain lines (canvas renderer only: WebGL draws edges cheaply itself). */
+  private readonly overview: EdgeOverview | null;
   private readonly container: HTMLElement;
   /** Set when something the moving dots depend on changed (which edges flow, their width or colour). */
   private flowDirty = true;
@@ -110,10 +113,18 @@ export class MapRenderer {
     const made = makeCy(container, buildStyle(palette, this.lod, this.mode), want);
     this.cy = made.cy;
     this.rendererName = made.name;
-    this.cy.on('tap', 'node', (ev) => this.onTapNode(ev.target as cytoscape.NodeSingular));
+    this.overview = this.rendererName === 'canvas' ? new EdgeOverview(this.cy, container) : null;
+    this.cy.on('tap', 'node', (ev) => this.onTapNode(ev.target as cytoscape.NodeSingular, ev.position));
     this.cy.on('dbltap', 'node.group', (ev) => this.fold(String((ev.target as cytoscape.NodeSingular).data('label'))));
     this.cy.on('tap', 'edge', (ev) => this.onTapEdge((ev.target as cytoscape.EdgeSingular).id()));
-    this.cy.on('tap', (ev) => { if (ev.target === this.cy) { this.mergedPick = null; this.opts.onSelect(null); this.highlight(this.selection); } });
+    this.cy.on('tap', (ev) => {
+      if (ev.target !== this.cy) return;
+      const edge = this.overview?.edgeAt(ev.position);
+      if (edge) { this.onTapEdge(edge); return; }
+      this.mergedPick = null;
+      this.opts.onSelect(null);
+      this.highlight(this.selection);
+    });
     this.cy.on('dragfree', 'node', (ev) => { this.rememberAll((ev.target as cytoscape.NodeSingular).union((ev.target as cytoscape.NodeSingular).descendants())); this.memory.saveSoon(); });
     this.cy.on('zoom', () => this.scaleGroupLabelsSoon());
     this.cy.on('viewport', () => { if (!this.framing) this.userMoved = true; });
@@ -125,6 +136,7 @@ export class MapRenderer {
 
   destroy(): void {
     this.flow.destroy();
+    this.overview?.destroy();
     this.layouts.destroy();
     this.rememberAll(this.cy.nodes());
     this.memory.saveNow();
@@ -269,7 +281,7 @@ export class MapRenderer {
     this.layouts.run(job).then((r) => {
       if (gen !== this.layoutGen || this.cy.destroyed()) return;
       // the whole map will be framed far out: style the new elements for that at once, not twice
-      this.useDetail(labelDetailAt(0.05, this.model.nodes.size, this.model.edges.size));
+      this.useDetail(this.detailAt(0.05, this.model.nodes.size, this.model.edges.size));
       this.draw(change, false, new Map(Object.entries(r.positions).map(([id, p]) => [id, { x: p[0], y: p[1] }])), true);
       this.layoutRuns++;
       this.finishLayout(r.ms, this.layouts.where);
@@ -343,6 +355,9 @@ export class MapRenderer {
 
   /** What is drawn at this zoom (labels, arrows, dots), for tests. */
   detail(): LabelDetail { return { ...this.lod }; }
+
+  /** Edges drawn as overview lines in the last frame (Cytoscape holds them hidden meanwhile). */
+  overviewEdgeIds(): string[] { return this.overview?.drawnIds() ?? []; }
 
   // ---- drawing ----
 
@@ -538,9 +553,12 @@ export class MapRenderer {
     });
   }
 
-  private onTapNode(n: cytoscape.NodeSingular): void {
+  private onTapNode(n: cytoscape.NodeSingular, at: cytoscape.Position): void {
     if (n.hasClass('folded')) { this.unfold(String(n.data('group'))); return; }
-    if (!n.hasClass('group')) this.opts.onSelect({ type: 'node', id: n.id() });
+    if (!n.hasClass('group')) { this.opts.onSelect({ type: 'node', id: n.id() }); return; }
+    // a project's box lies under its edges: an overview line on it is what was tapped
+    const edge = this.overview?.edgeAt(at);
+    if (edge) this.onTapEdge(edge);
   }
 
   private onTapEdge(id: string): void {
@@ -784,7 +802,7 @@ export class MapRenderer {
       if (this.cy.destroyed()) return;
       // not in the middle of an animated framing: each change of detail restyles every element
       if (this.framing > 0) { window.setTimeout(() => this.scaleGroupLabelsSoon(force), 120); return; }
-      if (this.useDetail(labelDetailAt(this.cy.zoom(), this.cy.nodes().length, this.cy.edges().length))) force = true;
+      if (this.useDetail(this.detailAt(this.cy.zoom(), this.cy.nodes().length, this.cy.edges().length))) force = true;
       const size = groupFontAt(this.cy.zoom());
       const titled = this.cy.nodes('.group, .folded');
       if (titled.nonempty() && (force || titled[0].numericStyle('font-size') !== size)) {
@@ -794,6 +812,12 @@ export class MapRenderer {
         });
       }
     });
+  }
+
+  /** The level of detail for this renderer: overview lines only where there is an overview layer. */
+  private detailAt(zoom: number, nodes: number, edges: number): LabelDetail {
+    const lod = labelDetailAt(zoom, nodes, edges);
+    return this.overview ? lod : { ...lod, overview: false };
   }
 
   /** Switches the level of detail (a new stylesheet: every element restyles); returns whether it changed. */
@@ -806,6 +830,7 @@ export class MapRenderer {
       if (back.labels || back.close) this.refreshHidden(this.cy.edges(), back);
       this.cy.style(buildStyle(this.palette, lod, this.mode));
     });
+    this.overview?.setEnabled(lod.overview);
     return true;
   }
 

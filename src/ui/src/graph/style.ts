@@ -34,36 +34,48 @@ export interface LabelDetail {
   edgeFont: number;
   /** Dots moving along busy edges: on a small map, or close enough to tell the edges apart. */
   dots: boolean;
+  /**
+   * Edges drawn as plain lines by the overview layer (graph/overview.ts), hidden in Cytoscape: on a
+   * big map zoomed out as far as arrows are dropped. The renderer turns it off for WebGL.
+   */
+  overview: boolean;
 }
 
 const NODE_FONT = 13;
 const EDGE_FONT = 11;
 const MIN_SCREEN_FONT = 7;
-export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, arrows: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT, dots: true };
+export const FULL_LABELS: LabelDetail = { nodes: true, edges: true, arrows: true, nodeFont: NODE_FONT, edgeFont: EDGE_FONT, dots: true, overview: false };
 
 /** Drawn maps up to this size are "small": every label and dot at any zoom. */
 const SMALL = { nodes: 80, edges: 200 };
 /** Dots on a bigger map only from this zoom on (and only on the busiest edges in view). */
 const DOTS_ZOOM = 0.6;
+/** Arrowheads (and curves) on a bigger map from this zoom on; below it, edges are overview lines. */
+const ARROWS_ZOOM = 0.45;
+
+/** A project's box: its fill (drawn by the overview layer while that is on) and corners. */
+export const GROUP_FILL_OPACITY = 0.85;
+export const GROUP_CORNER_RADIUS = 14;
 
 /** What to draw at `zoom` for a map drawing `nodes` nodes and `edges` edges. */
 export function labelDetailAt(zoom: number, nodes: number, edges: number): LabelDetail {
   const clamp = (v: number, lo: number, hi: number) => Math.round(Math.min(hi, Math.max(lo, v)));
   if (nodes <= SMALL.nodes && edges <= SMALL.edges) {
-    return { nodes: true, edges: true, arrows: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20), dots: true };
+    return { nodes: true, edges: true, arrows: true, nodeFont: clamp(10 / zoom, NODE_FONT, 26), edgeFont: clamp(8.5 / zoom, EDGE_FONT, 20), dots: true, overview: false };
   }
   return {
     nodes: NODE_FONT * zoom >= MIN_SCREEN_FONT,
     edges: EDGE_FONT * zoom >= MIN_SCREEN_FONT,
-    arrows: zoom >= 0.45,
+    arrows: zoom >= ARROWS_ZOOM,
     nodeFont: NODE_FONT,
     edgeFont: EDGE_FONT,
     dots: zoom >= DOTS_ZOOM,
+    overview: zoom < ARROWS_ZOOM,
   };
 }
 
 export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
-  return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots;
+  return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots && a.overview === b.overview;
 }
 
 const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48, 64, 84];
@@ -130,7 +142,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
       style: {
         shape: 'round-rectangle',
         'background-color': p.groupFill,
-        'background-opacity': 0.85,
+        'background-opacity': lod.overview ? 0 : GROUP_FILL_OPACITY,
         // A node with no background image makes Cytoscape 3.34 flip its "backgrounding" state on
         // every draw (counting the image as missing in one pass and present in the other), which
         // restyles the group, its children and their edges each frame. A transparent image avoids it.
@@ -150,7 +162,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
         'text-margin-y': -6,
         'text-outline-width': 0,
         'min-zoomed-font-size': 6,
-        'corner-radius': 14,
+        'corner-radius': GROUP_CORNER_RADIUS,
         'z-compound-depth': 'bottom',
       },
     },
@@ -216,6 +228,7 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
         'z-compound-depth': 'orphan',
         // explicit, so idle <-> active never looks like a change from "no opacity" (which re-sorts every element)
         opacity: 1,
+        visibility: lod.overview ? 'hidden' : 'visible',
       },
     },
     // Haystack edges cost a fraction of bezier ones to place and draw (no bundling of parallel edges, no control
@@ -233,6 +246,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
     { selector: 'edge:selected', style: { label: 'data(label)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'underlay-color': p.accent, 'underlay-opacity': 0.3, 'underlay-padding': 5, color: p.text, 'min-zoomed-font-size': 0 } },
     { selector: 'edge.near', style: { label: 'data(label)', 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'min-zoomed-font-size': 0 } },
     { selector: 'node.near', style: { label: 'data(label)' } },
+    // with overview lines, Cytoscape still draws what needs more than a line
+    ...(lod.overview ? [{ selector: 'edge:selected, edge.near, edge:loop', style: { visibility: 'visible' } }] : []),
     { selector: '.hidden', style: { display: 'none' } },
   ] as StylesheetJson;
 }

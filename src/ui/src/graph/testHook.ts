@@ -11,7 +11,10 @@ export interface DhrishtiTestHook {
   nodeIds(): string[];
   edgeIds(): string[];
   visibleNodeIds(): string[];
+  /** Shown edges: drawn by Cytoscape, or as overview lines on a big map zoomed out. */
   visibleEdgeIds(): string[];
+  /** The edges drawn as overview lines in the last frame. */
+  overviewEdgeIds(): string[];
   edgeClasses(id: string): string[];
   nodeClasses(id: string): string[];
   position(id: string): { x: number; y: number } | null;
@@ -26,7 +29,7 @@ export interface DhrishtiTestHook {
   fold(group: string): void;
   unfold(group: string): void;
   /** What the zoom shows: labels, arrows, moving dots. */
-  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean };
+  detail(): { nodes: boolean; edges: boolean; arrows: boolean; dots: boolean; overview: boolean };
   /** The first layout: how long (ms), where it ran ('page', 'worker', 'saved'), how many nodes. */
   firstLayout(): { ms: number; where: string; nodes: number } | null;
   lastLayout(): { ms: number; where: string; nodes: number } | null;
@@ -50,7 +53,8 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     nodeIds: () => graphNodes().map((n) => n.id()),
     edgeIds: () => cy.edges().map((e) => e.id()),
     visibleNodeIds: () => graphNodes().filter((n) => n.visible()).map((n) => n.id()),
-    visibleEdgeIds: () => cy.edges().filter((e) => e.visible()).map((e) => e.id()),
+    visibleEdgeIds: () => { const lines = new Set(r.overviewEdgeIds()); return cy.edges().filter((e) => e.visible() || lines.has(e.id())).map((e) => e.id()); },
+    overviewEdgeIds: () => r.overviewEdgeIds(),
     edgeClasses: (id) => r.edgeClasses(id),
     nodeClasses: (id) => { const el = cy.getElementById(id); return el.nonempty() ? el.classes() : []; },
     position: (id) => { const el = cy.getElementById(id); return el.nonempty() && el.isNode() ? { ...el.position() } : null; },
@@ -62,7 +66,7 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     foldedIds: () => cy.nodes('.folded').map((n) => n.id()),
     fold: (g) => r.fold(g),
     unfold: (g) => r.unfold(g),
-    detail: () => { const d = r.detail(); return { nodes: d.nodes, edges: d.edges, arrows: d.arrows, dots: d.dots }; },
+    detail: () => { const d = r.detail(); return { nodes: d.nodes, edges: d.edges, arrows: d.arrows, dots: d.dots, overview: d.overview }; },
     firstLayout: () => r.firstLayout,
     lastLayout: () => r.lastLayout,
     viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
