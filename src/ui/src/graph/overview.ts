@@ -9,6 +9,9 @@
 import type cytoscape from 'cytoscape';
 import { GROUP_CORNER_RADIUS, GROUP_FILL_OPACITY } from './style.js';
 
+/** Cytoscape's dots for 'dotted'; one array, so dotted lines share a batch. */
+const DOTTED = [1, 1];
+
 /** How far from a line (in screen pixels) a tap still picks it. */
 const TAP_SLOP_PX = 6;
 
@@ -103,14 +106,15 @@ export class EdgeOverview {
     // a hub's host box first, then the projects in it
     for (const g of groups.sort((a, b) => a.depth - b.depth)) this.fillGroup(g.n);
 
-    const strokes = new Map<string, Stroke>();
+    const strokes = new Map<string, Stroke[]>();
     const segments: Segment[] = [];
     cy.edges().forEach((e) => {
       // Cytoscape draws it (picked, a neighbour of the pick, a loop), or nobody does
       if (ps(e, 'visibility').value !== 'hidden' || ps(e, 'display').value === 'none') return;
       const s = at.get(e.data('source') as string), t = at.get(e.data('target') as string);
       if (!s || !t) return;
-      const width = ps(e, 'width').pfValue as number;
+      // in half units (a merged edge's width is any number): from this far, a quarter unit is under a tenth of a pixel
+      const width = Math.round((ps(e, 'width').pfValue as number) * 2) / 2;
       const half = width / 2;
       segments.push({ id: e.id(), x1: s.x, y1: s.y, x2: t.x, y2: t.y, half });
       if (Math.max(s.x, t.x) + half < x0 || Math.min(s.x, t.x) - half > x1 || Math.max(s.y, t.y) + half < y0 || Math.min(s.y, t.y) - half > y1) return;
@@ -118,7 +122,7 @@ export class EdgeOverview {
       if (alpha <= 0) return;
       const rank = (ps(e, 'z-index').value as number) * 4 + (e.hasClass('failing') ? 2 : e.hasClass('warn') ? 1 : 0);
       const lineStyle = ps(e, 'line-style').value as string;
-      const dash = lineStyle === 'dotted' ? [1, 1] : lineStyle === 'dashed' ? (ps(e, 'line-dash-pattern').pfValue as number[]) : null;
+      const dash = lineStyle === 'dotted' ? DOTTED : lineStyle === 'dashed' ? (ps(e, 'line-dash-pattern').pfValue as number[]) : null;
       const underlay = ps(e, 'underlay-opacity').value as number;
       if (underlay > 0) {
         const uw = width + 2 * (ps(e, 'underlay-padding').pfValue as number);
@@ -129,7 +133,7 @@ export class EdgeOverview {
     this.segments = segments;
 
     ctx.lineCap = 'butt';
-    for (const st of [...strokes.values()].sort((a, b) => a.rank - b.rank)) {
+    for (const st of [...strokes.values()].flat().sort((a, b) => a.rank - b.rank)) {
       ctx.strokeStyle = st.style;
       ctx.lineWidth = st.width;
       ctx.setLineDash(st.dash ?? []);
@@ -163,15 +167,23 @@ function ps(el: cytoscape.SingularElementArgument, name: string): Parsed {
   return (el as unknown as { pstyle(n: string): Parsed }).pstyle(name);
 }
 
-function add(strokes: Map<string, Stroke>, rank: number, style: string, width: number, dash: number[] | null, s: { x: number; y: number }, t: { x: number; y: number }): void {
-  const key = `${rank}|${style}|${width}|${dash ? dash.join(',') : ''}`;
-  let st = strokes.get(key);
-  if (!st) { st = { rank, style, width, dash, xy: [] }; strokes.set(key, st); }
+/** Adds a line to the batch of its look (a few looks, many lines: found by colour, then a short scan). */
+function add(strokes: Map<string, Stroke[]>, rank: number, style: string, width: number, dash: number[] | null, s: { x: number; y: number }, t: { x: number; y: number }): void {
+  let list = strokes.get(style);
+  if (!list) { list = []; strokes.set(style, list); }
+  let st = list.find((x) => x.rank === rank && x.width === width && x.dash === dash);
+  if (!st) { st = { rank, style, width, dash, xy: [] }; list.push(st); }
   st.xy.push(s.x, s.y, t.x, t.y);
 }
 
+/** CSS colours by Cytoscape's parsed [r, g, b] (shared by every element of a colour) and opacity: no string per line. */
+const colours = new WeakMap<number[], Map<number, string>>();
 function rgba(rgb: number[], alpha: number): string {
-  return `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${Math.round(alpha * 1000) / 1000})`;
+  let byAlpha = colours.get(rgb);
+  if (!byAlpha) { byAlpha = new Map(); colours.set(rgb, byAlpha); }
+  let css = byAlpha.get(alpha);
+  if (css === undefined) { css = `rgba(${rgb[0]},${rgb[1]},${rgb[2]},${Math.round(alpha * 1000) / 1000})`; byAlpha.set(alpha, css); }
+  return css;
 }
 
 function distanceToSegment(px: number, py: number, s: Segment): number {
