@@ -32,7 +32,14 @@ export class EdgeOverview {
   private readonly ctx: CanvasRenderingContext2D;
   private enabled = false;
   private segments: Segment[] = [];
-  private readonly onRender = () => { if (this.enabled) this.draw(); };
+  private warned = false;
+  // Runs inside Cytoscape's frame: an error escaping here would stop its render loop, and the map with it.
+  private readonly onRender = () => {
+    if (!this.enabled) return;
+    try { this.draw(); } catch (e) {
+      if (!this.warned) { this.warned = true; console.warn('dhrishti: overview lines not drawn:', (e as Error).message); }
+    }
+  };
 
   constructor(private readonly cy: cytoscape.Core, container: HTMLElement) {
     this.canvas = document.createElement('canvas');
@@ -60,7 +67,7 @@ export class EdgeOverview {
     this.segments = [];
     this.canvas.style.display = on ? '' : 'none';
     if (!on) this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    else this.draw();
+    else this.onRender();
   }
 
   /** Ids of the edges drawn here in the last frame. */
