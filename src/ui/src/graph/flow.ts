@@ -3,6 +3,7 @@
 // the graph, so a thousand edges stay smooth; geometry is re-read only when nodes move.
 import type cytoscape from 'cytoscape';
 import { UI } from '../config.js';
+import { fitToMap } from './layerCanvas.js';
 import type { Palette } from './palette.js';
 
 interface Track {
@@ -167,14 +168,7 @@ export class FlowOverlay {
 
   private draw(now: number): void {
     const c = this.canvas;
-    const w = this.cy.width(), h = this.cy.height();
-    const dpr = window.devicePixelRatio || 1;
-    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-      c.width = Math.round(w * dpr);
-      c.height = Math.round(h * dpr);
-      c.style.width = `${w}px`;
-      c.style.height = `${h}px`;
-    }
+    const { w, h, dpr } = fitToMap(c, this.cy);
     const ctx = this.ctx;
     if (!this.tracks.length || this.reducedMotion.matches) {
       if (!this.cleared) { ctx.clearRect(0, 0, c.width, c.height); this.cleared = true; }

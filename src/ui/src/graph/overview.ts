@@ -7,6 +7,7 @@
 // the ones that need more than a line: the picked edge and its neighbours, loops. Project boxes
 // are filled here too, under the edges, as Cytoscape would (it draws only their borders and titles).
 import type cytoscape from 'cytoscape';
+import { fitToMap } from './layerCanvas.js';
 import { GROUP_CORNER_RADIUS, GROUP_FILL_OPACITY } from './style.js';
 
 /** Cytoscape's dots for 'dotted'; one array, so dotted lines share a batch. */
@@ -86,15 +87,8 @@ export class EdgeOverview {
   }
 
   private draw(): void {
-    const cy = this.cy, c = this.canvas, ctx = this.ctx;
-    const w = cy.width(), h = cy.height();
-    const dpr = window.devicePixelRatio || 1;
-    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
-      c.width = Math.round(w * dpr);
-      c.height = Math.round(h * dpr);
-      c.style.width = `${w}px`;
-      c.style.height = `${h}px`;
-    }
+    const cy = this.cy, ctx = this.ctx;
+    const { w, h, dpr } = fitToMap(this.canvas, cy);
     const zoom = cy.zoom(), pan = cy.pan();
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
