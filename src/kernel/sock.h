@@ -74,8 +74,10 @@ static __always_inline void set_owner_from_current(struct dh_conn *c)
 	bpf_get_current_comm(&c->comm, sizeof(c->comm));
 }
 
-/* A socket we did not see being born: track it from now on. */
-static __always_inline struct dh_conn *track_midflight(const struct sock *sk, __u64 cookie, __u8 side)
+/* A socket we did not see being born: track it from now on. A subprogram (once
+ * per such socket), so its dh_conn is not in the frame of every program that
+ * may call it: the verifier caps a call chain's stack at 512 bytes. */
+static __noinline struct dh_conn *track_midflight(const struct sock *sk, __u64 cookie, __u8 side)
 {
 	struct dh_conn c = {};
 	read_tuple(sk, &c);

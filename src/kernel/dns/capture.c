@@ -161,23 +161,72 @@ static __always_inline void dns_mmsg_message(const struct dh_dns_config *cfg, st
 		dns_count_loss(DH_DNS_LOSS_SEGMENTS);
 		return;
 	}
-	struct dh_sys_buf b = { .kind = call->kind };
-	if (read_user_msghdr(&b, call->mmsg + (__u64)i * sizeof(struct mmsghdr))) {
+	struct dh_sys_buf *b = dns_buf(1);
+	if (!b)
+		return;
+	b->kind = call->kind;
+	if (read_user_msghdr(b, call->mmsg + (__u64)i * sizeof(struct mmsghdr))) {
 		dns_count_loss(DH_DNS_LOSS_READ_FAULT);
 		return;
 	}
 	/* A send names its server per message (a receive's sender is written after the tracepoint: dns_capture took the query's). */
 	if (sock_kind == DNS_SOCK_UNCONNECTED && f->dir == DH_DNS_DIR_SEND) {
-		if (!dns_peer_from_args(cfg, b.name, b.namelen, f))
+		if (!dns_peer_from_args(cfg, b->name, b->namelen, f))
 			return; /* not known to be DNS: nothing lost */
 		dns_remember_peer(f);
 	}
 	if (!dns_rate_allows(cfg))
 		return;
-	dns_emit_message(cfg, f, &b, ret, i);
+	dns_emit_message(cfg, f, b, ret, i);
 }
 
-/* One send or receive of a socket (called from sock_io.c). */
+/* A call on a socket that may be DNS: its buffers. A subprogram of its own, and
+ * its buffers in dns_bufs: the verifier caps the stack of a whole call chain at
+ * 512 bytes (bpf_loop callbacks included), and the chain from the send program
+ * through the L7 parser already needs most of that. */
+static __noinline int dns_capture_call(struct sock *sk, int ret, int flags, struct dns_sock_facts *f, int kind)
+{
+	struct dh_dns_config *cfg = dns_enabled_config(); /* five arguments at most: read again */
+	if (!cfg)
+		return 0;
+	struct dh_sys_buf *b = dns_buf(0);
+	if (!b)
+		return 0;
+	if (!ret) { /* nothing to read, but an empty message still takes its place in a sendmmsg/recvmmsg */
+		syscall_buf(b);
+		if (b->kind == DH_SYS_RECVMMSG || b->kind == DH_SYS_SENDMMSG)
+			dns_mmsg_index(b, bpf_get_socket_cookie(sk), 0);
+		return 0;
+	}
+	__u8 dir = f->dir;
+	if (dir == DH_DNS_DIR_RECV && (flags & MSG_PEEK))
+		return 0;
+	f->cookie = bpf_get_socket_cookie(sk);
+	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_RECV && !dns_peer_from_query(f))
+		return 0;
+
+	int err = syscall_buf(b);
+	if (b->kind == DH_SYS_RECVMMSG || b->kind == DH_SYS_SENDMMSG) {
+		dns_mmsg_message(cfg, f, kind, b, ret);
+		return 0;
+	}
+	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_SEND) {
+		if (err || !dns_peer_from_args(cfg, b->name, b->namelen, f))
+			return 0; /* not known to be DNS: nothing lost */
+		dns_remember_peer(f);
+	}
+	if (err) {
+		dns_count_loss(err == -1 ? DH_DNS_LOSS_NO_SYSCALL : DH_DNS_LOSS_READ_FAULT);
+		return 0;
+	}
+	if (!dns_rate_allows(cfg))
+		return 0;
+	dns_emit_message(cfg, f, b, ret, 0);
+	return 0;
+}
+
+/* One send or receive of a socket (called from sock_io.c): most sockets are
+ * told apart here, inline, without a call. */
 static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8 dir)
 {
 	if (!sk)
@@ -193,37 +242,6 @@ static __always_inline int dns_capture(struct sock *sk, int ret, int flags, __u8
 	int kind = dns_socket(sk, cfg, &f);
 	if (kind == DNS_SOCK_NONE)
 		return 0;
-	if (!ret) { /* nothing to read, but an empty message still takes its place in a sendmmsg/recvmmsg */
-		struct dh_sys_buf b = {};
-		syscall_buf(&b);
-		if (b.kind == DH_SYS_RECVMMSG || b.kind == DH_SYS_SENDMMSG)
-			dns_mmsg_index(&b, bpf_get_socket_cookie(sk), 0);
-		return 0;
-	}
 	f.dir = dir;
-	if (dir == DH_DNS_DIR_RECV && (flags & MSG_PEEK))
-		return 0;
-	f.cookie = bpf_get_socket_cookie(sk);
-	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_RECV && !dns_peer_from_query(&f))
-		return 0;
-
-	struct dh_sys_buf b = {};
-	int err = syscall_buf(&b);
-	if (b.kind == DH_SYS_RECVMMSG || b.kind == DH_SYS_SENDMMSG) {
-		dns_mmsg_message(cfg, &f, kind, &b, ret);
-		return 0;
-	}
-	if (kind == DNS_SOCK_UNCONNECTED && dir == DH_DNS_DIR_SEND) {
-		if (err || !dns_peer_from_args(cfg, b.name, b.namelen, &f))
-			return 0; /* not known to be DNS: nothing lost */
-		dns_remember_peer(&f);
-	}
-	if (err) {
-		dns_count_loss(err == -1 ? DH_DNS_LOSS_NO_SYSCALL : DH_DNS_LOSS_READ_FAULT);
-		return 0;
-	}
-	if (!dns_rate_allows(cfg))
-		return 0;
-	dns_emit_message(cfg, &f, &b, ret, 0);
-	return 0;
+	return dns_capture_call(sk, ret, flags, &f, kind);
 }

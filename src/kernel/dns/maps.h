@@ -66,6 +66,24 @@ struct {
 	__type(value, __u64);
 } dns_losses SEC(".maps");
 
+/* The buffers of the call in hand ([0]) and of one of its sendmmsg/recvmmsg messages ([1]):
+ * here rather than on the stack, which the verifier caps at 512 bytes per call chain and the
+ * send program's L7 parsing mostly fills. Tracing programs do not nest on a CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct dh_sys_buf);
+} dns_bufs SEC(".maps");
+
+static __always_inline struct dh_sys_buf *dns_buf(__u32 which)
+{
+	struct dh_sys_buf *b = bpf_map_lookup_elem(&dns_bufs, &which);
+	if (b)
+		__builtin_memset(b, 0, sizeof(*b));
+	return b;
+}
+
 static __always_inline void dns_count_loss(__u32 what)
 {
 	__u64 *n = bpf_map_lookup_elem(&dns_losses, &what);
