@@ -287,3 +287,29 @@ test('a capture not in use leaves no code in the send and receive programs: its 
   const bare = sizeWith(false), full = sizeWith(true);
   assert.ok(full > 4 * bare, `send program: ${bare} bytes with no capture, ${full} with L7 and DNS`);
 });
+
+test('a program the verifier refuses is named in the load error with the verifier\'s reason, not only "Permission denied"', async () => {
+  const { loadNative } = await import('../src/native/index.js');
+  const dir = fs.mkdtempSync('/tmp/dhrishti-refused-');
+  try {
+    // Reads past the end of a map value: the verifier refuses it.
+    fs.writeFileSync(path.join(dir, 'refused.bpf.c'), `
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } one SEC(".maps");
+SEC("tp_btf/sock_send_length")
+int dh_refused(void *ctx) { __u32 k = 0; __u64 *v = bpf_map_lookup_elem(&one, &k); return v ? v[1] : 0; }
+char LICENSE[] SEC("license") = "GPL";
+`);
+    const obj = path.join(dir, 'refused.bpf.o');
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', `-I/usr/include/${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}-linux-gnu`, '-c', path.join(dir, 'refused.bpf.c'), '-o', obj]);
+    assert.throws(() => loadNative().open(obj, {}), (e: Error) => {
+      // The reason, not the log's closing summary (this kernel says "R0 min value is outside of the allowed memory range")
+      assert.match(e.message, /^cannot load BPF object \(verifier or permissions\): Permission denied; the verifier refused dh_refused: .*(memory range|map value)/, e.message);
+      return true;
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -111,6 +111,12 @@ export class ProductAgent implements Observed {
       'run', '--port', String(port), '--data-dir', this.dataDir, ...this.extraArgs], { env: profileEnv(this.cpuProfileDir) });
     await this.child.waitFor(/API on http/, 60000);
     this.url = `http://127.0.0.1:${port}`;
+    // A capture the kernel refused leaves a lighter agent than the one users run: its figures would flatter.
+    const refused = [...this.child.lines, ...this.child.stderr].find((l) => /^dhrishti: capture .* unavailable/.test(l));
+    if (refused) {
+      await this.stop().catch(() => null);
+      throw new Error(`the agent under test runs without a capture it ships with: ${refused}`);
+    }
   }
 
   async closes(): Promise<number | null> {

@@ -186,8 +186,60 @@ static void finalize(napi_env env, void *data, void *hint)
 	free(l);
 }
 
+/* Why the verifier refused a program, for the load error: "<program>: <the log's last
+ * line that is not a summary>". libbpf prints a refused program's whole verifier log at
+ * warning level, between BEGIN/END PROG LOAD LOG markers, with the reason last. */
+static char refusal[256];
+
+static int summary_line(const char *l)
+{
+	return !strncmp(l, "verification time", 17) || !strncmp(l, "stack depth", 11) ||
+	       !strncmp(l, "processed ", 10) || !strncmp(l, "-- END", 6) || *l == '\n' || !*l;
+}
+
+static void note_refusal(const char *fmt, va_list args)
+{
+	va_list c;
+	va_copy(c, args);
+	int n = vsnprintf(NULL, 0, fmt, c);
+	va_end(c);
+	char *s = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (!s)
+		return;
+	va_copy(c, args);
+	vsnprintf(s, (size_t)n + 1, fmt, c);
+	va_end(c);
+	const char *name = strstr(s, "prog '"), *end = strstr(s, "-- END PROG LOAD LOG");
+	int name_len = 0;
+	if (name) {
+		name += 6;
+		const char *q = strchr(name, '\'');
+		name_len = q ? (int)(q - name) : 0;
+	}
+	if (end) { /* walk back from the end marker to the last line that says why */
+		const char *line_end = end;
+		while (line_end > s) {
+			const char *ls = line_end - 1;
+			while (ls > s && ls[-1] != '\n')
+				ls--;
+			if (!summary_line(ls)) {
+				int len = (int)(line_end - ls);
+				if (len > 0 && ls[len - 1] == '\n')
+					len--;
+				snprintf(refusal, sizeof refusal, "%.*s: %.*s", name_len > 64 ? 64 : name_len, name ? name : "",
+					 len > 160 ? 160 : len, ls);
+				break;
+			}
+			line_end = ls;
+		}
+	}
+	free(s);
+}
+
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
+	if (level == LIBBPF_WARN && strstr(fmt, "BEGIN PROG LOAD LOG"))
+		note_refusal(fmt, args);
 	if (level == LIBBPF_DEBUG || !getenv("DHRISHTI_LIBBPF_LOG"))
 		return 0;
 	return vfprintf(stderr, fmt, args);
@@ -318,11 +370,15 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 	sigemptyset(&prof);
 	sigaddset(&prof, SIGPROF);
 	pthread_sigmask(SIG_BLOCK, &prof, &old);
+	refusal[0] = 0;
 	int err = bpf_object__load(obj);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		bpf_object__close(obj);
-		return throw_err(env, "cannot load BPF object (verifier or permissions): %s", err);
+		snprintf(errbuf, sizeof errbuf, "cannot load BPF object (verifier or permissions): %s%s%s",
+			 strerror(err > 0 ? err : -err), refusal[0] ? "; the verifier refused " : "", refusal);
+		napi_throw_error(env, NULL, errbuf);
+		return NULL;
 	}
 	loader_t *l = calloc(1, sizeof *l);
 	l->obj = obj;
