@@ -26,6 +26,7 @@ enum dh_l7_dir_flag {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries in directly mapped memory, as conns (maps.h) */
 	__type(key, __u64);
 	__type(value, struct dh_l7_sock);
 } l7_socks SEC(".maps");
