@@ -28,7 +28,7 @@ export const DEFAULTS = {
    * used ~25% less CPU per connection in passes of 400-1,000 (128 gave back part of it).
    */
   batchSlots: 512,
-  /** Sockets tracked at once in the kernel. */
+  /** Sockets tracked at once in the kernel (`conns`: its entries are allocated as sockets come, not up front). */
   connMapEntries: 65536,
   /** How often open connections' counters are read from the kernel. */
   flushIntervalMs: 1000,
@@ -230,7 +230,7 @@ export const HISTORY_DEFAULTS = {
 export const L7_DEFAULTS = {
   /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
   enabled: true,
-  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each); also the client sockets
+  /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each, allocated as they come); also the client sockets
    *  remembered by address tuple, so a local server can leave its requests to them (`l7_peers`, LRU, 48 bytes each). */
   socketEntries: 8192,
   /** Sockets remembered as not parsed (no known protocol, or left to their local client) that have no conns entry to keep
