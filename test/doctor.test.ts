@@ -56,6 +56,9 @@ test('doctor passes on this machine: every tracepoint ok and the probes load', a
   assert.match(table.stdout, /^CHECK\s+STATUS\s+DETAIL\s+FIX$/m);
   for (const tp of REQUIRED_TRACEPOINTS) assert.match(tableLine(table.stdout, tpCheck(tp)), /^\S+ \S+\s+ok\s/);
   assert.match(tableLine(table.stdout, 'probe load'), /\sok\s+loaded, attached (\d+)\/\1 probes/);
+  // The captures `dhrishti run` uses by default load too (a kernel that refuses their code would show a warning here)
+  assert.match(tableLine(table.stdout, 'request capture (L7)'), /\sok\s+its code loads with the probes/);
+  assert.match(tableLine(table.stdout, 'DNS capture'), /\sok\s+its code loads with the probes/);
   assert.match(table.stdout, /^Dhrishti can run here/m);
 
   const json = await doctor(['--json']);

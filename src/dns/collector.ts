@@ -228,6 +228,11 @@ export class DnsCollector implements EngineExtension {
     return this.available;
   }
 
+  /** Why its programs are not running (the kernel's refusal, or not attached yet); null while they run. */
+  get unavailableReason(): string | null {
+    return this.reason;
+  }
+
   stats(): DnsCollectorStats {
     const k = this.kernelLosses();
     const loaderMalformed = this.loaderMalformed();

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CAP, checkBpffs, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs, checkTracepoint,
+  CAP, checkBpffs, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs, checkTracepoint,
   compareVersions, formatTable, hasCap, loadBlocker, mountTypeAt, parseKernelRelease, parseProcStatus,
   tracefsRoot, verdict, wrap, type CheckResult,
 } from './checks.js';
@@ -113,13 +113,25 @@ test('checkDocker only ever warns', () => {
   assert.match(denied.hint ?? '', /docker group/);
 });
 
+test('checkCapture: a capture whose code loaded is ok; one the kernel refused is a warning that carries the reason', () => {
+  const on = checkCapture({ name: 'request capture (L7)', unavailable: null });
+  assert.equal(on.status, 'ok');
+  assert.equal(on.check, 'request capture (L7)');
+  const reason = 'the kernel rejected its programs (cannot load BPF object (verifier or permissions): Permission denied; the verifier refused dh_sock_send_length: combined stack size of 2 calls is 544. Too large)';
+  const off = checkCapture({ name: 'request capture (L7)', unavailable: reason });
+  assert.equal(off.status, 'warn');
+  assert.equal(off.detail, `off: ${reason}`);
+  assert.match(off.hint ?? '', /runs without it/);
+  assert.equal(verdict([on, off]).canRun, true);
+});
+
 test('checkLoad and loadBlocker', () => {
   const probes = [
     { program: 'dh_inet_sock_set_state', section: 'tp_btf/inet_sock_set_state', ok: true },
     { program: 'dh_ssl_write', section: 'uprobe', ok: false, error: 'ENOENT' },
   ];
-  assert.equal(checkLoad({ kind: 'loaded', probes: [probes[0]], ms: 12.3 }).status, 'ok');
-  const partial = checkLoad({ kind: 'loaded', probes, ms: 12.3 });
+  assert.equal(checkLoad({ kind: 'loaded', probes: [probes[0]], ms: 12.3, captures: [] }).status, 'ok');
+  const partial = checkLoad({ kind: 'loaded', probes, ms: 12.3, captures: [] });
   assert.equal(partial.status, 'warn');
   assert.match(partial.detail, /uprobe \(ENOENT\)/);
   const perm = checkLoad({ kind: 'error', message: 'cannot load BPF object (verifier or permissions): Operation not permitted' });

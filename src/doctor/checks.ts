@@ -189,8 +189,11 @@ export function checkBuilt(check: string, filePath: string, present: boolean): C
 
 export interface ProbeAttach { program: string; section: string; ok: boolean; error?: string }
 
+/** A capture that shares the send and receive programs (L7, DNS): null when its code loaded, else why not. */
+export interface CaptureFact { name: string; unavailable: string | null }
+
 export type LoadFact =
-  | { kind: 'loaded'; probes: ProbeAttach[]; ms: number }
+  | { kind: 'loaded'; probes: ProbeAttach[]; ms: number; captures: CaptureFact[] }
   | { kind: 'error'; message: string }
   | { kind: 'skipped'; reason: string };
 
@@ -215,6 +218,13 @@ export function checkLoad(f: LoadFact): CheckResult {
   const tracepoint = REQUIRED_TRACEPOINTS.find((t) => `dh_${t.split('/')[1]}` === missed[0].program);
   const hint = tracepoint ? tracepointHint(tracepoint) : 'optional probes extend what is seen; the agent runs without them';
   return warn(check, `${detail}; optional not attached: ${list}`, hint);
+}
+
+/** A capture the kernel refused leaves the agent running without it: a warning with the kernel's reason. */
+export function checkCapture(c: CaptureFact): CheckResult {
+  if (c.unavailable === null) return ok(c.name, 'its code loads with the probes and attaches');
+  return warn(c.name, `off: ${c.unavailable}`,
+    'the agent runs without it (connections are still mapped); a newer kernel may accept it: report the reason above with `uname -r`');
 }
 
 /** Why the load line is skipped, or null when it should run. */

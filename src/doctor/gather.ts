@@ -7,8 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { BPF_OBJECT_PATH, DEFAULTS, NATIVE_ADDON_PATH, REQUIRED_TRACEPOINTS } from '../config/defaults.js';
 import { ensureTracefs, findTracefs } from '../collector/tracefs.js';
 import { ProbeEngine } from '../collector/engine.js';
+import { DnsCollector } from '../dns/collector.js';
 import {
-  checkBpffs, checkBtf, checkBuilt, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs,
+  checkBpffs, checkBtf, checkBuilt, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs,
   checkTracepoint, loadBlocker, mountTypeAt, parseProcStatus, tracefsRoot,
   type CheckResult, type DockerFact, type LoadFact, type TracefsFact,
 } from './checks.js';
@@ -57,10 +58,17 @@ function tryLoad(): LoadFact {
   const t0 = performance.now();
   let engine: ProbeEngine | null = null;
   try {
-    engine = new ProbeEngine({ discover: false });
+    // With the captures `dhrishti run` uses by default, so a kernel that refuses their code is told here.
+    engine = new ProbeEngine({ discover: false, l7: {} });
+    const dns = new DnsCollector();
+    engine.use(dns);
     const probes = engine.start();
+    const captures = [
+      { name: 'request capture (L7)', unavailable: engine.l7Unavailable },
+      { name: 'DNS capture', unavailable: dns.unavailableReason },
+    ];
     engine.stop();
-    return { kind: 'loaded', probes, ms: performance.now() - t0 };
+    return { kind: 'loaded', probes, ms: performance.now() - t0, captures };
   } catch (e) {
     engine?.stop();
     return { kind: 'error', message: (e as Error).message };
@@ -90,6 +98,8 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<CheckResult[]
   if (!blocker && opts.tracefs && !findTracefs()) {
     blocker = `no tracefs mounted at ${DEFAULTS.tracefsPaths.join(' or ')} and ${opts.tracefs.source} was given, so nothing is mounted`;
   }
-  results.push(checkLoad(blocker ? { kind: 'skipped', reason: blocker } : tryLoad()));
+  const load: LoadFact = blocker ? { kind: 'skipped', reason: blocker } : tryLoad();
+  results.push(checkLoad(load));
+  if (load.kind === 'loaded') for (const c of load.captures) results.push(checkCapture(c));
   return results;
 }
