@@ -73,7 +73,9 @@ test('zoomed out, a big map draws its edges as overview lines, and a tap on one 
   assert.equal(start.detail.overview, true, 'overview lines at this zoom');
   assert.equal(start.detail.arrows, false);
 
-  const drawn = await b.page.evaluate(() => {
+  const drawn = await b.page.evaluate(async () => {
+    // read in the frame after the last draw: a delta applied since (one every few hundred ms) is drawn at the next frame
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     const h = window.__dhrishti!;
     const cy = h.cy as import('cytoscape').Core;
     return { lines: h.overviewEdgeIds().length, edges: h.edgeIds().length, shown: h.visibleEdgeIds().length, byCytoscape: cy.edges().filter((e) => e.visible()).length };
