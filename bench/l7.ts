@@ -3,7 +3,9 @@
 // keep-alive on loopback with the server pinned to one CPU and the load
 // generator to the other: nginx (one worker) under wrk, redis-server under
 // redis-benchmark, PostgreSQL under pgbench (select-only). Conditions, in
-// interleaved rounds: no observer, `dhrishti run`, `dhrishti run --no-l7`, a
+// interleaved rounds, with a no-observer turn before, between and after the
+// others (each ratio is over the no-observer runs on each side of its run):
+// `dhrishti run`, `dhrishti run --no-l7`, a
 // bpftrace peer reading the same request prefix at the same hooks
 // (bench/lib/bpftrace-l7.ts), and the prefix-read floor: programs that only find
 // each send's buffer and copy 16 bytes of it, reading each request and response
@@ -26,6 +28,7 @@ import { BENCH, L7_BENCH } from './lib/constants.js';
 import { startNginx } from './lib/nginx.js';
 import { startBenchPostgres, startBenchRedis, runPgbench, runRedisBenchmark } from './lib/db-servers.js';
 import { memoryOf } from './lib/proc-usage.js';
+import { bracketed, bracketedRatios } from './lib/baseline.js';
 import { positiveInt } from '../src/cli/options.js';
 
 const CONDITIONS = ['none', 'agent', 'agent --no-l7', 'bpftrace', 'floor'] as const;
@@ -44,6 +47,8 @@ const WORKLOAD_LABEL: Record<Workload, string> = {
 
 interface Sample {
   condition: Condition;
+  /** Its turn in the load's sequence: its baseline is the no-observer turn on each side (lib/baseline.ts). */
+  turn: number;
   rps: number;
   requests: number;
   seconds: number;
@@ -109,8 +114,10 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
   const load = await startLoad(w);
   const samples: Sample[] = [];
   try {
+    let turn = 0;
     for (let round = 0; round < o.rounds; round++) {
-      const order = round % 2 ? [...o.conditions].reverse() : [...o.conditions];
+      const observers = o.conditions.filter((c) => c !== 'none');
+      const order = bracketed(round % 2 ? [...observers].reverse() : observers, 'none');
       for (const condition of order) {
         const agent = condition === 'agent' || condition === 'agent --no-l7'
           ? new ProductAgent(BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []) : null;
@@ -147,7 +154,7 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
         await agent?.stop();
         await peer?.stop();
         await floor?.stop();
-        samples.push({ condition, rps: run.rps, requests: warm.requests + run.requests, seconds: run.seconds, cpuMs, rssGrowth, bpf, bpfRequests: warm.requests, counted, losses });
+        samples.push({ condition, turn: turn++, rps: run.rps, requests: warm.requests + run.requests, seconds: run.seconds, cpuMs, rssGrowth, bpf, bpfRequests: warm.requests, counted, losses });
         const extra = [
           cpuMs !== null ? `${pct(cpuMs / (run.seconds * 1000))} of a core` : '',
           rssGrowth !== null ? `RSS ${rssGrowth >= 0 ? '+' : ''}${fixed(rssGrowth / (1 << 20), 1)} MB` : '',
@@ -164,16 +171,16 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
 
 function report(w: Workload, samples: Sample[], o: Options): void {
   const T = L7_BENCH.targets;
-  const base = median(samples.filter((s) => s.condition === 'none').map((s) => s.rps));
-  const ratio = (c: Condition) => median(samples.filter((s) => s.condition === c).map((s) => s.rps)) / base;
+  const turns = (c: Condition) => samples.filter((s) => s.condition === c).map((s) => ({ turn: s.turn, rps: s.rps }));
+  const ratio = (c: Condition) => (c === 'none' ? 1 : median(bracketedRatios(turns(c), turns('none'))));
   const rows = o.conditions.map((c) => {
     const mine = samples.filter((s) => s.condition === c);
     const rps = median(mine.map((s) => s.rps));
     const cpu = median(mine.filter((s) => s.cpuMs !== null).map((s) => (s.cpuMs! / (s.seconds * 1000)) / (s.rps / 10_000)));
     const rss = max(mine.filter((s) => s.rssGrowth !== null).map((s) => s.rssGrowth! / (1 << 20)));
-    return [LABEL[c], int(rps), fixed(rps / base, 3), c === 'none' ? '-' : pct(cpu), c === 'none' ? '-' : fixed(rss, 1)];
+    return [LABEL[c], int(rps), fixed(ratio(c), 3), c === 'none' ? '-' : pct(cpu), c === 'none' ? '-' : fixed(rss, 1)];
   });
-  console.log(`\n${WORKLOAD_LABEL[w]}\n${table(['condition', 'req/s (median)', 'ratio to none', 'observer CPU per 10k req/s', 'RSS growth max (MB)'], rows)}`);
+  console.log(`\n${WORKLOAD_LABEL[w]}\n${table(['condition', 'req/s (median)', 'ratio to none (runs on each side)', 'observer CPU per 10k req/s', 'RSS growth max (MB)'], rows)}`);
   const floor = samples.filter((s) => s.condition === 'floor' && s.bpfRequests);
   if (floor.length) {
     const runs = median(floor.map((s) => Object.values(s.bpf).reduce((a, v) => a + v.runs, 0) / s.bpfRequests));

@@ -2,7 +2,8 @@
 // no observer, with the product (`dhrishti run`), with the engine alone, and
 // with a bpftrace peer, and with empty programs on the per-call tracepoints
 // (the floor of any per-call design), in keep-alive and connection-per-request modes,
-// interleaved round by round; plus each observer's own CPU time from /proc.
+// interleaved round by round with a no-observer turn on each side of every
+// observer (lib/baseline.ts); plus each observer's own CPU time from /proc.
 import { cpuTimeMs } from './lib/children.js';
 import { runWrk, type LoadMode, type WrkResult } from './lib/wrk.js';
 import { EngineProcess, ProductAgent, type AgentSummary, type Observed } from './lib/agent.js';
@@ -11,6 +12,7 @@ import { EmptyHooks } from './lib/empty-hooks.js';
 import { startNginx } from './lib/nginx.js';
 import { int, pct } from './lib/report.js';
 import { backgroundLoad, loadedTracingPrograms } from './lib/host.js';
+import { bracketed } from './lib/baseline.js';
 
 export const CONDITIONS = ['none', 'agent', 'engine', 'bpftrace', 'hooks'] as const;
 export type Condition = (typeof CONDITIONS)[number];
@@ -21,6 +23,8 @@ export interface LoadBenchOptions {
   connections: number;
   seconds: number;
   warmupSeconds: number;
+  /** Warm-up of a no-agent turn: it follows another turn's load at once, and has no JIT to warm. */
+  baselineWarmupSeconds: number;
   rounds: number;
   conditions: readonly Condition[];
   /** Pin wrk and nginx to their own CPUs (taskset); the observers always float. */
@@ -41,6 +45,8 @@ export interface LoadBenchOptions {
 export interface LoadSample {
   pinned: boolean;
   round: number;
+  /** Order of the condition's turn in the whole run: a run's baseline is the no-agent turn on each side of it. */
+  turn: number;
   condition: Condition;
   mode: LoadMode;
   wrk: WrkResult;
@@ -114,9 +120,12 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
   const tag = o.pinned ? 'pinned' : 'unpinned';
   try {
     o.log(`[${tag}] server: nginx, one worker, on ${server.url}${o.pinned ? ` (CPU ${o.serverCpu})` : ''}; wrk -t${o.threads} -c${o.connections} -d${o.seconds}s${o.pinned ? ` on CPU ${o.wrkCpu}` : ''}, ${o.warmupSeconds}s warm-up before each run; observers float`);
+    let turn = 0;
     for (let round = 0; round < o.rounds; round++) {
-      // Alternate the order so slow drift (thermal, TIME_WAIT build-up) does not favour one condition.
-      const order = round % 2 === 0 ? [...o.conditions] : [...o.conditions].reverse();
+      // Alternate the order so slow drift (thermal, TIME_WAIT build-up) does not favour one condition, and
+      // give every observer a no-agent turn on each side (lib/baseline.ts).
+      const observers = o.conditions.filter((c) => c !== 'none');
+      const order = bracketed(round % 2 === 0 ? observers : [...observers].reverse(), o.conditions.includes('none') ? 'none' : null);
       const bg = await backgroundLoad();
       out.backgroundLoad.push(bg);
       o.log(`  [${tag}] round ${round + 1}/${o.rounds}: other processes keep ${pct(bg)} of the CPUs busy${bg > 0.05 ? ' (WARNING: figures will be noisy)' : ''}`);
@@ -125,12 +134,13 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
       if (foreign?.length) o.log(`  WARNING: ${foreign.length} BPF tracing programs of other processes are loaded (${[...new Set(foreign)].slice(0, 6).join(', ')}${foreign.length > 6 ? ', ...' : ''}); they tax every condition, the baseline too`);
       for (const condition of order) {
         const observer = await startObserver(condition, o, out);
+        const warmup = condition === 'none' ? Math.min(o.warmupSeconds, o.baselineWarmupSeconds) : o.warmupSeconds;
         try {
           for (const mode of MODES) {
             const wrk = { url: server.url, mode, threads: o.threads, connections: o.connections, cpu: wrkCpu };
             // Each wrk connection is two sockets (wrk's end and the server's end).
             const sockets = (r: WrkResult) => 2 * (mode === 'close' ? r.requests : o.connections);
-            if (o.warmupSeconds > 0) observer.benchSockets += sockets(await runWrk({ ...wrk, seconds: o.warmupSeconds }));
+            if (warmup > 0) observer.benchSockets += sockets(await runWrk({ ...wrk, seconds: warmup }));
             // A pause before every connection-per-request run (in every condition, so all runs start alike)
             // in which the observer's idle CPU is sampled.
             let observerIdleCpuMs: number | null = null;
@@ -146,7 +156,7 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
             const closes1 = closes0 === null ? null : await observer.closes();
             const tracedConnections = closes0 === null || closes1 === null ? null : (closes1 - closes0) / 2;
             observer.benchSockets += sockets(result);
-            out.samples.push({ pinned: o.pinned, round, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs, tracedConnections });
+            out.samples.push({ pinned: o.pinned, round, turn, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs, tracedConnections });
             o.log(`  [${tag}] round ${round + 1}/${o.rounds}  ${condition.padEnd(8)}  ${mode.padEnd(9)}  ${int(result.requestsPerSec).padStart(7)} req/s` +
               `  ${int(result.requests).padStart(8)} requests` +
               (result.socketErrors || result.non2xx ? `  (${result.socketErrors} socket errors, ${result.non2xx} non-2xx)` : '') +
@@ -157,6 +167,7 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
         } finally {
           await observer.stop();
         }
+        turn++;
       }
     }
   } finally {

@@ -20,6 +20,7 @@ import { AGENT_SCRIPT, CLI_MAIN } from './lib/agent.js';
 import { NGINX } from './lib/nginx.js';
 import { BENCH } from './lib/constants.js';
 import { fixed, int, max, median, pct, table } from './lib/report.js';
+import { bracketedRatios } from './lib/baseline.js';
 
 interface Options {
   only: 'all' | 'load' | 'decode';
@@ -112,10 +113,10 @@ function printDecode(vs: DecodeVariant[]): void {
 type Pin = boolean;
 const of = (l: LoadBenchResult, pinned: Pin, c: Condition, m: LoadMode) => l.samples.filter((s) => s.pinned === pinned && s.condition === c && s.mode === m);
 
-/** Throughput of a condition over the no-agent run of the same round, one ratio per round (interleaving cancels drift). */
+/** Throughput of each run of a condition over the no-agent runs of the turns on each side of it (lib/baseline.ts). */
 function ratios(l: LoadBenchResult, pinned: Pin, c: Condition, m: LoadMode): number[] {
-  const base = new Map(of(l, pinned, 'none', m).map((s) => [s.round, s.wrk.requestsPerSec]));
-  return of(l, pinned, c, m).filter((s) => base.has(s.round)).map((s) => s.wrk.requestsPerSec / base.get(s.round)!);
+  const turns = (x: Condition) => of(l, pinned, x, m).map((s) => ({ turn: s.turn, rps: s.wrk.requestsPerSec }));
+  return bracketedRatios(turns(c), turns('none'));
 }
 
 /** Observer CPU in ms per 10k connections, per connection-per-request run (each request is one connection, two sockets). */
@@ -140,7 +141,7 @@ const pinLabel = (p: Pin) => (p ? 'pinned (wrk CPU 0, nginx CPU 1, observers flo
 
 function printLoad(o: Options, l: LoadBenchResult): void {
   for (const pinned of pinnings(o)) {
-    console.log(`\n== HTTP load, ${pinLabel(pinned)}: requests/s, median [min-max] of ${o.rounds} rounds; ratio to no agent per round ==`);
+    console.log(`\n== HTTP load, ${pinLabel(pinned)}: requests/s, median [min-max] of ${o.rounds} rounds; ratio to the no-agent runs on each side ==`);
     const rows: (string[] | null)[] = [];
     for (const m of MODES) {
       for (const c of o.conditions) {
@@ -216,7 +217,7 @@ function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult 
   const bg = l ? max(l.backgroundLoad) : 0;
   if (bg > 0.05) console.log(`WARNING: other processes kept up to ${pct(bg)} of the CPUs busy between runs; the load figures are noisy. Run again on an idle machine.`);
   if (l && max(l.foreignPrograms) > 0) console.log(`WARNING: other processes had up to ${max(l.foreignPrograms)} BPF tracing programs loaded during the runs; the "no agent" baseline was not clean.`);
-  if (l) console.log(`(${o.rounds} rounds, interleaved; wrk -t${BENCH.wrkThreads} -c${o.connections} ${o.seconds}s against nginx with one worker; agent and engine run as node ${o.agentNodeFlags || '(no flags)'}; ratios are per round against the no-agent run of the same round)`);
+  if (l) console.log(`(${o.rounds} rounds, interleaved; wrk -t${BENCH.wrkThreads} -c${o.connections} ${o.seconds}s against nginx with one worker; agent and engine run as node ${o.agentNodeFlags || '(no flags)'}; ratios are per run against the no-agent runs of the turns just before and after it)`);
   console.log(table(['measure', 'median [min-max]', 'target', ''], rows));
 }
 
@@ -241,7 +242,7 @@ async function main(o: Options): Promise<void> {
     load = { samples: [], backgroundLoad: [], foreignPrograms: [], observerSummaries: [] };
     for (const pinned of pinnings(o)) {
       await runLoadBench({
-        threads: BENCH.wrkThreads, connections: o.connections, seconds: o.seconds, warmupSeconds: o.warmup, rounds: o.rounds,
+        threads: BENCH.wrkThreads, connections: o.connections, seconds: o.seconds, warmupSeconds: o.warmup, baselineWarmupSeconds: BENCH.baselineWarmupSeconds, rounds: o.rounds,
         conditions: o.conditions, pinned, wrkCpu: BENCH.wrkCpu, serverCpu: BENCH.serverCpu,
         engineScript: o.engineScript, agentNodeFlags: agentFlags, agentArgs: o.agentArgs.split(/\s+/).filter(Boolean), profileDir: o.profile ?? null,
         ticksPerSec: ticksPerSec(), log: (line) => console.log(line),

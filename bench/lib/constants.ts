@@ -13,6 +13,8 @@ export const BENCH = {
    * in one pair of runs it measured 71 ms of CPU per 10k connections against 63 after 10 s (98 with none).
    */
   warmupSeconds: 10,
+  /** Warm-up of a no-agent turn (one comes before, between and after the observers): it follows the last turn's load at once and has no JIT to warm. */
+  baselineWarmupSeconds: 3,
   /** Every condition runs this many times, in alternating order; medians and spreads are reported. */
   rounds: 5,
   /** CPUs (taskset lists) for the load generator and the server when pinned; the observers always float. */
