@@ -117,7 +117,7 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
     let turn = 0;
     for (let round = 0; round < o.rounds; round++) {
       const observers = o.conditions.filter((c) => c !== 'none');
-      const order = bracketed(round % 2 ? [...observers].reverse() : observers, 'none');
+      const order = bracketed(round % 2 ? [...observers].reverse() : observers, 'none', round === 0);
       for (const condition of order) {
         const agent = condition === 'agent' || condition === 'agent --no-l7'
           ? new ProductAgent(BENCH.agentNodeFlags, null, condition === 'agent --no-l7' ? ['--no-l7'] : []) : null;

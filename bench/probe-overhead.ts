@@ -44,7 +44,6 @@ export interface LoadBenchOptions {
 
 export interface LoadSample {
   pinned: boolean;
-  round: number;
   /** Order of the condition's turn in the whole run: a run's baseline is the no-agent turn on each side of it. */
   turn: number;
   condition: Condition;
@@ -125,7 +124,7 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
       // Alternate the order so slow drift (thermal, TIME_WAIT build-up) does not favour one condition, and
       // give every observer a no-agent turn on each side (lib/baseline.ts).
       const observers = o.conditions.filter((c) => c !== 'none');
-      const order = bracketed(round % 2 === 0 ? observers : [...observers].reverse(), o.conditions.includes('none') ? 'none' : null);
+      const order = bracketed(round % 2 === 0 ? observers : [...observers].reverse(), o.conditions.includes('none') ? 'none' : null, round === 0);
       const bg = await backgroundLoad();
       out.backgroundLoad.push(bg);
       o.log(`  [${tag}] round ${round + 1}/${o.rounds}: other processes keep ${pct(bg)} of the CPUs busy${bg > 0.05 ? ' (WARNING: figures will be noisy)' : ''}`);
@@ -156,7 +155,7 @@ export async function runLoadBench(o: LoadBenchOptions, out: LoadBenchResult = {
             const closes1 = closes0 === null ? null : await observer.closes();
             const tracedConnections = closes0 === null || closes1 === null ? null : (closes1 - closes0) / 2;
             observer.benchSockets += sockets(result);
-            out.samples.push({ pinned: o.pinned, round, turn, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs, tracedConnections });
+            out.samples.push({ pinned: o.pinned, turn, condition, mode, wrk: result, observerCpuMs, observerIdleCpuMs, tracedConnections });
             o.log(`  [${tag}] round ${round + 1}/${o.rounds}  ${condition.padEnd(8)}  ${mode.padEnd(9)}  ${int(result.requestsPerSec).padStart(7)} req/s` +
               `  ${int(result.requests).padStart(8)} requests` +
               (result.socketErrors || result.non2xx ? `  (${result.socketErrors} socket errors, ${result.non2xx} non-2xx)` : '') +

@@ -7,6 +7,8 @@ test('a baseline turn comes before, between and after the observers', () => {
   assert.deepEqual(bracketed(['agent', 'hooks'], 'none'), ['none', 'agent', 'none', 'hooks', 'none']);
   assert.deepEqual(bracketed(['agent'], null), ['agent']);
   assert.deepEqual(bracketed([], 'none'), ['none']);
+  // a later round starts right after the last one's closing baseline
+  assert.deepEqual(bracketed(['hooks', 'agent'], 'none', false), ['hooks', 'none', 'agent', 'none']);
 });
 
 test('each run is taken over the baseline runs on each side of it, not over a distant one', () => {

@@ -4,9 +4,14 @@
 // so only a baseline one turn away is fair: one taken once per round swung the ratios of empty programs
 // from 0.53 to 1.25 over five rounds.
 
-/** [base, a, base, b, base]: the observers in order, with a baseline turn before, between and after them. */
-export function bracketed<T>(observers: readonly T[], base: T | null): T[] {
-  return base === null ? [...observers] : [...observers.flatMap((c) => [base, c]), base];
+/**
+ * [base, a, base, b, base]: the observers in order, with a baseline turn before, between and after them.
+ * `lead` false leaves out the first baseline, for a round that follows one which ended with a baseline.
+ */
+export function bracketed<T>(observers: readonly T[], base: T | null, lead = true): T[] {
+  if (base === null) return [...observers];
+  const turns = [...observers.flatMap((c) => [base, c]), base];
+  return lead ? turns : turns.slice(1);
 }
 
 /** A measured run: its turn in the whole benchmark, and its throughput. */
