@@ -62,6 +62,7 @@ test('the page shows the expected nodes and edges, and a failing edge is drawn a
   await b.page.getByTestId('zoom-fit').click();
   await b.screenshot(path.join(SHOTS, 'ui-map.png'));
   assert.deepEqual(b.errors, [], 'no console errors');
+  assert.deepEqual(b.warnings.filter((w) => /style property/.test(w)), [], 'every style value applies (Cytoscape warns of one it drops)');
 });
 
 test('clicking an edge opens the side panel with its numbers', async () => {

@@ -69,6 +69,8 @@ export interface BrowserSession {
   page: Page;
   /** Console errors and uncaught page errors seen so far, on every page of the session. */
   errors: string[];
+  /** Console warnings seen so far (Cytoscape names a style value it dropped here, and draws without it). */
+  warnings: string[];
   /** Opens `url` and waits until the UI's test hook says the map is drawn. */
   openUi(url: string, timeoutMs?: number): Promise<void>;
   /** Waits until `fn` (run in the page; a function or an expression) is truthy; returns its value. */
@@ -155,12 +157,16 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
   }
 
   const errors: string[] = [];
+  const warnings: string[] = [];
   const context = await browser.newContext({
     viewport: opts.viewport ?? { width: 1440, height: 900 },
     colorScheme: opts.colorScheme ?? 'light',
   });
   const watch = (p: Page) => {
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+      else if (m.type() === 'warning') warnings.push(m.text());
+    });
     p.on('pageerror', (err) => errors.push(err.message));
   };
   context.on('page', watch);
@@ -172,6 +178,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     context,
     page,
     errors,
+    warnings,
     async openUi(url, timeoutMs = 30000) {
       await page.goto(url, { waitUntil: 'domcontentloaded' });
       await session.waitFor(() => window.__dhrishti?.ready === true, timeoutMs, 'the map to be drawn (window.__dhrishti.ready)');
