@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
-import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE, LATE_READER } from './support/l7-scripts.js';
+import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE, LATE_READER, VERB_LINES } from './support/l7-scripts.js';
 import { getJson, type RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 import { until } from './support/wait.js';
@@ -213,6 +213,16 @@ test('port 80 carrying random bytes stays unclassified, even when an HTTP reques
   // Nor do their closes say the parser took them: no closing count will come.
   for (const role of ['server', 'client'] as const) {
     assert.deepEqual(await until(`the ${role} close`, async () => { const m = log.closeMarks(80, role); return m.l7 + m.plain >= 1 ? m : undefined; }), { l7: 0, plain: 1 }, role);
+  }
+});
+
+test('a line protocol whose commands start like HTTP methods ("GET key") is not taken for HTTP', async () => {
+  const host = `127.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}.81`;
+  const c = node(VERB_LINES, [host, '16381']);
+  await c.waitFor(/^done/, 10_000);
+  for (const role of ['server', 'client'] as const) {
+    assert.deepEqual(await until(`the ${role} close`, async () => { const m = log.closeMarks(16381, role); return m.l7 + m.plain >= 1 ? m : undefined; }), { l7: 0, plain: 1 }, role);
+    assert.equal(log.totals(16381, role).sockets, 0, role);
   }
 });
 

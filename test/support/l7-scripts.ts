@@ -76,6 +76,34 @@ srv.listen(Number(port), host, () => {
 });
 `;
 
+/** Not HTTP either: a line protocol whose commands start like HTTP methods ("GET key", "PUT key value",
+ * as the demo's store and many home-grown caches speak), on argv host:port; prints "done". */
+export const VERB_LINES = `
+const net = require('net');
+const [host, port] = process.argv.slice(1);
+const kv = new Map();
+const srv = net.createServer((s) => {
+  let buf = '';
+  s.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\\n')) >= 0) {
+      const [op, k, v] = buf.slice(0, i).split(' ');
+      buf = buf.slice(i + 1);
+      if (op === 'PUT') { kv.set(k, v); s.write('OK\\n'); } else s.write((kv.get(k) ?? 'NIL') + '\\n');
+    }
+  });
+  s.on('error', () => {});
+});
+srv.listen(Number(port), host, () => {
+  const c = net.connect(Number(port), host, async () => {
+    for (let i = 0; i < 20; i++) { c.write(i % 2 ? 'GET key' + i + '\\n' : 'PUT key' + i + ' v\\n'); await new Promise((r) => setTimeout(r, 5)); }
+    setTimeout(() => { c.end(); srv.close(); console.log('done'); }, 200);
+  });
+  c.on('data', () => {});
+});
+`;
+
 /** HTTPS server (argv key cert, as files or PEM text; then host and port): prints "port N"; same paths as HTTP_SERVER's /ok, /404, /500, /slow. */
 export const HTTPS_SERVER = `
 const https = require('https');

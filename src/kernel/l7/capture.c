@@ -152,7 +152,7 @@ static __always_inline __u8 l7_classify(struct dh_l7_scratch *sc, int *first, __
 		return DH_L7_UNKNOWN;
 	__u8 c0 = sc->win[0], c1 = sc->win[1], c2 = sc->win[2];
 	*first = DH_L7_FIRST_REQUEST;
-	if (n >= 8 && h1_method(sc))
+	if (n >= 8 && h1_method(sc) && h1_request_line(sc))
 		return DH_L7_HTTP1;
 	if (n >= 24 && l7_is(sc, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24)) {
 		*init = H2_PREFACE;

@@ -72,6 +72,38 @@ static __always_inline int h1_name_is(struct dh_l7_scratch *sc, __u32 at, const 
 	return 1;
 }
 
+/* Taking a socket for HTTP/1 needs its whole request line: method, target, and
+ * " HTTP/1.x" at the line's end. Text protocols with verbs start like one (a
+ * key-value store's "GET key\n"). A line longer than the window, or cut by the
+ * end of the syscall, is taken on its method. Once per socket: later requests
+ * on it are framed, so their method suffices (h1_step). */
+__noinline int h1_request_line(struct dh_l7_scratch *sc)
+{
+	if (!sc)
+		return 0;
+	__u32 n = l7_load(sc, 0, DH_L7_WIN);
+	for (__u32 w = 0; w < DH_L7_WIN / 8; w++) {
+		__u32 i0 = w * 8;
+		if (i0 >= n)
+			break;
+		__u64 y = l7_u64(sc, i0) ^ 0x0a0a0a0a0a0a0a0aULL;
+		__u64 m = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+		if (!m)
+			continue;
+		/* the lowest flagged byte is a '\n' (a false flag only follows a true one): h1_scan */
+		__u32 e = i0 + (__u32)((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56);
+		if (e >= n)
+			break;
+		if (e && l7_byte(sc, e - 1) == '\r')
+			e--;
+		if (e < 14) /* "GET / HTTP/1.1" is the shortest */
+			return 0;
+		__u8 v = l7_byte(sc, e - 1);
+		return l7_byte(sc, e - 9) == ' ' && h1_name_is(sc, e - 8, "http/1.", 7) && v >= '0' && v <= '9';
+	}
+	return 1;
+}
+
 /* One header line [ls, end) (end at its '\n'): Content-Length or Transfer-Encoding. */
 __noinline int h1_header(struct dh_l7_scratch *sc, struct dh_l7_dir *d, __u32 ls, __u32 end)
 {
