@@ -22,7 +22,7 @@ if newer dist/.stamp src bench test tsconfig.json package.json; then
   touch dist/.stamp
 fi
 
-if newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/vite.config.ts src/ui/tsconfig.json src/graph/types.ts package-lock.json; then
+if newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/vite.config.ts src/ui/tsconfig.json src/graph package-lock.json; then
   echo "build: web UI"
   npx --no-install tsc -p src/ui
   npx --no-install vite build --config src/ui/vite.config.ts --logLevel warn

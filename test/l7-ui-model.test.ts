@@ -2,21 +2,11 @@
 // rate and latency colour an edge under the user's thresholds, and "Failing only".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EdgeRequests, GraphEdge, GraphNode, LatencySummary } from '../src/graph/types.js';
+import type { EdgeRequests, GraphEdge, GraphNode } from '../src/graph/types.js';
+import { block } from './support/fixtures.js';
 import { edgeHealth, edgeLabel } from '../src/ui/src/model/derive.js';
 import { requestHealth, requestLabel, DEFAULT_THRESHOLDS } from '../src/ui/src/model/requests.js';
 import { computeVisible, NO_FILTERS } from '../src/ui/src/model/filters.js';
-
-const lat = (p95Ms: number, samples = 100): LatencySummary => ({ samples, meanMs: p95Ms / 3, p50Ms: p95Ms / 4, p95Ms, p99Ms: p95Ms * 1.2 });
-
-function block(protocol: EdgeRequests['protocol'], perSec: number, errPerSec: number, p95Ms: number, o: Partial<EdgeRequests> = {}): EdgeRequests {
-  const w = { requests: perSec, errors: errPerSec, clientErrors: 0, latency: lat(p95Ms) };
-  return {
-    protocol, grpc: false, tls: false, count: perSec * 60, errors: errPerSec * 60, clientErrors: 0, unpaired: 0, latency: lat(p95Ms),
-    status: { other: 0, '1xx': 0, '2xx': (perSec - errPerSec) * 60, '3xx': 0, '4xx': 0, '5xx': errPerSec * 60, ok: 0, error: 0 },
-    rates: { '10s': { ...w }, '1m': { ...w } }, ...o,
-  };
-}
 
 function edge(requests?: EdgeRequests[], failures = 0): GraphEdge {
   const r = { connections: 0.1, failures, bytesSent: 10, bytesReceived: 10, retransmits: 0 };

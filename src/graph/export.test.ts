@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toDot, toMermaid } from './export.js';
 import type { GraphSnapshot, GraphEdge } from './types.js';
+import { block } from '../../test/support/fixtures.js';
 
 const rates = { connections: 2, failures: 0, bytesSent: 0, bytesReceived: 0 };
 const edge = (source: string, target: string, port: number, failed = 0): GraphEdge => ({
@@ -10,6 +11,7 @@ const edge = (source: string, target: string, port: number, failed = 0): GraphEd
   bytes: { sent: 1, received: 1 }, rtt: { meanUs: 1, p95Us: 1, samples: 1 }, retransmits: 0, duration: { meanMs: 1, p95Ms: 1, samples: 1 },
   firstSeen: 0, lastSeen: 0, rates: { '10s': rates, '1m': rates },
 });
+const quiet = { ...rates, connections: 0 };
 const g: GraphSnapshot = {
   generatedAt: 0,
   nodes: [
@@ -17,22 +19,31 @@ const g: GraphSnapshot = {
     { id: 'svc:shop/db', kind: 'service', label: 'db "main"', group: 'shop', instances: [], ips: [], firstSeen: 0, lastSeen: 0, active: 1 },
     { id: 'ext:203.0.113.9', kind: 'external', label: '203.0.113.9', group: null, instances: [], ips: [], firstSeen: 0, lastSeen: 0, active: 0 },
   ],
-  edges: [edge('svc:shop/web', 'svc:shop/db', 5432), edge('svc:shop/web', 'ext:203.0.113.9', 443, 4)],
+  edges: [
+    edge('svc:shop/web', 'svc:shop/db', 5432), edge('svc:shop/web', 'ext:203.0.113.9', 443, 4),
+    { ...edge('svc:shop/web', 'svc:shop/api', 8080), requests: [block('http1', 42, 1.26, 180)] },
+    { ...edge('svc:shop/web', 'svc:shop/cache', 6379), rates: { '10s': quiet, '1m': quiet } },
+    { ...edge('svc:shop/web', 'proc:docker-dns', 53), id: 'svc:shop/web|proc:docker-dns|53|dns', protocol: 'dns' },
+  ],
 };
 
-test('DOT groups by project, labels ports and failures, escapes quotes', () => {
+test('DOT groups by project, labels ports, requests, DNS queries and failures, escapes quotes', () => {
   const d = toDot(g);
   assert.match(d, /subgraph cluster_0 \{\n    label="shop";/);
   assert.match(d, /"svc:shop\/web" \[label="web \(x2\)", shape=box3d\];/);
   assert.match(d, /label="db \\"main\\""/);
-  assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2.0 conn\/s 4 failed", color=red\];/);
+  assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2 conn\/s 4 failed", color=red\];/);
+  assert.match(d, /"svc:shop\/web" -> "svc:shop\/api" \[label=":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms", color=black\];/, 'requests as the map labels them');
+  assert.match(d, /"svc:shop\/web" -> "proc:docker-dns" \[label="DNS 2 q\/s", color=black\];/, 'DNS in queries, with no port');
 });
 
 test('Mermaid is a flowchart with subgraphs and red failing links', () => {
   const m = toMermaid(g);
   assert.ok(m.startsWith('flowchart LR\n'));
   assert.match(m, /subgraph g\d\["shop"\]/);
-  assert.match(m, /-->\|":5432 2.0 conn\/s"\|/);
+  assert.match(m, /-->\|":5432 2 conn\/s"\|/);
+  assert.match(m, /-->\|":6379 1 open"\|/, 'a pool that opens nothing new: its open connections');
+  assert.match(m, /-->\|":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms"\|/);
   assert.match(m, /linkStyle 0 stroke:#d33/);
   assert.match(m, /#34;main#34;/);
 });

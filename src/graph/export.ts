@@ -1,12 +1,14 @@
 // The map as text people paste into docs: Graphviz DOT and Mermaid.
 import type { GraphEdge, GraphNode, GraphSnapshot } from './types.js';
+import { rate, requestLabel } from './labels.js';
 
-const rate = (e: GraphEdge) => e.rates['1m'].connections;
-
+/** As the map labels it: ":8080 HTTP · 42/s · 3% 5xx · p95 180 ms" with requests, else new connections a second, else
+ * those open (a pool); failures after. */
 function edgeLabel(e: GraphEdge): string {
-  const parts = [`:${e.port}`];
-  const r = rate(e);
-  if (r > 0) parts.push(`${r >= 10 ? r.toFixed(0) : r.toFixed(1)} conn/s`);
+  const w = e.rates['1m'];
+  if (e.protocol === 'dns') return [`DNS ${rate(w.connections)} q/s`, ...(w.failures > 0 ? [`${rate(w.failures)} failed/s`] : [])].join(' · ');
+  const quiet = e.connections.active > 0 ? `${e.connections.active} open` : '';
+  const parts = [`:${e.port}`, requestLabel(e) ?? (w.connections > 0 ? `${rate(w.connections)} conn/s` : quiet)].filter(Boolean);
   if (e.connections.failed) parts.push(`${e.connections.failed} failed`);
   return parts.join(' ');
 }

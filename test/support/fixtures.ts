@@ -4,6 +4,7 @@
 import type { Identity } from '../../src/graph/live-graph.js';
 import type { ConnEvent, CounterUpdate } from '../../src/events/types.js';
 import type { AddressOwner, ContainerInfo, Owner } from '../../src/identity/types.js';
+import type { EdgeRequests, LatencySummary } from '../../src/graph/types.js';
 
 export function container(name: string, ip: string, cgroupId: number, compose: [string, string] | null, ports: ContainerInfo['ports'] = []): ContainerInfo {
   return {
@@ -97,4 +98,16 @@ export function refused(client: End, server: End, t: number): ConnEvent[] {
     ev({ ...base, time: t, type: 'connect', cookie: c }),
     ev({ ...base, time: t, type: 'close', cookie: c, sport: port++, failure: 'refused', error: 'ECONNREFUSED' }),
   ];
+}
+
+const lat = (p95Ms: number, samples = 100): LatencySummary => ({ samples, meanMs: p95Ms / 3, p50Ms: p95Ms / 4, p95Ms, p99Ms: p95Ms * 1.2 });
+
+/** A protocol's requests on an edge: perSec a second (errPerSec of them 5xx) in both windows, p95 as given. */
+export function block(protocol: EdgeRequests['protocol'], perSec: number, errPerSec: number, p95Ms: number, o: Partial<EdgeRequests> = {}): EdgeRequests {
+  const w = { requests: perSec, errors: errPerSec, clientErrors: 0, latency: lat(p95Ms) };
+  return {
+    protocol, grpc: false, tls: false, count: perSec * 60, errors: errPerSec * 60, clientErrors: 0, unpaired: 0, latency: lat(p95Ms),
+    status: { other: 0, '1xx': 0, '2xx': (perSec - errPerSec) * 60, '3xx': 0, '4xx': 0, '5xx': errPerSec * 60, ok: 0, error: 0 },
+    rates: { '10s': { ...w }, '1m': { ...w } }, ...o,
+  };
 }

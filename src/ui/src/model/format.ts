@@ -1,12 +1,5 @@
 // Short, human number formats for labels, tables and panels.
-
-export function rate(n: number): string {
-  if (!Number.isFinite(n) || n <= 0) return '0';
-  if (n >= 1000) return `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}k`;
-  if (n >= 10) return n.toFixed(0);
-  if (n >= 1) return n.toFixed(1).replace(/\.0$/, '');
-  return n.toFixed(2).replace(/0$/, '');
-}
+export { rate, micros, millis } from '../../../graph/labels.js';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -19,18 +12,6 @@ export function bytes(n: number): string {
 
 export function bytesRate(n: number): string {
   return `${bytes(n)}/s`;
-}
-
-export function micros(us: number): string {
-  if (!Number.isFinite(us) || us <= 0) return '–';
-  if (us < 1000) return `${us.toFixed(0)} µs`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 1 : 0)} ms`;
-  return `${(us / 1e6).toFixed(2)} s`;
-}
-
-export function millis(ms: number): string {
-  if (!Number.isFinite(ms) || ms <= 0) return '–';
-  return micros(ms * 1000);
 }
 
 export function count(n: number): string {
