@@ -98,6 +98,11 @@ test('the table has request columns, sortable; thresholds change the colour; "Fa
   assert.match(await row.getByTestId('cell-req-rate').innerText(), /\/s$/);
   assert.match(await row.getByTestId('cell-req-errors').innerText(), /^\d+%$/);
   assert.match(await row.getByTestId('cell-req-p95').innerText(), /ms$/);
+  // With the side panel open on a 1440 px window, no cell is cut short ("7.8 …"): the table scrolls instead.
+  await row.click();
+  await b.page.getByTestId('side-panel').waitFor({ timeout: 5000 });
+  const cut = await row.evaluate((tr) => [...tr.querySelectorAll('td')].filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent));
+  assert.deepEqual(cut, [], 'cells whose text is cut short');
   await b.page.getByTestId('sort-reqErrors').click();
   assert.equal(await b.page.getByTestId('edge-row').first().getAttribute('data-edge-id'), edgeId, 'the failing requests sort first');
   await b.page.getByTestId('tab-map').click();

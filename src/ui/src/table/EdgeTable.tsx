@@ -127,7 +127,7 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
         <strong>{count(rows.length)}</strong> connections shown of {count(m.edges.size)} · {count(flowing)} with traffic now
       </div>
       <div className="table-scroll" ref={v.ref}>
-        <table className="grid fixed">
+        <table className="grid fixed wide">
           <colgroup>
             <col style={{ width: '12%' }} /><col style={{ width: '12%' }} /><col style={{ width: '5%' }} /><col style={{ width: '6%' }} />
             <col style={{ width: '6%' }} /><col style={{ width: '6%' }} /><col style={{ width: '6%' }} /><col style={{ width: '6%' }} />
