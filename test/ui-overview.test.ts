@@ -109,6 +109,7 @@ test('filters hide overview lines; zooming in hands the edges back to Cytoscape'
   await b.page.getByTestId('filter-group').selectOption(group);
   // choosing a project may frame it: look from afar again
   await b.page.waitForTimeout(800);
+  await b.waitFor(() => !window.__dhrishti!.framing(), 5000, 'the framing to end');
   await b.page.evaluate(() => { const cy = window.__dhrishti!.cy as import('cytoscape').Core; cy.zoom({ level: 0.3, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }); });
   await b.waitFor(() => {
     const h = window.__dhrishti!;
@@ -119,6 +120,8 @@ test('filters hide overview lines; zooming in hands the edges back to Cytoscape'
   await b.page.getByTestId('filter-group').selectOption('');
   await b.waitFor(() => window.__dhrishti!.overviewEdgeIds().length > 0.95 * window.__dhrishti!.edgeIds().length, 5000, 'all lines back');
 
+  // choosing a project frames the map 250 ms later, animated: a zoom before that ends would be undone
+  await b.waitFor(() => !window.__dhrishti!.framing(), 5000, 'the framing to end');
   await b.page.evaluate(() => { const cy = window.__dhrishti!.cy as import('cytoscape').Core; cy.zoom({ level: 1, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } }); });
   await b.waitFor(() => window.__dhrishti!.detail().overview === false && window.__dhrishti!.overviewEdgeIds().length === 0, 5000, 'no overview close up');
   const close = await b.page.evaluate(() => {

@@ -88,12 +88,11 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
   }, []);
 
   useEffect(() => { renderer.current?.setPalette(PALETTES[theme]); }, [theme]);
-  // filters apply at once; the view frames the result once typing pauses
+  // filters apply at once; the view frames the result once typing pauses (unless the user moves it first)
   useEffect(() => {
     renderer.current?.setFilters(filters, false);
     if (fitKey === 0) return;
-    const t = window.setTimeout(() => renderer.current?.fit(true), 250);
-    return () => window.clearTimeout(t);
+    return renderer.current?.fitLater(250);
   }, [filters, fitKey]);
   useEffect(() => { renderer.current?.select(selection); }, [selection]);
   useEffect(() => { if (revealId) renderer.current?.reveal(revealId.split('\u0000')[0]); }, [revealId]);

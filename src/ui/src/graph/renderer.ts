@@ -98,6 +98,8 @@ export class MapRenderer {
   /** The user moved the view since the map last framed itself: from then on it stays where they put it. */
   private userMoved = false;
   private framing = 0;
+  /** Framings asked for later (fitLater) and not yet started or cancelled. */
+  private fitDue = 0;
   private fitTimer: number | undefined;
   private groupLabelFrame = 0;
   private readonly obstacles: () => Rect[];
@@ -317,6 +319,23 @@ export class MapRenderer {
       this.unfoldFor(sel);
     }
     this.highlight(sel);
+  }
+
+  /** A framing is due (fitLater) or under way: a zoom made now would be undone when it ends. */
+  get isFraming(): boolean { return this.framing > 0 || this.fitDue > 0; }
+
+  /**
+   * Frames the map after `ms` (filters applied as the user types), unless the user moves the view
+   * meanwhile: their zoom or pan wins over a framing they did not ask for. Returns a cancel.
+   */
+  fitLater(ms: number): () => void {
+    let done = false;
+    const finish = () => { if (done) return false; done = true; this.fitDue--; this.cy.off('viewport', moved); window.clearTimeout(t); return true; };
+    const moved = () => { if (!this.framing) finish(); };
+    this.fitDue++;
+    this.cy.on('viewport', moved);
+    const t = window.setTimeout(() => { if (finish() && !this.cy.destroyed()) this.fit(true); }, ms);
+    return () => { finish(); };
   }
 
   fit(animate = false): void {

@@ -35,6 +35,8 @@ export interface DhrishtiTestHook {
   lastLayout(): { ms: number; where: string; nodes: number } | null;
   /** The current zoom level and pan. */
   viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** A framing is due or under way (a zoom now would be undone by it). */
+  framing(): boolean;
   /** Node boxes (labels included) in the canvas's pixels, for checks that nothing lies under a panel. */
   renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
@@ -70,6 +72,7 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     firstLayout: () => r.firstLayout,
     lastLayout: () => r.lastLayout,
     viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
+    framing: () => r.isFraming,
     renderedBoxes: () => cy.nodes().not('.group').filter((n) => n.visible()).map((n) => {
       const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
       return { id: n.id(), x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };
