@@ -128,6 +128,8 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   samePlaces(live, await positions(), 'the history range');
   await clearOfPanels('the history range');
   await b.waitFor(`document.querySelectorAll('[data-testid=replay-marker]').length > 0`, 10_000, 'topology markers on the track');
+  // the agent of this test has recorded a minute or so of the 15: its rates are over that, and the bar says so
+  assert.match(await b.page.getByTestId('replay-time').innerText(), /\(summed; (\d+m )?\d+s recorded, rates over that\)/);
 
   const scrubber = b.page.locator('[data-testid=replay-scrubber]');
   const min = Number(await scrubber.getAttribute('min'));

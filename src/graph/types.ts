@@ -251,6 +251,13 @@ export interface GraphSnapshot {
   edges: GraphEdge[];
 }
 
+/**
+ * The map from history (/api/v1/history/graph): at a moment (`at`, the bucket's `resolutionMs`), or
+ * summed over [from, to); then `recordedMs` is how much of the range the agent was recording, which
+ * its rates are over (0 when its starts are not on record: then over the whole range).
+ */
+export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number; recordedMs?: number }
+
 /** What changed since the previous message on the WebSocket. */
 export interface GraphDelta {
   generatedAt: number;

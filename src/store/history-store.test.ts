@@ -95,6 +95,25 @@ test('history survives a restart: the same file reopened still serves the earlie
   b.store.close();
 });
 
+test('a range\'s rates are over the time the agent was recording: not diluted by time before history began or while it was stopped', () => {
+  const file = tempFile();
+  const clock = { now: T0 + 5 * M }; // a new install: nothing recorded in the window's first 5 minutes
+  const a = agent(file, clock);
+  for (let t = T0 + 5 * M; t < T0 + 7 * M; t += 10 * S) conn(a, web, db, t + S);
+  a.runTo(T0 + 7 * M + 5);
+  a.store.close(); // stopped 2 minutes
+  clock.now = T0 + 9 * M;
+  const b = agent(file, clock);
+  for (let t = T0 + 9 * M; t < T0 + 10 * M; t += 10 * S) conn(b, web, db, t + S);
+  b.runTo(T0 + 10 * M + 5);
+  const g = b.store.queries.graphRange(T0, T0 + 10 * M);
+  const e = g.edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(e.connections.opened, 18);
+  assert.equal(g.recordedMs, 3 * M + 5, 'recorded: 5:00-7:00 (to its last flush) and 9:00-10:00');
+  assert.equal(e.rates['1m'].connections, 0.1, '18 connections in 3 minutes recorded (not 0.03: 18 in the 10-minute window)');
+  b.store.close();
+});
+
 test('at= shows an edge that existed then and vanished later, and not one that came later', () => {
   const clock = { now: T0 };
   const a = agent(tempFile(), clock);

@@ -3,7 +3,7 @@
 import type { Db } from './database.js';
 import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
-import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type Rates } from '../graph/types.js';
+import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
 import { RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
@@ -59,7 +59,7 @@ export type Metric = keyof typeof METRICS;
 export const isRequestMetric = (m: Metric): boolean => m.startsWith('request');
 
 export interface SeriesPoint { t: number; v: number | null }
-export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
+export type { HistoryGraph };
 
 export interface HistoryEvent {
   time: number;
@@ -83,6 +83,11 @@ export class HistoryQueries {
       range: db.prepare<[number, number, number], AggRow>(`SELECT ${aggCols} FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge`),
       rangeFailures: db.prepare<[number, number, number], { edge: number; reason: number; n: number }>(
         'SELECT edge, reason, sum(n) AS n FROM failures WHERE res = ? AND t >= ? AND t < ? GROUP BY edge, reason'),
+      // The agent's starts and stops in [from, to), and the last one before: when it was recording.
+      runs: db.prepare<{ from: number; to: number }, { t: number; type: string }>(
+        `SELECT t, type FROM events WHERE type IN ('agent_started', 'agent_stopped') AND t < @to
+           AND t >= coalesce((SELECT max(t) FROM events WHERE type IN ('agent_started', 'agent_stopped') AND t <= @from), 0)
+         ORDER BY t, id`),
       lastSeenIn: db.prepare<[number, number, number], { edge: number; tmax: number }>(
         'SELECT edge, max(t) AS tmax FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge'),
       // One seek per (bucket, edge): the samples key is (res, t, edge), so this stays fast for long ranges of a few edges.
@@ -130,12 +135,28 @@ export class HistoryQueries {
     return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r };
   }
 
-  /** Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest). */
+  /**
+   * Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest).
+   * Rates are over the time the agent was recording: a window reaching back before history began
+   * (a new install) held nothing recorded, not nothing happening.
+   */
   graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
     const segments = planRange(from, to, this.spans());
     const aggs = this.aggregate(segments);
-    const span = segments.length ? segments.at(-1)!.to - segments[0].from : to - from;
-    return { ...this.build(aggs, span, filter, from, to), from, to };
+    const a = segments.length ? segments[0].from : from, b = segments.length ? segments.at(-1)!.to : to;
+    const recorded = this.recordedMs(a, b);
+    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to), from, to, recordedMs: recorded };
+  }
+
+  /** How long the agent was running in [from, to): from its start and stop events (a crash leaves no stop: running until the next start). */
+  recordedMs(from: number, to: number): number {
+    let total = 0, since: number | null = null;
+    for (const e of this.stmt.runs.all({ from, to })) {
+      if (e.type === 'agent_started') { if (since === null) since = Math.max(e.t, from); continue; }
+      if (since !== null) { total += Math.max(0, Math.min(e.t, to) - since); since = null; }
+    }
+    if (since !== null) total += to - since;
+    return total;
   }
 
   private aggregate(segments: Segment[]): Map<number, Agg> {

@@ -99,6 +99,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(REQUESTS_SCHEMA),
   // 3: DNS names per node.
   (db) => db.exec(V3_NODE_NAMES),
+  // 4: the agent's starts and stops found without a scan of all events (HistoryQueries.recordedMs).
+  (db) => db.exec('CREATE INDEX events_type_t ON events(type, t);'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

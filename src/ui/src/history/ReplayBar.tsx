@@ -2,6 +2,7 @@
 // ticks for topology changes and failures, and the moment shown.
 import { formatTime, replayGrid, REPLAY_SPEEDS, type ReplaySpeed } from './range.js';
 import { useHistory, type HistoryState } from './state.js';
+import { duration } from '../model/format.js';
 
 export function ReplayBar({ history }: { history: HistoryState }) {
   const v = useHistory(history);
@@ -10,6 +11,8 @@ export function ReplayBar({ history }: { history: HistoryState }) {
   const span = Math.max(1, g.max - g.min);
   const long = v.range.to - v.range.from > 12 * 3600_000;
   const value = v.at ?? g.max;
+  // the agent recorded only part of the range (a new install, a stop): say so, as the rates are over that part
+  const partly = v.recordedMs !== null && v.recordedMs < v.range.to - v.range.from - 10_000 ? v.recordedMs : 0;
   return (
     <div className="replay-bar" data-testid="replay-bar" role="group" aria-label="Replay" data-map-overlay>
       <button type="button" className="icon-btn" onClick={() => (v.playing ? history.pause() : history.play())}
@@ -35,7 +38,7 @@ export function ReplayBar({ history }: { history: HistoryState }) {
         </div>
       </div>
       <span className="replay-time mono" data-testid="replay-time" data-t={v.at ?? ''}>
-        {v.at === null ? `${formatTime(v.range.from, long)} – ${formatTime(v.range.to, long)} (summed)` : formatTime(v.at, long)}
+        {v.at === null ? `${formatTime(v.range.from, long)} – ${formatTime(v.range.to, long)} (summed${partly ? `; ${duration(partly / 1000)} recorded, rates over that` : ''})` : formatTime(v.at, long)}
       </span>
       {v.at !== null && (
         <button type="button" className="link" onClick={() => history.summary()} data-testid="replay-summary" title="Show the whole range summed">whole range</button>

@@ -1,8 +1,8 @@
 // The history endpoints (see src/store/README.md): the map at a moment or over a range, series and the timeline.
-import type { GraphSnapshot } from '../../../graph/types.js';
+import type { HistoryGraph } from '../../../graph/types.js';
 import { getJson } from '../api/client.js';
 
-export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number }
+export type { HistoryGraph };
 export interface SeriesPoint { t: number; v: number | null }
 export interface Series { metric: string; step: number; from: number; to: number; points: SeriesPoint[] }
 export interface HistoryEvent { time: number; type: string; node: string | null; edge: string | null; detail: Record<string, unknown> }

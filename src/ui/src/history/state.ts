@@ -18,6 +18,8 @@ export interface HistoryView {
   markers: Marker[];
   loading: boolean;
   error: string | null;
+  /** Of the range summed, how long the agent was recording (its rates are over that); null if not said. */
+  recordedMs: number | null;
 }
 
 const TOPOLOGY = ['edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished'];
@@ -40,7 +42,7 @@ export function markersFrom(events: HistoryEvent[], step = REPLAY_STEP_MS): Mark
 }
 
 export class HistoryState {
-  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null };
+  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null, recordedMs: null };
   private readonly listeners = new Set<() => void>();
   /** Only the answer to the newest map request is drawn. */
   private seq = 0;
@@ -134,14 +136,14 @@ export class HistoryState {
     return this.ctl.signal;
   }
 
-  private async draw(load: () => Promise<import('../../../graph/types.js').GraphSnapshot>, resume = false): Promise<void> {
+  private async draw(load: () => Promise<import('../../../graph/types.js').HistoryGraph>, resume = false): Promise<void> {
     const mine = ++this.seq;
     this.set({ loading: true });
     try {
       const g = await load();
       if (mine !== this.seq) return;
       if (resume) this.live.resume(g); else this.live.showSnapshot(g, 'interval');
-      this.set({ loading: false, error: null });
+      this.set({ loading: false, error: null, ...(g.from !== undefined ? { recordedMs: g.recordedMs || null } : {}) });
     } catch (e) {
       if (mine !== this.seq || (e as Error).name === 'AbortError') return;
       if (resume) this.live.resume(null); // the stream carries on from what is drawn
