@@ -143,6 +143,9 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   // the chosen edge's charts over the range: A's connections add up to some
   await b.page.evaluate((id) => window.__dhrishti!.tap(id), edgeA);
   await b.waitFor(`document.querySelector('[data-testid=history-connections] svg') !== null`, 10_000, 'range charts in the side panel');
+  // its numbers are the replayed moment's, and the live last-minute charts give way to the range's
+  assert.equal(await b.page.getByTestId('edge-stats-caption').innerText(), 'In the replayed moment');
+  assert.equal(await b.page.getByTestId('edge-series').count(), 0, 'no live series while showing the past');
   await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
   await b.page.keyboard.press('Escape');
 

@@ -20,12 +20,14 @@ interface Props {
   target: GraphNode | undefined;
   retransmitsLately: boolean;
   onSelectNode: (id: string) => void;
+  /** Set when the map shows the past: what its numbers are over (the live series then give way to history's). */
+  past?: string;
 }
 
 const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
 const ACTIVITY_TEXT = { flowing: 'traffic now', open: 'open, quiet', idle: 'idle' } as const;
 
-export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode }: Props) {
+export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode, past }: Props) {
   const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
   const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
   if (!e) {
@@ -63,7 +65,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
     <div data-testid="edge-panel" data-edge-id={e.id}>
       {head}
 
-      <p className="stats-caption">Last 10 seconds</p>
+      <p className="stats-caption" data-testid="edge-stats-caption">{past ?? 'Last 10 seconds'}</p>
       <div className="stats">
         <Stat label="conn/s" value={rate(r10.connections)} testId="stat-conn-rate" />
         <Stat label="fail/s" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
@@ -71,7 +73,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         <Stat label="open now" value={count(e.connections.active)} testId="stat-active" />
       </div>
 
-      <Section title="Last minute" testId="edge-series" aside={detail.error ? <span className="warn-text">series unavailable</span> : null}>
+      {!past && <Section title="Last minute" testId="edge-series" aside={detail.error ? <span className="warn-text">series unavailable</span> : null}>
         <div className="sparks">
           <Sparkline label="connections/s" times={times} values={series.map((p) => p.connections)} format={rate} color="var(--accent)" testId="spark-connections" />
           <Sparkline label="failures/s" times={times} values={series.map((p) => p.failures)} format={rate} color="var(--edge-fail)" testId="spark-failures" />
@@ -80,7 +82,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
           {hasRequests && <Sparkline label="requests/s" times={times} values={series.map((p) => p.requests ?? 0)} format={rate} color="var(--accent)" testId="spark-requests" />}
           {hasRequests && <Sparkline label="request errors/s" times={times} values={series.map((p) => p.requestErrors ?? 0)} format={rate} color="var(--edge-fail)" testId="spark-request-errors" />}
         </div>
-      </Section>
+      </Section>}
 
       {hasRequests && (
         <Section title="Requests" testId="edge-requests">
@@ -90,13 +92,13 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
             return (
               <div key={r.protocol}>
                 <RequestBlock r={r} />
-                {h && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
+                {h && !past && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
               </div>
             );
           })}
         </Section>
       )}
-      {hasRequests && (
+      {hasRequests && !past && (
         <Section title="Recent failed and slow requests" testId="edge-request-samples">
           <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
         </Section>
@@ -107,7 +109,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
           ['opened', count(e.connections.opened)],
           ['closed', count(e.connections.closed)],
           ['failed', <span className={e.connections.failed ? 'bad-text' : undefined}>{count(e.connections.failed)}</span>],
-          ['per second, 1 min', `${rate(r1m.connections)} opened · ${rate(r1m.failures)} failed`],
+          [past ? 'per second' : 'per second, 1 min', `${rate(r1m.connections)} opened · ${rate(r1m.failures)} failed`],
           ...(failedBy.length ? [['failed by', <span className="chips">{failedBy.map((r) => <span key={r} className={`badge reason-${r}`}>{r} {count(e.connections.failedBy[r])}</span>)}</span>] as [string, ReactNode]] : []),
         ]} />
       </Section>

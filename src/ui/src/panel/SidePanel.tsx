@@ -7,7 +7,7 @@ import { KIND_NAMES } from '../model/derive.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
-import type { HistoryState } from '../history/state.js';
+import { useHistory, type HistoryState } from '../history/state.js';
 
 interface Props {
   live: Live;
@@ -15,12 +15,15 @@ interface Props {
   onSelect: (sel: Selection) => void;
   onClose: () => void;
   /** When given, charts over the picked past range follow the live numbers. */
-  history?: HistoryState;
+  history: HistoryState;
 }
 
 export function SidePanel({ live, selection, onSelect, onClose, history }: Props) {
   const heading = useRef<HTMLHeadingElement>(null);
   const m = live.model;
+  const hv = useHistory(history);
+  // a past range or moment: the edge's numbers are over it, and its charts come from history (below)
+  const past = hv.range ? (hv.at === null ? 'Over the picked range' : 'In the replayed moment') : undefined;
 
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
@@ -80,9 +83,10 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
             target={m.nodes.get(m.edges.get(selection.id)?.target ?? '')}
             retransmitsLately={m.retransmitting.has(selection.id)}
             onSelectNode={(id) => onSelect({ type: 'node', id })}
+            past={past}
           />
         )}
-        {history && <HistoryCharts history={history} selection={selection} />}
+        <HistoryCharts history={history} selection={selection} />
       </div>
     </aside>
   );
