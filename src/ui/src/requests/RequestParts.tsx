@@ -9,8 +9,10 @@ import { Stat } from '../panel/parts.js';
 import './requests.css';
 
 /** One protocol's requests: rate, errors and latency lately, and every request by status class. */
-export function RequestBlock({ r, testId = 'request-block' }: { r: EdgeRequests; testId?: string }) {
+/** past: the block shows a past range or moment (both windows then hold its averages), not the last 10 s and minute. */
+export function RequestBlock({ r, testId = 'request-block', past = false }: { r: EdgeRequests; testId?: string; past?: boolean }) {
   const w10 = r.rates['10s'], w1 = r.rates['1m'];
+  const recent = (w: string) => (past ? '' : ` (${w})`);
   const errPct = w1.requests > 0 ? w1.errors / w1.requests : 0;
   const cliPct = w1.requests > 0 ? w1.clientErrors / w1.requests : 0;
   const lat = w1.latency.samples ? w1.latency : r.latency;
@@ -21,16 +23,16 @@ export function RequestBlock({ r, testId = 'request-block' }: { r: EdgeRequests;
       <div className="req-head">
         <strong data-testid="request-protocol">{protocolName(r)}</strong>
         {r.tls && <span className="badge" title="Seen in plaintext through the TLS library's uprobes">TLS</span>}
-        <span className="muted small">{count(r.count)} requests since first seen</span>
+        <span className="muted small">{count(r.count)} requests {past ? 'in that time' : 'since first seen'}</span>
       </div>
       <div className="stats">
-        <Stat label="req/s (10 s)" value={rate(w10.requests > 0 ? w10.requests : 0)} testId="stat-req-rate" />
-        <Stat label={`${errorWord(r)} (1 min)`} value={pctText(errPct)} tone={w1.errors > 0 ? 'bad' : undefined} testId="stat-req-errors" />
-        {r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? <Stat label="4xx (1 min)" value={pctText(cliPct)} tone={cliPct > 0 ? 'warn' : undefined} testId="stat-req-4xx" /> : null}
-        <Stat label={`p95${w1.latency.samples ? ' (1 min)' : ''}`} value={lat.samples ? millis(lat.p95Ms) : '–'} testId="stat-req-p95" />
+        <Stat label={`req/s${recent('10 s')}`} value={rate(w10.requests > 0 ? w10.requests : 0)} testId="stat-req-rate" />
+        <Stat label={`${errorWord(r)}${recent('1 min')}`} value={pctText(errPct)} tone={w1.errors > 0 ? 'bad' : undefined} testId="stat-req-errors" />
+        {r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? <Stat label={`4xx${recent('1 min')}`} value={pctText(cliPct)} tone={cliPct > 0 ? 'warn' : undefined} testId="stat-req-4xx" /> : null}
+        <Stat label={`p95${w1.latency.samples ? recent('1 min') : ''}`} value={lat.samples ? millis(lat.p95Ms) : '–'} testId="stat-req-p95" />
       </div>
       <p className="muted small" data-testid="request-latency">
-        latency {w1.latency.samples ? 'last minute' : 'since first seen'}: p50 {millis(lat.p50Ms)} · p95 {millis(lat.p95Ms)} · p99 {millis(lat.p99Ms)} · mean {millis(lat.meanMs)}
+        latency {past ? 'in that time' : w1.latency.samples ? 'last minute' : 'since first seen'}: p50 {millis(lat.p50Ms)} · p95 {millis(lat.p95Ms)} · p99 {millis(lat.p99Ms)} · mean {millis(lat.meanMs)}
       </p>
       <div className="status-bar" role="img" aria-label={`status: ${classes.map((c) => `${c} ${r.status[c]}`).join(', ')}`}>
         {classes.map((c) => <span key={c} className={`st-${c}`} style={{ width: `${(r.status[c] / total) * 100}%` }} />)}
