@@ -168,6 +168,12 @@ test('dhrishti check exits 1 and names the rule, against the live map and the hi
   assert.ok(j.edges.some((e) => e.edge === A_TO_B && e.rule === 'tenant-a-stays-home'));
   const bad = await check('--url', 'http://127.0.0.1:1');
   assert.equal(bad.code, 2, 'no agent: the check could not run');
+  // a policy with two mistakes: both named, each with its place, before any agent is asked
+  const wrong = path.join(path.dirname(policyFile), 'wrong.yaml');
+  fs.writeFileSync(wrong, 'zones:\n  web: {compose_service: web}\nrules:\n  - name: x\n    deny: {from: nope, to: web}\n  - name: y\n    allow: {from: web, to: also-nope}\n');
+  const invalid = await run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--policy', wrong, '--url', 'http://127.0.0.1:1']).then(() => null, (e: { code: number; stderr: string }) => e);
+  assert.equal(invalid?.code, 2);
+  assert.match(invalid!.stderr, /wrong\.yaml:5:18: rules\[0\]\.deny\.from: unknown zone "nope".*\n +\S*wrong\.yaml:7:28: rules\[1\]\.allow\.to: unknown zone "also-nope"/);
 });
 
 test('an invalid edit is refused (file, line, column) and the old policy holds; a valid edit clears the verdict without a restart', async () => {

@@ -1,6 +1,7 @@
 // What `dhrishti check` does (check.ts registers it): read the policy and
 // compose files, get the map, judge every edge, print and pick the exit code.
 import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
+import { FileError } from '../../policy/yaml-source.js';
 import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
 import { intentDiff, type IntentDiff } from '../../intent/diff.js';
 import { PolicyEngine } from '../../policy/engine.js';
@@ -34,7 +35,9 @@ export async function check(opts: CheckOptions): Promise<number> {
     policy = loadPolicyFile(opts.policy);
     for (const f of opts.compose ?? []) projects.push(loadComposeFile(f));
   } catch (e) {
-    throw new CheckFailed(`invalid file: ${(e as Error).message}`);
+    // every problem, one a line: fixing a file one error a run is slow
+    const all = e instanceof FileError ? e.all().map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) : [(e as Error).message];
+    throw new CheckFailed(`invalid file: ${all.join('\n  ')}`);
   }
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
   const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
