@@ -72,6 +72,20 @@ static __always_inline int h1_name_is(struct dh_l7_scratch *sc, __u32 at, const 
 	return 1;
 }
 
+/* Newlines eight bytes at a time: bit 7 of each byte of the word at i that is '\n'
+ * (and maybe of a 0x0b just after one: the lowest flag is always a true '\n'). */
+static __always_inline __u64 h1_newlines(struct dh_l7_scratch *sc, __u32 i)
+{
+	__u64 y = l7_u64(sc, i) ^ 0x0a0a0a0a0a0a0a0aULL;
+	return (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+}
+
+/* The byte index in its word of flag `low` (one bit 8j+7): (low >> 7) * that constant has j in its top byte. */
+static __always_inline __u32 h1_flag_byte(__u64 low)
+{
+	return (__u32)(((low >> 7) * 0x0001020304050607ULL) >> 56);
+}
+
 /* Taking a socket for HTTP/1 needs its whole request line: method, target, and
  * " HTTP/1.x" at the line's end. Text protocols with verbs start like one (a
  * key-value store's "GET key\n"). A line longer than the window, or cut by the
@@ -86,12 +100,10 @@ __noinline int h1_request_line(struct dh_l7_scratch *sc)
 		__u32 i0 = w * 8;
 		if (i0 >= n)
 			break;
-		__u64 y = l7_u64(sc, i0) ^ 0x0a0a0a0a0a0a0a0aULL;
-		__u64 m = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+		__u64 m = h1_newlines(sc, i0);
 		if (!m)
 			continue;
-		/* the lowest flagged byte is a '\n' (a false flag only follows a true one): h1_scan */
-		__u32 e = i0 + (__u32)((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56);
+		__u32 e = i0 + h1_flag_byte(m & -m);
 		if (e >= n)
 			break;
 		if (e && l7_byte(sc, e - 1) == '\r')
@@ -260,21 +272,18 @@ __noinline int h1_scan(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 n)
 	sc->first_cr = (d->flags & DH_L7_D_MIDLINE_CR) != 0;
 	sc->ls = 0;
 	sc->found = 0;
-	/* Eight bytes at a time, and in a word only its '\n' bytes: m has bit 7 of each
-	 * byte that is '\n' (and maybe of a 0x0b just after one, which the byte check drops). */
+	/* Eight bytes at a time, and in a word only its '\n' bytes (a false flag is dropped by the byte check). */
 	for (__u32 w = 0; w < DH_L7_WIN / 8; w++) {
 		__u32 i0 = w * 8;
 		if (i0 >= n)
 			break;
-		__u64 y = l7_u64(sc, i0) ^ 0x0a0a0a0a0a0a0a0aULL;
-		__u64 m = (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+		__u64 m = h1_newlines(sc, i0);
 		for (__u32 k = 0; k < 8; k++) {
 			if (!m)
 				break;
 			__u64 low = m & -m;
 			m ^= low;
-			/* low is bit 8j+7: (low >> 7) * that constant has j in its top byte */
-			__u32 i = i0 + (__u32)(((low >> 7) * 0x0001020304050607ULL) >> 56);
+			__u32 i = i0 + h1_flag_byte(low);
 			if (i >= n)
 				break;
 			if (l7_byte(sc, i) != '\n')
