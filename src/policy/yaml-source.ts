@@ -8,10 +8,17 @@ import { Alias, LineCounter, isMap, isNode, isScalar, parseDocument, visit, type
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
+const placed = (file: string, line: number, column: number, problem: string) => `${file}:${line}:${column}: ${problem}`;
+
 /** A problem in a file, at a place in it. `message` reads `file:line:column: problem`. */
 export class FileError extends Error {
   constructor(readonly file: string, readonly line: number, readonly column: number, readonly problem: string, readonly more: FileError[] = []) {
-    super(`${file}:${line}:${column}: ${problem}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`);
+    super(`${placed(file, line, column, problem)}${more.length ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`);
+  }
+
+  /** This problem and the ones after it, each as `file:line:column: problem`. */
+  lines(): string[] {
+    return [this, ...this.more].map((e) => placed(e.file, e.line, e.column, e.problem));
   }
 
   toJSON() { return { file: this.file, line: this.line, column: this.column, message: this.problem }; }

@@ -36,7 +36,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     for (const f of opts.compose ?? []) projects.push(loadComposeFile(f));
   } catch (e) {
     // every problem, one a line: fixing a file one error a run is slow
-    const all = e instanceof FileError ? e.all().map((p) => `${p.file}:${p.line}:${p.column}: ${p.message}`) : [(e as Error).message];
+    const all = e instanceof FileError ? e.lines() : [(e as Error).message];
     throw new CheckFailed(`invalid file: ${all.join('\n  ')}`);
   }
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
