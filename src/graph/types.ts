@@ -253,8 +253,9 @@ export interface GraphSnapshot {
 
 /**
  * The map from history (/api/v1/history/graph): at a moment (`at`, the bucket's `resolutionMs`), or
- * summed over [from, to); then `recordedMs` is how much of the range the agent was recording, which
- * its rates are over (0 when its starts are not on record: then over the whole range).
+ * summed over [from, to); then `recordedMs` is how much of the range, widened to whole finest buckets as its
+ * sums are, the agent was recording: its rates are over that (0 when its starts are not on record: then over
+ * the whole widened range). So for a range of a few seconds it can exceed `to - from`.
  */
 export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number; recordedMs?: number }
 
