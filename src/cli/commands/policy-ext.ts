@@ -5,6 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runExtensions } from './run.js';
 import { runContext } from '../run-context.js';
 import type { LoadedPolicy } from '../../policy/load.js';
+import type { FileError } from '../../policy/yaml-source.js';
 import type { ComposeProject } from '../../intent/compose.js';
 import type { PolicyRuntime } from '../../policy/runtime.js';
 import type { IntentRuntime } from '../../intent/runtime.js';
@@ -44,8 +45,10 @@ async function readFiles(cmd: Command): Promise<void> {
       cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
     }
   } catch (e) {
-    console.error(`dhrishti: invalid ${what}: ${(e as Error).message}`);
-    for (const more of (e as { more?: Error[] }).more ?? []) console.error(`dhrishti:   also ${more.message}`);
+    // every problem, one a line, as `dhrishti check` prints them
+    // (a FileError, duck-typed: its module loads only with a policy or compose file)
+    const all = (e as Partial<FileError>).lines?.() ?? [(e as Error).message];
+    console.error(`dhrishti: invalid ${what}: ${all.join('\n  ')}`);
     process.exit(1);
   }
   if (o.alertWebhook && !o.policy) {
