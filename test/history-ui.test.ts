@@ -146,6 +146,14 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   // its numbers are the replayed moment's, and the live last-minute charts give way to the range's
   assert.equal(await b.page.getByTestId('edge-stats-caption').innerText(), 'In the replayed moment');
   assert.equal(await b.page.getByTestId('edge-series').count(), 0, 'no live series while showing the past');
+  assert.equal(await b.page.getByTestId('edge-activity').innerText(), 'had traffic', 'no live wording in the past');
+  assert.equal(await b.page.locator('[data-testid=stat-active] .stat-label').innerText(), 'open (peak)');
+  // its node: the moment's numbers, and none of the live-only parts (inbound requests, recent failures)
+  await b.page.locator('.panel-ends button').first().click();
+  await b.page.getByTestId('node-panel').waitFor({ timeout: 5_000 });
+  assert.equal(await b.page.getByTestId('node-stats-caption').innerText(), 'In the replayed moment');
+  assert.equal(await b.page.getByTestId('node-failures').count(), 0, 'no live failures while showing the past');
+  assert.equal(await b.page.getByTestId('node-inbound-requests').count(), 0);
   await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
   await b.page.keyboard.press('Escape');
 

@@ -26,6 +26,7 @@ interface Props {
 
 const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
 const ACTIVITY_TEXT = { flowing: 'traffic now', open: 'open, quiet', idle: 'idle' } as const;
+const PAST_ACTIVITY_TEXT = { flowing: 'had traffic', open: 'open, quiet', idle: 'idle' } as const;
 
 export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode, past }: Props) {
   const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
@@ -53,7 +54,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
       </div>
       <div className="badges">
         <span className={`badge health-${health}`} data-testid="edge-health">{HEALTH_TEXT[health]}</span>
-        <span className={`badge activity-${activity}`}>{ACTIVITY_TEXT[activity]}</span>
+        <span className={`badge activity-${activity}`} data-testid="edge-activity">{(past ? PAST_ACTIVITY_TEXT : ACTIVITY_TEXT)[activity]}</span>
         {!live && <span className="badge">no longer on the map</span>}
       </div>
     </>
@@ -70,7 +71,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         <Stat label="conn/s" value={rate(r10.connections)} testId="stat-conn-rate" />
         <Stat label="fail/s" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
         <Stat label="bytes/s" value={bytesRate(r10.bytesSent + r10.bytesReceived)} testId="stat-bytes-rate" />
-        <Stat label="open now" value={count(e.connections.active)} testId="stat-active" />
+        <Stat label={past ? 'open (peak)' : 'open now'} value={count(e.connections.active)} testId="stat-active" />
       </div>
 
       {!past && <Section title="Last minute" testId="edge-series" aside={detail.error ? <span className="warn-text">series unavailable</span> : null}>

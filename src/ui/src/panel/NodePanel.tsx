@@ -18,6 +18,9 @@ interface Props {
   labelOf: (id: string) => string;
   healthOf: (edgeId: string) => Health;
   onSelectEdge: (id: string) => void;
+  /** Set when the map shows the past: what its numbers are over. The live-only parts (inbound requests, recent
+   * failures and samples) give way to history's charts below the panel. */
+  past?: string;
 }
 
 function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges: GraphEdge[]; self: string; labelOf: (id: string) => string; healthOf: (id: string) => Health; onSelectEdge: (id: string) => void; dir: 'in' | 'out' }) {
@@ -42,7 +45,7 @@ function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges
   );
 }
 
-export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge }: Props) {
+export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge, past }: Props) {
   const detail = usePoll<NodeDetail>(id, (s) => api.node(id, s), UI.detailRefreshMs);
   const n: GraphNode | undefined = live ?? detail.data ?? undefined;
   if (!n) return <p className="muted panel-pad">{detail.error ? `This node is gone (${detail.error}).` : 'Loading…'}</p>;
@@ -59,8 +62,9 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
         {n.group && <span className="badge">{n.group}</span>}
         {!live && <span className="badge">no longer on the map</span>}
       </div>
+      {past && <p className="stats-caption" data-testid="node-stats-caption">{past}</p>}
       <div className="stats">
-        <Stat label="open now" value={count(n.active)} testId="stat-active" />
+        <Stat label={past ? 'open (peak)' : 'open now'} value={count(n.active)} testId="stat-active" />
         <Stat label="instances" value={n.instances.length ? `${running}/${n.instances.length}` : '–'} />
         <Stat label="in / out" value={`${incoming.length} / ${outgoing.length}`} />
         <Stat label="failing links" value={count(failing)} tone={failing ? 'bad' : undefined} />
@@ -107,7 +111,7 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
         </Section>
       )}
 
-      {(detail.data?.inboundRequests?.length ?? 0) > 0 && (
+      {!past && (detail.data?.inboundRequests?.length ?? 0) > 0 && (
         <Section title="Inbound requests (rate, errors, duration)" testId="node-inbound-requests">
           {detail.data!.inboundRequests!.map((r) => <RequestBlock key={r.protocol} r={r} testId="inbound-request-block" />)}
           <h4 className="muted small">Recent failed and slow requests</h4>
@@ -121,9 +125,11 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
       <Section title={`Outgoing (${outgoing.length})`} testId="node-outgoing">
         <EdgeList edges={outgoing} self={id} labelOf={labelOf} healthOf={healthOf} onSelectEdge={onSelectEdge} dir="out" />
       </Section>
-      <Section title="Recent failures" testId="node-failures">
-        <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
-      </Section>
+      {!past && (
+        <Section title="Recent failures" testId="node-failures">
+          <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
+        </Section>
+      )}
     </div>
   );
 }

@@ -73,6 +73,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
             labelOf={labelOf}
             healthOf={healthOf}
             onSelectEdge={(id) => onSelect({ type: 'edge', id })}
+            past={past}
           />
         ) : (
           <EdgePanel
