@@ -156,6 +156,10 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   assert.equal(await b.page.getByTestId('node-inbound-requests').count(), 0);
   await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
   await b.page.keyboard.press('Escape');
+  // the table of the replayed moment does not speak of now either
+  await b.page.click('[data-testid=tab-table]');
+  assert.match(await b.page.getByTestId('edge-table').locator('.table-caption').innerText(), /with traffic in that time$/);
+  await b.page.click('[data-testid=tab-map]');
 
   await scrubTo(max);
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 10_000, 'B drawn at the end of the range');

@@ -124,7 +124,7 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
   return (
     <section className="table-view" aria-label="Connections table" data-testid="edge-table">
       <div className="table-caption">
-        <strong>{count(rows.length)}</strong> connections shown of {count(m.edges.size)} · {count(flowing)} with traffic now
+        <strong>{count(rows.length)}</strong> connections shown of {count(m.edges.size)} · {count(flowing)} with traffic {live.paused ? 'in that time' : 'now'}
       </div>
       <div className="table-scroll" ref={v.ref}>
         <table className="grid fixed wide">
