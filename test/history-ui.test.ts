@@ -127,6 +127,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   await b.page.waitForTimeout(1000);
   samePlaces(live, await positions(), 'the history range');
   await clearOfPanels('the history range');
+  assert.match(await b.page.getByTestId('legend-flowing').innerText(), /had traffic$/, 'the legend speaks of that time');
   await b.waitFor(`document.querySelectorAll('[data-testid=replay-marker]').length > 0`, 10_000, 'topology markers on the track');
   // the agent of this test has recorded a minute or so of the 15: its rates are over that, and the bar says so
   assert.match(await b.page.getByTestId('replay-time').innerText(), /\(summed; (\d+m )?\d+s recorded, rates over that\)/);
@@ -180,6 +181,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   samePlaces(live, back, 'live again');
   for (const id of Object.keys(live)) assert.ok(id in back || !(await b.drawn()).nodes.includes(id), `${id} is drawn again`);
   await clearOfPanels('live again');
+  assert.match(await b.page.getByTestId('legend-flowing').innerText(), /traffic now$/);
   assert.deepEqual(b.errors, []);
   await bPair.client.stop();
   await bPair.server.stop();

@@ -28,7 +28,7 @@ function FoldedSwatch() {
   );
 }
 
-/** A line with an arrow; `dots` marks traffic now (dots travel along such edges on the map). */
+/** A line with an arrow; `dots` marks traffic (dots travel along such edges on the map, live or replayed). */
 function EdgeSwatch({ color, dots, width = 2.5, faint }: { color: string; dots?: boolean; width?: number; faint?: boolean }) {
   return (
     <svg viewBox="0 0 34 10" width="34" height="10" aria-hidden="true">
@@ -39,7 +39,7 @@ function EdgeSwatch({ color, dots, width = 2.5, faint }: { color: string; dots?:
   );
 }
 
-export function Legend() {
+export function Legend({ past }: { past: boolean }) {
   const [open, setOpen] = useState(true);
   return (
     <aside className={`legend${open ? '' : ' closed'}`} aria-label="Legend" data-testid="legend" data-map-overlay>
@@ -55,7 +55,7 @@ export function Legend() {
             <li><FoldedSwatch /> Folded project</li>
           </ul>
           <ul>
-            <li><EdgeSwatch color="var(--edge-ok)" dots /> traffic now</li>
+            <li data-testid="legend-flowing"><EdgeSwatch color="var(--edge-ok)" dots /> {past ? 'had traffic' : 'traffic now'}</li>
             <li><EdgeSwatch color="var(--edge-open)" /> open, quiet</li>
             <li><EdgeSwatch color="var(--edge-idle)" faint /> idle</li>
             <li><EdgeSwatch color="var(--edge-warn)" /> retransmits / slow</li>

@@ -35,9 +35,11 @@ interface Props {
   fitKey: number;
   /** `id\u0000nonce`: centres the view on that node each time it changes. */
   revealId: string | null;
+  /** The map shows a moment or range from the history (the legend then speaks of that time). */
+  past: boolean;
 }
 
-export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId }: Props) {
+export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId, past }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const renderer = useRef<MapRenderer | null>(null);
   const onSelectRef = useRef(onSelect);
@@ -146,7 +148,7 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
           )}
         </button>
       </div>
-      <Legend />
+      <Legend past={past} />
     </section>
   );
 });
