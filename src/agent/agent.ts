@@ -9,7 +9,7 @@ import type { AgentStatus, HistoryHealth } from '../graph/types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 import type { L7Stats } from '../l7/collector.js';
-import type { RequestCounters } from '../graph/requests.js';
+import type { RequestCounters } from '../graph/request-ledger.js';
 import { Scope, scopedIdentity, type ScopeOptions } from './scope.js';
 import { DnsCollector, type DnsCollectorOptions } from '../dns/collector.js';
 import type { DnsCollectorStats } from '../dns/types.js';

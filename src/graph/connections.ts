@@ -4,7 +4,7 @@
 import { IntMap } from './int-map.js';
 import { EPHEMERAL_PORTS } from '../config/defaults.js';
 import type { ConnEvent, CounterUpdate, FailureReason, L7Delta } from '../events/types.js';
-import type { ConnRequests, SideRequests } from './requests.js';
+import type { ConnRequests, SideRequests } from './request-totals.js';
 
 export interface Side {
   /** The connection it belongs to (changes when two halves meet). */

@@ -4,7 +4,7 @@
 // flush; nothing is diffed or cloned.
 import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode } from './types.js';
 import { IntervalSamples } from './stats.js';
-import { requestIntervals, type RequestInterval, type RequestTotals } from './requests.js';
+import { requestIntervals, type RequestInterval, type RequestTotals } from './request-totals.js';
 import type { RequestProtocol } from './types.js';
 import { bucketQuantile } from '../dns/health.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
@@ -25,7 +25,7 @@ export class IntervalCounts {
   readonly rtt = new IntervalSamples();
   /** Duration (ms) of each connection that closed and was seen from its start. */
   readonly duration = new IntervalSamples(0);
-  /** Requests (L7) per protocol, once any were counted (requests.ts). */
+  /** Requests (L7) per protocol, once any were counted (request-totals.ts). */
   requests: Map<RequestProtocol, RequestTotals> | null = null;
   /** A resolver edge's DNS numbers (its queries count as opened, answered as closed, failed as failed). */
   dns: DnsIntervalCounts | null = null;

@@ -10,7 +10,7 @@ import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
-import { RequestLedger, type RequestCounters } from './requests.js';
+import { RequestLedger, type RequestCounters } from './request-ledger.js';
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';

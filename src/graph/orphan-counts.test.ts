@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NO_ROW, OrphanCounts } from './orphan-counts.js';
-import { RequestTotals } from './requests.js';
+import { RequestTotals } from './request-totals.js';
 import type { L7Delta } from '../l7/types.js';
 import { nonzeroOf } from '../events/decode.js';
 import type { RequestProtocol } from './types.js';

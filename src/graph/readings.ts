@@ -15,7 +15,7 @@ export interface DistributionReading {
   p95(): number;
 }
 
-/** One protocol's running request totals (src/graph/requests.ts RequestTotals). */
+/** One protocol's running request totals (src/graph/request-totals.ts RequestTotals). */
 export interface RequestTotalsReading {
   /** By status class, REQUEST_STATUS_CLASSES order. */
   readonly status: ArrayLike<number>;

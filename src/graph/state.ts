@@ -7,7 +7,7 @@ import { RateWindow } from './window.js';
 import { Distribution } from './stats.js';
 import { IntervalCounts, IntervalLog } from './interval.js';
 import { FAILURE_REASONS } from './types.js';
-import type { EdgeRequestState } from './requests.js';
+import type { EdgeRequestState } from './request-totals.js';
 import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
 
 export interface EdgeState {
@@ -20,7 +20,7 @@ export interface EdgeState {
   v: number;
   /** Since the history store last drained the map. */
   counts: IntervalCounts;
-  /** Its requests (L7), once any were counted (requests.ts). */
+  /** Its requests (L7), once any were counted (request-totals.ts). */
   requests?: EdgeRequestState;
 }
 

@@ -3,7 +3,7 @@
 import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphNode, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
 import { edgeVisible, nodeVisible, type GraphFilter } from './filter.js';
 import type { EdgeState, GraphState } from './state.js';
-import { edgeRequests, mergedRequests, requestHistograms, requestSeries } from './requests.js';
+import { edgeRequests, mergedRequests, requestHistograms, requestSeries } from './request-views.js';
 
 /** Edges whose rates still move (traffic within the last minute) are in every delta. */
 const RATES_MOVE_MS = 61_000;

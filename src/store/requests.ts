@@ -3,7 +3,7 @@
 // roll-ups and range queries sum them exactly in SQL (never percentiles of
 // percentiles: percentiles are drawn from the summed histogram when read).
 import type { Db } from './database.js';
-import type { RequestInterval } from '../graph/requests.js';
+import type { RequestInterval } from '../graph/request-totals.js';
 import { LATENCY_BUCKETS, latencySummary } from '../graph/latency.js';
 import { REQUEST_STATUS_CLASSES, type EdgeRequests, type RequestProtocol, type RequestRates, type RequestStatusClass } from '../graph/types.js';
 

@@ -10,62 +10,18 @@
 // the server's was counted, the server's is taken back and the client's put in
 // its place.) Samples follow the same rule, so a failed request is listed once.
 import type { L7Delta, L7Sample } from '../l7/types.js';
-import { NONZERO_BUCKET_BIT } from '../events/types.js';
 import { Conn, type Side } from './connections.js';
 import { NO_ROW, OrphanCounts } from './orphan-counts.js';
 import type { EdgeState, GraphState } from './state.js';
 import type { IntervalCounts } from './interval.js';
-import { RequestWindow, addSums, emptySums, type WindowSums } from './request-window.js';
-import { LATENCY_BUCKETS, latencySummary } from './latency.js';
-import {
-  REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES,
-  type EdgeRequests, type RequestHistogram, type RequestProtocol, type RequestRates, type RequestSample, type RequestStatusClass,
-} from './types.js';
+import { RequestWindow } from './request-window.js';
+import { PROTOCOL_INDEX, ProtocolTotals, RequestTotals, SideRequests, EdgeRequestState, isRequestProtocol, type ConnRequests } from './request-totals.js';
+import { REQUEST_PROTOCOLS, type RequestProtocol, type RequestSample } from './types.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
 interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number }
 interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
-
-/**
- * Totals by protocol, for one socket or one connection: almost always one
- * protocol, so two short arrays searched in turn rather than a Map (one per
- * socket and per connection, ten thousand a second under connection-per-request
- * load, and each Map is several objects for the GC).
- */
-export class ProtocolTotals {
-  readonly protocols: RequestProtocol[] = [];
-  readonly totals: RequestTotals[] = [];
-  get size(): number { return this.protocols.length; }
-  get(p: RequestProtocol): RequestTotals | undefined {
-    for (let i = 0; i < this.protocols.length; i++) if (this.protocols[i] === p) return this.totals[i];
-    return undefined;
-  }
-  set(p: RequestProtocol, t: RequestTotals): void {
-    for (let i = 0; i < this.protocols.length; i++) if (this.protocols[i] === p) { this.totals[i] = t; return; }
-    this.protocols.push(p);
-    this.totals.push(t);
-  }
-  /** pop(), not `length = 0` (a runtime call, even on an empty array). */
-  clear(): void { while (this.protocols.length) { this.protocols.pop(); this.totals.pop(); } }
-}
-
-/** What one socket counted, per protocol. */
-export class SideRequests {
-  readonly totals = new ProtocolTotals();
-  /** Its socket's last count is in (the closing delta): the kernel reports nothing more of it. */
-  final = false;
-  /** In the ledger's pool: owned by nobody. */
-  free = false;
-}
-
-const CLASSES = REQUEST_STATUS_CLASSES.length;
-const C_4XX = REQUEST_STATUS_CLASSES.indexOf('4xx'), C_5XX = REQUEST_STATUS_CLASSES.indexOf('5xx');
-const C_OK = REQUEST_STATUS_CLASSES.indexOf('ok'), C_ERROR = REQUEST_STATUS_CLASSES.indexOf('error');
-
-const REQUEST_PROTOCOL_SET: ReadonlySet<string> = new Set(REQUEST_PROTOCOLS);
-/** Each request protocol's index in REQUEST_PROTOCOLS (an edge's batch totals are kept in that order). */
-const PROTOCOL_INDEX = Object.fromEntries(REQUEST_PROTOCOLS.map((p, i) => [p, i])) as Record<RequestProtocol, number>;
 
 /** A delta that counted nothing. */
 function isEmpty(d: L7Delta): boolean {
@@ -73,143 +29,6 @@ function isEmpty(d: L7Delta): boolean {
   for (let i = 0; i < d.requests.length; i++) if (d.requests[i]) return false;
   for (let i = 0; i < d.buckets.length; i++) if (d.buckets[i]) return false;
   return true;
-}
-/** A Set, not includes(): asked for every socket's delta (two per connection under connection-per-request load). */
-export const isRequestProtocol = (p: string): p is RequestProtocol => REQUEST_PROTOCOL_SET.has(p);
-
-/** Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. */
-export class RequestTotals {
-  // Plain arrays, not Float64Arrays: one is made per socket and connection, and each typed array costs the GC an array buffer to track.
-  readonly status: number[] = zeros(CLASSES);
-  readonly buckets: number[] = zeros(LATENCY_BUCKETS);
-  latencySumNs = 0;
-  unpaired = 0;
-  tls = false;
-
-  addDelta(d: L7Delta): void {
-    const st = this.status, bk = this.buckets, rq = d.requests, db = d.buckets;
-    for (let m = d.nonzero; m !== 0; m &= m - 1) { // only the counters it may have set, lowest bit first
-      const k = 31 - Math.clz32(m & -m);
-      if (k < NONZERO_BUCKET_BIT) st[k] += rq[k];
-      else bk[k - NONZERO_BUCKET_BIT] += db[k - NONZERO_BUCKET_BIT];
-    }
-    this.latencySumNs += d.latencySumNs;
-    this.unpaired += d.unpaired;
-    this.tls ||= d.tls;
-  }
-
-  /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
-  add(o: RequestTotals, sign = 1, floor = false): void {
-    if (sign === 1 && !floor) { this.plus(o); return; }
-    const min = floor ? 0 : -Infinity;
-    for (let i = 0; i < CLASSES; i++) this.status[i] = Math.max(min, this.status[i] + sign * o.status[i]);
-    for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = Math.max(min, this.buckets[i] + sign * o.buckets[i]);
-    this.latencySumNs = Math.max(min, this.latencySumNs + sign * o.latencySumNs);
-    this.unpaired = Math.max(min, this.unpaired + sign * o.unpaired);
-    if (sign > 0) this.tls ||= o.tls;
-  }
-
-  /** Adds o (the common case of add(), without its clamping). */
-  plus(o: RequestTotals): void {
-    const st = this.status, bk = this.buckets, os = o.status, ob = o.buckets;
-    for (let i = 0; i < CLASSES; i++) st[i] += os[i];
-    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] += ob[i];
-    this.latencySumNs += o.latencySumNs;
-    this.unpaired += o.unpaired;
-    this.tls ||= o.tls;
-  }
-
-  /** Back to all zeros (loops, not fill(): a builtin call per array costs more than 30 stores). */
-  reset(): void {
-    const st = this.status, bk = this.buckets;
-    for (let i = 0; i < CLASSES; i++) st[i] = 0;
-    for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = 0;
-    this.latencySumNs = 0;
-    this.unpaired = 0;
-    this.tls = false;
-  }
-
-  /** this - o, field by field, into `into` (a new one by default). */
-  minus(o: RequestTotals | undefined, into = new RequestTotals()): RequestTotals {
-    const d = into;
-    for (let i = 0; i < CLASSES; i++) d.status[i] = this.status[i] - (o ? o.status[i] : 0);
-    for (let i = 0; i < LATENCY_BUCKETS; i++) d.buckets[i] = this.buckets[i] - (o ? o.buckets[i] : 0);
-    d.latencySumNs = this.latencySumNs - (o ? o.latencySumNs : 0);
-    d.unpaired = this.unpaired - (o ? o.unpaired : 0);
-    d.tls = this.tls;
-    return d;
-  }
-
-  count(): number { let n = 0; for (let i = 0; i < CLASSES; i++) n += this.status[i]; return n; }
-  errors(): number { return this.status[C_5XX] + this.status[C_ERROR]; }
-  clientErrors(): number { return this.status[C_4XX]; }
-  grpc(p: RequestProtocol): boolean { return p === 'http2' && this.status[C_OK] + this.status[C_ERROR] > 0; }
-
-  zero(): boolean {
-    if (this.latencySumNs || this.unpaired) return false;
-    for (let i = 0; i < CLASSES; i++) if (this.status[i]) return false;
-    for (let i = 0; i < LATENCY_BUCKETS; i++) if (this.buckets[i]) return false;
-    return true;
-  }
-
-  statusRecord(): Record<RequestStatusClass, number> {
-    return Object.fromEntries(REQUEST_STATUS_CLASSES.map((c, i) => [c, this.status[i]])) as Record<RequestStatusClass, number>;
-  }
-}
-
-/** n zeros, in a backing store of exactly n (pushing grows it to 17, then 41: twice the memory, and copies). */
-function zeros(n: number): number[] {
-  return new Array<number>(n).fill(0);
-}
-
-/** A protocol's requests since the edge appeared, and over the last minute. */
-export interface ProtocolState { totals: RequestTotals; window: RequestWindow }
-
-/** An edge's requests: per protocol, and recent failed and slow requests (newest last). */
-export class EdgeRequestState {
-  readonly protocols = new Map<RequestProtocol, ProtocolState>();
-  readonly samples: RequestSample[] = [];
-  /** Finished connections' counts of the batch being ingested, by protocol (REQUEST_PROTOCOLS order), not applied yet (RequestLedger.applyBatch). */
-  readonly batch: (RequestTotals | undefined)[] = [];
-  batched = false;
-}
-
-/** One protocol's requests of one edge in one history interval. */
-export interface RequestInterval {
-  protocol: RequestProtocol;
-  tls: boolean;
-  grpc: boolean;
-  /** By status class (REQUEST_STATUS_CLASSES order). */
-  status: number[];
-  /** Latency histogram (LATENCY_BUCKETS). */
-  buckets: number[];
-  latencySumNs: number;
-  unpaired: number;
-}
-
-/** An interval's requests as the history store writes them (non-empty protocols only). */
-export function requestIntervals(m: Map<RequestProtocol, RequestTotals> | null): RequestInterval[] | undefined {
-  if (!m) return undefined;
-  const out: RequestInterval[] = [];
-  for (const [protocol, t] of m) {
-    if (t.zero()) continue;
-    out.push({ protocol, tls: t.tls, grpc: t.grpc(protocol), status: Array.from(t.status), buckets: Array.from(t.buckets), latencySumNs: t.latencySumNs, unpaired: t.unpaired });
-  }
-  return out.length ? out : undefined;
-}
-
-/** What a connection added to its edge, and from which of its sockets. */
-export interface ConnRequests {
-  source: 'client' | 'server' | null;
-  /** The edge its requests are counted on (null: not counted anywhere). */
-  edge: string | null;
-  counted: ProtocolTotals;
-  /** Samples waiting until the connection is placed and its source known. */
-  held: RequestSample[];
-  /** The client's socket sent a sample: the server's samples are the same requests again. */
-  clientSampled: boolean;
-  /** In the ledger's pool: owned by nobody. */
-  free: boolean;
 }
 
 /**
@@ -779,73 +598,4 @@ export class RequestLedger {
 
 function intervalOf(c: IntervalCounts): Map<RequestProtocol, RequestTotals> {
   return (c.requests ??= new Map());
-}
-
-// ---- reading ----
-
-function ratesOf(w: WindowSums): RequestRates {
-  const s = w.seconds;
-  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, latency: latencySummary(w.buckets, w.latencySumNs) };
-}
-
-function blockOf(p: RequestProtocol, t: RequestTotals, w10: WindowSums, w60: WindowSums): EdgeRequests {
-  return {
-    protocol: p, grpc: t.grpc(p), tls: t.tls, count: t.count(), status: t.statusRecord(), errors: t.errors(), clientErrors: t.clientErrors(),
-    unpaired: t.unpaired, latency: latencySummary(t.buckets, t.latencySumNs), rates: { '10s': ratesOf(w10), '1m': ratesOf(w60) },
-  };
-}
-
-const byProtocol = (a: RequestProtocol, b: RequestProtocol) => REQUEST_PROTOCOLS.indexOf(a) - REQUEST_PROTOCOLS.indexOf(b);
-
-/** The `requests` block of an edge; undefined when it has none. */
-export function edgeRequests(es: EdgeRequestState | undefined, now: number): EdgeRequests[] | undefined {
-  if (!es) return undefined;
-  const out: EdgeRequests[] = [];
-  for (const p of [...es.protocols.keys()].sort(byProtocol)) {
-    const ps = es.protocols.get(p)!;
-    if (ps.totals.zero()) continue;
-    out.push(blockOf(p, ps.totals, ps.window.sums(now, 10), ps.window.sums(now, 60)));
-  }
-  return out.length ? out : undefined;
-}
-
-/** Several edges' requests summed per protocol (a node's inbound RED): histograms and windows bucket by bucket. */
-export function mergedRequests(states: (EdgeRequestState | undefined)[], now: number): EdgeRequests[] | undefined {
-  const acc = new Map<RequestProtocol, { t: RequestTotals; w10: WindowSums; w60: WindowSums }>();
-  for (const es of states) {
-    if (!es) continue;
-    for (const [p, ps] of es.protocols) {
-      let a = acc.get(p);
-      if (!a) acc.set(p, (a = { t: new RequestTotals(), w10: emptySums(10), w60: emptySums(60) }));
-      a.t.add(ps.totals);
-      addSums(a.w10, ps.window.sums(now, 10));
-      addSums(a.w60, ps.window.sums(now, 60));
-    }
-  }
-  const out: EdgeRequests[] = [];
-  for (const p of [...acc.keys()].sort(byProtocol)) {
-    const a = acc.get(p)!;
-    if (!a.t.zero()) out.push(blockOf(p, a.t, a.w10, a.w60));
-  }
-  return out.length ? out : undefined;
-}
-
-export function requestHistograms(es: EdgeRequestState | undefined, now: number): RequestHistogram[] {
-  if (!es) return [];
-  return [...es.protocols.keys()].sort(byProtocol).filter((p) => !es.protocols.get(p)!.totals.zero()).map((p) => {
-    const ps = es.protocols.get(p)!;
-    return { protocol: p, total: Array.from(ps.totals.buckets), lastMinute: Array.from(ps.window.sums(now, 60).buckets) };
-  });
-}
-
-/** Requests and errors per second over the last minute, all protocols, oldest first. */
-export function requestSeries(es: EdgeRequestState | undefined, now: number): { requests: number; errors: number }[] | null {
-  if (!es || !es.protocols.size) return null;
-  let out: { requests: number; errors: number }[] | null = null;
-  for (const ps of es.protocols.values()) {
-    const s = ps.window.series(now);
-    if (!out) out = s;
-    else s.forEach((x, i) => { out![i].requests += x.requests; out![i].errors += x.errors; });
-  }
-  return out;
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
-import { RequestTotals } from './requests.js';
+import { RequestTotals } from './request-totals.js';
 import { latencySummary, quantileUs } from './latency.js';
 import type { L7Delta, L7Sample } from '../l7/types.js';
 import { nonzeroOf } from '../events/decode.js';
