@@ -44,6 +44,8 @@ export class PromClient {
     } catch (e) {
       const err = e as Error & { cause?: { code?: string; message?: string } };
       if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new PromError('slow', `Prometheus at ${this.base} did not answer within ${this.o.timeoutMs} ms`);
+      // fetch refuses the ports the Fetch standard blocks (9, 6667, ...) before any connection: say so, not "bad port"
+      if (err.cause?.message === 'bad port') throw new PromError('down', `Prometheus at ${this.base} cannot be asked: Node's fetch refuses port ${new URL(this.base).port} (a port the Fetch standard blocks); serve Prometheus on another port`);
       throw new PromError('down', `Prometheus at ${this.base} is unreachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
     }
     let text: string;
