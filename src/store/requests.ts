@@ -2,7 +2,7 @@
 // the counts by status class and every latency histogram bucket as columns, so
 // roll-ups and range queries sum them exactly in SQL (never percentiles of
 // percentiles: percentiles are drawn from the summed histogram when read).
-import type { Db } from './database.js';
+import type { Database as Db } from 'better-sqlite3'; // as schema.ts: database.ts migrates through schema.ts, which holds this file's table
 import type { RequestInterval } from '../graph/request-totals.js';
 import { LATENCY_BUCKETS, latencySummary } from '../graph/latency.js';
 import { REQUEST_STATUS_CLASSES, type EdgeRequests, type RequestProtocol, type RequestRates, type RequestStatusClass } from '../graph/types.js';

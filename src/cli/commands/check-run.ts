@@ -9,7 +9,20 @@ import { unmatchedSelectors } from '../../policy/coverage.js';
 import { parseDuration } from '../../api/params.js';
 import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
 import { HISTORY_DEFAULTS } from '../../config/defaults.js';
-import type { CheckOptions } from './check.js';
+
+/** The options of `dhrishti check` (registered in check.ts). */
+export interface CheckOptions {
+  policy: string;
+  compose?: string[];
+  since?: string;
+  url: string;
+  token?: string;
+  dataDir?: string;
+  retention?: string;
+  format: 'table' | 'json';
+  strict?: boolean;
+  all?: boolean;
+}
 
 export interface CheckRow {
   verdict: PolicyVerdict['verdict'];

@@ -6,19 +6,7 @@
 import type { Command } from 'commander';
 import { oneOf } from '../options.js';
 import { DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
-
-export interface CheckOptions {
-  policy: string;
-  compose?: string[];
-  since?: string;
-  url: string;
-  token?: string;
-  dataDir?: string;
-  retention?: string;
-  format: 'table' | 'json';
-  strict?: boolean;
-  all?: boolean;
-}
+import type { CheckOptions } from './check-run.js'; // a type only: the module itself loads with the command
 
 export function registerCheck(program: Command): void {
   program
