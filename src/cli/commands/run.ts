@@ -18,8 +18,8 @@ export interface RunOptions extends L7Flags {
   port: number;
   token?: string;
   tokenFile?: string;
-  allowHost: string[];
-  allowOrigin: string[];
+  allowHost?: string[];
+  allowOrigin?: string[];
   maxStreamClients: number;
   streamPingInterval?: number;
   streamWindow?: number;
@@ -57,15 +57,15 @@ export function registerRun(program: Command): void {
     .option('--port <port>', 'API port', port, DEFAULTS.apiPort)
     .option('--token-file <path>', 'file holding the API token (required off loopback; or DHRISHTI_TOKEN)')
     .option('--token <token>', 'API token on the command line (visible in ps: prefer --token-file)')
-    .option('--allow-host <name>', 'also answer to this Host header name, e.g. a reverse proxy\'s (repeatable)', repeatable(parseAllowHost), [])
-    .option('--allow-origin <origin>', 'let pages from this origin use the API and the stream (repeatable; no wildcards)', repeatable(parseAllowOrigin), [])
+    .option('--allow-host <name>', 'also answer to this Host header name, e.g. a reverse proxy\'s (repeatable)', repeatable(parseAllowHost))
+    .option('--allow-origin <origin>', 'let pages from this origin use the API and the stream (repeatable; no wildcards)', repeatable(parseAllowOrigin))
     .option('--max-stream-clients <n>', 'WebSocket stream clients at once', positiveInt('--max-stream-clients', 100_000), API_DEFAULTS.maxStreamClients)
     // Tests shorten the stream's keep-alive and window to see dead and slow clients dropped quickly.
     .addOption(new Option('--stream-ping-interval <duration>').hideHelp().argParser(duration('--stream-ping-interval')))
     .addOption(new Option('--stream-window <bytes>').hideHelp().argParser(bytes('--stream-window')))
     .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
     .option('--no-docker', 'do not follow a Docker daemon')
-    .option('--ringbuf-bytes <n>', 'kernel ring buffer size', ringbufBytes)
+    .option('--ringbuf-bytes <n>', `kernel ring buffer of connection events, bytes (power of two; default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
     .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode))
@@ -124,7 +124,7 @@ async function run(opts: RunOptions): Promise<void> {
   }
   try {
     const { app, url } = await startApi(agent, {
-      host: opts.host, port: opts.port, token, allowHosts: opts.allowHost, allowOrigins: opts.allowOrigin, registry: agentRegistry(agent),
+      host: opts.host, port: opts.port, token, allowHosts: opts.allowHost ?? [], allowOrigins: opts.allowOrigin ?? [], registry: agentRegistry(agent),
       stream: { maxClients: opts.maxStreamClients, pingIntervalMs: opts.streamPingInterval, windowBytes: opts.streamWindow },
     }, plugins);
     onShutdown(() => app.close());
