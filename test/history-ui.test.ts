@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { node, stopAll, type Child } from './support/children.js';
-import { SERVER } from './support/scripts.js';
+import { RESETTER, SERVER } from './support/scripts.js';
 import { startAgent, getJson, type RunningAgent } from './support/agent.js';
 import { launchBrowser, type BrowserSession } from './support/browser.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
@@ -38,8 +38,8 @@ after(async () => {
 
 
 
-async function pair(): Promise<{ server: Child; client: Child; port: number }> {
-  const server = node(SERVER, ['127.0.0.1', '16']);
+async function pair(script = SERVER): Promise<{ server: Child; client: Child; port: number }> {
+  const server = node(script, ['127.0.0.1', '16']);
   const port = Number((await server.waitFor(/^port (\d+)/))[1]);
   const client = node(LOOP, ['127.0.0.1', String(port)]);
   await client.waitFor(/^looping/);
@@ -94,8 +94,8 @@ async function scrubTo(t: number): Promise<void> {
 
 test('the time picker and the replay scrubber show the map as it was', async () => {
   const began = Date.now();
-  // Edge A for a few seconds, then gone.
-  const a = await pair();
+  // Edge A for a few seconds, then gone; its server resets every connection (failures for the timeline).
+  const a = await pair(RESETTER);
   const aStart = Date.now();
   await sleep(4000);
   await a.client.stop();
@@ -148,14 +148,19 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   assert.equal(await b.page.getByTestId('edge-stats-caption').innerText(), 'In the replayed moment');
   assert.equal(await b.page.getByTestId('edge-series').count(), 0, 'no live series while showing the past');
   assert.equal(await b.page.getByTestId('edge-activity').innerText(), 'had traffic', 'no live wording in the past');
+  // its failed connections in that moment come from the timeline, not the live panel's recent ones
+  assert.equal(await b.page.getByTestId('edge-failures').count(), 0, 'no live failures while showing the past');
+  await b.waitFor(`document.querySelectorAll('[data-testid=past-failures] [data-testid=failure-row][data-reason=reset]').length > 0`, 10_000, "A's resets in the replayed moment");
+  assert.equal(await b.page.locator('[data-testid=past-failures] h3').textContent(), 'Failures in the replayed moment');
   assert.equal(await b.page.locator('[data-testid=stat-active] .stat-label').innerText(), 'open (peak)');
-  // its node: the moment's numbers, and none of the live-only parts (inbound requests, recent failures)
+  await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
+  // its node: the moment's numbers, none of the live-only parts (inbound requests, recent failures), its edges' failures then
   await b.page.locator('.panel-ends button').first().click();
   await b.page.getByTestId('node-panel').waitFor({ timeout: 5_000 });
   assert.equal(await b.page.getByTestId('node-stats-caption').innerText(), 'In the replayed moment');
   assert.equal(await b.page.getByTestId('node-failures').count(), 0, 'no live failures while showing the past');
   assert.equal(await b.page.getByTestId('node-inbound-requests').count(), 0);
-  await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
+  await b.waitFor(`document.querySelectorAll('[data-testid=past-failures] [data-testid=failure-row][data-reason=reset]').length > 0`, 10_000, "the node's resets in the replayed moment");
   await b.page.keyboard.press('Escape');
   // the table of the replayed moment does not speak of now either
   await b.page.click('[data-testid=tab-table]');

@@ -127,9 +127,11 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
         ]} />
       </Section>
 
-      <Section title="Recent failures" testId="edge-failures">
-        <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
-      </Section>
+      {!past && (
+        <Section title="Recent failures" testId="edge-failures">
+          <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
+        </Section>
+      )}
     </div>
   );
 }

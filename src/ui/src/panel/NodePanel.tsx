@@ -19,7 +19,7 @@ interface Props {
   healthOf: (edgeId: string) => Health;
   onSelectEdge: (id: string) => void;
   /** Set when the map shows the past: what its numbers are over. The live-only parts (inbound requests, recent
-   * failures and samples) give way to history's charts below the panel. */
+   * failures and samples) give way to history's charts and failures below the panel. */
   past?: string;
 }
 

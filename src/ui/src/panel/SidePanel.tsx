@@ -7,6 +7,7 @@ import { KIND_NAMES } from '../model/derive.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
+import { PastFailures } from '../history/PastFailures.js';
 import { useHistory, type HistoryState } from '../history/state.js';
 
 interface Props {
@@ -88,6 +89,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
           />
         )}
         <HistoryCharts history={history} selection={selection} />
+        <PastFailures history={history} selection={selection} />
       </div>
     </aside>
   );

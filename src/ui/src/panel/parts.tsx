@@ -39,9 +39,9 @@ export function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-export function Failures({ samples, loading, error }: { samples: FailureSample[] | undefined; loading: boolean; error: string | null }) {
+export function Failures({ samples, loading, error, empty = 'No failures recorded recently.' }: { samples: FailureSample[] | undefined; loading: boolean; error: string | null; empty?: string }) {
   if (!samples) return <p className="muted">{error ? `Could not load: ${error}` : loading ? 'Loading…' : 'None recorded.'}</p>;
-  if (samples.length === 0) return <p className="muted">No failures recorded recently.</p>;
+  if (samples.length === 0) return <p className="muted">{empty}</p>;
   const sorted = [...samples].sort((a, b) => b.time - a.time);
   return (
     <ul className="failures" data-testid="recent-failures">
