@@ -80,6 +80,28 @@ test('clicking an edge opens the side panel with its numbers', async () => {
   await b.page.getByTestId('edge-panel').waitFor({ state: 'hidden', timeout: 5000 });
 });
 
+test('a node chosen past the edge of a map the user moved is brought into view, without a zoom', async () => {
+  const DBN = 'svc:shop/db';
+  const canvas = () => b.page.evaluate(() => { const r = document.querySelector('[data-testid=map-canvas]')!.getBoundingClientRect(); return { w: r.width, h: r.height }; });
+  const box = (id: string) => b.page.evaluate((n) => window.__dhrishti!.renderedBoxes().find((x) => x.id === n)!, id);
+  // the user drags the map until the node lies past its right edge (a drag: the map is not framed again)
+  await b.waitFor('!window.__dhrishti.framing()', 5000, 'no framing under way');
+  const before = await box(DBN);
+  await b.page.evaluate((dx) => window.__dhrishti!.panBy(dx, 0), (await canvas()).w - before.x1 + 200);
+  assert.ok((await box(DBN)).x1 > (await canvas()).w, 'the node is out of view');
+  const zoom = (await b.page.evaluate(() => window.__dhrishti!.viewport())).zoom;
+  // chosen (from a panel's link, the table, or here the hook): the side panel opens and narrows the map
+  await b.page.evaluate((id) => window.__dhrishti!.tap(id), DBN);
+  await b.page.getByTestId('node-panel').waitFor({ state: 'visible', timeout: 5000 });
+  await b.waitFor(`(() => { const c = document.querySelector('[data-testid=map-canvas]').getBoundingClientRect();
+    const n = window.__dhrishti.renderedBoxes().find((x) => x.id === ${JSON.stringify(DBN)});
+    return n && n.x1 >= 0 && n.x2 <= c.width && n.y1 >= 0 && n.y2 <= c.height; })()`, 5000, 'the chosen node inside the narrowed map');
+  assert.equal((await b.page.evaluate(() => window.__dhrishti!.viewport())).zoom, zoom, 'panned, not zoomed');
+  await b.page.keyboard.press('Escape');
+  await b.page.getByTestId('node-panel').waitFor({ state: 'hidden', timeout: 5000 });
+  await b.page.getByTestId('zoom-fit').click();
+});
+
 test('a container started during the test appears within 2 s without a reload', async () => {
   await b.page.evaluate(() => { (window as unknown as { __marker: number }).__marker = 1; });
   await shop('shop-late-1', 'late', LATE);

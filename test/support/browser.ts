@@ -249,6 +249,8 @@ interface DhrishtiHook {
   firstLayout(): { ms: number; where: string; nodes: number } | null;
   lastLayout(): { ms: number; where: string; nodes: number } | null;
   viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Moves the view as a drag of the map would. */
+  panBy(x: number, y: number): void;
   /** A framing is due or under way (a zoom now would be undone by it). */
   framing(): boolean;
   /** Node boxes (labels included) in the canvas's pixels. */

@@ -319,6 +319,24 @@ export class MapRenderer {
       this.unfoldFor(sel);
     }
     this.highlight(sel);
+    // A map the user moved is not framed again when the side panel narrows it: the chosen element may now lie
+    // past its edge (or was chosen there, from a panel's link). Looked at once the panel has taken its place.
+    if (sel && this.userMoved) requestAnimationFrame(() => requestAnimationFrame(() => this.bringIntoView(sel.id)));
+  }
+
+  /** Pans, without zooming, just enough to bring the chosen element into the map's view (48 px clear of its edges). */
+  private bringIntoView(id: string): void {
+    if (this.cy.destroyed() || this.selection?.id !== id) return;
+    const el = this.cy.getElementById(id);
+    if (el.empty() || el.hasClass('hidden')) return;
+    this.cy.resize(); // Cytoscape reads its container's new size only on a debounced resize: read it now
+    const bb = el.renderedBoundingBox({ includeLabels: true });
+    const m = 48;
+    const shift = (lo: number, hi: number, size: number) => (hi - lo > size - 2 * m ? size / 2 - (lo + hi) / 2 : lo < m ? m - lo : hi > size - m ? size - m - hi : 0);
+    const dx = shift(bb.x1, bb.x2, this.cy.width()), dy = shift(bb.y1, bb.y2, this.cy.height());
+    if (!dx && !dy) return;
+    this.framing++;
+    this.cy.animate({ panBy: { x: dx, y: dy } }, { duration: 200, complete: () => { this.framing--; } });
   }
 
   /** A framing is due (fitLater) or under way: a zoom made now would be undone when it ends. */

@@ -35,6 +35,8 @@ export interface DhrishtiTestHook {
   lastLayout(): { ms: number; where: string; nodes: number } | null;
   /** The current zoom level and pan. */
   viewport(): { zoom: number; pan: { x: number; y: number } };
+  /** Moves the view as a drag of the map would (the user has moved it). */
+  panBy(x: number, y: number): void;
   /** A framing is due or under way (a zoom now would be undone by it). */
   framing(): boolean;
   /** Node boxes (labels included) in the canvas's pixels, for checks that nothing lies under a panel. */
@@ -72,6 +74,7 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     firstLayout: () => r.firstLayout,
     lastLayout: () => r.lastLayout,
     viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
+    panBy: (x, y) => { cy.panBy({ x, y }); },
     framing: () => r.isFraming,
     renderedBoxes: () => cy.nodes().not('.group').filter((n) => n.visible()).map((n) => {
       const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
