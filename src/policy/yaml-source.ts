@@ -29,6 +29,11 @@ export class FileError extends Error {
   }
 }
 
+/** Every problem an error names, one a line: a FileError's each as file:line:column: problem, any other's message. */
+export function problemLines(e: unknown): string[] {
+  return e instanceof FileError ? e.lines() : [(e as Error).message];
+}
+
 export interface YamlSource {
   file: string;
   text: string;

@@ -1,7 +1,7 @@
 // What `dhrishti check` does (check.ts registers it): read the policy and
 // compose files, get the map, judge every edge, print and pick the exit code.
 import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
-import { FileError } from '../../policy/yaml-source.js';
+import { problemLines } from '../../policy/yaml-source.js';
 import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
 import { intentDiff, type IntentDiff } from '../../intent/diff.js';
 import { PolicyEngine } from '../../policy/engine.js';
@@ -49,8 +49,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     for (const f of opts.compose ?? []) projects.push(loadComposeFile(f));
   } catch (e) {
     // every problem, one a line: fixing a file one error a run is slow
-    const all = e instanceof FileError ? e.lines() : [(e as Error).message];
-    throw new CheckFailed(`invalid file: ${all.join('\n  ')}`);
+    throw new CheckFailed(`invalid file: ${problemLines(e).join('\n  ')}`);
   }
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
   const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);

@@ -5,7 +5,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runExtensions } from './run.js';
 import { runContext } from '../run-context.js';
 import type { LoadedPolicy } from '../../policy/load.js';
-import type { FileError } from '../../policy/yaml-source.js';
 import type { ComposeProject } from '../../intent/compose.js';
 import type { PolicyRuntime } from '../../policy/runtime.js';
 import type { IntentRuntime } from '../../intent/runtime.js';
@@ -45,10 +44,9 @@ async function readFiles(cmd: Command): Promise<void> {
       cmd.setOptionValue('composeLoaded', o.compose.map((f) => ({ file: f, project: loadComposeFile(f) })));
     }
   } catch (e) {
-    // every problem, one a line, as `dhrishti check` prints them
-    // (a FileError, duck-typed: its module loads only with a policy or compose file)
-    const all = (e as Partial<FileError>).lines?.() ?? [(e as Error).message];
-    console.error(`dhrishti: invalid ${what}: ${all.join('\n  ')}`);
+    // every problem, one a line, as `dhrishti check` prints them (the reader's module is loaded by now)
+    const { problemLines } = await import('../../policy/yaml-source.js');
+    console.error(`dhrishti: invalid ${what}: ${problemLines(e).join('\n  ')}`);
     process.exit(1);
   }
   if (o.alertWebhook && !o.policy) {

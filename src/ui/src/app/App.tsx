@@ -10,7 +10,7 @@ import { StatusBar } from '../status/StatusBar.js';
 import { Toolbar, type ThemePref, type View } from '../ui/Toolbar.js';
 import { useLiveVersion, useOsTheme } from './hooks.js';
 import type { Live } from './live.js';
-import { HistoryState, useHistory } from '../history/state.js';
+import { HistoryState, useShowingPast } from '../history/state.js';
 import { TimePicker } from '../history/TimePicker.js';
 import { ReplayBar } from '../history/ReplayBar.js';
 import { PolicyPanel, PolicyToggle } from '../policy/PolicyPanel.js';
@@ -38,7 +38,7 @@ export function App({ live }: { live: Live }) {
   const osTheme = useOsTheme();
   const history = useMemo(() => new HistoryState(live), [live]);
   useEffect(() => () => history.destroy(), [history]);
-  const past = useHistory(history).range !== null;
+  const past = useShowingPast(history);
   const timePicker = useMemo(() => <><PolicyToggle /><Thresholds /><TimePicker history={history} /></>, [history]); // same element: the toolbar stays memoized
   useEffect(() => thresholds.subscribe(() => live.restyle()), [live]); // new request thresholds: every edge judged again
   const theme = themePref === 'auto' ? osTheme : themePref;

@@ -168,3 +168,13 @@ export class HistoryState {
 export function useHistory(h: HistoryState): HistoryView {
   return useSyncExternalStore(h.subscribe, h.get);
 }
+
+/** What the map's numbers are over while it shows the past (a panel's caption); undefined while live. */
+export function pastCaption(v: HistoryView): string | undefined {
+  return v.range ? (v.at === null ? 'Over the picked range' : 'In the replayed moment') : undefined;
+}
+
+/** Whether the map shows the past: re-renders its user only when that changes, not at every replay step. */
+export function useShowingPast(h: HistoryState): boolean {
+  return useSyncExternalStore(h.subscribe, () => h.get().range !== null);
+}

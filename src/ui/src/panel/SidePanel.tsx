@@ -8,7 +8,7 @@ import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
 import { PastFailures } from '../history/PastFailures.js';
-import { useHistory, type HistoryState } from '../history/state.js';
+import { pastCaption, useHistory, type HistoryState } from '../history/state.js';
 
 interface Props {
   live: Live;
@@ -24,7 +24,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
   const m = live.model;
   const hv = useHistory(history);
   // a past range or moment: the edge's numbers are over it, and its charts come from history (below)
-  const past = hv.range ? (hv.at === null ? 'Over the picked range' : 'In the replayed moment') : undefined;
+  const past = pastCaption(hv);
 
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
