@@ -144,6 +144,12 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   // the chosen edge's charts over the range: A's connections add up to some
   await b.page.evaluate((id) => window.__dhrishti!.tap(id), edgeA);
   await b.waitFor(`document.querySelector('[data-testid=history-connections] svg') !== null`, 10_000, 'range charts in the side panel');
+  // a range chart's headline is the range's total, not its last bucket called "now" (A stopped long before the range's end)
+  const series = (await getJson<{ points: { v: number | null }[] }>(
+    `${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(edgeA)}&metric=connections&from=${began - 60_000}&to=${Date.now()}`)).body;
+  const aTotal = series.points.reduce((n, p) => n + (p.v ?? 0), 0);
+  assert.ok(aTotal >= 10, `A's connections in history: ${aTotal}`);
+  assert.equal(await b.page.locator('[data-testid=history-connections] .spark-value').innerText(), `${aTotal.toLocaleString('en-US')} total`);
   // its numbers are the replayed moment's, and the live last-minute charts give way to the range's
   assert.equal(await b.page.getByTestId('edge-stats-caption').innerText(), 'In the replayed moment');
   assert.equal(await b.page.getByTestId('edge-series').count(), 0, 'no live series while showing the past');

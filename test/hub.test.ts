@@ -158,7 +158,7 @@ test('hub: a slow or failing Prometheus is reported, never drawn as an empty map
     mode = 'html';
     await state('error', /HTTP 502 with something that is not its API/);
     mode = 'slow';
-    await state('slow', /did not answer within 300 ms/);
+    await state('slow', /no answer within 300 ms/);
     g = await getJson<{ message: string }>(`${hub.url}/api/v1/graph`);
     assert.equal(g.status, 503);
     await sleep(100);

@@ -12,6 +12,7 @@
 import protobuf from 'protobufjs';
 import { compress } from 'snappy';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
+import { fetchFailure } from '../net/fetch-failure.js';
 import type { Family, Labels, Snapshot } from './families.js';
 import type { PushStats } from './push-stats.js';
 import { checkRemoteWriteUrl } from './push-urls.js';
@@ -219,8 +220,7 @@ async function send(url: string, body: Uint8Array, headers: Record<string, strin
     const text = await res.text();
     return res.ok ? null : `HTTP ${res.status} ${res.statusText}${text ? `: ${text.trim().slice(0, 200)}` : ''}`;
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
-    return err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${err.message}${err.cause?.code ? ` (${err.cause.code})` : ''}`;
+    return fetchFailure(e, url, timeoutMs);
   }
 }
 

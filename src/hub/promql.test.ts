@@ -7,7 +7,7 @@ test('a Prometheus URL on a port fetch blocks says so, instead of "bad port"', a
   const c = new PromClient('http://127.0.0.1:9', { timeoutMs: 2000 });
   await assert.rejects(c.instant('up'), (e: PromError) => {
     assert.equal(e.kind, 'down');
-    assert.match(e.message, /refuses port 9 \(a port the Fetch standard blocks\); serve Prometheus on another port/);
+    assert.match(e.message, /refuses port 9 \(a port the Fetch standard blocks\); use another port/);
     return true;
   });
 });

@@ -2,6 +2,8 @@
 // VictoriaMetrics): instant and range queries with a deadline, and every way
 // it can fail named, so the hub can say what is wrong instead of drawing nothing.
 
+import { fetchFailure } from '../net/fetch-failure.js';
+
 export type PromFailure = 'down' | 'slow' | 'error';
 
 export class PromError extends Error {
@@ -42,11 +44,8 @@ export class PromClient {
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new PromError('slow', `Prometheus at ${this.base} did not answer within ${this.o.timeoutMs} ms`);
-      // fetch refuses the ports the Fetch standard blocks (9, 6667, ...) before any connection: say so, not "bad port"
-      if (err.cause?.message === 'bad port') throw new PromError('down', `Prometheus at ${this.base} cannot be asked: Node's fetch refuses port ${new URL(this.base).port} (a port the Fetch standard blocks); serve Prometheus on another port`);
-      throw new PromError('down', `Prometheus at ${this.base} is unreachable: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+      const name = (e as Error).name;
+      throw new PromError(name === 'TimeoutError' || name === 'AbortError' ? 'slow' : 'down', `Prometheus at ${this.base}: ${fetchFailure(e, this.base, this.o.timeoutMs)}`);
     }
     let text: string;
     try { text = await res.text(); } catch (e) {

@@ -5,6 +5,7 @@
 // time, failures are retried with doubling backoff and counted.
 import { policyMetrics } from './metrics.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
+import { fetchFailure } from '../net/fetch-failure.js';
 
 export interface Alert {
   labels: Record<string, string>;
@@ -95,7 +96,7 @@ export class AlertWebhook {
         retry = true;
       }
     } catch (e) {
-      this.failed(`the alert webhook ${this.url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+      this.failed(`the alert webhook ${this.url}: ${fetchFailure(e, this.url, this.o.timeoutMs)}`);
       retry = true;
     } finally {
       this.busy = false;

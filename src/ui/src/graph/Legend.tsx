@@ -1,7 +1,7 @@
 // What the shapes, colours, widths and dashes on the map mean.
 import { useState, type ReactElement } from 'react';
 import type { NodeKind } from '../../../graph/types.js';
-import { KIND_NAMES } from '../model/derive.js';
+import { activityText, KIND_NAMES } from '../model/derive.js';
 
 const KINDS: NodeKind[] = ['service', 'container', 'process', 'external', 'client'];
 
@@ -55,7 +55,7 @@ export function Legend({ past }: { past: boolean }) {
             <li><FoldedSwatch /> Folded project</li>
           </ul>
           <ul>
-            <li data-testid="legend-flowing"><EdgeSwatch color="var(--edge-ok)" dots /> {past ? 'had traffic' : 'traffic now'}</li>
+            <li data-testid="legend-flowing"><EdgeSwatch color="var(--edge-ok)" dots /> {activityText('flowing', past)}</li>
             <li><EdgeSwatch color="var(--edge-open)" /> open, quiet</li>
             <li><EdgeSwatch color="var(--edge-idle)" faint /> idle</li>
             <li><EdgeSwatch color="var(--edge-warn)" /> retransmits / slow</li>

@@ -18,6 +18,12 @@ export function edgeHealth(e: GraphEdge, retransmitsLately: boolean, t?: Request
   return 'ok';
 }
 
+/** How an activity reads, live or in a past view (where "now" would be wrong); the panel and the legend share it. */
+export function activityText(a: Activity, past: boolean): string {
+  if (a === 'flowing') return past ? 'had traffic' : 'traffic now';
+  return a === 'open' ? 'open, quiet' : 'idle';
+}
+
 export function edgeActivity(e: GraphEdge): Activity {
   const r = e.rates['10s'];
   if (r.connections > 0 || r.bytesSent + r.bytesReceived > 0) return 'flowing';

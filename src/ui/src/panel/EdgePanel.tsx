@@ -5,7 +5,7 @@ import { FAILURE_REASONS } from '../../../graph/types.js';
 import { api } from '../api/client.js';
 import { usePoll } from '../app/hooks.js';
 import { UI } from '../config.js';
-import { edgeActivity, edgeHealth } from '../model/derive.js';
+import { activityText, edgeActivity, edgeHealth } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
@@ -25,8 +25,6 @@ interface Props {
 }
 
 const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
-const ACTIVITY_TEXT = { flowing: 'traffic now', open: 'open, quiet', idle: 'idle' } as const;
-const PAST_ACTIVITY_TEXT = { flowing: 'had traffic', open: 'open, quiet', idle: 'idle' } as const;
 
 export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode, past }: Props) {
   const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
@@ -54,7 +52,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
       </div>
       <div className="badges">
         <span className={`badge health-${health}`} data-testid="edge-health">{HEALTH_TEXT[health]}</span>
-        <span className={`badge activity-${activity}`} data-testid="edge-activity">{(past ? PAST_ACTIVITY_TEXT : ACTIVITY_TEXT)[activity]}</span>
+        <span className={`badge activity-${activity}`} data-testid="edge-activity">{activityText(activity, !!past)}</span>
         {!live && <span className="badge">no longer on the map</span>}
       </div>
     </>

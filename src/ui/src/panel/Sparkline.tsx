@@ -1,4 +1,8 @@
-// A small inline SVG time-series chart: area under a line, the latest value and the peak.
+// A small inline SVG time-series chart: area under a line, a headline figure and the peak.
+
+/** The headline figure: the last point ("now": live charts), the sum of all points ("total": a past range's counts),
+ * or the highest ("peak": a past range's percentiles, which do not add up). */
+export type SparkHeadline = 'now' | 'total' | 'peak';
 
 interface Props {
   label: string;
@@ -6,16 +10,17 @@ interface Props {
   values: number[];
   format: (v: number) => string;
   color: string;
+  headline?: SparkHeadline;
   testId?: string;
 }
 
 const W = 300;
 const H = 44;
 
-export function Sparkline({ label, times, values, format, color, testId }: Props) {
+export function Sparkline({ label, times, values, format, color, headline = 'now', testId }: Props) {
   const n = values.length;
   const peak = n ? Math.max(...values) : 0;
-  const last = n ? values[n - 1] : 0;
+  const shown = headline === 'total' ? values.reduce((a, v) => a + v, 0) : headline === 'peak' ? peak : n ? values[n - 1] : 0;
   let line = '';
   let area = '';
   if (n >= 2) {
@@ -26,12 +31,12 @@ export function Sparkline({ label, times, values, format, color, testId }: Props
     line = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${x.toFixed(1)},${y.toFixed(1)}`).join('');
     area = `${line}L${W},${H}L0,${H}Z`;
   }
-  const summary = `${label}: now ${format(last)}, peak ${format(peak)}`;
+  const summary = headline === 'peak' ? `${label}: peak ${format(peak)}` : `${label}: ${headline} ${format(shown)}, peak ${format(peak)}`;
   return (
     <figure className="spark" data-testid={testId}>
       <figcaption>
         <span className="spark-label">{label}</span>
-        <span className="spark-value">{format(last)}</span>
+        <span className="spark-value" data-headline={headline}>{headline === 'now' ? format(shown) : `${format(shown)} ${headline}`}</span>
       </figcaption>
       {n >= 2 ? (
         <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={summary}>
@@ -42,7 +47,7 @@ export function Sparkline({ label, times, values, format, color, testId }: Props
       ) : (
         <div className="spark-none">not enough data yet</div>
       )}
-      <div className="spark-peak">peak {format(peak)}</div>
+      {headline !== 'peak' && <div className="spark-peak">peak {format(peak)}</div>}
     </figure>
   );
 }
