@@ -132,3 +132,19 @@ test('HTTP/2 (h2c), gRPC-like: interleaved streams, grpc-status from trailers, :
   assert.ok(fail.every((x) => x.status === 13));
   assert.ok(fail.some((x) => x.method === 'POST' && x.target === '/pkg.Svc/Fail'), 'the first call of a path is named (later ones reference the client\'s HPACK table)');
 });
+
+test('HTTP/2: 100 streams in flight on one connection, as gRPC clients multiplex, are each counted and timed', async () => {
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  // 3 waves of 100 parallel calls: the client writes each wave's HEADERS and DATA frames in one writev of 200+ parts
+  const plan = [['/pkg.Svc/Ok', 240], ['/pkg.Svc/Fail', 60]];
+  const c = node(H2C_CLIENT, [String(port), JSON.stringify(plan), '100']);
+  await c.waitFor(/^done/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 300);
+    assert.deepEqual(byClass(t), { ok: 240, error: 60 }, role);
+    assert.equal(t.unpaired, 0, role);
+  }
+  const e = await settleEdge(agent, port, 300);
+  assert.deepEqual(e.byClass, { ok: 240, error: 60 }, 'on the edge');
+});

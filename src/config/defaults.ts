@@ -236,6 +236,9 @@ export const L7_DEFAULTS = {
   /** Sockets remembered as not parsed (no known protocol, or left to their local client) that have no conns entry to keep
    *  that verdict in (LRU; a socket's own entry keeps it otherwise). */
   skipEntries: 16384,
+  /** HTTP/2 streams in flight across all connections (`h2_streams`, LRU, 56 bytes each): a gRPC client may hold a hundred
+   *  calls open on one connection; one connection holds at most 255. */
+  h2Streams: 16384,
   /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */
   prefixBytes: 256,
   /** Samples of failed and slow requests: on, at most this many per second in total, bursts of this many. */

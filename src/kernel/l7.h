@@ -115,7 +115,7 @@ struct dh_l7_sock {
 	__u8 peer_tries;       /* server: times it looked for its client on this host (l7/peer.c) */
 	__u32 seq;             /* requests started */
 	__u32 text_id;         /* the request whose prefix is in text */
-	struct dh_l7_req req[DH_L7_INFLIGHT];
+	struct dh_l7_req req[DH_L7_INFLIGHT]; /* ordered protocols; HTTP/2 streams are in h2_streams (l7/http2.c) */
 	struct dh_l7_dir dir[2]; /* [0] requests, [1] responses */
 	__u32 hpack[DH_L7_HPACK]; /* HTTP/2: what each recent dynamic-table insertion holds (status kind << 16 | code) */
 	char text[DH_L7_TEXT];

@@ -45,13 +45,6 @@ static __always_inline void tls_remember_recv(__u64 cookie);
 
 /* DH_PF_KTHREAD and the syscall numbers (DH_NR_*): syscall_buf.h. */
 
-struct dh_user_iovec {
-	__u64 base;
-	__u64 len;
-};
-
-#define DH_L7_IOV_HEAD 2 /* iovec entries read at once (a header and a body); a power of two */
-
 struct dh_user_msghdr {
 	__u64 name;
 	__u32 namelen;
@@ -63,36 +56,17 @@ struct dh_user_msghdr {
 	__u32 flags;
 };
 
-/* Reads the user's iovec array (up to DH_L7_IOV entries) into sc: bytes past
- * the last one followed cannot be read, and the framing notices. */
-__noinline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
+/* The caller's iovec array: its first DH_L7_IOV entries are held now, the rest as parsing reaches them (l7_iov_seek). */
+static __always_inline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u64 cnt)
 {
-	if (!sc)
+	if (!iov || !cnt)
 		return -1;
-	__u32 left = sc->total;
-	if (cnt > DH_L7_IOV)
-		cnt = DH_L7_IOV;
-	sc->nseg = 0;
-	/* the usual few entries in one read (one helper call, not one per entry) */
-	struct dh_user_iovec head[DH_L7_IOV_HEAD];
-	__u32 have = 0;
-	if (cnt >= 2 && !bpf_probe_read_user(head, sizeof(head[0]) * DH_L7_IOV_HEAD, (void *)iov))
-		have = DH_L7_IOV_HEAD;
-	for (int i = 0; i < DH_L7_IOV; i++) {
-		if (i >= cnt || !left)
-			break;
-		struct dh_user_iovec v;
-		if (i < have && i < DH_L7_IOV_HEAD)
-			v = head[i & (DH_L7_IOV_HEAD - 1)];
-		else if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
-			return -1;
-		__u32 n = v.len > left ? left : v.len;
-		sc->base[i] = v.base;
-		sc->len[i] = n;
-		sc->nseg = i + 1;
-		left -= n;
-	}
-	return sc->nseg ? 0 : -1;
+	sc->uiov = iov;
+	sc->iov_cnt = cnt > DH_L7_IOV_MAX ? DH_L7_IOV_MAX : cnt;
+	sc->iov_first = 0;
+	sc->iov_before = 0;
+	sc->io_total = sc->total;
+	return l7_iov_fill(sc);
 }
 
 /* Fills sc with the user buffer of the syscall in progress; -1 if it has none. */
@@ -113,9 +87,7 @@ static __always_inline int l7_user_io(struct dh_l7_scratch *sc)
 	case DH_NR_WRITE:
 	case DH_NR_SENDTO:
 	case DH_NR_RECVFROM:
-		sc->base[0] = a1;
-		sc->len[0] = sc->total;
-		sc->nseg = 1;
+		l7_io_one(sc, a1, sc->total);
 		return 0;
 	case DH_NR_READV:
 	case DH_NR_WRITEV:
@@ -442,9 +414,12 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		return 0;
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
 		l7_peer_forget(sk, cookie);
-	for (int i = 0; i < DH_L7_INFLIGHT; i++)
-		if (st->req[i].start_ns)
-			st->counts.unpaired += st->proto == DH_L7_HTTP2 ? 1 : st->req[i].count;
+	if (st->proto == DH_L7_HTTP2) /* its streams are in h2_streams, counted by nreq */
+		st->counts.unpaired += st->nreq;
+	else
+		for (int i = 0; i < DH_L7_INFLIGHT; i++)
+			if (st->req[i].start_ns)
+				st->counts.unpaired += st->req[i].count;
 	st->nreq = 0;
 	return st;
 }

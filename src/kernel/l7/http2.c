@@ -5,6 +5,13 @@
  * RST_STREAM). The status is :status, and grpc-status when the response
  * carries one (gRPC: non-zero is a failure).
  *
+ * Streams in flight live in a map of their own (h2_streams, keyed by socket
+ * and stream), not in the socket's small FIFO: a gRPC client keeps a hundred
+ * calls open on one connection. A stream id is never reused on a connection,
+ * so a stream in flight at a desync stays paired by its id when its end is
+ * seen later; one whose end was in the lost bytes is unpaired at the close.
+ * Entries of a closed socket are left to the LRU (cookies are never reused).
+ *
  * Kernel subtlety: headers are HPACK-compressed with a per-connection dynamic
  * table. Only :status and grpc-status matter here, and an index into the
  * dynamic table counts back from the newest insertion, whatever was evicted,
@@ -164,12 +171,40 @@ __noinline int h2_field(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 p
 	return pos;
 }
 
-static __always_inline struct dh_l7_req *h2_stream(struct dh_l7_sock *st, __u32 sid)
+struct dh_h2_key {
+	__u64 cookie;
+	__u32 sid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384); /* set by the loader (L7_DEFAULTS.h2Streams) */
+	__type(key, struct dh_h2_key);
+	__type(value, struct dh_l7_req);
+} h2_streams SEC(".maps");
+
+#define DH_H2_INFLIGHT 255 /* streams in flight per connection (dh_l7_sock.nreq is a byte); more are counted as INFLIGHT_FULL */
+
+static __always_inline struct dh_l7_req *h2_stream(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 sid)
 {
-	for (int i = 0; i < DH_L7_INFLIGHT; i++)
-		if (st->req[i].start_ns && st->req[i].id == sid)
-			return &st->req[i];
-	return 0;
+	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
+	return bpf_map_lookup_elem(&h2_streams, &k);
+}
+
+static __always_inline void h2_start(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 sid)
+{
+	if (st->nreq >= DH_H2_INFLIGHT) {
+		l7_loss(DH_L7_LOSS_INFLIGHT_FULL);
+		return;
+	}
+	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
+	struct dh_l7_req r = {.start_ns = sc->now, .id = sid, .count = 1};
+	if (bpf_map_update_elem(&h2_streams, &k, &r, BPF_ANY))
+		return;
+	st->seq++;
+	st->nreq++;
+	l7_keep_text(sc, st, sid, 0);
 }
 
 static __always_inline void h2_done(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *e, int reset)
@@ -183,7 +218,8 @@ static __always_inline void h2_done(struct dh_l7_scratch *sc, struct dh_l7_sock 
 	} else
 		cls = l7_http_class(status);
 	l7_account(sc, st, e->id, e->start_ns, cls, status);
-	e->start_ns = 0;
+	struct dh_h2_key k = {.cookie = sc->cookie, .sid = e->id};
+	bpf_map_delete_elem(&h2_streams, &k);
 	if (st->nreq)
 		st->nreq--;
 }
@@ -243,24 +279,12 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	__u32 sid = ((__u32)w[5] << 24 | (__u32)w[6] << 16 | (__u32)w[7] << 8 | w[8]) & 0x7fffffff;
 	if (len > (1 << 24))
 		return -1;
-	struct dh_l7_req *e = sid ? h2_stream(st, sid) : 0;
+	/* the stream's entry, for the frames that start, answer or end one (not for every DATA frame) */
+	int wanted = sid && (type == H2_HEADERS || type == H2_RST_STREAM || (sc->dir == 1 && type == H2_DATA && (flags & H2_END_STREAM)));
+	struct dh_l7_req *e = wanted ? h2_stream(sc, st, sid) : 0;
 	if (sc->dir == 0) {
 		if (type == H2_HEADERS && sid && !e) { /* a new stream: a request */
-			if (st->nreq >= DH_L7_INFLIGHT) {
-				l7_loss(DH_L7_LOSS_INFLIGHT_FULL);
-			} else {
-				for (int i = 0; i < DH_L7_INFLIGHT; i++) {
-					if (st->req[i].start_ns)
-						continue;
-					st->req[i].start_ns = sc->now;
-					st->req[i].id = sid;
-					st->req[i].meta = 0;
-					st->req[i].count = 1;
-					st->nreq++;
-					l7_keep_text(sc, st, sid, 0);
-					break;
-				}
-			}
+			h2_start(sc, st, sid);
 		} else if (type == H2_RST_STREAM && e) {
 			h2_done(sc, st, e, 1);
 		}

@@ -10,7 +10,9 @@
 #ifndef DHRISHTI_L7_STATE_H
 #define DHRISHTI_L7_STATE_H
 
-#define DH_L7_IOV 32       /* iovec segments followed per syscall (HTTP/2 writev one buffer per frame part) */
+#define DH_L7_IOV 32       /* iovec entries held at once (a window over the caller's array, see l7_iov_seek) */
+#define DH_L7_IOV_MAX 1024 /* entries followed per syscall: UIO_MAXIOV, all a caller may pass */
+#define DH_L7_IOV_MOVES 48 /* window moves per seek: enough to cross DH_L7_IOV_MAX entries */
 #define DH_L7_WIN 256      /* bytes read per parsing step */
 #define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
 #define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
@@ -83,8 +85,15 @@ struct {
 /* The syscall being parsed: its user buffer and the parsing cursor. */
 struct dh_l7_scratch {
 	__u64 base[DH_L7_IOV];
-	__u64 len[DH_L7_IOV];  /* read straight from the user's iovec array as {base, len} pairs, then clamped */
-	__u32 nseg;
+	__u64 len[DH_L7_IOV];  /* clamped to the bytes the syscall moved */
+	__u64 uiov;            /* the caller's iovec array (0: one buffer, base[0]) */
+	__u32 iov_cnt;         /* its entries, at most DH_L7_IOV_MAX */
+	__u32 iov_first;       /* the entry held in base[0] */
+	__u32 iov_before;      /* syscall bytes in the entries before it */
+	__u32 io_total;        /* bytes the syscall moved (total without a carried header) */
+	__u32 seek_off;        /* l7_iov_seek: the offset in the segment found */
+	__u32 nseg;            /* entries held */
+	__u64 iov_raw[2 * DH_L7_IOV]; /* entries as the caller wrote them ({base, len} pairs), before clamping */
 	__u32 total;   /* bytes the syscall moved */
 	__u32 cur;     /* parse position in [0, total) */
 	__u32 dir;     /* 0: requests, 1: responses */
@@ -165,6 +174,90 @@ static __always_inline struct dh_l7_config *l7_cfg(void)
 	return bpf_map_lookup_elem(&l7_config, &zero);
 }
 
+/* The syscall's data is one user buffer. */
+static __always_inline void l7_io_one(struct dh_l7_scratch *sc, __u64 buf, __u32 len)
+{
+	sc->base[0] = buf;
+	sc->len[0] = len;
+	sc->nseg = 1;
+	sc->uiov = 0;
+	sc->iov_cnt = 1;
+	sc->iov_first = 0;
+	sc->iov_before = 0;
+	sc->io_total = len;
+}
+
+/* Holds the caller's iovec entries from sc->iov_first on (DH_L7_IOV of them, in one read),
+ * each clamped to the bytes the syscall moved. 0, or -1 if none could be read. */
+__noinline int l7_iov_fill(struct dh_l7_scratch *sc)
+{
+	if (!sc || !sc->uiov || sc->iov_first >= sc->iov_cnt || sc->iov_first >= DH_L7_IOV_MAX)
+		return -1;
+	__u32 n = sc->iov_cnt - sc->iov_first;
+	if (n > DH_L7_IOV)
+		n = DH_L7_IOV;
+	asm volatile("%0 &= 0x3f" : "+r"(n)); /* <= DH_L7_IOV, restated for the verifier */
+	if (!n || n > DH_L7_IOV)
+		return -1;
+	/* read as {base, len} pairs into base[] and len[] side by side: base[] first, then spread */
+	if (bpf_probe_read_user(sc->iov_raw, n * 16, (void *)(sc->uiov + (__u64)sc->iov_first * 16)))
+		return -1;
+	__u32 left = sc->io_total > sc->iov_before ? sc->io_total - sc->iov_before : 0;
+	sc->nseg = 0;
+	for (int i = 0; i < DH_L7_IOV; i++) {
+		if (i >= n || !left)
+			break;
+		__u64 l = sc->iov_raw[2 * i + 1];
+		__u32 take = l > left ? left : l;
+		sc->base[i] = sc->iov_raw[2 * i];
+		sc->len[i] = take;
+		sc->nseg = i + 1;
+		left -= take;
+	}
+	return sc->nseg ? 0 : -1;
+}
+
+/* The held segment that holds byte off of the syscall's own data; its offset in it goes to sc->seek_off.
+ * Returns -1 past the data. Parsing only moves forward, so when off lies past the held entries (an
+ * HTTP/2 writev carries a few entries per frame, hundreds in all), the window moves on over the
+ * caller's array; it also moves when fewer than 4 entries, the most one window of bytes spans,
+ * would follow the one found. */
+__noinline int l7_iov_seek(struct dh_l7_scratch *sc, __u32 off)
+{
+	if (!sc)
+		return -1;
+	if (off < sc->iov_before) { /* a look back past the window (none of today's parsers does): from the first entry again */
+		sc->iov_first = 0;
+		sc->iov_before = 0;
+		if (l7_iov_fill(sc))
+			return -1;
+	}
+	off -= sc->iov_before;
+	for (int m = 0; m < DH_L7_IOV_MOVES; m++) {
+		int k = 0;
+		__u32 passed = 0;
+		for (; k < DH_L7_IOV; k++) {
+			if (k >= sc->nseg || off < sc->len[k])
+				break;
+			off -= sc->len[k];
+			passed += sc->len[k];
+		}
+		int more = sc->uiov && sc->iov_first + sc->nseg < sc->iov_cnt;
+		if (k < sc->nseg && (k <= DH_L7_IOV - 4 || !more)) {
+			sc->seek_off = off;
+			return k;
+		}
+		if (!more || !k)
+			return -1;
+		/* move the window to start at entry k: the bytes before it are behind the parser */
+		sc->iov_first += k;
+		sc->iov_before += passed;
+		if (l7_iov_fill(sc))
+			return -1;
+	}
+	return -1;
+}
+
 /* Copies up to len (<= DH_L7_WIN) bytes at offset off of the syscall's data
  * into sc->win; returns the number copied. Offsets count the carried bytes of
  * a cut header first, then the syscall's own bytes across its iovec segments. */
@@ -187,15 +280,11 @@ __noinline int l7_load(struct dh_l7_scratch *sc, __u32 off, __u32 len)
 	} else {
 		off -= sc->carry_len;
 	}
-	/* the segment holding off (no reads here, so the verifier prunes this loop) */
-	for (int k = 0; k < DH_L7_IOV; k++) {
-		if (k >= sc->nseg)
-			break;
-		if (off < sc->len[k]) {
-			seg = k;
-			break;
-		}
-		off -= sc->len[k];
+	int k0 = l7_iov_seek(sc, off);
+	if (k0 >= 0) {
+		seg = k0;
+		asm volatile("%0 &= 0x1f" : "+r"(seg)); /* < DH_L7_IOV: a global function's result has no bounds for the verifier */
+		off = sc->seek_off;
 	}
 	/* a window spans a few segments at most */
 	for (int r = 0; r < 4; r++) {
@@ -435,6 +524,8 @@ static __always_inline struct dh_l7_req *l7_head(struct dh_l7_sock *st)
 static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 {
 	l7_loss(DH_L7_LOSS_DESYNC);
+	if (st->proto == DH_L7_HTTP2) /* its streams in flight stay paired by id (l7/http2.c) */
+		goto framing;
 	for (int i = 0; i < DH_L7_INFLIGHT; i++)
 		if (i < st->nreq)
 			st->counts.unpaired += st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)].count;
@@ -442,6 +533,7 @@ static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_soc
 	st->head = 0;
 	for (int i = 0; i < DH_L7_INFLIGHT; i++)
 		st->req[i].start_ns = 0;
+framing:
 	for (int d = 0; d < 2; d++) {
 		st->dir[d].flags = DH_L7_D_RESYNC;
 		st->dir[d].skip = 0;

@@ -114,9 +114,7 @@ static __always_inline void tls_feed(__u64 cookie, __u64 buf, __u32 len, int is_
 	struct dh_l7_scratch *sc = l7_scratch_get();
 	if (!st || !sc || (st->flags & (DH_L7_F_CLOSED | DH_L7_F_STOPPED)))
 		return;
-	sc->base[0] = buf;
-	sc->len[0] = len;
-	sc->nseg = 1;
+	l7_io_one(sc, buf, len);
 	sc->total = len;
 	sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now; no socket to read it from here */
 	sc->cookie = cookie;
