@@ -84,6 +84,12 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true, websocket: method === 'GET' && (r.config as { websocket?: boolean } | undefined)?.websocket === true,
   })));
   installAccess(app, { host, token, allowHosts: opts.allowHosts, allowOrigins: opts.allowOrigins });
+  // A refused WebSocket handshake is answered on the bare socket the upgrade handed over, which no HTTP parser
+  // owns any more: close it once the answer is out. (@fastify/websocket's own close runs only for requests that got
+  // past its onRequest hook, registered after the access checks.) Left open, each would linger and hold up a stop.
+  app.addHook('onResponse', async (req) => {
+    if (/^websocket$/i.test(req.headers.upgrade ?? '') && !req.raw.socket?.destroyed) req.raw.socket?.destroy();
+  });
   installSecurityHeaders(app);
   // Only the stream upgrades: a WebSocket handshake to any other route (a UI file, health) is refused, not opened and closed.
   app.addHook('onRequest', async (req, reply) => {

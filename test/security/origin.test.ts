@@ -5,6 +5,7 @@
 // headers without a browser, the security headers, and the UI working under its CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -178,6 +179,33 @@ test('Origin on the WebSocket upgrade: the page\'s own origin opens it; others, 
   h.socket?.destroy();
   assert.equal(h.status, 101);
 });
+
+test('a refused WebSocket handshake is answered and its connection closed by the agent, not left open', async () => {
+  const p = agent.port;
+  const cases = [
+    ['a foreign Origin', '/api/v1/stream', `127.0.0.1:${p}`, 'Origin: http://evil.example\r\n'],
+    ['a foreign Host', '/api/v1/stream', 'evil.example', ''],
+    ['not the stream', '/api/v1/health', `127.0.0.1:${p}`, ''],
+  ] as const;
+  for (const [why, target, host, extra] of cases) {
+    const r = await rawUpgrade(p, target, host, extra);
+    assert.match(r.answer, /^HTTP\/1\.1 40[03] /, why);
+    assert.ok(r.closedByAgent, `${why}: the agent closed the connection after its answer`);
+  }
+});
+
+/** An upgrade on a raw connection: the agent's answer, and whether the agent closed the connection within 5 s. */
+function rawUpgrade(p: number, target: string, host: string, extra: string): Promise<{ answer: string; closedByAgent: boolean }> {
+  return new Promise((resolve, reject) => {
+    const c = net.connect(p, '127.0.0.1', () => c.write(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\n${extra}\r\n`));
+    let answer = '';
+    const t = setTimeout(() => { c.destroy(); resolve({ answer, closedByAgent: false }); }, 5000);
+    c.on('data', (d) => { answer += d; });
+    c.on('end', () => { clearTimeout(t); c.destroy(); resolve({ answer, closedByAgent: true }); });
+    c.on('error', (e) => { clearTimeout(t); reject(e); });
+  });
+}
 
 test('--allow-origin and --allow-host refuse wildcards and junk at start, with a clear message', async () => {
   for (const args of [['--allow-origin', '*'], ['--allow-origin', 'http://*.example'], ['--allow-origin', 'example.com'], ['--allow-origin', 'http://a.example/path'], ['--allow-host', '*'], ['--allow-host', '*.example'], ['--allow-host', 'a/b']]) {
