@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { node, start, stopAll, type Child } from './support/children.js';
 import { SERVER, CLIENT } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
@@ -84,4 +86,30 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   assert.ok(events.events.some((x: { type: string; edge: string }) => x.type === 'edge_appeared' && x.edge === recorded.id));
   await second.stop();
   assert.equal(await second.exited, 0);
+
+  // `check --data-dir` reads the stopped agent's file, and only reads
+  const policy = path.join(dataDir, 'policy.yaml');
+  fs.writeFileSync(policy, 'zones:\n  local: {process: node}\nrules:\n  - name: no-local-talk\n    deny: {from: local, to: local}\n');
+  const check = (dir: string) => run(['check', '--policy', policy, '--data-dir', dir, '--since', '15m', '--format', 'json']);
+  const read = await check(dataDir);
+  assert.equal(read.code, 1, read.stderr);
+  assert.ok((JSON.parse(read.stdout) as { edges: { edge: string }[] }).edges.some((x) => x.edge === recorded.id), read.stdout);
+  const missing = path.join(dataDir, 'no-such-folder');
+  const none = await check(missing);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no history database at .*no-such-folder/);
+  assert.equal(fs.existsSync(missing), false, 'no folder made for it');
+  const damaged = fs.mkdtempSync(path.join(dataDir, 'damaged-'));
+  fs.writeFileSync(path.join(damaged, 'history.db'), Buffer.alloc(8192, 0x5a));
+  const bad = await check(damaged);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /history\.db|damaged|not a database/);
+  assert.deepEqual(fs.readdirSync(damaged), ['history.db'], 'the damaged file is left where it was, and nothing new is made');
 });
+
+/** Runs the dhrishti command; its exit code and output. */
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return promisify(execFile)(path.join(REPO_ROOT, 'dhrishti'), args).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+}

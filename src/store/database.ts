@@ -45,21 +45,37 @@ export interface Opened {
   check: { kind: 'quick_check' | 'sampled' | 'new'; ms: number };
 }
 
+/** mkdir -p, one level at a time: Node's recursive mkdirSync spins forever where a parent cannot be made
+ *  (under /proc, mkdir answers ENOENT for a parent it keeps retrying), and a folder given on the command line may be anywhere. */
+export function makeDirs(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) fs.mkdirSync(d, { mode });
+}
+
 /**
- * Opens the history file. A folder that cannot be written opens an existing file read-only.
- * Throws CorruptDatabase when the file is damaged, OpenFailed otherwise.
+ * Opens the history file. A folder that cannot be written opens an existing file read-only; so does a reader,
+ * which never creates one. Throws CorruptDatabase when the file is damaged, OpenFailed otherwise.
  */
-export function openDatabase(file: string): Opened {
+export function openDatabase(file: string, reader = false): Opened {
   const dir = path.dirname(file);
   let readOnly = false;
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o750 });
-    // The file maps this host's traffic: owner-only, like the live API off loopback needs a token. SQLite gives the WAL the same mode.
-    fs.closeSync(fs.openSync(file, 'a', 0o600));
-  } catch (e) {
-    if (!isReadOnlyFs(e)) throw new OpenFailed(`cannot create the history database ${file}: ${(e as Error).message}`, true);
-    if (!fs.existsSync(file)) throw new OpenFailed(`the history folder ${dir} is read-only and holds no history database (${file}): nothing to serve, nothing can be recorded`, false);
+  if (reader) {
+    if (!fs.existsSync(file)) throw new OpenFailed(`no history database at ${file}: an agent run with --data-dir ${dir} records one`, false);
     readOnly = true;
+  } else {
+    try {
+      makeDirs(dir, 0o750);
+      // The file maps this host's traffic: owner-only, like the live API off loopback needs a token. SQLite gives the WAL the same mode.
+      fs.closeSync(fs.openSync(file, 'a', 0o600));
+    } catch (e) {
+      if (!isReadOnlyFs(e)) throw new OpenFailed(`cannot create the history database ${file}: ${(e as Error).message}`, true);
+      if (!fs.existsSync(file)) throw new OpenFailed(`the history folder ${dir} is read-only and holds no history database (${file}): nothing to serve, nothing can be recorded`, false);
+      readOnly = true;
+    }
   }
   const started = performance.now();
   const kind = checkIntegrity(file, readOnly);
@@ -73,7 +89,7 @@ export function openDatabase(file: string): Opened {
   try {
     if (readOnly) {
       const v = db.pragma('user_version', { simple: true }) as number;
-      if (v !== SCHEMA_VERSION) throw new OpenFailed(`the history database ${file} has schema version ${v}, this Dhrishti reads ${SCHEMA_VERSION}, and its folder is read-only so it cannot be migrated`, false);
+      if (v !== SCHEMA_VERSION) throw new OpenFailed(`the history database ${file} has schema version ${v}, this Dhrishti reads ${SCHEMA_VERSION}, and ${reader ? 'it is only read here: an agent run on it migrates it' : 'its folder is read-only so it cannot be migrated'}`, false);
     } else {
       db.pragma('journal_mode = WAL');
       // WAL + NORMAL: a commit is not fsynced, a crash loses at most the last flushes, never the file.

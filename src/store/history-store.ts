@@ -29,6 +29,9 @@ export interface HistoryOptions {
   warn?: (msg: string) => void;
   /** Bounds of the intervals held in memory after failed writes (default HISTORY_DEFAULTS.pendingMax*). */
   pendingMax?: { intervals: number; rows: number };
+  /** Only read an existing file (`dhrishti check --data-dir`): nothing is created, migrated or set aside, and a file
+   *  that cannot be read makes the constructor throw, saying why. */
+  reader?: boolean;
 }
 
 export interface HistoryStatus {
@@ -148,6 +151,17 @@ export class HistoryStore {
   private open(): void {
     this.lastOpenAttempt = Date.now();
     let opened: Opened | null = null;
+    if (this.opts.reader) {
+      try {
+        opened = openDatabase(this.file, true);
+        this.use(opened);
+      } catch (e) {
+        if (opened) { try { opened.db.close(); } catch { /* damaged */ } }
+        if (e instanceof CorruptDatabase || isCorruption(e)) throw new Error(`the history database ${this.file} is damaged (${e instanceof CorruptDatabase ? e.detail : (e as Error).message})`);
+        throw e;
+      }
+      return this.setState('read_only', `read only: ${this.file}`);
+    }
     try {
       opened = openDatabase(this.file);
       this.use(opened);

@@ -113,7 +113,7 @@ async function fromHistoryFile(dir: string, sinceMs: number, retention?: string)
   const file = databaseFile(dir);
   let store;
   try {
-    store = new HistoryStore({ file, tiers: parseRetention(retention ?? HISTORY_DEFAULTS.retention) });
+    store = new HistoryStore({ file, tiers: parseRetention(retention ?? HISTORY_DEFAULTS.retention), reader: true });
   } catch (e) {
     throw new CheckFailed(`${(e as Error).message}${/in use/.test((e as Error).message) ? '; while the agent runs, check through it (--url)' : ''}`);
   }
