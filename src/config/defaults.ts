@@ -320,11 +320,12 @@ export const HISTOGRAM_BOUNDS = {
    */
   durationMs: [0.256, 1.024, 4.096, 16.384, 65.536, 262.144, 1048.576, 4194.304, 8388.608],
   /**
-   * Request latency bounds exported (src/export), in µs: every second L7 bound from 16 µs (powers of 4, and
-   * 8.39 s where the L7 histogram ends), so each exported bucket is a sum of whole L7 buckets and holds every
-   * Tempo bound above; half the rows of all L7 bounds, as a scrape of 2,000 edges pays for each row.
+   * Request latency bounds exported (src/export), in µs: L7 bounds only, so each exported bucket is a sum of whole
+   * L7 buckets, and every Tempo bound above. Every L7 bound from 1 ms to 8.39 s (where the L7 histogram ends), where
+   * request latencies that matter lie: with 4x steps there, histogram_quantile put the p95 of 300 ms requests at
+   * 0.79 s. Below 1 ms every second one (16, 64, 256 µs), as a scrape of 2,000 edges pays for each row.
    */
-  requestLatencyUs: [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 8_388_608],
+  requestLatencyUs: [16, 64, 256, 1024, 2048, 4096, 8192, 16_384, 32_768, 65_536, 131_072, 262_144, 524_288, 1_048_576, 2_097_152, 4_194_304, 8_388_608],
 } as const;
 
 /** Edge metrics for Prometheus, OTLP and remote-write (src/export), and the hub (src/hub). */

@@ -54,6 +54,7 @@ const series = (fs: Family[], name: string) => fam(fs, name).series as { labels:
 test('exported request bounds are L7 bounds, and Tempo\'s are exported ones: every bucket folds exactly', () => {
   const l7Bounds = Array.from({ length: LATENCY_BUCKETS - 1 }, (_, i) => bucketToUs(i));
   for (const b of HISTOGRAM_BOUNDS.requestLatencyUs) assert.ok(l7Bounds.includes(b), `${b} µs is an L7 bound`);
+  for (const b of l7Bounds) if (b >= 1024 && b <= 8_388_608) assert.ok((HISTOGRAM_BOUNDS.requestLatencyUs as readonly number[]).includes(b), `${b} µs (1 ms to 8.39 s) is exported`);
   for (const ms of HISTOGRAM_BOUNDS.durationMs) assert.ok((HISTOGRAM_BOUNDS.requestLatencyUs as readonly number[]).includes(Math.round(ms * 1000)), `${ms} ms is an exported bound`);
   assert.deepEqual(Array.from(L7_TO_EXPORTED.slice(0, 5)), [0, 0, 0, 0, 1]); // < 16 µs in the first bucket; [16, 32) µs in le=32 µs
   assert.equal(L7_TO_EXPORTED[22], HISTOGRAM_BOUNDS.requestLatencyUs.length - 1); // [4.19, 8.39) s: the last bound

@@ -12,21 +12,49 @@ export const bucketFromUs = (i: number): number => (i === 0 ? 0 : 2 ** i);
 export const bucketToUs = (i: number): number => (i >= LATENCY_BUCKETS - 1 ? Infinity : 2 ** (i + 1));
 
 /**
- * The q-quantile (0 < q <= 1) in microseconds: the bucket holding the
- * nearest-rank request, linearly interpolated inside it. The open last bucket
- * answers its lower bound. 0 for an empty histogram.
+ * The span the slowest bucket's requests are spread over, narrowed by the exact latency sum: whatever the
+ * faster requests took (at least their buckets' lower bounds, at most their upper ones), the slowest
+ * bucket's requests took the rest, so their mean lies in a known range. A log2 bucket is 2x wide; a lone
+ * 2.1 ms request is then 2.1 ms, and two 303 ms requests among fast ones are not read as up to 524 ms.
  */
-export function quantileUs(buckets: ArrayLike<number>, q: number, total?: number): number {
+function topSpan(buckets: ArrayLike<number>, top: number, sumUs: number): [number, number] {
+  let lo = bucketFromUs(top), hi = bucketToUs(top);
+  const c = buckets[top];
+  let restMin = 0, restMax = 0;
+  for (let i = 0; i < top; i++) {
+    const n = Math.max(0, buckets[i]);
+    restMin += n * bucketFromUs(i);
+    restMax += n * bucketToUs(i);
+  }
+  const meanMax = (sumUs - restMin) / c, meanMin = (sumUs - restMax) / c;
+  if (!Number.isFinite(hi)) return meanMax >= lo ? [lo, Math.max(lo, 2 * meanMax - lo)] : [lo, lo];
+  // a uniform spread over [lo, hi] has its mean at the middle: move the far end so the mean fits
+  if (meanMax >= lo && meanMax < (lo + hi) / 2) hi = 2 * meanMax - lo;
+  else if (meanMin <= hi && meanMin > (lo + hi) / 2) lo = 2 * meanMin - hi;
+  return [lo, hi];
+}
+
+/**
+ * The q-quantile (0 < q <= 1) in microseconds: the bucket holding the
+ * nearest-rank request, linearly interpolated inside it. With the requests'
+ * latency sum (µs), the slowest bucket's span is narrowed to fit it
+ * (topSpan). The open last bucket answers its lower bound, or what the sum
+ * allows. 0 for an empty histogram.
+ */
+export function quantileUs(buckets: ArrayLike<number>, q: number, total?: number, sumUs?: number): number {
   let n = total ?? 0;
   if (total === undefined) for (let i = 0; i < buckets.length; i++) n += Math.max(0, buckets[i]);
   if (n <= 0) return 0;
+  let top = buckets.length - 1;
+  while (top > 0 && !(buckets[top] > 0)) top--;
   const rank = Math.max(1, Math.ceil(q * n));
   let seen = 0;
   for (let i = 0; i < buckets.length; i++) {
     const c = Math.max(0, buckets[i]);
     if (!c) continue;
     if (seen + c >= rank) {
-      const lo = bucketFromUs(i), hi = bucketToUs(i);
+      let lo = bucketFromUs(i), hi = bucketToUs(i);
+      if (i === top && sumUs !== undefined && sumUs > 0) [lo, hi] = topSpan(buckets, top, sumUs);
       if (!Number.isFinite(hi)) return lo;
       return lo + ((hi - lo) * (rank - seen)) / c;
     }
@@ -42,11 +70,12 @@ export function latencySummary(buckets: ArrayLike<number>, latencySumNs: number)
   let n = 0;
   for (let i = 0; i < buckets.length; i++) n += Math.max(0, buckets[i]);
   if (n <= 0) return { samples: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 };
+  const sumUs = Math.max(0, latencySumNs) / 1000;
   return {
     samples: n,
     meanMs: ms(Math.max(0, latencySumNs) / 1000 / n),
-    p50Ms: ms(quantileUs(buckets, 0.5, n)),
-    p95Ms: ms(quantileUs(buckets, 0.95, n)),
-    p99Ms: ms(quantileUs(buckets, 0.99, n)),
+    p50Ms: ms(quantileUs(buckets, 0.5, n, sumUs)),
+    p95Ms: ms(quantileUs(buckets, 0.95, n, sumUs)),
+    p99Ms: ms(quantileUs(buckets, 0.99, n, sumUs)),
   };
 }

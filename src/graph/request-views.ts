@@ -57,7 +57,11 @@ export function requestHistograms(es: EdgeRequestState | undefined, now: number)
   if (!es) return [];
   return [...es.protocols.keys()].sort(byProtocol).filter((p) => !es.protocols.get(p)!.totals.zero()).map((p) => {
     const ps = es.protocols.get(p)!;
-    return { protocol: p, total: Array.from(ps.totals.buckets), lastMinute: Array.from(ps.window.sums(now, 60).buckets) };
+    const minute = ps.window.sums(now, 60);
+    return {
+      protocol: p, total: Array.from(ps.totals.buckets), lastMinute: Array.from(minute.buckets),
+      totalSumUs: ps.totals.latencySumNs / 1000, lastMinuteSumUs: minute.latencySumNs / 1000,
+    };
   });
 }
 

@@ -234,6 +234,9 @@ export interface RequestHistogram {
   total: number[];
   /** The last minute's requests (live only; equal to total in history). */
   lastMinute: number[];
+  /** The exact latency sums of those requests, µs: percentiles read from the buckets are narrowed with them (graph/latency.ts). */
+  totalSumUs?: number;
+  lastMinuteSumUs?: number;
 }
 
 /** What the policy says about an edge: decided by the first rule that matches it. */

@@ -13,8 +13,8 @@ import './requests.css';
 export function RequestBlock({ r, testId = 'request-block', past = false }: { r: EdgeRequests; testId?: string; past?: boolean }) {
   const w10 = r.rates['10s'], w1 = r.rates['1m'];
   const recent = (w: string) => (past ? '' : ` (${w})`);
-  const errPct = w1.requests > 0 ? w1.errors / w1.requests : 0;
-  const cliPct = w1.requests > 0 ? w1.clientErrors / w1.requests : 0;
+  // no request in the last minute: no error rate to give (not "0%", which reads as healthy traffic)
+  const pct = (n: number) => (w1.requests > 0 ? pctText(n / w1.requests) : '–');
   const lat = w1.latency.samples ? w1.latency : r.latency;
   const classes = REQUEST_STATUS_CLASSES.filter((c) => r.status[c] > 0);
   const total = r.count || 1;
@@ -27,8 +27,8 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
       </div>
       <div className="stats">
         <Stat label={`req/s${recent('10 s')}`} value={rate(w10.requests > 0 ? w10.requests : 0)} testId="stat-req-rate" />
-        <Stat label={`${errorWord(r)}${recent('1 min')}`} value={pctText(errPct)} tone={w1.errors > 0 ? 'bad' : undefined} testId="stat-req-errors" />
-        {r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? <Stat label={`4xx${recent('1 min')}`} value={pctText(cliPct)} tone={cliPct > 0 ? 'warn' : undefined} testId="stat-req-4xx" /> : null}
+        <Stat label={`${errorWord(r)}${recent('1 min')}`} value={pct(w1.errors)} tone={w1.errors > 0 ? 'bad' : undefined} testId="stat-req-errors" />
+        {r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? <Stat label={`4xx${recent('1 min')}`} value={pct(w1.clientErrors)} tone={w1.clientErrors > 0 ? 'warn' : undefined} testId="stat-req-4xx" /> : null}
         <Stat label={`p95${w1.latency.samples ? recent('1 min') : ''}`} value={lat.samples ? millis(lat.p95Ms) : '–'} testId="stat-req-p95" />
       </div>
       <p className="muted small" data-testid="request-latency">
@@ -48,7 +48,7 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
 const statusName = (c: RequestStatusClass) => (c === 'ok' ? 'OK' : c === 'error' ? 'error' : c === 'other' ? 'no status' : c);
 
 /** A latency histogram: bars over the log2 buckets that hold requests, with the p95 marked. */
-export function LatencyHistogram({ buckets, caption, testId = 'latency-histogram' }: { buckets: number[]; caption: string; testId?: string }) {
+export function LatencyHistogram({ buckets, sumUs, caption, testId = 'latency-histogram' }: { buckets: number[]; sumUs?: number; caption: string; testId?: string }) {
   const first = buckets.findIndex((n) => n > 0);
   if (first < 0) return <p className="muted small">No requests to chart.</p>;
   let last = buckets.length - 1;
@@ -57,7 +57,7 @@ export function LatencyHistogram({ buckets, caption, testId = 'latency-histogram
   const shown = buckets.slice(lo, hi + 1);
   const peak = Math.max(...shown);
   const W = 300, H = 84, base = 66, bw = W / shown.length;
-  const p95 = quantileUs(buckets, 0.95);
+  const p95 = quantileUs(buckets, 0.95, undefined, sumUs);
   const total = buckets.reduce((a, b) => a + b, 0);
   return (
     <figure className="spark" data-testid={testId}>
