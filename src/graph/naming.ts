@@ -57,10 +57,20 @@ export function containerNode(c: ContainerInfo, pid = 0): NodeRef {
   return { id: `ctr:${c.name}`, kind: 'container', label: c.name, group: null, image: c.image, labels: c.labels, instance };
 }
 
-/** Host processes are named by systemd service, else executable, else command name. */
+/** The kernel cuts a command name to 15 bytes (TASK_COMM_LEN - 1). */
+const COMM_MAX = 15;
+
+/**
+ * Host processes are named by systemd service, else command name: the name the kernel gives the process (what
+ * ps shows), and all a process gone before /proc was read leaves. The executable's basename names it only where
+ * the command name was cut short (`containerd-shim` of containerd-shim-runc-v2): symlinked executables resolve
+ * to another program's name (Debian's redis-server is redis-check-rdb; python3 is python3.11, so one program
+ * would be two nodes by how long it lived).
+ */
 export function processName(o: { unit: string | null; exe: string; comm: string }): string {
   if (o.unit && o.unit.endsWith('.service') && !o.unit.startsWith('user@')) return o.unit.replace(/\.service$/, '');
-  return o.exe || o.comm || 'unknown';
+  if (o.comm.length >= COMM_MAX && o.exe.startsWith(o.comm)) return o.exe;
+  return o.comm || o.exe || 'unknown';
 }
 
 export function ownerNode(o: Owner): NodeRef {
