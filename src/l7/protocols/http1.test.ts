@@ -11,6 +11,11 @@ test('method and path, query string and fragment dropped', () => {
   assert.deepEqual(describeHttp1(req('DELETE /x/y')), { method: 'DELETE', target: '/x/y' }, 'a request line cut by the prefix');
 });
 
+test('path parameters are dropped like a query: ;jsessionid= carries a session', () => {
+  assert.deepEqual(describeHttp1(req('GET /err;jsessionid=SECRET HTTP/1.1\r\n')), { method: 'GET', target: '/err' });
+  assert.deepEqual(describeHttp1(req('GET /a;v=1/b;x=y/c?q=1 HTTP/1.1\r\n')), { method: 'GET', target: '/a/b/c' });
+});
+
 test('not a request line: null', () => {
   assert.equal(describeHttp1(req('HTTP/1.1 200 OK\r\n')), null);
   assert.equal(describeHttp1(req('FOO /x HTTP/1.1\r\n')), null);

@@ -9,10 +9,17 @@ export function describeHttp1(text: Buffer): RequestDescription | null {
   const line = text.toString('latin1', 0, lineEnd < 0 ? text.length : lineEnd);
   const m = /^([A-Z]+) (\S+)(?: HTTP\/1\.[01]\r?$|$)/.exec(line);
   if (!m || !METHODS.has(m[1])) return null;
-  let target = m[2];
+  if (/[\x00-\x1f\x7f]/.test(m[2])) return null;
+  return { method: m[1], target: keptPath(m[2]) };
+}
+
+/**
+ * What is kept of a request target: the path without query string, fragment or path parameters (`;jsessionid=…`,
+ * which carry sessions as a query does), cut to PATH_MAX_CHARS. Shared by HTTP/1 and HTTP/2 samples.
+ */
+export function keptPath(target: string): string {
   const cut = target.search(/[?#]/);
-  if (cut >= 0) target = target.slice(0, cut);
-  if (/[\x00-\x1f\x7f]/.test(target)) return null;
-  if (target.length > PATH_MAX_CHARS) target = target.slice(0, PATH_MAX_CHARS - 1) + '…';
-  return { method: m[1], target };
+  let path = (cut >= 0 ? target.slice(0, cut) : target).replace(/;[^/]*/g, '');
+  if (path.length > PATH_MAX_CHARS) path = path.slice(0, PATH_MAX_CHARS - 1) + '…';
+  return path;
 }

@@ -24,6 +24,11 @@ test('method and path of a HEADERS frame (Huffman-coded literals), query dropped
   assert.deepEqual(describeHttp2(f), { method: 'POST', target: '/pkg.Service/Method' });
 });
 
+test('an HTTP/2 path keeps no path parameters either', () => {
+  const f = headersFrame([{ name: ':method', value: 'GET' }, { name: ':path', value: '/cart;jsessionid=SECRET/items' }]);
+  assert.deepEqual(describeHttp2(f), { method: 'GET', target: '/cart/items' });
+});
+
 test('not a HEADERS frame: null', () => {
   const f = headersFrame([{ name: ':method', value: 'GET' }]);
   f[3] = 0;

@@ -4,7 +4,7 @@
 // (a repeated path, say) cannot be resolved from one frame: it stays unknown.
 import hpack from 'hpack.js';
 import type { RequestDescription } from '../types.js';
-import { PATH_MAX_CHARS } from './http1.js';
+import { keptPath } from './http1.js';
 
 const HEADERS = 1, PADDED = 8, PRIORITY = 0x20;
 
@@ -18,12 +18,8 @@ export function describeHttp2(text: Buffer): RequestDescription | null {
   if (start >= end) return null;
   const fields = decodeFields(text.subarray(start, end));
   const method = fields.get(':method');
-  let path = fields.get(':path');
-  if (path !== undefined) {
-    const cut = path.search(/[?#]/);
-    if (cut >= 0) path = path.slice(0, cut);
-    if (path.length > PATH_MAX_CHARS) path = path.slice(0, PATH_MAX_CHARS - 1) + '…';
-  }
+  const raw = fields.get(':path');
+  const path = raw === undefined ? undefined : keptPath(raw);
   if (!method && path === undefined) return null;
   return { method: method && /^[A-Z]{1,16}$/.test(method) ? method : 'HTTP/2', target: path };
 }
