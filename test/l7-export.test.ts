@@ -99,8 +99,10 @@ test('/metrics gzip: one member that reads whole, scrape after scrape; sent plai
     await new Promise((r) => setTimeout(r, 1100)); // past the export's rebuild interval
   }
   // Our running totals are declared counters (Prometheus' rate() needs it); prom-client's own process
-  // families (dhrishti_process_nodejs_active_*_total) are gauges of its making.
-  const totals = [...last.matchAll(/^# TYPE (\S+_total) (\S+)$/gm)].filter((m) => !m[1].startsWith('dhrishti_process_'));
+  // families (dhrishti_nodejs_active_*_total) are gauges of its making. Their names carry one prefix, not two.
+  assert.match(last, /^dhrishti_process_cpu_user_seconds_total /m);
+  assert.doesNotMatch(last, /dhrishti_process_process_/);
+  const totals = [...last.matchAll(/^# TYPE (\S+_total) (\S+)$/gm)].filter((m) => !m[1].startsWith('dhrishti_nodejs_'));
   assert.ok(totals.length >= 20, `${totals.length} _total families`);
   assert.deepEqual(totals.filter((m) => m[2] !== 'counter').map((m) => `${m[1]} ${m[2]}`), []);
   // The plain body (written as bytes, not one string) holds the same families as the compressed one.

@@ -53,4 +53,6 @@ test('exposure: off loopback needs a token', () => {
   assert.doesNotThrow(() => checkExposure('::1', undefined));
   assert.throws(() => checkExposure('0.0.0.0', undefined), /refusing to listen on 0\.0\.0\.0 without a token/);
   assert.doesNotThrow(() => checkExposure('0.0.0.0', 'x'.repeat(16)));
+  assert.throws(() => checkExposure('0.0.0.0', undefined), /pass --token-file <path> or set DHRISHTI_TOKEN/, 'the agent\'s flag');
+  assert.throws(() => checkExposure('0.0.0.0', undefined, { token: 'pass --token <token> or set DHRISHTI_TOKEN' }), /pass --token <token>/, 'the hub names its own');
 });

@@ -18,7 +18,13 @@ export interface AccessOptions {
   allowHosts?: string[];
   /** Other origins (scheme://host[:port]) whose pages may use the API and the stream. */
   allowOrigins?: string[];
+  /** The command's own flags that widen access, named in refusals: the hub has neither --allow-host nor --allow-origin. */
+  remedies?: Remedies;
 }
+
+/** How a refusal tells the user to let a request through, in the flags of the command that serves the API. */
+export interface Remedies { token: string; allowHost?: string; allowOrigin?: string }
+export const AGENT_REMEDIES: Remedies = { token: 'pass --token-file <path> or set DHRISHTI_TOKEN', allowHost: '--allow-host', allowOrigin: '--allow-origin' };
 
 /** Route option that lets a route skip the token: set only on the UI's static files and /api/v1/health. */
 export const PUBLIC_ROUTE = { public: true } as const;
@@ -31,9 +37,9 @@ export function isLoopbackHost(host: string): boolean {
 const isWildcard = (host: string) => host === '0.0.0.0' || host === '::' || host === '[::]';
 
 /** Refuses an API reachable beyond this host without a token. Run before anything else starts. */
-export function checkExposure(host: string, token: string | undefined): void {
+export function checkExposure(host: string, token: string | undefined, remedies: Remedies = AGENT_REMEDIES): void {
   if (!isLoopbackHost(host) && !token) {
-    throw new Error(`refusing to listen on ${host} without a token: anyone who can reach it would see this host's traffic; pass --token-file <path> or set DHRISHTI_TOKEN`);
+    throw new Error(`refusing to listen on ${host} without a token: anyone who can reach it would see this host's traffic; ${remedies.token}`);
   }
 }
 
@@ -124,15 +130,16 @@ export function installAccess(app: FastifyInstance, opts: AccessOptions): void {
   const hostOk = hostPolicy(opts.host, opts.allowHosts);
   const originOk = originPolicy(opts.allowOrigins);
   const token = opts.token || undefined;
+  const remedies = opts.remedies ?? AGENT_REMEDIES;
   app.addHook('onRequest', async (req, reply) => {
     const host = req.headers.host ?? '';
     if (!hostOk(host)) {
-      return deny(reply, 403, 'host_not_allowed', `this agent does not answer to Host ${shown(host)}; if that is a name it really has, add --allow-host`);
+      return deny(reply, 403, 'host_not_allowed', `this server does not answer to Host ${shown(host)}${remedies.allowHost ? `; if that is a name it really has, add ${remedies.allowHost}` : '; use the address it listens on'}`);
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
       const kind = originOk(origin, host);
-      if (!kind) return deny(reply, 403, 'origin_not_allowed', `pages from ${shown(origin)} may not use this API; add --allow-origin to let them`);
+      if (!kind) return deny(reply, 403, 'origin_not_allowed', `pages from ${shown(origin)} may not use this API${remedies.allowOrigin ? `; add ${remedies.allowOrigin} to let them` : ''}`);
       if (kind === 'allowed') {
         reply.header('Access-Control-Allow-Origin', new URL(origin).origin).header('Vary', 'Origin');
         if (req.method === 'OPTIONS') {

@@ -31,7 +31,7 @@ export function single(q: Query, name: string): string | undefined {
 
 export function id(q: Query, name: string): string | undefined {
   const v = single(q, name);
-  if (v !== undefined && (!v || v.length > 1024)) throw new BadRequest(`${name} must be a ${name} id as the graph gives it`);
+  if (v !== undefined && (!v || v.length > 1024)) throw new BadRequest(`${name} must be the id of a ${name} as the graph gives it`);
   return v;
 }
 

@@ -56,7 +56,7 @@ export const metricsExtensions: ((reg: AgentRegistry, agent: Agent) => void)[] =
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new AgentRegistry();
-  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_process_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
+  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
   counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
   counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {
     const l = agent.engine.stats().lost;

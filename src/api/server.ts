@@ -15,7 +15,7 @@ import zlib from 'node:zlib';
 import type { ApiSource } from './source.js';
 export type { ApiSource, GraphView } from './source.js';
 import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
-import { checkExposure, installAccess, PUBLIC_ROUTE } from './auth.js';
+import { checkExposure, installAccess, PUBLIC_ROUTE, type Remedies } from './auth.js';
 import { installSecurityHeaders, rawSecurityHeaders } from './headers.js';
 import { attachStream, type StreamOptions } from './stream.js';
 import { AgentRegistry } from './metrics.js';
@@ -31,6 +31,8 @@ export interface ApiOptions {
   allowHosts?: string[];
   /** Origins of other pages allowed to use the API (--allow-origin). */
   allowOrigins?: string[];
+  /** The serving command's flags named in refusals (default: the agent's). */
+  remedies?: Remedies;
   /** Folder of the built web UI (default src/ui/dist). */
   uiDir?: string;
   /** Served at /metrics (the source's self-metrics); the stream adds its own. */
@@ -58,7 +60,7 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   const host = opts.host ?? DEFAULTS.apiHost;
   const port = opts.port ?? DEFAULTS.apiPort;
   const token = opts.token || undefined;
-  checkExposure(host, token);
+  checkExposure(host, token, opts.remedies);
   const app = Fastify({
     logger: false,
     bodyLimit: 64 * 1024,
@@ -83,7 +85,7 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   const routes = (): RouteInfo[] => registered.flatMap((r) => [r.method].flat().map((method) => ({
     method, url: r.url, public: (r.config as { public?: boolean } | undefined)?.public === true, websocket: method === 'GET' && (r.config as { websocket?: boolean } | undefined)?.websocket === true,
   })));
-  installAccess(app, { host, token, allowHosts: opts.allowHosts, allowOrigins: opts.allowOrigins });
+  installAccess(app, { host, token, allowHosts: opts.allowHosts, allowOrigins: opts.allowOrigins, remedies: opts.remedies });
   // A refused WebSocket handshake is answered on the bare socket the upgrade handed over, which no HTTP parser
   // owns any more: close it once the answer is out. (@fastify/websocket's own close runs only for requests that got
   // past its onRequest hook, registered after the access checks.) Left open, each would linger and hold up a stop.

@@ -1,10 +1,14 @@
 // Parsers for command-line values: a bad value stops with a clear message, never a stack trace.
 import { InvalidArgumentError } from 'commander';
 
+// Decimal digits only: Number() also takes "0x1F40", "1e3" and " 80 ", which no one means on a command line.
+const DECIMAL = /^\d+(\.\d+)?$/;
+const WHOLE = /^\d+$/;
+
 export function positiveNumber(name: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    if (!DECIMAL.test(v) || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
     return n;
   };
 }
@@ -12,7 +16,7 @@ export function positiveNumber(name: string) {
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
+    if (!WHOLE.test(v) || !Number.isInteger(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
     return n;
   };
 }
@@ -22,7 +26,7 @@ export const port = positiveInt('port', 65535);
 /** Ring buffer size: a power of two of at least one page. */
 export function ringbufBytes(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`ring buffer size must be a power of two of at least 4096 bytes, got "${v}"`);
+  if (!WHOLE.test(v) || !Number.isInteger(n) || n < 4096 || (n & (n - 1)) !== 0) throw new InvalidArgumentError(`ring buffer size must be a power of two of at least 4096 bytes, got "${v}"`);
   return n;
 }
 

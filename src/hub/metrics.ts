@@ -5,7 +5,7 @@ import type { HubSource } from './source.js';
 
 export function hubRegistry(hub: HubSource): client.Registry {
   const reg = new client.Registry();
-  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_hub_process_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
+  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_hub_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
   new client.Gauge({
     name: 'dhrishti_hub_prometheus_ok', help: '1 when the last refresh from Prometheus succeeded', registers: [reg],
     collect() { this.set(hub.hubStatus.state === 'ok' ? 1 : 0); },

@@ -123,7 +123,7 @@ export class PolicyRuntime {
     policyMetrics.reloads.inc({ file: 'policy', result: 'ok' });
     policyMetrics.evaluation.observe(ms / 1000);
     this.warnings = [...p.warnings, ...(this.opts.coverage?.(p) ?? [])];
-    this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${p.spec.zones.length} zones, ${p.spec.rules.length} rules; ${r.violations} violation${r.violations === 1 ? '' : 's'} on the map now (${r.edges} edges judged in ${ms.toFixed(2)} ms)`);
+    this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${plural(p.spec.zones.length, 'zone')}, ${plural(p.spec.rules.length, 'rule')}; ${plural(r.violations, 'violation')} on the map now (${plural(r.edges, 'edge')} judged in ${ms.toFixed(2)} ms)`);
     for (const w of this.warnings) this.warn(`warning: ${w}`);
     this.record(p, why);
   }
@@ -173,3 +173,5 @@ export function alertOf(v: Violation, news: 'new' | 'recurred', uiUrl?: string):
     ...(uiUrl ? { generatorURL: uiUrl } : {}),
   };
 }
+
+const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;

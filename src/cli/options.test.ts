@@ -1,0 +1,13 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { port, positiveNumber, ringbufBytes } from './options.js';
+
+test('numbers on the command line are decimal digits: hex, exponents and spaces are refused', () => {
+  assert.equal(port('8000'), 8000);
+  for (const bad of ['0x1F40', '1e3', ' 80', '80 ', '8000.0', '-1', '0', '70000', '', 'banana']) assert.throws(() => port(bad), /port must be a whole number from 1 to 65535/, bad);
+  const secs = positiveNumber('--duration');
+  assert.equal(secs('2.5'), 2.5);
+  for (const bad of ['1e3', '0x10', '.5', '5.', '-2', '0']) assert.throws(() => secs(bad), /--duration must be a positive number/, bad);
+  assert.equal(ringbufBytes('4096'), 4096);
+  assert.throws(() => ringbufBytes('0x1000'), /power of two/);
+});
