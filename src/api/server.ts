@@ -178,7 +178,14 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     });
   }
 
-  await app.listen({ host, port });
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use (another dhrishti?); choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new Error(`cannot listen on ${host}: no such address on this host (${code}); --host takes an address of this host`);
+    throw e;
+  }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;
   const shown = host.includes(':') ? `[${host}]` : host;

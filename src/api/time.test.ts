@@ -34,6 +34,7 @@ test('dates that do not exist are refused, not rolled over', () => {
     ['2024-01-10T12:60Z', /time of day/],
     ['2024-01-10T12:00:60Z', /time of day/],
     ['2024-01-10T12:00:00+25:00', /UTC offset/],
+    ['-1000d', /between 1ms and 366d, got "-1000d": that is as far back/],
   ];
   for (const [v, re] of cases) assert.throws(() => parseTime(v, 'at', now), (e: Error) => e instanceof BadRequest && re.test(e.message) && e.message.includes(v), v);
 });

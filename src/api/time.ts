@@ -36,7 +36,11 @@ export function parseTime(v: string, name: string, now: number): number {
   let t: number | null;
   if (s === 'now') t = now;
   else if (s.startsWith('-')) {
-    try { t = now - parseDuration(s.slice(1), name); } catch { throw new BadRequest(expected(name, v)); }
+    try { t = now - parseDuration(s.slice(1), name); } catch (e) {
+      // a duration too long says so; anything else is not a time at all
+      const m = (e as Error).message;
+      throw new BadRequest(/must be between/.test(m) ? `${m.replace(/got ".*"$/, `got "${v}"`)}: that is as far back as it can reach` : expected(name, v));
+    }
   } else if (/^\d{1,16}$/.test(s)) t = Number(s);
   else t = parseIso(s, name, v);
   if (t === null) throw new BadRequest(expected(name, v));

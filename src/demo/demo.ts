@@ -45,7 +45,11 @@ export async function demoUp(socket: string, log: (s: string) => void): Promise<
 
 export async function demoDown(socket: string, log: (s: string) => void): Promise<void> {
   const docker = dockerCli(socket);
-  const ids = (await docker(['ps', '-aq', '--filter', 'label=dhrishti.demo=1']).catch(() => '')).split('\n').filter(Boolean);
+  // no daemon is not "no demo containers": the demo may well be running on a daemon this socket does not reach
+  const listed = await docker(['ps', '-aq', '--filter', 'label=dhrishti.demo=1']).catch((e: Error) => {
+    throw new Error(`cannot list the demo's containers through ${socket}: ${e.message.split('\n')[0]}`);
+  });
+  const ids = listed.split('\n').filter(Boolean);
   if (ids.length) await docker(['rm', '-f', ...ids]);
   await docker(['network', 'rm', DEMO_NETWORK]).catch(() => '');
   log(ids.length ? `removed ${ids.length} demo containers and the ${DEMO_NETWORK} network` : 'no demo containers running');

@@ -49,6 +49,17 @@ test('off loopback without a token: refused before any probe is attached', async
   }
 });
 
+test('a port in use, or an address this host does not have, is said in words', async () => {
+  const { c, url } = await serving([]);
+  const port = new URL(url).port;
+  const busy = await refused(['--port', port]);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use \\(another dhrishti\\?\\); choose another with --port`));
+  await c.stop();
+  const nowhere = await refused(['--host', '192.0.2.10', '--port', String(await freePort())], { DHRISHTI_TOKEN: GOOD });
+  assert.match(nowhere.stderr, /cannot listen on 192\.0\.2\.10: no such address on this host \(EADDRNOTAVAIL\)/);
+});
+
 test('DHRISHTI_TOKEN opens a non-loopback bind, and the token is nowhere in the process\'s command line', async () => {
   const { c, url } = await serving(['--host', '0.0.0.0'], { DHRISHTI_TOKEN: GOOD });
   assert.equal((await rawRequest(url, '/api/v1/graph')).status, 401);
