@@ -1,6 +1,6 @@
 // The probe engine: loads the kernel side, turns ring buffer batches and
 // periodic map reads into ConnEvents, and counts everything it loses.
-import { loadNative, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
+import { loadNative, PRIVILEGE_HINT, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
 import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
@@ -176,7 +176,7 @@ export class ProbeEngine {
       ...Object.assign({}, ...this.extensions.map((x) => x.mapSizes())),
     };
     const consts = { dh_report_connect: this.opts.connectEvents === false ? 0 : 1 };
-    const { handle, loaded } = this.load(objectPath, sizes, consts);
+    const { handle, loaded } = this.loadOrSayWhy(objectPath, sizes, consts);
     this.handle = handle;
     this.probes = this.native.attach(this.handle);
     const missing = this.probes.filter((p) => !p.ok && !matches(ALL_CAPTURE_PROGRAMS, p.program));
@@ -223,6 +223,17 @@ export class ProbeEngine {
    * rejects it, the captures are left out one at a time, then all together:
    * the connection probes must load whatever a capture's programs do.
    */
+  /** load(), with what to do when the process may not load BPF at all (not root, no CAP_BPF). */
+  private loadOrSayWhy(objectPath: string, sizes: Record<string, number>, consts: Record<string, number>): { handle: Handle; loaded: EngineExtension[] } {
+    try {
+      return this.load(objectPath, sizes, consts);
+    } catch (e) {
+      const m = (e as Error).message;
+      if (/Operation not permitted/.test(m) && process.getuid?.() !== 0) throw new Error(`${m}: ${PRIVILEGE_HINT}`);
+      throw e;
+    }
+  }
+
   private load(objectPath: string, sizes: Record<string, number>, consts: Record<string, number>): { handle: Handle; loaded: EngineExtension[] } {
     const inUse = this.extensions.flatMap((x) => x.programs);
     const unused = ALL_CAPTURE_PROGRAMS.filter((p) => !inUse.includes(p));

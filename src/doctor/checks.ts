@@ -2,6 +2,7 @@
 // from the system (see gather.ts) into one line of the report. No I/O here,
 // so every verdict and hint can be unit-tested.
 import { DEFAULTS, REQUIRED_TRACEPOINTS } from '../config/defaults.js';
+import { PRIVILEGE_HINT } from '../native/index.js';
 
 export type Status = 'ok' | 'warn' | 'FAIL' | 'skipped';
 
@@ -77,7 +78,7 @@ export function hasCap(capEff: bigint, bit: number): boolean {
   return ((capEff >> BigInt(bit)) & 1n) === 1n;
 }
 
-const PRIV_HINT = 'run as root or grant CAP_BPF,CAP_PERFMON (e.g. docker run --cap-add BPF --cap-add PERFMON; CAP_SYS_ADMIN also works)';
+const PRIV_HINT = PRIVILEGE_HINT;
 
 export function checkPrivileges(s: ProcStatus): CheckResult {
   const caps = s.capEff ?? 0n;

@@ -3,6 +3,9 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import { NATIVE_ADDON_PATH } from '../config/defaults.js';
 
+/** What a process needs to load and attach the probes; said wherever loading is refused for want of it. */
+export const PRIVILEGE_HINT = 'run as root or grant CAP_BPF,CAP_PERFMON (e.g. docker run --cap-add BPF --cap-add PERFMON; CAP_SYS_ADMIN also works)';
+
 export interface AttachResult { program: string; section: string; ok: boolean; error?: string }
 export interface MapContents { keySize: number; valueSize: number; count: number; keys: Buffer; values: Buffer }
 export type Handle = { readonly __brand: 'bpf-object' };
