@@ -23,3 +23,16 @@ test('trace --l7 --json prints each request with method, path without query, sta
   assert.ok(!trace.lines.some((l) => l.includes('secret=1')), 'query strings never printed');
   await trace.stop();
 });
+
+test('trace refuses options it would ignore: --dns with --port, --types or --l7; an empty --types', async () => {
+  for (const [args, message] of [
+    [['--dns', '--port', '53'], /--dns cannot be combined with --port/],
+    [['--dns', '--types', 'close'], /--dns cannot be combined with --types/],
+    [['--dns', '--l7'], /--dns cannot be combined with --l7/],
+    [['--types', ''], /--types is empty; choose from connect/],
+  ] as const) {
+    const c = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', ...args]);
+    assert.equal(await c.exited, 2, args.join(' '));
+    assert.match(c.stderr.join('\n'), message, args.join(' '));
+  }
+});

@@ -68,7 +68,22 @@ export function registerTrace(program: Command): void {
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
     .option('--l7', 'print requests as they complete, one line each (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)')
     .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)');
-  addL7Options(cmd, true).action((opts: TraceOptions) => (opts.dns ? runDnsTrace(opts) : runTrace(opts)));
+  addL7Options(cmd, true).action((opts: TraceOptions) => {
+    if (opts.dns) {
+      // DNS is its own stream: options of the connection and request streams would be silently ignored
+      const other = (['port', 'types', 'l7'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
+      if (other.length) {
+        console.error(`dhrishti trace: --dns cannot be combined with ${other.map((k) => `--${k}`).join(', ')} (it filters by --pid only)`);
+        process.exit(2);
+      }
+      return runDnsTrace(opts);
+    }
+    if (opts.types !== undefined && !opts.types.split(',').some((t) => t.trim())) {
+      console.error(`dhrishti trace: --types is empty; choose from ${ALL_TYPES.join(', ')}`);
+      process.exit(2);
+    }
+    runTrace(opts);
+  });
 }
 
 function runTrace(opts: TraceOptions): void {
