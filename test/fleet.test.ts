@@ -74,6 +74,10 @@ before(async () => {
   agentA = await startAgent([...common, '--scope-cgroup', PARENT_A, '--hostname', 'host-a', '--otlp-endpoint', `http://127.0.0.1:${(otlp.address() as { port: number }).port}`, '--otlp-interval', '1s',
     '--remote-write', `http://127.0.0.1:${promPort}/api/v1/write`, '--remote-write-interval', '1s']); // scraped and pushed: the hub must not count it twice
   agentB = await startAgent([...common, '--scope-cgroup', PARENT_B, '--hostname', 'host-b']);
+  for (const a of [agentA, agentB]) assert.doesNotMatch(a.child.stderr.join('\n'), /--scope-cgroup/, 'its scope cgroup exists: no warning');
+  const unmade = await startAgent([...common, '--scope-cgroup', '/dhrishti-test-not-made.slice']);
+  assert.match(unmade.child.stderr.join('\n'), /warning: --scope-cgroup \/dhrishti-test-not-made\.slice: no such cgroup under \S+ yet/);
+  await unmade.stop();
   prom = await TestPrometheus.start({ port: promPort, targets: [{ job: 'dhrishti', target: `127.0.0.1:${agentA.port}` }, { job: 'dhrishti', target: `127.0.0.1:${agentB.port}` }] });
   const port = await freePort();
   hub = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', prom.url, '--port', String(port), '--refresh', '1s']);

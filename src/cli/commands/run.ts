@@ -12,6 +12,9 @@ import { InvalidArgumentError, Option } from 'commander';
 import { onShutdown } from '../lifecycle.js';
 import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 import { parseCgroupPath, parseNetnsInode } from '../../agent/scope.js';
+import { cgroup2Root } from '../../identity/cgroups.js';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface RunOptions extends L7Flags {
   host: string;
@@ -88,6 +91,11 @@ async function run(opts: RunOptions): Promise<void> {
   } catch (e) {
     console.error(`dhrishti: ${(e as Error).message}`);
     process.exit(2);
+  }
+  // A scope cgroup may be made later (a tenant's slice started after the agent): said, not refused.
+  const root = opts.scopeCgroup?.length ? cgroup2Root() : null;
+  for (const c of opts.scopeCgroup ?? []) {
+    if (root && !fs.existsSync(path.join(root, c))) console.error(`dhrishti: warning: --scope-cgroup ${c}: no such cgroup under ${root} yet; nothing is reported from it until one is made`);
   }
   const agent = new Agent({
     engine: { ringbufBytes: opts.ringbufBytes, l7: l7OptionsFrom(opts) },
