@@ -220,7 +220,7 @@ test('a bad policy at start stops the agent with file, line and column', async (
   const bad = path.join(dir, 'bad.yaml');
   fs.writeFileSync(bad, 'zones:\n  a: {process: curl}\nrules:\n  - name: r\n    deny: {from: a, to: nowhere}\n  - name: s\n    deny: {from: elsewhere, to: a}\n');
   const r = await run(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(await freePort()), '--no-history', '--policy', bad]).then(() => ({ code: 0, stderr: '' }), (e) => e as { code: number; stderr: string });
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2, 'a usage error, as a bad flag');
   assert.match(r.stderr, /^dhrishti: invalid policy: .*bad\.yaml:5:25: rules\[0\]\.deny\.to: unknown zone "nowhere".*\n/);
   assert.match(r.stderr, /\n  .*bad\.yaml:7:18: rules\[1\]\.deny\.from: unknown zone "elsewhere"/, 'every problem, one a line');
   assert.doesNotMatch(r.stderr, /more problem/);

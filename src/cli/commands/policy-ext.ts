@@ -47,11 +47,11 @@ async function readFiles(cmd: Command): Promise<void> {
     // every problem, one a line, as `dhrishti check` prints them (the reader's module is loaded by now)
     const { problemLines } = await import('../../policy/yaml-source.js');
     console.error(`dhrishti: invalid ${what}: ${problemLines(e).join('\n  ')}`);
-    process.exit(1);
+    process.exit(2); // a usage error, as a bad flag is (and as `check` answers a bad policy)
   }
   if (o.alertWebhook && !o.policy) {
     console.error('dhrishti: --alert-webhook needs --policy');
-    process.exit(1);
+    process.exit(2);
   }
 }
 const webhookUrl = (v: string) => {
