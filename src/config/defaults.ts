@@ -196,7 +196,7 @@ export const HISTORY_DEFAULTS = {
   fileName: 'history.db',
   /** Tiers as resolution:keep; the finest is written every flush, coarser ones are rolled up from it.
    *  The 10 m tier adds no history (it ends with the 1 m one): it makes long ranges read ten times fewer rows. */
-  retention: '10s:24h,1m:7d,10m:7d',
+  retention: '10s:1d,1m:7d,10m:7d',
   /** Rolled-up tiers and old rows are maintained at most this often. */
   maintenanceIntervalMs: 60_000,
   /** Failure samples and topology/container events written per flush; the rest are counted as suppressed. */
