@@ -123,6 +123,10 @@ test('PostgreSQL: simple and extended queries, errors, and a 400 ms query', asyn
   const failed = log.samples.filter((s) => s.protocol === 'postgres' && s.role === 'server' && s.statusClass === 'error');
   assert.ok(failed.some((s) => s.target === 'select * from nope'));
   assert.ok(failed.some((s) => s.target === 'select $1::int / ?'), 'extended query sampled from its Parse message');
+  // each failure names its SQLSTATE: undefined_table, division_by_zero
+  assert.ok(failed.filter((s) => s.target === 'select * from nope').every((s) => s.code === '42P01'), JSON.stringify(failed.slice(0, 3)));
+  assert.ok(failed.filter((s) => s.target === 'select $1::int / ?').every((s) => s.code === '22012'), JSON.stringify(failed.slice(0, 3)));
+  assert.ok(e.samples.some((s) => s.statusClass === 'error' && s.code === '42P01' && s.status === 1), 'on the edge too, its status still 1');
 });
 
 test('PostgreSQL over TLS: SSLRequest answered S, then the plaintext through libpq\'s OpenSSL uprobes', async () => {

@@ -14,7 +14,7 @@ export const L7_CARRY = 32;
 export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, pad: 140 } as const;
 export const L7_COUNTS_SIZE = 144;
 
-export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, pad: 20 } as const;
+export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, detail: 20 } as const;
 export const L7_REQ_SIZE = 24;
 
 export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, depth: 32, carry_len: 33, pad: 34, carry: 40 } as const;

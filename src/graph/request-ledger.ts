@@ -550,6 +550,7 @@ export class RequestLedger {
     const rs: RequestSample = {
       time: x.time, protocol: x.protocol as RequestProtocol, method: x.method, target: x.target, status: x.status, statusClass: x.statusClass,
       latencyMs: Math.round(x.latencyMs * 1000) / 1000, pid: x.pid, process: x.comm, side: side.role, tls: x.tls, reasons: x.reasons,
+      ...(x.code ? { code: x.code } : {}),
     };
     const cr = this.connState(c);
     // A client's sample means the client counts requests: its view is the one kept. A server's

@@ -217,6 +217,8 @@ export interface RequestSample {
   target: string | null;
   /** HTTP status, grpc-status, MySQL error number, or 0 / 1 (ok / error) for the others. */
   status: number;
+  /** PostgreSQL's SQLSTATE of a failed statement ('42P01': undefined table). */
+  code?: string;
   statusClass: RequestStatusClass;
   latencyMs: number;
   /** The process that saw it, and from which end of the connection. */

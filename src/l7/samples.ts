@@ -4,7 +4,7 @@ import { u64, type Clock } from '../events/decode.js';
 import { PROTOCOLS, STATUS_CLASSES, type L7Protocol, type L7Sample, type RequestDescription, type SampleReason } from './types.js';
 import { describeHttp1 } from './protocols/http1.js';
 import { describeHttp2 } from './protocols/http2.js';
-import { describePostgres } from './protocols/postgres.js';
+import { describePostgres, sqlstateOf } from './protocols/postgres.js';
 import { describeMysql } from './protocols/mysql.js';
 import { describeRedis } from './protocols/redis.js';
 
@@ -30,6 +30,12 @@ export function describeRequest(proto: number, text: Buffer): RequestDescription
 export interface SampleDecodeStats { samples: number; unparsed: number; malformed: number }
 
 /** Decodes `count` records of a batch; bad records are counted, never thrown. */
+/** A PostgreSQL error carries its SQLSTATE packed in the status: status 1 (error) and the code apart. */
+function statusOf(proto: number, raw: number): { status: number; code?: string } {
+  const code = proto === L7Proto.POSTGRES ? sqlstateOf(raw) : null;
+  return code ? { status: 1, code } : { status: raw };
+}
+
 export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: SampleDecodeStats): L7Sample[] {
   const out: L7Sample[] = [];
   for (let i = 0; i < count; i++) {
@@ -53,7 +59,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
       comm: buf.toString('utf8', o + L7_SAMPLE.comm, commEnd >= 0 && commEnd < o + L7_SAMPLE.comm + L7_COMM_LEN ? commEnd : o + L7_SAMPLE.comm + L7_COMM_LEN),
       protocol: PROTOCOLS[proto] as L7Protocol,
       role: buf[o + L7_SAMPLE.side] === 2 ? 'server' : 'client',
-      status: buf.readUInt32LE(o + L7_SAMPLE.status),
+      ...statusOf(proto, buf.readUInt32LE(o + L7_SAMPLE.status)),
       statusClass: STATUS_CLASSES[cls],
       latencyMs: u64(buf, o + L7_SAMPLE.latency_ns) / 1e6,
       method: d?.method ?? null,

@@ -24,6 +24,8 @@ export interface L7Sample {
   role: 'client' | 'server';
   /** HTTP status, grpc-status, MySQL error code, or 0 (ok) / 1 (error). */
   status: number;
+  /** PostgreSQL's SQLSTATE of an error ('42P01'), when the kernel found it. */
+  code?: string;
   statusClass: L7StatusClass;
   latencyMs: number;
   /** HTTP method, SQL verb or Redis command; null when the request's bytes were not kept or not readable. */

@@ -89,6 +89,43 @@ static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_soc
 	return 0;
 }
 
+/* The SQLSTATE of an ErrorResponse whose fields start at off: fields are a type byte and a NUL-ended
+ * string, the code's type is 'C' (after severity, usually within the first 32 bytes). Five characters
+ * of [0-9A-Z] packed 6 bits each, with DH_PG_SQLSTATE set; 0 if not within the first 64 bytes. */
+#define DH_PG_SQLSTATE 0x80000000u
+static __always_inline __u32 pg_sqlstate(struct dh_l7_scratch *sc, __u32 off)
+{
+	__u32 n = l7_load(sc, off, 64);
+	int start = 1;
+	for (int i = 0; i < 58; i++) {
+		if (i >= n)
+			break;
+		__u8 b = sc->win[i];
+		if (!start) {
+			start = b == 0;
+			continue;
+		}
+		if (b == 0)
+			break;
+		if (b != 'C') {
+			start = 0;
+			continue;
+		}
+		if (i + 6 > n)
+			break;
+		__u32 v = 0;
+		for (int k = 1; k <= 5; k++) {
+			__u8 c = sc->win[(i + k) & 63];
+			__u32 d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 64;
+			if (d == 64)
+				return 0;
+			v = v << 6 | d;
+		}
+		return v | DH_PG_SQLSTATE;
+	}
+	return 0;
+}
+
 static __always_inline int pg_reply(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
 {
 	__u32 n = l7_load(sc, sc->cur, 8);
@@ -108,11 +145,13 @@ static __always_inline int pg_reply(struct dh_l7_scratch *sc, struct dh_l7_sock 
 	if (len < 4 || len > (1 << 30) || t < '1' || t > 'z')
 		return -1;
 	struct dh_l7_req *h = l7_head(st);
-	if (t == 'E' && h)
+	if (t == 'E' && h) {
 		h->meta |= PG_M_ERROR;
-	else if (t == 'Z' && h) {
+		if (!h->detail) /* the first error of the request names it */
+			h->detail = pg_sqlstate(sc, sc->cur + 5);
+	} else if (t == 'Z' && h) {
 		int err = h->meta & PG_M_ERROR;
-		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, err ? 1 : 0);
+		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, err ? (h->detail ? h->detail : 1) : 0);
 	}
 	sc->cur += 5;
 	d->skip = len - 4;

@@ -388,6 +388,7 @@ static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	st->req[slot].id = st->seq;
 	st->req[slot].meta = meta;
 	st->req[slot].count = 1;
+	st->req[slot].detail = 0;
 	st->nreq++;
 	l7_keep_text(sc, st, st->seq, have);
 	return slot;
@@ -505,6 +506,7 @@ static __always_inline void l7_pop(struct dh_l7_scratch *sc, struct dh_l7_sock *
 		r->count--;
 		r->id++;
 		r->meta &= ~DH_L7_M_RESPONSE;
+		r->detail = 0;
 		return;
 	}
 	r->start_ns = 0;

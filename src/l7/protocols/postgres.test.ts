@@ -24,3 +24,14 @@ test('fuzz: random and truncated bytes never throw', () => {
   const { randomParsed } = fuzz(describePostgres, [msg('Q', z('select 1')), msg('P', Buffer.concat([z(''), z('select $1'), Buffer.from([0, 0])]))]);
   assert.ok(randomParsed < 100, `${randomParsed} random inputs parsed`);
 });
+
+test('an error status packed by the kernel gives its SQLSTATE back; other statuses give none', async () => {
+  const { sqlstateOf } = await import('./postgres.js');
+  const pack = (code: string) => [...code].reduce((v, c) => v * 64 + '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'.indexOf(c), 0) + 0x80000000;
+  assert.equal(sqlstateOf(pack('42P01')), '42P01');
+  assert.equal(sqlstateOf(pack('22012')), '22012');
+  assert.equal(sqlstateOf(pack('XX000')), 'XX000');
+  assert.equal(sqlstateOf(1), null);
+  assert.equal(sqlstateOf(0), null);
+  assert.equal(sqlstateOf(0x80000000 + 63 * 64 ** 4), null, 'a character outside [0-9A-Z]');
+});

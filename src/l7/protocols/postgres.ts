@@ -34,3 +34,20 @@ function statement(text: Buffer, start: number, end: number): RequestDescription
   const verb = sqlVerb(sql);
   return verb ? { method: verb, target: normalizeSql(sql) } : null;
 }
+
+/** A PostgreSQL error's status as the kernel packs it (l7/postgres.c pg_sqlstate): a flag bit, then the
+ *  SQLSTATE's five characters of [0-9A-Z], 6 bits each. */
+const SQLSTATE_FLAG = 0x80000000;
+const SQLSTATE_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** The SQLSTATE ('42P01') of a packed error status, or null when the status is not one. */
+export function sqlstateOf(status: number): string | null {
+  if (!(status & SQLSTATE_FLAG)) return null;
+  let s = '';
+  for (let k = 4; k >= 0; k--) {
+    const d = Math.floor(status / 2 ** (6 * k)) & 63;
+    if (d >= SQLSTATE_CHARS.length) return null;
+    s += SQLSTATE_CHARS[d];
+  }
+  return s;
+}

@@ -110,5 +110,6 @@ function statusText(s: RequestSample): string {
   if (s.protocol === 'http1' || (s.protocol === 'http2' && s.statusClass !== 'ok' && s.statusClass !== 'error')) return String(s.status);
   if (s.protocol === 'http2') return s.statusClass === 'ok' ? 'OK' : `grpc ${s.status}`;
   if (s.protocol === 'mysql' && s.statusClass === 'error' && s.status > 1) return `ERR ${s.status}`;
+  if (s.code) return `error ${s.code}`;
   return s.statusClass === 'ok' ? 'OK' : 'error';
 }
