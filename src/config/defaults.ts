@@ -168,6 +168,8 @@ export const API_DEFAULTS = {
   streamCloseTimeoutMs: 5_000,
   /** Tokens shorter than this draw a warning. */
   minTokenChars: 16,
+  /** How long `dhrishti graph` and `dhrishti check --url` wait for an agent's answer. */
+  clientTimeoutMs: 30_000,
 } as const;
 
 /** The live graph's bounds. */

@@ -9,7 +9,7 @@ import { unmatchedSelectors } from '../../policy/coverage.js';
 import { parseDuration } from '../../api/params.js';
 import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
-import { HISTORY_DEFAULTS } from '../../config/defaults.js';
+import { API_DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
 
 /** The options of `dhrishti check` (registered in check.ts). */
 export interface CheckOptions {
@@ -98,9 +98,9 @@ async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promi
   const token = opts.token ?? process.env.DHRISHTI_TOKEN;
   let res: Response;
   try {
-    res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(30_000) });
+    res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });
   } catch (e) {
-    throw new CheckFailed(`no agent answering at ${opts.url}: ${fetchFailure(e, base.href, 30_000)}; start one with: dhrishti run, or read a stopped agent's history with --data-dir`);
+    throw new CheckFailed(`no agent answering at ${opts.url}: ${fetchFailure(e, base.href, API_DEFAULTS.clientTimeoutMs)}; start one with: dhrishti run, or read a stopped agent's history with --data-dir`);
   }
   const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;
   if (!res.ok || !body || !Array.isArray(body.edges)) throw new CheckFailed(`the agent answered ${res.status}: ${body?.message ?? res.statusText}`);

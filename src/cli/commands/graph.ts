@@ -4,9 +4,7 @@ import { oneOf } from '../options.js';
 import { toDot, toMermaid } from '../../graph/export.js';
 import type { GraphSnapshot } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
-import { DEFAULTS } from '../../config/defaults.js';
-
-const AGENT_ASK_TIMEOUT_MS = 30_000;
+import { API_DEFAULTS, DEFAULTS } from '../../config/defaults.js';
 
 const FORMATS = ['json', 'dot', 'mermaid'] as const;
 
@@ -27,9 +25,9 @@ export function registerGraph(program: Command): void {
       const token = opts.token ?? process.env.DHRISHTI_TOKEN;
       let res: Response;
       try {
-        res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(AGENT_ASK_TIMEOUT_MS) });
+        res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });
       } catch (e) {
-        console.error(`dhrishti graph: no agent answering at ${opts.url}: ${fetchFailure(e, base.href, AGENT_ASK_TIMEOUT_MS)}; start one with: dhrishti run`);
+        console.error(`dhrishti graph: no agent answering at ${opts.url}: ${fetchFailure(e, base.href, API_DEFAULTS.clientTimeoutMs)}; start one with: dhrishti run`);
         process.exit(1);
       }
       const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;

@@ -61,11 +61,7 @@ static __always_inline int l7_read_iov(struct dh_l7_scratch *sc, __u64 iov, __u6
 {
 	if (!iov || !cnt)
 		return -1;
-	sc->uiov = iov;
-	sc->iov_cnt = cnt > DH_L7_IOV_MAX ? DH_L7_IOV_MAX : cnt;
-	sc->iov_first = 0;
-	sc->iov_before = 0;
-	sc->io_total = sc->total;
+	l7_io_at(sc, iov, cnt, sc->total);
 	return l7_iov_fill(sc);
 }
 

@@ -174,17 +174,23 @@ static __always_inline struct dh_l7_config *l7_cfg(void)
 	return bpf_map_lookup_elem(&l7_config, &zero);
 }
 
-/* The syscall's data is one user buffer. */
-static __always_inline void l7_io_one(struct dh_l7_scratch *sc, __u64 buf, __u32 len)
+/* Where the syscall's len bytes are: a user iovec array of cnt entries (uiov), or one buffer (uiov 0). */
+static __always_inline void l7_io_at(struct dh_l7_scratch *sc, __u64 uiov, __u64 cnt, __u32 len)
 {
-	sc->base[0] = buf;
-	sc->len[0] = len;
-	sc->nseg = 1;
-	sc->uiov = 0;
-	sc->iov_cnt = 1;
+	sc->uiov = uiov;
+	sc->iov_cnt = cnt > DH_L7_IOV_MAX ? DH_L7_IOV_MAX : cnt;
 	sc->iov_first = 0;
 	sc->iov_before = 0;
 	sc->io_total = len;
+}
+
+/* The syscall's data is one user buffer. */
+static __always_inline void l7_io_one(struct dh_l7_scratch *sc, __u64 buf, __u32 len)
+{
+	l7_io_at(sc, 0, 1, len);
+	sc->base[0] = buf;
+	sc->len[0] = len;
+	sc->nseg = 1;
 }
 
 /* Holds the caller's iovec entries from sc->iov_first on (DH_L7_IOV of them, in one read),
