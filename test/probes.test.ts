@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
-import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER } from './support/scripts.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER, GREETER, PY_UNREAD_CLOSER } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import { until } from './support/wait.js';
 import path from 'node:path';
@@ -198,6 +198,22 @@ test('an established connection that the peer resets is reported as reset, on bo
   const s = await log.waitFor((e) => e.type === 'close' && e.sport === port && e.dport === local, 'server close');
   assert.equal(s.failure, 'reset');
   assert.equal(s.resetSent, true);
+  assert.equal(s.resetUnread, false, 'a linger-0 close is a deliberate reset (sk_rst_reason TCP_STATE)');
+});
+
+test('a client that closes with data unread resets its server by the kernel rule: no failure on its end, a reset on the server\'s', async () => {
+  const server = node(GREETER, ['127.0.0.1']);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = start('python3', ['-c', PY_UNREAD_CLOSER, '127.0.0.1', String(port)]);
+  const local = Number((await client.waitFor(/^local (\d+)/))[1]);
+  await server.waitFor(/^error ECONNRESET/);
+  const c = await log.waitFor((e) => e.type === 'close' && e.sport === local && e.dport === port, 'client close');
+  assert.equal(c.resetSent, true);
+  assert.equal(c.resetUnread, true, 'the kernel said why it reset (sk_rst_reason TCP_ABORT_ON_CLOSE)');
+  assert.equal(c.failure, null);
+  const s = await log.waitFor((e) => e.type === 'close' && e.sport === port && e.dport === local, 'server close');
+  assert.equal(s.resetReceived, true);
+  assert.equal(s.failure, 'reset', 'the server end alone cannot tell why; graph/connections.ts pairs it with its client');
 });
 
 test('a connect answered by ICMP host-unreachable is reported as unreachable', async () => {

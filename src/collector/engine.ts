@@ -472,6 +472,7 @@ function existingEvent(s: ExistingSocket, serverSide: boolean, now: number): Con
     established: !s.listening,
     resetSent: false,
     resetReceived: false,
+    resetUnread: false,
     midflight: true,
     l7: false,
     requests: null,

@@ -34,3 +34,10 @@ test('an established connection ended by a reset or timeout fails', () => {
   assert.equal(classifyClose(ESTABLISHED, 110, EST, 9), 'timeout');
   assert.equal(classifyClose(ESTABLISHED, 32, EST, 0), 'reset');
 });
+
+test('a reset sent because the owner closed with data unread is not a failure of that end, unless the peer reset it too or it had an error', () => {
+  const UNREAD = EST | ConnFlag.RST_SENT | ConnFlag.RST_UNREAD;
+  assert.equal(classifyClose(TcpState.CLOSE, 0, UNREAD, 0), null);
+  assert.equal(classifyClose(TcpState.CLOSE, 0, UNREAD | ConnFlag.RST_RECV, 0), 'reset');
+  assert.equal(classifyClose(TcpState.CLOSE, 110, UNREAD, 3), 'timeout');
+});

@@ -25,7 +25,8 @@ function wasAttempt(oldState: number, flags: number): boolean {
 /**
  * A connection that never completed its handshake always failed; one that did
  * fails only if it ended by a reset or a timeout. A normal FIN close is never
- * a failure.
+ * a failure, nor is the reset an owner's close sends when it leaves data unread
+ * (the peer's end of it is judged in graph/connections.ts).
  */
 export function classifyClose(oldState: number, skErr: number, flags: number, retransmits: number): FailureReason | null {
   const err = errnoName(skErr);
@@ -45,6 +46,8 @@ export function classifyClose(oldState: number, skErr: number, flags: number, re
   }
   if (err === 'ETIMEDOUT') return 'timeout';
   if (err === 'ECONNRESET' || err === 'EPIPE' || err === 'ECONNABORTED') return 'reset';
+  // Its owner closed it with data unread: the reset is the kernel's rule for such a close, not a failure of this end.
+  if ((flags & ConnFlag.RST_UNREAD) && !(flags & ConnFlag.RST_RECV)) return null;
   if (flags & (ConnFlag.RST_RECV | ConnFlag.RST_SENT)) return 'reset';
   return null;
 }

@@ -79,7 +79,7 @@ function blankEvent(): ConnEvent {
   return {
     type: 'traffic', time: 0, cookie: 0, role: 'unknown', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 0, comm: '',
     cgroupId: 0, netns: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 0, established: false,
-    resetSent: false, resetReceived: false, midflight: false, l7: false, requests: null, oldState: 0, newState: 0, error: null, failure: null,
+    resetSent: false, resetReceived: false, resetUnread: false, midflight: false, l7: false, requests: null, oldState: 0, newState: 0, error: null, failure: null,
   };
 }
 
@@ -122,6 +122,7 @@ function fillConn(buf: Buffer, c: number, w: Uint32Array, i: number, clock: Cloc
   e.established = (flags & ConnFlag.ESTABLISHED) !== 0;
   e.resetSent = (flags & ConnFlag.RST_SENT) !== 0;
   e.resetReceived = (flags & ConnFlag.RST_RECV) !== 0;
+  e.resetUnread = (flags & ConnFlag.RST_UNREAD) !== 0;
   e.midflight = (flags & ConnFlag.MIDFLIGHT) !== 0;
   e.l7 = buf[c + CONN.l7] !== 0;
   e.requests = null;

@@ -86,6 +86,8 @@ export interface ConnEvent {
   established: boolean;
   resetSent: boolean;
   resetReceived: boolean;
+  /** The reset it sent came from its owner closing it with data unread (a client done with it), not from a failure. */
+  resetUnread: boolean;
   /** First seen after it began: counters cover only what happened since. */
   midflight: boolean;
   /** The kernel's request parser (L7) took the socket: its request counts end with a closing count of their own. */

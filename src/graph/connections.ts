@@ -67,6 +67,8 @@ export class Conn {
   established = false;
   failure: FailureReason | null = null;
   error: string | null = null;
+  /** Its client closed it with data unread: the reset its server end then saw was the client's choice, not a failure. */
+  clientLeftUnread = false;
   /** When both ends (or the only one seen) closed; 0 while open. */
   closedAt = 0;
   midflight = false;
@@ -106,7 +108,7 @@ export class Conn {
     this.endpointPort = 0;
     this.client = this.server = undefined;
     this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
-    this.failure = null; this.error = null; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
+    this.failure = null; this.error = null; this.clientLeftUnread = false; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
     this.requests = undefined;
     this.finishDeferred = false;
@@ -263,7 +265,8 @@ export class ConnectionTable {
     if (e.type === 'close') {
       side.closed = true;
       side.l7 = e.l7;
-      if (e.failure && !c.failure) { c.failure = e.failure; c.error = e.error; }
+      if (side.role === 'client' && e.resetUnread) c.clientLeftUnread = true;
+      if (e.failure && !c.failure && !(side.role === 'server' && e.failure === 'reset' && c.clientLeftUnread)) { c.failure = e.failure; c.error = e.error; }
       if (c.isClosed()) c.closedAt = e.time;
     }
     return c;

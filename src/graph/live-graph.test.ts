@@ -51,6 +51,20 @@ test('a refused connect to a host port fails on an edge to the host, with a samp
   assert.equal(d.recentFailures[0].clientPid, 5);
 });
 
+test('a client that closed with data unread (wrk stopping) reset its server by the kernel rule: not a failure; a server that did it to its client is one', () => {
+  const failed = (unreadBy: 'client' | 'server') => {
+    const g = new LiveGraph(identity);
+    const c = connection(web, db, 1000, { sent: 300, received: 20 });
+    const [closer, peer] = unreadBy === 'client' ? [0, 1] : [1, 0];
+    Object.assign(c.close[closer], { resetSent: true, resetUnread: true, failure: null });
+    Object.assign(c.close[peer], { resetReceived: true, failure: 'reset', error: 'ECONNRESET' });
+    g.ingest([...c.open, c.close[closer], c.close[peer]], 1060);
+    return g.snapshot({}, 1060).edges.find((x) => x.id === WEB_DB)!.connections;
+  };
+  assert.deepEqual([failed('client').failed, failed('client').closed], [0, 1]);
+  assert.deepEqual([failed('server').failed, failed('server').failedBy.reset], [1, 1]);
+});
+
 test('a connection that opened and closed between two drains comes as its two closes (handshakes folded): the same edge and numbers as from its whole life', () => {
   const numbers = (g: LiveGraph) => {
     const e = g.snapshot({}, 2000).edges.find((x) => x.id === WEB_DB)!;

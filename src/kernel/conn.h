@@ -26,6 +26,7 @@ enum dh_conn_flag {
 	DH_F_RST_SENT = 2,     /* we sent a reset on this socket */
 	DH_F_RST_RECV = 4,     /* the peer reset this socket */
 	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
+	DH_F_RST_UNREAD = 16,  /* our reset came from our owner closing with data unread (a load generator stopping) */
 };
 
 /* Indexes of the per-CPU loss counters: everything the kernel side could not record. */

@@ -53,7 +53,7 @@ export function ev(p: Partial<ConnEvent>): ConnEvent {
   return {
     type: 'established', time: 1000, cookie: cookie++, role: 'client', family: 4, saddr: '', sport: 0, daddr: '', dport: 0, pid: 1, comm: 'x',
     cgroupId: 1, netns: 1, bytesSent: 0, bytesReceived: 0, retransmits: 0, srttUs: 0, startTime: 1000, established: true,
-    resetSent: false, resetReceived: false, midflight: false, l7: false, requests: null, oldState: 0, newState: 0, error: null, failure: null, ...p,
+    resetSent: false, resetReceived: false, resetUnread: false, midflight: false, l7: false, requests: null, oldState: 0, newState: 0, error: null, failure: null, ...p,
   };
 }
 

@@ -84,6 +84,23 @@ const srv = net.createServer((s) => { s.once('data', () => s.resetAndDestroy());
 srv.listen(0, process.argv[1], () => console.log('port ' + srv.address().port));
 `;
 
+/** Server that greets each connection with a line, then reads; prints "error CODE" when a client resets it. */
+export const GREETER = `
+const net = require('net');
+const srv = net.createServer((s) => { s.write('hello\\n'); s.on('data', () => {}); s.on('error', (e) => console.log('error ' + e.code)); });
+srv.listen(0, process.argv[1], () => console.log('port ' + srv.address().port));
+`;
+
+/** Python client that connects to argv[1]:argv[2], lets the greeting arrive, and closes without reading it (the kernel resets). */
+export const PY_UNREAD_CLOSER = `
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print('local', s.getsockname()[1], flush=True)
+time.sleep(0.3)
+s.close()
+print('closed', flush=True)
+`;
+
 /** Client that sends a little, then waits for the peer; prints "error CODE" or "closed". */
 export const WAITER = `
 const net = require('net');
