@@ -54,7 +54,10 @@ test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors',
   assert.deepEqual(e.protocols, ['redis']);
   // In a pipeline only the newest request's bytes are kept, so its failures are sampled without a name;
   // a failure on its own is sampled with the command name, never its arguments.
-  assert.ok(log.samples.some((s) => s.protocol === 'redis' && s.statusClass === 'error' && s.role === 'server'));
+  const pipelined = log.samples.filter((s) => s.protocol === 'redis' && s.statusClass === 'error'); // this server's: the first Redis test
+  assert.ok(pipelined.some((s) => s.role === 'server'));
+  assert.ok(pipelined.every((s) => s.code === 'WRONGTYPE' && s.status === 1), `each names its error's prefix: ${JSON.stringify(pipelined.slice(0, 2))}`);
+  assert.ok(e.samples.some((s) => s.code === 'WRONGTYPE'), 'on the edge too');
   spawnSync('redis-cli', ['-p', String(r.port), 'lpush', 's', 'secret-value']);
   await log.settle(r.port, 'server', 653);
   const err = log.samples.find((s) => s.protocol === 'redis' && s.statusClass === 'error' && s.role === 'server' && s.method);

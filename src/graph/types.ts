@@ -217,7 +217,7 @@ export interface RequestSample {
   target: string | null;
   /** HTTP status, grpc-status, MySQL error number, or 0 / 1 (ok / error) for the others. */
   status: number;
-  /** PostgreSQL's SQLSTATE of a failed statement ('42P01': undefined table). */
+  /** What a failure's response named: PostgreSQL's SQLSTATE ('42P01': undefined table), a Redis error's prefix ('WRONGTYPE'). */
   code?: string;
   statusClass: RequestStatusClass;
   latencyMs: number;

@@ -84,7 +84,7 @@ struct dh_l7_req {
 	__u32 id;     /* sequence number of the first request, or HTTP/2 stream id */
 	__u32 meta;   /* protocol bits: low 16 from the request (HTTP HEAD), high 16 from its response (error seen) */
 	__u32 count;  /* requests in this entry */
-	__u32 detail; /* from its response: PostgreSQL's SQLSTATE (l7/postgres.c pg_sqlstate), else 0 */
+	__u32 detail; /* from its response: PostgreSQL's SQLSTATE (l7/postgres.c pg_sqlstate), a Redis error's prefix (l7/redis.c redis_err_code), else 0 */
 };
 
 /* Framing state of one direction: where the next message starts. */

@@ -6,7 +6,7 @@ import { describeHttp1 } from './protocols/http1.js';
 import { describeHttp2 } from './protocols/http2.js';
 import { describePostgres, sqlstateOf } from './protocols/postgres.js';
 import { describeMysql } from './protocols/mysql.js';
-import { describeRedis } from './protocols/redis.js';
+import { describeRedis, redisErrorOf } from './protocols/redis.js';
 
 const DESCRIBE: Partial<Record<number, (text: Buffer) => RequestDescription | null>> = {
   [L7Proto.HTTP1]: describeHttp1,
@@ -30,9 +30,9 @@ export function describeRequest(proto: number, text: Buffer): RequestDescription
 export interface SampleDecodeStats { samples: number; unparsed: number; malformed: number }
 
 /** Decodes `count` records of a batch; bad records are counted, never thrown. */
-/** A PostgreSQL error carries its SQLSTATE packed in the status: status 1 (error) and the code apart. */
+/** A PostgreSQL error carries its SQLSTATE packed in the status, a Redis error its prefix: status 1 (error) and the code apart. */
 function statusOf(proto: number, raw: number): { status: number; code?: string } {
-  const code = proto === L7Proto.POSTGRES ? sqlstateOf(raw) : null;
+  const code = proto === L7Proto.POSTGRES ? sqlstateOf(raw) : proto === L7Proto.REDIS ? redisErrorOf(raw) : null;
   return code ? { status: 1, code } : { status: raw };
 }
 

@@ -24,7 +24,7 @@ export interface L7Sample {
   role: 'client' | 'server';
   /** HTTP status, grpc-status, MySQL error code, or 0 (ok) / 1 (error). */
   status: number;
-  /** PostgreSQL's SQLSTATE of an error ('42P01'), when the kernel found it. */
+  /** PostgreSQL's SQLSTATE of an error ('42P01') or a Redis error's prefix ('WRONGTYPE'), when the kernel found it. */
   code?: string;
   statusClass: L7StatusClass;
   latencyMs: number;

@@ -1,7 +1,8 @@
 /* Redis (RESP2/RESP3). A request is an array of bulk strings (or an inline
  * line); a reply is one top-level value, however nested. Replies are paired
  * with requests in order, which is exact for pipelines as long as every
- * value's length prefix is followed. -ERR / !bulk-error replies are errors.
+ * value's length prefix is followed. -ERR / !bulk-error replies are errors;
+ * a simple error's prefix (WRONGTYPE, NOAUTH, ...) goes with its sample.
  *
  * Kernel subtlety: after SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE or MONITOR the server
  * pushes values no request asked for; the connection stops being paired
@@ -56,6 +57,29 @@ static __always_inline int redis_upper_is(struct dh_l7_scratch *sc, __u32 at, co
 	return 1;
 }
 
+/* An error reply's prefix ("-WRONGTYPE Operation ..."): its first six capital
+ * letters, 5 bits each (A = 1, 0 ends it), with DH_RD_ERRCODE set and
+ * DH_RD_ERRLONG when more letters follow; 0 when the line starts with none.
+ * User space (l7/protocols/redis.ts) names the prefix. */
+#define DH_RD_ERRCODE 0x80000000u
+#define DH_RD_ERRLONG 0x40000000u
+static __always_inline __u32 redis_err_code(struct dh_l7_scratch *sc, __u32 n)
+{
+	__u32 v = 0;
+	int k;
+	for (k = 0; k < 6; k++) {
+		if (k + 1 >= n)
+			break;
+		__u8 c = sc->win[(k + 1) & 31];
+		if (c < 'A' || c > 'Z')
+			break;
+		v |= (__u32)(c - 'A' + 1) << (25 - 5 * k);
+	}
+	if (k == 6 && n > 7 && sc->win[7] >= 'A' && sc->win[7] <= 'Z')
+		v |= DH_RD_ERRLONG;
+	return k ? v | DH_RD_ERRCODE : 0;
+}
+
 /* A value ended at the current nesting level: climb, and pair a finished top-level reply. */
 static __always_inline void redis_value_done(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
 {
@@ -65,7 +89,8 @@ static __always_inline void redis_value_done(struct dh_l7_scratch *sc, struct dh
 				struct dh_l7_req *h = l7_head(st);
 				if (h && (h->meta & RD_M_PUSH))
 					st->flags |= DH_L7_F_STOPPED;
-				l7_pop(sc, st, d->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK, d->code == RD_ERR);
+				l7_pop(sc, st, d->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK,
+				       d->code != RD_ERR ? 0 : h && h->detail ? h->detail : 1);
 			}
 			return;
 		}
@@ -170,8 +195,12 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	__u32 n = l7_load(sc, sc->cur, 32);
 	__u8 t = sc->win[0];
 	__s64 v = 0;
-	if (!d->depth)
+	if (!d->depth) {
 		d->code = (t == '-' || t == '!') ? RD_ERR : (t == '>' || t == '|') ? RD_NOREPLY : RD_OK;
+		struct dh_l7_req *h = t == '-' ? l7_head(st) : 0;
+		if (h)
+			h->detail = redis_err_code(sc, n);
+	}
 	switch (t) {
 	case '+': case '-': case ':': case '_': case ',': case '#': case '(':
 		return redis_line_tail(sc, st, d, 1);
