@@ -56,6 +56,7 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
 
     const tel = (await getJson<HubTelemetry>(`${hub.url}/api/v1/agent`)).body;
     assert.equal(tel.hub.state, 'ok');
+    assert.equal((await getJson(`${hub.url}/api/v1/health`)).status, 200);
     assert.deepEqual(tel.agents.map((a) => [a.host, a.state]), [['host-0', 'up'], ['host-1', 'up']]);
 
     const iso = (t: number) => new Date(t).toISOString();
@@ -129,6 +130,9 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
     assert.equal(t2.hub.state, 'down');
     assert.ok(t2.hub.lastSuccess, 'it remembers when it last had a good map');
     assert.equal((await getJson(`${hub.url}/api/v1/graph?at=-1m`)).status, 503);
+    const health = await getJson<{ status: string; message: string }>(`${hub.url}/api/v1/health`);
+    assert.deepEqual([health.status, health.body.status], [503, 'unavailable'], 'its health says so too');
+    assert.match(health.body.message, /unreachable/);
   } finally {
     await hub.stop();
     await prom.stop();

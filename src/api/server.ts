@@ -23,6 +23,8 @@ import { API_DEFAULTS, DEFAULTS, REPO_ROOT } from '../config/defaults.js';
 
 const gzip = promisify(zlib.gzip);
 
+const OTHER_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+
 export interface ApiOptions {
   host?: string;
   port?: number;
@@ -111,14 +113,24 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     if (code === 503) return reply.code(503).send({ error: (err as { error?: string }).error ?? 'unavailable', message: clip(err.message) });
     reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
+  // A path the router knows under another method is a 405 with Allow (RFC 9110), not a 404.
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: 'not_found', message: clip(`no route ${req.method} ${req.url.split('?')[0]}`) });
+    const path = req.url.split('?')[0];
+    const allow = OTHER_METHODS.filter((m) => m !== req.method && app.findRoute({ method: m, url: path }));
+    if (allow.length) {
+      return reply.code(405).header('allow', allow.join(', ')).send({ error: 'method_not_allowed', message: clip(`${req.method} is not allowed on ${path}: use ${allow.join(' or ')}`) });
+    }
+    reply.code(404).send({ error: 'not_found', message: clip(`no route ${req.method} ${path}`) });
   });
 
   const q = (req: { query: unknown }) => (req.query ?? {}) as Record<string, unknown>;
   const graph = source.graph;
 
-  app.get('/api/v1/health', { config: PUBLIC_ROUTE }, async () => ({ status: 'ok' }));
+  // 503 while the source cannot serve its map (a load balancer or a probe then knows), with the reason.
+  app.get('/api/v1/health', { config: PUBLIC_ROUTE }, async (_req, reply) => {
+    const h = source.health?.();
+    return h && !h.ok ? reply.code(503).send({ status: 'unavailable', message: clip(h.message ?? 'unavailable') }) : { status: 'ok' };
+  });
   app.get('/api/v1/routes', async (req) => {
     onlyKnown(q(req), ['token']);
     return { routes: routes() };

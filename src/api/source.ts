@@ -29,4 +29,6 @@ export interface ApiSource {
   telemetry(): object;
   /** Its own /metrics registry, if it has one (else the one given to startApi). */
   metrics?(): Registry;
+  /** Whether it can serve its map now (a hub whose Prometheus is down cannot); absent: always. */
+  health?(): { ok: boolean; message: string | null };
 }

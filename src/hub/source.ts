@@ -358,10 +358,17 @@ export class HubSource {
    * its generatedAt), then 503: never an empty map, nor an old one for long, that only looks true.
    */
   private live(): HubMap {
-    if (!this.servable()) {
-      throw new Unavailable(this.hubStatus.state === 'starting' ? 'the hub has not heard from Prometheus yet' : `${this.hubStatus.message ?? 'Prometheus failed'}${this.hubStatus.lastSuccess ? `; last good map at ${new Date(this.hubStatus.lastSuccess).toISOString()}` : ''}`);
-    }
+    if (!this.servable()) throw new Unavailable(this.unservableWhy());
     return this.current!;
+  }
+
+  private unservableWhy(): string {
+    return this.hubStatus.state === 'starting' ? 'the hub has not heard from Prometheus yet' : `${this.hubStatus.message ?? 'Prometheus failed'}${this.hubStatus.lastSuccess ? `; last good map at ${new Date(this.hubStatus.lastSuccess).toISOString()}` : ''}`;
+  }
+
+  /** For /api/v1/health: not ok exactly when the map answers 503. */
+  health(): { ok: boolean; message: string | null } {
+    return this.servable() ? { ok: true, message: null } : { ok: false, message: this.unservableWhy() };
   }
 
   private servable(): boolean {

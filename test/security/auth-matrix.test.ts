@@ -159,12 +159,16 @@ test('paths no route knows answer 401 without the token (nothing about them leak
       const bare = await rawRequest(agent.url, p, { method });
       assert.ok(isUnauthorized(bare), `${method} ${p} without token: ${bare.status} ${bare.body.slice(0, 120)}`);
       const a = await rawRequest(agent.url, p, { method, headers: BEARER });
-      assert.ok([400, 404].includes(a.status), `${method} ${p} with token: ${a.status} ${a.body.slice(0, 120)}`);
+      assert.ok([400, 404].includes(a.status) || (a.status === 405 && p.startsWith('/api/v1/nodes/')), `${method} ${p} with token: ${a.status} ${a.body.slice(0, 120)}`);
       if (method !== 'HEAD') assert.ok(JSON.parse(a.body).error, `${method} ${p}: JSON error`);
     }
   }
-  // Methods a route does not have are unknown paths too.
+  // Methods a route does not have: 401 without the token (nothing leaks), then 405 naming the methods it has.
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
     assert.ok(isUnauthorized(await rawRequest(agent.url, '/api/v1/graph', { method })), `${method} /api/v1/graph`);
+    const a = await rawRequest(agent.url, '/api/v1/graph?window=1m', { method, headers: BEARER });
+    assert.equal(a.status, 405, `${method} /api/v1/graph with token: ${a.body.slice(0, 120)}`);
+    assert.equal(a.headers.allow, 'GET, HEAD');
+    assert.equal(JSON.parse(a.body).error, 'method_not_allowed');
   }
 });

@@ -54,7 +54,7 @@ async function hub(o: HubCliOptions): Promise<void> {
   }
   const registry = hubRegistry(source);
   try {
-    const { app, url } = await startApi({ graph: source.graph, telemetry: () => source.telemetry(), status: () => source.status(), metrics: () => registry },
+    const { app, url } = await startApi({ graph: source.graph, telemetry: () => source.telemetry(), status: () => source.status(), metrics: () => registry, health: () => source.health() },
       { host: o.host, port: o.port, token, remedies: { token: 'pass --token <token> or set DHRISHTI_TOKEN' } }, [hubHistoryRoutes(source, o.staleAfter)]);
     onShutdown(() => app.close());
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
