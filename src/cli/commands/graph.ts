@@ -17,11 +17,13 @@ export function registerGraph(program: Command): void {
     .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
     .option('--window <duration>', 'only edges seen within this long, e.g. 5m')
     .option('--group <name>', 'only this Compose project or Kubernetes namespace')
-    .option('--include <kinds>', 'kinds besides containers: external,host,clients')
+    .option('--include <kinds>', 'kinds besides containers: external,host,clients (\'\' for containers only; default all)')
     .action(async (opts: { format: (typeof FORMATS)[number]; url: string; token?: string; window?: string; group?: string; include?: string }) => {
       let base: URL;
       try { base = new URL('/api/v1/graph', opts.url); } catch { console.error(`dhrishti graph: --url is not a URL: ${opts.url}`); process.exit(2); }
-      for (const k of ['window', 'group', 'include'] as const) if (opts[k]) base.searchParams.set(k, opts[k]!);
+      if (opts.group === '' || opts.window === '') { console.error(`dhrishti graph: --${opts.group === '' ? 'group' : 'window'} needs a value`); process.exit(2); }
+      // An empty --include is kept: it means containers only, as include= does in the API.
+      for (const k of ['window', 'group', 'include'] as const) if (opts[k] !== undefined) base.searchParams.set(k, opts[k]!);
       const token = opts.token ?? process.env.DHRISHTI_TOKEN;
       let res: Response;
       try {
