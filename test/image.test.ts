@@ -15,6 +15,13 @@ import { REPO_ROOT } from '../src/config/defaults.js';
 const run = promisify(execFile);
 const SOCKET_LINK = `/tmp/dhrishti-test-docker-image-${process.pid}.sock`;
 
+test('dhrishti image with no daemon on its socket says so at once, before staging the image', async () => {
+  const r = await run(path.join(REPO_ROOT, 'dhrishti'), ['image', '--docker-socket', `/tmp/dhrishti-no-daemon-${process.pid}.sock`]).then(() => null, (e: { code: number; stdout: string; stderr: string }) => e);
+  assert.equal(r?.code, 1);
+  assert.match(r!.stderr, /no Docker daemon answers on .*no-daemon.*start dockerd, or name its socket with --docker-socket/);
+  assert.doesNotMatch(r!.stderr + r!.stdout, /importing/, 'nothing staged');
+});
+
 test('dhrishti image, then deploy/docker-run.sh: probes attached with capabilities only, edges on /metrics', async () => {
   const d = await TestDockerd.start();
   fs.rmSync(SOCKET_LINK, { force: true });

@@ -22,6 +22,10 @@ export function registerImage(program: Command): void {
         }
       };
       try {
+        // The daemon first: the image stages a few hundred MB before it is handed over.
+        await docker(['version', '--format', '{{.Server.Version}}']).catch((e: Error) => {
+          throw new Error(`no Docker daemon answers on ${o.dockerSocket} (${e.message.replace(/^docker version: /, '').split('\n')[0]}); start dockerd, or name its socket with --docker-socket`);
+        });
         const r = await buildAgentImage(o.tag, docker, say);
         say(`built ${r.tag}; run it with the line in deploy/docker-run.sh`);
       } catch (e) {
