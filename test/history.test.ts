@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { node, start, stopAll, type Child } from './support/children.js';
-import { SERVER, CLIENT } from './support/scripts.js';
+import { SERVER, CLIENT, SINK, HOLDER } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import type { GraphEdge } from '../src/graph/types.js';
 
@@ -59,6 +59,12 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   const recorded = await until('the edge in the history', async () => ours(await get(port1, `/api/v1/graph?from=${began - 1000}&to=now`)));
   assert.equal(recorded.source, 'proc:node');
   assert.equal(recorded.target, 'proc:node');
+  // A connection that stays open across the restart: opened once in the history, not again at the second start.
+  const sink = node(SINK, ['127.0.0.1']);
+  const sinkPort = Number((await sink.waitFor(/^port (\d+)/))[1]);
+  node(HOLDER, ['127.0.0.1', String(sinkPort)]);
+  const held = (g: { edges: GraphEdge[] }) => g.edges.find((x) => x.port === sinkPort && x.connections.active === 1);
+  await until('the held connection on the first agent\'s map', async () => held(await get(port1, '/api/v1/graph')));
 
   await first.stop(); // SIGTERM: the last interval is written, the file closed
   assert.equal(await first.exited, 0, first.stderr.join('\n'));
@@ -84,6 +90,11 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   const types = events.events.map((x: { type: string }) => x.type);
   assert.deepEqual(types.filter((t: string) => t.startsWith('agent_')).slice(-3), ['agent_started', 'agent_stopped', 'agent_started']);
   assert.ok(events.events.some((x: { type: string; edge: string }) => x.type === 'edge_appeared' && x.edge === recorded.id));
+  const live = await until('the held connection on the second agent\'s map', async () => held(await get(port2, '/api/v1/graph')));
+  assert.equal(live.connections.opened, 0, 'found open at start: active, not opened');
+  await new Promise((r) => setTimeout(r, 2500)); // two flushes
+  const whole = held(await get(port2, `/api/v1/graph?from=${began - 1000}&to=now`)) ?? (await get(port2, `/api/v1/graph?from=${began - 1000}&to=now`)).edges.find((x: GraphEdge) => x.port === sinkPort);
+  assert.equal(whole?.connections.opened, 1, `opened once over both runs: ${JSON.stringify(whole?.connections)}`);
   await second.stop();
   assert.equal(await second.exited, 0);
 

@@ -41,10 +41,11 @@ export interface Side {
 }
 
 /** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
-export interface Counted { open: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
+/** What a connection has put on its edge: open (counted live), opened (counted as opened: its opening was seen), ... */
+export interface Counted { open: boolean; opened: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
 
 export function resetCounted(k: Counted): void {
-  k.open = k.close = k.failure = false;
+  k.open = k.opened = k.close = k.failure = false;
   k.sent = k.received = k.retransmits = k.rttUs = 0;
   k.durationMs = -1;
 }
@@ -92,7 +93,7 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  readonly counted: Counted = { open: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+  readonly counted: Counted = { open: false, opened: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
   /** The request ledger's state of this connection (a field, not a WeakMap entry: ten thousand connections a second). */
   requests: ConnRequests | undefined = undefined;
   /** The request ledger's mark: this connection is in the batch being settled (see RequestLedger.ingest). */

@@ -249,6 +249,24 @@ test('a client port reused towards two servers pairs each server with its own cl
   ]);
 });
 
+test('a connection found open at start is active, not opened, live and in the drained interval; its close is counted', () => {
+  const g = new LiveGraph(identity);
+  g.startIntervals();
+  const existing = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: 0, midflight: true, ...p });
+  g.ingest([
+    existing({ role: 'client', saddr: '10.0.0.2', sport: 40600, daddr: '10.0.0.4', dport: 5432, cgroupId: 100 }),
+    existing({ role: 'server', saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: 40600, cgroupId: 102 }),
+  ], 1000);
+  g.tick(5000);
+  const n = () => g.snapshot({}, 5000).edges.find((x) => x.id === WEB_DB)!.connections;
+  assert.deepEqual([n().opened, n().active], [0, 1]);
+  const row = g.drainInterval(5000).edges.find((r) => r.edge.id === WEB_DB)!;
+  assert.deepEqual([row.opened, row.active], [0, 1]);
+  const c = connection(web, db, 6000, { sent: 10 });
+  g.ingest([...c.open, ...c.close], 6100);
+  assert.deepEqual([n().opened, n().active, n().closed], [1, 1, 1], 'a new one beside it is opened');
+});
+
 test('counter updates move bytes and retransmits onto the edge; each drained interval has exact sums of its own', () => {
   const g = new LiveGraph(identity);
   g.startIntervals();

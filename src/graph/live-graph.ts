@@ -262,8 +262,7 @@ export class LiveGraph {
   private unaccount(c: Conn, s: EdgeState, now: number): void {
     const e = s.e, k = c.counted, iv = s.counts;
     if (k.open) {
-      e.connections.opened--;
-      if (iv.opened > 0) iv.opened--;
+      if (k.opened) { e.connections.opened--; if (iv.opened > 0) iv.opened--; }
       if (c.open) { c.open = false; this.openCount--; e.connections.active--; this.nodeActive(e, -1); }
       if (k.close) { e.connections.closed--; if (iv.closed > 0) iv.closed--; }
     }
@@ -277,9 +276,10 @@ export class LiveGraph {
     iv.sent = Math.max(0, iv.sent - k.sent); iv.received = Math.max(0, iv.received - k.received); iv.retransmits = Math.max(0, iv.retransmits - k.retransmits);
     if (k.rttUs) iv.rtt.remove(k.rttUs);
     if (k.durationMs >= 0) iv.duration.remove(k.durationMs);
-    s.window.add(now, k.open ? -1 : 0, k.failure ? -1 : 0, -k.sent, -k.received, -k.retransmits);
+    s.window.add(now, k.opened ? -1 : 0, k.failure ? -1 : 0, -k.sent, -k.received, -k.retransmits);
     s.v = this.state.bump();
-    if (e.connections.opened === 0 && e.connections.failed === 0) this.state.dropEdge(e.id);
+    const n = e.connections;
+    if (n.opened === 0 && n.failed === 0 && n.active === 0 && n.closed === 0) this.state.dropEdge(e.id);
   }
 
   /** Moves a connection's news onto its edge: what moved since it was last counted. */
@@ -290,9 +290,8 @@ export class LiveGraph {
     let opened = 0, failed = 0, activeDelta = 0;
     if (c.established && !k.open) {
       k.open = true;
-      e.connections.opened++;
-      iv.opened++;
-      opened = 1;
+      // One that predates the agent (found at start, or met midway) is active, not opened: a restart must not count it again.
+      if (!c.midflight) { k.opened = true; e.connections.opened++; iv.opened++; opened = 1; }
       if (!c.closedAt) { e.connections.active++; activeDelta++; c.open = true; this.openCount++; this.nodeActive(e, 1); }
     }
     const ds = Math.max(0, c.bytesSent() - k.sent), dr = Math.max(0, c.bytesReceived() - k.received);

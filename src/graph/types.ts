@@ -109,6 +109,7 @@ export interface GraphEdge {
   port: number; // server port as the server sees it
   protocol: 'tcp' | 'dns';
   connections: {
+    /** Connections seen opening. One that predates the agent (found at its start) is active, never opened. */
     opened: number;
     active: number;
     closed: number;
