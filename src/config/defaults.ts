@@ -295,6 +295,8 @@ export const POLICY_DEFAULTS = {
   reloadDebounceMs: 200,
   /** Files are also checked this often by stat (changes fs.watch misses: bind mounts, symlink swaps). */
   reloadPollMs: 2000,
+  /** At start the map is still filling: "selector matches nothing" is said this long after, if still so. */
+  coverageGraceMs: 15_000,
   /** A violation quiet this long that is seen again is a new timeline event (and a new alert). */
   quietMs: 5 * 60_000,
   /** Distinct sets of zones whose candidate rules a compiled policy keeps (nodes share them); past this the memo starts again. */

@@ -130,9 +130,14 @@ function inRanges(r: Int32Array, port: number): boolean {
   return false;
 }
 
+/** Some connection of the edge got through: opened while seen, or open (or closed) since before the agent started. */
+export function gotThrough(e: EdgeLike): boolean {
+  const c = e.connections;
+  return !!c && (c.opened > 0 || (c.active ?? 0) > 0 || (c.closed ?? 0) > 0);
+}
+
 /** A violation that never connected (only failed or unanswered attempts so far) is flagged `attempted`. */
 export function withAttempt(d: Decision, e: EdgeLike): PolicyVerdict {
   if (d.verdict !== 'violation') return d;
-  const c = e.connections;
-  return { ...d, attempted: !!c && c.opened === 0 };
+  return { ...d, attempted: !!e.connections && !gotThrough(e) };
 }

@@ -4,7 +4,8 @@ import type { LoadedPolicy } from './load.js';
 import type { NodeLike, Selector } from './model.js';
 import { compileSelector, nodeFacts } from './selectors.js';
 
-export function unmatchedSelectors(p: LoadedPolicy, nodes: Iterable<NodeLike>): string[] {
+/** `where` names what the nodes are: the live map (and running containers), or a history range. */
+export function unmatchedSelectors(p: LoadedPolicy, nodes: Iterable<NodeLike>, where = 'on the map yet'): string[] {
   const facts = [...nodes].map(nodeFacts);
   const out: string[] = [];
   for (const z of p.spec.zones) {
@@ -12,7 +13,7 @@ export function unmatchedSelectors(p: LoadedPolicy, nodes: Iterable<NodeLike>): 
       const match = compileSelector(s);
       if (facts.some(match)) return;
       const at = z.at?.[i];
-      out.push(`${p.file}${at ? `:${at.line}:${at.column}` : ''}: zone "${z.name}": selector ${show(s)} matches nothing on this host yet`);
+      out.push(`${p.file}${at ? `:${at.line}:${at.column}` : ''}: zone "${z.name}": selector ${show(s)} matches nothing ${where}`);
     });
   }
   return out;

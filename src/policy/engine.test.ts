@@ -132,6 +132,23 @@ test('violations: new, counted, attempted then connected, recurring after a quie
   assert.equal(heard.at(-1)![0], 'new', 'the stricter policy again: a new violation');
 });
 
+test('a connection that got through and was then reset counts once, as a connection; one open since before the agent is no attempt', () => {
+  const a = svc('shop-a', 'worker', { tenant: 'a' }), b = svc('shop-b', 'db');
+  const e = new PolicyEngine(loadPolicyText('p.yaml', EX));
+  const heard: { connections: number; attempts: number }[] = [];
+  e.onViolation((_v, _n, counts) => heard.push(counts));
+  e.noteNode(a); e.noteNode(b);
+  const failedBy = { refused: 1, timeout: 0, reset: 2, unreachable: 0, aborted: 0 };
+  e.noteEdge({ ...edge(a, b, 5432), connections: { opened: 2, failed: 3, failedBy } }, 1000);
+  const [v] = e.violationList();
+  assert.deepEqual([v.connections, v.attempts, v.attempted], [2, 1, false], '2 got through (then reset), 1 refused');
+  assert.deepEqual(heard, [{ connections: 2, attempts: 1 }], 'three connections in all, each counted once');
+  const held = { ...edge(a, b, 6379), connections: { opened: 0, failed: 0, active: 1 } };
+  e.noteEdge(held, 1000);
+  assert.equal(e.violationList().find((x) => x.port === 6379)?.attempted, false, 'open since before the agent: it got through');
+  assert.equal(e.verdict(held)?.attempted, false);
+});
+
 test('the decorator puts verdicts on a real LiveGraph\'s snapshots, deltas and details, and resends every edge after a policy change', () => {
   const graph = new LiveGraph(identity);
   const T = Date.now();

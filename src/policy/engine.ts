@@ -6,7 +6,7 @@
 // and attempted ones that got through.
 import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
-import { withAttempt, type Decision, type NodeZones } from './compile.js';
+import { gotThrough, withAttempt, type Decision, type NodeZones } from './compile.js';
 import type { LoadedPolicy } from './load.js';
 import { NodeTable } from './node-table.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
@@ -22,7 +22,7 @@ export interface Violation {
   firstSeen: number;
   /** Last activity on the edge while it broke the rule. */
   lastSeen: number;
-  /** Connections that got through, and attempts that failed, counted since first seen. */
+  /** Connections that got through, and attempts that never connected (refused, unanswered, unreachable), counted since first seen. */
   connections: number;
   attempts: number;
   /** Never connected: only failed (or unanswered) attempts so far. */
@@ -32,6 +32,15 @@ export interface Violation {
 }
 
 export type ViolationNews = 'new' | 'recurred' | 'connected';
+
+/** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
+ *  edge's opened connections already: counted once, as a connection. */
+function attemptsOf(e: EdgeLike): number {
+  const c = e.connections;
+  if (!c) return 0;
+  const b = c.failedBy;
+  return b ? (b.refused ?? 0) + (b.unreachable ?? 0) + (b.aborted ?? 0) + (b.timeout ?? 0) : c.failed;
+}
 
 /** Hears every accounting of a violation: `news` says what is new about it, null when only its counts moved. */
 export interface ViolationListener {
@@ -178,7 +187,7 @@ export class PolicyEngine {
 
   private account(e: EdgeEntry, now: number, fromReload: boolean): void {
     const edge = e.edge;
-    const opened = edge.connections?.opened ?? 0, failed = edge.connections?.failed ?? 0;
+    const opened = edge.connections?.opened ?? 0, failed = attemptsOf(edge);
     const dOpen = Math.max(0, opened - e.opened), dFail = Math.max(0, failed - e.failed);
     e.opened = opened;
     e.failed = failed;
@@ -192,7 +201,7 @@ export class PolicyEngine {
       const began = Math.min(now, Math.max(edge.firstSeen ?? now, this.loaded?.loadedAt ?? 0));
       v = {
         rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
-        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && opened === 0,
+        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && !gotThrough(edge),
         processes: NO_PROCESSES,
       };
       this.violations.set(edge.id, v);
@@ -206,7 +215,7 @@ export class PolicyEngine {
     v.lastSeen = Math.max(v.lastSeen, activity);
     v.connections += dOpen;
     v.attempts += dFail;
-    if (v.attempted && dOpen > 0) {
+    if (v.attempted && gotThrough(edge)) {
       v.attempted = false;
       if (!news) news = 'connected';
     }

@@ -145,6 +145,6 @@ test('a selector matching nothing that runs is a warning naming the zone and its
   const curl = { id: 'proc:curl', kind: 'process' as const, label: 'curl', group: 'host', instances: [], ips: [] };
   const w = unmatchedSelectors(p, [curl]);
   assert.equal(w.length, 4);
-  assert.match(w[0], /^p\.yaml:3:10: zone "files": selector \{process: python3\*\} matches nothing on this host yet/);
+  assert.match(w[0], /^p\.yaml:3:10: zone "files": selector \{process: python3\*\} matches nothing on the map yet/);
   assert.ok(!w.some((x) => x.includes('web-clients')));
 });

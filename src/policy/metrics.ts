@@ -7,9 +7,9 @@ const counter = (name: string, help: string, labelNames: string[] = []) => new c
 
 export const policyMetrics = {
   violations: counter('dhrishti_policy_violations_total',
-    'Connections that broke the isolation policy (connected or attempted), by rule and by client and server node', ['rule', 'client', 'server']),
+    'Connections that broke the isolation policy, each once: those that got through and attempts that never connected, by rule and by client and server node', ['rule', 'client', 'server']),
   attempted: counter('dhrishti_policy_attempted_violations_total',
-    'Of those, connection attempts that failed (refused, timed out, reset)', ['rule', 'client', 'server']),
+    'Of those, attempts that never connected (refused, unanswered, unreachable)', ['rule', 'client', 'server']),
   reloads: counter('dhrishti_policy_reloads_total', 'Policy and compose file loads, by result (ok, refused)', ['file', 'result']),
   evaluation: new client.Histogram({
     name: 'dhrishti_policy_evaluation_seconds', help: 'Time to judge every known edge again when a policy is put in force (load or reload)',

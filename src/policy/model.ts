@@ -1,5 +1,5 @@
 // The isolation policy as Dhrishti holds it after reading and checking the file.
-import type { GraphNode } from '../graph/types.js';
+import type { FailureReason, GraphNode } from '../graph/types.js';
 
 export type RuleAction = 'deny' | 'allow' | 'allow-only';
 export const RULE_ACTIONS: readonly RuleAction[] = ['deny', 'allow', 'allow-only'];
@@ -62,5 +62,6 @@ export interface EdgeLike {
   target: string;
   port: number;
   protocol: string;
-  connections?: { opened: number; failed: number };
+  /** failedBy tells attempts that never connected from connections that failed later (a reset); without it every failure is an attempt. */
+  connections?: { opened: number; failed: number; failedBy?: Partial<Record<FailureReason, number>>; active?: number; closed?: number };
 }

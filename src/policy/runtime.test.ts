@@ -26,6 +26,24 @@ const until = async (cond: () => boolean, ms = 5000) => {
   while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await new Promise((r) => setTimeout(r, 20)); }
 };
 
+test('"matches nothing" is judged against the map as it is: at start after a grace, in the status each time it is asked', async () => {
+  const file = path.join(dir, 'cov.yaml');
+  fs.writeFileSync(file, A);
+  const said: string[] = [];
+  let running = false;
+  const rt = new PolicyRuntime(file, loadPolicyFile(file), {
+    say: () => {}, warn: (m) => said.push(m), coverageGraceMs: 100,
+    coverage: () => (running ? [] : ['zone "web" matches nothing on the map yet']),
+  });
+  try {
+    assert.deepEqual(rt.status().warnings, ['zone "web" matches nothing on the map yet']);
+    running = true;
+    assert.deepEqual(rt.status().warnings, [], 'asked again: it matches now');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(said, [], 'nothing said at start for what matched within the grace');
+  } finally { rt.stop(); }
+});
+
 test('reloads on a file change and on SIGHUP; a bad edit is refused and the old policy stays', async () => {
   const file = path.join(dir, 'p.yaml');
   fs.writeFileSync(file, A);

@@ -40,8 +40,9 @@ export interface RuntimeOptions {
   uiUrl?: string;
   say?: (msg: string) => void;
   warn?: (msg: string) => void;
-  /** Warnings computed against what runs now (selectors matching nothing). */
+  /** Warnings computed against what runs now (selectors matching nothing): asked at each status, said at load (at start, after coverageGraceMs). */
   coverage?: (p: LoadedPolicy) => string[];
+  coverageGraceMs?: number;
   reaffirmMs?: number;
   /** Injectable clock (tests); Date.now otherwise. */
   clock?: () => number;
@@ -52,7 +53,7 @@ export class PolicyRuntime {
   private reloads = 0;
   private refused = 0;
   private lastError: PolicyStatus['lastError'] = null;
-  private warnings: string[] = [];
+  private coverageTimer: NodeJS.Timeout | null = null;
   private watcher: { stop(): void } | null = null;
   private reaffirm: NodeJS.Timeout | null = null;
   private readonly onHup = () => this.reload('SIGHUP');
@@ -88,6 +89,7 @@ export class PolicyRuntime {
     this.watcher?.stop();
     process.off('SIGHUP', this.onHup);
     if (this.reaffirm) clearInterval(this.reaffirm);
+    if (this.coverageTimer) clearTimeout(this.coverageTimer);
     this.opts.webhook?.stop();
   }
 
@@ -122,11 +124,16 @@ export class PolicyRuntime {
     this.reloads++;
     policyMetrics.reloads.inc({ file: 'policy', result: 'ok' });
     policyMetrics.evaluation.observe(ms / 1000);
-    this.warnings = [...p.warnings, ...(this.opts.coverage?.(p) ?? [])];
     this.say(`policy ${this.file} ${why === 'start' ? 'loaded' : `reloaded (${why})`}: ${plural(p.spec.zones.length, 'zone')}, ${plural(p.spec.rules.length, 'rule')}; ${plural(r.violations, 'violation')} on the map now (${plural(r.edges, 'edge')} judged in ${ms.toFixed(2)} ms)`);
-    for (const w of this.warnings) this.warn(`warning: ${w}`);
+    for (const w of p.warnings) this.warn(`warning: ${w}`);
+    // What matches nothing is said against the map as it is: at start it is still filling, so later.
+    if (this.coverageTimer) clearTimeout(this.coverageTimer);
+    const sayCoverage = () => { this.coverageTimer = null; if (this.engine.policy === p) for (const w of this.coverage(p)) this.warn(`warning: ${w}`); };
+    if (why === 'start') { this.coverageTimer = setTimeout(sayCoverage, this.opts.coverageGraceMs ?? POLICY_DEFAULTS.coverageGraceMs); this.coverageTimer.unref(); } else sayCoverage();
     this.record(p, why);
   }
+
+  private coverage(p: LoadedPolicy): string[] { return this.opts.coverage?.(p) ?? []; }
 
   private record(p: LoadedPolicy, why: string): void {
     this.opts.timeline?.addEvents([{ time: this.clock(), type: 'policy_loaded', detail: { file: p.file, sha256: p.sha256, reason: why, rules: p.spec.rules.length, zones: p.spec.zones.length, text: p.text } }]);
@@ -153,7 +160,8 @@ export class PolicyRuntime {
     const p = this.engine.policy;
     return {
       file: this.file, sha256: p?.sha256 ?? null, loadedAt: p?.loadedAt ?? null, rules: p?.spec.rules.length ?? 0, zones: p?.spec.zones.length ?? 0,
-      reloads: this.reloads, refused: this.refused, lastError: this.lastError, warnings: this.warnings,
+      reloads: this.reloads, refused: this.refused, lastError: this.lastError,
+      warnings: p ? [...p.warnings, ...this.coverage(p)] : [],
     };
   }
 }

@@ -55,7 +55,7 @@ export async function check(opts: CheckOptions): Promise<number> {
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
   const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
 
-  for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes)]) console.error(`warning: ${w}`);
+  for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes, `in ${source}`)]) console.error(`warning: ${w}`);
   const rows = judge(policy, graph);
   const diff = projects.length ? intentDiff(projects, graph) : null;
   const violations = rows.filter((r) => r.verdict === 'violation');
