@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
-import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER, GREETER, PY_UNREAD_CLOSER } from './support/scripts.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER, GREETER, PY_UNREAD_CLOSER, LATE_ANSWER, PY_ASK_AND_LEAVE } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
+import { TcpState } from '../src/events/layout.js';
 import { until } from './support/wait.js';
 import path from 'node:path';
 import type { ConnEvent } from '../src/events/types.js';
@@ -214,6 +215,20 @@ test('a client that closes with data unread resets its server by the kernel rule
   const s = await log.waitFor((e) => e.type === 'close' && e.sport === port && e.dport === local, 'server close');
   assert.equal(s.resetReceived, true);
   assert.equal(s.failure, 'reset', 'the server end alone cannot tell why; graph/connections.ts pairs it with its client');
+});
+
+test('a client that leaves before the answer (FIN): the server\'s late write is refused, and neither end failed', async () => {
+  const server = node(LATE_ANSWER, ['127.0.0.1']);
+  const port = Number((await server.waitFor(/^port (\d+)/))[1]);
+  const client = start('python3', ['-c', PY_ASK_AND_LEAVE, '127.0.0.1', String(port)]);
+  const local = Number((await client.waitFor(/^local (\d+)/))[1]);
+  await server.waitFor(/^error (EPIPE|ECONNRESET)/);
+  const c = await log.waitFor((e) => e.type === 'close' && e.sport === local && e.dport === port, 'client close');
+  assert.equal(c.failure, null);
+  const s = await log.waitFor((e) => e.type === 'close' && e.sport === port && e.dport === local, 'server close');
+  assert.equal(s.resetReceived, true, 'the client\'s kernel refused the late answer');
+  assert.equal(s.oldState, TcpState.CLOSE_WAIT);
+  assert.equal(s.failure, null, `the client left first (${s.error})`);
 });
 
 test('a connect answered by ICMP host-unreachable is reported as unreachable', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyClose } from './classify.js';
-import { ConnFlag, TcpState } from './layout.js';
+import { ConnFlag, Side, TcpState } from './layout.js';
 
 const { SYN_SENT, ESTABLISHED, FIN_WAIT2, LAST_ACK } = TcpState;
 const EST = ConnFlag.ESTABLISHED;
@@ -33,6 +33,15 @@ test('an established connection ended by a reset or timeout fails', () => {
   assert.equal(classifyClose(ESTABLISHED, 0, EST | ConnFlag.RST_SENT, 0), 'reset');
   assert.equal(classifyClose(ESTABLISHED, 110, EST, 9), 'timeout');
   assert.equal(classifyClose(ESTABLISHED, 32, EST, 0), 'reset');
+});
+
+test('a server reset after its client closed its end (CLOSE_WAIT, LAST_ACK) is the client leaving, not a failure; a client reset so is one', () => {
+  const RST = EST | ConnFlag.RST_RECV;
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, RST, 0, Side.SERVER), null);
+  assert.equal(classifyClose(TcpState.LAST_ACK, 104, RST, 0, Side.SERVER), null);
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, RST, 0, Side.CLIENT), 'reset', 'a client writing on a connection its server closed: the stale keep-alive race');
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, RST, 0), 'reset', 'side unknown');
+  assert.equal(classifyClose(TcpState.ESTABLISHED, 104, RST, 0, Side.SERVER), 'reset');
 });
 
 test('a reset sent because the owner closed with data unread is not a failure of that end, unless the peer reset it too or it had an error', () => {

@@ -1,5 +1,5 @@
 // Turns the raw facts the kernel reports at close into a failure reason.
-import { ConnFlag, TcpState } from './layout.js';
+import { ConnFlag, Side, TcpState } from './layout.js';
 import type { FailureReason } from './types.js';
 
 export const ERRNO: Record<number, string> = {
@@ -28,7 +28,7 @@ function wasAttempt(oldState: number, flags: number): boolean {
  * a failure, nor is the reset an owner's close sends when it leaves data unread
  * (the peer's end of it is judged in graph/connections.ts).
  */
-export function classifyClose(oldState: number, skErr: number, flags: number, retransmits: number): FailureReason | null {
+export function classifyClose(oldState: number, skErr: number, flags: number, retransmits: number, side: number = Side.UNKNOWN): FailureReason | null {
   const err = errnoName(skErr);
   if (!(flags & ConnFlag.ESTABLISHED)) {
     if (!wasAttempt(oldState, flags)) return null; // never a connection attempt we saw
@@ -45,6 +45,9 @@ export function classifyClose(oldState: number, skErr: number, flags: number, re
     }
   }
   if (err === 'ETIMEDOUT') return 'timeout';
+  // A server reset after its client had closed its end (the client's FIN came first): the client left before the
+  // answer, and its kernel refused what came after. nginx logs that as 499, client closed request: not a failure.
+  if (side === Side.SERVER && (oldState === TcpState.CLOSE_WAIT || oldState === TcpState.LAST_ACK)) return null;
   if (err === 'ECONNRESET' || err === 'EPIPE' || err === 'ECONNABORTED') return 'reset';
   // Its owner closed it with data unread: the reset is the kernel's rule for such a close, not a failure of this end.
   if ((flags & ConnFlag.RST_UNREAD) && !(flags & ConnFlag.RST_RECV)) return null;

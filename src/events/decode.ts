@@ -154,7 +154,7 @@ export function decodeEvent(buf: Buffer, off: number, clock: Clock, into?: ConnE
     const end = w[i + (EVENT.conn >>> 2) + W_END] + w[i + (EVENT.conn >>> 2) + W_END + 1] * TWO32;
     if (end) e.time = end / 1e6 + clock.offsetMs; // when it closed, not when it was freed
     e.error = errnoName(skErr);
-    e.failure = classifyClose(e.oldState, skErr, buf[c + CONN.flags], e.retransmits);
+    e.failure = classifyClose(e.oldState, skErr, buf[c + CONN.flags], e.retransmits, buf[c + CONN.side]);
   }
   return e;
 }

@@ -101,6 +101,26 @@ s.close()
 print('closed', flush=True)
 `;
 
+/** Server that answers each request 300 ms late, after its client may have left (half-open, as nginx is); prints "error CODE" on a failed write. */
+export const LATE_ANSWER = `
+const net = require('net');
+const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+  s.once('data', () => setTimeout(() => { s.write('late answer'); setTimeout(() => s.write('and more'), 50); }, 300));
+  s.on('error', (e) => console.log('error ' + e.code));
+});
+srv.listen(0, process.argv[1], () => console.log('port ' + srv.address().port));
+`;
+
+/** Python client that sends a request to argv[1]:argv[2] and closes at once (FIN), before any answer. */
+export const PY_ASK_AND_LEAVE = `
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print('local', s.getsockname()[1], flush=True)
+s.sendall(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+s.close()
+print('closed', flush=True)
+`;
+
 /** Client that sends a little, then waits for the peer; prints "error CODE" or "closed". */
 export const WAITER = `
 const net = require('net');
