@@ -115,7 +115,9 @@ export class IdentityResolver extends EventEmitter {
     if (q.cgroupId && !verdict) this.counters.cgroupMisses++;
     if (info) {
       this.counters.ownerProcess++;
-      return { kind: 'process', pid: info.pid, comm: comm || info.comm, exe: info.exe, cmdline: info.cmdline, unit: info.unit ?? verdict?.unit ?? null };
+      // The process's name, not the thread's: the kernel's comm is the thread that did the I/O (Tomcat's
+      // http-nio-exec-1, Chrome_ChildIOT), and a node per thread name would split one service.
+      return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline, unit: info.unit ?? verdict?.unit ?? null };
     }
     if (q.pid > 0 || verdict?.unit) {
       this.counters.ownerProcess++;
