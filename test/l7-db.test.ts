@@ -66,6 +66,29 @@ test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors',
   assert.ok(!JSON.stringify(log.samples).includes('secret-value'));
 });
 
+test('Redis: replies nested deeper than a few levels (XREAD, redis-cli\'s COMMAND DOCS) are followed to their end', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const lines = [...Array.from({ length: 10 }, (_, i) => `XADD s * f${i} v${i}`), ...Array.from({ length: 10 }, () => 'XREAD COUNT 10 STREAMS s 0'), ...Array.from({ length: 10 }, () => 'PING')];
+  // Not a terminal: redis-cli reads the commands from stdin, after its own COMMAND DOCS (a reply of maps in maps).
+  const run = spawnSync('redis-cli', ['-p', String(r.port)], { input: lines.join('\n') + '\n' });
+  assert.equal(run.stdout.toString().split('\n').filter((l) => l === 'PONG').length, 10, run.stderr.toString());
+  const t = await log.settle(r.port, 'server', 31);
+  assert.deepEqual(byClass(t), { ok: 31 }, 'COMMAND DOCS, 10 XADD, 10 XREAD (stream, entries, fields: five levels), 10 PING');
+  assert.equal(t.unpaired, 0);
+
+  // Replies with more values than one pass walks: ended by the client's next request, or by the close.
+  const long = log.engine.l7!.tallies().longReplies;
+  const items = Array.from({ length: 3000 }, (_, i) => `i${i}`).join(' ');
+  const big = spawnSync('redis-cli', ['-p', String(r.port)], { input: `RPUSH big ${items}\nLRANGE big 0 -1\nLRANGE big 0 -1\nPING\n` });
+  assert.match(big.stdout.toString(), /PONG/);
+  execFileSync('redis-cli', ['-p', String(r.port), 'LRANGE', 'big', '0', '-1'], { stdio: 'ignore' }); // its own connection, closed after
+  const t2 = await log.settle(r.port, 'server', 31 + 6);
+  assert.deepEqual(byClass(t2), { ok: 37 }, 'COMMAND DOCS, RPUSH, 2 LRANGE, PING; then LRANGE alone');
+  assert.equal(t2.unpaired, 0);
+  assert.ok(log.engine.l7!.tallies().longReplies - long >= 4, 'the long replies (COMMAND DOCS, 3 x LRANGE of 3000) were counted as such');
+});
+
 test('Redis: redis-benchmark with 16-deep pipelines', async () => {
   const r = await startRedis();
   servers.push(r);

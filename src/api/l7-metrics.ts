@@ -40,6 +40,9 @@ export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry)
   counter('dhrishti_l7_server_sockets_left_to_client_total',
     'Server sockets not parsed, or no longer, because their client on this host parses the same requests (the count the map keeps); one forgotten by the kernel\'s LRU and seen again counts again', [],
     (t) => [[{}, t.tallies?.leftToClient ?? 0]]);
+  counter('dhrishti_l7_redis_long_replies_total',
+    'Redis replies with more values than one pass walks: not walked further, each ended by its client\'s next request or the close', [],
+    (t) => [[{}, t.tallies?.longReplies ?? 0]]);
   gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
     if (!t.tls) return;
     g.set({ state: 'probed' }, t.tls.attached);

@@ -65,6 +65,7 @@ enum dh_l7_loss {
 /* Counts kept in `l7_losses` past the losses: not losses, but work left out on purpose. */
 enum dh_l7_tally {
 	DH_L7_TALLY_LEFT_TO_CLIENT = 9, /* server sockets not parsed (or no longer) because their client on this host parses them */
+	DH_L7_TALLY_LONG_REPLY = 10,    /* Redis requests or replies with more values than a pass walks, ended by the other side's next bytes (l7/redis.c) */
 };
 
 /* What user space reads for each socket; monotonic counters, never reset. */
@@ -91,11 +92,11 @@ struct dh_l7_req {
 struct dh_l7_dir {
 	__u64 skip;   /* bytes of the current message (body, frame, row) still to pass over */
 	__u32 aux;    /* protocol-specific: Content-Length, message kind, ... */
-	__u32 nest[4];/* Redis: elements left at each nesting level of a reply */
+	__u32 nest[4];/* protocol-specific: HTTP/1 Content-Length (nest[0]); Redis values of the reply still to read (nest[0]) */
 	__u16 code;   /* status of the message being read */
 	__u8 state;   /* protocol-specific framing state */
 	__u8 flags;   /* enum dh_l7_dir_flag */
-	__u8 depth;   /* Redis: nesting level */
+	__u8 spare;
 	__u8 carry_len;
 	__u8 pad[6];
 	__u8 carry[DH_L7_CARRY]; /* a message header cut by the end of the last syscall's bytes */

@@ -68,6 +68,8 @@ export interface L7Losses {
 export interface L7Tallies {
   /** Server sockets not parsed (or no longer) because their client, on this host, parses the same requests. */
   leftToClient: number;
+  /** Redis replies too long to walk, each ended by its client's next request or the close (l7/redis.c). */
+  longReplies: number;
 }
 
 export interface L7Stats {
@@ -284,7 +286,7 @@ export class L7Collector {
   }
 
   tallies(sum = this.counters()): L7Tallies {
-    return { leftToClient: sum(L7Tally.LEFT_TO_CLIENT) };
+    return { leftToClient: sum(L7Tally.LEFT_TO_CLIENT), longReplies: sum(L7Tally.LONG_REPLY) };
   }
 
   losses(sum = this.counters()): L7Losses {

@@ -228,7 +228,7 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		d->state = 0;
 		d->skip = 0;
 		d->aux = 0;
-		d->depth = 0;
+		d->nest[0] = 0;
 		d->carry_len = 0;
 	}
 	/* a header cut at the end of the last syscall comes first */
@@ -243,7 +243,9 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	if (!l7_step(0, &lp) && (sc->cur < sc->total || st->proto == DH_L7_REDIS) &&
 	    !l7_step(1, &lp) && (sc->cur < sc->total || st->proto == DH_L7_REDIS))
 		bpf_loop(DH_L7_STEPS - 2, l7_step, &lp, 0);
-	if (sc->cur < sc->total && !(st->flags & DH_L7_F_STOPPED) && !d->skip) {
+	/* Bytes left past what is being passed over were not parsed: the framing is lost, unless a long
+	 * Redis message is left to end by itself. */
+	if (sc->cur < sc->total && sc->total - sc->cur > d->skip && !(st->flags & DH_L7_F_STOPPED) && !redis_long_reply(sc, st, d)) {
 		l7_loss(DH_L7_LOSS_STEPS);
 		l7_desync(sc, st);
 	}
@@ -410,6 +412,7 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		return 0;
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
 		l7_peer_forget(sk, cookie);
+	redis_long_close(st);
 	if (st->proto == DH_L7_HTTP2) /* its streams are in h2_streams, counted by nreq */
 		st->counts.unpaired += st->nreq;
 	else

@@ -1,5 +1,6 @@
 /* Redis (RESP2/RESP3). A request is an array of bulk strings (or an inline
- * line); a reply is one top-level value, however nested. Replies are paired
+ * line); a reply is one top-level value, however nested (followed by a count
+ * of values still to read, not a stack). Replies are paired
  * with requests in order, which is exact for pipelines as long as every
  * value's length prefix is followed. -ERR / !bulk-error replies are errors;
  * a simple error's prefix (WRONGTYPE, NOAUTH, ...) goes with its sample.
@@ -80,32 +81,105 @@ static __always_inline __u32 redis_err_code(struct dh_l7_scratch *sc, __u32 n)
 	return k ? v | DH_RD_ERRCODE : 0;
 }
 
-/* A value ended at the current nesting level: climb, and pair a finished top-level reply. */
+/* One value of the reply is read: the reply is done when none is left to read
+ * (d->nest[0]: values still to come, an aggregate's header adding its elements),
+ * so no stack is kept and any depth is followed (XREAD, COMMAND DOCS). */
 static __always_inline void redis_value_done(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
 {
-	for (int k = 0; k < 5; k++) {
-		if (!d->depth) {
-			if (d->code != RD_NOREPLY) {
-				struct dh_l7_req *h = l7_head(st);
-				if (h && (h->meta & RD_M_PUSH))
-					st->flags |= DH_L7_F_STOPPED;
-				l7_pop(sc, st, d->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK,
-				       d->code != RD_ERR ? 0 : h && h->detail ? h->detail : 1);
-			}
-			return;
-		}
-		__u32 lvl = (d->depth - 1) & 3;
-		if (d->nest[lvl] > 1) {
-			d->nest[lvl]--;
-			return;
-		}
-		d->nest[lvl] = 0;
-		d->depth--;
+	if (d->nest[0] > 1) {
+		d->nest[0]--;
+		return;
 	}
+	d->nest[0] = 0;
+	if (d->code != RD_NOREPLY) {
+		struct dh_l7_req *h = l7_head(st);
+		if (h && (h->meta & RD_M_PUSH))
+			st->flags |= DH_L7_F_STOPPED;
+		l7_pop(sc, st, d->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK,
+		       d->code != RD_ERR ? 0 : h && h->detail ? h->detail : 1);
+	}
+}
+
+/* A reply with more values than one pass walks (KEYS, a big LRANGE or HGETALL, COMMAND DOCS) is not
+ * walked further when it is the only request in flight: its client waits for all of it before it sends
+ * again, so it ends with the last reply bytes before the client's next request, or at the close. The
+ * reply's own status was read from its first header; its latency runs to its last bytes seen, kept in
+ * d->nest[1] (microseconds after the request). A request with more arguments than a pass walks (RPUSH
+ * of thousands) ends where its reply starts, the server answering only a whole command. Pipelined
+ * requests still lose their framing, as before. */
+static __always_inline __u32 redis_long_us(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	struct dh_l7_req *h = l7_head(st);
+	__u64 lat = h && sc->now > h->start_ns ? (sc->now - h->start_ns) / 1000 : 0;
+	return lat > 0xffffffffULL ? 0xffffffff : lat;
+}
+
+static __always_inline int redis_long_reply(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
+{
+	if (st->proto != DH_L7_REDIS || st->nreq != 1)
+		return 0;
+	if (sc->dir == 0 ? d->state != RD_ARGS : !d->nest[0] || d->code == RD_NOREPLY)
+		return 0;
+	d->flags |= DH_L7_D_LONG;
+	d->skip = 0;
+	if (sc->dir == 1)
+		d->nest[1] = redis_long_us(sc, st);
+	sc->cur = sc->total;
+	l7_loss(DH_L7_TALLY_LONG_REPLY);
+	return 1;
+}
+
+/* The reply starts: the long request before it is whole. */
+static __always_inline void redis_long_request_done(struct dh_l7_sock *st)
+{
+	struct dh_l7_dir *q = &st->dir[0];
+	q->flags &= ~DH_L7_D_LONG;
+	q->state = RD_START;
+	q->aux = 0;
+	q->skip = 0;
+	q->carry_len = 0;
+}
+
+/* The client sends again: the long reply ended with its last bytes. */
+static __always_inline void redis_long_done(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	struct dh_l7_dir *r = &st->dir[1];
+	struct dh_l7_req *h = l7_head(st);
+	__u64 now = sc->now;
+	if (h)
+		sc->now = h->start_ns + (__u64)r->nest[1] * 1000;
+	r->nest[0] = 0;
+	redis_value_done(sc, st, r);
+	sc->now = now;
+	r->flags &= ~DH_L7_D_LONG;
+	r->state = RD_START;
+	r->skip = 0;
+	r->carry_len = 0;
+	r->nest[1] = 0;
+}
+
+/* The socket closes with a long reply under way: it ended with its last bytes (no sample: no scratch here). */
+static __always_inline void redis_long_close(struct dh_l7_sock *st)
+{
+	struct dh_l7_dir *r = &st->dir[1];
+	if (st->proto != DH_L7_REDIS || !(r->flags & DH_L7_D_LONG) || st->nreq != 1)
+		return;
+	__u64 lat = (__u64)r->nest[1] * 1000;
+	__u32 b = l7_bucket_of(lat);
+	st->counts.requests[(r->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK) & (DH_L7_CLASSES - 1)]++;
+	if (b < DH_L7_BUCKETS)
+		st->counts.buckets[b]++;
+	st->counts.latency_sum_ns += lat;
+	struct dh_l7_req *h = l7_head(st);
+	if (h)
+		h->start_ns = 0;
+	st->nreq = 0;
 }
 
 static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
 {
+	if (st->dir[1].flags & DH_L7_D_LONG)
+		redis_long_done(sc, st);
 	__u32 n = l7_load(sc, sc->cur, 64);
 	__s64 v = 0;
 	if (d->state == RD_ARGS) {
@@ -185,17 +259,21 @@ static __always_inline int redis_line_tail(struct dh_l7_scratch *sc, struct dh_l
 
 static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_dir *d)
 {
-	if (d->state == RD_BULK_DONE) {
+	if (st->dir[0].flags & DH_L7_D_LONG)
+		redis_long_request_done(st);
+	if (d->state == RD_BULK_DONE) { /* the payload was passed over: the value is done, and the next header is read in the same step */
 		d->state = RD_START;
 		redis_value_done(sc, st, d);
-		return 0;
+		if (sc->cur >= sc->total || (st->flags & DH_L7_F_STOPPED))
+			return 0;
 	}
 	if (d->state == RD_LINE_TAIL)
 		return redis_line_tail(sc, st, d, 0);
 	__u32 n = l7_load(sc, sc->cur, 32);
 	__u8 t = sc->win[0];
 	__s64 v = 0;
-	if (!d->depth) {
+	int top = !d->nest[0]; /* a reply starts: its first header decides its status */
+	if (top) {
 		d->code = (t == '-' || t == '!') ? RD_ERR : (t == '>' || t == '|') ? RD_NOREPLY : RD_OK;
 		struct dh_l7_req *h = t == '-' ? l7_head(st) : 0;
 		if (h)
@@ -203,12 +281,16 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	}
 	switch (t) {
 	case '+': case '-': case ':': case '_': case ',': case '#': case '(':
+		if (top)
+			d->nest[0] = 1;
 		return redis_line_tail(sc, st, d, 1);
 	case '$': case '!': case '=': {
 		int h = redis_int(sc, n, &v);
 		if (h < 0)
 			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		sc->cur += h;
+		if (top)
+			d->nest[0] = 1;
 		if (v < 0) {
 			redis_value_done(sc, st, d);
 			return 0;
@@ -222,16 +304,24 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 		if (h < 0)
 			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		sc->cur += h;
+		if (v > (1 << 30))
+			return -1;
 		if (t == '%' || t == '|')
 			v *= 2;
+		if (t == '|' && !top) { /* an attribute inside a reply: its pairs come first, the value it describes keeps its place */
+			d->nest[0] += v > 0 ? v : 0;
+			return 0;
+		}
+		if (top)
+			d->nest[0] = 1;
 		if (v <= 0) {
 			redis_value_done(sc, st, d);
 			return 0;
 		}
-		if (d->depth >= 4)
+		__u64 left = (__u64)d->nest[0] - 1 + v; /* the aggregate's place goes to its elements */
+		if (left > 0xffffffffULL)
 			return -1;
-		d->nest[d->depth & 3] = v;
-		d->depth++;
+		d->nest[0] = left;
 		return 0;
 	}
 	}
@@ -243,5 +333,11 @@ __noinline int redis_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	if (!sc || !st)
 		return 1;
 	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
+	if (d->flags & DH_L7_D_LONG) { /* more of a long request or reply: only a reply's time is kept */
+		if (sc->dir == 1)
+			d->nest[1] = redis_long_us(sc, st);
+		sc->cur = sc->total;
+		return 1;
+	}
 	return sc->dir == 0 ? redis_request(sc, st, d) : redis_reply(sc, st, d);
 }

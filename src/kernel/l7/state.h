@@ -23,6 +23,7 @@ enum dh_l7_dir_flag {
 	DH_L7_D_MIDLINE_CR = 2, /* ... and that partial line was "\r" */
 	DH_L7_D_RESYNC = 4,     /* framing lost: restart at the next syscall */
 	DH_L7_D_FIRST = 8,      /* first line of a header window is a start line */
+	DH_L7_D_LONG = 16,      /* Redis: a request or reply too long to walk, not walked further (l7/redis.c redis_long_reply) */
 };
 
 struct {
