@@ -24,12 +24,13 @@ test('trace --l7 --json prints each request with method, path without query, sta
   await trace.stop();
 });
 
-test('trace refuses options it would ignore: --dns with --port, --types or --l7; an empty --types', async () => {
+test('trace refuses options it would ignore: --dns with --port, --types or --l7; an empty --types; --no-l7-samples (trace prints samples)', async () => {
   for (const [args, message] of [
     [['--dns', '--port', '53'], /--dns cannot be combined with --port/],
     [['--dns', '--types', 'close'], /--dns cannot be combined with --types/],
     [['--dns', '--l7'], /--dns cannot be combined with --l7/],
     [['--types', ''], /--types is empty; choose from connect/],
+    [['--l7', '--no-l7-samples'], /unknown option '--no-l7-samples'/],
   ] as const) {
     const c = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', ...args]);
     assert.equal(await c.exited, 2, args.join(' '));

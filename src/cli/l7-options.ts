@@ -21,9 +21,12 @@ function prefixBytes(v: string): number {
 }
 
 export function addL7Options(cmd: Command, trace = false): Command {
-  if (!trace) cmd.option('--no-l7', 'do not capture requests (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)');
+  // trace prints samples (every request is one): turning them off there would print nothing.
+  if (!trace) {
+    cmd.option('--no-l7', 'do not capture requests (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)')
+      .option('--no-l7-samples', 'keep no samples of failed or slow requests (aggregates only)');
+  }
   return cmd
-    .option('--no-l7-samples', 'keep no samples of failed or slow requests (aggregates only)')
     .option('--no-l7-tls', 'do not put uprobes on OpenSSL to see TLS plaintext')
     .option('--l7-prefix-bytes <n>', `request bytes kept per sample, 0-256 (default ${L7_DEFAULTS.prefixBytes})`, prefixBytes)
     .option('--l7-sample-rate <n>', `samples per second at most, in the kernel (default ${trace ? L7_DEFAULTS.traceSamplesPerSec : L7_DEFAULTS.samplesPerSec})`, positiveNumber('--l7-sample-rate'))

@@ -21,7 +21,7 @@ program
   .name('dhrishti')
   .description('Live service map of this host, seen from the kernel with eBPF')
   .version((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version, '-V, --version')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for the options)')
   .exitOverride();
 
 registerDoctor(program);

@@ -65,3 +65,8 @@ export function addrText(b: Uint8Array, off: number, af: number): string {
 export function v6Text(b: Uint8Array, off = 0): [string, 4 | 6] {
   return isV4Mapped(b, off) ? [ipv4(b, off + 12), 4] : [ipv6(b, off), 6];
 }
+
+/** An endpoint as text: `10.0.0.1:80`, and an IPv6 address in brackets (`[::1]:80`, RFC 3986) so its port stays readable. */
+export function hostPort(ip: string, port: number | string): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

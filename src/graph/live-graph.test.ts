@@ -65,6 +65,17 @@ test('a client that closed with data unread (wrk stopping) reset its server by t
   assert.deepEqual([failed('server').failed, failed('server').failedBy.reset], [1, 1]);
 });
 
+test('a failure sample writes an IPv6 endpoint in brackets, so its port stays readable', () => {
+  const g = new LiveGraph(identity);
+  const c = nextCookie();
+  g.ingest([
+    ev({ type: 'connect', cookie: c, family: 6, saddr: '::1', daddr: '::1', dport: 9, cgroupId: 100, pid: 5, established: false }),
+    ev({ type: 'close', cookie: c, family: 6, saddr: '::1', sport: 40010, daddr: '::1', dport: 9, cgroupId: 100, pid: 5, established: false, failure: 'refused', error: 'ECONNREFUSED' }),
+  ], 1000);
+  const f = g.edgeDetail(g.snapshot({}, 1000).edges[0].id, 1000)!.recentFailures[0];
+  assert.deepEqual([f.clientAddr, f.serverAddr], ['[::1]:40010', '[::1]:9']);
+});
+
 test('a connection that opened and closed between two drains comes as its two closes (handshakes folded): the same edge and numbers as from its whole life', () => {
   const numbers = (g: LiveGraph) => {
     const e = g.snapshot({}, 2000).edges.find((x) => x.id === WEB_DB)!;

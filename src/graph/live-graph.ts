@@ -17,6 +17,7 @@ import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
 import type { EdgeDetail, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
+import { hostPort } from '../events/address.js';
 
 export type { Identity } from './placement.js';
 export type { GraphFilter } from './filter.js';
@@ -311,8 +312,8 @@ export class LiveGraph {
       const cl = c.client, sv = c.server;
       const sample = {
         time: c.closedAt || now, reason: c.failure, error: c.error, clientPid: cl?.pid ?? 0, clientComm: cl?.comm ?? '',
-        clientAddr: cl ? `${cl.localIp}:${cl.localPort}` : `${sv!.peerIp}:${sv!.peerPort}`,
-        serverAddr: sv ? `${sv.localIp}:${sv.localPort}` : `${cl!.peerIp}:${cl!.peerPort}`,
+        clientAddr: cl ? hostPort(cl.localIp, cl.localPort) : hostPort(sv!.peerIp, sv!.peerPort),
+        serverAddr: sv ? hostPort(sv.localIp, sv.localPort) : hostPort(cl!.peerIp, cl!.peerPort),
       };
       s.failures.push(sample);
       if (s.failures.length > FAILURE_SAMPLES) s.failures.shift();

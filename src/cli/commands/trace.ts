@@ -1,5 +1,6 @@
 // `dhrishti trace`: connection events live, as a table (like tcplife) or NDJSON.
 import type { Command } from 'commander';
+import { hostPort } from '../../events/address.js';
 import { ProbeEngine } from '../../collector/engine.js';
 import { withTraffic } from '../../collector/traffic.js';
 import type { ConnEvent, EventType } from '../../events/types.js';
@@ -23,12 +24,13 @@ interface TraceOptions extends L7Flags {
 }
 
 const REQUEST_COLUMNS: [string, number][] = [
-  ['TIME', 12], ['PID', 7], ['COMM', 15], ['ROLE', 6], ['PEER', 28], ['PROTO', 8], ['METHOD', 8], ['TARGET', 40], ['STATUS', 7], ['LAT_MS', 9],
+  ['TIME', 12], ['PID', 7], ['COMM', 15], ['ROLE', 6], ['PEER', 28], ['PROTO', 8], ['METHOD', 8], ['TARGET', 40], ['STATUS', 13], ['LAT_MS', 9],
 ];
 
 interface Peer { local: number; remote: string; port: number }
 
-function requestRow(r: L7Sample, peer: Peer | undefined): string {
+/** One request as a table row (exported for its unit test). */
+export function requestRow(r: L7Sample, peer: Peer | undefined): string {
   const t = new Date(r.time).toISOString().slice(11, 23);
   const status = r.protocol === 'http1' || (r.protocol === 'http2' && /^[1-5]xx$/.test(r.statusClass)) ? String(r.status) : r.statusClass === 'error' ? `ERR${r.code ? ` ${r.code}` : r.status > 1 ? ` ${r.status}` : ''}` : r.statusClass === 'other' ? '?' : 'OK';
   const target = (r.target ?? (r.method ? '' : '(not kept)')).replace(/\s+/g, ' ');
@@ -43,15 +45,15 @@ const COLUMNS: [string, number][] = [
 ];
 
 const pad = (s: string, w: number) => (s.length >= w ? s.slice(0, w) : s + ' '.repeat(w - s.length));
-const endpoint = (a: string, p: number, fam: 4 | 6) => (fam === 6 ? `[${a}]:${p || '*'}` : `${a}:${p || '*'}`);
+const endpoint = (a: string, p: number) => hostPort(a, p || '*');
 const kb = (n: number) => (n / 1024).toFixed(1);
 
 function row(e: ConnEvent): string {
   const t = new Date(e.time).toISOString().slice(11, 23);
   const dur = e.type === 'close' && e.startTime ? (e.time - e.startTime).toFixed(1) : '';
   const result = e.failure ?? (e.type === 'close' ? (e.established ? 'ok' : '') : '');
-  const cells = [t, e.type, e.pid ? String(e.pid) : '-', e.comm || '-', e.role, endpoint(e.saddr, e.sport, e.family),
-    endpoint(e.daddr, e.dport, e.family), kb(e.bytesSent), kb(e.bytesReceived), (e.srttUs / 1000).toFixed(2),
+  const cells = [t, e.type, e.pid ? String(e.pid) : '-', e.comm || '-', e.role, endpoint(e.saddr, e.sport),
+    endpoint(e.daddr, e.dport), kb(e.bytesSent), kb(e.bytesReceived), (e.srttUs / 1000).toFixed(2),
     String(e.retransmits), dur, result];
   return cells.map((c, i) => pad(c, COLUMNS[i][1])).join(' ').trimEnd();
 }

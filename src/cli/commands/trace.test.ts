@@ -1,0 +1,19 @@
+// trace --l7's table rows: a failure's code is printed whole (unit test).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { requestRow } from './trace.js';
+import type { L7Sample } from '../../l7/types.js';
+
+const sample = (p: Partial<L7Sample>): L7Sample => ({
+  time: Date.UTC(2026, 11, 5, 3, 0, 0), cookie: 1, pid: 42, comm: 'redis-server', protocol: 'redis', role: 'server', status: 1,
+  statusClass: 'error', latencyMs: 0.12, method: 'LPUSH', target: null, tls: false, reasons: ['failed'], ...p,
+});
+
+test('a failure\'s code is printed whole in the STATUS column: Redis prefix, SQLSTATE, MySQL error number', () => {
+  const peer = { local: 6379, remote: '[::1]', port: 50000 };
+  assert.match(requestRow(sample({ code: 'WRONGTYPE' }), peer), / ERR WRONGTYPE +0\.12$/);
+  assert.match(requestRow(sample({ protocol: 'postgres', code: '42P01', method: 'SELECT' }), peer), / ERR 42P01 +0\.12$/);
+  assert.match(requestRow(sample({ protocol: 'mysql', status: 1146, method: 'SELECT' }), peer), / ERR 1146 +0\.12$/);
+  assert.match(requestRow(sample({ protocol: 'http1', status: 503, statusClass: '5xx', method: 'GET', target: '/x' }), peer), / 503 +0\.12$/);
+  assert.ok(requestRow(sample({}), peer).includes('[::1]:50000'));
+});
