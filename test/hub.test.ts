@@ -140,15 +140,16 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
 });
 
 test('hub: a slow or failing Prometheus is reported, never drawn as an empty map', async () => {
-  let mode: 'error' | 'slow' | 'html' = 'error';
+  let mode: 'error' | 'slow' | 'html' | 'ok' = 'error';
   const fake = http.createServer((req, res) => {
     req.resume();
     if (mode === 'error') { res.writeHead(503, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'storage is busy' })); }
     else if (mode === 'html') { res.writeHead(502, { 'Content-Type': 'text/html' }); res.end('<html>bad gateway</html>'); }
-    else setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } })); }, 1500);
+    else setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } })); }, mode === 'ok' ? 0 : 1500);
   });
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+  const failingFrom = Date.now();
   const hub = await startHub(url, ['--query-timeout', '300ms']);
   try {
     const state = async (want: string, message: RegExp) => until(`hub state ${want} ${message}`, async () => {
@@ -165,6 +166,11 @@ test('hub: a slow or failing Prometheus is reported, never drawn as an empty map
     await state('slow', /no answer within 300 ms/);
     g = await getJson<{ message: string }>(`${hub.url}/api/v1/graph`);
     assert.equal(g.status, 503);
+    const okFrom = Date.now();
+    mode = 'ok';
+    const back = await until('the hub to say Prometheus is back', async () => /Prometheus answers again \(slow since (\S+)\)/.exec(hub.child.stderr.join('\n')) ?? undefined);
+    const since = Date.parse(back[1]);
+    assert.ok(since >= failingFrom - 1000 && since < okFrom - 500, `down since the first failure (${back[1]}), not the last try`);
     await sleep(100);
   } finally {
     await hub.stop();

@@ -245,6 +245,9 @@ export class HubSource {
     this.timer = null;
   }
 
+  /** When the refreshes began to fail (the first failed try); null while they succeed. */
+  private failingSince: number | null = null;
+
   /** One live refresh; concurrent callers share it. */
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
@@ -253,11 +256,13 @@ export class HubSource {
       try {
         const m = await this.refreshLive(Date.now());
         this.commit(m);
-        if (this.hubStatus.state !== 'ok' && this.hubStatus.state !== 'starting') this.log(`Prometheus answers again (${this.hubStatus.state} since ${new Date(this.hubStatus.lastAttempt ?? Date.now()).toISOString()})`);
+        if (this.failingSince !== null) this.log(`Prometheus answers again (${this.hubStatus.state} since ${new Date(this.failingSince).toISOString()})`);
+        this.failingSince = null;
         Object.assign(this.hubStatus, { state: 'ok', message: null, lastSuccess: Date.now(), queryMs: Math.round(m.queryMs ?? 0), refreshMsLast: Math.round(m.ms), warnings: m.warnings });
       } catch (e) {
         const state = e instanceof PromError ? e.kind : 'error', message = failureText(e);
         if (state !== this.hubStatus.state || message !== this.hubStatus.message) this.log(`refresh failed (${state}): ${message}`);
+        this.failingSince ??= this.hubStatus.lastAttempt;
         Object.assign(this.hubStatus, { state, message });
       } finally {
         this.hubStatus.refreshing = false;

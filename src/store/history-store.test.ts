@@ -111,6 +111,8 @@ test('a range\'s rates are over the time the agent was recording: not diluted by
   assert.equal(e.connections.opened, 18);
   assert.equal(g.recordedMs, 3 * M + 5, 'recorded: 5:00-7:00 (to its last flush) and 9:00-10:00');
   assert.equal(e.rates['1m'].connections, 0.1, '18 connections in 3 minutes recorded (not 0.03: 18 in the 10-minute window)');
+  // A range that runs past now, the agent still running: recorded until now, not to the range's end.
+  assert.equal(b.store.queries.graphRange(T0, T0 + 20 * M).recordedMs, 3 * M + 10, '5:00-7:00 and 9:00 to now (10:00.010), not to 20:00');
   b.store.close();
 });
 

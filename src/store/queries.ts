@@ -155,7 +155,7 @@ export class HistoryQueries {
       if (e.type === 'agent_started') { if (since === null) since = Math.max(e.t, from); continue; }
       if (since !== null) { total += Math.max(0, Math.min(e.t, to) - since); since = null; }
     }
-    if (since !== null) total += to - since;
+    if (since !== null) total += Math.max(0, Math.min(to, this.now()) - since); // still running: recorded until now, not the bucket's end
     return total;
   }
 
