@@ -27,7 +27,7 @@ export interface Violation {
   attempts: number;
   /** Never connected: only failed (or unanswered) attempts so far. */
   attempted: boolean;
-  /** The processes and containers at the client end and the server end. */
+  /** The client and server nodes' newest instances (containers, or a process node's pids): not only those of this edge's connections. */
   processes: { client: string[]; server: string[] };
 }
 
@@ -35,7 +35,7 @@ export type ViolationNews = 'new' | 'recurred' | 'connected';
 
 /** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
  *  edge's opened connections already: counted once, as a connection. */
-function attemptsOf(e: EdgeLike): number {
+export function attemptsOf(e: EdgeLike): number {
   const c = e.connections;
   if (!c) return 0;
   const b = c.failedBy;

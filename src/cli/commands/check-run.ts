@@ -4,7 +4,7 @@ import { loadPolicyFile, type LoadedPolicy } from '../../policy/load.js';
 import { problemLines } from '../../policy/yaml-source.js';
 import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
 import { intentDiff, type IntentDiff } from '../../intent/diff.js';
-import { PolicyEngine } from '../../policy/engine.js';
+import { PolicyEngine, attemptsOf } from '../../policy/engine.js';
 import { unmatchedSelectors } from '../../policy/coverage.js';
 import { parseDuration } from '../../api/params.js';
 import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
@@ -37,6 +37,7 @@ export interface CheckRow {
   attempts: number;
   firstSeen: number;
   lastSeen: number;
+  /** The client node's newest instances (a service's containers, a process node's pids): not only those of this edge. */
   processes: string[];
 }
 
@@ -84,7 +85,7 @@ export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'ed
     const v = engine.verdict(e) ?? { verdict: 'unmatched' as const };
     return {
       verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
-      connections: e.connections.opened, attempts: e.connections.failed, firstSeen: e.firstSeen, lastSeen: e.lastSeen, processes: who(e.source),
+      connections: e.connections.opened, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen, processes: who(e.source),
     };
   }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);
 }
@@ -129,7 +130,8 @@ async function fromHistoryFile(dir: string, sinceMs: number, retention?: string)
 function printTable(rows: CheckRow[], all?: boolean): void {
   if (!rows.length) { console.log(all ? 'no edges' : 'no violations'); return; }
   const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT PROCESSES'];
+  // The client node's newest instances: for a process node, its pids, not necessarily those of this edge's connections.
+  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
   const body = rows.map((r) => [
     r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),
     String(r.connections), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
