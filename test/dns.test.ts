@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsHealth, DnsTransaction } from '../src/dns/types.js';
-import { DnsLab, buildMuslResolver, buildSyscallClient, CARES_CLIENT, RESOLVER, RESOLVER6, UNBOUND, DEAD_UPSTREAM } from './support/dns-lab.js';
+import { DnsLab, buildMuslResolver, buildSyscallClient, CARES_CLIENT, RESOLVER, RESOLVER6, UNBOUND, DEAD_UPSTREAM, REFUSER } from './support/dns-lab.js';
 import { start, stopAll } from './support/children.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import path from 'node:path';
@@ -240,6 +240,24 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     await trace.waitFor(new RegExp(`^\\S+\\s+${nx.pid}\\s+getent\\s+\\S+\\s+udp\\s+A\\s+missing\\.zone\\.test\\s+NXDOMAIN`), 15_000);
     await trace.stop();
     assert.match(trace.stderr.join('\n'), /queries shown .* 0 malformed, 0 lost/);
+  });
+
+  it('`trace --dns --dns-ports 53,5353` reads a resolver on another port; a bad list or --dns-ports without --dns is refused', async () => {
+    const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--dns', '--dns-ports', '53,5353', '--duration', '30']);
+    await trace.waitFor(/^TIME\s+PID\s+COMM\s+RESOLVER/, 60_000);
+    const r = await lab.exec([process.execPath, '-e', CARES_CLIENT, '--', `${REFUSER}:5353`, '2000', 'x.zone.test']);
+    await trace.waitFor(new RegExp(`^\\S+\\s+${r.pid}\\s+\\S+\\s+127\\.0\\.0\\.2:5353\\s+udp\\s+A\\s+x\\.zone\\.test\\s+REFUSED`), 15_000);
+    await trace.stop();
+    for (const [args, message] of [
+      [['trace', '--dns', '--dns-ports', '53,x'], /--dns-ports takes 1 to 4 ports/],
+      [['trace', '--dns', '--dns-ports', '1,2,3,4,5'], /--dns-ports takes 1 to 4 ports/],
+      [['trace', '--dns-ports', '5353'], /--dns-ports goes with --dns/],
+      [['run', '--dns-ports', '0'], /--dns-ports takes 1 to 4 ports/],
+    ] as const) {
+      const c = start(path.join(REPO_ROOT, 'dhrishti'), [...args]);
+      assert.equal(await c.exited, 2, args.join(' '));
+      assert.match(c.stderr.join('\n'), message);
+    }
   });
 
   it('over the per-CPU record limit, records are dropped in the kernel and counted', async () => {

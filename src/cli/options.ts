@@ -23,6 +23,17 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
 
 export const port = positiveInt('port', 65535);
 
+/** A comma-separated list of 1 to `max` ports, e.g. "53,5353". */
+export function portList(name: string, max: number) {
+  return (v: string): number[] => {
+    const parts = v.split(',').map((s) => s.trim());
+    if (!parts.length || parts.length > max || parts.some((p) => !WHOLE.test(p) || Number(p) < 1 || Number(p) > 65535)) {
+      throw new InvalidArgumentError(`${name} takes 1 to ${max} ports from 1 to 65535, comma-separated, got "${v}"`);
+    }
+    return [...new Set(parts.map(Number))];
+  };
+}
+
 /** Ring buffer size: a power of two of at least one page. */
 export function ringbufBytes(v: string): number {
   const n = Number(v);

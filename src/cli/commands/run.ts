@@ -5,7 +5,8 @@ import { startApi, type RoutePlugin } from '../../api/server.js';
 import { checkExposure, parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
 import { agentRegistry } from '../../api/metrics.js';
 import { API_DEFAULTS, DEFAULTS, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
-import { bytes, port, positiveInt, repeatable, ringbufBytes } from '../options.js';
+import { bytes, port, portList, positiveInt, repeatable, ringbufBytes } from '../options.js';
+import { DNS_CONFIG_PORTS } from '../../events/dns-layout.js';
 import { resolveToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
 import { InvalidArgumentError, Option } from 'commander';
@@ -34,6 +35,7 @@ export interface RunOptions extends L7Flags {
   scopeNetns?: number[];
   dns: boolean;
   dnsNames: number;
+  dnsPorts?: number[];
 }
 
 /** Hooks other features (history) use to join the run command without it knowing them. */
@@ -73,6 +75,7 @@ export function registerRun(program: Command): void {
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
     .option('--scope-netns <inode>', 'report only sockets in this network namespace (repeatable)', repeatable(parseNetnsInode))
     .option('--no-dns', 'do not read DNS answers (outside servers then keep their addresses; no resolver edges)')
+    .option('--dns-ports <list>', `ports DNS is read on, 1 to ${DNS_CONFIG_PORTS} (default ${DNS_DEFAULTS.ports.join(',')}): a resolver on another port (dnsmasq on 5353, a test resolver)`, portList('--dns-ports', DNS_CONFIG_PORTS))
     .option('--dns-names <n>', 'addresses the DNS name map keeps, least recently used forgotten first (each one costs ~1 KB of heap)',
       positiveInt('--dns-names', DNS_MAX_NAMES), DNS_DEFAULTS.nameMapEntries);
   addL7Options(cmd);
@@ -102,7 +105,7 @@ async function run(opts: RunOptions): Promise<void> {
     identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
     graph: opts.idle ? { idleMs: opts.idle } : {},
     scope: opts.scopeCgroup || opts.scopeNetns ? { cgroups: opts.scopeCgroup, netns: opts.scopeNetns } : undefined,
-    dns: opts.dns ? { nameMapEntries: opts.dnsNames } : false,
+    dns: opts.dns ? { nameMapEntries: opts.dnsNames, ...(opts.dnsPorts ? { ports: opts.dnsPorts } : {}) } : false,
   });
   const say = (s: string) => console.log(`dhrishti: ${s}`);
   let probes;

@@ -10,6 +10,7 @@ export interface DnsTraceOptions {
   duration?: number;
   pid?: number;
   ringbufBytes?: number;
+  dnsPorts?: number[];
 }
 
 const COLUMNS: [string, number][] = [
@@ -32,7 +33,7 @@ export function dnsRow(t: DnsTransaction): string {
 
 export function runDnsTrace(opts: DnsTraceOptions): void {
   const engine = new ProbeEngine({ ringbufBytes: opts.ringbufBytes, discover: false, l7: false });
-  const dns = new DnsCollector();
+  const dns = new DnsCollector(opts.dnsPorts ? { ports: opts.dnsPorts } : {});
   engine.use(dns);
   const out = process.stdout;
   let shown = 0;

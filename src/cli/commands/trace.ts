@@ -4,9 +4,10 @@ import { hostPort } from '../../events/address.js';
 import { ProbeEngine } from '../../collector/engine.js';
 import { withTraffic } from '../../collector/traffic.js';
 import type { ConnEvent, EventType } from '../../events/types.js';
-import { positiveInt, positiveNumber, port, ringbufBytes } from '../options.js';
+import { positiveInt, positiveNumber, port, portList, ringbufBytes } from '../options.js';
+import { DNS_CONFIG_PORTS } from '../../events/dns-layout.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
-import { DEFAULTS, L7_DEFAULTS } from '../../config/defaults.js';
+import { DEFAULTS, DNS_DEFAULTS, L7_DEFAULTS } from '../../config/defaults.js';
 import { addL7Options, l7OptionsFrom, type L7Flags } from '../l7-options.js';
 import type { L7Sample } from '../../l7/types.js';
 import { runDnsTrace } from './trace-dns.js';
@@ -21,6 +22,7 @@ interface TraceOptions extends L7Flags {
   types?: string;
   ringbufBytes?: number;
   dns?: boolean;
+  dnsPorts?: number[];
 }
 
 const REQUEST_COLUMNS: [string, number][] = [
@@ -69,7 +71,8 @@ export function registerTrace(program: Command): void {
     .option('--types <list>', `event types to show (${ALL_TYPES.join(',')}; default all, none with --l7)`)
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
     .option('--l7', 'print requests as they complete, one line each (HTTP, HTTP/2, gRPC, PostgreSQL, MySQL, Redis)')
-    .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)');
+    .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)')
+    .option('--dns-ports <list>', `with --dns: ports DNS is read on, 1 to ${DNS_CONFIG_PORTS} (default ${DNS_DEFAULTS.ports.join(',')})`, portList('--dns-ports', DNS_CONFIG_PORTS));
   addL7Options(cmd, true).action((opts: TraceOptions) => {
     if (opts.dns) {
       // DNS is its own stream: options of the connection and request streams would be silently ignored
@@ -79,6 +82,10 @@ export function registerTrace(program: Command): void {
         process.exit(2);
       }
       return runDnsTrace(opts);
+    }
+    if (opts.dnsPorts) {
+      console.error('dhrishti trace: --dns-ports goes with --dns');
+      process.exit(2);
     }
     if (opts.types !== undefined && !opts.types.split(',').some((t) => t.trim())) {
       console.error(`dhrishti trace: --types is empty; choose from ${ALL_TYPES.join(', ')}`);
