@@ -43,6 +43,9 @@ test('graph prints the agent\'s map with its filters; an empty --group or --wind
     assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`${bad[0]} needs a value`));
   }
+  const ftp = await graph(['--url', 'ftp://127.0.0.1:7979']); // the later --url wins
+  assert.equal(ftp.code, 2);
+  assert.match(ftp.stderr, /--url must be an http or https URL/);
   const wrong = await graph(['--include', 'planets']);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /include takes external, host, clients; got "planets"/);

@@ -11,3 +11,12 @@ test('numbers on the command line are decimal digits: hex, exponents and spaces 
   assert.equal(ringbufBytes('4096'), 4096);
   assert.throws(() => ringbufBytes('0x1000'), /power of two/);
 });
+
+test('--url takes an http or https URL only', async () => {
+  const { agentUrl } = await import('./options.js');
+  assert.equal(agentUrl('http://127.0.0.1:7979'), 'http://127.0.0.1:7979');
+  assert.equal(agentUrl('https://agent.example:8443/'), 'https://agent.example:8443/');
+  assert.throws(() => agentUrl('ftp://127.0.0.1:7979'), /http or https/);
+  assert.throws(() => agentUrl('127.0.0.1:7979'), /http or https|not a URL/);
+  assert.throws(() => agentUrl('nope'), /not a URL/);
+});

@@ -23,6 +23,14 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
 
 export const port = positiveInt('port', 65535);
 
+/** An agent's address: an http or https URL (the API speaks nothing else). */
+export function agentUrl(v: string): string {
+  let u: URL;
+  try { u = new URL(v); } catch { throw new InvalidArgumentError(`--url is not a URL: "${v}" (e.g. http://127.0.0.1:7979)`); }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError(`--url must be an http or https URL, got "${v}"`);
+  return v;
+}
+
 /** A comma-separated list of 1 to `max` ports, e.g. "53,5353". */
 export function portList(name: string, max: number) {
   return (v: string): number[] => {

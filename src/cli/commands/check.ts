@@ -4,7 +4,7 @@
 // Exit: 0 clean, 1 violations (with --strict also undeclared edges and network
 // crossings), 2 the check itself could not run.
 import type { Command } from 'commander';
-import { oneOf } from '../options.js';
+import { agentUrl, oneOf } from '../options.js';
 import { DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
 import type { CheckOptions } from './check-run.js'; // a type only: the module itself loads with the command
 
@@ -15,7 +15,7 @@ export function registerCheck(program: Command): void {
     .requiredOption('--policy <file>', 'policy file (YAML)')
     .option('--compose <file>', 'compose file to compare with what was observed (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--since <duration>', 'judge everything seen in this long (from the agent\'s history), e.g. 1h; default: the live map')
-    .option('--url <url>', 'agent address', `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
+    .option('--url <url>', 'agent address', agentUrl, `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
     .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
     .option('--data-dir <path>', 'read the history file in this folder instead of asking an agent (the agent must be stopped)')
     .option('--retention <tiers>', `retention the history was written with (with --data-dir; default ${HISTORY_DEFAULTS.retention})`)

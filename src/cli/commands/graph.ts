@@ -1,6 +1,6 @@
 // `dhrishti graph`: the current map from a running agent, as JSON, DOT or Mermaid.
 import type { Command } from 'commander';
-import { oneOf } from '../options.js';
+import { agentUrl, oneOf } from '../options.js';
 import { toDot, toMermaid } from '../../graph/export.js';
 import type { GraphSnapshot } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
@@ -13,7 +13,7 @@ export function registerGraph(program: Command): void {
     .command('graph')
     .description('print the current service map from a running agent')
     .option('--format <format>', `output format: ${FORMATS.join(', ')}`, oneOf('--format', FORMATS), 'json')
-    .option('--url <url>', 'agent address', `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
+    .option('--url <url>', 'agent address', agentUrl, `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
     .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
     .option('--window <duration>', 'only edges seen within this long, e.g. 5m')
     .option('--group <name>', 'only this Compose project or Kubernetes namespace')
