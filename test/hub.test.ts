@@ -5,6 +5,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
 import { TestPrometheus } from './support/prometheus.js';
 import { freePort, getJson } from './support/agent.js';
 import { start, stopAll, type Child } from './support/children.js';
@@ -176,5 +178,23 @@ test('hub: a slow or failing Prometheus is reported, never drawn as an empty map
     await hub.stop();
     fake.closeAllConnections();
     await new Promise<void>((r) => fake.close(() => r()));
+  }
+});
+
+test('hub: --token-file as run takes it; off loopback without a token it refuses to start', async () => {
+  const refused = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', 'http://127.0.0.1:1', '--host', '0.0.0.0', '--port', String(await freePort())]);
+  assert.equal(await refused.exited, 2);
+  assert.match(refused.stderr.join('\n'), /refusing to listen on 0\.0\.0\.0 without a token: .*; pass --token-file <path> or set DHRISHTI_TOKEN/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-hub-token-'));
+  const file = path.join(dir, 'token');
+  fs.writeFileSync(file, 'a-hub-token-of-32-characters-xx\n', { mode: 0o600 });
+  const hub = await startHub('http://127.0.0.1:1', ['--token-file', file]);
+  try {
+    assert.equal((await fetch(`${hub.url}/api/v1/agent`)).status, 401);
+    assert.equal((await fetch(`${hub.url}/api/v1/agent`, { headers: { authorization: 'Bearer a-hub-token-of-32-characters-xx' } })).status, 200);
+    assert.ok(!hub.child.stderr.join('\n').includes('visible to every user'));
+  } finally {
+    await hub.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

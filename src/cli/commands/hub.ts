@@ -2,6 +2,8 @@
 // agent's series in Prometheus, served with the same API and web UI as an agent.
 import { InvalidArgumentError, type Command } from 'commander';
 import { startApi } from '../../api/server.js';
+import { checkExposure } from '../../api/auth.js';
+import { resolveToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
 import { DEFAULTS, HUB_DEFAULTS } from '../../config/defaults.js';
 import { port } from '../options.js';
@@ -16,6 +18,7 @@ interface HubCliOptions {
   host: string;
   port: number;
   token?: string;
+  tokenFile?: string;
   refresh?: number;
   queryTimeout?: number;
   staleAfter?: number;
@@ -32,7 +35,8 @@ export function registerHub(program: Command): void {
     .requiredOption('--prometheus <url>', 'Prometheus HTTP API base URL, e.g. http://prometheus:9090', cli(checkPrometheusUrl))
     .option('--host <address>', 'address the hub listens on', DEFAULTS.apiHost)
     .option('--port <port>', 'hub port', port, HUB_DEFAULTS.port)
-    .option('--token <token>', 'API token (required off loopback; or DHRISHTI_TOKEN)')
+    .option('--token-file <path>', 'file holding the API token (required off loopback; or DHRISHTI_TOKEN)')
+    .option('--token <token>', 'API token on the command line (visible in ps: prefer --token-file)')
     .option('--refresh <duration>', `live map refreshed this often (default ${HUB_DEFAULTS.refreshMs / 1000}s)`, cli((v) => parseDuration(v, '--refresh')))
     .option('--query-timeout <duration>', `a PromQL request slower than this fails (default ${HUB_DEFAULTS.queryTimeoutMs / 1000}s)`, cli((v) => parseDuration(v, '--query-timeout')))
     .option('--stale-after <duration>', `an agent silent for this long is shown stale (default ${HUB_DEFAULTS.staleAfterMs / 1000}s)`, cli((v) => parseDuration(v, '--stale-after')))
@@ -41,7 +45,16 @@ export function registerHub(program: Command): void {
 
 async function hub(o: HubCliOptions): Promise<void> {
   const say = (s: string) => console.log(`dhrishti hub: ${s}`);
-  const token = o.token ?? process.env.DHRISHTI_TOKEN;
+  let token: string | undefined;
+  try {
+    const t = resolveToken(o);
+    token = t.token;
+    for (const w of t.warnings) console.error(`dhrishti hub: warning: ${w}`);
+    checkExposure(o.host, token);
+  } catch (e) {
+    console.error(`dhrishti hub: ${(e as Error).message}`);
+    process.exit(2);
+  }
   const source = new HubSource({ prometheus: o.prometheus, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
   await source.start();
   onShutdown(() => source.stop());
@@ -55,7 +68,7 @@ async function hub(o: HubCliOptions): Promise<void> {
   const registry = hubRegistry(source);
   try {
     const { app, url } = await startApi({ graph: source.graph, telemetry: () => source.telemetry(), status: () => source.status(), metrics: () => registry, health: () => source.health() },
-      { host: o.host, port: o.port, token, remedies: { token: 'pass --token <token> or set DHRISHTI_TOKEN' } }, [hubHistoryRoutes(source, o.staleAfter)]);
+      { host: o.host, port: o.port, token, remedies: { token: 'pass --token-file <path> or set DHRISHTI_TOKEN' } }, [hubHistoryRoutes(source, o.staleAfter)]);
     onShutdown(() => app.close());
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
     say(`web UI on ${url}/`);
