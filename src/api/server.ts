@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { negotiate } from '@fastify/accept-negotiator';
 import websocket from '@fastify/websocket';
 import fastifyStatic from '@fastify/static';
+import net from 'node:net';
 import client from 'prom-client';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -57,6 +58,26 @@ export interface RouteInfo { method: string; url: string; public: boolean; webso
 const errorCode = (status: number) => (http.STATUS_CODES[status] ?? 'error').toLowerCase().replace(/[^a-z0-9]+/g, '_');
 
 const clip = (s: string) => (s.length > 200 ? `${s.slice(0, 200)}…` : s);
+
+/** A listen failure in words: a port in use, an address this host lacks. */
+function listenError(e: unknown, host: string, port: number): Error {
+  const code = (e as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new Error(`port ${port} on ${host} is in use (another dhrishti?); choose another with --port`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new Error(`cannot listen on ${host}: no such address on this host (${code}); --host takes an address of this host`);
+  return e as Error;
+}
+
+/** Tries the address before anything else starts (probes take seconds to load): the same words as startApi's. */
+export async function checkListen(host: string, port: number): Promise<void> {
+  const s = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen({ host, port }, () => resolve()); });
+  } catch (e) {
+    throw listenError(e, host, port);
+  } finally {
+    await new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()));
+  }
+}
 
 export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins: RoutePlugin[] = []): Promise<{ app: FastifyInstance; url: string }> {
   const host = opts.host ?? DEFAULTS.apiHost;
@@ -193,10 +214,7 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   try {
     await app.listen({ host, port });
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new Error(`port ${port} on ${host} is in use (another dhrishti?); choose another with --port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new Error(`cannot listen on ${host}: no such address on this host (${code}); --host takes an address of this host`);
-    throw e;
+    throw listenError(e, host, port);
   }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;

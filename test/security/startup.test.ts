@@ -55,9 +55,11 @@ test('a port in use, or an address this host does not have, is said in words', a
   const busy = await refused(['--port', port]);
   assert.equal(busy.code, 1);
   assert.match(busy.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use \\(another dhrishti\\?\\); choose another with --port`));
+  assert.equal(busy.attached, false, 'said before any probe is loaded');
   await c.stop();
   const nowhere = await refused(['--host', '192.0.2.10', '--port', String(await freePort())], { DHRISHTI_TOKEN: GOOD });
   assert.match(nowhere.stderr, /cannot listen on 192\.0\.2\.10: no such address on this host \(EADDRNOTAVAIL\)/);
+  assert.equal(nowhere.attached, false);
 });
 
 test('DHRISHTI_TOKEN opens a non-loopback bind, and the token is nowhere in the process\'s command line', async () => {

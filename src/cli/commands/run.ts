@@ -1,7 +1,7 @@
 // `dhrishti run`: the agent, its API and the web UI.
 import type { Command } from 'commander';
 import { Agent } from '../../agent/agent.js';
-import { startApi, type RoutePlugin } from '../../api/server.js';
+import { checkListen, startApi, type RoutePlugin } from '../../api/server.js';
 import { checkExposure, parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
 import { agentRegistry } from '../../api/metrics.js';
 import { API_DEFAULTS, DEFAULTS, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
@@ -94,6 +94,12 @@ async function run(opts: RunOptions): Promise<void> {
   } catch (e) {
     console.error(`dhrishti: ${(e as Error).message}`);
     process.exit(2);
+  }
+  try {
+    await checkListen(opts.host, opts.port); // before the probes: a port in use is said at once, not after they load
+  } catch (e) {
+    console.error(`dhrishti: ${(e as Error).message}`);
+    process.exit(1);
   }
   // A scope cgroup may be made later (a tenant's slice started after the agent): said, not refused.
   const root = opts.scopeCgroup?.length ? cgroup2Root() : null;
