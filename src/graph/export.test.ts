@@ -33,8 +33,15 @@ test('DOT groups by project, labels ports, requests, DNS queries and failures, e
   assert.match(d, /"svc:shop\/web" \[label="web \(x2\)", shape=box3d\];/);
   assert.match(d, /label="db \\"main\\""/);
   assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2 conn\/s 4 failed", color=red\];/);
-  assert.match(d, /"svc:shop\/web" -> "svc:shop\/api" \[label=":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms", color=black\];/, 'requests as the map labels them');
+  assert.match(d, /"svc:shop\/web" -> "svc:shop\/api" \[label=":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms", color=orange\];/, 'requests as the map labels and colours them (3% 5xx: degraded under the default 5%)');
   assert.match(d, /"svc:shop\/web" -> "proc:docker-dns" \[label="DNS 2 q\/s", color=black\];/, 'DNS in queries, with no port');
+});
+
+test('an edge whose requests were quiet for a minute keeps its totals in a text export, and is coloured by their error share', () => {
+  const none = { requests: 0, errors: 0, clientErrors: 0, latency: { samples: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 } };
+  const pg = block('postgres', 0.45, 0.09, 300, { count: 27, errors: 5, rates: { '10s': none, '1m': none } });
+  const d = toDot({ ...g, edges: [{ ...edge('svc:shop/api', 'svc:shop/db', 5432), requests: [pg], rates: { '10s': quiet, '1m': quiet } }] });
+  assert.match(d, /\[label=":5432 Postgres 27 req · 5 errors", color=red\];/, '5 of 27 failed: past the default 5%');
 });
 
 test('Mermaid is a flowchart with subgraphs and red failing links', () => {

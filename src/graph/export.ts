@@ -1,17 +1,37 @@
 // The map as text people paste into docs: Graphviz DOT and Mermaid.
 import type { GraphEdge, GraphNode, GraphSnapshot } from './types.js';
-import { rate, requestLabel } from './labels.js';
+import { DEFAULT_THRESHOLDS, mainRequests, protocolName, rate, requestHealth, requestLabel } from './labels.js';
 
-/** As the map labels it: ":8080 HTTP · 42/s · 3% 5xx · p95 180 ms" with requests, else new connections a second, else
- * those open (a pool); failures after. */
+/** A text export is read later, when the last minute may have been quiet: the edge's request totals then. */
+function requestTotals(e: GraphEdge): string | null {
+  const r = mainRequests(e);
+  if (!r || !r.count) return null;
+  const errors = (e.requests ?? []).reduce((n, x) => n + x.errors, 0), client = (e.requests ?? []).reduce((n, x) => n + x.clientErrors, 0);
+  return [`${protocolName(r)} ${r.count} req`, ...(errors ? [`${errors} errors`] : []), ...(client ? [`${client} 4xx`] : [])].join(' · ');
+}
+
+/** As the map labels it: ":8080 HTTP · 42/s · 3% 5xx · p95 180 ms" with requests lately, else their totals, else new
+ * connections a second, else those open (a pool); failures after. */
 function edgeLabel(e: GraphEdge): string {
   const w = e.rates['1m'];
   if (e.protocol === 'dns') return [`DNS ${rate(w.connections)} q/s`, ...(w.failures > 0 ? [`${rate(w.failures)} failed/s`] : [])].join(' · ');
   const quiet = e.connections.active > 0 ? `${e.connections.active} open` : '';
-  const parts = [`:${e.port}`, requestLabel(e) ?? (w.connections > 0 ? `${rate(w.connections)} conn/s` : quiet)].filter(Boolean);
+  const parts = [`:${e.port}`, requestLabel(e) ?? requestTotals(e) ?? (w.connections > 0 ? `${rate(w.connections)} conn/s` : quiet)].filter(Boolean);
   if (e.connections.failed) parts.push(`${e.connections.failed} failed`);
   return parts.join(' ');
 }
+
+/** As the map colours it with the default thresholds: failed connections, or requests failing or slow lately; a quiet
+ *  edge by its totals' error share. */
+function health(e: GraphEdge): 'failing' | 'warn' | null {
+  if (e.connections.failed > 0) return 'failing';
+  const lately = requestHealth(e);
+  if (lately) return lately;
+  const count = (e.requests ?? []).reduce((n, r) => n + r.count, 0), errors = (e.requests ?? []).reduce((n, r) => n + r.errors, 0);
+  if (!errors || !count) return null;
+  return (errors / count) * 100 >= DEFAULT_THRESHOLDS.errorFailPct ? 'failing' : 'warn';
+}
+const failing = (e: GraphEdge) => health(e) === 'failing';
 
 const SHAPE: Record<GraphNode['kind'], string> = { service: 'box3d', container: 'box', process: 'component', external: 'cloud', client: 'oval' };
 
@@ -32,7 +52,8 @@ export function toDot(g: GraphSnapshot): string {
     if (group) out.push('  }');
   }
   for (const e of [...g.edges].sort((a, b) => a.id.localeCompare(b.id))) {
-    const color = e.connections.failed ? 'red' : e.retransmits ? 'orange' : 'black';
+    const h = health(e);
+    const color = h === 'failing' ? 'red' : h === 'warn' || e.retransmits ? 'orange' : 'black';
     out.push(`  ${dotId(e.source)} -> ${dotId(e.target)} [label=${dotId(edgeLabel(e))}, color=${color}];`);
   }
   out.push('}');
@@ -66,11 +87,11 @@ export function toMermaid(g: GraphSnapshot): string {
     for (const n of nodes.sort((a, b) => a.id.localeCompare(b.id))) out.push(`    ${mermaidId(ids, n.id)}${shape(n)}`);
     if (group) out.push('  end');
   }
-  const failing: number[] = [];
+  const red: number[] = [];
   [...g.edges].sort((a, b) => a.id.localeCompare(b.id)).forEach((e, k) => {
     out.push(`  ${mermaidId(ids, e.source)} -->|"${mermaidText(edgeLabel(e))}"| ${mermaidId(ids, e.target)}`);
-    if (e.connections.failed) failing.push(k);
+    if (failing(e)) red.push(k);
   });
-  if (failing.length) out.push(`  linkStyle ${failing.join(',')} stroke:#d33,stroke-width:2px`);
+  if (red.length) out.push(`  linkStyle ${red.join(',')} stroke:#d33,stroke-width:2px`);
   return out.join('\n') + '\n';
 }

@@ -71,3 +71,32 @@ export function requestLabel(e: GraphEdge): string | null {
   if (w1.latency.samples > 0) parts.push(`p95 ${millis(w1.latency.p95Ms)}`);
   return parts.join(' · ');
 }
+
+// ---- how requests colour an edge (the UI lets the user change the thresholds; the text exports use the defaults) ----
+
+export interface RequestThresholds {
+  /** Error share (percent) over the last minute at or above which an edge is drawn failing (red). */
+  errorFailPct: number;
+  /** ... and above which it is drawn degraded (amber). */
+  errorWarnPct: number;
+  /** p95 latency (ms) over the last minute at or above which an edge is drawn degraded ... */
+  latencyWarnMs: number;
+  /** ... and failing. */
+  latencyFailMs: number;
+}
+
+export const DEFAULT_THRESHOLDS: RequestThresholds = { errorFailPct: 5, errorWarnPct: 0, latencyWarnMs: 500, latencyFailMs: 2000 };
+
+/** How the edge's requests judge it by the thresholds: 'failing', 'warn', or null (nothing to say). */
+export function requestHealth(e: GraphEdge, t: RequestThresholds = DEFAULT_THRESHOLDS): 'failing' | 'warn' | null {
+  let worst: 'failing' | 'warn' | null = null;
+  for (const r of e.requests ?? []) {
+    const w = r.rates['1m'];
+    if (w.requests <= 0) continue;
+    const err = (w.errors / w.requests) * 100;
+    const p95 = w.latency.samples > 0 ? w.latency.p95Ms : 0;
+    if ((w.errors > 0 && err >= t.errorFailPct) || (p95 > 0 && p95 >= t.latencyFailMs)) return 'failing';
+    if ((w.errors > 0 && err > t.errorWarnPct) || (p95 > 0 && p95 >= t.latencyWarnMs)) worst = 'warn';
+  }
+  return worst;
+}

@@ -4,22 +4,11 @@
 // the text exports share. Pure, except the thresholds store.
 import type { GraphEdge } from '../../../graph/types.js';
 
-export { protocolName, mainRequests, recentRequests, errorShare, errorWord, pctText, requestLabel } from '../../../graph/labels.js';
+export { protocolName, mainRequests, recentRequests, errorShare, errorWord, pctText, requestLabel, DEFAULT_THRESHOLDS, type RequestThresholds } from '../../../graph/labels.js';
+import { DEFAULT_THRESHOLDS, requestHealth as judge, type RequestThresholds } from '../../../graph/labels.js';
 
-// ---- thresholds ----
+// ---- thresholds (defaults and judgement: graph/labels.ts, shared with the text exports) ----
 
-export interface RequestThresholds {
-  /** Error share (percent) over the last minute at or above which an edge is drawn failing (red). */
-  errorFailPct: number;
-  /** ... and above which it is drawn degraded (amber). */
-  errorWarnPct: number;
-  /** p95 latency (ms) over the last minute at or above which an edge is drawn degraded ... */
-  latencyWarnMs: number;
-  /** ... and failing. */
-  latencyFailMs: number;
-}
-
-export const DEFAULT_THRESHOLDS: RequestThresholds = { errorFailPct: 5, errorWarnPct: 0, latencyWarnMs: 500, latencyFailMs: 2000 };
 const KEY = 'dhrishti.requestThresholds';
 
 function valid(t: Partial<RequestThresholds>): RequestThresholds {
@@ -52,16 +41,7 @@ export const thresholds = {
   subscribe(fn: () => void): () => void { listeners.add(fn); return () => listeners.delete(fn); },
 };
 
-/** How the edge's requests judge it by the thresholds: 'failing', 'warn', or null (nothing to say). */
+/** How the edge's requests judge it by the user's thresholds: 'failing', 'warn', or null (nothing to say). */
 export function requestHealth(e: GraphEdge, t: RequestThresholds = current): 'failing' | 'warn' | null {
-  let worst: 'failing' | 'warn' | null = null;
-  for (const r of e.requests ?? []) {
-    const w = r.rates['1m'];
-    if (w.requests <= 0) continue;
-    const err = (w.errors / w.requests) * 100;
-    const p95 = w.latency.samples > 0 ? w.latency.p95Ms : 0;
-    if ((w.errors > 0 && err >= t.errorFailPct) || (p95 > 0 && p95 >= t.latencyFailMs)) return 'failing';
-    if ((w.errors > 0 && err > t.errorWarnPct) || (p95 > 0 && p95 >= t.latencyWarnMs)) worst = 'warn';
-  }
-  return worst;
+  return judge(e, t);
 }
