@@ -97,7 +97,7 @@ test('resolver edges: counts move by what changed, failures turn the edge red, f
   const b = new Array(DNS_DEFAULTS.latencyBucketsMs.length + 1).fill(0);
   b[2] = 7;
   g.updateDns([health({
-    resolver: embedded, queries: 10, nxdomain: 2, timeouts: 1, lastSeen: T + 900,
+    resolver: embedded, queries: 10, nxdomain: 2, timeouts: 1, lastSeen: T + 900.5632, // DNS times are fractional
     latency: { count: 9, p50Ms: 0.7, p95Ms: 0.95, maxMs: 1, sumMs: 6.3, buckets: b },
     failingNames: [{ name: 'dbb', count: 2, reason: 'NXDOMAIN', lastSeen: T + 800 }, { name: 'slow.example', count: 1, reason: 'timeout', lastSeen: T + 900 }],
   })], T + 1000);
@@ -105,6 +105,7 @@ test('resolver edges: counts move by what changed, failures turn the edge red, f
   let e = g.edgeDetail(id, T + 1000)!;
   assert.ok(e, g.snapshot({}, T + 1000).edges.map((x) => x.id).join(' '));
   assert.equal(e.protocol, 'dns');
+  assert.ok(Number.isInteger(e.lastSeen), `whole ms: ${e.lastSeen}`);
   assert.deepEqual([e.connections.opened, e.connections.closed, e.connections.failed], [10, 9, 3]);
   assert.deepEqual([e.dns!.queries, e.dns!.nxdomain, e.dns!.timeouts, e.dns!.failures, e.dns!.noerror], [10, 2, 1, 3, 7]);
   assert.deepEqual(e.dns!.resolvers, [{ address: '127.0.0.11', port: 53, dockerEmbedded: true }]);

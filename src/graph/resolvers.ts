@@ -136,7 +136,7 @@ export class ResolverEdges {
     iv.opened += dq;
     iv.closed += da;
     iv.failed = Math.max(0, iv.failed + df);
-    e.lastSeen = Math.max(e.lastSeen, h.lastSeen);
+    e.lastSeen = Math.max(e.lastSeen, Math.round(h.lastSeen)); // a DNS time is fractional (from boot ns); the API gives whole ms
     s.window.add(now, dq, Math.max(0, df), 0, 0, 0);
     const d = (iv.dns ??= new DnsIntervalCounts());
     d.nxdomain = Math.max(0, d.nxdomain + h.nxdomain - p.nxdomain);

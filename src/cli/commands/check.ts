@@ -14,7 +14,7 @@ export function registerCheck(program: Command): void {
     .description('check the map against an isolation policy (and compose files); exit 1 on any violation')
     .requiredOption('--policy <file>', 'policy file (YAML)')
     .option('--compose <file>', 'compose file to compare with what was observed (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--since <duration>', 'judge everything seen in this long (from the agent\'s history), e.g. 1h; default: the live map')
+    .option('--since <duration>', 'judge everything seen in this long (from the agent\'s history), e.g. 1h; default: the live map (with --data-dir: 1h)')
     .option('--url <url>', 'agent address', agentUrl, `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
     .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
     .option('--data-dir <path>', 'read the history file in this folder instead of asking an agent (the agent must be stopped)')
