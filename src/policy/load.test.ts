@@ -103,11 +103,13 @@ test('rules need exactly one action, a unique name, and zones that exist', () =>
 });
 
 test('CIDRs and port ranges must make sense', () => {
-  const e = refused('zones:\n  p: {cidr: [203.0.113.0/24, 203.0.113.9, 300.1.1.1/8]}\nrules:\n  - name: r\n    deny: {from: any, to: p, ports: "90-80"}\n');
+  const e = refused('zones:\n  p: {cidr: [203.0.113.0/24, 203.0.113.9, 300.1.1.1/8, 10.0.0.1/8, "2001:db8::1/32"]}\nrules:\n  - name: r\n    deny: {from: any, to: p, ports: "90-80"}\n');
   const all = e.all().map((x) => `${x.line}:${x.column} ${x.message}`);
   assert.match(all[0], /^2:30 zones\.p\.cidr\[1\]: "203\.0\.113\.9" needs a prefix length, e\.g\. 203\.0\.113\.9\/32/);
   assert.match(all[1], /^2:43 zones\.p\.cidr\[2\]: "300\.1\.1\.1\/8" is not a CIDR/);
-  assert.match(all[2], /^5:37 rules\[0\]\.deny\.ports: "90-80" is not a port/);
+  assert.match(all[2], /zones\.p\.cidr\[3\]: "10\.0\.0\.1\/8" has bits set past its \/8: write the range as 10\.0\.0\.0\/8, or the host as 10\.0\.0\.1\/32/);
+  assert.match(all[3], /zones\.p\.cidr\[4\]: "2001:db8::1\/32" has bits set past its \/32: write the range as 2001:db8::\/32/);
+  assert.match(all[4], /^5:37 rules\[0\]\.deny\.ports: "90-80" is not a port/);
 });
 
 test('YAML errors, empty files and duplicate keys carry positions', () => {

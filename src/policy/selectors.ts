@@ -168,7 +168,10 @@ export function glob(pattern: string): (s: string) => boolean {
 /** Checks a CIDR as written; null when fine, else what is wrong. */
 export function cidrProblem(c: string): string | null {
   try {
-    ipaddr.parseCIDR(c);
+    const [addr, bits] = ipaddr.parseCIDR(c);
+    // 10.0.0.1/8: a host's address with a range's length, most likely a typo either way; say which range it is.
+    const net = addr.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(c) : ipaddr.IPv6.networkAddressFromCIDR(c);
+    if (net.toString() !== addr.toString()) return `"${c}" has bits set past its /${bits}: write the range as ${net.toString()}/${bits}, or the host as ${addr.toString()}/${addr.kind() === 'ipv4' ? 32 : 128}`;
     return null;
   } catch {
     return ipaddr.isValid(c) ? `"${c}" needs a prefix length, e.g. ${c}/${c.includes(':') ? 128 : 32}` : `"${c}" is not a CIDR (e.g. 203.0.113.0/24 or 2001:db8::/32)`;
