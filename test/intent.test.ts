@@ -138,6 +138,7 @@ test('dhrishti check with --compose prints the diff; --strict fails on the undec
   assert.match(plain.stdout, /violation +web-is-a-client-only +svc:dhintent\/api +svc:dhintent\/web +3000/);
   assert.match(plain.stdout, /declared but not observed: 1\n +svc:dhintent\/api +-> +svc:dhintent\/cache +depends_on: cache \(.*docker-compose\.yml:14\)/);
   assert.match(plain.stdout, /observed but not declared: 1\n +svc:dhintent\/api +-> +svc:dhintent\/web:3000/);
+  assert.match(plain.stdout, /declared services not on the map \(not running, or not talking\): 1\n +svc:dhintent\/cache/, 'as /api/v1/intent lists it');
 });
 
 test('the UI in policy mode draws the violation, the undeclared edge, the ghost edge and the zones', async () => {

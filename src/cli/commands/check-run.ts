@@ -149,6 +149,7 @@ function printIntent(d: IntentDiff): void {
   section('declared but not observed', d.unused.map((u) => [u.client, '->', u.server, u.evidence.map((e) => `${e.text} (${e.at.file}:${e.at.line})`).join('; ')]));
   section('crossings between networks', d.crossings.map((c) => [c.client, '->', `${c.server}:${c.port}`, c.reason]));
   if (d.unreachable.length) section('declared between services sharing no network', d.unreachable.map((u) => [u.client, '->', u.server, u.evidence[0]?.text ?? '']));
+  if (d.absent.length) section('declared services not on the map (not running, or not talking)', d.absent.map((id) => [id]));
 }
 
 function columns(rows: string[][]): string {
