@@ -36,4 +36,7 @@ test('trace refuses options it would ignore: --dns with --port, --types or --l7;
     assert.equal(await c.exited, 2, args.join(' '));
     assert.match(c.stderr.join('\n'), message, args.join(' '));
   }
+  const gone = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--pid', '4194303', '--duration', '1']);
+  assert.equal(await gone.exited, 0);
+  assert.match(gone.stderr.join('\n'), /warning: no process 4194303 runs now/);
 });

@@ -18,6 +18,10 @@ test('time parameters: ISO-8601, unix ms, now, relative; nonsense is a BadReques
   for (const bad of ['', 'yesterday', '-', '-15x', '+15m', '2026-13-45T99:00:00Z', '12.5', '1999-01-01T00:00:00Z', '99999999999999']) {
     assert.throws(() => parseTime(bad, 'at', now), BadRequest, bad);
   }
+  // A '+' decoded from a query string as a space: the message says why the echo has a space.
+  assert.throws(() => parseTime(' 10m', 'at', now), /got " 10m" \(a "\+" in a URL's query is read as a space: write it %2B\)/);
+  assert.throws(() => parseTime('2026-06-01T13:30:00 02:00', 'at', now), /%2B/);
+  assert.throws(() => parseTime('yesterday', 'at', now), (e: Error) => !e.message.includes('%2B'));
 });
 
 test('dates that do not exist are refused, not rolled over', () => {

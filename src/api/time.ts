@@ -4,8 +4,10 @@ import { BadRequest, parseDuration } from './params.js';
 const EARLIEST = Date.UTC(2000, 0, 1);
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/;
 
+// A '+' in a query string arrives as a space (a UTC offset, "+10m"): say so, or the echo looks like a typo of ours.
+const plusHint = (v: string) => (/(^|\d) \d/.test(v) ? ' (a "+" in a URL\'s query is read as a space: write it %2B)' : '');
 const expected = (name: string, v: string) =>
-  `${name} must be a time: ISO-8601, unix milliseconds, "now" or relative like -15m, -2h, -1d; got "${v}"`;
+  `${name} must be a time: ISO-8601, unix milliseconds, "now" or relative like -15m, -2h, -1d; got "${v}"${plusHint(v)}`;
 
 function daysIn(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate(); // day 0 of the next month

@@ -1,5 +1,6 @@
 // `dhrishti trace`: connection events live, as a table (like tcplife) or NDJSON.
 import type { Command } from 'commander';
+import fs from 'node:fs';
 import { hostPort } from '../../events/address.js';
 import { ProbeEngine } from '../../collector/engine.js';
 import { withTraffic } from '../../collector/traffic.js';
@@ -74,6 +75,8 @@ export function registerTrace(program: Command): void {
     .option('--dns', 'DNS queries and their answers instead of connections (time, process, resolver, name, type, rcode, latency, answers)')
     .option('--dns-ports <list>', `with --dns: ports DNS is read on, 1 to ${DNS_CONFIG_PORTS} (default ${DNS_DEFAULTS.ports.join(',')})`, portList('--dns-ports', DNS_CONFIG_PORTS));
   addL7Options(cmd, true).action((opts: TraceOptions) => {
+    // A pid that may come later is still followed; one that is not there now is said, so an empty trace is not a mystery.
+    if (opts.pid && !fs.existsSync(`/proc/${opts.pid}`)) console.error(`dhrishti trace: warning: no process ${opts.pid} runs now; nothing is shown unless one starts with that pid`);
     if (opts.dns) {
       // DNS is its own stream: options of the connection and request streams would be silently ignored
       const other = (['port', 'types', 'l7'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
