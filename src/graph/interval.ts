@@ -202,10 +202,11 @@ export class IntervalLog {
     for (const r of this.retired) row(r.e, r.counts, 0);
     for (const id of this.appearedEdges) {
       const e = edges.get(id)?.e;
-      if (e) { out.topology.push({ type: 'edge_appeared', time: now, edge: e }); node(e.source); node(e.target); }
+      // When it appeared on the map, not when this interval was drained (up to a flush later): history's firstSeen.
+      if (e) { out.topology.push({ type: 'edge_appeared', time: appearedAt(e.firstSeen, now), edge: e }); node(e.source); node(e.target); }
     }
     for (const e of this.vanishedEdges.values()) { out.topology.push({ type: 'edge_vanished', time: now, edge: e }); node(e.source); node(e.target); }
-    for (const id of this.appearedNodes) { const n = nodeOf(id); if (n) { out.topology.push({ type: 'node_appeared', time: now, node: n }); out.nodes.set(id, n); } }
+    for (const id of this.appearedNodes) { const n = nodeOf(id); if (n) { out.topology.push({ type: 'node_appeared', time: appearedAt(n.firstSeen, now), node: n }); out.nodes.set(id, n); } }
     for (const n of this.vanishedNodes.values()) { out.topology.push({ type: 'node_vanished', time: now, node: n }); out.nodes.set(n.id, n); }
     for (const f of this.failures) { node(f.edge.source); node(f.edge.target); }
     this.appearedEdges = new Set();
@@ -218,4 +219,9 @@ export class IntervalLog {
     this.unsampled = 0;
     return out;
   }
+}
+
+/** An appearance's time: the map's own, when it has one no later than the drain. */
+function appearedAt(firstSeen: number | undefined, now: number): number {
+  return firstSeen && firstSeen > 0 && firstSeen <= now ? firstSeen : now;
 }

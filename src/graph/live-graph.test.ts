@@ -288,6 +288,7 @@ test('counter updates move bytes and retransmits onto the edge; each drained int
   let row = d.edges.find((r) => r.edge.id === WEB_DB)!;
   assert.deepEqual([row.opened, row.closed, row.bytesSent, row.bytesReceived, row.retransmits, row.active], [1, 0, 500, 20, 2, 1]);
   assert.deepEqual(d.topology.map((t) => t.type).sort(), ['edge_appeared', 'node_appeared', 'node_appeared']);
+  assert.deepEqual(d.topology.map((t) => t.time), [1000, 1000, 1000], 'when they appeared on the map, not when the interval was drained (2500)');
   assert.ok(d.nodes.has('svc:shop/web') && d.nodes.has('svc:shop/db'));
   const live = g.snapshot({}, 2500).edges[0];
   assert.equal(live.bytes.sent, 500);
