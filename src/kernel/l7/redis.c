@@ -164,12 +164,7 @@ static __always_inline void redis_long_close(struct dh_l7_sock *st)
 	struct dh_l7_dir *r = &st->dir[1];
 	if (st->proto != DH_L7_REDIS || !(r->flags & DH_L7_D_LONG) || st->nreq != 1)
 		return;
-	__u64 lat = (__u64)r->nest[1] * 1000;
-	__u32 b = l7_bucket_of(lat);
-	st->counts.requests[(r->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK) & (DH_L7_CLASSES - 1)]++;
-	if (b < DH_L7_BUCKETS)
-		st->counts.buckets[b]++;
-	st->counts.latency_sum_ns += lat;
+	l7_tally(st, (__u64)r->nest[1] * 1000, r->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK);
 	struct dh_l7_req *h = l7_head(st);
 	if (h)
 		h->start_ns = 0;

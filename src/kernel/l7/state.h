@@ -483,15 +483,21 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 }
 
 /* Counts a finished request: class, latency bucket, and maybe a sample. */
-static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
-				       __u32 cls, __u32 status)
+/* A completed request in the socket's counts: its class, its latency bucket and the exact sum. */
+static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls)
 {
-	__u64 lat = sc->now > start ? sc->now - start : 0;
 	st->counts.requests[cls & (DH_L7_CLASSES - 1)]++;
 	__u32 b = l7_bucket_of(lat);
 	if (b < DH_L7_BUCKETS)
 		st->counts.buckets[b]++;
 	st->counts.latency_sum_ns += lat;
+}
+
+static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
+				       __u32 cls, __u32 status)
+{
+	__u64 lat = sc->now > start ? sc->now - start : 0;
+	l7_tally(st, lat, cls);
 	sc->s_lat = lat;
 	sc->s_id = id;
 	sc->s_cls = cls;
