@@ -1,6 +1,7 @@
 // The API token from --token-file, DHRISHTI_TOKEN or --token (the last one shows in `ps`).
 import fs from 'node:fs';
 import { API_DEFAULTS } from '../config/defaults.js';
+import { checkExposure } from '../api/auth.js';
 
 export interface TokenChoice { token?: string; warnings: string[] }
 
@@ -37,4 +38,18 @@ export function resolveToken(o: { token?: string; tokenFile?: string }, env: Nod
     warnings.push(`the token from ${from} has ${token.length} characters; use at least ${API_DEFAULTS.minTokenChars} random ones (e.g. openssl rand -hex 16)`);
   }
   return { token, warnings };
+}
+
+/** The token of a command that listens (run, hub): its warnings said; an unusable token, or an address off loopback
+ *  without one, ends the command (exit 2) before anything starts. `who` prefixes the messages. */
+export function listeningToken(o: { token?: string; tokenFile?: string }, host: string, who: string): string | undefined {
+  try {
+    const t = resolveToken(o);
+    for (const w of t.warnings) console.error(`${who}: warning: ${w}`);
+    checkExposure(host, t.token);
+    return t.token;
+  } catch (e) {
+    console.error(`${who}: ${(e as Error).message}`);
+    process.exit(2);
+  }
 }

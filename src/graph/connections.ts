@@ -40,8 +40,8 @@ export interface Side {
   lastCounts: L7Delta | null;
 }
 
-/** What a connection has added to its edge so far (rttUs, durationMs: its samples, if taken). */
-/** What a connection has put on its edge: open (counted live), opened (counted as opened: its opening was seen), ... */
+/** What a connection has added to its edge so far: open (counted live), opened (in the edge's opened count: its
+ *  opening was seen), close, failure, its byte and retransmit counts, and rttUs, durationMs (its samples, if taken). */
 export interface Counted { open: boolean; opened: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
 
 export function resetCounted(k: Counted): void {

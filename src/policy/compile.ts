@@ -130,6 +130,15 @@ function inRanges(r: Int32Array, port: number): boolean {
   return false;
 }
 
+/** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
+ *  edge's opened connections already: counted once, as a connection. */
+export function attemptsOf(e: EdgeLike): number {
+  const c = e.connections;
+  if (!c) return 0;
+  const b = c.failedBy;
+  return b ? (b.refused ?? 0) + (b.unreachable ?? 0) + (b.aborted ?? 0) + (b.timeout ?? 0) : c.failed;
+}
+
 /** Some connection of the edge got through: opened while seen, or open (or closed) since before the agent started. */
 export function gotThrough(e: EdgeLike): boolean {
   const c = e.connections;

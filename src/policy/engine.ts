@@ -6,7 +6,7 @@
 // and attempted ones that got through.
 import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
-import { gotThrough, withAttempt, type Decision, type NodeZones } from './compile.js';
+import { attemptsOf, gotThrough, withAttempt, type Decision, type NodeZones } from './compile.js';
 import type { LoadedPolicy } from './load.js';
 import { NodeTable } from './node-table.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
@@ -32,15 +32,6 @@ export interface Violation {
 }
 
 export type ViolationNews = 'new' | 'recurred' | 'connected';
-
-/** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
- *  edge's opened connections already: counted once, as a connection. */
-export function attemptsOf(e: EdgeLike): number {
-  const c = e.connections;
-  if (!c) return 0;
-  const b = c.failedBy;
-  return b ? (b.refused ?? 0) + (b.unreachable ?? 0) + (b.aborted ?? 0) + (b.timeout ?? 0) : c.failed;
-}
 
 /** Hears every accounting of a violation: `news` says what is new about it, null when only its counts moved. */
 export interface ViolationListener {

@@ -2,8 +2,7 @@
 // agent's series in Prometheus, served with the same API and web UI as an agent.
 import { InvalidArgumentError, type Command } from 'commander';
 import { startApi } from '../../api/server.js';
-import { checkExposure } from '../../api/auth.js';
-import { resolveToken } from '../token.js';
+import { listeningToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
 import { DEFAULTS, HUB_DEFAULTS } from '../../config/defaults.js';
 import { port } from '../options.js';
@@ -45,16 +44,7 @@ export function registerHub(program: Command): void {
 
 async function hub(o: HubCliOptions): Promise<void> {
   const say = (s: string) => console.log(`dhrishti hub: ${s}`);
-  let token: string | undefined;
-  try {
-    const t = resolveToken(o);
-    token = t.token;
-    for (const w of t.warnings) console.error(`dhrishti hub: warning: ${w}`);
-    checkExposure(o.host, token);
-  } catch (e) {
-    console.error(`dhrishti hub: ${(e as Error).message}`);
-    process.exit(2);
-  }
+  const token = listeningToken(o, o.host, 'dhrishti hub');
   const source = new HubSource({ prometheus: o.prometheus, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
   await source.start();
   onShutdown(() => source.stop());

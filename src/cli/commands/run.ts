@@ -2,12 +2,12 @@
 import type { Command } from 'commander';
 import { Agent } from '../../agent/agent.js';
 import { checkListen, startApi, type RoutePlugin } from '../../api/server.js';
-import { checkExposure, parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
+import { parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
 import { agentRegistry } from '../../api/metrics.js';
 import { API_DEFAULTS, DEFAULTS, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
 import { bytes, port, portList, positiveInt, repeatable, ringbufBytes } from '../options.js';
 import { DNS_CONFIG_PORTS } from '../../events/dns-layout.js';
-import { resolveToken } from '../token.js';
+import { listeningToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
 import { InvalidArgumentError, Option } from 'commander';
 import { onShutdown } from '../lifecycle.js';
@@ -85,16 +85,7 @@ export function registerRun(program: Command): void {
 
 async function run(opts: RunOptions): Promise<void> {
   // Everything about who may connect is settled before a probe is attached.
-  let token: string | undefined;
-  try {
-    const t = resolveToken(opts);
-    token = t.token;
-    for (const w of t.warnings) console.error(`dhrishti: warning: ${w}`);
-    checkExposure(opts.host, token);
-  } catch (e) {
-    console.error(`dhrishti: ${(e as Error).message}`);
-    process.exit(2);
-  }
+  const token = listeningToken(opts, opts.host, 'dhrishti');
   try {
     await checkListen(opts.host, opts.port); // before the probes: a port in use is said at once, not after they load
   } catch (e) {
