@@ -64,7 +64,8 @@ test('keep-alive mix: counts, status classes and the slow path in its latency bu
   assert.equal(bucketsIn(e, SLOW_BUCKET, SLOW_BUCKET), 3, 'the three slow requests in the edge\'s histogram');
   assert.equal(bucketsIn(e, SLOW_BUCKET + 1, 23), 0);
   const r = e.blocks[0];
-  assert.ok(r.latency.p99Ms >= 262 && r.latency.p99Ms <= 524.3, `p99 in the 400 ms bucket: ${r.latency.p99Ms}`);
+  // the kernel's bound on the slowest request ends the [262, 524) ms bucket: p99 is read at the 400 ms requests, not past them
+  assert.ok(r.latency.p99Ms >= 399 && r.latency.p99Ms <= 420, `p99 at the 400 ms requests: ${r.latency.p99Ms}`);
   assert.ok(r.latency.p50Ms < 262, `p50 below it: ${r.latency.p50Ms}`);
   assert.ok(r.rates['1m'].requests > 0 && r.rates['1m'].errors > 0);
   const s500 = e.samples.filter((x) => x.target === '/500');

@@ -213,6 +213,7 @@ test('a close with its request counts takes two slots: the counts become its `re
     buf.writeUInt32LE(2, t + L7_COUNTS.requests + 4 * 7);
     buf.writeUInt32LE(9, t + L7_COUNTS.buckets + 4 * 23);
     buf.writeUInt32LE(3, t + L7_COUNTS.latency_sum_ns + 4); // 3 * 2^32 ns
+    buf.writeUInt32LE(0xfffffff0, t + L7_COUNTS.latency_max_us); // above 2^31: read unsigned
     // unpaired shares its bytes with a slot's kind and l7_proto: this count looks like a close with counts, and must not be read as one.
     assert.deepEqual([EVENT.kind, EVENT.l7_proto], [L7_COUNTS.unpaired, L7_COUNTS.unpaired + 3]);
     buf.writeUInt32LE(EventKind.CLOSE + 2 ** 24, t + L7_COUNTS.unpaired);
@@ -229,7 +230,7 @@ test('a close with its request counts takes two slots: the counts become its `re
       const d = events[1].requests!;
       assert.deepEqual({ ...d, requests: [...d.requests], buckets: [...d.buckets.slice(22)] }, {
         cookie: 42, pid: 1234, protocol: 'redis', role: 'server', roleInferred: false, tls: true, closed: true,
-        requests: [0, 0, 0, 0, 0, 0, 7, 2], buckets: [0, 9], latencySumNs: 3 * 2 ** 32, unpaired: EventKind.CLOSE + 2 ** 24,
+        requests: [0, 0, 0, 0, 0, 0, 7, 2], buckets: [0, 9], latencySumNs: 3 * 2 ** 32, latencyMaxUs: 0xfffffff0, unpaired: EventKind.CLOSE + 2 ** 24,
         nonzero: (1 << 6) | (1 << 7) | (1 << 31), // the last bucket's bit is the sign bit
       }, label);
     }

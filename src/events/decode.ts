@@ -92,7 +92,7 @@ const ALIGNED_WORDS = new Uint32Array(aligned.buffer, aligned.byteOffset, EVENT_
 const W_START = CONN.start_ns >>> 2, W_END = CONN.end_ns >>> 2, W_SENT = CONN.bytes_sent >>> 2, W_RECEIVED = CONN.bytes_received >>> 2;
 const W_CGROUP = CONN.cgroup_id >>> 2, W_PID = CONN.pid >>> 2, W_NETNS = CONN.netns >>> 2, W_RETRANS = CONN.retransmits >>> 2, W_SRTT = CONN.srtt_us >>> 2;
 const W_TS = EVENT.ts_ns >>> 2, W_COOKIE = EVENT.cookie >>> 2;
-const W_REQUESTS = L7_COUNTS.requests >>> 2, W_BUCKETS = L7_COUNTS.buckets >>> 2, W_LATENCY = L7_COUNTS.latency_sum_ns >>> 2, W_UNPAIRED = L7_COUNTS.unpaired >>> 2;
+const W_REQUESTS = L7_COUNTS.requests >>> 2, W_BUCKETS = L7_COUNTS.buckets >>> 2, W_LATENCY = L7_COUNTS.latency_sum_ns >>> 2, W_UNPAIRED = L7_COUNTS.unpaired >>> 2, W_MAX = L7_COUNTS.latency_max_us >>> 2;
 
 /**
  * Decodes a struct dh_conn at `c` (its words from `i` in `w`) into the connection fields of `into`,
@@ -178,7 +178,7 @@ export function passEnd(buf: Buffer, from: number, count: number, max: number): 
 export function blankDelta(): L7Delta {
   return {
     cookie: 0, pid: 0, protocol: 'unknown', role: 'client', roleInferred: false, tls: false, closed: false,
-    requests: new Uint32Array(L7_CLASSES), buckets: new Uint32Array(L7_BUCKETS), latencySumNs: 0, unpaired: 0, nonzero: 0,
+    requests: new Uint32Array(L7_CLASSES), buckets: new Uint32Array(L7_BUCKETS), latencySumNs: 0, latencyMaxUs: 0, unpaired: 0, nonzero: 0,
   };
 }
 
@@ -200,11 +200,13 @@ export function readL7Counts(view: WordView, b: Buffer, at: number, d: L7Delta):
     for (let k = 0; k < L7_BUCKETS; k++) { const v = w[i + W_BUCKETS + k]; buckets[k] = v; if (v) nonzero |= 1 << (NONZERO_BUCKET_BIT + k); }
     d.latencySumNs = w[i + W_LATENCY] + w[i + W_LATENCY + 1] * TWO32;
     d.unpaired = w[i + W_UNPAIRED];
+    d.latencyMaxUs = w[i + W_MAX];
   } else {
     for (let k = 0; k < L7_CLASSES; k++) { const v = u32(b, at + L7_COUNTS.requests + 4 * k); requests[k] = v; if (v) nonzero |= 1 << k; }
     for (let k = 0; k < L7_BUCKETS; k++) { const v = u32(b, at + L7_COUNTS.buckets + 4 * k); buckets[k] = v; if (v) nonzero |= 1 << (NONZERO_BUCKET_BIT + k); }
     d.latencySumNs = u64(b, at + L7_COUNTS.latency_sum_ns);
     d.unpaired = u32(b, at + L7_COUNTS.unpaired);
+    d.latencyMaxUs = u32(b, at + L7_COUNTS.latency_max_us);
   }
   d.nonzero = nonzero;
 }

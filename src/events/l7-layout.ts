@@ -11,7 +11,7 @@ export const L7_COMM_LEN = 16;
 export const L7_CARRY = 32;
 
 /** struct dh_l7_counts: monotonic per-socket counters. */
-export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, pad: 140 } as const;
+export const L7_COUNTS = { latency_sum_ns: 0, requests: 8, buckets: 40, unpaired: 136, latency_max_us: 140 } as const;
 export const L7_COUNTS_SIZE = 144;
 
 export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, detail: 20 } as const;

@@ -14,7 +14,7 @@ function delta(cookie: number, o: { protocol?: L7Delta['protocol']; ok?: number;
   buckets[o.bucket ?? 10] = requests[2] + requests[5];
   return {
     cookie, pid: 1, protocol: o.protocol ?? 'http1', role: 'client', roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false,
-    requests, buckets, latencySumNs: 1000 * (requests[2] + requests[5]), unpaired: 1, nonzero: nonzeroOf(requests, buckets),
+    requests, buckets, latencySumNs: 1000 * (requests[2] + requests[5]), latencyMaxUs: 0, unpaired: 1, nonzero: nonzeroOf(requests, buckets),
   };
 }
 

@@ -7,6 +7,7 @@
 // connections to one of 2,048. Rows are contiguous, reused, and never seen by
 // the GC.
 import type { L7Delta } from '../l7/types.js';
+import { deltaMaxUs } from '../events/types.js';
 import { IntMap } from './int-map.js';
 import { LATENCY_BUCKETS } from './latency.js';
 import { REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES, type RequestProtocol } from './types.js';
@@ -15,13 +16,13 @@ const CLASSES = REQUEST_STATUS_CLASSES.length;
 
 // A row: one protocol of one socket. The socket's first row (its head) also keeps when its first count came.
 const PROTOCOL = 0, NEXT = 1, FLAGS = 2, SINCE = 3, STATUS = 4, BUCKETS = STATUS + CLASSES;
-const LATENCY_SUM = BUCKETS + LATENCY_BUCKETS, UNPAIRED = LATENCY_SUM + 1, STRIDE = UNPAIRED + 1;
+const LATENCY_SUM = BUCKETS + LATENCY_BUCKETS, UNPAIRED = LATENCY_SUM + 1, LATENCY_MAX = UNPAIRED + 1, STRIDE = LATENCY_MAX + 1;
 const FINAL = 1, TLS = 2;
 /** No row: what head() and next() return at the end. */
 export const NO_ROW = -1;
 
 /** What reads a row: RequestTotals' fields. */
-export interface TotalsLike { status: number[]; buckets: number[]; latencySumNs: number; unpaired: number; tls: boolean }
+export interface TotalsLike { status: number[]; buckets: number[]; latencySumNs: number; latencyMaxUs: number; unpaired: number; tls: boolean }
 
 export class OrphanCounts {
   /** cookie → its head row. */
@@ -81,6 +82,7 @@ export class OrphanCounts {
     for (let i = 0; i < LATENCY_BUCKETS; i++) rows[o + BUCKETS + i] = (fresh ? 0 : rows[o + BUCKETS + i]) + (bk[i] ?? 0);
     rows[o + LATENCY_SUM] = (fresh ? 0 : rows[o + LATENCY_SUM]) + d.latencySumNs;
     rows[o + UNPAIRED] = (fresh ? 0 : rows[o + UNPAIRED]) + d.unpaired;
+    rows[o + LATENCY_MAX] = Math.max(fresh ? 0 : rows[o + LATENCY_MAX], deltaMaxUs(d));
     if (d.tls) rows[o + FLAGS] = rows[o + FLAGS] | TLS;
     if (d.closed) { const h = (head === NO_ROW ? r : head) * STRIDE; this.rows[h + FLAGS] = this.rows[h + FLAGS] | FINAL; }
   }
@@ -98,6 +100,7 @@ export class OrphanCounts {
     for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = rows[o + BUCKETS + i];
     into.latencySumNs = rows[o + LATENCY_SUM];
     into.unpaired = rows[o + UNPAIRED];
+    into.latencyMaxUs = rows[o + LATENCY_MAX];
     into.tls = (rows[o + FLAGS] & TLS) !== 0;
     return REQUEST_PROTOCOLS[rows[o + PROTOCOL]];
   }
@@ -112,6 +115,7 @@ export class OrphanCounts {
     for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] += rows[o + BUCKETS + i];
     into.latencySumNs += rows[o + LATENCY_SUM];
     into.unpaired += rows[o + UNPAIRED];
+    if (rows[o + LATENCY_MAX] > into.latencyMaxUs) into.latencyMaxUs = rows[o + LATENCY_MAX];
     if (rows[o + FLAGS] & TLS) into.tls = true;
   }
 

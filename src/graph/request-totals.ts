@@ -3,7 +3,7 @@
 // only, so any two add, subtract and merge without loss; the ledger
 // (request-ledger.ts) decides whose counts go where, request-views.ts reads them.
 import type { L7Delta } from '../l7/types.js';
-import { NONZERO_BUCKET_BIT } from '../events/types.js';
+import { NONZERO_BUCKET_BIT, deltaMaxUs } from '../events/types.js';
 import { RequestWindow } from './request-window.js';
 import { LATENCY_BUCKETS } from './latency.js';
 import { REQUEST_PROTOCOLS, REQUEST_STATUS_CLASSES, type RequestProtocol, type RequestSample, type RequestStatusClass } from './types.js';
@@ -51,12 +51,17 @@ export const PROTOCOL_INDEX = Object.fromEntries(REQUEST_PROTOCOLS.map((p, i) =>
 /** A Set, not includes(): asked for every socket's delta (two per connection under connection-per-request load). */
 export const isRequestProtocol = (p: string): p is RequestProtocol => REQUEST_PROTOCOL_SET.has(p);
 
-/** Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. */
+/**
+ * Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. And one
+ * bound that is not a sum: latencyMaxUs, at least the slowest request's latency (the kernel keeps each
+ * socket's maximum since it was first seen, so counts taken back or drained leave it an upper bound).
+ */
 export class RequestTotals {
   // Plain arrays, not Float64Arrays: one is made per socket and connection, and each typed array costs the GC an array buffer to track.
   readonly status: number[] = zeros(CLASSES);
   readonly buckets: number[] = zeros(LATENCY_BUCKETS);
   latencySumNs = 0;
+  latencyMaxUs = 0;
   unpaired = 0;
   tls = false;
 
@@ -70,6 +75,8 @@ export class RequestTotals {
     this.latencySumNs += d.latencySumNs;
     this.unpaired += d.unpaired;
     this.tls ||= d.tls;
+    const max = deltaMaxUs(d);
+    if (max > this.latencyMaxUs) this.latencyMaxUs = max;
   }
 
   /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
@@ -80,7 +87,7 @@ export class RequestTotals {
     for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = Math.max(min, this.buckets[i] + sign * o.buckets[i]);
     this.latencySumNs = Math.max(min, this.latencySumNs + sign * o.latencySumNs);
     this.unpaired = Math.max(min, this.unpaired + sign * o.unpaired);
-    if (sign > 0) this.tls ||= o.tls;
+    if (sign > 0) { this.tls ||= o.tls; this.latencyMaxUs = Math.max(this.latencyMaxUs, o.latencyMaxUs); }
   }
 
   /** Adds o (the common case of add(), without its clamping). */
@@ -91,6 +98,7 @@ export class RequestTotals {
     this.latencySumNs += o.latencySumNs;
     this.unpaired += o.unpaired;
     this.tls ||= o.tls;
+    if (o.latencyMaxUs > this.latencyMaxUs) this.latencyMaxUs = o.latencyMaxUs;
   }
 
   /** Back to all zeros (loops, not fill(): a builtin call per array costs more than 30 stores). */
@@ -99,6 +107,7 @@ export class RequestTotals {
     for (let i = 0; i < CLASSES; i++) st[i] = 0;
     for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = 0;
     this.latencySumNs = 0;
+    this.latencyMaxUs = 0;
     this.unpaired = 0;
     this.tls = false;
   }
@@ -110,6 +119,7 @@ export class RequestTotals {
     for (let i = 0; i < LATENCY_BUCKETS; i++) d.buckets[i] = this.buckets[i] - (o ? o.buckets[i] : 0);
     d.latencySumNs = this.latencySumNs - (o ? o.latencySumNs : 0);
     d.unpaired = this.unpaired - (o ? o.unpaired : 0);
+    d.latencyMaxUs = this.latencyMaxUs;
     d.tls = this.tls;
     return d;
   }
@@ -158,6 +168,8 @@ export interface RequestInterval {
   /** Latency histogram (LATENCY_BUCKETS). */
   buckets: number[];
   latencySumNs: number;
+  /** At least the slowest of them (µs; RequestTotals.latencyMaxUs). */
+  latencyMaxUs: number;
   unpaired: number;
 }
 
@@ -167,7 +179,7 @@ export function requestIntervals(m: Map<RequestProtocol, RequestTotals> | null):
   const out: RequestInterval[] = [];
   for (const [protocol, t] of m) {
     if (t.zero()) continue;
-    out.push({ protocol, tls: t.tls, grpc: t.grpc(protocol), status: Array.from(t.status), buckets: Array.from(t.buckets), latencySumNs: t.latencySumNs, unpaired: t.unpaired });
+    out.push({ protocol, tls: t.tls, grpc: t.grpc(protocol), status: Array.from(t.status), buckets: Array.from(t.buckets), latencySumNs: t.latencySumNs, latencyMaxUs: t.latencyMaxUs, unpaired: t.unpaired });
   }
   return out.length ? out : undefined;
 }

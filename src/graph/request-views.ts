@@ -8,13 +8,13 @@ import { REQUEST_PROTOCOLS, type EdgeRequests, type RequestHistogram, type Reque
 
 function ratesOf(w: WindowSums): RequestRates {
   const s = w.seconds;
-  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, latency: latencySummary(w.buckets, w.latencySumNs) };
+  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, latency: latencySummary(w.buckets, w.latencySumNs, w.latencyMaxUs) };
 }
 
 function blockOf(p: RequestProtocol, t: RequestTotals, w10: WindowSums, w60: WindowSums): EdgeRequests {
   return {
     protocol: p, grpc: t.grpc(p), tls: t.tls, count: t.count(), status: t.statusRecord(), errors: t.errors(), clientErrors: t.clientErrors(),
-    unpaired: t.unpaired, latency: latencySummary(t.buckets, t.latencySumNs), rates: { '10s': ratesOf(w10), '1m': ratesOf(w60) },
+    unpaired: t.unpaired, latency: latencySummary(t.buckets, t.latencySumNs, t.latencyMaxUs), rates: { '10s': ratesOf(w10), '1m': ratesOf(w60) },
   };
 }
 
@@ -61,6 +61,7 @@ export function requestHistograms(es: EdgeRequestState | undefined, now: number)
     return {
       protocol: p, total: Array.from(ps.totals.buckets), lastMinute: Array.from(minute.buckets),
       totalSumUs: ps.totals.latencySumNs / 1000, lastMinuteSumUs: minute.latencySumNs / 1000,
+      totalMaxUs: ps.totals.latencyMaxUs, lastMinuteMaxUs: minute.latencyMaxUs,
     };
   });
 }

@@ -240,6 +240,9 @@ export interface RequestHistogram {
   /** The exact latency sums of those requests, µs: percentiles read from the buckets are narrowed with them (graph/latency.ts). */
   totalSumUs?: number;
   lastMinuteSumUs?: number;
+  /** At least the slowest of those requests, µs (0 or absent: not known): ends the estimate of a percentile in the slowest bucket. */
+  totalMaxUs?: number;
+  lastMinuteMaxUs?: number;
 }
 
 /** What the policy says about an edge: decided by the first rule that matches it. */

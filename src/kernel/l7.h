@@ -74,7 +74,7 @@ struct dh_l7_counts {
 	__u32 requests[DH_L7_CLASSES];   /* completed requests by enum dh_l7_class */
 	__u32 buckets[DH_L7_BUCKETS];    /* latency of the same requests */
 	__u32 unpaired;                  /* responses with no request, or requests that never got one */
-	__u32 pad;
+	__u32 latency_max_us;            /* the slowest of them (saturates): bounds the estimate of a percentile in the slowest bucket */
 };
 
 /* Requests in flight: FIFO for ordered protocols, stream table for HTTP/2.

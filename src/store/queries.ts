@@ -5,7 +5,7 @@ import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
-import { RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
+import { REQUEST_MAX_COLUMN, RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
 import type { RequestProtocol } from '../graph/types.js';
 import { DNS_FAILURE_BY_CODE, DNS_FAILURE_CODES, REASON_BY_CODE, type DnsFailureKind } from './schema.js';
@@ -326,13 +326,13 @@ function requestMetricOf(m: Metric, b: RequestSum | undefined): number | null {
     case 'request_client_errors': return b ? b.clientErrors() : 0;
   }
   if (!b || !n) return null;
-  const l = latencySummary(b.buckets, b.latencyUs * 1000);
+  const l = latencySummary(b.buckets, b.latencyUs * 1000, b.latencyMaxUs);
   return m === 'request_mean' ? l.meanMs : m === 'request_p50' ? l.p50Ms : m === 'request_p95' ? l.p95Ms : l.p99Ms;
 }
 
 /** A RequestSum as a row (to add one sum into another). */
 function rowOf(s: RequestSum): Record<string, number> {
-  const r: Record<string, number> = { unpaired: s.unpaired, lat_us: s.latencyUs, flags: s.flags };
+  const r: Record<string, number> = { unpaired: s.unpaired, lat_us: s.latencyUs, [REQUEST_MAX_COLUMN]: s.latencyMaxUs, flags: s.flags };
   s.status.forEach((v, i) => (r[`s${i}`] = v));
   s.buckets.forEach((v, i) => (r[`b${i}`] = v));
   return r;

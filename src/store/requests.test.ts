@@ -27,8 +27,8 @@ function tempFile(): string {
   return path.join(dir, 'history.db');
 }
 
-function delta(cookie: number, status: number[], buckets: number[], latencySumNs: number, protocol: L7Delta['protocol'] = 'http1'): L7Delta {
-  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status), buckets: Uint32Array.from(buckets), latencySumNs, unpaired: 0, nonzero: nonzeroOf(status, buckets) };
+function delta(cookie: number, status: number[], buckets: number[], latencySumNs: number, protocol: L7Delta['protocol'] = 'http1', latencyMaxUs = 0): L7Delta {
+  return { cookie, pid: 1, protocol, role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status), buckets: Uint32Array.from(buckets), latencySumNs, latencyMaxUs, unpaired: 0, nonzero: nonzeroOf(status, buckets) };
 }
 
 /** 8 classes: `ok2xx` 2xx, `e5xx` 5xx; `fast` in bucket 9, `slow` in bucket 18. */
@@ -107,5 +107,60 @@ test('a version 1 history file is migrated: its connection history stays, reques
   assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.ok(check.prepare("SELECT name FROM sqlite_master WHERE name = 'requests'").get());
   assert.deepEqual(check.prepare('SELECT opened, bytes_sent FROM samples').all(), [{ opened: 3, bytes_sent: 10 }]);
+  check.close();
+});
+
+test('the bound on the slowest request is kept as a maximum: stored, rolled up and read back, so p99 of 302 ms requests is not read past them', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const graph = new LiveGraph(identity, { idleMs: 10 * M });
+  const store = new HistoryStore({ file, tiers: parseRetention('10s:1h,1m:1d'), clock: () => clock.now, warn: (m) => assert.fail(m) });
+  store.attach(graph);
+  const c = connection(web, db, T0 + S);
+  graph.ingest(c.open, T0 + S);
+  // 16 requests of 301.5-302.5 ms per 10 s (bucket 18: [262, 524) ms); the socket's maximum so far goes with each reading.
+  const maxes = [302_100, 302_500, 302_300];
+  maxes.forEach((_, i) => {
+    const t = T0 + i * 10 * S + 2 * S;
+    clock.now = t;
+    const buckets = new Array(24).fill(0);
+    buckets[18] = 16;
+    graph.requests([delta(c.cookies.client, [0, 0, 16, 0, 0, 0, 0, 0], buckets, 16 * 302_000_000, 'http1', Math.max(...maxes.slice(0, i + 1)))], t);
+    clock.now = T0 + (i + 1) * 10 * S + 5;
+    graph.tick(clock.now);
+    store.flush(clock.now);
+  });
+  const live = graph.snapshot({}, clock.now).edges.find((e) => e.id === WEB_DB)!.requests![0];
+  assert.ok(live.latency.p99Ms <= 302.5 && live.latency.p50Ms >= 301, `live ${JSON.stringify(live.latency)}`);
+  for (let t = T0 + 40 * S + 5; t <= T0 + 80 * S + 5; t += 10 * S) { clock.now = t; graph.tick(t); store.flush(t); }
+  const q = store.queries;
+  const first = q.graphAt(T0 + 5 * S, 10 * S).edges.find((e) => e.id === WEB_DB)!.requests![0];
+  assert.ok(first.latency.p99Ms <= 302.1, `first bucket ${JSON.stringify(first.latency)}`);
+  const range = q.graphRange(T0, T0 + M).edges.find((e) => e.id === WEB_DB)!.requests![0];
+  assert.equal(range.count, 48);
+  assert.ok(range.latency.p99Ms <= 302.5 && range.latency.p95Ms >= 301, `range ${JSON.stringify(range.latency)}`);
+  const p99 = q.timeseries(q.seriesEdges({ edge: WEB_DB })!, 'request_p99', { tier: 1, step: M, from: T0, to: T0 + M });
+  assert.ok(p99.points[0].v! <= 302.5, `1 m tier p99 ${p99.points[0].v}`);
+  store.close();
+  const raw = new Database(file, { readonly: true });
+  assert.deepEqual(raw.prepare('SELECT res, max(lat_max_us) AS m FROM requests GROUP BY res ORDER BY res').all(), [{ res: 10, m: 302_500 }, { res: 60, m: 302_500 }], 'the roll-up keeps the maximum');
+  raw.close();
+});
+
+test('a version 4 history file gains the latency bound column: its request rows stay and read with no bound', () => {
+  const file = tempFile();
+  const raw = new Database(file);
+  for (let v = 0; v < 4; v++) MIGRATIONS[v](raw);
+  raw.pragma('user_version = 4');
+  const cols = 5 + 8 + 2 + 24; // res, t, edge, proto, flags; status; unpaired, lat_us; buckets
+  const row = new Array(cols).fill(0);
+  row[0] = 10; row[1] = T0 / 1000; row[2] = 1; row[3] = 1; row[5 + 2] = 3; row[14] = 3 * 302_000; row[15 + 18] = 3;
+  raw.prepare(`INSERT INTO requests VALUES (${row.map(() => '?').join(', ')})`).run(...row);
+  raw.close();
+  const store = new HistoryStore({ file, tiers: parseRetention('10s:1h,1m:1d'), clock: () => T0, warn: (m) => assert.fail(m) });
+  store.close();
+  const check = new Database(file, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.deepEqual(check.prepare('SELECT s2, lat_us, b18, lat_max_us FROM requests').all(), [{ s2: 3, lat_us: 906_000, b18: 3, lat_max_us: 0 }]);
   check.close();
 });

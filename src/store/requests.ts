@@ -16,6 +16,9 @@ const S_COLS = REQUEST_STATUS_CLASSES.map((_, i) => `s${i}`);
 const B_COLS = Array.from({ length: LATENCY_BUCKETS }, (_, i) => `b${i}`);
 /** Columns summed in roll-ups and reads. */
 export const REQUEST_SUM_COLUMNS = [...S_COLS, 'unpaired', 'lat_us', ...B_COLS];
+/** The one column taken as a maximum: at least the slowest request's latency, µs (RequestInterval.latencyMaxUs; schema 5). */
+export const REQUEST_MAX_COLUMN = 'lat_max_us';
+const MAX = REQUEST_MAX_COLUMN;
 
 /** Schema version 2: the requests table (latency sums in µs). */
 export const REQUESTS_SCHEMA = `
@@ -30,25 +33,25 @@ CREATE TABLE requests (
 ) WITHOUT ROWID;
 `;
 
-const sums = REQUEST_SUM_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ');
-const addUp = REQUEST_SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ');
+const sums = [...REQUEST_SUM_COLUMNS.map((c) => `sum(${c}) AS ${c}`), `max(${MAX}) AS ${MAX}`].join(', ');
+const addUp = [...REQUEST_SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`), `${MAX} = max(${MAX}, excluded.${MAX})`].join(', ');
 /** flags are OR-ed: SQLite has no bitwise aggregate, so one max() per bit. */
 const orFlags = `(max(flags & ${FLAG_TLS}) | max(flags & ${FLAG_GRPC}))`;
 
 export function requestInsert(db: Db) {
-  const stmt = db.prepare(`INSERT INTO requests (res, t, edge, proto, flags, ${REQUEST_SUM_COLUMNS.join(', ')})
-    VALUES (?, ?, ?, ?, ?, ${REQUEST_SUM_COLUMNS.map(() => '?').join(', ')})
+  const stmt = db.prepare(`INSERT INTO requests (res, t, edge, proto, flags, ${REQUEST_SUM_COLUMNS.join(', ')}, ${MAX})
+    VALUES (?, ?, ?, ?, ?, ${REQUEST_SUM_COLUMNS.map(() => '?').join(', ')}, ?)
     ON CONFLICT (res, t, edge, proto) DO UPDATE SET flags = flags | excluded.flags, ${addUp}`);
   return (res: number, t: number, edge: number, r: RequestInterval) => {
     const flags = (r.tls ? FLAG_TLS : 0) | (r.grpc ? FLAG_GRPC : 0);
-    stmt.run(res, t, edge, PROTO_CODES[r.protocol], flags, ...r.status.map(Math.round), Math.round(r.unpaired), Math.round(r.latencySumNs / 1000), ...r.buckets.map(Math.round));
+    stmt.run(res, t, edge, PROTO_CODES[r.protocol], flags, ...r.status.map(Math.round), Math.round(r.unpaired), Math.round(r.latencySumNs / 1000), ...r.buckets.map(Math.round), Math.ceil(r.latencyMaxUs));
   };
 }
 
 /** Rolls [start, end) of resolution `from` into resolution `to` (named parameters as Rollup's). */
 export function requestRollup(db: Db) {
-  return db.prepare(`INSERT INTO requests (res, t, edge, proto, flags, ${REQUEST_SUM_COLUMNS.join(', ')})
-    SELECT @to, t - t % @to AS bt, edge, proto, ${orFlags}, ${REQUEST_SUM_COLUMNS.map((c) => `sum(${c})`).join(', ')}
+  return db.prepare(`INSERT INTO requests (res, t, edge, proto, flags, ${REQUEST_SUM_COLUMNS.join(', ')}, ${MAX})
+    SELECT @to, t - t % @to AS bt, edge, proto, ${orFlags}, ${REQUEST_SUM_COLUMNS.map((c) => `sum(${c})`).join(', ')}, max(${MAX})
     FROM requests WHERE res = @from AND t >= @start AND t < @end GROUP BY bt, edge, proto
     ON CONFLICT (res, t, edge, proto) DO UPDATE SET flags = flags | excluded.flags, ${addUp}`);
 }
@@ -63,6 +66,8 @@ export class RequestSum {
   readonly buckets = new Array<number>(LATENCY_BUCKETS).fill(0);
   unpaired = 0;
   latencyUs = 0;
+  /** At least the slowest request's latency, µs (0: not known, rows from before schema 5). */
+  latencyMaxUs = 0;
   flags = 0;
 
   add(row: Record<string, number>): void {
@@ -70,6 +75,7 @@ export class RequestSum {
     for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] += row[`b${i}`];
     this.unpaired += row.unpaired;
     this.latencyUs += row.lat_us;
+    this.latencyMaxUs = Math.max(this.latencyMaxUs, row[MAX] ?? 0);
     this.flags |= row.flags ?? 0;
   }
 
@@ -116,7 +122,7 @@ export function storedRequests(m: Map<RequestProtocol, RequestSum> | undefined, 
     const s = m.get(p)!;
     const count = s.count();
     if (!count && !s.unpaired) continue;
-    const latency = latencySummary(s.buckets, s.latencyUs * 1000);
+    const latency = latencySummary(s.buckets, s.latencyUs * 1000, s.latencyMaxUs);
     const rates: RequestRates = { requests: count / secs, errors: s.errors() / secs, clientErrors: s.clientErrors() / secs, latency };
     out.push({
       protocol: p, grpc: (s.flags & FLAG_GRPC) !== 0, tls: (s.flags & FLAG_TLS) !== 0, count,

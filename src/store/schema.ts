@@ -2,7 +2,7 @@
 // the file from version i to i+1 inside one transaction.
 import type { Database } from 'better-sqlite3';
 import type { FailureReason } from '../graph/types.js';
-import { REQUESTS_SCHEMA } from './requests.js';
+import { REQUEST_MAX_COLUMN, REQUESTS_SCHEMA } from './requests.js';
 
 /**
  * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
@@ -101,6 +101,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V3_NODE_NAMES),
   // 4: the agent's starts and stops found without a scan of all events (HistoryQueries.recordedMs).
   (db) => db.exec('CREATE INDEX events_type_t ON events(type, t);'),
+  // 5: a bound on each row's slowest request (requests.ts REQUEST_MAX_COLUMN); older rows read 0, no bound.
+  (db) => db.exec(`ALTER TABLE requests ADD COLUMN ${REQUEST_MAX_COLUMN} INTEGER NOT NULL DEFAULT 0;`),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

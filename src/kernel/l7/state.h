@@ -491,6 +491,9 @@ static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls
 	if (b < DH_L7_BUCKETS)
 		st->counts.buckets[b]++;
 	st->counts.latency_sum_ns += lat;
+	__u64 us = lat / 1000;
+	if (us > st->counts.latency_max_us)
+		st->counts.latency_max_us = us > 0xffffffff ? 0xffffffff : us;
 }
 
 static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,

@@ -91,7 +91,7 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
             return (
               <div key={r.protocol}>
                 <RequestBlock r={r} past={!!past} />
-                {h && !past && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} sumUs={minute ? h.lastMinuteSumUs : h.totalSumUs} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
+                {h && !past && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} sumUs={minute ? h.lastMinuteSumUs : h.totalSumUs} maxUs={minute ? h.lastMinuteMaxUs : h.totalMaxUs} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
               </div>
             );
           })}

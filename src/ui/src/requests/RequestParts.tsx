@@ -48,7 +48,7 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
 const statusName = (c: RequestStatusClass) => (c === 'ok' ? 'OK' : c === 'error' ? 'error' : c === 'other' ? 'no status' : c);
 
 /** A latency histogram: bars over the log2 buckets that hold requests, with the p95 marked. */
-export function LatencyHistogram({ buckets, sumUs, caption, testId = 'latency-histogram' }: { buckets: number[]; sumUs?: number; caption: string; testId?: string }) {
+export function LatencyHistogram({ buckets, sumUs, maxUs, caption, testId = 'latency-histogram' }: { buckets: number[]; sumUs?: number; maxUs?: number; caption: string; testId?: string }) {
   const first = buckets.findIndex((n) => n > 0);
   if (first < 0) return <p className="muted small">No requests to chart.</p>;
   let last = buckets.length - 1;
@@ -57,7 +57,7 @@ export function LatencyHistogram({ buckets, sumUs, caption, testId = 'latency-hi
   const shown = buckets.slice(lo, hi + 1);
   const peak = Math.max(...shown);
   const W = 300, H = 84, base = 66, bw = W / shown.length;
-  const p95 = quantileUs(buckets, 0.95, undefined, sumUs);
+  const p95 = quantileUs(buckets, 0.95, undefined, sumUs, maxUs);
   const total = buckets.reduce((a, b) => a + b, 0);
   return (
     <figure className="spark" data-testid={testId}>
