@@ -38,7 +38,8 @@ function mix(ok2xx: number, e5xx: number, fast: number, slow: number): { status:
   return { status, buckets, sum: fast * 700e3 + slow * 400e6 };
 }
 
-test('requests are stored per edge and protocol, rolled up and read back exactly (counts, classes, histogram buckets)', () => {
+/** A store on a new file, fed by a live graph holding one web -> db connection opened at T0 + 1 s. */
+function webToDb() {
   const file = tempFile();
   const clock = { now: T0 };
   const graph = new LiveGraph(identity, { idleMs: 10 * M });
@@ -46,6 +47,11 @@ test('requests are stored per edge and protocol, rolled up and read back exactly
   store.attach(graph);
   const c = connection(web, db, T0 + S);
   graph.ingest(c.open, T0 + S);
+  return { file, clock, graph, store, c };
+}
+
+test('requests are stored per edge and protocol, rolled up and read back exactly (counts, classes, histogram buckets)', () => {
+  const { clock, graph, store, c } = webToDb();
   // Five 10 s buckets with known mixes; the flush after each writes it.
   const mixes = [mix(90, 10, 97, 3), mix(50, 0, 50, 0), mix(0, 20, 10, 10), mix(100, 0, 99, 1), mix(30, 5, 35, 0)];
   mixes.forEach((m, i) => {
@@ -111,13 +117,7 @@ test('a version 1 history file is migrated: its connection history stays, reques
 });
 
 test('the bound on the slowest request is kept as a maximum: stored, rolled up and read back, so p99 of 302 ms requests is not read past them', () => {
-  const file = tempFile();
-  const clock = { now: T0 };
-  const graph = new LiveGraph(identity, { idleMs: 10 * M });
-  const store = new HistoryStore({ file, tiers: parseRetention('10s:1h,1m:1d'), clock: () => clock.now, warn: (m) => assert.fail(m) });
-  store.attach(graph);
-  const c = connection(web, db, T0 + S);
-  graph.ingest(c.open, T0 + S);
+  const { file, clock, graph, store, c } = webToDb();
   // 16 requests of 301.5-302.5 ms per 10 s (bucket 18: [262, 524) ms); the socket's maximum so far goes with each reading.
   const maxes = [302_100, 302_500, 302_300];
   maxes.forEach((_, i) => {
