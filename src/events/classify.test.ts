@@ -50,3 +50,12 @@ test('a reset sent because the owner closed with data unread is not a failure of
   assert.equal(classifyClose(TcpState.CLOSE, 0, UNREAD | ConnFlag.RST_RECV, 0), 'reset');
   assert.equal(classifyClose(TcpState.CLOSE, 110, UNREAD, 3), 'timeout');
 });
+
+test('a client reset after its server\'s FIN with all its requests answered is not a failure (a TLS close_notify after the FIN); with one in flight, or no parser\'s word, it is', () => {
+  const RST = EST | ConnFlag.RST_RECV, ANSWERED = RST | ConnFlag.L7_ANSWERED;
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, ANSWERED, 0, Side.CLIENT), null, 'EPIPE in CLOSE_WAIT');
+  assert.equal(classifyClose(TcpState.LAST_ACK, 104, ANSWERED, 0, Side.CLIENT), null, 'ECONNRESET in LAST_ACK');
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, RST, 0, Side.CLIENT), 'reset', 'a request in flight, or no parser');
+  assert.equal(classifyClose(TcpState.ESTABLISHED, 104, ANSWERED, 0, Side.CLIENT), 'reset', 'reset before any FIN: the server went away');
+  assert.equal(classifyClose(TcpState.CLOSE_WAIT, 32, ANSWERED, 0), 'reset', 'side unknown');
+});

@@ -47,7 +47,13 @@ export function classifyClose(oldState: number, skErr: number, flags: number, re
   if (err === 'ETIMEDOUT') return 'timeout';
   // A server reset after its client had closed its end (the client's FIN came first): the client left before the
   // answer, and its kernel refused what came after. nginx logs that as 499, client closed request: not a failure.
-  if (side === Side.SERVER && (oldState === TcpState.CLOSE_WAIT || oldState === TcpState.LAST_ACK)) return null;
+  const afterPeerFin = oldState === TcpState.CLOSE_WAIT || oldState === TcpState.LAST_ACK;
+  if (side === Side.SERVER && afterPeerFin) return null;
+  // A client reset after its server's FIN, with every request it made answered, lost nothing: a TLS client's
+  // close_notify, written after the server closed, meets the server's reset. Without the request parser's word
+  // (L7 off, a protocol it does not know) it may be a request sent on a connection the server had just closed
+  // (a stale keep-alive): a failure.
+  if (side === Side.CLIENT && afterPeerFin && (flags & ConnFlag.L7_ANSWERED)) return null;
   if (err === 'ECONNRESET' || err === 'EPIPE' || err === 'ECONNABORTED') return 'reset';
   // Its owner closed it with data unread: the reset is the kernel's rule for such a close, not a failure of this end.
   if ((flags & ConnFlag.RST_UNREAD) && !(flags & ConnFlag.RST_RECV)) return null;

@@ -27,6 +27,7 @@ enum dh_conn_flag {
 	DH_F_RST_RECV = 4,     /* the peer reset this socket */
 	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
 	DH_F_RST_UNREAD = 16,  /* our reset came from our owner closing with data unread (a load generator stopping) */
+	DH_F_L7_ANSWERED = 32, /* at its end the request parser had sent or seen requests and none waited for an answer */
 };
 
 /* Indexes of the per-CPU loss counters: everything the kernel side could not record. */

@@ -14,7 +14,7 @@ int BPF_PROG(dh_tcp_destroy_sock, struct sock *sk)
 {
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct dh_conn *c = tcp_destroy(sk, cookie);
-	struct dh_l7_sock *st = dh_l7_on ? l7_destroy(sk, cookie) : 0;
+	struct dh_l7_sock *st = dh_l7_on ? l7_destroy(sk, cookie, c) : 0;
 	if (c && st && st->proto) {
 		struct dh_event_l7 *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (r) {

@@ -121,19 +121,21 @@ srv.keepAliveTimeout = 60000;
 srv.listen(Number(port || 0), host || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTPS client on one keep-alive connection: argv port plan [host] (as HTTP_CLIENT); prints "done". */
+/** HTTPS client on one keep-alive connection, or with mode 'close' a connection per request (Connection: close):
+ *  argv port plan [host] [mode] (as HTTP_CLIENT); prints "done". */
 export const HTTPS_CLIENT = `
 const https = require('https');
-const [port, plan, host] = process.argv.slice(1);
-const agent = new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
+const [port, plan, host, mode] = process.argv.slice(1);
+const close = mode === 'close';
+const agent = close ? false : new https.Agent({ keepAlive: true, maxSockets: 1, rejectUnauthorized: false });
 const one = (method, path) => new Promise((resolve, reject) => {
-  const r = https.request({ host: host || '127.0.0.1', port: Number(port), method, path, agent }, (res) => { res.resume(); res.on('end', resolve); });
+  const r = https.request({ host: host || '127.0.0.1', port: Number(port), method, path, agent, rejectUnauthorized: false, headers: close ? { connection: 'close' } : {} }, (res) => { res.resume(); res.on('end', resolve); });
   r.on('error', reject);
   r.end();
 });
 (async () => {
   for (const [method, path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) await one(method, path);
-  agent.destroy();
+  if (agent) agent.destroy();
   console.log('done');
 })().catch((e) => console.log('error ' + e.message));
 `;

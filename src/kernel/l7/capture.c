@@ -402,9 +402,12 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 }
 
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight
- * never got their response; its client-side peer entry goes. Returns its entry,
- * whose counts then leave with its close (or l7_final_send), or NULL. */
-static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u64 cookie)
+ * never got their response; its client-side peer entry goes. A socket with requests
+ * and none in flight marks its connection entry (c, if any) DH_F_L7_ANSWERED: a reset
+ * after its peer's FIN then lost nothing (a TLS client's close_notify written after the
+ * server's FIN meets the server's reset). Returns its entry, whose counts then leave
+ * with its close (or l7_final_send), or NULL. */
+static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u64 cookie, struct dh_conn *c)
 {
 	/* An l7_skip entry is left to the LRU: cookies are never reused, and most sockets' verdicts are in conns. */
 	struct dh_l7_sock *st = bpf_map_lookup_elem(&l7_socks, &cookie);
@@ -413,6 +416,8 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 	if (st->side == DH_SIDE_CLIENT && !(st->flags & DH_L7_F_ROLE_INFERRED))
 		l7_peer_forget(sk, cookie);
 	redis_long_close(st);
+	if (c && st->seq && !st->nreq)
+		c->flags |= DH_F_L7_ANSWERED; /* no race with a reset's |=: the socket is being destroyed */
 	if (st->proto == DH_L7_HTTP2) /* its streams are in h2_streams, counted by nreq */
 		st->counts.unpaired += st->nreq;
 	else

@@ -93,6 +93,8 @@ static __always_inline struct dh_l7_sock *tls_mark(__u64 cookie)
 		st->flags |= DH_L7_F_TLS;
 		return st;
 	}
+	if (!bpf_map_lookup_elem(&conns, &cookie))
+		return 0; /* a closed socket: a state made now would never be closed, its counts never read */
 	st = l7_sock_new(cookie);
 	if (st) {
 		st->proto = DH_L7_TLS;
@@ -189,11 +191,22 @@ static __always_inline __u32 tls_bytes(struct pt_regs *ctx, struct dh_tls_call *
 	return ret > 0 ? ret : 0;
 }
 
+/* The socket an SSL object was last seen on, if that socket still exists. Allocators reuse
+ * addresses: Node frees a connection's SSL object and the next connection's gets its address,
+ * so without the check a new connection's requests went to a closed socket (a fresh state the
+ * close had already passed: counted nowhere). */
 static __always_inline __u64 tls_known(__u64 ssl)
 {
 	struct dh_tls_key k = {.ssl = ssl, .pid = bpf_get_current_pid_tgid() >> 32};
-	__u64 *cookie = bpf_map_lookup_elem(&tls_socks, &k);
-	return cookie ? *cookie : 0;
+	__u64 *found = bpf_map_lookup_elem(&tls_socks, &k);
+	if (!found)
+		return 0;
+	__u64 cookie = *found;
+	if (!bpf_map_lookup_elem(&conns, &cookie)) { /* destroyed (tcp_destroy_sock removed its entry) */
+		bpf_map_delete_elem(&tls_socks, &k);
+		return 0;
+	}
+	return cookie;
 }
 
 static __always_inline int tls_exit(struct pt_regs *ctx)
