@@ -5,6 +5,7 @@ import { IntMap } from './int-map.js';
 import { EPHEMERAL_PORTS } from '../config/defaults.js';
 import type { ConnEvent, CounterUpdate, FailureReason, L7Delta } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './request-totals.js';
+import type { FailureSample } from './types.js';
 
 export interface Side {
   /** The connection it belongs to (changes when two halves meet). */
@@ -41,11 +42,16 @@ export interface Side {
 }
 
 /** What a connection has added to its edge so far: open (counted live), opened (in the edge's opened count: its
- *  opening was seen), close, failure, its byte and retransmit counts, and rttUs, durationMs (its samples, if taken). */
-export interface Counted { open: boolean; opened: boolean; close: boolean; failure: boolean; sent: number; received: number; retransmits: number; rttUs: number; durationMs: number }
+ *  opening was seen), close, its failure (reason and sample), its byte and retransmit counts, and rttUs, durationMs
+ *  (its samples, if taken). */
+export interface Counted {
+  open: boolean; opened: boolean; close: boolean; failure: FailureReason | null; failureSample: FailureSample | null;
+  sent: number; received: number; retransmits: number; rttUs: number; durationMs: number;
+}
 
 export function resetCounted(k: Counted): void {
-  k.open = k.opened = k.close = k.failure = false;
+  k.open = k.opened = k.close = false;
+  k.failure = null; k.failureSample = null;
   k.sent = k.received = k.retransmits = k.rttUs = 0;
   k.durationMs = -1;
 }
@@ -70,6 +76,8 @@ export class Conn {
   error: string | null = null;
   /** Its client closed it with data unread: the reset its server end then saw was the client's choice, not a failure. */
   clientLeftUnread = false;
+  /** Its failure came from its server end's close. */
+  failureFromServer = false;
   /** When both ends (or the only one seen) closed; 0 while open. */
   closedAt = 0;
   midflight = false;
@@ -93,7 +101,7 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  readonly counted: Counted = { open: false, opened: false, close: false, failure: false, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
+  readonly counted: Counted = { open: false, opened: false, close: false, failure: null, failureSample: null, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
   /** The request ledger's state of this connection (a field, not a WeakMap entry: ten thousand connections a second). */
   requests: ConnRequests | undefined = undefined;
   /** The request ledger's mark: this connection is in the batch being settled (see RequestLedger.ingest). */
@@ -109,7 +117,7 @@ export class Conn {
     this.endpointPort = 0;
     this.client = this.server = undefined;
     this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
-    this.failure = null; this.error = null; this.clientLeftUnread = false; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
+    this.failure = null; this.error = null; this.clientLeftUnread = false; this.failureFromServer = false; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
     this.requests = undefined;
     this.finishDeferred = false;
@@ -266,8 +274,15 @@ export class ConnectionTable {
     if (e.type === 'close') {
       side.closed = true;
       side.l7 = e.l7;
-      if (side.role === 'client' && e.resetUnread) c.clientLeftUnread = true;
-      if (e.failure && !c.failure && !(side.role === 'server' && e.failure === 'reset' && c.clientLeftUnread)) { c.failure = e.failure; c.error = e.error; }
+      if (side.role === 'client' && e.resetUnread) {
+        c.clientLeftUnread = true;
+        // On one host the server's end often goes first, reset by this very close (its reset is handled before the
+        // client's socket is gone): that failure is taken back (LiveGraph.account).
+        if (c.failureFromServer && c.failure === 'reset') { c.failure = null; c.error = null; c.failureFromServer = false; }
+      }
+      if (e.failure && !c.failure && !(side.role === 'server' && e.failure === 'reset' && c.clientLeftUnread)) {
+        c.failure = e.failure; c.error = e.error; c.failureFromServer = side.role === 'server';
+      }
       if (c.isClosed()) c.closedAt = e.time;
     }
     return c;

@@ -177,9 +177,11 @@ export class IntervalLog {
     else this.unsampled++;
   }
 
-  /** A failure taken back (its connection moved to another edge). */
-  failureRemoved(): void {
-    if (this.unsampled > 0) this.unsampled--;
+  /** A failure taken back (its connection moved to another edge, or it was found to be none): its sample if still here. */
+  failureRemoved(sample: FailureSample | null = null): void {
+    const i = sample ? this.failures.findIndex((f) => f.sample === sample) : -1;
+    if (i >= 0) this.failures.splice(i, 1);
+    else if (this.unsampled > 0) this.unsampled--;
   }
 
   /** Everything since the last drain; resets the edges' counts. */

@@ -65,6 +65,26 @@ test('a client that closed with data unread (wrk stopping) reset its server by t
   assert.deepEqual([failed('server').failed, failed('server').failedBy.reset], [1, 1]);
 });
 
+test('a server end reset by its client\'s unread close is no failure when the server\'s close comes first (as on one host): taken back with its sample', () => {
+  for (const split of [false, true]) {
+    const g = new LiveGraph(identity);
+    g.startIntervals();
+    const c = connection(web, db, 1000, { sent: 300, received: 20 });
+    Object.assign(c.close[0], { resetSent: true, resetUnread: true, failure: null }); // the client (a TLS close_notify left unread)
+    Object.assign(c.close[1], { resetReceived: true, failure: 'reset', error: 'ECONNRESET' }); // nginx in FIN_WAIT1
+    if (split) {
+      g.ingest([...c.open, c.close[1]], 1050);
+      assert.equal(g.snapshot({}, 1050).edges.find((x) => x.id === WEB_DB)!.connections.failed, 1, 'the server end alone: reset');
+      g.ingest([c.close[0]], 1060);
+    } else g.ingest([...c.open, c.close[1], c.close[0]], 1060);
+    const e = g.snapshot({}, 1060).edges.find((x) => x.id === WEB_DB)!;
+    assert.deepEqual([e.connections.failed, e.connections.failedBy.reset, e.connections.closed], [0, 0, 1], `split ${split}`);
+    assert.deepEqual(g.edgeDetail(WEB_DB, 1060)!.recentFailures, [], 'no sample left');
+    const iv = g.drainInterval(1070);
+    assert.deepEqual([iv.failures.length, iv.edges.find((x) => x.edge.id === WEB_DB)?.failed ?? 0], [0, 0], 'nor in the history');
+  }
+});
+
 test('a failure sample writes an IPv6 endpoint in brackets, so its port stays readable', () => {
   const g = new LiveGraph(identity);
   const c = nextCookie();

@@ -2,7 +2,7 @@
 // with health and rates, bounded in memory. Placement decides where a
 // connection goes (placement.ts); the views read the map (views.ts); the
 // history store drains what happened per interval (interval.ts).
-import type { ConnEvent, CounterUpdate } from '../events/types.js';
+import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
 import type { AddressNames, NodeRef } from './naming.js';
 import { ResolverEdges } from './resolvers.js';
@@ -15,7 +15,7 @@ import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
-import type { EdgeDetail, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
+import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { hostPort } from '../events/address.js';
 
@@ -267,11 +267,7 @@ export class LiveGraph {
       if (c.open) { c.open = false; this.openCount--; e.connections.active--; this.nodeActive(e, -1); }
       if (k.close) { e.connections.closed--; if (iv.closed > 0) iv.closed--; }
     }
-    if (k.failure && c.failure) {
-      e.connections.failed--; e.connections.failedBy[c.failure]--;
-      if (iv.failed > 0) { iv.failed--; iv.failedBy[c.failure]--; }
-      this.state.log?.failureRemoved();
-    }
+    if (k.failure) this.takeBackFailure(s, k.failure, k.failureSample);
     e.bytes.sent -= k.sent; e.bytes.received -= k.received; e.retransmits -= k.retransmits;
     // The interval keeps what was drained before: only this interval's share can be taken back.
     iv.sent = Math.max(0, iv.sent - k.sent); iv.received = Math.max(0, iv.received - k.received); iv.retransmits = Math.max(0, iv.retransmits - k.retransmits);
@@ -281,6 +277,16 @@ export class LiveGraph {
     s.v = this.state.bump();
     const n = e.connections;
     if (n.opened === 0 && n.failed === 0 && n.active === 0 && n.closed === 0) this.state.dropEdge(e.id);
+  }
+
+  /** Takes a counted failure back off an edge: its counts, its sample in the recent list and in the interval. */
+  private takeBackFailure(s: EdgeState, reason: FailureReason, sample: FailureSample | null): void {
+    const e = s.e, iv = s.counts;
+    e.connections.failed--; e.connections.failedBy[reason]--;
+    if (iv.failed > 0) { iv.failed--; iv.failedBy[reason]--; }
+    const i = sample ? s.failures.indexOf(sample) : -1;
+    if (i >= 0) s.failures.splice(i, 1);
+    this.state.log?.failureRemoved(sample);
   }
 
   /** Moves a connection's news onto its edge: what moved since it was last counted. */
@@ -302,8 +308,13 @@ export class LiveGraph {
     const rt = c.retransmits();
     let drt = 0;
     if (rt > k.retransmits) { drt = rt - k.retransmits; e.retransmits += drt; iv.retransmits += drt; k.retransmits = rt; }
+    if (!c.failure && k.failure) { // its client's close said the server end's reset was no failure
+      this.takeBackFailure(s, k.failure, k.failureSample);
+      s.window.add(now, 0, -1, 0, 0, 0);
+      k.failure = null; k.failureSample = null;
+    }
     if (c.failure && !k.failure) {
-      k.failure = true;
+      k.failure = c.failure;
       failed = 1;
       e.connections.failed++;
       e.connections.failedBy[c.failure]++;
@@ -315,6 +326,7 @@ export class LiveGraph {
         clientAddr: cl ? hostPort(cl.localIp, cl.localPort) : hostPort(sv!.peerIp, sv!.peerPort),
         serverAddr: sv ? hostPort(sv.localIp, sv.localPort) : hostPort(cl!.peerIp, cl!.peerPort),
       };
+      k.failureSample = sample;
       s.failures.push(sample);
       if (s.failures.length > FAILURE_SAMPLES) s.failures.shift();
       this.state.log?.failure(e, sample);
