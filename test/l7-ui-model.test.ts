@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { EdgeRequests, GraphEdge, GraphNode } from '../src/graph/types.js';
 import { block } from './support/fixtures.js';
 import { edgeHealth, edgeLabel } from '../src/ui/src/model/derive.js';
-import { requestHealth, requestLabel, DEFAULT_THRESHOLDS } from '../src/ui/src/model/requests.js';
+import { requestHealth, requestLabel, requestText, DEFAULT_THRESHOLDS } from '../src/ui/src/model/requests.js';
 import { computeVisible, NO_FILTERS } from '../src/ui/src/model/filters.js';
 
 function edge(requests?: EdgeRequests[], failures = 0): GraphEdge {
@@ -49,4 +49,13 @@ test('"Failing only" keeps edges with request errors even below the red threshol
   const edges = new Map([[withErrors.id, withErrors], [healthy.id, healthy]]);
   const vis = computeVisible(nodes, edges, { ...NO_FILTERS, failingOnly: true }, () => 'warn');
   assert.deepEqual([...vis.edges], [withErrors.id]);
+});
+
+test('a sampled request reads as one line: a SQL statement alone (its verb is the method), HTTP as method and path', () => {
+  assert.equal(requestText('SELECT', 'SELECT * FROM no_such_table'), 'SELECT * FROM no_such_table', 'not "SELECT SELECT …"');
+  assert.equal(requestText('SELECT', 'select 1'), 'select 1');
+  assert.equal(requestText('GET', '/orders'), 'GET /orders');
+  assert.equal(requestText('GET', '/GET x'), 'GET /GET x');
+  assert.equal(requestText('HGETALL', undefined), 'HGETALL');
+  assert.equal(requestText(undefined, undefined), '?');
 });

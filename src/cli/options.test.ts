@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { port, positiveNumber, ringbufBytes } from './options.js';
+import { defaultDockerSocket, port, positiveNumber, ringbufBytes } from './options.js';
 
 test('numbers on the command line are decimal digits: hex, exponents and spaces are refused', () => {
   assert.equal(port('8000'), 8000);
@@ -19,4 +19,11 @@ test('--url takes an http or https URL only', async () => {
   assert.throws(() => agentUrl('ftp://127.0.0.1:7979'), /http or https/);
   assert.throws(() => agentUrl('127.0.0.1:7979'), /http or https|not a URL/);
   assert.throws(() => agentUrl('nope'), /not a URL/);
+});
+
+test('Docker\'s socket comes from DOCKER_HOST when it names a unix socket, as the docker CLI reads it; otherwise the usual path', () => {
+  assert.equal(defaultDockerSocket({ DOCKER_HOST: 'unix:///tmp/d/sock' }), '/tmp/d/sock');
+  assert.equal(defaultDockerSocket({}), '/var/run/docker.sock');
+  assert.equal(defaultDockerSocket({ DOCKER_HOST: 'tcp://10.0.0.1:2375' }), '/var/run/docker.sock', 'a TCP daemon is not spoken to');
+  assert.equal(defaultDockerSocket({ DOCKER_HOST: 'unix://' }), '/var/run/docker.sock');
 });

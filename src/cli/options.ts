@@ -1,5 +1,6 @@
 // Parsers for command-line values: a bad value stops with a clear message, never a stack trace.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { DEFAULTS } from '../config/defaults.js';
 
 // Decimal digits only: Number() also takes "0x1F40", "1e3" and " 80 ", which no one means on a command line.
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -71,4 +72,15 @@ export function bytes(name: string) {
     if (!(n > 0)) throw new InvalidArgumentError(`${name} must be a number of bytes such as 65536, 64k or 1m, got "${v}"`);
     return n;
   };
+}
+
+/** Docker's socket as the docker CLI finds it: DOCKER_HOST when it names a unix socket, else the usual path. */
+export function defaultDockerSocket(env: NodeJS.ProcessEnv = process.env): string {
+  const h = env.DOCKER_HOST?.trim();
+  return h?.startsWith('unix://') && h.length > 'unix://'.length ? h.slice('unix://'.length) : DEFAULTS.dockerSocket;
+}
+
+/** --docker-socket, for every command that talks to Docker. */
+export function dockerSocketOption(): Option {
+  return new Option('--docker-socket <path>', 'Docker Engine API socket (default: DOCKER_HOST\'s when it is unix://…)').default(defaultDockerSocket());
 }

@@ -172,7 +172,7 @@ export type DockerFact =
 export function checkDocker(f: DockerFact, socket: string = DEFAULTS.dockerSocket): CheckResult {
   const optional = 'optional: without it the agent names processes, not containers';
   if (f.kind === 'ok') return ok('docker', `${socket} answers (${f.detail})`);
-  if (f.kind === 'missing') return warn('docker', `no socket at ${socket}`, `start Docker (systemctl start docker) to name containers; ${optional}`);
+  if (f.kind === 'missing') return warn('docker', `no socket at ${socket}`, `start Docker (systemctl start docker), or name its socket (--docker-socket, DOCKER_HOST), to name containers; ${optional}`);
   const hint = f.code === 'EACCES'
     ? `run as root or join the docker group to read ${socket}; ${optional}`
     : `start or restart dockerd (systemctl restart docker); ${optional}`;

@@ -17,6 +17,8 @@ import {
 export interface DoctorOptions {
   /** Tracefs root given by the user; tracepoints are looked up only there and nothing is mounted. */
   tracefs?: { path: string; source: string };
+  /** Docker's API socket (default DEFAULTS.dockerSocket). */
+  dockerSocket?: string;
 }
 
 const readOr = (file: string, fallback: string) => {
@@ -89,7 +91,8 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<CheckResult[]
   }
 
   results.push(checkBpffs(mountTypeAt(readOr('/proc/mounts', ''), DEFAULTS.bpffsPath)));
-  results.push(checkDocker(await pingDocker()));
+  const socket = opts.dockerSocket ?? DEFAULTS.dockerSocket;
+  results.push(checkDocker(await pingDocker(socket), socket));
   results.push(checkBuilt('BPF object', BPF_OBJECT_PATH, fs.existsSync(BPF_OBJECT_PATH)));
   results.push(checkBuilt('native addon', NATIVE_ADDON_PATH, fs.existsSync(NATIVE_ADDON_PATH)));
 

@@ -100,3 +100,9 @@ export function requestHealth(e: GraphEdge, t: RequestThresholds = DEFAULT_THRES
   }
   return worst;
 }
+
+/** A sampled request in one line: method and target, or a SQL statement alone (its verb is the method: not "SELECT SELECT …"). */
+export function requestText(method: string | null | undefined, target: string | null | undefined): string {
+  if (method && target && target.slice(0, method.length + 1).toUpperCase() === `${method.toUpperCase()} `) return target;
+  return `${method ?? '?'} ${target ?? ''}`.trimEnd();
+}

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { runDoctor } from '../../doctor/gather.js';
 import { formatTable, verdict } from '../../doctor/checks.js';
+import { dockerSocketOption } from '../options.js';
 
 interface DoctorCliOptions {
   json?: boolean;
   tracefs?: string;
+  dockerSocket: string;
 }
 
 /** A folder that exists; anything else stops with a clear message (exit 2). */
@@ -32,9 +34,10 @@ export function registerDoctor(program: Command): void {
     .addOption(new Option('--tracefs <path>', 'look for tracepoints under this tracefs root only (nothing is mounted)')
       .env('DHRISHTI_TRACEFS')
       .argParser(existingDir))
+    .addOption(dockerSocketOption())
     .action(async (opts: DoctorCliOptions, cmd: Command) => {
       const source = cmd.getOptionValueSource('tracefs') === 'env' ? 'DHRISHTI_TRACEFS' : '--tracefs';
-      const results = await runDoctor({ tracefs: opts.tracefs ? { path: opts.tracefs, source } : undefined });
+      const results = await runDoctor({ tracefs: opts.tracefs ? { path: opts.tracefs, source } : undefined, dockerSocket: opts.dockerSocket });
       const v = verdict(results);
       if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
       else process.stdout.write(`${formatTable(results)}\n\n${v.line}\n`);

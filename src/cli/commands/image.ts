@@ -1,9 +1,9 @@
 // `dhrishti image`: the agent as a local Docker image, with no registry.
+import { dockerSocketOption } from '../options.js';
 import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { AGENT_IMAGE, buildAgentImage } from '../../demo/agent-image.js';
-import { DEFAULTS } from '../../config/defaults.js';
 
 const run = promisify(execFile);
 
@@ -12,7 +12,7 @@ export function registerImage(program: Command): void {
     .command('image')
     .description('build a local Docker image of the agent (no registry needed); see deploy/ for how to run it')
     .option('--tag <tag>', 'image name', AGENT_IMAGE)
-    .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
+    .addOption(dockerSocketOption())
     .action(async (o: { tag: string; dockerSocket: string }) => {
       const say = (s: string) => console.log(`dhrishti image: ${s}`);
       const docker = async (args: string[]) => {

@@ -5,7 +5,7 @@ import { checkListen, startApi, type RoutePlugin } from '../../api/server.js';
 import { parseAllowHost, parseAllowOrigin } from '../../api/auth.js';
 import { agentRegistry } from '../../api/metrics.js';
 import { API_DEFAULTS, DEFAULTS, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../../config/defaults.js';
-import { bytes, port, portList, positiveInt, repeatable, ringbufBytes } from '../options.js';
+import { bytes, dockerSocketOption, port, portList, positiveInt, repeatable, ringbufBytes } from '../options.js';
 import { DNS_CONFIG_PORTS } from '../../events/dns-layout.js';
 import { listeningToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
@@ -41,12 +41,6 @@ export interface RunOptions extends L7Flags {
 /** Hooks other features (history) use to join the run command without it knowing them. */
 export const runExtensions: { options(cmd: Command): void; prepare?(agent: Agent, opts: Record<string, unknown>): void; start(agent: Agent, opts: Record<string, unknown>): Promise<{ plugins: RoutePlugin[]; describe: string[]; stop(): void | Promise<void> }> }[] = [];
 
-function repeat<T>(parse: (v: string) => T) {
-  return (v: string, prev: T[] | undefined): T[] => {
-    try { return [...(prev ?? []), parse(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
-  };
-}
-
 const duration = (name: string) => (v: string) => {
   try { return parseDuration(v, name); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
 };
@@ -68,7 +62,7 @@ export function registerRun(program: Command): void {
     // Tests shorten the stream's keep-alive and window to see dead and slow clients dropped quickly.
     .addOption(new Option('--stream-ping-interval <duration>').hideHelp().argParser(duration('--stream-ping-interval')))
     .addOption(new Option('--stream-window <bytes>').hideHelp().argParser(bytes('--stream-window')))
-    .option('--docker-socket <path>', 'Docker Engine API socket', DEFAULTS.dockerSocket)
+    .addOption(dockerSocketOption())
     .option('--no-docker', 'do not follow a Docker daemon')
     .option('--ringbuf-bytes <n>', `kernel ring buffer of connection events, bytes (power of two; default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
@@ -121,7 +115,7 @@ async function run(opts: RunOptions): Promise<void> {
   if (agent.scope) say(`scoped to ${agent.scope.describe()}: other sockets are not reported`);
   if (agent.dns) say(agent.dns.isAvailable() ? 'reading DNS answers: outside servers are named, resolver edges drawn' : `DNS capture unavailable (${agent.dns.stats().reason}); outside servers keep their addresses`);
   const docker = agent.identity.stats().docker;
-  say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying)`) : 'Docker disabled');
+  say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying; another socket: --docker-socket or DOCKER_HOST)`) : 'Docker disabled');
 
   const plugins: RoutePlugin[] = [];
   for (const ext of runExtensions) {

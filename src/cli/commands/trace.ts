@@ -27,7 +27,7 @@ interface TraceOptions extends L7Flags {
 }
 
 const REQUEST_COLUMNS: [string, number][] = [
-  ['TIME', 12], ['PID', 7], ['COMM', 15], ['ROLE', 6], ['PEER', 28], ['PROTO', 8], ['METHOD', 8], ['TARGET', 40], ['STATUS', 13], ['LAT_MS', 9],
+  ['TIME', 12], ['PID', 7], ['COMM', 15], ['ROLE', 7], ['PEER', 28], ['PROTO', 8], ['METHOD', 8], ['TARGET', 40], ['STATUS', 13], ['LAT_MS', 9],
 ];
 
 interface Peer { local: number; remote: string; port: number }
@@ -43,7 +43,7 @@ export function requestRow(r: L7Sample, peer: Peer | undefined): string {
 }
 
 const COLUMNS: [string, number][] = [
-  ['TIME', 12], ['EVENT', 11], ['PID', 7], ['COMM', 15], ['ROLE', 6], ['LOCAL', 28], ['REMOTE', 28],
+  ['TIME', 12], ['EVENT', 11], ['PID', 7], ['COMM', 15], ['ROLE', 7], ['LOCAL', 28], ['REMOTE', 28],
   ['TX_KB', 9], ['RX_KB', 9], ['RTT_MS', 7], ['RETR', 5], ['DUR_MS', 8], ['RESULT', 12],
 ];
 

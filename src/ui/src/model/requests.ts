@@ -4,7 +4,7 @@
 // the text exports share. Pure, except the thresholds store.
 import type { GraphEdge } from '../../../graph/types.js';
 
-export { protocolName, mainRequests, recentRequests, errorShare, errorWord, pctText, requestLabel, DEFAULT_THRESHOLDS, type RequestThresholds } from '../../../graph/labels.js';
+export { protocolName, mainRequests, recentRequests, errorShare, errorWord, pctText, requestLabel, requestText, DEFAULT_THRESHOLDS, type RequestThresholds } from '../../../graph/labels.js';
 import { DEFAULT_THRESHOLDS, requestHealth as judge, type RequestThresholds } from '../../../graph/labels.js';
 
 // ---- thresholds (defaults and judgement: graph/labels.ts, shared with the text exports) ----

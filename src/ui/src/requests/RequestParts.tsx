@@ -4,7 +4,7 @@ import type { EdgeRequests, RequestSample, RequestStatusClass } from '../../../g
 import { REQUEST_STATUS_CLASSES } from '../../../graph/types.js';
 import { bucketFromUs, quantileUs } from '../../../graph/latency.js';
 import { ago, clock, count, micros, millis, rate } from '../model/format.js';
-import { errorWord, pctText, protocolName } from '../model/requests.js';
+import { errorWord, pctText, protocolName, requestText } from '../model/requests.js';
 import { Stat } from '../panel/parts.js';
 import './requests.css';
 
@@ -94,7 +94,7 @@ export function RequestSamples({ samples, loading, error }: { samples: RequestSa
           return (
             <tr key={`${s.time}-${i}`} data-testid="request-sample" data-status={s.status} data-reasons={s.reasons.join(',')}>
               <td title={`${new Date(s.time).toLocaleString()} (${ago(s.time)})`}>{clock(s.time)}</td>
-              <td className="target mono" title={s.target ?? ''}>{s.method ?? '?'} {s.target ?? ''}</td>
+              <td className="target mono" title={s.target ?? ''}>{requestText(s.method, s.target)}</td>
               <td className={bad ? 'status-bad' : undefined}>{statusText(s)}</td>
               <td className={s.reasons.includes('slow') ? 'warn-text' : undefined}>{millis(s.latencyMs)}</td>
               <td title={`pid ${s.pid}, ${s.side} side${s.tls ? ', TLS' : ''}`}>{s.process}</td>
