@@ -164,5 +164,19 @@ test('the UI in policy mode draws the violation, the undeclared edge, the ghost 
   assert.match(await row.innerText({ timeout: 10000 }), /web-is-a-client-only[\s\S]*first .* last .*connected/);
   assert.match(await b.page.locator('[data-testid=policy-unused]').first().innerText({ timeout: 10000 }), /dhintent\/api → dhintent\/cache \(depends_on: cache, docker-compose\.yml:14\)/);
   await b.screenshot(path.join(SHOTS, 'policy-mode.png'));
+  // In the past the panel lists that time's violations (it listed the live ones over any range: a review).
+  const asked: string[] = [];
+  b.page.on('request', (r) => { if (/\/api\/v1\/(policy|intent)/.test(r.url())) asked.push(r.url()); });
+  await b.page.selectOption('[data-testid=time-picker]', '15m');
+  for (let i = 0; i < 100 && !asked.some((u) => u.includes('from=')); i++) await new Promise((r) => setTimeout(r, 100));
+  await b.page.locator(`[data-testid=policy-violation][data-edge="${API_WEB}"]`).waitFor({ timeout: 15000 });
+  assert.ok(asked.some((u) => /\/policy\?verdict=violation&from=\d+&to=\d+/.test(u)), asked.join(' '));
+  assert.ok(asked.some((u) => /\/intent\?from=\d+&to=\d+/.test(u)), asked.join(' '));
+  assert.match(await row.innerText({ timeout: 10000 }), /web-is-a-client-only/, 'the range holds the violation');
+  asked.length = 0;
+  await b.page.selectOption('[data-testid=time-picker]', 'live');
+  for (let i = 0; i < 100 && !asked.length; i++) await new Promise((r) => setTimeout(r, 100));
+  await b.page.locator(`[data-testid=policy-violation][data-edge="${API_WEB}"]`).waitFor({ timeout: 15000 });
+  assert.ok(asked.some((u) => /\/policy\?verdict=violation$/.test(u)), `live again: ${asked.join(' ')}`);
   assert.deepEqual(b.errors, [], 'no console errors');
 });

@@ -47,6 +47,17 @@ describe('GraphModel', () => {
     assert.deepEqual(m.edgesOf(api.id).map((e) => e.id), [apiDb.id]);
   });
 
+  it('names a node by its label, or group/label when another node has the same label (two tenants\' db): lists and titles say which', () => {
+    const m = new GraphModel();
+    const dbA = node('svc:tenant-a/db', 'service', 'tenant-a'), dbB = node('svc:tenant-b/db', 'service', 'tenant-b');
+    const appB = node('svc:tenant-b/app', 'service', 'tenant-b');
+    m.applySnapshot({ generatedAt: 1, nodes: [dbA, appB], edges: [edge(appB.id, dbA.id, 5432)] });
+    assert.deepEqual([m.nameOf(dbA.id), m.nameOf(appB.id)], ['db', 'app'], 'one db: its label');
+    m.applyDelta({ generatedAt: 2, nodes: [dbB], edges: [edge(appB.id, dbB.id, 5432)], removedNodes: [], removedEdges: [] });
+    assert.deepEqual([m.nameOf(dbA.id), m.nameOf(dbB.id), m.nameOf(appB.id)], ['tenant-a/db', 'tenant-b/db', 'app']);
+    assert.equal(m.nameOf('svc:gone'), 'svc:gone');
+  });
+
   it('applies a delta as exactly the changes it carries', () => {
     const m = new GraphModel();
     m.applySnapshot({ generatedAt: 1, nodes: [api, db, nginx], edges: [apiDb, nginxApi] });

@@ -106,6 +106,18 @@ test('at=: the map then, under the policy in force then (read back from the time
   assert.equal(ev.body.events[0].detail.text, V1, 'the text is kept for at=');
 });
 
+test('from= and to=: a range\'s map, under the policy in force at its end: the violation of that time, not the live list (a review)', async () => {
+  const r = await get(`/api/v1/policy?verdict=violation&from=${T0}&to=${T0 + 60 * S}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual([r.body.from, r.body.to, r.body.sha256], [T0, T0 + 60 * S, v1sha]);
+  assert.deepEqual(r.body.violations.map((v: { edge: string }) => v.edge), [WEB_CACHE], 'live there is none');
+  assert.deepEqual(r.body.verdicts.map((v: { edge: string }) => v.edge), [WEB_CACHE]);
+  assert.deepEqual(r.body.events.map((e: { type: string }) => e.type), ['policy_violation']);
+  const after = await get(`/api/v1/policy?from=${T0 + 72 * S}&to=${T0 + 9 * 60 * S}`);
+  assert.notEqual(after.body.sha256, v1sha, 'a range after the reload: the new policy');
+  for (const q of [`at=${T0}&from=${T0}`, `to=${T0}`, `from=${T0 + 60 * S}&to=${T0}`, `from=${T0}&window=5m`]) assert.equal((await get(`/api/v1/policy?${q}`)).status, 400, q);
+});
+
 test('bad parameters answer 400; no policy or no compose files answer 404 saying what to do', async () => {
   for (const q of ['verdict=maybe', 'bogus=1', 'at=yesterday', 'window=5m']) {
     const r = await get(`/api/v1/policy?${q}`);

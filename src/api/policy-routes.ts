@@ -91,13 +91,15 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
 
     app.get('/api/v1/policy', async (req, reply) => {
       const query = q(req);
-      onlyKnown(query, ['at', 'verdict', 'window', 'token']);
+      onlyKnown(query, ['at', 'from', 'to', 'verdict', 'window', 'token']);
       const rt = deps.policy;
       if (!rt) return reply.code(404).send({ error: 'not_found', message: 'no policy on this agent: start it with --policy FILE' });
       const vf = single(query, 'verdict');
       if (vf !== undefined && !(VERDICTS as readonly string[]).includes(vf)) throw new BadRequest(`verdict takes ${VERDICTS.join(', ')}; got "${vf}"`);
-      const at = single(query, 'at');
-      if (at === undefined) {
+      const at = single(query, 'at'), from = single(query, 'from'), to = single(query, 'to');
+      if (at !== undefined && (from !== undefined || to !== undefined)) throw new BadRequest('give either at (a moment), or from and to (a range), not both');
+      if (to !== undefined && from === undefined) throw new BadRequest('from is required with to');
+      if (at === undefined && from === undefined) {
         if (single(query, 'window') !== undefined) throw new BadRequest('window applies with at=');
         const p = rt.engine.policy!;
         const verdicts = rt.engine.verdicts().filter((v) => !vf || v.policy.verdict === vf);
@@ -110,21 +112,34 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
           violations: rt.engine.violationList(),
         };
       }
-      if (!deps.history) throw new BadRequest('at needs the history store, which is off on this agent');
+      if (!deps.history) throw new BadRequest(`${at !== undefined ? 'at' : 'from and to'} need the history store, which is off on this agent`);
       const store = deps.history;
-      const t = parseTime(at, 'at', store.now());
-      const w = single(query, 'window');
-      const windowMs = w === undefined ? HISTORY_DEFAULTS.atWindowMs : parseDuration(w, 'window');
-      const g = store.queries.graphAt(t, windowMs);
+      // A moment (the map of its window), or a range (its map summed); judged under the policy in force at the end.
+      let t: number, since: number, g: GraphSnapshot;
+      if (at !== undefined) {
+        t = parseTime(at, 'at', store.now());
+        const w = single(query, 'window');
+        const windowMs = w === undefined ? HISTORY_DEFAULTS.atWindowMs : parseDuration(w, 'window');
+        g = store.queries.graphAt(t, windowMs);
+        since = t - Math.max(windowMs, POLICY_DEFAULTS.quietMs);
+      } else {
+        if (single(query, 'window') !== undefined) throw new BadRequest('window applies with at=');
+        const now = store.now();
+        const f = parseTime(from!, 'from', now);
+        t = parseTime(to ?? 'now', 'to', now);
+        if (f >= t) throw new BadRequest('from must be before to');
+        g = store.queries.graphRange(f, t);
+        since = f;
+      }
       const p = policyAt(rt, t);
       if (!p) return reply.code(404).send({ error: 'not_found', message: `no policy was in force at ${new Date(t).toISOString()} (or the history no longer holds it)` });
       const engine = rt.engineFor(p.loaded);
       for (const n of g.nodes) engine.noteNode(n);
       for (const e of g.edges) engine.noteEdge(e, t);
       const all = engine.verdicts();
-      const events = store.queries.events({ from: t - Math.max(windowMs, POLICY_DEFAULTS.quietMs), to: t + 1, limit: 1000, types: ['policy_violation'] });
+      const events = store.queries.events({ from: since, to: t + 1, limit: 1000, types: ['policy_violation'] });
       return {
-        at: t, file: p.loaded.file, sha256: p.loaded.sha256, inForceSince: p.since,
+        ...(at !== undefined ? { at: t } : { from: since, to: t }), file: p.loaded.file, sha256: p.loaded.sha256, inForceSince: p.since,
         rules: p.loaded.spec.rules, zones: zonesOut(p.loaded, engine),
         counts: countOf(all), verdicts: all.filter((v) => !vf || v.policy.verdict === vf),
         violations: pastViolations(engine.violationList(), g),

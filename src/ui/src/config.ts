@@ -9,6 +9,8 @@ export const UI = {
   /** An edge whose retransmit count grew by this many within the window is drawn amber. */
   retransmitWindowMs: 60_000,
   retransmitWarnCount: 3,
+  /** A replayed moment's map holds the edges seen this long before it: the API's default for at= (HISTORY_DEFAULTS.atWindowMs). */
+  atWindowMs: 60_000,
   /** Side panel details (with their time series) are refetched this often while open. */
   detailRefreshMs: 2_000,
   /** Remote clients and agent telemetry are polled this often while shown. */

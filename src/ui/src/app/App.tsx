@@ -14,6 +14,7 @@ import { HistoryState, useShowingPast } from '../history/state.js';
 import { TimePicker } from '../history/TimePicker.js';
 import { ReplayBar } from '../history/ReplayBar.js';
 import { PolicyPanel, PolicyToggle } from '../policy/PolicyPanel.js';
+import { policyState } from '../policy/state.js';
 import { Thresholds } from '../requests/Thresholds.js';
 import { thresholds } from '../model/requests.js';
 
@@ -39,6 +40,11 @@ export function App({ live }: { live: Live }) {
   const history = useMemo(() => new HistoryState(live), [live]);
   useEffect(() => () => history.destroy(), [history]);
   const past = useShowingPast(history);
+  // The policy panel follows the map's time: a range's or a replayed moment's violations, not the live ones.
+  useEffect(() => history.subscribe(() => {
+    const v = history.get();
+    policyState.setSpan(!v.range ? null : v.at !== null ? { at: v.at } : { from: v.range.from, to: v.range.to });
+  }), [history]);
   const timePicker = useMemo(() => <><PolicyToggle /><Thresholds /><TimePicker history={history} /></>, [history]); // same element: the toolbar stays memoized
   useEffect(() => thresholds.subscribe(() => live.restyle()), [live]); // new request thresholds: every edge judged again
   const theme = themePref === 'auto' ? osTheme : themePref;
@@ -53,7 +59,7 @@ export function App({ live }: { live: Live }) {
   const close = useCallback(() => setSelection(null), []);
   const openEdge = useCallback((id: string) => setSelection({ type: 'edge', id }), []);
   const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);
-  const labelOf = useCallback((id: string) => m.nodes.get(id)?.label ?? id, [m]);
+  const labelOf = useCallback((id: string) => m.nameOf(id), [m]);
 
   // the same list (same array) until a project comes or goes, so the toolbar need not re-render
   const groupsKey = useMemo(() => {

@@ -120,6 +120,23 @@ export class GraphModel {
     return out;
   }
 
+  /**
+   * A node's name in lists and titles: its label, or group/label when another node has the same label
+   * (tenant-a's db and tenant-b's db, or two projects' app), so a row or title says which one it is.
+   */
+  nameOf(id: string): string {
+    const n = this.nodes.get(id);
+    if (!n) return id;
+    if (this.labelCounts.version !== this.version) {
+      const counts = new Map<string, number>();
+      for (const x of this.nodes.values()) counts.set(x.label, (counts.get(x.label) ?? 0) + 1);
+      this.labelCounts = { version: this.version, counts };
+    }
+    return n.group && (this.labelCounts.counts.get(n.label) ?? 0) > 1 ? `${n.group}/${n.label}` : n.label;
+  }
+
+  private labelCounts: { version: number; counts: Map<string, number> } = { version: -1, counts: new Map() };
+
   groups(): string[] {
     const gs = new Set<string>();
     for (const n of this.nodes.values()) if (n.group) gs.add(n.group);

@@ -1,6 +1,6 @@
 // An edge's numbers: live rates and totals from the stream, time series and failure samples from /api/v1/edges/:id.
 import type { ReactNode } from 'react';
-import type { EdgeDetail, GraphEdge, GraphNode } from '../../../graph/types.js';
+import type { EdgeDetail, GraphEdge } from '../../../graph/types.js';
 import { FAILURE_REASONS } from '../../../graph/types.js';
 import { api } from '../api/client.js';
 import { usePoll } from '../app/hooks.js';
@@ -16,8 +16,8 @@ import { DnsEdgeSections } from './DnsPanel.js';
 interface Props {
   id: string;
   edge: GraphEdge | undefined;
-  source: GraphNode | undefined;
-  target: GraphNode | undefined;
+  /** A node's name (GraphModel.nameOf: with its group when another node has the same label). */
+  labelOf: (id: string) => string;
   retransmitsLately: boolean;
   onSelectNode: (id: string) => void;
   /** Set when the map shows the past: what its numbers are over (the live series then give way to history's). */
@@ -26,7 +26,7 @@ interface Props {
 
 const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
 
-export function EdgePanel({ id, edge: live, source, target, retransmitsLately, onSelectNode, past }: Props) {
+export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelectNode, past }: Props) {
   const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
   const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
   if (!e) {
@@ -45,15 +45,16 @@ export function EdgePanel({ id, edge: live, source, target, retransmitsLately, o
   const head = (
     <>
       <div className="panel-ends">
-        <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{source?.label ?? e.source}</button>
+        <button type="button" className="link" onClick={() => onSelectNode(e.source)}>{labelOf(e.source)}</button>
         <span className="arrow" aria-label={e.dns ? 'resolves names through' : 'connects to'}>→</span>
-        <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{target?.label ?? e.target}</button>
+        <button type="button" className="link" onClick={() => onSelectNode(e.target)}>{labelOf(e.target)}</button>
         <span className="port mono">:{e.port}/{e.protocol}</span>
       </div>
       <div className="badges">
         <span className={`badge health-${health}`} data-testid="edge-health">{HEALTH_TEXT[health]}</span>
         <span className={`badge activity-${activity}`} data-testid="edge-activity">{activityText(activity, !!past)}</span>
         {!live && <span className="badge">no longer on the map</span>}
+        {e.policy?.verdict === 'violation' && <span className="badge health-failing" data-testid="edge-policy" title={`Decided by the policy rule ${e.policy.rule ?? ''}`}>{e.policy.attempted ? 'Policy violation (attempted)' : 'Policy violation'}{e.policy.rule ? `: ${e.policy.rule}` : ''}</span>}
       </div>
     </>
   );

@@ -39,14 +39,14 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
     return () => document.removeEventListener('keydown', onKey);
   }, [onClose]);
 
-  const labelOf = (id: string) => m.nodes.get(id)?.label ?? id;
+  const labelOf = (id: string) => m.nameOf(id);
   const healthOf = (id: string) => m.healthOf(id);
   let kicker: string;
   let title: string;
   if (selection.type === 'node') {
     const n = m.nodes.get(selection.id);
     kicker = n ? KIND_NAMES[n.kind] : 'Node';
-    title = n?.label ?? selection.id;
+    title = n ? m.nameOf(selection.id) : selection.id;
   } else {
     const e = m.edges.get(selection.id);
     kicker = 'Connection';
@@ -81,8 +81,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
             key={selection.id}
             id={selection.id}
             edge={m.edges.get(selection.id)}
-            source={m.nodes.get(m.edges.get(selection.id)?.source ?? '')}
-            target={m.nodes.get(m.edges.get(selection.id)?.target ?? '')}
+            labelOf={labelOf}
             retransmitsLately={m.retransmitting.has(selection.id)}
             onSelectNode={(id) => onSelect({ type: 'node', id })}
             past={past}

@@ -4,6 +4,7 @@
 // zones, and the intent diff (undeclared and declared-but-unused edges).
 import { ApiError, getJson } from '../api/client.js';
 import type { PolicyVerdict } from '../../../graph/types.js';
+import { UI } from '../config.js';
 
 export interface Violation {
   rule: string; edge: string; client: string; server: string; port: number;
@@ -29,6 +30,16 @@ export interface IntentInfo {
 const KEY = 'dhrishti.policyMode';
 const POLL_MS = 2000;
 
+/** The time the map shows: live, a replayed moment, or a picked range (epoch ms). */
+export type PolicySpan = null | { at: number } | { from: number; to: number };
+
+/** The API's query for a span: the policy's verdicts and the intent diff over the same time as the map. */
+export function spanQuery(span: PolicySpan, atWindowMs: number): { policy: string; intent: string } {
+  if (!span) return { policy: '', intent: '' };
+  if ('at' in span) return { policy: `&at=${span.at}`, intent: `?from=${span.at - atWindowMs}&to=${span.at}` };
+  return { policy: `&from=${span.from}&to=${span.to}`, intent: `?from=${span.from}&to=${span.to}` };
+}
+
 export class PolicyState {
   on = false;
   policy: PolicyInfo | null = null;
@@ -36,6 +47,8 @@ export class PolicyState {
   /** Why there is nothing to show (no --policy / --compose, or the agent could not be asked). */
   note: string | null = null;
   version = 0;
+  /** What the answers are about (the map's time when they were asked). */
+  span: PolicySpan = null;
   private readonly listeners = new Set<() => void>();
   private timer: number | undefined;
   private abort: AbortController | null = null;
@@ -51,6 +64,15 @@ export class PolicyState {
     try { window.localStorage.setItem(KEY, on ? 'on' : 'off'); } catch { /* private mode */ }
     if (on) this.poll(); else { window.clearTimeout(this.timer); this.abort?.abort(); }
     this.changed();
+  }
+
+  /** Follows the map into the past and back: the panel then lists that time's violations, not the live ones. */
+  setSpan(span: PolicySpan): void {
+    if (JSON.stringify(span) === JSON.stringify(this.span)) return;
+    this.span = span;
+    this.policy = null;
+    this.intent = null;
+    if (this.on) this.poll(); else this.changed();
   }
 
   subscribe = (fn: () => void): (() => void) => { this.listeners.add(fn); return () => this.listeners.delete(fn); };
@@ -71,16 +93,18 @@ export class PolicyState {
         return null;
       }
     };
+    const span = this.span, qs = spanQuery(span, UI.atWindowMs);
     const [policy, intent] = await Promise.all([
-      get<PolicyInfo>('/policy?verdict=violation', 'No policy: start the agent with --policy FILE.'),
-      get<IntentInfo>('/intent', 'No compose files: start the agent with --compose FILE to see undeclared and unused edges.'),
+      get<PolicyInfo & { inForceSince?: number }>(`/policy?verdict=violation${qs.policy}`, span ? 'No policy was in force then, or the history no longer holds it.' : 'No policy: start the agent with --policy FILE.'),
+      get<IntentInfo>(`/intent${qs.intent}`, 'No compose files: start the agent with --compose FILE to see undeclared and unused edges.'),
     ]);
     if (ac.signal.aborted || !this.on) return;
-    this.policy = policy;
+    // A past answer says when its policy came into force, and has no edit errors or warnings of its own.
+    this.policy = policy && span ? { ...policy, loadedAt: policy.inForceSince ?? null, lastError: null, warnings: [] } : policy;
     this.intent = intent;
     this.note = notes.length ? notes.join(' ') : null;
     this.changed();
-    this.timer = window.setTimeout(() => void this.poll(), POLL_MS);
+    if (!span) this.timer = window.setTimeout(() => void this.poll(), POLL_MS); // the past does not change
   }
 
   destroy(): void { window.clearTimeout(this.timer); this.abort?.abort(); this.listeners.clear(); }

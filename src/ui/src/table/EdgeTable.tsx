@@ -89,7 +89,7 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
   const rows = useMemo(() => {
     const healthOf = (id: string) => m.healthOf(id);
     const vis = computeVisible(m.nodes, m.edges, filters, healthOf);
-    const label = (id: string) => m.nodes.get(id)?.label ?? id;
+    const label = (id: string) => m.nameOf(id);
     const out: Row[] = [];
     for (const id of vis.edges) {
       const e = m.edges.get(id)!;
