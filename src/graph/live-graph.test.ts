@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph, type Identity } from './live-graph.js';
 import type { ConnEvent } from '../events/types.js';
-import { identity, ev, connection, counters, nextCookie, web, db, WEB_DB } from '../../test/support/fixtures.js';
+import { identity, ev, connection, counters, nextCookie, web, db, cache, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
 
 /** Both ends of one local connection: client events then server events, then closes. */
 function pair(client: { ip: string; port: number; cg: number; pid: number }, server: { ip: string; port: number; cg: number }, bytes: number, t = 1000) {
@@ -83,6 +83,19 @@ test('a server end reset by its client\'s unread close is no failure when the se
     const iv = g.drainInterval(1070);
     assert.deepEqual([iv.failures.length, iv.edges.find((x) => x.edge.id === WEB_DB)?.failed ?? 0], [0, 0], 'nor in the history');
   }
+});
+
+test('an edge names the client instances that made its connections, most recent last: not every instance of its client node', () => {
+  const g = new LiveGraph(identity);
+  const web2 = { ip: '10.0.0.3', cg: 101 }; // web-2, a second replica of shop/web
+  g.ingest([...connection(web, db, 1000).open, ...connection(web2, cache, 1000).open], 1000);
+  g.ingest([...connection(web, db, 2000).open], 2000);
+  const snap = g.snapshot({}, 2000);
+  assert.deepEqual(snap.nodes.find((n) => n.id === 'svc:shop/web')!.instances.map((i) => i.name).sort(), ['web-1', 'web-2']);
+  assert.deepEqual(snap.edges.find((x) => x.id === WEB_DB)!.clientInstances, ['web-1'], 'only the replica that called the db');
+  assert.deepEqual(snap.edges.find((x) => x.id === WEB_CACHE)!.clientInstances, ['web-2']);
+  g.ingest([...connection(web2, db, 3000).open], 3000);
+  assert.deepEqual(g.snapshot({}, 3000).edges.find((x) => x.id === WEB_DB)!.clientInstances, ['web-1', 'web-2'], 'most recent last');
 });
 
 test('a failure sample writes an IPv6 endpoint in brackets, so its port stays readable', () => {

@@ -15,7 +15,7 @@ import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
-import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, NodeDetail, RemoteClient } from './types.js';
+import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, Instance, NodeDetail, RemoteClient } from './types.js';
 import { GRAPH_DEFAULTS } from '../config/defaults.js';
 import { hostPort } from '../events/address.js';
 
@@ -225,7 +225,8 @@ export class LiveGraph {
     const cn = this.state.touchNode(ends.client, now);
     const sn = this.state.touchNode(ends.server, now);
     const id = this.edgeIds.get(cn.n.id, sn.n.id, ends.port);
-    this.state.edge(id, cn.n.id, sn.n.id, ends.port, now);
+    const s = this.state.edge(id, cn.n.id, sn.n.id, ends.port, now);
+    if (ends.client.instance && s.lastClientInstance !== ends.client.instance.id) noteClientInstance(s, ends.client.instance);
     if (!c.edgeId) this.counters.connections++;
     c.edgeId = id;
     c.placedWith = c.sides();
@@ -460,4 +461,18 @@ export class LiveGraph {
     this.startIntervals();
     return this.state.log!.drain(now, this.state.edges, (id) => this.state.nodes.get(id)?.n);
   }
+}
+
+/** Most client instances an edge names (GraphEdge.clientInstances). */
+const CLIENT_INSTANCES = 8;
+
+/** Puts the instance that made a connection last in its edge's list (its name, with the pid for a host process). */
+function noteClientInstance(s: EdgeState, inst: Instance): void {
+  s.lastClientInstance = inst.id;
+  const name = inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
+  const list = (s.e.clientInstances ??= []);
+  const i = list.indexOf(name);
+  if (i >= 0) list.splice(i, 1);
+  list.push(name);
+  if (list.length > CLIENT_INSTANCES) list.shift();
 }

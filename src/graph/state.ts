@@ -22,6 +22,8 @@ export interface EdgeState {
   counts: IntervalCounts;
   /** Its requests (L7), once any were counted (request-totals.ts). */
   requests?: EdgeRequestState;
+  /** The id of the client instance last noted in e.clientInstances (most connections come from the same one). */
+  lastClientInstance?: string;
 }
 
 export interface NodeState { n: GraphNode; v: number }

@@ -127,6 +127,11 @@ export interface GraphEdge {
   /** The isolation policy's verdict (`--policy`); absent when no policy is loaded. */
   policy?: PolicyVerdict;
   /**
+   * The client node's instances that made this edge's connections, most recent last (live map only, at most 8):
+   * container names, or a process's command and pid. Which replica still calls the old database.
+   */
+  clientInstances?: string[];
+  /**
    * Requests on this edge's connections, one entry per application protocol
    * (src/l7); absent when none was seen. Counts follow the same rule as the
    * connection counts above: running totals live, the bucket's or range's in history.

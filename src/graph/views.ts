@@ -22,6 +22,7 @@ function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
     bytes: { ...e.bytes }, rtt: e.rtt, retransmits: e.retransmits, duration: e.duration,
     firstSeen: e.firstSeen, lastSeen: e.lastSeen, rates: e.rates,
   };
+  if (e.clientInstances) out.clientInstances = [...e.clientInstances];
   const requests = edgeRequests(s.requests, now);
   if (requests) out.requests = requests;
   if (histograms) {

@@ -121,8 +121,11 @@ test('violations: new, counted, attempted then connected, recurring after a quie
   assert.equal(v.firstSeen, T);
   assert.equal(v.lastSeen, T + 90_000);
   assert.deepEqual([v.connections, v.attempts], [3, 3]);
-  assert.deepEqual(v.processes.client, ['shop-a-worker-1 (pid 1)']);
+  assert.deepEqual(v.processes.client, ['shop-a-worker-1 (pid 1)'], 'without the edge\'s word: the client node\'s newest');
   assert.equal(heard[0][1].attempted, true, 'first heard as attempted');
+  // The map says which instances made the edge's connections: those, not the node's newest (a review: the fixed replica was named).
+  e.noteEdge({ ...base, connections: { opened: 3, failed: 3 }, lastSeen: T + 90_000, clientInstances: ['shop-a-worker-2'] }, T + 91_000);
+  assert.deepEqual(e.violationList()[0].processes.client, ['shop-a-worker-2']);
 
   const allowed = EX.replace('to: [tenant-a, partner]', 'to: [tenant-a, partner, tenant-b]');
   e.setPolicy(loadPolicyText('p.yaml', allowed));

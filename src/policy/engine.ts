@@ -227,11 +227,17 @@ export class PolicyEngine {
 
   // ---- reading ----
 
-  /** The processes are read when asked for (from the nodes as they are now), not kept per violation. */
+  /**
+   * The processes are read when asked for, not kept per violation: the client's are the instances that made the
+   * edge's connections when the map says (GraphEdge.clientInstances), else the client node's newest; the server's
+   * are its node's.
+   */
   private withProcesses(v: Violation): Violation {
     const cs = this.nodes.slot(v.client), ss = this.nodes.slot(v.server);
     const c = cs >= 0 ? this.nodes.node(cs) : undefined, s = ss >= 0 ? this.nodes.node(ss) : undefined;
-    if (c || s) v.processes = { client: c ? who(c) : v.processes.client, server: s ? who(s) : v.processes.server };
+    const made = this.edges.get(v.edge)?.edge.clientInstances;
+    const client = made?.length ? [...made] : c ? who(c) : v.processes.client;
+    v.processes = { client, server: s ? who(s) : v.processes.server };
     return v;
   }
 

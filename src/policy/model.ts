@@ -64,4 +64,6 @@ export interface EdgeLike {
   protocol: string;
   /** failedBy tells attempts that never connected from connections that failed later (a reset); without it every failure is an attempt. */
   connections?: { opened: number; failed: number; failedBy?: Partial<Record<FailureReason, number>>; active?: number; closed?: number };
+  /** The client instances that made its connections (GraphEdge.clientInstances), when the map knows them. */
+  clientInstances?: string[];
 }

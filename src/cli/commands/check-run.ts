@@ -38,7 +38,7 @@ export interface CheckRow {
   attempts: number;
   firstSeen: number;
   lastSeen: number;
-  /** The client node's newest instances (a service's containers, a process node's pids): not only those of this edge. */
+  /** The client instances that made the edge's connections (live map), else the client node's newest (a map read from the history). */
   processes: string[];
 }
 
@@ -131,7 +131,7 @@ async function fromHistoryFile(dir: string, sinceMs: number, retention?: string)
 function printTable(rows: CheckRow[], all?: boolean): void {
   if (!rows.length) { console.log(all ? 'no edges' : 'no violations'); return; }
   const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  // The client node's newest instances: for a process node, its pids, not necessarily those of this edge's connections.
+  // The instances that made the edge's connections (live), else the client node's newest (history keeps no instances per edge).
   const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
   const body = rows.map((r) => [
     r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),

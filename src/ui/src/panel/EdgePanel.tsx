@@ -111,6 +111,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
           ['failed', <span className={e.connections.failed ? 'bad-text' : undefined}>{count(e.connections.failed)}</span>],
           [past ? 'per second' : 'per second, 1 min', `${rate(r1m.connections)} opened · ${rate(r1m.failures)} failed`],
           ...(failedBy.length ? [['failed by', <span className="chips">{failedBy.map((r) => <span key={r} className={`badge reason-${r}`}>{r} {count(e.connections.failedBy[r])}</span>)}</span>] as [string, ReactNode]] : []),
+          ...(e.clientInstances?.length ? [['made by', <span data-testid="edge-client-instances">{e.clientInstances.join(', ')}</span>] as [string, ReactNode]] : []),
         ]} />
       </Section>
 
