@@ -94,6 +94,7 @@ async function main(): Promise<void> {
         bytesSent: logUniform(1_000, 10_000_000), bytesReceived: logUniform(1_000, 10_000_000),
         retransmits: rand() < 0.1 ? Math.floor(rand() * 5) : 0, active: Math.floor(rand() * 20),
         rttMeanUs: rtt, rttP95Us: Math.round(rtt * (1.5 + rand())), durMeanMs: logUniform(10, 20_000) / 10,
+        lastSeen: bucket + Math.floor(rand() * r0),
       });
       if (failed && events.length < HISTORY_DEFAULTS.maxFailureSamplesPerFlush) {
         events.push({ time: bucket + Math.floor(rand() * r0), type: 'failure', edge: e, detail: { reason, error: 'ECONNREFUSED', clientPid: 1234, clientComm: 'client', clientAddr: '10.1.0.1:40000', serverAddr: '10.1.0.2:8000' } });

@@ -94,6 +94,8 @@ export interface EdgeInterval {
   rttP95Us: number;
   /** Mean duration of the connections that closed in the interval (0 when none). */
   durMeanMs: number;
+  /** The edge's lastSeen on the live map when the interval was drained (unix ms): its last activity, as exact as the map's. */
+  lastSeen: number;
   /** Requests (L7) per protocol; absent when none. */
   requests?: RequestInterval[];
   /** A resolver edge's failures by kind and failing names (its answer latency is in rttMeanUs and rttP95Us). */
@@ -116,14 +118,14 @@ export interface GraphInterval {
   unsampledFailures: number;
 }
 
-export function intervalRow(e: EdgeDesc, c: IntervalCounts, active: number): EdgeInterval {
+export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen'>, c: IntervalCounts, active: number): EdgeInterval {
   const failedBy: EdgeInterval['failedBy'] = {};
   for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
   const row: EdgeInterval = {
     edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol },
     opened: c.opened, closed: c.closed, failed: c.failed, failedBy,
     bytesSent: c.sent, bytesReceived: c.received, retransmits: c.retransmits, active,
-    rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(),
+    rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(), lastSeen: e.lastSeen,
   };
   const requests = requestIntervals(c.requests);
   if (requests) row.requests = requests;

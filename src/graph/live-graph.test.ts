@@ -323,6 +323,7 @@ test('counter updates move bytes and retransmits onto the edge; each drained int
   assert.deepEqual(d.topology.map((t) => t.type).sort(), ['edge_appeared', 'node_appeared', 'node_appeared']);
   assert.deepEqual(d.topology.map((t) => t.time), [1000, 1000, 1000], 'when they appeared on the map, not when the interval was drained (2500)');
   assert.ok(d.nodes.has('svc:shop/web') && d.nodes.has('svc:shop/db'));
+  assert.equal(row.lastSeen, 2000, 'the edge\'s last activity (the counters at 2000), not the drain (2500)');
   const live = g.snapshot({}, 2500).edges[0];
   assert.equal(live.bytes.sent, 500);
   assert.equal(live.retransmits, 2, 'live: a running total');
@@ -335,6 +336,7 @@ test('counter updates move bytes and retransmits onto the edge; each drained int
   assert.deepEqual([row.opened, row.closed, row.bytesSent, row.bytesReceived, row.retransmits, row.active], [0, 1, 500, 80, 1, 0], 'only what moved since the last drain');
   assert.equal(row.rttMeanUs, 250);
   assert.equal(row.durMeanMs, 50);
+  assert.equal(row.lastSeen, 3050, 'its close');
   assert.equal(d.topology.length, 0);
   assert.equal(g.drainInterval(5000).edges.length, 0, 'nothing moved, nothing open: no row');
 });

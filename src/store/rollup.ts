@@ -4,6 +4,7 @@ import type { Db } from './database.js';
 import type { Tier } from './retention.js';
 import { mergeMean } from './writer.js';
 import { requestDelete, requestRollup } from './requests.js';
+import { SAMPLE_LAST_SEEN_COLUMN as SEEN } from './schema.js';
 
 const SUM_COLUMNS = ['opened', 'closed', 'failed', 'bytes_sent', 'bytes_received', 'retransmits'];
 
@@ -27,13 +28,13 @@ export class Rollup {
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.minT = db.prepare<[number], { t: number | null }>('SELECT min(t) AS t FROM samples WHERE res = ?');
     // Bound numbers arrive as REAL, so buckets are `t - t % res` (% works on integers), not t / res * res.
-    // Coarse counters are sums; `active` and p95 keep the peak; means are weighted by their sample counts.
+    // Coarse counters are sums; `active`, p95 and the last activity keep the peak; means are weighted by their sample counts.
     const mean = (c: string) => `coalesce(CAST(round(sum(${c} * closed) * 1.0 / nullif(sum(CASE WHEN ${c} > 0 THEN closed ELSE 0 END), 0)) AS INTEGER), 0)`;
-    const rollSql = `INSERT INTO samples (res, t, edge, ${SUM_COLUMNS.join(', ')}, active, rtt_mean, rtt_p95, dur_mean)
-      SELECT @to, t - t % @to AS bt, edge, ${SUM_COLUMNS.map((c) => `sum(${c})`).join(', ')}, max(active), ${mean('rtt_mean')}, max(rtt_p95), ${mean('dur_mean')}
+    const rollSql = `INSERT INTO samples (res, t, edge, ${SUM_COLUMNS.join(', ')}, active, rtt_mean, rtt_p95, dur_mean, ${SEEN})
+      SELECT @to, t - t % @to AS bt, edge, ${SUM_COLUMNS.map((c) => `sum(${c})`).join(', ')}, max(active), ${mean('rtt_mean')}, max(rtt_p95), ${mean('dur_mean')}, max(${SEEN})
       FROM samples WHERE res = @from AND t >= @start AND t < @end GROUP BY bt, edge
       ON CONFLICT (res, t, edge) DO UPDATE SET ${SUM_COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')},
-        active = max(active, excluded.active), rtt_p95 = max(rtt_p95, excluded.rtt_p95), ${mergeMean('rtt_mean')}, ${mergeMean('dur_mean')}`;
+        active = max(active, excluded.active), ${SEEN} = max(${SEEN}, excluded.${SEEN}), rtt_p95 = max(rtt_p95, excluded.rtt_p95), ${mergeMean('rtt_mean')}, ${mergeMean('dur_mean')}`;
     const rollFailSql = `INSERT INTO failures (res, t, edge, reason, n)
       SELECT @to, t - t % @to AS bt, edge, reason, sum(n) FROM failures WHERE res = @from AND t >= @start AND t < @end GROUP BY bt, edge, reason
       ON CONFLICT (res, t, edge, reason) DO UPDATE SET n = n + excluded.n`;

@@ -6,7 +6,7 @@ import { REQUEST_MAX_COLUMN, REQUESTS_SCHEMA } from './requests.js';
 
 /**
  * Units: samples.t and samples.res in unix seconds; nodes/edges first_seen,
- * last_seen and events.t in unix ms; rtt in microseconds; dur_mean in tenths of
+ * last_seen, samples.last_seen (schema 6) and events.t in unix ms; rtt in microseconds; dur_mean in tenths of
  * a millisecond (the live graph's precision). One samples row = one edge in one
  * bucket of one resolution. Rows stay small: nodes and edges are integers into
  * the dimension tables, failures by reason live in their own sparse table, and
@@ -92,6 +92,14 @@ export const DNS_FAILURE_BY_CODE = new Map(Object.entries(DNS_FAILURE_CODES).map
 /** V3: nodes.dns holds a node's DNS names (NodeDns as JSON), so a past map shows the names of its day. */
 const V3_NODE_NAMES = 'ALTER TABLE nodes ADD COLUMN dns TEXT;';
 
+/**
+ * V6: samples.last_seen, the edge's last activity (its lastSeen on the live map when the row's interval
+ * was drained; roll-ups keep the maximum), so a past map's lastSeen is exact, not its last bucket's end.
+ * Rows from before read 0: their bucket's end stands in (queries.ts).
+ */
+export const SAMPLE_LAST_SEEN_COLUMN = 'last_seen';
+const V6_SAMPLE_LAST_SEEN = `ALTER TABLE samples ADD COLUMN ${SAMPLE_LAST_SEEN_COLUMN} INTEGER NOT NULL DEFAULT 0;`;
+
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
@@ -103,6 +111,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec('CREATE INDEX events_type_t ON events(type, t);'),
   // 5: a bound on each row's slowest request (requests.ts REQUEST_MAX_COLUMN); older rows read 0, no bound.
   (db) => db.exec(`ALTER TABLE requests ADD COLUMN ${REQUEST_MAX_COLUMN} INTEGER NOT NULL DEFAULT 0;`),
+  // 6: each row's last activity, exact (ms); older rows read 0, their bucket's end stands in.
+  (db) => db.exec(V6_SAMPLE_LAST_SEEN),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

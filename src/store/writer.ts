@@ -4,7 +4,7 @@ import type { Db } from './database.js';
 import type { Dimensions, NodeDesc } from './dimensions.js';
 import type { EventRecord, IntervalRow } from './sampler.js';
 import type { FailureReason } from '../graph/types.js';
-import { DNS_FAILURE_CODES, REASON_CODES, type DnsFailureKind } from './schema.js';
+import { DNS_FAILURE_CODES, REASON_CODES, SAMPLE_LAST_SEEN_COLUMN as SEEN, type DnsFailureKind } from './schema.js';
 import { requestInsert } from './requests.js';
 
 /** A mean column merged with another row's, both weighted by their closed connections (only where the mean was measured). */
@@ -33,10 +33,10 @@ export class SampleWriter {
 
   constructor(db: Db, private readonly dims: Dimensions, private readonly resolutionMs: number) {
     // Several flushes may land in one bucket (a flush interval shorter than the finest
-    // resolution, or a clock step back): they add up, and `active` is the latest.
-    this.insertSample = db.prepare(`INSERT INTO samples (res, t, edge, opened, closed, failed, bytes_sent, bytes_received, retransmits, active, rtt_mean, rtt_p95, dur_mean)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (res, t, edge) DO UPDATE SET
+    // resolution, or a clock step back): they add up, `active` is the latest, the last activity the latest.
+    this.insertSample = db.prepare(`INSERT INTO samples (res, t, edge, opened, closed, failed, bytes_sent, bytes_received, retransmits, active, rtt_mean, rtt_p95, dur_mean, ${SEEN})
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (res, t, edge) DO UPDATE SET ${SEEN} = max(${SEEN}, excluded.${SEEN}),
         opened = opened + excluded.opened, closed = closed + excluded.closed, failed = failed + excluded.failed,
         bytes_sent = bytes_sent + excluded.bytes_sent, bytes_received = bytes_received + excluded.bytes_received,
         retransmits = retransmits + excluded.retransmits, active = excluded.active,
@@ -56,7 +56,8 @@ export class SampleWriter {
       // Means ride on `closed` as their weight: without a closed connection there is nothing to weigh.
       const closed = r.closed > 0;
       this.insertSample.run(res, t, edge, r.opened, r.closed, r.failed, r.bytesSent, r.bytesReceived, r.retransmits, r.active,
-        closed ? Math.round(r.rttMeanUs) : 0, closed ? Math.round(r.rttP95Us) : 0, closed ? Math.round(r.durMeanMs * 10) : 0);
+        closed ? Math.round(r.rttMeanUs) : 0, closed ? Math.round(r.rttP95Us) : 0, closed ? Math.round(r.durMeanMs * 10) : 0,
+        Number.isFinite(r.lastSeen) && r.lastSeen > 0 ? Math.round(r.lastSeen) : 0);
       for (const [reason, n] of Object.entries(r.failedBy)) if (n) this.insertFailure.run(res, t, edge, REASON_CODES[reason as FailureReason], n);
       if (r.requests) for (const q of r.requests) this.insertRequests(res, t, edge, q);
       if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
