@@ -11,6 +11,7 @@ import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { planRange } from './plan.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
@@ -139,7 +140,7 @@ test('at= shows an edge that existed then and vanished later, and not one that c
   const wide = a.store.queries.graphAt(T0 + 115 * S, 120 * S);
   const old = wide.edges.find((e) => e.id === WEB_DB)!;
   assert.equal(old.connections.opened, 0);
-  assert.equal(old.lastSeen, T0 + 10 * S, 'end of its last bucket');
+  assert.equal(old.lastSeen, T0 + 1 * S + 50, 'its last connection\'s close, not the end of its last bucket');
 
   const events = a.store.queries.events({ from: T0, to: clock.now, limit: 100 })!.events;
   const vanished = events.find((x) => x.type === 'edge_vanished');
@@ -355,4 +356,66 @@ test('DNS in the history: a past map shows the names of its day and the resolver
   assert.deepEqual(series(a.store, nodeRefs, 'dns_queries', T0, T0 + 10 * S, 10 * S).points.map((p) => p.v), [5], 'a node\'s DNS series sums its resolver edges only');
   assert.deepEqual(a.store.queries.seriesEdges({ node: 'svc:shop/web' }, 'connections')!.length, 1, 'its connection series, its connection edges only');
   a.store.close();
+});
+
+test('lastSeen is the last activity, exact to the ms, in every tier: a 10 s row, the 1 m roll-up, a range ending before it, at=', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  conn(a, web, db, T0 + 1 * S); // closes at 1.05 s
+  a.runTo(T0 + 10 * S + 5);
+  conn(a, web, db, T0 + 12_250); // closes at 12.3 s: its last activity
+  assert.equal(a.graph.snapshot({}, clock.now).edges.find((e) => e.id === WEB_DB)!.lastSeen, T0 + 12_300, 'the live map');
+  a.runTo(T0 + 3 * M + 5); // minutes 0-2 rolled into 1 m rows
+  const q = a.store.queries;
+  const edge = (g: { edges: { id: string; lastSeen: number }[] }) => g.edges.find((e) => e.id === WEB_DB)!.lastSeen;
+  const node = (g: { nodes: { id: string; lastSeen: number }[] }, id: string) => g.nodes.find((n) => n.id === id)!.lastSeen;
+
+  const wide = q.graphRange(T0, T0 + 2 * M);
+  assert.deepEqual(planRange(T0, T0 + 2 * M, a.store.spans()).map((s) => s.resolutionMs), [M], 'served from the 1 m tier');
+  assert.equal(edge(wide), T0 + 12_300, 'not the end of the 1 m bucket (1:00)');
+  assert.equal(node(wide, 'svc:shop/web'), T0 + 12_300, 'a node: its edges\' last activity');
+  assert.equal(node(wide, 'svc:shop/db'), T0 + 12_300);
+  assert.equal(edge(q.graphRange(T0, T0 + 20 * S)), T0 + 12_300, '10 s tier: not the bucket end (0:20)');
+  // A range that ends before the last activity: the last activity in the buckets it covers, never past its end.
+  assert.equal(edge(q.graphRange(T0, T0 + 10 * S)), T0 + 1050, 'ends at a bucket boundary: the last activity inside it');
+  assert.equal(edge(q.graphRange(T0, T0 + 11 * S)), T0 + 11 * S, 'ends inside the bucket of 12.3 s: clamped to its end');
+  assert.equal(node(q.graphRange(T0, T0 + 11 * S), 'svc:shop/web'), T0 + 11 * S);
+  // at=: the bucket holding it, never later than `at`; seen within the window before it: its last activity.
+  assert.equal(edge(q.graphAt(T0 + 15 * S, 60 * S)), T0 + 12_300);
+  assert.equal(edge(q.graphAt(T0 + 11 * S, 60 * S)), T0 + 11 * S);
+  const later = q.graphAt(T0 + 45 * S, 60 * S);
+  assert.equal(later.edges.find((e) => e.id === WEB_DB)!.connections.opened, 0, 'listed from the window, zero numbers');
+  assert.equal(edge(later), T0 + 12_300, 'not the end of its last bucket (0:20)');
+  a.store.close();
+  const raw = new Database(file, { readonly: true });
+  assert.deepEqual(raw.prepare('SELECT res, max(last_seen) AS seen FROM samples GROUP BY res ORDER BY res').all(),
+    [{ res: 10, seen: T0 + 12_300 }, { res: 60, seen: T0 + 12_300 }], 'stored with the row, kept by the roll-up as a maximum');
+  raw.close();
+});
+
+test('a version 5 history file gains samples.last_seen: its rows stay and read lastSeen as before (their bucket\'s end), new rows exactly', () => {
+  const file = tempFile();
+  const raw = new Database(file);
+  for (let v = 0; v < 5; v++) MIGRATIONS[v](raw);
+  raw.pragma('user_version = 5');
+  raw.prepare(`INSERT INTO nodes (id, key, kind, label, grp, first_seen, last_seen) VALUES (1, 'svc:shop/web', 'service', 'web', 'shop', ?, ?), (2, 'svc:shop/db', 'service', 'db', 'shop', ?, ?)`)
+    .run(T0, T0, T0, T0);
+  raw.prepare(`INSERT INTO edges (id, key, source, target, port, protocol, first_seen, last_seen) VALUES (1, ?, 1, 2, 5432, 'tcp', ?, ?)`).run(WEB_DB, T0, T0);
+  raw.prepare('INSERT INTO samples VALUES (10, ?, 1, 2, 2, 0, 10, 20, 0, 0, 0, 0, 0)').run(T0 / 1000);
+  raw.close();
+  const clock = { now: T0 + 20 * S };
+  const a = agent(file, clock);
+  const old = a.store.queries.graphRange(T0, T0 + 20 * S).edges.find((e) => e.id === WEB_DB)!;
+  assert.equal(old.connections.opened, 2);
+  assert.equal(old.lastSeen, T0 + 10 * S, 'a row without the time: its bucket\'s end, as before');
+  conn(a, web, db, T0 + 21_250);
+  a.runTo(T0 + 30 * S + 5);
+  assert.equal(a.store.queries.graphRange(T0, T0 + 30 * S).edges.find((e) => e.id === WEB_DB)!.lastSeen, T0 + 21_300, 'a new row: exact');
+  a.store.close();
+  const check = new Database(file, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.deepEqual(check.prepare('SELECT t, opened, last_seen FROM samples WHERE res = 10 ORDER BY t').all(),
+    [{ t: T0 / 1000, opened: 2, last_seen: 0 }, { t: T0 / 1000 + 20, opened: 1, last_seen: T0 + 21_300 }]);
+  check.close();
 });

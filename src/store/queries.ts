@@ -8,7 +8,7 @@ import { edgeVisible, type GraphFilter } from '../graph/filter.js';
 import { REQUEST_MAX_COLUMN, RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
 import type { RequestProtocol } from '../graph/types.js';
-import { DNS_FAILURE_BY_CODE, DNS_FAILURE_CODES, REASON_BY_CODE, type DnsFailureKind } from './schema.js';
+import { DNS_FAILURE_BY_CODE, DNS_FAILURE_CODES, REASON_BY_CODE, SAMPLE_LAST_SEEN_COLUMN as SEEN, type DnsFailureKind } from './schema.js';
 import type { EdgeDns } from '../graph/types.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
@@ -19,13 +19,19 @@ interface Agg {
   failedBy: Record<FailureReason, number>;
   /** A resolver edge's failed queries by kind. */
   dns: Record<DnsFailureKind, number>;
-  /** End (ms) of the last bucket it has a row in. */
+  /** Its last activity (ms) in the rows read: stored with each row (schema 6); a row from before, its bucket's end. */
   lastSeen: number;
   /** Requests (L7) per protocol, when any. */
   requests?: Map<RequestProtocol, RequestSum>;
 }
 
-interface AggRow { edge: number; o: number; c: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number; ds: number; dn: number; tmax: number }
+interface AggRow { edge: number; o: number; c: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number; ds: number; dn: number; seen: number }
+
+/**
+ * The last activity (ms) in a group of rows: the live map's lastSeen stored with each row; rows written
+ * before schema 6 hold 0, and their bucket's end stands in (what every answer said before).
+ */
+const LAST_SEEN = `max(CASE WHEN ${SEEN} > 0 THEN ${SEEN} ELSE (t + res) * 1000 END)`;
 
 /** Means are weighted by closed connections, where they were measured (see schema.ts). */
 const WEIGHTED = `sum(rtt_mean * closed) AS rs, sum(CASE WHEN rtt_mean > 0 THEN closed ELSE 0 END) AS rn,
@@ -78,7 +84,7 @@ export class HistoryQueries {
     this.requestRange = requestRange(db);
     this.requestSeries = requestSeries(db);
     const aggCols = `edge, sum(opened) AS o, sum(closed) AS c, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br,
-      sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, max(t) AS tmax`;
+      sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, ${LAST_SEEN} AS seen`;
     this.stmt = {
       range: db.prepare<[number, number, number], AggRow>(`SELECT ${aggCols} FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge`),
       rangeFailures: db.prepare<[number, number, number], { edge: number; reason: number; n: number }>(
@@ -88,8 +94,8 @@ export class HistoryQueries {
         `SELECT t, type FROM events WHERE type IN ('agent_started', 'agent_stopped') AND t < @to
            AND t >= coalesce((SELECT max(t) FROM events WHERE type IN ('agent_started', 'agent_stopped') AND t <= @from), 0)
          ORDER BY t, id`),
-      lastSeenIn: db.prepare<[number, number, number], { edge: number; tmax: number }>(
-        'SELECT edge, max(t) AS tmax FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge'),
+      lastSeenIn: db.prepare<[number, number, number], { edge: number; seen: number }>(
+        `SELECT edge, ${LAST_SEEN} AS seen FROM samples WHERE res = ? AND t >= ? AND t < ? GROUP BY edge`),
       // One seek per (bucket, edge): the samples key is (res, t, edge), so this stays fast for long ranges of a few edges.
       series: db.prepare<{ res: number; start: number; end: number; edges: string }, { t: number; o: number; f: number; bs: number; br: number; r: number; a: number; rs: number; rn: number; rp: number | null; ds: number; dn: number }>(
         `WITH RECURSIVE b(t) AS (SELECT @start UNION ALL SELECT t + @res FROM b WHERE t + @res < @end)
@@ -121,7 +127,10 @@ export class HistoryQueries {
     };
   }
 
-  /** The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros). */
+  /**
+   * The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros).
+   * lastSeen is an edge's last activity in those rows, never later than `at` (activity later in its bucket reads as `at`).
+   */
   graphAt(at: number, windowMs: number, filter: GraphFilter = {}): HistoryGraph {
     const spans = this.spans();
     const k = tierAt(at, spans);
@@ -130,22 +139,23 @@ export class HistoryQueries {
     const aggs = this.aggregate([{ resolutionMs: r, from: bucket, to: bucket + r }]);
     const since = Math.floor((bucket - Math.max(windowMs, 0)) / r) * r;
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
-      if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: (row.tmax + res) * 1000 });
+      if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r };
+    return { ...this.build(aggs, r, filter, bucket, bucket + r, at), at, resolutionMs: r };
   }
 
   /**
    * Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest).
    * Rates are over the time the agent was recording: a window reaching back before history began
-   * (a new install) held nothing recorded, not nothing happening.
+   * (a new install) held nothing recorded, not nothing happening. lastSeen is an edge's last activity in the
+   * buckets covering the range, never later than `to` (activity later in the bucket holding `to` reads as `to`).
    */
   graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
     const segments = planRange(from, to, this.spans());
     const aggs = this.aggregate(segments);
     const a = segments.length ? segments[0].from : from, b = segments.length ? segments.at(-1)!.to : to;
     const recorded = this.recordedMs(a, b);
-    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to), from, to, recordedMs: recorded };
+    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to, to), from, to, recordedMs: recorded };
   }
 
   /** How long the agent was running in [from, to): from its start and stop events (a crash leaves no stop: running until the next start). */
@@ -167,7 +177,7 @@ export class HistoryQueries {
         const g = out.get(row.edge) ?? emptyAgg();
         g.opened += row.o; g.closed += row.c; g.failed += row.f; g.sent += row.bs; g.received += row.br; g.retransmits += row.r;
         g.active = Math.max(g.active, row.a); g.rttSum += row.rs; g.rttN += row.rn; g.rttP95 = Math.max(g.rttP95, row.rp);
-        g.durSum += row.ds; g.durN += row.dn; g.lastSeen = Math.max(g.lastSeen, (row.tmax + res) * 1000);
+        g.durSum += row.ds; g.durN += row.dn; g.lastSeen = Math.max(g.lastSeen, row.seen);
         out.set(row.edge, g);
       }
       for (const f of this.stmt.rangeFailures.all(res, a, b)) {
@@ -191,25 +201,28 @@ export class HistoryQueries {
     return out;
   }
 
-  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number): GraphSnapshot {
+  /** The answer's edges and nodes; `until`: no lastSeen is later than it (the range's end, `at`) or than now. */
+  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number, until: number): GraphSnapshot {
     const dims = this.dims.edgesByRef(aggs.keys());
     const names = this.failingNames([...dims.values()].filter((d) => d.protocol === 'dns').map((d) => d.ref), from, to);
     const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])));
     const edges: GraphEdge[] = [];
     const outNodes = new Map<string, GraphNode>();
     const now = this.now();
+    const cap = Math.min(until, now);
     for (const [ref, g] of aggs) {
       const d = dims.get(ref);
       if (!d) continue; // pruned meanwhile
       const s = nodes.get(d.sourceRef), t = nodes.get(d.targetRef);
       if (!s || !t || !edgeVisible(s, t, filter) || (filter.protocol && d.protocol !== filter.protocol)) continue;
-      const e = toEdge(d, { ...g, lastSeen: Math.min(g.lastSeen, now) }, spanMs); // the current bucket ends in the future
+      const lastSeen = Math.min(g.lastSeen, cap);
+      const e = toEdge(d, { ...g, lastSeen }, spanMs);
       if (e.dns) e.dns.failingNames = names.get(ref) ?? [];
       edges.push(e);
       for (const n of new Set([s, t])) {
         const o = outNodes.get(n.id) ?? toNode(n);
         o.active += g.active;
-        o.lastSeen = Math.max(o.lastSeen, Math.min(g.lastSeen, now));
+        o.lastSeen = Math.max(o.lastSeen, lastSeen);
         outNodes.set(n.id, o);
       }
     }
