@@ -65,6 +65,9 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   node(HOLDER, ['127.0.0.1', String(sinkPort)]);
   const held = (g: { edges: GraphEdge[] }) => g.edges.find((x) => x.port === sinkPort && x.connections.active === 1);
   await until('the held connection on the first agent\'s map', async () => held(await get(port1, '/api/v1/graph')));
+  // The edge's last activity on the live map (ms): what every past view must say, not the end of a bucket.
+  const lastSeen = (await get(port1, '/api/v1/graph')).edges.find((x: GraphEdge) => x.id === recorded.id).lastSeen as number;
+  assert.ok(lastSeen >= began && lastSeen < done + 1000, `live lastSeen ${lastSeen - began} ms after the clients began`);
 
   await first.stop(); // SIGTERM: the last interval is written, the file closed
   assert.equal(await first.exited, 0, first.stderr.join('\n'));
@@ -78,10 +81,13 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   assert.equal(e.connections.opened, 3);
   assert.equal(e.connections.failed, 0);
   assert.deepEqual(e.bytes, { sent: 3000, received: 192 });
+  assert.equal(e.lastSeen, lastSeen, `a range's lastSeen is the edge's last activity (${new Date(lastSeen).toISOString()}), not a bucket's end`);
+  assert.equal(range.nodes.find((n: { id: string }) => n.id === 'proc:node').lastSeen >= lastSeen, true);
   assert.ok(range.nodes.some((n: { id: string }) => n.id === 'proc:node'));
 
   const at = await get(port2, `/api/v1/graph?at=${done}`);
   assert.ok(at.edges.some((x: GraphEdge) => x.id === recorded.id), 'at= shows it');
+  assert.equal(at.edges.find((x: GraphEdge) => x.id === recorded.id).lastSeen, Math.min(lastSeen, done), 'at=: its last activity, never after `at`');
   assert.equal(second.lines.filter((l) => /history in/.test(l)).length, 1);
 
   const series = await get(port2, `/api/v1/timeseries?edge=${encodeURIComponent(recorded.id)}&metric=connections&from=${began - 60_000}&to=now`);
@@ -104,7 +110,9 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   const check = (dir: string) => run(['check', '--policy', policy, '--data-dir', dir, '--since', '15m', '--format', 'json']);
   const read = await check(dataDir);
   assert.equal(read.code, 1, read.stderr);
-  assert.ok((JSON.parse(read.stdout) as { edges: { edge: string }[] }).edges.some((x) => x.edge === recorded.id), read.stdout);
+  const row = (JSON.parse(read.stdout) as { edges: { edge: string; lastSeen: number }[] }).edges.find((x) => x.edge === recorded.id);
+  assert.ok(row, read.stdout);
+  assert.equal(row.lastSeen, lastSeen, 'check --since 15m: LAST SEEN is the last connection, not the end of a 1 m or 10 s bucket');
   const missing = path.join(dataDir, 'no-such-folder');
   const none = await check(missing);
   assert.equal(none.code, 2);
