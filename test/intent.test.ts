@@ -131,8 +131,15 @@ test('the diff: the environment URLs are declared and observed, the unused depen
 });
 
 test('dhrishti check with --compose prints the diff; --strict fails on the undeclared call', async () => {
-  const check = (...args: string[]) => run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--policy', policyFile, '--compose', composeFile, '--url', agent.url, ...args])
+  const dhrishti = (...args: string[]) => run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--compose', composeFile, '--url', agent.url, ...args])
     .then((r) => ({ code: 0, stdout: r.stdout }), (e) => ({ code: (e as { code: number }).code, stdout: (e as { stdout: string }).stdout }));
+  const check = (...args: string[]) => dhrishti('--policy', policyFile, ...args);
+  // The compose files alone: the diff, no policy table; --strict fails on the undeclared call.
+  const composeOnly = await dhrishti();
+  assert.equal(composeOnly.code, 0, composeOnly.stdout);
+  assert.match(composeOnly.stdout, /observed but not declared: 1\n +svc:dhintent\/api +-> +svc:dhintent\/web:3000/);
+  assert.doesNotMatch(composeOnly.stdout, /VERDICT/);
+  assert.equal((await dhrishti('--strict')).code, 1);
   const plain = await check();
   assert.equal(plain.code, 1, 'the policy violation (api calls web) fails the check');
   assert.match(plain.stdout, /violation +web-is-a-client-only +svc:dhintent\/api +svc:dhintent\/web +3000/);

@@ -50,9 +50,9 @@ export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Decla
     };
     observedPairs.add(`${e.source}|${e.target}`);
     if (c && s) {
-      if (!shareNetwork(c, s)) { crossings.push({ ...o, reason: `${c.name} (${c.networks.join(', ') || c.networkMode}) and ${s.name} (${s.networks.join(', ') || s.networkMode}) share no network: through a published port or the host` }); continue; }
-      const d = declared.get(`${e.source}|${e.target}`);
-      if (!d) undeclared.push({ ...o, peer: 'compose' });
+      // Both questions are asked: a call across networks is also undeclared when no file names it.
+      if (!shareNetwork(c, s)) crossings.push({ ...o, reason: `${c.name} (${c.networks.join(', ') || c.networkMode}) and ${s.name} (${s.networks.join(', ') || s.networkMode}) share no network in the compose files: through a published port, the host, or a network attached outside them (docker network connect)` });
+      if (!declared.get(`${e.source}|${e.target}`)) undeclared.push({ ...o, peer: 'compose' });
       continue;
     }
     // One end outside the files: a call into a published port is declared by `ports:`.

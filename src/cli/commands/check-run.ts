@@ -14,7 +14,8 @@ import { API_DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
 
 /** The options of `dhrishti check` (registered in check.ts). */
 export interface CheckOptions {
-  policy: string;
+  /** Absent: only the compose diff (--compose). */
+  policy?: string;
   compose?: string[];
   since?: string;
   url: string;
@@ -45,10 +46,10 @@ export interface CheckRow {
 export class CheckFailed extends Error {}
 
 export async function check(opts: CheckOptions): Promise<number> {
-  let policy: LoadedPolicy;
+  let policy: LoadedPolicy | null = null;
   const projects: ComposeProject[] = [];
   try {
-    policy = loadPolicyFile(opts.policy);
+    if (opts.policy) policy = loadPolicyFile(opts.policy);
     for (const f of opts.compose ?? []) projects.push(loadComposeFile(f));
   } catch (e) {
     // every problem, one a line: fixing a file one error a run is slow
@@ -57,19 +58,21 @@ export async function check(opts: CheckOptions): Promise<number> {
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
   const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
 
-  for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes, `in ${source}`)]) console.error(`warning: ${w}`);
-  const rows = judge(policy, graph);
+  if (policy) for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes, `in ${source}`)]) console.error(`warning: ${w}`);
+  const rows = policy ? judge(policy, graph) : [];
   const diff = projects.length ? intentDiff(projects, graph) : null;
   const violations = rows.filter((r) => r.verdict === 'violation');
   const counts = { allowed: 0, violation: 0, unmatched: 0 };
   for (const r of rows) counts[r.verdict]++;
 
   if (opts.format === 'json') {
-    process.stdout.write(JSON.stringify({ source, policy: { file: policy.file, sha256: policy.sha256 }, counts, edges: opts.all ? rows : violations, intent: diff }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ source, policy: policy ? { file: policy.file, sha256: policy.sha256 } : null, counts, edges: opts.all ? rows : violations, intent: diff }, null, 2) + '\n');
   } else {
-    printTable(opts.all ? rows : violations, opts.all);
-    console.log(`\n${rows.length} edge${rows.length === 1 ? '' : 's'} from ${source}: ${counts.violation} violation${counts.violation === 1 ? '' : 's'}`
-      + ` (${violations.filter((v) => v.attempted).length} attempted only), ${counts.allowed} allowed, ${counts.unmatched} unmatched`);
+    if (policy) {
+      printTable(opts.all ? rows : violations, opts.all);
+      console.log(`\n${rows.length} edge${rows.length === 1 ? '' : 's'} from ${source}: ${counts.violation} violation${counts.violation === 1 ? '' : 's'}`
+        + ` (${violations.filter((v) => v.attempted).length} attempted only), ${counts.allowed} allowed, ${counts.unmatched} unmatched`);
+    } else console.log(`${graph.edges.length} edge${graph.edges.length === 1 ? '' : 's'} from ${source}`);
     if (diff) printIntent(diff);
   }
   const intentBad = !!diff && (diff.undeclared.length > 0 || diff.crossings.length > 0);

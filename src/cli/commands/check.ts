@@ -11,8 +11,8 @@ import type { CheckOptions } from './check-run.js'; // a type only: the module i
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description('check the map against an isolation policy (and compose files); exit 1 on any violation')
-    .requiredOption('--policy <file>', 'policy file (YAML)')
+    .description('check the map against an isolation policy and/or compose files; exit 1 on any violation')
+    .option('--policy <file>', 'policy file (YAML); needed unless --compose is given')
     .option('--compose <file>', 'compose file to compare with what was observed (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--since <duration>', 'judge everything seen in this long (from the agent\'s history), e.g. 1h; default: the live map (with --data-dir: 1h)')
     .option('--url <url>', 'agent address', agentUrl, `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
@@ -22,7 +22,8 @@ export function registerCheck(program: Command): void {
     .option('--format <format>', 'table or json', oneOf('--format', ['table', 'json'] as const), 'table')
     .option('--strict', 'also exit 1 on undeclared edges and network crossings (with --compose)')
     .option('--all', 'list every edge, not only violations')
-    .action(async (opts: CheckOptions) => {
+    .action(async (opts: CheckOptions, cmd: Command) => {
+      if (!opts.policy && !opts.compose?.length) cmd.error('error: give --policy <file>, --compose <file>, or both', { exitCode: 2 });
       try {
         const { check } = await import('./check-run.js'); // the policy and compose code loads with the command, not with every start
         process.exitCode = await check(opts);

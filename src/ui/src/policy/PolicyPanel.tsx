@@ -34,7 +34,7 @@ function ViolationRow({ v, onOpen }: { v: Violation; onOpen: (edge: string) => v
         </div>
         <div className="pv-rule">rule <b>{v.rule}</b></div>
         <div className="pv-meta">
-          first {time(v.firstSeen)} · last {time(v.lastSeen)} · {v.connections} connected · {v.attempts} failed
+          first {time(v.firstSeen)} · last {time(v.lastSeen)} · {v.connections} connected · {v.attempts} never connected
         </div>
         {v.processes.client.length > 0 && <div className="pv-proc">from {v.processes.client.join(', ')}</div>}
       </button>
