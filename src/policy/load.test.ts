@@ -150,3 +150,11 @@ test('a selector matching nothing that runs is a warning naming the zone and its
   assert.match(w[0], /^p\.yaml:3:10: zone "files": selector \{process: python3\*\} matches nothing on the map yet/);
   assert.ok(!w.some((x) => x.includes('web-clients')));
 });
+
+test('a rule that can only match DNS queries (port 53, or UDP) is warned about: rules judge TCP connections, resolver edges are not judged', () => {
+  const text = 'rules:\n  - name: no-dns\n    deny: {from: any, to: any, ports: [53]}\n  - name: udp-only\n    deny: {from: any, to: host, protocols: udp}\n  - name: fine\n    deny: {from: any, to: host, ports: [53, 80]}\n';
+  const p = loadPolicyText('p.yaml', text);
+  assert.equal(p.warnings.length, 2, p.warnings.join('\n'));
+  assert.match(p.warnings[0], /p\.yaml:3:5: rule "no-dns" can match nothing: .*resolver edges/);
+  assert.match(p.warnings[1], /rule "udp-only" can match nothing/);
+});

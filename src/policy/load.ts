@@ -100,6 +100,14 @@ function fromSource(src: YamlSource, now: number): LoadedPolicy {
   for (const z of zones) {
     if (!used.has(z.name)) { const p = positionOf(src, ['zones', z.name], { atKey: true }); warnings.push(`${src.file}:${p.line}:${p.column}: zone "${z.name}" is not used by any rule`); }
   }
+  // Rules judge TCP connections; DNS queries to a resolver are its health (resolver edges), which no rule matches.
+  rules.forEach((r, i) => {
+    const onlyDns = r.ports !== null && r.ports.every(([lo, hi]) => lo === 53 && hi === 53);
+    const onlyUdp = r.protocols !== null && !r.protocols.includes('tcp');
+    if (!onlyDns && !onlyUdp) return;
+    const p = positionOf(src, ['rules', i, r.action], { atKey: true });
+    warnings.push(`${src.file}:${p.line}:${p.column}: rule "${r.name}" can match nothing: rules judge TCP connections, and DNS queries to resolvers (port 53, UDP) are shown as resolver edges, not judged`);
+  });
   const spec: PolicySpec = { zones, rules };
   return { file: src.file, sha256: src.sha256, text: src.text, loadedAt: now, spec, compiled: new CompiledPolicy(spec), warnings };
 }

@@ -79,17 +79,18 @@ export async function check(opts: CheckOptions): Promise<number> {
   return violations.length || (opts.strict && intentBad) ? 1 : 0;
 }
 
-/** Every edge of the map with its verdict under the policy. */
+/** Every edge of the map with its verdict under the policy (resolver edges are DNS health, not traffic it rules on). */
 export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'edges'>): CheckRow[] {
   const engine = new PolicyEngine(policy);
   const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
   for (const n of g.nodes) engine.noteNode(n);
   const who = (id: string) => nodes.get(id)?.instances.slice(-4).map((i) => (i.pids.length ? `${i.name}(${i.pids.at(-1)})` : i.name)) ?? [];
-  return g.edges.map((e: GraphEdge) => {
+  return g.edges.filter((e) => e.protocol !== 'dns').map((e: GraphEdge) => {
     const v = engine.verdict(e) ?? { verdict: 'unmatched' as const };
     return {
       verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
-      connections: e.connections.opened, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen, processes: who(e.source),
+      connections: e.connections.opened, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
+      processes: e.clientInstances?.length ? e.clientInstances.slice(-4) : who(e.source),
     };
   }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);
 }
