@@ -46,6 +46,14 @@ test('graph prints the agent\'s map with its filters; an empty --group or --wind
   const ftp = await graph(['--url', 'ftp://127.0.0.1:7979']); // the later --url wins
   assert.equal(ftp.code, 2);
   assert.match(ftp.stderr, /--url must be an http or https URL/);
+  for (const [args, why] of [[['--at', '-1m', '--from', '-5m'], /give one/], [['--to', 'now'], /--to needs --from/], [['--window', '5m', '--at', '-1m'], /--window is for the live map/], [['--at', ''], /--at needs a value/]] as const) {
+    const r = await graph([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+  }
+  const noHistory = await graph(['--at', '-1m']);
+  assert.equal(noHistory.code, 1);
+  assert.match(noHistory.stderr, /the agent answered 400: .*history/);
   const wrong = await graph(['--include', 'planets']);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /include takes external, host, clients; got "planets"/);

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { node, start, stopAll, type Child } from './support/children.js';
 import { SERVER, CLIENT, SINK, HOLDER } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
-import type { GraphEdge } from '../src/graph/types.js';
+import type { GraphEdge, GraphSnapshot } from '../src/graph/types.js';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-history-e2e-'));
 after(async () => {
@@ -84,6 +84,11 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   assert.equal(e.lastSeen, lastSeen, `a range's lastSeen is the edge's last activity (${new Date(lastSeen).toISOString()}), not a bucket's end`);
   assert.equal(range.nodes.find((n: { id: string }) => n.id === 'proc:node').lastSeen >= lastSeen, true);
   assert.ok(range.nodes.some((n: { id: string }) => n.id === 'proc:node'));
+
+  // The CLI prints the same past map.
+  const cli = await run(['graph', '--url', `http://127.0.0.1:${port2}`, '--from', String(began - 1000), '--to', String(done + 5000)]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.deepEqual((JSON.parse(cli.stdout) as GraphSnapshot).edges.find((x) => x.id === recorded.id)?.connections, e.connections, 'graph --from: the range\'s numbers');
 
   const at = await get(port2, `/api/v1/graph?at=${done}`);
   assert.ok(at.edges.some((x: GraphEdge) => x.id === recorded.id), 'at= shows it');
