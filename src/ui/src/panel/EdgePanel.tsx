@@ -27,7 +27,8 @@ interface Props {
 const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
 
 export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelectNode, past }: Props) {
-  const detail = usePoll<EdgeDetail>(id, (s) => api.edge(id, s), UI.detailRefreshMs);
+  // The live detail (series, samples) is not shown for the past: not asked for (an edge gone since answered 404).
+  const detail = usePoll<EdgeDetail>(past && live ? null : id, (s) => api.edge(id, s), UI.detailRefreshMs);
   const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
   if (!e) {
     return <p className="muted panel-pad">{detail.error ? `This connection is gone (${detail.error}).` : 'Loading…'}</p>;

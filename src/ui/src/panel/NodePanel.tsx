@@ -46,7 +46,8 @@ function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges
 }
 
 export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge, past }: Props) {
-  const detail = usePoll<NodeDetail>(id, (s) => api.node(id, s), UI.detailRefreshMs);
+  // The live detail is not shown for the past: not asked for (a node gone since answered 404).
+  const detail = usePoll<NodeDetail>(past && live ? null : id, (s) => api.node(id, s), UI.detailRefreshMs);
   const n: GraphNode | undefined = live ?? detail.data ?? undefined;
   if (!n) return <p className="muted panel-pad">{detail.error ? `This node is gone (${detail.error}).` : 'Loading…'}</p>;
   const incoming = edges.filter((e) => e.target === id);

@@ -99,7 +99,7 @@ export function StatusBar({ live, shownNodes, shownEdges }: Props) {
       {(telemetry.data ?? probe.data)?.hub && <HubStatus t={(telemetry.data ?? probe.data)!} />}
       <span className="spacer" />
       <span data-testid="status-counts">
-        {count(shownNodes)}<span className="muted">/{count(m.nodes.size)} nodes</span> · {count(shownEdges)}<span className="muted">/{count(m.edges.size)} connections</span>
+        {count(shownNodes)}<span className="muted">/{count(m.nodes.size)} nodes</span> · {count(shownEdges)}<span className="muted" title="Links on the map: a client, a server and a port, each holding any number of TCP connections">/{count(m.edges.size)} links</span>
       </span>
       {a && <span className="muted" title="Agent uptime">up {duration(a.uptimeSec)}</span>}
     </footer>
