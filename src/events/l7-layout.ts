@@ -17,7 +17,7 @@ export const L7_COUNTS_SIZE = 144;
 export const L7_REQ = { start_ns: 0, id: 8, meta: 12, count: 16, detail: 20 } as const;
 export const L7_REQ_SIZE = 24;
 
-export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, spare: 32, carry_len: 33, pad: 34, carry: 40 } as const;
+export const L7_DIR = { skip: 0, aux: 8, nest: 12, code: 28, state: 30, flags: 31, mode: 32, carry_len: 33, pad: 34, carry: 40 } as const;
 export const L7_DIR_SIZE = 72;
 
 /** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */

@@ -96,7 +96,7 @@ struct dh_l7_dir {
 	__u16 code;   /* status of the message being read */
 	__u8 state;   /* protocol-specific framing state */
 	__u8 flags;   /* enum dh_l7_dir_flag */
-	__u8 spare;
+	__u8 mode;    /* protocol-specific state kept across a resync: Redis pub/sub (l7/redis.c RD_S_*) */
 	__u8 carry_len;
 	__u8 pad[6];
 	__u8 carry[DH_L7_CARRY]; /* a message header cut by the end of the last syscall's bytes */
