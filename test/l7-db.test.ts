@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { stopAll, start } from './support/children.js';
@@ -115,6 +116,115 @@ test('Redis: pub/sub pushes are not replies, and do not flip or mis-pair anythin
   assert.deepEqual(byClass(t), { ok: 6 }, 'SUBSCRIBE and the five PUBLISH');
   assert.equal(t.unpaired, 0);
   await sub.stop();
+});
+
+/** RESP2 request bytes of one command. */
+const resp = (...a: string[]) => `*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`;
+
+/** A raw Redis connection: writes bytes as given (a pipeline in one write), reads until a pattern is seen. */
+class RawRedis {
+  private buf = '';
+  private waiters: (() => void)[] = [];
+  private constructor(private readonly s: net.Socket) {
+    s.on('data', (b) => { this.buf += b.toString('latin1'); for (const w of this.waiters.splice(0)) w(); });
+  }
+  static open(port: number): Promise<RawRedis> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new RawRedis(s)));
+      s.once('error', reject);
+    });
+  }
+  /** Sends, then waits for `count` matches of `re` (global) in what arrives; returns those bytes and drops them. */
+  async send(bytes: string, re: RegExp, count = 1, ms = 5000): Promise<string> {
+    this.s.write(Buffer.from(bytes, 'latin1'));
+    const end = Date.now() + ms;
+    for (;;) {
+      const n = this.buf.match(new RegExp(re.source, 'g'))?.length ?? 0;
+      if (n >= count) { const got = this.buf; this.buf = ''; return got; }
+      if (Date.now() > end) throw new Error(`waited for ${count} x ${re} and got ${JSON.stringify(this.buf)}`);
+      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 100); });
+    }
+  }
+  close(): Promise<void> { return new Promise((r) => this.s.end(r)); }
+}
+
+test('Redis: SUBSCRIBE then UNSUBSCRIBE on one connection, the commands after are counted (review B: 1 of 7)', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = await RawRedis.open(r.port);
+  await c.send(resp('SUBSCRIBE', 'ch'), /subscribe\r\n\$2\r\nch\r\n:1\r\n/);
+  await c.send(resp('UNSUBSCRIBE', 'ch'), /unsubscribe\r\n\$2\r\nch\r\n:0\r\n/);
+  for (let i = 0; i < 3; i++) await c.send(resp('PING'), /\+PONG\r\n/);
+  for (let i = 0; i < 2; i++) await c.send(resp('SET', 'x', String(i)), /\+OK\r\n/);
+  await c.close();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(r.port, role, 7);
+    assert.deepEqual(byClass(t), { ok: 7 }, `${role}: SUBSCRIBE, UNSUBSCRIBE, 3 PING, 2 SET`);
+    assert.equal(t.unpaired, 0, role);
+  }
+  const e = await settleEdge(agent, r.port, 7);
+  assert.deepEqual(e.byClass, { ok: 7 }, 'on the edge');
+  assert.equal(e.count, 7);
+  assert.equal(e.unpaired, 0);
+});
+
+test('Redis: a subscriber\'s 20 published messages pair with nothing; its SUBSCRIBE, UNSUBSCRIBE and PING count, and the publisher\'s 20 PUBLISH', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const sub = await RawRedis.open(r.port);
+  await sub.send(resp('SUBSCRIBE', 'news'), /:1\r\n/);
+  execFileSync('redis-cli', ['-p', String(r.port), '-r', '20', 'publish', 'news', 'hello'], { stdio: 'ignore' }); // one connection, 20 PUBLISH
+  await sub.send('', /\$7\r\nmessage\r\n\$4\r\nnews\r\n\$5\r\nhello\r\n/, 20);
+  await sub.send(resp('UNSUBSCRIBE', 'news'), /:0\r\n/);
+  await sub.send(resp('PING'), /\+PONG\r\n/);
+  await sub.close();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(r.port, role, 23);
+    assert.deepEqual(byClass(t), { ok: 23 }, `${role}: 20 PUBLISH; SUBSCRIBE, UNSUBSCRIBE, PING`);
+    assert.equal(t.unpaired, 0, `${role}: the pushed messages are no unanswered replies`);
+  }
+  const pub = await settleEdge(agent, r.port, 20, (x) => x.source === 'proc:redis-cli');
+  assert.deepEqual([pub.count, pub.byClass, pub.unpaired], [20, { ok: 20 }, 0], 'the publisher\'s edge');
+  const subscriber = await settleEdge(agent, r.port, 3, (x) => x.source !== 'proc:redis-cli');
+  assert.deepEqual([subscriber.count, subscriber.byClass, subscriber.unpaired], [3, { ok: 3 }, 0], `the subscriber's edge ${JSON.stringify(subscriber.edges)}`);
+});
+
+test('Redis: a pipelined PSUBSCRIBE of several patterns, PING in subscribe mode, PUNSUBSCRIBE of all, then plain commands', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = await RawRedis.open(r.port);
+  // 3 confirmations, a "pong" array, 1 more confirmation: 3 requests
+  await c.send(resp('PSUBSCRIBE', 'a.*', 'b.*', 'c.*') + resp('PING') + resp('psubscribe', 'd.*'), /psubscribe\r\n/, 4);
+  execFileSync('redis-cli', ['-p', String(r.port), '-r', '5', 'publish', 'b.1', 'x'], { stdio: 'ignore' });
+  await c.send('', /pmessage\r\n/, 5);
+  // PUNSUBSCRIBE of all: 4 confirmations for one request; then out of subscribe mode, an array reply whose
+  // first element reads "message" is a reply like any other.
+  await c.send(resp('PUNSUBSCRIBE') + resp('PING') + resp('RPUSH', 'l', 'message', 'ch', 'x'), /\+PONG\r\n:3\r\n$/, 1);
+  await c.send(resp('LRANGE', 'l', '0', '-1'), /\$1\r\nx\r\n/);
+  await c.close();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(r.port, role, 12);
+    assert.deepEqual(byClass(t), { ok: 12 }, `${role}: PSUBSCRIBE, PING, PSUBSCRIBE, 5 PUBLISH, PUNSUBSCRIBE, PING, RPUSH, LRANGE`);
+    assert.equal(t.unpaired, 0, role);
+  }
+  const e = await settleEdge(agent, r.port, 7, (x) => x.source !== 'proc:redis-cli');
+  assert.deepEqual([e.count, e.byClass, e.unpaired], [7, { ok: 7 }, 0], 'the subscriber\'s edge');
+});
+
+test('Redis: RESP3 (HELLO 3) subscribe confirmations are > pushes that answer SUBSCRIBE; messages are not replies', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = await RawRedis.open(r.port);
+  await c.send(resp('HELLO', '3'), /proto/);
+  await c.send(resp('SUBSCRIBE', 'n1', 'n2'), /:2\r\n/);
+  execFileSync('redis-cli', ['-p', String(r.port), '-r', '4', 'publish', 'n2', 'x'], { stdio: 'ignore' });
+  await c.send('', />3\r\n\$7\r\nmessage\r\n/, 4);
+  await c.send(resp('PING') + resp('GET', 'nope') + resp('UNSUBSCRIBE'), /:0\r\n/);
+  await c.send(resp('PING'), /\+PONG\r\n/);
+  await c.close();
+  const t = await log.settle(r.port, 'client', 10);
+  assert.deepEqual(byClass(t), { ok: 10 }, 'HELLO, SUBSCRIBE, 4 PUBLISH, PING, GET, UNSUBSCRIBE, PING');
+  assert.equal(t.unpaired, 0);
 });
 
 test('PostgreSQL: simple and extended queries, errors, and a 400 ms query', async () => {

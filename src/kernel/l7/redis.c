@@ -5,14 +5,41 @@
  * value's length prefix is followed. -ERR / !bulk-error replies are errors;
  * a simple error's prefix (WRONGTYPE, NOAUTH, ...) goes with its sample.
  *
- * Kernel subtlety: after SUBSCRIBE/PSUBSCRIBE/SSUBSCRIBE or MONITOR the server
- * pushes values no request asked for; the connection stops being paired
- * (DH_L7_F_STOPPED) instead of mis-pairing. RESP3 out-of-band pushes (">")
- * are never taken as replies. */
+ * Kernel subtlety: pub/sub. A (P|S)(UN)SUBSCRIBE naming N channels is answered
+ * by N confirmations, arrays `*3 subscribe ch count` (RESP3: `>3 ...` pushes);
+ * an UNSUBSCRIBE naming none by one per channel it drops (unknown here, at least
+ * one). Published messages (`*3 message ch payload`, `*4 pmessage pat ch payload`,
+ * `*3 smessage ...`) answer nothing. So each command counts once: its FIRST
+ * confirmation of its own kind completes it (its latency runs to that one), the
+ * N - 1 that follow are owed to it (dir[1].aux) and passed over, as is any other
+ * confirmation that no command of its kind waits for (the rest of an
+ * unsubscribe-all; the kind keeps them apart from a pipelined SUBSCRIBE behind
+ * it). Messages are never replies, never unpaired. A RESP2 array is looked at
+ * (its first element's name, within the first 32 bytes) only while the
+ * connection is subscribed (dir[1].mode RD_S_CHANNELS / RD_S_SHARDS) or a
+ * (un)subscribe waits, so no plain reply that happens to read "message" is taken
+ * for a push; the mode follows the count every RESP2 confirmation ends with (0:
+ * no subscriptions of that family left, so Redis left subscribe mode: channels
+ * and patterns share one count, shard channels have their own, as in Redis 7)
+ * and RESET's reply. In subscribe mode RESP2 answers PING with `*2 pong ""`, a
+ * reply like any other. RESP3 `>` pushes are never replies, except these
+ * confirmations. MONITOR's feed cannot be told from replies: the connection
+ * stops being paired (DH_L7_F_STOPPED). Inline commands (`SUBSCRIBE ch` typed on
+ * a terminal) are not looked at. */
 
 enum { RD_START = 0, RD_ARGS = 1, RD_BULK_DONE = 2, RD_LINE_TAIL = 3 };
-enum { RD_M_PUSH = 1 };         /* request meta: the reply switches to push mode */
 enum { RD_OK = 0, RD_ERR = 1, RD_NOREPLY = 2 }; /* dir.code of the top-level value */
+/* Request meta (low 16 bits): the command's kind (RD_K_*) and, for the (un)subscribe kinds, the channels
+ * it names (capped) << RD_M_NAMED; the same kinds name the confirmations. */
+enum {
+	RD_K_SUBSCRIBE = 1, RD_K_PSUBSCRIBE = 2, RD_K_SSUBSCRIBE = 3,
+	RD_K_UNSUBSCRIBE = 4, RD_K_PUNSUBSCRIBE = 5, RD_K_SUNSUBSCRIBE = 6,
+	RD_K_RESET = 7, RD_K_MONITOR = 8, RD_K_MESSAGE = 9, /* message, pmessage, smessage */
+	RD_M_KIND = 0xf, RD_M_NAMED = 4, RD_M_NAMED_MAX = 0xfff,
+};
+/* dir[1].mode: RESP2 subscribe mode, by subscription family; the confirmation being read, whose count
+ * decides its family's bit. */
+enum { RD_S_CHANNELS = 1, RD_S_SHARDS = 2, RD_S_COUNT_CH = 4, RD_S_COUNT_SH = 8, RD_S_COUNT = 12 };
 
 static __always_inline int redis_classify(struct dh_l7_scratch *sc, __u32 n)
 {
@@ -58,6 +85,54 @@ static __always_inline int redis_upper_is(struct dh_l7_scratch *sc, __u32 at, co
 	return 1;
 }
 
+/* Which pub/sub word the len bytes at s name (any case): RD_K_*, or 0. */
+__noinline int redis_word(struct dh_l7_scratch *sc, __u32 s, __u32 len)
+{
+	if (!sc || len < 5 || len > 12)
+		return 0;
+	__u8 c = l7_byte(sc, s) & ~0x20;
+	int ps = c == 'P' ? 1 : c == 'S' ? 2 : 0; /* pattern or shard */
+	if (len >= 9 && redis_upper_is(sc, s + len - 9, "SUBSCRIBE", 9)) {
+		if (len == 9)
+			return RD_K_SUBSCRIBE;
+		if (len == 10)
+			return ps ? RD_K_SUBSCRIBE + ps : 0;
+		if (len == 11)
+			return redis_upper_is(sc, s, "UN", 2) ? RD_K_UNSUBSCRIBE : 0;
+		return ps && redis_upper_is(sc, s + 1, "UN", 2) ? RD_K_UNSUBSCRIBE + ps : 0;
+	}
+	if (len == 7 || len == 8) {
+		if (redis_upper_is(sc, s + len - 7, "MESSAGE", 7))
+			return len == 7 || ps ? RD_K_MESSAGE : 0;
+		return len == 7 && redis_upper_is(sc, s, "MONITOR", 7) ? RD_K_MONITOR : 0;
+	}
+	return len == 5 && redis_upper_is(sc, s, "RESET", 5) ? RD_K_RESET : 0;
+}
+
+/* The name of the bulk string at a (a command's, or a push's first element): its kind, 0 when it is
+ * none of them, or -1 when the loaded n bytes end before it and more may come. */
+static __always_inline int redis_name_at(struct dh_l7_scratch *sc, __u32 n, __u32 a)
+{
+	if (l7_byte(sc, a) != '$')
+		return a < n ? 0 : -1;
+	__u32 len, s;
+	__u8 d1 = l7_byte(sc, a + 1) - '0', d2 = l7_byte(sc, a + 2);
+	if (d2 == '\r') {
+		len = d1;
+		s = a + 4;
+	} else if (l7_byte(sc, a + 3) == '\r') {
+		len = d1 * 10 + (__u8)(d2 - '0');
+		s = a + 5;
+	} else {
+		return a + 4 < n ? 0 : -1;
+	}
+	if (len < 5 || len > 12)
+		return 0;
+	if (s + len > n)
+		return -1;
+	return redis_word(sc, s, len);
+}
+
 /* An error reply's prefix ("-WRONGTYPE Operation ..."): its first six capital
  * letters, 5 bits each (A = 1, 0 ends it), with DH_RD_ERRCODE set and
  * DH_RD_ERRLONG when more letters follow; 0 when the line starts with none.
@@ -93,8 +168,11 @@ static __always_inline void redis_value_done(struct dh_l7_scratch *sc, struct dh
 	d->nest[0] = 0;
 	if (d->code != RD_NOREPLY) {
 		struct dh_l7_req *h = l7_head(st);
-		if (h && (h->meta & RD_M_PUSH))
+		__u32 k = h ? h->meta & RD_M_KIND : 0;
+		if (k == RD_K_MONITOR)
 			st->flags |= DH_L7_F_STOPPED;
+		else if (k == RD_K_RESET) /* out of subscribe mode, nothing owed */
+			d->mode = d->aux = 0;
 		l7_pop(sc, st, d->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK,
 		       d->code != RD_ERR ? 0 : h && h->detail ? h->detail : 1);
 	}
@@ -198,16 +276,15 @@ static __always_inline int redis_request(struct dh_l7_scratch *sc, struct dh_l7_
 			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 		if (v <= 0 || v > (1 << 20))
 			return -1;
-		/* The command name follows: "$9\r\nSUBSCRIBE\r\n" and kin switch to push mode. */
-		__u32 a = h, meta = 0;
-		if (l7_byte(sc, a) == '$' && l7_byte(sc, a + 2) == '\r') {
-			__u32 len = l7_byte(sc, a + 1) - '0', s = a + 4;
-			if ((len == 9 && redis_upper_is(sc, s, "SUBSCRIBE", 9)) || (len == 7 && redis_upper_is(sc, s, "MONITOR", 7)))
-				meta = RD_M_PUSH;
-		} else if (l7_byte(sc, a) == '$' && l7_byte(sc, a + 1) == '1' && l7_byte(sc, a + 2) == '0' &&
-			   (redis_upper_is(sc, a + 5, "PSUBSCRIBE", 10) || redis_upper_is(sc, a + 5, "SSUBSCRIBE", 10))) {
-			meta = RD_M_PUSH;
-		}
+		/* The command name follows: pub/sub commands, RESET and MONITOR are marked for their replies. */
+		int k = redis_name_at(sc, n, h);
+		if (k < 0)
+			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		__u32 meta = 0;
+		if (k && k <= RD_K_SUNSUBSCRIBE)
+			meta = k | (v - 1 > RD_M_NAMED_MAX ? RD_M_NAMED_MAX : v - 1) << RD_M_NAMED;
+		else if (k == RD_K_RESET || k == RD_K_MONITOR)
+			meta = k;
 		l7_push(sc, st, meta, 0);
 		sc->cur += h;
 		d->aux = v;
@@ -270,6 +347,8 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	int top = !d->nest[0]; /* a reply starts: its first header decides its status */
 	if (top) {
 		d->code = (t == '-' || t == '!') ? RD_ERR : (t == '>' || t == '|') ? RD_NOREPLY : RD_OK;
+		if (d->mode & RD_S_COUNT)
+			d->mode &= ~RD_S_COUNT;
 		struct dh_l7_req *h = t == '-' ? l7_head(st) : 0;
 		if (h)
 			h->detail = redis_err_code(sc, n);
@@ -278,6 +357,14 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 	case '+': case '-': case ':': case '_': case ',': case '#': case '(':
 		if (top)
 			d->nest[0] = 1;
+		else if (t == ':' && (d->mode & RD_S_COUNT)) { /* a RESP2 confirmation's count: its family is subscribed or not */
+			__u8 bit = d->mode & RD_S_COUNT_CH ? RD_S_CHANNELS : RD_S_SHARDS;
+			d->mode &= ~RD_S_COUNT;
+			if (sc->win[1] == '0' && sc->win[2] == '\r')
+				d->mode &= ~bit;
+			else
+				d->mode |= bit;
+		}
 		return redis_line_tail(sc, st, d, 1);
 	case '$': case '!': case '=': {
 		int h = redis_int(sc, n, &v);
@@ -298,6 +385,33 @@ static __always_inline int redis_reply(struct dh_l7_scratch *sc, struct dh_l7_so
 		int h = redis_int(sc, n, &v);
 		if (h < 0)
 			return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+		if (top && (t == '>' || (t == '*' && (v == 3 || v == 4)))) {
+			struct dh_l7_req *q = l7_head(st);
+			__u32 want = q ? q->meta & RD_M_KIND : 0;
+			if (want > RD_K_SUNSUBSCRIBE)
+				want = 0;
+			if (t == '>' || want || (d->mode & (RD_S_CHANNELS | RD_S_SHARDS))) {
+				int k = redis_name_at(sc, n, h);
+				if (k < 0)
+					return l7_at_end(sc, n) ? DH_L7_MORE : -1;
+				if (k == RD_K_MESSAGE) {
+					d->code = RD_NOREPLY;
+				} else if (k && k <= RD_K_SUNSUBSCRIBE) { /* a confirmation: the first of its command's */
+					if (d->aux) {
+						d->aux--;
+						d->code = RD_NOREPLY;
+					} else if (q && k == want) {
+						__u32 named = q->meta >> RD_M_NAMED & RD_M_NAMED_MAX;
+						d->code = RD_OK;
+						d->aux = named > 1 ? named - 1 : 0;
+					} else {
+						d->code = RD_NOREPLY;
+					}
+					if (t == '*')
+						d->mode |= k == RD_K_SSUBSCRIBE || k == RD_K_SUNSUBSCRIBE ? RD_S_COUNT_SH : RD_S_COUNT_CH;
+				}
+			}
+		}
 		sc->cur += h;
 		if (v > (1 << 30))
 			return -1;
