@@ -66,24 +66,6 @@ function samePlaces(before: Record<string, { x: number; y: number }>, after: Rec
   for (const id of common) assert.deepEqual(after[id], before[id], `${id} stays where it was (${when})`);
 }
 
-/** No node (label included) is drawn under the legend or another panel over the map (new host processes may come meanwhile: the view reframes for them). */
-async function clearOfPanels(when: string): Promise<void> {
-  let under: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const { boxes, panels } = await b.page.evaluate(() => {
-      const canvas = document.querySelector('[data-testid=map-canvas]')!.getBoundingClientRect();
-      const panels = [...document.querySelectorAll('[data-map-overlay]')].map((el) => el.getBoundingClientRect())
-        .filter((r) => r.width > 0).map((r) => ({ x1: r.left - canvas.left, y1: r.top - canvas.top, x2: r.right - canvas.left, y2: r.bottom - canvas.top }));
-      return { boxes: window.__dhrishti!.renderedBoxes(), panels };
-    });
-    assert.ok(panels.length >= 2, 'the legend and the zoom buttons are there');
-    under = boxes.filter((n) => panels.some((p) => n.x1 < p.x2 && p.x1 < n.x2 && n.y1 < p.y2 && p.y1 < n.y2)).map((n) => `${n.id} ${JSON.stringify(n)}`);
-    if (!under.length) return;
-    await sleep(250);
-  }
-  assert.fail(`nodes under a panel (${when}): ${under.join(', ')}`);
-}
-
 async function scrubTo(t: number): Promise<void> {
   await b.page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
     const input = el as HTMLInputElement;
@@ -118,7 +100,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 15_000, 'B on the live map');
   await b.page.waitForTimeout(1000); // new nodes are settled 300 ms after they come
   const live = await positions();
-  await clearOfPanels('the live map');
+  await b.clearOfPanels('the live map');
 
   await b.page.selectOption('[data-testid=time-picker]', '15m');
   await b.page.locator('[data-testid=replay-bar]').waitFor({ timeout: 10_000 });
@@ -126,7 +108,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   await b.waitFor(`[${JSON.stringify(edgeA)}, ${JSON.stringify(edgeB)}].every((id) => window.__dhrishti.edgeIds().includes(id))`, 10_000, 'A and B in the range');
   await b.page.waitForTimeout(1000);
   samePlaces(live, await positions(), 'the history range');
-  await clearOfPanels('the history range');
+  await b.clearOfPanels('the history range');
   assert.match(await b.page.getByTestId('legend-flowing').innerText(), /had traffic$/, 'the legend speaks of that time');
   await b.waitFor(`document.querySelectorAll('[data-testid=replay-marker]').length > 0`, 10_000, 'topology markers on the track');
   // the agent of this test has recorded a minute or so of the 15: its rates are over that, and the bar says so
@@ -191,7 +173,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   const back = await positions();
   samePlaces(live, back, 'live again');
   for (const id of Object.keys(live)) assert.ok(id in back || !(await b.drawn()).nodes.includes(id), `${id} is drawn again`);
-  await clearOfPanels('live again');
+  await b.clearOfPanels('live again');
   assert.match(await b.page.getByTestId('legend-flowing').innerText(), /traffic now$/);
   assert.deepEqual(b.errors, []);
   await bPair.client.stop();

@@ -156,6 +156,7 @@ test('the UI in policy mode draws the violation, the undeclared edge, the ghost 
   await b.page.click('[data-testid=policy-toggle]', { timeout: 15000 });
   await b.waitFor(`window.__dhrishtiPolicy.violationEdges().includes(${JSON.stringify(API_WEB)})`, 10000, 'the violation marked');
   await b.waitFor(`window.__dhrishtiPolicy.ghostEdges().includes('svc:${PROJECT}/api|svc:${PROJECT}/cache')`, 10000, 'the ghost edge drawn');
+  await b.clearOfPanels('policy mode: its panel over the map is kept clear too'); // a review saw nodes under the legend
   // Read through waitFor (it has a timeout; a bare evaluate waits as long as the page is busy).
   const hook = await b.waitFor<{ ghosts: string[]; undeclared: string[]; zones: string[] }>('({ ghosts: window.__dhrishtiPolicy.ghostNodes(), undeclared: window.__dhrishtiPolicy.undeclaredEdges(), zones: window.__dhrishtiPolicy.zones() })', 10000, 'the policy layer');
   assert.deepEqual(hook.ghosts, [`svc:${PROJECT}/cache`], 'cache never showed up: a ghost node');

@@ -10,6 +10,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
+  // Names resolve to nothing but loopback: with the flags below alone, chromium still looked up its own services
+  // (content-autofill.googleapis.com) at the machine's resolver, traffic the test rules forbid, drawn on the map as an edge.
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost',
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -78,6 +81,8 @@ export interface BrowserSession {
   /** window.__dhrishti's lists, for assertions on what is drawn. */
   drawn(): Promise<{ nodes: string[]; edges: string[]; visibleNodes: string[]; visibleEdges: string[] }>;
   edgeClasses(id: string): Promise<string[]>;
+  /** Fails unless, within about 5 s, no node (label included) is drawn under a panel over the map (data-map-overlay). */
+  clearOfPanels(when: string): Promise<void>;
   screenshot(file: string): Promise<void>;
   /** CPU time (user + system, ms) used so far by every chromium process of this session. */
   cpuMs(): number;
@@ -196,6 +201,23 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
         throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''} (${(e as Error).message.split('\n')[0]})`);
       }
     },
+    async clearOfPanels(when) {
+      let under: string[] = [];
+      for (let i = 0; i < 20; i++) { // new host processes may come meanwhile: the view reframes for them
+        const { boxes, panels } = await page.evaluate(() => {
+          const canvas = document.querySelector('[data-testid=map-canvas]')!.getBoundingClientRect();
+          const panels = [...document.querySelectorAll('[data-map-overlay]')].map((el) => el.getBoundingClientRect())
+            .filter((r) => r.width > 0).map((r) => ({ x1: r.left - canvas.left, y1: r.top - canvas.top, x2: r.right - canvas.left, y2: r.bottom - canvas.top }));
+          return { boxes: window.__dhrishti!.renderedBoxes(), panels };
+        });
+        if (panels.length < 2) throw new Error('the legend and the zoom buttons are not there');
+        under = boxes.filter((n) => panels.some((p) => n.x1 < p.x2 && p.x1 < n.x2 && n.y1 < p.y2 && p.y1 < n.y2)).map((n) => `${n.id} ${JSON.stringify(n)}`);
+        if (!under.length) return;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const moved = await page.evaluate(() => window.__dhrishti!.userMoved());
+      throw new Error(`nodes under a panel (${when}${moved ? '; the view counts as moved by the user' : ''}): ${under.join(', ')}`);
+    },
     drawn() {
       return page.evaluate(() => {
         const h = window.__dhrishti;
@@ -253,6 +275,7 @@ interface DhrishtiHook {
   panBy(x: number, y: number): void;
   /** A framing is due or under way (a zoom now would be undone by it). */
   framing(): boolean;
+  userMoved(): boolean;
   /** Node boxes (labels included) in the canvas's pixels. */
   renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }

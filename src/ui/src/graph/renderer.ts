@@ -341,6 +341,8 @@ export class MapRenderer {
 
   /** A framing is due (fitLater) or under way: a zoom made now would be undone when it ends. */
   get isFraming(): boolean { return this.framing > 0 || this.fitDue > 0; }
+  /** The user moved the view since it was last framed: it is not framed again by itself. */
+  get movedByUser(): boolean { return this.userMoved; }
 
   /**
    * Frames the map after `ms` (filters applied as the user types), unless the user moves the view

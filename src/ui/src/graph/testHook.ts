@@ -39,6 +39,8 @@ export interface DhrishtiTestHook {
   panBy(x: number, y: number): void;
   /** A framing is due or under way (a zoom now would be undone by it). */
   framing(): boolean;
+  /** The view counts as moved by the user (no reframing by itself). */
+  userMoved(): boolean;
   /** Node boxes (labels included) in the canvas's pixels, for checks that nothing lies under a panel. */
   renderedBoxes(): { id: string; x1: number; y1: number; x2: number; y2: number }[];
 }
@@ -76,6 +78,7 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
     panBy: (x, y) => { cy.panBy({ x, y }); },
     framing: () => r.isFraming,
+    userMoved: () => r.movedByUser,
     renderedBoxes: () => cy.nodes().not('.group').filter((n) => n.visible()).map((n) => {
       const b = n.renderedBoundingBox({ includeLabels: true, includeOverlays: false, includeUnderlays: false });
       return { id: n.id(), x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 };

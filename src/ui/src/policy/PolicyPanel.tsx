@@ -47,7 +47,7 @@ export function PolicyPanel({ onOpenEdge }: { onOpenEdge: (id: string) => void }
   if (!s.on) return null;
   const p = s.policy, i = s.intent;
   return (
-    <aside className="policy-panel" aria-label="Policy" data-testid="policy-panel">
+    <aside className="policy-panel" aria-label="Policy" data-testid="policy-panel" data-map-overlay>
       <h2>Policy</h2>
       {s.note && <p className="policy-note">{s.note}</p>}
       {p && (
