@@ -1,9 +1,13 @@
 // PostgreSQL request of a sample: the Query or Parse statement, normalised;
-// Bind/Execute of an already prepared statement shows its name.
+// Bind/Execute of an already prepared statement shows its name; a startup
+// message (sampled only when the server refused it) its database and user.
 import type { RequestDescription } from '../types.js';
 import { normalizeSql, sqlText, sqlVerb } from '../sql.js';
 
+const PROTOCOL_3 = 196608;
+
 export function describePostgres(text: Buffer): RequestDescription | null {
+  if (text.length >= 8 && text[0] === 0 && text.readUInt32BE(4) === PROTOCOL_3) return startup(text);
   if (text.length < 5) return null;
   const type = String.fromCharCode(text[0]);
   const len = text.readUInt32BE(1);
@@ -26,6 +30,28 @@ export function describePostgres(text: Buffer): RequestDescription | null {
   if (type === 'S') return { method: 'SYNC' };
   if (type === 'F') return { method: 'FUNCTION CALL' };
   return null;
+}
+
+/** A startup message: [length][protocol 3.0] then name\0value\0 pairs up to an empty name. Only the database and the
+ *  user are shown (`STARTUP db=tenant_b user=app`); other parameters (options, application_name) never. Without a
+ *  database the server takes the user's name, and so does this; a name cut off by the end of the kept bytes is `?`. */
+function startup(text: Buffer): RequestDescription {
+  const len = text.readUInt32BE(0);
+  const end = Math.min(text.length, len);
+  const params = new Map<string, string>();
+  let at = 8;
+  while (at < end && text[at] !== 0) {
+    const k = text.indexOf(0, at);
+    const v = k >= 0 ? text.indexOf(0, k + 1) : -1;
+    if (v < 0 || v >= end) break;
+    params.set(text.toString('latin1', at, k), text.toString('utf8', k + 1, v));
+    at = v + 1;
+  }
+  const whole = at < end && text[at] === 0; // reached the list's end within the kept bytes
+  const name = (s: string | undefined) => (s !== undefined && /^[^\x00-\x1f\x7f]{1,63}$/.test(s) ? s : '?');
+  const user = params.get('user');
+  const db = params.get('database') || (whole ? user : undefined);
+  return { method: 'STARTUP', target: `db=${name(db)} user=${name(user)}` };
 }
 
 function statement(text: Buffer, start: number, end: number): RequestDescription | null {
