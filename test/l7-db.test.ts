@@ -12,7 +12,7 @@ import { L7Log, byClass, inBuckets } from './support/l7.js';
 import { startMariadb, startPostgres, startRedis, type DbServer } from './support/db.js';
 import { getJson, type RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
-import type { NodeDetail } from '../src/graph/types.js';
+import type { GraphSnapshot, NodeDetail } from '../src/graph/types.js';
 
 let log: L7Log;
 let agent: RunningAgent;
@@ -285,6 +285,76 @@ test('PostgreSQL over TLS: SSLRequest answered S, then the plaintext through lib
   } finally {
     tlsLog.stop();
   }
+});
+
+test('PostgreSQL: a startup the server refuses is one failed request with its SQLSTATE; a startup that succeeds, or that the client abandons, is none', async () => {
+  const p = await startPostgres(false, [
+    'host all scram_user 127.0.0.1/32 scram-sha-256',
+    'host all md5_user 127.0.0.1/32 md5',
+    'host all blocked 127.0.0.1/32 reject',
+  ]);
+  servers.push(p);
+  const psql = (conninfo: string, args: string[], password?: string) => {
+    const env = { ...process.env };
+    delete env.PGPASSWORD;
+    if (password) env.PGPASSWORD = password;
+    // -w: never prompt; psql sends an SSLRequest first (answered 'N' here), then the startup message
+    return spawnSync('psql', [`host=127.0.0.1 port=${p.port} ${conninfo}`, '-X', '-q', '-w', ...args], { env });
+  };
+  const pgClient = async (user: string, password: string, query?: string) => {
+    const c = new pg.Client({ host: '127.0.0.1', port: p.port, user, password, database: 'postgres' });
+    try {
+      await c.connect();
+      if (query) await c.query(query);
+      await c.end();
+      return null;
+    } catch (e) {
+      await c.end().catch(() => {});
+      return (e as { code?: string }).code ?? String(e);
+    }
+  };
+  // one request: a simple Query holding all four statements
+  const setup = psql('user=postgres dbname=postgres', ['-c', "set password_encryption = 'md5'; create role md5_user login password 'right'; " +
+    "set password_encryption = 'scram-sha-256'; create role scram_user login password 'right'; create role blocked login"]);
+  assert.equal(setup.status, 0, setup.stderr.toString());
+  // refused: 5 x a database that does not exist (3D000), 2 x a wrong SCRAM password and 2 x a wrong md5 one (28P01),
+  // 1 x rejected by pg_hba.conf (28000)
+  for (let i = 0; i < 5; i++) {
+    const r = psql('user=postgres dbname=tenant_b', ['-c', 'select 1']);
+    assert.match(r.stderr.toString(), /database "tenant_b" does not exist/);
+  }
+  for (let i = 0; i < 2; i++) assert.match(psql('user=scram_user dbname=postgres', ['-c', 'select 1'], 'wrong').stderr.toString(), /password authentication failed/);
+  for (let i = 0; i < 2; i++) assert.equal(await pgClient('md5_user', 'wrong'), '28P01');
+  assert.match(psql('user=blocked dbname=postgres', ['-c', 'select 1']).stderr.toString(), /rejects connection/);
+  // abandoned by the client: the server asks for a password, psql -w has none and closes
+  assert.match(psql('user=scram_user dbname=postgres', ['-c', 'select 1']).stderr.toString(), /no password supplied/);
+  // succeeded: only their queries are requests (2 + 1)
+  assert.equal(psql('user=scram_user dbname=postgres', ['-c', 'select 1', '-c', 'select 2'], 'right').status, 0);
+  assert.equal(await pgClient('md5_user', 'right', 'select 1'), null);
+
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(p.port, role, 14);
+    assert.deepEqual(byClass(t), { ok: 4, error: 10 }, role);
+    assert.equal(t.unpaired, 0, `${role}: nothing unpaired (the abandoned startup is no request)`);
+    const startups = log.samples.filter((s) => s.protocol === 'postgres' && s.role === role && s.method === 'STARTUP');
+    assert.ok(startups.every((s) => s.statusClass === 'error' && s.status === 1), `${role}: only refused startups are samples`);
+    const by = (code: string) => startups.filter((s) => s.code === code);
+    assert.equal(by('3D000').length, 5, `${role}: ${JSON.stringify(startups.slice(0, 3))}`);
+    assert.ok(by('3D000').every((s) => s.target === 'db=tenant_b user=postgres'), JSON.stringify(by('3D000')[0]));
+    assert.deepEqual(by('28P01').map((s) => s.target).sort(), ['db=postgres user=md5_user', 'db=postgres user=md5_user', 'db=postgres user=scram_user', 'db=postgres user=scram_user']);
+    assert.deepEqual(by('28000').map((s) => s.target), ['db=postgres user=blocked']);
+  }
+  const e = await settleEdge(agent, p.port, 14);
+  assert.deepEqual(e.byClass, { ok: 4, error: 10 }, 'on the edges (psql, pg from node)');
+  assert.equal(e.errors, 10);
+  assert.equal(e.unpaired, 0);
+  assert.ok(e.samples.some((s) => s.method === 'STARTUP' && s.target === 'db=tenant_b user=postgres' && s.code === '3D000' && s.status === 1 && s.statusClass === 'error'),
+    `the wrong database on the edge: ${JSON.stringify(e.samples.slice(0, 3))}`);
+  assert.ok(e.samples.some((s) => s.method === 'STARTUP' && s.code === '28P01'), 'the wrong password on the edge');
+  // The connections stay as they were counted before: pg writes Terminate after the server's close and meets a reset.
+  const g = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph`)).body;
+  const conns = g.edges.filter((x) => x.port === p.port).map((x) => x.connections);
+  assert.equal(conns.reduce((n, c) => n + c.failedBy.reset, 0), 2, JSON.stringify(conns));
 });
 
 test('MySQL: COM_QUERY, COM_STMT_PREPARE/EXECUTE, ERR packets and a 400 ms query', async () => {

@@ -38,13 +38,18 @@ export async function startRedis(): Promise<DbServer> {
 }
 
 /** PostgreSQL 15 with trust authentication for user postgres (it refuses to run as root: runs as postgres).
- *  With `tls`, it serves TLS with a self-signed certificate made by openssl. */
-export async function startPostgres(tls = false): Promise<DbServer> {
+ *  With `tls`, it serves TLS with a self-signed certificate made by openssl. `hba`: pg_hba.conf lines
+ *  put before initdb's (which trust everyone), e.g. `host all alice 127.0.0.1/32 scram-sha-256`. */
+export async function startPostgres(tls = false, hba: string[] = []): Promise<DbServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-pg-'));
   fs.chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
   const bin = '/usr/lib/postgresql/15/bin';
   execFileSync('runuser', ['-u', 'postgres', '--', `${bin}/initdb`, '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8'], { stdio: 'ignore' });
+  if (hba.length) {
+    const file = path.join(data, 'pg_hba.conf');
+    fs.writeFileSync(file, hba.join('\n') + '\n' + fs.readFileSync(file, 'utf8'));
+  }
   const ssl = ['-c', 'ssl=off'];
   if (tls) {
     execFileSync('runuser', ['-u', 'postgres', '--', 'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',

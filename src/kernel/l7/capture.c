@@ -422,7 +422,7 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		st->counts.unpaired += st->nreq;
 	else
 		for (int i = 0; i < DH_L7_INFLIGHT; i++)
-			if (st->req[i].start_ns)
+			if (st->req[i].start_ns && !(st->req[i].meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */
 				st->counts.unpaired += st->req[i].count;
 	st->nreq = 0;
 	return st;

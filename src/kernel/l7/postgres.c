@@ -5,13 +5,24 @@
  * up to Sync); it ends at ReadyForQuery ('Z'), and an ErrorResponse ('E')
  * on the way makes it a failure. Pipelined batches pair in order.
  *
+ * The startup message is the connection's setup, not a request: it is held in
+ * the FIFO (DH_L7_M_SETUP, its bytes kept as the request text) until the
+ * server answers it. The first ReadyForQuery drops it uncounted; an
+ * ErrorResponse before that (the server refuses: no such database, wrong
+ * password, pg_hba.conf, too many connections, always FATAL, the server then
+ * closes) counts it as one failed request with its SQLSTATE. A startup the
+ * client gives up on (asked for a password it has not) is neither. It is not
+ * a request started (st->seq): a connection that only set up, or was refused,
+ * ends as before (DH_F_L7_ANSWERED, l7/peer.c).
+ *
  * Kernel subtlety: the startup message and SSLRequest have no type byte; the
  * server's answer to SSLRequest is a single unframed byte ('S' then TLS, or
- * 'N'). ReadyForQuery after authentication answers no request and is ignored. */
+ * 'N'). */
 
 enum { PG_TYPED = 0, PG_STARTUP = 1, PG_SSL_REPLY = 2 };
 enum { PG_BATCH = 1 };     /* dir.aux (requests): an extended batch is open */
 enum { PG_M_ERROR = 1 << 16 };   /* request meta (response part): an ErrorResponse came */
+#define PG_M_STARTUP DH_L7_M_SETUP /* request meta: the startup message */
 
 #define PG_SSL_REQUEST 80877103
 #define PG_GSS_REQUEST 80877104
@@ -49,10 +60,15 @@ static __always_inline int pg_request(struct dh_l7_scratch *sc, struct dh_l7_soc
 		__u32 len = pg_be32(sc, 0), code = pg_be32(sc, 4);
 		if (len < 8 || len > 10000)
 			return -1;
-		if (code == PG_SSL_REQUEST || code == PG_GSS_REQUEST)
+		if (code == PG_SSL_REQUEST || code == PG_GSS_REQUEST) {
 			st->dir[1].state = PG_SSL_REPLY; /* the startup message comes next, maybe inside TLS */
-		else
+		} else {
 			d->state = PG_TYPED;
+			if (code == PG_PROTO_3) {
+				l7_push(sc, st, PG_M_STARTUP, 0);
+				st->seq--; /* requests started: the setup is none (see the top) */
+			}
+		}
 		sc->cur += 8;
 		d->skip = len - 8;
 		return 0;
@@ -149,6 +165,10 @@ static __always_inline int pg_reply(struct dh_l7_scratch *sc, struct dh_l7_sock 
 		h->meta |= PG_M_ERROR;
 		if (!h->detail) /* the first error of the request names it */
 			h->detail = pg_sqlstate(sc, sc->cur + 5);
+		if (h->meta & PG_M_STARTUP) /* refused: no ReadyForQuery follows */
+			l7_pop(sc, st, DH_L7_C_ERROR, h->detail ? h->detail : 1);
+	} else if (t == 'Z' && h && (h->meta & PG_M_STARTUP)) {
+		l7_drop(st); /* the connection is set up */
 	} else if (t == 'Z' && h) {
 		int err = h->meta & PG_M_ERROR;
 		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, err ? (h->detail ? h->detail : 1) : 0);

@@ -16,6 +16,7 @@
 #define DH_L7_WIN 256      /* bytes read per parsing step */
 #define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
 #define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
+#define DH_L7_M_SETUP 0x8000 /* request meta: a connection's setup (PostgreSQL's startup), counted only when refused, never unpaired */
 #define DH_L7_ATTEMPTS 8   /* buffers tried before a socket is declared not L7 */
 
 enum dh_l7_dir_flag {
@@ -530,6 +531,15 @@ static __always_inline void l7_pop(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	st->nreq--;
 }
 
+/* The oldest request in flight leaves uncounted (a connection's setup that succeeded). The caller has seen it (l7_head). */
+static __always_inline void l7_drop(struct dh_l7_sock *st)
+{
+	__u32 slot = st->head & (DH_L7_INFLIGHT - 1);
+	st->req[slot].start_ns = 0;
+	st->head = (slot + 1) & (DH_L7_INFLIGHT - 1);
+	st->nreq--;
+}
+
 static __always_inline struct dh_l7_req *l7_head(struct dh_l7_sock *st)
 {
 	if (!st->nreq)
@@ -544,9 +554,11 @@ static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_soc
 	l7_loss(DH_L7_LOSS_DESYNC);
 	if (st->proto == DH_L7_HTTP2) /* its streams in flight stay paired by id (l7/http2.c) */
 		goto framing;
-	for (int i = 0; i < DH_L7_INFLIGHT; i++)
-		if (i < st->nreq)
-			st->counts.unpaired += st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)].count;
+	for (int i = 0; i < DH_L7_INFLIGHT; i++) {
+		struct dh_l7_req *r = &st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)];
+		if (i < st->nreq && !(r->meta & DH_L7_M_SETUP))
+			st->counts.unpaired += r->count;
+	}
 	st->nreq = 0;
 	st->head = 0;
 	for (int i = 0; i < DH_L7_INFLIGHT; i++)
