@@ -115,7 +115,7 @@ test('from= and to=: a range\'s map, under the policy in force at its end: the v
   assert.deepEqual(r.body.events.map((e: { type: string }) => e.type), ['policy_violation']);
   const after = await get(`/api/v1/policy?from=${T0 + 72 * S}&to=${T0 + 9 * 60 * S}`);
   assert.notEqual(after.body.sha256, v1sha, 'a range after the reload: the new policy');
-  for (const q of [`at=${T0}&from=${T0}`, `to=${T0}`, `from=${T0 + 60 * S}&to=${T0}`, `from=${T0}&window=5m`]) assert.equal((await get(`/api/v1/policy?${q}`)).status, 400, q);
+  for (const q of [`at=${T0}&from=${T0}`, `to=${T0}`, `from=${T0 + 60 * S}&to=${T0}`, `from=${T0}&window=5m`, "from=banana", "from=%2e%2e%2f&to=now", `from=${T0}&to=${T0}&from=${T0}`]) assert.equal((await get(`/api/v1/policy?${q}`)).status, 400, q);
 });
 
 test('bad parameters answer 400; no policy or no compose files answer 404 saying what to do', async () => {
