@@ -311,8 +311,8 @@ export class LiveGraph {
     if (rt > k.retransmits) { drt = rt - k.retransmits; e.retransmits += drt; iv.retransmits += drt; k.retransmits = rt; }
     if (!c.failure && k.failure) { // its client's close said the server end's reset was no failure
       this.takeBackFailure(s, k.failure, k.failureSample);
-      s.window.add(now, 0, -1, 0, 0, 0);
       k.failure = null; k.failureSample = null;
+      failed = -1; // out of the rates below, as it went in
     }
     if (c.failure && !k.failure) {
       k.failure = c.failure;
