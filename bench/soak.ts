@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TestDockerd, ensureTestImage, createNetwork, removeAll, TEST_IMAGE, nodeCommand } from '../test/support/dockerd.js';
 import { startAgent, getJson, type RunningAgent } from '../test/support/agent.js';
-import { node, stopAll, type Child } from '../test/support/children.js';
+import { node, stopAll } from '../test/support/children.js';
 import { positiveInt } from '../src/cli/options.js';
 import { cpuMsOf, memoryOf, mb } from './lib/proc-usage.js';
 import { backgroundLoad } from './lib/host.js';

@@ -46,7 +46,7 @@ export class FleetExporter {
   /** One object while the agent runs: the exposition keeps a label set's text and chunk by object. */
   private readonly heartbeatLabels: Labels;
 
-  constructor(private readonly src: ExportSource, private readonly opts: ExporterOptions = {}) {
+  constructor(private readonly src: ExportSource, opts: ExporterOptions = {}) {
     this.host = opts.host || os.hostname();
     this.edges = new EdgeMetrics({ host: this.host, topEdges: opts.topEdges, blocks: opts.blocks });
     this.heartbeatLabels = { host: this.host, version: opts.version ?? '' };

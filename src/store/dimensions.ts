@@ -1,7 +1,7 @@
 // Dimension tables: node and edge descriptors stored once, referred to by
 // small integers from every sample and event row.
 import type { Db } from './database.js';
-import type { GraphEdge, GraphNode, NodeKind } from '../graph/types.js';
+import type { GraphNode, NodeKind } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** What the store keeps about a node (a GraphNode fits). */

@@ -10,13 +10,13 @@ import Database from 'better-sqlite3';
 import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_VERSION } from './schema.js';
 import { planRange } from './plan.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
 import type { Metric } from './queries.js';
-import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
+import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE, databaseAtVersion } from './testing.js';
 import type { ConnEvent } from '../events/types.js';
 
 const S = 1000, M = 60_000;
@@ -314,10 +314,7 @@ test('after the retention changes, rows of a tier no longer configured age out w
 test('DNS in the history: a past map shows the names of its day and the resolver edge\'s health; DNS series; a version 1 file gains the names column', () => {
   const file = tempFile();
   // A file as the first release wrote it: the store migrates it on open.
-  const v1 = new Database(file);
-  MIGRATIONS[0](v1);
-  v1.pragma('user_version = 1');
-  v1.close();
+  databaseAtVersion(file, 1).close();
   const clock = { now: T0 };
   const a = agent(file, clock);
   a.graph.setNames({ nameFor: (_ns, ip) => (ip === '203.0.113.9' ? { name: 'payments.partner.example', cnames: ['pay.cdn.example'] } : null) });
@@ -396,9 +393,7 @@ test('lastSeen is the last activity, exact to the ms, in every tier: a 10 s row,
 
 test('a version 5 history file gains samples.last_seen: its rows stay and read lastSeen as before (their bucket\'s end), new rows exactly', () => {
   const file = tempFile();
-  const raw = new Database(file);
-  for (let v = 0; v < 5; v++) MIGRATIONS[v](raw);
-  raw.pragma('user_version = 5');
+  const raw = databaseAtVersion(file, 5);
   raw.prepare(`INSERT INTO nodes (id, key, kind, label, grp, first_seen, last_seen) VALUES (1, 'svc:shop/web', 'service', 'web', 'shop', ?, ?), (2, 'svc:shop/db', 'service', 'db', 'shop', ?, ?)`)
     .run(T0, T0, T0, T0);
   raw.prepare(`INSERT INTO edges (id, key, source, target, port, protocol, first_seen, last_seen) VALUES (1, ?, 1, 2, 5432, 'tcp', ?, ?)`).run(WEB_DB, T0, T0);

@@ -10,11 +10,11 @@ import Database from 'better-sqlite3';
 import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from './history-store.js';
 import { parseRetention } from './retention.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { SCHEMA_VERSION } from './schema.js';
 import { quantileUs } from '../graph/latency.js';
 import type { L7Delta } from '../l7/types.js';
 import { nonzeroOf } from '../events/decode.js';
-import { identity, connection, web, db, WEB_DB } from '../../test/support/fixtures.js';
+import { identity, connection, web, db, WEB_DB, databaseAtVersion } from './testing.js';
 
 const S = 1000, M = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -101,9 +101,7 @@ test('requests are stored per edge and protocol, rolled up and read back exactly
 
 test('a version 1 history file is migrated: its connection history stays, requests are recorded from now on', () => {
   const file = tempFile();
-  const raw = new Database(file);
-  MIGRATIONS[0](raw);
-  raw.pragma('user_version = 1');
+  const raw = databaseAtVersion(file, 1);
   raw.prepare('INSERT INTO samples VALUES (10, ?, 1, 3, 3, 0, 10, 20, 0, 0, 0, 0, 0)').run(T0 / 1000);
   raw.close();
   const clock = { now: T0 };
@@ -149,9 +147,7 @@ test('the bound on the slowest request is kept as a maximum: stored, rolled up a
 
 test('a version 4 history file gains the latency bound column: its request rows stay and read with no bound', () => {
   const file = tempFile();
-  const raw = new Database(file);
-  for (let v = 0; v < 4; v++) MIGRATIONS[v](raw);
-  raw.pragma('user_version = 4');
+  const raw = databaseAtVersion(file, 4);
   const cols = 5 + 8 + 2 + 24; // res, t, edge, proto, flags; status; unpaired, lat_us; buckets
   const row = new Array(cols).fill(0);
   row[0] = 10; row[1] = T0 / 1000; row[2] = 1; row[3] = 1; row[5 + 2] = 3; row[14] = 3 * 302_000; row[15 + 18] = 3;

@@ -3,7 +3,7 @@
 // do the handshake and then never read (raw TCP sockets, paused), whose backlog stays under the
 // window while they are connected and which are then dropped and reset, so that neither the
 // agent's memory nor the kernel's socket buffers grow with them.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
