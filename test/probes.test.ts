@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { EventLog } from './support/events.js';
 import { node, start, stopAll } from './support/children.js';
-import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER, GREETER, PY_UNREAD_CLOSER, LATE_ANSWER, PY_ASK_AND_LEAVE } from './support/scripts.js';
+import { SERVER, CLIENT, HOLDER, SINK, PY_SYNCNT_CLIENT, PY_BOUND_CLIENT, RESETTER, WAITER, GREETER, PY_UNREAD_CLOSER, LATE_ANSWER, PY_ASK_AND_LEAVE, PY_LOSS_PROBES } from './support/scripts.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import { TcpState } from '../src/events/layout.js';
 import { until } from './support/wait.js';
@@ -117,6 +117,25 @@ test('network namespace: a dropped SYN times out, and events carry the namespace
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
   }
+});
+
+test('tail loss probes sent while an ACK is only delayed are not retransmits, and are counted host-wide', async () => {
+  const N = 8;
+  const nstat = () => Number(/TcpExtTCPLossProbes\s+(\d+)/.exec(execFileSync('nstat', ['-az', 'TcpExtTCPLossProbes'], { encoding: 'utf8' }))?.[1] ?? 0);
+  const probesBefore = nstat(), countedBefore = log.engine.stats().tcpLossProbes;
+  const gen = start('python3', ['-c', PY_LOSS_PROBES, String(N)]);
+  await gen.waitFor(/^done/, 15000);
+  const ports = gen.lines.filter((l) => l.startsWith('local ')).map((l) => Number(l.split(' ')[1]));
+  assert.equal(ports.length, N);
+  const kernelProbes = nstat() - probesBefore;
+  assert.ok(kernelProbes >= N, `the kernel sent a probe per connection (${kernelProbes})`);
+  for (const p of ports) {
+    const close = await log.waitFor((e) => e.type === 'close' && e.role === 'client' && e.sport === p, `client ${p} close`);
+    assert.equal(close.retransmits, 0, `client ${p}: its probe is not a retransmit`);
+    assert.equal(close.failure, null);
+  }
+  const counted = log.engine.stats().tcpLossProbes - countedBefore;
+  assert.ok(counted >= N && counted <= kernelProbes, `host-wide count ${counted}, kernel ${kernelProbes}`);
 });
 
 test('a client read by the engine mid-handshake has its real port and state in later traffic, and trace --port sees it', async () => {

@@ -63,6 +63,8 @@ export function agentRegistry(agent: Agent): client.Registry {
     return [[{ reason: 'ringbuf_full' }, l.ringbufFull], [{ reason: 'conn_map_full' }, l.connMapFull], [{ reason: 'malformed' }, l.malformed],
       [{ reason: 'probe_skipped' }, l.probeSkipped]];
   });
+  counter(reg, 'dhrishti_tcp_loss_probes_total', 'TCP tail loss probes sent on this host: left out of every edge\'s retransmits, since most only beat a delayed ACK',
+    [], () => [[{}, agent.engine.stats().tcpLossProbes]]);
   counter(reg, 'dhrishti_probe_runs_skipped_total', 'Kernel program runs skipped because the program was already running on that CPU (recursion misses): events not seen', ['program'],
     () => Object.entries(agent.engine.stats().skippedRuns).map(([program, n]) => [{ program }, n]));
   counter(reg, 'dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], () => [[{}, agent.identity.stats().cgroupMisses]]);

@@ -4,7 +4,7 @@ import { loadNative, PRIVILEGE_HINT, type AttachResult, type Handle, type Native
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
 import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
-import { decodeBatch, decodeConn, clockFrom, passEnd, u32, u64, type Clock } from '../events/decode.js';
+import { decodeBatch, decodeConn, clockFrom, passEnd, perCpuSum, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
 import { scanExisting, type ExistingSocket } from '../discovery/scan.js';
@@ -50,6 +50,8 @@ export interface EngineStats {
   skippedRuns: Record<string, number>;
   /** Batches a consumer failed on (the events were counted but not all consumed). */
   consumerErrors: number;
+  /** Tail loss probes sent on any TCP socket: left out of every socket's retransmits (tcp/retransmit.c). */
+  tcpLossProbes: number;
   trackedConnections: number;
   /** Sockets start-up discovery found, and how long it took; null until done (or without discovery). */
   discovery: { sockets: number; scanMs: number; ms: number } | null;
@@ -391,12 +393,11 @@ export class ProbeEngine {
   lossCounts(): { ringbufFull: number; connMapFull: number } {
     if (!this.handle) return { ringbufFull: 0, connMapFull: 0 };
     const m = this.native.readMap(this.handle, 'losses');
-    const sum = (idx: number) => {
-      let s = 0;
-      for (let off = idx * m.valueSize; off < (idx + 1) * m.valueSize; off += 8) s += u64(m.values, off);
-      return s;
-    };
-    return { ringbufFull: sum(Loss.RINGBUF_FULL), connMapFull: sum(Loss.CONN_MAP_FULL) };
+    return { ringbufFull: perCpuSum(m, Loss.RINGBUF_FULL), connMapFull: perCpuSum(m, Loss.CONN_MAP_FULL) };
+  }
+
+  private lossProbes(): number {
+    return this.handle ? perCpuSum(this.native.readMap(this.handle, 'tcp_loss_probes'), 0) : 0;
   }
 
   stats(): EngineStats {
@@ -413,6 +414,7 @@ export class ProbeEngine {
       trackedConnections: this.tracked,
       discovery: this.discovery,
       consumerErrors: this.consumerErrors,
+      tcpLossProbes: this.lossProbes(),
       probes: this.probes,
       startedAt: this.startedAt,
     };

@@ -8,7 +8,7 @@
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 import { DnsRecordDecoder, type DnsSegment } from '../events/dns-decode.js';
 import { DNS_CONFIG, DNS_CONFIG_PORTS, DNS_CONFIG_SIZE, DNS_DATA_MAX, DNS_EVENT_SIZE, DnsLoss } from '../events/dns-layout.js';
-import { u64, type Clock } from '../events/decode.js';
+import { perCpuSum, type Clock } from '../events/decode.js';
 import { CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DNS_DEFAULTS } from '../config/defaults.js';
 import { MessageAssembler, type WireMessage } from './assemble.js';
 import { parseDnsMessage, isMalformed, emptyMessage, type DnsMessage } from './parse.js';
@@ -115,11 +115,7 @@ export class DnsCollector implements EngineExtension {
     if (!this.kernel) return this.finalLosses ?? new Array(DnsLoss.MAX).fill(0);
     const m = this.kernel.native.readMap(this.kernel.handle, 'dns_losses');
     const out: number[] = [];
-    for (let i = 0; i < DnsLoss.MAX; i++) {
-      let s = 0;
-      for (let off = i * m.valueSize; off < (i + 1) * m.valueSize; off += 8) s += u64(m.values, off);
-      out.push(s);
-    }
+    for (let i = 0; i < DnsLoss.MAX; i++) out.push(perCpuSum(m, i));
     return out;
   }
 

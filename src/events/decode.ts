@@ -51,6 +51,13 @@ export function u64(buf: Buffer, off: number): number {
   return u32(buf, off) + u32(buf, off + 4) * TWO32;
 }
 
+/** Slot `index` of a per-CPU array of u64 counters (one value per possible CPU), summed. */
+export function perCpuSum(m: { valueSize: number; values: Buffer }, index: number): number {
+  let s = 0;
+  for (let off = index * m.valueSize; off < (index + 1) * m.valueSize; off += 8) s += u64(m.values, off);
+  return s;
+}
+
 // A host has few distinct command names, and most records repeat the last few:
 // a direct-mapped cache keyed by a hash of the bytes returns the same string.
 const COMM_CACHE = 256;

@@ -4,7 +4,7 @@
 // that need them. No record per request ever comes from the kernel.
 import type { Handle, NativeLoader } from '../native/index.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
-import { blankDelta, nonzeroOf, readL7Counts, setL7Socket, u32, u64, type Clock } from '../events/decode.js';
+import { blankDelta, nonzeroOf, readL7Counts, setL7Socket, perCpuSum, u32, u64, type Clock } from '../events/decode.js';
 import type { ConnEvent } from '../events/types.js';
 import { WordView } from '../events/words.js';
 import {
@@ -278,11 +278,7 @@ export class L7Collector {
   /** The per-CPU counters of `l7_losses`, summed, by index. */
   private counters(): (idx: number) => number {
     const m = this.native.readMap(this.handle, 'l7_losses');
-    return (idx: number) => {
-      let s = 0;
-      for (let o = idx * m.valueSize; o < (idx + 1) * m.valueSize; o += 8) s += u64(m.values, o);
-      return s;
-    };
+    return (idx: number) => perCpuSum(m, idx);
   }
 
   tallies(sum = this.counters()): L7Tallies {

@@ -121,6 +121,29 @@ s.close()
 print('closed', flush=True)
 `;
 
+/**
+ * argv[1] loopback connections whose client sends two 1-byte segments to a server that delays its ACKs
+ * (TCP_QUICKACK off): with two segments out the probe timer (2·srtt + 2 jiffies) fires before the 40 ms
+ * delayed ACK, so each sends one tail loss probe with nothing lost. Prints "local PORT" per client, then "done".
+ */
+export const PY_LOSS_PROBES = `
+import socket, sys, time
+srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen()
+held = []
+for i in range(int(sys.argv[1])):
+    c = socket.socket(); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    c.connect(srv.getsockname()); s, _ = srv.accept()
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 0)
+    time.sleep(0.01)
+    c.send(b'a'); c.send(b'b')
+    time.sleep(0.1)
+    s.recv(16)
+    print('local', c.getsockname()[1], flush=True)
+    held.append((c, s))
+for c, s in held: c.close(); s.close()
+print('done', flush=True)
+`;
+
 /** Client that sends a little, then waits for the peer; prints "error CODE" or "closed". */
 export const WAITER = `
 const net = require('net');
