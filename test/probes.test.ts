@@ -268,6 +268,32 @@ test('a connect answered by ICMP host-unreachable is reported as unreachable', a
   }
 });
 
+test('a connect to an address nobody answers ARP for is unreachable, and its failed SYN resends are not retransmits', async () => {
+  // The kernel tries to resend the SYN while the neighbour is unresolved; each attempt fails (err) and sends
+  // nothing, so RetransSegs stays 0: so must the socket's count.
+  const a = `dh-arp-a-${process.pid}`, b = `dh-arp-b-${process.pid}`, veth = `dharp${process.pid % 100000}`;
+  const sh = (...args: string[]) => execFileSync('ip', args);
+  sh('netns', 'add', a); sh('netns', 'add', b);
+  try {
+    sh('link', 'add', `${veth}a`, 'type', 'veth', 'peer', 'name', `${veth}b`);
+    sh('link', 'set', `${veth}a`, 'netns', a); sh('link', 'set', `${veth}b`, 'netns', b);
+    sh('-n', a, 'addr', 'add', '10.231.0.1/24', 'dev', `${veth}a`);
+    sh('-n', a, 'link', 'set', `${veth}a`, 'up'); sh('-n', a, 'link', 'set', 'lo', 'up'); sh('-n', b, 'link', 'set', `${veth}b`, 'up');
+    const nstat = () => Number(/TcpRetransSegs\s+(\d+)/.exec(execFileSync('ip', ['netns', 'exec', a, 'nstat', '-az', '--zeros', 'TcpRetransSegs'], { encoding: 'utf8' }))?.[1] ?? 0);
+    const before = nstat();
+    const py = "import socket, os\nprint('pid', os.getpid(), flush=True)\ntry: socket.create_connection(('10.231.0.250', 80), 20)\nexcept OSError as e: print('error', e.errno, flush=True)";
+    const client = start('ip', ['netns', 'exec', a, 'python3', '-c', py]);
+    const pid = Number((await client.waitFor(/^pid (\d+)/))[1]);
+    await client.waitFor(/^error 113/, 15000);
+    const close = await log.waitFor((e) => e.type === 'close' && e.daddr === '10.231.0.250' && e.pid === pid, 'unreachable close');
+    assert.equal(close.failure, 'unreachable');
+    assert.equal(nstat() - before, 0, 'the kernel sent no retransmit');
+    assert.equal(close.retransmits, 0);
+  } finally {
+    sh('netns', 'del', a); sh('netns', 'del', b);
+  }
+});
+
 test('every loaded program\'s skipped runs (recursion misses) are read from the kernel and counted as lost events', () => {
   const s = log.engine.stats();
   const attached = s.probes.filter((p) => p.ok).map((p) => p.program);

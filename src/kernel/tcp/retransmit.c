@@ -1,5 +1,7 @@
 /* Retransmitted segments per socket, from tcp:tcp_retransmit_skb. SYN
- * retransmits count too: they tell a timeout from a quick abort.
+ * retransmits count too: they tell a timeout from a quick abort. An attempt
+ * that failed (err: no route, a neighbour that never answered ARP) sent
+ * nothing and is not counted, as RetransSegs does not count it.
  *
  * Tail loss probes are not counted as retransmits. With two segments in
  * flight the probe timer is 2·srtt + 2 jiffies, a few ms on a bridge or
@@ -31,9 +33,9 @@ static __always_inline int is_loss_probe(const struct sock *sk)
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(dh_tcp_retransmit_skb, const struct sock *sk)
+int BPF_PROG(dh_tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
 {
-	if (!sk)
+	if (!sk || err)
 		return 0;
 	if (is_loss_probe(sk)) {
 		__u32 zero = 0;
