@@ -10,7 +10,8 @@ import { bucketQuantile } from '../dns/health.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 
 /** An edge's identity, as the store keeps it (a GraphEdge fits). */
-export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'>;
+/** firstSeen, when given, is when the edge appeared on the live map: history's first_seen, not the write time. */
+export type EdgeDesc = Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'protocol'> & Partial<Pick<GraphEdge, 'firstSeen'>>;
 
 /** Counts on one edge since the last drain. */
 export class IntervalCounts {
@@ -118,11 +119,11 @@ export interface GraphInterval {
   unsampledFailures: number;
 }
 
-export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen'>, c: IntervalCounts, active: number): EdgeInterval {
+export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSeen'>, c: IntervalCounts, active: number): EdgeInterval {
   const failedBy: EdgeInterval['failedBy'] = {};
   for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
   const row: EdgeInterval = {
-    edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol },
+    edge: { id: e.id, source: e.source, target: e.target, port: e.port, protocol: e.protocol, firstSeen: e.firstSeen },
     opened: c.opened, closed: c.closed, failed: c.failed, failedBy,
     bytesSent: c.sent, bytesReceived: c.received, retransmits: c.retransmits, active,
     rttMeanUs: c.rtt.mean(), rttP95Us: c.rtt.p95(), durMeanMs: c.duration.mean(), lastSeen: e.lastSeen,

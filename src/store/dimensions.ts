@@ -5,7 +5,10 @@ import type { GraphNode, NodeKind } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
-export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'>;
+export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'> & Partial<Pick<GraphNode, 'firstSeen'>>;
+
+/** When a thing first appeared on the live map, if known and not after the write; else the write time. */
+const firstSeenOr = (t: number | undefined, now: number) => (t && t > 0 && t <= now ? Math.round(t) : now);
 
 /** What the store keeps about an edge (a GraphEdge fits). */
 export type { EdgeDesc } from '../graph/interval.js';
@@ -29,7 +32,7 @@ export class Dimensions {
   constructor(private readonly db: Db) {
     this.stmt = {
       insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, dns, first_seen, last_seen)
-        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @dns, @now, @now)`),
+        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @dns, @first, @now)`),
       updateNode: db.prepare(`UPDATE nodes SET kind=@kind, label=@label, grp=@grp, image=@image, labels=@labels, instances=@instances, ips=@ips,
         dns=@dns, last_seen=max(last_seen, @now) WHERE id=@id`),
       seenNode: db.prepare('UPDATE nodes SET last_seen = max(last_seen, ?) WHERE id = ?'),
@@ -69,7 +72,7 @@ export class Dimensions {
       known.seen = Math.max(known.seen, now);
       return known.id;
     }
-    const id = Number(this.stmt.insertNode.run(row).lastInsertRowid);
+    const id = Number(this.stmt.insertNode.run({ ...row, first: firstSeenOr(n.firstSeen, now) }).lastInsertRowid);
     this.nodes.set(n.id, { id, sig, seen: now });
     return id;
   }
@@ -83,7 +86,7 @@ export class Dimensions {
     }
     const s = this.node(nodeOf(e.source) ?? placeholder(e.source), now);
     const t = this.node(nodeOf(e.target) ?? placeholder(e.target), now);
-    const id = Number(this.stmt.insertEdge.run(e.id, s, t, e.port, e.protocol, now, now).lastInsertRowid);
+    const id = Number(this.stmt.insertEdge.run(e.id, s, t, e.port, e.protocol, firstSeenOr(e.firstSeen, now), now).lastInsertRowid);
     this.edges.set(e.id, { id, seen: now });
     return id;
   }

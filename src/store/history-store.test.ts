@@ -374,13 +374,20 @@ test('lastSeen is the last activity, exact to the ms, in every tier: a 10 s row,
   assert.equal(node(wide, 'svc:shop/web'), T0 + 12_300, 'a node: its edges\' last activity');
   assert.equal(node(wide, 'svc:shop/db'), T0 + 12_300);
   assert.equal(edge(q.graphRange(T0, T0 + 20 * S)), T0 + 12_300, '10 s tier: not the bucket end (0:20)');
-  // A range that ends before the last activity: the last activity in the buckets it covers, never past its end.
+  // A range that ends before the last activity: the last activity in the buckets whose numbers it gives. A bucket
+  // holding the range's end is counted whole, so its activity after the end is in the numbers and in lastSeen.
   assert.equal(edge(q.graphRange(T0, T0 + 10 * S)), T0 + 1050, 'ends at a bucket boundary: the last activity inside it');
-  assert.equal(edge(q.graphRange(T0, T0 + 11 * S)), T0 + 11 * S, 'ends inside the bucket of 12.3 s: clamped to its end');
-  assert.equal(node(q.graphRange(T0, T0 + 11 * S), 'svc:shop/web'), T0 + 11 * S);
-  // at=: the bucket holding it, never later than `at`; seen within the window before it: its last activity.
+  assert.equal(edge(q.graphRange(T0, T0 + 11 * S)), T0 + 12_300, 'ends inside the bucket of 12.3 s: that bucket is counted, so is its activity');
+  assert.equal(node(q.graphRange(T0, T0 + 11 * S), 'svc:shop/web'), T0 + 12_300);
+  // at=: the bucket holding it; seen within the window before it: its last activity.
   assert.equal(edge(q.graphAt(T0 + 15 * S, 60 * S)), T0 + 12_300);
-  assert.equal(edge(q.graphAt(T0 + 11 * S, 60 * S)), T0 + 11 * S);
+  assert.equal(edge(q.graphAt(T0 + 11 * S, 60 * S)), T0 + 12_300, 'the bucket 0:10-0:20 is the answer, its activity at 12.3 s too');
+  // firstSeen: when the edge appeared on the live map (1 s), not when its first row was written, never after lastSeen.
+  for (const g of [wide, q.graphRange(T0, T0 + 11 * S), q.graphAt(T0 + 11 * S, 60 * S)]) {
+    const e = g.edges.find((x) => x.id === WEB_DB)!;
+    assert.ok(e.firstSeen <= e.lastSeen && e.firstSeen >= T0 + 1000 && e.firstSeen < T0 + 1100, `firstSeen ${e.firstSeen - T0} ms`);
+    for (const n of g.nodes) assert.ok(n.firstSeen <= n.lastSeen, `${n.id}: firstSeen ${n.firstSeen - T0} > lastSeen ${n.lastSeen - T0}`);
+  }
   const later = q.graphAt(T0 + 45 * S, 60 * S);
   assert.equal(later.edges.find((e) => e.id === WEB_DB)!.connections.opened, 0, 'listed from the window, zero numbers');
   assert.equal(edge(later), T0 + 12_300, 'not the end of its last bucket (0:20)');

@@ -129,7 +129,7 @@ export class HistoryQueries {
 
   /**
    * The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros).
-   * lastSeen is an edge's last activity in those rows, never later than `at` (activity later in its bucket reads as `at`).
+   * lastSeen is an edge's last activity in those rows: it may be later than `at`, within the bucket whose numbers these are.
    */
   graphAt(at: number, windowMs: number, filter: GraphFilter = {}): HistoryGraph {
     const spans = this.spans();
@@ -141,21 +141,21 @@ export class HistoryQueries {
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    return { ...this.build(aggs, r, filter, bucket, bucket + r, at), at, resolutionMs: r };
+    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r };
   }
 
   /**
    * Everything seen in [from, to), numbers summed (active: peak; RTT: weighted mean, p95: largest).
    * Rates are over the time the agent was recording: a window reaching back before history began
    * (a new install) held nothing recorded, not nothing happening. lastSeen is an edge's last activity in the
-   * buckets covering the range, never later than `to` (activity later in the bucket holding `to` reads as `to`).
+   * buckets covering the range, whose numbers these are: it may be later than `to`, within the bucket holding `to`.
    */
   graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
     const segments = planRange(from, to, this.spans());
     const aggs = this.aggregate(segments);
     const a = segments.length ? segments[0].from : from, b = segments.length ? segments.at(-1)!.to : to;
     const recorded = this.recordedMs(a, b);
-    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to, to), from, to, recordedMs: recorded };
+    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to), from, to, recordedMs: recorded };
   }
 
   /** How long the agent was running in [from, to): from its start and stop events (a crash leaves no stop: running until the next start). */
@@ -201,21 +201,23 @@ export class HistoryQueries {
     return out;
   }
 
-  /** The answer's edges and nodes; `until`: no lastSeen is later than it (the range's end, `at`) or than now. */
-  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number, until: number): GraphSnapshot {
+  /**
+   * The answer's edges and nodes. A lastSeen is never later than now (a clock step back); a firstSeen never later
+   * than its lastSeen (rows written before first_seen was the live map's own held the write time, up to a flush late).
+   */
+  private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number): GraphSnapshot {
     const dims = this.dims.edgesByRef(aggs.keys());
     const names = this.failingNames([...dims.values()].filter((d) => d.protocol === 'dns').map((d) => d.ref), from, to);
     const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])));
     const edges: GraphEdge[] = [];
     const outNodes = new Map<string, GraphNode>();
     const now = this.now();
-    const cap = Math.min(until, now);
     for (const [ref, g] of aggs) {
       const d = dims.get(ref);
       if (!d) continue; // pruned meanwhile
       const s = nodes.get(d.sourceRef), t = nodes.get(d.targetRef);
       if (!s || !t || !edgeVisible(s, t, filter) || (filter.protocol && d.protocol !== filter.protocol)) continue;
-      const lastSeen = Math.min(g.lastSeen, cap);
+      const lastSeen = Math.min(g.lastSeen, now);
       const e = toEdge(d, { ...g, lastSeen }, spanMs);
       if (e.dns) e.dns.failingNames = names.get(ref) ?? [];
       edges.push(e);
@@ -223,6 +225,7 @@ export class HistoryQueries {
         const o = outNodes.get(n.id) ?? toNode(n);
         o.active += g.active;
         o.lastSeen = Math.max(o.lastSeen, lastSeen);
+        if (lastSeen > 0) o.firstSeen = Math.min(o.firstSeen, lastSeen);
         outNodes.set(n.id, o);
       }
     }
@@ -395,7 +398,7 @@ function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
     retransmits: g.retransmits,
     // Duration p95 is not stored: 0.
     duration: { meanMs: g.durN ? Math.round(g.durSum / g.durN) / 10 : 0, p95Ms: 0, samples: g.durN },
-    firstSeen: d.firstSeen, lastSeen: g.lastSeen,
+    firstSeen: g.lastSeen > 0 ? Math.min(d.firstSeen, g.lastSeen) : d.firstSeen, lastSeen: g.lastSeen,
     rates: { '10s': rt, '1m': { ...rt } },
     ...(requests ? { requests } : {}),
   };
