@@ -1,7 +1,7 @@
 // Dimension tables: node and edge descriptors stored once, referred to by
 // small integers from every sample and event row.
 import type { Db } from './database.js';
-import type { GraphNode, NodeKind } from '../graph/types.js';
+import type { GraphNode, Instance, NodeKind } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
@@ -19,6 +19,7 @@ export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref
 export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number }
 
 interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; dns: string | null; first_seen: number; last_seen: number }
+interface VersionRow { node: number; t: number; image: string | null; instances: string | null; ips: string | null }
 interface EdgeRow { id: number; key: string; source: number; target: number; port: number; protocol: string; first_seen: number; last_seen: number }
 
 const MAX_INSTANCES = 16;
@@ -36,6 +37,16 @@ export class Dimensions {
       updateNode: db.prepare(`UPDATE nodes SET kind=@kind, label=@label, grp=@grp, image=@image, labels=@labels, instances=@instances, ips=@ips,
         dns=@dns, last_seen=max(last_seen, @now) WHERE id=@id`),
       seenNode: db.prepare('UPDATE nodes SET last_seen = max(last_seen, ?) WHERE id = ?'),
+      insertVersion: db.prepare(`INSERT INTO node_versions (node, t, image, instances, ips) VALUES (@id, @now, @image, @instances, @ips)
+        ON CONFLICT (node, t) DO UPDATE SET image = excluded.image, instances = excluded.instances, ips = excluded.ips`),
+      // per node: the version in force at @from, those begun in [@from, @to), and the first (a node written after @to)
+      versionsIn: db.prepare<{ refs: string; from: number; to: number }, VersionRow>(`SELECT node, t, image, instances, ips FROM node_versions v
+        WHERE node IN (SELECT value FROM json_each(@refs)) AND ((t >= @from AND t < @to)
+          OR t = (SELECT max(t) FROM node_versions w WHERE w.node = v.node AND w.t < @from)
+          OR t = (SELECT min(t) FROM node_versions w WHERE w.node = v.node))
+        ORDER BY node, t`),
+      pruneVersions: db.prepare(`DELETE FROM node_versions WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.id = node_versions.node)
+        OR (t < ? AND t < (SELECT max(t) FROM node_versions w WHERE w.node = node_versions.node))`),
       insertEdge: db.prepare(`INSERT INTO edges (key, source, target, port, protocol, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       seenEdge: db.prepare('UPDATE edges SET last_seen = max(last_seen, ?) WHERE id = ?'),
       nodesByRef: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
@@ -52,8 +63,11 @@ export class Dimensions {
     for (const r of db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
   }
 
-  /** Row id of a node, written or updated when new or changed; last_seen moves at most once a minute. */
-  node(n: NodeDesc, now: number): number {
+  /**
+   * Row id of a node, written or updated when new or changed; last_seen moves at most once a minute. A change is
+   * versioned from `since` (the start of the bucket whose numbers the write carries: the change happened in it).
+   */
+  node(n: NodeDesc, now: number, since = now): number {
     const sig = signature(n);
     const known = this.nodes.get(n.id);
     if (known && known.sig === sig) {
@@ -68,24 +82,27 @@ export class Dimensions {
     };
     if (known) {
       this.stmt.updateNode.run({ ...row, id: known.id });
+      this.stmt.insertVersion.run({ ...row, id: known.id, now: Math.min(since, now) });
       known.sig = sig;
       known.seen = Math.max(known.seen, now);
       return known.id;
     }
-    const id = Number(this.stmt.insertNode.run({ ...row, first: firstSeenOr(n.firstSeen, now) }).lastInsertRowid);
+    const first = firstSeenOr(n.firstSeen, now);
+    const id = Number(this.stmt.insertNode.run({ ...row, first }).lastInsertRowid);
+    this.stmt.insertVersion.run({ ...row, id, now: Math.min(first, since) });
     this.nodes.set(n.id, { id, sig, seen: now });
     return id;
   }
 
   /** Row id of an edge; its end nodes must have been written first (or are given as a lookup). */
-  edge(e: EdgeDesc, nodeOf: (key: string) => NodeDesc | undefined, now: number): number {
+  edge(e: EdgeDesc, nodeOf: (key: string) => NodeDesc | undefined, now: number, since = now): number {
     const known = this.edges.get(e.id);
     if (known) {
       if (now - known.seen >= HISTORY_DEFAULTS.lastSeenWriteMs) { this.stmt.seenEdge.run(now, known.id); known.seen = now; }
       return known.id;
     }
-    const s = this.node(nodeOf(e.source) ?? placeholder(e.source), now);
-    const t = this.node(nodeOf(e.target) ?? placeholder(e.target), now);
+    const s = this.node(nodeOf(e.source) ?? placeholder(e.source), now, since);
+    const t = this.node(nodeOf(e.target) ?? placeholder(e.target), now, since);
     const id = Number(this.stmt.insertEdge.run(e.id, s, t, e.port, e.protocol, firstSeenOr(e.firstSeen, now), now).lastInsertRowid);
     this.edges.set(e.id, { id, seen: now });
     return id;
@@ -103,9 +120,39 @@ export class Dimensions {
   /** Edges into a node (its inbound requests). */
   inboundEdges(nodeRef: number): number[] { return this.stmt.inbound.all(nodeRef).map((r) => r.id); }
 
-  nodesByRef(refs: Iterable<number>): Map<number, StoredNode> {
+  /**
+   * Nodes by row id: as they are now, or with `during`, as they were over [from, to): the image of the version in
+   * force at its end, the instances and addresses of every version in force during it (a restart inside the span
+   * shows both containers, each in its state of then).
+   */
+  nodesByRef(refs: Iterable<number>, during?: { from: number; to: number }): Map<number, StoredNode> {
     const out = new Map<number, StoredNode>();
-    for (const r of this.stmt.nodesByRef.all(JSON.stringify([...refs]))) out.set(r.id, fromNodeRow(r));
+    const list = JSON.stringify([...refs]);
+    for (const r of this.stmt.nodesByRef.all(list)) out.set(r.id, fromNodeRow(r));
+    if (!during) return out;
+    const byNode = new Map<number, VersionRow[]>();
+    for (const v of this.stmt.versionsIn.all({ refs: list, ...during })) {
+      const vs = byNode.get(v.node) ?? [];
+      vs.push(v);
+      byNode.set(v.node, vs);
+    }
+    for (const [ref, vs] of byNode) {
+      const n = out.get(ref);
+      if (!n) continue;
+      const inSpan = vs.filter((v) => v.t < during.to);
+      const used = inSpan.length ? inSpan : vs.slice(0, 1);
+      const instances = new Map<string, Instance>();
+      const ips = new Set<string>();
+      for (const v of used) {
+        for (const i of (v.instances ? JSON.parse(v.instances) : []) as Instance[]) { instances.delete(i.id); instances.set(i.id, i); }
+        for (const ip of (v.ips ? JSON.parse(v.ips) : []) as string[]) ips.add(ip);
+      }
+      const last = used[used.length - 1];
+      n.instances = [...instances.values()].slice(-MAX_INSTANCES);
+      n.ips = [...ips];
+      if (last.image !== null) n.image = last.image;
+      else delete n.image;
+    }
     return out;
   }
 
@@ -124,6 +171,7 @@ export class Dimensions {
   prune(cutoff: number): { edges: number; nodes: number } {
     const edges = this.stmt.pruneEdges.run(cutoff).changes;
     const nodes = this.stmt.pruneNodes.run(cutoff).changes;
+    this.stmt.pruneVersions.run(cutoff); // a node's latest version stays: it held from then on
     if (edges || nodes) {
       this.nodes.clear();
       this.edges.clear();

@@ -355,6 +355,33 @@ test('DNS in the history: a past map shows the names of its day and the resolver
   a.store.close();
 });
 
+test('a past map names the instances of its moment, not the ones that came later (node versions)', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  conn(a, web, db, T0 + 1 * S); // web-1 only
+  a.runTo(T0 + 30 * S + 5);
+  conn(a, { ip: '10.0.0.3', cg: 101 }, db, T0 + 41 * S); // web-2 of the same service starts calling
+  a.runTo(T0 + 60 * S + 5);
+  const q = a.store.queries;
+  const names = (g: { nodes: { id: string; instances: { name: string }[] }[] }) => g.nodes.find((n) => n.id === 'svc:shop/web')!.instances.map((i) => i.name).sort();
+  assert.deepEqual(names(q.graphAt(T0 + 5 * S, 60 * S)), ['web-1'], 'at 0:05 only web-1 existed');
+  assert.deepEqual(names(q.graphRange(T0, T0 + 20 * S)), ['web-1']);
+  assert.deepEqual(names(q.graphAt(T0 + 45 * S, 60 * S)), ['web-1', 'web-2']);
+  assert.deepEqual(names(q.graphRange(T0, T0 + 60 * S)), ['web-1', 'web-2'], 'a range: every instance of its span');
+  const webIps = (g: { nodes: { id: string; ips: string[] }[] }) => g.nodes.find((n) => n.id === 'svc:shop/web')!.ips.sort();
+  assert.deepEqual(webIps(q.graphAt(T0 + 5 * S, 60 * S)), ['10.0.0.2']);
+  assert.deepEqual(webIps(q.graphAt(T0 + 45 * S, 60 * S)), ['10.0.0.2', '10.0.0.3']);
+  // Reopened (the write cache rebuilt from the file), and after a prune that keeps each node's latest version.
+  a.store.close();
+  const b = agent(file, clock);
+  assert.deepEqual(names(b.store.queries.graphAt(T0 + 5 * S, 60 * S)), ['web-1']);
+  b.store.close();
+  const raw = new Database(file);
+  assert.ok((raw.prepare('SELECT count(*) AS n FROM node_versions').get() as { n: number }).n >= 3, 'a version per change');
+  raw.close();
+});
+
 test('lastSeen is the last activity, exact to the ms, in every tier: a 10 s row, the 1 m roll-up, a range ending before it, at=', () => {
   const file = tempFile();
   const clock = { now: T0 };

@@ -208,7 +208,7 @@ export class HistoryQueries {
   private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number): GraphSnapshot {
     const dims = this.dims.edgesByRef(aggs.keys());
     const names = this.failingNames([...dims.values()].filter((d) => d.protocol === 'dns').map((d) => d.ref), from, to);
-    const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])));
+    const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])), { from, to });
     const edges: GraphEdge[] = [];
     const outNodes = new Map<string, GraphNode>();
     const now = this.now();

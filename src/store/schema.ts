@@ -100,6 +100,23 @@ const V3_NODE_NAMES = 'ALTER TABLE nodes ADD COLUMN dns TEXT;';
 export const SAMPLE_LAST_SEEN_COLUMN = 'last_seen';
 const V6_SAMPLE_LAST_SEEN = `ALTER TABLE samples ADD COLUMN ${SAMPLE_LAST_SEEN_COLUMN} INTEGER NOT NULL DEFAULT 0;`;
 
+/**
+ * V7: node_versions, what a node was (image, instances, ips) from time t (ms, the write) until its next version,
+ * so a past map names the containers and processes of its moment, not today's. nodes keeps the latest, as before.
+ * Existing nodes get one version, their latest, from their first_seen: what they showed before.
+ */
+const V7_NODE_VERSIONS = `
+CREATE TABLE node_versions (
+  node INTEGER NOT NULL,
+  t INTEGER NOT NULL,
+  image TEXT,
+  instances TEXT,
+  ips TEXT,
+  PRIMARY KEY (node, t)
+) WITHOUT ROWID;
+INSERT INTO node_versions (node, t, image, instances, ips) SELECT id, first_seen, image, instances, ips FROM nodes;
+`;
+
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
@@ -113,6 +130,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(`ALTER TABLE requests ADD COLUMN ${REQUEST_MAX_COLUMN} INTEGER NOT NULL DEFAULT 0;`),
   // 6: each row's last activity, exact (ms); older rows read 0, their bucket's end stands in.
   (db) => db.exec(V6_SAMPLE_LAST_SEEN),
+  // 7: each node's image, instances and addresses over time.
+  (db) => db.exec(V7_NODE_VERSIONS),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -51,8 +51,11 @@ export class SampleWriter {
     const res = this.resolutionMs / 1000;
     const t = Math.floor(b.bucket / this.resolutionMs) * res;
     const nodeOf = (k: string) => b.nodes.get(k);
+    // Nodes whose edges had something to say: a changed descriptor (a new instance, an address) is versioned now,
+    // not only when a new edge or event names the node. Unchanged ones cost a signature each.
+    for (const n of b.nodes.values()) this.dims.node(n, b.time, b.bucket);
     for (const r of b.rows) {
-      const edge = this.dims.edge(r.edge, nodeOf, b.time);
+      const edge = this.dims.edge(r.edge, nodeOf, b.time, b.bucket);
       // Means ride on `closed` as their weight: without a closed connection there is nothing to weigh.
       const closed = r.closed > 0;
       this.insertSample.run(res, t, edge, r.opened, r.closed, r.failed, r.bytesSent, r.bytesReceived, r.retransmits, r.active,
@@ -63,8 +66,8 @@ export class SampleWriter {
       if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
     }
     for (const e of b.events) {
-      const node = e.node ? this.dims.node(e.node, b.time) : null;
-      const edge = e.edge ? this.dims.edge(e.edge, nodeOf, b.time) : null;
+      const node = e.node ? this.dims.node(e.node, b.time, b.bucket) : null;
+      const edge = e.edge ? this.dims.edge(e.edge, nodeOf, b.time, b.bucket) : null;
       this.insertEvent.run(Math.round(e.time), e.type, node, edge, e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : null);
     }
   }
