@@ -72,3 +72,42 @@ test('the cache is bounded, oldest dropped', () => {
     fs.rmSync(proc, { recursive: true, force: true });
   }
 });
+
+test('arguments as started, bounded; the thread group id', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
+  try {
+    fakeProc(proc, 20, 'node', '0::/\n', '/usr/bin/node');
+    fs.writeFileSync(path.join(proc, '20', 'cmdline'), 'node\0/srv/api.js\0--port\x0019001\0');
+    fs.writeFileSync(path.join(proc, '20', 'status'), 'Name:\tnode\nTgid:\t7\nPid:\t20\n');
+    fakeProc(proc, 21, 'node', '0::/\n', '/usr/bin/node');
+    fs.writeFileSync(path.join(proc, '21', 'cmdline'), `node\0-e\0${'x'.repeat(1 << 20)}\0`);
+    fakeProc(proc, 22, 'zombie', '0::/\n');
+    fs.writeFileSync(path.join(proc, '22', 'cmdline'), '');
+    const cache = new ProcessCache({ procRoot: proc });
+    assert.deepEqual(cache.get(20)!.argv, ['node', '/srv/api.js', '--port', '19001']);
+    assert.equal(cache.get(20)!.tgid, 7);
+    const big = cache.get(21)!;
+    assert.deepEqual(big.argv.slice(0, 2), ['node', '-e']);
+    assert.ok(big.argv.join('').length < 4096, 'a megabyte of arguments read as its first few kilobytes');
+    assert.equal(big.tgid, 21, 'no status: its own pid');
+    assert.deepEqual(cache.get(22)!.argv, []);
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});
+
+test('a process still running when checked is kept over newer short-lived ones: its facts (and name) outlive the bound', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
+  try {
+    for (let pid = 1; pid <= 5; pid++) fakeProc(proc, pid, `p${pid}`, '0::/\n');
+    const cache = new ProcessCache({ procRoot: proc, maxEntries: 3, ttlMs: 0 });
+    cache.get(1); cache.get(2); cache.get(3);
+    cache.get(1); // checked: still the same process
+    cache.get(4); // drops 2, the oldest not checked since
+    fs.rmSync(path.join(proc, '1'), { recursive: true });
+    assert.equal(cache.get(1)?.comm, 'p1', 'gone, still known');
+    assert.equal(cache.get(2)?.comm, 'p2', 'reread: still running');
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});

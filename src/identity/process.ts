@@ -15,6 +15,10 @@ export interface ProcessInfo {
   /** Basename of /proc/<pid>/exe ('' for kernel threads or when unreadable). */
   exe: string;
   cmdline: string;
+  /** Arguments as the process was started (argv[0] included); at most CMDLINE_READ_BYTES of them, [] if unreadable. */
+  argv: string[];
+  /** Thread group (process) id: differs from pid when a thread's id was asked about. */
+  tgid: number;
   /** The cgroup path that best names the process (v2 unless root). */
   cgroupPath: string | null;
   /** cgroup v2 path, or null. */
@@ -37,6 +41,25 @@ export interface ProcessCacheOptions {
 
 function readOr(file: string): string | null {
   try { return fs.readFileSync(file, 'utf8'); } catch { return null; }
+}
+
+/** Most of /proc/<pid>/cmdline read: a process may start with megabytes of arguments; names need the first few. */
+export const CMDLINE_READ_BYTES = 4096;
+const ARGV_MAX = 64;
+
+/** The first `max` bytes of a file, or null. */
+function readHead(file: string, max: number): string | null {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.alloc(max);
+    const n = fs.readSync(fd, buf, 0, max, 0);
+    return buf.toString('utf8', 0, n);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
 }
 
 interface Entry {
@@ -81,7 +104,14 @@ export class ProcessCache {
       this.checks++;
       if (stat === null) { hit.checkedAt = now; return hit.info; } // exited: the last thing we knew is still the best answer
       const ticks = startTicksOf(stat);
-      if (ticks === hit.info.startTicks) { hit.checkedAt = now; return hit.info; }
+      if (ticks === hit.info.startTicks) {
+        // Still running: made the newest entry, so that short-lived processes, not a long-lived server, are the
+        // ones the bound drops (a server dropped and gone by its last connection's close would lose its name).
+        hit.checkedAt = now;
+        this.cache.delete(pid);
+        this.cache.set(pid, hit);
+        return hit.info;
+      }
     }
     const fresh = this.read(pid, now);
     if (!fresh) return hit?.info ?? null;
@@ -100,8 +130,10 @@ export class ProcessCache {
     const startTicks = startTicksOf(readOr(path.join(dir, 'stat')));
     let exe = '';
     try { exe = path.basename(fs.readlinkSync(path.join(dir, 'exe'))).replace(/ \(deleted\)$/, ''); } catch { /* kernel thread or gone */ }
-    const rawCmd = readOr(path.join(dir, 'cmdline')) ?? '';
+    const rawCmd = readHead(path.join(dir, 'cmdline'), CMDLINE_READ_BYTES) ?? '';
     const cmdline = rawCmd.replace(/\0+$/, '').replace(/\0/g, ' ').slice(0, this.cmdMax);
+    const argv = rawCmd ? rawCmd.replace(/\0$/, '').split('\0').slice(0, ARGV_MAX) : [];
+    const tgid = Number(/^Tgid:\s*(\d+)/m.exec(readOr(path.join(dir, 'status')) ?? '')?.[1]) || pid;
     const cgText = readOr(path.join(dir, 'cgroup'));
     const cg = cgText === null ? null : parseProcCgroup(cgText);
     const cgroupPath = cg ? identityPath(cg) : null;
@@ -115,6 +147,8 @@ export class ProcessCache {
       comm: comm.trim(),
       exe,
       cmdline,
+      argv,
+      tgid,
       cgroupPath,
       cgroupV2Path: cg?.v2 ?? null,
       unit: cgroupPath ? systemdUnitFromCgroupPath(cgroupPath) : null,
