@@ -72,7 +72,7 @@ export class Agent {
 
   constructor(opts: AgentOptions = {}) {
     this.engine = new ProbeEngine({ connectEvents: false, foldHandshakes: true, ...opts.engine });
-    this.identity = new IdentityResolver(opts.identity);
+    this.identity = new IdentityResolver({ selfPid: process.pid, ...opts.identity });
     this.scope = opts.scope ? new Scope(opts.scope) : null;
     this.graph = new LiveGraph(this.scope ? scopedIdentity(this.identity, this.scope) : this.identity, opts.graph);
     // DNS health is kept per map node, as the client was when it asked.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { processName } from './naming.js';
+import { ownerNode, processName, SELF_NAME } from './naming.js';
 
 test('a host process is named as ps names it, whatever its executable resolves to; a cut name is completed from the executable', () => {
   // Debian: /usr/bin/redis-server -> redis-check-rdb; /usr/bin/python3 -> python3.11
@@ -11,4 +11,34 @@ test('a host process is named as ps names it, whatever its executable resolves t
   assert.equal(processName({ unit: null, exe: 'node', comm: '' }), 'node');
   assert.equal(processName({ unit: 'nginx.service', exe: 'nginx', comm: 'nginx' }), 'nginx');
   assert.equal(processName({ unit: null, exe: '', comm: '' }), 'unknown');
+});
+
+test('an interpreter is named by the script it runs; inline code, a REPL and unreadable arguments keep the command name', () => {
+  assert.equal(processName({ unit: null, exe: 'node', comm: 'node', argv: ['node', '/srv/api.js'] }), 'api.js');
+  assert.equal(processName({ unit: null, exe: 'python3.11', comm: 'python3', argv: ['python3', '-m', 'http.server'] }), 'http.server');
+  assert.equal(processName({ unit: null, exe: 'node', comm: 'node', argv: ['node', '-e', 'x'] }), 'node');
+  assert.equal(processName({ unit: null, exe: 'node', comm: 'node', argv: [] }), 'node', 'cmdline unreadable');
+  assert.equal(processName({ unit: null, exe: 'node', comm: 'node' }), 'node');
+  assert.equal(processName({ unit: 'api.service', exe: 'node', comm: 'node', argv: ['node', '/srv/api.js'] }), 'api', 'a systemd service wins');
+  assert.equal(processName({ unit: 'session-3.scope', exe: 'node', comm: 'node', argv: ['node', '/srv/api.js'] }), 'api.js');
+  assert.equal(processName({ unit: null, exe: 'nginx', comm: 'nginx', argv: ['nginx', 'x.js'] }), 'nginx', 'not an interpreter');
+});
+
+test('the agent itself is dhrishti, whatever runs it', () => {
+  assert.equal(processName({ unit: null, exe: 'node', comm: 'node', argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'], self: true }), SELF_NAME);
+  assert.equal(processName({ unit: 'dhrishti-agent.service', exe: 'node', comm: 'node', self: true }), 'dhrishti');
+  const n = ownerNode({ kind: 'process', pid: 42, comm: 'node', exe: 'node', cmdline: 'node x', argv: ['node', 'x'], unit: null, self: true });
+  assert.deepEqual([n.id, n.label], ['proc:dhrishti', 'dhrishti']);
+});
+
+test('two scripts under one interpreter are two nodes; each instance carries its command line, cleaned', () => {
+  const api = ownerNode({ kind: 'process', pid: 10, comm: 'node', exe: 'node', cmdline: '', argv: ['node', '/srv/api.js', '--port', '19001'], unit: null });
+  const backend = ownerNode({ kind: 'process', pid: 11, comm: 'node', exe: 'node', cmdline: '', argv: ['node', '/srv/backend.js'], unit: null });
+  assert.deepEqual([api.id, api.label, backend.id], ['proc:api.js', 'api.js', 'proc:backend.js']);
+  assert.deepEqual(api.instance, { id: 'pid:10', name: 'node', pids: [10], ips: [], command: 'node /srv/api.js --port 19001' });
+  const inline = ownerNode({ kind: 'process', pid: 12, comm: 'node', exe: 'node', cmdline: '', argv: ['node', '-e', 'a\x1b\nb'.repeat(100)], unit: null });
+  assert.equal(inline.id, 'proc:node');
+  assert.ok(inline.instance!.command!.length <= 200 && !/[\x00-\x1f]/.test(inline.instance!.command!));
+  const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });
+  assert.deepEqual([gone.id, gone.instance!.command], ['proc:node', undefined]);
 });

@@ -3,6 +3,7 @@
 import type { ContainerInfo, Owner, AddressOwner } from '../identity/types.js';
 import type { Instance, NodeKind } from './types.js';
 import { getDomain } from 'tldts';
+import { cleanName, scriptName } from './script.js';
 
 export interface NodeRef {
   id: string;
@@ -60,15 +61,31 @@ export function containerNode(c: ContainerInfo, pid = 0): NodeRef {
 /** The kernel cuts a command name to 15 bytes (TASK_COMM_LEN - 1). */
 const COMM_MAX = 15;
 
+/** The agent's own process on its map. */
+export const SELF_NAME = 'dhrishti';
+/** Longest command line an instance carries (GraphNode.instances[].command). */
+export const COMMAND_MAX = 200;
+
 /**
- * Host processes are named by systemd service, else command name: the name the kernel gives the process (what
- * ps shows), and all a process gone before /proc was read leaves. The executable's basename names it only where
- * the command name was cut short (`containerd-shim` of containerd-shim-runc-v2): symlinked executables resolve
- * to another program's name (Debian's redis-server is redis-check-rdb; python3 is python3.11, so one program
- * would be two nodes by how long it lived).
+ * Host processes are named, first match wins:
+ * 1. the agent itself: `dhrishti`;
+ * 2. its systemd service (`nginx.service` -> nginx);
+ * 3. for an interpreter, the program it runs (script.ts): `node /srv/api.js` -> api.js, `python3 -m http.server`
+ *    -> http.server, `java -jar billing.jar` -> billing.jar; inline code (`node -e`, `python3 -c`) and a bare
+ *    interpreter keep the command name;
+ * 4. the command name: the name the kernel gives the process (what ps shows), and all a process gone before
+ *    /proc was read leaves. The executable's basename names it only where the command name was cut short
+ *    (`containerd-shim` of containerd-shim-runc-v2): symlinked executables resolve to another program's name
+ *    (Debian's redis-server is redis-check-rdb; python3 is python3.11, so one program would be two nodes by how
+ *    long it lived).
+ * A process's facts are read from /proc once and kept while it runs (identity/process.ts), so its name does not
+ * change over its life; one gone before they could be read is named by its command name at every lookup.
  */
-export function processName(o: { unit: string | null; exe: string; comm: string }): string {
+export function processName(o: { unit: string | null; exe: string; comm: string; argv?: readonly string[]; self?: boolean }): string {
+  if (o.self) return SELF_NAME;
   if (o.unit && o.unit.endsWith('.service') && !o.unit.startsWith('user@')) return o.unit.replace(/\.service$/, '');
+  const script = o.argv?.length ? scriptName(o.comm || o.exe, o.argv) : null;
+  if (script) return script;
   if (o.comm.length >= COMM_MAX && o.exe.startsWith(o.comm)) return o.exe;
   return o.comm || o.exe || 'unknown';
 }
@@ -77,6 +94,8 @@ export function ownerNode(o: Owner): NodeRef {
   if (o.kind === 'container') return containerNode(o.container, o.pid);
   const name = o.kind === 'process' ? processName(o) : o.comm || 'unknown';
   const instance: Instance = { id: `pid:${o.pid}`, name: o.comm || name, pids: o.pid ? [o.pid] : [], ips: [] };
+  const command = o.kind === 'process' && o.argv?.length ? cleanName(o.argv.join(' '), COMMAND_MAX) : '';
+  if (command) instance.command = command;
   return { id: `proc:${name}`, kind: 'process', label: name, group: 'host', instance: o.pid ? instance : undefined };
 }
 

@@ -142,7 +142,7 @@ function sameList(a: string[], b: string[]): boolean {
 }
 
 function sameFacts(a: Instance, b: Instance): boolean {
-  return a.name === b.name && a.image === b.image && a.state === b.state && a.startedAt === b.startedAt && a.stoppedAt === b.stoppedAt
+  return a.name === b.name && a.command === b.command && a.image === b.image && a.state === b.state && a.startedAt === b.startedAt && a.stoppedAt === b.stoppedAt
     && sameList(a.ips, b.ips);
 }
 

@@ -21,6 +21,8 @@ export interface Instance {
   name: string;
   pids: number[];
   ips: string[];
+  /** A host process's command line as started, cut short and stripped of control characters. */
+  command?: string;
   image?: string;
   state?: 'running' | 'stopped';
   startedAt?: number;

@@ -23,6 +23,8 @@ export interface ResolverOptions {
   maxStoppedContainers?: number;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** The agent's own pid: its process is an owner with `self` (named `dhrishti` on the map). 0: none. */
+  selfPid?: number;
 }
 
 interface CgroupVerdict { ref: ContainerRef | null; unit: string | null }
@@ -43,6 +45,7 @@ export class IdentityResolver extends EventEmitter {
   readonly hostAddresses: HostAddresses;
   readonly docker: DockerWatcher | null;
   private verdicts = new Map<number, CgroupVerdict>();
+  private readonly selfPid: number;
   /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
   private synthetic = new Map<string, ContainerInfo>();
   /** Bumped whenever an owner or address answer may have changed (see `version`). */
@@ -54,6 +57,7 @@ export class IdentityResolver extends EventEmitter {
 
   constructor(opts: ResolverOptions = {}) {
     super();
+    this.selfPid = opts.selfPid ?? 0;
     this.cgroups = new CgroupIndex({ procRoot: opts.procRoot, root: opts.cgroupRoot });
     this.processes = new ProcessCache({ procRoot: opts.procRoot });
     this.hostAddresses = new HostAddresses();
@@ -117,11 +121,14 @@ export class IdentityResolver extends EventEmitter {
       this.counters.ownerProcess++;
       // The process's name, not the thread's: the kernel's comm is the thread that did the I/O (Tomcat's
       // http-nio-exec-1, Chrome_ChildIOT), and a node per thread name would split one service.
-      return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline, unit: info.unit ?? verdict?.unit ?? null };
+      const self = this.selfPid > 0 && (info.pid === this.selfPid || info.tgid === this.selfPid);
+      return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline, argv: info.argv, unit: info.unit ?? verdict?.unit ?? null, ...(self ? { self } : {}) };
     }
     if (q.pid > 0 || verdict?.unit) {
       this.counters.ownerProcess++;
-      return { kind: 'process', pid: q.pid, comm, exe: '', cmdline: '', unit: verdict?.unit ?? null };
+      // Gone before /proc was read: named by its command name alone, as every other lookup of it will be (its facts were never cached).
+      const self = this.selfPid > 0 && q.pid === this.selfPid;
+      return { kind: 'process', pid: q.pid, comm, exe: '', cmdline: '', unit: verdict?.unit ?? null, ...(self ? { self } : {}) };
     }
     this.counters.ownerUnknown++;
     return { kind: 'unknown', pid: q.pid, comm, cgroupId: q.cgroupId };

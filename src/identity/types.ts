@@ -112,6 +112,10 @@ export type Owner =
       exe: string;
       /** Command line, truncated, '' if unreadable. */
       cmdline: string;
+      /** Arguments as started (argv[0] included), a bounded few; absent or [] when unreadable. */
+      argv?: readonly string[];
+      /** The agent's own process (or one of its threads). */
+      self?: boolean;
       /** systemd unit from the cgroup path (`nginx.service`, `session-3.scope`), or null. */
       unit: string | null;
     }

@@ -36,7 +36,7 @@ export function kindAllowed(n: GraphNode, f: Filters): boolean {
 
 export function nodeMatches(n: GraphNode, q: string): boolean {
   if (!q) return true;
-  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name), ...(n.dns ? [...n.dns.names, ...n.dns.cnames] : [])];
+  const hay = [n.label, n.id, n.image ?? '', n.group ?? '', ...n.ips, ...n.instances.map((i) => i.name), ...n.instances.map((i) => i.command ?? ''), ...(n.dns ? [...n.dns.names, ...n.dns.cnames] : [])];
   return hay.some((s) => s.toLowerCase().includes(q));
 }
 

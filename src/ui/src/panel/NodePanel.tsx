@@ -102,6 +102,7 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
                     <span className={`dot ${i.state === 'stopped' ? 'health-idle' : 'health-ok'}`} aria-hidden="true" />
                     {i.name}{i.state === 'stopped' && <span className="muted"> (stopped)</span>}
                     {i.image && i.image !== n.image && <div className="muted small mono">{i.image}</div>}
+                    {i.command && <div className="muted small mono" data-testid="instance-command" title={i.command}>{i.command}</div>}
                   </td>
                   <td className="mono">{i.pids.length ? i.pids.join(', ') : '–'}</td>
                   <td className="mono">{i.ips.length ? i.ips.join(', ') : '–'}</td>
