@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownerNode, processName, SELF_NAME } from './naming.js';
+import { HOST_NODE, ownerNode, processName, SELF_NAME } from './naming.js';
 
 test('a host process is named as ps names it, whatever its executable resolves to; a cut name is completed from the executable', () => {
   // Debian: /usr/bin/redis-server -> redis-check-rdb; /usr/bin/python3 -> python3.11
@@ -41,4 +41,8 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.ok(inline.instance!.command!.length <= 200 && !/[\x00-\x1f]/.test(inline.instance!.command!));
   const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });
   assert.deepEqual([gone.id, gone.instance!.command], ['proc:node', undefined]);
+});
+
+test('the host end no process owns says so; its id stays proc:host', () => {
+  assert.deepEqual([HOST_NODE.id, HOST_NODE.label], ['proc:host', 'host (no listener)']);
 });

@@ -99,7 +99,11 @@ export function ownerNode(o: Owner): NodeRef {
   return { id: `proc:${name}`, kind: 'process', label: name, group: 'host', instance: o.pid ? instance : undefined };
 }
 
-export const HOST_NODE: NodeRef = { id: 'proc:host', kind: 'process', label: 'host', group: 'host' };
+/**
+ * The host end of a connection to one of this host's addresses that no process owns: a connect refused or
+ * unanswered on a port nothing listens on, or a server end that never showed (id `proc:host`).
+ */
+export const HOST_NODE: NodeRef = { id: 'proc:host', kind: 'process', label: 'host (no listener)', group: 'host' };
 
 /** The far end of a connection known only by its address. */
 export function addressNode(a: AddressOwner, ip: string, role: 'client' | 'server'): NodeRef {
