@@ -34,3 +34,66 @@ test('a connection made by a named worker thread is on the process\'s node, not 
   assert.equal(e.source, 'proc:python3', `named after the process: ${e.id}`);
   assert.ok(!g.nodes.some((n) => n.id.includes('http-nio')), 'no node for the thread');
 });
+
+/** backend.js: listens on 127.0.0.1, prints "port N", counts what it gets. */
+const BACKEND = `
+const net = require('net');
+const srv = net.createServer((s) => { s.on('data', () => {}); s.on('error', () => {}); });
+srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+`;
+/** api.js <backend port>: listens too, connects to the backend, sends, holds the connection. */
+const API = `
+const net = require('net');
+const srv = net.createServer(() => {});
+srv.listen(0, '127.0.0.1', () => {
+  const c = net.connect(Number(process.argv[2]), '127.0.0.1', () => { c.write('x'.repeat(100)); console.log('sent'); });
+  c.on('error', () => {});
+});
+`;
+
+test('node and python scripts are named by their script: api.js -> backend.js, not node -> node; the agent is dhrishti; a port nothing listens on goes to "host (no listener)"', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const net = await import('node:net');
+  const { freePort } = await import('./support/agent.js');
+  agent ??= await startAgent(['--no-docker', '--no-history']);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-names-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'backend.js'), BACKEND);
+  fs.writeFileSync(path.join(dir, 'api.js'), API);
+
+  const backend = start(process.execPath, ['--no-warnings', path.join(dir, 'backend.js')]);
+  const bport = Number((await backend.waitFor(/^port (\d+)/))[1]);
+  const api = start(process.execPath, [path.join(dir, 'api.js'), String(bport)]);
+  await api.waitFor(/^sent/);
+  // python3 -u -m http.server: a module; fetched by inline node code, which keeps the name node.
+  const hport = await freePort();
+  const web = start('python3', ['-u', '-m', 'http.server', '--bind', '127.0.0.1', String(hport)], { cwd: dir });
+  await web.waitFor(/Serving HTTP/);
+  const fetcher = node(`fetch('http://127.0.0.1:${hport}/backend.js').then((r) => r.text()).then((t) => console.log('got ' + t.length))`);
+  await fetcher.waitFor(/^got \d+/);
+  // Refused: a port nothing listens on.
+  const dead = await freePort();
+  await new Promise<void>((res) => { const c = net.connect(dead, '127.0.0.1'); c.on('error', () => res()); c.on('connect', () => { c.destroy(); res(); }); });
+
+  const g = await waitForGraph(`${agent.url}/api/v1/graph`, (s) => s.edges.some((e) => e.port === bport && e.bytes.sent >= 100)
+    && s.edges.some((e) => e.port === hport) && s.edges.some((e) => e.port === dead) && s.edges.some((e) => e.port === agent!.port), 'the four edges');
+  const at = (port: number) => g.edges.find((x) => x.port === port)!;
+  assert.deepEqual([at(bport).source, at(bport).target], ['proc:api.js', 'proc:backend.js'], `no self-loop: ${at(bport).id}`);
+  assert.deepEqual([at(hport).source, at(hport).target], ['proc:node', 'proc:http.server'], `inline code keeps node, a module names python: ${at(hport).id}`);
+  assert.equal(at(agent.port).target, 'proc:dhrishti', `the agent's own API: ${at(agent.port).id}`);
+  assert.equal(at(dead).target, 'proc:host', at(dead).id);
+  const nodeOf = (id: string) => g.nodes.find((n) => n.id === id)!;
+  assert.equal(nodeOf('proc:host').label, 'host (no listener)');
+  assert.equal(nodeOf('proc:dhrishti').label, 'dhrishti');
+  const b = nodeOf('proc:backend.js');
+  assert.equal(b.label, 'backend.js');
+  assert.deepEqual(b.instances.map((i) => [i.name, i.pids, i.command]), [['node', [backend.pid], `${process.execPath} --no-warnings ${path.join(dir, 'backend.js')}`]]);
+  assert.ok(!g.nodes.some((n) => n.id === 'proc:python3' && n.instances.some((i) => i.pids.includes(web.pid))), 'the module server is not python3');
+
+  // Named once for its life: after backend.js exits, its connection's close still lands on backend.js.
+  await backend.stop();
+  const after2 = await waitForGraph(`${agent.url}/api/v1/graph`, (s) => s.edges.some((e) => e.port === bport && e.connections.active === 0), 'the closed edge');
+  assert.deepEqual(after2.edges.filter((e) => e.port === bport).map((e) => e.id), [at(bport).id], 'one edge, same ends');
+});
