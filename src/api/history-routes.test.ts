@@ -12,9 +12,9 @@ import type { Agent } from '../agent/agent.js';
 import { HistoryStore } from '../store/history-store.js';
 import { historyRoutes, historySeries } from './history-routes.js';
 import { parseRetention } from '../store/retention.js';
-import { identity, connection, web, db, WEB_DB } from '../store/testing.js';
+import { identity, connection, refused, web, db, WEB_DB } from '../store/testing.js';
 
-const S = 1000;
+const S = 1000, M = 60_000;
 const T0 = Date.now() - 10 * 60 * S - (Date.now() % 60_000); // ten minutes ago, on a minute
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-routes-'));
 const clock = { now: T0 };
@@ -30,6 +30,7 @@ before(async () => {
   const c = connection(web, db, T0 + 1 * S, { sent: 1000, received: 100 });
   graph.ingest(c.open, T0 + 1 * S);
   graph.ingest(c.close, T0 + 1 * S + 50);
+  for (let i = 0; i < 3; i++) graph.ingest(refused(web, db, T0 + 2 * S + i), T0 + 2 * S + i);
   clock.now = T0 + 10 * S + 5;
   store.flush(clock.now);
   clock.now = T0 + 10 * 60 * S;
@@ -82,6 +83,11 @@ test('timeseries and events answer with their shapes', async () => {
   const ev = await get('/api/v1/events?from=-1h&type=edge_appeared');
   assert.equal(ev.status, 200);
   assert.deepEqual(ev.body.events.map((e: { edge: string }) => e.edge), [WEB_DB]);
+  const tl = await get(`/api/v1/timeline?from=${T0}&to=${T0 + 30 * S}`);
+  assert.equal(tl.status, 200);
+  assert.deepEqual(tl.body, { step: 10 * S, from: T0, to: T0 + 30 * S, buckets: [{ t: T0, failures: 3, failedBy: { refused: 3 }, requestErrors: 0 }] });
+  assert.equal((await get(`/api/v1/timeline?from=${T0}&step=1m`)).body.step, M, 'a step snaps to a stored resolution');
+  for (const url of ['/api/v1/timeline?bogus=1', '/api/v1/timeline?step=0', '/api/v1/timeline?from=now&to=-1h']) assert.equal((await get(url)).status, 400, url);
   const h = await get('/api/v1/history');
   assert.equal(h.status, 200);
   assert.equal(h.body.retention, '10s:1h,1m:1d');
@@ -158,7 +164,7 @@ test('a history that cannot answer says why with 503 on every history route, nev
   const broken = new HistoryStore({ file: path.join(blocker, 'history.db'), tiers: parseRetention('10s:1h'), clock: () => clock.now, warn: () => {} });
   const { app: off } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir }, [historyRoutes(broken)]);
   try {
-    for (const url of ['/api/v1/graph?at=-1m', '/api/v1/graph?from=-1h', `/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=connections`, '/api/v1/events']) {
+    for (const url of ['/api/v1/graph?at=-1m', '/api/v1/graph?from=-1h', `/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=connections`, '/api/v1/timeline', '/api/v1/events']) {
       const r = await get(url, off);
       assert.equal(r.status, 503, url);
       assert.equal(r.body.error, 'history_unavailable', url);

@@ -1,5 +1,5 @@
 // History API: /api/v1/graph?at= and ?from=&to= (through the graph route's hook),
-// /api/v1/timeseries, /api/v1/events and /api/v1/history (what is stored, and its health).
+// /api/v1/timeseries, /api/v1/timeline, /api/v1/events and /api/v1/history (what is stored, and its health).
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
@@ -15,6 +15,7 @@ export class NotFound extends Error {}
 
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
+export const TIMELINE_KNOWN = ['from', 'to', 'step', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
   'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'suppressed',
@@ -91,6 +92,22 @@ export function historySeries(store: HistoryStore, q: Query) {
   return { metric, ...(edge !== undefined ? { edge } : { node }), step: out.step, from: out.from, to: out.to, points: out.points };
 }
 
+/**
+ * /api/v1/timeline: per bucket, failed connections (by reason) and failed requests over all edges, exact from the
+ * stored counts (the timeline's failure events are samples, capped per flush). Only buckets with any are listed.
+ */
+export function historyTimeline(store: HistoryStore, q: Query) {
+  onlyKnown(q, TIMELINE_KNOWN);
+  const r = range(q, store.now(), '-1h');
+  const s = single(q, 'step');
+  const step = s === undefined ? undefined : parseDuration(s, 'step');
+  return store.read((q) => {
+    const grid = q.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);
+    if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) throw new BadRequest(`that range has ${grid.points} buckets at step=${s}; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
+    return { step: grid.step, from: grid.from, to: grid.to, buckets: q.timeline(grid) };
+  });
+}
+
 export function historyEvents(store: HistoryStore, q: Query) {
   onlyKnown(q, EVENTS_KNOWN);
   const r = range(q, store.now(), '-1h');
@@ -134,6 +151,7 @@ export function historyRoutes(store: HistoryStore): RoutePlugin {
     app.decorate(GRAPH_HISTORY, graph);
     const q = (req: { query: unknown }) => (req.query ?? {}) as Query;
     app.get('/api/v1/timeseries', (req, reply) => answer(reply, () => historySeries(store, q(req))));
+    app.get('/api/v1/timeline', (req, reply) => answer(reply, () => historyTimeline(store, q(req))));
     app.get('/api/v1/events', (req, reply) => answer(reply, () => historyEvents(store, q(req))));
     app.get('/api/v1/history', (req, reply) => answer(reply, () => {
       onlyKnown(q(req), ['token']);

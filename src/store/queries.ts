@@ -5,7 +5,7 @@ import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
-import { REQUEST_MAX_COLUMN, RequestSum, requestRange, requestSeries, storedRequests } from './requests.js';
+import { REQUEST_MAX_COLUMN, RequestSum, requestErrorBuckets, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
 import type { RequestProtocol } from '../graph/types.js';
 import { DNS_FAILURE_BY_CODE, DNS_FAILURE_CODES, REASON_BY_CODE, SAMPLE_LAST_SEEN_COLUMN as SEEN, type DnsFailureKind } from './schema.js';
@@ -75,14 +75,22 @@ export interface HistoryEvent {
   detail: Record<string, unknown>;
 }
 
+/**
+ * One bucket of the timeline's counts over all edges: connections that failed (by reason) and failed requests.
+ * Exact, from the stored per-bucket counts: the failure events are samples, capped per flush.
+ */
+export interface TimelineBucket { t: number; failures: number; failedBy: Partial<Record<FailureReason, number>>; requestErrors: number }
+
 export class HistoryQueries {
   private readonly stmt;
   private readonly requestRange;
   private readonly requestSeries;
+  private readonly requestErrorBuckets;
 
   constructor(db: Db, private readonly dims: Dimensions, private readonly spans: () => TierSpan[], private readonly now: () => number) {
     this.requestRange = requestRange(db);
     this.requestSeries = requestSeries(db);
+    this.requestErrorBuckets = requestErrorBuckets(db);
     const aggCols = `edge, sum(opened) AS o, sum(closed) AS c, sum(failed) AS f, sum(bytes_sent) AS bs, sum(bytes_received) AS br,
       sum(retransmits) AS r, max(active) AS a, ${WEIGHTED}, max(rtt_p95) AS rp, ${LAST_SEEN} AS seen`;
     this.stmt = {
@@ -113,6 +121,12 @@ export class HistoryQueries {
            sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn
          FROM samples WHERE res = @res AND t >= @start AND t < @end AND edge IN (SELECT value FROM json_each(@edges))
          GROUP BY t`),
+      // Failed connections per bucket over all connection edges (a resolver edge's failed are failed queries: not these).
+      failedBuckets: db.prepare<[number, number, number], { t: number; n: number }>(
+        `SELECT s.t AS t, sum(s.failed) AS n FROM samples s JOIN edges g ON g.id = s.edge
+         WHERE s.res = ? AND s.t >= ? AND s.t < ? AND s.failed > 0 AND g.protocol <> 'dns' GROUP BY s.t`),
+      failedByBuckets: db.prepare<[number, number, number], { t: number; reason: number; n: number }>(
+        'SELECT t, reason, sum(n) AS n FROM failures WHERE res = ? AND t >= ? AND t < ? GROUP BY t, reason'),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
       events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; limit: number },
@@ -320,6 +334,31 @@ export class HistoryQueries {
       points.push({ t, v: requestMetricOf(metric, b) });
     }
     return { step, from: start, to: end, points };
+  }
+
+  /**
+   * The timeline's counts on the grid (seriesGrid): per bucket with any, the failed connections (by reason) and the
+   * failed requests of all edges, from the stored counts, so a marker says how many failed, not how many were sampled.
+   */
+  timeline(grid: { tier: number; step: number; from: number; to: number }): TimelineBucket[] {
+    const { tier: k, step, from: start, to: end } = grid;
+    const out = new Map<number, TimelineBucket>();
+    const at = (t: number) => {
+      const b = Math.floor((t * 1000) / step) * step;
+      let x = out.get(b);
+      if (!x) out.set(b, (x = { t: b, failures: 0, failedBy: {}, requestErrors: 0 }));
+      return x;
+    };
+    for (const s of planRange(start, end, this.spans().slice(0, k + 1))) {
+      const res = s.resolutionMs / 1000, a = s.from / 1000, b = s.to / 1000;
+      for (const r of this.stmt.failedBuckets.all(res, a, b)) at(r.t).failures += r.n;
+      for (const r of this.stmt.failedByBuckets.all(res, a, b)) {
+        const reason = REASON_BY_CODE.get(r.reason); // DNS kinds have codes of their own: not connections
+        if (reason && r.n > 0) { const x = at(r.t); x.failedBy[reason] = (x.failedBy[reason] ?? 0) + r.n; }
+      }
+      for (const r of this.requestErrorBuckets(res, a, b)) at(r.t).requestErrors += r.n;
+    }
+    return [...out.values()].filter((x) => x.failures > 0 || x.requestErrors > 0).sort((x, y) => x.t - y.t);
   }
 
   events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string }): { events: HistoryEvent[]; truncated: boolean } | null {

@@ -113,6 +113,14 @@ export function requestSeries(db: Db) {
   };
 }
 
+/** Failed requests (5xx and protocol errors, RequestSum.errors) per bucket over all edges: the timeline's request errors. */
+export function requestErrorBuckets(db: Db) {
+  const cols = (['5xx', 'error'] as const).map((c) => `s${REQUEST_STATUS_CLASSES.indexOf(c)}`).join(' + ');
+  const stmt = db.prepare<[number, number, number], { t: number; n: number }>(
+    `SELECT t, sum(${cols}) AS n FROM requests WHERE res = ? AND t >= ? AND t < ? GROUP BY t HAVING n > 0`);
+  return (res: number, start: number, end: number) => stmt.all(res, start, end);
+}
+
 /** The API's requests block of an edge (or a range) from stored sums over `spanMs`. */
 export function storedRequests(m: Map<RequestProtocol, RequestSum> | undefined, spanMs: number): EdgeRequests[] | undefined {
   if (!m) return undefined;
