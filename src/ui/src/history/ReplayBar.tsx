@@ -1,5 +1,5 @@
 // Under the map in a past range: play/pause, speed, a scrubber over the range with
-// ticks for topology changes and failures, and the moment shown.
+// ticks for failed connections, request errors and topology changes, and the moment shown.
 import { formatTime, replayGrid, REPLAY_SPEEDS, type ReplaySpeed } from './range.js';
 import { useHistory, type HistoryState } from './state.js';
 import { duration } from '../model/format.js';
@@ -33,7 +33,8 @@ export function ReplayBar({ history }: { history: HistoryState }) {
         <div className="replay-markers" aria-hidden="true">
           {v.markers.map((m) => (
             <span key={`${m.kind}${m.t}`} className={`replay-marker ${m.kind}`} style={{ left: `${((m.t - g.min) / span) * 100}%` }}
-              title={`${formatTime(m.t, long)}: ${m.text}`} data-testid="replay-marker" data-kind={m.kind} data-t={m.t} />
+              title={`${formatTime(m.t, long)}: ${m.text}`} data-testid="replay-marker" data-kind={m.kind} data-t={m.t}
+              data-failures={m.failures} data-request-errors={m.requestErrors} data-topology={m.topology} />
           ))}
         </div>
       </div>

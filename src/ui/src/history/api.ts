@@ -1,6 +1,7 @@
 // The history endpoints (see src/store/README.md): the map at a moment or over a range, series and the timeline.
 import type { HistoryGraph } from '../../../graph/types.js';
 import { getJson } from '../api/client.js';
+import type { Timeline } from './markers.js';
 
 export type { HistoryGraph };
 export interface SeriesPoint { t: number; v: number | null }
@@ -20,6 +21,8 @@ export const historyApi = {
   /** Failures on an edge, or on the edges of a node, in [from, to): the first `limit`, oldest first. */
   failures: (target: { type: 'node' | 'edge'; id: string }, from: number, to: number, limit: number, signal?: AbortSignal) =>
     getJson<EventsPage>(`/events?${target.type}=${encodeURIComponent(target.id)}&from=${from}&to=${to}&limit=${limit}&type=failure`, signal),
+  /** Failed connections and request errors per bucket over all edges: exact counts, not the samples. */
+  timeline: (from: number, to: number, signal?: AbortSignal) => getJson<Timeline>(`/timeline?from=${from}&to=${to}`, signal),
   events: (from: number, to: number, types: string[], signal?: AbortSignal) =>
     getJson<EventsPage>(`/events?from=${from}&to=${to}&limit=2000&type=${types.join(',')}`, signal),
 };

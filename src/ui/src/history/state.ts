@@ -3,10 +3,11 @@
 import { useSyncExternalStore } from 'react';
 import { api } from '../api/client.js';
 import type { Live } from '../app/live.js';
-import { historyApi, type HistoryEvent } from './api.js';
+import { historyApi } from './api.js';
 import { rangeFor, replayGrid, REPLAY_STEP_MS, type ReplaySpeed, type TimeChoice, type TimeRange } from './range.js';
+import { markersFrom, TOPOLOGY, type Marker } from './markers.js';
 
-export interface Marker { t: number; kind: 'topology' | 'failures'; count: number; text: string }
+export type { Marker };
 
 export interface HistoryView {
   choice: TimeChoice;
@@ -20,25 +21,6 @@ export interface HistoryView {
   error: string | null;
   /** Of the range summed, how long the agent was recording (its rates are over that); null if not said. */
   recordedMs: number | null;
-}
-
-const TOPOLOGY = ['edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished'];
-
-/** One marker per step and kind, so a busy range gives a readable track. */
-export function markersFrom(events: HistoryEvent[], step = REPLAY_STEP_MS): Marker[] {
-  const byKey = new Map<string, Marker>();
-  for (const e of events) {
-    const kind = e.type === 'failure' ? 'failures' : TOPOLOGY.includes(e.type) ? 'topology' : null;
-    if (!kind) continue;
-    const t = Math.floor(e.time / step) * step;
-    const key = `${kind}:${t}`;
-    const m = byKey.get(key) ?? { t, kind, count: 0, text: '' };
-    m.count++;
-    byKey.set(key, m);
-  }
-  const out = [...byKey.values()].sort((a, b) => a.t - b.t);
-  for (const m of out) m.text = m.kind === 'failures' ? `${m.count} failed connection${m.count > 1 ? 's' : ''}` : `${m.count} topology change${m.count > 1 ? 's' : ''}`;
-  return out;
 }
 
 export class HistoryState {
@@ -153,9 +135,13 @@ export class HistoryState {
 
   private async loadMarkers(r: TimeRange): Promise<void> {
     try {
-      const page = await historyApi.events(r.from, r.to, [...TOPOLOGY, 'failure']);
+      // Failures and request errors are counted from the stored counts; the failure events are samples, capped per
+      // flush (10 of 30 failed connections read as "10 failed connections"). A hub or an older agent has no
+      // timeline: its failure events stand in, said to be samples unless they carry their count.
+      const timeline = await historyApi.timeline(r.from, r.to).catch(() => null);
+      const page = await historyApi.events(r.from, r.to, timeline ? TOPOLOGY : [...TOPOLOGY, 'failure']);
       if (this.view.range !== r) return;
-      this.set({ markers: markersFrom(page.events) });
+      this.set({ markers: markersFrom(page.events, timeline) });
     } catch { /* markers are a hint; the map still works without them */ }
   }
 
