@@ -87,6 +87,10 @@ test('the edge panel shows the status breakdown, a latency histogram and the fai
   const samples = await rows.evaluateAll((trs) => trs.map((tr) => ({ status: tr.getAttribute('data-status'), reasons: tr.getAttribute('data-reasons'), text: tr.textContent ?? '' })));
   assert.ok(samples.some((s) => s.status === '500' && /GET \/500/.test(s.text) && /node/.test(s.text)), `a 500 listed: ${JSON.stringify(samples.slice(0, 4))}`);
   assert.ok(samples.some((s) => s.reasons?.includes('slow') && /GET \/slow/.test(s.text) && /4\d\d(\.\d)? ms/.test(s.text)), 'a slow request listed with its latency');
+  // An edge failing on 500s has no failed connections: its list says so and points at the requests, never "No failures".
+  const failures = b.page.getByTestId('edge-failures');
+  assert.equal(await failures.locator('h3').textContent(), 'Recent failed connections');
+  assert.match(await failures.innerText(), /No failed connections recently\. The [\d,]+ request errors are failed requests, not connections: see Recent failed and slow requests, above\./);
   await b.screenshot(path.join(SHOTS, 'l7-edge-panel.png'));
   await b.page.keyboard.press('Escape');
 });

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { FailureSample } from '../../../graph/types.js';
 import type { Selection } from '../graph/renderer.js';
 import { Failures, Section } from '../panel/parts.js';
+import { failuresWording, sampledNote, type FailureCounts } from '../panel/failure-wording.js';
 import { historyApi, type EventsPage, type HistoryEvent } from './api.js';
 import { REPLAY_STEP_MS } from './range.js';
 import { useHistory, type HistoryState } from './state.js';
@@ -14,7 +15,11 @@ const MAX_SHOWN = 50;
 /** A failure event's detail is the sample the agent kept (store/events.ts). */
 const sampleOf = (e: HistoryEvent): FailureSample => ({ ...(e.detail as Omit<FailureSample, 'time'>), time: e.time });
 
-export function PastFailures({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
+/**
+ * `counts`: the selection's failed connections and request errors in the same time, as the panel above shows
+ * them (the map's numbers for the range or moment), so an empty list can say why it is empty.
+ */
+export function PastFailures({ history, selection, counts }: { history: HistoryState; selection: NonNullable<Selection>; counts: FailureCounts | null }) {
   const v = useHistory(history);
   const span = v.range ? (v.at === null ? v.range : { from: v.at, to: v.at + REPLAY_STEP_MS }) : null;
   const [page, setPage] = useState<EventsPage | null>(null);
@@ -29,10 +34,14 @@ export function PastFailures({ history, selection }: { history: HistoryState; se
   }, [span?.from, span?.to, selection.type, selection.id]);
   if (!span) return null;
   const unseen = error?.startsWith('404') ?? false; // not in the history at all: no failures either
+  // The samples are rate-limited per flush (another edge may have taken them all): the counts say how many failed.
+  const w = failuresWording(v.at === null ? 'range' : 'moment', counts, 'Requests, above');
+  const note = page && !page.truncated ? sampledNote(page.events.length, counts) : null;
   return (
-    <Section title={v.at === null ? 'Failures over the picked range' : 'Failures in the replayed moment'} testId="past-failures">
-      <Failures samples={unseen ? [] : page?.events.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty="No failures in that time." />
+    <Section title={w.title} testId="past-failures">
+      <Failures samples={unseen ? [] : page?.events.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty={w.empty} />
       {page?.truncated && <p className="muted small">The first {page.events.length} of that time.</p>}
+      {note && <p className="muted small" data-testid="past-failures-sampled">{note}</p>}
     </Section>
   );
 }

@@ -12,6 +12,7 @@ import { Failures, KeyValues, Section, Stat } from './parts.js';
 import { LatencyHistogram, RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { protocolName } from '../model/requests.js';
 import { DnsEdgeSections } from './DnsPanel.js';
+import { failureCounts, failuresWording } from './failure-wording.js';
 
 interface Props {
   id: string;
@@ -128,11 +129,15 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
         ]} />
       </Section>
 
-      {!past && (
-        <Section title="Recent failures" testId="edge-failures">
-          <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
-        </Section>
-      )}
+      {!past && (() => {
+        // Failed connections only: an edge failing on HTTP 500s has none, and must not read "No failures".
+        const w = failuresWording('recent', failureCounts([e]), 'Recent failed and slow requests, above');
+        return (
+          <Section title={w.title} testId="edge-failures">
+            <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} empty={w.empty} />
+          </Section>
+        );
+      })()}
     </div>
   );
 }

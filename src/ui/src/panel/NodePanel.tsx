@@ -10,6 +10,7 @@ import type { Health } from '../model/derive.js';
 import { Failures, KeyValues, Section, Stat } from './parts.js';
 import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { NodeNames } from './DnsPanel.js';
+import { failureCounts, failuresWording } from './failure-wording.js';
 
 interface Props {
   id: string;
@@ -127,11 +128,14 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
       <Section title={`Outgoing (${outgoing.length})`} testId="node-outgoing">
         <EdgeList edges={outgoing} self={id} labelOf={labelOf} healthOf={healthOf} onSelectEdge={onSelectEdge} dir="out" />
       </Section>
-      {!past && (
-        <Section title="Recent failures" testId="node-failures">
-          <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} />
-        </Section>
-      )}
+      {!past && (() => {
+        const w = failuresWording('recent', failureCounts(edges, id), 'Inbound requests, above');
+        return (
+          <Section title={w.title} testId="node-failures">
+            <Failures samples={detail.data?.recentFailures} loading={detail.loading} error={detail.error} empty={w.empty} />
+          </Section>
+        );
+      })()}
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
 import { PastFailures } from '../history/PastFailures.js';
+import { failureCounts } from './failure-wording.js';
 import { pastCaption, useHistory, type HistoryState } from '../history/state.js';
 
 interface Props {
@@ -53,6 +54,10 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
     title = e ? `${labelOf(e.source)} → ${labelOf(e.target)}` : selection.id;
   }
 
+  // The past view's failure list is told the numbers the panel shows (the map's, for the range or moment).
+  const pastEdges = selection.type === 'node' ? m.edgesOf(selection.id) : [m.edges.get(selection.id)].filter((e) => e !== undefined);
+  const pastCounts = past && pastEdges.length ? failureCounts(pastEdges, selection.type === 'node' ? selection.id : undefined) : null;
+
   return (
     <aside className="panel" aria-labelledby="panel-title" data-testid="side-panel" data-kind={selection.type} data-id={selection.id}>
       <header className="panel-head">
@@ -88,7 +93,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
           />
         )}
         <HistoryCharts history={history} selection={selection} />
-        <PastFailures history={history} selection={selection} />
+        <PastFailures history={history} selection={selection} counts={pastCounts} />
       </div>
     </aside>
   );

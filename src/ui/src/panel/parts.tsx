@@ -39,7 +39,7 @@ export function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
   );
 }
 
-export function Failures({ samples, loading, error, empty = 'No failures recorded recently.' }: { samples: FailureSample[] | undefined; loading: boolean; error: string | null; empty?: string }) {
+export function Failures({ samples, loading, error, empty = 'No failed connections recorded recently.' }: { samples: FailureSample[] | undefined; loading: boolean; error: string | null; empty?: string }) {
   if (!samples) return <p className="muted">{error ? `Could not load: ${error}` : loading ? 'Loading…' : 'None recorded.'}</p>;
   if (samples.length === 0) return <p className="muted">{empty}</p>;
   const sorted = [...samples].sort((a, b) => b.time - a.time);
