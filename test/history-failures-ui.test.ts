@@ -109,5 +109,14 @@ test('markers count every failed connection and request error; the panel never s
   await b.waitFor(`document.querySelector('[data-testid=past-failures] p')?.textContent.startsWith('No failed connections')`, 10_000, 'the 500s moment');
   assert.equal(await past.locator('p').first().textContent(),
     'No failed connections in that time. The 25 request errors are failed requests, not connections: see Requests, above.');
+
+  // A range before anything was recorded: the empty map says so, not the live "No connections seen yet".
+  await b.page.keyboard.press('Escape');
+  await b.page.selectOption('[data-testid=time-picker]', 'custom');
+  const local = (t: number) => new Date(t - new Date(t).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await b.page.fill('[data-testid=time-from]', local(T - 40 * 60 * S));
+  await b.page.fill('[data-testid=time-to]', local(T - 20 * 60 * S));
+  await b.page.getByTestId('map-empty').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match((await b.page.getByTestId('map-empty').textContent())!, /^Nothing was recorded then/);
   assert.deepEqual(b.errors, []);
 });

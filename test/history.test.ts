@@ -89,6 +89,10 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   const cli = await run(['graph', '--url', `http://127.0.0.1:${port2}`, '--from', String(began - 1000), '--to', String(done + 5000)]);
   assert.equal(cli.code, 0, cli.stderr);
   assert.deepEqual((JSON.parse(cli.stdout) as GraphSnapshot).edges.find((x) => x.id === recorded.id)?.connections, e.connections, 'graph --from: the range\'s numbers');
+  assert.equal(cli.stderr, '', 'recorded: no warning');
+  const before = await run(['graph', '--url', `http://127.0.0.1:${port2}`, '--at', String(began - 3_600_000)]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.match(before.stderr, /nothing was recorded in that time \(the agent was not running\)/, 'an hour before the first run: the empty map says nothing');
 
   const at = await get(port2, `/api/v1/graph?at=${done}`);
   assert.ok(at.edges.some((x: GraphEdge) => x.id === recorded.id), 'at= shows it');

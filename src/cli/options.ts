@@ -82,5 +82,5 @@ export function defaultDockerSocket(env: NodeJS.ProcessEnv = process.env): strin
 
 /** --docker-socket, for every command that talks to Docker. */
 export function dockerSocketOption(): Option {
-  return new Option('--docker-socket <path>', 'Docker Engine API socket (default: DOCKER_HOST\'s when it is unix://…)').default(defaultDockerSocket());
+  return new Option('--docker-socket <path>', 'Docker Engine API socket (DOCKER_HOST\'s when it is unix://…)').default(defaultDockerSocket());
 }

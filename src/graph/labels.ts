@@ -7,6 +7,7 @@ export function rate(n: number): string {
   if (n >= 1000) return `${(n / 1000).toFixed(n >= 10_000 ? 0 : 1)}k`;
   if (n >= 10) return n.toFixed(0);
   if (n >= 1) return n.toFixed(1).replace(/\.0$/, '');
+  if (n < 0.005) return '<0.01'; // not "0.0": something happened
   return n.toFixed(2).replace(/0$/, '');
 }
 

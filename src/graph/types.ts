@@ -268,7 +268,7 @@ export interface GraphSnapshot {
 }
 
 /**
- * The map from history (/api/v1/history/graph): at a moment (`at`, the bucket's `resolutionMs`), or
+ * The map from history (/api/v1/history/graph): at a moment (`at`, the bucket's `resolutionMs`, `recordedMs` of it), or
  * summed over [from, to); then `recordedMs` is how much of the range, widened to whole finest buckets as its
  * sums are, the agent was recording: its rates are over that (0 when its starts are not on record: then over
  * the whole widened range). So for a range of a few seconds it can exceed `to - from`.

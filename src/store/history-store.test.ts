@@ -241,6 +241,20 @@ test('retention deletes old rows; downsampled tiers keep the totals', () => {
   raw2.close();
 });
 
+test('an agent running longer than the longest keep still reads as recording; a time before it ran reads as not', () => {
+  const file = tempFile();
+  const clock = { now: T0 + 30 * M };
+  const a = agent(file, clock, { retention: '10s:2m,1m:10m' });
+  conn(a, web, db, T0 + 30 * M + 1 * S);
+  a.runTo(T0 + 50 * M + 5); // its start event is now older than the 10 m keep
+  const q = a.store.queries;
+  assert.equal(q.graphRange(T0 + 45 * M, T0 + 47 * M).recordedMs, 2 * M, 'its start was kept: recording all along');
+  const at = q.graphAt(T0 + 46 * M, 60 * S);
+  assert.equal(at.recordedMs, at.resolutionMs, 'its whole bucket (1 m: the 10 s rows are gone)');
+  assert.equal(q.graphAt(T0 + 10 * M, 60 * S).recordedMs, 0, 'before it first ran: nothing recorded');
+  a.store.close();
+});
+
 test('failure samples and container changes go to the timeline, capped per flush with a count', () => {
   const clock = { now: T0 };
   const docker = new EventEmitter();

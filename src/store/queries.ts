@@ -155,7 +155,7 @@ export class HistoryQueries {
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r };
+    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: this.recordedMs(bucket, bucket + r) };
   }
 
   /**

@@ -42,7 +42,11 @@ export class Rollup {
     this.rollFailures = db.prepare(rollFailSql);
     this.deleteSamples = db.prepare('DELETE FROM samples WHERE res = ? AND t < ?');
     this.deleteFailures = db.prepare('DELETE FROM failures WHERE res = ? AND t < ?');
-    this.deleteEvents = db.prepare('DELETE FROM events WHERE t < ?');
+    // The start of a run still going at the cutoff stays: without it an agent running longer than the keep would
+    // read as not recording (HistoryQueries.recordedMs looks for the run in force at a range's start).
+    this.deleteEvents = db.prepare(`DELETE FROM events WHERE t < @cutoff AND id IS NOT (SELECT id FROM (SELECT id, type FROM events
+      WHERE type IN ('agent_started', 'agent_stopped') AND t < @cutoff ORDER BY t DESC, id DESC LIMIT 1) WHERE type = 'agent_started'
+        AND NOT EXISTS (SELECT 1 FROM events WHERE type IN ('agent_started', 'agent_stopped') AND t >= @cutoff))`);
     this.rollRequests = requestRollup(db);
     this.deleteRequests = requestDelete(db);
     // Rows of a resolution no longer configured (the retention was changed) age out with the longest keep.
@@ -106,7 +110,7 @@ export class Rollup {
       this.deleteFailures.run(res, Math.floor(longest / 1000));
       this.deleteRequests.run(res, Math.floor(longest / 1000));
     }
-    const events = this.deleteEvents.run(longest).changes;
+    const events = this.deleteEvents.run({ cutoff: longest }).changes;
     return { samples, events };
   }
 

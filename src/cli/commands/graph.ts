@@ -36,14 +36,15 @@ export function registerGraph(program: Command): void {
       try {
         res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });
       } catch (e) {
-        console.error(`dhrishti graph: no agent answering at ${opts.url}: ${fetchFailure(e, base.href, API_DEFAULTS.clientTimeoutMs)}; start one with: dhrishti run`);
+        console.error(`dhrishti graph: no agent answering at ${opts.url}: ${fetchFailure(e, base.href, API_DEFAULTS.clientTimeoutMs)}; start one with: dhrishti run, or name a running one with --url (its --host and --port)`);
         process.exit(1);
       }
-      const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;
+      const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string; recordedMs?: number }) | null;
       if (!res.ok || !body) {
         console.error(`dhrishti graph: the agent answered ${res.status}: ${body?.message ?? res.statusText}`);
         process.exit(1);
       }
+      if (body.recordedMs === 0) console.error('dhrishti graph: nothing was recorded in that time (the agent was not running): an empty map there says nothing');
       process.stdout.write(opts.format === 'json' ? JSON.stringify(body, null, 2) + '\n' : opts.format === 'dot' ? toDot(body) : toMermaid(body));
     });
 }

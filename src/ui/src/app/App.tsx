@@ -10,7 +10,7 @@ import { StatusBar } from '../status/StatusBar.js';
 import { Toolbar, type ThemePref, type View } from '../ui/Toolbar.js';
 import { useLiveVersion, useOsTheme } from './hooks.js';
 import type { Live } from './live.js';
-import { HistoryState, useShowingPast } from '../history/state.js';
+import { HistoryState, usePastUnrecorded, useShowingPast } from '../history/state.js';
 import { TimePicker } from '../history/TimePicker.js';
 import { ReplayBar } from '../history/ReplayBar.js';
 import { PolicyPanel, PolicyToggle } from '../policy/PolicyPanel.js';
@@ -40,6 +40,7 @@ export function App({ live }: { live: Live }) {
   const history = useMemo(() => new HistoryState(live), [live]);
   useEffect(() => () => history.destroy(), [history]);
   const past = useShowingPast(history);
+  const unrecorded = usePastUnrecorded(history);
   // The policy panel follows the map's time: a range's or a replayed moment's violations, not the live ones.
   useEffect(() => history.subscribe(() => {
     const v = history.get();
@@ -106,6 +107,7 @@ export function App({ live }: { live: Live }) {
             fitKey={view === 'map' ? fitKey : 0}
             revealId={revealId}
             past={past}
+            unrecorded={unrecorded}
           />
           {view === 'map' && <ReplayBar history={history} />}
           {view === 'map' && <PolicyPanel onOpenEdge={openEdge} />}

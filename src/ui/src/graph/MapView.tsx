@@ -37,9 +37,11 @@ interface Props {
   revealId: string | null;
   /** The map shows a moment or range from the history (the legend then speaks of that time). */
   past: boolean;
+  /** The past shown is of a time the agent was not recording. */
+  unrecorded?: boolean;
 }
 
-export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId, past }: Props) {
+export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId, past, unrecorded }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const renderer = useRef<MapRenderer | null>(null);
   const onSelectRef = useRef(onSelect);
@@ -123,8 +125,22 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
       )}
       {empty && (
         <div className="map-empty" data-testid="map-empty" role="status">
-          <p className="big">No connections seen yet</p>
-          <p>Services appear here as soon as they open a TCP connection.</p>
+          {!past ? (
+            <>
+              <p className="big">No connections seen yet</p>
+              <p>Services appear here as soon as they open a TCP connection.</p>
+            </>
+          ) : unrecorded ? (
+            <>
+              <p className="big">Nothing was recorded then</p>
+              <p>The agent was not running at that time: its history starts when it first ran with it on.</p>
+            </>
+          ) : (
+            <>
+              <p className="big">No connections in that time</p>
+              <p>The agent was recording, and saw no connection.</p>
+            </>
+          )}
         </div>
       )}
       {folded.length > 0 && shown && (

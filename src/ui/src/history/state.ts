@@ -21,10 +21,12 @@ export interface HistoryView {
   error: string | null;
   /** Of the range summed, how long the agent was recording (its rates are over that); null if not said. */
   recordedMs: number | null;
+  /** The past map shown covers a time the agent was not recording at all (an empty map there says nothing). */
+  unrecorded: boolean;
 }
 
 export class HistoryState {
-  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null, recordedMs: null };
+  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null, recordedMs: null, unrecorded: false };
   private readonly listeners = new Set<() => void>();
   /** Only the answer to the newest map request is drawn. */
   private seq = 0;
@@ -125,7 +127,7 @@ export class HistoryState {
       const g = await load();
       if (mine !== this.seq) return;
       if (resume) this.live.resume(g); else this.live.showSnapshot(g, 'interval');
-      this.set({ loading: false, error: null, ...(g.from !== undefined ? { recordedMs: g.recordedMs || null } : {}) });
+      this.set({ loading: false, error: null, unrecorded: !resume && g.recordedMs === 0, ...(g.from !== undefined ? { recordedMs: g.recordedMs || null } : {}) });
     } catch (e) {
       if (mine !== this.seq || (e as Error).name === 'AbortError') return;
       if (resume) this.live.resume(null); // the stream carries on from what is drawn
@@ -163,4 +165,9 @@ export function pastCaption(v: HistoryView): string | undefined {
 /** Whether the map shows the past: re-renders its user only when that changes, not at every replay step. */
 export function useShowingPast(h: HistoryState): boolean {
   return useSyncExternalStore(h.subscribe, () => h.get().range !== null);
+}
+
+/** Whether the past map shown is of a time nothing was recorded (the agent was not running). */
+export function usePastUnrecorded(h: HistoryState): boolean {
+  return useSyncExternalStore(h.subscribe, () => h.get().range !== null && h.get().unrecorded);
 }

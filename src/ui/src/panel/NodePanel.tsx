@@ -24,6 +24,12 @@ interface Props {
   past?: string;
 }
 
+/** Requests per second where the edge carries requests, else connections: a bare "0/s" beside 7 req/s misled. */
+function edgeRateText(e: GraphEdge): string {
+  const req = e.requests?.reduce((s, q) => s + q.rates['10s'].requests, 0);
+  return req !== undefined && e.requests!.length ? `${rate(req)} req/s` : `${rate(e.rates['10s'].connections)} conn/s`;
+}
+
 function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges: GraphEdge[]; self: string; labelOf: (id: string) => string; healthOf: (id: string) => Health; onSelectEdge: (id: string) => void; dir: 'in' | 'out' }) {
   if (!edges.length) return <p className="muted">None.</p>;
   const sorted = [...edges].sort((a, b) => b.rates['10s'].connections - a.rates['10s'].connections || a.port - b.port);
@@ -37,7 +43,7 @@ function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges
               <span className={`dot health-${healthOf(e.id)}`} aria-hidden="true" />
               <span className="edge-link-name">{dir === 'in' ? `${labelOf(other)} →` : `→ ${labelOf(other)}`}{other === self ? ' (itself)' : ''}</span>
               <span className="mono muted">:{e.port}</span>
-              <span className="edge-link-rate">{rate(e.rates['10s'].connections)}/s</span>
+              <span className="edge-link-rate">{edgeRateText(e)}</span>
             </button>
           </li>
         );
