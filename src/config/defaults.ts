@@ -41,6 +41,8 @@ export const DEFAULTS = {
   dockerSocket: '/var/run/docker.sock',
   /** Identity: stopped containers remembered for late events (oldest evicted). */
   maxStoppedContainers: 1000,
+  /** Identity: how long a removed container still owns its addresses (connections closing after it was removed). */
+  removedAddressGraceMs: 30_000,
   /** Identity: Docker reconnect backoff, doubling from min to max. */
   dockerReconnectMinMs: 1000,
   dockerReconnectMaxMs: 10000,

@@ -23,11 +23,24 @@ export class ContainerStore {
   private stoppedOrder = new Map<string, true>();
   evicted = 0;
 
-  constructor(readonly maxStopped: number = DEFAULTS.maxStoppedContainers) {}
+  /** When each removed container was removed (ms), for removedAddressGraceMs. */
+  private removedAt = new Map<string, number>();
+
+  constructor(readonly maxStopped: number = DEFAULTS.maxStoppedContainers, private readonly clock: () => number = Date.now,
+    private readonly removedGraceMs: number = DEFAULTS.removedAddressGraceMs) {}
 
   get(id: string): ContainerInfo | undefined { return this.byIdMap.get(id); }
   byCgroupId(id: number): ContainerInfo | undefined { return this.byCgroupMap.get(id); }
-  byIp(ip: string): ContainerInfo | undefined { return this.byIpMap.get(ip); }
+  /**
+   * The container with this address. A removed one keeps it only briefly: connections that closed as it went are
+   * still its, but a client calling the address later calls nobody (Docker hands it out again). Naming the removed
+   * container's node there would hide a client still pointed at an old address behind a healthy service's name.
+   */
+  byIp(ip: string): ContainerInfo | undefined {
+    const c = this.byIpMap.get(ip);
+    if (c?.removed && this.clock() - (this.removedAt.get(c.id) ?? 0) > this.removedGraceMs) return undefined;
+    return c;
+  }
   byNetns(netns: number): ContainerInfo | undefined { return this.byNetnsMap.get(netns); }
   byPid(pid: number): ContainerInfo | undefined { return this.byPidMap.get(pid); }
   all(): IterableIterator<ContainerInfo> { return this.byIdMap.values(); }
@@ -73,6 +86,7 @@ export class ContainerStore {
     const wasRunning = c.state === 'running';
     this.unindex(c);
     c.removed = true;
+    this.removedAt.set(id, at);
     if (wasRunning) { c.state = 'stopped'; c.stoppedAt = at; c.pid = 0; }
     this.index(c);
     this.trackState(c);
@@ -111,6 +125,7 @@ export class ContainerStore {
       if (!c) continue;
       this.unindex(c);
       this.byIdMap.delete(id);
+      this.removedAt.delete(id);
       this.evicted++;
       out.push({ type: 'evict', container: c });
     }
