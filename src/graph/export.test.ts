@@ -37,6 +37,14 @@ test('DOT groups by project, labels ports, requests, DNS queries and failures, e
   assert.match(d, /"svc:shop\/web" -> "proc:docker-dns" \[label="DNS 2 q\/s", color=black\];/, 'DNS in queries, with no port');
 });
 
+test('a stopped or replaced instance is not counted as a replica', () => {
+  const web = g.nodes[0];
+  const replaced = { ...web, instances: [{ ...web.instances[0], state: 'stopped' as const }, { ...web.instances[1], state: 'running' as const }] };
+  const h = { ...g, nodes: [replaced, ...g.nodes.slice(1)] };
+  assert.match(toDot(h), /"svc:shop\/web" \[label="web", shape=box3d\];/);
+  assert.match(toMermaid(h), /\["web"\]/);
+});
+
 test('an edge whose requests were quiet for a minute keeps its totals in a text export, and is coloured by their error share', () => {
   const none = { requests: 0, errors: 0, clientErrors: 0, latency: { samples: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 } };
   const pg = block('postgres', 0.45, 0.09, 300, { count: 27, errors: 5, rates: { '10s': none, '1m': none } });

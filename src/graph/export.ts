@@ -37,6 +37,11 @@ const SHAPE: Record<GraphNode['kind'], string> = { service: 'box3d', container: 
 
 function dotId(s: string): string { return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`; }
 
+/** Instances running (a stopped or replaced container is history, not a replica); all of them when none says. */
+function replicas(n: GraphNode): number {
+  return n.instances.filter((i) => i.state !== 'stopped').length;
+}
+
 export function toDot(g: GraphSnapshot): string {
   const out = ['digraph dhrishti {', '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=11];', '  edge [fontname="Helvetica", fontsize=9];'];
   const groups = new Map<string, GraphNode[]>();
@@ -46,7 +51,8 @@ export function toDot(g: GraphSnapshot): string {
     const indent = group ? '    ' : '  ';
     if (group) out.push(`  subgraph cluster_${i++} {`, `    label=${dotId(group)};`);
     for (const n of nodes.sort((a, b) => a.id.localeCompare(b.id))) {
-      const label = n.instances.length > 1 ? `${n.label} (x${n.instances.length})` : n.label;
+      const k = replicas(n);
+      const label = k > 1 ? `${n.label} (x${k})` : n.label;
       out.push(`${indent}${dotId(n.id)} [label=${dotId(label)}, shape=${SHAPE[n.kind]}];`);
     }
     if (group) out.push('  }');
@@ -71,7 +77,8 @@ export function toMermaid(g: GraphSnapshot): string {
   const ids = new Map<string, string>();
   const out = ['flowchart LR'];
   const shape = (n: GraphNode) => {
-    const t = `"${mermaidText(n.instances.length > 1 ? `${n.label} x${n.instances.length}` : n.label)}"`;
+    const k = replicas(n);
+    const t = `"${mermaidText(k > 1 ? `${n.label} x${k}` : n.label)}"`;
     switch (n.kind) {
       case 'external': return `((${t}))`;
       case 'client': return `([${t}])`;
