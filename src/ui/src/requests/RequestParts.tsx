@@ -39,7 +39,11 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
       </div>
       <div className="status-legend" data-testid="status-breakdown">
         {classes.map((c) => <span key={c} data-status={c}><i className={`st-${c}`} />{statusName(c)} {count(r.status[c])}</span>)}
-        {r.unpaired > 0 && <span className="muted" title="Responses with no request, or requests that never got one">unpaired {count(r.unpaired)}</span>}
+        {r.unpaired > 0 && (
+          <span className="warn-text" data-testid="request-unpaired" title="Requests that never got a response (the connection closed with them in flight: a server that died or hung up mid-request), or responses the parser could not pair (framing lost)">
+            {count(r.unpaired)} without a response
+          </span>
+        )}
       </div>
     </div>
   );
