@@ -140,7 +140,8 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   assert.equal(await b.page.getByTestId('edge-failures').count(), 0, 'no live failures while showing the past');
   await b.waitFor(`document.querySelectorAll('[data-testid=past-failures] [data-testid=failure-row][data-reason=reset]').length > 0`, 10_000, "A's resets in the replayed moment");
   assert.equal(await b.page.locator('[data-testid=past-failures] h3').textContent(), 'Failed connections in the replayed moment');
-  assert.equal(await b.page.locator('[data-testid=stat-active] .stat-label').innerText(), 'open (peak)');
+  assert.equal(await b.page.locator('[data-testid=stat-active] .stat-label').innerText(), 'open at its end', 'a moment: open at its bucket\'s end, not a peak');
+  assert.match(await b.page.getByTestId('replay-time').innerText(), /^\S+ – \S+$/, 'the moment is named as its bucket');
   await b.screenshot(path.join(SHOTS, 'ui-replay.png'));
   // its node: the moment's numbers, none of the live-only parts (inbound requests, recent failures), its edges' failures then
   await b.page.locator('.panel-ends button').first().click();

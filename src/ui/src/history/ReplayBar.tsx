@@ -39,7 +39,7 @@ export function ReplayBar({ history }: { history: HistoryState }) {
         </div>
       </div>
       <span className="replay-time mono" data-testid="replay-time" data-t={v.at ?? ''}>
-        {v.at === null ? `${formatTime(v.range.from, long)} – ${formatTime(v.range.to, long)} (summed${partly ? `; ${duration(partly / 1000)} recorded, rates over that` : ''})` : formatTime(v.at, long)}
+        {v.at === null ? `${formatTime(v.range.from, long)} – ${formatTime(v.range.to, long)} (summed${partly ? `; ${duration(partly / 1000)} recorded, rates over that` : ''})` : momentText(v.at, v.bucketMs, long)}
       </span>
       {v.at !== null && (
         <button type="button" className="link" onClick={() => history.summary()} data-testid="replay-summary" title="Show the whole range summed">whole range</button>
@@ -47,4 +47,11 @@ export function ReplayBar({ history }: { history: HistoryState }) {
       {v.loading && <span className="spinner small" aria-label="loading" />}
     </div>
   );
+}
+
+/** The moment shown is a stored bucket: say which, as its numbers are the whole bucket's (07:01:30 – 07:01:40). */
+function momentText(at: number, bucketMs: number | null, long: boolean): string {
+  if (!bucketMs) return formatTime(at, long);
+  const start = Math.floor(at / bucketMs) * bucketMs;
+  return `${formatTime(start, long)} – ${formatTime(start + bucketMs, false)}`;
 }

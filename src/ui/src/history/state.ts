@@ -23,10 +23,12 @@ export interface HistoryView {
   recordedMs: number | null;
   /** The past map shown covers a time the agent was not recording at all (an empty map there says nothing). */
   unrecorded: boolean;
+  /** A replayed moment's numbers are its stored bucket's, this wide (ms); null when not said. */
+  bucketMs: number | null;
 }
 
 export class HistoryState {
-  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null, recordedMs: null, unrecorded: false };
+  private view: HistoryView = { choice: 'live', range: null, at: null, playing: false, speed: 10, markers: [], loading: false, error: null, recordedMs: null, unrecorded: false, bucketMs: null };
   private readonly listeners = new Set<() => void>();
   /** Only the answer to the newest map request is drawn. */
   private seq = 0;
@@ -127,7 +129,7 @@ export class HistoryState {
       const g = await load();
       if (mine !== this.seq) return;
       if (resume) this.live.resume(g); else this.live.showSnapshot(g, 'interval');
-      this.set({ loading: false, error: null, unrecorded: !resume && g.recordedMs === 0, ...(g.from !== undefined ? { recordedMs: g.recordedMs || null } : {}) });
+      this.set({ loading: false, error: null, unrecorded: !resume && g.recordedMs === 0, bucketMs: g.at !== undefined ? g.resolutionMs ?? null : null, ...(g.from !== undefined ? { recordedMs: g.recordedMs || null } : {}) });
     } catch (e) {
       if (mine !== this.seq || (e as Error).name === 'AbortError') return;
       if (resume) this.live.resume(null); // the stream carries on from what is drawn

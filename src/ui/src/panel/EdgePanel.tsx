@@ -8,7 +8,7 @@ import { UI } from '../config.js';
 import { activityText, edgeActivity, edgeHealth } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
-import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { Failures, KeyValues, openLabel, Section, Stat } from './parts.js';
 import { LatencyHistogram, RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { protocolName } from '../model/requests.js';
 import { DnsEdgeSections } from './DnsPanel.js';
@@ -72,7 +72,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
         <Stat label="conn/s" value={rate(r10.connections)} testId="stat-conn-rate" />
         <Stat label="fail/s" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-fail-rate" />
         <Stat label="bytes/s" value={bytesRate(r10.bytesSent + r10.bytesReceived)} testId="stat-bytes-rate" />
-        <Stat label={past ? 'open (peak)' : 'open now'} value={count(e.connections.active)} testId="stat-active" />
+        <Stat label={openLabel(past)} value={count(e.connections.active)} testId="stat-active" />
       </div>
 
       {!past && <Section title="Last minute" testId="edge-series" aside={detail.error ? <span className="warn-text">series unavailable</span> : null}>

@@ -7,7 +7,7 @@ import { UI } from '../config.js';
 import { KIND_NAMES } from '../model/derive.js';
 import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
-import { Failures, KeyValues, Section, Stat } from './parts.js';
+import { Failures, KeyValues, openLabel, Section, Stat } from './parts.js';
 import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { NodeNames } from './DnsPanel.js';
 import { failureCounts, failuresWording } from './failure-wording.js';
@@ -72,7 +72,7 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
       </div>
       {past && <p className="stats-caption" data-testid="node-stats-caption">{past}</p>}
       <div className="stats">
-        <Stat label={past ? 'open (peak)' : 'open now'} value={count(n.active)} testId="stat-active" />
+        <Stat label={openLabel(past)} value={count(n.active)} testId="stat-active" />
         <Stat label="instances" value={n.instances.length ? `${running}/${n.instances.length}` : '–'} />
         <Stat label="in / out" value={`${incoming.length} / ${outgoing.length}`} />
         <Stat label="failing links" value={count(failing)} tone={failing ? 'bad' : undefined} />

@@ -29,6 +29,13 @@ export function Stat({ label, value, tone, testId }: { label: string; value: Rea
   );
 }
 
+/**
+ * What the open-connections figure is: live, those open now; in the past, those open at a stored bucket's end (the
+ * largest such over a range). A connection opened and closed inside one bucket is never counted there.
+ */
+export const openLabel = (past: string | undefined) =>
+  !past ? 'open now' : past === 'In the replayed moment' ? 'open at its end' : 'open (most at a bucket end)';
+
 export function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
   return (
     <dl className="kv">
