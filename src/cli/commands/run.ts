@@ -108,6 +108,8 @@ async function run(opts: RunOptions): Promise<void> {
     agent.stop();
     process.exit(1);
   }
+  let stopAt = 0;
+  onShutdown(() => say(`stopped in ${((performance.now() - stopAt) / 1000).toFixed(1)} s`)); // stoppers run last first: this one ends
   onShutdown(() => agent.stop());
   const ok = probes.filter((p) => p.ok);
   say(`attached ${ok.length}/${probes.length} kernel probes: ${ok.map((p) => p.section.replace(/^(tp_btf|tracepoint)\//, '')).join(', ')}`);
@@ -130,6 +132,7 @@ async function run(opts: RunOptions): Promise<void> {
       stream: { maxClients: opts.maxStreamClients, pingIntervalMs: opts.streamPingInterval, windowBytes: opts.streamWindow },
     }, plugins);
     onShutdown(() => app.close());
+    onShutdown(() => { stopAt = performance.now(); say('stopping: closing the API, writing the last history interval, detaching the probes'); });
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
     say(`web UI on ${url}/`);
   } catch (e) {
