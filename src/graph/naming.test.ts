@@ -39,6 +39,11 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   const inline = ownerNode({ kind: 'process', pid: 12, comm: 'node', exe: 'node', cmdline: '', argv: ['node', '-e', 'a\x1b\nb'.repeat(100)], unit: null });
   assert.equal(inline.id, 'proc:node');
   assert.ok(inline.instance!.command!.length <= 200 && !/[\x00-\x1f]/.test(inline.instance!.command!));
+  const secret = ownerNode({ kind: 'process', pid: 14, comm: 'node', exe: 'node', cmdline: '', unit: null,
+    argv: ['node', 'app.js', '--db', 'postgres://app:hunter2@db:5432/x', '--api-token=abc123', '--password', 's3cret', '--port', '80'] });
+  assert.equal(secret.instance!.command, 'node app.js --db postgres://app:***@db:5432/x --api-token=*** --password *** --port 80', 'no secret published');
+  const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
+  assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });
   assert.deepEqual([gone.id, gone.instance!.command], ['proc:node', undefined]);
 });

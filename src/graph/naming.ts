@@ -90,11 +90,30 @@ export function processName(o: { unit: string | null; exe: string; comm: string;
   return o.comm || o.exe || 'unknown';
 }
 
+const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
+
+/**
+ * A command line as the API may publish it: arguments often carry secrets (`--password x`, `--token=x`,
+ * `postgres://user:pw@db`), and the API can be read from other hosts. Values of secret-sounding options and the
+ * passwords in URLs become `***`.
+ */
+export function redactArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i].replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s]*@/gi, '$1:***@');
+    const eq = /^(-{1,2}[^=\s]+)=/.exec(a);
+    if (eq && SECRET_WORD.test(eq[1])) { out.push(`${eq[1]}=***`); continue; }
+    out.push(a);
+    if (/^-{1,2}[a-z][\w-]*$/i.test(a) && SECRET_WORD.test(a) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; }
+  }
+  return out;
+}
+
 export function ownerNode(o: Owner): NodeRef {
   if (o.kind === 'container') return containerNode(o.container, o.pid);
   const name = o.kind === 'process' ? processName(o) : o.comm || 'unknown';
   const instance: Instance = { id: `pid:${o.pid}`, name: o.comm || name, pids: o.pid ? [o.pid] : [], ips: [] };
-  const command = o.kind === 'process' && o.argv?.length ? cleanName(o.argv.join(' '), COMMAND_MAX) : '';
+  const command = o.kind === 'process' && o.argv?.length && !o.self ? cleanName(redactArgs(o.argv).join(' '), COMMAND_MAX) : '';
   if (command) instance.command = command;
   return { id: `proc:${name}`, kind: 'process', label: name, group: 'host', instance: o.pid ? instance : undefined };
 }
