@@ -114,6 +114,14 @@ test('the table has request columns, sortable; thresholds change the colour; "Fa
   await b.page.getByTestId('thresholds-toggle').click();
   await b.page.getByTestId('threshold-errorFailPct').fill('90');
   await b.page.getByTestId('threshold-latencyFailMs').fill('5000');
+  // a value the colours cannot take is said, not silently put back; the field can be cleared to type anew
+  await b.page.getByTestId('threshold-latencyWarnMs').fill('-5');
+  await b.page.getByTestId('threshold-latencyWarnMs-error').waitFor({ state: 'visible', timeout: 5000 });
+  assert.equal(await b.page.getByTestId('threshold-latencyWarnMs').inputValue(), '-5', 'kept as typed');
+  await b.page.getByTestId('threshold-latencyWarnMs').fill('');
+  assert.equal(await b.page.getByTestId('threshold-latencyWarnMs').inputValue(), '', 'cleared');
+  await b.page.getByTestId('threshold-latencyWarnMs').fill('500');
+  assert.equal(await b.page.getByTestId('threshold-latencyWarnMs-error').count(), 0);
   await b.waitFor(`!window.__dhrishti.edgeClasses(${JSON.stringify(edgeId)}).includes('failing')`, 10_000, 'no longer red under the raised thresholds');
   assert.ok((await b.edgeClasses(edgeId)).includes('warn'), 'amber: errors above the amber threshold');
   await b.page.getByTestId('filter-failing').click();
