@@ -13,6 +13,7 @@ import type { IntentRuntime } from '../intent/runtime.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { GraphSnapshot } from '../graph/types.js';
 import { parseTime } from './time.js';
+import type { Workload } from './workloads.js';
 import { HISTORY_DEFAULTS, POLICY_DEFAULTS } from '../config/defaults.js';
 
 export interface PolicyRouteDeps {
@@ -20,6 +21,8 @@ export interface PolicyRouteDeps {
   policy: PolicyRuntime | null;
   intent: IntentRuntime | null;
   history: HistoryStore | null;
+  /** What runs now, on the map or not (/api/v1/workloads); absent on a source that cannot tell (a hub). */
+  workloads?: () => Workload[];
 }
 
 type Query = Record<string, unknown>;
@@ -146,6 +149,16 @@ export function policyRoutes(deps: PolicyRouteDeps): RoutePlugin {
         events: events?.events ?? [],
       };
     });
+
+    // Running containers and listening processes, on the map or not: `dhrishti check` tells a selector matching
+    // a workload that made no connection yet from one matching nothing.
+    const known = deps.workloads;
+    if (known) {
+      app.get('/api/v1/workloads', async (req) => {
+        onlyKnown(q(req), ['token']);
+        return { workloads: known() };
+      });
+    }
 
     app.get('/api/v1/intent', async (req, reply) => {
       const query = q(req);

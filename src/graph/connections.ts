@@ -229,6 +229,13 @@ export class ConnectionTable {
 
   isListening(netns: number, port: number): boolean { return this.listener(netns, port) !== undefined; }
 
+  /** Every listening socket known now (from start-up discovery and listen events), with its owner when known (pid 0: not). */
+  listening(): { port: number; netns: number; pid: number; comm: string }[] {
+    const out: { port: number; netns: number; pid: number; comm: string }[] = [];
+    for (const [port, list] of this.listeners) for (const l of list) out.push({ port, ...l });
+    return out;
+  }
+
   private listener(netns: number, port: number): { pid: number; comm: string } | undefined {
     const list = this.listeners.get(port);
     if (list) for (const l of list) if (l.netns === netns) return l;

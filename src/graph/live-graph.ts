@@ -435,6 +435,9 @@ export class LiveGraph {
 
   remoteClients(): RemoteClient[] { return views.remoteClients(this.state); }
 
+  /** Listening sockets known now, with their owner's pid (0: unknown): servers that need no connection to exist. */
+  listening(): { port: number; netns: number; pid: number; comm: string }[] { return this.table.listening(); }
+
   /** Exporters: every edge's numbers read in place, no copies (readings.ts). */
   forEachEdge(fn: (r: EdgeReading) => void, now = Date.now()): void { forEachEdge(this.state, now, fn); }
 

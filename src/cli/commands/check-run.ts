@@ -6,7 +6,8 @@ import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
 import { intentDiff, type IntentDiff } from '../../intent/diff.js';
 import { PolicyEngine } from '../../policy/engine.js';
 import { attemptsOf } from '../../policy/compile.js';
-import { unmatchedSelectors } from '../../policy/coverage.js';
+import { selectorGaps, someNames, type SelectorGap } from '../../policy/coverage.js';
+import type { NodeLike } from '../../policy/model.js';
 import { parseDuration } from '../../api/params.js';
 import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
@@ -56,9 +57,12 @@ export async function check(opts: CheckOptions): Promise<number> {
     throw new CheckFailed(`invalid file: ${problemLines(e).join('\n  ')}`);
   }
   const sinceMs = opts.since === undefined ? undefined : parseDuration(opts.since, '--since');
-  const { graph, source } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
+  const { graph, source, running = [], live = false } = opts.dataDir ? await fromHistoryFile(opts.dataDir, sinceMs ?? 3_600_000, opts.retention) : await fromAgent(opts, sinceMs);
 
-  if (policy) for (const w of [...policy.warnings, ...unmatchedSelectors(policy, graph.nodes, `in ${source}`)]) console.error(`warning: ${w}`);
+  if (policy) {
+    for (const w of policy.warnings) console.error(`warning: ${w}`);
+    for (const l of coverageLines(selectorGaps(policy, graph.nodes, running), source, live)) console.error(l);
+  }
   const rows = policy ? judge(policy, graph) : [];
   const diff = projects.length ? intentDiff(projects, graph) : null;
   const violations = rows.filter((r) => r.verdict === 'violation');
@@ -79,6 +83,20 @@ export async function check(opts: CheckOptions): Promise<number> {
   return violations.length || (opts.strict && intentBad) ? 1 : 0;
 }
 
+/**
+ * Selectors matching no node of the map: a warning when they match nothing the agent knows runs (a typo, or a
+ * workload not started), a note when they match a running workload that is only not on the map (no connection yet).
+ */
+export function coverageLines(gaps: SelectorGap[], source: string, live: boolean): string[] {
+  return gaps.map((g) => {
+    if (!g.running.length) return `warning: ${g.what} matches nothing in ${source}`;
+    const who = `${someNames(g.running)} ${g.running.length === 1 ? 'is' : 'are'} running`;
+    return `note: ${g.what} matches no node in ${source} yet: ${who} but ${live
+      ? 'made no connection the agent saw (none since it started, or none lately)'
+      : 'made no connection in that time'}`;
+  });
+}
+
 /** Every edge of the map with its verdict under the policy (resolver edges are DNS health, not traffic it rules on). */
 export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'edges'>): CheckRow[] {
   const engine = new PolicyEngine(policy);
@@ -97,7 +115,16 @@ export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'ed
 
 const order = (v: CheckRow['verdict']) => (v === 'violation' ? 0 : v === 'unmatched' ? 1 : 2);
 
-async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promise<{ graph: GraphSnapshot; source: string }> {
+interface CheckMap {
+  graph: GraphSnapshot;
+  source: string;
+  /** Workloads the agent knows run now, on the map or not (an agent too old to tell, or none asked: empty). */
+  running?: NodeLike[];
+  /** The agent's live map (counts since its start). */
+  live?: boolean;
+}
+
+async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promise<CheckMap> {
   let base: URL;
   try { base = new URL('/api/v1/graph', opts.url); } catch { throw new CheckFailed(`--url is not a URL: ${opts.url}`); }
   if (sinceMs !== undefined) base.searchParams.set('from', `-${Math.round(sinceMs / 1000)}s`);
@@ -110,10 +137,14 @@ async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promi
   }
   const body = await res.json().catch(() => null) as (GraphSnapshot & { message?: string }) | null;
   if (!res.ok || !body || !Array.isArray(body.edges)) throw new CheckFailed(`the agent answered ${res.status}: ${body?.message ?? res.statusText}`);
-  return { graph: body, source: sinceMs !== undefined ? `the agent's history (last ${opts.since})` : `the live map at ${opts.url}` };
+  // What runs but is not on the map (no connection yet): an agent without the route (older, or a hub) answers 404, and then nothing is known.
+  const w = await fetch(new URL('/api/v1/workloads', opts.url), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) })
+    .then(async (r) => (r.ok ? await r.json() as { workloads?: NodeLike[] } : null)).catch(() => null);
+  const running = Array.isArray(w?.workloads) ? w.workloads : [];
+  return { graph: body, running, live: sinceMs === undefined, source: sinceMs !== undefined ? `the agent's history (last ${opts.since})` : `the live map at ${opts.url}` };
 }
 
-async function fromHistoryFile(dir: string, sinceMs: number, retention?: string): Promise<{ graph: GraphSnapshot; source: string }> {
+async function fromHistoryFile(dir: string, sinceMs: number, retention?: string): Promise<CheckMap> {
   const { HistoryStore } = await import('../../store/history-store.js');
   const { databaseFile } = await import('../../store/paths.js');
   const { parseRetention } = await import('../../store/retention.js');

@@ -12,6 +12,7 @@ import { AlertWebhook } from '../../policy/webhook.js';
 import { measureEngine } from '../../policy/metrics.js';
 import { containerNode } from '../../graph/naming.js';
 import { policyRoutes } from '../../api/policy-routes.js';
+import { knownWorkloads } from '../../api/workloads.js';
 import type { NodeLike } from '../../policy/model.js';
 
 interface PolicyCliOptions {
@@ -69,8 +70,11 @@ runExtensions.push({
   async start(agent, raw) {
     const o = raw as unknown as PolicyCliOptions;
     const opts = { ...o, policy: o.policyLoaded, compose: o.composeLoaded };
+    const workloads = () => knownWorkloads({
+      containers: () => agent.identity.containers(), listening: () => agent.graph.listening(), resolveOwner: (q) => agent.identity.resolveOwner(q),
+    });
     if (!opts.policy && !opts.compose?.length) {
-      return { plugins: [policyRoutes({ graph: agent.graph, policy: null, intent: null, history: runContext.history ?? null })], describe: [], stop() {} };
+      return { plugins: [policyRoutes({ graph: agent.graph, policy: null, intent: null, history: runContext.history ?? null, workloads })], describe: [], stop() {} };
     }
     const describe: string[] = [];
     const stops: (() => void)[] = [];
@@ -81,10 +85,11 @@ runExtensions.push({
       ]);
       const shown = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
       const webhook = opts.alertWebhook ? new AlertWebhook(opts.alertWebhook) : undefined;
-      // What runs now, for "selector matches nothing" warnings: the map, and every known container.
+      // What runs now, for "selector matches nothing" warnings: the map, every known container (stopped ones too), listening processes.
       const running = (): NodeLike[] => [
         ...(policy?.engine.knownNodes() ?? []),
         ...agent.identity.containers().map((c) => { const r = containerNode(c); return { ...r, instances: r.instance ? [r.instance] : [], ips: r.instance?.ips ?? [] }; }),
+        ...workloads().filter((w) => w.kind === 'process'),
       ];
       policy = new PolicyRuntime(opts.policy.file, opts.policy.loaded, {
         timeline: runContext.history, webhook, uiUrl: `http://${shown}:${opts.port}/`, coverage: (p) => unmatchedSelectors(p, running()),
@@ -106,7 +111,7 @@ runExtensions.push({
       describe.push(`compose intent from ${opts.compose.map((c) => `${c.file} (project ${c.project.project})`).join(', ')}: ${d.edges.length} declared edges`);
     }
     return {
-      plugins: [policyRoutes({ graph: agent.graph, policy, intent, history: runContext.history ?? null })],
+      plugins: [policyRoutes({ graph: agent.graph, policy, intent, history: runContext.history ?? null, workloads })],
       describe,
       stop: () => { for (const s of stops) s(); },
     };
