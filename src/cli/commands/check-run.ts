@@ -36,7 +36,12 @@ export interface CheckRow {
   client: string;
   server: string;
   port: number;
+  /** Connections seen opening (one already open when the agent started is not: see beforeStart). */
   connections: number;
+  /** Open now (live map); over a history range, the most open at once. */
+  open: number;
+  /** Connections made before the agent started (found open at its start-up, never seen opening), open or closed since; live map only, else null. */
+  beforeStart: number | null;
   attempts: number;
   firstSeen: number;
   lastSeen: number;
@@ -63,7 +68,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     for (const w of policy.warnings) console.error(`warning: ${w}`);
     for (const l of coverageLines(selectorGaps(policy, graph.nodes, running), source, live)) console.error(l);
   }
-  const rows = policy ? judge(policy, graph) : [];
+  const rows = policy ? judge(policy, graph, live) : [];
   const diff = projects.length ? intentDiff(projects, graph) : null;
   const violations = rows.filter((r) => r.verdict === 'violation');
   const counts = { allowed: 0, violation: 0, unmatched: 0 };
@@ -73,7 +78,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     process.stdout.write(JSON.stringify({ source, policy: policy ? { file: policy.file, sha256: policy.sha256 } : null, counts, edges: opts.all ? rows : violations, intent: diff }, null, 2) + '\n');
   } else {
     if (policy) {
-      printTable(opts.all ? rows : violations, opts.all);
+      printTable(opts.all ? rows : violations, live, opts.all);
       console.log(`\n${rows.length} edge${rows.length === 1 ? '' : 's'} from ${source}: ${counts.violation} violation${counts.violation === 1 ? '' : 's'}`
         + ` (${violations.filter((v) => v.attempted).length} attempted only), ${counts.allowed} allowed, ${counts.unmatched} unmatched`);
     } else console.log(`${graph.edges.length} edge${graph.edges.length === 1 ? '' : 's'} from ${source}`);
@@ -97,8 +102,16 @@ export function coverageLines(gaps: SelectorGap[], source: string, live: boolean
   });
 }
 
-/** Every edge of the map with its verdict under the policy (resolver edges are DNS health, not traffic it rules on). */
-export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'edges'>): CheckRow[] {
+/** Connections of a live edge made before the agent started: open ones are active but never opened, and stay in closed when they end. */
+export function madeBeforeStart(c: GraphEdge['connections']): number {
+  return Math.max(0, c.active + c.closed - c.opened);
+}
+
+/**
+ * Every edge of the map with its verdict under the policy (resolver edges are DNS health, not traffic it rules on).
+ * `live`: the map is the agent's live map, whose counts run from its start (a history map's are its range's).
+ */
+export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'edges'>, live = false): CheckRow[] {
   const engine = new PolicyEngine(policy);
   const nodes = new Map<string, GraphNode>(g.nodes.map((n) => [n.id, n]));
   for (const n of g.nodes) engine.noteNode(n);
@@ -107,7 +120,7 @@ export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'ed
     const v = engine.verdict(e) ?? { verdict: 'unmatched' as const };
     return {
       verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
-      connections: e.connections.opened, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
+      connections: e.connections.opened, open: e.connections.active, beforeStart: live ? madeBeforeStart(e.connections) : null, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
       processes: e.clientInstances?.length ? e.clientInstances.slice(-4) : who(e.source),
     };
   }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);
@@ -163,16 +176,27 @@ async function fromHistoryFile(dir: string, sinceMs: number, retention?: string)
   }
 }
 
-function printTable(rows: CheckRow[], all?: boolean): void {
+function printTable(rows: CheckRow[], live: boolean, all?: boolean): void {
   if (!rows.length) { console.log(all ? 'no edges' : 'no violations'); return; }
+  console.log(tableText(rows, live));
+}
+
+/**
+ * The table's text. CONNECTED counts connections seen opening; those made before the agent started (found open at its
+ * start-up) are added as "+N before start", with a footnote; OPEN is open now (live), or the most open at once (history).
+ */
+export function tableText(rows: CheckRow[], live: boolean): string {
   const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   // The instances that made the edge's connections (live), else the client node's newest (history keeps no instances per edge).
-  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
+  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', live ? 'OPEN' : 'OPEN (MOST)', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
   const body = rows.map((r) => [
     r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),
-    String(r.connections), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
+    r.beforeStart ? `${r.connections} +${r.beforeStart} before start` : String(r.connections), String(r.open), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
   ]);
-  console.log(columns([head, ...body]));
+  const early = rows.filter((r) => r.beforeStart).length;
+  return columns([head, ...body]) + (early
+    ? `\n\n+N before start: connections made before the agent started, found open at its start-up (not seen opening); they got through.`
+    : '');
 }
 
 function printIntent(d: IntentDiff): void {

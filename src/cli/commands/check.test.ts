@@ -1,13 +1,15 @@
-// `dhrishti check`'s pure parts (unit test): the selector notes and warnings.
+// `dhrishti check`'s pure parts (unit test): the selector notes and warnings,
+// and the rows of an edge whose connections were made before the agent started.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coverageLines } from './check-run.js';
+import { coverageLines, judge, tableText } from './check-run.js';
 import { loadPolicyText } from '../../policy/load.js';
 import { selectorGaps } from '../../policy/coverage.js';
 import { knownWorkloads } from '../../api/workloads.js';
 import { LiveGraph } from '../../graph/live-graph.js';
+import type { ConnEvent } from '../../events/types.js';
 import type { ContainerInfo } from '../../identity/types.js';
-import { identity, ev, container, WEB, DB } from '../../../test/support/fixtures.js';
+import { identity, ev, connection, container, web, db, WEB, DB, WEB_DB } from '../../../test/support/fixtures.js';
 
 const POLICY = `zones:
   srv: {name: web-1}
@@ -48,3 +50,32 @@ test('a selector matching a running container (or listening process) that is not
   assert.match(coverageLines(selectorGaps(p, [dbNode], running), "the agent's history (last 1h)", false)[0], /web-1 is running but made no connection in that time$/);
 });
 
+test('a violation whose connections were open before the agent started shows them open and made before start (table and json rows), not 0 and 0', () => {
+  const g = new LiveGraph(identity);
+  const existing = (p: Partial<ConnEvent>) => ev({ type: 'existing', cookie: 0, startTime: 0, midflight: true, ...p });
+  // three web -> db connections found open at start-up ...
+  g.ingest([40700, 40701, 40702].flatMap((port) => [
+    existing({ role: 'client', saddr: '10.0.0.2', sport: port, daddr: '10.0.0.4', dport: 5432, cgroupId: 100 }),
+    existing({ role: 'server', saddr: '10.0.0.4', sport: 5432, daddr: '10.0.0.2', dport: port, cgroupId: 102 }),
+  ]), 1000);
+  g.tick(5000);
+  const p = loadPolicyText('p.yaml', POLICY);
+  let [row] = judge(p, g.snapshot({}, 5000), true);
+  assert.equal(row.edge, WEB_DB);
+  assert.deepEqual([row.verdict, row.attempted, row.connections, row.attempts, row.open, row.beforeStart], ['violation', false, 0, 0, 3, 3]);
+  const text = tableText([row], true);
+  assert.match(text.split('\n')[0], /CONNECTED\s+OPEN\s+ATTEMPTS/);
+  assert.match(text.split('\n')[1], /svc:shop\/db\s+5432\s+0 \+3 before start\s+3\s+0\s/);
+  assert.match(text, /\+N before start: connections made before the agent started, found open at its start-up/);
+  // ... and one more opened and closed since: 1 seen opening, 3 made before, 3 still open
+  const c = connection(web, db, 6000, { sent: 10 });
+  g.ingest([...c.open, ...c.close], 6100);
+  [row] = judge(p, g.snapshot({}, 6200), true);
+  assert.deepEqual([row.connections, row.open, row.beforeStart], [1, 3, 3]);
+  assert.deepEqual(JSON.parse(JSON.stringify(row)).beforeStart, 3, 'in --format json too');
+  // A history map's counts are its range's: no "before start" there, OPEN is the most open at once.
+  [row] = judge(p, g.snapshot({}, 6200));
+  assert.equal(row.beforeStart, null);
+  assert.match(tableText([row], false), /OPEN \(MOST\)/);
+  assert.ok(!/before start/.test(tableText([row], false)));
+});
