@@ -46,7 +46,7 @@ let dir: string;
 let policyFile: string;
 let receiver: http.Server;
 const alerts: { labels: Record<string, string>; annotations: Record<string, string> }[] = [];
-const containers = ['shop-a-worker-1', 'shop-b-db-1', 'shared-db-1'];
+const containers = ['shop-a-worker-1', 'shop-b-db-1', 'shared-db-1', 'idle-1'];
 
 interface PolicyBody {
   sha256: string; counts: Record<string, number>; lastError: { file: string; line: number; column: number; message: string } | null;
@@ -160,11 +160,20 @@ test('dhrishti check exits 1 and names the rule, against the live map and the hi
   assert.match(live.stdout, /violation +tenant-a-stays-home +svc:shop-a\/worker +svc:shop-b\/db +5432/);
   assert.match(live.stdout, /shop-a-worker-1/);
   assert.match(live.stdout, /2 violations/);
+  // A selector matching a running container that made no connection is a note saying so; a typo still warns.
+  await runContainer(dockerd, { name: 'idle-1', network: NET });
+  const withIdle = path.join(dir, 'with-idle.yaml');
+  fs.writeFileSync(withIdle, `${POLICY}  - name: idle-alone\n    deny: {from: idle, to: typo}\n`.replace('zones:\n', 'zones:\n  idle: {name: idle-1}\n  typo: {name: shop-a-wroker-1}\n'));
+  const noted = await until('idle-1 known to the agent', async () => { const r = await check('--policy', withIdle); return /idle-1 is running/.test(r.stderr ?? '') ? r : undefined; }, 10000);
+  assert.match(noted.stderr!, /note: \S*with-idle\.yaml:3:9: zone "idle": selector \{name: idle-1\} matches no node in the live map at \S+ yet: idle-1 is running but made no connection the agent saw/);
+  assert.match(noted.stderr!, /warning: \S*with-idle\.yaml:4:9: zone "typo": selector \{name: shop-a-wroker-1\} matches nothing in the live map/);
+  assert.match(live.stdout, /CONNECTED +OPEN +ATTEMPTS/);
   await sleep(1500); // one more history flush
   const past = await check('--since', '5m', '--format', 'json');
   assert.equal(past.code, 1);
-  const j = JSON.parse(past.stdout) as { source: string; edges: { rule: string; edge: string }[] };
+  const j = JSON.parse(past.stdout) as { source: string; edges: { rule: string; edge: string; open: number; beforeStart: number | null }[] };
   assert.match(j.source, /history/);
+  assert.ok(j.edges.every((e) => typeof e.open === 'number' && e.beforeStart === null), 'a history map has no "before start"');
   assert.ok(j.edges.some((e) => e.edge === A_TO_B && e.rule === 'tenant-a-stays-home'));
   const bad = await check('--url', 'http://127.0.0.1:1');
   assert.equal(bad.code, 2, 'no agent: the check could not run');
