@@ -8,14 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAgent, getJson, type RunningAgent } from './support/agent.js';
 import { launchBrowser, type BrowserSession } from './support/browser.js';
-import { identity, connection, refused, web, db, cache, WEB_DB, WEB_CACHE } from './support/fixtures.js';
-import { LiveGraph } from '../src/graph/live-graph.js';
-import { HistoryStore } from '../src/store/history-store.js';
-import { parseRetention } from '../src/store/retention.js';
-import { nonzeroOf } from '../src/events/decode.js';
+import { WEB_DB, WEB_CACHE } from './support/fixtures.js';
+import { writeFailureScenario } from '../src/store/testing.js';
 import { HISTORY_DEFAULTS } from '../src/config/defaults.js';
-import type { ConnEvent } from '../src/events/types.js';
-import type { L7Delta } from '../src/l7/types.js';
 
 const S = 1000;
 const T = Math.floor((Date.now() - 120 * S) / (10 * S)) * 10 * S; // two minutes ago, on a 10 s bucket
@@ -23,34 +18,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-failures-ui-'));
 let agent: RunningAgent;
 let b: BrowserSession;
 
-const reset = (t: number): ConnEvent[] => refused(web, db, t).map((e) => (e.failure ? { ...e, failure: 'reset', error: 'ECONNRESET' } : e));
-
-function http500s(cookie: number, n: number): L7Delta {
-  const status = [0, 0, 0, 0, 0, n, 0, 0], buckets = new Array(24).fill(0);
-  buckets[9] = n;
-  return { cookie, pid: 1, protocol: 'http1', role: 'client', roleInferred: false, tls: false, closed: false, requests: Uint32Array.from(status),
-    buckets: Uint32Array.from(buckets), latencySumNs: n * 700e3, latencyMaxUs: 0, unpaired: 0, nonzero: nonzeroOf(status, buckets) };
-}
-
 /** Writes the history: bucket T, 30 failed to db (20 refused, 10 reset) then 10 refused to cache; bucket T+10 s, 25 HTTP 500s to db. */
 function seed(): void {
-  const clock = { now: T };
-  const graph = new LiveGraph(identity, { idleMs: 10 * 60 * S });
-  const store = new HistoryStore({ file: path.join(dir, 'history.db'), tiers: parseRetention(HISTORY_DEFAULTS.retention), clock: () => clock.now, warn: (m) => assert.fail(m) });
-  store.attach(graph);
-  const ingest = (events: ConnEvent[], t: number) => { clock.now = t; graph.ingest(events, t); };
-  const flush = (t: number) => { clock.now = t; graph.tick(t); store.flush(t); };
-  for (let i = 0; i < 20; i++) ingest(refused(web, db, T + 1 * S + i), T + 1 * S + i);
-  for (let i = 0; i < 10; i++) ingest(reset(T + 2 * S + i), T + 2 * S + i);
-  for (let i = 0; i < 10; i++) ingest(refused(web, cache, T + 3 * S + i), T + 3 * S + i);
-  flush(T + 10 * S + 5);
-  const c = connection(web, db, T + 11 * S);
-  ingest(c.open, T + 11 * S);
-  clock.now = T + 12 * S;
-  graph.requests([http500s(c.cookies.client, 25)], T + 12 * S);
-  flush(T + 20 * S + 5);
-  flush(T + 30 * S + 5);
-  store.close();
+  writeFailureScenario(path.join(dir, 'history.db'), T, HISTORY_DEFAULTS.retention).close();
 }
 
 before(async () => {
@@ -63,15 +33,6 @@ after(async () => {
   await agent?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-async function scrubTo(t: number): Promise<void> {
-  await b.page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, t);
-  await b.waitFor(`document.querySelector('[data-testid=replay-time]').dataset.t === '${t}'`, 5_000, `the replay at ${t}`);
-}
 
 const marker = (t: number) => b.page.locator(`[data-testid=replay-marker][data-t="${t}"]`);
 
@@ -92,7 +53,7 @@ test('markers count every failed connection and request error; the panel never s
   assert.equal(await marker(T + 10 * S).getAttribute('data-kind'), 'requests');
 
   // The moment: web -> cache failed 10 times and kept no sample (web -> db's took the flush's 10).
-  await scrubTo(T);
+  await b.scrubTo(T);
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(WEB_CACHE)})`, 10_000, 'web -> cache drawn');
   await b.page.evaluate((id) => window.__dhrishti!.tap(id), WEB_CACHE);
   const past = b.page.getByTestId('past-failures');
@@ -105,7 +66,7 @@ test('markers count every failed connection and request error; the panel never s
   assert.equal(await b.page.getByTestId('past-failures-sampled').textContent(), '10 sampled of the 30 failed connections (samples are rate-limited).');
 
   // The next moment: 25 HTTP 500s, no failed connection.
-  await scrubTo(T + 10 * S);
+  await b.scrubTo(T + 10 * S);
   await b.waitFor(`document.querySelector('[data-testid=past-failures] p')?.textContent.startsWith('No failed connections')`, 10_000, 'the 500s moment');
   assert.equal(await past.locator('p').first().textContent(),
     'No failed connections in that time. The 25 request errors are failed requests, not connections: see Requests, above.');

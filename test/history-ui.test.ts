@@ -66,14 +66,6 @@ function samePlaces(before: Record<string, { x: number; y: number }>, after: Rec
   for (const id of common) assert.deepEqual(after[id], before[id], `${id} stays where it was (${when})`);
 }
 
-async function scrubTo(t: number): Promise<void> {
-  await b.page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, t);
-}
-
 test('the time picker and the replay scrubber show the map as it was', async () => {
   const began = Date.now();
   // Edge A for a few seconds, then gone; its server resets every connection (failures for the timeline).
@@ -119,7 +111,7 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   const max = Number(await scrubber.getAttribute('max'));
   assert.ok(min <= tA && tA < max, `tA ${tA} inside [${min}, ${max}]`);
 
-  await scrubTo(tA);
+  await b.scrubTo(tA);
   await b.waitFor(`document.querySelector('[data-testid=replay-time]').dataset.t === '${tA}'`, 5_000, 'the replay time');
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeA)}) && !window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`,
     10_000, `only A drawn at ${new Date(tA).toISOString()}`);
@@ -156,13 +148,13 @@ test('the time picker and the replay scrubber show the map as it was', async () 
   assert.match(await b.page.getByTestId('edge-table').locator('.table-caption').innerText(), /with traffic in that time$/);
   await b.page.click('[data-testid=tab-map]');
 
-  await scrubTo(max);
+  await b.scrubTo(max);
   await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(edgeB)})`, 10_000, 'B drawn at the end of the range');
   assert.equal(await b.page.locator('[data-testid=replay-time]').getAttribute('data-t'), String(max));
 
   // play at 60x from the start: the time moves on by itself
   await b.page.selectOption('[data-testid=replay-speed]', '60');
-  await scrubTo(min);
+  await b.scrubTo(min);
   await b.page.click('[data-testid=replay-play]');
   await b.waitFor(`Number(document.querySelector('[data-testid=replay-time]').dataset.t) >= ${min + 3 * STEP}`, 10_000, 'the replay to advance');
   await b.page.click('[data-testid=replay-play]');

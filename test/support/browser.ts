@@ -83,6 +83,8 @@ export interface BrowserSession {
   edgeClasses(id: string): Promise<string[]>;
   /** Fails unless, within about 5 s, no node (label included) is drawn under a panel over the map (data-map-overlay). */
   clearOfPanels(when: string): Promise<void>;
+  /** Moves the replay scrubber to t (as a user's drag would end) and waits until the moment shown is t. */
+  scrubTo(t: number): Promise<void>;
   screenshot(file: string): Promise<void>;
   /** CPU time (user + system, ms) used so far by every chromium process of this session. */
   cpuMs(): number;
@@ -217,6 +219,14 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
       }
       const moved = await page.evaluate(() => window.__dhrishti!.userMoved());
       throw new Error(`nodes under a panel (${when}${moved ? '; the view counts as moved by the user' : ''}): ${under.join(', ')}`);
+    },
+    async scrubTo(t) {
+      await page.locator('[data-testid=replay-scrubber]').evaluate((el, v) => {
+        const input = el as HTMLInputElement;
+        Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }, t);
+      await session.waitFor(`document.querySelector('[data-testid=replay-time]').dataset.t === '${t}'`, 5_000, `the replay at ${t}`);
     },
     drawn() {
       return page.evaluate(() => {
