@@ -2,7 +2,8 @@
 // counts, not from the failure samples; request errors on the track; samples named as samples.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { markersFrom, type Timeline } from '../src/ui/src/history/markers.js';
+import { markersFrom } from '../src/ui/src/history/markers.js';
+import type { Timeline } from '../src/graph/types.js';
 import type { HistoryEvent } from '../src/ui/src/history/api.js';
 
 const T = Date.UTC(2026, 0, 1, 7, 2, 0);

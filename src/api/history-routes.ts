@@ -9,6 +9,7 @@ import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js
 import type { EventType } from '../store/sampler.js';
 import { formatDuration } from '../store/retention.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
+import type { Timeline } from '../graph/types.js';
 
 /** An id the store never saw: answered 404. */
 export class NotFound extends Error {}
@@ -96,7 +97,7 @@ export function historySeries(store: HistoryStore, q: Query) {
  * /api/v1/timeline: per bucket, failed connections (by reason) and failed requests over all edges, exact from the
  * stored counts (the timeline's failure events are samples, capped per flush). Only buckets with any are listed.
  */
-export function historyTimeline(store: HistoryStore, q: Query) {
+export function historyTimeline(store: HistoryStore, q: Query): Timeline {
   onlyKnown(q, TIMELINE_KNOWN);
   const r = range(q, store.now(), '-1h');
   const s = single(q, 'step');

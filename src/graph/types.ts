@@ -273,6 +273,13 @@ export interface GraphSnapshot {
  * sums are, the agent was recording: its rates are over that (0 when its starts are not on record: then over
  * the whole widened range). So for a range of a few seconds it can exceed `to - from`.
  */
+/**
+ * /api/v1/timeline: per bucket with any, the connections that failed (by reason) and the failed requests over
+ * all edges. Exact, from the stored per-bucket counts: the failure events are samples, capped per flush.
+ */
+export interface TimelineBucket { t: number; failures: number; failedBy: Partial<Record<FailureReason, number>>; requestErrors: number }
+export interface Timeline { step: number; from: number; to: number; buckets: TimelineBucket[] }
+
 export interface HistoryGraph extends GraphSnapshot { at?: number; from?: number; to?: number; resolutionMs?: number; recordedMs?: number }
 
 /** What changed since the previous message on the WebSocket. */

@@ -3,7 +3,7 @@
 import type { Db } from './database.js';
 import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
-import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates } from '../graph/types.js';
+import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates, type TimelineBucket } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
 import { REQUEST_MAX_COLUMN, RequestSum, requestErrorBuckets, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
@@ -75,11 +75,6 @@ export interface HistoryEvent {
   detail: Record<string, unknown>;
 }
 
-/**
- * One bucket of the timeline's counts over all edges: connections that failed (by reason) and failed requests.
- * Exact, from the stored per-bucket counts: the failure events are samples, capped per flush.
- */
-export interface TimelineBucket { t: number; failures: number; failedBy: Partial<Record<FailureReason, number>>; requestErrors: number }
 
 export class HistoryQueries {
   private readonly stmt;

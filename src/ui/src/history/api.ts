@@ -1,7 +1,6 @@
 // The history endpoints (see src/store/README.md): the map at a moment or over a range, series and the timeline.
-import type { HistoryGraph } from '../../../graph/types.js';
+import type { HistoryGraph, Timeline } from '../../../graph/types.js';
 import { getJson } from '../api/client.js';
-import type { Timeline } from './markers.js';
 
 export type { HistoryGraph };
 export interface SeriesPoint { t: number; v: number | null }

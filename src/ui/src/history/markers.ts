@@ -1,11 +1,9 @@
 // The replay track's markers, one per bucket: failed connections and request errors from the history's exact
 // per-bucket counts (/api/v1/timeline), topology changes from the timeline events. Pure logic.
-import type { FailureReason } from '../../../graph/types.js';
+import type { Timeline } from '../../../graph/types.js';
 import type { HistoryEvent } from './api.js';
 import { REPLAY_STEP_MS } from './range.js';
 
-export interface TimelineBucket { t: number; failures: number; failedBy: Partial<Record<FailureReason, number>>; requestErrors: number }
-export interface Timeline { step: number; from: number; to: number; buckets: TimelineBucket[] }
 
 export type MarkerKind = 'failures' | 'requests' | 'topology';
 
