@@ -42,6 +42,8 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   const secret = ownerNode({ kind: 'process', pid: 14, comm: 'node', exe: 'node', cmdline: '', unit: null,
     argv: ['node', 'app.js', '--db', 'postgres://app:hunter2@db:5432/x', '--api-token=abc123', '--password', 's3cret', '--port', '80'] });
   assert.equal(secret.instance!.command, 'node app.js --db postgres://app:***@db:5432/x --api-token=*** --password *** --port 80', 'no secret published');
+  const port = ownerNode({ kind: 'process', pid: 16, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', 'probe.js', 'http://web:8080/a@b'] });
+  assert.equal(port.instance!.command, 'node probe.js http://web:8080/a@b', 'a port and an @ in the path are not a password');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });

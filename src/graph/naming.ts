@@ -100,7 +100,7 @@ const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
 export function redactArgs(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i].replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s]*@/gi, '$1:***@');
+    const a = argv[i].replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@');
     const eq = /^(-{1,2}[^=\s]+)=/.exec(a);
     if (eq && SECRET_WORD.test(eq[1])) { out.push(`${eq[1]}=***`); continue; }
     out.push(a);
