@@ -53,6 +53,9 @@ const SETTLE = {
   padding: 40,
 };
 
+/** Cytoscape's events for the user's own pan and zoom gestures (a drag, the wheel, a pinch). */
+const USER_VIEWPORT_EVENTS = 'dragpan scrollzoom pinchzoom';
+
 export class MapRenderer {
   readonly cy: cytoscape.Core;
   readonly grouped: GroupedGraph;
@@ -129,7 +132,9 @@ export class MapRenderer {
     });
     this.cy.on('dragfree', 'node', (ev) => { this.rememberAll((ev.target as cytoscape.NodeSingular).union((ev.target as cytoscape.NodeSingular).descendants())); this.memory.saveSoon(); });
     this.cy.on('zoom', () => this.scaleGroupLabelsSoon());
-    this.cy.on('viewport', () => { if (!this.framing) this.userMoved = true; });
+    // Only the user's own gestures count as moving the view: any viewport event outside a framing did before, and
+    // one the map made itself (a framing ending a frame late under load) then stopped every later framing.
+    this.cy.on(USER_VIEWPORT_EVENTS, () => { this.userMoved = true; });
     this.cy.on('resize', () => { if (!this.userMoved && this.ready) this.fitSoon(); });
     this.flow = new FlowOverlay(this.cy, container, palette);
     // while the page waits for the first snapshot
@@ -343,6 +348,8 @@ export class MapRenderer {
   get isFraming(): boolean { return this.framing > 0 || this.fitDue > 0; }
   /** The user moved the view since it was last framed: it is not framed again by itself. */
   get movedByUser(): boolean { return this.userMoved; }
+  /** The test hook's pan stands for a user's drag. */
+  markMovedByUser(): void { this.userMoved = true; }
 
   /**
    * Frames the map after `ms` (filters applied as the user types), unless the user moves the view
@@ -350,10 +357,10 @@ export class MapRenderer {
    */
   fitLater(ms: number): () => void {
     let done = false;
-    const finish = () => { if (done) return false; done = true; this.fitDue--; this.cy.off('viewport', moved); window.clearTimeout(t); return true; };
-    const moved = () => { if (!this.framing) finish(); };
+    const finish = () => { if (done) return false; done = true; this.fitDue--; this.cy.off(USER_VIEWPORT_EVENTS, moved); window.clearTimeout(t); return true; };
+    const moved = () => { finish(); };
     this.fitDue++;
-    this.cy.on('viewport', moved);
+    this.cy.on(USER_VIEWPORT_EVENTS, moved);
     const t = window.setTimeout(() => { if (finish() && !this.cy.destroyed()) this.fit(true); }, ms);
     return () => { finish(); };
   }
@@ -374,6 +381,7 @@ export class MapRenderer {
   }
 
   zoomBy(factor: number): void {
+    this.userMoved = true; // the zoom buttons
     const cy = this.cy;
     const level = Math.min(cy.maxZoom(), Math.max(cy.minZoom(), cy.zoom() * factor));
     cy.zoom({ level, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
@@ -384,6 +392,7 @@ export class MapRenderer {
     this.unfoldFor({ type: this.model.edges.has(id) ? 'edge' : 'node', id });
     const el = this.cy.getElementById(id);
     if (el.empty() || el.hasClass('hidden')) return;
+    this.userMoved = true; // asked for: not framed away again
     this.cy.animate({ center: { eles: el }, zoom: Math.max(this.cy.zoom(), 0.9) }, { duration: 250 });
   }
 

@@ -76,7 +76,7 @@ export function installTestHook(live: Live, r: MapRenderer): () => void {
     firstLayout: () => r.firstLayout,
     lastLayout: () => r.lastLayout,
     viewport: () => ({ zoom: cy.zoom(), pan: { ...cy.pan() } }),
-    panBy: (x, y) => { cy.panBy({ x, y }); },
+    panBy: (x, y) => { r.markMovedByUser(); cy.panBy({ x, y }); },
     framing: () => r.isFraming,
     userMoved: () => r.movedByUser,
     renderedBoxes: () => cy.nodes().not('.group').filter((n) => n.visible()).map((n) => {
