@@ -124,8 +124,11 @@ test('filters and search change what is shown', async () => {
   let shown = await b.drawn();
   assert.ok(shown.visibleEdges.includes(BROKEN_EDGE));
   assert.ok(!shown.visibleNodes.includes('svc:shop/web') && shown.visibleNodes.includes('svc:shop/broken'));
+  await search.fill('zzzz-matches-nothing');
+  await b.page.getByTestId('map-no-match').waitFor({ state: 'visible', timeout: 5000 }); // a review saw a blank canvas, no word
   await search.fill('');
   await b.waitFor(`window.__dhrishti.visibleEdgeIds().includes(${JSON.stringify(WEB_EDGE)})`, 5000, 'search cleared');
+  assert.equal(await b.page.getByTestId('map-no-match').count(), 0, 'gone once something matches');
 
   await b.page.getByTestId('filter-failing').click();
   await b.waitFor(`!window.__dhrishti.visibleEdgeIds().includes(${JSON.stringify(WEB_EDGE)})`, 5000, 'failing only');

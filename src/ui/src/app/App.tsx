@@ -108,6 +108,7 @@ export function App({ live }: { live: Live }) {
             revealId={revealId}
             past={past}
             unrecorded={unrecorded}
+            shownNodes={visible.nodes.size}
           />
           {view === 'map' && <ReplayBar history={history} />}
           {view === 'map' && <PolicyPanel onOpenEdge={openEdge} />}

@@ -39,9 +39,11 @@ interface Props {
   past: boolean;
   /** The past shown is of a time the agent was not recording. */
   unrecorded?: boolean;
+  /** Nodes the filters and search leave shown (of those loaded). */
+  shownNodes?: number;
 }
 
-export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId, past, unrecorded }: Props) {
+export const MapView = memo(function MapView({ live, theme, filters, selection, onSelect, shown, connected, fitKey, revealId, past, unrecorded, shownNodes }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const renderer = useRef<MapRenderer | null>(null);
   const onSelectRef = useRef(onSelect);
@@ -108,6 +110,7 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
   }, [shown]);
 
   const empty = counts.loaded && counts.nodes === 0;
+  const filteredOut = counts.loaded && counts.nodes > 0 && shownNodes === 0; // a search with no match: say so, not a blank map
   return (
     <section className="map" aria-label="Service map" hidden={!shown} data-testid="map">
       <div ref={box} className="map-canvas" data-testid="map-canvas" />
@@ -141,6 +144,12 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
               <p>The agent was recording, and saw no connection.</p>
             </>
           )}
+        </div>
+      )}
+      {filteredOut && (
+        <div className="map-empty" data-testid="map-no-match" role="status">
+          <p className="big">Nothing matches the filters</p>
+          <p>{counts.nodes} node{counts.nodes === 1 ? ' is' : 's are'} on the map: clear the search or the filters to see them.</p>
         </div>
       )}
       {folded.length > 0 && shown && (
