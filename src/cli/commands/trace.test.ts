@@ -1,7 +1,8 @@
 // trace --l7's table rows: a failure's code is printed whole (unit test).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestRow } from './trace.js';
+import { requestRow, row } from './trace.js';
+import { ev } from '../../../test/support/fixtures.js';
 import type { L7Sample } from '../../l7/types.js';
 
 const sample = (p: Partial<L7Sample>): L7Sample => ({
@@ -16,4 +17,10 @@ test('a failure\'s code is printed whole in the STATUS column: Redis prefix, SQL
   assert.match(requestRow(sample({ protocol: 'mysql', status: 1146, method: 'SELECT' }), peer), / ERR 1146 +0\.12$/);
   assert.match(requestRow(sample({ protocol: 'http1', status: 503, statusClass: '5xx', method: 'GET', target: '/x' }), peer), / 503 +0\.12$/);
   assert.ok(requestRow(sample({}), peer).includes('[::1]:50000'));
+});
+
+test('a listener found at start-up reads "before start", one that starts listening later does not', () => {
+  const listen = { type: 'listen' as const, role: 'server' as const, saddr: '0.0.0.0', sport: 8080, daddr: '', dport: 0 };
+  assert.match(row(ev({ ...listen, midflight: true })), / before start$/);
+  assert.doesNotMatch(row(ev({ ...listen, midflight: false })), /before start/);
 });

@@ -51,10 +51,11 @@ const pad = (s: string, w: number) => (s.length >= w ? s.slice(0, w) : s + ' '.r
 const endpoint = (a: string, p: number) => hostPort(a, p || '*');
 const kb = (n: number) => (n / 1024).toFixed(1);
 
-function row(e: ConnEvent): string {
+/** One connection event as a table row. A listener found at start-up says so: it did not just begin to listen. */
+export function row(e: ConnEvent): string {
   const t = new Date(e.time).toISOString().slice(11, 23);
   const dur = e.type === 'close' && e.startTime ? (e.time - e.startTime).toFixed(1) : '';
-  const result = e.failure ?? (e.type === 'close' ? (e.established ? 'ok' : '') : '');
+  const result = e.failure ?? (e.type === 'close' ? (e.established ? 'ok' : '') : e.type === 'listen' && e.midflight ? 'before start' : '');
   const cells = [t, e.type, e.pid ? String(e.pid) : '-', e.comm || '-', e.role, endpoint(e.saddr, e.sport),
     endpoint(e.daddr, e.dport), kb(e.bytesSent), kb(e.bytesReceived), (e.srttUs / 1000).toFixed(2),
     String(e.retransmits), dur, result];
