@@ -4,7 +4,7 @@ import type { Selection } from '../graph/renderer.js';
 import { bytes, count, millis } from '../model/format.js';
 import { Sparkline } from '../panel/Sparkline.js';
 import { historyApi, type Series, type SeriesMetric } from './api.js';
-import { useHistory, type HistoryState } from './state.js';
+import { PAST_RANGE, useHistory, type HistoryState } from './state.js';
 
 const CHARTS: { metric: SeriesMetric; label: string; color: string; format: (v: number) => string }[] = [
   { metric: 'connections', label: 'connections', color: 'var(--accent)', format: count },
@@ -34,7 +34,7 @@ export function HistoryCharts({ history, selection }: { history: HistoryState; s
   if (!range) return null;
   return (
     <section className="history-charts" data-testid="history-charts">
-      <h3>Over the picked range</h3>
+      <h3>{PAST_RANGE}</h3>
       {error && <p className="muted">{error.startsWith('404') ? 'Not seen in this range.' : `History unavailable (${error}).`}</p>}
       {!error && !series && <p className="muted">Loading…</p>}
       {series && (

@@ -159,9 +159,13 @@ export function useHistory(h: HistoryState): HistoryView {
   return useSyncExternalStore(h.subscribe, h.get);
 }
 
+/** The captions of what a past map's numbers are over: a range summed, or one replayed moment. */
+export const PAST_RANGE = 'Over the picked range';
+export const PAST_MOMENT = 'In the replayed moment';
+
 /** What the map's numbers are over while it shows the past (a panel's caption); undefined while live. */
 export function pastCaption(v: HistoryView): string | undefined {
-  return v.range ? (v.at === null ? 'Over the picked range' : 'In the replayed moment') : undefined;
+  return v.range ? (v.at === null ? PAST_RANGE : PAST_MOMENT) : undefined;
 }
 
 /** Whether the map shows the past: re-renders its user only when that changes, not at every replay step. */

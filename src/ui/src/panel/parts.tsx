@@ -1,6 +1,7 @@
 // Building blocks shared by the node and edge panels.
 import type { ReactNode } from 'react';
 import type { FailureSample } from '../../../graph/types.js';
+import { PAST_MOMENT } from '../history/state.js';
 import { ago, clock } from '../model/format.js';
 
 export function Section({ title, children, testId, aside }: { title: string; children: ReactNode; testId?: string; aside?: ReactNode }) {
@@ -34,7 +35,7 @@ export function Stat({ label, value, tone, testId }: { label: string; value: Rea
  * largest such over a range). A connection opened and closed inside one bucket is never counted there.
  */
 export const openLabel = (past: string | undefined) =>
-  !past ? 'open now' : past === 'In the replayed moment' ? 'open at its end' : 'open (most at a bucket end)';
+  !past ? 'open now' : past === PAST_MOMENT ? 'open at its end' : 'open (most at a bucket end)';
 
 export function KeyValues({ rows }: { rows: [string, ReactNode][] }) {
   return (
