@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GraphEdge, GraphNode } from '../src/graph/types.js';
 import { GraphModel } from '../src/ui/src/model/graphModel.js';
-import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, nodeLabel } from '../src/ui/src/model/derive.js';
+import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, healthBadge, nodeLabel } from '../src/ui/src/model/derive.js';
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
 import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
 import type { StylesheetJson } from 'cytoscape';
@@ -154,6 +154,16 @@ describe('edge looks', () => {
     assert.equal(edgeHealth(edge('a', 'b', 1, { rtt: { meanUs: 1, p95Us: 900_000, samples: 3 } }), false), 'warn');
     assert.equal(edgeHealth(edge('a', 'b', 1), true), 'warn');
     assert.equal(edgeHealth(edge('a', 'b', 1), false), 'ok');
+  });
+
+  it('does not call an edge healthy when its failures are only older than a minute', () => {
+    const refusedOnly = edge('a', 'b', 1, { connections: { opened: 0, active: 0, closed: 0, failed: 3, failedBy: { refused: 3, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } } });
+    assert.deepEqual(healthBadge('ok', refusedOnly, false), { text: 'Never connected', tone: 'warn', title: 'All 3 attempts failed; none in the last minute' });
+    const resetOnce = edge('a', 'b', 1, { connections: { opened: 4, active: 0, closed: 4, failed: 1, failedBy: { refused: 0, timeout: 0, reset: 1, unreachable: 0, aborted: 0 } } });
+    assert.equal(healthBadge('ok', resetOnce, false).text, 'No failures lately');
+    assert.equal(healthBadge('ok', edge('a', 'b', 1), false).text, 'Healthy');
+    assert.equal(healthBadge('failing', refusedOnly, false).text, 'Failing');
+    assert.equal(healthBadge('ok', refusedOnly, true).text, 'Healthy', 'a past view: its counts and rates cover the same time');
   });
 
   it('is flowing with traffic in the last 10 s, open with held connections, else idle', () => {

@@ -6,6 +6,7 @@ import { BUILTIN_ZONES, type EdgeLike, type NodeLike, type PolicySpec, type Rule
 import { FactsReader } from './selectors.js';
 import { ZoneIndex, scanZones, type PlaceZones } from './zone-index.js';
 import type { PolicyVerdict } from '../graph/types.js';
+import { gotThrough } from '../graph/edge-facts.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
 /** A node's place under one policy (shared by nodes in the same zones: read only). */
@@ -130,23 +131,8 @@ function inRanges(r: Int32Array, port: number): boolean {
   return false;
 }
 
-/** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
- *  edge's opened connections already: counted once, as a connection. */
-export function attemptsOf(e: EdgeLike): number {
-  const c = e.connections;
-  if (!c) return 0;
-  const b = c.failedBy;
-  return b ? (b.refused ?? 0) + (b.unreachable ?? 0) + (b.aborted ?? 0) + (b.timeout ?? 0) : c.failed;
-}
-
-/** Some connection of the edge got through: opened while seen, or open (or closed) since before the agent started. */
-export function gotThrough(e: EdgeLike): boolean {
-  const c = e.connections;
-  return !!c && (c.opened > 0 || (c.active ?? 0) > 0 || (c.closed ?? 0) > 0);
-}
-
 /** A violation that never connected (only failed or unanswered attempts so far) is flagged `attempted`. */
 export function withAttempt(d: Decision, e: EdgeLike): PolicyVerdict {
   if (d.verdict !== 'violation') return d;
-  return { ...d, attempted: !!e.connections && !gotThrough(e) };
+  return { ...d, attempted: !!e.connections && !gotThrough(e.connections) };
 }

@@ -6,7 +6,8 @@
 // and attempted ones that got through.
 import type { GraphEdge, GraphNode, PolicyVerdict } from '../graph/types.js';
 import type { EdgeLike, NodeLike } from './model.js';
-import { attemptsOf, gotThrough, withAttempt, type Decision, type NodeZones } from './compile.js';
+import { withAttempt, type Decision, type NodeZones } from './compile.js';
+import { attemptsOf, gotThrough } from '../graph/edge-facts.js';
 import type { LoadedPolicy } from './load.js';
 import { NodeTable } from './node-table.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
@@ -178,7 +179,7 @@ export class PolicyEngine {
 
   private account(e: EdgeEntry, now: number, fromReload: boolean): void {
     const edge = e.edge;
-    const opened = edge.connections?.opened ?? 0, failed = attemptsOf(edge);
+    const opened = edge.connections?.opened ?? 0, failed = attemptsOf(edge.connections);
     const dOpen = Math.max(0, opened - e.opened), dFail = Math.max(0, failed - e.failed);
     e.opened = opened;
     e.failed = failed;
@@ -192,7 +193,7 @@ export class PolicyEngine {
       const began = Math.min(now, Math.max(edge.firstSeen ?? now, this.loaded?.loadedAt ?? 0));
       v = {
         rule: e.d.rule!, edge: edge.id, client: edge.source, server: edge.target, port: edge.port, protocol: edge.protocol,
-        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && !gotThrough(edge),
+        firstSeen: began, lastSeen: Math.max(began, activity), connections: opened, attempts: failed, attempted: !!edge.connections && !gotThrough(edge.connections),
         processes: NO_PROCESSES,
       };
       this.violations.set(edge.id, v);
@@ -206,7 +207,7 @@ export class PolicyEngine {
     v.lastSeen = Math.max(v.lastSeen, activity);
     v.connections += dOpen;
     v.attempts += dFail;
-    if (v.attempted && gotThrough(edge)) {
+    if (v.attempted && gotThrough(edge.connections)) {
       v.attempted = false;
       if (!news) news = 'connected';
     }

@@ -1,5 +1,6 @@
 // The isolation policy as Dhrishti holds it after reading and checking the file.
-import type { FailureReason, GraphNode } from '../graph/types.js';
+import type { GraphNode } from '../graph/types.js';
+import type { ConnectionCounts } from '../graph/edge-facts.js';
 
 export type RuleAction = 'deny' | 'allow' | 'allow-only';
 export const RULE_ACTIONS: readonly RuleAction[] = ['deny', 'allow', 'allow-only'];
@@ -62,8 +63,7 @@ export interface EdgeLike {
   target: string;
   port: number;
   protocol: string;
-  /** failedBy tells attempts that never connected from connections that failed later (a reset); without it every failure is an attempt. */
-  connections?: { opened: number; failed: number; failedBy?: Partial<Record<FailureReason, number>>; active?: number; closed?: number };
+  connections?: ConnectionCounts;
   /** The client instances that made its connections (GraphEdge.clientInstances), when the map knows them. */
   clientInstances?: string[];
 }

@@ -5,7 +5,7 @@ import { problemLines } from '../../policy/yaml-source.js';
 import { loadComposeFile, type ComposeProject } from '../../intent/compose.js';
 import { intentDiff, type IntentDiff } from '../../intent/diff.js';
 import { PolicyEngine } from '../../policy/engine.js';
-import { attemptsOf } from '../../policy/compile.js';
+import { attemptsOf } from '../../graph/edge-facts.js';
 import { selectorGaps, someNames, type SelectorGap } from '../../policy/coverage.js';
 import type { NodeLike } from '../../policy/model.js';
 import { parseDuration } from '../../api/params.js';
@@ -120,7 +120,7 @@ export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'ed
     const v = engine.verdict(e) ?? { verdict: 'unmatched' as const };
     return {
       verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
-      connections: e.connections.opened, open: e.connections.active, beforeStart: live ? madeBeforeStart(e.connections) : null, attempts: attemptsOf(e), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
+      connections: e.connections.opened, open: e.connections.active, beforeStart: live ? madeBeforeStart(e.connections) : null, attempts: attemptsOf(e.connections), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
       processes: e.clientInstances?.length ? e.clientInstances.slice(-4) : who(e.source),
     };
   }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);

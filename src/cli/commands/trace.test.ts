@@ -1,7 +1,7 @@
 // trace --l7's table rows: a failure's code is printed whole (unit test).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { requestRow, row } from './trace.js';
+import { ListenerOwners, requestRow, row } from './trace.js';
 import { ev } from '../../../test/support/fixtures.js';
 import type { L7Sample } from '../../l7/types.js';
 
@@ -23,4 +23,19 @@ test('a listener found at start-up reads "before start", one that starts listeni
   const listen = { type: 'listen' as const, role: 'server' as const, saddr: '0.0.0.0', sport: 8080, daddr: '', dport: 0 };
   assert.match(row(ev({ ...listen, midflight: true })), / before start$/);
   assert.doesNotMatch(row(ev({ ...listen, midflight: false })), /before start/);
+});
+
+test('a server connection with no pid (established in softirq) is owned by its port\'s listener', () => {
+  const owners = new ListenerOwners();
+  const est = ev({ type: 'established', role: 'server', pid: 0, comm: '', sport: 8080, dport: 40000 });
+  assert.equal(owners.fill(est).pid, 0, 'no listener seen yet');
+  owners.fill(ev({ type: 'listen', role: 'server', pid: 77, comm: 'nginx', sport: 8080, dport: 0 }));
+  const filled = owners.fill(est);
+  assert.deepEqual([filled.pid, filled.comm], [77, 'nginx']);
+  assert.match(row(filled), /^\S+ +established +77 +nginx +server /);
+  const client = ev({ type: 'established', role: 'client', pid: 0, comm: '', sport: 8080, dport: 9 });
+  assert.equal(owners.fill(client).pid, 0, 'a client socket is not the listener\'s');
+  assert.equal(owners.fill(ev({ type: 'close', role: 'server', pid: 5, comm: 'x', sport: 8080 })).pid, 5, 'an owner already known stays');
+  owners.fill(ev({ type: 'listen_close', role: 'server', pid: 77, comm: 'nginx', sport: 8080, dport: 0 }));
+  assert.equal(owners.fill(est).pid, 0, 'a listener that closed owns nothing more');
 });

@@ -62,6 +62,29 @@ export function row(e: ConnEvent): string {
   return cells.map((c, i) => pad(c, COLUMNS[i][1])).join(' ').trimEnd();
 }
 
+/**
+ * A server's connection is established in the kernel's softirq, before any process accepts it, so its event has no
+ * pid. The process listening on its local port owns it: the listeners seen so far (at start-up and since) fill it in.
+ */
+export class ListenerOwners {
+  private byPort = new Map<number, { pid: number; comm: string }>();
+
+  /** Notes a listen event's owner; fills a server event with no owner from its port's listener. */
+  fill(e: ConnEvent): ConnEvent {
+    if (e.type === 'listen') {
+      if (e.pid) this.byPort.set(e.sport, { pid: e.pid, comm: e.comm });
+      return e;
+    }
+    if (e.type === 'listen_close') {
+      if (this.byPort.get(e.sport)?.pid === e.pid) this.byPort.delete(e.sport);
+      return e;
+    }
+    if (e.pid || e.role !== 'server') return e;
+    const l = this.byPort.get(e.sport);
+    return l ? { ...e, pid: l.pid, comm: l.comm } : e;
+  }
+}
+
 export function registerTrace(program: Command): void {
   const cmd = program
     .command('trace')
@@ -107,7 +130,7 @@ function runTrace(opts: TraceOptions): void {
     process.exit(2);
   }
   // Requests: every request is a sample in the kernel (still rate-limited); without --l7 none is captured.
-  const engine = new ProbeEngine({ ringbufBytes: opts.ringbufBytes, discover: types.has('existing') || types.has('listen'), l7: opts.l7 ? l7OptionsFrom(opts, true) : false });
+  const engine = new ProbeEngine({ ringbufBytes: opts.ringbufBytes, discover: types.size > 0, /* listeners at start-up name a server connection's process */ l7: opts.l7 ? l7OptionsFrom(opts, true) : false });
   let shown = 0, requests = 0;
   const out = process.stdout;
   if (!opts.json && types.size) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
@@ -153,9 +176,11 @@ function runTrace(opts: TraceOptions): void {
     }
     releaseWaiting(Date.now(), false);
   });
+  const owners = new ListenerOwners();
   withTraffic(engine, (events) => {
     let text = '';
-    for (const e of events) {
+    for (const raw of events) {
+      const e = owners.fill(raw);
       if (!types.has(e.type)) continue;
       if (opts.pid && e.pid !== opts.pid) continue;
       if (opts.port && e.sport !== opts.port && e.dport !== opts.port) continue;

@@ -3,6 +3,7 @@
 import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import { UI } from '../config.js';
 import { bytesRate, rate } from './format.js';
+import { neverConnected } from '../../../graph/edge-facts.js';
 import { requestHealth, requestLabel, type RequestThresholds } from './requests.js';
 
 export type Health = 'failing' | 'warn' | 'ok';
@@ -16,6 +17,21 @@ export function edgeHealth(e: GraphEdge, retransmitsLately: boolean, t?: Request
   if (req === 'failing') return 'failing';
   if (req === 'warn' || retransmitsLately || (e.rtt.samples > 0 && e.rtt.p95Us > UI.highRttUs)) return 'warn';
   return 'ok';
+}
+
+/**
+ * The health badge's words. Health is about the last minute, so an edge whose failures are older reads "No failures
+ * lately", and one that never got a connection through reads "Never connected", not "Healthy" (live: a past view's
+ * numbers and rates cover the same time).
+ */
+export function healthBadge(h: Health, e: GraphEdge, past: boolean): { text: string; tone: Health; title?: string } {
+  if (h === 'failing') return { text: 'Failing', tone: h };
+  if (h === 'warn') return { text: 'Degraded', tone: h };
+  const failed = e.connections.failed;
+  if (failed === 0 || past) return { text: 'Healthy', tone: h };
+  const older = `none in the last minute`;
+  if (e.protocol === 'tcp' && neverConnected(e.connections)) return { text: 'Never connected', tone: 'warn', title: `All ${failed} attempts failed; ${older}` };
+  return { text: 'No failures lately', tone: h, title: `${failed} failed since first seen; ${older}` };
 }
 
 /** How an activity reads, live or in a past view (where "now" would be wrong); the panel and the legend share it. */

@@ -5,7 +5,7 @@ import { FAILURE_REASONS } from '../../../graph/types.js';
 import { api } from '../api/client.js';
 import { usePoll } from '../app/hooks.js';
 import { UI } from '../config.js';
-import { activityText, edgeActivity, edgeHealth } from '../model/derive.js';
+import { activityText, edgeActivity, edgeHealth, healthBadge } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
 import { Failures, KeyValues, openLabel, Section, Stat } from './parts.js';
@@ -25,8 +25,6 @@ interface Props {
   past?: string;
 }
 
-const HEALTH_TEXT = { failing: 'Failing', warn: 'Degraded', ok: 'Healthy' } as const;
-
 export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelectNode, past }: Props) {
   // The live detail (series, samples) is not shown for the past: not asked for (an edge gone since answered 404).
   const detail = usePoll<EdgeDetail>(past && live ? null : id, (s) => api.edge(id, s), UI.detailRefreshMs);
@@ -34,7 +32,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
   if (!e) {
     return <p className="muted panel-pad">{detail.error ? `This connection is gone (${detail.error}).` : 'Loading…'}</p>;
   }
-  const health = edgeHealth(e, retransmitsLately);
+  const health = healthBadge(edgeHealth(e, retransmitsLately), e, !!past);
   const activity = edgeActivity(e);
   const r10 = e.rates['10s'];
   const r1m = e.rates['1m'];
@@ -53,7 +51,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
         <span className="port mono">:{e.port}/{e.protocol}</span>
       </div>
       <div className="badges">
-        <span className={`badge health-${health}`} data-testid="edge-health">{HEALTH_TEXT[health]}</span>
+        <span className={`badge health-${health.tone}`} data-testid="edge-health" title={health.title}>{health.text}</span>
         <span className={`badge activity-${activity}`} data-testid="edge-activity">{activityText(activity, !!past)}</span>
         {!live && <span className="badge">no longer on the map</span>}
         {e.policy?.verdict === 'violation' && <span className="badge health-failing" data-testid="edge-policy" title={`Decided by the policy rule ${e.policy.rule ?? ''}`}>{e.policy.attempted ? 'Policy violation (attempted)' : 'Policy violation'}{e.policy.rule ? `: ${e.policy.rule}` : ''}</span>}
