@@ -197,3 +197,25 @@ test('the map draws on the canvas when WebGL cannot be had, and with WebGL when 
     await gl.close();
   }
 });
+
+test('at 1024×700 the toolbar takes two lines, and every control in it is whole and apart', async () => {
+  const small = await launchBrowser({ viewport: { width: 1024, height: 700 } });
+  try {
+    await small.openUi(agent.url);
+    const boxes = await small.page.evaluate(() => {
+      const bar = document.querySelector('.topbar')!.getBoundingClientRect();
+      const controls = [...document.querySelectorAll('.topbar button, .topbar select, .topbar input, .topbar .toggle')]
+        .filter((el) => !el.closest('.toggle') || el.classList.contains('toggle'))
+        .map((el) => { const r = el.getBoundingClientRect(); return { name: el.getAttribute('data-testid') ?? el.textContent?.trim() ?? el.tagName, x: r.x, y: r.y, w: r.width, h: r.height }; });
+      return { height: bar.height, controls };
+    });
+    // It was five lines (190 px) here: the filters squeezed into a column between the tabs and the actions.
+    assert.ok(boxes.height <= 100, `toolbar ${boxes.height} px high`);
+    for (const c of boxes.controls) assert.ok(c.x >= 0 && c.x + c.w <= 1024 && c.w > 0, `${c.name} is cut off: ${JSON.stringify(c)}`);
+    const overlap = (a: typeof boxes.controls[0], z: typeof boxes.controls[0]) => a.x < z.x + z.w - 1 && z.x < a.x + a.w - 1 && a.y < z.y + z.h - 1 && z.y < a.y + a.h - 1;
+    for (const [i, a] of boxes.controls.entries()) for (const z of boxes.controls.slice(i + 1)) assert.ok(!overlap(a, z), `${a.name} overlaps ${z.name}`);
+    assert.ok(boxes.controls.some((c) => c.name === 'Failing only'), 'the filters are there');
+  } finally {
+    await small.close();
+  }
+});

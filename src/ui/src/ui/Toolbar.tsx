@@ -81,16 +81,18 @@ export const Toolbar = memo(function Toolbar({ view, onView, filters, onFilters,
         <Toggle label="Failing only" title="Show only connections failing in the last minute: failed connections, requests failing (HTTP 5xx, gRPC, database or Redis errors) or past the request thresholds" checked={filters.failingOnly} onChange={(v) => set({ failingOnly: v })} testId="filter-failing" />
         <Toggle label="Domains" title="Box external servers named by DNS by their registered domain (api.partner.example and payments.partner.example under partner.example)" checked={filters.groupDomains} onChange={(v) => set({ groupDomains: v })} testId="filter-domains" />
       </div>
-      {children}
-      <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>
-        {themePref === 'auto' ? (
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2"><circle cx="12" cy="12" r="8" /><path d="M12 4a8 8 0 0 1 0 16z" fill="currentColor" /></svg>
-        ) : themePref === 'light' ? (
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><circle cx="12" cy="12" r="4" /><path d="M12 2.5v2M12 19.5v2M2.5 12h2M19.5 12h2M5.3 5.3l1.4 1.4M17.3 17.3l1.4 1.4M5.3 18.7l1.4-1.4M17.3 6.7l1.4-1.4" /></svg>
-        ) : (
-          <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round"><path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" /></svg>
-        )}
-      </button>
+      <div className="topbar-actions">
+        {children}
+        <button type="button" className="icon-btn theme" onClick={() => onThemePref(NEXT_THEME[themePref])} aria-label={`${THEME_TEXT[themePref]} (change)`} title={THEME_TEXT[themePref]} data-testid="theme-toggle" data-pref={themePref}>
+          {themePref === 'auto' ? (
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2"><circle cx="12" cy="12" r="8" /><path d="M12 4a8 8 0 0 1 0 16z" fill="currentColor" /></svg>
+          ) : themePref === 'light' ? (
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round"><circle cx="12" cy="12" r="4" /><path d="M12 2.5v2M12 19.5v2M2.5 12h2M19.5 12h2M5.3 5.3l1.4 1.4M17.3 17.3l1.4 1.4M5.3 18.7l1.4-1.4M17.3 6.7l1.4-1.4" /></svg>
+          ) : (
+            <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round"><path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" /></svg>
+          )}
+        </button>
+      </div>
     </header>
   );
 });
