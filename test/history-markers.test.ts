@@ -1,8 +1,9 @@
-// The replay track's markers (src/ui/src/history/markers.ts): counts from the history's exact per-bucket
+// The replay track's markers (src/ui/src/history/markers.ts), and the custom range's ends (range.ts): counts from the history's exact per-bucket
 // counts, not from the failure samples; request errors on the track; samples named as samples.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { markersFrom } from '../src/ui/src/history/markers.js';
+import { fromLocalInput, toLocalInput } from '../src/ui/src/history/range.js';
 import type { Timeline } from '../src/graph/types.js';
 import type { HistoryEvent } from '../src/ui/src/history/api.js';
 
@@ -44,4 +45,11 @@ test('a coarse timeline says its bucket; without a timeline, samples are called 
   const hub = markersFrom([{ ...sample(T, 'refused'), detail: { reason: 'refused', count: 20 } }, { ...sample(T + 1, 'reset'), detail: { reason: 'reset', count: 10 } }], null);
   assert.equal(hub[0].text, '30 failed connections (20 refused, 10 reset)');
   assert.deepEqual(markersFrom([topo(T)], null).map((x) => [x.kind, x.text]), [['topology', '1 topology change']]);
+});
+
+test('a custom range end keeps its seconds: 07:02:37 is not read as 07:02', () => {
+  const t = T + 37 * S;
+  const v = toLocalInput(t);
+  assert.match(v, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:37$/);
+  assert.equal(fromLocalInput(v), t);
 });

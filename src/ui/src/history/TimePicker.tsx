@@ -27,9 +27,9 @@ export function TimePicker({ history }: { history: HistoryState }) {
       </label>
       {v.choice === 'custom' && (
         <>
-          <input type="datetime-local" value={from} onChange={(e) => { setFrom(e.target.value); applyCustom(e.target.value, to); }} data-testid="time-from" aria-label="From" />
+          <input type="datetime-local" step={1} value={from} onChange={(e) => { setFrom(e.target.value); applyCustom(e.target.value, to); }} data-testid="time-from" aria-label="From" />
           <span aria-hidden="true">–</span>
-          <input type="datetime-local" value={to} onChange={(e) => { setTo(e.target.value); applyCustom(from, e.target.value); }} data-testid="time-to" aria-label="To" />
+          <input type="datetime-local" step={1} value={to} onChange={(e) => { setTo(e.target.value); applyCustom(from, e.target.value); }} data-testid="time-to" aria-label="To" />
         </>
       )}
       {v.error && <span className="warn-text" role="alert" data-testid="time-error">{v.error}</span>}

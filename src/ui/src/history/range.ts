@@ -29,10 +29,10 @@ export function replayGrid(r: TimeRange, step = REPLAY_STEP_MS): { min: number; 
   return { min, max, step };
 }
 
-/** A Date as the value of an <input type=datetime-local> (local time, to the minute). */
+/** A Date as the value of an <input type=datetime-local step=1> (local time, to the second: an incident's moment, not its minute). */
 export function toLocalInput(t: number): string {
   const d = new Date(t - new Date(t).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
+  return d.toISOString().slice(0, 19);
 }
 
 export function fromLocalInput(v: string): number | null {
