@@ -27,7 +27,7 @@ test('warnings: --token shows in ps, short tokens, a file others can read', () =
   assert.match(resolveToken({ tokenFile: file('open', GOOD, 0o644) }, {}).warnings.join(), /can be read by other users/);
 });
 
-test('errors: both flags, a missing, empty or folder file, spaces or control characters', () => {
+test('errors: both flags, a missing, empty or folder file, spaces or control characters, the example\'s placeholder', () => {
   assert.throws(() => resolveToken({ token: GOOD, tokenFile: file('b', GOOD) }, {}), /either --token or --token-file/);
   assert.throws(() => resolveToken({ tokenFile: path.join(dir, 'nope') }, {}), /cannot read --token-file .*ENOENT/);
   assert.throws(() => resolveToken({ tokenFile: file('e', ' \n') }, {}), /is empty/);
@@ -35,4 +35,6 @@ test('errors: both flags, a missing, empty or folder file, spaces or control cha
   assert.throws(() => resolveToken({ token: 'two words' }, {}), /printable ASCII without spaces/);
   assert.throws(() => resolveToken({}, { DHRISHTI_TOKEN: 'tab\there-and-more' }), /printable ASCII/);
   assert.throws(() => resolveToken({ tokenFile: file('big', 'x'.repeat(5000)) }, {}), /one token/);
+  // deploy/kubernetes/daemonset.yaml's Secret, applied as it ships
+  assert.throws(() => resolveToken({ tokenFile: file('k8s', 'change-me-to-a-long-random-string\n') }, {}), /the example's placeholder/);
 });

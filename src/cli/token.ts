@@ -6,6 +6,7 @@ import { checkExposure } from '../api/auth.js';
 export interface TokenChoice { token?: string; warnings: string[] }
 
 const MAX_FILE_BYTES = 4096;
+const PLACEHOLDER = /change-?me/i;
 
 /** Throws with a message for the user when a token is unusable; warns when it is weak or exposed. */
 export function resolveToken(o: { token?: string; tokenFile?: string }, env: NodeJS.ProcessEnv = process.env): TokenChoice {
@@ -34,6 +35,8 @@ export function resolveToken(o: { token?: string; tokenFile?: string }, env: Nod
   }
   if (token === undefined) return { warnings };
   if (!/^[\x21-\x7e]+$/.test(token)) throw new Error(`the token from ${from} must be printable ASCII without spaces (it travels in a header and in ?token=)`);
+  // The examples' placeholder (deploy/kubernetes/daemonset.yaml) left in place is a token anyone can read.
+  if (PLACEHOLDER.test(token)) throw new Error(`the token from ${from} is the example's placeholder; make a token of your own (e.g. openssl rand -hex 16)`);
   if (token.length < API_DEFAULTS.minTokenChars) {
     warnings.push(`the token from ${from} has ${token.length} characters; use at least ${API_DEFAULTS.minTokenChars} random ones (e.g. openssl rand -hex 16)`);
   }
