@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_NODE, ownerNode, processName, SELF_NAME } from './naming.js';
+import { HOST_NODE, ownerNode, processName, redactArgs, SELF_NAME } from './naming.js';
 
 test('a host process is named as ps names it, whatever its executable resolves to; a cut name is completed from the executable', () => {
   // Debian: /usr/bin/redis-server -> redis-check-rdb; /usr/bin/python3 -> python3.11
@@ -44,6 +44,16 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.equal(secret.instance!.command, 'node app.js --db postgres://app:***@db:5432/x --api-token=*** --password *** --port 80', 'no secret published');
   const port = ownerNode({ kind: 'process', pid: 16, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', 'probe.js', 'http://web:8080/a@b'] });
   assert.equal(port.instance!.command, 'node probe.js http://web:8080/a@b', 'a port and an @ in the path are not a password');
+  // review F: these went out whole
+  const cmd = (argv: string[]) => redactArgs(argv).join(' ');
+  assert.equal(cmd(['curl', '-H', 'Authorization: Bearer BEARERSECRET99', 'http://api/x']), 'curl -H Authorization: *** http://api/x');
+  assert.equal(cmd(['curl', '--header=X-Api-Key: k123', '-H', 'Accept: text/plain']), 'curl --header=X-Api-Key: *** -H Accept: text/plain');
+  assert.equal(cmd(['curl', '-u', 'bob', '-H', 'Cookie: sid=abc']), 'curl -u bob -H Cookie: ***');
+  assert.equal(cmd(['/usr/bin/mysql', '-h', 'db', '-uroot', '-pMyS3cretPw', 'shop']), '/usr/bin/mysql -h db -uroot -p*** shop');
+  assert.equal(cmd(['mysql', '-p', 'shop']), 'mysql -p shop', 'a bare -p asks for the password: nothing to mask');
+  assert.equal(cmd(['redis-cli', '-a', 'pw1', 'PING']), 'redis-cli -a *** PING');
+  assert.equal(cmd(['python3', 'x.py', '-p8080', '-a', 'all']), 'python3 x.py -p8080 -a all', 'other programs\' -p and -a are kept');
+  assert.equal(cmd(['app', 'Bearer abc.def']), 'app Bearer ***');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });

@@ -91,20 +91,37 @@ export function processName(o: { unit: string | null; exe: string; comm: string;
 }
 
 const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
+/** An HTTP header given on a command line (`curl -H 'Authorization: Bearer x'`) whose value is a credential. */
+const SECRET_HEADER = /^\s*((?:proxy-)?authorization|cookie|x-[\w-]*(?:token|key|auth|secret)[\w-]*)\s*:/i;
+/** Clients whose password follows a one-letter flag: attached (`mysql -pS3cret`) or as the next argument (`redis-cli -a x`). */
+const ATTACHED_PASSWORD = /^(mysql|mariadb|mysqldump|mariadb-dump|mysqladmin|mariadb-admin)$/;
+const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p' };
+
+/** One argument with the secrets it carries masked: a URL's password, a credential header's value, a bearer token. */
+function redactValue(a: string): string {
+  const v = a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***');
+  const h = SECRET_HEADER.exec(v);
+  return h ? `${h[0]} ***` : v;
+}
 
 /**
  * A command line as the API may publish it: arguments often carry secrets (`--password x`, `--token=x`,
- * `postgres://user:pw@db`), and the API can be read from other hosts. Values of secret-sounding options and the
- * passwords in URLs become `***`.
+ * `postgres://user:pw@db`, `-H 'Authorization: Bearer x'`, `mysql -pS3cret`), and the API can be read from other
+ * hosts. Those values become `***`.
  */
 export function redactArgs(argv: readonly string[]): string[] {
   const out: string[] = [];
+  const prog = (argv[0] ?? '').split('/').pop()!;
+  const nextIsPassword = NEXT_IS_PASSWORD[prog];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i].replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@');
-    const eq = /^(-{1,2}[^=\s]+)=/.exec(a);
+    const raw = argv[i];
+    if (i > 0 && ATTACHED_PASSWORD.test(prog) && /^-p.+/.test(raw)) { out.push('-p***'); continue; }
+    const eq = /^(-{1,2}[^=\s]+)=/.exec(raw);
     if (eq && SECRET_WORD.test(eq[1])) { out.push(`${eq[1]}=***`); continue; }
+    const a = eq ? `${eq[0]}${redactValue(raw.slice(eq[0].length))}` : redactValue(raw);
     out.push(a);
-    if (/^-{1,2}[a-z][\w-]*$/i.test(a) && SECRET_WORD.test(a) && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; }
+    const flagged = (/^-{1,2}[a-z][\w-]*$/i.test(raw) && SECRET_WORD.test(raw)) || (i > 0 && raw === nextIsPassword);
+    if (flagged && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; }
   }
   return out;
 }
