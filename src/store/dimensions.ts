@@ -117,6 +117,11 @@ export class Dimensions {
   /** Edges touching a node (either end). */
   incidentEdges(nodeRef: number): number[] { return this.stmt.incident.all(nodeRef, nodeRef).map((r) => r.id); }
 
+  /** When a node or edge was last seen as written (to within HISTORY_DEFAULTS.lastSeenWriteMs), if it is stored. */
+  lastSeenOf(kind: 'node' | 'edge', key: string): number | undefined {
+    return (kind === 'node' ? this.nodes : this.edges).get(key)?.seen;
+  }
+
   /** Edges into a node (its inbound requests). */
   inboundEdges(nodeRef: number): number[] { return this.stmt.inbound.all(nodeRef).map((r) => r.id); }
 

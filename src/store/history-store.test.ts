@@ -33,7 +33,7 @@ function tempFile(): string {
 /** An agent's worth: a live graph and a store on `file`, sharing one fake clock. */
 function agent(file: string, clock: { now: number }, o: { retention?: string; limits?: EventLimits; identityEvents?: EventEmitter } = {}) {
   const graph = new LiveGraph(identity, { idleMs: 30 * S });
-  const store = new HistoryStore({ file, tiers: parseRetention(o.retention ?? '10s:1h,1m:1d'), clock: () => clock.now, limits: o.limits, warn: (m) => assert.fail(m) });
+  const store = new HistoryStore({ file, tiers: parseRetention(o.retention ?? '10s:1h,1m:1d'), clock: () => clock.now, limits: o.limits, warn: (m) => assert.fail(m), mapIdleMs: 30 * S });
   store.attach(graph, o.identityEvents);
   return {
     graph, store,
@@ -93,6 +93,9 @@ test('history survives a restart: the same file reopened still serves the earlie
   assert.equal(all.bytes.sent, 7000);
   const types = b.store.queries.events({ from: T0, to: T0 + M, limit: 100 })!.events.map((x) => x.type);
   assert.deepEqual(types.filter((t) => t.startsWith('agent_')), ['agent_started', 'agent_stopped', 'agent_started']);
+  // Seen 20 s before the restart, within the map's idle time (30 s here): found again, not "appeared" (review F: every
+  // restart wrote an appearance for everything known).
+  assert.deepEqual(types.filter((t) => t.endsWith('_appeared')).sort(), ['edge_appeared', 'node_appeared', 'node_appeared'], 'one appearance each, before the restart');
   b.store.close();
 });
 
@@ -154,6 +157,8 @@ test('at= shows an edge that existed then and vanished later, and not one that c
   const both = a.store.queries.graphRange(T0, T0 + 140 * S).edges.find((e) => e.id === WEB_DB)!;
   assert.equal(both.connections.opened, 2);
   assert.equal(both.bytes.sent, 1500);
+  const again = a.store.queries.events({ from: T0, to: clock.now, limit: 100 })!.events.filter((x) => x.type === 'edge_appeared').map((x) => x.edge);
+  assert.deepEqual(again, [WEB_DB, WEB_CACHE, WEB_DB], 'back after it had left the map: an appearance');
   a.store.close();
 });
 

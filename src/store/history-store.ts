@@ -15,7 +15,7 @@ import { parseRetention, formatRetention, formatDuration, type Tier } from './re
 import type { TierSpan } from './plan.js';
 import type { ContainerChange } from '../identity/types.js';
 import type { HistoryHealth, HistoryState } from '../graph/types.js';
-import { HISTORY_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
 
 export interface HistoryOptions {
   file: string;
@@ -29,6 +29,9 @@ export interface HistoryOptions {
   warn?: (msg: string) => void;
   /** Bounds of the intervals held in memory after failed writes (default HISTORY_DEFAULTS.pendingMax*). */
   pendingMax?: { intervals: number; rows: number };
+  /** How long an idle edge stays on the live map (`run --idle`; default GRAPH_DEFAULTS.idleMs): a restart's re-found
+   *  nodes and edges seen within it are not written as appearing. */
+  mapIdleMs?: number;
   /** Only read an existing file (`dhrishti check --data-dir`): nothing is created, migrated or set aside, and a file
    *  that cannot be read makes the constructor throw, saying why. */
   reader?: boolean;
@@ -184,7 +187,7 @@ export class HistoryStore {
     const dims = new Dimensions(o.db);
     this.h = {
       db: o.db, readOnly: o.readOnly, dims,
-      writer: new SampleWriter(o.db, dims, this.tiers[0].resolutionMs),
+      writer: new SampleWriter(o.db, dims, this.tiers[0].resolutionMs, this.opts.mapIdleMs ?? GRAPH_DEFAULTS.idleMs),
       rollup: new Rollup(o.db, this.tiers),
       queries: new HistoryQueries(o.db, dims, () => this.spans(), this.clock),
     };

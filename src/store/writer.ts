@@ -31,7 +31,11 @@ export class SampleWriter {
   private readonly insertEvent;
   private readonly insertRequests;
 
-  constructor(db: Db, private readonly dims: Dimensions, private readonly resolutionMs: number) {
+  /**
+   * mapIdleMs: how long an idle edge stays on the live map (GRAPH_DEFAULTS.idleMs, `run --idle`). A thing seen within
+   * it before this run began was still on the map when the last run stopped: its "appeared" after a restart is not news.
+   */
+  constructor(db: Db, private readonly dims: Dimensions, private readonly resolutionMs: number, private readonly mapIdleMs: number) {
     // Several flushes may land in one bucket (a flush interval shorter than the finest
     // resolution, or a clock step back): they add up, `active` is the latest, the last activity the latest.
     this.insertSample = db.prepare(`INSERT INTO samples (res, t, edge, opened, closed, failed, bytes_sent, bytes_received, retransmits, active, rtt_mean, rtt_p95, dur_mean, ${SEEN})
@@ -47,8 +51,18 @@ export class SampleWriter {
     this.insertRequests = requestInsert(db);
   }
 
+  /** An appearance of a node or edge the history saw within the map's idle time: a restart's re-discovery. */
+  private reappeared(e: EventRecord): boolean {
+    const key = e.type === 'edge_appeared' ? e.edge?.id : e.type === 'node_appeared' ? e.node?.id : undefined;
+    if (!key) return false;
+    const seen = this.dims.lastSeenOf(e.type === 'edge_appeared' ? 'edge' : 'node', key);
+    return seen !== undefined && seen >= e.time - this.mapIdleMs;
+  }
+
   write(b: Batch): void {
     const res = this.resolutionMs / 1000;
+    // Asked before this batch's writes mark its nodes and edges seen.
+    const events = b.events.filter((e) => !this.reappeared(e));
     const t = Math.floor(b.bucket / this.resolutionMs) * res;
     const nodeOf = (k: string) => b.nodes.get(k);
     // Nodes whose edges had something to say: a changed descriptor (a new instance, an address) is versioned now,
@@ -65,7 +79,7 @@ export class SampleWriter {
       if (r.requests) for (const q of r.requests) this.insertRequests(res, t, edge, q);
       if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
     }
-    for (const e of b.events) {
+    for (const e of events) {
       const node = e.node ? this.dims.node(e.node, b.time, b.bucket) : null;
       const edge = e.edge ? this.dims.edge(e.edge, nodeOf, b.time, b.bucket) : null;
       this.insertEvent.run(Math.round(e.time), e.type, node, edge, e.detail && Object.keys(e.detail).length ? JSON.stringify(e.detail) : null);

@@ -41,7 +41,7 @@ runExtensions.push({
     }
     // Problems with the file (corrupt, read-only, in use, disk full) do not stop the agent: the store
     // says what it does about them in its health (/api/v1/agent, /metrics, the UI) and on stderr.
-    const store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval });
+    const store = new HistoryStore({ file, tiers, flushIntervalMs: opts.flushInterval, mapIdleMs: (raw as { idle?: number }).idle });
     agent.historyHealth = () => store.health();
     store.attach(agent.graph, agent.identity);
     store.start();
