@@ -1,0 +1,28 @@
+// Node descriptors and their versions (unit, on a real SQLite file at the current schema).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Dimensions, type NodeDesc } from './dimensions.js';
+import { SCHEMA_VERSION } from './schema.js';
+import { databaseAtVersion } from './testing.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-dims-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const curl = (pid: number, command = 'curl -s http://127.0.0.1:18081/'): NodeDesc => ({
+  id: 'proc:curl', kind: 'process', label: 'curl', group: 'host', ips: [],
+  instances: [{ id: `pid:${pid}`, name: 'curl', pids: [pid], ips: [], command }],
+});
+
+test('a host program run again and again under new pids is one version; a different command is a new one', () => {
+  const db = databaseAtVersion(path.join(dir, 'h.db'), SCHEMA_VERSION);
+  const dims = new Dimensions(db);
+  const versions = () => (db.prepare('SELECT count(*) AS n FROM node_versions').get() as { n: number }).n;
+  for (let i = 0; i < 50; i++) dims.node(curl(1000 + i), 10_000 * (i + 1)); // review F: a loop's curl, a new pid each 10 s
+  assert.equal(versions(), 1, 'one program, not 50 versions');
+  dims.node(curl(2000, 'curl -s http://127.0.0.1:18082/'), 600_000);
+  assert.equal(versions(), 2, 'another command is another version');
+  db.close();
+});
