@@ -56,6 +56,10 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.equal(cmd(['app', 'Bearer abc.def']), 'app Bearer ***');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
+  const hub = ownerNode({ kind: 'process', pid: 17, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', '--max-semi-space-size=2', '/opt/dhrishti/dist/src/cli/main.js', 'hub', '--prometheus', 'http://127.0.0.1:9090'] });
+  assert.equal(hub.id, 'proc:dhrishti-hub', 'another Dhrishti process: its command, not cli/main.js (review F)');
+  const theirs = ownerNode({ kind: 'process', pid: 18, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', '/srv/app/dist/src/cli/main.js', 'serve'] });
+  assert.equal(theirs.id, 'proc:cli/main.js', 'a program of the same layout with commands of its own stays itself');
   const gone = ownerNode({ kind: 'process', pid: 13, comm: 'node', exe: '', cmdline: '', unit: null });
   assert.deepEqual([gone.id, gone.instance!.command], ['proc:node', undefined]);
 });

@@ -83,11 +83,24 @@ export const COMMAND_MAX = 200;
  */
 export function processName(o: { unit: string | null; exe: string; comm: string; argv?: readonly string[]; self?: boolean }): string {
   if (o.self) return SELF_NAME;
+  const own = o.argv?.length ? ownCommand(o.argv) : null;
+  if (own) return own;
   if (o.unit && o.unit.endsWith('.service') && !o.unit.startsWith('user@')) return o.unit.replace(/\.service$/, '');
   const script = o.argv?.length ? scriptName(o.comm || o.exe, o.argv) : null;
   if (script) return script;
   if (o.comm.length >= COMM_MAX && o.exe.startsWith(o.comm)) return o.exe;
   return o.comm || o.exe || 'unknown';
+}
+
+/** Dhrishti's own command line script, and its commands: another agent, a hub or a trace on this host reads as itself. */
+const OWN_CLI = /(^|\/)dist\/src\/cli\/main\.js$/;
+const OWN_COMMANDS = new Set(['run', 'hub', 'trace', 'graph', 'check', 'doctor', 'demo', 'image']);
+
+/** `node …/dist/src/cli/main.js hub` -> dhrishti-hub (it was cli/main.js); null for any other program. */
+function ownCommand(argv: readonly string[]): string | null {
+  const i = argv.findIndex((a, k) => k < 8 && OWN_CLI.test(a));
+  const cmd = i > 0 ? argv[i + 1] : undefined;
+  return cmd && OWN_COMMANDS.has(cmd) ? `${SELF_NAME}-${cmd}` : null;
 }
 
 const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
