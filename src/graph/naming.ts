@@ -68,7 +68,7 @@ export const COMMAND_MAX = 200;
 
 /**
  * Host processes are named, first match wins:
- * 1. the agent itself: `dhrishti`;
+ * 1. the agent itself: `dhrishti`; another Dhrishti process by its command: `dhrishti-hub`;
  * 2. its systemd service (`nginx.service` -> nginx);
  * 3. for an interpreter, the program it runs (script.ts): `node /srv/api.js` -> api.js, `python3 -m http.server`
  *    -> http.server, `java -jar billing.jar` -> billing.jar; inline code (`node -e`, `python3 -c`) and a bare
