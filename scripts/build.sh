@@ -22,6 +22,11 @@ if newer dist/.stamp src bench test tsconfig.json package.json; then
   touch dist/.stamp
 fi
 
+# Which commit this build is (`dhrishti --version`); none outside a git checkout.
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+if [ -n "$commit" ] && ! git diff --quiet HEAD -- src 2>/dev/null; then commit="$commit+changes"; fi
+printf '{"commit":"%s"}\n' "$commit" > dist/build-info.json
+
 if newer src/ui/dist/index.html src/ui/src src/ui/index.html src/ui/vite.config.ts src/ui/tsconfig.json src/graph package-lock.json; then
   echo "build: web UI"
   npx --no-install tsc -p src/ui

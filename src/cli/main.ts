@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // Entry point of the `dhrishti` command.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { REPO_ROOT } from '../config/defaults.js';
+import { versionText } from '../config/version.js';
 import { registerTrace } from './commands/trace.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerRun } from './commands/run.js';
@@ -20,7 +18,7 @@ const program = new Command();
 program
   .name('dhrishti')
   .description('Live service map of this host, seen from the kernel with eBPF')
-  .version((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version, '-V, --version')
+  .version(versionText(), '-V, --version')
   .showHelpAfterError('(add --help for the options)')
   .exitOverride();
 

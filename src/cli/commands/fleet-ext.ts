@@ -1,8 +1,6 @@
 // Joins the fleet export to `dhrishti run`: edge metrics on /metrics, and the
 // OTLP and remote-write pushers (--hostname, --top-edges, --otlp-endpoint, --remote-write).
 import { InvalidArgumentError, type Command } from 'commander';
-import fs from 'node:fs';
-import path from 'node:path';
 import client from 'prom-client';
 import { runExtensions } from './run.js';
 import { metricsExtensions } from '../../api/metrics.js';
@@ -13,7 +11,8 @@ import type { RemoteWritePusher } from '../../export/remote-write.js';
 import { checkRemoteWriteUrl, otlpMetricsUrl } from '../../export/push-urls.js';
 import { PushStats } from '../../export/push-stats.js';
 import { parseDuration } from '../../api/params.js';
-import { EXPORT_DEFAULTS, REPO_ROOT } from '../../config/defaults.js';
+import { EXPORT_DEFAULTS } from '../../config/defaults.js';
+import { productVersion } from '../../config/version.js';
 import type { Agent } from '../../agent/agent.js';
 import { positiveInt } from '../options.js';
 
@@ -29,10 +28,6 @@ interface FleetCliOptions {
 const cli = <T>(parse: (v: string) => T) => (v: string): T => {
   try { return parse(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
 };
-
-export function productVersion(): string {
-  try { return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version; } catch { return ''; }
-}
 
 function hostname(v: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(v)) throw new Error(`--hostname takes a host name (letters, digits, dot, dash, underscore), got "${v}"`);
