@@ -18,8 +18,10 @@ export interface NativeLoader {
   open(objectPath: string, mapSizes: Record<string, number>, skipPrograms?: string[], consts?: Record<string, number>): Handle;
   /** Attaches every program except uprobes and those named in exclude. */
   attach(h: Handle, exclude?: string[]): AttachResult[];
-  /** Attaches a uprobe program to a symbol of an ELF file, for every process that maps it. */
-  attachUprobe(h: Handle, program: string, path: string, symbol: string, retprobe: boolean): { ok: boolean; error?: string };
+  /** Attaches a uprobe program to a symbol of an ELF file, for every process that maps it; `link` names it for detachLinks. */
+  attachUprobe(h: Handle, program: string, path: string, symbol: string, retprobe: boolean): { ok: boolean; link?: number; error?: string };
+  /** Closes links attachUprobe returned, all at once (each close waits for an RCU grace period); returns how many were open. */
+  detachLinks(h: Handle, links: number[]): number;
   updateMap(h: Handle, name: string, key: Buffer, value: Buffer): void;
   /** Deletes the first `count` keys of `keys`; returns how many existed. */
   deleteKeys(h: Handle, name: string, keys: Buffer, count: number): number;

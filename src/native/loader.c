@@ -134,26 +134,43 @@ static void *detach_some(void *arg)
 {
 	detach_job_t *j = arg;
 	for (int i = j->first; i < j->n; i += DETACH_THREADS)
-		bpf_link__destroy(j->links[i]);
+		bpf_link__destroy(j->links[i]); /* NULL (a freed slot) is a no-op */
 	return NULL;
 }
 
-static void destroy_links(loader_t *l)
+/* Closes n links, their RCU waits overlapping on up to DETACH_THREADS threads. */
+static void destroy_link_array(struct bpf_link **links, int n)
 {
 	pthread_t threads[DETACH_THREADS];
 	detach_job_t jobs[DETACH_THREADS];
 	int started = 0;
-	for (int t = 0; t < DETACH_THREADS && t < l->nlinks; t++) {
-		jobs[t] = (detach_job_t){.links = l->links, .n = l->nlinks, .first = t};
+	for (int t = 0; t < DETACH_THREADS && t < n; t++) {
+		jobs[t] = (detach_job_t){.links = links, .n = n, .first = t};
 		if (pthread_create(&threads[t], NULL, detach_some, &jobs[t]) != 0)
 			break;
 		started++;
 	}
-	for (int t = started; t < DETACH_THREADS && t < l->nlinks; t++) /* no thread for these: inline */
-		detach_some(&(detach_job_t){.links = l->links, .n = l->nlinks, .first = t});
+	for (int t = started; t < DETACH_THREADS && t < n; t++) /* no thread for these: inline */
+		detach_some(&(detach_job_t){.links = links, .n = n, .first = t});
 	for (int t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+}
+
+static void destroy_links(loader_t *l)
+{
+	destroy_link_array(l->links, l->nlinks);
 	l->nlinks = 0;
+}
+
+/* A slot for a new link: the next one, or one freed by detachLinks; -1 when all are taken. */
+static int free_link_slot(loader_t *l)
+{
+	if (l->nlinks < MAX_LINKS)
+		return l->nlinks++;
+	for (int i = 0; i < MAX_LINKS; i++)
+		if (!l->links[i])
+			return i;
+	return -1;
 }
 
 static void destroy(loader_t *l)
@@ -413,10 +430,13 @@ static napi_value js_attach(napi_env env, napi_callback_info info)
 		napi_set_named_property(env, entry, "program", v);
 		napi_create_string_utf8(env, bpf_program__section_name(prog), NAPI_AUTO_LENGTH, &v);
 		napi_set_named_property(env, entry, "section", v);
-		struct bpf_link *link = l->nlinks < MAX_LINKS ? bpf_program__attach(prog) : NULL;
-		int err = link ? 0 : (errno ? errno : E2BIG);
+		int slot = free_link_slot(l);
+		struct bpf_link *link = slot >= 0 ? bpf_program__attach(prog) : NULL;
+		int err = link ? 0 : (slot < 0 ? E2BIG : errno ? errno : EINVAL);
 		if (link)
-			l->links[l->nlinks++] = link;
+			l->links[slot] = link;
+		else if (slot == l->nlinks - 1)
+			l->nlinks--;
 		napi_get_boolean(env, link != NULL, &v);
 		napi_set_named_property(env, entry, "ok", v);
 		if (!link) {
@@ -734,9 +754,9 @@ static napi_value js_read_map(napi_env env, napi_callback_info info)
 	return res;
 }
 
-/* attachUprobe(handle, program, binaryPath, symbol, retprobe) -> { ok, error }.
+/* attachUprobe(handle, program, binaryPath, symbol, retprobe) -> { ok, link, error }.
  * libbpf resolves the symbol in the ELF file; the probe covers every process
- * that maps that file (pid -1). */
+ * that maps that file (pid -1). `link` names it for detachLinks. */
 static napi_value js_attach_uprobe(napi_env env, napi_callback_info info)
 {
 	size_t argc = 5;
@@ -753,27 +773,68 @@ static napi_value js_attach_uprobe(napi_env env, napi_callback_info info)
 		return NULL;
 	}
 	struct bpf_program *prog = bpf_object__find_program_by_name(l->obj, prog_name);
-	int err = 0;
+	int err = 0, slot = -1;
 	struct bpf_link *link = NULL;
 	if (!prog)
 		err = ENOENT;
-	else if (l->nlinks >= MAX_LINKS)
+	else if ((slot = free_link_slot(l)) < 0)
 		err = E2BIG;
 	else {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts, .func_name = sym, .retprobe = ret);
 		link = bpf_program__attach_uprobe_opts(prog, -1, path, 0, &opts);
-		if (!link)
+		if (!link) {
 			err = errno ? errno : EINVAL;
-		else
-			l->links[l->nlinks++] = link;
+			if (slot == l->nlinks - 1)
+				l->nlinks--;
+		} else
+			l->links[slot] = link;
 	}
 	napi_create_object(env, &res);
 	napi_get_boolean(env, link != NULL, &v);
 	napi_set_named_property(env, res, "ok", v);
-	if (!link) {
+	if (link) {
+		napi_create_int32(env, slot, &v);
+		napi_set_named_property(env, res, "link", v);
+	} else {
 		napi_create_string_utf8(env, strerror(err), NAPI_AUTO_LENGTH, &v);
 		napi_set_named_property(env, res, "error", v);
 	}
+	return res;
+}
+
+/* detachLinks(handle, [link...]) -> number closed: closes links attachUprobe
+ * returned (all at once, see destroy_link_array) and frees their slots. */
+static napi_value js_detach_links(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2], res;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = argc >= 2 ? get_loader(env, argv[0]) : NULL;
+	if (!l)
+		return NULL;
+	uint32_t n = 0;
+	bool is_array = false;
+	if (napi_is_array(env, argv[1], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[1], &n) != napi_ok) {
+		napi_throw_type_error(env, NULL, "detachLinks(handle, links)");
+		return NULL;
+	}
+	struct bpf_link **gone = calloc(n ? n : 1, sizeof *gone);
+	if (!gone)
+		return throw_err(env, "detachLinks: %s", ENOMEM);
+	int count = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		napi_value e;
+		int32_t slot;
+		if (napi_get_element(env, argv[1], i, &e) != napi_ok || napi_get_value_int32(env, e, &slot) != napi_ok)
+			continue;
+		if (slot < 0 || slot >= l->nlinks || !l->links[slot])
+			continue; /* not a link, or already closed */
+		gone[count++] = l->links[slot];
+		l->links[slot] = NULL;
+	}
+	destroy_link_array(gone, count);
+	free(gone);
+	napi_create_int32(env, count, &res);
 	return res;
 }
 
@@ -909,6 +970,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
 		{"attach", NULL, js_attach, NULL, NULL, NULL, napi_default, NULL},
 		{"attachUprobe", NULL, js_attach_uprobe, NULL, NULL, NULL, napi_default, NULL},
+		{"detachLinks", NULL, js_detach_links, NULL, NULL, NULL, napi_default, NULL},
 		{"updateMap", NULL, js_update_map, NULL, NULL, NULL, napi_default, NULL},
 		{"deleteKeys", NULL, js_delete_keys, NULL, NULL, NULL, napi_default, NULL},
 		{"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
