@@ -43,12 +43,15 @@ export function registerL7Metrics(reg: client.Registry, read: () => L7Telemetry)
   counter('dhrishti_l7_redis_long_replies_total',
     'Redis replies with more values than one pass walks: not walked further, each ended by its client\'s next request or the close', [],
     (t) => [[{}, t.tallies?.longReplies ?? 0]]);
-  gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) with OpenSSL: probed, skipped (limit reached) or failed', ['state'], (g, t) => {
+  gauge('dhrishti_l7_tls_files', 'Files (libssl, executables) mapped by live processes: probed, skipped (limit reached, probed when a target frees) or failed', ['state'], (g, t) => {
     if (!t.tls) return;
     g.set({ state: 'probed' }, t.tls.attached);
     g.set({ state: 'skipped' }, t.tls.skipped);
     g.set({ state: 'failed' }, t.tls.failed);
   });
+  counter('dhrishti_l7_tls_targets_total',
+    'TLS targets (files with OpenSSL) attached, detached once no live process mapped them, and found over the limit (tlsMaxTargets)', ['event'],
+    (t) => t.tls ? [[{ event: 'attached' }, t.tls.attachedTotal], [{ event: 'detached' }, t.tls.detachedTotal], [{ event: 'skipped' }, t.tls.skippedTotal]] : []);
   // The reason is a label on a 0 when off, so a scraper sees why.
   new client.Gauge({
     name: 'dhrishti_l7_unavailable', help: 'Request capture is off: 1 with the reason', labelNames: ['reason'], registers: [reg],

@@ -273,7 +273,7 @@ export const L7_DEFAULTS = {
   edgeSamples: 20,
   /** TLS plaintext through OpenSSL uprobes; binaries are found through /proc/<pid>/maps. */
   tls: true,
-  /** Distinct files (libraries or executables) probed at most. */
+  /** Distinct files (libraries or executables) probed at once at most; files no live process maps are detached and free their place. */
   tlsMaxTargets: 32,
   /** New processes are looked at this often for TLS libraries. */
   tlsScanIntervalMs: 10_000,
