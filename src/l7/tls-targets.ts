@@ -190,7 +190,9 @@ export class TlsTargets {
       if (f.state === 'probed') { links.push(...f.links); this.counts.detachedTotal++; }
       this.files.delete(key);
     }
-    if (links.length) this.native.detachLinks(this.handle, links);
+    try {
+      if (links.length) this.native.detachLinks(this.handle, links);
+    } catch { /* the loader is closing: its close detaches every link */ }
   }
 
   private probedCount(): number {
