@@ -1,0 +1,81 @@
+// The shipped alert rules evaluated by Prometheus's own rule engine (`promtool test rules`, Debian's prometheus)
+// on series labelled exactly as the agent labels them: each rule must fire when its trouble is there, on time.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../src/config/defaults.js';
+import { edgeLabels } from '../src/export/labels.js';
+
+const run = promisify(execFile);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-rules-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const RULES = path.join(REPO_ROOT, 'deploy', 'prometheus', 'alerts.yml');
+const POLICY_RULES = path.join(REPO_ROOT, 'deploy', 'prometheus', 'dhrishti-policy-alerts.yml');
+
+type Labels = Record<string, string>;
+interface Series { series: string; values: string }
+interface AlertTest { eval_time: string; alertname: string; exp_alerts: { exp_labels: Labels; exp_annotations?: Labels }[] }
+
+/** A series selector as promtool's input_series takes it. */
+const sel = (name: string, labels: Labels) => `${name}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+
+/** Runs promtool's rule tests on `ruleFile`; resolves with its output, rejects with it when a test fails. */
+async function promtoolTest(ruleFile: string, input: Series[], alerts: AlertTest[]): Promise<string> {
+  const file = path.join(dir, `t-${Math.random().toString(36).slice(2)}.yml`);
+  // JSON is YAML: promtool reads it as is.
+  fs.writeFileSync(file, JSON.stringify({ rule_files: [ruleFile], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: input, alert_rule_test: alerts }] }));
+  try {
+    const { stdout } = await run('promtool', ['test', 'rules', file]);
+    return stdout;
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string };
+    throw new Error(`promtool test rules failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
+}
+
+/** An edge's labels as the exporter writes them (client api -> server db:5432 on host h1). */
+function edge(client: string, server: string, port: number): Labels {
+  return edgeLabels({ port, protocol: 'tcp' }, { label: client, group: 'shop', kind: 'container' } as never, { label: server, group: 'shop', kind: 'container' } as never, 'h1');
+}
+
+function failingAlert(e: Labels, percent: string) {
+  return {
+    exp_labels: { severity: 'warning', host: e.host, client_group: e.client_group, client: e.client, server_group: e.server_group, server: e.server, server_port: e.server_port },
+    exp_annotations: { summary: `${percent} of connections from ${e.client} to ${e.server}:${e.server_port} fail (host ${e.host})` },
+  };
+}
+
+test('DhrishtiEdgeFailing fires at 100% for an edge whose every connection is reset, and for refused connects', async () => {
+  const resets = edge('api', 'db', 5432);
+  const refused = edge('api', 'cache', 6379);
+  const neverOpened = edge('api', 'queue', 5672); // no opened series at all: only failed attempts were seen
+  const healthy = edge('web', 'api', 8080);
+  const input: Series[] = [
+    // 10 connections a minute, each opened and then reset: in both counters.
+    { series: sel('dhrishti_edge_connections_opened_total', resets), values: '0+10x20' },
+    { series: sel('dhrishti_edge_connections_failed_total', { ...resets, reason: 'reset' }), values: '0+10x20' },
+    { series: sel('dhrishti_edge_connections_opened_total', refused), values: '0+0x20' },
+    { series: sel('dhrishti_edge_connections_failed_total', { ...refused, reason: 'refused' }), values: '0+5x20' },
+    { series: sel('dhrishti_edge_connections_failed_total', { ...neverOpened, reason: 'timeout' }), values: '0+2x20' },
+    // 1 reset in 100 connections: 1%, under the 5% threshold.
+    { series: sel('dhrishti_edge_connections_opened_total', healthy), values: '0+100x20' },
+    { series: sel('dhrishti_edge_connections_failed_total', { ...healthy, reason: 'reset' }), values: '0+1x20' },
+  ];
+  const out = await promtoolTest(RULES, input, [
+    { eval_time: '3m', alertname: 'DhrishtiEdgeFailing', exp_alerts: [] }, // pending: `for: 5m`
+    { eval_time: '15m', alertname: 'DhrishtiEdgeFailing', exp_alerts: [failingAlert(resets, '100%'), failingAlert(refused, '100%'), failingAlert(neverOpened, '100%')] },
+  ]);
+  assert.match(out, /SUCCESS/);
+});
+
+test('the shipped rule files pass promtool check', async () => {
+  for (const f of [RULES, POLICY_RULES]) {
+    const { stdout } = await run('promtool', ['check', 'rules', f]);
+    assert.match(stdout, /SUCCESS/);
+  }
+});
