@@ -18,8 +18,8 @@ export async function freePort(): Promise<number> {
 export interface RunningAgent { child: Child; url: string; port: number; stop(): Promise<void> }
 
 /** Starts `dhrishti run`; history goes to a temp folder (removed on stop) unless args name one. */
-export async function startAgent(args: string[] = []): Promise<RunningAgent> {
-  const port = await freePort();
+export async function startAgent(args: string[] = [], fixedPort?: number): Promise<RunningAgent> {
+  const port = fixedPort ?? await freePort();
   const own = args.includes('--data-dir') || args.includes('--no-history') ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-data-'));
   const child = start(path.join(REPO_ROOT, 'dhrishti'), ['run', '--port', String(port), ...(own ? ['--data-dir', own] : []), ...args]);
   await child.waitFor(/API on http/, 30000);

@@ -77,6 +77,9 @@ runExtensions.push({
     const ex = new FleetExporter(exportSource(agent), { host: o.hostname, topEdges: o.topEdges, version });
     exporter = ex;
     metricsExtensions.push((reg) => {
+      // The agent's own series (lost events, CPU, policy, ...) carry the same host as its edge rows, so a query or
+      // alert by host finds both. prom-client adds it to its series only; the appended edge rows have it already.
+      reg.setDefaultLabels({ host: ex.host });
       reg.appendChunks(() => expositionChunks(ex.snapshot().families));
       new client.Counter({
         name: 'dhrishti_export_build_seconds_total', help: 'Main-thread time spent building the edge metrics from the graph', registers: [reg],

@@ -1,0 +1,32 @@
+// The agent's own series on /metrics, read from a real `dhrishti run`: labelled with its host, measured right.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAgent, type RunningAgent } from './support/agent.js';
+
+const HOST = 'selftest-h';
+const PORT = 7971;
+let agent: RunningAgent;
+before(async () => { agent = await startAgent(['--hostname', HOST, '--docker-socket', '/tmp/dhrishti-no-such-docker.sock'], PORT); });
+after(async () => { await agent?.stop(); });
+
+interface Row { name: string; labels: string; value: number }
+
+async function scrape(): Promise<Row[]> {
+  const text = await (await fetch(`${agent.url}/metrics`)).text();
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+    const m = /^([a-zA-Z_:][\w:]*)(\{.*\})? (\S+)$/.exec(l);
+    if (!m) throw new Error(`unparsable row: ${l}`);
+    return { name: m[1], labels: m[2] ?? '', value: Number(m[3]) };
+  });
+}
+
+test('every dhrishti series carries the agent\'s host label, once', async () => {
+  const rows = (await scrape()).filter((r) => r.name.startsWith('dhrishti_'));
+  assert.ok(rows.length > 50, `${rows.length} rows`);
+  const wrong = rows.filter((r) => (r.labels.match(/(?:^\{|,)host="/g) ?? []).length !== 1 || !r.labels.includes(`host="${HOST}"`));
+  assert.deepEqual(wrong.map((r) => `${r.name}${r.labels}`), []);
+  for (const reason of ['ringbuf_full', 'conn_map_full', 'malformed', 'probe_skipped']) {
+    assert.ok(rows.some((r) => r.name === 'dhrishti_lost_events_total' && r.labels.includes(`reason="${reason}"`)), reason);
+  }
+  assert.ok(rows.some((r) => r.name === 'dhrishti_edge_connections_opened_total' || r.name === 'dhrishti_export_edges'), 'edge rows still there');
+});
