@@ -73,6 +73,53 @@ test('DhrishtiEdgeFailing fires at 100% for an edge whose every connection is re
   assert.match(out, /SUCCESS/);
 });
 
+test('the policy rules fire on the first event, though its series appears only then', async () => {
+  const agent = { job: 'dhrishti', instance: '127.0.0.1:7979' };
+  const connected = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/db' };
+  const refused = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/cache' };
+  const from3m = (v: number) => `_ _ _ ${Array(8).fill(v).join(' ')}`; // absent for 3 minutes, then v: the first event made it
+  const input: Series[] = [
+    // One connection that got through: both series appear at once (attempted at 0, as the agent writes them).
+    { series: sel('dhrishti_policy_violations_total', connected), values: from3m(1) },
+    { series: sel('dhrishti_policy_attempted_violations_total', connected), values: from3m(0) },
+    // Two refused attempts: a violation, but nothing connected.
+    { series: sel('dhrishti_policy_violations_total', refused), values: from3m(2) },
+    { series: sel('dhrishti_policy_attempted_violations_total', refused), values: from3m(2) },
+    // Exported at 0 from the start, one refused edit at 3m.
+    { series: sel('dhrishti_policy_reloads_total', { ...agent, file: 'policy', result: 'refused' }), values: '0 0 0 1 1 1 1 1 1 1 1' },
+    { series: sel('dhrishti_policy_reloads_total', { ...agent, file: 'compose', result: 'refused' }), values: '0 0 0 0 0 0 0 0 0 0 0' },
+    // An agent that does not export the zero yet: the series first appears with 3 drops.
+    { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'retries' }), values: from3m(3) },
+    { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'queue_full' }), values: '0 0 0 0 0 0 0 0 0 0 0' },
+  ];
+  const pair = (l: Labels) => ({ instance: l.instance, rule: l.rule, client: l.client, server: l.server, severity: 'critical' });
+  const violation = (l: Labels, n: number) => ({
+    exp_labels: pair(l),
+    exp_annotations: {
+      summary: `${l.client} -> ${l.server} breaks policy rule ${l.rule}`,
+      description: `${n} connection(s) or attempts in 5 minutes on ${l.instance}. See /api/v1/policy for first/last seen and the processes.`,
+    },
+  });
+  for (const at of ['3m', '5m']) {
+    const out = await promtoolTest(POLICY_RULES, input, [
+      { eval_time: at, alertname: 'DhrishtiPolicyViolation', exp_alerts: [violation(connected, 1), violation(refused, 2)] },
+      { eval_time: at, alertname: 'DhrishtiPolicyViolationConnected', exp_alerts: [{ exp_labels: pair(connected), exp_annotations: { summary: `${connected.client} connected to ${connected.server} against rule ${connected.rule}` } }] },
+      {
+        eval_time: at, alertname: 'DhrishtiPolicyReloadRefused', exp_alerts: [{
+          exp_labels: { ...agent, file: 'policy', result: 'refused', severity: 'warning' },
+          exp_annotations: { summary: `Dhrishti on ${agent.instance} refused an edited policy file (the previous one stays in force)`, description: 'GET /api/v1/policy shows lastError with file, line and column.' },
+        }],
+      },
+      { eval_time: at, alertname: 'DhrishtiAlertWebhookFailing', exp_alerts: [{ exp_labels: { ...agent, reason: 'retries', severity: 'warning' }, exp_annotations: { summary: `Dhrishti on ${agent.instance} dropped 3 policy alert(s) (retries)` } }] },
+    ]);
+    assert.match(out, /SUCCESS/);
+  }
+  // Nothing before the events.
+  const quiet = await promtoolTest(POLICY_RULES, input, ['DhrishtiPolicyViolation', 'DhrishtiPolicyViolationConnected', 'DhrishtiPolicyReloadRefused', 'DhrishtiAlertWebhookFailing']
+    .map((alertname) => ({ eval_time: '2m', alertname, exp_alerts: [] })));
+  assert.match(quiet, /SUCCESS/);
+});
+
 test('the shipped rule files pass promtool check', async () => {
   for (const f of [RULES, POLICY_RULES]) {
     const { stdout } = await run('promtool', ['check', 'rules', f]);

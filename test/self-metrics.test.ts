@@ -30,3 +30,10 @@ test('every dhrishti series carries the agent\'s host label, once', async () => 
   }
   assert.ok(rows.some((r) => r.name === 'dhrishti_edge_connections_opened_total' || r.name === 'dhrishti_export_edges'), 'edge rows still there');
 });
+
+test('the counters policy alerts watch are on /metrics at 0 before their first event', async () => {
+  const rows = await scrape();
+  const at0 = (name: string, label: string) => rows.some((r) => r.name === name && r.labels.includes(label) && r.value === 0);
+  for (const reason of ['queue_full', 'retries', 'rejected']) assert.ok(at0('dhrishti_alert_webhook_dropped_total', `reason="${reason}"`), reason);
+  for (const file of ['policy', 'compose']) assert.ok(at0('dhrishti_policy_reloads_total', `file="${file}",result="refused"`), file);
+});

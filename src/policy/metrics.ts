@@ -20,6 +20,15 @@ export const policyMetrics = {
   webhookDropped: counter('dhrishti_alert_webhook_dropped_total', 'Alerts given up, by reason (retries, rejected, queue_full)', ['reason']),
 };
 
+/** Why the webhook gives alerts up; each is exported at 0 from the start (below). */
+export const WEBHOOK_DROP_REASONS = ['queue_full', 'retries', 'rejected'] as const;
+export type WebhookDropReason = typeof WEBHOOK_DROP_REASONS[number];
+
+// Known label sets start at 0: a series that first appears at 1 gives Prometheus's increase() no earlier sample,
+// so a rule on it would not fire on the first event.
+for (const reason of WEBHOOK_DROP_REASONS) policyMetrics.webhookDropped.inc({ reason }, 0);
+for (const file of ['policy', 'compose']) for (const result of ['ok', 'refused']) policyMetrics.reloads.inc({ file, result }, 0);
+
 let source: PolicyEngine | null = null;
 
 const edgesByVerdict = new client.Gauge({

@@ -141,8 +141,11 @@ export class PolicyRuntime {
 
   private violation(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
     const labels = { rule: v.rule, client: v.client, server: v.server };
-    if (counts.connections + counts.attempts > 0) policyMetrics.violations.inc(labels, counts.connections + counts.attempts);
-    if (counts.attempts > 0) policyMetrics.attempted.inc(labels, counts.attempts);
+    if (counts.connections + counts.attempts > 0) {
+      policyMetrics.violations.inc(labels, counts.connections + counts.attempts);
+      // Also at 0: the attempted series then exists beside every violations series, so violations - attempted pairs up.
+      policyMetrics.attempted.inc(labels, counts.attempts);
+    }
     if (!news) return;
     const now = this.clock();
     this.opts.timeline?.addEvents([{

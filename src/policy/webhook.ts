@@ -3,7 +3,7 @@
 // generatorURL}), so the URL may be an Alertmanager or any receiver. Sending
 // never blocks the agent: alerts queue (bounded), one POST is in flight at a
 // time, failures are retried with doubling backoff and counted.
-import { policyMetrics } from './metrics.js';
+import { policyMetrics, type WebhookDropReason } from './metrics.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 import { fetchFailure } from '../net/fetch-failure.js';
 
@@ -125,7 +125,7 @@ export class AlertWebhook {
     if (now - this.lastWarn > 60_000) { this.lastWarn = now; this.o.warn(msg); }
   }
 
-  private drop(reason: 'queue_full' | 'retries' | 'rejected', n: number): void {
+  private drop(reason: WebhookDropReason, n: number): void {
     this.stats.dropped += n;
     policyMetrics.webhookDropped.inc({ reason }, n);
   }
