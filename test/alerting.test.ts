@@ -10,15 +10,20 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { start, type Child } from './support/children.js';
 import { freePort } from './support/agent.js';
-import { until } from './support/wait.js';
+import { until, sleep } from './support/wait.js';
 import { AlertWebhook } from '../src/policy/webhook.js';
-import { alertOf } from '../src/policy/runtime.js';
+import { alertOf, PolicyRuntime } from '../src/policy/runtime.js';
+import { loadPolicyFile } from '../src/policy/load.js';
+import type { NodeLike } from '../src/policy/model.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 
 const run = promisify(execFile);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-alerting-'));
 let am: Child | undefined;
-after(async () => { await am?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+let am2: Child | undefined;
+after(async () => { await am?.stop(); await am2?.stop(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+interface AmAlert { labels: Record<string, string>; annotations: Record<string, string>; status: { state: string }; endsAt: string }
 
 test('a real Alertmanager takes the webhook\'s alerts as they are', async () => {
   const port = await freePort();
@@ -45,6 +50,48 @@ test('a real Alertmanager takes the webhook\'s alerts as they are', async () => 
   assert.equal(alerts[0].status.state, 'active');
   assert.match(alerts[0].annotations.summary, /breaks policy rule tenant-a-stays-home/);
   w.stop();
+});
+
+test('a policy alert stays firing in Alertmanager past its resolve_timeout while the violation runs, and ends after it stops', async () => {
+  const RESOLVE_TIMEOUT_MS = 2000, REPOST_MS = 500, ACTIVE_MS = 2000;
+  const port = await freePort();
+  const cfg = path.join(dir, 'alertmanager-short.yml');
+  fs.writeFileSync(cfg, `global:\n  resolve_timeout: ${RESOLVE_TIMEOUT_MS / 1000}s\nroute:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n`);
+  am2 = start('prometheus-alertmanager', [`--config.file=${cfg}`, `--storage.path=${path.join(dir, 'data2')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=']);
+  const base = `http://127.0.0.1:${port}`;
+  await until('alertmanager ready', async () => (await fetch(`${base}/-/ready`).then((r) => r.ok, () => false)) || undefined, 30_000);
+  const active = async () => ((await (await fetch(`${base}/api/v2/alerts`)).json()) as AmAlert[]).filter((a) => a.status.state === 'active');
+
+  const file = path.join(dir, 'policy.yaml');
+  fs.writeFileSync(file, 'zones:\n  web-clients: {process: curl}\n  files: {process: "python3*"}\nrules:\n  - name: no-curl-to-files\n    deny: {from: web-clients, to: files}\n');
+  const webhook = new AlertWebhook(`${base}/api/v2/alerts`, { warn: () => {} });
+  const rt = new PolicyRuntime(file, loadPolicyFile(file), { webhook, host: 'h1', say: () => {}, warn: () => {}, firing: { repostMs: REPOST_MS, activeMs: ACTIVE_MS } });
+  rt.start();
+  try {
+    const proc = (name: string): NodeLike => ({ id: `proc:${name}`, kind: 'process', label: name, group: 'host', instances: [{ id: `pid:${name}`, name, pids: [9], ips: [] }], ips: [] });
+    const curl = proc('curl'), py = proc('python3');
+    rt.engine.noteNode(curl);
+    rt.engine.noteNode(py);
+    const t0 = Date.now();
+    let opened = 0;
+    const connect = () => rt.engine.noteEdge({ id: `${curl.id}|${py.id}|8000|tcp`, source: curl.id, target: py.id, port: 8000, protocol: 'tcp', connections: { opened: ++opened, failed: 0 }, firstSeen: t0, lastSeen: Date.now() });
+    // A new connection every 250 ms for 3 resolve_timeouts.
+    const states: string[][] = [];
+    while (Date.now() - t0 < 3 * RESOLVE_TIMEOUT_MS) {
+      connect();
+      await sleep(250);
+      if (Date.now() - t0 > RESOLVE_TIMEOUT_MS + REPOST_MS) states.push((await active()).map((a) => a.labels.rule));
+    }
+    assert.ok(states.length >= 5, `${states.length} checks past resolve_timeout`);
+    assert.deepEqual(states.filter((s) => s.length !== 1), [], 'firing at every check past resolve_timeout while connections come');
+    const [a] = await active();
+    assert.deepEqual(a.labels, { alertname: 'DhrishtiPolicyViolation', rule: 'no-curl-to-files', client: 'proc:curl', server: 'proc:python3', port: '8000', severity: 'critical', host: 'h1' });
+
+    const stoppedAt = Date.now();
+    await until('the alert resolved', async () => ((await active()).length ? undefined : true), ACTIVE_MS + 4 * REPOST_MS + 5000);
+    const took = Date.now() - stoppedAt;
+    assert.ok(took >= ACTIVE_MS - REPOST_MS && took <= ACTIVE_MS + 2 * REPOST_MS + 1000, `resolved ${took} ms after the last connection (quiet ${ACTIVE_MS} ms ends it)`);
+  } finally { rt.stop(); }
 });
 
 test('the example Prometheus rules in deploy/ pass promtool', async () => {

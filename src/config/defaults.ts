@@ -313,6 +313,13 @@ export const POLICY_DEFAULTS = {
   webhookBackoffMinMs: 1000,
   webhookBackoffMaxMs: 60_000,
   webhookQueue: 1000,
+  /**
+   * A firing policy alert is posted again this often, with endsAt this many periods ahead: Alertmanager ends an
+   * alert without endsAt resolve_timeout (5 min) after its last post, so the reposts come well inside that. It ends
+   * (endsAt = now) once its violation has been quiet for quietMs, as the shipped Prometheus rule's 5-minute window.
+   */
+  alertRepostMs: 60_000,
+  alertEndsAfterReposts: 3,
 } as const;
 
 /** Bucket bounds of the per-edge histograms the graph keeps for exporters (GraphEdge.histograms). */

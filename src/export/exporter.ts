@@ -2,7 +2,6 @@
 // listeners and addresses, and a heartbeat the hub uses for staleness. Built
 // from the live graph, read in place (no snapshot copies), at most once a
 // second whoever asks (a Prometheus scrape, the OTLP or remote-write pushers).
-import os from 'node:os';
 import fs from 'node:fs';
 import type { EdgeReading } from '../graph/readings.js';
 import type { ConnEvent } from '../events/types.js';
@@ -10,6 +9,7 @@ import type { ContainerInfo } from '../identity/types.js';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
 import type { Family, Labels, Snapshot } from './families.js';
 import { EdgeMetrics, type EdgeBlock } from './edge-metrics.js';
+import { agentHostName } from './labels.js';
 import { ListenTable, type ListenIdentity } from './listen.js';
 
 /** What the exporter needs from the running agent. */
@@ -47,7 +47,7 @@ export class FleetExporter {
   private readonly heartbeatLabels: Labels;
 
   constructor(private readonly src: ExportSource, opts: ExporterOptions = {}) {
-    this.host = opts.host || os.hostname();
+    this.host = agentHostName(opts.host);
     this.edges = new EdgeMetrics({ host: this.host, topEdges: opts.topEdges, blocks: opts.blocks });
     this.heartbeatLabels = { host: this.host, version: opts.version ?? '' };
     const scope = src.scope;

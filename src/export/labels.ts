@@ -2,6 +2,12 @@
 // alert rules and the hub: add new ones, never rename (docs: deploy/README.md).
 import type { GraphEdge, GraphNode } from '../graph/types.js';
 import type { Labels } from './families.js';
+import os from 'node:os';
+
+/** This agent's `host` label: --hostname, else the machine's name. One definition for the edge rows, the agent's own series and its policy alerts. */
+export function agentHostName(given?: string): string {
+  return given || os.hostname();
+}
 
 /**
  * - `client`, `server`: the end's name: Compose service or Kubernetes workload,

@@ -8,6 +8,7 @@ import { FileError } from './yaml-source.js';
 import { policyMetrics } from './metrics.js';
 import { watchFiles } from './watch.js';
 import type { AlertWebhook, Alert } from './webhook.js';
+import { FiringAlerts, type FiringOptions } from './firing.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
 
 /** A timeline event as the history store takes it. */
@@ -38,6 +39,10 @@ export interface RuntimeOptions {
   webhook?: AlertWebhook;
   /** The web UI's address, for links in alerts. */
   uiUrl?: string;
+  /** This agent's host name, a label on its alerts: the same violation on two hosts is two alerts. */
+  host?: string;
+  /** Reposting of firing alerts (tests shorten it). */
+  firing?: FiringOptions;
   say?: (msg: string) => void;
   warn?: (msg: string) => void;
   /** Warnings computed against what runs now (selectors matching nothing): asked at each status, said at load (at start, after coverageGraceMs). */
@@ -56,6 +61,7 @@ export class PolicyRuntime {
   private coverageTimer: NodeJS.Timeout | null = null;
   private watcher: { stop(): void } | null = null;
   private reaffirm: NodeJS.Timeout | null = null;
+  private readonly firing: FiringAlerts | null;
   private readonly onHup = () => this.reload('SIGHUP');
   private readonly say: (m: string) => void;
   private readonly warn: (m: string) => void;
@@ -71,6 +77,7 @@ export class PolicyRuntime {
     this.say = opts.say ?? ((m) => console.log(`dhrishti: ${m}`));
     this.warn = opts.warn ?? ((m) => console.error(`dhrishti: ${m}`));
     this.clock = opts.clock ?? Date.now;
+    this.firing = opts.webhook ? new FiringAlerts(opts.webhook, { clock: this.clock, ...opts.firing }) : null;
     this.engine = new PolicyEngine(null);
     this.engine.onViolation((v, news, counts) => this.violation(v, news, counts));
     this.apply(initial, 'start');
@@ -83,6 +90,7 @@ export class PolicyRuntime {
     const every = this.opts.reaffirmMs ?? POLICY_DEFAULTS.reaffirmMs;
     this.reaffirm = setInterval(() => { const p = this.engine.policy; if (p) this.record(p, 'in force'); }, every);
     this.reaffirm.unref();
+    this.firing?.start();
   }
 
   stop(): void {
@@ -90,6 +98,7 @@ export class PolicyRuntime {
     process.off('SIGHUP', this.onHup);
     if (this.reaffirm) clearInterval(this.reaffirm);
     if (this.coverageTimer) clearTimeout(this.coverageTimer);
+    this.firing?.stop();
     this.opts.webhook?.stop();
   }
 
@@ -146,6 +155,10 @@ export class PolicyRuntime {
       // Also at 0: the attempted series then exists beside every violations series, so violations - attempted pairs up.
       policyMetrics.attempted.inc(labels, counts.attempts);
     }
+    // Its alert fires while new connections or attempts come (reposted, see FiringAlerts), and ends when they stop.
+    if (this.firing && (news || counts.connections + counts.attempts > 0)) {
+      this.firing.note(`${v.rule}\u0001${v.edge}`, alertOf(v, news === 'recurred' ? 'recurred' : 'new', this.opts.uiUrl, this.opts.host), news !== null);
+    }
     if (!news) return;
     const now = this.clock();
     this.opts.timeline?.addEvents([{
@@ -155,8 +168,6 @@ export class PolicyRuntime {
     }]);
     if (news === 'connected') this.warn(`policy: ${v.client} -> ${v.server}:${v.port} got through after failed attempts (rule ${v.rule})`);
     else this.warn(`policy violation (${news}): ${v.client} -> ${v.server}:${v.port} breaks rule ${v.rule}${v.attempted ? ' (attempted, not connected)' : ''}`);
-    // One alert per new violation, and one per recurrence after a quiet period; getting through after attempts is on the timeline.
-    if (news !== 'connected' && this.opts.webhook) this.opts.webhook.send(alertOf(v, news, this.opts.uiUrl));
   }
 
   status(): PolicyStatus {
@@ -169,10 +180,10 @@ export class PolicyRuntime {
   }
 }
 
-export function alertOf(v: Violation, news: 'new' | 'recurred', uiUrl?: string): Alert {
+export function alertOf(v: Violation, news: 'new' | 'recurred', uiUrl?: string, host?: string): Alert {
   const how = v.attempted ? `attempted ${v.attempts} time(s), refused or failed so far` : `${v.connections} connection(s) got through`;
   return {
-    labels: { alertname: 'DhrishtiPolicyViolation', rule: v.rule, client: v.client, server: v.server, port: String(v.port), severity: 'critical' },
+    labels: { alertname: 'DhrishtiPolicyViolation', rule: v.rule, client: v.client, server: v.server, port: String(v.port), severity: 'critical', ...(host ? { host } : {}) },
     annotations: {
       summary: `${v.client} -> ${v.server}:${v.port} breaks policy rule ${v.rule}`,
       description: `${news === 'recurred' ? 'Again after a quiet period: ' : ''}${how}. Client: ${v.processes.client.join(', ') || v.client}. Server: ${v.processes.server.join(', ') || v.server}.`,

@@ -11,6 +11,7 @@ import type { IntentRuntime } from '../../intent/runtime.js';
 import { AlertWebhook } from '../../policy/webhook.js';
 import { measureEngine } from '../../policy/metrics.js';
 import { containerNode } from '../../graph/naming.js';
+import { agentHostName } from '../../export/labels.js';
 import { policyRoutes } from '../../api/policy-routes.js';
 import { knownWorkloads } from '../../api/workloads.js';
 import type { NodeLike } from '../../policy/model.js';
@@ -92,7 +93,7 @@ runExtensions.push({
         ...workloads().filter((w) => w.kind === 'process'),
       ];
       policy = new PolicyRuntime(opts.policy.file, opts.policy.loaded, {
-        timeline: runContext.history, webhook, uiUrl: `http://${shown}:${opts.port}/`, coverage: (p) => unmatchedSelectors(p, running()),
+        timeline: runContext.history, webhook, uiUrl: `http://${shown}:${opts.port}/`, host: agentHostName((raw as { hostname?: string }).hostname), coverage: (p) => unmatchedSelectors(p, running()),
       });
       const feed = decorateGraph(agent.graph, policy.engine);
       const follower = follow(feed, policy.engine);
