@@ -1,6 +1,7 @@
 // The agent's own series on /metrics, read from a real `dhrishti run`: labelled with its host, measured right.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { startAgent, type RunningAgent } from './support/agent.js';
 
 const HOST = 'selftest-h';
@@ -36,4 +37,31 @@ test('the counters policy alerts watch are on /metrics at 0 before their first e
   const at0 = (name: string, label: string) => rows.some((r) => r.name === name && r.labels.includes(label) && r.value === 0);
   for (const reason of ['queue_full', 'retries', 'rejected']) assert.ok(at0('dhrishti_alert_webhook_dropped_total', `reason="${reason}"`), reason);
   for (const file of ['policy', 'compose']) assert.ok(at0('dhrishti_policy_reloads_total', `file="${file}",result="refused"`), file);
+});
+
+const value = (rows: Row[], name: string) => {
+  const r = rows.find((x) => x.name === name);
+  assert.ok(r, `${name} on /metrics`);
+  return r.value;
+};
+
+test('an idle agent\'s event-loop lag reads near 0, not the 100 ms sampling interval', async () => {
+  await scrape(); // the histogram starts again at each scrape
+  await new Promise((r) => setTimeout(r, 3000));
+  const rows = await scrape();
+  const p50 = value(rows, 'dhrishti_nodejs_eventloop_lag_p50_seconds');
+  const min = value(rows, 'dhrishti_nodejs_eventloop_lag_min_seconds');
+  assert.ok(p50 >= 0 && p50 < 0.02, `p50 ${p50} s`);
+  assert.ok(min >= 0 && min < 0.02, `min ${min} s`);
+});
+
+test('dhrishti_process_cpu_seconds_total matches /proc/<pid>/stat utime+stime within a tick, start-up included', async () => {
+  // utime and stime are fields 14 and 15, in clock ticks (100 a second); the command name may hold spaces.
+  const ticks = () => { const f = fs.readFileSync(`/proc/${agent.child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+  const TICK = 0.01;
+  const lo = ticks();
+  const cpu = value(await scrape(), 'dhrishti_process_cpu_seconds_total');
+  const hi = ticks();
+  assert.ok(lo > 0.5, `the agent used ${lo} s at start`);
+  assert.ok(cpu >= lo - TICK && cpu <= hi + TICK, `/metrics ${cpu} s, /proc ${lo}..${hi} s`);
 });

@@ -2,7 +2,6 @@
 // and, through metricsExtensions, whatever else joins (the fleet's edge metrics).
 import client from 'prom-client';
 import { counterFromTotals as counter } from './prom.js';
-import { DEFAULTS } from '../config/defaults.js';
 import { joinChunks, type ExpositionChunk } from '../export/exposition.js';
 import { GzipChunks } from './gzip-chunks.js';
 import type { Agent } from '../agent/agent.js';
@@ -10,6 +9,7 @@ import { registerHistoryMetrics } from './history-metrics.js';
 import { policyMetricList } from '../policy/metrics.js';
 import { registerL7Metrics } from './l7-metrics.js';
 import { registerDnsMetrics } from './dns-metrics.js';
+import { collectProcessMetrics } from './process-metrics.js';
 
 /** prom-client's registry, plus rows written outside it (the fleet's edge families, too many rows for prom-client's formatter). */
 export class AgentRegistry extends client.Registry {
@@ -56,7 +56,7 @@ export const metricsExtensions: ((reg: AgentRegistry, agent: Agent) => void)[] =
 
 export function agentRegistry(agent: Agent): client.Registry {
   const reg = new AgentRegistry();
-  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
+  collectProcessMetrics(reg, 'dhrishti_');
   counter(reg, 'dhrishti_events_total', 'Connection events received from the kernel', [], () => [[{}, agent.engine.stats().events]]);
   counter(reg, 'dhrishti_lost_events_total', 'Events or sockets the agent could not record, by reason', ['reason'], () => {
     const l = agent.engine.stats().lost;

@@ -1,11 +1,11 @@
 // The hub's own /metrics: whether Prometheus answers, how fast, and how many agents are up.
 import client from 'prom-client';
-import { DEFAULTS } from '../config/defaults.js';
+import { collectProcessMetrics } from '../api/process-metrics.js';
 import type { HubSource } from './source.js';
 
 export function hubRegistry(hub: HubSource): client.Registry {
   const reg = new client.Registry();
-  client.collectDefaultMetrics({ register: reg, prefix: 'dhrishti_hub_', eventLoopMonitoringPrecision: DEFAULTS.eventLoopSampleMs });
+  collectProcessMetrics(reg, 'dhrishti_hub_');
   new client.Gauge({
     name: 'dhrishti_hub_prometheus_ok', help: '1 when the last refresh from Prometheus succeeded', registers: [reg],
     collect() { this.set(hub.hubStatus.state === 'ok' ? 1 : 0); },
