@@ -120,6 +120,19 @@ test('the policy rules fire on the first event, though its series appears only t
   assert.match(quiet, /SUCCESS/);
 });
 
+test('DhrishtiDockerUnreachable fires for an agent that has not reached Docker for 5 minutes', async () => {
+  const input: Series[] = [
+    { series: sel('dhrishti_docker_up', { job: 'dhrishti', instance: 'a:7979', host: 'h1' }), values: '0x20' },
+    { series: sel('dhrishti_docker_up', { job: 'dhrishti', instance: 'b:7979', host: 'h2' }), values: '1x20' },
+  ];
+  const summary = 'The agent on h1 cannot reach Docker\'s socket: containers are not named from Docker (check the socket mount or --docker-socket)';
+  const out = await promtoolTest(RULES, input, [
+    { eval_time: '3m', alertname: 'DhrishtiDockerUnreachable', exp_alerts: [] },
+    { eval_time: '6m', alertname: 'DhrishtiDockerUnreachable', exp_alerts: [{ exp_labels: { host: 'h1', severity: 'warning' }, exp_annotations: { summary } }] },
+  ]);
+  assert.match(out, /SUCCESS/);
+});
+
 test('the shipped rule files pass promtool check', async () => {
   for (const f of [RULES, POLICY_RULES]) {
     const { stdout } = await run('promtool', ['check', 'rules', f]);

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startAgent, type RunningAgent } from './support/agent.js';
+import { TestDockerd, ensureTestImage, runContainer } from './support/dockerd.js';
 
 const HOST = 'selftest-h';
 const PORT = 7971;
@@ -64,4 +65,45 @@ test('dhrishti_process_cpu_seconds_total matches /proc/<pid>/stat utime+stime wi
   const hi = ticks();
   assert.ok(lo > 0.5, `the agent used ${lo} s at start`);
   assert.ok(cpu >= lo - TICK && cpu <= hi + TICK, `/metrics ${cpu} s, /proc ${lo}..${hi} s`);
+});
+
+test('dhrishti_docker_up says 0 for a socket nobody answers on', async () => {
+  const rows = await scrape();
+  assert.equal(value(rows, 'dhrishti_docker_up'), 0);
+  assert.ok(rows.some((r) => r.name === 'dhrishti_docker_containers' && r.labels.includes('state="running"') && r.value === 0));
+});
+
+const LINK = `/tmp/dhrishti-selftest-${process.pid}-docker.sock`;
+
+test('dhrishti_docker_up is 1 while a real dockerd answers, and 0 after it stops; its containers are counted', async () => {
+  const dockerd = await TestDockerd.start();
+  let other: RunningAgent | undefined;
+  let dockerdUp = true;
+  try {
+    // Through a link outside dockerd's folder: stopping the test dockerd kills every process naming that folder.
+    fs.rmSync(LINK, { force: true });
+    fs.symlinkSync(dockerd.socketPath, LINK);
+    other = await startAgent(['--hostname', 'docker-h', '--docker-socket', LINK], PORT + 1);
+    const read = async (name: string, label = '') => {
+      const text = await (await fetch(`${other!.url}/metrics`)).text();
+      const row = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+      return row ? Number(row.split(' ').pop()) : NaN;
+    };
+    assert.equal(await read('dhrishti_docker_up'), 1);
+    assert.equal(await read('dhrishti_docker_containers', 'state="running"'), 0);
+    await ensureTestImage(dockerd);
+    await runContainer(dockerd, { name: 'dhrishti-selftest-idle', network: 'none' });
+    const until = Date.now() + 15_000;
+    while ((await read('dhrishti_docker_containers', 'state="running"')) !== 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(await read('dhrishti_docker_containers', 'state="running"'), 1, 'one container started');
+    await dockerd.stop();
+    dockerdUp = false;
+    const deadline = Date.now() + 15_000;
+    while ((await read('dhrishti_docker_up')) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(await read('dhrishti_docker_up'), 0, 'dockerd stopped');
+  } finally {
+    await other?.stop();
+    if (dockerdUp) await dockerd.stop();
+    fs.rmSync(LINK, { force: true });
+  }
 });

@@ -82,6 +82,21 @@ export function agentRegistry(agent: Agent): client.Registry {
     const c = agent.graph.counters;
     return [[{ what: 'expired_edges' }, c.expiredEdges], [{ what: 'expired_nodes' }, c.expiredNodes], [{ what: 'collapsed_endpoints' }, c.collapsedEndpoints]];
   });
+  if (agent.identity.stats().docker) {
+    // Absent with Docker disabled (--no-docker): 0 here means a socket it should follow and cannot (a wrong mount).
+    new client.Gauge({
+      name: 'dhrishti_docker_up', help: '1 while the agent follows Docker\'s events, 0 while it cannot reach the socket (containers are then named from cgroups only)', registers: [reg],
+      collect() { this.set(agent.identity.stats().docker?.up ? 1 : 0); },
+    });
+    new client.Gauge({
+      name: 'dhrishti_docker_containers', help: 'Containers the agent knows from Docker, by state (running; stopped ones kept for late events)', labelNames: ['state'], registers: [reg],
+      collect() {
+        const d = agent.identity.stats().docker;
+        this.set({ state: 'running' }, d?.running ?? 0);
+        this.set({ state: 'stopped' }, d?.stopped ?? 0);
+      },
+    });
+  }
   registerHistoryMetrics(reg, () => agent.historyHealth?.() ?? null);
   registerL7Metrics(reg, () => agent.l7Telemetry());
   if (agent.dns) registerDnsMetrics(reg, agent.dns, agent.graph);
