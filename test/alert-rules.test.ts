@@ -133,6 +133,22 @@ test('DhrishtiDockerUnreachable fires for an agent that has not reached Docker f
   assert.match(out, /SUCCESS/);
 });
 
+test('DhrishtiHistoryFailing fires for an agent whose history has been failing for 5 minutes', async () => {
+  const at = (host: string, state: string) => sel('dhrishti_history_state', { job: 'dhrishti', instance: `${host}:7979`, host, state });
+  const input: Series[] = [
+    { series: at('h1', 'ok'), values: '1 1 0x18' },
+    { series: at('h1', 'failing'), values: '0 0 1x18' }, // failing from 2 m
+    { series: at('h2', 'ok'), values: '1x20' },
+    { series: at('h2', 'failing'), values: '0x20' },
+  ];
+  const summary = 'History on h1 is failing: the past is not being written (GET /api/v1/history says why)';
+  const out = await promtoolTest(RULES, input, [
+    { eval_time: '5m', alertname: 'DhrishtiHistoryFailing', exp_alerts: [] },
+    { eval_time: '8m', alertname: 'DhrishtiHistoryFailing', exp_alerts: [{ exp_labels: { host: 'h1', state: 'failing', severity: 'warning' }, exp_annotations: { summary } }] },
+  ]);
+  assert.match(out, /SUCCESS/);
+});
+
 test('the shipped rule files pass promtool check', async () => {
   for (const f of [RULES, POLICY_RULES]) {
     const { stdout } = await run('promtool', ['check', 'rules', f]);
