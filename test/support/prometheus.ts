@@ -15,6 +15,8 @@ export interface PrometheusOptions {
   args?: string[];
   /** A port chosen beforehand (for clients configured before it starts); a free one otherwise. */
   port?: number;
+  /** Rule files to load (alerting and recording rules, evaluated every scrape interval). */
+  ruleFiles?: string[];
 }
 
 export class TestPrometheus {
@@ -29,7 +31,8 @@ export class TestPrometheus {
     const byJob = new Map<string, string[]>();
     for (const t of o.targets ?? []) byJob.set(t.job, [...(byJob.get(t.job) ?? []), t.target]);
     const jobs = [...byJob].map(([job, ts]) => `  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: [${ts.map((t) => JSON.stringify(t)).join(', ')}]`).join('\n');
-    fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${jobs || '  []'}\n`);
+    const rules = o.ruleFiles?.length ? `rule_files: [${o.ruleFiles.map((f) => JSON.stringify(f)).join(', ')}]\n` : '';
+    fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n${rules}scrape_configs:\n${jobs || '  []'}\n`);
     const child = start('prometheus', [
       `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn', ...(o.args ?? []),
