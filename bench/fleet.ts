@@ -95,11 +95,11 @@ async function scrapeBench(edges: number, busy: boolean, runs: number, profileDi
   // Scrapes spaced past the rebuild interval, so each one builds the model anew.
   const times: number[] = [], headerTimes: number[] = [];
   let gzipBytes = 0;
-  const sec = (name: string, text: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const sec = (name: string, text: string) => Number(new RegExp(`^${name}(?:\\{host="[^"]*"\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN); // host: the agent's default label
   const buildSec = (text: string) => sec('dhrishti_export_build_seconds_total', text);
   const writeSec = (text: string) => sec('dhrishti_export_write_seconds_total', text);
   // V8's full collections (prom-client's count): on a busy host most scrapes can end up paying for one's marking steps.
-  const majors = (text: string) => Number(/^dhrishti_process_nodejs_gc_duration_seconds_count\{kind="major"\} (\S+)$/m.exec(text)?.[1] ?? NaN);
+  const majors = (text: string) => Number(/^dhrishti_process_nodejs_gc_duration_seconds_count\{kind="major"(?:,host="[^"]*")?\} (\S+)$/m.exec(text)?.[1] ?? NaN);
   // A long-running agent, as Prometheus sees it: wait for V8's first full collection past start-up (see FLEET_BENCH.settleMaxMs).
   // prom-client writes the count only after the first major collection: none yet is 0.
   const majorsSoFar = (text: string) => { const n = majors(text); return Number.isNaN(n) ? 0 : n; };

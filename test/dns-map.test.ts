@@ -184,7 +184,7 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     const text = await (await fetch(`${agent.url}/metrics`)).text();
     const line = text.split('\n').find((l) => l.startsWith('dhrishti_dns_client_failures_total{') && l.includes(`client="${CLIENT}"`) && l.includes(`resolver="ext:${DNS}"`) && l.includes('kind="NXDOMAIN"'));
     assert.ok(line && Number(line.split(' ').at(-1)) >= 4, line);
-    for (const name of ['dhrishti_dns_lost_total{reason="ringbuf_full"}', 'dhrishti_dns_name_map_entries{what="capacity"}', 'dhrishti_dns_name_map_evictions_total{what="address"}', 'dhrishti_dns_client_latency_p95_seconds{']) {
+    for (const name of ['dhrishti_dns_lost_total{reason="ringbuf_full",host=', 'dhrishti_dns_name_map_entries{what="capacity",host=', 'dhrishti_dns_name_map_evictions_total{what="address",host=', 'dhrishti_dns_client_latency_p95_seconds{']) {
       assert.ok(text.includes(name), `${name} in /metrics`);
     }
   });

@@ -100,7 +100,7 @@ test('/metrics gzip: one member that reads whole, scrape after scrape; sent plai
   }
   // Our running totals are declared counters (Prometheus' rate() needs it); prom-client's own process
   // families (dhrishti_nodejs_active_*_total) are gauges of its making. Their names carry one prefix, not two.
-  assert.match(last, /^dhrishti_process_cpu_user_seconds_total /m);
+  assert.match(last, /^dhrishti_process_cpu_user_seconds_total\{host="[^"]+"\} /m);
   assert.doesNotMatch(last, /dhrishti_process_process_/);
   const totals = [...last.matchAll(/^# TYPE (\S+_total) (\S+)$/gm)].filter((m) => !m[1].startsWith('dhrishti_nodejs_'));
   assert.ok(totals.length >= 20, `${totals.length} _total families`);

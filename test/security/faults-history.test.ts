@@ -43,7 +43,9 @@ const untilState = (a: RunningAgent, state: HistoryHealth['state'], ms = 15000) 
 /** A sample's value from /metrics (0 when absent). */
 async function metric(a: RunningAgent, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${a.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  // The row's own labels come first, then the agent's host label.
+  const head = labels ? `${name}{${labels}` : name;
+  const line = text.split('\n').find((l) => l.startsWith(head) && /^[,} {]/.test(l.slice(head.length)));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 

@@ -54,8 +54,8 @@ test('at most --max-stream-clients at once; the next is closed with 1013 and a r
     assert.equal(s.maxClients, 3);
     assert.equal(s.dropped.overCapacity, 1);
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
-    assert.match(metrics, /dhrishti_stream_dropped_total\{reason="over_capacity"\} 1/);
-    assert.match(metrics, /dhrishti_stream_clients 3/);
+    assert.match(metrics, /dhrishti_stream_dropped_total\{reason="over_capacity",host="[^"]+"\} 1/);
+    assert.match(metrics, /dhrishti_stream_clients\{host="[^"]+"\} 3/);
     // A place frees up when one leaves.
     first[0].ws.close();
     await closed(first[0].ws);
