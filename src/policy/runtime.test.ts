@@ -9,6 +9,7 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PolicyRuntime, type TimelineEvent } from './runtime.js';
+import { policyMetrics } from './metrics.js';
 import { loadPolicyFile } from './load.js';
 import { LiveGraph } from '../graph/live-graph.js';
 import { HistoryStore } from '../store/history-store.js';
@@ -99,4 +100,20 @@ test('dhrishti check reads a stopped agent\'s history file (--data-dir): exit 1 
   const bad = await run(path.join(REPO_ROOT, 'dhrishti'), ['check', '--policy', path.join(dir, 'missing.yaml'), '--data-dir', data]).then(() => ({ code: 0, stderr: '' }), (e) => e as { code: number; stderr: string });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /missing\.yaml:1:1: cannot read the file: no such file/);
+});
+
+test('a violation that connected writes its attempted_violations series too, at 0: violations - attempted then pairs up in PromQL', async () => {
+  const file = path.join(dir, 'attempted.yaml');
+  fs.writeFileSync(file, 'zones:\n  web-clients: {process: curl}\n  files: {process: "python3*"}\nrules:\n  - name: curl-not-files\n    deny: {from: web-clients, to: files}\n');
+  const rt = new PolicyRuntime(file, loadPolicyFile(file), { say: () => {}, warn: () => {} });
+  try {
+    const proc = (name: string) => ({ id: `proc:${name}`, kind: 'process' as const, label: name, group: 'host', instances: [{ id: `pid:${name}`, name, pids: [9], ips: [] }], ips: [] });
+    rt.engine.noteNode(proc('curl'));
+    rt.engine.noteNode(proc('python3'));
+    rt.engine.noteEdge({ id: 'proc:curl|proc:python3|8000|tcp', source: 'proc:curl', target: 'proc:python3', port: 8000, protocol: 'tcp', connections: { opened: 2, failed: 0 } });
+    const labels = { rule: 'curl-not-files', client: 'proc:curl', server: 'proc:python3' };
+    const row = async (m: typeof policyMetrics.violations) => (await m.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+    assert.equal(await row(policyMetrics.violations), 2);
+    assert.equal(await row(policyMetrics.attempted), 0);
+  } finally { rt.stop(); }
 });
