@@ -24,7 +24,7 @@ export class FiringAlerts {
   private readonly endsAfterMs: number;
   private readonly clock: () => number;
 
-  constructor(private readonly webhook: AlertWebhook, o: FiringOptions = {}) {
+  constructor(private readonly webhook: Pick<AlertWebhook, 'send'>, o: FiringOptions = {}) {
     this.repostMs = o.repostMs ?? POLICY_DEFAULTS.alertRepostMs;
     this.activeMs = o.activeMs ?? POLICY_DEFAULTS.quietMs;
     this.endsAfterMs = o.endsAfterMs ?? this.repostMs * POLICY_DEFAULTS.alertEndsAfterReposts;
