@@ -173,6 +173,12 @@ export function registeredDomain(name: string): string | null {
   return getDomain(name, { allowPrivateDomains: true });
 }
 
+/**
+ * A DNS resolver on one of this host's addresses (127.0.0.53, dnsmasq on 127.0.0.1): it answers, so it is not
+ * "host (no listener)", but its UDP socket's process is not known (the TCP listeners name TCP servers only).
+ */
+export const HOST_RESOLVER: NodeRef = { id: 'proc:host-dns', kind: 'process', label: 'DNS resolver on the host', group: 'host' };
+
 /** Docker's embedded DNS server (127.0.0.11 in every container on a user-defined network): one node for all of them. */
 export const DOCKER_DNS: NodeRef = { id: 'proc:docker-dns', kind: 'process', label: 'Docker DNS', group: 'host' };
 

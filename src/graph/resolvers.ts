@@ -7,7 +7,7 @@
 // failing TCP edge does, and its panel lists the names that failed.
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import type { EdgeDns } from './types.js';
-import { addressNode, ownerNode, DOCKER_DNS, type NodeRef } from './naming.js';
+import { addressNode, ownerNode, DOCKER_DNS, HOST_NODE, HOST_RESOLVER, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
 import type { EdgeState, GraphState } from './state.js';
 import { DnsIntervalCounts } from './interval.js';
@@ -122,7 +122,8 @@ export class ResolverEdges {
       if (!provisional) this.pin(h.clientKey, client); // named now: kept as it is, even once the container is gone
     }
     const r = h.resolver;
-    const resolver = r.dockerEmbedded ? DOCKER_DNS : this.outside(addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server'));
+    const at = r.dockerEmbedded ? DOCKER_DNS : addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server');
+    const resolver = at === HOST_NODE ? HOST_RESOLVER : r.dockerEmbedded ? at : this.outside(at);
     return { client, resolver, provisional };
   }
 
