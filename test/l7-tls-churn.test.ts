@@ -87,7 +87,7 @@ test(`${CHURN} short-lived containers of one image are one TLS target, detached 
   }, 30_000);
   assert.equal(gone.attached, before.attached, `targets back to the start: ${JSON.stringify(gone.files)} vs ${JSON.stringify(before.files)}`);
   const metrics = await (await fetch(`${agent.url}/metrics`)).text();
-  const total = (event: string) => Number(new RegExp(`^dhrishti_l7_tls_targets_total\\{event="${event}"\\} (\\d+)`, 'm').exec(metrics)?.[1]);
+  const total = (event: string) => Number(new RegExp(`^dhrishti_l7_tls_targets_total\\{event="${event}"(?:,host="[^"]*")?\\} (\\d+)`, 'm').exec(metrics)?.[1]);
   assert.ok(total('attached') >= before.attachedTotal + 1 && total('detached') >= 1 && total('skipped') === 0, `counted in /metrics: ${metrics.split('\n').filter((l) => l.startsWith('dhrishti_l7_tls')).join('; ')}`);
   const fdsAfter = agentFds();
   t.diagnostic(`after: ${gone.attached} targets, ${gone.detachedTotal} detached in all, ${fdsAfter} fds`);
