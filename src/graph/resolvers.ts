@@ -122,8 +122,11 @@ export class ResolverEdges {
       if (!provisional) this.pin(h.clientKey, client); // named now: kept as it is, even once the container is gone
     }
     const r = h.resolver;
-    const at = r.dockerEmbedded ? DOCKER_DNS : addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server');
-    const resolver = at === HOST_NODE ? HOST_RESOLVER : r.dockerEmbedded ? at : this.outside(at);
+    let resolver = DOCKER_DNS;
+    if (!r.dockerEmbedded) {
+      const at = addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server');
+      resolver = at === HOST_NODE ? HOST_RESOLVER : this.outside(at);
+    }
     return { client, resolver, provisional };
   }
 
