@@ -73,8 +73,8 @@ test('DhrishtiEdgeFailing fires at 100% for an edge whose every connection is re
   assert.match(out, /SUCCESS/);
 });
 
-test('the policy rules fire on the first event, though its series appears only then', async () => {
-  const agent = { job: 'dhrishti', instance: '127.0.0.1:7979' };
+test('the policy rules fire on the first event, though its series appears only then; they name the host, not the scrape address', async () => {
+  const agent = { job: 'dhrishti', instance: '127.0.0.1:7979', host: 'h1' };
   const connected = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/db' };
   const refused = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/cache' };
   const from3m = (v: number) => `_ _ _ ${Array(8).fill(v).join(' ')}`; // absent for 3 minutes, then v: the first event made it
@@ -92,12 +92,12 @@ test('the policy rules fire on the first event, though its series appears only t
     { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'retries' }), values: from3m(3) },
     { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'queue_full' }), values: '0 0 0 0 0 0 0 0 0 0 0' },
   ];
-  const pair = (l: Labels) => ({ instance: l.instance, rule: l.rule, client: l.client, server: l.server, severity: 'critical' });
+  const pair = (l: Labels) => ({ host: l.host, rule: l.rule, client: l.client, server: l.server, severity: 'critical' });
   const violation = (l: Labels, n: number) => ({
     exp_labels: pair(l),
     exp_annotations: {
       summary: `${l.client} -> ${l.server} breaks policy rule ${l.rule}`,
-      description: `${n} connection(s) or attempts in 5 minutes on ${l.instance}. See /api/v1/policy for first/last seen and the processes.`,
+      description: `${n} connection(s) or attempts in 5 minutes on ${l.host}. See /api/v1/policy for first/last seen and the processes.`,
     },
   });
   for (const at of ['3m', '5m']) {
@@ -107,10 +107,10 @@ test('the policy rules fire on the first event, though its series appears only t
       {
         eval_time: at, alertname: 'DhrishtiPolicyReloadRefused', exp_alerts: [{
           exp_labels: { ...agent, file: 'policy', result: 'refused', severity: 'warning' },
-          exp_annotations: { summary: `Dhrishti on ${agent.instance} refused an edited policy file (the previous one stays in force)`, description: 'GET /api/v1/policy shows lastError with file, line and column.' },
+          exp_annotations: { summary: `Dhrishti on ${agent.host} refused an edited policy file (the previous one stays in force)`, description: 'GET /api/v1/policy shows lastError with file, line and column.' },
         }],
       },
-      { eval_time: at, alertname: 'DhrishtiAlertWebhookFailing', exp_alerts: [{ exp_labels: { ...agent, reason: 'retries', severity: 'warning' }, exp_annotations: { summary: `Dhrishti on ${agent.instance} dropped 3 policy alert(s) (retries)` } }] },
+      { eval_time: at, alertname: 'DhrishtiAlertWebhookFailing', exp_alerts: [{ exp_labels: { ...agent, reason: 'retries', severity: 'warning' }, exp_annotations: { summary: `Dhrishti on ${agent.host} dropped 3 policy alert(s) (retries)` } }] },
     ]);
     assert.match(out, /SUCCESS/);
   }
