@@ -148,6 +148,13 @@ test('the hub joins the cross-host edge, with host labels and the true count', a
     return r.length ? r : undefined;
   });
   assert.equal(Number(pushed[0].value[1]), FIRST);
+  // Its own series are pushed too, so the shipped alerts on losses and Docker work for a pushed agent.
+  const own = await until('host-a\'s own series pushed', async () => {
+    const r = await prom.query('dhrishti_docker_up{instance="host-a"} or dhrishti_lost_events_total{instance="host-a", reason="ringbuf_full"}');
+    return r.length === 2 ? r : undefined;
+  });
+  assert.deepEqual(own.map((r) => [r.metric.__name__, r.metric.host, r.metric.job]).sort(), [['dhrishti_docker_up', 'host-a', 'dhrishti'], ['dhrishti_lost_events_total', 'host-a', 'dhrishti']]);
+  assert.equal(Number(own.find((r) => r.metric.__name__ === 'dhrishti_docker_up')!.value[1]), 1);
   await sleep(3000); // a few more scrapes of the first state
   t1 = Date.now();
   await sleep(2000);
@@ -230,7 +237,8 @@ test('OTLP: the same names and values reach a receiver through the SDK\'s export
   assert.equal(found.m.sum!.isMonotonic, true);
   assert.equal(found.rm.resource.attributes.find((a) => a.key === 'host.name')?.value.stringValue, 'host-a');
   const names = found.rm.scopeMetrics[0].metrics.map((x) => x.name);
-  for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_edge_requests', 'dhrishti_edge_request_duration_seconds', 'dhrishti_listen_info']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+  for (const n of ['traces_service_graph_request', 'traces_service_graph_request_failed', 'traces_service_graph_request_server_seconds', 'dhrishti_edge_rtt_seconds', 'dhrishti_edge_requests', 'dhrishti_edge_request_duration_seconds', 'dhrishti_listen_info',
+    'dhrishti_lost_events', 'dhrishti_docker_up']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   assert.equal(found.rm.scopeMetrics[0].metrics.find((x) => x.name === 'dhrishti_edge_sent_bytes')?.unit, 'By');
 });
 

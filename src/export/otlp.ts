@@ -48,9 +48,9 @@ export function resourceMetrics(snap: Snapshot, host: string, version: string): 
 }
 
 class FamilyProducer implements MetricProducer {
-  constructor(private readonly snapshot: () => Snapshot, private readonly host: string, private readonly version: string) {}
+  constructor(private readonly snapshot: () => Snapshot | Promise<Snapshot>, private readonly host: string, private readonly version: string) {}
   async collect(): Promise<CollectionResult> {
-    return { resourceMetrics: resourceMetrics(this.snapshot(), this.host, this.version), errors: [] };
+    return { resourceMetrics: resourceMetrics(await this.snapshot(), this.host, this.version), errors: [] };
   }
 }
 
@@ -83,7 +83,7 @@ export class OtlpPusher {
   private readonly provider: MeterProvider;
   private readonly reader: PeriodicExportingMetricReader;
 
-  constructor(snapshot: () => Snapshot, readonly stats: PushStats, o: OtlpOptions) {
+  constructor(snapshot: () => Snapshot | Promise<Snapshot>, readonly stats: PushStats, o: OtlpOptions) {
     const interval = o.intervalMs ?? EXPORT_DEFAULTS.otlpIntervalMs;
     const exporter = new OTLPMetricExporter({ url: otlpMetricsUrl(o.endpoint), headers: o.headers, timeoutMillis: Math.min(EXPORT_DEFAULTS.pushTimeoutMs, interval) });
     this.reader = new PeriodicExportingMetricReader({

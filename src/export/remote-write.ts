@@ -239,7 +239,7 @@ export class RemoteWritePusher {
   private readonly url: string;
   private readonly encoder: RemoteWriteEncoder;
 
-  constructor(private readonly snapshot: () => Snapshot, readonly stats: PushStats, private readonly o: RemoteWriteOptions) {
+  constructor(private readonly snapshot: () => Snapshot | Promise<Snapshot>, readonly stats: PushStats, private readonly o: RemoteWriteOptions) {
     this.url = checkRemoteWriteUrl(o.url);
     this.encoder = new RemoteWriteEncoder(o.labels);
   }
@@ -256,7 +256,7 @@ export class RemoteWritePusher {
     this.busy = true;
     const t0 = performance.now();
     try {
-      const err = await writeSnapshot(this.url, this.encoder, this.snapshot(), { headers: this.o.headers });
+      const err = await writeSnapshot(this.url, this.encoder, await this.snapshot(), { headers: this.o.headers });
       this.stats.record(err === null, performance.now() - t0, err ?? undefined);
     } catch (e) {
       this.stats.record(false, performance.now() - t0, (e as Error).message);

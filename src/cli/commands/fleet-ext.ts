@@ -10,6 +10,8 @@ import type { OtlpPusher } from '../../export/otlp.js';
 import type { RemoteWritePusher } from '../../export/remote-write.js';
 import { checkRemoteWriteUrl, otlpMetricsUrl } from '../../export/push-urls.js';
 import { PushStats } from '../../export/push-stats.js';
+import { SelfFamilies } from '../../export/self-families.js';
+import type { Snapshot } from '../../export/families.js';
 import { parseDuration } from '../../api/params.js';
 import { EXPORT_DEFAULTS } from '../../config/defaults.js';
 import { productVersion } from '../../config/version.js';
@@ -47,6 +49,14 @@ export function exportSource(agent: Agent) {
 }
 
 let exporter: FleetExporter | null = null;
+/** The agent's own series, for the pushers (set with the registry). */
+let selfFamilies: SelfFamilies | null = null;
+
+/** What a push sends: the edge families, and the agent's own series as a scrape of /metrics has them. */
+async function pushed(ex: FleetExporter): Promise<Snapshot> {
+  const snap = ex.snapshot();
+  return selfFamilies ? { ...snap, families: [...snap.families, ...await selfFamilies.families()] } : snap;
+}
 const pushers: { otlp?: OtlpPusher; rw?: RemoteWritePusher } = {};
 const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
 /**
@@ -80,6 +90,7 @@ runExtensions.push({
       // The agent's own series (lost events, CPU, policy, ...) carry the same host as its edge rows, so a query or
       // alert by host finds both. prom-client adds it to its series only; the appended edge rows have it already.
       reg.setDefaultLabels({ host: ex.host });
+      selfFamilies = new SelfFamilies(reg);
       reg.appendChunks(() => expositionChunks(ex.snapshot().families));
       new client.Counter({
         name: 'dhrishti_export_build_seconds_total', help: 'Main-thread time spent building the edge metrics from the graph', registers: [reg],
@@ -105,10 +116,10 @@ runExtensions.push({
     const ex = exporter!;
     const describe = [`edge metrics on /metrics as host "${ex.host}" (top ${o.topEdges ?? EXPORT_DEFAULTS.topEdges} edges, the rest as "other")`];
     if (o.otlpEndpoint && pushModules.otlp) {
-      pushers.otlp = new pushModules.otlp.OtlpPusher(() => ex.snapshot(), pushStats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version: productVersion() });
+      pushers.otlp = new pushModules.otlp.OtlpPusher(() => pushed(ex), pushStats.otlp, { endpoint: o.otlpEndpoint, intervalMs: o.otlpInterval, host: ex.host, version: productVersion() });
     }
     if (o.remoteWrite && pushModules.rw) {
-      pushers.rw = new pushModules.rw.RemoteWritePusher(() => ex.snapshot(), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
+      pushers.rw = new pushModules.rw.RemoteWritePusher(() => pushed(ex), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
     }
     if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!)} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
     if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${o.remoteWrite} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
