@@ -30,11 +30,15 @@ const http = require('http');
 setInterval(() => { for (const h of ['shop-api-1', 'shop-api-2']) http.get({ host: h, port: 8080, agent: false }, (r) => r.resume()).on('error', () => {}); }, 300);`;
 const BROKEN = `setInterval(() => require('net').connect(9999, 'shop-db-1').on('error', () => {}), 400);`;
 const LATE = `setInterval(() => { const c = require('net').connect(5432, 'shop-db-1', () => c.end('hello')); c.on('error', () => {}); }, 300);`;
+/** One keep-alive HTTP connection to api-1, a request on it every 200 ms. */
+const KEEP = `
+const http = require('http'), agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+setInterval(() => http.get({ host: 'shop-api-1', port: 8080, agent }, (r) => r.resume()).on('error', () => {}), 200);`;
 
 let dockerd: TestDockerd;
 let agent: RunningAgent;
 let publishedPort: number;
-const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-after-1'];
+const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-keep-1', 'shop-after-1'];
 const graphUrl = () => `${agent.url}/api/v1/graph?group=shop`;
 const ids = (g: GraphSnapshot) => g.edges.map((e) => e.id).sort();
 const edgeOf = (g: GraphSnapshot, source: string, target: string, port: number) => g.edges.find((e) => e.source === source && e.target === target && e.port === port);
@@ -175,6 +179,38 @@ test('bad parameters get 400 with a JSON error; a non-loopback bind without a to
   const code = await open.exited;
   assert.notEqual(code, 0);
   assert.match(open.stderr.join('\n'), /token/);
+});
+
+test('an agent that reaches Docker late folds each container\'s provisional node into its named one: open connections and their requests included', async () => {
+  const link = `/tmp/dhrishti-test-docker-late-${process.pid}.sock`;
+  fs.rmSync(link, { force: true });
+  const late = await startAgent(['--docker-socket', link]); // nothing there yet: containers are known by cgroup id alone
+  try {
+    await shop('shop-keep-1', 'keep', 1, KEEP);
+    const keepId = (await dockerd.cli(['inspect', '-f', '{{.Id}}', 'shop-keep-1'])).slice(0, 12);
+    const apiId = (await dockerd.cli(['inspect', '-f', '{{.Id}}', 'shop-api-1'])).slice(0, 12);
+    const provisional = `ctr:${keepId}|ctr:${apiId}|8080|tcp`;
+    const early = await waitForGraph(`${late.url}/api/v1/graph`, (x) => (x.edges.find((e) => e.id === provisional)?.requests?.[0]?.count ?? 0) >= 5, 'the keep-alive edge under container ids, with requests');
+    const counted = early.edges.find((e) => e.id === provisional)!.requests![0].count;
+
+    fs.symlinkSync(dockerd.socketPath, link); // Docker answers now
+    const named = 'svc:shop/keep|svc:shop/api|8080|tcp';
+    const g = await waitForGraph(`${late.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === named) && !x.nodes.some((n) => /^ctr:[0-9a-f]{12}$/.test(n.id)),
+      'every container named, no provisional node left', 20000).catch(async (e) => {
+      const all = (await getJson<GraphSnapshot>(`${late.url}/api/v1/graph`)).body;
+      console.log(JSON.stringify(all.edges.map((x) => [x.id, x.connections])));
+      throw e;
+    });
+    assert.deepEqual(g.edges.filter((e) => /ctr:[0-9a-f]{12}\|/.test(e.id + '|')).map((e) => e.id), [], 'no edge left under a container id');
+    const keep = g.edges.find((e) => e.id === named)!;
+    assert.deepEqual([keep.connections.opened, keep.connections.active, keep.connections.failed], [1, 1, 0], 'its one connection, opened before the naming, now on the named edge');
+    assert.ok(keep.requests![0].count >= counted, `the requests counted before the naming came along (${keep.requests![0].count} >= ${counted})`);
+    assert.equal(edgeOf(g, 'svc:shop/api', 'svc:shop/db', 5432)?.connections.active, 4, 'the pools that predate this agent: 2 replicas x 2, on one edge');
+  } finally {
+    await late.stop();
+    fs.rmSync(link, { force: true });
+    await removeAll(dockerd, ['shop-keep-1']);
+  }
 });
 
 test('restarting dockerd while the agent runs loses no identity for new containers', async () => {

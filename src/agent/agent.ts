@@ -83,6 +83,8 @@ export class Agent {
   async start(): Promise<AttachResult[]> {
     await this.identity.start();
     this.identity.on('change', (c: ContainerChange) => {
+      // A container on the map under its id alone (Docker answered late) is the named node from now on.
+      if (c.provisional) this.graph.mergeNode(containerNode(c.provisional).id, containerNode(c.container));
       this.graph.refreshContainer(containerNode(c.container));
       // Its namespace inode may be reused: the names its processes resolved go with it.
       if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);

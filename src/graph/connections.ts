@@ -224,6 +224,14 @@ export class ConnectionTable {
     this.discoveryOn = on;
   }
 
+  /** Every connection in the table, once each (a walk of the whole table: for rare changes, not per event). */
+  forEachConn(fn: (c: Conn) => void): void {
+    const seen = new Set<Conn>();
+    const visit = (side: Side) => { if (!seen.has(side.conn)) { seen.add(side.conn); fn(side.conn); } };
+    this.byCookie.forEach(visit);
+    for (const side of this.byTuple.values()) visit(side);
+  }
+
   /** The socket with this cookie, while its connection is in the table. */
   sideOf(cookie: number): Side | undefined { return this.byCookie.get(cookie); }
 

@@ -35,6 +35,23 @@ export class IntervalCounts {
     return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits && !this.requests;
   }
 
+  /** Takes in another edge's counts of the same interval (one edge folded into another). */
+  absorb(o: IntervalCounts): void {
+    this.opened += o.opened; this.closed += o.closed; this.failed += o.failed;
+    for (const r of FAILURE_REASONS) this.failedBy[r] += o.failedBy[r];
+    this.sent += o.sent; this.received += o.received; this.retransmits += o.retransmits;
+    this.rtt.absorb(o.rtt);
+    this.duration.absorb(o.duration);
+    if (o.dns) (this.dns ??= new DnsIntervalCounts()).absorb(o.dns);
+    if (o.requests) {
+      const into = (this.requests ??= new Map());
+      for (const [p, t] of o.requests) {
+        const have = into.get(p);
+        if (have) have.plus(t); else into.set(p, t);
+      }
+    }
+  }
+
   reset(): void {
     this.opened = this.closed = this.failed = this.sent = this.received = this.retransmits = 0;
     this.requests = null;
@@ -69,6 +86,14 @@ export class DnsIntervalCounts {
   }
 
   latencyMs(q: number): number { return bucketQuantile(DNS_DEFAULTS.latencyBucketsMs, this.buckets, this.latencyCount, this.latencyMaxMs, q) ?? 0; }
+
+  /** Takes in another resolver edge's counts of the same interval (one edge folded into another). */
+  absorb(o: DnsIntervalCounts): void {
+    this.nxdomain += o.nxdomain; this.servfail += o.servfail; this.refused += o.refused; this.timeouts += o.timeouts; this.otherErrors += o.otherErrors;
+    this.latencyCount += o.latencyCount; this.latencySumMs += o.latencySumMs; this.latencyMaxMs = Math.max(this.latencyMaxMs, o.latencyMaxMs);
+    for (let i = 0; i < this.buckets.length; i++) this.buckets[i] += o.buckets[i];
+    for (const [name, f] of o.failing) this.failed(name, f.count, f.reason, f.lastSeen);
+  }
 
   reset(): void {
     this.nxdomain = this.servfail = this.refused = this.timeouts = this.otherErrors = 0;
@@ -178,6 +203,11 @@ export class IntervalLog {
   failure(edge: EdgeDesc, sample: FailureSample): void {
     if (this.failures.length < this.maxFailureSamples) this.failures.push({ edge, sample });
     else this.unsampled++;
+  }
+
+  /** An edge folded into another (LiveGraph.mergeNode): its failure samples of this interval now name the other. */
+  failuresMoved(from: string, to: EdgeDesc): void {
+    for (const f of this.failures) if (f.edge.id === from) f.edge = to;
   }
 
   /** A failure taken back (its connection moved to another edge, or it was found to be none): its sample if still here. */

@@ -5,7 +5,7 @@
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
 import type { AddressNames, NodeRef } from './naming.js';
-import { ResolverEdges } from './resolvers.js';
+import { ResolverEdges, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState } from './state.js';
@@ -16,7 +16,8 @@ import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
 import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, Instance, NodeDetail, RemoteClient } from './types.js';
-import { GRAPH_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
+import { foldEdge, type FoldLimits } from './merge.js';
 import { hostPort } from '../events/address.js';
 
 export type { Identity } from './placement.js';
@@ -41,6 +42,8 @@ export interface GraphCounters {
   proxiedConnections: number;
   /** Connections from remote clients past the list's cap (maxExternalNodes): counted, not listed. */
   foldedClientConnections: number;
+  /** Nodes folded into the node they turned out to be (a container named late: mergeNode). */
+  mergedNodes: number;
 }
 
 /** How late the agent may run behind the kernel's events before the wall clock decides alone. */
@@ -66,7 +69,7 @@ export class LiveGraph {
    * host), the other end is already waiting in the next batch.
    */
   private eventClock = 0;
-  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0 };
+  readonly counters: GraphCounters = { connections: 0, pending: 0, expiredEdges: 0, expiredNodes: 0, collapsedEndpoints: 0, proxiedConnections: 0, foldedClientConnections: 0, mergedNodes: 0 };
   private readonly opts: Required<GraphOptions>;
   /** Requests (L7) per socket, onto the edges of their connections. */
   private readonly ledger: RequestLedger;
@@ -415,6 +418,44 @@ export class LiveGraph {
     for (const [ip, rc] of this.state.clients) if (now - rc.lastSeen > idle) this.state.clients.delete(ip);
   }
 
+  /**
+   * A container first named from its cgroup path alone (node `fromId`: Docker was not followed yet, or its inspect
+   * was not back) is now known by name: its node is folded into the named one, with its edges, their numbers and
+   * interval counts, its open connections and what they counted of requests. Without this, connections opened
+   * before the naming kept a second node for the same container for as long as they lived. Called between batches.
+   */
+  mergeNode(fromId: string, to: NodeRef, now = Date.now()): void {
+    if (fromId === to.id || !this.state.nodes.has(fromId)) return;
+    this.ledger.applyBatch(now);
+    const target = this.state.touchNode(to, now);
+    const moved = new Map<string, string>();
+    for (const [id, s] of [...this.state.edges]) {
+      const e = s.e;
+      if (e.source !== fromId && e.target !== fromId) continue;
+      const src = e.source === fromId ? to.id : e.source, dst = e.target === fromId ? to.id : e.target;
+      const newId = e.protocol === 'dns' ? resolverEdgeId(src, dst, e.port) : this.edgeIds.get(src, dst, e.port);
+      const into = this.state.edge(newId, src, dst, e.port, e.firstSeen, e.protocol);
+      foldEdge(into, s, now, FOLD_LIMITS);
+      // Its open connections counted on both its ends; now `to` is one of them (once, for a loop).
+      if (e.source !== to.id && e.target !== to.id) target.n.active += e.connections.active;
+      this.state.log?.failuresMoved(id, into.e);
+      s.counts.reset(); // they went with it: the history must not have them twice
+      this.state.dropEdge(id);
+      into.v = this.state.bump();
+      moved.set(id, newId);
+    }
+    target.v = this.state.bump();
+    if (moved.size) {
+      const conns: Conn[] = [];
+      this.table.forEachConn((c) => { if (c.edgeId && moved.has(c.edgeId)) { c.edgeId = moved.get(c.edgeId)!; conns.push(c); } });
+      this.ledger.edgesMoved(moved, conns);
+      this.resolvers.edgesMoved(moved);
+      for (const rc of this.state.clients.values()) foldTargets(rc.targets, fromId, to.id);
+    }
+    this.state.dropNode(fromId);
+    this.counters.mergedNodes++;
+  }
+
   /** Marks a node changed (identity update: a container stopped or was renamed). */
   refreshContainer(ref: NodeRef, now = Date.now()): void {
     if (this.state.nodes.has(ref.id)) this.state.touchNode(ref, now);
@@ -468,6 +509,18 @@ export class LiveGraph {
 
 /** Most client instances an edge names (GraphEdge.clientInstances). */
 const CLIENT_INSTANCES = 8;
+
+const FOLD_LIMITS: FoldLimits = { failureSamples: FAILURE_SAMPLES, requestSamples: L7_DEFAULTS.edgeSamples, clientInstances: CLIENT_INSTANCES };
+
+/** A remote client's targets with one node folded into another. */
+function foldTargets(targets: RemoteClient['targets'], from: string, to: string): void {
+  for (let i = targets.length - 1; i >= 0; i--) {
+    const t = targets[i];
+    if (t.node !== from) continue;
+    const same = targets.find((u) => u.node === to && u.port === t.port);
+    if (same) { same.connections += t.connections; targets.splice(i, 1); } else t.node = to;
+  }
+}
 
 /** Puts the instance that made a connection last in its edge's list (its name, with the pid for a host process). */
 function noteClientInstance(s: EdgeState, inst: Instance): void {

@@ -4,19 +4,9 @@ import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
 import { RequestTotals } from './request-totals.js';
 import { latencySummary, quantileUs } from './latency.js';
-import type { L7Delta, L7Sample } from '../l7/types.js';
+import type { L7Sample } from '../l7/types.js';
 import { nonzeroOf } from '../events/decode.js';
-import { identity, ev, connection, nextCookie, web, db, WEB_DB } from '../../test/support/fixtures.js';
-
-/** A delta: `status` as {class index: n}, every request in latency bucket `bucket`. */
-function delta(cookie: number, role: 'client' | 'server', status: Record<number, number>, o: { bucket?: number; protocol?: L7Delta['protocol']; closed?: boolean; unpaired?: number; tls?: boolean; maxUs?: number } = {}): L7Delta {
-  const requests = new Uint32Array(8), buckets = new Uint32Array(24);
-  let n = 0;
-  for (const [k, v] of Object.entries(status)) { requests[Number(k)] = v; n += v; }
-  buckets[o.bucket ?? 10] = n;
-  const mid = 2 ** (o.bucket ?? 10) * 1.5 * 1000;
-  return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, latencyMaxUs: o.maxUs ?? 0, unpaired: o.unpaired ?? 0, nonzero: nonzeroOf(requests, buckets) };
-}
+import { identity, ev, connection, nextCookie, web, db, WEB_DB, l7Delta as delta } from '../../test/support/fixtures.js';
 
 /** The web -> db edge's first request block in the snapshot at `at`. */
 function webDb(g: LiveGraph, at: number) {

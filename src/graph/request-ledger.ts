@@ -312,6 +312,20 @@ export class RequestLedger {
     if (cr?.edge) this.takeBack(cr, now);
   }
 
+  /**
+   * Edges folded into others (LiveGraph.mergeNode), old id to new: what the ledger holds of them follows. Their
+   * counts moved with the edges, so what each connection added stays added. Called between batches.
+   */
+  edgesMoved(moved: ReadonlyMap<string, string>, live: Iterable<Conn>): void {
+    const follow = (c: LedgerConn) => {
+      if (c.edgeId && moved.has(c.edgeId)) c.edgeId = moved.get(c.edgeId)!;
+      const cr = c.requests;
+      if (cr?.edge && moved.has(cr.edge)) cr.edge = moved.get(cr.edge)!;
+    };
+    for (const c of live) if (c.requests?.edge && moved.has(c.requests.edge)) c.requests.edge = moved.get(c.requests.edge)!;
+    for (const { side } of this.closed.values()) follow(side.conn);
+  }
+
   /** A connection is over: its sockets stay findable a little longer (as a stand-in) for their last counts. */
   finished(c: Conn, now: number): void {
     // The table reuses finished Conn and Side objects: whatever is keyed on them moves to the stand-in, or goes.

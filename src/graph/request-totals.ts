@@ -156,6 +156,19 @@ export class EdgeRequestState {
   /** Finished connections' counts of the batch being ingested, by protocol (REQUEST_PROTOCOLS order), not applied yet (RequestLedger.applyBatch). */
   readonly batch: (RequestTotals | undefined)[] = [];
   batched = false;
+
+  /** Takes in another edge's requests (one edge folded into another; no batch is open then): totals, windows, samples. */
+  absorb(o: EdgeRequestState, nowMs: number, maxSamples: number): void {
+    for (const [p, ps] of o.protocols) {
+      const have = this.protocols.get(p);
+      if (!have) { this.protocols.set(p, ps); continue; }
+      have.totals.plus(ps.totals);
+      have.window.absorb(ps.window, nowMs);
+    }
+    this.samples.push(...o.samples);
+    this.samples.sort((a, b) => a.time - b.time);
+    if (this.samples.length > maxSamples) this.samples.splice(0, this.samples.length - maxSamples);
+  }
 }
 
 /** One protocol's requests of one edge in one history interval. */

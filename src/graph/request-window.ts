@@ -62,6 +62,15 @@ export class RequestWindow {
     this.cacheSec = -1;
   }
 
+  /** Adds another window's last minute to this one's (one edge folded into another): sums added, latency bounds the larger. */
+  absorb(o: RequestWindow, nowMs: number): void {
+    this.advance(nowMs);
+    o.advance(nowMs);
+    const s = this.slots, t = o.slots;
+    for (let i = 0; i < s.length; i++) s[i] = i % FIELDS === MAX ? Math.max(s[i], t[i]) : s[i] + t[i];
+    this.cacheSec = -1;
+  }
+
   /** Sums over the last `seconds` seconds (the current one included). Callers must not change the result. */
   sums(nowMs: number, seconds: number): WindowSums {
     const sec = this.advance(nowMs);

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
-import { identity, ev, CONTAINERS } from '../../test/support/fixtures.js';
+import { identity, ev, CONTAINERS, WEB, namedLate } from '../../test/support/fixtures.js';
+import { containerNode } from './naming.js';
 import type { Identity } from './placement.js';
 import type { ContainerInfo } from '../identity/types.js';
 import type { DnsHealth, DnsResolver } from '../dns/types.js';
@@ -184,4 +185,24 @@ test('the history interval carries a resolver edge\'s queries, failures by kind,
   assert.equal(row.rttMeanUs, 1500, 'mean answer latency in µs');
   assert.ok(row.rttP95Us > 1000 && row.rttP95Us <= 2000, `p95 ${row.rttP95Us}`);
   assert.equal(g.drainInterval(T + 20_000).edges.filter((r) => r.edge.protocol === 'dns').length, 0, 'nothing new: no row');
+});
+
+test('a resolver edge of a container named late folds into its named node\'s: its totals once, later queries counted from there', () => {
+  const id = namedLate(WEB);
+  const g = new LiveGraph(id);
+  const docker = resolver('127.0.0.11', true);
+  const grace = GRAPH_DEFAULTS.dnsClientNameGraceMs;
+  g.updateDns([health({ resolver: docker, clientKey: `ctr:${WEB.shortId}`, queries: 10, nxdomain: 2 })], T + grace);
+  const dnsEdges = () => g.snapshot({}, T + grace + 2000).edges.filter((e) => e.protocol === 'dns');
+  assert.deepEqual(dnsEdges().map((e) => e.source), [`ctr:${WEB.shortId}`], 'drawn under the container id after the grace');
+  id.name();
+  g.mergeNode(`ctr:${WEB.shortId}`, containerNode(WEB), T + grace + 1000);
+  let e = dnsEdges();
+  assert.deepEqual(e.map((x) => [x.source, x.dns!.queries, x.dns!.nxdomain, x.connections.opened]), [['svc:shop/web', 10, 2, 10]]);
+  assert.deepEqual(e[0].dns!.resolvers.map((r) => r.address), ['127.0.0.11'], 'its view of the pair came along');
+  // The collector keeps the pair under the key it had; the next feed adds only what is new, on the named edge.
+  g.updateDns([health({ resolver: docker, clientKey: `ctr:${WEB.shortId}`, queries: 15, nxdomain: 3, lastSeen: T + grace + 1500 })], T + grace + 2000);
+  e = dnsEdges();
+  assert.deepEqual(e.map((x) => [x.source, x.dns!.queries, x.dns!.nxdomain]), [['svc:shop/web', 15, 3]]);
+  assert.ok(!g.snapshot({}, T + grace + 2000).nodes.some((n) => n.id === `ctr:${WEB.shortId}`));
 });

@@ -90,6 +90,19 @@ export class ResolverEdges {
     for (const s of changed) mergeView(s.e.dns!, byEdge.get(s.e.id) ?? []);
   }
 
+  /** Resolver edges folded into others (LiveGraph.mergeNode), old id to new: their pairs follow, and the views are merged again. */
+  edgesMoved(moved: ReadonlyMap<string, string>): void {
+    const touched = new Set<string>();
+    for (const p of this.seen.values()) {
+      const to = moved.get(p.edgeId);
+      if (to) { p.edgeId = to; touched.add(to); }
+    }
+    for (const id of touched) {
+      const s = this.state.edges.get(id);
+      if (s?.e.dns) mergeView(s.e.dns, [...this.seen.values()].filter((p) => p.edgeId === id).map((p) => p.health));
+    }
+  }
+
   /**
    * The node a DNS client is (the DNS collector's client key, asked when a
    * client object is first seen: once per process, address and resolver): its

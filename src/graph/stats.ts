@@ -40,6 +40,15 @@ export class Distribution {
   histogram(): Histogram | null {
     return this.bucketCounts ? { bounds: this.bounds!, counts: Array.from(this.bucketCounts), sum: this.sum } : null;
   }
+
+  /** Takes in another's samples (one edge folded into another): count, sum and buckets exactly, its recent samples for the p95. */
+  absorb(o: Distribution): void {
+    const kept = Math.min(o.n, o.ring.length);
+    for (let i = kept; i > 0; i--) this.ring[this.n++ % this.ring.length] = o.ring[(o.n - i) % o.ring.length];
+    this.sum += o.sum;
+    this.count += o.count;
+    if (this.bucketCounts && o.bucketCounts) for (let i = 0; i < this.bucketCounts.length; i++) this.bucketCounts[i] += o.bucketCounts[i];
+  }
 }
 
 /**
@@ -82,6 +91,20 @@ export class IntervalSamples {
   p95(): number { return this.buf ? p95Of(this.buf, Math.min(this.count, this.max)) : 0; }
 
   reset(): void { this.count = 0; this.sum = 0; }
+
+  /** Takes in another interval's samples: count and sum exactly, the reservoir as if they had come here. */
+  absorb(o: IntervalSamples): void {
+    const held = Math.min(o.count, o.max);
+    for (let i = 0; i < held; i++) this.add(o.buf![i]);
+    this.count += o.count - held;
+    this.sum += o.sum - sumOf(o.buf, held);
+  }
+}
+
+function sumOf(buf: Float64Array | null, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += buf![i];
+  return s;
 }
 
 /**

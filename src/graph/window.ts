@@ -40,6 +40,13 @@ export class RateWindow {
     return { connections: r[0] / seconds, failures: r[1] / seconds, bytesSent: r[2] / seconds, bytesReceived: r[3] / seconds, retransmits: r[4] / seconds };
   }
 
+  /** Adds another window's last minute to this one's (one edge folded into another). */
+  absorb(o: RateWindow, nowMs: number): void {
+    this.advance(nowMs);
+    o.advance(nowMs);
+    for (let i = 0; i < this.buckets.length; i++) this.buckets[i] += o.buckets[i];
+  }
+
   /** True when nothing happened in the whole window. */
   idle(nowMs: number): boolean {
     this.advance(nowMs);

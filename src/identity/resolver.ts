@@ -213,9 +213,10 @@ export class IdentityResolver extends EventEmitter {
 
   private onChange(c: ContainerChange): void {
     this.changes++;
+    const provisional = this.synthetic.get(c.container.id);
     this.synthetic.delete(c.container.id);
     if (c.type === 'start' || c.type === 'update') this.refreshGateways();
-    this.emit('change', c);
+    this.emit('change', provisional ? { ...c, provisional } : c);
   }
 
   /** Docker bridge gateways are this host's addresses. */

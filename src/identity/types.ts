@@ -155,6 +155,8 @@ export interface ContainerChange {
   container: ContainerInfo;
   /** Previous name for 'rename'. */
   oldName?: string;
+  /** The container as it was known before the daemon told of it, named from its cgroup path alone (its first change). */
+  provisional?: ContainerInfo;
 }
 
 export interface DockerStats {

@@ -3,6 +3,8 @@
 // and synthetic connection events. Integration tests use the real parts.
 import type { Identity } from '../../src/graph/live-graph.js';
 import type { ConnEvent, CounterUpdate } from '../../src/events/types.js';
+import type { L7Delta } from '../../src/l7/types.js';
+import { nonzeroOf } from '../../src/events/decode.js';
 import type { AddressOwner, ContainerInfo, Owner } from '../../src/identity/types.js';
 import type { EdgeRequests, LatencySummary } from '../../src/graph/types.js';
 
@@ -39,6 +41,24 @@ export const identity: Identity = {
     return { kind: 'external' };
   },
 };
+
+/**
+ * The fixtures' identity, except that container `c` is known by its cgroup id alone (as the resolver names it before
+ * Docker answers: `ctr:<short id>`) until `name()`.
+ */
+export function namedLate(c: ContainerInfo): Identity & { name(): void } {
+  const unnamed: ContainerInfo = { ...c, name: c.shortId, compose: null, networks: [], image: '', source: 'cgroup' };
+  let named = false, version = 0;
+  return {
+    get version() { return version; },
+    name() { named = true; version++; },
+    resolveOwner(q) {
+      const o = identity.resolveOwner(q);
+      return !named && o.kind === 'container' && o.container === c ? { ...o, container: unnamed } : o;
+    },
+    resolveAddress: (ip, port) => identity.resolveAddress(ip, port),
+  };
+}
 
 /** Edge ids as the graph names them. */
 export const WEB_DB = 'svc:shop/web|svc:shop/db|5432|tcp';
@@ -110,4 +130,14 @@ export function block(protocol: EdgeRequests['protocol'], perSec: number, errPer
     status: { other: 0, '1xx': 0, '2xx': (perSec - errPerSec) * 60, '3xx': 0, '4xx': 0, '5xx': errPerSec * 60, ok: 0, error: 0 },
     rates: { '10s': { ...w }, '1m': { ...w } }, ...o,
   };
+}
+
+/** A delta: `status` as {class index: n}, every request in latency bucket `bucket`. */
+export function l7Delta(cookie: number, role: 'client' | 'server', status: Record<number, number>, o: { bucket?: number; protocol?: L7Delta['protocol']; closed?: boolean; unpaired?: number; tls?: boolean; maxUs?: number } = {}): L7Delta {
+  const requests = new Uint32Array(8), buckets = new Uint32Array(24);
+  let n = 0;
+  for (const [k, v] of Object.entries(status)) { requests[Number(k)] = v; n += v; }
+  buckets[o.bucket ?? 10] = n;
+  const mid = 2 ** (o.bucket ?? 10) * 1.5 * 1000;
+  return { cookie, pid: 1, protocol: o.protocol ?? 'http1', role, roleInferred: false, tls: o.tls ?? false, closed: o.closed ?? false, requests, buckets, latencySumNs: n * mid, latencyMaxUs: o.maxUs ?? 0, unpaired: o.unpaired ?? 0, nonzero: nonzeroOf(requests, buckets) };
 }
