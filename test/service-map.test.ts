@@ -195,7 +195,9 @@ test('an agent that reaches Docker late folds each container\'s provisional node
 
     fs.symlinkSync(dockerd.socketPath, link); // Docker answers now
     const named = 'svc:shop/keep|svc:shop/api|8080|tcp';
-    const g = await waitForGraph(`${late.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === named) && !x.nodes.some((n) => /^ctr:[0-9a-f]{12}$/.test(n.id)),
+    // Also no outside node for a container's address: broken's refused connects to db were placed by address alone.
+    const unnamed = (n: GraphSnapshot['nodes'][number]) => /^ctr:[0-9a-f]{12}$/.test(n.id) || (n.kind === 'external' && n.ips.some((ip) => ip.startsWith('172.31.250.')));
+    const g = await waitForGraph(`${late.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === named) && !x.nodes.some(unnamed),
       'every container named, no provisional node left', 20000).catch(async (e) => {
       const all = (await getJson<GraphSnapshot>(`${late.url}/api/v1/graph`)).body;
       console.log(JSON.stringify(all.edges.map((x) => [x.id, x.connections])));
@@ -206,6 +208,7 @@ test('an agent that reaches Docker late folds each container\'s provisional node
     assert.deepEqual([keep.connections.opened, keep.connections.active, keep.connections.failed], [1, 1, 0], 'its one connection, opened before the naming, now on the named edge');
     assert.ok(keep.requests![0].count >= counted, `the requests counted before the naming came along (${keep.requests![0].count} >= ${counted})`);
     assert.equal(edgeOf(g, 'svc:shop/api', 'svc:shop/db', 5432)?.connections.active, 4, 'the pools that predate this agent: 2 replicas x 2, on one edge');
+    assert.ok((edgeOf(g, 'svc:shop/broken', 'svc:shop/db', 9999)?.connections.failedBy.refused ?? 0) >= 1, 'the refused connects placed by address are on db');
   } finally {
     await late.stop();
     fs.rmSync(link, { force: true });

@@ -84,7 +84,10 @@ export class Agent {
     await this.identity.start();
     this.identity.on('change', (c: ContainerChange) => {
       // A container on the map under its id alone (Docker answered late) is the named node from now on.
-      if (c.provisional) this.graph.mergeNode(containerNode(c.provisional).id, containerNode(c.container));
+      if (c.provisional) {
+        const addresses = c.container.networks.flatMap((n) => [n.ipv4, n.ipv6]).filter((a): a is string => !!a);
+        this.graph.mergeNode(containerNode(c.provisional).id, containerNode(c.container), Date.now(), c.container.startedAt ? { addresses, since: c.container.startedAt } : undefined);
+      }
       this.graph.refreshContainer(containerNode(c.container));
       // Its namespace inode may be reused: the names its processes resolved go with it.
       if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);

@@ -8,7 +8,7 @@ import type { AddressNames, NodeRef } from './naming.js';
 import { ResolverEdges, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
-import { GraphState, type EdgeState } from './state.js';
+import { GraphState, type EdgeState, type NodeState } from './state.js';
 import { IntervalLog, type GraphInterval } from './interval.js';
 import { RequestLedger, type RequestCounters } from './request-ledger.js';
 import type { L7Delta, L7Sample } from '../l7/types.js';
@@ -421,39 +421,58 @@ export class LiveGraph {
   /**
    * A container first named from its cgroup path alone (node `fromId`: Docker was not followed yet, or its inspect
    * was not back) is now known by name: its node is folded into the named one, with its edges, their numbers and
-   * interval counts, its open connections and what they counted of requests. Without this, connections opened
-   * before the naming kept a second node for the same container for as long as they lived. Called between batches.
+   * interval counts, its open connections and what they counted of requests. So are outside nodes that are only its
+   * addresses (`also`: connections seen from their client alone, placed by address then) and first seen since it
+   * started, when the address was its. Without this, connections placed before the naming kept a second node for
+   * the same container for as long as they lived. Called between batches.
    */
-  mergeNode(fromId: string, to: NodeRef, now = Date.now()): void {
-    if (fromId === to.id || !this.state.nodes.has(fromId)) return;
+  mergeNode(fromId: string, to: NodeRef, now = Date.now(), also?: { addresses: readonly string[]; since: number }): void {
+    const from = [fromId, ...(also ? this.addressNodes(also.addresses, also.since) : [])].filter((id) => id !== to.id && this.state.nodes.has(id));
+    if (!from.length) return;
     this.ledger.applyBatch(now);
     const target = this.state.touchNode(to, now);
     const moved = new Map<string, string>();
+    for (const id of from) this.foldNode(id, to.id, target, moved, now);
+    target.v = this.state.bump();
+    if (moved.size) {
+      for (const [k, v] of moved) { let end = v; while (moved.has(end)) end = moved.get(end)!; moved.set(k, end); } // an edge folded twice
+      const conns: Conn[] = [];
+      this.table.forEachConn((c) => { if (c.edgeId && moved.has(c.edgeId)) { c.edgeId = moved.get(c.edgeId)!; conns.push(c); } });
+      this.ledger.edgesMoved(moved, conns);
+      this.resolvers.edgesMoved(moved);
+      for (const rc of this.state.clients.values()) for (const id of from) foldTargets(rc.targets, id, to.id);
+    }
+    for (const id of from) this.state.dropNode(id);
+    this.counters.mergedNodes += from.length;
+  }
+
+  /** Outside nodes named only by these addresses (or by a name the client resolved for them), first seen since `since`. */
+  private addressNodes(addresses: readonly string[], since: number): string[] {
+    const out: string[] = [];
+    for (const [id, s] of this.state.nodes) {
+      const n = s.n;
+      if (n.kind === 'external' && n.firstSeen >= since && n.ips.length && n.ips.every((ip) => addresses.includes(ip))) out.push(id);
+    }
+    return out;
+  }
+
+  /** Folds node `fromId`'s edges into `toId`'s (mergeNode), old edge id to new in `moved`. */
+  private foldNode(fromId: string, toId: string, target: NodeState, moved: Map<string, string>, now: number): void {
     for (const [id, s] of [...this.state.edges]) {
       const e = s.e;
       if (e.source !== fromId && e.target !== fromId) continue;
-      const src = e.source === fromId ? to.id : e.source, dst = e.target === fromId ? to.id : e.target;
+      const src = e.source === fromId ? toId : e.source, dst = e.target === fromId ? toId : e.target;
       const newId = e.protocol === 'dns' ? resolverEdgeId(src, dst, e.port) : this.edgeIds.get(src, dst, e.port);
       const into = this.state.edge(newId, src, dst, e.port, e.firstSeen, e.protocol);
       foldEdge(into, s, now, FOLD_LIMITS);
-      // Its open connections counted on both its ends; now `to` is one of them (once, for a loop).
-      if (e.source !== to.id && e.target !== to.id) target.n.active += e.connections.active;
+      // Its open connections counted on both its ends; now the target is one of them (once, for a loop).
+      if (e.source !== toId && e.target !== toId) target.n.active += e.connections.active;
       this.state.log?.failuresMoved(id, into.e);
       s.counts.reset(); // they went with it: the history must not have them twice
       this.state.dropEdge(id);
       into.v = this.state.bump();
       moved.set(id, newId);
     }
-    target.v = this.state.bump();
-    if (moved.size) {
-      const conns: Conn[] = [];
-      this.table.forEachConn((c) => { if (c.edgeId && moved.has(c.edgeId)) { c.edgeId = moved.get(c.edgeId)!; conns.push(c); } });
-      this.ledger.edgesMoved(moved, conns);
-      this.resolvers.edgesMoved(moved);
-      for (const rc of this.state.clients.values()) foldTargets(rc.targets, fromId, to.id);
-    }
-    this.state.dropNode(fromId);
-    this.counters.mergedNodes++;
   }
 
   /** Marks a node changed (identity update: a container stopped or was renamed). */

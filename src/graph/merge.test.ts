@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph } from './live-graph.js';
 import { containerNode } from './naming.js';
-import { identity, connection, counters, refused, web, db, WEB, WEB_DB, l7Delta, namedLate } from '../../test/support/fixtures.js';
+import { identity, connection, counters, refused, web, db, WEB, DB, WEB_DB, l7Delta, namedLate } from '../../test/support/fixtures.js';
 
 const OK = 2, C5 = 5;
 const PROVISIONAL = `ctr:${WEB.shortId}`; // named from its cgroup path alone
@@ -64,6 +64,27 @@ test('a container named late: its provisional node and edges fold into the named
   assert.equal(reqs(first) + reqs(row), 15);
   const changes = second.topology.map((t) => `${t.type} ${'edge' in t ? t.edge.id : t.node.id}`).sort();
   assert.deepEqual(changes, [`edge_appeared ${WEB_DB}`, `edge_vanished ${PROVISIONAL_DB}`, `node_appeared svc:shop/web`, `node_vanished ${PROVISIONAL}`].sort());
+});
+
+test('a server named late: connects seen from their client alone, placed by its address then, fold into it too; an address seen before it started does not', () => {
+  const id = namedLate(DB);
+  const g = new LiveGraph(id);
+  g.ingest(refused(web, db, 1000), 1000); // no server end: placed by address, and the address was nobody's yet
+  const c = connection(web, db, 1100, { sent: 10 });
+  g.ingest([...c.open, ...c.close], 1200); // both ends seen: the server is the container, unnamed
+  const ids = () => g.snapshot({}, 1300).edges.map((e) => e.id).sort();
+  assert.deepEqual(ids(), [`svc:shop/web|ctr:${DB.shortId}|5432|tcp`, 'svc:shop/web|ext:10.0.0.4|5432|tcp']);
+  id.name();
+  g.mergeNode(`ctr:${DB.shortId}`, containerNode(DB), 1300, { addresses: ['10.0.0.4'], since: 1000 });
+  assert.deepEqual(ids(), [WEB_DB]);
+  const e = g.snapshot({}, 1300).edges[0];
+  assert.deepEqual([e.connections.opened, e.connections.failedBy.refused, e.bytes.sent], [1, 1, 10]);
+  assert.equal(g.counters.mergedNodes, 2);
+
+  const early = new LiveGraph(namedLate(DB));
+  early.ingest(refused(web, db, 1000), 1000);
+  early.mergeNode(`ctr:${DB.shortId}`, containerNode(DB), 1300, { addresses: ['10.0.0.4'], since: 1100 });
+  assert.deepEqual(early.snapshot({}, 1300).edges.map((x) => x.target), ['ext:10.0.0.4'], 'called before the container started: someone else\'s address, or nobody\'s');
 });
 
 test('folding a node that is not on the map, or into itself, changes nothing', () => {

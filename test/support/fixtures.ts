@@ -44,7 +44,7 @@ export const identity: Identity = {
 
 /**
  * The fixtures' identity, except that container `c` is known by its cgroup id alone (as the resolver names it before
- * Docker answers: `ctr:<short id>`) until `name()`.
+ * Docker answers: `ctr:<short id>`), and its address is nobody's, until `name()`.
  */
 export function namedLate(c: ContainerInfo): Identity & { name(): void } {
   const unnamed: ContainerInfo = { ...c, name: c.shortId, compose: null, networks: [], image: '', source: 'cgroup' };
@@ -56,7 +56,10 @@ export function namedLate(c: ContainerInfo): Identity & { name(): void } {
       const o = identity.resolveOwner(q);
       return !named && o.kind === 'container' && o.container === c ? { ...o, container: unnamed } : o;
     },
-    resolveAddress: (ip, port) => identity.resolveAddress(ip, port),
+    resolveAddress(ip, port) {
+      const a = identity.resolveAddress(ip, port);
+      return !named && a.kind === 'container' && a.container === c ? { kind: 'external' } : a;
+    },
   };
 }
 
