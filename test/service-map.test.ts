@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import WebSocket from 'ws';
 import {
   TestDockerd, ensureTestImage, runContainer, createNetwork, composeLabels, nodeCommand, removeAll,
@@ -213,6 +214,34 @@ test('an agent that reaches Docker late folds each container\'s provisional node
     await late.stop();
     fs.rmSync(link, { force: true });
     await removeAll(dockerd, ['shop-keep-1']);
+  }
+});
+
+test('without Docker, kubelet\'s log links name pods\' containers (a containerd node); one linked late is folded into its name', async () => {
+  // kubelet is not here: the test writes the links it writes, /var/log/containers/<pod>_<namespace>_<container>-<id>.log.
+  const dir = fs.mkdtempSync('/tmp/dhrishti-test-kubelet-');
+  const id = async (name: string) => dockerd.cli(['inspect', '-f', '{{.Id}}', name]);
+  const link = async (container: string, pod: string, name: string) => fs.symlinkSync('/dev/null', path.join(dir, `${pod}_shop_${name}-${await id(container)}.log`));
+  await link('shop-api-1', 'api-6c4d9b7f5-x2k4p', 'api');
+  await link('shop-api-2', 'api-6c4d9b7f5-q8w3z', 'api');
+  await link('shop-db-1', 'db-0', 'postgres');
+  const k8s = await startAgent(['--no-docker', '--kubelet-logs', dir]);
+  try {
+    const url = `${k8s.url}/api/v1/graph`;
+    const lateId = (await id('shop-late-1')).slice(0, 12);
+    const g = await waitForGraph(url, (x) => edgeOf(x, 'svc:shop/api', 'svc:shop/db', 5432)?.connections.active === 4 && !!edgeOf(x, `ctr:${lateId}`, 'svc:shop/db', 5432),
+      'api -> db by workload (Deployment api, StatefulSet db), late by container id', 20000);
+    const api = g.nodes.find((n) => n.id === 'svc:shop/api')!;
+    assert.deepEqual([api.kind, api.group, api.label], ['service', 'shop', 'api']);
+    assert.deepEqual(api.instances.map((i) => i.name).sort(), ['api-6c4d9b7f5-q8w3z/api', 'api-6c4d9b7f5-x2k4p/api'], 'two pods, one workload node');
+
+    await link('shop-late-1', 'late-28413950-x7k2p', 'late'); // a CronJob's pod (named like a Deployment's: workload late), linked after its first connections
+    const after = await waitForGraph(url, (x) => !!edgeOf(x, 'svc:shop/late', 'svc:shop/db', 5432) && !x.nodes.some((n) => n.id === `ctr:${lateId}`),
+      'late named by its link, its early edge folded in', 20000);
+    assert.ok(edgeOf(after, 'svc:shop/late', 'svc:shop/db', 5432)!.connections.opened >= 1);
+  } finally {
+    await k8s.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

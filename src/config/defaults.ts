@@ -39,6 +39,8 @@ export const DEFAULTS = {
   tracefsPaths: ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'],
   bpffsPath: '/sys/fs/bpf',
   dockerSocket: '/var/run/docker.sock',
+  /** kubelet's links to container logs, named <pod>_<namespace>_<container>-<id>.log: pod names without Docker. */
+  kubeletContainerLogs: '/var/log/containers',
   /** Identity: stopped containers remembered for late events (oldest evicted). */
   maxStoppedContainers: 1000,
   /** Identity: how long a removed container still owns its addresses (connections closing after it was removed). */

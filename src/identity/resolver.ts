@@ -8,8 +8,9 @@ import { CgroupIndex } from './cgroups.js';
 import { containerRefFromCgroupPath, systemdUnitFromCgroupPath } from './cgroup.js';
 import { DockerWatcher } from './docker.js';
 import { ProcessCache, type ProcessInfo } from './process.js';
+import { KubeletLogNames } from './kubelet-logs.js';
 import type {
-  AddressOwner, ContainerChange, ContainerInfo, ContainerRef, Owner, OwnerQuery, PublishedMatch, ResolverStats,
+  AddressOwner, ContainerChange, ContainerInfo, ContainerRef, KubernetesInfo, Owner, OwnerQuery, PublishedMatch, ResolverStats,
 } from './types.js';
 
 export interface ResolverOptions {
@@ -25,6 +26,8 @@ export interface ResolverOptions {
   reconnectMaxMs?: number;
   /** The agent's own pid: its process is an owner with `self` (named `dhrishti` on the map). 0: none. */
   selfPid?: number;
+  /** kubelet's container log links, which name containers no Docker knows (default DEFAULTS.kubeletContainerLogs; null: not read). */
+  kubeletLogs?: string | null;
 }
 
 interface CgroupVerdict { ref: ContainerRef | null; unit: string | null }
@@ -44,6 +47,7 @@ export class IdentityResolver extends EventEmitter {
   readonly processes: ProcessCache;
   readonly hostAddresses: HostAddresses;
   readonly docker: DockerWatcher | null;
+  readonly kubelet: KubeletLogNames | null;
   private verdicts = new Map<number, CgroupVerdict>();
   private readonly selfPid: number;
   /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
@@ -61,6 +65,8 @@ export class IdentityResolver extends EventEmitter {
     this.cgroups = new CgroupIndex({ procRoot: opts.procRoot, root: opts.cgroupRoot });
     this.processes = new ProcessCache({ procRoot: opts.procRoot });
     this.hostAddresses = new HostAddresses();
+    const logs = opts.kubeletLogs === undefined ? DEFAULTS.kubeletContainerLogs : opts.kubeletLogs;
+    this.kubelet = logs ? new KubeletLogNames(logs) : null;
     this.docker = opts.docker === false ? null : new DockerWatcher({
       socketPath: opts.dockerSocket ?? DEFAULTS.dockerSocket,
       maxStopped: opts.maxStoppedContainers,
@@ -203,12 +209,24 @@ export class IdentityResolver extends EventEmitter {
     const known = this.docker?.store.get(ref.id);
     if (known) return known;
     let s = this.synthetic.get(ref.id);
-    if (!s) {
-      s = syntheticContainer(ref);
-      if (this.synthetic.size >= MAX_SYNTHETIC) this.synthetic.delete(this.synthetic.keys().next().value as string);
-      this.synthetic.set(ref.id, s);
-    }
-    return s;
+    if (s && (s.kubernetes || !this.kubelet)) return s;
+    // A pod's container on a node without Docker: kubelet's log link names it (read again at most once a second).
+    const pod = this.kubelet?.lookup(ref.id) ?? null;
+    if (s && !pod) return s;
+    const named = syntheticContainer(ref, pod);
+    if (s) this.namedLate(s, named);
+    else if (this.synthetic.size >= MAX_SYNTHETIC) this.synthetic.delete(this.synthetic.keys().next().value as string);
+    this.synthetic.set(ref.id, named);
+    return named;
+  }
+
+  /**
+   * A container known by id alone is named now (its kubelet log link came after its first connections): said as
+   * a change with the provisional one, like Docker's late answer, once the caller's batch is over.
+   */
+  private namedLate(provisional: ContainerInfo, named: ContainerInfo): void {
+    this.changes++;
+    setImmediate(() => this.emit('change', { type: 'start', container: named, provisional }));
   }
 
   private onChange(c: ContainerChange): void {
@@ -233,12 +251,13 @@ export class IdentityResolver extends EventEmitter {
   }
 }
 
-function syntheticContainer(ref: ContainerRef): ContainerInfo {
+/** A container no daemon told us of: named by its short id, or by its pod when kubelet's log link says (`pod/container`). */
+function syntheticContainer(ref: ContainerRef, pod: KubernetesInfo | null = null): ContainerInfo {
   const shortId = ref.id.slice(0, 12);
   return {
-    id: ref.id, shortId, name: shortId, image: '', labels: {}, compose: null,
-    kubernetes: null, networks: [], ports: [], pid: 0, netns: 0, cgroupId: 0, cgroupPath: null,
+    id: ref.id, shortId, name: pod ? `${pod.pod}/${pod.container}` : shortId, image: '', labels: {}, compose: null,
+    kubernetes: pod, networks: [], ports: [], pid: 0, netns: 0, cgroupId: 0, cgroupPath: null,
     state: 'running', startedAt: null, stoppedAt: null, exitCode: null, removed: false,
-    runtime: ref.runtime, source: 'cgroup',
+    runtime: ref.runtime, source: pod ? 'kubelet' : 'cgroup',
   };
 }

@@ -93,11 +93,12 @@ export interface ContainerInfo {
   removed: boolean;
   runtime: Runtime;
   /**
-   * Where the facts come from: 'docker' (the daemon) or 'cgroup' (only the id
-   * was seen in a cgroup path: runtime without a watched daemon, or the daemon
-   * has not told us yet).
+   * Where the facts come from: 'docker' (the daemon), 'kubelet' (a pod's
+   * container named by kubelet's log link: no Docker on the node), or 'cgroup'
+   * (only the id was seen in a cgroup path: runtime without a watched daemon,
+   * or the daemon has not told us yet).
    */
-  source: 'docker' | 'cgroup';
+  source: 'docker' | 'cgroup' | 'kubelet';
 }
 
 /** What owns one end of a connection. */

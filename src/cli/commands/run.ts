@@ -29,6 +29,7 @@ export interface RunOptions extends L7Flags {
   streamWindow?: number;
   docker: boolean;
   dockerSocket: string;
+  kubeletLogs: string;
   ringbufBytes?: number;
   idle?: number;
   scopeCgroup?: string[];
@@ -64,6 +65,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--stream-window <bytes>').hideHelp().argParser(bytes('--stream-window')))
     .addOption(dockerSocketOption())
     .option('--no-docker', 'do not follow a Docker daemon')
+    .option('--kubelet-logs <dir>', 'kubelet\'s container log links, which name pods\' containers on a node without Docker', DEFAULTS.kubeletContainerLogs)
     .option('--ringbuf-bytes <n>', `kernel ring buffer of connection events, bytes (power of two; default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
     .option('--idle <duration>', `idle edges leave the live map after this long (default ${GRAPH_DEFAULTS.idleMs / 60000}m)`, duration('--idle'))
     .option('--scope-cgroup <path>', 'report only sockets of cgroups at or under this cgroup v2 path (repeatable)', repeatable(parseCgroupPath))
@@ -93,7 +95,7 @@ async function run(opts: RunOptions): Promise<void> {
   }
   const agent = new Agent({
     engine: { ringbufBytes: opts.ringbufBytes, l7: l7OptionsFrom(opts) },
-    identity: { docker: opts.docker, dockerSocket: opts.dockerSocket },
+    identity: { docker: opts.docker, dockerSocket: opts.dockerSocket, kubeletLogs: opts.kubeletLogs },
     graph: opts.idle ? { idleMs: opts.idle } : {},
     scope: opts.scopeCgroup || opts.scopeNetns ? { cgroups: opts.scopeCgroup, netns: opts.scopeNetns } : undefined,
     dns: opts.dns ? { nameMapEntries: opts.dnsNames, ...(opts.dnsPorts ? { ports: opts.dnsPorts } : {}) } : false,
