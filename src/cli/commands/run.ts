@@ -120,6 +120,7 @@ async function run(opts: RunOptions): Promise<void> {
   if (agent.dns) say(agent.dns.isAvailable() ? 'reading DNS answers: outside servers are named, resolver edges drawn' : `DNS capture unavailable (${agent.dns.stats().reason}); outside servers keep their addresses`);
   const docker = agent.identity.stats().docker;
   say(docker ? (docker.up ? `following Docker at ${opts.dockerSocket} (${docker.running} running containers)` : `Docker not reachable at ${opts.dockerSocket}; containers are named from cgroups until it is (retrying; another socket: --docker-socket or DOCKER_HOST)`) : 'Docker disabled');
+  if (opts.kubeletLogs && fs.existsSync(opts.kubeletLogs)) say(`naming pods' containers that Docker does not know from kubelet's log links in ${opts.kubeletLogs}`);
 
   const plugins: RoutePlugin[] = [];
   for (const ext of runExtensions) {
