@@ -3,16 +3,24 @@
 
 export const SQL_MAX_CHARS = 200;
 
+/**
+ * Whose quoting rules apply. MySQL (its default sql_mode) reads "…" as a string, honours backslash escapes in every
+ * string and has # comments; PostgreSQL keeps "…" for identifiers and escapes only in E'…'. Read wrongly, a
+ * literal would be kept.
+ */
+export type SqlDialect = 'postgres' | 'mysql';
+
 /** Replaces string, numeric and bit/hex literals with ?, keeps identifiers, keywords and $n parameters. */
-export function normalizeSql(sql: string, max = SQL_MAX_CHARS): string {
+export function normalizeSql(sql: string, dialect: SqlDialect = 'postgres', max = SQL_MAX_CHARS): string {
   let out = '';
   let i = 0;
   const n = sql.length;
+  const mysql = dialect === 'mysql';
   const isIdent = (c: string) => /[A-Za-z0-9_$]/.test(c);
   while (i < n && out.length <= max) {
     const c = sql[i];
     const next = sql[i + 1];
-    if (c === '-' && next === '-') { // line comment
+    if ((c === '-' && next === '-') || (mysql && c === '#')) { // line comment
       while (i < n && sql[i] !== '\n') i++;
       continue;
     }
@@ -21,12 +29,15 @@ export function normalizeSql(sql: string, max = SQL_MAX_CHARS): string {
       i = end < 0 ? n : end + 2;
       continue;
     }
-    if (c === "'" || ((c === 'E' || c === 'e' || c === 'B' || c === 'b' || c === 'X' || c === 'x' || c === 'N' || c === 'n') && next === "'" && !isIdent(sql[i - 1] ?? ' '))) {
-      i += c === "'" ? 1 : 2;
+    const prefixed = (c === 'E' || c === 'e' || c === 'B' || c === 'b' || c === 'X' || c === 'x' || c === 'N' || c === 'n') && next === "'" && !isIdent(sql[i - 1] ?? ' ');
+    if (c === "'" || (mysql && c === '"') || prefixed) {
+      const q = prefixed ? "'" : c;
+      const escapes = mysql || prefixed;
+      i += prefixed ? 2 : 1;
       while (i < n) {
-        if (sql[i] === '\\' && c !== "'") { i += 2; continue; }
-        if (sql[i] === "'") {
-          if (sql[i + 1] === "'") { i += 2; continue; }
+        if (sql[i] === '\\' && escapes) { i += 2; continue; }
+        if (sql[i] === q) {
+          if (sql[i + 1] === q) { i += 2; continue; }
           i++;
           break;
         }
@@ -35,7 +46,7 @@ export function normalizeSql(sql: string, max = SQL_MAX_CHARS): string {
       out += '?';
       continue;
     }
-    if (c === '$' && (next === '$' || /[A-Za-z_]/.test(next ?? ''))) { // dollar-quoted string: $tag$...$tag$
+    if (!mysql && c === '$' && (next === '$' || /[A-Za-z_]/.test(next ?? ''))) { // dollar-quoted string: $tag$...$tag$
       const m = /^\$[A-Za-z_0-9]*\$/.exec(sql.slice(i, i + 64));
       if (m) {
         const end = sql.indexOf(m[0], i + m[0].length);
@@ -44,7 +55,7 @@ export function normalizeSql(sql: string, max = SQL_MAX_CHARS): string {
         continue;
       }
     }
-    if (c === '"' || c === '`') { // quoted identifier: kept
+    if (c === '"' || c === '`') { // quoted identifier (MySQL's "…" is a string, above): kept
       const end = sql.indexOf(c, i + 1);
       const stop = end < 0 ? n : end + 1;
       out += sql.slice(i, stop);

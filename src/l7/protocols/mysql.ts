@@ -26,7 +26,7 @@ function command(text: Buffer, at: number, end: number): RequestDescription | nu
     const sql = sqlText(text, at + 1, end);
     const verb = sql ? sqlVerb(sql) : null;
     if (!sql || !verb) return null;
-    return cmd === 0x03 ? { method: verb, target: normalizeSql(sql) } : { method: 'PREPARE', target: normalizeSql(sql) };
+    return { method: cmd === 0x03 ? verb : 'PREPARE', target: normalizeSql(sql, 'mysql') };
   }
   if (cmd === 0x17) return end >= at + 5 ? { method: 'EXECUTE', target: `statement ${text.readUInt32LE(at + 1)}` } : { method: 'EXECUTE' };
   const name = COMMANDS[cmd];
