@@ -14,6 +14,7 @@ test('method and path, query string and fragment dropped', () => {
 test('path parameters are dropped like a query: ;jsessionid= carries a session', () => {
   assert.deepEqual(describeHttp1(req('GET /err;jsessionid=SECRET HTTP/1.1\r\n')), { method: 'GET', target: '/err' });
   assert.deepEqual(describeHttp1(req('GET /a;v=1/b;x=y/c?q=1 HTTP/1.1\r\n')), { method: 'GET', target: '/a/b/c' });
+  assert.deepEqual(describeHttp1(req('GET http://admin:hunter2@internal.example/err?x=1 HTTP/1.1\r\n')), { method: 'GET', target: 'http://internal.example/err' }, 'a proxy request\'s credentials go');
 });
 
 test('not a request line: null', () => {

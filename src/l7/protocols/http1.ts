@@ -15,9 +15,11 @@ export function describeHttp1(text: Buffer): RequestDescription | null {
 
 /**
  * What is kept of a request target: the path without query string, fragment or path parameters (`;jsessionid=…`,
- * which carry sessions as a query does), cut to PATH_MAX_CHARS. Shared by HTTP/1 and HTTP/2 samples.
+ * which carry sessions as a query does), and without the credentials of an absolute-form target, cut to
+ * PATH_MAX_CHARS. Shared by HTTP/1 and HTTP/2 samples.
  */
 export function keptPath(target: string): string {
+  target = target.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1'); // an absolute-form target's user:password (a proxy's request)
   const cut = target.search(/[?#]/);
   let path = (cut >= 0 ? target.slice(0, cut) : target).replace(/;[^/]*/g, '');
   if (path.length > PATH_MAX_CHARS) path = path.slice(0, PATH_MAX_CHARS - 1) + '…';
