@@ -54,6 +54,10 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.equal(cmd(['redis-cli', '-a', 'pw1', 'PING']), 'redis-cli -a *** PING');
   assert.equal(cmd(['python3', 'x.py', '-p8080', '-a', 'all']), 'python3 x.py -p8080 -a all', 'other programs\' -p and -a are kept');
   assert.equal(cmd(['app', 'Bearer abc.def']), 'app Bearer ***');
+  // review G: a query string went out whole in a curl's command line, and into the history
+  assert.equal(cmd(['curl', '-s', 'http://127.0.0.1:18001/slow?token=SECRETD1&x=2']), 'curl -s http://127.0.0.1:18001/slow?***');
+  assert.equal(cmd(['wget', 'api:8080/export?key=k1#top']), 'wget api:8080/export?***#top');
+  assert.equal(cmd(['grep', '-E', 'a?b', 'file']), 'grep -E a?b file', 'a ? that starts no query stays');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const hub = ownerNode({ kind: 'process', pid: 17, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', '--max-semi-space-size=2', '/opt/dhrishti/dist/src/cli/main.js', 'hub', '--prometheus', 'http://127.0.0.1:9090'] });

@@ -110,9 +110,13 @@ const SECRET_HEADER = /^\s*((?:proxy-)?authorization|cookie|x-[\w-]*(?:token|key
 const ATTACHED_PASSWORD = /^(mysql|mariadb|mysqldump|mariadb-dump|mysqladmin|mariadb-admin)$/;
 const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p' };
 
-/** One argument with the secrets it carries masked: a URL's password, a credential header's value, a bearer token. */
+/**
+ * One argument with the secrets it carries masked: a URL's password, a credential header's value, a bearer token,
+ * a query string (`/export?token=…`: kept out of request samples, so out of command lines too).
+ */
 function redactValue(a: string): string {
-  const v = a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***');
+  const v = a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***')
+    .replace(/\?[\w.%~-]+=[^\s#]*/g, '?***');
   const h = SECRET_HEADER.exec(v);
   return h ? `${h[0]} ***` : v;
 }
