@@ -29,8 +29,8 @@ export function addL7Options(cmd: Command, trace = false): Command {
   return cmd
     .option('--no-l7-tls', 'do not put uprobes on OpenSSL to see TLS plaintext')
     .option('--l7-prefix-bytes <n>', `request bytes kept per sample, 0-256 (default ${L7_DEFAULTS.prefixBytes})`, prefixBytes)
-    .option('--l7-sample-rate <n>', `samples per second at most, in the kernel (default ${trace ? L7_DEFAULTS.traceSamplesPerSec : L7_DEFAULTS.samplesPerSec})`, positiveNumber('--l7-sample-rate'))
-    .option('--l7-slow-ms <ms>', `a request this slow is sampled (default ${L7_DEFAULTS.slowMs})`, positiveNumber('--l7-slow-ms'))
+    .option('--l7-sample-rate <n>', `samples per second at most, in the kernel (default ${trace ? L7_DEFAULTS.traceSamplesPerSec : L7_DEFAULTS.samplesPerSec})`, positiveNumber('--l7-sample-rate', L7_DEFAULTS.maxSamplesPerSec))
+    .option('--l7-slow-ms <ms>', `a request this slow is sampled (default ${L7_DEFAULTS.slowMs})`, positiveNumber('--l7-slow-ms', L7_DEFAULTS.maxSlowMs))
     .option('--l7-sockets <n>', `sockets whose requests the kernel aggregates at once (default ${L7_DEFAULTS.socketEntries})`, positiveInt('--l7-sockets', 1 << 20));
 }
 

@@ -8,6 +8,9 @@ test('numbers on the command line are decimal digits: hex, exponents and spaces 
   const secs = positiveNumber('--duration');
   assert.equal(secs('2.5'), 2.5);
   for (const bad of ['1e3', '0x10', '.5', '5.', '-2', '0']) assert.throws(() => secs(bad), /--duration must be a positive number/, bad);
+  const slow = positiveNumber('--l7-slow-ms', 86_400_000);
+  assert.equal(slow('86400000'), 86_400_000);
+  assert.throws(() => slow('99999999999999999999999'), /--l7-slow-ms must be a positive number up to 86400000, got "99999999999999999999999"/, 'past what the kernel holds: refused, not a capture quietly off');
   assert.equal(ringbufBytes('4096'), 4096);
   assert.throws(() => ringbufBytes('0x1000'), /power of two/);
 });

@@ -6,10 +6,13 @@ import { DEFAULTS } from '../config/defaults.js';
 const DECIMAL = /^\d+(\.\d+)?$/;
 const WHOLE = /^\d+$/;
 
-export function positiveNumber(name: string) {
+/** A positive decimal number, at most `max` when given (a value past what the consumer can hold is refused, not wrapped). */
+export function positiveNumber(name: string, max?: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!DECIMAL.test(v) || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got "${v}"`);
+    if (!DECIMAL.test(v) || !Number.isFinite(n) || n <= 0 || (max !== undefined && n > max)) {
+      throw new InvalidArgumentError(`${name} must be a positive number${max !== undefined ? ` up to ${max}` : ''}, got "${v}"`);
+    }
     return n;
   };
 }

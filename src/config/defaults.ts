@@ -251,8 +251,12 @@ export const L7_DEFAULTS = {
   samples: true,
   samplesPerSec: 50,
   sampleBurst: 20,
+  /** --l7-sample-rate's bound: past it the kernel's gap between samples rounds to nothing. */
+  maxSamplesPerSec: 1_000_000,
   /** A request at least this slow is sampled. */
   slowMs: 200,
+  /** --l7-slow-ms's bound (a day): the kernel holds it in nanoseconds. */
+  maxSlowMs: 86_400_000,
   /** Ring buffer for samples, bytes (power of two). */
   samplesRingbufBytes: 256 * 1024,
   /** Ring buffer for closed sockets' last aggregates (160 bytes each), bytes (power of two). */

@@ -127,7 +127,7 @@ export class L7Collector {
     const burst = Math.max(1, o.sampleBurst ?? (o.sampleAll ? rate : L7_DEFAULTS.sampleBurst));
     const gap = Math.round(1e9 / Math.max(rate, 1e-3));
     const b = Buffer.alloc(L7_CONFIG_SIZE);
-    b.writeBigUInt64LE(BigInt(Math.round((o.slowMs ?? L7_DEFAULTS.slowMs) * 1e6)), L7_CONFIG.slow_ns);
+    b.writeBigUInt64LE(BigInt(Math.round(Math.min(o.slowMs ?? L7_DEFAULTS.slowMs, L7_DEFAULTS.maxSlowMs) * 1e6)), L7_CONFIG.slow_ns);
     b.writeBigUInt64LE(BigInt(gap), L7_CONFIG.sample_gap_ns);
     b.writeBigUInt64LE(BigInt(gap * burst), L7_CONFIG.sample_burst_ns);
     b.writeUInt32LE(Math.min(256, Math.max(0, o.prefixBytes ?? L7_DEFAULTS.prefixBytes)), L7_CONFIG.text_bytes);
