@@ -148,6 +148,17 @@ class RawRedis {
   close(): Promise<void> { return new Promise((r) => this.s.end(r)); }
 }
 
+test('Redis: a connection whose first command has 150 elements is recognised (review G: 100 or more were never counted)', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = await RawRedis.open(r.port);
+  await c.send(resp('RPUSH', 'biglist', ...Array.from({ length: 148 }, (_, i) => `v${i}`)), /:148\r\n/); // *150
+  await c.send(Array.from({ length: 10 }, (_, i) => resp('SET', `k${i}`, 'x')).join('') + resp('INCR', 'biglist'), /(\+OK|-WRONGTYPE[^\r]*)\r\n/, 11);
+  await c.close();
+  const e = await settleEdge(agent, r.port, 12);
+  assert.deepEqual([e.count, e.byClass.ok, e.errors], [12, 11, 1]);
+});
+
 test('Redis: SUBSCRIBE then UNSUBSCRIBE on one connection, the commands after are counted (review B: 1 of 7)', async () => {
   const r = await startRedis();
   servers.push(r);

@@ -41,15 +41,22 @@ enum {
  * decides its family's bit. */
 enum { RD_S_CHANNELS = 1, RD_S_SHARDS = 2, RD_S_COUNT_CH = 4, RD_S_COUNT_SH = 8, RD_S_COUNT = 12 };
 
+/* A command: `*<count>\r\n$<digit>`. The count may run to 6 digits: a first command of a pooled connection
+ * can be a big MSET, DEL or ZADD, and a connection left unrecognised is never counted. */
 static __always_inline int redis_classify(struct dh_l7_scratch *sc, __u32 n)
 {
 	__u8 *w = sc->win;
 	if (n < 8 || w[0] != '*' || w[1] < '1' || w[1] > '9')
 		return 0;
-	int p = w[2] == '\r' ? 2 : (w[2] >= '0' && w[2] <= '9' && w[3] == '\r') ? 3 : 0;
-	if (!p || w[(p + 1) & 7] != '\n' || w[(p + 2) & 7] != '$')
+	__u32 p = 2;
+	for (int k = 0; k < 5; k++) {
+		if (w[p & 31] < '0' || w[p & 31] > '9')
+			break;
+		p++;
+	}
+	if (n < p + 4 || w[p & 31] != '\r' || w[(p + 1) & 31] != '\n' || w[(p + 2) & 31] != '$')
 		return 0;
-	__u8 d = w[(p + 3) & 15];
+	__u8 d = w[(p + 3) & 31];
 	return d >= '0' && d <= '9';
 }
 
