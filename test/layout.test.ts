@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, OPTIONAL_TRACEPOINTS, REQUIRED_TRACEPOINTS } from '../src/config/defaults.js';
+import { EXEC, EXEC_SIZE, EXEC_ARGS, EXEC_COMM } from '../src/events/proc-layout.js';
 import { L7_UPROBES } from '../src/l7/collector.js';
 import { CONN, CONN_SIZE, EVENT, EVENT_SIZE, ENUM_NAMES } from '../src/events/layout.js';
 
@@ -15,7 +16,7 @@ const byName = (kind: string, name: string) => {
   return t;
 };
 
-for (const [struct, layout, size] of [['dh_conn', CONN, CONN_SIZE], ['dh_event', EVENT, EVENT_SIZE]] as const) {
+for (const [struct, layout, size] of [['dh_conn', CONN, CONN_SIZE], ['dh_event', EVENT, EVENT_SIZE], ['dh_exec', EXEC, EXEC_SIZE]] as const) {
   test(`struct ${struct} matches src/events/layout.ts`, () => {
     const t = byName('STRUCT', struct);
     assert.equal(t.size, size, `sizeof(struct ${struct})`);
@@ -56,7 +57,8 @@ test('the BPF object has a program for each required tracepoint, and no other', 
     return parts.slice(1);
   };
   const required = REQUIRED_TRACEPOINTS.map((t) => t.split('/'));
-  const onRequired = (tp: string[]) => required.some(([cat, n]) => n === tp.at(-1) && (tp.length === 1 || tp[0] === cat));
+  const listed = [...required, ...OPTIONAL_TRACEPOINTS.map((t) => t.split('/'))];
+  const onRequired = (tp: string[]) => listed.some(([cat, n]) => n === tp.at(-1) && (tp.length === 1 || tp[0] === cat));
   const l7Uprobes: string[] = L7_UPROBES;
   const capturePatterns: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
   const isCapture = (fn: string) => capturePatterns.some((c) => (c.endsWith('*') ? fn.startsWith(c.slice(0, -1)) : fn === c));
@@ -69,10 +71,16 @@ test('the BPF object has a program for each required tracepoint, and no other', 
     // Request (L7) and DNS capture ride on the same tracepoints under their own names.
     if (isCapture(p.fn)) continue; // captures may add tracepoints of their own (optional: left out if the kernel refuses them)
     assert.equal(p.fn, `dh_${tp.at(-1)}`, `${p.section}: the program is named after its tracepoint`);
-    assert.ok(onRequired(tp), `${p.section} (${p.fn}) is in REQUIRED_TRACEPOINTS (src/config/defaults.ts)`);
+    assert.ok(onRequired(tp), `${p.section} (${p.fn}) is in REQUIRED_TRACEPOINTS or OPTIONAL_TRACEPOINTS (src/config/defaults.ts)`);
   }
-  for (const [cat, name] of required) {
+  for (const [cat, name] of listed) {
     assert.ok(programs.some((p) => !isCapture(p.fn) && !l7Uprobes.includes(p.fn) && tracepointOf(p.section).at(-1) === name), `${cat}/${name} has a program of its own`);
   }
   for (const fn of L7_UPROBES) assert.ok(programs.some((p) => p.fn === fn), `L7 program ${fn} exists`);
+});
+
+test('dh_exec\'s arrays match: argv bytes and comm', () => {
+  const t = byName('STRUCT', 'dh_exec');
+  assert.equal(EXEC.args + EXEC_ARGS, t.size);
+  assert.equal(EXEC.args - EXEC.comm, EXEC_COMM);
 });

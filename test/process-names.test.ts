@@ -97,3 +97,25 @@ test('node and python scripts are named by their script: api.js -> backend.js, n
   const after2 = await waitForGraph(`${agent.url}/api/v1/graph`, (s) => s.edges.some((e) => e.port === bport && e.connections.active === 0), 'the closed edge');
   assert.deepEqual(after2.edges.filter((e) => e.port === bport).map((e) => e.id), [at(bport).id], 'one edge, same ends');
 });
+
+test('a script that connects once and exits, gone before /proc is read, is named by the arguments the kernel kept at its exec (review G: proc:node, 20 of 20)', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  agent ??= await startAgent(['--no-docker', '--no-history']);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-short-'));
+  try {
+    const sink = node(SINK, ['127.0.0.1']);
+    const port = Number((await sink.waitFor(/^port (\d+)/))[1]);
+    fs.writeFileSync(path.join(dir, 'nightly-report.js'), `const c = require('net').connect(${port}, '127.0.0.1', () => { c.end('x'); process.exit(0); });`);
+    for (let i = 0; i < 10; i++) spawnSync(process.execPath, [path.join(dir, 'nightly-report.js')]);
+    const g = await waitForGraph(`${agent.url}/api/v1/graph`, (s) => s.edges.filter((e) => e.port === port).reduce((n, e) => n + e.connections.opened, 0) >= 10, 'the ten connections');
+    const edges = g.edges.filter((e) => e.port === port);
+    assert.deepEqual(edges.map((e) => [e.source, e.connections.opened]), [['proc:nightly-report.js', 10]], 'every run on the script\'s node, none on node');
+    const n = g.nodes.find((x) => x.id === 'proc:nightly-report.js')!;
+    assert.ok(n.instances.some((i) => i.command === `${process.execPath} ${path.join(dir, 'nightly-report.js')}`), JSON.stringify(n.instances));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

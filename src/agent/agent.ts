@@ -96,6 +96,7 @@ export class Agent {
     this.engine.onCounters((updates, time) => this.graph.count(updates, time));
     this.graph.discovering = true;
     this.probes = this.engine.start();
+    this.identity.execFacts = (pid) => this.engine.execFacts(pid);
     if (!this.engine.l7) this.graph.requestsOff();
     this.engine.l7?.onDeltas((deltas) => this.graph.requests(deltas));
     this.engine.l7?.onSamples((samples) => this.graph.requestSamples(samples));

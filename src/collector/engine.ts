@@ -3,7 +3,8 @@
 import { loadNative, PRIVILEGE_HINT, type AttachResult, type Handle, type NativeLoader } from '../native/index.js';
 import type { EngineExtension, KernelAccess } from '../native/capture.js';
 
-import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
+import { BPF_OBJECT_PATH, CAPTURE_PROGRAMS, CAPTURE_SWITCHES, DEFAULTS, L7_DEFAULTS, OPTIONAL_TRACEPOINTS } from '../config/defaults.js';
+import { decodeExec, EXEC_SIZE, type ExecFacts } from '../events/proc-layout.js';
 import { decodeBatch, decodeConn, clockFrom, passEnd, perCpuSum, u32, u64, type Clock } from '../events/decode.js';
 import { CONN, CONN_SIZE, EVENT_SIZE, Loss } from '../events/layout.js';
 import type { ConnEvent, CounterUpdate } from '../events/types.js';
@@ -62,6 +63,8 @@ export interface EngineStats {
 const matches = (patterns: readonly string[], name: string) =>
   patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
 const ALL_CAPTURE_PROGRAMS: readonly string[] = Object.values(CAPTURE_PROGRAMS).flat();
+/** Programs of OPTIONAL_TRACEPOINTS, named after their tracepoint like every core program. */
+const OPTIONAL_PROGRAMS: readonly string[] = OPTIONAL_TRACEPOINTS.map((t) => `dh_${t.split('/')[1]}`);
 /** Every capture off: each extension loaded turns its own back on. */
 const CAPTURES_OFF: Record<string, number> = Object.fromEntries(Object.values(CAPTURE_SWITCHES).map((k) => [k, 0]));
 
@@ -175,13 +178,14 @@ export class ProbeEngine {
     const sizes = {
       events: this.opts.ringbufBytes ?? DEFAULTS.ringbufBytes,
       conns: this.opts.connMapEntries ?? DEFAULTS.connMapEntries,
+      exec_args: DEFAULTS.execArgsEntries,
       ...Object.assign({}, ...this.extensions.map((x) => x.mapSizes())),
     };
     const consts = { dh_report_connect: this.opts.connectEvents === false ? 0 : 1 };
     const { handle, loaded } = this.loadOrSayWhy(objectPath, sizes, consts);
     this.handle = handle;
     this.probes = this.native.attach(this.handle);
-    const missing = this.probes.filter((p) => !p.ok && !matches(ALL_CAPTURE_PROGRAMS, p.program));
+    const missing = this.probes.filter((p) => !p.ok && !matches(ALL_CAPTURE_PROGRAMS, p.program) && !OPTIONAL_PROGRAMS.includes(p.program));
     if (missing.length) {
       this.stop();
       throw new Error(`cannot attach required probes: ${missing.map((p) => `${p.section} (${p.error})`).join(', ')}; run: dhrishti doctor`);
@@ -398,6 +402,21 @@ export class ProbeEngine {
 
   private lossProbes(): number {
     return this.handle ? perCpuSum(this.native.readMap(this.handle, 'tcp_loss_probes'), 0) : 0;
+  }
+
+  private readonly execKey = Buffer.alloc(4);
+  private readonly execValue = Buffer.alloc(EXEC_SIZE);
+
+  /**
+   * What exec said of a process (its program's name and arguments), from the kernel's exec_args: for a process
+   * gone before /proc/<pid> was read. Null when not known (started before the agent, or the probe is not attached).
+   */
+  execFacts(pid: number): ExecFacts | null {
+    if (!this.handle || pid <= 0) return null;
+    this.execKey.writeUInt32LE(pid);
+    try {
+      return this.native.lookupMap(this.handle, 'exec_args', this.execKey, this.execValue) ? decodeExec(this.execValue) : null;
+    } catch { return null; } // an object without the map (an older build): as if unknown
   }
 
   stats(): EngineStats {

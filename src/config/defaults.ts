@@ -60,6 +60,8 @@ export const DEFAULTS = {
   /** Identity: host process info cache (entries, and how long an entry is trusted before its start time is checked again). */
   processCacheEntries: 8192,
   processCacheTtlMs: 10000,
+  /** Identity: processes whose exec arguments the kernel keeps (exec_args, LRU) for when /proc/<pid> is already gone. */
+  execArgsEntries: 8192,
   /** Identity: longest command line kept per process. */
   cmdlineMaxChars: 256,
   /** Identity: the host's own addresses are re-read at most this often (on a miss). */
@@ -84,6 +86,13 @@ export const REQUIRED_TRACEPOINTS = [
   'tcp/tcp_receive_reset',
   'tcp/tcp_send_reset',
   'tcp/tcp_destroy_sock',
+] as const;
+
+/** Tracepoints the core uses when the kernel lets it, never required: process starts (src/kernel/proc/exec.c), whose
+ *  argv names a process that exits before its /proc entry is read. */
+export const OPTIONAL_TRACEPOINTS = [
+  'sched/sched_process_exec',
+  'sched/sched_process_fork',
 ] as const;
 
 /** Kernel programs of each capture that shares the BPF object with the connection probes (engine.use):

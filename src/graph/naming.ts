@@ -73,13 +73,13 @@ export const COMMAND_MAX = 200;
  * 3. for an interpreter, the program it runs (script.ts): `node /srv/api.js` -> api.js, `python3 -m http.server`
  *    -> http.server, `java -jar billing.jar` -> billing.jar; inline code (`node -e`, `python3 -c`) and a bare
  *    interpreter keep the command name;
- * 4. the command name: the name the kernel gives the process (what ps shows), and all a process gone before
- *    /proc was read leaves. The executable's basename names it only where the command name was cut short
+ * 4. the command name: the name the kernel gives the process (what ps shows). The executable's basename names it only where the command name was cut short
  *    (`containerd-shim` of containerd-shim-runc-v2): symlinked executables resolve to another program's name
  *    (Debian's redis-server is redis-check-rdb; python3 is python3.11, so one program would be two nodes by how
  *    long it lived).
  * A process's facts are read from /proc once and kept while it runs (identity/process.ts), so its name does not
- * change over its life; one gone before they could be read is named by its command name at every lookup.
+ * change over its life; one gone before they could be read has the arguments the kernel kept at its exec
+ * (src/kernel/proc/exec.c), else only its command name.
  */
 export function processName(o: { unit: string | null; exe: string; comm: string; argv?: readonly string[]; self?: boolean }): string {
   if (o.self) return SELF_NAME;

@@ -52,10 +52,15 @@ export class IdentityResolver extends EventEmitter {
   private readonly selfPid: number;
   /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
   private synthetic = new Map<string, ContainerInfo>();
+  /**
+   * What exec said of a process the kernel saw start (the engine's exec_args): the arguments of one that exited
+   * before /proc/<pid> could be read. Set by the agent once the probes are loaded.
+   */
+  execFacts: ((pid: number) => { comm: string; argv: string[] } | null) | null = null;
   /** Bumped whenever an owner or address answer may have changed (see `version`). */
   private changes = 0;
   private counters = {
-    ownerLookups: 0, ownerContainer: 0, ownerProcess: 0, ownerUnknown: 0, cgroupMisses: 0,
+    ownerLookups: 0, ownerContainer: 0, ownerProcess: 0, ownerUnknown: 0, ownerFromExec: 0, cgroupMisses: 0,
     addressLookups: 0, addressContainer: 0, addressHost: 0, addressExternal: 0,
   };
 
@@ -128,13 +133,17 @@ export class IdentityResolver extends EventEmitter {
       // The process's name, not the thread's: the kernel's comm is the thread that did the I/O (Tomcat's
       // http-nio-exec-1, Chrome_ChildIOT), and a node per thread name would split one service.
       const self = this.selfPid > 0 && (info.pid === this.selfPid || info.tgid === this.selfPid);
-      return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline, argv: info.argv, unit: info.unit ?? verdict?.unit ?? null, ...(self ? { self } : {}) };
+      // An exiting process (a zombie) still has its comm in /proc, but no cmdline any more.
+      const argv = info.argv.length ? info.argv : this.execArgv(info.tgid, info.comm || comm);
+      return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline || (argv ?? []).join(' '), argv: argv ?? [], unit: info.unit ?? verdict?.unit ?? null, ...(self ? { self } : {}) };
     }
     if (q.pid > 0 || verdict?.unit) {
       this.counters.ownerProcess++;
-      // Gone before /proc was read: named by its command name alone, as every other lookup of it will be (its facts were never cached).
+      // Gone before /proc was read: named by what exec said of it (`node client.js` -> client.js) when its
+      // program's name is the event's, else by its command name alone (its facts were never cached).
       const self = this.selfPid > 0 && q.pid === this.selfPid;
-      return { kind: 'process', pid: q.pid, comm, exe: '', cmdline: '', unit: verdict?.unit ?? null, ...(self ? { self } : {}) };
+      const argv = q.pid > 0 ? this.execArgv(q.pid, comm) : undefined;
+      return { kind: 'process', pid: q.pid, comm, exe: '', cmdline: argv ? argv.join(' ') : '', ...(argv ? { argv } : {}), unit: verdict?.unit ?? null, ...(self ? { self } : {}) };
     }
     this.counters.ownerUnknown++;
     return { kind: 'unknown', pid: q.pid, comm, cgroupId: q.cgroupId };
@@ -186,6 +195,14 @@ export class IdentityResolver extends EventEmitter {
 
   stats(): ResolverStats {
     return { ...this.counters, cgroupScans: this.cgroups.scans, cgroupsLearnt: this.cgroups.learnt, cgroupsUnwatched: this.cgroups.unwatched, docker: this.docker?.stats() ?? null };
+  }
+
+  /** The arguments exec gave a process whose own are unreadable now, if its program's name is the one seen. */
+  private execArgv(pid: number, comm: string): string[] | undefined {
+    const exec = this.execFacts?.(pid);
+    if (!exec || exec.comm !== comm) return undefined;
+    this.counters.ownerFromExec++;
+    return exec.argv;
   }
 
   private asContainer(container: ContainerInfo, pid: number, comm: string): Owner {

@@ -183,6 +183,8 @@ export interface ResolverStats {
   ownerContainer: number;
   ownerProcess: number;
   ownerUnknown: number;
+  /** Processes gone before /proc was read, named by the arguments the kernel kept at their exec. */
+  ownerFromExec: number;
   /** Owner lookups with a cgroup id that no container and no cgroup path explained. */
   cgroupMisses: number;
   addressLookups: number;

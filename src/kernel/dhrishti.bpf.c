@@ -30,6 +30,9 @@
 #include "sock_io.c" /* the send and receive tracepoints: TCP, L7 and DNS in one program */
 #include "sock_close.c" /* a socket's end: its close and its request counts in one record */
 
+#include "proc.h"
+#include "proc/exec.c" /* process starts: argv for processes gone before /proc was read */
+
 /* Keep the shared records in the object's BTF even if unused by value, so the
  * layout test can read them there. */
 const struct dh_event *dh_event_btf __attribute__((unused));
@@ -55,5 +58,6 @@ const enum dh_dns_dir dh_dns_dir_btf __attribute__((unused));
 const enum dh_dns_flag dh_dns_flag_btf __attribute__((unused));
 const enum dh_dns_loss dh_dns_loss_btf __attribute__((unused));
 const enum dh_sys_kind dh_sys_kind_btf __attribute__((unused));
+const struct dh_exec *dh_exec_btf __attribute__((unused));
 
 char LICENSE[] SEC("license") = "GPL";

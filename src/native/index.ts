@@ -23,6 +23,8 @@ export interface NativeLoader {
   /** Closes links attachUprobe returned, all at once (each close waits for an RCU grace period); returns how many were open. */
   detachLinks(h: Handle, links: number[]): number;
   updateMap(h: Handle, name: string, key: Buffer, value: Buffer): void;
+  /** Reads one element into `value`; false when the key is absent. */
+  lookupMap(h: Handle, name: string, key: Buffer, value: Buffer): boolean;
   /** Deletes the first `count` keys of `keys`; returns how many existed. */
   deleteKeys(h: Handle, name: string, keys: Buffer, count: number): number;
   /** Delivers records in batches; with delayMs, waits that long after the first record of a burst. Once per ring buffer map. */

@@ -865,6 +865,36 @@ static napi_value js_update_map(napi_env env, napi_callback_info info)
 	return NULL;
 }
 
+/* lookupMap(handle, name, key, value) -> true with value filled, false when the key is absent (one element:
+ * a miss costs one syscall, not a read of the whole map). */
+static napi_value js_lookup_map(napi_env env, napi_callback_info info)
+{
+	size_t argc = 4;
+	napi_value argv[4], res;
+	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	loader_t *l = argc >= 4 ? get_loader(env, argv[0]) : NULL;
+	if (!l)
+		return NULL;
+	char name[128];
+	void *k, *v;
+	size_t kl, vl;
+	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], &k, &kl) != napi_ok ||
+	    napi_get_buffer_info(env, argv[3], &v, &vl) != napi_ok) {
+		napi_throw_type_error(env, NULL, "lookupMap(handle, name, key, value)");
+		return NULL;
+	}
+	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
+	if (!m || kl != bpf_map__key_size(m) || vl != bpf_map__value_size(m)) {
+		napi_throw_error(env, NULL, "lookupMap: no such map, or wrong key/value size");
+		return NULL;
+	}
+	int found = bpf_map_lookup_elem(bpf_map__fd(m), k, v) == 0;
+	if (!found && errno != ENOENT)
+		return throw_err(env, "lookupMap: %s", errno);
+	NAPI_CALL(env, napi_get_boolean(env, found, &res));
+	return res;
+}
+
 /* deleteKeys(handle, name, keys, count) -> number deleted. */
 static napi_value js_delete_keys(napi_env env, napi_callback_info info)
 {
@@ -976,6 +1006,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{"poll", NULL, js_poll, NULL, NULL, NULL, napi_default, NULL},
 		{"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
 		{"readMap", NULL, js_read_map, NULL, NULL, NULL, napi_default, NULL},
+		{"lookupMap", NULL, js_lookup_map, NULL, NULL, NULL, napi_default, NULL},
 		{"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
 		{"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
 		{"bootTimeNs", NULL, js_boot_time_ns, NULL, NULL, NULL, napi_default, NULL},

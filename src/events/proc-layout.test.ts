@@ -1,0 +1,20 @@
+// Decoding what exec said of a process (unit test; the layout itself is checked against BTF in test/layout.test.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeExec, EXEC, EXEC_ARGS, EXEC_SIZE } from './proc-layout.js';
+
+function record(comm: string, args: string, len = Buffer.byteLength(args)): Buffer {
+  const b = Buffer.alloc(EXEC_SIZE);
+  b.write(comm, EXEC.comm);
+  b.write(args, EXEC.args);
+  b.writeUInt32LE(len, EXEC.args_len);
+  return b;
+}
+
+test('argv from the NUL-separated bytes; a cut last argument is kept as cut; no bytes, no facts', () => {
+  assert.deepEqual(decodeExec(record('node', 'node\0/srv/report.js\0--day\0')), { comm: 'node', argv: ['node', '/srv/report.js', '--day'] });
+  const long = 'python3\0' + 'x'.repeat(400);
+  assert.deepEqual(decodeExec(record('python3', long.slice(0, EXEC_ARGS), EXEC_ARGS))!.argv, ['python3', 'x'.repeat(EXEC_ARGS - 8)]);
+  assert.equal(decodeExec(record('sh', '', 0)), null);
+  assert.equal(decodeExec(record('sh', 'sh\0', 9999))!.argv[0], 'sh', 'a length past the array is bounded by it');
+});

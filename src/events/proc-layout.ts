@@ -1,0 +1,21 @@
+// Mirror of src/kernel/proc.h: struct dh_exec, a process as exec started it (value of the `exec_args` map).
+// test/layout.test.ts checks it against the BTF of the compiled object.
+
+export const EXEC = { start_ns: 0, args_len: 8, pad: 12, comm: 16, args: 32 } as const;
+export const EXEC_SIZE = 288;
+export const EXEC_ARGS = 256;
+export const EXEC_COMM = 16;
+
+/** What exec said of a process: its program's name and its arguments (the last one maybe cut). */
+export interface ExecFacts { comm: string; argv: string[] }
+
+/** Decodes one dh_exec value; null if it holds no arguments. */
+export function decodeExec(b: Buffer): ExecFacts | null {
+  const len = Math.min(b.readUInt32LE(EXEC.args_len), EXEC_ARGS);
+  if (!len) return null;
+  const commEnd = b.indexOf(0, EXEC.comm);
+  const comm = b.toString('utf8', EXEC.comm, commEnd >= 0 && commEnd < EXEC.comm + EXEC_COMM ? commEnd : EXEC.comm + EXEC_COMM);
+  const argv = b.toString('utf8', EXEC.args, EXEC.args + len).split('\0');
+  if (argv.at(-1) === '') argv.pop();
+  return argv.length ? { comm, argv } : null;
+}
