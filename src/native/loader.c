@@ -838,29 +838,38 @@ static napi_value js_detach_links(napi_env env, napi_callback_info info)
 	return res;
 }
 
-/* updateMap(handle, name, key, value): writes one element (BPF_ANY). */
-static napi_value js_update_map(napi_env env, napi_callback_info info)
+/* The (handle, name, key, value) arguments of updateMap and lookupMap: the map's fd, with key and value
+ * buffers of its sizes; -1 after throwing. */
+static int map_element_args(napi_env env, napi_callback_info info, const char *usage, void **k, void **v)
 {
 	size_t argc = 4;
 	napi_value argv[4];
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok)
+		return -1;
 	loader_t *l = argc >= 4 ? get_loader(env, argv[0]) : NULL;
 	if (!l)
-		return NULL;
+		return -1;
 	char name[128];
-	void *k, *v;
 	size_t kl, vl;
-	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], &k, &kl) != napi_ok ||
-	    napi_get_buffer_info(env, argv[3], &v, &vl) != napi_ok) {
-		napi_throw_type_error(env, NULL, "updateMap(handle, name, key, value)");
-		return NULL;
+	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], k, &kl) != napi_ok ||
+	    napi_get_buffer_info(env, argv[3], v, &vl) != napi_ok) {
+		napi_throw_type_error(env, NULL, usage);
+		return -1;
 	}
 	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
 	if (!m || kl != bpf_map__key_size(m) || vl != bpf_map__value_size(m)) {
-		napi_throw_error(env, NULL, "updateMap: no such map, or wrong key/value size");
-		return NULL;
+		napi_throw_error(env, NULL, "no such map, or wrong key/value size");
+		return -1;
 	}
-	if (bpf_map_update_elem(bpf_map__fd(m), k, v, BPF_ANY))
+	return bpf_map__fd(m);
+}
+
+/* updateMap(handle, name, key, value): writes one element (BPF_ANY). */
+static napi_value js_update_map(napi_env env, napi_callback_info info)
+{
+	void *k, *v;
+	int fd = map_element_args(env, info, "updateMap(handle, name, key, value)", &k, &v);
+	if (fd >= 0 && bpf_map_update_elem(fd, k, v, BPF_ANY))
 		return throw_err(env, "updateMap: %s", errno);
 	return NULL;
 }
@@ -869,26 +878,12 @@ static napi_value js_update_map(napi_env env, napi_callback_info info)
  * a miss costs one syscall, not a read of the whole map). */
 static napi_value js_lookup_map(napi_env env, napi_callback_info info)
 {
-	size_t argc = 4;
-	napi_value argv[4], res;
-	NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-	loader_t *l = argc >= 4 ? get_loader(env, argv[0]) : NULL;
-	if (!l)
-		return NULL;
-	char name[128];
 	void *k, *v;
-	size_t kl, vl;
-	if (!get_string(env, argv[1], name, sizeof name) || napi_get_buffer_info(env, argv[2], &k, &kl) != napi_ok ||
-	    napi_get_buffer_info(env, argv[3], &v, &vl) != napi_ok) {
-		napi_throw_type_error(env, NULL, "lookupMap(handle, name, key, value)");
+	napi_value res;
+	int fd = map_element_args(env, info, "lookupMap(handle, name, key, value)", &k, &v);
+	if (fd < 0)
 		return NULL;
-	}
-	struct bpf_map *m = bpf_object__find_map_by_name(l->obj, name);
-	if (!m || kl != bpf_map__key_size(m) || vl != bpf_map__value_size(m)) {
-		napi_throw_error(env, NULL, "lookupMap: no such map, or wrong key/value size");
-		return NULL;
-	}
-	int found = bpf_map_lookup_elem(bpf_map__fd(m), k, v) == 0;
+	int found = bpf_map_lookup_elem(fd, k, v) == 0;
 	if (!found && errno != ENOENT)
 		return throw_err(env, "lookupMap: %s", errno);
 	NAPI_CALL(env, napi_get_boolean(env, found, &res));
