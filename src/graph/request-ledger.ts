@@ -322,7 +322,7 @@ export class RequestLedger {
       const cr = c.requests;
       if (cr?.edge && moved.has(cr.edge)) cr.edge = moved.get(cr.edge)!;
     };
-    for (const c of live) if (c.requests?.edge && moved.has(c.requests.edge)) c.requests.edge = moved.get(c.requests.edge)!;
+    for (const c of live) follow(c);
     for (const { side } of this.closed.values()) follow(side.conn);
   }
 
