@@ -12,7 +12,7 @@ test('a log link\'s name gives pod, namespace and container; other names give no
   assert.deepEqual(parseLogLinkName(`coredns-5d78c9869d-2xk7p_kube-system_coredns-${ID}.log`), { pod: 'coredns-5d78c9869d-2xk7p', namespace: 'kube-system', container: 'coredns', id: ID });
   assert.deepEqual(parseLogLinkName(`db-0_shop_istio-proxy-${ID}.log`), { pod: 'db-0', namespace: 'shop', container: 'istio-proxy', id: ID });
   assert.deepEqual(parseLogLinkName(`my.pod_default_app-${ID}.log`)?.pod, 'my.pod');
-  for (const bad of ['kube-proxy.log', `pod_ns_c-${ID.slice(1)}.log`, `pod_ns_c-${ID.toUpperCase()}.log`, `pod_c-${ID}.log`, `pod_ns_c-${ID}.log.1`, `Pod_ns_c-${ID}.log`]) {
+  for (const bad of ['kube-proxy.log', `pod_ns_<script>-${ID}.log`, `pod_ns_a b-${ID}.log`, `pod_ns_c-${ID.slice(1)}.log`, `pod_ns_c-${ID.toUpperCase()}.log`, `pod_c-${ID}.log`, `pod_ns_c-${ID}.log.1`, `Pod_ns_c-${ID}.log`]) {
     assert.equal(parseLogLinkName(bad), null, bad);
   }
 });

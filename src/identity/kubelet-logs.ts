@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { KubernetesInfo } from './types.js';
 
-const LINK = /^([a-z0-9][a-z0-9.-]*)_([a-z0-9][a-z0-9-]*)_(.+)-([0-9a-f]{64})\.log$/;
+const LINK = /^([a-z0-9][a-z0-9.-]*)_([a-z0-9][a-z0-9-]*)_([a-z0-9][a-z0-9-]*)-([0-9a-f]{64})\.log$/; // names kubelet validated (DNS labels): nothing else is taken
 
 /** The pod, namespace and container a kubelet log link's name gives, or null for another name. */
 export function parseLogLinkName(name: string): (KubernetesInfo & { id: string }) | null {
