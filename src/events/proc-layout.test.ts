@@ -12,7 +12,9 @@ function record(comm: string, args: string, len = Buffer.byteLength(args)): Buff
 }
 
 test('argv from the NUL-separated bytes; a cut last argument is kept as cut; no bytes, no facts', () => {
-  assert.deepEqual(decodeExec(record('node', 'node\0/srv/report.js\0--day\0')), { comm: 'node', argv: ['node', '/srv/report.js', '--day'] });
+  const r = record('node', 'node\0/srv/report.js\0--day\0');
+  r.writeBigUInt64LE(123_456_789_000n, EXEC.start_ns);
+  assert.deepEqual(decodeExec(r), { comm: 'node', argv: ['node', '/srv/report.js', '--day'], startNs: 123_456_789_000 });
   const long = 'python3\0' + 'x'.repeat(400);
   assert.deepEqual(decodeExec(record('python3', long.slice(0, EXEC_ARGS), EXEC_ARGS))!.argv, ['python3', 'x'.repeat(EXEC_ARGS - 8)]);
   assert.equal(decodeExec(record('sh', '', 0)), null);

@@ -6,8 +6,8 @@ export const EXEC_SIZE = 288;
 export const EXEC_ARGS = 256;
 export const EXEC_COMM = 16;
 
-/** What exec said of a process: its program's name and its arguments (the last one maybe cut). */
-export interface ExecFacts { comm: string; argv: string[] }
+/** What exec said of a process: its program's name, its arguments (the last one maybe cut), when it started (ns since boot). */
+export interface ExecFacts { comm: string; argv: string[]; startNs: number }
 
 /** Decodes one dh_exec value; null if it holds no arguments. */
 export function decodeExec(b: Buffer): ExecFacts | null {
@@ -17,5 +17,5 @@ export function decodeExec(b: Buffer): ExecFacts | null {
   const comm = b.toString('utf8', EXEC.comm, commEnd >= 0 && commEnd < EXEC.comm + EXEC_COMM ? commEnd : EXEC.comm + EXEC_COMM);
   const argv = b.toString('utf8', EXEC.args, EXEC.args + len).split('\0');
   if (argv.at(-1) === '') argv.pop();
-  return argv.length ? { comm, argv } : null;
+  return argv.length ? { comm, argv, startNs: Number(b.readBigUInt64LE(EXEC.start_ns)) } : null;
 }

@@ -33,6 +33,8 @@ export interface ResolverOptions {
 interface CgroupVerdict { ref: ContainerRef | null; unit: string | null }
 
 const MAX_VERDICTS = 65536;
+/** /proc/<pid>/stat counts a process's start in clock ticks: USER_HZ, 100 on Linux whatever the kernel's HZ. */
+const NS_PER_TICK = 1e9 / 100;
 const MAX_SYNTHETIC = 4096;
 
 export { isDockerProxy } from './types.js';
@@ -56,7 +58,7 @@ export class IdentityResolver extends EventEmitter {
    * What exec said of a process the kernel saw start (the engine's exec_args): the arguments of one that exited
    * before /proc/<pid> could be read. Set by the agent once the probes are loaded.
    */
-  execFacts: ((pid: number) => { comm: string; argv: string[] } | null) | null = null;
+  execFacts: ((pid: number) => { comm: string; argv: string[]; startNs: number } | null) | null = null;
   /** Bumped whenever an owner or address answer may have changed (see `version`). */
   private changes = 0;
   private counters = {
@@ -134,7 +136,7 @@ export class IdentityResolver extends EventEmitter {
       // http-nio-exec-1, Chrome_ChildIOT), and a node per thread name would split one service.
       const self = this.selfPid > 0 && (info.pid === this.selfPid || info.tgid === this.selfPid);
       // An exiting process (a zombie) still has its comm in /proc, but no cmdline any more.
-      const argv = info.argv.length ? info.argv : this.execArgv(info.tgid, info.comm || comm);
+      const argv = info.argv.length ? info.argv : this.execArgv(info.tgid, info.comm || comm, info.startTicks);
       return { kind: 'process', pid: info.pid, comm: info.comm || comm, exe: info.exe, cmdline: info.cmdline || (argv ?? []).join(' '), argv: argv ?? [], unit: info.unit ?? verdict?.unit ?? null, ...(self ? { self } : {}) };
     }
     if (q.pid > 0 || verdict?.unit) {
@@ -197,10 +199,14 @@ export class IdentityResolver extends EventEmitter {
     return { ...this.counters, cgroupScans: this.cgroups.scans, cgroupsLearnt: this.cgroups.learnt, cgroupsUnwatched: this.cgroups.unwatched, docker: this.docker?.stats() ?? null };
   }
 
-  /** The arguments exec gave a process whose own are unreadable now, if its program's name is the one seen. */
-  private execArgv(pid: number, comm: string): string[] | undefined {
+  /**
+   * The arguments exec gave a process whose own are unreadable now, if its program's name is the one seen and,
+   * when /proc still gave its start (`startTicks`, a zombie's), it started then: the pid is the same process.
+   */
+  private execArgv(pid: number, comm: string, startTicks = 0): string[] | undefined {
     const exec = this.execFacts?.(pid);
     if (!exec || exec.comm !== comm) return undefined;
+    if (startTicks && Math.abs(Math.floor(exec.startNs / NS_PER_TICK) - startTicks) > 1) return undefined;
     this.counters.ownerFromExec++;
     return exec.argv;
   }

@@ -35,7 +35,7 @@ int BPF_PROG(dh_sched_process_exec, struct task_struct *p, pid_t old_pid, struct
 	if (len > DH_EXEC_ARGS - 1)
 		len = DH_EXEC_ARGS - 1;
 	len &= DH_EXEC_ARGS - 1; /* the bound the verifier sees (never past arg_end: the environment follows) */
-	e->start_ns = p->start_time;
+	e->start_ns = p->start_boottime; /* the clock /proc/<pid>/stat counts its start on */
 	e->pad = 0;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (!len || bpf_probe_read_user(e->args, len, (void *)start))
