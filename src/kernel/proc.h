@@ -8,7 +8,7 @@
 
 struct dh_exec {
 	__u64 start_ns;             /* the task's start (ns since boot, suspend included: /proc/<pid>/stat's clock) */
-	__u32 args_len;             /* bytes of args held: argv, each NUL-terminated, cut at DH_EXEC_ARGS */
+	__u32 args_len;             /* bytes of args held: argv, each NUL-terminated, cut at DH_EXEC_ARGS - 1 */
 	__u32 pad;
 	char comm[DH_EXEC_COMM];    /* the program's name after exec: an event's comm must match it */
 	char args[DH_EXEC_ARGS];
