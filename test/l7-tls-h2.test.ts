@@ -10,11 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { node, start, stopAll } from './support/children.js';
 import { freePort } from './support/agent.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
-import { HTTPS_SERVER, HTTPS_CLIENT, H2C_SERVER, H2C_CLIENT } from './support/l7-scripts.js';
+import { HTTPS_SERVER, HTTPS_CLIENT, H2C_SERVER, H2C_CLIENT, H2_HPACK_CLIENT } from './support/l7-scripts.js';
 import type { RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 import { getJson } from './support/agent.js';
 import type { GraphSnapshot } from '../src/graph/types.js';
+import { REPO_ROOT } from '../src/config/defaults.js';
 
 let log: L7Log;
 let agent: RunningAgent;
@@ -167,7 +168,13 @@ test('HTTP/2 (h2c), gRPC-like: interleaved streams, grpc-status from trailers, :
   const fail = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'server' && x.statusClass === 'error');
   assert.equal(fail.length, 7);
   assert.ok(fail.every((x) => x.status === 13));
-  assert.ok(fail.some((x) => x.method === 'POST' && x.target === '/pkg.Svc/Fail'), 'the first call of a path is named (later ones reference the client\'s HPACK table)');
+  // Each is named, though after a path's first call the client sends only a reference to its HPACK table
+  const named = (xs: typeof fail) => xs.map((x) => `${x.method} ${x.target}`);
+  assert.deepEqual(named(fail), Array(7).fill('POST /pkg.Svc/Fail'));
+  const clientSide = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'client' && x.statusClass === 'error');
+  assert.deepEqual(named(clientSide), Array(7).fill('POST /pkg.Svc/Fail'), 'on the client\'s socket too');
+  const notFound = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'server' && x.statusClass === '4xx');
+  assert.deepEqual(named(notFound), Array(5).fill('POST /nope'));
 });
 
 test('HTTP/2: 100 streams in flight on one connection, as gRPC clients multiplex, are each counted and timed', async () => {
@@ -175,6 +182,7 @@ test('HTTP/2: 100 streams in flight on one connection, as gRPC clients multiplex
   const port = Number((await s.waitFor(/^port (\d+)/))[1]);
   // 3 waves of 100 parallel calls: the client writes each wave's HEADERS and DATA frames in one writev of 200+ parts
   const plan = [['/pkg.Svc/Ok', 240], ['/pkg.Svc/Fail', 60]];
+  const t0 = Date.now();
   const c = node(H2C_CLIENT, [String(port), JSON.stringify(plan), '100']);
   await c.waitFor(/^done/, 20_000);
   for (const role of ['server', 'client'] as const) {
@@ -184,4 +192,25 @@ test('HTTP/2: 100 streams in flight on one connection, as gRPC clients multiplex
   }
   const e = await settleEdge(agent, port, 300);
   assert.deepEqual(e.byClass, { ok: 240, error: 60 }, 'on the edge');
+  // Samples are named by their own stream, not by the newest request on the connection (100 in flight at once)
+  const fail = log.samples.filter((x) => x.protocol === 'http2' && x.statusClass === 'error' && x.role === 'server' && x.time >= t0);
+  assert.equal(fail.length, 60);
+  assert.deepEqual([...new Set(fail.map((x) => `${x.method} ${x.target}`))], ['POST /pkg.Svc/Fail']);
+});
+
+test('HTTP/2 samples are named when the client sends paths as references to its HPACK table (as grpc-go does)', async () => {
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const t0 = Date.now();
+  const plan = [['/pkg.Svc/Ok', 30], ['/pkg.Svc/Fail', 12], ['/nope', 6], ['/pkg.Svc/Ok', 10], ['/pkg.Svc/Fail', 8]];
+  const c = node(H2_HPACK_CLIENT, [String(port), JSON.stringify(plan), '4'], { cwd: REPO_ROOT });
+  assert.equal((await c.waitFor(/^(done|error).*/, 20_000))[0], 'done 66');
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 66);
+    assert.deepEqual(byClass(t), { ok: 40, error: 20, '4xx': 6 }, role);
+    const mine = log.samples.filter((x) => x.protocol === 'http2' && x.role === role && x.time >= t0);
+    const named = (cls: string) => mine.filter((x) => x.statusClass === cls).map((x) => `${x.method} ${x.target}`);
+    assert.deepEqual(named('error'), Array(20).fill('POST /pkg.Svc/Fail'), role);
+    assert.deepEqual(named('4xx'), Array(6).fill('POST /nope'), role);
+  }
 });

@@ -246,12 +246,13 @@ export const L7_DEFAULTS = {
   /** Capture requests at all (`--no-l7` turns it off: the L7 programs are then not attached). */
   enabled: true,
   /** Sockets whose requests are aggregated in the kernel at once (`l7_socks`, 824 bytes each, allocated as they come); also the client sockets
-   *  remembered by address tuple, so a local server can leave its requests to them (`l7_peers`, LRU, 48 bytes each). */
+   *  remembered by address tuple, so a local server can leave its requests to them (`l7_peers`, LRU, 48 bytes each), and HTTP/2
+   *  connections' client HPACK paths (`h2_clients`, 1.2 KB each, allocated as they come). */
   socketEntries: 8192,
   /** Sockets remembered as not parsed (no known protocol, or left to their local client) that have no conns entry to keep
    *  that verdict in (LRU; a socket's own entry keeps it otherwise). */
   skipEntries: 16384,
-  /** HTTP/2 streams in flight across all connections (`h2_streams`, LRU, 56 bytes each): a gRPC client may hold a hundred
+  /** HTTP/2 streams in flight across all connections (`h2_streams`, LRU, 128 bytes each with its request's path for a sample): a gRPC client may hold a hundred
    *  calls open on one connection; one connection holds at most 255. */
   h2Streams: 16384,
   /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */

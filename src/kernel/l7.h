@@ -14,6 +14,8 @@
 #define DH_L7_INFLIGHT 8  /* requests in flight per socket (pipelined, or HTTP/2 streams) */
 #define DH_L7_TEXT 256    /* request prefix kept for samples */
 #define DH_L7_HPACK 16    /* newest HPACK dynamic-table insertions remembered per socket */
+#define DH_L7_H2_PATHS 16 /* HTTP/2: newest :path insertions a client made, kept per connection to name samples */
+#define DH_L7_H2_PATH 64  /* ... each up to this many coded bytes (a longer one is not kept) */
 #define DH_L7_COMM_LEN 16
 #define DH_L7_CARRY 32    /* bytes of a cut header kept for the next syscall */
 
@@ -152,6 +154,7 @@ enum dh_l7_sample_flag {
 	DH_L7_S_TLS = 2,       /* seen as plaintext through the TLS uprobes */
 	DH_L7_S_SLOW = 4,      /* sampled because slow */
 	DH_L7_S_FAILED = 8,    /* sampled because failed */
+	DH_L7_S_HPACK = 16,    /* HTTP/2: text is a header block of the request's :method and :path (l7/http2_paths.c), not its bytes */
 };
 
 /* One ring-buffer record of `l7_samples`: a failed or slow request (or any, in trace mode). */

@@ -46,6 +46,7 @@ export function l7MapSizes(o: L7Options = {}): Record<string, number> {
     l7_skip: o.skipEntries ?? L7_DEFAULTS.skipEntries,
     l7_peers: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     h2_streams: L7_DEFAULTS.h2Streams,
+    h2_clients: o.socketEntries ?? L7_DEFAULTS.socketEntries,
     l7_samples: L7_DEFAULTS.samplesRingbufBytes,
     l7_final: L7_DEFAULTS.finalRingbufBytes,
   };

@@ -3,7 +3,7 @@ import { L7_SAMPLE, L7_SAMPLE_SIZE, L7_COMM_LEN, L7Proto, L7SampleFlag } from '.
 import { u64, type Clock } from '../events/decode.js';
 import { PROTOCOLS, STATUS_CLASSES, type L7Protocol, type L7Sample, type RequestDescription, type SampleReason } from './types.js';
 import { describeHttp1 } from './protocols/http1.js';
-import { describeHttp2 } from './protocols/http2.js';
+import { describeHttp2, describeHttp2Block } from './protocols/http2.js';
 import { describePostgres, sqlstateOf } from './protocols/postgres.js';
 import { describeMysql } from './protocols/mysql.js';
 import { describeRedis, redisErrorOf } from './protocols/redis.js';
@@ -16,9 +16,10 @@ const DESCRIBE: Partial<Record<number, (text: Buffer) => RequestDescription | nu
   [L7Proto.REDIS]: describeRedis,
 };
 
-/** Names a request from its first bytes; null (counted by the caller as unparsed) for bytes no parser accepts. Never throws. */
-export function describeRequest(proto: number, text: Buffer): RequestDescription | null {
-  const fn = DESCRIBE[proto];
+/** Names a request from its first bytes (or, with `hpack`, from an HTTP/2 header block the kernel rebuilt); null (counted
+ *  by the caller as unparsed) for bytes no parser accepts. Never throws. */
+export function describeRequest(proto: number, text: Buffer, hpack = false): RequestDescription | null {
+  const fn = hpack ? (proto === L7Proto.HTTP2 ? describeHttp2Block : undefined) : DESCRIBE[proto];
   if (!fn || !text.length) return null;
   try {
     return fn(text);
@@ -45,7 +46,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
     if (proto >= PROTOCOLS.length || cls >= STATUS_CLASSES.length) { stats.malformed++; continue; }
     const textLen = Math.min(buf.readUInt16LE(o + L7_SAMPLE.text_len), 256);
     const text = flags & L7SampleFlag.TEXT ? buf.subarray(o + L7_SAMPLE.text, o + L7_SAMPLE.text + textLen) : Buffer.alloc(0);
-    const d = describeRequest(proto, text);
+    const d = describeRequest(proto, text, (flags & L7SampleFlag.HPACK) !== 0);
     if (text.length && !d) stats.unparsed++;
     const commEnd = buf.indexOf(0, o + L7_SAMPLE.comm);
     const reasons: SampleReason[] = [];

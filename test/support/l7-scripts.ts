@@ -184,6 +184,54 @@ const one = (path) => new Promise((resolve, reject) => {
 })().catch((e) => console.log('error ' + e.message));
 `;
 
+/** HTTP/2 client over a raw socket whose HPACK indexes every header (as grpc-go's does; nghttp2, Node's own, never
+ *  indexes :path): a path is sent in full once, then as a reference to the client's dynamic table, while a per-call
+ *  grpc-timeout and a literal-named x-call header add insertions to every request. argv port plan [[path, count]]
+ *  concurrency; each group's HEADERS and DATA frames go out in one write; prints "done N" with the streams ended. */
+export const H2_HPACK_CLIENT = `
+const net = require('net');
+const hpack = require('hpack.js');
+const [port, plan, concurrency] = process.argv.slice(1);
+const comp = hpack.compressor.create({ table: { size: 4096 } });
+const frame = (type, flags, sid, payload) => {
+  const h = Buffer.alloc(9);
+  h.writeUIntBE(payload.length, 0, 3); h[3] = type; h[4] = flags; h.writeUInt32BE(sid, 5);
+  return Buffer.concat([h, payload]);
+};
+const block = (fields) => { comp.write(fields); const out = []; for (let c; (c = comp.read()) !== null;) out.push(c); return Buffer.concat(out); };
+const jobs = [];
+for (const [path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push(path);
+const s = net.connect(Number(port), '127.0.0.1');
+let buf = Buffer.alloc(0), sid = 1, open = 0, ended = 0, next = 0, call = 0;
+const wave = () => {
+  if (next >= jobs.length) { console.log('done ' + ended); s.end(); return; }
+  const parts = [];
+  for (const path of jobs.slice(next, next + Number(concurrency))) {
+    call++;
+    parts.push(frame(1, 4, sid, block([
+      { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: path },
+      { name: ':authority', value: 'localhost' }, { name: 'content-type', value: 'application/grpc' },
+      { name: 'grpc-timeout', value: (1000 + call) + 'm' }, { name: 'x-call', value: String(call), huffman: false },
+    ])));
+    parts.push(frame(0, 1, sid, Buffer.from([0, 0, 0, 0, 0])));
+    sid += 2; open++; next++;
+  }
+  s.write(Buffer.concat(parts));
+};
+s.on('connect', () => { s.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n'), frame(4, 0, 0, Buffer.alloc(0))])); wave(); });
+s.on('data', (d) => {
+  buf = Buffer.concat([buf, d]);
+  while (buf.length >= 9) {
+    const len = buf.readUIntBE(0, 3), type = buf[3], flags = buf[4], id = buf.readUInt32BE(5) & 0x7fffffff;
+    if (buf.length < 9 + len) break;
+    buf = buf.subarray(9 + len);
+    if (type === 4 && !(flags & 1)) s.write(frame(4, 1, 0, Buffer.alloc(0)));
+    if (id && ((type === 0 || type === 1) && (flags & 1) || type === 3)) { ended++; if (--open === 0) wave(); }
+  }
+});
+s.on('error', (e) => console.log('error ' + e.message));
+`;
+
 /** HTTP/1 client that sends each request with sendfile(2), so no syscall of its socket has the request's bytes
  *  in a user buffer: argv port count; GET /ok count times on one keep-alive connection, prints "done". */
 export const SENDFILE_CLIENT = `

@@ -418,12 +418,14 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 	redis_long_close(st);
 	if (c && st->seq && !st->nreq)
 		c->flags |= DH_F_L7_ANSWERED; /* no race with a reset's |=: the socket is being destroyed */
-	if (st->proto == DH_L7_HTTP2) /* its streams are in h2_streams, counted by nreq */
+	if (st->proto == DH_L7_HTTP2) { /* its streams are in h2_streams, counted by nreq */
 		st->counts.unpaired += st->nreq;
-	else
+		bpf_map_delete_elem(&h2_clients, &cookie);
+	} else {
 		for (int i = 0; i < DH_L7_INFLIGHT; i++)
 			if (st->req[i].start_ns && !(st->req[i].meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */
 				st->counts.unpaired += st->req[i].count;
+	}
 	st->nreq = 0;
 	return st;
 }

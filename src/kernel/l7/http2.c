@@ -11,6 +11,7 @@
  * so a stream in flight at a desync stays paired by its id when its end is
  * seen later; one whose end was in the lost bytes is unpaired at the close.
  * Entries of a closed socket are left to the LRU (cookies are never reused).
+ * Each keeps its request's :method and :path for a sample (l7/http2_paths.c).
  *
  * Kernel subtlety: headers are HPACK-compressed with a per-connection dynamic
  * table. Only :status and grpc-status matter here, and an index into the
@@ -22,9 +23,10 @@
  * status unknown (class OTHER) rather than guessed. */
 
 enum { H2_FRAMES = 0, H2_PREFACE = 1 };
-enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3 };
-enum { H2_END_STREAM = 1, H2_PADDED = 8, H2_PRIORITY = 0x20 };
+enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_CONTINUATION = 9 };
+enum { H2_END_STREAM = 1, H2_END_HEADERS = 4, H2_PADDED = 8, H2_PRIORITY = 0x20 };
 enum { HP_STATUS = 1, HP_GRPC = 2 };
+enum { H2_M_GET = 1, H2_M_POST = 2 }; /* a request's :method from the static table (indexes 2 and 3) */
 
 /* "grpc-status" as little-endian words: plain (bytes 0-7 and 3-10), and
  * Huffman-coded (RFC 7541 appendix B: 9a ca c8 b2 12 34 da 8f). */
@@ -171,18 +173,14 @@ __noinline int h2_field(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 p
 	return pos;
 }
 
-struct dh_h2_key {
-	__u64 cookie;
-	__u32 sid;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384); /* set by the loader (L7_DEFAULTS.h2Streams) */
 	__type(key, struct dh_h2_key);
-	__type(value, struct dh_l7_req);
+	__type(value, struct dh_h2_stream);
 } h2_streams SEC(".maps");
+
+#include "http2_paths.c"
 
 #define DH_H2_INFLIGHT 255 /* streams in flight per connection (dh_l7_sock.nreq is a byte); more are counted as INFLIGHT_FULL */
 
@@ -199,8 +197,13 @@ static __always_inline void h2_start(struct dh_l7_scratch *sc, struct dh_l7_sock
 		return;
 	}
 	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
-	struct dh_l7_req r = {.start_ns = sc->now, .id = sid, .count = 1};
-	if (bpf_map_update_elem(&h2_streams, &k, &r, BPF_ANY))
+	/* the value is built in the scratch, beside the names h2_request_names found (no room on the stack) */
+	sc->h2.req.start_ns = sc->now;
+	sc->h2.req.id = sid;
+	sc->h2.req.meta = 0;
+	sc->h2.req.count = 1;
+	sc->h2.req.detail = 0;
+	if (bpf_map_update_elem(&h2_streams, &k, &sc->h2, BPF_ANY))
 		return;
 	st->seq++;
 	st->nreq++;
@@ -283,8 +286,12 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	int wanted = sid && (type == H2_HEADERS || type == H2_RST_STREAM || (sc->dir == 1 && type == H2_DATA && (flags & H2_END_STREAM)));
 	struct dh_l7_req *e = wanted ? h2_stream(sc, st, sid) : 0;
 	if (sc->dir == 0) {
-		if (type == H2_HEADERS && sid && !e) { /* a new stream: a request */
-			h2_start(sc, st, sid);
+		if (type == H2_HEADERS) { /* a new stream's (a request), or trailers: either may add to the client's HPACK table */
+			h2_request_names(sc, sc->cur + 9, len, flags);
+			if (sid && !e)
+				h2_start(sc, st, sid);
+		} else if (type == H2_CONTINUATION) {
+			h2_request_lost(sc);
 		} else if (type == H2_RST_STREAM && e) {
 			h2_done(sc, st, e, 1);
 		}

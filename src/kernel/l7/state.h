@@ -84,6 +84,24 @@ struct {
 	__type(value, __u64);
 } l7_losses SEC(".maps");
 
+/* Key of h2_streams (l7/http2.c): an HTTP/2 stream. */
+struct dh_h2_key {
+	__u64 cookie;
+	__u32 sid;
+	__u32 pad;
+};
+
+/* An HTTP/2 stream in flight (value of h2_streams, l7/http2.c), with its request's names for a sample (l7/http2_paths.c). */
+struct dh_h2_stream {
+	struct dh_l7_req req;
+	__u8 method;      /* H2_M_*, 0 if another */
+	__u8 path_len;    /* coded bytes in path, 0 if not kept */
+	__u8 huff;        /* path is Huffman-coded */
+	__u8 path_static; /* :path from the static table: its index (4 "/", 5 "/index.html") */
+	__u8 pad[4];
+	__u8 path[DH_L7_H2_PATH];
+};
+
 /* The syscall being parsed: its user buffer and the parsing cursor. */
 struct dh_l7_scratch {
 	__u64 base[DH_L7_IOV];
@@ -114,6 +132,11 @@ struct dh_l7_scratch {
 	__u8 carry[DH_L7_CARRY];
 	__u64 s_lat;     /* the request l7_sample() looks at */
 	__u32 s_id, s_cls, s_status, s_pad;
+	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
+	struct dh_h2_key h2_key; /* HTTP/2: a stream a sample looks up (l7/http2_paths.c) */
+	struct {
+		__u32 at, p, end, base, n, loads;
+	} hb; /* HTTP/2: walking a client's header block (l7/http2_paths.c h2_request_names) */
 	__u8 win[DH_L7_WIN * 3]; /* a window, room for reads past it, and slack for the verifier's bounds */
 };
 
@@ -421,6 +444,8 @@ static __always_inline __u32 l7_http_class(__u32 status)
 	return DH_L7_C_OTHER;
 }
 
+static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l7_sample *s); /* l7/http2_paths.c */
+
 /* GCRA: at most one sample per gap on average, bursts up to burst. */
 static __always_inline int l7_sample_allowed(struct dh_l7_config *cfg, __u64 now)
 {
@@ -471,7 +496,15 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->flags = why | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
 	s->pad = 0;
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
-	if (st->text_id == id && st->text_len) { /* the newest request's text only */
+	int h2 = 0;
+	if (st->proto == DH_L7_HTTP2) {
+		__builtin_memset(s->text, 0, DH_L7_TEXT);
+		h2 = h2_sample_names(sc, s);
+	}
+	int own = st->text_id == id && st->text_len; /* the newest request's text only */
+	if (h2 == 2 || (h2 && !own)) {
+		s->flags |= DH_L7_S_TEXT | DH_L7_S_HPACK;
+	} else if (own) {
 		s->flags |= DH_L7_S_TEXT;
 		s->text_len = st->text_len;
 		__builtin_memcpy(s->text, st->text, DH_L7_TEXT);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import hpack from 'hpack.js';
-import { describeHttp2 } from './http2.js';
+import { describeHttp2, describeHttp2Block } from './http2.js';
 import { fuzz } from './testing.js';
 
 function headersFrame(fields: { name: string; value: string }[], flags = 4): Buffer {
@@ -22,6 +22,16 @@ test('method and path of a HEADERS frame (Huffman-coded literals), query dropped
     { name: ':path', value: '/pkg.Service/Method?x=1' }, { name: ':authority', value: 'a' },
   ]);
   assert.deepEqual(describeHttp2(f), { method: 'POST', target: '/pkg.Service/Method' });
+});
+
+test('the block the kernel rebuilds for a sample (:method indexed, :path a literal without indexing, as the client coded it)', () => {
+  const huff = headersFrame([{ name: ':path', value: '/pkg.Svc/Fail?token=1' }]).subarray(9); // 0x44: inserted, name :path
+  const coded = huff.subarray(1); // the value as the client coded it: the kernel keeps these bytes
+  assert.deepEqual(describeHttp2Block(Buffer.concat([Buffer.from([0x83, 0x04]), coded])), { method: 'POST', target: '/pkg.Svc/Fail' });
+  assert.deepEqual(describeHttp2Block(Buffer.from([0x82, 0x84])), { method: 'GET', target: '/' }, 'a static-table path');
+  assert.deepEqual(describeHttp2Block(Buffer.from([0x83])), { method: 'POST', target: undefined }, ':method alone');
+  assert.deepEqual(describeHttp2Block(Buffer.concat([Buffer.from([0x04]), coded])), { method: 'HTTP/2', target: '/pkg.Svc/Fail' }, 'no :method');
+  assert.equal(describeHttp2Block(Buffer.from([0x04, 0x85, 0xff])), null, 'a cut Huffman string names nothing');
 });
 
 test('an HTTP/2 path keeps no path parameters either', () => {

@@ -16,7 +16,13 @@ export function describeHttp2(text: Buffer): RequestDescription | null {
   if (flags & PADDED) { end = Math.min(end, 9 + len - text[9]); start++; }
   if (flags & PRIORITY) start += 5;
   if (start >= end) return null;
-  const fields = decodeFields(text.subarray(start, end));
+  return describeHttp2Block(text.subarray(start, end));
+}
+
+/** The request named by a header block alone: the kernel's rebuilt :method and :path of a stream (sample flag HPACK,
+ *  src/kernel/l7/http2_paths.c), whose path the client had sent as a reference to its HPACK table. */
+export function describeHttp2Block(block: Buffer): RequestDescription | null {
+  const fields = decodeFields(block);
   const method = fields.get(':method');
   const raw = fields.get(':path');
   const path = raw === undefined ? undefined : keptPath(raw);

@@ -1,0 +1,241 @@
+/* HTTP/2 request names for samples: each stream's :method and :path.
+ *
+ * Kernel subtlety: streams interleave, so a sample cannot take "the newest
+ * request's bytes" of its connection: each stream keeps its own coded :path
+ * (h2_streams, l7/http2.c). And a client may send a path in full once, then
+ * refer to it in its HPACK dynamic table (grpc-go names each method in full
+ * once per connection; nghttp2, Node's, never indexes :path). An index counts
+ * back from the newest insertion, whatever was evicted, so counting every
+ * insertion the client makes names the entry a reference means exactly. The
+ * :path insertions themselves are kept (their coded bytes, the
+ * DH_L7_H2_PATHS newest) by insertion number. A header block not read whole
+ * (cut by the end of the syscall, longer than the fields walked, or followed
+ * by CONTINUATION) may hide insertions: from then on references are not
+ * resolved on that connection, and its samples have :method, and a path only
+ * when sent in full. Never a wrong name.
+ *
+ * Cost: only the HEADERS frames a client sends are walked, field by field;
+ * a path's coded bytes (at most DH_L7_H2_PATH) are copied once per request. */
+
+#define DH_H2_FIELDS 32 /* fields walked per header block */
+
+struct dh_h2_path {
+	__u32 key;  /* insertion number + 1 */
+	__u8 len;
+	__u8 huff;  /* bytes are Huffman-coded */
+	__u8 pad[2];
+	__u8 bytes[DH_L7_H2_PATH];
+};
+
+/* A connection's client side of HPACK (key: socket cookie; deleted with the socket's L7 state). */
+struct dh_h2_client {
+	__u32 inserted; /* dynamic-table insertions the client made */
+	__u8 lost;      /* a header block was not read whole: insertions may be missing */
+	__u8 next;      /* next slot of path */
+	__u8 pad[2];
+	struct dh_h2_path path[DH_L7_H2_PATHS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192); /* set to l7_socks' size by the loader */
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory only for connections that speak HTTP/2 */
+	__type(key, __u64);
+	__type(value, struct dh_h2_client);
+} h2_clients SEC(".maps");
+
+/* All zero, to insert from (the value is too big for the BPF stack). Never written. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dh_h2_client);
+} h2_client_zero SEC(".maps");
+
+static __always_inline struct dh_h2_client *h2_client_of(__u64 cookie, int create)
+{
+	struct dh_h2_client *cl = bpf_map_lookup_elem(&h2_clients, &cookie);
+	if (cl || !create)
+		return cl;
+	__u32 zero = 0;
+	struct dh_h2_client *z = bpf_map_lookup_elem(&h2_client_zero, &zero);
+	if (!z || bpf_map_update_elem(&h2_clients, &cookie, z, BPF_NOEXIST))
+		return 0;
+	return bpf_map_lookup_elem(&h2_clients, &cookie);
+}
+
+/* A path the request sent as coded bytes [i, i + len) of the window (if they fit). */
+static __always_inline void h2_path_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
+{
+	if (!len || len > DH_L7_H2_PATH || i >= DH_L7_WIN)
+		return;
+	/* one copy, not a loop the verifier walks per byte (bytes past len are not read) */
+	bpf_probe_read_kernel(sc->h2.path, DH_L7_H2_PATH, &sc->win[l7_idx(i)]);
+	sc->h2.path_len = len;
+	sc->h2.huff = huff;
+}
+
+/* The request referred to dynamic-table insertion number key - 1: its path, if that was a kept :path. */
+static __always_inline void h2_path_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+{
+	for (int k = 0; k < DH_L7_H2_PATHS; k++) {
+		struct dh_h2_path *p = &cl->path[k];
+		if (p->key != key || !p->len || p->len > DH_L7_H2_PATH)
+			continue;
+		__builtin_memcpy(sc->h2.path, p->bytes, DH_L7_H2_PATH);
+		sc->h2.path_len = p->len;
+		sc->h2.huff = p->huff;
+		return;
+	}
+}
+
+/* The client inserted the :path it sent: kept under its insertion number + 1. */
+static __always_inline void h2_path_insert(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+{
+	if (!sc->h2.path_len || sc->h2.path_len > DH_L7_H2_PATH)
+		return;
+	struct dh_h2_path *p = &cl->path[cl->next & (DH_L7_H2_PATHS - 1)];
+	cl->next++;
+	p->key = key;
+	p->len = sc->h2.path_len;
+	p->huff = sc->h2.huff;
+	__builtin_memcpy(p->bytes, sc->h2.path, DH_L7_H2_PATH);
+}
+
+/* One field of a client header block at window offset i, whose loaded bytes end at lim:
+ * returns its length, or -1 if it is malformed or its header runs past lim. */
+__noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 i, __u32 lim)
+{
+	if (!sc || !cl || i >= DH_L7_WIN || lim > DH_L7_WIN || i >= lim)
+		return -1;
+	__u32 pos = i, idx = 0, len = 0;
+	__u8 b = l7_byte(sc, pos);
+	if (b & 0x80) { /* indexed */
+		if (hp_int(sc, &pos, 0x7f, &idx) || pos > lim)
+			return -1;
+		if (idx == 2 || idx == 3)
+			sc->h2.method = idx == 2 ? H2_M_GET : H2_M_POST;
+		else if (idx == 4 || idx == 5)
+			sc->h2.path_static = idx;
+		else if (idx >= 62 && !cl->lost && cl->inserted >= idx - 61)
+			h2_path_ref(sc, cl, cl->inserted - (idx - 62));
+		return pos - i;
+	}
+	if ((b & 0xe0) == 0x20) /* dynamic table size update */
+		return hp_int(sc, &pos, 0x1f, &idx) || pos > lim ? -1 : pos - i;
+	__u32 insert = b & 0x40;
+	if (hp_int(sc, &pos, insert ? 0x3f : 0x0f, &idx))
+		return -1;
+	if (!idx) { /* a literal name: passed over */
+		if (pos >= lim || hp_int(sc, &pos, 0x7f, &len))
+			return -1;
+		pos += len;
+	}
+	if (pos >= lim || pos >= DH_L7_WIN)
+		return -1;
+	__u8 huff = l7_byte(sc, pos) >> 7;
+	if (hp_int(sc, &pos, 0x7f, &len) || pos > lim)
+		return -1;
+	int path = (idx == 4 || idx == 5) && pos + len <= lim; /* :path's name, a value of its own */
+	if (path)
+		h2_path_take(sc, pos, len, huff);
+	if (insert) {
+		cl->inserted++;
+		if (path)
+			h2_path_insert(sc, cl, cl->inserted);
+	}
+	return pos + len - i;
+}
+
+/* A CONTINUATION frame from the client: its fields are not walked. */
+static __always_inline void h2_request_lost(struct dh_l7_scratch *sc)
+{
+	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
+	if (cl)
+		cl->lost = 1;
+}
+
+/* Walks the header block of a HEADERS frame the client sent, from sc->hb.p: counts its insertions,
+ * and finds :method and :path (sc->h2). Returns 1 when a field's header runs past the window (the
+ * caller loads the window from sc->hb.p and calls again), else 0. The walk's cursor is kept in the
+ * scratch (sc->hb), and loads are left to the caller: this runs at the bottom of the deepest call chain. */
+__noinline int h2_request_fields(struct dh_l7_scratch *sc)
+{
+	if (!sc)
+		return 0;
+	struct dh_h2_client *cl = h2_client_of(sc->cookie, 1);
+	if (!cl)
+		return 0;
+	for (int k = 0; k < DH_H2_FIELDS; k++) {
+		if (sc->hb.p >= sc->hb.end)
+			return 0;
+		int r = -1;
+		if (sc->hb.p - sc->hb.base < sc->hb.n)
+			r = h2_request_field(sc, cl, sc->hb.p - sc->hb.base, sc->hb.n);
+		if (r < 0 && sc->hb.p != sc->hb.base && sc->hb.loads < 3)
+			return 1;
+		if (r <= 0)
+			break;
+		sc->hb.p += r;
+	}
+	cl->lost = 1; /* not read to its end */
+	return 0;
+}
+
+/* The client's HEADERS frame (payload at offset at, flen bytes): its names and insertions (above). */
+static __always_inline void h2_request_names(struct dh_l7_scratch *sc, __u32 at, __u32 flen, __u8 flags)
+{
+	sc->h2.method = 0;
+	sc->h2.path_static = 0;
+	sc->h2.path_len = 0;
+	sc->hb.at = at;
+	sc->hb.n = l7_load(sc, at, DH_L7_WIN);
+	sc->hb.p = 0;
+	sc->hb.end = flen;
+	sc->hb.base = 0;
+	sc->hb.loads = 0;
+	if (flags & H2_PADDED) {
+		__u32 pad = sc->win[0];
+		sc->hb.p = 1;
+		sc->hb.end = flen > pad ? flen - pad : 0;
+	}
+	if (flags & H2_PRIORITY)
+		sc->hb.p += 5;
+	if (!(flags & H2_END_HEADERS)) /* CONTINUATION frames follow, unread */
+		h2_request_lost(sc);
+	for (int w = 0; w < 4 && h2_request_fields(sc); w++) {
+		sc->hb.base = sc->hb.p;
+		sc->hb.n = l7_load(sc, at + sc->hb.p, DH_L7_WIN);
+		sc->hb.loads++;
+	}
+}
+
+/* A sample's request names, from its stream, as a header block of :method and :path (flag DH_L7_S_HPACK),
+ * in s->text (zeroed by the caller). Returns 2 with a path, 1 with :method only, 0 with neither. */
+static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l7_sample *s)
+{
+	/* the key in the scratch: l7_sample's frame is in the deepest call chain, with no stack to spare */
+	sc->h2_key.cookie = sc->cookie;
+	sc->h2_key.sid = sc->s_id;
+	sc->h2_key.pad = 0;
+	struct dh_h2_stream *e = bpf_map_lookup_elem(&h2_streams, &sc->h2_key);
+	if (!e)
+		return 0;
+	__u32 o = e->method ? 1 : 0;
+	if (o)
+		s->text[0] = e->method == H2_M_GET ? 0x82 : 0x83;
+	s->text_len = o;
+	if (e->path_len && e->path_len <= DH_L7_H2_PATH) {
+		s->text[o] = 0x04; /* a literal without indexing, named :path */
+		s->text[o + 1] = (e->huff ? 0x80 : 0) | e->path_len;
+		__builtin_memcpy(&s->text[o + 2], e->path, DH_L7_H2_PATH);
+		s->text_len = o + 2 + e->path_len;
+		return 2;
+	}
+	if (e->path_static) {
+		s->text[o] = 0x80 | (e->path_static & 0x7f);
+		s->text_len = o + 1;
+		return 2;
+	}
+	return o;
+}
