@@ -226,6 +226,7 @@ s.on('data', (d) => {
     if (buf.length < 9 + len) break;
     buf = buf.subarray(9 + len);
     if (type === 4 && !(flags & 1)) s.write(frame(4, 1, 0, Buffer.alloc(0)));
+    if (type === 0 && len) { const w = Buffer.alloc(4); w.writeUInt32BE(len); s.write(frame(8, 0, 0, w)); } // the connection's window
     if (id && ((type === 0 || type === 1) && (flags & 1) || type === 3)) { ended++; if (--open === 0) wave(); }
   }
 });
