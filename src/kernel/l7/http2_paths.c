@@ -9,8 +9,8 @@
  * insertion the client makes names the entry a reference means exactly. The
  * :path insertions themselves are kept (their coded bytes, the
  * DH_L7_H2_PATHS newest) by insertion number. A header block not read whole
- * (cut by the end of the syscall, longer than the fields walked, or followed
- * by CONTINUATION) may hide insertions: from then on references are not
+ * (cut by the end of the syscall, longer than the fields walked, followed by
+ * CONTINUATION, or in bytes passed over at a desync) may hide insertions: from then on references are not
  * resolved on that connection, and its samples have :method, and a path only
  * when sent in full. Never a wrong name.
  *
@@ -147,7 +147,7 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 	return pos + len - i;
 }
 
-/* A CONTINUATION frame from the client: its fields are not walked. */
+/* A CONTINUATION frame from the client (its fields are not walked), or framing lost (l7_desync). */
 static __always_inline void h2_request_lost(struct dh_l7_scratch *sc)
 {
 	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);

@@ -444,7 +444,9 @@ static __always_inline __u32 l7_http_class(__u32 status)
 	return DH_L7_C_OTHER;
 }
 
-static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l7_sample *s); /* l7/http2_paths.c */
+/* l7/http2_paths.c */
+static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l7_sample *s);
+static __always_inline void h2_request_lost(struct dh_l7_scratch *sc);
 
 /* GCRA: at most one sample per gap on average, bursts up to burst. */
 static __always_inline int l7_sample_allowed(struct dh_l7_config *cfg, __u64 now)
@@ -585,8 +587,10 @@ static __always_inline struct dh_l7_req *l7_head(struct dh_l7_sock *st)
 static __always_inline void l7_desync(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 {
 	l7_loss(DH_L7_LOSS_DESYNC);
-	if (st->proto == DH_L7_HTTP2) /* its streams in flight stay paired by id (l7/http2.c) */
+	if (st->proto == DH_L7_HTTP2) { /* its streams in flight stay paired by id (l7/http2.c) */
+		h2_request_lost(sc); /* the client's HPACK insertions may be in the bytes passed over */
 		goto framing;
+	}
 	for (int i = 0; i < DH_L7_INFLIGHT; i++) {
 		struct dh_l7_req *r = &st->req[(st->head + i) & (DH_L7_INFLIGHT - 1)];
 		if (i < st->nreq && !(r->meta & DH_L7_M_SETUP))
