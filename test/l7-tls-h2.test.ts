@@ -214,3 +214,18 @@ test('HTTP/2 samples are named when the client sends paths as references to its 
     assert.deepEqual(named('4xx'), Array(6).fill('POST /nope'), role);
   }
 });
+
+test('HTTP/2: a :path that crosses the kernel\'s 256-byte window, behind a big header inserted on every call, is still named', async () => {
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const t0 = Date.now();
+  const plan = [['/pkg.Svc/Fail', 10], ['/pkg.Svc/Ok', 10], ['/pkg.Svc/Fail', 10]];
+  const c = node(H2_HPACK_CLIENT, [String(port), JSON.stringify(plan), '2', '240'], { cwd: REPO_ROOT });
+  assert.equal((await c.waitFor(/^(done|error).*/, 20_000))[0], 'done 30');
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 30);
+    assert.deepEqual(byClass(t), { ok: 10, error: 20 }, role);
+    const named = log.samples.filter((x) => x.protocol === 'http2' && x.role === role && x.time >= t0 && x.statusClass === 'error').map((x) => `${x.method} ${x.target}`);
+    assert.deepEqual(named, Array(20).fill('POST /pkg.Svc/Fail'), role);
+  }
+});

@@ -187,11 +187,13 @@ const one = (path) => new Promise((resolve, reject) => {
 /** HTTP/2 client over a raw socket whose HPACK indexes every header (as grpc-go's does; nghttp2, Node's own, never
  *  indexes :path): a path is sent in full once, then as a reference to the client's dynamic table, while a per-call
  *  grpc-timeout and a literal-named x-call header add insertions to every request. argv port plan [[path, count]]
- *  concurrency; each group's HEADERS and DATA frames go out in one write; prints "done N" with the streams ended. */
+ *  concurrency [pad]; each group's HEADERS and DATA frames go out in one write; prints "done N" with the streams ended.
+ *  pad: a per-call :authority of that many bytes before :path (pseudo-headers come first), so :path lands past the
+ *  kernel's first 256-byte window. */
 export const H2_HPACK_CLIENT = `
 const net = require('net');
 const hpack = require('hpack.js');
-const [port, plan, concurrency] = process.argv.slice(1);
+const [port, plan, concurrency, pad] = process.argv.slice(1);
 const comp = hpack.compressor.create({ table: { size: 4096 } });
 const frame = (type, flags, sid, payload) => {
   const h = Buffer.alloc(9);
@@ -208,9 +210,10 @@ const wave = () => {
   const parts = [];
   for (const path of jobs.slice(next, next + Number(concurrency))) {
     call++;
+    const authority = Number(pad || 0) ? String(call).padStart(Number(pad), 'p') : 'localhost';
     parts.push(frame(1, 4, sid, block([
-      { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: path },
-      { name: ':authority', value: 'localhost' }, { name: 'content-type', value: 'application/grpc' },
+      { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':authority', value: authority, huffman: false },
+      { name: ':path', value: path }, { name: 'content-type', value: 'application/grpc' },
       { name: 'grpc-timeout', value: (1000 + call) + 'm' }, { name: 'x-call', value: String(call), huffman: false },
     ])));
     parts.push(frame(0, 1, sid, Buffer.from([0, 0, 0, 0, 0])));

@@ -388,6 +388,10 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 	sc->total = ret;
 	if (l7_user_io(sc)) {
 		l7_loss(DH_L7_LOSS_SKIPPED_IO);
+		if (st && st->proto == DH_L7_HTTP2) { /* bytes unseen may hold the client's HPACK insertions */
+			sc->cookie = cookie;
+			h2_request_lost(sc);
+		}
 		return 0;
 	}
 	sc->now = l7_sock_now(sk, is_send);

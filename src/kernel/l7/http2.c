@@ -287,8 +287,8 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	struct dh_l7_req *e = wanted ? h2_stream(sc, st, sid) : 0;
 	if (sc->dir == 0) {
 		if (type == H2_HEADERS) { /* a new stream's (a request), or trailers: either may add to the client's HPACK table */
-			h2_request_names(sc, sc->cur + 9, len, flags);
-			if (sid && !e)
+			h2_request_names(sc, sc->cur + 9, len, flags, sid);
+			if (sid && !e && sc->hb.fresh)
 				h2_start(sc, st, sid);
 		} else if (type == H2_CONTINUATION) {
 			h2_request_lost(sc);

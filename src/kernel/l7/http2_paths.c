@@ -30,6 +30,7 @@ struct dh_h2_path {
 /* A connection's client side of HPACK (key: socket cookie; deleted with the socket's L7 state). */
 struct dh_h2_client {
 	__u32 inserted; /* dynamic-table insertions the client made */
+	__u32 last_sid; /* the newest stream it opened */
 	__u8 lost;      /* a header block was not read whole: insertions may be missing */
 	__u8 next;      /* next slot of path */
 	__u8 pad[2];
@@ -67,10 +68,16 @@ static __always_inline struct dh_h2_client *h2_client_of(__u64 cookie, int creat
 /* A path the request sent as coded bytes [i, i + len) of the window (if they fit). */
 static __always_inline void h2_path_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
 {
+	sc->h2.path_len = 0; /* an earlier field's path is not this one */
 	if (!len || len > DH_L7_H2_PATH || i >= DH_L7_WIN)
 		return;
-	/* one copy, not a loop the verifier walks per byte (bytes past len are not read) */
-	bpf_probe_read_kernel(sc->h2.path, DH_L7_H2_PATH, &sc->win[l7_idx(i)]);
+	/* the path's bytes only (the next header may be a credential), in one copy, not a loop the verifier walks per byte */
+	__builtin_memset(sc->h2.path, 0, DH_L7_H2_PATH);
+	__u32 n = len;
+	asm volatile("%0 &= 0x7f" : "+r"(n)); /* restated for the verifier: len <= DH_L7_H2_PATH */
+	if (n > DH_L7_H2_PATH)
+		return;
+	bpf_probe_read_kernel(sc->h2.path, n, &sc->win[l7_idx(i)]);
 	sc->h2.path_len = len;
 	sc->h2.huff = huff;
 }
@@ -136,7 +143,9 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 	__u8 huff = l7_byte(sc, pos) >> 7;
 	if (hp_int(sc, &pos, 0x7f, &len) || pos > lim)
 		return -1;
-	int path = (idx == 4 || idx == 5) && pos + len <= lim; /* :path's name, a value of its own */
+	int path = idx == 4 || idx == 5; /* :path's name, a value of its own */
+	if (path && len <= DH_L7_H2_PATH && pos + len > lim)
+		return -1; /* a path that fits but crosses the window's end: read it again from the field's start */
 	if (path)
 		h2_path_take(sc, pos, len, huff);
 	if (insert) {
@@ -166,12 +175,18 @@ __noinline int h2_request_fields(struct dh_l7_scratch *sc)
 	struct dh_h2_client *cl = h2_client_of(sc->cookie, 1);
 	if (!cl)
 		return 0;
+	if (!sc->hb.loads) { /* a new stream's id is odd and above the last (RFC 9113 5.1.1): not bytes met after a desync */
+		sc->hb.fresh = (sc->hb.sid & 1) && sc->hb.sid > cl->last_sid;
+		if (sc->hb.fresh)
+			cl->last_sid = sc->hb.sid;
+	}
 	for (int k = 0; k < DH_H2_FIELDS; k++) {
 		if (sc->hb.p >= sc->hb.end)
 			return 0;
 		int r = -1;
-		if (sc->hb.p - sc->hb.base < sc->hb.n)
-			r = h2_request_field(sc, cl, sc->hb.p - sc->hb.base, sc->hb.n);
+		__u32 lim = sc->hb.end - sc->hb.base < sc->hb.n ? sc->hb.end - sc->hb.base : sc->hb.n; /* not past the frame */
+		if (sc->hb.p - sc->hb.base < lim)
+			r = h2_request_field(sc, cl, sc->hb.p - sc->hb.base, lim);
 		if (r < 0 && sc->hb.p != sc->hb.base && sc->hb.loads < 3)
 			return 1;
 		if (r <= 0)
@@ -182,9 +197,12 @@ __noinline int h2_request_fields(struct dh_l7_scratch *sc)
 	return 0;
 }
 
-/* The client's HEADERS frame (payload at offset at, flen bytes): its names and insertions (above). */
-static __always_inline void h2_request_names(struct dh_l7_scratch *sc, __u32 at, __u32 flen, __u8 flags)
+/* The client's HEADERS frame on stream sid (payload at offset at, flen bytes): its names and insertions
+ * (above), and whether it can open a stream (sc->hb.fresh). */
+static __always_inline void h2_request_names(struct dh_l7_scratch *sc, __u32 at, __u32 flen, __u8 flags, __u32 sid)
 {
+	sc->hb.sid = sid;
+	sc->hb.fresh = sid & 1; /* without the connection's state: any client stream id */
 	sc->h2.method = 0;
 	sc->h2.path_static = 0;
 	sc->h2.path_len = 0;

@@ -135,7 +135,7 @@ struct dh_l7_scratch {
 	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
 	struct dh_h2_key h2_key; /* HTTP/2: a stream a sample looks up (l7/http2_paths.c) */
 	struct {
-		__u32 at, p, end, base, n, loads;
+		__u32 at, p, end, base, n, loads, sid, fresh;
 	} hb; /* HTTP/2: walking a client's header block (l7/http2_paths.c h2_request_names) */
 	__u8 win[DH_L7_WIN * 3]; /* a window, room for reads past it, and slack for the verifier's bounds */
 };
