@@ -14,7 +14,7 @@
  * Each keeps its request's :method and :path for a sample (l7/http2_paths.c).
  *
  * Kernel subtlety: headers are HPACK-compressed with a per-connection dynamic
- * table. Only :status and grpc-status matter here, and an index into the
+ * table. Only :status and grpc-status matter in a response, and an index into the
  * dynamic table counts back from the newest insertion, whatever was evicted,
  * so remembering what the server's last DH_L7_HPACK insertions held (not
  * their text) decodes later references to them exactly. Values are decoded

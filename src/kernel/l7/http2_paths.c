@@ -18,6 +18,8 @@
  * a path's coded bytes (at most DH_L7_H2_PATH) are copied once per request. */
 
 #define DH_H2_FIELDS 32 /* fields walked per header block */
+_Static_assert((DH_L7_H2_PATHS & (DH_L7_H2_PATHS - 1)) == 0, "path slots are a ring indexed by a mask");
+_Static_assert(DH_L7_H2_PATH < 127, "a kept path's length fits the one-byte HPACK length of the rebuilt block");
 
 struct dh_h2_path {
 	__u32 key;  /* insertion number + 1 */
