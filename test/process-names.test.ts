@@ -4,9 +4,14 @@
 // split one service. Real agent (`dhrishti run`), a real Python process.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { node, start, stopAll } from './support/children.js';
 import { SINK } from './support/scripts.js';
-import { startAgent, waitForGraph, type RunningAgent } from './support/agent.js';
+import { startAgent, waitForGraph, freePort, type RunningAgent } from './support/agent.js';
 
 let agent: RunningAgent | undefined;
 after(async () => { await agent?.stop(); await stopAll(); });
@@ -52,11 +57,6 @@ srv.listen(0, '127.0.0.1', () => {
 `;
 
 test('node and python scripts are named by their script: api.js -> backend.js, not node -> node; the agent is dhrishti; a port nothing listens on goes to "host (no listener)"', async () => {
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const net = await import('node:net');
-  const { freePort } = await import('./support/agent.js');
   agent ??= await startAgent(['--no-docker', '--no-history']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-names-'));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -99,10 +99,6 @@ test('node and python scripts are named by their script: api.js -> backend.js, n
 });
 
 test('a script that connects once and exits, gone before /proc is read, is named by the arguments the kernel kept at its exec (review G: proc:node, 20 of 20)', async () => {
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const { spawnSync } = await import('node:child_process');
   agent ??= await startAgent(['--no-docker', '--no-history']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-short-'));
   try {
