@@ -419,6 +419,11 @@ export class ProbeEngine {
     } catch { return null; } // an object without the map (an older build): as if unknown
   }
 
+  /** Instructions the verifier processed to accept each loaded program (empty before 5.16 kernels or before start). */
+  verifiedInsns(): Record<string, number> {
+    return this.handle ? this.native.stats(this.handle).verified ?? {} : {};
+  }
+
   stats(): EngineStats {
     const l = this.lossCounts();
     const n = this.handle ? this.native.stats(this.handle) : null;

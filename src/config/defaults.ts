@@ -38,6 +38,13 @@ export const DEFAULTS = {
   /** Tracefs mount points tried in order. */
   tracefsPaths: ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'],
   bpffsPath: '/sys/fs/bpf',
+  /**
+   * The kernel verifier's budget per program (BPF_COMPLEXITY_LIMIT_INSNS: instructions it may process
+   * while exploring paths), and the share of it past which `dhrishti doctor` warns: another kernel's
+   * verifier prunes paths differently and may refuse a program near the limit.
+   */
+  verifierInsnLimit: 1_000_000,
+  verifierWarnShare: 0.8,
   dockerSocket: '/var/run/docker.sock',
   /** kubelet's links to container logs, named <pod>_<namespace>_<container>-<id>.log: pod names without Docker. */
   kubeletContainerLogs: '/var/log/containers',

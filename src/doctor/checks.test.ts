@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CAP, checkBpffs, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs, checkTracepoint,
+  CAP, checkBpffs, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs, checkTracepoint, checkVerifierBudget,
   compareVersions, formatTable, hasCap, loadBlocker, mountTypeAt, parseKernelRelease, parseProcStatus,
   tracefsRoot, verdict, wrap, type CheckResult,
 } from './checks.js';
@@ -125,13 +125,25 @@ test('checkCapture: a capture whose code loaded is ok; one the kernel refused is
   assert.equal(verdict([on, off]).canRun, true);
 });
 
+test('checkVerifierBudget names the costliest program and warns past 80% of the budget', () => {
+  const fine = checkVerifierBudget({ dh_tcp_send_reset: 40, dh_sock_send_length: 337_771, dh_sock_recv_length: 336_092 });
+  assert.equal(fine.status, 'ok');
+  assert.equal(fine.detail, 'the costliest program, dh_sock_send_length, took 337,771 of the 1,000,000 instructions the verifier may process (34%)');
+  const near = checkVerifierBudget({ dh_sock_send_length: 951_787 });
+  assert.equal(near.status, 'warn');
+  assert.match(near.detail, /951,787 of the 1,000,000 .* \(95%\)/);
+  assert.match(near.hint ?? '', /uname -r/);
+  assert.equal(checkVerifierBudget({ dh_x: 800_000 }).status, 'ok', 'at the threshold: ok');
+  assert.equal(checkVerifierBudget({}).status, 'skipped', 'a kernel that does not report it');
+});
+
 test('checkLoad and loadBlocker', () => {
   const probes = [
     { program: 'dh_inet_sock_set_state', section: 'tp_btf/inet_sock_set_state', ok: true },
     { program: 'dh_ssl_write', section: 'uprobe', ok: false, error: 'ENOENT' },
   ];
-  assert.equal(checkLoad({ kind: 'loaded', probes: [probes[0]], ms: 12.3, captures: [] }).status, 'ok');
-  const partial = checkLoad({ kind: 'loaded', probes, ms: 12.3, captures: [] });
+  assert.equal(checkLoad({ kind: 'loaded', probes: [probes[0]], ms: 12.3, captures: [], verified: {} }).status, 'ok');
+  const partial = checkLoad({ kind: 'loaded', probes, ms: 12.3, captures: [], verified: {} });
   assert.equal(partial.status, 'warn');
   assert.match(partial.detail, /uprobe \(ENOENT\)/);
   const perm = checkLoad({ kind: 'error', message: 'cannot load BPF object (verifier or permissions): Operation not permitted' });

@@ -194,7 +194,7 @@ export interface ProbeAttach { program: string; section: string; ok: boolean; er
 export interface CaptureFact { name: string; unavailable: string | null }
 
 export type LoadFact =
-  | { kind: 'loaded'; probes: ProbeAttach[]; ms: number; captures: CaptureFact[] }
+  | { kind: 'loaded'; probes: ProbeAttach[]; ms: number; captures: CaptureFact[]; verified: Record<string, number> }
   | { kind: 'error'; message: string }
   | { kind: 'skipped'; reason: string };
 
@@ -226,6 +226,23 @@ export function checkCapture(c: CaptureFact): CheckResult {
   if (c.unavailable === null) return ok(c.name, 'its code loads with the probes and attaches');
   return warn(c.name, `off: ${c.unavailable}`,
     'the agent runs without it (connections are still mapped); a newer kernel may accept it: report the reason above with `uname -r`');
+}
+
+/**
+ * How much of the verifier's budget the costliest program took (`verified`: instructions processed by
+ * program, as the kernel reports them). Near the limit, a kernel whose verifier explores more paths
+ * may refuse the program; the agent would then run without that capture.
+ */
+export function checkVerifierBudget(verified: Record<string, number>): CheckResult {
+  const check = 'verifier budget';
+  const [name, insns] = Object.entries(verified).sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (name === undefined) return skipped(check, 'this kernel does not report the instructions it verified (5.16 and later do)');
+  const limit = DEFAULTS.verifierInsnLimit;
+  const share = insns / limit;
+  const detail = `the costliest program, ${name}, took ${insns.toLocaleString('en-US')} of the ${limit.toLocaleString('en-US')} instructions `
+    + `the verifier may process (${Math.round(share * 100)}%)`;
+  if (share <= DEFAULTS.verifierWarnShare) return ok(check, detail);
+  return warn(check, detail, 'close to the limit: another kernel may refuse it; report this line with `uname -r`');
 }
 
 /** Why the load line is skipped, or null when it should run. */

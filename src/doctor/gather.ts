@@ -9,7 +9,7 @@ import { ensureTracefs, findTracefs } from '../collector/tracefs.js';
 import { ProbeEngine } from '../collector/engine.js';
 import { DnsCollector } from '../dns/collector.js';
 import {
-  checkBpffs, checkBtf, checkBuilt, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs,
+  checkBpffs, checkBtf, checkBuilt, checkCapture, checkDocker, checkKernel, checkLoad, checkPrivileges, checkTracefs, checkVerifierBudget,
   checkTracepoint, loadBlocker, mountTypeAt, parseProcStatus, tracefsRoot,
   type CheckResult, type DockerFact, type LoadFact, type TracefsFact,
 } from './checks.js';
@@ -69,8 +69,9 @@ function tryLoad(): LoadFact {
       { name: 'request capture (L7)', unavailable: engine.l7Unavailable },
       { name: 'DNS capture', unavailable: dns.unavailableReason },
     ];
+    const verified = engine.verifiedInsns();
     engine.stop();
-    return { kind: 'loaded', probes, ms: performance.now() - t0, captures };
+    return { kind: 'loaded', probes, ms: performance.now() - t0, captures, verified };
   } catch (e) {
     engine?.stop();
     return { kind: 'error', message: (e as Error).message };
@@ -103,6 +104,9 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<CheckResult[]
   }
   const load: LoadFact = blocker ? { kind: 'skipped', reason: blocker } : tryLoad();
   results.push(checkLoad(load));
-  if (load.kind === 'loaded') for (const c of load.captures) results.push(checkCapture(c));
+  if (load.kind === 'loaded') {
+    for (const c of load.captures) results.push(checkCapture(c));
+    results.push(checkVerifierBudget(load.verified));
+  }
   return results;
 }

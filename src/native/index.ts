@@ -36,10 +36,11 @@ export interface NativeLoader {
   /** With `into` buffers big enough for the whole map, reads into them (no allocation). */
   readMap(h: Handle, name: string, keysInto?: Buffer, valuesInto?: Buffer): MapContents;
   /**
-   * Records skipped for a wrong size (in all, and per ring buffer map), and each loaded program's runs the
-   * kernel skipped because it was already running on that CPU (its recursion misses).
+   * Records skipped for a wrong size (in all, and per ring buffer map), each loaded program's runs the
+   * kernel skipped because it was already running on that CPU (its recursion misses), and the
+   * instructions the verifier processed to accept it (`verified`; kernels from 5.16 report them).
    */
-  stats(h: Handle): { malformed: number; rings: Record<string, number>; skipped: Record<string, number> };
+  stats(h: Handle): { malformed: number; rings: Record<string, number>; skipped: Record<string, number>; verified: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;

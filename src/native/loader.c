@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -957,8 +958,10 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, res, "rings", rings);
 	/* Runs the kernel skipped because the program was already running on that CPU
 	 * (a softirq beneath it): each is an event never seen. */
-	napi_value skipped;
+	napi_value skipped, verified;
 	napi_create_object(env, &skipped);
+	/* Instructions the verifier processed to accept each program: how close it came to its limit. */
+	napi_create_object(env, &verified);
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, l->obj) {
 		int fd = bpf_program__fd(prog);
@@ -968,8 +971,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 			continue;
 		napi_create_double(env, (double)pi.recursion_misses, &v);
 		napi_set_named_property(env, skipped, bpf_program__name(prog), v);
+		if (len >= offsetof(struct bpf_prog_info, verified_insns) + sizeof(pi.verified_insns)) {
+			napi_create_double(env, (double)pi.verified_insns, &v);
+			napi_set_named_property(env, verified, bpf_program__name(prog), v);
+		}
 	}
 	napi_set_named_property(env, res, "skipped", skipped);
+	napi_set_named_property(env, res, "verified", verified);
 	return res;
 }
 

@@ -113,6 +113,8 @@ struct dh_l7_scratch {
 	__u32 io_total;        /* bytes the syscall moved (total without a carried header) */
 	__u32 seek_off;        /* l7_iov_seek: the offset in the segment found */
 	__u32 nseg;            /* entries held */
+	__u32 seek_passed;     /* l7_iov_find: bytes of the held entries before the one found */
+	__u32 seek_pad;
 	__u64 iov_raw[2 * DH_L7_IOV]; /* entries as the caller wrote them ({base, len} pairs), before clamping */
 	__u32 total;   /* bytes the syscall moved */
 	__u32 cur;     /* parse position in [0, total) */
@@ -248,6 +250,27 @@ __noinline int l7_iov_fill(struct dh_l7_scratch *sc)
 	return sc->nseg ? 0 : -1;
 }
 
+/* The held entry that holds byte off, counted from the first held entry: its index (nseg if off lies
+ * past them), its offset in it in sc->seek_off, the bytes of the entries before it in sc->seek_passed.
+ * A function of its own so that the verifier walks its loop once, not once per window move of
+ * l7_iov_seek (it took 577k of the 1M instructions the verifier may process per program). */
+__noinline int l7_iov_find(struct dh_l7_scratch *sc, __u32 off)
+{
+	if (!sc)
+		return 0;
+	__u32 passed = 0;
+	int k = 0;
+	for (; k < DH_L7_IOV; k++) {
+		if (k >= sc->nseg || off < sc->len[k])
+			break;
+		off -= sc->len[k];
+		passed += sc->len[k];
+	}
+	sc->seek_off = off;
+	sc->seek_passed = passed;
+	return k;
+}
+
 /* The held segment that holds byte off of the syscall's own data; its offset in it goes to sc->seek_off.
  * Returns -1 past the data. Parsing only moves forward, so when off lies past the held entries (an
  * HTTP/2 writev carries a few entries per frame, hundreds in all), the window moves on over the
@@ -265,24 +288,18 @@ __noinline int l7_iov_seek(struct dh_l7_scratch *sc, __u32 off)
 	}
 	off -= sc->iov_before;
 	for (int m = 0; m < DH_L7_IOV_MOVES; m++) {
-		int k = 0;
-		__u32 passed = 0;
-		for (; k < DH_L7_IOV; k++) {
-			if (k >= sc->nseg || off < sc->len[k])
-				break;
-			off -= sc->len[k];
-			passed += sc->len[k];
-		}
+		int k = l7_iov_find(sc, off);
+		if (k < 0 || k > DH_L7_IOV) /* a global function's result has no bounds for the verifier */
+			return -1;
 		int more = sc->uiov && sc->iov_first + sc->nseg < sc->iov_cnt;
-		if (k < sc->nseg && (k <= DH_L7_IOV - 4 || !more)) {
-			sc->seek_off = off;
+		if (k < sc->nseg && (k <= DH_L7_IOV - 4 || !more))
 			return k;
-		}
 		if (!more || !k)
 			return -1;
 		/* move the window to start at entry k: the bytes before it are behind the parser */
+		off = sc->seek_off;
 		sc->iov_first += k;
-		sc->iov_before += passed;
+		sc->iov_before += sc->seek_passed;
 		if (l7_iov_fill(sc))
 			return -1;
 	}
