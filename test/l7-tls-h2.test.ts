@@ -215,6 +215,28 @@ test('HTTP/2 samples are named when the client sends paths as references to its 
   }
 });
 
+test('HTTP/2 samples name methods other than GET and POST, which clients send as literals and then as references to their HPACK table', async () => {
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  // A method other than GET or POST is a literal the client inserts into its dynamic table, then refers to.
+  // Node's client (nghttp2) and hpack.js's; the plan interleaves methods so references reach back past other insertions.
+  const plan = [['/nope', 4, 'PUT'], ['/gone', 3, 'DELETE'], ['/nope', 3, 'PUT'], ['/x', 2, 'PATCH'], ['/y', 2, 'OPTIONS'], ['/pkg.Svc/Fail', 2]];
+  const want = ['PUT /nope', 'PUT /nope', 'PUT /nope', 'PUT /nope', 'DELETE /gone', 'DELETE /gone', 'DELETE /gone', 'PUT /nope', 'PUT /nope', 'PUT /nope',
+    'PATCH /x', 'PATCH /x', 'OPTIONS /y', 'OPTIONS /y', 'POST /pkg.Svc/Fail', 'POST /pkg.Svc/Fail'].sort();
+  for (const [client, cwd] of [[H2C_CLIENT, undefined], [H2_HPACK_CLIENT, REPO_ROOT]] as const) {
+    const t0 = Date.now();
+    const c = node(client, [String(port), JSON.stringify(plan), '2'], cwd ? { cwd } : {});
+    assert.match((await c.waitFor(/^(done|error).*/, 20_000))[0], /^done/);
+    for (const role of ['server', 'client'] as const) {
+      const got = await until(`${role}: 16 failed samples`, async () => {
+        const mine = log.samples.filter((x) => x.protocol === 'http2' && x.role === role && x.time >= t0);
+        return mine.length >= 16 ? mine : undefined;
+      }, 20_000);
+      assert.deepEqual(got.map((x) => `${x.method} ${x.target}`).sort(), want, `${client === H2C_CLIENT ? 'nghttp2' : 'hpack.js'}, ${role}`);
+    }
+  }
+});
+
 test('HTTP/2: a :path that crosses the kernel\'s 256-byte window, behind a big header inserted on every call, is still named', async () => {
   const s = node(H2C_SERVER);
   const port = Number((await s.waitFor(/^port (\d+)/))[1]);

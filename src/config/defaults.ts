@@ -259,7 +259,7 @@ export const L7_DEFAULTS = {
   /** Sockets remembered as not parsed (no known protocol, or left to their local client) that have no conns entry to keep
    *  that verdict in (LRU; a socket's own entry keeps it otherwise). */
   skipEntries: 16384,
-  /** HTTP/2 streams in flight across all connections (`h2_streams`, LRU, 112 bytes each with its key and its request's path for a sample): a gRPC client may hold a hundred
+  /** HTTP/2 streams in flight across all connections (`h2_streams`, LRU, 120 bytes each with its key and its request's path for a sample): a gRPC client may hold a hundred
    *  calls open on one connection; one connection holds at most 255. */
   h2Streams: 16384,
   /** Request prefix copied for samples, bytes (at most 256, the kernel's buffer). */

@@ -161,13 +161,14 @@ srv.on('stream', (stream, headers) => {
 srv.listen(Number(process.argv[2] || 0), process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTP/2 client: argv port plan [[path, count]] concurrency [host]; sends each group with `concurrency` streams interleaved; prints "done". */
+/** HTTP/2 client: argv port plan [[path, count, method?]] concurrency [host]; sends each group with `concurrency` streams
+ *  interleaved (method POST unless given); prints "done". */
 export const H2C_CLIENT = `
 const http2 = require('http2');
 const [port, plan, concurrency, host] = process.argv.slice(1);
 const c = http2.connect('http://' + (host || '127.0.0.1') + ':' + port);
-const one = (path) => new Promise((resolve, reject) => {
-  const r = c.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc' });
+const one = ([path, method]) => new Promise((resolve, reject) => {
+  const r = c.request({ ':method': method || 'POST', ':path': path, 'content-type': 'application/grpc' }, { endStream: false }); // a DELETE ends at once otherwise
   r.on('response', () => {});
   r.on('data', () => {});
   r.on('end', resolve);
@@ -176,7 +177,7 @@ const one = (path) => new Promise((resolve, reject) => {
 });
 (async () => {
   const jobs = [];
-  for (const [path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push(path);
+  for (const [path, count, method] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push([path, method]);
   const n = Number(concurrency || 4);
   for (let i = 0; i < jobs.length; i += n) await Promise.all(jobs.slice(i, i + n).map(one));
   c.close();
@@ -186,7 +187,7 @@ const one = (path) => new Promise((resolve, reject) => {
 
 /** HTTP/2 client over a raw socket whose HPACK indexes every header (as grpc-go's does; nghttp2, Node's own, never
  *  indexes :path): a path is sent in full once, then as a reference to the client's dynamic table, while a per-call
- *  grpc-timeout and a literal-named x-call header add insertions to every request. argv port plan [[path, count]]
+ *  grpc-timeout and a literal-named x-call header add insertions to every request. argv port plan [[path, count, method?]]
  *  concurrency [pad]; each group's HEADERS and DATA frames go out in one write; prints "done N" with the streams ended.
  *  pad: a per-call :authority of that many bytes before :path (pseudo-headers come first), so :path lands past the
  *  kernel's first 256-byte window. */
@@ -202,17 +203,17 @@ const frame = (type, flags, sid, payload) => {
 };
 const block = (fields) => { comp.write(fields); const out = []; for (let c; (c = comp.read()) !== null;) out.push(c); return Buffer.concat(out); };
 const jobs = [];
-for (const [path, count] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push(path);
+for (const [path, count, method] of JSON.parse(plan)) for (let i = 0; i < count; i++) jobs.push([path, method || 'POST']);
 const s = net.connect(Number(port), '127.0.0.1');
 let buf = Buffer.alloc(0), sid = 1, open = 0, ended = 0, next = 0, call = 0;
 const wave = () => {
   if (next >= jobs.length) { console.log('done ' + ended); s.end(); return; }
   const parts = [];
-  for (const path of jobs.slice(next, next + Number(concurrency))) {
+  for (const [path, method] of jobs.slice(next, next + Number(concurrency))) {
     call++;
     const authority = Number(pad || 0) ? String(call).padStart(Number(pad), 'p') : 'localhost';
     parts.push(frame(1, 4, sid, block([
-      { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':authority', value: authority, huffman: false },
+      { name: ':method', value: method }, { name: ':scheme', value: 'http' }, { name: ':authority', value: authority, huffman: false },
       { name: ':path', value: path }, { name: 'content-type', value: 'application/grpc' },
       { name: 'grpc-timeout', value: (1000 + call) + 'm' }, { name: 'x-call', value: String(call), huffman: false },
     ])));

@@ -26,7 +26,7 @@ enum { H2_FRAMES = 0, H2_PREFACE = 1 };
 enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_CONTINUATION = 9 };
 enum { H2_END_STREAM = 1, H2_END_HEADERS = 4, H2_PADDED = 8, H2_PRIORITY = 0x20 };
 enum { HP_STATUS = 1, HP_GRPC = 2 };
-enum { H2_M_GET = 1, H2_M_POST = 2 }; /* a request's :method from the static table (indexes 2 and 3) */
+enum { H2_M_GET = 1, H2_M_POST = 2, H2_M_LITERAL = 3 }; /* a request's :method: the static table's (indexes 2 and 3), or coded bytes */
 
 /* "grpc-status" as little-endian words: plain (bytes 0-7 and 3-10), and
  * Huffman-coded (RFC 7541 appendix B: 9a ca c8 b2 12 34 da 8f). */

@@ -8,7 +8,9 @@
  * back from the newest insertion, whatever was evicted, so counting every
  * insertion the client makes names the entry a reference means exactly. The
  * :path insertions themselves are kept (their coded bytes, the
- * DH_L7_H2_PATHS newest) by insertion number. A header block not read whole
+ * DH_L7_H2_PATHS newest) by insertion number, and so are the :method ones (a
+ * method other than GET and POST is a literal, which nghttp2 and hpack.js
+ * insert and refer to afterwards: DH_L7_H2_METHODS newest). A header block not read whole
  * (cut by the end of the syscall, longer than the fields walked, followed by
  * CONTINUATION, or in bytes passed over at a desync) may hide insertions: from then on references are not
  * resolved on that connection, and its samples have :method, and a path only
@@ -20,6 +22,8 @@
 #define DH_H2_FIELDS 32 /* fields walked per header block */
 _Static_assert((DH_L7_H2_PATHS & (DH_L7_H2_PATHS - 1)) == 0, "path slots are a ring indexed by a mask");
 _Static_assert(DH_L7_H2_PATH < 127, "a kept path's length fits the one-byte HPACK length of the rebuilt block");
+_Static_assert((DH_L7_H2_METHODS & (DH_L7_H2_METHODS - 1)) == 0, "method slots are a ring indexed by a mask");
+_Static_assert(DH_L7_H2_METHOD <= 15, "a kept method's offset in the rebuilt block stays under 16 (h2_sample_names)");
 
 struct dh_h2_path {
 	__u32 key;  /* insertion number + 1 */
@@ -29,14 +33,24 @@ struct dh_h2_path {
 	__u8 bytes[DH_L7_H2_PATH];
 };
 
+struct dh_h2_method {
+	__u32 key;  /* insertion number + 1 */
+	__u8 len;
+	__u8 huff;
+	__u8 pad[2];
+	__u8 bytes[DH_L7_H2_METHOD];
+};
+
 /* A connection's client side of HPACK (key: socket cookie; deleted with the socket's L7 state). */
 struct dh_h2_client {
 	__u32 inserted; /* dynamic-table insertions the client made */
 	__u32 last_sid; /* the newest stream it opened */
 	__u8 lost;      /* a header block was not read whole: insertions may be missing */
 	__u8 next;      /* next slot of path */
-	__u8 pad[2];
+	__u8 mnext;     /* next slot of method */
+	__u8 pad;
 	struct dh_h2_path path[DH_L7_H2_PATHS];
+	struct dh_h2_method method[DH_L7_H2_METHODS];
 };
 
 struct {
@@ -84,6 +98,51 @@ static __always_inline void h2_path_take(struct dh_l7_scratch *sc, __u32 i, __u3
 	sc->h2.huff = huff;
 }
 
+/* A :method the request sent as coded bytes [i, i + len) of the window: kept if it fits, else not known. */
+static __always_inline void h2_method_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
+{
+	sc->h2.method = 0;
+	__builtin_memset(sc->h2.mbytes, 0, DH_L7_H2_METHOD);
+	if (!len || len > DH_L7_H2_METHOD || i >= DH_L7_WIN)
+		return;
+	__u32 n = len;
+	asm volatile("%0 &= 0xf" : "+r"(n)); /* restated for the verifier: len <= DH_L7_H2_METHOD */
+	if (n > DH_L7_H2_METHOD)
+		return;
+	bpf_probe_read_kernel(sc->h2.mbytes, n, &sc->win[l7_idx(i)]);
+	sc->h2.method = H2_M_LITERAL;
+	sc->h2.mlen = len;
+	sc->h2.mhuff = huff;
+}
+
+/* The request referred to insertion number key - 1: its method, if that was a kept literal :method. */
+static __always_inline void h2_method_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+{
+	for (int k = 0; k < DH_L7_H2_METHODS; k++) {
+		struct dh_h2_method *m = &cl->method[k];
+		if (m->key != key || !m->len || m->len > DH_L7_H2_METHOD)
+			continue;
+		__builtin_memcpy(sc->h2.mbytes, m->bytes, DH_L7_H2_METHOD);
+		sc->h2.method = H2_M_LITERAL;
+		sc->h2.mlen = m->len;
+		sc->h2.mhuff = m->huff;
+		return;
+	}
+}
+
+/* The client inserted the literal :method it sent: kept under its insertion number + 1. */
+static __always_inline void h2_method_insert(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+{
+	if (sc->h2.method != H2_M_LITERAL || !sc->h2.mlen || sc->h2.mlen > DH_L7_H2_METHOD)
+		return;
+	struct dh_h2_method *m = &cl->method[cl->mnext & (DH_L7_H2_METHODS - 1)];
+	cl->mnext++;
+	m->key = key;
+	m->len = sc->h2.mlen;
+	m->huff = sc->h2.mhuff;
+	__builtin_memcpy(m->bytes, sc->h2.mbytes, DH_L7_H2_METHOD);
+}
+
 /* The request referred to dynamic-table insertion number key - 1: its path, if that was a kept :path. */
 static __always_inline void h2_path_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
 {
@@ -126,8 +185,10 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 			sc->h2.method = idx == 2 ? H2_M_GET : H2_M_POST;
 		else if (idx == 4 || idx == 5)
 			sc->h2.path_static = idx;
-		else if (idx >= 62 && !cl->lost && cl->inserted >= idx - 61)
+		else if (idx >= 62 && !cl->lost && cl->inserted >= idx - 61) {
 			h2_path_ref(sc, cl, cl->inserted - (idx - 62));
+			h2_method_ref(sc, cl, cl->inserted - (idx - 62));
+		}
 		return pos - i;
 	}
 	if ((b & 0xe0) == 0x20) /* dynamic table size update */
@@ -146,14 +207,19 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 	if (hp_int(sc, &pos, 0x7f, &len) || pos > lim)
 		return -1;
 	int path = idx == 4 || idx == 5; /* :path's name, a value of its own */
-	if (path && len <= DH_L7_H2_PATH && pos + len > lim)
-		return -1; /* a path that fits but crosses the window's end: read it again from the field's start */
+	int method = idx == 2 || idx == 3; /* :method's name: PUT, DELETE, PATCH... */
+	if ((path && len <= DH_L7_H2_PATH && pos + len > lim) || (method && len <= DH_L7_H2_METHOD && pos + len > lim))
+		return -1; /* a value that fits but crosses the window's end: read it again from the field's start */
 	if (path)
 		h2_path_take(sc, pos, len, huff);
+	if (method)
+		h2_method_take(sc, pos, len, huff);
 	if (insert) {
 		cl->inserted++;
 		if (path)
 			h2_path_insert(sc, cl, cl->inserted);
+		if (method)
+			h2_method_insert(sc, cl, cl->inserted);
 	}
 	return pos + len - i;
 }
@@ -206,6 +272,7 @@ static __always_inline void h2_request_names(struct dh_l7_scratch *sc, __u32 at,
 	sc->hb.sid = sid;
 	sc->hb.fresh = sid & 1; /* without the connection's state: any client stream id */
 	sc->h2.method = 0;
+	sc->h2.mlen = 0;
 	sc->h2.path_static = 0;
 	sc->h2.path_len = 0;
 	sc->hb.at = at;
@@ -241,9 +308,17 @@ static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l
 	struct dh_h2_stream *e = bpf_map_lookup_elem(&h2_streams, &sc->h2_key);
 	if (!e)
 		return 0;
-	__u32 o = e->method ? 1 : 0;
-	if (o)
+	__u32 o = 0;
+	if (e->method == H2_M_GET || e->method == H2_M_POST) {
 		s->text[0] = e->method == H2_M_GET ? 0x82 : 0x83;
+		o = 1;
+	} else if (e->method == H2_M_LITERAL && e->mlen && e->mlen <= DH_L7_H2_METHOD) {
+		s->text[0] = 0x02; /* a literal without indexing, named :method */
+		s->text[1] = (e->mhuff ? 0x80 : 0) | e->mlen;
+		__builtin_memcpy(&s->text[2], e->mbytes, DH_L7_H2_METHOD);
+		o = 2 + e->mlen;
+	}
+	o &= 0xf; /* restated for the verifier: at most 2 + DH_L7_H2_METHOD */
 	s->text_len = o;
 	if (e->path_len && e->path_len <= DH_L7_H2_PATH) {
 		s->text[o] = 0x04; /* a literal without indexing, named :path */
@@ -257,5 +332,5 @@ static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l
 		s->text_len = o + 1;
 		return 2;
 	}
-	return o;
+	return o ? 1 : 0;
 }

@@ -94,11 +94,14 @@ struct dh_h2_key {
 /* An HTTP/2 stream in flight (value of h2_streams, l7/http2.c), with its request's names for a sample (l7/http2_paths.c). */
 struct dh_h2_stream {
 	struct dh_l7_req req;
-	__u8 method;      /* H2_M_*, 0 if another */
+	__u8 method;      /* H2_M_*, 0 if not known */
 	__u8 path_len;    /* coded bytes in path, 0 if not kept */
 	__u8 huff;        /* path is Huffman-coded */
 	__u8 path_static; /* :path from the static table: its index (4 "/", 5 "/index.html") */
-	__u8 pad[4];
+	__u8 mlen;        /* H2_M_LITERAL: coded bytes in mbytes */
+	__u8 mhuff;       /* ... Huffman-coded */
+	__u8 pad[2];
+	__u8 mbytes[DH_L7_H2_METHOD]; /* H2_M_LITERAL: the :method as the client coded it */
 	__u8 path[DH_L7_H2_PATH];
 };
 

@@ -32,6 +32,11 @@ test('the block the kernel rebuilds for a sample (:method indexed, :path a liter
   assert.deepEqual(describeHttp2Block(Buffer.from([0x83])), { method: 'POST', target: undefined }, ':method alone');
   assert.deepEqual(describeHttp2Block(Buffer.concat([Buffer.from([0x04]), coded])), { method: 'HTTP/2', target: '/pkg.Svc/Fail' }, 'no :method');
   assert.equal(describeHttp2Block(Buffer.from([0x04, 0x85, 0xff])), null, 'a cut Huffman string names nothing');
+  // A literal :method (PUT, DELETE...): 0x02, a literal without indexing named by static index 2, its coded bytes as sent
+  const put = headersFrame([{ name: ':method', value: 'DELETE' }]).subarray(9).subarray(1); // Huffman-coded by hpack.js
+  assert.deepEqual(describeHttp2Block(Buffer.concat([Buffer.from([0x02]), put, Buffer.from([0x04]), coded])), { method: 'DELETE', target: '/pkg.Svc/Fail' });
+  assert.deepEqual(describeHttp2Block(Buffer.from([0x02, 0x03, ...Buffer.from('PUT'), 0x84])), { method: 'PUT', target: '/' }, 'plain bytes');
+  assert.deepEqual(describeHttp2Block(Buffer.from([0x02, 0x03, ...Buffer.from('p\nt')])), { method: 'HTTP/2', target: undefined }, 'not a method token');
 });
 
 test('an HTTP/2 path keeps no path parameters either', () => {
