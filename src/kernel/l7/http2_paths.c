@@ -23,7 +23,7 @@
 _Static_assert((DH_L7_H2_PATHS & (DH_L7_H2_PATHS - 1)) == 0, "path slots are a ring indexed by a mask");
 _Static_assert(DH_L7_H2_PATH < 127, "a kept path's length fits the one-byte HPACK length of the rebuilt block");
 _Static_assert((DH_L7_H2_METHODS & (DH_L7_H2_METHODS - 1)) == 0, "method slots are a ring indexed by a mask");
-_Static_assert(DH_L7_H2_METHOD <= 15, "a kept method's offset in the rebuilt block stays under 16 (h2_sample_names)");
+_Static_assert(DH_L7_H2_METHOD + 2 <= 15, "the rebuilt block's :method part (2 + its bytes) stays under 16 (h2_sample_names masks it so)");
 
 struct dh_h2_path {
 	__u32 key;  /* insertion number + 1 */
