@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { node, start, stopAll } from './support/children.js';
 import { L7Log, byClass, inBuckets } from './support/l7.js';
-import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE, LATE_READER, VERB_LINES } from './support/l7-scripts.js';
+import { HTTP_SERVER, HTTP_CLIENT, PIPELINE_CLIENT, NOISE, LATE_READER, VERB_LINES, ONE_SHOT_CLIENT } from './support/l7-scripts.js';
 import { getJson, type RunningAgent } from './support/agent.js';
 import { startL7Agent, settleEdge, bucketsIn } from './support/l7-agent.js';
 import { until } from './support/wait.js';
@@ -96,6 +96,30 @@ test('keep-alive mix: counts, status classes and the slow path in its latency bu
   // inbound RED of the server's node includes this edge
   const srv = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent(id.split('|')[1])}`)).body;
   assert.ok((srv.inboundRequests?.find((x) => x.protocol === 'http1')?.count ?? 0) >= 80);
+});
+
+test('a server that closes or resets a connection with the request unanswered fails it; a client that gives up leaves it unpaired', async () => {
+  const port = await server();
+  const t0 = Date.now();
+  const c = node(ONE_SHOT_CLIENT, [String(port), JSON.stringify([['/hangup', 4], ['/reset', 3], ['/slow', 2, 100], ['/ok', 5]])]);
+  await c.waitFor(/^done/, 30_000);
+  for (const role of ['client', 'server'] as const) {
+    const t = await log.settle(port, role, 12);
+    assert.deepEqual(byClass(t), { '2xx': 5, error: 7 }, role);
+    assert.equal(t.unpaired, 2, `${role}: the two the client gave up on`);
+    const cut = log.samples.filter((s) => s.role === role && s.time >= t0 && s.reasons.includes('no-response'));
+    assert.deepEqual(cut.map((s) => `${s.method} ${s.target} ${s.statusClass} ${s.status}`).sort(),
+      [...Array(4).fill('GET /hangup error 0'), ...Array(3).fill('GET /reset error 0')], role);
+    assert.ok(cut.every((s) => s.reasons.includes('failed') && s.latencyMs >= 15 && s.latencyMs < 1000), `${role}: timed to the close, about 20 ms`);
+  }
+  // On the map: errors of the edge (its health), the two abandoned ones still "without a response"
+  const e = await settleEdge(agent, port, 12);
+  assert.deepEqual(e.byClass, { '2xx': 5, error: 7 });
+  assert.equal(e.errors, 7);
+  assert.equal(e.unpaired, 2);
+  const listed = e.samples.filter((x) => x.reasons.includes('no-response'));
+  assert.equal(listed.length, 7, JSON.stringify(e.samples));
+  assert.ok(listed.every((x) => x.status === 0 && x.statusClass === 'error' && x.method === 'GET'));
 });
 
 test('pipelining: 100 requests in one write are 100 requests, paired in order (and the WebSocket delta carries them)', async () => {

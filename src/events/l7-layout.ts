@@ -57,7 +57,7 @@ export const L7Loss = {
 } as const;
 /** Counts kept in `l7_losses` past the losses (enum dh_l7_tally). */
 export const L7Tally = { LEFT_TO_CLIENT: 9, LONG_REPLY: 10 } as const;
-export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8, HPACK: 16 } as const;
+export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8, HPACK: 16, NO_RESPONSE: 32 } as const;
 
 /** C enum name for each TypeScript constant, for the layout test. */
 export const L7_ENUM_NAMES = {

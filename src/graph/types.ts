@@ -217,13 +217,13 @@ export interface EdgeRequests {
 
 /** A failed or slow request, sampled in the kernel (rate-limited) and kept on its edge. */
 export interface RequestSample {
-  time: number; // unix ms when the response completed it
+  time: number; // unix ms when the response completed it (or the connection closed on it: reason 'no-response')
   protocol: RequestProtocol;
   /** HTTP method, SQL verb or Redis command; null when its bytes were not kept (inside a pipeline, or --l7-prefix-bytes 0). */
   method: string | null;
   /** Path without query string, or the normalised SQL statement (literals as ?); null when not kept or not applicable. */
   target: string | null;
-  /** HTTP status, grpc-status, MySQL error number, or 0 / 1 (ok / error) for the others. */
+  /** HTTP status, grpc-status, MySQL error number, or 0 / 1 (ok / error) for the others; 0 with reason 'no-response'. */
   status: number;
   /** What a failure's response named: PostgreSQL's SQLSTATE ('42P01': undefined table), a Redis error's prefix ('WRONGTYPE'). */
   code?: string;
@@ -234,7 +234,8 @@ export interface RequestSample {
   process: string;
   side: 'client' | 'server';
   tls: boolean;
-  reasons: ('failed' | 'slow' | 'traced')[];
+  /** no-response: the server's end closed (died, reset, hung up) with the request unanswered; counted as an error. */
+  reasons: ('failed' | 'slow' | 'traced' | 'no-response')[];
 }
 
 /** One protocol's latency histogram on an edge: bucket i holds [2^i, 2^(i+1)) µs (bucket 0 from 0, the last open-ended). */

@@ -157,6 +157,7 @@ enum dh_l7_sample_flag {
 	DH_L7_S_SLOW = 4,      /* sampled because slow */
 	DH_L7_S_FAILED = 8,    /* sampled because failed */
 	DH_L7_S_HPACK = 16,    /* HTTP/2: text is a header block of the request's :method and :path (l7/http2_paths.c), not its bytes */
+	DH_L7_S_NO_RESPONSE = 32, /* the server's end closed with the request unanswered (l7/capture.c l7_destroy) */
 };
 
 /* One ring-buffer record of `l7_samples`: a failed or slow request (or any, in trace mode). */

@@ -1,7 +1,8 @@
 // Real HTTP servers and clients for the request-capture tests, run as child processes.
 
 /** HTTP/1 server on argv host (default 127.0.0.1) and port (default any): prints "port N".
- *  Paths: /ok, /404, /500, /slow (400 ms), /big (1 MB), /chunked (5 chunks, 20 ms apart), POST /upload. */
+ *  Paths: /ok, /404, /500, /slow (400 ms), /big (1 MB), /chunked (5 chunks, 20 ms apart), POST /upload;
+ *  /hangup closes the connection without a response, /reset resets it (as a server that dies mid-request). */
 export const HTTP_SERVER = `
 const http = require('http');
 const srv = http.createServer((req, res) => {
@@ -18,6 +19,8 @@ const srv = http.createServer((req, res) => {
       return;
     }
     if (p === '/upload') { res.statusCode = 201; return res.end('stored'); }
+    if (p === '/hangup') return setTimeout(() => req.socket.destroy(), 20);
+    if (p === '/reset') return setTimeout(() => req.socket.resetAndDestroy(), 20);
     res.end('ok');
   });
 });
@@ -42,6 +45,23 @@ const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
   agent.destroy();
   console.log('done');
 })().catch((e) => console.log('error ' + e.message));
+`;
+
+/** HTTP/1 client, one connection per request, that tolerates failures: argv port plan [[path, count, abandonAfterMs?]];
+ *  with abandonAfterMs it closes the connection itself that long after sending (a client giving up). Prints "done". */
+export const ONE_SHOT_CLIENT = `
+const http = require('http');
+const [port, plan] = process.argv.slice(1);
+const one = (path, abandon) => new Promise((resolve) => {
+  const r = http.request({ host: '127.0.0.1', port: Number(port), path, agent: false }, (res) => { res.resume(); res.on('end', resolve); });
+  r.on('error', () => resolve());
+  r.end();
+  if (abandon) setTimeout(() => { r.destroy(); resolve(); }, abandon);
+});
+(async () => {
+  for (const [path, count, abandon] of JSON.parse(plan)) for (let i = 0; i < count; i++) await one(path, abandon);
+  console.log('done');
+})();
 `;
 
 /** Pipelining client: argv port count [host]; writes count GET /ok requests in one write, prints "done N" after N responses. */

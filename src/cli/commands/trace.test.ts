@@ -17,6 +17,8 @@ test('a failure\'s code is printed whole in the STATUS column: Redis prefix, SQL
   assert.match(requestRow(sample({ protocol: 'mysql', status: 1146, method: 'SELECT' }), peer), / ERR 1146 +0\.12$/);
   assert.match(requestRow(sample({ protocol: 'http1', status: 503, statusClass: '5xx', method: 'GET', target: '/x' }), peer), / 503 +0\.12$/);
   assert.ok(requestRow(sample({}), peer).includes('[::1]:50000'));
+  const cut = sample({ protocol: 'http1', status: 0, method: 'GET', target: '/x', reasons: ['failed', 'no-response'] });
+  assert.match(requestRow(cut, peer), / GET +\/x +NO-RESPONSE +0\.12$/, 'a server that closed with it unanswered');
 });
 
 test('a listener found at start-up reads "before start", one that starts listening later does not', () => {

@@ -405,8 +405,37 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 	return 0;
 }
 
+/* Did the server's end close first, with requests unanswered: the server died, reset, or hung up? Then those
+ * requests failed. When the client's end closed first (a load generator stopping, a client timing out) they
+ * stay unpaired: no one can say how they would have ended. */
+static __always_inline int l7_server_closed_first(const struct dh_l7_sock *st, const struct dh_conn *c)
+{
+	if (!c)
+		return 0;
+	__u8 s = c->close_state;
+	if (st->side == DH_SIDE_CLIENT) /* the peer's FIN came first (CLOSE_WAIT on to LAST_ACK), or its reset */
+		return (c->flags & DH_F_RST_RECV) || s == TCP_CLOSE_WAIT || s == TCP_LAST_ACK;
+	if (st->side == DH_SIDE_SERVER) /* our FIN went first, or our reset */
+		return (c->flags & DH_F_RST_SENT) || s == TCP_FIN_WAIT1 || s == TCP_FIN_WAIT2 || s == TCP_CLOSING;
+	return 0;
+}
+
+/* The requests of one in-flight slot got no response because the server's end closed: each fails (class
+ * ERROR), timed to the close, and the first is sampled (flag NO_RESPONSE). */
+static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r)
+{
+	__u64 lat = sc->now > r->start_ns ? sc->now - r->start_ns : 0;
+	l7_tally(st, lat, DH_L7_C_ERROR, r->count);
+	sc->s_lat = lat;
+	sc->s_id = r->id;
+	sc->s_cls = DH_L7_C_ERROR;
+	sc->s_status = 0;
+	sc->s_flags = DH_L7_S_NO_RESPONSE;
+	l7_sample(sc, st);
+}
+
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight
- * never got their response; its client-side peer entry goes. A socket with requests
+ * never got their response: failed if the server's end closed first, else unpaired; its client-side peer entry goes. A socket with requests
  * and none in flight marks its connection entry (c, if any) DH_F_L7_ANSWERED: a reset
  * after its peer's FIN then lost nothing (a TLS client's close_notify written after the
  * server's FIN meets the server's reset). Returns its entry, whose counts then leave
@@ -426,9 +455,22 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		st->counts.unpaired += st->nreq;
 		bpf_map_delete_elem(&h2_clients, &cookie);
 	} else {
-		for (int i = 0; i < DH_L7_INFLIGHT; i++)
-			if (st->req[i].start_ns && !(st->req[i].meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */
-				st->counts.unpaired += st->req[i].count;
+		/* tcp_destroy_sock's own scratch: this may run in a softirq on top of a send or receive using slot 0 */
+		__u32 one = 1;
+		struct dh_l7_scratch *sc = l7_server_closed_first(st, c) ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
+		if (sc) {
+			sc->cookie = cookie;
+			sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now */
+		}
+		for (int i = 0; i < DH_L7_INFLIGHT; i++) {
+			struct dh_l7_req *r = &st->req[i];
+			if (!r->start_ns || (r->meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */
+				continue;
+			if (sc)
+				l7_no_response(sc, st, r);
+			else
+				st->counts.unpaired += r->count;
+		}
 	}
 	st->nreq = 0;
 	return st;

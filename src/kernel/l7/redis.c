@@ -249,7 +249,7 @@ static __always_inline void redis_long_close(struct dh_l7_sock *st)
 	struct dh_l7_dir *r = &st->dir[1];
 	if (st->proto != DH_L7_REDIS || !(r->flags & DH_L7_D_LONG) || st->nreq != 1)
 		return;
-	l7_tally(st, (__u64)r->nest[1] * 1000, r->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK);
+	l7_tally(st, (__u64)r->nest[1] * 1000, r->code == RD_ERR ? DH_L7_C_ERROR : DH_L7_C_OK, 1);
 	struct dh_l7_req *h = l7_head(st);
 	if (h)
 		h->start_ns = 0;

@@ -136,7 +136,8 @@ struct dh_l7_scratch {
 	__u32 carry_pad;
 	__u8 carry[DH_L7_CARRY];
 	__u64 s_lat;     /* the request l7_sample() looks at */
-	__u32 s_id, s_cls, s_status, s_pad;
+	__u32 s_id, s_cls, s_status;
+	__u32 s_flags;   /* sample flags the request adds (DH_L7_S_NO_RESPONSE) */
 	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
 	struct dh_h2_key h2_key; /* HTTP/2: a stream a sample looks up (l7/http2_paths.c) */
 	struct {
@@ -147,7 +148,7 @@ struct dh_l7_scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2); /* [1]: tcp_destroy_sock's, which may run in a softirq on top of a send or receive using [0] */
 	__type(key, __u32);
 	__type(value, struct dh_l7_scratch);
 } l7_scratch SEC(".maps");
@@ -515,7 +516,7 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->proto = st->proto;
 	s->cls = cls;
 	s->side = st->side;
-	s->flags = why | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
+	s->flags = why | (sc->s_flags & DH_L7_S_NO_RESPONSE) | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
 	s->pad = 0;
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	int h2 = 0;
@@ -538,15 +539,14 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	return 0;
 }
 
-/* Counts a finished request: class, latency bucket, and maybe a sample. */
-/* A completed request in the socket's counts: its class, its latency bucket and the exact sum. */
-static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls)
+/* n completed requests of one latency in the socket's counts: their class, their latency bucket and the exact sum. */
+static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls, __u32 n)
 {
-	st->counts.requests[cls & (DH_L7_CLASSES - 1)]++;
+	st->counts.requests[cls & (DH_L7_CLASSES - 1)] += n;
 	__u32 b = l7_bucket_of(lat);
 	if (b < DH_L7_BUCKETS)
-		st->counts.buckets[b]++;
-	st->counts.latency_sum_ns += lat;
+		st->counts.buckets[b] += n;
+	st->counts.latency_sum_ns += lat * n;
 	__u64 us = lat / 1000;
 	if (us > st->counts.latency_max_us)
 		st->counts.latency_max_us = us > 0xffffffff ? 0xffffffff : us;
@@ -556,11 +556,12 @@ static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_so
 				       __u32 cls, __u32 status)
 {
 	__u64 lat = sc->now > start ? sc->now - start : 0;
-	l7_tally(st, lat, cls);
+	l7_tally(st, lat, cls, 1);
 	sc->s_lat = lat;
 	sc->s_id = id;
 	sc->s_cls = cls;
 	sc->s_status = status;
+	sc->s_flags = 0;
 	l7_sample(sc, st);
 }
 
