@@ -21,6 +21,9 @@ function edge(requests?: EdgeRequests[], failures = 0): GraphEdge {
 test('the label names protocol, rate, error share and p95', () => {
   assert.equal(requestLabel(edge([block('http1', 42, 1.26, 180)])), 'HTTP · 42/s · 3% 5xx · p95 180 ms');
   assert.equal(edgeLabel(edge([block('http1', 42, 0, 180)])), 'HTTP · 42/s · p95 180 ms');
+  const cut = block('http1', 42, 1.26, 180);
+  cut.status.error = 6; // requests the server's end closed on count with its errors: not all of them are 5xx then
+  assert.equal(requestLabel(edge([cut])), 'HTTP · 42/s · 3% failed · p95 180 ms');
   assert.equal(edgeLabel(edge([block('postgres', 120, 1.2, 3)])), 'Postgres · 120/s · 1% err · p95 3.0 ms');
   assert.equal(edgeLabel(edge([block('http2', 10, 0.5, 12, { grpc: true })])), 'gRPC · 10/s · 5% err · p95 12 ms');
   assert.match(edgeLabel(edge([block('http1', 5, 1, 20)], 0.5)), / · 0\.5 fail\/s$/, 'TCP failures and request errors both shown');

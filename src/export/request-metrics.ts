@@ -67,15 +67,15 @@ const SLOTS = C + 2;
 export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] {
   const total: CounterFamily = {
     type: 'counter', name: 'dhrishti_edge_requests_total', unit: '{request}', series: [],
-    help: 'Requests completed on the edge, by application protocol (app_protocol) and status class (1xx-5xx and other for HTTP; ok or error for gRPC, PostgreSQL, MySQL, Redis); failed = 5xx or error',
+    help: 'Requests completed on the edge, by application protocol (app_protocol) and status class (1xx-5xx and other for HTTP; ok or error for gRPC, PostgreSQL, MySQL, Redis; error also for a request the server\'s end closed the connection on); failed = 5xx or error',
   };
   const unpaired: CounterFamily = {
     type: 'counter', name: 'dhrishti_edge_requests_unpaired_total', unit: '{message}', series: [],
-    help: 'Responses with no request to pair and requests that never got one (framing lost, closed in flight), by app_protocol',
+    help: 'Responses with no request to pair and requests that never got one (framing lost, or the client\'s end closed with them in flight), by app_protocol',
   };
   const duration: HistogramFamily = {
     type: 'histogram', name: 'dhrishti_edge_request_duration_seconds', unit: 's', bounds: BOUNDS_S, series: [],
-    help: 'Request duration, request sent to response complete, by app_protocol (the L7 log2 buckets from 16 µs; a request of exactly a bound counts in the next bucket)',
+    help: 'Request duration, request sent to response complete (or to the connection\'s end for one the server closed on), by app_protocol (the L7 log2 buckets from 16 µs; a request of exactly a bound counts in the next bucket)',
   };
   for (const r of rows) {
     for (let p = 0; p < P; p++) {

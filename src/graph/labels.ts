@@ -49,8 +49,9 @@ export function errorShare(r: EdgeRequests): number {
   return w.requests > 0 ? w.errors / w.requests : 0;
 }
 
-/** HTTP's errors are its 5xx; other protocols' are failures (gRPC non-OK, database and Redis errors). */
-export const errorWord = (r: EdgeRequests) => (r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? '5xx' : 'err');
+/** HTTP's errors are its 5xx, and requests the server's end closed on ('failed' once there are such); other protocols'
+ *  are failures (gRPC non-OK, database and Redis errors). */
+export const errorWord = (r: EdgeRequests) => (r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? (r.status.error ? 'failed' : '5xx') : 'err');
 
 export function pctText(x: number): string {
   const p = x * 100;

@@ -77,7 +77,8 @@ struct dh_l7_counts {
 	__u64 latency_sum_ns;
 	__u32 requests[DH_L7_CLASSES];   /* completed requests by enum dh_l7_class */
 	__u32 buckets[DH_L7_BUCKETS];    /* latency of the same requests */
-	__u32 unpaired;                  /* responses with no request, or requests that never got one */
+	__u32 unpaired;                  /* responses with no request, or requests that never got one and whose client's end closed
+					  * first (when the server's closed first they count as ERROR: l7/capture.c l7_destroy) */
 	__u32 latency_max_us;            /* the slowest of them (saturates): bounds the estimate of a percentile in the slowest bucket */
 };
 

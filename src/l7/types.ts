@@ -16,7 +16,7 @@ export const bucketUpperUs = (i: number, buckets: number): number => (i === buck
 export type SampleReason = 'failed' | 'slow' | 'traced' | 'no-response';
 
 export interface L7Sample {
-  /** Unix ms when the response completed the request. */
+  /** Unix ms when the response completed the request (with reason no-response: when its connection ended). */
   time: number;
   cookie: number;
   pid: number;

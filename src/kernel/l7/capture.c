@@ -405,6 +405,8 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 	return 0;
 }
 
+_Static_assert(DH_L7_COMM_LEN == DH_COMM_LEN, "a sample takes its name from the socket's connection entry");
+
 /* Did the server's end close first, with requests unanswered: the server died, reset, or hung up? Then those
  * requests failed. When the client's end closed first (a load generator stopping, a client timing out) they
  * stay unpaired: no one can say how they would have ended. */
@@ -413,15 +415,21 @@ static __always_inline int l7_server_closed_first(const struct dh_l7_sock *st, c
 	if (!c)
 		return 0;
 	__u8 s = c->close_state;
-	if (st->side == DH_SIDE_CLIENT) /* the peer's FIN came first (CLOSE_WAIT on to LAST_ACK), or its reset */
-		return (c->flags & DH_F_RST_RECV) || s == TCP_CLOSE_WAIT || s == TCP_LAST_ACK;
-	if (st->side == DH_SIDE_SERVER) /* our FIN went first, or our reset */
-		return (c->flags & DH_F_RST_SENT) || s == TCP_FIN_WAIT1 || s == TCP_FIN_WAIT2 || s == TCP_CLOSING;
+	int we_closed = s == TCP_FIN_WAIT1 || s == TCP_FIN_WAIT2 || s == TCP_CLOSING; /* our FIN went first */
+	int peer_closed = s == TCP_CLOSE_WAIT || s == TCP_LAST_ACK;                  /* the peer's FIN came first */
+	/* A reset counts only where no FIN went before it: the kernel resets a socket that closed first itself when
+	 * data still arrives (tcp_reset after FIN_WAIT: TCPABORTONDATA, traced as a received reset), and a socket whose
+	 * peer closed first sends one when its owner closes with data unread. */
+	if (st->side == DH_SIDE_CLIENT)
+		return peer_closed || ((c->flags & DH_F_RST_RECV) && !we_closed);
+	if (st->side == DH_SIDE_SERVER)
+		return we_closed || ((c->flags & DH_F_RST_SENT) && !peer_closed);
 	return 0;
 }
 
 /* The requests of one in-flight slot got no response because the server's end closed: each fails (class
- * ERROR), timed to the close, and the first is sampled (flag NO_RESPONSE). */
+ * ERROR), timed to the socket's end, and the slot's first is sampled (flag NO_RESPONSE), named by the socket's
+ * owner (this may run in a softirq, or in the peer's task on loopback). */
 static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r)
 {
 	__u64 lat = sc->now > r->start_ns ? sc->now - r->start_ns : 0;
@@ -458,9 +466,10 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		/* tcp_destroy_sock's own scratch: this may run in a softirq on top of a send or receive using slot 0 */
 		__u32 one = 1;
 		struct dh_l7_scratch *sc = l7_server_closed_first(st, c) ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
-		if (sc) {
+		if (sc && c) { /* (c: l7_server_closed_first needs it) */
 			sc->cookie = cookie;
 			sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now */
+			__builtin_memcpy(sc->s_comm, c->comm, DH_L7_COMM_LEN);
 		}
 		for (int i = 0; i < DH_L7_INFLIGHT; i++) {
 			struct dh_l7_req *r = &st->req[i];

@@ -138,6 +138,7 @@ struct dh_l7_scratch {
 	__u64 s_lat;     /* the request l7_sample() looks at */
 	__u32 s_id, s_cls, s_status;
 	__u32 s_flags;   /* sample flags the request adds (DH_L7_S_NO_RESPONSE) */
+	char s_comm[DH_L7_COMM_LEN]; /* with DH_L7_S_NO_RESPONSE: the socket owner's name (the current task may be another) */
 	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
 	struct dh_h2_key h2_key; /* HTTP/2: a stream a sample looks up (l7/http2_paths.c) */
 	struct {
@@ -518,7 +519,10 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->side = st->side;
 	s->flags = why | (sc->s_flags & DH_L7_S_NO_RESPONSE) | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
 	s->pad = 0;
-	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	if (sc->s_flags & DH_L7_S_NO_RESPONSE)
+		__builtin_memcpy(s->comm, sc->s_comm, sizeof(s->comm));
+	else
+		bpf_get_current_comm(s->comm, sizeof(s->comm));
 	int h2 = 0;
 	if (st->proto == DH_L7_HTTP2) {
 		__builtin_memset(s->text, 0, DH_L7_TEXT);

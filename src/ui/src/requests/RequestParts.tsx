@@ -40,7 +40,7 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
       <div className="status-legend" data-testid="status-breakdown">
         {classes.map((c) => <span key={c} data-status={c}><i className={`st-${c}`} />{statusName(c)} {count(r.status[c])}</span>)}
         {r.unpaired > 0 && (
-          <span className="warn-text" data-testid="request-unpaired" title="Requests that never got a response (the connection closed with them in flight: a server that died or hung up mid-request), or responses the parser could not pair (framing lost)">
+          <span className="warn-text" data-testid="request-unpaired" title="Requests that never got a response because the client's end closed first (a client that gave up, a load generator stopping), or responses the parser could not pair (framing lost). Requests the server's end closed on count as errors.">
             {count(r.unpaired)} without a response
           </span>
         )}
