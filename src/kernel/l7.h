@@ -14,9 +14,8 @@
 #define DH_L7_INFLIGHT 8  /* requests in flight per socket (pipelined, or HTTP/2 streams) */
 #define DH_L7_TEXT 256    /* request prefix kept for samples */
 #define DH_L7_HPACK 16    /* newest HPACK dynamic-table insertions remembered per socket */
-#define DH_L7_H2_PATHS 16 /* HTTP/2: newest :path insertions a client made, kept per connection to name samples */
+#define DH_L7_H2_NAMES 16 /* HTTP/2: newest :path and literal :method insertions a client made, kept per connection to name samples */
 #define DH_L7_H2_PATH 64  /* ... each up to this many coded bytes (a longer one is not kept) */
-#define DH_L7_H2_METHODS 4 /* HTTP/2: newest literal :method insertions (PUT, DELETE...) kept per connection */
 #define DH_L7_H2_METHOD 8 /* ... each up to this many coded bytes ("OPTIONS" is 7, plain or Huffman-coded) */
 #define DH_L7_COMM_LEN 16
 #define DH_L7_CARRY 32    /* bytes of a cut header kept for the next syscall */

@@ -7,10 +7,10 @@
  * once per connection; nghttp2, Node's, never indexes :path). An index counts
  * back from the newest insertion, whatever was evicted, so counting every
  * insertion the client makes names the entry a reference means exactly. The
- * :path insertions themselves are kept (their coded bytes, the
- * DH_L7_H2_PATHS newest) by insertion number, and so are the :method ones (a
- * method other than GET and POST is a literal, which nghttp2 and hpack.js
- * insert and refer to afterwards: DH_L7_H2_METHODS newest). A header block not read whole
+ * :path insertions themselves are kept (their coded bytes) by insertion
+ * number, and so are the :method ones (a method other than GET and POST is
+ * a literal, which nghttp2 and hpack.js insert and refer to afterwards): the
+ * DH_L7_H2_NAMES newest of either. A header block not read whole
  * (cut by the end of the syscall, longer than the fields walked, followed by
  * CONTINUATION, or in bytes passed over at a desync) may hide insertions: from then on references are not
  * resolved on that connection, and its samples have :method, and a path only
@@ -20,25 +20,18 @@
  * a path's coded bytes (at most DH_L7_H2_PATH) are copied once per request. */
 
 #define DH_H2_FIELDS 32 /* fields walked per header block */
-_Static_assert((DH_L7_H2_PATHS & (DH_L7_H2_PATHS - 1)) == 0, "path slots are a ring indexed by a mask");
+_Static_assert((DH_L7_H2_NAMES & (DH_L7_H2_NAMES - 1)) == 0, "name slots are a ring indexed by a mask");
 _Static_assert(DH_L7_H2_PATH < 127, "a kept path's length fits the one-byte HPACK length of the rebuilt block");
-_Static_assert((DH_L7_H2_METHODS & (DH_L7_H2_METHODS - 1)) == 0, "method slots are a ring indexed by a mask");
 _Static_assert(DH_L7_H2_METHOD + 2 <= 15, "the rebuilt block's :method part (2 + its bytes) stays under 16 (h2_sample_names masks it so)");
 
-struct dh_h2_path {
-	__u32 key;  /* insertion number + 1 */
+/* A kept insertion: a :path, or a literal :method (its first DH_L7_H2_METHOD bytes), as the client coded it. */
+struct dh_h2_name {
+	__u32 key;   /* insertion number + 1 */
 	__u8 len;
-	__u8 huff;  /* bytes are Huffman-coded */
-	__u8 pad[2];
+	__u8 huff;   /* bytes are Huffman-coded */
+	__u8 method; /* a :method, not a :path */
+	__u8 pad;
 	__u8 bytes[DH_L7_H2_PATH];
-};
-
-struct dh_h2_method {
-	__u32 key;  /* insertion number + 1 */
-	__u8 len;
-	__u8 huff;
-	__u8 pad[2];
-	__u8 bytes[DH_L7_H2_METHOD];
 };
 
 /* A connection's client side of HPACK (key: socket cookie; deleted with the socket's L7 state). */
@@ -46,11 +39,9 @@ struct dh_h2_client {
 	__u32 inserted; /* dynamic-table insertions the client made */
 	__u32 last_sid; /* the newest stream it opened */
 	__u8 lost;      /* a header block was not read whole: insertions may be missing */
-	__u8 next;      /* next slot of path */
-	__u8 mnext;     /* next slot of method */
-	__u8 pad;
-	struct dh_h2_path path[DH_L7_H2_PATHS];
-	struct dh_h2_method method[DH_L7_H2_METHODS];
+	__u8 next;      /* next slot of name */
+	__u8 pad[2];
+	struct dh_h2_name name[DH_L7_H2_NAMES];
 };
 
 struct {
@@ -115,59 +106,45 @@ static __always_inline void h2_method_take(struct dh_l7_scratch *sc, __u32 i, __
 	sc->h2.mhuff = huff;
 }
 
-/* The request referred to insertion number key - 1: its method, if that was a kept literal :method. */
-static __always_inline void h2_method_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+/* The request referred to dynamic-table insertion number key - 1: its :path or :method, if that insertion was kept. */
+static __always_inline void h2_name_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
 {
-	for (int k = 0; k < DH_L7_H2_METHODS; k++) {
-		struct dh_h2_method *m = &cl->method[k];
-		if (m->key != key || !m->len || m->len > DH_L7_H2_METHOD)
+	for (int k = 0; k < DH_L7_H2_NAMES; k++) {
+		struct dh_h2_name *p = &cl->name[k];
+		if (p->key != key || !p->len || p->len > (p->method ? DH_L7_H2_METHOD : DH_L7_H2_PATH))
 			continue;
-		__builtin_memcpy(sc->h2.mbytes, m->bytes, DH_L7_H2_METHOD);
-		sc->h2.method = H2_M_LITERAL;
-		sc->h2.mlen = m->len;
-		sc->h2.mhuff = m->huff;
+		if (p->method) {
+			__builtin_memcpy(sc->h2.mbytes, p->bytes, DH_L7_H2_METHOD);
+			sc->h2.method = H2_M_LITERAL;
+			sc->h2.mlen = p->len;
+			sc->h2.mhuff = p->huff;
+		} else {
+			__builtin_memcpy(sc->h2.path, p->bytes, DH_L7_H2_PATH);
+			sc->h2.path_len = p->len;
+			sc->h2.huff = p->huff;
+		}
 		return;
 	}
 }
 
-/* The client inserted the literal :method it sent: kept under its insertion number + 1. */
-static __always_inline void h2_method_insert(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
+/* The client inserted the :path or the literal :method (method) this field sent: kept under its insertion number + 1. */
+static __always_inline void h2_name_insert(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key, int method)
 {
-	if (sc->h2.method != H2_M_LITERAL || !sc->h2.mlen || sc->h2.mlen > DH_L7_H2_METHOD)
+	__u8 len = method ? (sc->h2.method == H2_M_LITERAL ? sc->h2.mlen : 0) : sc->h2.path_len;
+	if (!len || len > (method ? DH_L7_H2_METHOD : DH_L7_H2_PATH))
 		return;
-	struct dh_h2_method *m = &cl->method[cl->mnext & (DH_L7_H2_METHODS - 1)];
-	cl->mnext++;
-	m->key = key;
-	m->len = sc->h2.mlen;
-	m->huff = sc->h2.mhuff;
-	__builtin_memcpy(m->bytes, sc->h2.mbytes, DH_L7_H2_METHOD);
-}
-
-/* The request referred to dynamic-table insertion number key - 1: its path, if that was a kept :path. */
-static __always_inline void h2_path_ref(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
-{
-	for (int k = 0; k < DH_L7_H2_PATHS; k++) {
-		struct dh_h2_path *p = &cl->path[k];
-		if (p->key != key || !p->len || p->len > DH_L7_H2_PATH)
-			continue;
-		__builtin_memcpy(sc->h2.path, p->bytes, DH_L7_H2_PATH);
-		sc->h2.path_len = p->len;
-		sc->h2.huff = p->huff;
-		return;
-	}
-}
-
-/* The client inserted the :path it sent: kept under its insertion number + 1. */
-static __always_inline void h2_path_insert(struct dh_l7_scratch *sc, struct dh_h2_client *cl, __u32 key)
-{
-	if (!sc->h2.path_len || sc->h2.path_len > DH_L7_H2_PATH)
-		return;
-	struct dh_h2_path *p = &cl->path[cl->next & (DH_L7_H2_PATHS - 1)];
+	struct dh_h2_name *p = &cl->name[cl->next & (DH_L7_H2_NAMES - 1)];
 	cl->next++;
 	p->key = key;
-	p->len = sc->h2.path_len;
-	p->huff = sc->h2.huff;
-	__builtin_memcpy(p->bytes, sc->h2.path, DH_L7_H2_PATH);
+	p->len = len;
+	p->method = method;
+	if (method) {
+		p->huff = sc->h2.mhuff;
+		__builtin_memcpy(p->bytes, sc->h2.mbytes, DH_L7_H2_METHOD);
+	} else {
+		p->huff = sc->h2.huff;
+		__builtin_memcpy(p->bytes, sc->h2.path, DH_L7_H2_PATH);
+	}
 }
 
 /* One field of a client header block at window offset i, whose loaded bytes end at lim:
@@ -185,10 +162,8 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 			sc->h2.method = idx == 2 ? H2_M_GET : H2_M_POST;
 		else if (idx == 4 || idx == 5)
 			sc->h2.path_static = idx;
-		else if (idx >= 62 && !cl->lost && cl->inserted >= idx - 61) {
-			h2_path_ref(sc, cl, cl->inserted - (idx - 62));
-			h2_method_ref(sc, cl, cl->inserted - (idx - 62));
-		}
+		else if (idx >= 62 && !cl->lost && cl->inserted >= idx - 61)
+			h2_name_ref(sc, cl, cl->inserted - (idx - 62));
 		return pos - i;
 	}
 	if ((b & 0xe0) == 0x20) /* dynamic table size update */
@@ -216,10 +191,8 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 		h2_method_take(sc, pos, len, huff);
 	if (insert) {
 		cl->inserted++;
-		if (path)
-			h2_path_insert(sc, cl, cl->inserted);
-		if (method)
-			h2_method_insert(sc, cl, cl->inserted);
+		if (path || method)
+			h2_name_insert(sc, cl, cl->inserted, method);
 	}
 	return pos + len - i;
 }
