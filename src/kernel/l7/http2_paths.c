@@ -72,38 +72,41 @@ static __always_inline struct dh_h2_client *h2_client_of(__u64 cookie, int creat
 	return bpf_map_lookup_elem(&h2_clients, &cookie);
 }
 
-/* A path the request sent as coded bytes [i, i + len) of the window (if they fit). */
-static __always_inline void h2_path_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
+/* A value the request sent as coded bytes [i, i + len) of the window, copied to dst when it fits in max (a
+ * constant, at most DH_L7_H2_PATH): the value's bytes only (the next header may be a credential), in one copy,
+ * not a loop the verifier walks per byte. Returns 1 when copied. */
+static __always_inline int h2_value_take(struct dh_l7_scratch *sc, __u8 *dst, __u32 max, __u32 i, __u32 len)
 {
-	sc->h2.path_len = 0; /* an earlier field's path is not this one */
-	if (!len || len > DH_L7_H2_PATH || i >= DH_L7_WIN)
-		return;
-	/* the path's bytes only (the next header may be a credential), in one copy, not a loop the verifier walks per byte */
-	__builtin_memset(sc->h2.path, 0, DH_L7_H2_PATH);
+	__builtin_memset(dst, 0, max);
+	if (!len || len > max || i >= DH_L7_WIN)
+		return 0;
 	__u32 n = len;
-	asm volatile("%0 &= 0x7f" : "+r"(n)); /* restated for the verifier: len <= DH_L7_H2_PATH */
-	if (n > DH_L7_H2_PATH)
-		return;
-	bpf_probe_read_kernel(sc->h2.path, n, &sc->win[l7_idx(i)]);
-	sc->h2.path_len = len;
-	sc->h2.huff = huff;
+	asm volatile("%0 &= 0x7f" : "+r"(n)); /* restated for the verifier: len <= max */
+	if (n > max)
+		return 0;
+	bpf_probe_read_kernel(dst, n, &sc->win[l7_idx(i)]);
+	return 1;
 }
 
-/* A :method the request sent as coded bytes [i, i + len) of the window: kept if it fits, else not known. */
+/* A :path the request sent (an earlier field's path is not this one). */
+static __always_inline void h2_path_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
+{
+	sc->h2.path_len = 0;
+	if (h2_value_take(sc, sc->h2.path, DH_L7_H2_PATH, i, len)) {
+		sc->h2.path_len = len;
+		sc->h2.huff = huff;
+	}
+}
+
+/* A :method the request sent as a literal: kept if it fits, else not known. */
 static __always_inline void h2_method_take(struct dh_l7_scratch *sc, __u32 i, __u32 len, __u8 huff)
 {
 	sc->h2.method = 0;
-	__builtin_memset(sc->h2.mbytes, 0, DH_L7_H2_METHOD);
-	if (!len || len > DH_L7_H2_METHOD || i >= DH_L7_WIN)
-		return;
-	__u32 n = len;
-	asm volatile("%0 &= 0xf" : "+r"(n)); /* restated for the verifier: len <= DH_L7_H2_METHOD */
-	if (n > DH_L7_H2_METHOD)
-		return;
-	bpf_probe_read_kernel(sc->h2.mbytes, n, &sc->win[l7_idx(i)]);
-	sc->h2.method = H2_M_LITERAL;
-	sc->h2.mlen = len;
-	sc->h2.mhuff = huff;
+	if (h2_value_take(sc, sc->h2.mbytes, DH_L7_H2_METHOD, i, len)) {
+		sc->h2.method = H2_M_LITERAL;
+		sc->h2.mlen = len;
+		sc->h2.mhuff = huff;
+	}
 }
 
 /* The request referred to dynamic-table insertion number key - 1: its :path or :method, if that insertion was kept. */
