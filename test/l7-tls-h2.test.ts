@@ -237,6 +237,43 @@ test('HTTP/2 samples name methods other than GET and POST, which clients send as
   }
 });
 
+test('HTTP/2: streams in flight when the server dies fail (no response); streams a GOAWAY says were never processed do not', async () => {
+  // A server killed with three calls in flight
+  const s = node(H2C_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const t0 = Date.now();
+  const c = node(H2C_CLIENT, [String(port), JSON.stringify([['/pkg.Svc/Ok', 4], ['/pkg.Svc/Hang', 3]]), '4']);
+  await s.waitFor(/^hang 3$/, 20_000);
+  s.proc.kill('SIGKILL');
+  await s.exited;
+  await c.exited; // Node's client ends the calls one way or another (an error, or a session reset it does not catch)
+  for (const role of ['client', 'server'] as const) {
+    const t = await log.settle(port, role, 7);
+    assert.deepEqual(byClass(t), { ok: 4, error: 3 }, role);
+    assert.equal(t.unpaired, 0, role);
+    const cut = log.samples.filter((x) => x.protocol === 'http2' && x.role === role && x.time >= t0 && x.reasons.includes('no-response'));
+    assert.deepEqual(cut.map((x) => `${x.method} ${x.target}`), Array(3).fill('POST /pkg.Svc/Hang'), role);
+  }
+  const e = await settleEdge(agent, port, 7);
+  assert.deepEqual(e.byClass, { ok: 4, error: 3 }, 'on the edge');
+  assert.equal(e.errors, 3);
+
+  // A GOAWAY naming the hanging call as the last processed, then the end: that call failed; the two after it
+  // were never processed (a client retries them), so they are not failures
+  const g = node(H2C_SERVER);
+  const gport = Number((await g.waitFor(/^port (\d+)/))[1]);
+  const t1 = Date.now();
+  const gc = node(H2C_CLIENT, [String(gport), JSON.stringify([['/pkg.Svc/Hang', 1], ['/pkg.Svc/Away', 2]]), '3']);
+  await gc.exited;
+  const t = await until('the client socket\'s end', async () => {
+    const x = log.totals(gport, 'client');
+    return x.requests[7] + x.unpaired + x.requests[0] >= 3 ? x : undefined;
+  }, 20_000);
+  assert.equal(t.requests[7], 1, `one failure: ${JSON.stringify(byClass(t))}, unpaired ${t.unpaired}`);
+  const cut = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'client' && x.time >= t1 && x.reasons.includes('no-response'));
+  assert.deepEqual(cut.map((x) => `${x.method} ${x.target}`), ['POST /pkg.Svc/Hang']);
+});
+
 test('HTTP/2: a :path that crosses the kernel\'s 256-byte window, behind a big header inserted on every call, is still named', async () => {
   const s = node(H2C_SERVER);
   const port = Number((await s.waitFor(/^port (\d+)/))[1]);

@@ -161,12 +161,16 @@ const one = (method, path) => new Promise((resolve, reject) => {
 `;
 
 /** HTTP/2 cleartext server, gRPC-like: /pkg.Svc/Ok (grpc-status 0), /pkg.Svc/Fail (grpc-status 13),
- *  /pkg.Svc/Slow (400 ms, grpc-status 0), anything else 404. argv host port (default 127.0.0.1, any). Prints "port N". */
+ *  /pkg.Svc/Slow (400 ms, grpc-status 0), /pkg.Svc/Hang (never answered; prints "hang N"), /pkg.Svc/Away (the second
+ *  sends a GOAWAY naming the last Hang stream as the last processed, then ends the session), anything else 404.
+ *  argv host port (default 127.0.0.1, any). Prints "port N". */
 export const H2C_SERVER = `
 const http2 = require('http2');
 const srv = http2.createServer();
+let hung = 0, hangSid = 0, away = 0;
 srv.on('stream', (stream, headers) => {
   const p = headers[':path'];
+  stream.on('error', () => {}); // a stream refused by the GOAWAY below
   const grpc = (code, delay) => setTimeout(() => {
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': String(code), 'grpc-message': code ? 'internal' : '' }));
@@ -175,6 +179,13 @@ srv.on('stream', (stream, headers) => {
   if (p === '/pkg.Svc/Ok') return grpc(0, 0);
   if (p === '/pkg.Svc/Fail') return grpc(13, 0);
   if (p === '/pkg.Svc/Slow') return grpc(0, 400);
+  if (p === '/pkg.Svc/Hang') { hangSid = stream.id; return console.log('hang ' + ++hung); } // never answered
+  if (p === '/pkg.Svc/Away' && ++away === 2) { // a GOAWAY that names the hanging stream as the last processed, then the end
+    const session = stream.session;
+    session.goaway(0, hangSid);
+    return setTimeout(() => session.destroy(), 50);
+  }
+  if (p === '/pkg.Svc/Away') return;
   stream.respond({ ':status': 404 });
   stream.end('no');
 });

@@ -459,18 +459,20 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 	redis_long_close(st);
 	if (c && st->seq && !st->nreq)
 		c->flags |= DH_F_L7_ANSWERED; /* no race with a reset's |=: the socket is being destroyed */
+	/* tcp_destroy_sock's own scratch: this may run in a softirq on top of a send or receive using slot 0 */
+	__u32 one = 1;
+	struct dh_l7_scratch *sc = st->nreq && l7_server_closed_first(st, c) ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
+	if (sc && c) { /* (c: l7_server_closed_first needs it) */
+		sc->cookie = cookie;
+		sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now */
+		__builtin_memcpy(sc->s_comm, c->comm, DH_L7_COMM_LEN);
+	}
 	if (st->proto == DH_L7_HTTP2) { /* its streams are in h2_streams, counted by nreq */
+		if (sc)
+			h2_no_response(sc, st);
 		st->counts.unpaired += st->nreq;
 		bpf_map_delete_elem(&h2_clients, &cookie);
 	} else {
-		/* tcp_destroy_sock's own scratch: this may run in a softirq on top of a send or receive using slot 0 */
-		__u32 one = 1;
-		struct dh_l7_scratch *sc = l7_server_closed_first(st, c) ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
-		if (sc && c) { /* (c: l7_server_closed_first needs it) */
-			sc->cookie = cookie;
-			sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now */
-			__builtin_memcpy(sc->s_comm, c->comm, DH_L7_COMM_LEN);
-		}
 		for (int i = 0; i < DH_L7_INFLIGHT; i++) {
 			struct dh_l7_req *r = &st->req[i];
 			if (!r->start_ns || (r->meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */

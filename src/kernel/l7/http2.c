@@ -23,7 +23,7 @@
  * status unknown (class OTHER) rather than guessed. */
 
 enum { H2_FRAMES = 0, H2_PREFACE = 1 };
-enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_CONTINUATION = 9 };
+enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_GOAWAY = 7, H2_CONTINUATION = 9 };
 enum { H2_END_STREAM = 1, H2_END_HEADERS = 4, H2_PADDED = 8, H2_PRIORITY = 0x20 };
 enum { HP_STATUS = 1, HP_GRPC = 2 };
 enum { H2_M_GET = 1, H2_M_POST = 2, H2_M_LITERAL = 3 }; /* a request's :method: the static table's (indexes 2 and 3), or coded bytes */
@@ -297,6 +297,8 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		}
 		sc->cur += 9;
 	} else {
+		if (type == H2_GOAWAY && !sid && len >= 8)
+			h2_goaway(sc, st);
 		sc->cur += 9;
 		if (type == H2_HEADERS)
 			h2_headers(sc, st, len, flags, e);

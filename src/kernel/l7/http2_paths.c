@@ -41,6 +41,7 @@ struct dh_h2_client {
 	__u8 lost;      /* a header block was not read whole: insertions may be missing */
 	__u8 next;      /* next slot of name */
 	__u8 pad[2];
+	__u32 goaway;   /* the server's GOAWAY: the last stream it may have processed, + 1 (0: none) */
 	struct dh_h2_name name[DH_L7_H2_NAMES];
 };
 
@@ -309,4 +310,65 @@ static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l
 		return 2;
 	}
 	return o ? 1 : 0;
+}
+
+/* The server's GOAWAY (frame header at the cursor, payload after it): streams above its last stream id were
+ * never processed, so a client retries them; they are not failures when the connection then ends. */
+static __always_inline void h2_goaway(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	if (l7_load(sc, sc->cur + 9, 4) < 4)
+		return;
+	__u32 last = ((__u32)sc->win[0] << 24 | (__u32)sc->win[1] << 16 | (__u32)sc->win[2] << 8 | sc->win[3]) & 0x7fffffff;
+	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
+	if (cl && (!cl->goaway || last + 1 < cl->goaway))
+		cl->goaway = last + 1;
+}
+
+/* l7/capture.c */
+static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r);
+
+#define DH_H2_CLOSE_PROBES 64 /* stream ids looked up, newest first, for the streams in flight when a connection ends */
+
+struct h2_close_walk {
+	struct dh_l7_scratch *sc;
+	struct dh_l7_sock *st;
+	__u32 sid;    /* the client's newest stream */
+	__u32 goaway; /* dh_h2_client.goaway */
+};
+
+/* One stream id, k below the newest: a stream in flight fails, unless a GOAWAY said it was never processed.
+ * A bpf_loop callback, so the verifier walks it once, not once per id. */
+static long h2_close_probe(__u32 k, void *ctx)
+{
+	struct h2_close_walk *w = ctx;
+	struct dh_l7_scratch *sc = w->sc;
+	struct dh_l7_sock *st = w->st;
+	if (!sc || !st || !st->nreq || 2 * k >= w->sid)
+		return 1;
+	__u32 sid = w->sid - 2 * k;
+	sc->h2_key.cookie = sc->cookie;
+	sc->h2_key.sid = sid;
+	sc->h2_key.pad = 0;
+	struct dh_l7_req *e = bpf_map_lookup_elem(&h2_streams, &sc->h2_key);
+	if (!e)
+		return 0;
+	if (w->goaway && sid >= w->goaway)
+		st->counts.unpaired++;
+	else
+		l7_no_response(sc, st, e); /* samples it by its stream's names, so the entry goes after */
+	bpf_map_delete_elem(&h2_streams, &sc->h2_key);
+	st->nreq--;
+	return 0;
+}
+
+/* The connection ended with streams in flight (nreq of them) and the server's end closed first: each stream
+ * found among the client's newest ids fails, unless a GOAWAY said the server never processed it; the rest
+ * are unpaired. Entries found leave h2_streams. sc: tcp_destroy_sock's scratch, with cookie and now set. */
+static __always_inline void h2_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
+{
+	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
+	if (!cl)
+		return;
+	struct h2_close_walk w = {.sc = sc, .st = st, .sid = cl->last_sid, .goaway = cl->goaway};
+	bpf_loop(DH_H2_CLOSE_PROBES, h2_close_probe, &w, 0);
 }
