@@ -272,6 +272,18 @@ test('HTTP/2: streams in flight when the server dies fail (no response); streams
   assert.equal(t.requests[7], 1, `one failure: ${JSON.stringify(byClass(t))}, unpaired ${t.unpaired}`);
   const cut = log.samples.filter((x) => x.protocol === 'http2' && x.role === 'client' && x.time >= t1 && x.reasons.includes('no-response'));
   assert.deepEqual(cut.map((x) => `${x.method} ${x.target}`), ['POST /pkg.Svc/Hang']);
+
+  // RST_STREAM with REFUSED_STREAM says the same of one stream: not a failure, unpaired
+  const r = node(H2C_SERVER);
+  const rport = Number((await r.waitFor(/^port (\d+)/))[1]);
+  const rc = node(H2C_CLIENT, [String(rport), JSON.stringify([['/pkg.Svc/Ok', 2], ['/pkg.Svc/Refuse', 2]]), '2']);
+  assert.match((await rc.waitFor(/^(done|error).*/, 20_000))[0], /^error/, 'the client saw its calls refused');
+  await rc.stop(); // its own end closes first: nothing is in flight to count
+  const refused = await until('the refused streams', async () => {
+    const x = log.totals(rport, 'client');
+    return x.unpaired >= 2 && x.requests[6] >= 2 ? x : undefined;
+  }, 20_000);
+  assert.deepEqual([byClass(refused), refused.unpaired], [{ ok: 2 }, 2], 'refused streams are neither answered nor failed');
 });
 
 test('HTTP/2: a :path that crosses the kernel\'s 256-byte window, behind a big header inserted on every call, is still named', async () => {

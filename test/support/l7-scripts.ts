@@ -162,7 +162,8 @@ const one = (method, path) => new Promise((resolve, reject) => {
 
 /** HTTP/2 cleartext server, gRPC-like: /pkg.Svc/Ok (grpc-status 0), /pkg.Svc/Fail (grpc-status 13),
  *  /pkg.Svc/Slow (400 ms, grpc-status 0), /pkg.Svc/Hang (never answered; prints "hang N"), /pkg.Svc/Away (the second
- *  sends a GOAWAY naming the last Hang stream as the last processed, then ends the session), anything else 404.
+ *  sends a GOAWAY naming the last Hang stream as the last processed, then ends the session), /pkg.Svc/Refuse
+ *  (RST_STREAM with REFUSED_STREAM), anything else 404.
  *  argv host port (default 127.0.0.1, any). Prints "port N". */
 export const H2C_SERVER = `
 const http2 = require('http2');
@@ -186,6 +187,7 @@ srv.on('stream', (stream, headers) => {
     return setTimeout(() => session.destroy(), 50);
   }
   if (p === '/pkg.Svc/Away') return;
+  if (p === '/pkg.Svc/Refuse') return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM); // RST_STREAM: never processed
   stream.respond({ ':status': 404 });
   stream.end('no');
 });

@@ -10,7 +10,8 @@
  * calls open on one connection. A stream id is never reused on a connection,
  * so a stream in flight at a desync stays paired by its id when its end is
  * seen later; one whose end was in the lost bytes is unpaired at the close.
- * Entries of a closed socket are left to the LRU (cookies are never reused).
+ * A closed socket's entries are looked up among its newest ids (l7/http2_paths.c
+ * h2_no_response); the rest are left to the LRU (cookies are never reused).
  * Each keeps its request's :method and :path for a sample (l7/http2_paths.c).
  *
  * Kernel subtlety: headers are HPACK-compressed with a per-connection dynamic
@@ -25,6 +26,7 @@
 enum { H2_FRAMES = 0, H2_PREFACE = 1 };
 enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_GOAWAY = 7, H2_CONTINUATION = 9 };
 enum { H2_END_STREAM = 1, H2_END_HEADERS = 4, H2_PADDED = 8, H2_PRIORITY = 0x20 };
+enum { H2_REFUSED_STREAM = 7 }; /* an RST_STREAM error code */
 enum { HP_STATUS = 1, HP_GRPC = 2 };
 enum { H2_M_GET = 1, H2_M_POST = 2, H2_M_LITERAL = 3 }; /* a request's :method: the static table's (indexes 2 and 3), or coded bytes */
 
@@ -227,6 +229,20 @@ static __always_inline void h2_done(struct dh_l7_scratch *sc, struct dh_l7_sock 
 		st->nreq--;
 }
 
+/* The server's RST_STREAM (payload at the cursor) with REFUSED_STREAM: the stream was never processed (RFC 9113
+ * 8.7), so a client retries it: unpaired, not a failure, as a GOAWAY's refused streams. Returns 1 then. */
+static __always_inline int h2_refused(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 sid)
+{
+	if (l7_load(sc, sc->cur, 4) < 4 || sc->win[0] || sc->win[1] || sc->win[2] || sc->win[3] != H2_REFUSED_STREAM)
+		return 0;
+	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
+	bpf_map_delete_elem(&h2_streams, &k);
+	st->counts.unpaired++;
+	if (st->nreq)
+		st->nreq--;
+	return 1;
+}
+
 /* A server header block: decode :status / grpc-status into the stream's meta. */
 static __always_inline void h2_headers(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 flen, __u8 flags,
 				       struct dh_l7_req *e)
@@ -297,14 +313,18 @@ __noinline int h2_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		}
 		sc->cur += 9;
 	} else {
-		if (type == H2_GOAWAY && !sid && len >= 8)
+		if (type == H2_GOAWAY && !sid && len >= 8) {
+			__u32 got = l7_load(sc, sc->cur, 13);
+			if (got < 13) /* its last stream id cut by the end of the data: the header waits for the next read */
+				return l7_at_end(sc, got) ? DH_L7_MORE : -1;
 			h2_goaway(sc, st);
+		}
 		sc->cur += 9;
 		if (type == H2_HEADERS)
 			h2_headers(sc, st, len, flags, e);
 		if (e && (type == H2_HEADERS || type == H2_DATA) && (flags & H2_END_STREAM))
 			h2_done(sc, st, e, 0);
-		else if (e && type == H2_RST_STREAM)
+		else if (e && type == H2_RST_STREAM && !h2_refused(sc, st, sid))
 			h2_done(sc, st, e, 1);
 	}
 	d->skip = len;

@@ -42,6 +42,7 @@ struct dh_h2_client {
 	__u8 next;      /* next slot of name */
 	__u8 pad[2];
 	__u32 goaway;   /* the server's GOAWAY: the last stream it may have processed, + 1 (0: none) */
+	__u32 lost_sid; /* the newest stream when bytes were last lost: the ends of streams up to it may be in them */
 	struct dh_h2_name name[DH_L7_H2_NAMES];
 };
 
@@ -201,12 +202,15 @@ __noinline int h2_request_field(struct dh_l7_scratch *sc, struct dh_h2_client *c
 	return pos + len - i;
 }
 
-/* A CONTINUATION frame from the client (its fields are not walked), or framing lost (l7_desync). */
+/* A CONTINUATION frame from the client (its fields are not walked), framing lost (l7_desync), or I/O the kernel
+ * gave no buffer for: insertions may be missing, and the ends of the streams open so far may be in the lost bytes. */
 static __always_inline void h2_request_lost(struct dh_l7_scratch *sc)
 {
 	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
-	if (cl)
+	if (cl) {
 		cl->lost = 1;
+		cl->lost_sid = cl->last_sid;
+	}
 }
 
 /* Walks the header block of a HEADERS frame the client sent, from sc->hb.p: counts its insertions,
@@ -312,13 +316,11 @@ static __always_inline int h2_sample_names(struct dh_l7_scratch *sc, struct dh_l
 	return o ? 1 : 0;
 }
 
-/* The server's GOAWAY (frame header at the cursor, payload after it): streams above its last stream id were
+/* The server's GOAWAY (its header and the payload's first 4 bytes loaded at the cursor): streams above its last stream id were
  * never processed, so a client retries them; they are not failures when the connection then ends. */
 static __always_inline void h2_goaway(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 {
-	if (l7_load(sc, sc->cur + 9, 4) < 4)
-		return;
-	__u32 last = ((__u32)sc->win[0] << 24 | (__u32)sc->win[1] << 16 | (__u32)sc->win[2] << 8 | sc->win[3]) & 0x7fffffff;
+	__u32 last = ((__u32)sc->win[9] << 24 | (__u32)sc->win[10] << 16 | (__u32)sc->win[11] << 8 | sc->win[12]) & 0x7fffffff;
 	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
 	if (cl && (!cl->goaway || last + 1 < cl->goaway))
 		cl->goaway = last + 1;
@@ -332,11 +334,13 @@ static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l
 struct h2_close_walk {
 	struct dh_l7_scratch *sc;
 	struct dh_l7_sock *st;
-	__u32 sid;    /* the client's newest stream */
-	__u32 goaway; /* dh_h2_client.goaway */
+	__u32 sid;      /* the client's newest stream */
+	__u32 goaway;   /* dh_h2_client.goaway */
+	__u32 lost_sid; /* dh_h2_client.lost_sid */
 };
 
-/* One stream id, k below the newest: a stream in flight fails, unless a GOAWAY said it was never processed.
+/* One stream id, k below the newest: a stream in flight fails, unless a GOAWAY said it was never processed
+ * or its end may have been in bytes the parser lost (then it is unpaired, as before).
  * A bpf_loop callback, so the verifier walks it once, not once per id. */
 static long h2_close_probe(__u32 k, void *ctx)
 {
@@ -352,7 +356,7 @@ static long h2_close_probe(__u32 k, void *ctx)
 	struct dh_l7_req *e = bpf_map_lookup_elem(&h2_streams, &sc->h2_key);
 	if (!e)
 		return 0;
-	if (w->goaway && sid >= w->goaway)
+	if ((w->goaway && sid >= w->goaway) || sid <= w->lost_sid)
 		st->counts.unpaired++;
 	else
 		l7_no_response(sc, st, e); /* samples it by its stream's names, so the entry goes after */
@@ -369,6 +373,6 @@ static __always_inline void h2_no_response(struct dh_l7_scratch *sc, struct dh_l
 	struct dh_h2_client *cl = h2_client_of(sc->cookie, 0);
 	if (!cl)
 		return;
-	struct h2_close_walk w = {.sc = sc, .st = st, .sid = cl->last_sid, .goaway = cl->goaway};
+	struct h2_close_walk w = {.sc = sc, .st = st, .sid = cl->last_sid, .goaway = cl->goaway, .lost_sid = cl->lost_sid};
 	bpf_loop(DH_H2_CLOSE_PROBES, h2_close_probe, &w, 0);
 }
