@@ -182,6 +182,15 @@ struct {
 	__type(value, struct dh_h2_stream);
 } h2_streams SEC(".maps");
 
+/* A stream in flight leaves: its entry, and its count in nreq (answered, reset, refused, or failed at the close). */
+static __always_inline void h2_forget(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 sid)
+{
+	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
+	bpf_map_delete_elem(&h2_streams, &k);
+	if (st->nreq)
+		st->nreq--;
+}
+
 #include "http2_paths.c"
 
 #define DH_H2_INFLIGHT 255 /* streams in flight per connection (dh_l7_sock.nreq is a byte); more are counted as INFLIGHT_FULL */
@@ -223,10 +232,7 @@ static __always_inline void h2_done(struct dh_l7_scratch *sc, struct dh_l7_sock 
 	} else
 		cls = l7_http_class(status);
 	l7_account(sc, st, e->id, e->start_ns, cls, status);
-	struct dh_h2_key k = {.cookie = sc->cookie, .sid = e->id};
-	bpf_map_delete_elem(&h2_streams, &k);
-	if (st->nreq)
-		st->nreq--;
+	h2_forget(sc, st, e->id);
 }
 
 /* The server's RST_STREAM (payload at the cursor) with REFUSED_STREAM: the stream was never processed (RFC 9113
@@ -235,11 +241,8 @@ static __always_inline int h2_refused(struct dh_l7_scratch *sc, struct dh_l7_soc
 {
 	if (l7_load(sc, sc->cur, 4) < 4 || sc->win[0] || sc->win[1] || sc->win[2] || sc->win[3] != H2_REFUSED_STREAM)
 		return 0;
-	struct dh_h2_key k = {.cookie = sc->cookie, .sid = sid};
-	bpf_map_delete_elem(&h2_streams, &k);
+	h2_forget(sc, st, sid);
 	st->counts.unpaired++;
-	if (st->nreq)
-		st->nreq--;
 	return 1;
 }
 

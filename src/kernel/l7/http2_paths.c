@@ -360,8 +360,7 @@ static long h2_close_probe(__u32 k, void *ctx)
 		st->counts.unpaired++;
 	else
 		l7_no_response(sc, st, e); /* samples it by its stream's names, so the entry goes after */
-	bpf_map_delete_elem(&h2_streams, &sc->h2_key);
-	st->nreq--;
+	h2_forget(sc, st, sid);
 	return 0;
 }
 
