@@ -432,14 +432,7 @@ static __always_inline int l7_server_closed_first(const struct dh_l7_sock *st, c
  * owner (this may run in a softirq, or in the peer's task on loopback). */
 static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r)
 {
-	__u64 lat = sc->now > r->start_ns ? sc->now - r->start_ns : 0;
-	l7_tally(st, lat, DH_L7_C_ERROR, r->count);
-	sc->s_lat = lat;
-	sc->s_id = r->id;
-	sc->s_cls = DH_L7_C_ERROR;
-	sc->s_status = 0;
-	sc->s_flags = DH_L7_S_NO_RESPONSE;
-	l7_sample(sc, st);
+	l7_account_n(sc, st, r->id, r->start_ns, DH_L7_C_ERROR, 0, r->count, DH_L7_S_NO_RESPONSE);
 }
 
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight

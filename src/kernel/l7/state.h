@@ -556,17 +556,24 @@ static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls
 		st->counts.latency_max_us = us > 0xffffffff ? 0xffffffff : us;
 }
 
-static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
-				       __u32 cls, __u32 status)
+/* n requests (the first: id) that started at start ended now: counted, and the first maybe sampled (with flags). */
+static __always_inline void l7_account_n(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
+					 __u32 cls, __u32 status, __u32 n, __u32 flags)
 {
 	__u64 lat = sc->now > start ? sc->now - start : 0;
-	l7_tally(st, lat, cls, 1);
+	l7_tally(st, lat, cls, n);
 	sc->s_lat = lat;
 	sc->s_id = id;
 	sc->s_cls = cls;
 	sc->s_status = status;
-	sc->s_flags = 0;
+	sc->s_flags = flags;
 	l7_sample(sc, st);
+}
+
+static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
+				       __u32 cls, __u32 status)
+{
+	l7_account_n(sc, st, id, start, cls, status, 1, 0);
 }
 
 /* The oldest request in flight got its response. */
