@@ -53,8 +53,9 @@ test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors',
   assert.deepEqual(e.byClass, { ok: 602, error: 50 }, 'on the edge: -ERR replies are errors');
   assert.equal(e.errors, 50);
   assert.deepEqual(e.protocols, ['redis']);
-  // In a pipeline only the newest request's bytes are kept, so its failures are sampled without a name;
-  // a failure on its own is sampled with the command name, never its arguments.
+  // In a deep pipeline only the newest requests' bytes are kept (the socket's newest and the 8 before it),
+  // so most failures here are sampled without a name; a failure on its own is sampled with the command
+  // name, never its arguments.
   const pipelined = log.samples.filter((s) => s.protocol === 'redis' && s.statusClass === 'error'); // this server's: the first Redis test
   assert.ok(pipelined.some((s) => s.role === 'server'));
   assert.ok(pipelined.every((s) => s.code === 'WRONGTYPE' && s.status === 1), `each names its error's prefix: ${JSON.stringify(pipelined.slice(0, 2))}`);
@@ -65,6 +66,22 @@ test('Redis: a pipelined mix through redis-cli --pipe, -ERR replies are errors',
   assert.equal(err?.method, 'LPUSH');
   assert.equal(err?.target, null);
   assert.ok(!JSON.stringify(log.samples).includes('secret-value'));
+});
+
+test('Redis: a short pipeline\'s failures are each sampled with their own command, not only the newest\'s', async () => {
+  const r = await startRedis();
+  servers.push(r);
+  const c = await RawRedis.open(r.port);
+  // one write: SET, then three failures (WRONGTYPE, ERR not an integer, WRONGTYPE), then the newest, which succeeds
+  await c.send(resp('SET', 'p', 'str') + resp('LPUSH', 'p', 'secret-arg') + resp('INCR', 'p') + resp('HGET', 'p', 'f') + resp('GET', 'p'), /\$3\r\nstr\r\n/);
+  await c.close();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(r.port, role, 5);
+    assert.deepEqual(byClass(t), { ok: 2, error: 3 }, role);
+    const failed = log.samplesOf(r.port, role).filter((s) => s.statusClass === 'error');
+    assert.deepEqual(failed.map((s) => `${s.method} ${s.code}`).sort(), ['HGET WRONGTYPE', 'INCR ERR', 'LPUSH WRONGTYPE'], role);
+  }
+  assert.ok(!JSON.stringify(log.samples).includes('secret-arg'), 'a command\'s name, never its arguments');
 });
 
 test('Redis: replies nested deeper than a few levels (XREAD, redis-cli\'s COMMAND DOCS) are followed to their end', async () => {

@@ -143,6 +143,23 @@ test('pipelining: 100 requests in one write are 100 requests, paired in order (a
   ws.close();
 });
 
+test('pipelined requests of one write: each failure\'s sample names its request, not only the newest', async () => {
+  const port = await server();
+  const plan = [['GET', '/500'], ['DELETE', '/500'], ['DELETE', '/500'], ['PUT', '/404'], ['OPTIONS', '/500'], ['GET', '/ok']];
+  const c = node(PIPELINE_CLIENT, [String(port), String(plan.length), '127.0.0.1', JSON.stringify(plan)]);
+  await c.waitFor(/^done 6/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 6);
+    assert.deepEqual(byClass(t), { '2xx': 1, '4xx': 1, '5xx': 4 }, role);
+    const failed = log.samplesOf(port, role).filter((s) => s.reasons.includes('failed'));
+    // the socket's text is its newest request's (GET /ok): the ones before it are named by their first bytes, kept by request number
+    assert.deepEqual(failed.map((s) => `${s.method} ${s.target} ${s.status}`).sort(),
+      ['DELETE /500 500', 'DELETE /500 500', 'GET /500 500', 'OPTIONS /500 500', 'PUT /404 404'], role);
+  }
+  const e = await settleEdge(agent, port, 6);
+  assert.deepEqual(e.samples.map((x) => `${x.method} ${x.target}`).sort(), ['DELETE /500', 'DELETE /500', 'GET /500', 'OPTIONS /500', 'PUT /404'], JSON.stringify(e.samples));
+});
+
 test('samples are rate-limited in the kernel, and the ones over the rate are counted', async () => {
   const limited = new L7Log({ tls: false, samplesPerSec: 5, sampleBurst: 5 }).start();
   try {

@@ -21,6 +21,7 @@ const structs = [
   ['dh_l7_counts', L.L7_COUNTS, L.L7_COUNTS_SIZE],
   ['dh_l7_req', L.L7_REQ, L.L7_REQ_SIZE],
   ['dh_l7_dir', L.L7_DIR, L.L7_DIR_SIZE],
+  ['dh_l7_name', L.L7_NAME, L.L7_NAME_SIZE],
   ['dh_l7_sock', L.L7_SOCK, L.L7_SOCK_SIZE],
   ['dh_l7_sample', L.L7_SAMPLE, L.L7_SAMPLE_SIZE],
   ['dh_l7_config', L.L7_CONFIG, L.L7_CONFIG_SIZE],

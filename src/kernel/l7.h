@@ -14,6 +14,8 @@
 #define DH_L7_INFLIGHT 8  /* requests in flight per socket (pipelined, or HTTP/2 streams) */
 #define DH_L7_TEXT 256    /* request prefix kept for samples */
 #define DH_L7_HPACK 16    /* newest HPACK dynamic-table insertions remembered per socket */
+#define DH_L7_NAMES 8     /* pipelined requests whose first bytes are kept besides the newest's (a power of 2) */
+#define DH_L7_NAME_LEN 26 /* ... that many of them: a method and a path's start, a Redis command, a statement's start */
 #define DH_L7_H2_NAMES 16 /* HTTP/2: newest :path and literal :method insertions a client made, kept per connection to name samples */
 #define DH_L7_H2_PATH 64  /* ... each up to this many coded bytes (a longer one is not kept) */
 #define DH_L7_H2_METHOD 8 /* ... each up to this many coded bytes ("OPTIONS" is 7, plain or Huffman-coded) */
@@ -107,6 +109,15 @@ struct dh_l7_dir {
 };
 
 /* Value of the `l7_socks` map (key: socket cookie). */
+/* The first bytes of a pipelined request that is no longer the socket's newest (its full prefix is in
+ * dh_l7_sock.text only while it is): kept at l7_push, by request number. */
+struct dh_l7_name {
+	__u32 id;  /* the request's number (dh_l7_req.id); 0 if empty */
+	__u8 len;  /* bytes in b */
+	__u8 cut;  /* the request's kept prefix was longer */
+	char b[DH_L7_NAME_LEN];
+};
+
 struct dh_l7_sock {
 	struct dh_l7_counts counts;
 	__u32 pid;             /* owner when classified */
@@ -124,6 +135,7 @@ struct dh_l7_sock {
 	struct dh_l7_dir dir[2]; /* [0] requests, [1] responses */
 	__u32 hpack[DH_L7_HPACK]; /* HTTP/2: what each recent dynamic-table insertion holds (status kind << 16 | code) */
 	char text[DH_L7_TEXT];
+	struct dh_l7_name names[DH_L7_NAMES]; /* ring by request number: pipelined requests older than text's */
 };
 
 /* A socket's aggregate when it is destroyed (ring buffer `l7_final`): one record
@@ -158,7 +170,25 @@ enum dh_l7_sample_flag {
 	DH_L7_S_FAILED = 8,    /* sampled because failed */
 	DH_L7_S_HPACK = 16,    /* HTTP/2: text is a header block of the request's :method and :path (l7/http2_paths.c), not its bytes */
 	DH_L7_S_NO_RESPONSE = 32, /* the server's end closed with the request unanswered (l7/capture.c l7_destroy) */
+	DH_L7_S_CUT = 64,      /* text is a pipelined request's first DH_L7_NAME_LEN bytes (dh_l7_name), cut short */
 };
+
+/* An HTTP/1 request's method, in its request meta (bits DH_L7_H1_METHOD_SHIFT and up, l7/http1.c) and
+ * in its sample: requests of one syscall share an in-flight slot only with the same method, so a
+ * pipelined request's sample names its method even without its own text. */
+enum dh_l7_h1_method {
+	DH_L7_H1_GET = 1,
+	DH_L7_H1_POST = 2,
+	DH_L7_H1_PUT = 3,
+	DH_L7_H1_PATCH = 4,
+	DH_L7_H1_HEAD = 5,
+	DH_L7_H1_DELETE = 6,
+	DH_L7_H1_OPTIONS = 7,
+	DH_L7_H1_CONNECT = 8,
+	DH_L7_H1_TRACE = 9,
+};
+#define DH_L7_H1_METHOD_SHIFT 2
+#define DH_L7_H1_METHOD_MASK 0xf
 
 /* One ring-buffer record of `l7_samples`: a failed or slow request (or any, in trace mode). */
 struct dh_l7_sample {
@@ -172,7 +202,8 @@ struct dh_l7_sample {
 	__u8 side;
 	__u8 flags;            /* enum dh_l7_sample_flag */
 	__u16 text_len;
-	__u16 pad;
+	__u8 method;           /* HTTP/1: enum dh_l7_h1_method, 0 if not known */
+	__u8 pad;
 	char comm[DH_L7_COMM_LEN];
 	char text[DH_L7_TEXT];
 };

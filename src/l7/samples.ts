@@ -1,5 +1,5 @@
 // Decodes `l7_samples` ring buffer records and names the request each holds.
-import { L7_SAMPLE, L7_SAMPLE_SIZE, L7_COMM_LEN, L7Proto, L7SampleFlag } from '../events/l7-layout.js';
+import { L7_SAMPLE, L7_SAMPLE_SIZE, L7_COMM_LEN, L7Proto, L7SampleFlag, L7H1Method } from '../events/l7-layout.js';
 import { u64, type Clock } from '../events/decode.js';
 import { PROTOCOLS, STATUS_CLASSES, type L7Protocol, type L7Sample, type RequestDescription, type SampleReason } from './types.js';
 import { describeHttp1 } from './protocols/http1.js';
@@ -37,6 +37,29 @@ function statusOf(proto: number, raw: number): { status: number; code?: string }
   return code ? { status: 1, code } : { status: raw };
 }
 
+const H1_METHODS: readonly (string | undefined)[] = (() => {
+  const names: (string | undefined)[] = [];
+  for (const [name, code] of Object.entries(L7H1Method)) names[code] = name;
+  return names;
+})();
+
+/** An HTTP/1 request's method as the kernel coded it (a pipelined request's sample has it without its own text); null if not known. */
+export function http1MethodOf(proto: number, code: number): string | null {
+  return proto === L7Proto.HTTP1 ? H1_METHODS[code] ?? null : null;
+}
+
+/** A pipelined request named from its first bytes only (the kernel's dh_l7_name, flag CUT): a target cut there ends with
+ *  an ellipsis. An HTTP/1 request line is read up to its target's end, when that is among them. */
+export function describeCut(proto: number, text: Buffer): RequestDescription | null {
+  let whole = false;
+  if (proto === L7Proto.HTTP1) {
+    const sp = text.indexOf(0x20, text.indexOf(0x20) + 1);
+    if (sp > 0) { text = text.subarray(0, sp); whole = true; }
+  }
+  const d = describeRequest(proto, text);
+  return d?.target && !whole && !d.target.endsWith('…') ? { ...d, target: d.target + '…' } : d;
+}
+
 export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: SampleDecodeStats): L7Sample[] {
   const out: L7Sample[] = [];
   for (let i = 0; i < count; i++) {
@@ -46,7 +69,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
     if (proto >= PROTOCOLS.length || cls >= STATUS_CLASSES.length) { stats.malformed++; continue; }
     const textLen = Math.min(buf.readUInt16LE(o + L7_SAMPLE.text_len), 256);
     const text = flags & L7SampleFlag.TEXT ? buf.subarray(o + L7_SAMPLE.text, o + L7_SAMPLE.text + textLen) : Buffer.alloc(0);
-    const d = describeRequest(proto, text, (flags & L7SampleFlag.HPACK) !== 0);
+    const d = flags & L7SampleFlag.CUT ? describeCut(proto, text) : describeRequest(proto, text, (flags & L7SampleFlag.HPACK) !== 0);
     if (text.length && !d) stats.unparsed++;
     const commEnd = buf.indexOf(0, o + L7_SAMPLE.comm);
     const reasons: SampleReason[] = [];
@@ -64,7 +87,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
       ...statusOf(proto, buf.readUInt32LE(o + L7_SAMPLE.status)),
       statusClass: STATUS_CLASSES[cls],
       latencyMs: u64(buf, o + L7_SAMPLE.latency_ns) / 1e6,
-      method: d?.method ?? null,
+      method: d?.method ?? http1MethodOf(proto, buf[o + L7_SAMPLE.method]),
       target: d?.target ?? null,
       tls: (flags & L7SampleFlag.TLS) !== 0,
       reasons,

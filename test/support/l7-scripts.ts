@@ -64,17 +64,18 @@ const one = (path, abandon) => new Promise((resolve) => {
 })();
 `;
 
-/** Pipelining client: argv port count [host]; writes count GET /ok requests in one write, prints "done N" after N responses. */
+/** Pipelining client: argv port count [host] [plan]; writes count requests in one write (GET /ok, or the plan's JSON [method, path] pairs), prints "done N" after N responses. */
 export const PIPELINE_CLIENT = `
 const net = require('net');
 const [port, count] = process.argv.slice(1).map(Number);
+const plan = process.argv[4] ? JSON.parse(process.argv[4]) : Array(count).fill(['GET', '/ok?i=1']);
 const c = net.connect(port, process.argv[3] || '127.0.0.1', () => {
-  c.write('GET /ok?i=1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'.repeat(count));
+  c.write(plan.map(([m, p]) => m + ' ' + p + ' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n').join(''));
 });
 let text = '';
 c.on('data', (d) => {
   text += d.toString('latin1');
-  const n = text.split('HTTP/1.1 200').length - 1;
+  const n = (text.match(/HTTP\\/1\\.1 \\d{3}/g) || []).length;
   if (n === count) { console.log('done ' + n); c.end(); }
 });
 c.on('error', (e) => console.log('error ' + e.code));

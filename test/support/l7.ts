@@ -93,6 +93,14 @@ export class L7Log {
     return t;
   }
 
+  /** Samples of the server sockets of `port` (role 'server') or of its clients (role 'client'). */
+  samplesOf(port: number, role: 'server' | 'client'): L7Sample[] {
+    return this.samples.filter((s) => {
+      const p = this.ports.get(s.cookie);
+      return s.role === role && !!p && (role === 'server' ? p.sport : p.dport) === port;
+    });
+  }
+
   /** Waits until the totals hold `want` requests (and two more flushes, so nothing late is missed). */
   async settle(port: number, role: 'server' | 'client', want: number, ms = 10_000): Promise<L7Totals> {
     const end = Date.now() + ms;

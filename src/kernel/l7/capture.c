@@ -432,7 +432,7 @@ static __always_inline int l7_server_closed_first(const struct dh_l7_sock *st, c
  * owner (this may run in a softirq, or in the peer's task on loopback). */
 static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r)
 {
-	l7_account_n(sc, st, r->id, r->start_ns, DH_L7_C_ERROR, 0, r->count, DH_L7_S_NO_RESPONSE);
+	l7_account_n(sc, st, r->id, r->start_ns, DH_L7_C_ERROR, 0, r->count, DH_L7_S_NO_RESPONSE, r->meta);
 }
 
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight

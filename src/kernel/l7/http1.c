@@ -13,47 +13,61 @@ enum { H1_START = 0, H1_HEADERS = 1, H1_CHUNK = 2, H1_TRAILERS = 3, H1_UNTIL_CLO
 enum { H1_HAS_CL = 1, H1_CHUNKED = 2 };      /* dir.aux while reading headers */
 enum { H1_M_HEAD = 1, H1_M_CONNECT = 2 };    /* request meta */
 
-/* Returns meta | 0x80 if the window starts with a request line, else 0. */
+/* Returns the request meta (its method, HEAD and CONNECT bits) | 0x80 if the window starts with a request line, else 0. */
 static __always_inline __u32 h1_method(struct dh_l7_scratch *sc)
 {
 	__u8 *w = sc->win;
-	__u32 m = 0, len = 0;
+	__u32 m = 0, len = 0, code = 0;
 	switch (w[0]) {
 	case 'G':
-		if (w[1] == 'E' && w[2] == 'T')
+		if (w[1] == 'E' && w[2] == 'T') {
 			len = 3;
+			code = DH_L7_H1_GET;
+		}
 		break;
 	case 'P':
-		if (w[1] == 'O' && w[2] == 'S' && w[3] == 'T')
+		if (w[1] == 'O' && w[2] == 'S' && w[3] == 'T') {
 			len = 4;
-		else if (w[1] == 'U' && w[2] == 'T')
+			code = DH_L7_H1_POST;
+		} else if (w[1] == 'U' && w[2] == 'T') {
 			len = 3;
-		else if (w[1] == 'A' && w[2] == 'T' && w[3] == 'C' && w[4] == 'H')
+			code = DH_L7_H1_PUT;
+		} else if (w[1] == 'A' && w[2] == 'T' && w[3] == 'C' && w[4] == 'H') {
 			len = 5;
+			code = DH_L7_H1_PATCH;
+		}
 		break;
 	case 'H':
 		if (w[1] == 'E' && w[2] == 'A' && w[3] == 'D') {
 			len = 4;
 			m = H1_M_HEAD;
+			code = DH_L7_H1_HEAD;
 		}
 		break;
 	case 'D':
-		if (w[1] == 'E' && w[2] == 'L' && w[3] == 'E' && w[4] == 'T' && w[5] == 'E')
+		if (w[1] == 'E' && w[2] == 'L' && w[3] == 'E' && w[4] == 'T' && w[5] == 'E') {
 			len = 6;
+			code = DH_L7_H1_DELETE;
+		}
 		break;
 	case 'O':
-		if (w[1] == 'P' && w[2] == 'T' && w[3] == 'I' && w[4] == 'O' && w[5] == 'N' && w[6] == 'S')
+		if (w[1] == 'P' && w[2] == 'T' && w[3] == 'I' && w[4] == 'O' && w[5] == 'N' && w[6] == 'S') {
 			len = 7;
+			code = DH_L7_H1_OPTIONS;
+		}
 		break;
 	case 'C':
 		if (w[1] == 'O' && w[2] == 'N' && w[3] == 'N' && w[4] == 'E' && w[5] == 'C' && w[6] == 'T') {
 			len = 7;
 			m = H1_M_CONNECT;
+			code = DH_L7_H1_CONNECT;
 		}
 		break;
 	case 'T':
-		if (w[1] == 'R' && w[2] == 'A' && w[3] == 'C' && w[4] == 'E')
+		if (w[1] == 'R' && w[2] == 'A' && w[3] == 'C' && w[4] == 'E') {
 			len = 5;
+			code = DH_L7_H1_TRACE;
+		}
 		break;
 	}
 	if (!len || w[len & 7] != ' ')
@@ -61,8 +75,10 @@ static __always_inline __u32 h1_method(struct dh_l7_scratch *sc)
 	__u8 t = w[(len + 1) & 15];
 	if (t != '/' && t != '*' && !(t >= 'a' && t <= 'z') && !(t >= 'A' && t <= 'Z') && !(t >= '0' && t <= '9'))
 		return 0;
-	return m | 0x80;
+	return m | code << DH_L7_H1_METHOD_SHIFT | 0x80;
 }
+
+_Static_assert((DH_L7_H1_TRACE << DH_L7_H1_METHOD_SHIFT | H1_M_HEAD | H1_M_CONNECT) < 0x80, "the method bits fit the request meta under 0x80");
 
 static __always_inline int h1_name_is(struct dh_l7_scratch *sc, __u32 at, const char *name, int n)
 {

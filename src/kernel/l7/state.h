@@ -138,6 +138,7 @@ struct dh_l7_scratch {
 	__u64 s_lat;     /* the request l7_sample() looks at */
 	__u32 s_id, s_cls, s_status;
 	__u32 s_flags;   /* sample flags the request adds (DH_L7_S_NO_RESPONSE) */
+	__u32 s_meta;    /* its request meta (HTTP/1: its method) */
 	char s_comm[DH_L7_COMM_LEN]; /* with DH_L7_S_NO_RESPONSE: the socket owner's name (the current task may be another) */
 	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
 	struct dh_h2_key h2_key; /* HTTP/2: a stream a sample looks up (l7/http2_paths.c) */
@@ -418,10 +419,24 @@ __noinline int l7_keep_text(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u
 	return 0;
 }
 
+/* A request starts behind another in flight (pipelining): the first bytes of the newest so far, whose text the new
+ * one's replaces, are kept by its number, so its sample can name it. Only while requests wait: no cost without pipelining. */
+static __always_inline void l7_name_keep(struct dh_l7_sock *st)
+{
+	if (!st->nreq || !st->text_len)
+		return;
+	struct dh_l7_name *n = &st->names[st->text_id & (DH_L7_NAMES - 1)];
+	n->id = st->text_id;
+	n->len = st->text_len < DH_L7_NAME_LEN ? st->text_len : DH_L7_NAME_LEN;
+	n->cut = st->text_len > DH_L7_NAME_LEN;
+	__builtin_memcpy(n->b, st->text, DH_L7_NAME_LEN);
+}
+
 /* A request starts (ordered protocols): appended to the FIFO, or merged into
  * the last entry when it came in the same syscall with the same meta. Returns its slot or -1. */
 static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta, __u32 have)
 {
+	l7_name_keep(st);
 	st->seq++;
 	if (st->nreq) {
 		__u32 last = (st->head + st->nreq - 1) & (DH_L7_INFLIGHT - 1);
@@ -518,6 +533,7 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->cls = cls;
 	s->side = st->side;
 	s->flags = why | (sc->s_flags & DH_L7_S_NO_RESPONSE) | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
+	s->method = st->proto == DH_L7_HTTP1 ? (sc->s_meta >> DH_L7_H1_METHOD_SHIFT) & DH_L7_H1_METHOD_MASK : 0;
 	s->pad = 0;
 	if (sc->s_flags & DH_L7_S_NO_RESPONSE)
 		__builtin_memcpy(s->comm, sc->s_comm, sizeof(s->comm));
@@ -528,13 +544,19 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		__builtin_memset(s->text, 0, DH_L7_TEXT);
 		h2 = h2_sample_names(sc, s);
 	}
-	int own = st->text_id == id && st->text_len; /* the newest request's text only */
+	int own = st->text_id == id && st->text_len; /* the newest request's text */
+	struct dh_l7_name *name = &st->names[id & (DH_L7_NAMES - 1)];
 	if (h2 == 2 || (h2 && !own)) {
 		s->flags |= DH_L7_S_TEXT | DH_L7_S_HPACK;
 	} else if (own) {
 		s->flags |= DH_L7_S_TEXT;
 		s->text_len = st->text_len;
 		__builtin_memcpy(s->text, st->text, DH_L7_TEXT);
+	} else if (st->proto != DH_L7_HTTP2 && name->id == id && name->len) { /* an older one of a pipeline */
+		s->flags |= DH_L7_S_TEXT | (name->cut ? DH_L7_S_CUT : 0);
+		s->text_len = name->len;
+		__builtin_memset(s->text, 0, DH_L7_TEXT);
+		__builtin_memcpy(s->text, name->b, DH_L7_NAME_LEN);
 	} else {
 		s->text_len = 0;
 		__builtin_memset(s->text, 0, DH_L7_TEXT);
@@ -556,9 +578,10 @@ static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls
 		st->counts.latency_max_us = us > 0xffffffff ? 0xffffffff : us;
 }
 
-/* n requests (the first: id) that started at start ended now: counted, and the first maybe sampled (with flags). */
+/* n requests (the first: id, with request meta) that started at start ended now: counted, and the first maybe
+ * sampled (with flags). */
 static __always_inline void l7_account_n(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
-					 __u32 cls, __u32 status, __u32 n, __u32 flags)
+					 __u32 cls, __u32 status, __u32 n, __u32 flags, __u32 meta)
 {
 	__u64 lat = sc->now > start ? sc->now - start : 0;
 	l7_tally(st, lat, cls, n);
@@ -567,13 +590,14 @@ static __always_inline void l7_account_n(struct dh_l7_scratch *sc, struct dh_l7_
 	sc->s_cls = cls;
 	sc->s_status = status;
 	sc->s_flags = flags;
+	sc->s_meta = meta;
 	l7_sample(sc, st);
 }
 
 static __always_inline void l7_account(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 id, __u64 start,
 				       __u32 cls, __u32 status)
 {
-	l7_account_n(sc, st, id, start, cls, status, 1, 0);
+	l7_account_n(sc, st, id, start, cls, status, 1, 0, 0);
 }
 
 /* The oldest request in flight got its response. */
@@ -585,7 +609,7 @@ static __always_inline void l7_pop(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	}
 	__u32 slot = st->head & (DH_L7_INFLIGHT - 1);
 	struct dh_l7_req *r = &st->req[slot];
-	l7_account(sc, st, r->id, r->start_ns, cls, status);
+	l7_account_n(sc, st, r->id, r->start_ns, cls, status, 1, 0, r->meta);
 	if (r->count > 1) { /* the next request of a pipelined burst */
 		r->count--;
 		r->id++;
