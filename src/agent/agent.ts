@@ -6,7 +6,8 @@ import { containerNode } from '../graph/naming.js';
 import type { ContainerChange } from '../identity/types.js';
 import type { AttachResult } from '../native/index.js';
 import type { AgentStatus, HistoryHealth } from '../graph/types.js';
-import { GRAPH_DEFAULTS } from '../config/defaults.js';
+import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
+import { UdpServers } from '../discovery/udp-servers.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 import type { L7Stats } from '../l7/collector.js';
 import type { RequestCounters } from '../graph/request-ledger.js';
@@ -105,6 +106,8 @@ export class Agent {
     const dns = this.dns?.isAvailable() ? this.dns : null;
     if (dns) {
       this.graph.setNames(dns);
+      const udp = new UdpServers(DNS_DEFAULTS.hostResolverLookupMs);
+      this.graph.setHostUdpServers((ip, port, netns) => udp.pidOf(ip, port, netns));
       this.timers.push(setInterval(() => this.syncDns(dns), GRAPH_DEFAULTS.dnsSyncMs));
     }
     this.timers.push(setInterval(() => { this.eventsPerSec = this.rate.update(this.engine.stats().events); }, 1000));

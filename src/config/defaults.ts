@@ -120,6 +120,8 @@ export const CAPTURE_SWITCHES = {
 export const DNS_DEFAULTS = {
   /** Server ports whose traffic is DNS, at most 4 (Docker's embedded resolver at 127.0.0.11 counts on any port). */
   ports: [53] as readonly number[],
+  /** A resolver on this host is named by the process serving UDP on its address and port, looked up again after this long. */
+  hostResolverLookupMs: 60_000,
   /** Bytes of each message segment copied in the kernel (at most 512, DH_DNS_DATA_MAX). */
   captureBytes: 512,
   /**

@@ -55,6 +55,7 @@ function addrBytes(b: Uint8Array, from: number, to: number): boolean {
 /**
  * Sockets of a /proc/net/tcp (family 4) or tcp6 (family 6) file whose state
  * passes `want` (all by default); IPv4-mapped IPv6 addresses come out as IPv4.
+ * /proc/net/udp and udp6 have the same columns (a bound socket is in state 7, close).
  * Malformed lines are skipped.
  */
 export function parseProcNetTcp(data: Uint8Array | string, family: 4 | 6, want: (state: number) => boolean = () => true): ProcSocket[] {

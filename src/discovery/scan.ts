@@ -49,8 +49,44 @@ async function sliced<T>(items: T[], step: (x: T) => void): Promise<void> {
   }
 }
 
+const listPids = (procRoot: string) => fs.readdirSync(procRoot).filter((d) => d.charCodeAt(0) <= 0x39).map(Number).filter((n) => n > 0);
+
+/**
+ * The first process (in /proc order) holding an fd of each socket inode asked for: every fd link of every process, read with
+ * a few reads in flight (the thread pool runs them in parallel). Inodes no process holds are left out.
+ */
+export function socketOwners(inodes: ReadonlySet<number>, procRoot = '/proc', pids = listPids(procRoot)): Promise<Map<number, number>> {
+  const owners = new Map<number, number>();
+  return new Promise((resolve) => {
+    if (!inodes.size) return resolve(owners);
+    let p = 0, fds: string[] = [], k = 0, dir = '', inFlight = 0;
+    const next = (): boolean => {
+      while (k >= fds.length) {
+        if (p >= pids.length || owners.size === inodes.size) return false;
+        dir = path.join(procRoot, String(pids[p++]), 'fd');
+        try { fds = fs.readdirSync(dir); } catch { fds = []; }
+        k = 0;
+      }
+      const pid = pids[p - 1];
+      inFlight++;
+      fs.readlink(`${dir}/${fds[k++]}`, (err, link) => {
+        inFlight--;
+        if (!err && link.startsWith('socket:[')) {
+          const inode = inodeOfLink(link);
+          if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, pid);
+        }
+        if (!next() && inFlight === 0) resolve(owners);
+      });
+      return true;
+    };
+    let started = 0;
+    while (started < READS_IN_FLIGHT && next()) started++;
+    if (!started) resolve(owners);
+  });
+}
+
 export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]> {
-  const pids = fs.readdirSync(procRoot).filter((d) => d.charCodeAt(0) <= 0x39).map(Number).filter((n) => n > 0);
+  const pids = listPids(procRoot);
   // One process per network namespace is enough to read its sockets.
   const nsRep = new Map<number, number>();
   await sliced(pids, (pid) => {
@@ -77,8 +113,9 @@ export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]
   // Owners: the first process holding each socket's fd.
   const root = cgroup2Root(procRoot);
   const facts = new Map<number, { comm: string; cgroupId: number }>();
-  // Every fd link of every process, read with a few reads in flight (the thread pool runs them in parallel).
-  const factsOf = (pid: number) => {
+  const owners = await socketOwners(new Set(byInode.keys()), procRoot, pids);
+  for (const [inode, pid] of owners) {
+    const s = byInode.get(inode)!;
     let f = facts.get(pid);
     if (!f) {
       let comm = '';
@@ -86,32 +123,7 @@ export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]
       f = { comm, cgroupId: cgroupIdOf(pid, root, procRoot) };
       facts.set(pid, f);
     }
-    return f;
-  };
-  await new Promise<void>((resolve) => {
-    let p = 0, fds: string[] = [], k = 0, dir = '', inFlight = 0;
-    const next = (): boolean => {
-      while (k >= fds.length) {
-        if (p >= pids.length) return false;
-        dir = path.join(procRoot, String(pids[p++]), 'fd');
-        try { fds = fs.readdirSync(dir); } catch { fds = []; }
-        k = 0;
-      }
-      const pid = pids[p - 1];
-      inFlight++;
-      fs.readlink(`${dir}/${fds[k++]}`, (err, link) => {
-        inFlight--;
-        if (!err && link.startsWith('socket:[')) {
-          const s = byInode.get(inodeOfLink(link));
-          if (s && !s.pid) { const f = factsOf(pid); s.pid = pid; s.comm = f.comm; s.cgroupId = f.cgroupId; }
-        }
-        if (!next() && inFlight === 0) resolve();
-      });
-      return true;
-    };
-    let started = 0;
-    while (started < READS_IN_FLIGHT && next()) started++;
-    if (!started) resolve();
-  });
+    s.pid = pid; s.comm = f.comm; s.cgroupId = f.cgroupId;
+  }
   return out;
 }

@@ -5,7 +5,7 @@
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
 import type { AddressNames, NodeRef } from './naming.js';
-import { ResolverEdges, resolverEdgeId } from './resolvers.js';
+import { ResolverEdges, type HostUdpServers, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
 import { GraphState, type EdgeState, type NodeState } from './state.js';
@@ -86,6 +86,12 @@ export class LiveGraph {
 
   /** Names outside servers (and lists names on local ones) from the DNS answers their clients received. */
   setNames(names: AddressNames | null): void { this.placement.names = names; }
+
+  /**
+   * Names a resolver on one of this host's addresses by the process serving UDP there (discovery/udp-servers.ts):
+   * the pid, null if none, undefined while it is looked up.
+   */
+  setHostUdpServers(pidOf: HostUdpServers | null): void { this.resolvers.hostUdpServers = pidOf; }
 
   /** The DNS collector's client key: the client's node, resolved when its socket is first seen. */
   dnsClientKey(c: DnsClient): string { return this.resolvers.clientKey(c); }

@@ -178,8 +178,8 @@ export function registeredDomain(name: string): string | null {
 }
 
 /**
- * A DNS resolver on one of this host's addresses (127.0.0.53, dnsmasq on 127.0.0.1): it answers, so it is not
- * "host (no listener)", but its UDP socket's process is not known (the TCP listeners name TCP servers only).
+ * A DNS resolver on one of this host's addresses (127.0.0.53, dnsmasq on 127.0.0.1) whose process was not found: it
+ * answers, so it is not "host (no listener)". Found (discovery/udp-servers.ts), it is that process's own node.
  */
 export const HOST_RESOLVER: NodeRef = { id: 'proc:host-dns', kind: 'process', label: 'DNS resolver on the host', group: 'host' };
 

@@ -38,6 +38,12 @@ export const resolverEdgeId = (client: string, resolver: string, port: number) =
  */
 const isDockerd = (comm: string) => comm === 'dockerd';
 
+/**
+ * The process serving UDP on a host address and port, asked by a client in network namespace `netns` (a loopback
+ * address is the host's only from the host's): its pid, null if none, undefined while it is looked up.
+ */
+export type HostUdpServers = (ip: string, port: number, netns: number) => number | null | undefined;
+
 /** Client nodes remembered by key (the health table keys pairs by them). */
 const CLIENT_REFS = 4096;
 
@@ -46,6 +52,8 @@ export class ResolverEdges {
   private readonly seen = new Map<string, Seen>();
   /** Client nodes as they were when their queries were made (a short-lived container is gone a second later). */
   private readonly clients = new Map<string, NodeRef>();
+  /** Names a resolver on this host by its process (systemd-resolved, dnsmasq); without it, HOST_RESOLVER stands for all. */
+  hostUdpServers: HostUdpServers | null = null;
 
   constructor(
     private readonly identity: Identity,
@@ -69,7 +77,8 @@ export class ResolverEdges {
       // A pair evicted and seen again starts from nothing.
       if (p && h.queries < p.queries) { this.seen.delete(key); p = undefined; }
       const ends = this.ends(h);
-      // Drawn once Docker names the container (a short-lived one is often gone before the inspect), or after a grace without.
+      // Drawn once Docker names the container (a short-lived one is often gone before the inspect) and the resolver on
+      // this host its process, or after a grace without.
       if (ends.provisional && !p && now - h.firstSeen < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
       const id = resolverEdgeId(ends.client.id, ends.resolver.id, h.resolver.port);
       const cn = this.state.touchNode(ends.client, now);
@@ -127,7 +136,7 @@ export class ResolverEdges {
     return { ref: ownerNode(owner), provisional: owner.kind === 'container' && owner.container.source === 'cgroup' };
   }
 
-  /** The client's node (provisional: a container not named yet) and its resolver's. */
+  /** The client's node and its resolver's; provisional while a container is not named yet, or a resolver on this host's process is being looked up. */
   private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef; provisional: boolean } {
     let client = this.clients.get(h.clientKey), provisional = false;
     if (!client) {
@@ -138,9 +147,20 @@ export class ResolverEdges {
     let resolver = DOCKER_DNS;
     if (!r.dockerEmbedded) {
       const at = addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server');
-      resolver = at === HOST_NODE ? HOST_RESOLVER : this.outside(at);
+      if (at !== HOST_NODE) resolver = this.outside(at);
+      else {
+        const pid = this.hostUdpServers?.(r.address, r.port, h.client.netns);
+        if (pid === undefined && this.hostUdpServers) provisional = true;
+        resolver = pid ? this.hostResolver(pid) : HOST_RESOLVER;
+      }
     }
     return { client, resolver, provisional };
+  }
+
+  /** The process serving DNS on this host, as its own node: the same one its upstream queries and TCP connections come from. */
+  private hostResolver(pid: number): NodeRef {
+    const owner = this.identity.resolveOwner({ pid, cgroupId: 0, netns: 0 });
+    return owner.kind === 'unknown' ? HOST_RESOLVER : ownerNode(owner); // a resolver container on the host's network is that container
   }
 
   /** Adds what moved since `p` to the edge, its rates and its interval. */
