@@ -145,19 +145,30 @@ test('pipelining: 100 requests in one write are 100 requests, paired in order (a
 
 test('pipelined requests of one write: each failure\'s sample names its request, not only the newest', async () => {
   const port = await server();
-  const plan = [['GET', '/500'], ['DELETE', '/500'], ['DELETE', '/500'], ['PUT', '/404'], ['OPTIONS', '/500'], ['GET', '/ok']];
+  // two DELETEs in one slot (same write, same method): each named by its own path
+  const plan = [['GET', '/500'], ['DELETE', '/500'], ['DELETE', '/404'], ['PUT', '/404'], ['OPTIONS', '/500'], ['GET', '/ok']];
   const c = node(PIPELINE_CLIENT, [String(port), String(plan.length), '127.0.0.1', JSON.stringify(plan)]);
   await c.waitFor(/^done 6/, 20_000);
   for (const role of ['server', 'client'] as const) {
     const t = await log.settle(port, role, 6);
-    assert.deepEqual(byClass(t), { '2xx': 1, '4xx': 1, '5xx': 4 }, role);
+    assert.deepEqual(byClass(t), { '2xx': 1, '4xx': 2, '5xx': 3 }, role);
     const failed = log.samplesOf(port, role).filter((s) => s.reasons.includes('failed'));
     // the socket's text is its newest request's (GET /ok): the ones before it are named by their first bytes, kept by request number
     assert.deepEqual(failed.map((s) => `${s.method} ${s.target} ${s.status}`).sort(),
-      ['DELETE /500 500', 'DELETE /500 500', 'GET /500 500', 'OPTIONS /500 500', 'PUT /404 404'], role);
+      ['DELETE /404 404', 'DELETE /500 500', 'GET /500 500', 'OPTIONS /500 500', 'PUT /404 404'], role);
   }
   const e = await settleEdge(agent, port, 6);
-  assert.deepEqual(e.samples.map((x) => `${x.method} ${x.target}`).sort(), ['DELETE /500', 'DELETE /500', 'GET /500', 'OPTIONS /500', 'PUT /404'], JSON.stringify(e.samples));
+  assert.deepEqual(e.samples.map((x) => `${x.method} ${x.target}`).sort(), ['DELETE /404', 'DELETE /500', 'GET /500', 'OPTIONS /500', 'PUT /404'], JSON.stringify(e.samples));
+
+  // deeper than the 8 names: the oldest keep their method, from their slot
+  const port2 = await server();
+  const deep = [...Array(12).fill(['DELETE', '/500']), ['GET', '/ok']];
+  await node(PIPELINE_CLIENT, [String(port2), String(deep.length), '127.0.0.1', JSON.stringify(deep)]).waitFor(/^done 13/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    await log.settle(port2, role, 13);
+    const failed = log.samplesOf(port2, role).filter((s) => s.reasons.includes('failed'));
+    assert.deepEqual(failed.map((s) => `${s.method} ${s.target}`).sort(), [...Array(8).fill('DELETE /500'), ...Array(4).fill('DELETE null')], role);
+  }
 });
 
 test('samples are rate-limited in the kernel, and the ones over the rate are counted', async () => {

@@ -22,3 +22,23 @@ test('a pipelined request\'s cut first bytes: a target cut there ends with an el
   const d = describeCut(L7Proto.POSTGRES, q);
   assert.ok(d?.target?.endsWith('…'), JSON.stringify(d));
 });
+
+test('a cut name is marked cut only where the request was: a path before its query, a short statement followed by the next', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  assert.deepEqual(describeCut(L7Proto.HTTP1, b('GET /search?q=abcdefghijklm')), { method: 'GET', target: '/search' }, 'the path ended at the "?"');
+  assert.deepEqual(describeCut(L7Proto.HTTP1, b('GET /a;jsessionid=0123456789')), { method: 'GET', target: '/a' });
+  // Postgres: a whole Q ('SELECT 1') and the start of the next message
+  const pg = Buffer.concat([b('Q'), Buffer.from([0, 0, 0, 13]), b('SELECT 1\0'), b('Q'), Buffer.from([0, 0, 0, 40]), b('SEL')]);
+  assert.equal(describeCut(L7Proto.POSTGRES, pg)?.target?.endsWith('…'), false, JSON.stringify(describeCut(L7Proto.POSTGRES, pg)));
+  // MySQL: a whole COM_QUERY, then the next packet's header
+  const my = Buffer.concat([Buffer.from([9, 0, 0, 0, 3]), b('SELECT 1'), Buffer.from([20, 0, 0, 0, 3]), b('SEL')]);
+  assert.equal(describeCut(L7Proto.MYSQL, my)?.target?.endsWith('…'), false, JSON.stringify(describeCut(L7Proto.MYSQL, my)));
+  const myCut = Buffer.concat([Buffer.from([60, 0, 0, 0, 3]), b('SELECT name FROM accounts')]);
+  assert.ok(describeCut(L7Proto.MYSQL, myCut)?.target?.endsWith('…'));
+});
+
+test('a cut absolute-form target whose authority never ends keeps only its scheme: credentials before an unseen "@" never leave', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  assert.deepEqual(describeCut(L7Proto.HTTP1, b('GET http://svcuser:hunter2x')), { method: 'GET', target: 'http://…' });
+  assert.deepEqual(describeCut(L7Proto.HTTP1, b('GET http://u:p@h.example/abc')), { method: 'GET', target: 'http://h.example/abc…' });
+});

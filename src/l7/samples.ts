@@ -48,16 +48,41 @@ export function http1MethodOf(proto: number, code: number): string | null {
   return proto === L7Proto.HTTP1 ? H1_METHODS[code] ?? null : null;
 }
 
-/** A pipelined request named from its first bytes only (the kernel's dh_l7_name, flag CUT): a target cut there ends with
- *  an ellipsis. An HTTP/1 request line is read up to its target's end, when that is among them. */
+/**
+ * A pipelined request named from its first bytes only (the kernel's dh_l7_name, flag CUT): a target cut there ends with
+ * an ellipsis; one that ends among them does not.
+ */
 export function describeCut(proto: number, text: Buffer): RequestDescription | null {
-  let whole = false;
-  if (proto === L7Proto.HTTP1) {
-    const sp = text.indexOf(0x20, text.indexOf(0x20) + 1);
-    if (sp > 0) { text = text.subarray(0, sp); whole = true; }
-  }
+  if (proto === L7Proto.HTTP1) return http1Cut(text);
   const d = describeRequest(proto, text);
-  return d?.target && !whole && !d.target.endsWith('…') ? { ...d, target: d.target + '…' } : d;
+  return d?.target && messageCut(proto, text) ? { ...d, target: d.target + '…' } : d;
+}
+
+/** Does the message these bytes start with run past them (its length field says so)? */
+function messageCut(proto: number, b: Buffer): boolean {
+  if (proto === L7Proto.POSTGRES) {
+    if (b.length >= 8 && b[0] === 0) return b.readUInt32BE(0) > b.length; // startup: [length][protocol]
+    return b.length < 5 || 1 + b.readUInt32BE(1) > b.length;
+  }
+  if (proto === L7Proto.MYSQL) return b.length < 4 || 4 + (b[0] | (b[1] << 8) | (b[2] << 16)) > b.length;
+  return true;
+}
+
+/**
+ * An HTTP/1 request line's start: whole up to its target's end when that is among the bytes, else the target cut. A cut
+ * absolute-form target whose authority never ends among them (`http://user:pass…`) may hold credentials that keptPath
+ * strips only when it sees the "@": only its scheme is kept. A path followed by a query or parameters was whole.
+ */
+function http1Cut(text: Buffer): RequestDescription | null {
+  const sp = text.indexOf(0x20);
+  const end = sp < 0 ? -1 : text.indexOf(0x20, sp + 1);
+  if (end > 0) return describeRequest(L7Proto.HTTP1, text.subarray(0, end));
+  const d = describeRequest(L7Proto.HTTP1, text);
+  if (!d?.target) return d;
+  const raw = text.toString('latin1', sp + 1);
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*$/i.exec(raw);
+  if (scheme) return { ...d, target: `${scheme[1]}…` };
+  return /[?#;]/.test(raw) || d.target.endsWith('…') ? d : { ...d, target: d.target + '…' };
 }
 
 export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: SampleDecodeStats): L7Sample[] {

@@ -430,10 +430,15 @@ static __always_inline void l7_name_keep(struct dh_l7_sock *st)
 	n->len = st->text_len < DH_L7_NAME_LEN ? st->text_len : DH_L7_NAME_LEN;
 	n->cut = st->text_len > DH_L7_NAME_LEN;
 	__builtin_memcpy(n->b, st->text, DH_L7_NAME_LEN);
+	for (int i = 0; i < DH_L7_NAME_LEN; i++) /* nothing past its bytes (the window may hold another socket's) */
+		if (i >= n->len)
+			n->b[i] = 0;
 }
 
 /* A request starts (ordered protocols): appended to the FIFO, or merged into
- * the last entry when it came in the same syscall with the same meta. Returns its slot or -1. */
+ * the last entry when it came in the same syscall with the same meta. HTTP/1
+ * requests of another method take a slot of their own while one is free, else
+ * merge too, and that slot then names no method. Returns its slot or -1. */
 static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *st, __u32 meta, __u32 have)
 {
 	l7_name_keep(st);
@@ -441,7 +446,11 @@ static __always_inline int l7_push(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	if (st->nreq) {
 		__u32 last = (st->head + st->nreq - 1) & (DH_L7_INFLIGHT - 1);
 		struct dh_l7_req *r = &st->req[last];
-		if (r->start_ns == sc->now && r->meta == meta && r->count < 0xffff) {
+		__u32 loose = st->proto == DH_L7_HTTP1 ? DH_L7_H1_METHOD_MASK << DH_L7_H1_METHOD_SHIFT : 0;
+		__u32 diff = r->meta ^ meta;
+		if (r->start_ns == sc->now && r->count < 0xffff && (!diff || (!(diff & ~loose) && st->nreq >= DH_L7_INFLIGHT))) {
+			if (diff)
+				r->meta &= ~loose;
 			r->count++;
 			l7_keep_text(sc, st, st->seq, have);
 			return last;
@@ -552,7 +561,8 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		s->flags |= DH_L7_S_TEXT;
 		s->text_len = st->text_len;
 		__builtin_memcpy(s->text, st->text, DH_L7_TEXT);
-	} else if (st->proto != DH_L7_HTTP2 && name->id == id && name->len) { /* an older one of a pipeline */
+	} else if (st->proto != DH_L7_HTTP2 && !(sc->s_meta & DH_L7_M_SETUP) && name->id == id && name->len) {
+		/* an older one of a pipeline (not a PostgreSQL startup, which shares its number with the first query) */
 		s->flags |= DH_L7_S_TEXT | (name->cut ? DH_L7_S_CUT : 0);
 		s->text_len = name->len;
 		__builtin_memset(s->text, 0, DH_L7_TEXT);
