@@ -222,23 +222,26 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
   });
 
   it('a resolver on this host is named by the process serving it (dnsmasq here, systemd-resolved on 127.0.0.53 elsewhere), and its own upstream queries leave from that node', async () => {
-    const HOST_DNS = '127.0.0.153'; // loopback: on this host, no TCP listener to name it
+    const HOST_DNS = '127.0.0.153'; // an address of this host, away from a real 127.0.0.53
     const dm = start('dnsmasq', ['--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--cache-size=0',
       `--listen-address=${HOST_DNS}`, '--bind-interfaces', '--port=53', `--server=${DNS}`]);
-    await until('dnsmasq answering', async () => {
-      const r = await lab.hostExec([process.execPath, '-e', CARES_CLIENT, '--', HOST_DNS, '1000', 'payments.partner.example']);
-      return r.stdout.includes(`payments.partner.example ${PAY}`) ? r : undefined;
-    }, 15_000);
-    const toHost = `${CLIENT}|proc:dnsmasq|53|dns`, upstream = `proc:dnsmasq|ext:${DNS}|53|dns`;
-    const g = await waitForGraph(graphUrl(), (x) => !!edge(x, toHost) && !!edge(x, upstream), 'node -> dnsmasq and dnsmasq -> the lab resolver', 15_000);
-    const n = g.nodes.find((x) => x.id === 'proc:dnsmasq')!;
-    assert.deepEqual([n.kind, n.label], ['process', 'dnsmasq']);
-    assert.ok(n.instances?.some((i) => i.pids.includes(dm.pid)), `the dnsmasq started here: ${JSON.stringify(n.instances)}`);
-    assert.deepEqual(edge(g, toHost)!.dns?.resolvers, [{ address: HOST_DNS, port: 53, dockerEmbedded: false }]);
-    assert.ok((edge(g, upstream)!.dns?.queries ?? 0) >= 1);
-    const anonymous = g.edges.filter((x) => x.target === 'proc:host-dns' && x.dns?.resolvers.some((r) => r.address === HOST_DNS));
-    assert.deepEqual(anonymous.map((x) => x.id), [], 'no anonymous "DNS resolver on the host" for it');
-    await dm.stop();
+    try {
+      await until('dnsmasq answering', async () => {
+        const r = await lab.hostExec([process.execPath, '-e', CARES_CLIENT, '--', HOST_DNS, '1000', 'payments.partner.example']);
+        return r.stdout.includes(`payments.partner.example ${PAY}`) ? r : undefined;
+      }, 15_000);
+      const toHost = `${CLIENT}|proc:dnsmasq|53|dns`, upstream = `proc:dnsmasq|ext:${DNS}|53|dns`;
+      const g = await waitForGraph(graphUrl(), (x) => !!edge(x, toHost) && !!edge(x, upstream), 'node -> dnsmasq and dnsmasq -> the lab resolver', 15_000);
+      const n = g.nodes.find((x) => x.id === 'proc:dnsmasq')!;
+      assert.deepEqual([n.kind, n.label], ['process', 'dnsmasq']);
+      assert.ok(n.instances?.some((i) => i.pids.includes(dm.pid)), `the dnsmasq started here: ${JSON.stringify(n.instances)}`);
+      assert.deepEqual(edge(g, toHost)!.dns?.resolvers, [{ address: HOST_DNS, port: 53, dockerEmbedded: false }]);
+      assert.ok((edge(g, upstream)!.dns?.queries ?? 0) >= 1);
+      const anonymous = g.edges.filter((x) => x.target === 'proc:host-dns' && x.dns?.resolvers.some((r) => r.address === HOST_DNS));
+      assert.deepEqual(anonymous.map((x) => x.id), [], 'no anonymous "DNS resolver on the host" for it');
+    } finally {
+      await dm.stop();
+    }
   });
 
   it('--dns-names bounds the name map: past it the least recently used address is forgotten, and counted', async () => {

@@ -1,5 +1,6 @@
-// Start-up discovery: TCP connections and listeners that predate the agent,
-// in every network namespace, with the process that owns each socket.
+// Sockets and the processes that hold them, from /proc: at start-up, the TCP
+// connections and listeners that predate the agent, in every network
+// namespace; later, the holders of a socket asked for (udp-servers.ts).
 //
 // A host with tens of thousands of sockets has as many /proc fd links to read.
 // The walk reads /proc in small synchronous slices and yields between them, so
@@ -52,37 +53,52 @@ async function sliced<T>(items: T[], step: (x: T) => void): Promise<void> {
 const listPids = (procRoot: string) => fs.readdirSync(procRoot).filter((d) => d.charCodeAt(0) <= 0x39).map(Number).filter((n) => n > 0);
 
 /**
- * The first process (in /proc order) holding an fd of each socket inode asked for: every fd link of every process, read with
- * a few reads in flight (the thread pool runs them in parallel). Inodes no process holds are left out.
+ * Reads every fd link of every process, a few at once (the thread pool runs them in parallel), and hands each
+ * socket's inode with its process to `seen`, until `seen` returns true or the links run out. Unreadable ones are skipped.
  */
-export function socketOwners(inodes: ReadonlySet<number>, procRoot = '/proc', pids = listPids(procRoot)): Promise<Map<number, number>> {
-  const owners = new Map<number, number>();
+function walkSocketFds(procRoot: string, pids: number[], seen: (pid: number, inode: number) => boolean): Promise<void> {
   return new Promise((resolve) => {
-    if (!inodes.size) return resolve(owners);
-    let p = 0, fds: string[] = [], k = 0, dir = '', inFlight = 0;
+    let p = 0, fds: string[] = [], k = 0, dir = '', inFlight = 0, stop = false;
     const next = (): boolean => {
       while (k >= fds.length) {
-        if (p >= pids.length || owners.size === inodes.size) return false;
+        if (p >= pids.length || stop) return false;
         dir = path.join(procRoot, String(pids[p++]), 'fd');
         try { fds = fs.readdirSync(dir); } catch { fds = []; }
         k = 0;
       }
+      if (stop) return false;
       const pid = pids[p - 1];
       inFlight++;
       fs.readlink(`${dir}/${fds[k++]}`, (err, link) => {
         inFlight--;
-        if (!err && link.startsWith('socket:[')) {
-          const inode = inodeOfLink(link);
-          if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, pid);
-        }
-        if (!next() && inFlight === 0) resolve(owners);
+        if (!err && link.startsWith('socket:[') && !stop) stop = seen(pid, inodeOfLink(link));
+        if (!next() && inFlight === 0) resolve();
       });
       return true;
     };
     let started = 0;
     while (started < READS_IN_FLIGHT && next()) started++;
-    if (!started) resolve(owners);
+    if (!started) resolve();
   });
+}
+
+/** A process holding an fd of each socket inode asked for (the first whose link was read); inodes no process holds are left out. */
+export async function socketOwners(inodes: ReadonlySet<number>, procRoot = '/proc', pids = listPids(procRoot)): Promise<Map<number, number>> {
+  const owners = new Map<number, number>();
+  if (inodes.size) {
+    await walkSocketFds(procRoot, pids, (pid, inode) => {
+      if (inodes.has(inode) && !owners.has(inode)) owners.set(inode, pid);
+      return owners.size === inodes.size;
+    });
+  }
+  return owners;
+}
+
+/** Every process holding an fd of one of these socket inodes (a server, its forked workers, systemd for a socket it activated). */
+export async function socketHolders(inodes: ReadonlySet<number>, procRoot = '/proc'): Promise<number[]> {
+  const holders = new Set<number>();
+  if (inodes.size) await walkSocketFds(procRoot, listPids(procRoot), (pid, inode) => { if (inodes.has(inode)) holders.add(pid); return false; });
+  return [...holders];
 }
 
 export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]> {

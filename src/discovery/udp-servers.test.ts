@@ -22,17 +22,27 @@ function fakeProc(udp: string, udp6: string, fds: Record<number, number[]>): str
 }
 
 test('the process serving UDP on an address and port: its own socket first, then one bound to every address; null when none', async () => {
-  // 127.0.0.53:53 (0x35) -> inode 111 held by pid 20; 0.0.0.0:5353 (0x14E9) -> inode 222 held by pid 30
-  const root = fakeProc(line(0, '3500007F:0035', 111) + line(1, '00000000:14E9', 222), '', { 10: [999], 20: [111], 30: [222] });
+  // 127.0.0.53:53 -> inode 111 held by pid 20; 0.0.0.0:53 -> inode 222 held by pid 30; [::]:5353 -> inode 333 held by pid 40
+  const v6any = '00000000000000000000000000000000:14E9';
+  const root = fakeProc(line(0, '3500007F:0035', 111) + line(1, '00000000:0035', 222), line(0, v6any, 333), { 10: [999], 20: [111], 30: [222], 40: [333] });
   try {
     const u = new UdpServers(60_000, root);
-    assert.equal(u.pidOf('127.0.0.53', 53), undefined, 'looked up off the caller\'s path');
-    assert.equal(u.pidOf('127.0.0.1', 5353), undefined);
-    assert.equal(u.pidOf('127.0.0.9', 53), undefined);
+    const ask = () => [u.pidOf('127.0.0.53', 53), u.pidOf('127.0.0.1', 53), u.pidOf('::1', 5353), u.pidOf('127.0.0.1', 5353), u.pidOf('127.0.0.9', 54)];
+    assert.deepEqual(ask(), [undefined, undefined, undefined, undefined, undefined], 'looked up off the caller\'s path');
     await u.settled();
-    assert.equal(u.pidOf('127.0.0.53', 53), 20);
-    assert.equal(u.pidOf('127.0.0.1', 5353), 30, 'bound to every address');
-    assert.equal(u.pidOf('127.0.0.9', 53), null, 'nothing there');
+    assert.deepEqual(ask(), [20, 30, 40, 40, null], 'own address; IPv4 wildcard; IPv6 wildcard; dual-stack for IPv4; nothing there');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('among a socket\'s holders the server is not systemd (socket activation) and is the lowest pid (forked workers)', async () => {
+  const root = fakeProc(line(0, '3500007F:0035', 111) + line(1, '0100007F:0035', 222), '', { 1: [111, 222], 50: [111], 60: [222], 61: [222] });
+  try {
+    const u = new UdpServers(60_000, root);
+    u.pidOf('127.0.0.53', 53); u.pidOf('127.0.0.1', 53);
+    await u.settled();
+    assert.deepEqual([u.pidOf('127.0.0.53', 53), u.pidOf('127.0.0.1', 53)], [50, 60]);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -53,7 +63,7 @@ test('a loopback address asked from another network namespace is not the host\'s
   }
 });
 
-test('an answer is kept for its time, then looked up again (the old one is given meanwhile); an unreadable /proc is no answer, not a throw', async () => {
+test('an answer is kept for its time, then looked up again (the old one given meanwhile); one miss of a server is a restart; an unreadable /proc is no answer, not a throw', async () => {
   const root = fakeProc(line(0, '3500007F:0035', 111), '', { 20: [111] });
   try {
     const u = new UdpServers(1000, root);
@@ -66,6 +76,12 @@ test('an answer is kept for its time, then looked up again (the old one is given
     assert.equal(u.pidOf('127.0.0.53', 53, 0, Date.now() + 5000), 20, 'stale: given while asked again');
     await u.settled();
     assert.equal(u.pidOf('127.0.0.53', 53), 21, 'the restarted server');
+    fs.writeFileSync(path.join(root, 'self/net/udp'), HEAD); // stopped
+    assert.equal(u.pidOf('127.0.0.53', 53, 0, Date.now() + 5000), 21);
+    await u.settled();
+    assert.equal(u.pidOf('127.0.0.53', 53, 0, Date.now() + 10_000), 21, 'one miss: kept (a restart), asked again soon');
+    await u.settled();
+    assert.equal(u.pidOf('127.0.0.53', 53, 0, Date.now() + 20_000), null, 'two: gone');
     const none = new UdpServers(1000, path.join(root, 'missing'));
     none.pidOf('127.0.0.53', 53);
     await none.settled();

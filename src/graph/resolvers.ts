@@ -1,6 +1,7 @@
 // Resolver edges: each client's DNS queries to its resolver, drawn as an edge
 // (protocol 'dns') from the client's node to the resolver's: Docker's embedded
-// DNS, a resolver container, the host, or a server outside. Fed about once a
+// DNS, a resolver container, a process on the host (named by the UDP socket it
+// serves from), or a server outside. Fed about once a
 // second with the DNS collector's health per client -> resolver pair: what
 // moved since the last feed is added to the edge (queries as its connections),
 // its rates and the history's interval, so a failing edge turns red like a
@@ -9,6 +10,7 @@ import type { DnsClient, DnsHealth } from '../dns/types.js';
 import type { EdgeDns } from './types.js';
 import { addressNode, ownerNode, DOCKER_DNS, HOST_NODE, HOST_RESOLVER, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
+import { isDockerProxy } from '../identity/types.js';
 import type { EdgeState, GraphState } from './state.js';
 import { DnsIntervalCounts } from './interval.js';
 import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
@@ -54,6 +56,8 @@ export class ResolverEdges {
   private readonly clients = new Map<string, NodeRef>();
   /** Names a resolver on this host by its process (systemd-resolved, dnsmasq); without it, HOST_RESOLVER stands for all. */
   hostUdpServers: HostUdpServers | null = null;
+  /** The last resolver on this host named (most hosts have one). */
+  private hostResolverRef: { pid: number; version: number; ref: NodeRef } | null = null;
 
   constructor(
     private readonly identity: Identity,
@@ -81,6 +85,10 @@ export class ResolverEdges {
       // this host its process, or after a grace without.
       if (ends.provisional && !p && now - h.firstSeen < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
       const id = resolverEdgeId(ends.client.id, ends.resolver.id, h.resolver.port);
+      if (p && p.edgeId !== id) { // its resolver is named otherwise now: the edge it leaves shows its other pairs only
+        const left = this.state.edges.get(p.edgeId);
+        if (left) changed.add(left);
+      }
       const cn = this.state.touchNode(ends.client, now);
       const rn = this.state.touchNode(ends.resolver, now);
       const s = this.state.edge(id, cn.n.id, rn.n.id, h.resolver.port, now, 'dns');
@@ -96,7 +104,7 @@ export class ResolverEdges {
       const l = byEdge.get(p.edgeId);
       if (l) l.push(p.health); else byEdge.set(p.edgeId, [p.health]);
     }
-    for (const s of changed) mergeView(s.e.dns!, byEdge.get(s.e.id) ?? []);
+    for (const s of changed) if (s.e.dns) mergeView(s.e.dns, byEdge.get(s.e.id) ?? []);
   }
 
   /** Resolver edges folded into others (LiveGraph.mergeNode), old id to new: their pairs follow, and the views are merged again. */
@@ -157,10 +165,18 @@ export class ResolverEdges {
     return { client, resolver, provisional };
   }
 
-  /** The process serving DNS on this host, as its own node: the same one its upstream queries and TCP connections come from. */
+  /**
+   * The process serving DNS on this host, as its own node: the same one its upstream queries and TCP connections come
+   * from (a resolver container on the host's network is that container). Made once per pid while identity holds.
+   */
   private hostResolver(pid: number): NodeRef {
+    const v = this.identity.version ?? 0;
+    if (this.hostResolverRef?.pid === pid && this.hostResolverRef.version === v) return this.hostResolverRef.ref;
     const owner = this.identity.resolveOwner({ pid, cgroupId: 0, netns: 0 });
-    return owner.kind === 'unknown' ? HOST_RESOLVER : ownerNode(owner); // a resolver container on the host's network is that container
+    // a pid gone before it was read has no name; docker-proxy relays a published port: its container is not known here
+    const ref = !owner.comm || isDockerProxy(owner) ? HOST_RESOLVER : ownerNode(owner);
+    this.hostResolverRef = { pid, version: v, ref };
+    return ref;
   }
 
   /** Adds what moved since `p` to the edge, its rates and its interval. */
