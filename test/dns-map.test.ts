@@ -182,7 +182,9 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
 
   it('/metrics has the per-client DNS counters and the capture\'s losses', async () => {
     const text = await (await fetch(`${agent.url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('dhrishti_dns_client_failures_total{') && l.includes(`client="${CLIENT}"`) && l.includes(`resolver="ext:${DNS}"`) && l.includes('kind="NXDOMAIN"'));
+    // labelled as edge series are: the client's and the resolver's names and kinds, the port, protocol "dns"
+    const want = ['client="node"', 'client_group="host"', 'client_kind="process"', `server="${DNS}"`, 'server_group=""', 'server_kind="external"', 'server_port="53"', 'protocol="dns"', 'kind="NXDOMAIN"'];
+    const line = text.split('\n').find((l) => l.startsWith('dhrishti_dns_client_failures_total{') && want.every((w) => l.includes(w)));
     assert.ok(line && Number(line.split(' ').at(-1)) >= 4, line);
     for (const name of ['dhrishti_dns_lost_total{reason="ringbuf_full",host=', 'dhrishti_dns_name_map_entries{what="capacity",host=', 'dhrishti_dns_name_map_evictions_total{what="address",host=', 'dhrishti_dns_client_latency_p95_seconds{']) {
       assert.ok(text.includes(name), `${name} in /metrics`);

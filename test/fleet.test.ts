@@ -21,7 +21,7 @@ const NET = `dhfleet${process.pid % 10000}`;
 const PARENT_A = `/dhrishti-test-host-a-${process.pid}`, PARENT_B = `/dhrishti-test-host-b-${process.pid}`;
 const SOCKET_LINK = `/tmp/dhrishti-test-docker-fleet-${process.pid}.sock`;
 const EDGE = 'svc:fleet/web|svc:fleet/api|8080|tcp';
-const FIRST = 12, SECOND = 5, REFUSED = 2, CLOSED_PORT = 9;
+const FIRST = 12, SECOND = 5, THIRD = 3, REFUSED = 2, CLOSED_PORT = 9;
 
 let dockerd: TestDockerd;
 let agentA: RunningAgent, agentB: RunningAgent;
@@ -247,6 +247,44 @@ test('OTLP: the same names and values reach a receiver through the SDK\'s export
     'dhrishti_lost_events', 'dhrishti_docker_up']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
   assert.equal(found.rm.scopeMetrics[0].metrics.find((x) => x.name === 'dhrishti_edge_sent_bytes')?.unit, 'By');
 });
+
+test('resolver edges reach the hub: a container\'s lookups through Docker\'s DNS, counted as its agent counts them; calls to a server named by DNS still join', async () => {
+  await dockerd.cli(['exec', 'fleet-web', '/usr/bin/node', '-e',
+    `const r = new (require('dns').Resolver)(); let left = 3; for (let i = 0; i < 3; i++) r.resolve4('fleet-api', () => --left || process.exit(0));`], 30_000);
+  const mine = await until('the resolver edge on agent A', async () => {
+    const g = (await getJson<GraphSnapshot>(`${agentA.url}/api/v1/graph`)).body;
+    const e = g.edges.find((x) => x.protocol === 'dns' && x.source === 'svc:fleet/web');
+    return e && (e.dns?.queries ?? 0) >= 3 ? e : undefined;
+  }, 20_000);
+  const hubEdge = await until('the same resolver edge on the hub', async () => {
+    const g = (await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`)).body;
+    const e = g.edges.find((x) => x.protocol === 'dns' && x.source === 'svc:fleet/web');
+    return e && e.dns?.queries === mine.dns!.queries ? { e, g } : undefined;
+  }, 40_000);
+  const { e, g } = hubEdge;
+  assert.equal(e.id, `svc:fleet/web|proc:Docker DNS@host-a|${mine.port}|dns`);
+  assert.equal(g.nodes.find((n) => n.id === e.target)?.label, 'Docker DNS');
+  assert.deepEqual([e.connections.opened, e.dns!.failures, e.dns!.answered, e.bytes.sent], [mine.dns!.queries, mine.dns!.failures, mine.dns!.queries - mine.dns!.timeouts, 0]);
+  // the agent's series carry the edge labels, so they join edge series by labels (one per way it reaches Prometheus)
+  const q = `max by (host, client, client_group, client_kind, server, server_kind, protocol) (dhrishti_dns_client_queries_total{host="host-a", client="web", client_group="fleet", client_kind="service", server="Docker DNS", protocol="dns"})`;
+  const series = await until('the DNS series in Prometheus', async () => { const r = await prom.query(q); return r.length ? r : undefined; });
+  assert.equal(series.length, 1, JSON.stringify(series));
+  assert.equal(Number(series[0].value[1]), mine.dns!.queries);
+  // The lookups named fleet-api's address on host-a: its calls from now on name their server 'fleet-api' (a new edge on
+  // host-a), and the hub still joins them to the api on host-b through the addresses behind that name (dhrishti_name_info).
+  await traffic(THIRD);
+  const named = await until('host-a\'s calls to fleet-api by name', async () => {
+    const g = (await getJson<GraphSnapshot>(`${agentA.url}/api/v1/graph`)).body;
+    return g.edges.find((x) => x.target === 'ext:fleet-api' && x.port === 8080 && x.connections.opened === THIRD);
+  }, 20_000);
+  assert.ok(named);
+  await until('the joined edge counting them', async () => {
+    const g = (await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`)).body;
+    return g.edges.find((x) => x.id === EDGE)?.connections.opened === FIRST + SECOND + THIRD && !g.nodes.some((n) => n.id === 'ext:fleet-api') ? true : undefined;
+  }, 40_000);
+});
+
+
 
 test('an agent that stops is shown down on the hub, the other stays up', async () => {
   await agentB.stop();

@@ -1,11 +1,12 @@
 // DNS on /metrics: what the capture saw and lost (every loss by reason), the
 // name map's size and evictions, and the health of each client -> resolver
-// edge on the map (queries, failures by kind, latency p95).
+// edge on the map (queries, failures by kind, latency p95), labelled as edge series are.
 import client from 'prom-client';
 import { counterFromTotals as counter } from './prom.js';
 import type { DnsCollector } from '../dns/collector.js';
 import type { LiveGraph } from '../graph/live-graph.js';
 import type { GraphEdge } from '../graph/types.js';
+import { DNS_EDGE_LABELS, DNS_FAILURE_KINDS, edgeLabels, UNKNOWN_NODE } from '../export/labels.js';
 
 const LOSS_REASONS = [
   ['ringbufFull', 'ringbuf_full'], ['rateLimited', 'rate_limited'], ['noSyscall', 'no_syscall'], ['readFault', 'read_fault'],
@@ -13,7 +14,6 @@ const LOSS_REASONS = [
   ['reassemblyEvicted', 'reassembly_evicted'],
 ] as const;
 
-const FAILURE_KINDS = [['nxdomain', 'NXDOMAIN'], ['servfail', 'SERVFAIL'], ['refused', 'REFUSED'], ['otherErrors', 'other'], ['timeouts', 'timeout']] as const;
 
 export function registerDnsMetrics(reg: client.Registry, dns: DnsCollector, graph: LiveGraph): void {
   // One stats() per scrape, shared by the families below.
@@ -53,24 +53,31 @@ export function registerDnsMetrics(reg: client.Registry, dns: DnsCollector, grap
   });
   counter(reg, 'dhrishti_dns_health_evictions_total', 'Client -> resolver pairs whose health was forgotten because the table was full', [], () => [[{}, stats().health.evictions]]);
 
-  // Per client: the resolver edges on the map (node ids as labels, like the map's).
-  const edges = (): GraphEdge[] => graph.snapshot({ protocol: 'dns' }).edges;
-  let edgeCache: { at: number; e: GraphEdge[] } | null = null;
+  // Per client: the resolver edges on the map, with the labels of edge series (export/labels.ts DNS_EDGE_LABELS).
+  const edges = (): { e: GraphEdge; labels: Record<string, string> }[] => {
+    const g = graph.snapshot({ protocol: 'dns' });
+    const nodes = new Map(g.nodes.map((n) => [n.id, n]));
+    return g.edges.map((e) => {
+      const { host: _host, ...labels } = edgeLabels(e, nodes.get(e.source) ?? UNKNOWN_NODE, nodes.get(e.target) ?? UNKNOWN_NODE, '');
+      return { e, labels };
+    });
+  };
+  let edgeCache: { at: number; e: ReturnType<typeof edges> } | null = null;
   const dnsEdges = () => {
     const now = Date.now();
     if (!edgeCache || now - edgeCache.at > 500) edgeCache = { at: now, e: edges() };
     return edgeCache.e;
   };
-  const labels = (e: GraphEdge) => ({ client: e.source, resolver: e.target });
-  counter(reg, 'dhrishti_dns_client_queries_total', 'DNS queries per client node and resolver node (since the resolver edge appeared on the map)', ['client', 'resolver'], () =>
-    dnsEdges().map((e) => [labels(e), e.dns?.queries ?? 0]));
-  counter(reg, 'dhrishti_dns_client_failures_total', 'Failed DNS queries per client node and resolver node, by kind (NXDOMAIN, SERVFAIL, REFUSED, other, timeout)', ['client', 'resolver', 'kind'], () =>
-    dnsEdges().flatMap((e) => FAILURE_KINDS.map(([k, kind]) => [{ ...labels(e), kind }, e.dns?.[k] ?? 0] as [Record<string, string>, number])));
+  const names = [...DNS_EDGE_LABELS];
+  counter(reg, 'dhrishti_dns_client_queries_total', 'DNS queries per client and resolver (server), with the labels of edge series (since the resolver edge appeared on the map)', names, () =>
+    dnsEdges().map(({ e, labels }) => [labels, e.dns?.queries ?? 0]));
+  counter(reg, 'dhrishti_dns_client_failures_total', 'Failed DNS queries per client and resolver (server), by kind (NXDOMAIN, SERVFAIL, REFUSED, other, timeout)', [...names, 'kind'], () =>
+    dnsEdges().flatMap(({ e, labels }) => DNS_FAILURE_KINDS.map(([k, kind]) => [{ ...labels, kind }, e.dns?.[k] ?? 0] as [Record<string, string>, number])));
   new client.Gauge({
-    name: 'dhrishti_dns_client_latency_p95_seconds', help: 'DNS answer latency p95 per client node and resolver node', labelNames: ['client', 'resolver'], registers: [reg],
+    name: 'dhrishti_dns_client_latency_p95_seconds', help: 'DNS answer latency p95 per client and resolver (server)', labelNames: names, registers: [reg],
     collect() {
       this.reset();
-      for (const e of dnsEdges()) if (e.dns?.latency.p95Ms != null) this.set(labels(e), e.dns.latency.p95Ms / 1000);
+      for (const { e, labels } of dnsEdges()) if (e.dns?.latency.p95Ms != null) this.set(labels, e.dns.latency.p95Ms / 1000);
     },
   });
 }

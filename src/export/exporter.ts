@@ -10,7 +10,7 @@ import { EXPORT_DEFAULTS } from '../config/defaults.js';
 import type { Family, Labels, Snapshot } from './families.js';
 import { EdgeMetrics, type EdgeBlock } from './edge-metrics.js';
 import { agentHostName } from './labels.js';
-import { ListenTable, type ListenIdentity } from './listen.js';
+import { ListenTable, NameTable, type ListenIdentity } from './listen.js';
 
 /** What the exporter needs from the running agent. */
 export interface ExportSource {
@@ -38,6 +38,7 @@ export class FleetExporter {
   readonly startTime = Date.now();
   private readonly edges: EdgeMetrics;
   private readonly listen: ListenTable;
+  private readonly names: NameTable;
   private cached: Snapshot | null = null;
   /** Time spent building snapshots, for the exporter's own cost. */
   buildMs = 0;
@@ -57,16 +58,18 @@ export class FleetExporter {
       ownsContainer: scope ? (c) => scope.ownsContainer(c) : undefined,
     });
     src.onEvents((events) => this.listen.ingest(events));
+    this.names = new NameTable(this.host);
   }
 
   /** The current families; rebuilt when the last build is older than minRefreshMs. */
   snapshot(now = Date.now()): Snapshot {
     if (this.cached && now - this.cached.time < EXPORT_DEFAULTS.minRefreshMs) return this.cached;
     const t0 = performance.now();
-    const r = this.edges.update((fn) => this.src.graph.forEachEdge(fn, now), now);
+    const r = this.edges.update((fn) => this.src.graph.forEachEdge((x) => { this.names.note(x.target); fn(x); }, now), now);
     const families: Family[] = [
       ...r.families,
       ...this.listen.families(),
+      ...this.names.families(),
       // Last: a push sent in pieces has all of its numbers in once the heartbeat is (the hub asks for an agent's edges when it moves).
       {
         type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'When this agent last built its metrics (unix seconds): how stale a host is, for the hub', unit: 's',

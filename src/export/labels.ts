@@ -24,6 +24,15 @@ export function agentHostName(given?: string): string {
  */
 export const EDGE_LABELS = ['client', 'client_group', 'client_kind', 'server', 'server_group', 'server_kind', 'server_port', 'protocol', 'host'] as const;
 
+/**
+ * Resolver edges' DNS series (api/dns-metrics.ts) carry the same labels but `host`, which the agent's registry adds
+ * to all its own series; `protocol` is `dns`, `server` the resolver. So they join edge series, and the hub draws them.
+ */
+export const DNS_EDGE_LABELS = EDGE_LABELS.filter((l) => l !== 'host');
+
+/** A DNS failure's `kind` label on those series, and the field of EdgeDns it counts. */
+export const DNS_FAILURE_KINDS = [['nxdomain', 'NXDOMAIN'], ['servfail', 'SERVFAIL'], ['refused', 'REFUSED'], ['otherErrors', 'other'], ['timeouts', 'timeout']] as const;
+
 /** The value every name label takes on the series that sums the edges beyond the top N. */
 export const OTHER = 'other';
 

@@ -2,13 +2,16 @@
 // agent or the hub can join against: `dhrishti_listen_info` (every server
 // address, IP:port, published ports included, with its owner) and
 // `dhrishti_address_info` (every address a node here uses, so a remote
-// client's IP can be named too).
+// client's IP can be named too) and `dhrishti_name_info` (the addresses behind
+// an outside server this host's clients know by a DNS name, since its edges
+// then name the server by that name, not by an address).
 import type { ConnEvent } from '../events/types.js';
 import { isDockerProxy, type ContainerInfo, type Owner, type OwnerQuery } from '../identity/types.js';
 import { containerNode, ownerNode, type NodeRef } from '../graph/naming.js';
 import { HostAddresses, isLoopback, isUnspecified } from '../identity/addresses.js';
 import { EXPORT_DEFAULTS } from '../config/defaults.js';
 import type { Family, Labels, ScalarSeries } from './families.js';
+import type { GraphNode } from '../graph/types.js';
 
 export interface ListenIdentity {
   resolveOwner(q: OwnerQuery): Owner;
@@ -121,4 +124,40 @@ export class ListenTable {
 
 function containerIps(c: ContainerInfo, family: 4 | null): string[] {
   return c.networks.flatMap((n) => (family === 4 ? [n.ipv4] : [n.ipv4, n.ipv6])).filter((x): x is string => !!x);
+}
+
+/**
+ * Outside servers named by the DNS answers their clients here received, with the addresses behind each name
+ * (`dhrishti_name_info`): fed with the servers of the edges read for a refresh, so only names on the map are listed.
+ */
+export class NameTable {
+  private names = new Map<string, readonly string[]>();
+  /** One label set object per (name, address) while it is listed: the exposition keeps a label set's text by object. */
+  private kept = new Map<string, Labels>();
+  /** Rows left out past the cap. */
+  dropped = 0;
+
+  constructor(private readonly host: string, private readonly max = EXPORT_DEFAULTS.maxListenRows) {}
+
+  /** A server of an edge read for this refresh. */
+  note(n: Readonly<GraphNode> | undefined): void {
+    if (n?.kind === 'external' && n.dns && n.ips.length) this.names.set(n.label, n.ips);
+  }
+
+  families(): Family[] {
+    const series: ScalarSeries[] = [];
+    const now = new Map<string, Labels>();
+    for (const [name, ips] of this.names) {
+      for (const ip of ips) {
+        if (series.length >= this.max) { this.dropped++; continue; }
+        const k = `${name}\u0000${ip}`;
+        const labels = this.kept.get(k) ?? { host: this.host, dns_name: name, ip }; // not `name`: a range query drops __name__, and the hub tells the families apart by their labels
+        now.set(k, labels);
+        series.push({ labels, value: 1 });
+      }
+    }
+    this.kept = now;
+    this.names = new Map();
+    return [{ type: 'gauge', name: 'dhrishti_name_info', help: 'An address behind the DNS name by which clients on this host reach an outside server (its edges\' server label)', unit: '1', series }];
+  }
 }

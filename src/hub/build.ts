@@ -1,10 +1,10 @@
 // From PromQL answers to one map (pure): edges of every agent, with a client's
 // remote address joined to the host that owns it and a server's to the host
 // that listens on it, so a cross-host call is one edge between real nodes.
-import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type Rates } from '../graph/types.js';
-import { EDGE_LABELS, OTHER } from '../export/labels.js';
+import { FAILURE_REASONS, type EdgeDns, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type Rates } from '../graph/types.js';
+import { DNS_FAILURE_KINDS, EDGE_LABELS, OTHER } from '../export/labels.js';
 import type { Sample } from './promql.js';
-import { ACTIVE, AGENT_TOTALS, COUNTERS, DURATION, RATED, SEP, type CounterField } from './queries.js';
+import { ACTIVE, AGENT_TOTALS, COUNTERS, DNS_COUNTERS, DNS_SERIES, DURATION, RATED, SEP, type CounterField } from './queries.js';
 
 type EdgeLabels = Record<(typeof EDGE_LABELS)[number], string>;
 
@@ -19,7 +19,14 @@ export interface EdgeNumbers {
   rttP95: number;
   durP95: number;
   rates: { '10s': Rates; '1m': Rates };
+  /** A resolver edge's (protocol dns) failures by kind and answer latency p95 (seconds); null on TCP edges. */
+  dns: DnsNumbers | null;
 }
+
+type DnsFailureField = (typeof DNS_FAILURE_KINDS)[number][0];
+export type DnsNumbers = Record<DnsFailureField, number> & { p95: number };
+const DNS_FIELD_OF = new Map<string, DnsFailureField>(DNS_FAILURE_KINDS.map(([f, kind]) => [kind, f]));
+const zeroDns = (): DnsNumbers => ({ nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, p95: 0 });
 
 export interface AgentState {
   host: string;
@@ -39,7 +46,7 @@ export interface AgentState {
 const zeroRates = (): Rates => ({ connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 });
 const zeroCounters = () => Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Record<CounterField, number>;
 const zeroFailed = () => Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<FailureReason, number>;
-const FIELD_OF = new Map<string, CounterField>(Object.entries(COUNTERS).map(([f, m]) => [m, f as CounterField]));
+const FIELD_OF = new Map<string, CounterField>([...Object.entries(COUNTERS).map(([f, m]) => [m, f as CounterField] as const), ...Object.entries(DNS_COUNTERS)]);
 
 /** The labels an answer's `e` carries, in EDGE_LABELS order; null for `other` and anything malformed. */
 const parsed = new Map<string, EdgeLabels | null>();
@@ -66,7 +73,7 @@ export class EdgeTable {
     if (!labels) return null;
     let n = this.edges.get(e!);
     if (!n) {
-      n = { key: e!, labels, c: zeroCounters(), failedBy: zeroFailed(), active: 0, rttP95: 0, durP95: 0, rates: { '10s': zeroRates(), '1m': zeroRates() } };
+      n = { key: e!, labels, c: zeroCounters(), failedBy: zeroFailed(), active: 0, rttP95: 0, durP95: 0, rates: { '10s': zeroRates(), '1m': zeroRates() }, dns: labels.protocol === 'dns' ? zeroDns() : null };
       this.edges.set(e!, n);
     }
     return n;
@@ -81,9 +88,12 @@ export class EdgeTable {
       const name = m.__name__;
       if (name === ACTIVE) { e.active = s.value; continue; }
       if (name === DURATION) { if (m.quantile === '0.95' && Number.isFinite(s.value)) e.durP95 = s.value; continue; }
+      if (name === DNS_SERIES.p95) { if (e.dns && Number.isFinite(s.value)) e.dns.p95 = s.value; continue; }
       const f = FIELD_OF.get(name);
       if (!f) continue;
       e.c[f] += s.value;
+      const k = name === DNS_SERIES.failures ? DNS_FIELD_OF.get(m.kind) : undefined;
+      if (k && e.dns) e.dns[k] += s.value;
       if (f === 'failed' && (FAILURE_REASONS as string[]).includes(m.reason)) e.failedBy[m.reason as FailureReason] += s.value;
     }
   }
@@ -190,10 +200,18 @@ interface Owner { host: string; name: string; group: string; kind: NodeKind; con
 export class AddressBook {
   private readonly listen = new Map<string, Owner>();
   private readonly address = new Map<string, Owner>();
+  /** host|DNS name -> the addresses behind it (dhrishti_name_info): that host's edges name such a server by the name. */
+  private readonly names = new Map<string, string[]>();
 
   constructor(info: Sample[]) {
     for (const s of info) {
       const m = s.metric;
+      if (m.dns_name && m.ip && m.host) {
+        const k = `${m.host}|${m.dns_name}`;
+        const ips = this.names.get(k);
+        if (!ips) this.names.set(k, [m.ip]); else if (!ips.includes(m.ip)) ips.push(m.ip);
+        continue;
+      }
       if (!m.ip || !m.host || !m.name) continue;
       const o: Owner = { host: m.host, name: m.name, group: m.group ?? '', kind: (m.kind || 'process') as NodeKind, containerPort: Number(m.container_port) || 0 };
       if (m.port) this.listen.set(`${m.ip}|${m.port}`, o);
@@ -202,6 +220,15 @@ export class AddressBook {
   }
 
   server(ip: string, port: number): Owner | null { return this.listen.get(`${ip}|${port}`) ?? this.address.get(ip) ?? null; }
+
+  /** The owner of a server that `host`'s clients reach by a DNS name: through the addresses behind that name there. */
+  named(host: string, name: string, port: number): Owner | null {
+    for (const ip of this.names.get(`${host}|${name}`) ?? []) {
+      const o = this.server(ip, port);
+      if (o) return o;
+    }
+    return null;
+  }
   client(ip: string): Owner | null { return this.address.get(ip) ?? null; }
 }
 
@@ -235,13 +262,13 @@ export function place(n: Pick<EdgeNumbers, 'labels'>, book: AddressBook): Placed
     side = 'client';
   }
   if (l.server_kind === 'external') {
-    const o = book.server(l.server, port);
+    const o = book.server(l.server, port) ?? book.named(l.host, l.server, port);
     if (o && o.host !== l.host) {
       server = end(o.name, o.group, o.kind, o.host);
       if (o.containerPort) port = o.containerPort; // a published port: the server sees its container port
     } else server = end(l.server, '', 'external', l.host);
   } else server = end(l.server, l.server_group, l.server_kind as NodeKind, l.host);
-  return { id: `${client.id}|${server.id}|${port}|tcp`, client, server, port, side };
+  return { id: `${client.id}|${server.id}|${port}|${l.protocol === 'dns' ? 'dns' : 'tcp'}`, client, server, port, side };
 }
 
 export interface BuiltMap {
@@ -288,7 +315,9 @@ export function buildGraph(views: Iterable<EdgeNumbers>, book: AddressBook, at: 
 function sumEdge(id: string, [source, target, port]: [string, string, number], views: EdgeNumbers[], at: number): GraphEdge {
   const c = zeroCounters(), failedBy = zeroFailed(), rates = { '10s': zeroRates(), '1m': zeroRates() };
   let active = 0, rttP95 = 0, durP95 = 0;
+  const dns = views.some((v) => v.dns) ? zeroDns() : null;
   for (const v of views) {
+    if (dns && v.dns) for (const k of Object.keys(dns) as (keyof DnsNumbers)[]) dns[k] = k === 'p95' ? Math.max(dns.p95, v.dns.p95) : dns[k] + v.dns[k];
     for (const k of Object.keys(c) as CounterField[]) c[k] += v.c[k];
     for (const r of FAILURE_REASONS) failedBy[r] += v.failedBy[r];
     for (const w of ['10s', '1m'] as const) for (const k of RATE_FIELDS) rates[w][k] = (rates[w][k] ?? 0) + (v.rates[w][k] ?? 0);
@@ -298,8 +327,9 @@ function sumEdge(id: string, [source, target, port]: [string, string, number], v
   }
   const r = (x: number) => Math.round(x);
   return {
-    id, source, target, port, protocol: 'tcp',
-    connections: { opened: r(c.opened), active: r(active), closed: r(c.closed), failed: r(c.failed), failedBy: Object.fromEntries(FAILURE_REASONS.map((k) => [k, r(failedBy[k])])) as Record<FailureReason, number> },
+    id, source, target, port, protocol: dns ? 'dns' : 'tcp',
+    ...(dns ? { dns: dnsBlock(dns, c, rates['10s']) } : {}),
+    connections: { opened: r(c.opened), active: r(active), closed: r(dns ? Math.max(0, c.opened - dns.timeouts) : c.closed), failed: r(c.failed), failedBy: Object.fromEntries(FAILURE_REASONS.map((k) => [k, r(failedBy[k])])) as Record<FailureReason, number> },
     bytes: { sent: r(c.sent), received: r(c.received) },
     rtt: { meanUs: c.rttCount ? Math.round((c.rttSum / c.rttCount) * 1e6) : 0, p95Us: Number.isFinite(rttP95) ? Math.round(rttP95 * 1e6) : 0, samples: r(c.rttCount) },
     retransmits: r(c.retransmits),
@@ -308,3 +338,15 @@ function sumEdge(id: string, [source, target, port]: [string, string, number], v
   };
 }
 
+/** A resolver edge's DNS block from its series (answered: what did not time out); the failing names and resolver addresses stay the agents' own. */
+function dnsBlock(d: DnsNumbers, c: Record<CounterField, number>, rates: Rates): EdgeDns {
+  const r = (x: number) => Math.round(x);
+  const queries = r(c.opened), failures = r(c.failed), timeouts = r(d.timeouts);
+  const answered = Math.max(0, queries - timeouts);
+  const errors = r(d.nxdomain) + r(d.servfail) + r(d.refused) + r(d.otherErrors);
+  return {
+    resolvers: [], queries, answered, noerror: Math.max(0, answered - errors),
+    nxdomain: r(d.nxdomain), servfail: r(d.servfail), refused: r(d.refused), otherErrors: r(d.otherErrors), timeouts, failures,
+    queriesPerSec: rates.connections, latency: { p50Ms: null, p95Ms: d.p95 > 0 ? Math.round(d.p95 * 1e4) / 10 : null, maxMs: null }, failingNames: [],
+  };
+}

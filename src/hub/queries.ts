@@ -25,6 +25,18 @@ export const ACTIVE = 'dhrishti_edge_connections_active';
 export const DURATION = 'dhrishti_edge_connection_duration_seconds';
 export const RTT_BUCKET = 'dhrishti_edge_rtt_seconds_bucket';
 export const REPORT = 'dhrishti_agent_report_timestamp_seconds';
+/**
+ * Resolver edges: the agents' DNS health per client -> resolver edge, with the edge labels (protocol "dns"). Queries
+ * count as the edge's opened connections and failures (by kind: NXDOMAIN, SERVFAIL, ...) as its failed ones.
+ */
+export const DNS_SERIES = {
+  queries: 'dhrishti_dns_client_queries_total',
+  failures: 'dhrishti_dns_client_failures_total',
+  p95: 'dhrishti_dns_client_latency_p95_seconds',
+} as const;
+/** The edge counter each DNS counter stands for. */
+export const DNS_COUNTERS: Readonly<Record<string, CounterField>> = { [DNS_SERIES.queries]: 'opened', [DNS_SERIES.failures]: 'failed' };
+
 /** The counters the live map's rates come from. */
 export const RATED: readonly CounterField[] = ['opened', 'failed', 'sent', 'received'];
 
@@ -55,16 +67,17 @@ export function hostMatcher(hosts: readonly string[] | null): string {
 const KNOWN_CLIENTS = 'label_replace(label_replace(dhrishti_address_info, "client", "$1", "ip", "(.*)"), "client_kind", "client", "", "")';
 const once = (expr: string) => `(${expr}) unless on (client, client_kind) ${KNOWN_CLIENTS}`;
 
-const EDGE_NAMES = [...Object.values(COUNTERS), ACTIVE, DURATION];
+const EDGE_NAMES = [...Object.values(COUNTERS), ACTIVE, DURATION, ...Object.values(DNS_SERIES)];
 
 /** Every figure of every edge of these hosts (all when null): counters, open now, the recent duration p95. */
 export function edges(hosts: readonly string[] | null): string {
-  return `max by (__name__, e, reason, quantile) (${join(once(`{${nameRe(EDGE_NAMES)}${hostMatcher(hosts)}, quantile=~"|0.95"}`))})`;
+  return `max by (__name__, e, reason, kind, quantile) (${join(once(`{${nameRe(EDGE_NAMES)}${hostMatcher(hosts)}, quantile=~"|0.95"}`))})`;
 }
 
 /** The counters the rates come from (for a map's rates: the same a minute earlier). */
 export function rated(hosts: readonly string[] | null): string {
-  return `max by (__name__, e, reason) (${join(once(`{${nameRe(RATED.map((f) => COUNTERS[f]))}${hostMatcher(hosts)}}`))})`;
+  const names = [...RATED.map((f) => COUNTERS[f]), ...Object.keys(DNS_COUNTERS)];
+  return `max by (__name__, e, reason, kind) (${join(once(`{${nameRe(names)}${hostMatcher(hosts)}}`))})`;
 }
 
 /** RTT p95 since each edge began (cumulative buckets). */
@@ -76,7 +89,7 @@ export function rttP95(hosts: readonly string[] | null): string {
 export const REPORTED = `max by (host) (timestamp(${REPORT}))`;
 
 export function info(hosts: readonly string[] | null): string {
-  return `{__name__=~"dhrishti_(listen|address)_info"${hostMatcher(hosts)}}`;
+  return `{__name__=~"dhrishti_(listen|address|name)_info"${hostMatcher(hosts)}}`;
 }
 
 /** Every agent that reported within the lookback, with the time of its last report as the value. */
@@ -119,5 +132,5 @@ export function rangeAgents(rangeMs: number): string {
 }
 
 export function rangeInfo(rangeMs: number): string {
-  return `last_over_time({__name__=~"dhrishti_(listen|address)_info"}[${rs(rangeMs)}])`;
+  return `last_over_time({__name__=~"dhrishti_(listen|address|name)_info"}[${rs(rangeMs)}])`;
 }

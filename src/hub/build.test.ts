@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AddressBook, buildGraph, EdgeTable, ratesBetween, reportFrom } from './build.js';
+import { COUNTERS, DNS_SERIES, SEP } from './queries.js';
+import { EDGE_LABELS } from '../export/labels.js';
+
+const e = (l: Record<string, string>) => EDGE_LABELS.map((k) => l[k] ?? '').join(SEP);
+const WEB = { client: 'web', client_group: 'shop', client_kind: 'service', host: 'h1' };
+const DNS_EDGE = e({ ...WEB, server: 'Docker DNS', server_group: 'host', server_kind: 'process', server_port: '53', protocol: 'dns' });
+const TCP_EDGE = e({ ...WEB, server: 'api', server_group: 'shop', server_kind: 'service', server_port: '8080', protocol: 'tcp' });
+
+test('a resolver edge from the agents\' DNS series: queries as connections, failures by kind, answered, p95, its own id and protocol', () => {
+  const t = new EdgeTable();
+  t.addEdges([
+    { metric: { __name__: DNS_SERIES.queries, e: DNS_EDGE }, value: 10 },
+    { metric: { __name__: DNS_SERIES.failures, e: DNS_EDGE, kind: 'NXDOMAIN' }, value: 3 },
+    { metric: { __name__: DNS_SERIES.failures, e: DNS_EDGE, kind: 'timeout' }, value: 1 },
+    { metric: { __name__: DNS_SERIES.failures, e: DNS_EDGE, kind: 'SERVFAIL' }, value: 0 },
+    { metric: { __name__: DNS_SERIES.p95, e: DNS_EDGE }, value: 0.0123 },
+    { metric: { __name__: COUNTERS.opened, e: TCP_EDGE }, value: 7 },
+  ]);
+  const { graph } = buildGraph(t.edges.values(), new AddressBook([]), 1000);
+  const dns = graph.edges.find((x) => x.protocol === 'dns')!;
+  assert.equal(dns.id, 'svc:shop/web|proc:Docker DNS@h1|53|dns');
+  assert.deepEqual([dns.connections.opened, dns.connections.failed, dns.bytes.sent], [10, 4, 0]);
+  assert.deepEqual({ ...dns.dns, latency: undefined }, {
+    resolvers: [], queries: 10, answered: 9, noerror: 6, nxdomain: 3, servfail: 0, refused: 0, otherErrors: 0, timeouts: 1, failures: 4,
+    queriesPerSec: 0, latency: undefined, failingNames: [],
+  });
+  assert.equal(dns.dns!.latency.p95Ms, 12.3);
+  const tcp = graph.edges.find((x) => x.protocol === 'tcp')!;
+  assert.equal(tcp.id, 'svc:shop/web|svc:shop/api|8080|tcp');
+  assert.equal(tcp.dns, undefined, 'a TCP edge has no DNS block');
+  assert.equal(graph.nodes.find((n) => n.id === dns.target)?.label, 'Docker DNS');
+});
+
+test('a resolver edge\'s rates: queries and failed queries per second, every failure kind summed', () => {
+  const at = (t: number, q: number, nx: number, to: number) => reportFrom(t, [
+    { metric: { __name__: DNS_SERIES.queries, e: DNS_EDGE }, value: q },
+    { metric: { __name__: DNS_SERIES.failures, e: DNS_EDGE, kind: 'NXDOMAIN' }, value: nx },
+    { metric: { __name__: DNS_SERIES.failures, e: DNS_EDGE, kind: 'timeout' }, value: to },
+  ]);
+  const r = ratesBetween(at(10_000, 30, 6, 2), at(0, 10, 1, 1)).get(DNS_EDGE)!;
+  assert.deepEqual([r.connections, r.failures], [2, 0.6]);
+});
+
+test('a server that one host\'s clients know by a DNS name joins the host that owns an address behind it (dhrishti_name_info)', () => {
+  const book = new AddressBook([
+    { metric: { __name__: 'dhrishti_listen_info', host: 'h2', ip: '10.0.0.2', port: '8080', name: 'api', group: 'shop', kind: 'service' }, value: 1 },
+    { metric: { __name__: 'dhrishti_name_info', host: 'h1', dns_name: 'api.internal', ip: '10.0.0.9' }, value: 1 },
+    { metric: { __name__: 'dhrishti_name_info', host: 'h1', dns_name: 'api.internal', ip: '10.0.0.2' }, value: 1 },
+    { metric: { host: 'h1', dns_name: 'other.example', ip: '10.0.0.2' }, value: 1 }, // a range answer has no __name__
+  ]);
+  const t = new EdgeTable();
+  const byName = e({ ...WEB, server: 'api.internal', server_group: '', server_kind: 'external', server_port: '8080', protocol: 'tcp' });
+  const byIp = e({ ...WEB, server: '10.0.0.2', server_group: '', server_kind: 'external', server_port: '8080', protocol: 'tcp' });
+  t.addEdges([{ metric: { __name__: COUNTERS.opened, e: byName }, value: 5 }, { metric: { __name__: COUNTERS.opened, e: byIp }, value: 12 }]);
+  const { graph } = buildGraph(t.edges.values(), book, 1000);
+  assert.deepEqual(graph.edges.map((x) => [x.id, x.connections.opened]), [['svc:shop/web|svc:shop/api|8080|tcp', 17]], 'both views on one joined edge');
+  assert.ok(!graph.nodes.some((n) => n.id.startsWith('ext:')), 'no outside node left');
+  assert.equal(book.server('10.0.0.2', 8080)?.name, 'api', 'a name row never stands for the address\'s owner');
+});
