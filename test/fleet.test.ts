@@ -270,8 +270,9 @@ test('resolver edges reach the hub: a container\'s lookups through Docker\'s DNS
   const series = await until('the DNS series in Prometheus', async () => { const r = await prom.query(q); return r.length ? r : undefined; });
   assert.equal(series.length, 1, JSON.stringify(series));
   assert.equal(Number(series[0].value[1]), mine.dns!.queries);
-  // The lookups named fleet-api's address on host-a: its calls from now on name their server 'fleet-api' (a new edge on
-  // host-a), and the hub still joins them to the api on host-b through the addresses behind that name (dhrishti_name_info).
+  // The lookups named fleet-api's address on host-a: its calls to that address from now on (by address, as traffic()
+  // makes them) name their server 'fleet-api' (a new edge on host-a), and the hub still joins them to the api on host-b
+  // through the addresses behind that name (dhrishti_name_info).
   await traffic(THIRD);
   const named = await until('host-a\'s calls to fleet-api by name', async () => {
     const g = (await getJson<GraphSnapshot>(`${agentA.url}/api/v1/graph`)).body;

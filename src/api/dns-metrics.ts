@@ -71,8 +71,20 @@ export function registerDnsMetrics(reg: client.Registry, dns: DnsCollector, grap
   const names = [...DNS_EDGE_LABELS];
   counter(reg, 'dhrishti_dns_client_queries_total', 'DNS queries per client and resolver (server), with the labels of edge series (since the resolver edge appeared on the map)', names, () =>
     dnsEdges().map(({ e, labels }) => [labels, e.dns?.queries ?? 0]));
-  counter(reg, 'dhrishti_dns_client_failures_total', 'Failed DNS queries per client and resolver (server), by kind (NXDOMAIN, SERVFAIL, REFUSED, other, timeout)', [...names, 'kind'], () =>
-    dnsEdges().flatMap(({ e, labels }) => DNS_FAILURE_KINDS.map(([k, kind]) => [{ ...labels, kind }, e.dns?.[k] ?? 0] as [Record<string, string>, number])));
+  // The map takes an NXDOMAIN back once the bare name of a search-list expansion is answered; a counter never goes down
+  // (Prometheus and the hub would read a reset, and a burst of failures): each series is the most it has been.
+  let highest = new Map<string, number>();
+  counter(reg, 'dhrishti_dns_client_failures_total', 'Failed DNS queries per client and resolver (server), by kind (NXDOMAIN, SERVFAIL, REFUSED, other, timeout); never lower than before', [...names, 'kind'], () => {
+    const now = new Map<string, number>();
+    const rows = dnsEdges().flatMap(({ e, labels }) => DNS_FAILURE_KINDS.map(([k, kind]) => {
+      const key = `${e.id}|${e.firstSeen}|${kind}`; // an edge made again counts from zero: a real reset
+      const v = Math.max(e.dns?.[k] ?? 0, highest.get(key) ?? 0);
+      now.set(key, v);
+      return [{ ...labels, kind }, v] as [Record<string, string>, number];
+    }));
+    highest = now; // an edge gone from the map takes its marks with it
+    return rows;
+  });
   new client.Gauge({
     name: 'dhrishti_dns_client_latency_p95_seconds', help: 'DNS answer latency p95 per client and resolver (server)', labelNames: names, registers: [reg],
     collect() {

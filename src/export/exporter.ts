@@ -22,6 +22,9 @@ export interface ExportSource {
   scope: { ownsContainer(c: ContainerInfo): boolean; owns(cgroupId: number, netns: number): boolean } | null;
 }
 
+/** The heartbeat family: when the agent last built its metrics; last of every push, so the hub reads a whole one. */
+export const HEARTBEAT = 'dhrishti_agent_report_timestamp_seconds';
+
 export interface ExporterOptions {
   host?: string;
   topEdges?: number;
@@ -65,14 +68,14 @@ export class FleetExporter {
   snapshot(now = Date.now()): Snapshot {
     if (this.cached && now - this.cached.time < EXPORT_DEFAULTS.minRefreshMs) return this.cached;
     const t0 = performance.now();
-    const r = this.edges.update((fn) => this.src.graph.forEachEdge((x) => { this.names.note(x.target); fn(x); }, now), now);
+    const r = this.edges.update((fn) => this.src.graph.forEachEdge((x) => { if (x.edge.protocol === 'tcp') this.names.note(x.target); fn(x); }, now), now);
     const families: Family[] = [
       ...r.families,
       ...this.listen.families(),
       ...this.names.families(),
       // Last: a push sent in pieces has all of its numbers in once the heartbeat is (the hub asks for an agent's edges when it moves).
       {
-        type: 'gauge', name: 'dhrishti_agent_report_timestamp_seconds', help: 'When this agent last built its metrics (unix seconds): how stale a host is, for the hub', unit: 's',
+        type: 'gauge', name: HEARTBEAT, help: 'When this agent last built its metrics (unix seconds): how stale a host is, for the hub', unit: 's',
         series: [{ labels: this.heartbeatLabels, value: now / 1000 }],
       },
     ];

@@ -18,7 +18,7 @@ export function agentHostName(given?: string): string {
  * - `client_kind`, `server_kind`: service, container, process, external
  *   (a server outside this host) or client (a remote client).
  * - `server_port`: the port as the server sees it. Client ports are never labels.
- * - `protocol`: `tcp`. Request series (request-metrics.ts) add `app_protocol`
+ * - `protocol`: `tcp` (`dns` on the DNS series of resolver edges). Request series (request-metrics.ts) add `app_protocol`
  *   (http1, http2, postgres, mysql, redis) and, on the counter, `status_class`.
  * - `host`: the reporting agent's host name (`--hostname`).
  */

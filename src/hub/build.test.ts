@@ -59,4 +59,20 @@ test('a server that one host\'s clients know by a DNS name joins the host that o
   assert.deepEqual(graph.edges.map((x) => [x.id, x.connections.opened]), [['svc:shop/web|svc:shop/api|8080|tcp', 17]], 'both views on one joined edge');
   assert.ok(!graph.nodes.some((n) => n.id.startsWith('ext:')), 'no outside node left');
   assert.equal(book.server('10.0.0.2', 8080)?.name, 'api', 'a name row never stands for the address\'s owner');
+  assert.equal(book.named('h1', 'other.example', 8080)?.name, 'api', 'a name row read from a range answer (no __name__)');
+});
+
+test('a name joins only when every owned address behind it is on another host and names the same node', () => {
+  const row = (host: string, ip: string, name: string) => ({ metric: { __name__: 'dhrishti_listen_info', host, ip, port: '8080', name, group: 'shop', kind: 'service' }, value: 1 });
+  const named = (name: string, ...ips: string[]) => ips.map((ip) => ({ metric: { __name__: 'dhrishti_name_info', host: 'h1', dns_name: name, ip }, value: 1 }));
+  const book = new AddressBook([
+    row('h2', '10.0.0.2', 'api'), row('h3', '10.0.0.3', 'api'), row('h3', '10.0.0.4', 'billing'), row('h1', '10.0.0.1', 'api'),
+    ...named('replicas', '10.0.0.2', '10.0.0.3', '10.0.0.99'), // one service on two hosts (and an address nobody owns)
+    ...named('mixed', '10.0.0.2', '10.0.0.4'), // two services
+    ...named('partly-mine', '10.0.0.2', '10.0.0.1'), // one of them this host's own
+  ]);
+  assert.equal(book.named('h1', 'replicas', 8080)?.name, 'api', 'the service\'s replicas are one node');
+  assert.equal(book.named('h1', 'mixed', 8080), null, 'no pick between two services');
+  assert.equal(book.named('h1', 'partly-mine', 8080), null, 'partly this host\'s own: stays outside');
+  assert.equal(book.named('h2', 'replicas', 8080), null, 'names are per host');
 });

@@ -221,13 +221,21 @@ export class AddressBook {
 
   server(ip: string, port: number): Owner | null { return this.listen.get(`${ip}|${port}`) ?? this.address.get(ip) ?? null; }
 
-  /** The owner of a server that `host`'s clients reach by a DNS name: through the addresses behind that name there. */
+  /**
+   * The owner of a server that `host`'s clients reach by a DNS name, through the addresses behind that name there: only
+   * when every owned one is on another host and all name the same node (a name spread over hosts, or partly this host's,
+   * stays an outside node: one pick would depend on the order Prometheus answers in).
+   */
   named(host: string, name: string, port: number): Owner | null {
+    let found: Owner | null = null;
     for (const ip of this.names.get(`${host}|${name}`) ?? []) {
       const o = this.server(ip, port);
-      if (o) return o;
+      if (!o) continue;
+      if (o.host === host) return null;
+      if (found && end(o.name, o.group, o.kind, o.host).id !== end(found.name, found.group, found.kind, found.host).id) return null;
+      found ??= o;
     }
-    return null;
+    return found;
   }
   client(ip: string): Owner | null { return this.address.get(ip) ?? null; }
 }

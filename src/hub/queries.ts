@@ -5,6 +5,7 @@
 // (`max by`), and an edge's nine labels travel as one joined label `e`.
 import { HUB_DEFAULTS } from '../config/defaults.js';
 import { EDGE_LABELS } from '../export/labels.js';
+import { HEARTBEAT } from '../export/exporter.js';
 
 /** Edge counters and the field of EdgeNumbers each fills. */
 export const COUNTERS = {
@@ -24,7 +25,7 @@ export const ACTIVE = 'dhrishti_edge_connections_active';
 /** The duration summary's recent p95 (quantile="0.95"). */
 export const DURATION = 'dhrishti_edge_connection_duration_seconds';
 export const RTT_BUCKET = 'dhrishti_edge_rtt_seconds_bucket';
-export const REPORT = 'dhrishti_agent_report_timestamp_seconds';
+export const REPORT = HEARTBEAT;
 /**
  * Resolver edges: the agents' DNS health per client -> resolver edge, with the edge labels (protocol "dns"). Queries
  * count as the edge's opened connections and failures (by kind: NXDOMAIN, SERVFAIL, ...) as its failed ones.

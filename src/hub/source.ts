@@ -196,7 +196,7 @@ function trim(reports: Report[], now: number): Report[] {
 interface Versioned { v: number; sig: string }
 
 /** A short signature of what a client draws of an edge or node: a change of it makes a new version. */
-const edgeSig = (e: GraphEdge) => JSON.stringify([e.connections, e.bytes, e.rtt, e.retransmits, e.duration, e.rates]);
+const edgeSig = (e: GraphEdge) => JSON.stringify([e.connections, e.bytes, e.rtt, e.retransmits, e.duration, e.rates, e.dns]);
 const nodeSig = (n: GraphNode) => JSON.stringify([n.active, n.hosts, n.group, n.kind]);
 
 export class HubSource {

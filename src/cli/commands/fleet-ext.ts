@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import client from 'prom-client';
 import { runExtensions } from './run.js';
 import { metricsExtensions } from '../../api/metrics.js';
-import { FleetExporter } from '../../export/exporter.js';
+import { FleetExporter, HEARTBEAT } from '../../export/exporter.js';
 import { expositionChunks } from '../../export/exposition.js';
 import type { OtlpPusher } from '../../export/otlp.js';
 import type { RemoteWritePusher } from '../../export/remote-write.js';
@@ -55,7 +55,12 @@ let selfFamilies: SelfFamilies | null = null;
 /** What a push sends: the edge families, and the agent's own series as a scrape of /metrics has them. */
 async function pushed(ex: FleetExporter): Promise<Snapshot> {
   const snap = ex.snapshot();
-  return selfFamilies ? { ...snap, families: [...snap.families, ...await selfFamilies.families()] } : snap;
+  if (!selfFamilies) return snap;
+  // The heartbeat last (the exporter puts it last of its own): a push sent in pieces has every number in once it is,
+  // the agent's DNS series included, which the hub reads with its edges.
+  const own = await selfFamilies.families();
+  const beat = snap.families.filter((f) => f.name === HEARTBEAT);
+  return { ...snap, families: [...snap.families.filter((f) => f.name !== HEARTBEAT), ...own, ...beat] };
 }
 const pushers: { otlp?: OtlpPusher; rw?: RemoteWritePusher } = {};
 const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write') };
