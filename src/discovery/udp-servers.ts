@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseProcNetTcp } from './procnet.js';
 import { socketHolders } from './scan.js';
+import { isLoopback } from '../identity/addresses.js';
 
-const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 /** Nothing bound there: asked again soon (a resolver starting after its first client), a look costs two small reads. */
 const NOTHING_TTL_MS = 5000;
 
