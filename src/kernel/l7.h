@@ -174,8 +174,8 @@ enum dh_l7_sample_flag {
 };
 
 /* An HTTP/1 request's method, in its request meta (bits DH_L7_H1_METHOD_SHIFT and up, l7/http1.c) and
- * in its sample: requests of one syscall share an in-flight slot only with the same method, so a
- * pipelined request's sample names its method even without its own text. */
+ * in its sample: requests of one syscall share an in-flight slot with the same method while a slot is
+ * free (l7_push), so a pipelined request's sample names its method even without its own text. */
 enum dh_l7_h1_method {
 	DH_L7_H1_GET = 1,
 	DH_L7_H1_POST = 2,
