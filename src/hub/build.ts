@@ -26,7 +26,7 @@ export interface EdgeNumbers {
 type DnsFailureField = (typeof DNS_FAILURE_KINDS)[number][0];
 export type DnsNumbers = Record<DnsFailureField, number> & { p95: number };
 const DNS_FIELD_OF = new Map<string, DnsFailureField>(DNS_FAILURE_KINDS.map(([f, kind]) => [kind, f]));
-const zeroDns = (): DnsNumbers => ({ nxdomain: 0, servfail: 0, refused: 0, otherErrors: 0, timeouts: 0, p95: 0 });
+const zeroDns = (): DnsNumbers => ({ ...Object.fromEntries(DNS_FAILURE_KINDS.map(([f]) => [f, 0])) as Record<DnsFailureField, number>, p95: 0 });
 
 export interface AgentState {
   host: string;
@@ -334,10 +334,11 @@ function sumEdge(id: string, [source, target, port]: [string, string, number], v
     durP95 = Math.max(durP95, v.durP95);
   }
   const r = (x: number) => Math.round(x);
+  const block = dns ? dnsBlock(dns, c, rates['10s']) : null;
   return {
-    id, source, target, port, protocol: dns ? 'dns' : 'tcp',
-    ...(dns ? { dns: dnsBlock(dns, c, rates['10s']) } : {}),
-    connections: { opened: r(c.opened), active: r(active), closed: r(dns ? Math.max(0, c.opened - dns.timeouts) : c.closed), failed: r(c.failed), failedBy: Object.fromEntries(FAILURE_REASONS.map((k) => [k, r(failedBy[k])])) as Record<FailureReason, number> },
+    id, source, target, port, protocol: block ? 'dns' : 'tcp',
+    ...(block ? { dns: block } : {}),
+    connections: { opened: r(c.opened), active: r(active), closed: block ? block.answered : r(c.closed), failed: r(c.failed), failedBy: Object.fromEntries(FAILURE_REASONS.map((k) => [k, r(failedBy[k])])) as Record<FailureReason, number> },
     bytes: { sent: r(c.sent), received: r(c.received) },
     rtt: { meanUs: c.rttCount ? Math.round((c.rttSum / c.rttCount) * 1e6) : 0, p95Us: Number.isFinite(rttP95) ? Math.round(rttP95 * 1e6) : 0, samples: r(c.rttCount) },
     retransmits: r(c.retransmits),
