@@ -13,7 +13,7 @@ import { startAgent, getJson, freePort, type RunningAgent } from './support/agen
 import { start, stopAll, type Child } from './support/children.js';
 import { TestPrometheus } from './support/prometheus.js';
 import { until, sleep } from './support/wait.js';
-import { REPO_ROOT } from '../src/config/defaults.js';
+import { HUB_DEFAULTS, REPO_ROOT } from '../src/config/defaults.js';
 import type { GraphSnapshot } from '../src/graph/types.js';
 import type { HubTelemetry } from '../src/hub/source.js';
 
@@ -270,6 +270,16 @@ test('resolver edges reach the hub: a container\'s lookups through Docker\'s DNS
   const series = await until('the DNS series in Prometheus', async () => { const r = await prom.query(q); return r.length ? r : undefined; });
   assert.equal(series.length, 1, JSON.stringify(series));
   assert.equal(Number(series[0].value[1]), mine.dns!.queries);
+  // The range map, the edge's detail and its time series count the queries too (read from the DNS series, not the TCP ones).
+  const ranged = (await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph?from=-10m&to=now`)).body.edges.find((x) => x.id === e.id);
+  assert.deepEqual([ranged?.protocol, ranged?.connections.opened, ranged?.dns?.queries, ranged?.dns?.failures], ['dns', mine.dns!.queries, mine.dns!.queries, mine.dns!.failures]);
+  const enc = encodeURIComponent(e.id);
+  await until('the queries in the hub edge detail\'s series', async () => {
+    const d = (await getJson<{ series: { connections: number }[] }>(`${hubUrl}/api/v1/edges/${enc}`)).body;
+    return Math.round(d.series.reduce((s, p) => s + p.connections * HUB_DEFAULTS.detailStepMs / 1000, 0)) === mine.dns!.queries ? true : undefined;
+  }, 40_000);
+  const ts = (await getJson<{ points: { v: number | null }[] }>(`${hubUrl}/api/v1/timeseries?edge=${enc}&metric=connections&from=-10m`)).body;
+  assert.equal(ts.points.reduce((s, p) => s + (p.v ?? 0), 0), mine.dns!.queries, JSON.stringify(ts));
   // The lookups named fleet-api's address on host-a: its calls to that address from now on (by address, as traffic()
   // makes them) name their server 'fleet-api' (a new edge on host-a), and the hub still joins them to the api on host-b
   // through the addresses behind that name (dhrishti_name_info).

@@ -76,3 +76,20 @@ test('a name joins only when every owned address behind it is on another host an
   assert.equal(book.named('h1', 'partly-mine', 8080), null, 'partly this host\'s own: stays outside');
   assert.equal(book.named('h2', 'replicas', 8080), null, 'names are per host');
 });
+
+test('a resolver edge over a range (?from=&to=): tagged increases fill its queries, failures by kind and the p95', () => {
+  const t = new EdgeTable();
+  t.addTagged([
+    { metric: { __m: 'opened', e: DNS_EDGE }, value: 8 },
+    { metric: { __m: 'failed', e: DNS_EDGE, kind: 'NXDOMAIN' }, value: 2 },
+    { metric: { __m: 'failed', e: DNS_EDGE, kind: 'timeout' }, value: 1 },
+    { metric: { __m: 'dnsP95', e: DNS_EDGE }, value: 0.004 },
+    { metric: { __m: 'dnsP95', e: TCP_EDGE }, value: 9 }, // never on a TCP edge
+    { metric: { __m: 'failed', e: TCP_EDGE, reason: 'refused' }, value: 5 },
+  ]);
+  const { graph } = buildGraph(t.edges.values(), new AddressBook([]), 1000);
+  const dns = graph.edges.find((x) => x.protocol === 'dns')!;
+  assert.deepEqual([dns.connections.opened, dns.connections.failed, dns.dns!.nxdomain, dns.dns!.timeouts, dns.dns!.answered, dns.dns!.latency.p95Ms], [8, 3, 2, 1, 7, 4]);
+  const tcp = graph.edges.find((x) => x.protocol === 'tcp')!;
+  assert.deepEqual([tcp.connections.failed, tcp.connections.failedBy.refused, tcp.dns], [5, 5, undefined]);
+});

@@ -98,17 +98,21 @@ export class EdgeTable {
     }
   }
 
-  /** Range answers tagged by field in __m (rangeLast, increases). */
+  /** Range answers tagged by field in __m (rangeLast, increases): a resolver edge's failures by kind fill its DNS numbers. */
   addTagged(samples: Sample[]): void {
     for (const s of samples) {
       const e = this.get(s.metric.e);
-      const f = s.metric.__m as CounterField | 'active' | 'durP95' | undefined;
+      const f = s.metric.__m as CounterField | 'active' | 'durP95' | 'dnsP95' | undefined;
       if (!e || !f) continue;
       if (f === 'active') { e.active = Math.max(e.active, s.value); continue; }
       if (f === 'durP95') { e.durP95 = Math.max(e.durP95, s.value); continue; }
+      if (f === 'dnsP95') { if (e.dns && Number.isFinite(s.value)) e.dns.p95 = Math.max(e.dns.p95, s.value); continue; }
       if (!(f in e.c)) continue;
       e.c[f] += s.value;
-      if (f === 'failed' && (FAILURE_REASONS as string[]).includes(s.metric.reason)) e.failedBy[s.metric.reason as FailureReason] += s.value;
+      if (f !== 'failed') continue;
+      if ((FAILURE_REASONS as string[]).includes(s.metric.reason)) e.failedBy[s.metric.reason as FailureReason] += s.value;
+      const k = e.dns ? DNS_FIELD_OF.get(s.metric.kind) : undefined;
+      if (k) e.dns![k] += s.value;
     }
   }
 

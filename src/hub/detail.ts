@@ -8,7 +8,10 @@ import { HUB_DEFAULTS } from '../config/defaults.js';
 import { EDGE_LABELS } from '../export/labels.js';
 import type { PromClient, Series } from './promql.js';
 import type { EdgeNumbers } from './build.js';
-import { SEP, str } from './queries.js';
+import { COUNTERS, DNS_SERIES, SEP, str } from './queries.js';
+
+/** The labels a failure counter's series differ by: the TCP reason, the DNS kind. */
+export const FAILURE_LABELS = ['reason', 'kind'];
 
 /** Prometheus answers at most 11,000 points per series in one range query. */
 const MAX_STEPS_PER_QUERY = 10_000;
@@ -89,13 +92,14 @@ export function quantile(q: number, bounds: number[], counts: number[]): number 
   return bounds[bounds.length - 2] ?? null;
 }
 
-const RATE_NAMES = {
-  connections: 'dhrishti_edge_connections_opened_total',
-  failures: 'dhrishti_edge_connections_failed_total',
-  bytesSent: 'dhrishti_edge_sent_bytes_total',
-  bytesReceived: 'dhrishti_edge_received_bytes_total',
-  retransmits: 'dhrishti_edge_retransmits_total',
-} as const;
+/** The series of an edge's detail, each from its counters: a resolver edge counts queries as connections, failures by kind. */
+const RATE_NAMES: Record<Exclude<keyof EdgeDetail['series'][number], 'time' | 'requests' | 'requestErrors'>, readonly string[]> = {
+  connections: [COUNTERS.opened, DNS_SERIES.queries],
+  failures: [COUNTERS.failed, DNS_SERIES.failures],
+  bytesSent: [COUNTERS.sent],
+  bytesReceived: [COUNTERS.received],
+  retransmits: [COUNTERS.retransmits],
+};
 
 /**
  * An edge detail's series on the hub: per second, like the agent's, but one point per step over the last
@@ -104,10 +108,9 @@ const RATE_NAMES = {
 export async function edgeSeries(prom: PromClient, views: EdgeNumbers[], now: number): Promise<EdgeDetail['series']> {
   const step = HUB_DEFAULTS.detailStepMs, n = Math.round(HUB_DEFAULTS.detailSeriesMs / step);
   const grid: Grid = { from: Math.floor(now / step) * step - n * step, step, n };
-  const rows = await gridValues(prom, Object.values(RATE_NAMES), views, grid, ['__name__', 'reason']);
-  const per = (name: string) => sumDeltas(rows.filter((r) => r.metric.__name__ === name), n);
-  const d = Object.fromEntries(Object.entries(RATE_NAMES).map(([k, name]) => [k, per(name)])) as Record<keyof typeof RATE_NAMES, Float64Array>;
+  const rows = await gridValues(prom, Object.values(RATE_NAMES).flat(), views, grid, ['__name__', ...FAILURE_LABELS]);
   const secs = step / 1000;
+  const d = Object.fromEntries(Object.entries(RATE_NAMES).map(([k, names]) => [k, sumDeltas(rows.filter((r) => names.includes(r.metric.__name__)), n)]));
   return Array.from({ length: n }, (_, k) => ({
     time: grid.from + k * step,
     connections: d.connections[k] / secs, failures: d.failures[k] / secs, bytesSent: d.bytesSent[k] / secs, bytesReceived: d.bytesReceived[k] / secs, retransmits: d.retransmits[k] / secs,
@@ -121,7 +124,7 @@ export async function edgeSeries(prom: PromClient, views: EdgeNumbers[], now: nu
 export async function recentFailures(prom: PromClient, views: EdgeNumbers[], _all: Map<string, EdgeNumbers[]>, now: number, limit = 20): Promise<FailureSample[]> {
   const step = 60_000, n = Math.round(HUB_DEFAULTS.recentFailuresMs / step);
   const grid: Grid = { from: Math.floor(now / step) * step - (n - 1) * step, step, n };
-  const rows = await gridValues(prom, [RATE_NAMES.failures], views, grid, ['reason']);
+  const rows = await gridValues(prom, [COUNTERS.failed], views, grid, ['reason']);
   const byKey = new Map(views.map((v) => [v.key, v]));
   const out: FailureSample[] = [];
   for (const r of rows) {

@@ -103,26 +103,32 @@ export const TOTALS = `max by (__name__, host, reason) ({${nameRe(Object.values(
 // ---- a range [from, to], evaluated at `to` ----
 
 export const rs = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
-const COUNTER_LIST = Object.entries(COUNTERS) as [CounterField, string][];
+/** Every counter a range adds up, with the field it fills: the edge counters, and the DNS counters of resolver edges. */
+export const RANGE_COUNTERS: readonly [CounterField, string][] = [
+  ...(Object.entries(COUNTERS) as [CounterField, string][]),
+  ...Object.entries(DNS_COUNTERS).map(([m, f]) => [f, m] as [CounterField, string]),
+];
 const tagged = (f: string, expr: string) => `label_replace(${expr}, "__m", "${f}", "", "")`;
-const byEdge = (expr: string, by = 'e, reason') => `max by (${by}) (${join(once(expr))})`;
+/** Failures stay apart by TCP reason and by DNS kind. */
+const byEdge = (expr: string, by = 'e, reason, kind') => `max by (${by}) (${join(once(expr))})`;
 
-/** Last value of every counter within the range (series that ended early included), and the peak of active. */
+/** Last value of every counter within the range (series that ended early included), and the peak of active and of the p95s. */
 export function rangeLast(rangeMs: number): string {
   return [
-    ...COUNTER_LIST.map(([f, m]) => tagged(f, byEdge(`last_over_time(${m}[${rs(rangeMs)}])`))),
+    ...RANGE_COUNTERS.map(([f, m]) => tagged(f, byEdge(`last_over_time(${m}[${rs(rangeMs)}])`))),
     tagged('active', byEdge(`max_over_time(${ACTIVE}[${rs(rangeMs)}])`, 'e')),
     tagged('durP95', byEdge(`max_over_time(${DURATION}{quantile="0.95"}[${rs(rangeMs)}])`, 'e')),
+    tagged('dnsP95', byEdge(`max_over_time(${DNS_SERIES.p95}[${rs(rangeMs)}])`, 'e')),
   ].join(' or ');
 }
 
 /** For series that reset within the range (agent restart), Prometheus' own reset-aware increase. */
 export function rangeResets(rangeMs: number): string {
-  return COUNTER_LIST.map(([f, m]) => tagged(f, byEdge(`increase(${m}[${rs(rangeMs)}]) and (resets(${m}[${rs(rangeMs)}]) > 0)`))).join(' or ');
+  return RANGE_COUNTERS.map(([f, m]) => tagged(f, byEdge(`increase(${m}[${rs(rangeMs)}]) and (resets(${m}[${rs(rangeMs)}]) > 0)`))).join(' or ');
 }
 
 /** The counters' values at the start of the range (instant query at `from`). */
-export const RANGE_START = `max by (__name__, e, reason) (${join(once(`{${nameRe(Object.values(COUNTERS))}}`))})`;
+export const RANGE_START = `max by (__name__, e, reason, kind) (${join(once(`{${nameRe(RANGE_COUNTERS.map(([, m]) => m))}}`))})`;
 
 export function rangeP95(rangeMs: number): string {
   return `histogram_quantile(0.95, max by (e, le) (${join(once(`increase(${RTT_BUCKET}[${rs(rangeMs)}])`))}))`;

@@ -7,15 +7,17 @@ import type { Metric, SeriesPoint } from '../store/queries.js';
 import { HISTORY_DEFAULTS, HISTOGRAM_BOUNDS, HUB_DEFAULTS } from '../config/defaults.js';
 import { formatDuration } from '../store/retention.js';
 import type { EdgeNumbers } from './build.js';
-import { gridValues, quantile, sumDeltas, type Grid } from './detail.js';
+import { FAILURE_LABELS, gridValues, quantile, sumDeltas, type Grid } from './detail.js';
 import { mapRange, type HubSource } from './source.js';
-import { ACTIVE, COUNTERS, RTT_BUCKET } from './queries.js';
+import { ACTIVE, COUNTERS, DNS_SERIES, RTT_BUCKET } from './queries.js';
 
 type Query = Record<string, unknown>;
 
 /** Counts per bucket, from one counter's differences. */
-const COUNT_OF: Partial<Record<Metric, string>> = {
-  connections: COUNTERS.opened, failures: COUNTERS.failed, bytes_sent: COUNTERS.sent, bytes_received: COUNTERS.received, retransmits: COUNTERS.retransmits,
+const COUNT_OF: Partial<Record<Metric, string[]>> = {
+  // a resolver edge's queries are its connections, its failed lookups (by kind) its failures, as on the agent
+  connections: [COUNTERS.opened, DNS_SERIES.queries], failures: [COUNTERS.failed, DNS_SERIES.failures],
+  bytes_sent: [COUNTERS.sent], bytes_received: [COUNTERS.received], retransmits: [COUNTERS.retransmits],
 };
 
 /** A step people read easily, at least the one asked for. */
@@ -42,7 +44,7 @@ export async function viewsFor(hub: HubSource, target: { edge?: string; node?: s
 async function values(hub: HubSource, metric: Metric, views: EdgeNumbers[], grid: Grid): Promise<(number | null)[]> {
   const n = grid.n;
   const counter = COUNT_OF[metric];
-  if (counter) return Array.from(sumDeltas(await gridValues(hub.prom, [counter], views, grid, ['reason']), n));
+  if (counter) return Array.from(sumDeltas(await gridValues(hub.prom, counter, views, grid, ['__name__', ...FAILURE_LABELS]), n));
   if (metric === 'active') {
     // Open at the end of each bucket.
     const rows = await gridValues(hub.prom, [ACTIVE], views, grid);

@@ -122,14 +122,14 @@ export async function mapRange(prom: PromClient, from: number, to: number, stale
     prom.instant(Q.rangeAgents(span), to), prom.instant(Q.rangeLast(span), to), prom.instant(Q.rangeResets(span), to),
     prom.instant(Q.RANGE_START, from), prom.instant(Q.rangeP95(span), to), prom.instant(Q.rangeInfo(span), to),
   ]);
-  const fieldOf = new Map<string, string>(Object.entries(Q.COUNTERS).map(([f, n]) => [n, f]));
-  const key = (m: Record<string, string>) => `${m.__m}\u0002${m.e}\u0002${m.reason ?? ''}`;
+  const fieldOf = new Map<string, string>(Q.RANGE_COUNTERS.map(([f, n]) => [n, f]));
+  const key = (m: Record<string, string>) => `${m.__m}\u0002${m.e}\u0002${m.reason ?? ''}\u0002${m.kind ?? ''}`;
   const startOf = new Map<string, number>();
   for (const s of start.data) startOf.set(key({ ...s.metric, __m: fieldOf.get(s.metric.__name__) ?? '' }), s.value);
   const resetOf = new Map(resets.data.map((s) => [key(s.metric), s.value]));
   const table = new EdgeTable();
   table.addTagged(last.data.map((s) => {
-    if (s.metric.__m === 'active' || s.metric.__m === 'durP95') return s;
+    if (s.metric.__m === 'active' || s.metric.__m === 'durP95' || s.metric.__m === 'dnsP95') return s;
     const k = key(s.metric);
     const viaResets = resetOf.get(k);
     return { metric: s.metric, value: viaResets !== undefined ? viaResets : Math.max(0, s.value - (startOf.get(k) ?? 0)) };
