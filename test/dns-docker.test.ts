@@ -8,6 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFile } from 'node:child_process';
 import { ProbeEngine } from '../src/collector/engine.js';
 import { DnsCollector } from '../src/dns/collector.js';
 import type { DnsTransaction } from '../src/dns/types.js';
@@ -18,6 +19,8 @@ import { startAgent, waitForGraph, type RunningAgent } from './support/agent.js'
 import type { GraphSnapshot } from '../src/graph/types.js';
 
 const NET = 'dh-dns-net';
+/** The host port a resolver container publishes 53/udp on (Docker's userland proxy relays it). */
+const PUBLISHED_DNS = 15353;
 
 describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
   let d: TestDockerd;
@@ -49,7 +52,7 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
     dns.onTransactionDone((t) => txs.push(t));
     engine.start();
     assert.ok(dns.isAvailable(), `DNS capture available: ${dns.stats().reason}`);
-    agent = await startAgent(['--docker-socket', d.socketPath, '--no-history']);
+    agent = await startAgent(['--docker-socket', d.socketPath, '--no-history', '--dns-ports', `53,${PUBLISHED_DNS}`]);
   });
 
   after(async () => {
@@ -136,6 +139,27 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
     assert.ok(g.edges.some((e) => e.id === 'ctr:dns-client-glibc|proc:docker-dns|53|dns'), `a container that resolved and exited at once keeps its queries on its own node; resolver edges: ${g.edges.filter((e) => e.protocol === 'dns').map((e) => e.id).join(', ')}`);
     // The embedded DNS asked the external resolver (the dnsmasq container) for the typo: drawn from the Docker DNS node.
     await waitForGraph(`${agent.url}/api/v1/graph`, (x: GraphSnapshot) => x.edges.some((e) => e.source === 'proc:docker-dns' && e.target === 'ctr:dns-upstream' && e.protocol === 'dns'), 'Docker DNS -> upstream resolver edge');
+  });
+
+  it('a resolver container published on a host UDP port: a host process asking it there has its resolver edge to that container, on its port 53 (not to docker-proxy)', async () => {
+    containers.push('dns-published');
+    await d.cli(['run', '-d', '--name', 'dns-published', '--network', NET, '-p', `127.0.0.1:${PUBLISHED_DNS}:53/udp`, image.tag,
+      '/usr/sbin/dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', '--address=/published.test/10.9.9.9', '--user=root', '--pid-file=/tmp/dnsmasq.pid']);
+    const ask = `const r = new (require('dns').Resolver)(); r.setServers(['127.0.0.1:${PUBLISHED_DNS}']);
+      let left = 4; const one = () => r.resolve4('published.test', (e, a) => { if (e) { console.error(e.message); process.exit(1); } if (--left) one(); else { console.log(a[0]); process.exit(0); } }); one();`;
+    // dnsmasq answers once it is up: ask until it does
+    await until('an answer through the published port', async () => {
+      const out = await new Promise<string>((done) => execFile(process.execPath, ['-e', ask], { timeout: 10_000 }, (_e, stdout) => done(stdout)));
+      return out.trim() === '10.9.9.9' ? true : undefined;
+    }, 30_000);
+    const id = 'proc:node|ctr:dns-published|53|dns';
+    const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x: GraphSnapshot) => (x.edges.find((e) => e.id === id)?.dns?.queries ?? 0) >= 4,
+      'the host process\'s resolver edge to the published resolver container', 30_000);
+    const e = g.edges.find((x) => x.id === id)!;
+    assert.deepEqual(e.dns!.resolvers, [{ address: '127.0.0.1', port: PUBLISHED_DNS, dockerEmbedded: false }], 'the address and port it was asked at');
+    const dnsEdges = g.edges.filter((x) => x.protocol === 'dns').map((x) => x.id).join(', ');
+    assert.ok(!g.edges.some((x) => x.protocol === 'dns' && x.target === 'proc:host-dns'), `no anonymous host resolver: ${dnsEdges}`);
+    assert.ok(!g.nodes.some((n) => n.id === 'proc:docker-proxy'), `docker-proxy relaying the queries is no edge of its own (as for TCP): ${dnsEdges}`);
   });
 
   it('counts no loss and no malformed message', () => {

@@ -84,8 +84,8 @@ export function scopedIdentity(inner: Identity, scope: Scope): Identity {
   return {
     get version() { return inner.version; }, // the graph caches answers until it moves
     resolveOwner: (q) => inner.resolveOwner(q),
-    resolveAddress(ip, port): AddressOwner {
-      const a = inner.resolveAddress(ip, port);
+    resolveAddress(ip, port, protocol): AddressOwner {
+      const a = inner.resolveAddress(ip, port, protocol);
       if (a.kind === 'container' && !scope.ownsContainer(a.container)) return { kind: 'external' };
       if (a.kind === 'host' && a.published && !scope.ownsContainer(a.published.container)) return { kind: 'host', published: null };
       return a;

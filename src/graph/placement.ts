@@ -10,7 +10,8 @@ import type { GraphState } from './state.js';
 /** What the graph needs from the identity layer. */
 export interface Identity {
   resolveOwner(q: OwnerQuery): Owner;
-  resolveAddress(ip: string, port?: number): AddressOwner;
+  /** Who owns an address; with a port, also the container publishing it on this host (TCP unless told). */
+  resolveAddress(ip: string, port?: number, protocol?: 'tcp' | 'udp'): AddressOwner;
   /** Grows whenever an answer may have changed; without it, answers are taken as fixed. */
   readonly version?: number;
 }

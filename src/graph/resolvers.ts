@@ -81,17 +81,18 @@ export class ResolverEdges {
       // A pair evicted and seen again starts from nothing.
       if (p && h.queries < p.queries) { this.seen.delete(key); p = undefined; }
       const ends = this.ends(h);
+      if (!ends) continue; // docker-proxy's relaying
       // Drawn once Docker names the container (a short-lived one is often gone before the inspect) and the resolver on
       // this host its process, or after a grace without.
       if (ends.provisional && !p && now - h.firstSeen < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
-      const id = resolverEdgeId(ends.client.id, ends.resolver.id, h.resolver.port);
+      const id = resolverEdgeId(ends.client.id, ends.resolver.id, ends.port);
       if (p && p.edgeId !== id) { // its resolver is named otherwise now: the edge it leaves shows its other pairs only
         const left = this.state.edges.get(p.edgeId);
         if (left) changed.add(left);
       }
       const cn = this.state.touchNode(ends.client, now);
       const rn = this.state.touchNode(ends.resolver, now);
-      const s = this.state.edge(id, cn.n.id, rn.n.id, h.resolver.port, now, 'dns');
+      const s = this.state.edge(id, cn.n.id, rn.n.id, ends.port, now, 'dns');
       const prev: Seen = p ?? { ...ZERO, edgeId: id, lastSeen: 0, buckets: [], failing: new Map(), health: h };
       this.account(s, prev, h, now);
       this.seen.set(key, { ...countsOf(h), edgeId: id, lastSeen: h.lastSeen, health: h });
@@ -126,9 +127,9 @@ export class ResolverEdges {
    * health is kept per node, and the node is the one it was then.
    */
   clientKey(c: DnsClient): string {
-    const { ref, provisional } = this.clientNode(c);
+    const { ref, provisional, relay } = this.clientNode(c);
     // A container known so far only by its cgroup (Docker has not told its name yet) is asked again at each update.
-    if (!provisional) this.pin(ref.id, ref);
+    if (!provisional && !relay) this.pin(ref.id, ref);
     return ref.id;
   }
 
@@ -138,23 +139,33 @@ export class ResolverEdges {
     if (this.clients.size > CLIENT_REFS) this.clients.delete(this.clients.keys().next().value!);
   }
 
-  private clientNode(c: DnsClient): { ref: NodeRef; provisional: boolean } {
-    if (isDockerd(c.comm)) return { ref: DOCKER_DNS, provisional: false };
+  /** `relay`: docker-proxy passing on queries to a published port, a hop the map leaves out (as for TCP): its client's edge goes to the container. */
+  private clientNode(c: DnsClient): { ref: NodeRef; provisional: boolean; relay: boolean } {
+    if (isDockerd(c.comm)) return { ref: DOCKER_DNS, provisional: false, relay: false };
     const owner = this.identity.resolveOwner({ pid: c.pid, cgroupId: c.cgroupId, netns: c.netns, comm: c.comm });
-    return { ref: ownerNode(owner), provisional: owner.kind === 'container' && owner.container.source === 'cgroup' };
+    return { ref: ownerNode(owner), provisional: owner.kind === 'container' && owner.container.source === 'cgroup', relay: isDockerProxy(owner) };
   }
 
-  /** The client's node and its resolver's; provisional while a container is not named yet, or a resolver on this host's process is being looked up. */
-  private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef; provisional: boolean } {
+  /**
+   * The client's node, its resolver's and the resolver's port; provisional while a container is not named yet, or a
+   * resolver on this host's process is being looked up. A container's resolver published on a host port is that
+   * container, on its own port (as a TCP edge through a published port): docker-proxy only relays, and its own
+   * queries (the relayed ones) are no edge: null.
+   */
+  private ends(h: DnsHealth): { client: NodeRef; resolver: NodeRef; port: number; provisional: boolean } | null {
     let client = this.clients.get(h.clientKey), provisional = false;
     if (!client) {
-      ({ ref: client, provisional } = this.clientNode(h.client));
+      let relay: boolean;
+      ({ ref: client, provisional, relay } = this.clientNode(h.client));
+      if (relay) return null;
       if (!provisional) this.pin(h.clientKey, client); // named now: kept as it is, even once the container is gone
     }
     const r = h.resolver;
-    let resolver = DOCKER_DNS;
+    let resolver = DOCKER_DNS, port = r.port;
     if (!r.dockerEmbedded) {
-      const at = addressNode(this.identity.resolveAddress(r.address, r.port), r.address, 'server');
+      const a = this.identity.resolveAddress(r.address, r.port, 'udp');
+      const at = addressNode(a, r.address, 'server');
+      if (a.kind === 'host' && a.published) port = a.published.containerPort;
       if (at !== HOST_NODE) resolver = this.outside(at);
       else {
         const pid = this.hostUdpServers?.(r.address, r.port, h.client.netns);
@@ -162,7 +173,7 @@ export class ResolverEdges {
         resolver = pid ? this.hostResolver(pid) : HOST_RESOLVER;
       }
     }
-    return { client, resolver, provisional };
+    return { client, resolver, port, provisional };
   }
 
   /**
@@ -173,7 +184,7 @@ export class ResolverEdges {
     const v = this.identity.version ?? 0;
     if (this.hostResolverRef?.pid === pid && this.hostResolverRef.version === v) return this.hostResolverRef.ref;
     const owner = this.identity.resolveOwner({ pid, cgroupId: 0, netns: 0 });
-    // a pid gone before it was read has no name; docker-proxy relays a published port: its container is not known here
+    // a pid gone before it was read has no name; docker-proxy relaying a port Docker did not report published names nothing
     const ref = !owner.comm || isDockerProxy(owner) ? HOST_RESOLVER : ownerNode(owner);
     this.hostResolverRef = { pid, version: v, ref };
     return ref;

@@ -152,7 +152,7 @@ export class IdentityResolver extends EventEmitter {
   }
 
   /** Who owns an IP: a local container (any of its networks), this host, or something outside. */
-  resolveAddress(ip: string, port?: number): AddressOwner {
+  resolveAddress(ip: string, port?: number, protocol: 'tcp' | 'udp' = 'tcp'): AddressOwner {
     this.counters.addressLookups++;
     const store = this.docker?.store;
     let c = store?.byIp(ip);
@@ -167,7 +167,7 @@ export class IdentityResolver extends EventEmitter {
     }
     if (this.hostAddresses.has(addr)) {
       this.counters.addressHost++;
-      return { kind: 'host', published: port ? this.publishedPort(addr, port) : null };
+      return { kind: 'host', published: port ? this.publishedPort(addr, port, protocol) : null };
     }
     this.counters.addressExternal++;
     return { kind: 'external' };
