@@ -178,20 +178,23 @@ test('?from=&to= on the hub returns a past state', async () => {
 
 test('Tempo service-graph series and listen/address info in Prometheus', async () => {
   // Requests reach the map with the agent's next counters read, then Prometheus with its next scrape and push: wait for both copies.
-  const total = `${FIRST + SECOND}`;
+  // Tempo's pair web -> api also counts the refused attempts (on the closed port) as calls: its failed is a part of its total.
+  const calls = FIRST + SECOND + 2 * REFUSED;
   await until('every request in Prometheus, scraped and pushed', async () => {
-    const copies = await Promise.all([
+    const [tempo, ...copies] = await Promise.all([
       prom.query('traces_service_graph_request_total{host="host-a", client="fleet/web", instance!="host-a"}'),
       ...['instance!="host-a"', 'instance="host-a"'].map((i) => prom.query(`dhrishti_edge_request_duration_seconds_bucket{host="host-a", client="web", server_port="8080", le="+Inf", ${i}}`)),
     ]);
-    return copies.every((c) => c[0]?.value[1] === total) ? true : undefined;
+    return tempo[0]?.value[1] === `${calls}` && copies.every((c) => c[0]?.value[1] === `${FIRST + SECOND}`) ? true : undefined;
   }, 45_000);
   const tempo = await prom.query('traces_service_graph_request_total{host="host-a", client="fleet/web", instance!="host-a"}'); // the scraped copy (host-a also pushes one)
   assert.equal(tempo.length, 1);
   assert.deepEqual(Object.keys(tempo[0].metric).filter((k) => !['__name__', 'job', 'instance'].includes(k)).sort(), ['client', 'connection_type', 'host', 'server']);
   assert.equal(tempo[0].metric.server, apiIp);
   assert.equal(tempo[0].metric.connection_type, 'virtual_node');
-  assert.equal(Number(tempo[0].value[1]), FIRST + SECOND);
+  assert.equal(Number(tempo[0].value[1]), calls);
+  const failed = await prom.query('traces_service_graph_request_failed_total{host="host-a", client="fleet/web", instance!="host-a"}');
+  assert.equal(Number(failed[0].value[1]), 2 * REFUSED);
   for (const name of ['traces_service_graph_request_failed_total', 'traces_service_graph_request_server_seconds_bucket', 'traces_service_graph_request_client_seconds_count']) {
     assert.ok((await prom.query(`${name}{client="fleet/web"}`)).length > 0, name);
   }

@@ -7,7 +7,7 @@ import { L7_COUNTS, L7Flag, L7Proto } from './l7-layout.js';
 
 const clock = clockFrom(1e12, 1_700_000_000_000); // boot ns 1e12 == that unix ms
 
-function record(buf: Buffer, off: number, f: { kind: number; family: number; saddr: number[]; daddr: number[]; err?: number; flags?: number }) {
+function record(buf: Buffer, off: number, f: { kind: number; family: number; saddr: number[]; daddr: number[]; err?: number; flags?: number; comm?: string }) {
   const c = off + EVENT.conn;
   buf.writeUInt32LE(1e12 % 2 ** 32, off + EVENT.ts_ns);
   buf.writeUInt32LE(Math.floor(1e12 / 2 ** 32), off + EVENT.ts_ns + 4);
@@ -23,7 +23,7 @@ function record(buf: Buffer, off: number, f: { kind: number; family: number; sad
   buf.writeUInt32LE(5, c + CONN.bytes_sent + 4); // 5 * 2^32: u64 above 32 bits
   buf[c + CONN.side] = 1;
   buf[c + CONN.flags] = f.flags ?? 0;
-  buf.write('curl', c + CONN.comm, 'latin1');
+  buf.write(f.comm ?? 'curl', c + CONN.comm, 'latin1');
   buf.writeInt32LE(f.err ?? 0, c + CONN.close_err);
 }
 
@@ -238,4 +238,12 @@ test('a close with its request counts takes two slots: the counts become its `re
   // A close with counts cut off before its second slot is malformed, not read past the batch.
   const cut = decodeBatch(aligned, 2, clock);
   assert.deepEqual([cut.events.map((e) => e.type), cut.malformed], [['established'], 1]);
+});
+
+test('a command name the process chose is printable text: control bytes (a terminal escape, a newline) and non-ASCII read as ?', () => {
+  const buf = Buffer.alloc(EVENT_SIZE * 2);
+  record(buf, 0, { kind: EventKind.ESTABLISHED, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2], comm: 'rv\x1b[7mX\nY' });
+  record(buf, EVENT_SIZE, { kind: EventKind.ESTABLISHED, family: 2, saddr: [10, 0, 0, 1], daddr: [10, 0, 0, 2], comm: 'caf\xe9|ok' });
+  const { events } = decodeBatch(buf, 2, clock);
+  assert.deepEqual(events.map((e) => e.comm), ['rv?[7mX?Y', 'caf?|ok']);
 });

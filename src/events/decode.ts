@@ -6,6 +6,7 @@ import { addrText, isV4Mapped } from './address.js';
 import { L7_BUCKETS, L7_CLASSES, L7_COUNTS, L7Flag } from './l7-layout.js';
 import { NONZERO_BUCKET_BIT, PROTOCOLS, type ConnEvent, type EventType, type L7Delta, type Role } from './types.js';
 import { TWO32, WordView } from './words.js';
+import { printableByte } from './text.js';
 const AF_INET = 2;
 
 /**
@@ -75,7 +76,7 @@ function comm(b: Buffer, o: number): string {
     if (same) return commText[slot];
   }
   let s = '';
-  for (let i = 0; i < len; i++) s += String.fromCharCode(b[o + i]);
+  for (let i = 0; i < len; i++) s += String.fromCharCode(printableByte(b[o + i]));
   commKeys[slot] = Uint8Array.prototype.slice.call(b, o, o + len);
   commText[slot] = s;
   return s;

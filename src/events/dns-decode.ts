@@ -6,6 +6,7 @@
 import { DNS_EVENT, DNS_COMM_LEN, DNS_DATA_MAX, DnsDir, DnsFlag, SysKind } from './dns-layout.js';
 import { u64, type Clock } from './decode.js';
 import { addrText, isV4Mapped } from './address.js';
+import { printableAt } from './text.js';
 
 const AF_INET = 2;
 const SYSCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SysKind).map(([k, v]) => [v, k.toLowerCase()]));
@@ -70,13 +71,7 @@ function isZero(b: Buffer, o: number): boolean {
 }
 
 function comm(b: Buffer, o: number): string {
-  let s = '';
-  for (let i = 0; i < DNS_COMM_LEN; i++) {
-    const c = b[o + i];
-    if (c === 0) break;
-    s += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '?'; // a process names itself: never trust it
-  }
-  return s;
+  return printableAt(b, o, DNS_COMM_LEN);
 }
 
 /**

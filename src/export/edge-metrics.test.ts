@@ -103,7 +103,7 @@ test('Tempo service-graph series: exact names, client/server/connection_type lab
   const r = m.update({ generatedAt: 0, nodes, edges: [edge('svc:shop/web', 'svc:shop/api', 80, 6), edge('svc:shop/web', 'svc:shop/api', 81, 4), edge('svc:shop/api', 'ext:203.0.113.9', 443, 3)] });
   const total = scalar(r.families, 'traces_service_graph_request_total');
   const webApi = total.series.find((s) => s.labels.client === 'shop/web' && s.labels.server === 'shop/api')!;
-  assert.equal(webApi.value, 10, 'two ports of one pair are one Tempo series');
+  assert.equal(webApi.value, 10 + (6 % 3 + 4 % 3), 'two ports of one pair are one Tempo series; refused attempts are calls too');
   assert.equal(webApi.labels.connection_type, '');
   assert.equal(total.series.find((s) => s.labels.server === '203.0.113.9')!.labels.connection_type, 'virtual_node');
   assert.equal(scalar(r.families, 'traces_service_graph_request_failed_total').series.find((s) => s.labels.client === 'shop/web')!.value, 6 % 3 + 4 % 3);
@@ -113,6 +113,19 @@ test('Tempo service-graph series: exact names, client/server/connection_type lab
     const s = h.series.find((x) => x.labels.client === 'shop/web')!;
     assert.equal((s as { count: number }).count, 10);
   }
+});
+
+test('Tempo: failed is a part of the total, for an edge whose every attempt was refused and for one whose connections were reset', () => {
+  const m = new EdgeMetrics({ host: 'h', topEdges: 10 });
+  const nodes = [node('svc:shop/web', 'service', 'web', 'shop'), node('svc:shop/api', 'service', 'api', 'shop'), node('svc:shop/db', 'service', 'db', 'shop')];
+  const dead = edge('svc:shop/web', 'svc:shop/api', 80, 0);
+  dead.connections = { ...dead.connections, opened: 0, closed: 0, active: 0, failed: 5, failedBy: { ...dead.connections.failedBy, refused: 5 } };
+  const reset = edge('svc:shop/web', 'svc:shop/db', 5432, 0);
+  reset.connections = { ...reset.connections, opened: 4, closed: 4, active: 0, failed: 2, failedBy: { ...reset.connections.failedBy, refused: 0, reset: 2 } };
+  const r = m.update({ generatedAt: 0, nodes, edges: [dead, reset] });
+  const v = (name: string, server: string) => scalar(r.families, name).series.find((s) => s.labels.server === server)!.value;
+  assert.deepEqual([v('traces_service_graph_request_total', 'shop/api'), v('traces_service_graph_request_failed_total', 'shop/api')], [5, 5], 'a dead endpoint: 5 calls, 5 failed (not 0 calls)');
+  assert.deepEqual([v('traces_service_graph_request_total', 'shop/db'), v('traces_service_graph_request_failed_total', 'shop/db')], [4, 2], 'a reset connection is one of the opened: counted once');
 });
 
 test('Prometheus text: counters typed as counters, histograms with cumulative buckets', async () => {

@@ -5,6 +5,7 @@
 // go down). Each edge's labels and row are made once and reused, so the
 // exposition can reuse its text while its numbers stand still.
 import { FAILURE_REASONS, REQUEST_STATUS_CLASSES, type GraphEdge, type GraphNode, type GraphSnapshot, type RequestProtocol } from '../graph/types.js';
+import { ATTEMPT_REASONS } from '../graph/edge-facts.js';
 import type { EdgeReading, RequestTotalsReading } from '../graph/readings.js';
 import { EXPORT_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
 import { histogramIn, scalarIn, type Family, type HistogramSeries, type Labels, type SeriesSlots, type SummarySeries } from './families.js';
@@ -50,6 +51,8 @@ function reasonLabels(labels: Labels, cache: Labels[]): (i: number) => Labels {
 }
 
 const R = FAILURE_REASONS.length;
+/** Slots (within the failures by reason) of attempts that never connected. */
+const ATTEMPT_SLOTS = ATTEMPT_REASONS.map((r) => FAILURE_REASONS.indexOf(r));
 const RTT_B = HISTOGRAM_BOUNDS.rttUs.length + 1;
 const DUR_B = HISTOGRAM_BOUNDS.durationMs.length + 1;
 /** Offsets in the L4 block. */
@@ -424,7 +427,9 @@ export class EdgeMetrics {
       }
     } else {
       const d = st.delta;
+      // Tempo's failed is a part of its total: attempts that never connected are calls too (a dead endpoint is not idle)
       td[T.requests] = d[F.opened];
+      for (const i of ATTEMPT_SLOTS) td[T.requests] += d[F.failed + i];
       td[T.failed] = sumOf(d, F.failed, R);
       for (let i = 0; i < DUR_B; i++) td[T.buckets + i] = d[F.dur + i];
       td[T_SUM] = d[F.durSum] / 1e3;
@@ -440,7 +445,7 @@ export class EdgeMetrics {
       type: 'histogram', name, help, unit: 's', bounds: DUR_BOUNDS_S,
       series: series.map((t) => histogramIn(t.slots, slot, t.labels, t.acc, T.buckets, T.buckets + DUR_B, toMicros(t.acc[T_SUM]), sumOf(t.acc, T.buckets, DUR_B))),
     });
-    const rule = 'an edge with requests (L7) counts its requests, one without counts its connections';
+    const rule = 'an edge with requests (L7) counts its requests, one without counts its connections and the attempts that never connected';
     return [
       { type: 'counter', name: 'traces_service_graph_request_total', help: `Requests from client to server (${rule})`, unit: '{request}', series: series.map((t) => scalarIn(t.slots, 0, t.labels, t.acc[T.requests])) },
       { type: 'counter', name: 'traces_service_graph_request_failed_total', help: `Failed requests from client to server: HTTP 5xx, gRPC, database and Redis errors (${rule}: failed connections)`, unit: '{request}', series: series.map((t) => scalarIn(t.slots, 1, t.labels, t.acc[T.failed])) },

@@ -118,14 +118,14 @@ test('Tempo: an edge with requests counts requests, failed requests and their la
     generatedAt: 0, nodes: NODES,
     edges: [
       edge('svc:shop/web', 'svc:shop/api', 8080, 3, [{ protocol: 'http1', status: { '2xx': 40, '4xx': 3, '5xx': 2 }, bucket: 9 }]),
-      edge('svc:shop/web', 'svc:shop/api', 9090, 2), // same pair, no requests: its 2 connections (1 refused)
+      edge('svc:shop/web', 'svc:shop/api', 9090, 2), // same pair, no requests: its 2 connections and 1 refused attempt
       edge('svc:shop/api', 'svc:shop/db', 5432, 4),
     ],
   });
   const pair = (name: string, server: string) => series(r.families, name).find((s) => s.labels.client === 'shop/web' && s.labels.server === server || s.labels.client === 'shop/api' && s.labels.server === server)!;
-  assert.equal(pair('traces_service_graph_request_total', 'shop/api').value, 45 + 2);
+  assert.equal(pair('traces_service_graph_request_total', 'shop/api').value, 45 + 2 + 1, 'a refused attempt is a call too: failed is a part of the total');
   assert.equal(pair('traces_service_graph_request_failed_total', 'shop/api').value, 2 + 1, '5xx, and the refused connection of the L4-only edge');
-  assert.equal(pair('traces_service_graph_request_total', 'shop/db').value, 4);
+  assert.equal(pair('traces_service_graph_request_total', 'shop/db').value, 4 + 1);
   const h = fam(r.families, 'traces_service_graph_request_server_seconds') as HistogramFamily;
   const s = h.series.find((x) => x.labels.server === 'shop/api')!;
   assert.equal(s.count, 47);

@@ -12,12 +12,15 @@ export interface ConnectionCounts {
   closed?: number;
 }
 
+/** The failure reasons of attempts that never connected; the others (a reset) end a connection that got through. */
+export const ATTEMPT_REASONS: readonly FailureReason[] = ['refused', 'unreachable', 'aborted', 'timeout'];
+
 /** Failed attempts that never connected. A connection that got through and then failed (a reset) is one of the
  *  edge's opened connections already: counted once, as a connection. */
 export function attemptsOf(c: ConnectionCounts | undefined): number {
   if (!c) return 0;
   const b = c.failedBy;
-  return b ? (b.refused ?? 0) + (b.unreachable ?? 0) + (b.aborted ?? 0) + (b.timeout ?? 0) : c.failed;
+  return b ? ATTEMPT_REASONS.reduce((n, r) => n + (b[r] ?? 0), 0) : c.failed;
 }
 
 /** Some connection of the edge got through: opened while seen, or open (or closed) since before the agent started. */

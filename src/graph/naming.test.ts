@@ -71,3 +71,10 @@ test('two scripts under one interpreter are two nodes; each instance carries its
 test('the host end no process owns says so; its id stays proc:host', () => {
   assert.deepEqual([HOST_NODE.id, HOST_NODE.label], ['proc:host', 'host (no listener)']);
 });
+
+test('a process node\'s name never carries control characters or `|`, the separator of edge ids', () => {
+  assert.equal(processName({ unit: null, exe: 'x', comm: 'a|b' }), 'a_b');
+  assert.equal(processName({ unit: null, exe: 'evil\nname-longer-than-fifteen', comm: 'evil?name-longe' }), 'evil?name-longe');
+  assert.equal(processName({ unit: null, exe: 'tool\u202ename-longer-than-15', comm: 'tool\u202ename-long' }), 'toolname-long', 'format characters too');
+  assert.equal(ownerNode({ kind: 'unknown', pid: 3, comm: 'x|y\u0007', cgroupId: 0 }).id, 'proc:x_y');
+});

@@ -88,8 +88,9 @@ export function processName(o: { unit: string | null; exe: string; comm: string;
   if (o.unit && o.unit.endsWith('.service') && !o.unit.startsWith('user@')) return o.unit.replace(/\.service$/, '');
   const script = o.argv?.length ? scriptName(o.comm || o.exe, o.argv) : null;
   if (script) return script;
-  if (o.comm.length >= COMM_MAX && o.exe.startsWith(o.comm)) return o.exe;
-  return o.comm || o.exe || 'unknown';
+  // the executable's file name is the process's choice too: no control characters, no `|` (edge ids are joined by it)
+  if (o.comm.length >= COMM_MAX && o.exe.startsWith(o.comm)) return cleanName(o.exe) || 'unknown';
+  return cleanName(o.comm || o.exe) || 'unknown';
 }
 
 /** Dhrishti's own command line script, and its commands: another agent, a hub or a trace on this host reads as itself. */
@@ -145,7 +146,7 @@ export function redactArgs(argv: readonly string[]): string[] {
 
 export function ownerNode(o: Owner): NodeRef {
   if (o.kind === 'container') return containerNode(o.container, o.pid);
-  const name = o.kind === 'process' ? processName(o) : o.comm || 'unknown';
+  const name = o.kind === 'process' ? processName(o) : cleanName(o.comm) || 'unknown';
   const instance: Instance = { id: `pid:${o.pid}`, name: o.comm || name, pids: o.pid ? [o.pid] : [], ips: [] };
   const command = o.kind === 'process' && o.argv?.length && !o.self ? cleanName(redactArgs(o.argv).join(' '), COMMAND_MAX) : '';
   if (command) instance.command = command;

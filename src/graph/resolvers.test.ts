@@ -155,9 +155,29 @@ test('a client container Docker has not named yet (known by its cgroup only) get
   const other = { ...first, clientKey: g2.dnsClientKey(first.client) };
   g2.updateDns([other], T + 1000);
   assert.equal(g2.snapshot({}, T + 1000).edges.filter((x) => x.protocol === 'dns').length, 0);
-  g2.updateDns([other], T + GRAPH_DEFAULTS.dnsClientNameGraceMs);
-  assert.deepEqual(g2.snapshot({}, T + GRAPH_DEFAULTS.dnsClientNameGraceMs).edges.filter((x) => x.protocol === 'dns').map((x) => [x.id, x.dns!.queries]),
+  g2.updateDns([other], T + 1000 + GRAPH_DEFAULTS.dnsClientNameGraceMs - 1);
+  assert.equal(g2.snapshot({}, T + 1000 + GRAPH_DEFAULTS.dnsClientNameGraceMs - 1).edges.filter((x) => x.protocol === 'dns').length, 0, 'the grace runs from when the map first heard of the pair');
+  g2.updateDns([other], T + 1000 + GRAPH_DEFAULTS.dnsClientNameGraceMs);
+  assert.deepEqual(g2.snapshot({}, T + 1000 + GRAPH_DEFAULTS.dnsClientNameGraceMs).edges.filter((x) => x.protocol === 'dns').map((x) => [x.id, x.dns!.queries]),
     [[`ctr:${'f'.repeat(12)}|proc:docker-dns|53|dns`, 2]]);
+});
+
+test('a resolver on this host is named by its process even when the first query timed out (the pair is told of only after the DNS timeout, as the lookup of its process begins)', () => {
+  const id: Identity = {
+    ...identity,
+    resolveOwner: (q) => (q.pid === 77 ? { kind: 'process', pid: 77, comm: 'python3', exe: 'python3', cmdline: '', unit: null } : identity.resolveOwner(q)),
+  };
+  const g = new LiveGraph(id);
+  let pid: number | null | undefined; // the UDP socket's holder, looked up off the event path: not known at first
+  g.setHostUdpServers(() => pid);
+  const first = health({ cgroupId: 0, comm: 'dig', resolver: resolver('127.0.0.1'), queries: 1, timeouts: 1, firstSeen: T, lastSeen: T });
+  const h = { ...first, clientKey: g.dnsClientKey(first.client) };
+  const told = T + DNS_DEFAULTS.queryTimeoutMs + 500;
+  g.updateDns([h], told);
+  assert.equal(g.snapshot({}, told).edges.filter((x) => x.protocol === 'dns').length, 0, 'waits for the lookup: not the anonymous host resolver');
+  pid = 77;
+  g.updateDns([h], told + 100);
+  assert.deepEqual(g.snapshot({}, told + 100).edges.filter((x) => x.protocol === 'dns').map((x) => [x.id, x.dns!.queries, x.dns!.timeouts]), [['proc:dig|proc:python3|53|dns', 1, 1]]);
 });
 
 test('dockerd asking upstream for the embedded DNS is drawn from the Docker DNS node; an upstream resolver outside is an external node', () => {
@@ -192,7 +212,9 @@ test('a resolver edge of a container named late folds into its named node\'s: it
   const g = new LiveGraph(id);
   const docker = resolver('127.0.0.11', true);
   const grace = GRAPH_DEFAULTS.dnsClientNameGraceMs;
-  g.updateDns([health({ resolver: docker, clientKey: `ctr:${WEB.shortId}`, queries: 10, nxdomain: 2 })], T + grace);
+  const unnamed = health({ resolver: docker, clientKey: `ctr:${WEB.shortId}`, queries: 10, nxdomain: 2 });
+  g.updateDns([unnamed], T);
+  g.updateDns([unnamed], T + grace);
   const dnsEdges = () => g.snapshot({}, T + grace + 2000).edges.filter((e) => e.protocol === 'dns');
   assert.deepEqual(dnsEdges().map((e) => e.source), [`ctr:${WEB.shortId}`], 'drawn under the container id after the grace');
   id.name();

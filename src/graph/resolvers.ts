@@ -52,6 +52,8 @@ const CLIENT_REFS = 4096;
 export class ResolverEdges {
   /** By client key and resolver address: what the edge has counted. */
   private readonly seen = new Map<string, Seen>();
+  /** Pairs not drawn yet while their ends are named: when this map first heard of each. */
+  private readonly waiting = new Map<string, number>();
   /** Client nodes as they were when their queries were made (a short-lived container is gone a second later). */
   private readonly clients = new Map<string, NodeRef>();
   /** Names a resolver on this host by its process (systemd-resolved, dnsmasq); without it, HOST_RESOLVER stands for all. */
@@ -83,8 +85,15 @@ export class ResolverEdges {
       const ends = this.ends(h);
       if (!ends) continue; // docker-proxy's relaying
       // Drawn once Docker names the container (a short-lived one is often gone before the inspect) and the resolver on
-      // this host its process, or after a grace without.
-      if (ends.provisional && !p && now - h.firstSeen < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
+      // this host its process, or after a grace without. The grace runs from the pair's first query, or from when this
+      // map first heard of it if later: a pair whose first query timed out is told of after the DNS timeout, when its
+      // resolver's lookup has only begun.
+      if (ends.provisional && !p) {
+        let since = this.waiting.get(key);
+        if (since === undefined) this.waiting.set(key, since = now);
+        if (now - Math.max(h.firstSeen, since) < GRAPH_DEFAULTS.dnsClientNameGraceMs) continue;
+      }
+      this.waiting.delete(key);
       const id = resolverEdgeId(ends.client.id, ends.resolver.id, ends.port);
       if (p && p.edgeId !== id) { // its resolver is named otherwise now: the edge it leaves shows its other pairs only
         const left = this.state.edges.get(p.edgeId);
@@ -99,6 +108,7 @@ export class ResolverEdges {
       changed.add(s);
     }
     for (const k of this.seen.keys()) if (!live.has(k)) this.seen.delete(k); // evicted by the collector
+    for (const k of this.waiting.keys()) if (!live.has(k)) this.waiting.delete(k);
     if (!changed.size) return;
     const byEdge = new Map<string, DnsHealth[]>();
     for (const p of this.seen.values()) {

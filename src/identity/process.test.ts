@@ -111,3 +111,13 @@ test('a process still running when checked is kept over newer short-lived ones: 
     fs.rmSync(proc, { recursive: true, force: true });
   }
 });
+
+test('a command name read from /proc is printable text, as the kernel\'s copy decodes: no escape or newline reaches a terminal or a DOT line', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
+  try {
+    fakeProc(proc, 12, 'rv\x1b[7mX\nY', '0::/user.slice\n');
+    assert.equal(new ProcessCache({ procRoot: proc }).get(12)!.comm, 'rv?[7mX?Y');
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DEFAULTS } from '../config/defaults.js';
 import { containerRefFromProcCgroup, identityPath, parseProcCgroup, systemdUnitFromCgroupPath } from './cgroup.js';
 import type { ContainerRef } from './types.js';
+import { printable } from '../events/text.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -144,7 +145,7 @@ export class ProcessCache {
     } catch { /* gone */ }
     return {
       pid,
-      comm: comm.trim(),
+      comm: printable(comm.replace(/\n$/, '')),
       exe,
       cmdline,
       argv,

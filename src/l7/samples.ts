@@ -1,6 +1,7 @@
 // Decodes `l7_samples` ring buffer records and names the request each holds.
 import { L7_SAMPLE, L7_SAMPLE_SIZE, L7_COMM_LEN, L7Proto, L7SampleFlag, L7H1Method } from '../events/l7-layout.js';
 import { u64, type Clock } from '../events/decode.js';
+import { printableAt } from '../events/text.js';
 import { PROTOCOLS, STATUS_CLASSES, type L7Protocol, type L7Sample, type RequestDescription, type SampleReason } from './types.js';
 import { describeHttp1 } from './protocols/http1.js';
 import { describeHttp2, describeHttp2Block } from './protocols/http2.js';
@@ -96,7 +97,6 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
     const text = flags & L7SampleFlag.TEXT ? buf.subarray(o + L7_SAMPLE.text, o + L7_SAMPLE.text + textLen) : Buffer.alloc(0);
     const d = flags & L7SampleFlag.CUT ? describeCut(proto, text) : describeRequest(proto, text, (flags & L7SampleFlag.HPACK) !== 0);
     if (text.length && !d) stats.unparsed++;
-    const commEnd = buf.indexOf(0, o + L7_SAMPLE.comm);
     const reasons: SampleReason[] = [];
     if (flags & L7SampleFlag.FAILED) reasons.push('failed');
     if (flags & L7SampleFlag.SLOW) reasons.push('slow');
@@ -106,7 +106,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
       time: clock.bootNsToUnixMs(u64(buf, o + L7_SAMPLE.ts_ns)),
       cookie: u64(buf, o + L7_SAMPLE.cookie),
       pid: buf.readUInt32LE(o + L7_SAMPLE.pid),
-      comm: buf.toString('utf8', o + L7_SAMPLE.comm, commEnd >= 0 && commEnd < o + L7_SAMPLE.comm + L7_COMM_LEN ? commEnd : o + L7_SAMPLE.comm + L7_COMM_LEN),
+      comm: printableAt(buf, o + L7_SAMPLE.comm, L7_COMM_LEN),
       protocol: PROTOCOLS[proto] as L7Protocol,
       role: buf[o + L7_SAMPLE.side] === 2 ? 'server' : 'client',
       ...statusOf(proto, buf.readUInt32LE(o + L7_SAMPLE.status)),
