@@ -32,7 +32,7 @@ test('DOT groups by project, labels ports, requests, DNS queries and failures, e
   assert.match(d, /subgraph cluster_0 \{\n    label="shop";/);
   assert.match(d, /"svc:shop\/web" \[label="web \(x2\)", shape=box3d\];/);
   assert.match(d, /label="db \\"main\\""/);
-  assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2 conn\/s 4 failed", color=red\];/);
+  assert.match(d, /"svc:shop\/web" -> "ext:203.0.113.9" \[label=":443 2 conn\/s · 4 failed", color=red\];/);
   assert.match(d, /"svc:shop\/web" -> "svc:shop\/api" \[label=":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms", color=orange\];/, 'requests as the map labels and colours them (3% 5xx: degraded under the default 5%)');
   assert.match(d, /"svc:shop\/web" -> "proc:docker-dns" \[label="DNS 2 q\/s", color=black\];/, 'DNS in queries, with no port');
 });
@@ -61,4 +61,25 @@ test('Mermaid is a flowchart with subgraphs and red failing links', () => {
   assert.match(m, /-->\|":8080 HTTP · 42\/s · 3% 5xx · p95 180 ms"\|/);
   assert.match(m, /linkStyle 0 stroke:#d33/);
   assert.match(m, /#34;main#34;/);
+});
+
+test('a quiet resolver edge keeps its totals and says why it is red; a port other than 53 is named', () => {
+  const dns = { ...edge('svc:shop/web', 'proc:dnsmasq', 5353), id: 'svc:shop/web|proc:dnsmasq|5353|dns', protocol: 'dns' as const, rates: { '10s': quiet, '1m': quiet } };
+  dns.connections = { ...dns.connections, opened: 10, failed: 5 };
+  dns.dns = {
+    resolvers: [], queries: 10, answered: 10, noerror: 5, nxdomain: 3, servfail: 0, refused: 2, otherErrors: 0, timeouts: 0, failures: 5,
+    queriesPerSec: 0, latency: { p50Ms: null, p95Ms: null, maxMs: null }, failingNames: [],
+  };
+  assert.match(toDot({ ...g, edges: [dns] }), /\[label="DNS :5353 10 q · 5 failed \(3 NXDOMAIN, 2 REFUSED\)", color=red\];/);
+});
+
+test('an edge with requests lately is coloured by them, as labelled: failures long past do not turn it red', () => {
+  const healthy = block('http1', 3, 0.05, 4, { count: 36, errors: 3 }); // 3 of 36 failed once; none in the last minute
+  const d = toDot({ ...g, edges: [{ ...edge('svc:shop/web', 'svc:shop/api', 8080), requests: [{ ...healthy, rates: { '10s': healthy.rates['10s'], '1m': { ...healthy.rates['1m'], errors: 0 } } }] }] });
+  assert.match(d, /\[label=":8080 HTTP · 3\/s · p95 4.0 ms", color=black\];/);
+});
+
+test('a process node keeps its newest pids, gone or not: they are no replica count', () => {
+  const curl = { id: 'proc:curl', kind: 'process' as const, label: 'curl', group: 'host', instances: Array.from({ length: 16 }, (_, i) => ({ id: `pid:${i}`, name: 'curl', pids: [i], ips: [] })), ips: [], firstSeen: 0, lastSeen: 0, active: 0 };
+  assert.match(toDot({ ...g, nodes: [...g.nodes, curl] }), /"proc:curl" \[label="curl", shape=component\];/);
 });

@@ -14,19 +14,30 @@ function requestTotals(e: GraphEdge): string | null {
  * connections a second, else those open (a pool); failures after. */
 function edgeLabel(e: GraphEdge): string {
   const w = e.rates['1m'];
-  if (e.protocol === 'dns') return [`DNS ${rate(w.connections)} q/s`, ...(w.failures > 0 ? [`${rate(w.failures)} failed/s`] : [])].join(' · ');
+  if (e.protocol === 'dns') return dnsLabel(e);
   const quiet = e.connections.active > 0 ? `${e.connections.active} open` : '';
   const parts = [`:${e.port}`, requestLabel(e) ?? requestTotals(e) ?? (w.connections > 0 ? `${rate(w.connections)} conn/s` : quiet)].filter(Boolean);
-  if (e.connections.failed) parts.push(`${e.connections.failed} failed`);
-  return parts.join(' ');
+  const head = parts.join(' ');
+  return e.connections.failed ? `${head}${parts.length > 1 ? ' · ' : ' '}${e.connections.failed} failed` : head;
+}
+
+/** "DNS 2 q/s · 1 failed/s" lately; quiet, its totals: "DNS :5353 10 q · 5 failed (3 NXDOMAIN, 2 REFUSED)". */
+function dnsLabel(e: GraphEdge): string {
+  const w = e.rates['1m'], d = e.dns;
+  const head = e.port === 53 ? 'DNS' : `DNS :${e.port}`;
+  if (w.connections > 0) return [`${head} ${rate(w.connections)} q/s`, ...(w.failures > 0 ? [`${rate(w.failures)} failed/s`] : [])].join(' · ');
+  const queries = d?.queries ?? e.connections.opened, failures = d?.failures ?? e.connections.failed;
+  const kinds = d ? ([['NXDOMAIN', d.nxdomain], ['SERVFAIL', d.servfail], ['REFUSED', d.refused], ['other', d.otherErrors], ['timeout', d.timeouts]] as const).filter(([, n]) => n > 0) : [];
+  const why = kinds.length ? ` (${kinds.map(([k, n]) => `${n} ${k}`).join(', ')})` : '';
+  return [`${head} ${queries} q`, ...(failures > 0 ? [`${failures} failed${why}`] : [])].join(' · ');
 }
 
 /** As the map colours it with the default thresholds: failed connections, or requests failing or slow lately; a quiet
  *  edge by its totals' error share. */
 function health(e: GraphEdge): 'failing' | 'warn' | null {
   if (e.connections.failed > 0) return 'failing';
-  const lately = requestHealth(e);
-  if (lately) return lately;
+  // requests lately: coloured as labelled, by the last minute
+  if (requestLabel(e) !== null) return requestHealth(e);
   const count = (e.requests ?? []).reduce((n, r) => n + r.count, 0), errors = (e.requests ?? []).reduce((n, r) => n + r.errors, 0);
   if (!errors || !count) return null;
   return (errors / count) * 100 >= DEFAULT_THRESHOLDS.errorFailPct ? 'failing' : 'warn';
@@ -37,9 +48,10 @@ const SHAPE: Record<GraphNode['kind'], string> = { service: 'box3d', container: 
 
 function dotId(s: string): string { return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`; }
 
-/** Instances running (a stopped or replaced container is history, not a replica); all of them when none says. */
+/** Replicas of a container or service running (a stopped or replaced container is history, not a replica). A process
+ *  node keeps its newest pids, gone or not: no count. */
 function replicas(n: GraphNode): number {
-  return n.instances.filter((i) => i.state !== 'stopped').length;
+  return n.kind === 'process' ? 1 : n.instances.filter((i) => i.state !== 'stopped').length;
 }
 
 export function toDot(g: GraphSnapshot): string {

@@ -135,7 +135,7 @@ async function run(opts: RunOptions): Promise<void> {
       stream: { maxClients: opts.maxStreamClients, pingIntervalMs: opts.streamPingInterval, windowBytes: opts.streamWindow },
     }, plugins);
     onShutdown(() => app.close());
-    onShutdown(() => { stopAt = performance.now(); say('stopping: closing the API, writing the last history interval, detaching the probes'); });
+    onShutdown(() => { stopAt = performance.now(); say('stopping: closing the API, writing what is pending, detaching the probes'); });
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
     say(`web UI on ${url}/`);
   } catch (e) {

@@ -13,6 +13,7 @@ const sample = (p: Partial<L7Sample>): L7Sample => ({
 test('a failure\'s code is printed whole in the STATUS column: Redis prefix, SQLSTATE, MySQL error number', () => {
   const peer = { local: 6379, remote: '[::1]', port: 50000 };
   assert.match(requestRow(sample({ code: 'WRONGTYPE' }), peer), / ERR WRONGTYPE +0\.12$/);
+  assert.match(requestRow(sample({ code: 'ERR', status: 0x8a52_0000 }), peer), /\s{2}ERR +0\.12$/, 'Redis\' generic ERR once, not its coded status');
   assert.match(requestRow(sample({ protocol: 'postgres', code: '42P01', method: 'SELECT' }), peer), / ERR 42P01 +0\.12$/);
   assert.match(requestRow(sample({ protocol: 'mysql', status: 1146, method: 'SELECT' }), peer), / ERR 1146 +0\.12$/);
   assert.match(requestRow(sample({ protocol: 'http1', status: 503, statusClass: '5xx', method: 'GET', target: '/x' }), peer), / 503 +0\.12$/);
