@@ -188,7 +188,7 @@ function printTable(rows: CheckRow[], live: boolean, all?: boolean): void {
 export function tableText(rows: CheckRow[], live: boolean): string {
   const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   // The instances that made the edge's connections (live), else the client node's newest (history keeps no instances per edge).
-  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', live ? 'OPEN' : 'OPEN (MOST)', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
+  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', live ? 'OPEN' : 'OPEN (MOST)', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', live ? 'CLIENT INSTANCES' : 'CLIENT (NEWEST, ANY EDGE)'];
   const body = rows.map((r) => [
     r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),
     r.beforeStart ? `${r.connections} +${r.beforeStart} before start` : String(r.connections), String(r.open), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
