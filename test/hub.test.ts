@@ -198,3 +198,42 @@ test('hub: --token-file as run takes it; off loopback without a token it refuses
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('hub: a Prometheus that wants a password is read with the user and password of --prometheus, which never show', async () => {
+  // bcrypt of 'hub-s3cret' (Prometheus' web config keeps only the hash)
+  const auth = { user: 'hub', password: 'hub-s3cret', bcrypt: '$2b$04$FHWVgWvmSig5/v.eBRBl9Onv6QQP/HZfypgiwxvMsB31mPiv1QRym' };
+  const prom = await TestPrometheus.start({ basicAuth: auth });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-hub-auth-'));
+  const file = path.join(dir, 'token');
+  fs.writeFileSync(file, 'a-hub-token-of-32-characters-xx\n', { mode: 0o600 });
+  const bearer = { authorization: 'Bearer a-hub-token-of-32-characters-xx' };
+  const withUser = (pass: string) => prom.url.replace('http://', `http://${auth.user}:${pass}@`);
+  const hubs: Hub[] = [];
+  try {
+    assert.equal((await fetch(`${prom.url}/api/v1/query?query=1`)).status, 401, 'this Prometheus refuses a request without the password');
+    const good = await startHub(withUser(auth.password), ['--token-file', file]);
+    hubs.push(good);
+    const tel = await until('the hub reading Prometheus with the password', async () => {
+      const t = (await getJson<HubTelemetry>(`${good.url}/api/v1/agent`, bearer)).body;
+      return t.hub.state === 'ok' ? t : undefined;
+    });
+    assert.equal(tel.hub.prometheus, prom.url, 'the URL it shows has no user or password');
+    // A wrong password: the reason is told to a caller with the token only, and names no password.
+    const bad = await startHub(withUser('wrong-s3cret'), ['--token-file', file]);
+    hubs.push(bad);
+    await until('the refusal', async () => ((await getJson<HubTelemetry>(`${bad.url}/api/v1/agent`, bearer)).body.hub.state === 'error' ? true : undefined));
+    const open = await getJson<Record<string, unknown>>(`${bad.url}/api/v1/health`);
+    assert.deepEqual([open.status, open.body], [503, { status: 'unavailable' }], 'no reason without the token');
+    const told = await getJson<{ message: string }>(`${bad.url}/api/v1/health`, bearer);
+    assert.equal(told.status, 503);
+    assert.match(told.body.message, /HTTP 401/);
+    for (const h of hubs) {
+      const said = [...h.child.lines, ...h.child.stderr].join('\n') + JSON.stringify((await getJson(`${h.url}/api/v1/agent`, bearer)).body) + told.body.message;
+      assert.ok(!said.includes('s3cret'), `no password in the hub's log or answers: ${said.slice(0, 400)}`);
+    }
+  } finally {
+    for (const h of hubs) await h.stop();
+    await prom.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -16,7 +16,7 @@ import zlib from 'node:zlib';
 import type { ApiSource } from './source.js';
 export type { ApiSource, GraphView } from './source.js';
 import { BadRequest, onlyKnown, parseGraphFilter, GRAPH_PARAMS, GRAPH_HISTORY_PARAMS } from './params.js';
-import { checkExposure, installAccess, PUBLIC_ROUTE, type Remedies } from './auth.js';
+import { checkExposure, installAccess, PUBLIC_ROUTE, tokenMatches, type Remedies } from './auth.js';
 import { installSecurityHeaders, rawSecurityHeaders } from './headers.js';
 import { attachStream, type StreamOptions } from './stream.js';
 import { AgentRegistry } from './metrics.js';
@@ -147,10 +147,12 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   const q = (req: { query: unknown }) => (req.query ?? {}) as Record<string, unknown>;
   const graph = source.graph;
 
-  // 503 while the source cannot serve its map (a load balancer or a probe then knows), with the reason.
-  app.get('/api/v1/health', { config: PUBLIC_ROUTE }, async (_req, reply) => {
+  // 503 while the source cannot serve its map (a load balancer or a probe then knows). The reason names what is behind
+  // (the hub's Prometheus and its error): given only to a caller with the token, when one is required.
+  app.get('/api/v1/health', { config: PUBLIC_ROUTE }, async (req, reply) => {
     const h = source.health?.();
-    return h && !h.ok ? reply.code(503).send({ status: 'unavailable', message: clip(h.message ?? 'unavailable') }) : { status: 'ok' };
+    if (!h || h.ok) return { status: 'ok' };
+    return reply.code(503).send({ status: 'unavailable', ...(!token || tokenMatches(req, token) ? { message: clip(h.message ?? 'unavailable') } : {}) });
   });
   app.get('/api/v1/routes', async (req) => {
     onlyKnown(q(req), ['token']);

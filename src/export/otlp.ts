@@ -85,7 +85,8 @@ export class OtlpPusher {
 
   constructor(snapshot: () => Snapshot | Promise<Snapshot>, readonly stats: PushStats, o: OtlpOptions) {
     const interval = o.intervalMs ?? EXPORT_DEFAULTS.otlpIntervalMs;
-    const exporter = new OTLPMetricExporter({ url: otlpMetricsUrl(o.endpoint), headers: o.headers, timeoutMillis: Math.min(EXPORT_DEFAULTS.pushTimeoutMs, interval) });
+    const e = otlpMetricsUrl(o.endpoint);
+    const exporter = new OTLPMetricExporter({ url: e.url, headers: { ...e.headers, ...o.headers }, timeoutMillis: Math.min(EXPORT_DEFAULTS.pushTimeoutMs, interval) });
     this.reader = new PeriodicExportingMetricReader({
       exporter: new CountingExporter(exporter, stats),
       exportIntervalMillis: interval,

@@ -237,10 +237,13 @@ export class RemoteWritePusher {
   private timer: NodeJS.Timeout | null = null;
   private busy = false;
   private readonly url: string;
+  private readonly headers: Record<string, string>;
   private readonly encoder: RemoteWriteEncoder;
 
   constructor(private readonly snapshot: () => Snapshot | Promise<Snapshot>, readonly stats: PushStats, private readonly o: RemoteWriteOptions) {
-    this.url = checkRemoteWriteUrl(o.url);
+    const e = checkRemoteWriteUrl(o.url);
+    this.url = e.url;
+    this.headers = { ...e.headers, ...o.headers };
     this.encoder = new RemoteWriteEncoder(o.labels);
   }
 
@@ -256,7 +259,7 @@ export class RemoteWritePusher {
     this.busy = true;
     const t0 = performance.now();
     try {
-      const err = await writeSnapshot(this.url, this.encoder, await this.snapshot(), { headers: this.o.headers });
+      const err = await writeSnapshot(this.url, this.encoder, await this.snapshot(), { headers: this.headers });
       this.stats.record(err === null, performance.now() - t0, err ?? undefined);
     } catch (e) {
       this.stats.record(false, performance.now() - t0, (e as Error).message);

@@ -3,6 +3,7 @@
 // it can fail named, so the hub can say what is wrong instead of drawing nothing.
 
 import { fetchFailure } from '../net/fetch-failure.js';
+import { httpEndpoint, type Endpoint } from '../net/endpoint.js';
 
 export type PromFailure = 'down' | 'slow' | 'error';
 
@@ -21,11 +22,10 @@ export interface PromClientOptions {
 
 interface ApiBody { status: 'success' | 'error'; errorType?: string; error?: string; warnings?: string[]; data?: { resultType: string; result: unknown[] } }
 
-export function checkPrometheusUrl(v: string): string {
-  let u: URL;
-  try { u = new URL(v); } catch { throw new Error(`--prometheus must be a URL such as http://prometheus:9090, got "${v}"`); }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`--prometheus must be http(s), got "${v}"`);
-  return u.toString().replace(/\/+$/, '');
+/** The Prometheus API base: without a trailing slash; a user and password in it become Basic auth (net/endpoint.ts). */
+export function checkPrometheusUrl(v: string): Endpoint {
+  const e = httpEndpoint(v, '--prometheus', 'http://prometheus:9090');
+  return { ...e, url: e.url.replace(/\/+$/, '') };
 }
 
 const num = (v: unknown): number => (typeof v === 'string' ? Number(v) : NaN);

@@ -17,6 +17,8 @@ export interface PrometheusOptions {
   port?: number;
   /** Rule files to load (alerting and recording rules, evaluated every scrape interval). */
   ruleFiles?: string[];
+  /** Every request must carry this user and password (Prometheus' web config; `bcrypt` is the password's hash). */
+  basicAuth?: { user: string; password: string; bcrypt: string };
 }
 
 export class TestPrometheus {
@@ -33,14 +35,21 @@ export class TestPrometheus {
     const jobs = [...byJob].map(([job, ts]) => `  - job_name: ${JSON.stringify(job)}\n    static_configs:\n      - targets: [${ts.map((t) => JSON.stringify(t)).join(', ')}]`).join('\n');
     const rules = o.ruleFiles?.length ? `rule_files: [${o.ruleFiles.map((f) => JSON.stringify(f)).join(', ')}]\n` : '';
     fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n${rules}scrape_configs:\n${jobs || '  []'}\n`);
+    const web: string[] = [];
+    const headers: Record<string, string> = {};
+    if (o.basicAuth) {
+      fs.writeFileSync(path.join(dir, 'web.yml'), `basic_auth_users:\n  ${JSON.stringify(o.basicAuth.user)}: ${JSON.stringify(o.basicAuth.bcrypt)}\n`);
+      web.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+      headers.authorization = `Basic ${Buffer.from(`${o.basicAuth.user}:${o.basicAuth.password}`).toString('base64')}`;
+    }
     const child = start('prometheus', [
       `--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn', ...(o.args ?? []),
+      `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver', '--log.level=warn', ...web, ...(o.args ?? []),
     ]);
     const p = new TestPrometheus(child, dir, port);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      try { if ((await fetch(`${p.url}/-/ready`)).ok) return p; } catch { /* not yet */ }
+      try { if ((await fetch(`${p.url}/-/ready`, { headers })).ok) return p; } catch { /* not yet */ }
       if (child.proc.exitCode !== null || Date.now() > deadline) {
         await p.stop();
         throw new Error(`prometheus did not become ready: ${child.stderr.slice(-10).join('\n')}`);

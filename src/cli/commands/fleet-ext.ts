@@ -82,7 +82,7 @@ runExtensions.push({
       .option('--top-edges <n>', `edges exported with their own labels, busiest first; the rest are summed as "other" (default ${EXPORT_DEFAULTS.topEdges})`, positiveInt('--top-edges', 100_000))
       .option('--otlp-endpoint <url>', 'push the same metrics over OTLP/HTTP to this collector (e.g. http://collector:4318)', cli((v) => { otlpMetricsUrl(v); return v; }))
       .option('--otlp-interval <duration>', `how often to push over OTLP (default ${EXPORT_DEFAULTS.otlpIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--otlp-interval')))
-      .option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write)', cli(checkRemoteWriteUrl))
+      .option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write; user:password@ in it is sent as Basic auth)', cli((v) => { checkRemoteWriteUrl(v); return v; }))
       .option('--remote-write-interval <duration>', `how often to push with remote-write (default ${EXPORT_DEFAULTS.remoteWriteIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--remote-write-interval')))
       .hook('preAction', (c) => importPushers(c));
   },
@@ -126,8 +126,8 @@ runExtensions.push({
     if (o.remoteWrite && pushModules.rw) {
       pushers.rw = new pushModules.rw.RemoteWritePusher(() => pushed(ex), pushStats.rw, { url: o.remoteWrite, intervalMs: o.remoteWriteInterval, labels: { job: 'dhrishti', instance: ex.host } });
     }
-    if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!)} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
-    if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${o.remoteWrite} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
+    if (pushers.otlp) describe.push(`pushing OTLP to ${otlpMetricsUrl(o.otlpEndpoint!).url} every ${(o.otlpInterval ?? EXPORT_DEFAULTS.otlpIntervalMs) / 1000}s`);
+    if (pushers.rw) { pushers.rw.start(); describe.push(`pushing remote-write to ${checkRemoteWriteUrl(o.remoteWrite!).url} every ${(o.remoteWriteInterval ?? EXPORT_DEFAULTS.remoteWriteIntervalMs) / 1000}s`); }
     return {
       plugins: [],
       describe,

@@ -11,9 +11,10 @@ import { HubSource } from '../../hub/source.js';
 import { hubHistoryRoutes } from '../../hub/history.js';
 import { hubRegistry } from '../../hub/metrics.js';
 import { checkPrometheusUrl } from '../../hub/promql.js';
+import type { Endpoint } from '../../net/endpoint.js';
 
 interface HubCliOptions {
-  prometheus: string;
+  prometheus: Endpoint;
   host: string;
   port: number;
   token?: string;
@@ -31,7 +32,7 @@ export function registerHub(program: Command): void {
   program
     .command('hub')
     .description('one map for many hosts, from the agents\' metrics in Prometheus (or Thanos, Mimir, VictoriaMetrics)')
-    .requiredOption('--prometheus <url>', 'Prometheus HTTP API base URL, e.g. http://prometheus:9090', cli(checkPrometheusUrl))
+    .requiredOption('--prometheus <url>', 'Prometheus HTTP API base URL, e.g. http://prometheus:9090 (user:password@ in it is sent as Basic auth, never shown)', cli(checkPrometheusUrl))
     .option('--host <address>', 'address the hub listens on', DEFAULTS.apiHost)
     .option('--port <port>', 'hub port', port, HUB_DEFAULTS.port)
     .option('--token-file <path>', 'file holding the API token (required off loopback; or DHRISHTI_TOKEN)')
@@ -45,13 +46,13 @@ export function registerHub(program: Command): void {
 async function hub(o: HubCliOptions): Promise<void> {
   const say = (s: string) => console.log(`dhrishti hub: ${s}`);
   const token = listeningToken(o, o.host, 'dhrishti hub');
-  const source = new HubSource({ prometheus: o.prometheus, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
+  const source = new HubSource({ prometheus: o.prometheus.url, headers: o.prometheus.headers, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
   await source.start();
   onShutdown(() => source.stop());
   const s = source.hubStatus;
   if (s.state === 'ok') {
     const agents = source.telemetry().agents;
-    say(`Prometheus at ${o.prometheus} answers (${s.queryMs} ms): ${agents.length} agents, ${agents.filter((a) => a.state === 'up').length} up`);
+    say(`Prometheus at ${o.prometheus.url} answers (${s.queryMs} ms): ${agents.length} agents, ${agents.filter((a) => a.state === 'up').length} up`);
   } else {
     say(`warning: ${s.message}; retrying every ${(o.refresh ?? HUB_DEFAULTS.refreshMs) / 1000}s (the API answers 503 until then)`);
   }
