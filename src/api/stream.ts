@@ -3,13 +3,15 @@
 // Bounded per client and in number:
 // - at most maxClients at once; one more is closed with 1013 (try again later) and a reason;
 // - a ping follows every message (and goes out every pingInterval when idle), and its pong
-//   confirms that the client has read everything sent before it. Bytes sent and not yet
+//   confirms that the client has read everything sent before it (its payload is random: a
+//   client cannot answer one it has not read). Bytes sent and not yet
 //   confirmed are the client's backlog, wherever they sit (our buffer, the kernel's send
 //   queue, the network, the client's receive queue). Above windowBytes no delta is sent;
 //   changes merge into the next one, so a slow reader gets fewer, larger deltas and a client
 //   that stops reading holds at most windowBytes plus one message;
 // - a ping left unanswered for pongTimeout (a dead peer, or one that does not read) drops the
 //   client: a close frame with the reason, then a TCP reset, which frees the kernel's buffers.
+import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -80,15 +82,15 @@ export function attachStream(app: FastifyInstance, source: ApiSource, opts: Stre
 
       let sent = 0; // bytes handed to the socket
       let acked = 0; // bytes the client has confirmed by a pong
-      let ping: { seq: number; at: number; bytes: number } | null = null;
-      let seq = 0;
+      // A pong proves the client read all before its ping only if it could not have guessed the payload: a random one.
+      let ping: { nonce: Buffer; at: number; bytes: number } | null = null;
       let lastPingAt = Date.now();
       const open = () => socket.readyState === socket.OPEN;
       const sendPing = () => {
         if (ping || !open()) return;
-        ping = { seq: ++seq, at: Date.now(), bytes: sent };
+        ping = { nonce: crypto.randomBytes(8), at: Date.now(), bytes: sent };
         lastPingAt = ping.at;
-        socket.ping(String(ping.seq));
+        socket.ping(ping.nonce);
       };
       const send = (m: StreamMessage) => {
         if (!open()) return;
@@ -98,7 +100,7 @@ export function attachStream(app: FastifyInstance, source: ApiSource, opts: Stre
         sendPing();
       };
       socket.on('pong', (data: Buffer) => {
-        if (!ping || data.toString() !== String(ping.seq)) return;
+        if (!ping || !data.equals(ping.nonce)) return;
         acked = ping.bytes;
         ping = null;
         if (sent > acked) sendPing();

@@ -88,6 +88,26 @@ test('a client that never answers pings is dropped with 4008 and a reason; one t
   }
 });
 
+test('a client that answers pings it never read, with guessed payloads, is dropped all the same', async () => {
+  const agent = await startAgent(['--no-history', '--no-docker', '--stream-ping-interval', '1s']);
+  try {
+    const forger = await connect(agent.url, { autoPong: false });
+    assert.ok(forger.snapshot);
+    // Every payload a counter could have reached, ten times a second.
+    let n = 0;
+    const guess = setInterval(() => { for (let k = 1; k <= 200 && forger.ws.readyState === WebSocket.OPEN; k++, n++) forger.ws.pong(String(k)); }, 100);
+    try {
+      const close = await Promise.race([closed(forger.ws), sleep(8000).then(() => ({ code: 0, reason: 'still connected after 8 s' }))]);
+      assert.equal(close.code, 4008, `dropped though it sent ${n} pongs: ${close.reason}`);
+    } finally {
+      clearInterval(guess);
+    }
+    assert.equal((await stats(agent)).stream.dropped.noPong, 1);
+  } finally {
+    await agent.stop();
+  }
+});
+
 /** Bytes queued in the kernel per connection to `port` (ESTABLISHED, from /proc/net/tcp): the
  *  agent's send queue plus the client's receive queue, by the client's port. */
 function kernelQueues(port: number): Map<number, number> {
