@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HOST_NODE, ownerNode, processName, redactArgs, SELF_NAME } from './naming.js';
+import { containerNode, HOST_NODE, ownerNode, processName, redactArgs, SELF_NAME } from './naming.js';
+import { CONTAINERS } from '../../test/support/fixtures.js';
 
 test('a host process is named as ps names it, whatever its executable resolves to; a cut name is completed from the executable', () => {
   // Debian: /usr/bin/redis-server -> redis-check-rdb; /usr/bin/python3 -> python3.11
@@ -58,6 +59,16 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.equal(cmd(['curl', '-s', 'http://127.0.0.1:18001/slow?token=SECRETD1&x=2']), 'curl -s http://127.0.0.1:18001/slow?***');
   assert.equal(cmd(['wget', 'api:8080/export?key=k1#top']), 'wget api:8080/export?***#top');
   assert.equal(cmd(['grep', '-E', 'a?b', 'file']), 'grep -E a?b file', 'a ? that starts no query stays');
+  // review O: these went out whole, to the API and the history
+  assert.equal(cmd(['curl', '-H', 'PRIVATE-TOKEN: glpat-Secret', '-H', 'Api-Key: SecretApiKeyValue', '-H', 'apikey: k9', '-H', 'Accept: */*']),
+    'curl -H PRIVATE-TOKEN: *** -H Api-Key: *** -H apikey: *** -H Accept: */*');
+  assert.equal(cmd(['python3', '-c', 'x', 'host=db user=app password=S3cretLibpq dbname=shop']), 'python3 -c x host=db user=app password=*** dbname=shop', 'libpq conninfo');
+  assert.equal(cmd(['app', 'DB_PASSWORD=S3cret', 'API_TOKEN="a b"', 'MODE=prod']), 'app DB_PASSWORD=*** API_TOKEN=*** MODE=prod');
+  assert.equal(cmd(['sshpass', '-pS3cret', 'ssh', 'h']), 'sshpass -p*** ssh h');
+  assert.equal(cmd(['mongosh', '-u', 'admin', '-p', 'S3cret', 'mongodb://db']), 'mongosh -u admin -p *** mongodb://db');
+  assert.equal(cmd(['docker', 'login', '-u', 'me', '-p', 'S3cret', 'registry']), 'docker login -u me -p *** registry');
+  assert.equal(cmd(['wget', '-u', 'user:S3cret', 'http://x/']), 'wget -u user:*** http://x/');
+  assert.equal(cmd(['tar', '-u', 'file.tar', 'a']), 'tar -u file.tar a', 'a -u value without a colon stays');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const hub = ownerNode({ kind: 'process', pid: 17, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', '--max-semi-space-size=2', '/opt/dhrishti/dist/src/cli/main.js', 'hub', '--prometheus', 'http://127.0.0.1:9090'] });
@@ -77,4 +88,13 @@ test('a process node\'s name never carries control characters or `|`, the separa
   assert.equal(processName({ unit: null, exe: 'evil\nname-longer-than-fifteen', comm: 'evil?name-longe' }), 'evil?name-longe');
   assert.equal(processName({ unit: null, exe: 'tool\u202ename-longer-than-15', comm: 'tool\u202ename-long' }), 'toolname-long', 'format characters too');
   assert.equal(ownerNode({ kind: 'unknown', pid: 3, comm: 'x|y\u0007', cgroupId: 0 }).id, 'proc:x_y');
+});
+
+test('a container label holding a credential (Traefik basic auth users, a password) is published as ***; the others as they are', () => {
+  const c = { ...CONTAINERS[0], labels: { 'traefik.http.middlewares.a.basicauth.users': 'admin:$apr1$x$y', 'com.example.db-password': 'S3cret', 'com.example.tenant': 'acme', 'com.docker.compose.service': 'web' } };
+  const n = containerNode(c);
+  assert.deepEqual(n.labels, { 'traefik.http.middlewares.a.basicauth.users': '***', 'com.example.db-password': '***', 'com.example.tenant': 'acme', 'com.docker.compose.service': 'web' });
+  assert.equal(containerNode(c).labels, n.labels, 'made once per labels object');
+  const plain = { ...CONTAINERS[0], labels: { a: '1' } };
+  assert.equal(containerNode(plain).labels, plain.labels, 'nothing to mask: the same object');
 });

@@ -46,16 +46,31 @@ function containerInstance(c: ContainerInfo, pid: number): Instance {
   };
 }
 
+/** Label keys whose values are credentials (Traefik's `…basicauth.users` hashes, `…password`): published as `***`. */
+const SECRET_LABEL = /pass|pwd|secret|token|auth|cred|cookie|session|api[-_.]?key|private[-_.]?key/i;
+const shownLabels = new WeakMap<Record<string, string>, Record<string, string>>();
+
+/** A container's labels as the API may publish them (and policies match on): credential values masked; made once per labels object. */
+function publishedLabels(l: Record<string, string>): Record<string, string> {
+  let out = shownLabels.get(l);
+  if (!out) {
+    out = Object.keys(l).some((k) => SECRET_LABEL.test(k)) ? Object.fromEntries(Object.entries(l).map(([k, v]) => [k, SECRET_LABEL.test(k) ? '***' : v])) : l;
+    shownLabels.set(l, out);
+  }
+  return out;
+}
+
 export function containerNode(c: ContainerInfo, pid = 0): NodeRef {
   const instance = containerInstance(c, pid);
+  const labels = publishedLabels(c.labels);
   if (c.compose) {
-    return { id: `svc:${c.compose.project}/${c.compose.service}`, kind: 'service', label: c.compose.service, group: c.compose.project, image: c.image, labels: c.labels, instance };
+    return { id: `svc:${c.compose.project}/${c.compose.service}`, kind: 'service', label: c.compose.service, group: c.compose.project, image: c.image, labels, instance };
   }
   if (c.kubernetes) {
     const w = workloadOfPod(c.kubernetes.pod);
-    return { id: `svc:${c.kubernetes.namespace}/${w}`, kind: 'service', label: w, group: c.kubernetes.namespace, image: c.image, labels: c.labels, instance };
+    return { id: `svc:${c.kubernetes.namespace}/${w}`, kind: 'service', label: w, group: c.kubernetes.namespace, image: c.image, labels, instance };
   }
-  return { id: `ctr:${c.name}`, kind: 'container', label: c.name, group: null, image: c.image, labels: c.labels, instance };
+  return { id: `ctr:${c.name}`, kind: 'container', label: c.name, group: null, image: c.image, labels, instance };
 }
 
 /** The kernel cuts a command name to 15 bytes (TASK_COMM_LEN - 1). */
@@ -105,11 +120,15 @@ function ownCommand(argv: readonly string[]): string | null {
 }
 
 const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
-/** An HTTP header given on a command line (`curl -H 'Authorization: Bearer x'`) whose value is a credential. */
-const SECRET_HEADER = /^\s*((?:proxy-)?authorization|cookie|x-[\w-]*(?:token|key|auth|secret)[\w-]*)\s*:/i;
-/** Clients whose password follows a one-letter flag: attached (`mysql -pS3cret`) or as the next argument (`redis-cli -a x`). */
-const ATTACHED_PASSWORD = /^(mysql|mariadb|mysqldump|mariadb-dump|mysqladmin|mariadb-admin)$/;
-const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p' };
+/** An HTTP header given on a command line (`curl -H 'Authorization: Bearer x'`, `PRIVATE-TOKEN: x`, `Api-Key: x`) whose value is a credential. */
+const SECRET_HEADER = /^\s*([\w-]*(?:authorization|cookie|token|key|auth|secret|session|pass)[\w-]*)\s*:/i;
+/** `name=value` anywhere in an argument whose name says secret: `DB_PASSWORD=x`, libpq's `host=db password=x`. */
+const SECRET_ASSIGNMENT = /(^|[\s;,&])([\w.-]*(?:pass|pwd|secret|token|key|auth|cred|session|cookie)[\w.-]*)=("[^"]*"|'[^']*'|[^\s;,&]*)/gi;
+/** Clients whose password follows a one-letter flag: attached (`mysql -pS3cret`, `sshpass -pS3cret`) or as the next argument (`redis-cli -a x`). */
+const ATTACHED_PASSWORD = /^(mysql|mariadb|mysqldump|mariadb-dump|mysqladmin|mariadb-admin|sshpass)$/;
+const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p', mongo: '-p', mongosh: '-p', docker: '-p', podman: '-p', nerdctl: '-p' };
+/** Flags whose value is `user:password` (`wget --user u:p` style, `-u user:pw`): the password part is masked. */
+const USER_PASSWORD_FLAG = /^(-u|--user|--proxy-user)$/;
 
 /**
  * One argument with the secrets it carries masked: a URL's password, a credential header's value, a bearer token,
@@ -117,7 +136,7 @@ const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '
  */
 function redactValue(a: string): string {
   const v = a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***')
-    .replace(/\?[\w.%~-]+=[^\s#]*/g, '?***');
+    .replace(/\?[\w.%~-]+=[^\s#]*/g, '?***').replace(SECRET_ASSIGNMENT, '$1$2=***');
   const h = SECRET_HEADER.exec(v);
   return h ? `${h[0]} ***` : v;
 }
@@ -139,7 +158,8 @@ export function redactArgs(argv: readonly string[]): string[] {
     const a = eq ? `${eq[0]}${redactValue(raw.slice(eq[0].length))}` : redactValue(raw);
     out.push(a);
     const flagged = (/^-{1,2}[a-z][\w-]*$/i.test(raw) && SECRET_WORD.test(raw)) || (i > 0 && raw === nextIsPassword);
-    if (flagged && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; }
+    if (flagged && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; continue; }
+    if (i > 0 && USER_PASSWORD_FLAG.test(raw) && i + 1 < argv.length && argv[i + 1].includes(':')) { out.push(argv[i + 1].replace(/:.*/, ':***')); i++; }
   }
   return out;
 }
