@@ -156,13 +156,24 @@ export function glob(pattern: string): (s: string) => boolean {
   if (pattern.endsWith('*') && !SPECIAL.test(pattern.slice(0, -1))) { const p = pattern.slice(0, -1); return (s) => s.startsWith(p); }
   if (pattern.startsWith('*') && !SPECIAL.test(pattern.slice(1))) { const p = pattern.slice(1); return (s) => s.endsWith(p); }
   if (pattern.startsWith('*') && pattern.endsWith('*') && !SPECIAL.test(inner)) return (s) => s.includes(inner);
-  if (!SPECIAL.test(pattern.replace(/[*?]/g, ''))) {
-    // Only * and ?: one plain regular expression (picomatch's guards against path segments are not wanted here).
-    const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
-    return (s) => re.test(s);
-  }
+  // Only * and ?: matched without a regular expression, whose backtracking on `*-*-*-*-x` against a long name takes
+  // seconds (a policy's pattern and a process's chosen name would stall the agent). picomatch's path rules are not wanted.
+  if (!SPECIAL.test(pattern.replace(/[*?]/g, ''))) return (s) => wildcard(pattern, s);
   const re = picomatch.makeRe(pattern.replaceAll('/', SEP), { dot: true, noextglob: true });
   return pattern.includes('/') ? (s) => re.test(s.replaceAll('/', SEP)) : (s) => re.test(s.includes('/') ? s.replaceAll('/', SEP) : s);
+}
+
+/** `*` (any run) and `?` (one character) in time O(|p|·|s|) at worst: a mismatch after a star retries from it only. */
+export function wildcard(p: string, s: string): boolean {
+  let i = 0, j = 0, star = -1, from = 0;
+  while (j < s.length) {
+    if (i < p.length && (p[i] === '?' || (p[i] !== '*' && p[i] === s[j]))) { i++; j++; }
+    else if (i < p.length && p[i] === '*') { star = i++; from = j; }
+    else if (star >= 0) { i = star + 1; j = ++from; }
+    else return false;
+  }
+  while (i < p.length && p[i] === '*') i++;
+  return i === p.length;
 }
 
 /** Checks a CIDR as written; null when fine, else what is wrong. */
