@@ -87,6 +87,9 @@ test('timeseries and events answer with their shapes', async () => {
   assert.equal(tl.status, 200);
   assert.deepEqual(tl.body, { step: 10 * S, from: T0, to: T0 + 30 * S, buckets: [{ t: T0, failures: 3, failedBy: { refused: 3 }, requestErrors: 0 }] });
   assert.equal((await get(`/api/v1/timeline?from=${T0}&step=1m`)).body.step, M, 'a step snaps to a stored resolution');
+  const hourly = await get(`/api/v1/timeseries?edge=${enc(WEB_DB)}&metric=bytes_sent&from=${T0}&to=${T0 + 30 * S}&step=1h`);
+  assert.equal(hourly.body.step, 60 * M, 'a step coarser than every tier: whole buckets summed into it (it was the coarsest tier\'s 1 m)');
+  assert.deepEqual(hourly.body.points.map((p: { v: number }) => p.v), [1000]);
   for (const url of ['/api/v1/timeline?bogus=1', '/api/v1/timeline?step=0', '/api/v1/timeline?from=now&to=-1h']) assert.equal((await get(url)).status, 400, url);
   const h = await get('/api/v1/history');
   assert.equal(h.status, 200);

@@ -198,9 +198,12 @@ for (const retention of ['10s:1h,1m:1d', '10s:1h,1m:1d,3m:1d']) test(`a range su
   assert.equal(s10.step, 10 * S);
   assert.deepEqual(s10.points.map((p) => p.v), perBucket.map((b) => b.opened));
   assert.equal(s10.points[0].t, T0);
-  const s1m = series(a.store, edges, 'bytes_sent', T0, T0 + 180 * S, 2 * M);
-  assert.equal(s1m.step, M, 'a 2 m step snaps down to the 1 m tier');
+  const s1m = series(a.store, edges, 'bytes_sent', T0, T0 + 180 * S, M);
+  assert.equal(s1m.step, M);
   assert.deepEqual(s1m.points.map((p) => p.v), [0, 1, 2].map((m) => sum(m * 6, m * 6 + 6, (b) => b.sent)));
+  const s2m = series(a.store, edges, 'bytes_sent', T0, T0 + 180 * S, 2 * M);
+  assert.equal(s2m.step, 2 * M, 'a 2 m step sums two 1 m buckets (the 3 m tier is coarser than asked)');
+  assert.deepEqual(s2m.points.map((p) => p.v), [sum(0, 12, (b) => b.sent), sum(12, 18, (b) => b.sent)]);
   const rtt = series(a.store, edges, 'rtt_mean', T0 + 170 * S, T0 + 200 * S, 10 * S);
   assert.deepEqual(rtt.points.map((p) => p.v), [100, null, null], 'means are null where nothing was measured');
   // A node sums its edges: web is the client of both.

@@ -278,7 +278,9 @@ export class HistoryQueries {
   seriesGrid(from: number, to: number, stepMs: number | undefined, targetPoints: number): { tier: number; step: number; from: number; to: number; points: number } {
     const spans = this.spans();
     const tier = seriesTier(from, to, stepMs, spans, targetPoints);
-    const step = spans[tier].resolutionMs;
+    const res = spans[tier].resolutionMs;
+    // A step coarser than every stored resolution (step=1h over 10 m buckets) sums whole buckets of its tier into one.
+    const step = stepMs !== undefined && stepMs > res ? Math.floor(stepMs / res) * res : res;
     const start = Math.floor(from / step) * step, end = Math.ceil(to / step) * step;
     return { tier, step, from: start, to: end, points: (end - start) / step };
   }
