@@ -2,6 +2,8 @@
 // the API's filters; usage errors exit 2 before any request.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -57,4 +59,28 @@ test('graph prints the agent\'s map with its filters; an empty --group or --wind
   const wrong = await graph(['--include', 'planets']);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /include takes external, host, clients; got "planets"/);
+});
+
+test('graph reads the token of an agent that requires one from --token-file (not visible in ps)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-graph-token-'));
+  const file = path.join(dir, 'token');
+  fs.writeFileSync(file, 'a-graph-token-of-32-characters-x\n', { mode: 0o600 });
+  const guarded = await startAgent(['--no-docker', '--no-history', '--token-file', file]);
+  try {
+    const run = (args: string[]) => promisify(execFile)(path.join(REPO_ROOT, 'dhrishti'), ['graph', '--url', guarded.url, ...args]).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }));
+    const without = await run([]);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /the agent answered 401/);
+    const withFile = await run(['--token-file', file]);
+    assert.equal(withFile.code, 0, withFile.stderr);
+    assert.ok(Array.isArray((JSON.parse(withFile.stdout) as GraphSnapshot).edges));
+    assert.equal(withFile.stderr, '', 'no warning: the file is private');
+    const missing = await run(['--token-file', path.join(dir, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read --token-file .*nope: ENOENT/);
+  } finally {
+    await guarded.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

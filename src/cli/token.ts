@@ -56,3 +56,16 @@ export function listeningToken(o: { token?: string; tokenFile?: string }, host: 
     process.exit(2);
   }
 }
+
+/** The token a client command (graph, check) sends to an agent: from --token-file, DHRISHTI_TOKEN or --token; an
+ *  unreadable one ends the command (exit 2). Only its exposure is warned about: the agent judges its strength. */
+export function clientToken(o: { token?: string; tokenFile?: string }, who: string): string | undefined {
+  try {
+    const t = resolveToken(o);
+    for (const w of t.warnings) if (!/characters; use at least/.test(w)) console.error(`${who}: warning: ${w}`);
+    return t.token;
+  } catch (e) {
+    console.error(`${who}: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}

@@ -12,6 +12,7 @@ import { parseDuration } from '../../api/params.js';
 import type { GraphEdge, GraphNode, GraphSnapshot, PolicyVerdict } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
 import { API_DEFAULTS, HISTORY_DEFAULTS } from '../../config/defaults.js';
+import { clientToken } from '../token.js';
 
 /** The options of `dhrishti check` (registered in check.ts). */
 export interface CheckOptions {
@@ -21,6 +22,7 @@ export interface CheckOptions {
   since?: string;
   url: string;
   token?: string;
+  tokenFile?: string;
   dataDir?: string;
   retention?: string;
   format: 'table' | 'json';
@@ -141,7 +143,7 @@ async function fromAgent(opts: CheckOptions, sinceMs: number | undefined): Promi
   let base: URL;
   try { base = new URL('/api/v1/graph', opts.url); } catch { throw new CheckFailed(`--url is not a URL: ${opts.url}`); }
   if (sinceMs !== undefined) base.searchParams.set('from', `-${Math.round(sinceMs / 1000)}s`);
-  const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+  const token = clientToken(opts, 'dhrishti check');
   let res: Response;
   try {
     res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });

@@ -1,6 +1,7 @@
 // `dhrishti graph`: the map from a running agent, now or from its history, as JSON, DOT or Mermaid.
 import type { Command } from 'commander';
 import { agentUrl, oneOf } from '../options.js';
+import { clientToken } from '../token.js';
 import { toDot, toMermaid } from '../../graph/export.js';
 import type { GraphSnapshot } from '../../graph/types.js';
 import { fetchFailure } from '../../net/fetch-failure.js';
@@ -14,14 +15,15 @@ export function registerGraph(program: Command): void {
     .description('print the service map from a running agent: now, at a past moment (--at), or summed over a range (--from, --to)')
     .option('--format <format>', `output format: ${FORMATS.join(', ')}`, oneOf('--format', FORMATS), 'json')
     .option('--url <url>', 'agent address', agentUrl, `http://${DEFAULTS.apiHost}:${DEFAULTS.apiPort}`)
-    .option('--token <token>', 'API token (or DHRISHTI_TOKEN)')
+    .option('--token-file <path>', 'file holding the agent\'s API token (or DHRISHTI_TOKEN)')
+    .option('--token <token>', 'API token on the command line (visible in ps: prefer --token-file)')
     .option('--window <duration>', 'only edges seen within this long, e.g. 5m')
     .option('--group <name>', 'only this Compose project or Kubernetes namespace')
     .option('--include <kinds>', 'kinds besides containers: external,host,clients (\'\' for containers only; default all)')
     .option('--at <time>', 'the map at a past moment, from the agent\'s history: -5m, an ISO time or epoch ms')
     .option('--from <time>', 'the map summed over a past range from this time (history), e.g. -1h')
     .option('--to <time>', 'with --from: the range\'s end (default now)')
-    .action(async (opts: { format: (typeof FORMATS)[number]; url: string; token?: string; window?: string; group?: string; include?: string; at?: string; from?: string; to?: string }) => {
+    .action(async (opts: { format: (typeof FORMATS)[number]; url: string; token?: string; tokenFile?: string; window?: string; group?: string; include?: string; at?: string; from?: string; to?: string }) => {
       let base: URL;
       try { base = new URL('/api/v1/graph', opts.url); } catch { console.error(`dhrishti graph: --url is not a URL: ${opts.url}`); process.exit(2); }
       for (const k of ['group', 'window', 'at', 'from', 'to'] as const) if (opts[k] === '') { console.error(`dhrishti graph: --${k} needs a value`); process.exit(2); }
@@ -31,7 +33,7 @@ export function registerGraph(program: Command): void {
       if (usage) { console.error(`dhrishti graph: ${usage}`); process.exit(2); }
       // An empty --include is kept: it means containers only, as include= does in the API.
       for (const k of ['window', 'group', 'include', 'at', 'from', 'to'] as const) if (opts[k] !== undefined) base.searchParams.set(k, opts[k]!);
-      const token = opts.token ?? process.env.DHRISHTI_TOKEN;
+      const token = clientToken(opts, 'dhrishti graph');
       let res: Response;
       try {
         res = await fetch(base, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });
