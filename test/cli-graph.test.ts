@@ -56,6 +56,9 @@ test('graph prints the agent\'s map with its filters; an empty --group or --wind
   const noHistory = await graph(['--at', '-1m']);
   assert.equal(noHistory.code, 1);
   assert.match(noHistory.stderr, /the agent answered 400: .*history/);
+  const typo = await graph(['--group', 'no-such-group']);
+  assert.equal(typo.code, 0, 'an empty map is still a map');
+  assert.match(typo.stderr, /no node in group "no-such-group"; groups on that map: .*host/, 'says so, with the groups there are');
   const wrong = await graph(['--include', 'planets']);
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /include takes external, host, clients; got "planets"/);

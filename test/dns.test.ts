@@ -240,6 +240,7 @@ describe('DNS capture with real resolvers and servers', { timeout: 300_000 }, ()
     await trace.waitFor(new RegExp(`^\\S+\\s+${nx.pid}\\s+getent\\s+\\S+\\s+udp\\s+A\\s+missing\\.zone\\.test\\s+NXDOMAIN`), 15_000);
     await trace.stop();
     assert.match(trace.stderr.join('\n'), /queries shown .* 0 malformed, 0 lost/);
+    assert.match(trace.stderr[0], /^dhrishti trace --dns: tracing DNS on port 53 and Docker's embedded resolver; Ctrl-C to stop$/, 'says what it listens to, as the other traces do');
   });
 
   it('`trace --dns --dns-ports 53,5353` reads a resolver on another port; a bad list or --dns-ports without --dns is refused', async () => {

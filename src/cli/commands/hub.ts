@@ -48,19 +48,22 @@ async function hub(o: HubCliOptions): Promise<void> {
   const token = listeningToken(o, o.host, 'dhrishti hub');
   const source = new HubSource({ prometheus: o.prometheus.url, headers: o.prometheus.headers, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
   await source.start();
+  onShutdown(() => say('stopped')); // stoppers run last first: this one ends
   onShutdown(() => source.stop());
   const s = source.hubStatus;
   if (s.state === 'ok') {
     const agents = source.telemetry().agents;
     say(`Prometheus at ${o.prometheus.url} answers (${s.queryMs} ms): ${agents.length} agents, ${agents.filter((a) => a.state === 'up').length} up`);
   } else {
-    say(`warning: ${s.message}; retrying every ${(o.refresh ?? HUB_DEFAULTS.refreshMs) / 1000}s (the API answers 503 until then)`);
+    // the reason was just said, by the refresh that failed
+    say(`warning: no map until Prometheus answers; retrying every ${(o.refresh ?? HUB_DEFAULTS.refreshMs) / 1000}s (the API answers 503 until then)`);
   }
   const registry = hubRegistry(source);
   try {
     const { app, url } = await startApi({ graph: source.graph, telemetry: () => source.telemetry(), status: () => source.status(), metrics: () => registry, health: () => source.health() },
       { host: o.host, port: o.port, token, remedies: { token: 'pass --token-file <path> or set DHRISHTI_TOKEN' } }, [hubHistoryRoutes(source, o.staleAfter)]);
     onShutdown(() => app.close());
+    onShutdown(() => say('stopping: closing the API'));
     say(`API on ${url}/api/v1 ${token ? '(token required)' : ''}`.trim());
     say(`web UI on ${url}/`);
   } catch (e) {

@@ -4,6 +4,7 @@ import { ProbeEngine } from '../../collector/engine.js';
 import { DnsCollector } from '../../dns/collector.js';
 import type { DnsTransaction } from '../../dns/types.js';
 import { onShutdown, shutdown } from '../lifecycle.js';
+import { DNS_DEFAULTS } from '../../config/defaults.js';
 
 export interface DnsTraceOptions {
   json?: boolean;
@@ -64,7 +65,8 @@ export function runDnsTrace(opts: DnsTraceOptions): void {
     console.error(`dhrishti trace --dns: ${dns.stats().reason}; run: dhrishti doctor`);
     process.exit(1);
   }
-  // The header says the probes are listening.
+  // The header says the probes are listening; stderr says so too, as the other traces do (and with --json).
+  console.error(`dhrishti trace --dns: tracing DNS on port${(opts.dnsPorts ?? DNS_DEFAULTS.ports).length > 1 ? 's' : ''} ${(opts.dnsPorts ?? DNS_DEFAULTS.ports).join(', ')} and Docker's embedded resolver; Ctrl-C to stop`);
   if (!opts.json) out.write(COLUMNS.map(([h, w]) => pad(h, w)).join(' ').trimEnd() + '\n');
   let lastLost = 0;
   const watch = setInterval(() => {

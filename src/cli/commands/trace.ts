@@ -91,7 +91,7 @@ export function registerTrace(program: Command): void {
     .description('stream TCP connection events (or, with --dns, DNS queries and answers) from the kernel as they happen')
     .option('--json', 'one JSON object per line instead of a table')
     .option('--duration <seconds>', 'stop after this many seconds', positiveNumber('--duration'))
-    .option('--pid <pid>', 'only connections owned by this process', positiveInt('--pid'))
+    .option('--pid <pid>', 'only connections owned by this process', positiveInt('--pid', DEFAULTS.pidMax))
     .option('--port <port>', 'only connections with this local or remote port', port)
     .option('--types <list>', `event types to show (${ALL_TYPES.join(',')}; default all, none with --l7)`)
     .option('--ringbuf-bytes <n>', `kernel ring buffer size (default ${DEFAULTS.ringbufBytes})`, ringbufBytes)
