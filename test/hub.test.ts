@@ -21,9 +21,11 @@ after(() => stopAll());
 
 interface Hub { child: Child; url: string; stop(): Promise<void> }
 
-async function startHub(prometheus: string, args: string[] = []): Promise<Hub> {
+/** A hub on Prometheus at `prometheus`, given with --prometheus, or in DHRISHTI_PROMETHEUS (`viaEnv`: not in ps). */
+async function startHub(prometheus: string, args: string[] = [], viaEnv = false): Promise<Hub> {
   const port = await freePort();
-  const child = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', prometheus, '--port', String(port), '--refresh', '500ms', ...args]);
+  const child = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', ...(viaEnv ? [] : ['--prometheus', prometheus]), '--port', String(port), '--refresh', '500ms', ...args],
+    viaEnv ? { env: { ...process.env, DHRISHTI_PROMETHEUS: prometheus } } : {});
   await child.waitFor(/API on http/, 30_000);
   return { child, url: `http://127.0.0.1:${port}`, stop: () => child.stop() };
 }
@@ -211,7 +213,11 @@ test('hub: a Prometheus that wants a password is read with the user and password
   const hubs: Hub[] = [];
   try {
     assert.equal((await fetch(`${prom.url}/api/v1/query?query=1`)).status, 401, 'this Prometheus refuses a request without the password');
-    const good = await startHub(withUser(auth.password), ['--token-file', file]);
+    // A URL it refuses is refused without repeating the password (commander's own message would).
+    const refused = start(path.join(REPO_ROOT, 'dhrishti'), ['hub', '--prometheus', 'ftp://u:bad-s3cret@host/', '--port', String(await freePort())]);
+    assert.equal(await refused.exited, 2);
+    assert.match(refused.stderr.join('\n'), /--prometheus must be http\(s\), got "ftp:\/\/\*\*\*@host\/"/);
+    const good = await startHub(withUser(auth.password), ['--token-file', file], true); // the password kept out of ps
     hubs.push(good);
     const tel = await until('the hub reading Prometheus with the password', async () => {
       const t = (await getJson<HubTelemetry>(`${good.url}/api/v1/agent`, bearer)).body;

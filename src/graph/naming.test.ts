@@ -69,6 +69,14 @@ test('two scripts under one interpreter are two nodes; each instance carries its
   assert.equal(cmd(['docker', 'login', '-u', 'me', '-p', 'S3cret', 'registry']), 'docker login -u me -p *** registry');
   assert.equal(cmd(['wget', '-u', 'user:S3cret', 'http://x/']), 'wget -u user:*** http://x/');
   assert.equal(cmd(['tar', '-u', 'file.tar', 'a']), 'tar -u file.tar a', 'a -u value without a colon stays');
+  // review Q: still out whole, or masked though harmless
+  assert.equal(cmd(['curl', '-ualice:S3cret', '-U', 'proxy:S3cret', 'http://x/']), 'curl -ualice:*** -U proxy:*** http://x/');
+  assert.equal(cmd(['curl', '-d', '{"user":"a","password":"S3c\\"ret","api_key":"k1"}', 'http://x/']), 'curl -d {"user":"a","password":"***","api_key":"***"} http://x/');
+  assert.equal(cmd(['sudo', '-E', 'docker', 'login', '-u', 'me', '-p', 'S3cret', 'reg']), 'sudo -E docker login -u me -p *** reg', 'past sudo');
+  assert.equal(cmd(['env', 'A=1', 'mysql', '-pS3cret']), 'env A=1 mysql -p***');
+  assert.equal(cmd(['docker', 'run', '-p', '8080:80', '-u', '1000:1000', 'img']), 'docker run -p 8080:80 -u 1000:1000 img', 'a published port and a uid:gid stay');
+  assert.equal(cmd(['redis-cli', 'GET', 'session:1234']), 'redis-cli GET session:1234', 'a key that looks like a header stays');
+  assert.equal(cmd(['http', 'GET', 'api:8080/x', 'X-API-Key:abc', 'Accept:json']), 'http GET api:8080/x X-API-Key: *** Accept:json', 'HTTPie takes headers as arguments');
   const self = ownerNode({ kind: 'process', pid: 15, comm: 'node', exe: 'node', cmdline: '', unit: null, self: true, argv: ['node', '/opt/dhrishti/dist/src/cli/main.js', 'run'] });
   assert.deepEqual([self.id, self.instance!.command], ['proc:dhrishti', undefined], 'the agent: its name says it');
   const hub = ownerNode({ kind: 'process', pid: 17, comm: 'node', exe: 'node', cmdline: '', unit: null, argv: ['node', '--max-semi-space-size=2', '/opt/dhrishti/dist/src/cli/main.js', 'hub', '--prometheus', 'http://127.0.0.1:9090'] });
@@ -94,6 +102,8 @@ test('a container label holding a credential (Traefik basic auth users, a passwo
   const c = { ...CONTAINERS[0], labels: { 'traefik.http.middlewares.a.basicauth.users': 'admin:$apr1$x$y', 'com.example.db-password': 'S3cret', 'com.example.tenant': 'acme', 'com.docker.compose.service': 'web' } };
   const n = containerNode(c);
   assert.deepEqual(n.labels, { 'traefik.http.middlewares.a.basicauth.users': '***', 'com.example.db-password': '***', 'com.example.tenant': 'acme', 'com.docker.compose.service': 'web' });
+  const words = containerNode({ ...CONTAINERS[0], labels: { 'org.opencontainers.image.authors': 'me', 'traefik.http.services.s.loadbalancer.sticky.cookie.name': 'lb', 'traefik.http.services.s.loadbalancer.passhostheader': 'true', 'app.api-key': 'k', 'app.dbPassword': 'p' } });
+  assert.deepEqual(words.labels, { 'org.opencontainers.image.authors': 'me', 'traefik.http.services.s.loadbalancer.sticky.cookie.name': 'lb', 'traefik.http.services.s.loadbalancer.passhostheader': 'true', 'app.api-key': '***', 'app.dbPassword': '***' }, 'whole words of the key only');
   assert.equal(containerNode(c).labels, n.labels, 'made once per labels object');
   const plain = { ...CONTAINERS[0], labels: { a: '1' } };
   assert.equal(containerNode(plain).labels, plain.labels, 'nothing to mask: the same object');

@@ -46,15 +46,20 @@ function containerInstance(c: ContainerInfo, pid: number): Instance {
   };
 }
 
-/** Label keys whose values are credentials (Traefik's `…basicauth.users` hashes, `…password`): published as `***`. */
-const SECRET_LABEL = /pass|pwd|secret|token|auth|cred|cookie|session|api[-_.]?key|private[-_.]?key/i;
+/** Words of a label key that say its value is a credential (Traefik's `…basicauth.users` hashes, `…db-password`). */
+const SECRET_LABEL_WORD = /^(pass|passwd|password|pwd|secret|token|auth|basicauth|digestauth|authorization|cred|creds|credential|credentials|apikey|privatekey)$/i;
+/** A label key's words: split at . _ - / and camelCase; a word and the next also count joined (`api-key`, `private_key`). */
+function secretLabel(key: string): boolean {
+  const w = key.split(/[._\-/]|(?<=[a-z])(?=[A-Z])/);
+  return w.some((x, i) => SECRET_LABEL_WORD.test(x) || (i + 1 < w.length && SECRET_LABEL_WORD.test(x + w[i + 1])));
+}
 const shownLabels = new WeakMap<Record<string, string>, Record<string, string>>();
 
 /** A container's labels as the API may publish them (and policies match on): credential values masked; made once per labels object. */
 function publishedLabels(l: Record<string, string>): Record<string, string> {
   let out = shownLabels.get(l);
   if (!out) {
-    out = Object.keys(l).some((k) => SECRET_LABEL.test(k)) ? Object.fromEntries(Object.entries(l).map(([k, v]) => [k, SECRET_LABEL.test(k) ? '***' : v])) : l;
+    out = Object.keys(l).some(secretLabel) ? Object.fromEntries(Object.entries(l).map(([k, v]) => [k, secretLabel(k) ? '***' : v])) : l;
     shownLabels.set(l, out);
   }
   return out;
@@ -120,25 +125,45 @@ function ownCommand(argv: readonly string[]): string | null {
 }
 
 const SECRET_WORD = /pass|pwd|secret|token|key|auth|cred|session|cookie/i;
-/** An HTTP header given on a command line (`curl -H 'Authorization: Bearer x'`, `PRIVATE-TOKEN: x`, `Api-Key: x`) whose value is a credential. */
+/** An HTTP header given with -H/--header (`Authorization: Bearer x`, `PRIVATE-TOKEN: x`, `Api-Key: x`) whose value is a credential. */
 const SECRET_HEADER = /^\s*([\w-]*(?:authorization|cookie|token|key|auth|secret|session|pass)[\w-]*)\s*:/i;
+const HEADER_FLAG = /^(-H|--header)$/;
 /** `name=value` anywhere in an argument whose name says secret: `DB_PASSWORD=x`, libpq's `host=db password=x`. */
 const SECRET_ASSIGNMENT = /(^|[\s;,&])([\w.-]*(?:pass|pwd|secret|token|key|auth|cred|session|cookie)[\w.-]*)=("[^"]*"|'[^']*'|[^\s;,&]*)/gi;
+/** `"password": "x"` in a JSON body given on the command line (`curl -d '{…}'`). */
+const SECRET_JSON = /("[^"]*(?:pass|pwd|secret|token|key|auth|cred|session|cookie)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 /** Clients whose password follows a one-letter flag: attached (`mysql -pS3cret`, `sshpass -pS3cret`) or as the next argument (`redis-cli -a x`). */
 const ATTACHED_PASSWORD = /^(mysql|mariadb|mysqldump|mariadb-dump|mysqladmin|mariadb-admin|sshpass)$/;
-const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p', mongo: '-p', mongosh: '-p', docker: '-p', podman: '-p', nerdctl: '-p' };
-/** Flags whose value is `user:password` (`wget --user u:p` style, `-u user:pw`): the password part is masked. */
-const USER_PASSWORD_FLAG = /^(-u|--user|--proxy-user)$/;
+const NEXT_IS_PASSWORD: Record<string, string> = { 'redis-cli': '-a', sshpass: '-p', mongo: '-p', mongosh: '-p' };
+/** Registry clients, whose -p is a password only for `login` (`docker run -p 8080:80` publishes a port). */
+const LOGIN_PASSWORD = /^(docker|podman|nerdctl|buildah|skopeo|helm)$/;
+/** HTTP clients whose -u/-U/--user/--proxy-user take `user:password`, joined (`-ualice:pw`) or as the next argument. */
+const USER_PASSWORD_CLIENT = /^(curl|wget|http|https|xh|aria2c|lftp)$/;
+/** Clients that take headers as plain `Name:value` arguments (HTTPie, xh). */
+const POSITIONAL_HEADERS = /^(http|https|xh|xhs)$/;
+const USER_PASSWORD_FLAG = /^(-u|-U|--user|--proxy-user|--http-user|--proxy-user)$/;
+/** Programs that run the next argument (`sudo docker login -p x`, `env A=1 mysql -px`): the program is the one after them. */
+const WRAPPERS = /^(sudo|doas|env|nice|ionice|nohup|timeout|stdbuf|chrt|taskset|time)$/;
 
 /**
- * One argument with the secrets it carries masked: a URL's password, a credential header's value, a bearer token,
- * a query string (`/export?token=…`: kept out of request samples, so out of command lines too).
+ * One argument with the secrets it carries masked: a URL's password, a bearer token, a query string
+ * (`/export?token=…`: kept out of request samples, so out of command lines too), secret assignments and JSON members.
  */
 function redactValue(a: string): string {
-  const v = a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***')
-    .replace(/\?[\w.%~-]+=[^\s#]*/g, '?***').replace(SECRET_ASSIGNMENT, '$1$2=***');
-  const h = SECRET_HEADER.exec(v);
-  return h ? `${h[0]} ***` : v;
+  return a.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@\s/]*@/gi, '$1:***@').replace(/\b(Bearer|Basic|Token)\s+\S+/gi, '$1 ***')
+    .replace(/\?[\w.%~-]+=[^\s#]*/g, '?***').replace(SECRET_ASSIGNMENT, '$1$2=***').replace(SECRET_JSON, '$1"***"');
+}
+
+/** The program a command line runs, past wrappers and their options and assignments (`sudo -E env A=1 docker …` -> docker at 4). */
+function programOf(argv: readonly string[]): { prog: string; at: number } {
+  let i = 0;
+  while (i < argv.length - 1) {
+    const base = argv[i].split('/').pop()!;
+    if (!WRAPPERS.test(base)) break;
+    i++;
+    while (i < argv.length - 1 && (argv[i].startsWith('-') || /^\w+=/.test(argv[i]) || (base === 'timeout' && /^\d/.test(argv[i])))) i++;
+  }
+  return { prog: (argv[i] ?? '').split('/').pop()!, at: i };
 }
 
 /**
@@ -148,18 +173,21 @@ function redactValue(a: string): string {
  */
 export function redactArgs(argv: readonly string[]): string[] {
   const out: string[] = [];
-  const prog = (argv[0] ?? '').split('/').pop()!;
-  const nextIsPassword = NEXT_IS_PASSWORD[prog];
+  const { prog, at } = programOf(argv);
+  const nextIsPassword = NEXT_IS_PASSWORD[prog] ?? (LOGIN_PASSWORD.test(prog) && argv[at + 1] === 'login' ? '-p' : undefined);
+  const userPassword = USER_PASSWORD_CLIENT.test(prog);
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
-    if (i > 0 && ATTACHED_PASSWORD.test(prog) && /^-p.+/.test(raw)) { out.push('-p***'); continue; }
+    if (i > at && ATTACHED_PASSWORD.test(prog) && /^-p.+/.test(raw)) { out.push('-p***'); continue; }
+    if (i > at && userPassword && /^-[uU][^-].*:/.test(raw)) { out.push(raw.replace(/:.*/, ':***')); continue; }
+    if (i > 0 && (HEADER_FLAG.test(argv[i - 1]) || (i > at && POSITIONAL_HEADERS.test(prog))) && SECRET_HEADER.test(raw)) { out.push(`${SECRET_HEADER.exec(raw)![0]} ***`); continue; }
     const eq = /^(-{1,2}[^=\s]+)=/.exec(raw);
     if (eq && SECRET_WORD.test(eq[1])) { out.push(`${eq[1]}=***`); continue; }
-    const a = eq ? `${eq[0]}${redactValue(raw.slice(eq[0].length))}` : redactValue(raw);
-    out.push(a);
-    const flagged = (/^-{1,2}[a-z][\w-]*$/i.test(raw) && SECRET_WORD.test(raw)) || (i > 0 && raw === nextIsPassword);
+    if (eq && eq[1] === '--header' && SECRET_HEADER.test(raw.slice(eq[0].length))) { out.push(`${eq[0]}${SECRET_HEADER.exec(raw.slice(eq[0].length))![0]} ***`); continue; }
+    out.push(eq ? `${eq[0]}${redactValue(raw.slice(eq[0].length))}` : redactValue(raw));
+    const flagged = (/^-{1,2}[a-z][\w-]*$/i.test(raw) && SECRET_WORD.test(raw)) || (i > at && raw === nextIsPassword);
     if (flagged && i + 1 < argv.length && !argv[i + 1].startsWith('-')) { out.push('***'); i++; continue; }
-    if (i > 0 && USER_PASSWORD_FLAG.test(raw) && i + 1 < argv.length && argv[i + 1].includes(':')) { out.push(argv[i + 1].replace(/:.*/, ':***')); i++; }
+    if (i > at && userPassword && USER_PASSWORD_FLAG.test(raw) && i + 1 < argv.length && argv[i + 1].includes(':')) { out.push(argv[i + 1].replace(/:.*/, ':***')); i++; }
   }
   return out;
 }

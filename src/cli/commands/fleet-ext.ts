@@ -1,6 +1,6 @@
 // Joins the fleet export to `dhrishti run`: edge metrics on /metrics, and the
 // OTLP and remote-write pushers (--hostname, --top-edges, --otlp-endpoint, --remote-write).
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import client from 'prom-client';
 import { runExtensions } from './run.js';
 import { metricsExtensions } from '../../api/metrics.js';
@@ -71,6 +71,13 @@ const pushStats = { otlp: new PushStats('otlp'), rw: new PushStats('remote_write
 const pushModules: { otlp?: typeof import('../../export/otlp.js'); rw?: typeof import('../../export/remote-write.js') } = {};
 async function importPushers(cmd: Command): Promise<void> {
   const o = cmd.opts<FleetCliOptions>();
+  // checked here, not by the options' parsers: commander would repeat the raw value, password and all, in its message
+  try {
+    if (o.otlpEndpoint) otlpMetricsUrl(o.otlpEndpoint);
+    if (o.remoteWrite) checkRemoteWriteUrl(o.remoteWrite);
+  } catch (e) {
+    cmd.error(`error: ${(e as Error).message}`, { exitCode: 2 });
+  }
   if (o.otlpEndpoint) pushModules.otlp = await import('../../export/otlp.js');
   if (o.remoteWrite) pushModules.rw = await import('../../export/remote-write.js');
 }
@@ -80,9 +87,9 @@ runExtensions.push({
     cmd
       .option('--hostname <name>', 'this host\'s name on edge metrics (label host; default the machine\'s host name)', cli(hostname))
       .option('--top-edges <n>', `edges exported with their own labels, busiest first; the rest are summed as "other" (default ${EXPORT_DEFAULTS.topEdges})`, positiveInt('--top-edges', 100_000))
-      .option('--otlp-endpoint <url>', 'push the same metrics over OTLP/HTTP to this collector (e.g. http://collector:4318)', cli((v) => { otlpMetricsUrl(v); return v; }))
+      .addOption(new Option('--otlp-endpoint <url>', 'push the same metrics over OTLP/HTTP to this collector (e.g. http://collector:4318; user:password@ in it is sent as Basic auth: give such a URL in DHRISHTI_OTLP_ENDPOINT, which ps does not show)').env('DHRISHTI_OTLP_ENDPOINT'))
       .option('--otlp-interval <duration>', `how often to push over OTLP (default ${EXPORT_DEFAULTS.otlpIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--otlp-interval')))
-      .option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write; user:password@ in it is sent as Basic auth)', cli((v) => { checkRemoteWriteUrl(v); return v; }))
+      .addOption(new Option('--remote-write <url>', 'push the same metrics with Prometheus remote-write to this URL (e.g. http://prometheus:9090/api/v1/write; user:password@ in it is sent as Basic auth: give such a URL in DHRISHTI_REMOTE_WRITE, which ps does not show)').env('DHRISHTI_REMOTE_WRITE'))
       .option('--remote-write-interval <duration>', `how often to push with remote-write (default ${EXPORT_DEFAULTS.remoteWriteIntervalMs / 1000}s)`, cli((v) => parseDuration(v, '--remote-write-interval')))
       .hook('preAction', (c) => importPushers(c));
   },

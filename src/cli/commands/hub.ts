@@ -1,6 +1,6 @@
 // `dhrishti hub --prometheus URL`: one map for many hosts, built from every
 // agent's series in Prometheus, served with the same API and web UI as an agent.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { startApi } from '../../api/server.js';
 import { listeningToken } from '../token.js';
 import { parseDuration } from '../../api/params.js';
@@ -14,7 +14,7 @@ import { checkPrometheusUrl } from '../../hub/promql.js';
 import type { Endpoint } from '../../net/endpoint.js';
 
 interface HubCliOptions {
-  prometheus: Endpoint;
+  prometheus: string;
   host: string;
   port: number;
   token?: string;
@@ -32,7 +32,7 @@ export function registerHub(program: Command): void {
   program
     .command('hub')
     .description('one map for many hosts, from the agents\' metrics in Prometheus (or Thanos, Mimir, VictoriaMetrics)')
-    .requiredOption('--prometheus <url>', 'Prometheus HTTP API base URL, e.g. http://prometheus:9090 (user:password@ in it is sent as Basic auth, never shown)', cli(checkPrometheusUrl))
+    .addOption(new Option('--prometheus <url>', 'Prometheus HTTP API base URL, e.g. http://prometheus:9090 (user:password@ in it is sent as Basic auth and never logged; give such a URL in DHRISHTI_PROMETHEUS, not on the command line, which ps shows)').env('DHRISHTI_PROMETHEUS').makeOptionMandatory())
     .option('--host <address>', 'address the hub listens on', DEFAULTS.apiHost)
     .option('--port <port>', 'hub port', port, HUB_DEFAULTS.port)
     .option('--token-file <path>', 'file holding the API token (required off loopback; or DHRISHTI_TOKEN)')
@@ -45,15 +45,18 @@ export function registerHub(program: Command): void {
 
 async function hub(o: HubCliOptions): Promise<void> {
   const say = (s: string) => console.log(`dhrishti hub: ${s}`);
+  // checked here, not by the option's parser: commander would repeat the raw value, password and all, in its message
+  let prometheus: Endpoint;
+  try { prometheus = checkPrometheusUrl(o.prometheus); } catch (e) { console.error(`dhrishti hub: ${(e as Error).message}`); process.exit(2); }
   const token = listeningToken(o, o.host, 'dhrishti hub');
-  const source = new HubSource({ prometheus: o.prometheus.url, headers: o.prometheus.headers, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
+  const source = new HubSource({ prometheus: prometheus.url, headers: prometheus.headers, refreshMs: o.refresh, timeoutMs: o.queryTimeout, staleAfterMs: o.staleAfter });
   await source.start();
   onShutdown(() => say('stopped')); // stoppers run last first: this one ends
   onShutdown(() => source.stop());
   const s = source.hubStatus;
   if (s.state === 'ok') {
     const agents = source.telemetry().agents;
-    say(`Prometheus at ${o.prometheus.url} answers (${s.queryMs} ms): ${agents.length} agents, ${agents.filter((a) => a.state === 'up').length} up`);
+    say(`Prometheus at ${prometheus.url} answers (${s.queryMs} ms): ${agents.length} agents, ${agents.filter((a) => a.state === 'up').length} up`);
   } else {
     // the reason was just said, by the refresh that failed
     say(`warning: no map until Prometheus answers; retrying every ${(o.refresh ?? HUB_DEFAULTS.refreshMs) / 1000}s (the API answers 503 until then)`);
