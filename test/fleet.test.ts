@@ -296,6 +296,25 @@ test('resolver edges reach the hub: a container\'s lookups through Docker\'s DNS
     const g = (await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`)).body;
     return g.edges.find((x) => x.id === EDGE)?.connections.opened === FIRST + SECOND + THIRD && !g.nodes.some((n) => n.id === 'ext:fleet-api') ? true : undefined;
   }, 40_000);
+  // A node's time series sum what the agent's history sums: its connection edges for connections (not its lookups),
+  // its resolver edges for DNS metrics, its inbound edges for requests (review Q: the lookups were added in, and
+  // request metrics answered RTT figures).
+  const sum = async (node: string, metric: string) => {
+    const r = await getJson<{ points: { v: number | null }[] }>(`${hubUrl}/api/v1/timeseries?node=${encodeURIComponent(node)}&metric=${metric}&from=-10m`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.points.reduce((s, p) => s + (p.v ?? 0), 0);
+  };
+  const tcpOpened = (await getJson<GraphSnapshot>(`${hubUrl}/api/v1/graph`)).body.edges
+    .filter((x) => x.source === 'svc:fleet/web' && x.protocol !== 'dns').reduce((s, x) => s + x.connections.opened, 0);
+  await until('the node\'s connections series', async () => ((await sum('svc:fleet/web', 'connections')) === tcpOpened ? true : undefined), 40_000);
+  assert.equal(await sum('svc:fleet/web', 'dns_queries'), mine.dns!.queries);
+  await until('the api\'s inbound requests', async () => ((await sum('svc:fleet/api', 'requests')) === FIRST + SECOND + THIRD ? true : undefined), 40_000);
+  assert.equal(await sum('svc:fleet/web', 'requests'), 0, 'web serves none');
+  const p95 = await getJson<{ points: { v: number | null }[] }>(`${hubUrl}/api/v1/timeseries?node=svc:fleet%2Fapi&metric=request_p95&from=-10m`);
+  assert.ok(p95.body.points.some((p) => p.v !== null && p.v > 0 && p.v < 1000), `request p95 in ms: ${JSON.stringify(p95.body.points.filter((p) => p.v !== null))}`);
+  const lat = await getJson<{ message: string }>(`${hubUrl}/api/v1/timeseries?node=svc:fleet%2Fweb&metric=dns_latency_p95&from=-10m`);
+  assert.equal(lat.status, 400);
+  assert.match(lat.body.message, /not available on the hub/);
 });
 
 

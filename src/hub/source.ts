@@ -389,11 +389,11 @@ export class HubSource {
   }
 
   /** Every edge of the live map touching a node, with its views. */
-  liveNodeViews(nodeId: string): { edges: GraphEdge[]; views: EdgeNumbers[] } | undefined {
+  liveNodeViews(nodeId: string): { edges: { e: GraphEdge; views: EdgeNumbers[] }[]; views: EdgeNumbers[] } | undefined {
     const m = this.current;
     if (!m || !m.graph.nodes.some((n) => n.id === nodeId)) return undefined;
-    const edges = m.graph.edges.filter((e) => e.source === nodeId || e.target === nodeId);
-    return { edges, views: edges.flatMap((e) => m.views.get(e.id) ?? []) };
+    const edges = m.graph.edges.filter((e) => e.source === nodeId || e.target === nodeId).map((e) => ({ e, views: m.views.get(e.id) ?? [] }));
+    return { edges, views: edges.flatMap((x) => x.views) };
   }
 
   // ---- what the API reads (the same shapes as the agent's live graph) ----
