@@ -180,6 +180,24 @@ test('a resolver on this host is named by its process even when the first query 
   assert.deepEqual(g.snapshot({}, told + 100).edges.filter((x) => x.protocol === 'dns').map((x) => [x.id, x.dns!.queries, x.dns!.timeouts]), [['proc:dig|proc:python3|53|dns', 1, 1]]);
 });
 
+test('a resolver on a host address that a container also publishes (0.0.0.0:53/udp): the process holding the socket answers, the container only through docker-proxy', () => {
+  const dnsCtr: ContainerInfo = { ...CONTAINERS[1], ports: [{ hostIp: '0.0.0.0', hostPort: 53, containerPort: 5353, protocol: 'udp' }] };
+  const proc = (pid: number, comm: string) => ({ kind: 'process' as const, pid, comm, exe: comm, cmdline: '', unit: null });
+  const id: Identity = {
+    resolveOwner: (q) => (q.pid === 77 ? proc(77, 'systemd-resolve') : q.pid === 88 ? proc(88, 'docker-proxy') : identity.resolveOwner(q)),
+    resolveAddress: (ip, port) => (ip.startsWith('127.') ? { kind: 'host', published: port === 53 ? { container: dnsCtr, containerPort: 5353, hostIp: '0.0.0.0', hostPort: 53 } : null } : identity.resolveAddress(ip, port)),
+  };
+  const edgesWith = (holder: number) => {
+    const g = new LiveGraph(id);
+    g.setHostUdpServers(() => holder);
+    const first = health({ cgroupId: 0, comm: 'dig', resolver: resolver('127.0.0.53'), queries: 2 });
+    g.updateDns([{ ...first, clientKey: g.dnsClientKey(first.client) }], T + 100);
+    return g.snapshot({}, T + 100).edges.filter((x) => x.protocol === 'dns').map((x) => x.id);
+  };
+  assert.deepEqual(edgesWith(77), ['proc:dig|proc:systemd-resolve|53|dns'], 'no userland proxy: the host\'s resolver holds 127.0.0.53:53');
+  assert.deepEqual(edgesWith(88), [`proc:dig|${containerNode(dnsCtr).id}|5353|dns`], 'docker-proxy holds it: the container, on its own port');
+});
+
 test('dockerd asking upstream for the embedded DNS is drawn from the Docker DNS node; an upstream resolver outside is an external node', () => {
   const g = new LiveGraph(identity);
   g.updateDns([health({ comm: 'dockerd', cgroupId: 7, resolver: resolver('198.51.100.53'), queries: 4, servfail: 1 })], T);

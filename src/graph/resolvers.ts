@@ -8,7 +8,7 @@
 // failing TCP edge does, and its panel lists the names that failed.
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import type { EdgeDns } from './types.js';
-import { addressNode, ownerNode, DOCKER_DNS, HOST_NODE, HOST_RESOLVER, type NodeRef } from './naming.js';
+import { addressNode, containerNode, ownerNode, DOCKER_DNS, HOST_RESOLVER, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
 import { isDockerProxy } from '../identity/types.js';
 import type { EdgeState, GraphState } from './state.js';
@@ -59,7 +59,7 @@ export class ResolverEdges {
   /** Names a resolver on this host by its process (systemd-resolved, dnsmasq); without it, HOST_RESOLVER stands for all. */
   hostUdpServers: HostUdpServers | null = null;
   /** The last resolver on this host named (most hosts have one). */
-  private hostResolverRef: { pid: number; version: number; ref: NodeRef } | null = null;
+  private hostResolverRef: { pid: number; version: number; ref: NodeRef | null } | null = null;
 
   constructor(
     private readonly identity: Identity,
@@ -174,13 +174,16 @@ export class ResolverEdges {
     let resolver = DOCKER_DNS, port = r.port;
     if (!r.dockerEmbedded) {
       const a = this.identity.resolveAddress(r.address, r.port, 'udp');
-      const at = addressNode(a, r.address, 'server');
-      if (a.kind === 'host' && a.published) port = a.published.containerPort;
-      if (at !== HOST_NODE) resolver = this.outside(at);
+      if (a.kind !== 'host') resolver = this.outside(addressNode(a, r.address, 'server'));
       else {
+        // The process holding the socket answers, unless it is docker-proxy relaying a publication: then the container
+        // does. (A 0.0.0.0:53/udp publication without the userland proxy leaves 127.0.0.53's resolver answering.)
         const pid = this.hostUdpServers?.(r.address, r.port, h.client.netns);
         if (pid === undefined && this.hostUdpServers) provisional = true;
-        resolver = pid ? this.hostResolver(pid) : HOST_RESOLVER;
+        const held = pid ? this.hostResolver(pid) : null;
+        if (held) resolver = held;
+        else if (a.published) { resolver = containerNode(a.published.container); port = a.published.containerPort; }
+        else resolver = HOST_RESOLVER;
       }
     }
     return { client, resolver, port, provisional };
@@ -190,12 +193,12 @@ export class ResolverEdges {
    * The process serving DNS on this host, as its own node: the same one its upstream queries and TCP connections come
    * from (a resolver container on the host's network is that container). Made once per pid while identity holds.
    */
-  private hostResolver(pid: number): NodeRef {
+  private hostResolver(pid: number): NodeRef | null {
     const v = this.identity.version ?? 0;
     if (this.hostResolverRef?.pid === pid && this.hostResolverRef.version === v) return this.hostResolverRef.ref;
     const owner = this.identity.resolveOwner({ pid, cgroupId: 0, netns: 0 });
-    // a pid gone before it was read has no name; docker-proxy relaying a port Docker did not report published names nothing
-    const ref = !owner.comm || isDockerProxy(owner) ? HOST_RESOLVER : ownerNode(owner);
+    // a pid gone before it was read has no name; docker-proxy only relays: neither names the resolver
+    const ref = !owner.comm || isDockerProxy(owner) ? null : ownerNode(owner);
     this.hostResolverRef = { pid, version: v, ref };
     return ref;
   }
