@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseProcNetTcp, isEstablished, isListening, type ProcSocket } from './procnet.js';
 import { cgroup2Root, cgroupIdOf } from '../identity/cgroups.js';
+import { printable } from '../events/text.js';
 
 export interface ExistingSocket extends ProcSocket {
   netns: number;
@@ -135,7 +136,7 @@ export async function scanExisting(procRoot = '/proc'): Promise<ExistingSocket[]
     let f = facts.get(pid);
     if (!f) {
       let comm = '';
-      try { comm = fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'latin1').trim(); } catch { /* gone */ }
+      try { comm = printable(fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'utf8').replace(/\n$/, '')); } catch { /* gone */ }
       f = { comm, cgroupId: cgroupIdOf(pid, root, procRoot) };
       facts.set(pid, f);
     }

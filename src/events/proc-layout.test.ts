@@ -20,3 +20,11 @@ test('argv from the NUL-separated bytes; a cut last argument is kept as cut; no 
   assert.equal(decodeExec(record('sh', '', 0)), null);
   assert.equal(decodeExec(record('sh', 'sh\0', 9999))!.argv[0], 'sh', 'a length past the array is bounded by it');
 });
+
+test('the exec record\'s command name decodes as a connection event\'s does (printable), so the two still match', () => {
+  const b = Buffer.alloc(EXEC_SIZE);
+  b.writeUInt32LE(3, EXEC.args_len);
+  b.write('x\x1bé', EXEC.comm, 'utf8');
+  b.write('a\0b', EXEC.args, 'latin1');
+  assert.equal(decodeExec(b)!.comm, 'x???');
+});
