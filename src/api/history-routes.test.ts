@@ -154,7 +154,7 @@ test('inherited names are not metrics, and a too-long series names the step aske
   const fine = new HistoryStore({ file: path.join(dir, 'fine.db'), tiers: parseRetention('1s:1d'), clock: () => clock.now });
   try {
     const q = { edge: WEB_DB, metric: 'connections', from: '-10h', step: '500ms' };
-    assert.throws(() => historySeries(fine, q), /36000 points at step=500ms \(served from 1s buckets[^)]*\); at most 20000/);
+    assert.throws(() => historySeries(fine, q), /36000 points at step=500ms \(served in 1s buckets[^)]*\); at most 20000/);
     assert.throws(() => historySeries(fine, { ...q, step: undefined }), /points without step/);
   } finally {
     fine.close();

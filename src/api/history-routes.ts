@@ -83,7 +83,7 @@ export function historySeries(store: HistoryStore, q: Query) {
     if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) {
       // Name the step asked for: the stored resolution it snapped to is a detail the caller did not choose.
       const asked = s === undefined ? 'without step' : `at step=${s}`;
-      const snapped = s !== undefined && grid.step !== step ? ` (served from ${formatDuration(grid.step)} buckets, the stored resolution that reaches back to from)` : '';
+      const snapped = s !== undefined && grid.step !== step ? ` (served in ${formatDuration(grid.step)} buckets: whole buckets of the stored resolution that reaches back to from)` : '';
       throw new BadRequest(`that range has ${grid.points} points ${asked}${snapped}; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
     }
     const edges = q.seriesEdges({ edge, node, inbound: isRequestMetric(metric as Metric) }, metric as Metric);

@@ -61,7 +61,7 @@ export function listeningToken(o: { token?: string; tokenFile?: string }, host: 
  *  unreadable one ends the command (exit 2). Only its exposure is warned about: the agent judges its strength. */
 export function clientToken(o: { token?: string; tokenFile?: string }, who: string): string | undefined {
   try {
-    const t = resolveToken(o);
+    const t = resolveToken({ ...o, token: o.token || undefined }); // --token '' sends none, as before
     for (const w of t.warnings) if (!/characters; use at least/.test(w)) console.error(`${who}: warning: ${w}`);
     return t.token;
   } catch (e) {

@@ -10,8 +10,8 @@ export const BPF_OBJECT_PATH = path.join(REPO_ROOT, 'build', 'bpf', 'dhrishti.bp
 export const NATIVE_ADDON_PATH = path.join(REPO_ROOT, 'src', 'native', 'build', 'Release', 'dhrishti_native.node');
 
 export const DEFAULTS = {
-  /** The highest pid Linux can give (PID_MAX_LIMIT on 64-bit): a --pid above it names no process. */
-  pidMax: 4_194_304,
+  /** The highest pid Linux can give (PID_MAX_LIMIT - 1 on 64-bit): a --pid above it names no process. */
+  pidMax: 4_194_303,
   /** Ring buffer size in bytes (power of two, multiple of the page size). */
   ringbufBytes: 4 * 1024 * 1024,
   /**

@@ -49,7 +49,7 @@ function containerInstance(c: ContainerInfo, pid: number): Instance {
 /** Words of a label key that say its value is a credential (Traefik's `…basicauth.users` hashes, `…db-password`). */
 const SECRET_LABEL_WORD = /^(pass|passwd|password|pwd|secret|token|auth|basicauth|digestauth|authorization|cred|creds|credential|credentials|apikey|privatekey)$/i;
 /** A label key's words: split at . _ - / and camelCase; a word and the next also count joined (`api-key`, `private_key`). */
-function secretLabel(key: string): boolean {
+export function secretLabel(key: string): boolean {
   const w = key.split(/[._\-/]|(?<=[a-z])(?=[A-Z])/);
   return w.some((x, i) => SECRET_LABEL_WORD.test(x) || (i + 1 < w.length && SECRET_LABEL_WORD.test(x + w[i + 1])));
 }

@@ -158,3 +158,10 @@ test('a rule that can only match DNS queries (port 53, or UDP) is warned about: 
   assert.match(p.warnings[0], /p\.yaml:3:5: rule "no-dns" can match nothing: .*resolver edges/);
   assert.match(p.warnings[1], /rule "udp-only" can match nothing/);
 });
+
+test('a zone that matches a credential label by value is warned about: such a label is published as ***; by presence it is fine', () => {
+  const text = 'zones:\n  a: {label: {app.db-password: s3}}\n  b: {label: {app.api-key: "*", tenant: b}}\nrules:\n  - name: r\n    deny: {from: a, to: b}\n';
+  const p = loadPolicyText('p.yaml', text);
+  assert.equal(p.warnings.length, 1, p.warnings.join('\n'));
+  assert.match(p.warnings[0], /p\.yaml:2:3: zone "a" selector 1 matches label "app\.db-password" by value, but .* can match only "\*"/);
+});

@@ -7,6 +7,7 @@ import { readYamlFile, parseYamlText, schemaErrors, positionOf, combine, FileErr
 import { BUILTIN_ZONES, RULE_ACTIONS, SELECTOR_KEYS, type PolicySpec, type RuleAction, type RuleSpec, type Selector, type ZoneSpec } from './model.js';
 import { cidrProblem } from './selectors.js';
 import { CompiledPolicy } from './compile.js';
+import { secretLabel } from '../graph/naming.js';
 
 export interface LoadedPolicy {
   file: string;
@@ -100,6 +101,14 @@ function fromSource(src: YamlSource, now: number): LoadedPolicy {
   for (const z of zones) {
     if (!used.has(z.name)) { const p = positionOf(src, ['zones', z.name], { atKey: true }); warnings.push(`${src.file}:${p.line}:${p.column}: zone "${z.name}" is not used by any rule`); }
   }
+  // A label whose key names a credential is published as *** (graph/naming.ts): only its presence can be matched.
+  zones.forEach((z) => z.selectors.forEach((sel, si) => {
+    for (const [k, v] of Object.entries(sel.label ?? {})) {
+      if (v === '*' || !secretLabel(k)) continue;
+      const p = positionOf(src, ['zones', z.name], { atKey: true });
+      warnings.push(`${src.file}:${p.line}:${p.column}: zone "${z.name}" selector ${si + 1} matches label "${k}" by value, but a label whose key names a credential is published as *** and can match only "*"`);
+    }
+  }));
   // Rules judge TCP connections; DNS queries to a resolver are its health (resolver edges), which no rule matches.
   rules.forEach((r, i) => {
     const onlyDns = r.ports !== null && r.ports.every(([lo, hi]) => lo === 53 && hi === 53);

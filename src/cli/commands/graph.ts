@@ -10,13 +10,14 @@ import { API_DEFAULTS, DEFAULTS } from '../../config/defaults.js';
 const FORMATS = ['json', 'dot', 'mermaid'] as const;
 
 /** The groups the same map has without --group, for a --group that matched nothing (a typo, most often). */
-async function groupsHint(filtered: URL, token: string | undefined): Promise<string> {
+async function groupsHint(filtered: URL, token: string | undefined, group: string): Promise<string> {
   const u = new URL(filtered);
   u.searchParams.delete('group');
   try {
     const res = await fetch(u, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(API_DEFAULTS.clientTimeoutMs) });
     const g = (await res.json()) as GraphSnapshot;
     const groups = [...new Set(g.nodes.map((n) => n.group).filter((x): x is string => !!x))].sort();
+    if (groups.includes(group)) return ' with those filters';
     return groups.length ? `; groups on that map: ${groups.slice(0, 20).join(', ')}${groups.length > 20 ? ', …' : ''}` : '; that map has no groups';
   } catch {
     return '';
@@ -61,7 +62,7 @@ export function registerGraph(program: Command): void {
         process.exit(1);
       }
       if (body.recordedMs === 0) console.error('dhrishti graph: nothing was recorded in that time (the agent was not running): an empty map there says nothing');
-      if (opts.group !== undefined && !body.nodes.length) console.error(`dhrishti graph: no node in group "${opts.group}"${await groupsHint(base, token)}`);
+      if (opts.group !== undefined && !body.nodes.length) console.error(`dhrishti graph: no node in group "${opts.group}"${await groupsHint(base, token, opts.group)}`);
       process.stdout.write(opts.format === 'json' ? JSON.stringify(body, null, 2) + '\n' : opts.format === 'dot' ? toDot(body) : toMermaid(body));
     });
 }
