@@ -159,6 +159,12 @@ export function glob(pattern: string): (s: string) => boolean {
   // Only * and ?: matched without a regular expression, whose backtracking on `*-*-*-*-x` against a long name takes
   // seconds (a policy's pattern and a process's chosen name would stall the agent). picomatch's path rules are not wanted.
   if (!SPECIAL.test(pattern.replace(/[*?]/g, ''))) return (s) => wildcard(pattern, s);
+  // Classes, braces and a leading ! too, in their common forms; anything else is picomatch's.
+  return linearGlob(pattern) ?? viaPicomatch(pattern);
+}
+
+/** picomatch's answer for a pattern (`/` an ordinary character): what the forms above must agree with. */
+export function viaPicomatch(pattern: string): (s: string) => boolean {
   const re = picomatch.makeRe(pattern.replaceAll('/', SEP), { dot: true, noextglob: true });
   return pattern.includes('/') ? (s) => re.test(s.replaceAll('/', SEP)) : (s) => re.test(s.includes('/') ? s.replaceAll('/', SEP) : s);
 }
@@ -174,6 +180,88 @@ export function wildcard(p: string, s: string): boolean {
   }
   while (i < p.length && p[i] === '*') i++;
   return i === p.length;
+}
+
+type Tok = { k: 'lit'; c: string } | { k: 'any' } | { k: 'star' } | { k: 'set'; neg: boolean; sets: [string, string][] };
+
+/** A pattern of literals, `*`, `?` and `[…]` classes as single-character tokens; null for any other form. */
+function tokensOf(p: string): Tok[] | null {
+  const out: Tok[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === '*') { if (out.at(-1)?.k !== 'star') out.push({ k: 'star' }); continue; }
+    if (c === '?') { out.push({ k: 'any' }); continue; }
+    if (c === '[') {
+      let j = i + 1;
+      if (p[j] === '!') return null; // picomatch reads [!a] as '!' or 'a' (or the text itself), not as a negation
+      const neg = p[j] === '^';
+      if (neg) j++;
+      const end = p.indexOf(']', j);
+      if (end <= j) return null; // `[]…` and an unclosed class: picomatch's
+      const body = p.slice(j, end);
+      if (/[[\\]/.test(body)) return null;
+      const sets: [string, string][] = [];
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          if (body[k] > body[k + 2]) return null; // a reversed range: picomatch's own reading
+          sets.push([body[k], body[k + 2]]);
+          k += 2;
+        } else sets.push([body[k], body[k]]);
+      }
+      out.push({ k: 'set', neg, sets });
+      i = end;
+      continue;
+    }
+    if (/[\]{}()!+@\\]/.test(c)) return null;
+    out.push({ k: 'lit', c });
+  }
+  return out;
+}
+
+const tokMatches = (t: Tok, c: string): boolean =>
+  t.k === 'any' || (t.k === 'lit' ? t.c === c : t.k === 'set' ? t.sets.some(([a, b]) => c >= a && c <= b) !== t.neg : false);
+
+/** The two-pointer match of wildcard() over tokens: O(|p|·|s|) at worst, never exponential. */
+function tokensMatch(p: Tok[], s: string): boolean {
+  let i = 0, j = 0, star = -1, from = 0;
+  while (j < s.length) {
+    if (i < p.length && p[i].k !== 'star' && tokMatches(p[i], s[j])) { i++; j++; }
+    else if (i < p.length && p[i].k === 'star') { star = i++; from = j; }
+    else if (star >= 0) { i = star + 1; j = ++from; }
+    else return false;
+  }
+  while (i < p.length && p[i].k === 'star') i++;
+  return i === p.length;
+}
+
+/** `{a,b}` groups (not nested, at most 32 alternatives in all) expanded; null for any other use of braces. */
+function expandBraces(p: string): string[] | null {
+  const open = p.indexOf('{');
+  if (open < 0) return p.includes('}') ? null : [p];
+  const close = p.indexOf('}', open);
+  if (close < 0 || p.slice(open + 1, close).includes('{') || !p.slice(open, close).includes(',')) return null;
+  const rest = expandBraces(p.slice(close + 1));
+  if (!rest) return null;
+  const out = p.slice(open + 1, close).split(',').flatMap((alt) => rest.map((r) => p.slice(0, open) + alt + r));
+  return out.length <= 32 ? out : null;
+}
+
+/** A matcher that cannot backtrack for the common forms: classes, `{a,b}`, a leading `!`; null for the others. */
+export function linearGlob(pattern: string): ((s: string) => boolean) | null {
+  // picomatch's own readings stay its: escapes, dots (`.*` needs a character after the dot), braces or stars in a class
+  if (/[\\.]/.test(pattern) || /\[[^\]]*[{}*?,]/.test(pattern)) return null;
+  if (pattern.startsWith('!')) {
+    if (pattern[1] === '(' || pattern.length === 1) return null;
+    const m = linearGlob(pattern.slice(1));
+    return m && ((s) => !m(s));
+  }
+  const alts = expandBraces(pattern)?.map(tokensOf);
+  // an alternative of stars alone: picomatch's `*` matches neither an empty name nor `.` or `..`
+  if (!alts || alts.some((t) => !t || t.every((x) => x.k === 'star'))) return null;
+  const ts = alts as Tok[][];
+  // As picomatch: a leading `*` never matches the names `.` and `..`. (picomatch also lets a class match its own
+  // text, `[ab]` itself; names with brackets are not matched so here.)
+  return (s) => ts.some((t) => tokensMatch(t, s) && !(t[0].k === 'star' && (s === '.' || s === '..')));
 }
 
 /** Checks a CIDR as written; null when fine, else what is wrong. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { BUILTIN_ZONES, RULE_ACTIONS, type NodeLike, type PolicySpec, type RuleSpec, type Selector, type ZoneSpec } from './model.js';
-import { FactsReader, glob, inCidr, nodeFacts, parseAddress, parseCidr, wildcard } from './selectors.js';
+import { FactsReader, glob, inCidr, linearGlob, nodeFacts, parseAddress, parseCidr, viaPicomatch, wildcard } from './selectors.js';
 import { ZoneIndex, scanZones } from './zone-index.js';
 import { CompiledPolicy } from './compile.js';
 
@@ -151,4 +151,23 @@ test('wildcard (* and ?) agrees with its regular expression on random patterns a
   const name = 'a-'.repeat(127);
   assert.equal(glob('*-*-*-*-x')(name), false);
   assert.equal(glob('*-*-*-*-a-')(name), true);
+});
+
+test('classes, {a,b} and a leading ! are matched without backtracking, and agree with picomatch wherever they are used', () => {
+  const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '-', '/', '!', ',', '^', '.'), maxLength: 10 });
+  // pieces that make classes and braces often, and broken ones that must be left to picomatch
+  const piece = fc.constantFrom('a', 'b', '-', '*', '?', '/', '.', '[ab]', '[a-c]', '[^b]', '[.-]', '{a,b}', '{-,a*}', '{a,[bc]}', '[!a]', '{a}', '[c-a]', '[', ']', '{', '}', ',');
+  const pat = fc.tuple(fc.boolean(), fc.array(piece, { maxLength: 5 })).map(([bang, xs]) => (bang ? '!' : '') + xs.join(''));
+  let used = 0;
+  fc.assert(fc.property(pat, fc.array(text, { minLength: 1, maxLength: 6 }), (p, names) => {
+    const m = linearGlob(p);
+    if (!m || !/[[\]{}!]/.test(p)) return true; // glob() answers other forms before it (literals, *, ?)
+    used++;
+    const ref = viaPicomatch(p);
+    return names.every((s) => m(s) === ref(s));
+  }), { numRuns: RUNS * 20 });
+  assert.ok(used > RUNS, `the linear forms were exercised (${used} patterns)`);
+  for (const p of ['[ab]*', '[^a]*', '{a,b}', '{shop,a}-*', '!a', '*-*-*-*-[x]', '*-*-*-*-{x,y}']) assert.ok(linearGlob(p), p);
+  const name = 'a-'.repeat(127);
+  assert.deepEqual(['*-*-*-*-[x]', '*-*-*-*-{x,y}', '*-*-*-*-[a]-'].map((p) => glob(p)(name)), [false, false, true]);
 });
