@@ -18,6 +18,8 @@ export const REQUEST_WIDTH = C + B + 2;
 export const P = REQUEST_PROTOCOLS.length;
 export const PROTOCOL_INDEX = new Map<RequestProtocol, number>(REQUEST_PROTOCOLS.map((p, i) => [p, i]));
 /** Status classes that are failures, for Tempo's failed count: HTTP 5xx, and `error` (gRPC non-OK, database, Redis). */
+/** The request families' names (the hub reads them back). */
+export const REQUEST_SERIES = { requests: 'dhrishti_edge_requests_total', duration: 'dhrishti_edge_request_duration_seconds' } as const;
 export const FAILED_CLASSES = [REQUEST_STATUS_CLASSES.indexOf('5xx'), REQUEST_STATUS_CLASSES.indexOf('error')];
 
 const BOUNDS_S = BOUNDS_US.map((us) => us / 1e6);
@@ -66,7 +68,7 @@ const SLOTS = C + 2;
 /** Families of the rows' requests; rows and protocols without requests write nothing. Series are kept in the rows' slots from `slotBase` on. */
 export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] {
   const total: CounterFamily = {
-    type: 'counter', name: 'dhrishti_edge_requests_total', unit: '{request}', series: [],
+    type: 'counter', name: REQUEST_SERIES.requests, unit: '{request}', series: [],
     help: 'Requests completed on the edge, by application protocol (app_protocol) and status class (1xx-5xx and other for HTTP; ok or error for gRPC, PostgreSQL, MySQL, Redis; error also for a request the server\'s end closed the connection on); failed = 5xx or error',
   };
   const unpaired: CounterFamily = {
@@ -74,7 +76,7 @@ export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] 
     help: 'Responses with no request to pair and requests that never got one (framing lost, or the client\'s end closed with them in flight), by app_protocol',
   };
   const duration: HistogramFamily = {
-    type: 'histogram', name: 'dhrishti_edge_request_duration_seconds', unit: 's', bounds: BOUNDS_S, series: [],
+    type: 'histogram', name: REQUEST_SERIES.duration, unit: 's', bounds: BOUNDS_S, series: [],
     help: 'Request duration, request sent to response complete (or to the connection\'s end for one the server closed on), by app_protocol (the L7 log2 buckets from 16 µs; a request of exactly a bound counts in the next bucket)',
   };
   for (const r of rows) {

@@ -141,7 +141,7 @@ const LOGIN_PASSWORD = /^(docker|podman|nerdctl|buildah|skopeo|helm)$/;
 const USER_PASSWORD_CLIENT = /^(curl|wget|http|https|xh|aria2c|lftp)$/;
 /** Clients that take headers as plain `Name:value` arguments (HTTPie, xh). */
 const POSITIONAL_HEADERS = /^(http|https|xh|xhs)$/;
-const USER_PASSWORD_FLAG = /^(-u|-U|--user|--proxy-user|--http-user|--proxy-user)$/;
+const USER_PASSWORD_FLAG = /^(-u|-U|--user|--proxy-user|--http-user)$/;
 /** Programs that run the next argument (`sudo docker login -p x`, `env A=1 mysql -px`): the program is the one after them. */
 const WRAPPERS = /^(sudo|doas|env|nice|ionice|nohup|timeout|stdbuf|chrt|taskset|time)$/;
 

@@ -8,15 +8,16 @@ import { HISTORY_DEFAULTS, HISTOGRAM_BOUNDS, HUB_DEFAULTS } from '../config/defa
 import { formatDuration } from '../store/retention.js';
 import type { EdgeNumbers } from './build.js';
 import { FAILURE_LABELS, gridValues, quantile, sumDeltas, type Grid } from './detail.js';
-import type { GraphEdge } from '../graph/types.js';
 import { mapRange, type HubSource } from './source.js';
 import { ACTIVE, COUNTERS, DNS_SERIES, RTT_BUCKET } from './queries.js';
+import { FAILED_CLASSES, REQUEST_SERIES } from '../export/request-metrics.js';
+import { REQUEST_STATUS_CLASSES, type GraphEdge } from '../graph/types.js';
 
 type Query = Record<string, unknown>;
 
-const REQUESTS = 'dhrishti_edge_requests_total';
+const REQUESTS = REQUEST_SERIES.requests;
 const REQUEST_BY = ['app_protocol', 'status_class'];
-const FAILED_CLASS_NAMES = ['5xx', 'error'];
+const FAILED_CLASS_NAMES: readonly string[] = FAILED_CLASSES.map((i) => REQUEST_STATUS_CLASSES[i]);
 
 /** Counts per bucket, from counters' differences (series apart by these labels). */
 const COUNT_OF: Partial<Record<Metric, { names: string[]; by: string[]; keep?: (m: Record<string, string>) => boolean }>> = {
@@ -32,7 +33,7 @@ const COUNT_OF: Partial<Record<Metric, { names: string[]; by: string[]; keep?: (
   dns_queries: { names: [DNS_SERIES.queries], by: [] },
   dns_failures: { names: [DNS_SERIES.failures], by: ['kind'] },
 };
-const REQUEST_DURATION = 'dhrishti_edge_request_duration_seconds';
+const REQUEST_DURATION = REQUEST_SERIES.duration;
 /** Request latency quantiles from the exported histogram, in milliseconds. */
 const REQUEST_QUANTILE: Partial<Record<Metric, number>> = { request_p50: 0.5, request_p95: 0.95, request_p99: 0.99 };
 
