@@ -66,7 +66,9 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   const held = (g: { edges: GraphEdge[] }) => g.edges.find((x) => x.port === sinkPort && x.connections.active === 1);
   await until('the held connection on the first agent\'s map', async () => held(await get(port1, '/api/v1/graph')));
   // The edge's last activity on the live map (ms): what every past view must say, not the end of a bucket.
-  const lastSeen = (await get(port1, '/api/v1/graph')).edges.find((x: GraphEdge) => x.id === recorded.id).lastSeen as number;
+  const liveEdge = (await get(port1, '/api/v1/graph')).edges.find((x: GraphEdge) => x.id === recorded.id) as GraphEdge;
+  const lastSeen = liveEdge.lastSeen;
+  assert.equal(liveEdge.clientInstances?.length, 3, `each client run by its pid: ${liveEdge.clientInstances}`);
   assert.ok(lastSeen >= began && lastSeen < done + 1000, `live lastSeen ${lastSeen - began} ms after the clients began`);
 
   await first.stop(); // SIGTERM: the last interval is written, the file closed
@@ -81,6 +83,7 @@ test('a restarted agent still serves the connections its earlier run recorded', 
   assert.equal(e.connections.opened, 3);
   assert.equal(e.connections.failed, 0);
   assert.deepEqual(e.bytes, { sent: 3000, received: 192 });
+  assert.deepEqual(e.clientInstances, ['node'], `the range names the program that made the calls (a host process by name, not each run's pid: ${liveEdge.clientInstances})`);
   assert.equal(e.lastSeen, lastSeen, `a range's lastSeen is the edge's last activity (${new Date(lastSeen).toISOString()}), not a bucket's end`);
   assert.equal(range.nodes.find((n: { id: string }) => n.id === 'proc:node').lastSeen >= lastSeen, true);
   assert.ok(range.nodes.some((n: { id: string }) => n.id === 'proc:node'));

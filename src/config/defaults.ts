@@ -206,6 +206,8 @@ export const EPHEMERAL_PORTS = { low: 32768, high: 60999 } as const;
 
 export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,
+  /** Most client instances an edge names (GraphEdge.clientInstances; a past map's edge, over its span, too). */
+  clientInstances: 8,
   maxExternalNodes: 1000,
   pairGraceMs: 300,
   tickMs: 100,

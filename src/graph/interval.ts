@@ -124,6 +124,8 @@ export interface EdgeInterval {
   lastSeen: number;
   /** Requests (L7) per protocol; absent when none. */
   requests?: RequestInterval[];
+  /** The client instances that made the edge's connections, as the live map names them (GraphEdge.clientInstances). */
+  clients?: string[];
   /** A resolver edge's failures by kind and failing names (its answer latency is in rttMeanUs and rttP95Us). */
   dns?: { nxdomain: number; servfail: number; refused: number; timeouts: number; otherErrors: number; failingNames: { name: string; count: number; reason: string; lastSeen: number }[] };
 }
@@ -144,7 +146,7 @@ export interface GraphInterval {
   unsampledFailures: number;
 }
 
-export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSeen'>, c: IntervalCounts, active: number): EdgeInterval {
+export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSeen' | 'clientInstances'>, c: IntervalCounts, active: number): EdgeInterval {
   const failedBy: EdgeInterval['failedBy'] = {};
   for (const r of FAILURE_REASONS) if (c.failedBy[r] > 0) failedBy[r] = c.failedBy[r];
   const row: EdgeInterval = {
@@ -155,6 +157,7 @@ export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSee
   };
   const requests = requestIntervals(c.requests);
   if (requests) row.requests = requests;
+  if (e.clientInstances?.length) row.clients = [...e.clientInstances];
   const d = c.dns;
   if (d) {
     row.rttMeanUs = d.latencyCount ? (d.latencySumMs / d.latencyCount) * 1000 : 0;

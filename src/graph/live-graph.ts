@@ -4,7 +4,7 @@
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
-import type { AddressNames, NodeRef } from './naming.js';
+import { clientInstanceName, type AddressNames, type NodeRef } from './naming.js';
 import { ResolverEdges, type HostUdpServers, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
@@ -532,10 +532,7 @@ export class LiveGraph {
   }
 }
 
-/** Most client instances an edge names (GraphEdge.clientInstances). */
-const CLIENT_INSTANCES = 8;
-
-const FOLD_LIMITS: FoldLimits = { failureSamples: FAILURE_SAMPLES, requestSamples: L7_DEFAULTS.edgeSamples, clientInstances: CLIENT_INSTANCES };
+const FOLD_LIMITS: FoldLimits = { failureSamples: FAILURE_SAMPLES, requestSamples: L7_DEFAULTS.edgeSamples, clientInstances: GRAPH_DEFAULTS.clientInstances };
 
 /** A remote client's targets with one node folded into another. */
 function foldTargets(targets: RemoteClient['targets'], from: string, to: string): void {
@@ -550,10 +547,10 @@ function foldTargets(targets: RemoteClient['targets'], from: string, to: string)
 /** Puts the instance that made a connection last in its edge's list (its name, with the pid for a host process). */
 function noteClientInstance(s: EdgeState, inst: Instance): void {
   s.lastClientInstance = inst.id;
-  const name = inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
+  const name = clientInstanceName(inst);
   const list = (s.e.clientInstances ??= []);
   const i = list.indexOf(name);
   if (i >= 0) list.splice(i, 1);
   list.push(name);
-  if (list.length > CLIENT_INSTANCES) list.shift();
+  if (list.length > GRAPH_DEFAULTS.clientInstances) list.shift();
 }

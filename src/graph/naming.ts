@@ -65,6 +65,16 @@ function publishedLabels(l: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/** An edge's client instance as GraphEdge.clientInstances names it: a host process with its pid. */
+export function clientInstanceName(inst: Instance): string {
+  return inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
+}
+
+/** A client instance's name without its pid: the program, whichever run of it. */
+export function clientProgram(name: string): string {
+  return name.replace(/ \(pid \d+\)$/, '');
+}
+
 export function containerNode(c: ContainerInfo, pid = 0): NodeRef {
   const instance = containerInstance(c, pid);
   const labels = publishedLabels(c.labels);

@@ -2,7 +2,8 @@
 // small integers from every sample and event row.
 import type { Db } from './database.js';
 import type { GraphNode, Instance, NodeKind } from '../graph/types.js';
-import { HISTORY_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
+import { clientProgram } from '../graph/naming.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
 export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'> & Partial<Pick<GraphNode, 'firstSeen'>>;
@@ -16,11 +17,12 @@ import type { EdgeDesc } from '../graph/interval.js';
 
 /** A node as stored, in the API's shape (without the numbers, which come from samples). */
 export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }
-export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number }
+export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number; clientInstances?: string[] }
 
 interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; dns: string | null; first_seen: number; last_seen: number }
 interface VersionRow { node: number; t: number; image: string | null; instances: string | null; ips: string | null }
 interface EdgeRow { id: number; key: string; source: number; target: number; port: number; protocol: string; first_seen: number; last_seen: number }
+interface EdgeVersionRow { edge: number; t: number; clients: string }
 
 const MAX_INSTANCES = 16;
 
@@ -28,6 +30,8 @@ export class Dimensions {
   /** key -> row id, descriptor signature, last_seen as written. */
   private readonly nodes = new Map<string, { id: number; sig: string; seen: number }>();
   private readonly edges = new Map<string, { id: number; seen: number }>();
+  /** edge row id -> signature of its latest stored client instances (clientsSignature). */
+  private readonly edgeClientSigs = new Map<number, string>();
   private readonly stmt;
 
   constructor(private readonly db: Db) {
@@ -47,6 +51,15 @@ export class Dimensions {
         ORDER BY node, t`),
       pruneVersions: db.prepare(`DELETE FROM node_versions WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.id = node_versions.node)
         OR (t < ? AND t < (SELECT max(t) FROM node_versions w WHERE w.node = node_versions.node))`),
+      insertEdgeVersion: db.prepare(`INSERT INTO edge_versions (edge, t, clients) VALUES (?, ?, ?)
+        ON CONFLICT (edge, t) DO UPDATE SET clients = excluded.clients`),
+      // per edge: the version in force at @from and those begun in [@from, @to)
+      edgeVersionsIn: db.prepare<{ refs: string; from: number; to: number }, EdgeVersionRow>(`SELECT edge, t, clients FROM edge_versions v
+        WHERE edge IN (SELECT value FROM json_each(@refs)) AND ((t >= @from AND t < @to)
+          OR t = (SELECT max(t) FROM edge_versions w WHERE w.edge = v.edge AND w.t < @from))
+        ORDER BY edge, t`),
+      pruneEdgeVersions: db.prepare(`DELETE FROM edge_versions WHERE NOT EXISTS (SELECT 1 FROM edges WHERE edges.id = edge_versions.edge)
+        OR (t < ? AND t < (SELECT max(t) FROM edge_versions w WHERE w.edge = edge_versions.edge))`),
       insertEdge: db.prepare(`INSERT INTO edges (key, source, target, port, protocol, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       seenEdge: db.prepare('UPDATE edges SET last_seen = max(last_seen, ?) WHERE id = ?'),
       nodesByRef: db.prepare<[string], NodeRow>('SELECT * FROM nodes WHERE id IN (SELECT value FROM json_each(?))'),
@@ -61,6 +74,8 @@ export class Dimensions {
     };
     for (const r of db.prepare<[], NodeRow>('SELECT * FROM nodes').iterate()) this.nodes.set(r.key, { id: r.id, sig: signature(fromNodeRow(r)), seen: r.last_seen });
     for (const r of db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
+    const latest = db.prepare<[], EdgeVersionRow>('SELECT edge, clients FROM edge_versions v WHERE t = (SELECT max(t) FROM edge_versions w WHERE w.edge = v.edge)');
+    for (const r of latest.iterate()) this.edgeClientSigs.set(r.edge, JSON.stringify((JSON.parse(r.clients) as string[]).sort()));
   }
 
   /**
@@ -106,6 +121,18 @@ export class Dimensions {
     const id = Number(this.stmt.insertEdge.run(e.id, s, t, e.port, e.protocol, firstSeenOr(e.firstSeen, now), now).lastInsertRowid);
     this.edges.set(e.id, { id, seen: now });
     return id;
+  }
+
+  /**
+   * The client instances of an edge (row id), versioned from `since` when they changed. A host process is stored by its
+   * name, not its pid: a loop that runs `curl` again and again is one client, not a version per run.
+   */
+  edgeClients(ref: number, clients: readonly string[], now: number, since = now): void {
+    const programs = storedClients(clients);
+    const sig = JSON.stringify([...programs].sort());
+    if (this.edgeClientSigs.get(ref) === sig) return;
+    this.stmt.insertEdgeVersion.run(ref, Math.min(since, now), JSON.stringify(programs));
+    this.edgeClientSigs.set(ref, sig);
   }
 
   /** Edges known (the write cache holds every stored edge). */
@@ -161,13 +188,27 @@ export class Dimensions {
     return out;
   }
 
-  edgesByRef(refs: Iterable<number>): Map<number, StoredEdge> {
+  /** Edges by row id; with `during`, each names the client instances of every version in force over [from, to), newest last. */
+  edgesByRef(refs: Iterable<number>, during?: { from: number; to: number }): Map<number, StoredEdge> {
     const out = new Map<number, StoredEdge>();
-    const rows = this.stmt.edgesByRef.all(JSON.stringify([...refs]));
+    const list = JSON.stringify([...refs]);
+    const rows = this.stmt.edgesByRef.all(list);
     const nodes = this.nodesByRef(new Set(rows.flatMap((r) => [r.source, r.target])));
     for (const r of rows) {
       const s = nodes.get(r.source), t = nodes.get(r.target);
       out.set(r.id, { ref: r.id, id: r.key, source: s?.id ?? `?${r.source}`, target: t?.id ?? `?${r.target}`, sourceRef: r.source, targetRef: r.target, port: r.port, protocol: r.protocol === 'dns' ? 'dns' : 'tcp', firstSeen: r.first_seen, lastSeen: r.last_seen });
+    }
+    if (!during) return out;
+    for (const v of this.stmt.edgeVersionsIn.all({ refs: list, ...during })) {
+      const e = out.get(v.edge);
+      if (!e) continue;
+      const names = (e.clientInstances ??= []);
+      for (const n of JSON.parse(v.clients) as string[]) {
+        const i = names.indexOf(n);
+        if (i >= 0) names.splice(i, 1);
+        names.push(n);
+      }
+      if (names.length > GRAPH_DEFAULTS.clientInstances) names.splice(0, names.length - GRAPH_DEFAULTS.clientInstances);
     }
     return out;
   }
@@ -177,6 +218,7 @@ export class Dimensions {
     const edges = this.stmt.pruneEdges.run(cutoff).changes;
     const nodes = this.stmt.pruneNodes.run(cutoff).changes;
     this.stmt.pruneVersions.run(cutoff); // a node's latest version stays: it held from then on
+    this.stmt.pruneEdgeVersions.run(cutoff); // so does an edge's
     if (edges || nodes) {
       this.nodes.clear();
       this.edges.clear();
@@ -197,6 +239,17 @@ function signature(n: NodeDesc): string {
     ? [...new Set(n.instances.slice(-MAX_INSTANCES).map((i) => `${i.name}\u0000${i.command ?? ''}`))]
     : n.instances.slice(-MAX_INSTANCES);
   return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, instances, n.ips.slice(0, 64), n.dns ?? null]);
+}
+
+/** An edge's client instances as stored: a host process by its name without its pid, once, newest last. */
+function storedClients(clients: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of clients.map(clientProgram)) {
+    const i = out.indexOf(c);
+    if (i >= 0) out.splice(i, 1);
+    out.push(c);
+  }
+  return out.slice(-GRAPH_DEFAULTS.clientInstances);
 }
 
 /** A node known only by its id (its descriptor was not at hand): kind from the id's prefix. */

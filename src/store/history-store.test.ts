@@ -470,3 +470,29 @@ test('a version 5 history file gains samples.last_seen: its rows stay and read l
     [{ t: T0 / 1000, opened: 2, last_seen: 0 }, { t: T0 / 1000 + 20, opened: 1, last_seen: T0 + 21_300 }]);
   check.close();
 });
+
+test('a past edge names the client instances that made its connections then (edge versions), after a reopen too', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  conn(a, web, db, T0 + 1 * S); // web-1 calls db and cache
+  conn(a, web, cache, T0 + 2 * S);
+  a.runTo(T0 + 30 * S + 5);
+  conn(a, { ip: '10.0.0.3', cg: 101 }, db, T0 + 41 * S); // web-2 of the same service calls db only
+  a.runTo(T0 + 60 * S + 5);
+  const made = (g: { edges: { id: string; clientInstances?: string[] }[] }, id: string) => g.edges.find((e) => e.id === id)?.clientInstances;
+  const check = (q: typeof a.store.queries) => {
+    assert.deepEqual(made(q.graphAt(T0 + 5 * S, 60 * S), WEB_DB), ['web-1'], 'at 0:05 only web-1 had called db');
+    assert.deepEqual(made(q.graphAt(T0 + 45 * S, 60 * S), WEB_DB), ['web-1', 'web-2']);
+    assert.deepEqual(made(q.graphAt(T0 + 45 * S, 60 * S), WEB_CACHE), ['web-1'], 'the service has both instances; this edge only web-1');
+    assert.deepEqual(made(q.graphRange(T0 + 40 * S, T0 + 60 * S), WEB_DB), ['web-1', 'web-2'], 'the version in force at the range start, and the later one');
+  };
+  check(a.store.queries);
+  a.store.close();
+  const b = agent(file, clock);
+  check(b.store.queries);
+  b.store.close();
+  const raw = new Database(file);
+  assert.equal((raw.prepare('SELECT count(*) AS n FROM edge_versions').get() as { n: number }).n, 3, 'a version per change, none per flush');
+  raw.close();
+});

@@ -215,7 +215,7 @@ export class HistoryQueries {
    * than its lastSeen (rows written before first_seen was the live map's own held the write time, up to a flush late).
    */
   private build(aggs: Map<number, Agg>, spanMs: number, filter: GraphFilter, from: number, to: number): GraphSnapshot {
-    const dims = this.dims.edgesByRef(aggs.keys());
+    const dims = this.dims.edgesByRef(aggs.keys(), { from, to });
     const names = this.failingNames([...dims.values()].filter((d) => d.protocol === 'dns').map((d) => d.ref), from, to);
     const nodes = this.dims.nodesByRef(new Set([...dims.values()].flatMap((e) => [e.sourceRef, e.targetRef])), { from, to });
     const edges: GraphEdge[] = [];
@@ -437,6 +437,7 @@ function toEdge(d: StoredEdge, g: Agg, spanMs: number): GraphEdge {
     firstSeen: g.lastSeen > 0 ? Math.min(d.firstSeen, g.lastSeen) : d.firstSeen, lastSeen: g.lastSeen,
     rates: { '10s': rt, '1m': { ...rt } },
     ...(requests ? { requests } : {}),
+    ...(d.clientInstances?.length ? { clientInstances: d.clientInstances } : {}),
   };
   if (d.protocol === 'dns') {
     const k = g.dns;

@@ -117,6 +117,20 @@ CREATE TABLE node_versions (
 INSERT INTO node_versions (node, t, image, instances, ips) SELECT id, first_seen, image, instances, ips FROM nodes;
 `;
 
+/**
+ * V8: edge_versions, the client instances that made an edge's connections (GraphEdge.clientInstances, a JSON list)
+ * from time t (ms) until its next version, so a past map says which container or process of a service made a call.
+ * Edges stored before it have none: a past map names no instances for their times.
+ */
+const V8_EDGE_VERSIONS = `
+CREATE TABLE edge_versions (
+  edge INTEGER NOT NULL,
+  t INTEGER NOT NULL,
+  clients TEXT NOT NULL,
+  PRIMARY KEY (edge, t)
+) WITHOUT ROWID;
+`;
+
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
@@ -132,6 +146,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V6_SAMPLE_LAST_SEEN),
   // 7: each node's image, instances and addresses over time.
   (db) => db.exec(V7_NODE_VERSIONS),
+  // 8: the client instances of each edge over time.
+  (db) => db.exec(V8_EDGE_VERSIONS),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

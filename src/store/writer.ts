@@ -70,6 +70,7 @@ export class SampleWriter {
     for (const n of b.nodes.values()) this.dims.node(n, b.time, b.bucket);
     for (const r of b.rows) {
       const edge = this.dims.edge(r.edge, nodeOf, b.time, b.bucket);
+      if (r.clients) this.dims.edgeClients(edge, r.clients, b.time, b.bucket);
       // Means ride on `closed` as their weight: without a closed connection there is nothing to weigh.
       const closed = r.closed > 0;
       this.insertSample.run(res, t, edge, r.opened, r.closed, r.failed, r.bytesSent, r.bytesReceived, r.retransmits, r.active,

@@ -47,8 +47,10 @@ export interface CheckRow {
   attempts: number;
   firstSeen: number;
   lastSeen: number;
-  /** The client instances that made the edge's connections (live map), else the client node's newest (a map read from the history). */
+  /** The client instances that made the edge's connections, else (a history that stored none for the edge) the client node's newest. */
   processes: string[];
+  /** processes are the client node's newest, not the edge's own. */
+  processesOfNode: boolean;
 }
 
 export class CheckFailed extends Error {}
@@ -124,6 +126,7 @@ export function judge(policy: LoadedPolicy, g: Pick<GraphSnapshot, 'nodes' | 'ed
       verdict: v.verdict, rule: v.rule ?? null, attempted: !!v.attempted, edge: e.id, client: e.source, server: e.target, port: e.port,
       connections: e.connections.opened, open: e.connections.active, beforeStart: live ? madeBeforeStart(e.connections) : null, attempts: attemptsOf(e.connections), firstSeen: e.firstSeen, lastSeen: e.lastSeen,
       processes: e.clientInstances?.length ? e.clientInstances.slice(-4) : who(e.source),
+      processesOfNode: !e.clientInstances?.length && who(e.source).length > 0,
     };
   }).sort((a, b) => order(a.verdict) - order(b.verdict) || b.lastSeen - a.lastSeen);
 }
@@ -189,15 +192,17 @@ function printTable(rows: CheckRow[], live: boolean, all?: boolean): void {
  */
 export function tableText(rows: CheckRow[], live: boolean): string {
   const t = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-  // The instances that made the edge's connections (live), else the client node's newest (history keeps no instances per edge).
-  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', live ? 'OPEN' : 'OPEN (MOST)', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', live ? 'CLIENT INSTANCES' : 'CLIENT (NEWEST, ANY EDGE)'];
+  // The instances that made the edge's connections, else the client node's newest (marked *).
+  const head = ['VERDICT', 'RULE', 'CLIENT', 'SERVER', 'PORT', 'CONNECTED', live ? 'OPEN' : 'OPEN (MOST)', 'ATTEMPTS', 'FIRST SEEN', 'LAST SEEN', 'CLIENT INSTANCES'];
   const body = rows.map((r) => [
     r.verdict === 'violation' && r.attempted ? 'violation (attempted)' : r.verdict, r.rule ?? '-', r.client, r.server, String(r.port),
-    r.beforeStart ? `${r.connections} +${r.beforeStart} before start` : String(r.connections), String(r.open), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.join(', ') || '-',
+    r.beforeStart ? `${r.connections} +${r.beforeStart} before start` : String(r.connections), String(r.open), String(r.attempts), t(r.firstSeen), t(r.lastSeen), r.processes.length ? `${r.processes.join(', ')}${r.processesOfNode ? ' *' : ''}` : '-',
   ]);
   const early = rows.filter((r) => r.beforeStart).length;
   return columns([head, ...body]) + (early
     ? `\n\n+N before start: connections made before the agent started, found open at its start-up (not seen opening); they got through.`
+    : '') + (rows.some((r) => r.processesOfNode)
+    ? `\n\n*: the client node's newest instances, not necessarily this edge's (the history stored none for the edge in this span).`
     : '');
 }
 
