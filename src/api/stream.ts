@@ -1,4 +1,5 @@
-// WebSocket /api/v1/stream: a full snapshot on connect, then only what changed.
+// WebSocket /api/v1/stream: a full snapshot on connect, then only what changed (an edge whose only news is
+// traffic at most every GRAPH_DEFAULTS.streamTrafficMs: stream-pace.ts).
 //
 // Bounded per client and in number:
 // - at most maxClients at once; one more is closed with 1013 (try again later) and a reason;
@@ -20,6 +21,7 @@ import { counterFromTotals } from './prom.js';
 import type { StreamMessage } from '../graph/types.js';
 import type { ApiSource } from './source.js';
 import { onlyKnown, parseGraphFilter, GRAPH_PARAMS } from './params.js';
+import { EdgePacer } from './stream-pace.js';
 import { API_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
 
 export interface StreamOptions {
@@ -108,7 +110,10 @@ export function attachStream(app: FastifyInstance, source: ApiSource, opts: Stre
       backlogs.set(socket, () => sent - acked);
 
       let version = source.graph.currentVersion;
-      send({ type: 'snapshot', graph: source.graph.snapshot(filter), agent: source.status() });
+      const pacer = new EdgePacer(GRAPH_DEFAULTS.streamTrafficMs);
+      const first = source.graph.snapshot(filter);
+      pacer.sentAll(first.edges, Date.now());
+      send({ type: 'snapshot', graph: first, agent: source.status() });
       const timer = setInterval(() => {
         const now = Date.now();
         if (ping && now - ping.at > pongTimeoutMs) {
@@ -123,6 +128,7 @@ export function attachStream(app: FastifyInstance, source: ApiSource, opts: Stre
         if (sent - acked > windowBytes) return; // changes merge into the next delta
         const { delta, version: v } = source.graph.changesSince(version, filter);
         version = v;
+        delta.edges = pacer.pick(delta.edges, delta.removedEdges, now);
         if (delta.nodes.length || delta.edges.length || delta.removedNodes.length || delta.removedEdges.length) {
           send({ type: 'delta', delta, agent: source.status() });
         }

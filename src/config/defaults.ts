@@ -213,6 +213,11 @@ export const GRAPH_DEFAULTS = {
   tickMs: 100,
   /** WebSocket deltas at most this often. */
   streamIntervalMs: 500,
+  /**
+   * An edge whose only news is traffic (counts and rates moving; its open count, failures and request errors the same)
+   * is sent to a stream client at most this often: a busy map's steady edges are most of each delta.
+   */
+  streamTrafficMs: 2000,
   /** Resolver edges take the DNS health this often. */
   dnsSyncMs: 1000,
   /** A DNS client in a container Docker has not named yet waits this long for its name before its resolver edge is drawn. */
