@@ -411,3 +411,57 @@ test('MySQL: COM_QUERY, COM_STMT_PREPARE/EXECUTE, ERR packets and a 400 ms query
   const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
   assert.ok(failed.some((s) => s.method === 'SELECT' && s.target === 'select * from nope' && s.status === 1046), `ERR code kept (1046: no database selected): ${JSON.stringify(failed)}`);
 });
+
+test('MySQL: a 20,000-row result set read by mysql2 in 64 KB reads, then more queries: each paired, the error counted once (review R 1)', async () => {
+  const m = await startMariadb();
+  servers.push(m);
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: m.port, user: 'root', database: 'mysql' }); // (a sequence table needs a database)
+  const [rows] = await c.query('select seq from seq_1_to_20000') as [unknown[], unknown];
+  assert.equal(rows.length, 20000);
+  for (const q of ['select 2', 'select nope', 'select 3', 'select 4', 'select 5']) await c.query(q).catch(() => {});
+  await c.end();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(m.port, role, 6);
+    // before: the rows overran the parser's steps, the framing slipped, and the 5 queries after were failed at the close
+    assert.deepEqual(byClass(t), { ok: 5, error: 1 }, role);
+    assert.equal(t.unpaired, 0, role);
+  }
+  const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
+  assert.ok(failed.some((s) => s.target === 'select nope' && s.status === 1054), `its own ERR (1054: unknown column): ${JSON.stringify(failed)}`);
+});
+
+test('PostgreSQL: result sets of thousands of rows read by node-postgres are counted, with the queries around them (review R 2)', async () => {
+  const p = await startPostgres();
+  servers.push(p);
+  const c = new pg.Client({ host: '127.0.0.1', port: p.port, user: 'postgres', database: 'postgres' });
+  await c.connect();
+  for (const q of ['select 1', 'select generate_series(1,5000)', 'select 2', "select repeat('x',10) from generate_series(1,3000)", 'select 1/0', 'select 3']) {
+    await c.query(q).catch(() => {});
+  }
+  await c.end();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(p.port, role, 6);
+    assert.deepEqual(byClass(t), { ok: 5, error: 1 }, role);
+    assert.equal(t.unpaired, 0, role);
+  }
+});
+
+test('MySQL: LOAD DATA LOCAL is one request that ends with the server\'s OK or ERR after the file, not with its request for the file (review R 4)', async () => {
+  const m = await startMariadb();
+  servers.push(m);
+  const { Readable } = await import('node:stream');
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: m.port, user: 'root', infileStreamFactory: (f: string) => Readable.from([Buffer.from(f === 'bad' ? '1\n2\n3\n' : '5\n6\n')]) } as mysql.ConnectionOptions);
+  await c.query('create database li');
+  await c.query('use li');
+  await c.query('create table lt (id int)');
+  await c.query("create trigger trg before insert on lt for each row if new.id = 2 then signal sqlstate '45000' set message_text = 'no'; end if");
+  await assert.rejects(c.query("load data local infile 'bad' into table lt"), /no/);
+  await c.query("load data local infile 'good' into table lt");
+  await c.end();
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(m.port, role, 6);
+    assert.deepEqual(byClass(t), { ok: 5, error: 1 }, role); // before: the failed load counted ok
+  }
+  const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
+  assert.ok(failed.some((s) => /^load data local infile/.test(s.target ?? '') && s.status === 1644), `the load's own ERR (1644: a SIGNAL): ${JSON.stringify(failed)}`);
+});

@@ -300,3 +300,47 @@ test('HTTP/2: a :path that crosses the kernel\'s 256-byte window, behind a big h
     assert.deepEqual(named, Array(20).fill('POST /pkg.Svc/Fail'), role);
   }
 });
+
+/** An h2c server whose /big answers 201 with a 600-byte header (past the kernel's window), and whose other paths answer
+ *  with headers the server inserts into its HPACK table: 503 on /e503, 201 on /pad, gRPC trailers-only 14 or 0 on /t14, /t0. */
+const H2_BIG_HEADERS_SERVER = `
+const http2 = require('http2');
+const srv = http2.createServer();
+srv.on('stream', (s, h) => {
+  s.on('error', () => {});
+  const p = h[':path'];
+  if (p === '/e503') { s.respond({ ':status': 503 }); return s.end('no'); }
+  if (p === '/big') { s.respond({ ':status': 201, 'x-pad': 'a'.repeat(600), 'x-b': 'fixed-value' }); return s.end('ok'); }
+  if (p === '/pad') { s.respond({ ':status': 201, 'x-pad': 'a'.repeat(40) }); return s.end('ok'); }
+  if (p === '/t14' || p === '/t0') return s.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': p.slice(2), 'grpc-message': 'm' }, { endStream: true });
+  s.respond({ ':status': 404 }); s.end();
+});
+srv.listen(0, '127.0.0.1', () => console.log('port ' + srv.address().port));
+`;
+/** One connection; each path in turn, waiting for its end; prints "done N". */
+const H2_SEQUENCE_CLIENT = `
+const http2 = require('http2');
+const [port, ...paths] = process.argv.slice(1);
+const c = http2.connect('http://127.0.0.1:' + port);
+(async () => {
+  for (const p of paths) await new Promise((r) => { const q = c.request({ ':path': p }); q.on('data', () => {}); q.on('close', r); q.end(); });
+  console.log('done ' + paths.length);
+  c.close();
+})();
+`;
+
+test('HTTP/2: after a response header block the kernel cannot read to its end, later statuses are not taken from the wrong table entries (review R 3)', async () => {
+  const s = node(H2_BIG_HEADERS_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  const a = node(H2_SEQUENCE_CLIENT, [String(port), '/e503', '/big', '/pad', '/pad', '/pad']);
+  await a.waitFor(/^done 5/, 20_000);
+  const b = node(H2_SEQUENCE_CLIENT, [String(port), '/t14', '/big', '/t0', '/t0', '/t0']);
+  await b.waitFor(/^done 5/, 20_000);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(port, role, 10);
+    // before: each /pad read the 503 and each /t0 the 14 (the table's entries had moved under the big block): 8 errors
+    const c = byClass(t);
+    assert.equal((c['5xx'] ?? 0) + (c.error ?? 0), 2, `${role}: the 503 and the gRPC 14 only: ${JSON.stringify(c)}`);
+    assert.equal(t.unpaired, 0);
+  }
+});

@@ -21,7 +21,9 @@
  * their text) decodes later references to them exactly. Values are decoded
  * from plain or Huffman digits. A reference to an older entry, or a header
  * block beyond one window or split into CONTINUATION frames, leaves the
- * status unknown (class OTHER) rather than guessed. */
+ * status unknown (class OTHER) rather than guessed; so does, after such a
+ * block, a reference to an entry from before it (the insertions it held
+ * were not seen, so older entries' places are not known). */
 
 enum { H2_FRAMES = 0, H2_PREFACE = 1 };
 enum { H2_DATA = 0, H2_HEADERS = 1, H2_RST_STREAM = 3, H2_GOAWAY = 7, H2_CONTINUATION = 9 };
@@ -251,14 +253,15 @@ static __always_inline void h2_headers(struct dh_l7_scratch *sc, struct dh_l7_so
 				       struct dh_l7_req *e)
 {
 	__u32 n = l7_load(sc, sc->cur, DH_L7_WIN);
-	__u32 pos = 0, end = flen < n ? flen : n;
+	__u32 pos = 0, stop = flen; /* the header block ends at stop, before any padding */
 	if (flags & H2_PADDED) {
 		__u32 pad = sc->win[0];
 		pos = 1;
-		end = end > pad ? end - pad : 0;
+		stop = flen > pad ? flen - pad : 0;
 	}
 	if (flags & H2_PRIORITY)
 		pos += 5;
+	__u32 end = stop < n ? stop : n;
 	sc->h2_status = 0;
 	sc->h2_grpc = 0;
 	for (int i = 0; i < 24; i++) {
@@ -269,6 +272,11 @@ static __always_inline void h2_headers(struct dh_l7_scratch *sc, struct dh_l7_so
 			break;
 		pos = next;
 	}
+	/* Fields not decoded (past the window, the 24th, or in CONTINUATION frames) may have added to the table: the
+	 * entries remembered no longer sit where later references count from, so none is trusted (class OTHER). */
+	if (pos < stop || !(flags & H2_END_HEADERS))
+		for (int i = 0; i < DH_L7_HPACK; i++)
+			st->hpack[i] = 0;
 	if (!e)
 		return;
 	if (sc->h2_status)

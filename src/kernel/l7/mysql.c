@@ -3,7 +3,13 @@
  * with sequence 0 from the client; its response starts with the server's
  * packet of sequence 1: ERR (0xff) is a failure, anything else (OK, a result
  * set's column count, EOF) a success. The protocol has no pipelining, so one
- * command is in flight; latency runs to the first response packet.
+ * command is in flight; latency runs to the first response packet. A client
+ * reads the whole response before it sends its next command, so the next
+ * response starts at the first server read after that command: once a
+ * response is paired the rest (a result set's rows, thousands of packets) is
+ * passed over without framing it, and a lost framing cannot outlive it. LOCAL
+ * INFILE's file request (0xfb) is not the end: the client sends the file and
+ * the server's OK or ERR after it is.
  *
  * Kernel subtlety: the server speaks first (greeting, sequence 0, protocol
  * 10); that and the authentication exchange (sequence >= 1 from the client)
@@ -13,6 +19,7 @@
 #define MY_COM_QUIT 0x01
 #define MY_COM_STMT_SEND_LONG_DATA 0x18
 #define MY_COM_STMT_CLOSE 0x19
+#define MY_LOCAL_INFILE 0xfb /* first byte of the response packet that asks for a LOAD DATA LOCAL file */
 
 enum { MY_CMD = 1 }; /* requests: a command header was read alone */
 
@@ -41,6 +48,11 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		return 1;
 	struct dh_l7_dir *d = &st->dir[sc->dir & 1];
 	__u32 n = l7_load(sc, sc->cur, 8);
+	if (sc->dir == 1 && !st->nreq) { /* no command waits: the rest of a paired response, a greeting, the login */
+		d->skip = 0;
+		sc->cur = sc->total;
+		return 1;
+	}
 	if (n < 1 || (n < 4 && d->state != MY_CMD))
 		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 *w = sc->win;
@@ -57,6 +69,16 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	}
 	__u32 len = w[0] | (__u32)w[1] << 8 | (__u32)w[2] << 16;
 	__u8 seq = w[3], first = n > 4 ? w[4] : 0;
+	if (sc->dir == 1) { /* the response's first packet pairs the command; the rest of the read is passed over */
+		if (!(n > 4 && first == MY_LOCAL_INFILE)) {
+			int err = n > 4 && first == 0xff;
+			__u32 code = err && n >= 7 ? (w[5] | (__u32)w[6] << 8) : 0;
+			l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, code);
+		}
+		d->skip = 0;
+		sc->cur = sc->total;
+		return 1;
+	}
 	if (sc->dir == 0 && seq == 0 && n == 4 && len) {
 		/* servers read the 4-byte header first, then the payload: decide at the payload */
 		d->state = MY_CMD;
@@ -64,14 +86,8 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		sc->cur += 4;
 		return 0;
 	}
-	if (sc->dir == 0) {
-		if (seq == 0 && len >= 1 && my_is_command(first))
-			l7_push(sc, st, first, 0);
-	} else if (seq >= 1 && st->nreq) {
-		int err = len >= 1 && first == 0xff;
-		__u32 code = err && n >= 7 ? (w[5] | (__u32)w[6] << 8) : 0;
-		l7_pop(sc, st, err ? DH_L7_C_ERROR : DH_L7_C_OK, code);
-	}
+	if (sc->dir == 0 && seq == 0 && len >= 1 && my_is_command(first))
+		l7_push(sc, st, first, 0);
 	sc->cur += 4;
 	d->skip = len;
 	return 0;

@@ -14,7 +14,7 @@
 #define DH_L7_IOV_MAX 1024 /* entries followed per syscall: UIO_MAXIOV, all a caller may pass */
 #define DH_L7_IOV_MOVES 48 /* window moves per seek: enough to cross DH_L7_IOV_MAX entries */
 #define DH_L7_WIN 256      /* bytes read per parsing step */
-#define DH_L7_STEPS 2048   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values) */
+#define DH_L7_STEPS 8192   /* parsing steps per syscall buffer (messages, chunks, frames, Redis values): a 64 KB read of 8-byte messages */
 #define DH_L7_M_RESPONSE 0xffff0000 /* request meta bits set by its response */
 #define DH_L7_M_SETUP 0x8000 /* request meta: a connection's setup (PostgreSQL's startup), counted only when refused, never unpaired */
 #define DH_L7_ATTEMPTS 8   /* buffers tried before a socket is declared not L7 */
