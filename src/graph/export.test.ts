@@ -9,7 +9,7 @@ const edge = (source: string, target: string, port: number, failed = 0): GraphEd
   id: `${source}|${target}|${port}|tcp`, source, target, port, protocol: 'tcp',
   connections: { opened: 3, active: 1, closed: 2, failed, failedBy: { refused: failed, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } },
   bytes: { sent: 1, received: 1 }, rtt: { meanUs: 1, p95Us: 1, samples: 1 }, retransmits: 0, duration: { meanMs: 1, p95Ms: 1, samples: 1 },
-  firstSeen: 0, lastSeen: 0, rates: { '10s': rates, '1m': rates },
+  firstSeen: 0, lastSeen: 0, rates: failed ? { '10s': { ...rates, failures: 0.4 }, '1m': { ...rates, failures: 0.1 } } : { '10s': rates, '1m': rates },
 });
 const quiet = { ...rates, connections: 0 };
 const g: GraphSnapshot = {
@@ -63,14 +63,20 @@ test('Mermaid is a flowchart with subgraphs and red failing links', () => {
   assert.match(m, /#34;main#34;/);
 });
 
-test('a quiet resolver edge keeps its totals and says why it is red; a port other than 53 is named', () => {
+test('a quiet resolver edge keeps its totals and says why it failed (orange: not lately); a port other than 53 is named', () => {
   const dns = { ...edge('svc:shop/web', 'proc:dnsmasq', 5353), id: 'svc:shop/web|proc:dnsmasq|5353|dns', protocol: 'dns' as const, rates: { '10s': quiet, '1m': quiet } };
   dns.connections = { ...dns.connections, opened: 10, failed: 5 };
   dns.dns = {
     resolvers: [], queries: 10, answered: 10, noerror: 5, nxdomain: 3, servfail: 0, refused: 2, otherErrors: 0, timeouts: 0, failures: 5,
     queriesPerSec: 0, latency: { p50Ms: null, p95Ms: null, maxMs: null }, failingNames: [],
   };
-  assert.match(toDot({ ...g, edges: [dns] }), /\[label="DNS :5353 10 q · 5 failed \(3 NXDOMAIN, 2 REFUSED\)", color=red\];/);
+  assert.match(toDot({ ...g, edges: [dns] }), /\[label="DNS :5353 10 q · 5 failed \(3 NXDOMAIN, 2 REFUSED\)", color=orange\];/);
+});
+
+test('connections that failed before the last minute are orange, counted in the label; red is for failures lately, as on the map', () => {
+  const old = { ...edge('svc:shop/web', 'svc:shop/api', 8081, 1), rates: { '10s': rates, '1m': rates } };
+  assert.match(toDot({ ...g, edges: [old] }), /\[label=":8081 2 conn\/s · 1 failed", color=orange\];/);
+  assert.doesNotMatch(toMermaid({ ...g, edges: [old] }), /stroke:#d33/);
 });
 
 test('an edge with requests lately is coloured by them, as labelled: failures long past do not turn it red', () => {

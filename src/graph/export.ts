@@ -32,12 +32,17 @@ function dnsLabel(e: GraphEdge): string {
   return [`${head} ${queries} q`, ...(failures > 0 ? [`${failures} failed${why}`] : [])].join(' · ');
 }
 
-/** As the map colours it with the default thresholds: failed connections, or requests failing or slow lately; a quiet
- *  edge by its totals' error share. */
+/** As the map colours it with the default thresholds: connections failing lately, or requests failing or slow lately;
+ *  a quiet edge by its totals' error share. Failures older than the last minute (the label counts them) are a warning,
+ *  not red: the map says "No failures lately" of such an edge. */
 function health(e: GraphEdge): 'failing' | 'warn' | null {
-  if (e.connections.failed > 0) return 'failing';
+  if (e.rates['1m'].failures > 0 || e.rates['10s'].failures > 0) return 'failing';
   // requests lately: coloured as labelled, by the last minute
-  if (requestLabel(e) !== null) return requestHealth(e);
+  const req = requestLabel(e) !== null ? requestHealth(e) : totalsHealth(e);
+  return req ?? (e.connections.failed > 0 ? 'warn' : null);
+}
+
+function totalsHealth(e: GraphEdge): 'failing' | 'warn' | null {
   const count = (e.requests ?? []).reduce((n, r) => n + r.count, 0), errors = (e.requests ?? []).reduce((n, r) => n + r.errors, 0);
   if (!errors || !count) return null;
   return (errors / count) * 100 >= DEFAULT_THRESHOLDS.errorFailPct ? 'failing' : 'warn';
