@@ -89,7 +89,12 @@ export class Agent {
         const addresses = c.container.networks.flatMap((n) => [n.ipv4, n.ipv6]).filter((a): a is string => !!a);
         this.graph.mergeNode(containerNode(c.provisional).id, containerNode(c.container), Date.now(), c.container.startedAt ? { addresses, since: c.container.startedAt } : undefined);
       }
-      this.graph.refreshContainer(containerNode(c.container));
+      const ref = containerNode(c.container);
+      if (c.type === 'rename' && c.oldName !== undefined) {
+        const before = containerNode({ ...c.container, name: c.oldName }).id; // the same for a compose or Kubernetes service
+        if (before !== ref.id) this.graph.containerRenamed(before, c.container.id, c.container.name);
+      }
+      this.graph.refreshContainer(ref);
       // Its namespace inode may be reused: the names its processes resolved go with it.
       if (c.type === 'stop' && c.container.netns && !sharesNetns(c.container.networkMode)) this.dns?.forgetNamespace(c.container.netns);
     });

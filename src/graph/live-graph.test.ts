@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph, type Identity } from './live-graph.js';
 import type { ConnEvent } from '../events/types.js';
-import { identity, ev, connection, counters, nextCookie, web, db, cache, WEB_DB, WEB_CACHE } from '../../test/support/fixtures.js';
+import { identity, ev, connection, counters, nextCookie, web, db, cache, WEB_DB, WEB_CACHE, container } from '../../test/support/fixtures.js';
 
 /** Both ends of one local connection: client events then server events, then closes. */
 function pair(client: { ip: string; port: number; cg: number; pid: number }, server: { ip: string; port: number; cg: number }, bytes: number, t = 1000) {
@@ -422,4 +422,26 @@ test('a socket met midway with no role, before its listener is known (start-up),
   g.ingest([ev({ type: 'close', role: 'unknown', midflight: true, saddr: '10.0.0.2', sport: 51620, daddr: '10.0.0.4', dport: 5432, cgroupId: 100, pid: 5 })], 1000);
   g.tick(5000);
   assert.deepEqual(g.snapshot({}, 5000).edges.map((e) => e.id), [WEB_DB], 'both on web -> db:5432, none on db -> web:51618');
+});
+
+test('a renamed container is gone from its old name\'s node: not running there, and not one of a new container\'s instances that takes the name', () => {
+  const reports = container('reports', '10.0.0.9', 109, null);
+  const late = { ...container('reports', '10.0.0.10', 110, null), id: 'f'.repeat(64) }; // a new container given the old name later
+  const all = [reports, late];
+  const id: Identity = {
+    resolveOwner: (q) => { const c = all.find((x) => x.cgroupId === q.cgroupId); return c ? { kind: 'container', container: c, pid: q.pid, comm: '' } : identity.resolveOwner(q); },
+    resolveAddress: (ip, port) => identity.resolveAddress(ip, port),
+  };
+  const g = new LiveGraph(id);
+  const c1 = connection({ ip: '10.0.0.9', cg: 109 }, db, 1000);
+  g.ingest([...c1.open, ...c1.close], 1000);
+  g.tick(2000);
+  const running = () => g.snapshot().nodes.find((n) => n.id === 'ctr:reports')!.instances.map((i) => `${i.name}:${i.state}${i.renamedTo ? `>${i.renamedTo}` : ''}`);
+  assert.deepEqual(running(), ['reports:running']);
+  g.containerRenamed('ctr:reports', reports.id, 'reports-legacy', 3000);
+  assert.deepEqual(running(), ['reports:stopped>reports-legacy'], 'under its old name it is gone');
+  const c2 = connection({ ip: '10.0.0.10', cg: 110 }, db, 4000);
+  g.ingest([...c2.open, ...c2.close], 4000);
+  g.tick(5000);
+  assert.deepEqual(running(), ['reports:stopped>reports-legacy', 'reports:running'], 'one running, not two');
 });

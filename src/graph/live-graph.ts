@@ -481,6 +481,18 @@ export class LiveGraph {
     }
   }
 
+  /**
+   * A container was renamed and its node is named by it (`ctr:<name>`): under the old name it is gone from now on,
+   * so that node does not count it as running, nor take it for a new container that gets the old name later.
+   */
+  containerRenamed(oldNodeId: string, containerId: string, newName: string, now = Date.now()): void {
+    const s = this.state.nodes.get(oldNodeId);
+    const i = s ? s.n.instances.findIndex((x) => x.id === containerId) : -1;
+    if (!s || i < 0) return;
+    s.n.instances[i] = { ...s.n.instances[i], state: 'stopped', stoppedAt: now, renamedTo: newName };
+    s.v = this.state.bump();
+  }
+
   /** Marks a node changed (identity update: a container stopped or was renamed). */
   refreshContainer(ref: NodeRef, now = Date.now()): void {
     if (this.state.nodes.has(ref.id)) this.state.touchNode(ref, now);

@@ -27,6 +27,8 @@ export interface Instance {
   state?: 'running' | 'stopped';
   startedAt?: number;
   stoppedAt?: number;
+  /** A container renamed since (`docker rename`): it runs on under this name, another node; under this one it is gone, stopped at the rename. */
+  renamedTo?: string;
 }
 
 export interface GraphNode {

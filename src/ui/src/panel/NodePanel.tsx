@@ -107,7 +107,7 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
                 <tr key={i.id} className={i.state === 'stopped' ? 'stopped' : undefined} data-testid="instance-row">
                   <td title={i.id}>
                     <span className={`dot ${i.state === 'stopped' ? 'health-idle' : 'health-ok'}`} aria-hidden="true" />
-                    {i.name}{i.state === 'stopped' && <span className="muted"> (stopped)</span>}
+                    {i.name}{i.state === 'stopped' && <span className="muted">{i.renamedTo ? ` (renamed to ${i.renamedTo})` : ' (stopped)'}</span>}
                     {i.image && i.image !== n.image && <div className="muted small mono">{i.image}</div>}
                     {i.command && <div className="muted small mono" data-testid="instance-command" title={i.command}>{i.command}</div>}
                   </td>
