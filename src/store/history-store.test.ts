@@ -117,6 +117,13 @@ test('a range\'s rates are over the time the agent was recording: not diluted by
   assert.equal(e.rates['1m'].connections, 0.1, '18 connections in 3 minutes recorded (not 0.03: 18 in the 10-minute window)');
   // A range that runs past now, the agent still running: recorded until now, not to the range's end.
   assert.equal(b.store.queries.graphRange(T0, T0 + 20 * M).recordedMs, 3 * M + 10, '5:00-7:00 and 9:00 to now (10:00.010), not to 20:00');
+  // A series reads null where nothing was recorded (before the install, while stopped), not 0, which reads as an outage.
+  const ref = b.store.queries.seriesEdges({ edge: WEB_DB })!;
+  for (const metric of ['connections', 'requests'] as const) {
+    const pts = series(b.store, ref, metric, T0 + 4 * M, T0 + 10 * M, M).points;
+    // 4:00 before the install; 5:00-7:00:05 recorded (this test's loop flushes its 12 at once, in 6:00); 8:00 stopped
+    assert.deepEqual(pts.map((p) => p.v === null ? null : metric === 'connections' ? p.v : 0), [null, 0, 12, 0, null, 6].map((v) => (v === null ? null : metric === 'connections' ? v : 0)), metric);
+  }
   b.store.close();
 });
 

@@ -169,13 +169,33 @@ export class HistoryQueries {
 
   /** How long the agent was running in [from, to): from its start and stop events (a crash leaves no stop: running until the next start). */
   recordedMs(from: number, to: number): number {
-    let total = 0, since: number | null = null;
+    return this.recordedSpans(from, to).reduce((n, r) => n + r.to - r.from, 0);
+  }
+
+  /** The spans of [from, to) the agent was running in, in order (see recordedMs). */
+  recordedSpans(from: number, to: number): { from: number; to: number }[] {
+    const out: { from: number; to: number }[] = [];
+    let since: number | null = null;
     for (const e of this.stmt.runs.all({ from, to })) {
       if (e.type === 'agent_started') { if (since === null) since = Math.max(e.t, from); continue; }
-      if (since !== null) { total += Math.max(0, Math.min(e.t, to) - since); since = null; }
+      if (since !== null) { const end = Math.min(e.t, to); if (end > since) out.push({ from: since, to: end }); since = null; }
     }
-    if (since !== null) total += Math.max(0, Math.min(to, this.now()) - since); // still running: recorded until now, not the bucket's end
-    return total;
+    const end = Math.min(to, this.now()); // still running: recorded until now, not the bucket's end
+    if (since !== null && end > since) out.push({ from: since, to: end });
+    return out;
+  }
+
+  /** Points of buckets with no rows, in which the agent was not running: null (nothing was recorded), not 0. */
+  private unrecordedNull(points: SeriesPoint[], step: number, hasRows: (t: number) => boolean): SeriesPoint[] {
+    if (!points.length) return points;
+    const spans = this.recordedSpans(points[0].t, points.at(-1)!.t + step);
+    let k = 0;
+    for (const p of points) {
+      while (k < spans.length && spans[k].to <= p.t) k++;
+      const recorded = k < spans.length && spans[k].from < p.t + step;
+      if (!recorded && !hasRows(p.t)) p.v = null;
+    }
+    return points;
   }
 
   private aggregate(segments: Segment[]): Map<number, Agg> {
@@ -285,7 +305,7 @@ export class HistoryQueries {
     return { tier, step, from: start, to: end, points: (end - start) / step };
   }
 
-  /** One metric per bucket of the grid; buckets without rows count 0 (means: null). */
+  /** One metric per bucket of the grid; buckets without rows count 0 (means: null), or null when not recorded. */
   timeseries(edges: number[], metric: Metric, grid: { tier: number; step: number; from: number; to: number }, how?: 'seek' | 'scan'): { step: number; from: number; to: number; points: SeriesPoint[] } {
     const spans = this.spans();
     const { tier: k, step, from: start, to: end } = grid;
@@ -310,7 +330,7 @@ export class HistoryQueries {
       const b = buckets.get(t);
       points.push({ t, v: b ? metricOf(metric, b) : COUNTS.has(metric) ? 0 : null });
     }
-    return { step, from: start, to: end, points };
+    return { step, from: start, to: end, points: this.unrecordedNull(points, step, (t) => buckets.has(t)) };
   }
 
   /** A request metric per bucket: counts summed, latency from the bucket's summed histogram. */
@@ -330,7 +350,7 @@ export class HistoryQueries {
       const b = buckets.get(t);
       points.push({ t, v: requestMetricOf(metric, b) });
     }
-    return { step, from: start, to: end, points };
+    return { step, from: start, to: end, points: this.unrecordedNull(points, step, (t) => buckets.has(t)) };
   }
 
   /**

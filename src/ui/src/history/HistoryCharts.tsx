@@ -45,7 +45,7 @@ export function HistoryCharts({ history, selection }: { history: HistoryState; s
             const per = c.metric === 'request_p95' ? ` (${series[i].step / 1000}s buckets)` : ` per ${series[i].step / 1000}s`;
             // A range's headline is its total or peak, not its last bucket's (which is not "now").
             const headline = c.metric === 'request_p95' ? 'peak' : 'total';
-            return <Sparkline key={c.metric} label={`${c.label}${per}`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v ?? 0)}
+            return <Sparkline key={c.metric} label={`${c.label}${per}`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v)}
               format={c.format} color={c.color} headline={headline} testId={`history-${c.metric}`} />;
           })}
         </div>
