@@ -208,6 +208,8 @@ export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,
   /** Most client instances an edge names (GraphEdge.clientInstances; a past map's edge, over its span, too). */
   clientInstances: 8,
+  /** How long a failed docker-proxy hop names the reset of its client's connection (graph/live-graph.ts hopReason). */
+  proxyHopFailureMs: 2000,
   maxExternalNodes: 1000,
   pairGraceMs: 300,
   tickMs: 100,

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LiveGraph, type Identity } from './live-graph.js';
 import type { ConnEvent } from '../events/types.js';
-import { identity, ev, connection, counters, nextCookie, web, db, cache, WEB_DB, WEB_CACHE, container } from '../../test/support/fixtures.js';
+import { identity, ev, connection, counters, nextCookie, web, db, cache, WEB_DB, WEB_CACHE, container, refused } from '../../test/support/fixtures.js';
 
 /** Both ends of one local connection: client events then server events, then closes. */
 function pair(client: { ip: string; port: number; cg: number; pid: number }, server: { ip: string; port: number; cg: number }, bytes: number, t = 1000) {
@@ -444,4 +444,21 @@ test('a renamed container is gone from its old name\'s node: not running there, 
   g.ingest([...c2.open, ...c2.close], 4000);
   g.tick(5000);
   assert.deepEqual(running(), ['reports:stopped>reports-legacy', 'reports:running'], 'one running, not two');
+});
+
+test('a published port whose container refuses docker-proxy\'s connect: the client\'s reset by docker-proxy is counted as refused', () => {
+  const proxy = { kind: 'process', pid: 9, comm: 'docker-proxy', exe: 'docker-proxy', cmdline: '', unit: null } as const;
+  const id2: Identity = { ...identity, resolveOwner: (q) => (q.cgroupId === 9 ? proxy : identity.resolveOwner(q)) };
+  const run = (withHop: boolean) => {
+    const g = new LiveGraph(id2);
+    const a = pair({ ip: '127.0.0.1', port: 42000, cg: 1, pid: 5 }, { ip: '127.0.0.1', port: 15432, cg: 9 }, 0);
+    const reset = a.close.map((e, i) => (i === 0 ? { ...e, failure: 'reset' as const, error: 'ECONNRESET' } : e));
+    const hop = withHop ? refused({ ip: '10.0.0.1', cg: 9, pid: 9 }, { ip: '10.0.0.4', cg: 102, port: 5432 }, 1010) : [];
+    g.ingest([...a.open, ...hop, ...reset], 1000);
+    g.tick(1500);
+    const e = g.snapshot({}, 1500).edges.find((x) => x.id === 'proc:client|svc:shop/db|5432|tcp')!;
+    return { failedBy: Object.entries(e.connections.failedBy).filter(([, n]) => n).map(([r, n]) => `${r} ${n}`), error: g.edgeDetail(e.id, 1500)!.recentFailures[0]?.error };
+  };
+  assert.deepEqual(run(true), { failedBy: ['refused 1'], error: 'ECONNREFUSED (docker-proxy\'s connect to the container)' }, 'nothing listens behind the published port');
+  assert.deepEqual(run(false).failedBy, ['reset 1'], 'a reset with no failed hop stays a reset');
 });

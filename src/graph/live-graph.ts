@@ -57,6 +57,8 @@ export class LiveGraph {
   private readonly table = new ConnectionTable();
   private readonly state = new GraphState();
   private readonly placement: Placement;
+  /** Recent failures of docker-proxy hops by the edge they serve (noteHopFailure). */
+  private readonly hopFailures = new Map<string, { reason: FailureReason; error: string | null; at: number }>();
   private readonly resolvers: ResolverEdges;
   private readonly edgeIds = new EdgeIds();
   /** Connections waiting to be placed (flagged on each; placed ones are dropped from the list lazily). */
@@ -228,6 +230,7 @@ export class LiveGraph {
     if (!ends) {
       c.ignored = true;
       this.counters.proxiedConnections++;
+      this.noteHopFailure(c, now);
       if (c.closedAt) this.finish(c, now);
       return;
     }
@@ -289,6 +292,27 @@ export class LiveGraph {
     if (n.opened === 0 && n.failed === 0 && n.active === 0 && n.closed === 0) this.state.dropEdge(e.id);
   }
 
+  /**
+   * docker-proxy's own connect to the container failed (nothing listens behind a published port, or it is down): the
+   * hop is left off the map, so its reason is kept a moment for the connection from the client it then resets.
+   */
+  private noteHopFailure(c: Conn, now: number): void {
+    if (!c.failure || c.failure === 'reset') return;
+    const edge = this.placement.hopEdge(c);
+    if (!edge) return;
+    if (this.hopFailures.size >= HOP_FAILURES_MAX) this.hopFailures.clear();
+    this.hopFailures.set(edge, { reason: c.failure, error: c.error, at: c.closedAt || now });
+  }
+
+  /** A published port's client reset by docker-proxy right after its hop failed fails for the hop's reason (refused, not reset). */
+  private hopReason(c: Conn, e: GraphEdge): void {
+    if (c.failure !== 'reset' || !this.hopFailures.size) return;
+    const hop = this.hopFailures.get(`${e.target}|${e.port}`);
+    if (!hop || Math.abs((c.closedAt || hop.at) - hop.at) > GRAPH_DEFAULTS.proxyHopFailureMs) return;
+    c.failure = hop.reason;
+    c.error = hop.error ? `${hop.error} (docker-proxy's connect to the container)` : c.error;
+  }
+
   /** Takes a counted failure back off an edge: its counts, its sample in the recent list and in the interval. */
   private takeBackFailure(s: EdgeState, reason: FailureReason, sample: FailureSample | null): void {
     const e = s.e, iv = s.counts;
@@ -324,6 +348,7 @@ export class LiveGraph {
       failed = -1; // out of the rates below, as it went in
     }
     if (c.failure && !k.failure) {
+      this.hopReason(c, e);
       k.failure = c.failure;
       failed = 1;
       e.connections.failed++;
@@ -543,6 +568,9 @@ export class LiveGraph {
     return this.state.log!.drain(now, this.state.edges, (id) => this.state.nodes.get(id)?.n);
   }
 }
+
+/** Failed docker-proxy hops remembered at once (each for GRAPH_DEFAULTS.proxyHopFailureMs). */
+const HOP_FAILURES_MAX = 1024;
 
 const FOLD_LIMITS: FoldLimits = { failureSamples: FAILURE_SAMPLES, requestSamples: L7_DEFAULTS.edgeSamples, clientInstances: GRAPH_DEFAULTS.clientInstances };
 

@@ -156,6 +156,16 @@ export class Placement {
   }
 
   /**
+   * The edge a docker-proxy hop (docker-proxy -> container, left off the map) serves: `<container node>|<port>`, as the
+   * edge from the client of the published port reads; null if its target is no container.
+   */
+  hopEdge(c: Conn): string | null {
+    if (!c.client) return null;
+    const a = this.identity.resolveAddress(c.client.peerIp);
+    return a.kind === 'container' ? `${containerNode(a.container).id}|${c.client.peerPort}` : null;
+  }
+
+  /**
    * The name the client resolved for the address it connected to: an external
    * server becomes a node named by it; a local node (a container reached through
    * Docker's embedded DNS) stays itself and lists the name.
