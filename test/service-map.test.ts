@@ -39,6 +39,7 @@ setInterval(() => http.get({ host: 'shop-api-1', port: 8080, agent }, (r) => r.r
 let dockerd: TestDockerd;
 let agent: RunningAgent;
 let publishedPort: number;
+let deadPort: number; // published on the db container, where nothing listens
 const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-keep-1', 'shop-after-1'];
 const graphUrl = () => `${agent.url}/api/v1/graph?group=shop`;
 const ids = (g: GraphSnapshot) => g.edges.map((e) => e.id).sort();
@@ -53,7 +54,8 @@ before(async () => {
   await ensureTestImage(dockerd);
   await createNetwork(dockerd, NET, { subnet: '172.31.250.0/24' });
   publishedPort = await freePort();
-  await shop('shop-db-1', 'db', 1, DB);
+  deadPort = await freePort();
+  await shop('shop-db-1', 'db', 1, DB, [`127.0.0.1:${deadPort}:7777`]);
   await shop('shop-api-1', 'api', 1, API, [`0.0.0.0:${publishedPort}:8080`]);
   await shop('shop-api-2', 'api', 2, API);
   await shop('shop-web-1', 'web', 1, WEB);
@@ -124,6 +126,15 @@ test('the map shows exactly the expected edges, named by Compose service, with f
   assert.ok(detail.recentFailures[0].clientPid > 0, 'failure sample names the client process');
   const node = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent('svc:shop/db')}`)).body;
   assert.ok(node.incoming.includes(pool.id));
+});
+
+test('a published port with nothing listening behind it: the host\'s calls fail as refused (docker-proxy\'s connect), not as reset', async () => {
+  for (let i = 0; i < 3; i++) await fetch(`http://127.0.0.1:${deadPort}/`).then((r) => r.text(), () => 'failed');
+  const dead = (g: GraphSnapshot) => g.edges.find((e) => e.target === 'svc:shop/db' && e.port === 7777 && e.connections.failed >= 3);
+  const e = dead(await waitForGraph(graphUrl(), (g) => !!dead(g), 'the published port\'s failed calls', 20000))!;
+  assert.equal(e.connections.failedBy.refused, e.connections.failed, `all refused: ${JSON.stringify(e.connections)}`);
+  const detail = (await getJson<EdgeDetail>(`${agent.url}/api/v1/edges/${encodeURIComponent(e.id)}`)).body;
+  assert.match(detail.recentFailures[0].error ?? '', /docker-proxy/);
 });
 
 test('a remote client (an outside host in its own namespace) is on the map and in the clients list', async () => {
