@@ -1,7 +1,7 @@
 // A real, private dockerd for one test: its own data root, exec root, pidfile
 // and socket under a temp folder, so it never meets a system daemon. Stopped
 // by its pid; leftovers (shims, mounts, the folder) cleaned up.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -251,7 +251,27 @@ export function composeLabels(project: string, service: string, number: number):
 
 /** Creates a user-defined bridge network; resolves to its id. */
 export async function createNetwork(d: TestDockerd, name: string, opts: { subnet?: string } = {}): Promise<string> {
+  if (opts.subnet) dropStaleBridge(opts.subnet);
   return d.cli(['network', 'create', '--driver', 'bridge', ...(opts.subnet ? ['--subnet', opts.subnet] : []), name]);
+}
+
+/**
+ * A test killed before its cleanup leaves its network's bridge, with the route to the subnet: the next run's bridge for
+ * the same subnet then loses its packets to it (connections time out instead of being refused). Only a down `br-` bridge
+ * (no daemon runs it) is removed, with its subnet's rules.
+ */
+function dropStaleBridge(subnet: string): void {
+  let route = '';
+  try { route = execFileSync('ip', ['-o', 'route', 'show', subnet], { encoding: 'utf8' }); } catch { return; }
+  const dev = /\bdev (br-[0-9a-f]+)\b.*\blinkdown\b/.exec(route)?.[1];
+  if (!dev) return;
+  try { execFileSync('ip', ['link', 'del', dev], { stdio: 'ignore' }); } catch { /* gone meanwhile */ }
+  const rules: string[][] = [
+    ['-D', 'FORWARD', '-o', dev, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'], ['-D', 'FORWARD', '-o', dev, '-j', 'DOCKER'],
+    ['-D', 'FORWARD', '-i', dev, '!', '-o', dev, '-j', 'ACCEPT'], ['-D', 'FORWARD', '-i', dev, '-o', dev, '-j', 'ACCEPT'],
+    ['-t', 'nat', '-D', 'POSTROUTING', '-s', subnet, '!', '-o', dev, '-j', 'MASQUERADE'],
+  ];
+  for (const r of rules) try { execFileSync('iptables', r, { stdio: 'ignore' }); } catch { /* not there */ }
 }
 
 export interface ContainerFacts { id: string; pid: number; ip: string; name: string }
