@@ -465,3 +465,18 @@ test('MySQL: LOAD DATA LOCAL is one request that ends with the server\'s OK or E
   const failed = log.samples.filter((s) => s.protocol === 'mysql' && s.role === 'client' && s.statusClass === 'error');
   assert.ok(failed.some((s) => /^load data local infile/.test(s.target ?? '') && s.status === 1644), `the load's own ERR (1644: a SIGNAL): ${JSON.stringify(failed)}`);
 });
+
+test('MySQL: a connection on the compressed protocol (mysql --compress) is not parsed, rather than misread (review R 5)', async () => {
+  const m = await startMariadb();
+  servers.push(m);
+  const before = log.engine.l7!.losses();
+  spawnSync('mysql', ['-h', '127.0.0.1', '-P', String(m.port), '-u', 'root', '--compress', '-e', 'select 1; select 2; select 3; select nope']);
+  // a plain connection after it is counted as usual
+  spawnSync('mysql', ['-h', '127.0.0.1', '-P', String(m.port), '-u', 'root', '-e', 'select 1; select nope']);
+  for (const role of ['server', 'client'] as const) {
+    const t = await log.settle(m.port, role, 2);
+    // before: the compressed one's packets misread (with the review's 2 and 4 statements: 2 requests, both ok, for 6 with 2 errors)
+    assert.deepEqual(byClass(t), { ok: 1, error: 1 }, `${role}: the plain connection's select 1 and select nope only`);
+  }
+  assert.equal(log.engine.l7!.losses().desync - before.desync, 0, 'no framing was broken');
+});

@@ -9,7 +9,10 @@
  * response is paired the rest (a result set's rows, thousands of packets) is
  * passed over without framing it, and a lost framing cannot outlive it. LOCAL
  * INFILE's file request (0xfb) is not the end: the client sends the file and
- * the server's OK or ERR after it is.
+ * the server's OK or ERR after it is. A client that asks for the compressed
+ * protocol in its login (CLIENT_COMPRESS) wraps every packet after it in a
+ * compression header: the connection is no longer parsed (DH_L7_F_STOPPED)
+ * rather than misread.
  *
  * Kernel subtlety: the server speaks first (greeting, sequence 0, protocol
  * 10); that and the authentication exchange (sequence >= 1 from the client)
@@ -21,7 +24,15 @@
 #define MY_COM_STMT_CLOSE 0x19
 #define MY_LOCAL_INFILE 0xfb /* first byte of the response packet that asks for a LOAD DATA LOCAL file */
 
-enum { MY_CMD = 1 }; /* requests: a command header was read alone */
+enum { MY_CMD = 1, MY_LOGIN = 2 }; /* requests: a command's or the login's header was read alone */
+#define MY_CLIENT_COMPRESS 0x20 /* capability flag of the client's login (and SSLRequest) */
+
+/* The client's login (sequence 1), its capability flags at w: compression stops the parsing. */
+static __always_inline void my_login(struct dh_l7_sock *st, const __u8 *w)
+{
+	if (w[0] & MY_CLIENT_COMPRESS)
+		st->flags |= DH_L7_F_STOPPED;
+}
 
 static __always_inline int my_is_command(__u8 c)
 {
@@ -53,17 +64,19 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		sc->cur = sc->total;
 		return 1;
 	}
-	if (n < 1 || (n < 4 && d->state != MY_CMD))
+	if (n < 1 || (n < 4 && !d->state))
 		return l7_at_end(sc, n) ? DH_L7_MORE : -1;
 	__u8 *w = sc->win;
 	if (w[0] == 0x16 && w[1] == 0x03 && w[2] <= 0x04) { /* TLS after the client's SSLRequest */
 		st->flags |= DH_L7_F_TLS;
 		return 1;
 	}
-	if (d->state == MY_CMD) { /* the payload of a command packet whose header came alone */
-		d->state = 0;
-		if (my_is_command(w[0]))
+	if (d->state == MY_CMD || d->state == MY_LOGIN) { /* the payload of a packet whose header came alone */
+		if (d->state == MY_LOGIN)
+			my_login(st, w);
+		else if (my_is_command(w[0]))
 			l7_push(sc, st, w[0], 0);
+		d->state = 0;
 		d->skip = d->aux;
 		return 0;
 	}
@@ -79,13 +92,16 @@ __noinline int my_step(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 		sc->cur = sc->total;
 		return 1;
 	}
-	if (sc->dir == 0 && seq == 0 && n == 4 && len) {
+	int login = seq == 1 && !st->seq; /* before any command: a 16 MB command's next packet has sequence 1 too */
+	if (sc->dir == 0 && (seq == 0 || login) && n == 4 && len) {
 		/* servers read the 4-byte header first, then the payload: decide at the payload */
-		d->state = MY_CMD;
+		d->state = login ? MY_LOGIN : MY_CMD;
 		d->aux = len;
 		sc->cur += 4;
 		return 0;
 	}
+	if (sc->dir == 0 && login && len >= 4 && n >= 8)
+		my_login(st, w + 4);
 	if (sc->dir == 0 && seq == 0 && len >= 1 && my_is_command(first))
 		l7_push(sc, st, first, 0);
 	sc->cur += 4;
