@@ -225,6 +225,15 @@ describe('filters', () => {
     assert.deepEqual(v.nodes, [ext.id, api.id].sort());
   });
 
+  it('"failing only" keeps an edge that never connected once its failures are older than a minute (review S 6)', () => {
+    const m2 = new GraphModel();
+    const dead = { ...edge(api.id, db.id, 9999), connections: { opened: 0, active: 0, closed: 0, failed: 1, failedBy: { refused: 1, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } } };
+    const recovered = { ...edge(nginx.id, api.id, 8080), connections: { opened: 5, active: 0, closed: 5, failed: 1, failedBy: { refused: 1, timeout: 0, reset: 0, unreachable: 0, aborted: 0 } } };
+    m2.applySnapshot({ generatedAt: 1, nodes: [api, db, nginx], edges: [dead, recovered] });
+    const v = computeVisible(m2.nodes, m2.edges, { ...NO_FILTERS, failingOnly: true }, (id) => m2.healthOf(id));
+    assert.deepEqual([...v.edges], [dead.id], 'the never-connected edge stays; one whose old failure was followed by connections does not');
+  });
+
   it('searches names, addresses and ports', () => {
     assert.deepEqual(vis({ search: 'nginx' }).edges, [nginxApi.id]);
     assert.deepEqual(vis({ search: ':5432' }).edges, [apiDb.id]);

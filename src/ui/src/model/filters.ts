@@ -3,6 +3,7 @@
 import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import type { Health } from './derive.js';
 import { recentRequests } from './requests.js';
+import { neverConnected } from '../../../graph/edge-facts.js';
 
 export interface Filters {
   /** Compose project / namespace / "host"; '' for all. */
@@ -73,7 +74,8 @@ export function computeVisible(
     if (!allowed.has(e.source) || !allowed.has(e.target)) continue;
     if (!inGroup.has(e.source) && !inGroup.has(e.target)) continue;
     if (q && !matched.has(e.source) && !matched.has(e.target) && !edgeMatches(e, q)) continue;
-    if (f.failingOnly && healthOf(e.id) !== 'failing' && !(recentRequests(e).errors > 0)) continue; // failing, or requests failing lately
+    // failing, requests failing lately, or never connected (a cron job refused an hour ago is still a problem)
+    if (f.failingOnly && healthOf(e.id) !== 'failing' && !(recentRequests(e).errors > 0) && !(e.protocol === 'tcp' && neverConnected(e.connections))) continue;
     visEdges.add(e.id);
     visNodes.add(e.source);
     visNodes.add(e.target);
