@@ -5,7 +5,7 @@
 import type { GraphEdge } from '../graph/types.js';
 
 /**
- * What a user must see at once: failures, request and DNS errors, and an edge going idle or busy (its look). How many
+ * What a user must see at once: failures, request and DNS errors, a policy verdict, and an edge going idle or busy. How many
  * connections are open is not: under connection-per-request traffic it moves at every tick.
  */
 function news(e: GraphEdge): string {
@@ -13,6 +13,7 @@ function news(e: GraphEdge): string {
   let k = `${c.active > 0 ? 1 : 0}|${c.failed}`;
   for (const r of e.requests ?? []) k += `|${r.protocol}:${r.errors}:${r.clientErrors}:${r.unpaired}`;
   if (e.dns) k += `|${e.dns.failures}:${e.dns.timeouts}`;
+  if (e.policy) k += `|${e.policy.verdict}`;
   return k;
 }
 
