@@ -30,6 +30,8 @@ export class IntervalCounts {
   requests: Map<RequestProtocol, RequestTotals> | null = null;
   /** A resolver edge's DNS numbers (its queries count as opened, answered as closed, failed as failed). */
   dns: DnsIntervalCounts | null = null;
+  /** The edge's client instances changed (or were never drained): the row carries them, else the store has them. */
+  clientsChanged = true;
 
   empty(): boolean {
     return !this.opened && !this.closed && !this.failed && !this.sent && !this.received && !this.retransmits && !this.requests;
@@ -42,6 +44,7 @@ export class IntervalCounts {
     this.sent += o.sent; this.received += o.received; this.retransmits += o.retransmits;
     this.rtt.absorb(o.rtt);
     this.duration.absorb(o.duration);
+    this.clientsChanged ||= o.clientsChanged;
     if (o.dns) (this.dns ??= new DnsIntervalCounts()).absorb(o.dns);
     if (o.requests) {
       const into = (this.requests ??= new Map());
@@ -55,6 +58,7 @@ export class IntervalCounts {
   reset(): void {
     this.opened = this.closed = this.failed = this.sent = this.received = this.retransmits = 0;
     this.requests = null;
+    this.clientsChanged = false;
     for (const r of FAILURE_REASONS) this.failedBy[r] = 0;
     this.rtt.reset();
     this.duration.reset();
@@ -124,7 +128,7 @@ export interface EdgeInterval {
   lastSeen: number;
   /** Requests (L7) per protocol; absent when none. */
   requests?: RequestInterval[];
-  /** The client instances that made the edge's connections, as the live map names them (GraphEdge.clientInstances). */
+  /** The client instances that made the edge's connections, as the live map names them (GraphEdge.clientInstances), when they changed in the interval. */
   clients?: string[];
   /** A resolver edge's failures by kind and failing names (its answer latency is in rttMeanUs and rttP95Us). */
   dns?: { nxdomain: number; servfail: number; refused: number; timeouts: number; otherErrors: number; failingNames: { name: string; count: number; reason: string; lastSeen: number }[] };
@@ -157,7 +161,7 @@ export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSee
   };
   const requests = requestIntervals(c.requests);
   if (requests) row.requests = requests;
-  if (e.clientInstances?.length) row.clients = [...e.clientInstances];
+  if (c.clientsChanged && e.clientInstances?.length) row.clients = [...e.clientInstances];
   const d = c.dns;
   if (d) {
     row.rttMeanUs = d.latencyCount ? (d.latencySumMs / d.latencyCount) * 1000 : 0;

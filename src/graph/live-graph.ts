@@ -589,6 +589,7 @@ function noteClientInstance(s: EdgeState, inst: Instance): void {
   s.lastClientInstance = inst.id;
   const name = clientInstanceName(inst);
   const list = (s.e.clientInstances ??= []);
+  s.counts.clientsChanged = true;
   const i = list.indexOf(name);
   if (i >= 0) list.splice(i, 1);
   list.push(name);

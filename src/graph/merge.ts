@@ -47,5 +47,6 @@ export function foldEdge(into: EdgeState, from: EdgeState, now: number, limits: 
     const list = (a.clientInstances ??= []);
     for (const name of b.clientInstances) if (!list.includes(name)) list.unshift(name); // older than into's own
     if (list.length > limits.clientInstances) list.splice(0, list.length - limits.clientInstances);
+    into.counts.clientsChanged = true;
   }
 }
