@@ -4,7 +4,7 @@
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted } from './connections.js';
-import { clientInstanceName, type AddressNames, type NodeRef } from './naming.js';
+import { clientInstanceName, noteNewest, type AddressNames, type NodeRef } from './naming.js';
 import { ResolverEdges, type HostUdpServers, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
@@ -588,10 +588,6 @@ function foldTargets(targets: RemoteClient['targets'], from: string, to: string)
 function noteClientInstance(s: EdgeState, inst: Instance): void {
   s.lastClientInstance = inst.id;
   const name = clientInstanceName(inst);
-  const list = (s.e.clientInstances ??= []);
   s.counts.clientsChanged = true;
-  const i = list.indexOf(name);
-  if (i >= 0) list.splice(i, 1);
-  list.push(name);
-  if (list.length > GRAPH_DEFAULTS.clientInstances) list.shift();
+  noteNewest((s.e.clientInstances ??= []), name, GRAPH_DEFAULTS.clientInstances);
 }

@@ -70,6 +70,14 @@ export function clientInstanceName(inst: Instance): string {
   return inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
 }
 
+/** Puts `name` last in `list` (moved there if it was in it), keeping the newest `max`. */
+export function noteNewest(list: string[], name: string, max: number): void {
+  const i = list.indexOf(name);
+  if (i >= 0) list.splice(i, 1);
+  list.push(name);
+  if (list.length > max) list.splice(0, list.length - max);
+}
+
 /** A client instance's name without its pid: the program, whichever run of it. */
 export function clientProgram(name: string): string {
   return name.replace(/ \(pid \d+\)$/, '');

@@ -3,7 +3,7 @@
 import type { Db } from './database.js';
 import type { GraphNode, Instance, NodeKind } from '../graph/types.js';
 import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
-import { clientProgram } from '../graph/naming.js';
+import { clientProgram, noteNewest } from '../graph/naming.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
 export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'> & Partial<Pick<GraphNode, 'firstSeen'>>;
@@ -30,7 +30,7 @@ export class Dimensions {
   /** key -> row id, descriptor signature, last_seen as written. */
   private readonly nodes = new Map<string, { id: number; sig: string; seen: number }>();
   private readonly edges = new Map<string, { id: number; seen: number }>();
-  /** edge row id -> signature of its latest stored client instances (clientsSignature). */
+  /** edge row id -> signature of its latest stored client instances (clientsSig). */
   private readonly edgeClientSigs = new Map<number, string>();
   private readonly stmt;
 
@@ -74,8 +74,14 @@ export class Dimensions {
     };
     for (const r of db.prepare<[], NodeRow>('SELECT * FROM nodes').iterate()) this.nodes.set(r.key, { id: r.id, sig: signature(fromNodeRow(r)), seen: r.last_seen });
     for (const r of db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
-    const latest = db.prepare<[], EdgeVersionRow>('SELECT edge, clients FROM edge_versions v WHERE t = (SELECT max(t) FROM edge_versions w WHERE w.edge = v.edge)');
-    for (const r of latest.iterate()) this.edgeClientSigs.set(r.edge, JSON.stringify((JSON.parse(r.clients) as string[]).sort()));
+    this.loadClientSigs();
+  }
+
+  /** The write cache of each edge's latest stored client instances. */
+  private loadClientSigs(): void {
+    this.edgeClientSigs.clear();
+    const latest = this.db.prepare<[], EdgeVersionRow>('SELECT edge, clients FROM edge_versions v WHERE t = (SELECT max(t) FROM edge_versions w WHERE w.edge = v.edge)');
+    for (const r of latest.iterate()) this.edgeClientSigs.set(r.edge, clientsSig(JSON.parse(r.clients) as string[]));
   }
 
   /**
@@ -129,7 +135,7 @@ export class Dimensions {
    */
   edgeClients(ref: number, clients: readonly string[], now: number, since = now): void {
     const programs = storedClients(clients);
-    const sig = JSON.stringify([...programs].sort());
+    const sig = clientsSig(programs);
     if (this.edgeClientSigs.get(ref) === sig) return;
     this.stmt.insertEdgeVersion.run(ref, Math.min(since, now), JSON.stringify(programs));
     this.edgeClientSigs.set(ref, sig);
@@ -203,12 +209,7 @@ export class Dimensions {
       const e = out.get(v.edge);
       if (!e) continue;
       const names = (e.clientInstances ??= []);
-      for (const n of JSON.parse(v.clients) as string[]) {
-        const i = names.indexOf(n);
-        if (i >= 0) names.splice(i, 1);
-        names.push(n);
-      }
-      if (names.length > GRAPH_DEFAULTS.clientInstances) names.splice(0, names.length - GRAPH_DEFAULTS.clientInstances);
+      for (const n of JSON.parse(v.clients) as string[]) noteNewest(names, n, GRAPH_DEFAULTS.clientInstances);
     }
     return out;
   }
@@ -222,6 +223,7 @@ export class Dimensions {
     if (edges || nodes) {
       this.nodes.clear();
       this.edges.clear();
+      this.loadClientSigs(); // a deleted edge's row id may be given to a new edge
       for (const r of this.db.prepare<[], NodeRow>('SELECT * FROM nodes').iterate()) this.nodes.set(r.key, { id: r.id, sig: signature(fromNodeRow(r)), seen: r.last_seen });
       for (const r of this.db.prepare<[], EdgeRow>('SELECT id, key, last_seen FROM edges').iterate()) this.edges.set(r.key, { id: r.id, seen: r.last_seen });
     }
@@ -244,13 +246,12 @@ function signature(n: NodeDesc): string {
 /** An edge's client instances as stored: a host process by its name without its pid, once, newest last. */
 function storedClients(clients: readonly string[]): string[] {
   const out: string[] = [];
-  for (const c of clients.map(clientProgram)) {
-    const i = out.indexOf(c);
-    if (i >= 0) out.splice(i, 1);
-    out.push(c);
-  }
-  return out.slice(-GRAPH_DEFAULTS.clientInstances);
+  for (const c of clients) noteNewest(out, clientProgram(c), GRAPH_DEFAULTS.clientInstances);
+  return out;
 }
+
+/** What makes a version: the set of stored names, in any order. */
+const clientsSig = (programs: readonly string[]) => JSON.stringify([...programs].sort());
 
 /** A node known only by its id (its descriptor was not at hand): kind from the id's prefix. */
 function placeholder(key: string): NodeDesc {
