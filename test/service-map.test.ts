@@ -40,7 +40,10 @@ let dockerd: TestDockerd;
 let agent: RunningAgent;
 let publishedPort: number;
 let deadPort: number; // published on the db container, where nothing listens
-const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-keep-1', 'shop-after-1'];
+const containers = ['shop-db-1', 'shop-api-1', 'shop-api-2', 'shop-web-1', 'shop-broken-1', 'shop-late-1', 'shop-keep-1', 'shop-after-1', 'shop-olddb-1', 'shop-stale-1'];
+/** A database container removed while the agent runs, and an address of the network nobody ever held. */
+const OLD_DB_IP = '172.31.250.201', NEVER_HELD_IP = '172.31.250.200';
+let oldDbRemovedAt = 0;
 const graphUrl = () => `${agent.url}/api/v1/graph?group=shop`;
 const ids = (g: GraphSnapshot) => g.edges.map((e) => e.id).sort();
 const edgeOf = (g: GraphSnapshot, source: string, target: string, port: number) => g.edges.find((e) => e.source === source && e.target === target && e.port === port);
@@ -65,6 +68,10 @@ before(async () => {
   fs.rmSync(SOCKET_LINK, { force: true });
   fs.symlinkSync(dockerd.socketPath, SOCKET_LINK);
   agent = await startAgent(['--docker-socket', SOCKET_LINK]);
+  await runContainer(dockerd, { name: 'shop-olddb-1', network: NET, ip: OLD_DB_IP, labels: composeLabels('shop', 'olddb', 1), command: nodeCommand(DB) });
+  await new Promise((r) => setTimeout(r, 2000)); // the agent hears of it from Docker's events
+  await dockerd.cli(['rm', '-f', 'shop-olddb-1']);
+  oldDbRemovedAt = Date.now();
 });
 
 after(async () => {
@@ -254,6 +261,20 @@ test('without Docker, kubelet\'s log links name pods\' containers (a containerd 
     await k8s.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a client still pointed at a removed container\'s address calls a vacant address, which says whose it was; one nobody held says so too', async () => {
+  // past the removed container's grace, when its address stops naming it (DEFAULTS.removedAddressGraceMs, 30 s)
+  await new Promise((r) => setTimeout(r, Math.max(0, oldDbRemovedAt + 31_000 - Date.now())));
+  await shop('shop-stale-1', 'stale', 1, `setInterval(() => { for (const ip of ['${OLD_DB_IP}', '${NEVER_HELD_IP}']) require('net').connect(5432, ip).on('error', () => {}); }, 1000);`);
+  const vacantOf = (g: GraphSnapshot, ip: string) => g.edges.some((e) => e.source === 'svc:shop/stale' && e.target === `ext:${ip}` && e.connections.failed > 0)
+    ? g.nodes.find((n) => n.id === `ext:${ip}`)?.vacant : undefined;
+  const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x) => !!vacantOf(x, OLD_DB_IP) && !!vacantOf(x, NEVER_HELD_IP), 'failed calls to both vacant addresses', 30000);
+  const old = vacantOf(g, OLD_DB_IP)!;
+  assert.deepEqual([old.network, old.lastHolder], [NET, 'shop-olddb-1']);
+  assert.ok(Math.abs(old.lastHeldUntil! - oldDbRemovedAt) < 5000, `removed at ${oldDbRemovedAt}, said ${old.lastHeldUntil}`);
+  assert.deepEqual(vacantOf(g, NEVER_HELD_IP), { network: NET, lastHolder: null, lastHeldUntil: null });
+  assert.equal(g.nodes.find((n) => n.id === 'svc:shop/olddb'), undefined, 'the removed service has no calls of the stale client');
 });
 
 test('restarting dockerd while the agent runs loses no identity for new containers', async () => {

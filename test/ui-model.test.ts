@@ -190,6 +190,13 @@ describe('edge looks', () => {
     assert.equal(nodeLabel(node('svc:a/api', 'service', 'a', { instances: [inst('running'), inst('running'), inst('stopped')] })), 'api ×2');
     assert.equal(nodeLabel(node('svc:a/api', 'service', 'a', { instances: [inst('running')] })), 'api');
   });
+
+  it('names the container a vacant address last belonged to', () => {
+    const ext = (vacant: GraphNode['vacant']) => nodeLabel({ ...node('ext:172.18.0.9', 'external', null), label: '172.18.0.9', vacant });
+    assert.equal(ext({ network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 1 }), '172.18.0.9 (was db-old)');
+    assert.equal(ext({ network: 'shop_default', lastHolder: null, lastHeldUntil: null }), '172.18.0.9 (no container)');
+    assert.equal(ext(undefined), '172.18.0.9');
+  });
 });
 
 describe('filters', () => {

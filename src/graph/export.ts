@@ -1,6 +1,6 @@
 // The map as text people paste into docs: Graphviz DOT and Mermaid.
 import type { GraphEdge, GraphNode, GraphSnapshot } from './types.js';
-import { DEFAULT_THRESHOLDS, mainRequests, protocolName, rate, requestHealth, requestLabel } from './labels.js';
+import { DEFAULT_THRESHOLDS, mainRequests, nodeNote, protocolName, rate, requestHealth, requestLabel } from './labels.js';
 
 /** A text export is read later, when the last minute may have been quiet: the edge's request totals then. */
 function requestTotals(e: GraphEdge): string | null {
@@ -69,7 +69,7 @@ export function toDot(g: GraphSnapshot): string {
     if (group) out.push(`  subgraph cluster_${i++} {`, `    label=${dotId(group)};`);
     for (const n of nodes.sort((a, b) => a.id.localeCompare(b.id))) {
       const k = replicas(n);
-      const label = k > 1 ? `${n.label} (x${k})` : n.label;
+      const label = (k > 1 ? `${n.label} (x${k})` : n.label) + nodeNote(n);
       out.push(`${indent}${dotId(n.id)} [label=${dotId(label)}, shape=${SHAPE[n.kind]}];`);
     }
     if (group) out.push('  }');
@@ -95,7 +95,7 @@ export function toMermaid(g: GraphSnapshot): string {
   const out = ['flowchart LR'];
   const shape = (n: GraphNode) => {
     const k = replicas(n);
-    const t = `"${mermaidText(k > 1 ? `${n.label} x${k}` : n.label)}"`;
+    const t = `"${mermaidText((k > 1 ? `${n.label} x${k}` : n.label) + nodeNote(n))}"`;
     switch (n.kind) {
       case 'external': return `((${t}))`;
       case 'client': return `([${t}])`;

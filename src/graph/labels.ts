@@ -1,6 +1,15 @@
 // Short labels for numbers and for an edge's requests, shared by the web UI and
 // the text exports (DOT, Mermaid): one wording wherever the map is shown.
-import type { EdgeRequests, GraphEdge, RequestProtocol } from './types.js';
+import type { EdgeRequests, GraphEdge, GraphNode, RequestProtocol } from './types.js';
+
+/**
+ * What a node's label adds about the node itself: a vacant container address says which container it was
+ * ("172.18.0.5 (was db-old)"), the reason its clients fail; '' for any other node.
+ */
+export function nodeNote(n: Pick<GraphNode, 'vacant'>): string {
+  if (!n.vacant) return '';
+  return n.vacant.lastHolder ? ` (was ${n.vacant.lastHolder})` : ' (no container)';
+}
 
 export function rate(n: number): string {
   if (!Number.isFinite(n) || n <= 0) return '0';

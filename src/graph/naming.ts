@@ -1,6 +1,6 @@
 // Names a connection end as a graph node: replicas of one Compose service or
 // Kubernetes workload collapse into one service node.
-import type { ContainerInfo, Owner, AddressOwner } from '../identity/types.js';
+import type { ContainerInfo, Owner, AddressOwner, VacantAddress } from '../identity/types.js';
 import type { Instance, NodeKind } from './types.js';
 import { getDomain } from 'tldts';
 import { cleanName, scriptName } from './script.js';
@@ -17,6 +17,8 @@ export interface NodeRef {
   address?: string;
   /** The DNS name its client resolved to reach it, and the answer's CNAME chain. */
   dns?: { name: string; cnames: string[] };
+  /** An outside server's address is a vacant one in a container network here (GraphNode.vacant). */
+  vacant?: VacantAddress;
 }
 
 /** What the graph needs from the DNS name map: the name a client resolved for an address it then used. */
@@ -229,9 +231,8 @@ export const HOST_NODE: NodeRef = { id: 'proc:host', kind: 'process', label: 'ho
 export function addressNode(a: AddressOwner, ip: string, role: 'client' | 'server'): NodeRef {
   if (a.kind === 'container') return containerNode(a.container);
   if (a.kind === 'host') return a.published ? containerNode(a.published.container) : HOST_NODE;
-  return role === 'client'
-    ? { id: `client:${ip}`, kind: 'client', label: ip, group: null }
-    : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
+  if (role === 'client') return { id: `client:${ip}`, kind: 'client', label: ip, group: null };
+  return a.vacant ? { id: `ext:${ip}`, kind: 'external', label: ip, group: null, vacant: a.vacant } : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
 }
 
 /** An external server named by the DNS answer its client received: the name is the node, the address a detail. */

@@ -175,7 +175,10 @@ export class Placement {
     if (!this.names || !client || isLoopback(client.peerIp)) return ref;
     const name = this.names.nameFor(client.netns, client.peerIp, { pid: client.pid, cgroupId: client.cgroupId, at: client.startTime || undefined });
     if (!name) return ref;
-    return ref.kind === 'external' ? namedExternalNode(client.peerIp, name) : { ...ref, dns: name };
+    if (ref.kind !== 'external') return { ...ref, dns: name };
+    const named = namedExternalNode(client.peerIp, name);
+    if (ref.vacant) named.vacant = ref.vacant;
+    return named;
   }
 
   /** Caps outside endpoints: past the limit, new ones join an aggregate node. */

@@ -87,6 +87,7 @@ export class GraphState {
     if (ref.labels) n.labels = ref.labels;
     if (ref.address && !n.ips.includes(ref.address) && n.ips.length < MAX_NODE_ADDRESSES) n.ips.push(ref.address);
     if (ref.dns) addName(n, ref.dns);
+    if (ref.vacant) n.vacant = ref.vacant;
     const inst = ref.instance;
     if (inst) {
       // Loops, not findIndex/every: this runs twice per connection placed, and each callback is an allocation.

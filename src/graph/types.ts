@@ -14,6 +14,8 @@ export { FAILURE_REASONS } from '../events/types.js';
 export type { FailureReason } from '../events/types.js';
 import type { L7Protocol, L7StatusClass } from '../l7/types.js';
 import type { DnsOutcomes } from '../dns/types.js';
+import type { VacantAddress } from '../identity/types.js';
+export type { VacantAddress } from '../identity/types.js';
 
 /** One container or process behind a node. */
 export interface Instance {
@@ -50,6 +52,11 @@ export interface GraphNode {
   hosts?: string[];
   /** Names from DNS answers its clients received; absent when no client resolved it by name. */
   dns?: NodeDns;
+  /**
+   * An external server whose address is inside a container network on this host, held by no container: its clients
+   * call a container that is gone (`lastHolder`, when this agent knew it). Absent on other nodes.
+   */
+  vacant?: VacantAddress;
 }
 
 /**

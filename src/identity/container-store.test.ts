@@ -168,3 +168,18 @@ test('canonical IP text and host addresses', () => {
   h.setExtra(['172.18.0.1']);
   assert.equal(h.has('172.18.0.1'), true);
 });
+
+test('a removed container is no longer the owner of its address past the grace, but is still its last holder', () => {
+  let now = 1000;
+  const s = new ContainerStore(10, () => now, 2000);
+  s.upsert(container(2));
+  assert.equal(s.lastHolder('172.30.0.2'), undefined, 'a running container is its owner, not a last holder');
+  s.markRemoved(hex(2), 1500);
+  now = 5000;
+  assert.equal(s.byIp('172.30.0.2'), undefined);
+  const last = s.lastHolder('172.30.0.2')!;
+  assert.equal(last.name, 'c2');
+  assert.equal(s.heldUntil(last), 1500);
+  s.upsert(container(3, { networks: [{ name: 'net', networkId: 'n1', ipv4: '172.30.0.2', ipv6: null, gateway: null, ipv6Gateway: null, aliases: [] }] }));
+  assert.equal(s.lastHolder('172.30.0.2'), undefined, 'the address is held again');
+});

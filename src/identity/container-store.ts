@@ -41,6 +41,15 @@ export class ContainerStore {
     if (c?.removed && this.clock() - (this.removedAt.get(c.id) ?? 0) > this.removedGraceMs) return undefined;
     return c;
   }
+  /** The container that last held this address and no longer runs, past any grace (removed, or only stopped); for naming a vacant address. */
+  lastHolder(ip: string): ContainerInfo | undefined {
+    const c = this.byIpMap.get(ip);
+    return c && c.state !== 'running' ? c : undefined;
+  }
+  /** When a container stopped holding its addresses: its removal, else its stop (unix ms), null if unknown. */
+  heldUntil(c: ContainerInfo): number | null {
+    return this.removedAt.get(c.id) ?? c.stoppedAt ?? null;
+  }
   byNetns(netns: number): ContainerInfo | undefined { return this.byNetnsMap.get(netns); }
   byPid(pid: number): ContainerInfo | undefined { return this.byPidMap.get(pid); }
   all(): IterableIterator<ContainerInfo> { return this.byIdMap.values(); }

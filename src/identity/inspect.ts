@@ -16,7 +16,7 @@ export interface InspectJson {
     Ports?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
     Networks?: Record<string, {
       NetworkID?: string; IPAddress?: string; GlobalIPv6Address?: string; Gateway?: string;
-      IPv6Gateway?: string; Aliases?: string[] | null;
+      IPv6Gateway?: string; IPPrefixLen?: number; GlobalIPv6PrefixLen?: number; Aliases?: string[] | null;
     }> | null;
   } | null;
 }
@@ -78,6 +78,11 @@ export function portsOf(ports: NonNullable<InspectJson['NetworkSettings']>['Port
   return out;
 }
 
+/** A prefix length the daemon gave, if it is one (0 is Docker's "none"). */
+function prefix<K extends string>(key: K, n: unknown, max: number): Partial<Record<K, number>> {
+  return Number.isInteger(n) && (n as number) > 0 && (n as number) <= max ? { [key]: n as number } as Record<K, number> : {};
+}
+
 export function networksOf(nets: NonNullable<InspectJson['NetworkSettings']>['Networks']): ContainerNetwork[] {
   return Object.entries(nets ?? {}).map(([name, n]) => ({
     name,
@@ -86,6 +91,8 @@ export function networksOf(nets: NonNullable<InspectJson['NetworkSettings']>['Ne
     ipv6: ip(n.GlobalIPv6Address),
     gateway: ip(n.Gateway),
     ipv6Gateway: ip(n.IPv6Gateway),
+    ...prefix('ipv4PrefixLen', n.IPPrefixLen, 32),
+    ...prefix('ipv6PrefixLen', n.GlobalIPv6PrefixLen, 128),
     aliases: Array.isArray(n.Aliases) ? n.Aliases.filter((a) => typeof a === 'string') : [],
   }));
 }

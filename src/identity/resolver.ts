@@ -9,8 +9,10 @@ import { containerRefFromCgroupPath, systemdUnitFromCgroupPath } from './cgroup.
 import { DockerWatcher } from './docker.js';
 import { ProcessCache, type ProcessInfo } from './process.js';
 import { KubeletLogNames } from './kubelet-logs.js';
+import { ContainerSubnets } from './subnets.js';
 import type {
   AddressOwner, ContainerChange, ContainerInfo, ContainerRef, KubernetesInfo, Owner, OwnerQuery, PublishedMatch, ResolverStats,
+  VacantAddress,
 } from './types.js';
 
 export interface ResolverOptions {
@@ -36,6 +38,8 @@ const MAX_VERDICTS = 65536;
 /** /proc/<pid>/stat counts a process's start in clock ticks: USER_HZ, 100 on Linux whatever the kernel's HZ. */
 const NS_PER_TICK = 1e9 / 100;
 const MAX_SYNTHETIC = 4096;
+/** The answer for an address outside this host, one object (asked for every connection to one). */
+const EXTERNAL: AddressOwner = { kind: 'external' };
 
 export { isDockerProxy } from './types.js';
 
@@ -54,6 +58,7 @@ export class IdentityResolver extends EventEmitter {
   private readonly selfPid: number;
   /** Containers seen only in cgroup paths (no daemon told us about them), by id. */
   private synthetic = new Map<string, ContainerInfo>();
+  private readonly subnets = new ContainerSubnets();
   /**
    * What exec said of a process the kernel saw start (the engine's exec_args): the arguments of one that exited
    * before /proc/<pid> could be read. Set by the agent once the probes are loaded.
@@ -83,7 +88,7 @@ export class IdentityResolver extends EventEmitter {
       procRoot: opts.procRoot,
     });
     this.docker?.on('change', (c: ContainerChange) => this.onChange(c));
-    this.docker?.on('up', () => { this.changes++; this.refreshGateways(); this.emit('docker', { up: true }); });
+    this.docker?.on('up', () => { this.changes++; this.refreshNetworks(); this.emit('docker', { up: true }); });
     this.docker?.on('down', (err: Error) => { this.changes++; this.emit('docker', { up: false, error: err.message }); });
   }
 
@@ -170,7 +175,17 @@ export class IdentityResolver extends EventEmitter {
       return { kind: 'host', published: port ? this.publishedPort(addr, port, protocol) : null };
     }
     this.counters.addressExternal++;
-    return { kind: 'external' };
+    const vacant = this.vacant(addr);
+    return vacant ? { kind: 'external', vacant } : EXTERNAL;
+  }
+
+  /** An address in a container network here that no container holds, with the one that last did. */
+  private vacant(ip: string): VacantAddress | null {
+    const store = this.docker?.store;
+    const network = store ? this.subnets.networkOf(ip) : null;
+    if (!store || !network) return null;
+    const last = store.lastHolder(ip);
+    return { network, lastHolder: last?.name ?? null, lastHeldUntil: last ? store.heldUntil(last) : null };
   }
 
   /** The running container that publishes (ip, port) on this host; 0.0.0.0 / :: bindings match any local address. */
@@ -256,12 +271,13 @@ export class IdentityResolver extends EventEmitter {
     this.changes++;
     const provisional = this.synthetic.get(c.container.id);
     this.synthetic.delete(c.container.id);
-    if (c.type === 'start' || c.type === 'update') this.refreshGateways();
+    if (c.type === 'start' || c.type === 'update' || c.type === 'evict') this.refreshNetworks();
     this.emit('change', provisional ? { ...c, provisional } : c);
   }
 
-  /** Docker bridge gateways are this host's addresses. */
-  private refreshGateways(): void {
+  /** Docker bridge gateways are this host's addresses; the networks' subnets say which outside addresses are vacant. */
+  private refreshNetworks(): void {
+    this.subnets.rebuild(this.containers());
     const gws: string[] = [];
     for (const c of this.containers()) {
       if (c.state !== 'running') continue;

@@ -24,6 +24,9 @@ export interface ContainerNetwork {
   ipv6: string | null;
   gateway: string | null;
   ipv6Gateway: string | null;
+  /** Prefix lengths of the network's subnets (IPPrefixLen, GlobalIPv6PrefixLen); absent when the daemon gave none. */
+  ipv4PrefixLen?: number;
+  ipv6PrefixLen?: number;
   /** DNS aliases on this network (service name, short id, ...). */
   aliases: string[];
 }
@@ -143,12 +146,26 @@ export interface PublishedMatch {
   hostPort: number;
 }
 
+/**
+ * An address inside a container network on this host that no container holds: a client still calls a container
+ * that was removed (or an address typed by hand), and its calls go nowhere. Drawn as an outside server with this.
+ */
+export interface VacantAddress {
+  /** The Docker network whose subnet holds the address. */
+  network: string;
+  /** The container that last held it, as far as this agent knows; null if none did. */
+  lastHolder: string | null;
+  /** When that container stopped or was removed (unix ms); null if unknown. */
+  lastHeldUntil: number | null;
+}
+
 /** Who owns an IP address as seen from this host. */
 export type AddressOwner =
   | { kind: 'container'; container: ContainerInfo; network: ContainerNetwork }
   /** One of this host's own addresses; `published` when the port is a container's published port. */
   | { kind: 'host'; published: PublishedMatch | null }
-  | { kind: 'external' };
+  /** Outside this host; `vacant` when the address is inside a container network here that no container holds. */
+  | { kind: 'external'; vacant?: VacantAddress };
 
 /** A change the resolver reports through its 'change' event. */
 export interface ContainerChange {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Dimensions, type NodeDesc } from './dimensions.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { databaseAtVersion } from './testing.js';
+import Database from 'better-sqlite3';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dhrishti-dims-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -24,5 +25,16 @@ test('a host program run again and again under new pids is one version; a differ
   assert.equal(versions(), 1, 'one program, not 50 versions');
   dims.node(curl(2000, 'curl -s http://127.0.0.1:18082/'), 600_000);
   assert.equal(versions(), 2, 'another command is another version');
+  db.close();
+});
+
+test('an outside server\'s vacant address is stored with its node and read back after a reopen', () => {
+  const file = path.join(dir, 'v.db');
+  let db = databaseAtVersion(file, SCHEMA_VERSION);
+  const vacant = { network: 'tenant-a_default', lastHolder: 'db-old', lastHeldUntil: 1234 };
+  const ref = new Dimensions(db).node({ id: 'ext:172.18.0.9', kind: 'external', label: '172.18.0.9', group: null, ips: ['172.18.0.9'], instances: [], vacant }, 10_000);
+  db.close();
+  db = new Database(file);
+  assert.deepEqual(new Dimensions(db).nodesByRef([ref]).get(ref)!.vacant, vacant);
   db.close();
 });

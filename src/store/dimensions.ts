@@ -6,7 +6,7 @@ import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
 import { clientProgram, noteNewest } from '../graph/naming.js';
 
 /** What the store keeps about a node (a GraphNode fits). */
-export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'> & Partial<Pick<GraphNode, 'firstSeen'>>;
+export type NodeDesc = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips' | 'dns'> & Partial<Pick<GraphNode, 'firstSeen' | 'vacant'>>;
 
 /** When a thing first appeared on the live map, if known and not after the write; else the write time. */
 const firstSeenOr = (t: number | undefined, now: number) => (t && t > 0 && t <= now ? Math.round(t) : now);
@@ -19,7 +19,7 @@ import type { EdgeDesc } from '../graph/interval.js';
 export interface StoredNode extends Omit<GraphNode, 'lastSeen' | 'active'> { ref: number; lastSeen: number }
 export interface StoredEdge extends EdgeDesc { ref: number; sourceRef: number; targetRef: number; firstSeen: number; lastSeen: number; clientInstances?: string[] }
 
-interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; dns: string | null; first_seen: number; last_seen: number }
+interface NodeRow { id: number; key: string; kind: string; label: string; grp: string | null; image: string | null; labels: string | null; instances: string | null; ips: string | null; dns: string | null; vacant: string | null; first_seen: number; last_seen: number }
 interface VersionRow { node: number; t: number; image: string | null; instances: string | null; ips: string | null }
 interface EdgeRow { id: number; key: string; source: number; target: number; port: number; protocol: string; first_seen: number; last_seen: number }
 interface EdgeVersionRow { edge: number; t: number; clients: string }
@@ -36,10 +36,10 @@ export class Dimensions {
 
   constructor(private readonly db: Db) {
     this.stmt = {
-      insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, dns, first_seen, last_seen)
-        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @dns, @first, @now)`),
+      insertNode: db.prepare(`INSERT INTO nodes (key, kind, label, grp, image, labels, instances, ips, dns, vacant, first_seen, last_seen)
+        VALUES (@key, @kind, @label, @grp, @image, @labels, @instances, @ips, @dns, @vacant, @first, @now)`),
       updateNode: db.prepare(`UPDATE nodes SET kind=@kind, label=@label, grp=@grp, image=@image, labels=@labels, instances=@instances, ips=@ips,
-        dns=@dns, last_seen=max(last_seen, @now) WHERE id=@id`),
+        dns=@dns, vacant=@vacant, last_seen=max(last_seen, @now) WHERE id=@id`),
       seenNode: db.prepare('UPDATE nodes SET last_seen = max(last_seen, ?) WHERE id = ?'),
       insertVersion: db.prepare(`INSERT INTO node_versions (node, t, image, instances, ips) VALUES (@id, @now, @image, @instances, @ips)
         ON CONFLICT (node, t) DO UPDATE SET image = excluded.image, instances = excluded.instances, ips = excluded.ips`),
@@ -99,7 +99,8 @@ export class Dimensions {
       key: n.id, kind: n.kind, label: n.label, grp: n.group, image: n.image ?? null,
       labels: n.labels && Object.keys(n.labels).length ? JSON.stringify(n.labels) : null,
       instances: n.instances.length ? JSON.stringify(n.instances.slice(-MAX_INSTANCES)) : null,
-      ips: n.ips.length ? JSON.stringify(n.ips.slice(0, 64)) : null, dns: n.dns ? JSON.stringify(n.dns) : null, now,
+      ips: n.ips.length ? JSON.stringify(n.ips.slice(0, 64)) : null, dns: n.dns ? JSON.stringify(n.dns) : null,
+      vacant: n.vacant ? JSON.stringify(n.vacant) : null, now,
     };
     if (known) {
       this.stmt.updateNode.run({ ...row, id: known.id });
@@ -240,7 +241,7 @@ function signature(n: NodeDesc): string {
   const instances = n.kind === 'process'
     ? [...new Set(n.instances.slice(-MAX_INSTANCES).map((i) => `${i.name}\u0000${i.command ?? ''}`))]
     : n.instances.slice(-MAX_INSTANCES);
-  return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, instances, n.ips.slice(0, 64), n.dns ?? null]);
+  return JSON.stringify([n.kind, n.label, n.group, n.image ?? null, n.labels ?? {}, instances, n.ips.slice(0, 64), n.dns ?? null, n.vacant ?? null]);
 }
 
 /** An edge's client instances as stored: a host process by its name without its pid, once, newest last. */
@@ -268,5 +269,6 @@ function fromNodeRow(r: NodeRow): StoredNode {
   if (r.image !== null) n.image = r.image;
   if (r.labels !== null) n.labels = JSON.parse(r.labels);
   if (r.dns) n.dns = JSON.parse(r.dns);
+  if (r.vacant) n.vacant = JSON.parse(r.vacant);
   return n;
 }

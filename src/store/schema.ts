@@ -131,6 +131,9 @@ CREATE TABLE edge_versions (
 ) WITHOUT ROWID;
 `;
 
+/** V9: nodes.vacant, an outside server's address that is a vacant one in a container network here (VacantAddress as JSON). */
+const V9_NODE_VACANT = 'ALTER TABLE nodes ADD COLUMN vacant TEXT;';
+
 /** MIGRATIONS[i] moves a database from version i to i+1. Append; never edit a released one. */
 export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V1),
@@ -148,6 +151,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V7_NODE_VERSIONS),
   // 8: the client instances of each edge over time.
   (db) => db.exec(V8_EDGE_VERSIONS),
+  // 9: whether an outside server's address is a vacant container address, and who held it last.
+  (db) => db.exec(V9_NODE_VACANT),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

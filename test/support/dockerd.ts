@@ -222,6 +222,8 @@ export interface RunOptions {
   publish?: string[];
   /** Network aliases on `network`. */
   aliases?: string[];
+  /** A fixed address on `network` (its subnet must have been given). */
+  ip?: string;
   env?: Record<string, string>;
   /** Command; default keeps node idle forever. */
   command?: string[];
@@ -233,6 +235,7 @@ export async function runContainer(d: TestDockerd, o: RunOptions): Promise<strin
   const args = ['run', '-d', '--name', o.name];
   if (o.network) args.push('--network', o.network);
   for (const a of o.aliases ?? []) args.push('--network-alias', a);
+  if (o.ip) args.push('--ip', o.ip);
   for (const [k, v] of Object.entries(o.labels ?? {})) args.push('--label', `${k}=${v}`);
   for (const p of o.publish ?? []) args.push('-p', p);
   for (const [k, v] of Object.entries(o.env ?? {})) args.push('-e', `${k}=${v}`);

@@ -482,7 +482,8 @@ export class MapRenderer {
       cy.add({ group: 'nodes', data: { id: parent, label: n.group, parent: hostBox }, classes: 'group', selectable: false, grabbable: true });
     }
     const label = nodeLabel(n);
-    const stopped = n.instances.length > 0 && n.instances.every((i) => i.state === 'stopped');
+    // a vacant container address is drawn as a container gone: nobody answers there
+    const stopped = !!n.vacant || (n.instances.length > 0 && n.instances.every((i) => i.state === 'stopped'));
     const el = cy.getElementById(n.id);
     if (el.empty()) {
       cy.add({ group: 'nodes', data: { id: n.id, label, kind: n.kind, parent }, classes: `kind-${n.kind}${stopped ? ' stopped' : ''}` });

@@ -4,6 +4,7 @@ import type { GraphEdge, GraphNode } from '../../../graph/types.js';
 import { UI } from '../config.js';
 import { bytesRate, rate } from './format.js';
 import { neverConnected } from '../../../graph/edge-facts.js';
+import { nodeNote } from '../../../graph/labels.js';
 import { requestHealth, requestLabel, type RequestThresholds } from './requests.js';
 
 export type Health = 'failing' | 'warn' | 'ok';
@@ -73,7 +74,7 @@ export function edgeLabel(e: GraphEdge): string {
 
 export function nodeLabel(n: GraphNode): string {
   const running = n.instances.filter((i) => i.state !== 'stopped').length;
-  return n.kind === 'service' && running > 1 ? `${n.label} ×${running}` : n.label;
+  return (n.kind === 'service' && running > 1 ? `${n.label} ×${running}` : n.label) + nodeNote(n);
 }
 
 export const KIND_NAMES: Record<GraphNode['kind'], string> = {

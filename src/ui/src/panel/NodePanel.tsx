@@ -69,7 +69,15 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
         <span className={`badge kind kind-${n.kind}`}>{KIND_NAMES[n.kind]}</span>
         {n.group && <span className="badge">{n.group}</span>}
         {!live && <span className="badge">no longer on the map</span>}
+        {n.vacant && <span className="badge health-warn">no container at this address</span>}
       </div>
+      {n.vacant && (
+        <p className="warn-text small" role="note" data-testid="node-vacant">
+          {n.vacant.network} holds this address, but no container on it does{n.vacant.lastHolder
+            ? <>: it was <span className="mono">{n.vacant.lastHolder}</span>'s{n.vacant.lastHeldUntil ? ` until ${ago(n.vacant.lastHeldUntil)}` : ''}</>
+            : ''}. Its clients still call a container that is gone.
+        </p>
+      )}
       {past && <p className="stats-caption" data-testid="node-stats-caption">{past}</p>}
       <div className="stats">
         <Stat label={openLabel(past)} value={count(n.active)} testId="stat-active" />
