@@ -144,6 +144,13 @@ test('a published port with nothing listening behind it: the host\'s calls fail 
   assert.match(detail.recentFailures[0].error ?? '', /docker-proxy/);
 });
 
+test('a node\'s detail lists the ports it listens on, with their published bindings, for servers started before the agent', async () => {
+  const api = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent('svc:shop/api')}`)).body;
+  assert.deepEqual(api.listening, [{ port: 8080, published: [`0.0.0.0:${publishedPort}`] }], JSON.stringify(api.listening));
+  const db = (await getJson<NodeDetail>(`${agent.url}/api/v1/nodes/${encodeURIComponent('svc:shop/db')}`)).body;
+  assert.deepEqual(db.listening, [{ port: 5432, published: [] }], 'db listens on 5432; 7777 is published but nothing listens there');
+});
+
 test('a remote client (an outside host in its own namespace) is on the map and in the clients list', async () => {
   const sh = (...a: string[]) => execFileSync('ip', a);
   sh('netns', 'add', REMOTE_NS);

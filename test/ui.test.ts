@@ -102,6 +102,8 @@ test('a node chosen past the edge of a map the user moved is brought into view, 
     const n = window.__dhrishti.renderedBoxes().find((x) => x.id === ${JSON.stringify(DBN)});
     return n && n.x1 >= 0 && n.x2 <= c.width && n.y1 >= 0 && n.y2 <= c.height; })()`, 5000, 'the chosen node inside the narrowed map');
   assert.equal((await b.page.evaluate(() => window.__dhrishti!.viewport())).zoom, zoom, 'panned, not zoomed');
+  // its identity says what it serves, beside Docker's embedded DNS in its namespace, which is not its own
+  await b.waitFor(`document.querySelector('[data-testid=node-listening]')?.textContent === ':5432'`, 5000, 'the port db listens on, in its panel');
   await b.page.keyboard.press('Escape');
   await b.page.getByTestId('node-panel').waitFor({ state: 'hidden', timeout: 5000 });
   await b.page.getByTestId('zoom-fit').click();

@@ -11,7 +11,7 @@ export type Workload = NodeLike;
 
 export interface WorkloadSources {
   containers(): ContainerInfo[];
-  listening(): { port: number; netns: number; pid: number; comm: string }[];
+  listening(): { port: number; netns: number; pid: number; comm: string; cgroupId: number }[];
   resolveOwner(q: OwnerQuery): Owner;
 }
 
@@ -30,7 +30,7 @@ export function knownWorkloads(src: WorkloadSources): Workload[] {
   for (const l of src.listening()) {
     if (!l.pid || seen.has(l.pid)) continue;
     seen.add(l.pid);
-    const o = src.resolveOwner({ pid: l.pid, cgroupId: 0, netns: l.netns, comm: l.comm });
+    const o = src.resolveOwner({ pid: l.pid, cgroupId: l.cgroupId, netns: l.netns, comm: l.comm });
     if (o.kind === 'container') add(`ctr:${o.container.id}`, containerNode(o.container));
     else if (o.kind === 'process') { const r = ownerNode(o); add(r.id, r); }
   }

@@ -204,6 +204,12 @@ export const API_DEFAULTS = {
  */
 export const EPHEMERAL_PORTS = { low: 32768, high: 60999 } as const;
 
+/**
+ * Docker's embedded DNS server: in every container on a user-defined network, dockerd listens at this address (TCP
+ * and UDP, on random ports its NAT rules send port 53 to), inside the container's namespace.
+ */
+export const DOCKER_EMBEDDED_DNS = '127.0.0.11';
+
 export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,
   /** Most client instances an edge names (GraphEdge.clientInstances; a past map's edge, over its span, too). */

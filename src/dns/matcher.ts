@@ -8,9 +8,8 @@ import type { DnsFacts } from '../events/dns-decode.js';
 import type { DnsMessage } from './parse.js';
 import { rcodeName, typeName } from './parse.js';
 import type { DnsClient, DnsResolver, DnsTransaction } from './types.js';
-import { DNS_DEFAULTS } from '../config/defaults.js';
+import { DNS_DEFAULTS, DOCKER_EMBEDDED_DNS } from '../config/defaults.js';
 
-const DOCKER_RESOLVER = '127.0.0.11';
 /** How long an answer waits for a query reported late. */
 const EARLY_ANSWER_MS = 2000;
 const MAX_EARLY_ANSWERS = 1024;
@@ -45,7 +44,7 @@ export function partiesOf(f: DnsFacts): { client: DnsClient; resolver: DnsResolv
   if (!p) {
     p = {
       client: { pid: f.pid, comm: f.comm, cgroupId: f.cgroupId, netns: f.netns, address: f.local },
-      resolver: { address: f.peer, port: f.peerPort, family: f.family, dockerEmbedded: f.peer === DOCKER_RESOLVER },
+      resolver: { address: f.peer, port: f.peerPort, family: f.family, dockerEmbedded: f.peer === DOCKER_EMBEDDED_DNS },
     };
     parties.set(f, p);
   }

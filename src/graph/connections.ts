@@ -185,6 +185,11 @@ const exactly = (client: Side, server: Side) => client.peerIp === server.localIp
 
 const ephemeral = (port: number) => port >= EPHEMERAL_PORTS.low && port <= EPHEMERAL_PORTS.high;
 
+/** A listening socket's owner as its listen event said (pid 0: not known). */
+export interface Listener { netns: number; pid: number; comm: string; cgroupId: number; ip: string }
+/** A listening socket: its port and owner. */
+export interface ListeningSocket extends Listener { port: number }
+
 /** A socket of unknown role whose port no known listener holds: the server's when only the peer's port is a client port. */
 function roleByPorts(localPort: number, peerPort: number): 'client' | 'server' {
   return ephemeral(peerPort) && localPort !== 0 && !ephemeral(localPort) ? 'server' : 'client';
@@ -204,7 +209,7 @@ export class ConnectionTable {
   /** Connections by client port (then address, and namespace for loopback); a port can be reused towards different servers. */
   private byEndpoint = new IntMap<Conn | Conn[]>();
   /** Listening sockets by port (then namespace), with their owner when known. Ports are small integers: no key to build. */
-  private listeners = new Map<number, { netns: number; pid: number; comm: string }[]>();
+  private listeners = new Map<number, Listener[]>();
   /** Connections in the table (a count and a flag on each: no set to grow and shrink with every connection). */
   private liveCount = 0;
   /** Finished connections and sides, reused for new ones. */
@@ -238,13 +243,13 @@ export class ConnectionTable {
   isListening(netns: number, port: number): boolean { return this.listener(netns, port) !== undefined; }
 
   /** Every listening socket known now (from start-up discovery and listen events), with its owner when known (pid 0: not). */
-  listening(): { port: number; netns: number; pid: number; comm: string }[] {
-    const out: { port: number; netns: number; pid: number; comm: string }[] = [];
+  listening(): ListeningSocket[] {
+    const out: ListeningSocket[] = [];
     for (const [port, list] of this.listeners) for (const l of list) out.push({ port, ...l });
     return out;
   }
 
-  private listener(netns: number, port: number): { pid: number; comm: string } | undefined {
+  private listener(netns: number, port: number): Listener | undefined {
     const list = this.listeners.get(port);
     if (list) for (const l of list) if (l.netns === netns) return l;
     return undefined;
@@ -257,7 +262,7 @@ export class ConnectionTable {
   apply(e: ConnEvent): Conn | null {
     if (e.type === 'listen' || e.type === 'listen_close') {
       const others = (this.listeners.get(e.sport) ?? []).filter((l) => l.netns !== e.netns);
-      if (e.type === 'listen') others.push({ netns: e.netns, pid: e.pid, comm: e.comm });
+      if (e.type === 'listen') others.push({ netns: e.netns, pid: e.pid, comm: e.comm, cgroupId: e.cgroupId, ip: e.saddr });
       if (others.length) this.listeners.set(e.sport, others); else this.listeners.delete(e.sport);
       return null;
     }

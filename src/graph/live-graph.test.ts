@@ -473,3 +473,15 @@ test('a call to a vacant container address makes an outside server that says so,
   assert.deepEqual(s.nodes.find((n) => n.id === 'ext:10.0.0.99')!.vacant, vacant);
   assert.equal(s.nodes.find((n) => n.id === 'ext:203.0.113.9')!.vacant, undefined, 'a real outside server is not vacant');
 });
+
+test('a node\'s detail lists the ports its instances listen on, with the host bindings that publish them, and drops one that closed', () => {
+  const g = new LiveGraph(identity);
+  const listen = (port: number, cgroupId: number, type: 'listen' | 'listen_close' = 'listen') =>
+    ev({ type, role: 'server', saddr: '0.0.0.0', sport: port, cgroupId, pid: 40, comm: 'postgres', netns: 7 });
+  // db publishes 5432 as 15432 (fixtures); a client makes db a node
+  g.ingest([listen(5432, db.cg), listen(9187, db.cg), listen(8080, web.cg), ...connection(web, db, 1000).open], 1060);
+  assert.deepEqual(g.nodeDetail('svc:shop/db', 1060)!.listening, [{ port: 5432, published: ['0.0.0.0:15432'] }, { port: 9187, published: [] }]);
+  assert.deepEqual(g.nodeDetail('svc:shop/web', 1060)!.listening, [{ port: 8080, published: [] }]);
+  g.ingest([listen(9187, db.cg, 'listen_close')], 1070);
+  assert.deepEqual(g.nodeDetail('svc:shop/db', 1070)!.listening!.map((p) => p.port), [5432]);
+});

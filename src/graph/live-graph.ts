@@ -3,7 +3,7 @@
 // connection goes (placement.ts); the views read the map (views.ts); the
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
-import { Conn, ConnectionTable, resetCounted } from './connections.js';
+import { Conn, ConnectionTable, resetCounted, type ListeningSocket } from './connections.js';
 import { clientInstanceName, noteNewest, type AddressNames, type NodeRef } from './naming.js';
 import { ResolverEdges, type HostUdpServers, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
@@ -15,7 +15,7 @@ import type { L7Delta, L7Sample } from '../l7/types.js';
 import * as views from './views.js';
 import { forEachEdge, type EdgeReading } from './readings.js';
 import type { GraphFilter } from './filter.js';
-import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, Instance, NodeDetail, RemoteClient } from './types.js';
+import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphSnapshot, Instance, NodeDetail, NodePort, RemoteClient } from './types.js';
 import { GRAPH_DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
 import { foldEdge, type FoldLimits } from './merge.js';
 import { hostPort } from '../events/address.js';
@@ -52,6 +52,8 @@ const LATE_MS = 2000;
 /** Failure samples kept per interval for the history (it writes fewer; the rest are counted). */
 const INTERVAL_FAILURE_SAMPLES = 100;
 const FAILURE_SAMPLES = 20;
+/** Ports a node's detail lists at most (a process listening on thousands is cut). */
+const MAX_NODE_PORTS = 64;
 
 export class LiveGraph {
   private readonly table = new ConnectionTable();
@@ -534,12 +536,32 @@ export class LiveGraph {
 
   edgeDetail(id: string, now = Date.now()): EdgeDetail | null { return views.edgeDetail(this.state, id, now); }
 
-  nodeDetail(id: string, now = Date.now()): NodeDetail | null { return views.nodeDetail(this.state, id, now); }
+  nodeDetail(id: string, now = Date.now()): NodeDetail | null {
+    const d = views.nodeDetail(this.state, id, now);
+    if (!d || (d.kind !== 'service' && d.kind !== 'container' && d.kind !== 'process')) return d;
+    const ports = this.listeningPorts(id);
+    if (ports.length) d.listening = ports;
+    return d;
+  }
+
+  /** The ports a node listens on now, with their published bindings (a detail: read on request, not per event). */
+  private listeningPorts(id: string): NodePort[] {
+    const byPort = new Map<number, Set<string>>();
+    for (const l of this.table.listening()) {
+      const owner = this.placement.listenerNode(l);
+      if (owner?.id !== id) continue;
+      const published = byPort.get(l.port) ?? new Set<string>();
+      for (const p of owner.container?.ports ?? []) if (p.protocol === 'tcp' && p.containerPort === l.port) published.add(`${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}`);
+      byPort.set(l.port, published);
+      if (byPort.size >= MAX_NODE_PORTS) break;
+    }
+    return [...byPort].sort(([a], [b]) => a - b).map(([port, published]) => ({ port, published: [...published].sort() }));
+  }
 
   remoteClients(): RemoteClient[] { return views.remoteClients(this.state); }
 
   /** Listening sockets known now, with their owner's pid (0: unknown): servers that need no connection to exist. */
-  listening(): { port: number; netns: number; pid: number; comm: string }[] { return this.table.listening(); }
+  listening(): ListeningSocket[] { return this.table.listening(); }
 
   /** Exporters: every edge's numbers read in place, no copies (readings.ts). */
   forEachEdge(fn: (r: EdgeReading) => void, now = Date.now()): void { forEachEdge(this.state, now, fn); }

@@ -1,11 +1,12 @@
 // Where a connection goes on the map: which node each end is (its owner, or
 // its address when the end is not on this host), the docker-proxy rule for
 // published ports, and the cap on outside nodes.
-import type { AddressOwner, Owner, OwnerQuery } from '../identity/types.js';
+import type { AddressOwner, ContainerInfo, Owner, OwnerQuery } from '../identity/types.js';
 import { isDockerProxy } from '../identity/types.js';
-import type { Conn, Side } from './connections.js';
+import type { Conn, Listener, Side } from './connections.js';
 import { addressNode, ownerNode, containerNode, namedExternalNode, OTHER_CLIENTS, OTHER_EXTERNAL, type AddressNames, type NodeRef } from './naming.js';
 import type { GraphState } from './state.js';
+import { DOCKER_EMBEDDED_DNS } from '../config/defaults.js';
 
 /** What the graph needs from the identity layer. */
 export interface Identity {
@@ -153,6 +154,18 @@ export class Placement {
     const f = this.found;
     f.client = client; f.server = server; f.port = port;
     return f;
+  }
+
+  /**
+   * The node a listening socket belongs to, and the container behind it (for its published ports); null for one whose
+   * owner is not known, for docker-proxy's (a published port is its container's), and for Docker's embedded DNS
+   * (dockerd's, in each container's namespace: the map's one `Docker DNS` node).
+   */
+  listenerNode(l: Listener): { id: string; container: ContainerInfo | null } | null {
+    if (l.ip === DOCKER_EMBEDDED_DNS) return null;
+    const o = this.identity.resolveOwner({ pid: l.pid, cgroupId: l.cgroupId, netns: l.netns, comm: l.comm });
+    if (o.kind === 'unknown' || isDockerProxy(o)) return null;
+    return { id: ownerNode(o).id, container: o.kind === 'container' ? o.container : null };
   }
 
   /**

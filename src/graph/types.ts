@@ -324,9 +324,21 @@ export interface EdgeDetail extends GraphEdge {
   recentRequests?: RequestSample[];
 }
 
+/** A TCP port a node's instances listen on now, and where Docker publishes it on the host. */
+export interface NodePort {
+  port: number;
+  /** `hostIp:hostPort` bindings of a container's port (`0.0.0.0:15432`); empty when not published. */
+  published: string[];
+}
+
 export interface NodeDetail extends GraphNode {
   incoming: string[]; // edge ids
   outgoing: string[];
+  /**
+   * Ports its instances listen on now (listen events, and the start-up walk of /proc for older sockets), whether or
+   * not anyone connects to them; absent when none is known (outside ends, a node that serves nothing).
+   */
+  listening?: NodePort[];
   recentFailures: FailureSample[];
   /** Inbound RED: the requests of the incoming edges, per protocol, summed (histograms exactly). */
   inboundRequests?: EdgeRequests[];

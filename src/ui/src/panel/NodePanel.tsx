@@ -91,6 +91,8 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
           ['id', <span className="mono">{n.id}</span>],
           ...(n.image ? [['image', <span className="mono">{n.image}</span>] as [string, ReactNode]] : []),
           ['addresses', n.ips.length ? <span className="mono">{n.ips.join(', ')}</span> : '–'],
+          ...(!past && detail.data?.listening?.length ? [['listens on', <span className="mono" data-testid="node-listening">{detail.data.listening.map((p) =>
+            `:${p.port}${p.published.length ? ` (published ${p.published.join(', ')})` : ''}`).join(', ')}</span>] as [string, ReactNode]] : []),
           ['first seen', ago(n.firstSeen)],
           ['last seen', ago(n.lastSeen)],
         ]} />
