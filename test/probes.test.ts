@@ -119,6 +119,32 @@ test('network namespace: a dropped SYN times out, and events carry the namespace
   }
 });
 
+test('a connect already resending its SYN when the agent starts, given up by its caller, is a timeout, not an abort', async () => {
+  // SYNs go at 0, 1, 3, 7, 15 s. An engine started after the one at 7 s sees none resent; the caller gives up at 12 s.
+  const ns = `dh-synlate-${process.pid}`;
+  execFileSync('ip', ['netns', 'add', ns]);
+  let late: EventLog | undefined;
+  try {
+    execFileSync('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['netns', 'exec', ns, 'iptables', '-A', 'INPUT', '-p', 'tcp', '--syn', '--dport', '9', '-j', 'DROP']);
+    const resent = () => Number(/TcpRetransSegs\s+(\d+)/.exec(execFileSync('ip', ['netns', 'exec', ns, 'nstat', '-az', '--zeros', 'TcpRetransSegs'], { encoding: 'utf8' }))?.[1] ?? 0);
+    const py = "import socket, os\nprint('pid', os.getpid(), flush=True)\ns = socket.socket()\ns.settimeout(12)\ntry: s.connect(('127.0.0.1', 9))\nexcept OSError as e: print('gave up', flush=True)\ns.close()";
+    const client = start('ip', ['netns', 'exec', ns, 'python3', '-c', py]);
+    await client.waitFor(/^pid (\d+)/);
+    const inode = fs.statSync(`/run/netns/${ns}`).ino;
+    await until('the third SYN resend', async () => (resent() >= 3 ? true : undefined), 15_000);
+    late = new EventLog().start();
+    await client.waitFor(/^gave up/, 15_000);
+    const close = await late.waitFor((e) => e.type === 'close' && e.dport === 9 && e.netns === inode, 'the late engine sees the close');
+    assert.equal(close.midflight, true, 'first seen mid-handshake');
+    assert.equal(close.retransmits, 0, 'no resend while this engine watched');
+    assert.equal(close.failure, 'timeout');
+  } finally {
+    late?.stop();
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+});
+
 test('tail loss probes sent while an ACK is only delayed are not retransmits, and are counted host-wide', async () => {
   const N = 8;
   const nstat = () => Number(/TcpExtTCPLossProbes\s+(\d+)/.exec(execFileSync('nstat', ['-az', 'TcpExtTCPLossProbes'], { encoding: 'utf8' }))?.[1] ?? 0);

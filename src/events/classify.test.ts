@@ -13,6 +13,7 @@ test('never-established attempts always fail, with the kernel error as reason', 
   assert.equal(classifyClose(SYN_SENT, 101, 0, 0), 'unreachable');
   assert.equal(classifyClose(SYN_SENT, 0, 0, 2), 'timeout', 'caller gave up after unanswered SYNs');
   assert.equal(classifyClose(SYN_SENT, 0, 0, 0), 'aborted', 'caller gave up at once');
+  assert.equal(classifyClose(SYN_SENT, 0, ConnFlag.MIDFLIGHT | ConnFlag.SYN_RESENT, 0), 'timeout', 'first seen mid-handshake: its resends came before the agent');
   assert.equal(classifyClose(SYN_SENT, 0, ConnFlag.RST_RECV, 0), 'refused');
 });
 

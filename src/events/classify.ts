@@ -39,8 +39,9 @@ export function classifyClose(oldState: number, skErr: number, flags: number, re
       case 'ECONNRESET': case 'EPIPE': return 'reset';
       case null:
         if (flags & ConnFlag.RST_RECV) return 'refused';
-        // The caller gave up: a timeout if SYNs went unanswered, else an abort.
-        return retransmits > 0 ? 'timeout' : 'aborted';
+        // The caller gave up: a timeout if SYNs went unanswered (resent, by the events or by the socket's own count,
+        // which includes resends before the agent started), else an abort.
+        return retransmits > 0 || (flags & ConnFlag.SYN_RESENT) ? 'timeout' : 'aborted';
       default: return 'unreachable';
     }
   }

@@ -55,7 +55,7 @@ export const EventKind = {
 
 export const Side = { UNKNOWN: 0, CLIENT: 1, SERVER: 2 } as const;
 
-export const ConnFlag = { ESTABLISHED: 1, RST_SENT: 2, RST_RECV: 4, MIDFLIGHT: 8, RST_UNREAD: 16, L7_ANSWERED: 32 } as const;
+export const ConnFlag = { ESTABLISHED: 1, RST_SENT: 2, RST_RECV: 4, MIDFLIGHT: 8, RST_UNREAD: 16, L7_ANSWERED: 32, SYN_RESENT: 64 } as const;
 
 export const Loss = { RINGBUF_FULL: 0, CONN_MAP_FULL: 1, MAX: 4 } as const;
 

@@ -28,6 +28,8 @@ enum dh_conn_flag {
 	DH_F_MIDFLIGHT = 8,    /* first seen after its start (predates the agent, or the map was full) */
 	DH_F_RST_UNREAD = 16,  /* our reset came from our owner closing with data unread (a load generator stopping) */
 	DH_F_L7_ANSWERED = 32, /* at its end the request parser had sent or seen requests and none waited for an answer */
+	DH_F_SYN_RESENT = 64,  /* it closed from SYN_SENT with its SYN resent, by the socket's own count (one first seen
+				* mid-handshake had resends before the agent started, which no retransmit event showed) */
 };
 
 /* Indexes of the per-CPU loss counters: everything the kernel side could not record. */

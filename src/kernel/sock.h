@@ -68,6 +68,13 @@ static __always_inline __u32 sk_srtt_us(const struct sock *sk)
 	return tp->srtt_us >> 3;
 }
 
+/* Segments the socket retransmitted in its life (SYNs included; a resend the device refused is not one). */
+static __always_inline __u32 sk_total_retrans(const struct sock *sk)
+{
+	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	return tp->total_retrans;
+}
+
 static __always_inline void set_owner_from_current(struct dh_conn *c)
 {
 	c->pid = bpf_get_current_pid_tgid() >> 32;

@@ -75,6 +75,8 @@ static __always_inline int on_close(const struct sock *sk, __u64 cookie, int old
 	c->end_ns = bpf_ktime_get_boot_ns();
 	c->close_err = sk->sk_err;
 	c->close_state = oldstate;
+	if (oldstate == TCP_SYN_SENT && sk_total_retrans(sk))
+		c->flags |= DH_F_SYN_RESENT;
 	return 0;
 }
 
