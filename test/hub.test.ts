@@ -13,7 +13,7 @@ import { start, stopAll, type Child } from './support/children.js';
 import { until, sleep } from './support/wait.js';
 import { REPO_ROOT } from '../src/config/defaults.js';
 import { fleetSnapshots, writeFleet, type FleetEdge } from '../src/export/testing.js';
-import type { GraphSnapshot } from '../src/graph/types.js';
+import type { GraphSnapshot, NodeDetail } from '../src/graph/types.js';
 import type { HubTelemetry } from '../src/hub/source.js';
 import { launchBrowser } from './support/browser.js';
 
@@ -57,6 +57,8 @@ test('hub: cross-host edge joined once with hosts, counts from the client, past 
     assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/web')!.hosts, ['host-0']);
     assert.deepEqual(g.nodes.find((n) => n.id === 'svc:fleet/api')!.hosts, ['host-1']);
     assert.equal(g.edges.find((x) => x.id === 'svc:fleet/api|svc:fleet/db|5432|tcp')!.connections.opened, 5);
+    const api = (await getJson<NodeDetail>(`${hub.url}/api/v1/nodes/${encodeURIComponent('svc:fleet/api')}`)).body;
+    assert.deepEqual(api.listening, [{ port: 8080, published: [] }], 'the node panel\'s ports, from its agent\'s listen rows');
 
     const tel = (await getJson<HubTelemetry>(`${hub.url}/api/v1/agent`)).body;
     assert.equal(tel.hub.state, 'ok');

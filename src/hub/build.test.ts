@@ -93,3 +93,15 @@ test('a resolver edge over a range (?from=&to=): tagged increases fill its queri
   const tcp = graph.edges.find((x) => x.protocol === 'tcp')!;
   assert.deepEqual([tcp.connections.failed, tcp.connections.failedBy.refused, tcp.dns], [5, 5, undefined]);
 });
+
+test('a node\'s listening ports come from its agents\' listen rows: a published port by its container port, with the host binding', () => {
+  const row = (host: string, ip: string, port: string, name: string, kind: string, container_port = '') =>
+    ({ metric: { __name__: 'dhrishti_listen_info', host, ip, port, name, group: kind === 'process' ? 'host' : 'shop', kind, ...(container_port ? { container_port, published: 'docker' } : {}) }, value: 1 });
+  const book = new AddressBook([
+    row('h1', '172.18.0.2', '5432', 'db', 'service'), row('h2', '172.19.0.5', '5432', 'db', 'service'), // replicas on two hosts
+    row('h1', '10.0.0.1', '15432', 'db', 'service', '5432'), row('h1', '10.0.0.1', '22', 'sshd', 'process'),
+  ]);
+  assert.deepEqual(book.listeningOf('svc:shop/db'), [{ port: 5432, published: ['10.0.0.1:15432'] }]);
+  assert.deepEqual(book.listeningOf('proc:sshd@h1'), [{ port: 22, published: [] }]);
+  assert.deepEqual(book.listeningOf('proc:sshd@h2'), []);
+});

@@ -1,7 +1,7 @@
 // From PromQL answers to one map (pure): edges of every agent, with a client's
 // remote address joined to the host that owns it and a server's to the host
 // that listens on it, so a cross-host call is one edge between real nodes.
-import { FAILURE_REASONS, type EdgeDns, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type Rates } from '../graph/types.js';
+import { FAILURE_REASONS, type EdgeDns, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type NodePort, type Rates } from '../graph/types.js';
 import { DNS_FAILURE_KINDS, EDGE_LABELS, OTHER } from '../export/labels.js';
 import type { Sample } from './promql.js';
 import { ACTIVE, AGENT_TOTALS, COUNTERS, DNS_COUNTERS, DNS_SERIES, DURATION, RATED, SEP, type CounterField } from './queries.js';
@@ -242,6 +242,20 @@ export class AddressBook {
     return found;
   }
   client(ip: string): Owner | null { return this.address.get(ip) ?? null; }
+
+  /** The ports a node of the map listens on, as its agents list them; a published one with its host bindings. */
+  listeningOf(nodeId: string): NodePort[] {
+    const byPort = new Map<number, Set<string>>();
+    for (const [key, o] of this.listen) {
+      if (end(o.name, o.group, o.kind, o.host).id !== nodeId) continue;
+      const cut = key.lastIndexOf('|'), ip = key.slice(0, cut), port = Number(key.slice(cut + 1));
+      const own = o.containerPort || port;
+      const published = byPort.get(own) ?? new Set<string>();
+      if (o.containerPort) published.add(`${ip.includes(':') ? `[${ip}]` : ip}:${port}`);
+      byPort.set(own, published);
+    }
+    return [...byPort].sort(([a], [b]) => a - b).map(([port, published]) => ({ port, published: [...published].sort() }));
+  }
 }
 
 export interface End { id: string; kind: NodeKind; label: string; group: string | null; host: string | null; ip: string | null }
@@ -285,6 +299,8 @@ export function place(n: Pick<EdgeNumbers, 'labels'>, book: AddressBook): Placed
 
 export interface BuiltMap {
   graph: GraphSnapshot;
+  /** Who owns and serves which address, from the agents' info series the map was built with. */
+  book: AddressBook;
   /** For each edge of the map, the agents' edges its numbers were summed from (for series and events). */
   views: Map<string, EdgeNumbers[]>;
 }
@@ -321,7 +337,7 @@ export function buildGraph(views: Iterable<EdgeNumbers>, book: AddressBook, at: 
     id: x.id, kind: x.kind, label: x.label, group: x.group, instances: [], ips: x.ip ? [x.ip] : [],
     firstSeen: at, lastSeen: at, active: active.get(x.id) ?? 0, ...(x.hosts.size ? { hosts: [...x.hosts].sort() } : {}),
   }));
-  return { graph: { generatedAt: at, nodes, edges }, views: used };
+  return { graph: { generatedAt: at, nodes, edges }, views: used, book };
 }
 
 function sumEdge(id: string, [source, target, port]: [string, string, number], views: EdgeNumbers[], at: number): GraphEdge {

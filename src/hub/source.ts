@@ -66,6 +66,8 @@ export interface HubMap {
   queryMs?: number;
   /** Per edge of the map, the agents' edges behind it. */
   views: Map<string, EdgeNumbers[]>;
+  /** The agents' address and listener rows the map was built with. */
+  book: AddressBook;
 }
 
 const warningsOf = (rs: (Result<unknown> | null)[]) => [...new Set(rs.flatMap((r) => r?.warnings ?? []))];
@@ -148,7 +150,7 @@ export async function mapRange(prom: PromClient, from: number, to: number, stale
   graph.edges = graph.edges.filter((e) => e.connections.opened || e.connections.active || e.connections.failed || e.bytes.sent || e.bytes.received);
   const used = new Set(graph.edges.flatMap((e) => [e.source, e.target]));
   graph.nodes = graph.nodes.filter((n) => used.has(n.id));
-  return { graph, views: built.views, agents, warnings: warningsOf([reports, last, resets, start, p95, info]), ms: performance.now() - t0 };
+  return { graph, views: built.views, book: built.book, agents, warnings: warningsOf([reports, last, resets, start, p95, info]), ms: performance.now() - t0 };
 }
 
 const failureText = (e: unknown) => (e instanceof PromError ? e.message : `the hub could not read Prometheus' answer: ${(e as Error).message}`);
@@ -354,7 +356,7 @@ export class HubSource {
     for (const [id] of this.edgeV) if (!edges.has(id)) { this.edgeV.delete(id); this.tombstones.push({ id, kind: 'edge', v }); }
     for (const [id] of this.nodeV) if (!nodes.has(id)) { this.nodeV.delete(id); this.tombstones.push({ id, kind: 'node', v }); }
     if (this.tombstones.length > 20_000) this.tombstones.splice(0, this.tombstones.length - 10_000);
-    this.current = { graph: m.graph, views: m.views, agents: m.agents, warnings: m.warnings, ms: m.ms, queryMs: m.queryMs };
+    this.current = { graph: m.graph, views: m.views, book: m.book, agents: m.agents, warnings: m.warnings, ms: m.ms, queryMs: m.queryMs };
     this.json = null;
   }
 
@@ -420,9 +422,11 @@ export class HubSource {
       const n = g.nodes.find((x) => x.id === id);
       if (!n) return null;
       const views = self.liveNodeViews(id)?.views ?? [];
+      const listening = self.current?.book.listeningOf(id) ?? [];
       return {
         ...n, incoming: g.edges.filter((e) => e.target === id).map((e) => e.id), outgoing: g.edges.filter((e) => e.source === id).map((e) => e.id),
         recentFailures: await recentFailures(self.prom, views, self.current!.views, Date.now()),
+        ...(listening.length ? { listening } : {}),
       };
     },
     edgeDetail: async (id: string): Promise<EdgeDetail | null> => {
