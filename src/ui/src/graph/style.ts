@@ -234,7 +234,9 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
     // Haystack edges cost a fraction of bezier ones to place and draw (no bundling of parallel edges, no control
     // points): on a big map zoomed out, where arrows are off and a to/from pair would not be told apart anyway.
     // A loop, a chosen edge and its neighbours stay curves with arrowheads.
-    { selector: 'edge:loop', style: { 'curve-style': 'bezier' } },
+    // A loop (a service calling its own replicas) is drawn wide, above its node and clear of it: Cytoscape's default loop
+    // hugs the node, and its label sat on the node and on the edges around it.
+    { selector: 'edge:loop', style: { 'curve-style': 'bezier', 'loop-direction': '0deg', 'loop-sweep': '-50deg', 'control-point-step-size': 72, 'text-margin-y': -6 } },
     ...(decorationStyles(p, mode) as unknown[]),
     ...policyStyle(p), // policy mode's marks (classes set by src/ui/src/policy/overlay.ts)
     // selection: the chosen element and its neighbours stand out, the rest fades
