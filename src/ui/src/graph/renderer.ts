@@ -486,7 +486,7 @@ export class MapRenderer {
     const stopped = !!n.vacant || (n.instances.length > 0 && n.instances.every((i) => i.state === 'stopped'));
     const el = cy.getElementById(n.id);
     if (el.empty()) {
-      cy.add({ group: 'nodes', data: { id: n.id, label, kind: n.kind, parent }, classes: `kind-${n.kind}${stopped ? ' stopped' : ''}` });
+      cy.add({ group: 'nodes', data: { id: n.id, label, kind: n.kind, parent }, classes: `kind-${n.kind}${stopped ? ' stopped' : ''}${n.vacant ? ' vacant' : ''}` });
       return true;
     }
     if (el.data('label') !== label) el.data('label', label);
@@ -496,6 +496,7 @@ export class MapRenderer {
     }
     if ((el.data('parent') ?? undefined) !== parent) (el as cytoscape.NodeSingular).move({ parent: parent ?? null });
     if (el.hasClass('stopped') !== stopped) el.toggleClass('stopped', stopped);
+    if (el.hasClass('vacant') !== !!n.vacant) el.toggleClass('vacant', !!n.vacant);
     return false;
   }
 

@@ -202,6 +202,8 @@ export function buildStyle(p: Palette, lod: LabelDetail = FULL_LABELS, mode: Map
     })),
     { selector: 'node.failing', style: { 'border-color': p.edgeFail, 'border-width': 3.5, 'underlay-color': p.edgeFail, 'underlay-opacity': 0.18, 'underlay-padding': 7, 'underlay-shape': 'ellipse' } },
     { selector: 'node.stopped', style: { 'background-opacity': 0.45, 'border-style': 'dashed' } },
+    // a vacant address's label names the container it was: wrapped onto a second line, not cut to an ellipsis
+    { selector: 'node.vacant', style: { 'text-wrap': 'wrap' } },
     {
       selector: 'edge',
       style: {
