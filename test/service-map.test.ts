@@ -271,16 +271,17 @@ test('without Docker, kubelet\'s log links name pods\' containers (a containerd 
 });
 
 test('a client still pointed at a removed container\'s address calls a vacant address, which says whose it was; one nobody held says so too', async () => {
-  // past the removed container's grace, when its address stops naming it (DEFAULTS.removedAddressGraceMs, 30 s)
+  // past the removed container's grace, when its address stops naming it (DEFAULTS.releasedAddressGraceMs, 30 s)
   await new Promise((r) => setTimeout(r, Math.max(0, oldDbRemovedAt + 31_000 - Date.now())));
   await shop('shop-stale-1', 'stale', 1, `setInterval(() => { for (const ip of ['${OLD_DB_IP}', '${NEVER_HELD_IP}']) require('net').connect(5432, ip).on('error', () => {}); }, 1000);`);
   const vacantOf = (g: GraphSnapshot, ip: string) => g.edges.some((e) => e.source === 'svc:shop/stale' && e.target === `ext:${ip}` && e.connections.failed > 0)
     ? g.nodes.find((n) => n.id === `ext:${ip}`)?.vacant : undefined;
   const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x) => !!vacantOf(x, OLD_DB_IP) && !!vacantOf(x, NEVER_HELD_IP), 'failed calls to both vacant addresses', 30000);
   const old = vacantOf(g, OLD_DB_IP)!;
-  assert.deepEqual([old.network, old.lastHolder], [NET, 'shop-olddb-1']);
+  assert.deepEqual([old.network, old.lastHolder, old.group], [NET, 'shop-olddb-1', 'shop']);
+  assert.equal(g.nodes.find((n) => n.id === `ext:${OLD_DB_IP}`)!.group, 'shop', 'shop\'s own stale address is inside shop');
   assert.ok(Math.abs(old.lastHeldUntil! - oldDbRemovedAt) < 5000, `removed at ${oldDbRemovedAt}, said ${old.lastHeldUntil}`);
-  assert.deepEqual(vacantOf(g, NEVER_HELD_IP), { network: NET, lastHolder: null, lastHeldUntil: null });
+  assert.deepEqual(vacantOf(g, NEVER_HELD_IP), { network: NET, lastHolder: null, lastHeldUntil: null, group: 'shop' }, 'every container on the network is shop\'s');
   assert.equal(g.nodes.find((n) => n.id === 'svc:shop/olddb'), undefined, 'the removed service has no calls of the stale client');
 });
 

@@ -193,8 +193,8 @@ describe('edge looks', () => {
 
   it('names the container a vacant address last belonged to', () => {
     const ext = (vacant: GraphNode['vacant']) => nodeLabel({ ...node('ext:172.18.0.9', 'external', null), label: '172.18.0.9', vacant });
-    assert.equal(ext({ network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 1 }), '172.18.0.9 (was db-old)');
-    assert.equal(ext({ network: 'shop_default', lastHolder: null, lastHeldUntil: null }), '172.18.0.9 (no container)');
+    assert.equal(ext({ network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 1, group: null }), '172.18.0.9 (was db-old)');
+    assert.equal(ext({ network: 'shop_default', lastHolder: null, lastHeldUntil: null, group: null }), '172.18.0.9 (no container)');
     assert.equal(ext(undefined), '172.18.0.9');
   });
 });

@@ -52,8 +52,8 @@ export const DEFAULTS = {
   kubeletContainerLogs: '/var/log/containers',
   /** Identity: stopped containers remembered for late events (oldest evicted). */
   maxStoppedContainers: 1000,
-  /** Identity: how long a removed container still owns its addresses (connections closing after it was removed). */
-  removedAddressGraceMs: 30_000,
+  /** Identity: how long a stopped or removed container still owns its addresses (connections closing as it goes). */
+  releasedAddressGraceMs: 30_000,
   /** Identity: Docker reconnect backoff, doubling from min to max. */
   dockerReconnectMinMs: 1000,
   dockerReconnectMaxMs: 10000,

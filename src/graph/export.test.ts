@@ -92,7 +92,7 @@ test('a process node keeps its newest pids, gone or not: they are no replica cou
 
 test('a vacant container address says which container it was, in DOT and Mermaid as on the map', () => {
   const vacant = { id: 'ext:172.18.0.9', kind: 'external' as const, label: '172.18.0.9', group: null, instances: [], ips: ['172.18.0.9'], firstSeen: 0, lastSeen: 0, active: 0,
-    vacant: { network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 1 } };
+    vacant: { network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 1, group: null } };
   const h = { ...g, nodes: [...g.nodes, vacant, { ...vacant, id: 'ext:172.18.0.10', label: '172.18.0.10', vacant: { ...vacant.vacant, lastHolder: null, lastHeldUntil: null } }] };
   assert.match(toDot(h), /"ext:172.18.0.9" \[label="172.18.0.9 \(was db-old\)", shape=cloud\];/);
   assert.match(toDot(h), /"ext:172.18.0.10" \[label="172.18.0.10 \(no container\)"/);

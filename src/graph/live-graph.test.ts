@@ -464,13 +464,14 @@ test('a published port whose container refuses docker-proxy\'s connect: the clie
 });
 
 test('a call to a vacant container address makes an outside server that says so, named by DNS or not', () => {
-  const vacant = { network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 900 };
+  const vacant = { network: 'shop_default', lastHolder: 'db-old', lastHeldUntil: 900, group: 'shop' };
   const withVacant: Identity = { ...identity, resolveAddress: (ip: string, port?: number) =>
     ip === '10.0.0.99' ? { kind: 'external', vacant } : identity.resolveAddress(ip, port) };
   const g = new LiveGraph(withVacant);
   g.ingest([...refused(web, { ip: '10.0.0.99', cg: 0, port: 5432 }, 1000), ...refused(web, { ip: '203.0.113.9', cg: 0, port: 443 }, 1000)], 1060);
   const s = g.snapshot({}, 1060);
   assert.deepEqual(s.nodes.find((n) => n.id === 'ext:10.0.0.99')!.vacant, vacant);
+  assert.equal(s.nodes.find((n) => n.id === 'ext:10.0.0.99')!.group, 'shop', 'its project\'s own stale address: inside the project');
   assert.equal(s.nodes.find((n) => n.id === 'ext:203.0.113.9')!.vacant, undefined, 'a real outside server is not vacant');
 });
 

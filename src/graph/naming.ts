@@ -232,7 +232,7 @@ export function addressNode(a: AddressOwner, ip: string, role: 'client' | 'serve
   if (a.kind === 'container') return containerNode(a.container);
   if (a.kind === 'host') return a.published ? containerNode(a.published.container) : HOST_NODE;
   if (role === 'client') return { id: `client:${ip}`, kind: 'client', label: ip, group: null };
-  return a.vacant ? { id: `ext:${ip}`, kind: 'external', label: ip, group: null, vacant: a.vacant } : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
+  return a.vacant ? { id: `ext:${ip}`, kind: 'external', label: ip, group: a.vacant.group, vacant: a.vacant } : { id: `ext:${ip}`, kind: 'external', label: ip, group: null };
 }
 
 /** An external server named by the DNS answer its client received: the name is the node, the address a detail. */

@@ -190,7 +190,7 @@ export class Placement {
     if (!name) return ref;
     if (ref.kind !== 'external') return { ...ref, dns: name };
     const named = namedExternalNode(client.peerIp, name);
-    if (ref.vacant) named.vacant = ref.vacant;
+    if (ref.vacant) { named.vacant = ref.vacant; named.group = ref.group; }
     return named;
   }
 

@@ -23,22 +23,26 @@ export class ContainerStore {
   private stoppedOrder = new Map<string, true>();
   evicted = 0;
 
-  /** When each removed container was removed (ms), for removedAddressGraceMs. */
-  private removedAt = new Map<string, number>();
+  /**
+   * When each container that is not running let go of its addresses (ms, this store's clock): its stop as seen here
+   * (Docker frees the address then, and may hand it out again), or its removal while running; for releasedAddressGraceMs.
+   */
+  private releasedAt = new Map<string, number>();
 
   constructor(readonly maxStopped: number = DEFAULTS.maxStoppedContainers, private readonly clock: () => number = Date.now,
-    private readonly removedGraceMs: number = DEFAULTS.removedAddressGraceMs) {}
+    private readonly releasedGraceMs: number = DEFAULTS.releasedAddressGraceMs) {}
 
   get(id: string): ContainerInfo | undefined { return this.byIdMap.get(id); }
   byCgroupId(id: number): ContainerInfo | undefined { return this.byCgroupMap.get(id); }
   /**
-   * The container with this address. A removed one keeps it only briefly: connections that closed as it went are
-   * still its, but a client calling the address later calls nobody (Docker hands it out again). Naming the removed
-   * container's node there would hide a client still pointed at an old address behind a healthy service's name.
+   * The container with this address. One stopped or removed keeps it only briefly: connections that closed as it
+   * went are still its, but a client calling the address later calls nobody (Docker hands it out again). Naming the
+   * gone container's node there would hide a client still pointed at an old address behind a healthy service's name
+   * (a new replica of the same service, running elsewhere, then looked broken).
    */
   byIp(ip: string): ContainerInfo | undefined {
     const c = this.byIpMap.get(ip);
-    if (c?.removed && this.clock() - (this.removedAt.get(c.id) ?? 0) > this.removedGraceMs) return undefined;
+    if (c && c.state !== 'running' && this.clock() - (this.releasedAt.get(c.id) ?? 0) > this.releasedGraceMs) return undefined;
     return c;
   }
   /** The container that last held this address and no longer runs, past any grace (removed, or only stopped); for naming a vacant address. */
@@ -46,9 +50,9 @@ export class ContainerStore {
     const c = this.byIpMap.get(ip);
     return c && c.state !== 'running' ? c : undefined;
   }
-  /** When a container stopped holding its addresses: its removal, else its stop (unix ms), null if unknown. */
+  /** When a container stopped holding its addresses: its stop as Docker dates it, else as seen here (unix ms); null if unknown. */
   heldUntil(c: ContainerInfo): number | null {
-    return this.removedAt.get(c.id) ?? c.stoppedAt ?? null;
+    return c.stoppedAt ?? this.releasedAt.get(c.id) ?? null;
   }
   byNetns(netns: number): ContainerInfo | undefined { return this.byNetnsMap.get(netns); }
   byPid(pid: number): ContainerInfo | undefined { return this.byPidMap.get(pid); }
@@ -66,7 +70,7 @@ export class ContainerStore {
     if (!old) {
       this.byIdMap.set(fresh.id, fresh);
       this.index(fresh);
-      this.trackState(fresh);
+      this.trackState(fresh, fresh.stoppedAt ?? this.clock()); // found stopped: it let go when it stopped
       return [...(fresh.state === 'running' ? [{ type: 'start' as const, container: fresh }] : []), ...this.evict()];
     }
     const changes: ContainerChange[] = [];
@@ -95,10 +99,9 @@ export class ContainerStore {
     const wasRunning = c.state === 'running';
     this.unindex(c);
     c.removed = true;
-    this.removedAt.set(id, at);
     if (wasRunning) { c.state = 'stopped'; c.stoppedAt = at; c.pid = 0; }
     this.index(c);
-    this.trackState(c);
+    this.trackState(c, at);
     return [...(wasRunning ? [{ type: 'stop' as const, container: c }] : []), { type: 'remove', container: c }, ...this.evict()];
   }
 
@@ -120,9 +123,13 @@ export class ContainerStore {
       JSON.stringify([a.networks, a.ports, a.labels]) !== JSON.stringify([b.networks, b.ports, b.labels]);
   }
 
-  private trackState(c: ContainerInfo): void {
+  /** Keeps the stopped ones in stop order, and when each let go of its addresses (`at`, if it had not yet). */
+  private trackState(c: ContainerInfo, at = this.clock()): void {
     this.stoppedOrder.delete(c.id);
-    if (c.state === 'stopped') this.stoppedOrder.set(c.id, true);
+    if (c.state === 'stopped') {
+      this.stoppedOrder.set(c.id, true);
+      if (!this.releasedAt.has(c.id)) this.releasedAt.set(c.id, at);
+    } else this.releasedAt.delete(c.id);
   }
 
   private evict(): ContainerChange[] {
@@ -134,7 +141,7 @@ export class ContainerStore {
       if (!c) continue;
       this.unindex(c);
       this.byIdMap.delete(id);
-      this.removedAt.delete(id);
+      this.releasedAt.delete(id);
       this.evicted++;
       out.push({ type: 'evict', container: c });
     }

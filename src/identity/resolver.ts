@@ -9,7 +9,7 @@ import { containerRefFromCgroupPath, systemdUnitFromCgroupPath } from './cgroup.
 import { DockerWatcher } from './docker.js';
 import { ProcessCache, type ProcessInfo } from './process.js';
 import { KubeletLogNames } from './kubelet-logs.js';
-import { ContainerSubnets } from './subnets.js';
+import { ContainerSubnets, projectOf } from './subnets.js';
 import type {
   AddressOwner, ContainerChange, ContainerInfo, ContainerRef, KubernetesInfo, Owner, OwnerQuery, PublishedMatch, ResolverStats,
   VacantAddress,
@@ -185,7 +185,10 @@ export class IdentityResolver extends EventEmitter {
     const network = store ? this.subnets.networkOf(ip) : null;
     if (!store || !network) return null;
     const last = store.lastHolder(ip);
-    return { network, lastHolder: last?.name ?? null, lastHeldUntil: last ? store.heldUntil(last) : null };
+    return {
+      network, lastHolder: last?.name ?? null, lastHeldUntil: last ? store.heldUntil(last) : null,
+      group: (last && projectOf(last)) ?? this.subnets.projectOfNetwork(network),
+    };
   }
 
   /** The running container that publishes (ip, port) on this host; 0.0.0.0 / :: bindings match any local address. */

@@ -5,7 +5,7 @@ import type { ContainerInfo, ContainerNetwork } from './types.js';
 
 const net = (name: string, ipv4: string | null, ipv4PrefixLen?: number, ipv6: string | null = null, ipv6PrefixLen?: number): ContainerNetwork =>
   ({ name, networkId: name, ipv4, ipv6, gateway: null, ipv6Gateway: null, aliases: [], ...(ipv4PrefixLen ? { ipv4PrefixLen } : {}), ...(ipv6PrefixLen ? { ipv6PrefixLen } : {}) });
-const ctr = (networks: ContainerNetwork[]) => ({ networks }) as ContainerInfo;
+const ctr = (networks: ContainerNetwork[], project?: string) => ({ networks, compose: project ? { project, service: 's', number: 1 } : null, kubernetes: null }) as ContainerInfo;
 
 test('an address is placed in the container network whose subnet holds it, learnt from its members', () => {
   const s = new ContainerSubnets();
@@ -25,4 +25,12 @@ test('a network known without a prefix length, or with garbage, places nothing; 
   assert.equal(s.networkOf('172.18.0.9'), 'a');
   s.rebuild([]);
   assert.equal(s.networkOf('172.18.0.9'), null, 'the cache goes with the rebuild');
+});
+
+test('a network all of whose containers are one Compose project belongs to it; a shared one to none', () => {
+  const s = new ContainerSubnets();
+  s.rebuild([ctr([net('a_default', '172.18.0.2', 16)], 'a'), ctr([net('a_default', '172.18.0.3', 16), net('shared', '172.20.0.3', 16)], 'a'), ctr([net('shared', '172.20.0.4', 16)], 'b')]);
+  assert.equal(s.projectOfNetwork('a_default'), 'a');
+  assert.equal(s.projectOfNetwork('shared'), null);
+  assert.equal(s.projectOfNetwork('unknown'), null);
 });

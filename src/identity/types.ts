@@ -157,6 +157,12 @@ export interface VacantAddress {
   lastHolder: string | null;
   /** When that container stopped or was removed (unix ms); null if unknown. */
   lastHeldUntil: number | null;
+  /**
+   * The project the address belongs to: the Compose project (or Kubernetes namespace) of the container that last held
+   * it, else the one project of every container on its network; null if none. The node's group: a call from a project
+   * to its own stale address stays inside the project (for the map's boxes and `check`).
+   */
+  group: string | null;
 }
 
 /** Who owns an IP address as seen from this host. */

@@ -31,7 +31,7 @@ test('a host program run again and again under new pids is one version; a differ
 test('an outside server\'s vacant address is stored with its node and read back after a reopen', () => {
   const file = path.join(dir, 'v.db');
   let db = databaseAtVersion(file, SCHEMA_VERSION);
-  const vacant = { network: 'tenant-a_default', lastHolder: 'db-old', lastHeldUntil: 1234 };
+  const vacant = { network: 'tenant-a_default', lastHolder: 'db-old', lastHeldUntil: 1234, group: 'tenant-a' };
   const ref = new Dimensions(db).node({ id: 'ext:172.18.0.9', kind: 'external', label: '172.18.0.9', group: null, ips: ['172.18.0.9'], instances: [], vacant }, 10_000);
   db.close();
   db = new Database(file);
