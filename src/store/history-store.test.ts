@@ -16,6 +16,7 @@ import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
 import type { Metric } from './queries.js';
+import { closeDatabase, type Db } from './database.js';
 import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE, databaseAtVersion } from './testing.js';
 import type { ConnEvent } from '../events/types.js';
 
@@ -502,4 +503,25 @@ test('a past edge names the client instances that made its connections then (edg
   const raw = new Database(file);
   assert.equal((raw.prepare('SELECT count(*) AS n FROM edge_versions').get() as { n: number }).n, 3, 'a version per change, none per flush');
   raw.close();
+});
+
+test('a run killed without its stop (kill -9) ended at its last write: its silence until the next start is not recorded, nor read as an outage', () => {
+  const file = tempFile();
+  const clock = { now: T0 };
+  const a = agent(file, clock);
+  for (let t = T0; t < T0 + 60 * S; t += 10 * S) conn(a, web, db, t + S);
+  a.runTo(T0 + 60 * S + 5); // last flush at 1:00.005
+  closeDatabase((a.store as unknown as { h: { db: Db } }).h.db); // killed: no agent_stopped written
+  clock.now = T0 + 3 * M;
+  const b = agent(file, clock);
+  conn(b, web, db, T0 + 3 * M + S);
+  b.runTo(T0 + 3 * M + 10 * S + 5);
+  const runs = b.store.queries.events({ from: T0, to: T0 + 4 * M, limit: 100 })!.events.filter((e) => e.type.startsWith('agent_'));
+  assert.deepEqual(runs.map((e) => [e.type, e.time - T0, e.detail]), [
+    ['agent_started', 0, { retention: '10s:1h,1m:1d' }], ['agent_stopped', 60 * S + 5, { unclean: true }], ['agent_started', 3 * M, { retention: '10s:1h,1m:1d' }]]);
+  assert.equal(b.store.queries.graphRange(T0, T0 + 3 * M + 10 * S).recordedMs, 60 * S + 5 + 10 * S, 'the dead 2 minutes are not recorded time');
+  const ref = b.store.queries.seriesEdges({ edge: WEB_DB })!;
+  const pts = series(b.store, ref, 'connections', T0 + M, T0 + 4 * M, M).points.map((p) => p.v);
+  assert.deepEqual(pts, [0, null, 1], '1:00 holds the last flush\'s bucket end (0 new), 2:00 nothing recorded: null, not an outage');
+  b.store.close();
 });

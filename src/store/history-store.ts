@@ -247,7 +247,15 @@ export class HistoryStore {
       identity.on('change', onChange);
       this.detach = () => identity.off('change', onChange);
     }
-    this.record({ time: this.lastFlushAt, bucket: this.bucketOf(this.lastFlushAt), rows: [], nodes: new Map(), events: [{ time: this.lastFlushAt, type: 'agent_started', detail: { retention: formatRetention(this.tiers) } }] });
+    const start: EventRecord = { time: this.lastFlushAt, type: 'agent_started', detail: { retention: formatRetention(this.tiers) } };
+    // The last run ended without a word (kill -9, a crash): it stopped at its last write, not at this start.
+    const end = this.uncleanEnd();
+    const events: EventRecord[] = end !== null && end <= start.time ? [{ time: end, type: 'agent_stopped', detail: { unclean: true } }, start] : [start];
+    this.record({ time: this.lastFlushAt, bucket: this.bucketOf(this.lastFlushAt), rows: [], nodes: new Map(), events });
+  }
+
+  private uncleanEnd(): number | null {
+    try { return this.h?.writer.uncleanEnd() ?? null; } catch { return null; } // an unreadable file is dealt with at the write
   }
 
   /** Flushes on the wall clock's flush-interval boundaries. */

@@ -25,11 +25,17 @@ export interface Batch {
   events: EventRecord[];
 }
 
+/** meta key: when the last flush was written (unix ms), for a run that ends without its agent_stopped. */
+const LAST_WRITE = 'last_write';
+
 export class SampleWriter {
   private readonly insertSample;
   private readonly insertFailure;
   private readonly insertEvent;
   private readonly insertRequests;
+  private readonly markWrite;
+  private readonly lastRunEvent;
+  private readonly lastWrite;
 
   /**
    * mapIdleMs: how long an idle edge stays on the live map (GRAPH_DEFAULTS.idleMs, `run --idle`). A thing seen within
@@ -49,6 +55,22 @@ export class SampleWriter {
       ON CONFLICT (res, t, edge, reason) DO UPDATE SET n = n + excluded.n`);
     this.insertEvent = db.prepare('INSERT INTO events (t, type, node, edge, detail) VALUES (?, ?, ?, ?, ?)');
     this.insertRequests = requestInsert(db);
+    this.markWrite = db.prepare(`INSERT INTO meta (key, value) VALUES ('${LAST_WRITE}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+    this.lastRunEvent = db.prepare<[], { t: number; type: string }>(
+      `SELECT t, type FROM events WHERE type IN ('agent_started', 'agent_stopped') ORDER BY t DESC, id DESC LIMIT 1`);
+    this.lastWrite = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = '${LAST_WRITE}'`);
+  }
+
+  /**
+   * When the last run ended, if it left no agent_stopped (killed, crashed, the host lost power): its last write (a
+   * flush every few seconds while it ran). null when it stopped cleanly, or nothing says when it ended. Without this,
+   * history counted such a run as recording until the next start, and read its silence as an outage.
+   */
+  uncleanEnd(): number | null {
+    const last = this.lastRunEvent.get();
+    if (last?.type !== 'agent_started') return null;
+    const t = Number(this.lastWrite.get()?.value);
+    return Number.isFinite(t) && t >= last.t ? t : null;
   }
 
   /** An appearance of a node or edge the history saw within the map's idle time: a restart's re-discovery. */
@@ -80,6 +102,7 @@ export class SampleWriter {
       if (r.requests) for (const q of r.requests) this.insertRequests(res, t, edge, q);
       if (r.dns) for (const k of Object.keys(DNS_FAILURE_CODES) as DnsFailureKind[]) if (r.dns[k] > 0) this.insertFailure.run(res, t, edge, DNS_FAILURE_CODES[k], r.dns[k]);
     }
+    this.markWrite.run(String(Math.round(b.time)));
     for (const e of events) {
       const node = e.node ? this.dims.node(e.node, b.time, b.bucket) : null;
       const edge = e.edge ? this.dims.edge(e.edge, nodeOf, b.time, b.bucket) : null;

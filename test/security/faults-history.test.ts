@@ -137,6 +137,13 @@ test('kill -9 under load, three times: every flushed bucket is kept exactly; onl
   const last = await agentOn(dir);
   try {
     assert.equal((await health(last)).state, 'ok');
+    // Each killed run ended at its last write, not at the next start: its silence is no recorded time (no outage).
+    const stops = (await get(last, `/api/v1/events?type=agent_stopped&from=${cycles[0].from - 5000}`)).events as { time: number; detail: Record<string, unknown> }[];
+    assert.equal(stops.length, 3, JSON.stringify(stops));
+    for (const [i, c] of cycles.entries()) {
+      assert.deepEqual(stops[i].detail, { unclean: true });
+      assert.ok(stops[i].time >= c.flushedAt && stops[i].time <= c.killedAt, `run ${i}: stopped at its last write (${stops[i].time}), flushed ${c.flushedAt}, killed ${c.killedAt}`);
+    }
     for (const [i, c] of cycles.entries()) {
       // Kept: every bucket flushed before the kill, exactly as the killed agent served it, after later kills too.
       assert.deepEqual(await stored(last, c.load, c.from - 500, bucketEnd(c.flushedAt)), c.written, `run ${i}: flushed buckets kept exactly`);
