@@ -122,8 +122,9 @@ test('a range\'s rates are over the time the agent was recording: not diluted by
   const ref = b.store.queries.seriesEdges({ edge: WEB_DB })!;
   for (const metric of ['connections', 'requests'] as const) {
     const pts = series(b.store, ref, metric, T0 + 4 * M, T0 + 10 * M, M).points;
-    // 4:00 before the install; 5:00-7:00:05 recorded (this test's loop flushes its 12 at once, in 6:00); 8:00 stopped
-    assert.deepEqual(pts.map((p) => p.v === null ? null : metric === 'connections' ? p.v : 0), [null, 0, 12, 0, null, 6].map((v) => (v === null ? null : metric === 'connections' ? v : 0)), metric);
+    // 4:00 before the install; 5:00-7:00:05 recorded (this test's loop flushes its 12 at once, in 6:00); 7:00 recorded
+    // for 5 ms only, and 8:00 stopped: no measurement
+    assert.deepEqual(pts.map((p) => p.v === null ? null : metric === 'connections' ? p.v : 0), [null, 0, 12, null, null, 6].map((v) => (v === null ? null : metric === 'connections' ? v : 0)), metric);
   }
   b.store.close();
 });
@@ -522,6 +523,21 @@ test('a run killed without its stop (kill -9) ended at its last write: its silen
   assert.equal(b.store.queries.graphRange(T0, T0 + 3 * M + 10 * S).recordedMs, 60 * S + 5 + 10 * S, 'the dead 2 minutes are not recorded time');
   const ref = b.store.queries.seriesEdges({ edge: WEB_DB })!;
   const pts = series(b.store, ref, 'connections', T0 + M, T0 + 4 * M, M).points.map((p) => p.v);
-  assert.deepEqual(pts, [0, null, 1], '1:00 holds the last flush\'s bucket end (0 new), 2:00 nothing recorded: null, not an outage');
+  assert.deepEqual(pts, [null, null, 1], '1:00 recorded 5 ms (to the last flush), 2:00 not at all: null, not an outage');
   b.store.close();
+});
+
+test('at= in a bucket the agent started in reads its rates over the time it recorded there, not the whole bucket', () => {
+  const file = tempFile();
+  const clock = { now: T0 + 5 * S }; // started 5 s into a 10 s bucket
+  const a = agent(file, clock);
+  conn(a, web, db, T0 + 6 * S);
+  conn(a, web, db, T0 + 7 * S);
+  a.runTo(T0 + 10 * S + 5);
+  const g = a.store.queries.graphAt(T0 + 8 * S, 0);
+  assert.equal(g.recordedMs, 5 * S);
+  const e = g.edges.find((x) => x.id === WEB_DB)!;
+  assert.equal(e.connections.opened, 2);
+  assert.equal(e.rates['1m'].connections, 0.4, '2 in the 5 s recorded (not 0.2: 2 in 10 s)');
+  a.store.close();
 });

@@ -150,7 +150,9 @@ export class HistoryQueries {
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    return { ...this.build(aggs, r, filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: this.recordedMs(bucket, bucket + r) };
+    // Rates over the time recorded in the bucket (a restart's bucket holds seconds of counts, not ten), as a range's are.
+    const recorded = this.recordedMs(bucket, bucket + r);
+    return { ...this.build(aggs, recorded > 0 ? recorded : r, filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: recorded };
   }
 
   /**
@@ -185,15 +187,20 @@ export class HistoryQueries {
     return out;
   }
 
-  /** Points of buckets with no rows, in which the agent was not running: null (nothing was recorded), not 0. */
+  /**
+   * Points of buckets with no rows, in which the agent was not running: null (nothing was recorded), not 0, which
+   * reads as an outage. So is a 0 in a bucket recorded for less than half its time (the agent started or stopped in
+   * it): a restart's few milliseconds are no measurement.
+   */
   private unrecordedNull(points: SeriesPoint[], step: number, hasRows: (t: number) => boolean): SeriesPoint[] {
     if (!points.length) return points;
     const spans = this.recordedSpans(points[0].t, points.at(-1)!.t + step);
     let k = 0;
     for (const p of points) {
       while (k < spans.length && spans[k].to <= p.t) k++;
-      const recorded = k < spans.length && spans[k].from < p.t + step;
-      if (!recorded && !hasRows(p.t)) p.v = null;
+      let recorded = 0;
+      for (let j = k; j < spans.length && spans[j].from < p.t + step; j++) recorded += Math.min(spans[j].to, p.t + step) - Math.max(spans[j].from, p.t);
+      if ((recorded <= 0 && !hasRows(p.t)) || (recorded < step / 2 && !p.v)) p.v = null;
     }
     return points;
   }
