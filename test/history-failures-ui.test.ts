@@ -71,8 +71,18 @@ test('markers count every failed connection and request error; the panel never s
   assert.equal(await past.locator('p').first().textContent(),
     'No failed connections in that time. The 25 request errors are failed requests, not connections: see Requests, above.');
 
-  // A range before anything was recorded: the empty map says so, not the live "No connections seen yet".
+  // After the seeding run stopped (T+30 s), before this agent started: the edges seen just before stay drawn, so the
+  // map says nothing was recorded then (it read as a quiet map), and the track marks the stop.
   await b.page.keyboard.press('Escape');
+  assert.match((await marker(T + 30 * S).getAttribute('title'))!, /: the agent stopped$/);
+  assert.equal(await marker(T + 30 * S).getAttribute('data-kind'), 'agent');
+  await b.scrubTo(T + 40 * S);
+  await b.page.getByTestId('map-unrecorded').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.ok((await b.drawn()).edges.length > 0, 'the edges seen shortly before are drawn');
+  await b.scrubTo(T + 10 * S);
+  await b.page.getByTestId('map-unrecorded').waitFor({ state: 'hidden', timeout: 10_000 });
+
+  // A range before anything was recorded: the empty map says so, not the live "No connections seen yet".
   await b.page.selectOption('[data-testid=time-picker]', 'custom');
   const local = (t: number) => new Date(t - new Date(t).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
   await b.page.fill('[data-testid=time-from]', local(T - 40 * 60 * S));

@@ -47,6 +47,18 @@ test('a coarse timeline says its bucket; without a timeline, samples are called 
   assert.deepEqual(markersFrom([topo(T)], null).map((x) => [x.kind, x.text]), [['topology', '1 topology change']]);
 });
 
+test('the agent\'s own stops and starts are on the track, a kill named as such, so a gap reads as unrecorded, not quiet', () => {
+  const run = (t: number, type: string, detail: Record<string, unknown> = {}): HistoryEvent => ({ time: t, type, node: null, edge: null, detail });
+  const m = markersFrom([run(T + S, 'agent_stopped', { unclean: true }), run(T + 40 * S, 'agent_started'), topo(T + 41 * S), run(T + 70 * S, 'agent_stopped')], tl([]));
+  assert.deepEqual(m.map((x) => [x.t - T, x.kind, x.text]), [
+    [0, 'agent', 'the agent was killed (its last write; no stop recorded)'],
+    [40 * S, 'agent', '1 topology change; the agent started'],
+    [70 * S, 'agent', 'the agent stopped'],
+  ]);
+  const worse = markersFrom([run(T + S, 'agent_started')], tl([{ t: T, failures: 2, failedBy: { refused: 2 }, requestErrors: 0 }]));
+  assert.deepEqual([worse[0].kind, worse[0].text], ['failures', '2 failed connections (refused); the agent started']);
+});
+
 test('a custom range end keeps its seconds: 07:02:37 is not read as 07:02', () => {
   const t = T + 37 * S;
   const v = toLocalInput(t);

@@ -126,6 +126,12 @@ export const MapView = memo(function MapView({ live, theme, filters, selection, 
           <p>Laying out {counts.nodes} nodes…</p>
         </div>
       )}
+      {past && unrecorded && !empty && counts.loaded && (
+        <p className="map-banner" data-testid="map-unrecorded" role="status">
+          The agent was not running at this moment: nothing was recorded. The map shows what it had seen shortly
+          before, not what happened then.
+        </p>
+      )}
       {empty && (
         <div className="map-empty" data-testid="map-empty" role="status">
           {!past ? (

@@ -5,7 +5,7 @@ import type { HistoryEvent } from './api.js';
 import { REPLAY_STEP_MS } from './range.js';
 
 
-export type MarkerKind = 'failures' | 'requests' | 'topology';
+export type MarkerKind = 'failures' | 'requests' | 'agent' | 'topology';
 
 export interface Marker {
   t: number;
@@ -14,10 +14,14 @@ export interface Marker {
   failures: number;
   requestErrors: number;
   topology: number;
+  /** The agent's own starts and stops in the bucket: around them the map shows what it recorded, not all that ran. */
+  agent: string[];
   text: string;
 }
 
 export const TOPOLOGY = ['edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished'];
+/** The agent's runs: while it was down nothing was recorded, which the map cannot show by itself. */
+export const AGENT_RUNS = ['agent_started', 'agent_stopped'];
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
@@ -32,7 +36,7 @@ export function markersFrom(events: HistoryEvent[], timeline: Timeline | null, s
   const at = (time: number, s: number) => {
     const t = Math.floor(time / s) * s;
     let m = byT.get(t);
-    if (!m) byT.set(t, (m = { t, kind: 'topology', failures: 0, requestErrors: 0, topology: 0, text: '', failedBy: {}, sampled: false }));
+    if (!m) byT.set(t, (m = { t, kind: 'topology', failures: 0, requestErrors: 0, topology: 0, agent: [], text: '', failedBy: {}, sampled: false }));
     return m;
   };
   for (const b of timeline?.buckets ?? []) {
@@ -43,6 +47,10 @@ export function markersFrom(events: HistoryEvent[], timeline: Timeline | null, s
   }
   for (const e of events) {
     if (TOPOLOGY.includes(e.type)) { at(e.time, step).topology++; continue; }
+    if (AGENT_RUNS.includes(e.type)) {
+      at(e.time, step).agent.push(e.type === 'agent_started' ? 'the agent started' : e.detail.unclean ? 'the agent was killed (its last write; no stop recorded)' : 'the agent stopped');
+      continue;
+    }
     if (e.type !== 'failure' || timeline) continue;
     const m = at(e.time, step), n = typeof e.detail.count === 'number' ? e.detail.count : 1;
     if (typeof e.detail.count !== 'number') m.sampled = true;
@@ -61,7 +69,8 @@ export function markersFrom(events: HistoryEvent[], timeline: Timeline | null, s
     }
     if (m.requestErrors) parts.push(`${plural(m.requestErrors, 'request error')}${coarse}`);
     if (m.topology) parts.push(plural(m.topology, 'topology change'));
-    const kind: MarkerKind = m.failures ? 'failures' : m.requestErrors ? 'requests' : 'topology';
+    parts.push(...m.agent);
+    const kind: MarkerKind = m.failures ? 'failures' : m.requestErrors ? 'requests' : m.agent.length ? 'agent' : 'topology';
     return { ...m, kind, text: parts.join('; ') };
   });
 }

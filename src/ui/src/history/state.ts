@@ -5,7 +5,7 @@ import { api } from '../api/client.js';
 import type { Live } from '../app/live.js';
 import { historyApi } from './api.js';
 import { rangeFor, replayGrid, REPLAY_STEP_MS, type ReplaySpeed, type TimeChoice, type TimeRange } from './range.js';
-import { markersFrom, TOPOLOGY, type Marker } from './markers.js';
+import { AGENT_RUNS, markersFrom, TOPOLOGY, type Marker } from './markers.js';
 
 export type { Marker };
 
@@ -143,7 +143,7 @@ export class HistoryState {
       // flush (10 of 30 failed connections read as "10 failed connections"). A hub or an older agent has no
       // timeline: its failure events stand in, said to be samples unless they carry their count.
       const timeline = await historyApi.timeline(r.from, r.to).catch(() => null);
-      const page = await historyApi.events(r.from, r.to, timeline ? TOPOLOGY : [...TOPOLOGY, 'failure']);
+      const page = await historyApi.events(r.from, r.to, timeline ? [...TOPOLOGY, ...AGENT_RUNS] : [...TOPOLOGY, ...AGENT_RUNS, 'failure']);
       if (this.view.range !== r) return;
       this.set({ markers: markersFrom(page.events, timeline) });
     } catch { /* markers are a hint; the map still works without them */ }
