@@ -24,6 +24,11 @@ export interface IntentDiff {
   undeclared: (ObservedEdge & { peer: 'compose' | 'outside' })[];
   /** Declared (and reachable) but not seen in the window. */
   unused: DeclaredEdge[];
+  /**
+   * Observed calls from a compose service to a vacant container address (GraphNode.vacant): a client still pointed at
+   * a container that is gone. Not undeclared traffic to an outside host: named apart, with the container it was.
+   */
+  stale: (ObservedEdge & { network: string; lastHolder: string | null })[];
   /** Observed between services that share no network. */
   crossings: (ObservedEdge & { reason: string })[];
   /** Declared between services that share no network: cannot be a direct connection. */
@@ -33,13 +38,15 @@ export interface IntentDiff {
   absent: string[];
 }
 
-type Graph = { nodes: Pick<GraphNode, 'id'>[]; edges: (Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'connections' | 'firstSeen' | 'lastSeen'> & Partial<Pick<GraphEdge, 'protocol'>>)[] };
+type Graph = { nodes: (Pick<GraphNode, 'id'> & Partial<Pick<GraphNode, 'vacant'>>)[]; edges: (Pick<GraphEdge, 'id' | 'source' | 'target' | 'port' | 'connections' | 'firstSeen' | 'lastSeen'> & Partial<Pick<GraphEdge, 'protocol'>>)[] };
 
 export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Declarations = declaredEdges(projects)): IntentDiff {
   const declared = new Map(decl.edges.map((d) => [`${d.client}|${d.server}`, d]));
   const observedPairs = new Set<string>();
   const undeclared: IntentDiff['undeclared'] = [];
   const crossings: IntentDiff['crossings'] = [];
+  const stale: IntentDiff['stale'] = [];
+  const vacant = new Map(graph.nodes.filter((n) => n.vacant).map((n) => [n.id, n.vacant!]));
   for (const e of graph.edges) {
     if (e.protocol === 'dns') continue; // name lookups through the resolver: no compose file declares them
     const c = decl.services.get(e.source), s = decl.services.get(e.target);
@@ -57,6 +64,8 @@ export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Decla
     }
     // One end outside the files: a call into a published port is declared by `ports:`.
     if (s && !c && s.published.includes(e.port)) continue;
+    const gone = c ? vacant.get(e.target) : undefined;
+    if (gone) { stale.push({ ...o, network: gone.network, lastHolder: gone.lastHolder }); continue; }
     undeclared.push({ ...o, peer: 'outside' });
   }
   const onMap = new Set(graph.nodes.map((n) => n.id));
@@ -64,6 +73,7 @@ export function intentDiff(projects: ComposeProject[], graph: Graph, decl: Decla
     compose: projects.map((p) => ({ file: p.file, project: p.project, services: [...p.services.keys()] })),
     declared: decl.edges.map((d) => ({ ...d, observed: observedPairs.has(`${d.client}|${d.server}`) })),
     undeclared,
+    stale,
     unused: decl.edges.filter((d) => d.reachable && !observedPairs.has(`${d.client}|${d.server}`)),
     crossings,
     unreachable: decl.edges.filter((d) => !d.reachable),

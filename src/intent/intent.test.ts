@@ -109,6 +109,16 @@ test('the diff: observed but undeclared, declared but unused, crossings, publish
   assert.deepEqual(d.absent, ['svc:shop/queue']);
 });
 
+test('a call to a gone container\'s address is named as such, not as undeclared traffic to an outside host', () => {
+  const p = loadComposeFile(write('shop3/compose.yaml', SHOP), { env: {} });
+  const edge = { id: 'svc:shop/api|ext:172.31.240.10|7000|tcp', source: 'svc:shop/api', target: 'ext:172.31.240.10', port: 7000,
+    connections: { opened: 0, active: 0, closed: 0, failed: 306, failedBy: { refused: 0, timeout: 21, reset: 0, unreachable: 285, aborted: 0 } }, firstSeen: 1, lastSeen: 2 };
+  const nodes = [{ id: 'svc:shop/api' }, { id: 'ext:172.31.240.10', vacant: { network: 'shopnet', lastHolder: 'shop-db-1', lastHeldUntil: 1, group: 'shop' } }];
+  const d = intentDiff([p], { nodes, edges: [edge] });
+  assert.deepEqual(d.undeclared, []);
+  assert.deepEqual(d.stale.map((x) => [x.edge, x.failed, x.lastHolder, x.network]), [[edge.id, 306, 'shop-db-1', 'shopnet']]);
+});
+
 test('the folder names the project when the file does not; network_mode service: shares networks', () => {
   const f = write('My_Shop.v2/docker-compose.yml', 'services:\n  a: {image: x, networks: [n]}\n  b: {image: x, network_mode: "service:a"}\n  h: {image: x, network_mode: host}\nnetworks:\n  n: {name: shared-net}\n');
   const p = loadComposeFile(f, { env: {} });

@@ -53,6 +53,21 @@ test("the issue's example: deny, allow-only inside and outside, CIDR, unmatched"
   assert.deepEqual(judge(EX, all, worker, dbB, 5432, 0, 3), { verdict: 'violation', rule: 'tenant-a-stays-home', attempted: true }, 'failed attempts only: attempted');
 });
 
+test('a project calling its own stale address (a vacant container address) stays in the project; a stranger\'s is outside', () => {
+  const policy = `zones:
+  shop: {compose_project: shop}
+rules:
+  - name: shop-stays-home
+    allow-only: {from: shop, to: [shop]}
+`;
+  const api = svc('shop', 'api');
+  const vacant = (group: string | null): NodeLike => ({ ...ext('172.31.240.10'), group, vacant: { network: 'shopnet', lastHolder: 'shop-db-1', lastHeldUntil: 1, group } });
+  const judged = (target: NodeLike) => judge(policy, [api, target], api, target, 7000, 0, 5);
+  assert.deepEqual(judged(vacant('shop')), { verdict: 'allowed', rule: 'shop-stays-home' });
+  assert.deepEqual(judged(vacant('other')), { verdict: 'violation', rule: 'shop-stays-home', attempted: true });
+  assert.deepEqual(judged(ext('172.31.240.10')), { verdict: 'violation', rule: 'shop-stays-home', attempted: true });
+});
+
 test('first matching rule wins; ports and protocols narrow what a rule looks at', () => {
   const a = svc('p', 'a', { zone: 'a' }), b = svc('p', 'b', { zone: 'b' });
   const policy = `zones:

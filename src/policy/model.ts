@@ -54,7 +54,7 @@ export const BUILTIN_ZONES: ZoneSpec[] = [
 ];
 
 /** What a node must carry to be placed in zones: a GraphNode fits, and so does the history store's node descriptor. */
-export type NodeLike = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips'>;
+export type NodeLike = Pick<GraphNode, 'id' | 'kind' | 'label' | 'group' | 'image' | 'labels' | 'instances' | 'ips'> & Partial<Pick<GraphNode, 'vacant'>>;
 
 /** What an edge must carry to be judged (a GraphEdge fits). */
 export interface EdgeLike {

@@ -59,7 +59,9 @@ function readFacts(n: NodeLike, f: NodeFacts, lists: FactLists | null): NodeFact
   // A service node is a Compose service or a Kubernetes workload; without labels (history, cgroup-only naming) its group says which.
   const composeSvc = n.kind === 'service' && labels[K8S_NAMESPACE] === undefined;
   f.kind = n.kind;
-  f.composeProject = labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : null);
+  // A vacant container address (a client still calling a gone container) belongs to the project it was part of: a
+  // project calling its own stale address has not left the project.
+  f.composeProject = labels[COMPOSE_PROJECT] ?? (composeSvc ? n.group : n.vacant?.group ?? null);
   f.composeService = labels[COMPOSE_SERVICE] ?? (composeSvc ? n.label : null);
   f.namespace = labels[K8S_NAMESPACE] ?? null;
   f.labels = labels;

@@ -88,7 +88,7 @@ export async function check(opts: CheckOptions): Promise<number> {
     } else console.log(`${graph.edges.length} edge${graph.edges.length === 1 ? '' : 's'} from ${source}`);
     if (diff) printIntent(diff);
   }
-  const intentBad = !!diff && (diff.undeclared.length > 0 || diff.crossings.length > 0);
+  const intentBad = !!diff && (diff.undeclared.length > 0 || diff.crossings.length > 0 || diff.stale.length > 0);
   return violations.length || (opts.strict && intentBad) ? 1 : 0;
 }
 
@@ -213,6 +213,7 @@ function printIntent(d: IntentDiff): void {
     if (rows.length) console.log(columns(rows.map((r) => ['  ' + r[0], ...r.slice(1)])));
   };
   section('observed but not declared', d.undeclared.map((u) => [u.client, '->', `${u.server}:${u.port}`, `${u.connections} connected, ${u.failed} failed`, u.peer === 'outside' ? '(other end outside the compose files)' : '']));
+  if (d.stale.length) section('calls to a gone container\'s address (a client still pointed at it)', d.stale.map((u) => [u.client, '->', `${u.server}:${u.port}`, `${u.connections} connected, ${u.failed} failed`, u.lastHolder ? `(was ${u.lastHolder}, on ${u.network})` : `(no container on ${u.network})`]));
   section('declared but not observed', d.unused.map((u) => [u.client, '->', u.server, u.evidence.map((e) => `${e.text} (${e.at.file}:${e.at.line})`).join('; ')]));
   section('crossings between networks', d.crossings.map((c) => [c.client, '->', `${c.server}:${c.port}`, c.reason]));
   if (d.unreachable.length) section('declared between services sharing no network', d.unreachable.map((u) => [u.client, '->', u.server, u.evidence[0]?.text ?? '']));
