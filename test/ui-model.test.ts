@@ -56,6 +56,10 @@ describe('GraphModel', () => {
     m.applyDelta({ generatedAt: 2, nodes: [dbB], edges: [edge(appB.id, dbB.id, 5432)], removedNodes: [], removedEdges: [] });
     assert.deepEqual([m.nameOf(dbA.id), m.nameOf(dbB.id), m.nameOf(appB.id)], ['tenant-a/db', 'tenant-b/db', 'app']);
     assert.equal(m.nameOf('svc:gone'), 'svc:gone');
+    // a vacant address named by DNS beside the service of that name: which db, and which container it was
+    const stale = { ...node('ext:db', 'external', 'tenant-b'), vacant: { network: 'b_default', lastHolder: 'tenant-b-db-1', lastHeldUntil: 1, group: 'tenant-b' } };
+    m.applyDelta({ generatedAt: 3, nodes: [stale], edges: [edge(appB.id, stale.id, 5432)], removedNodes: [], removedEdges: [] });
+    assert.equal(m.nameOf(stale.id), 'tenant-b/db (was tenant-b-db-1)');
   });
 
   it('applies a delta as exactly the changes it carries', () => {

@@ -3,6 +3,7 @@
 // so the drawing can touch only those. Pure logic (no DOM), unit-tested in test/ui-model.test.ts.
 import type { GraphDelta, GraphEdge, GraphNode, GraphSnapshot } from '../../../graph/types.js';
 import { edgeHealth, type Health } from './derive.js';
+import { nodeNote } from '../../../graph/labels.js';
 
 export interface Change {
   /** True for the first snapshot: the drawing lays out everything from scratch. */
@@ -132,7 +133,8 @@ export class GraphModel {
       for (const x of this.nodes.values()) counts.set(x.label, (counts.get(x.label) ?? 0) + 1);
       this.labelCounts = { version: this.version, counts };
     }
-    return n.group && (this.labelCounts.counts.get(n.label) ?? 0) > 1 ? `${n.group}/${n.label}` : n.label;
+    // a vacant address says which container it was, in titles and lists as on the map ("db (was shop-db-1)")
+    return (n.group && (this.labelCounts.counts.get(n.label) ?? 0) > 1 ? `${n.group}/${n.label}` : n.label) + nodeNote(n);
   }
 
   private labelCounts: { version: number; counts: Map<string, number> } = { version: -1, counts: new Map() };
