@@ -172,6 +172,19 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     await b.page.click('[data-testid=filter-domains]');
     await b.waitFor(`!window.__dhrishti.cy.getElementById('ext:payments.partner.example').data('parent')`, 10_000, 'unboxed again');
 
+    // Shown from the history, its panel says what its numbers are over, and its charts count queries, not bytes.
+    await b.page.selectOption('[data-testid=time-picker]', '15m');
+    await b.waitFor(`window.__dhrishti.edgeIds().includes(${JSON.stringify(RESOLVER_EDGE)})`, 15_000, 'the resolver edge in the range');
+    await b.page.evaluate((id) => window.__dhrishti!.tap(id), RESOLVER_EDGE);
+    await panel.waitFor({ timeout: 10_000 });
+    assert.notEqual(await b.page.getByTestId('dns-stats-caption').textContent(), 'Last 10 seconds');
+    await b.page.locator('[data-testid=history-connections]').waitFor({ timeout: 10_000 });
+    assert.match((await b.page.locator('[data-testid=history-connections]').textContent())!, /^queries per/);
+    assert.match((await b.page.locator('[data-testid=history-failures]').textContent())!, /^failed queries per/);
+    assert.equal(await b.page.locator('[data-testid=history-bytes_sent]').count(), 0, 'a resolver edge moves no bytes to chart');
+    await b.page.keyboard.press('Escape');
+    await b.page.selectOption('[data-testid=time-picker]', 'live');
+
     await b.page.click('[data-testid=tab-table]');
     const row = b.page.locator(`[data-testid=edge-row][data-edge-id="${RESOLVER_EDGE}"]`);
     await row.waitFor({ timeout: 10_000 });

@@ -17,6 +17,9 @@ const CHARTS: { metric: SeriesMetric; label: string; color: string; format: (v: 
   { metric: 'request_p95', label: 'request p95', color: 'var(--edge-warn)', format: millis },
 ];
 const REQUEST_METRICS = new Set<SeriesMetric>(['requests', 'request_errors', 'request_p95']);
+/** A resolver edge counts queries where a TCP edge counts connections (GraphEdge, protocol 'dns'), and moves no bytes. */
+const DNS_LABELS: Partial<Record<SeriesMetric, string>> = { connections: 'queries', failures: 'failed queries' };
+const isDnsEdge = (s: NonNullable<Selection>) => s.type === 'edge' && s.id.endsWith('|dns');
 
 export function HistoryCharts({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
   const v = useHistory(history);
@@ -42,10 +45,13 @@ export function HistoryCharts({ history, selection }: { history: HistoryState; s
           {CHARTS.map((c, i) => {
             const pts = series[i].points;
             if (REQUEST_METRICS.has(c.metric) && !series[CHARTS.findIndex((x) => x.metric === 'requests')].points.some((p) => (p.v ?? 0) > 0)) return null;
+            const dns = isDnsEdge(selection);
+            if (dns && c.metric.startsWith('bytes_')) return null;
+            const label = (dns && DNS_LABELS[c.metric]) || c.label;
             const per = c.metric === 'request_p95' ? ` (${series[i].step / 1000}s buckets)` : ` per ${series[i].step / 1000}s`;
             // A range's headline is its total or peak, not its last bucket's (which is not "now").
             const headline = c.metric === 'request_p95' ? 'peak' : 'total';
-            return <Sparkline key={c.metric} label={`${c.label}${per}`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v)}
+            return <Sparkline key={c.metric} label={`${label}${per}`} times={pts.map((p) => p.t)} values={pts.map((p) => p.v)}
               format={c.format} color={c.color} headline={headline} testId={`history-${c.metric}`} />;
           })}
         </div>

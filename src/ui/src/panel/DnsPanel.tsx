@@ -12,12 +12,13 @@ export function dnsFailureSummary(d: EdgeDns): string {
   return KINDS.filter(([k]) => (d[k] as number) > 0).map(([k, label]) => `${label} ${count(d[k] as number)}`).join(' · ');
 }
 
-export function DnsEdgeSections({ e, dns }: { e: GraphEdge; dns: EdgeDns }) {
+/** `past`: what the numbers are over when the map shows the past (a replayed moment or a range), as on TCP edges. */
+export function DnsEdgeSections({ e, dns, past }: { e: GraphEdge; dns: EdgeDns; past?: string }) {
   const r10 = e.rates['10s'];
   const lat = dns.latency;
   return (
     <>
-      <p className="stats-caption">Last 10 seconds</p>
+      <p className="stats-caption" data-testid="dns-stats-caption">{past ?? 'Last 10 seconds'}</p>
       <div className="stats">
         <Stat label="queries/s" value={rate(r10.connections)} testId="stat-dns-rate" />
         <Stat label="failed/s" value={rate(r10.failures)} tone={r10.failures > 0 ? 'bad' : undefined} testId="stat-dns-fail-rate" />
@@ -51,7 +52,7 @@ export function DnsEdgeSections({ e, dns }: { e: GraphEdge; dns: EdgeDns }) {
           ['latency', lat.p95Ms === null ? '–' : `${lat.p50Ms === null ? '' : `${millis(lat.p50Ms)} p50 · `}${millis(lat.p95Ms)} p95${lat.maxMs === null ? '' : ` · ${millis(lat.maxMs)} max`}`],
           ['resolver', dns.resolvers.length ? <span className="mono">{dns.resolvers.map((r) => `${r.address}:${r.port}${r.dockerEmbedded ? ' (Docker embedded DNS)' : ''}`).join(', ')}</span> : '–'],
           ['first seen', ago(e.firstSeen)],
-          ['last query', ago(e.lastSeen)],
+          ...(past ? [] : [['last query', ago(e.lastSeen)] as [string, ReactNode]]),
         ]} />
       </Section>
     </>

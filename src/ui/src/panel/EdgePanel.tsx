@@ -59,7 +59,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
     </>
   );
   // A resolver edge: the client's DNS health towards its resolver.
-  if (e.dns) return <div data-testid="edge-panel" data-edge-id={e.id} data-protocol="dns">{head}<DnsEdgeSections e={e} dns={e.dns} /></div>;
+  if (e.dns) return <div data-testid="edge-panel" data-edge-id={e.id} data-protocol="dns">{head}<DnsEdgeSections e={e} dns={e.dns} past={past} /></div>;
 
   return (
     <div data-testid="edge-panel" data-edge-id={e.id}>
