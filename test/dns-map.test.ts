@@ -182,6 +182,13 @@ describe('DNS on the map, through dhrishti run', { timeout: 300_000 }, () => {
     assert.match((await b.page.locator('[data-testid=history-connections]').textContent())!, /^queries per/);
     assert.match((await b.page.locator('[data-testid=history-failures]').textContent())!, /^failed queries per/);
     assert.equal(await b.page.locator('[data-testid=history-bytes_sent]').count(), 0, 'a resolver edge moves no bytes to chart');
+    // its failures are lookups, named, not "no failed connections"; its client's panel lists them too
+    await b.page.locator('[data-testid=past-failures] [data-testid=past-dns-failure][data-name="nx1.zone.test"]').waitFor({ timeout: 10_000 });
+    assert.equal(await b.page.locator('[data-testid=past-failures] h3').textContent(), 'Failed lookups in that range');
+    await b.page.evaluate((id) => window.__dhrishti!.tap(id), RESOLVER_EDGE.split('|')[0]);
+    await b.page.getByTestId('node-panel').waitFor({ timeout: 10_000 });
+    await b.waitFor(`document.querySelector('[data-testid=past-failures] h3')?.textContent === 'Failed connections over the picked range'
+      && !!document.querySelector('[data-testid=past-failures] [data-testid=past-dns-failure][data-name="nx1.zone.test"]')`, 10_000, "the client's failed lookups in its own section");
     await b.page.keyboard.press('Escape');
     await b.page.selectOption('[data-testid=time-picker]', 'live');
 

@@ -36,12 +36,46 @@ export function PastFailures({ history, selection, counts }: { history: HistoryS
   const unseen = error?.startsWith('404') ?? false; // not in the history at all: no failures either
   // The samples are rate-limited per flush (another edge may have taken them all): the counts say how many failed.
   const w = failuresWording(v.at === null ? 'range' : 'moment', counts, 'Requests, above');
-  const note = page && !page.truncated ? sampledNote(page.events.length, counts) : null;
+  const tcp = page?.events.filter((e) => e.type === 'failure');
+  const lookups = lookupsOf(page?.events ?? []);
+  const note = tcp && !page!.truncated ? sampledNote(tcp.length, counts) : null;
+  const lookupList = lookups.length > 0 && (
+    <ul className="failures" data-testid="past-dns-failures">
+      {lookups.map((l) => (
+        <li key={l.name} data-testid="past-dns-failure" data-name={l.name} data-reason={l.reason}>
+          <div className="failure-head"><span className="badge reason-dns">{l.reason}</span><span className="mono">{l.name}</span><span className="muted">× {l.count.toLocaleString('en-US')}</span></div>
+        </li>
+      ))}
+    </ul>
+  );
+  // A resolver edge fails lookups, not connections: its section says so (its DNS numbers are above).
+  if (selection.type === 'edge' && selection.id.endsWith('|dns')) {
+    return (
+      <Section title={v.at === null ? 'Failed lookups in that range' : 'Failed lookups in the replayed moment'} testId="past-failures">
+        {lookupList || <p className="muted">{page || error ? 'No failed lookups sampled in that time.' : 'Loading…'}</p>}
+      </Section>
+    );
+  }
   return (
     <Section title={w.title} testId="past-failures">
-      <Failures samples={unseen ? [] : page?.events.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty={w.empty} />
+      <Failures samples={unseen ? [] : tcp?.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty={w.empty} />
       {page?.truncated && <p className="muted small">The first {page.events.length} of that time.</p>}
       {note && <p className="muted small" data-testid="past-failures-sampled">{note}</p>}
+      {lookupList && <h4 className="muted small">Failed name lookups (its DNS)</h4>}
+      {lookupList}
     </Section>
   );
+}
+
+/** Failed lookups by name (the history keeps each resolver edge's failing names per flush, with a count), most first. */
+function lookupsOf(events: HistoryEvent[]): { name: string; reason: string; count: number }[] {
+  const by = new Map<string, { name: string; reason: string; count: number }>();
+  for (const e of events) {
+    if (e.type !== 'dns_failure' || typeof e.detail.name !== 'string') continue;
+    const l = by.get(e.detail.name) ?? { name: e.detail.name, reason: '', count: 0 };
+    l.reason = typeof e.detail.reason === 'string' ? e.detail.reason : l.reason;
+    l.count += typeof e.detail.count === 'number' ? e.detail.count : 1;
+    by.set(l.name, l);
+  }
+  return [...by.values()].sort((a, b) => b.count - a.count);
 }
