@@ -280,9 +280,10 @@ export class IdentityResolver extends EventEmitter {
 
   /** Docker bridge gateways are this host's addresses; the networks' subnets say which outside addresses are vacant. */
   private refreshNetworks(): void {
-    this.subnets.rebuild(this.containers());
+    const all = this.containers();
+    this.subnets.rebuild(all);
     const gws: string[] = [];
-    for (const c of this.containers()) {
+    for (const c of all) {
       if (c.state !== 'running') continue;
       for (const n of c.networks) {
         if (n.gateway) gws.push(n.gateway);
