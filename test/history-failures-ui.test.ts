@@ -40,6 +40,13 @@ test('markers count every failed connection and request error; the panel never s
   // What the API says of the seeded bucket: 10 samples kept, 40 failed.
   const samples = (await getJson<{ events: unknown[] }>(`${agent.url}/api/v1/events?from=${T}&to=${T + 10 * S}&type=failure`)).body.events;
   assert.equal(samples.length, 10);
+  // The timeline of a project: its edges' counts (all of them are shop's here), another's none; a bad group is refused.
+  const timeline = async (extra = '') => (await getJson<{ buckets: { t: number; failures: number }[] }>(`${agent.url}/api/v1/timeline?from=${T}&to=${T + 60 * S}${extra}`));
+  const all = (await timeline()).body.buckets;
+  assert.deepEqual(all.map((x) => [x.t, x.failures]), [[T, 40], [T + 10 * S, 0]]);
+  assert.deepEqual((await timeline('&group=shop')).body.buckets, all);
+  assert.deepEqual((await timeline('&group=billing')).body.buckets, []);
+  assert.equal((await timeline('&group=')).status, 400);
 
   b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
   await b.openUi(agent.url);

@@ -1,7 +1,7 @@
 // History API: /api/v1/graph?at= and ?from=&to= (through the graph route's hook),
 // /api/v1/timeseries, /api/v1/timeline, /api/v1/events and /api/v1/history (what is stored, and its health).
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter } from './params.js';
+import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter, parseGroup } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import { parseTime } from './time.js';
 import { METRICS, isRequestMetric, type HistoryGraph, type Metric } from '../store/queries.js';
@@ -16,7 +16,7 @@ export class NotFound extends Error {}
 
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
-export const TIMELINE_KNOWN = ['from', 'to', 'step', 'token'];
+export const TIMELINE_KNOWN = ['from', 'to', 'step', 'group', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
   'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'suppressed',
@@ -102,10 +102,11 @@ export function historyTimeline(store: HistoryStore, q: Query): Timeline {
   const r = range(q, store.now(), '-1h');
   const s = single(q, 'step');
   const step = s === undefined ? undefined : parseDuration(s, 'step');
+  const group = parseGroup(q) ?? null;
   return store.read((q) => {
     const grid = q.seriesGrid(r.from, r.to, step, HISTORY_DEFAULTS.seriesTargetPoints);
     if (grid.points > HISTORY_DEFAULTS.seriesMaxPoints) throw new BadRequest(`that range has ${grid.points} buckets at step=${s}; at most ${HISTORY_DEFAULTS.seriesMaxPoints}: narrow the range or raise step`);
-    return { step: grid.step, from: grid.from, to: grid.to, buckets: q.timeline(grid) };
+    return { step: grid.step, from: grid.from, to: grid.to, buckets: q.timeline(grid, group) };
   });
 }
 

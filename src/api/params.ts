@@ -27,15 +27,19 @@ export const GRAPH_PARAMS = ['window', 'group', 'include', 'token'] as const;
 /** /api/v1/graph at a past time or over a range (served by the history store), on top of GRAPH_PARAMS. */
 export const GRAPH_HISTORY_PARAMS = ['at', 'from', 'to'] as const;
 
+/** `group`: a Compose project or Kubernetes namespace name, if given. */
+export function parseGroup(q: Record<string, unknown>): string | undefined {
+  const g = single(q, 'group');
+  if (g !== undefined && (!g || g.length > 253 || /[\u0000-\u001f]/.test(g))) throw new BadRequest('group must be a Compose project or Kubernetes namespace name');
+  return g;
+}
+
 export function parseGraphFilter(q: Record<string, unknown>): GraphFilter {
   const f: GraphFilter = {};
   const w = single(q, 'window');
   if (w !== undefined) f.windowMs = parseDuration(w, 'window');
-  const g = single(q, 'group');
-  if (g !== undefined) {
-    if (!g || g.length > 253 || /[\u0000-\u001f]/.test(g)) throw new BadRequest('group must be a Compose project or Kubernetes namespace name');
-    f.group = g;
-  }
+  const g = parseGroup(q);
+  if (g !== undefined) f.group = g;
   const inc = single(q, 'include');
   if (inc !== undefined) {
     const parts = inc.split(',').map((s) => s.trim()).filter(Boolean);

@@ -5,6 +5,7 @@ import type { Dimensions, StoredEdge, StoredNode } from './dimensions.js';
 import { planRange, seriesTier, tierAt, type Segment, type TierSpan } from './plan.js';
 import { FAILURE_REASONS, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type HistoryGraph, type Rates, type TimelineBucket } from '../graph/types.js';
 import { edgeVisible, type GraphFilter } from '../graph/filter.js';
+import { GROUP_EDGES, type BucketQuery } from './buckets.js';
 import { REQUEST_MAX_COLUMN, RequestSum, requestErrorBuckets, requestRange, requestSeries, storedRequests } from './requests.js';
 import { latencySummary } from '../graph/latency.js';
 import type { RequestProtocol } from '../graph/types.js';
@@ -38,6 +39,7 @@ const WEIGHTED = `sum(rtt_mean * closed) AS rs, sum(CASE WHEN rtt_mean > 0 THEN 
   sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn`;
 
 /** Series metrics: per bucket, summed over the edge (or over a node's edges). */
+
 export const METRICS = {
   connections: 'connections opened',
   failures: 'connections failed (any reason)',
@@ -117,11 +119,14 @@ export class HistoryQueries {
          FROM samples WHERE res = @res AND t >= @start AND t < @end AND edge IN (SELECT value FROM json_each(@edges))
          GROUP BY t`),
       // Failed connections per bucket over all connection edges (a resolver edge's failed are failed queries: not these).
-      failedBuckets: db.prepare<[number, number, number], { t: number; n: number }>(
+      // (@group: only edges with an end in that project, as the map's group filter; null: all)
+      failedBuckets: db.prepare<BucketQuery, { t: number; n: number }>(
         `SELECT s.t AS t, sum(s.failed) AS n FROM samples s JOIN edges g ON g.id = s.edge
-         WHERE s.res = ? AND s.t >= ? AND s.t < ? AND s.failed > 0 AND g.protocol <> 'dns' GROUP BY s.t`),
-      failedByBuckets: db.prepare<[number, number, number], { t: number; reason: number; n: number }>(
-        'SELECT t, reason, sum(n) AS n FROM failures WHERE res = ? AND t >= ? AND t < ? GROUP BY t, reason'),
+         WHERE s.res = @res AND s.t >= @start AND s.t < @end AND s.failed > 0 AND g.protocol <> 'dns'
+           AND (@group IS NULL OR s.edge IN ${GROUP_EDGES}) GROUP BY s.t`),
+      failedByBuckets: db.prepare<BucketQuery, { t: number; reason: number; n: number }>(
+        `SELECT t, reason, sum(n) AS n FROM failures WHERE res = @res AND t >= @start AND t < @end
+           AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t, reason`),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
       events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; limit: number },
@@ -364,7 +369,7 @@ export class HistoryQueries {
    * The timeline's counts on the grid (seriesGrid): per bucket with any, the failed connections (by reason) and the
    * failed requests of all edges, from the stored counts, so a marker says how many failed, not how many were sampled.
    */
-  timeline(grid: { tier: number; step: number; from: number; to: number }): TimelineBucket[] {
+  timeline(grid: { tier: number; step: number; from: number; to: number }, group: string | null = null): TimelineBucket[] {
     const { tier: k, step, from: start, to: end } = grid;
     const out = new Map<number, TimelineBucket>();
     const at = (t: number) => {
@@ -375,12 +380,13 @@ export class HistoryQueries {
     };
     for (const s of planRange(start, end, this.spans().slice(0, k + 1))) {
       const res = s.resolutionMs / 1000, a = s.from / 1000, b = s.to / 1000;
-      for (const r of this.stmt.failedBuckets.all(res, a, b)) at(r.t).failures += r.n;
-      for (const r of this.stmt.failedByBuckets.all(res, a, b)) {
+      const bq: BucketQuery = { res, start: a, end: b, group };
+      for (const r of this.stmt.failedBuckets.all(bq)) at(r.t).failures += r.n;
+      for (const r of this.stmt.failedByBuckets.all(bq)) {
         const reason = REASON_BY_CODE.get(r.reason); // DNS kinds have codes of their own: not connections
         if (reason && r.n > 0) { const x = at(r.t); x.failedBy[reason] = (x.failedBy[reason] ?? 0) + r.n; }
       }
-      for (const r of this.requestErrorBuckets(res, a, b)) at(r.t).requestErrors += r.n;
+      for (const r of this.requestErrorBuckets(bq)) at(r.t).requestErrors += r.n;
     }
     return [...out.values()].filter((x) => x.failures > 0 || x.requestErrors > 0).sort((x, y) => x.t - y.t);
   }

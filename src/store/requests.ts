@@ -4,6 +4,7 @@
 // percentiles: percentiles are drawn from the summed histogram when read).
 import type { Database as Db } from 'better-sqlite3'; // as schema.ts: database.ts migrates through schema.ts, which holds this file's table
 import type { RequestInterval } from '../graph/request-totals.js';
+import { GROUP_EDGES, type BucketQuery } from './buckets.js';
 import { LATENCY_BUCKETS, latencySummary } from '../graph/latency.js';
 import { REQUEST_STATUS_CLASSES, type EdgeRequests, type RequestProtocol, type RequestRates, type RequestStatusClass } from '../graph/types.js';
 
@@ -113,12 +114,13 @@ export function requestSeries(db: Db) {
   };
 }
 
-/** Failed requests (5xx and protocol errors, RequestSum.errors) per bucket over all edges: the timeline's request errors. */
+/** Failed requests (5xx and protocol errors, RequestSum.errors) per bucket over all edges, or a group's: the timeline's request errors. */
 export function requestErrorBuckets(db: Db) {
   const cols = (['5xx', 'error'] as const).map((c) => `s${REQUEST_STATUS_CLASSES.indexOf(c)}`).join(' + ');
-  const stmt = db.prepare<[number, number, number], { t: number; n: number }>(
-    `SELECT t, sum(${cols}) AS n FROM requests WHERE res = ? AND t >= ? AND t < ? GROUP BY t HAVING n > 0`);
-  return (res: number, start: number, end: number) => stmt.all(res, start, end);
+  const stmt = db.prepare<BucketQuery, { t: number; n: number }>(
+    `SELECT t, sum(${cols}) AS n FROM requests WHERE res = @res AND t >= @start AND t < @end
+       AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t HAVING n > 0`);
+  return (q: BucketQuery) => stmt.all(q);
 }
 
 /** The API's requests block of an edge (or a range) from stored sums over `spanMs`. */

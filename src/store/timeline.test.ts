@@ -36,5 +36,8 @@ test('the timeline counts every failed connection and failed request per bucket,
   assert.deepEqual(series(WEB_DB, 'request_errors'), [0, 25]);
   // A coarser grid sums the buckets it covers.
   assert.deepEqual(q.timeline({ tier: 0, step: M, from: T0, to: T0 + M }), [{ t: T0, failures: 40, failedBy: { refused: 30, reset: 10 }, requestErrors: 25 }]);
+  // A project's timeline: its edges' (every edge here has an end in shop), and another project's: none of them.
+  assert.deepEqual(q.timeline(q.seriesGrid(T0, T0 + M, 10 * S, 1000), 'shop'), timeline);
+  assert.deepEqual(q.timeline(q.seriesGrid(T0, T0 + M, 10 * S, 1000), 'billing'), []);
   store.close();
 });

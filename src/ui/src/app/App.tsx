@@ -57,6 +57,7 @@ export function App({ live }: { live: Live }) {
 
   const setFilters = useCallback((f: Filters) => { setFiltersState(f); setFitKey((k) => k + 1); }, []);
   useEffect(() => live.setGroupDomains(filters.groupDomains), [live, filters.groupDomains]);
+  useEffect(() => history.setGroup(filters.group), [history, filters.group]);
   const close = useCallback(() => setSelection(null), []);
   const openEdge = useCallback((id: string) => setSelection({ type: 'edge', id }), []);
   const openNode = useCallback((id: string) => setSelection({ type: 'node', id }), []);

@@ -20,8 +20,9 @@ export const historyApi = {
   /** Failed connections and failed name lookups on an edge, or on the edges of a node, in [from, to): the first `limit`, oldest first. */
   failures: (target: { type: 'node' | 'edge'; id: string }, from: number, to: number, limit: number, signal?: AbortSignal) =>
     getJson<EventsPage>(`/events?${target.type}=${encodeURIComponent(target.id)}&from=${from}&to=${to}&limit=${limit}&type=failure,dns_failure`, signal),
-  /** Failed connections and request errors per bucket over all edges: exact counts, not the samples. */
-  timeline: (from: number, to: number, signal?: AbortSignal) => getJson<Timeline>(`/timeline?from=${from}&to=${to}`, signal),
+  /** Failed connections and request errors per bucket over all edges, or a project's (`group`): exact counts, not the samples. */
+  timeline: (from: number, to: number, group = '', signal?: AbortSignal) =>
+    getJson<Timeline>(`/timeline?from=${from}&to=${to}${group ? `&group=${encodeURIComponent(group)}` : ''}`, signal),
   events: (from: number, to: number, types: string[], signal?: AbortSignal) =>
     getJson<EventsPage>(`/events?from=${from}&to=${to}&limit=2000&type=${types.join(',')}`, signal),
 };

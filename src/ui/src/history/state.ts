@@ -34,8 +34,17 @@ export class HistoryState {
   private seq = 0;
   private ctl: AbortController | undefined;
   private timer: number | undefined;
+  /** The project the map is narrowed to ('' for all): the replay track's counts are that project's. */
+  private group = '';
 
   constructor(private readonly live: Live) {}
+
+  /** Follows the map's project filter: a project's markers count its own failures, not every tenant's on the host. */
+  setGroup(group: string): void {
+    if (group === this.group) return;
+    this.group = group;
+    if (this.view.range) void this.loadMarkers(this.view.range);
+  }
 
   subscribe = (fn: () => void): (() => void) => { this.listeners.add(fn); return () => this.listeners.delete(fn); };
   get = (): HistoryView => this.view;
@@ -142,7 +151,7 @@ export class HistoryState {
       // Failures and request errors are counted from the stored counts; the failure events are samples, capped per
       // flush (10 of 30 failed connections read as "10 failed connections"). A hub or an older agent has no
       // timeline: its failure events stand in, said to be samples unless they carry their count.
-      const timeline = await historyApi.timeline(r.from, r.to).catch(() => null);
+      const timeline = await historyApi.timeline(r.from, r.to, this.group).catch(() => null);
       const page = await historyApi.events(r.from, r.to, timeline ? [...TOPOLOGY, ...AGENT_RUNS] : [...TOPOLOGY, ...AGENT_RUNS, 'failure']);
       if (this.view.range !== r) return;
       this.set({ markers: markersFrom(page.events, timeline) });
