@@ -6,6 +6,7 @@ import { EPHEMERAL_PORTS } from '../config/defaults.js';
 import type { ConnEvent, CounterUpdate, FailureReason, L7Delta } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './request-totals.js';
 import type { FailureSample } from './types.js';
+import { isLoopback } from '../identity/addresses.js';
 
 export interface Side {
   /** The connection it belongs to (changes when two halves meet). */
@@ -147,7 +148,6 @@ export class Conn {
   }
 }
 
-const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 /**
  * The client's endpoint names the connection: its address and port, as both

@@ -7,6 +7,7 @@ import type { Conn, Listener, Side } from './connections.js';
 import { addressNode, ownerNode, containerNode, namedExternalNode, OTHER_CLIENTS, OTHER_EXTERNAL, type AddressNames, type NodeRef } from './naming.js';
 import type { GraphState } from './state.js';
 import { DOCKER_EMBEDDED_DNS } from '../config/defaults.js';
+import { isLoopback } from '../identity/addresses.js';
 
 /** What the graph needs from the identity layer. */
 export interface Identity {
@@ -206,6 +207,5 @@ export class Placement {
   }
 }
 
-const isLoopback = (ip: string) => ip.startsWith('127.') || ip === '::1';
 
 function query(s: Side): OwnerQuery { return { pid: s.pid, cgroupId: s.cgroupId, netns: s.netns, comm: s.comm }; }

@@ -246,3 +246,16 @@ test('a resolver edge of a container named late folds into its named node\'s: it
   assert.deepEqual(e.map((x) => [x.source, x.dns!.queries, x.dns!.nxdomain]), [['svc:shop/web', 15, 3]]);
   assert.ok(!g.snapshot({}, T + grace + 2000).nodes.some((n) => n.id === `ctr:${WEB.shortId}`));
 });
+
+test('Docker\'s DNS forwarding to 127.0.0.1 inside a container\'s own namespace, where nothing listens: that container, not the host\'s resolver', () => {
+  const api = CONTAINERS[0];
+  const id: Identity = { ...identity, resolveOwner: (q) => (q.netns === 4242 && !q.pid && !q.cgroupId ? { kind: 'container', container: api, pid: 0, comm: '' } : identity.resolveOwner(q)) };
+  const g = new LiveGraph(id);
+  g.setHostUdpServers(() => null); // from another namespace, a loopback address is not the host's (discovery/udp-servers.ts)
+  const inApi = health({ comm: 'dockerd', cgroupId: 7, resolver: resolver('127.0.0.1'), queries: 4, timeouts: 4 });
+  inApi.client = { ...inApi.client, netns: 4242 };
+  const onHost = health({ comm: 'dig', cgroupId: 0, resolver: resolver('127.0.0.1'), queries: 1, timeouts: 1 });
+  g.updateDns([{ ...inApi, clientKey: g.dnsClientKey(inApi.client) }, { ...onHost, clientKey: g.dnsClientKey(onHost.client) }], T);
+  assert.deepEqual(g.snapshot({}, T).edges.filter((x) => x.protocol === 'dns').map((x) => x.id).sort(),
+    [`proc:dig|proc:host-dns|53|dns`, `proc:docker-dns|${containerNode(api).id}|53|dns`].sort());
+});

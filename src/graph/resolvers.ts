@@ -11,6 +11,7 @@ import type { EdgeDns } from './types.js';
 import { addressNode, containerNode, ownerNode, DOCKER_DNS, HOST_RESOLVER, type NodeRef } from './naming.js';
 import type { Identity } from './placement.js';
 import { isDockerProxy } from '../identity/types.js';
+import { isLoopback } from '../identity/addresses.js';
 import type { EdgeState, GraphState } from './state.js';
 import { DnsIntervalCounts } from './interval.js';
 import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
@@ -183,10 +184,19 @@ export class ResolverEdges {
         const held = pid ? this.hostResolver(pid) : null;
         if (held) resolver = held;
         else if (a.published) { resolver = containerNode(a.published.container); port = a.published.containerPort; }
-        else resolver = HOST_RESOLVER;
+        // A loopback address asked from a container's own namespace (pid null: not the host's) is that container's:
+        // Docker's DNS forwarding to a resolver configured at 127.0.0.1 inside it, where nothing may listen.
+        else resolver = (pid === null && isLoopback(r.address) && this.namespaceNode(h.client.netns)) || HOST_RESOLVER;
       }
     }
     return { client, resolver, port, provisional };
+  }
+
+  /** The container whose network namespace this is, as a node; null for the host's and unknown ones. */
+  private namespaceNode(netns: number): NodeRef | null {
+    if (!netns) return null;
+    const o = this.identity.resolveOwner({ pid: 0, cgroupId: 0, netns });
+    return o.kind === 'container' ? containerNode(o.container) : null;
   }
 
   /**
