@@ -47,6 +47,9 @@ test('markers count every failed connection and request error; the panel never s
   assert.deepEqual((await timeline('&group=shop')).body.buckets, all);
   assert.deepEqual((await timeline('&group=billing')).body.buckets, []);
   assert.equal((await timeline('&group=')).status, 400);
+  const events = async (group: string) => (await getJson<{ events: { type: string; node: string | null; edge: string | null }[] }>(`${agent.url}/api/v1/events?from=${T}&to=${T + 60 * S}&group=${group}`)).body.events;
+  assert.ok((await events('shop')).some((e) => e.type === 'failure'));
+  assert.deepEqual((await events('billing')).filter((e) => e.node || e.edge), [], 'another project\'s events: only those of no node or edge (the agent\'s own)');
 
   b = await launchBrowser({ viewport: { width: 1400, height: 900 } });
   await b.openUi(agent.url);

@@ -17,7 +17,7 @@ export class NotFound extends Error {}
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 export const TIMELINE_KNOWN = ['from', 'to', 'step', 'group', 'token'];
-export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'token'];
+export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'group', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
   'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'suppressed',
   'policy_loaded', 'policy_rejected', 'policy_violation'];
@@ -126,8 +126,8 @@ export function historyEvents(store: HistoryStore, q: Query) {
     const bad = types.filter((x) => !(EVENT_TYPES as string[]).includes(x));
     if (!types.length || bad.length) throw new BadRequest(`type takes ${EVENT_TYPES.join(', ')}; got "${t}"`);
   }
-  const node = id(q, 'node'), edge = id(q, 'edge');
-  const out = store.read((q) => q.events({ ...r, limit, types, node, edge }));
+  const node = id(q, 'node'), edge = id(q, 'edge'), group = parseGroup(q);
+  const out = store.read((q) => q.events({ ...r, limit, types, node, edge, group }));
   if (!out) throw new NotFound(edge !== undefined ? `no edge ${edge} in the history` : `no node ${node} in the history`);
   return { from: r.from, to: r.to, ...out };
 }

@@ -45,8 +45,11 @@ function lives(first: Sample[], last: Sample[], keyOf: (m: Record<string, string
   return out;
 }
 
+/** The agent's event parameters but `group`: the hub's events are built from metrics, per edge, with no project filter. */
+const HUB_EVENTS_KNOWN = EVENTS_KNOWN.filter((k) => k !== 'group');
+
 export async function hubEvents(hub: HubSource, q: Query) {
-  onlyKnown(q, EVENTS_KNOWN);
+  onlyKnown(q, HUB_EVENTS_KNOWN);
   const now = Date.now();
   const r = range(q, now, '-1h');
   const l = single(q, 'limit');

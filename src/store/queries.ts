@@ -129,7 +129,8 @@ export class HistoryQueries {
            AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t, reason`),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
-      events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; limit: number },
+      // (@group: events of nodes in that project and of edges with an end in it, and the agent's own, which concern all)
+      events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; group: string | null; limit: number },
         { t: number; type: string; node: string | null; edge: string | null; detail: string | null }>(
         `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
          LEFT JOIN nodes n ON n.id = e.node LEFT JOIN edges g ON g.id = e.edge
@@ -137,6 +138,7 @@ export class HistoryQueries {
            AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
            AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
            AND (@edge IS NULL OR e.edge = @edge)
+           AND (@group IS NULL OR (e.node IS NULL AND e.edge IS NULL) OR n.grp = @group OR e.edge IN ${GROUP_EDGES})
          ORDER BY e.t, e.id LIMIT @limit`),
     };
   }
@@ -391,11 +393,11 @@ export class HistoryQueries {
     return [...out.values()].filter((x) => x.failures > 0 || x.requestErrors > 0).sort((x, y) => x.t - y.t);
   }
 
-  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
+  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; group?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
     let node: number | null = null, edge: number | null = null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
     if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); if (r === undefined) return null; edge = r; }
-    const rows = this.stmt.events.all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, limit: q.limit + 1 });
+    const rows = this.stmt.events.all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, group: q.group ?? null, limit: q.limit + 1 });
     const events = rows.slice(0, q.limit).map((r) => ({ time: r.t, type: r.type, node: r.node, edge: r.edge, detail: r.detail ? JSON.parse(r.detail) : {} }));
     return { events, truncated: rows.length > q.limit };
   }

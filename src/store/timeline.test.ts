@@ -39,5 +39,11 @@ test('the timeline counts every failed connection and failed request per bucket,
   // A project's timeline: its edges' (every edge here has an end in shop), and another project's: none of them.
   assert.deepEqual(q.timeline(q.seriesGrid(T0, T0 + M, 10 * S, 1000), 'shop'), timeline);
   assert.deepEqual(q.timeline(q.seriesGrid(T0, T0 + M, 10 * S, 1000), 'billing'), []);
+  // and its events: a project's nodes' and edges' (every one here), and the agent's own, which concern every project
+  // (events of no node or edge, the agent's runs and its count of unsampled failures, concern every project)
+  const events = (group?: string) => q.events({ from: T0, to: T0 + M, limit: 100, group })!.events;
+  assert.deepEqual(events('shop'), events());
+  assert.deepEqual(events('billing'), events().filter((e) => !e.node && !e.edge));
+  assert.ok(events().some((e) => e.edge) && events('billing').length > 0);
   store.close();
 });

@@ -23,6 +23,7 @@ export const historyApi = {
   /** Failed connections and request errors per bucket over all edges, or a project's (`group`): exact counts, not the samples. */
   timeline: (from: number, to: number, group = '', signal?: AbortSignal) =>
     getJson<Timeline>(`/timeline?from=${from}&to=${to}${group ? `&group=${encodeURIComponent(group)}` : ''}`, signal),
-  events: (from: number, to: number, types: string[], signal?: AbortSignal) =>
-    getJson<EventsPage>(`/events?from=${from}&to=${to}&limit=2000&type=${types.join(',')}`, signal),
+  /** Events of these types; with `group`, a project's (its nodes' and edges') and the agent's own. */
+  events: (from: number, to: number, types: string[], group = '', signal?: AbortSignal) =>
+    getJson<EventsPage>(`/events?from=${from}&to=${to}&limit=2000&type=${types.join(',')}${group ? `&group=${encodeURIComponent(group)}` : ''}`, signal),
 };

@@ -152,7 +152,8 @@ export class HistoryState {
       // flush (10 of 30 failed connections read as "10 failed connections"). A hub or an older agent has no
       // timeline: its failure events stand in, said to be samples unless they carry their count.
       const timeline = await historyApi.timeline(r.from, r.to, this.group).catch(() => null);
-      const page = await historyApi.events(r.from, r.to, timeline ? [...TOPOLOGY, ...AGENT_RUNS] : [...TOPOLOGY, ...AGENT_RUNS, 'failure']);
+      // (a project's events only where the timeline is: a hub or an older agent takes no group)
+      const page = await historyApi.events(r.from, r.to, timeline ? [...TOPOLOGY, ...AGENT_RUNS] : [...TOPOLOGY, ...AGENT_RUNS, 'failure'], timeline ? this.group : '');
       if (this.view.range !== r) return;
       this.set({ markers: markersFrom(page.events, timeline) });
     } catch { /* markers are a hint; the map still works without them */ }
