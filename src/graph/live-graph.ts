@@ -551,7 +551,7 @@ export class LiveGraph {
       const owner = this.placement.listenerNode(l);
       if (owner?.id !== id) continue;
       const published = byPort.get(l.port) ?? new Set<string>();
-      for (const p of owner.container?.ports ?? []) if (p.protocol === 'tcp' && p.containerPort === l.port) published.add(`${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}`);
+      for (const p of owner.container?.ports ?? []) if (p.protocol === 'tcp' && p.containerPort === l.port) published.add(hostPort(p.hostIp, p.hostPort));
       byPort.set(l.port, published);
       if (byPort.size >= MAX_NODE_PORTS) break;
     }

@@ -4,6 +4,7 @@
 import { FAILURE_REASONS, type EdgeDns, type FailureReason, type GraphEdge, type GraphNode, type GraphSnapshot, type NodeKind, type NodePort, type Rates } from '../graph/types.js';
 import { DNS_FAILURE_KINDS, EDGE_LABELS, OTHER } from '../export/labels.js';
 import type { Sample } from './promql.js';
+import { hostPort } from '../events/address.js';
 import { ACTIVE, AGENT_TOTALS, COUNTERS, DNS_COUNTERS, DNS_SERIES, DURATION, RATED, SEP, type CounterField } from './queries.js';
 
 type EdgeLabels = Record<(typeof EDGE_LABELS)[number], string>;
@@ -251,7 +252,7 @@ export class AddressBook {
       const cut = key.lastIndexOf('|'), ip = key.slice(0, cut), port = Number(key.slice(cut + 1));
       const own = o.containerPort || port;
       const published = byPort.get(own) ?? new Set<string>();
-      if (o.containerPort) published.add(`${ip.includes(':') ? `[${ip}]` : ip}:${port}`);
+      if (o.containerPort) published.add(hostPort(ip, port));
       byPort.set(own, published);
     }
     return [...byPort].sort(([a], [b]) => a - b).map(([port, published]) => ({ port, published: [...published].sort() }));

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { Selection } from '../graph/renderer.js';
 import { bytes, count, millis } from '../model/format.js';
+import { isDnsEdgeId } from '../model/derive.js';
 import { Sparkline } from '../panel/Sparkline.js';
 import { historyApi, type Series, type SeriesMetric } from './api.js';
 import { PAST_RANGE, useHistory, type HistoryState } from './state.js';
@@ -19,7 +20,7 @@ const CHARTS: { metric: SeriesMetric; label: string; color: string; format: (v: 
 const REQUEST_METRICS = new Set<SeriesMetric>(['requests', 'request_errors', 'request_p95']);
 /** A resolver edge counts queries where a TCP edge counts connections (GraphEdge, protocol 'dns'), and moves no bytes. */
 const DNS_LABELS: Partial<Record<SeriesMetric, string>> = { connections: 'queries', failures: 'failed queries' };
-const isDnsEdge = (s: NonNullable<Selection>) => s.type === 'edge' && s.id.endsWith('|dns');
+const isDnsEdge = (s: NonNullable<Selection>) => s.type === 'edge' && isDnsEdgeId(s.id);
 
 export function HistoryCharts({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
   const v = useHistory(history);

@@ -1,12 +1,13 @@
 // The chosen node's or edge's failed connections in the past view: over the picked range, or in the replayed
 // moment, from the history's timeline (the live panel's recent failures are the agent's last few, of now).
 import { useEffect, useState } from 'react';
-import type { FailureSample } from '../../../graph/types.js';
+import type { FailureSample, GraphEdge } from '../../../graph/types.js';
 import type { Selection } from '../graph/renderer.js';
 import { Failures, Section } from '../panel/parts.js';
 import { failuresWording, sampledNote, type FailureCounts } from '../panel/failure-wording.js';
 import { historyApi, type EventsPage, type HistoryEvent } from './api.js';
 import { REPLAY_STEP_MS } from './range.js';
+import { isDnsEdgeId } from '../model/derive.js';
 import { useHistory, type HistoryState } from './state.js';
 
 /** Failures listed at most (the timeline keeps each failure the agent sampled). */
@@ -19,13 +20,15 @@ const sampleOf = (e: HistoryEvent): FailureSample => ({ ...(e.detail as Omit<Fai
  * `counts`: the selection's failed connections and request errors in the same time, as the panel above shows
  * them (the map's numbers for the range or moment), so an empty list can say why it is empty.
  */
-export function PastFailures({ history, selection, counts }: { history: HistoryState; selection: NonNullable<Selection>; counts: FailureCounts | null }) {
+export function PastFailures({ history, selection, counts, lookups }: { history: HistoryState; selection: NonNullable<Selection>; counts: FailureCounts | null; lookups: Lookup[] }) {
   const v = useHistory(history);
   const span = v.range ? (v.at === null ? v.range : { from: v.at, to: v.at + REPLAY_STEP_MS }) : null;
   const [page, setPage] = useState<EventsPage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A resolver edge fails lookups, not connections: its section lists them (from the map) and asks for no failures.
+  const dnsEdge = selection.type === 'edge' && isDnsEdgeId(selection.id);
   useEffect(() => {
-    if (!span) return;
+    if (!span || dnsEdge) return;
     const ctl = new AbortController();
     setPage(null); setError(null);
     historyApi.failures(selection, span.from, span.to, MAX_SHOWN, ctl.signal)
@@ -36,9 +39,7 @@ export function PastFailures({ history, selection, counts }: { history: HistoryS
   const unseen = error?.startsWith('404') ?? false; // not in the history at all: no failures either
   // The samples are rate-limited per flush (another edge may have taken them all): the counts say how many failed.
   const w = failuresWording(v.at === null ? 'range' : 'moment', counts, 'Requests, above');
-  const tcp = page?.events.filter((e) => e.type === 'failure');
-  const lookups = lookupsOf(page?.events ?? []);
-  const note = tcp && !page!.truncated ? sampledNote(tcp.length, counts) : null;
+  const note = page && !page.truncated ? sampledNote(page.events.length, counts) : null;
   const lookupList = lookups.length > 0 && (
     <ul className="failures" data-testid="past-dns-failures">
       {lookups.map((l) => (
@@ -48,17 +49,16 @@ export function PastFailures({ history, selection, counts }: { history: HistoryS
       ))}
     </ul>
   );
-  // A resolver edge fails lookups, not connections: its section says so (its DNS numbers are above).
-  if (selection.type === 'edge' && selection.id.endsWith('|dns')) {
+  if (dnsEdge) {
     return (
       <Section title={v.at === null ? 'Failed lookups in that range' : 'Failed lookups in the replayed moment'} testId="past-failures">
-        {lookupList || <p className="muted">{page || error ? 'No failed lookups sampled in that time.' : 'Loading…'}</p>}
+        {lookupList || <p className="muted">No failed lookups in that time.</p>}
       </Section>
     );
   }
   return (
     <Section title={w.title} testId="past-failures">
-      <Failures samples={unseen ? [] : tcp?.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty={w.empty} />
+      <Failures samples={unseen ? [] : page?.events.map(sampleOf)} loading={!page && !error} error={unseen ? null : error} empty={w.empty} />
       {page?.truncated && <p className="muted small">The first {page.events.length} of that time.</p>}
       {note && <p className="muted small" data-testid="past-failures-sampled">{note}</p>}
       {lookupList && <h4 className="muted small">Failed name lookups (its DNS)</h4>}
@@ -67,15 +67,17 @@ export function PastFailures({ history, selection, counts }: { history: HistoryS
   );
 }
 
-/** Failed lookups by name (the history keeps each resolver edge's failing names per flush, with a count), most first. */
-function lookupsOf(events: HistoryEvent[]): { name: string; reason: string; count: number }[] {
-  const by = new Map<string, { name: string; reason: string; count: number }>();
-  for (const e of events) {
-    if (e.type !== 'dns_failure' || typeof e.detail.name !== 'string') continue;
-    const l = by.get(e.detail.name) ?? { name: e.detail.name, reason: '', count: 0 };
-    l.reason = typeof e.detail.reason === 'string' ? e.detail.reason : l.reason;
-    l.count += typeof e.detail.count === 'number' ? e.detail.count : 1;
-    by.set(l.name, l);
+interface Lookup { name: string; reason: string; count: number }
+
+/** The names resolver edges failed to resolve (their `dns.failingNames`, on a past map those of its time), by name, most first. */
+export function failedLookups(edges: GraphEdge[]): Lookup[] {
+  const by = new Map<string, Lookup>();
+  for (const e of edges) {
+    for (const f of e.dns?.failingNames ?? []) {
+      const l = by.get(f.name) ?? { name: f.name, reason: f.reason, count: 0 };
+      l.count += f.count;
+      by.set(f.name, l);
+    }
   }
   return [...by.values()].sort((a, b) => b.count - a.count);
 }

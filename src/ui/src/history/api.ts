@@ -17,9 +17,9 @@ export const historyApi = {
   range: (from: number, to: number, signal?: AbortSignal) => getJson<HistoryGraph>(`/graph?from=${from}&to=${to}&${INCLUDE}`, signal),
   series: (target: { type: 'node' | 'edge'; id: string }, metric: SeriesMetric, from: number, to: number, signal?: AbortSignal) =>
     getJson<Series>(`/timeseries?${target.type}=${encodeURIComponent(target.id)}&metric=${metric}&from=${from}&to=${to}`, signal),
-  /** Failed connections and failed name lookups on an edge, or on the edges of a node, in [from, to): the first `limit`, oldest first. */
+  /** Failures on an edge, or on the edges of a node, in [from, to): the first `limit`, oldest first. */
   failures: (target: { type: 'node' | 'edge'; id: string }, from: number, to: number, limit: number, signal?: AbortSignal) =>
-    getJson<EventsPage>(`/events?${target.type}=${encodeURIComponent(target.id)}&from=${from}&to=${to}&limit=${limit}&type=failure,dns_failure`, signal),
+    getJson<EventsPage>(`/events?${target.type}=${encodeURIComponent(target.id)}&from=${from}&to=${to}&limit=${limit}&type=failure`, signal),
   /** Failed connections and request errors per bucket over all edges, or a project's (`group`): exact counts, not the samples. */
   timeline: (from: number, to: number, group = '', signal?: AbortSignal) =>
     getJson<Timeline>(`/timeline?from=${from}&to=${to}${group ? `&group=${encodeURIComponent(group)}` : ''}`, signal),

@@ -72,6 +72,9 @@ export function edgeLabel(e: GraphEdge): string {
   return port;
 }
 
+/** A resolver edge's id (`client|resolver|port|dns`): it counts queries and failed lookups, not connections and bytes. */
+export const isDnsEdgeId = (id: string): boolean => id.endsWith('|dns');
+
 export function nodeLabel(n: GraphNode): string {
   const running = n.instances.filter((i) => i.state !== 'stopped').length;
   return (n.kind === 'service' && running > 1 ? `${n.label} ×${running}` : n.label) + nodeNote(n);

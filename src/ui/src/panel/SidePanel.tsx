@@ -7,7 +7,7 @@ import { KIND_NAMES } from '../model/derive.js';
 import { EdgePanel } from './EdgePanel.js';
 import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
-import { PastFailures } from '../history/PastFailures.js';
+import { failedLookups, PastFailures } from '../history/PastFailures.js';
 import { failureCounts } from './failure-wording.js';
 import { pastCaption, useHistory, type HistoryState } from '../history/state.js';
 
@@ -57,6 +57,8 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
   // The past view's failure list is told the numbers the panel shows (the map's, for the range or moment).
   const pastEdges = selection.type === 'node' ? m.edgesOf(selection.id) : [m.edges.get(selection.id)].filter((e) => e !== undefined);
   const pastCounts = past && pastEdges.length ? failureCounts(pastEdges, selection.type === 'node' ? selection.id : undefined) : null;
+  // and the names its resolver edges failed to resolve then (the map's own, from the history's failure events)
+  const pastLookups = past ? failedLookups(pastEdges.filter((e) => e.dns && (selection.type === 'edge' || e.source === selection.id))) : [];
 
   return (
     <aside className="panel" aria-labelledby="panel-title" data-testid="side-panel" data-kind={selection.type} data-id={selection.id}>
@@ -93,7 +95,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
           />
         )}
         <HistoryCharts history={history} selection={selection} />
-        <PastFailures history={history} selection={selection} counts={pastCounts} />
+        <PastFailures history={history} selection={selection} counts={pastCounts} lookups={pastLookups} />
       </div>
     </aside>
   );
