@@ -185,16 +185,18 @@ static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
 /* The time of a send or receive of TCP socket sk, in ns on CLOCK_MONOTONIC (tcp_clock_ns()).
  *
  * Kernel subtlety: reading the clock (bpf_ktime_get_*_ns) orders the CPU's pipeline (rdtsc after
- * lfence) and goes through the clocksource's indirect call: on a VM that costs more than a short
- * parse. TCP keeps the time it last took per socket (tcp_clock_cache), and tcp_write_xmit takes it
- * inside every send that transmits, so a send reads it for free (an autocorked send, queued behind
- * earlier unsent data, keeps the time that data went or the last ACK came). A receive reads the
- * clock: the cached time there is the data's arrival or any later refresh (a window update sent
- * by the read itself), which would time one response at its arrival and the next at its read. */
-static __always_inline __u64 l7_sock_now(const struct sock *sk, int is_send)
+ * lfence) and goes through the clocksource's indirect call: on this VM about 100 ns, more than a
+ * short parse. TCP keeps the time it last took per socket (tcp_clock_cache, only ever moving
+ * forward), refreshed by every segment it receives (tcp_rcv_established, tcp_rcv_state_process)
+ * and by every send that transmits (tcp_write_xmit). So a send reads the moment its data went
+ * (an autocorked send, queued behind earlier unsent data, keeps the time that data went or the
+ * last ACK came), and a receive the arrival of the newest segment it could read, or a later
+ * transmit: never before the data came, never after the read. A response is thus timed at its
+ * arrival when its reader is slow to read it (what the server took, not the client's own delay). */
+static __always_inline __u64 l7_sock_now(const struct sock *sk)
 {
 	__u64 ns = 0;
-	if (is_send && bpf_core_field_exists(struct tcp_sock, tcp_clock_cache)) {
+	if (bpf_core_field_exists(struct tcp_sock, tcp_clock_cache)) {
 		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 		ns = tp->tcp_clock_cache;
 	}
