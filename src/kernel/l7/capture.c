@@ -394,7 +394,7 @@ static __always_inline int l7_capture(struct sock *sk, struct dh_conn *c, __u64 
 		}
 		return 0;
 	}
-	sc->now = l7_sock_now(sk);
+	sc->now = l7_sock_now(sk, is_send);
 	sc->cookie = cookie;
 	sc->tls = 0;
 	sc->carry_len = 0;

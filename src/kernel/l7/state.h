@@ -187,16 +187,18 @@ static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
  * Kernel subtlety: reading the clock (bpf_ktime_get_*_ns) orders the CPU's pipeline (rdtsc after
  * lfence) and goes through the clocksource's indirect call: on this VM about 100 ns, more than a
  * short parse. TCP keeps the time it last took per socket (tcp_clock_cache, only ever moving
- * forward), refreshed by every segment it receives (tcp_rcv_established, tcp_rcv_state_process)
- * and by every send that transmits (tcp_write_xmit). So a send reads the moment its data went
- * (an autocorked send, queued behind earlier unsent data, keeps the time that data went or the
- * last ACK came), and a receive the arrival of the newest segment it could read, or a later
- * transmit: never before the data came, never after the read. A response is thus timed at its
- * arrival when its reader is slow to read it (what the server took, not the client's own delay). */
-static __always_inline __u64 l7_sock_now(const struct sock *sk)
+ * forward), refreshed by every segment an established socket receives (tcp_rcv_established) and
+ * by every send that transmits (tcp_write_xmit). So a send reads the moment its data went (an
+ * autocorked send, queued behind earlier unsent data, keeps the time that data went or the last
+ * ACK came), and a receive the arrival of the newest segment it could read, or a later transmit:
+ * never before the data came, never after the read. A response is thus timed at its arrival when
+ * its reader is slow to read it (what the server took, not the client's own delay). A socket in
+ * another state (half-closed: FIN_WAIT, its segments go through tcp_rcv_state_process) does not
+ * refresh it on receipt, so its receives read the clock. */
+static __always_inline __u64 l7_sock_now(const struct sock *sk, int is_send)
 {
 	__u64 ns = 0;
-	if (bpf_core_field_exists(struct tcp_sock, tcp_clock_cache)) {
+	if ((is_send || sk->__sk_common.skc_state == TCP_ESTABLISHED) && bpf_core_field_exists(struct tcp_sock, tcp_clock_cache)) {
 		const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 		ns = tp->tcp_clock_cache;
 	}
