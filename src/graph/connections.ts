@@ -148,7 +148,6 @@ export class Conn {
   }
 }
 
-
 /**
  * The client's endpoint names the connection: its address and port, as both
  * ends see them; a loopback one only within its network namespace. (Read from
@@ -181,7 +180,6 @@ function sameLife(client: Side, server: Side): boolean {
 
 /** The client's view of the server is the server's own address: no NAT in between. */
 const exactly = (client: Side, server: Side) => client.peerIp === server.localIp && client.peerPort === server.localPort;
-
 
 const ephemeral = (port: number) => port >= EPHEMERAL_PORTS.low && port <= EPHEMERAL_PORTS.high;
 

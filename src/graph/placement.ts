@@ -207,5 +207,4 @@ export class Placement {
   }
 }
 
-
 function query(s: Side): OwnerQuery { return { pid: s.pid, cgroupId: s.cgroupId, netns: s.netns, comm: s.comm }; }

@@ -39,7 +39,6 @@ const WEIGHTED = `sum(rtt_mean * closed) AS rs, sum(CASE WHEN rtt_mean > 0 THEN 
   sum(dur_mean * closed) AS ds, sum(CASE WHEN dur_mean > 0 THEN closed ELSE 0 END) AS dn`;
 
 /** Series metrics: per bucket, summed over the edge (or over a node's edges). */
-
 export const METRICS = {
   connections: 'connections opened',
   failures: 'connections failed (any reason)',

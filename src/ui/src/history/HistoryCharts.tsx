@@ -24,6 +24,7 @@ const isDnsEdge = (s: NonNullable<Selection>) => s.type === 'edge' && isDnsEdgeI
 
 export function HistoryCharts({ history, selection }: { history: HistoryState; selection: NonNullable<Selection> }) {
   const v = useHistory(history);
+  const dns = isDnsEdge(selection);
   const [series, setSeries] = useState<Series[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const range = v.range;
@@ -46,7 +47,6 @@ export function HistoryCharts({ history, selection }: { history: HistoryState; s
           {CHARTS.map((c, i) => {
             const pts = series[i].points;
             if (REQUEST_METRICS.has(c.metric) && !series[CHARTS.findIndex((x) => x.metric === 'requests')].points.some((p) => (p.v ?? 0) > 0)) return null;
-            const dns = isDnsEdge(selection);
             if (dns && c.metric.startsWith('bytes_')) return null;
             const label = (dns && DNS_LABELS[c.metric]) || c.label;
             const per = c.metric === 'request_p95' ? ` (${series[i].step / 1000}s buckets)` : ` per ${series[i].step / 1000}s`;
