@@ -75,8 +75,10 @@ test('DhrishtiEdgeFailing fires at 100% for an edge whose every connection is re
 
 test('the policy rules fire on the first event, though its series appears only then; they name the host, not the scrape address', async () => {
   const agent = { job: 'dhrishti', instance: '127.0.0.1:7979', host: 'h1' };
-  const connected = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/db' };
-  const refused = { ...agent, rule: 'tenants-apart', client: 'svc:a/worker', server: 'svc:b/cache' };
+  // The labels of edge series; a host process's group is `host`, an outside server's is empty.
+  const ends = { client: 'worker', client_group: 'a', client_kind: 'service', protocol: 'tcp' };
+  const connected = { ...agent, rule: 'tenants-apart', ...ends, server: 'db', server_group: 'b', server_kind: 'service', server_port: '5432' };
+  const refused = { ...agent, rule: 'tenants-apart', ...ends, server: '10.0.0.9', server_group: '', server_kind: 'external', server_port: '6379' };
   const from3m = (v: number) => `_ _ _ ${Array(8).fill(v).join(' ')}`; // absent for 3 minutes, then v: the first event made it
   const input: Series[] = [
     // One connection that got through: both series appear at once (attempted at 0, as the agent writes them).
@@ -92,18 +94,20 @@ test('the policy rules fire on the first event, though its series appears only t
     { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'retries' }), values: from3m(3) },
     { series: sel('dhrishti_alert_webhook_dropped_total', { ...agent, reason: 'queue_full' }), values: '0 0 0 0 0 0 0 0 0 0 0' },
   ];
-  const pair = (l: Labels) => ({ host: l.host, rule: l.rule, client: l.client, server: l.server, severity: 'critical' });
+  // An empty label is no label in Prometheus (an outside server's group).
+  const pair = (l: Labels) => Object.fromEntries(Object.entries({ host: l.host, rule: l.rule, client_group: l.client_group, client: l.client, server_group: l.server_group, server: l.server, server_port: l.server_port, severity: 'critical' }).filter(([, v]) => v));
+  const named = (l: Labels) => `${l.client_group}/${l.client} -> ${l.server_group ? `${l.server_group}/` : ''}${l.server}:${l.server_port}`;
   const violation = (l: Labels, n: number) => ({
     exp_labels: pair(l),
     exp_annotations: {
-      summary: `${l.client} -> ${l.server} breaks policy rule ${l.rule}`,
+      summary: `${named(l)} breaks policy rule ${l.rule}`,
       description: `${n} connection(s) or attempts in 5 minutes on ${l.host}. See /api/v1/policy for first/last seen and the processes.`,
     },
   });
   for (const at of ['3m', '5m']) {
     const out = await promtoolTest(POLICY_RULES, input, [
       { eval_time: at, alertname: 'DhrishtiPolicyViolation', exp_alerts: [violation(connected, 1), violation(refused, 2)] },
-      { eval_time: at, alertname: 'DhrishtiPolicyViolationConnected', exp_alerts: [{ exp_labels: pair(connected), exp_annotations: { summary: `${connected.client} connected to ${connected.server} against rule ${connected.rule}` } }] },
+      { eval_time: at, alertname: 'DhrishtiPolicyViolationConnected', exp_alerts: [{ exp_labels: pair(connected), exp_annotations: { summary: `${named(connected).replace(' -> ', ' connected to ')} against rule ${connected.rule}` } }] },
       {
         eval_time: at, alertname: 'DhrishtiPolicyReloadRefused', exp_alerts: [{
           exp_labels: { ...agent, file: 'policy', result: 'refused', severity: 'warning' },

@@ -6,7 +6,7 @@ import { counterFromTotals as counter } from './prom.js';
 import type { DnsCollector } from '../dns/collector.js';
 import type { LiveGraph } from '../graph/live-graph.js';
 import type { GraphEdge } from '../graph/types.js';
-import { DNS_EDGE_LABELS, DNS_FAILURE_KINDS, edgeLabels, UNKNOWN_NODE } from '../export/labels.js';
+import { OWN_EDGE_LABELS, DNS_FAILURE_KINDS, ownEdgeLabels, UNKNOWN_NODE } from '../export/labels.js';
 
 const LOSS_REASONS = [
   ['ringbufFull', 'ringbuf_full'], ['rateLimited', 'rate_limited'], ['noSyscall', 'no_syscall'], ['readFault', 'read_fault'],
@@ -53,14 +53,11 @@ export function registerDnsMetrics(reg: client.Registry, dns: DnsCollector, grap
   });
   counter(reg, 'dhrishti_dns_health_evictions_total', 'Client -> resolver pairs whose health was forgotten because the table was full', [], () => [[{}, stats().health.evictions]]);
 
-  // Per client: the resolver edges on the map, with the labels of edge series (export/labels.ts DNS_EDGE_LABELS).
+  // Per client: the resolver edges on the map, with the labels of edge series (export/labels.ts OWN_EDGE_LABELS).
   const edges = (): { e: GraphEdge; labels: Record<string, string> }[] => {
     const g = graph.snapshot({ protocol: 'dns' });
     const nodes = new Map(g.nodes.map((n) => [n.id, n]));
-    return g.edges.map((e) => {
-      const { host: _host, ...labels } = edgeLabels(e, nodes.get(e.source) ?? UNKNOWN_NODE, nodes.get(e.target) ?? UNKNOWN_NODE, '');
-      return { e, labels };
-    });
+    return g.edges.map((e) => ({ e, labels: ownEdgeLabels(e, nodes.get(e.source) ?? UNKNOWN_NODE, nodes.get(e.target) ?? UNKNOWN_NODE) }));
   };
   let edgeCache: { at: number; e: ReturnType<typeof edges> } | null = null;
   const dnsEdges = () => {
@@ -68,7 +65,7 @@ export function registerDnsMetrics(reg: client.Registry, dns: DnsCollector, grap
     if (!edgeCache || now - edgeCache.at > 500) edgeCache = { at: now, e: edges() };
     return edgeCache.e;
   };
-  const names = [...DNS_EDGE_LABELS];
+  const names = [...OWN_EDGE_LABELS];
   counter(reg, 'dhrishti_dns_client_queries_total', 'DNS queries per client and resolver (server), with the labels of edge series (since the resolver edge appeared on the map)', names, () =>
     dnsEdges().map(({ e, labels }) => [labels, e.dns?.queries ?? 0]));
   // The map takes an NXDOMAIN back once the bare name of a search-list expansion is answered; a counter never goes down

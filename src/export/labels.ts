@@ -1,6 +1,6 @@
 // The labels every edge series carries. They are a contract with dashboards,
 // alert rules and the hub: add new ones, never rename (docs: deploy/README.md).
-import type { GraphEdge, GraphNode } from '../graph/types.js';
+import type { GraphNode } from '../graph/types.js';
 import type { Labels } from './families.js';
 import os from 'node:os';
 
@@ -25,10 +25,17 @@ export function agentHostName(given?: string): string {
 export const EDGE_LABELS = ['client', 'client_group', 'client_kind', 'server', 'server_group', 'server_kind', 'server_port', 'protocol', 'host'] as const;
 
 /**
- * Resolver edges' DNS series (api/dns-metrics.ts) carry the same labels but `host`, which the agent's registry adds
- * to all its own series; `protocol` is `dns`, `server` the resolver. So they join edge series, and the hub draws them.
+ * The edge labels of series on the agent's own registry, which adds `host` to all of them: resolver edges' DNS series
+ * (api/dns-metrics.ts; `protocol` is `dns`, `server` the resolver), so the hub draws them, and policy violations
+ * (policy/metrics.ts). Both join edge series.
  */
-export const DNS_EDGE_LABELS = EDGE_LABELS.filter((l) => l !== 'host');
+export const OWN_EDGE_LABELS = EDGE_LABELS.filter((l) => l !== 'host');
+
+/** Edge labels of a series on the agent's own registry: `host` left out (the registry adds it). */
+export function ownEdgeLabels(e: { port: number; protocol: string }, c: End, s: End): Labels {
+  const { host: _host, ...labels } = edgeLabels(e, c, s, '');
+  return labels;
+}
 
 /** A DNS failure's `kind` label on those series, and the field of EdgeDns it counts. */
 export const DNS_FAILURE_KINDS = [['nxdomain', 'NXDOMAIN'], ['servfail', 'SERVFAIL'], ['refused', 'REFUSED'], ['otherErrors', 'other'], ['timeouts', 'timeout']] as const;
@@ -41,7 +48,7 @@ type End = Pick<GraphNode, 'label' | 'group' | 'kind'>;
 /** An end the graph no longer names (an edge read while its node was dropped). */
 export const UNKNOWN_NODE: End = { label: 'unknown', group: null, kind: 'external' };
 
-export function edgeLabels(e: Pick<GraphEdge, 'port' | 'protocol'>, c: End, s: End, host: string): Labels {
+export function edgeLabels(e: { port: number; protocol: string }, c: End, s: End, host: string): Labels {
   return {
     client: c.label, client_group: c.group ?? '', client_kind: c.kind,
     server: s.label, server_group: s.group ?? '', server_kind: s.kind,

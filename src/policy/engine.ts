@@ -103,6 +103,12 @@ export class PolicyEngine {
   /** A node added or changed: placed in its zones again. */
   noteNode(n: NodeLike): void { this.place(n); }
 
+  /** A node as last noted, if it still is known: what names a violation's ends on /metrics. */
+  nodeOf(id: string): NodeLike | undefined {
+    const s = this.nodes.slot(id);
+    return s >= 0 ? this.nodes.node(s) : undefined;
+  }
+
   private place(n: NodeLike): NodeZones {
     const p = this.loaded;
     const zones = p ? p.compiled.place(n) : EMPTY;

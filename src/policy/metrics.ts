@@ -2,14 +2,18 @@
 // registry adds them (src/api/metrics.ts), so they show on /metrics.
 import client from 'prom-client';
 import type { PolicyEngine } from './engine.js';
+import { OWN_EDGE_LABELS } from '../export/labels.js';
 
 const counter = (name: string, help: string, labelNames: string[] = []) => new client.Counter({ name, help, labelNames, registers: [] });
 
+/** A violation's series: its rule and its edge's labels, as edge series carry them (the registry adds `host`), so they join. */
+export const VIOLATION_LABELS = ['rule', ...OWN_EDGE_LABELS];
+
 export const policyMetrics = {
   violations: counter('dhrishti_policy_violations_total',
-    'Connections that broke the isolation policy, each once: those that got through and attempts that never connected, by rule and by client and server node', ['rule', 'client', 'server']),
+    'Connections that broke the isolation policy, each once: those that got through and attempts that never connected, by rule and by edge (labels of edge series)', VIOLATION_LABELS),
   attempted: counter('dhrishti_policy_attempted_violations_total',
-    'Of those, attempts that never connected (refused, unanswered, unreachable)', ['rule', 'client', 'server']),
+    'Of those, attempts that never connected (refused, unanswered, unreachable)', VIOLATION_LABELS),
   reloads: counter('dhrishti_policy_reloads_total', 'Policy and compose file loads, by result (ok, refused)', ['file', 'result']),
   evaluation: new client.Histogram({
     name: 'dhrishti_policy_evaluation_seconds', help: 'Time to judge every known edge again when a policy is put in force (load or reload)',

@@ -111,8 +111,9 @@ test('a violation that connected writes its attempted_violations series too, at 
     rt.engine.noteNode(proc('curl'));
     rt.engine.noteNode(proc('python3'));
     rt.engine.noteEdge({ id: 'proc:curl|proc:python3|8000|tcp', source: 'proc:curl', target: 'proc:python3', port: 8000, protocol: 'tcp', connections: { opened: 2, failed: 0 } });
-    const labels = { rule: 'curl-not-files', client: 'proc:curl', server: 'proc:python3' };
-    const row = async (m: typeof policyMetrics.violations) => (await m.get()).values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
+    // The edge's labels, as edge series carry them: names, groups and kinds, not node ids.
+    const labels = { rule: 'curl-not-files', client: 'curl', client_group: 'host', client_kind: 'process', server: 'python3', server_group: 'host', server_kind: 'process', server_port: '8000', protocol: 'tcp' };
+    const row = async (m: typeof policyMetrics.violations) => (await m.get()).values.find((v) => Object.keys(v.labels).length === Object.keys(labels).length && Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value;
     assert.equal(await row(policyMetrics.violations), 2);
     assert.equal(await row(policyMetrics.attempted), 0);
   } finally { rt.stop(); }

@@ -10,6 +10,7 @@ import { watchFiles } from './watch.js';
 import type { AlertWebhook, Alert } from './webhook.js';
 import { FiringAlerts, type FiringOptions } from './firing.js';
 import { POLICY_DEFAULTS } from '../config/defaults.js';
+import { ownEdgeLabels, UNKNOWN_NODE } from '../export/labels.js';
 
 /** A timeline event as the history store takes it. */
 export interface TimelineEvent {
@@ -149,8 +150,8 @@ export class PolicyRuntime {
   }
 
   private violation(v: Violation, news: ViolationNews | null, counts: { connections: number; attempts: number }): void {
-    const labels = { rule: v.rule, client: v.client, server: v.server };
     if (counts.connections + counts.attempts > 0) {
+      const labels = { rule: v.rule, ...ownEdgeLabels(v, this.engine.nodeOf(v.client) ?? UNKNOWN_NODE, this.engine.nodeOf(v.server) ?? UNKNOWN_NODE) };
       policyMetrics.violations.inc(labels, counts.connections + counts.attempts);
       // Also at 0: the attempted series then exists beside every violations series, so violations - attempted pairs up.
       policyMetrics.attempted.inc(labels, counts.attempts);
