@@ -13,7 +13,9 @@
 // Prints throughput ratios, the agent's CPU per 10k req/s, its RSS growth over
 // the run, the kernel run time per program (over the warm-up, the only time BPF
 // run-time statistics are on), and whether the map counted every request;
-// beside the targets of issue #10.
+// beside the targets of issue #10. Then, in one more agent, capture switched
+// off and on between short runs (lib/capture-switch.ts): its own cost, with
+// little of the host's drift.
 // A benchmark, not a test: the exit code says only whether it could run.
 import { Command, InvalidArgumentError } from 'commander';
 import { execFileSync } from 'node:child_process';
@@ -23,13 +25,14 @@ import { runWrk } from './lib/wrk.js';
 import { ProductAgent } from './lib/agent.js';
 import { BpftraceL7Peer } from './lib/bpftrace-l7.js';
 import { EmptyHooks, PREFIX_FLOOR } from './lib/empty-hooks.js';
-import { int, median, max, pct, fixed, table } from './lib/report.js';
+import { CaptureSwitch } from './lib/capture-switch.js';
+import { int, median, max, pct, fixed, table, quantile } from './lib/report.js';
 import { BENCH, L7_BENCH } from './lib/constants.js';
 import { startNginx } from './lib/nginx.js';
 import { startBenchPostgres, startBenchRedis, runPgbench, runRedisBenchmark } from './lib/db-servers.js';
 import { memoryOf } from './lib/proc-usage.js';
 import { bracketed, bracketedRatios } from './lib/baseline.js';
-import { positiveInt } from '../src/cli/options.js';
+import { nonNegativeInt, positiveInt } from '../src/cli/options.js';
 
 const CONDITIONS = ['none', 'agent', 'agent --no-l7', 'bpftrace', 'floor'] as const;
 type Condition = (typeof CONDITIONS)[number];
@@ -108,11 +111,37 @@ async function startLoad(w: Workload): Promise<Load> {
   return { port: s.port, run: (seconds) => runPgbench(s.port, seconds, BENCH.wrkCpu), stop: () => s.stop() };
 }
 
-interface Options { rounds: number; seconds: number; workloads: Workload[]; conditions: Condition[] }
+interface Options { rounds: number; seconds: number; workloads: Workload[]; conditions: Condition[]; switchPairs: number; switchSeconds: number }
 
-async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]> {
+/** Capture on over capture off in one agent, per pair of runs (each pair's order alternating). */
+async function switched(w: Workload, load: Load, o: Options): Promise<number[]> {
+  const before = new Set(progs().map((p) => p.id));
+  const agent = new ProductAgent(BENCH.agentNodeFlags, null, []);
+  await agent.start();
+  const ratios: number[] = [];
+  try {
+    const sw = CaptureSwitch.of(new Set(progs().filter((p) => !before.has(p.id) && p.name?.startsWith('dh_')).map((p) => p.id)));
+    await load.run(L7_BENCH.warmupSeconds);
+    for (let i = 0; i < o.switchPairs; i++) {
+      const rps = { on: 0, off: 0 };
+      for (const on of i % 2 ? [true, false] : [false, true]) {
+        sw.set(on);
+        rps[on ? 'on' : 'off'] = (await load.run(o.switchSeconds)).rps;
+      }
+      ratios.push(rps.on / rps.off);
+      console.log(`  ${w} switched pair ${i + 1}: capture off ${int(rps.off)}, on ${int(rps.on)} req/s (${fixed(rps.on / rps.off, 3)})`);
+    }
+    sw.set(true);
+  } finally {
+    await agent.stop();
+  }
+  return ratios;
+}
+
+async function measure(w: Workload, o: Options, ticks: number): Promise<{ samples: Sample[]; switched: number[] }> {
   const load = await startLoad(w);
   const samples: Sample[] = [];
+  let pairs: number[] = [];
   try {
     let turn = 0;
     for (let round = 0; round < o.rounds; round++) {
@@ -163,13 +192,14 @@ async function measure(w: Workload, o: Options, ticks: number): Promise<Sample[]
         console.log(`  ${w} round ${round + 1} ${LABEL[condition].padEnd(22)} ${int(run.rps)} req/s${extra ? `, ${extra}` : ''}`);
       }
     }
+    if (o.switchPairs && o.conditions.includes('agent')) pairs = await switched(w, load, o);
   } finally {
     await load.stop();
   }
-  return samples;
+  return { samples, switched: pairs };
 }
 
-function report(w: Workload, samples: Sample[], o: Options): void {
+function report(w: Workload, samples: Sample[], pairs: number[], o: Options): void {
   const T = L7_BENCH.targets;
   const turns = (c: Condition) => samples.filter((s) => s.condition === c).map((s) => ({ turn: s.turn, rps: s.rps }));
   const ratio = (c: Condition) => (c === 'none' ? 1 : median(bracketedRatios(turns(c), turns('none'))));
@@ -208,6 +238,10 @@ function report(w: Workload, samples: Sample[], o: Options): void {
   const losses = agent.map((s) => s.losses!).reduce((a, b) => Object.fromEntries(Object.keys({ ...a, ...b }).map((k) => [k, (a[k] ?? 0) + (b[k] ?? 0)])), {});
   const nonzero = Object.entries(losses).filter(([, v]) => v);
   console.log(`L7 losses over the agent's runs (the whole host's traffic): ${nonzero.length ? nonzero.map(([k, v]) => `${k} ${int(v)}`).join(', ') : 'none'}`);
+  if (pairs.length) {
+    console.log(`request capture switched off and on inside one dhrishti run (l7_config.enabled), ${pairs.length} pairs of ${o.switchSeconds} s: `
+      + `capture on / off ${fixed(median(pairs), 3)} median [${fixed(quantile(pairs, 0), 3)}-${fixed(quantile(pairs, 1), 3)}]: what capture itself costs, the TCP map on in both`);
+  }
 }
 
 function list<T extends string>(name: string, all: readonly T[]) {
@@ -224,20 +258,22 @@ async function main(): Promise<void> {
     .option('--rounds <n>', 'rounds per load (conditions interleaved, order alternating)', positiveInt('--rounds', 50), L7_BENCH.rounds)
     .option('--seconds <n>', 'seconds per measured run', positiveInt('--seconds', 600), L7_BENCH.seconds)
     .option('--loads <list>', `loads to run: ${WORKLOADS.join(',')}`, list('--loads', WORKLOADS), [...WORKLOADS])
-    .option('--conditions <list>', `conditions besides "none": ${CONDITIONS.slice(1).join(',')}`, list('--conditions', CONDITIONS), [...CONDITIONS]);
+    .option('--conditions <list>', `conditions besides "none": ${CONDITIONS.slice(1).join(',')}`, list('--conditions', CONDITIONS), [...CONDITIONS])
+    .option('--switch-pairs <n>', 'pairs of runs with capture switched off and on in one agent, after the rounds (0: none)', nonNegativeInt('--switch-pairs'), L7_BENCH.switchPairs)
+    .option('--switch-seconds <n>', 'seconds per switched run', positiveInt('--switch-seconds', 60), L7_BENCH.switchSeconds);
   cmd.parse(process.argv);
-  const raw = cmd.opts<{ rounds: number; seconds: number; loads: Workload[]; conditions: Condition[] }>();
-  const o: Options = { rounds: raw.rounds, seconds: raw.seconds, workloads: raw.loads, conditions: [...new Set<Condition>(['none', ...raw.conditions])] };
+  const raw = cmd.opts<{ rounds: number; seconds: number; loads: Workload[]; conditions: Condition[]; switchPairs: number; switchSeconds: number }>();
+  const o: Options = { ...raw, workloads: raw.loads, conditions: [...new Set<Condition>(['none', ...raw.conditions])] };
   const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const statsWas = execFileSync('sysctl', ['-n', 'kernel.bpf_stats_enabled'], { encoding: 'utf8' }).trim();
   console.log(`bench:l7  ${o.rounds} rounds x ${o.seconds} s per condition and load; ${os.cpus().length} CPUs; uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
-  const results: [Workload, Sample[]][] = [];
+  const results: [Workload, { samples: Sample[]; switched: number[] }][] = [];
   try {
     for (const w of o.workloads) results.push([w, await measure(w, o, ticks)]);
   } finally {
     execFileSync('sysctl', ['-q', '-w', `kernel.bpf_stats_enabled=${statsWas}`]);
   }
-  for (const [w, s] of results) report(w, s, o);
+  for (const [w, r] of results) report(w, r.samples, r.switched, o);
   console.log(`\nuptime after: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
 }
 

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { BPF_OBJECT_PATH, DEFAULTS, NATIVE_ADDON_PATH } from '../src/config/defaults.js';
 import { EVENT_SIZE } from '../src/events/layout.js';
-import { positiveInt, oneOf } from '../src/cli/options.js';
+import { nonNegativeInt, positiveInt, oneOf } from '../src/cli/options.js';
 import type { DecodeBenchResult } from './decode.js';
 import { runLoadBench, CONDITIONS, MODES, type Condition, type LoadBenchResult, type LoadSample } from './probe-overhead.js';
 import type { LoadMode } from './lib/wrk.js';
@@ -45,14 +45,6 @@ const DECODE_CHILD = fileURLToPath(new URL('./decode-child.js', import.meta.url)
 const T = BENCH.targets;
 const MODE_LABEL: Record<LoadMode, string> = { keepalive: 'keep-alive', close: 'connection per request' };
 const COND_LABEL: Record<Condition, string> = { none: 'no agent', agent: 'dhrishti run', engine: 'engine only', bpftrace: 'bpftrace 0.17 peer', hooks: 'empty per-call hooks' };
-
-function nonNegativeInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of 0 or more, got "${v}"`);
-    return n;
-  };
-}
 
 function conditionList(v: string): Condition[] {
   const xs = v.split(',').map((s) => s.trim()).filter(Boolean);

@@ -55,6 +55,9 @@ export const L7_BENCH = {
   /** redis-benchmark connections (one thread); pgbench clients (one thread). */
   redisClients: 32,
   pgClients: 8,
+  /** Pairs of runs, and seconds per run, with capture switched off and on in one agent (lib/capture-switch.ts). */
+  switchPairs: 8,
+  switchSeconds: 2,
   targets: {
     /** Throughput with `dhrishti run` (L7 on) over no observer. */
     ratio: 0.95,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultDockerSocket, port, positiveNumber, ringbufBytes } from './options.js';
+import { defaultDockerSocket, nonNegativeInt, port, positiveNumber, ringbufBytes } from './options.js';
 
 test('numbers on the command line are decimal digits: hex, exponents and spaces are refused', () => {
   assert.equal(port('8000'), 8000);
@@ -11,6 +11,10 @@ test('numbers on the command line are decimal digits: hex, exponents and spaces 
   const slow = positiveNumber('--l7-slow-ms', 86_400_000);
   assert.equal(slow('86400000'), 86_400_000);
   assert.throws(() => slow('99999999999999999999999'), /--l7-slow-ms must be a positive number up to 86400000, got "99999999999999999999999"/, 'past what the kernel holds: refused, not a capture quietly off');
+  const pairs = nonNegativeInt('--switch-pairs');
+  assert.equal(pairs('0'), 0);
+  assert.equal(pairs('8'), 8);
+  for (const bad of ['-1', '1.5', '0x8', '1e1', '', ' 8']) assert.throws(() => pairs(bad), /--switch-pairs must be a whole number of 0 or more/, bad);
   assert.equal(ringbufBytes('4096'), 4096);
   assert.throws(() => ringbufBytes('0x1000'), /power of two/);
 });

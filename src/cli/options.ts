@@ -25,6 +25,14 @@ export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+export function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!WHOLE.test(v) || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of 0 or more, got "${v}"`);
+    return n;
+  };
+}
+
 export const port = positiveInt('port', 65535);
 
 /** An agent's address: an http or https URL (the API speaks nothing else). */
