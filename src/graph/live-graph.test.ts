@@ -327,7 +327,8 @@ test('counter updates move bytes and retransmits onto the edge; each drained int
   const live = g.snapshot({}, 2500).edges[0];
   assert.equal(live.bytes.sent, 500);
   assert.equal(live.retransmits, 2, 'live: a running total');
-  assert.ok(live.rates['10s'].retransmits! > 0, 'and a rate, for "lately"');
+  assert.equal(live.rates['10s'].retransmits, 0, 'rates read complete seconds: not the current one yet');
+  assert.ok(g.snapshot({}, 3000).edges[0].rates['10s'].retransmits! > 0, 'and a rate, for "lately", once its second is complete');
 
   g.count([counters({ cookie: c.cookies.client, bytesSent: 800, bytesReceived: 20, retransmits: 3 })], 3000);
   g.ingest(c.close, 3050);

@@ -1,7 +1,7 @@
 // Per-second request counts and latency histograms over the last minute, for
 // one protocol on one edge: rates over 10 s and 1 min, and the latency of the
 // requests in those windows (histograms summed exactly).
-import { WINDOW_SECONDS } from './window.js';
+import { WINDOW_SECONDS, WINDOW_SLOTS } from './window.js';
 import { LATENCY_BUCKETS } from './latency.js';
 
 /** Fields of one second: requests, errors, client errors, latency sum (ns), latency bound (µs, a maximum), then the histogram. */
@@ -31,7 +31,7 @@ export function addSums(into: WindowSums, s: WindowSums): void {
 }
 
 export class RequestWindow {
-  private readonly slots = new Float64Array(WINDOW_SECONDS * FIELDS);
+  private readonly slots = new Float64Array(WINDOW_SLOTS * FIELDS);
   private headSec = 0;
   /** Sums per window length, valid for `cacheSec` until the next add. */
   private cache = new Map<number, WindowSums>();
@@ -40,9 +40,9 @@ export class RequestWindow {
   private advance(nowMs: number): number {
     const sec = Math.floor(nowMs / 1000);
     if (sec > this.headSec) {
-      const steps = Math.min(sec - this.headSec, WINDOW_SECONDS);
+      const steps = Math.min(sec - this.headSec, WINDOW_SLOTS);
       for (let i = 1; i <= steps; i++) {
-        const b = ((this.headSec + i) % WINDOW_SECONDS) * FIELDS;
+        const b = ((this.headSec + i) % WINDOW_SLOTS) * FIELDS;
         this.slots.fill(0, b, b + FIELDS);
       }
       this.headSec = sec;
@@ -53,8 +53,8 @@ export class RequestWindow {
   /** Adds (or, with negative numbers, takes back) requests completed at nowMs; the latency bound only rises. */
   add(nowMs: number, requests: number, errors: number, clientErrors: number, latencySumNs: number, buckets: ArrayLike<number>, bucketSign = 1, latencyMaxUs = 0): void {
     const sec = this.advance(nowMs);
-    if (this.headSec - sec >= WINDOW_SECONDS) return;
-    const b = (sec % WINDOW_SECONDS) * FIELDS;
+    if (this.headSec - sec >= WINDOW_SLOTS) return;
+    const b = (sec % WINDOW_SLOTS) * FIELDS;
     const s = this.slots;
     s[b + REQ] += requests; s[b + ERR] += errors; s[b + CLIENT_ERR] += clientErrors; s[b + LAT] += latencySumNs;
     if (latencyMaxUs > s[b + MAX]) s[b + MAX] = latencyMaxUs;
@@ -71,7 +71,7 @@ export class RequestWindow {
     this.cacheSec = -1;
   }
 
-  /** Sums over the last `seconds` seconds (the current one included). Callers must not change the result. */
+  /** Sums over the last `seconds` (at most WINDOW_SECONDS) complete seconds (window.ts WINDOW_SLOTS says why not the current one). Callers must not change the result. */
   sums(nowMs: number, seconds: number): WindowSums {
     const sec = this.advance(nowMs);
     if (this.cacheSec !== sec) { this.cache.clear(); this.cacheSec = sec; }
@@ -79,8 +79,8 @@ export class RequestWindow {
     if (hit) return hit;
     const out = emptySums(seconds);
     const s = this.slots;
-    for (let k = 0; k < Math.min(seconds, WINDOW_SECONDS); k++) {
-      const b = ((sec - k + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
+    for (let k = 1; k <= Math.min(seconds, WINDOW_SECONDS); k++) {
+      const b = ((sec - k + WINDOW_SLOTS * 2) % WINDOW_SLOTS) * FIELDS;
       if (!s[b + REQ] && !s[b + ERR] && !s[b + CLIENT_ERR]) continue;
       out.requests += s[b + REQ]; out.errors += s[b + ERR]; out.clientErrors += s[b + CLIENT_ERR]; out.latencySumNs += s[b + LAT];
       if (s[b + MAX] > out.latencyMaxUs) out.latencyMaxUs = s[b + MAX];
@@ -95,7 +95,7 @@ export class RequestWindow {
     const sec = this.advance(nowMs);
     const out = [];
     for (let i = WINDOW_SECONDS - 1; i >= 0; i--) {
-      const b = ((sec - i + WINDOW_SECONDS * 2) % WINDOW_SECONDS) * FIELDS;
+      const b = ((sec - i + WINDOW_SLOTS * 2) % WINDOW_SLOTS) * FIELDS;
       out.push({ requests: this.slots[b + REQ], errors: this.slots[b + ERR] });
     }
     return out;

@@ -112,7 +112,8 @@ test('resolver edges: counts move by what changed, failures turn the edge red, f
   assert.deepEqual(e.dns!.resolvers, [{ address: '127.0.0.11', port: 53, dockerEmbedded: true }]);
   assert.equal(e.dns!.latency.p95Ms, 0.95);
   assert.deepEqual(e.dns!.failingNames.map((f) => [f.name, f.reason, f.count]), [['dbb', 'NXDOMAIN', 2], ['slow.example', 'timeout', 1]]);
-  assert.ok(e.rates['10s'].failures > 0 && e.rates['10s'].connections > 0, 'failing now: the map draws it red');
+  const next = g.edgeDetail(id, T + 2000)!; // rates read complete seconds
+  assert.ok(next.rates['10s'].failures > 0 && next.rates['10s'].connections > 0, 'failing now: the map draws it red');
   assert.equal(g.snapshot({}, T + 1000).nodes.find((n) => n.id === 'proc:docker-dns')!.label, 'Docker DNS');
 
   // Five more queries, one more NXDOMAIN; then the search-list rule takes one NXDOMAIN back.
