@@ -245,6 +245,19 @@ test('a drain handed on in passes of 3 ring slots: every close with its counts w
   } finally { small.stop(); }
 });
 
+test('a slow request bounds the percentiles of its own second only, not those of later seconds on the same connection', async () => {
+  const port = await server();
+  // One keep-alive connection: 1,000 ms, then, in a later 10 s history bucket, 600 ms three times: both in the log2 bucket [524, 1049) ms.
+  await client(port, [['GET', '/sleep?ms=1000', 1], ['PAUSE', '', 10_500], ['GET', '/sleep?ms=600', 3]]);
+  const id = (await settleEdge(agent, port, 4)).edges[0];
+  const series = (metric: string) => getJson<{ points: { t: number; v: number | null }[] }>(`${agent.url}/api/v1/timeseries?edge=${encodeURIComponent(id)}&metric=${metric}&from=-2m`);
+  await until('the four requests in the history', async () => ((await series('requests')).body.points.reduce((n, p) => n + (p.v ?? 0), 0) >= 4 ? true : undefined), 20_000);
+  const p99 = (await series('request_p99')).body.points.map((p) => p.v).filter((v): v is number => v !== null && v > 0);
+  assert.ok(p99.some((v) => v >= 990), `the slow request's second: ${p99}`);
+  // With the connection's slowest of all time as the bound, each later second read about 676 ms (the sum's spread up to 1,000).
+  for (const v of p99.filter((x) => x < 990)) assert.ok(v >= 595 && v <= 620, `a 600 ms second reads ${v} ms: ${p99}`);
+});
+
 test('a request sent after 300 ms idle and read 300 ms later is timed from its send to its read at the client; the server answered at once', async () => {
   const port = await server();
   const c = start('python3', ['-c', LATE_READER, String(port)]);

@@ -14,20 +14,21 @@ interface ProgInfo { id: number; map_ids?: number[] }
 const bpftool = <T>(...args: string[]): T => JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 }));
 
 export class CaptureSwitch {
-  private constructor(private readonly mapId: number, private readonly value: string[]) {}
+  private constructor(private readonly mapId: number) {}
 
   /** The l7_config map of the agent whose programs are `progIds` (another agent on the host has its own). */
   static of(progIds: Set<number>): CaptureSwitch {
     const used = new Set(bpftool<ProgInfo[]>('prog', 'show').filter((p) => progIds.has(p.id)).flatMap((p) => p.map_ids ?? []));
     const map = bpftool<MapInfo[]>('map', 'show').find((m) => used.has(m.id) && m.name === 'l7_config');
     if (!map) throw new Error('the agent has no l7_config map: was request capture refused? (see its log)');
-    const [entry] = bpftool<{ value: string[] }[]>('map', 'dump', 'id', String(map.id));
-    if (!entry || entry.value.length <= L7_CONFIG.enabled) throw new Error(`l7_config ${map.id}: unexpected dump`);
-    return new CaptureSwitch(map.id, entry.value);
+    return new CaptureSwitch(map.id);
   }
 
+  /** Read, then written back with `enabled` changed: the agent raises the entry's epoch every second. */
   set(on: boolean): void {
-    const v = [...this.value];
+    const [entry] = bpftool<{ value: string[] }[]>('map', 'dump', 'id', String(this.mapId));
+    if (!entry || entry.value.length <= L7_CONFIG.enabled) throw new Error(`l7_config ${this.mapId}: unexpected dump`);
+    const v = [...entry.value];
     v[L7_CONFIG.enabled] = on ? '0x01' : '0x00';
     execFileSync('bpftool', ['map', 'update', 'id', String(this.mapId), 'key', '0', '0', '0', '0', 'value', 'hex', ...v.map((b) => b.replace(/^0x/, ''))]);
   }

@@ -29,7 +29,7 @@ export const L7_NAME_SIZE = 32;
 /** struct dh_l7_sock: value of the `l7_socks` map (key: socket cookie). */
 export const L7_SOCK = {
   counts: 0, pid: 144, proto: 148, side: 149, flags: 150, nreq: 151, head: 152, text_len: 153,
-  hpack_next: 154, peer_tries: 155, seq: 156, text_id: 160, req: 168, dir: 360, hpack: 504, text: 568, names: 824,
+  hpack_next: 154, peer_tries: 155, seq: 156, text_id: 160, max_epoch: 164, req: 168, dir: 360, hpack: 504, text: 568, names: 824,
 } as const;
 export const L7_SOCK_SIZE = 1080;
 
@@ -51,8 +51,9 @@ export const L7_EVENT_SIZE = 288;
 /** struct dh_l7_config: the one entry of `l7_config`. */
 export const L7_CONFIG = {
   slow_ns: 0, sample_gap_ns: 8, sample_burst_ns: 16, text_bytes: 24, enabled: 28, samples: 29, sample_all: 30, both_ends: 31,
+  epoch: 32, pad: 36,
 } as const;
-export const L7_CONFIG_SIZE = 32;
+export const L7_CONFIG_SIZE = 40;
 
 export const L7Proto = { UNKNOWN: 0, HTTP1: 1, HTTP2: 2, POSTGRES: 3, MYSQL: 4, REDIS: 5, TLS: 6 } as const;
 export const L7Class = { OTHER: 0, '1XX': 1, '2XX': 2, '3XX': 3, '4XX': 4, '5XX': 5, OK: 6, ERROR: 7 } as const;

@@ -44,7 +44,7 @@ export interface L7Delta {
   /** Latency histogram of the same requests (see bucketLowerUs). */
   buckets: Uint32Array;
   latencySumNs: number;
-  /** The socket's slowest request so far, µs: cumulative, never a difference (an upper bound for any delta's requests). */
+  /** The slowest of this delta's requests, µs: the socket's maximum of the epoch just read (l7/collector.ts nextEpoch), or 0 when not known. */
   latencyMaxUs: number;
   /** Responses with no request to pair, and requests that never got one (desync, close in flight). */
   unpaired: number;
@@ -58,7 +58,7 @@ export interface L7Delta {
 
 /** L7Delta.nonzero's bit for buckets[0]: the status classes' bits come first. */
 export const NONZERO_BUCKET_BIT = L7_CLASSES;
-/** The bound a delta puts on its requests' latency (µs): its socket's slowest so far, 0 if it timed none. */
+/** The bound a delta puts on its requests' latency (µs): their slowest, 0 if it timed none or it is not known. */
 export const deltaMaxUs = (d: L7Delta): number => (d.nonzero >>> NONZERO_BUCKET_BIT !== 0 ? d.latencyMaxUs : 0);
 if (L7_CLASSES + L7_BUCKETS > 32) throw new Error('L7Delta.nonzero has a bit per counter: at most 32');
 

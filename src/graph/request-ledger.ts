@@ -458,7 +458,7 @@ export class RequestLedger {
       const p = src.protocols[i];
       const k = cr.counted.get(p);
       // What is new since the last settle; most settles of a connection find nothing new, so the difference goes in a scratch.
-      const d = src.totals[i].minus(k, k ? this.scratch : this.pool.takeTotals());
+      const d = src.totals[i].takeSince(k, k ? this.scratch : this.pool.takeTotals());
       if (d.zero()) { if (!k) this.pool.giveTotals(d); continue; }
       this.apply(s, p, d, 1, now);
       if (k) k.add(d); else cr.counted.set(p, d);

@@ -53,8 +53,8 @@ export const isRequestProtocol = (p: string): p is RequestProtocol => REQUEST_PR
 
 /**
  * Exact sums of one protocol's requests: by status class, the latency histogram and sum, unpaired. And one
- * bound that is not a sum: latencyMaxUs, at least the slowest request's latency (the kernel keeps each
- * socket's maximum since it was first seen, so counts taken back or drained leave it an upper bound).
+ * bound that is not a sum: latencyMaxUs, at least the slowest request's latency (each delta brings the slowest
+ * of its own requests, so counts taken back or drained leave it an upper bound).
  */
 export class RequestTotals {
   // Plain arrays, not Float64Arrays: one is made per socket and connection, and each typed array costs the GC an array buffer to track.
@@ -62,6 +62,8 @@ export class RequestTotals {
   readonly buckets: number[] = zeros(LATENCY_BUCKETS);
   latencySumNs = 0;
   latencyMaxUs = 0;
+  /** The slowest of the requests added since the last `takeSince`: what bounds that difference, not the slowest of all. */
+  private sinceMaxUs = 0;
   unpaired = 0;
   tls = false;
 
@@ -77,6 +79,7 @@ export class RequestTotals {
     this.tls ||= d.tls;
     const max = deltaMaxUs(d);
     if (max > this.latencyMaxUs) this.latencyMaxUs = max;
+    if (max > this.sinceMaxUs) this.sinceMaxUs = max;
   }
 
   /** Adds o (sign 1) or takes it back (sign -1); with `floor`, no field goes below 0 (a drained interval keeps what it gave). */
@@ -87,7 +90,7 @@ export class RequestTotals {
     for (let i = 0; i < LATENCY_BUCKETS; i++) this.buckets[i] = Math.max(min, this.buckets[i] + sign * o.buckets[i]);
     this.latencySumNs = Math.max(min, this.latencySumNs + sign * o.latencySumNs);
     this.unpaired = Math.max(min, this.unpaired + sign * o.unpaired);
-    if (sign > 0) { this.tls ||= o.tls; this.latencyMaxUs = Math.max(this.latencyMaxUs, o.latencyMaxUs); }
+    if (sign > 0) { this.tls ||= o.tls; this.latencyMaxUs = Math.max(this.latencyMaxUs, o.latencyMaxUs); this.sinceMaxUs = Math.max(this.sinceMaxUs, o.latencyMaxUs); }
   }
 
   /** Adds o (the common case of add(), without its clamping). */
@@ -99,6 +102,7 @@ export class RequestTotals {
     this.unpaired += o.unpaired;
     this.tls ||= o.tls;
     if (o.latencyMaxUs > this.latencyMaxUs) this.latencyMaxUs = o.latencyMaxUs;
+    if (o.latencyMaxUs > this.sinceMaxUs) this.sinceMaxUs = o.latencyMaxUs;
   }
 
   /** Back to all zeros (loops, not fill(): a builtin call per array costs more than 30 stores). */
@@ -108,18 +112,24 @@ export class RequestTotals {
     for (let i = 0; i < LATENCY_BUCKETS; i++) bk[i] = 0;
     this.latencySumNs = 0;
     this.latencyMaxUs = 0;
+    this.sinceMaxUs = 0;
     this.unpaired = 0;
     this.tls = false;
   }
 
-  /** this - o, field by field, into `into` (a new one by default). */
-  minus(o: RequestTotals | undefined, into = new RequestTotals()): RequestTotals {
+  /**
+   * What was added since `o` was taken, field by field, into `into` (a new one by default). Its bound is the slowest
+   * request added since the last call, not the slowest of all: one slow request on a long-lived connection must not
+   * bound every later interval's percentiles.
+   */
+  takeSince(o: RequestTotals | undefined, into = new RequestTotals()): RequestTotals {
     const d = into;
     for (let i = 0; i < CLASSES; i++) d.status[i] = this.status[i] - (o ? o.status[i] : 0);
     for (let i = 0; i < LATENCY_BUCKETS; i++) d.buckets[i] = this.buckets[i] - (o ? o.buckets[i] : 0);
     d.latencySumNs = this.latencySumNs - (o ? o.latencySumNs : 0);
     d.unpaired = this.unpaired - (o ? o.unpaired : 0);
-    d.latencyMaxUs = this.latencyMaxUs;
+    d.latencyMaxUs = this.sinceMaxUs;
+    this.sinceMaxUs = 0;
     d.tls = this.tls;
     return d;
   }

@@ -80,7 +80,8 @@ struct dh_l7_counts {
 	__u32 buckets[DH_L7_BUCKETS];    /* latency of the same requests */
 	__u32 unpaired;                  /* responses with no request, or requests that never got one and whose client's end closed
 					  * first (when the server's closed first they count as ERROR: l7/capture.c l7_destroy) */
-	__u32 latency_max_us;            /* the slowest of them (saturates): bounds the estimate of a percentile in the slowest bucket */
+	__u32 latency_max_us;            /* the slowest of those of epoch dh_l7_sock.max_epoch (saturates): bounds the estimate
+					  * of a percentile in the slowest bucket, for the flush interval that epoch was */
 };
 
 /* Requests in flight: FIFO for ordered protocols, stream table for HTTP/2.
@@ -131,6 +132,7 @@ struct dh_l7_sock {
 	__u8 peer_tries;       /* server: times it looked for its client on this host (l7/peer.c) */
 	__u32 seq;             /* requests started */
 	__u32 text_id;         /* the request whose prefix is in text */
+	__u32 max_epoch;       /* dh_l7_config.epoch when counts.latency_max_us was last restarted */
 	struct dh_l7_req req[DH_L7_INFLIGHT]; /* ordered protocols; HTTP/2 streams are in h2_streams (l7/http2.c) */
 	struct dh_l7_dir dir[2]; /* [0] requests, [1] responses */
 	__u32 hpack[DH_L7_HPACK]; /* HTTP/2: what each recent dynamic-table insertion holds (status kind << 16 | code) */
@@ -218,6 +220,8 @@ struct dh_l7_config {
 	__u8 samples;          /* 0: no samples at all */
 	__u8 sample_all;       /* every request is a sample (dhrishti trace --l7), still rate-limited */
 	__u8 both_ends;        /* parse the server socket of a local connection too (l7/peer.c) */
+	__u32 epoch;           /* raised by user space before each read of l7_socks: a socket's latency maximum is its epoch's */
+	__u32 pad;
 };
 
 #endif

@@ -100,6 +100,9 @@ export class L7Collector {
   private readonly entries: number;
   private consumerErrors = 0;
   private lastErrorLog = 0;
+  /** `l7_config` as last written, and its epoch: raised before each read of l7_socks (flush). */
+  private config: Buffer | null = null;
+  private epoch = 0;
 
   constructor(private native: NativeLoader, private handle: Handle, private clock: Clock, private opts: L7Options = {}) {
     this.entries = opts.socketEntries ?? L7_DEFAULTS.socketEntries;
@@ -136,7 +139,23 @@ export class L7Collector {
     b[L7_CONFIG.samples] = (o.samples ?? L7_DEFAULTS.samples) || o.sampleAll ? 1 : 0;
     b[L7_CONFIG.sample_all] = o.sampleAll ? 1 : 0;
     b[L7_CONFIG.both_ends] = o.bothEnds ? 1 : 0;
+    b.writeUInt32LE(this.epoch, L7_CONFIG.epoch);
+    this.config = b;
     this.native.updateMap(this.handle, 'l7_config', Buffer.alloc(4), b);
+  }
+
+  /**
+   * A new epoch before the read: a socket's latency maximum then belongs to the interval read now only if it is of
+   * the epoch that just ended. Requests of the new one, timed between this write and the socket's read, restarted it:
+   * that interval's maximum is lost (0, no bound), not taken from them.
+   */
+  private nextEpoch(): number {
+    const ended = this.epoch;
+    if (!this.config) return ended;
+    this.epoch = (ended + 1) >>> 0;
+    this.config.writeUInt32LE(this.epoch, L7_CONFIG.epoch);
+    this.native.updateMap(this.handle, 'l7_config', Buffer.alloc(4), this.config);
+    return ended;
   }
 
   private onSampleBatch(buf: Buffer, count: number): void {
@@ -221,6 +240,7 @@ export class L7Collector {
   flush(): L7Delta[] {
     this.keys ??= Buffer.allocUnsafe(this.entries * 8);
     this.values ??= Buffer.allocUnsafe(this.entries * L7_SOCK_SIZE);
+    const ended = this.nextEpoch();
     const m = this.native.readMap(this.handle, 'l7_socks', this.keys, this.values);
     const out: L7Delta[] = [];
     const closedKeys: number[] = [];
@@ -240,7 +260,9 @@ export class L7Collector {
         if (!closed) this.last.set(cookie, Buffer.from(counts));
         continue;
       }
-      out.push(this.delta(cookie, m.values, off, prev, closed, false));
+      const d = this.delta(cookie, m.values, off, prev, closed, false);
+      if (m.values.readUInt32LE(off + L7_SOCK.max_epoch) !== ended) d.latencyMaxUs = 0;
+      out.push(d);
       this.last.set(cookie, Buffer.from(counts));
     }
     // A socket missing from the map was destroyed: its final record (ring buffer) ends it and clears `last`.

@@ -12,6 +12,7 @@ const srv = http.createServer((req, res) => {
     if (p === '/404') { res.statusCode = 404; return res.end('nope'); }
     if (p === '/500') { res.statusCode = 500; return res.end('bad'); }
     if (p === '/slow') return setTimeout(() => res.end('slow'), 400);
+    if (p === '/sleep') return setTimeout(() => res.end('slept'), Math.min(5000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 0));
     if (p === '/big') return res.end(Buffer.alloc(1 << 20, 97));
     if (p === '/chunked') {
       let i = 0;
@@ -28,7 +29,8 @@ srv.keepAliveTimeout = 60000;
 srv.listen(Number(process.argv[2] || 0), process.argv[1] || '127.0.0.1', () => console.log('port ' + srv.address().port));
 `;
 
-/** HTTP/1 client on one keep-alive connection: argv port, then plan JSON [[method, path, count, bodyBytes, headerBytes]], then host (default 127.0.0.1); prints "done". */
+/** HTTP/1 client on one keep-alive connection: argv port, then plan JSON [[method, path, count, bodyBytes, headerBytes]]
+ *  (["PAUSE", "", ms]: a pause, the connection kept), then host (default 127.0.0.1); prints "done". */
 export const HTTP_CLIENT = `
 const http = require('http');
 const [port, plan, host] = process.argv.slice(1);
@@ -41,7 +43,10 @@ const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
   if (body) r.end(Buffer.alloc(body, 98)); else r.end();
 });
 (async () => {
-  for (const [method, path, count, body, hdr] of JSON.parse(plan)) for (let i = 0; i < count; i++) await one(method, path, body, hdr);
+  for (const [method, path, count, body, hdr] of JSON.parse(plan)) {
+    if (method === 'PAUSE') { await new Promise((r) => setTimeout(r, count)); continue; }
+    for (let i = 0; i < count; i++) await one(method, path, body, hdr);
+  }
   agent.destroy();
   console.log('done');
 })().catch((e) => console.log('error ' + e.message));

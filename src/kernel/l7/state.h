@@ -588,8 +588,18 @@ static __always_inline void l7_tally(struct dh_l7_sock *st, __u64 lat, __u32 cls
 		st->counts.buckets[b] += n;
 	st->counts.latency_sum_ns += lat * n;
 	__u64 us = lat / 1000;
-	if (us > st->counts.latency_max_us)
-		st->counts.latency_max_us = us > 0xffffffff ? 0xffffffff : us;
+	if (us > 0xffffffff)
+		us = 0xffffffff;
+	/* The maximum restarts with each flush's epoch: a socket's slowest request of all time would bound the
+	 * percentiles of every later interval of a long-lived connection (an inlined array lookup: no hashing). */
+	struct dh_l7_config *cfg = l7_cfg();
+	__u32 epoch = cfg ? cfg->epoch : 0;
+	if (st->max_epoch != epoch) {
+		st->max_epoch = epoch;
+		st->counts.latency_max_us = us;
+	} else if (us > st->counts.latency_max_us) {
+		st->counts.latency_max_us = us;
+	}
 }
 
 /* n requests (the first: id, with request meta) that started at start ended now: counted, and the first maybe
