@@ -31,6 +31,15 @@ const next = () => {
 next();
 `;
 
+/** A TCP connection that carries no requests (an echo of "ping" lines): its row's request cells show '–'. */
+const RAW_TCP = `
+const net = require('net');
+const s = net.createServer((c) => c.on('data', (d) => c.write(d))).listen(0, '127.0.0.1', () => {
+  const c = net.connect(s.address().port, '127.0.0.1', () => setInterval(() => c.write('ping\\n'), 200));
+  c.on('data', () => {});
+});
+`;
+
 let agent: RunningAgent;
 let b: BrowserSession;
 let edgeId = '';
@@ -42,6 +51,7 @@ before(async () => {
   const s = node(HTTP_SERVER);
   const port = Number((await s.waitFor(/^port (\d+)/))[1]);
   node(STEADY_CLIENT, [String(port)]);
+  node(RAW_TCP);
   edgeId = await until('the edge to carry 500s and slow requests', async () => {
     const g = (await getJson<GraphSnapshot>(`${agent.url}/api/v1/graph`)).body;
     const e = g.edges.find((x) => x.port === port && x.requests?.[0]);
@@ -77,6 +87,7 @@ test('the edge panel shows the status breakdown, a latency histogram and the fai
   await section.waitFor({ state: 'visible', timeout: 10_000 });
   assert.match(await b.page.getByTestId('request-protocol').first().innerText(), /^HTTP$/);
   const breakdown = await b.page.getByTestId('status-breakdown').first().innerText();
+  assert.match(breakdown, /^since first seen:/);
   assert.match(breakdown, /2xx \d/);
   assert.match(breakdown, /5xx \d/);
   await b.page.getByTestId('latency-histogram').first().waitFor({ timeout: 10_000 });
@@ -109,6 +120,12 @@ test('the table has request columns, sortable; thresholds change the colour; "Fa
   assert.deepEqual(cut, [], 'cells whose text is cut short');
   await b.page.getByTestId('sort-reqErrors').click();
   assert.equal(await b.page.getByTestId('edge-row').first().getAttribute('data-edge-id'), edgeId, 'the failing requests sort first');
+  // Ascending, rows with no requests ('–') still come last: the least failing edge with requests leads.
+  await b.page.getByTestId('sort-reqErrors').click();
+  const cells = await b.page.getByTestId('cell-req-errors').allInnerTexts();
+  const dash = cells.indexOf('–');
+  assert.ok(dash > 0, `ascending, a row with requests first and the echo's '–' after: ${cells}`);
+  assert.deepEqual(cells.slice(dash).filter((c) => c !== '–'), [], `'–' only at the end: ${cells}`);
   await b.page.getByTestId('tab-map').click();
 
   await b.page.getByTestId('thresholds-toggle').click();

@@ -17,9 +17,9 @@ export const REQ = { classes: C, buckets: C, sumNs: C + B, unpaired: C + B + 1 }
 export const REQUEST_WIDTH = C + B + 2;
 export const P = REQUEST_PROTOCOLS.length;
 export const PROTOCOL_INDEX = new Map<RequestProtocol, number>(REQUEST_PROTOCOLS.map((p, i) => [p, i]));
-/** Status classes that are failures, for Tempo's failed count: HTTP 5xx, and `error` (gRPC non-OK, database, Redis). */
 /** The request families' names (the hub reads them back). */
 export const REQUEST_SERIES = { requests: 'dhrishti_edge_requests_total', duration: 'dhrishti_edge_request_duration_seconds' } as const;
+/** Status classes that are failures, for Tempo's failed count: HTTP 5xx, and `error` (gRPC non-OK, database, Redis). */
 export const FAILED_CLASSES = [REQUEST_STATUS_CLASSES.indexOf('5xx'), REQUEST_STATUS_CLASSES.indexOf('error')];
 
 const BOUNDS_S = BOUNDS_US.map((us) => us / 1e6);
@@ -77,7 +77,7 @@ export function requestFamilies(rows: RequestRow[], slotBase: number): Family[] 
   };
   const duration: HistogramFamily = {
     type: 'histogram', name: REQUEST_SERIES.duration, unit: 's', bounds: BOUNDS_S, series: [],
-    help: 'Request duration, request sent to response complete (or to the connection\'s end for one the server closed on), by app_protocol (the L7 log2 buckets from 16 µs; a request of exactly a bound counts in the next bucket)',
+    help: 'Request duration, request sent to response complete (or to the connection\'s end for one the server closed on), by app_protocol (the L7 log2 bounds from 1.024 ms to 8.4 s, every second one below: 16, 64, 256 µs; a request of exactly a bound counts in the next bucket)',
   };
   for (const r of rows) {
     for (let p = 0; p < P; p++) {

@@ -38,6 +38,7 @@ export function RequestBlock({ r, testId = 'request-block', past = false }: { r:
         {classes.map((c) => <span key={c} className={`st-${c}`} style={{ width: `${(r.status[c] / total) * 100}%` }} />)}
       </div>
       <div className="status-legend" data-testid="status-breakdown">
+        <span className="muted" data-testid="status-breakdown-span">{past ? 'in that time:' : 'since first seen:'}</span>
         {classes.map((c) => <span key={c} data-status={c}><i className={`st-${c}`} />{statusName(c)} {count(r.status[c])}</span>)}
         {r.unpaired > 0 && (
           <span className="warn-text" data-testid="request-unpaired" title="Requests that never got a response because the client's end closed first (a client that gave up, a load generator stopping), or responses the parser could not pair (framing lost). Requests the server's end closed on count as errors.">

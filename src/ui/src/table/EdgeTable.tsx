@@ -113,8 +113,10 @@ export function EdgeTable({ live, version, filters, selectedId, onOpen }: Props)
       lastSeen: (r) => r.e.lastSeen,
     };
     const tie = compareBy<Row>((r) => r.e.id, false);
-    const cmp = compareBy(get[sort.key], sort.desc);
-    return out.sort((a, b) => cmp(a, b) || tie(a, b));
+    const key = get[sort.key], cmp = compareBy(key, sort.desc);
+    // A cell with nothing to show ('–', held as -1: no requests, no RTT) sorts last whichever way the column goes.
+    const missing = (r: Row) => { const v = key(r); return typeof v === 'number' && v < 0 ? 1 : 0; };
+    return out.sort((a, b) => missing(a) - missing(b) || cmp(a, b) || tie(a, b));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [version, filters, sort, m]);
 
