@@ -216,6 +216,8 @@ export const GRAPH_DEFAULTS = {
   clientInstances: 8,
   /** How long a failed docker-proxy hop names the reset of its client's connection (graph/live-graph.ts hopReason). */
   proxyHopFailureMs: 2000,
+  /** Traffic on an open connection moves its nodes' lastSeen at once, and their version (a delta then carries them) at most this often. */
+  nodeSeenStepMs: 5000,
   maxExternalNodes: 1000,
   pairGraceMs: 300,
   tickMs: 100,

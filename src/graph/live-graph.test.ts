@@ -487,3 +487,22 @@ test('a node\'s detail lists the ports its instances listen on, with the host bi
   g.ingest([listen(9187, db.cg, 'listen_close')], 1070);
   assert.deepEqual(g.nodeDetail('svc:shop/db', 1070)!.listening!.map((p) => p.port), [5432]);
 });
+
+test('traffic on a connection placed earlier keeps its nodes seen; their version moves at most every nodeSeenStepMs', () => {
+  const g = new LiveGraph(identity);
+  const c = connection(web, db, 1000, { sent: 10 });
+  g.ingest(c.open, 1000);
+  const node = (id: string, at: number) => g.snapshot({}, at).nodes.find((n) => n.id === id);
+  const v0 = g.currentVersion;
+  for (let t = 2000; t <= 200_000; t += 1000) g.count([counters({ cookie: c.cookies.client, bytesSent: t, bytesReceived: t, pid: 5 })], t);
+  assert.equal(node('svc:shop/db', 200_000)?.lastSeen, 200_000, 'a server busy on a keep-alive connection: seen at its last traffic, not its connection\'s start');
+  assert.ok(node('svc:shop/db', 200_000), 'and kept on a 5-minute map');
+  assert.ok(g.snapshot({ windowMs: 60_000 }, 200_500).nodes.some((n) => n.id === 'svc:shop/web'), 'and on a 1-minute map');
+  const moved = g.changesSince(v0, {}, 200_000).delta.nodes.map((n) => n.id).sort();
+  assert.deepEqual(moved, ['svc:shop/db', 'svc:shop/web']);
+  // between two steps a delta carries the edge (its rates move) but not its nodes
+  const v1 = g.currentVersion;
+  g.count([counters({ cookie: c.cookies.client, bytesSent: 300_000, bytesReceived: 300_000, pid: 5 })], 200_500); // 4.5 s after the last move (196 s)
+  assert.deepEqual(g.changesSince(v1, {}, 200_500).delta.nodes, [], 'half a second later: the version did not move');
+  assert.equal(node('svc:shop/db', 200_500)?.lastSeen, 200_500, 'though lastSeen did');
+});

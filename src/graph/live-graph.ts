@@ -392,6 +392,10 @@ export class LiveGraph {
       rc.bytesSent += ds; rc.bytesReceived += dr; rc.failed += failed; rc.lastSeen = now;
       rc.active += activeDelta;
     }
+    if (now > e.lastSeen) { // once per edge and batch: its events share the batch's time
+      this.state.seen(e.source, now);
+      this.state.seen(e.target, now);
+    }
     e.lastSeen = now;
     s.v = this.state.bump();
   }

@@ -254,7 +254,11 @@ export class RequestLedger {
 
   /** An edge's requests moved: it was seen now, and its version moves. */
   private changed(s: EdgeState, now: number): void {
-    s.e.lastSeen = Math.max(s.e.lastSeen, now);
+    if (now > s.e.lastSeen) {
+      s.e.lastSeen = now;
+      this.state.seen(s.e.source, now);
+      this.state.seen(s.e.target, now);
+    }
     s.v = this.state.bump();
   }
 

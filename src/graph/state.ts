@@ -8,7 +8,7 @@ import { Distribution } from './stats.js';
 import { IntervalCounts, IntervalLog } from './interval.js';
 import { FAILURE_REASONS } from './types.js';
 import type { EdgeRequestState } from './request-totals.js';
-import { HISTOGRAM_BOUNDS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTOGRAM_BOUNDS } from '../config/defaults.js';
 
 export interface EdgeState {
   e: GraphEdge;
@@ -26,7 +26,8 @@ export interface EdgeState {
   lastClientInstance?: string;
 }
 
-export interface NodeState { n: GraphNode; v: number }
+/** sentSeen: the lastSeen the node's version last moved for (GraphState.seen). */
+export interface NodeState { n: GraphNode; v: number; sentSeen?: number }
 
 const TOMBSTONES = 10_000;
 
@@ -83,6 +84,7 @@ export class GraphState {
     }
     const n = s.n;
     n.lastSeen = now;
+    s.sentSeen = now; // its version moves below
     if (ref.image) n.image = ref.image;
     if (ref.labels) n.labels = ref.labels;
     if (ref.address && !n.ips.includes(ref.address) && n.ips.length < MAX_NODE_ADDRESSES) n.ips.push(ref.address);
@@ -106,6 +108,18 @@ export class GraphState {
     }
     s.v = this.bump();
     return s;
+  }
+
+  /**
+   * Traffic on an edge of the node, on a connection placed earlier: it is seen now. Only placing a connection did
+   * that, so a server busy on keep-alive connections read "last seen 3m ago" and left ?window= maps. Its version
+   * moves at most every nodeSeenStepMs, not at every flush (a delta would carry every busy node each time).
+   */
+  seen(id: string, now: number): void {
+    const s = this.nodes.get(id);
+    if (!s || now <= s.n.lastSeen) return;
+    s.n.lastSeen = now;
+    if (now - (s.sentSeen ?? 0) >= GRAPH_DEFAULTS.nodeSeenStepMs) { s.sentSeen = now; s.v = this.bump(); }
   }
 
   dropNode(id: string): void {
