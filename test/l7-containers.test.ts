@@ -21,7 +21,7 @@ import type { NodeDetail } from '../src/graph/types.js';
 const NET = 'dhl7';
 const NODE = '/usr/bin/node';
 const SOCKET_LINK = `/tmp/dhrishti-test-docker-l7-${process.pid}.sock`;
-const containers = ['l7-api-1', 'l7-secure-1', 'l7-grpc-1', 'l7-web-1'];
+const containers = ['l7-api-1', 'l7-api-2', 'l7-secure-1', 'l7-grpc-1', 'l7-web-1'];
 const edge = (client: string, server: string, port: number) => (e: { id: string }) => e.id === `svc:l7/${client}|svc:l7/${server}|${port}|tcp`;
 
 let dockerd: TestDockerd;
@@ -90,6 +90,23 @@ test('HTTP/1 between containers: a keep-alive mix and a pipeline, exactly, on th
   assert.equal(api.inboundRequests?.[0].errors, 4);
   // Both ends are on this host, in two network namespaces: each server socket left the counting to its client's.
   assert.ok(await leftToClient() - left >= 2, `server sockets left to their client: ${await leftToClient() - left}`);
+});
+
+test('two replicas of a service, one failing: each failed request\'s sample names the replica that answered it', async () => {
+  // A second api replica that answers every request 503, on the same port (a bad deploy of one replica).
+  await runContainer(dockerd, { name: 'l7-api-2', network: NET, labels: composeLabels('l7', 'api', 2),
+    command: nodeCommand("require('http').createServer((q, r) => { r.statusCode = 503; r.end('down'); }).listen(8080, '0.0.0.0');") });
+  await until('the second replica to listen', async () => (/down/.test(await inWeb(`require('http').get('http://l7-api-2:8080/', (r) => { r.on('data', (d) => process.stdout.write(d)); }).on('error', () => {});`, []).catch(() => '')) ? true : undefined), 20_000);
+  assert.match(await inWeb(HTTP_CLIENT, ['8080', JSON.stringify([['GET', '/ok', 6]]), 'l7-api-2']), /done/);
+  assert.match(await inWeb(HTTP_CLIENT, ['8080', JSON.stringify([['GET', '/500', 3]]), 'l7-api-1']), /done/);
+  const samples = await until('both replicas\' failures sampled', async () => {
+    const e = await settleEdge(agent, 8080, 0, edge('web', 'api', 8080), 0);
+    const s = e.samples.filter((x) => x.status === 503 || (x.status === 500 && x.target === '/500'));
+    return s.filter((x) => x.status === 503).length >= 6 && s.filter((x) => x.status === 500).length >= 3 ? s : undefined;
+  }, 20_000);
+  const by = (status: number) => [...new Set(samples.filter((x) => x.status === status).map((x) => x.server))];
+  assert.deepEqual(by(503), ['l7-api-2'], 'every 503 was answered by the bad replica');
+  assert.deepEqual(by(500), ['l7-api-1'], 'every 500 by the first');
 });
 
 test('TLS inside containers: Node https client and server, plaintext through the containers\' own node (uprobes via /proc/<pid>/root)', async () => {

@@ -4,7 +4,7 @@
 // history store drains what happened per interval (interval.ts).
 import type { ConnEvent, CounterUpdate, FailureReason } from '../events/types.js';
 import { Conn, ConnectionTable, resetCounted, type ListeningSocket } from './connections.js';
-import { clientInstanceName, noteNewest, type AddressNames, type NodeRef } from './naming.js';
+import { instanceName, noteNewest, type AddressNames, type NodeRef } from './naming.js';
 import { ResolverEdges, type HostUdpServers, resolverEdgeId } from './resolvers.js';
 import type { DnsClient, DnsHealth } from '../dns/types.js';
 import { Placement, EdgeIds, type Identity } from './placement.js';
@@ -246,6 +246,7 @@ export class LiveGraph {
     c.placedWith = c.sides();
     c.placedClientPid = c.client?.pid ?? 0;
     c.placedServerPid = c.server?.pid ?? 0;
+    c.serverName = serverName(ends.server, ends.port);
     if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, ends.port, now);
     this.account(c, now);
     this.ledger.placed(c, now);
@@ -263,6 +264,7 @@ export class LiveGraph {
       c.placedWith = c.sides();
       c.placedClientPid = c.client?.pid ?? 0;
       c.placedServerPid = c.server?.pid ?? 0;
+      c.serverName = serverName(ends.server, ends.port);
       this.account(c, now);
       return;
     }
@@ -613,7 +615,13 @@ function foldTargets(targets: RemoteClient['targets'], from: string, to: string)
 /** Puts the instance that made a connection last in its edge's list (its name, with the pid for a host process). */
 function noteClientInstance(s: EdgeState, inst: Instance): void {
   s.lastClientInstance = inst.id;
-  const name = clientInstanceName(inst);
+  const name = instanceName(inst);
   s.counts.clientsChanged = true;
   noteNewest((s.e.clientInstances ??= []), name, GRAPH_DEFAULTS.clientInstances);
+}
+
+/** Who answered a connection: its server end's instance (a replica: container, or process with its pid), else its address. */
+function serverName(ref: NodeRef, port: number): string | null {
+  if (ref.instance) return instanceName(ref.instance);
+  return ref.address ? hostPort(ref.address, port) : null;
 }

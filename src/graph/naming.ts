@@ -67,8 +67,8 @@ function publishedLabels(l: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** An edge's client instance as GraphEdge.clientInstances names it: a host process with its pid. */
-export function clientInstanceName(inst: Instance): string {
+/** An instance as an edge or a request sample names it: a container by its name, a process with its pid. */
+export function instanceName(inst: Instance): string {
   return inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
 }
 

@@ -175,6 +175,8 @@ test('samples: one per request (the chosen socket\'s), newest first in the edge 
   g.requestSamples([sample(a.cookies.client, 'client', 503, 1500), sample(a.cookies.server, 'server', 503, 1500)], 1550);
   const d = g.edgeDetail(WEB_DB, 1600)!;
   assert.deepEqual(d.recentRequests!.map((x) => [x.status, x.side]), [[503, 'client'], [500, 'client']]);
+  const replica = g.snapshot({}, 1600).nodes.find((x) => x.id === 'svc:shop/db')!.instances[0].name;
+  assert.deepEqual(d.recentRequests!.map((x) => x.server), [replica, replica], 'each names the replica that answered');
   assert.equal(d.requestLatency![0].total[10], 1);
   assert.equal(d.series.reduce((n, p) => n + (p.requests ?? 0), 0), 1);
   const n = g.nodeDetail('svc:shop/db', 1600)!;
@@ -290,6 +292,7 @@ test('samples and last counts read before their connection is known: the client\
   g.ingest([...a.open, ...a.close], 1005);
   const d = g.edgeDetail(WEB_DB, 1010)!;
   assert.deepEqual(d.recentRequests!.map((x) => [x.status, x.side]), [[500, 'client']]);
+  assert.equal(d.recentRequests![0].server, g.snapshot({}, 1010).nodes.find((x) => x.id === 'svc:shop/db')!.instances[0].name, 'held before placement: named when placed');
   g.tick(9000);
   assert.equal(g.requestCounters.unplacedSamples, 0);
 });

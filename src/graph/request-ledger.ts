@@ -20,7 +20,7 @@ import { REQUEST_PROTOCOLS, type RequestProtocol, type RequestSample } from './t
 import { L7_DEFAULTS } from '../config/defaults.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
-interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number }
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number; serverName?: string | null }
 interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
 
 /** A delta that counted nothing. */
@@ -471,7 +471,11 @@ export class RequestLedger {
     cr.edge = c.edgeId;
     if (cr.held.length) {
       // A client's sample is always its own view; a server's stands only when the server's view is the one counted.
-      for (const x of cr.held) if (x.side === 'client' || (want === 'server' && !cr.clientSampled)) this.keepSample(s, x);
+      for (const x of cr.held) {
+        if (x.side !== 'client' && (want !== 'server' || cr.clientSampled)) continue;
+        if (!x.server && c.serverName) x.server = c.serverName; // held before the connection was placed
+        this.keepSample(s, x);
+      }
       cr.held.length = 0;
       moved = true;
     }
@@ -568,7 +572,7 @@ export class RequestLedger {
     const rs: RequestSample = {
       time: x.time, protocol: x.protocol as RequestProtocol, method: x.method, target: x.target, status: x.status, statusClass: x.statusClass,
       latencyMs: Math.round(x.latencyMs * 1000) / 1000, pid: x.pid, process: x.comm, side: side.role, tls: x.tls, reasons: x.reasons,
-      ...(x.code ? { code: x.code } : {}),
+      ...(x.code ? { code: x.code } : {}), ...(c.serverName ? { server: c.serverName } : {}),
     };
     const cr = this.connState(c);
     // A client's sample means the client counts requests: its view is the one kept. A server's

@@ -242,6 +242,9 @@ export interface RequestSample {
   pid: number;
   process: string;
   side: 'client' | 'server';
+  /** Who answered: the server end's instance (a container, or a host process with its pid), else its address:port.
+   *  Tells which replica of a scaled service failed. Absent when the connection was never placed. */
+  server?: string;
   tls: boolean;
   /** no-response: the server's end closed (died, reset, hung up) with the request unanswered; counted as an error. */
   reasons: ('failed' | 'slow' | 'traced' | 'no-response')[];

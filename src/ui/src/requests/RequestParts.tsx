@@ -92,7 +92,7 @@ export function RequestSamples({ samples, loading, error }: { samples: RequestSa
   if (!samples.length) return <p className="muted">No failed or slow requests recorded recently.</p>;
   return (
     <table className="mini requests" data-testid="request-samples">
-      <thead><tr><th scope="col">time</th><th scope="col">request</th><th scope="col">status</th><th scope="col">latency</th><th scope="col">process</th></tr></thead>
+      <thead><tr><th scope="col">time</th><th scope="col">request</th><th scope="col">status</th><th scope="col">latency</th><th scope="col">process</th><th scope="col">server</th></tr></thead>
       <tbody>
         {samples.map((s, i) => {
           const bad = s.statusClass === '5xx' || s.statusClass === 'error' || s.statusClass === '4xx';
@@ -103,6 +103,7 @@ export function RequestSamples({ samples, loading, error }: { samples: RequestSa
               <td className={bad ? 'status-bad' : undefined}>{statusText(s)}</td>
               <td className={s.reasons.includes('slow') ? 'warn-text' : undefined}>{millis(s.latencyMs)}</td>
               <td title={`pid ${s.pid}, ${s.side} side${s.tls ? ', TLS' : ''}`}>{s.process}</td>
+              <td className="mono" data-testid="request-sample-server" title="the server end's instance that answered (a replica), or its address">{s.server ?? '–'}</td>
             </tr>
           );
         })}
