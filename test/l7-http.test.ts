@@ -98,25 +98,30 @@ test('keep-alive mix: counts, status classes and the slow path in its latency bu
   assert.ok((srv.inboundRequests?.find((x) => x.protocol === 'http1')?.count ?? 0) >= 80);
 });
 
-test('a server that closes or resets a connection with the request unanswered fails it; a client that gives up leaves it unpaired', async () => {
+test('a server that closes or resets a connection with the request unanswered fails it; a client that gives up leaves it unpaired, sampled if it waited past the slow threshold', async () => {
   const port = await server();
   const t0 = Date.now();
-  const c = node(ONE_SHOT_CLIENT, [String(port), JSON.stringify([['/hangup', 4], ['/reset', 3], ['/slow', 2, 100], ['/ok', 5]])]);
+  // Given up on: two after 100 ms (under the 200 ms slow threshold), one after 500 ms (a client's timeout).
+  const c = node(ONE_SHOT_CLIENT, [String(port), JSON.stringify([['/hangup', 4], ['/reset', 3], ['/slow', 2, 100], ['/sleep?ms=1500', 1, 500], ['/ok', 5]])]);
   await c.waitFor(/^done/, 30_000);
   for (const role of ['client', 'server'] as const) {
     const t = await log.settle(port, role, 12);
     assert.deepEqual(byClass(t), { '2xx': 5, error: 7 }, role);
-    assert.equal(t.unpaired, 2, `${role}: the two the client gave up on`);
+    assert.equal(t.unpaired, 3, `${role}: the three the client gave up on`);
+    const gaveUp = log.samples.filter((s) => s.role === role && s.time >= t0 && s.reasons.includes('abandoned'));
+    assert.deepEqual(gaveUp.map((s) => `${s.method} ${s.target} ${s.statusClass} ${s.reasons.join(',')}`), ['GET /sleep other slow,abandoned'], `${role}: only the one past the slow threshold`);
+    assert.ok(gaveUp[0].latencyMs >= 490 && gaveUp[0].latencyMs < 700, `${role}: timed to the client's close: ${gaveUp[0].latencyMs}`);
     const cut = log.samples.filter((s) => s.role === role && s.time >= t0 && s.reasons.includes('no-response'));
     assert.deepEqual(cut.map((s) => `${s.method} ${s.target} ${s.statusClass} ${s.status}`).sort(),
       [...Array(4).fill('GET /hangup error 0'), ...Array(3).fill('GET /reset error 0')], role);
     assert.ok(cut.every((s) => s.reasons.includes('failed') && s.latencyMs >= 15 && s.latencyMs < 1000), `${role}: timed to the close, about 20 ms`);
   }
-  // On the map: errors of the edge (its health), the two abandoned ones still "without a response"
+  // On the map: errors of the edge (its health), the three abandoned ones still "without a response", not errors
   const e = await settleEdge(agent, port, 12);
   assert.deepEqual(e.byClass, { '2xx': 5, error: 7 });
   assert.equal(e.errors, 7);
-  assert.equal(e.unpaired, 2);
+  assert.equal(e.unpaired, 3);
+  assert.deepEqual(e.samples.filter((x) => x.reasons.includes('abandoned')).map((x) => [x.target, x.side]), [['/sleep', 'client']], 'the client\'s view of the one it gave up on');
   const listed = e.samples.filter((x) => x.reasons.includes('no-response'));
   assert.equal(listed.length, 7, JSON.stringify(e.samples));
   assert.ok(listed.every((x) => x.status === 0 && x.statusClass === 'error' && x.method === 'GET'));

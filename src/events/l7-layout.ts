@@ -64,7 +64,7 @@ export const L7Loss = {
 } as const;
 /** Counts kept in `l7_losses` past the losses (enum dh_l7_tally). */
 export const L7Tally = { LEFT_TO_CLIENT: 9, LONG_REPLY: 10 } as const;
-export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8, HPACK: 16, NO_RESPONSE: 32, CUT: 64 } as const;
+export const L7SampleFlag = { TEXT: 1, TLS: 2, SLOW: 4, FAILED: 8, HPACK: 16, NO_RESPONSE: 32, CUT: 64, ABANDONED: 128 } as const;
 /** HTTP/1 request methods (enum dh_l7_h1_method), as a sample's `method` names them. */
 export const L7H1Method = { GET: 1, POST: 2, PUT: 3, PATCH: 4, HEAD: 5, DELETE: 6, OPTIONS: 7, CONNECT: 8, TRACE: 9 } as const;
 

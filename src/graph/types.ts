@@ -246,8 +246,9 @@ export interface RequestSample {
    *  Tells which replica of a scaled service failed. Absent when the connection was never placed. */
   server?: string;
   tls: boolean;
-  /** no-response: the server's end closed (died, reset, hung up) with the request unanswered; counted as an error. */
-  reasons: ('failed' | 'slow' | 'traced' | 'no-response')[];
+  /** no-response: the server's end closed (died, reset, hung up) with the request unanswered; counted as an error.
+   *  abandoned: the client's end closed first (its timeout), after the slow threshold; counted unpaired, not failed. */
+  reasons: ('failed' | 'slow' | 'traced' | 'no-response' | 'abandoned')[];
 }
 
 /** One protocol's latency histogram on an edge: bucket i holds [2^i, 2^(i+1)) µs (bucket 0 from 0, the last open-ended). */

@@ -173,6 +173,8 @@ enum dh_l7_sample_flag {
 	DH_L7_S_HPACK = 16,    /* HTTP/2: text is a header block of the request's :method and :path (l7/http2_paths.c), not its bytes */
 	DH_L7_S_NO_RESPONSE = 32, /* the server's end closed with the request unanswered (l7/capture.c l7_destroy) */
 	DH_L7_S_CUT = 64,      /* text is a pipelined request's first DH_L7_NAME_LEN bytes (dh_l7_name), cut short */
+	DH_L7_S_ABANDONED = 128, /* the client's end closed with the request unanswered (a client's timeout): sampled when slow,
+				  * counted unpaired, not failed (l7/capture.c l7_destroy) */
 };
 
 /* An HTTP/1 request's method, in its request meta (bits DH_L7_H1_METHOD_SHIFT and up, l7/http1.c) and

@@ -101,6 +101,7 @@ export function decodeSamples(buf: Buffer, count: number, clock: Clock, stats: S
     if (flags & L7SampleFlag.FAILED) reasons.push('failed');
     if (flags & L7SampleFlag.SLOW) reasons.push('slow');
     if (flags & L7SampleFlag.NO_RESPONSE) reasons.push('no-response');
+    if (flags & L7SampleFlag.ABANDONED) reasons.push('abandoned');
     if (!reasons.length) reasons.push('traced');
     out.push({
       time: clock.bootNsToUnixMs(u64(buf, o + L7_SAMPLE.ts_ns)),

@@ -13,7 +13,7 @@ export const bucketLowerUs = (i: number): number => (i === 0 ? 0 : 2 ** i);
 export const bucketUpperUs = (i: number, buckets: number): number => (i === buckets - 1 ? Infinity : 2 ** (i + 1));
 
 /** no-response: the server's end closed with the request unanswered (it died, reset or hung up); always with 'failed'. */
-export type SampleReason = 'failed' | 'slow' | 'traced' | 'no-response';
+export type SampleReason = 'failed' | 'slow' | 'traced' | 'no-response' | 'abandoned';
 
 export interface L7Sample {
   /** Unix ms when the response completed the request (with reason no-response: when its connection ended). */

@@ -35,7 +35,7 @@ interface Peer { local: number; remote: string; port: number }
 /** One request as a table row (exported for its unit test). */
 export function requestRow(r: L7Sample, peer: Peer | undefined): string {
   const t = new Date(r.time).toISOString().slice(11, 23);
-  const status = r.reasons.includes('no-response') ? 'NO-RESPONSE' : r.protocol === 'http1' || (r.protocol === 'http2' && /^[1-5]xx$/.test(r.statusClass)) ? String(r.status) : r.statusClass === 'error' ? `ERR${r.code ? (r.code === 'ERR' ? '' /* Redis' generic error: not "ERR ERR" */ : ` ${r.code}`) : r.status > 1 ? ` ${r.status}` : ''}` : r.statusClass === 'other' ? '?' : 'OK';
+  const status = r.reasons.includes('no-response') ? 'NO-RESPONSE' : r.reasons.includes('abandoned') ? 'ABANDONED' : r.protocol === 'http1' || (r.protocol === 'http2' && /^[1-5]xx$/.test(r.statusClass)) ? String(r.status) : r.statusClass === 'error' ? `ERR${r.code ? (r.code === 'ERR' ? '' /* Redis' generic error: not "ERR ERR" */ : ` ${r.code}`) : r.status > 1 ? ` ${r.status}` : ''}` : r.statusClass === 'other' ? '?' : 'OK';
   const target = (r.target ?? (r.method ? '' : '(not kept)')).replace(/\s+/g, ' ');
   const cells = [t, String(r.pid), r.comm || '-', r.role, peer ? `${peer.remote}:${peer.port}` : '-', r.protocol + (r.tls ? '+tls' : ''),
     r.method ?? '-', target, status, r.latencyMs.toFixed(2)];

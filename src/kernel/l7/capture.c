@@ -435,6 +435,24 @@ static __always_inline void l7_no_response(struct dh_l7_scratch *sc, struct dh_l
 	l7_account_n(sc, st, r->id, r->start_ns, DH_L7_C_ERROR, 0, r->count, DH_L7_S_NO_RESPONSE, r->meta);
 }
 
+/* The requests of one in-flight slot that the client's end gave up on (closed first): unpaired, as no one can say
+ * how they would have ended, but the slot's first is sampled (flag ABANDONED) when it waited past the slow
+ * threshold, so a client's timeout names the slow request behind it. A load generator stopping leaves requests of
+ * microseconds, not sampled. */
+static __always_inline void l7_abandoned(struct dh_l7_scratch *sc, struct dh_l7_sock *st, struct dh_l7_req *r)
+{
+	st->counts.unpaired += r->count;
+	if (!sc)
+		return;
+	sc->s_lat = sc->now > r->start_ns ? sc->now - r->start_ns : 0;
+	sc->s_id = r->id;
+	sc->s_cls = DH_L7_C_OTHER;
+	sc->s_status = 0;
+	sc->s_flags = DH_L7_S_ABANDONED;
+	sc->s_meta = r->meta;
+	l7_sample(sc, st);
+}
+
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight
  * never got their response: failed if the server's end closed first, else unpaired; its client-side peer entry goes. A socket with requests
  * and none in flight marks its connection entry (c, if any) DH_F_L7_ANSWERED: a reset
@@ -454,14 +472,15 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 		c->flags |= DH_F_L7_ANSWERED; /* no race with a reset's |=: the socket is being destroyed */
 	/* tcp_destroy_sock's own scratch: this may run in a softirq on top of a send or receive using slot 0 */
 	__u32 one = 1;
-	struct dh_l7_scratch *sc = st->nreq && l7_server_closed_first(st, c) ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
-	if (sc && c) { /* (c: l7_server_closed_first needs it) */
+	int failed = st->nreq && l7_server_closed_first(st, c);
+	struct dh_l7_scratch *sc = st->nreq && c ? bpf_map_lookup_elem(&l7_scratch, &one) : 0;
+	if (sc && c) {
 		sc->cookie = cookie;
 		sc->now = bpf_ktime_get_ns(); /* the clock of l7_sock_now */
 		__builtin_memcpy(sc->s_comm, c->comm, DH_L7_COMM_LEN);
 	}
 	if (st->proto == DH_L7_HTTP2) { /* its streams are in h2_streams, counted by nreq */
-		if (sc)
+		if (sc && failed)
 			h2_no_response(sc, st);
 		st->counts.unpaired += st->nreq;
 		bpf_map_delete_elem(&h2_clients, &cookie);
@@ -470,10 +489,10 @@ static __always_inline struct dh_l7_sock *l7_destroy(const struct sock *sk, __u6
 			struct dh_l7_req *r = &st->req[i];
 			if (!r->start_ns || (r->meta & DH_L7_M_SETUP)) /* a setup left unanswered is no request */
 				continue;
-			if (sc)
+			if (sc && failed)
 				l7_no_response(sc, st, r);
 			else
-				st->counts.unpaired += r->count;
+				l7_abandoned(sc, st, r);
 		}
 	}
 	st->nreq = 0;

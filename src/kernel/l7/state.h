@@ -137,7 +137,7 @@ struct dh_l7_scratch {
 	__u8 carry[DH_L7_CARRY];
 	__u64 s_lat;     /* the request l7_sample() looks at */
 	__u32 s_id, s_cls, s_status;
-	__u32 s_flags;   /* sample flags the request adds (DH_L7_S_NO_RESPONSE) */
+	__u32 s_flags;   /* sample flags the request adds (DH_L7_S_NO_RESPONSE, DH_L7_S_ABANDONED) */
 	__u32 s_meta;    /* its request meta (HTTP/1: its method) */
 	char s_comm[DH_L7_COMM_LEN]; /* with DH_L7_S_NO_RESPONSE: the socket owner's name (the current task may be another) */
 	struct dh_h2_stream h2; /* HTTP/2: the stream a client's HEADERS start, with its names (too big for the stack) */
@@ -545,10 +545,10 @@ __noinline int l7_sample(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	s->proto = st->proto;
 	s->cls = cls;
 	s->side = st->side;
-	s->flags = why | (sc->s_flags & DH_L7_S_NO_RESPONSE) | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
+	s->flags = why | (sc->s_flags & (DH_L7_S_NO_RESPONSE | DH_L7_S_ABANDONED)) | (st->flags & DH_L7_F_TLS ? DH_L7_S_TLS : 0);
 	s->method = st->proto == DH_L7_HTTP1 ? (sc->s_meta >> DH_L7_H1_METHOD_SHIFT) & DH_L7_H1_METHOD_MASK : 0;
 	s->pad = 0;
-	if (sc->s_flags & DH_L7_S_NO_RESPONSE)
+	if (sc->s_flags & (DH_L7_S_NO_RESPONSE | DH_L7_S_ABANDONED)) /* at the socket's end: named by its owner */
 		__builtin_memcpy(s->comm, sc->s_comm, sizeof(s->comm));
 	else
 		bpf_get_current_comm(s->comm, sizeof(s->comm));

@@ -114,6 +114,7 @@ export function RequestSamples({ samples, loading, error }: { samples: RequestSa
 
 function statusText(s: RequestSample): string {
   if (s.reasons.includes('no-response')) return 'no response';
+  if (s.reasons.includes('abandoned')) return 'client gave up';
   if (s.protocol === 'http1' || (s.protocol === 'http2' && s.statusClass !== 'ok' && s.statusClass !== 'error')) return String(s.status);
   if (s.protocol === 'http2') return s.statusClass === 'ok' ? 'OK' : `grpc ${s.status}`;
   if (s.protocol === 'mysql' && s.statusClass === 'error' && s.status > 1) return `ERR ${s.status}`;
