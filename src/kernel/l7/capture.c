@@ -454,7 +454,8 @@ static __always_inline void l7_abandoned(struct dh_l7_scratch *sc, struct dh_l7_
 }
 
 /* The socket is gone (tcp:tcp_destroy_sock, sock_close.c): requests still in flight
- * never got their response: failed if the server's end closed first, else unpaired; its client-side peer entry goes. A socket with requests
+ * never got their response: failed if the server's end closed first, else unpaired (and sampled when slow:
+ * l7_abandoned); its client-side peer entry goes. A socket with requests
  * and none in flight marks its connection entry (c, if any) DH_F_L7_ANSWERED: a reset
  * after its peer's FIN then lost nothing (a TLS client's close_notify written after the
  * server's FIN meets the server's reset). Returns its entry, whose counts then leave
