@@ -127,8 +127,9 @@ describe("DNS through Docker's embedded resolver", { timeout: 300_000 }, () => {
       const get = (host) => new Promise((done) => http.get({ host, port: 5432, path: '/' }, (r) => { r.resume(); r.on('end', done); }).on('error', done));
       (async () => { for (let i = 0; i < 3; i++) { await get('dns-db'); await get('dns-dbb'); } setInterval(() => {}, 1 << 30); })();`)]);
     const tcp = 'ctr:dns-api|ctr:dns-db|5432|tcp', resolverEdge = 'ctr:dns-api|proc:docker-dns|53|dns';
-    const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === tcp) && (x.edges.find((e) => e.id === resolverEdge)?.dns?.nxdomain ?? 0) >= 1,
-      'the container edge and the resolver edge with its NXDOMAIN', 30_000);
+    // (rates read complete seconds: the failure's second must have ended for the edge to be red)
+    const g = await waitForGraph(`${agent.url}/api/v1/graph`, (x) => !!x.edges.find((e) => e.id === tcp) && (x.edges.find((e) => e.id === resolverEdge)?.dns?.nxdomain ?? 0) >= 1
+      && (x.edges.find((e) => e.id === resolverEdge)?.rates['1m'].failures ?? 0) > 0, 'the container edge and the resolver edge with its NXDOMAIN, red', 30_000);
     assert.ok(!g.nodes.some((n) => n.kind === 'external' && (n.ips.includes(dbIp) || n.label.startsWith('dns-db'))), 'no external node for a container resolved by name');
     assert.ok(g.nodes.find((n) => n.id === 'ctr:dns-db')!.dns?.names.includes('dns-db'), 'the name it was reached by is listed on the container');
     const r = g.edges.find((e) => e.id === resolverEdge)!;
