@@ -61,8 +61,10 @@ test('a socket\'s last count after its connection closed still lands on the edge
   const g = new LiveGraph(identity);
   const a = connection(web, db, 1000, { l7: true });
   g.ingest([...a.open, ...a.close], 1000);
+  g.requestSamples([sample(a.cookies.client, 'client', 500, 1050)], 1050); // after the close: on the connection's stand-in
   g.requests([delta(a.cookies.client, 'client', { [OK]: 3 }, { closed: true })], 1100);
   assert.equal(g.snapshot({}, 1200).edges[0].requests![0].count, 3);
+  assert.equal(g.edgeDetail(WEB_DB, 1200)!.recentRequests![0].server, g.snapshot({}, 1200).nodes.find((x) => x.id === 'svc:shop/db')!.instances[0].name, 'a sample after the close names the replica too');
   const stranger = nextCookie();
   g.requests([delta(stranger, 'client', { [OK]: 4 })], 1200);
   g.tick(1300);

@@ -358,7 +358,7 @@ export class RequestLedger {
       if (cr) this.pool.giveConn(cr);
       return;
     }
-    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0 };
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0, serverName: c.serverName };
     if (client) this.standIn(client, pc, now);
     if (server) this.standIn(server, pc, now);
   }
