@@ -17,21 +17,17 @@ export function positiveNumber(name: string, max?: number) {
   };
 }
 
-export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+/** A whole number in [min, max], in decimal digits; `range` words the bounds in the message. */
+function wholeNumber(name: string, min: number, max: number, range: string) {
   return (v: string): number => {
     const n = Number(v);
-    if (!WHOLE.test(v) || !Number.isInteger(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, got "${v}"`);
+    if (!WHOLE.test(v) || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number ${range}, got "${v}"`);
     return n;
   };
 }
 
-export function nonNegativeInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!WHOLE.test(v) || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number of 0 or more, got "${v}"`);
-    return n;
-  };
-}
+export const positiveInt = (name: string, max = Number.MAX_SAFE_INTEGER) => wholeNumber(name, 1, max, `from 1 to ${max}`);
+export const nonNegativeInt = (name: string) => wholeNumber(name, 0, Number.MAX_SAFE_INTEGER, 'of 0 or more');
 
 export const port = positiveInt('port', 65535);
 

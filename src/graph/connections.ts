@@ -6,6 +6,7 @@ import { EPHEMERAL_PORTS } from '../config/defaults.js';
 import type { ConnEvent, CounterUpdate, FailureReason, L7Delta } from '../events/types.js';
 import type { ConnRequests, SideRequests } from './request-totals.js';
 import type { FailureSample } from './types.js';
+import type { NodeRef } from './naming.js';
 import { isLoopback } from '../identity/addresses.js';
 
 export interface Side {
@@ -102,8 +103,9 @@ export class Conn {
   /** Owner pids when it was placed: a server accepted in softirq is named later, and then re-placed. */
   placedClientPid = 0;
   placedServerPid = 0;
-  /** Who answered when it was placed: the server end's instance (container or process), else its address:port. Named on request samples. */
-  serverName: string | null = null;
+  /** Its server end and port as placed: who answered, named on request samples (naming.ts serverName) only when one is taken. */
+  serverRef: NodeRef | null = null;
+  serverPort = 0;
   readonly counted: Counted = { open: false, opened: false, close: false, failure: null, failureSample: null, sent: 0, received: 0, retransmits: 0, rttUs: 0, durationMs: -1 };
   /** The request ledger's state of this connection (a field, not a WeakMap entry: ten thousand connections a second). */
   requests: ConnRequests | undefined = undefined;
@@ -122,7 +124,8 @@ export class Conn {
     this.established = this.midflight = this.discovered = this.live = this.pending = this.open = this.folded = this.ignored = false;
     this.failure = null; this.error = null; this.clientLeftUnread = false; this.failureFromServer = false; this.closedAt = 0; this.edgeId = null; this.remoteClientIp = null;
     this.placedWith = this.placedClientPid = this.placedServerPid = 0;
-    this.serverName = null;
+    this.serverRef = null;
+    this.serverPort = 0;
     this.requests = undefined;
     this.finishDeferred = false;
     resetCounted(this.counted);

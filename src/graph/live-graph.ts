@@ -246,7 +246,8 @@ export class LiveGraph {
     c.placedWith = c.sides();
     c.placedClientPid = c.client?.pid ?? 0;
     c.placedServerPid = c.server?.pid ?? 0;
-    c.serverName = serverName(ends.server, ends.port);
+    c.serverRef = ends.server;
+    c.serverPort = ends.port;
     if (cn.n.kind === 'client') this.countClient(c, cn.n.label, sn.n.id, ends.port, now);
     this.account(c, now);
     this.ledger.placed(c, now);
@@ -264,7 +265,8 @@ export class LiveGraph {
       c.placedWith = c.sides();
       c.placedClientPid = c.client?.pid ?? 0;
       c.placedServerPid = c.server?.pid ?? 0;
-      c.serverName = serverName(ends.server, ends.port);
+      c.serverRef = ends.server;
+      c.serverPort = ends.port;
       this.account(c, now);
       return;
     }
@@ -618,10 +620,4 @@ function noteClientInstance(s: EdgeState, inst: Instance): void {
   const name = instanceName(inst);
   s.counts.clientsChanged = true;
   noteNewest((s.e.clientInstances ??= []), name, GRAPH_DEFAULTS.clientInstances);
-}
-
-/** Who answered a connection: its server end's instance (a replica: container, or process with its pid), else its address. */
-function serverName(ref: NodeRef, port: number): string | null {
-  if (ref.instance) return instanceName(ref.instance);
-  return ref.address ? hostPort(ref.address, port) : null;
 }

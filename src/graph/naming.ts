@@ -4,6 +4,7 @@ import type { ContainerInfo, Owner, AddressOwner, VacantAddress } from '../ident
 import type { Instance, NodeKind } from './types.js';
 import { getDomain } from 'tldts';
 import { cleanName, scriptName } from './script.js';
+import { hostPort } from '../events/address.js';
 
 export interface NodeRef {
   id: string;
@@ -70,6 +71,13 @@ function publishedLabels(l: Record<string, string>): Record<string, string> {
 /** An instance as an edge or a request sample names it: a container by its name, a process with its pid. */
 export function instanceName(inst: Instance): string {
   return inst.id.startsWith('pid:') && inst.pids.length ? `${inst.name} (pid ${inst.pids[0]})` : inst.name;
+}
+
+/** Who answered a connection: its server end's instance (a replica: container, or process with its pid), else its address. */
+export function serverName(ref: NodeRef | null | undefined, port: number): string | null {
+  if (!ref) return null;
+  if (ref.instance) return instanceName(ref.instance);
+  return ref.address ? hostPort(ref.address, port) : null;
 }
 
 /** Puts `name` last in `list` (moved there if it was in it), keeping the newest `max`. */

@@ -18,9 +18,10 @@ import { RequestWindow } from './request-window.js';
 import { PROTOCOL_INDEX, ProtocolTotals, RequestTotals, SideRequests, EdgeRequestState, isRequestProtocol, type ConnRequests } from './request-totals.js';
 import { REQUEST_PROTOCOLS, type RequestProtocol, type RequestSample } from './types.js';
 import { L7_DEFAULTS } from '../config/defaults.js';
+import { serverName, type NodeRef } from './naming.js';
 
 /** What the ledger needs of a connection and its sockets: the table's own, or a closed one's small stand-in. */
-interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number; serverName?: string | null }
+interface LedgerConn { edgeId: string | null; ignored: boolean; client?: LedgerSide; server?: LedgerSide; requests: ConnRequests | undefined; ledgerMark: number; serverRef?: NodeRef | null; serverPort?: number }
 interface LedgerSide { role: 'client' | 'server'; cookie: number; conn: LedgerConn; requests: SideRequests | undefined }
 
 /** A delta that counted nothing. */
@@ -358,7 +359,7 @@ export class RequestLedger {
       if (cr) this.pool.giveConn(cr);
       return;
     }
-    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0, serverName: c.serverName };
+    const pc: LedgerConn = { edgeId: c.edgeId, ignored: false, requests: cr, ledgerMark: 0, serverRef: c.serverRef, serverPort: c.serverPort };
     if (client) this.standIn(client, pc, now);
     if (server) this.standIn(server, pc, now);
   }
@@ -473,7 +474,7 @@ export class RequestLedger {
       // A client's sample is always its own view; a server's stands only when the server's view is the one counted.
       for (const x of cr.held) {
         if (x.side !== 'client' && (want !== 'server' || cr.clientSampled)) continue;
-        if (!x.server && c.serverName) x.server = c.serverName; // held before the connection was placed
+        if (!x.server) { const name = serverName(c.serverRef, c.serverPort ?? 0); if (name) x.server = name; } // held before the connection was placed
         this.keepSample(s, x);
       }
       cr.held.length = 0;
@@ -572,8 +573,10 @@ export class RequestLedger {
     const rs: RequestSample = {
       time: x.time, protocol: x.protocol as RequestProtocol, method: x.method, target: x.target, status: x.status, statusClass: x.statusClass,
       latencyMs: Math.round(x.latencyMs * 1000) / 1000, pid: x.pid, process: x.comm, side: side.role, tls: x.tls, reasons: x.reasons,
-      ...(x.code ? { code: x.code } : {}), ...(c.serverName ? { server: c.serverName } : {}),
+      ...(x.code ? { code: x.code } : {}),
     };
+    const server = serverName(c.serverRef, c.serverPort ?? 0);
+    if (server) rs.server = server;
     const cr = this.connState(c);
     // A client's sample means the client counts requests: its view is the one kept. A server's
     // is kept when there is no local client, or once the server's view is the one counted;

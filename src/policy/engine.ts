@@ -240,8 +240,7 @@ export class PolicyEngine {
    * are its node's.
    */
   private withProcesses(v: Violation): Violation {
-    const cs = this.nodes.slot(v.client), ss = this.nodes.slot(v.server);
-    const c = cs >= 0 ? this.nodes.node(cs) : undefined, s = ss >= 0 ? this.nodes.node(ss) : undefined;
+    const c = this.nodeOf(v.client), s = this.nodeOf(v.server);
     const made = this.edges.get(v.edge)?.edge.clientInstances;
     const client = made?.length ? [...made] : c ? who(c) : v.processes.client;
     v.processes = { client, server: s ? who(s) : v.processes.server };
