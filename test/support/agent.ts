@@ -43,5 +43,6 @@ export async function waitForGraph(url: string, pred: (g: GraphSnapshot) => bool
     if (pred(last)) return last;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}; edges: ${last?.edges.map((e) => e.id).join(', ')}`);
+  const shown = last?.edges.map((e) => `${e.id} ${JSON.stringify({ ...e.connections, requests: e.requests?.map((r) => ({ protocol: r.protocol, count: r.count, status: r.status })) })}`);
+  throw new Error(`timed out waiting for ${what}; edges:\n${shown?.join('\n')}`);
 }
