@@ -80,6 +80,18 @@ test('markers count every failed connection and request error; the panel never s
   await b.waitFor(`document.querySelector('[data-testid=past-failures] p')?.textContent.startsWith('No failed connections')`, 10_000, 'the 500s moment');
   assert.equal(await past.locator('p').first().textContent(),
     'No failed connections in that time. The 25 request errors are failed requests, not connections: see Requests, above.');
+  // ...whose latency histogram and sampled requests are the moment's, from the history.
+  await b.waitFor(`document.querySelectorAll('[data-testid=edge-request-samples] [data-testid=request-samples] tbody tr').length === 3`, 10_000, 'the moment\'s 3 sampled 500s');
+  assert.equal(await b.page.locator('[data-testid=edge-request-samples] h3').textContent(), 'Failed and slow requests, in the replayed moment');
+  assert.match((await b.page.locator('[data-testid=edge-request-samples] tbody tr').first().textContent())!, /GET \/checkout.*500/);
+  assert.match((await b.page.getByTestId('latency-histogram').textContent())!, /^HTTP latency, in the replayed moment.*: 25 requests/);
+  // The server's node: its inbound requests then, 25 of them failed.
+  await b.page.evaluate(() => window.__dhrishti!.tap('svc:shop/db'));
+  const inbound = b.page.getByTestId('node-inbound-requests');
+  await inbound.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await inbound.locator('h3').textContent(), 'Inbound requests, in the replayed moment');
+  assert.match((await inbound.getByTestId('inbound-request-block').textContent())!, /5xx\D*25/);
+  assert.equal(await inbound.locator('[data-testid=request-samples] tbody tr').count(), 3);
 
   // After the seeding run stopped (T+30 s), before this agent started: the edges seen just before stay drawn, so the
   // map says nothing was recorded then (it read as a quiet map), and the track marks the stop.

@@ -12,7 +12,8 @@ import type { Agent } from '../agent/agent.js';
 import { HistoryStore } from '../store/history-store.js';
 import { historyRoutes, historySeries } from './history-routes.js';
 import { parseRetention } from '../store/retention.js';
-import { identity, connection, refused, web, db, WEB_DB } from '../store/testing.js';
+import { identity, connection, refused, web, db, cache, http500s, WEB_DB, WEB_CACHE } from '../store/testing.js';
+import type { L7Sample } from '../l7/types.js';
 
 const S = 1000, M = 60_000;
 const T0 = Date.now() - 10 * 60 * S - (Date.now() % 60_000); // ten minutes ago, on a minute
@@ -181,5 +182,71 @@ test('a history that cannot answer says why with 503 on every history route, nev
   } finally {
     await off.close();
     broken.close();
+  }
+});
+
+test('an edge and a node of the past: /api/v1/edges/:id and /api/v1/nodes/:id with at, or from and to, from the store', async () => {
+  const clk = { now: T0 };
+  const g = new LiveGraph(identity, { idleMs: 30 * S });
+  const h = new HistoryStore({ file: path.join(dir, 'detail.db'), tiers: parseRetention('10s:1h,1m:1d'), clock: () => clk.now });
+  h.attach(g);
+  const c = connection(web, cache, T0 + 1 * S);
+  g.ingest(c.open, T0 + 1 * S);
+  clk.now = T0 + 2 * S;
+  g.requests([http500s(c.cookies.client, 5)], clk.now);
+  const sample = (i: number, failed: boolean): L7Sample => ({
+    time: T0 + 2 * S + i, cookie: c.cookies.client, pid: 5, comm: 'web', protocol: 'http1', role: 'client', status: failed ? 500 : 200,
+    statusClass: failed ? '5xx' : '2xx', latencyMs: failed ? 0.7 : 450, method: 'GET', target: failed ? '/checkout' : '/slow', tls: false, reasons: [failed ? 'failed' : 'slow'],
+  });
+  // Seven samples in one flush: five are written (HISTORY_DEFAULTS.maxRequestSamplesPerFlush), the failed ones first.
+  g.requestSamples([sample(0, false), sample(1, false), ...[2, 3, 4, 5, 6].map((i) => sample(i, true))], clk.now);
+  clk.now = T0 + 10 * S + 5;
+  g.tick(clk.now);
+  h.flush(clk.now);
+  clk.now = T0 + 10 * 60 * S;
+  const { app: a } = await startApi(agent, { host: '127.0.0.1', port: 0, uiDir: dir }, [historyRoutes(h)]);
+  try {
+    const e = await get(`/api/v1/edges/${enc(WEB_CACHE)}?at=${T0 + 5 * S}`, a);
+    assert.equal(e.status, 200, JSON.stringify(e.body));
+    assert.equal(e.body.id, WEB_CACHE);
+    assert.equal(e.body.requests[0].status['5xx'], 5);
+    assert.equal(e.body.requestLatency.length, 1);
+    assert.equal(e.body.requestLatency[0].protocol, 'http1');
+    assert.equal(e.body.requestLatency[0].total[9], 5, 'the bucket\'s histogram, summed exactly');
+    assert.equal(e.body.requestLatency[0].totalSumUs, 3500);
+    assert.deepEqual(e.body.recentRequests.map((r: { time: number; status: number; target: string }) => [r.time - T0, r.status, r.target]),
+      [6, 5, 4, 3, 2].map((i) => [2 * S + i, 500, '/checkout']), 'the failed ones, newest first');
+    assert.equal(e.body.recentRequests[0].process, 'web');
+    assert.deepEqual(e.body.series, []);
+    const ev = await get(`/api/v1/events?from=${T0}&to=${T0 + M}&type=request_sample,suppressed`, a);
+    assert.equal(ev.status, 200, JSON.stringify(ev.body));
+    assert.deepEqual(ev.body.events.filter((x: { type: string }) => x.type === 'suppressed').map((x: { detail: unknown }) => x.detail), [{ failures: 0, topology: 0, container: 0, requests: 2 }]);
+    const range = await get(`/api/v1/edges/${enc(WEB_CACHE)}?from=${T0}&to=${T0 + M}`, a);
+    assert.equal(range.status, 200);
+    assert.equal(range.body.requestLatency[0].total[9], 5);
+    assert.equal(range.body.recentRequests.length, 5);
+    const n = await get(`/api/v1/nodes/${enc('svc:shop/cache')}?at=${T0 + 5 * S}`, a);
+    assert.equal(n.status, 200, JSON.stringify(n.body));
+    assert.deepEqual(n.body.incoming, [WEB_CACHE]);
+    assert.equal(n.body.inboundRequests[0].count, 5);
+    assert.equal(n.body.inboundRequests[0].errors, 5);
+    assert.equal(n.body.inboundRequests[0].rates['10s'].requests, 0.5, 'over the bucket\'s 10 s');
+    assert.equal(n.body.recentRequests.length, 5);
+    const w = await get(`/api/v1/nodes/${enc('svc:shop/web')}?at=${T0 + 5 * S}`, a);
+    assert.equal(w.body.inboundRequests, undefined, 'the client has no inbound requests');
+    assert.deepEqual(w.body.recentRequests, [], 'nor their samples');
+    assert.equal((await get(`/api/v1/edges/${enc(WEB_CACHE)}?at=${T0 + 5 * M}&window=1m`, a)).status, 404, 'not on the map of that moment');
+    assert.equal((await get(`/api/v1/nodes/svc:none?at=${T0 + 5 * S}`, a)).status, 404);
+    for (const url of [`/api/v1/edges/${enc(WEB_CACHE)}?at=-1h&bogus=1`, `/api/v1/edges/${enc(WEB_CACHE)}?from=-1h&window=1m`, `/api/v1/nodes/x?at=soon`, `/api/v1/edges/x?at=-1h&from=-2h`]) {
+      const r = await get(url, a);
+      assert.equal(r.status, 400, url);
+      assert.equal(r.body.error, 'bad_request', url);
+    }
+    const off = await get(`/api/v1/edges/${enc(WEB_CACHE)}?at=-5m`, plain);
+    assert.equal(off.status, 400);
+    assert.match(off.body.message, /history store/);
+  } finally {
+    await a.close();
+    h.close();
   }
 });

@@ -4,22 +4,27 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter, parseGroup } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import { parseTime } from './time.js';
-import { METRICS, isRequestMetric, type HistoryGraph, type Metric } from '../store/queries.js';
+import { METRICS, isRequestMetric, type HistoryEvent, type HistoryGraph, type HistorySpan, type Metric } from '../store/queries.js';
+import { storedRequests, type RequestSum } from '../store/requests.js';
 import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js';
 import type { EventType } from '../store/sampler.js';
 import { formatDuration } from '../store/retention.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
-import type { Timeline } from '../graph/types.js';
+import type { EdgeDetail, FailureSample, NodeDetail, RequestHistogram, RequestProtocol, RequestSample, Timeline } from '../graph/types.js';
 
-/** An id the store never saw: answered 404. */
-export class NotFound extends Error {}
+/** An id the store never saw: answered 404 (here, and by the app's error handler for the detail routes). */
+export class NotFound extends Error { readonly statusCode = 404; }
 
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
+/** /api/v1/edges/:id and /api/v1/nodes/:id of the past. */
+export const DETAIL_KNOWN = [...GRAPH_HISTORY_PARAMS, 'window', 'token'];
+/** Samples a past detail lists, newest first: as many as the live one keeps. */
+const DETAIL_SAMPLES = 20;
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 export const TIMELINE_KNOWN = ['from', 'to', 'step', 'group', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'group', 'token'];
 export const EVENT_TYPES: EventType[] = ['agent_started', 'agent_stopped', 'edge_appeared', 'edge_vanished', 'node_appeared', 'node_vanished',
-  'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'suppressed',
+  'container_started', 'container_stopped', 'container_renamed', 'failure', 'dns_failure', 'request_sample', 'suppressed',
   'policy_loaded', 'policy_rejected', 'policy_violation'];
 
 type Query = Record<string, unknown>;
@@ -61,6 +66,80 @@ export function historyGraph(store: HistoryStore, q: Query): HistoryGraph {
   if (filter.windowMs !== undefined) throw new BadRequest('window applies to the live map and to at=, not to from/to');
   const r = range(q, now);
   return store.read((q) => q.graphRange(r.from, r.to, filter));
+}
+
+/** at (with window: how long before it an edge still shows), or from and to. */
+function spanParams(q: Query, now: number): { span: HistorySpan; windowMs: number } {
+  const at = single(q, 'at');
+  const w = single(q, 'window');
+  if (at !== undefined) {
+    if (q.from !== undefined || q.to !== undefined) throw new BadRequest('give either at, or from and to, not both');
+    return { span: { at: parseTime(at, 'at', now) }, windowMs: w === undefined ? HISTORY_DEFAULTS.atWindowMs : parseDuration(w, 'window') };
+  }
+  if (w !== undefined) throw new BadRequest('window applies to at=, not to from/to');
+  return { span: range(q, now), windowMs: 0 };
+}
+
+/** Where the samples of a moment are looked for: the stored bucket holding it is what its numbers are over. */
+function sampleRange(g: HistoryGraph, span: HistorySpan): { from: number; to: number } {
+  if ('at' in span) { const r = g.resolutionMs ?? 0; const b = Math.floor(span.at / Math.max(r, 1)) * r; return { from: b, to: b + r }; }
+  return span;
+}
+
+const failureOf = (e: HistoryEvent): FailureSample => ({ ...(e.detail as Omit<FailureSample, 'time'>), time: e.time });
+const requestOf = (e: HistoryEvent): RequestSample => ({ ...(e.detail as Omit<RequestSample, 'time'>), time: e.time });
+
+function histograms(m: Map<RequestProtocol, RequestSum>): RequestHistogram[] {
+  return [...m].filter(([, s]) => s.count() > 0).map(([protocol, s]) => ({
+    protocol, total: [...s.buckets], lastMinute: [...s.buckets], totalSumUs: s.latencyUs, lastMinuteSumUs: s.latencyUs,
+    totalMaxUs: s.latencyMaxUs, lastMinuteMaxUs: s.latencyMaxUs,
+  }));
+}
+
+/**
+ * /api/v1/edges/:id?at= (or from&to): the edge as the past map shows it, with its requests' summed latency histograms
+ * and the failed connections and failed or slow requests sampled then, newest first. No per-second series: the
+ * history's own (/api/v1/timeseries) are the past's.
+ */
+export function historyEdgeDetail(store: HistoryStore, id: string, q: Query): EdgeDetail {
+  onlyKnown(q, DETAIL_KNOWN);
+  return store.read((h) => {
+    const { span, windowMs } = spanParams(q, store.now());
+    const g = h.graphOf(span, windowMs);
+    const e = g.edges.find((x) => x.id === id);
+    if (!e) throw new NotFound(`no edge ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
+    const r = sampleRange(g, span);
+    const samples = (type: string) => h.events({ ...r, limit: DETAIL_SAMPLES, types: [type], edge: id, newest: true })?.events ?? [];
+    return {
+      ...e, series: [], recentFailures: samples('failure').map(failureOf),
+      requestLatency: histograms(h.requestSums(span, [id])), recentRequests: samples('request_sample').map(requestOf),
+    };
+  });
+}
+
+/** /api/v1/nodes/:id?at= (or from&to): the node as the past map shows it, with its inbound requests (histograms summed exactly) and the samples of then. */
+export function historyNodeDetail(store: HistoryStore, id: string, q: Query): NodeDetail {
+  onlyKnown(q, DETAIL_KNOWN);
+  return store.read((h) => {
+    const { span, windowMs } = spanParams(q, store.now());
+    const g = h.graphOf(span, windowMs);
+    const n = g.nodes.find((x) => x.id === id);
+    if (!n) throw new NotFound(`no node ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
+    const incoming = g.edges.filter((e) => e.target === id).map((e) => e.id);
+    const outgoing = g.edges.filter((e) => e.source === id).map((e) => e.id);
+    const inbound = new Set(incoming);
+    const r = sampleRange(g, span);
+    // Its edges' samples, both ways (one query); requests are the inbound ones', as the live panel's.
+    const events = h.events({ ...r, limit: 10 * DETAIL_SAMPLES, types: ['failure', 'request_sample'], node: id, newest: true })?.events ?? [];
+    const out: NodeDetail = {
+      ...n, incoming, outgoing,
+      recentFailures: events.filter((e) => e.type === 'failure').slice(0, DETAIL_SAMPLES).map(failureOf),
+      recentRequests: events.filter((e) => e.type === 'request_sample' && e.edge !== null && inbound.has(e.edge)).slice(0, DETAIL_SAMPLES).map(requestOf),
+    };
+    const red = storedRequests(h.requestSums(span, incoming), h.rateSpanMs(span));
+    if (red) out.inboundRequests = red;
+    return out;
+  });
 }
 
 /** A series request's parameters, checked: one of edge or node, a known metric, the step asked for (if any). Shared with the hub. */
@@ -149,7 +228,11 @@ async function answer(reply: FastifyReply, fn: () => unknown): Promise<unknown> 
 
 export function historyRoutes(store: HistoryStore): RoutePlugin {
   return (app: FastifyInstance) => {
-    const graph: GraphHistory = { graph: (q) => historyGraph(store, q) };
+    const graph: GraphHistory = {
+      graph: (q) => historyGraph(store, q),
+      edge: (id, q) => historyEdgeDetail(store, id, q),
+      node: (id, q) => historyNodeDetail(store, id, q),
+    };
     app.decorate(GRAPH_HISTORY, graph);
     const q = (req: { query: unknown }) => (req.query ?? {}) as Query;
     app.get('/api/v1/timeseries', (req, reply) => answer(reply, () => historySeries(store, q(req))));

@@ -48,7 +48,12 @@ export interface ApiOptions {
 export type RoutePlugin = (app: FastifyInstance) => void | Promise<void>;
 
 /** A plugin that serves the map at past times decorates the app with this; /api/v1/graph with at, from or to goes to it. */
-export interface GraphHistory { graph(query: Record<string, unknown>): unknown }
+/** The past's map, and (an agent's history store; not the hub) an edge's or node's detail of the past. */
+export interface GraphHistory {
+  graph(query: Record<string, unknown>): unknown;
+  edge?(id: string, query: Record<string, unknown>): unknown;
+  node?(id: string, query: Record<string, unknown>): unknown;
+}
 export const GRAPH_HISTORY = 'graphHistory';
 
 /** One row of /api/v1/routes. */
@@ -174,11 +179,22 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     const json = graph.snapshotJson?.(filter);
     return json ? reply.type('application/json; charset=utf-8').send(json) : graph.snapshot(filter);
   });
+  /** A detail of the past (at, or from and to), from the history store. */
+  const pastDetail = (kind: 'edge' | 'node', id: string, query: Record<string, unknown>) => {
+    const h = app.hasDecorator(GRAPH_HISTORY) ? (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY] : null;
+    if (!h) throw new BadRequest('at, from and to need the history store, which is off on this agent');
+    const fn = h[kind];
+    if (!fn) throw new BadRequest(`at, from and to on /api/v1/${kind}s/:id are answered by an agent's history store, not here`);
+    return fn(id, query);
+  };
+  const past = (req: { query: unknown }) => GRAPH_HISTORY_PARAMS.some((k) => Object.hasOwn(q(req), k));
   app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {
+    if (past(req)) return pastDetail('node', req.params.id, q(req));
     onlyKnown(q(req), ['token']);
     return (await graph.nodeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no node ${req.params.id}`) });
   });
   app.get<{ Params: { id: string } }>('/api/v1/edges/:id', async (req, reply) => {
+    if (past(req)) return pastDetail('edge', req.params.id, q(req));
     onlyKnown(q(req), ['token']);
     return (await graph.edgeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no edge ${req.params.id}`) });
   });

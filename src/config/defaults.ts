@@ -244,6 +244,8 @@ export const HISTORY_DEFAULTS = {
   maintenanceIntervalMs: 60_000,
   /** Failure samples and topology/container events written per flush; the rest are counted as suppressed. */
   maxFailureSamplesPerFlush: 10,
+  /** Failed and slow request samples (the kernel's, rate-limited) written per flush, for replay's panels; the rest are counted as suppressed. */
+  maxRequestSamplesPerFlush: 5,
   maxTopologyEventsPerFlush: 200,
   maxContainerEventsPerFlush: 100,
   /** `/api/v1/graph?at=`: edges seen this long before the bucket also show (with zero numbers). */

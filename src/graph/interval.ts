@@ -2,7 +2,7 @@
 // sums and counts, the samples of the interval's own RTTs, failure samples,
 // and which edges and nodes appeared or vanished. The store drains it once per
 // flush; nothing is diffed or cloned.
-import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode } from './types.js';
+import { FAILURE_REASONS, type FailureReason, type FailureSample, type GraphEdge, type GraphNode, type RequestSample } from './types.js';
 import { IntervalSamples } from './stats.js';
 import { requestIntervals, type RequestInterval, type RequestTotals } from './request-totals.js';
 import type { RequestProtocol } from './types.js';
@@ -148,6 +148,10 @@ export interface GraphInterval {
   failures: { edge: EdgeDesc; sample: FailureSample }[];
   /** Failures in the interval beyond the samples kept. */
   unsampledFailures: number;
+  /** Failed and slow requests the edges kept in the interval (the kernel's rate-limited samples), up to the log's cap. */
+  requestSamples: { edge: EdgeDesc; sample: RequestSample }[];
+  /** Request samples in the interval beyond those. */
+  unsampledRequests: number;
 }
 
 export function intervalRow(e: EdgeDesc & Pick<GraphEdge, 'lastSeen' | 'firstSeen' | 'clientInstances'>, c: IntervalCounts, active: number): EdgeInterval {
@@ -186,8 +190,10 @@ export class IntervalLog {
   private retired: { e: GraphEdge; counts: IntervalCounts }[] = [];
   private failures: { edge: EdgeDesc; sample: FailureSample }[] = [];
   private unsampled = 0;
+  private requests: { edge: EdgeDesc; sample: RequestSample }[] = [];
+  private unsampledRequests = 0;
 
-  constructor(private readonly maxFailureSamples: number) {}
+  constructor(private readonly maxFailureSamples: number, private readonly maxRequestSamples = maxFailureSamples) {}
 
   edgeAdded(id: string): void {
     if (!this.vanishedEdges.delete(id)) this.appearedEdges.add(id);
@@ -212,9 +218,16 @@ export class IntervalLog {
     else this.unsampled++;
   }
 
-  /** An edge folded into another (LiveGraph.mergeNode): its failure samples of this interval now name the other. */
-  failuresMoved(from: string, to: EdgeDesc): void {
+  /** A failed or slow request an edge kept (RequestLedger): the history's record of it. */
+  requestSample(edge: EdgeDesc, sample: RequestSample): void {
+    if (this.requests.length < this.maxRequestSamples) this.requests.push({ edge, sample });
+    else this.unsampledRequests++;
+  }
+
+  /** An edge folded into another (LiveGraph.mergeNode): its failure and request samples of this interval now name the other. */
+  samplesMoved(from: string, to: EdgeDesc): void {
     for (const f of this.failures) if (f.edge.id === from) f.edge = to;
+    for (const r of this.requests) if (r.edge.id === from) r.edge = to;
   }
 
   /** A failure taken back (its connection moved to another edge, or it was found to be none): its sample if still here. */
@@ -226,7 +239,10 @@ export class IntervalLog {
 
   /** Everything since the last drain; resets the edges' counts. */
   drain(now: number, edges: ReadonlyMap<string, { e: GraphEdge; counts: IntervalCounts }>, nodeOf: (id: string) => GraphNode | undefined): GraphInterval {
-    const out: GraphInterval = { edges: [], nodes: new Map(), topology: [], failures: this.failures, unsampledFailures: this.unsampled };
+    const out: GraphInterval = {
+      edges: [], nodes: new Map(), topology: [], failures: this.failures, unsampledFailures: this.unsampled,
+      requestSamples: this.requests, unsampledRequests: this.unsampledRequests,
+    };
     const node = (id: string) => {
       if (out.nodes.has(id)) return;
       const n = nodeOf(id) ?? this.goneNodes.get(id);
@@ -250,7 +266,7 @@ export class IntervalLog {
     for (const e of this.vanishedEdges.values()) { out.topology.push({ type: 'edge_vanished', time: now, edge: e }); node(e.source); node(e.target); }
     for (const id of this.appearedNodes) { const n = nodeOf(id); if (n) { out.topology.push({ type: 'node_appeared', time: appearedAt(n.firstSeen, now), node: n }); out.nodes.set(id, n); } }
     for (const n of this.vanishedNodes.values()) { out.topology.push({ type: 'node_vanished', time: now, node: n }); out.nodes.set(n.id, n); }
-    for (const f of this.failures) { node(f.edge.source); node(f.edge.target); }
+    for (const f of [...this.failures, ...this.requests]) { node(f.edge.source); node(f.edge.target); }
     this.appearedEdges = new Set();
     this.vanishedEdges = new Map();
     this.appearedNodes = new Set();
@@ -259,6 +275,8 @@ export class IntervalLog {
     this.retired = [];
     this.failures = [];
     this.unsampled = 0;
+    this.requests = [];
+    this.unsampledRequests = 0;
     return out;
   }
 }

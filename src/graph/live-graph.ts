@@ -508,7 +508,7 @@ export class LiveGraph {
       foldEdge(into, s, now, FOLD_LIMITS);
       // Its open connections counted on both its ends; now the target is one of them (once, for a loop).
       if (e.source !== toId && e.target !== toId) target.n.active += e.connections.active;
-      this.state.log?.failuresMoved(id, into.e);
+      this.state.log?.samplesMoved(id, into.e);
       s.counts.reset(); // they went with it: the history must not have them twice
       this.state.dropEdge(id);
       into.v = this.state.bump();

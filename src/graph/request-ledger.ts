@@ -596,6 +596,7 @@ export class RequestLedger {
     const es = (s.requests ??= new EdgeRequestState());
     es.samples.push(rs);
     if (es.samples.length > this.samplesPerEdge) es.samples.splice(0, es.samples.length - this.samplesPerEdge);
+    this.state.log?.requestSample(s.e, rs);
   }
 
   /** Joins waiting counts to their sockets once known, forgets closed sockets' sides, and counts as lost requests whose socket never became known. */

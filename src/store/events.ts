@@ -13,12 +13,14 @@ const CONTAINER_TYPES: Partial<Record<ContainerChange['type'], EventRecord['type
 
 export interface EventLimits {
   failures: number;
+  requests: number;
   topology: number;
   container: number;
 }
 
 export const DEFAULT_EVENT_LIMITS: EventLimits = {
   failures: HISTORY_DEFAULTS.maxFailureSamplesPerFlush,
+  requests: HISTORY_DEFAULTS.maxRequestSamplesPerFlush,
   topology: HISTORY_DEFAULTS.maxTopologyEventsPerFlush,
   container: HISTORY_DEFAULTS.maxContainerEventsPerFlush,
 };
@@ -55,6 +57,8 @@ export class ContainerEvents {
   }
 }
 
+const failedFirst = (r: { reasons: string[] }) => (r.reasons.includes('failed') || r.reasons.includes('no-response') ? 0 : 1);
+
 /** One flush's events, capped by kind, with a 'suppressed' event when anything was left out. */
 export function flushEvents(s: Sample, containers: { events: EventRecord[]; dropped: number }, now: number, limits: EventLimits = DEFAULT_EVENT_LIMITS): EventRecord[] {
   const topology = s.topology.slice(0, limits.topology);
@@ -71,12 +75,16 @@ export function flushEvents(s: Sample, containers: { events: EventRecord[]; drop
       if (failures.length + dnsFailures.length < limits.failures) dnsFailures.push({ time: f.lastSeen, type: 'dns_failure', edge: r.edge, detail: { name: f.name, reason: f.reason, count: f.count } });
     }
   }
-  const out = [...containers.events, ...topology, ...failures, ...dnsFailures];
+  // Failed requests before slow ones: the cap keeps what replay's panels are most asked for.
+  const requests: EventRecord[] = [...s.requestSamples].sort((a, b) => failedFirst(a.sample) - failedFirst(b.sample)).slice(0, limits.requests)
+    .map(({ edge, sample: { time, ...detail } }) => ({ time, type: 'request_sample', edge, detail }));
+  const out = [...containers.events, ...topology, ...failures, ...dnsFailures, ...requests];
   const suppressed = {
     failures: s.failures.length - failures.length + s.unsampledFailures + dnsNames - dnsFailures.length,
     topology: s.topology.length - topology.length,
     container: containers.dropped,
+    requests: s.requestSamples.length - requests.length + s.unsampledRequests,
   };
-  if (suppressed.failures || suppressed.topology || suppressed.container) out.push({ time: now, type: 'suppressed', detail: suppressed });
+  if (suppressed.failures || suppressed.topology || suppressed.container || suppressed.requests) out.push({ time: now, type: 'suppressed', detail: suppressed });
   return out;
 }

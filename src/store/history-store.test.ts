@@ -275,7 +275,7 @@ test('an agent running longer than the longest keep still reads as recording; a 
 test('failure samples and container changes go to the timeline, capped per flush with a count', () => {
   const clock = { now: T0 };
   const docker = new EventEmitter();
-  const a = agent(tempFile(), clock, { limits: { failures: 2, topology: 200, container: 1 }, identityEvents: docker });
+  const a = agent(tempFile(), clock, { limits: { failures: 2, requests: 5, topology: 200, container: 1 }, identityEvents: docker });
   for (let i = 0; i < 5; i++) a.ingest(refused(web, db, T0 + 1 * S + i), T0 + 1 * S + i);
   docker.emit('change', { type: 'start', container: { ...WEB, startedAt: T0 + 2 * S } });
   docker.emit('change', { type: 'update', container: WEB }); // not a timeline event
@@ -288,7 +288,7 @@ test('failure samples and container changes go to the timeline, capped per flush
   assert.equal(failures[0].detail.reason, 'refused');
   assert.equal(failures[0].detail.clientPid, 5);
   const suppressed = q.events({ from: T0, to: T0 + M, limit: 100, types: ['suppressed'] })!.events;
-  assert.deepEqual(suppressed.map((x) => x.detail), [{ failures: 3, topology: 0, container: 1 }]);
+  assert.deepEqual(suppressed.map((x) => x.detail), [{ failures: 3, topology: 0, container: 1, requests: 0 }]);
   const started = q.events({ from: T0, to: T0 + M, limit: 100, types: ['container_started'] })!.events;
   assert.equal(started.length, 1);
   assert.equal(started[0].node, 'svc:shop/web');

@@ -66,6 +66,8 @@ export type Metric = keyof typeof METRICS;
 export const isRequestMetric = (m: Metric): boolean => m.startsWith('request');
 
 export interface SeriesPoint { t: number; v: number | null }
+/** A moment (the stored bucket holding it) or a range [from, to). */
+export type HistorySpan = { at: number } | { from: number; to: number };
 export type { HistoryGraph };
 
 export interface HistoryEvent {
@@ -128,37 +130,26 @@ export class HistoryQueries {
            AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t, reason`),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
-      // (@group: events of nodes in that project and of edges with an end in it, and the agent's own, which concern all)
-      events: db.prepare<{ from: number; to: number; types: string | null; node: number | null; edge: number | null; group: string | null; limit: number },
-        { t: number; type: string; node: string | null; edge: string | null; detail: string | null }>(
-        `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
-         LEFT JOIN nodes n ON n.id = e.node LEFT JOIN edges g ON g.id = e.edge
-         WHERE e.t >= @from AND e.t < @to
-           AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
-           AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
-           AND (@edge IS NULL OR e.edge = @edge)
-           AND (@group IS NULL OR (e.node IS NULL AND e.edge IS NULL) OR n.grp = @group OR e.edge IN ${GROUP_EDGES})
-         ORDER BY e.t, e.id LIMIT @limit`),
+      events: events(db, 'ASC'),
+      eventsNewest: events(db, 'DESC'),
     };
   }
+
 
   /**
    * The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros).
    * lastSeen is an edge's last activity in those rows: it may be later than `at`, within the bucket whose numbers these are.
    */
   graphAt(at: number, windowMs: number, filter: GraphFilter = {}): HistoryGraph {
-    const spans = this.spans();
-    const k = tierAt(at, spans);
-    const r = spans[k].resolutionMs, res = r / 1000;
-    const bucket = Math.floor(at / r) * r;
-    const aggs = this.aggregate([{ resolutionMs: r, from: bucket, to: bucket + r }]);
+    const [seg] = this.segmentsOf({ at });
+    const r = seg.resolutionMs, res = r / 1000, bucket = seg.from;
+    const aggs = this.aggregate([seg]);
     const since = Math.floor((bucket - Math.max(windowMs, 0)) / r) * r;
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    // Rates over the time recorded in the bucket (a restart's bucket holds seconds of counts, not ten), as a range's are.
     const recorded = this.recordedMs(bucket, bucket + r);
-    return { ...this.build(aggs, recorded > 0 ? recorded : r, filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: recorded };
+    return { ...this.build(aggs, this.rateSpanMs({ at }), filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: recorded };
   }
 
   /**
@@ -168,11 +159,51 @@ export class HistoryQueries {
    * buckets covering the range, whose numbers these are: it may be later than `to`, within the bucket holding `to`.
    */
   graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
-    const segments = planRange(from, to, this.spans());
+    const segments = this.segmentsOf({ from, to });
     const aggs = this.aggregate(segments);
     const a = segments.length ? segments[0].from : from, b = segments.length ? segments.at(-1)!.to : to;
+    return { ...this.build(aggs, this.rateSpanMs({ from, to }), filter, from, to), from, to, recordedMs: this.recordedMs(a, b) };
+  }
+
+  /** The map of a moment (graphAt, edges seen within `windowMs` before it too) or of a range (graphRange). */
+  graphOf(span: HistorySpan, windowMs: number, filter: GraphFilter = {}): HistoryGraph {
+    return 'at' in span ? this.graphAt(span.at, windowMs, filter) : this.graphRange(span.from, span.to, filter);
+  }
+
+  /** The stored buckets a moment's numbers (the bucket holding it) or a range's (whole buckets covering it) are summed from. */
+  private segmentsOf(span: HistorySpan): Segment[] {
+    if (!('at' in span)) return planRange(span.from, span.to, this.spans());
+    const spans = this.spans();
+    const r = spans[tierAt(span.at, spans)].resolutionMs, bucket = Math.floor(span.at / r) * r;
+    return [{ resolutionMs: r, from: bucket, to: bucket + r }];
+  }
+
+  /** What a moment's or range's rates are over: the time recorded in its buckets (a restart's bucket holds seconds of counts, not ten), else all of them. */
+  rateSpanMs(span: HistorySpan): number {
+    const segments = this.segmentsOf(span);
+    if (!segments.length) return 'at' in span ? 1 : span.to - span.from;
+    const a = segments[0].from, b = segments.at(-1)!.to;
     const recorded = this.recordedMs(a, b);
-    return { ...this.build(aggs, recorded > 0 ? recorded : b - a, filter, from, to), from, to, recordedMs: recorded };
+    return recorded > 0 ? recorded : b - a;
+  }
+
+  /** Some edges' requests per protocol, summed over a moment's bucket or a range: the histograms exact, as the map's request blocks are drawn from. */
+  requestSums(span: HistorySpan, edgeIds: readonly string[]): Map<RequestProtocol, RequestSum> {
+    const out = new Map<RequestProtocol, RequestSum>();
+    const refs = edgeIds.map((id) => this.dims.edgeRef(id)).filter((r): r is number => r !== undefined);
+    if (!refs.length) return out;
+    for (const s of this.segmentsOf(span)) {
+      const m = new Map<number, Map<RequestProtocol, RequestSum>>();
+      this.requestRange(s.resolutionMs / 1000, s.from / 1000, s.to / 1000, m, refs);
+      for (const ps of m.values()) {
+        for (const [p, sum] of ps) {
+          const into = out.get(p);
+          if (!into) out.set(p, sum);
+          else into.add(rowOf(sum));
+        }
+      }
+    }
+    return out;
   }
 
   /** How long the agent was running in [from, to): from its start and stop events (a crash leaves no stop: running until the next start). */
@@ -392,14 +423,31 @@ export class HistoryQueries {
     return [...out.values()].filter((x) => x.failures > 0 || x.requestErrors > 0).sort((x, y) => x.t - y.t);
   }
 
-  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; group?: string }): { events: HistoryEvent[]; truncated: boolean } | null {
+  /** Events in [from, to), oldest first (newest: newest first), the first `limit`. */
+  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; group?: string; newest?: boolean }): { events: HistoryEvent[]; truncated: boolean } | null {
     let node: number | null = null, edge: number | null = null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
     if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); if (r === undefined) return null; edge = r; }
-    const rows = this.stmt.events.all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, group: q.group ?? null, limit: q.limit + 1 });
+    const rows = (q.newest ? this.stmt.eventsNewest : this.stmt.events).all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, group: q.group ?? null, limit: q.limit + 1 });
     const events = rows.slice(0, q.limit).map((r) => ({ time: r.t, type: r.type, node: r.node, edge: r.edge, detail: r.detail ? JSON.parse(r.detail) : {} }));
     return { events, truncated: rows.length > q.limit };
   }
+}
+
+type EventRow = { t: number; type: string; node: string | null; edge: string | null; detail: string | null };
+type EventParams = { from: number; to: number; types: string | null; node: number | null; edge: number | null; group: string | null; limit: number };
+
+/** Events in [from, to), oldest or newest first. (@group: events of nodes in that project and of edges with an end in it, and the agent's own, which concern all) */
+function events(db: Db, order: 'ASC' | 'DESC') {
+  return db.prepare<EventParams, EventRow>(
+    `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
+     LEFT JOIN nodes n ON n.id = e.node LEFT JOIN edges g ON g.id = e.edge
+     WHERE e.t >= @from AND e.t < @to
+       AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
+       AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
+       AND (@edge IS NULL OR e.edge = @edge)
+       AND (@group IS NULL OR (e.node IS NULL AND e.edge IS NULL) OR n.grp = @group OR e.edge IN ${GROUP_EDGES})
+     ORDER BY e.t ${order}, e.id ${order} LIMIT @limit`);
 }
 
 const COUNTS = new Set<Metric>(['connections', 'failures', 'bytes_sent', 'bytes_received', 'retransmits', 'active', 'dns_queries', 'dns_failures']);

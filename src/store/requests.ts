@@ -87,12 +87,16 @@ export class RequestSum {
 
 type Row = Record<string, number> & { edge: number; proto: number; flags: number };
 
-/** Per edge, per protocol sums over buckets [start, end) of one resolution. */
+/** Per edge, per protocol sums over buckets [start, end) of one resolution: of every edge, or of `edges` (row ids). */
 export function requestRange(db: Db) {
-  const stmt = db.prepare<[number, number, number], Row>(
-    `SELECT edge, proto, ${orFlags} AS flags, ${sums} FROM requests WHERE res = ? AND t >= ? AND t < ? GROUP BY edge, proto`);
-  return (res: number, start: number, end: number, into: Map<number, Map<RequestProtocol, RequestSum>>) => {
-    for (const row of stmt.all(res, start, end)) {
+  const all = db.prepare<{ res: number; start: number; end: number }, Row>(
+    `SELECT edge, proto, ${orFlags} AS flags, ${sums} FROM requests WHERE res = @res AND t >= @start AND t < @end GROUP BY edge, proto`);
+  const some = db.prepare<{ res: number; start: number; end: number; edges: string }, Row>(
+    `SELECT edge, proto, ${orFlags} AS flags, ${sums} FROM requests
+     WHERE res = @res AND t >= @start AND t < @end AND edge IN (SELECT value FROM json_each(@edges)) GROUP BY edge, proto`);
+  return (res: number, start: number, end: number, into: Map<number, Map<RequestProtocol, RequestSum>>, edges?: readonly number[]) => {
+    const rows = edges ? some.all({ res, start, end, edges: JSON.stringify(edges) }) : all.all({ res, start, end });
+    for (const row of rows) {
       const p = PROTO_BY_CODE.get(row.proto);
       if (!p) continue;
       let m = into.get(row.edge);

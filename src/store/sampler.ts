@@ -1,7 +1,7 @@
 // What the history store writes each flush: the live graph's interval, drained
 // (exact sums and counts kept by the graph since the previous flush, and the
 // topology changes and failure samples in between), in the store's terms.
-import type { FailureSample } from '../graph/types.js';
+import type { FailureSample, RequestSample } from '../graph/types.js';
 import type { EdgeInterval, GraphInterval } from '../graph/interval.js';
 import type { EdgeDesc, NodeDesc } from './dimensions.js';
 
@@ -20,7 +20,7 @@ export type EventType =
   | 'agent_started' | 'agent_stopped'
   | 'edge_appeared' | 'edge_vanished' | 'node_appeared' | 'node_vanished'
   | 'container_started' | 'container_stopped' | 'container_renamed'
-  | 'failure' | 'dns_failure' | 'suppressed'
+  | 'failure' | 'dns_failure' | 'request_sample' | 'suppressed'
   | 'policy_loaded' | 'policy_rejected' | 'policy_violation';
 
 export interface EventRecord {
@@ -39,6 +39,8 @@ export interface Sample {
   failures: { edge: EdgeDesc; sample: FailureSample }[];
   /** Failures in the interval beyond the samples the graph kept. */
   unsampledFailures: number;
+  requestSamples: { edge: EdgeDesc; sample: RequestSample }[];
+  unsampledRequests: number;
 }
 
 export class IntervalSampler {
@@ -51,6 +53,9 @@ export class IntervalSampler {
     const topology: EventRecord[] = iv.topology.map((t) => ('edge' in t
       ? { time: t.time, type: t.type, edge: t.edge, ...(t.type === 'edge_appeared' ? { detail: { port: t.edge.port } } : {}) }
       : { time: t.time, type: t.type, node: t.node }));
-    return { rows: iv.edges, nodes: iv.nodes, topology, failures: iv.failures, unsampledFailures: iv.unsampledFailures };
+    return {
+      rows: iv.edges, nodes: iv.nodes, topology, failures: iv.failures, unsampledFailures: iv.unsampledFailures,
+      requestSamples: iv.requestSamples, unsampledRequests: iv.unsampledRequests,
+    };
   }
 }

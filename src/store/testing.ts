@@ -34,7 +34,8 @@ export function http500s(cookie: number, n: number): L7Delta {
 /**
  * A history with failures the samples cannot all hold, written by a real store on `file` (left open for the caller):
  * bucket t0, web -> db 20 refused and 10 reset, then web -> cache 10 refused (one flush keeps 10 samples, all
- * web -> db's); bucket t0 + 10 s, 25 HTTP 500s on a web -> db connection and no failed connection.
+ * web -> db's); bucket t0 + 10 s, 25 HTTP 500s on a web -> db connection, 3 of them sampled (GET /checkout), and
+ * no failed connection.
  */
 export function writeFailureScenario(file: string, t0: number, retention: string): HistoryStore {
   const S = 1000;
@@ -52,6 +53,10 @@ export function writeFailureScenario(file: string, t0: number, retention: string
   ingest(c.open, t0 + 11 * S);
   clock.now = t0 + 12 * S;
   graph.requests([http500s(c.cookies.client, 25)], t0 + 12 * S);
+  graph.requestSamples([0, 1, 2].map((i) => ({
+    time: t0 + 12 * S + i, cookie: c.cookies.client, pid: 5, comm: 'web', protocol: 'http1' as const, role: 'client' as const, status: 500,
+    statusClass: '5xx' as const, latencyMs: 0.7, method: 'GET', target: '/checkout', tls: false, reasons: ['failed' as const],
+  })), t0 + 12 * S);
   flush(t0 + 20 * S + 5);
   flush(t0 + 30 * S + 5);
   return store;

@@ -49,8 +49,9 @@ export interface AgentTelemetry {
 
 export const api = {
   graph: (signal?: AbortSignal) => getJson<GraphSnapshot>('/graph?include=external,host', signal),
-  node: (id: string, signal?: AbortSignal) => getJson<NodeDetail>(`/nodes/${encodeURIComponent(id)}`, signal),
-  edge: (id: string, signal?: AbortSignal) => getJson<EdgeDetail>(`/edges/${encodeURIComponent(id)}`, signal),
+  /** `past`: at=… or from=…&to=… (PastQuery): the node or edge as the history has it then. */
+  node: (id: string, signal?: AbortSignal, past?: string) => getJson<NodeDetail>(`/nodes/${encodeURIComponent(id)}${past ? `?${past}` : ''}`, signal),
+  edge: (id: string, signal?: AbortSignal, past?: string) => getJson<EdgeDetail>(`/edges/${encodeURIComponent(id)}${past ? `?${past}` : ''}`, signal),
   clients: (signal?: AbortSignal) => getJson<{ clients: RemoteClient[] }>('/clients', signal),
   agent: (signal?: AbortSignal) => getJson<AgentTelemetry>('/agent', signal),
 };

@@ -178,6 +178,12 @@ export function pastCaption(v: HistoryView): string | undefined {
   return v.range ? (v.at === null ? PAST_RANGE : PAST_MOMENT) : undefined;
 }
 
+/** The past a detail is asked for, as the map's own query: the replayed moment (at=), or the range summed (from=&to=). */
+export function pastQuery(v: HistoryView): string | undefined {
+  if (!v.range) return undefined;
+  return v.at === null ? `from=${v.range.from}&to=${v.range.to}` : `at=${v.at}`;
+}
+
 /** Whether the map shows the past: re-renders its user only when that changes, not at every replay step. */
 export function useShowingPast(h: HistoryState): boolean {
   return useSyncExternalStore(h.subscribe, () => h.get().range !== null);

@@ -8,7 +8,7 @@ import { UI } from '../config.js';
 import { activityText, edgeActivity, edgeHealth, healthBadge } from '../model/derive.js';
 import { ago, bytes, bytesRate, count, micros, millis, rate } from '../model/format.js';
 import { Sparkline } from './Sparkline.js';
-import { Failures, KeyValues, openLabel, Section, Stat } from './parts.js';
+import { Failures, KeyValues, openLabel, pastSpan, Section, Stat } from './parts.js';
 import { LatencyHistogram, RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { protocolName } from '../model/requests.js';
 import { DnsEdgeSections } from './DnsPanel.js';
@@ -23,11 +23,15 @@ interface Props {
   onSelectNode: (id: string) => void;
   /** Set when the map shows the past: what its numbers are over (the live series then give way to history's). */
   past?: string;
+  /** ...and the past asked for (history/state.ts pastQuery): its latency histogram and sampled requests come from the history. */
+  pastAt?: string;
 }
 
-export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelectNode, past }: Props) {
-  // The live detail (series, samples) is not shown for the past: not asked for (an edge gone since answered 404).
-  const detail = usePoll<EdgeDetail>(past && live ? null : id, (s) => api.edge(id, s), UI.detailRefreshMs);
+export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelectNode, past, pastAt }: Props) {
+  // For the past, the history's detail of then (histograms, samples; no series: history's charts below are the past's).
+  // An edge not on the past map is the live one's, as before: the panel still names it.
+  const then = past && live ? pastAt : undefined;
+  const detail = usePoll<EdgeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.edge(id, s, then), then ? UI.pastDetailRefreshMs : UI.detailRefreshMs);
   const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
   if (!e) {
     return <p className="muted panel-pad">{detail.error ? `This connection is gone (${detail.error}).` : 'Loading…'}</p>;
@@ -92,15 +96,17 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
             return (
               <div key={r.protocol}>
                 <RequestBlock r={r} past={!!past} />
+                {h && past && <LatencyHistogram buckets={h.total} sumUs={h.totalSumUs} maxUs={h.totalMaxUs} caption={`${protocolName(r)} latency, ${pastSpan(past)}`} />}
                 {h && !past && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} sumUs={minute ? h.lastMinuteSumUs : h.totalSumUs} maxUs={minute ? h.lastMinuteMaxUs : h.totalMaxUs} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
               </div>
             );
           })}
         </Section>
       )}
-      {hasRequests && !past && (
-        <Section title="Recent failed and slow requests" testId="edge-request-samples">
-          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
+      {/* a past the server cannot detail (the hub's history is Prometheus') shows the map's numbers only */}
+      {hasRequests && (!past || (then && !detail.error)) && (
+        <Section title={past ? `Failed and slow requests, ${pastSpan(past)}` : 'Recent failed and slow requests'} testId="edge-request-samples">
+          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} empty={past ? `None sampled ${pastSpan(past)}.` : undefined} />
         </Section>
       )}
 

@@ -7,7 +7,7 @@ import { UI } from '../config.js';
 import { KIND_NAMES } from '../model/derive.js';
 import { ago, count, rate } from '../model/format.js';
 import type { Health } from '../model/derive.js';
-import { Failures, KeyValues, openLabel, Section, Stat } from './parts.js';
+import { Failures, KeyValues, openLabel, pastSpan, Section, Stat } from './parts.js';
 import { RequestBlock, RequestSamples } from '../requests/RequestParts.js';
 import { NodeNames } from './DnsPanel.js';
 import { failureCounts, failuresWording } from './failure-wording.js';
@@ -19,9 +19,11 @@ interface Props {
   labelOf: (id: string) => string;
   healthOf: (edgeId: string) => Health;
   onSelectEdge: (id: string) => void;
-  /** Set when the map shows the past: what its numbers are over. The live-only parts (inbound requests, recent
-   * failures and samples) give way to history's charts and failures below the panel. */
+  /** Set when the map shows the past: what its numbers are over. The live-only parts (listening ports, recent
+   * failures) give way to history's charts and failures below the panel. */
   past?: string;
+  /** ...and the past asked for (history/state.ts pastQuery): its inbound requests and their samples come from the history. */
+  pastAt?: string;
 }
 
 /** Requests per second where the edge carries requests, else connections: a bare "0/s" beside 7 req/s misled. */
@@ -52,9 +54,10 @@ function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges
   );
 }
 
-export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge, past }: Props) {
-  // The live detail is not shown for the past: not asked for (a node gone since answered 404).
-  const detail = usePoll<NodeDetail>(past && live ? null : id, (s) => api.node(id, s), UI.detailRefreshMs);
+export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge, past, pastAt }: Props) {
+  // For the past, the history's detail of then (inbound requests, their samples); a node not on the past map is the live one's.
+  const then = past && live ? pastAt : undefined;
+  const detail = usePoll<NodeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.node(id, s, then), then ? UI.pastDetailRefreshMs : UI.detailRefreshMs);
   const n: GraphNode | undefined = live ?? detail.data ?? undefined;
   if (!n) return <p className="muted panel-pad">{detail.error ? `This node is gone (${detail.error}).` : 'Loading…'}</p>;
   const incoming = edges.filter((e) => e.target === id);
@@ -130,11 +133,11 @@ export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEd
         </Section>
       )}
 
-      {!past && (detail.data?.inboundRequests?.length ?? 0) > 0 && (
-        <Section title="Inbound requests (rate, errors, duration)" testId="node-inbound-requests">
-          {detail.data!.inboundRequests!.map((r) => <RequestBlock key={r.protocol} r={r} testId="inbound-request-block" />)}
-          <h4 className="muted small">Recent failed and slow requests</h4>
-          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} />
+      {(!past || then) && (detail.data?.inboundRequests?.length ?? 0) > 0 && (
+        <Section title={past ? `Inbound requests, ${pastSpan(past)}` : 'Inbound requests (rate, errors, duration)'} testId="node-inbound-requests">
+          {detail.data!.inboundRequests!.map((r) => <RequestBlock key={r.protocol} r={r} testId="inbound-request-block" past={!!past} />)}
+          <h4 className="muted small">{past ? 'Failed and slow requests then' : 'Recent failed and slow requests'}</h4>
+          <RequestSamples samples={detail.data?.recentRequests} loading={detail.loading} error={detail.error} empty={past ? `None sampled ${pastSpan(past)}.` : undefined} />
         </Section>
       )}
 

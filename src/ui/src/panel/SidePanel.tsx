@@ -9,7 +9,7 @@ import { NodePanel } from './NodePanel.js';
 import { HistoryCharts } from '../history/HistoryCharts.js';
 import { failedLookups, PastFailures } from '../history/PastFailures.js';
 import { failureCounts } from './failure-wording.js';
-import { pastCaption, useHistory, type HistoryState } from '../history/state.js';
+import { pastCaption, pastQuery, useHistory, type HistoryState } from '../history/state.js';
 
 interface Props {
   live: Live;
@@ -26,6 +26,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
   const hv = useHistory(history);
   // a past range or moment: the edge's numbers are over it, and its charts come from history (below)
   const past = pastCaption(hv);
+  const pastAt = pastQuery(hv);
 
   useEffect(() => {
     const before = document.activeElement as HTMLElement | null;
@@ -82,6 +83,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
             healthOf={healthOf}
             onSelectEdge={(id) => onSelect({ type: 'edge', id })}
             past={past}
+            pastAt={pastAt}
           />
         ) : (
           <EdgePanel
@@ -92,6 +94,7 @@ export function SidePanel({ live, selection, onSelect, onClose, history }: Props
             retransmitsLately={m.retransmitting.has(selection.id)}
             onSelectNode={(id) => onSelect({ type: 'node', id })}
             past={past}
+            pastAt={pastAt}
           />
         )}
         <HistoryCharts history={history} selection={selection} />

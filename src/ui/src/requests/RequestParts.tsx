@@ -87,9 +87,9 @@ export function LatencyHistogram({ buckets, sumUs, maxUs, caption, testId = 'lat
 }
 
 /** The recent failed and slow requests, newest first. */
-export function RequestSamples({ samples, loading, error }: { samples: RequestSample[] | undefined; loading: boolean; error: string | null }) {
+export function RequestSamples({ samples, loading, error, empty = 'No failed or slow requests recorded recently.' }: { samples: RequestSample[] | undefined; loading: boolean; error: string | null; empty?: string }) {
   if (!samples) return <p className="muted">{error ? `Could not load: ${error}` : loading ? 'Loading…' : 'None recorded.'}</p>;
-  if (!samples.length) return <p className="muted">No failed or slow requests recorded recently.</p>;
+  if (!samples.length) return <p className="muted">{empty}</p>;
   return (
     <table className="mini requests" data-testid="request-samples">
       <thead><tr><th scope="col">time</th><th scope="col">request</th><th scope="col">status</th><th scope="col">latency</th><th scope="col">process</th><th scope="col">server</th></tr></thead>
