@@ -22,7 +22,9 @@ test('the label names protocol, rate, error share and p95', () => {
   assert.equal(requestLabel(edge([block('http1', 42, 1.26, 180)])), 'HTTP · 42/s · 3% 5xx · p95 180 ms');
   assert.equal(edgeLabel(edge([block('http1', 42, 0, 180)])), 'HTTP · 42/s · p95 180 ms');
   const cut = block('http1', 42, 1.26, 180);
-  cut.status.error = 6; // requests the server's end closed on count with its errors: not all of them are 5xx then
+  cut.status.error = 6; // requests the server's end closed on count with its errors...
+  assert.equal(requestLabel(edge([cut])), 'HTTP · 42/s · 3% 5xx · p95 180 ms', '...but none in the last minute: its errors now are 5xx');
+  cut.rates['1m'].serverErrors = 1; // ...and now some of the minute's errors got no response: not all are 5xx
   assert.equal(requestLabel(edge([cut])), 'HTTP · 42/s · 3% failed · p95 180 ms');
   assert.equal(edgeLabel(edge([block('postgres', 120, 1.2, 3)])), 'Postgres · 120/s · 1% err · p95 3.0 ms');
   assert.equal(edgeLabel(edge([block('http2', 10, 0.5, 12, { grpc: true })])), 'gRPC · 10/s · 5% err · p95 12 ms');

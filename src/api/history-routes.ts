@@ -9,7 +9,7 @@ import { storedRequests, type RequestSum } from '../store/requests.js';
 import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js';
 import type { EventType } from '../store/sampler.js';
 import { formatDuration } from '../store/retention.js';
-import { HISTORY_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
 import type { EdgeDetail, FailureSample, NodeDetail, RequestHistogram, RequestProtocol, RequestSample, Timeline } from '../graph/types.js';
 
 /** An id the store never saw: answered 404 (here, and by the app's error handler for the detail routes). */
@@ -19,7 +19,7 @@ const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 /** /api/v1/edges/:id and /api/v1/nodes/:id of the past. */
 export const DETAIL_KNOWN = [...GRAPH_HISTORY_PARAMS, 'window', 'token'];
 /** Samples a past detail lists, newest first: as many as the live one keeps. */
-const DETAIL_SAMPLES = 20;
+const DETAIL_SAMPLES = GRAPH_DEFAULTS.failureSamples;
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 export const TIMELINE_KNOWN = ['from', 'to', 'step', 'group', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'group', 'token'];

@@ -214,6 +214,8 @@ export const GRAPH_DEFAULTS = {
   idleMs: 15 * 60_000,
   /** Most client instances an edge names (GraphEdge.clientInstances; a past map's edge, over its span, too). */
   clientInstances: 8,
+  /** Failed connections an edge keeps as samples, and a node's detail lists (newest). */
+  failureSamples: 20,
   /** How long a failed docker-proxy hop names the reset of its client's connection (graph/live-graph.ts hopReason). */
   proxyHopFailureMs: 2000,
   /** Traffic on an open connection moves its nodes' lastSeen at once, and their version (a delta then carries them) at most this often. */

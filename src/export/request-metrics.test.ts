@@ -40,7 +40,7 @@ function edge(source: string, target: string, port: number, opened: number, requ
       const buckets = new Array(LATENCY_BUCKETS).fill(0);
       buckets[r.bucket] = count;
       const errors = status['5xx'] + status.error;
-      e.requests.push({ protocol: r.protocol, grpc: false, tls: false, count, status, errors, clientErrors: status['4xx'], unpaired: r.unpaired ?? 0, latency: latencySummary(buckets, count * 1.5 * 2 ** r.bucket * 1000), rates: { '10s': { requests: 0, errors: 0, clientErrors: 0, latency: latencySummary([], 0) }, '1m': { requests: 0, errors: 0, clientErrors: 0, latency: latencySummary([], 0) } } });
+      e.requests.push({ protocol: r.protocol, grpc: false, tls: false, count, status, errors, clientErrors: status['4xx'], unpaired: r.unpaired ?? 0, latency: latencySummary(buckets, count * 1.5 * 2 ** r.bucket * 1000), rates: { '10s': { requests: 0, errors: 0, clientErrors: 0, serverErrors: 0, latency: latencySummary([], 0) }, '1m': { requests: 0, errors: 0, clientErrors: 0, serverErrors: 0, latency: latencySummary([], 0) } } });
       e.histograms!.requests.push({ protocol: r.protocol, buckets, latencySumNs: count * 1.5 * 2 ** r.bucket * 1000 });
     }
   }

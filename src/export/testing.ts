@@ -69,7 +69,7 @@ function edge(source: string, target: string, port: number, e: FleetEdge): Graph
     const buckets = new Array(LATENCY_BUCKETS).fill(0);
     buckets[9] = n; // [512, 1024) µs
     const latencySumNs = n * 700_000;
-    const none = { requests: 0, errors: 0, clientErrors: 0, latency: latencySummary([], 0) };
+    const none = { requests: 0, errors: 0, clientErrors: 0, serverErrors: 0, latency: latencySummary([], 0) };
     out.requests = [{ protocol: 'http1', grpc: false, tls: false, count: n, status, errors: failed, clientErrors: 0, unpaired: 0, latency: latencySummary(buckets, latencySumNs), rates: { '10s': none, '1m': none } }];
     out.histograms!.requests = [{ protocol: 'http1', buckets, latencySumNs }];
   }

@@ -46,7 +46,7 @@ test('a stopped or replaced instance is not counted as a replica', () => {
 });
 
 test('an edge whose requests were quiet for a minute keeps its totals in a text export, and is coloured by their error share', () => {
-  const none = { requests: 0, errors: 0, clientErrors: 0, latency: { samples: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 } };
+  const none = { requests: 0, errors: 0, clientErrors: 0, serverErrors: 0, latency: { samples: 0, meanMs: 0, p50Ms: 0, p95Ms: 0, p99Ms: 0 } };
   const pg = block('postgres', 0.45, 0.09, 300, { count: 27, errors: 5, rates: { '10s': none, '1m': none } });
   const d = toDot({ ...g, edges: [{ ...edge('svc:shop/api', 'svc:shop/db', 5432), requests: [pg], rates: { '10s': quiet, '1m': quiet } }] });
   assert.match(d, /\[label=":5432 Postgres 27 req · 5 errors", color=red\];/, '5 of 27 failed: past the default 5%');

@@ -1,6 +1,6 @@
 // Short labels for numbers and for an edge's requests, shared by the web UI and
 // the text exports (DOT, Mermaid): one wording wherever the map is shown.
-import type { EdgeRequests, GraphEdge, GraphNode, RequestProtocol } from './types.js';
+import type { EdgeRequests, GraphEdge, GraphNode, RequestProtocol, RequestRates } from './types.js';
 
 /**
  * What a node's label adds about the node itself: a vacant container address says which container it was
@@ -58,9 +58,11 @@ export function errorShare(r: EdgeRequests): number {
   return w.requests > 0 ? w.errors / w.requests : 0;
 }
 
-/** HTTP's errors are its 5xx, and requests the server's end closed on ('failed' once there are such); other protocols'
- *  are failures (gRPC non-OK, database and Redis errors). */
-export const errorWord = (r: EdgeRequests) => (r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? (r.status.error ? 'failed' : '5xx') : 'err');
+/** HTTP's errors in a window are its 5xx, and requests the server's end closed on ('failed' while there are such in
+ *  it: an edge's one no-response of an hour ago does not name its 5xx of now); other protocols' are failures (gRPC
+ *  non-OK, database and Redis errors). */
+export const errorWord = (r: EdgeRequests, w: RequestRates = r.rates['1m']) =>
+  (r.protocol === 'http1' || (r.protocol === 'http2' && !r.grpc) ? (w.errors > w.serverErrors ? 'failed' : '5xx') : 'err');
 
 export function pctText(x: number): string {
   const p = x * 100;

@@ -51,7 +51,7 @@ const LATE_MS = 2000;
 
 /** Failure samples kept per interval for the history (it writes fewer; the rest are counted). */
 const INTERVAL_FAILURE_SAMPLES = 100;
-const FAILURE_SAMPLES = 20;
+const FAILURE_SAMPLES = GRAPH_DEFAULTS.failureSamples;
 /** Ports a node's detail lists at most (a process listening on thousands is cut). */
 const MAX_NODE_PORTS = 64;
 

@@ -498,7 +498,7 @@ export class RequestLedger {
     let ps = es.protocols.get(p);
     if (!ps) es.protocols.set(p, (ps = { totals: new RequestTotals(), window: new RequestWindow() }));
     ps.totals.add(d, sign);
-    ps.window.add(now, sign * d.count(), sign * d.errors(), sign * d.clientErrors(), sign * d.latencySumNs, d.buckets, sign, d.latencyMaxUs);
+    ps.window.add(now, sign * d.count(), sign * d.errors(), sign * d.clientErrors(), sign * d.serverErrors(), sign * d.latencySumNs, d.buckets, sign, d.latencyMaxUs);
     const iv = intervalOf(s.counts);
     let it = iv.get(p);
     if (!it) iv.set(p, (it = new RequestTotals()));

@@ -136,6 +136,7 @@ export class RequestTotals {
 
   count(): number { let n = 0; for (let i = 0; i < CLASSES; i++) n += this.status[i]; return n; }
   errors(): number { return this.status[C_5XX] + this.status[C_ERROR]; }
+  serverErrors(): number { return this.status[C_5XX]; }
   clientErrors(): number { return this.status[C_4XX]; }
   grpc(p: RequestProtocol): boolean { return p === 'http2' && this.status[C_OK] + this.status[C_ERROR] > 0; }
 

@@ -8,7 +8,7 @@ import { REQUEST_PROTOCOLS, type EdgeRequests, type RequestHistogram, type Reque
 
 function ratesOf(w: WindowSums): RequestRates {
   const s = w.seconds;
-  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, latency: latencySummary(w.buckets, w.latencySumNs, w.latencyMaxUs) };
+  return { requests: w.requests / s, errors: w.errors / s, clientErrors: w.clientErrors / s, serverErrors: w.serverErrors / s, latency: latencySummary(w.buckets, w.latencySumNs, w.latencyMaxUs) };
 }
 
 function blockOf(p: RequestProtocol, t: RequestTotals, w10: WindowSums, w60: WindowSums): EdgeRequests {

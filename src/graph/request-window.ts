@@ -4,8 +4,8 @@
 import { WINDOW_SECONDS, WINDOW_SLOTS } from './window.js';
 import { LATENCY_BUCKETS } from './latency.js';
 
-/** Fields of one second: requests, errors, client errors, latency sum (ns), latency bound (µs, a maximum), then the histogram. */
-const REQ = 0, ERR = 1, CLIENT_ERR = 2, LAT = 3, MAX = 4, HIST = 5;
+/** Fields of one second: requests, errors, client errors, 5xx, latency sum (ns), latency bound (µs, a maximum), then the histogram. */
+const REQ = 0, ERR = 1, CLIENT_ERR = 2, SERVER_ERR = 3, LAT = 4, MAX = 5, HIST = 6;
 const FIELDS = HIST + LATENCY_BUCKETS;
 
 /** What a window holds, summed over its seconds. */
@@ -14,6 +14,8 @@ export interface WindowSums {
   requests: number;
   errors: number;
   clientErrors: number;
+  /** HTTP 5xx (part of errors). */
+  serverErrors: number;
   latencySumNs: number;
   /** At least the slowest request's latency, µs (RequestTotals.latencyMaxUs). */
   latencyMaxUs: number;
@@ -21,11 +23,12 @@ export interface WindowSums {
 }
 
 export function emptySums(seconds: number): WindowSums {
-  return { seconds, requests: 0, errors: 0, clientErrors: 0, latencySumNs: 0, latencyMaxUs: 0, buckets: new Float64Array(LATENCY_BUCKETS) };
+  return { seconds, requests: 0, errors: 0, clientErrors: 0, serverErrors: 0, latencySumNs: 0, latencyMaxUs: 0, buckets: new Float64Array(LATENCY_BUCKETS) };
 }
 
 export function addSums(into: WindowSums, s: WindowSums): void {
-  into.requests += s.requests; into.errors += s.errors; into.clientErrors += s.clientErrors; into.latencySumNs += s.latencySumNs;
+  into.requests += s.requests; into.errors += s.errors; into.clientErrors += s.clientErrors; into.serverErrors += s.serverErrors;
+  into.latencySumNs += s.latencySumNs;
   if (s.latencyMaxUs > into.latencyMaxUs) into.latencyMaxUs = s.latencyMaxUs;
   for (let i = 0; i < LATENCY_BUCKETS; i++) into.buckets[i] += s.buckets[i];
 }
@@ -51,12 +54,12 @@ export class RequestWindow {
   }
 
   /** Adds (or, with negative numbers, takes back) requests completed at nowMs; the latency bound only rises. */
-  add(nowMs: number, requests: number, errors: number, clientErrors: number, latencySumNs: number, buckets: ArrayLike<number>, bucketSign = 1, latencyMaxUs = 0): void {
+  add(nowMs: number, requests: number, errors: number, clientErrors: number, serverErrors: number, latencySumNs: number, buckets: ArrayLike<number>, bucketSign = 1, latencyMaxUs = 0): void {
     const sec = this.advance(nowMs);
     if (this.headSec - sec >= WINDOW_SLOTS) return;
     const b = (sec % WINDOW_SLOTS) * FIELDS;
     const s = this.slots;
-    s[b + REQ] += requests; s[b + ERR] += errors; s[b + CLIENT_ERR] += clientErrors; s[b + LAT] += latencySumNs;
+    s[b + REQ] += requests; s[b + ERR] += errors; s[b + CLIENT_ERR] += clientErrors; s[b + SERVER_ERR] += serverErrors; s[b + LAT] += latencySumNs;
     if (latencyMaxUs > s[b + MAX]) s[b + MAX] = latencyMaxUs;
     for (let i = 0; i < LATENCY_BUCKETS; i++) s[b + HIST + i] += bucketSign * buckets[i];
     this.cacheSec = -1;
@@ -82,7 +85,8 @@ export class RequestWindow {
     for (let k = 1; k <= Math.min(seconds, WINDOW_SECONDS); k++) {
       const b = ((sec - k + WINDOW_SLOTS * 2) % WINDOW_SLOTS) * FIELDS;
       if (!s[b + REQ] && !s[b + ERR] && !s[b + CLIENT_ERR]) continue;
-      out.requests += s[b + REQ]; out.errors += s[b + ERR]; out.clientErrors += s[b + CLIENT_ERR]; out.latencySumNs += s[b + LAT];
+      out.requests += s[b + REQ]; out.errors += s[b + ERR]; out.clientErrors += s[b + CLIENT_ERR]; out.serverErrors += s[b + SERVER_ERR];
+      out.latencySumNs += s[b + LAT];
       if (s[b + MAX] > out.latencyMaxUs) out.latencyMaxUs = s[b + MAX];
       for (let i = 0; i < LATENCY_BUCKETS; i++) out.buckets[i] += s[b + HIST + i];
     }

@@ -199,6 +199,8 @@ export interface RequestRates {
   errors: number;
   /** HTTP 4xx per second (the client's mistake: apart from errors). */
   clientErrors: number;
+  /** HTTP 5xx per second, part of errors: the rest of an HTTP edge's errors got no response (the server's end closed). */
+  serverErrors: number;
   latency: LatencySummary;
 }
 

@@ -4,10 +4,11 @@ import type { EdgeDetail, FailureSample, GraphDelta, GraphEdge, GraphNode, Graph
 import { edgeVisible, nodeVisible, type GraphFilter } from './filter.js';
 import type { EdgeState, GraphState } from './state.js';
 import { edgeRequests, mergedRequests, requestHistograms, requestSeries } from './request-views.js';
+import { GRAPH_DEFAULTS } from '../config/defaults.js';
 
 /** Edges whose rates still move (traffic within the last minute) are in every delta. */
 const RATES_MOVE_MS = 61_000;
-const FAILURE_SAMPLES = 20;
+const FAILURE_SAMPLES = GRAPH_DEFAULTS.failureSamples;
 
 /** An edge's derived numbers brought up to date, copied out. */
 function edgeOut(s: EdgeState, now: number, histograms = false): GraphEdge {
@@ -115,4 +116,3 @@ export function remoteClients(state: GraphState): RemoteClient[] {
   return [...state.clients.values()].map((c) => structuredClone(c)).sort((a, b) => b.connections - a.connections);
 }
 
-export { FAILURE_SAMPLES };

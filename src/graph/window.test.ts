@@ -11,7 +11,7 @@ test('rates read complete seconds: counts flushed once a second read the same wh
   const req = new RequestWindow(), tcp = new RateWindow();
   const reads: number[][] = [];
   for (let s = 1000; s < 1120; s++) {
-    req.add(s * 1000 + 300, 20, 2, 0, 0, NONE);
+    req.add(s * 1000 + 300, 20, 2, 0, 0, 0, NONE);
     tcp.add(s * 1000 + 300, 0, 0, 2000, 0);
     if (s >= 1070) for (const at of [100, 299, 301, 999]) {
       const t = s * 1000 + at;

@@ -83,6 +83,7 @@ export class RequestSum {
   count(): number { return this.status.reduce((a, b) => a + b, 0); }
   errors(): number { return this.status[REQUEST_STATUS_CLASSES.indexOf('5xx')] + this.status[REQUEST_STATUS_CLASSES.indexOf('error')]; }
   clientErrors(): number { return this.status[REQUEST_STATUS_CLASSES.indexOf('4xx')]; }
+  serverErrors(): number { return this.status[REQUEST_STATUS_CLASSES.indexOf('5xx')]; }
 }
 
 type Row = Record<string, number> & { edge: number; proto: number; flags: number };
@@ -137,7 +138,7 @@ export function storedRequests(m: Map<RequestProtocol, RequestSum> | undefined, 
     const count = s.count();
     if (!count && !s.unpaired) continue;
     const latency = latencySummary(s.buckets, s.latencyUs * 1000, s.latencyMaxUs);
-    const rates: RequestRates = { requests: count / secs, errors: s.errors() / secs, clientErrors: s.clientErrors() / secs, latency };
+    const rates: RequestRates = { requests: count / secs, errors: s.errors() / secs, clientErrors: s.clientErrors() / secs, serverErrors: s.serverErrors() / secs, latency };
     out.push({
       protocol: p, grpc: (s.flags & FLAG_GRPC) !== 0, tls: (s.flags & FLAG_TLS) !== 0, count,
       status: Object.fromEntries(REQUEST_STATUS_CLASSES.map((c, i) => [c, s.status[i]])) as Record<RequestStatusClass, number>,

@@ -127,7 +127,7 @@ const lat = (p95Ms: number, samples = 100): LatencySummary => ({ samples, meanMs
 
 /** A protocol's requests on an edge: perSec a second (errPerSec of them 5xx) in both windows, p95 as given. */
 export function block(protocol: EdgeRequests['protocol'], perSec: number, errPerSec: number, p95Ms: number, o: Partial<EdgeRequests> = {}): EdgeRequests {
-  const w = { requests: perSec, errors: errPerSec, clientErrors: 0, latency: lat(p95Ms) };
+  const w = { requests: perSec, errors: errPerSec, clientErrors: 0, serverErrors: protocol === 'http1' || protocol === 'http2' ? errPerSec : 0, latency: lat(p95Ms) };
   return {
     protocol, grpc: false, tls: false, count: perSec * 60, errors: errPerSec * 60, clientErrors: 0, unpaired: 0, latency: lat(p95Ms),
     status: { other: 0, '1xx': 0, '2xx': (perSec - errPerSec) * 60, '3xx': 0, '4xx': 0, '5xx': errPerSec * 60, ok: 0, error: 0 },
