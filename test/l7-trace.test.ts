@@ -24,6 +24,25 @@ test('trace --l7 --json prints each request with method, path without query, sta
   await trace.stop();
 });
 
+test('trace --l7 names the peer of a connection older than the trace from its first request', async () => {
+  const s = node(HTTP_SERVER);
+  const port = Number((await s.waitFor(/^port (\d+)/))[1]);
+  // Eight requests over 1.2 s: some fall between two of the trace's reads of the kernel's connections.
+  const spread = Array.from({ length: 8 }, () => [['GET', '/500', 1], ['PAUSE', '', 150]]).flat();
+  const c = node(HTTP_CLIENT, [String(port), JSON.stringify([['GET', '/ok', 1], ['WAIT', '', 0], ...spread])]);
+  await c.waitFor(/^waiting/, 20_000); // its keep-alive connection is open before the trace starts
+  const trace = start(path.join(REPO_ROOT, 'dhrishti'), ['trace', '--l7', '--json', '--no-l7-tls', '--duration', '60']);
+  await until('trace to start', async () => (trace.stderr.some((l) => /tracing requests/.test(l)) ? true : undefined), 60_000);
+  const asked = Date.now();
+  c.send('go');
+  await c.waitFor(/^done/, 20_000);
+  const mine = () => trace.lines.map((l) => JSON.parse(l)).filter((r) => r.pid === s.pid);
+  const lines = await until('the server side requests', async () => (mine().length >= 8 ? mine() : undefined), 15_000);
+  assert.deepEqual(lines.map((r) => `${r.method} ${r.target} ${r.status} ${r.peer === null ? '-' : r.peer.replace(/:\d+$/, '')}`), Array(8).fill('GET /500 500 127.0.0.1'));
+  assert.ok(Date.now() - asked < 15_000);
+  await trace.stop();
+});
+
 test('trace refuses options it would ignore: --dns with --port, --types or --l7; an empty --types; --no-l7-samples (trace prints samples)', async () => {
   for (const [args, message] of [
     [['--dns', '--port', '53'], /--dns cannot be combined with --port/],

@@ -419,6 +419,23 @@ export class ProbeEngine {
     } catch { return null; } // an object without the map (an older build): as if unknown
   }
 
+  private readonly connKey = Buffer.alloc(8);
+  private connValue: Buffer | null = null;
+
+  /**
+   * A socket's connection entry as the kernel has it now (ends, ports, owner), by cookie: for a reader that meets a
+   * socket before the periodic read introduces it (trace --l7's requests on connections older than the trace).
+   * Null when the kernel tracks no such socket.
+   */
+  connection(cookie: number): ConnEvent | null {
+    if (!this.handle || cookie <= 0) return null;
+    this.connKey.writeBigUInt64LE(BigInt(cookie));
+    this.connValue ??= Buffer.alloc(CONN_SIZE);
+    try {
+      return this.native.lookupMap(this.handle, 'conns', this.connKey, this.connValue) ? { ...decodeConn(this.connValue, 0, cookie, this.clock, Date.now()) } : null;
+    } catch { return null; }
+  }
+
   /** Instructions the verifier processed to accept each loaded program (empty before 5.16 kernels or before start). */
   verifiedInsns(): Record<string, number> {
     return this.handle ? this.native.stats(this.handle).verified ?? {} : {};

@@ -45,8 +45,11 @@ const one = (method, path, body, hdr) => new Promise((resolve, reject) => {
 (async () => {
   for (const [method, path, count, body, hdr] of JSON.parse(plan)) {
     if (method === 'PAUSE') { await new Promise((r) => setTimeout(r, count)); continue; }
+    // WAIT: says "waiting" and goes on at a line on stdin (its connection kept open meanwhile).
+    if (method === 'WAIT') { console.log('waiting'); await new Promise((r) => process.stdin.once('data', r)); continue; }
     for (let i = 0; i < count; i++) await one(method, path, body, hdr);
   }
+  process.stdin.destroy();
   agent.destroy();
   console.log('done');
 })().catch((e) => console.log('error ' + e.message));

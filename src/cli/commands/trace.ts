@@ -140,11 +140,21 @@ function runTrace(opts: TraceOptions): void {
   // so one whose peer is not known yet waits for the next batch of events, or about PEER_WAIT_MS.
   const waiting: { r: L7Sample; at: number }[] = [];
   const { tracePeerWaitMs: PEER_WAIT_MS, traceMaxWaiting: MAX_WAITING } = L7_DEFAULTS;
+  /** A connection's peer from its events, else (one older than the trace, not read yet) from the kernel's entry. */
+  const peerOf = (cookie: number): Peer | undefined => {
+    const known = peers.get(cookie);
+    if (known) return known;
+    const e = engine.connection(cookie);
+    if (!e?.dport) return undefined;
+    const p = { local: e.sport, remote: e.family === 6 ? `[${e.daddr}]` : e.daddr, port: e.dport };
+    peers.set(cookie, p);
+    return p;
+  };
   const printRequests = (list: L7Sample[], now: number) => {
     let text = '';
     for (const r of list) {
       if (opts.pid && r.pid !== opts.pid) continue;
-      const peer = peers.get(r.cookie);
+      const peer = peerOf(r.cookie);
       if (!peer && waiting.length < MAX_WAITING) { waiting.push({ r, at: now }); continue; }
       text += requestLine(r, peer);
     }
