@@ -9,7 +9,7 @@ import { edgeActivity, edgeHealth, edgeLabel, edgeWidth, healthBadge, nodeLabel 
 import { computeVisible, NO_FILTERS, type Filters } from '../src/ui/src/model/filters.js';
 import { foldedId, GroupedGraph } from '../src/ui/src/model/grouping.js';
 import type { StylesheetJson } from 'cytoscape';
-import { buildStyle, FULL_LABELS, GROUP_FILL_OPACITY, labelDetailAt } from '../src/ui/src/graph/style.js';
+import { buildStyle, FULL_LABELS, GROUP_FILL_OPACITY, groupFontAt, labelDetailAt } from '../src/ui/src/graph/style.js';
 import { PALETTES } from '../src/ui/src/graph/palette.js';
 
 const zero = { connections: 0, failures: 0, bytesSent: 0, bytesReceived: 0 };
@@ -376,6 +376,12 @@ describe('GroupedGraph (folded projects)', () => {
 });
 
 describe('map stylesheet: level of detail', () => {
+  it('project titles read 12-16 px on screen from the closest zoom (3) out to 1/7', () => {
+    for (let zoom = 3; zoom >= 1 / 7; zoom *= 0.93) {
+      const px = groupFontAt(zoom) * zoom;
+      assert.ok(px >= 12 && px <= 16, `zoom ${zoom.toFixed(3)}: ${px.toFixed(1)} px`);
+    }
+  });
   /** The edge properties the stylesheet gives to `selector`, merged in order (later rules win, as in Cytoscape). */
   const edgeRule = (sheet: StylesheetJson, selector: string) =>
     Object.assign({}, ...(sheet as { selector: string; style: Record<string, unknown> }[]).filter((r) => r.selector === selector).map((r) => r.style));

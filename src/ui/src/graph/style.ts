@@ -78,11 +78,12 @@ export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
   return a.nodes === b.nodes && a.edges === b.edges && a.arrows === b.arrows && a.nodeFont === b.nodeFont && a.edgeFont === b.edgeFont && a.dots === b.dots && a.overview === b.overview;
 }
 
-const TITLE_SIZES = [12, 15, 19, 24, 30, 38, 48, 64, 84];
+const TITLE_SIZES = [4, 5, 6, 7.5, 9.5, 12, 15, 19, 24, 30, 38, 48, 64, 84];
 
 /**
- * Font of project titles: readable at any zoom (it grows as the view zooms out). In a few steps:
- * each change restyles the projects, and with them every node and edge inside.
+ * Font of project titles: 12-16 px on screen at any zoom (it grows as the view zooms out, and shrinks as it zooms in:
+ * Cytoscape scales fonts with the zoom, and a fixed 12 read 36 px at the closest). In a few steps: each change
+ * restyles the projects, and with them every node and edge inside.
  */
 export function groupFontAt(zoom: number): number {
   const want = 12 / zoom;
