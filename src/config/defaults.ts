@@ -220,6 +220,8 @@ export const GRAPH_DEFAULTS = {
   proxyHopFailureMs: 2000,
   /** Traffic on an open connection moves its nodes' lastSeen at once, and their version (a delta then carries them) at most this often. */
   nodeSeenStepMs: 5000,
+  /** Nodes' instances drop the pids of processes that exited this often (a restarted container, a restarted host server). */
+  pidSweepMs: 30_000,
   maxExternalNodes: 1000,
   pairGraceMs: 300,
   tickMs: 100,

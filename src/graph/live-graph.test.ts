@@ -506,3 +506,27 @@ test('traffic on a connection placed earlier keeps its nodes seen; their version
   assert.deepEqual(g.changesSince(v1, {}, 200_500).delta.nodes, [], 'half a second later: the version did not move');
   assert.equal(node('svc:shop/db', 200_500)?.lastSeen, 200_500, 'though lastSeen did');
 });
+
+test('instances forget pids whose process exited: a container keeps its new one, a host process\'s instance is stopped', () => {
+  const dead = new Set<number>();
+  const g = new LiveGraph({ ...identity, processRunning: (pid) => !dead.has(pid) });
+  const T = 1_000_000;
+  const host = { ip: '127.0.0.1', cg: 1, pid: 50 };
+  for (const [client, t] of [[{ ...web, pid: 60 }, T], [{ ...web, pid: 61 }, T + 1000], [host, T + 2000]] as const) {
+    const c = connection(client, db, t);
+    g.ingest([...c.open, ...c.close], t + 100);
+  }
+  g.tick(T + 3000);
+  const inst = (id: string) => g.snapshot().nodes.find((n) => n.id === id)!.instances;
+  assert.deepEqual(inst('svc:shop/web').map((i) => i.pids), [[60, 61]]);
+  dead.add(60); // the container restarted: its first process is gone
+  dead.add(50); // and so is the host client
+  const v = g.currentVersion;
+  g.tick(T + 3000 + 10_000);
+  assert.deepEqual(inst('svc:shop/web').map((i) => i.pids), [[60, 61]], 'not before the sweep is due');
+  g.tick(T + 3000 + 31_000);
+  assert.deepEqual(inst('svc:shop/web').map((i) => [i.pids, i.state]), [[[61], 'running']]);
+  const h = g.snapshot().nodes.find((n) => n.kind === 'process' && n.instances.some((i) => i.pids.includes(50)))!;
+  assert.deepEqual(h.instances.map((i) => [i.pids, i.state]), [[[50], 'stopped']], 'named by its pid still, and stopped');
+  assert.ok(g.currentVersion > v, 'deltas carry the change');
+});

@@ -67,6 +67,7 @@ export class LiveGraph {
   private pending: Conn[] = [];
   private openCount = 0;
   private lastExpire = -Infinity;
+  private lastPidSweep = 0;
   /**
    * The latest event time seen. Whether a connection's other end had time to
    * show up is judged on the events' clock: when the agent runs late (a busy
@@ -78,7 +79,7 @@ export class LiveGraph {
   /** Requests (L7) per socket, onto the edges of their connections. */
   private readonly ledger: RequestLedger;
 
-  constructor(identity: Identity, opts: GraphOptions = {}) {
+  constructor(private readonly identity: Identity, opts: GraphOptions = {}) {
     this.opts = { ...GRAPH_DEFAULTS, ...opts };
     this.placement = new Placement(identity, this.state, this.opts, this.counters);
     this.ledger = new RequestLedger(this.state, (cookie) => this.table.sideOf(cookie));
@@ -224,6 +225,29 @@ export class LiveGraph {
     this.ledger.applyBatch(now);
     // Expiry walks the whole map: once a second is plenty for idle times of minutes.
     if (now - this.lastExpire >= Math.min(1000, this.opts.idleMs / 2)) { this.lastExpire = now; this.expire(now); }
+    if (now - this.lastPidSweep >= GRAPH_DEFAULTS.pidSweepMs) { this.lastPidSweep = now; this.sweepPids(now); }
+  }
+
+  /**
+   * Instances forget the pids of processes that exited: a restarted container listed its old pid beside its new one,
+   * and a host server restarted (Postgres' postmaster) its old one. A host process's instance with none left is stopped.
+   */
+  private sweepPids(now: number): void {
+    const running = this.identity.processRunning?.bind(this.identity);
+    if (!running) return;
+    for (const s of this.state.nodes.values()) {
+      let changed = false;
+      const instances = s.n.instances.map((inst) => {
+        if (inst.state === 'stopped' || !inst.pids.length) return inst;
+        const pids = inst.pids.filter((p) => running(p) !== false);
+        if (pids.length === inst.pids.length) return inst;
+        changed = true;
+        const host = inst.id.startsWith('pid:');
+        // A host process's instance keeps its pid, which names it ("curl (pid 812)"): it is stopped instead.
+        return host ? { ...inst, state: 'stopped' as const, stoppedAt: now } : { ...inst, pids };
+      });
+      if (changed) { s.n.instances = instances; s.v = this.state.bump(); }
+    }
   }
 
   private place(c: Conn, now: number): void {

@@ -16,6 +16,8 @@ export interface Identity {
   resolveAddress(ip: string, port?: number, protocol?: 'tcp' | 'udp'): AddressOwner;
   /** Grows whenever an answer may have changed; without it, answers are taken as fixed. */
   readonly version?: number;
+  /** False when no process runs as pid any more (or the pid names another process now); undefined when it cannot say. */
+  processRunning?(pid: number): boolean | undefined;
 }
 
 /** Owners and outside addresses are looked up once and remembered this long (or until the identity's version moves). */

@@ -61,6 +61,24 @@ test('within the ttl a cached pid costs no read at all', () => {
   }
 });
 
+test('running: a pid that exited, or that names another process now (its start time), is not', () => {
+  const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
+  try {
+    fakeProc(proc, 20, 'postgres', '0::/\n');
+    const cache = new ProcessCache({ procRoot: proc });
+    assert.equal(cache.running(20), true, 'never asked about: any process at the pid');
+    cache.get(20);
+    assert.equal(cache.running(20), true);
+    fakeProc(proc, 20, 'bash', '0::/\n', '/bin/bash', 3000);
+    assert.equal(cache.running(20), false, 'the pid was reused');
+    fs.rmSync(path.join(proc, '20'), { recursive: true });
+    assert.equal(cache.running(20), false, 'exited');
+    assert.equal(cache.running(0), false);
+  } finally {
+    fs.rmSync(proc, { recursive: true, force: true });
+  }
+});
+
 test('the cache is bounded, oldest dropped', () => {
   const proc = fs.mkdtempSync(path.join(os.tmpdir(), 'dh-proc-'));
   try {

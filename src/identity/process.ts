@@ -122,6 +122,18 @@ export class ProcessCache {
     return fresh;
   }
 
+  /**
+   * Whether pid still names a running process: the one cached, when it is (pid reuse is caught by its start time),
+   * else any. One small read; for a sweep every so often, not per event.
+   */
+  running(pid: number): boolean {
+    if (pid <= 0) return false;
+    const stat = readOr(path.join(this.procRoot, String(pid), 'stat'));
+    if (stat === null) return false;
+    const known = this.cache.get(pid)?.info.startTicks;
+    return !known || startTicksOf(stat) === known;
+  }
+
   get size(): number { return this.cache.size; }
   private read(pid: number, now: number): ProcessInfo | null {
     const dir = path.join(this.procRoot, String(pid));

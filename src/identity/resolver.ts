@@ -112,6 +112,10 @@ export class IdentityResolver extends EventEmitter {
   }
 
   /** Who owns a connection end: by cgroup id, then the pid's cgroup, then the netns, else a host process. */
+  processRunning(pid: number): boolean {
+    return this.processes.running(pid);
+  }
+
   resolveOwner(q: OwnerQuery): Owner {
     this.counters.ownerLookups++;
     const comm = q.comm ?? '';
