@@ -21,6 +21,8 @@ import { NGINX } from './lib/nginx.js';
 import { BENCH } from './lib/constants.js';
 import { fixed, int, max, median, pct, table } from './lib/report.js';
 import { bracketedRatios } from './lib/baseline.js';
+import { measureKernelTime, type KernelTimeRun } from './lib/kernel-time.js';
+import { startNginx } from './lib/nginx.js';
 
 interface Options {
   only: 'all' | 'load' | 'decode';
@@ -35,6 +37,7 @@ interface Options {
   engineScript: string;
   agentNodeFlags: string;
   agentArgs: string;
+  kernelTime: boolean;
 }
 
 /** One decoding run: node flags, and what the child process measured under them. */
@@ -166,9 +169,13 @@ function printLoad(o: Options, l: LoadBenchResult): void {
   }
 }
 
-function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult | null): void {
+function printSummary(o: Options, d: DecodeVariant[] | null, l: LoadBenchResult | null, k: KernelTimeRun[] | null): void {
   const rows: (string[] | null)[] = [];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  if (k?.length) {
+    for (const r of k) rows.push([`kernel time per ${r.mode === 'close' ? 'new connection' : 'keep-alive request'}: ${r.label}`, `${fixed(r.totalUs, 2)} µs`, '', '']);
+    rows.push(null);
+  }
   if (l) {
     for (const pinned of pinnings(o)) {
       const p = pinned ? 'pinned' : 'unpinned';
@@ -243,7 +250,17 @@ async function main(o: Options): Promise<void> {
     printLoad(o, load);
     if (o.profile) console.log(`CPU profiles of the agent and the engine (.cpuprofile, open in Chrome DevTools) written to ${o.profile}`);
   }
-  printSummary(o, decode, load);
+  let kernel: KernelTimeRun[] | null = null;
+  if (o.only !== 'decode' && o.kernelTime) {
+    console.log('\n== The agent\'s time in the kernel (kernel.bpf_stats_enabled on for these runs only; unpinned) ==');
+    const nginx = await startNginx(null);
+    try {
+      kernel = await measureKernelTime({ url: nginx.url, connections: o.connections, seconds: o.seconds, nodeFlags: agentFlags, log: (line) => console.log(line) });
+    } finally {
+      await nginx.stop();
+    }
+  }
+  printSummary(o, decode, load, kernel);
 }
 
 const program = new Command()
@@ -260,6 +277,7 @@ const program = new Command()
   .option('--engine-script <file>', 'engine-only observer: a script that prints a {"ready":true} line and, on SIGTERM, a {"summary":...} line', AGENT_SCRIPT)
   .option('--agent-node-flags <flags>', 'node/V8 flags for the agent, the engine and the second decoding run ("" for none)', BENCH.agentNodeFlags.join(' '))
   .option('--agent-args <args>', 'extra `dhrishti run` arguments, e.g. "--no-l7 --no-dns"', '')
+  .option('--no-kernel-time', 'skip the runs that measure the agent\'s time in the kernel per connection and per request')
   .option('--profile <dir>', 'profile the agent and the engine (V8 CPU profiler, from 5 s after start, 0.5 ms samples) and write .cpuprofile files to <dir>')
   .showHelpAfterError()
   .exitOverride();

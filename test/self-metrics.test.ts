@@ -107,3 +107,28 @@ test('dhrishti_docker_up is 1 while a real dockerd answers, and 0 after it stops
     fs.rmSync(LINK, { force: true });
   }
 });
+
+test('each probe\'s time in the kernel: counted while kernel.bpf_stats_enabled is 1, on /api/v1/agent and /metrics', async () => {
+  const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+  const was = fs.readFileSync(STATS, 'utf8').trim();
+  const kernelTime = async () => ((await (await fetch(`${agent.url}/api/v1/agent`)).json()) as { kernelTime: { counting: boolean; programs: Record<string, { ns: number; runs: number }> } }).kernelTime;
+  try {
+    fs.writeFileSync(STATS, '0');
+    const off = await kernelTime();
+    assert.equal(off.counting, false);
+    assert.ok('dh_sock_send_length' in off.programs, Object.keys(off.programs).join(', '));
+    fs.writeFileSync(STATS, '1');
+    const a = await kernelTime();
+    for (let i = 0; i < 20; i++) await scrape(); // this test's own HTTP: sends and receives on loopback
+    const b = await kernelTime();
+    assert.equal(b.counting, true);
+    const send = (t: typeof a) => t.programs.dh_sock_send_length;
+    assert.ok(send(b).runs - send(a).runs >= 20, `runs ${send(a).runs} -> ${send(b).runs}`);
+    assert.ok(send(b).ns > send(a).ns);
+    const rows = await scrape();
+    assert.ok(rows.some((r) => r.name === 'dhrishti_probe_run_seconds_total' && r.labels.includes('program="dh_sock_send_length"') && r.value > 0));
+    assert.ok(rows.some((r) => r.name === 'dhrishti_probe_runs_total' && r.labels.includes('program="dh_sock_recv_length"') && r.value > 0));
+  } finally {
+    fs.writeFileSync(STATS, was);
+  }
+});

@@ -1,4 +1,5 @@
 // The running agent: kernel events -> identity -> live graph, plus self-telemetry.
+import fs from 'node:fs';
 import { ProbeEngine, type EngineOptions } from '../collector/engine.js';
 import { IdentityResolver, type ResolverOptions } from '../identity/resolver.js';
 import { LiveGraph, type GraphOptions } from '../graph/live-graph.js';
@@ -45,6 +46,12 @@ export interface AgentTelemetry extends AgentStatus {
   l7: L7Telemetry;
   /** DNS capture: what it saw, lost and keeps; null when it is off. */
   dns: DnsCollectorStats | null;
+  /**
+   * Time the agent's programs ran in the kernel, and their runs, per program, since they were loaded. The kernel
+   * counts them only while kernel.bpf_stats_enabled is 1 (`sysctl -w kernel.bpf_stats_enabled=1`; it costs two clock
+   * reads per run): `counting` says whether it does now.
+   */
+  kernelTime: { counting: boolean; programs: Record<string, { ns: number; runs: number }> };
 }
 
 export interface L7Telemetry extends Partial<L7Stats> {
@@ -53,6 +60,11 @@ export interface L7Telemetry extends Partial<L7Stats> {
   unavailable: string | null;
   /** Requests put on the map, and those whose socket the map never knew (lost). */
   graph: RequestCounters;
+}
+
+/** Whether the kernel counts BPF programs' run time now (kernel.bpf_stats_enabled, or a process holding BPF_ENABLE_STATS). */
+export function bpfStatsCounting(): boolean {
+  try { return fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0'; } catch { return false; }
 }
 
 export class Agent {
@@ -156,6 +168,7 @@ export class Agent {
       history: this.historyHealth?.() ?? null,
       l7: this.l7Telemetry(),
       dns: this.dns ? this.dns.stats() : null,
+      kernelTime: { counting: bpfStatsCounting(), programs: this.engine.probeRunTime() },
     };
   }
 

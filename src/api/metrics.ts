@@ -67,6 +67,11 @@ export function agentRegistry(agent: Agent): client.Registry {
     [], () => [[{}, agent.engine.stats().tcpLossProbes]]);
   counter(reg, 'dhrishti_probe_runs_skipped_total', 'Kernel program runs skipped because the program was already running on that CPU (recursion misses): events not seen', ['program'],
     () => Object.entries(agent.engine.stats().skippedRuns).map(([program, n]) => [{ program }, n]));
+  // The kernel counts programs' time only while kernel.bpf_stats_enabled is 1: these stand still otherwise.
+  counter(reg, 'dhrishti_probe_run_seconds_total', 'Time the agent\'s kernel programs ran, per program (counted only while kernel.bpf_stats_enabled is 1)', ['program'],
+    () => Object.entries(agent.engine.probeRunTime()).map(([program, t]) => [{ program }, t.ns / 1e9]));
+  counter(reg, 'dhrishti_probe_runs_total', 'Runs of the agent\'s kernel programs, per program (counted only while kernel.bpf_stats_enabled is 1)', ['program'],
+    () => Object.entries(agent.engine.probeRunTime()).map(([program, t]) => [{ program }, t.runs]));
   counter(reg, 'dhrishti_identity_misses_total', 'Owner lookups whose cgroup no container or process explained', [], () => [[{}, agent.identity.stats().cgroupMisses]]);
   counter(reg, 'dhrishti_identity_cgroup_dirs_unwatched_total', 'cgroup directories not watched for new cgroups (cap reached): a short-lived container made in one may stay unnamed', [], () => [[{}, agent.identity.stats().cgroupsUnwatched]]);
   new client.Gauge({

@@ -436,6 +436,18 @@ export class ProbeEngine {
     } catch { return null; }
   }
 
+  /**
+   * Time each program has run in the kernel, and its runs, since it was loaded: counted only while
+   * kernel.bpf_stats_enabled is 1 (the counting itself costs two clock reads per run, so it is off unless asked for).
+   */
+  probeRunTime(): Record<string, { ns: number; runs: number }> {
+    if (!this.handle) return {};
+    const s = this.native.stats(this.handle);
+    const out: Record<string, { ns: number; runs: number }> = {};
+    for (const [name, ns] of Object.entries(s.runTimeNs ?? {})) out[name] = { ns, runs: s.runCount?.[name] ?? 0 };
+    return out;
+  }
+
   /** Instructions the verifier processed to accept each loaded program (empty before 5.16 kernels or before start). */
   verifiedInsns(): Record<string, number> {
     return this.handle ? this.native.stats(this.handle).verified ?? {} : {};

@@ -958,10 +958,13 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 	napi_set_named_property(env, res, "rings", rings);
 	/* Runs the kernel skipped because the program was already running on that CPU
 	 * (a softirq beneath it): each is an event never seen. */
-	napi_value skipped, verified;
+	napi_value skipped, verified, run_ns, runs;
 	napi_create_object(env, &skipped);
 	/* Instructions the verifier processed to accept each program: how close it came to its limit. */
 	napi_create_object(env, &verified);
+	/* Time spent in each program and its runs, counted by the kernel only while kernel.bpf_stats_enabled is 1. */
+	napi_create_object(env, &run_ns);
+	napi_create_object(env, &runs);
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, l->obj) {
 		int fd = bpf_program__fd(prog);
@@ -975,9 +978,15 @@ static napi_value js_stats(napi_env env, napi_callback_info info)
 			napi_create_double(env, (double)pi.verified_insns, &v);
 			napi_set_named_property(env, verified, bpf_program__name(prog), v);
 		}
+		napi_create_double(env, (double)pi.run_time_ns, &v);
+		napi_set_named_property(env, run_ns, bpf_program__name(prog), v);
+		napi_create_double(env, (double)pi.run_cnt, &v);
+		napi_set_named_property(env, runs, bpf_program__name(prog), v);
 	}
 	napi_set_named_property(env, res, "skipped", skipped);
 	napi_set_named_property(env, res, "verified", verified);
+	napi_set_named_property(env, res, "runTimeNs", run_ns);
+	napi_set_named_property(env, res, "runCount", runs);
 	return res;
 }
 

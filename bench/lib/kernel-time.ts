@@ -1,0 +1,77 @@
+// The agent's time in the kernel, measured directly: the kernel counts each BPF program's run time while
+// kernel.bpf_stats_enabled is 1, and `dhrishti run` reports it (/api/v1/agent kernelTime). Unlike a throughput
+// ratio, this does not move with where the scheduler puts wrk and nginx: it says what each probe costs per
+// connection and per request, with and without request capture. Counting costs two clock reads per run, so it
+// is on only for these runs, and put back as it was.
+import fs from 'node:fs';
+import { ProductAgent } from './agent.js';
+import { runWrk, type LoadMode } from './wrk.js';
+import { fixed, int } from './report.js';
+
+const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+
+export interface KernelTimeRun {
+  label: string;
+  mode: LoadMode;
+  /** Requests wrk made (in close mode, each on a connection of its own). */
+  requests: number;
+  /** Kernel time per request (µs), by program and in all. */
+  perRequestUs: Record<string, number>;
+  totalUs: number;
+}
+
+export interface KernelTimeOptions {
+  url: string;
+  connections: number;
+  seconds: number;
+  nodeFlags: readonly string[];
+  log: (line: string) => void;
+}
+
+const VARIANTS = [
+  { label: 'dhrishti run', args: [] as string[] },
+  { label: 'dhrishti run --no-l7', args: ['--no-l7'] },
+];
+
+/** One agent per variant and mode: warm up, then the counted wrk run; the difference of the kernel's counters over it. */
+export async function measureKernelTime(o: KernelTimeOptions): Promise<KernelTimeRun[]> {
+  const before = fs.readFileSync(STATS, 'utf8').trim();
+  const out: KernelTimeRun[] = [];
+  fs.writeFileSync(STATS, '1');
+  try {
+    for (const v of VARIANTS) {
+      for (const mode of ['close', 'keepalive'] as const) {
+        const agent = new ProductAgent(o.nodeFlags, null, v.args);
+        await agent.start();
+        try {
+          await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: 3, cpu: null });
+          const t0 = (await agent.telemetry()).kernelTime.programs;
+          const w = await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: o.seconds, cpu: null });
+          const t1 = (await agent.telemetry()).kernelTime.programs;
+          const perRequestUs: Record<string, number> = {};
+          let total = 0;
+          for (const [name, t] of Object.entries(t1)) {
+            const ns = t.ns - (t0[name]?.ns ?? 0);
+            if (ns <= 0) continue;
+            perRequestUs[name] = ns / 1000 / w.requests;
+            total += ns;
+          }
+          const run = { label: v.label, mode, requests: w.requests, perRequestUs, totalUs: total / 1000 / w.requests };
+          out.push(run);
+          o.log(`  [kernel time] ${v.label.padEnd(22)} ${mode.padEnd(9)} ${int(w.requests)} requests: ${fixed(run.totalUs, 2)} µs each in the kernel (${describe(run)})`);
+        } finally {
+          await agent.stop();
+        }
+      }
+    }
+  } finally {
+    fs.writeFileSync(STATS, before);
+  }
+  return out;
+}
+
+/** "dh_sock_recv_length 3.79, dh_sock_send_length 2.93, …", largest first. */
+function describe(r: KernelTimeRun): string {
+  return Object.entries(r.perRequestUs).filter(([, us]) => us >= 0.005).sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => `${name.replace(/^dh_/, '')} ${fixed(us, 2)}`).join(', ');
+}
