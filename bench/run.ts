@@ -17,12 +17,11 @@ import type { LoadMode } from './lib/wrk.js';
 import { killAll, start } from './lib/children.js';
 import { fileURLToPath } from 'node:url';
 import { AGENT_SCRIPT, CLI_MAIN } from './lib/agent.js';
-import { NGINX } from './lib/nginx.js';
 import { BENCH } from './lib/constants.js';
 import { fixed, int, max, median, pct, table } from './lib/report.js';
 import { bracketedRatios } from './lib/baseline.js';
 import { measureKernelTime, type KernelTimeRun } from './lib/kernel-time.js';
-import { startNginx } from './lib/nginx.js';
+import { NGINX, startNginx } from './lib/nginx.js';
 
 interface Options {
   only: 'all' | 'load' | 'decode';
@@ -255,7 +254,7 @@ async function main(o: Options): Promise<void> {
     console.log('\n== The agent\'s time in the kernel (kernel.bpf_stats_enabled on for these runs only; unpinned) ==');
     const nginx = await startNginx(null);
     try {
-      kernel = await measureKernelTime({ url: nginx.url, connections: o.connections, seconds: o.seconds, nodeFlags: agentFlags, log: (line) => console.log(line) });
+      kernel = await measureKernelTime({ url: nginx.url, connections: o.connections, seconds: o.seconds, nodeFlags: agentFlags, agentArgs: o.agentArgs.split(/\s+/).filter(Boolean), log: (line) => console.log(line) });
     } finally {
       await nginx.stop();
     }

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startAgent, type RunningAgent } from './support/agent.js';
+import { BPF_STATS_ENABLED_PATH } from '../src/config/defaults.js';
 import { TestDockerd, ensureTestImage, runContainer } from './support/dockerd.js';
 
 const HOST = 'selftest-h';
@@ -109,7 +110,7 @@ test('dhrishti_docker_up is 1 while a real dockerd answers, and 0 after it stops
 });
 
 test('each probe\'s time in the kernel: counted while kernel.bpf_stats_enabled is 1, on /api/v1/agent and /metrics', async () => {
-  const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+  const STATS = BPF_STATS_ENABLED_PATH;
   const was = fs.readFileSync(STATS, 'utf8').trim();
   const kernelTime = async () => ((await (await fetch(`${agent.url}/api/v1/agent`)).json()) as { kernelTime: { counting: boolean; programs: Record<string, { ns: number; runs: number }> } }).kernelTime;
   try {

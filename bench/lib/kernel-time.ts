@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import { ProductAgent } from './agent.js';
 import { runWrk, type LoadMode } from './wrk.js';
 import { fixed, int } from './report.js';
+import { BPF_STATS_ENABLED_PATH } from '../../src/config/defaults.js';
 
-const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+const STATS = BPF_STATS_ENABLED_PATH;
 
 export interface KernelTimeRun {
   label: string;
@@ -25,6 +26,8 @@ export interface KernelTimeOptions {
   connections: number;
   seconds: number;
   nodeFlags: readonly string[];
+  /** More `dhrishti run` arguments, as the load runs had (--agent-args). */
+  agentArgs: readonly string[];
   log: (line: string) => void;
 }
 
@@ -41,13 +44,14 @@ export async function measureKernelTime(o: KernelTimeOptions): Promise<KernelTim
   try {
     for (const v of VARIANTS) {
       for (const mode of ['close', 'keepalive'] as const) {
-        const agent = new ProductAgent(o.nodeFlags, null, v.args);
+        const agent = new ProductAgent(o.nodeFlags, null, [...o.agentArgs, ...v.args]);
         await agent.start();
         try {
           await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: 3, cpu: null });
           const t0 = (await agent.telemetry()).kernelTime.programs;
           const w = await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: o.seconds, cpu: null });
           const t1 = (await agent.telemetry()).kernelTime.programs;
+          if (!w.requests) throw new Error(`wrk made no requests against ${o.url} (${mode})`);
           const perRequestUs: Record<string, number> = {};
           let total = 0;
           for (const [name, t] of Object.entries(t1)) {

@@ -7,7 +7,7 @@ import { containerNode } from '../graph/naming.js';
 import type { ContainerChange } from '../identity/types.js';
 import type { AttachResult } from '../native/index.js';
 import type { AgentStatus, HistoryHealth } from '../graph/types.js';
-import { DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
+import { BPF_STATS_ENABLED_PATH, DNS_DEFAULTS, GRAPH_DEFAULTS } from '../config/defaults.js';
 import { UdpServers } from '../discovery/udp-servers.js';
 import { CpuMeter, EventRate } from './telemetry.js';
 import type { L7Stats } from '../l7/collector.js';
@@ -64,7 +64,7 @@ export interface L7Telemetry extends Partial<L7Stats> {
 
 /** Whether the kernel counts BPF programs' run time now (kernel.bpf_stats_enabled, or a process holding BPF_ENABLE_STATS). */
 export function bpfStatsCounting(): boolean {
-  try { return fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0'; } catch { return false; }
+  try { return fs.readFileSync(BPF_STATS_ENABLED_PATH, 'utf8').trim() !== '0'; } catch { return false; }
 }
 
 export class Agent {

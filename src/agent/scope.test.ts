@@ -45,4 +45,7 @@ test('containers outside the scope look external; inside, as they are', () => {
   assert.equal(id.resolveAddress('10.0.0.1').kind, 'container');
   assert.deepEqual(id.resolveAddress('10.0.0.2'), { kind: 'external' });
   assert.deepEqual(id.resolveAddress('192.0.2.1', 8080), { kind: 'host', published: null });
+  assert.equal(id.processRunning?.(7), undefined, 'an identity that cannot say');
+  const alive = scopedIdentity({ ...inner, processRunning: (pid) => pid === 7 }, new Scope({ cgroups: ['/tenant-a'] }, index));
+  assert.deepEqual([alive.processRunning?.(7), alive.processRunning?.(8)], [true, false], 'whether a pid runs is asked through the scope');
 });

@@ -84,6 +84,7 @@ export function scopedIdentity(inner: Identity, scope: Scope): Identity {
   return {
     get version() { return inner.version; }, // the graph caches answers until it moves
     resolveOwner: (q) => inner.resolveOwner(q),
+    processRunning: (pid) => inner.processRunning?.(pid),
     resolveAddress(ip, port, protocol): AddressOwner {
       const a = inner.resolveAddress(ip, port, protocol);
       if (a.kind === 'container' && !scope.ownsContainer(a.container)) return { kind: 'external' };

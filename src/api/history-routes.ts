@@ -4,12 +4,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { BadRequest, GRAPH_HISTORY_PARAMS, GRAPH_PARAMS, onlyKnown, parseDuration, parseGraphFilter, parseGroup } from './params.js';
 import { GRAPH_HISTORY, type GraphHistory, type RoutePlugin } from './server.js';
 import { parseTime } from './time.js';
-import { METRICS, isRequestMetric, type HistoryEvent, type HistoryGraph, type HistorySpan, type Metric } from '../store/queries.js';
+import { METRICS, isRequestMetric, type HistoryEvent, type HistoryGraph, type HistoryQueries, type HistorySpan, type Metric } from '../store/queries.js';
 import { storedRequests, type RequestSum } from '../store/requests.js';
 import { HistoryUnavailable, type HistoryStore } from '../store/history-store.js';
 import type { EventType } from '../store/sampler.js';
 import { formatDuration } from '../store/retention.js';
-import { GRAPH_DEFAULTS, HISTORY_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HISTORY_DEFAULTS, L7_DEFAULTS } from '../config/defaults.js';
 import type { EdgeDetail, FailureSample, NodeDetail, RequestHistogram, RequestProtocol, RequestSample, Timeline } from '../graph/types.js';
 
 /** An id the store never saw: answered 404 (here, and by the app's error handler for the detail routes). */
@@ -18,8 +18,8 @@ export class NotFound extends Error { readonly statusCode = 404; }
 const GRAPH_KNOWN = [...GRAPH_PARAMS, ...GRAPH_HISTORY_PARAMS];
 /** /api/v1/edges/:id and /api/v1/nodes/:id of the past. */
 export const DETAIL_KNOWN = [...GRAPH_HISTORY_PARAMS, 'window', 'token'];
-/** Samples a past detail lists, newest first: as many as the live one keeps. */
-const DETAIL_SAMPLES = GRAPH_DEFAULTS.failureSamples;
+/** Samples a past detail lists, newest first: as many as the live one keeps of each. */
+const FAILURE_SAMPLES = GRAPH_DEFAULTS.failureSamples, REQUEST_SAMPLES = L7_DEFAULTS.edgeSamples;
 export const SERIES_KNOWN = ['edge', 'node', 'metric', 'from', 'to', 'step', 'token'];
 export const TIMELINE_KNOWN = ['from', 'to', 'step', 'group', 'token'];
 export const EVENTS_KNOWN = ['from', 'to', 'limit', 'type', 'node', 'edge', 'group', 'token'];
@@ -38,8 +38,13 @@ export function single(q: Query, name: string): string | undefined {
 
 export function id(q: Query, name: string): string | undefined {
   const v = single(q, name);
-  if (v !== undefined && (!v || v.length > 1024)) throw new BadRequest(`${name} must be the id of a ${name} as the graph gives it`);
+  if (v !== undefined) pathId(v, name);
   return v;
+}
+
+/** An edge's or node's id as the graph gives it: not empty, at most 1024 characters. */
+function pathId(v: string, name: string): void {
+  if (!v || v.length > 1024) throw new BadRequest(`${name} must be the id of a ${name} as the graph gives it`);
 }
 
 /** from/to with defaults; from must come before to. */
@@ -96,46 +101,48 @@ function histograms(m: Map<RequestProtocol, RequestSum>): RequestHistogram[] {
   }));
 }
 
+/** A node's or edge's detail of the past: the parameters checked, the past map read, 404 when `build` does not find it there. */
+function pastDetail<T>(store: HistoryStore, kind: 'edge' | 'node', id: string, q: Query,
+  build: (h: HistoryQueries, g: HistoryGraph, span: HistorySpan, samplesIn: { from: number; to: number }) => T | null): T {
+  onlyKnown(q, DETAIL_KNOWN);
+  pathId(id, kind);
+  return store.read((h) => {
+    const { span, windowMs } = spanParams(q, store.now());
+    const g = h.graphOf(span, windowMs);
+    const out = build(h, g, span, sampleRange(g, span));
+    if (out === null) throw new NotFound(`no ${kind} ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
+    return out;
+  });
+}
+
 /**
  * /api/v1/edges/:id?at= (or from&to): the edge as the past map shows it, with its requests' summed latency histograms
  * and the failed connections and failed or slow requests sampled then, newest first. No per-second series: the
  * history's own (/api/v1/timeseries) are the past's.
  */
 export function historyEdgeDetail(store: HistoryStore, id: string, q: Query): EdgeDetail {
-  onlyKnown(q, DETAIL_KNOWN);
-  return store.read((h) => {
-    const { span, windowMs } = spanParams(q, store.now());
-    const g = h.graphOf(span, windowMs);
+  return pastDetail(store, 'edge', id, q, (h, g, span, r) => {
     const e = g.edges.find((x) => x.id === id);
-    if (!e) throw new NotFound(`no edge ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
-    const r = sampleRange(g, span);
-    const samples = (type: string) => h.events({ ...r, limit: DETAIL_SAMPLES, types: [type], edge: id, newest: true })?.events ?? [];
+    if (!e) return null;
+    const samples = (type: string, limit: number) => h.events({ ...r, limit, types: [type], edge: id, newest: true })?.events ?? [];
     return {
-      ...e, series: [], recentFailures: samples('failure').map(failureOf),
-      requestLatency: histograms(h.requestSums(span, [id])), recentRequests: samples('request_sample').map(requestOf),
+      ...e, series: [], recentFailures: samples('failure', FAILURE_SAMPLES).map(failureOf),
+      requestLatency: histograms(h.requestSums(span, [id])), recentRequests: samples('request_sample', REQUEST_SAMPLES).map(requestOf),
     };
   });
 }
 
 /** /api/v1/nodes/:id?at= (or from&to): the node as the past map shows it, with its inbound requests (histograms summed exactly) and the samples of then. */
 export function historyNodeDetail(store: HistoryStore, id: string, q: Query): NodeDetail {
-  onlyKnown(q, DETAIL_KNOWN);
-  return store.read((h) => {
-    const { span, windowMs } = spanParams(q, store.now());
-    const g = h.graphOf(span, windowMs);
+  return pastDetail(store, 'node', id, q, (h, g, span, r) => {
     const n = g.nodes.find((x) => x.id === id);
-    if (!n) throw new NotFound(`no node ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
+    if (!n) return null;
     const incoming = g.edges.filter((e) => e.target === id).map((e) => e.id);
     const outgoing = g.edges.filter((e) => e.source === id).map((e) => e.id);
-    const inbound = new Set(incoming);
-    const r = sampleRange(g, span);
-    // Its edges' samples, both ways (one query); requests are the inbound ones', as the live panel's.
-    const events = h.events({ ...r, limit: 10 * DETAIL_SAMPLES, types: ['failure', 'request_sample'], node: id, newest: true })?.events ?? [];
-    const out: NodeDetail = {
-      ...n, incoming, outgoing,
-      recentFailures: events.filter((e) => e.type === 'failure').slice(0, DETAIL_SAMPLES).map(failureOf),
-      recentRequests: events.filter((e) => e.type === 'request_sample' && e.edge !== null && inbound.has(e.edge)).slice(0, DETAIL_SAMPLES).map(requestOf),
-    };
+    // Failed connections of its edges both ways; requests of its incoming edges only, as the live panel's.
+    const failures = h.events({ ...r, limit: FAILURE_SAMPLES, types: ['failure'], node: id, newest: true })?.events ?? [];
+    const requests = incoming.length ? h.events({ ...r, limit: REQUEST_SAMPLES, types: ['request_sample'], edges: incoming, newest: true })?.events ?? [] : [];
+    const out: NodeDetail = { ...n, incoming, outgoing, recentFailures: failures.map(failureOf), recentRequests: requests.map(requestOf) };
     const red = storedRequests(h.requestSums(span, incoming), h.rateSpanMs(span));
     if (red) out.inboundRequests = red;
     return out;

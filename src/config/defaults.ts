@@ -238,6 +238,9 @@ export const GRAPH_DEFAULTS = {
   dnsClientNameGraceMs: 5000,
 };
 
+/** The kernel's switch for counting BPF programs' run time (1: on). */
+export const BPF_STATS_ENABLED_PATH = '/proc/sys/kernel/bpf_stats_enabled';
+
 /** The history store (src/store): what is kept, how often it is written, and the API's bounds. */
 export const HISTORY_DEFAULTS = {
   fileName: 'history.db',

@@ -193,7 +193,7 @@ export class IntervalLog {
   private requests: { edge: EdgeDesc; sample: RequestSample }[] = [];
   private unsampledRequests = 0;
 
-  constructor(private readonly maxFailureSamples: number, private readonly maxRequestSamples = maxFailureSamples) {}
+  constructor(private readonly maxFailureSamples: number, private readonly maxRequestSamples: number) {}
 
   edgeAdded(id: string): void {
     if (!this.vanishedEdges.delete(id)) this.appearedEdges.add(id);
@@ -218,10 +218,16 @@ export class IntervalLog {
     else this.unsampled++;
   }
 
-  /** A failed or slow request an edge kept (RequestLedger): the history's record of it. */
+  /**
+   * A failed or slow request an edge kept (RequestLedger): the history's record of it. When the interval's are
+   * many, a failed one takes the place of a slow one (the history writes failed ones first, and so keeps them).
+   */
   requestSample(edge: EdgeDesc, sample: RequestSample): void {
-    if (this.requests.length < this.maxRequestSamples) this.requests.push({ edge, sample });
-    else this.unsampledRequests++;
+    this.unsampledRequests++; // taken back below when kept
+    if (this.requests.length < this.maxRequestSamples) { this.requests.push({ edge, sample }); this.unsampledRequests--; return; }
+    if (!failedSample(sample)) return;
+    const i = this.requests.findIndex((r) => !failedSample(r.sample));
+    if (i >= 0) this.requests[i] = { edge, sample };
   }
 
   /** An edge folded into another (LiveGraph.mergeNode): its failure and request samples of this interval now name the other. */
@@ -280,6 +286,9 @@ export class IntervalLog {
     return out;
   }
 }
+
+/** A sample of a request that failed (an error status, or the server's end closed on it), not only a slow one. */
+export const failedSample = (r: Pick<RequestSample, 'reasons'>) => r.reasons.includes('failed') || r.reasons.includes('no-response');
 
 /** An appearance's time: the map's own, when it has one no later than the drain. */
 function appearedAt(firstSeen: number | undefined, now: number): number {

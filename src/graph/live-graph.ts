@@ -31,6 +31,8 @@ export interface GraphOptions {
   maxExternalNodes?: number;
   /** How long a connection waits for its other local end before it is placed on an edge. */
   pairGraceMs?: number;
+  /** How often nodes' instances drop the pids of processes that exited. */
+  pidSweepMs?: number;
 }
 
 export interface GraphCounters {
@@ -51,6 +53,8 @@ const LATE_MS = 2000;
 
 /** Failure samples kept per interval for the history (it writes fewer; the rest are counted). */
 const INTERVAL_FAILURE_SAMPLES = 100;
+/** Request samples kept per interval for the history (it writes fewer, failed first; the rest are counted). */
+const INTERVAL_REQUEST_SAMPLES = 100;
 const FAILURE_SAMPLES = GRAPH_DEFAULTS.failureSamples;
 /** Ports a node's detail lists at most (a process listening on thousands is cut). */
 const MAX_NODE_PORTS = 64;
@@ -225,7 +229,7 @@ export class LiveGraph {
     this.ledger.applyBatch(now);
     // Expiry walks the whole map: once a second is plenty for idle times of minutes.
     if (now - this.lastExpire >= Math.min(1000, this.opts.idleMs / 2)) { this.lastExpire = now; this.expire(now); }
-    if (now - this.lastPidSweep >= GRAPH_DEFAULTS.pidSweepMs) { this.lastPidSweep = now; this.sweepPids(now); }
+    if (now - this.lastPidSweep >= this.opts.pidSweepMs) { this.lastPidSweep = now; this.sweepPids(now); }
   }
 
   /**
@@ -611,7 +615,7 @@ export class LiveGraph {
    */
   startIntervals(): void {
     if (this.state.log) return;
-    this.state.log = new IntervalLog(INTERVAL_FAILURE_SAMPLES);
+    this.state.log = new IntervalLog(INTERVAL_FAILURE_SAMPLES, INTERVAL_REQUEST_SAMPLES);
     for (const id of this.state.nodes.keys()) this.state.log.nodeAdded(id);
     for (const id of this.state.edges.keys()) this.state.log.edgeAdded(id);
   }

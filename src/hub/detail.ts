@@ -4,7 +4,7 @@
 // differenced here, so a step's count is exact (no extrapolation) and a reset
 // (an agent restarting) counts from zero.
 import { FAILURE_REASONS, type EdgeDetail, type FailureReason, type FailureSample } from '../graph/types.js';
-import { HUB_DEFAULTS } from '../config/defaults.js';
+import { GRAPH_DEFAULTS, HUB_DEFAULTS } from '../config/defaults.js';
 import { EDGE_LABELS } from '../export/labels.js';
 import type { PromClient, Series } from './promql.js';
 import type { EdgeNumbers } from './build.js';
@@ -121,7 +121,7 @@ export async function edgeSeries(prom: PromClient, views: EdgeNumbers[], now: nu
  * Failures of the last minutes, newest first: the agents keep each failure's process and addresses, but
  * Prometheus only their counts, so the hub lists one entry per reason and interval with its count.
  */
-export async function recentFailures(prom: PromClient, views: EdgeNumbers[], _all: Map<string, EdgeNumbers[]>, now: number, limit = 20): Promise<FailureSample[]> {
+export async function recentFailures(prom: PromClient, views: EdgeNumbers[], _all: Map<string, EdgeNumbers[]>, now: number, limit = GRAPH_DEFAULTS.failureSamples): Promise<FailureSample[]> {
   const step = 60_000, n = Math.round(HUB_DEFAULTS.recentFailuresMs / step);
   const grid: Grid = { from: Math.floor(now / step) * step - (n - 1) * step, step, n };
   const rows = await gridValues(prom, [COUNTERS.failed], views, grid, ['reason']);

@@ -124,12 +124,18 @@ export class ProcessCache {
 
   /**
    * Whether pid still names a running process: the one cached, when it is (pid reuse is caught by its start time),
-   * else any. One small read; for a sweep every so often, not per event.
+   * else any; undefined when /proc cannot say. One small read; for a sweep every so often, not per event.
    */
-  running(pid: number): boolean {
+  running(pid: number): boolean | undefined {
     if (pid <= 0) return false;
-    const stat = readOr(path.join(this.procRoot, String(pid), 'stat'));
-    if (stat === null) return false;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(path.join(this.procRoot, String(pid), 'stat'), 'utf8');
+    } catch (e) {
+      // Only "no such process" says it exited: a /proc that cannot be read (no host pid namespace, no permission) says nothing.
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ESRCH' ? false : undefined;
+    }
     const known = this.cache.get(pid)?.info.startTicks;
     return !known || startTicksOf(stat) === known;
   }

@@ -111,11 +111,12 @@ export class IdentityResolver extends EventEmitter {
     this.docker?.stop();
   }
 
-  /** Who owns a connection end: by cgroup id, then the pid's cgroup, then the netns, else a host process. */
-  processRunning(pid: number): boolean {
+  /** Whether pid still runs (the process the cache knows by it); undefined when /proc cannot say. */
+  processRunning(pid: number): boolean | undefined {
     return this.processes.running(pid);
   }
 
+  /** Who owns a connection end: by cgroup id, then the pid's cgroup, then the netns, else a host process. */
   resolveOwner(q: OwnerQuery): Owner {
     this.counters.ownerLookups++;
     const comm = q.comm ?? '';

@@ -5,6 +5,8 @@ import type { ContainerChange } from '../identity/types.js';
 import { containerNode } from '../graph/naming.js';
 import type { NodeDesc } from './dimensions.js';
 import type { EventRecord, Sample } from './sampler.js';
+import { failedSample } from '../graph/interval.js';
+import type { RequestSample } from '../graph/types.js';
 import { HISTORY_DEFAULTS } from '../config/defaults.js';
 
 const CONTAINER_TYPES: Partial<Record<ContainerChange['type'], EventRecord['type']>> = {
@@ -57,7 +59,30 @@ export class ContainerEvents {
   }
 }
 
-const failedFirst = (r: { reasons: string[] }) => (r.reasons.includes('failed') || r.reasons.includes('no-response') ? 0 : 1);
+const failedFirst = (r: RequestSample) => (failedSample(r) ? 0 : 1);
+
+/**
+ * The request samples a flush writes: failed before slow (what replay's panels are most asked for), and edge by edge
+ * in turn, so one noisy edge cannot take every place.
+ */
+function fairShare(all: Sample['requestSamples'], limit: number): Sample['requestSamples'] {
+  const byEdge = new Map<string, Sample['requestSamples']>();
+  for (const x of [...all].sort((a, b) => failedFirst(a.sample) - failedFirst(b.sample))) {
+    const l = byEdge.get(x.edge.id);
+    if (l) l.push(x); else byEdge.set(x.edge.id, [x]);
+  }
+  const out: Sample['requestSamples'] = [];
+  for (let round = 0; out.length < limit && out.length < all.length; round++) {
+    // failed ones of every edge first, then the rest, a round at a time
+    for (const failed of [true, false]) {
+      for (const l of byEdge.values()) {
+        const x = l[round];
+        if (x && failedSample(x.sample) === failed && out.length < limit) out.push(x);
+      }
+    }
+  }
+  return out;
+}
 
 /** One flush's events, capped by kind, with a 'suppressed' event when anything was left out. */
 export function flushEvents(s: Sample, containers: { events: EventRecord[]; dropped: number }, now: number, limits: EventLimits = DEFAULT_EVENT_LIMITS): EventRecord[] {
@@ -75,8 +100,7 @@ export function flushEvents(s: Sample, containers: { events: EventRecord[]; drop
       if (failures.length + dnsFailures.length < limits.failures) dnsFailures.push({ time: f.lastSeen, type: 'dns_failure', edge: r.edge, detail: { name: f.name, reason: f.reason, count: f.count } });
     }
   }
-  // Failed requests before slow ones: the cap keeps what replay's panels are most asked for.
-  const requests: EventRecord[] = [...s.requestSamples].sort((a, b) => failedFirst(a.sample) - failedFirst(b.sample)).slice(0, limits.requests)
+  const requests: EventRecord[] = fairShare(s.requestSamples, limits.requests)
     .map(({ edge, sample: { time, ...detail } }) => ({ time, type: 'request_sample', edge, detail }));
   const out = [...containers.events, ...topology, ...failures, ...dnsFailures, ...requests];
   const suppressed = {

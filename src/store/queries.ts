@@ -181,7 +181,7 @@ export class HistoryQueries {
   /** What a moment's or range's rates are over: the time recorded in its buckets (a restart's bucket holds seconds of counts, not ten), else all of them. */
   rateSpanMs(span: HistorySpan): number {
     const segments = this.segmentsOf(span);
-    if (!segments.length) return 'at' in span ? 1 : span.to - span.from;
+    if (!segments.length) return 'from' in span ? span.to - span.from : 1; // (a moment always has its bucket)
     const a = segments[0].from, b = segments.at(-1)!.to;
     const recorded = this.recordedMs(a, b);
     return recorded > 0 ? recorded : b - a;
@@ -423,19 +423,20 @@ export class HistoryQueries {
     return [...out.values()].filter((x) => x.failures > 0 || x.requestErrors > 0).sort((x, y) => x.t - y.t);
   }
 
-  /** Events in [from, to), oldest first (newest: newest first), the first `limit`. */
-  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; group?: string; newest?: boolean }): { events: HistoryEvent[]; truncated: boolean } | null {
+  /** Events in [from, to), oldest first (newest: newest first), the first `limit`; `edges`: only those of these edges (unknown ones left out). */
+  events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; edges?: readonly string[]; group?: string; newest?: boolean }): { events: HistoryEvent[]; truncated: boolean } | null {
     let node: number | null = null, edge: number | null = null;
+    const edges = q.edges ? JSON.stringify(q.edges.map((id) => this.dims.edgeRef(id)).filter((r) => r !== undefined)) : null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
     if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); if (r === undefined) return null; edge = r; }
-    const rows = (q.newest ? this.stmt.eventsNewest : this.stmt.events).all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, group: q.group ?? null, limit: q.limit + 1 });
+    const rows = (q.newest ? this.stmt.eventsNewest : this.stmt.events).all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, edges, group: q.group ?? null, limit: q.limit + 1 });
     const events = rows.slice(0, q.limit).map((r) => ({ time: r.t, type: r.type, node: r.node, edge: r.edge, detail: r.detail ? JSON.parse(r.detail) : {} }));
     return { events, truncated: rows.length > q.limit };
   }
 }
 
 type EventRow = { t: number; type: string; node: string | null; edge: string | null; detail: string | null };
-type EventParams = { from: number; to: number; types: string | null; node: number | null; edge: number | null; group: string | null; limit: number };
+type EventParams = { from: number; to: number; types: string | null; node: number | null; edge: number | null; edges: string | null; group: string | null; limit: number };
 
 /** Events in [from, to), oldest or newest first. (@group: events of nodes in that project and of edges with an end in it, and the agent's own, which concern all) */
 function events(db: Db, order: 'ASC' | 'DESC') {
@@ -446,6 +447,7 @@ function events(db: Db, order: 'ASC' | 'DESC') {
        AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
        AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
        AND (@edge IS NULL OR e.edge = @edge)
+       AND (@edges IS NULL OR e.edge IN (SELECT value FROM json_each(@edges)))
        AND (@group IS NULL OR (e.node IS NULL AND e.edge IS NULL) OR n.grp = @group OR e.edge IN ${GROUP_EDGES})
      ORDER BY e.t ${order}, e.id ${order} LIMIT @limit`);
 }

@@ -13,8 +13,6 @@ export const UI = {
   atWindowMs: 60_000,
   /** Side panel details (with their time series) are refetched this often while open. */
   detailRefreshMs: 2_000,
-  /** A past detail changes only as the history fills a range that reaches to now. */
-  pastDetailRefreshMs: 30_000,
   /** Remote clients and agent telemetry are polled this often while shown. */
   clientsRefreshMs: 3_000,
   agentRefreshMs: 5_000,

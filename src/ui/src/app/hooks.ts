@@ -26,14 +26,15 @@ export interface Polled<T> {
   loading: boolean;
 }
 
-/** Fetches with `load` now and every `everyMs` while `key` stays the same; null key pauses. */
-export function usePoll<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>, everyMs: number): Polled<T> {
+/** Fetches with `load` now and every `everyMs` (null: once) while `key` stays the same; null key pauses. */
+export function usePoll<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>, everyMs: number | null, keepOnChange = false): Polled<T> {
   const [state, setState] = useState<Polled<T>>({ data: null, error: null, loading: key !== null });
   const loadRef = useRef(load);
   loadRef.current = load;
   useEffect(() => {
     if (key === null) return;
-    setState({ data: null, error: null, loading: true });
+    // keepOnChange: the last answer stays while the next loads (a replay's steps do not flash "Loading…")
+    setState((s) => ({ data: keepOnChange ? s.data : null, error: null, loading: true }));
     let stopped = false;
     let timer: number | undefined;
     let ctl: AbortController | undefined;
@@ -45,7 +46,7 @@ export function usePoll<T>(key: string | null, load: (signal: AbortSignal) => Pr
       } catch (e) {
         if (!stopped) setState((s) => ({ data: s.data, error: (e as Error).message || 'request failed', loading: false }));
       }
-      if (!stopped) timer = window.setTimeout(tick, everyMs);
+      if (!stopped && everyMs !== null) timer = window.setTimeout(tick, everyMs);
     };
     void tick();
     return () => { stopped = true; window.clearTimeout(timer); ctl?.abort(); };

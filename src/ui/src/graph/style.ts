@@ -81,7 +81,7 @@ export function sameDetail(a: LabelDetail, b: LabelDetail): boolean {
 const TITLE_SIZES = [4, 5, 6, 7.5, 9.5, 12, 15, 19, 24, 30, 38, 48, 64, 84];
 
 /**
- * Font of project titles: 12-16 px on screen at any zoom (it grows as the view zooms out, and shrinks as it zooms in:
+ * Font of project titles: 12-16 px on screen from zoom 3 (the closest) out to 1/7 (it grows as the view zooms out, and shrinks as it zooms in:
  * Cytoscape scales fonts with the zoom, and a fixed 12 read 36 px at the closest). In a few steps: each change
  * restyles the projects, and with them every node and edge inside.
  */

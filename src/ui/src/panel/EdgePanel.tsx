@@ -31,7 +31,8 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
   // For the past, the history's detail of then (histograms, samples; no series: history's charts below are the past's).
   // An edge not on the past map is the live one's, as before: the panel still names it.
   const then = past && live ? pastAt : undefined;
-  const detail = usePoll<EdgeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.edge(id, s, then), then ? UI.pastDetailRefreshMs : UI.detailRefreshMs);
+  // A past detail is asked for once: the past does not change.
+  const detail = usePoll<EdgeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.edge(id, s, then), then ? null : UI.detailRefreshMs, !!then);
   const e: GraphEdge | undefined = live ?? detail.data ?? undefined;
   if (!e) {
     return <p className="muted panel-pad">{detail.error ? `This connection is gone (${detail.error}).` : 'Loading…'}</p>;
@@ -96,7 +97,7 @@ export function EdgePanel({ id, edge: live, labelOf, retransmitsLately, onSelect
             return (
               <div key={r.protocol}>
                 <RequestBlock r={r} past={!!past} />
-                {h && past && <LatencyHistogram buckets={h.total} sumUs={h.totalSumUs} maxUs={h.totalMaxUs} caption={`${protocolName(r)} latency, ${pastSpan(past)}`} />}
+                {h && then && past && <LatencyHistogram buckets={h.total} sumUs={h.totalSumUs} maxUs={h.totalMaxUs} caption={`${protocolName(r)} latency, ${pastSpan(past)}`} />}
                 {h && !past && <LatencyHistogram buckets={minute ? h.lastMinute : h.total} sumUs={minute ? h.lastMinuteSumUs : h.totalSumUs} maxUs={minute ? h.lastMinuteMaxUs : h.totalMaxUs} caption={`${protocolName(r)} latency, ${minute ? 'last minute' : 'since first seen'}`} />}
               </div>
             );

@@ -57,7 +57,7 @@ function EdgeList({ edges, self, labelOf, healthOf, onSelectEdge, dir }: { edges
 export function NodePanel({ id, node: live, edges, labelOf, healthOf, onSelectEdge, past, pastAt }: Props) {
   // For the past, the history's detail of then (inbound requests, their samples); a node not on the past map is the live one's.
   const then = past && live ? pastAt : undefined;
-  const detail = usePoll<NodeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.node(id, s, then), then ? UI.pastDetailRefreshMs : UI.detailRefreshMs);
+  const detail = usePoll<NodeDetail>(past && live && !then ? null : `${id}?${then ?? ''}`, (s) => api.node(id, s, then), then ? null : UI.detailRefreshMs, !!then);
   const n: GraphNode | undefined = live ?? detail.data ?? undefined;
   if (!n) return <p className="muted panel-pad">{detail.error ? `This node is gone (${detail.error}).` : 'Loading…'}</p>;
   const incoming = edges.filter((e) => e.target === id);

@@ -30,13 +30,13 @@ export function Stat({ label, value, tone, testId }: { label: string; value: Rea
   );
 }
 
+/** "in the replayed moment" / "over the picked range": what a past section's numbers are over, inside a sentence. */
+export const pastSpan = (past: string) => (past === PAST_MOMENT ? 'in the replayed moment' : 'over the picked range');
+
 /**
  * What the open-connections figure is: live, those open now; in the past, those open at a stored bucket's end (the
  * largest such over a range). A connection opened and closed inside one bucket is never counted there.
  */
-/** "in the replayed moment" / "over the picked range": what a past section's numbers are over, inside a sentence. */
-export const pastSpan = (past: string) => (past === PAST_MOMENT ? 'in the replayed moment' : 'over the picked range');
-
 export const openLabel = (past: string | undefined) =>
   !past ? 'open now' : past === PAST_MOMENT ? 'open at its end' : 'open (most at a bucket end)';
 
