@@ -251,10 +251,10 @@ async function main(o: Options): Promise<void> {
   }
   let kernel: KernelTimeRun[] | null = null;
   if (o.only !== 'decode' && o.kernelTime) {
-    console.log('\n== The agent\'s time in the kernel (kernel.bpf_stats_enabled on for these runs only; unpinned) ==');
-    const nginx = await startNginx(null);
+    console.log(`\n== The agent's time in the kernel (kernel.bpf_stats_enabled on for these runs only; wrk on CPU ${BENCH.wrkCpu}, nginx on CPU ${BENCH.serverCpu}) ==`);
+    const nginx = await startNginx(BENCH.serverCpu);
     try {
-      kernel = await measureKernelTime({ url: nginx.url, connections: o.connections, seconds: o.seconds, nodeFlags: agentFlags, agentArgs: o.agentArgs.split(/\s+/).filter(Boolean), log: (line) => console.log(line) });
+      kernel = await measureKernelTime({ url: nginx.url, wrkCpu: BENCH.wrkCpu, connections: o.connections, seconds: o.seconds, nodeFlags: agentFlags, agentArgs: o.agentArgs.split(/\s+/).filter(Boolean), log: (line) => console.log(line) });
     } finally {
       await nginx.stop();
     }

@@ -1,8 +1,10 @@
 // The agent's time in the kernel, measured directly: the kernel counts each BPF program's run time while
 // kernel.bpf_stats_enabled is 1, and `dhrishti run` reports it (/api/v1/agent kernelTime). Unlike a throughput
-// ratio, this does not move with where the scheduler puts wrk and nginx: it says what each probe costs per
-// connection and per request, with and without request capture. Counting costs two clock reads per run, so it
-// is on only for these runs, and put back as it was.
+// ratio it does not count other processes' time: it says what each probe costs per connection and per request,
+// with and without request capture. wrk and nginx are pinned to CPUs of their own (BENCH.wrkCpu, serverCpu): left
+// to float, which end of a loopback connection reads first varies, and with it the work (6.9-8.6 µs a connection
+// in three unpinned runs). Counting costs two clock reads per run, so it is on only for these runs, and put back as
+// it was.
 import fs from 'node:fs';
 import { ProductAgent } from './agent.js';
 import { runWrk, type LoadMode } from './wrk.js';
@@ -23,6 +25,8 @@ export interface KernelTimeRun {
 
 export interface KernelTimeOptions {
   url: string;
+  /** taskset CPU list for wrk (nginx is pinned by its starter). */
+  wrkCpu: string;
   connections: number;
   seconds: number;
   nodeFlags: readonly string[];
@@ -47,9 +51,9 @@ export async function measureKernelTime(o: KernelTimeOptions): Promise<KernelTim
         const agent = new ProductAgent(o.nodeFlags, null, [...o.agentArgs, ...v.args]);
         await agent.start();
         try {
-          await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: 3, cpu: null });
+          await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: 3, cpu: o.wrkCpu });
           const t0 = (await agent.telemetry()).kernelTime.programs;
-          const w = await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: o.seconds, cpu: null });
+          const w = await runWrk({ url: o.url, mode, threads: 1, connections: o.connections, seconds: o.seconds, cpu: o.wrkCpu });
           const t1 = (await agent.telemetry()).kernelTime.programs;
           if (!w.requests) throw new Error(`wrk made no requests against ${o.url} (${mode})`);
           const perRequestUs: Record<string, number> = {};
