@@ -237,6 +237,9 @@ test('an edge and a node of the past: /api/v1/edges/:id and /api/v1/nodes/:id wi
     assert.deepEqual(w.body.recentRequests, [], 'nor their samples');
     assert.equal((await get(`/api/v1/edges/${enc(WEB_CACHE)}?at=${T0 + 5 * M}&window=1m`, a)).status, 404, 'not on the map of that moment');
     assert.equal((await get(`/api/v1/nodes/svc:none?at=${T0 + 5 * S}`, a)).status, 404);
+    assert.equal((await get(`/api/v1/edges/${enc("x' OR 1=1 --|%00|\u202e")}?at=${T0 + 5 * S}`, a)).status, 404, 'a hostile id is only an id');
+    const long = await get(`/api/v1/edges/${'e'.repeat(2000)}?at=${T0 + 5 * S}`, a);
+    assert.deepEqual([long.status, long.body.error], [400, 'bad_request'], 'an id longer than any the graph gives');
     for (const url of [`/api/v1/edges/${enc(WEB_CACHE)}?at=-1h&bogus=1`, `/api/v1/edges/${enc(WEB_CACHE)}?from=-1h&window=1m`, `/api/v1/nodes/x?at=soon`, `/api/v1/edges/x?at=-1h&from=-2h`]) {
       const r = await get(url, a);
       assert.equal(r.status, 400, url);
