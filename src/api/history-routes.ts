@@ -85,12 +85,6 @@ function spanParams(q: Query, now: number): { span: HistorySpan; windowMs: numbe
   return { span: range(q, now), windowMs: 0 };
 }
 
-/** Where the samples of a moment are looked for: the stored bucket holding it is what its numbers are over. */
-function sampleRange(g: HistoryGraph, span: HistorySpan): { from: number; to: number } {
-  if ('at' in span) { const r = g.resolutionMs ?? 0; const b = Math.floor(span.at / Math.max(r, 1)) * r; return { from: b, to: b + r }; }
-  return span;
-}
-
 const failureOf = (e: HistoryEvent): FailureSample => ({ ...(e.detail as Omit<FailureSample, 'time'>), time: e.time });
 const requestOf = (e: HistoryEvent): RequestSample => ({ ...(e.detail as Omit<RequestSample, 'time'>), time: e.time });
 
@@ -109,7 +103,7 @@ function pastDetail<T>(store: HistoryStore, kind: 'edge' | 'node', id: string, q
   return store.read((h) => {
     const { span, windowMs } = spanParams(q, store.now());
     const g = h.graphOf(span, windowMs);
-    const out = build(h, g, span, sampleRange(g, span));
+    const out = build(h, g, span, h.extentOf(span));
     if (out === null) throw new NotFound(`no ${kind} ${id} in the history ${'at' in span ? 'at that moment' : 'in that range'}`);
     return out;
   });

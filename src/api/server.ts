@@ -180,7 +180,7 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
     return json ? reply.type('application/json; charset=utf-8').send(json) : graph.snapshot(filter);
   });
   /** A detail of the past (at, or from and to), from the history store. */
-  const pastDetail = (kind: 'edge' | 'node', id: string, query: Record<string, unknown>) => {
+  const historyDetail = (kind: 'edge' | 'node', id: string, query: Record<string, unknown>) => {
     const h = app.hasDecorator(GRAPH_HISTORY) ? (app as unknown as Record<string, GraphHistory>)[GRAPH_HISTORY] : null;
     if (!h) throw new BadRequest('at, from and to need the history store, which is off on this agent');
     const fn = h[kind];
@@ -189,12 +189,12 @@ export async function startApi(source: ApiSource, opts: ApiOptions = {}, plugins
   };
   const past = (req: { query: unknown }) => GRAPH_HISTORY_PARAMS.some((k) => Object.hasOwn(q(req), k));
   app.get<{ Params: { id: string } }>('/api/v1/nodes/:id', async (req, reply) => {
-    if (past(req)) return pastDetail('node', req.params.id, q(req));
+    if (past(req)) return historyDetail('node', req.params.id, q(req));
     onlyKnown(q(req), ['token']);
     return (await graph.nodeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no node ${req.params.id}`) });
   });
   app.get<{ Params: { id: string } }>('/api/v1/edges/:id', async (req, reply) => {
-    if (past(req)) return pastDetail('edge', req.params.id, q(req));
+    if (past(req)) return historyDetail('edge', req.params.id, q(req));
     onlyKnown(q(req), ['token']);
     return (await graph.edgeDetail(req.params.id)) ?? reply.code(404).send({ error: 'not_found', message: clip(`no edge ${req.params.id}`) });
   });

@@ -223,10 +223,9 @@ export class IntervalLog {
    * many, a failed one takes the place of a slow one (the history writes failed ones first, and so keeps them).
    */
   requestSample(edge: EdgeDesc, sample: RequestSample): void {
-    this.unsampledRequests++; // taken back below when kept
-    if (this.requests.length < this.maxRequestSamples) { this.requests.push({ edge, sample }); this.unsampledRequests--; return; }
-    if (!failedSample(sample)) return;
-    const i = this.requests.findIndex((r) => !failedSample(r.sample));
+    if (this.requests.length < this.maxRequestSamples) { this.requests.push({ edge, sample }); return; }
+    this.unsampledRequests++; // this one, or the slow one it replaces
+    const i = failedSample(sample) ? this.requests.findIndex((r) => !failedSample(r.sample)) : -1;
     if (i >= 0) this.requests[i] = { edge, sample };
   }
 

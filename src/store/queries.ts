@@ -135,7 +135,6 @@ export class HistoryQueries {
     };
   }
 
-
   /**
    * The map as it was at `at`: edges with a row in the bucket holding `at` (its numbers), or seen within `windowMs` before (zeros).
    * lastSeen is an edge's last activity in those rows: it may be later than `at`, within the bucket whose numbers these are.
@@ -148,8 +147,8 @@ export class HistoryQueries {
     for (const row of this.stmt.lastSeenIn.all(res, since / 1000, bucket / 1000)) {
       if (!aggs.has(row.edge)) aggs.set(row.edge, { ...emptyAgg(), lastSeen: row.seen });
     }
-    const recorded = this.recordedMs(bucket, bucket + r);
-    return { ...this.build(aggs, this.rateSpanMs({ at }), filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: recorded };
+    const rec = this.recording([seg]);
+    return { ...this.build(aggs, rec.rateSpanMs, filter, bucket, bucket + r), at, resolutionMs: r, recordedMs: rec.recordedMs };
   }
 
   /**
@@ -160,9 +159,8 @@ export class HistoryQueries {
    */
   graphRange(from: number, to: number, filter: GraphFilter = {}): HistoryGraph {
     const segments = this.segmentsOf({ from, to });
-    const aggs = this.aggregate(segments);
-    const a = segments.length ? segments[0].from : from, b = segments.length ? segments.at(-1)!.to : to;
-    return { ...this.build(aggs, this.rateSpanMs({ from, to }), filter, from, to), from, to, recordedMs: this.recordedMs(a, b) };
+    const rec = this.recording(segments, { from, to });
+    return { ...this.build(this.aggregate(segments), rec.rateSpanMs, filter, from, to), from, to, recordedMs: rec.recordedMs };
   }
 
   /** The map of a moment (graphAt, edges seen within `windowMs` before it too) or of a range (graphRange). */
@@ -178,13 +176,24 @@ export class HistoryQueries {
     return [{ resolutionMs: r, from: bucket, to: bucket + r }];
   }
 
-  /** What a moment's or range's rates are over: the time recorded in its buckets (a restart's bucket holds seconds of counts, not ten), else all of them. */
+  /** The time of a moment's bucket, or of a range's [from, to): where its samples are looked for. */
+  extentOf(span: HistorySpan): { from: number; to: number } {
+    return 'at' in span ? this.segmentsOf(span)[0] : span;
+  }
+
+  /** What a moment's or range's rates are over (recording), in one read of the agent's runs. */
   rateSpanMs(span: HistorySpan): number {
-    const segments = this.segmentsOf(span);
-    if (!segments.length) return 'from' in span ? span.to - span.from : 1; // (a moment always has its bucket)
-    const a = segments[0].from, b = segments.at(-1)!.to;
-    const recorded = this.recordedMs(a, b);
-    return recorded > 0 ? recorded : b - a;
+    return this.recording(this.segmentsOf(span), 'from' in span ? span : null).rateSpanMs;
+  }
+
+  /**
+   * How long the agent recorded in the buckets summed, and what rates are over: that time (a restart's bucket holds
+   * seconds of counts, not ten), else all of the buckets. With no bucket to sum, over `range` itself (a moment always has one).
+   */
+  private recording(segments: Segment[], range: { from: number; to: number } | null = null): { recordedMs: number; rateSpanMs: number } {
+    const a = segments.length ? segments[0].from : range?.from ?? 0, b = segments.length ? segments.at(-1)!.to : range?.to ?? 1;
+    const recordedMs = this.recordedMs(a, b);
+    return { recordedMs, rateSpanMs: recordedMs > 0 ? recordedMs : b - a };
   }
 
   /** Some edges' requests per protocol, summed over a moment's bucket or a range: the histograms exact, as the map's request blocks are drawn from. */
