@@ -60,12 +60,13 @@ test('an idle agent\'s event-loop lag reads near 0, not the 100 ms sampling inte
 test('dhrishti_process_cpu_seconds_total matches /proc/<pid>/stat utime+stime within a tick, start-up included', async () => {
   // utime and stime are fields 14 and 15, in clock ticks (100 a second); the command name may hold spaces.
   const ticks = () => { const f = fs.readFileSync(`/proc/${agent.child.pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; };
+  // Each of the two fields is cut down to whole ticks on its own, so their sum may read up to two ticks short.
   const TICK = 0.01;
   const lo = ticks();
   const cpu = value(await scrape(), 'dhrishti_process_cpu_seconds_total');
   const hi = ticks();
   assert.ok(lo > 0.5, `the agent used ${lo} s at start`);
-  assert.ok(cpu >= lo - TICK && cpu <= hi + TICK, `/metrics ${cpu} s, /proc ${lo}..${hi} s`);
+  assert.ok(cpu >= lo - TICK && cpu <= hi + 2 * TICK, `/metrics ${cpu} s, /proc ${lo}..${hi} s`);
 });
 
 test('dhrishti_docker_up says 0 for a socket nobody answers on', async () => {
