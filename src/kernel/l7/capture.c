@@ -252,9 +252,9 @@ __noinline int l7_process(struct dh_l7_scratch *sc, struct dh_l7_sock *st)
 	return 0;
 }
 
-static __always_inline __u8 l7_side_of(__u64 cookie, __u8 *midflight)
+/* c: the socket's conns entry, already looked up by the caller (NULL: none). */
+static __always_inline __u8 l7_side_of(const struct dh_conn *c, __u8 *midflight)
 {
-	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
 	if (!c) {
 		*midflight = 1;
 		return DH_SIDE_UNKNOWN;
@@ -273,7 +273,7 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 	if (!st || st->proto == DH_L7_TLS) {
 		int first = 0;
 		__u8 midflight = 0, init = 0;
-		__u8 side = st ? st->side : l7_side_of(cookie, &midflight);
+		__u8 side = st ? st->side : l7_side_of(c, &midflight);
 		__u8 proto = l7_classify(sc, &first, &init);
 		/* The role comes from the connection; bytes that travel the wrong way for it are not a start. */
 		int from_client = (side == DH_SIDE_CLIENT) == !!is_send;
@@ -314,7 +314,7 @@ static __always_inline int l7_feed(struct dh_l7_scratch *sc, struct dh_l7_sock *
 				l7_loss(DH_L7_TALLY_LEFT_TO_CLIENT);
 				return 0;
 			}
-			st = l7_sock_new(cookie);
+			st = l7_sock_new(cookie, c);
 			if (!st)
 				return 0;
 			if (peers && side == DH_SIDE_CLIENT)

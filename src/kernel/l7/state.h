@@ -162,9 +162,9 @@ static __always_inline void l7_loss(__u32 what)
 		*n += 1;
 }
 
-/* A socket's L7 state, made from the all-zero template (NULL if the map is full: counted).
+/* A socket's L7 state, made from the all-zero template (NULL if the map is full: counted); c: its conns entry, if any.
  * Its connection is marked, so that its close tells user space a closing count follows. */
-static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
+static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie, struct dh_conn *c)
 {
 	__u32 zero = 0;
 	struct dh_l7_sock *tmpl = bpf_map_lookup_elem(&l7_zero, &zero);
@@ -174,7 +174,6 @@ static __always_inline struct dh_l7_sock *l7_sock_new(__u64 cookie)
 		l7_loss(DH_L7_LOSS_SOCK_MAP_FULL);
 		return 0;
 	}
-	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
 	if (c) {
 		c->l7 = 1;
 		c->l7_skip = 0; /* a verdict in conns means "no parser state" (l7_capture's first test) */

@@ -93,14 +93,15 @@ static __always_inline struct dh_l7_sock *tls_mark(__u64 cookie)
 		st->flags |= DH_L7_F_TLS;
 		return st;
 	}
-	if (!bpf_map_lookup_elem(&conns, &cookie))
+	struct dh_conn *c = bpf_map_lookup_elem(&conns, &cookie);
+	if (!c)
 		return 0; /* a closed socket: a state made now would never be closed, its counts never read */
-	st = l7_sock_new(cookie);
+	st = l7_sock_new(cookie, c);
 	if (st) {
 		st->proto = DH_L7_TLS;
 		st->flags = DH_L7_F_TLS;
 		__u8 mid = 0;
-		st->side = l7_side_of(cookie, &mid);
+		st->side = l7_side_of(c, &mid);
 		st->pid = bpf_get_current_pid_tgid() >> 32;
 	}
 	return st;
