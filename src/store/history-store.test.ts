@@ -15,7 +15,7 @@ import { planRange } from './plan.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
-import type { Metric } from './queries.js';
+import { events as eventsStatement, type Metric } from './queries.js';
 import { closeDatabase, type Db } from './database.js';
 import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE, databaseAtVersion } from './testing.js';
 import type { ConnEvent } from '../events/types.js';
@@ -300,6 +300,33 @@ test('failure samples and container changes go to the timeline, capped per flush
   const e = q.graphRange(T0, T0 + 10 * S).edges[0];
   assert.deepEqual([e.connections.failed, e.connections.failedBy.refused, e.connections.opened], [5, 5, 0]);
   a.store.close();
+});
+
+test('an edge\'s events are found by seeking it (events_edge_t), and are the same ones a scan of every edge\'s finds', () => {
+  const clock = { now: T0 };
+  const file = tempFile();
+  const a = agent(file, clock, { limits: { failures: 100, requests: 5, topology: 200, container: 10 } });
+  for (let i = 0; i < 6; i++) a.ingest(refused(web, db, T0 + 1 * S + i), T0 + 1 * S + i);
+  for (let i = 0; i < 4; i++) a.ingest(refused(web, cache, T0 + 2 * S + i), T0 + 2 * S + i);
+  a.runTo(T0 + 20 * S + 5);
+  const q = a.store.queries;
+  const all = q.events({ from: T0, to: T0 + M, limit: 1000 })!.events;
+  for (const newest of [false, true]) {
+    const want = (ids: string[]) => (newest ? [...all].reverse() : all).filter((x) => x.edge !== null && ids.includes(x.edge));
+    assert.deepEqual(q.events({ from: T0, to: T0 + M, limit: 1000, edge: WEB_DB, newest })!.events, want([WEB_DB]));
+    assert.equal(want([WEB_DB]).length, 7, '6 failures and its appearance');
+    const both = q.events({ from: T0, to: T0 + M, limit: 1000, edges: [WEB_CACHE, WEB_DB, WEB_DB, 'edge:nope'], newest })!.events;
+    assert.deepEqual(both, want([WEB_DB, WEB_CACHE]), 'merged in time order, a repeated id once, an unknown one left out');
+    assert.deepEqual(q.events({ from: T0, to: T0 + M, limit: 3, edges: [WEB_CACHE, WEB_DB], newest })!.events, want([WEB_DB, WEB_CACHE]).slice(0, 3));
+  }
+  assert.deepEqual(q.events({ from: T0, to: T0 + M, limit: 100, edge: WEB_DB, edges: [WEB_CACHE] })!.events, [], 'both filters: only events of both');
+  assert.equal(q.events({ from: T0, to: T0 + M, limit: 100, edge: 'edge:nope' }), null);
+  a.store.close();
+  const raw = new Database(file, { readonly: true });
+  const plan = raw.prepare(`EXPLAIN QUERY PLAN ${eventsStatement(raw as unknown as Db, 'ASC', true).source}`)
+    .all({ from: T0, to: T0 + M, types: null, node: null, edges: '[1]', group: null, limit: 10 }) as { detail: string }[];
+  assert.ok(plan.some((r) => /SEARCH e USING INDEX events_edge_t \(edge=\? AND t>\? AND t<\?\)/.test(r.detail)), plan.map((r) => r.detail).join(' | '));
+  raw.close();
 });
 
 test('one agent per file; a file from a newer schema is refused', () => {

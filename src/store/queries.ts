@@ -130,8 +130,10 @@ export class HistoryQueries {
            AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t, reason`),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
-      events: events(db, 'ASC'),
-      eventsNewest: events(db, 'DESC'),
+      events: events(db, 'ASC', false),
+      eventsNewest: events(db, 'DESC', false),
+      edgeEvents: events(db, 'ASC', true),
+      edgeEventsNewest: events(db, 'DESC', true),
     };
   }
 
@@ -434,29 +436,41 @@ export class HistoryQueries {
 
   /** Events in [from, to), oldest first (newest: newest first), the first `limit`; `edges`: only those of these edges (unknown ones left out). */
   events(q: { from: number; to: number; limit: number; types?: string[]; node?: string; edge?: string; edges?: readonly string[]; group?: string; newest?: boolean }): { events: HistoryEvent[]; truncated: boolean } | null {
-    let node: number | null = null, edge: number | null = null;
-    const edges = q.edges ? JSON.stringify(q.edges.map((id) => this.dims.edgeRef(id)).filter((r) => r !== undefined)) : null;
+    let node: number | null = null;
+    let refs: Set<number> | null = q.edges ? new Set(q.edges.map((id) => this.dims.edgeRef(id)).filter((r) => r !== undefined)) : null;
     if (q.node !== undefined) { const r = this.dims.nodeRef(q.node); if (r === undefined) return null; node = r; }
-    if (q.edge !== undefined) { const r = this.dims.edgeRef(q.edge); if (r === undefined) return null; edge = r; }
-    const rows = (q.newest ? this.stmt.eventsNewest : this.stmt.events).all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edge, edges, group: q.group ?? null, limit: q.limit + 1 });
+    if (q.edge !== undefined) {
+      const r = this.dims.edgeRef(q.edge);
+      if (r === undefined) return null;
+      refs = refs ? new Set(refs.has(r) ? [r] : []) : new Set([r]);
+    }
+    const byEdge = refs !== null;
+    const stmt = byEdge ? (q.newest ? this.stmt.edgeEventsNewest : this.stmt.edgeEvents) : (q.newest ? this.stmt.eventsNewest : this.stmt.events);
+    const rows = stmt.all({ from: q.from, to: q.to, types: q.types ? JSON.stringify(q.types) : null, node, edges: refs ? JSON.stringify([...refs]) : null, group: q.group ?? null, limit: q.limit + 1 });
     const events = rows.slice(0, q.limit).map((r) => ({ time: r.t, type: r.type, node: r.node, edge: r.edge, detail: r.detail ? JSON.parse(r.detail) : {} }));
     return { events, truncated: rows.length > q.limit };
   }
 }
 
 type EventRow = { t: number; type: string; node: string | null; edge: string | null; detail: string | null };
-type EventParams = { from: number; to: number; types: string | null; node: number | null; edge: number | null; edges: string | null; group: string | null; limit: number };
+type EventParams = { from: number; to: number; types: string | null; node: number | null; edges: string | null; group: string | null; limit: number };
 
-/** Events in [from, to), oldest or newest first. (@group: events of nodes in that project and of edges with an end in it, and the agent's own, which concern all) */
-function events(db: Db, order: 'ASC' | 'DESC') {
+/**
+ * Events in [from, to), oldest or newest first. (@group: events of nodes in that project and of edges with an end in it,
+ * and the agent's own, which concern all.) byEdge: only those of the edges in @edges (distinct ids), each found by
+ * seeking it in events_edge_t; an optional filter in one statement (`@edges IS NULL OR ...`) would scan the range's
+ * events of every edge instead, thousands a second on a busy map.
+ */
+export function events(db: Db, order: 'ASC' | 'DESC', byEdge: boolean) {
+  const from = byEdge
+    ? 'json_each(@edges) j CROSS JOIN events e ON e.edge = j.value AND e.t >= @from AND e.t < @to'
+    : 'events e';
   return db.prepare<EventParams, EventRow>(
-    `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM events e
+    `SELECT e.t, e.type, n.key AS node, g.key AS edge, e.detail FROM ${from}
      LEFT JOIN nodes n ON n.id = e.node LEFT JOIN edges g ON g.id = e.edge
      WHERE e.t >= @from AND e.t < @to
        AND (@types IS NULL OR e.type IN (SELECT value FROM json_each(@types)))
        AND (@node IS NULL OR e.node = @node OR g.source = @node OR g.target = @node)
-       AND (@edge IS NULL OR e.edge = @edge)
-       AND (@edges IS NULL OR e.edge IN (SELECT value FROM json_each(@edges)))
        AND (@group IS NULL OR (e.node IS NULL AND e.edge IS NULL) OR n.grp = @group OR e.edge IN ${GROUP_EDGES})
      ORDER BY e.t ${order}, e.id ${order} LIMIT @limit`);
 }

@@ -153,6 +153,8 @@ export const MIGRATIONS: ((db: Database) => void)[] = [
   (db) => db.exec(V8_EDGE_VERSIONS),
   // 9: whether an outside server's address is a vacant container address, and who held it last.
   (db) => db.exec(V9_NODE_VACANT),
+  // 10: an edge's events found by seeking it, not by scanning a range's events of every edge (a past edge detail).
+  (db) => db.exec('CREATE INDEX events_edge_t ON events(edge, t);'),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
