@@ -225,6 +225,9 @@ test('an edge and a node of the past: /api/v1/edges/:id and /api/v1/nodes/:id wi
     assert.equal(range.status, 200);
     assert.equal(range.body.requestLatency[0].total[9], 5);
     assert.equal(range.body.recentRequests.length, 5);
+    const inner = await get(`/api/v1/edges/${enc(WEB_CACHE)}?from=${T0 + 5 * S}&to=${T0 + 8 * S}`, a);
+    assert.equal(inner.body.requestLatency[0].total[9], 5, 'a range inside one bucket: that bucket\'s numbers');
+    assert.equal(inner.body.recentRequests.length, 5, 'and that bucket\'s samples, though they came before the range\'s start');
     const n = await get(`/api/v1/nodes/${enc('svc:shop/cache')}?at=${T0 + 5 * S}`, a);
     assert.equal(n.status, 200, JSON.stringify(n.body));
     assert.deepEqual(n.body.incoming, [WEB_CACHE]);

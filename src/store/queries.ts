@@ -178,9 +178,14 @@ export class HistoryQueries {
     return [{ resolutionMs: r, from: bucket, to: bucket + r }];
   }
 
-  /** The time of a moment's bucket, or of a range's [from, to): where its samples are looked for. */
+  /**
+   * The time a moment's or range's numbers are summed over (the bucket holding a moment, the whole buckets covering a
+   * range): where its samples are looked for, so that they are the numbers' own, not a part of them.
+   */
   extentOf(span: HistorySpan): { from: number; to: number } {
-    return 'at' in span ? this.segmentsOf(span)[0] : span;
+    const s = this.segmentsOf(span);
+    if (!s.length) return 'at' in span ? { from: span.at, to: span.at } : span;
+    return { from: Math.min(...s.map((x) => x.from)), to: Math.max(...s.map((x) => x.to)) };
   }
 
   /** What a moment's or range's rates are over (recording), in one read of the agent's runs. */
