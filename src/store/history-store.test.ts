@@ -15,7 +15,7 @@ import { planRange } from './plan.js';
 import { DNS_DEFAULTS } from '../config/defaults.js';
 import type { DnsHealth } from '../dns/types.js';
 import type { EventLimits } from './events.js';
-import { events as eventsStatement, type Metric } from './queries.js';
+import { eventsStatement, type Metric } from './queries.js';
 import { closeDatabase, type Db } from './database.js';
 import { identity, connection, refused, web, db, cache, WEB, WEB_DB, WEB_CACHE, databaseAtVersion } from './testing.js';
 import type { ConnEvent } from '../events/types.js';

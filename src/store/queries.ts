@@ -130,10 +130,10 @@ export class HistoryQueries {
            AND (@group IS NULL OR edge IN ${GROUP_EDGES}) GROUP BY t, reason`),
       dnsNames: db.prepare<{ from: number; to: number; edges: string }, { edge: number; t: number; detail: string }>(
         `SELECT edge, t, detail FROM events WHERE type = 'dns_failure' AND t >= @from AND t < @to AND edge IN (SELECT value FROM json_each(@edges))`),
-      events: events(db, 'ASC', false),
-      eventsNewest: events(db, 'DESC', false),
-      edgeEvents: events(db, 'ASC', true),
-      edgeEventsNewest: events(db, 'DESC', true),
+      events: eventsStatement(db, 'ASC', false),
+      eventsNewest: eventsStatement(db, 'DESC', false),
+      edgeEvents: eventsStatement(db, 'ASC', true),
+      edgeEventsNewest: eventsStatement(db, 'DESC', true),
     };
   }
 
@@ -466,7 +466,7 @@ type EventParams = { from: number; to: number; types: string | null; node: numbe
  * seeking it in events_edge_t; an optional filter in one statement (`@edges IS NULL OR ...`) would scan the range's
  * events of every edge instead, thousands a second on a busy map.
  */
-export function events(db: Db, order: 'ASC' | 'DESC', byEdge: boolean) {
+export function eventsStatement(db: Db, order: 'ASC' | 'DESC', byEdge: boolean) {
   const from = byEdge
     ? 'json_each(@edges) j CROSS JOIN events e ON e.edge = j.value AND e.t >= @from AND e.t < @to'
     : 'events e';

@@ -95,7 +95,7 @@ static __always_inline int on_listen(const struct sock *sk, __u64 cookie, int ol
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(dh_inet_sock_set_state, const struct sock *sk, int oldstate, int newstate)
 {
-	/* Half of a connection's ten state changes (the FIN and TIME_WAIT steps) concern no one: they leave first. */
+	/* Half of a connection's ten state changes (the FIN steps) concern no one: they leave before any read of the socket. */
 	if (newstate != TCP_SYN_SENT && newstate != TCP_SYN_RECV && newstate != TCP_ESTABLISHED &&
 	    newstate != TCP_CLOSE && newstate != TCP_LISTEN)
 		return 0;
