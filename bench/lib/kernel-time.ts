@@ -11,7 +11,6 @@ import { runWrk, type LoadMode } from './wrk.js';
 import { fixed, int } from './report.js';
 import { BPF_STATS_ENABLED_PATH } from '../../src/config/defaults.js';
 
-const STATS = BPF_STATS_ENABLED_PATH;
 
 export interface KernelTimeRun {
   label: string;
@@ -42,9 +41,9 @@ const VARIANTS = [
 
 /** One agent per variant and mode: warm up, then the counted wrk run; the difference of the kernel's counters over it. */
 export async function measureKernelTime(o: KernelTimeOptions): Promise<KernelTimeRun[]> {
-  const before = fs.readFileSync(STATS, 'utf8').trim();
+  const before = fs.readFileSync(BPF_STATS_ENABLED_PATH, 'utf8').trim();
   const out: KernelTimeRun[] = [];
-  fs.writeFileSync(STATS, '1');
+  fs.writeFileSync(BPF_STATS_ENABLED_PATH, '1');
   try {
     for (const v of VARIANTS) {
       for (const mode of ['close', 'keepalive'] as const) {
@@ -73,7 +72,7 @@ export async function measureKernelTime(o: KernelTimeOptions): Promise<KernelTim
       }
     }
   } finally {
-    fs.writeFileSync(STATS, before);
+    fs.writeFileSync(BPF_STATS_ENABLED_PATH, before);
   }
   return out;
 }

@@ -444,7 +444,7 @@ export class ProbeEngine {
     if (!this.handle) return {};
     const s = this.native.stats(this.handle);
     const out: Record<string, { ns: number; runs: number }> = {};
-    for (const [name, ns] of Object.entries(s.runTimeNs ?? {})) out[name] = { ns, runs: s.runCount?.[name] ?? 0 };
+    for (const [name, ns] of Object.entries(s.runTimeNs)) out[name] = { ns, runs: s.runCount[name] ?? 0 };
     return out;
   }
 

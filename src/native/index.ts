@@ -40,7 +40,7 @@ export interface NativeLoader {
    * kernel skipped because it was already running on that CPU (its recursion misses), and the
    * instructions the verifier processed to accept it (`verified`; kernels from 5.16 report them).
    */
-  stats(h: Handle): { malformed: number; rings: Record<string, number>; skipped: Record<string, number>; verified: Record<string, number>; runTimeNs?: Record<string, number>; runCount?: Record<string, number> };
+  stats(h: Handle): { malformed: number; rings: Record<string, number>; skipped: Record<string, number>; verified: Record<string, number>; runTimeNs: Record<string, number>; runCount: Record<string, number> };
   close(h: Handle): void;
   bootTimeNs(): number;
   numPossibleCpus(): number;
